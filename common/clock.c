@@ -1,0 +1,32 @@
+/* common/clock.c: deadlines. Every blocking call turns its timeout into one deadline up front and
+ * waits only for what is left after each wake-up, EINTR or partial transfer. */
+#include "platform.h"
+
+#include <limits.h>
+
+int
+xipc__timeout_check(int timeout_ms)
+{
+    return (timeout_ms >= 0 || timeout_ms == XIPC_FOREVER) ? 0 : XIPC_EINVAL;
+}
+
+xipc__deadline
+xipc__deadline_in(int timeout_ms)
+{
+    if (timeout_ms == XIPC_FOREVER)
+        return XIPC__DEADLINE_NEVER;
+    return xipc__os_clock_ns() + (uint64_t)timeout_ms * 1000000u;
+}
+
+int
+xipc__deadline_left_ms(xipc__deadline dl)
+{
+    if (dl == XIPC__DEADLINE_NEVER)
+        return XIPC_FOREVER;
+    uint64_t now = xipc__os_clock_ns();
+    if (now >= dl)
+        return 0;
+    /* Round up: a wait rounded down would wake just before the deadline and spin once more. */
+    uint64_t left_ms = (dl - now + 999999u) / 1000000u;
+    return left_ms > INT_MAX ? INT_MAX : (int)left_ms;
+}

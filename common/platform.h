@@ -1,0 +1,135 @@
+/* common/platform.h: the internal contract. posix/ and win32/ each implement every function
+ * declared here; CMake compiles exactly one of them. common/ implements the public API on top:
+ * it checks arguments, allocates handles and calls xipc__os_*.
+ *
+ * Rules every implementation keeps:
+ * - Return 0 or a negative XIPC_E* code; an OS failure goes through XIPC__OS_FAIL so that
+ *   xipc_last_os_error() can report it.
+ * - Never return EINTR (or its like): retry with the time left to the deadline.
+ * - Create every OS object non-inheritable.
+ * - A zeroed struct xipc__os_* is "not open"; closing it is a no-op.
+ */
+#ifndef XIPC_COMMON_PLATFORM_H
+#define XIPC_COMMON_PLATFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xipc/base.h"
+#include "xipc/proc.h"
+
+/* ---- Time ---------------------------------------------------------------------------------- */
+
+/* A point on the monotonic clock, in nanoseconds. XIPC__DEADLINE_NEVER means no limit. */
+typedef uint64_t xipc__deadline;
+#define XIPC__DEADLINE_NEVER UINT64_MAX
+
+/* Nanoseconds on a clock that never goes back (CLOCK_MONOTONIC, QueryPerformanceCounter). */
+uint64_t xipc__os_clock_ns(void);
+
+/* The deadline timeout_ms from now (XIPC_FOREVER: XIPC__DEADLINE_NEVER). timeout_ms must already
+ * be checked with xipc__timeout_check(). */
+xipc__deadline xipc__deadline_in(int timeout_ms);
+
+/* Milliseconds left before dl, rounded up so a wait never ends early: XIPC_FOREVER for
+ * XIPC__DEADLINE_NEVER, 0 once dl has passed. */
+int xipc__deadline_left_ms(xipc__deadline dl);
+
+/* 0 if timeout_ms is XIPC_FOREVER or >= 0, else XIPC_EINVAL. */
+int xipc__timeout_check(int timeout_ms);
+
+/* ---- Errors (common/error.c records; posix_error.c / win32_error.c translate) --------------- */
+
+/* Translates an OS error code (errno, GetLastError() or WSAGetLastError()) into an XIPC_E* code.
+ * A code with no equivalent becomes XIPC_EOS, never a guess. */
+int xipc__os_error_map(long os_code);
+
+/* Writes the OS's own text for os_code into buf (strerror_r, FormatMessageW), NUL-terminated. */
+void xipc__os_error_text(long os_code, char *buf, size_t cap);
+
+/* Records a failed OS call for xipc_last_os_error() and returns its XIPC_E* code. Use the macro,
+ * with the OS code saved right after the failing call, before anything can overwrite it. */
+int xipc__os_fail(long os_code, const char *call, const char *object, const char *file, int line);
+#define XIPC__OS_FAIL(os_code, call, object)                                                       \
+    xipc__os_fail((long)(os_code), (call), (object), __FILE__, __LINE__)
+
+/* ---- Process-wide lock ---------------------------------------------------------------------- */
+
+/* One process-wide mutex, statically initialised, for short critical sections in common/ (the
+ * handle registry). Not recursive. */
+void xipc__os_global_lock(void);
+void xipc__os_global_unlock(void);
+
+/* The platform's types: posix/platform_types.h or win32/platform_types.h, whichever directory CMake
+ * puts on the include path. They define struct xipc__os_stream and struct xipc__os_proc. */
+#include "platform_types.h"
+
+/* ---- Streams -------------------------------------------------------------------------------- */
+
+/* Creates an anonymous pipe: rd is the reading end, wr the writing end. Both non-inheritable.
+ * On failure both structs stay zeroed ("not open"). */
+int xipc__os_pipe(struct xipc__os_stream *rd, struct xipc__os_stream *wr);
+
+/* Waits until dl for at least one byte, then reads what is there, up to cap (> 0) bytes.
+ * 0 with *got == 0 is end of stream. XIPC_ETIMEDOUT when nothing came by dl (a deadline already
+ * passed still tries once without waiting). */
+int xipc__os_stream_read(struct xipc__os_stream *s, void *buf, size_t cap, size_t *got,
+                         xipc__deadline dl);
+
+/* Waits until dl for room, then writes as much of len (> 0) bytes as goes without waiting
+ * further. *put gets the count, also on failure. Returns 0 when *put > 0; XIPC_ETIMEDOUT when
+ * nothing went by dl; XIPC_EPIPE when no reader is left (never a SIGPIPE). common/stream.c loops
+ * until all len bytes went. */
+int xipc__os_stream_write_some(struct xipc__os_stream *s, const void *buf, size_t len,
+                               size_t *put, xipc__deadline dl);
+
+/* Closes the OS object(s); a zeroed struct is a no-op. */
+void xipc__os_stream_close(struct xipc__os_stream *s);
+
+/* The OS handle a child inherits for this stream (fd, HANDLE), as an integer. */
+intptr_t xipc__os_stream_native(const struct xipc__os_stream *s);
+
+/* Adopts a native handle inherited from the parent (the value xipc__os_stream_native gave there):
+ * checks that it is open and is a stream this platform can use, makes it non-inheritable again
+ * and sets it up as an xipc stream. XIPC_EBADF when nothing usable is open under that value. */
+int xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s);
+
+/* ---- Processes ------------------------------------------------------------------------------ */
+
+/* Everything xipc_spawn() checked and prepared, in the form the platform needs. */
+struct xipc__spawn_plan {
+    const char *file;          /* as given: the platform resolves it (PATH, ".exe") */
+    const char *const *argv;   /* NULL-terminated, argv[0] present */
+    const char *const *env;    /* the child's whole environment, or NULL for the parent's */
+    const char *cwd;           /* or NULL */
+    int stdio_mode[3];         /* enum xipc_stdio_mode */
+    struct xipc__os_stream *stdio_stream[3]; /* for XIPC_STDIO_STREAM */
+    const intptr_t *inherit;   /* native handles to pass on, each keeping its value */
+    size_t inherit_count;
+    unsigned flags;            /* XIPC_SPAWN_* */
+};
+
+/* Starts the child described by plan. XIPC_ENOENT for a missing program or cwd (reported from
+ * the child on POSIX, whose exec failure reaches the parent through a close-on-exec pipe). */
+int xipc__os_spawn(const struct xipc__spawn_plan *plan, struct xipc__os_proc *p);
+
+/* Waits until dl for the child to end and fills *status (XIPC_EXIT_KILLED when it ended by
+ * xipc__os_proc_kill). Reaps it on POSIX; a later call gives the same status. */
+int xipc__os_proc_wait(struct xipc__os_proc *p, xipc_exit_status *status, xipc__deadline dl);
+
+/* Ends the child now; success if it already ended. */
+int xipc__os_proc_kill(struct xipc__os_proc *p);
+
+uint64_t xipc__os_proc_pid(const struct xipc__os_proc *p);
+void xipc__os_proc_close(struct xipc__os_proc *p);
+uint64_t xipc__os_self_pid(void);
+
+/* A copy of this process's environment as a NULL-terminated array of UTF-8 "KEY=VALUE" strings,
+ * one malloc'd block that the caller frees with free(). */
+int xipc__os_env_snapshot(char ***out);
+
+/* Whether environment keys compare case-insensitively (Windows) or not (POSIX). */
+bool xipc__os_env_keys_fold_case(void);
+
+#endif /* XIPC_COMMON_PLATFORM_H */

@@ -1,0 +1,261 @@
+/* common/proc.c: xipc_spawn and the process handle: argument checks, the child's environment,
+ * and the list of native handles the platform passes on. */
+#include "handle.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Length of the key of a "KEY=VALUE" or "KEY" entry. Windows keeps per-drive entries such as
+ * "=C:=C:\\dir": a leading '=' belongs to the key. */
+static size_t
+env_key_len(const char *entry)
+{
+    const char *eq = strchr(entry + (entry[0] == '='), '=');
+    return eq ? (size_t)(eq - entry) : strlen(entry);
+}
+
+static bool
+env_same_key(const char *a, const char *b, bool fold_case)
+{
+    size_t n = env_key_len(a);
+    if (n != env_key_len(b))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+        if (fold_case && x >= 'a' && x <= 'z')
+            x = (unsigned char)(x - 'a' + 'A');
+        if (fold_case && y >= 'a' && y <= 'z')
+            y = (unsigned char)(y - 'a' + 'A');
+        if (x != y)
+            return false;
+    }
+    return true;
+}
+
+/* Whether an entry of the base environment survives the caller's overrides. */
+static bool
+env_kept(const char *entry, const char *const *overrides, bool fold_case)
+{
+    for (size_t i = 0; overrides[i] != NULL; i++) {
+        if (env_same_key(entry, overrides[i], fold_case))
+            return false;
+    }
+    return true;
+}
+
+static size_t
+env_count(const char *const *env)
+{
+    size_t n = 0;
+    while (env != NULL && env[n] != NULL)
+        n++;
+    return n;
+}
+
+/* The child's environment: the base (the parent's, or empty) with each override replacing the
+ * entry of the same key; an override without '=' only removes. The strings are borrowed from
+ * base and overrides; *out is one malloc'd array. */
+static int
+env_merge(char **base, const char *const *overrides, const char ***out)
+{
+    bool fold = xipc__os_env_keys_fold_case();
+    size_t n_base = env_count((const char *const *)base), n_over = env_count(overrides), n = 0;
+    const char **env = malloc((n_base + n_over + 1) * sizeof *env);
+    if (env == NULL)
+        return XIPC_ENOMEM;
+    for (size_t i = 0; i < n_base; i++) {
+        if (env_kept(base[i], overrides, fold))
+            env[n++] = base[i];
+    }
+    for (size_t i = 0; i < n_over; i++) {
+        if (strchr(overrides[i] + (overrides[i][0] == '='), '=') != NULL)
+            env[n++] = overrides[i];
+    }
+    env[n] = NULL;
+    *out = env;
+    return 0;
+}
+
+static int
+check_env_entries(const char *const *env)
+{
+    for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
+        if (env_key_len(env[i]) == 0)
+            return XIPC_EINVAL;
+    }
+    return 0;
+}
+
+static int
+check_stdio(const xipc_spawn_opts *opts, struct xipc__spawn_plan *plan)
+{
+    for (int i = 0; i < 3; i++) {
+        const xipc_stdio *io = &opts->stdio[i];
+        plan->stdio_mode[i] = io->mode;
+        plan->stdio_stream[i] = NULL;
+        if (io->mode == XIPC_STDIO_INHERIT || io->mode == XIPC_STDIO_NULL) {
+            if (io->stream != NULL)
+                return XIPC_EINVAL;
+            continue;
+        }
+        if (io->mode != XIPC_STDIO_STREAM)
+            return XIPC_EINVAL;
+        int rc = xipc__handle_check(io->stream, XIPC__KIND_STREAM);
+        if (rc != 0)
+            return rc;
+        /* stdin must be readable, stdout and stderr writable. */
+        unsigned need = (i == 0) ? XIPC__STREAM_READ : XIPC__STREAM_WRITE;
+        if ((io->stream->caps & need) == 0)
+            return XIPC_EINVAL;
+        plan->stdio_stream[i] = &io->stream->os;
+    }
+    return 0;
+}
+
+/* Resolves opts->handles into native values. Only streams can be passed on today. */
+static int
+collect_inherit(const xipc_spawn_opts *opts, intptr_t **out)
+{
+    *out = NULL;
+    if (opts->handle_count == 0)
+        return 0;
+    if (opts->handles == NULL)
+        return XIPC_EINVAL;
+    intptr_t *natives = malloc(opts->handle_count * sizeof *natives);
+    if (natives == NULL)
+        return XIPC_ENOMEM;
+    for (size_t i = 0; i < opts->handle_count; i++) {
+        const xipc_handle *h = opts->handles[i];
+        int rc = xipc__handle_check(h, 0);
+        if (rc == 0 && h->kind != XIPC__KIND_STREAM)
+            rc = XIPC_ENOTSUP;
+        if (rc != 0) {
+            free(natives);
+            return rc;
+        }
+        natives[i] = xipc__os_stream_native(&((const struct xipc_stream *)h)->os);
+    }
+    *out = natives;
+    return 0;
+}
+
+static int
+check_spawn_opts(const xipc_spawn_opts *opts)
+{
+    if (opts->file == NULL || opts->file[0] == '\0' || opts->argv == NULL ||
+        opts->argv[0] == NULL)
+        return XIPC_EINVAL;
+    if (opts->flags & ~(XIPC_SPAWN_CLEAR_ENV | XIPC_SPAWN_DIE_WITH_PARENT))
+        return XIPC_EINVAL;
+    if (opts->cwd != NULL && opts->cwd[0] == '\0')
+        return XIPC_EINVAL;
+    return check_env_entries(opts->env);
+}
+
+/* Builds the environment the platform gets: NULL (inherit as is) unless the caller changed it. */
+static int
+plan_env(const xipc_spawn_opts *opts, char ***snapshot, const char ***env)
+{
+    static const char *const no_overrides[] = { NULL };
+    *snapshot = NULL;
+    *env = NULL;
+    if (opts->env == NULL && !(opts->flags & XIPC_SPAWN_CLEAR_ENV))
+        return 0;
+    if (!(opts->flags & XIPC_SPAWN_CLEAR_ENV)) {
+        int rc = xipc__os_env_snapshot(snapshot);
+        if (rc != 0)
+            return rc;
+    }
+    return env_merge(*snapshot, opts->env ? opts->env : no_overrides, env);
+}
+
+int
+xipc_spawn(const xipc_spawn_opts *opts, xipc_proc **out)
+{
+    struct xipc__spawn_plan plan;
+    char **snapshot = NULL;
+    const char **env = NULL;
+    intptr_t *inherit = NULL;
+    struct xipc_proc *p;
+    int rc;
+    if (out == NULL)
+        return XIPC_EINVAL;
+    *out = NULL;
+    if (opts == NULL)
+        return XIPC_EINVAL;
+    if ((rc = check_spawn_opts(opts)) != 0 || (rc = check_stdio(opts, &plan)) != 0)
+        return rc;
+    if ((p = calloc(1, sizeof *p)) == NULL)
+        return XIPC_ENOMEM;
+    if ((rc = collect_inherit(opts, &inherit)) != 0 || (rc = plan_env(opts, &snapshot, &env)) != 0)
+        goto out_free;
+    plan.file = opts->file;
+    plan.argv = opts->argv;
+    plan.env = env;
+    plan.cwd = opts->cwd;
+    plan.inherit = inherit;
+    plan.inherit_count = opts->handle_count;
+    plan.flags = opts->flags;
+    if ((rc = xipc__os_spawn(&plan, &p->os)) != 0)
+        goto out_free;
+    if ((rc = xipc__handle_register(&p->handle, XIPC__KIND_PROC)) != 0) {
+        /* The child runs but nobody could wait for it: end it rather than leave it unowned. */
+        (void)xipc__os_proc_kill(&p->os);
+        xipc__os_proc_close(&p->os);
+        goto out_free;
+    }
+    *out = p;
+    p = NULL;
+out_free:
+    free(inherit);
+    free(env);
+    free(snapshot);
+    free(p);
+    return rc;
+}
+
+int
+xipc_proc_wait(xipc_proc *p, xipc_exit_status *status, int timeout_ms)
+{
+    int rc = xipc__handle_check(p, XIPC__KIND_PROC);
+    if (rc != 0)
+        return rc;
+    if (status == NULL || (rc = xipc__timeout_check(timeout_ms)) != 0)
+        return XIPC_EINVAL;
+    return xipc__os_proc_wait(&p->os, status, xipc__deadline_in(timeout_ms));
+}
+
+int
+xipc_proc_kill(xipc_proc *p)
+{
+    int rc = xipc__handle_check(p, XIPC__KIND_PROC);
+    return rc != 0 ? rc : xipc__os_proc_kill(&p->os);
+}
+
+int
+xipc_proc_pid(const xipc_proc *p, uint64_t *pid)
+{
+    int rc = xipc__handle_check(p, XIPC__KIND_PROC);
+    if (rc != 0)
+        return rc;
+    if (pid == NULL)
+        return XIPC_EINVAL;
+    *pid = xipc__os_proc_pid(&p->os);
+    return 0;
+}
+
+void
+xipc_proc_close(xipc_proc *p)
+{
+    if (p == NULL || xipc__handle_check(p, XIPC__KIND_PROC) != 0)
+        return;
+    xipc__handle_unregister(&p->handle);
+    xipc__os_proc_close(&p->os);
+    free(p);
+}
+
+uint64_t
+xipc_self_pid(void)
+{
+    return xipc__os_self_pid();
+}

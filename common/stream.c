@@ -1,0 +1,173 @@
+/* common/stream.c: xipc_stream and xipc_pipe: argument checks, handle lifetime, and the write
+ * loop that turns the platform's "write some" into "write all, or report how much went". */
+#include "handle.h"
+
+#include <stdlib.h>
+
+static int
+stream_new(unsigned caps, struct xipc_stream **out)
+{
+    struct xipc_stream *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return XIPC_ENOMEM;
+    s->caps = caps;
+    *out = s;
+    return 0;
+}
+
+/* Closes and frees a stream that was never registered. */
+static void
+stream_discard(struct xipc_stream *s)
+{
+    xipc__os_stream_close(&s->os);
+    free(s);
+}
+
+int
+xipc_pipe(xipc_stream **rd, xipc_stream **wr, unsigned flags)
+{
+    struct xipc_stream *r = NULL, *w = NULL;
+    int rc;
+    if (rd == NULL || wr == NULL)
+        return XIPC_EINVAL;
+    *rd = NULL;
+    *wr = NULL;
+    if (flags != 0)
+        return XIPC_EINVAL;
+    if ((rc = stream_new(XIPC__STREAM_READ, &r)) != 0)
+        return rc;
+    if ((rc = stream_new(XIPC__STREAM_WRITE, &w)) != 0)
+        goto out_free_r;
+    if ((rc = xipc__os_pipe(&r->os, &w->os)) != 0)
+        goto out_free_w;
+    if ((rc = xipc__handle_register(&r->handle, XIPC__KIND_STREAM)) != 0)
+        goto out_discard_both;
+    if ((rc = xipc__handle_register(&w->handle, XIPC__KIND_STREAM)) != 0) {
+        xipc_stream_close(r);
+        stream_discard(w);
+        return rc;
+    }
+    *rd = r;
+    *wr = w;
+    return 0;
+
+out_discard_both:
+    stream_discard(r);
+    stream_discard(w);
+    return rc;
+out_free_w:
+    free(w);
+out_free_r:
+    free(r);
+    return rc;
+}
+
+/* Common checks of a stream call: a live stream that can do what is asked, a valid timeout. */
+static int
+stream_check(const xipc_stream *s, unsigned need, int timeout_ms)
+{
+    int rc = xipc__handle_check(s, XIPC__KIND_STREAM);
+    if (rc != 0)
+        return rc;
+    if ((s->caps & need) != need)
+        return XIPC_EINVAL;
+    return xipc__timeout_check(timeout_ms);
+}
+
+int
+xipc_stream_read(xipc_stream *s, void *buf, size_t cap, size_t *got, int timeout_ms)
+{
+    size_t n = 0;
+    if (got != NULL)
+        *got = 0;
+    int rc = stream_check(s, XIPC__STREAM_READ, timeout_ms);
+    if (rc != 0)
+        return rc;
+    if (buf == NULL || got == NULL || cap == 0)
+        return XIPC_EINVAL;
+    rc = xipc__os_stream_read(&s->os, buf, cap, &n, xipc__deadline_in(timeout_ms));
+    *got = n;
+    return rc;
+}
+
+int
+xipc_stream_write(xipc_stream *s, const void *buf, size_t len, size_t *put, int timeout_ms)
+{
+    const unsigned char *p = buf;
+    size_t done = 0;
+    int rc;
+    if (put != NULL)
+        *put = 0;
+    if ((rc = stream_check(s, XIPC__STREAM_WRITE, timeout_ms)) != 0)
+        return rc;
+    if (buf == NULL || put == NULL)
+        return XIPC_EINVAL;
+    xipc__deadline dl = xipc__deadline_in(timeout_ms);
+    while (done < len) {
+        size_t n = 0;
+        rc = xipc__os_stream_write_some(&s->os, p + done, len - done, &n, dl);
+        done += n;
+        if (rc != 0)
+            break;
+    }
+    *put = done;
+    return rc;
+}
+
+void
+xipc_stream_close(xipc_stream *s)
+{
+    if (s == NULL || xipc__handle_check(s, XIPC__KIND_STREAM) != 0)
+        return;
+    xipc__handle_unregister(&s->handle);
+    xipc__os_stream_close(&s->os);
+    free(s);
+}
+
+xipc_handle *
+xipc_stream_handle(xipc_stream *s)
+{
+    return s ? &s->handle : NULL;
+}
+
+int
+xipc_stream_import(const char *text, xipc_stream **out)
+{
+    struct xipc_stream *s = NULL;
+    unsigned caps = 0;
+    intptr_t native = 0;
+    int rc;
+    if (out == NULL)
+        return XIPC_EINVAL;
+    *out = NULL;
+    if (text == NULL)
+        return XIPC_EINVAL;
+    if ((rc = xipc__handle_text_parse(text, XIPC__KIND_STREAM, &caps, &native)) != 0)
+        return rc;
+    if ((rc = stream_new(caps, &s)) != 0)
+        return rc;
+    if ((rc = xipc__os_stream_adopt(native, &s->os)) != 0) {
+        free(s);
+        return rc;
+    }
+    if ((rc = xipc__handle_register(&s->handle, XIPC__KIND_STREAM)) != 0) {
+        stream_discard(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+int
+xipc_handle_export(const xipc_handle *h, char *buf, size_t cap)
+{
+    if (h == NULL || buf == NULL || cap == 0)
+        return XIPC_EINVAL;
+    int rc = xipc__handle_check(h, 0);
+    if (rc != 0)
+        return rc;
+    if (h->kind != XIPC__KIND_STREAM)
+        return XIPC_ENOTSUP;
+    const struct xipc_stream *s = (const struct xipc_stream *)h;
+    return xipc__handle_text_format(h->kind, s->caps, xipc__os_stream_native(&s->os), buf, cap);
+}

@@ -1,0 +1,9 @@
+/* xipc.h: the umbrella header. Each family header also compiles on its own. */
+#ifndef XIPC_H
+#define XIPC_H
+
+#include "xipc/base.h"
+#include "xipc/pipe.h"
+#include "xipc/proc.h"
+
+#endif /* XIPC_H */

@@ -1,0 +1,69 @@
+/* xipc/pipe.h: byte streams and anonymous pipes.
+ *
+ * An xipc_stream is one end of a byte stream: a pipe end here; FIFO ends, byte-mode named-pipe
+ * connections and stream sockets in their own families. Read returns what is there (0 bytes means
+ * end of stream); write writes everything or reports how much went.
+ *
+ * Threads: one thread may read while another writes the same stream. Two threads reading (or two
+ * writing) the same stream at once is not supported. Closing a stream while another thread uses
+ * it is not allowed.
+ *
+ * POSIX: a pipe end is a pipe(2) descriptor, close-on-exec and O_NONBLOCK; waits use poll().
+ * Windows: an anonymous pipe is a uniquely named, overlapped named-pipe pair (CreatePipe gives no
+ * timeouts), owner-only, rejecting remote clients.
+ */
+#ifndef XIPC_PIPE_H
+#define XIPC_PIPE_H
+
+#include "xipc/base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct xipc_stream xipc_stream;
+
+/* Creates an anonymous pipe: bytes written to *wr are read from *rd. Both ends are
+ * non-inheritable; list one in xipc_spawn_opts to hand it to a child. flags must be 0 (reserved).
+ * Returns 0; XIPC_EINVAL (NULL out-parameter, unknown flags); XIPC_EMFILE, XIPC_ENFILE,
+ * XIPC_ENOMEM. On failure *rd and *wr are NULL. */
+XIPC_API int xipc_pipe(xipc_stream **rd, xipc_stream **wr, unsigned flags);
+
+/* Reads at most cap bytes into buf, waiting up to timeout_ms for at least one byte. *got receives
+ * the count; 0 with a return of 0 means end of stream (every writer closed).
+ * Returns 0; XIPC_ETIMEDOUT (nothing arrived; *got is 0); XIPC_EINVAL (NULL s, buf or got, cap 0,
+ * bad timeout, a stream that cannot read); XIPC_EBADF (closed handle); XIPC_EIO, XIPC_EOS. */
+XIPC_API int xipc_stream_read(xipc_stream *s, void *buf, size_t cap, size_t *got, int timeout_ms);
+
+/* Writes len bytes from buf, waiting up to timeout_ms in all for room. *put always receives the
+ * number of bytes that went, also on failure: a timeout or a broken pipe after a partial write
+ * reports exactly how much the reader can still get. len 0 writes nothing and returns 0.
+ * Never raises SIGPIPE: a write to a pipe whose readers are all gone returns XIPC_EPIPE, and a
+ * SIGPIPE this write caused is consumed (a SIGPIPE already pending and blocked is left alone).
+ * Returns 0 (all len bytes went); XIPC_ETIMEDOUT (*put < len); XIPC_EPIPE; XIPC_EINVAL (NULL s,
+ * buf or put, bad timeout, a stream that cannot write); XIPC_EBADF; XIPC_EIO, XIPC_EOS. */
+XIPC_API int xipc_stream_write(xipc_stream *s, const void *buf, size_t len, size_t *put,
+                               int timeout_ms);
+
+/* Closes this end. A reader then sees end of stream once every writer end (including copies
+ * held by children) is closed; a writer sees XIPC_EPIPE once every reader end is. NULL is a
+ * no-op. Never fails in a way the caller must handle; s is dead afterwards. */
+XIPC_API void xipc_stream_close(xipc_stream *s);
+
+/* The stream as a generic handle, for xipc_spawn_opts.handles and xipc_handle_export(). NULL for
+ * NULL. The handle is the stream: it is not closed separately. */
+XIPC_API xipc_handle *xipc_stream_handle(xipc_stream *s);
+
+/* In a spawned child: adopts the stream the parent exported with xipc_handle_export() and listed
+ * in xipc_spawn_opts.handles. Import each text once; the stream is closed with
+ * xipc_stream_close(). The adopted stream is made non-inheritable again.
+ * Returns 0; XIPC_EINVAL (NULL argument, malformed text, text naming another kind);
+ * XIPC_EBADF (the text names nothing open in this process: not listed at spawn, or already
+ * closed). */
+XIPC_API int xipc_stream_import(const char *text, xipc_stream **out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* XIPC_PIPE_H */

@@ -1,0 +1,108 @@
+/* xipc/proc.h: spawning a child process that inherits exactly the handles it is given.
+ *
+ * Only what a spawn lists reaches the child: its three standard streams and the extra handles in
+ * xipc_spawn_opts.handles. Every other xipc handle, and on POSIX every other descriptor above 2,
+ * stays behind (POSIX: closed in the child; Windows: PROC_THREAD_ATTRIBUTE_HANDLE_LIST).
+ *
+ * Threads: xipc_spawn may be called from several threads at once. A process handle is used by one
+ * thread at a time.
+ */
+#ifndef XIPC_PROC_H
+#define XIPC_PROC_H
+
+#include "xipc/base.h"
+#include "xipc/pipe.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct xipc_proc xipc_proc;
+
+/* What a child's standard stream is connected to. */
+enum xipc_stdio_mode {
+    XIPC_STDIO_INHERIT = 0, /* the parent's own stdin/stdout/stderr (the default) */
+    XIPC_STDIO_NULL = 1,    /* the null device */
+    XIPC_STDIO_STREAM = 2   /* the given stream */
+};
+
+typedef struct xipc_stdio {
+    int mode;            /* enum xipc_stdio_mode */
+    xipc_stream *stream; /* for XIPC_STDIO_STREAM, else NULL */
+} xipc_stdio;
+
+/* Spawn flags. */
+#define XIPC_SPAWN_CLEAR_ENV 0x1u /* start from an empty environment, not the parent's */
+/* Kill the child when this process ends, however it ends. POSIX (Linux): PR_SET_PDEATHSIG,
+ * which fires when the spawning *thread* ends, so spawn from a thread that lives as long as the
+ * child should. Windows: a kill-on-close job owned by this process. */
+#define XIPC_SPAWN_DIE_WITH_PARENT 0x2u
+
+typedef struct xipc_spawn_opts {
+    /* The program. With a path separator it is used as given; without one it is searched for in
+     * PATH. Windows: ".exe" is added when the name as given does not exist. Required. */
+    const char *file;
+    /* The arguments, NULL-terminated, argv[0] included. Required, with at least argv[0].
+     * Windows: quoted so that the child's CommandLineToArgvW gives back exactly these strings. */
+    const char *const *argv;
+    /* "KEY=VALUE" entries, NULL-terminated, laid over the parent's environment (or over an empty
+     * one with XIPC_SPAWN_CLEAR_ENV); "KEY" alone removes KEY. NULL: the parent's environment.
+     * Windows: keys compare case-insensitively, as the OS does. */
+    const char *const *env;
+    /* The child's working directory; NULL keeps the parent's. */
+    const char *cwd;
+    /* stdin, stdout, stderr. A zeroed struct inherits all three. A stream given here is switched
+     * to blocking mode in the child, as ordinary programs expect; the parent should close its
+     * copy after spawning (its timeouts still hold, with writes cut to the atomic size). */
+    xipc_stdio stdio[3];
+    /* Extra handles the child inherits; each keeps the value xipc_handle_export() gives. */
+    xipc_handle *const *handles;
+    size_t handle_count;
+    unsigned flags; /* XIPC_SPAWN_* */
+} xipc_spawn_opts;
+
+/* Starts the program. Strings are UTF-8. On success *out is the running child.
+ * Returns 0; XIPC_ENOENT (no such program, or no such cwd); XIPC_EACCES (not executable);
+ * XIPC_EINVAL (NULL opts or out, no file or argv[0], bad stdio mode, a stream or handle that is
+ * NULL, closed or of the wrong kind, unknown flags, invalid UTF-8 on Windows); XIPC_EBADF (a
+ * closed handle); XIPC_ENOMEM; XIPC_EOS. */
+XIPC_API int xipc_spawn(const xipc_spawn_opts *opts, xipc_proc **out);
+
+/* How a child ended. */
+enum xipc_exit_kind {
+    XIPC_EXIT_NORMAL = 1,  /* it exited; code holds its exit code */
+    XIPC_EXIT_CRASHED = 2, /* it died abnormally: POSIX a signal (code = signal number), Windows an
+                              unhandled exception (code = the NTSTATUS, e.g. 0xC0000005) */
+    XIPC_EXIT_KILLED = 3   /* xipc_proc_kill() ended it */
+};
+
+typedef struct xipc_exit_status {
+    int kind;      /* enum xipc_exit_kind */
+    uint32_t code; /* see the kind; POSIX exit codes are 0..255 */
+} xipc_exit_status;
+
+/* Waits up to timeout_ms for the child to end, then reports how. May be called again after it
+ * returned 0 (the same status). Returns 0; XIPC_ETIMEDOUT (still running); XIPC_EINVAL;
+ * XIPC_EBADF. Windows: abort() in the child is an exit with code 3 (the CRT's choice), not a
+ * crash. */
+XIPC_API int xipc_proc_wait(xipc_proc *p, xipc_exit_status *status, int timeout_ms);
+
+/* Ends the child at once (POSIX: SIGKILL; Windows: TerminateProcess). A child that has already
+ * ended is not an error. Returns 0; XIPC_EINVAL; XIPC_EBADF; XIPC_EOS. */
+XIPC_API int xipc_proc_kill(xipc_proc *p);
+
+/* The child's process id. Returns 0; XIPC_EINVAL; XIPC_EBADF. */
+XIPC_API int xipc_proc_pid(const xipc_proc *p, uint64_t *pid);
+
+/* Releases the handle. Does not kill or wait for the child. POSIX: a child that is closed before
+ * it was waited for becomes a zombie when it exits, until this process reaps it or exits. */
+XIPC_API void xipc_proc_close(xipc_proc *p);
+
+/* The calling process's id. */
+XIPC_API uint64_t xipc_self_pid(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* XIPC_PROC_H */

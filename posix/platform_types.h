@@ -1,0 +1,25 @@
+/* posix/platform_types.h: the POSIX definitions of the contract's structs (common/platform.h).
+ * A zeroed struct means "not open", so descriptors are stored plus one: 0 is "none". */
+#ifndef XIPC_POSIX_PLATFORM_TYPES_H
+#define XIPC_POSIX_PLATFORM_TYPES_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct xipc__os_stream {
+    int fd_plus1;
+    /* Set once the descriptor was given to a child as a standard stream: the child cleared
+     * O_NONBLOCK on the shared open file description, so writes here are cut to PIPE_BUF,
+     * which poll() guarantees will not block. */
+    bool child_made_blocking;
+};
+
+struct xipc__os_proc {
+    pid_t pid;       /* 0: not open */
+    int pidfd_plus1; /* a pidfd to wait on with a timeout, where the kernel has them */
+    bool reaped;
+    bool killed;     /* xipc__os_proc_kill sent SIGKILL */
+    int wait_status; /* from waitpid, once reaped */
+};
+
+#endif /* XIPC_POSIX_PLATFORM_TYPES_H */

@@ -1,0 +1,201 @@
+/* posix/posix_stream.c: byte streams on descriptors, and anonymous pipes (common/platform.h,
+ * "Streams"). Descriptors are O_NONBLOCK and close-on-exec; a call tries the transfer first and
+ * polls only when the descriptor is not ready, so a ready stream costs one syscall. */
+#include "posix_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int
+xipc__posix_poll_fd(int fd, short events, xipc__deadline dl)
+{
+    struct pollfd pfd = { .fd = fd, .events = events };
+    for (;;) {
+        int n = poll(&pfd, 1, xipc__deadline_left_ms(dl));
+        if (n > 0)
+            return 0; /* ready, or POLLHUP/POLLERR: the transfer itself reports which */
+        if (n == 0)
+            return XIPC_ETIMEDOUT;
+        if (errno != EINTR)
+            return XIPC__OS_FAIL(errno, "poll", NULL);
+    }
+}
+
+static int
+stream_fd(const struct xipc__os_stream *s)
+{
+    return s->fd_plus1 - 1;
+}
+
+/* Sets O_NONBLOCK and FD_CLOEXEC on an adopted descriptor. */
+static int
+make_xipc_fd(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+        return XIPC__OS_FAIL(errno, "fcntl", NULL);
+    return 0;
+}
+
+int
+xipc__posix_pipe(int fds[2], int flags)
+{
+#if XIPC_HAVE_PIPE2
+    if (pipe2(fds, O_CLOEXEC | flags) != 0)
+        return XIPC__OS_FAIL(errno, "pipe2", NULL);
+#else
+    /* Without pipe2 a concurrent fork+exec elsewhere may inherit these before FD_CLOEXEC. */
+    if (pipe(fds) != 0)
+        return XIPC__OS_FAIL(errno, "pipe", NULL);
+    for (int i = 0; i < 2; i++) {
+        int fl = fcntl(fds[i], F_GETFL);
+        if (fcntl(fds[i], F_SETFD, FD_CLOEXEC) < 0 || fl < 0 || fcntl(fds[i], F_SETFL, fl | flags) < 0) {
+            int e = errno;
+            (void)close(fds[0]);
+            (void)close(fds[1]);
+            return XIPC__OS_FAIL(e, "fcntl", NULL);
+        }
+    }
+#endif
+    return 0;
+}
+
+int
+xipc__os_pipe(struct xipc__os_stream *rd, struct xipc__os_stream *wr)
+{
+    int fds[2];
+    int rc = xipc__posix_pipe(fds, O_NONBLOCK);
+    if (rc != 0)
+        return rc;
+    rd->fd_plus1 = fds[0] + 1;
+    wr->fd_plus1 = fds[1] + 1;
+    return 0;
+}
+
+int
+xipc__os_stream_read(struct xipc__os_stream *s, void *buf, size_t cap, size_t *got,
+                     xipc__deadline dl)
+{
+    int fd = stream_fd(s), rc;
+    if (cap > SSIZE_MAX)
+        cap = SSIZE_MAX;
+    /* A descriptor a child made blocking would block in read(): poll first. */
+    if (s->child_made_blocking && (rc = xipc__posix_poll_fd(fd, POLLIN, dl)) != 0)
+        return rc;
+    for (;;) {
+        ssize_t n = read(fd, buf, cap);
+        if (n >= 0) {
+            *got = (size_t)n;
+            return 0;
+        }
+        int e = errno;
+        if (e == EINTR)
+            continue;
+        if (e != EAGAIN && e != EWOULDBLOCK)
+            return XIPC__OS_FAIL(e, "read", NULL);
+        if ((rc = xipc__posix_poll_fd(fd, POLLIN, dl)) != 0)
+            return rc;
+    }
+}
+
+/* write() without a SIGPIPE: the signal is blocked in this thread for the call, and one this
+ * write raised is consumed before the mask is restored (a broken pipe sends SIGPIPE to the
+ * writing thread). A SIGPIPE the caller already had pending stays pending. Returns write()'s
+ * result with errno kept. */
+static ssize_t
+write_no_sigpipe(int fd, const void *buf, size_t len)
+{
+    sigset_t pipe_only, old, pending;
+    bool was_pending = false;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    (void)pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+    bool was_blocked = sigismember(&old, SIGPIPE) == 1;
+    if (was_blocked && sigpending(&pending) == 0)
+        was_pending = sigismember(&pending, SIGPIPE) == 1;
+    ssize_t n = write(fd, buf, len);
+    int e = errno;
+    if (n < 0 && e == EPIPE && !was_pending) {
+        static const struct timespec no_wait = { 0, 0 };
+        while (sigtimedwait(&pipe_only, NULL, &no_wait) < 0 && errno == EINTR) {
+        }
+    }
+    if (!was_blocked)
+        (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = e;
+    return n;
+}
+
+int
+xipc__os_stream_write_some(struct xipc__os_stream *s, const void *buf, size_t len, size_t *put,
+                           xipc__deadline dl)
+{
+    int fd = stream_fd(s), rc;
+    *put = 0;
+    if (len > SSIZE_MAX)
+        len = SSIZE_MAX;
+    /* Blocking description (see platform_types.h): poll, then write no more than poll promises. */
+    if (s->child_made_blocking) {
+        if ((rc = xipc__posix_poll_fd(fd, POLLOUT, dl)) != 0)
+            return rc;
+        if (len > PIPE_BUF)
+            len = PIPE_BUF;
+    }
+    for (;;) {
+        ssize_t n = write_no_sigpipe(fd, buf, len);
+        if (n > 0) {
+            *put = (size_t)n;
+            return 0;
+        }
+        int e = (n == 0) ? EAGAIN : errno;
+        if (e == EINTR)
+            continue;
+        if (e != EAGAIN && e != EWOULDBLOCK)
+            return XIPC__OS_FAIL(e, "write", NULL);
+        if ((rc = xipc__posix_poll_fd(fd, POLLOUT, dl)) != 0)
+            return rc;
+    }
+}
+
+void
+xipc__os_stream_close(struct xipc__os_stream *s)
+{
+    /* Never retried: Linux releases the descriptor even when close() reports EINTR. */
+    if (s->fd_plus1 > 0)
+        (void)close(stream_fd(s));
+    s->fd_plus1 = 0;
+}
+
+intptr_t
+xipc__os_stream_native(const struct xipc__os_stream *s)
+{
+    return stream_fd(s);
+}
+
+int
+xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s)
+{
+    struct stat st;
+    if (native < 0 || native > INT_MAX)
+        return XIPC_EBADF;
+    int fd = (int)native;
+    if (fcntl(fd, F_GETFD) < 0)
+        return XIPC__OS_FAIL(errno, "fcntl", "inherited descriptor");
+    if (fstat(fd, &st) != 0)
+        return XIPC__OS_FAIL(errno, "fstat", "inherited descriptor");
+    if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode))
+        return XIPC_EINVAL;
+    int rc = make_xipc_fd(fd);
+    if (rc != 0)
+        return rc;
+    s->fd_plus1 = fd + 1;
+    s->child_made_blocking = false;
+    return 0;
+}

@@ -1,0 +1,26 @@
+# POSIX sources and the feature checks they branch on (XIPC_HAVE_*, never OS names).
+include(CheckSymbolExists)
+set(CMAKE_REQUIRED_DEFINITIONS -D_GNU_SOURCE)
+check_symbol_exists(pipe2 "unistd.h;fcntl.h" XIPC_HAVE_PIPE2)
+check_symbol_exists(SYS_close_range "sys/syscall.h" XIPC_HAVE_SYS_CLOSE_RANGE)
+check_symbol_exists(SYS_pidfd_open "sys/syscall.h" XIPC_HAVE_SYS_PIDFD_OPEN)
+check_symbol_exists(PR_SET_PDEATHSIG "sys/prctl.h" XIPC_HAVE_PR_SET_PDEATHSIG)
+unset(CMAKE_REQUIRED_DEFINITIONS)
+
+set(XIPC_PLATFORM_SOURCES
+  posix/posix_clock.c
+  posix/posix_env.c
+  posix/posix_error.c
+  posix/posix_pidfd.c
+  posix/posix_proc.c
+  posix/posix_stream.c)
+
+set(XIPC_PLATFORM_DEFINES _GNU_SOURCE)
+foreach(feature PIPE2 SYS_CLOSE_RANGE SYS_PIDFD_OPEN PR_SET_PDEATHSIG)
+  if(XIPC_HAVE_${feature})
+    list(APPEND XIPC_PLATFORM_DEFINES XIPC_HAVE_${feature}=1)
+  else()
+    list(APPEND XIPC_PLATFORM_DEFINES XIPC_HAVE_${feature}=0)
+  endif()
+endforeach()
+set(XIPC_PLATFORM_LIBS)
