@@ -1,0 +1,106 @@
+/* tests/posix/xt_os.c: tests/xt_os.h on POSIX. */
+#include "xt_os.h"
+
+#include <dirent.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+void
+xt_os_init(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    /* SIGPIPE stays at its default on purpose: a test must die if xipc ever raises it. */
+}
+
+const char *
+xt_os_self_exe(void)
+{
+    static char path[PATH_MAX];
+    if (path[0] == '\0') {
+        ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+        if (n <= 0) {
+            perror("readlink /proc/self/exe");
+            exit(2);
+        }
+        path[n] = '\0';
+    }
+    return path;
+}
+
+bool
+xt_os_is_wine(void)
+{
+    return false;
+}
+
+int
+xt_os_handle_count(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    if (d == NULL)
+        return -1;
+    while (readdir(d) != NULL)
+        n++;
+    closedir(d);
+    return n - 3; /* ".", ".." and the directory's own descriptor */
+}
+
+uint64_t
+xt_os_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void
+xt_os_sleep_ms(int ms)
+{
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) != 0) {
+    }
+}
+
+void
+xt_os_crash(void)
+{
+    /* The sanitizers catch SIGSEGV and exit normally; restore the default action first. */
+    signal(SIGSEGV, SIG_DFL);
+    raise(SIGSEGV);
+    abort();
+}
+
+int
+xt_os_getcwd(char *buf, size_t cap)
+{
+    return getcwd(buf, cap) ? 0 : -1;
+}
+
+char *
+xt_os_getenv(const char *name)
+{
+    const char *v = getenv(name);
+    return v ? strdup(v) : NULL;
+}
+
+void
+xt_os_setenv(const char *name, const char *value)
+{
+    if (value)
+        setenv(name, value, 1);
+    else
+        unsetenv(name);
+}
+
+bool
+xt_os_paths_fold_case(void)
+{
+    return false;
+}

@@ -1,0 +1,488 @@
+/* tests/test_pipe.c: anonymous pipes and streams across real processes: echo, end of stream,
+ * broken pipe without SIGPIPE, timeouts, partial writes, a 64 MiB transfer, inheritance, bad
+ * input and leaks. */
+#include "xt.h"
+
+/* Spawns role with the given streams exported on its command line and listed for inheritance,
+ * stdin and stderr inherited. Returns the running child. */
+static xipc_proc *
+spawn_with_streams(const char *role, xipc_stream *const *streams, size_t n)
+{
+    static char texts[4][XIPC_HANDLE_TEXT_MAX];
+    const char *args[5];
+    xipc_handle *handles[4];
+    CHECK(n <= 4);
+    for (size_t i = 0; i < n; i++) {
+        xt_export(streams[i], texts[i]);
+        args[i] = texts[i];
+        handles[i] = xipc_stream_handle(streams[i]);
+    }
+    args[n] = NULL;
+    return xt_spawn_child(role, args, NULL, handles, n);
+}
+
+/* ---- echo ----------------------------------------------------------------------------------- */
+
+int
+xt_child_echo(int argc, char **argv)
+{
+    xipc_stream *in = xt_import(argv[1]), *out = xt_import(argv[2]);
+    char buf[4096];
+    (void)argc;
+    for (;;) {
+        size_t got = 0;
+        CHECK_OK(xipc_stream_read(in, buf, sizeof buf, &got, XT_CHILD_TIMEOUT_MS));
+        if (got == 0)
+            break;
+        xt_write_all(out, buf, got, XT_CHILD_TIMEOUT_MS);
+    }
+    xipc_stream_close(in);
+    xipc_stream_close(out);
+    return 0;
+}
+
+void
+xt_test_pipe_roundtrip_across_processes(void)
+{
+    xipc_stream *to_r, *to_w, *from_r, *from_w;
+    static const size_t sizes[] = { 1, 7, 64, 4096, 65536, 300000 };
+    CHECK_OK(xipc_pipe(&to_r, &to_w, 0));
+    CHECK_OK(xipc_pipe(&from_r, &from_w, 0));
+    xipc_stream *theirs[] = { to_r, from_w };
+    xipc_proc *p = spawn_with_streams("echo", theirs, 2);
+    xipc_stream_close(to_r);
+    xipc_stream_close(from_w);
+
+    unsigned char *out = malloc(300000), *back = malloc(300000);
+    CHECK(out != NULL && back != NULL);
+    uint64_t offset = 0;
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        size_t n = sizes[k];
+        for (size_t i = 0; i < n; i++)
+            out[i] = xt_pattern(offset + i);
+        /* Sizes above the pipe buffer need the child to read while we write: write in pieces
+         * and read back in between. */
+        size_t sent = 0, got_back = 0;
+        while (got_back < n) {
+            size_t chunk = n - sent < 16384 ? n - sent : 16384;
+            if (chunk > 0) {
+                xt_write_all(to_w, out + sent, chunk, XT_CHILD_TIMEOUT_MS);
+                sent += chunk;
+            }
+            xt_read_exact(from_r, back + got_back, sent - got_back, XT_CHILD_TIMEOUT_MS);
+            got_back = sent;
+        }
+        CHECK(memcmp(out, back, n) == 0);
+        offset += n;
+    }
+    xipc_stream_close(to_w);
+    xt_expect_eof(from_r, XT_CHILD_TIMEOUT_MS);
+    xt_expect_exit(p, 0);
+    xipc_stream_close(from_r);
+    free(out);
+    free(back);
+}
+
+/* ---- end of stream and broken pipe ---------------------------------------------------------- */
+
+int
+xt_child_write_and_exit(int argc, char **argv)
+{
+    xipc_stream *w = xt_import(argv[1]);
+    (void)argc;
+    xt_write_all(w, "hello", 5, XT_CHILD_TIMEOUT_MS);
+    /* Exit without closing: the OS closes the end, as after a crash. */
+    return 0;
+}
+
+void
+xt_test_pipe_eof_when_writer_closes(void)
+{
+    xipc_stream *rd, *wr;
+    char buf[16];
+    size_t got = 0;
+    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    xipc_proc *p = spawn_with_streams("write_and_exit", &wr, 1);
+    xipc_stream_close(wr);
+    xt_read_exact(rd, buf, 5, XT_CHILD_TIMEOUT_MS);
+    CHECK(memcmp(buf, "hello", 5) == 0);
+    xt_expect_eof(rd, XT_CHILD_TIMEOUT_MS);
+    /* End of stream is sticky, and reported at once. */
+    CHECK_OK(xipc_stream_read(rd, buf, sizeof buf, &got, 0));
+    CHECK_EQ(got, 0);
+    xt_expect_exit(p, 0);
+    xipc_stream_close(rd);
+}
+
+int
+xt_child_read_one_and_exit(int argc, char **argv)
+{
+    xipc_stream *r = xt_import(argv[1]);
+    char c;
+    (void)argc;
+    xt_read_exact(r, &c, 1, XT_CHILD_TIMEOUT_MS);
+    return c == '!' ? 0 : 3;
+}
+
+void
+xt_test_pipe_epipe_when_reader_gone(void)
+{
+    xipc_stream *rd, *wr;
+    char buf[1000];
+    size_t put = 7;
+    memset(buf, 'x', sizeof buf);
+    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    xipc_proc *p = spawn_with_streams("read_one_and_exit", &rd, 1);
+    xipc_stream_close(rd);
+    xt_write_all(wr, "!", 1, XT_CHILD_TIMEOUT_MS);
+    xt_expect_exit(p, 0);
+    /* Every reader is gone: XIPC_EPIPE, nothing went, and this process is still here (SIGPIPE
+     * is at its default action in the test binary). */
+    CHECK_RC(xipc_stream_write(wr, buf, sizeof buf, &put, XT_CHILD_TIMEOUT_MS), XIPC_EPIPE);
+    CHECK_EQ(put, 0);
+    CHECK_RC(xipc_stream_write(wr, buf, 1, &put, 0), XIPC_EPIPE);
+    xipc_stream_close(wr);
+}
+
+int
+xt_child_write_until_epipe(int argc, char **argv)
+{
+    xipc_stream *w = xt_import(argv[1]);
+    char buf[8192];
+    (void)argc;
+    memset(buf, 'y', sizeof buf);
+    for (int i = 0; i < 100000; i++) {
+        size_t put = 0;
+        int rc = xipc_stream_write(w, buf, sizeof buf, &put, XT_CHILD_TIMEOUT_MS);
+        if (rc == XIPC_EPIPE)
+            return 42; /* alive, and told */
+        if (rc != 0)
+            return 3;
+    }
+    return 4;
+}
+
+void
+xt_test_pipe_writer_child_survives_epipe(void)
+{
+    xipc_stream *rd, *wr;
+    char buf[100];
+    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    xipc_proc *p = spawn_with_streams("write_until_epipe", &wr, 1);
+    xipc_stream_close(wr);
+    /* Take some of it, so the child is mid-stream, then leave. */
+    xt_read_exact(rd, buf, sizeof buf, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(rd);
+    /* A SIGPIPE death would show as XIPC_EXIT_CRASHED. */
+    xt_expect_exit(p, 42);
+}
+
+/* ---- timeouts ------------------------------------------------------------------------------- */
+
+int
+xt_child_sleep_then_write(int argc, char **argv)
+{
+    xipc_stream *w = xt_import(argv[1]);
+    (void)argc;
+    xt_os_sleep_ms(300);
+    xt_write_all(w, "z", 1, XT_CHILD_TIMEOUT_MS);
+    return 0;
+}
+
+void
+xt_test_pipe_read_timeouts(void)
+{
+    xipc_stream *rd, *wr;
+    char c = 0;
+    size_t got = 9;
+    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+
+    uint64_t t0 = xt_os_now_ms();
+    CHECK_RC(xipc_stream_read(rd, &c, 1, &got, 0), XIPC_ETIMEDOUT);
+    CHECK_EQ(got, 0);
+    CHECK_LT(xt_os_now_ms() - t0, XT_SLACK_MS);
+
+    t0 = xt_os_now_ms();
+    CHECK_RC(xipc_stream_read(rd, &c, 1, &got, 200), XIPC_ETIMEDOUT);
+    uint64_t waited = xt_os_now_ms() - t0;
+    CHECK_GE(waited, 200);
+    CHECK_LT(waited, 200 + XT_SLACK_MS);
+
+    /* Data already there is returned even with a zero timeout. */
+    xt_write_all(wr, "q", 1, 0);
+    CHECK_OK(xipc_stream_read(rd, &c, 1, &got, 0));
+    CHECK_EQ(got, 1);
+    CHECK_EQ(c, 'q');
+
+    /* Forever, then woken by another process. */
+    xipc_proc *p = spawn_with_streams("sleep_then_write", &wr, 1);
+    t0 = xt_os_now_ms();
+    CHECK_OK(xipc_stream_read(rd, &c, 1, &got, XIPC_FOREVER));
+    CHECK_EQ(got, 1);
+    CHECK_EQ(c, 'z');
+    CHECK_GE(xt_os_now_ms() - t0, 250);
+    xt_expect_exit(p, 0);
+    xipc_stream_close(rd);
+    xipc_stream_close(wr);
+}
+
+/* Waits for "go" on argv[2], then reads argv[1] to the end, checks the pattern, and reports the
+ * byte count and whether every byte matched on argv[3]. */
+int
+xt_child_drain_and_report(int argc, char **argv)
+{
+    xipc_stream *data = xt_import(argv[1]), *go = xt_import(argv[2]), *report = xt_import(argv[3]);
+    unsigned char buf[65536];
+    uint64_t total = 0, bad = 0;
+    char c;
+    (void)argc;
+    xt_read_exact(go, &c, 1, XT_CHILD_TIMEOUT_MS);
+    for (;;) {
+        size_t got = 0;
+        CHECK_OK(xipc_stream_read(data, buf, sizeof buf, &got, XT_CHILD_TIMEOUT_MS));
+        if (got == 0)
+            break;
+        for (size_t i = 0; i < got; i++)
+            bad += buf[i] != xt_pattern(total + i);
+        total += got;
+    }
+    uint64_t msg[2] = { total, bad };
+    xt_write_all(report, msg, sizeof msg, XT_CHILD_TIMEOUT_MS);
+    return 0;
+}
+
+void
+xt_test_pipe_write_timeout_reports_partial(void)
+{
+    xipc_stream *data_r, *data_w, *go_r, *go_w, *rep_r, *rep_w;
+    const size_t len = 4u << 20;
+    unsigned char *buf = malloc(len);
+    uint64_t msg[2];
+    size_t put = 0, put2 = 9;
+    CHECK(buf != NULL);
+    for (size_t i = 0; i < len; i++)
+        buf[i] = xt_pattern(i);
+    CHECK_OK(xipc_pipe(&data_r, &data_w, 0));
+    CHECK_OK(xipc_pipe(&go_r, &go_w, 0));
+    CHECK_OK(xipc_pipe(&rep_r, &rep_w, 0));
+    xipc_stream *theirs[] = { data_r, go_r, rep_w };
+    xipc_proc *p = spawn_with_streams("drain_and_report", theirs, 3);
+    xipc_stream_close(data_r);
+    xipc_stream_close(go_r);
+    xipc_stream_close(rep_w);
+
+    /* Nobody reads yet: the pipe fills, the write times out and says how much went. */
+    uint64_t t0 = xt_os_now_ms();
+    CHECK_RC(xipc_stream_write(data_w, buf, len, &put, 200), XIPC_ETIMEDOUT);
+    uint64_t waited = xt_os_now_ms() - t0;
+    CHECK_GE(waited, 200);
+    CHECK_LT(waited, 200 + XT_SLACK_MS);
+    CHECK(put > 0 && put < len);
+    /* Still full: a zero timeout writes nothing. */
+    CHECK_RC(xipc_stream_write(data_w, buf + put, len - put, &put2, 0), XIPC_ETIMEDOUT);
+    CHECK_EQ(put2, 0);
+
+    /* Let the child drain: it must get exactly the bytes reported, in order. */
+    xt_write_all(go_w, "g", 1, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(data_w);
+    xt_read_exact(rep_r, msg, sizeof msg, XT_CHILD_TIMEOUT_MS);
+    CHECK_EQ(msg[0], put);
+    CHECK_EQ(msg[1], 0);
+    xt_expect_exit(p, 0);
+    xipc_stream_close(go_w);
+    xipc_stream_close(rep_r);
+    free(buf);
+}
+
+/* ---- bulk transfer -------------------------------------------------------------------------- */
+
+#define XT_BULK_BYTES (64u << 20)
+
+int
+xt_child_produce_pattern(int argc, char **argv)
+{
+    xipc_stream *w = xt_import(argv[1]);
+    static unsigned char buf[100003];
+    uint64_t sent = 0;
+    size_t step = 1;
+    (void)argc;
+    /* Uneven chunk sizes, so that no boundary lines up with the pipe's buffer. */
+    while (sent < XT_BULK_BYTES) {
+        size_t n = (step * 7919) % sizeof buf + 1;
+        if (n > XT_BULK_BYTES - sent)
+            n = (size_t)(XT_BULK_BYTES - sent);
+        for (size_t i = 0; i < n; i++)
+            buf[i] = xt_pattern(sent + i);
+        xt_write_all(w, buf, n, XT_CHILD_TIMEOUT_MS);
+        sent += n;
+        step++;
+    }
+    xipc_stream_close(w);
+    return 0;
+}
+
+void
+xt_test_pipe_transfer_64mib(void)
+{
+    xipc_stream *rd, *wr;
+    static unsigned char buf[65536];
+    uint64_t total = 0;
+    size_t cap = 1;
+    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    xipc_proc *p = spawn_with_streams("produce_pattern", &wr, 1);
+    xipc_stream_close(wr);
+    for (;;) {
+        size_t got = 0;
+        cap = cap * 3 % sizeof buf + 1;
+        CHECK_OK(xipc_stream_read(rd, buf, cap, &got, XT_CHILD_TIMEOUT_MS));
+        if (got == 0)
+            break;
+        for (size_t i = 0; i < got; i++) {
+            if (buf[i] != xt_pattern(total + i))
+                xt_fail(__FILE__, __LINE__, "byte %llu differs", (unsigned long long)(total + i));
+        }
+        total += got;
+    }
+    CHECK_EQ(total, XT_BULK_BYTES);
+    xt_expect_exit(p, 0);
+    xipc_stream_close(rd);
+}
+
+/* ---- inheritance ---------------------------------------------------------------------------- */
+
+/* argv[1]: a listed stream to report on; argv[2]: the text of a stream that was not listed. */
+int
+xt_child_probe_handles(int argc, char **argv)
+{
+    xipc_stream *listed = xt_import(argv[1]), *unlisted = NULL;
+    char report[64];
+    (void)argc;
+    int rc = xipc_stream_import(argv[2], &unlisted);
+    snprintf(report, sizeof report, "%s", xipc_errname(rc));
+    xt_write_all(listed, report, strlen(report), XT_CHILD_TIMEOUT_MS);
+    return 0;
+}
+
+void
+xt_test_pipe_only_listed_handles_inherited(void)
+{
+    xipc_stream *a_r, *a_w, *b_r, *b_w;
+    char a_text[XIPC_HANDLE_TEXT_MAX], b_text[XIPC_HANDLE_TEXT_MAX];
+    xipc_stdio null_io[3] = { { XIPC_STDIO_NULL, NULL }, { XIPC_STDIO_NULL, NULL },
+                              { XIPC_STDIO_INHERIT, NULL } };
+    size_t len;
+    CHECK_OK(xipc_pipe(&a_r, &a_w, 0));
+    CHECK_OK(xipc_pipe(&b_r, &b_w, 0));
+    xt_export(a_w, a_text);
+    xt_export(b_w, b_text); /* exported, but not listed */
+    const char *args[] = { a_text, b_text, NULL };
+    xipc_handle *h = xipc_stream_handle(a_w);
+    xipc_proc *p = xt_spawn_child("probe_handles", args, null_io, &h, 1);
+    xipc_stream_close(a_w);
+    char *report = xt_read_to_eof(a_r, &len, XT_CHILD_TIMEOUT_MS);
+    CHECK_STR(report, "XIPC_EBADF");
+    free(report);
+    xt_expect_exit(p, 0);
+    xipc_stream_close(b_w);
+    xipc_stream_close(a_r);
+    xipc_stream_close(b_r);
+}
+
+/* ---- bad input and leaks -------------------------------------------------------------------- */
+
+static void
+check_import_rejects(const char *text)
+{
+    xipc_stream *s = (xipc_stream *)&s;
+    int rc = xipc_stream_import(text, &s);
+    if (rc != XIPC_EINVAL)
+        xt_fail(__FILE__, __LINE__, "import(\"%s\") gave %s", text, xipc_errname(rc));
+    CHECK(s == NULL);
+}
+
+void
+xt_test_pipe_bad_input(void)
+{
+    xipc_stream *rd, *wr, *dead_r, *dead_w;
+    char buf[8], text[XIPC_HANDLE_TEXT_MAX];
+    size_t n = 5;
+    CHECK_RC(xipc_pipe(NULL, &wr, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_pipe(&rd, NULL, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_pipe(&rd, &wr, 0x10), XIPC_EINVAL);
+    CHECK(rd == NULL && wr == NULL);
+    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+
+    CHECK_RC(xipc_stream_read(NULL, buf, 1, &n, 0), XIPC_EINVAL);
+    CHECK_EQ(n, 0);
+    CHECK_RC(xipc_stream_read(rd, NULL, 1, &n, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_stream_read(rd, buf, 0, &n, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_stream_read(rd, buf, 1, NULL, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_stream_read(rd, buf, 1, &n, -2), XIPC_EINVAL);
+    CHECK_RC(xipc_stream_read(wr, buf, 1, &n, 0), XIPC_EINVAL); /* the write end */
+    CHECK_RC(xipc_stream_write(NULL, buf, 1, &n, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_stream_write(wr, NULL, 1, &n, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_stream_write(wr, buf, 1, NULL, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_stream_write(wr, buf, 1, &n, -100), XIPC_EINVAL);
+    CHECK_RC(xipc_stream_write(rd, buf, 1, &n, 0), XIPC_EINVAL); /* the read end */
+    n = 5;
+    CHECK_OK(xipc_stream_write(wr, buf, 0, &n, 0)); /* nothing to write is not an error */
+    CHECK_EQ(n, 0);
+
+    /* Closed handles: XIPC_EBADF, never a crash; closing again is a no-op. */
+    CHECK_OK(xipc_pipe(&dead_r, &dead_w, 0));
+    xipc_stream_close(dead_r);
+    xipc_stream_close(dead_w);
+    CHECK_RC(xipc_stream_read(dead_r, buf, 1, &n, 0), XIPC_EBADF);
+    CHECK_RC(xipc_stream_write(dead_w, buf, 1, &n, 0), XIPC_EBADF);
+    CHECK_RC(xipc_handle_export(xipc_stream_handle(dead_w), text, sizeof text), XIPC_EBADF);
+    xipc_stream_close(dead_w);
+    xipc_stream_close(NULL);
+
+    CHECK_RC(xipc_handle_export(NULL, text, sizeof text), XIPC_EINVAL);
+    CHECK_RC(xipc_handle_export(xipc_stream_handle(rd), NULL, 10), XIPC_EINVAL);
+    CHECK_RC(xipc_handle_export(xipc_stream_handle(rd), text, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_handle_export(xipc_stream_handle(rd), text, 4), XIPC_ENAMETOOLONG);
+    CHECK(xipc_stream_handle(NULL) == NULL);
+
+    CHECK_RC(xipc_stream_import(NULL, &rd), XIPC_EINVAL);
+    CHECK_RC(xipc_stream_import("xipc1:stream:r:3", NULL), XIPC_EINVAL);
+    check_import_rejects("");
+    check_import_rejects("garbage");
+    check_import_rejects("xipc1:stream:r:");
+    check_import_rejects("xipc1:stream:x:5");
+    check_import_rejects("xipc1:stream:r:05");
+    check_import_rejects("xipc1:stream:r:-1");
+    check_import_rejects("xipc1:stream:r:5x");
+    check_import_rejects("xipc1:stream:r:99999999999999999999999");
+    check_import_rejects("xipc1:proc:r:5");
+    check_import_rejects("xipc2:stream:r:5");
+    xipc_stream_close(rd);
+    xipc_stream_close(wr);
+}
+
+void
+xt_test_pipe_no_handle_leak(void)
+{
+    xipc_stream *rd, *wr;
+    char c;
+    int before = xt_os_handle_count();
+    CHECK(before > 0);
+    for (int i = 0; i < 50; i++) {
+        CHECK_OK(xipc_pipe(&rd, &wr, 0));
+        xt_write_all(wr, "k", 1, 0);
+        xt_read_exact(rd, &c, 1, 0);
+        xipc_stream_close(wr);
+        xt_expect_eof(rd, 0);
+        xipc_stream_close(rd);
+    }
+    /* Spawning with inherited streams and waiting leaves nothing behind either. */
+    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    xipc_proc *p = spawn_with_streams("write_and_exit", &wr, 1);
+    xipc_stream_close(wr);
+    char *out = xt_read_to_eof(rd, &(size_t){ 0 }, XT_CHILD_TIMEOUT_MS);
+    CHECK_STR(out, "hello");
+    free(out);
+    xt_expect_exit(p, 0);
+    xipc_stream_close(rd);
+    CHECK_EQ(xt_os_handle_count(), before);
+}

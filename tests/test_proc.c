@@ -1,0 +1,552 @@
+/* tests/test_proc.c: spawn, wait, kill, argv/env/cwd/stdio and inheritance, each across real
+ * processes (this binary re-executed as the child). */
+#include "xt.h"
+
+/* A stdio set: stdin, stdout, stderr. */
+static void
+stdio_set(xipc_stdio io[3], xipc_stream *in, xipc_stream *out, xipc_stream *err)
+{
+    xipc_stream *s[3] = { in, out, err };
+    for (int i = 0; i < 3; i++) {
+        io[i].mode = s[i] ? XIPC_STDIO_STREAM : XIPC_STDIO_INHERIT;
+        io[i].stream = s[i];
+    }
+}
+
+/* Spawns role with its stdout on a pipe, and returns everything it printed. */
+static char *
+run_and_capture(const char *role, const char *const *args, size_t *len)
+{
+    xipc_stream *rd, *wr;
+    xipc_stdio io[3];
+    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    stdio_set(io, NULL, wr, NULL);
+    xipc_proc *p = xt_spawn_child(role, args, io, NULL, 0);
+    xipc_stream_close(wr);
+    char *out = xt_read_to_eof(rd, len, XT_CHILD_TIMEOUT_MS);
+    xt_expect_exit(p, 0);
+    xipc_stream_close(rd);
+    return out;
+}
+
+/* ---- exit codes, crash, kill ---------------------------------------------------------------- */
+
+int
+xt_child_exit_with(int argc, char **argv)
+{
+    return argc > 1 ? atoi(argv[1]) : 2;
+}
+
+void
+xt_test_proc_exit_codes(void)
+{
+    static const char *const codes[] = { "0", "1", "255" };
+    for (size_t i = 0; i < 3; i++) {
+        const char *args[] = { codes[i], NULL };
+        xt_expect_exit(xt_spawn_child("exit_with", args, NULL, NULL, 0), atoi(codes[i]));
+    }
+}
+
+int
+xt_child_crash(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    xt_os_crash();
+    return 0;
+}
+
+void
+xt_test_proc_crash_reported(void)
+{
+    xipc_stdio io[3] = { { XIPC_STDIO_NULL, NULL }, { XIPC_STDIO_NULL, NULL },
+                         { XIPC_STDIO_NULL, NULL } };
+    xipc_proc *p = xt_spawn_child("crash", NULL, io, NULL, 0);
+    xipc_exit_status st = { 0, 0 };
+    CHECK_OK(xipc_proc_wait(p, &st, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(st.kind, XIPC_EXIT_CRASHED);
+    /* SIGSEGV (11) on POSIX, STATUS_ACCESS_VIOLATION on Windows. */
+    CHECK(st.code == 11 || st.code == 0xC0000005u);
+    xipc_proc_close(p);
+}
+
+int
+xt_child_block_on_stdin(int argc, char **argv)
+{
+    char c;
+    (void)argc;
+    (void)argv;
+    /* Blocks until the parent writes or closes; the test kills us first. */
+    return fread(&c, 1, 1, stdin) == 1 ? 3 : 4;
+}
+
+void
+xt_test_proc_wait_timeout_then_kill(void)
+{
+    xipc_stream *rd, *wr;
+    xipc_stdio io[3];
+    xipc_exit_status st = { 0, 0 };
+    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    stdio_set(io, rd, NULL, NULL);
+    xipc_proc *p = xt_spawn_child("block_on_stdin", NULL, io, NULL, 0);
+    xipc_stream_close(rd);
+
+    CHECK_RC(xipc_proc_wait(p, &st, 0), XIPC_ETIMEDOUT);
+    uint64_t t0 = xt_os_now_ms();
+    CHECK_RC(xipc_proc_wait(p, &st, 150), XIPC_ETIMEDOUT);
+    uint64_t waited = xt_os_now_ms() - t0;
+    CHECK_GE(waited, 150);
+    CHECK_LT(waited, 150 + XT_SLACK_MS);
+
+    CHECK_OK(xipc_proc_kill(p));
+    CHECK_OK(xipc_proc_wait(p, &st, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(st.kind, XIPC_EXIT_KILLED);
+    /* Killing an ended child is not an error, and waiting again gives the same status. */
+    CHECK_OK(xipc_proc_kill(p));
+    st.kind = 0;
+    CHECK_OK(xipc_proc_wait(p, &st, 0));
+    CHECK_EQ(st.kind, XIPC_EXIT_KILLED);
+    xipc_proc_close(p);
+    xipc_stream_close(wr);
+}
+
+int
+xt_child_print_pid(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("%llu", (unsigned long long)xipc_self_pid());
+    return 0;
+}
+
+void
+xt_test_proc_pid_matches_child(void)
+{
+    xipc_stream *rd, *wr;
+    xipc_stdio io[3];
+    uint64_t pid = 0;
+    size_t len;
+    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    stdio_set(io, NULL, wr, NULL);
+    xipc_proc *p = xt_spawn_child("print_pid", NULL, io, NULL, 0);
+    xipc_stream_close(wr);
+    CHECK_OK(xipc_proc_pid(p, &pid));
+    CHECK(pid != 0 && pid != xipc_self_pid());
+    char *out = xt_read_to_eof(rd, &len, XT_CHILD_TIMEOUT_MS);
+    CHECK_EQ(strtoull(out, NULL, 10), pid);
+    free(out);
+    xt_expect_exit(p, 0);
+    xipc_stream_close(rd);
+}
+
+/* ---- argv, env, cwd ------------------------------------------------------------------------- */
+
+int
+xt_child_print_args(int argc, char **argv)
+{
+    /* Each argument as "<length>:<bytes>\n", so empty and odd arguments stay visible. */
+    for (int i = 1; i < argc; i++)
+        printf("%zu:%s\n", strlen(argv[i]), argv[i]);
+    return 0;
+}
+
+void
+xt_test_proc_argv_exact(void)
+{
+    static const char *const args[] = {
+        "plain",
+        "with space",
+        "tab\there",
+        "quote\"inside",
+        "\"",
+        "back\\slash",
+        "two\\\\backslashes\\\\\"then quote",
+        "trailing backslash\\",
+        "trailing\\\\",
+        "",
+        "\\\\server\\share\\",
+        "na\xc3\xafve \xc3\xbcnic\xc3\xb6" "de \xe6\x97\xa5\xe6\x9c\xac",
+        "--child",
+        NULL,
+    };
+    char expect[1024] = "", line[256];
+    size_t len;
+    for (size_t i = 0; args[i] != NULL; i++) {
+        snprintf(line, sizeof line, "%zu:%s\n", strlen(args[i]), args[i]);
+        strcat(expect, line);
+    }
+    char *out = run_and_capture("print_args", args, &len);
+    CHECK_STR(out, expect);
+    free(out);
+}
+
+int
+xt_child_print_env(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        char *v = xt_os_getenv(argv[i]);
+        printf("%s=%s\n", argv[i], v ? v : "(unset)");
+        free(v);
+    }
+    return 0;
+}
+
+static char *
+capture_env(const char *const *env, unsigned flags, const char *const *names)
+{
+    xipc_stream *rd, *wr;
+    xipc_stdio io[3];
+    const char *argv[8] = { xt_os_self_exe(), "--child", "print_env" };
+    size_t n = 3, len;
+    for (size_t i = 0; names[i] != NULL; i++)
+        argv[n++] = names[i];
+    argv[n] = NULL;
+    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    stdio_set(io, NULL, wr, NULL);
+    xipc_spawn_opts opts = { 0 };
+    opts.file = xt_os_self_exe();
+    opts.argv = argv;
+    opts.env = env;
+    opts.flags = flags | XIPC_SPAWN_DIE_WITH_PARENT;
+    memcpy(opts.stdio, io, sizeof io);
+    xipc_proc *p = NULL;
+    CHECK_OK(xipc_spawn(&opts, &p));
+    xipc_stream_close(wr);
+    char *out = xt_read_to_eof(rd, &len, XT_CHILD_TIMEOUT_MS);
+    xt_expect_exit(p, 0);
+    xipc_stream_close(rd);
+    return out;
+}
+
+void
+xt_test_proc_env_overlay_and_clear(void)
+{
+    static const char *const names[] = { "XT_SET", "XT_DROP", "XT_KEEP", NULL };
+    static const char *const overlay[] = { "XT_SET=value with spaces \xc3\xbc", "XT_DROP", NULL };
+    static const char *const only[] = { "XT_SET=only", NULL };
+    xt_os_setenv("XT_DROP", "parent");
+    xt_os_setenv("XT_KEEP", "kept");
+
+    char *out = capture_env(overlay, 0, names);
+    CHECK_STR(out, "XT_SET=value with spaces \xc3\xbc\nXT_DROP=(unset)\nXT_KEEP=kept\n");
+    free(out);
+
+    out = capture_env(only, XIPC_SPAWN_CLEAR_ENV, names);
+    CHECK_STR(out, "XT_SET=only\nXT_DROP=(unset)\nXT_KEEP=(unset)\n");
+    free(out);
+
+    /* NULL env: exactly the parent's. */
+    out = capture_env(NULL, 0, names);
+    CHECK_STR(out, "XT_SET=(unset)\nXT_DROP=parent\nXT_KEEP=kept\n");
+    free(out);
+}
+
+int
+xt_child_print_cwd(int argc, char **argv)
+{
+    char cwd[4096];
+    (void)argc;
+    (void)argv;
+    if (xt_os_getcwd(cwd, sizeof cwd) != 0)
+        return 5;
+    printf("%s", cwd);
+    return 0;
+}
+
+/* Compares two directory names, ignoring a trailing separator (and case where paths fold). */
+static bool
+same_dir(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    while (la > 1 && (a[la - 1] == '/' || a[la - 1] == '\\'))
+        la--;
+    while (lb > 1 && (b[lb - 1] == '/' || b[lb - 1] == '\\'))
+        lb--;
+    if (la != lb)
+        return false;
+    for (size_t i = 0; i < la; i++) {
+        int x = (unsigned char)a[i], y = (unsigned char)b[i];
+        if (xt_os_paths_fold_case() && x >= 'A' && x <= 'Z')
+            x += 'a' - 'A';
+        if (xt_os_paths_fold_case() && y >= 'A' && y <= 'Z')
+            y += 'a' - 'A';
+        if (x != y)
+            return false;
+    }
+    return true;
+}
+
+void
+xt_test_proc_cwd(void)
+{
+    char dir[4096], parent_cwd[4096];
+    const char *argv[] = { xt_os_self_exe(), "--child", "print_cwd", NULL };
+    xipc_stream *rd, *wr;
+    xipc_stdio io[3];
+    xipc_proc *p = NULL;
+    size_t len;
+    /* A directory that exists on both platforms and is not ours: the one above this binary's
+     * (ctest runs the test in the binary's own directory), or the binary's if we run above. */
+    CHECK(xt_os_getcwd(parent_cwd, sizeof parent_cwd) == 0);
+    snprintf(dir, sizeof dir, "%s", xt_os_self_exe());
+    for (int up = 0; up < 2; up++) {
+        char *slash = strrchr(dir, '/'), *bslash = strrchr(dir, '\\');
+        *(slash > bslash ? slash : bslash) = '\0';
+        if (up == 0 && !same_dir(parent_cwd, dir))
+            break;
+    }
+    CHECK(!same_dir(parent_cwd, dir));
+    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    stdio_set(io, NULL, wr, NULL);
+    xipc_spawn_opts opts = { 0 };
+    opts.file = xt_os_self_exe();
+    opts.argv = argv;
+    opts.cwd = dir;
+    opts.flags = XIPC_SPAWN_DIE_WITH_PARENT;
+    memcpy(opts.stdio, io, sizeof io);
+    CHECK_OK(xipc_spawn(&opts, &p));
+    xipc_stream_close(wr);
+    char *out = xt_read_to_eof(rd, &len, XT_CHILD_TIMEOUT_MS);
+    xt_expect_exit(p, 0);
+    xipc_stream_close(rd);
+    if (!same_dir(out, dir))
+        xt_fail(__FILE__, __LINE__, "child cwd \"%s\", wanted \"%s\"", out, dir);
+    free(out);
+    /* The parent's own directory did not move. */
+    CHECK(xt_os_getcwd(dir, sizeof dir) == 0);
+    CHECK(same_dir(dir, parent_cwd));
+
+    /* A missing directory is XIPC_ENOENT, and no child is left. */
+    strcat(dir, "/no-such-dir-xipc");
+    opts.stdio[1].mode = XIPC_STDIO_NULL;
+    opts.stdio[1].stream = NULL;
+    opts.cwd = dir;
+    CHECK_RC(xipc_spawn(&opts, &p), XIPC_ENOENT);
+    CHECK(p == NULL);
+}
+
+/* ---- stdio ---------------------------------------------------------------------------------- */
+
+int
+xt_child_stdio_echo(int argc, char **argv)
+{
+    char buf[256];
+    size_t n = 0, r;
+    (void)argc;
+    (void)argv;
+    while ((r = fread(buf + n, 1, sizeof buf - 1 - n, stdin)) > 0)
+        n += r;
+    buf[n] = '\0';
+    printf("out:%zu:%s", n, buf);
+    fprintf(stderr, "err:%zu", n);
+    return 0;
+}
+
+void
+xt_test_proc_stdio_streams_and_null(void)
+{
+    xipc_stream *in_r, *in_w, *out_r, *out_w, *err_r, *err_w;
+    xipc_stdio io[3];
+    size_t len;
+    CHECK_OK(xipc_pipe(&in_r, &in_w, 0));
+    CHECK_OK(xipc_pipe(&out_r, &out_w, 0));
+    CHECK_OK(xipc_pipe(&err_r, &err_w, 0));
+    stdio_set(io, in_r, out_w, err_w);
+    xipc_proc *p = xt_spawn_child("stdio_echo", NULL, io, NULL, 0);
+    xipc_stream_close(in_r);
+    xipc_stream_close(out_w);
+    xipc_stream_close(err_w);
+    xt_write_all(in_w, "hello", 5, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(in_w);
+    char *out = xt_read_to_eof(out_r, &len, XT_CHILD_TIMEOUT_MS);
+    char *err = xt_read_to_eof(err_r, &len, XT_CHILD_TIMEOUT_MS);
+    CHECK_STR(out, "out:5:hello");
+    CHECK_STR(err, "err:5");
+    free(out);
+    free(err);
+    xt_expect_exit(p, 0);
+    xipc_stream_close(out_r);
+    xipc_stream_close(err_r);
+
+    /* stdin and stderr on the null device: end of input at once, output discarded. */
+    CHECK_OK(xipc_pipe(&out_r, &out_w, 0));
+    io[0].mode = XIPC_STDIO_NULL;
+    io[0].stream = NULL;
+    io[1].mode = XIPC_STDIO_STREAM;
+    io[1].stream = out_w;
+    io[2].mode = XIPC_STDIO_NULL;
+    io[2].stream = NULL;
+    p = xt_spawn_child("stdio_echo", NULL, io, NULL, 0);
+    xipc_stream_close(out_w);
+    out = xt_read_to_eof(out_r, &len, XT_CHILD_TIMEOUT_MS);
+    CHECK_STR(out, "out:0:");
+    free(out);
+    xt_expect_exit(p, 0);
+    xipc_stream_close(out_r);
+}
+
+int
+xt_child_say(int argc, char **argv)
+{
+    printf("%s", argc > 1 ? argv[1] : "");
+    return 0;
+}
+
+int
+xt_child_spawn_inherit(int argc, char **argv)
+{
+    const char *args[] = { "from grandchild", NULL };
+    (void)argc;
+    (void)argv;
+    /* The grandchild inherits our stdout, which is the test's pipe. */
+    xt_expect_exit(xt_spawn_child("say", args, NULL, NULL, 0), 0);
+    return 0;
+}
+
+void
+xt_test_proc_stdio_inherit(void)
+{
+    size_t len;
+    char *out = run_and_capture("spawn_inherit", NULL, &len);
+    CHECK_STR(out, "from grandchild");
+    free(out);
+}
+
+/* ---- failures ------------------------------------------------------------------------------- */
+
+void
+xt_test_proc_missing_program(void)
+{
+    const char *argv[] = { "xipc-no-such-program", NULL };
+    char path[4096];
+    xipc_spawn_opts opts = { 0 };
+    xipc_proc *p = NULL;
+    int before = xt_os_handle_count();
+    opts.argv = argv;
+    opts.file = "xipc-no-such-program";
+    CHECK_RC(xipc_spawn(&opts, &p), XIPC_ENOENT);
+    CHECK(p == NULL);
+    /* An absolute path in an existing directory. */
+    snprintf(path, sizeof path, "%s-no-such-program", xt_os_self_exe());
+    opts.file = path;
+    CHECK_RC(xipc_spawn(&opts, &p), XIPC_ENOENT);
+    CHECK(p == NULL);
+    CHECK_EQ(xt_os_handle_count(), before);
+}
+
+/* The grandchild: keeps the inherited write end open and blocks; it must die with its parent. */
+int
+xt_child_hold_and_block(int argc, char **argv)
+{
+    xipc_stream *w = xt_import(argv[1]);
+    (void)argc;
+    xt_write_all(w, "g", 1, XT_CHILD_TIMEOUT_MS);
+    for (;;)
+        xt_os_sleep_ms(1000);
+}
+
+int
+xt_child_spawn_grandchild_then_block(int argc, char **argv)
+{
+    xipc_stream *w = xt_import(argv[1]);
+    const char *args[] = { argv[1], NULL };
+    xipc_handle *h = xipc_stream_handle(w);
+    (void)argc;
+    /* xt_spawn_child sets XIPC_SPAWN_DIE_WITH_PARENT: the grandchild dies with us. */
+    (void)xt_spawn_child("hold_and_block", args, NULL, &h, 1);
+    xt_write_all(w, "c", 1, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(w);
+    for (;;)
+        xt_os_sleep_ms(1000);
+}
+
+void
+xt_test_proc_die_with_parent(void)
+{
+    xipc_stream *rd, *wr;
+    char text[XIPC_HANDLE_TEXT_MAX], got[2];
+    xipc_exit_status st;
+    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    xt_export(wr, text);
+    const char *args[] = { text, NULL };
+    xipc_handle *h = xipc_stream_handle(wr);
+    xipc_proc *p = xt_spawn_child("spawn_grandchild_then_block", args, NULL, &h, 1);
+    xipc_stream_close(wr);
+    /* Both hold the write end once "c" and "g" arrived, in either order. */
+    xt_read_exact(rd, got, 2, XT_CHILD_TIMEOUT_MS);
+    CHECK((got[0] == 'c' && got[1] == 'g') || (got[0] == 'g' && got[1] == 'c'));
+    CHECK_OK(xipc_proc_kill(p));
+    CHECK_OK(xipc_proc_wait(p, &st, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(st.kind, XIPC_EXIT_KILLED);
+    xipc_proc_close(p);
+    /* End of stream means the grandchild, the last writer, is gone too. */
+    xt_expect_eof(rd, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(rd);
+}
+
+static void
+check_spawn_rejects(const xipc_spawn_opts *opts, int want)
+{
+    xipc_proc *p = (xipc_proc *)&p; /* not NULL, to see it cleared */
+    CHECK_RC(xipc_spawn(opts, &p), want);
+    CHECK(p == NULL);
+}
+
+void
+xt_test_proc_bad_input(void)
+{
+    const char *argv[] = { "x", NULL }, *no_argv0[] = { NULL }, *bad_env[] = { "", NULL };
+    xipc_stream *rd, *wr, *closed_r, *closed_w;
+    xipc_spawn_opts good = { 0 }, o;
+    xipc_exit_status st;
+    uint64_t pid;
+    good.file = xt_os_self_exe();
+    good.argv = argv;
+    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    CHECK_OK(xipc_pipe(&closed_r, &closed_w, 0));
+    xipc_stream_close(closed_r);
+    xipc_handle *closed_h = xipc_stream_handle(closed_r);
+
+    CHECK_RC(xipc_spawn(NULL, NULL), XIPC_EINVAL);
+    check_spawn_rejects(NULL, XIPC_EINVAL);
+    o = good, o.file = NULL, check_spawn_rejects(&o, XIPC_EINVAL);
+    o = good, o.file = "", check_spawn_rejects(&o, XIPC_EINVAL);
+    o = good, o.argv = NULL, check_spawn_rejects(&o, XIPC_EINVAL);
+    o = good, o.argv = no_argv0, check_spawn_rejects(&o, XIPC_EINVAL);
+    o = good, o.flags = 0x80, check_spawn_rejects(&o, XIPC_EINVAL);
+    o = good, o.cwd = "", check_spawn_rejects(&o, XIPC_EINVAL);
+    o = good, o.env = bad_env, check_spawn_rejects(&o, XIPC_EINVAL);
+    o = good, o.stdio[1].mode = 7, check_spawn_rejects(&o, XIPC_EINVAL);
+    o = good, o.stdio[1].mode = XIPC_STDIO_STREAM, check_spawn_rejects(&o, XIPC_EINVAL);
+    o = good, o.stdio[1].stream = wr, check_spawn_rejects(&o, XIPC_EINVAL); /* mode INHERIT */
+    /* stdin must be readable, stdout writable. */
+    o = good, o.stdio[0].mode = XIPC_STDIO_STREAM, o.stdio[0].stream = wr;
+    check_spawn_rejects(&o, XIPC_EINVAL);
+    o = good, o.stdio[1].mode = XIPC_STDIO_STREAM, o.stdio[1].stream = rd;
+    check_spawn_rejects(&o, XIPC_EINVAL);
+    o = good, o.stdio[1].mode = XIPC_STDIO_STREAM, o.stdio[1].stream = closed_w;
+    xipc_stream_close(closed_w);
+    check_spawn_rejects(&o, XIPC_EBADF);
+    o = good, o.handle_count = 1, check_spawn_rejects(&o, XIPC_EINVAL); /* handles NULL */
+    o = good, o.handles = &closed_h, o.handle_count = 1, check_spawn_rejects(&o, XIPC_EBADF);
+
+    CHECK_RC(xipc_proc_wait(NULL, &st, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_proc_kill(NULL), XIPC_EINVAL);
+    CHECK_RC(xipc_proc_pid(NULL, &pid), XIPC_EINVAL);
+    /* A stream is not a process. */
+    CHECK_RC(xipc_proc_wait((xipc_proc *)(void *)rd, &st, 0), XIPC_EINVAL);
+
+    const char *exit_args[] = { "0", NULL };
+    xipc_proc *p = xt_spawn_child("exit_with", exit_args, NULL, NULL, 0);
+    CHECK_RC(xipc_proc_wait(p, NULL, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_proc_wait(p, &st, -2), XIPC_EINVAL);
+    CHECK_RC(xipc_proc_pid(p, NULL), XIPC_EINVAL);
+    xt_expect_exit(p, 0);
+    /* A closed process handle. */
+    CHECK_RC(xipc_proc_wait(p, &st, 0), XIPC_EBADF);
+    CHECK_RC(xipc_proc_kill(p), XIPC_EBADF);
+    xipc_proc_close(p);   /* a second close is a no-op */
+    xipc_proc_close(NULL);
+    xipc_stream_close(rd);
+    xipc_stream_close(wr);
+}

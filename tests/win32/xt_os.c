@@ -1,0 +1,146 @@
+/* tests/win32/xt_os.c: tests/xt_os.h on Windows (and Wine). */
+#include "xt_os.h"
+
+#include <windows.h>
+
+#include <shellapi.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static char *
+utf8_from_wide(const wchar_t *w)
+{
+    int n = WideCharToMultiByte(CP_UTF8, 0, w, -1, NULL, 0, NULL, NULL);
+    char *s = n > 0 ? malloc((size_t)n) : NULL;
+    if (s == NULL || WideCharToMultiByte(CP_UTF8, 0, w, -1, s, n, NULL, NULL) <= 0) {
+        fprintf(stderr, "xt_os: UTF-16 to UTF-8 conversion failed\n");
+        exit(2);
+    }
+    return s;
+}
+
+static wchar_t *
+wide_from_utf8(const char *s)
+{
+    int n = MultiByteToWideChar(CP_UTF8, 0, s, -1, NULL, 0);
+    wchar_t *w = n > 0 ? malloc((size_t)n * sizeof *w) : NULL;
+    if (w == NULL || MultiByteToWideChar(CP_UTF8, 0, s, -1, w, n) <= 0) {
+        fprintf(stderr, "xt_os: UTF-8 to UTF-16 conversion failed\n");
+        exit(2);
+    }
+    return w;
+}
+
+void
+xt_os_init(int *argc, char ***argv)
+{
+    int n = 0;
+    SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX | SEM_NOOPENFILEERRORBOX);
+    wchar_t **wargv = CommandLineToArgvW(GetCommandLineW(), &n);
+    if (wargv == NULL)
+        return;
+    char **utf8 = calloc((size_t)n + 1, sizeof *utf8);
+    for (int i = 0; utf8 != NULL && i < n; i++)
+        utf8[i] = utf8_from_wide(wargv[i]);
+    LocalFree(wargv);
+    if (utf8 != NULL) {
+        *argc = n;
+        *argv = utf8; /* lives as long as the process */
+    }
+}
+
+const char *
+xt_os_self_exe(void)
+{
+    static char *path;
+    if (path == NULL) {
+        wchar_t buf[32768];
+        DWORD n = GetModuleFileNameW(NULL, buf, 32768);
+        if (n == 0 || n >= 32768) {
+            fprintf(stderr, "GetModuleFileNameW failed: %lu\n", (unsigned long)GetLastError());
+            exit(2);
+        }
+        path = utf8_from_wide(buf);
+    }
+    return path;
+}
+
+bool
+xt_os_is_wine(void)
+{
+    HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+    return ntdll != NULL && GetProcAddress(ntdll, "wine_get_version") != NULL;
+}
+
+int
+xt_os_handle_count(void)
+{
+    DWORD n = 0;
+    return GetProcessHandleCount(GetCurrentProcess(), &n) ? (int)n : -1;
+}
+
+uint64_t
+xt_os_now_ms(void)
+{
+    LARGE_INTEGER f, c;
+    QueryPerformanceFrequency(&f);
+    QueryPerformanceCounter(&c);
+    return (uint64_t)(c.QuadPart / (f.QuadPart / 1000));
+}
+
+void
+xt_os_sleep_ms(int ms)
+{
+    Sleep((DWORD)ms);
+}
+
+void
+xt_os_crash(void)
+{
+    RaiseException(EXCEPTION_ACCESS_VIOLATION, EXCEPTION_NONCONTINUABLE, 0, NULL);
+    abort();
+}
+
+int
+xt_os_getcwd(char *buf, size_t cap)
+{
+    wchar_t w[32768];
+    DWORD n = GetCurrentDirectoryW(32768, w);
+    if (n == 0 || n >= 32768)
+        return -1;
+    char *s = utf8_from_wide(w);
+    int rc = strlen(s) < cap ? 0 : -1;
+    if (rc == 0)
+        strcpy(buf, s);
+    free(s);
+    return rc;
+}
+
+char *
+xt_os_getenv(const char *name)
+{
+    wchar_t *wname = wide_from_utf8(name), buf[32768];
+    DWORD n = GetEnvironmentVariableW(wname, buf, 32768);
+    free(wname);
+    if (n == 0 && GetLastError() == ERROR_ENVVAR_NOT_FOUND)
+        return NULL;
+    if (n >= 32768)
+        return NULL;
+    buf[n] = L'\0';
+    return utf8_from_wide(buf);
+}
+
+void
+xt_os_setenv(const char *name, const char *value)
+{
+    wchar_t *wname = wide_from_utf8(name), *wvalue = value ? wide_from_utf8(value) : NULL;
+    SetEnvironmentVariableW(wname, wvalue);
+    free(wname);
+    free(wvalue);
+}
+
+bool
+xt_os_paths_fold_case(void)
+{
+    return true;
+}

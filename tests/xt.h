@@ -1,0 +1,118 @@
+/* tests/xt.h: the test framework. One binary holds every test (tests/test_list.h); `xipc-tests
+ * NAME` runs one, `xipc-tests --child ROLE args...` is a child a test spawned. A failed check
+ * prints where and why and exits 1; tests run one per process, so nothing needs unwinding. */
+#ifndef XT_H
+#define XT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xipc.h"
+#include "xt_os.h"
+
+#define XT_TEST(name)  void xt_test_##name(void);
+#define XT_CHILD(name) int xt_child_##name(int argc, char **argv);
+#include "test_list.h"
+#undef XT_TEST
+#undef XT_CHILD
+
+/* Exit status CTest reads as "skipped" (SKIP_RETURN_CODE). */
+#define XT_SKIP_CODE 77
+
+void xt_fail(const char *file, int line, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((noreturn, format(printf, 3, 4)))
+#endif
+    ;
+
+/* Prints "SKIP: reason" and exits 77. */
+#define XT_SKIP(reason)                                                                            \
+    do {                                                                                           \
+        printf("SKIP: %s\n", (reason));                                                            \
+        fflush(stdout);                                                                            \
+        exit(XT_SKIP_CODE);                                                                        \
+    } while (0)
+
+/* rc must be 0; on failure prints the code's name and the last OS error. */
+#define CHECK_OK(expr) xt_check_rc(__FILE__, __LINE__, #expr, (expr), 0)
+/* rc must be exactly the given XIPC_E* code. */
+#define CHECK_RC(expr, want) xt_check_rc(__FILE__, __LINE__, #expr, (expr), (want))
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            xt_fail(__FILE__, __LINE__, "CHECK(%s)", #cond);                                      \
+    } while (0)
+#define CHECK_EQ(a, b)                                                                             \
+    do {                                                                                           \
+        long long xt_a_ = (long long)(a), xt_b_ = (long long)(b);                                  \
+        if (xt_a_ != xt_b_)                                                                        \
+            xt_fail(__FILE__, __LINE__, "CHECK_EQ(%s, %s): %lld != %lld", #a, #b, xt_a_, xt_b_);   \
+    } while (0)
+#define CHECK_GE(a, b)                                                                             \
+    do {                                                                                           \
+        long long xt_a_ = (long long)(a), xt_b_ = (long long)(b);                                  \
+        if (xt_a_ < xt_b_)                                                                         \
+            xt_fail(__FILE__, __LINE__, "CHECK_GE(%s, %s): %lld < %lld", #a, #b, xt_a_, xt_b_);    \
+    } while (0)
+#define CHECK_LT(a, b)                                                                             \
+    do {                                                                                           \
+        long long xt_a_ = (long long)(a), xt_b_ = (long long)(b);                                  \
+        if (xt_a_ >= xt_b_)                                                                        \
+            xt_fail(__FILE__, __LINE__, "CHECK_LT(%s, %s): %lld >= %lld", #a, #b, xt_a_, xt_b_);   \
+    } while (0)
+#define CHECK_STR(a, b)                                                                            \
+    do {                                                                                           \
+        const char *xt_a_ = (a), *xt_b_ = (b);                                                     \
+        if (xt_a_ == NULL || xt_b_ == NULL || strcmp(xt_a_, xt_b_) != 0)                           \
+            xt_fail(__FILE__, __LINE__, "CHECK_STR(%s, %s): \"%s\" != \"%s\"", #a, #b,             \
+                    xt_a_ ? xt_a_ : "(null)", xt_b_ ? xt_b_ : "(null)");                           \
+    } while (0)
+
+void xt_check_rc(const char *file, int line, const char *expr, int rc, int want);
+
+/* Generous upper bound for timing checks: wake-ups under Wine and the sanitizers are slow. The
+ * lower bound is always strict. */
+#define XT_SLACK_MS 3000
+/* How long a test waits for a child to do its part before calling it hung. */
+#define XT_CHILD_TIMEOUT_MS 30000
+
+/* ---- Children ------------------------------------------------------------------------------- */
+
+/* Spawns this binary as `--child role args...` with the given stdio (NULL: inherit all three)
+ * and extra handles. The child dies with the test (XIPC_SPAWN_DIE_WITH_PARENT). */
+xipc_proc *xt_spawn_child(const char *role, const char *const *args, const xipc_stdio *stdio,
+                          xipc_handle *const *handles, size_t handle_count);
+
+/* Waits for the child to exit normally with want_code, then closes it. */
+void xt_expect_exit(xipc_proc *p, int want_code);
+
+/* The export text of a stream, in a static-free caller buffer. */
+void xt_export(xipc_stream *s, char text[XIPC_HANDLE_TEXT_MAX]);
+
+/* In a child: the stream behind an export text (exits 90 on failure). */
+xipc_stream *xt_import(const char *text);
+
+/* ---- Transfers ------------------------------------------------------------------------------ */
+
+/* Reads exactly n bytes (fails the test on EOF, error or timeout). */
+void xt_read_exact(xipc_stream *s, void *buf, size_t n, int timeout_ms);
+/* Writes all n bytes (fails the test otherwise). */
+void xt_write_all(xipc_stream *s, const void *buf, size_t n, int timeout_ms);
+/* Reads until end of stream into a malloc'd, NUL-terminated buffer; *len gets the byte count. */
+char *xt_read_to_eof(xipc_stream *s, size_t *len, int timeout_ms);
+/* Expects end of stream next. */
+void xt_expect_eof(xipc_stream *s, int timeout_ms);
+
+/* The byte at offset i of the test pattern both sides of a transfer compute. */
+static inline unsigned char
+xt_pattern(uint64_t i)
+{
+    uint64_t x = i * UINT64_C(0x9E3779B97F4A7C15);
+    return (unsigned char)((x >> 56) ^ (i >> 12));
+}
+
+#endif /* XT_H */

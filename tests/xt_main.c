@@ -1,0 +1,219 @@
+/* tests/xt_main.c: the test runner (xipc-tests NAME, --child ROLE, --list) and the helpers every
+ * test shares. */
+#include "xt.h"
+
+#include <stdarg.h>
+
+struct xt_test {
+    const char *name;
+    void (*run)(void);
+};
+
+struct xt_child {
+    const char *name;
+    int (*run)(int argc, char **argv);
+};
+
+static const struct xt_test tests[] = {
+#define XT_TEST(name) { #name, xt_test_##name },
+#define XT_CHILD(name)
+#include "test_list.h"
+#undef XT_TEST
+#undef XT_CHILD
+};
+
+static const struct xt_child children[] = {
+#define XT_TEST(name)
+#define XT_CHILD(name) { #name, xt_child_##name },
+#include "test_list.h"
+#undef XT_TEST
+#undef XT_CHILD
+};
+
+static const char *current = "?";
+
+void
+xt_fail(const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "FAIL [%s] %s:%d: ", current, file, line);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    fflush(stderr);
+    exit(1);
+}
+
+void
+xt_check_rc(const char *file, int line, const char *expr, int rc, int want)
+{
+    char os[256];
+    if (rc == want)
+        return;
+    xipc_last_os_error_describe(os, sizeof os);
+    xt_fail(file, line, "%s returned %s (%d), wanted %s; last OS error: %s", expr,
+            xipc_errname(rc), rc, xipc_errname(want), os[0] ? os : "none");
+}
+
+/* ---- Children ------------------------------------------------------------------------------- */
+
+xipc_proc *
+xt_spawn_child(const char *role, const char *const *args, const xipc_stdio *stdio,
+               xipc_handle *const *handles, size_t handle_count)
+{
+    const char *argv[32];
+    size_t n = 0;
+    argv[n++] = xt_os_self_exe();
+    argv[n++] = "--child";
+    argv[n++] = role;
+    for (size_t i = 0; args != NULL && args[i] != NULL; i++) {
+        CHECK(n < 31);
+        argv[n++] = args[i];
+    }
+    argv[n] = NULL;
+    xipc_spawn_opts opts = { 0 };
+    opts.file = xt_os_self_exe();
+    opts.argv = argv;
+    if (stdio != NULL)
+        memcpy(opts.stdio, stdio, sizeof opts.stdio);
+    opts.handles = handles;
+    opts.handle_count = handle_count;
+    opts.flags = XIPC_SPAWN_DIE_WITH_PARENT;
+    xipc_proc *p = NULL;
+    CHECK_OK(xipc_spawn(&opts, &p));
+    CHECK(p != NULL);
+    return p;
+}
+
+void
+xt_expect_exit(xipc_proc *p, int want_code)
+{
+    xipc_exit_status st = { 0, 0 };
+    CHECK_OK(xipc_proc_wait(p, &st, XT_CHILD_TIMEOUT_MS));
+    if (st.kind != XIPC_EXIT_NORMAL || st.code != (uint32_t)want_code)
+        xt_fail(__FILE__, __LINE__, "child ended with kind %d code %lu (0x%lx), wanted exit %d",
+                st.kind, (unsigned long)st.code, (unsigned long)st.code, want_code);
+    xipc_proc_close(p);
+}
+
+void
+xt_export(xipc_stream *s, char text[XIPC_HANDLE_TEXT_MAX])
+{
+    CHECK_OK(xipc_handle_export(xipc_stream_handle(s), text, XIPC_HANDLE_TEXT_MAX));
+}
+
+xipc_stream *
+xt_import(const char *text)
+{
+    xipc_stream *s = NULL;
+    int rc = xipc_stream_import(text, &s);
+    if (rc != 0) {
+        fprintf(stderr, "child: import of %s failed: %s\n", text, xipc_errname(rc));
+        exit(90);
+    }
+    return s;
+}
+
+/* ---- Transfers ------------------------------------------------------------------------------ */
+
+void
+xt_read_exact(xipc_stream *s, void *buf, size_t n, int timeout_ms)
+{
+    size_t done = 0;
+    while (done < n) {
+        size_t got = 0;
+        CHECK_OK(xipc_stream_read(s, (char *)buf + done, n - done, &got, timeout_ms));
+        if (got == 0)
+            xt_fail(__FILE__, __LINE__, "end of stream after %zu of %zu bytes", done, n);
+        done += got;
+    }
+}
+
+void
+xt_write_all(xipc_stream *s, const void *buf, size_t n, int timeout_ms)
+{
+    size_t put = 0;
+    CHECK_OK(xipc_stream_write(s, buf, n, &put, timeout_ms));
+    CHECK_EQ(put, n);
+}
+
+char *
+xt_read_to_eof(xipc_stream *s, size_t *len, int timeout_ms)
+{
+    size_t cap = 256, n = 0;
+    char *buf = malloc(cap);
+    CHECK(buf != NULL);
+    for (;;) {
+        size_t got = 0;
+        if (cap - n < 2) {
+            buf = realloc(buf, cap *= 2);
+            CHECK(buf != NULL);
+        }
+        CHECK_OK(xipc_stream_read(s, buf + n, cap - n - 1, &got, timeout_ms));
+        if (got == 0)
+            break;
+        n += got;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+void
+xt_expect_eof(xipc_stream *s, int timeout_ms)
+{
+    char c;
+    size_t got = 1;
+    CHECK_OK(xipc_stream_read(s, &c, 1, &got, timeout_ms));
+    CHECK_EQ(got, 0);
+}
+
+/* ---- main ----------------------------------------------------------------------------------- */
+
+static int
+run_child(int argc, char **argv)
+{
+    for (size_t i = 0; i < sizeof children / sizeof children[0]; i++) {
+        if (strcmp(children[i].name, argv[0]) == 0) {
+            current = argv[0];
+            return children[i].run(argc, argv);
+        }
+    }
+    fprintf(stderr, "unknown child role %s\n", argv[0]);
+    return 2;
+}
+
+static int
+run_test(const char *name)
+{
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+        if (strcmp(tests[i].name, name) == 0) {
+            current = name;
+            tests[i].run();
+            printf("PASS: %s\n", name);
+            return 0;
+        }
+    }
+    fprintf(stderr, "unknown test %s (try --list)\n", name);
+    return 2;
+}
+
+int
+main(int argc, char **argv)
+{
+    xt_os_init(&argc, &argv);
+    /* Children talk through stdout; unbuffered output keeps lines whole and in order. */
+    setvbuf(stdout, NULL, _IONBF, 0);
+    if (argc >= 3 && strcmp(argv[1], "--child") == 0)
+        return run_child(argc - 2, argv + 2);
+    if (argc == 2 && strcmp(argv[1], "--list") == 0) {
+        for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
+            printf("%s\n", tests[i].name);
+        return 0;
+    }
+    if (argc == 2)
+        return run_test(argv[1]);
+    fprintf(stderr, "usage: xipc-tests NAME | --list | --child ROLE [args...]\n");
+    return 2;
+}

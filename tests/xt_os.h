@@ -1,0 +1,45 @@
+/* tests/xt_os.h: the few things a test needs from the OS directly, implemented once per platform
+ * in tests/posix/xt_os.c and tests/win32/xt_os.c (CMake compiles one), so that the tests
+ * themselves have no platform conditionals. */
+#ifndef XT_OS_H
+#define XT_OS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Called first in main. Windows: no crash dialogs, and argv replaced by UTF-8 strings from
+ * GetCommandLineW (the CRT's argv is in the ANSI code page). */
+void xt_os_init(int *argc, char ***argv);
+
+/* The absolute path of this test binary. */
+const char *xt_os_self_exe(void);
+
+/* Whether we run under Wine (decided at runtime, never by #if). */
+bool xt_os_is_wine(void);
+
+/* Open descriptors (POSIX) or handles (Windows) in this process, to prove nothing leaked. */
+int xt_os_handle_count(void);
+
+/* A monotonic clock in milliseconds. */
+uint64_t xt_os_now_ms(void);
+
+void xt_os_sleep_ms(int ms);
+
+/* Dies of an access violation: SIGSEGV with the default action, or an unhandled
+ * EXCEPTION_ACCESS_VIOLATION, bypassing sanitizer handlers. */
+void xt_os_crash(void);
+
+/* The current directory, UTF-8. Returns 0 or -1. */
+int xt_os_getcwd(char *buf, size_t cap);
+
+/* An environment variable as UTF-8 (malloc'd, caller frees), or NULL if unset. */
+char *xt_os_getenv(const char *name);
+
+/* Sets (value non-NULL) or removes a variable in this process's environment. */
+void xt_os_setenv(const char *name, const char *value);
+
+/* Whether paths compare case-insensitively here. */
+bool xt_os_paths_fold_case(void);
+
+#endif /* XT_OS_H */
