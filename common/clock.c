@@ -30,3 +30,9 @@ xipc__deadline_left_ms(xipc__deadline dl)
     uint64_t left_ms = (dl - now + 999999u) / 1000000u;
     return left_ms > INT_MAX ? INT_MAX : (int)left_ms;
 }
+
+uint64_t
+xipc_now_ns(void)
+{
+    return xipc__os_clock_ns();
+}

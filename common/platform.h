@@ -125,6 +125,10 @@ uint64_t xipc__os_proc_pid(const struct xipc__os_proc *p);
 void xipc__os_proc_close(struct xipc__os_proc *p);
 uint64_t xipc__os_self_pid(void);
 
+/* The running program's absolute path, UTF-8, NUL-terminated in buf. XIPC_ENAMETOOLONG when it
+ * does not fit in cap bytes. */
+int xipc__os_self_exe(char *buf, size_t cap);
+
 /* A copy of this process's environment as a NULL-terminated array of UTF-8 "KEY=VALUE" strings,
  * one malloc'd block that the caller frees with free(). */
 int xipc__os_env_snapshot(char ***out);

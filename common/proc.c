@@ -259,3 +259,11 @@ xipc_self_pid(void)
 {
     return xipc__os_self_pid();
 }
+
+int
+xipc_self_exe(char *buf, size_t cap)
+{
+    if (buf == NULL || cap == 0)
+        return XIPC_EINVAL;
+    return xipc__os_self_exe(buf, cap);
+}

@@ -393,3 +393,16 @@ xipc__os_self_pid(void)
 {
     return (uint64_t)getpid();
 }
+
+int
+xipc__os_self_exe(char *buf, size_t cap)
+{
+    /* Linux; a BSD port uses sysctl(KERN_PROC_PATHNAME), macOS _NSGetExecutablePath. */
+    ssize_t n = readlink("/proc/self/exe", buf, cap);
+    if (n < 0)
+        return XIPC__OS_FAIL(errno, "readlink", "/proc/self/exe");
+    if ((size_t)n >= cap)
+        return XIPC_ENAMETOOLONG;
+    buf[n] = '\0';
+    return 0;
+}

@@ -93,6 +93,10 @@ XIPC_API long xipc_last_os_error(void);
  * Writes an empty string if there was none. Returns 0, or XIPC_EINVAL if buf is NULL or cap 0. */
 XIPC_API int xipc_last_os_error_describe(char *buf, size_t cap);
 
+/* Nanoseconds on a monotonic clock (CLOCK_MONOTONIC, QueryPerformanceCounter): for measuring
+ * intervals, not for telling the time. */
+XIPC_API uint64_t xipc_now_ns(void);
+
 /* Longest object name, in characters (the leading '/', if any, not counted). */
 #define XIPC_NAME_MAX 64
 

@@ -101,6 +101,10 @@ XIPC_API void xipc_proc_close(xipc_proc *p);
 /* The calling process's id. */
 XIPC_API uint64_t xipc_self_pid(void);
 
+/* The absolute path of the running program, UTF-8, so a program can spawn itself as its own
+ * child. Returns 0; XIPC_EINVAL (NULL buf, cap 0); XIPC_ENAMETOOLONG (cap too small); XIPC_EOS. */
+XIPC_API int xipc_self_exe(char *buf, size_t cap);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The README's main command: installs what is missing, builds xipc natively and for Windows, and
+# runs `xipc demo` on both (the Windows build under Wine).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ci/install-deps.sh
+source ci/wine-env.sh
+mkdir -p build
+cmake -S . -B build/native -DCMAKE_BUILD_TYPE=Release >build/native.configure.log
+cmake --build build/native -j "$(nproc)" --target xipc >build/native.build.log
+cmake -S . -B build/wine -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-w64-x86_64.cmake >build/wine.configure.log
+cmake --build build/wine -j "$(nproc)" --target xipc >build/wine.build.log
+echo "== Linux"
+build/native/xipc demo
+echo "== Windows build under Wine"
+xipc_wine_start
+trap xipc_wine_stop EXIT
+/usr/lib/wine/wine64 build/wine/xipc.exe demo

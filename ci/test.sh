@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The README's test command. Installs what is missing, then builds and runs every test in three
+# passes: native (gcc), native under AddressSanitizer + UndefinedBehaviorSanitizer (clang), and
+# the mingw-w64 Windows build under Wine. Prints CTest's summary for each; fails if any failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ci/install-deps.sh || exit 1
+source ci/wine-env.sh
+
+jobs=$(nproc)
+start=$(date +%s)
+declare -A result
+
+configure_and_build() { # name, cmake args...
+  local name=$1; shift
+  cmake -S . -B "build/$name" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >"build/$name.configure.log" 2>&1 &&
+    cmake --build "build/$name" -j "$jobs" >"build/$name.build.log" 2>&1 ||
+    { echo "== $name: build failed"; tail -n 40 "build/$name.configure.log" "build/$name.build.log"; return 1; }
+}
+
+run_pass() { # name, cmake args...
+  local name=$1
+  echo "== $name"
+  if ! configure_and_build "$@"; then
+    result[$name]="build failed"
+    return
+  fi
+  if ctest --test-dir "build/$name" -j "$jobs" --output-on-failure --timeout 300 >"build/$name.ctest.log" 2>&1; then
+    result[$name]="passed"
+  else
+    result[$name]="FAILED"
+    grep -E -A40 "Failed|\*\*\*|Timeout" "build/$name.ctest.log" | head -n 200
+  fi
+  # CTest's own summary, and which tests were skipped (with their reason in the log).
+  sed -n '/tests passed/,$p' "build/$name.ctest.log"
+  grep -E "^SKIP:|Not Run|Skipped" "build/$name.ctest.log" || true
+}
+
+mkdir -p build
+run_pass native -DCMAKE_C_COMPILER=gcc
+run_pass sanitize -DCMAKE_C_COMPILER=clang -DXIPC_SANITIZE=address,undefined
+xipc_wine_start
+run_pass wine -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-w64-x86_64.cmake
+xipc_wine_stop
+
+echo
+echo "== summary ($(( $(date +%s) - start )) s)"
+status=0
+for name in native sanitize wine; do
+  echo "$name: ${result[$name]}"
+  [ "${result[$name]}" = passed ] || status=1
+done
+exit $status

@@ -1,0 +1,24 @@
+# Sourced by the ci/ scripts: a private, prepared Wine prefix for the Windows build.
+# - The prefix is created once before any test runs (about 8 s); otherwise the first test pays
+#   for it and gets its messages on stderr (notes/wine.md, section 4).
+# - AeDebug Debugger=false: a crashing test exits at once instead of starting winedbg.
+# - wineserver -p keeps the server up between tests; xipc_wine_stop ends it.
+export WINEDEBUG=-all
+export WINEPREFIX="${XIPC_WINEPREFIX:-$PWD/build/wine-prefix}"
+export WINEARCH=win64
+
+xipc_wine_start() {
+  mkdir -p "$(dirname "$WINEPREFIX")"
+  if [ ! -f "$WINEPREFIX/system.reg" ]; then
+    echo "Creating the Wine prefix $WINEPREFIX"
+    wineboot -i >/dev/null 2>&1 || true
+    wineserver -w
+  fi
+  /usr/lib/wine/wine64 reg add 'HKLM\Software\Microsoft\Windows NT\CurrentVersion\AeDebug' \
+    /v Debugger /d false /f >/dev/null 2>&1
+  wineserver -p
+}
+
+xipc_wine_stop() {
+  wineserver -k >/dev/null 2>&1 || true
+}
