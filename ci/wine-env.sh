@@ -2,7 +2,10 @@
 # - The prefix is created once before any test runs (about 8 s); otherwise the first test pays
 #   for it and gets its messages on stderr (notes/wine.md, section 4).
 # - AeDebug Debugger=false: a crashing test exits at once instead of starting winedbg.
-# - wineserver -p keeps the server up between tests; xipc_wine_stop ends it.
+# - wineserver -p keeps the server up between tests; xipc_wine_stop ends it. It is started before
+#   any Wine program runs, so that Wine's services (services.exe, winedevice, ...) start now with
+#   their output on /dev/null: started by the first test, they would inherit its stdout and
+#   outlive it, and CTest would wait for that pipe until the test's timeout.
 export WINEDEBUG=-all
 export WINEPREFIX="${XIPC_WINEPREFIX:-$PWD/build/wine-prefix}"
 export WINEARCH=win64
@@ -14,9 +17,9 @@ xipc_wine_start() {
     wineboot -i >/dev/null 2>&1 || true
     wineserver -w
   fi
-  /usr/lib/wine/wine64 reg add 'HKLM\Software\Microsoft\Windows NT\CurrentVersion\AeDebug' \
-    /v Debugger /d false /f >/dev/null 2>&1
   wineserver -p
+  /usr/lib/wine/wine64 reg add 'HKLM\Software\Microsoft\Windows NT\CurrentVersion\AeDebug' \
+    /v Debugger /d false /f </dev/null >/dev/null 2>&1
 }
 
 xipc_wine_stop() {

@@ -465,6 +465,7 @@ xt_test_pipe_no_handle_leak(void)
 {
     xipc_stream *rd, *wr;
     char c;
+    xt_warm_up();
     int before = xt_os_handle_count();
     CHECK(before > 0);
     for (int i = 0; i < 50; i++) {

@@ -421,6 +421,7 @@ xt_test_proc_missing_program(void)
     char path[4096];
     xipc_spawn_opts opts = { 0 };
     xipc_proc *p = NULL;
+    xt_warm_up();
     int before = xt_os_handle_count();
     opts.argv = argv;
     opts.file = "xipc-no-such-program";

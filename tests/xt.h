@@ -23,11 +23,12 @@
 /* Exit status CTest reads as "skipped" (SKIP_RETURN_CODE). */
 #define XT_SKIP_CODE 77
 
-void xt_fail(const char *file, int line, const char *fmt, ...)
+/* XT_PRINTF_FORMAT comes from tests/CMakeLists.txt: mingw's printf with its ANSI stdio is
+ * gnu_printf, not the ms_printf that plain "printf" means there. */
 #if defined(__GNUC__)
-    __attribute__((noreturn, format(printf, 3, 4)))
+__attribute__((noreturn, format(XT_PRINTF_FORMAT, 3, 4)))
 #endif
-    ;
+void xt_fail(const char *file, int line, const char *fmt, ...);
 
 /* Prints "SKIP: reason" and exits 77. */
 #define XT_SKIP(reason)                                                                            \
@@ -86,6 +87,10 @@ void xt_check_rc(const char *file, int line, const char *expr, int rc, int want)
  * and extra handles. The child dies with the test (XIPC_SPAWN_DIE_WITH_PARENT). */
 xipc_proc *xt_spawn_child(const char *role, const char *const *args, const xipc_stdio *stdio,
                           xipc_handle *const *handles, size_t handle_count);
+
+/* Creates the objects xipc makes once per process (the kill-on-close job on Windows, the
+ * per-thread error record), so that a handle count taken afterwards sees only what a test adds. */
+void xt_warm_up(void);
 
 /* Waits for the child to exit normally with want_code, then closes it. */
 void xt_expect_exit(xipc_proc *p, int want_code);

@@ -87,6 +87,14 @@ xt_spawn_child(const char *role, const char *const *args, const xipc_stdio *stdi
 }
 
 void
+xt_warm_up(void)
+{
+    const char *args[] = { "0", NULL };
+    (void)xipc_last_os_error();
+    xt_expect_exit(xt_spawn_child("exit_with", args, NULL, NULL, 0), 0);
+}
+
+void
 xt_expect_exit(xipc_proc *p, int want_code)
 {
     xipc_exit_status st = { 0, 0 };

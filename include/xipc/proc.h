@@ -43,7 +43,9 @@ typedef struct xipc_spawn_opts {
      * PATH. Windows: ".exe" is added when the name as given does not exist. Required. */
     const char *file;
     /* The arguments, NULL-terminated, argv[0] included. Required, with at least argv[0].
-     * Windows: quoted so that the child's CommandLineToArgvW gives back exactly these strings. */
+     * Windows: quoted so that the child's CommandLineToArgvW gives back exactly these strings.
+     * argv[0] is read there literally up to a quote or blank, without escapes, so an argv[0]
+     * holding '"' is XIPC_EINVAL. */
     const char *const *argv;
     /* "KEY=VALUE" entries, NULL-terminated, laid over the parent's environment (or over an empty
      * one with XIPC_SPAWN_CLEAR_ENV); "KEY" alone removes KEY. NULL: the parent's environment.
@@ -51,9 +53,11 @@ typedef struct xipc_spawn_opts {
     const char *const *env;
     /* The child's working directory; NULL keeps the parent's. */
     const char *cwd;
-    /* stdin, stdout, stderr. A zeroed struct inherits all three. A stream given here is switched
-     * to blocking mode in the child, as ordinary programs expect; the parent should close its
-     * copy after spawning (its timeouts still hold, with writes cut to the atomic size). */
+    /* stdin, stdout, stderr. A zeroed struct inherits all three. POSIX: a stream given here is
+     * switched to blocking mode in the child, as ordinary programs expect; the parent should
+     * close its copy after spawning (if it keeps it, its timeouts still hold, with writes cut to
+     * PIPE_BUF). Windows: the child gets the overlapped handle, which the C runtime's blocking
+     * reads and writes handle as they are. */
     xipc_stdio stdio[3];
     /* Extra handles the child inherits; each keeps the value xipc_handle_export() gives. */
     xipc_handle *const *handles;
@@ -62,7 +66,8 @@ typedef struct xipc_spawn_opts {
 } xipc_spawn_opts;
 
 /* Starts the program. Strings are UTF-8. On success *out is the running child.
- * Returns 0; XIPC_ENOENT (no such program, or no such cwd); XIPC_EACCES (not executable);
+ * Returns 0; XIPC_ENOENT (no such program, or no such cwd); XIPC_ENOTDIR (cwd is not a
+ * directory); XIPC_EACCES (not executable); XIPC_ELIMIT (arguments and environment too long);
  * XIPC_EINVAL (NULL opts or out, no file or argv[0], bad stdio mode, a stream or handle that is
  * NULL, closed or of the wrong kind, unknown flags, invalid UTF-8 on Windows); XIPC_EBADF (a
  * closed handle); XIPC_ENOMEM; XIPC_EOS. */

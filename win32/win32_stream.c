@@ -1,0 +1,403 @@
+/* win32/win32_stream.c: byte streams on overlapped named-pipe handles, and anonymous pipes made as
+ * uniquely named pipe pairs (common/platform.h, "Streams"). CreatePipe cannot be used: its ends
+ * are synchronous, so a read or write could not time out. Every call starts the transfer first
+ * and waits only when it is pending, so a ready stream costs one system call.
+ *
+ * Exact write accounting. A cancelled pending WriteFile does not say how much of it the reader
+ * consumed. Measured on Wine 8 (64 KiB pipe, nobody reading, a 1 MiB overlapped write pending, the
+ * reader takes 100000 bytes, then CancelIoEx): GetOverlappedResult fails with
+ * ERROR_OPERATION_ABORTED and 0 bytes, the reader got the 100000 bytes, and the unread rest of the
+ * write is dropped. NPFS does the same as far as ReactOS's model of it shows
+ * (drivers/filesystems/npfs/datasup.c: NpCancelDataQueueIrp removes the entry and completes it
+ * STATUS_CANCELLED). Wine reports WriteQuotaAvailable as 0 whatever the pipe holds, so the free
+ * room cannot be asked for either. What does hold: a stalled write completes in full as soon as
+ * its unread part fits in the quota the reader frees (measured on Wine; NpCompleteStalledWrites
+ * in ReactOS). A write no larger than the quota therefore completes before the reader takes any
+ * byte of it, since everything queued before it must go first. So one WriteFile never carries
+ * more than the quota (s->write_chunk): a write that gets cancelled was not touched, and *put
+ * counts exactly what the reader can still get. */
+#include "win32_internal.h"
+
+#include <sddl.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Buffer quota of each direction of an anonymous pipe: the Linux pipe size, and the size at
+ * which notes/wine.md measured full named-pipe throughput. */
+#define ANON_PIPE_BUFFER 65536u
+
+/* Attempts at a fresh pipe name before giving up; a collision needs a clash of pid, serial and
+ * performance counter, so more than one retry means something else is wrong. */
+#define ANON_PIPE_ATTEMPTS 16
+
+/* ---- Owner-only security descriptor --------------------------------------------------------- */
+
+struct sd_failure {
+    DWORD werr;
+    const char *call;
+};
+
+static BOOL
+sd_fail(struct sd_failure *f, const char *call)
+{
+    f->werr = GetLastError();
+    f->call = call;
+    return FALSE;
+}
+
+/* Converts the user SID of this process's token to its string form ("S-1-5-21-..."). */
+static BOOL
+token_user_sid(wchar_t **sid_text, struct sd_failure *f)
+{
+    union {
+        TOKEN_USER user;
+        BYTE bytes[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
+    } info;
+    HANDLE token;
+    DWORD len;
+    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token))
+        return sd_fail(f, "OpenProcessToken");
+    BOOL ok = GetTokenInformation(token, TokenUser, &info, sizeof info, &len);
+    if (!ok)
+        (void)sd_fail(f, "GetTokenInformation");
+    (void)CloseHandle(token);
+    if (ok && !ConvertSidToStringSidW(info.user.User.Sid, sid_text))
+        return sd_fail(f, "ConvertSidToStringSidW");
+    return ok;
+}
+
+/* Writes "D:P(A;;GA;;;<sid>)(A;;GA;;;SY)" into sddl (cap units): a protected DACL giving the user
+ * and SYSTEM full access and nobody else any. FALSE when it does not fit. */
+static BOOL
+compose_sddl(const wchar_t *sid, wchar_t *sddl, size_t cap)
+{
+    static const wchar_t head[] = L"D:P(A;;GA;;;", tail[] = L")(A;;GA;;;SY)";
+    size_t head_len = sizeof head / sizeof head[0] - 1, sid_len = wcslen(sid);
+    if (head_len + sid_len + sizeof tail / sizeof tail[0] > cap)
+        return FALSE;
+    memcpy(sddl, head, head_len * sizeof *sddl);
+    memcpy(sddl + head_len, sid, sid_len * sizeof *sddl);
+    memcpy(sddl + head_len + sid_len, tail, sizeof tail); /* with its NUL */
+    return TRUE;
+}
+
+/* INIT_ONCE callback: the owner-only security descriptor, kept for the life of the process. */
+static BOOL CALLBACK
+build_owner_only_sd(PINIT_ONCE once, PVOID param, PVOID *context)
+{
+    struct sd_failure *f = param;
+    wchar_t *sid_text = NULL;
+    wchar_t sddl[256];
+    PSECURITY_DESCRIPTOR sd = NULL;
+    (void)once;
+    if (!token_user_sid(&sid_text, f))
+        return FALSE;
+    BOOL fits = compose_sddl(sid_text, sddl, sizeof sddl / sizeof sddl[0]);
+    (void)LocalFree(sid_text);
+    if (!fits) {
+        f->werr = ERROR_INSUFFICIENT_BUFFER;
+        f->call = "ConvertSidToStringSidW";
+        return FALSE;
+    }
+    if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1, &sd, NULL))
+        return sd_fail(f, "ConvertStringSecurityDescriptorToSecurityDescriptorW");
+    *context = sd; /* LocalAlloc'd, so aligned: the low bits INIT_ONCE keeps are zero */
+    return TRUE;
+}
+
+int
+xipc__win32_owner_only_sa(SECURITY_ATTRIBUTES *sa)
+{
+    static INIT_ONCE once = INIT_ONCE_STATIC_INIT;
+    struct sd_failure f = { ERROR_SUCCESS, "InitOnceExecuteOnce" };
+    PVOID sd = NULL;
+    /* A failed initialisation is not recorded as done: the next call tries again. */
+    if (!InitOnceExecuteOnce(&once, build_owner_only_sd, &f, &sd))
+        return XIPC__OS_FAIL(f.werr != ERROR_SUCCESS ? f.werr : GetLastError(), f.call, NULL);
+    sa->nLength = sizeof *sa;
+    sa->lpSecurityDescriptor = sd;
+    sa->bInheritHandle = FALSE;
+    return 0;
+}
+
+/* ---- Opening -------------------------------------------------------------------------------- */
+
+/* The most one WriteFile may carry (see the top of this file): the smaller buffer quota of the
+ * pipe, as GetNamedPipeInfo reports it (the server's view, on either end, on Wine). A pipe with
+ * no buffer at all passes each byte straight to a reader, so it can only be exact byte by byte. */
+static DWORD
+query_write_chunk(HANDLE h, uint32_t *chunk)
+{
+    DWORD out_size, in_size;
+    if (!GetNamedPipeInfo(h, NULL, &out_size, &in_size, NULL))
+        return GetLastError();
+    DWORD quota = out_size < in_size ? out_size : in_size;
+    *chunk = quota > 0 ? quota : 1;
+    return ERROR_SUCCESS;
+}
+
+/* Makes h (an overlapped pipe end, already checked) the stream s: creates its two events. The
+ * caller still owns h on failure. */
+static int
+stream_init(HANDLE h, uint32_t chunk, struct xipc__os_stream *s)
+{
+    DWORD werr;
+    HANDLE read_event = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (read_event == NULL)
+        return XIPC__OS_FAIL(GetLastError(), "CreateEventW", NULL);
+    HANDLE write_event = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (write_event == NULL) {
+        werr = GetLastError();
+        (void)CloseHandle(read_event);
+        return XIPC__OS_FAIL(werr, "CreateEventW", NULL);
+    }
+    s->handle = h;
+    s->read_event = read_event;
+    s->write_event = write_event;
+    s->write_chunk = chunk;
+    return 0;
+}
+
+struct pipe_name {
+    char text[96]; /* for error reports */
+    wchar_t wide[96];
+};
+
+/* A name no other pipe has: this process's id, a serial number, and the performance counter
+ * (which differs between runs that reuse a pid). */
+static void
+next_pipe_name(struct pipe_name *name)
+{
+    static LONG volatile serial;
+    LARGE_INTEGER now;
+    (void)QueryPerformanceCounter(&now);
+    int n = snprintf(name->text, sizeof name->text, "\\\\.\\pipe\\xipc-anon-%lu-%ld-%llx",
+        (unsigned long)GetCurrentProcessId(), (long)InterlockedIncrement(&serial),
+        (unsigned long long)now.QuadPart);
+    for (int i = 0; i <= n; i++)
+        name->wide[i] = (wchar_t)name->text[i]; /* ASCII only */
+}
+
+/* One attempt: the read end as the pipe's only server instance, then the write end as its
+ * client. ERROR_ACCESS_DENIED (FILE_FLAG_FIRST_PIPE_INSTANCE lost: the name exists) and
+ * ERROR_PIPE_BUSY (the one instance exists, or someone else connected first) mean "pick another
+ * name"; the caller retries on those. */
+static DWORD
+try_pipe_pair(const struct pipe_name *name, SECURITY_ATTRIBUTES *sa, HANDLE *rd, HANDLE *wr,
+    const char **call)
+{
+    DWORD werr;
+    *call = "CreateNamedPipeW";
+    HANDLE server = CreateNamedPipeW(name->wide,
+        PIPE_ACCESS_INBOUND | FILE_FLAG_OVERLAPPED | FILE_FLAG_FIRST_PIPE_INSTANCE,
+        PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS, 1,
+        ANON_PIPE_BUFFER, ANON_PIPE_BUFFER, 0, sa);
+    if (server == INVALID_HANDLE_VALUE)
+        return GetLastError();
+    /* FILE_READ_ATTRIBUTES lets the write end ask GetNamedPipeInfo for its quota; the SQOS
+     * flags keep a server that is not ours from impersonating this process. */
+    HANDLE client =
+        CreateFileW(name->wide, GENERIC_WRITE | FILE_READ_ATTRIBUTES, 0, NULL, OPEN_EXISTING,
+            FILE_FLAG_OVERLAPPED | SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION, NULL);
+    if (client == INVALID_HANDLE_VALUE) {
+        werr = GetLastError();
+        *call = "CreateFileW";
+        (void)CloseHandle(server);
+        return werr;
+    }
+    *rd = server;
+    *wr = client;
+    return ERROR_SUCCESS;
+}
+
+static int
+open_pipe_pair(HANDLE *rd, HANDLE *wr)
+{
+    SECURITY_ATTRIBUTES sa;
+    struct pipe_name name;
+    const char *call = NULL;
+    DWORD werr = ERROR_SUCCESS;
+    int rc = xipc__win32_owner_only_sa(&sa);
+    if (rc != 0)
+        return rc;
+    for (int attempt = 0; attempt < ANON_PIPE_ATTEMPTS; attempt++) {
+        next_pipe_name(&name);
+        werr = try_pipe_pair(&name, &sa, rd, wr, &call);
+        if (werr != ERROR_ACCESS_DENIED && werr != ERROR_PIPE_BUSY)
+            break;
+    }
+    if (werr != ERROR_SUCCESS)
+        return XIPC__OS_FAIL(werr, call, name.text);
+    return 0;
+}
+
+int
+xipc__os_pipe(struct xipc__os_stream *rd, struct xipc__os_stream *wr)
+{
+    HANDLE server, client;
+    uint32_t chunk;
+    int rc = open_pipe_pair(&server, &client);
+    if (rc != 0)
+        return rc;
+    DWORD werr = query_write_chunk(client, &chunk);
+    if (werr != ERROR_SUCCESS) {
+        rc = XIPC__OS_FAIL(werr, "GetNamedPipeInfo", NULL);
+        goto out_close_both;
+    }
+    if ((rc = stream_init(server, chunk, rd)) != 0)
+        goto out_close_both;
+    if ((rc = stream_init(client, chunk, wr)) != 0) {
+        xipc__os_stream_close(rd); /* closes server too */
+        (void)CloseHandle(client);
+        return rc;
+    }
+    return 0;
+
+out_close_both:
+    (void)CloseHandle(server);
+    (void)CloseHandle(client);
+    return rc;
+}
+
+/* ---- Transfers ------------------------------------------------------------------------------ */
+
+/* Finishes an overlapped ReadFile/WriteFile that returned werr (ERROR_SUCCESS when it completed
+ * at once). A pending call is waited for until dl, then cancelled. Returns ERROR_SUCCESS with *n
+ * bytes moved (a call that completed while being cancelled counts), WAIT_TIMEOUT when it was
+ * cancelled at dl having moved nothing, or the failure. */
+static DWORD
+finish_io(HANDLE h, OVERLAPPED *ov, DWORD werr, xipc__deadline dl, DWORD *n)
+{
+    DWORD wait_err = ERROR_SUCCESS;
+    *n = 0;
+    if (werr != ERROR_SUCCESS && werr != ERROR_IO_PENDING)
+        return werr; /* failed at once: nothing is pending */
+    if (werr == ERROR_IO_PENDING) {
+        DWORD w = xipc__win32_wait(ov->hEvent, dl);
+        if (w != WAIT_OBJECT_0) {
+            wait_err = (w == WAIT_TIMEOUT) ? WAIT_TIMEOUT : GetLastError();
+            /* ERROR_NOT_FOUND when the call completed meanwhile: its result is kept below. */
+            (void)CancelIoEx(h, ov);
+        }
+    }
+    /* Wait (TRUE) until the call is over for good: ov lives on the caller's stack. */
+    if (GetOverlappedResult(h, ov, n, TRUE))
+        return (*n == 0 && wait_err != ERROR_SUCCESS) ? wait_err : ERROR_SUCCESS;
+    werr = GetLastError();
+    if (*n > 0)
+        return ERROR_SUCCESS; /* bytes that moved are reported, whatever else happened */
+    return (werr == ERROR_OPERATION_ABORTED && wait_err != ERROR_SUCCESS) ? wait_err : werr;
+}
+
+/* Codes by which a read learns that every writer is gone. */
+static bool
+is_end_of_stream(DWORD werr)
+{
+    return werr == ERROR_BROKEN_PIPE || werr == ERROR_PIPE_NOT_CONNECTED || werr == ERROR_NO_DATA ||
+        werr == ERROR_HANDLE_EOF;
+}
+
+int
+xipc__os_stream_read(
+    struct xipc__os_stream *s, void *buf, size_t cap, size_t *got, xipc__deadline dl)
+{
+    DWORD want = cap > MAXDWORD ? MAXDWORD : (DWORD)cap;
+    *got = 0;
+    for (;;) {
+        OVERLAPPED ov;
+        DWORD n, werr = ERROR_SUCCESS;
+        memset(&ov, 0, sizeof ov);
+        ov.hEvent = s->read_event; /* ReadFile resets it when it starts */
+        if (!ReadFile(s->handle, buf, want, NULL, &ov))
+            werr = GetLastError();
+        werr = finish_io(s->handle, &ov, werr, dl, &n);
+        if (werr == ERROR_SUCCESS && n > 0) {
+            *got = n;
+            return 0;
+        }
+        if (is_end_of_stream(werr))
+            return 0;
+        if (werr == WAIT_TIMEOUT)
+            return XIPC_ETIMEDOUT;
+        if (werr != ERROR_SUCCESS)
+            return XIPC__OS_FAIL(werr, "ReadFile", NULL);
+        /* A zero-length write by a foreign writer completes a read with nothing in it; end of
+         * stream on a pipe is always ERROR_BROKEN_PIPE, so read again. */
+        if (xipc__deadline_left_ms(dl) == 0)
+            return XIPC_ETIMEDOUT;
+    }
+}
+
+int
+xipc__os_stream_write_some(
+    struct xipc__os_stream *s, const void *buf, size_t len, size_t *put, xipc__deadline dl)
+{
+    /* No more than the quota per call: see the top of this file. */
+    DWORD want = len < s->write_chunk ? (DWORD)len : s->write_chunk;
+    *put = 0;
+    for (;;) {
+        OVERLAPPED ov;
+        DWORD n, werr = ERROR_SUCCESS;
+        memset(&ov, 0, sizeof ov);
+        ov.hEvent = s->write_event;
+        if (!WriteFile(s->handle, buf, want, NULL, &ov))
+            werr = GetLastError();
+        werr = finish_io(s->handle, &ov, werr, dl, &n);
+        if (werr == ERROR_SUCCESS && n > 0) {
+            *put = n;
+            return 0;
+        }
+        if (werr == WAIT_TIMEOUT)
+            return XIPC_ETIMEDOUT;
+        /* ERROR_NO_DATA, ERROR_BROKEN_PIPE, ERROR_PIPE_NOT_CONNECTED: the table says XIPC_EPIPE. */
+        if (werr != ERROR_SUCCESS)
+            return XIPC__OS_FAIL(werr, "WriteFile", NULL);
+        if (xipc__deadline_left_ms(dl) == 0)
+            return XIPC_ETIMEDOUT;
+    }
+}
+
+/* ---- Lifetime ------------------------------------------------------------------------------- */
+
+void
+xipc__os_stream_close(struct xipc__os_stream *s)
+{
+    if (s->handle != NULL)
+        (void)CloseHandle(s->handle);
+    if (s->read_event != NULL)
+        (void)CloseHandle(s->read_event);
+    if (s->write_event != NULL)
+        (void)CloseHandle(s->write_event);
+    memset(s, 0, sizeof *s);
+}
+
+intptr_t
+xipc__os_stream_native(const struct xipc__os_stream *s)
+{
+    return (intptr_t)s->handle;
+}
+
+int
+xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s)
+{
+    HANDLE h = (HANDLE)native;
+    DWORD flags;
+    uint32_t chunk;
+    /* Negative values are pseudo-handles (-1 is this process), which GetHandleInformation
+     * accepts: never a handle a parent passed on. */
+    if (native <= 0)
+        return XIPC_EBADF;
+    if (!GetHandleInformation(h, &flags))
+        return XIPC__OS_FAIL(GetLastError(), "GetHandleInformation", "inherited handle");
+    if (GetFileType(h) != FILE_TYPE_PIPE)
+        return XIPC_EINVAL;
+    /* Sockets are FILE_TYPE_PIPE too; only a named pipe answers GetNamedPipeInfo. */
+    DWORD werr = query_write_chunk(h, &chunk);
+    if (werr != ERROR_SUCCESS) {
+        (void)XIPC__OS_FAIL(werr, "GetNamedPipeInfo", "inherited handle");
+        return XIPC_EINVAL;
+    }
+    if (!SetHandleInformation(h, HANDLE_FLAG_INHERIT, 0))
+        return XIPC__OS_FAIL(GetLastError(), "SetHandleInformation", "inherited handle");
+    return stream_init(h, chunk, s);
+}
