@@ -691,7 +691,7 @@ module_path(wchar_t **out)
 int
 xipc__os_self_exe(char *buf, size_t cap)
 {
-    wchar_t *path;
+    wchar_t *path = NULL;
     int rc = module_path(&path);
     if (rc != 0)
         return rc;

@@ -235,7 +235,7 @@ int
 xipc__os_pipe(struct xipc__os_stream *rd, struct xipc__os_stream *wr)
 {
     HANDLE server, client;
-    uint32_t chunk;
+    uint32_t chunk = 0;
     int rc = open_pipe_pair(&server, &client);
     if (rc != 0)
         return rc;
@@ -382,7 +382,7 @@ xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s)
 {
     HANDLE h = (HANDLE)native;
     DWORD flags;
-    uint32_t chunk;
+    uint32_t chunk = 0;
     /* Negative values are pseudo-handles (-1 is this process), which GetHandleInformation
      * accepts: never a handle a parent passed on. */
     if (native <= 0)
