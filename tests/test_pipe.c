@@ -294,6 +294,39 @@ xt_test_pipe_write_timeout_reports_partial(void)
     free(buf);
 }
 
+void
+xt_test_pipe_write_forever_then_woken(void)
+{
+    xipc_stream *data_r, *data_w, *go_r, *go_w, *rep_r, *rep_w;
+    const size_t len = 1u << 20; /* far more than the pipe holds */
+    unsigned char *buf = malloc(len);
+    uint64_t msg[2];
+    size_t put = 0;
+    CHECK(buf != NULL);
+    for (size_t i = 0; i < len; i++)
+        buf[i] = xt_pattern(i);
+    CHECK_OK(xipc_pipe(&data_r, &data_w, 0));
+    CHECK_OK(xipc_pipe(&go_r, &go_w, 0));
+    CHECK_OK(xipc_pipe(&rep_r, &rep_w, 0));
+    xipc_stream *theirs[] = { data_r, go_r, rep_w };
+    xipc_proc *p = spawn_with_streams("drain_and_report", theirs, 3);
+    xipc_stream_close(data_r);
+    xipc_stream_close(go_r);
+    xipc_stream_close(rep_w);
+    /* The write blocks on the full pipe until the child, told to go, drains it. */
+    xt_write_all(go_w, "g", 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_OK(xipc_stream_write(data_w, buf, len, &put, XIPC_FOREVER));
+    CHECK_EQ(put, len);
+    xipc_stream_close(data_w);
+    xt_read_exact(rep_r, msg, sizeof msg, XT_CHILD_TIMEOUT_MS);
+    CHECK_EQ(msg[0], len);
+    CHECK_EQ(msg[1], 0);
+    xt_expect_exit(p, 0);
+    xipc_stream_close(go_w);
+    xipc_stream_close(rep_r);
+    free(buf);
+}
+
 /* ---- bulk transfer -------------------------------------------------------------------------- */
 
 #define XT_BULK_BYTES (64u << 20)

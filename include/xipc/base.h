@@ -43,7 +43,7 @@ extern "C" {
     XX(ENOENT, -2, "no such file, object or program")                                              \
     XX(EIO, -5, "input/output error")                                                              \
     XX(EBADF, -9, "handle is closed or not an xipc handle")                                       \
-    XX(ECHILD, -10, "process was already waited for")                                              \
+    XX(ECHILD, -10, "no such child process")                                              \
     XX(ENOMEM, -12, "out of memory")                                                               \
     XX(EACCES, -13, "permission denied")                                                           \
     XX(EBUSY, -16, "resource busy")                                                                \
