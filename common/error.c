@@ -9,8 +9,8 @@ const char *
 xipc_errname(int err)
 {
     switch (err) {
-#define XIPC__ERRNAME_CASE(name, value, text)                                                     \
-    case XIPC_##name:                                                                              \
+#define XIPC__ERRNAME_CASE(name, value, text) \
+    case XIPC_##name:                         \
         return "XIPC_" #name;
         XIPC_ERRNO_MAP(XIPC__ERRNAME_CASE)
 #undef XIPC__ERRNAME_CASE
@@ -24,8 +24,8 @@ const char *
 xipc_strerror(int err)
 {
     switch (err) {
-#define XIPC__STRERROR_CASE(name, value, text)                                                    \
-    case XIPC_##name:                                                                              \
+#define XIPC__STRERROR_CASE(name, value, text) \
+    case XIPC_##name:                          \
         return text;
         XIPC_ERRNO_MAP(XIPC__STRERROR_CASE)
 #undef XIPC__STRERROR_CASE
@@ -78,7 +78,7 @@ xipc_last_os_error_describe(char *buf, size_t cap)
         return 0;
     }
     xipc__os_error_text(f->code, text, sizeof text);
-    snprintf(buf, cap, "%s(%s): error %ld: %s [%s:%d]", f->call, f->object, f->code, text,
-             f->file, f->line);
+    snprintf(buf, cap, "%s(%s): error %ld: %s [%s:%d]", f->call, f->object, f->code, text, f->file,
+        f->line);
     return 0;
 }

@@ -147,11 +147,11 @@ kind_name(enum xipc__kind kind)
 }
 
 int
-xipc__handle_text_format(enum xipc__kind kind, unsigned caps, intptr_t native, char *buf,
-                         size_t cap)
+xipc__handle_text_format(
+    enum xipc__kind kind, unsigned caps, intptr_t native, char *buf, size_t cap)
 {
     const char *mode = (caps == (XIPC__STREAM_READ | XIPC__STREAM_WRITE)) ? "rw"
-                       : (caps == XIPC__STREAM_READ)                      ? "r"
+        : (caps == XIPC__STREAM_READ)                                     ? "r"
                                                                           : "w";
     int n = snprintf(buf, cap, "xipc1:%s:%s:%" PRIdPTR, kind_name(kind), mode, native);
     if (n < 0 || (size_t)n >= cap) {
@@ -178,8 +178,7 @@ parse_native(const char *p, intptr_t *out)
 }
 
 int
-xipc__handle_text_parse(const char *text, enum xipc__kind kind, unsigned *caps,
-                        intptr_t *native)
+xipc__handle_text_parse(const char *text, enum xipc__kind kind, unsigned *caps, intptr_t *native)
 {
     char prefix[32];
     int n = snprintf(prefix, sizeof prefix, "xipc1:%s:", kind_name(kind));

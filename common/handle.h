@@ -44,9 +44,9 @@ void xipc__handle_unregister(struct xipc_handle *h);
 int xipc__handle_check(const void *h, enum xipc__kind kind);
 
 /* Export text "xipc1:<kind>:<caps>:<native>" (decimal native value), and its parser. */
-int xipc__handle_text_format(enum xipc__kind kind, unsigned caps, intptr_t native, char *buf,
-                             size_t cap);
-int xipc__handle_text_parse(const char *text, enum xipc__kind kind, unsigned *caps,
-                            intptr_t *native);
+int xipc__handle_text_format(
+    enum xipc__kind kind, unsigned caps, intptr_t native, char *buf, size_t cap);
+int xipc__handle_text_parse(
+    const char *text, enum xipc__kind kind, unsigned *caps, intptr_t *native);
 
 #endif /* XIPC_COMMON_HANDLE_H */

@@ -8,7 +8,7 @@ static int
 name_char_ok(unsigned char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-           c == '_' || c == '-';
+        c == '_' || c == '-';
 }
 
 int

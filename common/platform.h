@@ -51,7 +51,7 @@ void xipc__os_error_text(long os_code, char *buf, size_t cap);
 /* Records a failed OS call for xipc_last_os_error() and returns its XIPC_E* code. Use the macro,
  * with the OS code saved right after the failing call, before anything can overwrite it. */
 int xipc__os_fail(long os_code, const char *call, const char *object, const char *file, int line);
-#define XIPC__OS_FAIL(os_code, call, object)                                                       \
+#define XIPC__OS_FAIL(os_code, call, object) \
     xipc__os_fail((long)(os_code), (call), (object), __FILE__, __LINE__)
 
 /* ---- Process-wide lock ---------------------------------------------------------------------- */
@@ -74,15 +74,15 @@ int xipc__os_pipe(struct xipc__os_stream *rd, struct xipc__os_stream *wr);
 /* Waits until dl for at least one byte, then reads what is there, up to cap (> 0) bytes.
  * 0 with *got == 0 is end of stream. XIPC_ETIMEDOUT when nothing came by dl (a deadline already
  * passed still tries once without waiting). */
-int xipc__os_stream_read(struct xipc__os_stream *s, void *buf, size_t cap, size_t *got,
-                         xipc__deadline dl);
+int xipc__os_stream_read(
+    struct xipc__os_stream *s, void *buf, size_t cap, size_t *got, xipc__deadline dl);
 
 /* Waits until dl for room, then writes as much of len (> 0) bytes as goes without waiting
  * further. *put gets the count, also on failure. Returns 0 when *put > 0; XIPC_ETIMEDOUT when
  * nothing went by dl; XIPC_EPIPE when no reader is left (never a SIGPIPE). common/stream.c loops
  * until all len bytes went. */
-int xipc__os_stream_write_some(struct xipc__os_stream *s, const void *buf, size_t len,
-                               size_t *put, xipc__deadline dl);
+int xipc__os_stream_write_some(
+    struct xipc__os_stream *s, const void *buf, size_t len, size_t *put, xipc__deadline dl);
 
 /* Closes the OS object(s); a zeroed struct is a no-op. */
 void xipc__os_stream_close(struct xipc__os_stream *s);
@@ -99,15 +99,15 @@ int xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s);
 
 /* Everything xipc_spawn() checked and prepared, in the form the platform needs. */
 struct xipc__spawn_plan {
-    const char *file;          /* as given: the platform resolves it (PATH, ".exe") */
-    const char *const *argv;   /* NULL-terminated, argv[0] present */
-    const char *const *env;    /* the child's whole environment, or NULL for the parent's */
-    const char *cwd;           /* or NULL */
-    int stdio_mode[3];         /* enum xipc_stdio_mode */
+    const char *file; /* as given: the platform resolves it (PATH, ".exe") */
+    const char *const *argv; /* NULL-terminated, argv[0] present */
+    const char *const *env; /* the child's whole environment, or NULL for the parent's */
+    const char *cwd; /* or NULL */
+    int stdio_mode[3]; /* enum xipc_stdio_mode */
     struct xipc__os_stream *stdio_stream[3]; /* for XIPC_STDIO_STREAM */
-    const intptr_t *inherit;   /* native handles to pass on, each keeping its value */
+    const intptr_t *inherit; /* native handles to pass on, each keeping its value */
     size_t inherit_count;
-    unsigned flags;            /* XIPC_SPAWN_* */
+    unsigned flags; /* XIPC_SPAWN_* */
 };
 
 /* Starts the child described by plan. XIPC_ENOENT for a missing program or cwd (reported from

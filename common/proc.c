@@ -142,8 +142,7 @@ collect_inherit(const xipc_spawn_opts *opts, intptr_t **out)
 static int
 check_spawn_opts(const xipc_spawn_opts *opts)
 {
-    if (opts->file == NULL || opts->file[0] == '\0' || opts->argv == NULL ||
-        opts->argv[0] == NULL)
+    if (opts->file == NULL || opts->file[0] == '\0' || opts->argv == NULL || opts->argv[0] == NULL)
         return XIPC_EINVAL;
     if (opts->flags & ~(XIPC_SPAWN_CLEAR_ENV | XIPC_SPAWN_DIE_WITH_PARENT))
         return XIPC_EINVAL;

@@ -15,10 +15,10 @@ struct xipc__os_stream {
 };
 
 struct xipc__os_proc {
-    pid_t pid;       /* 0: not open */
+    pid_t pid; /* 0: not open */
     int pidfd_plus1; /* a pidfd to wait on with a timeout, where the kernel has them */
     bool reaped;
-    bool killed;     /* xipc__os_proc_kill sent SIGKILL */
+    bool killed; /* xipc__os_proc_kill sent SIGKILL */
     int wait_status; /* from waitpid, once reaped */
 };
 

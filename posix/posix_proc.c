@@ -28,9 +28,9 @@ extern char **environ;
 /* What the child needs, prepared by the parent before fork. */
 struct child_setup {
     const struct xipc__spawn_plan *plan;
-    const char *path;   /* the resolved program */
-    int stdio_src[3];   /* descriptor to put at 0, 1, 2, or -1 to leave it alone */
-    int error_fd;       /* write end of the exec-error pipe */
+    const char *path; /* the resolved program */
+    int stdio_src[3]; /* descriptor to put at 0, 1, 2, or -1 to leave it alone */
+    int error_fd; /* write end of the exec-error pipe */
     pid_t parent_pid;
 };
 
@@ -82,8 +82,7 @@ resolve_program(const char *file, char **out)
 
 /* ---- The child, between fork and exec: async-signal-safe calls only ------------------------- */
 
-static void __attribute__((noreturn))
-child_fail(const struct child_setup *cs, int err)
+static void __attribute__((noreturn)) child_fail(const struct child_setup *cs, int err)
 {
     ssize_t n;
     do
@@ -99,7 +98,8 @@ child_setup_stdio(struct child_setup *cs)
 {
     for (int i = 0; i < 3; i++) {
         int src = cs->stdio_src[i];
-        if (src >= 0 && src < 3 && src != i && (cs->stdio_src[i] = fcntl(src, F_DUPFD_CLOEXEC, 3)) < 0)
+        if (src >= 0 && src < 3 && src != i &&
+            (cs->stdio_src[i] = fcntl(src, F_DUPFD_CLOEXEC, 3)) < 0)
             child_fail(cs, errno);
     }
     for (int i = 0; i < 3; i++) {
@@ -155,8 +155,7 @@ child_reset_signals(void)
     (void)sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-static void __attribute__((noreturn))
-child_run(struct child_setup *cs)
+static void __attribute__((noreturn)) child_run(struct child_setup *cs)
 {
     const struct xipc__spawn_plan *plan = cs->plan;
 #if XIPC_HAVE_PR_SET_PDEATHSIG
@@ -248,12 +247,11 @@ fork_child(struct child_setup *cs, pid_t *pid)
     (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
     (void)close(err_pipe[1]);
     rc = (*pid < 0) ? XIPC__OS_FAIL(fork_errno, "fork", NULL)
-                        : read_exec_error(err_pipe[0], cs->path);
+                    : read_exec_error(err_pipe[0], cs->path);
     (void)close(err_pipe[0]);
     if (rc != 0 && *pid > 0) {
         int st;
-        while (waitpid(*pid, &st, 0) < 0 && errno == EINTR) {
-        }
+        while (waitpid(*pid, &st, 0) < 0 && errno == EINTR) { }
     }
     return rc;
 }

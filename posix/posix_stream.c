@@ -56,7 +56,8 @@ xipc__posix_pipe(int fds[2], int flags)
         return XIPC__OS_FAIL(errno, "pipe", NULL);
     for (int i = 0; i < 2; i++) {
         int fl = fcntl(fds[i], F_GETFL);
-        if (fcntl(fds[i], F_SETFD, FD_CLOEXEC) < 0 || fl < 0 || fcntl(fds[i], F_SETFL, fl | flags) < 0) {
+        if (fcntl(fds[i], F_SETFD, FD_CLOEXEC) < 0 || fl < 0 ||
+            fcntl(fds[i], F_SETFL, fl | flags) < 0) {
             int e = errno;
             (void)close(fds[0]);
             (void)close(fds[1]);
@@ -80,8 +81,8 @@ xipc__os_pipe(struct xipc__os_stream *rd, struct xipc__os_stream *wr)
 }
 
 int
-xipc__os_stream_read(struct xipc__os_stream *s, void *buf, size_t cap, size_t *got,
-                     xipc__deadline dl)
+xipc__os_stream_read(
+    struct xipc__os_stream *s, void *buf, size_t cap, size_t *got, xipc__deadline dl)
 {
     int fd = stream_fd(s), rc;
     if (cap > SSIZE_MAX)
@@ -124,8 +125,7 @@ write_no_sigpipe(int fd, const void *buf, size_t len)
     int e = errno;
     if (n < 0 && e == EPIPE && !was_pending) {
         static const struct timespec no_wait = { 0, 0 };
-        while (sigtimedwait(&pipe_only, NULL, &no_wait) < 0 && errno == EINTR) {
-        }
+        while (sigtimedwait(&pipe_only, NULL, &no_wait) < 0 && errno == EINTR) { }
     }
     if (!was_blocked)
         (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -134,8 +134,8 @@ write_no_sigpipe(int fd, const void *buf, size_t len)
 }
 
 int
-xipc__os_stream_write_some(struct xipc__os_stream *s, const void *buf, size_t len, size_t *put,
-                           xipc__deadline dl)
+xipc__os_stream_write_some(
+    struct xipc__os_stream *s, const void *buf, size_t len, size_t *put, xipc__deadline dl)
 {
     int fd = stream_fd(s), rc;
     *put = 0;

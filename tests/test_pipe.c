@@ -402,7 +402,7 @@ xt_test_pipe_only_listed_handles_inherited(void)
     xipc_stream *a_r, *a_w, *b_r, *b_w;
     char a_text[XIPC_HANDLE_TEXT_MAX], b_text[XIPC_HANDLE_TEXT_MAX];
     xipc_stdio null_io[3] = { { XIPC_STDIO_NULL, NULL }, { XIPC_STDIO_NULL, NULL },
-                              { XIPC_STDIO_INHERIT, NULL } };
+        { XIPC_STDIO_INHERIT, NULL } };
     size_t len;
     CHECK_OK(xipc_pipe(&a_r, &a_w, 0));
     CHECK_OK(xipc_pipe(&b_r, &b_w, 0));
@@ -513,7 +513,7 @@ xt_test_pipe_no_handle_leak(void)
     CHECK_OK(xipc_pipe(&rd, &wr, 0));
     xipc_proc *p = spawn_with_streams("write_and_exit", &wr, 1);
     xipc_stream_close(wr);
-    char *out = xt_read_to_eof(rd, &(size_t){ 0 }, XT_CHILD_TIMEOUT_MS);
+    char *out = xt_read_to_eof(rd, &(size_t) { 0 }, XT_CHILD_TIMEOUT_MS);
     CHECK_STR(out, "hello");
     free(out);
     xt_expect_exit(p, 0);

@@ -60,7 +60,7 @@ void
 xt_test_proc_crash_reported(void)
 {
     xipc_stdio io[3] = { { XIPC_STDIO_NULL, NULL }, { XIPC_STDIO_NULL, NULL },
-                         { XIPC_STDIO_NULL, NULL } };
+        { XIPC_STDIO_NULL, NULL } };
     xipc_proc *p = xt_spawn_child("crash", NULL, io, NULL, 0);
     xipc_exit_status st = { 0, 0 };
     CHECK_OK(xipc_proc_wait(p, &st, XT_CHILD_TIMEOUT_MS));
@@ -165,7 +165,8 @@ xt_test_proc_argv_exact(void)
         "trailing\\\\",
         "",
         "\\\\server\\share\\",
-        "na\xc3\xafve \xc3\xbcnic\xc3\xb6" "de \xe6\x97\xa5\xe6\x9c\xac",
+        "na\xc3\xafve \xc3\xbcnic\xc3\xb6"
+        "de \xe6\x97\xa5\xe6\x9c\xac",
         "--child",
         NULL,
     };
@@ -546,7 +547,7 @@ xt_test_proc_bad_input(void)
     /* A closed process handle. */
     CHECK_RC(xipc_proc_wait(p, &st, 0), XIPC_EBADF);
     CHECK_RC(xipc_proc_kill(p), XIPC_EBADF);
-    xipc_proc_close(p);   /* a second close is a no-op */
+    xipc_proc_close(p); /* a second close is a no-op */
     xipc_proc_close(NULL);
     xipc_stream_close(rd);
     xipc_stream_close(wr);

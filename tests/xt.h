@@ -28,49 +28,50 @@
 #if defined(__GNUC__)
 __attribute__((noreturn, format(XT_PRINTF_FORMAT, 3, 4)))
 #endif
-void xt_fail(const char *file, int line, const char *fmt, ...);
+void
+xt_fail(const char *file, int line, const char *fmt, ...);
 
 /* Prints "SKIP: reason" and exits 77. */
-#define XT_SKIP(reason)                                                                            \
-    do {                                                                                           \
-        printf("SKIP: %s\n", (reason));                                                            \
-        fflush(stdout);                                                                            \
-        exit(XT_SKIP_CODE);                                                                        \
+#define XT_SKIP(reason)                 \
+    do {                                \
+        printf("SKIP: %s\n", (reason)); \
+        fflush(stdout);                 \
+        exit(XT_SKIP_CODE);             \
     } while (0)
 
 /* rc must be 0; on failure prints the code's name and the last OS error. */
 #define CHECK_OK(expr) xt_check_rc(__FILE__, __LINE__, #expr, (expr), 0)
 /* rc must be exactly the given XIPC_E* code. */
 #define CHECK_RC(expr, want) xt_check_rc(__FILE__, __LINE__, #expr, (expr), (want))
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            xt_fail(__FILE__, __LINE__, "CHECK(%s)", #cond);                                      \
+#define CHECK(cond)                                          \
+    do {                                                     \
+        if (!(cond))                                         \
+            xt_fail(__FILE__, __LINE__, "CHECK(%s)", #cond); \
     } while (0)
-#define CHECK_EQ(a, b)                                                                             \
-    do {                                                                                           \
-        long long xt_a_ = (long long)(a), xt_b_ = (long long)(b);                                  \
-        if (xt_a_ != xt_b_)                                                                        \
-            xt_fail(__FILE__, __LINE__, "CHECK_EQ(%s, %s): %lld != %lld", #a, #b, xt_a_, xt_b_);   \
+#define CHECK_EQ(a, b)                                                                           \
+    do {                                                                                         \
+        long long xt_a_ = (long long)(a), xt_b_ = (long long)(b);                                \
+        if (xt_a_ != xt_b_)                                                                      \
+            xt_fail(__FILE__, __LINE__, "CHECK_EQ(%s, %s): %lld != %lld", #a, #b, xt_a_, xt_b_); \
     } while (0)
-#define CHECK_GE(a, b)                                                                             \
-    do {                                                                                           \
-        long long xt_a_ = (long long)(a), xt_b_ = (long long)(b);                                  \
-        if (xt_a_ < xt_b_)                                                                         \
-            xt_fail(__FILE__, __LINE__, "CHECK_GE(%s, %s): %lld < %lld", #a, #b, xt_a_, xt_b_);    \
+#define CHECK_GE(a, b)                                                                          \
+    do {                                                                                        \
+        long long xt_a_ = (long long)(a), xt_b_ = (long long)(b);                               \
+        if (xt_a_ < xt_b_)                                                                      \
+            xt_fail(__FILE__, __LINE__, "CHECK_GE(%s, %s): %lld < %lld", #a, #b, xt_a_, xt_b_); \
     } while (0)
-#define CHECK_LT(a, b)                                                                             \
-    do {                                                                                           \
-        long long xt_a_ = (long long)(a), xt_b_ = (long long)(b);                                  \
-        if (xt_a_ >= xt_b_)                                                                        \
-            xt_fail(__FILE__, __LINE__, "CHECK_LT(%s, %s): %lld >= %lld", #a, #b, xt_a_, xt_b_);   \
+#define CHECK_LT(a, b)                                                                           \
+    do {                                                                                         \
+        long long xt_a_ = (long long)(a), xt_b_ = (long long)(b);                                \
+        if (xt_a_ >= xt_b_)                                                                      \
+            xt_fail(__FILE__, __LINE__, "CHECK_LT(%s, %s): %lld >= %lld", #a, #b, xt_a_, xt_b_); \
     } while (0)
-#define CHECK_STR(a, b)                                                                            \
-    do {                                                                                           \
-        const char *xt_a_ = (a), *xt_b_ = (b);                                                     \
-        if (xt_a_ == NULL || xt_b_ == NULL || strcmp(xt_a_, xt_b_) != 0)                           \
-            xt_fail(__FILE__, __LINE__, "CHECK_STR(%s, %s): \"%s\" != \"%s\"", #a, #b,             \
-                    xt_a_ ? xt_a_ : "(null)", xt_b_ ? xt_b_ : "(null)");                           \
+#define CHECK_STR(a, b)                                                                \
+    do {                                                                               \
+        const char *xt_a_ = (a), *xt_b_ = (b);                                         \
+        if (xt_a_ == NULL || xt_b_ == NULL || strcmp(xt_a_, xt_b_) != 0)               \
+            xt_fail(__FILE__, __LINE__, "CHECK_STR(%s, %s): \"%s\" != \"%s\"", #a, #b, \
+                xt_a_ ? xt_a_ : "(null)", xt_b_ ? xt_b_ : "(null)");                   \
     } while (0)
 
 void xt_check_rc(const char *file, int line, const char *expr, int rc, int want);
@@ -86,7 +87,7 @@ void xt_check_rc(const char *file, int line, const char *expr, int rc, int want)
 /* Spawns this binary as `--child role args...` with the given stdio (NULL: inherit all three)
  * and extra handles. The child dies with the test (XIPC_SPAWN_DIE_WITH_PARENT). */
 xipc_proc *xt_spawn_child(const char *role, const char *const *args, const xipc_stdio *stdio,
-                          xipc_handle *const *handles, size_t handle_count);
+    xipc_handle *const *handles, size_t handle_count);
 
 /* Creates the objects xipc makes once per process (the kill-on-close job on Windows, the
  * per-thread error record), so that a handle count taken afterwards sees only what a test adds. */

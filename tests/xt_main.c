@@ -52,15 +52,15 @@ xt_check_rc(const char *file, int line, const char *expr, int rc, int want)
     if (rc == want)
         return;
     xipc_last_os_error_describe(os, sizeof os);
-    xt_fail(file, line, "%s returned %s (%d), wanted %s; last OS error: %s", expr,
-            xipc_errname(rc), rc, xipc_errname(want), os[0] ? os : "none");
+    xt_fail(file, line, "%s returned %s (%d), wanted %s; last OS error: %s", expr, xipc_errname(rc),
+        rc, xipc_errname(want), os[0] ? os : "none");
 }
 
 /* ---- Children ------------------------------------------------------------------------------- */
 
 xipc_proc *
 xt_spawn_child(const char *role, const char *const *args, const xipc_stdio *stdio,
-               xipc_handle *const *handles, size_t handle_count)
+    xipc_handle *const *handles, size_t handle_count)
 {
     const char *argv[32];
     size_t n = 0;
@@ -101,7 +101,7 @@ xt_expect_exit(xipc_proc *p, int want_code)
     CHECK_OK(xipc_proc_wait(p, &st, XT_CHILD_TIMEOUT_MS));
     if (st.kind != XIPC_EXIT_NORMAL || st.code != (uint32_t)want_code)
         xt_fail(__FILE__, __LINE__, "child ended with kind %d code %lu (0x%lx), wanted exit %d",
-                st.kind, (unsigned long)st.code, (unsigned long)st.code, want_code);
+            st.kind, (unsigned long)st.code, (unsigned long)st.code, want_code);
     xipc_proc_close(p);
 }
 

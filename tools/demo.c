@@ -24,7 +24,7 @@ fail(const char *what, int rc)
     char os[256];
     xipc_last_os_error_describe(os, sizeof os);
     fprintf(stderr, "xipc demo: %s: %s (%s)%s%s\n", what, xipc_strerror(rc), xipc_errname(rc),
-            os[0] ? "; " : "", os);
+        os[0] ? "; " : "", os);
     return 1;
 }
 
@@ -53,8 +53,8 @@ xipc_tool_demo_child(int argc, char **argv)
         return 2;
     long rounds = atol(argv[3]);
     for (long i = 0; i < rounds; i++) {
-        if (read_exact(in, buf, DEMO_MSG) != 0 || xipc_stream_write(out, buf, DEMO_MSG, &put,
-                                                                     DEMO_TIMEOUT) != 0)
+        if (read_exact(in, buf, DEMO_MSG) != 0 ||
+            xipc_stream_write(out, buf, DEMO_MSG, &put, DEMO_TIMEOUT) != 0)
             return 3;
     }
     uint64_t total = 0, bad = 0;
@@ -142,7 +142,7 @@ stream_through(xipc_stream *to, xipc_stream *from, double *mb_per_s)
     *mb_per_s = DEMO_STREAM / 1e6 / ((double)(xipc_now_ns() - t0) / 1e9);
     if (answer[0] != DEMO_STREAM || answer[1] != 0) {
         fprintf(stderr, "xipc demo: child got %llu bytes, %llu wrong\n",
-                (unsigned long long)answer[0], (unsigned long long)answer[1]);
+            (unsigned long long)answer[0], (unsigned long long)answer[1]);
         return 1;
     }
     return 0;
@@ -170,16 +170,16 @@ xipc_tool_demo(int argc, char **argv)
     xipc_stream_close(to_r);
     xipc_stream_close(from_w);
     xipc_proc_pid(child, &pid);
-    printf("spawned child %llu; it inherited one end of each of two pipes\n",
-           (unsigned long long)pid);
+    printf(
+        "spawned child %llu; it inherited one end of each of two pipes\n", (unsigned long long)pid);
     if (ping_pong(to_w, from_r, rounds, rtt) != 0 || stream_through(to_w, from_r, &mbs) != 0)
         return 1;
     if ((rc = xipc_proc_wait(child, &st, DEMO_TIMEOUT)) != 0)
         return fail("wait", rc);
-    printf("round trip, 64 B, %ld rounds: p50 %.1f us, p99 %.1f us, every echo checked\n",
-           rounds, rtt[rounds / 2] / 1e3, rtt[rounds * 99 / 100] / 1e3);
+    printf("round trip, 64 B, %ld rounds: p50 %.1f us, p99 %.1f us, every echo checked\n", rounds,
+        rtt[rounds / 2] / 1e3, rtt[rounds * 99 / 100] / 1e3);
     printf("one-way stream, 64 KiB writes, %u MiB: %.0f MB/s, every byte checked\n",
-           DEMO_STREAM >> 20, mbs);
+        DEMO_STREAM >> 20, mbs);
     printf("child exited with code %u\n", (unsigned)st.code);
     xipc_proc_close(child);
     xipc_stream_close(from_r);

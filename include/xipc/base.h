@@ -38,35 +38,35 @@ extern "C" {
 
 /* The error table: name, value, description. Values below -1000 are xipc's own; the others are
  * the Linux errno numbers, negated, so they read familiarly in a debugger. */
-#define XIPC_ERRNO_MAP(XX)                                                                         \
-    XX(EPERM, -1, "operation not permitted")                                                       \
-    XX(ENOENT, -2, "no such file, object or program")                                              \
-    XX(EIO, -5, "input/output error")                                                              \
-    XX(EBADF, -9, "handle is closed or not an xipc handle")                                       \
-    XX(ECHILD, -10, "no such child process")                                              \
-    XX(ENOMEM, -12, "out of memory")                                                               \
-    XX(EACCES, -13, "permission denied")                                                           \
-    XX(EBUSY, -16, "resource busy")                                                                \
-    XX(EEXIST, -17, "object already exists")                                                       \
-    XX(ENOTDIR, -20, "not a directory")                                                            \
-    XX(EISDIR, -21, "is a directory")                                                              \
-    XX(EINVAL, -22, "invalid argument")                                                            \
-    XX(ENFILE, -23, "too many open files in the system")                                           \
-    XX(EMFILE, -24, "too many open files")                                                         \
-    XX(ENOSPC, -28, "no space left")                                                               \
-    XX(EPIPE, -32, "broken pipe: the reading end is closed")                                       \
-    XX(ENAMETOOLONG, -36, "name too long")                                                         \
-    XX(EMSGSIZE, -90, "message too long for the buffer")                                           \
-    XX(ENOTSUP, -95, "operation not supported on this platform")                                   \
-    XX(EADDRINUSE, -98, "name or address already in use")                                          \
-    XX(ECONNRESET, -104, "connection reset by peer")                                               \
-    XX(ETIMEDOUT, -110, "timed out")                                                               \
-    XX(ECONNREFUSED, -111, "connection refused")                                                   \
-    XX(EOWNERDEAD, -130, "previous owner died")                                                    \
-    XX(ENOTRECOVERABLE, -131, "state not recoverable")                                             \
-    XX(ECLOSED, -1000, "the other side closed")                                                    \
-    XX(ELIMIT, -1001, "limit exceeded")                                                            \
-    XX(EOS, -1002, "operating system error with no xipc equivalent")                               \
+#define XIPC_ERRNO_MAP(XX)                                           \
+    XX(EPERM, -1, "operation not permitted")                         \
+    XX(ENOENT, -2, "no such file, object or program")                \
+    XX(EIO, -5, "input/output error")                                \
+    XX(EBADF, -9, "handle is closed or not an xipc handle")          \
+    XX(ECHILD, -10, "no such child process")                         \
+    XX(ENOMEM, -12, "out of memory")                                 \
+    XX(EACCES, -13, "permission denied")                             \
+    XX(EBUSY, -16, "resource busy")                                  \
+    XX(EEXIST, -17, "object already exists")                         \
+    XX(ENOTDIR, -20, "not a directory")                              \
+    XX(EISDIR, -21, "is a directory")                                \
+    XX(EINVAL, -22, "invalid argument")                              \
+    XX(ENFILE, -23, "too many open files in the system")             \
+    XX(EMFILE, -24, "too many open files")                           \
+    XX(ENOSPC, -28, "no space left")                                 \
+    XX(EPIPE, -32, "broken pipe: the reading end is closed")         \
+    XX(ENAMETOOLONG, -36, "name too long")                           \
+    XX(EMSGSIZE, -90, "message too long for the buffer")             \
+    XX(ENOTSUP, -95, "operation not supported on this platform")     \
+    XX(EADDRINUSE, -98, "name or address already in use")            \
+    XX(ECONNRESET, -104, "connection reset by peer")                 \
+    XX(ETIMEDOUT, -110, "timed out")                                 \
+    XX(ECONNREFUSED, -111, "connection refused")                     \
+    XX(EOWNERDEAD, -130, "previous owner died")                      \
+    XX(ENOTRECOVERABLE, -131, "state not recoverable")               \
+    XX(ECLOSED, -1000, "the other side closed")                      \
+    XX(ELIMIT, -1001, "limit exceeded")                              \
+    XX(EOS, -1002, "operating system error with no xipc equivalent") \
     XX(ECORRUPT, -1003, "shared data is corrupt")
 
 enum xipc_errno {

@@ -42,8 +42,8 @@ XIPC_API int xipc_stream_read(xipc_stream *s, void *buf, size_t cap, size_t *got
  * SIGPIPE this write caused is consumed (a SIGPIPE already pending and blocked is left alone).
  * Returns 0 (all len bytes went); XIPC_ETIMEDOUT (*put < len); XIPC_EPIPE; XIPC_EINVAL (NULL s,
  * buf or put, bad timeout, a stream that cannot write); XIPC_EBADF; XIPC_EIO, XIPC_EOS. */
-XIPC_API int xipc_stream_write(xipc_stream *s, const void *buf, size_t len, size_t *put,
-                               int timeout_ms);
+XIPC_API int xipc_stream_write(
+    xipc_stream *s, const void *buf, size_t len, size_t *put, int timeout_ms);
 
 /* Closes this end. A reader then sees end of stream once every writer end (including copies
  * held by children) is closed; a writer sees XIPC_EPIPE once every reader end is. NULL is a

@@ -22,12 +22,12 @@ typedef struct xipc_proc xipc_proc;
 /* What a child's standard stream is connected to. */
 enum xipc_stdio_mode {
     XIPC_STDIO_INHERIT = 0, /* the parent's own stdin/stdout/stderr (the default) */
-    XIPC_STDIO_NULL = 1,    /* the null device */
-    XIPC_STDIO_STREAM = 2   /* the given stream */
+    XIPC_STDIO_NULL = 1, /* the null device */
+    XIPC_STDIO_STREAM = 2 /* the given stream */
 };
 
 typedef struct xipc_stdio {
-    int mode;            /* enum xipc_stdio_mode */
+    int mode; /* enum xipc_stdio_mode */
     xipc_stream *stream; /* for XIPC_STDIO_STREAM, else NULL */
 } xipc_stdio;
 
@@ -75,14 +75,14 @@ XIPC_API int xipc_spawn(const xipc_spawn_opts *opts, xipc_proc **out);
 
 /* How a child ended. */
 enum xipc_exit_kind {
-    XIPC_EXIT_NORMAL = 1,  /* it exited; code holds its exit code */
+    XIPC_EXIT_NORMAL = 1, /* it exited; code holds its exit code */
     XIPC_EXIT_CRASHED = 2, /* it died abnormally: POSIX a signal (code = signal number), Windows an
                               unhandled exception (code = the NTSTATUS, e.g. 0xC0000005) */
-    XIPC_EXIT_KILLED = 3   /* xipc_proc_kill() ended it */
+    XIPC_EXIT_KILLED = 3 /* xipc_proc_kill() ended it */
 };
 
 typedef struct xipc_exit_status {
-    int kind;      /* enum xipc_exit_kind */
+    int kind; /* enum xipc_exit_kind */
     uint32_t code; /* see the kind; POSIX exit codes are 0..255 */
 } xipc_exit_status;
 
