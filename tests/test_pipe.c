@@ -251,79 +251,95 @@ xt_child_drain_and_report(int argc, char **argv)
     return 0;
 }
 
-void
-xt_test_pipe_write_timeout_reports_partial(void)
+/* A drain_and_report child and the parent's ends of its three pipes. */
+struct drainer {
+    xipc_stream *data_w, *go_w, *report_r;
+    xipc_proc *proc;
+};
+
+static void
+drainer_start(struct drainer *d)
 {
-    xipc_stream *data_r, *data_w, *go_r, *go_w, *rep_r, *rep_w;
-    const size_t len = 4u << 20;
-    unsigned char *buf = malloc(len);
+    xipc_stream *data_r, *go_r, *report_w;
+    CHECK_OK(xipc_pipe(&data_r, &d->data_w, 0));
+    CHECK_OK(xipc_pipe(&go_r, &d->go_w, 0));
+    CHECK_OK(xipc_pipe(&d->report_r, &report_w, 0));
+    xipc_stream *theirs[] = { data_r, go_r, report_w };
+    d->proc = spawn_with_streams("drain_and_report", theirs, 3);
+    xipc_stream_close(data_r);
+    xipc_stream_close(go_r);
+    xipc_stream_close(report_w);
+}
+
+static void
+drainer_go(struct drainer *d)
+{
+    xt_write_all(d->go_w, "g", 1, XT_CHILD_TIMEOUT_MS);
+}
+
+/* Ends the data stream; the child must have received exactly `bytes`, every one right. */
+static void
+drainer_finish(struct drainer *d, uint64_t bytes)
+{
     uint64_t msg[2];
-    size_t put = 0, put2 = 9;
+    xipc_stream_close(d->data_w);
+    xt_read_exact(d->report_r, msg, sizeof msg, XT_CHILD_TIMEOUT_MS);
+    CHECK_EQ(msg[0], bytes);
+    CHECK_EQ(msg[1], 0);
+    xt_expect_exit(d->proc, 0);
+    xipc_stream_close(d->go_w);
+    xipc_stream_close(d->report_r);
+}
+
+static unsigned char *
+pattern_buffer(size_t len)
+{
+    unsigned char *buf = malloc(len);
     CHECK(buf != NULL);
     for (size_t i = 0; i < len; i++)
         buf[i] = xt_pattern(i);
-    CHECK_OK(xipc_pipe(&data_r, &data_w, 0));
-    CHECK_OK(xipc_pipe(&go_r, &go_w, 0));
-    CHECK_OK(xipc_pipe(&rep_r, &rep_w, 0));
-    xipc_stream *theirs[] = { data_r, go_r, rep_w };
-    xipc_proc *p = spawn_with_streams("drain_and_report", theirs, 3);
-    xipc_stream_close(data_r);
-    xipc_stream_close(go_r);
-    xipc_stream_close(rep_w);
+    return buf;
+}
+
+void
+xt_test_pipe_write_timeout_reports_partial(void)
+{
+    struct drainer d;
+    const size_t len = 4u << 20;
+    unsigned char *buf = pattern_buffer(len);
+    size_t put = 0, put2 = 9;
+    drainer_start(&d);
 
     /* Nobody reads yet: the pipe fills, the write times out and says how much went. */
     uint64_t t0 = xt_os_now_ms();
-    CHECK_RC(xipc_stream_write(data_w, buf, len, &put, 200), XIPC_ETIMEDOUT);
+    CHECK_RC(xipc_stream_write(d.data_w, buf, len, &put, 200), XIPC_ETIMEDOUT);
     uint64_t waited = xt_os_now_ms() - t0;
     CHECK_GE(waited, 200);
     CHECK_LT(waited, 200 + XT_SLACK_MS);
     CHECK(put > 0 && put < len);
     /* Still full: a zero timeout writes nothing. */
-    CHECK_RC(xipc_stream_write(data_w, buf + put, len - put, &put2, 0), XIPC_ETIMEDOUT);
+    CHECK_RC(xipc_stream_write(d.data_w, buf + put, len - put, &put2, 0), XIPC_ETIMEDOUT);
     CHECK_EQ(put2, 0);
 
     /* Let the child drain: it must get exactly the bytes reported, in order. */
-    xt_write_all(go_w, "g", 1, XT_CHILD_TIMEOUT_MS);
-    xipc_stream_close(data_w);
-    xt_read_exact(rep_r, msg, sizeof msg, XT_CHILD_TIMEOUT_MS);
-    CHECK_EQ(msg[0], put);
-    CHECK_EQ(msg[1], 0);
-    xt_expect_exit(p, 0);
-    xipc_stream_close(go_w);
-    xipc_stream_close(rep_r);
+    drainer_go(&d);
+    drainer_finish(&d, put);
     free(buf);
 }
 
 void
 xt_test_pipe_write_forever_then_woken(void)
 {
-    xipc_stream *data_r, *data_w, *go_r, *go_w, *rep_r, *rep_w;
+    struct drainer d;
     const size_t len = 1u << 20; /* far more than the pipe holds */
-    unsigned char *buf = malloc(len);
-    uint64_t msg[2];
+    unsigned char *buf = pattern_buffer(len);
     size_t put = 0;
-    CHECK(buf != NULL);
-    for (size_t i = 0; i < len; i++)
-        buf[i] = xt_pattern(i);
-    CHECK_OK(xipc_pipe(&data_r, &data_w, 0));
-    CHECK_OK(xipc_pipe(&go_r, &go_w, 0));
-    CHECK_OK(xipc_pipe(&rep_r, &rep_w, 0));
-    xipc_stream *theirs[] = { data_r, go_r, rep_w };
-    xipc_proc *p = spawn_with_streams("drain_and_report", theirs, 3);
-    xipc_stream_close(data_r);
-    xipc_stream_close(go_r);
-    xipc_stream_close(rep_w);
+    drainer_start(&d);
     /* The write blocks on the full pipe until the child, told to go, drains it. */
-    xt_write_all(go_w, "g", 1, XT_CHILD_TIMEOUT_MS);
-    CHECK_OK(xipc_stream_write(data_w, buf, len, &put, XIPC_FOREVER));
+    drainer_go(&d);
+    CHECK_OK(xipc_stream_write(d.data_w, buf, len, &put, XIPC_FOREVER));
     CHECK_EQ(put, len);
-    xipc_stream_close(data_w);
-    xt_read_exact(rep_r, msg, sizeof msg, XT_CHILD_TIMEOUT_MS);
-    CHECK_EQ(msg[0], len);
-    CHECK_EQ(msg[1], 0);
-    xt_expect_exit(p, 0);
-    xipc_stream_close(go_w);
-    xipc_stream_close(rep_r);
+    drainer_finish(&d, len);
     free(buf);
 }
 

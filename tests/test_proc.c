@@ -13,20 +13,33 @@ stdio_set(xipc_stdio io[3], xipc_stream *in, xipc_stream *out, xipc_stream *err)
     }
 }
 
-/* Spawns role with its stdout on a pipe, and returns everything it printed. */
+/* Spawns opts with the child's stdout on a pipe; returns everything it printed once it exited
+ * with code 0. */
 static char *
-run_and_capture(const char *role, const char *const *args, size_t *len)
+capture_stdout(xipc_spawn_opts *opts)
 {
     xipc_stream *rd, *wr;
-    xipc_stdio io[3];
+    xipc_proc *p = NULL;
+    size_t len;
     CHECK_OK(xipc_pipe(&rd, &wr, 0));
-    stdio_set(io, NULL, wr, NULL);
-    xipc_proc *p = xt_spawn_child(role, args, io, NULL, 0);
+    opts->stdio[1].mode = XIPC_STDIO_STREAM;
+    opts->stdio[1].stream = wr;
+    CHECK_OK(xipc_spawn(opts, &p));
     xipc_stream_close(wr);
-    char *out = xt_read_to_eof(rd, len, XT_CHILD_TIMEOUT_MS);
+    opts->stdio[1].mode = XIPC_STDIO_INHERIT;
+    opts->stdio[1].stream = NULL;
+    char *out = xt_read_to_eof(rd, &len, XT_CHILD_TIMEOUT_MS);
     xt_expect_exit(p, 0);
     xipc_stream_close(rd);
     return out;
+}
+
+static char *
+run_and_capture(const char *role, const char *const *args)
+{
+    const char *argv[32];
+    xipc_spawn_opts opts = xt_child_opts(argv, role, args);
+    return capture_stdout(&opts);
 }
 
 /* ---- exit codes, crash, kill ---------------------------------------------------------------- */
@@ -171,12 +184,11 @@ xt_test_proc_argv_exact(void)
         NULL,
     };
     char expect[1024] = "", line[256];
-    size_t len;
     for (size_t i = 0; args[i] != NULL; i++) {
         snprintf(line, sizeof line, "%zu:%s\n", strlen(args[i]), args[i]);
         strcat(expect, line);
     }
-    char *out = run_and_capture("print_args", args, &len);
+    char *out = run_and_capture("print_args", args);
     CHECK_STR(out, expect);
     free(out);
 }
@@ -195,28 +207,11 @@ xt_child_print_env(int argc, char **argv)
 static char *
 capture_env(const char *const *env, unsigned flags, const char *const *names)
 {
-    xipc_stream *rd, *wr;
-    xipc_stdio io[3];
-    const char *argv[8] = { xt_os_self_exe(), "--child", "print_env" };
-    size_t n = 3, len;
-    for (size_t i = 0; names[i] != NULL; i++)
-        argv[n++] = names[i];
-    argv[n] = NULL;
-    CHECK_OK(xipc_pipe(&rd, &wr, 0));
-    stdio_set(io, NULL, wr, NULL);
-    xipc_spawn_opts opts = { 0 };
-    opts.file = xt_os_self_exe();
-    opts.argv = argv;
+    const char *argv[8];
+    xipc_spawn_opts opts = xt_child_opts(argv, "print_env", names);
     opts.env = env;
-    opts.flags = flags | XIPC_SPAWN_DIE_WITH_PARENT;
-    memcpy(opts.stdio, io, sizeof io);
-    xipc_proc *p = NULL;
-    CHECK_OK(xipc_spawn(&opts, &p));
-    xipc_stream_close(wr);
-    char *out = xt_read_to_eof(rd, &len, XT_CHILD_TIMEOUT_MS);
-    xt_expect_exit(p, 0);
-    xipc_stream_close(rd);
-    return out;
+    opts.flags |= flags;
+    return capture_stdout(&opts);
 }
 
 void
@@ -281,11 +276,9 @@ void
 xt_test_proc_cwd(void)
 {
     char dir[4096], parent_cwd[4096];
-    const char *argv[] = { xt_os_self_exe(), "--child", "print_cwd", NULL };
-    xipc_stream *rd, *wr;
-    xipc_stdio io[3];
+    const char *argv[4];
+    xipc_spawn_opts opts = xt_child_opts(argv, "print_cwd", NULL);
     xipc_proc *p = NULL;
-    size_t len;
     /* A directory that exists on both platforms and is not ours: the one above this binary's
      * (ctest runs the test in the binary's own directory), or the binary's if we run above. */
     CHECK(xt_os_getcwd(parent_cwd, sizeof parent_cwd) == 0);
@@ -297,19 +290,8 @@ xt_test_proc_cwd(void)
             break;
     }
     CHECK(!same_dir(parent_cwd, dir));
-    CHECK_OK(xipc_pipe(&rd, &wr, 0));
-    stdio_set(io, NULL, wr, NULL);
-    xipc_spawn_opts opts = { 0 };
-    opts.file = xt_os_self_exe();
-    opts.argv = argv;
     opts.cwd = dir;
-    opts.flags = XIPC_SPAWN_DIE_WITH_PARENT;
-    memcpy(opts.stdio, io, sizeof io);
-    CHECK_OK(xipc_spawn(&opts, &p));
-    xipc_stream_close(wr);
-    char *out = xt_read_to_eof(rd, &len, XT_CHILD_TIMEOUT_MS);
-    xt_expect_exit(p, 0);
-    xipc_stream_close(rd);
+    char *out = capture_stdout(&opts);
     if (!same_dir(out, dir))
         xt_fail(__FILE__, __LINE__, "child cwd \"%s\", wanted \"%s\"", out, dir);
     free(out);
@@ -319,8 +301,6 @@ xt_test_proc_cwd(void)
 
     /* A missing directory is XIPC_ENOENT, and no child is left. */
     strcat(dir, "/no-such-dir-xipc");
-    opts.stdio[1].mode = XIPC_STDIO_NULL;
-    opts.stdio[1].stream = NULL;
     opts.cwd = dir;
     CHECK_RC(xipc_spawn(&opts, &p), XIPC_ENOENT);
     CHECK(p == NULL);
@@ -407,8 +387,7 @@ xt_child_spawn_inherit(int argc, char **argv)
 void
 xt_test_proc_stdio_inherit(void)
 {
-    size_t len;
-    char *out = run_and_capture("spawn_inherit", NULL, &len);
+    char *out = run_and_capture("spawn_inherit", NULL);
     CHECK_STR(out, "from grandchild");
     free(out);
 }

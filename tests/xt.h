@@ -84,6 +84,10 @@ void xt_check_rc(const char *file, int line, const char *expr, int rc, int want)
 
 /* ---- Children ------------------------------------------------------------------------------- */
 
+/* Options that run this binary as `--child role args...`, dying with the test
+ * (XIPC_SPAWN_DIE_WITH_PARENT). argv must have room for the arguments plus four. */
+xipc_spawn_opts xt_child_opts(const char **argv, const char *role, const char *const *args);
+
 /* Spawns this binary as `--child role args...` with the given stdio (NULL: inherit all three)
  * and extra handles. The child dies with the test (XIPC_SPAWN_DIE_WITH_PARENT). */
 xipc_proc *xt_spawn_child(const char *role, const char *const *args, const xipc_stdio *stdio,

@@ -58,28 +58,37 @@ xt_check_rc(const char *file, int line, const char *expr, int rc, int want)
 
 /* ---- Children ------------------------------------------------------------------------------- */
 
+xipc_spawn_opts
+xt_child_opts(const char **argv, const char *role, const char *const *args)
+{
+    xipc_spawn_opts opts = { 0 };
+    size_t n = 0;
+    argv[n++] = xt_os_self_exe();
+    argv[n++] = "--child";
+    argv[n++] = role;
+    for (size_t i = 0; args != NULL && args[i] != NULL; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    opts.file = xt_os_self_exe();
+    opts.argv = argv;
+    opts.flags = XIPC_SPAWN_DIE_WITH_PARENT;
+    return opts;
+}
+
 xipc_proc *
 xt_spawn_child(const char *role, const char *const *args, const xipc_stdio *stdio,
     xipc_handle *const *handles, size_t handle_count)
 {
     const char *argv[32];
     size_t n = 0;
-    argv[n++] = xt_os_self_exe();
-    argv[n++] = "--child";
-    argv[n++] = role;
-    for (size_t i = 0; args != NULL && args[i] != NULL; i++) {
-        CHECK(n < 31);
-        argv[n++] = args[i];
-    }
-    argv[n] = NULL;
-    xipc_spawn_opts opts = { 0 };
-    opts.file = xt_os_self_exe();
-    opts.argv = argv;
+    while (args != NULL && args[n] != NULL)
+        n++;
+    CHECK(n + 4 <= 32);
+    xipc_spawn_opts opts = xt_child_opts(argv, role, args);
     if (stdio != NULL)
         memcpy(opts.stdio, stdio, sizeof opts.stdio);
     opts.handles = handles;
     opts.handle_count = handle_count;
-    opts.flags = XIPC_SPAWN_DIE_WITH_PARENT;
     xipc_proc *p = NULL;
     CHECK_OK(xipc_spawn(&opts, &p));
     CHECK(p != NULL);
