@@ -131,6 +131,18 @@ xipc_stream_handle(xipc_stream *s)
 }
 
 int
+xipc_stream_native(const xipc_stream *s, intptr_t *native)
+{
+    int rc = xipc__handle_check(s, XIPC__KIND_STREAM);
+    if (rc != 0)
+        return rc;
+    if (native == NULL)
+        return XIPC_EINVAL;
+    *native = xipc__os_stream_native(&s->os);
+    return 0;
+}
+
+int
 xipc_stream_import(const char *text, xipc_stream **out)
 {
     struct xipc_stream *s = NULL;

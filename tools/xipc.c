@@ -1,7 +1,8 @@
 /* tools/xipc.c: the xipc command. Subcommands:
+ *   xipc bench [--quick] [--json] [--only NAME,...] [--runs N]
+ *                            every mechanism through xipc and through the raw OS calls
  *   xipc demo [--rounds N]   spawn a child, talk to it over two pipes, report what happened
- *   xipc info                version and platform facts
- * `xipc bench` (the transport comparison) will join them. */
+ *   xipc info                version and platform facts */
 #include "tools.h"
 
 #include <stdio.h>
@@ -10,7 +11,9 @@
 static int
 usage(void)
 {
-    fprintf(stderr, "usage: xipc demo [--rounds N] | xipc info\n");
+    fprintf(stderr,
+        "usage: xipc bench [--quick] [--json] [--only NAME,...] [--runs N] | xipc demo [--rounds "
+        "N] | xipc info\n");
     return 2;
 }
 
@@ -32,6 +35,10 @@ main(int argc, char **argv)
         return xipc_tool_demo(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "demo-child") == 0)
         return xipc_tool_demo_child(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "bench") == 0)
+        return xipc_tool_bench(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "bench-peer") == 0)
+        return xipc_tool_bench_peer(argc - 1, argv + 1);
     if (argc == 2 && strcmp(argv[1], "info") == 0)
         return cmd_info();
     return usage();

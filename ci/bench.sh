@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The README's main command: installs what is missing, builds xipc natively and for Windows, and
-# runs `xipc demo` on both (the Windows build under Wine).
+# runs `xipc bench` on both (the Windows build under Wine). Arguments go to `xipc bench`;
+# without any, it runs the quick comparison (--quick).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ci/install-deps.sh
 source ci/wine-env.sh
+args=("$@")
+[ ${#args[@]} -gt 0 ] || args=(--quick)
 mkdir -p build
 cmake -S . -B build/native -DCMAKE_BUILD_TYPE=Release >build/native.configure.log 2>&1
 cmake --build build/native -j "$(nproc)" --target xipc >build/native.build.log
@@ -12,8 +15,9 @@ cmake -S . -B build/wine -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-w64-x86_64.cmake >build/wine.configure.log 2>&1
 cmake --build build/wine -j "$(nproc)" --target xipc >build/wine.build.log
 echo "== Linux"
-build/native/xipc demo
+build/native/xipc bench "${args[@]}"
+echo
 echo "== Windows build under Wine"
 xipc_wine_start
 trap xipc_wine_stop EXIT
-/usr/lib/wine/wine64 build/wine/xipc.exe demo
+/usr/lib/wine/wine64 build/wine/xipc.exe bench "${args[@]}"

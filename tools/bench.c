@@ -1,0 +1,575 @@
+/* tools/bench.c: `xipc bench`, each mechanism measured through xipc and through the raw OS calls
+ * it maps onto, in the same run, between two processes pinned to two CPUs.
+ *
+ * Every measurement spawns a fresh peer (`xipc bench-peer ...`) that holds the far ends of two
+ * pipes. The raw side runs on the very same OS objects (xipc_stream_native), with the plainest
+ * calls a program would make on them (tools/{posix,win32}/bench_os.c), so the ratio is the cost
+ * of xipc itself. Raw and xipc runs alternate, and each figure is the median over the runs.
+ *
+ * Workloads: round trips of one message (p50 and p99), and one-way streams of records (64 KiB
+ * for throughput, 64 B for message rate). Every record carries its sequence number and a fixed
+ * pattern; the receiver checks both, so a corrupt, lost or reordered byte fails the row. */
+#include "bench_os.h"
+#include "tools.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PEER_TIMEOUT_MS 30000
+#define STREAM_RECORD   65536
+#define MSG_RECORD      64
+#define MAX_RUNS        15
+
+enum impl { IMPL_RAW, IMPL_XIPC, IMPL_COUNT };
+static const char *const impl_names[IMPL_COUNT] = { "raw", "xipc" };
+
+enum workload { WORK_RTT, WORK_ONEWAY };
+
+/* One end of a transfer, raw or through xipc. */
+struct endpoint {
+    xipc_stream *stream;
+    struct bench_raw *raw; /* set for IMPL_RAW */
+};
+
+static int
+endpoint_open(struct endpoint *e, xipc_stream *s, enum impl impl)
+{
+    intptr_t native;
+    e->stream = s;
+    e->raw = NULL;
+    if (impl == IMPL_XIPC)
+        return 0;
+    if (xipc_stream_native(s, &native) != 0 || (e->raw = bench_raw_open(native)) == NULL)
+        return -1;
+    return 0;
+}
+
+static void
+endpoint_close(struct endpoint *e)
+{
+    if (e->raw != NULL)
+        bench_raw_close(e->raw);
+    xipc_stream_close(e->stream);
+}
+
+/* Reads what is there into buf: bytes read, 0 at end of stream, -1 on failure. */
+static long
+endpoint_read(struct endpoint *e, void *buf, size_t cap)
+{
+    size_t got = 0;
+    if (e->raw != NULL)
+        return bench_raw_read(e->raw, buf, cap);
+    return xipc_stream_read(e->stream, buf, cap, &got, PEER_TIMEOUT_MS) == 0 ? (long)got : -1;
+}
+
+static int
+endpoint_write(struct endpoint *e, const void *buf, size_t len)
+{
+    size_t put = 0;
+    if (e->raw != NULL)
+        return bench_raw_write(e->raw, buf, len);
+    return xipc_stream_write(e->stream, buf, len, &put, PEER_TIMEOUT_MS) == 0 ? 0 : -1;
+}
+
+static int
+endpoint_read_exact(struct endpoint *e, void *buf, size_t n)
+{
+    for (size_t done = 0; done < n;) {
+        long got = endpoint_read(e, (char *)buf + done, n - done);
+        if (got <= 0)
+            return -1;
+        done += (size_t)got;
+    }
+    return 0;
+}
+
+/* ---- Records: an 8-byte sequence number, then a fixed pattern ------------------------------- */
+
+static void
+record_pattern(unsigned char *rec, size_t size)
+{
+    for (size_t i = 0; i < size; i++)
+        rec[i] = (unsigned char)(i * 251u + (i >> 8) + 7u);
+}
+
+static void
+record_stamp(unsigned char *rec, uint64_t seq)
+{
+    for (int i = 0; i < 8; i++)
+        rec[i] = (unsigned char)(seq >> (8 * i));
+}
+
+/* Checks n received bytes that start at stream offset `offset` against the record layout;
+ * returns how many spans differ. */
+static uint64_t
+check_span(const unsigned char *p, size_t n, uint64_t offset, size_t size, const unsigned char *ref)
+{
+    uint64_t bad = 0;
+    while (n > 0) {
+        size_t pos = (size_t)(offset % size), span = size - pos < n ? size - pos : n;
+        uint64_t seq = offset / size;
+        for (size_t i = pos; i < 8 && i < pos + span; i++)
+            bad += p[i - pos] != (unsigned char)(seq >> (8 * i));
+        size_t skip = pos < 8 ? 8 - pos : 0;
+        if (span > skip && memcmp(p + skip, ref + pos + skip, span - skip) != 0)
+            bad++;
+        p += span;
+        n -= span;
+        offset += span;
+    }
+    return bad;
+}
+
+/* ---- The peer ------------------------------------------------------------------------------- */
+
+static int
+peer_echo(struct endpoint *in, struct endpoint *out, long count, size_t size)
+{
+    unsigned char buf[MSG_RECORD];
+    for (long i = 0; i < count; i++) {
+        if (endpoint_read_exact(in, buf, size) != 0 || endpoint_write(out, buf, size) != 0)
+            return 3;
+    }
+    return 0;
+}
+
+/* Reads records to the end of the stream, then answers with {bytes, bad spans}. */
+static int
+peer_sink(struct endpoint *in, struct endpoint *out, size_t size)
+{
+    static unsigned char buf[STREAM_RECORD], ref[STREAM_RECORD];
+    uint64_t report[2] = { 0, 0 };
+    record_pattern(ref, size);
+    for (;;) {
+        long got = endpoint_read(in, buf, sizeof buf);
+        if (got < 0)
+            return 3;
+        if (got == 0)
+            break;
+        report[1] += check_span(buf, (size_t)got, report[0], size, ref);
+        report[0] += (uint64_t)got;
+    }
+    return endpoint_write(out, report, sizeof report) == 0 ? 0 : 4;
+}
+
+/* xipc bench-peer IMPL WORKLOAD COUNT SIZE IN OUT CPU */
+int
+xipc_tool_bench_peer(int argc, char **argv)
+{
+    xipc_stream *in_s, *out_s;
+    struct endpoint in, out;
+    if (argc != 8)
+        return 2;
+    enum impl impl = strcmp(argv[1], "raw") == 0 ? IMPL_RAW : IMPL_XIPC;
+    long count = atol(argv[3]);
+    size_t size = (size_t)atol(argv[4]);
+    if (xipc_stream_import(argv[5], &in_s) != 0 || xipc_stream_import(argv[6], &out_s) != 0)
+        return 2;
+    if (atoi(argv[7]) >= 0)
+        (void)bench_os_pin(atoi(argv[7]));
+    if (endpoint_open(&in, in_s, impl) != 0 || endpoint_open(&out, out_s, impl) != 0)
+        return 2;
+    int rc = strcmp(argv[2], "rtt") == 0 ? peer_echo(&in, &out, count, size)
+                                         : peer_sink(&in, &out, size);
+    endpoint_close(&in);
+    endpoint_close(&out);
+    return rc;
+}
+
+/* ---- The measuring side --------------------------------------------------------------------- */
+
+struct bench_opts {
+    int runs;
+    long rtt_rounds;
+    uint64_t stream_bytes;
+    long msg_count;
+    int json;
+    const char *only;
+    int peer_cpu; /* -1: unpinned */
+};
+
+/* One measurement's outcome: the figures, or why there are none. */
+struct sample {
+    double p50_us, p99_us, per_s;
+    char error[96];
+};
+
+/* A running peer and the parent's ends of its two pipes. */
+struct peer {
+    struct endpoint to, from;
+    xipc_proc *proc;
+};
+
+static int
+peer_spawn(struct peer *pr, enum impl impl, const char *work, long count, size_t size,
+    const struct bench_opts *o)
+{
+    xipc_stream *to_r, *to_w, *from_r, *from_w;
+    char exe[4096], in_text[XIPC_HANDLE_TEXT_MAX], out_text[XIPC_HANDLE_TEXT_MAX], n[24], sz[24],
+        cpu[8];
+    if (xipc_self_exe(exe, sizeof exe) != 0 || xipc_pipe(&to_r, &to_w, 0) != 0)
+        return -1;
+    if (xipc_pipe(&from_r, &from_w, 0) != 0)
+        return -1;
+    xipc_handle_export(xipc_stream_handle(to_r), in_text, sizeof in_text);
+    xipc_handle_export(xipc_stream_handle(from_w), out_text, sizeof out_text);
+    snprintf(n, sizeof n, "%ld", count);
+    snprintf(sz, sizeof sz, "%zu", size);
+    snprintf(cpu, sizeof cpu, "%d", o->peer_cpu);
+    const char *argv[] = { exe, "bench-peer", impl_names[impl], work, n, sz, in_text, out_text, cpu,
+        NULL };
+    xipc_handle *pass[] = { xipc_stream_handle(to_r), xipc_stream_handle(from_w) };
+    xipc_spawn_opts opts = { 0 };
+    opts.file = exe;
+    opts.argv = argv;
+    opts.handles = pass;
+    opts.handle_count = 2;
+    opts.flags = XIPC_SPAWN_DIE_WITH_PARENT;
+    int rc = xipc_spawn(&opts, &pr->proc);
+    xipc_stream_close(to_r);
+    xipc_stream_close(from_w);
+    if (rc != 0 || endpoint_open(&pr->to, to_w, impl) != 0 ||
+        endpoint_open(&pr->from, from_r, impl) != 0)
+        return -1;
+    return 0;
+}
+
+/* Closes the parent's ends and checks that the peer exited cleanly. */
+static void
+peer_finish(struct peer *pr, struct sample *s)
+{
+    xipc_exit_status st = { 0, 0 };
+    endpoint_close(&pr->to);
+    endpoint_close(&pr->from);
+    int rc = xipc_proc_wait(pr->proc, &st, PEER_TIMEOUT_MS);
+    if (s->error[0] == '\0' && (rc != 0 || st.kind != XIPC_EXIT_NORMAL || st.code != 0))
+        snprintf(s->error, sizeof s->error, "peer ended badly (kind %d, code %lu)", st.kind,
+            (unsigned long)st.code);
+    if (rc != 0)
+        (void)xipc_proc_kill(pr->proc);
+    xipc_proc_close(pr->proc);
+}
+
+static int
+compare_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void
+measure_rtt(struct peer *pr, long rounds, size_t size, struct sample *s)
+{
+    unsigned char msg[MSG_RECORD], echo[MSG_RECORD];
+    long warm = rounds / 10 + 1;
+    double *us = malloc((size_t)rounds * sizeof *us);
+    if (us == NULL) {
+        snprintf(s->error, sizeof s->error, "out of memory");
+        return;
+    }
+    for (long i = -warm; i < rounds; i++) {
+        for (size_t k = 0; k < size; k++)
+            msg[k] = (unsigned char)((uint64_t)(i + warm) * 31u + k);
+        uint64_t t0 = xipc_now_ns();
+        if (endpoint_write(&pr->to, msg, size) != 0 ||
+            endpoint_read_exact(&pr->from, echo, size) != 0) {
+            snprintf(s->error, sizeof s->error, "transfer failed in round %ld", i + warm);
+            break;
+        }
+        if (i >= 0)
+            us[i] = (double)(xipc_now_ns() - t0) / 1e3;
+        if (memcmp(msg, echo, size) != 0) {
+            snprintf(s->error, sizeof s->error, "round %ld came back different", i + warm);
+            break;
+        }
+    }
+    if (s->error[0] == '\0') {
+        qsort(us, (size_t)rounds, sizeof *us, compare_double);
+        s->p50_us = us[rounds / 2];
+        s->p99_us = us[rounds * 99 / 100];
+    }
+    free(us);
+}
+
+/* Sends count records of size bytes; the peer checks them and reports. */
+static void
+measure_oneway(struct peer *pr, long count, size_t size, struct sample *s)
+{
+    static unsigned char rec[STREAM_RECORD];
+    uint64_t report[2];
+    record_pattern(rec, size);
+    uint64_t t0 = xipc_now_ns();
+    for (long i = 0; i < count; i++) {
+        record_stamp(rec, (uint64_t)i);
+        if (endpoint_write(&pr->to, rec, size) != 0) {
+            snprintf(s->error, sizeof s->error, "write failed at record %ld", i);
+            return;
+        }
+    }
+    /* The end of the stream tells the peer to report. */
+    xipc_stream_close(pr->to.stream);
+    pr->to.stream = NULL;
+    if (endpoint_read_exact(&pr->from, report, sizeof report) != 0) {
+        snprintf(s->error, sizeof s->error, "no report from the peer");
+        return;
+    }
+    double secs = (double)(xipc_now_ns() - t0) / 1e9;
+    if (report[0] != (uint64_t)count * size || report[1] != 0) {
+        snprintf(s->error, sizeof s->error, "peer got %llu of %llu bytes, %llu spans wrong",
+            (unsigned long long)report[0], (unsigned long long)count * size,
+            (unsigned long long)report[1]);
+        return;
+    }
+    s->per_s = (double)count / secs;
+}
+
+static void
+measure(enum impl impl, enum workload w, long count, size_t size, const struct bench_opts *o,
+    struct sample *s)
+{
+    struct peer pr;
+    memset(s, 0, sizeof *s);
+    if (peer_spawn(&pr, impl, w == WORK_RTT ? "rtt" : "sink", count + count / 10 + 1, size, o) !=
+        0) {
+        snprintf(s->error, sizeof s->error, "could not start the peer");
+        return;
+    }
+    if (w == WORK_RTT)
+        measure_rtt(&pr, count, size, s);
+    else
+        measure_oneway(&pr, count, size, s);
+    peer_finish(&pr, s);
+}
+
+/* ---- Runs, medians and the table ------------------------------------------------------------ */
+
+struct config {
+    const char *name;
+    enum workload work;
+    size_t size;
+};
+
+static const struct config configs[] = {
+    { "rtt 1 B", WORK_RTT, 1 },
+    { "rtt 64 B", WORK_RTT, MSG_RECORD },
+    { "stream 64 KiB", WORK_ONEWAY, STREAM_RECORD },
+    { "msgs 64 B", WORK_ONEWAY, MSG_RECORD },
+};
+#define CONFIG_COUNT (sizeof configs / sizeof configs[0])
+
+/* The mechanisms that exist so far; each row compares xipc with the raw calls on one of them. */
+static const char *const mechanisms[] = { "pipe" };
+#define MECHANISM_COUNT (sizeof mechanisms / sizeof mechanisms[0])
+
+enum field { FIELD_P50, FIELD_P99, FIELD_RATE };
+
+struct row {
+    const char *mechanism;
+    char workload[40];
+    const char *unit;
+    double raw, xipc;
+    char error[128];
+};
+
+static long
+config_count(const struct config *c, const struct bench_opts *o)
+{
+    if (c->work == WORK_RTT)
+        return o->rtt_rounds;
+    if (c->size == STREAM_RECORD)
+        return (long)(o->stream_bytes / STREAM_RECORD);
+    return o->msg_count;
+}
+
+static double
+sample_field(const struct sample *s, enum field f, size_t size)
+{
+    if (f == FIELD_P50)
+        return s->p50_us;
+    if (f == FIELD_P99)
+        return s->p99_us;
+    /* Throughput in MB/s for the stream, messages per second otherwise. */
+    return size == STREAM_RECORD ? s->per_s * (double)size / 1e6 : s->per_s;
+}
+
+/* The median over runs of one field, or the first run's error. */
+static int
+median_of(const struct sample *runs, int n, enum field f, size_t size, double *out, char *error,
+    size_t cap)
+{
+    double v[MAX_RUNS];
+    for (int i = 0; i < n; i++) {
+        if (runs[i].error[0] != '\0') {
+            snprintf(error, cap, "%s", runs[i].error);
+            return -1;
+        }
+        v[i] = sample_field(&runs[i], f, size);
+    }
+    qsort(v, (size_t)n, sizeof v[0], compare_double);
+    *out = (n % 2) ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    return 0;
+}
+
+static void
+make_row(struct row *r, const char *mech, const struct config *c, enum field f,
+    struct sample runs[IMPL_COUNT][MAX_RUNS], int n)
+{
+    static const char *const suffix[] = { " p50", " p99", "" };
+    char why[96] = "";
+    memset(r, 0, sizeof *r);
+    r->mechanism = mech;
+    snprintf(r->workload, sizeof r->workload, "%s%s", c->name, suffix[f]);
+    r->unit = f != FIELD_RATE ? "us" : c->size == STREAM_RECORD ? "MB/s" : "msg/s";
+    for (int impl = 0; impl < IMPL_COUNT; impl++) {
+        double *dst = impl == IMPL_RAW ? &r->raw : &r->xipc;
+        if (r->error[0] == '\0' && median_of(runs[impl], n, f, c->size, dst, why, sizeof why) != 0)
+            snprintf(r->error, sizeof r->error, "%s: %s", impl_names[impl], why);
+    }
+}
+
+static void
+progress(
+    const struct bench_opts *o, const char *mech, const struct config *c, int run, enum impl impl)
+{
+    if (o->json || !bench_os_stderr_is_tty())
+        return;
+    fprintf(stderr, "\r\033[K%s %s, run %d of %d, %s", mech, c->name, run + 1, o->runs,
+        impl_names[impl]);
+    fflush(stderr);
+}
+
+/* Measures one mechanism: every configuration, runs alternating raw and xipc. Appends rows. */
+static size_t
+bench_mechanism(const char *mech, const struct bench_opts *o, struct row *rows)
+{
+    static struct sample runs[IMPL_COUNT][MAX_RUNS];
+    size_t n = 0;
+    for (size_t k = 0; k < CONFIG_COUNT; k++) {
+        const struct config *c = &configs[k];
+        for (int run = 0; run < o->runs; run++) {
+            for (int impl = 0; impl < IMPL_COUNT; impl++) {
+                progress(o, mech, c, run, (enum impl)impl);
+                measure((enum impl)impl, c->work, config_count(c, o), c->size, o, &runs[impl][run]);
+            }
+        }
+        if (c->work == WORK_RTT) {
+            make_row(&rows[n++], mech, c, FIELD_P50, runs, o->runs);
+            make_row(&rows[n++], mech, c, FIELD_P99, runs, o->runs);
+        } else {
+            make_row(&rows[n++], mech, c, FIELD_RATE, runs, o->runs);
+        }
+    }
+    return n;
+}
+
+static void
+print_table(const struct row *rows, size_t n, const struct bench_opts *o, const char *pinning)
+{
+    printf("xipc bench on %s: median of %d runs; %s\n", bench_os_platform(), o->runs, pinning);
+    printf("raw = %s\n", bench_os_raw_name());
+    printf("latency rows: lower is better; rate rows: higher is better\n\n");
+    printf("%-10s %-20s %14s %14s %9s\n", "mechanism", "workload", "raw", "xipc", "xipc/raw");
+    for (size_t i = 0; i < n; i++) {
+        const struct row *r = &rows[i];
+        char label[64];
+        snprintf(label, sizeof label, "%s (%s)", r->workload, r->unit);
+        if (r->error[0] != '\0') {
+            printf("%-10s %-20s FAILED: %s\n", r->mechanism, label, r->error);
+            continue;
+        }
+        printf("%-10s %-20s %14.1f %14.1f %9.3f\n", r->mechanism, label, r->raw, r->xipc,
+            r->xipc / r->raw);
+    }
+}
+
+static void
+print_json(const struct row *rows, size_t n, const struct bench_opts *o)
+{
+    printf("{\"platform\": \"%s\", \"runs\": %d, \"raw\": \"%s\", \"rows\": [", bench_os_platform(),
+        o->runs, bench_os_raw_name());
+    for (size_t i = 0; i < n; i++) {
+        const struct row *r = &rows[i];
+        printf("%s\n  {\"mechanism\": \"%s\", \"workload\": \"%s\", \"unit\": \"%s\", ",
+            i ? "," : "", r->mechanism, r->workload, r->unit);
+        if (r->error[0] != '\0')
+            printf("\"error\": \"%s\"}", r->error);
+        else
+            printf("\"raw\": %.3f, \"xipc\": %.3f, \"ratio\": %.4f}", r->raw, r->xipc,
+                r->xipc / r->raw);
+    }
+    printf("\n]}\n");
+}
+
+/* Whether mech is selected by --only (a comma-separated list). */
+static int
+selected(const char *only, const char *mech)
+{
+    size_t len = strlen(mech);
+    for (const char *p = only; p != NULL && *p != '\0';
+         p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+        if (strncmp(p, mech, len) == 0 && (p[len] == ',' || p[len] == '\0'))
+            return 1;
+    }
+    return only == NULL;
+}
+
+static int
+parse_opts(int argc, char **argv, struct bench_opts *o)
+{
+    struct bench_opts full = { 7, 20000, 512u << 20, 1000000, 0, NULL, -1 };
+    struct bench_opts quick = { 3, 2000, 64u << 20, 50000, 0, NULL, -1 };
+    *o = full;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quick") == 0)
+            *o = quick, o->json = full.json, o->only = full.only;
+        else if (strcmp(argv[i], "--json") == 0)
+            o->json = full.json = 1;
+        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+            o->only = full.only = argv[++i];
+        else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc)
+            o->runs = atoi(argv[++i]);
+        else
+            return -1;
+    }
+    return o->runs >= 1 && o->runs <= MAX_RUNS ? 0 : -1;
+}
+
+int
+xipc_tool_bench(int argc, char **argv)
+{
+    static struct row rows[MECHANISM_COUNT * CONFIG_COUNT * 2];
+    struct bench_opts o;
+    size_t n = 0, chosen = 0;
+    if (parse_opts(argc, argv, &o) != 0) {
+        fprintf(stderr, "usage: xipc bench [--quick] [--json] [--only pipe,...] [--runs 1..%d]\n",
+            MAX_RUNS);
+        return 2;
+    }
+    const char *pinning = "unpinned (one CPU)";
+    if (bench_os_cpu_count() >= 2 && bench_os_pin(0) == 0) {
+        o.peer_cpu = 1;
+        pinning = "measuring process on CPU 0, peer on CPU 1";
+    }
+    for (size_t m = 0; m < MECHANISM_COUNT; m++) {
+        if (selected(o.only, mechanisms[m])) {
+            n += bench_mechanism(mechanisms[m], &o, rows + n);
+            chosen++;
+        }
+    }
+    if (!o.json && bench_os_stderr_is_tty())
+        fprintf(stderr, "\r\033[K");
+    if (chosen == 0) {
+        fprintf(stderr, "xipc bench: --only names no mechanism (there is: pipe)\n");
+        return 2;
+    }
+    if (o.json)
+        print_json(rows, n, &o);
+    else
+        print_table(rows, n, &o, pinning);
+    for (size_t i = 0; i < n; i++) {
+        if (rows[i].error[0] != '\0')
+            return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,38 @@
+/* tools/bench_os.h: what `xipc bench` needs from the OS directly, once per platform in
+ * tools/posix/bench_os.c and tools/win32/bench_os.c: CPU pinning, a terminal check, and the raw
+ * transfers the xipc figures are compared with. The raw side uses the same OS objects xipc made
+ * (xipc_stream_native), with the plainest calls a program would make on them. */
+#ifndef XIPC_BENCH_OS_H
+#define XIPC_BENCH_OS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Pins the calling thread to one CPU. Returns 0, or -1 where the OS refuses (the bench then runs
+ * unpinned and says so). */
+int bench_os_pin(int cpu);
+
+/* Number of CPUs this process may use. */
+int bench_os_cpu_count(void);
+
+/* Whether stderr is a terminal (for the progress line). */
+int bench_os_stderr_is_tty(void);
+
+/* A raw endpoint on a native stream handle. POSIX: the descriptor is made blocking and used with
+ * read(2)/write(2). Windows: ReadFile/WriteFile with one OVERLAPPED and an event, waited for with
+ * WaitForSingleObject(INFINITE), as overlapped handles require. */
+struct bench_raw;
+struct bench_raw *bench_raw_open(intptr_t native);
+void bench_raw_close(struct bench_raw *r);
+/* Reads what is there (blocking for at least one byte); 0 bytes is end of stream. -1 on error. */
+long bench_raw_read(struct bench_raw *r, void *buf, size_t cap);
+/* Writes all len bytes (blocking). 0 or -1. */
+int bench_raw_write(struct bench_raw *r, const void *buf, size_t len);
+
+/* "Linux", "Windows", or "Wine <version>". */
+const char *bench_os_platform(void);
+
+/* A name for the raw calls, for the table's header ("read/write on pipe2 fds"). */
+const char *bench_os_raw_name(void);
+
+#endif /* XIPC_BENCH_OS_H */

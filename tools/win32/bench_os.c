@@ -1,0 +1,116 @@
+/* tools/win32/bench_os.c: tools/bench_os.h on Windows (and Wine). */
+#include "bench_os.h"
+
+#include <windows.h>
+
+#include <io.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int
+bench_os_pin(int cpu)
+{
+    return SetThreadAffinityMask(GetCurrentThread(), (DWORD_PTR)1 << cpu) != 0 ? 0 : -1;
+}
+
+int
+bench_os_cpu_count(void)
+{
+    DWORD_PTR mine, system;
+    int n = 0;
+    if (!GetProcessAffinityMask(GetCurrentProcess(), &mine, &system))
+        return 1;
+    for (; mine != 0; mine &= mine - 1)
+        n++;
+    return n;
+}
+
+int
+bench_os_stderr_is_tty(void)
+{
+    return _isatty(2);
+}
+
+struct bench_raw {
+    HANDLE h;
+    HANDLE event;
+};
+
+struct bench_raw *
+bench_raw_open(intptr_t native)
+{
+    struct bench_raw *r = malloc(sizeof *r);
+    if (r == NULL)
+        return NULL;
+    r->h = (HANDLE)native;
+    r->event = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (r->event == NULL) {
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void
+bench_raw_close(struct bench_raw *r)
+{
+    CloseHandle(r->event); /* the pipe handle belongs to its xipc stream */
+    free(r);
+}
+
+/* One overlapped transfer, waited for without a limit. */
+static long
+transfer(struct bench_raw *r, void *buf, DWORD len, BOOL writing)
+{
+    OVERLAPPED ov;
+    DWORD n = 0;
+    memset(&ov, 0, sizeof ov);
+    ov.hEvent = r->event;
+    BOOL ok = writing ? WriteFile(r->h, buf, len, NULL, &ov) : ReadFile(r->h, buf, len, NULL, &ov);
+    if (!ok && GetLastError() != ERROR_IO_PENDING)
+        return GetLastError() == ERROR_BROKEN_PIPE ? 0 : -1;
+    if (!GetOverlappedResult(r->h, &ov, &n, TRUE))
+        return GetLastError() == ERROR_BROKEN_PIPE ? 0 : -1;
+    return (long)n;
+}
+
+long
+bench_raw_read(struct bench_raw *r, void *buf, size_t cap)
+{
+    return transfer(r, buf, cap > 0x40000000 ? 0x40000000 : (DWORD)cap, FALSE);
+}
+
+int
+bench_raw_write(struct bench_raw *r, const void *buf, size_t len)
+{
+    char *p = (char *)(uintptr_t)buf;
+    while (len > 0) {
+        long n = transfer(r, p, len > 0x40000000 ? 0x40000000 : (DWORD)len, TRUE);
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+const char *
+bench_os_raw_name(void)
+{
+    return "overlapped ReadFile/WriteFile + wait on the same named-pipe pair";
+}
+
+const char *
+bench_os_platform(void)
+{
+    static char name[64];
+    HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+    FARPROC wine_version = ntdll ? GetProcAddress(ntdll, "wine_get_version") : NULL;
+    if (wine_version == NULL)
+        return "Windows";
+    /* wine_get_version is const char *(void); FARPROC must be cast through a generic pointer. */
+    const char *(*get)(void) = (const char *(*)(void))(void (*)(void))wine_version;
+    snprintf(name, sizeof name, "Wine %s", get());
+    return name;
+}
