@@ -87,8 +87,11 @@ xipc__os_stream_read(
     int fd = stream_fd(s), rc;
     if (cap > SSIZE_MAX)
         cap = SSIZE_MAX;
-    /* A descriptor a child made blocking would block in read(): poll first. */
-    if (s->child_made_blocking && (rc = xipc__posix_poll_fd(fd, POLLIN, dl)) != 0)
+    /* Poll first when the call may wait: a reader that waits (request and reply) then makes two
+     * calls, not three (read failing with EAGAIN, poll, read), and a ready one pays one poll that
+     * returns at once. A descriptor a child made blocking must be polled first in any case. */
+    bool may_wait = dl == XIPC__DEADLINE_NEVER || xipc__deadline_left_ms(dl) > 0;
+    if ((may_wait || s->child_made_blocking) && (rc = xipc__posix_poll_fd(fd, POLLIN, dl)) != 0)
         return rc;
     for (;;) {
         ssize_t n = read(fd, buf, cap);

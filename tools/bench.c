@@ -517,7 +517,7 @@ selected(const char *only, const char *mech)
 static int
 parse_opts(int argc, char **argv, struct bench_opts *o)
 {
-    struct bench_opts full = { 7, 20000, 512u << 20, 1000000, 0, NULL, -1 };
+    struct bench_opts full = { 7, 20000, 512u << 20, 200000, 0, NULL, -1 };
     struct bench_opts quick = { 3, 2000, 64u << 20, 50000, 0, NULL, -1 };
     *o = full;
     for (int i = 1; i < argc; i++) {
