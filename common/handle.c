@@ -142,18 +142,20 @@ kind_name(enum xipc__kind kind)
         return "stream";
     case XIPC__KIND_PROC:
         return "proc";
+    case XIPC__KIND_EVENT:
+        return "event";
+    case XIPC__KIND_SEM:
+        return "sem";
+    case XIPC__KIND_MUTEX:
+        return "mutex";
     }
     return "?";
 }
 
 int
-xipc__handle_text_format(
-    enum xipc__kind kind, unsigned caps, intptr_t native, char *buf, size_t cap)
+xipc__handle_text_format(enum xipc__kind kind, const char *value, char *buf, size_t cap)
 {
-    const char *mode = (caps == (XIPC__STREAM_READ | XIPC__STREAM_WRITE)) ? "rw"
-        : (caps == XIPC__STREAM_READ)                                     ? "r"
-                                                                          : "w";
-    int n = snprintf(buf, cap, "xipc1:%s:%s:%" PRIdPTR, kind_name(kind), mode, native);
+    int n = snprintf(buf, cap, "xipc1:%s:%s", kind_name(kind), value);
     if (n < 0 || (size_t)n >= cap) {
         buf[0] = '\0';
         return XIPC_ENAMETOOLONG;
@@ -161,14 +163,25 @@ xipc__handle_text_format(
     return 0;
 }
 
-/* Parses a non-negative decimal number that fills the rest of the text exactly. */
-static int
-parse_native(const char *p, intptr_t *out)
+const char *
+xipc__handle_text_value(const char *text, enum xipc__kind kind)
+{
+    char prefix[32];
+    int n = snprintf(prefix, sizeof prefix, "xipc1:%s:", kind_name(kind));
+    if (n < 0 || strncmp(text, prefix, (size_t)n) != 0)
+        return NULL;
+    return text + n;
+}
+
+int
+xipc__parse_native(const char *p, const char *end, intptr_t *out)
 {
     intptr_t v = 0;
-    if (*p == '\0' || (p[0] == '0' && p[1] != '\0'))
+    if (end == NULL)
+        end = p + strlen(p);
+    if (p == end || (p[0] == '0' && end - p > 1))
         return XIPC_EINVAL;
-    for (; *p != '\0'; p++) {
+    for (; p < end; p++) {
         if (*p < '0' || *p > '9' || v > (INTPTR_MAX - 9) / 10)
             return XIPC_EINVAL;
         v = v * 10 + (*p - '0');
@@ -178,24 +191,46 @@ parse_native(const char *p, intptr_t *out)
 }
 
 int
-xipc__handle_text_parse(const char *text, enum xipc__kind kind, unsigned *caps, intptr_t *native)
+xipc__handle_natives(const struct xipc_handle *h, intptr_t out[XIPC__NATIVES_MAX], size_t *count)
 {
-    char prefix[32];
-    int n = snprintf(prefix, sizeof prefix, "xipc1:%s:", kind_name(kind));
-    if (n < 0 || strncmp(text, prefix, (size_t)n) != 0)
-        return XIPC_EINVAL;
-    const char *p = text + n;
-    if (strncmp(p, "rw:", 3) == 0) {
-        *caps = XIPC__STREAM_READ | XIPC__STREAM_WRITE;
-        p += 3;
-    } else if (strncmp(p, "r:", 2) == 0) {
-        *caps = XIPC__STREAM_READ;
-        p += 2;
-    } else if (strncmp(p, "w:", 2) == 0) {
-        *caps = XIPC__STREAM_WRITE;
-        p += 2;
-    } else {
-        return XIPC_EINVAL;
+    switch (h->kind) {
+    case XIPC__KIND_STREAM:
+        out[0] = xipc__os_stream_native(&((const struct xipc_stream *)h)->os);
+        *count = 1;
+        return 0;
+    case XIPC__KIND_EVENT:
+    case XIPC__KIND_SEM:
+    case XIPC__KIND_MUTEX:
+        *count = xipc__os_sync_natives(&((const struct xipc__sync *)h)->os, out);
+        return 0;
+    case XIPC__KIND_PROC:
+        break;
     }
-    return parse_native(p, native);
+    return XIPC_ENOTSUP;
+}
+
+int
+xipc_handle_export(const xipc_handle *h, char *buf, size_t cap)
+{
+    char value[XIPC_HANDLE_TEXT_MAX];
+    int rc;
+    if (h == NULL || buf == NULL || cap == 0)
+        return XIPC_EINVAL;
+    buf[0] = '\0';
+    if ((rc = xipc__handle_check(h, 0)) != 0)
+        return rc;
+    switch (h->kind) {
+    case XIPC__KIND_STREAM:
+        rc = xipc__stream_export_value((const struct xipc_stream *)h, value, sizeof value);
+        break;
+    case XIPC__KIND_EVENT:
+    case XIPC__KIND_SEM:
+    case XIPC__KIND_MUTEX:
+        rc = xipc__os_sync_export(&((const struct xipc__sync *)h)->os, value, sizeof value);
+        break;
+    case XIPC__KIND_PROC:
+        rc = XIPC_ENOTSUP;
+        break;
+    }
+    return rc != 0 ? rc : xipc__handle_text_format(h->kind, value, buf, cap);
 }

@@ -6,11 +6,7 @@
 #include "platform.h"
 #include "xipc/pipe.h"
 #include "xipc/proc.h"
-
-enum xipc__kind {
-    XIPC__KIND_STREAM = 1,
-    XIPC__KIND_PROC = 2,
-};
+#include "xipc/sync.h"
 
 /* First member of every object, so that a pointer to the object is a pointer to its handle. */
 struct xipc_handle {
@@ -32,6 +28,25 @@ struct xipc_proc {
     struct xipc__os_proc os;
 };
 
+/* Events, semaphores and mutexes share one shape; the public types stay distinct. */
+struct xipc__sync {
+    struct xipc_handle handle;
+    /* Set for the handle that created a named object: closing it removes the name. */
+    bool owns_name;
+    char name[XIPC_NAME_MAX + 1];
+    struct xipc__os_sync os;
+};
+
+struct xipc_event {
+    struct xipc__sync sync;
+};
+struct xipc_sem {
+    struct xipc__sync sync;
+};
+struct xipc_mutex {
+    struct xipc__sync sync;
+};
+
 /* Adds a new object to the registry. XIPC_ENOMEM if the registry cannot grow. */
 int xipc__handle_register(struct xipc_handle *h, enum xipc__kind kind);
 
@@ -43,10 +58,25 @@ void xipc__handle_unregister(struct xipc_handle *h);
  * not find in the registry. Pass kind 0 to accept any kind. */
 int xipc__handle_check(const void *h, enum xipc__kind kind);
 
-/* Export text "xipc1:<kind>:<caps>:<native>" (decimal native value), and its parser. */
-int xipc__handle_text_format(
-    enum xipc__kind kind, unsigned caps, intptr_t native, char *buf, size_t cap);
-int xipc__handle_text_parse(
-    const char *text, enum xipc__kind kind, unsigned *caps, intptr_t *native);
+/* Export texts are "xipc1:<kind>:<value>", the value kind-specific. Writes one into buf;
+ * XIPC_ENAMETOOLONG when it does not fit. */
+int xipc__handle_text_format(enum xipc__kind kind, const char *value, char *buf, size_t cap);
+
+/* The value part of an export text of the given kind, or NULL when the text is of another kind
+ * or malformed. */
+const char *xipc__handle_text_value(const char *text, enum xipc__kind kind);
+
+/* Parses a non-negative decimal number with no leading zeros that fills [p, end) exactly
+ * (end NULL: up to the NUL). XIPC_EINVAL otherwise. */
+int xipc__parse_native(const char *p, const char *end, intptr_t *out);
+
+/* The native handles a child must inherit for h (at most XIPC__NATIVES_MAX); 0 for a kind that
+ * needs none (a named POSIX semaphore is reopened by name). XIPC_ENOTSUP for a kind that cannot
+ * be passed on. */
+/* The value part of a stream's export text ("<r|w|rw>:<native>"). */
+int xipc__stream_export_value(const struct xipc_stream *s, char *buf, size_t cap);
+
+int xipc__handle_natives(const struct xipc_handle *h, intptr_t out[XIPC__NATIVES_MAX],
+                         size_t *count);
 
 #endif /* XIPC_COMMON_HANDLE_H */

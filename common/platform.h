@@ -18,6 +18,19 @@
 
 #include "xipc/base.h"
 #include "xipc/proc.h"
+#include "xipc/sync.h"
+
+/* The kinds of xipc object; a platform needs them for the synchronisation objects. */
+enum xipc__kind {
+    XIPC__KIND_STREAM = 1,
+    XIPC__KIND_PROC = 2,
+    XIPC__KIND_EVENT = 3,
+    XIPC__KIND_SEM = 4,
+    XIPC__KIND_MUTEX = 5,
+};
+
+/* The most native handles one object hands to a child (a Windows mutex: mutex and section). */
+#define XIPC__NATIVES_MAX 2
 
 /* ---- Time ---------------------------------------------------------------------------------- */
 
@@ -62,7 +75,7 @@ void xipc__os_global_lock(void);
 void xipc__os_global_unlock(void);
 
 /* The platform's types: posix/platform_types.h or win32/platform_types.h, whichever directory CMake
- * puts on the include path. They define struct xipc__os_stream and struct xipc__os_proc. */
+ * puts on the include path. They define struct xipc__os_stream, xipc__os_proc and xipc__os_sync. */
 #include "platform_types.h"
 
 /* ---- Streams -------------------------------------------------------------------------------- */
@@ -94,6 +107,54 @@ intptr_t xipc__os_stream_native(const struct xipc__os_stream *s);
  * checks that it is open and is a stream this platform can use, makes it non-inheritable again
  * and sets it up as an xipc stream. XIPC_EBADF when nothing usable is open under that value. */
 int xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s);
+
+/* ---- Events, semaphores, mutexes ----------------------------------------------------------- */
+
+/* One struct xipc__os_sync serves the three kinds; kind says which, and the platform keeps it.
+ *
+ * Opens or creates an object. name: checked by common/ and without its leading '/', or NULL for
+ * a new anonymous object. flags: XIPC_SYNC_CREATE and/or XIPC_SYNC_OPEN (ignored for NULL name)
+ * plus the kind's own (XIPC_EVENT_*). initial: a semaphore's initial value, else 0. *created
+ * tells whether this call created the named object. Errors: XIPC_EEXIST (create-only, name
+ * taken), XIPC_ENOENT (open-only, no such name), XIPC_EINVAL (the name holds another kind),
+ * XIPC_EACCES (POSIX: another user's object, or one open to group or others), XIPC_ECORRUPT (the
+ * shared header is not an xipc object's). On failure the struct stays zeroed. */
+int xipc__os_sync_open(enum xipc__kind kind, const char *name, unsigned flags, unsigned initial,
+                       struct xipc__os_sync *s, bool *created);
+
+/* Closes this process's handle; the object and its name stay. A zeroed struct is a no-op. */
+void xipc__os_sync_close(struct xipc__os_sync *s);
+
+/* Removes a name: 0, or XIPC_ENOENT when nothing has it. Windows: names cannot be removed; 0
+ * when an object still has the name (left alone), XIPC_ENOENT otherwise. */
+int xipc__os_sync_unlink(enum xipc__kind kind, const char *name);
+
+/* The value part of the export text (numbers, or a name), NUL-terminated; XIPC_ENAMETOOLONG. */
+int xipc__os_sync_export(const struct xipc__os_sync *s, char *buf, size_t cap);
+
+/* In a child: the object behind an export value. XIPC_EINVAL for a malformed value, XIPC_EBADF
+ * when the handles it names are not open here. Makes them non-inheritable again. */
+int xipc__os_sync_import(enum xipc__kind kind, const char *value, struct xipc__os_sync *s);
+
+/* The native handles a child must inherit (0 to XIPC__NATIVES_MAX). */
+size_t xipc__os_sync_natives(const struct xipc__os_sync *s, intptr_t out[XIPC__NATIVES_MAX]);
+
+/* Events: set, reset, and wait until dl (an auto-reset event is consumed by the wait).
+ * XIPC_ETIMEDOUT; XIPC_ECORRUPT if the shared state holds a value no xipc process writes. */
+int xipc__os_event_set(struct xipc__os_sync *s);
+int xipc__os_event_reset(struct xipc__os_sync *s);
+int xipc__os_event_wait(struct xipc__os_sync *s, xipc__deadline dl);
+
+/* Semaphores: post (XIPC_ELIMIT at XIPC_SEM_VALUE_MAX, nothing changed) and wait until dl. */
+int xipc__os_sem_post(struct xipc__os_sync *s);
+int xipc__os_sem_wait(struct xipc__os_sync *s, xipc__deadline dl);
+
+/* Mutexes, recursive and robust: lock until dl (0, XIPC_EOWNERDEAD held, XIPC_ENOTRECOVERABLE
+ * not held, XIPC_ETIMEDOUT), consistent (XIPC_EINVAL unless held after XIPC_EOWNERDEAD), unlock
+ * (XIPC_EPERM when not the owner; unlocking while inconsistent makes it not recoverable). */
+int xipc__os_mutex_lock(struct xipc__os_sync *s, xipc__deadline dl);
+int xipc__os_mutex_consistent(struct xipc__os_sync *s);
+int xipc__os_mutex_unlock(struct xipc__os_sync *s);
 
 /* ---- Processes ------------------------------------------------------------------------------ */
 

@@ -112,28 +112,30 @@ check_stdio(const xipc_spawn_opts *opts, struct xipc__spawn_plan *plan)
     return 0;
 }
 
-/* Resolves opts->handles into native values. Only streams can be passed on today. */
+/* Resolves opts->handles into the native handles the child inherits. */
 static int
-collect_inherit(const xipc_spawn_opts *opts, intptr_t **out)
+collect_inherit(const xipc_spawn_opts *opts, intptr_t **out, size_t *count)
 {
     *out = NULL;
+    *count = 0;
     if (opts->handle_count == 0)
         return 0;
-    if (opts->handles == NULL)
+    if (opts->handles == NULL || opts->handle_count > SIZE_MAX / XIPC__NATIVES_MAX / sizeof **out)
         return XIPC_EINVAL;
-    intptr_t *natives = malloc(opts->handle_count * sizeof *natives);
+    intptr_t *natives = malloc(opts->handle_count * XIPC__NATIVES_MAX * sizeof *natives);
     if (natives == NULL)
         return XIPC_ENOMEM;
     for (size_t i = 0; i < opts->handle_count; i++) {
-        const xipc_handle *h = opts->handles[i];
-        int rc = xipc__handle_check(h, 0);
-        if (rc == 0 && h->kind != XIPC__KIND_STREAM)
-            rc = XIPC_ENOTSUP;
+        size_t n = 0;
+        int rc = xipc__handle_check(opts->handles[i], 0);
+        if (rc == 0)
+            rc = xipc__handle_natives(opts->handles[i], natives + *count, &n);
         if (rc != 0) {
             free(natives);
+            *count = 0;
             return rc;
         }
-        natives[i] = xipc__os_stream_native(&((const struct xipc_stream *)h)->os);
+        *count += n;
     }
     *out = natives;
     return 0;
@@ -175,6 +177,7 @@ xipc_spawn(const xipc_spawn_opts *opts, xipc_proc **out)
     char **snapshot = NULL;
     const char **env = NULL;
     intptr_t *inherit = NULL;
+    size_t inherit_count = 0;
     struct xipc_proc *p;
     int rc;
     if (out == NULL)
@@ -186,14 +189,14 @@ xipc_spawn(const xipc_spawn_opts *opts, xipc_proc **out)
         return rc;
     if ((p = calloc(1, sizeof *p)) == NULL)
         return XIPC_ENOMEM;
-    if ((rc = collect_inherit(opts, &inherit)) != 0 || (rc = plan_env(opts, &snapshot, &env)) != 0)
+    if ((rc = collect_inherit(opts, &inherit, &inherit_count)) != 0 || (rc = plan_env(opts, &snapshot, &env)) != 0)
         goto out_free;
     plan.file = opts->file;
     plan.argv = opts->argv;
     plan.env = env;
     plan.cwd = opts->cwd;
     plan.inherit = inherit;
-    plan.inherit_count = opts->handle_count;
+    plan.inherit_count = inherit_count;
     plan.flags = opts->flags;
     if ((rc = xipc__os_spawn(&plan, &p->os)) != 0)
         goto out_free;

@@ -2,7 +2,10 @@
  * loop that turns the platform's "write some" into "write all, or report how much went". */
 #include "handle.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int
 stream_new(unsigned caps, struct xipc_stream **out)
@@ -142,6 +145,33 @@ xipc_stream_native(const xipc_stream *s, intptr_t *native)
     return 0;
 }
 
+/* A stream's export value: "<r|w|rw>:<native>". */
+static const char *
+caps_text(unsigned caps)
+{
+    if (caps == (XIPC__STREAM_READ | XIPC__STREAM_WRITE))
+        return "rw";
+    return caps == XIPC__STREAM_READ ? "r" : "w";
+}
+
+static int
+parse_stream_value(const char *value, unsigned *caps, intptr_t *native)
+{
+    const char *colon = value ? strchr(value, ':') : NULL;
+    if (colon == NULL)
+        return XIPC_EINVAL;
+    size_t n = (size_t)(colon - value);
+    if (n == 2 && strncmp(value, "rw", 2) == 0)
+        *caps = XIPC__STREAM_READ | XIPC__STREAM_WRITE;
+    else if (n == 1 && value[0] == 'r')
+        *caps = XIPC__STREAM_READ;
+    else if (n == 1 && value[0] == 'w')
+        *caps = XIPC__STREAM_WRITE;
+    else
+        return XIPC_EINVAL;
+    return xipc__parse_native(colon + 1, NULL, native);
+}
+
 int
 xipc_stream_import(const char *text, xipc_stream **out)
 {
@@ -154,9 +184,8 @@ xipc_stream_import(const char *text, xipc_stream **out)
     *out = NULL;
     if (text == NULL)
         return XIPC_EINVAL;
-    if ((rc = xipc__handle_text_parse(text, XIPC__KIND_STREAM, &caps, &native)) != 0)
-        return rc;
-    if ((rc = stream_new(caps, &s)) != 0)
+    rc = parse_stream_value(xipc__handle_text_value(text, XIPC__KIND_STREAM), &caps, &native);
+    if (rc != 0 || (rc = stream_new(caps, &s)) != 0)
         return rc;
     if ((rc = xipc__os_stream_adopt(native, &s->os)) != 0) {
         free(s);
@@ -171,15 +200,8 @@ xipc_stream_import(const char *text, xipc_stream **out)
 }
 
 int
-xipc_handle_export(const xipc_handle *h, char *buf, size_t cap)
+xipc__stream_export_value(const struct xipc_stream *s, char *buf, size_t cap)
 {
-    if (h == NULL || buf == NULL || cap == 0)
-        return XIPC_EINVAL;
-    int rc = xipc__handle_check(h, 0);
-    if (rc != 0)
-        return rc;
-    if (h->kind != XIPC__KIND_STREAM)
-        return XIPC_ENOTSUP;
-    const struct xipc_stream *s = (const struct xipc_stream *)h;
-    return xipc__handle_text_format(h->kind, s->caps, xipc__os_stream_native(&s->os), buf, cap);
+    int n = snprintf(buf, cap, "%s:%" PRIdPTR, caps_text(s->caps), xipc__os_stream_native(&s->os));
+    return (n < 0 || (size_t)n >= cap) ? XIPC_ENAMETOOLONG : 0;
 }

@@ -5,5 +5,6 @@
 #include "xipc/base.h"
 #include "xipc/pipe.h"
 #include "xipc/proc.h"
+#include "xipc/sync.h"
 
 #endif /* XIPC_H */

@@ -1,0 +1,322 @@
+/* common/sync.c: events, semaphores and mutexes (xipc/sync.h): argument checks, handle lifetime,
+ * the creator's ownership of the name, and export/import. The three kinds share one shape
+ * (struct xipc__sync); the platform does the rest through xipc__os_sync_* and the kind's calls. */
+#include "handle.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Flags each kind accepts besides XIPC_SYNC_CREATE and XIPC_SYNC_OPEN. */
+static unsigned
+kind_flags(enum xipc__kind kind)
+{
+    return kind == XIPC__KIND_EVENT ? XIPC_EVENT_MANUAL_RESET | XIPC_EVENT_INITIAL_SET : 0;
+}
+
+static int
+check_open_args(enum xipc__kind kind, const char *name, unsigned flags)
+{
+    unsigned how = flags & (XIPC_SYNC_CREATE | XIPC_SYNC_OPEN);
+    if (flags & ~(XIPC_SYNC_CREATE | XIPC_SYNC_OPEN | kind_flags(kind)))
+        return XIPC_EINVAL;
+    if (name == NULL)
+        return how == XIPC_SYNC_OPEN ? XIPC_EINVAL : 0; /* nothing to open without a name */
+    if (how == 0)
+        return XIPC_EINVAL;
+    return xipc_name_check(name);
+}
+
+static const char *
+bare_name(const char *name)
+{
+    return (name != NULL && name[0] == '/') ? name + 1 : name;
+}
+
+/* Opens or creates; *out stays NULL on failure. The public wrappers cast the result to their
+ * type, whose first (and only) member is the struct xipc__sync. */
+static int
+sync_open(enum xipc__kind kind, const char *name, unsigned flags, unsigned initial,
+          struct xipc__sync **out)
+{
+    bool created = false;
+    int rc;
+    *out = NULL;
+    if ((rc = check_open_args(kind, name, flags)) != 0)
+        return rc;
+    struct xipc__sync *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return XIPC_ENOMEM;
+    name = bare_name(name);
+    if ((rc = xipc__os_sync_open(kind, name, flags, initial, &s->os, &created)) != 0) {
+        free(s);
+        return rc;
+    }
+    if ((rc = xipc__handle_register(&s->handle, kind)) != 0) {
+        if (created)
+            (void)xipc__os_sync_unlink(kind, name);
+        xipc__os_sync_close(&s->os);
+        free(s);
+        return rc;
+    }
+    if (created && name != NULL) {
+        s->owns_name = true;
+        memcpy(s->name, name, strlen(name) + 1);
+    }
+    *out = s;
+    return 0;
+}
+
+static void
+sync_close(void *obj, enum xipc__kind kind)
+{
+    struct xipc__sync *s = obj;
+    if (s == NULL || xipc__handle_check(s, kind) != 0)
+        return;
+    xipc__handle_unregister(&s->handle);
+    /* Unlink before close: the other order could remove a name that another process created
+     * after ours was gone. */
+    if (s->owns_name)
+        (void)xipc__os_sync_unlink(kind, s->name);
+    xipc__os_sync_close(&s->os);
+    free(s);
+}
+
+static int
+sync_unlink(enum xipc__kind kind, const char *name)
+{
+    int rc = xipc_name_check(name);
+    return rc != 0 ? rc : xipc__os_sync_unlink(kind, bare_name(name));
+}
+
+static int
+sync_import(enum xipc__kind kind, const char *text, struct xipc__sync **out)
+{
+    int rc;
+    *out = NULL;
+    const char *value = text ? xipc__handle_text_value(text, kind) : NULL;
+    if (value == NULL)
+        return XIPC_EINVAL;
+    struct xipc__sync *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return XIPC_ENOMEM;
+    if ((rc = xipc__os_sync_import(kind, value, &s->os)) == 0 &&
+        (rc = xipc__handle_register(&s->handle, kind)) != 0)
+        xipc__os_sync_close(&s->os);
+    if (rc != 0) {
+        free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+/* The object behind a handle of the given kind, or an error code through rc. */
+static struct xipc__os_sync *
+sync_os(const void *obj, enum xipc__kind kind, int *rc)
+{
+    *rc = xipc__handle_check(obj, kind);
+    return *rc == 0 ? &((struct xipc__sync *)(uintptr_t)obj)->os : NULL;
+}
+
+static xipc_handle *
+sync_handle(void *obj)
+{
+    return obj ? &((struct xipc__sync *)obj)->handle : NULL;
+}
+
+/* ---- Events --------------------------------------------------------------------------------- */
+
+int
+xipc_event_open(const char *name, unsigned flags, xipc_event **out)
+{
+    struct xipc__sync *s = NULL;
+    if (out == NULL)
+        return XIPC_EINVAL;
+    int rc = sync_open(XIPC__KIND_EVENT, name, flags, 0, &s);
+    *out = (xipc_event *)s;
+    return rc;
+}
+
+int
+xipc_event_set(xipc_event *ev)
+{
+    int rc;
+    struct xipc__os_sync *os = sync_os(ev, XIPC__KIND_EVENT, &rc);
+    return os ? xipc__os_event_set(os) : rc;
+}
+
+int
+xipc_event_reset(xipc_event *ev)
+{
+    int rc;
+    struct xipc__os_sync *os = sync_os(ev, XIPC__KIND_EVENT, &rc);
+    return os ? xipc__os_event_reset(os) : rc;
+}
+
+int
+xipc_event_wait(xipc_event *ev, int timeout_ms)
+{
+    int rc;
+    struct xipc__os_sync *os = sync_os(ev, XIPC__KIND_EVENT, &rc);
+    if (os == NULL || (rc = xipc__timeout_check(timeout_ms)) != 0)
+        return rc;
+    return xipc__os_event_wait(os, xipc__deadline_in(timeout_ms));
+}
+
+void
+xipc_event_close(xipc_event *ev)
+{
+    sync_close(ev, XIPC__KIND_EVENT);
+}
+
+int
+xipc_event_unlink(const char *name)
+{
+    return sync_unlink(XIPC__KIND_EVENT, name);
+}
+
+xipc_handle *
+xipc_event_handle(xipc_event *ev)
+{
+    return sync_handle(ev);
+}
+
+int
+xipc_event_import(const char *text, xipc_event **out)
+{
+    struct xipc__sync *s = NULL;
+    if (out == NULL)
+        return XIPC_EINVAL;
+    int rc = sync_import(XIPC__KIND_EVENT, text, &s);
+    *out = (xipc_event *)s;
+    return rc;
+}
+
+/* ---- Semaphores ----------------------------------------------------------------------------- */
+
+int
+xipc_sem_open(const char *name, unsigned flags, unsigned initial, xipc_sem **out)
+{
+    struct xipc__sync *s = NULL;
+    if (out == NULL)
+        return XIPC_EINVAL;
+    int rc = initial > XIPC_SEM_VALUE_MAX ? XIPC_EINVAL
+                                           : sync_open(XIPC__KIND_SEM, name, flags, initial, &s);
+    *out = (xipc_sem *)s;
+    return rc;
+}
+
+int
+xipc_sem_post(xipc_sem *sem)
+{
+    int rc;
+    struct xipc__os_sync *os = sync_os(sem, XIPC__KIND_SEM, &rc);
+    return os ? xipc__os_sem_post(os) : rc;
+}
+
+int
+xipc_sem_wait(xipc_sem *sem, int timeout_ms)
+{
+    int rc;
+    struct xipc__os_sync *os = sync_os(sem, XIPC__KIND_SEM, &rc);
+    if (os == NULL || (rc = xipc__timeout_check(timeout_ms)) != 0)
+        return rc;
+    return xipc__os_sem_wait(os, xipc__deadline_in(timeout_ms));
+}
+
+void
+xipc_sem_close(xipc_sem *sem)
+{
+    sync_close(sem, XIPC__KIND_SEM);
+}
+
+int
+xipc_sem_unlink(const char *name)
+{
+    return sync_unlink(XIPC__KIND_SEM, name);
+}
+
+xipc_handle *
+xipc_sem_handle(xipc_sem *sem)
+{
+    return sync_handle(sem);
+}
+
+int
+xipc_sem_import(const char *text, xipc_sem **out)
+{
+    struct xipc__sync *s = NULL;
+    if (out == NULL)
+        return XIPC_EINVAL;
+    int rc = sync_import(XIPC__KIND_SEM, text, &s);
+    *out = (xipc_sem *)s;
+    return rc;
+}
+
+/* ---- Mutexes -------------------------------------------------------------------------------- */
+
+int
+xipc_mutex_open(const char *name, unsigned flags, xipc_mutex **out)
+{
+    struct xipc__sync *s = NULL;
+    if (out == NULL)
+        return XIPC_EINVAL;
+    int rc = sync_open(XIPC__KIND_MUTEX, name, flags, 0, &s);
+    *out = (xipc_mutex *)s;
+    return rc;
+}
+
+int
+xipc_mutex_lock(xipc_mutex *mx, int timeout_ms)
+{
+    int rc;
+    struct xipc__os_sync *os = sync_os(mx, XIPC__KIND_MUTEX, &rc);
+    if (os == NULL || (rc = xipc__timeout_check(timeout_ms)) != 0)
+        return rc;
+    return xipc__os_mutex_lock(os, xipc__deadline_in(timeout_ms));
+}
+
+int
+xipc_mutex_consistent(xipc_mutex *mx)
+{
+    int rc;
+    struct xipc__os_sync *os = sync_os(mx, XIPC__KIND_MUTEX, &rc);
+    return os ? xipc__os_mutex_consistent(os) : rc;
+}
+
+int
+xipc_mutex_unlock(xipc_mutex *mx)
+{
+    int rc;
+    struct xipc__os_sync *os = sync_os(mx, XIPC__KIND_MUTEX, &rc);
+    return os ? xipc__os_mutex_unlock(os) : rc;
+}
+
+void
+xipc_mutex_close(xipc_mutex *mx)
+{
+    sync_close(mx, XIPC__KIND_MUTEX);
+}
+
+int
+xipc_mutex_unlink(const char *name)
+{
+    return sync_unlink(XIPC__KIND_MUTEX, name);
+}
+
+xipc_handle *
+xipc_mutex_handle(xipc_mutex *mx)
+{
+    return sync_handle(mx);
+}
+
+int
+xipc_mutex_import(const char *text, xipc_mutex **out)
+{
+    struct xipc__sync *s = NULL;
+    if (out == NULL)
+        return XIPC_EINVAL;
+    int rc = sync_import(XIPC__KIND_MUTEX, text, &s);
+    *out = (xipc_mutex *)s;
+    return rc;
+}

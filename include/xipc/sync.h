@@ -1,0 +1,137 @@
+/* xipc/sync.h: events, semaphores and mutexes between processes, named or anonymous.
+ *
+ * Names follow xipc_name_check(). A named object is found by any process of the same user that
+ * opens the same name; an anonymous one (name NULL) reaches a child only through
+ * xipc_spawn_opts.handles and the family's _import call.
+ *
+ * Creating and opening, for every kind (the flags are shared):
+ *   XIPC_SYNC_CREATE              create; XIPC_EEXIST if the name exists (also a stale name left
+ *                                 by a process that died: remove it with _unlink)
+ *   XIPC_SYNC_OPEN                open an existing object; XIPC_ENOENT if there is none
+ *   XIPC_SYNC_CREATE|_OPEN        open it if it exists, else create it
+ * Opening an object of another kind under the same name gives XIPC_EINVAL.
+ *
+ * Lifetime (xipc's choice where the platforms differ): the name belongs to the creator. Closing
+ * the handle that created a named object removes the name (POSIX: unlink; Windows: the name
+ * lives on only while some handle is open), and handles already open keep working. A creator
+ * that dies without closing leaves the name behind on POSIX (not on Windows): _unlink removes it.
+ *
+ * Security: named objects are owner-only (POSIX mode 0600; Windows a DACL for the user and
+ * SYSTEM). POSIX: opening an object that another user owns, or that grants access to group or
+ * others, is refused with XIPC_EACCES.
+ *
+ * Threads: every call may be used from several threads on the same handle, except _close.
+ */
+#ifndef XIPC_SYNC_H
+#define XIPC_SYNC_H
+
+#include "xipc/base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define XIPC_SYNC_CREATE 0x1u
+#define XIPC_SYNC_OPEN   0x2u
+
+/* ---- Events --------------------------------------------------------------------------------- */
+
+typedef struct xipc_event xipc_event;
+
+/* Event flags, with XIPC_SYNC_CREATE (they matter only when the event is created). */
+#define XIPC_EVENT_MANUAL_RESET 0x100u /* stays set until reset; otherwise a wait consumes it */
+#define XIPC_EVENT_INITIAL_SET  0x200u
+
+/* Creates or opens an event (name NULL: a new anonymous event; flags then need not hold
+ * XIPC_SYNC_CREATE). An auto-reset event releases exactly one waiter per set and stays set until
+ * one waiter consumes it; a manual-reset event releases every waiter until it is reset.
+ * Setting a set event does nothing. Returns 0; XIPC_EINVAL (bad name, flags or out); XIPC_EEXIST;
+ * XIPC_ENOENT; XIPC_EACCES; XIPC_ENOMEM; XIPC_EMFILE; XIPC_EOS.
+ * POSIX: a state word in shared memory (shm_open "/NAME", or memfd) waited on with a futex. */
+XIPC_API int xipc_event_open(const char *name, unsigned flags, xipc_event **out);
+
+/* Sets the event. Returns 0; XIPC_EINVAL; XIPC_EBADF. */
+XIPC_API int xipc_event_set(xipc_event *ev);
+
+/* Resets a set event (no effect on an unset one). Returns 0; XIPC_EINVAL; XIPC_EBADF. */
+XIPC_API int xipc_event_reset(xipc_event *ev);
+
+/* Waits up to timeout_ms for the event to be set; an auto-reset event is consumed by the wait.
+ * Returns 0; XIPC_ETIMEDOUT; XIPC_EINVAL; XIPC_EBADF; XIPC_ECORRUPT (the shared state word holds
+ * a value no xipc process writes). */
+XIPC_API int xipc_event_wait(xipc_event *ev, int timeout_ms);
+
+/* Closes the handle (see "Lifetime" above). NULL is a no-op. */
+XIPC_API void xipc_event_close(xipc_event *ev);
+
+/* Removes a name, for instance one left behind by a process that died. Handles already open keep
+ * working. Returns 0; XIPC_ENOENT (no such name); XIPC_EINVAL; XIPC_EACCES. Windows: names
+ * never outlive their handles, so this returns XIPC_ENOENT unless the object is still open, in
+ * which case it returns 0 and does nothing. */
+XIPC_API int xipc_event_unlink(const char *name);
+
+XIPC_API xipc_handle *xipc_event_handle(xipc_event *ev);
+XIPC_API int xipc_event_import(const char *text, xipc_event **out);
+
+/* ---- Semaphores ----------------------------------------------------------------------------- */
+
+typedef struct xipc_sem xipc_sem;
+
+/* The largest value a semaphore holds, on every platform (SEM_VALUE_MAX on Linux; the maximum
+ * count xipc gives CreateSemaphoreW). */
+#define XIPC_SEM_VALUE_MAX 0x7fffffff
+
+/* Creates or opens a counting semaphore with the given initial value (used only when created).
+ * Returns 0; XIPC_EINVAL (bad name, flags, initial > XIPC_SEM_VALUE_MAX); XIPC_EEXIST;
+ * XIPC_ENOENT; XIPC_EACCES; XIPC_ENOMEM; XIPC_EOS.
+ * POSIX: named semaphores are real sem_open("/NAME") objects, so a program that calls sem_open
+ * itself shares them; anonymous ones are process-shared sem_t in memfd memory. */
+XIPC_API int xipc_sem_open(const char *name, unsigned flags, unsigned initial, xipc_sem **out);
+
+/* Adds one. Returns 0; XIPC_ELIMIT (the value is already XIPC_SEM_VALUE_MAX; nothing changed);
+ * XIPC_EINVAL; XIPC_EBADF. */
+XIPC_API int xipc_sem_post(xipc_sem *sem);
+
+/* Waits up to timeout_ms for the value to be above zero, then takes one (0: try).
+ * Returns 0; XIPC_ETIMEDOUT; XIPC_EINVAL; XIPC_EBADF. */
+XIPC_API int xipc_sem_wait(xipc_sem *sem, int timeout_ms);
+
+XIPC_API void xipc_sem_close(xipc_sem *sem);
+XIPC_API int xipc_sem_unlink(const char *name);
+XIPC_API xipc_handle *xipc_sem_handle(xipc_sem *sem);
+XIPC_API int xipc_sem_import(const char *text, xipc_sem **out);
+
+/* ---- Mutexes -------------------------------------------------------------------------------- */
+
+typedef struct xipc_mutex xipc_mutex;
+
+/* Creates or opens a mutex. Mutexes are recursive (as Windows mutexes are): the owner may lock
+ * again and must unlock as many times.
+ * Returns as xipc_event_open. POSIX: a robust, process-shared, recursive pthread mutex in shared
+ * memory. Windows: CreateMutexW, with a small shared section for the recovery state. */
+XIPC_API int xipc_mutex_open(const char *name, unsigned flags, xipc_mutex **out);
+
+/* Waits up to timeout_ms for the mutex. Returns 0 (held); XIPC_EOWNERDEAD (held, but the previous
+ * owner died holding it: repair what it protects, then call xipc_mutex_consistent, or unlock to
+ * give up, which makes the mutex unusable); XIPC_ENOTRECOVERABLE (a previous owner gave up: the
+ * mutex is unusable for good; not held); XIPC_ETIMEDOUT; XIPC_EINVAL; XIPC_EBADF. */
+XIPC_API int xipc_mutex_lock(xipc_mutex *mx, int timeout_ms);
+
+/* Marks the state repaired after XIPC_EOWNERDEAD; the mutex stays held. Returns 0; XIPC_EINVAL
+ * (not held after XIPC_EOWNERDEAD); XIPC_EBADF. */
+XIPC_API int xipc_mutex_consistent(xipc_mutex *mx);
+
+/* Releases one level of ownership. Returns 0; XIPC_EPERM (the caller does not hold it);
+ * XIPC_EINVAL; XIPC_EBADF. */
+XIPC_API int xipc_mutex_unlock(xipc_mutex *mx);
+
+XIPC_API void xipc_mutex_close(xipc_mutex *mx);
+XIPC_API int xipc_mutex_unlink(const char *name);
+XIPC_API xipc_handle *xipc_mutex_handle(xipc_mutex *mx);
+XIPC_API int xipc_mutex_import(const char *text, xipc_mutex **out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* XIPC_SYNC_H */
