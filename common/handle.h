@@ -66,17 +66,13 @@ int xipc__handle_text_format(enum xipc__kind kind, const char *value, char *buf,
  * or malformed. */
 const char *xipc__handle_text_value(const char *text, enum xipc__kind kind);
 
-/* Parses a non-negative decimal number with no leading zeros that fills [p, end) exactly
- * (end NULL: up to the NUL). XIPC_EINVAL otherwise. */
-int xipc__parse_native(const char *p, const char *end, intptr_t *out);
-
 /* The native handles a child must inherit for h (at most XIPC__NATIVES_MAX); 0 for a kind that
  * needs none (a named POSIX semaphore is reopened by name). XIPC_ENOTSUP for a kind that cannot
  * be passed on. */
 /* The value part of a stream's export text ("<r|w|rw>:<native>"). */
 int xipc__stream_export_value(const struct xipc_stream *s, char *buf, size_t cap);
 
-int xipc__handle_natives(const struct xipc_handle *h, intptr_t out[XIPC__NATIVES_MAX],
-                         size_t *count);
+int xipc__handle_natives(
+    const struct xipc_handle *h, intptr_t out[XIPC__NATIVES_MAX], size_t *count);
 
 #endif /* XIPC_COMMON_HANDLE_H */

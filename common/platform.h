@@ -67,6 +67,10 @@ int xipc__os_fail(long os_code, const char *call, const char *object, const char
 #define XIPC__OS_FAIL(os_code, call, object) \
     xipc__os_fail((long)(os_code), (call), (object), __FILE__, __LINE__)
 
+/* Parses a non-negative decimal number with no leading zeros that fills [p, end) exactly
+ * (end NULL: up to the NUL), as export texts write native handles. XIPC_EINVAL otherwise. */
+int xipc__parse_native(const char *p, const char *end, intptr_t *out);
+
 /* ---- Process-wide lock ---------------------------------------------------------------------- */
 
 /* One process-wide mutex, statically initialised, for short critical sections in common/ (the
@@ -120,7 +124,7 @@ int xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s);
  * XIPC_EACCES (POSIX: another user's object, or one open to group or others), XIPC_ECORRUPT (the
  * shared header is not an xipc object's). On failure the struct stays zeroed. */
 int xipc__os_sync_open(enum xipc__kind kind, const char *name, unsigned flags, unsigned initial,
-                       struct xipc__os_sync *s, bool *created);
+    struct xipc__os_sync *s, bool *created);
 
 /* Closes this process's handle; the object and its name stay. A zeroed struct is a no-op. */
 void xipc__os_sync_close(struct xipc__os_sync *s);

@@ -36,7 +36,7 @@ bare_name(const char *name)
  * type, whose first (and only) member is the struct xipc__sync. */
 static int
 sync_open(enum xipc__kind kind, const char *name, unsigned flags, unsigned initial,
-          struct xipc__sync **out)
+    struct xipc__sync **out)
 {
     bool created = false;
     int rc;
@@ -201,7 +201,7 @@ xipc_sem_open(const char *name, unsigned flags, unsigned initial, xipc_sem **out
     if (out == NULL)
         return XIPC_EINVAL;
     int rc = initial > XIPC_SEM_VALUE_MAX ? XIPC_EINVAL
-                                           : sync_open(XIPC__KIND_SEM, name, flags, initial, &s);
+                                          : sync_open(XIPC__KIND_SEM, name, flags, initial, &s);
     *out = (xipc_sem *)s;
     return rc;
 }

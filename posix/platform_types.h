@@ -22,4 +22,15 @@ struct xipc__os_proc {
     int wait_status; /* from waitpid, once reaped */
 };
 
+struct xipc__posix_sync_shm; /* the shared header, posix/posix_sync.h */
+
+struct xipc__os_sync {
+    int kind; /* enum xipc__kind; 0: not open */
+    int fd_plus1; /* the shared memory (events, mutexes, anonymous semaphores) */
+    struct xipc__posix_sync_shm *shm; /* its mapping */
+    bool manual_reset; /* events: read once when opened, never again from shm */
+    void *named_sem; /* named semaphores: the sem_t * from sem_open */
+    char sem_name[66]; /* and its "/NAME", which a child reopens */
+};
+
 #endif /* XIPC_POSIX_PLATFORM_TYPES_H */

@@ -5,22 +5,34 @@ check_symbol_exists(pipe2 "unistd.h;fcntl.h" XIPC_HAVE_PIPE2)
 check_symbol_exists(SYS_close_range "sys/syscall.h" XIPC_HAVE_SYS_CLOSE_RANGE)
 check_symbol_exists(SYS_pidfd_open "sys/syscall.h" XIPC_HAVE_SYS_PIDFD_OPEN)
 check_symbol_exists(PR_SET_PDEATHSIG "sys/prctl.h" XIPC_HAVE_PR_SET_PDEATHSIG)
+check_symbol_exists(memfd_create "sys/mman.h" XIPC_HAVE_MEMFD_CREATE)
+set(CMAKE_REQUIRED_LIBRARIES pthread)
+check_symbol_exists(sem_clockwait "semaphore.h" XIPC_HAVE_SEM_CLOCKWAIT)
+check_symbol_exists(pthread_mutex_clocklock "pthread.h" XIPC_HAVE_PTHREAD_MUTEX_CLOCKLOCK)
+unset(CMAKE_REQUIRED_LIBRARIES)
 unset(CMAKE_REQUIRED_DEFINITIONS)
 
 set(XIPC_PLATFORM_SOURCES
   posix/posix_clock.c
   posix/posix_env.c
   posix/posix_error.c
+  posix/posix_futex.c
+  posix/posix_memfd.c
   posix/posix_pidfd.c
   posix/posix_proc.c
-  posix/posix_stream.c)
+  posix/posix_sem.c
+  posix/posix_stream.c
+  posix/posix_sync.c
+  posix/posix_syncshm.c)
 
 set(XIPC_PLATFORM_DEFINES _GNU_SOURCE)
-foreach(feature PIPE2 SYS_CLOSE_RANGE SYS_PIDFD_OPEN PR_SET_PDEATHSIG)
+foreach(feature PIPE2 SYS_CLOSE_RANGE SYS_PIDFD_OPEN PR_SET_PDEATHSIG MEMFD_CREATE SEM_CLOCKWAIT
+                PTHREAD_MUTEX_CLOCKLOCK)
   if(XIPC_HAVE_${feature})
     list(APPEND XIPC_PLATFORM_DEFINES XIPC_HAVE_${feature}=1)
   else()
     list(APPEND XIPC_PLATFORM_DEFINES XIPC_HAVE_${feature}=0)
   endif()
 endforeach()
-set(XIPC_PLATFORM_LIBS)
+find_package(Threads REQUIRED)
+set(XIPC_PLATFORM_LIBS Threads::Threads)

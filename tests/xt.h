@@ -106,6 +106,10 @@ void xt_export(xipc_stream *s, char text[XIPC_HANDLE_TEXT_MAX]);
 /* In a child: the stream behind an export text (exits 90 on failure). */
 xipc_stream *xt_import(const char *text);
 
+/* A name unique to this test run, "xt.<pid>.<tag>", for named objects. The buffer is the
+ * caller's (XIPC_NAME_MAX + 1 bytes). */
+void xt_name(const char *tag, char name[XIPC_NAME_MAX + 1]);
+
 /* ---- Transfers ------------------------------------------------------------------------------ */
 
 /* Reads exactly n bytes (fails the test on EOF, error or timeout). */

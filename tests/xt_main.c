@@ -132,6 +132,14 @@ xt_import(const char *text)
     return s;
 }
 
+void
+xt_name(const char *tag, char name[XIPC_NAME_MAX + 1])
+{
+    int n =
+        snprintf(name, XIPC_NAME_MAX + 1, "xt.%llu.%s", (unsigned long long)xipc_self_pid(), tag);
+    CHECK(n > 0 && n <= XIPC_NAME_MAX);
+}
+
 /* ---- Transfers ------------------------------------------------------------------------------ */
 
 void

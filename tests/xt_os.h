@@ -42,4 +42,23 @@ void xt_os_setenv(const char *name, const char *value);
 /* Whether paths compare case-insensitively here. */
 bool xt_os_paths_fold_case(void);
 
+/* A path for a scratch file named tag in the temporary directory, UTF-8. */
+void xt_os_temp_path(const char *tag, char *buf, size_t cap);
+
+/* Whether named sync objects outlive the processes that hold them (POSIX: yes, until unlinked;
+ * Windows: no). */
+bool xt_os_names_outlive_processes(void);
+
+/* POSIX: the mode bits of the object that xipc keeps under a sync name (kind "event", "mutex" or
+ * "sem"), or -1 where there is no such file to look at (Windows). */
+int xt_os_sync_object_mode(const char *kind, const char *name);
+
+/* POSIX: gives that object to another user (uid 65534). 0, or -1 where that is not possible
+ * (not root, or Windows). */
+int xt_os_give_sync_object_away(const char *kind, const char *name);
+
+/* Posts a named semaphore with the raw OS calls, as a program that never heard of xipc would:
+ * sem_open("/NAME") + sem_post, or OpenSemaphoreW(L"Local\\NAME") + ReleaseSemaphore. 0 or -1. */
+int xt_os_raw_sem_post(const char *name);
+
 #endif /* XT_OS_H */

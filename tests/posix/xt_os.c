@@ -2,11 +2,14 @@
 #include "xt_os.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -102,4 +105,56 @@ bool
 xt_os_paths_fold_case(void)
 {
     return false;
+}
+
+void
+xt_os_temp_path(const char *tag, char *buf, size_t cap)
+{
+    const char *dir = getenv("TMPDIR");
+    snprintf(buf, cap, "%s/xt.%ld.%s", dir && dir[0] ? dir : "/tmp", (long)getpid(), tag);
+}
+
+bool
+xt_os_names_outlive_processes(void)
+{
+    return true;
+}
+
+/* Where glibc keeps the object behind a sync name. */
+static void
+sync_object_path(const char *kind, const char *name, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "/dev/shm/%s%s", strcmp(kind, "sem") == 0 ? "sem." : "", name);
+}
+
+int
+xt_os_sync_object_mode(const char *kind, const char *name)
+{
+    char path[256];
+    struct stat st;
+    sync_object_path(kind, name, path, sizeof path);
+    return stat(path, &st) == 0 ? (int)(st.st_mode & 07777) : -1;
+}
+
+int
+xt_os_give_sync_object_away(const char *kind, const char *name)
+{
+    char path[256];
+    if (geteuid() != 0)
+        return -1;
+    sync_object_path(kind, name, path, sizeof path);
+    return chown(path, 65534, 65534);
+}
+
+int
+xt_os_raw_sem_post(const char *name)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/%s", name);
+    sem_t *sem = sem_open(path, 0);
+    if (sem == SEM_FAILED)
+        return -1;
+    int rc = sem_post(sem);
+    sem_close(sem);
+    return rc;
 }

@@ -156,3 +156,50 @@ xt_os_paths_fold_case(void)
 {
     return true;
 }
+
+void
+xt_os_temp_path(const char *tag, char *buf, size_t cap)
+{
+    wchar_t dir[MAX_PATH + 1];
+    DWORD n = GetTempPathW(MAX_PATH + 1, dir);
+    char *d = utf8_from_wide(n > 0 ? dir : L".\\");
+    snprintf(buf, cap, "%sxt.%lu.%s", d, (unsigned long)GetCurrentProcessId(), tag);
+    free(d);
+}
+
+bool
+xt_os_names_outlive_processes(void)
+{
+    return false;
+}
+
+int
+xt_os_sync_object_mode(const char *kind, const char *name)
+{
+    (void)kind;
+    (void)name;
+    return -1;
+}
+
+int
+xt_os_give_sync_object_away(const char *kind, const char *name)
+{
+    (void)kind;
+    (void)name;
+    return -1;
+}
+
+int
+xt_os_raw_sem_post(const char *name)
+{
+    char full[128];
+    snprintf(full, sizeof full, "Local\\%s", name);
+    wchar_t *w = wide_from_utf8(full);
+    HANDLE h = OpenSemaphoreW(SEMAPHORE_MODIFY_STATE, FALSE, w);
+    free(w);
+    if (h == NULL)
+        return -1;
+    BOOL ok = ReleaseSemaphore(h, 1, NULL);
+    CloseHandle(h);
+    return ok ? 0 : -1;
+}

@@ -1,0 +1,742 @@
+/* tests/test_sync.c: events, semaphores and mutexes across real processes: release rules,
+ * ping-pong without lost wake-ups, timeouts, mutual exclusion, owner death, names, permissions,
+ * bad input and leaks. */
+#include "xt.h"
+
+/* ---- helpers -------------------------------------------------------------------------------- */
+
+/* Exit codes a child uses to report a result code. */
+static int
+code_of(int rc)
+{
+    return rc == 0 ? 0 : 100 + (-rc % 100);
+}
+
+static void
+export_sync(xipc_handle *h, char text[XIPC_HANDLE_TEXT_MAX])
+{
+    CHECK_OK(xipc_handle_export(h, text, XIPC_HANDLE_TEXT_MAX));
+}
+
+/* A pipe whose write end goes to children (exported as *text) and whose read end stays here. */
+struct channel {
+    xipc_stream *rd, *wr;
+    char text[XIPC_HANDLE_TEXT_MAX];
+};
+
+static void
+channel_open(struct channel *c)
+{
+    CHECK_OK(xipc_pipe(&c->rd, &c->wr, 0));
+    xt_export(c->wr, c->text);
+}
+
+static void
+channel_close(struct channel *c)
+{
+    xipc_stream_close(c->rd);
+    xipc_stream_close(c->wr);
+}
+
+/* Reads n bytes, each expected to be `c`. */
+static void
+expect_bytes(struct channel *ch, char c, size_t n)
+{
+    char buf[16];
+    CHECK(n <= sizeof buf);
+    xt_read_exact(ch->rd, buf, n, XT_CHILD_TIMEOUT_MS);
+    for (size_t i = 0; i < n; i++)
+        CHECK_EQ(buf[i], c);
+}
+
+/* Nothing more arrives within ms. */
+static void
+expect_quiet(struct channel *ch, int ms)
+{
+    char c;
+    size_t got = 0;
+    CHECK_RC(xipc_stream_read(ch->rd, &c, 1, &got, ms), XIPC_ETIMEDOUT);
+}
+
+static void
+check_timeouts(int (*wait)(void *, int), void *obj)
+{
+    CHECK_RC(wait(obj, 0), XIPC_ETIMEDOUT);
+    uint64_t t0 = xt_os_now_ms();
+    CHECK_RC(wait(obj, 150), XIPC_ETIMEDOUT);
+    uint64_t waited = xt_os_now_ms() - t0;
+    CHECK_GE(waited, 150);
+    CHECK_LT(waited, 150 + XT_SLACK_MS);
+}
+
+static int
+event_wait_fn(void *ev, int ms)
+{
+    return xipc_event_wait(ev, ms);
+}
+
+static int
+sem_wait_fn(void *sem, int ms)
+{
+    return xipc_sem_wait(sem, ms);
+}
+
+static int
+mutex_lock_fn(void *mx, int ms)
+{
+    return xipc_mutex_lock(mx, ms);
+}
+
+/* ---- events --------------------------------------------------------------------------------- */
+
+/* argv: name, channel. Opens the event, says 'w', waits, says 'r' when released. */
+int
+xt_child_event_waiter(int argc, char **argv)
+{
+    xipc_event *ev = NULL;
+    xipc_stream *ch = xt_import(argv[2]);
+    (void)argc;
+    CHECK_OK(xipc_event_open(argv[1], XIPC_SYNC_OPEN, &ev));
+    xt_write_all(ch, "w", 1, XT_CHILD_TIMEOUT_MS);
+    int rc = xipc_event_wait(ev, XT_CHILD_TIMEOUT_MS);
+    if (rc == 0)
+        xt_write_all(ch, "r", 1, XT_CHILD_TIMEOUT_MS);
+    xipc_event_close(ev);
+    return code_of(rc);
+}
+
+/* Starts n waiters on the named event and returns once all of them are about to wait. */
+static void
+start_waiters(const char *name, struct channel *ch, xipc_proc **procs, int n)
+{
+    const char *args[] = { name, ch->text, NULL };
+    xipc_handle *h = xipc_stream_handle(ch->wr);
+    for (int i = 0; i < n; i++)
+        procs[i] = xt_spawn_child("event_waiter", args, NULL, &h, 1);
+    expect_bytes(ch, 'w', (size_t)n);
+}
+
+void
+xt_test_event_auto_reset_releases_one(void)
+{
+    char name[XIPC_NAME_MAX + 1];
+    struct channel ch;
+    xipc_event *ev = NULL;
+    xipc_proc *procs[3];
+    xt_name("auto", name);
+    CHECK_OK(xipc_event_open(name, XIPC_SYNC_CREATE, &ev));
+    channel_open(&ch);
+    start_waiters(name, &ch, procs, 3);
+    /* One set, one release; the event is consumed, so the others keep waiting. */
+    CHECK_OK(xipc_event_set(ev));
+    expect_bytes(&ch, 'r', 1);
+    expect_quiet(&ch, 300);
+    CHECK_RC(xipc_event_wait(ev, 0), XIPC_ETIMEDOUT);
+    /* Two more sets release the other two. */
+    CHECK_OK(xipc_event_set(ev));
+    CHECK_OK(xipc_event_set(ev));
+    expect_bytes(&ch, 'r', 2);
+    for (int i = 0; i < 3; i++)
+        xt_expect_exit(procs[i], 0);
+    /* A set with nobody waiting stays set for exactly one wait. */
+    CHECK_OK(xipc_event_set(ev));
+    CHECK_OK(xipc_event_set(ev));
+    CHECK_OK(xipc_event_wait(ev, 0));
+    CHECK_RC(xipc_event_wait(ev, 0), XIPC_ETIMEDOUT);
+    xipc_event_close(ev);
+    channel_close(&ch);
+}
+
+void
+xt_test_event_manual_reset_releases_all(void)
+{
+    char name[XIPC_NAME_MAX + 1];
+    struct channel ch;
+    xipc_event *ev = NULL;
+    xipc_proc *procs[3];
+    xt_name("manual", name);
+    CHECK_OK(xipc_event_open(name, XIPC_SYNC_CREATE | XIPC_EVENT_MANUAL_RESET, &ev));
+    channel_open(&ch);
+    start_waiters(name, &ch, procs, 3);
+    CHECK_OK(xipc_event_set(ev));
+    expect_bytes(&ch, 'r', 3);
+    for (int i = 0; i < 3; i++)
+        xt_expect_exit(procs[i], 0);
+    /* Still set until reset. */
+    CHECK_OK(xipc_event_wait(ev, 0));
+    CHECK_OK(xipc_event_wait(ev, 0));
+    CHECK_OK(xipc_event_reset(ev));
+    CHECK_RC(xipc_event_wait(ev, 0), XIPC_ETIMEDOUT);
+    xipc_event_close(ev);
+
+    /* Created set. */
+    CHECK_OK(xipc_event_open(NULL, XIPC_EVENT_MANUAL_RESET | XIPC_EVENT_INITIAL_SET, &ev));
+    CHECK_OK(xipc_event_wait(ev, 0));
+    xipc_event_close(ev);
+    channel_close(&ch);
+}
+
+/* argv: kind ("event" or "sem"), ping text, pong text, rounds. Waits for ping, answers pong. */
+int
+xt_child_sync_pong(int argc, char **argv)
+{
+    long rounds = atol(argv[4]);
+    bool ev_kind = strcmp(argv[1], "event") == 0;
+    xipc_event *ping_ev = NULL, *pong_ev = NULL;
+    xipc_sem *ping_sem = NULL, *pong_sem = NULL;
+    (void)argc;
+    if (ev_kind) {
+        CHECK_OK(xipc_event_import(argv[2], &ping_ev));
+        CHECK_OK(xipc_event_import(argv[3], &pong_ev));
+    } else {
+        CHECK_OK(xipc_sem_import(argv[2], &ping_sem));
+        CHECK_OK(xipc_sem_import(argv[3], &pong_sem));
+    }
+    for (long i = 0; i < rounds; i++) {
+        int rc = ev_kind ? xipc_event_wait(ping_ev, XT_CHILD_TIMEOUT_MS)
+                         : xipc_sem_wait(ping_sem, XT_CHILD_TIMEOUT_MS);
+        if (rc != 0)
+            return code_of(rc);
+        rc = ev_kind ? xipc_event_set(pong_ev) : xipc_sem_post(pong_sem);
+        if (rc != 0)
+            return code_of(rc);
+    }
+    return 0;
+}
+
+#define PING_PONG_ROUNDS 10000
+
+/* Round trips between two processes; a lost wake-up shows as a timeout. */
+static void
+ping_pong(const char *kind, xipc_handle *ping, xipc_handle *pong, int (*signal)(xipc_handle *),
+    int (*wait)(xipc_handle *, int), int n)
+{
+    char ping_text[XIPC_HANDLE_TEXT_MAX], pong_text[XIPC_HANDLE_TEXT_MAX], rounds[16];
+    export_sync(ping, ping_text);
+    export_sync(pong, pong_text);
+    snprintf(rounds, sizeof rounds, "%d", n);
+    const char *args[] = { kind, ping_text, pong_text, rounds, NULL };
+    xipc_handle *pass[] = { ping, pong };
+    xipc_proc *p = xt_spawn_child("sync_pong", args, NULL, pass, 2);
+    for (int i = 0; i < n; i++) {
+        CHECK_OK(signal(ping));
+        int rc = wait(pong, XT_CHILD_TIMEOUT_MS);
+        if (rc != 0)
+            xt_fail(__FILE__, __LINE__, "round %d: %s", i, xipc_errname(rc));
+    }
+    xt_expect_exit(p, 0);
+}
+
+static int
+event_signal_h(xipc_handle *h)
+{
+    return xipc_event_set((xipc_event *)(void *)h);
+}
+
+static int
+event_wait_h(xipc_handle *h, int ms)
+{
+    return xipc_event_wait((xipc_event *)(void *)h, ms);
+}
+
+static int
+sem_signal_h(xipc_handle *h)
+{
+    return xipc_sem_post((xipc_sem *)(void *)h);
+}
+
+static int
+sem_wait_h(xipc_handle *h, int ms)
+{
+    return xipc_sem_wait((xipc_sem *)(void *)h, ms);
+}
+
+void
+xt_test_event_ping_pong_10000(void)
+{
+    xipc_event *ping = NULL, *pong = NULL;
+    CHECK_OK(xipc_event_open(NULL, 0, &ping));
+    CHECK_OK(xipc_event_open(NULL, 0, &pong));
+    ping_pong("event", xipc_event_handle(ping), xipc_event_handle(pong), event_signal_h,
+        event_wait_h, PING_PONG_ROUNDS);
+    xipc_event_close(ping);
+    xipc_event_close(pong);
+}
+
+/* argv: kind, text, delay ms. Sleeps, then sets the event or posts the semaphore. */
+int
+xt_child_signal_after(int argc, char **argv)
+{
+    (void)argc;
+    xt_os_sleep_ms(atoi(argv[3]));
+    if (strcmp(argv[1], "event") == 0) {
+        xipc_event *ev = NULL;
+        CHECK_OK(xipc_event_import(argv[2], &ev));
+        return code_of(xipc_event_set(ev));
+    }
+    xipc_sem *sem = NULL;
+    CHECK_OK(xipc_sem_import(argv[2], &sem));
+    return code_of(xipc_sem_post(sem));
+}
+
+/* Waits forever on h, which a child signals after 300 ms. */
+static void
+forever_then_woken(const char *kind, xipc_handle *h, int (*wait)(xipc_handle *, int))
+{
+    char text[XIPC_HANDLE_TEXT_MAX];
+    export_sync(h, text);
+    const char *args[] = { kind, text, "300", NULL };
+    xipc_proc *p = xt_spawn_child("signal_after", args, NULL, &h, 1);
+    uint64_t t0 = xt_os_now_ms();
+    CHECK_OK(wait(h, XIPC_FOREVER));
+    CHECK_GE(xt_os_now_ms() - t0, 250);
+    xt_expect_exit(p, 0);
+}
+
+void
+xt_test_event_timeouts(void)
+{
+    xipc_event *ev = NULL;
+    CHECK_OK(xipc_event_open(NULL, 0, &ev));
+    check_timeouts(event_wait_fn, ev);
+    forever_then_woken("event", xipc_event_handle(ev), event_wait_h);
+    xipc_event_close(ev);
+}
+
+/* ---- semaphores ----------------------------------------------------------------------------- */
+
+void
+xt_test_sem_ping_pong_10000(void)
+{
+    char name[XIPC_NAME_MAX + 1];
+    xipc_sem *ping = NULL, *pong = NULL;
+    /* One named (sem_open on POSIX, reopened by name in the child), one anonymous. */
+    xt_name("ping", name);
+    CHECK_OK(xipc_sem_open(name, XIPC_SYNC_CREATE, 0, &ping));
+    CHECK_OK(xipc_sem_open(NULL, 0, 0, &pong));
+    ping_pong("sem", xipc_sem_handle(ping), xipc_sem_handle(pong), sem_signal_h, sem_wait_h,
+        PING_PONG_ROUNDS);
+    xipc_sem_close(ping);
+    xipc_sem_close(pong);
+}
+
+void
+xt_test_sem_timeouts_and_limit(void)
+{
+    xipc_sem *sem = NULL;
+    CHECK_OK(xipc_sem_open(NULL, 0, 2, &sem));
+    CHECK_OK(xipc_sem_wait(sem, 0));
+    CHECK_OK(xipc_sem_wait(sem, 0));
+    check_timeouts(sem_wait_fn, sem);
+    forever_then_woken("sem", xipc_sem_handle(sem), sem_wait_h);
+    xipc_sem_close(sem);
+
+    /* At the maximum, a post fails and changes nothing. */
+    CHECK_OK(xipc_sem_open(NULL, 0, XIPC_SEM_VALUE_MAX, &sem));
+    CHECK_RC(xipc_sem_post(sem), XIPC_ELIMIT);
+    CHECK_OK(xipc_sem_wait(sem, 0));
+    CHECK_OK(xipc_sem_post(sem));
+    CHECK_RC(xipc_sem_post(sem), XIPC_ELIMIT);
+    xipc_sem_close(sem);
+}
+
+void
+xt_test_sem_named_is_the_os_semaphore(void)
+{
+    char name[XIPC_NAME_MAX + 1];
+    xipc_sem *sem = NULL;
+    xt_name("raw", name);
+    CHECK_OK(xipc_sem_open(name, XIPC_SYNC_CREATE, 0, &sem));
+    /* A program calling the OS directly posts it; xipc sees the post. */
+    CHECK_EQ(xt_os_raw_sem_post(name), 0);
+    CHECK_OK(xipc_sem_wait(sem, 0));
+    CHECK_RC(xipc_sem_wait(sem, 0), XIPC_ETIMEDOUT);
+    xipc_sem_close(sem);
+}
+
+/* ---- mutexes -------------------------------------------------------------------------------- */
+
+/* argv: name, counter file, rounds. Increments the number in the file under the mutex. */
+int
+xt_child_mutex_counter(int argc, char **argv)
+{
+    xipc_mutex *mx = NULL;
+    long rounds = atol(argv[3]);
+    (void)argc;
+    CHECK_OK(xipc_mutex_open(argv[1], XIPC_SYNC_OPEN, &mx));
+    for (long i = 0; i < rounds; i++) {
+        CHECK_OK(xipc_mutex_lock(mx, XT_CHILD_TIMEOUT_MS));
+        /* A read-modify-write that loses updates unless the lock excludes the others. */
+        FILE *f = fopen(argv[2], "r+b");
+        long v = 0;
+        CHECK(f != NULL && fscanf(f, "%ld", &v) == 1);
+        rewind(f);
+        fprintf(f, "%ld\n", v + 1);
+        CHECK(fclose(f) == 0);
+        CHECK_OK(xipc_mutex_unlock(mx));
+    }
+    xipc_mutex_close(mx);
+    return 0;
+}
+
+void
+xt_test_mutex_counter_8_processes(void)
+{
+    char name[XIPC_NAME_MAX + 1], path[512];
+    xipc_mutex *mx = NULL;
+    xipc_proc *procs[8];
+    long v = 0;
+    xt_name("counter", name);
+    xt_os_temp_path("counter", path, sizeof path);
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL && fprintf(f, "0\n") > 0 && fclose(f) == 0);
+    CHECK_OK(xipc_mutex_open(name, XIPC_SYNC_CREATE, &mx));
+    const char *args[] = { name, path, "150", NULL };
+    for (int i = 0; i < 8; i++)
+        procs[i] = xt_spawn_child("mutex_counter", args, NULL, NULL, 0);
+    for (int i = 0; i < 8; i++)
+        xt_expect_exit(procs[i], 0);
+    f = fopen(path, "rb");
+    CHECK(f != NULL && fscanf(f, "%ld", &v) == 1);
+    fclose(f);
+    remove(path);
+    CHECK_EQ(v, 8 * 150);
+    xipc_mutex_close(mx);
+}
+
+/* argv: name, channel. Locks the mutex, says 'L', then exits holding it. */
+int
+xt_child_mutex_lock_and_exit(int argc, char **argv)
+{
+    xipc_mutex *mx = NULL;
+    xipc_stream *ch = xt_import(argv[2]);
+    (void)argc;
+    CHECK_OK(xipc_mutex_open(argv[1], XIPC_SYNC_OPEN, &mx));
+    int rc = xipc_mutex_lock(mx, XT_CHILD_TIMEOUT_MS);
+    if (rc != 0 && rc != XIPC_EOWNERDEAD)
+        return code_of(rc);
+    xt_write_all(ch, "L", 1, XT_CHILD_TIMEOUT_MS);
+    return 0; /* the process ends with the lock held */
+}
+
+/* argv: name. Reports what a lock gives, as an exit code, unlocking if it got the lock. */
+int
+xt_child_mutex_try(int argc, char **argv)
+{
+    xipc_mutex *mx = NULL;
+    (void)argc;
+    CHECK_OK(xipc_mutex_open(argv[1], XIPC_SYNC_OPEN, &mx));
+    int rc = xipc_mutex_lock(mx, 0);
+    if (rc == 0)
+        CHECK_OK(xipc_mutex_unlock(mx));
+    return code_of(rc);
+}
+
+static void
+die_holding(const char *name, struct channel *ch)
+{
+    const char *args[] = { name, ch->text, NULL };
+    xipc_handle *h = xipc_stream_handle(ch->wr);
+    xipc_proc *p = xt_spawn_child("mutex_lock_and_exit", args, NULL, &h, 1);
+    expect_bytes(ch, 'L', 1);
+    xt_expect_exit(p, 0);
+}
+
+void
+xt_test_mutex_owner_dies(void)
+{
+    char name[XIPC_NAME_MAX + 1];
+    struct channel ch;
+    xipc_mutex *mx = NULL;
+    xt_name("robust", name);
+    CHECK_OK(xipc_mutex_open(name, XIPC_SYNC_CREATE, &mx));
+    channel_open(&ch);
+
+    /* The owner dies: the next lock holds it and says so; repaired, it works on. */
+    die_holding(name, &ch);
+    CHECK_RC(xipc_mutex_lock(mx, XT_CHILD_TIMEOUT_MS), XIPC_EOWNERDEAD);
+    CHECK_OK(xipc_mutex_consistent(mx));
+    CHECK_OK(xipc_mutex_unlock(mx));
+    CHECK_OK(xipc_mutex_lock(mx, 0));
+    CHECK_RC(xipc_mutex_consistent(mx), XIPC_EINVAL); /* nothing to repair */
+    CHECK_OK(xipc_mutex_unlock(mx));
+
+    /* It dies again; this time the new owner gives up: unusable for everyone. */
+    die_holding(name, &ch);
+    CHECK_RC(xipc_mutex_lock(mx, XT_CHILD_TIMEOUT_MS), XIPC_EOWNERDEAD);
+    CHECK_OK(xipc_mutex_unlock(mx));
+    CHECK_RC(xipc_mutex_lock(mx, 0), XIPC_ENOTRECOVERABLE);
+    const char *args[] = { name, NULL };
+    xt_expect_exit(xt_spawn_child("mutex_try", args, NULL, NULL, 0), code_of(XIPC_ENOTRECOVERABLE));
+    xipc_mutex_close(mx);
+    channel_close(&ch);
+}
+
+/* argv: name, channel, go text. Locks, says 'L', waits for a byte on go, unlocks. */
+int
+xt_child_mutex_hold(int argc, char **argv)
+{
+    xipc_mutex *mx = NULL;
+    xipc_stream *ch = xt_import(argv[2]), *go = xt_import(argv[3]);
+    char c;
+    (void)argc;
+    CHECK_OK(xipc_mutex_open(argv[1], XIPC_SYNC_OPEN, &mx));
+    CHECK_OK(xipc_mutex_lock(mx, XT_CHILD_TIMEOUT_MS));
+    xt_write_all(ch, "L", 1, XT_CHILD_TIMEOUT_MS);
+    xt_read_exact(go, &c, 1, XT_CHILD_TIMEOUT_MS);
+    xt_os_sleep_ms(300);
+    CHECK_OK(xipc_mutex_unlock(mx));
+    return 0;
+}
+
+void
+xt_test_mutex_timeouts_recursion_and_owner(void)
+{
+    char name[XIPC_NAME_MAX + 1];
+    struct channel ch;
+    xipc_stream *go_r, *go_w;
+    char go_text[XIPC_HANDLE_TEXT_MAX];
+    xipc_mutex *mx = NULL;
+    xt_name("hold", name);
+    CHECK_OK(xipc_mutex_open(name, XIPC_SYNC_CREATE, &mx));
+
+    /* Recursive for its owner; an unlock too many is XIPC_EPERM. */
+    CHECK_OK(xipc_mutex_lock(mx, 0));
+    CHECK_OK(xipc_mutex_lock(mx, 0));
+    CHECK_OK(xipc_mutex_unlock(mx));
+    CHECK_OK(xipc_mutex_unlock(mx));
+    CHECK_RC(xipc_mutex_unlock(mx), XIPC_EPERM);
+
+    /* Held by another process: 0 and short timeouts expire; forever is woken by its unlock. */
+    channel_open(&ch);
+    CHECK_OK(xipc_pipe(&go_r, &go_w, 0));
+    xt_export(go_r, go_text);
+    const char *args[] = { name, ch.text, go_text, NULL };
+    xipc_handle *pass[] = { xipc_stream_handle(ch.wr), xipc_stream_handle(go_r) };
+    xipc_proc *p = xt_spawn_child("mutex_hold", args, NULL, pass, 2);
+    expect_bytes(&ch, 'L', 1);
+    check_timeouts(mutex_lock_fn, mx);
+    CHECK_RC(xipc_mutex_unlock(mx), XIPC_EPERM); /* not ours */
+    xt_write_all(go_w, "g", 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_OK(xipc_mutex_lock(mx, XIPC_FOREVER));
+    CHECK_OK(xipc_mutex_unlock(mx));
+    xt_expect_exit(p, 0);
+    xipc_stream_close(go_r);
+    xipc_stream_close(go_w);
+    channel_close(&ch);
+    xipc_mutex_close(mx);
+}
+
+/* ---- names ---------------------------------------------------------------------------------- */
+
+/* argv: name, channel. Creates the named event, says 'c', and waits to be killed. */
+int
+xt_child_event_create_and_hang(int argc, char **argv)
+{
+    xipc_event *ev = NULL;
+    xipc_stream *ch = xt_import(argv[2]);
+    (void)argc;
+    CHECK_OK(xipc_event_open(argv[1], XIPC_SYNC_CREATE, &ev));
+    xt_write_all(ch, "c", 1, XT_CHILD_TIMEOUT_MS);
+    for (;;)
+        xt_os_sleep_ms(1000);
+}
+
+void
+xt_test_sync_names_create_open_unlink(void)
+{
+    char name[XIPC_NAME_MAX + 1], slashed[XIPC_NAME_MAX + 2];
+    xipc_event *a = NULL, *b = NULL;
+    xipc_mutex *m = NULL;
+    xipc_sem *s = NULL;
+    xt_name("names", name);
+    snprintf(slashed, sizeof slashed, "/%s", name);
+
+    CHECK_RC(xipc_event_open(name, XIPC_SYNC_OPEN, &a), XIPC_ENOENT);
+    CHECK_OK(xipc_event_open(name, XIPC_SYNC_CREATE, &a));
+    CHECK_RC(xipc_event_open(name, XIPC_SYNC_CREATE, &b), XIPC_EEXIST);
+    CHECK(b == NULL);
+    /* The leading '/' is the same name. */
+    CHECK_OK(xipc_event_open(slashed, XIPC_SYNC_OPEN, &b));
+    xipc_event_close(b);
+    CHECK_OK(xipc_event_open(name, XIPC_SYNC_CREATE | XIPC_SYNC_OPEN, &b));
+    /* Both handles are one event. */
+    CHECK_OK(xipc_event_set(a));
+    CHECK_OK(xipc_event_wait(b, 0));
+    /* Another kind under the name. */
+    CHECK_RC(xipc_mutex_open(name, XIPC_SYNC_OPEN, &m), XIPC_EINVAL);
+    CHECK_RC(xipc_mutex_open(name, XIPC_SYNC_CREATE, &m), XIPC_EINVAL);
+    /* A handle that only opened it leaves the name when it closes; the creator takes it along. */
+    xipc_event_close(b);
+    CHECK_OK(xipc_event_open(name, XIPC_SYNC_OPEN, &b));
+    xipc_event_close(b);
+    xipc_event_close(a);
+    CHECK_RC(xipc_event_open(name, XIPC_SYNC_OPEN, &a), XIPC_ENOENT);
+    CHECK_RC(xipc_event_unlink(name), XIPC_ENOENT);
+
+    /* Create-or-open creates when there is nothing. */
+    CHECK_OK(xipc_sem_open(name, XIPC_SYNC_CREATE | XIPC_SYNC_OPEN, 1, &s));
+    CHECK_OK(xipc_sem_wait(s, 0));
+    xipc_sem_close(s);
+    CHECK_RC(xipc_sem_open(name, XIPC_SYNC_OPEN, 0, &s), XIPC_ENOENT);
+}
+
+void
+xt_test_sync_stale_name_after_crash(void)
+{
+    char name[XIPC_NAME_MAX + 1];
+    struct channel ch;
+    xipc_event *ev = NULL;
+    xipc_exit_status st;
+    xt_name("stale", name);
+    channel_open(&ch);
+    const char *args[] = { name, ch.text, NULL };
+    xipc_handle *h = xipc_stream_handle(ch.wr);
+    xipc_proc *p = xt_spawn_child("event_create_and_hang", args, NULL, &h, 1);
+    expect_bytes(&ch, 'c', 1);
+    CHECK_OK(xipc_proc_kill(p));
+    CHECK_OK(xipc_proc_wait(p, &st, XT_CHILD_TIMEOUT_MS));
+    xipc_proc_close(p);
+    if (xt_os_names_outlive_processes()) {
+        /* POSIX: the dead creator's name stays; create-only refuses it until it is removed. */
+        CHECK_RC(xipc_event_open(name, XIPC_SYNC_CREATE, &ev), XIPC_EEXIST);
+        CHECK_OK(xipc_event_unlink(name));
+        CHECK_RC(xipc_event_unlink(name), XIPC_ENOENT);
+    } else {
+        /* Windows: the name went with the last handle. */
+        CHECK_RC(xipc_event_unlink(name), XIPC_ENOENT);
+    }
+    CHECK_OK(xipc_event_open(name, XIPC_SYNC_CREATE, &ev));
+    xipc_event_close(ev);
+    channel_close(&ch);
+}
+
+void
+xt_test_sync_owner_only_permissions(void)
+{
+    static const char *const kinds[] = { "event", "mutex", "sem" };
+    char name[XIPC_NAME_MAX + 1];
+    xipc_event *ev = NULL, *ev2 = NULL;
+    xipc_mutex *mx = NULL;
+    xipc_sem *sem = NULL;
+    xt_name("perm", name);
+    CHECK_OK(xipc_event_open(name, XIPC_SYNC_CREATE, &ev));
+    if (xt_os_sync_object_mode("event", name) < 0) {
+        xipc_event_close(ev);
+        XT_SKIP("no file behind a sync name to inspect here (Windows kernel objects; xipc gives "
+                "them an owner-only DACL, and Wine runs every process as one user)");
+    }
+    xipc_event_close(ev);
+    char names[3][XIPC_NAME_MAX + 8];
+    for (int k = 0; k < 3; k++) {
+        const char *n = names[k];
+        snprintf(names[k], sizeof names[k], "%s.%d", name, k);
+        if (k == 0)
+            CHECK_OK(xipc_event_open(n, XIPC_SYNC_CREATE, &ev));
+        else if (k == 1)
+            CHECK_OK(xipc_mutex_open(n, XIPC_SYNC_CREATE, &mx));
+        else
+            CHECK_OK(xipc_sem_open(n, XIPC_SYNC_CREATE, 0, &sem));
+        CHECK_EQ(xt_os_sync_object_mode(kinds[k], n), 0600);
+    }
+    /* Another user's object is refused. */
+    if (xt_os_give_sync_object_away("event", names[0]) == 0) {
+        xipc_sem *sem2 = NULL;
+        CHECK_RC(xipc_event_open(names[0], XIPC_SYNC_OPEN, &ev2), XIPC_EACCES);
+        CHECK_EQ(xt_os_give_sync_object_away("sem", names[2]), 0);
+        CHECK_RC(xipc_sem_open(names[2], XIPC_SYNC_OPEN, 0, &sem2), XIPC_EACCES);
+    } else {
+        printf("note: not root, so the foreign-owner check was not exercised\n");
+    }
+    xipc_event_close(ev);
+    xipc_mutex_close(mx);
+    xipc_sem_close(sem);
+}
+
+/* ---- bad input and leaks -------------------------------------------------------------------- */
+
+void
+xt_test_sync_bad_input(void)
+{
+    char too_long[XIPC_NAME_MAX + 2], text[XIPC_HANDLE_TEXT_MAX];
+    xipc_event *ev = NULL, *dead = NULL;
+    xipc_sem *sem = NULL;
+    xipc_mutex *mx = NULL;
+    memset(too_long, 'a', sizeof too_long - 1);
+    too_long[sizeof too_long - 1] = '\0';
+
+    CHECK_RC(xipc_event_open(NULL, 0, NULL), XIPC_EINVAL);
+    CHECK_RC(xipc_event_open("bad/name", XIPC_SYNC_CREATE, &ev), XIPC_EINVAL);
+    CHECK_RC(xipc_event_open("..", XIPC_SYNC_CREATE, &ev), XIPC_EINVAL);
+    CHECK_RC(xipc_event_open(too_long, XIPC_SYNC_CREATE, &ev), XIPC_EINVAL);
+    CHECK_RC(xipc_event_open("ok", 0, &ev), XIPC_EINVAL); /* neither create nor open */
+    CHECK_RC(xipc_event_open(NULL, XIPC_SYNC_OPEN, &ev), XIPC_EINVAL); /* open what? */
+    CHECK_RC(xipc_event_open(NULL, 0x8000, &ev), XIPC_EINVAL);
+    CHECK_RC(xipc_mutex_open(NULL, XIPC_EVENT_MANUAL_RESET, &mx), XIPC_EINVAL);
+    CHECK_RC(xipc_sem_open(NULL, 0, (unsigned)XIPC_SEM_VALUE_MAX + 1u, &sem), XIPC_EINVAL);
+    CHECK(ev == NULL && mx == NULL && sem == NULL);
+    CHECK_RC(xipc_event_unlink("bad\\name"), XIPC_EINVAL);
+    CHECK_RC(xipc_sem_unlink(NULL), XIPC_EINVAL);
+
+    CHECK_RC(xipc_event_set(NULL), XIPC_EINVAL);
+    CHECK_RC(xipc_sem_post(NULL), XIPC_EINVAL);
+    CHECK_RC(xipc_mutex_lock(NULL, 0), XIPC_EINVAL);
+    CHECK_OK(xipc_event_open(NULL, 0, &ev));
+    CHECK_OK(xipc_sem_open(NULL, 0, 0, &sem));
+    CHECK_RC(xipc_event_wait(ev, -7), XIPC_EINVAL);
+    /* Wrong kinds. */
+    CHECK_RC(xipc_mutex_lock((xipc_mutex *)(void *)ev, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_sem_post((xipc_sem *)(void *)ev), XIPC_EINVAL);
+    CHECK_RC(xipc_event_set((xipc_event *)(void *)sem), XIPC_EINVAL);
+    /* Closed handles. */
+    CHECK_OK(xipc_event_open(NULL, 0, &dead));
+    xipc_event_close(dead);
+    CHECK_RC(xipc_event_set(dead), XIPC_EBADF);
+    CHECK_RC(xipc_event_wait(dead, 0), XIPC_EBADF);
+    CHECK_RC(xipc_handle_export(xipc_event_handle(dead), text, sizeof text), XIPC_EBADF);
+    xipc_event_close(dead);
+    /* Import texts of the wrong kind or shape. */
+    CHECK_OK(xipc_handle_export(xipc_event_handle(ev), text, sizeof text));
+    CHECK_RC(xipc_sem_import(text, &sem), XIPC_EINVAL);
+    CHECK(sem == NULL);
+    CHECK_RC(xipc_event_import("xipc1:event:", &dead), XIPC_EINVAL);
+    CHECK_RC(xipc_event_import("xipc1:event:x", &dead), XIPC_EINVAL);
+    CHECK_RC(xipc_event_import(NULL, &dead), XIPC_EINVAL);
+    CHECK_RC(xipc_event_import(text, NULL), XIPC_EINVAL);
+    xipc_event_close(ev);
+    xipc_sem_close(NULL);
+    xipc_mutex_close(NULL);
+}
+
+void
+xt_test_sync_no_handle_leak(void)
+{
+    char name[XIPC_NAME_MAX + 1];
+    xt_name("leak", name);
+    xt_warm_up();
+    int before = xt_os_handle_count();
+    for (int i = 0; i < 20; i++) {
+        xipc_event *ev = NULL;
+        xipc_sem *sem = NULL, *named = NULL;
+        xipc_mutex *mx = NULL;
+        CHECK_OK(xipc_event_open(i % 2 ? name : NULL, XIPC_SYNC_CREATE, &ev));
+        CHECK_OK(xipc_sem_open(NULL, 0, 1, &sem));
+        CHECK_OK(xipc_sem_open(name, XIPC_SYNC_CREATE, 1, &named));
+        CHECK_OK(xipc_mutex_open(i % 2 ? NULL : name, XIPC_SYNC_CREATE, &mx));
+        CHECK_OK(xipc_mutex_lock(mx, 0));
+        CHECK_OK(xipc_mutex_unlock(mx));
+        xipc_event_close(ev);
+        xipc_sem_close(sem);
+        xipc_sem_close(named);
+        xipc_mutex_close(mx);
+    }
+    /* Passing them to a child and back. */
+    xipc_event *ping = NULL, *pong = NULL;
+    CHECK_OK(xipc_event_open(NULL, 0, &ping));
+    CHECK_OK(xipc_event_open(NULL, 0, &pong));
+    ping_pong("event", xipc_event_handle(ping), xipc_event_handle(pong), event_signal_h,
+        event_wait_h, 10);
+    xipc_event_close(ping);
+    xipc_event_close(pong);
+    CHECK_EQ(xt_os_handle_count(), before);
+}
