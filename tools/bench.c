@@ -9,20 +9,16 @@
  * Workloads: round trips of one message (p50 and p99), and one-way streams of records (64 KiB
  * for throughput, 64 B for message rate). Every record carries its sequence number and a fixed
  * pattern; the receiver checks both, so a corrupt, lost or reordered byte fails the row. */
-#include "bench_os.h"
-#include "tools.h"
+#include "bench.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define PEER_TIMEOUT_MS 30000
-#define STREAM_RECORD   65536
-#define MSG_RECORD      64
-#define MAX_RUNS        15
+#define STREAM_RECORD 65536
+#define MSG_RECORD    64
 
-enum impl { IMPL_RAW, IMPL_XIPC, IMPL_COUNT };
-static const char *const impl_names[IMPL_COUNT] = { "raw", "xipc" };
+const char *const bench_impl_names[IMPL_COUNT] = { "raw", "xipc" };
 
 enum workload { WORK_RTT, WORK_ONEWAY };
 
@@ -179,22 +175,6 @@ xipc_tool_bench_peer(int argc, char **argv)
 
 /* ---- The measuring side --------------------------------------------------------------------- */
 
-struct bench_opts {
-    int runs;
-    long rtt_rounds;
-    uint64_t stream_bytes;
-    long msg_count;
-    int json;
-    const char *only;
-    int peer_cpu; /* -1: unpinned */
-};
-
-/* One measurement's outcome: the figures, or why there are none. */
-struct sample {
-    double p50_us, p99_us, per_s;
-    char error[96];
-};
-
 /* A running peer and the parent's ends of its two pipes. */
 struct peer {
     struct endpoint to, from;
@@ -206,9 +186,8 @@ peer_spawn(struct peer *pr, enum impl impl, const char *work, long count, size_t
     const struct bench_opts *o)
 {
     xipc_stream *to_r, *to_w, *from_r, *from_w;
-    char exe[4096], in_text[XIPC_HANDLE_TEXT_MAX], out_text[XIPC_HANDLE_TEXT_MAX], n[24], sz[24],
-        cpu[8];
-    if (xipc_self_exe(exe, sizeof exe) != 0 || xipc_pipe(&to_r, &to_w, 0) != 0)
+    char in_text[XIPC_HANDLE_TEXT_MAX], out_text[XIPC_HANDLE_TEXT_MAX], n[24], sz[24];
+    if (xipc_pipe(&to_r, &to_w, 0) != 0)
         return -1;
     if (xipc_pipe(&from_r, &from_w, 0) != 0)
         return -1;
@@ -216,17 +195,10 @@ peer_spawn(struct peer *pr, enum impl impl, const char *work, long count, size_t
     xipc_handle_export(xipc_stream_handle(from_w), out_text, sizeof out_text);
     snprintf(n, sizeof n, "%ld", count);
     snprintf(sz, sizeof sz, "%zu", size);
-    snprintf(cpu, sizeof cpu, "%d", o->peer_cpu);
-    const char *argv[] = { exe, "bench-peer", impl_names[impl], work, n, sz, in_text, out_text, cpu,
+    const char *args[] = { "bench-peer", bench_impl_names[impl], work, n, sz, in_text, out_text,
         NULL };
     xipc_handle *pass[] = { xipc_stream_handle(to_r), xipc_stream_handle(from_w) };
-    xipc_spawn_opts opts = { 0 };
-    opts.file = exe;
-    opts.argv = argv;
-    opts.handles = pass;
-    opts.handle_count = 2;
-    opts.flags = XIPC_SPAWN_DIE_WITH_PARENT;
-    int rc = xipc_spawn(&opts, &pr->proc);
+    int rc = bench_spawn_peer(args, pass, 2, o, &pr->proc);
     xipc_stream_close(to_r);
     xipc_stream_close(from_w);
     if (rc != 0 || endpoint_open(&pr->to, to_w, impl) != 0 ||
@@ -235,20 +207,50 @@ peer_spawn(struct peer *pr, enum impl impl, const char *work, long count, size_t
     return 0;
 }
 
-/* Closes the parent's ends and checks that the peer exited cleanly. */
-static void
-peer_finish(struct peer *pr, struct sample *s)
+int
+bench_spawn_peer(const char *const *args, xipc_handle *const *pass, size_t n_pass,
+    const struct bench_opts *o, xipc_proc **proc)
+{
+    char exe[4096], cpu[8];
+    const char *argv[16];
+    size_t n = 0;
+    if (xipc_self_exe(exe, sizeof exe) != 0)
+        return -1;
+    snprintf(cpu, sizeof cpu, "%d", o->peer_cpu);
+    argv[n++] = exe;
+    for (size_t i = 0; args[i] != NULL && n < 14; i++)
+        argv[n++] = args[i];
+    argv[n++] = cpu; /* every peer takes its CPU last */
+    argv[n] = NULL;
+    xipc_spawn_opts opts = { 0 };
+    opts.file = exe;
+    opts.argv = argv;
+    opts.handles = pass;
+    opts.handle_count = n_pass;
+    opts.flags = XIPC_SPAWN_DIE_WITH_PARENT;
+    return xipc_spawn(&opts, proc) == 0 ? 0 : -1;
+}
+
+void
+bench_finish_peer(xipc_proc *proc, struct sample *s)
 {
     xipc_exit_status st = { 0, 0 };
-    endpoint_close(&pr->to);
-    endpoint_close(&pr->from);
-    int rc = xipc_proc_wait(pr->proc, &st, PEER_TIMEOUT_MS);
+    int rc = xipc_proc_wait(proc, &st, PEER_TIMEOUT_MS);
     if (s->error[0] == '\0' && (rc != 0 || st.kind != XIPC_EXIT_NORMAL || st.code != 0))
         snprintf(s->error, sizeof s->error, "peer ended badly (kind %d, code %lu)", st.kind,
             (unsigned long)st.code);
     if (rc != 0)
-        (void)xipc_proc_kill(pr->proc);
-    xipc_proc_close(pr->proc);
+        (void)xipc_proc_kill(proc);
+    xipc_proc_close(proc);
+}
+
+/* Closes the parent's ends and checks that the peer exited cleanly. */
+static void
+peer_finish(struct peer *pr, struct sample *s)
+{
+    endpoint_close(&pr->to);
+    endpoint_close(&pr->from);
+    bench_finish_peer(pr->proc, s);
 }
 
 static int
@@ -256,6 +258,14 @@ compare_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+void
+bench_rtt_stats(double *us, long n, struct sample *s)
+{
+    qsort(us, (size_t)n, sizeof *us, compare_double);
+    s->p50_us = us[n / 2];
+    s->p99_us = us[n * 99 / 100];
 }
 
 static void
@@ -284,11 +294,8 @@ measure_rtt(struct peer *pr, long rounds, size_t size, struct sample *s)
             break;
         }
     }
-    if (s->error[0] == '\0') {
-        qsort(us, (size_t)rounds, sizeof *us, compare_double);
-        s->p50_us = us[rounds / 2];
-        s->p99_us = us[rounds * 99 / 100];
-    }
+    if (s->error[0] == '\0')
+        bench_rtt_stats(us, rounds, s);
     free(us);
 }
 
@@ -350,17 +357,31 @@ struct config {
     size_t size;
 };
 
-static const struct config configs[] = {
+static const struct config stream_configs[] = {
     { "rtt 1 B", WORK_RTT, 1 },
     { "rtt 64 B", WORK_RTT, MSG_RECORD },
     { "stream 64 KiB", WORK_ONEWAY, STREAM_RECORD },
     { "msgs 64 B", WORK_ONEWAY, MSG_RECORD },
 };
-#define CONFIG_COUNT (sizeof configs / sizeof configs[0])
+
+static const struct config signal_configs[] = {
+    { "rtt", WORK_RTT, 0 },
+};
 
 /* The mechanisms that exist so far; each row compares xipc with the raw calls on one of them. */
-static const char *const mechanisms[] = { "pipe" };
+struct mechanism {
+    const char *name;
+    const struct config *configs;
+    size_t config_count;
+};
+
+static const struct mechanism mechanisms[] = {
+    { "pipe", stream_configs, sizeof stream_configs / sizeof stream_configs[0] },
+    { "event", signal_configs, 1 },
+    { "sem", signal_configs, 1 },
+};
 #define MECHANISM_COUNT (sizeof mechanisms / sizeof mechanisms[0])
+#define ROWS_MAX        (MECHANISM_COUNT * 4 * 2)
 
 enum field { FIELD_P50, FIELD_P99, FIELD_RATE };
 
@@ -424,7 +445,7 @@ make_row(struct row *r, const char *mech, const struct config *c, enum field f,
     for (int impl = 0; impl < IMPL_COUNT; impl++) {
         double *dst = impl == IMPL_RAW ? &r->raw : &r->xipc;
         if (r->error[0] == '\0' && median_of(runs[impl], n, f, c->size, dst, why, sizeof why) != 0)
-            snprintf(r->error, sizeof r->error, "%s: %s", impl_names[impl], why);
+            snprintf(r->error, sizeof r->error, "%s: %s", bench_impl_names[impl], why);
     }
 }
 
@@ -435,29 +456,39 @@ progress(
     if (o->json || !bench_os_stderr_is_tty())
         return;
     fprintf(stderr, "\r\033[K%s %s, run %d of %d, %s", mech, c->name, run + 1, o->runs,
-        impl_names[impl]);
+        bench_impl_names[impl]);
     fflush(stderr);
+}
+
+static void
+measure_config(const struct mechanism *m, const struct config *c, enum impl impl,
+    const struct bench_opts *o, struct sample *s)
+{
+    if (m->configs == stream_configs)
+        measure(impl, c->work, config_count(c, o), c->size, o, s);
+    else
+        bench_sync_measure(m->name, impl, o->rtt_rounds, o, s);
 }
 
 /* Measures one mechanism: every configuration, runs alternating raw and xipc. Appends rows. */
 static size_t
-bench_mechanism(const char *mech, const struct bench_opts *o, struct row *rows)
+bench_mechanism(const struct mechanism *m, const struct bench_opts *o, struct row *rows)
 {
     static struct sample runs[IMPL_COUNT][MAX_RUNS];
     size_t n = 0;
-    for (size_t k = 0; k < CONFIG_COUNT; k++) {
-        const struct config *c = &configs[k];
+    for (size_t k = 0; k < m->config_count; k++) {
+        const struct config *c = &m->configs[k];
         for (int run = 0; run < o->runs; run++) {
             for (int impl = 0; impl < IMPL_COUNT; impl++) {
-                progress(o, mech, c, run, (enum impl)impl);
-                measure((enum impl)impl, c->work, config_count(c, o), c->size, o, &runs[impl][run]);
+                progress(o, m->name, c, run, (enum impl)impl);
+                measure_config(m, c, (enum impl)impl, o, &runs[impl][run]);
             }
         }
         if (c->work == WORK_RTT) {
-            make_row(&rows[n++], mech, c, FIELD_P50, runs, o->runs);
-            make_row(&rows[n++], mech, c, FIELD_P99, runs, o->runs);
+            make_row(&rows[n++], m->name, c, FIELD_P50, runs, o->runs);
+            make_row(&rows[n++], m->name, c, FIELD_P99, runs, o->runs);
         } else {
-            make_row(&rows[n++], mech, c, FIELD_RATE, runs, o->runs);
+            make_row(&rows[n++], m->name, c, FIELD_RATE, runs, o->runs);
         }
     }
     return n;
@@ -467,7 +498,8 @@ static void
 print_table(const struct row *rows, size_t n, const struct bench_opts *o, const char *pinning)
 {
     printf("xipc bench on %s: median of %d runs; %s\n", bench_os_platform(), o->runs, pinning);
-    printf("raw = %s\n", bench_os_raw_name());
+    for (size_t m = 0; m < MECHANISM_COUNT; m++)
+        printf("raw %-6s = %s\n", mechanisms[m].name, bench_os_raw_name(mechanisms[m].name));
     printf("latency rows: lower is better; rate rows: higher is better\n\n");
     printf("%-10s %-20s %14s %14s %9s\n", "mechanism", "workload", "raw", "xipc", "xipc/raw");
     for (size_t i = 0; i < n; i++) {
@@ -486,12 +518,12 @@ print_table(const struct row *rows, size_t n, const struct bench_opts *o, const 
 static void
 print_json(const struct row *rows, size_t n, const struct bench_opts *o)
 {
-    printf("{\"platform\": \"%s\", \"runs\": %d, \"raw\": \"%s\", \"rows\": [", bench_os_platform(),
-        o->runs, bench_os_raw_name());
+    printf("{\"platform\": \"%s\", \"runs\": %d, \"rows\": [", bench_os_platform(), o->runs);
     for (size_t i = 0; i < n; i++) {
         const struct row *r = &rows[i];
-        printf("%s\n  {\"mechanism\": \"%s\", \"workload\": \"%s\", \"unit\": \"%s\", ",
-            i ? "," : "", r->mechanism, r->workload, r->unit);
+        printf("%s\n  {\"mechanism\": \"%s\", \"raw_calls\": \"%s\", \"workload\": \"%s\", "
+               "\"unit\": \"%s\", ",
+            i ? "," : "", r->mechanism, bench_os_raw_name(r->mechanism), r->workload, r->unit);
         if (r->error[0] != '\0')
             printf("\"error\": \"%s\"}", r->error);
         else
@@ -538,11 +570,12 @@ parse_opts(int argc, char **argv, struct bench_opts *o)
 int
 xipc_tool_bench(int argc, char **argv)
 {
-    static struct row rows[MECHANISM_COUNT * CONFIG_COUNT * 2];
+    static struct row rows[ROWS_MAX];
     struct bench_opts o;
     size_t n = 0, chosen = 0;
     if (parse_opts(argc, argv, &o) != 0) {
-        fprintf(stderr, "usage: xipc bench [--quick] [--json] [--only pipe,...] [--runs 1..%d]\n",
+        fprintf(stderr,
+            "usage: xipc bench [--quick] [--json] [--only pipe,event,sem] [--runs 1..%d]\n",
             MAX_RUNS);
         return 2;
     }
@@ -552,15 +585,15 @@ xipc_tool_bench(int argc, char **argv)
         pinning = "measuring process on CPU 0, peer on CPU 1";
     }
     for (size_t m = 0; m < MECHANISM_COUNT; m++) {
-        if (selected(o.only, mechanisms[m])) {
-            n += bench_mechanism(mechanisms[m], &o, rows + n);
+        if (selected(o.only, mechanisms[m].name)) {
+            n += bench_mechanism(&mechanisms[m], &o, rows + n);
             chosen++;
         }
     }
     if (!o.json && bench_os_stderr_is_tty())
         fprintf(stderr, "\r\033[K");
     if (chosen == 0) {
-        fprintf(stderr, "xipc bench: --only names no mechanism (there is: pipe)\n");
+        fprintf(stderr, "xipc bench: --only names no mechanism (there are: pipe, event, sem)\n");
         return 2;
     }
     if (o.json)

@@ -32,7 +32,18 @@ int bench_raw_write(struct bench_raw *r, const void *buf, size_t len);
 /* "Linux", "Windows", or "Wine <version>". */
 const char *bench_os_platform(void);
 
-/* A name for the raw calls, for the table's header ("read/write on pipe2 fds"). */
-const char *bench_os_raw_name(void);
+/* What the raw side of a mechanism ("pipe", "event", "sem") calls, for the table's header. */
+const char *bench_os_raw_name(const char *mechanism);
+
+/* A raw ping/pong pair of named OS objects for the signalling mechanisms (kind "event": an
+ * auto-reset event made of a futex word on Linux, CreateEventW on Windows; "sem": sem_open or
+ * CreateSemaphoreW), named from tag. The creator makes them, the peer opens them. */
+struct bench_raw_sig;
+struct bench_raw_sig *bench_raw_sig_open(const char *kind, const char *tag, int create);
+/* Signals (which 0: ping, 1: pong), or waits without a limit. 0 or -1. */
+int bench_raw_sig_post(struct bench_raw_sig *s, int which);
+int bench_raw_sig_wait(struct bench_raw_sig *s, int which);
+/* Closes; the creator also removes the names. */
+void bench_raw_sig_close(struct bench_raw_sig *s);
 
 #endif /* XIPC_BENCH_OS_H */

@@ -1,10 +1,17 @@
-/* tools/posix/bench_os.c: tools/bench_os.h on POSIX (Linux for the CPU calls). */
+/* tools/posix/bench_os.c: tools/bench_os.h on POSIX (Linux for the CPU calls and the futex). */
 #include "bench_os.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <sched.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int
@@ -81,9 +88,109 @@ bench_raw_write(struct bench_raw *r, const void *buf, size_t len)
 }
 
 const char *
-bench_os_raw_name(void)
+bench_os_raw_name(const char *mechanism)
 {
+    if (strcmp(mechanism, "event") == 0)
+        return "futex wait/wake on a word in shm_open memory";
+    if (strcmp(mechanism, "sem") == 0)
+        return "sem_open + sem_post/sem_wait";
     return "blocking read(2)/write(2) on the same pipe";
+}
+
+/* ---- Raw signalling: a futex word pair, or two named semaphores ---------------------------- */
+
+struct bench_raw_sig {
+    int is_event, creator;
+    char names[2][96];
+    _Atomic uint32_t *words; /* events: two futex words in one shared page */
+    sem_t *sems[2];
+};
+
+static struct bench_raw_sig *
+raw_event_open(struct bench_raw_sig *s, const char *tag)
+{
+    snprintf(s->names[0], sizeof s->names[0], "/%s", tag);
+    int fd = shm_open(s->names[0], O_RDWR | (s->creator ? O_CREAT | O_EXCL : 0), 0600);
+    if (fd < 0 || (s->creator && ftruncate(fd, 4096) != 0)) {
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    void *map = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED)
+        return NULL;
+    s->words = map;
+    return s;
+}
+
+static struct bench_raw_sig *
+raw_sem_open(struct bench_raw_sig *s, const char *tag)
+{
+    for (int i = 0; i < 2; i++) {
+        snprintf(s->names[i], sizeof s->names[i], "/%s.%d", tag, i);
+        s->sems[i] = s->creator ? sem_open(s->names[i], O_CREAT | O_EXCL, 0600, 0)
+                                : sem_open(s->names[i], 0);
+        if (s->sems[i] == SEM_FAILED)
+            return NULL;
+    }
+    return s;
+}
+
+struct bench_raw_sig *
+bench_raw_sig_open(const char *kind, const char *tag, int create)
+{
+    struct bench_raw_sig *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return NULL;
+    s->is_event = strcmp(kind, "event") == 0;
+    s->creator = create;
+    if ((s->is_event ? raw_event_open(s, tag) : raw_sem_open(s, tag)) == NULL) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+int
+bench_raw_sig_post(struct bench_raw_sig *s, int which)
+{
+    if (!s->is_event)
+        return sem_post(s->sems[which]);
+    atomic_store(&s->words[which], 1u);
+    return syscall(SYS_futex, &s->words[which], FUTEX_WAKE, 1, NULL, NULL, 0) < 0 ? -1 : 0;
+}
+
+int
+bench_raw_sig_wait(struct bench_raw_sig *s, int which)
+{
+    if (!s->is_event) {
+        while (sem_wait(s->sems[which]) != 0) {
+            if (errno != EINTR)
+                return -1;
+        }
+        return 0;
+    }
+    while (atomic_exchange(&s->words[which], 0u) == 0)
+        (void)syscall(SYS_futex, &s->words[which], FUTEX_WAIT, 0, NULL, NULL, 0);
+    return 0;
+}
+
+void
+bench_raw_sig_close(struct bench_raw_sig *s)
+{
+    if (s->is_event) {
+        munmap((void *)(uintptr_t)s->words, 4096);
+        if (s->creator)
+            shm_unlink(s->names[0]);
+    } else {
+        for (int i = 0; i < 2; i++) {
+            sem_close(s->sems[i]);
+            if (s->creator)
+                sem_unlink(s->names[i]);
+        }
+    }
+    free(s);
 }
 
 const char *

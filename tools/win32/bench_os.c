@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 int
 bench_os_pin(int cpu)
@@ -96,9 +97,68 @@ bench_raw_write(struct bench_raw *r, const void *buf, size_t len)
 }
 
 const char *
-bench_os_raw_name(void)
+bench_os_raw_name(const char *mechanism)
 {
+    if (strcmp(mechanism, "event") == 0)
+        return "CreateEventW (auto-reset) + SetEvent/WaitForSingleObject";
+    if (strcmp(mechanism, "sem") == 0)
+        return "CreateSemaphoreW + ReleaseSemaphore/WaitForSingleObject";
     return "overlapped ReadFile/WriteFile + wait on the same named-pipe pair";
+}
+
+/* ---- Raw signalling: two named events or semaphores ---------------------------------------- */
+
+struct bench_raw_sig {
+    int is_event;
+    HANDLE h[2];
+};
+
+struct bench_raw_sig *
+bench_raw_sig_open(const char *kind, const char *tag, int create)
+{
+    struct bench_raw_sig *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return NULL;
+    s->is_event = strcmp(kind, "event") == 0;
+    for (int i = 0; i < 2; i++) {
+        wchar_t name[128];
+        swprintf(name, 128, L"Local\\%hs.%d", tag, i);
+        if (create)
+            s->h[i] = s->is_event ? CreateEventW(NULL, FALSE, FALSE, name)
+                                  : CreateSemaphoreW(NULL, 0, 0x7fffffff, name);
+        else
+            s->h[i] = s->is_event
+                ? OpenEventW(SYNCHRONIZE | EVENT_MODIFY_STATE, FALSE, name)
+                : OpenSemaphoreW(SYNCHRONIZE | SEMAPHORE_MODIFY_STATE, FALSE, name);
+        if (s->h[i] == NULL) {
+            bench_raw_sig_close(s);
+            return NULL;
+        }
+    }
+    return s;
+}
+
+int
+bench_raw_sig_post(struct bench_raw_sig *s, int which)
+{
+    BOOL ok = s->is_event ? SetEvent(s->h[which]) : ReleaseSemaphore(s->h[which], 1, NULL);
+    return ok ? 0 : -1;
+}
+
+int
+bench_raw_sig_wait(struct bench_raw_sig *s, int which)
+{
+    return WaitForSingleObject(s->h[which], INFINITE) == WAIT_OBJECT_0 ? 0 : -1;
+}
+
+void
+bench_raw_sig_close(struct bench_raw_sig *s)
+{
+    for (int i = 0; i < 2; i++) {
+        if (s->h[i] != NULL)
+            CloseHandle(s->h[i]);
+    }
+    free(s);
 }
 
 const char *
