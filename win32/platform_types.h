@@ -24,4 +24,15 @@ struct xipc__os_proc {
     bool killed; /* xipc__os_proc_kill called TerminateProcess with XIPC__WIN32_KILL_CODE */
 };
 
+struct xipc__win32_mutex_state; /* the shared record beside a mutex, win32_sync.c */
+
+/* Events, semaphores and mutexes (win32_sync.c). */
+struct xipc__os_sync {
+    void *handle; /* the event, semaphore or mutex; NULL: not open */
+    /* Mutexes only: the section holding what Windows mutexes do not keep (owner died, not
+     * recoverable, who holds it and how often), and its mapped view. NULL otherwise. */
+    void *section;
+    struct xipc__win32_mutex_state *state;
+};
+
 #endif /* XIPC_WIN32_PLATFORM_TYPES_H */

@@ -6,7 +6,9 @@ set(XIPC_PLATFORM_SOURCES
   win32/win32_env.c
   win32/win32_error.c
   win32/win32_proc.c
+  win32/win32_security.c
   win32/win32_stream.c
+  win32/win32_sync.c
   win32/win32_utf8.c)
 
 set(XIPC_PLATFORM_DEFINES WIN32_LEAN_AND_MEAN UNICODE _UNICODE _WIN32_WINNT=0x0A00)

@@ -13,9 +13,10 @@
 
 /* ---- Waiting (win32_clock.c) ---------------------------------------------------------------- */
 
-/* Waits for h until dl. Returns WAIT_OBJECT_0 when h is signaled, WAIT_TIMEOUT once dl has
- * passed (a deadline already passed polls once), or WAIT_FAILED with GetLastError() set. A wait
- * that returns before dl (timer granularity) is resumed with the time left. */
+/* Waits for h until dl. Returns WAIT_OBJECT_0 when h is signaled, WAIT_ABANDONED when h is a
+ * mutex whose owner ended holding it (the caller now owns it), WAIT_TIMEOUT once dl has passed
+ * (a deadline already passed polls once), or WAIT_FAILED with GetLastError() set. A wait that
+ * returns before dl (timer granularity) is resumed with the time left. */
 DWORD xipc__win32_wait(HANDLE h, xipc__deadline dl);
 
 /* ---- UTF-8 and UTF-16 (win32_utf8.c) -------------------------------------------------------- */
@@ -32,7 +33,7 @@ size_t xipc__win32_utf8_size(const wchar_t *w, int wlen);
  * Returns the bytes written, 0 when it does not fit. */
 size_t xipc__win32_to_utf8(const wchar_t *w, int wlen, char *buf, size_t cap);
 
-/* ---- Security (win32_stream.c) -------------------------------------------------------------- */
+/* ---- Security (win32_security.c) ------------------------------------------------------------ */
 
 /* Fills *sa with a non-inheritable, owner-only security descriptor (full access for the
  * process's user and SYSTEM, protected from inheritance), built once per process and never

@@ -9,7 +9,10 @@
  *                                 by a process that died: remove it with _unlink)
  *   XIPC_SYNC_OPEN                open an existing object; XIPC_ENOENT if there is none
  *   XIPC_SYNC_CREATE|_OPEN        open it if it exists, else create it
- * Opening an object of another kind under the same name gives XIPC_EINVAL.
+ * Opening an object of another kind under the same name gives XIPC_EINVAL. POSIX: semaphores
+ * live in sem_open's own namespace, so only events and mutexes collide with each other there;
+ * on Windows all three kinds share one namespace. Portable programs give each object its own
+ * name.
  *
  * Lifetime (xipc's choice where the platforms differ): the name belongs to the creator. Closing
  * the handle that created a named object removes the name (POSIX: unlink; Windows: the name
@@ -45,8 +48,10 @@ typedef struct xipc_event xipc_event;
 /* Creates or opens an event (name NULL: a new anonymous event; flags then need not hold
  * XIPC_SYNC_CREATE). An auto-reset event releases exactly one waiter per set and stays set until
  * one waiter consumes it; a manual-reset event releases every waiter until it is reset.
- * Setting a set event does nothing. Returns 0; XIPC_EINVAL (bad name, flags or out); XIPC_EEXIST;
- * XIPC_ENOENT; XIPC_EACCES; XIPC_ENOMEM; XIPC_EMFILE; XIPC_EOS.
+ * Setting a set event does nothing. Returns 0; XIPC_EINVAL (bad name, flags or out, or a name
+ * held by another kind); XIPC_EEXIST; XIPC_ENOENT; XIPC_EACCES; XIPC_ECORRUPT (the object under
+ * the name is not a whole xipc object: a creator died while making it; unlink it); XIPC_ENOMEM;
+ * XIPC_EMFILE; XIPC_EOS.
  * POSIX: a state word in shared memory (shm_open "/NAME", or memfd) waited on with a futex. */
 XIPC_API int xipc_event_open(const char *name, unsigned flags, xipc_event **out);
 
@@ -114,11 +119,13 @@ XIPC_API int xipc_mutex_open(const char *name, unsigned flags, xipc_mutex **out)
 /* Waits up to timeout_ms for the mutex. Returns 0 (held); XIPC_EOWNERDEAD (held, but the previous
  * owner died holding it: repair what it protects, then call xipc_mutex_consistent, or unlock to
  * give up, which makes the mutex unusable); XIPC_ENOTRECOVERABLE (a previous owner gave up: the
- * mutex is unusable for good; not held); XIPC_ETIMEDOUT; XIPC_EINVAL; XIPC_EBADF. */
+ * mutex is unusable for good; not held); XIPC_ETIMEDOUT; XIPC_ELIMIT (recursion too deep);
+ * XIPC_ECORRUPT (Windows: the shared recovery record is not xipc's); XIPC_EINVAL; XIPC_EBADF. */
 XIPC_API int xipc_mutex_lock(xipc_mutex *mx, int timeout_ms);
 
 /* Marks the state repaired after XIPC_EOWNERDEAD; the mutex stays held. Returns 0; XIPC_EINVAL
- * (not held after XIPC_EOWNERDEAD); XIPC_EBADF. */
+ * (not held after XIPC_EOWNERDEAD; POSIX (glibc) checks only that the mutex is inconsistent, not
+ * that the caller holds it); XIPC_ECORRUPT (Windows); XIPC_EBADF. */
 XIPC_API int xipc_mutex_consistent(xipc_mutex *mx);
 
 /* Releases one level of ownership. Returns 0; XIPC_EPERM (the caller does not hold it);
