@@ -31,9 +31,11 @@ run_pass() { # name, cmake args...
     result[$name]="FAILED"
     grep -E -A40 "Failed|\*\*\*|Timeout" "build/$name.ctest.log" | head -n 200
   fi
-  # CTest's own summary, and which tests were skipped (with their reason in the log).
+  # CTest's own summary, then each skipped test with the reason it printed.
   sed -n '/tests passed/,$p' "build/$name.ctest.log"
-  grep -E "^SKIP:|Not Run|Skipped" "build/$name.ctest.log" || true
+  for t in $(sed -n 's/^[[:space:]]*[0-9]* - \([a-z0-9_]*\) (Skipped)$/\1/p' "build/$name.ctest.log" | sort -u); do
+    echo "skipped $t: $(ctest --test-dir "build/$name" -R "^$t\$" -V 2>&1 | grep -o 'SKIP: .*' | head -n 1)"
+  done
 }
 
 mkdir -p build

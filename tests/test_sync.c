@@ -404,7 +404,8 @@ xt_test_mutex_counter_8_processes(void)
     xipc_mutex_close(mx);
 }
 
-/* argv: name, channel. Locks the mutex, says 'L', then exits holding it. */
+/* argv: name, channel, "exit" or "hang". Locks the mutex, says 'L', then exits holding it, or
+ * waits holding it until it is killed. */
 int
 xt_child_mutex_lock_and_exit(int argc, char **argv)
 {
@@ -416,6 +417,8 @@ xt_child_mutex_lock_and_exit(int argc, char **argv)
     if (rc != 0 && rc != XIPC_EOWNERDEAD)
         return code_of(rc);
     xt_write_all(ch, "L", 1, XT_CHILD_TIMEOUT_MS);
+    while (strcmp(argv[3], "hang") == 0)
+        xt_os_sleep_ms(1000);
     return 0; /* the process ends with the lock held */
 }
 
@@ -432,14 +435,23 @@ xt_child_mutex_try(int argc, char **argv)
     return code_of(rc);
 }
 
+/* A child takes the mutex and ends holding it: it exits, or (killed) it is killed. */
 static void
-die_holding(const char *name, struct channel *ch)
+die_holding(const char *name, struct channel *ch, bool killed)
 {
-    const char *args[] = { name, ch->text, NULL };
+    const char *args[] = { name, ch->text, killed ? "hang" : "exit", NULL };
     xipc_handle *h = xipc_stream_handle(ch->wr);
+    xipc_exit_status st;
     xipc_proc *p = xt_spawn_child("mutex_lock_and_exit", args, NULL, &h, 1);
     expect_bytes(ch, 'L', 1);
-    xt_expect_exit(p, 0);
+    if (!killed) {
+        xt_expect_exit(p, 0);
+        return;
+    }
+    CHECK_OK(xipc_proc_kill(p));
+    CHECK_OK(xipc_proc_wait(p, &st, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(st.kind, XIPC_EXIT_KILLED);
+    xipc_proc_close(p);
 }
 
 void
@@ -452,8 +464,8 @@ xt_test_mutex_owner_dies(void)
     CHECK_OK(xipc_mutex_open(name, XIPC_SYNC_CREATE, &mx));
     channel_open(&ch);
 
-    /* The owner dies: the next lock holds it and says so; repaired, it works on. */
-    die_holding(name, &ch);
+    /* The owner is killed: the next lock holds it and says so; repaired, it works on. */
+    die_holding(name, &ch, true);
     CHECK_RC(xipc_mutex_lock(mx, XT_CHILD_TIMEOUT_MS), XIPC_EOWNERDEAD);
     CHECK_OK(xipc_mutex_consistent(mx));
     CHECK_OK(xipc_mutex_unlock(mx));
@@ -461,8 +473,8 @@ xt_test_mutex_owner_dies(void)
     CHECK_RC(xipc_mutex_consistent(mx), XIPC_EINVAL); /* nothing to repair */
     CHECK_OK(xipc_mutex_unlock(mx));
 
-    /* It dies again; this time the new owner gives up: unusable for everyone. */
-    die_holding(name, &ch);
+    /* An owner exits holding it; this time the new owner gives up: unusable for everyone. */
+    die_holding(name, &ch, false);
     CHECK_RC(xipc_mutex_lock(mx, XT_CHILD_TIMEOUT_MS), XIPC_EOWNERDEAD);
     CHECK_OK(xipc_mutex_unlock(mx));
     CHECK_RC(xipc_mutex_lock(mx, 0), XIPC_ENOTRECOVERABLE);
