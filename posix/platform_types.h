@@ -3,7 +3,9 @@
 #ifndef XIPC_POSIX_PLATFORM_TYPES_H
 #define XIPC_POSIX_PLATFORM_TYPES_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct xipc__os_stream {
@@ -31,6 +33,7 @@ struct xipc__os_sync {
     bool manual_reset; /* events: read once when opened, never again from shm */
     void *named_sem; /* named semaphores: the sem_t * from sem_open */
     char sem_name[66]; /* and its "/NAME", which a child reopens */
+    _Atomic uint32_t spin_ns; /* events, semaphores: the adaptive spin budget (posix_spin.c) */
 };
 
 #endif /* XIPC_POSIX_PLATFORM_TYPES_H */

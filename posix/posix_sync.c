@@ -167,10 +167,12 @@ int
 xipc__os_event_wait(struct xipc__os_sync *s, xipc__deadline dl)
 {
     struct xipc__posix_sync_shm *shm = s->shm;
+    int rc = event_try(s);
+    if (rc == 1 && xipc__deadline_left_ms(dl) != 0)
+        rc = xipc__posix_spin(&s->spin_ns, event_try, s, dl);
+    if (rc <= 0)
+        return rc;
     for (;;) {
-        int rc = event_try(s);
-        if (rc <= 0)
-            return rc;
         atomic_fetch_add(&shm->waiters, 1u);
         /* Check again now that a setter will see us, then sleep only while the word is 0. */
         rc = event_try(s);
@@ -179,7 +181,7 @@ xipc__os_event_wait(struct xipc__os_sync *s, xipc__deadline dl)
         atomic_fetch_sub(&shm->waiters, 1u);
         if (rc == XIPC_ETIMEDOUT)
             return event_try(s) == 0 ? 0 : XIPC_ETIMEDOUT;
-        if (rc <= 0)
+        if (rc <= 0 || (rc = event_try(s)) <= 0)
             return rc;
     }
 }

@@ -56,6 +56,12 @@ int xipc__posix_anon_shm(int *fd);
 int xipc__posix_futex_wait(_Atomic uint32_t *word, uint32_t expected, xipc__deadline dl);
 void xipc__posix_futex_wake(_Atomic uint32_t *word, int count);
 
+/* Spins while try_take(s) returns 1 ("not yet"), for at most the handle's adaptive budget
+ * (posix_spin.c) and never past dl. Returns try_take's last result: 0 taken, 1 not yet, or an
+ * error. */
+int xipc__posix_spin(_Atomic uint32_t *budget_ns, int (*try_take)(struct xipc__os_sync *),
+                     struct xipc__os_sync *s, xipc__deadline dl);
+
 /* The kinds' calls, in posix_sync.c (events, mutexes) and posix_sem.c. */
 int xipc__posix_event_init(struct xipc__posix_sync_shm *shm, unsigned flags, unsigned initial);
 int xipc__posix_mutex_init(struct xipc__posix_sync_shm *shm, unsigned flags, unsigned initial);

@@ -364,8 +364,11 @@ static const struct config stream_configs[] = {
     { "msgs 64 B", WORK_ONEWAY, MSG_RECORD },
 };
 
+/* For signals, size is how late the peer answers (µs): a prompt peer shows the latency; a late
+ * one shows what waiting costs in CPU time when spinning cannot pay. */
 static const struct config signal_configs[] = {
     { "rtt", WORK_RTT, 0 },
+    { "rtt, peer sleeps 200us", WORK_RTT, 200 },
 };
 
 /* The mechanisms that exist so far; each row compares xipc with the raw calls on one of them. */
@@ -377,13 +380,13 @@ struct mechanism {
 
 static const struct mechanism mechanisms[] = {
     { "pipe", stream_configs, sizeof stream_configs / sizeof stream_configs[0] },
-    { "event", signal_configs, 1 },
-    { "sem", signal_configs, 1 },
+    { "event", signal_configs, sizeof signal_configs / sizeof signal_configs[0] },
+    { "sem", signal_configs, sizeof signal_configs / sizeof signal_configs[0] },
 };
 #define MECHANISM_COUNT (sizeof mechanisms / sizeof mechanisms[0])
-#define ROWS_MAX        (MECHANISM_COUNT * 4 * 2)
+#define ROWS_MAX        (MECHANISM_COUNT * 4 * 3)
 
-enum field { FIELD_P50, FIELD_P99, FIELD_RATE };
+enum field { FIELD_P50, FIELD_P99, FIELD_RATE, FIELD_CPU };
 
 struct row {
     const char *mechanism;
@@ -410,6 +413,8 @@ sample_field(const struct sample *s, enum field f, size_t size)
         return s->p50_us;
     if (f == FIELD_P99)
         return s->p99_us;
+    if (f == FIELD_CPU)
+        return s->cpu_us;
     /* Throughput in MB/s for the stream, messages per second otherwise. */
     return size == STREAM_RECORD ? s->per_s * (double)size / 1e6 : s->per_s;
 }
@@ -436,12 +441,15 @@ static void
 make_row(struct row *r, const char *mech, const struct config *c, enum field f,
     struct sample runs[IMPL_COUNT][MAX_RUNS], int n)
 {
-    static const char *const suffix[] = { " p50", " p99", "" };
+    static const char *const suffix[] = { " p50", " p99", "", " cpu" };
     char why[96] = "";
     memset(r, 0, sizeof *r);
     r->mechanism = mech;
     snprintf(r->workload, sizeof r->workload, "%s%s", c->name, suffix[f]);
-    r->unit = f != FIELD_RATE ? "us" : c->size == STREAM_RECORD ? "MB/s" : "msg/s";
+    r->unit = f == FIELD_CPU       ? "us/rt"
+        : f != FIELD_RATE          ? "us"
+        : c->size == STREAM_RECORD ? "MB/s"
+                                   : "msg/s";
     for (int impl = 0; impl < IMPL_COUNT; impl++) {
         double *dst = impl == IMPL_RAW ? &r->raw : &r->xipc;
         if (r->error[0] == '\0' && median_of(runs[impl], n, f, c->size, dst, why, sizeof why) != 0)
@@ -467,7 +475,8 @@ measure_config(const struct mechanism *m, const struct config *c, enum impl impl
     if (m->configs == stream_configs)
         measure(impl, c->work, config_count(c, o), c->size, o, s);
     else
-        bench_sync_measure(m->name, impl, o->rtt_rounds, o, s);
+        bench_sync_measure(
+            m->name, impl, c->size ? o->rtt_rounds / 4 : o->rtt_rounds, (int)c->size, o, s);
 }
 
 /* Measures one mechanism: every configuration, runs alternating raw and xipc. Appends rows. */
@@ -487,6 +496,8 @@ bench_mechanism(const struct mechanism *m, const struct bench_opts *o, struct ro
         if (c->work == WORK_RTT) {
             make_row(&rows[n++], m->name, c, FIELD_P50, runs, o->runs);
             make_row(&rows[n++], m->name, c, FIELD_P99, runs, o->runs);
+            if (m->configs == signal_configs)
+                make_row(&rows[n++], m->name, c, FIELD_CPU, runs, o->runs);
         } else {
             make_row(&rows[n++], m->name, c, FIELD_RATE, runs, o->runs);
         }
@@ -501,16 +512,16 @@ print_table(const struct row *rows, size_t n, const struct bench_opts *o, const 
     for (size_t m = 0; m < MECHANISM_COUNT; m++)
         printf("raw %-6s = %s\n", mechanisms[m].name, bench_os_raw_name(mechanisms[m].name));
     printf("latency rows: lower is better; rate rows: higher is better\n\n");
-    printf("%-10s %-20s %14s %14s %9s\n", "mechanism", "workload", "raw", "xipc", "xipc/raw");
+    printf("%-10s %-34s %12s %12s %9s\n", "mechanism", "workload", "raw", "xipc", "xipc/raw");
     for (size_t i = 0; i < n; i++) {
         const struct row *r = &rows[i];
         char label[64];
         snprintf(label, sizeof label, "%s (%s)", r->workload, r->unit);
         if (r->error[0] != '\0') {
-            printf("%-10s %-20s FAILED: %s\n", r->mechanism, label, r->error);
+            printf("%-10s %-34s FAILED: %s\n", r->mechanism, label, r->error);
             continue;
         }
-        printf("%-10s %-20s %14.1f %14.1f %9.3f\n", r->mechanism, label, r->raw, r->xipc,
+        printf("%-10s %-34s %12.1f %12.1f %9.3f\n", r->mechanism, label, r->raw, r->xipc,
             r->xipc / r->raw);
     }
 }

@@ -25,6 +25,7 @@ struct bench_opts {
 /* One measurement's outcome: the figures, or why there are none. */
 struct sample {
     double p50_us, p99_us, per_s;
+    double cpu_us; /* CPU time of the measuring process per round trip (signals) */
     char error[96];
 };
 
@@ -40,8 +41,8 @@ void bench_finish_peer(xipc_proc *proc, struct sample *s);
 void bench_rtt_stats(double *us, long n, struct sample *s);
 
 /* Round trips of a signal (kind "event" or "sem") between two processes: through xipc objects,
- * or through the raw OS objects of bench_os.h. */
-void bench_sync_measure(
-    const char *kind, enum impl impl, long rounds, const struct bench_opts *o, struct sample *s);
+ * or through the raw OS objects of bench_os.h. The peer answers each ping delay_us late. */
+void bench_sync_measure(const char *kind, enum impl impl, long rounds, int delay_us,
+    const struct bench_opts *o, struct sample *s);
 
 #endif /* XIPC_BENCH_H */

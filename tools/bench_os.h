@@ -15,6 +15,12 @@ int bench_os_pin(int cpu);
 /* Number of CPUs this process may use. */
 int bench_os_cpu_count(void);
 
+/* CPU time (user + system) this process has used, in nanoseconds. */
+uint64_t bench_os_cpu_ns(void);
+
+/* Sleeps about us microseconds. */
+void bench_os_sleep_us(int us);
+
 /* Whether stderr is a terminal (for the progress line). */
 int bench_os_stderr_is_tty(void);
 

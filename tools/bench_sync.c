@@ -72,33 +72,40 @@ pair_create(struct sig_pair *p, const char *kind, enum impl impl, char *tag, siz
     return 0;
 }
 
-/* xipc bench-sync-peer KIND IMPL ROUNDS PING PONG CPU: PING and PONG are export texts (xipc)
- * or the tag and "-" (raw). Waits for ping, sets pong, ROUNDS times. */
+/* xipc bench-sync-peer KIND IMPL ROUNDS DELAY PING PONG CPU: PING and PONG are export texts
+ * (xipc) or the tag and "-" (raw). Waits for ping, sleeps DELAY µs, sets pong, ROUNDS times. */
 int
 xipc_tool_bench_sync_peer(int argc, char **argv)
 {
     struct sig_pair p;
-    if (argc != 7)
+    if (argc != 8)
         return 2;
     memset(&p, 0, sizeof p);
-    p.is_event = strcmp(argv[1], "event") == 0;
+    const char *kind = argv[1], *impl = argv[2], *ping = argv[5], *pong = argv[6];
     long rounds = atol(argv[3]);
-    if (atoi(argv[6]) >= 0)
-        (void)bench_os_pin(atoi(argv[6]));
-    if (strcmp(argv[2], "raw") == 0) {
-        if ((p.raw = bench_raw_sig_open(argv[1], argv[4], 0)) == NULL)
+    int delay_us = atoi(argv[4]), cpu = atoi(argv[7]);
+    p.is_event = strcmp(kind, "event") == 0;
+    if (cpu >= 0)
+        (void)bench_os_pin(cpu);
+    if (strcmp(impl, "raw") == 0) {
+        if ((p.raw = bench_raw_sig_open(kind, ping, 0)) == NULL)
             return 2;
     } else {
+        const char *texts[2] = { ping, pong };
         for (int i = 0; i < 2; i++) {
-            int rc = p.is_event ? xipc_event_import(argv[4 + i], &p.ev[i])
-                                : xipc_sem_import(argv[4 + i], &p.sem[i]);
+            int rc = p.is_event ? xipc_event_import(texts[i], &p.ev[i])
+                                : xipc_sem_import(texts[i], &p.sem[i]);
             if (rc != 0)
                 return 2;
         }
     }
     int rc = 0;
     for (long i = 0; i < rounds && rc == 0; i++) {
-        if (pair_wait(&p, 0) != 0 || pair_post(&p, 1) != 0)
+        if (pair_wait(&p, 0) != 0)
+            rc = 3;
+        else if (delay_us > 0)
+            bench_os_sleep_us(delay_us);
+        if (rc == 0 && pair_post(&p, 1) != 0)
             rc = 3;
     }
     pair_close(&p);
@@ -107,9 +114,9 @@ xipc_tool_bench_sync_peer(int argc, char **argv)
 
 static int
 spawn_sync_peer(struct sig_pair *p, const char *kind, enum impl impl, const char *tag, long count,
-    const struct bench_opts *o, xipc_proc **proc)
+    int delay_us, const struct bench_opts *o, xipc_proc **proc)
 {
-    char ping[XIPC_HANDLE_TEXT_MAX] = "-", pong[XIPC_HANDLE_TEXT_MAX] = "-", n[24];
+    char ping[XIPC_HANDLE_TEXT_MAX] = "-", pong[XIPC_HANDLE_TEXT_MAX] = "-", n[24], delay[16];
     xipc_handle *pass[2] = { NULL, NULL };
     size_t n_pass = 0;
     if (impl == IMPL_XIPC) {
@@ -123,13 +130,15 @@ spawn_sync_peer(struct sig_pair *p, const char *kind, enum impl impl, const char
         snprintf(ping, sizeof ping, "%s", tag);
     }
     snprintf(n, sizeof n, "%ld", count);
-    const char *args[] = { "bench-sync-peer", kind, bench_impl_names[impl], n, ping, pong, NULL };
+    snprintf(delay, sizeof delay, "%d", delay_us);
+    const char *args[] = { "bench-sync-peer", kind, bench_impl_names[impl], n, delay, ping, pong,
+        NULL };
     return bench_spawn_peer(args, pass, n_pass, o, proc);
 }
 
 void
-bench_sync_measure(
-    const char *kind, enum impl impl, long rounds, const struct bench_opts *o, struct sample *s)
+bench_sync_measure(const char *kind, enum impl impl, long rounds, int delay_us,
+    const struct bench_opts *o, struct sample *s)
 {
     struct sig_pair p;
     xipc_proc *proc = NULL;
@@ -138,12 +147,15 @@ bench_sync_measure(
     double *us = malloc((size_t)rounds * sizeof *us);
     memset(s, 0, sizeof *s);
     if (us == NULL || pair_create(&p, kind, impl, tag, sizeof tag) != 0 ||
-        spawn_sync_peer(&p, kind, impl, tag, rounds + warm, o, &proc) != 0) {
+        spawn_sync_peer(&p, kind, impl, tag, rounds + warm, delay_us, o, &proc) != 0) {
         snprintf(s->error, sizeof s->error, "could not set up the %s pair and its peer", kind);
         free(us);
         return;
     }
+    uint64_t cpu0 = 0;
     for (long i = -warm; i < rounds; i++) {
+        if (i == 0)
+            cpu0 = bench_os_cpu_ns();
         uint64_t t0 = xipc_now_ns();
         if (pair_post(&p, 0) != 0 || pair_wait(&p, 1) != 0) {
             snprintf(s->error, sizeof s->error, "round %ld: signal lost or failed", i + warm);
@@ -152,8 +164,10 @@ bench_sync_measure(
         if (i >= 0)
             us[i] = (double)(xipc_now_ns() - t0) / 1e3;
     }
-    if (s->error[0] == '\0')
+    if (s->error[0] == '\0') {
+        s->cpu_us = (double)(bench_os_cpu_ns() - cpu0) / 1e3 / (double)rounds;
         bench_rtt_stats(us, rounds, s);
+    }
     bench_finish_peer(proc, s);
     pair_close(&p);
     free(us);

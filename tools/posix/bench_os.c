@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 int
@@ -30,6 +31,21 @@ bench_os_cpu_count(void)
     if (sched_getaffinity(0, sizeof set, &set) != 0)
         return 1;
     return CPU_COUNT(&set);
+}
+
+uint64_t
+bench_os_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void
+bench_os_sleep_us(int us)
+{
+    struct timespec ts = { us / 1000000, (long)(us % 1000000) * 1000L };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) { }
 }
 
 int

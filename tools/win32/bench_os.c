@@ -27,6 +27,32 @@ bench_os_cpu_count(void)
     return n;
 }
 
+uint64_t
+bench_os_cpu_ns(void)
+{
+    FILETIME created, exited, kernel, user;
+    if (!GetProcessTimes(GetCurrentProcess(), &created, &exited, &kernel, &user))
+        return 0;
+    uint64_t k = ((uint64_t)kernel.dwHighDateTime << 32) | kernel.dwLowDateTime;
+    uint64_t u = ((uint64_t)user.dwHighDateTime << 32) | user.dwLowDateTime;
+    return (k + u) * 100u; /* FILETIME counts 100 ns */
+}
+
+void
+bench_os_sleep_us(int us)
+{
+    /* Sleep() has millisecond steps (and coarser); a waitable timer takes 100 ns units. */
+    HANDLE t = CreateWaitableTimerW(NULL, TRUE, NULL);
+    LARGE_INTEGER due;
+    due.QuadPart = -(LONGLONG)us * 10;
+    if (t != NULL && SetWaitableTimer(t, &due, 0, NULL, NULL, FALSE))
+        WaitForSingleObject(t, INFINITE);
+    else
+        Sleep((DWORD)((us + 999) / 1000));
+    if (t != NULL)
+        CloseHandle(t);
+}
+
 int
 bench_os_stderr_is_tty(void)
 {
