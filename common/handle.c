@@ -148,6 +148,10 @@ kind_name(enum xipc__kind kind)
         return "sem";
     case XIPC__KIND_MUTEX:
         return "mutex";
+    case XIPC__KIND_NPIPE:
+        return "npipe";
+    case XIPC__KIND_MSGPIPE:
+        return "msgpipe";
     }
     return "?";
 }
@@ -195,6 +199,8 @@ xipc__handle_natives(const struct xipc_handle *h, intptr_t out[XIPC__NATIVES_MAX
 {
     switch (h->kind) {
     case XIPC__KIND_STREAM:
+        if (!xipc__os_stream_exportable(&((const struct xipc_stream *)h)->os))
+            break;
         out[0] = xipc__os_stream_native(&((const struct xipc_stream *)h)->os);
         *count = 1;
         return 0;
@@ -204,6 +210,8 @@ xipc__handle_natives(const struct xipc_handle *h, intptr_t out[XIPC__NATIVES_MAX
         *count = xipc__os_sync_natives(&((const struct xipc__sync *)h)->os, out);
         return 0;
     case XIPC__KIND_PROC:
+    case XIPC__KIND_NPIPE:
+    case XIPC__KIND_MSGPIPE:
         break;
     }
     return XIPC_ENOTSUP;
@@ -229,6 +237,8 @@ xipc_handle_export(const xipc_handle *h, char *buf, size_t cap)
         rc = xipc__os_sync_export(&((const struct xipc__sync *)h)->os, value, sizeof value);
         break;
     case XIPC__KIND_PROC:
+    case XIPC__KIND_NPIPE:
+    case XIPC__KIND_MSGPIPE:
         rc = XIPC_ENOTSUP;
         break;
     }

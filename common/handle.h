@@ -4,6 +4,8 @@
 #define XIPC_COMMON_HANDLE_H
 
 #include "platform.h"
+#include "xipc/fifo.h"
+#include "xipc/npipe.h"
 #include "xipc/pipe.h"
 #include "xipc/proc.h"
 #include "xipc/sync.h"
@@ -27,6 +29,21 @@ struct xipc_proc {
     struct xipc_handle handle;
     struct xipc__os_proc os;
 };
+
+struct xipc_npipe {
+    struct xipc_handle handle;
+    unsigned mode; /* XIPC_NPIPE_BYTE or XIPC_NPIPE_MESSAGE */
+    struct xipc__os_npipe os;
+};
+
+struct xipc_msgpipe {
+    struct xipc_handle handle;
+    struct xipc__os_stream os;
+};
+
+/* Allocates and registers a stream around an open OS stream with the given capabilities; on
+ * failure closes os. (common/stream.c) */
+int xipc__stream_wrap(struct xipc__os_stream *os, unsigned caps, struct xipc_stream **out);
 
 /* Events, semaphores and mutexes share one shape; the public types stay distinct. */
 struct xipc__sync {

@@ -17,6 +17,8 @@
 #include <stdint.h>
 
 #include "xipc/base.h"
+#include "xipc/fifo.h"
+#include "xipc/npipe.h"
 #include "xipc/proc.h"
 #include "xipc/sync.h"
 
@@ -27,6 +29,8 @@ enum xipc__kind {
     XIPC__KIND_EVENT = 3,
     XIPC__KIND_SEM = 4,
     XIPC__KIND_MUTEX = 5,
+    XIPC__KIND_NPIPE = 6, /* a listening named-pipe server */
+    XIPC__KIND_MSGPIPE = 7, /* a message-mode connection */
 };
 
 /* The most native handles one object hands to a child (a Windows mutex: mutex and section). */
@@ -79,7 +83,8 @@ void xipc__os_global_lock(void);
 void xipc__os_global_unlock(void);
 
 /* The platform's types: posix/platform_types.h or win32/platform_types.h, whichever directory CMake
- * puts on the include path. They define struct xipc__os_stream, xipc__os_proc and xipc__os_sync. */
+ * puts on the include path. They define struct xipc__os_stream, xipc__os_proc, xipc__os_sync and
+ * xipc__os_npipe. */
 #include "platform_types.h"
 
 /* ---- Streams -------------------------------------------------------------------------------- */
@@ -159,6 +164,52 @@ int xipc__os_sem_wait(struct xipc__os_sync *s, xipc__deadline dl);
 int xipc__os_mutex_lock(struct xipc__os_sync *s, xipc__deadline dl);
 int xipc__os_mutex_consistent(struct xipc__os_sync *s);
 int xipc__os_mutex_unlock(struct xipc__os_sync *s);
+
+/* ---- Named pipes and FIFOs ------------------------------------------------------------------ */
+
+/* A connection (either end, byte or message mode) and a FIFO end are struct xipc__os_stream too:
+ * xipc__os_stream_read/write_some/close work on byte-mode ones; the msg calls on message-mode
+ * ones. name: checked by common/, without its leading '/'. mode: XIPC_NPIPE_BYTE or _MESSAGE. */
+
+/* Starts a server: XIPC_EADDRINUSE when a live server has the name (POSIX takes over a socket
+ * file whose server is gone), XIPC_EACCES for a runtime directory that is not the user's alone,
+ * XIPC_ENAMETOOLONG. */
+int xipc__os_npipe_listen(const char *name, unsigned mode, struct xipc__os_npipe *srv);
+
+/* Waits until dl for the next client; conn becomes the server's end. XIPC_ETIMEDOUT. */
+int xipc__os_npipe_accept(
+    struct xipc__os_npipe *srv, struct xipc__os_stream *conn, xipc__deadline dl);
+
+/* Connects; XIPC_ENOENT at once when no server has the name, XIPC_ETIMEDOUT when every instance
+ * stayed busy until dl, XIPC_EINVAL for a server of the other mode. */
+int xipc__os_npipe_connect(
+    const char *name, unsigned mode, struct xipc__os_stream *conn, xipc__deadline dl);
+
+/* Stops listening and releases the name (POSIX: unlinks the socket file it bound). */
+void xipc__os_npipe_close(struct xipc__os_npipe *srv);
+
+/* Sends one message (1..XIPC_MSG_MAX bytes, checked by common/) whole or not at all:
+ * XIPC_ETIMEDOUT, XIPC_EPIPE or XIPC_ECLOSED (peer gone). */
+int xipc__os_msg_send(struct xipc__os_stream *s, const void *buf, size_t len, xipc__deadline dl);
+
+/* Receives one message. Too large for cap: XIPC_EMSGSIZE with *len = its size, and the message
+ * stays queued. XIPC_ECLOSED when the peer closed and nothing is left. */
+int xipc__os_msg_recv(
+    struct xipc__os_stream *s, void *buf, size_t cap, size_t *len, xipc__deadline dl);
+
+/* The peer's process id for a named-pipe connection; XIPC_ENOTSUP for other streams. */
+int xipc__os_stream_peer_pid(const struct xipc__os_stream *s, uint64_t *pid);
+
+/* Whether the stream can be handed to a child (a Windows FIFO reader cannot). */
+bool xipc__os_stream_exportable(const struct xipc__os_stream *s);
+
+/* FIFOs: path is UTF-8, non-empty. create: XIPC_EEXIST. remove: XIPC_ENOENT, XIPC_EINVAL (not a
+ * FIFO). open: mode XIPC_FIFO_READ or _WRITE; waits until dl for the other side (XIPC_ETIMEDOUT),
+ * XIPC_ENOENT for no FIFO at path, XIPC_EINVAL for a path that is not a FIFO. */
+int xipc__os_fifo_create(const char *path);
+int xipc__os_fifo_remove(const char *path);
+int xipc__os_fifo_open(
+    const char *path, unsigned mode, struct xipc__os_stream *s, xipc__deadline dl);
 
 /* ---- Processes ------------------------------------------------------------------------------ */
 

@@ -27,6 +27,24 @@ stream_discard(struct xipc_stream *s)
 }
 
 int
+xipc__stream_wrap(struct xipc__os_stream *os, unsigned caps, struct xipc_stream **out)
+{
+    struct xipc_stream *s = NULL;
+    int rc = stream_new(caps, &s);
+    if (rc != 0) {
+        xipc__os_stream_close(os);
+        return rc;
+    }
+    s->os = *os;
+    if ((rc = xipc__handle_register(&s->handle, XIPC__KIND_STREAM)) != 0) {
+        stream_discard(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+int
 xipc_pipe(xipc_stream **rd, xipc_stream **wr, unsigned flags)
 {
     struct xipc_stream *r = NULL, *w = NULL;
@@ -202,6 +220,8 @@ xipc_stream_import(const char *text, xipc_stream **out)
 int
 xipc__stream_export_value(const struct xipc_stream *s, char *buf, size_t cap)
 {
+    if (!xipc__os_stream_exportable(&s->os))
+        return XIPC_ENOTSUP;
     int n = snprintf(buf, cap, "%s:%" PRIdPTR, caps_text(s->caps), xipc__os_stream_native(&s->os));
     return (n < 0 || (size_t)n >= cap) ? XIPC_ENAMETOOLONG : 0;
 }

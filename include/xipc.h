@@ -3,6 +3,8 @@
 #define XIPC_H
 
 #include "xipc/base.h"
+#include "xipc/fifo.h"
+#include "xipc/npipe.h"
 #include "xipc/pipe.h"
 #include "xipc/proc.h"
 #include "xipc/sync.h"

@@ -14,6 +14,19 @@ struct xipc__os_stream {
      * O_NONBLOCK on the shared open file description, so writes here are cut to PIPE_BUF,
      * which poll() guarantees will not block. */
     bool child_made_blocking;
+    /* A socket (named-pipe connection): written with send(MSG_NOSIGNAL), no signal mask games. */
+    bool is_socket;
+    /* A FIFO reader that took one byte while it waited for its first writer (posix_fifo.c):
+     * the next read returns it first. */
+    bool has_pending_byte;
+    unsigned char pending_byte;
+};
+
+struct xipc__os_npipe {
+    int fd_plus1; /* the listening socket */
+    char path[108]; /* the socket file it bound (sun_path's size) */
+    dev_t dev; /* and that file's identity, so close removes only our own */
+    ino_t ino;
 };
 
 struct xipc__os_proc {

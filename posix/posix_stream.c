@@ -9,6 +9,8 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -87,6 +89,12 @@ xipc__os_stream_read(
     int fd = stream_fd(s), rc;
     if (cap > SSIZE_MAX)
         cap = SSIZE_MAX;
+    if (s->has_pending_byte) {
+        *(unsigned char *)buf = s->pending_byte;
+        s->has_pending_byte = false;
+        *got = 1;
+        return 0;
+    }
     /* Poll first when the call may wait: a reader that waits (request and reply) then makes two
      * calls, not three (read failing with EAGAIN, poll, read), and a ready one pays one poll that
      * returns at once. A descriptor a child made blocking must be polled first in any case. */
@@ -102,6 +110,13 @@ xipc__os_stream_read(
         int e = errno;
         if (e == EINTR)
             continue;
+        /* A named-pipe peer that closed with data of ours unread: Linux reports ECONNRESET once
+         * everything sent to us was read. That is the end of the stream, as Windows reports it
+         * (ERROR_BROKEN_PIPE). */
+        if (e == ECONNRESET) {
+            *got = 0;
+            return 0;
+        }
         if (e != EAGAIN && e != EWOULDBLOCK)
             return XIPC__OS_FAIL(e, "read", NULL);
         if ((rc = xipc__posix_poll_fd(fd, POLLIN, dl)) != 0)
@@ -152,7 +167,9 @@ xipc__os_stream_write_some(
             len = PIPE_BUF;
     }
     for (;;) {
-        ssize_t n = write_no_sigpipe(fd, buf, len);
+        /* Sockets say "no SIGPIPE" per call; pipes need the signal mask. */
+        ssize_t n = s->is_socket ? send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT)
+                                 : write_no_sigpipe(fd, buf, len);
         if (n > 0) {
             *put = (size_t)n;
             return 0;
@@ -160,6 +177,8 @@ xipc__os_stream_write_some(
         int e = (n == 0) ? EAGAIN : errno;
         if (e == EINTR)
             continue;
+        if (e == ECONNRESET)
+            e = EPIPE; /* the peer is gone, whichever way the socket puts it */
         if (e != EAGAIN && e != EWOULDBLOCK)
             return XIPC__OS_FAIL(e, "write", NULL);
         if ((rc = xipc__posix_poll_fd(fd, POLLOUT, dl)) != 0)
@@ -173,7 +192,14 @@ xipc__os_stream_close(struct xipc__os_stream *s)
     /* Never retried: Linux releases the descriptor even when close() reports EINTR. */
     if (s->fd_plus1 > 0)
         (void)close(stream_fd(s));
-    s->fd_plus1 = 0;
+    memset(s, 0, sizeof *s);
+}
+
+bool
+xipc__os_stream_exportable(const struct xipc__os_stream *s)
+{
+    /* A byte a FIFO reader took while it waited would not go along with the descriptor. */
+    return !s->has_pending_byte;
 }
 
 intptr_t
@@ -198,7 +224,8 @@ xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s)
     int rc = make_xipc_fd(fd);
     if (rc != 0)
         return rc;
+    memset(s, 0, sizeof *s);
     s->fd_plus1 = fd + 1;
-    s->child_made_blocking = false;
+    s->is_socket = S_ISSOCK(st.st_mode);
     return 0;
 }

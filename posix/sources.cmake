@@ -16,8 +16,10 @@ set(XIPC_PLATFORM_SOURCES
   posix/posix_clock.c
   posix/posix_env.c
   posix/posix_error.c
+  posix/posix_fifo.c
   posix/posix_futex.c
   posix/posix_memfd.c
+  posix/posix_npipe.c
   posix/posix_pidfd.c
   posix/posix_proc.c
   posix/posix_sem.c

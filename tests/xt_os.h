@@ -61,4 +61,19 @@ int xt_os_give_sync_object_away(const char *kind, const char *name);
  * sem_open("/NAME") + sem_post, or OpenSemaphoreW(L"Local\\NAME") + ReleaseSemaphore. 0 or -1. */
 int xt_os_raw_sem_post(const char *name);
 
+/* Whether named pipes live in a runtime directory of files (POSIX) or not (Windows). */
+bool xt_os_has_runtime_dir(void);
+
+/* Whether /bin/sh and cat are there to talk to a FIFO as programs without xipc would. */
+bool xt_os_has_posix_shell(void);
+
+/* POSIX file helpers for the security tests; each returns 0, or -1 (also on Windows). */
+int xt_os_mkdir(const char *path, int mode);
+int xt_os_chmod(const char *path, int mode);
+int xt_os_chown_path(const char *path); /* to uid 65534; needs root */
+/* The permission bits of path, or -1 if it does not exist (or on Windows). */
+int xt_os_path_mode(const char *path);
+/* Removes a directory and what is in it (one level deep). */
+void xt_os_remove_tree(const char *path);
+
 #endif /* XT_OS_H */

@@ -132,13 +132,16 @@ peer_echo(struct endpoint *in, struct endpoint *out, long count, size_t size)
 
 /* Reads records to the end of the stream, then answers with {bytes, bad spans}. */
 static int
-peer_sink(struct endpoint *in, struct endpoint *out, size_t size)
+peer_sink(struct endpoint *in, struct endpoint *out, size_t size, uint64_t total)
 {
     static unsigned char buf[STREAM_RECORD], ref[STREAM_RECORD];
     uint64_t report[2] = { 0, 0 };
     record_pattern(ref, size);
-    for (;;) {
-        long got = endpoint_read(in, buf, sizeof buf);
+    /* Up to the announced total, so that no end of stream is needed (a named-pipe connection
+     * has no half-close on Windows) and the report goes back on the same connection. */
+    while (report[0] < total) {
+        uint64_t left = total - report[0];
+        long got = endpoint_read(in, buf, left < sizeof buf ? (size_t)left : sizeof buf);
         if (got < 0)
             return 3;
         if (got == 0)
@@ -149,25 +152,43 @@ peer_sink(struct endpoint *in, struct endpoint *out, size_t size)
     return endpoint_write(out, report, sizeof report) == 0 ? 0 : 4;
 }
 
+/* The peer's streams: two inherited pipe ends (IN and OUT are export texts), or one named-pipe
+ * connection both ways (IN is "npipe:NAME", OUT "-"). */
+static int
+peer_streams(const char *in_text, const char *out_text, xipc_stream **in, xipc_stream **out)
+{
+    if (strncmp(in_text, "npipe:", 6) == 0) {
+        if (xipc_npipe_connect(in_text + 6, in, PEER_TIMEOUT_MS) != 0)
+            return -1;
+        *out = *in;
+        return 0;
+    }
+    if (xipc_stream_import(in_text, in) != 0 || xipc_stream_import(out_text, out) != 0)
+        return -1;
+    return 0;
+}
+
 /* xipc bench-peer IMPL WORKLOAD COUNT SIZE IN OUT CPU */
 int
 xipc_tool_bench_peer(int argc, char **argv)
 {
-    xipc_stream *in_s, *out_s;
+    xipc_stream *in_s = NULL, *out_s = NULL;
     struct endpoint in, out;
     if (argc != 8)
         return 2;
     enum impl impl = strcmp(argv[1], "raw") == 0 ? IMPL_RAW : IMPL_XIPC;
     long count = atol(argv[3]);
     size_t size = (size_t)atol(argv[4]);
-    if (xipc_stream_import(argv[5], &in_s) != 0 || xipc_stream_import(argv[6], &out_s) != 0)
+    if (peer_streams(argv[5], argv[6], &in_s, &out_s) != 0)
         return 2;
     if (atoi(argv[7]) >= 0)
         (void)bench_os_pin(atoi(argv[7]));
     if (endpoint_open(&in, in_s, impl) != 0 || endpoint_open(&out, out_s, impl) != 0)
         return 2;
     int rc = strcmp(argv[2], "rtt") == 0 ? peer_echo(&in, &out, count, size)
-                                         : peer_sink(&in, &out, size);
+                                         : peer_sink(&in, &out, size, (uint64_t)count * size);
+    if (out.stream == in.stream)
+        out.stream = NULL; /* one connection: close it once */
     endpoint_close(&in);
     endpoint_close(&out);
     return rc;
@@ -175,26 +196,59 @@ xipc_tool_bench_peer(int argc, char **argv)
 
 /* ---- The measuring side --------------------------------------------------------------------- */
 
-/* A running peer and the parent's ends of its two pipes. */
+/* A running peer and the parent's ends of its two pipes (or of one connection: shared). */
 struct peer {
     struct endpoint to, from;
+    int shared;
     xipc_proc *proc;
 };
 
+/* The npipe mechanism: a byte-mode server here, one connection from the peer, both ways. */
 static int
-peer_spawn(struct peer *pr, enum impl impl, const char *work, long count, size_t size,
-    const struct bench_opts *o)
+npipe_peer_spawn(
+    struct peer *pr, enum impl impl, const char *const *tail, const struct bench_opts *o)
+{
+    static unsigned serial;
+    char name[64], in_text[80];
+    xipc_npipe *srv = NULL;
+    xipc_stream *conn = NULL;
+    snprintf(
+        name, sizeof name, "xipc-bench-%llu-%u", (unsigned long long)xipc_self_pid(), serial++);
+    snprintf(in_text, sizeof in_text, "npipe:%s", name);
+    const char *args[] = { "bench-peer", bench_impl_names[impl], tail[0], tail[1], tail[2], in_text,
+        "-", NULL };
+    if (xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv) != 0)
+        return -1;
+    int rc = bench_spawn_peer(args, NULL, 0, o, &pr->proc);
+    if (rc == 0)
+        rc = xipc_npipe_accept(srv, &conn, PEER_TIMEOUT_MS) == 0 ? 0 : -1;
+    xipc_npipe_close(srv);
+    if (rc != 0 || endpoint_open(&pr->to, conn, impl) != 0 ||
+        endpoint_open(&pr->from, conn, impl) != 0)
+        return -1;
+    pr->shared = 1;
+    return 0;
+}
+
+static int
+peer_spawn(struct peer *pr, const char *mech, enum impl impl, const char *work, long count,
+    size_t size, const struct bench_opts *o)
 {
     xipc_stream *to_r, *to_w, *from_r, *from_w;
     char in_text[XIPC_HANDLE_TEXT_MAX], out_text[XIPC_HANDLE_TEXT_MAX], n[24], sz[24];
+    snprintf(n, sizeof n, "%ld", count);
+    snprintf(sz, sizeof sz, "%zu", size);
+    memset(pr, 0, sizeof *pr);
+    if (strcmp(mech, "npipe") == 0) {
+        const char *tail[] = { work, n, sz };
+        return npipe_peer_spawn(pr, impl, tail, o);
+    }
     if (xipc_pipe(&to_r, &to_w, 0) != 0)
         return -1;
     if (xipc_pipe(&from_r, &from_w, 0) != 0)
         return -1;
     xipc_handle_export(xipc_stream_handle(to_r), in_text, sizeof in_text);
     xipc_handle_export(xipc_stream_handle(from_w), out_text, sizeof out_text);
-    snprintf(n, sizeof n, "%ld", count);
-    snprintf(sz, sizeof sz, "%zu", size);
     const char *args[] = { "bench-peer", bench_impl_names[impl], work, n, sz, in_text, out_text,
         NULL };
     xipc_handle *pass[] = { xipc_stream_handle(to_r), xipc_stream_handle(from_w) };
@@ -248,6 +302,8 @@ bench_finish_peer(xipc_proc *proc, struct sample *s)
 static void
 peer_finish(struct peer *pr, struct sample *s)
 {
+    if (pr->shared)
+        pr->from.stream = NULL; /* one connection: close it once */
     endpoint_close(&pr->to);
     endpoint_close(&pr->from);
     bench_finish_peer(pr->proc, s);
@@ -314,9 +370,7 @@ measure_oneway(struct peer *pr, long count, size_t size, struct sample *s)
             return;
         }
     }
-    /* The end of the stream tells the peer to report. */
-    xipc_stream_close(pr->to.stream);
-    pr->to.stream = NULL;
+    /* The peer knows the total and reports once it has it all. */
     if (endpoint_read_exact(&pr->from, report, sizeof report) != 0) {
         snprintf(s->error, sizeof s->error, "no report from the peer");
         return;
@@ -332,13 +386,14 @@ measure_oneway(struct peer *pr, long count, size_t size, struct sample *s)
 }
 
 static void
-measure(enum impl impl, enum workload w, long count, size_t size, const struct bench_opts *o,
-    struct sample *s)
+measure(const char *mech, enum impl impl, enum workload w, long count, size_t size,
+    const struct bench_opts *o, struct sample *s)
 {
     struct peer pr;
     memset(s, 0, sizeof *s);
-    if (peer_spawn(&pr, impl, w == WORK_RTT ? "rtt" : "sink", count + count / 10 + 1, size, o) !=
-        0) {
+    /* Round trips add a tenth for warming up; a stream's peer expects exactly count records. */
+    long peer_count = w == WORK_RTT ? count + count / 10 + 1 : count;
+    if (peer_spawn(&pr, mech, impl, w == WORK_RTT ? "rtt" : "sink", peer_count, size, o) != 0) {
         snprintf(s->error, sizeof s->error, "could not start the peer");
         return;
     }
@@ -380,6 +435,7 @@ struct mechanism {
 
 static const struct mechanism mechanisms[] = {
     { "pipe", stream_configs, sizeof stream_configs / sizeof stream_configs[0] },
+    { "npipe", stream_configs, sizeof stream_configs / sizeof stream_configs[0] },
     { "event", signal_configs, sizeof signal_configs / sizeof signal_configs[0] },
     { "sem", signal_configs, sizeof signal_configs / sizeof signal_configs[0] },
 };
@@ -473,7 +529,7 @@ measure_config(const struct mechanism *m, const struct config *c, enum impl impl
     const struct bench_opts *o, struct sample *s)
 {
     if (m->configs == stream_configs)
-        measure(impl, c->work, config_count(c, o), c->size, o, s);
+        measure(m->name, impl, c->work, config_count(c, o), c->size, o, s);
     else
         bench_sync_measure(
             m->name, impl, c->size ? o->rtt_rounds / 4 : o->rtt_rounds, (int)c->size, o, s);
@@ -586,7 +642,7 @@ xipc_tool_bench(int argc, char **argv)
     size_t n = 0, chosen = 0;
     if (parse_opts(argc, argv, &o) != 0) {
         fprintf(stderr,
-            "usage: xipc bench [--quick] [--json] [--only pipe,event,sem] [--runs 1..%d]\n",
+            "usage: xipc bench [--quick] [--json] [--only pipe,npipe,event,sem] [--runs 1..%d]\n",
             MAX_RUNS);
         return 2;
     }
@@ -604,7 +660,8 @@ xipc_tool_bench(int argc, char **argv)
     if (!o.json && bench_os_stderr_is_tty())
         fprintf(stderr, "\r\033[K");
     if (chosen == 0) {
-        fprintf(stderr, "xipc bench: --only names no mechanism (there are: pipe, event, sem)\n");
+        fprintf(
+            stderr, "xipc bench: --only names no mechanism (there are: pipe, npipe, event, sem)\n");
         return 2;
     }
     if (o.json)

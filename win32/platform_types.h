@@ -7,8 +7,24 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* What a stream is, for the calls that depend on it (peer pid, passing to a child). Zero is an
+ * anonymous pipe end, or any pipe end a parent passed on (a child cannot tell which it got). */
+enum xipc__win32_stream_kind {
+    XIPC__WIN32_STREAM_ANON = 0,
+    XIPC__WIN32_STREAM_NPIPE_SERVER = 1, /* the server's end of a named-pipe connection */
+    XIPC__WIN32_STREAM_NPIPE_CLIENT = 2, /* the client's end */
+    XIPC__WIN32_STREAM_FIFO_WRITER = 3, /* a client of a FIFO's pipe (win32_fifo.c) */
+    XIPC__WIN32_STREAM_FIFO_READER = 4, /* all its state is in fifo; handle is NULL */
+};
+
+struct xipc__win32_msg_head; /* win32_npipe.c */
+struct xipc__win32_fifo_reader; /* win32_fifo.c */
+
+/* Every stream kind: anonymous pipe ends, named-pipe connections of either mode, FIFO ends.
+ * Not open when handle and fifo are both NULL. common/ copies the struct after opening it, so
+ * anything an OVERLAPPED may point into lives on the heap, behind a pointer. */
 struct xipc__os_stream {
-    void *handle; /* the pipe end, opened for overlapped I/O; NULL: not open */
+    void *handle; /* the pipe end, opened for overlapped I/O; NULL: none */
     /* Manual-reset events for the OVERLAPPED of a read and of a write, made once at open: one
      * thread may read while another writes (xipc/pipe.h), so each direction has its own. */
     void *read_event;
@@ -16,6 +32,19 @@ struct xipc__os_stream {
     /* The most one WriteFile may carry: the pipe's buffer quota. A pending write no larger than
      * the quota is never partly consumed (see win32_stream.c), which keeps *put exact. */
     uint32_t write_chunk;
+    enum xipc__win32_stream_kind kind;
+    /* Message mode: the start of a message a receive with too small a buffer took from the pipe,
+     * kept for the next receive (win32_npipe.c). NULL when none; malloc'd. */
+    struct xipc__win32_msg_head *head;
+    /* A FIFO reader: its pipe instances, completion port and buffers. NULL otherwise. */
+    struct xipc__win32_fifo_reader *fifo;
+};
+
+struct xipc__win32_listener; /* win32_npipe.c */
+
+/* A named-pipe server. Not open when listener is NULL. */
+struct xipc__os_npipe {
+    struct xipc__win32_listener *listener; /* the name claim, the spare instance, its OVERLAPPED */
 };
 
 struct xipc__os_proc {

@@ -1,10 +1,13 @@
 # Win32 sources (mingw-w64 or MSVC). Only ...W APIs are called; Windows 10 headers, though
 # nothing newer than Vista's APIs (PROC_THREAD_ATTRIBUTE_HANDLE_LIST, InitOnce, SRW locks,
-# CompareStringOrdinal) is used.
+# CompareStringOrdinal, CancelIoEx, GetNamedPipeClientProcessId, LCMapStringEx,
+# SetFileInformationByHandle) is used.
 set(XIPC_PLATFORM_SOURCES
   win32/win32_clock.c
   win32/win32_env.c
   win32/win32_error.c
+  win32/win32_fifo.c
+  win32/win32_npipe.c
   win32/win32_proc.c
   win32/win32_security.c
   win32/win32_stream.c

@@ -40,4 +40,57 @@ size_t xipc__win32_to_utf8(const wchar_t *w, int wlen, char *buf, size_t cap);
  * freed. Returns 0 or the failure of the token or SDDL call. */
 int xipc__win32_owner_only_sa(SECURITY_ATTRIBUTES *sa);
 
+/* ---- Pipe streams (win32_stream.c) ---------------------------------------------------------- */
+
+/* Makes h, an overlapped named-pipe handle that may ask GetNamedPipeInfo (FILE_READ_ATTRIBUTES),
+ * the stream s of the given kind: its write chunk and its two events. s is zeroed first. The
+ * caller still owns h on failure. */
+int xipc__win32_stream_open(HANDLE h, enum xipc__win32_stream_kind kind, struct xipc__os_stream *s);
+
+/* Finishes an overlapped ReadFile/WriteFile that returned werr (ERROR_SUCCESS when it completed
+ * at once). A pending call is waited for until dl, then cancelled. Returns ERROR_SUCCESS with *n
+ * bytes moved (a call that completed while being cancelled counts), WAIT_TIMEOUT when it was
+ * cancelled at dl having moved nothing, or the failure. */
+DWORD xipc__win32_finish_io(HANDLE h, OVERLAPPED *ov, DWORD werr, xipc__deadline dl, DWORD *n);
+
+/* Whether a read's werr says that every writer is gone (and nothing is left to read). */
+bool xipc__win32_end_of_stream(DWORD werr);
+
+/* ---- Named-pipe plumbing (win32_npipe.c) ---------------------------------------------------- */
+
+/* Room for a pipe or event name: the longest prefix (L"Local\\xipc-npipe#") + an xipc name
+ * (XIPC_NAME_MAX) + the longest suffix (L"#message") + NUL, with room to spare. */
+#define XIPC__WIN32_PIPE_NAME_CAP 112
+
+/* Writes prefix + ascii into out (cap units). ascii is a checked name or hex digits, so widening
+ * each byte converts it. XIPC_ENAMETOOLONG if it does not fit. */
+int xipc__win32_wide_name(const wchar_t *prefix, const char *ascii, wchar_t *out, size_t cap);
+
+/* Creates a new server instance of the pipe wname: overlapped, local clients only, unlimited
+ * instances, buffers of XIPC_MSG_MAX, security sa (owner-only). open_mode and pipe_mode add the
+ * direction, type and FILE_FLAG_FIRST_PIPE_INSTANCE. Returns NULL with GetLastError() set. */
+HANDLE xipc__win32_pipe_instance(
+    const wchar_t *wname, DWORD open_mode, DWORD pipe_mode, SECURITY_ATTRIBUTES *sa);
+
+/* Takes the named event claim_name, with security sa, for as long as *claim stays open: while it
+ * does, the same call anywhere else fails. Returns ERROR_SUCCESS; ERROR_ALREADY_EXISTS when
+ * someone holds it (also when an object of another type, or one we may not open, has the name);
+ * or another failure code. */
+DWORD xipc__win32_claim(const wchar_t *claim_name, SECURITY_ATTRIBUTES *sa, HANDLE *claim);
+
+/* Opens a client end of the pipe wname with access, waiting until dl while every instance is
+ * busy (ERROR_PIPE_BUSY, WaitNamedPipeW) and someone holds the claim claim_name (NULL: no such
+ * check). Returns ERROR_SUCCESS; ERROR_FILE_NOT_FOUND when no instance exists, or when all are
+ * busy and nobody holds the claim (the server closed, leaving only its connections);
+ * WAIT_TIMEOUT once dl has passed; another failure code. */
+DWORD xipc__win32_pipe_open_client(
+    const wchar_t *wname, const wchar_t *claim_name, DWORD access, xipc__deadline dl, HANDLE *out);
+
+/* ---- FIFO readers (win32_fifo.c) ------------------------------------------------------------- */
+
+/* xipc__os_stream_read and _close for a stream whose fifo is set. */
+int xipc__win32_fifo_read(
+    struct xipc__win32_fifo_reader *r, void *buf, size_t cap, size_t *got, xipc__deadline dl);
+void xipc__win32_fifo_close(struct xipc__win32_fifo_reader *r);
+
 #endif /* XIPC_WIN32_INTERNAL_H */

@@ -378,6 +378,10 @@ prepare_stdio(const struct xipc__spawn_plan *plan, struct spawn_ctx *ctx)
     for (int i = 0; i < 3 && rc == 0; i++) {
         int mode = plan->stdio_mode[i];
         HANDLE src;
+        if (mode == XIPC_STDIO_STREAM && !xipc__os_stream_exportable(plan->stdio_stream[i])) {
+            rc = XIPC_ENOTSUP; /* a FIFO reader has no one handle a child could use */
+            break;
+        }
         if (mode == XIPC_STDIO_STREAM)
             src = plan->stdio_stream[i]->handle;
         else if (mode == XIPC_STDIO_NULL)

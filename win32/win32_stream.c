@@ -1,7 +1,9 @@
 /* win32/win32_stream.c: byte streams on overlapped named-pipe handles, and anonymous pipes made as
  * uniquely named pipe pairs (common/platform.h, "Streams"). CreatePipe cannot be used: its ends
  * are synchronous, so a read or write could not time out. Every call starts the transfer first
- * and waits only when it is pending, so a ready stream costs one system call.
+ * and waits only when it is pending, so a ready stream costs one system call. Named-pipe
+ * connections and FIFO writers (win32_npipe.c, win32_fifo.c) are streams of the same kind; a FIFO
+ * reader is not one pipe handle, so reads and close on it go to win32_fifo.c.
  *
  * Exact write accounting. A cancelled pending WriteFile does not say how much of it the reader
  * consumed. Measured on Wine 8 (64 KiB pipe, nobody reading, a 1 MiB overlapped write pending, the
@@ -19,6 +21,7 @@
 #include "win32_internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Buffer quota of each direction of an anonymous pipe: the Linux pipe size, and the size at
@@ -50,6 +53,7 @@ query_write_chunk(HANDLE h, uint32_t *chunk)
 static int
 stream_init(HANDLE h, uint32_t chunk, struct xipc__os_stream *s)
 {
+    memset(s, 0, sizeof *s);
     DWORD werr;
     HANDLE read_event = CreateEventW(NULL, TRUE, FALSE, NULL);
     if (read_event == NULL)
@@ -65,6 +69,19 @@ stream_init(HANDLE h, uint32_t chunk, struct xipc__os_stream *s)
     s->write_event = write_event;
     s->write_chunk = chunk;
     return 0;
+}
+
+int
+xipc__win32_stream_open(HANDLE h, enum xipc__win32_stream_kind kind, struct xipc__os_stream *s)
+{
+    uint32_t chunk = 0;
+    DWORD werr = query_write_chunk(h, &chunk);
+    if (werr != ERROR_SUCCESS)
+        return XIPC__OS_FAIL(werr, "GetNamedPipeInfo", NULL);
+    int rc = stream_init(h, chunk, s);
+    if (rc == 0)
+        s->kind = kind;
+    return rc;
 }
 
 struct pipe_name {
@@ -170,12 +187,8 @@ out_close_both:
 
 /* ---- Transfers ------------------------------------------------------------------------------ */
 
-/* Finishes an overlapped ReadFile/WriteFile that returned werr (ERROR_SUCCESS when it completed
- * at once). A pending call is waited for until dl, then cancelled. Returns ERROR_SUCCESS with *n
- * bytes moved (a call that completed while being cancelled counts), WAIT_TIMEOUT when it was
- * cancelled at dl having moved nothing, or the failure. */
-static DWORD
-finish_io(HANDLE h, OVERLAPPED *ov, DWORD werr, xipc__deadline dl, DWORD *n)
+DWORD
+xipc__win32_finish_io(HANDLE h, OVERLAPPED *ov, DWORD werr, xipc__deadline dl, DWORD *n)
 {
     DWORD wait_err = ERROR_SUCCESS;
     *n = 0;
@@ -198,9 +211,8 @@ finish_io(HANDLE h, OVERLAPPED *ov, DWORD werr, xipc__deadline dl, DWORD *n)
     return (werr == ERROR_OPERATION_ABORTED && wait_err != ERROR_SUCCESS) ? wait_err : werr;
 }
 
-/* Codes by which a read learns that every writer is gone. */
-static bool
-is_end_of_stream(DWORD werr)
+bool
+xipc__win32_end_of_stream(DWORD werr)
 {
     return werr == ERROR_BROKEN_PIPE || werr == ERROR_PIPE_NOT_CONNECTED || werr == ERROR_NO_DATA ||
         werr == ERROR_HANDLE_EOF;
@@ -212,6 +224,8 @@ xipc__os_stream_read(
 {
     DWORD want = cap > MAXDWORD ? MAXDWORD : (DWORD)cap;
     *got = 0;
+    if (s->fifo != NULL)
+        return xipc__win32_fifo_read(s->fifo, buf, cap, got, dl);
     for (;;) {
         OVERLAPPED ov;
         DWORD n, werr = ERROR_SUCCESS;
@@ -219,12 +233,12 @@ xipc__os_stream_read(
         ov.hEvent = s->read_event; /* ReadFile resets it when it starts */
         if (!ReadFile(s->handle, buf, want, NULL, &ov))
             werr = GetLastError();
-        werr = finish_io(s->handle, &ov, werr, dl, &n);
+        werr = xipc__win32_finish_io(s->handle, &ov, werr, dl, &n);
         if (werr == ERROR_SUCCESS && n > 0) {
             *got = n;
             return 0;
         }
-        if (is_end_of_stream(werr))
+        if (xipc__win32_end_of_stream(werr))
             return 0;
         if (werr == WAIT_TIMEOUT)
             return XIPC_ETIMEDOUT;
@@ -251,7 +265,7 @@ xipc__os_stream_write_some(
         ov.hEvent = s->write_event;
         if (!WriteFile(s->handle, buf, want, NULL, &ov))
             werr = GetLastError();
-        werr = finish_io(s->handle, &ov, werr, dl, &n);
+        werr = xipc__win32_finish_io(s->handle, &ov, werr, dl, &n);
         if (werr == ERROR_SUCCESS && n > 0) {
             *put = n;
             return 0;
@@ -271,6 +285,9 @@ xipc__os_stream_write_some(
 void
 xipc__os_stream_close(struct xipc__os_stream *s)
 {
+    if (s->fifo != NULL)
+        xipc__win32_fifo_close(s->fifo);
+    free(s->head);
     if (s->handle != NULL)
         (void)CloseHandle(s->handle);
     if (s->read_event != NULL)
@@ -280,6 +297,14 @@ xipc__os_stream_close(struct xipc__os_stream *s)
     memset(s, 0, sizeof *s);
 }
 
+bool
+xipc__os_stream_exportable(const struct xipc__os_stream *s)
+{
+    /* A FIFO reader is many pipe instances and the messages it holds; no handle carries that. */
+    return s->fifo == NULL;
+}
+
+/* A FIFO reader has no one handle: 0, which no child can adopt. */
 intptr_t
 xipc__os_stream_native(const struct xipc__os_stream *s)
 {

@@ -158,3 +158,58 @@ xt_os_raw_sem_post(const char *name)
     sem_close(sem);
     return rc;
 }
+
+bool
+xt_os_has_runtime_dir(void)
+{
+    return true;
+}
+
+bool
+xt_os_has_posix_shell(void)
+{
+    return access("/bin/sh", X_OK) == 0;
+}
+
+int
+xt_os_mkdir(const char *path, int mode)
+{
+    return mkdir(path, (mode_t)mode) == 0 && chmod(path, (mode_t)mode) == 0 ? 0 : -1;
+}
+
+int
+xt_os_chmod(const char *path, int mode)
+{
+    return chmod(path, (mode_t)mode);
+}
+
+int
+xt_os_chown_path(const char *path)
+{
+    return geteuid() == 0 ? chown(path, 65534, 65534) : -1;
+}
+
+int
+xt_os_path_mode(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 ? (int)(st.st_mode & 07777) : -1;
+}
+
+void
+xt_os_remove_tree(const char *path)
+{
+    DIR *d = opendir(path);
+    struct dirent *e;
+    char child[1024];
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(child, sizeof child, "%s/%s", path, e->d_name);
+        if (unlink(child) != 0)
+            xt_os_remove_tree(child);
+    }
+    if (d != NULL)
+        closedir(d);
+    rmdir(path);
+}

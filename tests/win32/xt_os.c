@@ -203,3 +203,51 @@ xt_os_raw_sem_post(const char *name)
     CloseHandle(h);
     return ok ? 0 : -1;
 }
+
+bool
+xt_os_has_runtime_dir(void)
+{
+    return false;
+}
+
+bool
+xt_os_has_posix_shell(void)
+{
+    return false;
+}
+
+int
+xt_os_mkdir(const char *path, int mode)
+{
+    (void)path;
+    (void)mode;
+    return -1;
+}
+
+int
+xt_os_chmod(const char *path, int mode)
+{
+    (void)path;
+    (void)mode;
+    return -1;
+}
+
+int
+xt_os_chown_path(const char *path)
+{
+    (void)path;
+    return -1;
+}
+
+int
+xt_os_path_mode(const char *path)
+{
+    (void)path;
+    return -1;
+}
+
+void
+xt_os_remove_tree(const char *path)
+{
+    (void)path;
+}

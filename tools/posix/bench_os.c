@@ -110,6 +110,8 @@ bench_os_raw_name(const char *mechanism)
         return "futex wait/wake on a word in shm_open memory";
     if (strcmp(mechanism, "sem") == 0)
         return "sem_open + sem_post/sem_wait";
+    if (strcmp(mechanism, "npipe") == 0)
+        return "blocking read(2)/write(2) on the same AF_UNIX stream socket";
     return "blocking read(2)/write(2) on the same pipe";
 }
 

@@ -129,6 +129,8 @@ bench_os_raw_name(const char *mechanism)
         return "CreateEventW (auto-reset) + SetEvent/WaitForSingleObject";
     if (strcmp(mechanism, "sem") == 0)
         return "CreateSemaphoreW + ReleaseSemaphore/WaitForSingleObject";
+    if (strcmp(mechanism, "npipe") == 0)
+        return "overlapped ReadFile/WriteFile + wait on the same named-pipe connection";
     return "overlapped ReadFile/WriteFile + wait on the same named-pipe pair";
 }
 

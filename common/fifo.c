@@ -1,0 +1,43 @@
+/* common/fifo.c: FIFOs (xipc/fifo.h): argument checks; the platform makes and opens them. */
+#include "handle.h"
+
+static int
+check_path(const char *path)
+{
+    return (path == NULL || path[0] == '\0') ? XIPC_EINVAL : 0;
+}
+
+int
+xipc_fifo_create(const char *path, unsigned flags)
+{
+    int rc = check_path(path);
+    if (rc != 0 || flags != 0)
+        return XIPC_EINVAL;
+    return xipc__os_fifo_create(path);
+}
+
+int
+xipc_fifo_remove(const char *path)
+{
+    int rc = check_path(path);
+    return rc != 0 ? rc : xipc__os_fifo_remove(path);
+}
+
+int
+xipc_fifo_open(const char *path, unsigned mode, int timeout_ms, xipc_stream **out)
+{
+    struct xipc__os_stream os = { 0 };
+    int rc;
+    if (out == NULL)
+        return XIPC_EINVAL;
+    *out = NULL;
+    if ((rc = check_path(path)) != 0 || (rc = xipc__timeout_check(timeout_ms)) != 0)
+        return rc;
+    if (mode != XIPC_FIFO_READ && mode != XIPC_FIFO_WRITE)
+        return XIPC_EINVAL;
+    rc = xipc__os_fifo_open(path, mode, &os, xipc__deadline_in(timeout_ms));
+    if (rc != 0)
+        return rc;
+    return xipc__stream_wrap(
+        &os, mode == XIPC_FIFO_READ ? XIPC__STREAM_READ : XIPC__STREAM_WRITE, out);
+}

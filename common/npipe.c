@@ -1,0 +1,187 @@
+/* common/npipe.c: named pipes (xipc/npipe.h): argument checks and handle lifetime for servers,
+ * byte-mode connections (xipc_stream) and message-mode connections (xipc_msgpipe). */
+#include "handle.h"
+
+#include <stdlib.h>
+
+static const char *
+bare_name(const char *name)
+{
+    return name[0] == '/' ? name + 1 : name;
+}
+
+int
+xipc_npipe_listen(const char *name, unsigned flags, xipc_npipe **out)
+{
+    int rc;
+    if (out == NULL)
+        return XIPC_EINVAL;
+    *out = NULL;
+    if (flags != XIPC_NPIPE_BYTE && flags != XIPC_NPIPE_MESSAGE)
+        return XIPC_EINVAL;
+    if ((rc = xipc_name_check(name)) != 0)
+        return rc;
+    struct xipc_npipe *srv = calloc(1, sizeof *srv);
+    if (srv == NULL)
+        return XIPC_ENOMEM;
+    srv->mode = flags;
+    if ((rc = xipc__os_npipe_listen(bare_name(name), flags, &srv->os)) != 0) {
+        free(srv);
+        return rc;
+    }
+    if ((rc = xipc__handle_register(&srv->handle, XIPC__KIND_NPIPE)) != 0) {
+        xipc__os_npipe_close(&srv->os);
+        free(srv);
+        return rc;
+    }
+    *out = srv;
+    return 0;
+}
+
+void
+xipc_npipe_close(xipc_npipe *srv)
+{
+    if (srv == NULL || xipc__handle_check(srv, XIPC__KIND_NPIPE) != 0)
+        return;
+    xipc__handle_unregister(&srv->handle);
+    xipc__os_npipe_close(&srv->os);
+    free(srv);
+}
+
+/* Wraps an open message-mode connection; on failure closes it. */
+static int
+msgpipe_wrap(struct xipc__os_stream *os, xipc_msgpipe **out)
+{
+    struct xipc_msgpipe *c = calloc(1, sizeof *c);
+    int rc = c ? xipc__handle_register(&c->handle, XIPC__KIND_MSGPIPE) : XIPC_ENOMEM;
+    if (rc != 0) {
+        xipc__os_stream_close(os);
+        free(c);
+        return rc;
+    }
+    c->os = *os;
+    *out = c;
+    return 0;
+}
+
+/* Accepts one connection of the given mode into *os. */
+static int
+accept_os(xipc_npipe *srv, unsigned mode, int timeout_ms, struct xipc__os_stream *os)
+{
+    int rc = xipc__handle_check(srv, XIPC__KIND_NPIPE);
+    if (rc != 0)
+        return rc;
+    if (srv->mode != mode || (rc = xipc__timeout_check(timeout_ms)) != 0)
+        return XIPC_EINVAL;
+    return xipc__os_npipe_accept(&srv->os, os, xipc__deadline_in(timeout_ms));
+}
+
+int
+xipc_npipe_accept(xipc_npipe *srv, xipc_stream **conn, int timeout_ms)
+{
+    struct xipc__os_stream os = { 0 };
+    if (conn == NULL)
+        return XIPC_EINVAL;
+    *conn = NULL;
+    int rc = accept_os(srv, XIPC_NPIPE_BYTE, timeout_ms, &os);
+    return rc != 0 ? rc : xipc__stream_wrap(&os, XIPC__STREAM_READ | XIPC__STREAM_WRITE, conn);
+}
+
+int
+xipc_npipe_accept_msg(xipc_npipe *srv, xipc_msgpipe **conn, int timeout_ms)
+{
+    struct xipc__os_stream os = { 0 };
+    if (conn == NULL)
+        return XIPC_EINVAL;
+    *conn = NULL;
+    int rc = accept_os(srv, XIPC_NPIPE_MESSAGE, timeout_ms, &os);
+    return rc != 0 ? rc : msgpipe_wrap(&os, conn);
+}
+
+static int
+connect_os(const char *name, unsigned mode, int timeout_ms, struct xipc__os_stream *os)
+{
+    int rc = xipc_name_check(name);
+    if (rc != 0 || (rc = xipc__timeout_check(timeout_ms)) != 0)
+        return rc;
+    return xipc__os_npipe_connect(bare_name(name), mode, os, xipc__deadline_in(timeout_ms));
+}
+
+int
+xipc_npipe_connect(const char *name, xipc_stream **conn, int timeout_ms)
+{
+    struct xipc__os_stream os = { 0 };
+    if (conn == NULL)
+        return XIPC_EINVAL;
+    *conn = NULL;
+    int rc = connect_os(name, XIPC_NPIPE_BYTE, timeout_ms, &os);
+    return rc != 0 ? rc : xipc__stream_wrap(&os, XIPC__STREAM_READ | XIPC__STREAM_WRITE, conn);
+}
+
+int
+xipc_npipe_connect_msg(const char *name, xipc_msgpipe **conn, int timeout_ms)
+{
+    struct xipc__os_stream os = { 0 };
+    if (conn == NULL)
+        return XIPC_EINVAL;
+    *conn = NULL;
+    int rc = connect_os(name, XIPC_NPIPE_MESSAGE, timeout_ms, &os);
+    return rc != 0 ? rc : msgpipe_wrap(&os, conn);
+}
+
+int
+xipc_msg_send(xipc_msgpipe *c, const void *buf, size_t len, int timeout_ms)
+{
+    int rc = xipc__handle_check(c, XIPC__KIND_MSGPIPE);
+    if (rc != 0)
+        return rc;
+    if (buf == NULL || len == 0 || (rc = xipc__timeout_check(timeout_ms)) != 0)
+        return XIPC_EINVAL;
+    if (len > XIPC_MSG_MAX)
+        return XIPC_EMSGSIZE;
+    return xipc__os_msg_send(&c->os, buf, len, xipc__deadline_in(timeout_ms));
+}
+
+int
+xipc_msg_recv(xipc_msgpipe *c, void *buf, size_t cap, size_t *len, int timeout_ms)
+{
+    size_t n = 0;
+    int rc = xipc__handle_check(c, XIPC__KIND_MSGPIPE);
+    if (len != NULL)
+        *len = 0;
+    if (rc != 0)
+        return rc;
+    if (buf == NULL || cap == 0 || len == NULL || (rc = xipc__timeout_check(timeout_ms)) != 0)
+        return XIPC_EINVAL;
+    rc = xipc__os_msg_recv(&c->os, buf, cap, &n, xipc__deadline_in(timeout_ms));
+    *len = n;
+    return rc;
+}
+
+void
+xipc_msg_close(xipc_msgpipe *c)
+{
+    if (c == NULL || xipc__handle_check(c, XIPC__KIND_MSGPIPE) != 0)
+        return;
+    xipc__handle_unregister(&c->handle);
+    xipc__os_stream_close(&c->os);
+    free(c);
+}
+
+int
+xipc_stream_peer_pid(const xipc_stream *s, uint64_t *pid)
+{
+    int rc = xipc__handle_check(s, XIPC__KIND_STREAM);
+    if (rc != 0)
+        return rc;
+    return pid ? xipc__os_stream_peer_pid(&s->os, pid) : XIPC_EINVAL;
+}
+
+int
+xipc_msg_peer_pid(const xipc_msgpipe *c, uint64_t *pid)
+{
+    int rc = xipc__handle_check(c, XIPC__KIND_MSGPIPE);
+    if (rc != 0)
+        return rc;
+    return pid ? xipc__os_stream_peer_pid(&c->os, pid) : XIPC_EINVAL;
+}

@@ -1,0 +1,88 @@
+/* xipc/npipe.h: named pipes: a server listens on a name, many clients connect, each connection
+ * is a private two-way channel. Byte mode gives an xipc_stream; message mode gives an
+ * xipc_msgpipe that sends and receives whole messages.
+ *
+ * Names follow xipc_name_check(). POSIX: an AF_UNIX socket (SOCK_STREAM for byte mode,
+ * SOCK_SEQPACKET for message mode) at <runtime dir>/NAME, where the runtime directory is
+ * $XDG_RUNTIME_DIR/xipc when XDG_RUNTIME_DIR is set and owned by the user, else /tmp/xipc-<uid>;
+ * it is created 0700 and refused (XIPC_EACCES) if it exists with another owner or wider
+ * permissions; the socket file is 0600. Windows: \\.\pipe\NAME, many instances, overlapped,
+ * with an owner-only DACL and PIPE_REJECT_REMOTE_CLIENTS; the server keeps one spare instance
+ * listening so that a burst of clients never sees "no server".
+ *
+ * Threads: a server may accept in one thread while connections are used in others. A connection
+ * follows the xipc_stream rules: one reader and one writer at a time.
+ *
+ * Passing to a child: a byte-mode connection is an xipc_stream and can be passed like any
+ * stream. Servers and message-mode connections cannot (XIPC_ENOTSUP) in this version.
+ */
+#ifndef XIPC_NPIPE_H
+#define XIPC_NPIPE_H
+
+#include "xipc/base.h"
+#include "xipc/pipe.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct xipc_npipe xipc_npipe; /* a listening server */
+typedef struct xipc_msgpipe xipc_msgpipe; /* one message-mode connection */
+
+#define XIPC_NPIPE_BYTE    0x1u
+#define XIPC_NPIPE_MESSAGE 0x2u
+
+/* The largest message a message-mode connection carries, on every platform. */
+#define XIPC_MSG_MAX 65536
+
+/* Starts a server on name; flags is XIPC_NPIPE_BYTE or XIPC_NPIPE_MESSAGE. Returns 0;
+ * XIPC_EADDRINUSE (a live server already has the name; POSIX: a socket file left by a server
+ * that died is taken over); XIPC_EINVAL (bad name, flags or out); XIPC_EACCES (the runtime
+ * directory is not the user's alone); XIPC_ENAMETOOLONG (the socket path exceeds sun_path);
+ * XIPC_EMFILE; XIPC_EOS. */
+XIPC_API int xipc_npipe_listen(const char *name, unsigned flags, xipc_npipe **out);
+
+/* Waits up to timeout_ms for the next client of a byte-mode server. Returns 0; XIPC_ETIMEDOUT;
+ * XIPC_EINVAL (a message-mode server, NULL, bad timeout); XIPC_EBADF. */
+XIPC_API int xipc_npipe_accept(xipc_npipe *srv, xipc_stream **conn, int timeout_ms);
+
+/* The same for a message-mode server. */
+XIPC_API int xipc_npipe_accept_msg(xipc_npipe *srv, xipc_msgpipe **conn, int timeout_ms);
+
+/* Connects to a byte-mode server. With no server on the name this fails at once with
+ * XIPC_ENOENT, whatever the timeout; the timeout covers a server that is busy (all instances
+ * taken, backlog full). Returns 0; XIPC_ENOENT; XIPC_ETIMEDOUT; XIPC_EINVAL (bad name, or a
+ * server of the other mode); XIPC_EACCES. */
+XIPC_API int xipc_npipe_connect(const char *name, xipc_stream **conn, int timeout_ms);
+
+/* Connects to a message-mode server; as xipc_npipe_connect. */
+XIPC_API int xipc_npipe_connect_msg(const char *name, xipc_msgpipe **conn, int timeout_ms);
+
+/* Stops listening and releases the name. Connections already made stay open. NULL: no-op. */
+XIPC_API void xipc_npipe_close(xipc_npipe *srv);
+
+/* Sends one message of len bytes (1 to XIPC_MSG_MAX), whole or not at all, waiting up to
+ * timeout_ms for room. Returns 0; XIPC_ETIMEDOUT (nothing sent); XIPC_EMSGSIZE (len too large);
+ * XIPC_EINVAL (len 0: POSIX SEQPACKET cannot tell an empty message from the end); XIPC_EPIPE or
+ * XIPC_ECLOSED (the peer is gone); XIPC_EBADF. */
+XIPC_API int xipc_msg_send(xipc_msgpipe *c, const void *buf, size_t len, int timeout_ms);
+
+/* Receives the next message into buf, waiting up to timeout_ms. *len gets its size. A message
+ * larger than cap is not consumed: XIPC_EMSGSIZE, *len = its size, and the next receive with a
+ * large enough buffer gets it whole. Returns 0; XIPC_ETIMEDOUT; XIPC_EMSGSIZE; XIPC_ECLOSED (the
+ * peer closed and every message was read); XIPC_EINVAL; XIPC_EBADF. */
+XIPC_API int xipc_msg_recv(xipc_msgpipe *c, void *buf, size_t cap, size_t *len, int timeout_ms);
+
+XIPC_API void xipc_msg_close(xipc_msgpipe *c);
+
+/* The process id of the other end of a connection (named-pipe streams and message pipes; an
+ * anonymous pipe has no single peer: XIPC_ENOTSUP). Returns 0; XIPC_ENOTSUP; XIPC_EINVAL;
+ * XIPC_EBADF. POSIX: SO_PEERCRED; Windows: GetNamedPipeClient/ServerProcessId. */
+XIPC_API int xipc_stream_peer_pid(const xipc_stream *s, uint64_t *pid);
+XIPC_API int xipc_msg_peer_pid(const xipc_msgpipe *c, uint64_t *pid);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* XIPC_NPIPE_H */

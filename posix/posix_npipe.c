@@ -1,0 +1,318 @@
+/* posix/posix_npipe.c: named pipes on AF_UNIX sockets (common/platform.h, "Named pipes and
+ * FIFOs"): SOCK_STREAM for byte mode, SOCK_SEQPACKET for message mode, at <runtime dir>/NAME.
+ *
+ * The runtime directory is the security boundary: $XDG_RUNTIME_DIR/xipc (when XDG_RUNTIME_DIR is
+ * the user's) or /tmp/xipc-<uid>, created 0700 and refused when it exists with another owner or
+ * wider permissions, so no other user can reach, replace or squat a socket in it. */
+#include "posix_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A directory that is ours alone: a real directory (not a link), owned by us, mode 0700 or
+ * narrower. */
+static int
+check_private_dir(const char *dir)
+{
+    struct stat st;
+    if (lstat(dir, &st) != 0)
+        return XIPC__OS_FAIL(errno, "lstat", dir);
+    if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) != 0)
+        return XIPC_EACCES;
+    return 0;
+}
+
+static int
+runtime_dir(char *buf, size_t cap)
+{
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
+    struct stat st;
+    if (xdg != NULL && xdg[0] == '/' && stat(xdg, &st) == 0 && st.st_uid == geteuid())
+        snprintf(buf, cap, "%s/xipc", xdg);
+    else
+        snprintf(buf, cap, "/tmp/xipc-%lu", (unsigned long)geteuid());
+    if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+        return XIPC__OS_FAIL(errno, "mkdir", buf);
+    return check_private_dir(buf);
+}
+
+static int
+socket_address(const char *name, struct sockaddr_un *sa)
+{
+    char dir[4096];
+    int rc = runtime_dir(dir, sizeof dir);
+    if (rc != 0)
+        return rc;
+    memset(sa, 0, sizeof *sa);
+    sa->sun_family = AF_UNIX;
+    int n = snprintf(sa->sun_path, sizeof sa->sun_path, "%s/%s", dir, name);
+    return (n < 0 || (size_t)n >= sizeof sa->sun_path) ? XIPC_ENAMETOOLONG : 0;
+}
+
+static int
+socket_type(unsigned mode)
+{
+    return mode == XIPC_NPIPE_MESSAGE ? SOCK_SEQPACKET : SOCK_STREAM;
+}
+
+static int
+new_socket(unsigned mode, int *fd)
+{
+    *fd = socket(AF_UNIX, socket_type(mode) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    return *fd >= 0 ? 0 : XIPC__OS_FAIL(errno, "socket", NULL);
+}
+
+/* Whether a server answers at sa (of either mode): a socket file left by a dead server refuses
+ * the connection. */
+static bool
+server_alive(const struct sockaddr_un *sa)
+{
+    static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET };
+    for (int i = 0; i < 2; i++) {
+        int fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+            return true; /* cannot tell: do not take the name */
+        int rc = connect(fd, (const struct sockaddr *)sa, sizeof *sa), e = errno;
+        (void)close(fd);
+        if (rc == 0 || e == EAGAIN)
+            return true;
+        if (e != EPROTOTYPE)
+            return false; /* ECONNREFUSED: nobody listens */
+    }
+    return false;
+}
+
+/* bind, taking over the socket file of a server that died (nng's ipc_remove_stale). */
+static int
+bind_name(int fd, const struct sockaddr_un *sa)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (bind(fd, (const struct sockaddr *)sa, sizeof *sa) == 0)
+            return 0;
+        if (errno != EADDRINUSE)
+            return XIPC__OS_FAIL(errno, "bind", sa->sun_path);
+        if (server_alive(sa))
+            return XIPC_EADDRINUSE;
+        (void)unlink(sa->sun_path);
+    }
+    return XIPC_EADDRINUSE;
+}
+
+int
+xipc__os_npipe_listen(const char *name, unsigned mode, struct xipc__os_npipe *srv)
+{
+    struct sockaddr_un sa;
+    struct stat st;
+    int fd, rc = socket_address(name, &sa);
+    if (rc != 0 || (rc = new_socket(mode, &fd)) != 0)
+        return rc;
+    if ((rc = bind_name(fd, &sa)) != 0)
+        goto out_close;
+    /* The directory already keeps others out; 0600 says the same on the file itself. */
+    if (chmod(sa.sun_path, 0600) != 0 || stat(sa.sun_path, &st) != 0) {
+        rc = XIPC__OS_FAIL(errno, "chmod", sa.sun_path);
+        goto out_unlink;
+    }
+    if (listen(fd, SOMAXCONN) != 0) {
+        rc = XIPC__OS_FAIL(errno, "listen", sa.sun_path);
+        goto out_unlink;
+    }
+    srv->fd_plus1 = fd + 1;
+    memcpy(srv->path, sa.sun_path, sizeof srv->path);
+    srv->dev = st.st_dev;
+    srv->ino = st.st_ino;
+    return 0;
+
+out_unlink:
+    (void)unlink(sa.sun_path);
+out_close:
+    (void)close(fd);
+    return rc;
+}
+
+int
+xipc__os_npipe_accept(struct xipc__os_npipe *srv, struct xipc__os_stream *conn, xipc__deadline dl)
+{
+    int lfd = srv->fd_plus1 - 1;
+    for (;;) {
+        int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd >= 0) {
+            memset(conn, 0, sizeof *conn);
+            conn->fd_plus1 = fd + 1;
+            conn->is_socket = true;
+            return 0;
+        }
+        int e = errno;
+        /* A client that gave up before we took it is not our failure. */
+        if (e == EINTR || e == ECONNABORTED)
+            continue;
+        if (e != EAGAIN && e != EWOULDBLOCK)
+            return XIPC__OS_FAIL(e, "accept4", srv->path);
+        int rc = xipc__posix_poll_fd(lfd, POLLIN, dl);
+        if (rc != 0)
+            return rc;
+    }
+}
+
+/* One connection attempt: 0, a final error, or XIPC_EBUSY when the backlog is full. */
+static int
+try_connect(const struct sockaddr_un *sa, unsigned mode, int *fd)
+{
+    int rc = new_socket(mode, fd);
+    if (rc != 0)
+        return rc;
+    if (connect(*fd, (const struct sockaddr *)sa, sizeof *sa) == 0)
+        return 0;
+    int e = errno;
+    (void)close(*fd);
+    *fd = -1;
+    switch (e) {
+    case ENOENT:
+    case ECONNREFUSED: /* a socket file without a server */
+        return XIPC_ENOENT;
+    case EPROTOTYPE: /* a server of the other mode */
+        return XIPC_EINVAL;
+    case EAGAIN:
+        return XIPC_EBUSY;
+    default:
+        return XIPC__OS_FAIL(e, "connect", sa->sun_path);
+    }
+}
+
+int
+xipc__os_npipe_connect(
+    const char *name, unsigned mode, struct xipc__os_stream *conn, xipc__deadline dl)
+{
+    struct sockaddr_un sa;
+    int fd = -1, rc = socket_address(name, &sa);
+    long pause_ms = 1;
+    if (rc != 0)
+        return rc;
+    /* A full backlog (EAGAIN: the server is slow to accept) is retried with short, growing
+     * pauses until the deadline; anything else is final at once. */
+    while ((rc = try_connect(&sa, mode, &fd)) == XIPC_EBUSY) {
+        int left = xipc__deadline_left_ms(dl);
+        if (left == 0)
+            return XIPC_ETIMEDOUT;
+        long ms = (left > 0 && left < pause_ms) ? left : pause_ms;
+        struct timespec ts = { 0, ms * 1000000L };
+        (void)nanosleep(&ts, NULL);
+        if (pause_ms < 20)
+            pause_ms *= 2;
+    }
+    if (rc != 0)
+        return rc;
+    memset(conn, 0, sizeof *conn);
+    conn->fd_plus1 = fd + 1;
+    conn->is_socket = true;
+    return 0;
+}
+
+void
+xipc__os_npipe_close(struct xipc__os_npipe *srv)
+{
+    struct stat st;
+    /* Unlink only the file we bound: after a takeover the name may be another server's. Unlink
+     * before close, so that no client connects to a socket about to go away unheard. */
+    if (srv->fd_plus1 > 0 && stat(srv->path, &st) == 0 && st.st_dev == srv->dev &&
+        st.st_ino == srv->ino)
+        (void)unlink(srv->path);
+    if (srv->fd_plus1 > 0)
+        (void)close(srv->fd_plus1 - 1);
+    memset(srv, 0, sizeof *srv);
+}
+
+/* ---- Messages ------------------------------------------------------------------------------- */
+
+int
+xipc__os_msg_send(struct xipc__os_stream *s, const void *buf, size_t len, xipc__deadline dl)
+{
+    int fd = s->fd_plus1 - 1;
+    for (;;) {
+        /* SOCK_SEQPACKET sends a message whole or not at all. */
+        if (send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
+            return 0;
+        int e = errno;
+        if (e == EINTR)
+            continue;
+        if (e == EPIPE || e == ECONNRESET)
+            return XIPC_EPIPE;
+        if (e != EAGAIN && e != EWOULDBLOCK)
+            return XIPC__OS_FAIL(e, "send", NULL);
+        int rc = xipc__posix_poll_fd(fd, POLLOUT, dl);
+        if (rc != 0)
+            return rc;
+    }
+}
+
+/* The size of the next message (MSG_PEEK | MSG_TRUNC gives the whole length however small the
+ * buffer), without taking it. 0 with *size 0 is the end. */
+static int
+peek_size(int fd, size_t *size)
+{
+    char probe;
+    ssize_t n = recv(fd, &probe, 1, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+    if (n >= 0) {
+        *size = (size_t)n;
+        return 0;
+    }
+    int e = errno;
+    if (e == ECONNRESET) {
+        *size = 0;
+        return 0;
+    }
+    if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR)
+        return XIPC_EBUSY; /* nothing yet */
+    return XIPC__OS_FAIL(e, "recv", NULL);
+}
+
+int
+xipc__os_msg_recv(struct xipc__os_stream *s, void *buf, size_t cap, size_t *len, xipc__deadline dl)
+{
+    int fd = s->fd_plus1 - 1, rc;
+    size_t size = 0;
+    /* SOCK_SEQPACKET drops the rest of a message read into a short buffer; peek at its size
+     * first, so a message that does not fit stays queued. */
+    while ((rc = peek_size(fd, &size)) == XIPC_EBUSY) {
+        if ((rc = xipc__posix_poll_fd(fd, POLLIN, dl)) != 0)
+            return rc;
+    }
+    if (rc != 0)
+        return rc;
+    if (size == 0)
+        return XIPC_ECLOSED; /* xipc never sends an empty message: this is the end */
+    *len = size;
+    if (size > cap)
+        return XIPC_EMSGSIZE;
+    ssize_t n;
+    do
+        n = recv(fd, buf, cap, MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return XIPC__OS_FAIL(errno, "recv", NULL);
+    *len = (size_t)n;
+    return 0;
+}
+
+int
+xipc__os_stream_peer_pid(const struct xipc__os_stream *s, uint64_t *pid)
+{
+    struct ucred cred;
+    socklen_t n = sizeof cred;
+    if (!s->is_socket)
+        return XIPC_ENOTSUP;
+    /* Linux; BSDs have LOCAL_PEERPID / getpeereid. */
+    if (getsockopt(s->fd_plus1 - 1, SOL_SOCKET, SO_PEERCRED, &cred, &n) != 0)
+        return XIPC__OS_FAIL(errno, "getsockopt", "SO_PEERCRED");
+    *pid = (uint64_t)cred.pid;
+    return 0;
+}

@@ -1,0 +1,282 @@
+/* tests/test_fifo.c: FIFOs across real processes: opening waits for the other side, end of
+ * stream after the last writer, four writers whose records stay whole, and (POSIX) programs that
+ * never heard of xipc on the same FIFO. */
+#include "xt.h"
+
+/* A FIFO path unique to this test, made fresh. */
+static void
+fresh_fifo(const char *tag, char *path, size_t cap)
+{
+    xt_os_temp_path(tag, path, cap);
+    (void)xipc_fifo_remove(path);
+    CHECK_OK(xipc_fifo_create(path, 0));
+}
+
+void
+xt_test_fifo_open_waits_for_the_other_side(void)
+{
+    char path[512];
+    xipc_stream *s = NULL;
+    fresh_fifo("wait", path, sizeof path);
+    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_READ, 0, &s), XIPC_ETIMEDOUT);
+    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_WRITE, 0, &s), XIPC_ETIMEDOUT);
+    uint64_t t0 = xt_os_now_ms();
+    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_READ, 200, &s), XIPC_ETIMEDOUT);
+    uint64_t waited = xt_os_now_ms() - t0;
+    CHECK_GE(waited, 200);
+    CHECK_LT(waited, 200 + XT_SLACK_MS);
+    t0 = xt_os_now_ms();
+    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_WRITE, 200, &s), XIPC_ETIMEDOUT);
+    waited = xt_os_now_ms() - t0;
+    CHECK_GE(waited, 200);
+    CHECK_LT(waited, 200 + XT_SLACK_MS);
+    CHECK(s == NULL);
+    CHECK_OK(xipc_fifo_remove(path));
+}
+
+/* argv: path, tag, records, delay ms, ready channel, go channel. Opens for writing (waiting for
+ * the reader), says 'o' on the ready channel and waits for a byte on the go channel, so that the
+ * test knows every writer is open before any writes; then sleeps the delay and writes records of
+ * XIPC_FIFO_ATOMIC bytes: tag, sequence number, and a pattern. */
+int
+xt_child_fifo_writer(int argc, char **argv)
+{
+    static unsigned char rec[XIPC_FIFO_ATOMIC];
+    xipc_stream *w = NULL, *ready = xt_import(argv[5]), *go = xt_import(argv[6]);
+    int tag = atoi(argv[2]), records = atoi(argv[3]);
+    char c;
+    (void)argc;
+    CHECK_OK(xipc_fifo_open(argv[1], XIPC_FIFO_WRITE, XT_CHILD_TIMEOUT_MS, &w));
+    xt_write_all(ready, "o", 1, XT_CHILD_TIMEOUT_MS);
+    xt_read_exact(go, &c, 1, XT_CHILD_TIMEOUT_MS);
+    xt_os_sleep_ms(atoi(argv[4]));
+    for (int i = 0; i < records; i++) {
+        rec[0] = (unsigned char)tag;
+        memcpy(rec + 1, &i, sizeof i);
+        for (size_t k = 1 + sizeof i; k < sizeof rec; k++)
+            rec[k] = xt_pattern((uint64_t)tag * 1000003u + (uint64_t)i * 4099u + k);
+        xt_write_all(w, rec, sizeof rec, XT_CHILD_TIMEOUT_MS);
+    }
+    xipc_stream_close(w);
+    xipc_stream_close(ready);
+    xipc_stream_close(go);
+    return 0;
+}
+
+/* Checks one record; returns its writer's tag and advances that writer's expected number. */
+static int
+check_record(const unsigned char *rec, int *next, int writers)
+{
+    int tag = rec[0], seq;
+    memcpy(&seq, rec + 1, sizeof seq);
+    CHECK(tag >= 0 && tag < writers);
+    CHECK_EQ(seq, next[tag]);
+    for (size_t k = 1 + sizeof seq; k < XIPC_FIFO_ATOMIC; k++) {
+        if (rec[k] != xt_pattern((uint64_t)tag * 1000003u + (uint64_t)seq * 4099u + k))
+            xt_fail(__FILE__, __LINE__, "writer %d record %d torn at byte %zu", tag, seq, k);
+    }
+    next[tag]++;
+    return tag;
+}
+
+/* The writers of one test and the two channels that line them up (xt_child_fifo_writer). */
+struct writers {
+    int count;
+    xipc_proc *procs[4];
+    xipc_stream *ready_rd, *ready_wr, *go_rd, *go_wr;
+};
+
+/* Starts a writer on path with the given tag, record count and delay (ms, after the go). */
+static void
+start_writer(struct writers *ws, const char *path, const char *records, const char *delay)
+{
+    char tag[16], ready[XIPC_HANDLE_TEXT_MAX], go[XIPC_HANDLE_TEXT_MAX];
+    if (ws->count == 0) {
+        CHECK_OK(xipc_pipe(&ws->ready_rd, &ws->ready_wr, 0));
+        CHECK_OK(xipc_pipe(&ws->go_rd, &ws->go_wr, 0));
+    }
+    snprintf(tag, sizeof tag, "%d", ws->count);
+    xt_export(ws->ready_wr, ready);
+    xt_export(ws->go_rd, go);
+    const char *args[] = { path, tag, records, delay, ready, go, NULL };
+    xipc_handle *pass[] = { xipc_stream_handle(ws->ready_wr), xipc_stream_handle(ws->go_rd) };
+    ws->procs[ws->count++] = xt_spawn_child("fifo_writer", args, NULL, pass, 2);
+}
+
+/* Opens the reader, waits until every writer has opened too, then lets them write. */
+static xipc_stream *
+open_reader_and_go(struct writers *ws, const char *path)
+{
+    xipc_stream *r = NULL;
+    char c;
+    CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_READ, XT_CHILD_TIMEOUT_MS, &r));
+    for (int i = 0; i < ws->count; i++)
+        xt_read_exact(ws->ready_rd, &c, 1, XT_CHILD_TIMEOUT_MS);
+    for (int i = 0; i < ws->count; i++)
+        xt_write_all(ws->go_wr, "g", 1, XT_CHILD_TIMEOUT_MS);
+    return r;
+}
+
+static void
+expect_writers_exit(struct writers *ws)
+{
+    for (int i = 0; i < ws->count; i++)
+        xt_expect_exit(ws->procs[i], 0);
+    xipc_stream_close(ws->ready_rd);
+    xipc_stream_close(ws->ready_wr);
+    xipc_stream_close(ws->go_rd);
+    xipc_stream_close(ws->go_wr);
+}
+
+/* Reads whole records until end of stream; returns how many arrived. */
+static int
+read_records(xipc_stream *r, int *next, int writers)
+{
+    static unsigned char rec[XIPC_FIFO_ATOMIC];
+    int count = 0;
+    for (;;) {
+        size_t have = 0;
+        while (have < sizeof rec) {
+            size_t got = 0;
+            CHECK_OK(xipc_stream_read(r, rec + have, sizeof rec - have, &got, XT_CHILD_TIMEOUT_MS));
+            if (got == 0) {
+                CHECK_EQ(have, 0); /* the end falls between records */
+                return count;
+            }
+            have += got;
+        }
+        check_record(rec, next, writers);
+        count++;
+    }
+}
+
+/* The writers all open before the reader reads anything: POSIX lets them, and the Windows
+ * emulation must too. */
+void
+xt_test_fifo_4_writers_records_stay_whole(void)
+{
+    char path[512];
+    struct writers ws = { 0 };
+    int next[4] = { 0, 0, 0, 0 };
+    fresh_fifo("four", path, sizeof path);
+    for (int i = 0; i < 4; i++)
+        start_writer(&ws, path, "300", "0");
+    xipc_stream *r = open_reader_and_go(&ws, path);
+    CHECK_EQ(read_records(r, next, 4), 4 * 300);
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ(next[i], 300);
+    expect_writers_exit(&ws);
+    xipc_stream_close(r);
+    CHECK_OK(xipc_fifo_remove(path));
+}
+
+void
+xt_test_fifo_eof_after_last_writer(void)
+{
+    char path[512];
+    struct writers ws = { 0 };
+    xipc_stream *r = NULL, *second = NULL;
+    int next[2] = { 0, 0 };
+    fresh_fifo("eof", path, sizeof path);
+    /* Warm-up for the handle count: a reader that times out makes and frees all a reader has
+     * (on Windows, the first named object also leaves a handle behind for good). */
+    xt_warm_up();
+    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_READ, 0, &r), XIPC_ETIMEDOUT);
+    int before = xt_os_handle_count();
+    /* Both writers are open before either writes; the first writes and closes 100 ms after the
+     * go, the second after 500 ms. The end must wait for the second. */
+    start_writer(&ws, path, "3", "100");
+    start_writer(&ws, path, "2", "500");
+    r = open_reader_and_go(&ws, path);
+    /* One reader at a time. */
+    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_READ, 0, &second), XIPC_EBUSY);
+    CHECK(second == NULL);
+    CHECK_EQ(read_records(r, next, 2), 5);
+    CHECK_EQ(next[0], 3);
+    CHECK_EQ(next[1], 2);
+    expect_writers_exit(&ws);
+    xipc_stream_close(r);
+    CHECK_EQ(xt_os_handle_count(), before);
+    CHECK_OK(xipc_fifo_remove(path));
+}
+
+void
+xt_test_fifo_with_cat_and_a_shell_redirect(void)
+{
+    char path[512], cmd[600];
+    xipc_stream *r = NULL, *w = NULL, *out_r, *out_w;
+    size_t len;
+    if (!xt_os_has_posix_shell())
+        XT_SKIP("no /bin/sh or cat to play the program that never heard of xipc (Windows; the "
+                "FIFO there is xipc's own emulation)");
+    fresh_fifo("shell", path, sizeof path);
+    /* A shell redirect writes, xipc reads. */
+    snprintf(cmd, sizeof cmd, "echo hello from sh > '%s'", path);
+    const char *sh_argv[] = { "sh", "-c", cmd, NULL };
+    xipc_spawn_opts opts = { 0 };
+    opts.file = "sh";
+    opts.argv = sh_argv;
+    opts.flags = XIPC_SPAWN_DIE_WITH_PARENT;
+    xipc_proc *p = NULL;
+    CHECK_OK(xipc_spawn(&opts, &p));
+    CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_READ, XT_CHILD_TIMEOUT_MS, &r));
+    char *got = xt_read_to_eof(r, &len, XT_CHILD_TIMEOUT_MS);
+    CHECK_STR(got, "hello from sh\n");
+    free(got);
+    xipc_stream_close(r);
+    xt_expect_exit(p, 0);
+
+    /* xipc writes, cat reads. */
+    const char *cat_argv[] = { "cat", path, NULL };
+    CHECK_OK(xipc_pipe(&out_r, &out_w, 0));
+    opts.file = "cat";
+    opts.argv = cat_argv;
+    opts.stdio[1].mode = XIPC_STDIO_STREAM;
+    opts.stdio[1].stream = out_w;
+    CHECK_OK(xipc_spawn(&opts, &p));
+    xipc_stream_close(out_w);
+    CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_WRITE, XT_CHILD_TIMEOUT_MS, &w));
+    xt_write_all(w, "hello from xipc\n", 16, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(w);
+    got = xt_read_to_eof(out_r, &len, XT_CHILD_TIMEOUT_MS);
+    CHECK_STR(got, "hello from xipc\n");
+    free(got);
+    xt_expect_exit(p, 0);
+    xipc_stream_close(out_r);
+    CHECK_OK(xipc_fifo_remove(path));
+}
+
+void
+xt_test_fifo_create_remove_and_bad_input(void)
+{
+    char path[512], plain[512];
+    xipc_stream *s = NULL;
+    xt_os_temp_path("cr", path, sizeof path);
+    xt_os_temp_path("plain", plain, sizeof plain);
+    (void)xipc_fifo_remove(path);
+    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_READ, 0, &s), XIPC_ENOENT);
+    CHECK_OK(xipc_fifo_create(path, 0));
+    CHECK_RC(xipc_fifo_create(path, 0), XIPC_EEXIST);
+    if (xt_os_path_mode(path) >= 0)
+        CHECK_EQ(xt_os_path_mode(path), 0600);
+    CHECK_OK(xipc_fifo_remove(path));
+    CHECK_RC(xipc_fifo_remove(path), XIPC_ENOENT);
+    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_WRITE, 0, &s), XIPC_ENOENT);
+
+    /* A plain file is not a FIFO. */
+    FILE *f = fopen(plain, "wb");
+    CHECK(f != NULL && fclose(f) == 0);
+    CHECK_RC(xipc_fifo_open(plain, XIPC_FIFO_READ, 0, &s), XIPC_EINVAL);
+    CHECK_RC(xipc_fifo_remove(plain), XIPC_EINVAL);
+    remove(plain);
+
+    CHECK_RC(xipc_fifo_create(NULL, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_fifo_create("", 0), XIPC_EINVAL);
+    CHECK_RC(xipc_fifo_create(path, 7), XIPC_EINVAL);
+    CHECK_RC(xipc_fifo_open(path, 0, 0, &s), XIPC_EINVAL);
+    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_READ | XIPC_FIFO_WRITE, 0, &s), XIPC_EINVAL);
+    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_READ, -2, &s), XIPC_EINVAL);
+    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_READ, 0, NULL), XIPC_EINVAL);
+    CHECK_RC(xipc_fifo_remove(NULL), XIPC_EINVAL);
+    CHECK(s == NULL);
+}

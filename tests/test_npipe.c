@@ -1,0 +1,558 @@
+/* tests/test_npipe.c: named pipes across real processes: byte echo, message boundaries and
+ * XIPC_EMSGSIZE, 64 concurrent clients, peer pids, errors, the runtime directory's security,
+ * bad input and leaks. */
+#include "xt.h"
+
+/* Before counting handles: besides xt_warm_up's, Windows keeps one handle per process after
+ * its first named kernel object (the directory of named objects), which a server creates. */
+static void
+warm_up_named_objects(void)
+{
+    char name[XIPC_NAME_MAX + 1];
+    xipc_npipe *srv = NULL;
+    xt_warm_up();
+    xt_name("warm", name);
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
+    xipc_npipe_close(srv);
+}
+
+/* ---- byte mode ------------------------------------------------------------------------------ */
+
+/* argv: name. Connects in byte mode and echoes until the server closes. */
+int
+xt_child_npipe_echo_client(int argc, char **argv)
+{
+    xipc_stream *s = NULL;
+    char buf[4096];
+    (void)argc;
+    CHECK_OK(xipc_npipe_connect(argv[1], &s, XT_CHILD_TIMEOUT_MS));
+    for (;;) {
+        size_t got = 0;
+        CHECK_OK(xipc_stream_read(s, buf, sizeof buf, &got, XT_CHILD_TIMEOUT_MS));
+        if (got == 0)
+            break;
+        xt_write_all(s, buf, got, XT_CHILD_TIMEOUT_MS);
+    }
+    xipc_stream_close(s);
+    return 0;
+}
+
+void
+xt_test_npipe_byte_echo_across_processes(void)
+{
+    char name[XIPC_NAME_MAX + 1];
+    xipc_npipe *srv = NULL;
+    xipc_stream *conn = NULL;
+    unsigned char out[200000], back[200000];
+    xt_name("echo", name);
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
+    const char *args[] = { name, NULL };
+    xipc_proc *p = xt_spawn_child("npipe_echo_client", args, NULL, NULL, 0);
+    CHECK_OK(xipc_npipe_accept(srv, &conn, XT_CHILD_TIMEOUT_MS));
+    for (size_t i = 0; i < sizeof out; i++)
+        out[i] = xt_pattern(i);
+    /* In pieces, reading the echo back in between, so neither side's buffer fills. */
+    for (size_t done = 0; done < sizeof out;) {
+        size_t n = sizeof out - done < 7000 ? sizeof out - done : 7000;
+        xt_write_all(conn, out + done, n, XT_CHILD_TIMEOUT_MS);
+        xt_read_exact(conn, back + done, n, XT_CHILD_TIMEOUT_MS);
+        done += n;
+    }
+    CHECK(memcmp(out, back, sizeof out) == 0);
+    xipc_stream_close(conn);
+    xt_expect_exit(p, 0);
+    xipc_npipe_close(srv);
+}
+
+/* ---- message mode --------------------------------------------------------------------------- */
+
+/* argv: name. Sends messages of 3, 5 and 100 bytes, then waits for the server to close. */
+int
+xt_child_npipe_msg_sender(int argc, char **argv)
+{
+    xipc_msgpipe *c = NULL;
+    char big[100], buf[8];
+    size_t len;
+    (void)argc;
+    memset(big, 'm', sizeof big);
+    CHECK_OK(xipc_npipe_connect_msg(argv[1], &c, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msg_send(c, "abc", 3, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msg_send(c, "defgh", 5, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msg_send(c, big, sizeof big, XT_CHILD_TIMEOUT_MS));
+    CHECK_RC(xipc_msg_recv(c, buf, sizeof buf, &len, XT_CHILD_TIMEOUT_MS), XIPC_ECLOSED);
+    xipc_msg_close(c);
+    return 0;
+}
+
+void
+xt_test_npipe_message_boundaries_and_emsgsize(void)
+{
+    char name[XIPC_NAME_MAX + 1], buf[200];
+    xipc_npipe *srv = NULL;
+    xipc_msgpipe *c = NULL;
+    size_t len = 0;
+    xt_name("msg", name);
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &srv));
+    const char *args[] = { name, NULL };
+    xipc_proc *p = xt_spawn_child("npipe_msg_sender", args, NULL, NULL, 0);
+    CHECK_OK(xipc_npipe_accept_msg(srv, &c, XT_CHILD_TIMEOUT_MS));
+    /* Boundaries kept: 3, then 5, never 8. */
+    CHECK_OK(xipc_msg_recv(c, buf, sizeof buf, &len, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(len, 3);
+    CHECK(memcmp(buf, "abc", 3) == 0);
+    CHECK_OK(xipc_msg_recv(c, buf, sizeof buf, &len, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(len, 5);
+    CHECK(memcmp(buf, "defgh", 5) == 0);
+    /* Too small a buffer: the size is reported and the message stays queued, twice over. */
+    CHECK_RC(xipc_msg_recv(c, buf, 10, &len, XT_CHILD_TIMEOUT_MS), XIPC_EMSGSIZE);
+    CHECK_EQ(len, 100);
+    CHECK_RC(xipc_msg_recv(c, buf, 99, &len, 0), XIPC_EMSGSIZE);
+    CHECK_EQ(len, 100);
+    memset(buf, 0, sizeof buf);
+    CHECK_OK(xipc_msg_recv(c, buf, sizeof buf, &len, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(len, 100);
+    for (int i = 0; i < 100; i++)
+        CHECK_EQ(buf[i], 'm');
+    /* Nothing more. */
+    CHECK_RC(xipc_msg_recv(c, buf, sizeof buf, &len, 0), XIPC_ETIMEDOUT);
+    xipc_msg_close(c);
+    xt_expect_exit(p, 0);
+    xipc_npipe_close(srv);
+}
+
+/* ---- many clients --------------------------------------------------------------------------- */
+
+#define CLIENT_PROCS  8
+#define CONNS_EACH    8
+#define REQUESTS_EACH 5
+
+/* argv: name, client number. Opens CONNS_EACH connections, then on each in turn sends a request
+ * naming itself and checks that the reply is its own. */
+int
+xt_child_npipe_many_client(int argc, char **argv)
+{
+    xipc_msgpipe *c[CONNS_EACH];
+    char msg[64], reply[80], want[80];
+    size_t len;
+    (void)argc;
+    for (int k = 0; k < CONNS_EACH; k++)
+        CHECK_OK(xipc_npipe_connect_msg(argv[1], &c[k], XT_CHILD_TIMEOUT_MS));
+    for (int r = 0; r < REQUESTS_EACH; r++) {
+        for (int k = 0; k < CONNS_EACH; k++) {
+            int n = snprintf(msg, sizeof msg, "client %s conn %d req %d", argv[2], k, r);
+            CHECK_OK(xipc_msg_send(c[k], msg, (size_t)n, XT_CHILD_TIMEOUT_MS));
+        }
+        for (int k = 0; k < CONNS_EACH; k++) {
+            snprintf(want, sizeof want, "re: client %s conn %d req %d", argv[2], k, r);
+            CHECK_OK(xipc_msg_recv(c[k], reply, sizeof reply - 1, &len, XT_CHILD_TIMEOUT_MS));
+            reply[len] = '\0';
+            CHECK_STR(reply, want);
+        }
+    }
+    for (int k = 0; k < CONNS_EACH; k++)
+        xipc_msg_close(c[k]);
+    return 0;
+}
+
+/* Serves every connection round-robin until each has answered REQUESTS_EACH requests. A client
+ * that has all its replies closes its connections while others are still served. */
+static void
+serve_round_robin(xipc_msgpipe **conns, int n)
+{
+    int answered = 0, total = n * REQUESTS_EACH, served[CLIENT_PROCS * CONNS_EACH] = { 0 };
+    char msg[80], reply[96];
+    uint64_t give_up = xt_os_now_ms() + 60000;
+    while (answered < total) {
+        bool idle = true;
+        for (int i = 0; i < n; i++) {
+            size_t len = 0;
+            if (served[i] == REQUESTS_EACH)
+                continue;
+            int rc = xipc_msg_recv(conns[i], msg, sizeof msg - 1, &len, 0);
+            if (rc == XIPC_ETIMEDOUT)
+                continue;
+            CHECK_OK(rc);
+            served[i]++;
+            msg[len] = '\0';
+            int m = snprintf(reply, sizeof reply, "re: %s", msg);
+            CHECK_OK(xipc_msg_send(conns[i], reply, (size_t)m, XT_CHILD_TIMEOUT_MS));
+            answered++;
+            idle = false;
+        }
+        CHECK(xt_os_now_ms() < give_up);
+        if (idle)
+            xt_os_sleep_ms(1);
+    }
+}
+
+void
+xt_test_npipe_64_concurrent_clients(void)
+{
+    char name[XIPC_NAME_MAX + 1], ids[CLIENT_PROCS][8];
+    xipc_npipe *srv = NULL;
+    xipc_msgpipe *conns[CLIENT_PROCS * CONNS_EACH];
+    xipc_proc *procs[CLIENT_PROCS];
+    xt_name("many", name);
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &srv));
+    for (int i = 0; i < CLIENT_PROCS; i++) {
+        snprintf(ids[i], sizeof ids[i], "%d", i);
+        const char *args[] = { name, ids[i], NULL };
+        procs[i] = xt_spawn_child("npipe_many_client", args, NULL, NULL, 0);
+    }
+    /* All 64 are open at once before any is served. */
+    for (int i = 0; i < CLIENT_PROCS * CONNS_EACH; i++)
+        CHECK_OK(xipc_npipe_accept_msg(srv, &conns[i], XT_CHILD_TIMEOUT_MS));
+    serve_round_robin(conns, CLIENT_PROCS * CONNS_EACH);
+    for (int i = 0; i < CLIENT_PROCS; i++)
+        xt_expect_exit(procs[i], 0);
+    for (int i = 0; i < CLIENT_PROCS * CONNS_EACH; i++)
+        xipc_msg_close(conns[i]);
+    xipc_npipe_close(srv);
+}
+
+/* ---- peer pids ------------------------------------------------------------------------------ */
+
+/* argv: name. Connects and sends the server's pid as it sees it, and its own. */
+int
+xt_child_npipe_pid_client(int argc, char **argv)
+{
+    xipc_msgpipe *c = NULL;
+    uint64_t pids[2] = { 0, xipc_self_pid() };
+    char buf[4];
+    size_t len;
+    (void)argc;
+    CHECK_OK(xipc_npipe_connect_msg(argv[1], &c, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msg_peer_pid(c, &pids[0]));
+    CHECK_OK(xipc_msg_send(c, pids, sizeof pids, XT_CHILD_TIMEOUT_MS));
+    CHECK_RC(xipc_msg_recv(c, buf, sizeof buf, &len, XT_CHILD_TIMEOUT_MS), XIPC_ECLOSED);
+    xipc_msg_close(c);
+    return 0;
+}
+
+void
+xt_test_npipe_peer_pids(void)
+{
+    char name[XIPC_NAME_MAX + 1];
+    xipc_npipe *srv = NULL;
+    xipc_msgpipe *c = NULL;
+    xipc_stream *rd, *wr;
+    uint64_t pids[2], peer = 0, child = 0;
+    size_t len;
+    xt_name("pid", name);
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &srv));
+    const char *args[] = { name, NULL };
+    xipc_proc *p = xt_spawn_child("npipe_pid_client", args, NULL, NULL, 0);
+    CHECK_OK(xipc_proc_pid(p, &child));
+    CHECK_OK(xipc_npipe_accept_msg(srv, &c, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msg_peer_pid(c, &peer));
+    CHECK_OK(xipc_msg_recv(c, pids, sizeof pids, &len, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(len, sizeof pids);
+    CHECK_EQ(peer, child);
+    CHECK_EQ(pids[1], child);
+    CHECK_EQ(pids[0], xipc_self_pid());
+    xipc_msg_close(c);
+    xt_expect_exit(p, 0);
+    xipc_npipe_close(srv);
+    /* An anonymous pipe has no single peer. */
+    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    CHECK_RC(xipc_stream_peer_pid(rd, &peer), XIPC_ENOTSUP);
+    xipc_stream_close(rd);
+    xipc_stream_close(wr);
+}
+
+/* ---- errors --------------------------------------------------------------------------------- */
+
+void
+xt_test_npipe_connect_without_server_fails_at_once(void)
+{
+    char name[XIPC_NAME_MAX + 1];
+    xipc_stream *s = NULL;
+    xipc_msgpipe *m = NULL;
+    xipc_npipe *srv = NULL;
+    xt_name("nobody", name);
+    uint64_t t0 = xt_os_now_ms();
+    CHECK_RC(xipc_npipe_connect(name, &s, 5000), XIPC_ENOENT);
+    CHECK_RC(xipc_npipe_connect_msg(name, &m, 5000), XIPC_ENOENT);
+    CHECK_LT(xt_os_now_ms() - t0, 2000);
+    CHECK(s == NULL && m == NULL);
+    /* Nor after a server came and went. */
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
+    xipc_npipe_close(srv);
+    CHECK_RC(xipc_npipe_connect(name, &s, 5000), XIPC_ENOENT);
+}
+
+/* argv: name, channel. Listens on name, says 'l', and waits to be killed. */
+int
+xt_child_npipe_listen_and_hang(int argc, char **argv)
+{
+    xipc_npipe *srv = NULL;
+    xipc_stream *ch = xt_import(argv[2]);
+    (void)argc;
+    CHECK_OK(xipc_npipe_listen(argv[1], XIPC_NPIPE_BYTE, &srv));
+    xt_write_all(ch, "l", 1, XT_CHILD_TIMEOUT_MS);
+    for (;;)
+        xt_os_sleep_ms(1000);
+}
+
+void
+xt_test_npipe_second_server_is_eaddrinuse(void)
+{
+    char name[XIPC_NAME_MAX + 1], text[XIPC_HANDLE_TEXT_MAX], c;
+    xipc_npipe *a = NULL, *b = NULL;
+    xipc_stream *rd, *wr;
+    xipc_exit_status st;
+    xt_name("taken", name);
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &a));
+    CHECK_RC(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &b), XIPC_EADDRINUSE);
+    CHECK_RC(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &b), XIPC_EADDRINUSE);
+    CHECK(b == NULL);
+    xipc_npipe_close(a);
+    /* Free again once closed. */
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &a));
+    xipc_npipe_close(a);
+
+    /* Held by another process; and once that process is killed, the name can be taken over. */
+    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    xt_export(wr, text);
+    const char *args[] = { name, text, NULL };
+    xipc_handle *h = xipc_stream_handle(wr);
+    xipc_proc *p = xt_spawn_child("npipe_listen_and_hang", args, NULL, &h, 1);
+    xt_read_exact(rd, &c, 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_RC(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &b), XIPC_EADDRINUSE);
+    CHECK_OK(xipc_proc_kill(p));
+    CHECK_OK(xipc_proc_wait(p, &st, XT_CHILD_TIMEOUT_MS));
+    xipc_proc_close(p);
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &b));
+    xipc_npipe_close(b);
+    xipc_stream_close(rd);
+    xipc_stream_close(wr);
+}
+
+/* argv: name, channel, what. Connects; "wait": says 'c' and waits for the server to close
+ * (then checks the clean errors); "die": sends half a message's worth of bytes, says 'c' and
+ * waits to be killed. */
+int
+xt_child_npipe_peer_client(int argc, char **argv)
+{
+    xipc_stream *ch = xt_import(argv[2]);
+    char buf[16];
+    size_t got = 0, put = 0;
+    (void)argc;
+    if (strcmp(argv[3], "die") == 0) {
+        xipc_stream *s = NULL;
+        CHECK_OK(xipc_npipe_connect(argv[1], &s, XT_CHILD_TIMEOUT_MS));
+        xt_write_all(s, "half", 4, XT_CHILD_TIMEOUT_MS);
+        xt_write_all(ch, "c", 1, XT_CHILD_TIMEOUT_MS);
+        for (;;)
+            xt_os_sleep_ms(1000);
+    }
+    xipc_msgpipe *m = NULL;
+    xipc_stream *s = NULL;
+    CHECK_OK(xipc_npipe_connect_msg(argv[1], &m, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_npipe_connect(argv[4], &s, XT_CHILD_TIMEOUT_MS));
+    xt_write_all(ch, "c", 1, XT_CHILD_TIMEOUT_MS);
+    /* The server closes both: the message end says closed, the byte end reads the end. */
+    CHECK_RC(xipc_msg_recv(m, buf, sizeof buf, &got, XT_CHILD_TIMEOUT_MS), XIPC_ECLOSED);
+    int rc = xipc_msg_send(m, "x", 1, XT_CHILD_TIMEOUT_MS);
+    CHECK(rc == XIPC_EPIPE || rc == XIPC_ECLOSED);
+    CHECK_OK(xipc_stream_read(s, buf, sizeof buf, &got, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(got, 0);
+    CHECK_RC(xipc_stream_write(s, "x", 1, &put, XT_CHILD_TIMEOUT_MS), XIPC_EPIPE);
+    xipc_msg_close(m);
+    xipc_stream_close(s);
+    return 0;
+}
+
+void
+xt_test_npipe_peer_gone_mid_conversation(void)
+{
+    char msg_name[XIPC_NAME_MAX + 1], byte_name[XIPC_NAME_MAX + 1], buf[16], c;
+    struct {
+        xipc_stream *rd, *wr;
+        char text[XIPC_HANDLE_TEXT_MAX];
+    } ch;
+    xipc_npipe *msrv = NULL, *bsrv = NULL;
+    xipc_msgpipe *m = NULL;
+    xipc_stream *s = NULL;
+    xipc_exit_status st;
+    size_t got = 0;
+    warm_up_named_objects();
+    int before = xt_os_handle_count();
+    xt_name("gone.m", msg_name);
+    xt_name("gone.b", byte_name);
+    CHECK_OK(xipc_pipe(&ch.rd, &ch.wr, 0));
+    xt_export(ch.wr, ch.text);
+    xipc_handle *h = xipc_stream_handle(ch.wr);
+    CHECK_OK(xipc_npipe_listen(msg_name, XIPC_NPIPE_MESSAGE, &msrv));
+    CHECK_OK(xipc_npipe_listen(byte_name, XIPC_NPIPE_BYTE, &bsrv));
+
+    /* The server goes away while a client waits for a reply. */
+    const char *wait_args[] = { msg_name, ch.text, "wait", byte_name, NULL };
+    xipc_proc *p = xt_spawn_child("npipe_peer_client", wait_args, NULL, &h, 1);
+    CHECK_OK(xipc_npipe_accept_msg(msrv, &m, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_npipe_accept(bsrv, &s, XT_CHILD_TIMEOUT_MS));
+    xt_read_exact(ch.rd, &c, 1, XT_CHILD_TIMEOUT_MS);
+    xipc_msg_close(m);
+    xipc_stream_close(s);
+    xt_expect_exit(p, 0);
+
+    /* A client dies mid-message: the server reads what came, then the end. */
+    const char *die_args[] = { byte_name, ch.text, "die", NULL };
+    p = xt_spawn_child("npipe_peer_client", die_args, NULL, &h, 1);
+    CHECK_OK(xipc_npipe_accept(bsrv, &s, XT_CHILD_TIMEOUT_MS));
+    xt_read_exact(ch.rd, &c, 1, XT_CHILD_TIMEOUT_MS);
+    xt_read_exact(s, buf, 4, XT_CHILD_TIMEOUT_MS);
+    CHECK(memcmp(buf, "half", 4) == 0);
+    CHECK_OK(xipc_proc_kill(p));
+    CHECK_OK(xipc_proc_wait(p, &st, XT_CHILD_TIMEOUT_MS));
+    xipc_proc_close(p);
+    CHECK_OK(xipc_stream_read(s, buf, sizeof buf, &got, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(got, 0);
+    xipc_stream_close(s);
+
+    xipc_npipe_close(msrv);
+    xipc_npipe_close(bsrv);
+    xipc_stream_close(ch.rd);
+    xipc_stream_close(ch.wr);
+    CHECK_EQ(xt_os_handle_count(), before);
+}
+
+void
+xt_test_npipe_mode_mismatch_and_bad_input(void)
+{
+    char name[XIPC_NAME_MAX + 1], buf[8];
+    xipc_npipe *srv = NULL, *dead = NULL;
+    xipc_stream *s = NULL;
+    xipc_msgpipe *m = NULL;
+    size_t len = 3;
+    xt_name("bad", name);
+    CHECK_RC(xipc_npipe_listen(NULL, XIPC_NPIPE_BYTE, &srv), XIPC_EINVAL);
+    CHECK_RC(xipc_npipe_listen("a/b", XIPC_NPIPE_BYTE, &srv), XIPC_EINVAL);
+    CHECK_RC(xipc_npipe_listen("..", XIPC_NPIPE_BYTE, &srv), XIPC_EINVAL);
+    CHECK_RC(xipc_npipe_listen(name, 0, &srv), XIPC_EINVAL);
+    CHECK_RC(xipc_npipe_listen(name, XIPC_NPIPE_BYTE | XIPC_NPIPE_MESSAGE, &srv), XIPC_EINVAL);
+    CHECK_RC(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, NULL), XIPC_EINVAL);
+    CHECK_RC(xipc_npipe_connect("bad\\name", &s, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_npipe_connect(name, NULL, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_npipe_connect(name, &s, -5), XIPC_EINVAL);
+
+    /* A byte server takes no message clients, and the other way round. */
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
+    CHECK_RC(xipc_npipe_connect_msg(name, &m, 1000), XIPC_EINVAL);
+    CHECK_RC(xipc_npipe_accept_msg(srv, &m, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_npipe_accept(srv, &s, 0), XIPC_ETIMEDOUT);
+    CHECK_RC(xipc_npipe_accept(srv, &s, -3), XIPC_EINVAL);
+    CHECK(m == NULL && s == NULL);
+
+    /* Messages: empty and oversized, NULLs, a closed server. */
+    CHECK_RC(xipc_msg_send(NULL, "x", 1, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_msg_recv(NULL, buf, sizeof buf, &len, 0), XIPC_EINVAL);
+    CHECK_EQ(len, 0);
+    CHECK_RC(xipc_npipe_listen("", XIPC_NPIPE_BYTE, &dead), XIPC_EINVAL);
+    xipc_npipe_close(srv);
+    CHECK_RC(xipc_npipe_accept(srv, &s, 0), XIPC_EBADF);
+    xipc_npipe_close(srv); /* a second close is a no-op */
+    xipc_npipe_close(NULL);
+    xipc_msg_close(NULL);
+}
+
+/* A message pipe pair inside this process, for the message checks that need no second one. */
+void
+xt_test_npipe_message_limits(void)
+{
+    char name[XIPC_NAME_MAX + 1], buf[16];
+    static char big[XIPC_MSG_MAX + 1];
+    xipc_npipe *srv = NULL;
+    xipc_msgpipe *a = NULL, *b = NULL;
+    size_t len = 0;
+    xt_name("limits", name);
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &srv));
+    CHECK_OK(xipc_npipe_connect_msg(name, &a, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_npipe_accept_msg(srv, &b, XT_CHILD_TIMEOUT_MS));
+    CHECK_RC(xipc_msg_send(a, "x", 0, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_msg_send(a, big, sizeof big, 0), XIPC_EMSGSIZE);
+    CHECK_RC(xipc_msg_send(a, NULL, 1, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_msg_recv(b, NULL, 1, &len, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_msg_recv(b, buf, 0, &len, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_msg_recv(b, buf, sizeof buf, NULL, 0), XIPC_EINVAL);
+    /* The largest message goes whole. */
+    memset(big, 'q', sizeof big);
+    CHECK_OK(xipc_msg_send(a, big, XIPC_MSG_MAX, XT_CHILD_TIMEOUT_MS));
+    static char in[XIPC_MSG_MAX];
+    CHECK_RC(xipc_msg_recv(b, buf, sizeof buf, &len, XT_CHILD_TIMEOUT_MS), XIPC_EMSGSIZE);
+    CHECK_EQ(len, XIPC_MSG_MAX);
+    CHECK_OK(xipc_msg_recv(b, in, sizeof in, &len, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(len, XIPC_MSG_MAX);
+    CHECK(memcmp(in, big, XIPC_MSG_MAX) == 0);
+    xipc_msg_close(a);
+    CHECK_RC(xipc_msg_recv(b, buf, sizeof buf, &len, XT_CHILD_TIMEOUT_MS), XIPC_ECLOSED);
+    xipc_msg_close(b);
+    xipc_npipe_close(srv);
+}
+
+/* ---- security ------------------------------------------------------------------------------- */
+
+void
+xt_test_npipe_runtime_dir_owner_only(void)
+{
+    char base[512], dir[600], sock[700], name[XIPC_NAME_MAX + 1];
+    xipc_npipe *srv = NULL;
+    if (!xt_os_has_runtime_dir())
+        XT_SKIP("Windows pipes have no runtime directory; xipc gives them an owner-only DACL and "
+                "PIPE_REJECT_REMOTE_CLIENTS, which Wine 8 stores but does not enforce");
+    xt_name("sec", name);
+    xt_os_temp_path("rt", base, sizeof base);
+    CHECK_EQ(xt_os_mkdir(base, 0700), 0);
+    xt_os_setenv("XDG_RUNTIME_DIR", base);
+    snprintf(dir, sizeof dir, "%s/xipc", base);
+    snprintf(sock, sizeof sock, "%s/%s", dir, name);
+
+    /* Created 0700 with an owner-only socket. */
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
+    CHECK_EQ(xt_os_path_mode(dir), 0700);
+    CHECK_EQ(xt_os_path_mode(sock), 0600);
+    xipc_npipe_close(srv);
+    CHECK_EQ(xt_os_path_mode(sock), -1); /* the server took its file along */
+
+    /* Wider permissions: refused on listen and on connect. */
+    CHECK_EQ(xt_os_chmod(dir, 0755), 0);
+    CHECK_RC(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv), XIPC_EACCES);
+    xipc_stream *s = NULL;
+    CHECK_RC(xipc_npipe_connect(name, &s, 0), XIPC_EACCES);
+    CHECK_EQ(xt_os_chmod(dir, 0700), 0);
+    /* Another owner: refused. */
+    if (xt_os_chown_path(dir) == 0)
+        CHECK_RC(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv), XIPC_EACCES);
+    else
+        printf("note: not root, so the foreign-owner check was not exercised\n");
+    xt_os_remove_tree(base);
+}
+
+/* ---- leaks ---------------------------------------------------------------------------------- */
+
+void
+xt_test_npipe_no_handle_leak(void)
+{
+    char name[XIPC_NAME_MAX + 1], buf[8];
+    size_t len;
+    xt_name("leak", name);
+    xt_warm_up();
+    for (int round = 0; round < 2; round++) {
+        int before = xt_os_handle_count();
+        for (int i = 0; i < 10; i++) {
+            xipc_npipe *srv = NULL;
+            xipc_msgpipe *a = NULL, *b = NULL;
+            CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &srv));
+            CHECK_OK(xipc_npipe_connect_msg(name, &a, XT_CHILD_TIMEOUT_MS));
+            CHECK_OK(xipc_npipe_accept_msg(srv, &b, XT_CHILD_TIMEOUT_MS));
+            CHECK_OK(xipc_msg_send(a, "hi", 2, XT_CHILD_TIMEOUT_MS));
+            CHECK_OK(xipc_msg_recv(b, buf, sizeof buf, &len, XT_CHILD_TIMEOUT_MS));
+            xipc_msg_close(a);
+            xipc_msg_close(b);
+            xipc_npipe_close(srv);
+        }
+        /* The first round warms up what Windows keeps per process; the second must be flat. */
+        if (round == 1)
+            CHECK_EQ(xt_os_handle_count(), before);
+    }
+}

@@ -1,0 +1,742 @@
+/* win32/win32_fifo.c: FIFOs (common/platform.h, "Named pipes and FIFOs"), which Windows lacks,
+ * emulated with the POSIX rules (xipc/fifo.h) on a message-mode named pipe.
+ *
+ * The FIFO in the file system is a marker file holding MARKER, made owner-only. Its ends meet on
+ * the pipe L"\\\\.\\pipe\\xipc-fifo-" + a 64-bit FNV-1a hash, in hex, of the marker's full path
+ * with its case folded (Windows paths name the same file whatever their case).
+ *
+ * The reader is the pipe's server, inbound, in message mode. Every writer connects to a pipe
+ * instance of its own, and each WriteFile of a writer is one message, so writes never
+ * interleave: a stream write gives WriteFile at most the pipe's quota (win32_stream.c), which is
+ * XIPC_MSG_MAX >= XIPC_FIFO_ATOMIC. A listener thread keeps one instance listening, so writers
+ * can open while the reader is not reading, as with POSIX ("The listener" below). The reader
+ * multiplexes over the connected instances with an I/O completion port: on every one a ReadFile
+ * of a whole message into that instance's buffer. Completed reads queue up in the order they
+ * completed; a stream read returns the first message of the queue (or as much of it as fits,
+ * keeping the rest for the next read) and only then reads that instance again, so a writer that
+ * outpaces the reader waits on its full pipe. A writer's end of pipe reaches the reader as a
+ * failed read, after all its messages; the reader sees the end of the stream when every writer
+ * that connected has gone and nothing is left, and a writer that comes later is read again, as
+ * with POSIX.
+ *
+ * Completion packets (measured on Wine 8, and what Windows documents): a ReadFile or
+ * ConnectNamedPipe that succeeds, fails with ERROR_MORE_DATA, or is pending queues exactly one
+ * packet, also when cancelled (ERROR_OPERATION_ABORTED); one that fails at once, or a
+ * ConnectNamedPipe that finds its client there already (ERROR_PIPE_CONNECTED), queues none.
+ *
+ * One reader at a time: a second one gets XIPC_EBUSY (POSIX allows several readers, which then
+ * share the data unpredictably; xipc/fifo.h promises one). The reader holds the named event
+ * L"Local\\xipc-fifo#" + the hash for that. */
+#include "win32_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* What a marker file holds, exactly: "xipc fifo", version 1. */
+static const char MARKER[] = "xipc fifo 1\n";
+#define MARKER_LEN (sizeof MARKER - 1)
+
+#define PIPE_PREFIX  L"\\\\.\\pipe\\xipc-fifo-"
+#define CLAIM_PREFIX L"Local\\xipc-fifo#"
+#define NAME_CAP     XIPC__WIN32_PIPE_NAME_CAP
+
+/* Each instance reads a whole message into a buffer of this size: no xipc writer writes more
+ * than the pipe's quota, XIPC_MSG_MAX, at once. A longer message (a writer that is not xipc)
+ * arrives in parts, and no other writer's bytes come between them. */
+#define INSTANCE_BUFFER XIPC_MSG_MAX
+
+/* The longest pause between looks for a reader's pipe. */
+#define WRITER_PAUSE_MAX_MS 20
+
+/* How often a new spare is made in a row after writers that left before being connected. */
+#define SPARE_ATTEMPTS 16
+
+enum instance_state {
+    INSTANCE_CONNECTING, /* listening, or connected and on its way to the reader (a packet) */
+    INSTANCE_READING, /* ReadFile pending (or completed, its packet not yet taken) */
+    INSTANCE_DONE, /* the read's result is in got/err, queued for the stream */
+};
+
+struct fifo_instance {
+    HANDLE pipe;
+    OVERLAPPED ov; /* the connect's: the listener's event; then reads': no event, the port */
+    enum instance_state state;
+    DWORD got; /* INSTANCE_DONE: bytes the read took */
+    DWORD err; /* INSTANCE_DONE: ERROR_SUCCESS, ERROR_MORE_DATA, or the failure */
+    struct fifo_instance *prev, *next; /* the reader's connected instances */
+    struct fifo_instance *next_done; /* the queue of completed reads */
+    unsigned char buf[INSTANCE_BUFFER];
+};
+
+struct xipc__win32_fifo_reader {
+    HANDLE port; /* the completion port every connected instance reports to */
+    HANDLE claim; /* the named event that says this FIFO has a reader */
+    SECURITY_ATTRIBUTES sa; /* owner-only, for every instance */
+    /* The listener thread and what it shares with the reader (see "The listener"). */
+    HANDLE thread;
+    HANDLE stop; /* set by close: the thread ends */
+    HANDLE connect_event; /* the listening instance's ConnectNamedPipe */
+    SRWLOCK lock; /* guards listening and handing_over */
+    struct fifo_instance *listening; /* the instance with a connect pending; NULL: none */
+    bool handing_over; /* a connected instance is between its connect and its packet */
+    /* The reader's own state, touched by the thread of the stream's read only. */
+    struct fifo_instance *conns; /* connected instances, a doubly linked list */
+    size_t conn_count;
+    struct fifo_instance *done_head, *done_tail; /* completed reads, oldest first */
+    struct fifo_instance *cur; /* the message being returned, from cur->buf */
+    DWORD pos; /* bytes of it returned already */
+    /* The instance whose last read took only part of a message (ERROR_MORE_DATA): the rest comes
+     * next, before any other writer's message. NULL otherwise. */
+    struct fifo_instance *rest_of;
+    char id[17]; /* the hash in hex, for error reports */
+    wchar_t wname[NAME_CAP];
+};
+
+/* ---- Paths and markers ---------------------------------------------------------------------- */
+
+/* Opens path to read (plus access) and checks that it is a marker: 0; XIPC_ENOENT; XIPC_EINVAL
+ * for anything else, directories included. */
+static int
+open_marker(const wchar_t *wpath, const char *path, DWORD access, HANDLE *out)
+{
+    BY_HANDLE_FILE_INFORMATION info;
+    char text[MARKER_LEN + 1];
+    DWORD n = 0;
+    /* FILE_FLAG_BACKUP_SEMANTICS opens a directory too, so that it reads as "not a FIFO" rather
+     * than as ERROR_ACCESS_DENIED; it grants nothing without the backup privilege. */
+    HANDLE h = CreateFileW(wpath, GENERIC_READ | access,
+        FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
+        FILE_FLAG_BACKUP_SEMANTICS, NULL);
+    if (h == INVALID_HANDLE_VALUE)
+        return XIPC__OS_FAIL(GetLastError(), "CreateFileW", path);
+    int rc = XIPC_EINVAL;
+    if (!GetFileInformationByHandle(h, &info))
+        rc = XIPC__OS_FAIL(GetLastError(), "GetFileInformationByHandle", path);
+    else if ((info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) == 0 && info.nFileSizeHigh == 0 &&
+        info.nFileSizeLow == MARKER_LEN && ReadFile(h, text, sizeof text, &n, NULL) &&
+        n == MARKER_LEN && memcmp(text, MARKER, MARKER_LEN) == 0)
+        rc = 0;
+    if (rc != 0 || out == NULL)
+        (void)CloseHandle(h);
+    else
+        *out = h;
+    return rc;
+}
+
+/* 64-bit FNV-1a over the UTF-16 units of s, low byte first. */
+static uint64_t
+hash_wide(const wchar_t *s, int len)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+    for (int i = 0; i < len; i++) {
+        h = (h ^ ((unsigned)s[i] & 0xFFu)) * 0x100000001b3u;
+        h = (h ^ ((unsigned)s[i] >> 8)) * 0x100000001b3u;
+    }
+    return h;
+}
+
+/* The FIFO's id: the hash of wpath made absolute and folded to upper case, as NTFS compares
+ * names (its $UpCase table; folding to lower case would merge names NTFS keeps apart, such as
+ * the Kelvin sign and 'k'). The invariant locale keeps the result the same for every user. */
+static int
+fifo_id(const wchar_t *wpath, const char *path, char id[17])
+{
+    static const char hex[] = "0123456789abcdef";
+    DWORD need = GetFullPathNameW(wpath, 0, NULL, NULL);
+    if (need == 0)
+        return XIPC__OS_FAIL(GetLastError(), "GetFullPathNameW", path);
+    wchar_t *full = malloc(2 * (size_t)need * sizeof *full);
+    if (full == NULL)
+        return XIPC_ENOMEM;
+    wchar_t *folded = full + need;
+    /* A second call that needs more room than the first said has raced a change of the working
+     * directory: it returns the size, and the path is not made. */
+    DWORD len = GetFullPathNameW(wpath, need, full, NULL);
+    if (len == 0 || len >= need) {
+        free(full);
+        return XIPC__OS_FAIL(
+            len == 0 ? GetLastError() : ERROR_INVALID_NAME, "GetFullPathNameW", path);
+    }
+    int n = LCMapStringEx(
+        LOCALE_NAME_INVARIANT, LCMAP_UPPERCASE, full, (int)len, folded, (int)need, NULL, NULL, 0);
+    DWORD werr = GetLastError();
+    uint64_t h = hash_wide(folded, n);
+    free(full);
+    if (n == 0)
+        return XIPC__OS_FAIL(werr, "LCMapStringEx", path);
+    for (int i = 15; i >= 0; i--, h >>= 4)
+        id[i] = hex[h & 0xFu];
+    id[16] = '\0';
+    return 0;
+}
+
+int
+xipc__os_fifo_create(const char *path)
+{
+    SECURITY_ATTRIBUTES sa;
+    wchar_t *wpath = NULL;
+    DWORD n = 0;
+    int rc = xipc__win32_owner_only_sa(&sa);
+    if (rc != 0 || (rc = xipc__win32_utf8_to_wide(path, &wpath)) != 0)
+        return rc;
+    /* CREATE_NEW: ERROR_FILE_EXISTS is XIPC_EEXIST from the table, ERROR_PATH_NOT_FOUND
+     * XIPC_ENOENT. */
+    HANDLE h = CreateFileW(wpath, GENERIC_WRITE, 0, &sa, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, NULL);
+    if (h == INVALID_HANDLE_VALUE) {
+        rc = XIPC__OS_FAIL(GetLastError(), "CreateFileW", path);
+        free(wpath);
+        return rc;
+    }
+    /* A synchronous WriteFile to a file writes all or fails. */
+    if (!WriteFile(h, MARKER, (DWORD)MARKER_LEN, &n, NULL)) {
+        rc = XIPC__OS_FAIL(GetLastError(), "WriteFile", path);
+        (void)CloseHandle(h);
+        (void)DeleteFileW(wpath); /* no half-made marker: it would read as "not a FIFO" */
+        free(wpath);
+        return rc;
+    }
+    (void)CloseHandle(h);
+    free(wpath);
+    return 0;
+}
+
+int
+xipc__os_fifo_remove(const char *path)
+{
+    FILE_DISPOSITION_INFO info = { TRUE };
+    wchar_t *wpath = NULL;
+    HANDLE h = NULL;
+    int rc = xipc__win32_utf8_to_wide(path, &wpath);
+    if (rc != 0)
+        return rc;
+    /* Delete through the handle that was checked: what goes is the marker that was read, even
+     * if the path changes meanwhile. */
+    rc = open_marker(wpath, path, DELETE, &h);
+    free(wpath);
+    if (rc != 0)
+        return rc;
+    if (!SetFileInformationByHandle(h, FileDispositionInfo, &info, sizeof info))
+        rc = XIPC__OS_FAIL(GetLastError(), "SetFileInformationByHandle", path);
+    (void)CloseHandle(h);
+    return rc;
+}
+
+/* ---- Writers -------------------------------------------------------------------------------- */
+
+/* Pauses before the next look for a reader: XIPC_ETIMEDOUT once dl has passed. */
+static int
+pause_until(xipc__deadline dl, DWORD *pause_ms)
+{
+    int left = xipc__deadline_left_ms(dl);
+    if (left == 0)
+        return XIPC_ETIMEDOUT;
+    Sleep(left > 0 && (DWORD)left < *pause_ms ? (DWORD)left : *pause_ms);
+    *pause_ms = *pause_ms * 2 < WRITER_PAUSE_MAX_MS ? *pause_ms * 2 : WRITER_PAUSE_MAX_MS;
+    return 0;
+}
+
+/* A writer is a client of the reader's pipe. Until a reader opens, the pipe does not exist
+ * (ERROR_FILE_NOT_FOUND), or has only instances left by a reader that closed, whose claim is
+ * gone: look again after short, growing pauses, as POSIX open waits. */
+static int
+open_writer(const char *id, const char *path, struct xipc__os_stream *s, xipc__deadline dl)
+{
+    wchar_t wname[NAME_CAP], claim_name[NAME_CAP];
+    DWORD pause_ms = 1;
+    HANDLE h;
+    int rc = xipc__win32_wide_name(PIPE_PREFIX, id, wname, NAME_CAP);
+    if (rc != 0 || (rc = xipc__win32_wide_name(CLAIM_PREFIX, id, claim_name, NAME_CAP)) != 0)
+        return rc;
+    for (;;) {
+        /* FILE_READ_ATTRIBUTES: GetNamedPipeInfo, for the stream's write chunk. */
+        DWORD werr = xipc__win32_pipe_open_client(
+            wname, claim_name, GENERIC_WRITE | FILE_READ_ATTRIBUTES, dl, &h);
+        if (werr == ERROR_SUCCESS)
+            break;
+        if (werr == WAIT_TIMEOUT)
+            return XIPC_ETIMEDOUT;
+        if (werr != ERROR_FILE_NOT_FOUND)
+            return XIPC__OS_FAIL(werr, "CreateFileW", path);
+        if ((rc = pause_until(dl, &pause_ms)) != 0)
+            return rc;
+    }
+    if ((rc = xipc__win32_stream_open(h, XIPC__WIN32_STREAM_FIFO_WRITER, s)) != 0)
+        (void)CloseHandle(h);
+    return rc;
+}
+
+/* ---- The listener ---------------------------------------------------------------------------
+ * POSIX lets a writer open as soon as the reader has, whether or not the reader is reading. A
+ * pipe client needs a listening instance, and making the next one cannot wait for the reader's
+ * next read: a reader that waits for its writers to open before it reads would wait forever. So
+ * a thread per reader keeps one instance listening. When a writer connects, the thread ties the
+ * instance to the port and posts it there; the reader adds it at its next read (pump).
+ *
+ * Instances are made, and their connects started, under r->lock, and leave `listening` for
+ * `handing_over` under it too: whoever holds the lock sees every writer that has connected and
+ * is not yet in the port (connect_in_flight), which the reader needs to tell the end of the
+ * stream from a writer arriving. */
+
+/* How long the listener pauses after failing to make an instance (out of memory or handles). */
+#define LISTEN_RETRY_MS 50
+
+static void
+free_instance(struct fifo_instance *inst)
+{
+    (void)CloseHandle(inst->pipe);
+    free(inst);
+}
+
+/* Makes an instance of the pipe and starts its ConnectNamedPipe on r->connect_event, under the
+ * lock: it becomes r->listening, or (its writer already there) handing_over. *out is NULL when a
+ * writer came and went before it (ERROR_NO_DATA: try again). */
+static int
+make_instance(struct xipc__win32_fifo_reader *r, struct fifo_instance **out)
+{
+    struct fifo_instance *inst = calloc(1, sizeof *inst);
+    DWORD werr = ERROR_IO_PENDING;
+    *out = NULL;
+    if (inst == NULL)
+        return XIPC_ENOMEM;
+    inst->state = INSTANCE_CONNECTING;
+    inst->ov.hEvent = r->connect_event;
+    AcquireSRWLockExclusive(&r->lock);
+    inst->pipe = xipc__win32_pipe_instance(
+        r->wname, PIPE_ACCESS_INBOUND, PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE, &r->sa);
+    if (inst->pipe == NULL)
+        werr = GetLastError();
+    else if (!ConnectNamedPipe(inst->pipe, &inst->ov)) /* overlapped: FALSE, or a completion */
+        werr = GetLastError();
+    if (werr == ERROR_IO_PENDING)
+        r->listening = inst;
+    else if (werr == ERROR_PIPE_CONNECTED)
+        r->handing_over = true;
+    ReleaseSRWLockExclusive(&r->lock);
+    if (werr == ERROR_IO_PENDING || werr == ERROR_PIPE_CONNECTED) {
+        *out = inst;
+        return 0;
+    }
+    if (inst->pipe == NULL) {
+        free(inst);
+        return XIPC__OS_FAIL(werr, "CreateNamedPipeW", r->id);
+    }
+    free_instance(inst);
+    return werr == ERROR_NO_DATA ? 0 : XIPC__OS_FAIL(werr, "ConnectNamedPipe", r->id);
+}
+
+/* make_instance until one is made, a few times over writers that leave at once. */
+static int
+listen_next(struct xipc__win32_fifo_reader *r, struct fifo_instance **out)
+{
+    for (int attempt = 0; attempt < SPARE_ATTEMPTS; attempt++) {
+        int rc = make_instance(r, out);
+        if (rc != 0 || *out != NULL)
+            return rc;
+    }
+    return XIPC__OS_FAIL(ERROR_NO_DATA, "ConnectNamedPipe", r->id);
+}
+
+/* Hands inst, whose writer has connected, to the reader through the port. */
+static void
+hand_over(struct xipc__win32_fifo_reader *r, struct fifo_instance *inst)
+{
+    AcquireSRWLockExclusive(&r->lock);
+    r->listening = NULL;
+    r->handing_over = true;
+    ReleaseSRWLockExclusive(&r->lock);
+    /* Reads are started after this, so their completions go to the port, not to the event. */
+    if (CreateIoCompletionPort(inst->pipe, r->port, (ULONG_PTR)inst, 0) == NULL ||
+        !PostQueuedCompletionStatus(r->port, 0, (ULONG_PTR)inst, &inst->ov))
+        free_instance(inst); /* out of resources: that writer's next write says XIPC_EPIPE */
+    AcquireSRWLockExclusive(&r->lock);
+    r->handing_over = false;
+    ReleaseSRWLockExclusive(&r->lock);
+}
+
+/* Drops the listening instance: its connect failed, or the reader is closing. */
+static void
+drop_listening(struct xipc__win32_fifo_reader *r, struct fifo_instance *inst)
+{
+    DWORD n;
+    (void)CancelIoEx(inst->pipe, &inst->ov);
+    (void)GetOverlappedResult(inst->pipe, &inst->ov, &n, TRUE);
+    AcquireSRWLockExclusive(&r->lock);
+    r->listening = NULL;
+    ReleaseSRWLockExclusive(&r->lock);
+    free_instance(inst);
+}
+
+/* Waits for the listening instance's writer. true when it came; false when the reader closes
+ * (or the wait itself failed, which ends the thread as closing would). */
+static bool
+await_writer(struct xipc__win32_fifo_reader *r, struct fifo_instance *inst, bool *failed)
+{
+    HANDLE waits[2] = { r->stop, r->connect_event };
+    DWORD n;
+    *failed = false;
+    for (;;) {
+        if (WaitForMultipleObjects(2, waits, FALSE, INFINITE) != WAIT_OBJECT_0 + 1)
+            return false;
+        if (GetOverlappedResult(inst->pipe, &inst->ov, &n, FALSE))
+            return true;
+        /* ERROR_IO_INCOMPLETE: the event was set before ConnectNamedPipe reset it. */
+        if (GetLastError() != ERROR_IO_INCOMPLETE) {
+            *failed = true;
+            return true;
+        }
+    }
+}
+
+/* The thread: starts with the instance reader_init made, then makes one after each writer. */
+static DWORD WINAPI
+listener_thread(void *arg)
+{
+    struct xipc__win32_fifo_reader *r = arg;
+    for (;;) {
+        struct fifo_instance *inst = r->listening; /* only this thread changes it now */
+        bool failed = false;
+        if (inst == NULL) {
+            if (listen_next(r, &inst) != 0) {
+                if (WaitForSingleObject(r->stop, LISTEN_RETRY_MS) != WAIT_TIMEOUT)
+                    return 0;
+                continue;
+            }
+            if (r->listening != inst) {
+                hand_over(r, inst); /* its writer was there before it listened */
+                continue;
+            }
+        }
+        if (!await_writer(r, inst, &failed)) {
+            drop_listening(r, inst);
+            return 0;
+        }
+        if (failed)
+            drop_listening(r, inst); /* the writer left before it was connected */
+        else
+            hand_over(r, inst);
+    }
+}
+
+/* Whether a writer has connected that has not reached the port yet. */
+static bool
+connect_in_flight(struct xipc__win32_fifo_reader *r)
+{
+    AcquireSRWLockShared(&r->lock);
+    bool busy =
+        r->handing_over || (r->listening != NULL && HasOverlappedIoCompleted(&r->listening->ov));
+    ReleaseSRWLockShared(&r->lock);
+    return busy;
+}
+
+/* ---- The reader's instances ----------------------------------------------------------------- */
+
+static void
+queue_done(struct xipc__win32_fifo_reader *r, struct fifo_instance *inst, DWORD got, DWORD err)
+{
+    inst->state = INSTANCE_DONE;
+    inst->got = got;
+    inst->err = err;
+    inst->next_done = NULL;
+    if (r->done_tail != NULL)
+        r->done_tail->next_done = inst;
+    else
+        r->done_head = inst;
+    r->done_tail = inst;
+}
+
+/* Reads the instance's next message into its buffer; the result arrives at the port, or is
+ * queued here when the call fails at once. */
+static void
+start_read(struct xipc__win32_fifo_reader *r, struct fifo_instance *inst)
+{
+    memset(&inst->ov, 0, sizeof inst->ov);
+    inst->state = INSTANCE_READING;
+    if (!ReadFile(inst->pipe, inst->buf, INSTANCE_BUFFER, NULL, &inst->ov)) {
+        DWORD werr = GetLastError();
+        if (werr != ERROR_IO_PENDING && werr != ERROR_MORE_DATA)
+            queue_done(r, inst, 0, werr);
+    }
+}
+
+static void
+add_conn(struct xipc__win32_fifo_reader *r, struct fifo_instance *inst)
+{
+    inst->prev = NULL;
+    inst->next = r->conns;
+    if (r->conns != NULL)
+        r->conns->prev = inst;
+    r->conns = inst;
+    r->conn_count++;
+    start_read(r, inst);
+}
+
+/* Closes a connected instance whose writer has gone (no call of it is pending). */
+static void
+drop_conn(struct xipc__win32_fifo_reader *r, struct fifo_instance *inst)
+{
+    if (inst->prev != NULL)
+        inst->prev->next = inst->next;
+    else
+        r->conns = inst->next;
+    if (inst->next != NULL)
+        inst->next->prev = inst->prev;
+    r->conn_count--;
+    if (r->rest_of == inst)
+        r->rest_of = NULL;
+    free_instance(inst);
+}
+
+/* Takes one packet from the port, waiting up to wait_ms, and applies it: a new writer from the
+ * listener, or a read's result. XIPC_ETIMEDOUT when none came. */
+static int
+pump(struct xipc__win32_fifo_reader *r, DWORD wait_ms)
+{
+    DWORD n = 0;
+    ULONG_PTR key = 0;
+    OVERLAPPED *ov = NULL;
+    BOOL ok = GetQueuedCompletionStatus(r->port, &n, &key, &ov, wait_ms);
+    DWORD werr = ok ? ERROR_SUCCESS : GetLastError();
+    if (ov == NULL)
+        return werr == WAIT_TIMEOUT ? XIPC_ETIMEDOUT
+                                    : XIPC__OS_FAIL(werr, "GetQueuedCompletionStatus", r->id);
+    struct fifo_instance *inst = (struct fifo_instance *)key;
+    if (inst->state == INSTANCE_CONNECTING)
+        add_conn(r, inst);
+    else
+        queue_done(r, inst, n, werr);
+    return 0;
+}
+
+/* Waits for the port until dl. 0 when a packet came, and also when the wait ended a little early
+ * (timer granularity): the caller looks at the state again. */
+static int
+pump_until(struct xipc__win32_fifo_reader *r, xipc__deadline dl)
+{
+    int left = xipc__deadline_left_ms(dl);
+    int rc = pump(r, left < 0 ? INFINITE : (DWORD)left);
+    if (rc == XIPC_ETIMEDOUT && xipc__deadline_left_ms(dl) != 0)
+        return 0;
+    return rc;
+}
+
+/* ---- The reader ----------------------------------------------------------------------------- */
+
+/* Stops the listener, then cancels every pending read and waits for its packet, so that no
+ * OVERLAPPED is freed while the system may still write it; then closes and frees everything,
+ * writers posted by the listener but not taken yet included. r may be half made. */
+static void
+reader_free(struct xipc__win32_fifo_reader *r)
+{
+    size_t pending = 0;
+    if (r->thread != NULL) {
+        (void)SetEvent(r->stop);
+        (void)WaitForSingleObject(r->thread, INFINITE);
+        (void)CloseHandle(r->thread);
+    } else if (r->listening != NULL) {
+        drop_listening(r, r->listening); /* made by reader_init, before the thread */
+    }
+    for (struct fifo_instance *c = r->conns; c != NULL; c = c->next) {
+        if (c->state == INSTANCE_READING) {
+            (void)CancelIoEx(c->pipe, &c->ov); /* ERROR_NOT_FOUND: its packet is queued */
+            pending++;
+        }
+    }
+    /* Every packet left: a cancelled read's (pending counts those), or a posted new writer. */
+    for (;;) {
+        DWORD n;
+        ULONG_PTR key;
+        OVERLAPPED *ov = NULL;
+        (void)GetQueuedCompletionStatus(r->port, &n, &key, &ov, pending > 0 ? INFINITE : 0);
+        if (ov == NULL)
+            break; /* none left, or the port itself failed: leak rather than free live memory */
+        struct fifo_instance *inst = (struct fifo_instance *)key;
+        if (inst->state == INSTANCE_CONNECTING)
+            free_instance(inst);
+        else
+            pending--;
+    }
+    while (r->conns != NULL && pending == 0)
+        drop_conn(r, r->conns);
+    if (r->port != NULL)
+        (void)CloseHandle(r->port);
+    if (r->stop != NULL)
+        (void)CloseHandle(r->stop);
+    if (r->connect_event != NULL)
+        (void)CloseHandle(r->connect_event);
+    if (r->claim != NULL)
+        (void)CloseHandle(r->claim);
+    free(r);
+}
+
+void
+xipc__win32_fifo_close(struct xipc__win32_fifo_reader *r)
+{
+    reader_free(r);
+}
+
+/* The next completed read to return: the rest of a partly read message first, else the oldest. */
+static struct fifo_instance *
+take_done(struct xipc__win32_fifo_reader *r)
+{
+    struct fifo_instance **link = &r->done_head, *prev = NULL;
+    while (*link != NULL && r->rest_of != NULL && *link != r->rest_of) {
+        prev = *link;
+        link = &(*link)->next_done;
+    }
+    struct fifo_instance *inst = *link;
+    if (inst == NULL)
+        return NULL;
+    *link = inst->next_done;
+    if (r->done_tail == inst)
+        r->done_tail = prev;
+    return inst;
+}
+
+/* Makes a completed read the message to return, or drops an instance whose writer has gone. */
+static void
+use_done(struct xipc__win32_fifo_reader *r, struct fifo_instance *inst)
+{
+    if (inst->err != ERROR_SUCCESS && inst->err != ERROR_MORE_DATA) {
+        /* ERROR_BROKEN_PIPE: the writer closed, after every message it wrote. Anything else
+         * ends this writer too; the reader goes on with the others. */
+        if (!xipc__win32_end_of_stream(inst->err))
+            (void)XIPC__OS_FAIL(inst->err, "ReadFile", r->id); /* for diagnostics only */
+        drop_conn(r, inst);
+        return;
+    }
+    r->rest_of = inst->err == ERROR_MORE_DATA ? inst : NULL;
+    if (inst->got == 0) {
+        start_read(r, inst); /* an empty message (not from xipc): nothing to return */
+        return;
+    }
+    r->cur = inst;
+    r->pos = 0;
+}
+
+/* Copies what fits of the current message; reads its instance again once it is all returned. */
+static size_t
+deliver(struct xipc__win32_fifo_reader *r, void *buf, size_t cap)
+{
+    struct fifo_instance *inst = r->cur;
+    size_t n = inst->got - r->pos;
+    if (n > cap)
+        n = cap;
+    memcpy(buf, inst->buf + r->pos, n);
+    r->pos += (DWORD)n;
+    if (r->pos == inst->got) {
+        r->cur = NULL;
+        start_read(r, inst);
+    }
+    return n;
+}
+
+/* How long a read with no writer waits for one whose connect is in flight before looking again:
+ * the listener posts it within microseconds, unless it ran out of resources and dropped it. */
+#define IN_FLIGHT_WAIT_MS 10
+
+int
+xipc__win32_fifo_read(
+    struct xipc__win32_fifo_reader *r, void *buf, size_t cap, size_t *got, xipc__deadline dl)
+{
+    *got = 0;
+    for (;;) {
+        struct fifo_instance *inst;
+        int rc;
+        if (r->cur != NULL) {
+            *got = deliver(r, buf, cap);
+            return 0;
+        }
+        if ((inst = take_done(r)) != NULL) {
+            use_done(r, inst);
+            continue;
+        }
+        if (r->conn_count > 0) {
+            rc = pump_until(r, dl);
+        } else if (connect_in_flight(r)) {
+            int left = xipc__deadline_left_ms(dl);
+            rc = pump(r, left >= 0 && left < IN_FLIGHT_WAIT_MS ? (DWORD)left : IN_FLIGHT_WAIT_MS);
+            if (rc == XIPC_ETIMEDOUT && xipc__deadline_left_ms(dl) != 0)
+                rc = 0;
+        } else {
+            /* No writer: the end of the stream (POSIX returns 0 at once), unless a writer's
+             * packet is waiting in the port already. */
+            if ((rc = pump(r, 0)) == XIPC_ETIMEDOUT)
+                return 0;
+        }
+        if (rc != 0)
+            return rc;
+    }
+}
+
+/* Makes the reader's port, claim and events, its first instance (here, so that its failure is
+ * reported), and then the listener thread, which takes that instance over. */
+static int
+reader_init(struct xipc__win32_fifo_reader *r, const char *id)
+{
+    wchar_t claim_name[NAME_CAP];
+    struct fifo_instance *first = NULL;
+    int rc = xipc__win32_owner_only_sa(&r->sa);
+    InitializeSRWLock(&r->lock);
+    (void)memcpy(r->id, id, sizeof r->id);
+    if (rc != 0 || (rc = xipc__win32_wide_name(PIPE_PREFIX, id, r->wname, NAME_CAP)) != 0 ||
+        (rc = xipc__win32_wide_name(CLAIM_PREFIX, id, claim_name, NAME_CAP)) != 0)
+        return rc;
+    DWORD werr = xipc__win32_claim(claim_name, &r->sa, &r->claim);
+    if (werr == ERROR_ALREADY_EXISTS) {
+        (void)XIPC__OS_FAIL(werr, "CreateEventW", id);
+        return XIPC_EBUSY; /* another reader has the FIFO open */
+    }
+    if (werr != ERROR_SUCCESS)
+        return XIPC__OS_FAIL(werr, "CreateEventW", id);
+    if ((r->port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 1)) == NULL)
+        return XIPC__OS_FAIL(GetLastError(), "CreateIoCompletionPort", id);
+    if ((r->stop = CreateEventW(NULL, TRUE, FALSE, NULL)) == NULL ||
+        (r->connect_event = CreateEventW(NULL, TRUE, FALSE, NULL)) == NULL)
+        return XIPC__OS_FAIL(GetLastError(), "CreateEventW", NULL);
+    if ((rc = listen_next(r, &first)) != 0)
+        return rc;
+    if (r->listening != first)
+        hand_over(r, first); /* a writer was there before the first instance listened */
+    if ((r->thread = CreateThread(NULL, 0, listener_thread, r, 0, NULL)) == NULL)
+        return XIPC__OS_FAIL(GetLastError(), "CreateThread", NULL);
+    return 0;
+}
+
+static int
+open_reader(const char *id, struct xipc__os_stream *s, xipc__deadline dl)
+{
+    struct xipc__win32_fifo_reader *r = calloc(1, sizeof *r);
+    int rc;
+    if (r == NULL)
+        return XIPC_ENOMEM;
+    rc = reader_init(r, id);
+    /* POSIX: opening for reading waits for a writer. */
+    while (rc == 0 && r->conn_count == 0)
+        rc = pump_until(r, dl);
+    if (rc != 0) {
+        reader_free(r);
+        return rc;
+    }
+    memset(s, 0, sizeof *s);
+    s->kind = XIPC__WIN32_STREAM_FIFO_READER;
+    s->fifo = r;
+    return 0;
+}
+
+int
+xipc__os_fifo_open(const char *path, unsigned mode, struct xipc__os_stream *s, xipc__deadline dl)
+{
+    wchar_t *wpath = NULL;
+    char id[17];
+    int rc = xipc__win32_utf8_to_wide(path, &wpath);
+    if (rc != 0)
+        return rc;
+    if ((rc = open_marker(wpath, path, 0, NULL)) == 0)
+        rc = fifo_id(wpath, path, id);
+    free(wpath);
+    if (rc != 0)
+        return rc;
+    if (mode == XIPC_FIFO_READ)
+        return open_reader(id, s, dl);
+    return open_writer(id, path, s, dl);
+}
