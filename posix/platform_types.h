@@ -14,8 +14,12 @@ struct xipc__os_stream {
      * O_NONBLOCK on the shared open file description, so writes here are cut to PIPE_BUF,
      * which poll() guarantees will not block. */
     bool child_made_blocking;
-    /* A socket (named-pipe connection): written with send(MSG_NOSIGNAL), no signal mask games. */
+    /* A named-pipe connection: a blocking socket, read and written by posix_socket.c. */
     bool is_socket;
+    /* Sockets: SO_RCVTIMEO and SO_SNDTIMEO in ms as last set by this process; 0 is none (a new
+     * socket's), -1 not known (an adopted one's). */
+    int recv_timeout_ms;
+    int send_timeout_ms;
     /* A FIFO reader that took one byte while it waited for its first writer (posix_fifo.c):
      * the next read returns it first. */
     bool has_pending_byte;

@@ -144,7 +144,8 @@ xipc__os_npipe_accept(struct xipc__os_npipe *srv, struct xipc__os_stream *conn, 
 {
     int lfd = srv->fd_plus1 - 1;
     for (;;) {
-        int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        /* Blocking, as every connection (posix_socket.c). */
+        int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
         if (fd >= 0) {
             memset(conn, 0, sizeof *conn);
             conn->fd_plus1 = fd + 1;
@@ -209,8 +210,12 @@ xipc__os_npipe_connect(
         if (pause_ms < 20)
             pause_ms *= 2;
     }
-    if (rc != 0)
+    /* Made non-blocking so that a full backlog fails at once; a connection is blocking. */
+    if (rc != 0 || (rc = xipc__posix_socket_blocking(fd)) != 0) {
+        if (fd >= 0)
+            (void)close(fd);
         return rc;
+    }
     memset(conn, 0, sizeof *conn);
     conn->fd_plus1 = fd + 1;
     conn->is_socket = true;
@@ -236,56 +241,20 @@ xipc__os_npipe_close(struct xipc__os_npipe *srv)
 int
 xipc__os_msg_send(struct xipc__os_stream *s, const void *buf, size_t len, xipc__deadline dl)
 {
-    int fd = s->fd_plus1 - 1;
-    for (;;) {
-        /* SOCK_SEQPACKET sends a message whole or not at all. */
-        if (send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
-            return 0;
-        int e = errno;
-        if (e == EINTR)
-            continue;
-        if (e == EPIPE || e == ECONNRESET)
-            return XIPC_EPIPE;
-        if (e != EAGAIN && e != EWOULDBLOCK)
-            return XIPC__OS_FAIL(e, "send", NULL);
-        int rc = xipc__posix_poll_fd(fd, POLLOUT, dl);
-        if (rc != 0)
-            return rc;
-    }
-}
-
-/* The size of the next message (MSG_PEEK | MSG_TRUNC gives the whole length however small the
- * buffer), without taking it. 0 with *size 0 is the end. */
-static int
-peek_size(int fd, size_t *size)
-{
-    char probe;
-    ssize_t n = recv(fd, &probe, 1, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
-    if (n >= 0) {
-        *size = (size_t)n;
-        return 0;
-    }
-    int e = errno;
-    if (e == ECONNRESET) {
-        *size = 0;
-        return 0;
-    }
-    if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR)
-        return XIPC_EBUSY; /* nothing yet */
-    return XIPC__OS_FAIL(e, "recv", NULL);
+    size_t put = 0;
+    /* SOCK_SEQPACKET sends a message whole or not at all. */
+    return xipc__posix_socket_send(s, buf, len, dl, &put);
 }
 
 int
 xipc__os_msg_recv(struct xipc__os_stream *s, void *buf, size_t cap, size_t *len, xipc__deadline dl)
 {
-    int fd = s->fd_plus1 - 1, rc;
     size_t size = 0;
+    char probe;
     /* SOCK_SEQPACKET drops the rest of a message read into a short buffer; peek at its size
-     * first, so a message that does not fit stays queued. */
-    while ((rc = peek_size(fd, &size)) == XIPC_EBUSY) {
-        if ((rc = xipc__posix_poll_fd(fd, POLLIN, dl)) != 0)
-            return rc;
-    }
+     * first (MSG_TRUNC gives the whole length however small the buffer), so a message that
+     * does not fit stays queued. */
+    int rc = xipc__posix_socket_recv(s, &probe, 1, MSG_PEEK | MSG_TRUNC, dl, &size);
     if (rc != 0)
         return rc;
     if (size == 0)
@@ -293,14 +262,8 @@ xipc__os_msg_recv(struct xipc__os_stream *s, void *buf, size_t cap, size_t *len,
     *len = size;
     if (size > cap)
         return XIPC_EMSGSIZE;
-    ssize_t n;
-    do
-        n = recv(fd, buf, cap, MSG_DONTWAIT);
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return XIPC__OS_FAIL(errno, "recv", NULL);
-    *len = (size_t)n;
-    return 0;
+    /* The message is there: this does not wait. */
+    return xipc__posix_socket_recv(s, buf, cap, MSG_DONTWAIT, 0, len);
 }
 
 int

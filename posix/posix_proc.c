@@ -202,8 +202,13 @@ prepare_stdio(const struct xipc__spawn_plan *plan, struct child_setup *cs, int *
     *null_fd = -1;
     for (int i = 0; i < 3; i++) {
         cs->stdio_src[i] = -1;
-        if (plan->stdio_mode[i] == XIPC_STDIO_STREAM)
-            cs->stdio_src[i] = plan->stdio_stream[i]->fd_plus1 - 1;
+        if (plan->stdio_mode[i] == XIPC_STDIO_STREAM) {
+            struct xipc__os_stream *s = plan->stdio_stream[i];
+            int rc = s->is_socket ? xipc__posix_socket_no_timeouts(s) : 0;
+            if (rc != 0)
+                return rc;
+            cs->stdio_src[i] = s->fd_plus1 - 1;
+        }
         if (plan->stdio_mode[i] != XIPC_STDIO_NULL)
             continue;
         if (*null_fd < 0 && (*null_fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)

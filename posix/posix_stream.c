@@ -1,6 +1,7 @@
 /* posix/posix_stream.c: byte streams on descriptors, and anonymous pipes (common/platform.h,
- * "Streams"). Descriptors are O_NONBLOCK and close-on-exec; a call tries the transfer first and
- * polls only when the descriptor is not ready, so a ready stream costs one syscall. */
+ * "Streams"). Pipe descriptors are O_NONBLOCK and close-on-exec; a call tries the transfer first
+ * and polls only when the descriptor is not ready, so a ready stream costs one syscall. Sockets
+ * (named-pipe connections) go to posix_socket.c. */
 #include "posix_internal.h"
 
 #include <errno.h>
@@ -36,12 +37,16 @@ stream_fd(const struct xipc__os_stream *s)
     return s->fd_plus1 - 1;
 }
 
-/* Sets O_NONBLOCK and FD_CLOEXEC on an adopted descriptor. */
+/* Sets FD_CLOEXEC on an adopted descriptor, and O_NONBLOCK (pipes) or not (sockets, see
+ * posix_socket.c). */
 static int
-make_xipc_fd(int fd)
+make_xipc_fd(int fd, bool nonblocking)
 {
     int fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+    if (fl < 0)
+        return XIPC__OS_FAIL(errno, "fcntl", NULL);
+    fl = nonblocking ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK);
+    if (fcntl(fd, F_SETFL, fl) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
         return XIPC__OS_FAIL(errno, "fcntl", NULL);
     return 0;
 }
@@ -95,6 +100,8 @@ xipc__os_stream_read(
         *got = 1;
         return 0;
     }
+    if (s->is_socket)
+        return xipc__posix_socket_recv(s, buf, cap, 0, dl, got);
     /* Poll first when the call may wait: a reader that waits (request and reply) then makes two
      * calls, not three (read failing with EAGAIN, poll, read), and a ready one pays one poll that
      * returns at once. A descriptor a child made blocking must be polled first in any case. */
@@ -110,13 +117,6 @@ xipc__os_stream_read(
         int e = errno;
         if (e == EINTR)
             continue;
-        /* A named-pipe peer that closed with data of ours unread: Linux reports ECONNRESET once
-         * everything sent to us was read. That is the end of the stream, as Windows reports it
-         * (ERROR_BROKEN_PIPE). */
-        if (e == ECONNRESET) {
-            *got = 0;
-            return 0;
-        }
         if (e != EAGAIN && e != EWOULDBLOCK)
             return XIPC__OS_FAIL(e, "read", NULL);
         if ((rc = xipc__posix_poll_fd(fd, POLLIN, dl)) != 0)
@@ -159,6 +159,8 @@ xipc__os_stream_write_some(
     *put = 0;
     if (len > SSIZE_MAX)
         len = SSIZE_MAX;
+    if (s->is_socket)
+        return xipc__posix_socket_send(s, buf, len, dl, put);
     /* Blocking description (see platform_types.h): poll, then write no more than poll promises. */
     if (s->child_made_blocking) {
         if ((rc = xipc__posix_poll_fd(fd, POLLOUT, dl)) != 0)
@@ -167,9 +169,7 @@ xipc__os_stream_write_some(
             len = PIPE_BUF;
     }
     for (;;) {
-        /* Sockets say "no SIGPIPE" per call; pipes need the signal mask. */
-        ssize_t n = s->is_socket ? send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT)
-                                 : write_no_sigpipe(fd, buf, len);
+        ssize_t n = write_no_sigpipe(fd, buf, len);
         if (n > 0) {
             *put = (size_t)n;
             return 0;
@@ -177,8 +177,6 @@ xipc__os_stream_write_some(
         int e = (n == 0) ? EAGAIN : errno;
         if (e == EINTR)
             continue;
-        if (e == ECONNRESET)
-            e = EPIPE; /* the peer is gone, whichever way the socket puts it */
         if (e != EAGAIN && e != EWOULDBLOCK)
             return XIPC__OS_FAIL(e, "write", NULL);
         if ((rc = xipc__posix_poll_fd(fd, POLLOUT, dl)) != 0)
@@ -221,11 +219,14 @@ xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s)
         return XIPC__OS_FAIL(errno, "fstat", "inherited descriptor");
     if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode))
         return XIPC_EINVAL;
-    int rc = make_xipc_fd(fd);
+    bool is_socket = S_ISSOCK(st.st_mode);
+    int rc = make_xipc_fd(fd, !is_socket);
     if (rc != 0)
         return rc;
     memset(s, 0, sizeof *s);
     s->fd_plus1 = fd + 1;
-    s->is_socket = S_ISSOCK(st.st_mode);
+    s->is_socket = is_socket;
+    s->recv_timeout_ms = -1; /* whatever the process that passed it on left there */
+    s->send_timeout_ms = -1;
     return 0;
 }

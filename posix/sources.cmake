@@ -24,6 +24,7 @@ set(XIPC_PLATFORM_SOURCES
   posix/posix_proc.c
   posix/posix_sem.c
   posix/posix_spin.c
+  posix/posix_socket.c
   posix/posix_stream.c
   posix/posix_sync.c
   posix/posix_syncshm.c)

@@ -417,6 +417,118 @@ xt_test_npipe_peer_gone_mid_conversation(void)
     CHECK_EQ(xt_os_handle_count(), before);
 }
 
+/* Waits for want ms in a call that must time out; checks it took at least that long. */
+#define CHECK_TIMES_OUT(call, want_ms)                        \
+    do {                                                      \
+        uint64_t t0_ = xt_os_now_ms();                        \
+        CHECK_RC(call, XIPC_ETIMEDOUT);                       \
+        uint64_t waited_ = xt_os_now_ms() - t0_;              \
+        CHECK_GE(waited_, (uint64_t)(want_ms));               \
+        CHECK_LT(waited_, (uint64_t)(want_ms) + XT_SLACK_MS); \
+    } while (0)
+
+/* Timeouts on both kinds of connection, in one process: reads and receives that wait (each a
+ * different timeout, then a longer one again: a timeout kept from the call before must not cut
+ * the next short, nor make it late), and writes into a peer that does not read, which report
+ * exactly what they moved. */
+void
+xt_test_npipe_timeouts(void)
+{
+    char name[XIPC_NAME_MAX + 1], mname[XIPC_NAME_MAX + 1], buf[64];
+    static unsigned char big[4 << 20], back[4 << 20];
+    xipc_npipe *srv = NULL, *msrv = NULL;
+    xipc_stream *a = NULL, *b = NULL;
+    xipc_msgpipe *ma = NULL, *mb = NULL;
+    size_t got = 0, put = 0, len = 0;
+    xt_name("tmo", name);
+    xt_name("tmo.m", mname);
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
+    CHECK_OK(xipc_npipe_connect(name, &a, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_npipe_accept(srv, &b, XT_CHILD_TIMEOUT_MS));
+
+    CHECK_TIMES_OUT(xipc_stream_read(a, buf, sizeof buf, &got, 0), 0);
+    /* Longer than the slack, so that the short one after it fails if it waits as long. */
+    CHECK_TIMES_OUT(
+        xipc_stream_read(a, buf, sizeof buf, &got, XT_SLACK_MS + 300), XT_SLACK_MS + 300);
+    CHECK_TIMES_OUT(xipc_stream_read(a, buf, sizeof buf, &got, 60), 60);
+    CHECK_TIMES_OUT(xipc_stream_read(a, buf, sizeof buf, &got, 250), 250);
+    CHECK_EQ(got, 0);
+    /* Still usable after timing out. */
+    xt_write_all(b, "ok", 2, XT_CHILD_TIMEOUT_MS);
+    xt_read_exact(a, buf, 2, XT_CHILD_TIMEOUT_MS);
+    CHECK(memcmp(buf, "ok", 2) == 0);
+
+    /* Nobody reads b: a big write stops at the deadline, having moved exactly put bytes. */
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = xt_pattern(i);
+    CHECK_TIMES_OUT(xipc_stream_write(a, big, sizeof big, &put, 200), 200);
+    CHECK(put > 0 && put < sizeof big);
+    xt_read_exact(b, back, put, XT_CHILD_TIMEOUT_MS);
+    CHECK(memcmp(big, back, put) == 0);
+    CHECK_RC(xipc_stream_read(b, back, sizeof back, &got, 0), XIPC_ETIMEDOUT);
+
+    /* Messages: a receive that waits; sends into a full pipe until one times out, then every
+     * message that was sent arrives whole, and no other. */
+    CHECK_OK(xipc_npipe_listen(mname, XIPC_NPIPE_MESSAGE, &msrv));
+    CHECK_OK(xipc_npipe_connect_msg(mname, &ma, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_npipe_accept_msg(msrv, &mb, XT_CHILD_TIMEOUT_MS));
+    CHECK_TIMES_OUT(xipc_msg_recv(mb, buf, sizeof buf, &len, 150), 150);
+    int sent = 0, rc;
+    while ((rc = xipc_msg_send(ma, big + sent, 1000, sent < 4 ? XT_CHILD_TIMEOUT_MS : 0)) == 0)
+        sent++;
+    CHECK_RC(rc, XIPC_ETIMEDOUT);
+    CHECK_TIMES_OUT(xipc_msg_send(ma, big, 1000, 100), 100);
+    for (int i = 0; i < sent; i++) {
+        CHECK_OK(xipc_msg_recv(mb, back, sizeof back, &len, XT_CHILD_TIMEOUT_MS));
+        CHECK_EQ(len, 1000);
+        CHECK(memcmp(back, big + i, 1000) == 0);
+    }
+    CHECK_RC(xipc_msg_recv(mb, back, sizeof back, &len, 0), XIPC_ETIMEDOUT);
+
+    xipc_msg_close(ma);
+    xipc_msg_close(mb);
+    xipc_npipe_close(msrv);
+    xipc_stream_close(a);
+    xipc_stream_close(b);
+    xipc_npipe_close(srv);
+}
+
+/* A connection on which this process timed out once becomes a child's standard input: the
+ * child, which reads stdin the plain way, must block until data comes, not fail early. */
+void
+xt_test_npipe_connection_as_a_child_stdin(void)
+{
+    char name[XIPC_NAME_MAX + 1], buf[8];
+    xipc_npipe *srv = NULL;
+    xipc_stream *a = NULL, *b = NULL, *out_r = NULL, *out_w = NULL;
+    xipc_stdio io[3];
+    size_t got = 0, len = 0;
+    xt_name("stdin", name);
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
+    CHECK_OK(xipc_npipe_connect(name, &a, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_npipe_accept(srv, &b, XT_CHILD_TIMEOUT_MS));
+    CHECK_RC(xipc_stream_read(b, buf, sizeof buf, &got, 50), XIPC_ETIMEDOUT);
+    CHECK_OK(xipc_pipe(&out_r, &out_w, 0));
+    io[0].mode = XIPC_STDIO_STREAM;
+    io[0].stream = b;
+    io[1].mode = XIPC_STDIO_STREAM;
+    io[1].stream = out_w;
+    io[2].mode = XIPC_STDIO_INHERIT;
+    io[2].stream = NULL;
+    xipc_proc *p = xt_spawn_child("stdio_echo", NULL, io, NULL, 0);
+    xipc_stream_close(b);
+    xipc_stream_close(out_w);
+    xt_os_sleep_ms(400); /* the child is reading by now, longer than the timeout above */
+    xt_write_all(a, "hello", 5, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(a);
+    char *out = xt_read_to_eof(out_r, &len, XT_CHILD_TIMEOUT_MS);
+    CHECK_STR(out, "out:5:hello");
+    free(out);
+    xt_expect_exit(p, 0);
+    xipc_stream_close(out_r);
+    xipc_npipe_close(srv);
+}
+
 void
 xt_test_npipe_mode_mismatch_and_bad_input(void)
 {

@@ -544,9 +544,11 @@ bench_mechanism(const struct mechanism *m, const struct bench_opts *o, struct ro
     for (size_t k = 0; k < m->config_count; k++) {
         const struct config *c = &m->configs[k];
         for (int run = 0; run < o->runs; run++) {
-            for (int impl = 0; impl < IMPL_COUNT; impl++) {
-                progress(o, m->name, c, run, (enum impl)impl);
-                measure_config(m, c, (enum impl)impl, o, &runs[impl][run]);
+            /* Odd runs go xipc first, so neither side always runs on a warmer machine. */
+            for (int i = 0; i < IMPL_COUNT; i++) {
+                enum impl impl = (enum impl)(run % 2 == 0 ? i : IMPL_COUNT - 1 - i);
+                progress(o, m->name, c, run, impl);
+                measure_config(m, c, impl, o, &runs[impl][run]);
             }
         }
         if (c->work == WORK_RTT) {

@@ -1,0 +1,134 @@
+/* posix/posix_socket.c: transfers on named-pipe connections (AF_UNIX sockets, posix_npipe.c).
+ *
+ * Connected sockets are blocking, unlike every other xipc descriptor: a call that may wait is
+ * then one blocking recv or send, as a program calling the OS itself makes it, where trying,
+ * polling and trying again costs two or three system calls and a few microseconds per wait
+ * (issue 4's benchmark: 15% on a 64-byte round trip). The deadline goes into the socket as
+ * SO_RCVTIMEO / SO_SNDTIMEO, set only when the one in place would end the call late or far too
+ * early, so a caller that passes the same timeout each time sets it once. A call that must not
+ * wait passes MSG_DONTWAIT. A timeout that ends before the deadline (the kernel counts in
+ * jiffies), or a socket that someone made non-blocking after all, reports EAGAIN early; the call
+ * then polls until the deadline and tries again, so it never ends before its deadline either. */
+#include "posix_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+int
+xipc__posix_socket_blocking(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || ((fl & O_NONBLOCK) != 0 && fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0))
+        return XIPC__OS_FAIL(errno, "fcntl", NULL);
+    return 0;
+}
+
+int
+xipc__posix_socket_no_timeouts(struct xipc__os_stream *s)
+{
+    static const struct timeval none = { 0, 0 };
+    int fd = s->fd_plus1 - 1;
+    if (s->recv_timeout_ms != 0 && setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none) != 0)
+        return XIPC__OS_FAIL(errno, "setsockopt", "SO_RCVTIMEO");
+    s->recv_timeout_ms = 0;
+    if (s->send_timeout_ms != 0 && setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof none) != 0)
+        return XIPC__OS_FAIL(errno, "setsockopt", "SO_SNDTIMEO");
+    s->send_timeout_ms = 0;
+    return 0;
+}
+
+/* Gets the socket ready for one call that must end by dl: *flags is MSG_DONTWAIT when dl has
+ * passed; otherwise the timeout opt (SO_RCVTIMEO or SO_SNDTIMEO, last set to *current_ms: 0 is
+ * none, -1 unknown) is made to end no later than dl, and no earlier than half the time left. */
+static int
+prepare(int fd, int opt, int *current_ms, xipc__deadline dl, int *flags)
+{
+    int left = xipc__deadline_left_ms(dl);
+    *flags = 0;
+    if (left == 0) {
+        *flags = MSG_DONTWAIT;
+        return 0;
+    }
+    int want = left < 0 ? 0 : left;
+    bool fits = want == 0 ? *current_ms == 0
+                          : (*current_ms > 0 && *current_ms <= want && *current_ms >= want / 2);
+    if (fits)
+        return 0;
+    struct timeval tv = { .tv_sec = want / 1000, .tv_usec = (want % 1000) * 1000 };
+    if (setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof tv) != 0) {
+        *current_ms = -1;
+        return XIPC__OS_FAIL(
+            errno, "setsockopt", opt == SO_RCVTIMEO ? "SO_RCVTIMEO" : "SO_SNDTIMEO");
+    }
+    *current_ms = want;
+    return 0;
+}
+
+/* After EAGAIN: XIPC_ETIMEDOUT when the call was not to wait or dl has passed; else waits for
+ * events until dl (0: try again). */
+static int
+after_eagain(int fd, short events, int flags, xipc__deadline dl)
+{
+    if ((flags & MSG_DONTWAIT) != 0)
+        return XIPC_ETIMEDOUT;
+    return xipc__posix_poll_fd(fd, events, dl);
+}
+
+int
+xipc__posix_socket_recv(struct xipc__os_stream *s, void *buf, size_t cap, int extra_flags,
+    xipc__deadline dl, size_t *got)
+{
+    int fd = s->fd_plus1 - 1, flags, rc;
+    for (;;) {
+        if ((rc = prepare(fd, SO_RCVTIMEO, &s->recv_timeout_ms, dl, &flags)) != 0)
+            return rc;
+        ssize_t n = recv(fd, buf, cap, flags | extra_flags);
+        if (n >= 0) {
+            *got = (size_t)n;
+            return 0;
+        }
+        int e = errno;
+        if (e == EINTR)
+            continue;
+        /* A peer that closed with data of ours unread: Linux reports ECONNRESET once everything
+         * sent to us was read. That is the end of the stream, as Windows reports it
+         * (ERROR_BROKEN_PIPE). */
+        if (e == ECONNRESET) {
+            *got = 0;
+            return 0;
+        }
+        if (e != EAGAIN && e != EWOULDBLOCK)
+            return XIPC__OS_FAIL(e, "recv", NULL);
+        if ((rc = after_eagain(fd, POLLIN, flags, dl)) != 0)
+            return rc;
+    }
+}
+
+int
+xipc__posix_socket_send(
+    struct xipc__os_stream *s, const void *buf, size_t len, xipc__deadline dl, size_t *put)
+{
+    int fd = s->fd_plus1 - 1, flags, rc;
+    for (;;) {
+        if ((rc = prepare(fd, SO_SNDTIMEO, &s->send_timeout_ms, dl, &flags)) != 0)
+            return rc;
+        /* MSG_NOSIGNAL: a peer that is gone is EPIPE, never SIGPIPE. */
+        ssize_t n = send(fd, buf, len, flags | MSG_NOSIGNAL);
+        if (n >= 0) {
+            *put = (size_t)n;
+            return 0;
+        }
+        int e = errno;
+        if (e == EINTR)
+            continue;
+        if (e == EPIPE || e == ECONNRESET)
+            return XIPC_EPIPE; /* the peer is gone, whichever way the socket puts it */
+        if (e != EAGAIN && e != EWOULDBLOCK)
+            return XIPC__OS_FAIL(e, "send", NULL);
+        if ((rc = after_eagain(fd, POLLOUT, flags, dl)) != 0)
+            return rc;
+    }
+}
