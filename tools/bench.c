@@ -448,7 +448,10 @@ struct row {
     const char *mechanism;
     char workload[40];
     const char *unit;
-    double raw, xipc;
+    double raw, xipc; /* each the median over the runs */
+    /* The median of the runs' own ratios xipc/raw: each run measures both back to back, so
+     * drift between runs (this VM's figures wander by several percent) cancels out. */
+    double ratio;
     char error[128];
 };
 
@@ -475,6 +478,13 @@ sample_field(const struct sample *s, enum field f, size_t size)
     return size == STREAM_RECORD ? s->per_s * (double)size / 1e6 : s->per_s;
 }
 
+static double
+median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof v[0], compare_double);
+    return (n % 2) ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 /* The median over runs of one field, or the first run's error. */
 static int
 median_of(const struct sample *runs, int n, enum field f, size_t size, double *out, char *error,
@@ -488,8 +498,7 @@ median_of(const struct sample *runs, int n, enum field f, size_t size, double *o
         }
         v[i] = sample_field(&runs[i], f, size);
     }
-    qsort(v, (size_t)n, sizeof v[0], compare_double);
-    *out = (n % 2) ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    *out = median(v, n);
     return 0;
 }
 
@@ -510,6 +519,13 @@ make_row(struct row *r, const char *mech, const struct config *c, enum field f,
         double *dst = impl == IMPL_RAW ? &r->raw : &r->xipc;
         if (r->error[0] == '\0' && median_of(runs[impl], n, f, c->size, dst, why, sizeof why) != 0)
             snprintf(r->error, sizeof r->error, "%s: %s", bench_impl_names[impl], why);
+    }
+    if (r->error[0] == '\0') {
+        double ratios[MAX_RUNS];
+        for (int i = 0; i < n; i++)
+            ratios[i] = sample_field(&runs[IMPL_XIPC][i], f, c->size) /
+                sample_field(&runs[IMPL_RAW][i], f, c->size);
+        r->ratio = median(ratios, n);
     }
 }
 
@@ -569,7 +585,8 @@ print_table(const struct row *rows, size_t n, const struct bench_opts *o, const 
     printf("xipc bench on %s: median of %d runs; %s\n", bench_os_platform(), o->runs, pinning);
     for (size_t m = 0; m < MECHANISM_COUNT; m++)
         printf("raw %-6s = %s\n", mechanisms[m].name, bench_os_raw_name(mechanisms[m].name));
-    printf("latency rows: lower is better; rate rows: higher is better\n\n");
+    printf("latency rows: lower is better; rate rows: higher is better\n");
+    printf("xipc/raw: the median of each run's own ratio (raw and xipc back to back)\n\n");
     printf("%-10s %-34s %12s %12s %9s\n", "mechanism", "workload", "raw", "xipc", "xipc/raw");
     for (size_t i = 0; i < n; i++) {
         const struct row *r = &rows[i];
@@ -579,8 +596,7 @@ print_table(const struct row *rows, size_t n, const struct bench_opts *o, const 
             printf("%-10s %-34s FAILED: %s\n", r->mechanism, label, r->error);
             continue;
         }
-        printf("%-10s %-34s %12.1f %12.1f %9.3f\n", r->mechanism, label, r->raw, r->xipc,
-            r->xipc / r->raw);
+        printf("%-10s %-34s %12.1f %12.1f %9.3f\n", r->mechanism, label, r->raw, r->xipc, r->ratio);
     }
 }
 
@@ -596,8 +612,7 @@ print_json(const struct row *rows, size_t n, const struct bench_opts *o)
         if (r->error[0] != '\0')
             printf("\"error\": \"%s\"}", r->error);
         else
-            printf("\"raw\": %.3f, \"xipc\": %.3f, \"ratio\": %.4f}", r->raw, r->xipc,
-                r->xipc / r->raw);
+            printf("\"raw\": %.3f, \"xipc\": %.3f, \"ratio\": %.4f}", r->raw, r->xipc, r->ratio);
     }
     printf("\n]}\n");
 }

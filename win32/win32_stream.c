@@ -194,7 +194,9 @@ xipc__win32_finish_io(HANDLE h, OVERLAPPED *ov, DWORD werr, xipc__deadline dl, D
     *n = 0;
     if (werr != ERROR_SUCCESS && werr != ERROR_IO_PENDING)
         return werr; /* failed at once: nothing is pending */
-    if (werr == ERROR_IO_PENDING) {
+    /* A call that completed since it was started needs no wait: under Wine a wait is a
+     * wineserver round trip, and GetOverlappedResult (what a raw program calls) skips it too. */
+    if (werr == ERROR_IO_PENDING && !HasOverlappedIoCompleted(ov)) {
         DWORD w = xipc__win32_wait(ov->hEvent, dl);
         if (w != WAIT_OBJECT_0) {
             wait_err = (w == WAIT_TIMEOUT) ? WAIT_TIMEOUT : GetLastError();

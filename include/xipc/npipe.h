@@ -14,7 +14,11 @@
  * follows the xipc_stream rules: one reader and one writer at a time.
  *
  * Passing to a child: a byte-mode connection is an xipc_stream and can be passed like any
- * stream. Servers and message-mode connections cannot (XIPC_ENOTSUP) in this version.
+ * stream. Servers and message-mode connections cannot (XIPC_ENOTSUP) in this version. Two
+ * processes should not wait on one connection at the same time: POSIX keeps a waiting call's
+ * timeout in the socket (SO_RCVTIMEO / SO_SNDTIMEO), so one's timeout may end the other's wait
+ * late. On Windows a connection passed to a child no longer knows its peer (peer pid:
+ * XIPC_ENOTSUP there).
  */
 #ifndef XIPC_NPIPE_H
 #define XIPC_NPIPE_H
