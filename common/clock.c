@@ -31,6 +31,17 @@ xipc__deadline_left_ms(xipc__deadline dl)
     return left_ms > INT_MAX ? INT_MAX : (int)left_ms;
 }
 
+int
+xipc__pause_before_retry(xipc__deadline dl, unsigned *pause_ms, unsigned max_ms)
+{
+    int left = xipc__deadline_left_ms(dl);
+    if (left == 0)
+        return XIPC_ETIMEDOUT;
+    xipc__os_sleep_ms(left > 0 && (unsigned)left < *pause_ms ? (unsigned)left : *pause_ms);
+    *pause_ms = *pause_ms * 2 < max_ms ? *pause_ms * 2 : max_ms;
+    return 0;
+}
+
 uint64_t
 xipc_now_ns(void)
 {

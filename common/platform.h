@@ -56,6 +56,15 @@ int xipc__deadline_left_ms(xipc__deadline dl);
 /* 0 if timeout_ms is XIPC_FOREVER or >= 0, else XIPC_EINVAL. */
 int xipc__timeout_check(int timeout_ms);
 
+/* Sleeps about ms milliseconds (nanosleep, Sleep); an interrupted sleep just ends early. */
+void xipc__os_sleep_ms(unsigned ms);
+
+/* For the waits the OS offers no timeout for, which can only try again (a FIFO's open(2), a full
+ * connection backlog, a FIFO reader that has not opened, waitpid without a pidfd): pauses
+ * *pause_ms, or what is left before dl if less, then doubles *pause_ms up to max_ms. Start
+ * *pause_ms at 1. XIPC_ETIMEDOUT, without pausing, once dl has passed. (common/clock.c) */
+int xipc__pause_before_retry(xipc__deadline dl, unsigned *pause_ms, unsigned max_ms);
+
 /* ---- Errors (common/error.c records; posix_error.c / win32_error.c translate) --------------- */
 
 /* Translates an OS error code (errno, GetLastError() or WSAGetLastError()) into an XIPC_E* code.

@@ -1,5 +1,5 @@
-/* posix/posix_clock.c: the monotonic clock and the process-wide lock (common/platform.h, "Time"
- * and "Process-wide lock"). */
+/* posix/posix_clock.c: the monotonic clock, sleeping, and the process-wide lock
+ * (common/platform.h, "Time" and "Process-wide lock"). */
 #include "platform.h"
 
 #include <pthread.h>
@@ -11,6 +11,13 @@ xipc__os_clock_ns(void)
     struct timespec ts;
     (void)clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void
+xipc__os_sleep_ms(unsigned ms)
+{
+    struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+    (void)nanosleep(&ts, NULL);
 }
 
 static pthread_mutex_t global_lock = PTHREAD_MUTEX_INITIALIZER;

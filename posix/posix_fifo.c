@@ -2,7 +2,8 @@
  * programs that never heard of xipc share them.
  *
  * open(2) can wait for the other side only without a time limit, so both ends open with
- * O_NONBLOCK and wait by looking again after short, growing pauses (1 to 10 ms):
+ * O_NONBLOCK and wait by looking again after short, growing pauses (1 to 10 ms,
+ * xipc__pause_before_retry):
  * - a writer's open fails with ENXIO while no reader has the FIFO open;
  * - a reader's open succeeds at once, and then a one-byte read tells: 0 is "no writer yet",
  *   EAGAIN "a writer, no data", a byte "a writer, and data" (kept for the first read).
@@ -16,10 +17,10 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#define PAUSE_MAX_MS 10
+/* The longest pause between looks for the other side. */
+#define PAUSE_MAX_MS 10u
 
 int
 xipc__os_fifo_create(const char *path)
@@ -53,25 +54,10 @@ xipc__os_fifo_remove(const char *path)
     return unlink(path) == 0 ? 0 : XIPC__OS_FAIL(errno, "unlink", path);
 }
 
-/* Pauses before the next look: XIPC_ETIMEDOUT once dl has passed. */
-static int
-pause_until(xipc__deadline dl, long *pause_ms)
-{
-    int left = xipc__deadline_left_ms(dl);
-    if (left == 0)
-        return XIPC_ETIMEDOUT;
-    long ms = (left > 0 && left < *pause_ms) ? left : *pause_ms;
-    struct timespec ts = { 0, ms * 1000000L };
-    (void)nanosleep(&ts, NULL);
-    if (*pause_ms < PAUSE_MAX_MS)
-        (*pause_ms)++;
-    return 0;
-}
-
 static int
 open_writer(const char *path, xipc__deadline dl, int *fd)
 {
-    long pause_ms = 1;
+    unsigned pause_ms = 1;
     for (;;) {
         *fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
         if (*fd >= 0)
@@ -81,7 +67,7 @@ open_writer(const char *path, xipc__deadline dl, int *fd)
             continue;
         if (e != ENXIO) /* ENXIO: no reader yet */
             return e == ENOENT ? XIPC_ENOENT : XIPC__OS_FAIL(e, "open", path);
-        if ((rc = pause_until(dl, &pause_ms)) != 0)
+        if ((rc = xipc__pause_before_retry(dl, &pause_ms, PAUSE_MAX_MS)) != 0)
             return rc;
     }
 }
@@ -90,7 +76,7 @@ open_writer(const char *path, xipc__deadline dl, int *fd)
 static int
 wait_for_writer(int fd, struct xipc__os_stream *s, xipc__deadline dl)
 {
-    long pause_ms = 1;
+    unsigned pause_ms = 1;
     for (;;) {
         unsigned char c;
         ssize_t n = read(fd, &c, 1);
@@ -103,7 +89,7 @@ wait_for_writer(int fd, struct xipc__os_stream *s, xipc__deadline dl)
             return 0;
         if (n < 0 && errno != EINTR)
             return XIPC__OS_FAIL(errno, "read", NULL);
-        int rc = pause_until(dl, &pause_ms);
+        int rc = xipc__pause_before_retry(dl, &pause_ms, PAUSE_MAX_MS);
         if (rc != 0)
             return rc;
     }

@@ -15,7 +15,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 /* A directory that is ours alone: a real directory (not a link), owned by us, mode 0700 or
@@ -195,20 +194,14 @@ xipc__os_npipe_connect(
 {
     struct sockaddr_un sa;
     int fd = -1, rc = socket_address(name, &sa);
-    long pause_ms = 1;
+    unsigned pause_ms = 1;
     if (rc != 0)
         return rc;
     /* A full backlog (EAGAIN: the server is slow to accept) is retried with short, growing
      * pauses until the deadline; anything else is final at once. */
     while ((rc = try_connect(&sa, mode, &fd)) == XIPC_EBUSY) {
-        int left = xipc__deadline_left_ms(dl);
-        if (left == 0)
-            return XIPC_ETIMEDOUT;
-        long ms = (left > 0 && left < pause_ms) ? left : pause_ms;
-        struct timespec ts = { 0, ms * 1000000L };
-        (void)nanosleep(&ts, NULL);
-        if (pause_ms < 20)
-            pause_ms *= 2;
+        if ((rc = xipc__pause_before_retry(dl, &pause_ms, 20)) != 0)
+            return rc;
     }
     /* Made non-blocking so that a full backlog fails at once; a connection is blocking. */
     if (rc != 0 || (rc = xipc__posix_socket_blocking(fd)) != 0) {

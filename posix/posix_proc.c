@@ -17,7 +17,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #if XIPC_HAVE_PR_SET_PDEATHSIG
 #include <sys/prctl.h>
@@ -310,33 +309,19 @@ try_reap(struct xipc__os_proc *p)
     return 0;
 }
 
-/* Without a pidfd: sleep in short, growing steps between waitpid(WNOHANG) calls. */
-static int
-sleep_until_next_try(xipc__deadline dl, long *step_ms)
-{
-    int left = xipc__deadline_left_ms(dl);
-    if (left == 0)
-        return XIPC_ETIMEDOUT;
-    long ms = (left > 0 && left < *step_ms) ? left : *step_ms;
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    (void)nanosleep(&ts, NULL);
-    if (*step_ms < 20)
-        (*step_ms)++;
-    return 0;
-}
-
 static int
 wait_for_exit(struct xipc__os_proc *p, xipc__deadline dl)
 {
-    long step_ms = 1;
+    unsigned pause_ms = 1;
     for (;;) {
         int rc = try_reap(p);
         if (rc != XIPC_ETIMEDOUT)
             return rc;
+        /* Without a pidfd: waitpid(WNOHANG) again after short, growing pauses. */
         if (p->pidfd_plus1 > 0)
             rc = xipc__posix_poll_fd(p->pidfd_plus1 - 1, POLLIN, dl);
         else
-            rc = sleep_until_next_try(dl, &step_ms);
+            rc = xipc__pause_before_retry(dl, &pause_ms, 20);
         if (rc != 0)
             return rc == XIPC_ETIMEDOUT ? try_reap(p) : rc;
     }

@@ -1,5 +1,5 @@
-/* win32/win32_clock.c: the monotonic clock, the process-wide lock (common/platform.h, "Time" and
- * "Process-wide lock"), and the deadline wait the other Win32 files share. */
+/* win32/win32_clock.c: the monotonic clock, sleeping, the process-wide lock (common/platform.h,
+ * "Time" and "Process-wide lock"), and the deadline wait the other Win32 files share. */
 #include "win32_internal.h"
 
 uint64_t
@@ -15,6 +15,12 @@ xipc__os_clock_ns(void)
     uint64_t c = (uint64_t)count.QuadPart, f = (uint64_t)freq.QuadPart;
     /* Split so that c * 1e9 cannot overflow: whole seconds, then the remainder. */
     return (c / f) * 1000000000u + (c % f) * 1000000000u / f;
+}
+
+void
+xipc__os_sleep_ms(unsigned ms)
+{
+    Sleep(ms);
 }
 
 static SRWLOCK global_lock = SRWLOCK_INIT;

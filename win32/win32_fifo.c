@@ -46,7 +46,7 @@ static const char MARKER[] = "xipc fifo 1\n";
 #define INSTANCE_BUFFER XIPC_MSG_MAX
 
 /* The longest pause between looks for a reader's pipe. */
-#define WRITER_PAUSE_MAX_MS 20
+#define WRITER_PAUSE_MAX_MS 20u
 
 /* How often a new spare is made in a row after writers that left before being connected. */
 #define SPARE_ATTEMPTS 16
@@ -223,18 +223,6 @@ xipc__os_fifo_remove(const char *path)
 
 /* ---- Writers -------------------------------------------------------------------------------- */
 
-/* Pauses before the next look for a reader: XIPC_ETIMEDOUT once dl has passed. */
-static int
-pause_until(xipc__deadline dl, DWORD *pause_ms)
-{
-    int left = xipc__deadline_left_ms(dl);
-    if (left == 0)
-        return XIPC_ETIMEDOUT;
-    Sleep(left > 0 && (DWORD)left < *pause_ms ? (DWORD)left : *pause_ms);
-    *pause_ms = *pause_ms * 2 < WRITER_PAUSE_MAX_MS ? *pause_ms * 2 : WRITER_PAUSE_MAX_MS;
-    return 0;
-}
-
 /* A writer is a client of the reader's pipe. Until a reader opens, the pipe does not exist
  * (ERROR_FILE_NOT_FOUND), or has only instances left by a reader that closed, whose claim is
  * gone: look again after short, growing pauses, as POSIX open waits. */
@@ -242,7 +230,7 @@ static int
 open_writer(const char *id, const char *path, struct xipc__os_stream *s, xipc__deadline dl)
 {
     wchar_t wname[NAME_CAP], claim_name[NAME_CAP];
-    DWORD pause_ms = 1;
+    unsigned pause_ms = 1;
     HANDLE h;
     int rc = xipc__win32_wide_name(PIPE_PREFIX, id, wname, NAME_CAP);
     if (rc != 0 || (rc = xipc__win32_wide_name(CLAIM_PREFIX, id, claim_name, NAME_CAP)) != 0)
@@ -257,7 +245,7 @@ open_writer(const char *id, const char *path, struct xipc__os_stream *s, xipc__d
             return XIPC_ETIMEDOUT;
         if (werr != ERROR_FILE_NOT_FOUND)
             return XIPC__OS_FAIL(werr, "CreateFileW", path);
-        if ((rc = pause_until(dl, &pause_ms)) != 0)
+        if ((rc = xipc__pause_before_retry(dl, &pause_ms, WRITER_PAUSE_MAX_MS)) != 0)
             return rc;
     }
     if ((rc = xipc__win32_stream_open(h, XIPC__WIN32_STREAM_FIFO_WRITER, s)) != 0)
