@@ -31,6 +31,8 @@ struct xipc__os_npipe {
     char path[108]; /* the socket file it bound (sun_path's size) */
     dev_t dev; /* and that file's identity, so close removes only our own */
     ino_t ino;
+    int lock_fd_plus1; /* the name's lock file, flock'ed while this server lives */
+    char lock_path[120]; /* <runtime dir>/.lock-NAME */
 };
 
 struct xipc__os_proc {

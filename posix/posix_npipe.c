@@ -3,7 +3,8 @@
  *
  * The runtime directory is the security boundary: $XDG_RUNTIME_DIR/xipc (when XDG_RUNTIME_DIR is
  * the user's) or /tmp/xipc-<uid>, created 0700 and refused when it exists with another owner or
- * wider permissions, so no other user can reach, replace or squat a socket in it. */
+ * wider permissions, so no other user can reach, replace or squat a socket in it. A server holds
+ * its name with a lock file beside the socket ("Claiming a name"). */
 #include "posix_internal.h"
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -70,8 +72,64 @@ new_socket(unsigned mode, int *fd)
     return *fd >= 0 ? 0 : XIPC__OS_FAIL(errno, "socket", NULL);
 }
 
-/* Whether a server answers at sa (of either mode): a socket file left by a dead server refuses
- * the connection. */
+/* ---- Claiming a name ------------------------------------------------------------------------
+ * A live server holds an exclusive flock on <runtime dir>/.lock-NAME ('.' cannot start a name,
+ * so no pipe has that file's name), and the kernel drops it when the server dies. A second
+ * server learns that the name is taken from the lock alone, without knocking on the live
+ * server's socket (a probing connect would reach its accept as a client that left at once). */
+
+/* Writes the lock file's path for the socket path sock. */
+static int
+lock_path_for(const char *sock, char *out, size_t cap)
+{
+    const char *slash = strrchr(sock, '/');
+    int n = snprintf(out, cap, "%.*s/.lock-%s", (int)(slash - sock), sock, slash + 1);
+    return (n < 0 || (size_t)n >= cap) ? XIPC_ENAMETOOLONG : 0;
+}
+
+/* Takes the name's lock into srv: 0, or XIPC_EADDRINUSE while another server holds it. */
+static int
+claim_name(const struct sockaddr_un *sa, struct xipc__os_npipe *srv)
+{
+    struct stat held, now;
+    int rc = lock_path_for(sa->sun_path, srv->lock_path, sizeof srv->lock_path);
+    if (rc != 0)
+        return rc;
+    for (;;) {
+        int fd = open(srv->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+            return XIPC__OS_FAIL(errno, "open", srv->lock_path);
+        while ((rc = flock(fd, LOCK_EX | LOCK_NB)) != 0 && errno == EINTR)
+            ;
+        int e = errno;
+        if (rc != 0) {
+            (void)close(fd);
+            return e == EWOULDBLOCK ? XIPC_EADDRINUSE : XIPC__OS_FAIL(e, "flock", srv->lock_path);
+        }
+        /* The lock is ours if the path still names the file we locked: a server that closed
+         * removed its lock file, and we may have locked that one on its way out. */
+        if (fstat(fd, &held) == 0 && stat(srv->lock_path, &now) == 0 && held.st_dev == now.st_dev &&
+            held.st_ino == now.st_ino) {
+            srv->lock_fd_plus1 = fd + 1;
+            return 0;
+        }
+        (void)close(fd);
+    }
+}
+
+/* Gives the name's lock up (the holder removes the file, then unlocks). */
+static void
+release_name(struct xipc__os_npipe *srv)
+{
+    if (srv->lock_fd_plus1 <= 0)
+        return;
+    (void)unlink(srv->lock_path);
+    (void)close(srv->lock_fd_plus1 - 1);
+    srv->lock_fd_plus1 = 0;
+}
+
+/* Whether a server answers at sa (of either mode). Asked only with the name's lock held, so a
+ * server that answers is not xipc's; a socket file left by a dead server refuses. */
 static bool
 server_alive(const struct sockaddr_un *sa)
 {
@@ -111,10 +169,10 @@ xipc__os_npipe_listen(const char *name, unsigned mode, struct xipc__os_npipe *sr
 {
     struct sockaddr_un sa;
     struct stat st;
-    int fd, rc = socket_address(name, &sa);
-    if (rc != 0 || (rc = new_socket(mode, &fd)) != 0)
+    int fd = -1, rc = socket_address(name, &sa);
+    if (rc != 0 || (rc = claim_name(&sa, srv)) != 0)
         return rc;
-    if ((rc = bind_name(fd, &sa)) != 0)
+    if ((rc = new_socket(mode, &fd)) != 0 || (rc = bind_name(fd, &sa)) != 0)
         goto out_close;
     /* The directory already keeps others out; 0600 says the same on the file itself. */
     if (chmod(sa.sun_path, 0600) != 0 || stat(sa.sun_path, &st) != 0) {
@@ -134,7 +192,9 @@ xipc__os_npipe_listen(const char *name, unsigned mode, struct xipc__os_npipe *sr
 out_unlink:
     (void)unlink(sa.sun_path);
 out_close:
-    (void)close(fd);
+    if (fd >= 0)
+        (void)close(fd);
+    release_name(srv);
     return rc;
 }
 
@@ -219,13 +279,15 @@ void
 xipc__os_npipe_close(struct xipc__os_npipe *srv)
 {
     struct stat st;
-    /* Unlink only the file we bound: after a takeover the name may be another server's. Unlink
-     * before close, so that no client connects to a socket about to go away unheard. */
+    /* Unlink only the file we bound (a program that is not xipc may have put another there).
+     * Unlink before close, so that no client connects to a socket about to go away unheard;
+     * release the name last, so that no new server binds before the old file is gone. */
     if (srv->fd_plus1 > 0 && stat(srv->path, &st) == 0 && st.st_dev == srv->dev &&
         st.st_ino == srv->ino)
         (void)unlink(srv->path);
     if (srv->fd_plus1 > 0)
         (void)close(srv->fd_plus1 - 1);
+    release_name(srv);
     memset(srv, 0, sizeof *srv);
 }
 

@@ -306,6 +306,9 @@ xt_test_npipe_second_server_is_eaddrinuse(void)
     CHECK_RC(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &b), XIPC_EADDRINUSE);
     CHECK_RC(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &b), XIPC_EADDRINUSE);
     CHECK(b == NULL);
+    /* Finding the name taken must not have knocked on the live server's door. */
+    xipc_stream *knock = NULL;
+    CHECK_RC(xipc_npipe_accept(a, &knock, 0), XIPC_ETIMEDOUT);
     xipc_npipe_close(a);
     /* Free again once closed. */
     CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &a));
@@ -607,7 +610,7 @@ xt_test_npipe_message_limits(void)
 void
 xt_test_npipe_runtime_dir_owner_only(void)
 {
-    char base[512], dir[600], sock[700], name[XIPC_NAME_MAX + 1];
+    char base[512], dir[600], sock[700], lock[720], name[XIPC_NAME_MAX + 1];
     xipc_npipe *srv = NULL;
     if (!xt_os_has_runtime_dir())
         XT_SKIP("Windows pipes have no runtime directory; xipc gives them an owner-only DACL and "
@@ -618,13 +621,16 @@ xt_test_npipe_runtime_dir_owner_only(void)
     xt_os_setenv("XDG_RUNTIME_DIR", base);
     snprintf(dir, sizeof dir, "%s/xipc", base);
     snprintf(sock, sizeof sock, "%s/%s", dir, name);
+    snprintf(lock, sizeof lock, "%s/.lock-%s", dir, name);
 
-    /* Created 0700 with an owner-only socket. */
+    /* Created 0700 with an owner-only socket and lock file. */
     CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
     CHECK_EQ(xt_os_path_mode(dir), 0700);
     CHECK_EQ(xt_os_path_mode(sock), 0600);
+    CHECK_EQ(xt_os_path_mode(lock), 0600);
     xipc_npipe_close(srv);
-    CHECK_EQ(xt_os_path_mode(sock), -1); /* the server took its file along */
+    CHECK_EQ(xt_os_path_mode(sock), -1); /* the server took its files along */
+    CHECK_EQ(xt_os_path_mode(lock), -1);
 
     /* Wider permissions: refused on listen and on connect. */
     CHECK_EQ(xt_os_chmod(dir, 0755), 0);
