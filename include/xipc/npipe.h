@@ -7,9 +7,9 @@
  * $XDG_RUNTIME_DIR/xipc when XDG_RUNTIME_DIR is set and owned by the user, else /tmp/xipc-<uid>;
  * it is created 0700 and refused (XIPC_EACCES) if it exists with another owner or wider
  * permissions; the socket file is 0600, and a live server holds a lock file, .lock-NAME, beside
- * it. Windows: \\.\pipe\NAME, many instances, overlapped,
- * with an owner-only DACL and PIPE_REJECT_REMOTE_CLIENTS; the server keeps one spare instance
- * listening so that a burst of clients never sees "no server".
+ * it. Windows: \\.\pipe\NAME, many instances, overlapped, with an owner-only DACL and
+ * PIPE_REJECT_REMOTE_CLIENTS; the server keeps one spare instance listening so that a burst of
+ * clients never sees "no server".
  *
  * Threads: a server may accept in one thread while connections are used in others. A connection
  * follows the xipc_stream rules: one reader and one writer at a time.
