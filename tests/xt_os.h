@@ -73,7 +73,7 @@ int xt_os_chmod(const char *path, int mode);
 int xt_os_chown_path(const char *path); /* to uid 65534; needs root */
 /* The permission bits of path, or -1 if it does not exist (or on Windows). */
 int xt_os_path_mode(const char *path);
-/* Removes a directory and what is in it (one level deep). */
+/* Removes a directory and everything in it. */
 void xt_os_remove_tree(const char *path);
 
 #endif /* XT_OS_H */
