@@ -448,6 +448,12 @@ xt_test_npipe_timeouts(void)
     CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
     CHECK_OK(xipc_npipe_connect(name, &a, XT_CHILD_TIMEOUT_MS));
     CHECK_OK(xipc_npipe_accept(srv, &b, XT_CHILD_TIMEOUT_MS));
+    /* Byte-mode connections know their peer too (here: this very process, at both ends). */
+    uint64_t pid_a = 0, pid_b = 0;
+    CHECK_OK(xipc_stream_peer_pid(a, &pid_a));
+    CHECK_OK(xipc_stream_peer_pid(b, &pid_b));
+    CHECK_EQ(pid_a, xipc_self_pid());
+    CHECK_EQ(pid_b, xipc_self_pid());
 
     CHECK_TIMES_OUT(xipc_stream_read(a, buf, sizeof buf, &got, 0), 0);
     /* Longer than the slack, so that the short one after it fails if it waits as long. */
