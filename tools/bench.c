@@ -2,9 +2,11 @@
  * it maps onto, in the same run, between two processes pinned to two CPUs.
  *
  * Every measurement spawns a fresh peer (`xipc bench-peer ...`) that holds the far ends of two
- * pipes. The raw side runs on the very same OS objects (xipc_stream_native), with the plainest
- * calls a program would make on them (tools/{posix,win32}/bench_os.c), so the ratio is the cost
- * of xipc itself. Raw and xipc runs alternate, and each figure is the median over the runs.
+ * pipes (or of one named-pipe connection, or of two FIFOs). The raw side runs on the very same OS
+ * objects (xipc_stream_native), with the plainest calls a program would make on them
+ * (tools/{posix,win32}/bench_os.c), so the ratio is the cost of xipc itself; only Windows FIFOs,
+ * which the OS lacks, are compared with a named-pipe pair. Raw and xipc runs alternate, and each
+ * figure is the median over the runs.
  *
  * Workloads: round trips of one message (p50 and p99), and one-way streams of records (64 KiB
  * for throughput, 64 B for message rate). Every record carries its sequence number and a fixed
@@ -152,8 +154,9 @@ peer_sink(struct endpoint *in, struct endpoint *out, size_t size, uint64_t total
     return endpoint_write(out, report, sizeof report) == 0 ? 0 : 4;
 }
 
-/* The peer's streams: two inherited pipe ends (IN and OUT are export texts), or one named-pipe
- * connection both ways (IN is "npipe:NAME", OUT "-"). */
+/* The peer's streams: two inherited pipe ends (IN and OUT are export texts), one named-pipe
+ * connection both ways (IN is "npipe:NAME", OUT "-"), or two FIFOs (IN is "fifo:PATH", OUT the
+ * other FIFO's path), opened in the order the measuring side opens them. */
 static int
 peer_streams(const char *in_text, const char *out_text, xipc_stream **in, xipc_stream **out)
 {
@@ -162,6 +165,11 @@ peer_streams(const char *in_text, const char *out_text, xipc_stream **in, xipc_s
             return -1;
         *out = *in;
         return 0;
+    }
+    if (strncmp(in_text, "fifo:", 5) == 0) {
+        if (xipc_fifo_open(in_text + 5, XIPC_FIFO_READ, PEER_TIMEOUT_MS, in) != 0)
+            return -1;
+        return xipc_fifo_open(out_text, XIPC_FIFO_WRITE, PEER_TIMEOUT_MS, out) == 0 ? 0 : -1;
     }
     if (xipc_stream_import(in_text, in) != 0 || xipc_stream_import(out_text, out) != 0)
         return -1;
@@ -230,6 +238,35 @@ npipe_peer_spawn(
     return 0;
 }
 
+/* The fifo mechanism: two FIFOs made here, one each way; removed once both ends are open (open
+ * ends keep working). */
+static int
+fifo_peer_spawn(
+    struct peer *pr, enum impl impl, const char *const *tail, const struct bench_opts *o)
+{
+    static unsigned serial;
+    char to[1024], from[1024], in_text[1040];
+    xipc_stream *w = NULL, *r = NULL;
+    unsigned long long me = (unsigned long long)xipc_self_pid();
+    snprintf(to, sizeof to, "%s/xipc-bench-%llu-%u.to", bench_os_temp_dir(), me, serial);
+    snprintf(from, sizeof from, "%s/xipc-bench-%llu-%u.from", bench_os_temp_dir(), me, serial++);
+    snprintf(in_text, sizeof in_text, "fifo:%s", to);
+    const char *args[] = { "bench-peer", bench_impl_names[impl], tail[0], tail[1], tail[2], in_text,
+        from, NULL };
+    int rc = xipc_fifo_create(to, 0) == 0 && xipc_fifo_create(from, 0) == 0 ? 0 : -1;
+    if (rc == 0)
+        rc = bench_spawn_peer(args, NULL, 0, o, &pr->proc);
+    if (rc == 0 &&
+        (xipc_fifo_open(to, XIPC_FIFO_WRITE, PEER_TIMEOUT_MS, &w) != 0 ||
+            xipc_fifo_open(from, XIPC_FIFO_READ, PEER_TIMEOUT_MS, &r) != 0))
+        rc = -1;
+    (void)xipc_fifo_remove(to);
+    (void)xipc_fifo_remove(from);
+    if (rc != 0 || endpoint_open(&pr->to, w, impl) != 0 || endpoint_open(&pr->from, r, impl) != 0)
+        return -1;
+    return 0;
+}
+
 static int
 peer_spawn(struct peer *pr, const char *mech, enum impl impl, const char *work, long count,
     size_t size, const struct bench_opts *o)
@@ -242,6 +279,11 @@ peer_spawn(struct peer *pr, const char *mech, enum impl impl, const char *work, 
     if (strcmp(mech, "npipe") == 0) {
         const char *tail[] = { work, n, sz };
         return npipe_peer_spawn(pr, impl, tail, o);
+    }
+    /* Without OS FIFOs, the raw fifo rows run on a pipe pair (bench_os_has_fifo). */
+    if (strcmp(mech, "fifo") == 0 && (impl == IMPL_XIPC || bench_os_has_fifo())) {
+        const char *tail[] = { work, n, sz };
+        return fifo_peer_spawn(pr, impl, tail, o);
     }
     if (xipc_pipe(&to_r, &to_w, 0) != 0)
         return -1;
@@ -436,6 +478,7 @@ struct mechanism {
 static const struct mechanism mechanisms[] = {
     { "pipe", stream_configs, sizeof stream_configs / sizeof stream_configs[0] },
     { "npipe", stream_configs, sizeof stream_configs / sizeof stream_configs[0] },
+    { "fifo", stream_configs, sizeof stream_configs / sizeof stream_configs[0] },
     { "event", signal_configs, sizeof signal_configs / sizeof signal_configs[0] },
     { "sem", signal_configs, sizeof signal_configs / sizeof signal_configs[0] },
 };
@@ -636,7 +679,7 @@ parse_opts(int argc, char **argv, struct bench_opts *o)
     struct bench_opts full = { 7, 20000, 512u << 20, 200000, 0, NULL, -1 };
     /* Quick: under 30 s under Wine too, where a 64-byte message takes ~25 µs and a sleeping
      * peer's round trip ~1.2 ms (its timer is coarse). */
-    struct bench_opts quick = { 3, 2000, 64u << 20, 16000, 0, NULL, -1 };
+    struct bench_opts quick = { 3, 1000, 64u << 20, 8000, 0, NULL, -1 };
     *o = full;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0)
@@ -661,7 +704,8 @@ xipc_tool_bench(int argc, char **argv)
     size_t n = 0, chosen = 0;
     if (parse_opts(argc, argv, &o) != 0) {
         fprintf(stderr,
-            "usage: xipc bench [--quick] [--json] [--only pipe,npipe,event,sem] [--runs 1..%d]\n",
+            "usage: xipc bench [--quick] [--json] [--only pipe,npipe,fifo,event,sem] [--runs "
+            "1..%d]\n",
             MAX_RUNS);
         return 2;
     }
@@ -679,8 +723,8 @@ xipc_tool_bench(int argc, char **argv)
     if (!o.json && bench_os_stderr_is_tty())
         fprintf(stderr, "\r\033[K");
     if (chosen == 0) {
-        fprintf(
-            stderr, "xipc bench: --only names no mechanism (there are: pipe, npipe, event, sem)\n");
+        fprintf(stderr,
+            "xipc bench: --only names no mechanism (there are: pipe, npipe, fifo, event, sem)\n");
         return 2;
     }
     if (o.json)

@@ -35,10 +35,19 @@ long bench_raw_read(struct bench_raw *r, void *buf, size_t cap);
 /* Writes all len bytes (blocking). 0 or -1. */
 int bench_raw_write(struct bench_raw *r, const void *buf, size_t len);
 
+/* Whether the OS has FIFOs of its own. Where it does not (Windows), the raw side of the fifo
+ * rows runs on a named-pipe pair, the OS object xipc builds its FIFOs on: a FIFO reader there
+ * is many pipe instances, with no one handle a raw reader could use. */
+int bench_os_has_fifo(void);
+
+/* A directory for scratch files (the FIFOs), UTF-8, without a trailing separator. */
+const char *bench_os_temp_dir(void);
+
 /* "Linux", "Windows", or "Wine <version>". */
 const char *bench_os_platform(void);
 
-/* What the raw side of a mechanism ("pipe", "event", "sem") calls, for the table's header. */
+/* What the raw side of a mechanism ("pipe", "npipe", "fifo", "event", "sem") calls, for the
+ * table's header. */
 const char *bench_os_raw_name(const char *mechanism);
 
 /* A raw ping/pong pair of named OS objects for the signalling mechanisms (kind "event": an

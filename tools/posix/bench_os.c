@@ -103,6 +103,19 @@ bench_raw_write(struct bench_raw *r, const void *buf, size_t len)
     return 0;
 }
 
+int
+bench_os_has_fifo(void)
+{
+    return 1;
+}
+
+const char *
+bench_os_temp_dir(void)
+{
+    const char *dir = getenv("TMPDIR");
+    return dir != NULL && dir[0] == '/' ? dir : "/tmp";
+}
+
 const char *
 bench_os_raw_name(const char *mechanism)
 {
@@ -112,6 +125,8 @@ bench_os_raw_name(const char *mechanism)
         return "sem_open + sem_post/sem_wait";
     if (strcmp(mechanism, "npipe") == 0)
         return "blocking read(2)/write(2) on the same AF_UNIX stream socket";
+    if (strcmp(mechanism, "fifo") == 0)
+        return "blocking read(2)/write(2) on the same two FIFOs";
     return "blocking read(2)/write(2) on the same pipe";
 }
 

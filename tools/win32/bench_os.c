@@ -122,6 +122,27 @@ bench_raw_write(struct bench_raw *r, const void *buf, size_t len)
     return 0;
 }
 
+int
+bench_os_has_fifo(void)
+{
+    return 0;
+}
+
+const char *
+bench_os_temp_dir(void)
+{
+    static char dir[MAX_PATH * 3];
+    wchar_t wide[MAX_PATH + 1];
+    DWORD n = GetTempPathW(MAX_PATH + 1, wide);
+    if (n == 0 || n > MAX_PATH)
+        return ".";
+    if (wide[n - 1] == L'\\')
+        wide[--n] = L'\0';
+    if (WideCharToMultiByte(CP_UTF8, 0, wide, -1, dir, (int)sizeof dir, NULL, NULL) == 0)
+        return ".";
+    return dir;
+}
+
 const char *
 bench_os_raw_name(const char *mechanism)
 {
@@ -131,6 +152,8 @@ bench_os_raw_name(const char *mechanism)
         return "CreateSemaphoreW + ReleaseSemaphore/WaitForSingleObject";
     if (strcmp(mechanism, "npipe") == 0)
         return "overlapped ReadFile/WriteFile + wait on the same named-pipe connection";
+    if (strcmp(mechanism, "fifo") == 0)
+        return "overlapped ReadFile/WriteFile + wait on a named-pipe pair (no FIFOs in Windows)";
     return "overlapped ReadFile/WriteFile + wait on the same named-pipe pair";
 }
 
