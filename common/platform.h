@@ -214,7 +214,8 @@ bool xipc__os_stream_exportable(const struct xipc__os_stream *s);
 
 /* FIFOs: path is UTF-8, non-empty. create: XIPC_EEXIST. remove: XIPC_ENOENT, XIPC_EINVAL (not a
  * FIFO). open: mode XIPC_FIFO_READ or _WRITE; waits until dl for the other side (XIPC_ETIMEDOUT),
- * XIPC_ENOENT for no FIFO at path, XIPC_EINVAL for a path that is not a FIFO. */
+ * XIPC_ENOENT for no FIFO at path, XIPC_EINVAL for a path that is not a FIFO, XIPC_EBUSY for a
+ * second reader. */
 int xipc__os_fifo_create(const char *path);
 int xipc__os_fifo_remove(const char *path);
 int xipc__os_fifo_open(
