@@ -3,7 +3,7 @@
  * Connected sockets are blocking, unlike every other xipc descriptor: a call that may wait is
  * then one blocking recv or send, as a program calling the OS itself makes it, where trying,
  * polling and trying again costs two or three system calls and a few microseconds per wait
- * (issue 4's benchmark: 15% on a 64-byte round trip). The deadline goes into the socket as
+ * (xipc bench measured 15% on a 64-byte round trip). The deadline goes into the socket as
  * SO_RCVTIMEO / SO_SNDTIMEO, set only when the one in place would end the call late or far too
  * early, so a caller that passes the same timeout each time sets it once. A call that must not
  * wait passes MSG_DONTWAIT. A timeout that ends before the deadline (the kernel counts in

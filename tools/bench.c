@@ -591,7 +591,7 @@ measure_config(const struct mechanism *m, const struct config *c, enum impl impl
         measure(m->name, impl, c->work, config_count(c, o), c->size, o, s);
     else
         bench_sync_measure(
-            m->name, impl, c->size ? o->rtt_rounds / 8 : o->rtt_rounds, (int)c->size, o, s);
+            m->name, impl, c->size ? o->late_rounds : o->rtt_rounds, (int)c->size, o, s);
 }
 
 /* Measures one mechanism: every configuration, runs alternating raw and xipc. Appends rows. */
@@ -676,10 +676,10 @@ selected(const char *only, const char *mech)
 static int
 parse_opts(int argc, char **argv, struct bench_opts *o)
 {
-    struct bench_opts full = { 7, 20000, 512u << 20, 200000, 0, NULL, -1 };
+    struct bench_opts full = { 7, 20000, 5000, 512u << 20, 200000, 0, NULL, -1 };
     /* Quick: under 30 s under Wine too, where a 64-byte message takes ~25 µs and a sleeping
      * peer's round trip ~1.2 ms (its timer is coarse). */
-    struct bench_opts quick = { 3, 1000, 64u << 20, 8000, 0, NULL, -1 };
+    struct bench_opts quick = { 3, 1000, 200, 64u << 20, 8000, 0, NULL, -1 };
     *o = full;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0)

@@ -15,6 +15,7 @@ extern const char *const bench_impl_names[IMPL_COUNT];
 struct bench_opts {
     int runs;
     long rtt_rounds;
+    long late_rounds; /* round trips with a peer that answers late (signals) */
     uint64_t stream_bytes;
     long msg_count;
     int json;

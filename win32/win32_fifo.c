@@ -19,14 +19,13 @@
  * that connected has gone and nothing is left, and a writer that comes later is read again, as
  * with POSIX.
  *
- * Completion packets (measured on Wine 8, and what Windows documents): a ReadFile or
- * ConnectNamedPipe that succeeds, fails with ERROR_MORE_DATA, or is pending queues exactly one
- * packet, also when cancelled (ERROR_OPERATION_ABORTED); one that fails at once, or a
- * ConnectNamedPipe that finds its client there already (ERROR_PIPE_CONNECTED), queues none.
+ * Completion packets (measured on Wine 8, and what Windows documents): a ReadFile that succeeds,
+ * fails with ERROR_MORE_DATA, or is pending queues exactly one packet, also when cancelled
+ * (ERROR_OPERATION_ABORTED); one that fails at once queues none. Connects never reach the port:
+ * an instance is tied to it only once its writer is there, and the listener posts it then.
  *
- * One reader at a time: a second one gets XIPC_EBUSY (POSIX allows several readers, which then
- * share the data unpredictably; xipc/fifo.h promises one). The reader holds the named event
- * L"Local\\xipc-fifo#" + the hash for that. */
+ * One reader at a time, as xipc/fifo.h promises on both platforms: a second one gets XIPC_EBUSY.
+ * The reader holds the named event L"Local\\xipc-fifo#" + the hash for that. */
 #include "win32_internal.h"
 
 #include <stdlib.h>
@@ -48,7 +47,8 @@ static const char MARKER[] = "xipc fifo 1\n";
 /* The longest pause between looks for a reader's pipe. */
 #define WRITER_PAUSE_MAX_MS 20u
 
-/* How often a new spare is made in a row after writers that left before being connected. */
+/* How often the listener makes a new instance in a row after writers that left before being
+ * connected. */
 #define SPARE_ATTEMPTS 16
 
 enum instance_state {
