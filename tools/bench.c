@@ -211,6 +211,28 @@ struct peer {
     xipc_proc *proc;
 };
 
+/* Undoes a peer_spawn that failed partway: closes the streams it opened (a and b may be NULL or
+ * the same connection) and stops the peer if it was started. Returns -1. */
+static int
+abandon_peer(struct peer *pr, xipc_stream *a, xipc_stream *b)
+{
+    if (pr->to.raw != NULL)
+        bench_raw_close(pr->to.raw);
+    if (pr->from.raw != NULL)
+        bench_raw_close(pr->from.raw);
+    xipc_stream_close(a);
+    if (b != a)
+        xipc_stream_close(b);
+    if (pr->proc != NULL) {
+        xipc_exit_status st;
+        (void)xipc_proc_kill(pr->proc);
+        (void)xipc_proc_wait(pr->proc, &st, PEER_TIMEOUT_MS);
+        xipc_proc_close(pr->proc);
+    }
+    memset(pr, 0, sizeof *pr);
+    return -1;
+}
+
 /* The npipe mechanism: a byte-mode server here, one connection from the peer, both ways. */
 static int
 npipe_peer_spawn(
@@ -233,7 +255,7 @@ npipe_peer_spawn(
     xipc_npipe_close(srv);
     if (rc != 0 || endpoint_open(&pr->to, conn, impl) != 0 ||
         endpoint_open(&pr->from, conn, impl) != 0)
-        return -1;
+        return abandon_peer(pr, conn, conn);
     pr->shared = 1;
     return 0;
 }
@@ -263,7 +285,7 @@ fifo_peer_spawn(
     (void)xipc_fifo_remove(to);
     (void)xipc_fifo_remove(from);
     if (rc != 0 || endpoint_open(&pr->to, w, impl) != 0 || endpoint_open(&pr->from, r, impl) != 0)
-        return -1;
+        return abandon_peer(pr, w, r);
     return 0;
 }
 
@@ -287,8 +309,10 @@ peer_spawn(struct peer *pr, const char *mech, enum impl impl, const char *work, 
     }
     if (xipc_pipe(&to_r, &to_w, 0) != 0)
         return -1;
-    if (xipc_pipe(&from_r, &from_w, 0) != 0)
-        return -1;
+    if (xipc_pipe(&from_r, &from_w, 0) != 0) {
+        xipc_stream_close(to_r);
+        return abandon_peer(pr, to_w, NULL);
+    }
     xipc_handle_export(xipc_stream_handle(to_r), in_text, sizeof in_text);
     xipc_handle_export(xipc_stream_handle(from_w), out_text, sizeof out_text);
     const char *args[] = { "bench-peer", bench_impl_names[impl], work, n, sz, in_text, out_text,
@@ -299,7 +323,7 @@ peer_spawn(struct peer *pr, const char *mech, enum impl impl, const char *work, 
     xipc_stream_close(from_w);
     if (rc != 0 || endpoint_open(&pr->to, to_w, impl) != 0 ||
         endpoint_open(&pr->from, from_r, impl) != 0)
-        return -1;
+        return abandon_peer(pr, to_w, from_r);
     return 0;
 }
 
