@@ -18,6 +18,31 @@ xipc__deadline_in(int timeout_ms)
     return xipc__os_clock_ns() + (uint64_t)timeout_ms * 1000000u;
 }
 
+struct xipc__lazy_deadline
+xipc__lazy_deadline_in(int timeout_ms)
+{
+    struct xipc__lazy_deadline ld = { timeout_ms, false, 0 };
+    return ld;
+}
+
+xipc__deadline
+xipc__lazy_deadline_get(struct xipc__lazy_deadline *ld)
+{
+    if (!ld->fixed) {
+        ld->dl = xipc__deadline_in(ld->timeout_ms);
+        ld->fixed = true;
+    }
+    return ld->dl;
+}
+
+bool
+xipc__lazy_deadline_may_wait(const struct xipc__lazy_deadline *ld)
+{
+    if (!ld->fixed)
+        return ld->timeout_ms != 0;
+    return ld->dl == XIPC__DEADLINE_NEVER || xipc__deadline_left_ms(ld->dl) > 0;
+}
+
 int
 xipc__deadline_left_ms(xipc__deadline dl)
 {

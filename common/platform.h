@@ -56,6 +56,25 @@ int xipc__deadline_left_ms(xipc__deadline dl);
 /* 0 if timeout_ms is XIPC_FOREVER or >= 0, else XIPC_EINVAL. */
 int xipc__timeout_check(int timeout_ms);
 
+/* A timeout whose deadline is fixed only when a call first has to wait, so that a transfer that
+ * goes at once never reads the clock: on this project's VM a clock read costs a tenth of a
+ * 64-byte pipe write. The wait then starts late by the one try made before it, microseconds. */
+struct xipc__lazy_deadline {
+    int timeout_ms; /* checked by xipc__timeout_check() */
+    bool fixed;
+    xipc__deadline dl; /* once fixed */
+};
+
+/* timeout_ms (checked) as a lazy deadline, not fixed yet. */
+struct xipc__lazy_deadline xipc__lazy_deadline_in(int timeout_ms);
+
+/* The deadline, fixed now if it was not yet: for the calls that need one. */
+xipc__deadline xipc__lazy_deadline_get(struct xipc__lazy_deadline *ld);
+
+/* Whether a call may still wait: a timeout not fixed yet that is not 0, or time left before the
+ * fixed deadline. */
+bool xipc__lazy_deadline_may_wait(const struct xipc__lazy_deadline *ld);
+
 /* Sleeps about ms milliseconds (nanosleep, Sleep); an interrupted sleep just ends early. */
 void xipc__os_sleep_ms(unsigned ms);
 
@@ -102,18 +121,22 @@ void xipc__os_global_unlock(void);
  * On failure both structs stay zeroed ("not open"). */
 int xipc__os_pipe(struct xipc__os_stream *rd, struct xipc__os_stream *wr);
 
-/* Waits until dl for at least one byte, then reads what is there, up to cap (> 0) bytes.
- * 0 with *got == 0 is end of stream. XIPC_ETIMEDOUT when nothing came by dl (a deadline already
- * passed still tries once without waiting). */
-int xipc__os_stream_read(
-    struct xipc__os_stream *s, void *buf, size_t cap, size_t *got, xipc__deadline dl);
+/* Waits until the deadline for at least one byte, then reads what is there, up to cap (> 0)
+ * bytes. 0 with *got == 0 is end of stream. XIPC_ETIMEDOUT when nothing came in time (a timeout
+ * of 0, or a deadline already passed, still tries once without waiting). */
+int xipc__os_stream_read(struct xipc__os_stream *s, void *buf, size_t cap, size_t *got,
+    struct xipc__lazy_deadline *ld);
 
-/* Waits until dl for room, then writes as much of len (> 0) bytes as goes without waiting
- * further. *put gets the count, also on failure. Returns 0 when *put > 0; XIPC_ETIMEDOUT when
- * nothing went by dl; XIPC_EPIPE when no reader is left (never a SIGPIPE). common/stream.c loops
- * until all len bytes went. */
-int xipc__os_stream_write_some(
-    struct xipc__os_stream *s, const void *buf, size_t len, size_t *put, xipc__deadline dl);
+/* Waits until the deadline for room, then writes as much of len (> 0) bytes as goes without
+ * waiting further. *put gets the count, also on failure. Returns 0 when *put > 0; XIPC_ETIMEDOUT
+ * when nothing went in time; XIPC_EPIPE when no reader is left (never a SIGPIPE).
+ * common/stream.c loops until all len bytes went, with the same ld. */
+int xipc__os_stream_write_some(struct xipc__os_stream *s, const void *buf, size_t len,
+    size_t *put, struct xipc__lazy_deadline *ld);
+
+/* xipc_sigpipe_ignore(): SIGPIPE's action becomes SIG_IGN for the whole process, and stream
+ * writes stop blocking it around each write. Windows has no SIGPIPE: 0. */
+int xipc__os_sigpipe_ignore(void);
 
 /* Closes the OS object(s); a zeroed struct is a no-op. */
 void xipc__os_stream_close(struct xipc__os_stream *s);

@@ -106,7 +106,8 @@ xipc_stream_read(xipc_stream *s, void *buf, size_t cap, size_t *got, int timeout
         return rc;
     if (buf == NULL || got == NULL || cap == 0)
         return XIPC_EINVAL;
-    rc = xipc__os_stream_read(&s->os, buf, cap, &n, xipc__deadline_in(timeout_ms));
+    struct xipc__lazy_deadline ld = xipc__lazy_deadline_in(timeout_ms);
+    rc = xipc__os_stream_read(&s->os, buf, cap, &n, &ld);
     *got = n;
     return rc;
 }
@@ -123,16 +124,23 @@ xipc_stream_write(xipc_stream *s, const void *buf, size_t len, size_t *put, int 
         return rc;
     if (buf == NULL || put == NULL)
         return XIPC_EINVAL;
-    xipc__deadline dl = xipc__deadline_in(timeout_ms);
+    /* One deadline for the whole write, fixed when it first has to wait. */
+    struct xipc__lazy_deadline ld = xipc__lazy_deadline_in(timeout_ms);
     while (done < len) {
         size_t n = 0;
-        rc = xipc__os_stream_write_some(&s->os, p + done, len - done, &n, dl);
+        rc = xipc__os_stream_write_some(&s->os, p + done, len - done, &n, &ld);
         done += n;
         if (rc != 0)
             break;
     }
     *put = done;
     return rc;
+}
+
+int
+xipc_sigpipe_ignore(void)
+{
+    return xipc__os_sigpipe_ignore();
 }
 
 void

@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -88,8 +89,8 @@ xipc__os_pipe(struct xipc__os_stream *rd, struct xipc__os_stream *wr)
 }
 
 int
-xipc__os_stream_read(
-    struct xipc__os_stream *s, void *buf, size_t cap, size_t *got, xipc__deadline dl)
+xipc__os_stream_read(struct xipc__os_stream *s, void *buf, size_t cap, size_t *got,
+    struct xipc__lazy_deadline *ld)
 {
     int fd = stream_fd(s), rc;
     if (cap > SSIZE_MAX)
@@ -101,12 +102,13 @@ xipc__os_stream_read(
         return 0;
     }
     if (s->is_socket)
-        return xipc__posix_socket_recv(s, buf, cap, 0, dl, got);
+        return xipc__posix_socket_recv(s, buf, cap, 0, xipc__lazy_deadline_get(ld), got);
     /* Poll first when the call may wait: a reader that waits (request and reply) then makes two
      * calls, not three (read failing with EAGAIN, poll, read), and a ready one pays one poll that
      * returns at once. A descriptor a child made blocking must be polled first in any case. */
-    bool may_wait = dl == XIPC__DEADLINE_NEVER || xipc__deadline_left_ms(dl) > 0;
-    if ((may_wait || s->child_made_blocking) && (rc = xipc__posix_poll_fd(fd, POLLIN, dl)) != 0)
+    bool may_wait = xipc__lazy_deadline_may_wait(ld);
+    if ((may_wait || s->child_made_blocking) &&
+        (rc = xipc__posix_poll_fd(fd, POLLIN, xipc__lazy_deadline_get(ld))) != 0)
         return rc;
     for (;;) {
         ssize_t n = read(fd, buf, cap);
@@ -119,18 +121,37 @@ xipc__os_stream_read(
             continue;
         if (e != EAGAIN && e != EWOULDBLOCK)
             return XIPC__OS_FAIL(e, "read", NULL);
-        if ((rc = xipc__posix_poll_fd(fd, POLLIN, dl)) != 0)
+        if ((rc = xipc__posix_poll_fd(fd, POLLIN, xipc__lazy_deadline_get(ld))) != 0)
             return rc;
     }
 }
 
-/* write() without a SIGPIPE: the signal is blocked in this thread for the call, and one this
- * write raised is consumed before the mask is restored (a broken pipe sends SIGPIPE to the
- * writing thread). A SIGPIPE the caller already had pending stays pending. Returns write()'s
- * result with errno kept. */
+/* Set once xipc_sigpipe_ignore() has made SIGPIPE's action SIG_IGN; never cleared. */
+static atomic_bool sigpipe_ignored;
+
+int
+xipc__os_sigpipe_ignore(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_IGN;
+    (void)sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGPIPE, &sa, NULL) != 0)
+        return XIPC__OS_FAIL(errno, "sigaction", "SIGPIPE");
+    atomic_store(&sigpipe_ignored, true);
+    return 0;
+}
+
+/* write() without a SIGPIPE. Once the process ignores SIGPIPE (xipc_sigpipe_ignore), a plain
+ * write. Otherwise the signal is blocked in this thread for the call, and one this write raised
+ * is consumed before the mask is restored (a broken pipe sends SIGPIPE to the writing thread);
+ * a SIGPIPE the caller already had pending stays pending. The two mask changes cost more than a
+ * 64-byte write itself, which is why the opt-in exists. Returns write()'s result, errno kept. */
 static ssize_t
 write_no_sigpipe(int fd, const void *buf, size_t len)
 {
+    if (atomic_load_explicit(&sigpipe_ignored, memory_order_relaxed))
+        return write(fd, buf, len);
     sigset_t pipe_only, old, pending;
     bool was_pending = false;
     sigemptyset(&pipe_only);
@@ -152,18 +173,18 @@ write_no_sigpipe(int fd, const void *buf, size_t len)
 }
 
 int
-xipc__os_stream_write_some(
-    struct xipc__os_stream *s, const void *buf, size_t len, size_t *put, xipc__deadline dl)
+xipc__os_stream_write_some(struct xipc__os_stream *s, const void *buf, size_t len, size_t *put,
+    struct xipc__lazy_deadline *ld)
 {
     int fd = stream_fd(s), rc;
     *put = 0;
     if (len > SSIZE_MAX)
         len = SSIZE_MAX;
     if (s->is_socket)
-        return xipc__posix_socket_send(s, buf, len, dl, put);
+        return xipc__posix_socket_send(s, buf, len, xipc__lazy_deadline_get(ld), put);
     /* Blocking description (see platform_types.h): poll, then write no more than poll promises. */
     if (s->child_made_blocking) {
-        if ((rc = xipc__posix_poll_fd(fd, POLLOUT, dl)) != 0)
+        if ((rc = xipc__posix_poll_fd(fd, POLLOUT, xipc__lazy_deadline_get(ld))) != 0)
             return rc;
         if (len > PIPE_BUF)
             len = PIPE_BUF;
@@ -179,7 +200,7 @@ xipc__os_stream_write_some(
             continue;
         if (e != EAGAIN && e != EWOULDBLOCK)
             return XIPC__OS_FAIL(e, "write", NULL);
-        if ((rc = xipc__posix_poll_fd(fd, POLLOUT, dl)) != 0)
+        if ((rc = xipc__posix_poll_fd(fd, POLLOUT, xipc__lazy_deadline_get(ld))) != 0)
             return rc;
     }
 }

@@ -144,22 +144,28 @@ xt_test_pipe_epipe_when_reader_gone(void)
     xipc_stream_close(wr);
 }
 
-int
-xt_child_write_until_epipe(int argc, char **argv)
+/* Writes until the reader is gone: 42 once told XIPC_EPIPE (alive, and told). */
+static int
+write_until_epipe(xipc_stream *w)
 {
-    xipc_stream *w = xt_import(argv[1]);
     char buf[8192];
-    (void)argc;
     memset(buf, 'y', sizeof buf);
     for (int i = 0; i < 100000; i++) {
         size_t put = 0;
         int rc = xipc_stream_write(w, buf, sizeof buf, &put, XT_CHILD_TIMEOUT_MS);
         if (rc == XIPC_EPIPE)
-            return 42; /* alive, and told */
+            return 42;
         if (rc != 0)
             return 3;
     }
     return 4;
+}
+
+int
+xt_child_write_until_epipe(int argc, char **argv)
+{
+    (void)argc;
+    return write_until_epipe(xt_import(argv[1]));
 }
 
 void
@@ -174,6 +180,44 @@ xt_test_pipe_writer_child_survives_epipe(void)
     xt_read_exact(rd, buf, sizeof buf, XT_CHILD_TIMEOUT_MS);
     xipc_stream_close(rd);
     /* A SIGPIPE death would show as XIPC_EXIT_CRASHED. */
+    xt_expect_exit(p, 42);
+}
+
+/* With xipc_sigpipe_ignore(): SIGPIPE is SIG_IGN in this process, the unguarded writes still end
+ * in XIPC_EPIPE without a death, and a child spawned afterwards has SIGPIPE's default again. */
+int
+xt_child_sigpipe_ignore_then_write(int argc, char **argv)
+{
+    xipc_stream *w = xt_import(argv[1]);
+    bool has_sigpipe = xt_os_sigpipe_action() != XT_SIGPIPE_NONE;
+    (void)argc;
+    CHECK_EQ(xt_os_sigpipe_action(), has_sigpipe ? XT_SIGPIPE_DEFAULT : XT_SIGPIPE_NONE);
+    CHECK_OK(xipc_sigpipe_ignore());
+    CHECK_OK(xipc_sigpipe_ignore()); /* twice is harmless */
+    CHECK_EQ(xt_os_sigpipe_action(), has_sigpipe ? XT_SIGPIPE_IGNORED : XT_SIGPIPE_NONE);
+    if (has_sigpipe) /* Windows: nothing to pass on, and a Wine process start is not free */
+        xt_expect_exit(xt_spawn_child("sigpipe_is_default", NULL, NULL, NULL, 0), 0);
+    return write_until_epipe(w);
+}
+
+int
+xt_child_sigpipe_is_default(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    return xt_os_sigpipe_action() == XT_SIGPIPE_DEFAULT ? 0 : 3;
+}
+
+void
+xt_test_pipe_sigpipe_ignore_opt_in(void)
+{
+    xipc_stream *rd, *wr;
+    char buf[100];
+    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    xipc_proc *p = spawn_with_streams("sigpipe_ignore_then_write", &wr, 1);
+    xipc_stream_close(wr);
+    xt_read_exact(rd, buf, sizeof buf, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(rd);
     xt_expect_exit(p, 42);
 }
 

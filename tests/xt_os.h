@@ -67,6 +67,11 @@ bool xt_os_has_runtime_dir(void);
 /* Whether /bin/sh and cat are there to talk to a FIFO as programs without xipc would. */
 bool xt_os_has_posix_shell(void);
 
+/* SIGPIPE's action in this process: XT_SIGPIPE_DEFAULT, _IGNORED or _HANDLED, or XT_SIGPIPE_NONE
+ * where the OS has no SIGPIPE (Windows). */
+enum { XT_SIGPIPE_NONE, XT_SIGPIPE_DEFAULT, XT_SIGPIPE_IGNORED, XT_SIGPIPE_HANDLED };
+int xt_os_sigpipe_action(void);
+
 /* POSIX file helpers for the security tests; each returns 0, or -1 (also on Windows). */
 int xt_os_mkdir(const char *path, int mode);
 int xt_os_chmod(const char *path, int mode);

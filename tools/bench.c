@@ -184,6 +184,8 @@ xipc_tool_bench_peer(int argc, char **argv)
     struct endpoint in, out;
     if (argc != 8)
         return 2;
+    if (bench_sigpipe_policy(getenv(BENCH_GUARD_ENV) != NULL) != 0)
+        return 2;
     enum impl impl = strcmp(argv[1], "raw") == 0 ? IMPL_RAW : IMPL_XIPC;
     long count = atol(argv[3]);
     size_t size = (size_t)atol(argv[4]);
@@ -328,6 +330,12 @@ peer_spawn(struct peer *pr, const char *mech, enum impl impl, const char *work, 
 }
 
 int
+bench_sigpipe_policy(int keep_guard)
+{
+    return keep_guard || xipc_sigpipe_ignore() == 0 ? 0 : -1;
+}
+
+int
 bench_spawn_peer(const char *const *args, xipc_handle *const *pass, size_t n_pass,
     const struct bench_opts *o, xipc_proc **proc)
 {
@@ -348,6 +356,9 @@ bench_spawn_peer(const char *const *args, xipc_handle *const *pass, size_t n_pas
     opts.handles = pass;
     opts.handle_count = n_pass;
     opts.flags = XIPC_SPAWN_DIE_WITH_PARENT;
+    const char *guard_env[] = { BENCH_GUARD_ENV "=1", NULL };
+    if (o->sigpipe_guard)
+        opts.env = guard_env;
     return xipc_spawn(&opts, proc) == 0 ? 0 : -1;
 }
 
@@ -652,6 +663,12 @@ print_table(const struct row *rows, size_t n, const struct bench_opts *o, const 
     printf("xipc bench on %s: median of %d runs; %s\n", bench_os_platform(), o->runs, pinning);
     for (size_t m = 0; m < MECHANISM_COUNT; m++)
         printf("raw %-6s = %s\n", mechanisms[m].name, bench_os_raw_name(mechanisms[m].name));
+    if (bench_os_has_sigpipe())
+        printf("SIGPIPE: %s\n",
+            o->sigpipe_guard
+                ? "xipc's default, blocked around each xipc write (raw writes: at its default)"
+                : "ignored in both processes (xipc_sigpipe_ignore), as raw writers need; "
+                  "--sigpipe-guard measures xipc's default guard");
     printf("latency rows: lower is better; rate rows: higher is better\n");
     printf("xipc/raw: the median of each run's own ratio (raw and xipc back to back)\n\n");
     printf("%-10s %-34s %12s %12s %9s\n", "mechanism", "workload", "raw", "xipc", "xipc/raw");
@@ -670,7 +687,9 @@ print_table(const struct row *rows, size_t n, const struct bench_opts *o, const 
 static void
 print_json(const struct row *rows, size_t n, const struct bench_opts *o)
 {
-    printf("{\"platform\": \"%s\", \"runs\": %d, \"rows\": [", bench_os_platform(), o->runs);
+    printf("{\"platform\": \"%s\", \"runs\": %d, \"sigpipe\": \"%s\", \"rows\": [",
+        bench_os_platform(), o->runs,
+        !bench_os_has_sigpipe() ? "none" : o->sigpipe_guard ? "guard" : "ignored");
     for (size_t i = 0; i < n; i++) {
         const struct row *r = &rows[i];
         printf("%s\n  {\"mechanism\": \"%s\", \"raw_calls\": \"%s\", \"workload\": \"%s\", "
@@ -700,18 +719,24 @@ selected(const char *only, const char *mech)
 static int
 parse_opts(int argc, char **argv, struct bench_opts *o)
 {
-    struct bench_opts full = { 7, 20000, 5000, 512u << 20, 200000, 0, NULL, -1 };
+    static const struct bench_opts full = { 7, 20000, 5000, 512u << 20, 200000, 0, NULL, -1, 0 };
     /* Quick: under 30 s under Wine too, where a 64-byte message takes ~25 µs and a sleeping
      * peer's round trip ~1.2 ms (its timer is coarse). */
-    struct bench_opts quick = { 3, 1000, 200, 64u << 20, 8000, 0, NULL, -1 };
+    static const struct bench_opts quick = { 3, 1000, 200, 64u << 20, 8000, 0, NULL, -1, 0 };
     *o = full;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0)
-            *o = quick, o->json = full.json, o->only = full.only;
-        else if (strcmp(argv[i], "--json") == 0)
-            o->json = full.json = 1;
+            *o = quick; /* first, so that the other options apply to it wherever they stand */
+    }
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quick") == 0)
+            continue;
+        if (strcmp(argv[i], "--json") == 0)
+            o->json = 1;
+        else if (strcmp(argv[i], "--sigpipe-guard") == 0)
+            o->sigpipe_guard = 1;
         else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
-            o->only = full.only = argv[++i];
+            o->only = argv[++i];
         else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc)
             o->runs = atoi(argv[++i]);
         else
@@ -729,9 +754,13 @@ xipc_tool_bench(int argc, char **argv)
     if (parse_opts(argc, argv, &o) != 0) {
         fprintf(stderr,
             "usage: xipc bench [--quick] [--json] [--only pipe,npipe,fifo,event,sem] [--runs "
-            "1..%d]\n",
+            "1..%d] [--sigpipe-guard]\n",
             MAX_RUNS);
         return 2;
+    }
+    if (bench_sigpipe_policy(o.sigpipe_guard) != 0) {
+        fprintf(stderr, "xipc bench: could not ignore SIGPIPE\n");
+        return 1;
     }
     const char *pinning = "unpinned (one CPU)";
     if (bench_os_cpu_count() >= 2 && bench_os_pin(0) == 0) {

@@ -21,7 +21,15 @@ struct bench_opts {
     int json;
     const char *only;
     int peer_cpu; /* -1: unpinned */
+    int sigpipe_guard; /* 1: keep xipc's per-write SIGPIPE guard; 0: xipc_sigpipe_ignore() */
 };
+
+/* What a peer finds in its environment when the measuring side keeps the SIGPIPE guard. */
+#define BENCH_GUARD_ENV "XIPC_BENCH_SIGPIPE_GUARD"
+
+/* Puts this process under the SIGPIPE policy the run measures: ignored (xipc_sigpipe_ignore)
+ * unless the guard is kept. 0 or -1. */
+int bench_sigpipe_policy(int keep_guard);
 
 /* One measurement's outcome: the figures, or why there are none. */
 struct sample {

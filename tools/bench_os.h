@@ -40,6 +40,9 @@ int bench_raw_write(struct bench_raw *r, const void *buf, size_t len);
  * is many pipe instances, with no one handle a raw reader could use. */
 int bench_os_has_fifo(void);
 
+/* Whether the OS has SIGPIPE, so that the run's SIGPIPE policy matters. */
+int bench_os_has_sigpipe(void);
+
 /* A directory for scratch files (the FIFOs), UTF-8, without a trailing separator. */
 const char *bench_os_temp_dir(void);
 

@@ -220,10 +220,14 @@ xipc__win32_end_of_stream(DWORD werr)
         werr == ERROR_HANDLE_EOF;
 }
 
+/* The transfers fix their deadline before the first call: a ReadFile or WriteFile on a pipe costs
+ * far more than QueryPerformanceCounter, which the POSIX side's lazy deadline saves. */
+
 int
-xipc__os_stream_read(
-    struct xipc__os_stream *s, void *buf, size_t cap, size_t *got, xipc__deadline dl)
+xipc__os_stream_read(struct xipc__os_stream *s, void *buf, size_t cap, size_t *got,
+    struct xipc__lazy_deadline *ld)
 {
+    xipc__deadline dl = xipc__lazy_deadline_get(ld);
     DWORD want = cap > MAXDWORD ? MAXDWORD : (DWORD)cap;
     *got = 0;
     if (s->fifo != NULL)
@@ -254,9 +258,10 @@ xipc__os_stream_read(
 }
 
 int
-xipc__os_stream_write_some(
-    struct xipc__os_stream *s, const void *buf, size_t len, size_t *put, xipc__deadline dl)
+xipc__os_stream_write_some(struct xipc__os_stream *s, const void *buf, size_t len, size_t *put,
+    struct xipc__lazy_deadline *ld)
 {
+    xipc__deadline dl = xipc__lazy_deadline_get(ld);
     /* No more than the quota per call: see the top of this file. */
     DWORD want = len < s->write_chunk ? (DWORD)len : s->write_chunk;
     *put = 0;
@@ -280,6 +285,12 @@ xipc__os_stream_write_some(
         if (xipc__deadline_left_ms(dl) == 0)
             return XIPC_ETIMEDOUT;
     }
+}
+
+int
+xipc__os_sigpipe_ignore(void)
+{
+    return 0; /* Windows has no SIGPIPE: a write to a pipe with no reader fails, that is all */
 }
 
 /* ---- Lifetime ------------------------------------------------------------------------------- */

@@ -39,11 +39,24 @@ XIPC_API int xipc_stream_read(xipc_stream *s, void *buf, size_t cap, size_t *got
  * number of bytes that went, also on failure: a timeout or a broken pipe after a partial write
  * reports exactly how much the reader can still get. len 0 writes nothing and returns 0.
  * Never raises SIGPIPE: a write to a pipe whose readers are all gone returns XIPC_EPIPE, and a
- * SIGPIPE this write caused is consumed (a SIGPIPE already pending and blocked is left alone).
+ * SIGPIPE this write caused is consumed (a SIGPIPE already pending and blocked is left alone;
+ * see xipc_sigpipe_ignore() for the faster way).
  * Returns 0 (all len bytes went); XIPC_ETIMEDOUT (*put < len); XIPC_EPIPE; XIPC_EINVAL (NULL s,
  * buf or put, bad timeout, a stream that cannot write); XIPC_EBADF; XIPC_EIO, XIPC_EOS. */
 XIPC_API int xipc_stream_write(
     xipc_stream *s, const void *buf, size_t len, size_t *put, int timeout_ms);
+
+/* Opt-in for programs that write many small messages to pipes and FIFOs: makes SIGPIPE's action
+ * SIG_IGN for the whole process (as Python and Rust programs have it from the start), after which
+ * xipc_stream_write() no longer blocks SIGPIPE around each write. That guard costs two
+ * pthread_sigmask calls per write, more than a 64-byte pipe write itself (xipc bench measures
+ * both). Writes to a broken pipe still return XIPC_EPIPE.
+ * The program must then leave SIGPIPE ignored: a handler or SIG_DFL set afterwards would run,
+ * or end the process, when a write finds its reader gone, as for a raw write(2). Children that
+ * xipc_spawn() starts get SIGPIPE's default action back. Call it once, early; it cannot be undone.
+ * Windows has no SIGPIPE: returns 0 and changes nothing.
+ * Returns 0; XIPC_EOS (sigaction failed). */
+XIPC_API int xipc_sigpipe_ignore(void);
 
 /* Closes this end. A reader then sees end of stream once every writer end (including copies
  * held by children) is closed; a writer sees XIPC_EPIPE once every reader end is. NULL is a

@@ -165,6 +165,17 @@ xt_os_has_runtime_dir(void)
     return true;
 }
 
+int
+xt_os_sigpipe_action(void)
+{
+    struct sigaction sa;
+    if (sigaction(SIGPIPE, NULL, &sa) != 0)
+        return -1;
+    if (sa.sa_handler == SIG_DFL)
+        return XT_SIGPIPE_DEFAULT;
+    return sa.sa_handler == SIG_IGN ? XT_SIGPIPE_IGNORED : XT_SIGPIPE_HANDLED;
+}
+
 bool
 xt_os_has_posix_shell(void)
 {

@@ -210,6 +210,12 @@ xt_os_has_runtime_dir(void)
     return false;
 }
 
+int
+xt_os_sigpipe_action(void)
+{
+    return XT_SIGPIPE_NONE;
+}
+
 bool
 xt_os_has_posix_shell(void)
 {

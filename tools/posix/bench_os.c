@@ -109,6 +109,12 @@ bench_os_has_fifo(void)
     return 1;
 }
 
+int
+bench_os_has_sigpipe(void)
+{
+    return 1;
+}
+
 const char *
 bench_os_temp_dir(void)
 {

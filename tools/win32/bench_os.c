@@ -128,6 +128,12 @@ bench_os_has_fifo(void)
     return 0;
 }
 
+int
+bench_os_has_sigpipe(void)
+{
+    return 0;
+}
+
 const char *
 bench_os_temp_dir(void)
 {
