@@ -35,14 +35,6 @@ xipc__lazy_deadline_get(struct xipc__lazy_deadline *ld)
     return ld->dl;
 }
 
-bool
-xipc__lazy_deadline_may_wait(const struct xipc__lazy_deadline *ld)
-{
-    if (!ld->fixed)
-        return ld->timeout_ms != 0;
-    return ld->dl == XIPC__DEADLINE_NEVER || xipc__deadline_left_ms(ld->dl) > 0;
-}
-
 int
 xipc__deadline_left_ms(xipc__deadline dl)
 {

@@ -71,10 +71,6 @@ struct xipc__lazy_deadline xipc__lazy_deadline_in(int timeout_ms);
 /* The deadline, fixed now if it was not yet: for the calls that need one. */
 xipc__deadline xipc__lazy_deadline_get(struct xipc__lazy_deadline *ld);
 
-/* Whether a call may still wait: a timeout not fixed yet that is not 0, or time left before the
- * fixed deadline. */
-bool xipc__lazy_deadline_may_wait(const struct xipc__lazy_deadline *ld);
-
 /* Sleeps about ms milliseconds (nanosleep, Sleep); an interrupted sleep just ends early. */
 void xipc__os_sleep_ms(unsigned ms);
 
