@@ -1,5 +1,7 @@
-/* tests/test_base.c: the error table, name rules and the OS-error record. */
+/* tests/test_base.c: the error table, name rules, the OS-error record and the handle registry. */
 #include "xt.h"
+
+#include <stdatomic.h>
 
 void
 xt_test_base_error_table(void)
@@ -94,4 +96,60 @@ xt_test_base_last_os_error(void)
     /* A short buffer is still NUL-terminated. */
     CHECK_OK(xipc_last_os_error_describe(text, 8));
     CHECK_EQ(strlen(text), 7);
+}
+
+/* The registry of live handles (common/handle.c) under threads: while two threads open and close
+ * pipes in batches big enough to make its table grow, a live handle must always pass the check
+ * and a pointer that never was a handle must always fail it. */
+struct churn {
+    int batches;
+    int failures;
+    atomic_int done;
+};
+
+static void
+churn_pipes(void *arg)
+{
+    struct churn *c = arg;
+    enum { BATCH = 40 };
+    xipc_stream *ends[2 * BATCH];
+    for (int b = 0; b < c->batches; b++) {
+        for (int i = 0; i < BATCH; i++) {
+            if (xipc_pipe(&ends[2 * i], &ends[2 * i + 1], 0) != 0)
+                c->failures++, ends[2 * i] = ends[2 * i + 1] = NULL;
+        }
+        for (int i = 0; i < 2 * BATCH; i++)
+            xipc_stream_close(ends[i]);
+    }
+    atomic_store(&c->done, 1);
+}
+
+void
+xt_test_base_handle_checks_race_opens_and_closes(void)
+{
+    enum { LIVE = 32 };
+    static char never_a_handle[64];
+    xipc_stream *live[2 * LIVE];
+    intptr_t native;
+    int batches = xt_os_is_wine() ? 5 : 200; /* a Wine pipe pair takes ~100 times longer */
+    struct churn churn[2] = { { batches, 0, 0 }, { batches, 0, 0 } };
+    /* Enough live handles that the churn's probe runs cross theirs. */
+    for (int i = 0; i < LIVE; i++)
+        CHECK_OK(xipc_pipe(&live[2 * i], &live[2 * i + 1], 0));
+    xt_os_thread *t[2];
+    for (int i = 0; i < 2; i++)
+        CHECK((t[i] = xt_os_thread_start(churn_pipes, &churn[i])) != NULL);
+    long checks = 0, wrong = 0;
+    for (; checks < 1000 || !atomic_load(&churn[0].done) || !atomic_load(&churn[1].done);
+         checks++) {
+        wrong += xipc_stream_native(live[checks % (2 * LIVE)], &native) != 0;
+        wrong += xipc_stream_native((xipc_stream *)(void *)never_a_handle, &native) != XIPC_EBADF;
+    }
+    for (int i = 0; i < 2; i++)
+        xt_os_thread_join(t[i]);
+    CHECK_EQ(wrong, 0);
+    CHECK_EQ(churn[0].failures + churn[1].failures, 0);
+    for (int i = 0; i < 2 * LIVE; i++)
+        xipc_stream_close(live[i]);
+    CHECK_RC(xipc_stream_native(live[0], &native), XIPC_EBADF);
 }

@@ -21,6 +21,7 @@ XT_TEST(proc_bad_input)
 XT_TEST(base_error_table)
 XT_TEST(base_name_rules)
 XT_TEST(base_last_os_error)
+XT_TEST(base_handle_checks_race_opens_and_closes)
 
 /* pipe */
 XT_TEST(pipe_roundtrip_across_processes)

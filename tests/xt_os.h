@@ -67,6 +67,11 @@ bool xt_os_has_runtime_dir(void);
 /* Whether /bin/sh and cat are there to talk to a FIFO as programs without xipc would. */
 bool xt_os_has_posix_shell(void);
 
+/* Runs fn(arg) on a new thread; xt_os_thread_join waits for it and frees what start made. */
+typedef struct xt_os_thread xt_os_thread;
+xt_os_thread *xt_os_thread_start(void (*fn)(void *), void *arg);
+void xt_os_thread_join(xt_os_thread *t);
+
 /* SIGPIPE's action in this process: XT_SIGPIPE_DEFAULT, _IGNORED or _HANDLED, or XT_SIGPIPE_NONE
  * where the OS has no SIGPIPE (Windows). */
 enum { XT_SIGPIPE_NONE, XT_SIGPIPE_DEFAULT, XT_SIGPIPE_IGNORED, XT_SIGPIPE_HANDLED };

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
@@ -163,6 +164,42 @@ bool
 xt_os_has_runtime_dir(void)
 {
     return true;
+}
+
+struct xt_os_thread {
+    pthread_t id;
+    void (*fn)(void *);
+    void *arg;
+};
+
+static void *
+thread_main(void *p)
+{
+    xt_os_thread *t = p;
+    t->fn(t->arg);
+    return NULL;
+}
+
+xt_os_thread *
+xt_os_thread_start(void (*fn)(void *), void *arg)
+{
+    xt_os_thread *t = malloc(sizeof *t);
+    if (t == NULL)
+        return NULL;
+    t->fn = fn;
+    t->arg = arg;
+    if (pthread_create(&t->id, NULL, thread_main, t) != 0) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void
+xt_os_thread_join(xt_os_thread *t)
+{
+    (void)pthread_join(t->id, NULL);
+    free(t);
 }
 
 int

@@ -210,6 +210,44 @@ xt_os_has_runtime_dir(void)
     return false;
 }
 
+struct xt_os_thread {
+    HANDLE handle;
+    void (*fn)(void *);
+    void *arg;
+};
+
+static DWORD WINAPI
+thread_main(void *p)
+{
+    xt_os_thread *t = p;
+    t->fn(t->arg);
+    return 0;
+}
+
+xt_os_thread *
+xt_os_thread_start(void (*fn)(void *), void *arg)
+{
+    xt_os_thread *t = malloc(sizeof *t);
+    if (t == NULL)
+        return NULL;
+    t->fn = fn;
+    t->arg = arg;
+    t->handle = CreateThread(NULL, 0, thread_main, t, 0, NULL);
+    if (t->handle == NULL) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void
+xt_os_thread_join(xt_os_thread *t)
+{
+    (void)WaitForSingleObject(t->handle, INFINITE);
+    (void)CloseHandle(t->handle);
+    free(t);
+}
+
 int
 xt_os_sigpipe_action(void)
 {
