@@ -34,6 +34,16 @@ xt_test_fifo_open_waits_for_the_other_side(void)
     CHECK_OK(xipc_fifo_remove(path));
 }
 
+/* A record of size bytes: its writer's tag, its sequence number, then a pattern of both. */
+static void
+fill_record(unsigned char *rec, size_t size, int tag, int seq)
+{
+    rec[0] = (unsigned char)tag;
+    memcpy(rec + 1, &seq, sizeof seq);
+    for (size_t k = 1 + sizeof seq; k < size; k++)
+        rec[k] = xt_pattern((uint64_t)tag * 1000003u + (uint64_t)seq * 4099u + k);
+}
+
 /* argv: path, tag, records, delay ms, ready channel, go channel. Opens for writing (waiting for
  * the reader), says 'o' on the ready channel and waits for a byte on the go channel, so that the
  * test knows every writer is open before any writes; then sleeps the delay and writes records of
@@ -51,10 +61,7 @@ xt_child_fifo_writer(int argc, char **argv)
     xt_read_exact(go, &c, 1, XT_CHILD_TIMEOUT_MS);
     xt_os_sleep_ms(atoi(argv[4]));
     for (int i = 0; i < records; i++) {
-        rec[0] = (unsigned char)tag;
-        memcpy(rec + 1, &i, sizeof i);
-        for (size_t k = 1 + sizeof i; k < sizeof rec; k++)
-            rec[k] = xt_pattern((uint64_t)tag * 1000003u + (uint64_t)i * 4099u + k);
+        fill_record(rec, sizeof rec, tag, i);
         xt_write_all(w, rec, sizeof rec, XT_CHILD_TIMEOUT_MS);
     }
     xipc_stream_close(w);
@@ -63,15 +70,16 @@ xt_child_fifo_writer(int argc, char **argv)
     return 0;
 }
 
-/* Checks one record; returns its writer's tag and advances that writer's expected number. */
+/* Checks one record of size bytes; returns its writer's tag and advances that writer's expected
+ * number. */
 static int
-check_record(const unsigned char *rec, int *next, int writers)
+check_record(const unsigned char *rec, size_t size, int *next, int writers)
 {
     int tag = rec[0], seq;
     memcpy(&seq, rec + 1, sizeof seq);
     CHECK(tag >= 0 && tag < writers);
     CHECK_EQ(seq, next[tag]);
-    for (size_t k = 1 + sizeof seq; k < XIPC_FIFO_ATOMIC; k++) {
+    for (size_t k = 1 + sizeof seq; k < size; k++) {
         if (rec[k] != xt_pattern((uint64_t)tag * 1000003u + (uint64_t)seq * 4099u + k))
             xt_fail(__FILE__, __LINE__, "writer %d record %d torn at byte %zu", tag, seq, k);
     }
@@ -145,7 +153,7 @@ read_records(xipc_stream *r, int *next, int writers)
             }
             have += got;
         }
-        check_record(rec, next, writers);
+        check_record(rec, sizeof rec, next, writers);
         count++;
     }
 }
@@ -199,6 +207,70 @@ xt_test_fifo_eof_after_last_writer(void)
     expect_writers_exit(&ws);
     xipc_stream_close(r);
     CHECK_EQ(xt_os_handle_count(), before);
+    CHECK_OK(xipc_fifo_remove(path));
+}
+
+/* argv: an inherited FIFO writer, tag, records. Writes records of SMALL_RECORD bytes. */
+#define SMALL_RECORD 64
+int
+xt_child_fifo_passed_writer(int argc, char **argv)
+{
+    unsigned char rec[SMALL_RECORD];
+    xipc_stream *w = xt_import(argv[1]);
+    int tag = atoi(argv[2]), records = atoi(argv[3]);
+    (void)argc;
+    for (int i = 0; i < records; i++) {
+        fill_record(rec, sizeof rec, tag, i);
+        xt_write_all(w, rec, sizeof rec, XT_CHILD_TIMEOUT_MS);
+    }
+    xipc_stream_close(w);
+    return 0;
+}
+
+/* Writer ends passed to children work as the ones they open (Windows: they must frame their
+ * writes as the reader expects), and reads of any size see whole records in order: here reads of
+ * 1000 bytes, which take many 64-byte records at once and end inside one. */
+void
+xt_test_fifo_passed_writers_and_odd_read_sizes(void)
+{
+    enum { RECORDS = 2000, READ_SIZE = 1000 };
+    char path[512], text[XIPC_HANDLE_TEXT_MAX], records[16];
+    struct writers ws = { 0 };
+    xipc_proc *passed[2];
+    snprintf(records, sizeof records, "%d", RECORDS);
+    int next[3] = { 0, 0, 0 };
+    fresh_fifo("passed", path, sizeof path);
+    /* A writer of no records lets the reader open; then this process can open writers itself. */
+    start_writer(&ws, path, "0", "0");
+    xipc_stream *r = open_reader_and_go(&ws, path);
+    for (int i = 0; i < 2; i++) {
+        xipc_stream *w = NULL;
+        CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_WRITE, XT_CHILD_TIMEOUT_MS, &w));
+        xt_export(w, text);
+        const char *args[] = { text, i == 0 ? "1" : "2", records, NULL };
+        xipc_handle *pass[] = { xipc_stream_handle(w) };
+        passed[i] = xt_spawn_child("fifo_passed_writer", args, NULL, pass, 1);
+        xipc_stream_close(w);
+    }
+    static unsigned char buf[2 * RECORDS * SMALL_RECORD + READ_SIZE]; /* room for a last read */
+    size_t have = 0;
+    for (;;) {
+        size_t got = 0;
+        CHECK(have + READ_SIZE <= sizeof buf);
+        CHECK_OK(xipc_stream_read(r, buf + have, READ_SIZE, &got, XT_CHILD_TIMEOUT_MS));
+        if (got == 0)
+            break;
+        have += got;
+    }
+    CHECK_EQ(have, 2 * RECORDS * SMALL_RECORD);
+    for (size_t off = 0; off < have; off += SMALL_RECORD)
+        check_record(buf + off, SMALL_RECORD, next, 3);
+    CHECK_EQ(next[1], RECORDS);
+    CHECK_EQ(next[2], RECORDS);
+    for (int i = 0; i < 2; i++)
+        xt_expect_exit(passed[i], 0);
+    expect_writers_exit(&ws);
+    xipc_stream_close(r);
     CHECK_OK(xipc_fifo_remove(path));
 }
 

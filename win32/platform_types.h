@@ -38,6 +38,9 @@ struct xipc__os_stream {
     struct xipc__win32_msg_head *head;
     /* A FIFO reader: its pipe instances, completion port and buffers. NULL otherwise. */
     struct xipc__win32_fifo_reader *fifo;
+    /* A FIFO writer: where each write's frame (length, then bytes) is put together, write_chunk
+     * bytes, malloc'd (win32_fifo.c). NULL otherwise. */
+    unsigned char *frame;
 };
 
 struct xipc__win32_listener; /* win32_npipe.c */

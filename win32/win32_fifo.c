@@ -5,19 +5,25 @@
  * the pipe L"\\\\.\\pipe\\xipc-fifo-" + a 64-bit FNV-1a hash, in hex, of the marker's full path
  * with its case folded (Windows paths name the same file whatever their case).
  *
- * The reader is the pipe's server, inbound, in message mode. Every writer connects to a pipe
- * instance of its own, and each WriteFile of a writer is one message, so writes never
- * interleave: a stream write gives WriteFile at most the pipe's quota (win32_stream.c), which is
- * XIPC_MSG_MAX >= XIPC_FIFO_ATOMIC. A listener thread keeps one instance listening, so writers
- * can open while the reader is not reading, as with POSIX ("The listener" below). The reader
- * multiplexes over the connected instances with an I/O completion port: on every one a ReadFile
- * of a whole message into that instance's buffer. Completed reads queue up in the order they
- * completed; a stream read returns the first message of the queue (or as much of it as fits,
- * keeping the rest for the next read), and the next stream read starts that instance's next
- * ReadFile, so a writer that outpaces the reader waits on its full pipe. A writer's end of pipe
- * reaches the reader as a failed read, after all its messages; the reader sees the end of the
- * stream when every writer that connected has gone and nothing is left, and a writer that comes
- * later is read again, as with POSIX.
+ * The reader is the pipe's server, inbound. Every writer connects to a pipe instance of its own
+ * and sends each stream write as one frame: a 4-byte length, then the bytes. One WriteFile
+ * carries one frame of at most the pipe's quota (win32_stream.c: such a write is never taken in
+ * part), XIPC_MSG_MAX >= XIPC_FIFO_ATOMIC, so writes never interleave. The pipe is of message
+ * type, which tells a child that inherits a writer to frame its writes (win32_stream.c), but the
+ * reader reads it in byte mode, so that one ReadFile takes as many frames as its buffer holds:
+ * a message per ReadFile cost the 64-byte message rate three quarters of a raw pipe's. A
+ * listener thread keeps one instance listening, so writers can open while the reader is not
+ * reading, as with POSIX ("The listener" below). The reader multiplexes over the connected
+ * instances with an I/O completion port: on every one a ReadFile into that instance's buffer.
+ * Completed reads queue up in the order they completed; a stream read returns the whole frames
+ * of the first instance of the queue (the last one in part when the caller's buffer is full,
+ * the rest at the next read), and once its whole frames are returned the next stream read
+ * starts that instance's next ReadFile, so a writer that outpaces the reader waits on its full
+ * pipe. A frame's length comes from another process: one that cannot be (0, or more than a
+ * frame can hold) ends that writer as if it had closed. A writer's end of pipe reaches the
+ * reader as a failed read, after all its frames; the reader sees the end of the stream when
+ * every writer that connected has gone and nothing is left, and a writer that comes later is
+ * read again, as with POSIX.
  *
  * Completion packets (measured on Wine 8, and what Windows documents): a ReadFile that succeeds,
  * fails with ERROR_MORE_DATA, or is pending queues exactly one packet, also when cancelled
@@ -39,10 +45,14 @@ static const char MARKER[] = "xipc fifo 1\n";
 #define CLAIM_PREFIX L"Local\\xipc-fifo#"
 #define NAME_CAP     XIPC__WIN32_PIPE_NAME_CAP
 
-/* Each instance reads a whole message into a buffer of this size: no xipc writer writes more
- * than the pipe's quota, XIPC_MSG_MAX, at once. A longer message (a writer that is not xipc)
- * arrives in parts, and no other writer's bytes come between them. */
-#define INSTANCE_BUFFER XIPC_MSG_MAX
+/* A frame: its payload's length, 4 bytes little-endian, then the payload, 1 to FRAME_MAX bytes:
+ * a 64 KiB write goes in one frame. */
+#define FRAME_HEAD 4u
+#define FRAME_MAX  XIPC_MSG_MAX
+
+/* The pipe's buffer each way, and so its quota: a writer's WriteFile carries at most that, one
+ * frame. Each instance reads into a buffer of the same size, which holds the largest frame. */
+#define INSTANCE_BUFFER (FRAME_HEAD + FRAME_MAX)
 
 /* The longest pause between looks for a reader's pipe. */
 #define WRITER_PAUSE_MAX_MS 20u
@@ -55,6 +65,7 @@ enum instance_state {
     INSTANCE_CONNECTING, /* listening, or connected and on its way to the reader (a packet) */
     INSTANCE_READING, /* ReadFile pending (or completed, its packet not yet taken) */
     INSTANCE_DONE, /* the read's result is in got/err, queued for the stream */
+    INSTANCE_IDLE, /* no call pending: frames being returned, or read_next */
 };
 
 struct fifo_instance {
@@ -62,9 +73,12 @@ struct fifo_instance {
     OVERLAPPED ov; /* the connect's: the listener's event; then reads': no event, the port */
     enum instance_state state;
     DWORD got; /* INSTANCE_DONE: bytes the read took */
-    DWORD err; /* INSTANCE_DONE: ERROR_SUCCESS, ERROR_MORE_DATA, or the failure */
+    DWORD err; /* INSTANCE_DONE: ERROR_SUCCESS or the failure */
     struct fifo_instance *prev, *next; /* the reader's connected instances */
     struct fifo_instance *next_done; /* the queue of completed reads */
+    /* buf[0, have) holds what was read and not yet returned: frames from buf[pos], the first of
+     * them with `returned` bytes of its payload returned already. */
+    DWORD have, pos, returned;
     unsigned char buf[INSTANCE_BUFFER];
 };
 
@@ -83,12 +97,10 @@ struct xipc__win32_fifo_reader {
     struct fifo_instance *conns; /* connected instances, a doubly linked list */
     size_t conn_count;
     struct fifo_instance *done_head, *done_tail; /* completed reads, oldest first */
-    struct fifo_instance *cur; /* the message being returned, from cur->buf */
-    DWORD pos; /* bytes of it returned already */
-    /* The instance whose last read took only part of a message (ERROR_MORE_DATA): the rest comes
-     * next, before any other writer's message. NULL otherwise. */
-    struct fifo_instance *rest_of;
-    /* The instance whose message was just returned whole. Its next ReadFile starts with the next
+    /* The instance whose frames are being returned. A frame returned in part keeps it here, so
+     * the rest comes next, before any other writer's bytes. NULL otherwise. */
+    struct fifo_instance *cur;
+    /* The instance whose whole frames were just returned. Its next ReadFile starts with the next
      * stream read, not at once: a read that is already pending when data arrives costs Wine
      * more than one started once the data is there (xipc bench, fifo rows: a round trip went
      * from 2.4× to 1.25× a raw named pipe when reads were started lazily). NULL otherwise. */
@@ -253,9 +265,53 @@ open_writer(const char *id, const char *path, struct xipc__os_stream *s, xipc__d
         if ((rc = xipc__pause_before_retry(dl, &pause_ms, WRITER_PAUSE_MAX_MS)) != 0)
             return rc;
     }
-    if ((rc = xipc__win32_stream_open(h, XIPC__WIN32_STREAM_FIFO_WRITER, s)) != 0)
+    if ((rc = xipc__win32_stream_open(h, XIPC__WIN32_STREAM_FIFO_WRITER, s)) != 0) {
         (void)CloseHandle(h);
+        return rc;
+    }
+    if ((rc = xipc__win32_fifo_writer_init(s)) != 0)
+        xipc__os_stream_close(s);
     return rc;
+}
+
+/* The most payload one frame carries: a WriteFile carries at most the quota (win32_stream.c),
+ * and a frame must fit in a reader's instance buffer. */
+static DWORD
+frame_room(const struct xipc__os_stream *s)
+{
+    DWORD quota = s->write_chunk < INSTANCE_BUFFER ? s->write_chunk : INSTANCE_BUFFER;
+    return quota - FRAME_HEAD;
+}
+
+int
+xipc__win32_fifo_writer_init(struct xipc__os_stream *s)
+{
+    if (s->write_chunk <= FRAME_HEAD)
+        return XIPC__OS_FAIL(ERROR_INVALID_DATA, "GetNamedPipeInfo", "FIFO writer");
+    s->frame = malloc(FRAME_HEAD + frame_room(s));
+    return s->frame != NULL ? 0 : XIPC_ENOMEM;
+}
+
+int
+xipc__win32_fifo_write(
+    struct xipc__os_stream *s, const void *buf, size_t len, size_t *put, xipc__deadline dl)
+{
+    DWORD room = frame_room(s), n = len < room ? (DWORD)len : room, wrote = 0;
+    s->frame[0] = (unsigned char)n;
+    s->frame[1] = (unsigned char)(n >> 8);
+    s->frame[2] = (unsigned char)(n >> 16);
+    s->frame[3] = (unsigned char)(n >> 24);
+    memcpy(s->frame + FRAME_HEAD, buf, n);
+    DWORD werr = xipc__win32_write_once(s, s->frame, FRAME_HEAD + n, dl, &wrote);
+    if (werr == WAIT_TIMEOUT)
+        return XIPC_ETIMEDOUT;
+    if (werr != ERROR_SUCCESS)
+        return XIPC__OS_FAIL(werr, "WriteFile", NULL); /* XIPC_EPIPE: the reader has gone */
+    /* A write no larger than the quota goes whole or not at all (win32_stream.c). */
+    if (wrote != FRAME_HEAD + n)
+        return XIPC__OS_FAIL(ERROR_INVALID_DATA, "WriteFile", "FIFO frame");
+    *put = n;
+    return 0;
 }
 
 /* ---- The listener ---------------------------------------------------------------------------
@@ -294,8 +350,8 @@ make_instance(struct xipc__win32_fifo_reader *r, struct fifo_instance **out)
     inst->state = INSTANCE_CONNECTING;
     inst->ov.hEvent = r->connect_event;
     AcquireSRWLockExclusive(&r->lock);
-    inst->pipe = xipc__win32_pipe_instance(
-        r->wname, PIPE_ACCESS_INBOUND, PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE, &r->sa);
+    inst->pipe = xipc__win32_pipe_instance(r->wname, PIPE_ACCESS_INBOUND,
+        PIPE_TYPE_MESSAGE | PIPE_READMODE_BYTE, INSTANCE_BUFFER, &r->sa);
     if (inst->pipe == NULL)
         werr = GetLastError();
     else if (!ConnectNamedPipe(inst->pipe, &inst->ov)) /* overlapped: FALSE, or a completion */
@@ -437,16 +493,23 @@ queue_done(struct xipc__win32_fifo_reader *r, struct fifo_instance *inst, DWORD 
     r->done_tail = inst;
 }
 
-/* Reads the instance's next message into its buffer; the result arrives at the port, or is
- * queued here when the call fails at once. */
+/* Reads what the instance's writer sent next into the room after what its buffer holds (moved
+ * to the front first); the result arrives at the port, or is queued here when the call fails at
+ * once. The buffer never holds a whole frame when this is called, so there is room. */
 static void
 start_read(struct xipc__win32_fifo_reader *r, struct fifo_instance *inst)
 {
+    if (inst->pos > 0) {
+        memmove(inst->buf, inst->buf + inst->pos, inst->have - inst->pos);
+        inst->have -= inst->pos;
+        inst->pos = 0;
+    }
     memset(&inst->ov, 0, sizeof inst->ov);
     inst->state = INSTANCE_READING;
-    if (!ReadFile(inst->pipe, inst->buf, INSTANCE_BUFFER, NULL, &inst->ov)) {
+    if (!ReadFile(inst->pipe, inst->buf + inst->have, INSTANCE_BUFFER - inst->have, NULL,
+            &inst->ov)) {
         DWORD werr = GetLastError();
-        if (werr != ERROR_IO_PENDING && werr != ERROR_MORE_DATA)
+        if (werr != ERROR_IO_PENDING)
             queue_done(r, inst, 0, werr);
     }
 }
@@ -474,8 +537,6 @@ drop_conn(struct xipc__win32_fifo_reader *r, struct fifo_instance *inst)
     if (inst->next != NULL)
         inst->next->prev = inst->prev;
     r->conn_count--;
-    if (r->rest_of == inst)
-        r->rest_of = NULL;
     free_instance(inst);
 }
 
@@ -567,59 +628,104 @@ xipc__win32_fifo_close(struct xipc__win32_fifo_reader *r)
     reader_free(r);
 }
 
-/* The next completed read to return: the rest of a partly read message first, else the oldest. */
+/* The oldest completed read. */
 static struct fifo_instance *
 take_done(struct xipc__win32_fifo_reader *r)
 {
-    struct fifo_instance **link = &r->done_head, *prev = NULL;
-    while (*link != NULL && r->rest_of != NULL && *link != r->rest_of) {
-        prev = *link;
-        link = &(*link)->next_done;
-    }
-    struct fifo_instance *inst = *link;
+    struct fifo_instance *inst = r->done_head;
     if (inst == NULL)
         return NULL;
-    *link = inst->next_done;
+    r->done_head = inst->next_done;
     if (r->done_tail == inst)
-        r->done_tail = prev;
+        r->done_tail = NULL;
     return inst;
 }
 
-/* Makes a completed read the message to return, or drops an instance whose writer has gone. */
+enum frame_state { FRAME_WHOLE, FRAME_PARTIAL, FRAME_BAD };
+
+/* What the buffer holds at inst->pos: a whole frame (*len: its payload's length), the start of
+ * one (or nothing), or a length no xipc writer sends. */
+static enum frame_state
+next_frame(const struct fifo_instance *inst, DWORD *len)
+{
+    const unsigned char *p = inst->buf + inst->pos;
+    DWORD held = inst->have - inst->pos;
+    if (held < FRAME_HEAD)
+        return FRAME_PARTIAL;
+    *len = (DWORD)p[0] | (DWORD)p[1] << 8 | (DWORD)p[2] << 16 | (DWORD)p[3] << 24;
+    if (*len == 0 || *len > FRAME_MAX)
+        return FRAME_BAD;
+    return held - FRAME_HEAD >= *len ? FRAME_WHOLE : FRAME_PARTIAL;
+}
+
+/* Ends a writer whose frame lengths make no sense. */
+static void
+drop_bad_writer(struct xipc__win32_fifo_reader *r, struct fifo_instance *inst)
+{
+    (void)XIPC__OS_FAIL(ERROR_INVALID_DATA, "ReadFile", r->id); /* for diagnostics only */
+    drop_conn(r, inst);
+}
+
+/* Takes in a completed read: its instance's frames become the ones to return, or it reads on
+ * for the rest of a frame; an instance whose writer has gone is dropped. */
 static void
 use_done(struct xipc__win32_fifo_reader *r, struct fifo_instance *inst)
 {
-    if (inst->err != ERROR_SUCCESS && inst->err != ERROR_MORE_DATA) {
-        /* ERROR_BROKEN_PIPE: the writer closed, after every message it wrote. Anything else
-         * ends this writer too; the reader goes on with the others. */
+    DWORD len;
+    if (inst->err != ERROR_SUCCESS) {
+        /* ERROR_BROKEN_PIPE: the writer closed, after every frame it wrote (each went whole, so
+         * nothing is left in part). Anything else ends this writer too; the reader goes on with
+         * the others. */
         if (!xipc__win32_end_of_stream(inst->err))
             (void)XIPC__OS_FAIL(inst->err, "ReadFile", r->id); /* for diagnostics only */
         drop_conn(r, inst);
         return;
     }
-    r->rest_of = inst->err == ERROR_MORE_DATA ? inst : NULL;
-    if (inst->got == 0) {
-        start_read(r, inst); /* an empty message (not from xipc): nothing to return */
+    inst->have += inst->got;
+    inst->state = INSTANCE_IDLE;
+    switch (next_frame(inst, &len)) {
+    case FRAME_WHOLE:
+        r->cur = inst;
+        return;
+    case FRAME_PARTIAL:
+        start_read(r, inst);
+        return;
+    case FRAME_BAD:
+        drop_bad_writer(r, inst);
         return;
     }
-    r->cur = inst;
-    r->pos = 0;
 }
 
-/* Copies what fits of the current message; once it is all returned, its instance is read again
- * by the next stream read (read_next). */
+/* Copies the current instance's whole frames' payloads into buf, as many as fit (the last in
+ * part when cap runs out). Once no whole frame is left, the instance is read again by the next
+ * stream read (read_next). Returns the bytes copied, > 0. */
 static size_t
 deliver(struct xipc__win32_fifo_reader *r, void *buf, size_t cap)
 {
     struct fifo_instance *inst = r->cur;
-    size_t n = inst->got - r->pos;
-    if (n > cap)
-        n = cap;
-    memcpy(buf, inst->buf + r->pos, n);
-    r->pos += (DWORD)n;
-    if (r->pos == inst->got) {
+    unsigned char *out = buf;
+    size_t n = 0;
+    DWORD len;
+    while (n < cap && next_frame(inst, &len) == FRAME_WHOLE) {
+        DWORD left = len - inst->returned;
+        size_t take = cap - n < left ? cap - n : left;
+        memcpy(out + n, inst->buf + inst->pos + FRAME_HEAD + inst->returned, take);
+        n += take;
+        inst->returned += (DWORD)take;
+        if (inst->returned == len) {
+            inst->pos += FRAME_HEAD + len;
+            inst->returned = 0;
+        }
+    }
+    if (inst->returned > 0)
+        return n; /* the rest of this frame comes next */
+    enum frame_state st = next_frame(inst, &len);
+    if (st != FRAME_WHOLE) {
         r->cur = NULL;
-        r->read_next = inst;
+        if (st == FRAME_BAD)
+            drop_bad_writer(r, inst);
+        else
+            r->read_next = inst;
     }
     return n;
 }

@@ -67,10 +67,11 @@ bool xipc__win32_end_of_stream(DWORD werr);
 int xipc__win32_wide_name(const wchar_t *prefix, const char *ascii, wchar_t *out, size_t cap);
 
 /* Creates a new server instance of the pipe wname: overlapped, local clients only, unlimited
- * instances, buffers of XIPC_MSG_MAX, security sa (owner-only). open_mode and pipe_mode add the
- * direction, type and FILE_FLAG_FIRST_PIPE_INSTANCE. Returns NULL with GetLastError() set. */
-HANDLE xipc__win32_pipe_instance(
-    const wchar_t *wname, DWORD open_mode, DWORD pipe_mode, SECURITY_ATTRIBUTES *sa);
+ * instances, buffers (each way) of `buffer` bytes, security sa (owner-only). open_mode and
+ * pipe_mode add the direction, type and FILE_FLAG_FIRST_PIPE_INSTANCE. Returns NULL with
+ * GetLastError() set. */
+HANDLE xipc__win32_pipe_instance(const wchar_t *wname, DWORD open_mode, DWORD pipe_mode,
+    DWORD buffer, SECURITY_ATTRIBUTES *sa);
 
 /* Takes the named event claim_name, with security sa, for as long as *claim stays open: while it
  * does, the same call anywhere else fails. Returns ERROR_SUCCESS; ERROR_ALREADY_EXISTS when
@@ -86,11 +87,24 @@ DWORD xipc__win32_claim(const wchar_t *claim_name, SECURITY_ATTRIBUTES *sa, HAND
 DWORD xipc__win32_pipe_open_client(
     const wchar_t *wname, const wchar_t *claim_name, DWORD access, xipc__deadline dl, HANDLE *out);
 
-/* ---- FIFO readers (win32_fifo.c) ------------------------------------------------------------- */
+/* One overlapped WriteFile of len bytes (at most s->write_chunk), waited for until dl:
+ * ERROR_SUCCESS with *n > 0, WAIT_TIMEOUT, or the failure. (win32_stream.c) */
+DWORD xipc__win32_write_once(
+    struct xipc__os_stream *s, const void *buf, DWORD len, xipc__deadline dl, DWORD *n);
+
+/* ---- FIFOs (win32_fifo.c) -------------------------------------------------------------------- */
 
 /* xipc__os_stream_read and _close for a stream whose fifo is set. */
 int xipc__win32_fifo_read(
     struct xipc__win32_fifo_reader *r, void *buf, size_t cap, size_t *got, xipc__deadline dl);
 void xipc__win32_fifo_close(struct xipc__win32_fifo_reader *r);
+
+/* Makes s, an open FIFO writer's stream, frame its writes: allocates s->frame. */
+int xipc__win32_fifo_writer_init(struct xipc__os_stream *s);
+
+/* xipc__os_stream_write_some for a stream whose frame is set: one frame, of as much of len as
+ * fits. */
+int xipc__win32_fifo_write(
+    struct xipc__os_stream *s, const void *buf, size_t len, size_t *put, xipc__deadline dl);
 
 #endif /* XIPC_WIN32_INTERNAL_H */

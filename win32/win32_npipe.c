@@ -78,12 +78,12 @@ xipc__win32_wide_name(const wchar_t *prefix, const char *ascii, wchar_t *out, si
 }
 
 HANDLE
-xipc__win32_pipe_instance(
-    const wchar_t *wname, DWORD open_mode, DWORD pipe_mode, SECURITY_ATTRIBUTES *sa)
+xipc__win32_pipe_instance(const wchar_t *wname, DWORD open_mode, DWORD pipe_mode, DWORD buffer,
+    SECURITY_ATTRIBUTES *sa)
 {
     HANDLE h = CreateNamedPipeW(wname, open_mode | FILE_FLAG_OVERLAPPED,
-        pipe_mode | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS, PIPE_UNLIMITED_INSTANCES, PIPE_BUFFER,
-        PIPE_BUFFER, 0, sa);
+        pipe_mode | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS, PIPE_UNLIMITED_INSTANCES, buffer,
+        buffer, 0, sa);
     return h == INVALID_HANDLE_VALUE ? NULL : h;
 }
 
@@ -197,7 +197,7 @@ new_spare(struct xipc__win32_listener *l, DWORD first)
 {
     for (int attempt = 0; attempt < SPARE_ATTEMPTS; attempt++) {
         l->spare = xipc__win32_pipe_instance(
-            l->wname, PIPE_ACCESS_DUPLEX | first, pipe_type(l->mode), &l->sa);
+            l->wname, PIPE_ACCESS_DUPLEX | first, pipe_type(l->mode), PIPE_BUFFER, &l->sa);
         if (l->spare == NULL) {
             DWORD werr = GetLastError();
             int rc = XIPC__OS_FAIL(werr, "CreateNamedPipeW", l->name);

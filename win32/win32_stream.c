@@ -257,34 +257,45 @@ xipc__os_stream_read(struct xipc__os_stream *s, void *buf, size_t cap, size_t *g
     }
 }
 
+DWORD
+xipc__win32_write_once(
+    struct xipc__os_stream *s, const void *buf, DWORD len, xipc__deadline dl, DWORD *n)
+{
+    for (;;) {
+        OVERLAPPED ov;
+        DWORD werr = ERROR_SUCCESS;
+        memset(&ov, 0, sizeof ov);
+        ov.hEvent = s->write_event;
+        if (!WriteFile(s->handle, buf, len, NULL, &ov))
+            werr = GetLastError();
+        werr = xipc__win32_finish_io(s->handle, &ov, werr, dl, n);
+        if (werr != ERROR_SUCCESS || *n > 0)
+            return werr;
+        if (xipc__deadline_left_ms(dl) == 0)
+            return WAIT_TIMEOUT;
+    }
+}
+
 int
 xipc__os_stream_write_some(struct xipc__os_stream *s, const void *buf, size_t len, size_t *put,
     struct xipc__lazy_deadline *ld)
 {
     xipc__deadline dl = xipc__lazy_deadline_get(ld);
-    /* No more than the quota per call: see the top of this file. */
-    DWORD want = len < s->write_chunk ? (DWORD)len : s->write_chunk;
+    DWORD n = 0;
     *put = 0;
-    for (;;) {
-        OVERLAPPED ov;
-        DWORD n, werr = ERROR_SUCCESS;
-        memset(&ov, 0, sizeof ov);
-        ov.hEvent = s->write_event;
-        if (!WriteFile(s->handle, buf, want, NULL, &ov))
-            werr = GetLastError();
-        werr = xipc__win32_finish_io(s->handle, &ov, werr, dl, &n);
-        if (werr == ERROR_SUCCESS && n > 0) {
-            *put = n;
-            return 0;
-        }
-        if (werr == WAIT_TIMEOUT)
-            return XIPC_ETIMEDOUT;
-        /* ERROR_NO_DATA, ERROR_BROKEN_PIPE, ERROR_PIPE_NOT_CONNECTED: the table says XIPC_EPIPE. */
-        if (werr != ERROR_SUCCESS)
-            return XIPC__OS_FAIL(werr, "WriteFile", NULL);
-        if (xipc__deadline_left_ms(dl) == 0)
-            return XIPC_ETIMEDOUT;
+    if (s->frame != NULL)
+        return xipc__win32_fifo_write(s, buf, len, put, dl);
+    /* No more than the quota per call: see the top of this file. */
+    DWORD werr =
+        xipc__win32_write_once(s, buf, len < s->write_chunk ? (DWORD)len : s->write_chunk, dl, &n);
+    if (werr == ERROR_SUCCESS) {
+        *put = n;
+        return 0;
     }
+    if (werr == WAIT_TIMEOUT)
+        return XIPC_ETIMEDOUT;
+    /* ERROR_NO_DATA, ERROR_BROKEN_PIPE, ERROR_PIPE_NOT_CONNECTED: the table says XIPC_EPIPE. */
+    return XIPC__OS_FAIL(werr, "WriteFile", NULL);
 }
 
 int
@@ -301,6 +312,7 @@ xipc__os_stream_close(struct xipc__os_stream *s)
     if (s->fifo != NULL)
         xipc__win32_fifo_close(s->fifo);
     free(s->head);
+    free(s->frame);
     if (s->handle != NULL)
         (void)CloseHandle(s->handle);
     if (s->read_event != NULL)
@@ -346,5 +358,17 @@ xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s)
     }
     if (!SetHandleInformation(h, HANDLE_FLAG_INHERIT, 0))
         return XIPC__OS_FAIL(GetLastError(), "SetHandleInformation", "inherited handle");
-    return stream_init(h, chunk, s);
+    int rc = stream_init(h, chunk, s);
+    /* The client end of a message-type pipe that came as a stream is a FIFO writer's (message
+     * connections cannot be passed on): it must frame its writes as the reader expects. */
+    DWORD pipe_flags = 0;
+    if (rc == 0 && GetNamedPipeInfo(h, &pipe_flags, NULL, NULL, NULL) &&
+        (pipe_flags & (PIPE_TYPE_MESSAGE | PIPE_SERVER_END)) == PIPE_TYPE_MESSAGE) {
+        s->kind = XIPC__WIN32_STREAM_FIFO_WRITER;
+        if ((rc = xipc__win32_fifo_writer_init(s)) != 0) {
+            s->handle = NULL; /* the caller still owns h */
+            xipc__os_stream_close(s);
+        }
+    }
+    return rc;
 }

@@ -11,10 +11,11 @@
  * POSIX: mkfifo(path, 0600) and open(2), so a FIFO made by xipc works with programs that never
  * heard of xipc (cat, shell redirects); an xipc reader holds an exclusive flock(2) on it, which
  * such programs do not check. Windows has no FIFO: xipc_fifo_create makes a small owner-only
- * marker file at path, and the ends meet on a message-mode named pipe whose name is derived
- * from the file's full path; each writer gets its own pipe instance, so writes stay whole, and
- * a reader keeps one thread to let writers in while it is not reading. A Windows FIFO reader
- * cannot be passed to a child (XIPC_ENOTSUP from xipc_handle_export).
+ * marker file at path, and the ends meet on a named pipe whose name is derived from the file's
+ * full path; each writer gets its own pipe instance and sends each write with its length, so
+ * writes stay whole, and a reader keeps one thread to let writers in while it is not reading.
+ * Only xipc writers can write to it. A Windows FIFO reader cannot be passed to a child
+ * (XIPC_ENOTSUP from xipc_handle_export); a writer can.
  */
 #ifndef XIPC_FIFO_H
 #define XIPC_FIFO_H
