@@ -168,19 +168,26 @@ xt_child_write_until_epipe(int argc, char **argv)
     return write_until_epipe(xt_import(argv[1]));
 }
 
-void
-xt_test_pipe_writer_child_survives_epipe(void)
+/* Runs role (a child that writes until told XIPC_EPIPE) on a pipe, reads some of what it writes,
+ * so that it is mid-stream, then leaves: the child must exit 42. A SIGPIPE death would show as
+ * XIPC_EXIT_CRASHED. */
+static void
+expect_writer_told_epipe(const char *role)
 {
     xipc_stream *rd, *wr;
     char buf[100];
     CHECK_OK(xipc_pipe(&rd, &wr, 0));
-    xipc_proc *p = spawn_with_streams("write_until_epipe", &wr, 1);
+    xipc_proc *p = spawn_with_streams(role, &wr, 1);
     xipc_stream_close(wr);
-    /* Take some of it, so the child is mid-stream, then leave. */
     xt_read_exact(rd, buf, sizeof buf, XT_CHILD_TIMEOUT_MS);
     xipc_stream_close(rd);
-    /* A SIGPIPE death would show as XIPC_EXIT_CRASHED. */
     xt_expect_exit(p, 42);
+}
+
+void
+xt_test_pipe_writer_child_survives_epipe(void)
+{
+    expect_writer_told_epipe("write_until_epipe");
 }
 
 /* With xipc_sigpipe_ignore(): SIGPIPE is SIG_IGN in this process, the unguarded writes still end
@@ -211,14 +218,7 @@ xt_child_sigpipe_is_default(int argc, char **argv)
 void
 xt_test_pipe_sigpipe_ignore_opt_in(void)
 {
-    xipc_stream *rd, *wr;
-    char buf[100];
-    CHECK_OK(xipc_pipe(&rd, &wr, 0));
-    xipc_proc *p = spawn_with_streams("sigpipe_ignore_then_write", &wr, 1);
-    xipc_stream_close(wr);
-    xt_read_exact(rd, buf, sizeof buf, XT_CHILD_TIMEOUT_MS);
-    xipc_stream_close(rd);
-    xt_expect_exit(p, 42);
+    expect_writer_told_epipe("sigpipe_ignore_then_write");
 }
 
 /* ---- timeouts ------------------------------------------------------------------------------- */
