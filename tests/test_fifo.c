@@ -274,6 +274,43 @@ xt_test_fifo_passed_writers_and_odd_read_sizes(void)
     CHECK_OK(xipc_fifo_remove(path));
 }
 
+/* A FIFO writer as a child's stdout. POSIX: what the child prints reaches the reader. Windows:
+ * xipc_spawn refuses (XIPC_ENOTSUP), since a child that does not use xipc for its stdout would
+ * not send its writes with the lengths the emulation's reader expects. */
+void
+xt_test_fifo_writer_as_a_child_stdout(void)
+{
+    char path[512];
+    const char *argv[32];
+    const char *say[] = { "hello from a child", NULL };
+    struct writers ws = { 0 };
+    xipc_stream *w = NULL;
+    xipc_proc *p = NULL;
+    size_t len;
+    fresh_fifo("stdout", path, sizeof path);
+    start_writer(&ws, path, "0", "0"); /* lets the reader open */
+    xipc_stream *r = open_reader_and_go(&ws, path);
+    CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_WRITE, XT_CHILD_TIMEOUT_MS, &w));
+    xipc_spawn_opts opts = xt_child_opts(argv, "say", say);
+    opts.stdio[1].mode = XIPC_STDIO_STREAM;
+    opts.stdio[1].stream = w;
+    int rc = xipc_spawn(&opts, &p);
+    xipc_stream_close(w);
+    if (xt_os_fifo_is_emulated()) {
+        CHECK_RC(rc, XIPC_ENOTSUP);
+        CHECK(p == NULL);
+    } else {
+        CHECK_OK(rc);
+        xt_expect_exit(p, 0);
+    }
+    expect_writers_exit(&ws);
+    char *got = xt_read_to_eof(r, &len, XT_CHILD_TIMEOUT_MS);
+    CHECK_STR(got, xt_os_fifo_is_emulated() ? "" : "hello from a child");
+    free(got);
+    xipc_stream_close(r);
+    CHECK_OK(xipc_fifo_remove(path));
+}
+
 void
 xt_test_fifo_with_cat_and_a_shell_redirect(void)
 {

@@ -72,6 +72,9 @@ typedef struct xt_os_thread xt_os_thread;
 xt_os_thread *xt_os_thread_start(void (*fn)(void *), void *arg);
 void xt_os_thread_join(xt_os_thread *t);
 
+/* Whether FIFOs are xipc's emulation (Windows), which takes only xipc writers. */
+bool xt_os_fifo_is_emulated(void);
+
 /* SIGPIPE's action in this process: XT_SIGPIPE_DEFAULT, _IGNORED or _HANDLED, or XT_SIGPIPE_NONE
  * where the OS has no SIGPIPE (Windows). */
 enum { XT_SIGPIPE_NONE, XT_SIGPIPE_DEFAULT, XT_SIGPIPE_IGNORED, XT_SIGPIPE_HANDLED };

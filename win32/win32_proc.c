@@ -378,8 +378,11 @@ prepare_stdio(const struct xipc__spawn_plan *plan, struct spawn_ctx *ctx)
     for (int i = 0; i < 3 && rc == 0; i++) {
         int mode = plan->stdio_mode[i];
         HANDLE src;
-        if (mode == XIPC_STDIO_STREAM && !xipc__os_stream_exportable(plan->stdio_stream[i])) {
-            rc = XIPC_ENOTSUP; /* a FIFO reader has no one handle a child could use */
+        /* A FIFO reader has no one handle a child could use, and a program that is not xipc
+         * would write to a FIFO writer without the frames its reader expects (win32_fifo.c). */
+        if (mode == XIPC_STDIO_STREAM && (!xipc__os_stream_exportable(plan->stdio_stream[i]) ||
+                                             plan->stdio_stream[i]->frame != NULL)) {
+            rc = XIPC_ENOTSUP;
             break;
         }
         if (mode == XIPC_STDIO_STREAM)

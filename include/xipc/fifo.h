@@ -15,7 +15,9 @@
  * full path; each writer gets its own pipe instance and sends each write with its length, so
  * writes stay whole, and a reader keeps one thread to let writers in while it is not reading.
  * Only xipc writers can write to it. A Windows FIFO reader cannot be passed to a child
- * (XIPC_ENOTSUP from xipc_handle_export); a writer can.
+ * (XIPC_ENOTSUP from xipc_handle_export); a writer can, to a child that imports it, but it
+ * cannot be a child's stdin/stdout/stderr (XIPC_ENOTSUP from xipc_spawn), since a program that
+ * is not xipc would not send its writes with their lengths.
  */
 #ifndef XIPC_FIFO_H
 #define XIPC_FIFO_H

@@ -70,7 +70,8 @@ typedef struct xipc_spawn_opts {
  * directory); XIPC_EACCES (not executable); XIPC_ELIMIT (arguments and environment too long);
  * XIPC_EINVAL (NULL opts or out, no file or argv[0], bad stdio mode, a stream or handle that is
  * NULL, closed or of the wrong kind, unknown flags, invalid UTF-8 on Windows); XIPC_EBADF (a
- * closed handle); XIPC_ENOMEM; XIPC_EOS. */
+ * closed handle); XIPC_ENOTSUP (Windows: a FIFO end as a stdio stream, see xipc/fifo.h);
+ * XIPC_ENOMEM; XIPC_EOS. */
 XIPC_API int xipc_spawn(const xipc_spawn_opts *opts, xipc_proc **out);
 
 /* How a child ended. */

@@ -202,6 +202,12 @@ xt_os_thread_join(xt_os_thread *t)
     free(t);
 }
 
+bool
+xt_os_fifo_is_emulated(void)
+{
+    return false;
+}
+
 int
 xt_os_sigpipe_action(void)
 {

@@ -248,6 +248,12 @@ xt_os_thread_join(xt_os_thread *t)
     free(t);
 }
 
+bool
+xt_os_fifo_is_emulated(void)
+{
+    return true;
+}
+
 int
 xt_os_sigpipe_action(void)
 {
