@@ -274,6 +274,39 @@ xt_test_fifo_passed_writers_and_odd_read_sizes(void)
     CHECK_OK(xipc_fifo_remove(path));
 }
 
+/* A write that times out on a full FIFO reports exactly what went: the reader, once it reads,
+ * gets every whole record before it and nothing of the record that timed out. */
+void
+xt_test_fifo_write_timeout_reports_what_went(void)
+{
+    static unsigned char rec[XIPC_FIFO_ATOMIC];
+    char path[512];
+    struct writers ws = { 0 };
+    xipc_stream *w = NULL;
+    int next[1] = { 0 }, records = 0;
+    size_t put = 0;
+    int rc;
+    fresh_fifo("full", path, sizeof path);
+    start_writer(&ws, path, "0", "0"); /* lets the reader open */
+    xipc_stream *r = open_reader_and_go(&ws, path);
+    CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_WRITE, XT_CHILD_TIMEOUT_MS, &w));
+    for (;;) {
+        fill_record(rec, sizeof rec, 0, records);
+        if ((rc = xipc_stream_write(w, rec, sizeof rec, &put, 50)) != 0)
+            break;
+        CHECK_EQ(put, sizeof rec);
+        CHECK_LT(records++, 10000); /* the FIFO must fill up */
+    }
+    CHECK_RC(rc, XIPC_ETIMEDOUT);
+    CHECK_EQ(put, 0); /* a write of at most XIPC_FIFO_ATOMIC goes whole or not at all */
+    CHECK_GE(records, 1);
+    xipc_stream_close(w);
+    expect_writers_exit(&ws);
+    CHECK_EQ(read_records(r, next, 1), records);
+    xipc_stream_close(r);
+    CHECK_OK(xipc_fifo_remove(path));
+}
+
 /* A FIFO writer as a child's stdout. POSIX: what the child prints reaches the reader. Windows:
  * xipc_spawn refuses (XIPC_ENOTSUP), since a child that does not use xipc for its stdout would
  * not send its writes with the lengths the emulation's reader expects. */

@@ -75,6 +75,7 @@ XT_TEST(fifo_4_writers_records_stay_whole)
 XT_TEST(fifo_eof_after_last_writer)
 XT_TEST(fifo_passed_writers_and_odd_read_sizes)
 XT_TEST(fifo_writer_as_a_child_stdout)
+XT_TEST(fifo_write_timeout_reports_what_went)
 XT_TEST(fifo_with_cat_and_a_shell_redirect)
 XT_TEST(fifo_create_remove_and_bad_input)
 
