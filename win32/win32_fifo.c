@@ -265,7 +265,7 @@ open_writer(const char *id, const char *path, struct xipc__os_stream *s, xipc__d
         if ((rc = xipc__pause_before_retry(dl, &pause_ms, WRITER_PAUSE_MAX_MS)) != 0)
             return rc;
     }
-    if ((rc = xipc__win32_stream_open(h, XIPC__WIN32_STREAM_FIFO_WRITER, s)) != 0) {
+    if ((rc = xipc__win32_stream_open(h, XIPC__WIN32_STREAM_ANON, s)) != 0) {
         (void)CloseHandle(h);
         return rc;
     }
@@ -288,6 +288,7 @@ xipc__win32_fifo_writer_init(struct xipc__os_stream *s)
 {
     if (s->write_chunk <= FRAME_HEAD)
         return XIPC__OS_FAIL(ERROR_INVALID_DATA, "GetNamedPipeInfo", "FIFO writer");
+    s->kind = XIPC__WIN32_STREAM_FIFO_WRITER;
     s->frame = malloc(FRAME_HEAD + frame_room(s));
     return s->frame != NULL ? 0 : XIPC_ENOMEM;
 }

@@ -99,7 +99,8 @@ int xipc__win32_fifo_read(
     struct xipc__win32_fifo_reader *r, void *buf, size_t cap, size_t *got, xipc__deadline dl);
 void xipc__win32_fifo_close(struct xipc__win32_fifo_reader *r);
 
-/* Makes s, an open FIFO writer's stream, frame its writes: allocates s->frame. */
+/* Makes s, an open client end of a FIFO's pipe, a FIFO writer (s->kind) that frames its writes
+ * (allocates s->frame). */
 int xipc__win32_fifo_writer_init(struct xipc__os_stream *s);
 
 /* xipc__os_stream_write_some for a stream whose frame is set: one frame, of as much of len as

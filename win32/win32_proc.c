@@ -380,8 +380,9 @@ prepare_stdio(const struct xipc__spawn_plan *plan, struct spawn_ctx *ctx)
         HANDLE src;
         /* A FIFO reader has no one handle a child could use, and a program that is not xipc
          * would write to a FIFO writer without the frames its reader expects (win32_fifo.c). */
-        if (mode == XIPC_STDIO_STREAM && (!xipc__os_stream_exportable(plan->stdio_stream[i]) ||
-                                             plan->stdio_stream[i]->frame != NULL)) {
+        if (mode == XIPC_STDIO_STREAM &&
+            (!xipc__os_stream_exportable(plan->stdio_stream[i]) ||
+                plan->stdio_stream[i]->kind == XIPC__WIN32_STREAM_FIFO_WRITER)) {
             rc = XIPC_ENOTSUP;
             break;
         }

@@ -283,7 +283,7 @@ xipc__os_stream_write_some(struct xipc__os_stream *s, const void *buf, size_t le
     xipc__deadline dl = xipc__lazy_deadline_get(ld);
     DWORD n = 0;
     *put = 0;
-    if (s->frame != NULL)
+    if (s->kind == XIPC__WIN32_STREAM_FIFO_WRITER)
         return xipc__win32_fifo_write(s, buf, len, put, dl);
     /* No more than the quota per call: see the top of this file. */
     DWORD werr =
@@ -364,7 +364,6 @@ xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s)
     DWORD pipe_flags = 0;
     if (rc == 0 && GetNamedPipeInfo(h, &pipe_flags, NULL, NULL, NULL) &&
         (pipe_flags & (PIPE_TYPE_MESSAGE | PIPE_SERVER_END)) == PIPE_TYPE_MESSAGE) {
-        s->kind = XIPC__WIN32_STREAM_FIFO_WRITER;
         if ((rc = xipc__win32_fifo_writer_init(s)) != 0) {
             s->handle = NULL; /* the caller still owns h */
             xipc__os_stream_close(s);
