@@ -125,6 +125,15 @@ open_reader_and_go(struct writers *ws, const char *path)
     return r;
 }
 
+/* Opens the reader with the help of a writer child that writes nothing (an open for reading
+ * waits for a writer), so that this process can then open writers of its own. */
+static xipc_stream *
+open_reader_for_own_writers(struct writers *ws, const char *path)
+{
+    start_writer(ws, path, "0", "0");
+    return open_reader_and_go(ws, path);
+}
+
 static void
 expect_writers_exit(struct writers *ws)
 {
@@ -240,9 +249,7 @@ xt_test_fifo_passed_writers_and_odd_read_sizes(void)
     snprintf(records, sizeof records, "%d", RECORDS);
     int next[3] = { 0, 0, 0 };
     fresh_fifo("passed", path, sizeof path);
-    /* A writer of no records lets the reader open; then this process can open writers itself. */
-    start_writer(&ws, path, "0", "0");
-    xipc_stream *r = open_reader_and_go(&ws, path);
+    xipc_stream *r = open_reader_for_own_writers(&ws, path);
     for (int i = 0; i < 2; i++) {
         xipc_stream *w = NULL;
         CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_WRITE, XT_CHILD_TIMEOUT_MS, &w));
@@ -287,8 +294,7 @@ xt_test_fifo_write_timeout_reports_what_went(void)
     size_t put = 0;
     int rc;
     fresh_fifo("full", path, sizeof path);
-    start_writer(&ws, path, "0", "0"); /* lets the reader open */
-    xipc_stream *r = open_reader_and_go(&ws, path);
+    xipc_stream *r = open_reader_for_own_writers(&ws, path);
     CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_WRITE, XT_CHILD_TIMEOUT_MS, &w));
     for (;;) {
         fill_record(rec, sizeof rec, 0, records);
@@ -321,8 +327,7 @@ xt_test_fifo_writer_as_a_child_stdout(void)
     xipc_proc *p = NULL;
     size_t len;
     fresh_fifo("stdout", path, sizeof path);
-    start_writer(&ws, path, "0", "0"); /* lets the reader open */
-    xipc_stream *r = open_reader_and_go(&ws, path);
+    xipc_stream *r = open_reader_for_own_writers(&ws, path);
     CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_WRITE, XT_CHILD_TIMEOUT_MS, &w));
     xipc_spawn_opts opts = xt_child_opts(argv, "say", say);
     opts.stdio[1].mode = XIPC_STDIO_STREAM;
