@@ -18,13 +18,6 @@ xipc__deadline_in(int timeout_ms)
     return xipc__os_clock_ns() + (uint64_t)timeout_ms * 1000000u;
 }
 
-struct xipc__lazy_deadline
-xipc__lazy_deadline_in(int timeout_ms)
-{
-    struct xipc__lazy_deadline ld = { timeout_ms, false, 0 };
-    return ld;
-}
-
 xipc__deadline
 xipc__lazy_deadline_get(struct xipc__lazy_deadline *ld)
 {

@@ -1,5 +1,5 @@
-/* common/stream.c: xipc_stream and xipc_pipe: argument checks, handle lifetime, and the write
- * loop that turns the platform's "write some" into "write all, or report how much went". */
+/* common/stream.c: xipc_stream and xipc_pipe: argument checks, handle lifetime, export and
+ * import. The transfers themselves are the platform's (common/platform.h, "Streams"). */
 #include "handle.h"
 
 #include <inttypes.h>
@@ -95,10 +95,11 @@ stream_check(const xipc_stream *s, unsigned need, int timeout_ms)
     return xipc__timeout_check(timeout_ms);
 }
 
+/* Both transfers end in a tail call to the platform: see "Streams" in common/platform.h. */
+
 int
 xipc_stream_read(xipc_stream *s, void *buf, size_t cap, size_t *got, int timeout_ms)
 {
-    size_t n = 0;
     if (got != NULL)
         *got = 0;
     int rc = stream_check(s, XIPC__STREAM_READ, timeout_ms);
@@ -106,35 +107,20 @@ xipc_stream_read(xipc_stream *s, void *buf, size_t cap, size_t *got, int timeout
         return rc;
     if (buf == NULL || got == NULL || cap == 0)
         return XIPC_EINVAL;
-    struct xipc__lazy_deadline ld = xipc__lazy_deadline_in(timeout_ms);
-    rc = xipc__os_stream_read(&s->os, buf, cap, &n, &ld);
-    *got = n;
-    return rc;
+    return xipc__os_stream_read(&s->os, buf, cap, got, timeout_ms);
 }
 
 int
 xipc_stream_write(xipc_stream *s, const void *buf, size_t len, size_t *put, int timeout_ms)
 {
-    const unsigned char *p = buf;
-    size_t done = 0;
-    int rc;
     if (put != NULL)
         *put = 0;
-    if ((rc = stream_check(s, XIPC__STREAM_WRITE, timeout_ms)) != 0)
+    int rc = stream_check(s, XIPC__STREAM_WRITE, timeout_ms);
+    if (rc != 0)
         return rc;
     if (buf == NULL || put == NULL)
         return XIPC_EINVAL;
-    /* One deadline for the whole write, fixed when it first has to wait. */
-    struct xipc__lazy_deadline ld = xipc__lazy_deadline_in(timeout_ms);
-    while (done < len) {
-        size_t n = 0;
-        rc = xipc__os_stream_write_some(&s->os, p + done, len - done, &n, &ld);
-        done += n;
-        if (rc != 0)
-            break;
-    }
-    *put = done;
-    return rc;
+    return xipc__os_stream_write(&s->os, buf, len, put, timeout_ms);
 }
 
 int

@@ -103,7 +103,7 @@ void xipc__win32_fifo_close(struct xipc__win32_fifo_reader *r);
  * (allocates s->frame). */
 int xipc__win32_fifo_writer_init(struct xipc__os_stream *s);
 
-/* xipc__os_stream_write_some for a stream whose frame is set: one frame, of as much of len as
+/* One write of xipc__os_stream_write for a FIFO writer: one frame, of as much of len as
  * fits. */
 int xipc__win32_fifo_write(
     struct xipc__os_stream *s, const void *buf, size_t len, size_t *put, xipc__deadline dl);

@@ -224,10 +224,9 @@ xipc__win32_end_of_stream(DWORD werr)
  * far more than QueryPerformanceCounter, which the POSIX side's lazy deadline saves. */
 
 int
-xipc__os_stream_read(struct xipc__os_stream *s, void *buf, size_t cap, size_t *got,
-    struct xipc__lazy_deadline *ld)
+xipc__os_stream_read(struct xipc__os_stream *s, void *buf, size_t cap, size_t *got, int timeout_ms)
 {
-    xipc__deadline dl = xipc__lazy_deadline_get(ld);
+    xipc__deadline dl = xipc__deadline_in(timeout_ms);
     DWORD want = cap > MAXDWORD ? MAXDWORD : (DWORD)cap;
     *got = 0;
     if (s->fifo != NULL)
@@ -276,8 +275,8 @@ xipc__win32_write_once(
     }
 }
 
-int
-xipc__os_stream_write_some(struct xipc__os_stream *s, const void *buf, size_t len, size_t *put,
+static int
+stream_write_some(struct xipc__os_stream *s, const void *buf, size_t len, size_t *put,
     struct xipc__lazy_deadline *ld)
 {
     xipc__deadline dl = xipc__lazy_deadline_get(ld);
@@ -296,6 +295,13 @@ xipc__os_stream_write_some(struct xipc__os_stream *s, const void *buf, size_t le
         return XIPC_ETIMEDOUT;
     /* ERROR_NO_DATA, ERROR_BROKEN_PIPE, ERROR_PIPE_NOT_CONNECTED: the table says XIPC_EPIPE. */
     return XIPC__OS_FAIL(werr, "WriteFile", NULL);
+}
+
+int
+xipc__os_stream_write(
+    struct xipc__os_stream *s, const void *buf, size_t len, size_t *put, int timeout_ms)
+{
+    return xipc__stream_write_all(stream_write_some, s, buf, len, put, timeout_ms);
 }
 
 int
