@@ -313,6 +313,75 @@ xt_test_fifo_write_timeout_reports_what_went(void)
     CHECK_OK(xipc_fifo_remove(path));
 }
 
+/* argv: path, delay ms, tag. Sleeps the delay, then opens the FIFO for writing and writes one
+ * record of XIPC_FIFO_ATOMIC bytes, number 0. */
+int
+xt_child_fifo_late_writer(int argc, char **argv)
+{
+    static unsigned char rec[XIPC_FIFO_ATOMIC];
+    xipc_stream *w = NULL;
+    (void)argc;
+    xt_os_sleep_ms(atoi(argv[2]));
+    CHECK_OK(xipc_fifo_open(argv[1], XIPC_FIFO_WRITE, XT_CHILD_TIMEOUT_MS, &w));
+    fill_record(rec, sizeof rec, atoi(argv[3]), 0);
+    xt_write_all(w, rec, sizeof rec, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(w);
+    return 0;
+}
+
+/* Writes record seq of writer tag and checks that the reader gets exactly it. */
+static void
+pass_one_record(xipc_stream *w, xipc_stream *r, int tag, int *next)
+{
+    static unsigned char rec[XIPC_FIFO_ATOMIC];
+    fill_record(rec, sizeof rec, tag, next[tag]);
+    xt_write_all(w, rec, sizeof rec, XT_CHILD_TIMEOUT_MS);
+    xt_read_exact(r, rec, sizeof rec, XT_CHILD_TIMEOUT_MS);
+    CHECK_EQ(check_record(rec, sizeof rec, next, tag + 1), tag);
+}
+
+/* A reader waiting on its one writer hears a writer that comes meanwhile, and a read that times
+ * out there loses nothing. Windows reads a sole writer past the completion port, so there the
+ * newcomer must interrupt that read. */
+void
+xt_test_fifo_reader_waiting_on_one_writer_hears_a_new_one(void)
+{
+    static unsigned char rec[XIPC_FIFO_ATOMIC];
+    char path[512];
+    struct writers ws = { 0 };
+    xipc_stream *w = NULL;
+    int next[2] = { 0, 0 };
+    size_t got = 1;
+    fresh_fifo("late", path, sizeof path);
+    xipc_stream *r = open_reader_for_own_writers(&ws, path);
+    CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_WRITE, XT_CHILD_TIMEOUT_MS, &w));
+    expect_writers_exit(&ws); /* from here on, w is the one writer */
+    pass_one_record(w, r, 0, next);
+    uint64_t t0 = xt_os_now_ms();
+    CHECK_RC(xipc_stream_read(r, rec, sizeof rec, &got, 100), XIPC_ETIMEDOUT);
+    uint64_t waited = xt_os_now_ms() - t0;
+    CHECK_GE(waited, 100);
+    CHECK_LT(waited, 100 + XT_SLACK_MS);
+    CHECK_EQ(got, 0);
+    pass_one_record(w, r, 0, next);
+    /* w stays silent while this read waits; the child opens and writes after it began. The
+     * record must come when written: a read that saw it only at its deadline would still get
+     * it, since a timed-out wait on a sole writer looks at every writer before it gives up. */
+    const char *args[] = { path, "300", "1", NULL };
+    t0 = xt_os_now_ms();
+    xipc_proc *late = xt_spawn_child("fifo_late_writer", args, NULL, NULL, 0);
+    xt_read_exact(r, rec, sizeof rec, XT_CHILD_TIMEOUT_MS);
+    CHECK_LT(xt_os_now_ms() - t0, XT_CHILD_TIMEOUT_MS / 2);
+    CHECK_EQ(check_record(rec, sizeof rec, next, 2), 1);
+    xt_expect_exit(late, 0);
+    pass_one_record(w, r, 0, next);
+    xipc_stream_close(w);
+    CHECK_OK(xipc_stream_read(r, rec, sizeof rec, &got, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(got, 0); /* the end, once both writers have gone */
+    xipc_stream_close(r);
+    CHECK_OK(xipc_fifo_remove(path));
+}
+
 /* A FIFO writer as a child's stdout. POSIX: what the child prints reaches the reader. Windows:
  * xipc_spawn refuses (XIPC_ENOTSUP), since a child that does not use xipc for its stdout would
  * not send its writes with the lengths the emulation's reader expects. */
