@@ -18,6 +18,12 @@ echo "== Linux"
 build/native/xipc bench "${args[@]}"
 echo
 echo "== Windows build under Wine"
-xipc_wine_start
+# Every Win32 call that waits or moves data is a request to the wineserver, and where the
+# scheduler puts the server decides the rate rows: 64-byte messages measured ~52k/s with it on
+# the measuring process's CPU and ~15k/s on the peer's, for raw and xipc alike, so a server left
+# to move between them made those rows swing by 3x from run to run. It stays on CPU 0, the
+# measuring process's (xipc bench pins that one to CPU 0 and the peer to CPU 1).
+echo "wineserver pinned to CPU 0, beside the measuring process"
+xipc_wine_start 0
 trap xipc_wine_stop EXIT
 /usr/lib/wine/wine64 build/wine/xipc.exe bench "${args[@]}"

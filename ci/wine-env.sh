@@ -10,6 +10,8 @@ export WINEDEBUG=-all
 export WINEPREFIX="${XIPC_WINEPREFIX:-$PWD/build/wine-prefix}"
 export WINEARCH=win64
 
+# An argument is a CPU list (taskset -c) for the server: any server of the prefix is ended first,
+# so that the one started here, on those CPUs, is the one every program talks to.
 xipc_wine_start() {
   mkdir -p "$(dirname "$WINEPREFIX")"
   if [ ! -f "$WINEPREFIX/system.reg" ]; then
@@ -17,7 +19,13 @@ xipc_wine_start() {
     wineboot -i >/dev/null 2>&1 || true
     wineserver -w
   fi
-  wineserver -p
+  if [ -n "${1:-}" ]; then
+    wineserver -k >/dev/null 2>&1 || true
+    wineserver -w
+    taskset -c "$1" wineserver -p
+  else
+    wineserver -p
+  fi
   /usr/lib/wine/wine64 reg add 'HKLM\Software\Microsoft\Windows NT\CurrentVersion\AeDebug' \
     /v Debugger /d false /f </dev/null >/dev/null 2>&1
 }
