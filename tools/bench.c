@@ -13,6 +13,7 @@
  * pattern; the receiver checks both, so a corrupt, lost or reordered byte fails the row. */
 #include "bench.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -600,9 +601,16 @@ make_row(struct row *r, const char *mech, const struct config *c, enum field f,
     }
     if (r->error[0] == '\0') {
         double ratios[MAX_RUNS];
-        for (int i = 0; i < n; i++)
-            ratios[i] = sample_field(&runs[IMPL_XIPC][i], f, c->size) /
-                sample_field(&runs[IMPL_RAW][i], f, c->size);
+        for (int i = 0; i < n; i++) {
+            double raw = sample_field(&runs[IMPL_RAW][i], f, c->size);
+            /* 0: a CPU time below its clock's step (Windows counts in 10-16 ms steps; a quick
+             * run's few rounds may not reach one). No ratio then, rather than inf or NaN. */
+            if (raw <= 0) {
+                r->ratio = NAN;
+                return;
+            }
+            ratios[i] = sample_field(&runs[IMPL_XIPC][i], f, c->size) / raw;
+        }
         r->ratio = median(ratios, n);
     }
 }
@@ -680,7 +688,11 @@ print_table(const struct row *rows, size_t n, const struct bench_opts *o, const 
             printf("%-10s %-34s FAILED: %s\n", r->mechanism, label, r->error);
             continue;
         }
-        printf("%-10s %-34s %12.1f %12.1f %9.3f\n", r->mechanism, label, r->raw, r->xipc, r->ratio);
+        if (isnan(r->ratio))
+            printf("%-10s %-34s %12.1f %12.1f %9s\n", r->mechanism, label, r->raw, r->xipc, "n/a");
+        else
+            printf("%-10s %-34s %12.1f %12.1f %9.3f\n", r->mechanism, label, r->raw, r->xipc,
+                r->ratio);
     }
 }
 
@@ -697,6 +709,8 @@ print_json(const struct row *rows, size_t n, const struct bench_opts *o)
             i ? "," : "", r->mechanism, bench_os_raw_name(r->mechanism), r->workload, r->unit);
         if (r->error[0] != '\0')
             printf("\"error\": \"%s\"}", r->error);
+        else if (isnan(r->ratio))
+            printf("\"raw\": %.3f, \"xipc\": %.3f, \"ratio\": null}", r->raw, r->xipc);
         else
             printf("\"raw\": %.3f, \"xipc\": %.3f, \"ratio\": %.4f}", r->raw, r->xipc, r->ratio);
     }
