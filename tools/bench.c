@@ -1,12 +1,13 @@
 /* tools/bench.c: `xipc bench`, each mechanism measured through xipc and through the raw OS calls
  * it maps onto, in the same run, between two processes pinned to two CPUs.
  *
- * Every measurement spawns a fresh peer (`xipc bench-peer ...`) that holds the far ends of two
- * pipes (or of one named-pipe connection, or of two FIFOs). The raw side runs on the very same OS
- * objects (xipc_stream_native), with the plainest calls a program would make on them
- * (tools/{posix,win32}/bench_os.c), so the ratio is the cost of xipc itself; only Windows FIFOs,
- * which the OS lacks, are compared with a named-pipe pair. Raw and xipc runs alternate, and each
- * figure is the median over the runs.
+ * Every run of a stream workload spawns a peer (`xipc bench-peer ...`) that holds the far ends of
+ * two twin channels: two pipe pairs, two named-pipe connections or two FIFO pairs. On one, both
+ * sides make the plainest calls a program would make on those OS objects (tools/{posix,win32}/
+ * bench_os.c, on the objects' native handles); on the other, both go through xipc. So the ratio is
+ * the cost of xipc itself; only Windows FIFOs, which the OS lacks, are compared with a named-pipe
+ * pair. The run goes back and forth between the two in blocks ("A run's schedule"), each figure
+ * is the median over the runs, and each ratio the median of the runs' own ratios.
  *
  * Workloads: round trips of one message (p50 and p99), and one-way streams of records (64 KiB
  * for throughput, 64 B for message rate). Every record carries its sequence number and a fixed
@@ -120,6 +121,28 @@ check_span(const unsigned char *p, size_t n, uint64_t offset, size_t size, const
     return bad;
 }
 
+/* ---- A run's schedule ----------------------------------------------------------------------- */
+
+/* One peer serves a whole run, over two channels: one used with raw calls, one through xipc.
+ * The run is BLOCKS blocks of each, by turns, the first impl alternating between runs; round
+ * trips start with a warm-up block of each. Interleaving puts raw and xipc under the same
+ * conditions: with a fresh peer per measurement, as before, this VM's drift between processes
+ * (a round trip's p50 wandered 45-55 µs) moved the per-run ratios by ±5%. */
+#define BLOCKS 5
+
+static enum impl
+block_impl(enum impl first, int block)
+{
+    return block % 2 == 0 ? first : (enum impl)(IMPL_COUNT - 1 - first);
+}
+
+/* The warm-up round trips of each impl: as many as a tenth of a run's. */
+static long
+warm_rounds(long per_block)
+{
+    return per_block * BLOCKS / 10 + 1;
+}
+
 /* ---- The peer ------------------------------------------------------------------------------- */
 
 static int
@@ -133,7 +156,7 @@ peer_echo(struct endpoint *in, struct endpoint *out, long count, size_t size)
     return 0;
 }
 
-/* Reads records to the end of the stream, then answers with {bytes, bad spans}. */
+/* Reads total bytes of records, then answers with {bytes, bad spans}. */
 static int
 peer_sink(struct endpoint *in, struct endpoint *out, size_t size, uint64_t total)
 {
@@ -155,9 +178,9 @@ peer_sink(struct endpoint *in, struct endpoint *out, size_t size, uint64_t total
     return endpoint_write(out, report, sizeof report) == 0 ? 0 : 4;
 }
 
-/* The peer's streams: two inherited pipe ends (IN and OUT are export texts), one named-pipe
- * connection both ways (IN is "npipe:NAME", OUT "-"), or two FIFOs (IN is "fifo:PATH", OUT the
- * other FIFO's path), opened in the order the measuring side opens them. */
+/* One channel's streams in the peer: two inherited pipe ends (IN and OUT are export texts), one
+ * named-pipe connection both ways (IN is "npipe:NAME", OUT "-"), or two FIFOs (IN is
+ * "fifo:PATH", OUT the other FIFO's path), opened in the order the measuring side opens them. */
 static int
 peer_streams(const char *in_text, const char *out_text, xipc_stream **in, xipc_stream **out)
 {
@@ -177,55 +200,172 @@ peer_streams(const char *in_text, const char *out_text, xipc_stream **in, xipc_s
     return 0;
 }
 
-/* xipc bench-peer IMPL WORKLOAD COUNT SIZE IN OUT CPU */
+static void
+peer_close(struct endpoint *in, struct endpoint *out)
+{
+    if (out->stream == in->stream)
+        out->stream = NULL; /* one connection: close it once */
+    endpoint_close(in);
+    endpoint_close(out);
+}
+
+/* xipc bench-peer WORKLOAD PER_BLOCK SIZE FIRST RAW_IN RAW_OUT XIPC_IN XIPC_OUT CPU */
 int
 xipc_tool_bench_peer(int argc, char **argv)
 {
-    xipc_stream *in_s = NULL, *out_s = NULL;
-    struct endpoint in, out;
-    if (argc != 8)
+    struct endpoint in[IMPL_COUNT], out[IMPL_COUNT];
+    int rc = 0;
+    if (argc != 10)
         return 2;
     if (bench_sigpipe_policy(getenv(BENCH_GUARD_ENV) != NULL) != 0)
         return 2;
-    enum impl impl = strcmp(argv[1], "raw") == 0 ? IMPL_RAW : IMPL_XIPC;
-    long count = atol(argv[3]);
-    size_t size = (size_t)atol(argv[4]);
-    if (peer_streams(argv[5], argv[6], &in_s, &out_s) != 0)
-        return 2;
-    if (atoi(argv[7]) >= 0)
-        (void)bench_os_pin(atoi(argv[7]));
-    if (endpoint_open(&in, in_s, impl) != 0 || endpoint_open(&out, out_s, impl) != 0)
-        return 2;
-    int rc = strcmp(argv[2], "rtt") == 0 ? peer_echo(&in, &out, count, size)
-                                         : peer_sink(&in, &out, size, (uint64_t)count * size);
-    if (out.stream == in.stream)
-        out.stream = NULL; /* one connection: close it once */
-    endpoint_close(&in);
-    endpoint_close(&out);
+    int rtt = strcmp(argv[1], "rtt") == 0;
+    long per_block = atol(argv[2]);
+    size_t size = (size_t)atol(argv[3]);
+    enum impl first = strcmp(argv[4], "raw") == 0 ? IMPL_RAW : IMPL_XIPC;
+    /* Raw's channel first, as the measuring side opens them. */
+    for (int i = 0; i < IMPL_COUNT; i++) {
+        xipc_stream *s_in = NULL, *s_out = NULL;
+        if (peer_streams(argv[5 + 2 * i], argv[6 + 2 * i], &s_in, &s_out) != 0 ||
+            endpoint_open(&in[i], s_in, (enum impl)i) != 0 ||
+            endpoint_open(&out[i], s_out, (enum impl)i) != 0)
+            return 2; /* the process ends: what it opened goes with it */
+    }
+    if (atoi(argv[9]) >= 0)
+        (void)bench_os_pin(atoi(argv[9]));
+    for (int b = rtt ? -2 : 0; b < 2 * BLOCKS && rc == 0; b++) {
+        enum impl impl = block_impl(first, b < 0 ? b + 2 : b);
+        if (rtt)
+            rc = peer_echo(&in[impl], &out[impl], b < 0 ? warm_rounds(per_block) : per_block, size);
+        else
+            rc = peer_sink(&in[impl], &out[impl], size, (uint64_t)per_block * size);
+    }
+    for (int i = 0; i < IMPL_COUNT; i++)
+        peer_close(&in[i], &out[i]);
     return rc;
 }
 
 /* ---- The measuring side --------------------------------------------------------------------- */
 
-/* A running peer and the parent's ends of its two pipes (or of one connection: shared). */
+/* How a channel is made. Pipes: a pair each way, made here, the peer's ends passed to it. npipe:
+ * one byte-mode connection to a server here, both ways. fifo: two FIFOs made here; Windows has
+ * no FIFOs, so there the raw channel is a pipe pair, the object xipc builds its FIFOs on. */
+enum channel_kind { CHANNEL_PIPES, CHANNEL_NPIPE, CHANNEL_FIFOS };
+
+/* One channel: what the peer is told (its IN and OUT, see peer_streams) and this side's ends. */
+struct channel {
+    enum channel_kind kind;
+    char in_text[1040], out_text[1040];
+    char to_path[1024], from_path[1024]; /* FIFOs */
+    xipc_stream *peer_in, *peer_out; /* pipes: the peer's ends, until it has them */
+    xipc_stream *to, *from; /* this side's; one connection for npipe */
+};
+
+/* A running peer, its two channels (indexed by impl) and this side's endpoints on them. */
 struct peer {
-    struct endpoint to, from;
-    int shared;
+    struct channel ch[IMPL_COUNT];
+    struct endpoint to[IMPL_COUNT], from[IMPL_COUNT];
+    xipc_npipe *srv; /* npipe, until both connections are accepted */
     xipc_proc *proc;
 };
 
-/* Undoes a peer_spawn that failed partway: closes the streams it opened (a and b may be NULL or
- * the same connection) and stops the peer if it was started. Returns -1. */
+/* Makes what the peer needs to find its end of the channel, before it starts; pass collects the
+ * handles it inherits. */
 static int
-abandon_peer(struct peer *pr, xipc_stream *a, xipc_stream *b)
+channel_prepare(struct channel *ch, const char *mech, enum impl impl, const char *npipe_name,
+    unsigned serial, xipc_handle **pass, size_t *n_pass)
 {
-    if (pr->to.raw != NULL)
-        bench_raw_close(pr->to.raw);
-    if (pr->from.raw != NULL)
-        bench_raw_close(pr->from.raw);
-    xipc_stream_close(a);
-    if (b != a)
-        xipc_stream_close(b);
+    if (strcmp(mech, "npipe") == 0) {
+        ch->kind = CHANNEL_NPIPE;
+        snprintf(ch->in_text, sizeof ch->in_text, "npipe:%s", npipe_name);
+        snprintf(ch->out_text, sizeof ch->out_text, "-");
+        return 0;
+    }
+    if (strcmp(mech, "fifo") == 0 && (impl == IMPL_XIPC || bench_os_has_fifo())) {
+        unsigned long long me = (unsigned long long)xipc_self_pid();
+        const char *dir = bench_os_temp_dir(), *tag = bench_impl_names[impl];
+        ch->kind = CHANNEL_FIFOS;
+        snprintf(ch->to_path, sizeof ch->to_path, "%s/xipc-bench-%llu-%u-%s.to", dir, me, serial,
+            tag);
+        snprintf(ch->from_path, sizeof ch->from_path, "%s/xipc-bench-%llu-%u-%s.from", dir, me,
+            serial, tag);
+        snprintf(ch->in_text, sizeof ch->in_text, "fifo:%s", ch->to_path);
+        snprintf(ch->out_text, sizeof ch->out_text, "%s", ch->from_path);
+        return xipc_fifo_create(ch->to_path, 0) == 0 && xipc_fifo_create(ch->from_path, 0) == 0
+            ? 0
+            : -1;
+    }
+    ch->kind = CHANNEL_PIPES;
+    if (xipc_pipe(&ch->peer_in, &ch->to, 0) != 0 || xipc_pipe(&ch->from, &ch->peer_out, 0) != 0 ||
+        xipc_handle_export(xipc_stream_handle(ch->peer_in), ch->in_text, sizeof ch->in_text) !=
+            0 ||
+        xipc_handle_export(xipc_stream_handle(ch->peer_out), ch->out_text, sizeof ch->out_text) !=
+            0)
+        return -1;
+    pass[(*n_pass)++] = xipc_stream_handle(ch->peer_in);
+    pass[(*n_pass)++] = xipc_stream_handle(ch->peer_out);
+    return 0;
+}
+
+/* Once the peer runs: this side's ends, opened in the order the peer opens its own. */
+static int
+channel_connect(struct channel *ch, xipc_npipe *srv)
+{
+    int rc = 0;
+    switch (ch->kind) {
+    case CHANNEL_PIPES:
+        xipc_stream_close(ch->peer_in); /* the peer has its own copies now */
+        xipc_stream_close(ch->peer_out);
+        ch->peer_in = ch->peer_out = NULL;
+        return 0;
+    case CHANNEL_NPIPE:
+        if (xipc_npipe_accept(srv, &ch->to, PEER_TIMEOUT_MS) != 0)
+            return -1;
+        ch->from = ch->to;
+        return 0;
+    case CHANNEL_FIFOS:
+        if (xipc_fifo_open(ch->to_path, XIPC_FIFO_WRITE, PEER_TIMEOUT_MS, &ch->to) != 0 ||
+            xipc_fifo_open(ch->from_path, XIPC_FIFO_READ, PEER_TIMEOUT_MS, &ch->from) != 0)
+            rc = -1;
+        (void)xipc_fifo_remove(ch->to_path); /* open ends keep working */
+        (void)xipc_fifo_remove(ch->from_path);
+        return rc;
+    }
+    return -1;
+}
+
+static void
+channel_close(struct channel *ch, struct endpoint *to, struct endpoint *from)
+{
+    if (to->raw != NULL)
+        bench_raw_close(to->raw);
+    if (from->raw != NULL)
+        bench_raw_close(from->raw);
+    xipc_stream_close(ch->peer_in);
+    xipc_stream_close(ch->peer_out);
+    xipc_stream_close(ch->to);
+    if (ch->from != ch->to)
+        xipc_stream_close(ch->from);
+    if (ch->kind == CHANNEL_FIFOS) {
+        (void)xipc_fifo_remove(ch->to_path); /* if the peer never opened them */
+        (void)xipc_fifo_remove(ch->from_path);
+    }
+}
+
+/* Closes this side's ends (the peer then sees the end of its streams) and the server. */
+static void
+peer_close_channels(struct peer *pr)
+{
+    for (int i = 0; i < IMPL_COUNT; i++)
+        channel_close(&pr->ch[i], &pr->to[i], &pr->from[i]);
+    xipc_npipe_close(pr->srv);
+}
+
+/* Undoes a peer_start that failed partway: stops the peer if it was started. Returns -1. */
+static int
+abandon_peer(struct peer *pr)
+{
+    peer_close_channels(pr);
     if (pr->proc != NULL) {
         xipc_exit_status st;
         (void)xipc_proc_kill(pr->proc);
@@ -236,98 +376,59 @@ abandon_peer(struct peer *pr, xipc_stream *a, xipc_stream *b)
     return -1;
 }
 
-/* The npipe mechanism: a byte-mode server here, one connection from the peer, both ways. */
+/* Starts the peer of one run (see "A run's schedule") with its two channels. */
 static int
-npipe_peer_spawn(
-    struct peer *pr, enum impl impl, const char *const *tail, const struct bench_opts *o)
+peer_start(struct peer *pr, const char *mech, enum workload w, long per_block, size_t size,
+    enum impl first, const struct bench_opts *o)
 {
     static unsigned serial;
-    char name[64], in_text[80];
-    xipc_npipe *srv = NULL;
-    xipc_stream *conn = NULL;
-    snprintf(
-        name, sizeof name, "xipc-bench-%llu-%u", (unsigned long long)xipc_self_pid(), serial++);
-    snprintf(in_text, sizeof in_text, "npipe:%s", name);
-    const char *args[] = { "bench-peer", bench_impl_names[impl], tail[0], tail[1], tail[2], in_text,
-        "-", NULL };
-    if (xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv) != 0)
-        return -1;
-    int rc = bench_spawn_peer(args, NULL, 0, o, &pr->proc);
-    if (rc == 0)
-        rc = xipc_npipe_accept(srv, &conn, PEER_TIMEOUT_MS) == 0 ? 0 : -1;
-    xipc_npipe_close(srv);
-    if (rc != 0 || endpoint_open(&pr->to, conn, impl) != 0 ||
-        endpoint_open(&pr->from, conn, impl) != 0)
-        return abandon_peer(pr, conn, conn);
-    pr->shared = 1;
-    return 0;
-}
-
-/* The fifo mechanism: two FIFOs made here, one each way; removed once both ends are open (open
- * ends keep working). */
-static int
-fifo_peer_spawn(
-    struct peer *pr, enum impl impl, const char *const *tail, const struct bench_opts *o)
-{
-    static unsigned serial;
-    char to[1024], from[1024], in_text[1040];
-    xipc_stream *w = NULL, *r = NULL;
-    unsigned long long me = (unsigned long long)xipc_self_pid();
-    snprintf(to, sizeof to, "%s/xipc-bench-%llu-%u.to", bench_os_temp_dir(), me, serial);
-    snprintf(from, sizeof from, "%s/xipc-bench-%llu-%u.from", bench_os_temp_dir(), me, serial++);
-    snprintf(in_text, sizeof in_text, "fifo:%s", to);
-    const char *args[] = { "bench-peer", bench_impl_names[impl], tail[0], tail[1], tail[2], in_text,
-        from, NULL };
-    int rc = xipc_fifo_create(to, 0) == 0 && xipc_fifo_create(from, 0) == 0 ? 0 : -1;
-    if (rc == 0)
-        rc = bench_spawn_peer(args, NULL, 0, o, &pr->proc);
-    if (rc == 0 &&
-        (xipc_fifo_open(to, XIPC_FIFO_WRITE, PEER_TIMEOUT_MS, &w) != 0 ||
-            xipc_fifo_open(from, XIPC_FIFO_READ, PEER_TIMEOUT_MS, &r) != 0))
-        rc = -1;
-    (void)xipc_fifo_remove(to);
-    (void)xipc_fifo_remove(from);
-    if (rc != 0 || endpoint_open(&pr->to, w, impl) != 0 || endpoint_open(&pr->from, r, impl) != 0)
-        return abandon_peer(pr, w, r);
-    return 0;
-}
-
-static int
-peer_spawn(struct peer *pr, const char *mech, enum impl impl, const char *work, long count,
-    size_t size, const struct bench_opts *o)
-{
-    xipc_stream *to_r, *to_w, *from_r, *from_w;
-    char in_text[XIPC_HANDLE_TEXT_MAX], out_text[XIPC_HANDLE_TEXT_MAX], n[24], sz[24];
-    snprintf(n, sizeof n, "%ld", count);
-    snprintf(sz, sizeof sz, "%zu", size);
+    char name[64] = "", n[24], sz[24];
+    xipc_handle *pass[2 * IMPL_COUNT];
+    size_t n_pass = 0;
     memset(pr, 0, sizeof *pr);
+    snprintf(n, sizeof n, "%ld", per_block);
+    snprintf(sz, sizeof sz, "%zu", size);
     if (strcmp(mech, "npipe") == 0) {
-        const char *tail[] = { work, n, sz };
-        return npipe_peer_spawn(pr, impl, tail, o);
+        snprintf(name, sizeof name, "xipc-bench-%llu-%u", (unsigned long long)xipc_self_pid(),
+            serial);
+        if (xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &pr->srv) != 0)
+            return -1;
     }
-    /* Without OS FIFOs, the raw fifo rows run on a pipe pair (bench_os_has_fifo). */
-    if (strcmp(mech, "fifo") == 0 && (impl == IMPL_XIPC || bench_os_has_fifo())) {
-        const char *tail[] = { work, n, sz };
-        return fifo_peer_spawn(pr, impl, tail, o);
+    for (int i = 0; i < IMPL_COUNT; i++) {
+        if (channel_prepare(&pr->ch[i], mech, (enum impl)i, name, serial, pass, &n_pass) != 0)
+            return abandon_peer(pr);
     }
-    if (xipc_pipe(&to_r, &to_w, 0) != 0)
-        return -1;
-    if (xipc_pipe(&from_r, &from_w, 0) != 0) {
-        xipc_stream_close(to_r);
-        return abandon_peer(pr, to_w, NULL);
+    serial++;
+    const char *args[] = { "bench-peer", w == WORK_RTT ? "rtt" : "sink", n, sz,
+        bench_impl_names[first], pr->ch[IMPL_RAW].in_text, pr->ch[IMPL_RAW].out_text,
+        pr->ch[IMPL_XIPC].in_text, pr->ch[IMPL_XIPC].out_text, NULL };
+    if (bench_spawn_peer(args, pass, n_pass, o, &pr->proc) != 0)
+        return abandon_peer(pr);
+    for (int i = 0; i < IMPL_COUNT; i++) {
+        struct channel *ch = &pr->ch[i];
+        if (channel_connect(ch, pr->srv) != 0 ||
+            endpoint_open(&pr->to[i], ch->to, (enum impl)i) != 0 ||
+            endpoint_open(&pr->from[i], ch->from, (enum impl)i) != 0)
+            return abandon_peer(pr);
     }
-    xipc_handle_export(xipc_stream_handle(to_r), in_text, sizeof in_text);
-    xipc_handle_export(xipc_stream_handle(from_w), out_text, sizeof out_text);
-    const char *args[] = { "bench-peer", bench_impl_names[impl], work, n, sz, in_text, out_text,
-        NULL };
-    xipc_handle *pass[] = { xipc_stream_handle(to_r), xipc_stream_handle(from_w) };
-    int rc = bench_spawn_peer(args, pass, 2, o, &pr->proc);
-    xipc_stream_close(to_r);
-    xipc_stream_close(from_w);
-    if (rc != 0 || endpoint_open(&pr->to, to_w, impl) != 0 ||
-        endpoint_open(&pr->from, from_r, impl) != 0)
-        return abandon_peer(pr, to_w, from_r);
+    xipc_npipe_close(pr->srv);
+    pr->srv = NULL;
     return 0;
+}
+
+/* Closes this side's ends and checks that the peer exited cleanly: a bad ending fails both
+ * impls' figures of the run, unless one of them failed already. */
+static void
+peer_finish(struct peer *pr, struct sample s[IMPL_COUNT])
+{
+    struct sample end;
+    memset(&end, 0, sizeof end);
+    peer_close_channels(pr);
+    bench_finish_peer(pr->proc, &end);
+    if (end.error[0] != '\0' && s[IMPL_RAW].error[0] == '\0' && s[IMPL_XIPC].error[0] == '\0') {
+        for (int i = 0; i < IMPL_COUNT; i++)
+            snprintf(s[i].error, sizeof s[i].error, "%s", end.error);
+    }
 }
 
 int
@@ -376,17 +477,6 @@ bench_finish_peer(xipc_proc *proc, struct sample *s)
     xipc_proc_close(proc);
 }
 
-/* Closes the parent's ends and checks that the peer exited cleanly. */
-static void
-peer_finish(struct peer *pr, struct sample *s)
-{
-    if (pr->shared)
-        pr->from.stream = NULL; /* one connection: close it once */
-    endpoint_close(&pr->to);
-    endpoint_close(&pr->from);
-    bench_finish_peer(pr->proc, s);
-}
-
 static int
 compare_double(const void *a, const void *b)
 {
@@ -402,40 +492,61 @@ bench_rtt_stats(double *us, long n, struct sample *s)
     s->p99_us = us[n * 99 / 100];
 }
 
-static void
-measure_rtt(struct peer *pr, long rounds, size_t size, struct sample *s)
+/* One round trip of size bytes, the message made from round; its time in *us. */
+static int
+round_trip(struct peer *pr, enum impl impl, size_t size, long round, double *us, struct sample *s)
 {
     unsigned char msg[MSG_RECORD], echo[MSG_RECORD];
-    long warm = rounds / 10 + 1;
-    double *us = malloc((size_t)rounds * sizeof *us);
-    if (us == NULL) {
-        snprintf(s->error, sizeof s->error, "out of memory");
-        return;
+    for (size_t k = 0; k < size; k++)
+        msg[k] = (unsigned char)((uint64_t)round * 31u + k);
+    uint64_t t0 = xipc_now_ns();
+    if (endpoint_write(&pr->to[impl], msg, size) != 0 ||
+        endpoint_read_exact(&pr->from[impl], echo, size) != 0) {
+        snprintf(s->error, sizeof s->error, "transfer failed in round %ld", round);
+        return -1;
     }
-    for (long i = -warm; i < rounds; i++) {
-        for (size_t k = 0; k < size; k++)
-            msg[k] = (unsigned char)((uint64_t)(i + warm) * 31u + k);
-        uint64_t t0 = xipc_now_ns();
-        if (endpoint_write(&pr->to, msg, size) != 0 ||
-            endpoint_read_exact(&pr->from, echo, size) != 0) {
-            snprintf(s->error, sizeof s->error, "transfer failed in round %ld", i + warm);
-            break;
-        }
-        if (i >= 0)
-            us[i] = (double)(xipc_now_ns() - t0) / 1e3;
-        if (memcmp(msg, echo, size) != 0) {
-            snprintf(s->error, sizeof s->error, "round %ld came back different", i + warm);
-            break;
-        }
+    *us = (double)(xipc_now_ns() - t0) / 1e3;
+    if (memcmp(msg, echo, size) != 0) {
+        snprintf(s->error, sizeof s->error, "round %ld came back different", round);
+        return -1;
     }
-    if (s->error[0] == '\0')
-        bench_rtt_stats(us, rounds, s);
-    free(us);
+    return 0;
 }
 
-/* Sends count records of size bytes; the peer checks them and reports. */
+/* Round trips: a warm-up block of each impl, then the measured blocks by turns. */
 static void
-measure_oneway(struct peer *pr, long count, size_t size, struct sample *s)
+measure_rtt(
+    struct peer *pr, long per_block, size_t size, enum impl first, struct sample s[IMPL_COUNT])
+{
+    long total = per_block * BLOCKS, done[IMPL_COUNT] = { 0, 0 }, round[IMPL_COUNT] = { 0, 0 };
+    double *us[IMPL_COUNT] = { malloc((size_t)total * sizeof(double)),
+        malloc((size_t)total * sizeof(double)) };
+    if (us[IMPL_RAW] == NULL || us[IMPL_XIPC] == NULL) {
+        snprintf(s[IMPL_RAW].error, sizeof s[IMPL_RAW].error, "out of memory");
+        goto out;
+    }
+    for (int b = -2; b < 2 * BLOCKS; b++) {
+        enum impl impl = block_impl(first, b < 0 ? b + 2 : b);
+        long rounds = b < 0 ? warm_rounds(per_block) : per_block;
+        for (long i = 0; i < rounds; i++) {
+            double t;
+            if (round_trip(pr, impl, size, round[impl]++, &t, &s[impl]) != 0)
+                goto out;
+            if (b >= 0)
+                us[impl][done[impl]++] = t;
+        }
+    }
+    for (int i = 0; i < IMPL_COUNT; i++)
+        bench_rtt_stats(us[i], total, &s[i]);
+out:
+    free(us[IMPL_RAW]);
+    free(us[IMPL_XIPC]);
+}
+
+/* Sends count records of size bytes on one impl's channel and waits for the peer's report that
+ * it has them all, unchanged; the time in *secs. */
+static int
+send_block(struct peer *pr, enum impl impl, long count, size_t size, double *secs, struct sample *s)
 {
     static unsigned char rec[STREAM_RECORD];
     uint64_t report[2];
@@ -443,42 +554,59 @@ measure_oneway(struct peer *pr, long count, size_t size, struct sample *s)
     uint64_t t0 = xipc_now_ns();
     for (long i = 0; i < count; i++) {
         record_stamp(rec, (uint64_t)i);
-        if (endpoint_write(&pr->to, rec, size) != 0) {
+        if (endpoint_write(&pr->to[impl], rec, size) != 0) {
             snprintf(s->error, sizeof s->error, "write failed at record %ld", i);
-            return;
+            return -1;
         }
     }
-    /* The peer knows the total and reports once it has it all. */
-    if (endpoint_read_exact(&pr->from, report, sizeof report) != 0) {
+    if (endpoint_read_exact(&pr->from[impl], report, sizeof report) != 0) {
         snprintf(s->error, sizeof s->error, "no report from the peer");
-        return;
+        return -1;
     }
-    double secs = (double)(xipc_now_ns() - t0) / 1e9;
+    *secs = (double)(xipc_now_ns() - t0) / 1e9;
     if (report[0] != (uint64_t)count * size || report[1] != 0) {
         snprintf(s->error, sizeof s->error, "peer got %llu of %llu bytes, %llu spans wrong",
             (unsigned long long)report[0], (unsigned long long)count * size,
             (unsigned long long)report[1]);
-        return;
+        return -1;
     }
-    s->per_s = (double)count / secs;
+    return 0;
 }
 
+/* One-way streams: the blocks by turns; each impl's rate is its records over its blocks' time. */
 static void
-measure(const char *mech, enum impl impl, enum workload w, long count, size_t size,
-    const struct bench_opts *o, struct sample *s)
+measure_oneway(
+    struct peer *pr, long per_block, size_t size, enum impl first, struct sample s[IMPL_COUNT])
+{
+    double secs[IMPL_COUNT] = { 0, 0 };
+    for (int b = 0; b < 2 * BLOCKS; b++) {
+        enum impl impl = block_impl(first, b);
+        double t = 0;
+        if (send_block(pr, impl, per_block, size, &t, &s[impl]) != 0)
+            return;
+        secs[impl] += t;
+    }
+    for (int i = 0; i < IMPL_COUNT; i++)
+        s[i].per_s = (double)(per_block * BLOCKS) / secs[i];
+}
+
+/* One run of a stream workload: count round trips or records of each impl. */
+static void
+measure_run(const char *mech, enum workload w, long count, size_t size, enum impl first,
+    const struct bench_opts *o, struct sample s[IMPL_COUNT])
 {
     struct peer pr;
-    memset(s, 0, sizeof *s);
-    /* Round trips add a tenth for warming up; a stream's peer expects exactly count records. */
-    long peer_count = w == WORK_RTT ? count + count / 10 + 1 : count;
-    if (peer_spawn(&pr, mech, impl, w == WORK_RTT ? "rtt" : "sink", peer_count, size, o) != 0) {
-        snprintf(s->error, sizeof s->error, "could not start the peer");
+    long per_block = count / BLOCKS > 0 ? count / BLOCKS : 1;
+    memset(s, 0, IMPL_COUNT * sizeof *s);
+    if (peer_start(&pr, mech, w, per_block, size, first, o) != 0) {
+        for (int i = 0; i < IMPL_COUNT; i++)
+            snprintf(s[i].error, sizeof s[i].error, "could not start the peer");
         return;
     }
     if (w == WORK_RTT)
-        measure_rtt(&pr, count, size, s);
+        measure_rtt(&pr, per_block, size, first, s);
     else
-        measure_oneway(&pr, count, size, s);
+        measure_oneway(&pr, per_block, size, first, s);
     peer_finish(&pr, s);
 }
 
@@ -615,29 +743,43 @@ make_row(struct row *r, const char *mech, const struct config *c, enum field f,
     }
 }
 
+/* The terminal's progress line; impl NULL: both, by turns. */
 static void
-progress(
-    const struct bench_opts *o, const char *mech, const struct config *c, int run, enum impl impl)
+progress(const struct bench_opts *o, const char *mech, const struct config *c, int run,
+    const char *impl)
 {
     if (o->json || !bench_os_stderr_is_tty())
         return;
     fprintf(stderr, "\r\033[K%s %s, run %d of %d, %s", mech, c->name, run + 1, o->runs,
-        bench_impl_names[impl]);
+        impl != NULL ? impl : "raw and xipc by turns");
     fflush(stderr);
 }
 
+/* One run of a configuration, both impls: stream mechanisms by turns in one peer (see "A run's
+ * schedule"); signals one after the other, odd runs xipc first, so that neither side always
+ * runs on a warmer machine. */
 static void
-measure_config(const struct mechanism *m, const struct config *c, enum impl impl,
-    const struct bench_opts *o, struct sample *s)
+measure_config(const struct mechanism *m, const struct config *c, int run,
+    const struct bench_opts *o, struct sample runs[IMPL_COUNT][MAX_RUNS])
 {
-    if (m->configs == stream_configs)
-        measure(m->name, impl, c->work, config_count(c, o), c->size, o, s);
-    else
-        bench_sync_measure(
-            m->name, impl, c->size ? o->late_rounds : o->rtt_rounds, (int)c->size, o, s);
+    enum impl first = run % 2 == 0 ? IMPL_RAW : IMPL_XIPC;
+    if (m->configs == stream_configs) {
+        struct sample s[IMPL_COUNT];
+        progress(o, m->name, c, run, NULL);
+        measure_run(m->name, c->work, config_count(c, o), c->size, first, o, s);
+        for (int i = 0; i < IMPL_COUNT; i++)
+            runs[i][run] = s[i];
+        return;
+    }
+    for (int i = 0; i < IMPL_COUNT; i++) {
+        enum impl impl = block_impl(first, i);
+        progress(o, m->name, c, run, bench_impl_names[impl]);
+        bench_sync_measure(m->name, impl, c->size ? o->late_rounds : o->rtt_rounds, (int)c->size,
+            o, &runs[impl][run]);
+    }
 }
 
-/* Measures one mechanism: every configuration, runs alternating raw and xipc. Appends rows. */
+/* Measures one mechanism: every configuration, every run. Appends rows. */
 static size_t
 bench_mechanism(const struct mechanism *m, const struct bench_opts *o, struct row *rows)
 {
@@ -645,14 +787,8 @@ bench_mechanism(const struct mechanism *m, const struct bench_opts *o, struct ro
     size_t n = 0;
     for (size_t k = 0; k < m->config_count; k++) {
         const struct config *c = &m->configs[k];
-        for (int run = 0; run < o->runs; run++) {
-            /* Odd runs go xipc first, so neither side always runs on a warmer machine. */
-            for (int i = 0; i < IMPL_COUNT; i++) {
-                enum impl impl = (enum impl)(run % 2 == 0 ? i : IMPL_COUNT - 1 - i);
-                progress(o, m->name, c, run, impl);
-                measure_config(m, c, impl, o, &runs[impl][run]);
-            }
-        }
+        for (int run = 0; run < o->runs; run++)
+            measure_config(m, c, run, o, runs);
         if (c->work == WORK_RTT) {
             make_row(&rows[n++], m->name, c, FIELD_P50, runs, o->runs);
             make_row(&rows[n++], m->name, c, FIELD_P99, runs, o->runs);
@@ -678,7 +814,8 @@ print_table(const struct row *rows, size_t n, const struct bench_opts *o, const 
                 : "ignored in both processes (xipc_sigpipe_ignore), as raw writers need; "
                   "--sigpipe-guard measures xipc's default guard");
     printf("latency rows: lower is better; rate rows: higher is better\n");
-    printf("xipc/raw: the median of each run's own ratio (raw and xipc back to back)\n\n");
+    printf("xipc/raw: the median of each run's own ratio (streams: raw and xipc by turns in each "
+           "run; signals: back to back)\n\n");
     printf("%-10s %-34s %12s %12s %9s\n", "mechanism", "workload", "raw", "xipc", "xipc/raw");
     for (size_t i = 0; i < n; i++) {
         const struct row *r = &rows[i];
