@@ -125,14 +125,15 @@ int xipc__os_pipe(struct xipc__os_stream *rd, struct xipc__os_stream *wr);
 
 /* The two transfers take the caller's timeout_ms (checked), not a deadline, because
  * xipc_stream_read and _write hand over to them as their last step, a tail call: the OS call is
- * then one return away from the program, as a raw read() is. On this project's VM each return
- * after a syscall costs ~5 ns, mispredicted because the kernel refills the return stack buffer,
- * against ~200 ns for a 64-byte pipe write; the two layers this saves measured ~10 ns a call.
- * The timeout also lets a platform fix the deadline lazily (above), as POSIX does.
+ * then one return away from the program, as a raw read() is. On this project's VM every call
+ * level around a syscall costs ~5 ns (the returns after it are mispredicted: the kernel's
+ * speculation mitigations refill the return stack buffer), against ~200 ns for a 64-byte pipe
+ * write; the levels this saves measured ~12 ns a call. The timeout also lets a platform fix the
+ * deadline lazily (above), as POSIX does.
  *
  * Waits up to timeout_ms for at least one byte, then reads what is there, up to cap (> 0) bytes,
  * and sets *got. 0 with *got == 0 is end of stream. XIPC_ETIMEDOUT when nothing came in time (a
- * timeout of 0 still tries once); *got is left alone on failure. */
+ * timeout of 0 still tries once). On failure *got is left alone or set to 0. */
 int xipc__os_stream_read(
     struct xipc__os_stream *s, void *buf, size_t cap, size_t *got, int timeout_ms);
 

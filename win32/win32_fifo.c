@@ -19,15 +19,16 @@
  * of the first instance of the queue (the last one in part when the caller's buffer is full,
  * the rest at the next read), and once its whole frames are returned the next stream read
  * starts that instance's next ReadFile, so a writer that outpaces the reader waits on its full
- * pipe. A sole writer is read past the port ("The sole writer" below). A frame's length comes from another process: one that cannot be (0, or more than a
- * frame can hold) ends that writer as if it had closed. A writer's end of pipe reaches the
- * reader as a failed read, after all its frames; the reader sees the end of the stream when
- * every writer that connected has gone and nothing is left, and a writer that comes later is
- * read again, as with POSIX.
+ * pipe; a sole writer is read past the port ("The sole writer" below). A frame's length comes
+ * from another process: one that cannot be (0, or more than a frame can hold) ends that writer
+ * as if it had closed. A writer's end of pipe reaches the reader as a failed read, after all
+ * its frames; the reader sees the end of the stream when every writer that connected has gone
+ * and nothing is left, and a writer that comes later is read again, as with POSIX.
  *
  * Completion packets (measured on Wine 8, and what Windows documents): a ReadFile that succeeds
  * or is pending queues exactly one packet, also when cancelled (ERROR_OPERATION_ABORTED); one
- * that fails at once queues none. Connects never reach the port: an instance is tied to it only
+ * that fails at once queues none, nor does one whose event has its low bit set (the sole
+ * writer's). Connects never reach the port: an instance is tied to it only
  * once its writer is there, and the listener posts it then.
  *
  * One reader at a time, as xipc/fifo.h promises on both platforms: a second one gets XIPC_EBUSY.
