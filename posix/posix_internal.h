@@ -15,15 +15,15 @@ int xipc__posix_pipe(int fds[2], int flags);
  * timeouts. _blocking clears O_NONBLOCK. _recv takes extra recv flags (MSG_PEEK | MSG_TRUNC to
  * learn a message's size); a peer that reset the connection reads as the end (0 bytes). _send
  * is XIPC_EPIPE when the peer is gone, without SIGPIPE. Both: XIPC_ETIMEDOUT when nothing
- * moved by dl. */
+ * moved by the deadline, which a first try fixes if it is not yet. */
 int xipc__posix_socket_blocking(int fd);
 /* Clears both timeouts: before a socket becomes a child's standard stream, where a program that
  * is not xipc would see its blocking reads fail with EAGAIN. */
 int xipc__posix_socket_no_timeouts(struct xipc__os_stream *s);
 int xipc__posix_socket_recv(struct xipc__os_stream *s, void *buf, size_t cap, int extra_flags,
-    xipc__deadline dl, size_t *got);
-int xipc__posix_socket_send(
-    struct xipc__os_stream *s, const void *buf, size_t len, xipc__deadline dl, size_t *put);
+    struct xipc__lazy_deadline *ld, size_t *got);
+int xipc__posix_socket_send(struct xipc__os_stream *s, const void *buf, size_t len,
+    struct xipc__lazy_deadline *ld, size_t *put);
 
 /* Linux pidfds (posix_pidfd.c): a descriptor that becomes readable when the child exits, so a
  * wait with a timeout needs no SIGCHLD handler. -1 where the kernel has none; callers then poll

@@ -293,12 +293,21 @@ xipc__os_npipe_close(struct xipc__os_npipe *srv)
 
 /* ---- Messages ------------------------------------------------------------------------------- */
 
+/* A deadline already fixed, as the message calls get theirs. */
+static struct xipc__lazy_deadline
+fixed_deadline(xipc__deadline dl)
+{
+    struct xipc__lazy_deadline ld = { 0, true, dl };
+    return ld;
+}
+
 int
 xipc__os_msg_send(struct xipc__os_stream *s, const void *buf, size_t len, xipc__deadline dl)
 {
+    struct xipc__lazy_deadline ld = fixed_deadline(dl);
     size_t put = 0;
     /* SOCK_SEQPACKET sends a message whole or not at all. */
-    return xipc__posix_socket_send(s, buf, len, dl, &put);
+    return xipc__posix_socket_send(s, buf, len, &ld, &put);
 }
 
 int
@@ -309,7 +318,8 @@ xipc__os_msg_recv(struct xipc__os_stream *s, void *buf, size_t cap, size_t *len,
     /* SOCK_SEQPACKET drops the rest of a message read into a short buffer; peek at its size
      * first (MSG_TRUNC gives the whole length however small the buffer), so a message that
      * does not fit stays queued. */
-    int rc = xipc__posix_socket_recv(s, &probe, 1, MSG_PEEK | MSG_TRUNC, dl, &size);
+    struct xipc__lazy_deadline ld = fixed_deadline(dl), now = fixed_deadline(0);
+    int rc = xipc__posix_socket_recv(s, &probe, 1, MSG_PEEK | MSG_TRUNC, &ld, &size);
     if (rc != 0)
         return rc;
     if (size == 0)
@@ -318,7 +328,7 @@ xipc__os_msg_recv(struct xipc__os_stream *s, void *buf, size_t cap, size_t *len,
     if (size > cap)
         return XIPC_EMSGSIZE;
     /* The message is there: this does not wait. */
-    return xipc__posix_socket_recv(s, buf, cap, MSG_DONTWAIT, 0, len);
+    return xipc__posix_socket_recv(s, buf, cap, MSG_DONTWAIT, &now, len);
 }
 
 int

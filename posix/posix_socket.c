@@ -40,13 +40,18 @@ xipc__posix_socket_no_timeouts(struct xipc__os_stream *s)
     return 0;
 }
 
-/* Gets the socket ready for one call that must end by dl: *flags is MSG_DONTWAIT when dl has
- * passed; otherwise the timeout opt (SO_RCVTIMEO or SO_SNDTIMEO, last set to *current_ms: 0 is
- * none, -1 unknown) is made to end no later than dl, and no earlier than half the time left. */
+/* Gets the socket ready for one try of a call that must end by its deadline: *flags is
+ * MSG_DONTWAIT when the deadline has passed; otherwise the timeout opt (SO_RCVTIMEO or
+ * SO_SNDTIMEO, last set to *current_ms: 0 is none, -1 unknown) is made to end no later than the
+ * deadline, and no earlier than half the time left. A first try whose deadline was not fixed
+ * yet fixes it now and has the whole timeout left: one clock read, not two (a read costs ~25 ns
+ * here, a 64-byte send ~700 ns). */
 static int
-prepare(int fd, int opt, int *current_ms, xipc__deadline dl, int *flags)
+prepare(int fd, int opt, int *current_ms, struct xipc__lazy_deadline *ld, bool first, int *flags)
 {
-    int left = xipc__deadline_left_ms(dl);
+    bool fresh = first && !ld->fixed;
+    xipc__deadline dl = xipc__lazy_deadline_get(ld);
+    int left = fresh ? ld->timeout_ms : xipc__deadline_left_ms(dl);
     *flags = 0;
     if (left == 0) {
         *flags = MSG_DONTWAIT;
@@ -79,11 +84,11 @@ after_eagain(int fd, short events, int flags, xipc__deadline dl)
 
 int
 xipc__posix_socket_recv(struct xipc__os_stream *s, void *buf, size_t cap, int extra_flags,
-    xipc__deadline dl, size_t *got)
+    struct xipc__lazy_deadline *ld, size_t *got)
 {
     int fd = s->fd_plus1 - 1, flags, rc;
-    for (;;) {
-        if ((rc = prepare(fd, SO_RCVTIMEO, &s->recv_timeout_ms, dl, &flags)) != 0)
+    for (bool first = true;; first = false) {
+        if ((rc = prepare(fd, SO_RCVTIMEO, &s->recv_timeout_ms, ld, first, &flags)) != 0)
             return rc;
         ssize_t n = recv(fd, buf, cap, flags | extra_flags);
         if (n >= 0) {
@@ -102,18 +107,18 @@ xipc__posix_socket_recv(struct xipc__os_stream *s, void *buf, size_t cap, int ex
         }
         if (e != EAGAIN && e != EWOULDBLOCK)
             return XIPC__OS_FAIL(e, "recv", NULL);
-        if ((rc = after_eagain(fd, POLLIN, flags, dl)) != 0)
+        if ((rc = after_eagain(fd, POLLIN, flags, xipc__lazy_deadline_get(ld))) != 0)
             return rc;
     }
 }
 
 int
-xipc__posix_socket_send(
-    struct xipc__os_stream *s, const void *buf, size_t len, xipc__deadline dl, size_t *put)
+xipc__posix_socket_send(struct xipc__os_stream *s, const void *buf, size_t len,
+    struct xipc__lazy_deadline *ld, size_t *put)
 {
     int fd = s->fd_plus1 - 1, flags, rc;
-    for (;;) {
-        if ((rc = prepare(fd, SO_SNDTIMEO, &s->send_timeout_ms, dl, &flags)) != 0)
+    for (bool first = true;; first = false) {
+        if ((rc = prepare(fd, SO_SNDTIMEO, &s->send_timeout_ms, ld, first, &flags)) != 0)
             return rc;
         /* MSG_NOSIGNAL: a peer that is gone is EPIPE, never SIGPIPE. */
         ssize_t n = send(fd, buf, len, flags | MSG_NOSIGNAL);
@@ -128,7 +133,7 @@ xipc__posix_socket_send(
             return XIPC_EPIPE; /* the peer is gone, whichever way the socket puts it */
         if (e != EAGAIN && e != EWOULDBLOCK)
             return XIPC__OS_FAIL(e, "send", NULL);
-        if ((rc = after_eagain(fd, POLLOUT, flags, dl)) != 0)
+        if ((rc = after_eagain(fd, POLLOUT, flags, xipc__lazy_deadline_get(ld))) != 0)
             return rc;
     }
 }
