@@ -125,9 +125,9 @@ check_span(const unsigned char *p, size_t n, uint64_t offset, size_t size, const
 
 /* One peer serves a whole run, over two channels: one used with raw calls, one through xipc.
  * The run is BLOCKS blocks of each, by turns, the first impl alternating between runs; round
- * trips start with a warm-up block of each. Interleaving puts raw and xipc under the same
- * conditions: with a fresh peer per measurement, as before, this VM's drift between processes
- * (a round trip's p50 wandered 45-55 µs) moved the per-run ratios by ±5%. */
+ * trips start with a warm-up block of each. Taking turns puts raw and xipc under the same
+ * conditions: with a peer process for each instead, this VM's drift between processes (a round
+ * trip's p50 wandered 45-55 µs) moved the per-run ratios by ±5%. */
 #define BLOCKS 5
 
 static enum impl
