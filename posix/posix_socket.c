@@ -43,13 +43,13 @@ xipc__posix_socket_no_timeouts(struct xipc__os_stream *s)
 /* Gets the socket ready for one try of a call that must end by its deadline: *flags is
  * MSG_DONTWAIT when the deadline has passed; otherwise the timeout opt (SO_RCVTIMEO or
  * SO_SNDTIMEO, last set to *current_ms: 0 is none, -1 unknown) is made to end no later than the
- * deadline, and no earlier than half the time left. A first try whose deadline was not fixed
- * yet fixes it now and has the whole timeout left: one clock read, not two (a read costs ~25 ns
+ * deadline, and no earlier than half the time left. A deadline not fixed yet (the call's first
+ * try) is fixed now and has the whole timeout left: one clock read, not two (a read costs ~25 ns
  * here, a 64-byte send ~700 ns). */
 static int
-prepare(int fd, int opt, int *current_ms, struct xipc__lazy_deadline *ld, bool first, int *flags)
+prepare(int fd, int opt, int *current_ms, struct xipc__lazy_deadline *ld, int *flags)
 {
-    bool fresh = first && !ld->fixed;
+    bool fresh = !ld->fixed;
     xipc__deadline dl = xipc__lazy_deadline_get(ld);
     int left = fresh ? ld->timeout_ms : xipc__deadline_left_ms(dl);
     *flags = 0;
@@ -87,8 +87,8 @@ xipc__posix_socket_recv(struct xipc__os_stream *s, void *buf, size_t cap, int ex
     struct xipc__lazy_deadline *ld, size_t *got)
 {
     int fd = s->fd_plus1 - 1, flags, rc;
-    for (bool first = true;; first = false) {
-        if ((rc = prepare(fd, SO_RCVTIMEO, &s->recv_timeout_ms, ld, first, &flags)) != 0)
+    for (;;) {
+        if ((rc = prepare(fd, SO_RCVTIMEO, &s->recv_timeout_ms, ld, &flags)) != 0)
             return rc;
         ssize_t n = recv(fd, buf, cap, flags | extra_flags);
         if (n >= 0) {
@@ -117,8 +117,8 @@ xipc__posix_socket_send(struct xipc__os_stream *s, const void *buf, size_t len,
     struct xipc__lazy_deadline *ld, size_t *put)
 {
     int fd = s->fd_plus1 - 1, flags, rc;
-    for (bool first = true;; first = false) {
-        if ((rc = prepare(fd, SO_SNDTIMEO, &s->send_timeout_ms, ld, first, &flags)) != 0)
+    for (;;) {
+        if ((rc = prepare(fd, SO_SNDTIMEO, &s->send_timeout_ms, ld, &flags)) != 0)
             return rc;
         /* MSG_NOSIGNAL: a peer that is gone is EPIPE, never SIGPIPE. */
         ssize_t n = send(fd, buf, len, flags | MSG_NOSIGNAL);
