@@ -28,8 +28,8 @@
  * Completion packets (measured on Wine 8, and what Windows documents): a ReadFile that succeeds
  * or is pending queues exactly one packet, also when cancelled (ERROR_OPERATION_ABORTED); one
  * that fails at once queues none, nor does one whose event has its low bit set (the sole
- * writer's). Connects never reach the port: an instance is tied to it only
- * once its writer is there, and the listener posts it then.
+ * writer's). Connects never reach the port: an instance is tied to it only once its writer is
+ * there, and the listener posts it then.
  *
  * One reader at a time, as xipc/fifo.h promises on both platforms: a second one gets XIPC_EBUSY.
  * The reader holds the named event L"Local\\xipc-fifo#" + the hash for that. */

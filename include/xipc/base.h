@@ -15,21 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "xipc/export.h"
+
 #ifdef __cplusplus
 extern "C" {
-#endif
-
-/* The one platform conditional in include/: how a shared library exports its symbols. It cannot
- * move behind common/platform.h, since every program that includes xipc.h compiles it: a Windows
- * DLL's callers need __declspec(dllimport), and only the public header reaches them. */
-#if defined(_WIN32) && defined(XIPC_SHARED_BUILD)
-#define XIPC_API __declspec(dllexport)
-#elif defined(_WIN32) && defined(XIPC_SHARED)
-#define XIPC_API __declspec(dllimport)
-#elif defined(__GNUC__)
-#define XIPC_API __attribute__((visibility("default")))
-#else
-#define XIPC_API
 #endif
 
 #define XIPC_VERSION_MAJOR 0
