@@ -134,6 +134,46 @@ xipc__handle_check(const void *h, enum xipc__kind kind)
     return rc;
 }
 
+/* The native handles a live object holds that an import could name: a stream's or a message
+ * pipe's descriptor or HANDLE, a sync object's natives. */
+static size_t
+natives_held(const struct registry_slot *slot, intptr_t out[XIPC__NATIVES_MAX])
+{
+    switch (slot->kind) {
+    case XIPC__KIND_STREAM:
+        out[0] = xipc__os_stream_native(&((const struct xipc_stream *)slot->ptr)->os);
+        return 1;
+    case XIPC__KIND_MSGPIPE:
+        out[0] = xipc__os_stream_native(&((const struct xipc_msgpipe *)slot->ptr)->os);
+        return 1;
+    case XIPC__KIND_EVENT:
+    case XIPC__KIND_SEM:
+    case XIPC__KIND_MUTEX:
+        return xipc__os_sync_natives(&((const struct xipc__sync *)slot->ptr)->os, out);
+    case XIPC__KIND_PROC:
+    case XIPC__KIND_NPIPE:
+        break;
+    }
+    return 0;
+}
+
+bool
+xipc__handle_owns_native(intptr_t native)
+{
+    bool owned = false;
+    xipc__os_global_lock();
+    for (size_t i = 0; i < registry_cap && !owned; i++) {
+        intptr_t held[XIPC__NATIVES_MAX];
+        if (registry[i].ptr == NULL)
+            continue;
+        size_t n = natives_held(&registry[i], held);
+        for (size_t k = 0; k < n && !owned; k++)
+            owned = held[k] == native;
+    }
+    xipc__os_global_unlock();
+    return owned;
+}
+
 static const char *
 kind_name(enum xipc__kind kind)
 {

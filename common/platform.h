@@ -105,6 +105,14 @@ int xipc__os_fail(long os_code, const char *call, const char *object, const char
  * (end NULL: up to the NUL), as export texts write native handles. XIPC_EINVAL otherwise. */
 int xipc__parse_native(const char *p, const char *end, intptr_t *out);
 
+/* ---- Handles owned by this process (common/handle.c) ------------------------------------ */
+
+/* Whether a live xipc handle of this process already holds the native handle (fd or HANDLE
+ * value) as its stream, message pipe or sync object. An import calls it before it changes
+ * anything about the native (close-on-exec, mapping), and refuses an owned one with XIPC_EEXIST:
+ * two owners of one OS handle would close it under each other. */
+bool xipc__handle_owns_native(intptr_t native);
+
 /* ---- Process-wide lock ---------------------------------------------------------------------- */
 
 /* One process-wide mutex, statically initialised, for short critical sections in common/ (the
