@@ -89,4 +89,9 @@ int xt_os_path_mode(const char *path);
 /* Removes a directory and everything in it. */
 void xt_os_remove_tree(const char *path);
 
+/* POSIX: forks this process (no exec), runs fn(arg) in the child, which then exits with what fn
+ * returned (0..255), and waits for it: the child's exit code, or -1 when it did not exit
+ * normally. -1 at once where there is no fork (Windows): the caller skips. */
+int xt_os_fork_run(int (*fn)(void *), void *arg);
+
 #endif /* XT_OS_H */

@@ -2,6 +2,7 @@
 #include "xt_os.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -266,4 +268,21 @@ xt_os_remove_tree(const char *path)
     if (d != NULL)
         closedir(d);
     rmdir(path);
+}
+
+int
+xt_os_fork_run(int (*fn)(void *), void *arg)
+{
+    int st;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0)
+        _exit(fn(arg) & 0xff);
+    while (waitpid(pid, &st, 0) < 0) {
+        if (errno != EINTR)
+            return -1;
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }

@@ -301,3 +301,11 @@ xt_os_remove_tree(const char *path)
 {
     (void)path;
 }
+
+int
+xt_os_fork_run(int (*fn)(void *), void *arg)
+{
+    (void)fn;
+    (void)arg;
+    return -1; /* Windows has no fork */
+}
