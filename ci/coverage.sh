@@ -21,7 +21,7 @@ for gcda in "$objdir"/common/*.gcda "$objdir"/posix/*.gcda; do
   (cd "$(dirname "$gcda")" && gcov -b -n "$(basename "$gcda")" 2>/dev/null)
 done | awk '
   function pct(s) { sub(/.*:/, "", s); sub(/%.*/, "", s); return s + 0 }
-  /^File .*\/(common|posix)\// { file = $2; gsub(/\047/, "", file); sub(/.*\/(common|posix)\//, "&", file); keep = 1; next }
+  /^File .*\/(common|posix)\// { file = $2; gsub(/\047/, "", file); n = split(file, part, "/"); file = part[n - 1] "/" part[n]; keep = 1; next }
   /^File / { keep = 0; next }
   keep && /^Lines executed:/ { n = $NF; l_hit += pct($2) * n / 100; l_all += n; lines = $0 }
   keep && /^Taken at least once:/ { n = $NF; b_hit += pct($4) * n / 100; b_all += n;
