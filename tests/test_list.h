@@ -79,6 +79,7 @@ XT_TEST(fifo_write_timeout_reports_what_went)
 XT_TEST(fifo_reader_waiting_on_one_writer_hears_a_new_one)
 XT_TEST(fifo_with_cat_and_a_shell_redirect)
 XT_TEST(fifo_create_remove_and_bad_input)
+XT_TEST(fifo_no_end_while_a_writer_is_open)
 
 /* child roles: `xipc-tests --child ROLE args...` */
 XT_CHILD(exit_with)
@@ -120,3 +121,4 @@ XT_CHILD(npipe_peer_client)
 XT_CHILD(fifo_writer)
 XT_CHILD(fifo_passed_writer)
 XT_CHILD(fifo_late_writer)
+XT_CHILD(fifo_byte_rounds)

@@ -472,13 +472,31 @@ listener_thread(void *arg)
     }
 }
 
-/* Whether a writer has connected that has not reached the port yet. */
+/* Whether the listening instance's writer is there, asked of the pipe itself. The OVERLAPPED of
+ * its ConnectNamedPipe is no answer: Windows writes a completion there asynchronously, and Wine
+ * only once the listener thread runs, while the writer's CreateFileW has returned as soon as the
+ * instance was connected (issue 12, item 1: a reader that trusted it saw the end of the stream
+ * with a writer open). PeekNamedPipe reads the instance's state: it fails with ERROR_BAD_PIPE on
+ * an instance still listening, succeeds on a connected one, and gives ERROR_BROKEN_PIPE once that
+ * writer has closed again (ReactOS npfs NpPeek; the same under Wine 8). Any other failure counts
+ * as no writer, so that a reader never waits on a state it cannot read. */
+static bool
+writer_connected(struct fifo_instance *inst)
+{
+    if (HasOverlappedIoCompleted(&inst->ov))
+        return true;
+    if (PeekNamedPipe(inst->pipe, NULL, 0, NULL, NULL, NULL))
+        return true;
+    return GetLastError() == ERROR_BROKEN_PIPE;
+}
+
+/* Whether a writer has connected that has not reached the port yet. Under the lock, so that the
+ * listener neither hands the listening instance over nor frees it meanwhile. */
 static bool
 connect_in_flight(struct xipc__win32_fifo_reader *r)
 {
     AcquireSRWLockShared(&r->lock);
-    bool busy =
-        r->handing_over || (r->listening != NULL && HasOverlappedIoCompleted(&r->listening->ov));
+    bool busy = r->handing_over || (r->listening != NULL && writer_connected(r->listening));
     ReleaseSRWLockShared(&r->lock);
     return busy;
 }
