@@ -20,10 +20,6 @@ struct xipc__os_stream {
      * socket's), -1 not known (an adopted one's). */
     int recv_timeout_ms;
     int send_timeout_ms;
-    /* A FIFO reader that took one byte while it waited for its first writer (posix_fifo.c):
-     * the next read returns it first. */
-    bool has_pending_byte;
-    unsigned char pending_byte;
 };
 
 struct xipc__os_npipe {

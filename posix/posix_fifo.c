@@ -5,8 +5,9 @@
  * O_NONBLOCK and wait by looking again after short, growing pauses (1 to 10 ms,
  * xipc__pause_before_retry):
  * - a writer's open fails with ENXIO while no reader has the FIFO open;
- * - a reader's open succeeds at once, and then a one-byte read tells: 0 is "no writer yet",
- *   EAGAIN "a writer, no data", a byte "a writer, and data" (kept for the first read).
+ * - a reader's open succeeds at once, and then xipc__posix_fifo_writer_came (posix_fifo_probe.c)
+ *   tells whether a writer has come, without reading anything: a byte taken to find out would
+ *   stay in this process, and a child given the reader would never get it (issue 12, item 13).
  *
  * One reader at a time, as on Windows (xipc/fifo.h): an xipc reader holds an exclusive flock on
  * the FIFO, taken before it reads anything. Programs that are not xipc do not ask for it. */
@@ -72,25 +73,18 @@ open_writer(const char *path, xipc__deadline dl, int *fd)
     }
 }
 
-/* Waits until a writer has the FIFO open; a byte read on the way is kept in s. */
+/* Waits until a writer has opened the FIFO (it may have closed again since), taking nothing from
+ * it. */
 static int
-wait_for_writer(int fd, struct xipc__os_stream *s, xipc__deadline dl)
+wait_for_writer(int fd, xipc__deadline dl)
 {
     unsigned pause_ms = 1;
     for (;;) {
-        unsigned char c;
-        ssize_t n = read(fd, &c, 1);
-        if (n == 1) {
-            s->has_pending_byte = true;
-            s->pending_byte = c;
-            return 0;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return 0;
-        if (n < 0 && errno != EINTR)
-            return XIPC__OS_FAIL(errno, "read", NULL);
-        int rc = xipc__pause_before_retry(dl, &pause_ms, PAUSE_MAX_MS);
-        if (rc != 0)
+        bool came = false;
+        int rc = xipc__posix_fifo_writer_came(fd, &came);
+        if (rc != 0 || came)
+            return rc;
+        if ((rc = xipc__pause_before_retry(dl, &pause_ms, PAUSE_MAX_MS)) != 0)
             return rc;
     }
 }
@@ -121,7 +115,7 @@ xipc__os_fifo_open(const char *path, unsigned mode, struct xipc__os_stream *s, x
         fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
         rc = fd >= 0 ? lock_reader(fd, path) : XIPC__OS_FAIL(errno, "open", path);
         if (rc == 0)
-            rc = wait_for_writer(fd, s, dl);
+            rc = wait_for_writer(fd, dl);
     }
     if (rc != 0) {
         if (fd >= 0)

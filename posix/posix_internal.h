@@ -30,4 +30,8 @@ int xipc__posix_socket_send(struct xipc__os_stream *s, const void *buf, size_t l
  * waitpid(WNOHANG). */
 int xipc__posix_pidfd_open(pid_t pid);
 
+/* FIFOs (posix_fifo.c, posix_fifo_probe.c): whether a writer has opened the FIFO whose read end
+ * is fd since fd was opened (it may have closed again), found out without reading anything. */
+int xipc__posix_fifo_writer_came(int fd, bool *came);
+
 #endif /* XIPC_POSIX_INTERNAL_H */

@@ -95,12 +95,6 @@ xipc__os_stream_read(struct xipc__os_stream *s, void *buf, size_t cap, size_t *g
     int fd = stream_fd(s), rc;
     if (cap > SSIZE_MAX)
         cap = SSIZE_MAX;
-    if (s->has_pending_byte) {
-        *(unsigned char *)buf = s->pending_byte;
-        s->has_pending_byte = false;
-        *got = 1;
-        return 0;
-    }
     if (s->is_socket)
         return xipc__posix_socket_recv(s, buf, cap, 0, &ld, got);
     /* Read first, poll only on EAGAIN: a reader that keeps up with a stream of small messages
@@ -230,8 +224,9 @@ xipc__os_stream_close(struct xipc__os_stream *s)
 bool
 xipc__os_stream_exportable(const struct xipc__os_stream *s)
 {
-    /* A byte a FIFO reader took while it waited would not go along with the descriptor. */
-    return !s->has_pending_byte;
+    /* Every stream is its descriptor alone: no byte is held in this process. */
+    (void)s;
+    return true;
 }
 
 intptr_t

@@ -10,13 +10,16 @@
  *
  * POSIX: mkfifo(path, 0600) and open(2), so a FIFO made by xipc works with programs that never
  * heard of xipc (cat, shell redirects); an xipc reader holds an exclusive flock(2) on it, which
- * such programs do not check. Windows has no FIFO: xipc_fifo_create makes a small owner-only
+ * such programs do not check. A reader holds no data of its own: every end can be passed to a
+ * child (xipc_handle_export, or a child's stdin/stdout/stderr), and the child reads every byte
+ * that this process has not read. Windows has no FIFO: xipc_fifo_create makes a small owner-only
  * marker file at path, and the ends meet on a named pipe whose name is derived from the file's
  * full path; each writer gets its own pipe instance and sends each write with its length, so
  * writes stay whole, and a reader keeps one thread to let writers in while it is not reading.
- * Only xipc writers can write to it. A Windows FIFO reader cannot be passed to a child
- * (XIPC_ENOTSUP from xipc_handle_export); a writer can, to a child that imports it, but it
- * cannot be a child's stdin/stdout/stderr (XIPC_ENOTSUP from xipc_spawn), since a program that
+ * Only xipc writers can write to it. A Windows FIFO reader cannot be passed to a child: that is
+ * the one FIFO end whose xipc_handle_export gives XIPC_ENOTSUP (and xipc_spawn XIPC_ENOTSUP when
+ * it is a child's standard stream). A Windows writer can be passed to a child that imports it, but
+ * it cannot be a child's stdin/stdout/stderr (XIPC_ENOTSUP from xipc_spawn), since a program that
  * is not xipc would not send its writes with their lengths.
  */
 #ifndef XIPC_FIFO_H
