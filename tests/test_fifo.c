@@ -464,6 +464,74 @@ xt_test_fifo_with_cat_and_a_shell_redirect(void)
     CHECK_OK(xipc_fifo_remove(path));
 }
 
+/* Expects create, open (both ends) and remove of path all to give want. */
+static void
+expect_path_refused(const char *path, int want)
+{
+    xipc_stream *s = NULL;
+    CHECK_RC(xipc_fifo_create(path, 0), want);
+    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_READ, 0, &s), want);
+    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_WRITE, 0, &s), want);
+    CHECK_RC(xipc_fifo_remove(path), want);
+    CHECK(s == NULL);
+}
+
+/* A component longer than either platform takes (255), and a whole path longer than either takes
+ * (POSIX PATH_MAX 4096; Windows 259 without a \\?\ prefix): XIPC_ENAMETOOLONG on both
+ * (issue 12, item 12: Windows said XIPC_ENOENT). */
+static void
+check_path_limits(void)
+{
+    static char tag[5000], path[5200];
+    memset(tag, 'a', 300);
+    tag[300] = '\0';
+    xt_os_temp_path(tag, path, sizeof path);
+    expect_path_refused(path, XIPC_ENAMETOOLONG);
+    for (size_t i = 0; i + 2 < sizeof tag; i += 2)
+        memcpy(tag + i, "d/", 2);
+    tag[sizeof tag - 1] = '\0';
+    xt_os_temp_path(tag, path, sizeof path);
+    expect_path_refused(path, XIPC_ENAMETOOLONG);
+}
+
+/* The path of a file named leaf + "." + a name unique to this run, in the temporary directory.
+ * Windows sees a device in a leaf whose part before the first dot names one. */
+static void
+temp_dir_path(const char *leaf, char *path, size_t cap)
+{
+    char unique[XIPC_NAME_MAX + 1];
+    xt_name("fifo", unique);
+    xt_os_temp_path("x", path, cap);
+    char *sep = strrchr(path, '/'), *bsep = strrchr(path, '\\');
+    if (sep == NULL || (bsep != NULL && bsep > sep))
+        sep = bsep;
+    CHECK(sep != NULL && (size_t)(sep + 1 - path) + strlen(leaf) + 1 + strlen(unique) < cap);
+    sprintf(sep + 1, "%s.%s", leaf, unique);
+}
+
+/* Names Windows does not take as files: a control character, and a device name as the last
+ * component, with or without an extension: XIPC_EINVAL there (issue 12, item 12: a leaf CON was
+ * XIPC_EBADF, control characters XIPC_ENOENT). POSIX takes them as plain names. */
+static void
+check_windows_names(void)
+{
+    static const char *const leaves[] = { "ctl\001x", "ctl\037", "CON", "nul", "Com1", "lpt9",
+        "CON ", "conin$" };
+    for (size_t i = 0; i < sizeof leaves / sizeof leaves[0]; i++) {
+        char path[512];
+        xipc_stream *s = NULL;
+        temp_dir_path(leaves[i], path, sizeof path);
+        if (!xt_os_paths_take_any_byte()) {
+            expect_path_refused(path, XIPC_EINVAL);
+            continue;
+        }
+        (void)xipc_fifo_remove(path);
+        CHECK_OK(xipc_fifo_create(path, 0));
+        CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_READ, 0, &s), XIPC_ETIMEDOUT);
+        CHECK_OK(xipc_fifo_remove(path));
+    }
+}
+
 void
 xt_test_fifo_create_remove_and_bad_input(void)
 {
@@ -497,6 +565,8 @@ xt_test_fifo_create_remove_and_bad_input(void)
     CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_READ, 0, NULL), XIPC_EINVAL);
     CHECK_RC(xipc_fifo_remove(NULL), XIPC_EINVAL);
     CHECK(s == NULL);
+    check_path_limits();
+    check_windows_names();
 }
 
 /* ---- Issue 12 -------------------------------------------------------------------------------- */

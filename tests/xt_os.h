@@ -94,4 +94,10 @@ void xt_os_remove_tree(const char *path);
  * normally. -1 at once where there is no fork (Windows): the caller skips. */
 int xt_os_fork_run(int (*fn)(void *), void *arg);
 
+/* ---- fifo helpers (issue 12) ---- */
+
+/* Whether paths may hold control characters and name devices only in /dev (POSIX), or not
+ * (Windows: a leaf named CON, NUL, COM1... is a device in every directory). */
+bool xt_os_paths_take_any_byte(void);
+
 #endif /* XT_OS_H */

@@ -3,7 +3,9 @@
  *
  * The FIFO in the file system is a marker file holding MARKER, made owner-only. Its ends meet on
  * the pipe L"\\\\.\\pipe\\xipc-fifo-" + a 64-bit FNV-1a hash, in hex, of the marker's full path
- * with its case folded (Windows paths name the same file whatever their case).
+ * with its case folded (Windows paths name the same file whatever their case). Paths
+ * Windows cannot name as files (devices, control characters, too long) are refused before any
+ * call sees them.
  *
  * The reader is the pipe's server, inbound. Every writer connects to a pipe instance of its own
  * and sends each stream write as one frame: a 4-byte length, then the bytes. One WriteFile
@@ -114,6 +116,73 @@ struct xipc__win32_fifo_reader {
 
 /* ---- Paths and markers ---------------------------------------------------------------------- */
 
+/* The longest path, made absolute, that names a marker: MAX_PATH less its NUL, as the ...W calls
+ * take it without a \\?\ prefix; and the longest component (NTFS, FAT's long names). */
+#define PATH_MAX_UNITS      (MAX_PATH - 1)
+#define COMPONENT_MAX_UNITS 255
+
+/* Whether the component c[0, len) names a DOS device (CON, NUL, COM1, ...), which the Win32 path
+ * rules find in every directory, whatever extension follows and with trailing spaces ignored. */
+static bool
+is_device_name(const wchar_t *c, size_t len)
+{
+    static const wchar_t *const plain[] = { L"CON", L"PRN", L"AUX", L"NUL", L"CONIN$", L"CONOUT$" };
+    size_t n = 0;
+    while (n < len && c[n] != L'.')
+        n++;
+    while (n > 0 && c[n - 1] == L' ')
+        n--;
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
+        if (wcslen(plain[i]) == n && _wcsnicmp(c, plain[i], n) == 0)
+            return true;
+    }
+    /* COM0-9 and LPT0-9, and with the superscript digits 1-3 as Windows also takes them. */
+    wchar_t d = n == 4 ? c[3] : 0;
+    return (_wcsnicmp(c, L"COM", 3) == 0 || _wcsnicmp(c, L"LPT", 3) == 0) &&
+        ((d >= L'0' && d <= L'9') || d == 0xB9 || d == 0xB2 || d == 0xB3);
+}
+
+/* Checks wpath as a name for a marker: XIPC_EINVAL for a control character (no Windows file
+ * name holds one) or a last component that is a device; XIPC_ENAMETOOLONG for a component or a
+ * whole path (made absolute) longer than Windows takes. Without these, CreateFileW would open
+ * the device, or fail with codes that read as "no such file" (ERROR_INVALID_NAME,
+ * ERROR_PATH_NOT_FOUND). */
+static int
+check_wpath(const wchar_t *wpath, const char *path)
+{
+    const wchar_t *leaf = wpath;
+    for (const wchar_t *p = wpath; *p != L'\0'; p++) {
+        if (*p < 0x20)
+            return XIPC_EINVAL;
+        if (*p == L'\\' || *p == L'/' || *p == L':') {
+            if (p - leaf > COMPONENT_MAX_UNITS)
+                return XIPC_ENAMETOOLONG;
+            leaf = p + 1;
+        }
+    }
+    size_t leaf_len = wcslen(leaf);
+    if (leaf_len > COMPONENT_MAX_UNITS)
+        return XIPC_ENAMETOOLONG;
+    if (is_device_name(leaf, leaf_len))
+        return XIPC_EINVAL;
+    DWORD need = GetFullPathNameW(wpath, 0, NULL, NULL); /* the units, with the NUL */
+    if (need == 0)
+        return XIPC__OS_FAIL(GetLastError(), "GetFullPathNameW", path);
+    return need - 1 > PATH_MAX_UNITS ? XIPC_ENAMETOOLONG : 0;
+}
+
+/* path as UTF-16 (malloc'd), checked by check_wpath. */
+static int
+fifo_wpath(const char *path, wchar_t **wpath)
+{
+    int rc = xipc__win32_utf8_to_wide(path, wpath);
+    if (rc == 0 && (rc = check_wpath(*wpath, path)) != 0) {
+        free(*wpath);
+        *wpath = NULL;
+    }
+    return rc;
+}
+
 /* Opens path to read (plus access) and checks that it is a marker: 0; XIPC_ENOENT; XIPC_EINVAL
  * for anything else, directories included. */
 static int
@@ -197,7 +266,7 @@ xipc__os_fifo_create(const char *path)
     wchar_t *wpath = NULL;
     DWORD n = 0;
     int rc = xipc__win32_owner_only_sa(&sa);
-    if (rc != 0 || (rc = xipc__win32_utf8_to_wide(path, &wpath)) != 0)
+    if (rc != 0 || (rc = fifo_wpath(path, &wpath)) != 0)
         return rc;
     /* CREATE_NEW: ERROR_FILE_EXISTS is XIPC_EEXIST from the table, ERROR_PATH_NOT_FOUND
      * XIPC_ENOENT. */
@@ -226,7 +295,7 @@ xipc__os_fifo_remove(const char *path)
     FILE_DISPOSITION_INFO info = { TRUE };
     wchar_t *wpath = NULL;
     HANDLE h = NULL;
-    int rc = xipc__win32_utf8_to_wide(path, &wpath);
+    int rc = fifo_wpath(path, &wpath);
     if (rc != 0)
         return rc;
     /* Delete through the handle that was checked: what goes is the marker that was read, even
@@ -912,7 +981,7 @@ xipc__os_fifo_open(const char *path, unsigned mode, struct xipc__os_stream *s, x
 {
     wchar_t *wpath = NULL;
     char id[17];
-    int rc = xipc__win32_utf8_to_wide(path, &wpath);
+    int rc = fifo_wpath(path, &wpath);
     if (rc != 0)
         return rc;
     if ((rc = open_marker(wpath, path, 0, NULL)) == 0)

@@ -38,18 +38,22 @@ extern "C" {
 #define XIPC_FIFO_READ  0x1u
 #define XIPC_FIFO_WRITE 0x2u
 
-/* Creates a FIFO at path (UTF-8), owner-only. flags must be 0. Returns 0; XIPC_EEXIST;
- * XIPC_ENOENT (no such directory); XIPC_EACCES; XIPC_EINVAL (NULL or empty path, flags). */
+/* Creates a FIFO at path (UTF-8), owner-only. flags must be 0.
+ * Returns 0; XIPC_EEXIST; XIPC_ENOENT (no such directory); XIPC_EACCES; XIPC_ENAMETOOLONG (path
+ * longer than the platform allows: PATH_MAX or NAME_MAX on POSIX; on Windows more than 259
+ * UTF-16 units once made absolute, or a component of more than 255); XIPC_EINVAL (NULL or empty
+ * path, flags; Windows: a control character in path, or a last component that names a device,
+ * such as CON, NUL, COM1 or LPT1, with or without an extension). */
 XIPC_API int xipc_fifo_create(const char *path, unsigned flags);
 
 /* Opens one end: mode is XIPC_FIFO_READ or XIPC_FIFO_WRITE. Waits up to timeout_ms for the
  * other side to open (0: only if it is already open). Returns 0; XIPC_ETIMEDOUT; XIPC_ENOENT (no
- * FIFO at path); XIPC_EINVAL (not a FIFO, bad mode); XIPC_EBUSY (a second reader); XIPC_EACCES;
- * XIPC_EOS. */
+ * FIFO at path); XIPC_EINVAL (not a FIFO, bad mode; Windows: the path cases of
+ * xipc_fifo_create); XIPC_EBUSY (a second reader); XIPC_EACCES; XIPC_ENAMETOOLONG; XIPC_EOS. */
 XIPC_API int xipc_fifo_open(const char *path, unsigned mode, int timeout_ms, xipc_stream **out);
 
 /* Removes the FIFO at path; open ends keep working. Returns 0; XIPC_ENOENT; XIPC_EINVAL (not a
- * FIFO); XIPC_EACCES. */
+ * FIFO; Windows: the path cases of xipc_fifo_create); XIPC_EACCES; XIPC_ENAMETOOLONG. */
 XIPC_API int xipc_fifo_remove(const char *path);
 
 #ifdef __cplusplus

@@ -309,3 +309,11 @@ xt_os_fork_run(int (*fn)(void *), void *arg)
     (void)arg;
     return -1; /* Windows has no fork */
 }
+
+/* ---- fifo helpers (issue 12) ---- */
+
+bool
+xt_os_paths_take_any_byte(void)
+{
+    return false;
+}
