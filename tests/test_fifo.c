@@ -739,3 +739,73 @@ xt_test_fifo_reader_passed_on_keeps_every_byte(void)
     }
     CHECK_OK(xipc_fifo_remove(path));
 }
+
+/* argv: path, tag, records. Writes each record of SMALL_RECORD bytes through a writer of its
+ * own: opens the FIFO, writes, closes at once. */
+int
+xt_child_fifo_brief_writers(int argc, char **argv)
+{
+    unsigned char rec[SMALL_RECORD];
+    int tag = atoi(argv[2]), records = atoi(argv[3]);
+    (void)argc;
+    for (int i = 0; i < records; i++) {
+        xipc_stream *w = NULL;
+        CHECK_OK(xipc_fifo_open(argv[1], XIPC_FIFO_WRITE, XT_CHILD_TIMEOUT_MS, &w));
+        fill_record(rec, sizeof rec, tag, i);
+        xt_write_all(w, rec, sizeof rec, XT_CHILD_TIMEOUT_MS);
+        xipc_stream_close(w);
+    }
+    return 0;
+}
+
+/* Writers that write and close at once lose nothing. On Windows such a writer can connect to
+ * the reader's newest pipe instance, write and close before the reader's listener thread has
+ * called ConnectNamedPipe on it, which then fails with ERROR_NO_DATA; the listener took that for
+ * a writer with nothing to say and closed the instance, dropping its record: 4 to 33 of these
+ * 800 were lost in every one of 5 runs under Wine. */
+void
+xt_test_fifo_writers_that_leave_at_once_lose_nothing(void)
+{
+    enum { WRITERS = 4, RECORDS = 200 };
+    static unsigned char seen[WRITERS][RECORDS];
+    char path[512], tags[WRITERS][8], records[16];
+    struct writers ws = { 0 };
+    xipc_proc *procs[WRITERS];
+    xipc_stream *own = NULL;
+    unsigned char rec[SMALL_RECORD];
+    int total = 0;
+    fresh_fifo("brief", path, sizeof path);
+    snprintf(records, sizeof records, "%d", RECORDS);
+    xipc_stream *r = open_reader_for_own_writers(&ws, path);
+    CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_WRITE, XT_CHILD_TIMEOUT_MS, &own));
+    expect_writers_exit(&ws);
+    for (int i = 0; i < WRITERS; i++) {
+        snprintf(tags[i], sizeof tags[i], "%d", i);
+        const char *args[] = { path, tags[i], records, NULL };
+        procs[i] = xt_spawn_child("fifo_brief_writers", args, NULL, NULL, 0);
+    }
+    for (int i = 0; i < WRITERS; i++)
+        xt_expect_exit(procs[i], 0);
+    xipc_stream_close(own);
+    /* The records of one writer may come in any order (each is a writer of its own); each must
+     * come once, whole. */
+    for (size_t got = 1; got > 0;) {
+        int tag, seq;
+        CHECK_OK(xipc_stream_read(r, rec, sizeof rec, &got, XT_CHILD_TIMEOUT_MS));
+        if (got == 0)
+            break;
+        if (got < sizeof rec)
+            xt_read_exact(r, rec + got, sizeof rec - got, XT_CHILD_TIMEOUT_MS);
+        tag = rec[0];
+        memcpy(&seq, rec + 1, sizeof seq);
+        CHECK(tag < WRITERS && seq >= 0 && seq < RECORDS && !seen[tag][seq]);
+        seen[tag][seq] = 1;
+        int expect[WRITERS] = { 0 };
+        expect[tag] = seq; /* check_record then checks the rest of the record */
+        check_record(rec, sizeof rec, expect, WRITERS);
+        total++;
+    }
+    CHECK_EQ(total, WRITERS * RECORDS);
+    xipc_stream_close(r);
+    CHECK_OK(xipc_fifo_remove(path));
+}

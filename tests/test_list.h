@@ -80,6 +80,7 @@ XT_TEST(fifo_reader_waiting_on_one_writer_hears_a_new_one)
 XT_TEST(fifo_with_cat_and_a_shell_redirect)
 XT_TEST(fifo_create_remove_and_bad_input)
 XT_TEST(fifo_no_end_while_a_writer_is_open)
+XT_TEST(fifo_writers_that_leave_at_once_lose_nothing)
 XT_TEST(fifo_reader_passed_on_keeps_every_byte)
 
 /* child roles: `xipc-tests --child ROLE args...` */
@@ -124,3 +125,4 @@ XT_CHILD(fifo_passed_writer)
 XT_CHILD(fifo_late_writer)
 XT_CHILD(fifo_byte_rounds)
 XT_CHILD(fifo_say)
+XT_CHILD(fifo_brief_writers)

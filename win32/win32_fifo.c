@@ -60,10 +60,6 @@ static const char MARKER[] = "xipc fifo 1\n";
 /* The longest pause between looks for a reader's pipe. */
 #define WRITER_PAUSE_MAX_MS 20u
 
-/* How often the listener makes a new instance in a row after writers that left before being
- * connected. */
-#define SPARE_ATTEMPTS 16
-
 enum instance_state {
     INSTANCE_CONNECTING, /* listening, or connected and on its way to the reader (a packet) */
     INSTANCE_READING, /* ReadFile pending (or completed, its packet not yet taken) */
@@ -410,8 +406,11 @@ free_instance(struct fifo_instance *inst)
 }
 
 /* Makes an instance of the pipe and starts its ConnectNamedPipe on r->connect_event, under the
- * lock: it becomes r->listening, or (its writer already there) handing_over. *out is NULL when a
- * writer came and went before it (ERROR_NO_DATA: try again). */
+ * lock: it becomes r->listening, or (its writer already there) handing_over. A writer can connect
+ * to an instance before its ConnectNamedPipe, and even write and close before it: that is
+ * ERROR_NO_DATA, and the instance still holds what the writer wrote, then its end (measured under
+ * Wine 8; NPFS keeps a closing pipe's data), so it is handed over as any other: that writer's
+ * bytes are read and it counts as a writer that came. */
 static int
 make_instance(struct xipc__win32_fifo_reader *r, struct fifo_instance **out)
 {
@@ -431,10 +430,10 @@ make_instance(struct xipc__win32_fifo_reader *r, struct fifo_instance **out)
         werr = GetLastError();
     if (werr == ERROR_IO_PENDING)
         r->listening = inst;
-    else if (werr == ERROR_PIPE_CONNECTED)
+    else if (werr == ERROR_PIPE_CONNECTED || werr == ERROR_NO_DATA)
         r->handing_over = true;
     ReleaseSRWLockExclusive(&r->lock);
-    if (werr == ERROR_IO_PENDING || werr == ERROR_PIPE_CONNECTED) {
+    if (werr == ERROR_IO_PENDING || werr == ERROR_PIPE_CONNECTED || werr == ERROR_NO_DATA) {
         *out = inst;
         return 0;
     }
@@ -443,19 +442,7 @@ make_instance(struct xipc__win32_fifo_reader *r, struct fifo_instance **out)
         return XIPC__OS_FAIL(werr, "CreateNamedPipeW", r->id);
     }
     free_instance(inst);
-    return werr == ERROR_NO_DATA ? 0 : XIPC__OS_FAIL(werr, "ConnectNamedPipe", r->id);
-}
-
-/* make_instance until one is made, a few times over writers that leave at once. */
-static int
-listen_next(struct xipc__win32_fifo_reader *r, struct fifo_instance **out)
-{
-    for (int attempt = 0; attempt < SPARE_ATTEMPTS; attempt++) {
-        int rc = make_instance(r, out);
-        if (rc != 0 || *out != NULL)
-            return rc;
-    }
-    return XIPC__OS_FAIL(ERROR_NO_DATA, "ConnectNamedPipe", r->id);
+    return XIPC__OS_FAIL(werr, "ConnectNamedPipe", r->id);
 }
 
 /* Hands inst, whose writer has connected, to the reader through the port. */
@@ -520,7 +507,7 @@ listener_thread(void *arg)
         struct fifo_instance *inst = r->listening; /* only this thread changes it now */
         bool failed = false;
         if (inst == NULL) {
-            if (listen_next(r, &inst) != 0) {
+            if (make_instance(r, &inst) != 0) {
                 if (WaitForSingleObject(r->stop, LISTEN_RETRY_MS) != WAIT_TIMEOUT)
                     return 0;
                 continue;
@@ -946,7 +933,7 @@ reader_init(struct xipc__win32_fifo_reader *r, const char *id)
         (r->arrival = CreateEventW(NULL, FALSE, FALSE, NULL)) == NULL ||
         (r->sole_event = CreateEventW(NULL, TRUE, FALSE, NULL)) == NULL)
         return XIPC__OS_FAIL(GetLastError(), "CreateEventW", NULL);
-    if ((rc = listen_next(r, &first)) != 0)
+    if ((rc = make_instance(r, &first)) != 0)
         return rc;
     if (r->listening != first)
         hand_over(r, first); /* a writer was there before the first instance listened */
