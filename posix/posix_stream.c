@@ -106,15 +106,21 @@ xipc__os_stream_read(struct xipc__os_stream *s, void *buf, size_t cap, size_t *g
         return rc;
     for (;;) {
         ssize_t n = read(fd, buf, cap);
-        if (n >= 0) {
+        if (n > 0 || (n == 0 && !s->fifo_awaits_writer)) {
             *got = (size_t)n;
             return 0;
+        }
+        if (n == 0) { /* a FIFO reader before its first writer: no end of stream yet */
+            if ((rc = xipc__posix_fifo_await_writer(s, xipc__lazy_deadline_get(&ld))) != 0)
+                return rc;
+            continue;
         }
         int e = errno;
         if (e == EINTR)
             continue;
         if (e != EAGAIN && e != EWOULDBLOCK)
             return XIPC__OS_FAIL(e, "read", NULL);
+        s->fifo_awaits_writer = false; /* EAGAIN: a writer is there */
         if ((rc = xipc__posix_poll_fd(fd, POLLIN, xipc__lazy_deadline_get(&ld))) != 0)
             return rc;
     }

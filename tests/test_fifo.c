@@ -471,7 +471,7 @@ expect_path_refused(const char *path, int want)
     xipc_stream *s = NULL;
     CHECK_RC(xipc_fifo_create(path, 0), want);
     CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_READ, 0, &s), want);
-    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_WRITE, 0, &s), want);
+    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_WRITE | XIPC_FIFO_NOWAIT, 0, &s), want);
     CHECK_RC(xipc_fifo_remove(path), want);
     CHECK(s == NULL);
 }
@@ -527,7 +527,8 @@ check_windows_names(void)
         }
         (void)xipc_fifo_remove(path);
         CHECK_OK(xipc_fifo_create(path, 0));
-        CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_READ, 0, &s), XIPC_ETIMEDOUT);
+        CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, 0, &s));
+        xipc_stream_close(s);
         CHECK_OK(xipc_fifo_remove(path));
     }
 }
@@ -564,6 +565,8 @@ xt_test_fifo_create_remove_and_bad_input(void)
     CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_READ, -2, &s), XIPC_EINVAL);
     CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_READ, 0, NULL), XIPC_EINVAL);
     CHECK_RC(xipc_fifo_remove(NULL), XIPC_EINVAL);
+    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_READ | 0x400u, 0, &s), XIPC_EINVAL);
+    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_NOWAIT | XIPC_FIFO_SHARED, 0, &s), XIPC_EINVAL);
     CHECK(s == NULL);
     check_path_limits();
     check_windows_names();
@@ -658,6 +661,128 @@ xt_test_fifo_no_end_while_a_writer_is_open(void)
     CHECK_OK(xipc_fifo_remove(path));
 }
 
+/* A reader opened with XIPC_FIFO_NOWAIT is there at once and waits, read by read, for its first
+ * writer: no end of stream before one came (issue 12, item 3). A writer with XIPC_FIFO_NOWAIT
+ * and no reader fails at once. */
+void
+xt_test_fifo_nowait_reader_waits_for_its_first_writer(void)
+{
+    static unsigned char rec[XIPC_FIFO_ATOMIC];
+    char path[512];
+    xipc_stream *r = NULL, *w = NULL;
+    int next[1] = { 0 };
+    size_t got = 1;
+    fresh_fifo("nowait", path, sizeof path);
+    xt_warm_up();
+    /* A reader that times out makes and frees all a reader has (see fifo_eof_after_last_writer). */
+    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_READ, 0, &r), XIPC_ETIMEDOUT);
+    int before = xt_os_handle_count();
+    uint64_t t0 = xt_os_now_ms();
+    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_WRITE | XIPC_FIFO_NOWAIT, 5000, &w), XIPC_ECONNREFUSED);
+    CHECK(w == NULL);
+    CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, XIPC_FOREVER, &r));
+    CHECK_LT(xt_os_now_ms() - t0, 1000);
+    CHECK_RC(xipc_stream_read(r, rec, sizeof rec, &got, 0), XIPC_ETIMEDOUT);
+    t0 = xt_os_now_ms();
+    CHECK_RC(xipc_stream_read(r, rec, sizeof rec, &got, 100), XIPC_ETIMEDOUT);
+    uint64_t waited = xt_os_now_ms() - t0;
+    CHECK_GE(waited, 100);
+    CHECK_LT(waited, 100 + XT_SLACK_MS);
+    CHECK_EQ(got, 0);
+    /* A read that is waiting hears a writer that opens after it began. */
+    const char *args[] = { path, "200", "0", NULL };
+    xipc_proc *late = xt_spawn_child("fifo_late_writer", args, NULL, NULL, 0);
+    xt_read_exact(r, rec, sizeof rec, XT_CHILD_TIMEOUT_MS);
+    check_record(rec, sizeof rec, next, 1);
+    xt_expect_eof(r, XT_CHILD_TIMEOUT_MS); /* then, that writer gone, the end */
+    xt_expect_exit(late, 0);
+    xipc_stream_close(r);
+    /* A writer that comes and goes without writing a byte ends the stream too. */
+    CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, 0, &r));
+    CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_WRITE | XIPC_FIFO_NOWAIT, 0, &w));
+    xipc_stream_close(w);
+    xt_expect_eof(r, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(r);
+    CHECK_EQ(xt_os_handle_count(), before);
+    CHECK_OK(xipc_fifo_remove(path));
+}
+
+/* A request or a reply of the FIFO server test: fixed size, so that each is one atomic write. */
+#define SERVER_MSG 64
+
+/* argv: the server's FIFO, this client's reply FIFO, client id, requests. For each request: holds
+ * its reply FIFO open for reading (XIPC_FIFO_NOWAIT) before it asks, opens the server's FIFO,
+ * writes "<id> <n>", closes it, reads the reply "reply <id> <n>", then the end. */
+int
+xt_child_fifo_client(int argc, char **argv)
+{
+    char msg[SERVER_MSG], want[SERVER_MSG];
+    int requests = atoi(argv[4]);
+    (void)argc;
+    CHECK_OK(xipc_fifo_create(argv[2], 0));
+    for (int n = 0; n < requests; n++) {
+        xipc_stream *reply = NULL, *server = NULL;
+        CHECK_OK(xipc_fifo_open(argv[2], XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, 0, &reply));
+        CHECK_OK(xipc_fifo_open(argv[1], XIPC_FIFO_WRITE, XT_CHILD_TIMEOUT_MS, &server));
+        memset(msg, 0, sizeof msg);
+        snprintf(msg, sizeof msg, "%s %d", argv[3], n);
+        xt_write_all(server, msg, sizeof msg, XT_CHILD_TIMEOUT_MS);
+        xipc_stream_close(server);
+        xt_read_exact(reply, msg, sizeof msg, XT_CHILD_TIMEOUT_MS);
+        snprintf(want, sizeof want, "reply %s %d", argv[3], n);
+        CHECK_STR(msg, want);
+        xt_expect_eof(reply, XT_CHILD_TIMEOUT_MS);
+        xipc_stream_close(reply);
+    }
+    CHECK_OK(xipc_fifo_remove(argv[2]));
+    return 0;
+}
+
+/* The classic FIFO server (issue 12, item 3): it opens its FIFO for reading without waiting,
+ * then a writer of its own, so that it never sees the end of the stream between clients; clients
+ * come and go, each asking twice, and each holds its reply FIFO open before it asks, so that the
+ * server's reply writer, which does not wait, finds it. */
+void
+xt_test_fifo_server_with_nowait_ends(void)
+{
+    enum { CLIENTS = 4, REQUESTS = 2 };
+    char path[512], replies[CLIENTS][520], ids[CLIENTS][8], msg[SERVER_MSG], count[8];
+    xipc_proc *clients[CLIENTS];
+    xipc_stream *requests = NULL, *own = NULL;
+    size_t got = 1;
+    fresh_fifo("server", path, sizeof path);
+    snprintf(count, sizeof count, "%d", REQUESTS);
+    CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, 0, &requests));
+    CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_WRITE | XIPC_FIFO_NOWAIT, 0, &own));
+    for (int i = 0; i < CLIENTS; i++) {
+        snprintf(ids[i], sizeof ids[i], "%d", i);
+        snprintf(replies[i], sizeof replies[i], "%s.reply%d", path, i);
+        (void)xipc_fifo_remove(replies[i]);
+        const char *args[] = { path, replies[i], ids[i], count, NULL };
+        clients[i] = xt_spawn_child("fifo_client", args, NULL, NULL, 0);
+    }
+    for (int k = 0; k < CLIENTS * REQUESTS; k++) {
+        int id = -1, n = -1;
+        xipc_stream *reply = NULL;
+        xt_read_exact(requests, msg, sizeof msg, XT_CHILD_TIMEOUT_MS); /* never the end */
+        CHECK_EQ(sscanf(msg, "%d %d", &id, &n), 2);
+        CHECK(id >= 0 && id < CLIENTS);
+        CHECK_OK(xipc_fifo_open(replies[id], XIPC_FIFO_WRITE | XIPC_FIFO_NOWAIT, 0, &reply));
+        memset(msg, 0, sizeof msg);
+        snprintf(msg, sizeof msg, "reply %d %d", id, n);
+        xt_write_all(reply, msg, sizeof msg, XT_CHILD_TIMEOUT_MS);
+        xipc_stream_close(reply);
+    }
+    for (int i = 0; i < CLIENTS; i++)
+        xt_expect_exit(clients[i], 0);
+    /* Every client has gone; the server's own writer keeps the end away. */
+    CHECK_RC(xipc_stream_read(requests, msg, sizeof msg, &got, 0), XIPC_ETIMEDOUT);
+    xipc_stream_close(own);
+    xt_expect_eof(requests, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(requests);
+    CHECK_OK(xipc_fifo_remove(path));
+}
+
 /* argv: path, text. Opens the FIFO for writing, writes the text and closes. */
 int
 xt_child_fifo_say(int argc, char **argv)
@@ -738,6 +863,100 @@ xt_test_fifo_reader_passed_on_keeps_every_byte(void)
         xt_expect_exit(writer, 0);
     }
     CHECK_OK(xipc_fifo_remove(path));
+}
+
+/* Expects every open of path for reading or writing, without XIPC_FIFO_SHARED, to be refused
+ * with XIPC_EACCES at once, though the timeout is long and nobody is on the other side. */
+static void
+expect_opens_refused(const char *path, unsigned extra_flags)
+{
+    static const unsigned modes[] = { XIPC_FIFO_READ, XIPC_FIFO_WRITE,
+        XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, XIPC_FIFO_WRITE | XIPC_FIFO_NOWAIT };
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        xipc_stream *s = NULL;
+        uint64_t t0 = xt_os_now_ms();
+        CHECK_RC(xipc_fifo_open(path, modes[i] | extra_flags, 5000, &s), XIPC_EACCES);
+        CHECK_LT(xt_os_now_ms() - t0, 1000);
+        CHECK(s == NULL);
+    }
+}
+
+/* Opens path with XIPC_FIFO_SHARED and passes a byte through it. */
+static void
+expect_shared_opens(const char *path)
+{
+    xipc_stream *r = NULL, *w = NULL;
+    char c = 0;
+    CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_READ | XIPC_FIFO_NOWAIT | XIPC_FIFO_SHARED, 0, &r));
+    CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_WRITE | XIPC_FIFO_SHARED, 1000, &w));
+    xt_write_all(w, "x", 1, XT_CHILD_TIMEOUT_MS);
+    xt_read_exact(r, &c, 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_EQ(c, 'x');
+    xipc_stream_close(w);
+    xipc_stream_close(r);
+}
+
+/* A FIFO that another user made for everyone, or one of ours that others may open, is refused
+ * unless the open says XIPC_FIFO_SHARED (issue 12, item 8). Returns whether it could be tried. */
+static bool
+check_foreign_fifo(const char *foreign, const char *wide_open)
+{
+    bool tried = false;
+    if (xt_os_fifo_give_away(foreign) == 0) {
+        CHECK_RC(xipc_fifo_create(foreign, 0), XIPC_EEXIST);
+        expect_opens_refused(foreign, 0);
+        expect_shared_opens(foreign);
+        tried = true;
+    } else {
+        printf("note: cannot give a FIFO to another user here (not root, or Windows without "
+               "SeRestorePrivilege, or Wine 8, which keeps no owner a program sets)\n");
+    }
+    if (xt_os_chmod(wide_open, 0660) == 0) {
+        expect_opens_refused(wide_open, 0);
+        expect_shared_opens(wide_open);
+        tried = true;
+    }
+    return tried;
+}
+
+/* A symbolic link at the path is refused, XIPC_FIFO_SHARED or not, and neither it nor its target
+ * is removed. Returns whether it could be tried. */
+static bool
+check_linked_fifo(const char *target, const char *link)
+{
+    if (xt_os_symlink(target, link) != 0) {
+        printf("note: cannot make a symbolic link here (Windows without the privilege, or Wine 8, "
+               "whose CreateSymbolicLinkW makes nothing)\n");
+        return false;
+    }
+    CHECK_RC(xipc_fifo_create(link, 0), XIPC_EEXIST);
+    expect_opens_refused(link, 0);
+    expect_opens_refused(link, XIPC_FIFO_SHARED);
+    CHECK_RC(xipc_fifo_remove(link), XIPC_EACCES);
+    CHECK_RC(xipc_fifo_create(link, 0), XIPC_EEXIST); /* the link is still there */
+    CHECK_RC(xipc_fifo_create(target, 0), XIPC_EEXIST); /* and so is its target */
+    CHECK_EQ(remove(link), 0);
+    return true;
+}
+
+void
+xt_test_fifo_foreign_and_linked_fifos_refused(void)
+{
+    char foreign[512], wide_open[512], link[512], link_to_ours[512];
+    fresh_fifo("foreign", foreign, sizeof foreign);
+    fresh_fifo("wide", wide_open, sizeof wide_open);
+    xt_os_temp_path("link", link, sizeof link);
+    xt_os_temp_path("ourlink", link_to_ours, sizeof link_to_ours);
+    (void)remove(link);
+    (void)remove(link_to_ours);
+    bool tried = check_foreign_fifo(foreign, wide_open);
+    tried = check_linked_fifo(foreign, link) || tried;
+    tried = check_linked_fifo(wide_open, link_to_ours) || tried;
+    CHECK_OK(xipc_fifo_remove(foreign)); /* the directory's rules decide, as for unlink(2) */
+    CHECK_OK(xipc_fifo_remove(wide_open));
+    if (!tried)
+        XT_SKIP("no FIFO of another user, no FIFO open to others and no symbolic link can be made "
+                "here (Wine 8 keeps no owner a program sets and makes no symbolic links)");
 }
 
 /* argv: path, tag, records. Writes each record of SMALL_RECORD bytes through a writer of its

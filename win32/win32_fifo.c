@@ -3,9 +3,10 @@
  *
  * The FIFO in the file system is a marker file holding MARKER, made owner-only. Its ends meet on
  * the pipe L"\\\\.\\pipe\\xipc-fifo-" + a 64-bit FNV-1a hash, in hex, of the marker's full path
- * with its case folded (Windows paths name the same file whatever their case). Paths
- * Windows cannot name as files (devices, control characters, too long) are refused before any
- * call sees them.
+ * with its case folded (Windows paths name the same file whatever their case). A marker reached
+ * through a reparse point is refused, and so is, unless the open says XIPC_FIFO_SHARED, one that
+ * another user owns (xipc/fifo.h); paths Windows cannot name as files (devices, control
+ * characters, too long) are refused before any call sees them.
  *
  * The reader is the pipe's server, inbound. Every writer connects to a pipe instance of its own
  * and sends each stream write as one frame: a 4-byte length, then the bytes. One WriteFile
@@ -25,7 +26,8 @@
  * from another process: one that cannot be (0, or more than a frame can hold) ends that writer
  * as if it had closed. A writer's end of pipe reaches the reader as a failed read, after all
  * its frames; the reader sees the end of the stream when every writer that connected has gone
- * and nothing is left, and a writer that comes later is read again, as with POSIX.
+ * and nothing is left, and a writer that comes later is read again, as with POSIX. A reader
+ * opened with XIPC_FIFO_NOWAIT has had no writer yet: until one comes, it waits instead.
  *
  * Completion packets (measured on Wine 8, and what Windows documents): a ReadFile that succeeds
  * or is pending queues exactly one packet, also when cancelled (ERROR_OPERATION_ABORTED); one
@@ -37,6 +39,7 @@
  * The reader holds the named event L"Local\\xipc-fifo#" + the hash for that. */
 #include "win32_internal.h"
 
+#include <aclapi.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,6 +99,9 @@ struct xipc__win32_fifo_reader {
     /* The reader's own state, touched by the thread of the stream's read only. */
     struct fifo_instance *conns; /* connected instances, a doubly linked list */
     size_t conn_count;
+    /* A writer has been added since the reader opened. Until then no writer means "none yet"
+     * (XIPC_FIFO_NOWAIT), not the end of the stream. */
+    bool had_writer;
     struct fifo_instance *done_head, *done_tail; /* completed reads, oldest first */
     /* The instance whose frames are being returned. A frame returned in part keeps it here, so
      * the rest comes next, before any other writer's bytes. NULL otherwise. */
@@ -179,28 +185,88 @@ fifo_wpath(const char *path, wchar_t **wpath)
     return rc;
 }
 
-/* Opens path to read (plus access) and checks that it is a marker: 0; XIPC_ENOENT; XIPC_EINVAL
+/* Whether sid is this process's user, or the owner its token gives what it creates (an elevated
+ * administrator's files belong to the Administrators group): 0, XIPC_EACCES, or the failure. */
+static int
+owner_is_ours(PSID sid, const char *path)
+{
+    union {
+        TOKEN_USER user;
+        TOKEN_OWNER owner;
+        BYTE bytes[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
+    } info;
+    HANDLE token;
+    DWORD len, werr = ERROR_SUCCESS;
+    int rc = XIPC_EACCES;
+    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token))
+        return XIPC__OS_FAIL(GetLastError(), "OpenProcessToken", path);
+    if (!GetTokenInformation(token, TokenUser, &info, sizeof info, &len))
+        werr = GetLastError();
+    else if (EqualSid(sid, info.user.User.Sid))
+        rc = 0;
+    else if (!GetTokenInformation(token, TokenOwner, &info, sizeof info, &len))
+        werr = GetLastError();
+    else if (EqualSid(sid, info.owner.Owner))
+        rc = 0;
+    (void)CloseHandle(token);
+    return werr != ERROR_SUCCESS ? XIPC__OS_FAIL(werr, "GetTokenInformation", path) : rc;
+}
+
+/* XIPC_EACCES when the file h is open on belongs to another user (see owner_is_ours). Wine 8
+ * gives every file the one user's SID and keeps no owner that SetSecurityInfo sets, so there a
+ * marker of another user cannot be made, and this check never refuses. */
+static int
+check_owner(HANDLE h, const char *path)
+{
+    PSID owner = NULL;
+    PSECURITY_DESCRIPTOR sd = NULL;
+    DWORD werr = GetSecurityInfo(
+        h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, &owner, NULL, NULL, NULL, &sd);
+    if (werr != ERROR_SUCCESS)
+        return XIPC__OS_FAIL(werr, "GetSecurityInfo", path);
+    int rc = owner_is_ours(owner, path);
+    (void)LocalFree(sd);
+    return rc;
+}
+
+/* Whether the handle's file is a marker: 0; XIPC_EACCES for a reparse point (a symbolic link, a
+ * junction or any other: the FIFO would be reached through it, or be something else); XIPC_EINVAL
  * for anything else, directories included. */
 static int
-open_marker(const wchar_t *wpath, const char *path, DWORD access, HANDLE *out)
+check_marker(HANDLE h, const char *path)
 {
     BY_HANDLE_FILE_INFORMATION info;
     char text[MARKER_LEN + 1];
     DWORD n = 0;
-    /* FILE_FLAG_BACKUP_SEMANTICS opens a directory too, so that it reads as "not a FIFO" rather
-     * than as ERROR_ACCESS_DENIED; it grants nothing without the backup privilege. */
-    HANDLE h = CreateFileW(wpath, GENERIC_READ | access,
-        FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
-        FILE_FLAG_BACKUP_SEMANTICS, NULL);
-    if (h == INVALID_HANDLE_VALUE)
-        return XIPC__OS_FAIL(GetLastError(), "CreateFileW", path);
-    int rc = XIPC_EINVAL;
     if (!GetFileInformationByHandle(h, &info))
-        rc = XIPC__OS_FAIL(GetLastError(), "GetFileInformationByHandle", path);
-    else if ((info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) == 0 && info.nFileSizeHigh == 0 &&
+        return XIPC__OS_FAIL(GetLastError(), "GetFileInformationByHandle", path);
+    if ((info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0)
+        return XIPC_EACCES;
+    if ((info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) == 0 && info.nFileSizeHigh == 0 &&
         info.nFileSizeLow == MARKER_LEN && ReadFile(h, text, sizeof text, &n, NULL) &&
         n == MARKER_LEN && memcmp(text, MARKER, MARKER_LEN) == 0)
-        rc = 0;
+        return 0;
+    return XIPC_EINVAL;
+}
+
+/* Opens path to read (plus access) without following a reparse point, and checks that it is a
+ * marker (check_marker) and, if check_owner_too, that it is ours: 0; XIPC_ENOENT; XIPC_EACCES;
+ * XIPC_EINVAL. The handle goes to *out, or is closed when out is NULL. */
+static int
+open_marker(const wchar_t *wpath, const char *path, DWORD access, bool check_owner_too, HANDLE *out)
+{
+    /* FILE_FLAG_OPEN_REPARSE_POINT opens a link itself, which check_marker refuses. (Wine 8
+     * shows a Unix symbolic link as the file it points to, with no reparse point to see.)
+     * FILE_FLAG_BACKUP_SEMANTICS opens a directory too, so that it reads as "not a FIFO" rather
+     * than as ERROR_ACCESS_DENIED; it grants nothing without the backup privilege. */
+    HANDLE h = CreateFileW(wpath, GENERIC_READ | READ_CONTROL | access,
+        FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
+        FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+    if (h == INVALID_HANDLE_VALUE)
+        return XIPC__OS_FAIL(GetLastError(), "CreateFileW", path);
+    int rc = check_marker(h, path);
+    if (rc == 0 && check_owner_too)
+        rc = check_owner(h, path);
     if (rc != 0 || out == NULL)
         (void)CloseHandle(h);
     else
@@ -264,8 +330,8 @@ xipc__os_fifo_create(const char *path)
     int rc = xipc__win32_owner_only_sa(&sa);
     if (rc != 0 || (rc = fifo_wpath(path, &wpath)) != 0)
         return rc;
-    /* CREATE_NEW: ERROR_FILE_EXISTS is XIPC_EEXIST from the table, ERROR_PATH_NOT_FOUND
-     * XIPC_ENOENT. */
+    /* CREATE_NEW: ERROR_FILE_EXISTS is XIPC_EEXIST from the table (a link at path included:
+     * CREATE_NEW does not follow it), ERROR_PATH_NOT_FOUND XIPC_ENOENT. */
     HANDLE h = CreateFileW(wpath, GENERIC_WRITE, 0, &sa, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, NULL);
     if (h == INVALID_HANDLE_VALUE) {
         rc = XIPC__OS_FAIL(GetLastError(), "CreateFileW", path);
@@ -295,8 +361,8 @@ xipc__os_fifo_remove(const char *path)
     if (rc != 0)
         return rc;
     /* Delete through the handle that was checked: what goes is the marker that was read, even
-     * if the path changes meanwhile. */
-    rc = open_marker(wpath, path, DELETE, &h);
+     * if the path changes meanwhile. The owner is not checked, as unlink(2) does not. */
+    rc = open_marker(wpath, path, DELETE, false, &h);
     free(wpath);
     if (rc != 0)
         return rc;
@@ -310,9 +376,11 @@ xipc__os_fifo_remove(const char *path)
 
 /* A writer is a client of the reader's pipe. Until a reader opens, the pipe does not exist
  * (ERROR_FILE_NOT_FOUND), or has only instances left by a reader that closed, whose claim is
- * gone: look again after short, growing pauses, as POSIX open waits. */
+ * gone: look again after short, growing pauses, as POSIX open waits, or (nowait) give up at once
+ * as POSIX's ENXIO does. */
 static int
-open_writer(const char *id, const char *path, struct xipc__os_stream *s, xipc__deadline dl)
+open_writer(
+    const char *id, const char *path, bool nowait, struct xipc__os_stream *s, xipc__deadline dl)
 {
     wchar_t wname[NAME_CAP], claim_name[NAME_CAP];
     unsigned pause_ms = 1;
@@ -330,6 +398,10 @@ open_writer(const char *id, const char *path, struct xipc__os_stream *s, xipc__d
             return XIPC_ETIMEDOUT;
         if (werr != ERROR_FILE_NOT_FOUND)
             return XIPC__OS_FAIL(werr, "CreateFileW", path);
+        if (nowait) {
+            (void)XIPC__OS_FAIL(werr, "CreateFileW", path); /* for diagnostics only */
+            return XIPC_ECONNREFUSED;
+        }
         if ((rc = xipc__pause_before_retry(dl, &pause_ms, WRITER_PAUSE_MAX_MS)) != 0)
             return rc;
     }
@@ -649,6 +721,7 @@ add_conn(struct xipc__win32_fifo_reader *r, struct fifo_instance *inst)
         r->conns->prev = inst;
     r->conns = inst;
     r->conn_count++;
+    r->had_writer = true;
     start_read(r, inst);
 }
 
@@ -888,8 +961,8 @@ xipc__win32_fifo_read(
             use_done(r, inst);
             continue;
         }
-        if (r->conn_count > 0) {
-            rc = pump_until(r, dl);
+        if (r->conn_count > 0 || !r->had_writer) {
+            rc = pump_until(r, dl); /* data, a writer's end, or (XIPC_FIFO_NOWAIT) a first one */
         } else if (connect_in_flight(r)) {
             int left = xipc__deadline_left_ms(dl);
             rc = pump(r, left >= 0 && left < IN_FLIGHT_WAIT_MS ? (DWORD)left : IN_FLIGHT_WAIT_MS);
@@ -943,15 +1016,15 @@ reader_init(struct xipc__win32_fifo_reader *r, const char *id)
 }
 
 static int
-open_reader(const char *id, struct xipc__os_stream *s, xipc__deadline dl)
+open_reader(const char *id, bool nowait, struct xipc__os_stream *s, xipc__deadline dl)
 {
     struct xipc__win32_fifo_reader *r = calloc(1, sizeof *r);
     int rc;
     if (r == NULL)
         return XIPC_ENOMEM;
     rc = reader_init(r, id);
-    /* POSIX: opening for reading waits for a writer. */
-    while (rc == 0 && r->conn_count == 0)
+    /* POSIX: opening for reading waits for a writer, unless asked not to. */
+    while (rc == 0 && !nowait && r->conn_count == 0)
         rc = pump_until(r, dl);
     if (rc != 0) {
         reader_free(r);
@@ -966,17 +1039,18 @@ open_reader(const char *id, struct xipc__os_stream *s, xipc__deadline dl)
 int
 xipc__os_fifo_open(const char *path, unsigned mode, struct xipc__os_stream *s, xipc__deadline dl)
 {
+    bool nowait = (mode & XIPC_FIFO_NOWAIT) != 0;
     wchar_t *wpath = NULL;
     char id[17];
     int rc = fifo_wpath(path, &wpath);
     if (rc != 0)
         return rc;
-    if ((rc = open_marker(wpath, path, 0, NULL)) == 0)
+    if ((rc = open_marker(wpath, path, 0, (mode & XIPC_FIFO_SHARED) == 0, NULL)) == 0)
         rc = fifo_id(wpath, path, id);
     free(wpath);
     if (rc != 0)
         return rc;
-    if (mode == XIPC_FIFO_READ)
-        return open_reader(id, s, dl);
-    return open_writer(id, path, s, dl);
+    if ((mode & XIPC_FIFO_READ) != 0)
+        return open_reader(id, nowait, s, dl);
+    return open_writer(id, path, nowait, s, dl);
 }
