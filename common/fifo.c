@@ -23,6 +23,15 @@ xipc_fifo_remove(const char *path)
     return rc != 0 ? rc : xipc__os_fifo_remove(path);
 }
 
+/* Exactly one of READ and WRITE, and no flag xipc/fifo.h does not name. */
+static bool
+mode_is_valid(unsigned mode)
+{
+    unsigned end = mode & (XIPC_FIFO_READ | XIPC_FIFO_WRITE);
+    unsigned known = XIPC_FIFO_READ | XIPC_FIFO_WRITE | XIPC_FIFO_NOWAIT | XIPC_FIFO_SHARED;
+    return (end == XIPC_FIFO_READ || end == XIPC_FIFO_WRITE) && (mode & ~known) == 0;
+}
+
 int
 xipc_fifo_open(const char *path, unsigned mode, int timeout_ms, xipc_stream **out)
 {
@@ -33,11 +42,11 @@ xipc_fifo_open(const char *path, unsigned mode, int timeout_ms, xipc_stream **ou
     *out = NULL;
     if ((rc = check_path(path)) != 0 || (rc = xipc__timeout_check(timeout_ms)) != 0)
         return rc;
-    if (mode != XIPC_FIFO_READ && mode != XIPC_FIFO_WRITE)
+    if (!mode_is_valid(mode))
         return XIPC_EINVAL;
     rc = xipc__os_fifo_open(path, mode, &os, xipc__deadline_in(timeout_ms));
     if (rc != 0)
         return rc;
     return xipc__stream_wrap(
-        &os, mode == XIPC_FIFO_READ ? XIPC__STREAM_READ : XIPC__STREAM_WRITE, out);
+        &os, (mode & XIPC_FIFO_READ) != 0 ? XIPC__STREAM_READ : XIPC__STREAM_WRITE, out);
 }

@@ -280,10 +280,17 @@ int xipc__os_stream_peer_pid(const struct xipc__os_stream *s, uint64_t *pid);
 /* Whether the stream can be handed to a child (a Windows FIFO reader cannot). */
 bool xipc__os_stream_exportable(const struct xipc__os_stream *s);
 
-/* FIFOs: path is UTF-8, non-empty. create: XIPC_EEXIST. remove: XIPC_ENOENT, XIPC_EINVAL (not a
- * FIFO). open: mode XIPC_FIFO_READ or _WRITE; waits until dl for the other side (XIPC_ETIMEDOUT),
- * XIPC_ENOENT for no FIFO at path, XIPC_EINVAL for a path that is not a FIFO, XIPC_EBUSY for a
- * second reader. */
+/* FIFOs (xipc/fifo.h): path is UTF-8, non-empty; none of these follows a symbolic link (or
+ * reparse point) at path, and none blocks on what it finds there. create: XIPC_EEXIST (anything at
+ * path, a link included). remove: XIPC_ENOENT, XIPC_EINVAL (not a FIFO), XIPC_EACCES (a link).
+ * open: mode is XIPC_FIFO_READ or _WRITE, ORed with XIPC_FIFO_NOWAIT and _SHARED (checked by
+ * common/); XIPC_ENOENT for no FIFO at path, XIPC_EINVAL for a path that is not a FIFO,
+ * XIPC_EACCES for a link, or without _SHARED a FIFO of another user or open to group or others
+ * (checked before the open locks or waits), XIPC_EBUSY for a second reader. Without _NOWAIT it
+ * waits until dl for the other side (XIPC_ETIMEDOUT); with it a reader returns at once, and a
+ * writer returns XIPC_ECONNREFUSED at once when there is no reader. A reader holds no byte of the
+ * FIFO's: what it has not returned stays in the FIFO for whoever reads next (POSIX). Every path
+ * the platform cannot name is XIPC_EINVAL or XIPC_ENAMETOOLONG. */
 int xipc__os_fifo_create(const char *path);
 int xipc__os_fifo_remove(const char *path);
 int xipc__os_fifo_open(

@@ -20,10 +20,9 @@ struct xipc__os_stream {
      * socket's), -1 not known (an adopted one's). */
     int recv_timeout_ms;
     int send_timeout_ms;
-    /* A FIFO reader that took one byte while it waited for its first writer (posix_fifo.c):
-     * the next read returns it first. */
-    bool has_pending_byte;
-    unsigned char pending_byte;
+    /* A FIFO reader opened with XIPC_FIFO_NOWAIT before any writer came: reading 0 bytes means
+     * "no writer yet", not end of stream, until a writer has come (posix_fifo.c). */
+    bool fifo_awaits_writer;
 };
 
 struct xipc__os_npipe {

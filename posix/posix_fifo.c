@@ -1,19 +1,31 @@
 /* posix/posix_fifo.c: FIFOs (common/platform.h, "Named pipes and FIFOs"): mkfifo and open(2), so
  * programs that never heard of xipc share them.
  *
+ * What is at the path is checked without following a link and without blocking on it: lstat
+ * first, so that a link, something that is not a FIFO or (without XIPC_FIFO_SHARED) a FIFO of
+ * another user is refused before anything opens it; then, once open (O_NOFOLLOW, O_NONBLOCK),
+ * fstat of the descriptor, since the path may have changed in between. Both come before a reader
+ * locks the FIFO and before either end waits.
+ *
  * open(2) can wait for the other side only without a time limit, so both ends open with
  * O_NONBLOCK and wait by looking again after short, growing pauses (1 to 10 ms,
  * xipc__pause_before_retry):
  * - a writer's open fails with ENXIO while no reader has the FIFO open;
- * - a reader's open succeeds at once, and then a one-byte read tells: 0 is "no writer yet",
- *   EAGAIN "a writer, no data", a byte "a writer, and data" (kept for the first read).
+ * - a reader's open succeeds at once, and then xipc__posix_fifo_writer_came (posix_fifo_probe.c)
+ *   tells whether a writer has come, without reading anything: a byte taken to find out would
+ *   stay in this process, and a child given the reader would never get it (issue 12, item 13).
  *
  * One reader at a time, as on Windows (xipc/fifo.h): an xipc reader holds an exclusive flock on
- * the FIFO, taken before it reads anything. Programs that are not xipc do not ask for it. */
+ * the FIFO, taken before it reads anything. Programs that are not xipc do not ask for it.
+ *
+ * A reader opened with XIPC_FIFO_NOWAIT reads 0 bytes while no writer has come, which POSIX
+ * means as end of stream; xipc's reads wait instead (fifo_awaits_writer, see
+ * xipc__posix_fifo_await_writer). */
 #include "posix_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -25,22 +37,51 @@
 int
 xipc__os_fifo_create(const char *path)
 {
+    struct stat st;
     if (mkfifo(path, 0600) != 0)
         return errno == EEXIST ? XIPC_EEXIST : XIPC__OS_FAIL(errno, "mkfifo", path);
-    /* The umask may have taken the owner's own bits; it cannot have added others'. */
-    if (chmod(path, 0600) != 0)
-        return XIPC__OS_FAIL(errno, "chmod", path);
+    if (lstat(path, &st) != 0)
+        return XIPC__OS_FAIL(errno, "lstat", path);
+    /* The umask may have taken the owner's own bits (it cannot have added others'): give them
+     * back, to what is at path now and not to whatever a link put there would point to. */
+    if ((st.st_mode & 0777) != 0600 && fchmodat(AT_FDCWD, path, 0600, AT_SYMLINK_NOFOLLOW) != 0)
+        return XIPC__OS_FAIL(errno, "fchmodat", path);
     return 0;
 }
 
-/* 0 if path is a FIFO; XIPC_ENOENT, XIPC_EINVAL (something else), or the stat failure. */
+/* Whether st, of what is at the path or of an open descriptor, is a FIFO this caller may open:
+ * 0; XIPC_EACCES for a link, or (unless shared) a FIFO of another user or one that gives its
+ * group or others any access; XIPC_EINVAL for anything else. */
 static int
-check_fifo(const char *path)
+check_stat(const struct stat *st, bool shared)
+{
+    if (S_ISLNK(st->st_mode))
+        return XIPC_EACCES;
+    if (!S_ISFIFO(st->st_mode))
+        return XIPC_EINVAL;
+    if (!shared && (st->st_uid != geteuid() || (st->st_mode & 077) != 0))
+        return XIPC_EACCES;
+    return 0;
+}
+
+/* check_stat for what is at path, not following a link; XIPC_ENOENT when nothing is. */
+static int
+check_path(const char *path, bool shared)
 {
     struct stat st;
-    if (stat(path, &st) != 0)
-        return errno == ENOENT ? XIPC_ENOENT : XIPC__OS_FAIL(errno, "stat", path);
-    return S_ISFIFO(st.st_mode) ? 0 : XIPC_EINVAL;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? XIPC_ENOENT : XIPC__OS_FAIL(errno, "lstat", path);
+    return check_stat(&st, shared);
+}
+
+/* check_stat for the open descriptor. */
+static int
+check_fd(int fd, const char *path, bool shared)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return XIPC__OS_FAIL(errno, "fstat", path);
+    return check_stat(&st, shared);
 }
 
 int
@@ -49,48 +90,57 @@ xipc__os_fifo_remove(const char *path)
     struct stat st;
     if (lstat(path, &st) != 0)
         return errno == ENOENT ? XIPC_ENOENT : XIPC__OS_FAIL(errno, "lstat", path);
+    if (S_ISLNK(st.st_mode))
+        return XIPC_EACCES; /* neither the link nor what it points to is ours to remove */
     if (!S_ISFIFO(st.st_mode))
         return XIPC_EINVAL;
     return unlink(path) == 0 ? 0 : XIPC__OS_FAIL(errno, "unlink", path);
 }
 
+/* A failed open of path: a link (O_NOFOLLOW's ELOOP) is XIPC_EACCES, whatever it points to. */
 static int
-open_writer(const char *path, xipc__deadline dl, int *fd)
+open_failure(int e, const char *path)
+{
+    if (e == ENOENT)
+        return XIPC_ENOENT;
+    int rc = XIPC__OS_FAIL(e, "open", path);
+    return e == ELOOP ? XIPC_EACCES : rc;
+}
+
+static int
+open_writer(const char *path, bool nowait, xipc__deadline dl, int *fd)
 {
     unsigned pause_ms = 1;
     for (;;) {
-        *fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        *fd = open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
         if (*fd >= 0)
             return 0;
         int e = errno, rc;
         if (e == EINTR)
             continue;
         if (e != ENXIO) /* ENXIO: no reader yet */
-            return e == ENOENT ? XIPC_ENOENT : XIPC__OS_FAIL(e, "open", path);
+            return open_failure(e, path);
+        if (nowait) {
+            (void)XIPC__OS_FAIL(e, "open", path); /* for diagnostics only */
+            return XIPC_ECONNREFUSED;
+        }
         if ((rc = xipc__pause_before_retry(dl, &pause_ms, PAUSE_MAX_MS)) != 0)
             return rc;
     }
 }
 
-/* Waits until a writer has the FIFO open; a byte read on the way is kept in s. */
+/* Waits until a writer has opened the FIFO (it may have closed again since), taking nothing from
+ * it. */
 static int
-wait_for_writer(int fd, struct xipc__os_stream *s, xipc__deadline dl)
+wait_for_writer(int fd, xipc__deadline dl)
 {
     unsigned pause_ms = 1;
     for (;;) {
-        unsigned char c;
-        ssize_t n = read(fd, &c, 1);
-        if (n == 1) {
-            s->has_pending_byte = true;
-            s->pending_byte = c;
-            return 0;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return 0;
-        if (n < 0 && errno != EINTR)
-            return XIPC__OS_FAIL(errno, "read", NULL);
-        int rc = xipc__pause_before_retry(dl, &pause_ms, PAUSE_MAX_MS);
-        if (rc != 0)
+        bool came = false;
+        int rc = xipc__posix_fifo_writer_came(fd, &came);
+        if (rc != 0 || came)
+            return rc;
+        if ((rc = xipc__pause_before_retry(dl, &pause_ms, PAUSE_MAX_MS)) != 0)
             return rc;
     }
 }
@@ -108,20 +158,40 @@ lock_reader(int fd, const char *path)
     return errno == EWOULDBLOCK ? XIPC_EBUSY : XIPC__OS_FAIL(errno, "flock", path);
 }
 
+/* Opens the reader: checked and locked, then either waits for a writer or (nowait) notes whether
+ * one has come. */
+static int
+open_reader(const char *path, unsigned mode, struct xipc__os_stream *s, xipc__deadline dl, int *fd)
+{
+    int rc;
+    bool came = false;
+    *fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+    if (*fd < 0)
+        return open_failure(errno, path);
+    if ((rc = check_fd(*fd, path, (mode & XIPC_FIFO_SHARED) != 0)) != 0 ||
+        (rc = lock_reader(*fd, path)) != 0)
+        return rc;
+    if ((mode & XIPC_FIFO_NOWAIT) == 0)
+        return wait_for_writer(*fd, dl);
+    rc = xipc__posix_fifo_writer_came(*fd, &came);
+    s->fifo_awaits_writer = !came;
+    return rc;
+}
+
 int
 xipc__os_fifo_open(const char *path, unsigned mode, struct xipc__os_stream *s, xipc__deadline dl)
 {
-    int fd = -1, rc = check_fifo(path);
+    bool shared = (mode & XIPC_FIFO_SHARED) != 0;
+    int fd = -1, rc = check_path(path, shared);
     if (rc != 0)
         return rc;
     memset(s, 0, sizeof *s);
-    if (mode == XIPC_FIFO_WRITE) {
-        rc = open_writer(path, dl, &fd);
-    } else {
-        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-        rc = fd >= 0 ? lock_reader(fd, path) : XIPC__OS_FAIL(errno, "open", path);
+    if ((mode & XIPC_FIFO_WRITE) != 0) {
+        rc = open_writer(path, (mode & XIPC_FIFO_NOWAIT) != 0, dl, &fd);
         if (rc == 0)
-            rc = wait_for_writer(fd, s, dl);
+            rc = check_fd(fd, path, shared); /* no reader, no open: only now can it be looked at */
+    } else {
+        rc = open_reader(path, mode, s, dl, &fd);
     }
     if (rc != 0) {
         if (fd >= 0)
@@ -131,4 +201,24 @@ xipc__os_fifo_open(const char *path, unsigned mode, struct xipc__os_stream *s, x
     }
     s->fd_plus1 = fd + 1;
     return 0;
+}
+
+int
+xipc__posix_fifo_await_writer(struct xipc__os_stream *s, xipc__deadline dl)
+{
+    /* Linux's pipe_poll reports POLLHUP to a reader only once a writer has opened the FIFO after
+     * the reader did and every writer has closed again; before any writer came, neither POLLIN
+     * nor POLLHUP: this waits for data or for a writer that came and went. */
+    struct pollfd pfd = { .fd = s->fd_plus1 - 1, .events = POLLIN };
+    for (;;) {
+        int n = poll(&pfd, 1, xipc__deadline_left_ms(dl));
+        if (n > 0) {
+            s->fifo_awaits_writer = false;
+            return 0;
+        }
+        if (n == 0)
+            return XIPC_ETIMEDOUT;
+        if (errno != EINTR)
+            return XIPC__OS_FAIL(errno, "poll", NULL);
+    }
 }

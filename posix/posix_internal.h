@@ -30,4 +30,12 @@ int xipc__posix_socket_send(struct xipc__os_stream *s, const void *buf, size_t l
  * waitpid(WNOHANG). */
 int xipc__posix_pidfd_open(pid_t pid);
 
+/* FIFOs (posix_fifo.c, posix_fifo_probe.c). _writer_came: whether a writer has opened the FIFO
+ * whose read end is fd since fd was opened (it may have closed again), found out without reading
+ * anything. _await_writer: for a read that found 0 bytes on a reader that has not yet had a
+ * writer (s->fifo_awaits_writer, XIPC_FIFO_NOWAIT): waits until dl for data or for a writer that
+ * came and went, then clears the mark; XIPC_ETIMEDOUT. */
+int xipc__posix_fifo_writer_came(int fd, bool *came);
+int xipc__posix_fifo_await_writer(struct xipc__os_stream *s, xipc__deadline dl);
+
 #endif /* XIPC_POSIX_INTERNAL_H */

@@ -95,12 +95,6 @@ xipc__os_stream_read(struct xipc__os_stream *s, void *buf, size_t cap, size_t *g
     int fd = stream_fd(s), rc;
     if (cap > SSIZE_MAX)
         cap = SSIZE_MAX;
-    if (s->has_pending_byte) {
-        *(unsigned char *)buf = s->pending_byte;
-        s->has_pending_byte = false;
-        *got = 1;
-        return 0;
-    }
     if (s->is_socket)
         return xipc__posix_socket_recv(s, buf, cap, 0, &ld, got);
     /* Read first, poll only on EAGAIN: a reader that keeps up with a stream of small messages
@@ -112,15 +106,21 @@ xipc__os_stream_read(struct xipc__os_stream *s, void *buf, size_t cap, size_t *g
         return rc;
     for (;;) {
         ssize_t n = read(fd, buf, cap);
-        if (n >= 0) {
+        if (n > 0 || (n == 0 && !s->fifo_awaits_writer)) {
             *got = (size_t)n;
             return 0;
+        }
+        if (n == 0) { /* a FIFO reader before its first writer: no end of stream yet */
+            if ((rc = xipc__posix_fifo_await_writer(s, xipc__lazy_deadline_get(&ld))) != 0)
+                return rc;
+            continue;
         }
         int e = errno;
         if (e == EINTR)
             continue;
         if (e != EAGAIN && e != EWOULDBLOCK)
             return XIPC__OS_FAIL(e, "read", NULL);
+        s->fifo_awaits_writer = false; /* EAGAIN: a writer is there */
         if ((rc = xipc__posix_poll_fd(fd, POLLIN, xipc__lazy_deadline_get(&ld))) != 0)
             return rc;
     }
@@ -230,8 +230,9 @@ xipc__os_stream_close(struct xipc__os_stream *s)
 bool
 xipc__os_stream_exportable(const struct xipc__os_stream *s)
 {
-    /* A byte a FIFO reader took while it waited would not go along with the descriptor. */
-    return !s->has_pending_byte;
+    /* Every stream is its descriptor alone: no byte is held in this process. */
+    (void)s;
+    return true;
 }
 
 intptr_t

@@ -6,6 +6,7 @@ check_symbol_exists(SYS_close_range "sys/syscall.h" XIPC_HAVE_SYS_CLOSE_RANGE)
 check_symbol_exists(SYS_pidfd_open "sys/syscall.h" XIPC_HAVE_SYS_PIDFD_OPEN)
 check_symbol_exists(PR_SET_PDEATHSIG "sys/prctl.h" XIPC_HAVE_PR_SET_PDEATHSIG)
 check_symbol_exists(memfd_create "sys/mman.h" XIPC_HAVE_MEMFD_CREATE)
+check_symbol_exists(tee "fcntl.h" XIPC_HAVE_TEE)
 set(CMAKE_REQUIRED_LIBRARIES pthread)
 check_symbol_exists(sem_clockwait "semaphore.h" XIPC_HAVE_SEM_CLOCKWAIT)
 check_symbol_exists(pthread_mutex_clocklock "pthread.h" XIPC_HAVE_PTHREAD_MUTEX_CLOCKLOCK)
@@ -17,6 +18,7 @@ set(XIPC_PLATFORM_SOURCES
   posix/posix_env.c
   posix/posix_error.c
   posix/posix_fifo.c
+  posix/posix_fifo_probe.c
   posix/posix_futex.c
   posix/posix_memfd.c
   posix/posix_npipe.c
@@ -31,7 +33,7 @@ set(XIPC_PLATFORM_SOURCES
 
 set(XIPC_PLATFORM_DEFINES _GNU_SOURCE)
 foreach(feature PIPE2 SYS_CLOSE_RANGE SYS_PIDFD_OPEN PR_SET_PDEATHSIG MEMFD_CREATE SEM_CLOCKWAIT
-                PTHREAD_MUTEX_CLOCKLOCK)
+                PTHREAD_MUTEX_CLOCKLOCK TEE)
   if(XIPC_HAVE_${feature})
     list(APPEND XIPC_PLATFORM_DEFINES XIPC_HAVE_${feature}=1)
   else()

@@ -94,4 +94,20 @@ void xt_os_remove_tree(const char *path);
  * normally. -1 at once where there is no fork (Windows): the caller skips. */
 int xt_os_fork_run(int (*fn)(void *), void *arg);
 
+/* ---- fifo helpers (issue 12) ---- */
+
+/* Gives the FIFO at path to another user, as if that user had made it for everyone: POSIX
+ * chown to uid 65534 and mode 0666 (needs root); Windows: the owner of the marker file becomes
+ * BUILTIN\Users (needs SeRestorePrivilege). 0, or -1 where that is not possible (also under
+ * Wine 8, which keeps no owner a program sets). */
+int xt_os_fifo_give_away(const char *path);
+
+/* Makes link a symbolic link to target. 0, or -1 where that is not possible (Windows without the
+ * privilege or developer mode; Wine 8, whose CreateSymbolicLinkW makes nothing). */
+int xt_os_symlink(const char *target, const char *link);
+
+/* Whether paths may hold control characters and name devices only in /dev (POSIX), or not
+ * (Windows: a leaf named CON, NUL, COM1... is a device in every directory). */
+bool xt_os_paths_take_any_byte(void);
+
 #endif /* XT_OS_H */

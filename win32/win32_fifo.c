@@ -3,7 +3,10 @@
  *
  * The FIFO in the file system is a marker file holding MARKER, made owner-only. Its ends meet on
  * the pipe L"\\\\.\\pipe\\xipc-fifo-" + a 64-bit FNV-1a hash, in hex, of the marker's full path
- * with its case folded (Windows paths name the same file whatever their case).
+ * with its case folded (Windows paths name the same file whatever their case). A marker reached
+ * through a reparse point is refused, and so is, unless the open says XIPC_FIFO_SHARED, one that
+ * another user owns (xipc/fifo.h); paths Windows cannot name as files (devices, control
+ * characters, too long) are refused before any call sees them.
  *
  * The reader is the pipe's server, inbound. Every writer connects to a pipe instance of its own
  * and sends each stream write as one frame: a 4-byte length, then the bytes. One WriteFile
@@ -23,7 +26,8 @@
  * from another process: one that cannot be (0, or more than a frame can hold) ends that writer
  * as if it had closed. A writer's end of pipe reaches the reader as a failed read, after all
  * its frames; the reader sees the end of the stream when every writer that connected has gone
- * and nothing is left, and a writer that comes later is read again, as with POSIX.
+ * and nothing is left, and a writer that comes later is read again, as with POSIX. A reader
+ * opened with XIPC_FIFO_NOWAIT has had no writer yet: until one comes, it waits instead.
  *
  * Completion packets (measured on Wine 8, and what Windows documents): a ReadFile that succeeds
  * or is pending queues exactly one packet, also when cancelled (ERROR_OPERATION_ABORTED); one
@@ -35,6 +39,7 @@
  * The reader holds the named event L"Local\\xipc-fifo#" + the hash for that. */
 #include "win32_internal.h"
 
+#include <aclapi.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,10 +62,6 @@ static const char MARKER[] = "xipc fifo 1\n";
 
 /* The longest pause between looks for a reader's pipe. */
 #define WRITER_PAUSE_MAX_MS 20u
-
-/* How often the listener makes a new instance in a row after writers that left before being
- * connected. */
-#define SPARE_ATTEMPTS 16
 
 enum instance_state {
     INSTANCE_CONNECTING, /* listening, or connected and on its way to the reader (a packet) */
@@ -98,6 +99,9 @@ struct xipc__win32_fifo_reader {
     /* The reader's own state, touched by the thread of the stream's read only. */
     struct fifo_instance *conns; /* connected instances, a doubly linked list */
     size_t conn_count;
+    /* A writer has been added since the reader opened. Until then no writer means "none yet"
+     * (XIPC_FIFO_NOWAIT), not the end of the stream. */
+    bool had_writer;
     struct fifo_instance *done_head, *done_tail; /* completed reads, oldest first */
     /* The instance whose frames are being returned. A frame returned in part keeps it here, so
      * the rest comes next, before any other writer's bytes. NULL otherwise. */
@@ -114,28 +118,155 @@ struct xipc__win32_fifo_reader {
 
 /* ---- Paths and markers ---------------------------------------------------------------------- */
 
-/* Opens path to read (plus access) and checks that it is a marker: 0; XIPC_ENOENT; XIPC_EINVAL
+/* The longest path, made absolute, that names a marker: MAX_PATH less its NUL, as the ...W calls
+ * take it without a \\?\ prefix; and the longest component (NTFS, FAT's long names). */
+#define PATH_MAX_UNITS      (MAX_PATH - 1)
+#define COMPONENT_MAX_UNITS 255
+
+/* Whether the component c[0, len) names a DOS device (CON, NUL, COM1, ...), which the Win32 path
+ * rules find in every directory, whatever extension follows and with trailing spaces ignored. */
+static bool
+is_device_name(const wchar_t *c, size_t len)
+{
+    static const wchar_t *const plain[] = { L"CON", L"PRN", L"AUX", L"NUL", L"CONIN$", L"CONOUT$" };
+    size_t n = 0;
+    while (n < len && c[n] != L'.')
+        n++;
+    while (n > 0 && c[n - 1] == L' ')
+        n--;
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
+        if (wcslen(plain[i]) == n && _wcsnicmp(c, plain[i], n) == 0)
+            return true;
+    }
+    /* COM0-9 and LPT0-9, and with the superscript digits 1-3 as Windows also takes them. */
+    wchar_t d = n == 4 ? c[3] : 0;
+    return (_wcsnicmp(c, L"COM", 3) == 0 || _wcsnicmp(c, L"LPT", 3) == 0) &&
+        ((d >= L'0' && d <= L'9') || d == 0xB9 || d == 0xB2 || d == 0xB3);
+}
+
+/* Checks wpath as a name for a marker: XIPC_EINVAL for a control character (no Windows file
+ * name holds one) or a last component that is a device; XIPC_ENAMETOOLONG for a component or a
+ * whole path (made absolute) longer than Windows takes. Without these, CreateFileW would open
+ * the device, or fail with codes that read as "no such file" (ERROR_INVALID_NAME,
+ * ERROR_PATH_NOT_FOUND). */
+static int
+check_wpath(const wchar_t *wpath, const char *path)
+{
+    const wchar_t *leaf = wpath;
+    for (const wchar_t *p = wpath; *p != L'\0'; p++) {
+        if (*p < 0x20)
+            return XIPC_EINVAL;
+        if (*p == L'\\' || *p == L'/' || *p == L':') {
+            if (p - leaf > COMPONENT_MAX_UNITS)
+                return XIPC_ENAMETOOLONG;
+            leaf = p + 1;
+        }
+    }
+    size_t leaf_len = wcslen(leaf);
+    if (leaf_len > COMPONENT_MAX_UNITS)
+        return XIPC_ENAMETOOLONG;
+    if (is_device_name(leaf, leaf_len))
+        return XIPC_EINVAL;
+    DWORD need = GetFullPathNameW(wpath, 0, NULL, NULL); /* the units, with the NUL */
+    if (need == 0)
+        return XIPC__OS_FAIL(GetLastError(), "GetFullPathNameW", path);
+    return need - 1 > PATH_MAX_UNITS ? XIPC_ENAMETOOLONG : 0;
+}
+
+/* path as UTF-16 (malloc'd), checked by check_wpath. */
+static int
+fifo_wpath(const char *path, wchar_t **wpath)
+{
+    int rc = xipc__win32_utf8_to_wide(path, wpath);
+    if (rc == 0 && (rc = check_wpath(*wpath, path)) != 0) {
+        free(*wpath);
+        *wpath = NULL;
+    }
+    return rc;
+}
+
+/* Whether sid is this process's user, or the owner its token gives what it creates (an elevated
+ * administrator's files belong to the Administrators group): 0, XIPC_EACCES, or the failure. */
+static int
+owner_is_ours(PSID sid, const char *path)
+{
+    union {
+        TOKEN_USER user;
+        TOKEN_OWNER owner;
+        BYTE bytes[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
+    } info;
+    HANDLE token;
+    DWORD len, werr = ERROR_SUCCESS;
+    int rc = XIPC_EACCES;
+    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token))
+        return XIPC__OS_FAIL(GetLastError(), "OpenProcessToken", path);
+    if (!GetTokenInformation(token, TokenUser, &info, sizeof info, &len))
+        werr = GetLastError();
+    else if (EqualSid(sid, info.user.User.Sid))
+        rc = 0;
+    else if (!GetTokenInformation(token, TokenOwner, &info, sizeof info, &len))
+        werr = GetLastError();
+    else if (EqualSid(sid, info.owner.Owner))
+        rc = 0;
+    (void)CloseHandle(token);
+    return werr != ERROR_SUCCESS ? XIPC__OS_FAIL(werr, "GetTokenInformation", path) : rc;
+}
+
+/* XIPC_EACCES when the file h is open on belongs to another user (see owner_is_ours). Wine 8
+ * gives every file the one user's SID and keeps no owner that SetSecurityInfo sets, so there a
+ * marker of another user cannot be made, and this check never refuses. */
+static int
+check_owner(HANDLE h, const char *path)
+{
+    PSID owner = NULL;
+    PSECURITY_DESCRIPTOR sd = NULL;
+    DWORD werr = GetSecurityInfo(
+        h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, &owner, NULL, NULL, NULL, &sd);
+    if (werr != ERROR_SUCCESS)
+        return XIPC__OS_FAIL(werr, "GetSecurityInfo", path);
+    int rc = owner_is_ours(owner, path);
+    (void)LocalFree(sd);
+    return rc;
+}
+
+/* Whether the handle's file is a marker: 0; XIPC_EACCES for a reparse point (a symbolic link, a
+ * junction or any other: the FIFO would be reached through it, or be something else); XIPC_EINVAL
  * for anything else, directories included. */
 static int
-open_marker(const wchar_t *wpath, const char *path, DWORD access, HANDLE *out)
+check_marker(HANDLE h, const char *path)
 {
     BY_HANDLE_FILE_INFORMATION info;
     char text[MARKER_LEN + 1];
     DWORD n = 0;
-    /* FILE_FLAG_BACKUP_SEMANTICS opens a directory too, so that it reads as "not a FIFO" rather
-     * than as ERROR_ACCESS_DENIED; it grants nothing without the backup privilege. */
-    HANDLE h = CreateFileW(wpath, GENERIC_READ | access,
-        FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
-        FILE_FLAG_BACKUP_SEMANTICS, NULL);
-    if (h == INVALID_HANDLE_VALUE)
-        return XIPC__OS_FAIL(GetLastError(), "CreateFileW", path);
-    int rc = XIPC_EINVAL;
     if (!GetFileInformationByHandle(h, &info))
-        rc = XIPC__OS_FAIL(GetLastError(), "GetFileInformationByHandle", path);
-    else if ((info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) == 0 && info.nFileSizeHigh == 0 &&
+        return XIPC__OS_FAIL(GetLastError(), "GetFileInformationByHandle", path);
+    if ((info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0)
+        return XIPC_EACCES;
+    if ((info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) == 0 && info.nFileSizeHigh == 0 &&
         info.nFileSizeLow == MARKER_LEN && ReadFile(h, text, sizeof text, &n, NULL) &&
         n == MARKER_LEN && memcmp(text, MARKER, MARKER_LEN) == 0)
-        rc = 0;
+        return 0;
+    return XIPC_EINVAL;
+}
+
+/* Opens path to read (plus access) without following a reparse point, and checks that it is a
+ * marker (check_marker) and, if check_owner_too, that it is ours: 0; XIPC_ENOENT; XIPC_EACCES;
+ * XIPC_EINVAL. The handle goes to *out, or is closed when out is NULL. */
+static int
+open_marker(const wchar_t *wpath, const char *path, DWORD access, bool check_owner_too, HANDLE *out)
+{
+    /* FILE_FLAG_OPEN_REPARSE_POINT opens a link itself, which check_marker refuses. (Wine 8
+     * shows a Unix symbolic link as the file it points to, with no reparse point to see.)
+     * FILE_FLAG_BACKUP_SEMANTICS opens a directory too, so that it reads as "not a FIFO" rather
+     * than as ERROR_ACCESS_DENIED; it grants nothing without the backup privilege. */
+    HANDLE h = CreateFileW(wpath, GENERIC_READ | READ_CONTROL | access,
+        FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
+        FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+    if (h == INVALID_HANDLE_VALUE)
+        return XIPC__OS_FAIL(GetLastError(), "CreateFileW", path);
+    int rc = check_marker(h, path);
+    if (rc == 0 && check_owner_too)
+        rc = check_owner(h, path);
     if (rc != 0 || out == NULL)
         (void)CloseHandle(h);
     else
@@ -197,10 +328,10 @@ xipc__os_fifo_create(const char *path)
     wchar_t *wpath = NULL;
     DWORD n = 0;
     int rc = xipc__win32_owner_only_sa(&sa);
-    if (rc != 0 || (rc = xipc__win32_utf8_to_wide(path, &wpath)) != 0)
+    if (rc != 0 || (rc = fifo_wpath(path, &wpath)) != 0)
         return rc;
-    /* CREATE_NEW: ERROR_FILE_EXISTS is XIPC_EEXIST from the table, ERROR_PATH_NOT_FOUND
-     * XIPC_ENOENT. */
+    /* CREATE_NEW: ERROR_FILE_EXISTS is XIPC_EEXIST from the table (a link at path included:
+     * CREATE_NEW does not follow it), ERROR_PATH_NOT_FOUND XIPC_ENOENT. */
     HANDLE h = CreateFileW(wpath, GENERIC_WRITE, 0, &sa, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, NULL);
     if (h == INVALID_HANDLE_VALUE) {
         rc = XIPC__OS_FAIL(GetLastError(), "CreateFileW", path);
@@ -226,12 +357,12 @@ xipc__os_fifo_remove(const char *path)
     FILE_DISPOSITION_INFO info = { TRUE };
     wchar_t *wpath = NULL;
     HANDLE h = NULL;
-    int rc = xipc__win32_utf8_to_wide(path, &wpath);
+    int rc = fifo_wpath(path, &wpath);
     if (rc != 0)
         return rc;
     /* Delete through the handle that was checked: what goes is the marker that was read, even
-     * if the path changes meanwhile. */
-    rc = open_marker(wpath, path, DELETE, &h);
+     * if the path changes meanwhile. The owner is not checked, as unlink(2) does not. */
+    rc = open_marker(wpath, path, DELETE, false, &h);
     free(wpath);
     if (rc != 0)
         return rc;
@@ -245,9 +376,11 @@ xipc__os_fifo_remove(const char *path)
 
 /* A writer is a client of the reader's pipe. Until a reader opens, the pipe does not exist
  * (ERROR_FILE_NOT_FOUND), or has only instances left by a reader that closed, whose claim is
- * gone: look again after short, growing pauses, as POSIX open waits. */
+ * gone: look again after short, growing pauses, as POSIX open waits, or (nowait) give up at once
+ * as POSIX's ENXIO does. */
 static int
-open_writer(const char *id, const char *path, struct xipc__os_stream *s, xipc__deadline dl)
+open_writer(
+    const char *id, const char *path, bool nowait, struct xipc__os_stream *s, xipc__deadline dl)
 {
     wchar_t wname[NAME_CAP], claim_name[NAME_CAP];
     unsigned pause_ms = 1;
@@ -265,6 +398,10 @@ open_writer(const char *id, const char *path, struct xipc__os_stream *s, xipc__d
             return XIPC_ETIMEDOUT;
         if (werr != ERROR_FILE_NOT_FOUND)
             return XIPC__OS_FAIL(werr, "CreateFileW", path);
+        if (nowait) {
+            (void)XIPC__OS_FAIL(werr, "CreateFileW", path); /* for diagnostics only */
+            return XIPC_ECONNREFUSED;
+        }
         if ((rc = xipc__pause_before_retry(dl, &pause_ms, WRITER_PAUSE_MAX_MS)) != 0)
             return rc;
     }
@@ -341,8 +478,11 @@ free_instance(struct fifo_instance *inst)
 }
 
 /* Makes an instance of the pipe and starts its ConnectNamedPipe on r->connect_event, under the
- * lock: it becomes r->listening, or (its writer already there) handing_over. *out is NULL when a
- * writer came and went before it (ERROR_NO_DATA: try again). */
+ * lock: it becomes r->listening, or (its writer already there) handing_over. A writer can connect
+ * to an instance before its ConnectNamedPipe, and even write and close before it: that is
+ * ERROR_NO_DATA, and the instance still holds what the writer wrote, then its end (measured under
+ * Wine 8; NPFS keeps a closing pipe's data), so it is handed over as any other: that writer's
+ * bytes are read and it counts as a writer that came. */
 static int
 make_instance(struct xipc__win32_fifo_reader *r, struct fifo_instance **out)
 {
@@ -362,10 +502,10 @@ make_instance(struct xipc__win32_fifo_reader *r, struct fifo_instance **out)
         werr = GetLastError();
     if (werr == ERROR_IO_PENDING)
         r->listening = inst;
-    else if (werr == ERROR_PIPE_CONNECTED)
+    else if (werr == ERROR_PIPE_CONNECTED || werr == ERROR_NO_DATA)
         r->handing_over = true;
     ReleaseSRWLockExclusive(&r->lock);
-    if (werr == ERROR_IO_PENDING || werr == ERROR_PIPE_CONNECTED) {
+    if (werr == ERROR_IO_PENDING || werr == ERROR_PIPE_CONNECTED || werr == ERROR_NO_DATA) {
         *out = inst;
         return 0;
     }
@@ -374,19 +514,7 @@ make_instance(struct xipc__win32_fifo_reader *r, struct fifo_instance **out)
         return XIPC__OS_FAIL(werr, "CreateNamedPipeW", r->id);
     }
     free_instance(inst);
-    return werr == ERROR_NO_DATA ? 0 : XIPC__OS_FAIL(werr, "ConnectNamedPipe", r->id);
-}
-
-/* make_instance until one is made, a few times over writers that leave at once. */
-static int
-listen_next(struct xipc__win32_fifo_reader *r, struct fifo_instance **out)
-{
-    for (int attempt = 0; attempt < SPARE_ATTEMPTS; attempt++) {
-        int rc = make_instance(r, out);
-        if (rc != 0 || *out != NULL)
-            return rc;
-    }
-    return XIPC__OS_FAIL(ERROR_NO_DATA, "ConnectNamedPipe", r->id);
+    return XIPC__OS_FAIL(werr, "ConnectNamedPipe", r->id);
 }
 
 /* Hands inst, whose writer has connected, to the reader through the port. */
@@ -451,7 +579,7 @@ listener_thread(void *arg)
         struct fifo_instance *inst = r->listening; /* only this thread changes it now */
         bool failed = false;
         if (inst == NULL) {
-            if (listen_next(r, &inst) != 0) {
+            if (make_instance(r, &inst) != 0) {
                 if (WaitForSingleObject(r->stop, LISTEN_RETRY_MS) != WAIT_TIMEOUT)
                     return 0;
                 continue;
@@ -472,13 +600,31 @@ listener_thread(void *arg)
     }
 }
 
-/* Whether a writer has connected that has not reached the port yet. */
+/* Whether the listening instance's writer is there, asked of the pipe itself. The OVERLAPPED of
+ * its ConnectNamedPipe is no answer: Windows writes a completion there asynchronously, and Wine
+ * only once the listener thread runs, while the writer's CreateFileW has returned as soon as the
+ * instance was connected (issue 12, item 1: a reader that trusted it saw the end of the stream
+ * with a writer open). PeekNamedPipe reads the instance's state: it fails with ERROR_BAD_PIPE on
+ * an instance still listening, succeeds on a connected one, and gives ERROR_BROKEN_PIPE once that
+ * writer has closed again (ReactOS npfs NpPeek; the same under Wine 8). Any other failure counts
+ * as no writer, so that a reader never waits on a state it cannot read. */
+static bool
+writer_connected(struct fifo_instance *inst)
+{
+    if (HasOverlappedIoCompleted(&inst->ov))
+        return true;
+    if (PeekNamedPipe(inst->pipe, NULL, 0, NULL, NULL, NULL))
+        return true;
+    return GetLastError() == ERROR_BROKEN_PIPE;
+}
+
+/* Whether a writer has connected that has not reached the port yet. Under the lock, so that the
+ * listener neither hands the listening instance over nor frees it meanwhile. */
 static bool
 connect_in_flight(struct xipc__win32_fifo_reader *r)
 {
     AcquireSRWLockShared(&r->lock);
-    bool busy =
-        r->handing_over || (r->listening != NULL && HasOverlappedIoCompleted(&r->listening->ov));
+    bool busy = r->handing_over || (r->listening != NULL && writer_connected(r->listening));
     ReleaseSRWLockShared(&r->lock);
     return busy;
 }
@@ -575,6 +721,7 @@ add_conn(struct xipc__win32_fifo_reader *r, struct fifo_instance *inst)
         r->conns->prev = inst;
     r->conns = inst;
     r->conn_count++;
+    r->had_writer = true;
     start_read(r, inst);
 }
 
@@ -814,8 +961,8 @@ xipc__win32_fifo_read(
             use_done(r, inst);
             continue;
         }
-        if (r->conn_count > 0) {
-            rc = pump_until(r, dl);
+        if (r->conn_count > 0 || !r->had_writer) {
+            rc = pump_until(r, dl); /* data, a writer's end, or (XIPC_FIFO_NOWAIT) a first one */
         } else if (connect_in_flight(r)) {
             int left = xipc__deadline_left_ms(dl);
             rc = pump(r, left >= 0 && left < IN_FLIGHT_WAIT_MS ? (DWORD)left : IN_FLIGHT_WAIT_MS);
@@ -859,7 +1006,7 @@ reader_init(struct xipc__win32_fifo_reader *r, const char *id)
         (r->arrival = CreateEventW(NULL, FALSE, FALSE, NULL)) == NULL ||
         (r->sole_event = CreateEventW(NULL, TRUE, FALSE, NULL)) == NULL)
         return XIPC__OS_FAIL(GetLastError(), "CreateEventW", NULL);
-    if ((rc = listen_next(r, &first)) != 0)
+    if ((rc = make_instance(r, &first)) != 0)
         return rc;
     if (r->listening != first)
         hand_over(r, first); /* a writer was there before the first instance listened */
@@ -869,15 +1016,15 @@ reader_init(struct xipc__win32_fifo_reader *r, const char *id)
 }
 
 static int
-open_reader(const char *id, struct xipc__os_stream *s, xipc__deadline dl)
+open_reader(const char *id, bool nowait, struct xipc__os_stream *s, xipc__deadline dl)
 {
     struct xipc__win32_fifo_reader *r = calloc(1, sizeof *r);
     int rc;
     if (r == NULL)
         return XIPC_ENOMEM;
     rc = reader_init(r, id);
-    /* POSIX: opening for reading waits for a writer. */
-    while (rc == 0 && r->conn_count == 0)
+    /* POSIX: opening for reading waits for a writer, unless asked not to. */
+    while (rc == 0 && !nowait && r->conn_count == 0)
         rc = pump_until(r, dl);
     if (rc != 0) {
         reader_free(r);
@@ -892,17 +1039,18 @@ open_reader(const char *id, struct xipc__os_stream *s, xipc__deadline dl)
 int
 xipc__os_fifo_open(const char *path, unsigned mode, struct xipc__os_stream *s, xipc__deadline dl)
 {
+    bool nowait = (mode & XIPC_FIFO_NOWAIT) != 0;
     wchar_t *wpath = NULL;
     char id[17];
-    int rc = xipc__win32_utf8_to_wide(path, &wpath);
+    int rc = fifo_wpath(path, &wpath);
     if (rc != 0)
         return rc;
-    if ((rc = open_marker(wpath, path, 0, NULL)) == 0)
+    if ((rc = open_marker(wpath, path, 0, (mode & XIPC_FIFO_SHARED) == 0, NULL)) == 0)
         rc = fifo_id(wpath, path, id);
     free(wpath);
     if (rc != 0)
         return rc;
-    if (mode == XIPC_FIFO_READ)
-        return open_reader(id, s, dl);
-    return open_writer(id, path, s, dl);
+    if ((mode & XIPC_FIFO_READ) != 0)
+        return open_reader(id, nowait, s, dl);
+    return open_writer(id, path, nowait, s, dl);
 }

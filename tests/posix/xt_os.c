@@ -286,3 +286,23 @@ xt_os_fork_run(int (*fn)(void *), void *arg)
     }
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+/* ---- fifo helpers (issue 12) ---- */
+
+int
+xt_os_fifo_give_away(const char *path)
+{
+    return xt_os_chown_path(path) == 0 && chmod(path, 0666) == 0 ? 0 : -1;
+}
+
+int
+xt_os_symlink(const char *target, const char *link)
+{
+    return symlink(target, link);
+}
+
+bool
+xt_os_paths_take_any_byte(void)
+{
+    return true;
+}
