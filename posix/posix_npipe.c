@@ -223,7 +223,8 @@ xipc__os_npipe_accept(struct xipc__os_npipe *srv, struct xipc__os_stream *conn, 
     }
 }
 
-/* One connection attempt: 0, a final error, or XIPC_EBUSY when the backlog is full. */
+/* One connection attempt: 0, XIPC_EBUSY when the backlog is full, XIPC_ENOENT when nobody
+ * listens at sa, or another failure. */
 static int
 try_connect(const struct sockaddr_un *sa, unsigned mode, int *fd)
 {
@@ -238,6 +239,7 @@ try_connect(const struct sockaddr_un *sa, unsigned mode, int *fd)
     switch (e) {
     case ENOENT:
     case ECONNREFUSED: /* a socket file without a server */
+        (void)XIPC__OS_FAIL(e, "connect", sa->sun_path);
         return XIPC_ENOENT;
     case EPROTOTYPE: /* a server of the other mode */
         return XIPC_EINVAL;
@@ -253,14 +255,25 @@ xipc__os_npipe_connect(
     const char *name, unsigned mode, struct xipc__os_stream *conn, xipc__deadline dl)
 {
     struct sockaddr_un sa;
+    struct xipc__npipe_patience patience = { 0 };
     int fd = -1, rc = socket_address(name, &sa);
     unsigned pause_ms = 1;
     if (rc != 0)
         return rc;
-    /* A full backlog (EAGAIN: the server is slow to accept) is retried with short, growing
-     * pauses until the deadline; anything else is final at once. */
-    while ((rc = try_connect(&sa, mode, &fd)) == XIPC_EBUSY) {
-        if ((rc = xipc__pause_before_retry(dl, &pause_ms, 20)) != 0)
+    /* A full backlog (EAGAIN: the server, xipc's or not, is slow to accept) is retried with
+     * short, growing pauses until the deadline; nobody listening is final at once unless the
+     * server was busy a moment ago (struct xipc__npipe_patience). */
+    for (;;) {
+        rc = try_connect(&sa, mode, &fd);
+        if (rc == XIPC_EBUSY) {
+            xipc__npipe_saw_busy(&patience);
+            rc = xipc__pause_before_retry(dl, &pause_ms, 20);
+        } else if (rc == XIPC_ENOENT) {
+            rc = xipc__npipe_after_missing(&patience, dl);
+        } else {
+            break;
+        }
+        if (rc != 0)
             return rc;
     }
     /* Made non-blocking so that a full backlog fails at once; a connection is blocking. */

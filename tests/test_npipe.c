@@ -611,6 +611,137 @@ xt_test_npipe_message_limits(void)
     xipc_npipe_close(srv);
 }
 
+/* ---- servers that are not xipc's ------------------------------------------------------------- */
+
+/* argv: name, kind ("byte", "message", "byte-any": any number of instances), "fill" or "idle",
+ * gap ms, ready channel, go channel.
+ * Runs a raw server (xt_os_raw_server: a program that never heard of xipc), filled by clients of
+ * its own or not, says 'r', waits for a byte on the go channel, waits 300 ms more, lets its own
+ * clients go (and with a gap, leaves the name missing that long) and echoes one client. */
+int
+xt_child_npipe_raw_server(int argc, char **argv)
+{
+    xipc_stream *ready = xt_import(argv[5]), *go = xt_import(argv[6]);
+    int kind = strcmp(argv[2], "message") == 0 ? XT_RAW_MESSAGE
+        : strcmp(argv[2], "byte-any") == 0     ? XT_RAW_BYTE_ANY_INSTANCES
+                                               : XT_RAW_BYTE;
+    char c;
+    (void)argc;
+    xt_os_raw_server *srv = xt_os_raw_server_open(argv[1], kind);
+    CHECK(srv != NULL);
+    if (strcmp(argv[3], "fill") == 0)
+        CHECK_EQ(xt_os_raw_server_fill(srv), 0);
+    xt_write_all(ready, "r", 1, XT_CHILD_TIMEOUT_MS);
+    xt_read_exact(go, &c, 1, XT_CHILD_TIMEOUT_MS);
+    xt_os_sleep_ms(300);
+    CHECK_EQ(xt_os_raw_server_echo_next(srv, atoi(argv[4])), 0);
+    xt_os_raw_server_close(srv);
+    xipc_stream_close(ready);
+    xipc_stream_close(go);
+    return 0;
+}
+
+/* A raw server child and the two channels that line it up with the test. */
+struct raw_child {
+    xipc_proc *proc;
+    xipc_stream *ready_rd, *ready_wr, *go_rd, *go_wr;
+};
+
+/* Starts xt_child_npipe_raw_server and waits until its server is up. */
+static void
+raw_child_start(struct raw_child *rc, const char *name, const char *kind, const char *fill,
+    const char *gap_ms)
+{
+    char ready[XIPC_HANDLE_TEXT_MAX], go[XIPC_HANDLE_TEXT_MAX], c;
+    CHECK_OK(xipc_pipe(&rc->ready_rd, &rc->ready_wr, 0));
+    CHECK_OK(xipc_pipe(&rc->go_rd, &rc->go_wr, 0));
+    xt_export(rc->ready_wr, ready);
+    xt_export(rc->go_rd, go);
+    const char *args[] = { name, kind, fill, gap_ms, ready, go, NULL };
+    xipc_handle *pass[] = { xipc_stream_handle(rc->ready_wr), xipc_stream_handle(rc->go_rd) };
+    rc->proc = xt_spawn_child("npipe_raw_server", args, NULL, pass, 2);
+    xt_read_exact(rc->ready_rd, &c, 1, XT_CHILD_TIMEOUT_MS);
+}
+
+static void
+raw_child_finish(struct raw_child *rc)
+{
+    xt_expect_exit(rc->proc, 0);
+    xipc_stream_close(rc->ready_rd);
+    xipc_stream_close(rc->ready_wr);
+    xipc_stream_close(rc->go_rd);
+    xipc_stream_close(rc->go_wr);
+}
+
+/* Connects in the given mode with a timeout; sends "ping" and expects it echoed. */
+static int
+connect_and_ping(const char *name, bool message, int timeout_ms)
+{
+    char buf[8];
+    size_t len = 0;
+    if (message) {
+        xipc_msgpipe *m = NULL;
+        int rc = xipc_npipe_connect_msg(name, &m, timeout_ms);
+        if (rc != 0)
+            return rc;
+        CHECK_OK(xipc_msg_send(m, "ping", 4, XT_CHILD_TIMEOUT_MS));
+        CHECK_OK(xipc_msg_recv(m, buf, sizeof buf, &len, XT_CHILD_TIMEOUT_MS));
+        CHECK_EQ(len, 4);
+        xipc_msg_close(m);
+    } else {
+        xipc_stream *s = NULL;
+        int rc = xipc_npipe_connect(name, &s, timeout_ms);
+        if (rc != 0)
+            return rc;
+        xt_write_all(s, "ping", 4, XT_CHILD_TIMEOUT_MS);
+        xt_read_exact(s, buf, 4, XT_CHILD_TIMEOUT_MS);
+        xipc_stream_close(s);
+    }
+    CHECK(memcmp(buf, "ping", 4) == 0);
+    return 0;
+}
+
+/* One round against a busy raw server: timeouts that end as timeouts (a busy server is no
+ * "no server"), then a connect that waits until the server takes a client again, gap_ms after
+ * the name went missing when gap_ms > 0. */
+static void
+connect_to_busy_raw_server(const char *tag, const char *kind, const char *gap_ms)
+{
+    char name[XIPC_NAME_MAX + 1];
+    struct raw_child rc;
+    xipc_stream *s = NULL;
+    xipc_msgpipe *m = NULL;
+    bool message = strcmp(kind, "message") == 0;
+    xt_name(tag, name);
+    raw_child_start(&rc, name, kind, "fill", gap_ms);
+    if (message) {
+        CHECK_TIMES_OUT(xipc_npipe_connect_msg(name, &m, 0), 0);
+        CHECK_TIMES_OUT(xipc_npipe_connect_msg(name, &m, 100), 100);
+    } else {
+        CHECK_TIMES_OUT(xipc_npipe_connect(name, &s, 0), 0);
+        CHECK_TIMES_OUT(xipc_npipe_connect(name, &s, 100), 100);
+    }
+    CHECK(s == NULL && m == NULL);
+    /* The server frees its instance (or backlog) 300 ms after the go, plus the gap. */
+    uint64_t t0 = xt_os_now_ms();
+    xt_write_all(rc.go_wr, "g", 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_OK(connect_and_ping(name, message, 10000));
+    CHECK_GE(xt_os_now_ms() - t0, 250 + (uint64_t)atoi(gap_ms));
+    raw_child_finish(&rc);
+}
+
+/* Item 2 of issue 12 (and item 16's full backlog): a client of a busy server that is not xipc's
+ * (Windows: a one-instance pipe held by a client of its own; POSIX: a listener with a full
+ * backlog) waits within its timeout; XIPC_ENOENT is only for a name without a server. */
+void
+xt_test_npipe_connect_waits_for_a_busy_server_not_xipcs(void)
+{
+    connect_to_busy_raw_server("busy.b", "byte", "0");
+    connect_to_busy_raw_server("busy.m", "message", "0");
+    /* A server between two instances: it closed the busy one and makes the next 150 ms later. */
+    connect_to_busy_raw_server("busy.gap", "byte", "150");
+}
+
 /* ---- security ------------------------------------------------------------------------------- */
 
 void

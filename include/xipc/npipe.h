@@ -55,9 +55,15 @@ XIPC_API int xipc_npipe_accept(xipc_npipe *srv, xipc_stream **conn, int timeout_
 XIPC_API int xipc_npipe_accept_msg(xipc_npipe *srv, xipc_msgpipe **conn, int timeout_ms);
 
 /* Connects to a byte-mode server. With no server on the name this fails at once with
- * XIPC_ENOENT, whatever the timeout; the timeout covers a server that is busy (all instances
- * taken, backlog full). Returns 0; XIPC_ENOENT; XIPC_ETIMEDOUT; XIPC_EINVAL (bad name, or a
- * server of the other mode); XIPC_EACCES. */
+ * XIPC_ENOENT, whatever the timeout. A server that is busy (all its instances taken, its backlog
+ * full), whoever made it, is waited for until timeout_ms passes (0: one try): XIPC_ETIMEDOUT then.
+ * Once the call has seen the server busy, the name may go missing for up to a second (a server
+ * that closed its only, busy instance and makes the next) before the call ends with XIPC_ENOENT.
+ * Windows: the connections of an xipc server that closed keep its name busy until they close too
+ * (POSIX: the name is gone at once). Returns 0; XIPC_ENOENT; XIPC_ETIMEDOUT; XIPC_EINVAL (bad
+ * name, conn or timeout, or a server of the other mode); XIPC_EACCES (POSIX: the runtime directory
+ * is not the user's alone); XIPC_ENAMETOOLONG (POSIX: <runtime dir>/NAME does not fit sun_path);
+ * XIPC_ENOMEM; XIPC_EMFILE; XIPC_ENFILE; XIPC_EOS (another OS failure: xipc_last_os_error). */
 XIPC_API int xipc_npipe_connect(const char *name, xipc_stream **conn, int timeout_ms);
 
 /* Connects to a message-mode server; as xipc_npipe_connect. */
