@@ -248,9 +248,11 @@ int xipc__os_mutex_unlock(struct xipc__os_sync *s);
  * xipc__os_stream_read/write/close work on byte-mode ones; the msg calls on message-mode
  * ones. name: checked by common/, without its leading '/'. mode: XIPC_NPIPE_BYTE or _MESSAGE. */
 
-/* Starts a server: XIPC_EADDRINUSE when a live server has the name (POSIX takes over a socket
- * file whose server is gone), XIPC_EACCES for a runtime directory that is not the user's alone,
- * XIPC_ENAMETOOLONG. */
+/* Starts a server: XIPC_EADDRINUSE when a live server has the name, xipc's or not (POSIX takes
+ * over a socket file whose server is gone, and leaves a live one alone); POSIX: XIPC_EEXIST when
+ * something other than a socket has the path (left alone too), XIPC_EACCES for a runtime
+ * directory that is not the user's alone, XIPC_ENAMETOOLONG when the path does not fit
+ * sun_path. */
 int xipc__os_npipe_listen(const char *name, unsigned mode, struct xipc__os_npipe *srv);
 
 /* Waits until dl for the next client; conn becomes the server's end. XIPC_ETIMEDOUT. */

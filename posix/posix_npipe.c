@@ -37,10 +37,14 @@ runtime_dir(char *buf, size_t cap)
 {
     const char *xdg = getenv("XDG_RUNTIME_DIR");
     struct stat st;
+    int n;
     if (xdg != NULL && xdg[0] == '/' && stat(xdg, &st) == 0 && st.st_uid == geteuid())
-        snprintf(buf, cap, "%s/xipc", xdg);
+        n = snprintf(buf, cap, "%s/xipc", xdg);
     else
-        snprintf(buf, cap, "/tmp/xipc-%lu", (unsigned long)geteuid());
+        n = snprintf(buf, cap, "/tmp/xipc-%lu", (unsigned long)geteuid());
+    /* Cut short, it would name another directory. */
+    if (n < 0 || (size_t)n >= cap)
+        return XIPC_ENAMETOOLONG;
     if (mkdir(buf, 0700) != 0 && errno != EEXIST)
         return XIPC__OS_FAIL(errno, "mkdir", buf);
     return check_private_dir(buf);
@@ -128,24 +132,43 @@ release_name(struct xipc__os_npipe *srv)
     srv->lock_fd_plus1 = 0;
 }
 
-/* Whether a server answers at sa (of either mode). Asked only with the name's lock held, so a
- * server that answers is not xipc's; a socket file left by a dead server refuses. */
+/* Whether a live socket answers at sa, whatever its type. Asked only with the name's lock held,
+ * so a server that answers is not xipc's; a socket file left by a dead one refuses
+ * (ECONNREFUSED). A stream or seqpacket listener sees a client that leaves at once; a datagram
+ * socket sees nothing. */
 static bool
-server_alive(const struct sockaddr_un *sa)
+socket_alive(const struct sockaddr_un *sa)
 {
-    static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET };
-    for (int i = 0; i < 2; i++) {
+    static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM };
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         int fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
             return true; /* cannot tell: do not take the name */
         int rc = connect(fd, (const struct sockaddr *)sa, sizeof *sa), e = errno;
         (void)close(fd);
         if (rc == 0 || e == EAGAIN)
-            return true;
+            return true; /* EAGAIN: a listener with a full backlog */
         if (e != EPROTOTYPE)
-            return false; /* ECONNREFUSED: nobody listens */
+            return false;
     }
-    return false;
+    return true; /* no type fits: not ours to remove */
+}
+
+/* Why bind found sa's path taken: XIPC_EADDRINUSE for a live socket, XIPC_EEXIST for something
+ * that is no socket (a directory, a file, a link), both left alone; 0 when it was a dead
+ * server's socket file, now removed. */
+static int
+clear_stale_socket(const struct sockaddr_un *sa)
+{
+    struct stat st;
+    if (lstat(sa->sun_path, &st) != 0)
+        return errno == ENOENT ? 0 : XIPC__OS_FAIL(errno, "lstat", sa->sun_path);
+    if (!S_ISSOCK(st.st_mode))
+        return XIPC_EEXIST;
+    if (socket_alive(sa))
+        return XIPC_EADDRINUSE;
+    (void)unlink(sa->sun_path);
+    return 0;
 }
 
 /* bind, taking over the socket file of a server that died (nng's ipc_remove_stale). */
@@ -157,11 +180,11 @@ bind_name(int fd, const struct sockaddr_un *sa)
             return 0;
         if (errno != EADDRINUSE)
             return XIPC__OS_FAIL(errno, "bind", sa->sun_path);
-        if (server_alive(sa))
-            return XIPC_EADDRINUSE;
-        (void)unlink(sa->sun_path);
+        int rc = clear_stale_socket(sa);
+        if (rc != 0)
+            return rc;
     }
-    return XIPC_EADDRINUSE;
+    return XIPC_EADDRINUSE; /* a new one took the path at once: someone is using it */
 }
 
 int

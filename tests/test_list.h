@@ -69,6 +69,8 @@ XT_TEST(npipe_mode_mismatch_and_bad_input)
 XT_TEST(npipe_runtime_dir_owner_only)
 XT_TEST(npipe_no_handle_leak)
 XT_TEST(npipe_connect_waits_for_a_busy_server_not_xipcs)
+XT_TEST(npipe_listen_on_a_name_another_program_holds)
+XT_TEST(npipe_listen_bind_errors)
 
 /* FIFOs */
 XT_TEST(fifo_open_waits_for_the_other_side)

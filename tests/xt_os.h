@@ -113,7 +113,8 @@ enum {
 };
 typedef struct xt_os_raw_server xt_os_raw_server;
 
-/* Starts one; NULL (with a message on stderr) when that fails or the kind has no equivalent. */
+/* Starts one; NULL when that fails (with a message on stderr) or the kind has no equivalent
+ * here (a datagram socket on Windows). */
 xt_os_raw_server *xt_os_raw_server_open(const char *name, int kind);
 
 /* Makes the server busy with clients of its own: POSIX fills the backlog with raw connects until

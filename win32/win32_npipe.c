@@ -289,6 +289,18 @@ listener_init(struct xipc__win32_listener *l, const char *name)
     return 0;
 }
 
+/* Whether instances of the pipe wname exist: a server that is not xipc's (it holds no claim), or
+ * the connections of an xipc server that closed. FILE_FLAG_FIRST_PIPE_INSTANCE refuses both on
+ * Windows, but Wine ignores it (notes/wine.md, section 5), and would let the first instance join
+ * another program's pipe when that program allows more than one. WaitNamedPipeW neither connects
+ * nor disturbs a server: TRUE when an instance listens, ERROR_SEM_TIMEOUT after 1 ms when all are
+ * busy, ERROR_FILE_NOT_FOUND at once when there are none. */
+static bool
+pipe_exists(const wchar_t *wname)
+{
+    return WaitNamedPipeW(wname, 1) || GetLastError() == ERROR_SEM_TIMEOUT;
+}
+
 int
 xipc__os_npipe_listen(const char *name, unsigned mode, struct xipc__os_npipe *srv)
 {
@@ -298,8 +310,9 @@ xipc__os_npipe_listen(const char *name, unsigned mode, struct xipc__os_npipe *sr
         return XIPC_ENOMEM;
     l->mode = mode;
     (void)strncpy(l->name, name, XIPC_NAME_MAX);
-    if ((rc = listener_init(l, name)) != 0 ||
-        (rc = new_spare(l, FILE_FLAG_FIRST_PIPE_INSTANCE)) != 0) {
+    if ((rc = listener_init(l, name)) == 0 && pipe_exists(l->wname))
+        rc = XIPC_EADDRINUSE;
+    if (rc != 0 || (rc = new_spare(l, FILE_FLAG_FIRST_PIPE_INSTANCE)) != 0) {
         listener_free(l);
         return rc;
     }

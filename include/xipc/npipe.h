@@ -40,11 +40,22 @@ typedef struct xipc_msgpipe xipc_msgpipe; /* one message-mode connection */
 /* The largest message a message-mode connection carries, on every platform. */
 #define XIPC_MSG_MAX 65536
 
-/* Starts a server on name; flags is XIPC_NPIPE_BYTE or XIPC_NPIPE_MESSAGE. Returns 0;
- * XIPC_EADDRINUSE (a live server already has the name; POSIX: a socket file left by a server
- * that died is taken over); XIPC_EINVAL (bad name, flags or out); XIPC_EACCES (the runtime
- * directory is not the user's alone); XIPC_ENAMETOOLONG (the socket path exceeds sun_path);
- * XIPC_EMFILE; XIPC_EOS. */
+/* Starts a server on name; flags is XIPC_NPIPE_BYTE or XIPC_NPIPE_MESSAGE. The name belongs to
+ * this server until xipc_npipe_close. Returns 0;
+ * XIPC_EADDRINUSE: a live server has the name, xipc's or another program's, whose server is left
+ *   alone. POSIX: a socket file left by a server that died is taken over; to tell the two apart,
+ *   listen connects to a socket it finds once, so a stream server that is not xipc's sees a client
+ *   that leaves at once. Windows: also while connections of an xipc server that closed are open
+ *   (their pipe instances keep the name; POSIX frees it at once);
+ * XIPC_EEXIST (POSIX: something that is not a socket, a directory or a file, is at
+ *   <runtime dir>/NAME; it is left alone);
+ * XIPC_EINVAL (bad name, flags or out);
+ * XIPC_EACCES (the runtime directory is not the user's alone, or cannot be made);
+ * XIPC_ENAMETOOLONG (POSIX: <runtime dir>/NAME does not fit sun_path's 108 bytes, as with a long
+ *   XDG_RUNTIME_DIR);
+ * XIPC_ENOENT, XIPC_ENOTDIR, XIPC_EISDIR, XIPC_ENOSPC (POSIX: the runtime directory cannot hold
+ *   the files: it changed during the call, a directory has the lock file's name, the disk is full);
+ * XIPC_ENOMEM; XIPC_EMFILE; XIPC_ENFILE; XIPC_EOS (another OS failure: xipc_last_os_error). */
 XIPC_API int xipc_npipe_listen(const char *name, unsigned flags, xipc_npipe **out);
 
 /* Waits up to timeout_ms for the next client of a byte-mode server. Returns 0; XIPC_ETIMEDOUT;

@@ -383,8 +383,10 @@ raw_instance(xt_os_raw_server *srv)
 xt_os_raw_server *
 xt_os_raw_server_open(const char *name, int kind)
 {
+    if (kind == XT_RAW_DATAGRAM)
+        return NULL; /* Windows pipes have no datagram kind */
     xt_os_raw_server *srv = calloc(1, sizeof *srv);
-    if (srv == NULL || kind == XT_RAW_DATAGRAM)
+    if (srv == NULL)
         goto out_free;
     srv->type = kind == XT_RAW_MESSAGE ? PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE
                                        : PIPE_TYPE_BYTE | PIPE_READMODE_BYTE;
