@@ -266,7 +266,9 @@ int xipc__os_npipe_accept(
 int xipc__os_npipe_connect(
     const char *name, unsigned mode, struct xipc__os_stream *conn, xipc__deadline dl);
 
-/* Stops listening and releases the name (POSIX: unlinks the socket file it bound). */
+/* Stops listening and releases the name (POSIX: unlinks the socket file it bound, and the lock
+ * file, but only in the process that made the server: a copy inherited through fork closes its
+ * descriptors and leaves the name to its maker). */
 void xipc__os_npipe_close(struct xipc__os_npipe *srv);
 
 /* How a connect tells a server between two instances from no server (common/npipe.c). Until the

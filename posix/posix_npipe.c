@@ -121,13 +121,16 @@ claim_name(const struct sockaddr_un *sa, struct xipc__os_npipe *srv)
     }
 }
 
-/* Gives the name's lock up (the holder removes the file, then unlocks). */
+/* Gives the name's lock up. The holder removes the file, then unlocks; a copy of the server
+ * that fork gave another process only closes its descriptor, which leaves the lock held (flock
+ * locks belong to the open file, which the maker's descriptor keeps open). */
 static void
-release_name(struct xipc__os_npipe *srv)
+release_name(struct xipc__os_npipe *srv, bool remove_file)
 {
     if (srv->lock_fd_plus1 <= 0)
         return;
-    (void)unlink(srv->lock_path);
+    if (remove_file)
+        (void)unlink(srv->lock_path);
     (void)close(srv->lock_fd_plus1 - 1);
     srv->lock_fd_plus1 = 0;
 }
@@ -207,6 +210,7 @@ xipc__os_npipe_listen(const char *name, unsigned mode, struct xipc__os_npipe *sr
         goto out_unlink;
     }
     srv->fd_plus1 = fd + 1;
+    srv->maker = getpid();
     memcpy(srv->path, sa.sun_path, sizeof srv->path);
     srv->dev = st.st_dev;
     srv->ino = st.st_ino;
@@ -217,7 +221,7 @@ out_unlink:
 out_close:
     if (fd >= 0)
         (void)close(fd);
-    release_name(srv);
+    release_name(srv, true);
     return rc;
 }
 
@@ -315,15 +319,18 @@ void
 xipc__os_npipe_close(struct xipc__os_npipe *srv)
 {
     struct stat st;
+    /* Only the process that made the server removes its name: a child that fork gave a copy of
+     * it must leave the parent's live server reachable and its name taken. */
+    bool maker = srv->maker == getpid();
     /* Unlink only the file we bound (a program that is not xipc may have put another there).
      * Unlink before close, so that no client connects to a socket about to go away unheard;
      * release the name last, so that no new server binds before the old file is gone. */
-    if (srv->fd_plus1 > 0 && stat(srv->path, &st) == 0 && st.st_dev == srv->dev &&
+    if (maker && srv->fd_plus1 > 0 && stat(srv->path, &st) == 0 && st.st_dev == srv->dev &&
         st.st_ino == srv->ino)
         (void)unlink(srv->path);
     if (srv->fd_plus1 > 0)
         (void)close(srv->fd_plus1 - 1);
-    release_name(srv);
+    release_name(srv, maker);
     memset(srv, 0, sizeof *srv);
 }
 

@@ -71,6 +71,7 @@ XT_TEST(npipe_no_handle_leak)
 XT_TEST(npipe_connect_waits_for_a_busy_server_not_xipcs)
 XT_TEST(npipe_listen_on_a_name_another_program_holds)
 XT_TEST(npipe_listen_bind_errors)
+XT_TEST(npipe_forked_child_close_keeps_the_parents_name)
 
 /* FIFOs */
 XT_TEST(fifo_open_waits_for_the_other_side)

@@ -826,6 +826,59 @@ xt_test_npipe_listen_bind_errors(void)
     xt_os_remove_tree(base);
 }
 
+/* ---- fork without exec ---------------------------------------------------------------------- */
+
+static int
+fork_does_nothing(void *arg)
+{
+    (void)arg;
+    return 0;
+}
+
+static int
+fork_closes_server(void *srv)
+{
+    xipc_npipe_close(srv);
+    return 0;
+}
+
+/* Item 10 of issue 12: a forked child that closes its copy of a server leaves the parent's name
+ * alone: the parent's server still takes clients, and the name stays taken. */
+void
+xt_test_npipe_forked_child_close_keeps_the_parents_name(void)
+{
+    char name[XIPC_NAME_MAX + 1], c;
+    xipc_npipe *srv = NULL, *second = NULL;
+    if (xt_os_fork_run(fork_does_nothing, NULL) != 0)
+        XT_SKIP("no fork without exec here (Windows)");
+    static const unsigned modes[] = { XIPC_NPIPE_BYTE, XIPC_NPIPE_MESSAGE };
+    for (int i = 0; i < 2; i++) {
+        xipc_stream *a = NULL, *b = NULL;
+        xipc_msgpipe *ma = NULL, *mb = NULL;
+        xt_name(i == 0 ? "fork.b" : "fork.m", name);
+        CHECK_OK(xipc_npipe_listen(name, modes[i], &srv));
+        CHECK_EQ(xt_os_fork_run(fork_closes_server, srv), 0);
+        if (modes[i] == XIPC_NPIPE_BYTE) {
+            CHECK_OK(xipc_npipe_connect(name, &a, 1000));
+            CHECK_OK(xipc_npipe_accept(srv, &b, XT_CHILD_TIMEOUT_MS));
+            xt_write_all(a, "f", 1, XT_CHILD_TIMEOUT_MS);
+            xt_read_exact(b, &c, 1, XT_CHILD_TIMEOUT_MS);
+        } else {
+            CHECK_OK(xipc_npipe_connect_msg(name, &ma, 1000));
+            CHECK_OK(xipc_npipe_accept_msg(srv, &mb, XT_CHILD_TIMEOUT_MS));
+        }
+        CHECK_RC(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &second), XIPC_EADDRINUSE);
+        xipc_stream_close(a);
+        xipc_stream_close(b);
+        xipc_msg_close(ma);
+        xipc_msg_close(mb);
+        /* The parent's own close still removes the name. */
+        xipc_npipe_close(srv);
+        CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &second));
+        xipc_npipe_close(second);
+    }
+}
+
 /* ---- security ------------------------------------------------------------------------------- */
 
 void

@@ -80,7 +80,10 @@ XIPC_API int xipc_npipe_connect(const char *name, xipc_stream **conn, int timeou
 /* Connects to a message-mode server; as xipc_npipe_connect. */
 XIPC_API int xipc_npipe_connect_msg(const char *name, xipc_msgpipe **conn, int timeout_ms);
 
-/* Stops listening and releases the name. Connections already made stay open. NULL: no-op. */
+/* Stops listening and releases the name. Connections already made stay open. NULL: no-op.
+ * POSIX: only the process that called listen releases the name (removes the socket and lock
+ * files). A child made by fork without exec that closes its copy closes its own descriptors
+ * only: the parent's server keeps its name and its clients. */
 XIPC_API void xipc_npipe_close(xipc_npipe *srv);
 
 /* Sends one message of len bytes (1 to XIPC_MSG_MAX), whole or not at all, waiting up to
