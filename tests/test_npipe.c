@@ -649,8 +649,8 @@ struct raw_child {
 
 /* Starts xt_child_npipe_raw_server and waits until its server is up. */
 static void
-raw_child_start(struct raw_child *rc, const char *name, const char *kind, const char *fill,
-    const char *gap_ms)
+raw_child_start(
+    struct raw_child *rc, const char *name, const char *kind, const char *fill, const char *gap_ms)
 {
     char ready[XIPC_HANDLE_TEXT_MAX], go[XIPC_HANDLE_TEXT_MAX], c;
     CHECK_OK(xipc_pipe(&rc->ready_rd, &rc->ready_wr, 0));

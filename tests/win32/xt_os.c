@@ -410,7 +410,8 @@ out_free:
 int
 xt_os_raw_server_fill(xt_os_raw_server *srv)
 {
-    srv->own = CreateFileW(srv->wname, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
+    srv->own =
+        CreateFileW(srv->wname, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
     if (srv->own == INVALID_HANDLE_VALUE) {
         srv->own = NULL;
         return -1;
