@@ -730,6 +730,34 @@ connect_to_busy_raw_server(const char *tag, const char *kind, const char *gap_ms
     raw_child_finish(&rc);
 }
 
+/* A server seen busy that then goes away for good (its name stays missing for 5 s): the connect
+ * does not wait for its whole timeout, but ends with XIPC_ENOENT once the name has been missing
+ * for a second (xipc_npipe_connect). */
+static void
+connect_to_busy_raw_server_that_leaves(void)
+{
+    char name[XIPC_NAME_MAX + 1];
+    struct raw_child rc;
+    xipc_stream *s = NULL;
+    xipc_exit_status st;
+    xt_name("busy.gone", name);
+    raw_child_start(&rc, name, "byte", "fill", "5000");
+    uint64_t t0 = xt_os_now_ms();
+    xt_write_all(rc.go_wr, "g", 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_RC(xipc_npipe_connect(name, &s, 10000), XIPC_ENOENT);
+    uint64_t waited = xt_os_now_ms() - t0;
+    CHECK_GE(waited, 250 + 1000);
+    CHECK_LT(waited, 300 + 5000);
+    CHECK_OK(xipc_proc_kill(rc.proc)); /* it waits for a client that never comes */
+    CHECK_OK(xipc_proc_wait(rc.proc, &st, XT_CHILD_TIMEOUT_MS));
+    xipc_proc_close(rc.proc);
+    rc.proc = NULL;
+    xipc_stream_close(rc.ready_rd);
+    xipc_stream_close(rc.ready_wr);
+    xipc_stream_close(rc.go_rd);
+    xipc_stream_close(rc.go_wr);
+}
+
 /* Item 2 of issue 12 (and item 16's full backlog): a client of a busy server that is not xipc's
  * (Windows: a one-instance pipe held by a client of its own; POSIX: a listener with a full
  * backlog) waits within its timeout; XIPC_ENOENT is only for a name without a server. */
@@ -740,6 +768,7 @@ xt_test_npipe_connect_waits_for_a_busy_server_not_xipcs(void)
     connect_to_busy_raw_server("busy.m", "message", "0");
     /* A server between two instances: it closed the busy one and makes the next 150 ms later. */
     connect_to_busy_raw_server("busy.gap", "byte", "150");
+    connect_to_busy_raw_server_that_leaves();
 }
 
 /* Item 16 of issue 12: a name that a program which is not xipc holds is taken, and listening

@@ -392,14 +392,19 @@ int
 xt_os_raw_server_echo_next(xt_os_raw_server *srv, int gap_ms)
 {
     char buf[256];
-    if (raw_let_own_go(srv) != 0)
-        return -1;
     if (gap_ms > 0) {
+        /* The socket goes first, while its own connections still fill the backlog: a client
+         * that tries meanwhile must never find room in a listener about to close. */
         close(srv->fd);
         unlink(srv->sa.sun_path);
+        for (int i = 0; i < srv->own_count; i++)
+            close(srv->own[i]);
+        srv->own_count = 0;
         xt_os_sleep_ms(gap_ms);
         if (raw_bind_and_listen(srv) != 0)
             return -1;
+    } else if (raw_let_own_go(srv) != 0) {
+        return -1;
     }
     for (;;) {
         int c = accept4(srv->fd, NULL, NULL, SOCK_CLOEXEC);
