@@ -1,5 +1,7 @@
 /* common/npipe.c: named pipes (xipc/npipe.h): argument checks and handle lifetime for servers,
- * byte-mode connections (xipc_stream) and message-mode connections (xipc_msgpipe). */
+ * byte-mode connections (xipc_stream) and message-mode connections (xipc_msgpipe); and how a
+ * connect tells a busy server from none, which both platforms share (struct
+ * xipc__npipe_patience, common/platform.h). */
 #include "handle.h"
 
 #include <stdlib.h>
@@ -96,6 +98,30 @@ xipc_npipe_accept_msg(xipc_npipe *srv, xipc_msgpipe **conn, int timeout_ms)
     *conn = NULL;
     int rc = accept_os(srv, XIPC_NPIPE_MESSAGE, timeout_ms, &os);
     return rc != 0 ? rc : msgpipe_wrap(&os, conn);
+}
+
+void
+xipc__npipe_saw_busy(struct xipc__npipe_patience *p)
+{
+    p->seen_busy = true;
+    p->missing = false;
+}
+
+int
+xipc__npipe_after_missing(struct xipc__npipe_patience *p, xipc__deadline dl)
+{
+    if (!p->seen_busy)
+        return XIPC_ENOENT;
+    if (!p->missing) {
+        p->missing = true;
+        p->gap_end = xipc__deadline_in(XIPC__NPIPE_GAP_MS);
+        p->pause_ms = 1;
+    }
+    /* Short, growing pauses until the caller's deadline or the end of the gap, the earlier. */
+    bool gap_first = p->gap_end < dl;
+    if (xipc__pause_before_retry(gap_first ? p->gap_end : dl, &p->pause_ms, 20) != 0)
+        return gap_first ? XIPC_ENOENT : XIPC_ETIMEDOUT;
+    return 0;
 }
 
 static int

@@ -248,22 +248,49 @@ int xipc__os_mutex_unlock(struct xipc__os_sync *s);
  * xipc__os_stream_read/write/close work on byte-mode ones; the msg calls on message-mode
  * ones. name: checked by common/, without its leading '/'. mode: XIPC_NPIPE_BYTE or _MESSAGE. */
 
-/* Starts a server: XIPC_EADDRINUSE when a live server has the name (POSIX takes over a socket
- * file whose server is gone), XIPC_EACCES for a runtime directory that is not the user's alone,
- * XIPC_ENAMETOOLONG. */
+/* Starts a server: XIPC_EADDRINUSE when a live server has the name, xipc's or not (POSIX takes
+ * over a socket file whose server is gone, and leaves a live one alone); POSIX: XIPC_EEXIST when
+ * something other than a socket has the path (left alone too), XIPC_EACCES for a runtime
+ * directory that is not the user's alone, XIPC_ENAMETOOLONG when the path does not fit
+ * sun_path. */
 int xipc__os_npipe_listen(const char *name, unsigned mode, struct xipc__os_npipe *srv);
 
 /* Waits until dl for the next client; conn becomes the server's end. XIPC_ETIMEDOUT. */
 int xipc__os_npipe_accept(
     struct xipc__os_npipe *srv, struct xipc__os_stream *conn, xipc__deadline dl);
 
-/* Connects; XIPC_ENOENT at once when no server has the name, XIPC_ETIMEDOUT when every instance
- * stayed busy until dl, XIPC_EINVAL for a server of the other mode. */
+/* Connects; XIPC_ENOENT at once when no server has the name, XIPC_ETIMEDOUT when the server,
+ * whoever made it, stayed busy (every instance taken, backlog full) until dl, XIPC_EINVAL for a
+ * server of the other mode. A name seen busy and then missing follows struct
+ * xipc__npipe_patience. */
 int xipc__os_npipe_connect(
     const char *name, unsigned mode, struct xipc__os_stream *conn, xipc__deadline dl);
 
-/* Stops listening and releases the name (POSIX: unlinks the socket file it bound). */
+/* Stops listening and releases the name (POSIX: unlinks the socket file it bound, and the lock
+ * file, but only in the process that made the server: a copy inherited through fork closes its
+ * descriptors and leaves the name to its maker). */
 void xipc__os_npipe_close(struct xipc__os_npipe *srv);
+
+/* How a connect tells a server between two instances from no server (common/npipe.c). Until the
+ * call has seen the server busy, a missing name (no pipe, no socket file, or one nobody listens
+ * on) is final: XIPC_ENOENT at once. Once it has, the name may be missing for up to
+ * XIPC__NPIPE_GAP_MS in a row, as when a server closes its only, busy instance and then makes the
+ * next (Windows: no instance exists in between, and WaitNamedPipeW says ERROR_FILE_NOT_FOUND),
+ * before it counts as gone. Zeroed at the start of each connect. */
+#define XIPC__NPIPE_GAP_MS 1000
+struct xipc__npipe_patience {
+    bool seen_busy;
+    bool missing; /* the name has been missing since the last sign of the server */
+    xipc__deadline gap_end; /* while missing: when the server counts as gone */
+    unsigned pause_ms; /* the next pause before looking again */
+};
+
+/* The server was busy: a name missing after this may be a server between instances. */
+void xipc__npipe_saw_busy(struct xipc__npipe_patience *p);
+
+/* The name was missing. 0 after a short pause: look again. XIPC_ENOENT: no server (final).
+ * XIPC_ETIMEDOUT: dl passed while a server that was busy had not come back. */
+int xipc__npipe_after_missing(struct xipc__npipe_patience *p, xipc__deadline dl);
 
 /* Sends one message (1..XIPC_MSG_MAX bytes, checked by common/) whole or not at all:
  * XIPC_ETIMEDOUT, XIPC_EPIPE or XIPC_ECLOSED (peer gone). */

@@ -37,10 +37,14 @@ runtime_dir(char *buf, size_t cap)
 {
     const char *xdg = getenv("XDG_RUNTIME_DIR");
     struct stat st;
+    int n;
     if (xdg != NULL && xdg[0] == '/' && stat(xdg, &st) == 0 && st.st_uid == geteuid())
-        snprintf(buf, cap, "%s/xipc", xdg);
+        n = snprintf(buf, cap, "%s/xipc", xdg);
     else
-        snprintf(buf, cap, "/tmp/xipc-%lu", (unsigned long)geteuid());
+        n = snprintf(buf, cap, "/tmp/xipc-%lu", (unsigned long)geteuid());
+    /* Cut short, it would name another directory. */
+    if (n < 0 || (size_t)n >= cap)
+        return XIPC_ENAMETOOLONG;
     if (mkdir(buf, 0700) != 0 && errno != EEXIST)
         return XIPC__OS_FAIL(errno, "mkdir", buf);
     return check_private_dir(buf);
@@ -117,35 +121,57 @@ claim_name(const struct sockaddr_un *sa, struct xipc__os_npipe *srv)
     }
 }
 
-/* Gives the name's lock up (the holder removes the file, then unlocks). */
+/* Gives the name's lock up. The holder removes the file, then unlocks; a copy of the server
+ * that fork gave another process only closes its descriptor, which leaves the lock held (flock
+ * locks belong to the open file, which the maker's descriptor keeps open). */
 static void
-release_name(struct xipc__os_npipe *srv)
+release_name(struct xipc__os_npipe *srv, bool remove_file)
 {
     if (srv->lock_fd_plus1 <= 0)
         return;
-    (void)unlink(srv->lock_path);
+    if (remove_file)
+        (void)unlink(srv->lock_path);
     (void)close(srv->lock_fd_plus1 - 1);
     srv->lock_fd_plus1 = 0;
 }
 
-/* Whether a server answers at sa (of either mode). Asked only with the name's lock held, so a
- * server that answers is not xipc's; a socket file left by a dead server refuses. */
+/* Whether a live socket answers at sa, whatever its type. Asked only with the name's lock held,
+ * so a server that answers is not xipc's; a socket file left by a dead one refuses
+ * (ECONNREFUSED). A stream or seqpacket listener sees a client that leaves at once; a datagram
+ * socket sees nothing. */
 static bool
-server_alive(const struct sockaddr_un *sa)
+socket_alive(const struct sockaddr_un *sa)
 {
-    static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET };
-    for (int i = 0; i < 2; i++) {
+    static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM };
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         int fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
             return true; /* cannot tell: do not take the name */
         int rc = connect(fd, (const struct sockaddr *)sa, sizeof *sa), e = errno;
         (void)close(fd);
         if (rc == 0 || e == EAGAIN)
-            return true;
+            return true; /* EAGAIN: a listener with a full backlog */
         if (e != EPROTOTYPE)
-            return false; /* ECONNREFUSED: nobody listens */
+            return false;
     }
-    return false;
+    return true; /* no type fits: not ours to remove */
+}
+
+/* Why bind found sa's path taken: XIPC_EADDRINUSE for a live socket, XIPC_EEXIST for something
+ * that is no socket (a directory, a file, a link), both left alone; 0 when it was a dead
+ * server's socket file, now removed. */
+static int
+clear_stale_socket(const struct sockaddr_un *sa)
+{
+    struct stat st;
+    if (lstat(sa->sun_path, &st) != 0)
+        return errno == ENOENT ? 0 : XIPC__OS_FAIL(errno, "lstat", sa->sun_path);
+    if (!S_ISSOCK(st.st_mode))
+        return XIPC_EEXIST;
+    if (socket_alive(sa))
+        return XIPC_EADDRINUSE;
+    (void)unlink(sa->sun_path);
+    return 0;
 }
 
 /* bind, taking over the socket file of a server that died (nng's ipc_remove_stale). */
@@ -157,11 +183,11 @@ bind_name(int fd, const struct sockaddr_un *sa)
             return 0;
         if (errno != EADDRINUSE)
             return XIPC__OS_FAIL(errno, "bind", sa->sun_path);
-        if (server_alive(sa))
-            return XIPC_EADDRINUSE;
-        (void)unlink(sa->sun_path);
+        int rc = clear_stale_socket(sa);
+        if (rc != 0)
+            return rc;
     }
-    return XIPC_EADDRINUSE;
+    return XIPC_EADDRINUSE; /* a new one took the path at once: someone is using it */
 }
 
 int
@@ -184,6 +210,7 @@ xipc__os_npipe_listen(const char *name, unsigned mode, struct xipc__os_npipe *sr
         goto out_unlink;
     }
     srv->fd_plus1 = fd + 1;
+    srv->maker = getpid();
     memcpy(srv->path, sa.sun_path, sizeof srv->path);
     srv->dev = st.st_dev;
     srv->ino = st.st_ino;
@@ -194,7 +221,7 @@ out_unlink:
 out_close:
     if (fd >= 0)
         (void)close(fd);
-    release_name(srv);
+    release_name(srv, true);
     return rc;
 }
 
@@ -223,7 +250,8 @@ xipc__os_npipe_accept(struct xipc__os_npipe *srv, struct xipc__os_stream *conn, 
     }
 }
 
-/* One connection attempt: 0, a final error, or XIPC_EBUSY when the backlog is full. */
+/* One connection attempt: 0, XIPC_EBUSY when the backlog is full, XIPC_ENOENT when nobody
+ * listens at sa, or another failure. */
 static int
 try_connect(const struct sockaddr_un *sa, unsigned mode, int *fd)
 {
@@ -238,6 +266,7 @@ try_connect(const struct sockaddr_un *sa, unsigned mode, int *fd)
     switch (e) {
     case ENOENT:
     case ECONNREFUSED: /* a socket file without a server */
+        (void)XIPC__OS_FAIL(e, "connect", sa->sun_path);
         return XIPC_ENOENT;
     case EPROTOTYPE: /* a server of the other mode */
         return XIPC_EINVAL;
@@ -253,14 +282,25 @@ xipc__os_npipe_connect(
     const char *name, unsigned mode, struct xipc__os_stream *conn, xipc__deadline dl)
 {
     struct sockaddr_un sa;
+    struct xipc__npipe_patience patience = { 0 };
     int fd = -1, rc = socket_address(name, &sa);
     unsigned pause_ms = 1;
     if (rc != 0)
         return rc;
-    /* A full backlog (EAGAIN: the server is slow to accept) is retried with short, growing
-     * pauses until the deadline; anything else is final at once. */
-    while ((rc = try_connect(&sa, mode, &fd)) == XIPC_EBUSY) {
-        if ((rc = xipc__pause_before_retry(dl, &pause_ms, 20)) != 0)
+    /* A full backlog (EAGAIN: the server, xipc's or not, is slow to accept) is retried with
+     * short, growing pauses until the deadline; nobody listening is final at once unless the
+     * server was busy a moment ago (struct xipc__npipe_patience). */
+    for (;;) {
+        rc = try_connect(&sa, mode, &fd);
+        if (rc == XIPC_EBUSY) {
+            xipc__npipe_saw_busy(&patience);
+            rc = xipc__pause_before_retry(dl, &pause_ms, 20);
+        } else if (rc == XIPC_ENOENT) {
+            rc = xipc__npipe_after_missing(&patience, dl);
+        } else {
+            break;
+        }
+        if (rc != 0)
             return rc;
     }
     /* Made non-blocking so that a full backlog fails at once; a connection is blocking. */
@@ -279,15 +319,18 @@ void
 xipc__os_npipe_close(struct xipc__os_npipe *srv)
 {
     struct stat st;
+    /* Only the process that made the server removes its name: a child that fork gave a copy of
+     * it must leave the parent's live server reachable and its name taken. */
+    bool maker = srv->maker == getpid();
     /* Unlink only the file we bound (a program that is not xipc may have put another there).
      * Unlink before close, so that no client connects to a socket about to go away unheard;
      * release the name last, so that no new server binds before the old file is gone. */
-    if (srv->fd_plus1 > 0 && stat(srv->path, &st) == 0 && st.st_dev == srv->dev &&
+    if (maker && srv->fd_plus1 > 0 && stat(srv->path, &st) == 0 && st.st_dev == srv->dev &&
         st.st_ino == srv->ino)
         (void)unlink(srv->path);
     if (srv->fd_plus1 > 0)
         (void)close(srv->fd_plus1 - 1);
-    release_name(srv);
+    release_name(srv, maker);
     memset(srv, 0, sizeof *srv);
 }
 

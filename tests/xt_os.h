@@ -110,4 +110,40 @@ int xt_os_symlink(const char *target, const char *link);
  * (Windows: a leaf named CON, NUL, COM1... is a device in every directory). */
 bool xt_os_paths_take_any_byte(void);
 
+/* ---- npipe helpers (issue 12) ---- */
+
+/* POSIX: the path of the socket file xipc uses for the named pipe name (<runtime dir>/NAME, the
+ * directory made 0700 if missing). 0, or -1 (also on Windows, where pipes have no file). */
+int xt_os_npipe_socket_path(const char *name, char *buf, size_t cap);
+
+/* A named-pipe server that is not xipc's, made with the raw OS calls under the name xipc gives
+ * the pipe name, as a program that never heard of xipc makes it. POSIX: an AF_UNIX socket bound
+ * at <runtime dir>/NAME, without xipc's lock file; a stream or seqpacket one listens with a
+ * backlog of 0. Windows: \\.\pipe\NAME from CreateNamedPipeW with an owner-only DACL and a
+ * single instance (nMaxInstances 1), synchronous. Kinds: */
+enum {
+    XT_RAW_BYTE,
+    XT_RAW_MESSAGE,
+    XT_RAW_BYTE_ANY_INSTANCES, /* Windows: nMaxInstances PIPE_UNLIMITED_INSTANCES (one made) */
+    XT_RAW_DATAGRAM, /* POSIX only: a bound SOCK_DGRAM */
+};
+typedef struct xt_os_raw_server xt_os_raw_server;
+
+/* Starts one; NULL when that fails (with a message on stderr) or the kind has no equivalent
+ * here (a datagram socket on Windows). */
+xt_os_raw_server *xt_os_raw_server_open(const char *name, int kind);
+
+/* Makes the server busy with clients of its own: POSIX fills the backlog with raw connects until
+ * the next one would wait (EAGAIN); Windows connects a raw client to the only instance. 0 or -1. */
+int xt_os_raw_server_fill(xt_os_raw_server *srv);
+
+/* Lets its own clients go (POSIX: accepts and closes them; Windows: closes its client and
+ * DisconnectNamedPipe), and with gap_ms > 0 also closes its socket or instance, so that the name
+ * is missing for gap_ms, before it makes a new one. Then waits for the next client, reads one
+ * read's worth (up to 256 bytes) and writes it back, and lets that client go too. 0 or -1. */
+int xt_os_raw_server_echo_next(xt_os_raw_server *srv, int gap_ms);
+
+/* Closes everything it holds, and POSIX removes its socket file. NULL: no-op. */
+void xt_os_raw_server_close(xt_os_raw_server *srv);
+
 #endif /* XT_OS_H */

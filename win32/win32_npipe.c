@@ -27,6 +27,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Not in every mingw-w64 winerror.h. */
+#ifndef ERROR_HANDLES_CLOSED
+#define ERROR_HANDLES_CLOSED 676L
+#endif
+
 #define PIPE_PREFIX  L"\\\\.\\pipe\\"
 #define CLAIM_PREFIX L"Local\\xipc-npipe#"
 #define NAME_CAP     XIPC__WIN32_PIPE_NAME_CAP
@@ -119,20 +124,27 @@ claim_held(const wchar_t *claim_name)
     return true;
 }
 
+/* One try at a client end of the pipe wname: ERROR_SUCCESS with *out, or CreateFileW's failure
+ * (ERROR_PIPE_BUSY: every instance is taken; ERROR_FILE_NOT_FOUND: no instance exists). */
+static DWORD
+open_client_once(const wchar_t *wname, DWORD access, HANDLE *out)
+{
+    /* The SQOS flags keep a server that is not ours from impersonating this process. */
+    HANDLE h = CreateFileW(wname, access, 0, NULL, OPEN_EXISTING,
+        FILE_FLAG_OVERLAPPED | SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION, NULL);
+    if (h == INVALID_HANDLE_VALUE)
+        return GetLastError();
+    *out = h;
+    return ERROR_SUCCESS;
+}
+
 DWORD
 xipc__win32_pipe_open_client(
     const wchar_t *wname, const wchar_t *claim_name, DWORD access, xipc__deadline dl, HANDLE *out)
 {
     *out = NULL;
     for (;;) {
-        /* The SQOS flags keep a server that is not ours from impersonating this process. */
-        HANDLE h = CreateFileW(wname, access, 0, NULL, OPEN_EXISTING,
-            FILE_FLAG_OVERLAPPED | SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION, NULL);
-        if (h != INVALID_HANDLE_VALUE) {
-            *out = h;
-            return ERROR_SUCCESS;
-        }
-        DWORD werr = GetLastError();
+        DWORD werr = open_client_once(wname, access, out);
         if (werr != ERROR_PIPE_BUSY)
             return werr;
         /* Instances exist but the server that made them has closed, leaving only its
@@ -277,6 +289,18 @@ listener_init(struct xipc__win32_listener *l, const char *name)
     return 0;
 }
 
+/* Whether instances of the pipe wname exist: a server that is not xipc's (it holds no claim), or
+ * the connections of an xipc server that closed. FILE_FLAG_FIRST_PIPE_INSTANCE refuses both on
+ * Windows, but Wine ignores it (notes/wine.md, section 5), and would let the first instance join
+ * another program's pipe when that program allows more than one. WaitNamedPipeW neither connects
+ * nor disturbs a server: TRUE when an instance listens, ERROR_SEM_TIMEOUT after 1 ms when all are
+ * busy, ERROR_FILE_NOT_FOUND at once when there are none. */
+static bool
+pipe_exists(const wchar_t *wname)
+{
+    return WaitNamedPipeW(wname, 1) || GetLastError() == ERROR_SEM_TIMEOUT;
+}
+
 int
 xipc__os_npipe_listen(const char *name, unsigned mode, struct xipc__os_npipe *srv)
 {
@@ -286,8 +310,9 @@ xipc__os_npipe_listen(const char *name, unsigned mode, struct xipc__os_npipe *sr
         return XIPC_ENOMEM;
     l->mode = mode;
     (void)strncpy(l->name, name, XIPC_NAME_MAX);
-    if ((rc = listener_init(l, name)) != 0 ||
-        (rc = new_spare(l, FILE_FLAG_FIRST_PIPE_INSTANCE)) != 0) {
+    if ((rc = listener_init(l, name)) == 0 && pipe_exists(l->wname))
+        rc = XIPC_EADDRINUSE;
+    if (rc != 0 || (rc = new_spare(l, FILE_FLAG_FIRST_PIPE_INSTANCE)) != 0) {
         listener_free(l);
         return rc;
     }
@@ -403,26 +428,69 @@ other_mode_server(const char *name, unsigned mode)
     return true;
 }
 
+/* Every instance is taken: waits within dl until one listens, for the caller to race the other
+ * clients for it. 0: try again; XIPC_ETIMEDOUT; or the failure. */
+static int
+wait_for_instance(const wchar_t *wname, const char *name, xipc__deadline dl)
+{
+    int left = xipc__deadline_left_ms(dl);
+    if (left == 0)
+        return XIPC_ETIMEDOUT;
+    /* WaitNamedPipeW's 0 would mean the pipe's default wait, so a left of 0 never gets here. */
+    if (WaitNamedPipeW(wname, left < 0 ? NMPWAIT_WAIT_FOREVER : (DWORD)left))
+        return 0;
+    DWORD werr = GetLastError();
+    /* ERROR_SEM_TIMEOUT leaves the verdict to the deadline, on the next try. The pipe's last
+     * instance closed while we waited (the server has not made the next yet, or is gone):
+     * Windows ends the wait with STATUS_OBJECT_NAME_NOT_FOUND, ERROR_FILE_NOT_FOUND (NPFS cancels
+     * the pipe's waiters as it deletes the pipe), Wine 8 with STATUS_HANDLES_CLOSED,
+     * ERROR_HANDLES_CLOSED; the next CreateFileW tells, and xipc__npipe_after_missing decides. */
+    if (werr == ERROR_SEM_TIMEOUT || werr == ERROR_FILE_NOT_FOUND || werr == ERROR_HANDLES_CLOSED)
+        return 0;
+    return XIPC__OS_FAIL(werr, "WaitNamedPipeW", name);
+}
+
+/* Opens a client end of the pipe wname, waiting within dl while the server is busy, whoever made
+ * it: a program that is not xipc may have one instance only, and a client that waits with
+ * WaitNamedPipeW is served when it frees it (DESIGN.md: a bounded retry on ERROR_PIPE_BUSY).
+ * Busy tells nothing about who the server is, so it is never "no server": an xipc server that
+ * closed while its connections live on looks the same, and is waited for until they close. */
+static int
+open_client_end(const wchar_t *wname, const char *name, xipc__deadline dl, HANDLE *out)
+{
+    struct xipc__npipe_patience patience = { 0 };
+    for (;;) {
+        DWORD werr = open_client_once(wname, GENERIC_READ | GENERIC_WRITE, out);
+        int rc;
+        if (werr == ERROR_SUCCESS)
+            return 0;
+        if (werr == ERROR_PIPE_BUSY) {
+            xipc__npipe_saw_busy(&patience);
+            rc = wait_for_instance(wname, name, dl);
+        } else if (werr == ERROR_FILE_NOT_FOUND) {
+            (void)XIPC__OS_FAIL(werr, "CreateFileW", name);
+            rc = xipc__npipe_after_missing(&patience, dl);
+        } else {
+            return XIPC__OS_FAIL(werr, "CreateFileW", name);
+        }
+        if (rc != 0)
+            return rc;
+    }
+}
+
 int
 xipc__os_npipe_connect(
     const char *name, unsigned mode, struct xipc__os_stream *conn, xipc__deadline dl)
 {
-    wchar_t wname[NAME_CAP], claim_name[NAME_CAP];
-    HANDLE h;
+    wchar_t wname[NAME_CAP];
+    HANDLE h = NULL;
     int rc = xipc__win32_wide_name(PIPE_PREFIX, name, wname, NAME_CAP);
-    if (rc != 0 || (rc = xipc__win32_wide_name(CLAIM_PREFIX, name, claim_name, NAME_CAP)) != 0)
+    if (rc != 0)
         return rc;
     if (other_mode_server(name, mode))
         return XIPC_EINVAL;
-    /* All instances busy and nobody holds the claim: the server closed, leaving connections, or
-     * it is not xipc's and counts as none (see xipc__win32_pipe_open_client). */
-    DWORD werr =
-        xipc__win32_pipe_open_client(wname, claim_name, GENERIC_READ | GENERIC_WRITE, dl, &h);
-    if (werr == WAIT_TIMEOUT)
-        return XIPC_ETIMEDOUT;
-    /* ERROR_FILE_NOT_FOUND: no server has the name, XIPC_ENOENT from the table. */
-    if (werr != ERROR_SUCCESS)
-        return XIPC__OS_FAIL(werr, "CreateFileW", name);
+    if ((rc = open_client_end(wname, name, dl, &h)) != 0)
+        return rc;
     if ((rc = set_client_mode(h, mode, name)) != 0 ||
         (rc = xipc__win32_stream_open(h, XIPC__WIN32_STREAM_NPIPE_CLIENT, conn)) != 0) {
         (void)CloseHandle(h);

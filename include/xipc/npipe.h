@@ -40,11 +40,22 @@ typedef struct xipc_msgpipe xipc_msgpipe; /* one message-mode connection */
 /* The largest message a message-mode connection carries, on every platform. */
 #define XIPC_MSG_MAX 65536
 
-/* Starts a server on name; flags is XIPC_NPIPE_BYTE or XIPC_NPIPE_MESSAGE. Returns 0;
- * XIPC_EADDRINUSE (a live server already has the name; POSIX: a socket file left by a server
- * that died is taken over); XIPC_EINVAL (bad name, flags or out); XIPC_EACCES (the runtime
- * directory is not the user's alone); XIPC_ENAMETOOLONG (the socket path exceeds sun_path);
- * XIPC_EMFILE; XIPC_EOS. */
+/* Starts a server on name; flags is XIPC_NPIPE_BYTE or XIPC_NPIPE_MESSAGE. The name belongs to
+ * this server until xipc_npipe_close. Returns 0;
+ * XIPC_EADDRINUSE: a live server has the name, xipc's or another program's, whose server is left
+ *   alone. POSIX: a socket file left by a server that died is taken over; to tell the two apart,
+ *   listen connects to a socket it finds once, so a stream server that is not xipc's sees a client
+ *   that leaves at once. Windows: also while connections of an xipc server that closed are open
+ *   (their pipe instances keep the name; POSIX frees it at once);
+ * XIPC_EEXIST (POSIX: something that is not a socket, a directory or a file, is at
+ *   <runtime dir>/NAME; it is left alone);
+ * XIPC_EINVAL (bad name, flags or out);
+ * XIPC_EACCES (the runtime directory is not the user's alone, or cannot be made);
+ * XIPC_ENAMETOOLONG (POSIX: <runtime dir>/NAME does not fit sun_path's 108 bytes, as with a long
+ *   XDG_RUNTIME_DIR);
+ * XIPC_ENOENT, XIPC_ENOTDIR, XIPC_EISDIR, XIPC_ENOSPC (POSIX: the runtime directory cannot hold
+ *   the files: it changed during the call, a directory has the lock file's name, the disk is full);
+ * XIPC_ENOMEM; XIPC_EMFILE; XIPC_ENFILE; XIPC_EOS (another OS failure: xipc_last_os_error). */
 XIPC_API int xipc_npipe_listen(const char *name, unsigned flags, xipc_npipe **out);
 
 /* Waits up to timeout_ms for the next client of a byte-mode server. Returns 0; XIPC_ETIMEDOUT;
@@ -55,15 +66,24 @@ XIPC_API int xipc_npipe_accept(xipc_npipe *srv, xipc_stream **conn, int timeout_
 XIPC_API int xipc_npipe_accept_msg(xipc_npipe *srv, xipc_msgpipe **conn, int timeout_ms);
 
 /* Connects to a byte-mode server. With no server on the name this fails at once with
- * XIPC_ENOENT, whatever the timeout; the timeout covers a server that is busy (all instances
- * taken, backlog full). Returns 0; XIPC_ENOENT; XIPC_ETIMEDOUT; XIPC_EINVAL (bad name, or a
- * server of the other mode); XIPC_EACCES. */
+ * XIPC_ENOENT, whatever the timeout. A server that is busy (all its instances taken, its backlog
+ * full), whoever made it, is waited for until timeout_ms passes (0: one try): XIPC_ETIMEDOUT then.
+ * Once the call has seen the server busy, the name may go missing for up to a second (a server
+ * that closed its only, busy instance and makes the next) before the call ends with XIPC_ENOENT.
+ * Windows: the connections of an xipc server that closed keep its name busy until they close too
+ * (POSIX: the name is gone at once). Returns 0; XIPC_ENOENT; XIPC_ETIMEDOUT; XIPC_EINVAL (bad
+ * name, conn or timeout, or a server of the other mode); XIPC_EACCES (POSIX: the runtime directory
+ * is not the user's alone); XIPC_ENAMETOOLONG (POSIX: <runtime dir>/NAME does not fit sun_path);
+ * XIPC_ENOMEM; XIPC_EMFILE; XIPC_ENFILE; XIPC_EOS (another OS failure: xipc_last_os_error). */
 XIPC_API int xipc_npipe_connect(const char *name, xipc_stream **conn, int timeout_ms);
 
 /* Connects to a message-mode server; as xipc_npipe_connect. */
 XIPC_API int xipc_npipe_connect_msg(const char *name, xipc_msgpipe **conn, int timeout_ms);
 
-/* Stops listening and releases the name. Connections already made stay open. NULL: no-op. */
+/* Stops listening and releases the name. Connections already made stay open. NULL: no-op.
+ * POSIX: only the process that called listen releases the name (removes the socket and lock
+ * files). A child made by fork without exec that closes its copy closes its own descriptors
+ * only: the parent's server keeps its name and its clients. */
 XIPC_API void xipc_npipe_close(xipc_npipe *srv);
 
 /* Sends one message of len bytes (1 to XIPC_MSG_MAX), whole or not at all, waiting up to

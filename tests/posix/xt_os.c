@@ -306,3 +306,152 @@ xt_os_paths_take_any_byte(void)
 {
     return true;
 }
+
+/* ---- npipe helpers (issue 12) ---- */
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+int
+xt_os_npipe_socket_path(const char *name, char *buf, size_t cap)
+{
+    /* The runtime directory as posix/posix_npipe.c chooses it. */
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
+    char dir[4096];
+    struct stat st;
+    if (xdg != NULL && xdg[0] == '/' && stat(xdg, &st) == 0 && st.st_uid == geteuid())
+        snprintf(dir, sizeof dir, "%s/xipc", xdg);
+    else
+        snprintf(dir, sizeof dir, "/tmp/xipc-%lu", (unsigned long)geteuid());
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return -1;
+    int n = snprintf(buf, cap, "%s/%s", dir, name);
+    return n > 0 && (size_t)n < cap ? 0 : -1;
+}
+
+struct xt_os_raw_server {
+    int fd; /* the bound socket */
+    int type; /* SOCK_STREAM, SOCK_SEQPACKET or SOCK_DGRAM */
+    int own[16]; /* its own clients, filling the backlog */
+    int own_count;
+    struct sockaddr_un sa;
+};
+
+static int
+raw_bind_and_listen(xt_os_raw_server *srv)
+{
+    srv->fd = socket(AF_UNIX, srv->type | SOCK_CLOEXEC, 0);
+    if (srv->fd < 0 || bind(srv->fd, (struct sockaddr *)&srv->sa, sizeof srv->sa) != 0) {
+        perror("xt_os_raw_server: socket/bind");
+        return -1;
+    }
+    /* Backlog 0: Linux then queues one connection, and the next connect finds it full. */
+    if (srv->type != SOCK_DGRAM && listen(srv->fd, 0) != 0) {
+        perror("xt_os_raw_server: listen");
+        return -1;
+    }
+    return 0;
+}
+
+xt_os_raw_server *
+xt_os_raw_server_open(const char *name, int kind)
+{
+    static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET, SOCK_STREAM, SOCK_DGRAM };
+    xt_os_raw_server *srv = calloc(1, sizeof *srv);
+    if (srv == NULL || kind < XT_RAW_BYTE || kind > XT_RAW_DATAGRAM)
+        goto out_free;
+    srv->type = types[kind];
+    srv->sa.sun_family = AF_UNIX;
+    if (xt_os_npipe_socket_path(name, srv->sa.sun_path, sizeof srv->sa.sun_path) != 0)
+        goto out_free;
+    if (raw_bind_and_listen(srv) != 0) {
+        if (srv->fd >= 0)
+            close(srv->fd);
+        goto out_free;
+    }
+    return srv;
+out_free:
+    fprintf(stderr, "xt_os_raw_server_open(%s, %d) failed\n", name, kind);
+    free(srv);
+    return NULL;
+}
+
+int
+xt_os_raw_server_fill(xt_os_raw_server *srv)
+{
+    while (srv->own_count < 16) {
+        int c = socket(AF_UNIX, srv->type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (c < 0)
+            return -1;
+        if (connect(c, (struct sockaddr *)&srv->sa, sizeof srv->sa) != 0) {
+            int e = errno;
+            close(c);
+            return e == EAGAIN && srv->own_count > 0 ? 0 : -1;
+        }
+        srv->own[srv->own_count++] = c;
+    }
+    return -1; /* the backlog never filled */
+}
+
+/* Accepts and closes each of its own connections, which wait first in the queue. */
+static int
+raw_let_own_go(xt_os_raw_server *srv)
+{
+    for (int i = 0; i < srv->own_count; i++) {
+        int c = accept4(srv->fd, NULL, NULL, SOCK_CLOEXEC);
+        if (c < 0)
+            return -1;
+        close(c);
+        close(srv->own[i]);
+    }
+    srv->own_count = 0;
+    return 0;
+}
+
+int
+xt_os_raw_server_echo_next(xt_os_raw_server *srv, int gap_ms)
+{
+    char buf[256];
+    if (gap_ms > 0) {
+        /* The socket goes first, while its own connections still fill the backlog: a client
+         * that tries meanwhile must never find room in a listener about to close. */
+        close(srv->fd);
+        unlink(srv->sa.sun_path);
+        for (int i = 0; i < srv->own_count; i++)
+            close(srv->own[i]);
+        srv->own_count = 0;
+        xt_os_sleep_ms(gap_ms);
+        if (raw_bind_and_listen(srv) != 0)
+            return -1;
+    } else if (raw_let_own_go(srv) != 0) {
+        return -1;
+    }
+    for (;;) {
+        int c = accept4(srv->fd, NULL, NULL, SOCK_CLOEXEC);
+        if (c < 0)
+            return -1;
+        ssize_t n = recv(c, buf, sizeof buf, 0);
+        /* A client that left without a word (xipc's listen knocks to learn whether a server is
+         * alive) is skipped, as any server skips a port scan. */
+        if (n == 0) {
+            close(c);
+            continue;
+        }
+        int rc = n > 0 && send(c, buf, (size_t)n, MSG_NOSIGNAL) == n ? 0 : -1;
+        close(c);
+        return rc;
+    }
+}
+
+void
+xt_os_raw_server_close(xt_os_raw_server *srv)
+{
+    if (srv == NULL)
+        return;
+    for (int i = 0; i < srv->own_count; i++)
+        close(srv->own[i]);
+    if (srv->fd >= 0)
+        close(srv->fd);
+    unlink(srv->sa.sun_path);
+    free(srv);
+}

@@ -385,3 +385,152 @@ xt_os_paths_take_any_byte(void)
 {
     return false;
 }
+
+/* ---- npipe helpers (issue 12) ---- */
+
+#include <sddl.h>
+#include <string.h>
+
+int
+xt_os_npipe_socket_path(const char *name, char *buf, size_t cap)
+{
+    (void)name;
+    (void)buf;
+    (void)cap;
+    return -1; /* Windows pipes are not files */
+}
+
+struct xt_os_raw_server {
+    HANDLE pipe; /* the only instance; synchronous */
+    HANDLE own; /* its own client, holding the instance; NULL: none */
+    DWORD type; /* PIPE_TYPE_* | PIPE_READMODE_* */
+    DWORD max_instances;
+    wchar_t wname[128];
+    SECURITY_ATTRIBUTES sa;
+};
+
+/* "D:P(A;;GA;;;<user>)(A;;GA;;;SY)", the owner-only DACL xipc gives its own pipes. */
+static PSECURITY_DESCRIPTOR
+owner_only_sd(void)
+{
+    union {
+        TOKEN_USER user;
+        BYTE bytes[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
+    } info;
+    HANDLE token;
+    DWORD len;
+    wchar_t *sid = NULL, sddl[256];
+    PSECURITY_DESCRIPTOR sd = NULL;
+    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token))
+        return NULL;
+    BOOL ok = GetTokenInformation(token, TokenUser, &info, sizeof info, &len) &&
+        ConvertSidToStringSidW(info.user.User.Sid, &sid);
+    CloseHandle(token);
+    if (!ok)
+        return NULL;
+    ok = wcslen(sid) < 200;
+    if (ok) {
+        wcscpy(sddl, L"D:P(A;;GA;;;");
+        wcscat(sddl, sid);
+        wcscat(sddl, L")(A;;GA;;;SY)");
+    }
+    LocalFree(sid);
+    if (!ok)
+        return NULL;
+    if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1, &sd, NULL))
+        return NULL;
+    return sd;
+}
+
+static int
+raw_instance(xt_os_raw_server *srv)
+{
+    /* With one instance only, a second client finds it busy (ERROR_PIPE_BUSY). */
+    srv->pipe = CreateNamedPipeW(srv->wname, PIPE_ACCESS_DUPLEX, srv->type | PIPE_WAIT,
+        srv->max_instances, 4096, 4096, 0, &srv->sa);
+    if (srv->pipe == INVALID_HANDLE_VALUE) {
+        fprintf(stderr, "xt_os_raw_server: CreateNamedPipeW: %lu\n", (unsigned long)GetLastError());
+        srv->pipe = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+xt_os_raw_server *
+xt_os_raw_server_open(const char *name, int kind)
+{
+    if (kind == XT_RAW_DATAGRAM)
+        return NULL; /* Windows pipes have no datagram kind */
+    xt_os_raw_server *srv = calloc(1, sizeof *srv);
+    if (srv == NULL)
+        goto out_free;
+    srv->type = kind == XT_RAW_MESSAGE ? PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE
+                                       : PIPE_TYPE_BYTE | PIPE_READMODE_BYTE;
+    srv->max_instances = kind == XT_RAW_BYTE_ANY_INSTANCES ? PIPE_UNLIMITED_INSTANCES : 1;
+    wcscpy(srv->wname, L"\\\\.\\pipe\\");
+    for (size_t i = 0, at = wcslen(srv->wname); i <= strlen(name) && at + i < 128; i++)
+        srv->wname[at + i] = (wchar_t)(unsigned char)name[i]; /* xipc names are ASCII */
+    srv->sa.nLength = sizeof srv->sa;
+    srv->sa.bInheritHandle = FALSE;
+    if ((srv->sa.lpSecurityDescriptor = owner_only_sd()) == NULL || raw_instance(srv) != 0)
+        goto out_free;
+    return srv;
+out_free:
+    fprintf(stderr, "xt_os_raw_server_open(%s, %d) failed\n", name, kind);
+    if (srv != NULL)
+        LocalFree(srv->sa.lpSecurityDescriptor);
+    free(srv);
+    return NULL;
+}
+
+int
+xt_os_raw_server_fill(xt_os_raw_server *srv)
+{
+    srv->own =
+        CreateFileW(srv->wname, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
+    if (srv->own == INVALID_HANDLE_VALUE) {
+        srv->own = NULL;
+        return -1;
+    }
+    /* The client came first: ERROR_PIPE_CONNECTED. */
+    return ConnectNamedPipe(srv->pipe, NULL) || GetLastError() == ERROR_PIPE_CONNECTED ? 0 : -1;
+}
+
+int
+xt_os_raw_server_echo_next(xt_os_raw_server *srv, int gap_ms)
+{
+    char buf[256];
+    DWORD n = 0, put = 0;
+    if (srv->own != NULL) {
+        CloseHandle(srv->own);
+        srv->own = NULL;
+        DisconnectNamedPipe(srv->pipe);
+    }
+    if (gap_ms > 0) {
+        CloseHandle(srv->pipe);
+        srv->pipe = NULL;
+        Sleep((DWORD)gap_ms);
+        if (raw_instance(srv) != 0)
+            return -1;
+    }
+    if (!ConnectNamedPipe(srv->pipe, NULL) && GetLastError() != ERROR_PIPE_CONNECTED)
+        return -1;
+    BOOL ok = ReadFile(srv->pipe, buf, sizeof buf, &n, NULL) && n > 0 &&
+        WriteFile(srv->pipe, buf, n, &put, NULL) && put == n;
+    FlushFileBuffers(srv->pipe);
+    DisconnectNamedPipe(srv->pipe);
+    return ok ? 0 : -1;
+}
+
+void
+xt_os_raw_server_close(xt_os_raw_server *srv)
+{
+    if (srv == NULL)
+        return;
+    if (srv->own != NULL)
+        CloseHandle(srv->own);
+    if (srv->pipe != NULL)
+        CloseHandle(srv->pipe);
+    LocalFree(srv->sa.lpSecurityDescriptor);
+    free(srv);
+}
