@@ -1028,6 +1028,51 @@ xt_test_event_dead_waiters_never_add_releases(void)
     xipc_event_close(ev);
 }
 
+/* More waiters than the 64 that sleep in the kernel at once on POSIX: the others poll. */
+#define MANY_WAITERS 80
+
+struct many_waiters {
+    xipc_event *ev;
+    xipc_sem *ready, *released;
+};
+
+static void
+many_waiters_thread(void *arg)
+{
+    struct many_waiters *m = arg;
+    CHECK_OK(xipc_sem_post(m->ready));
+    if (xipc_event_wait(m->ev, XT_CHILD_TIMEOUT_MS) == 0)
+        CHECK_OK(xipc_sem_post(m->released));
+}
+
+void
+xt_test_event_many_waiters_one_release_each(void)
+{
+    struct many_waiters m = { NULL, NULL, NULL };
+    xt_os_thread *threads[MANY_WAITERS];
+    CHECK_OK(xipc_event_open(NULL, 0, &m.ev));
+    CHECK_OK(xipc_sem_open(NULL, 0, 0, &m.ready));
+    CHECK_OK(xipc_sem_open(NULL, 0, 0, &m.released));
+    for (int i = 0; i < MANY_WAITERS; i++)
+        CHECK((threads[i] = xt_os_thread_start(many_waiters_thread, &m)) != NULL);
+    for (int i = 0; i < MANY_WAITERS; i++)
+        CHECK_OK(xipc_sem_wait(m.ready, XT_CHILD_TIMEOUT_MS));
+    /* No handshake says "asleep in the kernel": give them time to get there, so that some find
+     * every slot taken. The checks below hold whether they did or not. */
+    xt_os_sleep_ms(100);
+    for (int i = 0; i < MANY_WAITERS; i++) {
+        CHECK_OK(xipc_event_set(m.ev));
+        CHECK_OK(xipc_sem_wait(m.released, XT_CHILD_TIMEOUT_MS));
+    }
+    for (int i = 0; i < MANY_WAITERS; i++)
+        xt_os_thread_join(threads[i]);
+    CHECK_RC(xipc_sem_wait(m.released, 0), XIPC_ETIMEDOUT);
+    CHECK_RC(xipc_event_wait(m.ev, 0), XIPC_ETIMEDOUT);
+    xipc_event_close(m.ev);
+    xipc_sem_close(m.ready);
+    xipc_sem_close(m.released);
+}
+
 struct fork_objects {
     xipc_event *ev;
     xipc_sem *sem;
