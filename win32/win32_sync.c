@@ -597,8 +597,10 @@ xipc__os_sem_value(struct xipc__os_sync *s, unsigned *value)
     if (nt == NULL)
         return XIPC_EOS;
     NTSTATUS status = nt->query_semaphore(s->handle, 0, &info, sizeof info, NULL);
-    if (status < 0)
-        return nt_failure(nt, status, "NtQuerySemaphore");
+    if (status < 0) {
+        (void)nt_failure(nt, status, "NtQuerySemaphore");
+        return XIPC_EOS; /* as xipc/sync.h promises; the OS error says which */
+    }
     *value = info.current_count > 0 ? (unsigned)info.current_count : 0u;
     return 0;
 }

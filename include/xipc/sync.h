@@ -73,7 +73,8 @@ typedef struct xipc_event xipc_event;
  * come faster than waiters wake may be merged, as sets of an event already set are. */
 XIPC_API int xipc_event_open(const char *name, unsigned flags, xipc_event **out);
 
-/* Sets the event. Returns 0; XIPC_EINVAL; XIPC_EBADF. */
+/* Sets the event. Returns 0; XIPC_EINVAL; XIPC_EBADF; XIPC_ECORRUPT (POSIX: the shared state
+ * holds a value no xipc process writes). */
 XIPC_API int xipc_event_set(xipc_event *ev);
 
 /* Resets a set event (no effect on an unset one). Returns 0; XIPC_EINVAL; XIPC_EBADF. */
@@ -127,7 +128,8 @@ XIPC_API int xipc_sem_wait(xipc_sem *sem, int timeout_ms);
 /* A snapshot of the current count: other processes may change it before the caller looks at it,
  * so it suits diagnostics and legacy code that calls sem_getvalue, not decisions (a wait with
  * timeout 0 takes one atomically). Returns 0; XIPC_EINVAL (NULL sem or value, or another kind);
- * XIPC_EBADF. POSIX: sem_getvalue. Windows: ntdll's NtQuerySemaphore. */
+ * XIPC_EBADF; XIPC_EOS (Windows: ntdll refused the query). POSIX: sem_getvalue. Windows: ntdll's
+ * NtQuerySemaphore. */
 XIPC_API int xipc_sem_value(xipc_sem *sem, unsigned *value);
 
 XIPC_API void xipc_sem_close(xipc_sem *sem);
