@@ -11,11 +11,12 @@
  * releases for waiters that are gone (issue 12, item 9). A waiter that must sleep first takes
  * one of the event's waiter slots, a robust process-shared mutex, which the kernel marks when
  * its holder dies, and sets the slot's bit in `sleepers`; it clears the bit and lets the slot go
- * when it wakes. A setter counts only when the count matters, on an event that is already set:
- * then it probes each claimed slot with a trylock (busy: a live waiter; EOWNERDEAD: a dead one,
- * whose slot it frees). The waiter sets its bit before it checks the word and sleeps, and a
- * setter reads the mask after it changed the word (both sequentially consistent), so a wake-up
- * is never lost. Waiters find no slot only beyond XIPC__EVENT_SLOTS at once; they poll.
+ * once it has taken the event or given up. A setter counts only when the count matters, on an
+ * event that is already set: then it probes each claimed slot with a trylock (busy: a live
+ * waiter; EOWNERDEAD: a dead one, whose slot it frees). The waiter sets its bit before it checks
+ * the word and sleeps, and a setter reads the mask after it changed the word (both sequentially
+ * consistent), so a wake-up is never lost. Waiters find no slot only beyond XIPC__EVENT_SLOTS at
+ * once; they poll. A waiter still spinning (posix_spin.c) holds no slot and is not counted.
  *
  * Mutexes are robust, process-shared, recursive pthread mutexes in the same header. */
 #include "posix_sync.h"
@@ -284,23 +285,27 @@ event_try(struct xipc__os_sync *s)
     }
 }
 
-/* One sleep in the kernel while holding waiter slot `slot`, which it lets go: 0 taken, 1 not
- * (woken for nothing, or by a signal), XIPC_ETIMEDOUT, or XIPC_ECORRUPT. */
+/* Sleeps in the kernel while holding waiter slot `slot` until the event is taken (0), dl passes
+ * (XIPC_ETIMEDOUT) or the word is corrupt (XIPC_ECORRUPT), then lets the slot go. The slot is
+ * held until the release is taken, so that a set that comes between our wake-up and our take
+ * still counts us, and raises a release for the other waiters too. */
 static int
 event_sleep(struct xipc__os_sync *s, int slot, xipc__deadline dl)
 {
     struct xipc__posix_sync_shm *shm = s->shm;
+    int rc;
     atomic_fetch_or(&shm->sleepers, UINT64_C(1) << slot);
-    /* Check again now that a setter will see us, then sleep only while the word is 0. */
-    int rc = event_try(s);
-    if (rc == 1 && xipc__posix_futex_wait(&shm->state, 0, dl) == XIPC_ETIMEDOUT)
-        rc = XIPC_ETIMEDOUT;
+    /* Check again now that a setter will see us, then sleep only while the word is 0. A wake-up
+     * for nothing (another waiter took it), or a signal, sleeps again. */
+    while ((rc = event_try(s)) == 1) {
+        if (xipc__posix_futex_wait(&shm->state, 0, dl) == XIPC_ETIMEDOUT) {
+            rc = event_try(s); /* one more look: a set that came with the timeout counts */
+            rc = rc == 1 ? XIPC_ETIMEDOUT : rc;
+            break;
+        }
+    }
     slot_release(shm, slot);
-    if (rc != 1 && rc != XIPC_ETIMEDOUT)
-        return rc;
-    /* One more look: a set that came with the timeout still counts. */
-    int again = event_try(s);
-    return (again == 1 && rc == XIPC_ETIMEDOUT) ? XIPC_ETIMEDOUT : again;
+    return rc;
 }
 
 int

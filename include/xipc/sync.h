@@ -68,9 +68,11 @@ typedef struct xipc_event xipc_event;
  * memfd_create is missing: every temporary name tried was taken by others); XIPC_ENOMEM;
  * XIPC_EMFILE; XIPC_EOS.
  * POSIX: a state word in shared memory (shm_open "/xipc:NAME", or memfd) waited on with a futex.
- * Up to 64 waiters of one event sleep in the kernel at once; more wait too, but poll the state
- * with pauses of up to 8 ms, and a set does not count them: while more than 64 wait, sets that
- * come faster than waiters wake may be merged, as sets of an event already set are. */
+ * A set on an event that is still set counts the waiters asleep in the kernel, up to 64 at once,
+ * to know whether another release may be pending; a waiter in its first microseconds (it spins
+ * before it sleeps) or beyond those 64 (it polls the state with pauses of up to 8 ms) is not
+ * counted, so a set that comes before the last one's release was taken, while only such waiters
+ * wait, is merged with it as a set of a set event is. */
 XIPC_API int xipc_event_open(const char *name, unsigned flags, xipc_event **out);
 
 /* Sets the event. Returns 0; XIPC_EINVAL; XIPC_EBADF; XIPC_ECORRUPT (POSIX: the shared state
