@@ -1201,7 +1201,7 @@ xt_test_sync_import_checks_kind_at_once(void)
 {
     char texts[4][XIPC_HANDLE_TEXT_MAX];
     xipc_stream *rd = NULL, *wr = NULL;
-    xipc_event *ev = NULL;
+    xipc_event *ev = NULL, *again = NULL;
     xipc_sem *sem = NULL;
     xipc_mutex *mx = NULL;
     CHECK_OK(xipc_pipe(&rd, &wr, 0));
@@ -1215,7 +1215,8 @@ xt_test_sync_import_checks_kind_at_once(void)
     const char *args[] = { texts[0], texts[1], texts[2], texts[3], NULL };
     xt_expect_exit(xt_spawn_child("sync_import_probe", args, NULL, pass, 4), 0);
     /* In this process too: its own handles are refused, whatever kind the text says. */
-    CHECK_RC(xipc_event_import(texts[1], &ev), XIPC_EEXIST);
+    CHECK_RC(xipc_event_import(texts[1], &again), XIPC_EEXIST);
+    CHECK(again == NULL);
     xipc_stream_close(rd);
     xipc_stream_close(wr);
     xipc_event_close(ev);
