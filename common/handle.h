@@ -48,8 +48,10 @@ int xipc__stream_wrap(struct xipc__os_stream *os, unsigned caps, struct xipc_str
 /* Events, semaphores and mutexes share one shape; the public types stay distinct. */
 struct xipc__sync {
     struct xipc_handle handle;
-    /* Set for the handle that created a named object: closing it removes the name. */
+    /* Set for the handle that created a named object: closing it in the process that created
+     * it (creator_pid) removes the name; a child that got the handle by fork does not. */
     bool owns_name;
+    uint64_t creator_pid;
     char name[XIPC_NAME_MAX + 1];
     struct xipc__os_sync os;
 };

@@ -202,24 +202,33 @@ int xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s);
  * a new anonymous object. flags: XIPC_SYNC_CREATE and/or XIPC_SYNC_OPEN (ignored for NULL name)
  * plus the kind's own (XIPC_EVENT_*). initial: a semaphore's initial value, else 0. *created
  * tells whether this call created the named object. Errors: XIPC_EEXIST (create-only, name
- * taken), XIPC_ENOENT (open-only, no such name), XIPC_EINVAL (the name holds another kind),
- * XIPC_EACCES (POSIX: another user's object, or one open to group or others), XIPC_ECORRUPT (the
- * shared header is not an xipc object's). On failure the struct stays zeroed. */
+ * taken by anything but an object of the other kind), XIPC_ENOENT (open-only, no such name),
+ * XIPC_EINVAL (the name holds another kind), XIPC_EACCES (POSIX: another user's object, one open
+ * to group or others, or a link at the name), XIPC_ECORRUPT (what the name holds is not a whole
+ * xipc object: a creator died half way, or our own file of the wrong type or size),
+ * XIPC_EBUSY (POSIX, anonymous: memfd_create is missing and every temporary name was taken).
+ * Nothing that inspects what a name holds may block on it or follow a link to it. On failure
+ * the struct stays zeroed. */
 int xipc__os_sync_open(enum xipc__kind kind, const char *name, unsigned flags, unsigned initial,
     struct xipc__os_sync *s, bool *created);
 
 /* Closes this process's handle; the object and its name stay. A zeroed struct is a no-op. */
 void xipc__os_sync_close(struct xipc__os_sync *s);
 
-/* Removes a name: 0, or XIPC_ENOENT when nothing has it. Windows: names cannot be removed; 0
- * when an object still has the name (left alone), XIPC_ENOENT otherwise. */
+/* Removes a name: 0, or XIPC_ENOENT when nothing has it, XIPC_EINVAL when an object of another
+ * kind has it (on Windows, where the kinds share one namespace, also a semaphore), XIPC_EACCES
+ * (POSIX) when it is not ours to remove. Windows: names cannot be removed; 0 when an object of
+ * this kind still has the name (left alone), XIPC_ENOENT otherwise. */
 int xipc__os_sync_unlink(enum xipc__kind kind, const char *name);
 
 /* The value part of the export text (numbers, or a name), NUL-terminated; XIPC_ENAMETOOLONG. */
 int xipc__os_sync_export(const struct xipc__os_sync *s, char *buf, size_t cap);
 
-/* In a child: the object behind an export value. XIPC_EINVAL for a malformed value, XIPC_EBADF
- * when the handles it names are not open here. Makes them non-inheritable again. */
+/* In a child: the object behind an export value. Checks at once, before it changes anything:
+ * XIPC_EINVAL for a malformed value or a native that is not an object of this kind (a pipe, a
+ * file, another kind), XIPC_EBADF when the handles it names are not open here, XIPC_EEXIST when
+ * a live handle of this process holds them already (xipc__handle_owns_native). Then makes them
+ * non-inheritable again. */
 int xipc__os_sync_import(enum xipc__kind kind, const char *value, struct xipc__os_sync *s);
 
 /* The native handles a child must inherit (0 to XIPC__NATIVES_MAX). */
@@ -231,9 +240,11 @@ int xipc__os_event_set(struct xipc__os_sync *s);
 int xipc__os_event_reset(struct xipc__os_sync *s);
 int xipc__os_event_wait(struct xipc__os_sync *s, xipc__deadline dl);
 
-/* Semaphores: post (XIPC_ELIMIT at XIPC_SEM_VALUE_MAX, nothing changed) and wait until dl. */
+/* Semaphores: post (XIPC_ELIMIT at XIPC_SEM_VALUE_MAX, nothing changed), wait until dl, and
+ * value, a snapshot of the count (never negative). */
 int xipc__os_sem_post(struct xipc__os_sync *s);
 int xipc__os_sem_wait(struct xipc__os_sync *s, xipc__deadline dl);
+int xipc__os_sem_value(struct xipc__os_sync *s, unsigned *value);
 
 /* Mutexes, recursive and robust: lock until dl (0, XIPC_EOWNERDEAD held, XIPC_ENOTRECOVERABLE
  * not held, XIPC_ETIMEDOUT), consistent (XIPC_EINVAL unless held after XIPC_EOWNERDEAD), unlock

@@ -60,6 +60,7 @@ sync_open(enum xipc__kind kind, const char *name, unsigned flags, unsigned initi
     }
     if (created && name != NULL) {
         s->owns_name = true;
+        s->creator_pid = xipc__os_self_pid();
         memcpy(s->name, name, strlen(name) + 1);
     }
     *out = s;
@@ -74,8 +75,9 @@ sync_close(void *obj, enum xipc__kind kind)
         return;
     xipc__handle_unregister(&s->handle);
     /* Unlink before close: the other order could remove a name that another process created
-     * after ours was gone. */
-    if (s->owns_name)
+     * after ours was gone. Only in the creating process: a child forked without exec holds a
+     * copy of this handle, and its close must not take the name from under its parent. */
+    if (s->owns_name && s->creator_pid == xipc__os_self_pid())
         (void)xipc__os_sync_unlink(kind, s->name);
     xipc__os_sync_close(&s->os);
     free(s);
@@ -222,6 +224,16 @@ xipc_sem_wait(xipc_sem *sem, int timeout_ms)
     if (os == NULL || (rc = xipc__timeout_check(timeout_ms)) != 0)
         return rc;
     return xipc__os_sem_wait(os, xipc__deadline_in(timeout_ms));
+}
+
+int
+xipc_sem_value(xipc_sem *sem, unsigned *value)
+{
+    int rc;
+    struct xipc__os_sync *os = sync_os(sem, XIPC__KIND_SEM, &rc);
+    if (os == NULL)
+        return rc;
+    return value != NULL ? xipc__os_sem_value(os, value) : XIPC_EINVAL;
 }
 
 void

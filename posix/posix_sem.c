@@ -13,6 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Where glibc keeps the file of semaphore "/NAME": /dev/shm/sem.NAME. */
+#define GLIBC_SEM_PREFIX "/dev/shm/sem."
+
 static sem_t *
 sem_of(struct xipc__os_sync *s)
 {
@@ -28,17 +31,34 @@ anon_sem_init(struct xipc__posix_sync_shm *shm, unsigned flags, unsigned initial
     return 0;
 }
 
-/* sem_open gives no descriptor to check. glibc keeps "/NAME" as /dev/shm/sem.NAME; where that file
- * exists, refuse another user's semaphore or one open to group or others. */
+/* sem_open gives no descriptor to check, so the file glibc keeps for "/NAME" is looked at first,
+ * without following a link: XIPC_ENOENT when there is none; XIPC_EACCES for a link, another
+ * user's file, or one open to group or others; XIPC_ECORRUPT for one of ours that is not a
+ * regular file as large as a sem_t (glibc would map it and crash on the first post). A file that
+ * passes stays ours: in /dev/shm (sticky) nobody else can replace it before sem_open opens it. */
 static int
-check_sem_owner(const char *name)
+check_sem_file(const char *name)
 {
-    char path[96];
+    char path[sizeof GLIBC_SEM_PREFIX + XIPC_NAME_MAX];
     struct stat st;
-    snprintf(path, sizeof path, "/dev/shm/sem.%s", name);
-    if (stat(path, &st) != 0)
-        return 0;
-    return (st.st_uid != geteuid() || (st.st_mode & 077) != 0) ? XIPC_EACCES : 0;
+    snprintf(path, sizeof path, GLIBC_SEM_PREFIX "%s", name);
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? XIPC_ENOENT : XIPC__OS_FAIL(errno, "lstat", name);
+    if (S_ISLNK(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) != 0)
+        return XIPC_EACCES;
+    return (S_ISREG(st.st_mode) && (size_t)st.st_size >= sizeof(sem_t)) ? 0 : XIPC_ECORRUPT;
+}
+
+/* Opens the existing semaphore after checking its file. XIPC_ENOENT when there is none. */
+static sem_t *
+open_existing(const char *name, const char *sem_name, int *rc)
+{
+    if ((*rc = check_sem_file(name)) != 0)
+        return SEM_FAILED;
+    sem_t *sem = sem_open(sem_name, 0);
+    if (sem == SEM_FAILED)
+        *rc = errno == ENOENT ? XIPC_ENOENT : XIPC__OS_FAIL(errno, "sem_open", name);
+    return sem;
 }
 
 static int
@@ -46,6 +66,7 @@ named_sem_open(
     const char *name, unsigned flags, unsigned initial, struct xipc__os_sync *s, bool *created)
 {
     sem_t *sem = SEM_FAILED;
+    int rc = 0;
     snprintf(s->sem_name, sizeof s->sem_name, "/%s", name);
     for (int attempt = 0; attempt < 8 && sem == SEM_FAILED; attempt++) {
         if (flags & XIPC_SYNC_CREATE) {
@@ -59,14 +80,9 @@ named_sem_open(
             if (!(flags & XIPC_SYNC_OPEN))
                 return XIPC_EEXIST;
         }
-        int rc = check_sem_owner(name);
-        if (rc != 0)
+        sem = open_existing(name, s->sem_name, &rc);
+        if (sem == SEM_FAILED && (rc != XIPC_ENOENT || !(flags & XIPC_SYNC_CREATE)))
             return rc;
-        sem = sem_open(s->sem_name, 0);
-        if (sem == SEM_FAILED && errno != ENOENT)
-            return XIPC__OS_FAIL(errno, "sem_open", name);
-        if (sem == SEM_FAILED && !(flags & XIPC_SYNC_CREATE))
-            return XIPC_ENOENT;
     }
     if (sem == SEM_FAILED)
         return XIPC_EBUSY;
@@ -111,6 +127,11 @@ int
 xipc__posix_sem_unlink(const char *name)
 {
     char path[XIPC_NAME_MAX + 2];
+    /* Not ours to remove: a link, another user's file, one open to others (XIPC_EACCES). A file
+     * of ours that is not a semaphore goes: removing it is the repair. */
+    int rc = check_sem_file(name);
+    if (rc == XIPC_ENOENT || rc == XIPC_EACCES)
+        return rc;
     snprintf(path, sizeof path, "/%s", name);
     if (sem_unlink(path) != 0)
         return errno == ENOENT ? XIPC_ENOENT : XIPC__OS_FAIL(errno, "sem_unlink", name);
@@ -123,6 +144,17 @@ xipc__os_sem_post(struct xipc__os_sync *s)
     if (sem_post(sem_of(s)) == 0)
         return 0;
     return errno == EOVERFLOW ? XIPC_ELIMIT : XIPC__OS_FAIL(errno, "sem_post", NULL);
+}
+
+int
+xipc__os_sem_value(struct xipc__os_sync *s, unsigned *value)
+{
+    int v = 0;
+    if (sem_getvalue(sem_of(s), &v) != 0)
+        return XIPC__OS_FAIL(errno, "sem_getvalue", NULL);
+    /* POSIX allows a negative value that counts the waiters; glibc never reports one. */
+    *value = v > 0 ? (unsigned)v : 0u;
+    return 0;
 }
 
 /* One timed wait on a deadline in the future: 0, or the errno of the call. */

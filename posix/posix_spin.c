@@ -4,10 +4,10 @@
  * A wake-up through the kernel costs a cross-CPU interrupt and a reschedule (about 25 µs on the
  * machines xipc is measured on, notes/baseline-linux.md), so a waiter whose peer answers within
  * that time does better to watch the shared word than to sleep: it also spares the setter its
- * FUTEX_WAKE, since a spinning waiter is not counted in `waiters`. The budget adapts per handle:
- * it doubles (to SPIN_MAX_NS) when the object arrived while spinning and halves (to SPIN_MIN_NS)
- * when it did not, so a peer that answers slowly costs about SPIN_MIN_NS of CPU per wait. Never
- * on a single CPU, where the peer cannot run while we spin. */
+ * FUTEX_WAKE, since a spinning waiter holds no waiter slot (no bit in `sleepers`). The budget
+ * adapts per handle: it doubles (to SPIN_MAX_NS) when the object arrived while spinning and halves
+ * (to SPIN_MIN_NS) when it did not, so a peer that answers slowly costs about SPIN_MIN_NS of CPU
+ * per wait. Never on a single CPU, where the peer cannot run while we spin. */
 #include "posix_sync.h"
 
 #include <unistd.h>

@@ -10,7 +10,23 @@
 #include <stdatomic.h>
 
 #define XIPC__SYNC_MAGIC   0x43504958u /* "XIPC" */
-#define XIPC__SYNC_VERSION 1u
+#define XIPC__SYNC_VERSION 2u /* 2: events count their sleeping waiters in slots */
+
+/* How many waiters of one event may sleep in the kernel at once, each holding one waiter slot
+ * (posix_sync.c); one bit each in a 64-bit mask. Waiters beyond them poll (xipc/sync.h). */
+#define XIPC__EVENT_SLOTS 64
+
+/* The mask is shared between processes, so its atomics must not fall back to a lock that lives
+ * in one process. */
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
+
+/* An event's waiter slots: robust, process-shared mutexes. A waiter about to sleep in the kernel
+ * holds one, so the kernel itself says whether it lives: a slot whose holder died is marked
+ * (EOWNERDEAD) at its death. census serialises the setters that count the live ones. */
+struct xipc__posix_event_slots {
+    pthread_mutex_t census;
+    pthread_mutex_t slot[XIPC__EVENT_SLOTS];
+};
 
 /* One per object, at offset 0 of its shared memory. Another process writes it, so every field is
  * input: magic, version and kind are checked when the object is opened, and the event words are
@@ -21,12 +37,15 @@ struct xipc__posix_sync_shm {
     uint32_t kind; /* enum xipc__kind */
     uint32_t flags; /* events: XIPC_EVENT_MANUAL_RESET */
     /* Events: the futex word. Manual reset: 0 unset, 1 set. Auto reset: pending releases, at
-     * most max(1, waiters), so each set releases one waiter. */
+     * most max(1, live sleeping waiters), so each set releases one waiter. */
     _Atomic uint32_t state;
-    _Atomic uint32_t waiters; /* events: processes in, or about to enter, a futex wait */
+    uint32_t reserved;
+    /* Events: bit i is set while the holder of waiter slot i sleeps, or is about to, on state. */
+    _Atomic uint64_t sleepers;
     union {
         pthread_mutex_t mutex; /* mutexes: robust, process-shared, recursive */
         sem_t sem; /* anonymous semaphores: process-shared */
+        struct xipc__posix_event_slots event; /* events */
     } u;
 };
 
@@ -38,17 +57,20 @@ typedef int (*xipc__posix_sync_init)(
 int xipc__posix_sync_shm_open(enum xipc__kind kind, const char *name, unsigned flags,
     unsigned initial, xipc__posix_sync_init init, struct xipc__os_sync *s, bool *created);
 
-/* Maps an inherited descriptor of kind into s after checking it. */
+/* Maps an inherited descriptor of kind into s after checking, at once and before changing
+ * anything, that it is a whole xipc object of that kind (XIPC_EINVAL otherwise: a pipe, a
+ * socket, a device, a file) and not one a handle of this process holds (XIPC_EEXIST). */
 int xipc__posix_sync_shm_adopt(enum xipc__kind kind, int fd, struct xipc__os_sync *s);
 
 /* Unmaps and closes. */
 void xipc__posix_sync_shm_close(struct xipc__os_sync *s);
 
-/* Removes "/NAME" from the shm namespace unless it holds an xipc object of another kind. */
+/* Removes "/xipc:NAME" unless it holds an xipc object of another kind (XIPC_EINVAL) or is not
+ * ours to remove (XIPC_EACCES: another user's, open to others, or a link). */
 int xipc__posix_sync_shm_unlink(enum xipc__kind kind, const char *name);
 
-/* A new anonymous shared-memory descriptor, close-on-exec (posix_memfd.c: memfd_create on Linux).
- */
+/* A new anonymous shared-memory descriptor, close-on-exec (posix_memfd.c: memfd_create on Linux,
+ * else a temporary shm_open name). XIPC_EBUSY when every temporary name tried was taken. */
 int xipc__posix_anon_shm(int *fd);
 
 /* Futexes on a word in shared memory (posix_futex.c, Linux). wait returns 0 when woken, when the

@@ -1,10 +1,17 @@
 /* posix/posix_syncshm.c: the shared memory behind POSIX events, mutexes and anonymous
- * semaphores (posix_sync.h): creating, opening, checking and removing it.
+ * semaphores (posix_sync.h): creating, opening, checking, adopting and removing it.
  *
- * Named objects live in the shm namespace as "/NAME" (so events and mutexes share one namespace,
- * as Windows kernel objects do, and a kind mismatch is detected from the header). Anonymous ones
- * live in a memfd. The creator initialises the header and stores the magic last; an opener that
- * arrives in between waits a little for it. */
+ * Named events and mutexes live in the shm namespace as "/xipc:NAME". ':' is outside the name
+ * alphabet, so no other kind ever reaches them through some other name: not a shared section
+ * ("/NAME"), nor glibc's file for semaphore X ("/dev/shm/sem.X", which an event named "sem.X"
+ * used to be). Events and mutexes share the prefix, as Windows kernel objects share one
+ * namespace, and a kind mismatch between them is told from the header. Anonymous objects live
+ * in a memfd (posix_memfd.c).
+ *
+ * The creator initialises the header and stores the magic last; an opener that arrives in
+ * between waits a little for it. Nothing that looks at an object under a name blocks on it or
+ * follows a link to it: every open is O_NOFOLLOW | O_NONBLOCK, and the owner and the file type
+ * are checked before anything reads, maps or waits on it. */
 #include "posix_sync.h"
 
 #include <errno.h>
@@ -18,55 +25,72 @@
 /* How long an opener waits for a creator that is still initialising the header. */
 #define INIT_WAIT_MS 2000
 
+/* "/xipc:" + a name + NUL. */
+#define SHM_PATH_PREFIX "/xipc:"
+#define SHM_PATH_CAP    (sizeof SHM_PATH_PREFIX + XIPC_NAME_MAX)
+
 static void
-shm_path(const char *name, char path[XIPC_NAME_MAX + 2])
+shm_path(const char *name, char path[SHM_PATH_CAP])
 {
-    path[0] = '/';
-    memcpy(path + 1, name, strlen(name) + 1);
+    memcpy(path, SHM_PATH_PREFIX, sizeof SHM_PATH_PREFIX - 1);
+    memcpy(path + sizeof SHM_PATH_PREFIX - 1, name, strlen(name) + 1);
 }
 
-/* Refuses an object that another user owns or that group or others may open. */
+/* shm_open that never follows a link and never waits: a FIFO planted at the name would make a
+ * plain open wait for a writer. glibc's shm_open passes oflag on to open(2) and adds O_NOFOLLOW
+ * and O_CLOEXEC itself; they are named here for C libraries that do not. */
 static int
-check_owner(int fd, const char *name)
+shm_open_safely(const char *path, int oflag, mode_t mode)
 {
-    struct stat st;
-    if (fstat(fd, &st) != 0)
+    return shm_open(path, oflag | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, mode);
+}
+
+/* A failed shm_open of a name. A link at the name (ELOOP, from O_NOFOLLOW) is a squat, as is a
+ * socket, which open(2) refuses with ENXIO before anything could tell whose it is: both
+ * XIPC_EACCES. */
+static int
+open_failure(int e, const char *name)
+{
+    int rc = XIPC__OS_FAIL(e, "shm_open", name);
+    return (e == ELOOP || e == ENXIO) ? XIPC_EACCES : rc;
+}
+
+/* Checks what an opened name holds before anything else touches it: another user's object, or
+ * one open to group or others, is XIPC_EACCES; anything of ours but a regular file (a FIFO, a
+ * device) is XIPC_ECORRUPT. *st gets what fstat said. */
+static int
+check_object(int fd, const char *name, struct stat *st)
+{
+    if (fstat(fd, st) != 0)
         return XIPC__OS_FAIL(errno, "fstat", name);
-    if (st.st_uid != geteuid() || (st.st_mode & 077) != 0)
+    if (st->st_uid != geteuid() || (st->st_mode & 077) != 0)
         return XIPC_EACCES;
-    return 0;
+    return S_ISREG(st->st_mode) ? 0 : XIPC_ECORRUPT;
 }
 
-/* Opens "/NAME" as the flags ask; *created tells whether this call made it. */
+/* The kind of the finished xipc header in a mapping of at least its size, 0 while the magic is
+ * not there yet, or XIPC_ECORRUPT for a magic or version that is not xipc's. */
 static int
-open_named(const char *name, unsigned flags, int *fd, bool *created)
+header_kind(struct xipc__posix_sync_shm *shm)
 {
-    char path[XIPC_NAME_MAX + 2];
-    shm_path(name, path);
-    /* Bounded: each round loses a race with a process that removes or creates the name. */
-    for (int attempt = 0; attempt < 8; attempt++) {
-        if (flags & XIPC_SYNC_CREATE) {
-            /* shm_open sets FD_CLOEXEC itself. fchmod: the umask must not leave us without
-             * write access, nor can it add any. */
-            *fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
-            if (*fd >= 0) {
-                *created = true;
-                return fchmod(*fd, 0600) == 0 ? 0 : XIPC__OS_FAIL(errno, "fchmod", name);
-            }
-            if (errno != EEXIST)
-                return XIPC__OS_FAIL(errno, "shm_open", name);
-            if (!(flags & XIPC_SYNC_OPEN))
-                return XIPC_EEXIST;
-        }
-        *fd = shm_open(path, O_RDWR, 0);
-        if (*fd >= 0)
-            return check_owner(*fd, name);
-        if (errno != ENOENT)
-            return XIPC__OS_FAIL(errno, "shm_open", name);
-        if (!(flags & XIPC_SYNC_CREATE))
-            return XIPC_ENOENT;
-    }
-    return XIPC_EBUSY;
+    uint32_t magic = atomic_load_explicit(&shm->magic, memory_order_acquire);
+    if (magic == 0)
+        return 0;
+    uint32_t version = shm->version, kind = shm->kind;
+    if (magic != XIPC__SYNC_MAGIC || version != XIPC__SYNC_VERSION ||
+        (kind != XIPC__KIND_EVENT && kind != XIPC__KIND_SEM && kind != XIPC__KIND_MUTEX))
+        return XIPC_ECORRUPT;
+    return (int)kind;
+}
+
+static int
+map_header(int fd, int prot, struct xipc__posix_sync_shm **out)
+{
+    void *map = mmap(NULL, sizeof **out, prot, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED)
+        return XIPC__OS_FAIL(errno, "mmap", NULL);
+    *out = map;
+    return 0;
 }
 
 static void
@@ -76,7 +100,9 @@ sleep_ms(long ms)
     (void)nanosleep(&ts, NULL);
 }
 
-/* Waits until the object is at least as large as the header, then maps it. */
+/* Maps a regular file that an opener found under a name, once it is as large as the header. A
+ * creator makes the file empty and then sizes it, so only an empty file is waited for; any other
+ * size short of the header is not something xipc makes. */
 static int
 map_when_sized(int fd, struct xipc__posix_sync_shm **out)
 {
@@ -86,63 +112,101 @@ map_when_sized(int fd, struct xipc__posix_sync_shm **out)
             return XIPC__OS_FAIL(errno, "fstat", NULL);
         if ((size_t)st.st_size >= sizeof **out)
             break;
-        if (waited >= INIT_WAIT_MS)
-            return XIPC_ECORRUPT; /* a creator died before sizing it: unlink the name */
+        if (st.st_size != 0 || waited >= INIT_WAIT_MS)
+            return XIPC_ECORRUPT; /* a creator died before sizing it, or not xipc's: unlink it */
         sleep_ms(1);
     }
-    void *map = mmap(NULL, sizeof **out, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (map == MAP_FAILED)
-        return XIPC__OS_FAIL(errno, "mmap", NULL);
-    *out = map;
-    return 0;
+    return map_header(fd, PROT_READ | PROT_WRITE, out);
 }
 
-/* Checks the header another process wrote: magic (waiting for a creator still at work),
- * version, and kind. */
+/* Checks the header another process wrote, waiting for a creator still at work: XIPC_ECORRUPT
+ * for one that is not xipc's or never got finished, XIPC_EINVAL for another kind. */
 static int
 check_header(struct xipc__posix_sync_shm *shm, enum xipc__kind kind)
 {
-    for (int waited = 0; atomic_load_explicit(&shm->magic, memory_order_acquire) == 0; waited++) {
+    int found;
+    for (int waited = 0; (found = header_kind(shm)) == 0; waited++) {
         if (waited >= INIT_WAIT_MS)
             return XIPC_ECORRUPT;
         sleep_ms(1);
     }
-    if (atomic_load_explicit(&shm->magic, memory_order_acquire) != XIPC__SYNC_MAGIC ||
-        shm->version != XIPC__SYNC_VERSION)
-        return XIPC_ECORRUPT;
-    return shm->kind == (uint32_t)kind ? 0 : XIPC_EINVAL;
+    if (found < 0)
+        return found;
+    return found == (int)kind ? 0 : XIPC_EINVAL;
 }
 
-/* The kind stored under "/NAME", or 0 when it is not (yet) a readable xipc header. */
-static uint32_t
-kind_under(const char *path)
+/* What is under path now, without waiting for anything: XIPC_ENOENT, XIPC_EACCES or
+ * XIPC_ECORRUPT (as check_object says), or 0 with *kind the kind of its finished xipc header
+ * (0 when it has none: unfinished, or not xipc's). */
+static int
+inspect_name(const char *path, const char *name, uint32_t *kind)
 {
     struct stat st;
-    uint32_t kind = 0;
-    int fd = shm_open(path, O_RDONLY, 0);
+    struct xipc__posix_sync_shm *shm = NULL;
+    *kind = 0;
+    int fd = shm_open_safely(path, O_RDONLY, 0);
     if (fd < 0)
-        return 0;
-    if (fstat(fd, &st) == 0 && (size_t)st.st_size >= sizeof(struct xipc__posix_sync_shm)) {
-        struct xipc__posix_sync_shm *shm = mmap(NULL, sizeof *shm, PROT_READ, MAP_SHARED, fd, 0);
-        if (shm != MAP_FAILED) {
-            if (atomic_load(&shm->magic) == XIPC__SYNC_MAGIC)
-                kind = shm->kind;
-            (void)munmap(shm, sizeof *shm);
-        }
+        return errno == ENOENT ? XIPC_ENOENT : open_failure(errno, name);
+    int rc = check_object(fd, name, &st);
+    if (rc == 0 && (size_t)st.st_size >= sizeof *shm && map_header(fd, PROT_READ, &shm) == 0) {
+        int found = header_kind(shm);
+        *kind = found > 0 ? (uint32_t)found : 0;
+        (void)munmap(shm, sizeof *shm);
     }
     (void)close(fd);
-    return kind;
+    return rc;
 }
 
-/* The kind of the xipc object named name, or 0. */
-static uint32_t
-kind_of_name(const char *name)
+/* Create-only found the name taken: XIPC_EINVAL if it holds an xipc object of the other kind
+ * (as on Windows), else XIPC_EEXIST, whatever else is there (a stale name: unlink it). */
+static int
+name_taken(enum xipc__kind kind, const char *path, const char *name)
 {
-    char path[XIPC_NAME_MAX + 2];
-    shm_path(name, path);
-    return kind_under(path);
+    uint32_t found = 0;
+    int rc = inspect_name(path, name, &found);
+    return (rc == 0 && found != 0 && found != (uint32_t)kind) ? XIPC_EINVAL : XIPC_EEXIST;
 }
 
+/* Opens "/xipc:NAME" as the flags ask; *created tells whether this call made it. An object
+ * opened, not created, has passed check_object. On failure *fd is closed and -1. */
+static int
+open_named(enum xipc__kind kind, const char *name, unsigned flags, int *fd, bool *created)
+{
+    char path[SHM_PATH_CAP];
+    shm_path(name, path);
+    /* Bounded: each round loses a race with a process that removes or creates the name. */
+    for (int attempt = 0; attempt < 8; attempt++) {
+        if (flags & XIPC_SYNC_CREATE) {
+            /* fchmod: the umask must not leave us without write access, nor can it add any. */
+            *fd = shm_open_safely(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+            if (*fd >= 0) {
+                *created = true;
+                return fchmod(*fd, 0600) == 0 ? 0 : XIPC__OS_FAIL(errno, "fchmod", name);
+            }
+            if (errno != EEXIST)
+                return open_failure(errno, name);
+            if (!(flags & XIPC_SYNC_OPEN))
+                return name_taken(kind, path, name);
+        }
+        *fd = shm_open_safely(path, O_RDWR, 0);
+        if (*fd >= 0) {
+            struct stat st;
+            int rc = check_object(*fd, name, &st);
+            if (rc != 0) {
+                (void)close(*fd);
+                *fd = -1;
+            }
+            return rc;
+        }
+        if (errno != ENOENT)
+            return open_failure(errno, name);
+        if (!(flags & XIPC_SYNC_CREATE))
+            return XIPC_ENOENT;
+    }
+    return XIPC_EBUSY;
+}
+
+/* Sizes, maps and initialises an object this process just created. */
 static int
 init_new(int fd, enum xipc__kind kind, unsigned flags, unsigned initial, xipc__posix_sync_init init,
     struct xipc__posix_sync_shm **out)
@@ -150,7 +214,7 @@ init_new(int fd, enum xipc__kind kind, unsigned flags, unsigned initial, xipc__p
     int rc;
     if (ftruncate(fd, (off_t)sizeof **out) != 0)
         return XIPC__OS_FAIL(errno, "ftruncate", NULL);
-    if ((rc = map_when_sized(fd, out)) != 0)
+    if ((rc = map_header(fd, PROT_READ | PROT_WRITE, out)) != 0)
         return rc;
     struct xipc__posix_sync_shm *shm = *out;
     shm->version = XIPC__SYNC_VERSION;
@@ -164,38 +228,60 @@ init_new(int fd, enum xipc__kind kind, unsigned flags, unsigned initial, xipc__p
     return 0;
 }
 
+/* Maps an object another process made, once it is finished. */
+static int
+map_existing(int fd, enum xipc__kind kind, struct xipc__posix_sync_shm **out)
+{
+    int rc = map_when_sized(fd, out);
+    if (rc == 0 && (rc = check_header(*out, kind)) != 0)
+        (void)munmap(*out, sizeof **out);
+    return rc;
+}
+
 int
 xipc__posix_sync_shm_open(enum xipc__kind kind, const char *name, unsigned flags, unsigned initial,
     xipc__posix_sync_init init, struct xipc__os_sync *s, bool *created)
 {
     struct xipc__posix_sync_shm *shm = NULL;
     int fd = -1, rc;
+    bool made = name == NULL;
     *created = false;
-    rc = name ? open_named(name, flags, &fd, created) : xipc__posix_anon_shm(&fd);
-    if (rc == XIPC_EEXIST) {
-        /* Taken by another kind: XIPC_EINVAL, as on Windows. A header nobody finished stays
-         * XIPC_EEXIST (a stale name: unlink it). */
-        uint32_t other = kind_of_name(name);
-        rc = (other != 0 && other != (uint32_t)kind) ? XIPC_EINVAL : rc;
-    }
-    if (rc == 0 && name == NULL)
-        *created = true;
-    if (rc == 0 && *created)
-        rc = init_new(fd, kind, flags, initial, init, &shm);
-    else if (rc == 0 && (rc = map_when_sized(fd, &shm)) == 0 && (rc = check_header(shm, kind)) != 0)
-        (void)munmap(shm, sizeof *shm);
+    rc = name != NULL ? open_named(kind, name, flags, &fd, &made) : xipc__posix_anon_shm(&fd);
+    if (rc == 0)
+        rc = made ? init_new(fd, kind, flags, initial, init, &shm) : map_existing(fd, kind, &shm);
     if (rc != 0) {
-        if (*created && name != NULL)
+        if (made && name != NULL)
             (void)xipc__posix_sync_shm_unlink(kind, name);
         if (fd >= 0)
             (void)close(fd);
-        *created = false;
         return rc;
     }
-    *created = *created && name != NULL;
+    *created = made && name != NULL;
     s->kind = (int)kind;
     s->fd_plus1 = fd + 1;
     s->shm = shm;
+    return 0;
+}
+
+/* An exported object is whole: a regular file at least as large as the header, open for
+ * reading and writing, with a finished header of this kind. Anything else is XIPC_EINVAL at
+ * once, with no wait for a creator. */
+static int
+check_inherited(int fd, enum xipc__kind kind, struct xipc__posix_sync_shm **out)
+{
+    struct stat st;
+    int fl, rc;
+    if (fstat(fd, &st) != 0)
+        return XIPC__OS_FAIL(errno, "fstat", "inherited descriptor"); /* EBADF: XIPC_EBADF */
+    if (!S_ISREG(st.st_mode) || (size_t)st.st_size < sizeof **out ||
+        (fl = fcntl(fd, F_GETFL)) < 0 || (fl & O_ACCMODE) != O_RDWR)
+        return XIPC_EINVAL;
+    if ((rc = map_header(fd, PROT_READ | PROT_WRITE, out)) != 0)
+        return rc;
+    if (header_kind(*out) != (int)kind) {
+        (void)munmap(*out, sizeof **out);
+        return XIPC_EINVAL;
+    }
     return 0;
 }
 
@@ -203,16 +289,17 @@ int
 xipc__posix_sync_shm_adopt(enum xipc__kind kind, int fd, struct xipc__os_sync *s)
 {
     struct xipc__posix_sync_shm *shm = NULL;
-    int rc;
-    if (fcntl(fd, F_GETFD) < 0)
-        return XIPC__OS_FAIL(errno, "fcntl", "inherited descriptor");
-    if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
-        return XIPC__OS_FAIL(errno, "fcntl", "inherited descriptor");
-    if ((rc = map_when_sized(fd, &shm)) != 0)
-        return rc == XIPC_ECORRUPT ? XIPC_EINVAL : rc;
-    if ((rc = check_header(shm, kind)) != 0) {
+    int rc = check_inherited(fd, kind, &shm);
+    if (rc != 0)
+        return rc;
+    /* A descriptor a handle of ours holds already: two owners would close it under each other. */
+    if (xipc__handle_owns_native(fd))
+        rc = XIPC_EEXIST;
+    else if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+        rc = XIPC__OS_FAIL(errno, "fcntl", "inherited descriptor");
+    if (rc != 0) {
         (void)munmap(shm, sizeof *shm);
-        return rc == XIPC_ECORRUPT ? XIPC_EINVAL : rc;
+        return rc;
     }
     s->kind = (int)kind;
     s->fd_plus1 = fd + 1;
@@ -234,10 +321,14 @@ xipc__posix_sync_shm_close(struct xipc__os_sync *s)
 int
 xipc__posix_sync_shm_unlink(enum xipc__kind kind, const char *name)
 {
-    char path[XIPC_NAME_MAX + 2];
+    char path[SHM_PATH_CAP];
+    uint32_t found = 0;
     shm_path(name, path);
-    uint32_t found = kind_under(path);
-    /* Leave another kind's object alone; a header nobody finished (a creator that died) may go. */
+    /* Leave alone what is not ours to remove (XIPC_EACCES) and an object of the other kind.
+     * What open calls XIPC_ECORRUPT goes: removing it is the repair. */
+    int rc = inspect_name(path, name, &found);
+    if (rc == XIPC_ENOENT || rc == XIPC_EACCES)
+        return rc;
     if (found != 0 && found != (uint32_t)kind)
         return XIPC_EINVAL;
     if (shm_unlink(path) != 0)

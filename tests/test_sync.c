@@ -116,15 +116,22 @@ start_waiters(const char *name, struct channel *ch, xipc_proc **procs, int n)
     expect_bytes(ch, 'w', (size_t)n);
 }
 
-void
-xt_test_event_auto_reset_releases_one(void)
+/* n sets with nobody waiting leave the event set once: exactly one wait takes it. */
+static void
+expect_sets_merge(xipc_event *ev, int n)
 {
-    char name[XIPC_NAME_MAX + 1];
+    for (int i = 0; i < n; i++)
+        CHECK_OK(xipc_event_set(ev));
+    CHECK_OK(xipc_event_wait(ev, 0));
+    CHECK_RC(xipc_event_wait(ev, 0), XIPC_ETIMEDOUT);
+}
+
+/* Three waiters on the named auto-reset event ev: each set releases exactly one of them. */
+static void
+expect_one_release_per_set(const char *name, xipc_event *ev)
+{
     struct channel ch;
-    xipc_event *ev = NULL;
     xipc_proc *procs[3];
-    xt_name("auto", name);
-    CHECK_OK(xipc_event_open(name, XIPC_SYNC_CREATE, &ev));
     channel_open(&ch);
     start_waiters(name, &ch, procs, 3);
     /* One set, one release; the event is consumed, so the others keep waiting. */
@@ -138,13 +145,20 @@ xt_test_event_auto_reset_releases_one(void)
     expect_bytes(&ch, 'r', 2);
     for (int i = 0; i < 3; i++)
         xt_expect_exit(procs[i], 0);
-    /* A set with nobody waiting stays set for exactly one wait. */
-    CHECK_OK(xipc_event_set(ev));
-    CHECK_OK(xipc_event_set(ev));
-    CHECK_OK(xipc_event_wait(ev, 0));
-    CHECK_RC(xipc_event_wait(ev, 0), XIPC_ETIMEDOUT);
-    xipc_event_close(ev);
     channel_close(&ch);
+}
+
+void
+xt_test_event_auto_reset_releases_one(void)
+{
+    char name[XIPC_NAME_MAX + 1];
+    xipc_event *ev = NULL;
+    xt_name("auto", name);
+    CHECK_OK(xipc_event_open(name, XIPC_SYNC_CREATE, &ev));
+    expect_one_release_per_set(name, ev);
+    /* A set with nobody waiting stays set for exactly one wait. */
+    expect_sets_merge(ev, 2);
+    xipc_event_close(ev);
 }
 
 void
@@ -657,6 +671,11 @@ xt_test_sync_owner_only_permissions(void)
         CHECK_RC(xipc_event_open(names[0], XIPC_SYNC_OPEN, &ev2), XIPC_EACCES);
         CHECK_EQ(xt_os_give_sync_object_away("sem", names[2]), 0);
         CHECK_RC(xipc_sem_open(names[2], XIPC_SYNC_OPEN, 0, &sem2), XIPC_EACCES);
+        /* Nor will xipc remove another user's object, so the closes below leave them. */
+        CHECK_RC(xipc_event_unlink(names[0]), XIPC_EACCES);
+        CHECK_RC(xipc_sem_unlink(names[2]), XIPC_EACCES);
+        xt_os_unplant_sync_name("event", names[0]);
+        xt_os_unplant_sync_name("sem", names[2]);
     } else {
         printf("note: not root, so the foreign-owner check was not exercised\n");
     }
@@ -762,4 +781,611 @@ xt_test_sync_no_handle_leak(void)
     xipc_event_close(ping);
     xipc_event_close(pong);
     CHECK_EQ(xt_os_handle_count(), before);
+}
+
+/* ---- issue 12: names per kind, squatted names, half-made objects ---------------------------- */
+
+/* How soon a call that finds something odd under a name must answer: a wait for a creator, or on
+ * a FIFO, would take seconds or forever. */
+#define PROMPT_MS 1000
+
+/* CHECK_RC, and the call answered within PROMPT_MS. */
+#define CHECK_PROMPT(expr, want)                      \
+    do {                                              \
+        uint64_t xt_t0_ = xt_os_now_ms();             \
+        CHECK_RC((expr), (want));                     \
+        CHECK_LT(xt_os_now_ms() - xt_t0_, PROMPT_MS); \
+    } while (0)
+
+/* Opens an object of the kind ("event", "mutex" or "sem") and closes it again at once. */
+static int
+open_kind(const char *kind, const char *name, unsigned flags)
+{
+    int rc;
+    if (strcmp(kind, "event") == 0) {
+        xipc_event *ev = NULL;
+        rc = xipc_event_open(name, flags, &ev);
+        xipc_event_close(ev);
+    } else if (strcmp(kind, "mutex") == 0) {
+        xipc_mutex *mx = NULL;
+        rc = xipc_mutex_open(name, flags, &mx);
+        xipc_mutex_close(mx);
+    } else {
+        xipc_sem *sem = NULL;
+        rc = xipc_sem_open(name, flags, 0, &sem);
+        xipc_sem_close(sem);
+    }
+    return rc;
+}
+
+static int
+unlink_kind(const char *kind, const char *name)
+{
+    if (strcmp(kind, "event") == 0)
+        return xipc_event_unlink(name);
+    return strcmp(kind, "mutex") == 0 ? xipc_mutex_unlink(name) : xipc_sem_unlink(name);
+}
+
+void
+xt_test_sync_kinds_never_share_an_os_object(void)
+{
+    char x[XIPC_NAME_MAX + 1], y[XIPC_NAME_MAX + 1], sem_x[XIPC_NAME_MAX + 5],
+        sem_y[XIPC_NAME_MAX + 5];
+    xipc_event *ev = NULL;
+    xipc_mutex *mx = NULL;
+    xipc_sem *sx = NULL, *sy = NULL, *again = NULL;
+    xt_name("kx", x);
+    xt_name("ky", y);
+    snprintf(sem_x, sizeof sem_x, "sem.%s", x);
+    snprintf(sem_y, sizeof sem_y, "sem.%s", y);
+    uint64_t t0 = xt_os_now_ms();
+    /* glibc keeps semaphore X at /dev/shm/sem.X, the file shm_open("/sem.X") names too: an event
+     * named sem.X must be another object, or the semaphore maps the event and dies posting. */
+    CHECK_OK(xipc_event_open(sem_x, XIPC_SYNC_CREATE, &ev));
+    CHECK_OK(xipc_sem_open(x, XIPC_SYNC_CREATE | XIPC_SYNC_OPEN, 0, &sx));
+    CHECK_OK(xipc_sem_post(sx));
+    CHECK_RC(xipc_event_wait(ev, 0), XIPC_ETIMEDOUT);
+    CHECK_OK(xipc_sem_wait(sx, 0));
+    CHECK_OK(xipc_event_set(ev));
+    CHECK_RC(xipc_sem_wait(sx, 0), XIPC_ETIMEDOUT);
+    CHECK_OK(xipc_event_wait(ev, 0));
+    /* The other order: semaphore Y first, then a mutex named sem.Y. */
+    CHECK_OK(xipc_sem_open(y, XIPC_SYNC_CREATE, 1, &sy));
+    CHECK_OK(xipc_mutex_open(sem_y, XIPC_SYNC_CREATE | XIPC_SYNC_OPEN, &mx));
+    CHECK_OK(xipc_mutex_lock(mx, 0));
+    CHECK_OK(xipc_sem_wait(sy, 0));
+    CHECK_OK(xipc_mutex_unlock(mx));
+    /* Removing the event's and the mutex's names leaves the semaphores' alone. */
+    CHECK_OK(xipc_event_unlink(sem_x));
+    CHECK_OK(xipc_mutex_unlink(sem_y));
+    CHECK_OK(xipc_sem_open(x, XIPC_SYNC_OPEN, 0, &again));
+    xipc_sem_close(again);
+    CHECK_OK(xipc_sem_open(y, XIPC_SYNC_OPEN, 0, &again));
+    xipc_sem_close(again);
+    CHECK_LT(xt_os_now_ms() - t0, PROMPT_MS);
+    xipc_event_close(ev);
+    xipc_mutex_close(mx);
+    xipc_sem_close(sx);
+    xipc_sem_close(sy);
+}
+
+void
+xt_test_sync_unlink_of_another_kind_is_einval(void)
+{
+    char ev_name[XIPC_NAME_MAX + 1], mx_name[XIPC_NAME_MAX + 1];
+    xipc_event *ev = NULL;
+    xipc_mutex *mx = NULL;
+    xt_name("uk.ev", ev_name);
+    xt_name("uk.mx", mx_name);
+    CHECK_OK(xipc_event_open(ev_name, XIPC_SYNC_CREATE, &ev));
+    CHECK_OK(xipc_mutex_open(mx_name, XIPC_SYNC_CREATE, &mx));
+    /* The name holds another kind, as opening it says: not "no such name". */
+    CHECK_RC(xipc_event_unlink(mx_name), XIPC_EINVAL);
+    CHECK_RC(xipc_mutex_unlink(ev_name), XIPC_EINVAL);
+    CHECK_OK(open_kind("mutex", mx_name, XIPC_SYNC_OPEN));
+    CHECK_OK(open_kind("event", ev_name, XIPC_SYNC_OPEN));
+    xipc_event_close(ev);
+    xipc_mutex_close(mx);
+}
+
+/* Plants what under the kind's name and checks that each look at it answers at once: open and
+ * create-or-open with open_rc, create-only with XIPC_EEXIST, unlink with unlink_rc (0: it went). */
+static void
+expect_squat_refused(const char *kind, const char *name, int what, int open_rc, int unlink_rc)
+{
+    CHECK_EQ(xt_os_plant_at_sync_name(kind, name, what), 0);
+    CHECK_PROMPT(open_kind(kind, name, XIPC_SYNC_OPEN), open_rc);
+    CHECK_PROMPT(open_kind(kind, name, XIPC_SYNC_CREATE | XIPC_SYNC_OPEN), open_rc);
+    CHECK_PROMPT(open_kind(kind, name, XIPC_SYNC_CREATE), XIPC_EEXIST);
+    CHECK_PROMPT(unlink_kind(kind, name), unlink_rc);
+    CHECK_EQ(xt_os_sync_object_mode(kind, name) >= 0, unlink_rc != 0);
+    xt_os_unplant_sync_name(kind, name);
+}
+
+void
+xt_test_sync_squatted_names_answer_at_once(void)
+{
+    static const char *const kinds[] = { "event", "mutex", "sem" };
+    char name[XIPC_NAME_MAX + 1];
+    xt_name("squat", name);
+    if (xt_os_plant_at_sync_name("event", name, XT_PLANT_FIFO) != 0)
+        XT_SKIP("no file behind a sync name to plant anything at (Windows kernel objects)");
+    xt_os_unplant_sync_name("event", name);
+    bool foreign = xt_os_plant_at_sync_name("event", name, XT_PLANT_FOREIGN_FIFO) == 0;
+    xt_os_unplant_sync_name("event", name);
+    for (int k = 0; k < 3; k++) {
+        /* Our own FIFO is not a whole object (XIPC_ECORRUPT), and unlink repairs that. */
+        expect_squat_refused(kinds[k], name, XT_PLANT_FIFO, XIPC_ECORRUPT, 0);
+        /* A link at the name, or another user's FIFO open to all, is a squat: left alone. */
+        expect_squat_refused(kinds[k], name, XT_PLANT_LINK, XIPC_EACCES, XIPC_EACCES);
+        if (foreign)
+            expect_squat_refused(kinds[k], name, XT_PLANT_FOREIGN_FIFO, XIPC_EACCES, XIPC_EACCES);
+        /* The name is usable again. */
+        CHECK_OK(open_kind(kinds[k], name, XIPC_SYNC_CREATE));
+    }
+    if (!foreign)
+        printf("note: not root, so another user's FIFO was not planted\n");
+}
+
+/* Plants what under the kind's name, expects XIPC_ECORRUPT from opening it within [lo, hi) ms,
+ * then removes it with the kind's unlink and creates the object anew. */
+static void
+expect_corrupt(const char *kind, const char *name, int what, uint64_t lo, uint64_t hi)
+{
+    CHECK_EQ(xt_os_plant_at_sync_name(kind, name, what), 0);
+    uint64_t t0 = xt_os_now_ms();
+    CHECK_RC(open_kind(kind, name, XIPC_SYNC_OPEN), XIPC_ECORRUPT);
+    uint64_t took = xt_os_now_ms() - t0;
+    CHECK_GE(took, lo);
+    CHECK_LT(took, hi);
+    CHECK_PROMPT(open_kind(kind, name, XIPC_SYNC_CREATE), XIPC_EEXIST);
+    if (xt_os_names_outlive_processes())
+        CHECK_OK(unlink_kind(kind, name));
+    xt_os_unplant_sync_name(kind, name);
+    CHECK_OK(open_kind(kind, name, XIPC_SYNC_CREATE));
+}
+
+void
+xt_test_sync_half_made_object_is_corrupt(void)
+{
+    char name[XIPC_NAME_MAX + 1];
+    bool any = false;
+    xt_name("half", name);
+    for (int k = 0; k < 2; k++) {
+        const char *kind = k == 0 ? "event" : "mutex";
+        if (xt_os_plant_at_sync_name(kind, name, XT_PLANT_BAD_HEADER) != 0)
+            continue;
+        any = true;
+        xt_os_unplant_sync_name(kind, name);
+        /* A header that is not xipc's, or a file no creator ever sizes so: at once. */
+        expect_corrupt(kind, name, XT_PLANT_BAD_HEADER, 0, PROMPT_MS);
+        if (xt_os_names_outlive_processes())
+            expect_corrupt(kind, name, XT_PLANT_SHORT_FILE, 0, PROMPT_MS);
+    }
+    if (!any)
+        XT_SKIP("no way to plant a half-made event or mutex here");
+    /* POSIX: an empty file is what a creator leaves that died before sizing it; an opener waits
+     * two seconds for it to finish. */
+    if (xt_os_names_outlive_processes())
+        expect_corrupt("event", name, XT_PLANT_EMPTY_FILE, 1900, 2000 + XT_SLACK_MS);
+}
+
+/* ---- issue 12: killed waiters, fork, imports, values, the anonymous fallback ---------------- */
+
+/* Rounds of waiters killed inside xipc_event_wait, and waiters per round. */
+#define KILL_ROUNDS  4
+#define KILL_WAITERS 4
+
+/* Starts KILL_WAITERS waiters on the named event and kills them at a random moment after they
+ * said they are about to wait; sometimes a set comes first, releasing one of them. */
+static void
+kill_waiters_round(const char *name, xipc_event *ev)
+{
+    struct channel ch;
+    xipc_proc *procs[KILL_WAITERS];
+    xipc_exit_status st;
+    CHECK_OK(xipc_event_reset(ev)); /* a set in the last round may have found nobody */
+    channel_open(&ch);
+    start_waiters(name, &ch, procs, KILL_WAITERS);
+    xt_os_sleep_ms(rand() % 4);
+    if (rand() % 2)
+        CHECK_OK(xipc_event_set(ev));
+    for (int i = 0; i < KILL_WAITERS; i++)
+        CHECK_OK(xipc_proc_kill(procs[i]));
+    for (int i = 0; i < KILL_WAITERS; i++) {
+        CHECK_OK(xipc_proc_wait(procs[i], &st, XT_CHILD_TIMEOUT_MS));
+        xipc_proc_close(procs[i]);
+    }
+    channel_close(&ch);
+}
+
+void
+xt_test_event_dead_waiters_never_add_releases(void)
+{
+    char name[XIPC_NAME_MAX + 1];
+    xipc_event *ev = NULL;
+    unsigned seed = (unsigned)xt_os_now_ms();
+    printf("seed %u\n", seed);
+    srand(seed);
+    xt_name("dead", name);
+    CHECK_OK(xipc_event_open(name, XIPC_SYNC_CREATE, &ev));
+    for (int r = 0; r < KILL_ROUNDS; r++)
+        kill_waiters_round(name, ev);
+    CHECK_OK(xipc_event_reset(ev));
+    /* The dead changed nothing: one set or several, one release. */
+    for (int n = 1; n <= 4; n++)
+        expect_sets_merge(ev, n);
+    /* And live waiters are still released one per set. */
+    expect_one_release_per_set(name, ev);
+    expect_sets_merge(ev, 3);
+    xipc_event_close(ev);
+}
+
+/* More waiters than the 64 that sleep in the kernel at once on POSIX: the others poll. */
+#define MANY_WAITERS 80
+
+struct many_waiters {
+    xipc_event *ev;
+    xipc_sem *ready, *released;
+};
+
+static void
+many_waiters_thread(void *arg)
+{
+    struct many_waiters *m = arg;
+    CHECK_OK(xipc_sem_post(m->ready));
+    if (xipc_event_wait(m->ev, XT_CHILD_TIMEOUT_MS) == 0)
+        CHECK_OK(xipc_sem_post(m->released));
+}
+
+void
+xt_test_event_many_waiters_one_release_each(void)
+{
+    struct many_waiters m = { NULL, NULL, NULL };
+    xt_os_thread *threads[MANY_WAITERS];
+    CHECK_OK(xipc_event_open(NULL, 0, &m.ev));
+    CHECK_OK(xipc_sem_open(NULL, 0, 0, &m.ready));
+    CHECK_OK(xipc_sem_open(NULL, 0, 0, &m.released));
+    for (int i = 0; i < MANY_WAITERS; i++)
+        CHECK((threads[i] = xt_os_thread_start(many_waiters_thread, &m)) != NULL);
+    for (int i = 0; i < MANY_WAITERS; i++)
+        CHECK_OK(xipc_sem_wait(m.ready, XT_CHILD_TIMEOUT_MS));
+    /* No handshake says "asleep in the kernel": give them time to get there, so that some find
+     * every slot taken. The checks below hold whether they did or not. */
+    xt_os_sleep_ms(100);
+    for (int i = 0; i < MANY_WAITERS; i++) {
+        CHECK_OK(xipc_event_set(m.ev));
+        CHECK_OK(xipc_sem_wait(m.released, XT_CHILD_TIMEOUT_MS));
+    }
+    for (int i = 0; i < MANY_WAITERS; i++)
+        xt_os_thread_join(threads[i]);
+    CHECK_RC(xipc_sem_wait(m.released, 0), XIPC_ETIMEDOUT);
+    CHECK_RC(xipc_event_wait(m.ev, 0), XIPC_ETIMEDOUT);
+    xipc_event_close(m.ev);
+    xipc_sem_close(m.ready);
+    xipc_sem_close(m.released);
+}
+
+struct fork_objects {
+    xipc_event *ev;
+    xipc_sem *sem;
+    xipc_mutex *mx;
+};
+
+static int
+close_inherited_copies(void *arg)
+{
+    struct fork_objects *o = arg;
+    xipc_event_close(o->ev);
+    xipc_sem_close(o->sem);
+    xipc_mutex_close(o->mx);
+    return 0;
+}
+
+static int
+do_nothing(void *arg)
+{
+    (void)arg;
+    return 0;
+}
+
+void
+xt_test_sync_fork_child_close_keeps_names(void)
+{
+    char ev_name[XIPC_NAME_MAX + 1], sem_name[XIPC_NAME_MAX + 1], mx_name[XIPC_NAME_MAX + 1];
+    struct fork_objects o = { NULL, NULL, NULL };
+    if (xt_os_fork_run(do_nothing, NULL) != 0)
+        XT_SKIP("no fork here (Windows): a child is a new program that imports its handles, and "
+                "an import never owns a name");
+    xt_name("fork.ev", ev_name);
+    xt_name("fork.sem", sem_name);
+    xt_name("fork.mx", mx_name);
+    CHECK_OK(xipc_event_open(ev_name, XIPC_SYNC_CREATE, &o.ev));
+    CHECK_OK(xipc_sem_open(sem_name, XIPC_SYNC_CREATE, 0, &o.sem));
+    CHECK_OK(xipc_mutex_open(mx_name, XIPC_SYNC_CREATE, &o.mx));
+    /* A child forked without exec closes its copies: the names are still the parent's. */
+    CHECK_EQ(xt_os_fork_run(close_inherited_copies, &o), 0);
+    CHECK_OK(open_kind("event", ev_name, XIPC_SYNC_OPEN));
+    CHECK_OK(open_kind("sem", sem_name, XIPC_SYNC_OPEN));
+    CHECK_OK(open_kind("mutex", mx_name, XIPC_SYNC_OPEN));
+    /* The parent's close still removes them. */
+    close_inherited_copies(&o);
+    CHECK_RC(open_kind("event", ev_name, XIPC_SYNC_OPEN), XIPC_ENOENT);
+    CHECK_RC(open_kind("sem", sem_name, XIPC_SYNC_OPEN), XIPC_ENOENT);
+    CHECK_RC(open_kind("mutex", mx_name, XIPC_SYNC_OPEN), XIPC_ENOENT);
+}
+
+/* The native handle in an export text: what follows its last ':', up to a ','. */
+static void
+native_of(const char *text, char *out, size_t cap)
+{
+    const char *p = strrchr(text, ':');
+    snprintf(out, cap, "%s", p != NULL ? p + 1 : "");
+    out[strcspn(out, ",")] = '\0';
+}
+
+/* "xipc1:KIND:NATIVE" for the native in another export text. */
+static void
+as_kind(char text[XIPC_HANDLE_TEXT_MAX], const char *kind, const char *native_text)
+{
+    char native[24];
+    native_of(native_text, native, sizeof native);
+    snprintf(text, XIPC_HANDLE_TEXT_MAX, "xipc1:%s:%s", kind, native);
+}
+
+/* Imports a native of the wrong kind as an event and as a semaphore: XIPC_EINVAL at once, and the
+ * native is left as it was (still inheritable if it was). */
+static void
+expect_wrong_kind(const char *native_text)
+{
+    char text[XIPC_HANDLE_TEXT_MAX], native[24];
+    xipc_event *ev = NULL;
+    xipc_sem *sem = NULL;
+    native_of(native_text, native, sizeof native);
+    int inheritable = xt_os_native_inheritable((intptr_t)atoll(native));
+    CHECK_GE(inheritable, 0);
+    as_kind(text, "event", native_text);
+    CHECK_PROMPT(xipc_event_import(text, &ev), XIPC_EINVAL);
+    as_kind(text, "sem", native_text);
+    CHECK_PROMPT(xipc_sem_import(text, &sem), XIPC_EINVAL);
+    CHECK(ev == NULL && sem == NULL);
+    CHECK_EQ(xt_os_native_inheritable((intptr_t)atoll(native)), inheritable);
+}
+
+/* argv: a pipe end's text, an event's, a semaphore's, a mutex's. Imports each as the wrong kind,
+ * then as the right kind twice. */
+int
+xt_child_sync_import_probe(int argc, char **argv)
+{
+    char text[XIPC_HANDLE_TEXT_MAX], odd[32];
+    xipc_event *ev = NULL, *ev2 = NULL;
+    xipc_sem *sem = NULL, *sem2 = NULL;
+    xipc_mutex *mx = NULL, *mx2 = NULL;
+    (void)argc;
+    expect_wrong_kind(argv[1]); /* an inherited pipe end */
+    as_kind(text, "event", argv[3]); /* a semaphore as an event */
+    CHECK_PROMPT(xipc_event_import(text, &ev), XIPC_EINVAL);
+    as_kind(text, "sem", argv[2]); /* an event as a semaphore */
+    CHECK_PROMPT(xipc_sem_import(text, &sem), XIPC_EINVAL);
+    as_kind(text, "event", argv[4]); /* a mutex as an event */
+    CHECK_PROMPT(xipc_event_import(text, &ev), XIPC_EINVAL);
+    for (int which = 0; which < 3; which++) { /* the null device, a file, a socket */
+        intptr_t native = xt_os_open_odd_native(which);
+        snprintf(odd, sizeof odd, "xipc1:x:%lld", (long long)native);
+        if (native >= 0)
+            expect_wrong_kind(odd);
+    }
+    /* A number no open handle has. (Not 2147483647: Wine 8 takes that for a handle of the
+     * process itself, which would be XIPC_EINVAL, a process being no event.) */
+    CHECK_PROMPT(xipc_event_import("xipc1:event:1000000", &ev), XIPC_EBADF);
+    /* The right kinds, once; a second import of the same text would be a second owner. */
+    CHECK_OK(xipc_event_import(argv[2], &ev));
+    CHECK_PROMPT(xipc_event_import(argv[2], &ev2), XIPC_EEXIST);
+    CHECK_OK(xipc_sem_import(argv[3], &sem));
+    CHECK_PROMPT(xipc_sem_import(argv[3], &sem2), XIPC_EEXIST);
+    CHECK_OK(xipc_mutex_import(argv[4], &mx));
+    CHECK_PROMPT(xipc_mutex_import(argv[4], &mx2), XIPC_EEXIST);
+    CHECK(ev2 == NULL && sem2 == NULL && mx2 == NULL);
+    CHECK_OK(xipc_event_set(ev));
+    CHECK_OK(xipc_event_wait(ev, 0));
+    CHECK_OK(xipc_mutex_lock(mx, 0));
+    CHECK_OK(xipc_mutex_unlock(mx));
+    xipc_event_close(ev);
+    xipc_sem_close(sem);
+    xipc_mutex_close(mx);
+    return 0;
+}
+
+void
+xt_test_sync_import_checks_kind_at_once(void)
+{
+    char texts[4][XIPC_HANDLE_TEXT_MAX];
+    xipc_stream *rd = NULL, *wr = NULL;
+    xipc_event *ev = NULL, *again = NULL;
+    xipc_sem *sem = NULL;
+    xipc_mutex *mx = NULL;
+    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    CHECK_OK(xipc_event_open(NULL, 0, &ev));
+    CHECK_OK(xipc_sem_open(NULL, 0, 0, &sem));
+    CHECK_OK(xipc_mutex_open(NULL, 0, &mx));
+    xipc_handle *pass[] = { xipc_stream_handle(rd), xipc_event_handle(ev), xipc_sem_handle(sem),
+        xipc_mutex_handle(mx) };
+    for (int i = 0; i < 4; i++)
+        export_sync(pass[i], texts[i]);
+    const char *args[] = { texts[0], texts[1], texts[2], texts[3], NULL };
+    xt_expect_exit(xt_spawn_child("sync_import_probe", args, NULL, pass, 4), 0);
+    /* In this process too: its own handles are refused, whatever kind the text says. */
+    CHECK_RC(xipc_event_import(texts[1], &again), XIPC_EEXIST);
+    CHECK(again == NULL);
+    xipc_stream_close(rd);
+    xipc_stream_close(wr);
+    xipc_event_close(ev);
+    xipc_sem_close(sem);
+    xipc_mutex_close(mx);
+}
+
+/* argv: "name" or "import", the name or text, posts, the value expected after them. */
+int
+xt_child_sem_post_and_value(int argc, char **argv)
+{
+    xipc_sem *sem = NULL;
+    unsigned value = 0;
+    long posts = atol(argv[3]);
+    (void)argc;
+    if (strcmp(argv[1], "name") == 0)
+        CHECK_OK(xipc_sem_open(argv[2], XIPC_SYNC_OPEN, 0, &sem));
+    else
+        CHECK_OK(xipc_sem_import(argv[2], &sem));
+    for (long i = 0; i < posts; i++)
+        CHECK_OK(xipc_sem_post(sem));
+    CHECK_OK(xipc_sem_value(sem, &value));
+    CHECK_EQ(value, atol(argv[4]));
+    xipc_sem_close(sem);
+    return 0;
+}
+
+void
+xt_test_sem_value_across_processes(void)
+{
+    char name[XIPC_NAME_MAX + 1], text[XIPC_HANDLE_TEXT_MAX];
+    xipc_sem *named = NULL, *anon = NULL, *dead = NULL;
+    xipc_event *ev = NULL;
+    unsigned value = 99;
+    xt_name("value", name);
+    CHECK_OK(xipc_sem_open(name, XIPC_SYNC_CREATE, 2, &named));
+    CHECK_OK(xipc_sem_value(named, &value));
+    CHECK_EQ(value, 2);
+    CHECK_OK(xipc_sem_wait(named, 0));
+    const char *by_name[] = { "name", name, "3", "4", NULL };
+    xt_expect_exit(xt_spawn_child("sem_post_and_value", by_name, NULL, NULL, 0), 0);
+    CHECK_OK(xipc_sem_value(named, &value));
+    CHECK_EQ(value, 4);
+
+    CHECK_OK(xipc_sem_open(NULL, 0, 0, &anon));
+    export_sync(xipc_sem_handle(anon), text);
+    const char *by_text[] = { "import", text, "5", "5", NULL };
+    xipc_handle *h = xipc_sem_handle(anon);
+    xt_expect_exit(xt_spawn_child("sem_post_and_value", by_text, NULL, &h, 1), 0);
+    CHECK_OK(xipc_sem_value(anon, &value));
+    CHECK_EQ(value, 5);
+    for (int i = 0; i < 5; i++)
+        CHECK_OK(xipc_sem_wait(anon, 0));
+    CHECK_OK(xipc_sem_value(anon, &value));
+    CHECK_EQ(value, 0);
+    xipc_sem_close(anon);
+
+    CHECK_OK(xipc_sem_open(NULL, 0, XIPC_SEM_VALUE_MAX, &anon));
+    CHECK_OK(xipc_sem_value(anon, &value));
+    CHECK_EQ(value, XIPC_SEM_VALUE_MAX);
+    /* Bad input. */
+    CHECK_OK(xipc_event_open(NULL, 0, &ev));
+    CHECK_OK(xipc_sem_open(NULL, 0, 0, &dead));
+    xipc_sem_close(dead);
+    CHECK_RC(xipc_sem_value(NULL, &value), XIPC_EINVAL);
+    CHECK_RC(xipc_sem_value(anon, NULL), XIPC_EINVAL);
+    CHECK_RC(xipc_sem_value((xipc_sem *)(void *)ev, &value), XIPC_EINVAL);
+    CHECK_RC(xipc_sem_value(dead, &value), XIPC_EBADF);
+    xipc_event_close(ev);
+    xipc_sem_close(anon);
+    xipc_sem_close(named);
+}
+
+/* Without memfd_create (a seccomp filter makes it fail with ENOSYS, for this child and its own
+ * children), anonymous objects take the shm_open fallback. */
+int
+xt_child_anon_without_memfd(int argc, char **argv)
+{
+    char text[XIPC_HANDLE_TEXT_MAX];
+    xipc_event *ev = NULL;
+    xipc_sem *sem = NULL;
+    (void)argc;
+    (void)argv;
+    if (xt_os_forbid_memfd() != 0)
+        return XT_SKIP_CODE;
+    /* Every name the fallback tries (16 an object) is taken in advance, as any local user can:
+     * an error code, not a crash. That the fallback ran at all shows memfd_create is gone. */
+    CHECK_EQ(xt_os_take_anon_names(0, 32, true), 0);
+    CHECK_RC(xipc_event_open(NULL, 0, &ev), XIPC_EBUSY);
+    CHECK_RC(xipc_sem_open(NULL, 0, 0, &sem), XIPC_EBUSY);
+    CHECK(ev == NULL && sem == NULL);
+    CHECK_EQ(xt_os_take_anon_names(0, 32, false), 0);
+    /* With names free, anonymous objects work, here and in a grandchild. */
+    CHECK_OK(xipc_sem_open(NULL, 0, 1, &sem));
+    CHECK_OK(xipc_sem_wait(sem, 0));
+    CHECK_OK(xipc_event_open(NULL, 0, &ev));
+    CHECK_OK(xipc_event_set(ev));
+    CHECK_OK(xipc_event_wait(ev, 0));
+    export_sync(xipc_event_handle(ev), text);
+    const char *args[] = { "event", text, "0", NULL };
+    xipc_handle *h = xipc_event_handle(ev);
+    xipc_proc *p = xt_spawn_child("signal_after", args, NULL, &h, 1);
+    CHECK_OK(xipc_event_wait(ev, XT_CHILD_TIMEOUT_MS));
+    xt_expect_exit(p, 0);
+    xipc_event_close(ev);
+    xipc_sem_close(sem);
+    return 0;
+}
+
+void
+xt_test_sync_anonymous_without_memfd(void)
+{
+    xipc_proc *p = xt_spawn_child("anon_without_memfd", NULL, NULL, NULL, 0);
+    xipc_exit_status st = { 0, 0 };
+    CHECK_OK(xipc_proc_wait(p, &st, XT_CHILD_TIMEOUT_MS));
+    xipc_proc_close(p);
+    if (st.kind == XIPC_EXIT_NORMAL && st.code == XT_SKIP_CODE)
+        XT_SKIP("no seccomp filter to take memfd_create away here (Windows has neither)");
+    CHECK_EQ(st.kind, XIPC_EXIT_NORMAL);
+    CHECK_EQ(st.code, 0);
+}
+
+/* argv: mutex text, channel, go text. Imports the mutex, finds it held ('t'), waits for it
+ * ('L'), then on a byte from go exits holding it. */
+int
+xt_child_mutex_import_hold(int argc, char **argv)
+{
+    xipc_mutex *mx = NULL;
+    xipc_stream *ch = xt_import(argv[2]), *go = xt_import(argv[3]);
+    char c;
+    (void)argc;
+    CHECK_OK(xipc_mutex_import(argv[1], &mx));
+    CHECK_RC(xipc_mutex_lock(mx, 0), XIPC_ETIMEDOUT);
+    xt_write_all(ch, "t", 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_OK(xipc_mutex_lock(mx, XT_CHILD_TIMEOUT_MS));
+    xt_write_all(ch, "L", 1, XT_CHILD_TIMEOUT_MS);
+    xt_read_exact(go, &c, 1, XT_CHILD_TIMEOUT_MS);
+    return 0; /* the process ends with the lock held */
+}
+
+void
+xt_test_mutex_passed_to_child_locks_across(void)
+{
+    char text[XIPC_HANDLE_TEXT_MAX], go_text[XIPC_HANDLE_TEXT_MAX];
+    struct channel ch;
+    xipc_stream *go_r = NULL, *go_w = NULL;
+    xipc_mutex *mx = NULL;
+    CHECK_OK(xipc_mutex_open(NULL, 0, &mx));
+    channel_open(&ch);
+    CHECK_OK(xipc_pipe(&go_r, &go_w, 0));
+    xt_export(go_r, go_text);
+    export_sync(xipc_mutex_handle(mx), text);
+    CHECK_OK(xipc_mutex_lock(mx, 0));
+    const char *args[] = { text, ch.text, go_text, NULL };
+    xipc_handle *pass[] = { xipc_mutex_handle(mx), xipc_stream_handle(ch.wr),
+        xipc_stream_handle(go_r) };
+    xipc_proc *p = xt_spawn_child("mutex_import_hold", args, NULL, pass, 3);
+    expect_bytes(&ch, 't', 1);
+    CHECK_OK(xipc_mutex_unlock(mx));
+    expect_bytes(&ch, 'L', 1);
+    CHECK_RC(xipc_mutex_lock(mx, 0), XIPC_ETIMEDOUT);
+    xt_write_all(go_w, "g", 1, XT_CHILD_TIMEOUT_MS);
+    xt_expect_exit(p, 0);
+    /* The child died holding it: the next owner is told. */
+    CHECK_RC(xipc_mutex_lock(mx, XT_CHILD_TIMEOUT_MS), XIPC_EOWNERDEAD);
+    CHECK_OK(xipc_mutex_consistent(mx));
+    CHECK_OK(xipc_mutex_unlock(mx));
+    xipc_stream_close(go_r);
+    xipc_stream_close(go_w);
+    channel_close(&ch);
+    xipc_mutex_close(mx);
 }

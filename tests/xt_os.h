@@ -146,4 +146,44 @@ int xt_os_raw_server_echo_next(xt_os_raw_server *srv, int gap_ms);
 /* Closes everything it holds, and POSIX removes its socket file. NULL: no-op. */
 void xt_os_raw_server_close(xt_os_raw_server *srv);
 
+/* ---- sync helpers (issue 12) ---- */
+
+/* What xt_os_plant_at_sync_name puts where the OS keeps the object of a sync name. */
+enum {
+    XT_PLANT_FIFO, /* POSIX: a FIFO of ours */
+    XT_PLANT_FOREIGN_FIFO, /* POSIX: a FIFO of uid 65534, open to all (needs root) */
+    XT_PLANT_LINK, /* POSIX: a symbolic link to a FIFO */
+    XT_PLANT_EMPTY_FILE, /* POSIX: an empty file of ours, as a creator that died at once leaves */
+    XT_PLANT_SHORT_FILE, /* POSIX: a file of ours, shorter than any header, not empty */
+    /* A whole object whose header is not xipc's. POSIX: a file of ours, 8 KiB of 0xff (events and
+     * mutexes). Windows (mutexes only): a raw mutex with a section of 0xff beside it. */
+    XT_PLANT_BAD_HEADER,
+};
+
+/* Plants `what` under the sync name (kind "event", "mutex" or "sem"), as another program, another
+ * user or a creator that died half way would leave it. 0, or -1 where that cannot be done here
+ * (Windows, except a mutex's bad header; the foreign FIFO when not root). */
+int xt_os_plant_at_sync_name(const char *kind, const char *name, int what);
+
+/* Removes whatever is under the sync name now, and what a planted link points to. */
+void xt_os_unplant_sync_name(const char *kind, const char *name);
+
+/* POSIX: makes memfd_create fail with ENOSYS in this process and its children for good (a seccomp
+ * filter), so that anonymous objects take the shm_open fallback. 0, or -1 where that cannot be
+ * done (Windows, an unknown architecture, no seccomp). */
+int xt_os_forbid_memfd(void);
+
+/* POSIX: takes (creates) or gives back (removes) the shm_open names that xipc's fallback tries for
+ * the anonymous objects of this process, numbers first .. first + count - 1 (posix_memfd.c:
+ * "/xipc-anon:PID:N"). 0, or -1 (also on Windows). */
+int xt_os_take_anon_names(unsigned first, unsigned count, bool take);
+
+/* Opens a native handle that is no sync object, left open: which 0 the null device, 1 a scratch
+ * file, 2 a socket (POSIX). Its value, or -1 where there is none. */
+intptr_t xt_os_open_odd_native(int which);
+
+/* 1 if the native handle (fd, HANDLE) would be inherited by a child (no FD_CLOEXEC,
+ * HANDLE_FLAG_INHERIT), 0 if not, -1 if it is not open. */
+int xt_os_native_inheritable(intptr_t native);
+
 #endif /* XT_OS_H */

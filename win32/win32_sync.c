@@ -23,9 +23,17 @@
  * and never waits. */
 #include "win32_internal.h"
 
+#include <winternl.h>
+
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+
+/* The access right NtQuerySemaphore needs (MSDN, "Synchronization Object Security and Access
+ * Rights"); the user-mode headers define it only in the DDK's. */
+#ifndef SEMAPHORE_QUERY_STATE
+#define SEMAPHORE_QUERY_STATE 0x0001
+#endif
 
 /* L"Local\\" (6) + a name (XIPC_NAME_MAX) + L"#xipc-mutex" (11) + NUL, with room to spare. */
 #define OBJECT_NAME_CAP 96
@@ -54,6 +62,99 @@ struct open_request {
     SECURITY_ATTRIBUTES sa;
     wchar_t wname[OBJECT_NAME_CAP]; /* L"Local\\" + name */
 };
+
+/* ---- ntdll ---------------------------------------------------------------------------------- */
+
+/* Native calls of ntdll, found once with GetProcAddress (xipc links no import library for
+ * ntdll). NtQueryObject and RtlNtStatusToDosError are documented on MSDN (winternl.h).
+ * NtQuerySemaphore is ntdll's native call behind no Win32 function: stable since NT, but not in
+ * the SDK's documentation. */
+typedef NTSTATUS(NTAPI *nt_query_fn)(HANDLE h, int info_class, void *buf, ULONG len, ULONG *got);
+typedef ULONG(NTAPI *nt_status_to_error_fn)(NTSTATUS status);
+
+struct ntdll_calls {
+    nt_query_fn query_object;
+    nt_query_fn query_semaphore;
+    nt_status_to_error_fn status_to_error;
+};
+
+/* SemaphoreBasicInformation, NtQuerySemaphore's class 0. */
+struct semaphore_basic_information {
+    LONG current_count;
+    LONG maximum_count;
+};
+
+/* GetProcAddress's FARPROC goes to another function type through void (*)(void), which
+ * converts to and from every function pointer type without a warning (-Wcast-function-type). */
+typedef void (*any_fn)(void);
+
+static any_fn
+ntdll_proc(HMODULE ntdll, const char *name)
+{
+    return (any_fn)GetProcAddress(ntdll, name);
+}
+
+static BOOL CALLBACK
+resolve_ntdll(PINIT_ONCE once, PVOID param, PVOID *ctx)
+{
+    static struct ntdll_calls calls;
+    HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+    (void)once;
+    (void)param;
+    if (ntdll == NULL)
+        return FALSE;
+    calls.query_object = (nt_query_fn)ntdll_proc(ntdll, "NtQueryObject");
+    calls.query_semaphore = (nt_query_fn)ntdll_proc(ntdll, "NtQuerySemaphore");
+    calls.status_to_error = (nt_status_to_error_fn)ntdll_proc(ntdll, "RtlNtStatusToDosError");
+    if (calls.query_object == NULL || calls.query_semaphore == NULL ||
+        calls.status_to_error == NULL)
+        return FALSE;
+    *ctx = &calls;
+    return TRUE;
+}
+
+/* The calls, or NULL (with the failure recorded) where ntdll lacks one. */
+static const struct ntdll_calls *
+ntdll_calls(void)
+{
+    static INIT_ONCE once = INIT_ONCE_STATIC_INIT;
+    void *calls = NULL;
+    if (!InitOnceExecuteOnce(&once, resolve_ntdll, NULL, &calls)) {
+        (void)XIPC__OS_FAIL(ERROR_PROC_NOT_FOUND, "GetProcAddress", "ntdll.dll");
+        return NULL;
+    }
+    return calls;
+}
+
+/* Records a failed native call and returns its XIPC_E* code. */
+static int
+nt_failure(const struct ntdll_calls *nt, NTSTATUS status, const char *call)
+{
+    return XIPC__OS_FAIL(nt->status_to_error(status), call, NULL);
+}
+
+/* 0 if h is a kernel object of the given type ("Event", "Semaphore", "Mutant" for a mutex,
+ * "Section"), XIPC_EINVAL if it is another (a file, a pipe, another kind). */
+static int
+check_object_type(HANDLE h, const wchar_t *type)
+{
+    union {
+        PUBLIC_OBJECT_TYPE_INFORMATION info;
+        unsigned char room[512]; /* the type name follows the structure */
+    } buf;
+    const struct ntdll_calls *nt = ntdll_calls();
+    ULONG got = 0;
+    if (nt == NULL)
+        return XIPC_EOS;
+    NTSTATUS status = nt->query_object(h, ObjectTypeInformation, &buf, sizeof buf, &got);
+    if (status < 0)
+        return nt_failure(nt, status, "NtQueryObject");
+    const UNICODE_STRING *name = &buf.info.TypeName;
+    size_t len = wcslen(type);
+    bool same = name->Buffer != NULL && name->Length == len * sizeof(wchar_t) &&
+        memcmp(name->Buffer, type, len * sizeof(wchar_t)) == 0;
+    return same ? 0 : XIPC_EINVAL;
+}
 
 /* ---- Names and handles ---------------------------------------------------------------------- */
 
@@ -111,7 +212,8 @@ open_object(enum xipc__kind kind, const wchar_t *wname, const char **call)
         return OpenEventW(SYNCHRONIZE | EVENT_MODIFY_STATE, FALSE, wname);
     case XIPC__KIND_SEM:
         *call = "OpenSemaphoreW";
-        return OpenSemaphoreW(SYNCHRONIZE | SEMAPHORE_MODIFY_STATE, FALSE, wname);
+        return OpenSemaphoreW(
+            SYNCHRONIZE | SEMAPHORE_MODIFY_STATE | SEMAPHORE_QUERY_STATE, FALSE, wname);
     case XIPC__KIND_MUTEX:
         *call = "OpenMutexW";
         return OpenMutexW(SYNCHRONIZE | MUTEX_MODIFY_STATE, FALSE, wname);
@@ -324,8 +426,8 @@ xipc__os_sync_unlink(enum xipc__kind kind, const char *name)
     if (h == NULL) {
         DWORD werr = GetLastError();
         rc = XIPC__OS_FAIL(werr, call, name);
-        /* Another kind of object has the name: no object of this kind does. */
-        return werr == ERROR_INVALID_HANDLE ? XIPC_ENOENT : rc;
+        /* Another kind of object has the name: XIPC_EINVAL, as open says (and POSIX). */
+        return werr == ERROR_INVALID_HANDLE ? XIPC_EINVAL : rc;
     }
     (void)CloseHandle(h);
     return 0;
@@ -345,53 +447,81 @@ xipc__os_sync_export(const struct xipc__os_sync *s, char *buf, size_t cap)
     return 0;
 }
 
-/* Takes over a handle value the parent passed on: it must be open here, and it becomes
- * non-inheritable again. */
+/* Checks a handle value the parent passed on, before anything about it changes: open here
+ * (XIPC_EBADF), a kernel object of the given type (XIPC_EINVAL), and not held by a handle of
+ * this process already (XIPC_EEXIST: two owners would close it under each other). */
 static int
-adopt_handle(intptr_t native, HANDLE *out)
+check_inherited(intptr_t native, const wchar_t *type)
 {
-    HANDLE h = (HANDLE)native;
     DWORD info;
     /* 0 is never a handle; negative values (pseudo-handles) do not parse. */
     if (native == 0)
         return XIPC_EBADF;
-    if (!GetHandleInformation(h, &info)) {
+    if (!GetHandleInformation((HANDLE)native, &info)) {
         (void)XIPC__OS_FAIL(GetLastError(), "GetHandleInformation", "inherited handle");
         return XIPC_EBADF;
     }
-    if (!SetHandleInformation(h, HANDLE_FLAG_INHERIT, 0))
+    int rc = check_object_type((HANDLE)native, type);
+    if (rc == 0 && xipc__handle_owns_native(native))
+        rc = XIPC_EEXIST;
+    return rc;
+}
+
+/* Makes a checked inherited handle non-inheritable again. */
+static int
+disinherit(intptr_t native)
+{
+    if (!SetHandleInformation((HANDLE)native, HANDLE_FLAG_INHERIT, 0))
         return XIPC__OS_FAIL(GetLastError(), "SetHandleInformation", "inherited handle");
-    *out = h;
     return 0;
 }
 
-/* "HANDLE" for an event or semaphore, "MUTEX,SECTION" for a mutex. Both numbers are parsed before
- * either handle is touched. */
+static const wchar_t *
+kernel_type(enum xipc__kind kind)
+{
+    return kind == XIPC__KIND_EVENT ? L"Event" : kind == XIPC__KIND_SEM ? L"Semaphore" : L"Mutant";
+}
+
+/* The record of an exported mutex: its creator stamped it, so a view without the magic is not
+ * one (XIPC_EINVAL). Nothing is stamped here: the import changes nothing before it succeeds. */
+static int
+map_inherited_record(intptr_t section, struct xipc__win32_mutex_state **st)
+{
+    int rc = map_record((HANDLE)section, "inherited handle", st);
+    if (rc != 0)
+        return XIPC_EINVAL;
+    if ((*st)->magic != MUTEX_MAGIC) {
+        (void)UnmapViewOfFile(*st);
+        return XIPC_EINVAL;
+    }
+    return 0;
+}
+
+/* "HANDLE" for an event or semaphore, "MUTEX,SECTION" for a mutex. Both numbers are parsed and
+ * both handles checked before either is touched. */
 int
 xipc__os_sync_import(enum xipc__kind kind, const char *value, struct xipc__os_sync *s)
 {
     const char *comma = strchr(value, ',');
-    intptr_t native = 0, native_section = 0;
-    HANDLE h = NULL, section = NULL;
+    intptr_t native = 0, section = 0;
     struct xipc__win32_mutex_state *st = NULL;
     int rc;
     if ((kind == XIPC__KIND_MUTEX) != (comma != NULL) ||
         xipc__parse_native(value, comma, &native) != 0 ||
-        (comma != NULL && xipc__parse_native(comma + 1, NULL, &native_section) != 0))
+        (comma != NULL && xipc__parse_native(comma + 1, NULL, &section) != 0))
         return XIPC_EINVAL;
-    if ((rc = adopt_handle(native, &h)) != 0)
+    if ((rc = check_inherited(native, kernel_type(kind))) != 0 ||
+        (comma != NULL && (rc = check_inherited(section, L"Section")) != 0))
         return rc;
-    if (comma != NULL) {
-        if ((rc = adopt_handle(native_section, &section)) != 0 ||
-            (rc = map_record(section, "inherited handle", &st)) != 0)
-            return rc;
-        if ((rc = stamp_record(st)) != 0) {
+    if (comma != NULL && (rc = map_inherited_record(section, &st)) != 0)
+        return rc;
+    if ((rc = disinherit(native)) != 0 || (comma != NULL && (rc = disinherit(section)) != 0)) {
+        if (st != NULL)
             (void)UnmapViewOfFile(st);
-            return rc;
-        }
+        return rc;
     }
-    s->handle = h;
-    s->section = section;
+    s->handle = (HANDLE)native;
+    s->section = (HANDLE)section;
     s->state = st;
     return 0;
 }
@@ -455,6 +585,24 @@ int
 xipc__os_sem_wait(struct xipc__os_sync *s, xipc__deadline dl)
 {
     return wait_signaled(s->handle, dl);
+}
+
+/* Windows has no Win32 call that reads a semaphore's count; NtQuerySemaphore does, with
+ * SEMAPHORE_QUERY_STATE access, which created handles have and open_object asks for. */
+int
+xipc__os_sem_value(struct xipc__os_sync *s, unsigned *value)
+{
+    struct semaphore_basic_information info;
+    const struct ntdll_calls *nt = ntdll_calls();
+    if (nt == NULL)
+        return XIPC_EOS;
+    NTSTATUS status = nt->query_semaphore(s->handle, 0, &info, sizeof info, NULL);
+    if (status < 0) {
+        (void)nt_failure(nt, status, "NtQuerySemaphore");
+        return XIPC_EOS; /* as xipc/sync.h promises; the OS error says which */
+    }
+    *value = info.current_count > 0 ? (unsigned)info.current_count : 0u;
+    return 0;
 }
 
 /* ---- Mutexes -------------------------------------------------------------------------------- */

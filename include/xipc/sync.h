@@ -9,19 +9,31 @@
  *                                 by a process that died: remove it with _unlink)
  *   XIPC_SYNC_OPEN                open an existing object; XIPC_ENOENT if there is none
  *   XIPC_SYNC_CREATE|_OPEN        open it if it exists, else create it
- * Opening an object of another kind under the same name gives XIPC_EINVAL. POSIX: semaphores
- * live in sem_open's own namespace, so only events and mutexes collide with each other there;
- * on Windows all three kinds share one namespace. Portable programs give each object its own
- * name.
+ * Opening or unlinking an object of another kind under the same name gives XIPC_EINVAL. POSIX:
+ * semaphores are sem_open("/NAME") objects, and events and mutexes share their own namespace,
+ * shm_open("/xipc:NAME"), which no other kind can reach (':' is not a name character), so only
+ * events and mutexes collide with each other there; on Windows all three kinds share one
+ * namespace. Portable programs give each object its own name.
  *
  * Lifetime (xipc's choice where the platforms differ): the name belongs to the creator. Closing
- * the handle that created a named object removes the name (POSIX: unlink; Windows: the name
- * lives on only while some handle is open), and handles already open keep working. A creator
- * that dies without closing leaves the name behind on POSIX (not on Windows): _unlink removes it.
+ * the handle that created a named object, in the process that created it, removes the name
+ * (POSIX: unlink; Windows: the name lives on only while some handle is open), and handles already
+ * open keep working. A child forked without exec that closes its copy of the handle leaves the
+ * name alone. A creator that dies without closing leaves the name behind on POSIX (not on
+ * Windows): _unlink removes it.
  *
  * Security: named objects are owner-only (POSIX mode 0600; Windows a DACL for the user and
- * SYSTEM). POSIX: opening an object that another user owns, or that grants access to group or
- * others, is refused with XIPC_EACCES.
+ * SYSTEM). POSIX: opening (or unlinking) what another user owns under the name, what grants
+ * access to group or others, or a symbolic link at the name, is refused with XIPC_EACCES; what
+ * is ours but not a whole xipc object (a file of the wrong type, size or contents, or one a
+ * creator left half made) is XIPC_ECORRUPT, and _unlink removes it. Nothing xipc does to look at
+ * a name blocks on what it finds there (a FIFO) or follows a link.
+ *
+ * Passing on: xipc_handle_export gives the text, the family's _import takes it in the child. An
+ * import checks at once, before it changes anything, that the native handles the text names are
+ * open (XIPC_EBADF), are an object of the kind imported (XIPC_EINVAL: a pipe, a file, a socket,
+ * another kind) and are not held by a handle of this process already (XIPC_EEXIST: importing
+ * the same text twice).
  *
  * Threads: every call may be used from several threads on the same handle, except _close.
  */
@@ -48,14 +60,23 @@ typedef struct xipc_event xipc_event;
 /* Creates or opens an event (name NULL: a new anonymous event; flags then need not hold
  * XIPC_SYNC_CREATE). An auto-reset event releases exactly one waiter per set and stays set until
  * one waiter consumes it; a manual-reset event releases every waiter until it is reset.
- * Setting a set event does nothing. Returns 0; XIPC_EINVAL (bad name, flags or out, or a name
- * held by another kind); XIPC_EEXIST; XIPC_ENOENT; XIPC_EACCES; XIPC_ECORRUPT (the object under
- * the name is not a whole xipc object: a creator died while making it; unlink it); XIPC_ENOMEM;
+ * Setting a set event does nothing. A waiter that dies while it waits changes nothing for the
+ * others. Returns 0; XIPC_EINVAL (bad name, flags or out, or a name held by another kind);
+ * XIPC_EEXIST (create-only: the name is taken, whatever holds it); XIPC_ENOENT; XIPC_EACCES (see
+ * "Security"); XIPC_ECORRUPT (what the name holds is not a whole xipc object: a creator died while
+ * making it, or a file that is not xipc's; unlink it); XIPC_EBUSY (POSIX, anonymous, where
+ * memfd_create is missing: every temporary name tried was taken by others); XIPC_ENOMEM;
  * XIPC_EMFILE; XIPC_EOS.
- * POSIX: a state word in shared memory (shm_open "/NAME", or memfd) waited on with a futex. */
+ * POSIX: a state word in shared memory (shm_open "/xipc:NAME", or memfd) waited on with a futex.
+ * A set on an event that is still set counts the waiters asleep in the kernel, up to 64 at once,
+ * to know whether another release may be pending; a waiter in its first microseconds (it spins
+ * before it sleeps) or beyond those 64 (it polls the state with pauses of up to 8 ms) is not
+ * counted, so a set that comes before the last one's release was taken, while only such waiters
+ * wait, is merged with it as a set of a set event is. */
 XIPC_API int xipc_event_open(const char *name, unsigned flags, xipc_event **out);
 
-/* Sets the event. Returns 0; XIPC_EINVAL; XIPC_EBADF. */
+/* Sets the event. Returns 0; XIPC_EINVAL; XIPC_EBADF; XIPC_ECORRUPT (POSIX: the shared state
+ * holds a value no xipc process writes). */
 XIPC_API int xipc_event_set(xipc_event *ev);
 
 /* Resets a set event (no effect on an unset one). Returns 0; XIPC_EINVAL; XIPC_EBADF. */
@@ -70,12 +91,16 @@ XIPC_API int xipc_event_wait(xipc_event *ev, int timeout_ms);
 XIPC_API void xipc_event_close(xipc_event *ev);
 
 /* Removes a name, for instance one left behind by a process that died. Handles already open keep
- * working. Returns 0; XIPC_ENOENT (no such name); XIPC_EINVAL; XIPC_EACCES. Windows: names
- * never outlive their handles, so this returns XIPC_ENOENT unless the object is still open, in
- * which case it returns 0 and does nothing. */
+ * working. Returns 0; XIPC_ENOENT (no such name); XIPC_EINVAL (bad name, or the name holds
+ * another kind); XIPC_EACCES (POSIX: not ours to remove, see "Security"). Windows: names never
+ * outlive their handles, so this returns XIPC_ENOENT unless the object is still open, in which
+ * case it returns 0 and does nothing. */
 XIPC_API int xipc_event_unlink(const char *name);
 
 XIPC_API xipc_handle *xipc_event_handle(xipc_event *ev);
+
+/* In a child: the event behind an export text (see "Passing on"). Returns 0; XIPC_EINVAL;
+ * XIPC_EBADF; XIPC_EEXIST; XIPC_ENOMEM; XIPC_EOS. The same codes for the other kinds' _import. */
 XIPC_API int xipc_event_import(const char *text, xipc_event **out);
 
 /* ---- Semaphores ----------------------------------------------------------------------------- */
@@ -87,8 +112,9 @@ typedef struct xipc_sem xipc_sem;
 #define XIPC_SEM_VALUE_MAX 0x7fffffff
 
 /* Creates or opens a counting semaphore with the given initial value (used only when created).
- * Returns 0; XIPC_EINVAL (bad name, flags, initial > XIPC_SEM_VALUE_MAX); XIPC_EEXIST;
- * XIPC_ENOENT; XIPC_EACCES; XIPC_ENOMEM; XIPC_EOS.
+ * Returns 0; XIPC_EINVAL (bad name, flags, initial > XIPC_SEM_VALUE_MAX, or on Windows a name held
+ * by another kind); XIPC_EEXIST; XIPC_ENOENT; XIPC_EACCES; XIPC_ECORRUPT; XIPC_EBUSY (as
+ * xipc_event_open); XIPC_ENOMEM; XIPC_EOS.
  * POSIX: named semaphores are real sem_open("/NAME") objects, so a program that calls sem_open
  * itself shares them; anonymous ones are process-shared sem_t in memfd memory. */
 XIPC_API int xipc_sem_open(const char *name, unsigned flags, unsigned initial, xipc_sem **out);
@@ -101,7 +127,15 @@ XIPC_API int xipc_sem_post(xipc_sem *sem);
  * Returns 0; XIPC_ETIMEDOUT; XIPC_EINVAL; XIPC_EBADF. */
 XIPC_API int xipc_sem_wait(xipc_sem *sem, int timeout_ms);
 
+/* A snapshot of the current count: other processes may change it before the caller looks at it,
+ * so it suits diagnostics and legacy code that calls sem_getvalue, not decisions (a wait with
+ * timeout 0 takes one atomically). Returns 0; XIPC_EINVAL (NULL sem or value, or another kind);
+ * XIPC_EBADF; XIPC_EOS (Windows: ntdll refused the query). POSIX: sem_getvalue. Windows: ntdll's
+ * NtQuerySemaphore. */
+XIPC_API int xipc_sem_value(xipc_sem *sem, unsigned *value);
+
 XIPC_API void xipc_sem_close(xipc_sem *sem);
+/* As xipc_event_unlink. */
 XIPC_API int xipc_sem_unlink(const char *name);
 XIPC_API xipc_handle *xipc_sem_handle(xipc_sem *sem);
 XIPC_API int xipc_sem_import(const char *text, xipc_sem **out);
@@ -133,6 +167,7 @@ XIPC_API int xipc_mutex_consistent(xipc_mutex *mx);
 XIPC_API int xipc_mutex_unlock(xipc_mutex *mx);
 
 XIPC_API void xipc_mutex_close(xipc_mutex *mx);
+/* As xipc_event_unlink. */
 XIPC_API int xipc_mutex_unlink(const char *name);
 XIPC_API xipc_handle *xipc_mutex_handle(xipc_mutex *mx);
 XIPC_API int xipc_mutex_import(const char *text, xipc_mutex **out);

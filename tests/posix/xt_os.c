@@ -123,11 +123,12 @@ xt_os_names_outlive_processes(void)
     return true;
 }
 
-/* Where glibc keeps the object behind a sync name. */
+/* Where the object behind a sync name lives: glibc keeps semaphore "/NAME" at /dev/shm/sem.NAME,
+ * and xipc keeps events and mutexes at shm_open("/xipc:NAME"). */
 static void
 sync_object_path(const char *kind, const char *name, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "/dev/shm/%s%s", strcmp(kind, "sem") == 0 ? "sem." : "", name);
+    snprintf(buf, cap, "/dev/shm/%s%s", strcmp(kind, "sem") == 0 ? "sem." : "xipc:", name);
 }
 
 int
@@ -454,4 +455,155 @@ xt_os_raw_server_close(xt_os_raw_server *srv)
         close(srv->fd);
     unlink(srv->sa.sun_path);
     free(srv);
+}
+
+/* ---- sync helpers (issue 12) ---- */
+
+/* Included here, with the helpers that need them, so that sections appended by others merge. */
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+
+/* A FIFO that a planted link points to. */
+static void
+plant_target(const char *name, char *buf, size_t cap)
+{
+    char tag[128];
+    snprintf(tag, sizeof tag, "plant.%s", name);
+    xt_os_temp_path(tag, buf, cap);
+}
+
+/* A file of ours at path holding size bytes of fill. */
+static int
+plant_file(const char *path, size_t size, int fill)
+{
+    char block[512];
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    memset(block, fill, sizeof block);
+    for (size_t done = 0; done < size;) {
+        size_t n = size - done < sizeof block ? size - done : sizeof block;
+        ssize_t put = write(fd, block, n);
+        if (put <= 0) {
+            close(fd);
+            return -1;
+        }
+        done += (size_t)put;
+    }
+    return close(fd);
+}
+
+int
+xt_os_plant_at_sync_name(const char *kind, const char *name, int what)
+{
+    char path[256], target[512];
+    sync_object_path(kind, name, path, sizeof path);
+    switch (what) {
+    case XT_PLANT_FIFO:
+        return mkfifo(path, 0600);
+    case XT_PLANT_FOREIGN_FIFO:
+        if (geteuid() != 0 || mkfifo(path, 0600) != 0)
+            return -1;
+        return chown(path, 65534, 65534) == 0 && chmod(path, 0666) == 0 ? 0 : -1;
+    case XT_PLANT_LINK:
+        plant_target(name, target, sizeof target);
+        return mkfifo(target, 0600) == 0 && symlink(target, path) == 0 ? 0 : -1;
+    case XT_PLANT_EMPTY_FILE:
+        return plant_file(path, 0, 0);
+    case XT_PLANT_SHORT_FILE:
+        return plant_file(path, 16, 0xab);
+    case XT_PLANT_BAD_HEADER:
+        return plant_file(path, 8192, 0xff);
+    default:
+        return -1;
+    }
+}
+
+void
+xt_os_unplant_sync_name(const char *kind, const char *name)
+{
+    char path[256], target[512];
+    sync_object_path(kind, name, path, sizeof path);
+    plant_target(name, target, sizeof target);
+    (void)unlink(path);
+    (void)unlink(target);
+}
+
+int
+xt_os_forbid_memfd(void)
+{
+    /* The filter must compare the architecture before the number: a number means another call
+     * under another ABI (seccomp(2), "Pitfalls"). */
+#if defined(__x86_64__)
+    const unsigned arch = AUDIT_ARCH_X86_64;
+#elif defined(__aarch64__)
+    const unsigned arch = AUDIT_ARCH_AARCH64;
+#else
+    const unsigned arch = 0; /* unknown here: the filter would guess */
+#endif
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_memfd_create, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = { (unsigned short)(sizeof code / sizeof code[0]), code };
+    if (arch == 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        return -1;
+    return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0 ? 0 : -1;
+}
+
+int
+xt_os_take_anon_names(unsigned first, unsigned count, bool take)
+{
+    char name[64];
+    for (unsigned i = first; i < first + count; i++) {
+        snprintf(name, sizeof name, "/xipc-anon:%ld:%u", (long)getpid(), i);
+        if (!take) {
+            (void)shm_unlink(name);
+            continue;
+        }
+        int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+        if (fd < 0)
+            return -1;
+        close(fd);
+    }
+    return 0;
+}
+
+intptr_t
+xt_os_open_odd_native(int which)
+{
+    char path[256];
+    int sv[2];
+    switch (which) {
+    case 0:
+        return open("/dev/null", O_RDWR);
+    case 1: {
+        xt_os_temp_path("odd-native", path, sizeof path);
+        int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+        (void)unlink(path);
+        return fd;
+    }
+    case 2:
+        return socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0 ? sv[0] : -1;
+    default:
+        return -1;
+    }
+}
+
+int
+xt_os_native_inheritable(intptr_t native)
+{
+    int flags = fcntl((int)native, F_GETFD);
+    return flags < 0 ? -1 : (flags & FD_CLOEXEC) ? 0 : 1;
 }

@@ -534,3 +534,103 @@ xt_os_raw_server_close(xt_os_raw_server *srv)
     LocalFree(srv->sa.lpSecurityDescriptor);
     free(srv);
 }
+
+/* ---- sync helpers (issue 12) ---- */
+
+/* Included here, with the helpers that need them, so that sections appended by others merge. */
+#include <string.h>
+#include <wchar.h>
+
+/* What a plant holds open: Windows names live only while a handle does. */
+static HANDLE planted[2];
+
+/* L"Local\\" + name + suffix, malloc'd. */
+static wchar_t *
+local_name(const char *name, const char *suffix)
+{
+    char full[160];
+    snprintf(full, sizeof full, "Local\\%s%s", name, suffix);
+    return wide_from_utf8(full);
+}
+
+/* A raw mutex under the name, and beside it the section where xipc keeps a mutex's recovery
+ * record (win32_sync.c: name + "#xipc-mutex"), filled with 0xff: a record no xipc wrote. */
+static int
+plant_foreign_mutex(const char *name)
+{
+    wchar_t *mutex_name = local_name(name, ""), *section_name = local_name(name, "#xipc-mutex");
+    planted[0] = CreateMutexW(NULL, FALSE, mutex_name);
+    planted[1] =
+        CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 4096, section_name);
+    free(mutex_name);
+    free(section_name);
+    void *view = planted[1] ? MapViewOfFile(planted[1], FILE_MAP_WRITE, 0, 0, 4096) : NULL;
+    if (planted[0] == NULL || view == NULL)
+        return -1;
+    memset(view, 0xff, 4096);
+    UnmapViewOfFile(view);
+    return 0;
+}
+
+int
+xt_os_plant_at_sync_name(const char *kind, const char *name, int what)
+{
+    if (what == XT_PLANT_BAD_HEADER && strcmp(kind, "mutex") == 0)
+        return plant_foreign_mutex(name);
+    return -1; /* kernel objects: no file to plant */
+}
+
+void
+xt_os_unplant_sync_name(const char *kind, const char *name)
+{
+    (void)kind;
+    (void)name;
+    for (int i = 0; i < 2; i++) {
+        if (planted[i] != NULL)
+            CloseHandle(planted[i]);
+        planted[i] = NULL;
+    }
+}
+
+int
+xt_os_forbid_memfd(void)
+{
+    return -1;
+}
+
+int
+xt_os_take_anon_names(unsigned first, unsigned count, bool take)
+{
+    (void)first;
+    (void)count;
+    (void)take;
+    return -1;
+}
+
+intptr_t
+xt_os_open_odd_native(int which)
+{
+    wchar_t path[MAX_PATH + 32];
+    HANDLE h = INVALID_HANDLE_VALUE;
+    if (which == 0) {
+        h = CreateFileW(L"NUL", GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE,
+            NULL, OPEN_EXISTING, 0, NULL);
+    } else if (which == 1) {
+        DWORD n = GetTempPathW(MAX_PATH, path);
+        if (n == 0 || n > MAX_PATH)
+            return -1;
+        swprintf(path + n, 32, L"xt.%lu.odd", (unsigned long)GetCurrentProcessId());
+        h = CreateFileW(path, GENERIC_READ | GENERIC_WRITE, 0, NULL, CREATE_ALWAYS,
+            FILE_FLAG_DELETE_ON_CLOSE, NULL);
+    }
+    return h == INVALID_HANDLE_VALUE ? -1 : (intptr_t)h;
+}
+
+int
+xt_os_native_inheritable(intptr_t native)
+{
+    DWORD flags = 0;
+    if (!GetHandleInformation((HANDLE)native, &flags))
+        return -1;
+    return (flags & HANDLE_FLAG_INHERIT) ? 1 : 0;
+}
