@@ -22,6 +22,7 @@ XT_TEST(base_error_table)
 XT_TEST(base_name_rules)
 XT_TEST(base_last_os_error)
 XT_TEST(base_handle_checks_race_opens_and_closes)
+XT_TEST(base_handle_text_fits_every_sem_name)
 
 /* pipe */
 XT_TEST(pipe_roundtrip_across_processes)
@@ -120,3 +121,5 @@ XT_CHILD(npipe_peer_client)
 XT_CHILD(fifo_writer)
 XT_CHILD(fifo_passed_writer)
 XT_CHILD(fifo_late_writer)
+/* base */
+XT_CHILD(sem_import_and_post)
