@@ -16,6 +16,7 @@ XT_TEST(proc_stdio_inherit)
 XT_TEST(proc_missing_program)
 XT_TEST(proc_die_with_parent)
 XT_TEST(proc_bad_input)
+XT_TEST(proc_unpassable_kinds_are_enotsup)
 
 /* base */
 XT_TEST(base_error_table)

@@ -531,3 +531,34 @@ xt_test_proc_bad_input(void)
     xipc_stream_close(rd);
     xipc_stream_close(wr);
 }
+
+/* Handles of the kinds that cannot reach a child: xipc_spawn says XIPC_ENOTSUP, as
+ * xipc_handle_export does for them, and starts nothing. These kinds have no _handle call yet;
+ * every object starts with its handle, so the object pointer is the handle. */
+void
+xt_test_proc_unpassable_kinds_are_enotsup(void)
+{
+    const char *argv[8];
+    const char *exit_args[] = { "0", NULL };
+    char name[XIPC_NAME_MAX + 1], text[XIPC_HANDLE_TEXT_MAX];
+    xipc_npipe *srv = NULL;
+    xipc_msgpipe *client = NULL, *server_end = NULL;
+    xt_name("unpassable", name);
+    xipc_proc *child = xt_spawn_child("exit_with", exit_args, NULL, NULL, 0);
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &srv));
+    CHECK_OK(xipc_npipe_connect_msg(name, &client, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_npipe_accept_msg(srv, &server_end, XT_CHILD_TIMEOUT_MS));
+    xipc_handle *kinds[] = { (xipc_handle *)(void *)child, (xipc_handle *)(void *)srv,
+        (xipc_handle *)(void *)client };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        xipc_spawn_opts o = xt_child_opts(argv, "exit_with", exit_args);
+        o.handles = &kinds[i];
+        o.handle_count = 1;
+        check_spawn_rejects(&o, XIPC_ENOTSUP);
+        CHECK_RC(xipc_handle_export(kinds[i], text, sizeof text), XIPC_ENOTSUP);
+    }
+    xipc_msg_close(server_end);
+    xipc_msg_close(client);
+    xipc_npipe_close(srv);
+    xt_expect_exit(child, 0);
+}

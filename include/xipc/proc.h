@@ -68,9 +68,11 @@ typedef struct xipc_spawn_opts {
 /* Starts the program. Strings are UTF-8. On success *out is the running child.
  * Returns 0; XIPC_ENOENT (no such program, or no such cwd); XIPC_ENOTDIR (cwd is not a
  * directory); XIPC_EACCES (not executable); XIPC_ELIMIT (arguments and environment too long);
- * XIPC_EINVAL (NULL opts or out, no file or argv[0], bad stdio mode, a stream or handle that is
- * NULL, closed or of the wrong kind, unknown flags, invalid UTF-8 on Windows); XIPC_EBADF (a
- * closed handle); XIPC_ENOTSUP (Windows: a FIFO end as a stdio stream, see xipc/fifo.h);
+ * XIPC_EINVAL (NULL opts or out, no file or argv[0], bad stdio mode, a stdio stream that is NULL,
+ * not a stream or of the wrong direction, a NULL entry in handles, unknown flags, invalid UTF-8
+ * on Windows); XIPC_EBADF (a closed stream or handle); XIPC_ENOTSUP (a handle of a kind that
+ * cannot be passed to a child, as xipc_handle_export() says for it: a process, a named-pipe
+ * server, a message-mode connection; a FIFO end that xipc/fifo.h says cannot be passed);
  * XIPC_ENOMEM; XIPC_EOS. */
 XIPC_API int xipc_spawn(const xipc_spawn_opts *opts, xipc_proc **out);
 
