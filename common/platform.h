@@ -189,9 +189,12 @@ void xipc__os_stream_close(struct xipc__os_stream *s);
 /* The OS handle a child inherits for this stream (fd, HANDLE), as an integer. */
 intptr_t xipc__os_stream_native(const struct xipc__os_stream *s);
 
-/* Adopts a native handle inherited from the parent (the value xipc__os_stream_native gave there):
- * checks that it is open and is a stream this platform can use, makes it non-inheritable again
- * and sets it up as an xipc stream. XIPC_EBADF when nothing usable is open under that value. */
+/* Adopts a native handle inherited from the parent (the value xipc__os_stream_native gave there).
+ * Before it changes anything about the native, checks that it is open (XIPC_EBADF otherwise),
+ * that no xipc handle of this process holds it (XIPC_EEXIST, see xipc__handle_owns_native), and
+ * that it is a stream this platform can use (XIPC_EINVAL otherwise: POSIX takes a pipe, a FIFO
+ * or a connected SOCK_STREAM socket that does not listen, Windows a named or anonymous pipe).
+ * Then makes it non-inheritable again and sets it up as an xipc stream. */
 int xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s);
 
 /* ---- Events, semaphores, mutexes ----------------------------------------------------------- */

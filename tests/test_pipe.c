@@ -481,6 +481,84 @@ xt_test_pipe_only_listed_handles_inherited(void)
     xipc_stream_close(b_r);
 }
 
+/* ---- what an import takes ------------------------------------------------------------------- */
+
+/* Imports "xipc1:stream:rw:<native>" and expects want. */
+static void
+expect_native_import(intptr_t native, int want, const char *what)
+{
+    char text[XIPC_HANDLE_TEXT_MAX];
+    xipc_stream *s = (xipc_stream *)&s;
+    snprintf(text, sizeof text, "xipc1:stream:rw:%lld", (long long)native);
+    int rc = xipc_stream_import(text, &s);
+    if (rc != want)
+        xt_fail(__FILE__, __LINE__, "import of a %s (%s) gave %s, wanted %s", what, text,
+            xipc_errname(rc), xipc_errname(want));
+    CHECK(s == NULL);
+}
+
+/* argv[1]: the text of a pipe's write end; argv[2]: the text of a named-pipe connection. Imports
+ * the first twice (the second must be refused and leave the first working), then natives of
+ * every kind that is not a stream (each refused and left as it was), then values that name
+ * nothing, then the connection. Reports "A", "B", "C" on the way. */
+int
+xt_child_import_refusals(int argc, char **argv)
+{
+    xipc_stream *w = xt_import(argv[1]), *again = (xipc_stream *)&again, *conn;
+    const char *what;
+    intptr_t native;
+    (void)argc;
+    CHECK_RC(xipc_stream_import(argv[1], &again), XIPC_EEXIST);
+    CHECK(again == NULL);
+    xt_write_all(w, "A", 1, XT_CHILD_TIMEOUT_MS);
+    for (int i = 0; (native = xt_os_open_non_stream_native(i, &what)) != -1; i++) {
+        expect_native_import(native, XIPC_EINVAL, what);
+        if (!xt_os_native_inheritable(native))
+            xt_fail(__FILE__, __LINE__, "the refused import of a %s changed it", what);
+        xt_os_close_native(native);
+    }
+    /* 2147483647 is not open (and on Windows not a handle value); 2147483644 is a handle value
+     * that is not open. */
+    expect_native_import(2147483647, XIPC_EBADF, "value that is not open");
+    expect_native_import(2147483644, XIPC_EBADF, "value that is not open");
+    xt_write_all(w, "B", 1, XT_CHILD_TIMEOUT_MS);
+    /* A connected named-pipe stream (a stream socket on POSIX) is a stream. */
+    conn = xt_import(argv[2]);
+    xt_write_all(conn, "C", 1, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(conn);
+    xipc_stream_close(w);
+    return 0;
+}
+
+void
+xt_test_pipe_import_refuses_owned_and_non_streams(void)
+{
+    xipc_stream *rd, *wr, *client, *server_end;
+    xipc_npipe *srv;
+    char name[XIPC_NAME_MAX + 1], texts[2][XIPC_HANDLE_TEXT_MAX], got[3];
+    xt_name("imports", name);
+    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
+    CHECK_OK(xipc_npipe_connect(name, &client, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_npipe_accept(srv, &server_end, XT_CHILD_TIMEOUT_MS));
+    xt_export(wr, texts[0]);
+    xt_export(client, texts[1]);
+    const char *args[] = { texts[0], texts[1], NULL };
+    xipc_handle *handles[] = { xipc_stream_handle(wr), xipc_stream_handle(client) };
+    xipc_proc *p = xt_spawn_child("import_refusals", args, NULL, handles, 2);
+    xipc_stream_close(wr);
+    xipc_stream_close(client);
+    xt_read_exact(rd, got, 2, XT_CHILD_TIMEOUT_MS);
+    CHECK(memcmp(got, "AB", 2) == 0);
+    xt_read_exact(server_end, got + 2, 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_EQ(got[2], 'C');
+    xt_expect_exit(p, 0);
+    xt_expect_eof(rd, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(rd);
+    xipc_stream_close(server_end);
+    xipc_npipe_close(srv);
+}
+
 /* ---- bad input and leaks -------------------------------------------------------------------- */
 
 static void

@@ -94,4 +94,17 @@ void xt_os_remove_tree(const char *path);
  * normally. -1 at once where there is no fork (Windows): the caller skips. */
 int xt_os_fork_run(int (*fn)(void *), void *arg);
 
+/* ---- stream/proc helpers (issue 12) ---- */
+
+/* Opens, inheritable, the i-th (0, 1, ...) native handle of a kind no stream import may take,
+ * and names it in *what: POSIX a regular file, a directory, /dev/null, a listening socket, an
+ * unconnected stream socket and a datagram socket; Windows a file, NUL and an event. -1 after
+ * the last. */
+intptr_t xt_os_open_non_stream_native(int i, const char **what);
+
+/* Whether native is open and still inheritable (so a refused import changed nothing). */
+bool xt_os_native_inheritable(intptr_t native);
+
+void xt_os_close_native(intptr_t native);
+
 #endif /* XT_OS_H */

@@ -75,10 +75,14 @@ XIPC_API int xipc_stream_native(const xipc_stream *s, intptr_t *native);
 
 /* In a spawned child: adopts the stream the parent exported with xipc_handle_export() and listed
  * in xipc_spawn_opts.handles. Import each text once; the stream is closed with
- * xipc_stream_close(). The adopted stream is made non-inheritable again.
- * Returns 0; XIPC_EINVAL (NULL argument, malformed text, text naming another kind);
- * XIPC_EBADF (the text names nothing open in this process: not listed at spawn, or already
- * closed). */
+ * xipc_stream_close(). The adopted stream is made non-inheritable again. What the text names is
+ * checked before anything about it changes, so a refused import leaves it as it was.
+ * Returns 0; XIPC_EINVAL (NULL argument, malformed text, text naming another kind, or naming
+ * something that is not a stream: POSIX takes a pipe, a FIFO or a connected stream socket, not
+ * a listening, unconnected or datagram socket, a file, a directory or a device; Windows takes a
+ * pipe); XIPC_EEXIST (an xipc handle of this process already has it: the text was imported
+ * before, and a second owner would close it under the first); XIPC_EBADF (the text names
+ * nothing open in this process: not listed at spawn, or already closed). */
 XIPC_API int xipc_stream_import(const char *text, xipc_stream **out);
 
 #ifdef __cplusplus

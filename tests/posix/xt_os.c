@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -285,4 +287,84 @@ xt_os_fork_run(int (*fn)(void *), void *arg)
             return -1;
     }
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* ---- stream/proc helpers (issue 12) ---- */
+
+static int
+open_listening_socket(void)
+{
+    struct sockaddr_in sa;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK); /* port 0: any free one */
+    if (fd >= 0 && (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 1) != 0)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int
+open_scratch_file(void)
+{
+    char path[256];
+    xt_os_temp_path("non-stream", path, sizeof path);
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+    if (fd >= 0)
+        unlink(path);
+    return fd;
+}
+
+intptr_t
+xt_os_open_non_stream_native(int i, const char **what)
+{
+    int fd = -1;
+    switch (i) {
+    case 0:
+        *what = "regular file";
+        fd = open_scratch_file();
+        break;
+    case 1:
+        *what = "directory";
+        fd = open("/", O_RDONLY | O_DIRECTORY);
+        break;
+    case 2:
+        *what = "/dev/null";
+        fd = open("/dev/null", O_RDWR);
+        break;
+    case 3:
+        *what = "listening socket";
+        fd = open_listening_socket();
+        break;
+    case 4:
+        *what = "unconnected stream socket";
+        fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        break;
+    case 5:
+        *what = "datagram socket";
+        fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+        break;
+    default:
+        return -1;
+    }
+    if (fd < 0) {
+        perror(*what);
+        exit(2);
+    }
+    return fd;
+}
+
+bool
+xt_os_native_inheritable(intptr_t native)
+{
+    int flags = fcntl((int)native, F_GETFD);
+    return flags >= 0 && !(flags & FD_CLOEXEC);
+}
+
+void
+xt_os_close_native(intptr_t native)
+{
+    close((int)native);
 }

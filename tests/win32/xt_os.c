@@ -309,3 +309,59 @@ xt_os_fork_run(int (*fn)(void *), void *arg)
     (void)arg;
     return -1; /* Windows has no fork */
 }
+
+/* ---- stream/proc helpers (issue 12) ---- */
+
+static HANDLE
+open_scratch_file(SECURITY_ATTRIBUTES *sa)
+{
+    char path[MAX_PATH * 2];
+    xt_os_temp_path("non-stream", path, sizeof path);
+    wchar_t *w = wide_from_utf8(path);
+    HANDLE h = CreateFileW(w, GENERIC_READ | GENERIC_WRITE, 0, sa, CREATE_NEW,
+        FILE_FLAG_DELETE_ON_CLOSE, NULL);
+    free(w);
+    return h;
+}
+
+intptr_t
+xt_os_open_non_stream_native(int i, const char **what)
+{
+    SECURITY_ATTRIBUTES sa = { sizeof sa, NULL, TRUE };
+    HANDLE h = INVALID_HANDLE_VALUE;
+    switch (i) {
+    case 0:
+        *what = "file";
+        h = open_scratch_file(&sa);
+        break;
+    case 1:
+        *what = "NUL";
+        h = CreateFileW(L"NUL", GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE,
+            &sa, OPEN_EXISTING, 0, NULL);
+        break;
+    case 2:
+        *what = "event";
+        h = CreateEventW(&sa, TRUE, FALSE, NULL);
+        break;
+    default:
+        return -1;
+    }
+    if (h == NULL || h == INVALID_HANDLE_VALUE) {
+        fprintf(stderr, "%s: error %lu\n", *what, (unsigned long)GetLastError());
+        exit(2);
+    }
+    return (intptr_t)h;
+}
+
+bool
+xt_os_native_inheritable(intptr_t native)
+{
+    DWORD flags;
+    return GetHandleInformation((HANDLE)native, &flags) && (flags & HANDLE_FLAG_INHERIT);
+}
+
+void
+xt_os_close_native(intptr_t native)
+{
+    CloseHandle((HANDLE)native);
+}
