@@ -312,10 +312,14 @@ struct xipc__spawn_plan {
 int xipc__os_spawn(const struct xipc__spawn_plan *plan, struct xipc__os_proc *p);
 
 /* Waits until dl for the child to end and fills *status (XIPC_EXIT_KILLED when it ended by
- * xipc__os_proc_kill). Reaps it on POSIX; a later call gives the same status. */
+ * xipc__os_proc_kill). Reaps it on POSIX; a later call gives the same status. XIPC_ECHILD, then
+ * and on every later call, when the status is gone (POSIX: the OS reaped the child on its own,
+ * SIGCHLD being ignored, or another part of the program did, and the kernel kept no status for
+ * the child's pidfd). */
 int xipc__os_proc_wait(struct xipc__os_proc *p, xipc_exit_status *status, xipc__deadline dl);
 
-/* Ends the child now; success if it already ended. */
+/* Ends the child now; success if it already ended or its status is gone (never a signal to a
+ * pid that may have been reused). */
 int xipc__os_proc_kill(struct xipc__os_proc *p);
 
 uint64_t xipc__os_proc_pid(const struct xipc__os_proc *p);

@@ -39,6 +39,9 @@ struct xipc__os_proc {
     pid_t pid; /* 0: not open */
     int pidfd_plus1; /* a pidfd to wait on with a timeout, where the kernel has them */
     bool reaped;
+    /* waitpid said ECHILD and the pidfd kept no status: the OS reaped the child on its own
+     * (SIGCHLD ignored) or something else did. The pid may name another process now. */
+    bool status_lost;
     bool killed; /* xipc__os_proc_kill sent SIGKILL */
     int wait_status; /* from waitpid, once reaped */
 };

@@ -107,4 +107,14 @@ bool xt_os_native_inheritable(intptr_t native);
 
 void xt_os_close_native(intptr_t native);
 
+/* Makes SIGCHLD's disposition one that lets POSIX discard children's exit statuses:
+ * XT_SIGCHLD_IGNORE (SIG_IGN) or XT_SIGCHLD_NOCLDWAIT (SIG_DFL with SA_NOCLDWAIT);
+ * XT_SIGCHLD_QUERY changes nothing. 0, or -1 where there is no SIGCHLD (Windows). */
+enum { XT_SIGCHLD_QUERY, XT_SIGCHLD_IGNORE, XT_SIGCHLD_NOCLDWAIT };
+int xt_os_sigchld_discard(int how);
+
+/* Whether the kernel keeps a reaped child's exit status for the holder of a pidfd (Linux 6.15+,
+ * PIDFD_INFO_EXIT), found by trying it. false on Windows. */
+bool xt_os_kernel_keeps_reaped_status(void);
+
 #endif /* XT_OS_H */

@@ -6,6 +6,12 @@
  *
  * Threads: xipc_spawn may be called from several threads at once. A process handle is used by one
  * thread at a time.
+ *
+ * POSIX: xipc_proc_wait reads a child's exit status with waitpid. A program that ignores SIGCHLD
+ * (SIG_IGN, or SA_NOCLDWAIT) lets the kernel reap its children on its own and discard their
+ * statuses, and a program that reaps every child itself (waitpid(-1, ...)) takes them; Linux
+ * 6.15 and later still keep the status for xipc, which holds a pidfd of each child from before
+ * it can end (PIDFD_INFO_EXIT). Elsewhere such a status is gone: XIPC_ECHILD.
  */
 #ifndef XIPC_PROC_H
 #define XIPC_PROC_H
@@ -90,13 +96,17 @@ typedef struct xipc_exit_status {
 } xipc_exit_status;
 
 /* Waits up to timeout_ms for the child to end, then reports how. May be called again after it
- * returned 0 (the same status). Returns 0; XIPC_ETIMEDOUT (still running); XIPC_EINVAL;
- * XIPC_EBADF. Windows: abort() in the child is an exit with code 3 (the CRT's choice), not a
- * crash. */
+ * returned 0 (the same status). Returns 0; XIPC_ETIMEDOUT (still running); XIPC_ECHILD (POSIX,
+ * before Linux 6.15 or without pidfds: the child has ended but its status is gone, because the
+ * program ignores SIGCHLD or reaped the child itself, see above; every later wait says so too);
+ * XIPC_EINVAL; XIPC_EBADF. Windows: abort() in the child is an exit with code 3 (the CRT's
+ * choice), not a crash. */
 XIPC_API int xipc_proc_wait(xipc_proc *p, xipc_exit_status *status, int timeout_ms);
 
-/* Ends the child at once (POSIX: SIGKILL; Windows: TerminateProcess). A child that has already
- * ended is not an error. Returns 0; XIPC_EINVAL; XIPC_EBADF; XIPC_EOS. */
+/* Ends the child at once (POSIX: SIGKILL, through a pidfd where Linux has one; Windows:
+ * TerminateProcess). A child that has already ended, or whose status is gone (XIPC_ECHILD from
+ * xipc_proc_wait), is not an error: no signal is sent to a pid that may be reused. Returns 0;
+ * XIPC_EINVAL; XIPC_EBADF; XIPC_EOS. */
 XIPC_API int xipc_proc_kill(xipc_proc *p);
 
 /* The child's process id. Returns 0; XIPC_EINVAL; XIPC_EBADF. */

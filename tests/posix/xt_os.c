@@ -12,8 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -367,4 +369,43 @@ void
 xt_os_close_native(intptr_t native)
 {
     close((int)native);
+}
+
+int
+xt_os_sigchld_discard(int how)
+{
+    struct sigaction sa;
+    if (how == XT_SIGCHLD_QUERY)
+        return 0;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = how == XT_SIGCHLD_IGNORE ? SIG_IGN : SIG_DFL;
+    sa.sa_flags = how == XT_SIGCHLD_NOCLDWAIT ? SA_NOCLDWAIT : 0;
+    sigemptyset(&sa.sa_mask);
+    return sigaction(SIGCHLD, &sa, NULL);
+}
+
+bool
+xt_os_kernel_keeps_reaped_status(void)
+{
+    /* struct pidfd_info's first version; PIDFD_GET_INFO is _IOWR(0xFF, 11, it). */
+    struct {
+        uint64_t mask, cgroupid;
+        uint32_t ids[11];
+        int32_t exit_code;
+    } info;
+    int st;
+    bool kept = false;
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(5);
+    int pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+    while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR) { }
+    if (pidfd >= 0) {
+        memset(&info, 0, sizeof info);
+        info.mask = 1u << 3; /* PIDFD_INFO_EXIT */
+        kept = ioctl(pidfd, _IOWR(0xFF, 11, info), &info) == 0 && (info.mask & (1u << 3)) &&
+            WIFEXITED(info.exit_code) && WEXITSTATUS(info.exit_code) == 5;
+        close(pidfd);
+    }
+    return kept;
 }

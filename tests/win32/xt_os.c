@@ -365,3 +365,16 @@ xt_os_close_native(intptr_t native)
 {
     CloseHandle((HANDLE)native);
 }
+
+int
+xt_os_sigchld_discard(int how)
+{
+    (void)how;
+    return -1; /* Windows has no SIGCHLD: a process's exit code stays until its last handle */
+}
+
+bool
+xt_os_kernel_keeps_reaped_status(void)
+{
+    return false;
+}
