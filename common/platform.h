@@ -197,6 +197,15 @@ intptr_t xipc__os_stream_native(const struct xipc__os_stream *s);
  * Then makes it non-inheritable again and sets it up as an xipc stream. */
 int xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s);
 
+/* A stream over a non-inheritable duplicate of this process's standard stream which (0 stdin,
+ * 1 stdout, 2 stderr), so that closing the stream leaves the standard stream open. Its open file
+ * description (POSIX) or file object (Windows) is shared with others (the parent, a shell, a
+ * terminal), so nothing about it changes: POSIX never sets O_NONBLOCK on it. Such a stream is
+ * not exportable (xipc__os_stream_exportable): a child's import would change it. XIPC_EBADF
+ * when that standard stream is closed or absent; Windows: XIPC_ENOTSUP for a handle whose I/O
+ * xipc cannot time out (a socket, an overlapped file). */
+int xipc__os_stream_stdio(int which, struct xipc__os_stream *s);
+
 /* ---- Events, semaphores, mutexes ----------------------------------------------------------- */
 
 /* One struct xipc__os_sync serves the three kinds; kind says which, and the platform keeps it.
@@ -280,7 +289,8 @@ int xipc__os_msg_recv(
 /* The peer's process id for a named-pipe connection; XIPC_ENOTSUP for other streams. */
 int xipc__os_stream_peer_pid(const struct xipc__os_stream *s, uint64_t *pid);
 
-/* Whether the stream can be handed to a child (a Windows FIFO reader cannot). */
+/* Whether the stream can be handed to a child as an extra handle (a Windows FIFO reader and a
+ * stream over a standard handle cannot). */
 bool xipc__os_stream_exportable(const struct xipc__os_stream *s);
 
 /* FIFOs: path is UTF-8, non-empty. create: XIPC_EEXIST. remove: XIPC_ENOENT, XIPC_EINVAL (not a

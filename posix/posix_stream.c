@@ -231,7 +231,26 @@ bool
 xipc__os_stream_exportable(const struct xipc__os_stream *s)
 {
     /* A byte a FIFO reader took while it waited would not go along with the descriptor. */
-    return !s->has_pending_byte;
+    return !s->has_pending_byte && !s->std_stream;
+}
+
+int
+xipc__os_stream_stdio(int which, struct xipc__os_stream *s)
+{
+    static const char *const names[3] = { "stdin", "stdout", "stderr" };
+    /* Above 2, so that the copy never takes the place of a closed standard stream. EBADF when
+     * this one is closed. */
+    int fd = fcntl(which, F_DUPFD_CLOEXEC, 3);
+    if (fd < 0)
+        return XIPC__OS_FAIL(errno, "fcntl", names[which]);
+    memset(s, 0, sizeof *s);
+    s->fd_plus1 = fd + 1;
+    /* The description stays as its owners left it, usually blocking: poll first, as for a
+     * stream a child made blocking. A socket is read and written as a descriptor too, since
+     * posix_socket.c's timeouts (SO_RCVTIMEO) would change the socket for everyone. */
+    s->child_made_blocking = true;
+    s->std_stream = true;
+    return 0;
 }
 
 intptr_t

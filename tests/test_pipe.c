@@ -559,6 +559,174 @@ xt_test_pipe_import_refuses_owned_and_non_streams(void)
     xipc_npipe_close(srv);
 }
 
+/* ---- a process's own stdio as streams -------------------------------------------------------- */
+
+/* Takes its stdin and stdout as xipc streams. A read with a short timeout on the idle stdin must
+ * time out; then "R" on stdout; then stdin is echoed to stdout until its end. Then, with the
+ * streams closed, fd 0 and 1 must still be there: new streams over them work ("T" on stdout,
+ * the end on stdin), and so does the C library ("P" on stdout). argv[1] "full": also writes
+ * "E" on stderr through a stream, and checks bad input and that nothing leaked. */
+int
+xt_child_stdio_stream_echo(int argc, char **argv)
+{
+    xipc_stream *in, *out, *err;
+    char buf[4096], text[XIPC_HANDLE_TEXT_MAX];
+    size_t got = 9;
+    bool full = argc > 1 && strcmp(argv[1], "full") == 0;
+    int before = xt_os_handle_count();
+    CHECK_OK(xipc_stream_stdio(0, &in));
+    CHECK_OK(xipc_stream_stdio(1, &out));
+    uint64_t t0 = xt_os_now_ms();
+    CHECK_RC(xipc_stream_read(in, buf, 1, &got, 100), XIPC_ETIMEDOUT);
+    CHECK_EQ(got, 0);
+    CHECK_GE(xt_os_now_ms() - t0, 100);
+    xt_write_all(out, "R", 1, XT_CHILD_TIMEOUT_MS);
+    for (;;) {
+        CHECK_OK(xipc_stream_read(in, buf, sizeof buf, &got, XT_CHILD_TIMEOUT_MS));
+        if (got == 0)
+            break;
+        xt_write_all(out, buf, got, XT_CHILD_TIMEOUT_MS);
+    }
+    if (full) {
+        /* stdin only reads, stdout only writes; neither can be passed on as a handle. */
+        CHECK_RC(xipc_stream_write(in, "x", 1, &got, 0), XIPC_EINVAL);
+        CHECK_RC(xipc_stream_read(out, buf, 1, &got, 0), XIPC_EINVAL);
+        CHECK_RC(xipc_handle_export(xipc_stream_handle(in), text, sizeof text), XIPC_ENOTSUP);
+        CHECK_RC(xipc_stream_stdio(3, &err), XIPC_EINVAL);
+        CHECK_RC(xipc_stream_stdio(-1, &err), XIPC_EINVAL);
+        CHECK_RC(xipc_stream_stdio(0, NULL), XIPC_EINVAL);
+        CHECK_OK(xipc_stream_stdio(2, &err));
+        xt_write_all(err, "E", 1, XT_CHILD_TIMEOUT_MS);
+        xipc_stream_close(err);
+    }
+    xipc_stream_close(in);
+    xipc_stream_close(out);
+    CHECK_OK(xipc_stream_stdio(1, &out));
+    xt_write_all(out, "T", 1, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(out);
+    CHECK_OK(xipc_stream_stdio(0, &in));
+    xt_expect_eof(in, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(in);
+    if (full)
+        CHECK_EQ(xt_os_handle_count(), before);
+    fputs("P", stdout);
+    fflush(stdout);
+    return 0;
+}
+
+/* The parent's ends of a stdio_stream_echo child's stdin and stdout: xipc pipes, or pipes made
+ * by the OS's own calls. */
+struct stdio_peer {
+    xipc_stream *in, *out;
+    xt_os_raw_child *raw;
+};
+
+static void
+peer_write(struct stdio_peer *p, const void *buf, size_t n)
+{
+    if (p->raw == NULL)
+        xt_write_all(p->in, buf, n, XT_CHILD_TIMEOUT_MS);
+    else
+        CHECK_EQ(xt_os_raw_write(p->raw, buf, n), 0);
+}
+
+/* Reads exactly n bytes (0 < n), or until the end when n is 0: returns the count. */
+static size_t
+peer_read(struct stdio_peer *p, unsigned char *buf, size_t n, size_t cap)
+{
+    size_t done = 0;
+    while (n == 0 ? done < cap : done < n) {
+        size_t got = 0;
+        if (p->raw == NULL) {
+            CHECK_OK(xipc_stream_read(p->out, buf + done, (n ? n : cap) - done, &got,
+                XT_CHILD_TIMEOUT_MS));
+        } else {
+            long r = xt_os_raw_read(p->raw, buf + done, (n ? n : cap) - done);
+            CHECK(r >= 0);
+            got = (size_t)r;
+        }
+        if (got == 0)
+            break;
+        done += got;
+    }
+    return done;
+}
+
+/* Bytes that text-mode stdio would change: CR LF, LF, Ctrl-Z (the CRT's end of file), NUL. */
+static const char tricky[] = "a\r\nb\nc\x1a"
+                             "d\0e\r\r\n\n\x1a\x1a\0";
+
+/* Runs the exchange with a stdio_stream_echo child: waits for its "R" (its timed read is over),
+ * sends tricky bytes and a pattern in pieces, reading each back before the next, so that
+ * neither pipe fills (CreatePipe's hold 4096 bytes); ends its stdin and expects its "T" and "P"
+ * after the echo. */
+static void
+exchange_with_stdio_echo(struct stdio_peer *p)
+{
+    enum { PIECE = 2048, TOTAL = 100000 };
+    unsigned char *out = malloc(TOTAL), *back = malloc(TOTAL);
+    CHECK(out != NULL && back != NULL);
+    memcpy(out, tricky, sizeof tricky);
+    for (size_t i = sizeof tricky; i < TOTAL; i++)
+        out[i] = xt_pattern(i);
+    CHECK_EQ(peer_read(p, back, 1, 1), 1);
+    CHECK_EQ(back[0], 'R');
+    for (size_t sent = 0; sent < TOTAL; sent += PIECE) {
+        size_t n = TOTAL - sent < PIECE ? TOTAL - sent : PIECE;
+        peer_write(p, out + sent, n);
+        CHECK_EQ(peer_read(p, back + sent, n, n), n);
+    }
+    CHECK(memcmp(out, back, TOTAL) == 0);
+    if (p->raw == NULL)
+        xipc_stream_close(p->in);
+    else
+        xt_os_raw_close_stdin(p->raw);
+    CHECK_EQ(peer_read(p, back, 0, TOTAL), 2);
+    CHECK(memcmp(back, "TP", 2) == 0);
+    free(out);
+    free(back);
+}
+
+/* A child spawned with xipc pipes as its stdin, stdout and stderr takes them as streams
+ * (Windows: overlapped pipe ends). */
+void
+xt_test_pipe_stdio_streams_of_a_child(void)
+{
+    xipc_stream *in_r, *out_w, *err_r, *err_w;
+    struct stdio_peer p = { NULL, NULL, NULL };
+    xipc_stdio io[3] = { { XIPC_STDIO_STREAM, NULL }, { XIPC_STDIO_STREAM, NULL },
+        { XIPC_STDIO_STREAM, NULL } };
+    const char *args[] = { "full", NULL };
+    char e;
+    CHECK_OK(xipc_pipe(&in_r, &p.in, 0));
+    CHECK_OK(xipc_pipe(&p.out, &out_w, 0));
+    CHECK_OK(xipc_pipe(&err_r, &err_w, 0));
+    io[0].stream = in_r;
+    io[1].stream = out_w;
+    io[2].stream = err_w;
+    xipc_proc *child = xt_spawn_child("stdio_stream_echo", args, io, NULL, 0);
+    xipc_stream_close(in_r);
+    xipc_stream_close(out_w);
+    xipc_stream_close(err_w);
+    exchange_with_stdio_echo(&p);
+    xt_read_exact(err_r, &e, 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_EQ(e, 'E');
+    xt_expect_exit(child, 0);
+    xipc_stream_close(p.out);
+    xipc_stream_close(err_r);
+}
+
+/* The same with pipes a parent that is not xipc made: pipe(2), and on Windows CreatePipe, whose
+ * synchronous ends the child reads and writes with its timeouts cut by CancelSynchronousIo. */
+void
+xt_test_pipe_stdio_streams_on_os_pipes(void)
+{
+    struct stdio_peer p = { NULL, NULL, NULL };
+    p.raw = xt_os_raw_spawn("stdio_stream_echo", NULL);
+    exchange_with_stdio_echo(&p);
+    CHECK_EQ(xt_os_raw_wait(p.raw), 0);
+}
+
 /* ---- bad input and leaks -------------------------------------------------------------------- */
 
 static void

@@ -117,4 +117,18 @@ int xt_os_sigchld_discard(int how);
  * PIDFD_INFO_EXIT), found by trying it. false on Windows. */
 bool xt_os_kernel_keeps_reaped_status(void);
 
+/* A child run as `--child role [arg]` with its stdin and stdout on pipes made by the OS's own
+ * calls, as a parent that is not xipc makes them (pipe(2); CreatePipe, whose ends are
+ * synchronous), and stderr inherited. It dies with the test on Windows (a kill-on-close job). */
+typedef struct xt_os_raw_child xt_os_raw_child;
+xt_os_raw_child *xt_os_raw_spawn(const char *role, const char *arg);
+/* Writes all len bytes to its stdin, waiting as long as it takes. 0 or -1. */
+int xt_os_raw_write(xt_os_raw_child *c, const void *buf, size_t len);
+/* Reads what its stdout has, up to cap bytes, waiting for at least one: the count, 0 at the
+ * end, -1 on an error. */
+long xt_os_raw_read(xt_os_raw_child *c, void *buf, size_t cap);
+void xt_os_raw_close_stdin(xt_os_raw_child *c);
+/* Waits for it to end and frees c: its exit code, or -1. */
+int xt_os_raw_wait(xt_os_raw_child *c);
+
 #endif /* XT_OS_H */

@@ -115,7 +115,9 @@ typedef struct xipc_handle xipc_handle;
  * xipc_spawn_opts.handles. The text is valid in the parent and in that child only; pass it on the
  * command line or in the environment. Writes at most cap bytes including the NUL.
  * Returns 0; XIPC_EINVAL (NULL h or buf); XIPC_EBADF (closed handle); XIPC_ENAMETOOLONG (cap is
- * too small; XIPC_HANDLE_TEXT_MAX always suffices); XIPC_ENOTSUP (a kind that cannot be passed). */
+ * too small; XIPC_HANDLE_TEXT_MAX always suffices); XIPC_ENOTSUP (a kind that cannot be passed:
+ * a process, a named-pipe server, a message-mode connection, a stream from xipc_stream_stdio(),
+ * and the FIFO ends xipc/fifo.h names). */
 XIPC_API int xipc_handle_export(const xipc_handle *h, char *buf, size_t cap);
 
 #ifdef __cplusplus

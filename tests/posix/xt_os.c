@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -408,4 +409,102 @@ xt_os_kernel_keeps_reaped_status(void)
         close(pidfd);
     }
     return kept;
+}
+
+extern char **environ;
+
+struct xt_os_raw_child {
+    pid_t pid;
+    int in_w, out_r;
+};
+
+static void
+raw_pipe(int fds[2])
+{
+    if (pipe(fds) != 0 || fcntl(fds[0], F_SETFD, FD_CLOEXEC) != 0 ||
+        fcntl(fds[1], F_SETFD, FD_CLOEXEC) != 0) {
+        perror("pipe");
+        exit(2);
+    }
+}
+
+xt_os_raw_child *
+xt_os_raw_spawn(const char *role, const char *arg)
+{
+    int in[2], out[2];
+    posix_spawn_file_actions_t fa;
+    char self[PATH_MAX], child[] = "--child", role_copy[64], arg_copy[64];
+    char *argv[] = { self, child, role_copy, arg ? arg_copy : NULL, NULL };
+    xt_os_raw_child *c = malloc(sizeof *c);
+    if (c == NULL)
+        exit(2);
+    /* Copies, as posix_spawn's argv is not const. */
+    snprintf(self, sizeof self, "%s", xt_os_self_exe());
+    snprintf(role_copy, sizeof role_copy, "%s", role);
+    snprintf(arg_copy, sizeof arg_copy, "%s", arg ? arg : "");
+    raw_pipe(in);
+    raw_pipe(out);
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0); /* the copies lose FD_CLOEXEC */
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    if (posix_spawn(&c->pid, argv[0], &fa, NULL, argv, environ) != 0) {
+        perror("posix_spawn");
+        exit(2);
+    }
+    posix_spawn_file_actions_destroy(&fa);
+    close(in[0]);
+    close(out[1]);
+    c->in_w = in[1];
+    c->out_r = out[0];
+    return c;
+}
+
+int
+xt_os_raw_write(xt_os_raw_child *c, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(c->in_w, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+long
+xt_os_raw_read(xt_os_raw_child *c, void *buf, size_t cap)
+{
+    ssize_t n;
+    do
+        n = read(c->out_r, buf, cap);
+    while (n < 0 && errno == EINTR);
+    return (long)n;
+}
+
+void
+xt_os_raw_close_stdin(xt_os_raw_child *c)
+{
+    if (c->in_w >= 0)
+        close(c->in_w);
+    c->in_w = -1;
+}
+
+int
+xt_os_raw_wait(xt_os_raw_child *c)
+{
+    int st;
+    xt_os_raw_close_stdin(c);
+    close(c->out_r);
+    while (waitpid(c->pid, &st, 0) < 0) {
+        if (errno != EINTR) {
+            free(c);
+            return -1;
+        }
+    }
+    free(c);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
