@@ -40,6 +40,7 @@ XT_TEST(pipe_only_listed_handles_inherited)
 XT_TEST(pipe_import_refuses_owned_and_non_streams)
 XT_TEST(pipe_stdio_streams_of_a_child)
 XT_TEST(pipe_stdio_streams_on_os_pipes)
+XT_TEST(pipe_parent_keeps_timeouts_after_child_stdio)
 XT_TEST(pipe_bad_input)
 XT_TEST(pipe_no_handle_leak)
 

@@ -727,6 +727,60 @@ xt_test_pipe_stdio_streams_on_os_pipes(void)
     CHECK_EQ(xt_os_raw_wait(p.raw), 0);
 }
 
+/* A parent that keeps its ends of the pipes it gave a child as stdin and stdout. POSIX: the child
+ * cleared O_NONBLOCK on the descriptions they share, yet the parent's reads and writes must
+ * still time out (each polls first; a write goes in pieces of PIPE_BUF, which poll promises
+ * room for), and a write that timed out must report exactly what went. */
+void
+xt_test_pipe_parent_keeps_timeouts_after_child_stdio(void)
+{
+    xipc_stream *in_r, *in_w, *out_r, *out_w;
+    xipc_stdio io[3] = { { XIPC_STDIO_STREAM, NULL }, { XIPC_STDIO_STREAM, NULL },
+        { XIPC_STDIO_INHERIT, NULL } };
+    const size_t len = 1u << 20;
+    unsigned char *buf = pattern_buffer(len);
+    size_t got = 9, put = 0, total = 0;
+    char c;
+    CHECK_OK(xipc_pipe(&in_r, &in_w, 0));
+    CHECK_OK(xipc_pipe(&out_r, &out_w, 0));
+    io[0].stream = in_r;
+    io[1].stream = out_w;
+    /* block_on_stdin reads one byte of stdin and writes nothing. */
+    xipc_proc *p = xt_spawn_child("block_on_stdin", NULL, io, NULL, 0);
+
+    uint64_t t0 = xt_os_now_ms();
+    CHECK_RC(xipc_stream_read(in_r, &c, 1, &got, 150), XIPC_ETIMEDOUT);
+    uint64_t waited = xt_os_now_ms() - t0;
+    CHECK_GE(waited, 150);
+    CHECK_LT(waited, 150 + XT_SLACK_MS);
+    CHECK_EQ(got, 0);
+
+    /* Nobody reads the child's stdout: the pipe fills and the write times out. */
+    t0 = xt_os_now_ms();
+    CHECK_RC(xipc_stream_write(out_w, buf, len, &put, 200), XIPC_ETIMEDOUT);
+    waited = xt_os_now_ms() - t0;
+    CHECK_GE(waited, 200);
+    CHECK_LT(waited, 200 + XT_SLACK_MS);
+    CHECK(put > 0 && put < len);
+
+    xipc_stream_close(in_w); /* the child reads the end of its stdin and exits 4 */
+    xt_expect_exit(p, 4);
+    xipc_stream_close(out_w);
+    for (;;) {
+        unsigned char back[65536];
+        CHECK_OK(xipc_stream_read(out_r, back, sizeof back, &got, XT_CHILD_TIMEOUT_MS));
+        if (got == 0)
+            break;
+        CHECK(total + got <= put);
+        CHECK(memcmp(back, buf + total, got) == 0);
+        total += got;
+    }
+    CHECK_EQ(total, put);
+    xipc_stream_close(in_r);
+    xipc_stream_close(out_r);
+    free(buf);
+}
+
 /* ---- bad input and leaks -------------------------------------------------------------------- */
 
 static void
