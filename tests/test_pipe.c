@@ -614,6 +614,33 @@ xt_child_stdio_stream_echo(int argc, char **argv)
     return 0;
 }
 
+/* With stdin and stdout on the null device: a read finds the end at once, whatever its timeout,
+ * and a write takes everything. Then, with stdin closed for good, its stream is XIPC_EBADF. */
+int
+xt_child_stdio_stream_on_null(int argc, char **argv)
+{
+    xipc_stream *in, *out;
+    static char buf[100000];
+    size_t got = 9, put = 0;
+    (void)argc;
+    (void)argv;
+    CHECK_OK(xipc_stream_stdio(0, &in));
+    CHECK_OK(xipc_stream_stdio(1, &out));
+    uint64_t t0 = xt_os_now_ms();
+    CHECK_OK(xipc_stream_read(in, buf, sizeof buf, &got, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(got, 0);
+    CHECK_OK(xipc_stream_write(out, buf, sizeof buf, &put, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(put, sizeof buf);
+    CHECK_LT(xt_os_now_ms() - t0, XT_SLACK_MS);
+    xipc_stream_close(in);
+    xipc_stream_close(out);
+    xt_os_close_stdin();
+    in = (xipc_stream *)&in;
+    CHECK_RC(xipc_stream_stdio(0, &in), XIPC_EBADF);
+    CHECK(in == NULL);
+    return 0;
+}
+
 /* The parent's ends of a stdio_stream_echo child's stdin and stdout: xipc pipes, or pipes made
  * by the OS's own calls. */
 struct stdio_peer {
@@ -714,6 +741,12 @@ xt_test_pipe_stdio_streams_of_a_child(void)
     xt_expect_exit(child, 0);
     xipc_stream_close(p.out);
     xipc_stream_close(err_r);
+    /* The null device as stdin and stdout, then no stdin at all. */
+    io[0].mode = io[1].mode = XIPC_STDIO_NULL;
+    io[0].stream = io[1].stream = NULL;
+    io[2].mode = XIPC_STDIO_INHERIT;
+    io[2].stream = NULL;
+    xt_expect_exit(xt_spawn_child("stdio_stream_on_null", NULL, io, NULL, 0), 0);
 }
 
 /* The same with pipes a parent that is not xipc made: pipe(2), and on Windows CreatePipe, whose

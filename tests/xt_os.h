@@ -131,4 +131,8 @@ void xt_os_raw_close_stdin(xt_os_raw_child *c);
 /* Waits for it to end and frees c: its exit code, or -1. */
 int xt_os_raw_wait(xt_os_raw_child *c);
 
+/* Closes this process's standard input for good (POSIX: fd 0; Windows: the handle, and
+ * SetStdHandle to NULL), as a process started without one has it. */
+void xt_os_close_stdin(void);
+
 #endif /* XT_OS_H */

@@ -508,3 +508,9 @@ xt_os_raw_wait(xt_os_raw_child *c)
     free(c);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+void
+xt_os_close_stdin(void)
+{
+    close(0);
+}

@@ -495,3 +495,10 @@ xt_os_raw_wait(xt_os_raw_child *c)
     free(c);
     return (int)code;
 }
+
+void
+xt_os_close_stdin(void)
+{
+    CloseHandle(GetStdHandle(STD_INPUT_HANDLE));
+    SetStdHandle(STD_INPUT_HANDLE, NULL);
+}
