@@ -1,5 +1,6 @@
 /* common/stream.c: xipc_stream, xipc_pipe and xipc_stream_stdio: argument checks, handle
- * lifetime, export and import. The transfers themselves are the platform's (common/platform.h, "Streams"). */
+ * lifetime, export and import. The transfers themselves are the platform's (common/platform.h,
+ * "Streams"). */
 #include "handle.h"
 
 #include <inttypes.h>

@@ -49,8 +49,8 @@ struct pidfd_info_v0 {
     uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
     int32_t exit_code; /* a wait status, as waitpid gives it */
 };
-#define PIDFD_INFO_EXIT_BIT   (UINT64_C(1) << 3)
-#define PIDFD_GET_INFO_V0     _IOWR(0xFF, 11, struct pidfd_info_v0)
+#define PIDFD_INFO_EXIT_BIT (UINT64_C(1) << 3)
+#define PIDFD_GET_INFO_V0   _IOWR(0xFF, 11, struct pidfd_info_v0)
 
 int
 xipc__posix_pidfd_exit_status(int pidfd, int *wait_status)

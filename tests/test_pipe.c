@@ -665,8 +665,8 @@ peer_read(struct stdio_peer *p, unsigned char *buf, size_t n, size_t cap)
     while (n == 0 ? done < cap : done < n) {
         size_t got = 0;
         if (p->raw == NULL) {
-            CHECK_OK(xipc_stream_read(p->out, buf + done, (n ? n : cap) - done, &got,
-                XT_CHILD_TIMEOUT_MS));
+            CHECK_OK(xipc_stream_read(
+                p->out, buf + done, (n ? n : cap) - done, &got, XT_CHILD_TIMEOUT_MS));
         } else {
             long r = xt_os_raw_read(p->raw, buf + done, (n ? n : cap) - done);
             CHECK(r >= 0);

@@ -263,8 +263,8 @@ read_may_wait(const struct xipc__os_stream *s)
 /* One synchronous ReadFile or WriteFile of len bytes on s, cut at dl: ERROR_SUCCESS with *n
  * bytes, WAIT_TIMEOUT when it was cancelled at dl having moved nothing, or the failure. */
 static DWORD
-sync_transfer(struct xipc__os_stream *s, bool write, void *buf, DWORD len, xipc__deadline dl,
-    DWORD *n)
+sync_transfer(
+    struct xipc__os_stream *s, bool write, void *buf, DWORD len, xipc__deadline dl, DWORD *n)
 {
     struct sync_watch w;
     PTP_TIMER timer = NULL;
@@ -273,7 +273,8 @@ sync_transfer(struct xipc__os_stream *s, bool write, void *buf, DWORD len, xipc_
     *n = 0;
     if (dl != XIPC__DEADLINE_NEVER && may_wait && (werr = watch_start(&w, &timer, dl)) != 0)
         return werr;
-    BOOL ok = write ? WriteFile(s->handle, buf, len, n, NULL) : ReadFile(s->handle, buf, len, n, NULL);
+    BOOL ok =
+        write ? WriteFile(s->handle, buf, len, n, NULL) : ReadFile(s->handle, buf, len, n, NULL);
     if (!ok)
         werr = GetLastError();
     if (timer != NULL)
@@ -308,8 +309,8 @@ sync_read(struct xipc__os_stream *s, void *buf, DWORD want, size_t *got, xipc__d
 }
 
 static int
-sync_write_some(struct xipc__os_stream *s, const void *buf, size_t len, size_t *put,
-    xipc__deadline dl)
+sync_write_some(
+    struct xipc__os_stream *s, const void *buf, size_t len, size_t *put, xipc__deadline dl)
 {
     DWORD n;
     DWORD chunk = len < s->write_chunk ? (DWORD)len : s->write_chunk;

@@ -318,8 +318,8 @@ open_scratch_file(SECURITY_ATTRIBUTES *sa)
     char path[MAX_PATH * 2];
     xt_os_temp_path("non-stream", path, sizeof path);
     wchar_t *w = wide_from_utf8(path);
-    HANDLE h = CreateFileW(w, GENERIC_READ | GENERIC_WRITE, 0, sa, CREATE_NEW,
-        FILE_FLAG_DELETE_ON_CLOSE, NULL);
+    HANDLE h = CreateFileW(
+        w, GENERIC_READ | GENERIC_WRITE, 0, sa, CREATE_NEW, FILE_FLAG_DELETE_ON_CLOSE, NULL);
     free(w);
     return h;
 }
@@ -425,8 +425,8 @@ xt_os_raw_spawn(const char *role, const char *arg)
     wchar_t *wline = wide_from_utf8(line);
     raw_pipe(&in_r, &c->in_w, true);
     raw_pipe(&out_w, &c->out_r, false);
-    (void)DuplicateHandle(self, GetStdHandle(STD_ERROR_HANDLE), self, &err, 0, TRUE,
-        DUPLICATE_SAME_ACCESS);
+    (void)DuplicateHandle(
+        self, GetStdHandle(STD_ERROR_HANDLE), self, &err, 0, TRUE, DUPLICATE_SAME_ACCESS);
     memset(&si, 0, sizeof si);
     si.cb = sizeof si;
     si.dwFlags = STARTF_USESTDHANDLES;
