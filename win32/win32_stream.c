@@ -314,8 +314,7 @@ sync_write_some(
 {
     DWORD n;
     DWORD chunk = len < s->write_chunk ? (DWORD)len : s->write_chunk;
-    /* WriteFile does not write through buf; the cast only drops the const ReadFile's twin
-     * lacks. */
+    /* sync_transfer serves ReadFile too, hence its void *; WriteFile only reads buf. */
     DWORD werr = sync_transfer(s, true, (void *)(uintptr_t)buf, chunk, dl, &n);
     if (werr == ERROR_SUCCESS && n > 0) {
         *put = n;

@@ -39,10 +39,11 @@ XIPC_API int xipc_pipe(xipc_stream **rd, xipc_stream **wr, unsigned flags);
  * The standard handle is shared with others (the parent, a shell, a terminal), so the stream
  * changes nothing about it, and it cannot be listed in xipc_spawn_opts.handles (XIPC_ENOTSUP;
  * give it as a child's stdio instead).
+ * A read waits past its timeout only when another process takes the bytes of the same stdin
+ * between xipc seeing them and reading them.
  * POSIX: O_NONBLOCK is never set on it: a read waits in poll() and then reads, a write waits in
  * poll() and then writes at most PIPE_BUF bytes, so timeouts hold on pipes, FIFOs, sockets and
- * terminals, and a regular file never waits. Should another process read the same stdin between
- * the poll and the read, that read waits for more data past its timeout.
+ * terminals, and a regular file never waits.
  * Windows: a pipe end opened for overlapped I/O (what an xipc parent passes) is used as any
  * stream; a synchronous one (CreatePipe's, a shell's), a file or a character device is read and
  * written in the calling thread, and a call with a timeout is cancelled at its deadline
