@@ -15,7 +15,7 @@ xipc_errname(int err)
         XIPC_ERRNO_MAP(XIPC__ERRNAME_CASE)
 #undef XIPC__ERRNAME_CASE
     case 0:
-        return "0";
+        return "OK";
     }
     return "XIPC_UNKNOWN";
 }

@@ -189,10 +189,22 @@ void xipc__os_stream_close(struct xipc__os_stream *s);
 /* The OS handle a child inherits for this stream (fd, HANDLE), as an integer. */
 intptr_t xipc__os_stream_native(const struct xipc__os_stream *s);
 
-/* Adopts a native handle inherited from the parent (the value xipc__os_stream_native gave there):
- * checks that it is open and is a stream this platform can use, makes it non-inheritable again
- * and sets it up as an xipc stream. XIPC_EBADF when nothing usable is open under that value. */
+/* Adopts a native handle inherited from the parent (the value xipc__os_stream_native gave there).
+ * Before it changes anything about the native, checks that it is open (XIPC_EBADF otherwise),
+ * that no xipc handle of this process holds it (XIPC_EEXIST, see xipc__handle_owns_native), and
+ * that it is a stream this platform can use (XIPC_EINVAL otherwise: POSIX takes a pipe, a FIFO
+ * or a connected SOCK_STREAM socket that does not listen, Windows a named or anonymous pipe).
+ * Then makes it non-inheritable again and sets it up as an xipc stream. */
 int xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s);
+
+/* A stream over a non-inheritable duplicate of this process's standard stream which (0 stdin,
+ * 1 stdout, 2 stderr), so that closing the stream leaves the standard stream open. Its open file
+ * description (POSIX) or file object (Windows) is shared with others (the parent, a shell, a
+ * terminal), so nothing about it changes: POSIX never sets O_NONBLOCK on it. Such a stream is
+ * not exportable (xipc__os_stream_exportable): a child's import would change it. XIPC_EBADF
+ * when that standard stream is closed or absent; Windows: XIPC_ENOTSUP for a handle whose I/O
+ * xipc cannot time out (a socket, an overlapped file). */
+int xipc__os_stream_stdio(int which, struct xipc__os_stream *s);
 
 /* ---- Events, semaphores, mutexes ----------------------------------------------------------- */
 
@@ -315,7 +327,8 @@ int xipc__os_msg_recv(
 /* The peer's process id for a named-pipe connection; XIPC_ENOTSUP for other streams. */
 int xipc__os_stream_peer_pid(const struct xipc__os_stream *s, uint64_t *pid);
 
-/* Whether the stream can be handed to a child (a Windows FIFO reader cannot). */
+/* Whether the stream can be handed to a child as an extra handle (a Windows FIFO reader and a
+ * stream over a standard handle cannot). */
 bool xipc__os_stream_exportable(const struct xipc__os_stream *s);
 
 /* FIFOs (xipc/fifo.h): path is UTF-8, non-empty; none of these follows a symbolic link (or
@@ -354,10 +367,14 @@ struct xipc__spawn_plan {
 int xipc__os_spawn(const struct xipc__spawn_plan *plan, struct xipc__os_proc *p);
 
 /* Waits until dl for the child to end and fills *status (XIPC_EXIT_KILLED when it ended by
- * xipc__os_proc_kill). Reaps it on POSIX; a later call gives the same status. */
+ * xipc__os_proc_kill). Reaps it on POSIX; a later call gives the same status. XIPC_ECHILD, then
+ * and on every later call, when the status is gone (POSIX: the OS reaped the child on its own,
+ * SIGCHLD being ignored, or another part of the program did, and the kernel kept no status for
+ * the child's pidfd). */
 int xipc__os_proc_wait(struct xipc__os_proc *p, xipc_exit_status *status, xipc__deadline dl);
 
-/* Ends the child now; success if it already ended. */
+/* Ends the child now; success if it already ended or its status is gone (never a signal to a
+ * pid that may have been reused). */
 int xipc__os_proc_kill(struct xipc__os_proc *p);
 
 uint64_t xipc__os_proc_pid(const struct xipc__os_proc *p);

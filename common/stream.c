@@ -1,5 +1,6 @@
-/* common/stream.c: xipc_stream and xipc_pipe: argument checks, handle lifetime, export and
- * import. The transfers themselves are the platform's (common/platform.h, "Streams"). */
+/* common/stream.c: xipc_stream, xipc_pipe and xipc_stream_stdio: argument checks, handle
+ * lifetime, export and import. The transfers themselves are the platform's (common/platform.h,
+ * "Streams"). */
 #include "handle.h"
 
 #include <inttypes.h>
@@ -81,6 +82,22 @@ out_free_w:
 out_free_r:
     free(r);
     return rc;
+}
+
+int
+xipc_stream_stdio(int which, xipc_stream **out)
+{
+    struct xipc__os_stream os;
+    if (out == NULL)
+        return XIPC_EINVAL;
+    *out = NULL;
+    if (which < 0 || which > 2)
+        return XIPC_EINVAL;
+    int rc = xipc__os_stream_stdio(which, &os);
+    if (rc != 0)
+        return rc;
+    /* stdin reads; stdout and stderr write. */
+    return xipc__stream_wrap(&os, which == 0 ? XIPC__STREAM_READ : XIPC__STREAM_WRITE, out);
 }
 
 /* Common checks of a stream call: a live stream that can do what is asked, a valid timeout. */

@@ -10,10 +10,14 @@
 
 struct xipc__os_stream {
     int fd_plus1;
-    /* Set once the descriptor was given to a child as a standard stream: the child cleared
-     * O_NONBLOCK on the shared open file description, so writes here are cut to PIPE_BUF,
-     * which poll() guarantees will not block. */
+    /* Set once the descriptor was given to a child as a standard stream (the child cleared
+     * O_NONBLOCK on the shared open file description), and for a stream over this process's
+     * own standard stream (whose description xipc never makes non-blocking): a transfer polls
+     * first, and writes are cut to PIPE_BUF, which poll() guarantees will not block. */
     bool child_made_blocking;
+    /* A duplicate of this process's stdin, stdout or stderr (xipc_stream_stdio): never passed to
+     * a child as an extra handle, whose import would make the shared description non-blocking. */
+    bool std_stream;
     /* A named-pipe connection: a blocking socket, read and written by posix_socket.c. */
     bool is_socket;
     /* Sockets: SO_RCVTIMEO and SO_SNDTIMEO in ms as last set by this process; 0 is none (a new
@@ -39,6 +43,9 @@ struct xipc__os_proc {
     pid_t pid; /* 0: not open */
     int pidfd_plus1; /* a pidfd to wait on with a timeout, where the kernel has them */
     bool reaped;
+    /* waitpid said ECHILD and the pidfd kept no status: the OS reaped the child on its own
+     * (SIGCHLD ignored) or something else did. The pid may name another process now. */
+    bool status_lost;
     bool killed; /* xipc__os_proc_kill sent SIGKILL */
     int wait_status; /* from waitpid, once reaped */
 };

@@ -38,4 +38,15 @@ int xipc__posix_pidfd_open(pid_t pid);
 int xipc__posix_fifo_writer_came(int fd, bool *came);
 int xipc__posix_fifo_await_writer(struct xipc__os_stream *s, xipc__deadline dl);
 
+/* Sends sig to the process behind pidfd, which names that process and no other, even once its
+ * pid is reused. 0, or -1 with errno: ESRCH once it was reaped, ENOSYS where the kernel has no
+ * pidfd_send_signal (the caller then kills by pid). */
+int xipc__posix_pidfd_send_signal(int pidfd, int sig);
+
+/* The wait status (as waitpid gives it) of the ended process behind pidfd, which the kernel keeps
+ * for pidfd holders even once the process was reaped, by the OS itself while SIGCHLD is ignored
+ * or by someone else's waitpid (Linux 6.15+, PIDFD_INFO_EXIT). 0, or -1 where the kernel kept
+ * none (older kernels, or a process that has not ended). */
+int xipc__posix_pidfd_exit_status(int pidfd, int *wait_status);
+
 #endif /* XIPC_POSIX_INTERNAL_H */

@@ -4,7 +4,10 @@
  * O_NONBLOCK on its standard streams, mark every unlisted descriptor close-on-exec, and set a
  * parent-death signal. Everything the child runs between fork and exec is async-signal-safe; the
  * parent prepares every string and descriptor first. An exec failure reaches the parent as an
- * errno through a close-on-exec pipe: EOF on that pipe means exec succeeded (libuv's scheme). */
+ * errno through a close-on-exec pipe: EOF on that pipe means exec succeeded (libuv's scheme).
+ * A child's status is read with waitpid; where the OS reaped the child on its own (SIGCHLD
+ * ignored), Linux keeps it for the holder of a pidfd (posix_pidfd.c), which is opened before the
+ * child can end. */
 #include "posix_internal.h"
 
 #include <errno.h>
@@ -30,6 +33,7 @@ struct child_setup {
     const char *path; /* the resolved program */
     int stdio_src[3]; /* descriptor to put at 0, 1, 2, or -1 to leave it alone */
     int error_fd; /* write end of the exec-error pipe */
+    int hold_fd; /* read end of the hold pipe (see open_hold_pipe), or -1 */
     pid_t parent_pid;
 };
 
@@ -154,9 +158,23 @@ child_reset_signals(void)
     (void)sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* Waits for the parent's byte on the hold pipe: the parent has our pidfd then. */
+static void
+child_wait_for_parent(const struct child_setup *cs)
+{
+    char c;
+    ssize_t n;
+    do
+        n = read(cs->hold_fd, &c, 1);
+    while (n < 0 && errno == EINTR);
+}
+
 static void __attribute__((noreturn)) child_run(struct child_setup *cs)
 {
     const struct xipc__spawn_plan *plan = cs->plan;
+    /* First, before child_setup_stdio can put a stream over the hold pipe's number. */
+    if (cs->hold_fd >= 0)
+        child_wait_for_parent(cs);
 #if XIPC_HAVE_PR_SET_PDEATHSIG
     if (plan->flags & XIPC_SPAWN_DIE_WITH_PARENT) {
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
@@ -231,15 +249,62 @@ read_exec_error(int fd, const char *path)
     return 0;
 }
 
-static int
-fork_child(struct child_setup *cs, pid_t *pid)
+/* Whether the OS would discard a child's exit status: SIGCHLD ignored (SIG_IGN) or SA_NOCLDWAIT
+ * set, with which POSIX lets the kernel reap children on its own (waitpid then says ECHILD). */
+static bool
+sigchld_discards_status(void)
 {
-    int err_pipe[2];
+    struct sigaction sa;
+    if (sigaction(SIGCHLD, NULL, &sa) != 0)
+        return false;
+    return sa.sa_handler == SIG_IGN || (sa.sa_flags & SA_NOCLDWAIT) != 0;
+}
+
+/* While the OS discards statuses, a child that ends at once could be reaped before pidfd_open
+ * finds it, and with it the status the kernel keeps for pidfd holders. Such a child waits before
+ * exec on this pipe until the parent has its pidfd (one more pipe and wake-up per spawn, only
+ * then). Both ends -1 when not needed. */
+static int
+open_hold_pipe(int hold[2])
+{
+    hold[0] = hold[1] = -1;
+    return sigchld_discards_status() ? xipc__posix_pipe(hold, 0) : 0;
+}
+
+/* Lets a held child go on (a failed write still does, by the close). */
+static void
+close_hold_pipe(int hold[2])
+{
+    ssize_t n;
+    if (hold[1] >= 0) {
+        do
+            n = write(hold[1], "g", 1);
+        while (n < 0 && errno == EINTR);
+        (void)close(hold[1]);
+        (void)close(hold[0]);
+    }
+}
+
+static void
+reap_failed_child(pid_t pid)
+{
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) { }
+}
+
+/* Forks the child and opens its pidfd (-1 where there is none) before it can end unseen. */
+static int
+fork_child(struct child_setup *cs, pid_t *pid, int *pidfd)
+{
+    int err_pipe[2], hold[2];
     sigset_t all, old;
-    int rc = xipc__posix_pipe(err_pipe, 0);
-    if (rc != 0)
+    int rc = open_hold_pipe(hold);
+    if (rc != 0 || (rc = xipc__posix_pipe(err_pipe, 0)) != 0) {
+        close_hold_pipe(hold);
         return rc;
+    }
     cs->error_fd = err_pipe[1];
+    cs->hold_fd = hold[0];
     cs->parent_pid = getpid();
     /* No handler of the parent's may run in the child before exec resets them. */
     sigfillset(&all);
@@ -250,12 +315,15 @@ fork_child(struct child_setup *cs, pid_t *pid)
     int fork_errno = errno;
     (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
     (void)close(err_pipe[1]);
+    *pidfd = *pid > 0 ? xipc__posix_pidfd_open(*pid) : -1;
+    close_hold_pipe(hold);
     rc = (*pid < 0) ? XIPC__OS_FAIL(fork_errno, "fork", NULL)
                     : read_exec_error(err_pipe[0], cs->path);
     (void)close(err_pipe[0]);
     if (rc != 0 && *pid > 0) {
-        int st;
-        while (waitpid(*pid, &st, 0) < 0 && errno == EINTR) { }
+        reap_failed_child(*pid);
+        if (*pidfd >= 0)
+            (void)close(*pidfd);
     }
     return rc;
 }
@@ -265,7 +333,7 @@ xipc__os_spawn(const struct xipc__spawn_plan *plan, struct xipc__os_proc *p)
 {
     struct child_setup cs = { .plan = plan };
     char *path = NULL;
-    int null_fd = -1;
+    int null_fd = -1, pidfd = -1;
     pid_t pid = 0;
     int rc = check_inherit_list(plan);
     if (rc == 0)
@@ -274,7 +342,7 @@ xipc__os_spawn(const struct xipc__spawn_plan *plan, struct xipc__os_proc *p)
         return rc;
     cs.path = path;
     if ((rc = prepare_stdio(plan, &cs, &null_fd)) == 0)
-        rc = fork_child(&cs, &pid);
+        rc = fork_child(&cs, &pid, &pidfd);
     if (null_fd >= 0)
         (void)close(null_fd);
     free(path);
@@ -285,13 +353,25 @@ xipc__os_spawn(const struct xipc__spawn_plan *plan, struct xipc__os_proc *p)
             plan->stdio_stream[i]->child_made_blocking = true;
     }
     p->pid = pid;
-    p->pidfd_plus1 = xipc__posix_pidfd_open(pid) + 1;
+    p->pidfd_plus1 = pidfd + 1;
     return 0;
 }
 
 /* ---- Waiting -------------------------------------------------------------------------------- */
 
-/* One non-blocking waitpid: 0 reaped, XIPC_ETIMEDOUT still running. */
+/* The status of a child that was reaped before we asked (waitpid said ECHILD): by the OS, as
+ * SIGCHLD is ignored (SIG_IGN or SA_NOCLDWAIT), or by another part of the program. Linux 6.15+
+ * keeps it for pidfd holders. 0, or -1 where it is gone. */
+static int
+status_kept_for_pidfd(const struct xipc__os_proc *p, int *st)
+{
+    if (p->pidfd_plus1 == 0)
+        return -1;
+    return xipc__posix_pidfd_exit_status(p->pidfd_plus1 - 1, st);
+}
+
+/* One non-blocking waitpid: 0 reaped, XIPC_ETIMEDOUT still running, XIPC_ECHILD when the status
+ * is gone for good (see status_lost). */
 static int
 try_reap(struct xipc__os_proc *p)
 {
@@ -300,10 +380,13 @@ try_reap(struct xipc__os_proc *p)
     do
         r = waitpid(p->pid, &st, WNOHANG);
     while (r < 0 && errno == EINTR);
-    if (r < 0)
-        return XIPC__OS_FAIL(errno, "waitpid", NULL);
     if (r == 0)
         return XIPC_ETIMEDOUT;
+    int e = r < 0 ? errno : 0;
+    if (r < 0 && (e != ECHILD || status_kept_for_pidfd(p, &st) != 0)) {
+        p->status_lost = e == ECHILD;
+        return XIPC__OS_FAIL(e, "waitpid", NULL);
+    }
     p->reaped = true;
     p->wait_status = st;
     return 0;
@@ -330,6 +413,9 @@ wait_for_exit(struct xipc__os_proc *p, xipc__deadline dl)
 int
 xipc__os_proc_wait(struct xipc__os_proc *p, xipc_exit_status *status, xipc__deadline dl)
 {
+    /* Never ask for the pid again: it may be another child of ours by now. */
+    if (p->status_lost)
+        return XIPC_ECHILD;
     if (!p->reaped) {
         int rc = wait_for_exit(p, dl);
         if (rc != 0)
@@ -347,13 +433,25 @@ xipc__os_proc_wait(struct xipc__os_proc *p, xipc_exit_status *status, xipc__dead
     return 0;
 }
 
+/* SIGKILL through the pidfd, which names this child and no other. Without one, by pid: an exited
+ * child stays a zombie until we reap it, so the pid is still its own, unless the OS reaped it
+ * (SIGCHLD ignored) and the pid was reused before we learnt of it. */
+static int
+send_sigkill(const struct xipc__os_proc *p)
+{
+    if (p->pidfd_plus1 > 0 && xipc__posix_pidfd_send_signal(p->pidfd_plus1 - 1, SIGKILL) == 0)
+        return 0;
+    if (p->pidfd_plus1 > 0 && errno != ENOSYS)
+        return -1;
+    return kill(p->pid, SIGKILL);
+}
+
 int
 xipc__os_proc_kill(struct xipc__os_proc *p)
 {
-    if (p->reaped)
+    if (p->reaped || p->status_lost)
         return 0;
-    /* An exited child stays a zombie until reaped, so the pid cannot have been reused. */
-    if (kill(p->pid, SIGKILL) != 0)
+    if (send_sigkill(p) != 0)
         return errno == ESRCH ? 0 : XIPC__OS_FAIL(errno, "kill", NULL);
     p->killed = true;
     return 0;
@@ -368,7 +466,7 @@ xipc__os_proc_pid(const struct xipc__os_proc *p)
 void
 xipc__os_proc_close(struct xipc__os_proc *p)
 {
-    if (p->pid > 0 && !p->reaped)
+    if (p->pid > 0 && !p->reaped && !p->status_lost)
         (void)try_reap(p);
     if (p->pidfd_plus1 > 0)
         (void)close(p->pidfd_plus1 - 1);

@@ -230,9 +230,28 @@ xipc__os_stream_close(struct xipc__os_stream *s)
 bool
 xipc__os_stream_exportable(const struct xipc__os_stream *s)
 {
-    /* Every stream is its descriptor alone: no byte is held in this process. */
-    (void)s;
-    return true;
+    /* Every stream is its descriptor alone, no byte held in this process; but a standard
+     * stream's copy is not passed on, since the child's import would change the shared handle. */
+    return !s->std_stream;
+}
+
+int
+xipc__os_stream_stdio(int which, struct xipc__os_stream *s)
+{
+    static const char *const names[3] = { "stdin", "stdout", "stderr" };
+    /* Above 2, so that the copy never takes the place of a closed standard stream. EBADF when
+     * this one is closed. */
+    int fd = fcntl(which, F_DUPFD_CLOEXEC, 3);
+    if (fd < 0)
+        return XIPC__OS_FAIL(errno, "fcntl", names[which]);
+    memset(s, 0, sizeof *s);
+    s->fd_plus1 = fd + 1;
+    /* The description stays as its owners left it, usually blocking: poll first, as for a
+     * stream a child made blocking. A socket is read and written as a descriptor too, since
+     * posix_socket.c's timeouts (SO_RCVTIMEO) would change the socket for everyone. */
+    s->child_made_blocking = true;
+    s->std_stream = true;
+    return 0;
 }
 
 intptr_t
@@ -241,21 +260,53 @@ xipc__os_stream_native(const struct xipc__os_stream *s)
     return stream_fd(s);
 }
 
+/* What a stream may be made of: a pipe or FIFO, or a connected stream socket (a named-pipe
+ * connection, or one a program that is not xipc made). Anything else is XIPC_EINVAL: a file, a
+ * directory or a device never waits as a stream must, a listening socket has no bytes, and a
+ * datagram or SEQPACKET socket has messages. */
+static int
+check_stream_kind(int fd, bool *is_socket)
+{
+    struct stat st;
+    int type = 0, listening = 0;
+    socklen_t type_len = sizeof type, listening_len = sizeof listening;
+    struct sockaddr_storage peer;
+    socklen_t peer_len = sizeof peer;
+    if (fstat(fd, &st) != 0)
+        return XIPC__OS_FAIL(errno, "fstat", "inherited descriptor");
+    *is_socket = S_ISSOCK(st.st_mode);
+    if (S_ISFIFO(st.st_mode))
+        return 0;
+    if (!*is_socket)
+        return XIPC_EINVAL;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &type_len) != 0 ||
+        getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &listening_len) != 0)
+        return XIPC__OS_FAIL(errno, "getsockopt", "inherited descriptor");
+    if (type != SOCK_STREAM || listening)
+        return XIPC_EINVAL;
+    /* ENOTCONN: never connected (or reset); only a connection carries a stream. */
+    if (getpeername(fd, (struct sockaddr *)&peer, &peer_len) != 0)
+        return errno == ENOTCONN ? XIPC_EINVAL : XIPC__OS_FAIL(errno, "getpeername", NULL);
+    return 0;
+}
+
+/* Everything that decides whether the descriptor can be adopted is checked before anything about
+ * it changes: it is open, no xipc handle of this process has it (a second owner would close it
+ * under the first: the same text imported twice), and it is of a stream's kind. */
 int
 xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s)
 {
-    struct stat st;
+    bool is_socket = false;
     if (native < 0 || native > INT_MAX)
         return XIPC_EBADF;
     int fd = (int)native;
     if (fcntl(fd, F_GETFD) < 0)
         return XIPC__OS_FAIL(errno, "fcntl", "inherited descriptor");
-    if (fstat(fd, &st) != 0)
-        return XIPC__OS_FAIL(errno, "fstat", "inherited descriptor");
-    if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode))
-        return XIPC_EINVAL;
-    bool is_socket = S_ISSOCK(st.st_mode);
-    int rc = make_xipc_fd(fd, !is_socket);
+    if (xipc__handle_owns_native(native))
+        return XIPC_EEXIST;
+    int rc = check_stream_kind(fd, &is_socket);
+    if (rc == 0)
+        rc = make_xipc_fd(fd, !is_socket);
     if (rc != 0)
         return rc;
     memset(s, 0, sizeof *s);

@@ -4,6 +4,7 @@ set(CMAKE_REQUIRED_DEFINITIONS -D_GNU_SOURCE)
 check_symbol_exists(pipe2 "unistd.h;fcntl.h" XIPC_HAVE_PIPE2)
 check_symbol_exists(SYS_close_range "sys/syscall.h" XIPC_HAVE_SYS_CLOSE_RANGE)
 check_symbol_exists(SYS_pidfd_open "sys/syscall.h" XIPC_HAVE_SYS_PIDFD_OPEN)
+check_symbol_exists(SYS_pidfd_send_signal "sys/syscall.h" XIPC_HAVE_SYS_PIDFD_SEND_SIGNAL)
 check_symbol_exists(PR_SET_PDEATHSIG "sys/prctl.h" XIPC_HAVE_PR_SET_PDEATHSIG)
 check_symbol_exists(memfd_create "sys/mman.h" XIPC_HAVE_MEMFD_CREATE)
 check_symbol_exists(tee "fcntl.h" XIPC_HAVE_TEE)
@@ -32,8 +33,8 @@ set(XIPC_PLATFORM_SOURCES
   posix/posix_syncshm.c)
 
 set(XIPC_PLATFORM_DEFINES _GNU_SOURCE)
-foreach(feature PIPE2 SYS_CLOSE_RANGE SYS_PIDFD_OPEN PR_SET_PDEATHSIG MEMFD_CREATE SEM_CLOCKWAIT
-                PTHREAD_MUTEX_CLOCKLOCK TEE)
+foreach(feature PIPE2 SYS_CLOSE_RANGE SYS_PIDFD_OPEN SYS_PIDFD_SEND_SIGNAL PR_SET_PDEATHSIG
+                MEMFD_CREATE SEM_CLOCKWAIT PTHREAD_MUTEX_CLOCKLOCK TEE)
   if(XIPC_HAVE_${feature})
     list(APPEND XIPC_PLATFORM_DEFINES XIPC_HAVE_${feature}=1)
   else()

@@ -33,7 +33,10 @@ xt_test_base_error_table(void)
     CHECK_STR(xipc_strerror(XIPC_ETIMEDOUT), "timed out");
     CHECK_STR(xipc_errname(-7777), "XIPC_UNKNOWN");
     CHECK_STR(xipc_strerror(-7777), "unknown error");
+    /* 0 is success, not a code: named "OK" (not "0", nor "XIPC_UNKNOWN"). */
+    CHECK_STR(xipc_errname(0), "OK");
     CHECK_STR(xipc_strerror(0), "success");
+    CHECK_STR(xipc_errname(1), "XIPC_UNKNOWN");
 }
 
 void
@@ -86,8 +89,9 @@ xt_test_base_last_os_error(void)
     xipc_stream *s = NULL;
     CHECK_RC(xipc_last_os_error_describe(NULL, 10), XIPC_EINVAL);
     CHECK_RC(xipc_last_os_error_describe(text, 0), XIPC_EINVAL);
-    /* A well-formed export text naming nothing open: the OS check fails and is recorded. */
-    CHECK_RC(xipc_stream_import("xipc1:stream:r:987654", &s), XIPC_EBADF);
+    /* A well-formed export text naming nothing open: the OS check fails and is recorded. (A
+     * multiple of 4: Windows refuses other values before any OS call, see win32_stream.c.) */
+    CHECK_RC(xipc_stream_import("xipc1:stream:r:987652", &s), XIPC_EBADF);
     CHECK(s == NULL);
     CHECK(xipc_last_os_error() != 0);
     CHECK_OK(xipc_last_os_error_describe(text, sizeof text));
@@ -152,4 +156,80 @@ xt_test_base_handle_checks_race_opens_and_closes(void)
     for (int i = 0; i < 2 * LIVE; i++)
         xipc_stream_close(live[i]);
     CHECK_RC(xipc_stream_native(live[0], &native), XIPC_EBADF);
+}
+
+/* ---- Export texts fit XIPC_HANDLE_TEXT_MAX -------------------------------------------------- */
+
+/* Creates a named semaphore whose name is exactly len characters. A name of this run's own
+ * ("xt" and the pid, padded) where one fits; shorter names are drawn from the pid and a counter
+ * until one is free, since any program may hold a short name. */
+static xipc_sem *
+sem_with_name_of_length(size_t len, char name[XIPC_NAME_MAX + 1])
+{
+    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    char own[32];
+    int n = snprintf(own, sizeof own, "xt%llus%zu", (unsigned long long)xipc_self_pid(), len);
+    for (uint64_t attempt = 0; attempt < 1000; attempt++) {
+        uint64_t x = xipc_self_pid() * 7919u + attempt * 104729u + len;
+        for (size_t i = 0; i < len; i++, x /= 36)
+            name[i] = (attempt == 0 && (size_t)n <= len) ? (i < (size_t)n ? own[i] : 'q')
+                                                         : alphabet[x % 36];
+        name[len] = '\0';
+        xipc_sem *s = NULL;
+        int rc = xipc_sem_open(name, XIPC_SYNC_CREATE, 0, &s);
+        if (rc == 0)
+            return s;
+        CHECK_RC(rc, XIPC_EEXIST);
+    }
+    xt_fail(__FILE__, __LINE__, "no free semaphore name of length %zu", len);
+}
+
+/* argv[1..]: export texts of semaphores; imports each and posts it once. Exit 10 + i when the
+ * i-th import fails. */
+int
+xt_child_sem_import_and_post(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        xipc_sem *s = NULL;
+        if (xipc_sem_import(argv[i], &s) != 0 || xipc_sem_post(s) != 0) {
+            fprintf(stderr, "child: %s: import or post failed\n", argv[i]);
+            return 10 + i;
+        }
+        xipc_sem_close(s);
+    }
+    return 0;
+}
+
+/* base.h promises that XIPC_HANDLE_TEXT_MAX always suffices. The longest text is a named POSIX
+ * semaphore's, which carries the name: every name length from 1 to XIPC_NAME_MAX must export
+ * into that room and import in a child as the same semaphore. */
+void
+xt_test_base_handle_text_fits_every_sem_name(void)
+{
+    enum { BATCH = 16 };
+    xipc_sem *sems[XIPC_NAME_MAX + 1];
+    static char texts[XIPC_NAME_MAX + 1][XIPC_HANDLE_TEXT_MAX];
+    char name[XIPC_NAME_MAX + 1];
+    for (size_t len = 1; len <= XIPC_NAME_MAX; len++) {
+        sems[len] = sem_with_name_of_length(len, name);
+        CHECK_OK(xipc_handle_export(xipc_sem_handle(sems[len]), texts[len], XIPC_HANDLE_TEXT_MAX));
+        CHECK(strlen(texts[len]) < XIPC_HANDLE_TEXT_MAX);
+    }
+    /* A few children, each importing a batch of texts. */
+    for (size_t first = 1; first <= XIPC_NAME_MAX; first += BATCH) {
+        const char *args[BATCH + 1];
+        xipc_handle *handles[BATCH];
+        size_t n = 0;
+        for (size_t len = first; len < first + BATCH && len <= XIPC_NAME_MAX; len++, n++) {
+            args[n] = texts[len];
+            handles[n] = xipc_sem_handle(sems[len]);
+        }
+        args[n] = NULL;
+        xt_expect_exit(xt_spawn_child("sem_import_and_post", args, NULL, handles, n), 0);
+    }
+    /* Each child's post reached the very semaphore it was given. */
+    for (size_t len = 1; len <= XIPC_NAME_MAX; len++) {
+        CHECK_OK(xipc_sem_wait(sems[len], 0));
+        xipc_sem_close(sems[len]); /* the creator's close removes the name */
+    }
 }

@@ -481,6 +481,339 @@ xt_test_pipe_only_listed_handles_inherited(void)
     xipc_stream_close(b_r);
 }
 
+/* ---- what an import takes ------------------------------------------------------------------- */
+
+/* Imports "xipc1:stream:rw:<native>" and expects want. */
+static void
+expect_native_import(intptr_t native, int want, const char *what)
+{
+    char text[XIPC_HANDLE_TEXT_MAX];
+    xipc_stream *s = (xipc_stream *)&s;
+    snprintf(text, sizeof text, "xipc1:stream:rw:%lld", (long long)native);
+    int rc = xipc_stream_import(text, &s);
+    if (rc != want)
+        xt_fail(__FILE__, __LINE__, "import of a %s (%s) gave %s, wanted %s", what, text,
+            xipc_errname(rc), xipc_errname(want));
+    CHECK(s == NULL);
+}
+
+/* argv[1]: the text of a pipe's write end; argv[2]: the text of a named-pipe connection. Imports
+ * the first twice (the second must be refused and leave the first working), then natives of
+ * every kind that is not a stream (each refused and left as it was), then values that name
+ * nothing, then the connection. Reports "A", "B", "C" on the way. */
+int
+xt_child_import_refusals(int argc, char **argv)
+{
+    xipc_stream *w = xt_import(argv[1]), *again = (xipc_stream *)&again, *conn;
+    const char *what;
+    intptr_t native;
+    (void)argc;
+    CHECK_RC(xipc_stream_import(argv[1], &again), XIPC_EEXIST);
+    CHECK(again == NULL);
+    xt_write_all(w, "A", 1, XT_CHILD_TIMEOUT_MS);
+    for (int i = 0; (native = xt_os_open_non_stream_native(i, &what)) != -1; i++) {
+        expect_native_import(native, XIPC_EINVAL, what);
+        if (xt_os_native_inheritable(native) != 1)
+            xt_fail(__FILE__, __LINE__, "the refused import of a %s changed it", what);
+        xt_os_close_native(native);
+    }
+    /* 2147483647 is not open (and on Windows not a handle value); 2147483644 is a handle value
+     * that is not open. */
+    expect_native_import(2147483647, XIPC_EBADF, "value that is not open");
+    expect_native_import(2147483644, XIPC_EBADF, "value that is not open");
+    xt_write_all(w, "B", 1, XT_CHILD_TIMEOUT_MS);
+    /* A connected named-pipe stream (a stream socket on POSIX) is a stream. */
+    conn = xt_import(argv[2]);
+    xt_write_all(conn, "C", 1, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(conn);
+    xipc_stream_close(w);
+    return 0;
+}
+
+void
+xt_test_pipe_import_refuses_owned_and_non_streams(void)
+{
+    xipc_stream *rd, *wr, *client, *server_end;
+    xipc_npipe *srv;
+    char name[XIPC_NAME_MAX + 1], texts[2][XIPC_HANDLE_TEXT_MAX], got[3];
+    xt_name("imports", name);
+    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
+    CHECK_OK(xipc_npipe_connect(name, &client, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_npipe_accept(srv, &server_end, XT_CHILD_TIMEOUT_MS));
+    xt_export(wr, texts[0]);
+    xt_export(client, texts[1]);
+    const char *args[] = { texts[0], texts[1], NULL };
+    xipc_handle *handles[] = { xipc_stream_handle(wr), xipc_stream_handle(client) };
+    xipc_proc *p = xt_spawn_child("import_refusals", args, NULL, handles, 2);
+    xipc_stream_close(wr);
+    xipc_stream_close(client);
+    xt_read_exact(rd, got, 2, XT_CHILD_TIMEOUT_MS);
+    CHECK(memcmp(got, "AB", 2) == 0);
+    xt_read_exact(server_end, got + 2, 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_EQ(got[2], 'C');
+    xt_expect_exit(p, 0);
+    xt_expect_eof(rd, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(rd);
+    xipc_stream_close(server_end);
+    xipc_npipe_close(srv);
+}
+
+/* ---- a process's own stdio as streams -------------------------------------------------------- */
+
+/* Takes its stdin and stdout as xipc streams. A read with a short timeout on the idle stdin must
+ * time out; then "R" on stdout; then stdin is echoed to stdout until its end. Then, with the
+ * streams closed, fd 0 and 1 must still be there: new streams over them work ("T" on stdout,
+ * the end on stdin), and so does the C library ("P" on stdout). argv[1] "full": also writes
+ * "E" on stderr through a stream, and checks bad input and that nothing leaked. */
+int
+xt_child_stdio_stream_echo(int argc, char **argv)
+{
+    xipc_stream *in, *out, *err;
+    char buf[4096], text[XIPC_HANDLE_TEXT_MAX];
+    size_t got = 9;
+    bool full = argc > 1 && strcmp(argv[1], "full") == 0;
+    int before = xt_os_handle_count();
+    CHECK_OK(xipc_stream_stdio(0, &in));
+    CHECK_OK(xipc_stream_stdio(1, &out));
+    uint64_t t0 = xt_os_now_ms();
+    CHECK_RC(xipc_stream_read(in, buf, 1, &got, 100), XIPC_ETIMEDOUT);
+    CHECK_EQ(got, 0);
+    CHECK_GE(xt_os_now_ms() - t0, 100);
+    xt_write_all(out, "R", 1, XT_CHILD_TIMEOUT_MS);
+    for (;;) {
+        CHECK_OK(xipc_stream_read(in, buf, sizeof buf, &got, XT_CHILD_TIMEOUT_MS));
+        if (got == 0)
+            break;
+        xt_write_all(out, buf, got, XT_CHILD_TIMEOUT_MS);
+    }
+    if (full) {
+        /* stdin only reads, stdout only writes; neither can be passed on as a handle. */
+        CHECK_RC(xipc_stream_write(in, "x", 1, &got, 0), XIPC_EINVAL);
+        CHECK_RC(xipc_stream_read(out, buf, 1, &got, 0), XIPC_EINVAL);
+        CHECK_RC(xipc_handle_export(xipc_stream_handle(in), text, sizeof text), XIPC_ENOTSUP);
+        CHECK_RC(xipc_stream_stdio(3, &err), XIPC_EINVAL);
+        CHECK_RC(xipc_stream_stdio(-1, &err), XIPC_EINVAL);
+        CHECK_RC(xipc_stream_stdio(0, NULL), XIPC_EINVAL);
+        CHECK_OK(xipc_stream_stdio(2, &err));
+        xt_write_all(err, "E", 1, XT_CHILD_TIMEOUT_MS);
+        xipc_stream_close(err);
+    }
+    xipc_stream_close(in);
+    xipc_stream_close(out);
+    CHECK_OK(xipc_stream_stdio(1, &out));
+    xt_write_all(out, "T", 1, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(out);
+    CHECK_OK(xipc_stream_stdio(0, &in));
+    xt_expect_eof(in, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(in);
+    if (full)
+        CHECK_EQ(xt_os_handle_count(), before);
+    fputs("P", stdout);
+    fflush(stdout);
+    return 0;
+}
+
+/* With stdin and stdout on the null device: a read finds the end at once, whatever its timeout,
+ * and a write takes everything. Then, with stdin closed for good, its stream is XIPC_EBADF. */
+int
+xt_child_stdio_stream_on_null(int argc, char **argv)
+{
+    xipc_stream *in, *out;
+    static char buf[100000];
+    size_t got = 9, put = 0;
+    (void)argc;
+    (void)argv;
+    CHECK_OK(xipc_stream_stdio(0, &in));
+    CHECK_OK(xipc_stream_stdio(1, &out));
+    uint64_t t0 = xt_os_now_ms();
+    CHECK_OK(xipc_stream_read(in, buf, sizeof buf, &got, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(got, 0);
+    CHECK_OK(xipc_stream_write(out, buf, sizeof buf, &put, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(put, sizeof buf);
+    CHECK_LT(xt_os_now_ms() - t0, XT_SLACK_MS);
+    xipc_stream_close(in);
+    xipc_stream_close(out);
+    xt_os_close_stdin();
+    in = (xipc_stream *)&in;
+    CHECK_RC(xipc_stream_stdio(0, &in), XIPC_EBADF);
+    CHECK(in == NULL);
+    return 0;
+}
+
+/* The parent's ends of a stdio_stream_echo child's stdin and stdout: xipc pipes, or pipes made
+ * by the OS's own calls. */
+struct stdio_peer {
+    xipc_stream *in, *out;
+    xt_os_raw_child *raw;
+};
+
+static void
+peer_write(struct stdio_peer *p, const void *buf, size_t n)
+{
+    if (p->raw == NULL)
+        xt_write_all(p->in, buf, n, XT_CHILD_TIMEOUT_MS);
+    else
+        CHECK_EQ(xt_os_raw_write(p->raw, buf, n), 0);
+}
+
+/* Reads exactly n bytes (0 < n), or until the end when n is 0: returns the count. */
+static size_t
+peer_read(struct stdio_peer *p, unsigned char *buf, size_t n, size_t cap)
+{
+    size_t done = 0;
+    while (n == 0 ? done < cap : done < n) {
+        size_t got = 0;
+        if (p->raw == NULL) {
+            CHECK_OK(xipc_stream_read(
+                p->out, buf + done, (n ? n : cap) - done, &got, XT_CHILD_TIMEOUT_MS));
+        } else {
+            long r = xt_os_raw_read(p->raw, buf + done, (n ? n : cap) - done);
+            CHECK(r >= 0);
+            got = (size_t)r;
+        }
+        if (got == 0)
+            break;
+        done += got;
+    }
+    return done;
+}
+
+/* Bytes that text-mode stdio would change: CR LF, LF, Ctrl-Z (the CRT's end of file), NUL. */
+static const char tricky[] = "a\r\nb\nc\x1a"
+                             "d\0e\r\r\n\n\x1a\x1a\0";
+
+/* Runs the exchange with a stdio_stream_echo child: waits for its "R" (its timed read is over),
+ * sends tricky bytes and a pattern in pieces, reading each back before the next, so that
+ * neither pipe fills (CreatePipe's hold 4096 bytes); ends its stdin and expects its "T" and "P"
+ * after the echo. */
+static void
+exchange_with_stdio_echo(struct stdio_peer *p)
+{
+    enum { PIECE = 2048, TOTAL = 100000 };
+    unsigned char *out = malloc(TOTAL), *back = malloc(TOTAL);
+    CHECK(out != NULL && back != NULL);
+    memcpy(out, tricky, sizeof tricky);
+    for (size_t i = sizeof tricky; i < TOTAL; i++)
+        out[i] = xt_pattern(i);
+    CHECK_EQ(peer_read(p, back, 1, 1), 1);
+    CHECK_EQ(back[0], 'R');
+    for (size_t sent = 0; sent < TOTAL; sent += PIECE) {
+        size_t n = TOTAL - sent < PIECE ? TOTAL - sent : PIECE;
+        peer_write(p, out + sent, n);
+        CHECK_EQ(peer_read(p, back + sent, n, n), n);
+    }
+    CHECK(memcmp(out, back, TOTAL) == 0);
+    if (p->raw == NULL)
+        xipc_stream_close(p->in);
+    else
+        xt_os_raw_close_stdin(p->raw);
+    CHECK_EQ(peer_read(p, back, 0, TOTAL), 2);
+    CHECK(memcmp(back, "TP", 2) == 0);
+    free(out);
+    free(back);
+}
+
+/* A child spawned with xipc pipes as its stdin, stdout and stderr takes them as streams
+ * (Windows: overlapped pipe ends). */
+void
+xt_test_pipe_stdio_streams_of_a_child(void)
+{
+    xipc_stream *in_r, *out_w, *err_r, *err_w;
+    struct stdio_peer p = { NULL, NULL, NULL };
+    xipc_stdio io[3] = { { XIPC_STDIO_STREAM, NULL }, { XIPC_STDIO_STREAM, NULL },
+        { XIPC_STDIO_STREAM, NULL } };
+    const char *args[] = { "full", NULL };
+    char e;
+    CHECK_OK(xipc_pipe(&in_r, &p.in, 0));
+    CHECK_OK(xipc_pipe(&p.out, &out_w, 0));
+    CHECK_OK(xipc_pipe(&err_r, &err_w, 0));
+    io[0].stream = in_r;
+    io[1].stream = out_w;
+    io[2].stream = err_w;
+    xipc_proc *child = xt_spawn_child("stdio_stream_echo", args, io, NULL, 0);
+    xipc_stream_close(in_r);
+    xipc_stream_close(out_w);
+    xipc_stream_close(err_w);
+    exchange_with_stdio_echo(&p);
+    xt_read_exact(err_r, &e, 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_EQ(e, 'E');
+    xt_expect_exit(child, 0);
+    xipc_stream_close(p.out);
+    xipc_stream_close(err_r);
+    /* The null device as stdin and stdout, then no stdin at all. */
+    io[0].mode = io[1].mode = XIPC_STDIO_NULL;
+    io[0].stream = io[1].stream = NULL;
+    io[2].mode = XIPC_STDIO_INHERIT;
+    io[2].stream = NULL;
+    xt_expect_exit(xt_spawn_child("stdio_stream_on_null", NULL, io, NULL, 0), 0);
+}
+
+/* The same with pipes a parent that is not xipc made: pipe(2), and on Windows CreatePipe, whose
+ * synchronous ends the child reads and writes with its timeouts cut by CancelSynchronousIo. */
+void
+xt_test_pipe_stdio_streams_on_os_pipes(void)
+{
+    struct stdio_peer p = { NULL, NULL, NULL };
+    p.raw = xt_os_raw_spawn("stdio_stream_echo", NULL);
+    exchange_with_stdio_echo(&p);
+    CHECK_EQ(xt_os_raw_wait(p.raw), 0);
+}
+
+/* A parent that keeps its ends of the pipes it gave a child as stdin and stdout. POSIX: the child
+ * cleared O_NONBLOCK on the descriptions they share, yet the parent's reads and writes must
+ * still time out (each polls first; a write goes in pieces of PIPE_BUF, which poll promises
+ * room for), and a write that timed out must report exactly what went. */
+void
+xt_test_pipe_parent_keeps_timeouts_after_child_stdio(void)
+{
+    xipc_stream *in_r, *in_w, *out_r, *out_w;
+    xipc_stdio io[3] = { { XIPC_STDIO_STREAM, NULL }, { XIPC_STDIO_STREAM, NULL },
+        { XIPC_STDIO_INHERIT, NULL } };
+    const size_t len = 1u << 20;
+    unsigned char *buf = pattern_buffer(len);
+    size_t got = 9, put = 0, total = 0;
+    char c;
+    CHECK_OK(xipc_pipe(&in_r, &in_w, 0));
+    CHECK_OK(xipc_pipe(&out_r, &out_w, 0));
+    io[0].stream = in_r;
+    io[1].stream = out_w;
+    /* block_on_stdin reads one byte of stdin and writes nothing. */
+    xipc_proc *p = xt_spawn_child("block_on_stdin", NULL, io, NULL, 0);
+
+    uint64_t t0 = xt_os_now_ms();
+    CHECK_RC(xipc_stream_read(in_r, &c, 1, &got, 150), XIPC_ETIMEDOUT);
+    uint64_t waited = xt_os_now_ms() - t0;
+    CHECK_GE(waited, 150);
+    CHECK_LT(waited, 150 + XT_SLACK_MS);
+    CHECK_EQ(got, 0);
+
+    /* Nobody reads the child's stdout: the pipe fills and the write times out. */
+    t0 = xt_os_now_ms();
+    CHECK_RC(xipc_stream_write(out_w, buf, len, &put, 200), XIPC_ETIMEDOUT);
+    waited = xt_os_now_ms() - t0;
+    CHECK_GE(waited, 200);
+    CHECK_LT(waited, 200 + XT_SLACK_MS);
+    CHECK(put > 0 && put < len);
+
+    xipc_stream_close(in_w); /* the child reads the end of its stdin and exits 4 */
+    xt_expect_exit(p, 4);
+    xipc_stream_close(out_w);
+    for (;;) {
+        unsigned char back[65536];
+        CHECK_OK(xipc_stream_read(out_r, back, sizeof back, &got, XT_CHILD_TIMEOUT_MS));
+        if (got == 0)
+            break;
+        CHECK(total + got <= put);
+        CHECK(memcmp(back, buf + total, got) == 0);
+        total += got;
+    }
+    CHECK_EQ(total, put);
+    xipc_stream_close(in_r);
+    xipc_stream_close(out_r);
+    free(buf);
+}
+
 /* ---- bad input and leaks -------------------------------------------------------------------- */
 
 static void

@@ -531,3 +531,121 @@ xt_test_proc_bad_input(void)
     xipc_stream_close(rd);
     xipc_stream_close(wr);
 }
+
+/* Handles of the kinds that cannot reach a child: xipc_spawn says XIPC_ENOTSUP, as
+ * xipc_handle_export does for them, and starts nothing. These kinds have no _handle call yet;
+ * every object starts with its handle, so the object pointer is the handle. */
+void
+xt_test_proc_unpassable_kinds_are_enotsup(void)
+{
+    const char *argv[8];
+    const char *exit_args[] = { "0", NULL };
+    char name[XIPC_NAME_MAX + 1], text[XIPC_HANDLE_TEXT_MAX];
+    xipc_npipe *srv = NULL;
+    xipc_msgpipe *client = NULL, *server_end = NULL;
+    xt_name("unpassable", name);
+    xipc_proc *child = xt_spawn_child("exit_with", exit_args, NULL, NULL, 0);
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &srv));
+    CHECK_OK(xipc_npipe_connect_msg(name, &client, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_npipe_accept_msg(srv, &server_end, XT_CHILD_TIMEOUT_MS));
+    xipc_handle *kinds[] = { (xipc_handle *)(void *)child, (xipc_handle *)(void *)srv,
+        (xipc_handle *)(void *)client };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        xipc_spawn_opts o = xt_child_opts(argv, "exit_with", exit_args);
+        o.handles = &kinds[i];
+        o.handle_count = 1;
+        check_spawn_rejects(&o, XIPC_ENOTSUP);
+        CHECK_RC(xipc_handle_export(kinds[i], text, sizeof text), XIPC_ENOTSUP);
+    }
+    xipc_msg_close(server_end);
+    xipc_msg_close(client);
+    xipc_npipe_close(srv);
+    xt_expect_exit(child, 0);
+}
+
+/* ---- SIGCHLD ignored ------------------------------------------------------------------------ */
+
+/* How the child's statuses must come out where the OS reaped the child on its own: the status
+ * itself where the kernel keeps it for pidfd holders, else XIPC_ECHILD, never another code. */
+static void
+expect_status_or_echild(xipc_proc *p, int kind, uint32_t code, bool kept)
+{
+    xipc_exit_status st = { 0, 0 };
+    for (int round = 0; round < 2; round++) { /* a second wait must say the same */
+        int rc = xipc_proc_wait(p, &st, round == 0 ? XT_CHILD_TIMEOUT_MS : 0);
+        if (!kept) {
+            CHECK_RC(rc, XIPC_ECHILD);
+            continue;
+        }
+        CHECK_OK(rc);
+        CHECK_EQ(st.kind, kind);
+        CHECK_EQ(st.code, code);
+    }
+}
+
+/* argv[1]: "ignore" or "nocldwait": SIGCHLD lets the OS discard statuses before the spawns; a
+ * grandchild's exit code 7 and a kill must still be reported. "after": SIGCHLD becomes ignored
+ * while the grandchild runs; its exit code 4 must be reported. argv[2]: "kept" where the kernel
+ * keeps such statuses for pidfd holders, else "lost" (they must be XIPC_ECHILD then). */
+/* A block_on_stdin child whose stdin is a pipe; *wr is its other end: closing it makes the
+ * child exit 4. */
+static xipc_proc *
+spawn_blocked_on_pipe(xipc_stream **wr)
+{
+    xipc_stream *rd;
+    xipc_stdio io[3];
+    CHECK_OK(xipc_pipe(&rd, wr, 0));
+    stdio_set(io, rd, NULL, NULL);
+    xipc_proc *p = xt_spawn_child("block_on_stdin", NULL, io, NULL, 0);
+    xipc_stream_close(rd);
+    return p;
+}
+
+int
+xt_child_sigchld_ignored_wait(int argc, char **argv)
+{
+    const char *exit_args[] = { "7", NULL };
+    bool kept = strcmp(argv[2], "kept") == 0;
+    xipc_stream *wr;
+    xipc_proc *p;
+    (void)argc;
+    if (strcmp(argv[1], "after") == 0) {
+        p = spawn_blocked_on_pipe(&wr);
+        CHECK_OK(xt_os_sigchld_discard(XT_SIGCHLD_IGNORE));
+        xipc_stream_close(wr); /* the grandchild reads end of input and exits 4 */
+        expect_status_or_echild(p, XIPC_EXIT_NORMAL, 4, kept);
+        CHECK_OK(xipc_proc_kill(p)); /* ended: not an error, and no signal to a reused pid */
+        xipc_proc_close(p);
+        return 0;
+    }
+    CHECK_OK(xt_os_sigchld_discard(
+        strcmp(argv[1], "ignore") == 0 ? XT_SIGCHLD_IGNORE : XT_SIGCHLD_NOCLDWAIT));
+    p = xt_spawn_child("exit_with", exit_args, NULL, NULL, 0);
+    expect_status_or_echild(p, XIPC_EXIT_NORMAL, 7, kept);
+    xipc_proc_close(p);
+    p = spawn_blocked_on_pipe(&wr);
+    CHECK_OK(xipc_proc_kill(p));
+    expect_status_or_echild(p, XIPC_EXIT_KILLED, 9, kept);
+    CHECK_OK(xipc_proc_kill(p));
+    xipc_proc_close(p);
+    xipc_stream_close(wr);
+    return 0;
+}
+
+/* A program that ignores SIGCHLD lets the kernel reap its children and discard their statuses;
+ * xipc_proc_wait must still give them where the kernel keeps them for a pidfd, and say
+ * XIPC_ECHILD, always, where it does not. */
+void
+xt_test_proc_wait_with_sigchld_ignored(void)
+{
+    static const char *const modes[] = { "ignore", "nocldwait", "after" };
+    if (xt_os_sigchld_discard(XT_SIGCHLD_QUERY) != 0)
+        XT_SKIP("Windows has no SIGCHLD: an exit code stays readable while a handle is open");
+    const char *kept = xt_os_kernel_keeps_reaped_status() ? "kept" : "lost";
+    printf("this kernel %s the statuses of children it reaped on its own\n",
+        kept[0] == 'k' ? "keeps" : "does not keep");
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        const char *args[] = { modes[i], kept, NULL };
+        xt_expect_exit(xt_spawn_child("sigchld_ignored_wait", args, NULL, NULL, 0), 0);
+    }
+}

@@ -186,4 +186,43 @@ intptr_t xt_os_open_odd_native(int which);
  * HANDLE_FLAG_INHERIT), 0 if not, -1 if it is not open. */
 int xt_os_native_inheritable(intptr_t native);
 
+/* ---- stream/proc helpers (issue 12) ---- */
+
+/* Opens, inheritable, the i-th (0, 1, ...) native handle of a kind no stream import may take,
+ * and names it in *what: POSIX a regular file, a directory, /dev/null, a listening socket, an
+ * unconnected stream socket and a datagram socket; Windows a file, NUL and an event. -1 after
+ * the last. */
+intptr_t xt_os_open_non_stream_native(int i, const char **what);
+
+
+void xt_os_close_native(intptr_t native);
+
+/* Makes SIGCHLD's disposition one that lets POSIX discard children's exit statuses:
+ * XT_SIGCHLD_IGNORE (SIG_IGN) or XT_SIGCHLD_NOCLDWAIT (SIG_DFL with SA_NOCLDWAIT);
+ * XT_SIGCHLD_QUERY changes nothing. 0, or -1 where there is no SIGCHLD (Windows). */
+enum { XT_SIGCHLD_QUERY, XT_SIGCHLD_IGNORE, XT_SIGCHLD_NOCLDWAIT };
+int xt_os_sigchld_discard(int how);
+
+/* Whether the kernel keeps a reaped child's exit status for the holder of a pidfd (Linux 6.15+,
+ * PIDFD_INFO_EXIT), found by trying it. false on Windows. */
+bool xt_os_kernel_keeps_reaped_status(void);
+
+/* A child run as `--child role [arg]` with its stdin and stdout on pipes made by the OS's own
+ * calls, as a parent that is not xipc makes them (pipe(2); CreatePipe, whose ends are
+ * synchronous), and stderr inherited. It dies with the test on Windows (a kill-on-close job). */
+typedef struct xt_os_raw_child xt_os_raw_child;
+xt_os_raw_child *xt_os_raw_spawn(const char *role, const char *arg);
+/* Writes all len bytes to its stdin, waiting as long as it takes. 0 or -1. */
+int xt_os_raw_write(xt_os_raw_child *c, const void *buf, size_t len);
+/* Reads what its stdout has, up to cap bytes, waiting for at least one: the count, 0 at the
+ * end, -1 on an error. */
+long xt_os_raw_read(xt_os_raw_child *c, void *buf, size_t cap);
+void xt_os_raw_close_stdin(xt_os_raw_child *c);
+/* Waits for it to end and frees c: its exit code, or -1. */
+int xt_os_raw_wait(xt_os_raw_child *c);
+
+/* Closes this process's standard input for good (POSIX: fd 0; Windows: the handle, and
+ * SetStdHandle to NULL), as a process started without one has it. */
+void xt_os_close_stdin(void);
+
 #endif /* XT_OS_H */

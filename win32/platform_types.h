@@ -17,6 +17,18 @@ enum xipc__win32_stream_kind {
     XIPC__WIN32_STREAM_FIFO_READER = 4, /* all its state is in fifo; handle is NULL */
 };
 
+/* How a stream over a standard handle (xipc_stream_stdio) does its I/O; none for every other
+ * stream. A standard handle is usually synchronous, so most of these are read and written in
+ * the calling thread, cut at the deadline by CancelSynchronousIo (win32_stream.c). */
+enum xipc__win32_std_io {
+    XIPC__WIN32_STD_NONE = 0, /* not a standard handle */
+    XIPC__WIN32_STD_OVERLAPPED = 1, /* an overlapped pipe end (an xipc parent's): as any stream */
+    XIPC__WIN32_STD_SYNC_PIPE = 2, /* a synchronous pipe end (CreatePipe's, a shell's) */
+    XIPC__WIN32_STD_SYNC_DEVICE = 3, /* a character device other than a console (NUL) */
+    XIPC__WIN32_STD_SYNC_FILE = 4, /* a file: never waits */
+    XIPC__WIN32_STD_CONSOLE = 5, /* a console: a read cannot be cut at a deadline */
+};
+
 struct xipc__win32_msg_head; /* win32_npipe.c */
 struct xipc__win32_fifo_reader; /* win32_fifo.c */
 
@@ -33,6 +45,9 @@ struct xipc__os_stream {
      * the quota is never partly consumed (see win32_stream.c), which keeps *put exact. */
     uint32_t write_chunk;
     enum xipc__win32_stream_kind kind;
+    /* A duplicate of this process's standard handle, and how to use it; never passed to a child
+     * as an extra handle, whose import would take it for an overlapped pipe end. */
+    enum xipc__win32_std_io std_io;
     /* Message mode: the start of a message a receive with too small a buffer took from the pipe,
      * kept for the next receive (win32_npipe.c). NULL when none; malloc'd. */
     struct xipc__win32_msg_head *head;

@@ -379,9 +379,10 @@ prepare_stdio(const struct xipc__spawn_plan *plan, struct spawn_ctx *ctx)
         int mode = plan->stdio_mode[i];
         HANDLE src;
         /* A FIFO reader has no one handle a child could use, and a program that is not xipc
-         * would write to a FIFO writer without the frames its reader expects (win32_fifo.c). */
+         * would write to a FIFO writer without the frames its reader expects (win32_fifo.c).
+         * (A stream over a standard handle, not exportable, is a fine standard handle.) */
         if (mode == XIPC_STDIO_STREAM &&
-            (!xipc__os_stream_exportable(plan->stdio_stream[i]) ||
+            (plan->stdio_stream[i]->fifo != NULL ||
                 plan->stdio_stream[i]->kind == XIPC__WIN32_STREAM_FIFO_WRITER)) {
             rc = XIPC_ENOTSUP;
             break;

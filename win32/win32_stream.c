@@ -185,6 +185,148 @@ out_close_both:
     return rc;
 }
 
+/* ---- Synchronous handles (xipc_stream_stdio) ------------------------------------------------ */
+
+/* A synchronous ReadFile or WriteFile waits in the calling thread, and only another thread can
+ * end it early: CancelSynchronousIo on the waiting thread (MSDN, "Canceling Pending I/O
+ * Operations"). A thread-pool timer does that at the deadline, and again until the call is
+ * over, since a cancel that comes before the call reached the kernel finds nothing to cancel
+ * (ERROR_NOT_FOUND). The call then fails with ERROR_OPERATION_ABORTED having moved nothing
+ * (measured on Wine 8: a ReadFile on an empty CreatePipe pipe and a WriteFile on a full one). A
+ * cancelled write no larger than the pipe's quota moved nothing either (see the top of this
+ * file), so *put stays exact. */
+struct sync_watch {
+    HANDLE thread; /* the calling thread, with THREAD_TERMINATE access (CancelSynchronousIo) */
+    LONG volatile over; /* set once the call returned */
+};
+
+static VOID CALLBACK
+cancel_at_deadline(PTP_CALLBACK_INSTANCE instance, PVOID context, PTP_TIMER timer)
+{
+    struct sync_watch *w = context;
+    (void)instance;
+    (void)timer;
+    while (InterlockedCompareExchange(&w->over, 0, 0) == 0) {
+        (void)CancelSynchronousIo(w->thread);
+        Sleep(1);
+    }
+}
+
+/* Arms the timer that cancels this thread's next synchronous call at dl. */
+static DWORD
+watch_start(struct sync_watch *w, PTP_TIMER *timer, xipc__deadline dl)
+{
+    ULARGE_INTEGER due;
+    FILETIME ft;
+    LONGLONG left_100ns = (LONGLONG)xipc__deadline_left_ms(dl) * 10000;
+    w->over = 0;
+    w->thread = OpenThread(THREAD_TERMINATE, FALSE, GetCurrentThreadId());
+    if (w->thread == NULL)
+        return GetLastError();
+    *timer = CreateThreadpoolTimer(cancel_at_deadline, w, NULL);
+    if (*timer == NULL) {
+        DWORD werr = GetLastError();
+        (void)CloseHandle(w->thread);
+        return werr;
+    }
+    /* A negative due time is relative, in 100 ns units; -1 for a deadline already passed. */
+    due.QuadPart = (ULONGLONG)(-(left_100ns > 0 ? left_100ns : 1));
+    ft.dwLowDateTime = due.LowPart;
+    ft.dwHighDateTime = due.HighPart;
+    SetThreadpoolTimer(*timer, &ft, 0, 0);
+    return ERROR_SUCCESS;
+}
+
+/* Stops the timer once the call returned, and waits out a callback that may still run. */
+static void
+watch_stop(struct sync_watch *w, PTP_TIMER timer)
+{
+    (void)InterlockedExchange(&w->over, 1);
+    SetThreadpoolTimer(timer, NULL, 0, 0);
+    WaitForThreadpoolTimerCallbacks(timer, TRUE);
+    CloseThreadpoolTimer(timer);
+    (void)CloseHandle(w->thread);
+}
+
+/* Whether a read on s could wait: not on a file, nor on a pipe that holds data already (the
+ * common case for a filter that keeps up, which then needs no timer). */
+static bool
+read_may_wait(const struct xipc__os_stream *s)
+{
+    DWORD avail = 0;
+    if (s->std_io == XIPC__WIN32_STD_SYNC_FILE)
+        return false;
+    return s->std_io != XIPC__WIN32_STD_SYNC_PIPE ||
+        !PeekNamedPipe(s->handle, NULL, 0, NULL, &avail, NULL) || avail == 0;
+}
+
+/* One synchronous ReadFile or WriteFile of len bytes on s, cut at dl: ERROR_SUCCESS with *n
+ * bytes, WAIT_TIMEOUT when it was cancelled at dl having moved nothing, or the failure. */
+static DWORD
+sync_transfer(
+    struct xipc__os_stream *s, bool write, void *buf, DWORD len, xipc__deadline dl, DWORD *n)
+{
+    struct sync_watch w;
+    PTP_TIMER timer = NULL;
+    DWORD werr = ERROR_SUCCESS;
+    bool may_wait = write ? s->std_io != XIPC__WIN32_STD_SYNC_FILE : read_may_wait(s);
+    *n = 0;
+    if (dl != XIPC__DEADLINE_NEVER && may_wait && (werr = watch_start(&w, &timer, dl)) != 0)
+        return werr;
+    BOOL ok =
+        write ? WriteFile(s->handle, buf, len, n, NULL) : ReadFile(s->handle, buf, len, n, NULL);
+    if (!ok)
+        werr = GetLastError();
+    if (timer != NULL)
+        watch_stop(&w, timer);
+    if (ok || *n > 0)
+        return ERROR_SUCCESS;
+    return (werr == ERROR_OPERATION_ABORTED && timer != NULL) ? WAIT_TIMEOUT : werr;
+}
+
+static int
+sync_read(struct xipc__os_stream *s, void *buf, DWORD want, size_t *got, xipc__deadline dl)
+{
+    if (s->std_io == XIPC__WIN32_STD_CONSOLE && dl != XIPC__DEADLINE_NEVER)
+        return XIPC_ENOTSUP; /* see xipc_stream_stdio in xipc/pipe.h */
+    for (;;) {
+        DWORD n;
+        DWORD werr = sync_transfer(s, false, buf, want, dl, &n);
+        if (werr == ERROR_SUCCESS && n > 0) {
+            *got = n;
+            return 0;
+        }
+        /* Nothing read: the end of a file or device; on a pipe, whose end is
+         * ERROR_BROKEN_PIPE, a foreign writer's zero-length write, so read again. */
+        if ((werr == ERROR_SUCCESS && s->std_io != XIPC__WIN32_STD_SYNC_PIPE) ||
+            xipc__win32_end_of_stream(werr))
+            return 0;
+        if (werr == WAIT_TIMEOUT || (werr == ERROR_SUCCESS && xipc__deadline_left_ms(dl) == 0))
+            return XIPC_ETIMEDOUT;
+        if (werr != ERROR_SUCCESS)
+            return XIPC__OS_FAIL(werr, "ReadFile", "standard handle");
+    }
+}
+
+static int
+sync_write_some(
+    struct xipc__os_stream *s, const void *buf, size_t len, size_t *put, xipc__deadline dl)
+{
+    DWORD n;
+    DWORD chunk = len < s->write_chunk ? (DWORD)len : s->write_chunk;
+    /* sync_transfer serves ReadFile too, hence its void *; WriteFile only reads buf. */
+    DWORD werr = sync_transfer(s, true, (void *)(uintptr_t)buf, chunk, dl, &n);
+    if (werr == ERROR_SUCCESS && n > 0) {
+        *put = n;
+        return 0;
+    }
+    if (werr == WAIT_TIMEOUT)
+        return XIPC_ETIMEDOUT;
+    if (werr == ERROR_SUCCESS)
+        return XIPC_EIO; /* a write that took nothing without an error */
+    return XIPC__OS_FAIL(werr, "WriteFile", "standard handle");
+}
+
 /* ---- Transfers ------------------------------------------------------------------------------ */
 
 DWORD
@@ -231,6 +373,8 @@ xipc__os_stream_read(struct xipc__os_stream *s, void *buf, size_t cap, size_t *g
     *got = 0;
     if (s->fifo != NULL)
         return xipc__win32_fifo_read(s->fifo, buf, cap, got, dl);
+    if (s->std_io > XIPC__WIN32_STD_OVERLAPPED)
+        return sync_read(s, buf, want, got, dl);
     for (;;) {
         OVERLAPPED ov;
         DWORD n, werr = ERROR_SUCCESS;
@@ -284,6 +428,8 @@ stream_write_some(struct xipc__os_stream *s, const void *buf, size_t len, size_t
     *put = 0;
     if (s->kind == XIPC__WIN32_STREAM_FIFO_WRITER)
         return xipc__win32_fifo_write(s, buf, len, put, dl);
+    if (s->std_io > XIPC__WIN32_STD_OVERLAPPED)
+        return sync_write_some(s, buf, len, put, dl);
     /* No more than the quota per call: see the top of this file. */
     DWORD werr =
         xipc__win32_write_once(s, buf, len < s->write_chunk ? (DWORD)len : s->write_chunk, dl, &n);
@@ -331,8 +477,9 @@ xipc__os_stream_close(struct xipc__os_stream *s)
 bool
 xipc__os_stream_exportable(const struct xipc__os_stream *s)
 {
-    /* A FIFO reader is many pipe instances and the messages it holds; no handle carries that. */
-    return s->fifo == NULL;
+    /* A FIFO reader is many pipe instances and the messages it holds; no handle carries that.
+     * A standard handle is usually synchronous, which an import would take for overlapped. */
+    return s->fifo == NULL && s->std_io == XIPC__WIN32_STD_NONE;
 }
 
 /* A FIFO reader has no one handle: 0, which no child can adopt. */
@@ -342,18 +489,38 @@ xipc__os_stream_native(const struct xipc__os_stream *s)
     return (intptr_t)s->handle;
 }
 
+/* Whether native can name a handle a parent passed on: 0 is none, negative values are
+ * pseudo-handles (-1 is this process), which GetHandleInformation accepts. Kernel handles are
+ * multiples of 4 and the kernel ignores their two low bits ("Why are kernel HANDLEs always a
+ * multiple of four?", The Old New Thing, 2005-01-21), so a value with those bits set would name
+ * the handle below it under another number; no export writes one. Wine 8 even reports
+ * 0x7FFFFFFF as open in a process that never opened it (measured: GetHandleInformation
+ * succeeds), so such values are refused before any call. */
+static bool
+is_handle_value(intptr_t native)
+{
+    return native > 0 && (native & 3) == 0;
+}
+
+/* Everything that decides whether the handle can be adopted is checked before anything about it
+ * changes: it is open, no xipc handle of this process has it (a second owner would close it
+ * under the first: the same text imported twice), and it is a pipe. */
 int
 xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s)
 {
     HANDLE h = (HANDLE)native;
     DWORD flags;
     uint32_t chunk = 0;
-    /* Negative values are pseudo-handles (-1 is this process), which GetHandleInformation
-     * accepts: never a handle a parent passed on. */
-    if (native <= 0)
+    if (!is_handle_value(native))
         return XIPC_EBADF;
-    if (!GetHandleInformation(h, &flags))
-        return XIPC__OS_FAIL(GetLastError(), "GetHandleInformation", "inherited handle");
+    if (!GetHandleInformation(h, &flags)) {
+        /* Whatever the code, nothing usable is open under this value: XIPC_EBADF, as on
+         * POSIX. */
+        (void)XIPC__OS_FAIL(GetLastError(), "GetHandleInformation", "inherited handle");
+        return XIPC_EBADF;
+    }
+    if (xipc__handle_owns_native(native))
+        return XIPC_EEXIST;
     if (GetFileType(h) != FILE_TYPE_PIPE)
         return XIPC_EINVAL;
     /* Sockets are FILE_TYPE_PIPE too; only a named pipe answers GetNamedPipeInfo. */
@@ -376,4 +543,81 @@ xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s)
         }
     }
     return rc;
+}
+
+/* ---- Standard handles ----------------------------------------------------------------------- */
+
+/* The most one WriteFile carries to a file or a device, which never cancel a write half done. */
+#define STD_DEVICE_CHUNK (1u << 20)
+
+/* Whether h does synchronous I/O: FILE_SYNCHRONOUS_IO_ALERT (0x10) or _NONALERT (0x20) in its
+ * FileModeInformation (16), from NtQueryInformationFile (ZwQueryInformationFile in the WDK);
+ * kernel32 has no call that tells, and libuv's uv_pipe_open asks the same. A handle that cannot
+ * answer (a console pseudo-handle before Windows 8) is synchronous. */
+static bool
+is_synchronous(HANDLE h)
+{
+    typedef LONG(NTAPI * query_fn)(HANDLE, void *, void *, ULONG, int);
+    struct {
+        void *status;
+        ULONG_PTR information;
+    } io_status; /* IO_STATUS_BLOCK */
+    ULONG mode = 0;
+    HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+    query_fn query =
+        ntdll ? (query_fn)(void (*)(void))GetProcAddress(ntdll, "NtQueryInformationFile") : NULL;
+    if (query == NULL || query(h, &io_status, &mode, sizeof mode, 16) < 0)
+        return true;
+    return (mode & 0x30u) != 0;
+}
+
+/* How to do I/O on h, and the most one WriteFile may carry. XIPC_ENOTSUP for what no timeout can
+ * be kept on: a socket (FILE_TYPE_PIPE too, but no GetNamedPipeInfo), a file or device opened
+ * for overlapped I/O (no file pointer to follow, and xipc does not know its offsets). */
+static int
+classify_std_handle(HANDLE h, enum xipc__win32_std_io *io, uint32_t *chunk)
+{
+    DWORD console_mode;
+    bool sync = is_synchronous(h);
+    *chunk = STD_DEVICE_CHUNK;
+    switch (GetFileType(h)) {
+    case FILE_TYPE_PIPE:
+        if (query_write_chunk(h, chunk) != ERROR_SUCCESS)
+            return XIPC_ENOTSUP;
+        *io = sync ? XIPC__WIN32_STD_SYNC_PIPE : XIPC__WIN32_STD_OVERLAPPED;
+        return 0;
+    case FILE_TYPE_DISK:
+        *io = XIPC__WIN32_STD_SYNC_FILE;
+        return sync ? 0 : XIPC_ENOTSUP;
+    case FILE_TYPE_CHAR:
+        *io = GetConsoleMode(h, &console_mode) ? XIPC__WIN32_STD_CONSOLE
+                                               : XIPC__WIN32_STD_SYNC_DEVICE;
+        return sync ? 0 : XIPC_ENOTSUP;
+    default:
+        return XIPC_ENOTSUP;
+    }
+}
+
+int
+xipc__os_stream_stdio(int which, struct xipc__os_stream *s)
+{
+    static const DWORD std_ids[3] = { STD_INPUT_HANDLE, STD_OUTPUT_HANDLE, STD_ERROR_HANDLE };
+    static const char *const names[3] = { "stdin", "stdout", "stderr" };
+    enum xipc__win32_std_io io = XIPC__WIN32_STD_NONE;
+    uint32_t chunk = 0;
+    HANDLE self = GetCurrentProcess(), std = GetStdHandle(std_ids[which]), h;
+    /* NULL: the process has none (a GUI program, a parent that gave none). */
+    if (std == NULL || std == INVALID_HANDLE_VALUE)
+        return XIPC_EBADF;
+    if (!DuplicateHandle(self, std, self, &h, 0, FALSE, DUPLICATE_SAME_ACCESS))
+        return XIPC__OS_FAIL(GetLastError(), "DuplicateHandle", names[which]);
+    int rc = classify_std_handle(h, &io, &chunk);
+    if (rc == 0)
+        rc = stream_init(h, chunk, s);
+    if (rc != 0) {
+        (void)CloseHandle(h);
+        return rc;
+    }
+    s->std_io = io;
+    return 0;
 }

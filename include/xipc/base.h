@@ -66,8 +66,8 @@ enum xipc_errno {
 #undef XIPC__ERRNO_ENUM
 };
 
-/* The code's name ("XIPC_ETIMEDOUT"), or "XIPC_UNKNOWN" for a value not in the table. The string
- * is static. */
+/* The code's name ("XIPC_ETIMEDOUT"); "OK" for 0 (success, which is no XIPC_E* code), and
+ * "XIPC_UNKNOWN" for any other value not in the table. The string is static. */
 XIPC_API const char *xipc_errname(int err);
 
 /* A one-line description of the code ("timed out"); "unknown error" for a value not in the table,
@@ -105,15 +105,19 @@ XIPC_API int xipc_name_check_len(const char *name, size_t len);
  * obtained with the family's xipc_<family>_handle() call; spawn and export take it. */
 typedef struct xipc_handle xipc_handle;
 
-/* Longest text xipc_handle_export() writes, including its NUL. */
-#define XIPC_HANDLE_TEXT_MAX 64
+/* Room for the longest text xipc_handle_export() writes, including its NUL. The longest today is
+ * a named semaphore's on POSIX, "xipc1:sem:n:/" and a name of XIPC_NAME_MAX characters: 78 bytes;
+ * a stream's and a Windows mutex's (two 64-bit handle values) are shorter. */
+#define XIPC_HANDLE_TEXT_MAX 96
 
 /* Turns a handle into a short text that a spawned child gives to the family's _import call
  * (e.g. xipc_stream_import()) to get the same object, provided the handle was listed in
  * xipc_spawn_opts.handles. The text is valid in the parent and in that child only; pass it on the
  * command line or in the environment. Writes at most cap bytes including the NUL.
  * Returns 0; XIPC_EINVAL (NULL h or buf); XIPC_EBADF (closed handle); XIPC_ENAMETOOLONG (cap is
- * too small; XIPC_HANDLE_TEXT_MAX always suffices); XIPC_ENOTSUP (a kind that cannot be passed). */
+ * too small; XIPC_HANDLE_TEXT_MAX always suffices); XIPC_ENOTSUP (a kind that cannot be passed:
+ * a process, a named-pipe server, a message-mode connection, a stream from xipc_stream_stdio(),
+ * and the FIFO ends xipc/fifo.h names). */
 XIPC_API int xipc_handle_export(const xipc_handle *h, char *buf, size_t cap);
 
 #ifdef __cplusplus

@@ -29,10 +29,36 @@ typedef struct xipc_stream xipc_stream;
  * XIPC_ENOMEM. On failure *rd and *wr are NULL. */
 XIPC_API int xipc_pipe(xipc_stream **rd, xipc_stream **wr, unsigned flags);
 
+/* This process's own standard input (which 0: a stream that reads), output (1) or error (2; both
+ * write) as an xipc_stream, for a program whose stdio is a pipe, such as a filter a parent spawned,
+ * that wants timeouts and exact byte counts there. The stream owns a non-inheritable duplicate of
+ * the standard handle: closing it leaves the process's own stdin, stdout or stderr open, and each
+ * call makes a new duplicate. Bytes pass unchanged on every platform ("\r\n", "\x1a" and "\0"
+ * too; Windows: ReadFile and WriteFile, never the C runtime's text mode). Mixing it with the C
+ * library's buffered stdio on the same stream mixes their orders.
+ * The standard handle is shared with others (the parent, a shell, a terminal), so the stream
+ * changes nothing about it, and it cannot be listed in xipc_spawn_opts.handles (XIPC_ENOTSUP;
+ * give it as a child's stdio instead).
+ * A read waits past its timeout only when another process takes the bytes of the same stdin
+ * between xipc seeing them and reading them.
+ * POSIX: O_NONBLOCK is never set on it: a read waits in poll() and then reads, a write waits in
+ * poll() and then writes at most PIPE_BUF bytes, so timeouts hold on pipes, FIFOs, sockets and
+ * terminals, and a regular file never waits.
+ * Windows: a pipe end opened for overlapped I/O (what an xipc parent passes) is used as any
+ * stream; a synchronous one (CreatePipe's, a shell's), a file or a character device is read and
+ * written in the calling thread, and a call with a timeout is cancelled at its deadline
+ * (CancelSynchronousIo). A console cannot cut a read at a deadline without losing what was
+ * typed: there a read with a timeout other than XIPC_FOREVER returns XIPC_ENOTSUP.
+ * Returns 0; XIPC_EINVAL (which not 0, 1 or 2; NULL out); XIPC_EBADF (that standard stream is
+ * closed or absent); XIPC_ENOTSUP (Windows: a socket, a pipe end that may not ask for its buffer
+ * size, or a file or device opened for overlapped I/O); XIPC_EMFILE; XIPC_ENOMEM; XIPC_EOS. */
+XIPC_API int xipc_stream_stdio(int which, xipc_stream **out);
+
 /* Reads at most cap bytes into buf, waiting up to timeout_ms for at least one byte. *got receives
  * the count; 0 with a return of 0 means end of stream (every writer closed).
  * Returns 0; XIPC_ETIMEDOUT (nothing arrived; *got is 0); XIPC_EINVAL (NULL s, buf or got, cap 0,
- * bad timeout, a stream that cannot read); XIPC_EBADF (closed handle); XIPC_EIO, XIPC_EOS. */
+ * bad timeout, a stream that cannot read); XIPC_EBADF (closed handle); XIPC_ENOTSUP (Windows: a
+ * timeout other than XIPC_FOREVER on a console, see xipc_stream_stdio()); XIPC_EIO, XIPC_EOS. */
 XIPC_API int xipc_stream_read(xipc_stream *s, void *buf, size_t cap, size_t *got, int timeout_ms);
 
 /* Writes len bytes from buf, waiting up to timeout_ms in all for room. *put always receives the
@@ -67,18 +93,22 @@ XIPC_API void xipc_stream_close(xipc_stream *s);
  * NULL. The handle is the stream: it is not closed separately. */
 XIPC_API xipc_handle *xipc_stream_handle(xipc_stream *s);
 
-/* The OS handle behind the stream, borrowed: a file descriptor on POSIX (O_NONBLOCK,
- * close-on-exec), a HANDLE opened for overlapped I/O on Windows. It stays owned by the stream; do
- * not close it. For passing to OS calls xipc does not wrap. Returns 0; XIPC_EINVAL (NULL);
- * XIPC_EBADF. */
+/* The OS handle behind the stream, borrowed: a file descriptor on POSIX (close-on-exec, and
+ * O_NONBLOCK unless it came from xipc_stream_stdio()), a HANDLE on Windows (opened for overlapped
+ * I/O, unless it came from xipc_stream_stdio()). It stays owned by the stream; do not close it.
+ * For passing to OS calls xipc does not wrap. Returns 0; XIPC_EINVAL (NULL); XIPC_EBADF. */
 XIPC_API int xipc_stream_native(const xipc_stream *s, intptr_t *native);
 
 /* In a spawned child: adopts the stream the parent exported with xipc_handle_export() and listed
  * in xipc_spawn_opts.handles. Import each text once; the stream is closed with
- * xipc_stream_close(). The adopted stream is made non-inheritable again.
- * Returns 0; XIPC_EINVAL (NULL argument, malformed text, text naming another kind);
- * XIPC_EBADF (the text names nothing open in this process: not listed at spawn, or already
- * closed). */
+ * xipc_stream_close(). The adopted stream is made non-inheritable again. What the text names is
+ * checked before anything about it changes, so a refused import leaves it as it was.
+ * Returns 0; XIPC_EINVAL (NULL argument, malformed text, text naming another kind, or naming
+ * something that is not a stream: POSIX takes a pipe, a FIFO or a connected stream socket, not
+ * a listening, unconnected or datagram socket, a file, a directory or a device; Windows takes a
+ * pipe); XIPC_EEXIST (an xipc handle of this process already has it: the text was imported
+ * before, and a second owner would close it under the first); XIPC_EBADF (the text names
+ * nothing open in this process: not listed at spawn, or already closed). */
 XIPC_API int xipc_stream_import(const char *text, xipc_stream **out);
 
 #ifdef __cplusplus

@@ -6,6 +6,12 @@
  *
  * Threads: xipc_spawn may be called from several threads at once. A process handle is used by one
  * thread at a time.
+ *
+ * POSIX: xipc_proc_wait reads a child's exit status with waitpid. A program that ignores SIGCHLD
+ * (SIG_IGN, or SA_NOCLDWAIT) lets the kernel reap its children on its own and discard their
+ * statuses, and a program that reaps every child itself (waitpid(-1, ...)) takes them; Linux
+ * 6.15 and later still keep the status for xipc, which holds a pidfd of each child from before
+ * it can end (PIDFD_INFO_EXIT). Elsewhere such a status is gone: XIPC_ECHILD.
  */
 #ifndef XIPC_PROC_H
 #define XIPC_PROC_H
@@ -68,9 +74,11 @@ typedef struct xipc_spawn_opts {
 /* Starts the program. Strings are UTF-8. On success *out is the running child.
  * Returns 0; XIPC_ENOENT (no such program, or no such cwd); XIPC_ENOTDIR (cwd is not a
  * directory); XIPC_EACCES (not executable); XIPC_ELIMIT (arguments and environment too long);
- * XIPC_EINVAL (NULL opts or out, no file or argv[0], bad stdio mode, a stream or handle that is
- * NULL, closed or of the wrong kind, unknown flags, invalid UTF-8 on Windows); XIPC_EBADF (a
- * closed handle); XIPC_ENOTSUP (Windows: a FIFO end as a stdio stream, see xipc/fifo.h);
+ * XIPC_EINVAL (NULL opts or out, no file or argv[0], bad stdio mode, a stdio stream that is NULL,
+ * not a stream or of the wrong direction, a NULL entry in handles, unknown flags, invalid UTF-8
+ * on Windows); XIPC_EBADF (a closed stream or handle); XIPC_ENOTSUP (a handle of a kind that
+ * cannot be passed to a child, as xipc_handle_export() says for it: a process, a named-pipe
+ * server, a message-mode connection; a FIFO end that xipc/fifo.h says cannot be passed);
  * XIPC_ENOMEM; XIPC_EOS. */
 XIPC_API int xipc_spawn(const xipc_spawn_opts *opts, xipc_proc **out);
 
@@ -88,13 +96,17 @@ typedef struct xipc_exit_status {
 } xipc_exit_status;
 
 /* Waits up to timeout_ms for the child to end, then reports how. May be called again after it
- * returned 0 (the same status). Returns 0; XIPC_ETIMEDOUT (still running); XIPC_EINVAL;
- * XIPC_EBADF. Windows: abort() in the child is an exit with code 3 (the CRT's choice), not a
- * crash. */
+ * returned 0 (the same status). Returns 0; XIPC_ETIMEDOUT (still running); XIPC_ECHILD (POSIX,
+ * before Linux 6.15 or without pidfds: the child has ended but its status is gone, because the
+ * program ignores SIGCHLD or reaped the child itself, see above; every later wait says so too);
+ * XIPC_EINVAL; XIPC_EBADF. Windows: abort() in the child is an exit with code 3 (the CRT's
+ * choice), not a crash. */
 XIPC_API int xipc_proc_wait(xipc_proc *p, xipc_exit_status *status, int timeout_ms);
 
-/* Ends the child at once (POSIX: SIGKILL; Windows: TerminateProcess). A child that has already
- * ended is not an error. Returns 0; XIPC_EINVAL; XIPC_EBADF; XIPC_EOS. */
+/* Ends the child at once (POSIX: SIGKILL, through a pidfd where Linux has one; Windows:
+ * TerminateProcess). A child that has already ended, or whose status is gone (XIPC_ECHILD from
+ * xipc_proc_wait), is not an error: no signal is sent to a pid that may be reused. Returns 0;
+ * XIPC_EINVAL; XIPC_EBADF; XIPC_EOS. */
 XIPC_API int xipc_proc_kill(xipc_proc *p);
 
 /* The child's process id. Returns 0; XIPC_EINVAL; XIPC_EBADF. */

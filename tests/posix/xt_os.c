@@ -5,13 +5,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -606,4 +611,220 @@ xt_os_native_inheritable(intptr_t native)
 {
     int flags = fcntl((int)native, F_GETFD);
     return flags < 0 ? -1 : (flags & FD_CLOEXEC) ? 0 : 1;
+}
+
+/* ---- stream/proc helpers (issue 12) ---- */
+
+static int
+open_listening_socket(void)
+{
+    struct sockaddr_in sa;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK); /* port 0: any free one */
+    if (fd >= 0 && (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 1) != 0)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int
+open_scratch_file(void)
+{
+    char path[256];
+    xt_os_temp_path("non-stream", path, sizeof path);
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+    if (fd >= 0)
+        unlink(path);
+    return fd;
+}
+
+intptr_t
+xt_os_open_non_stream_native(int i, const char **what)
+{
+    int fd = -1;
+    switch (i) {
+    case 0:
+        *what = "regular file";
+        fd = open_scratch_file();
+        break;
+    case 1:
+        *what = "directory";
+        fd = open("/", O_RDONLY | O_DIRECTORY);
+        break;
+    case 2:
+        *what = "/dev/null";
+        fd = open("/dev/null", O_RDWR);
+        break;
+    case 3:
+        *what = "listening socket";
+        fd = open_listening_socket();
+        break;
+    case 4:
+        *what = "unconnected stream socket";
+        fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        break;
+    case 5:
+        *what = "datagram socket";
+        fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+        break;
+    default:
+        return -1;
+    }
+    if (fd < 0) {
+        perror(*what);
+        exit(2);
+    }
+    return fd;
+}
+
+void
+xt_os_close_native(intptr_t native)
+{
+    close((int)native);
+}
+
+int
+xt_os_sigchld_discard(int how)
+{
+    struct sigaction sa;
+    if (how == XT_SIGCHLD_QUERY)
+        return 0;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = how == XT_SIGCHLD_IGNORE ? SIG_IGN : SIG_DFL;
+    sa.sa_flags = how == XT_SIGCHLD_NOCLDWAIT ? SA_NOCLDWAIT : 0;
+    sigemptyset(&sa.sa_mask);
+    return sigaction(SIGCHLD, &sa, NULL);
+}
+
+bool
+xt_os_kernel_keeps_reaped_status(void)
+{
+    /* struct pidfd_info's first version; PIDFD_GET_INFO is _IOWR(0xFF, 11, it). */
+    struct {
+        uint64_t mask, cgroupid;
+        uint32_t ids[11];
+        int32_t exit_code;
+    } info;
+    int st;
+    bool kept = false;
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(5);
+    int pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+    while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR) { }
+    if (pidfd >= 0) {
+        memset(&info, 0, sizeof info);
+        info.mask = 1u << 3; /* PIDFD_INFO_EXIT */
+        kept = ioctl(pidfd, _IOWR(0xFF, 11, info), &info) == 0 && (info.mask & (1u << 3)) &&
+            WIFEXITED(info.exit_code) && WEXITSTATUS(info.exit_code) == 5;
+        close(pidfd);
+    }
+    return kept;
+}
+
+extern char **environ;
+
+struct xt_os_raw_child {
+    pid_t pid;
+    int in_w, out_r;
+};
+
+static void
+raw_pipe(int fds[2])
+{
+    if (pipe(fds) != 0 || fcntl(fds[0], F_SETFD, FD_CLOEXEC) != 0 ||
+        fcntl(fds[1], F_SETFD, FD_CLOEXEC) != 0) {
+        perror("pipe");
+        exit(2);
+    }
+}
+
+xt_os_raw_child *
+xt_os_raw_spawn(const char *role, const char *arg)
+{
+    int in[2], out[2];
+    posix_spawn_file_actions_t fa;
+    char self[PATH_MAX], child[] = "--child", role_copy[64], arg_copy[64];
+    char *argv[] = { self, child, role_copy, arg ? arg_copy : NULL, NULL };
+    xt_os_raw_child *c = malloc(sizeof *c);
+    if (c == NULL)
+        exit(2);
+    /* Copies, as posix_spawn's argv is not const. */
+    snprintf(self, sizeof self, "%s", xt_os_self_exe());
+    snprintf(role_copy, sizeof role_copy, "%s", role);
+    snprintf(arg_copy, sizeof arg_copy, "%s", arg ? arg : "");
+    raw_pipe(in);
+    raw_pipe(out);
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0); /* the copies lose FD_CLOEXEC */
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    if (posix_spawn(&c->pid, argv[0], &fa, NULL, argv, environ) != 0) {
+        perror("posix_spawn");
+        exit(2);
+    }
+    posix_spawn_file_actions_destroy(&fa);
+    close(in[0]);
+    close(out[1]);
+    c->in_w = in[1];
+    c->out_r = out[0];
+    return c;
+}
+
+int
+xt_os_raw_write(xt_os_raw_child *c, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(c->in_w, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+long
+xt_os_raw_read(xt_os_raw_child *c, void *buf, size_t cap)
+{
+    ssize_t n;
+    do
+        n = read(c->out_r, buf, cap);
+    while (n < 0 && errno == EINTR);
+    return (long)n;
+}
+
+void
+xt_os_raw_close_stdin(xt_os_raw_child *c)
+{
+    if (c->in_w >= 0)
+        close(c->in_w);
+    c->in_w = -1;
+}
+
+int
+xt_os_raw_wait(xt_os_raw_child *c)
+{
+    int st;
+    xt_os_raw_close_stdin(c);
+    close(c->out_r);
+    while (waitpid(c->pid, &st, 0) < 0) {
+        if (errno != EINTR) {
+            free(c);
+            return -1;
+        }
+    }
+    free(c);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+void
+xt_os_close_stdin(void)
+{
+    close(0);
 }

@@ -634,3 +634,189 @@ xt_os_native_inheritable(intptr_t native)
         return -1;
     return (flags & HANDLE_FLAG_INHERIT) ? 1 : 0;
 }
+
+/* ---- stream/proc helpers (issue 12) ---- */
+
+static HANDLE
+open_scratch_file(SECURITY_ATTRIBUTES *sa)
+{
+    char path[MAX_PATH * 2];
+    xt_os_temp_path("non-stream", path, sizeof path);
+    wchar_t *w = wide_from_utf8(path);
+    HANDLE h = CreateFileW(
+        w, GENERIC_READ | GENERIC_WRITE, 0, sa, CREATE_NEW, FILE_FLAG_DELETE_ON_CLOSE, NULL);
+    free(w);
+    return h;
+}
+
+intptr_t
+xt_os_open_non_stream_native(int i, const char **what)
+{
+    SECURITY_ATTRIBUTES sa = { sizeof sa, NULL, TRUE };
+    HANDLE h = INVALID_HANDLE_VALUE;
+    switch (i) {
+    case 0:
+        *what = "file";
+        h = open_scratch_file(&sa);
+        break;
+    case 1:
+        *what = "NUL";
+        h = CreateFileW(L"NUL", GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE,
+            &sa, OPEN_EXISTING, 0, NULL);
+        break;
+    case 2:
+        *what = "event";
+        h = CreateEventW(&sa, TRUE, FALSE, NULL);
+        break;
+    default:
+        return -1;
+    }
+    if (h == NULL || h == INVALID_HANDLE_VALUE) {
+        fprintf(stderr, "%s: error %lu\n", *what, (unsigned long)GetLastError());
+        exit(2);
+    }
+    return (intptr_t)h;
+}
+
+void
+xt_os_close_native(intptr_t native)
+{
+    CloseHandle((HANDLE)native);
+}
+
+int
+xt_os_sigchld_discard(int how)
+{
+    (void)how;
+    return -1; /* Windows has no SIGCHLD: a process's exit code stays until its last handle */
+}
+
+bool
+xt_os_kernel_keeps_reaped_status(void)
+{
+    return false;
+}
+
+struct xt_os_raw_child {
+    HANDLE process, job, in_w, out_r;
+};
+
+/* A job that ends the child when the test ends, however it ends. */
+static HANDLE
+kill_on_close_job(void)
+{
+    JOBOBJECT_EXTENDED_LIMIT_INFORMATION info;
+    HANDLE job = CreateJobObjectW(NULL, NULL);
+    memset(&info, 0, sizeof info);
+    info.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+    if (job == NULL ||
+        !SetInformationJobObject(job, JobObjectExtendedLimitInformation, &info, sizeof info)) {
+        fprintf(stderr, "job: error %lu\n", (unsigned long)GetLastError());
+        exit(2);
+    }
+    return job;
+}
+
+static void
+raw_pipe(HANDLE *child_end, HANDLE *our_end, bool child_reads)
+{
+    SECURITY_ATTRIBUTES sa = { sizeof sa, NULL, TRUE };
+    HANDLE r, w;
+    if (!CreatePipe(&r, &w, &sa, 0)) {
+        fprintf(stderr, "CreatePipe: error %lu\n", (unsigned long)GetLastError());
+        exit(2);
+    }
+    *child_end = child_reads ? r : w;
+    *our_end = child_reads ? w : r;
+    SetHandleInformation(*our_end, HANDLE_FLAG_INHERIT, 0);
+}
+
+xt_os_raw_child *
+xt_os_raw_spawn(const char *role, const char *arg)
+{
+    HANDLE self = GetCurrentProcess(), in_r, out_w, err = NULL;
+    STARTUPINFOW si;
+    PROCESS_INFORMATION pi;
+    char line[4096];
+    xt_os_raw_child *c = calloc(1, sizeof *c);
+    snprintf(line, sizeof line, "\"%s\" --child %s %s", xt_os_self_exe(), role, arg ? arg : "");
+    wchar_t *wline = wide_from_utf8(line);
+    raw_pipe(&in_r, &c->in_w, true);
+    raw_pipe(&out_w, &c->out_r, false);
+    (void)DuplicateHandle(
+        self, GetStdHandle(STD_ERROR_HANDLE), self, &err, 0, TRUE, DUPLICATE_SAME_ACCESS);
+    memset(&si, 0, sizeof si);
+    si.cb = sizeof si;
+    si.dwFlags = STARTF_USESTDHANDLES;
+    si.hStdInput = in_r;
+    si.hStdOutput = out_w;
+    si.hStdError = err;
+    c->job = kill_on_close_job();
+    DWORD flags = CREATE_SUSPENDED | (GetConsoleCP() == 0 ? DETACHED_PROCESS : 0);
+    if (!CreateProcessW(NULL, wline, NULL, NULL, TRUE, flags, NULL, NULL, &si, &pi) ||
+        !AssignProcessToJobObject(c->job, pi.hProcess) || ResumeThread(pi.hThread) == (DWORD)-1) {
+        fprintf(stderr, "CreateProcessW: error %lu\n", (unsigned long)GetLastError());
+        exit(2);
+    }
+    CloseHandle(pi.hThread);
+    CloseHandle(in_r);
+    CloseHandle(out_w);
+    if (err != NULL)
+        CloseHandle(err);
+    free(wline);
+    c->process = pi.hProcess;
+    return c;
+}
+
+int
+xt_os_raw_write(xt_os_raw_child *c, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        DWORD n = 0;
+        if (!WriteFile(c->in_w, p, len > 65536 ? 65536 : (DWORD)len, &n, NULL) || n == 0)
+            return -1;
+        p += n;
+        len -= n;
+    }
+    return 0;
+}
+
+long
+xt_os_raw_read(xt_os_raw_child *c, void *buf, size_t cap)
+{
+    DWORD n = 0;
+    if (ReadFile(c->out_r, buf, cap > 65536 ? 65536 : (DWORD)cap, &n, NULL))
+        return (long)n;
+    return GetLastError() == ERROR_BROKEN_PIPE ? 0 : -1;
+}
+
+void
+xt_os_raw_close_stdin(xt_os_raw_child *c)
+{
+    if (c->in_w != NULL)
+        CloseHandle(c->in_w);
+    c->in_w = NULL;
+}
+
+int
+xt_os_raw_wait(xt_os_raw_child *c)
+{
+    DWORD code = (DWORD)-1;
+    xt_os_raw_close_stdin(c);
+    CloseHandle(c->out_r);
+    if (WaitForSingleObject(c->process, 60000) != WAIT_OBJECT_0 ||
+        !GetExitCodeProcess(c->process, &code))
+        code = (DWORD)-1;
+    CloseHandle(c->process);
+    CloseHandle(c->job);
+    free(c);
+    return (int)code;
+}
+
+void
+xt_os_close_stdin(void)
+{
+    CloseHandle(GetStdHandle(STD_INPUT_HANDLE));
+    SetStdHandle(STD_INPUT_HANDLE, NULL);
+}
