@@ -13,7 +13,7 @@
  * - a writer's open fails with ENXIO while no reader has the FIFO open;
  * - a reader's open succeeds at once, and then xipc__posix_fifo_writer_came (posix_fifo_probe.c)
  *   tells whether a writer has come, without reading anything: a byte taken to find out would
- *   stay in this process, and a child given the reader would never get it (issue 12, item 13).
+ *   stay in this process, and a child given the reader would never get it.
  *
  * One reader at a time, as on Windows (xipc/fifo.h): an xipc reader holds an exclusive flock on
  * the FIFO, taken before it reads anything. Programs that are not xipc do not ask for it.

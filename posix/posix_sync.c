@@ -8,7 +8,7 @@
  *
  * Who sleeps is known from the kernel, not from a count a waiter keeps: a process killed while
  * it waits cannot undo its own count, and a count left raised would let later sets pile up
- * releases for waiters that are gone (issue 12, item 9). A waiter that must sleep first takes
+ * releases for waiters that are gone. A waiter that must sleep first takes
  * one of the event's waiter slots, a robust process-shared mutex, which the kernel marks when
  * its holder dies, and sets the slot's bit in `sleepers`; it clears the bit and lets the slot go
  * once it has taken the event or given up. A setter counts only when the count matters, on an

@@ -478,7 +478,7 @@ expect_path_refused(const char *path, int want)
 
 /* A component longer than either platform takes (255), and a whole path longer than either takes
  * (POSIX PATH_MAX 4096; Windows 259 without a \\?\ prefix): XIPC_ENAMETOOLONG on both
- * (issue 12, item 12: Windows said XIPC_ENOENT). */
+ * (Windows used to say XIPC_ENOENT). */
 static void
 check_path_limits(void)
 {
@@ -510,8 +510,8 @@ temp_dir_path(const char *leaf, char *path, size_t cap)
 }
 
 /* Names Windows does not take as files: a control character, and a device name as the last
- * component, with or without an extension: XIPC_EINVAL there (issue 12, item 12: a leaf CON was
- * XIPC_EBADF, control characters XIPC_ENOENT). POSIX takes them as plain names. */
+ * component, with or without an extension: XIPC_EINVAL there (a leaf CON used to
+ * give XIPC_EBADF, control characters XIPC_ENOENT). POSIX takes them as plain names. */
 static void
 check_windows_names(void)
 {
@@ -613,7 +613,7 @@ own_writer_read_ends(xipc_stream *r, const char *path)
     return rc == 0 && got == 0;
 }
 
-/* End of stream comes only once every writer that opened has closed (issue 12, item 1). Each
+/* End of stream comes only once every writer that opened has closed. Each
  * round: the reader opens with a child's writer as its partner, the child writes one byte and
  * closes, and only then does this process open a writer of its own and read again at once; then
  * a few more times it closes its writer, sees the end, opens another and reads at once. Each of
@@ -662,7 +662,7 @@ xt_test_fifo_no_end_while_a_writer_is_open(void)
 }
 
 /* A reader opened with XIPC_FIFO_NOWAIT is there at once and waits, read by read, for its first
- * writer: no end of stream before one came (issue 12, item 3). A writer with XIPC_FIFO_NOWAIT
+ * writer: no end of stream before one came. A writer with XIPC_FIFO_NOWAIT
  * and no reader fails at once. */
 void
 xt_test_fifo_nowait_reader_waits_for_its_first_writer(void)
@@ -738,7 +738,7 @@ xt_child_fifo_client(int argc, char **argv)
     return 0;
 }
 
-/* The classic FIFO server (issue 12, item 3): it opens its FIFO for reading without waiting,
+/* The classic FIFO server: it opens its FIFO for reading without waiting,
  * then a writer of its own, so that it never sees the end of the stream between clients; clients
  * come and go, each asking twice, and each holds its reply FIFO open before it asks, so that the
  * server's reply writer, which does not wait, finds it. */
@@ -831,7 +831,7 @@ copy_through_a_child(xipc_stream *r, int round)
     return got;
 }
 
-/* A reader holds none of the FIFO's bytes (issue 12, item 13): a writer writes "hello\n" while
+/* A reader holds none of the FIFO's bytes: a writer writes "hello\n" while
  * the reader's open waits for it, and a child given the reader gets all of it. The reader used
  * to learn of its writer by reading a byte, which it kept: cat then printed "ello", and an
  * export refused the reader or not depending on timing. Windows: a reader cannot be passed to a
@@ -897,7 +897,7 @@ expect_shared_opens(const char *path)
 }
 
 /* A FIFO that another user made for everyone, or one of ours that others may open, is refused
- * unless the open says XIPC_FIFO_SHARED (issue 12, item 8). Returns whether it could be tried. */
+ * unless the open says XIPC_FIFO_SHARED. Returns whether it could be tried. */
 static bool
 check_foreign_fifo(const char *foreign, const char *wide_open)
 {

@@ -758,7 +758,7 @@ connect_to_busy_raw_server_that_leaves(void)
     xipc_stream_close(rc.go_wr);
 }
 
-/* Item 2 of issue 12 (and item 16's full backlog): a client of a busy server that is not xipc's
+/* A client of a busy server that is not xipc's
  * (Windows: a one-instance pipe held by a client of its own; POSIX: a listener with a full
  * backlog) waits within its timeout; XIPC_ENOENT is only for a name without a server. */
 void
@@ -771,7 +771,7 @@ xt_test_npipe_connect_waits_for_a_busy_server_not_xipcs(void)
     connect_to_busy_raw_server_that_leaves();
 }
 
-/* Item 16 of issue 12: a name that a program which is not xipc holds is taken, and listening
+/* A name that a program which is not xipc holds is taken, and listening
  * leaves that program's server alone. */
 void
 xt_test_npipe_listen_on_a_name_another_program_holds(void)
@@ -813,7 +813,7 @@ xt_test_npipe_listen_on_a_name_another_program_holds(void)
     xt_os_raw_server_close(dgram);
 }
 
-/* Item 16 of issue 12: what listen says when the socket file cannot be made. */
+/* What listen says when the socket file cannot be made. */
 void
 xt_test_npipe_listen_bind_errors(void)
 {
@@ -871,7 +871,7 @@ fork_closes_server(void *srv)
     return 0;
 }
 
-/* Item 10 of issue 12: a forked child that closes its copy of a server leaves the parent's name
+/* A forked child that closes its copy of a server leaves the parent's name
  * alone: the parent's server still takes clients, and the name stays taken. */
 void
 xt_test_npipe_forked_child_close_keeps_the_parents_name(void)

@@ -783,7 +783,7 @@ xt_test_sync_no_handle_leak(void)
     CHECK_EQ(xt_os_handle_count(), before);
 }
 
-/* ---- issue 12: names per kind, squatted names, half-made objects ---------------------------- */
+/* ---- names per kind, squatted names, half-made objects -------------------------------------- */
 
 /* How soon a call that finds something odd under a name must answer: a wait for a creator, or on
  * a FIFO, would take seconds or forever. */
@@ -970,7 +970,7 @@ xt_test_sync_half_made_object_is_corrupt(void)
         expect_corrupt("event", name, XT_PLANT_EMPTY_FILE, 1900, 2000 + XT_SLACK_MS);
 }
 
-/* ---- issue 12: killed waiters, fork, imports, values, the anonymous fallback ---------------- */
+/* ---- killed waiters, fork, imports, values, the anonymous fallback -------------------------- */
 
 /* Rounds of waiters killed inside xipc_event_wait, and waiters per round. */
 #define KILL_ROUNDS  4
@@ -1175,9 +1175,10 @@ xt_child_sync_import_probe(int argc, char **argv)
         if (native >= 0)
             expect_wrong_kind(odd);
     }
-    /* A number no open handle has. (Not 2147483647: Wine 8 takes that for a handle of the
-     * process itself, which would be XIPC_EINVAL, a process being no event.) */
+    /* Numbers no open handle has: one a handle could have, and 2147483647, which Windows
+     * handles never are (not a multiple of 4; Wine 8 reports it open). */
     CHECK_PROMPT(xipc_event_import("xipc1:event:1000000", &ev), XIPC_EBADF);
+    CHECK_PROMPT(xipc_event_import("xipc1:event:2147483647", &ev), XIPC_EBADF);
     /* The right kinds, once; a second import of the same text would be a second owner. */
     CHECK_OK(xipc_event_import(argv[2], &ev));
     CHECK_PROMPT(xipc_event_import(argv[2], &ev2), XIPC_EEXIST);

@@ -94,7 +94,7 @@ void xt_os_remove_tree(const char *path);
  * normally. -1 at once where there is no fork (Windows): the caller skips. */
 int xt_os_fork_run(int (*fn)(void *), void *arg);
 
-/* ---- fifo helpers (issue 12) ---- */
+/* ---- FIFOs ------------------------------------------------------------------------------- */
 
 /* Gives the FIFO at path to another user, as if that user had made it for everyone: POSIX
  * chown to uid 65534 and mode 0666 (needs root); Windows: the owner of the marker file becomes
@@ -110,7 +110,7 @@ int xt_os_symlink(const char *target, const char *link);
  * (Windows: a leaf named CON, NUL, COM1... is a device in every directory). */
 bool xt_os_paths_take_any_byte(void);
 
-/* ---- npipe helpers (issue 12) ---- */
+/* ---- named pipes ------------------------------------------------------------------------- */
 
 /* POSIX: the path of the socket file xipc uses for the named pipe name (<runtime dir>/NAME, the
  * directory made 0700 if missing). 0, or -1 (also on Windows, where pipes have no file). */
@@ -146,7 +146,7 @@ int xt_os_raw_server_echo_next(xt_os_raw_server *srv, int gap_ms);
 /* Closes everything it holds, and POSIX removes its socket file. NULL: no-op. */
 void xt_os_raw_server_close(xt_os_raw_server *srv);
 
-/* ---- sync helpers (issue 12) ---- */
+/* ---- events, semaphores, mutexes --------------------------------------------------------- */
 
 /* What xt_os_plant_at_sync_name puts where the OS keeps the object of a sync name. */
 enum {
@@ -186,7 +186,7 @@ intptr_t xt_os_open_odd_native(int which);
  * HANDLE_FLAG_INHERIT), 0 if not, -1 if it is not open. */
 int xt_os_native_inheritable(intptr_t native);
 
-/* ---- stream/proc helpers (issue 12) ---- */
+/* ---- streams and processes --------------------------------------------------------------- */
 
 /* Opens, inheritable, the i-th (0, 1, ...) native handle of a kind no stream import may take,
  * and names it in *what: POSIX a regular file, a directory, /dev/null, a listening socket, an

@@ -603,8 +603,8 @@ listener_thread(void *arg)
 /* Whether the listening instance's writer is there, asked of the pipe itself. The OVERLAPPED of
  * its ConnectNamedPipe is no answer: Windows writes a completion there asynchronously, and Wine
  * only once the listener thread runs, while the writer's CreateFileW has returned as soon as the
- * instance was connected (issue 12, item 1: a reader that trusted it saw the end of the stream
- * with a writer open). PeekNamedPipe reads the instance's state: it fails with ERROR_BAD_PIPE on
+ * instance was connected (a reader that trusted it saw the end of the stream with a writer
+ * open). PeekNamedPipe reads the instance's state: it fails with ERROR_BAD_PIPE on
  * an instance still listening, succeeds on a connected one, and gives ERROR_BROKEN_PIPE once that
  * writer has closed again (ReactOS npfs NpPeek; the same under Wine 8). Any other failure counts
  * as no writer, so that a reader never waits on a state it cannot read. */

@@ -33,6 +33,21 @@ size_t xipc__win32_utf8_size(const wchar_t *w, int wlen);
  * Returns the bytes written, 0 when it does not fit. */
 size_t xipc__win32_to_utf8(const wchar_t *w, int wlen, char *buf, size_t cap);
 
+/* ---- Handles passed on to a child ---------------------------------------------------------- */
+
+/* Whether native can name a handle a parent passed on: 0 is none, negative values are
+ * pseudo-handles (-1 is this process), which GetHandleInformation accepts. Kernel handles are
+ * multiples of 4 and the kernel ignores their two low bits ("Why are kernel HANDLEs always a
+ * multiple of four?", The Old New Thing, 2005-01-21), so a value with those bits set would name
+ * the handle below it under another number; no export writes one. Wine 8 even reports
+ * 0x7FFFFFFF as open in a process that never opened it (measured: GetHandleInformation
+ * succeeds), so such values are refused before any call. */
+static inline bool
+xipc__win32_is_handle_value(intptr_t native)
+{
+    return native > 0 && (native & 3) == 0;
+}
+
 /* ---- Security (win32_security.c) ------------------------------------------------------------ */
 
 /* Fills *sa with a non-inheritable, owner-only security descriptor (full access for the

@@ -489,19 +489,6 @@ xipc__os_stream_native(const struct xipc__os_stream *s)
     return (intptr_t)s->handle;
 }
 
-/* Whether native can name a handle a parent passed on: 0 is none, negative values are
- * pseudo-handles (-1 is this process), which GetHandleInformation accepts. Kernel handles are
- * multiples of 4 and the kernel ignores their two low bits ("Why are kernel HANDLEs always a
- * multiple of four?", The Old New Thing, 2005-01-21), so a value with those bits set would name
- * the handle below it under another number; no export writes one. Wine 8 even reports
- * 0x7FFFFFFF as open in a process that never opened it (measured: GetHandleInformation
- * succeeds), so such values are refused before any call. */
-static bool
-is_handle_value(intptr_t native)
-{
-    return native > 0 && (native & 3) == 0;
-}
-
 /* Everything that decides whether the handle can be adopted is checked before anything about it
  * changes: it is open, no xipc handle of this process has it (a second owner would close it
  * under the first: the same text imported twice), and it is a pipe. */
@@ -511,7 +498,7 @@ xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s)
     HANDLE h = (HANDLE)native;
     DWORD flags;
     uint32_t chunk = 0;
-    if (!is_handle_value(native))
+    if (!xipc__win32_is_handle_value(native))
         return XIPC_EBADF;
     if (!GetHandleInformation(h, &flags)) {
         /* Whatever the code, nothing usable is open under this value: XIPC_EBADF, as on

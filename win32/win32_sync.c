@@ -454,8 +454,7 @@ static int
 check_inherited(intptr_t native, const wchar_t *type)
 {
     DWORD info;
-    /* 0 is never a handle; negative values (pseudo-handles) do not parse. */
-    if (native == 0)
+    if (!xipc__win32_is_handle_value(native))
         return XIPC_EBADF;
     if (!GetHandleInformation((HANDLE)native, &info)) {
         (void)XIPC__OS_FAIL(GetLastError(), "GetHandleInformation", "inherited handle");

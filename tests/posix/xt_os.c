@@ -5,18 +5,25 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -293,7 +300,7 @@ xt_os_fork_run(int (*fn)(void *), void *arg)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-/* ---- fifo helpers (issue 12) ---- */
+/* ---- FIFOs ------------------------------------------------------------------------------- */
 
 int
 xt_os_fifo_give_away(const char *path)
@@ -313,10 +320,7 @@ xt_os_paths_take_any_byte(void)
     return true;
 }
 
-/* ---- npipe helpers (issue 12) ---- */
-
-#include <sys/socket.h>
-#include <sys/un.h>
+/* ---- named pipes ------------------------------------------------------------------------- */
 
 int
 xt_os_npipe_socket_path(const char *name, char *buf, size_t cap)
@@ -462,17 +466,7 @@ xt_os_raw_server_close(xt_os_raw_server *srv)
     free(srv);
 }
 
-/* ---- sync helpers (issue 12) ---- */
-
-/* Included here, with the helpers that need them, so that sections appended by others merge. */
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <stddef.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
+/* ---- events, semaphores, mutexes --------------------------------------------------------- */
 
 /* A FIFO that a planted link points to. */
 static void
@@ -613,7 +607,7 @@ xt_os_native_inheritable(intptr_t native)
     return flags < 0 ? -1 : (flags & FD_CLOEXEC) ? 0 : 1;
 }
 
-/* ---- stream/proc helpers (issue 12) ---- */
+/* ---- streams and processes --------------------------------------------------------------- */
 
 static int
 open_listening_socket(void)

@@ -3,11 +3,15 @@
 
 #include <windows.h>
 
+#include <aclapi.h>
 #include <fcntl.h>
 #include <io.h>
+#include <sddl.h>
 #include <shellapi.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
 
 static char *
 utf8_from_wide(const wchar_t *w)
@@ -310,11 +314,7 @@ xt_os_fork_run(int (*fn)(void *), void *arg)
     return -1; /* Windows has no fork */
 }
 
-/* ---- fifo helpers (issue 12) ---- */
-
-/* Here rather than at the top, so that these helpers stay in one block. */
-#include <aclapi.h>
-#include <sddl.h>
+/* ---- FIFOs ------------------------------------------------------------------------------- */
 
 /* Enables SeRestorePrivilege, which lets a process make another SID a file's owner. */
 static bool
@@ -386,10 +386,7 @@ xt_os_paths_take_any_byte(void)
     return false;
 }
 
-/* ---- npipe helpers (issue 12) ---- */
-
-#include <sddl.h>
-#include <string.h>
+/* ---- named pipes ------------------------------------------------------------------------- */
 
 int
 xt_os_npipe_socket_path(const char *name, char *buf, size_t cap)
@@ -535,11 +532,7 @@ xt_os_raw_server_close(xt_os_raw_server *srv)
     free(srv);
 }
 
-/* ---- sync helpers (issue 12) ---- */
-
-/* Included here, with the helpers that need them, so that sections appended by others merge. */
-#include <string.h>
-#include <wchar.h>
+/* ---- events, semaphores, mutexes --------------------------------------------------------- */
 
 /* What a plant holds open: Windows names live only while a handle does. */
 static HANDLE planted[2];
@@ -635,7 +628,7 @@ xt_os_native_inheritable(intptr_t native)
     return (flags & HANDLE_FLAG_INHERIT) ? 1 : 0;
 }
 
-/* ---- stream/proc helpers (issue 12) ---- */
+/* ---- streams and processes --------------------------------------------------------------- */
 
 static HANDLE
 open_scratch_file(SECURITY_ATTRIBUTES *sa)
