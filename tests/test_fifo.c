@@ -509,14 +509,15 @@ temp_dir_path(const char *leaf, char *path, size_t cap)
     sprintf(sep + 1, "%s.%s", leaf, unique);
 }
 
-/* Names Windows does not take as files: a control character, and a device name as the last
- * component, with or without an extension: XIPC_EINVAL there (a leaf CON used to
- * give XIPC_EBADF, control characters XIPC_ENOENT). POSIX takes them as plain names. */
+/* Names Windows does not take as files: a control character, a character Windows reserves
+ * (<>"|?*), and a device name as the last component, with or without an extension: XIPC_EINVAL
+ * there (a leaf CON used to give XIPC_EBADF, the others XIPC_ENOENT). POSIX takes them as plain
+ * names. */
 static void
 check_windows_names(void)
 {
     static const char *const leaves[] = { "ctl\001x", "ctl\037", "CON", "nul", "Com1", "lpt9",
-        "CON ", "conin$" };
+        "CON ", "conin$", "lt<", "gt>", "quote\"", "bar|", "what?", "star*" };
     for (size_t i = 0; i < sizeof leaves / sizeof leaves[0]; i++) {
         char path[512];
         xipc_stream *s = NULL;

@@ -144,17 +144,22 @@ is_device_name(const wchar_t *c, size_t len)
         ((d >= L'0' && d <= L'9') || d == 0xB9 || d == 0xB2 || d == 0xB3);
 }
 
-/* Checks wpath as a name for a marker: XIPC_EINVAL for a control character (no Windows file
- * name holds one) or a last component that is a device; XIPC_ENAMETOOLONG for a component or a
+/* Checks wpath as a name for a marker: XIPC_EINVAL for a control character or a reserved one
+ * (no Windows file name holds them) or a last component that is a device; XIPC_ENAMETOOLONG for a component or a
  * whole path (made absolute) longer than Windows takes. Without these, CreateFileW would open
  * the device, or fail with codes that read as "no such file" (ERROR_INVALID_NAME,
  * ERROR_PATH_NOT_FOUND). */
 static int
 check_wpath(const wchar_t *wpath, const char *path)
 {
-    const wchar_t *leaf = wpath;
-    for (const wchar_t *p = wpath; *p != L'\0'; p++) {
-        if (*p < 0x20)
+    /* "\\?\" starts a path that Windows takes as it is; its '?' is no wildcard. */
+    const wchar_t *start = wcsncmp(wpath, L"\\\\?\\", 4) == 0 ? wpath + 4 : wpath;
+    const wchar_t *leaf = start;
+    for (const wchar_t *p = start; *p != L'\0'; p++) {
+        /* Control characters and the characters Windows reserves in file names ("Naming
+         * Files, Paths, and Namespaces"), which CreateFileW would report as ERROR_INVALID_NAME,
+         * a code that reads as "no such file". */
+        if (*p < 0x20 || wcschr(L"<>\"|?*", *p) != NULL)
             return XIPC_EINVAL;
         if (*p == L'\\' || *p == L'/' || *p == L':') {
             if (p - leaf > COMPONENT_MAX_UNITS)

@@ -67,8 +67,8 @@ extern "C" {
  * Returns 0; XIPC_EEXIST; XIPC_ENOENT (no such directory); XIPC_EACCES; XIPC_ENAMETOOLONG (path
  * longer than the platform allows: PATH_MAX or NAME_MAX on POSIX; on Windows more than 259
  * UTF-16 units once made absolute, or a component of more than 255); XIPC_EINVAL (NULL or empty
- * path, flags; Windows: a control character in path, or a last component that names a device,
- * such as CON, NUL, COM1 or LPT1, with or without an extension). */
+ * path, flags; Windows: a control character or one of <>"|?* in path, or a last component
+ * that names a device, such as CON, NUL, COM1 or LPT1, with or without an extension). */
 XIPC_API int xipc_fifo_create(const char *path, unsigned flags);
 
 /* Opens one end: mode is XIPC_FIFO_READ or XIPC_FIFO_WRITE, ORed with XIPC_FIFO_NOWAIT and
