@@ -9,8 +9,7 @@
 #include <sys/socket.h>
 
 int
-xipc__posix_msg_peek_size(
-    struct xipc__os_stream *s, struct xipc__lazy_deadline *ld, size_t *size)
+xipc__posix_msg_peek_size(struct xipc__os_stream *s, struct xipc__lazy_deadline *ld, size_t *size)
 {
     char probe;
     return xipc__posix_socket_recv(s, &probe, 1, MSG_PEEK | MSG_TRUNC, ld, size);
