@@ -28,7 +28,7 @@ check_private_dir(const char *dir)
     if (lstat(dir, &st) != 0)
         return XIPC__OS_FAIL(errno, "lstat", dir);
     if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) != 0)
-        return XIPC_EACCES;
+        return XIPC__FAIL(XIPC_EACCES, "name: the runtime directory is not this user's alone");
     return 0;
 }
 
@@ -167,7 +167,7 @@ clear_stale_socket(const struct sockaddr_un *sa)
     if (lstat(sa->sun_path, &st) != 0)
         return errno == ENOENT ? 0 : XIPC__OS_FAIL(errno, "lstat", sa->sun_path);
     if (!S_ISSOCK(st.st_mode))
-        return XIPC_EEXIST;
+        return XIPC__FAIL(XIPC_EEXIST, "name: something that is no socket has its path");
     if (socket_alive(sa))
         return XIPC_EADDRINUSE;
     (void)unlink(sa->sun_path);
@@ -268,8 +268,8 @@ try_connect(const struct sockaddr_un *sa, unsigned mode, int *fd)
     case ECONNREFUSED: /* a socket file without a server */
         (void)XIPC__OS_FAIL(e, "connect", sa->sun_path);
         return XIPC_ENOENT;
-    case EPROTOTYPE: /* a server of the other mode */
-        return XIPC_EINVAL;
+    case EPROTOTYPE:
+        return XIPC__FAIL(XIPC_EINVAL, "name: a server of the other mode (byte or message)");
     case EAGAIN:
         return XIPC_EBUSY;
     default:

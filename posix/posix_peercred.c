@@ -21,6 +21,6 @@ xipc__posix_socket_peer_pid(int fd, uint64_t *pid)
 #else
     (void)fd;
     (void)pid;
-    return XIPC_ENOTSUP;
+    return XIPC__FAIL(XIPC_ENOTSUP, "no way to learn a socket peer's process here");
 #endif
 }

@@ -194,9 +194,9 @@ check_inherit_list(const struct xipc__spawn_plan *plan)
     for (size_t i = 0; i < plan->inherit_count; i++) {
         intptr_t fd = plan->inherit[i];
         if (fd < 0 || fd > INT_MAX)
-            return XIPC_EBADF;
+            return XIPC__FAIL(XIPC_EBADF, "handles: a descriptor out of range");
         if (fd < 3 && plan->stdio_mode[fd] != XIPC_STDIO_INHERIT)
-            return XIPC_EINVAL;
+            return XIPC__FAIL(XIPC_EINVAL, "handles: a descriptor 0-2 whose stdio is redirected");
     }
     return 0;
 }

@@ -29,7 +29,9 @@ xipc__posix_sem_file_check(const char *name)
     if (lstat(path, &st) != 0)
         return errno == ENOENT ? XIPC_ENOENT : XIPC__OS_FAIL(errno, "lstat", name);
     if (S_ISLNK(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) != 0)
-        return XIPC_EACCES;
+        return XIPC__FAIL(XIPC_EACCES, "name: a link, another user's, or open to others");
     /* Not a regular file as large as a sem_t: glibc would map it and crash on the first post. */
-    return (S_ISREG(st.st_mode) && (size_t)st.st_size >= sizeof(sem_t)) ? 0 : XIPC_ECORRUPT;
+    if (!S_ISREG(st.st_mode) || (size_t)st.st_size < sizeof(sem_t))
+        return XIPC__FAIL(XIPC_ECORRUPT, "name: its file is no semaphore's");
+    return 0;
 }
