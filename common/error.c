@@ -3,7 +3,6 @@
 #include "platform.h"
 
 #include <stdio.h>
-#include <string.h>
 
 const char *
 xipc_errname(int err)
@@ -93,6 +92,18 @@ xipc_last_os_error(void)
     return last_failure.recorded ? last_failure.os_code : 0;
 }
 
+/* The file name of a __FILE__, whichever separator the compiler wrote. */
+static const char *
+base_name(const char *path)
+{
+    const char *name = path;
+    for (const char *c = path; *c != '\0'; c++) {
+        if (*c == '/' || *c == '\\')
+            name = c + 1;
+    }
+    return name;
+}
+
 int
 xipc_last_os_error_describe(char *buf, size_t cap)
 {
@@ -104,7 +115,7 @@ xipc_last_os_error_describe(char *buf, size_t cap)
         buf[0] = '\0';
         return 0;
     }
-    const char *slash = strrchr(f->file, '/'), *file = slash ? slash + 1 : f->file;
+    const char *file = base_name(f->file);
     if (f->call == NULL) {
         const char *why = f->why ? f->why : xipc_strerror(f->code);
         snprintf(buf, cap, "%s: %s [%s:%d]", xipc_errname(f->code), why, file, f->line);

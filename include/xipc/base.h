@@ -74,10 +74,10 @@ XIPC_API const char *xipc_errname(int err);
  * "success" for 0. The string is static. */
 XIPC_API const char *xipc_strerror(int err);
 
-/* Why the last failed call failed. Each thread keeps one record, which every xipc call that
- * returns a code starts afresh, so it never describes an older call than the one that just
- * failed: read it right after the failure, as the next xipc call may empty or replace it. For
- * diagnostics only: program logic should test the XIPC_E* code. */
+/* Why the last failed call failed. Each thread keeps one record, where a call that fails leaves
+ * its own failure, or nothing, but never an older call's: read it right after the failure, as
+ * the next xipc call may empty or replace it. For diagnostics only: program logic should test
+ * the XIPC_E* code. */
 
 /* The raw OS code (errno on POSIX, GetLastError() on Windows) behind that failure, or 0 when it
  * was no OS call's (a misuse, a timeout). */
