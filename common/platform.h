@@ -91,12 +91,13 @@ int xipc__pause_before_retry(xipc__deadline dl, unsigned *pause_ms, unsigned max
  * One record per thread says why the last failed call failed (xipc_last_os_error_describe), and
  * never speaks of an older call:
  * - every public call that returns an XIPC_E* code starts with xipc__error_clear(), one
- *   thread-local store, before it checks anything; the pure name checks, which other calls use
+ *   thread-local store, before it checks anything; the name checks, which other calls use
  *   inside, need none, since each failure they report records itself;
  * - a failure records itself where it is found: XIPC__OS_FAIL for a failed OS call, XIPC__FAIL
  *   with a reason for any other failure worth a word, a misuse above all. A failure that records
  *   nothing (XIPC_ETIMEDOUT, say) leaves the record empty: its code says all there is.
- * The last record of a call wins: a cleanup after a failure records nothing unless it fails. */
+ * A later record in the same call replaces an earlier one, so a call that fails after it
+ * recovered from something (a retried connect) reports what made it fail. */
 
 /* Translates an OS error code (errno, GetLastError() or WSAGetLastError()) into an XIPC_E* code.
  * A code with no equivalent becomes XIPC_EOS, never a guess. */
