@@ -7,7 +7,9 @@
 int
 xipc__timeout_check(int timeout_ms)
 {
-    return (timeout_ms >= 0 || timeout_ms == XIPC_FOREVER) ? 0 : XIPC_EINVAL;
+    if (timeout_ms >= 0 || timeout_ms == XIPC_FOREVER)
+        return 0;
+    return XIPC__FAIL(XIPC_EINVAL, "timeout_ms: negative, and not XIPC_FOREVER");
 }
 
 xipc__deadline

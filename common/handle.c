@@ -123,7 +123,7 @@ xipc__handle_check(const void *h, enum xipc__kind kind)
 {
     int rc = XIPC_EBADF;
     if (h == NULL)
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "handle: NULL");
     xipc__os_global_lock();
     if (registry_cap != 0) {
         size_t i = find_slot(registry, registry_cap, h);
@@ -131,7 +131,11 @@ xipc__handle_check(const void *h, enum xipc__kind kind)
             rc = (kind == 0 || registry[i].kind == kind) ? 0 : XIPC_EINVAL;
     }
     xipc__os_global_unlock();
-    return rc;
+    if (rc == XIPC_EBADF)
+        return XIPC__FAIL(rc, "handle: closed, or never an xipc handle");
+    if (rc != 0)
+        return XIPC__FAIL(rc, "handle: of another kind than this call takes");
+    return 0;
 }
 
 /* The native handles a live object holds that an import could name: a stream's or a message
@@ -202,7 +206,7 @@ xipc__handle_text_format(enum xipc__kind kind, const char *value, char *buf, siz
     int n = snprintf(buf, cap, "xipc1:%s:%s", kind_name(kind), value);
     if (n < 0 || (size_t)n >= cap) {
         buf[0] = '\0';
-        return XIPC_ENAMETOOLONG;
+        return XIPC__FAIL(XIPC_ENAMETOOLONG, "cap: too small (XIPC_HANDLE_TEXT_MAX always fits)");
     }
     return 0;
 }
@@ -240,7 +244,7 @@ xipc__handle_natives(const struct xipc_handle *h, intptr_t out[XIPC__NATIVES_MAX
     switch (h->kind) {
     case XIPC__KIND_STREAM:
         if (!xipc__os_stream_exportable(&((const struct xipc_stream *)h)->os))
-            break;
+            return XIPC__FAIL(XIPC_ENOTSUP, "handles: a stream of this process's stdio");
         out[0] = xipc__os_stream_native(&((const struct xipc_stream *)h)->os);
         *count = 1;
         return 0;
@@ -254,7 +258,7 @@ xipc__handle_natives(const struct xipc_handle *h, intptr_t out[XIPC__NATIVES_MAX
     case XIPC__KIND_MSGPIPE:
         break;
     }
-    return XIPC_ENOTSUP;
+    return XIPC__FAIL(XIPC_ENOTSUP, "handles: a kind that cannot be passed to a child");
 }
 
 int
@@ -262,8 +266,11 @@ xipc_handle_export(const xipc_handle *h, char *buf, size_t cap)
 {
     char value[XIPC_HANDLE_TEXT_MAX];
     int rc;
-    if (h == NULL || buf == NULL || cap == 0)
-        return XIPC_EINVAL;
+    xipc__error_clear();
+    if (h == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "h: NULL");
+    if (buf == NULL || cap == 0)
+        return XIPC__FAIL(XIPC_EINVAL, "buf: NULL, or cap: 0");
     buf[0] = '\0';
     if ((rc = xipc__handle_check(h, 0)) != 0)
         return rc;
@@ -279,7 +286,7 @@ xipc_handle_export(const xipc_handle *h, char *buf, size_t cap)
     case XIPC__KIND_PROC:
     case XIPC__KIND_NPIPE:
     case XIPC__KIND_MSGPIPE:
-        rc = XIPC_ENOTSUP;
+        rc = XIPC__FAIL(XIPC_ENOTSUP, "h: a kind that cannot be passed to a child");
         break;
     }
     return rc != 0 ? rc : xipc__handle_text_format(h->kind, value, buf, cap);

@@ -11,21 +11,29 @@ name_char_ok(unsigned char c)
         c == '_' || c == '-';
 }
 
+/* Each failure records its own reason, so these checks need no xipc__error_clear(): other calls
+ * use them inside (common/platform.h, "Errors"). */
 int
 xipc_name_check_len(const char *name, size_t len)
 {
     if (name == NULL)
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "name: NULL");
     if (len > 0 && name[0] == '/') {
         name++;
         len--;
     }
+    if (len == 0)
+        return XIPC__FAIL(XIPC_EINVAL, "name: empty");
+    if (len > XIPC_NAME_MAX)
+        return XIPC__FAIL(XIPC_EINVAL, "name: longer than XIPC_NAME_MAX characters");
     /* A leading '.' would allow "." and "..", and hidden files on POSIX. */
-    if (len == 0 || len > XIPC_NAME_MAX || name[0] == '.')
-        return XIPC_EINVAL;
+    if (name[0] == '.')
+        return XIPC__FAIL(XIPC_EINVAL, "name: starts with '.'");
     for (size_t i = 0; i < len; i++) {
+        if (name[i] == '/')
+            return XIPC__FAIL(XIPC_EINVAL, "name: a '/' after the start (only one may lead)");
         if (!name_char_ok((unsigned char)name[i]))
-            return XIPC_EINVAL;
+            return XIPC__FAIL(XIPC_EINVAL, "name: a character outside [A-Za-z0-9._-]");
     }
     return 0;
 }
@@ -34,7 +42,7 @@ int
 xipc_name_check(const char *name)
 {
     if (name == NULL)
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "name: NULL");
     /* Look one byte past the limit (plus the optional '/') without reading past the NUL. */
     size_t len = strnlen(name, XIPC_NAME_MAX + 2);
     return xipc_name_check_len(name, len);

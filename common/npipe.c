@@ -16,11 +16,12 @@ int
 xipc_npipe_listen(const char *name, unsigned flags, xipc_npipe **out)
 {
     int rc;
+    xipc__error_clear();
     if (out == NULL)
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
     *out = NULL;
     if (flags != XIPC_NPIPE_BYTE && flags != XIPC_NPIPE_MESSAGE)
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "flags: neither XIPC_NPIPE_BYTE nor XIPC_NPIPE_MESSAGE");
     if ((rc = xipc_name_check(name)) != 0)
         return rc;
     struct xipc_npipe *srv = calloc(1, sizeof *srv);
@@ -73,8 +74,12 @@ accept_os(xipc_npipe *srv, unsigned mode, int timeout_ms, struct xipc__os_stream
     int rc = xipc__handle_check(srv, XIPC__KIND_NPIPE);
     if (rc != 0)
         return rc;
-    if (srv->mode != mode || (rc = xipc__timeout_check(timeout_ms)) != 0)
-        return XIPC_EINVAL;
+    if (srv->mode != mode)
+        return XIPC__FAIL(XIPC_EINVAL,
+            mode == XIPC_NPIPE_BYTE ? "srv: a message-mode server (accept message pipes from it)"
+                                    : "srv: a byte-mode server (accept streams from it)");
+    if ((rc = xipc__timeout_check(timeout_ms)) != 0)
+        return rc;
     return xipc__os_npipe_accept(&srv->os, os, xipc__deadline_in(timeout_ms));
 }
 
@@ -82,8 +87,9 @@ int
 xipc_npipe_accept(xipc_npipe *srv, xipc_stream **conn, int timeout_ms)
 {
     struct xipc__os_stream os = { 0 };
+    xipc__error_clear();
     if (conn == NULL)
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "conn: NULL");
     *conn = NULL;
     int rc = accept_os(srv, XIPC_NPIPE_BYTE, timeout_ms, &os);
     return rc != 0 ? rc : xipc__stream_wrap(&os, XIPC__STREAM_READ | XIPC__STREAM_WRITE, conn);
@@ -93,8 +99,9 @@ int
 xipc_npipe_accept_msg(xipc_npipe *srv, xipc_msgpipe **conn, int timeout_ms)
 {
     struct xipc__os_stream os = { 0 };
+    xipc__error_clear();
     if (conn == NULL)
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "conn: NULL");
     *conn = NULL;
     int rc = accept_os(srv, XIPC_NPIPE_MESSAGE, timeout_ms, &os);
     return rc != 0 ? rc : msgpipe_wrap(&os, conn);
@@ -137,8 +144,9 @@ int
 xipc_npipe_connect(const char *name, xipc_stream **conn, int timeout_ms)
 {
     struct xipc__os_stream os = { 0 };
+    xipc__error_clear();
     if (conn == NULL)
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "conn: NULL");
     *conn = NULL;
     int rc = connect_os(name, XIPC_NPIPE_BYTE, timeout_ms, &os);
     return rc != 0 ? rc : xipc__stream_wrap(&os, XIPC__STREAM_READ | XIPC__STREAM_WRITE, conn);
@@ -148,8 +156,9 @@ int
 xipc_npipe_connect_msg(const char *name, xipc_msgpipe **conn, int timeout_ms)
 {
     struct xipc__os_stream os = { 0 };
+    xipc__error_clear();
     if (conn == NULL)
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "conn: NULL");
     *conn = NULL;
     int rc = connect_os(name, XIPC_NPIPE_MESSAGE, timeout_ms, &os);
     return rc != 0 ? rc : msgpipe_wrap(&os, conn);
@@ -158,13 +167,18 @@ xipc_npipe_connect_msg(const char *name, xipc_msgpipe **conn, int timeout_ms)
 int
 xipc_msg_send(xipc_msgpipe *c, const void *buf, size_t len, int timeout_ms)
 {
+    xipc__error_clear();
     int rc = xipc__handle_check(c, XIPC__KIND_MSGPIPE);
     if (rc != 0)
         return rc;
-    if (buf == NULL || len == 0 || (rc = xipc__timeout_check(timeout_ms)) != 0)
-        return XIPC_EINVAL;
+    if (buf == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "buf: NULL");
+    if (len == 0)
+        return XIPC__FAIL(XIPC_EINVAL, "len: 0 (an empty message is the end of a connection)");
+    if ((rc = xipc__timeout_check(timeout_ms)) != 0)
+        return rc;
     if (len > XIPC_MSG_MAX)
-        return XIPC_EMSGSIZE;
+        return XIPC__FAIL(XIPC_EMSGSIZE, "len: more than XIPC_MSG_MAX");
     return xipc__os_msg_send(&c->os, buf, len, xipc__deadline_in(timeout_ms));
 }
 
@@ -172,13 +186,18 @@ int
 xipc_msg_recv(xipc_msgpipe *c, void *buf, size_t cap, size_t *len, int timeout_ms)
 {
     size_t n = 0;
+    xipc__error_clear();
     int rc = xipc__handle_check(c, XIPC__KIND_MSGPIPE);
     if (len != NULL)
         *len = 0;
     if (rc != 0)
         return rc;
-    if (buf == NULL || cap == 0 || len == NULL || (rc = xipc__timeout_check(timeout_ms)) != 0)
-        return XIPC_EINVAL;
+    if (buf == NULL || cap == 0)
+        return XIPC__FAIL(XIPC_EINVAL, "buf: NULL, or cap: 0");
+    if (len == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "len: NULL");
+    if ((rc = xipc__timeout_check(timeout_ms)) != 0)
+        return rc;
     rc = xipc__os_msg_recv(&c->os, buf, cap, &n, xipc__deadline_in(timeout_ms));
     *len = n;
     return rc;
@@ -197,17 +216,19 @@ xipc_msg_close(xipc_msgpipe *c)
 int
 xipc_stream_peer_pid(const xipc_stream *s, uint64_t *pid)
 {
+    xipc__error_clear();
     int rc = xipc__handle_check(s, XIPC__KIND_STREAM);
     if (rc != 0)
         return rc;
-    return pid ? xipc__os_stream_peer_pid(&s->os, pid) : XIPC_EINVAL;
+    return pid ? xipc__os_stream_peer_pid(&s->os, pid) : XIPC__FAIL(XIPC_EINVAL, "pid: NULL");
 }
 
 int
 xipc_msg_peer_pid(const xipc_msgpipe *c, uint64_t *pid)
 {
+    xipc__error_clear();
     int rc = xipc__handle_check(c, XIPC__KIND_MSGPIPE);
     if (rc != 0)
         return rc;
-    return pid ? xipc__os_stream_peer_pid(&c->os, pid) : XIPC_EINVAL;
+    return pid ? xipc__os_stream_peer_pid(&c->os, pid) : XIPC__FAIL(XIPC_EINVAL, "pid: NULL");
 }

@@ -3,8 +3,9 @@
  * it checks arguments, allocates handles and calls xipc__os_*.
  *
  * Rules every implementation keeps:
- * - Return 0 or a negative XIPC_E* code; an OS failure goes through XIPC__OS_FAIL so that
- *   xipc_last_os_error() can report it.
+ * - Return 0 or a negative XIPC_E* code; an OS failure goes through XIPC__OS_FAIL, and any other
+ *   failure with something to say through XIPC__FAIL, so that xipc_last_os_error_describe() can
+ *   report it ("Errors").
  * - Never return EINTR (or its like): retry with the time left to the deadline.
  * - Create every OS object non-inheritable.
  * - A zeroed struct xipc__os_* is "not open"; closing it is a no-op.
@@ -86,7 +87,17 @@ void xipc__os_sleep_ms(unsigned ms);
  * *pause_ms at 1. XIPC_ETIMEDOUT, without pausing, once dl has passed. (common/clock.c) */
 int xipc__pause_before_retry(xipc__deadline dl, unsigned *pause_ms, unsigned max_ms);
 
-/* ---- Errors (common/error.c records; posix_error.c / win32_error.c translate) --------------- */
+/* ---- Errors (common/error.c records; posix_error.c / win32_error.c translate) ---------------
+ * One record per thread says why the last failed call failed (xipc_last_os_error_describe), and
+ * never speaks of an older call:
+ * - every public call that returns an XIPC_E* code starts with xipc__error_clear(), one
+ *   thread-local store, before it checks anything; the name checks, which other calls use
+ *   inside, need none, since each failure they report records itself;
+ * - a failure records itself where it is found: XIPC__OS_FAIL for a failed OS call, XIPC__FAIL
+ *   with a reason for any other failure worth a word, a misuse above all. A failure that records
+ *   nothing (XIPC_ETIMEDOUT, say) leaves the record empty: its code says all there is.
+ * A later record in the same call replaces an earlier one, so a call that fails after it
+ * recovered from something (a retried connect) reports what made it fail. */
 
 /* Translates an OS error code (errno, GetLastError() or WSAGetLastError()) into an XIPC_E* code.
  * A code with no equivalent becomes XIPC_EOS, never a guess. */
@@ -100,6 +111,15 @@ void xipc__os_error_text(long os_code, char *buf, size_t cap);
 int xipc__os_fail(long os_code, const char *call, const char *object, const char *file, int line);
 #define XIPC__OS_FAIL(os_code, call, object) \
     xipc__os_fail((long)(os_code), (call), (object), __FILE__, __LINE__)
+
+/* Records a failure that is no OS call's and returns code. why is a string literal naming the
+ * argument first and what is wrong with it ("flags: neither XIPC_SYNC_CREATE nor
+ * XIPC_SYNC_OPEN"), kept by pointer: no formatting, no copy. */
+int xipc__fail(int code, const char *why, const char *file, int line);
+#define XIPC__FAIL(code, why) xipc__fail((code), (why), __FILE__, __LINE__)
+
+/* Empties this thread's record: the first thing every public call that can fail does. */
+void xipc__error_clear(void);
 
 /* Parses a non-negative decimal number with no leading zeros that fills [p, end) exactly
  * (end NULL: up to the NUL), as export texts write native handles. XIPC_EINVAL otherwise. */

@@ -81,7 +81,7 @@ check_env_entries(const char *const *env)
 {
     for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
         if (env_key_len(env[i]) == 0)
-            return XIPC_EINVAL;
+            return XIPC__FAIL(XIPC_EINVAL, "env: an entry with an empty key");
     }
     return 0;
 }
@@ -95,18 +95,20 @@ check_stdio(const xipc_spawn_opts *opts, struct xipc__spawn_plan *plan)
         plan->stdio_stream[i] = NULL;
         if (io->mode == XIPC_STDIO_INHERIT || io->mode == XIPC_STDIO_NULL) {
             if (io->stream != NULL)
-                return XIPC_EINVAL;
+                return XIPC__FAIL(XIPC_EINVAL, "stdio: a stream with a mode other than STREAM");
             continue;
         }
         if (io->mode != XIPC_STDIO_STREAM)
-            return XIPC_EINVAL;
+            return XIPC__FAIL(XIPC_EINVAL, "stdio: an unknown mode");
         int rc = xipc__handle_check(io->stream, XIPC__KIND_STREAM);
         if (rc != 0)
             return rc;
         /* stdin must be readable, stdout and stderr writable. */
         unsigned need = (i == 0) ? XIPC__STREAM_READ : XIPC__STREAM_WRITE;
         if ((io->stream->caps & need) == 0)
-            return XIPC_EINVAL;
+            return XIPC__FAIL(XIPC_EINVAL,
+                i == 0 ? "stdio[0]: a write end given as stdin"
+                       : "stdio[1] or [2]: a read end given as stdout or stderr");
         plan->stdio_stream[i] = &io->stream->os;
     }
     return 0;
@@ -121,7 +123,7 @@ collect_inherit(const xipc_spawn_opts *opts, intptr_t **out, size_t *count)
     if (opts->handle_count == 0)
         return 0;
     if (opts->handles == NULL || opts->handle_count > SIZE_MAX / XIPC__NATIVES_MAX / sizeof **out)
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "handles: NULL, or handle_count beyond any array");
     intptr_t *natives = malloc(opts->handle_count * XIPC__NATIVES_MAX * sizeof *natives);
     if (natives == NULL)
         return XIPC_ENOMEM;
@@ -144,12 +146,14 @@ collect_inherit(const xipc_spawn_opts *opts, intptr_t **out, size_t *count)
 static int
 check_spawn_opts(const xipc_spawn_opts *opts)
 {
-    if (opts->file == NULL || opts->file[0] == '\0' || opts->argv == NULL || opts->argv[0] == NULL)
-        return XIPC_EINVAL;
+    if (opts->file == NULL || opts->file[0] == '\0')
+        return XIPC__FAIL(XIPC_EINVAL, "file: NULL or empty");
+    if (opts->argv == NULL || opts->argv[0] == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "argv: NULL, or no argv[0]");
     if (opts->flags & ~(XIPC_SPAWN_CLEAR_ENV | XIPC_SPAWN_DIE_WITH_PARENT))
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "flags: a flag xipc/proc.h does not name");
     if (opts->cwd != NULL && opts->cwd[0] == '\0')
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "cwd: empty (NULL keeps this process's)");
     return check_env_entries(opts->env);
 }
 
@@ -180,11 +184,12 @@ xipc_spawn(const xipc_spawn_opts *opts, xipc_proc **out)
     size_t inherit_count = 0;
     struct xipc_proc *p;
     int rc;
+    xipc__error_clear();
     if (out == NULL)
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
     *out = NULL;
     if (opts == NULL)
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "opts: NULL");
     if ((rc = check_spawn_opts(opts)) != 0 || (rc = check_stdio(opts, &plan)) != 0)
         return rc;
     if ((p = calloc(1, sizeof *p)) == NULL)
@@ -219,17 +224,21 @@ out_free:
 int
 xipc_proc_wait(xipc_proc *p, xipc_exit_status *status, int timeout_ms)
 {
+    xipc__error_clear();
     int rc = xipc__handle_check(p, XIPC__KIND_PROC);
     if (rc != 0)
         return rc;
-    if (status == NULL || (rc = xipc__timeout_check(timeout_ms)) != 0)
-        return XIPC_EINVAL;
+    if (status == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "status: NULL");
+    if ((rc = xipc__timeout_check(timeout_ms)) != 0)
+        return rc;
     return xipc__os_proc_wait(&p->os, status, xipc__deadline_in(timeout_ms));
 }
 
 int
 xipc_proc_kill(xipc_proc *p)
 {
+    xipc__error_clear();
     int rc = xipc__handle_check(p, XIPC__KIND_PROC);
     return rc != 0 ? rc : xipc__os_proc_kill(&p->os);
 }
@@ -237,11 +246,12 @@ xipc_proc_kill(xipc_proc *p)
 int
 xipc_proc_pid(const xipc_proc *p, uint64_t *pid)
 {
+    xipc__error_clear();
     int rc = xipc__handle_check(p, XIPC__KIND_PROC);
     if (rc != 0)
         return rc;
     if (pid == NULL)
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "pid: NULL");
     *pid = xipc__os_proc_pid(&p->os);
     return 0;
 }
@@ -265,7 +275,8 @@ xipc_self_pid(void)
 int
 xipc_self_exe(char *buf, size_t cap)
 {
+    xipc__error_clear();
     if (buf == NULL || cap == 0)
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "buf: NULL, or cap: 0");
     return xipc__os_self_exe(buf, cap);
 }

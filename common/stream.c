@@ -50,12 +50,13 @@ xipc_pipe(xipc_stream **rd, xipc_stream **wr, unsigned flags)
 {
     struct xipc_stream *r = NULL, *w = NULL;
     int rc;
+    xipc__error_clear();
     if (rd == NULL || wr == NULL)
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "rd or wr: NULL");
     *rd = NULL;
     *wr = NULL;
     if (flags != 0)
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "flags: not 0");
     if ((rc = stream_new(XIPC__STREAM_READ, &r)) != 0)
         return rc;
     if ((rc = stream_new(XIPC__STREAM_WRITE, &w)) != 0)
@@ -88,11 +89,12 @@ int
 xipc_stream_stdio(int which, xipc_stream **out)
 {
     struct xipc__os_stream os;
+    xipc__error_clear();
     if (out == NULL)
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
     *out = NULL;
     if (which < 0 || which > 2)
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "which: not 0, 1 or 2");
     int rc = xipc__os_stream_stdio(which, &os);
     if (rc != 0)
         return rc;
@@ -108,7 +110,9 @@ stream_check(const xipc_stream *s, unsigned need, int timeout_ms)
     if (rc != 0)
         return rc;
     if ((s->caps & need) != need)
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL,
+            need == XIPC__STREAM_READ ? "s: a write end, which cannot read"
+                                      : "s: a read end, which cannot write");
     return xipc__timeout_check(timeout_ms);
 }
 
@@ -117,32 +121,39 @@ stream_check(const xipc_stream *s, unsigned need, int timeout_ms)
 int
 xipc_stream_read(xipc_stream *s, void *buf, size_t cap, size_t *got, int timeout_ms)
 {
+    xipc__error_clear();
     if (got != NULL)
         *got = 0;
     int rc = stream_check(s, XIPC__STREAM_READ, timeout_ms);
     if (rc != 0)
         return rc;
-    if (buf == NULL || got == NULL || cap == 0)
-        return XIPC_EINVAL;
+    if (buf == NULL || cap == 0)
+        return XIPC__FAIL(XIPC_EINVAL, "buf: NULL, or cap: 0");
+    if (got == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "got: NULL");
     return xipc__os_stream_read(&s->os, buf, cap, got, timeout_ms);
 }
 
 int
 xipc_stream_write(xipc_stream *s, const void *buf, size_t len, size_t *put, int timeout_ms)
 {
+    xipc__error_clear();
     if (put != NULL)
         *put = 0;
     int rc = stream_check(s, XIPC__STREAM_WRITE, timeout_ms);
     if (rc != 0)
         return rc;
-    if (buf == NULL || put == NULL)
-        return XIPC_EINVAL;
+    if (buf == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "buf: NULL");
+    if (put == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "put: NULL");
     return xipc__os_stream_write(&s->os, buf, len, put, timeout_ms);
 }
 
 int
 xipc_sigpipe_ignore(void)
 {
+    xipc__error_clear();
     return xipc__os_sigpipe_ignore();
 }
 
@@ -165,11 +176,12 @@ xipc_stream_handle(xipc_stream *s)
 int
 xipc_stream_native(const xipc_stream *s, intptr_t *native)
 {
+    xipc__error_clear();
     int rc = xipc__handle_check(s, XIPC__KIND_STREAM);
     if (rc != 0)
         return rc;
     if (native == NULL)
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "native: NULL");
     *native = xipc__os_stream_native(&s->os);
     return 0;
 }
@@ -187,9 +199,7 @@ static int
 parse_stream_value(const char *value, unsigned *caps, intptr_t *native)
 {
     const char *colon = value ? strchr(value, ':') : NULL;
-    if (colon == NULL)
-        return XIPC_EINVAL;
-    size_t n = (size_t)(colon - value);
+    size_t n = colon ? (size_t)(colon - value) : 0;
     if (n == 2 && strncmp(value, "rw", 2) == 0)
         *caps = XIPC__STREAM_READ | XIPC__STREAM_WRITE;
     else if (n == 1 && value[0] == 'r')
@@ -197,8 +207,10 @@ parse_stream_value(const char *value, unsigned *caps, intptr_t *native)
     else if (n == 1 && value[0] == 'w')
         *caps = XIPC__STREAM_WRITE;
     else
-        return XIPC_EINVAL;
-    return xipc__parse_native(colon + 1, NULL, native);
+        return XIPC__FAIL(XIPC_EINVAL, "text: not a stream's export text");
+    if (xipc__parse_native(colon + 1, NULL, native) != 0)
+        return XIPC__FAIL(XIPC_EINVAL, "text: not a stream's export text");
+    return 0;
 }
 
 int
@@ -208,11 +220,12 @@ xipc_stream_import(const char *text, xipc_stream **out)
     unsigned caps = 0;
     intptr_t native = 0;
     int rc;
+    xipc__error_clear();
     if (out == NULL)
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
     *out = NULL;
     if (text == NULL)
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "text: NULL");
     rc = parse_stream_value(xipc__handle_text_value(text, XIPC__KIND_STREAM), &caps, &native);
     if (rc != 0 || (rc = stream_new(caps, &s)) != 0)
         return rc;
@@ -232,7 +245,7 @@ int
 xipc__stream_export_value(const struct xipc_stream *s, char *buf, size_t cap)
 {
     if (!xipc__os_stream_exportable(&s->os))
-        return XIPC_ENOTSUP;
+        return XIPC__FAIL(XIPC_ENOTSUP, "h: a stream of this process's stdio");
     int n = snprintf(buf, cap, "%s:%" PRIdPTR, caps_text(s->caps), xipc__os_stream_native(&s->os));
     return (n < 0 || (size_t)n >= cap) ? XIPC_ENAMETOOLONG : 0;
 }

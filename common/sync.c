@@ -18,11 +18,13 @@ check_open_args(enum xipc__kind kind, const char *name, unsigned flags)
 {
     unsigned how = flags & (XIPC_SYNC_CREATE | XIPC_SYNC_OPEN);
     if (flags & ~(XIPC_SYNC_CREATE | XIPC_SYNC_OPEN | kind_flags(kind)))
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "flags: a flag this kind does not take");
+    if (name == NULL && how == XIPC_SYNC_OPEN)
+        return XIPC__FAIL(XIPC_EINVAL, "name: NULL, with which XIPC_SYNC_OPEN finds nothing");
     if (name == NULL)
-        return how == XIPC_SYNC_OPEN ? XIPC_EINVAL : 0; /* nothing to open without a name */
+        return 0;
     if (how == 0)
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "flags: neither XIPC_SYNC_CREATE nor XIPC_SYNC_OPEN");
     return xipc_name_check(name);
 }
 
@@ -97,7 +99,7 @@ sync_import(enum xipc__kind kind, const char *text, struct xipc__sync **out)
     *out = NULL;
     const char *value = text ? xipc__handle_text_value(text, kind) : NULL;
     if (value == NULL)
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "text: NULL, or no export text of this kind");
     struct xipc__sync *s = calloc(1, sizeof *s);
     if (s == NULL)
         return XIPC_ENOMEM;
@@ -132,8 +134,9 @@ int
 xipc_event_open(const char *name, unsigned flags, xipc_event **out)
 {
     struct xipc__sync *s = NULL;
+    xipc__error_clear();
     if (out == NULL)
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
     int rc = sync_open(XIPC__KIND_EVENT, name, flags, 0, &s);
     *out = (xipc_event *)s;
     return rc;
@@ -143,6 +146,7 @@ int
 xipc_event_set(xipc_event *ev)
 {
     int rc;
+    xipc__error_clear();
     struct xipc__os_sync *os = sync_os(ev, XIPC__KIND_EVENT, &rc);
     return os ? xipc__os_event_set(os) : rc;
 }
@@ -151,6 +155,7 @@ int
 xipc_event_reset(xipc_event *ev)
 {
     int rc;
+    xipc__error_clear();
     struct xipc__os_sync *os = sync_os(ev, XIPC__KIND_EVENT, &rc);
     return os ? xipc__os_event_reset(os) : rc;
 }
@@ -159,6 +164,7 @@ int
 xipc_event_wait(xipc_event *ev, int timeout_ms)
 {
     int rc;
+    xipc__error_clear();
     struct xipc__os_sync *os = sync_os(ev, XIPC__KIND_EVENT, &rc);
     if (os == NULL || (rc = xipc__timeout_check(timeout_ms)) != 0)
         return rc;
@@ -174,6 +180,7 @@ xipc_event_close(xipc_event *ev)
 int
 xipc_event_unlink(const char *name)
 {
+    xipc__error_clear();
     return sync_unlink(XIPC__KIND_EVENT, name);
 }
 
@@ -187,8 +194,9 @@ int
 xipc_event_import(const char *text, xipc_event **out)
 {
     struct xipc__sync *s = NULL;
+    xipc__error_clear();
     if (out == NULL)
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
     int rc = sync_import(XIPC__KIND_EVENT, text, &s);
     *out = (xipc_event *)s;
     return rc;
@@ -200,10 +208,12 @@ int
 xipc_sem_open(const char *name, unsigned flags, unsigned initial, xipc_sem **out)
 {
     struct xipc__sync *s = NULL;
+    xipc__error_clear();
     if (out == NULL)
-        return XIPC_EINVAL;
-    int rc = initial > XIPC_SEM_VALUE_MAX ? XIPC_EINVAL
-                                          : sync_open(XIPC__KIND_SEM, name, flags, initial, &s);
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    int rc = initial > XIPC_SEM_VALUE_MAX
+        ? XIPC__FAIL(XIPC_EINVAL, "initial: more than XIPC_SEM_VALUE_MAX")
+        : sync_open(XIPC__KIND_SEM, name, flags, initial, &s);
     *out = (xipc_sem *)s;
     return rc;
 }
@@ -212,6 +222,7 @@ int
 xipc_sem_post(xipc_sem *sem)
 {
     int rc;
+    xipc__error_clear();
     struct xipc__os_sync *os = sync_os(sem, XIPC__KIND_SEM, &rc);
     return os ? xipc__os_sem_post(os) : rc;
 }
@@ -220,6 +231,7 @@ int
 xipc_sem_wait(xipc_sem *sem, int timeout_ms)
 {
     int rc;
+    xipc__error_clear();
     struct xipc__os_sync *os = sync_os(sem, XIPC__KIND_SEM, &rc);
     if (os == NULL || (rc = xipc__timeout_check(timeout_ms)) != 0)
         return rc;
@@ -230,10 +242,11 @@ int
 xipc_sem_value(xipc_sem *sem, unsigned *value)
 {
     int rc;
+    xipc__error_clear();
     struct xipc__os_sync *os = sync_os(sem, XIPC__KIND_SEM, &rc);
     if (os == NULL)
         return rc;
-    return value != NULL ? xipc__os_sem_value(os, value) : XIPC_EINVAL;
+    return value != NULL ? xipc__os_sem_value(os, value) : XIPC__FAIL(XIPC_EINVAL, "value: NULL");
 }
 
 void
@@ -245,6 +258,7 @@ xipc_sem_close(xipc_sem *sem)
 int
 xipc_sem_unlink(const char *name)
 {
+    xipc__error_clear();
     return sync_unlink(XIPC__KIND_SEM, name);
 }
 
@@ -258,8 +272,9 @@ int
 xipc_sem_import(const char *text, xipc_sem **out)
 {
     struct xipc__sync *s = NULL;
+    xipc__error_clear();
     if (out == NULL)
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
     int rc = sync_import(XIPC__KIND_SEM, text, &s);
     *out = (xipc_sem *)s;
     return rc;
@@ -271,8 +286,9 @@ int
 xipc_mutex_open(const char *name, unsigned flags, xipc_mutex **out)
 {
     struct xipc__sync *s = NULL;
+    xipc__error_clear();
     if (out == NULL)
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
     int rc = sync_open(XIPC__KIND_MUTEX, name, flags, 0, &s);
     *out = (xipc_mutex *)s;
     return rc;
@@ -282,6 +298,7 @@ int
 xipc_mutex_lock(xipc_mutex *mx, int timeout_ms)
 {
     int rc;
+    xipc__error_clear();
     struct xipc__os_sync *os = sync_os(mx, XIPC__KIND_MUTEX, &rc);
     if (os == NULL || (rc = xipc__timeout_check(timeout_ms)) != 0)
         return rc;
@@ -292,6 +309,7 @@ int
 xipc_mutex_consistent(xipc_mutex *mx)
 {
     int rc;
+    xipc__error_clear();
     struct xipc__os_sync *os = sync_os(mx, XIPC__KIND_MUTEX, &rc);
     return os ? xipc__os_mutex_consistent(os) : rc;
 }
@@ -300,6 +318,7 @@ int
 xipc_mutex_unlock(xipc_mutex *mx)
 {
     int rc;
+    xipc__error_clear();
     struct xipc__os_sync *os = sync_os(mx, XIPC__KIND_MUTEX, &rc);
     return os ? xipc__os_mutex_unlock(os) : rc;
 }
@@ -313,6 +332,7 @@ xipc_mutex_close(xipc_mutex *mx)
 int
 xipc_mutex_unlink(const char *name)
 {
+    xipc__error_clear();
     return sync_unlink(XIPC__KIND_MUTEX, name);
 }
 
@@ -326,8 +346,9 @@ int
 xipc_mutex_import(const char *text, xipc_mutex **out)
 {
     struct xipc__sync *s = NULL;
+    xipc__error_clear();
     if (out == NULL)
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
     int rc = sync_import(XIPC__KIND_MUTEX, text, &s);
     *out = (xipc_mutex *)s;
     return rc;

@@ -1,5 +1,11 @@
 /* posix/posix_error.c: errno to XIPC_E* by table (common/platform.h, "Errors"). An errno that is
- * not listed becomes XIPC_EOS; the raw value stays available through xipc_last_os_error(). */
+ * not listed becomes XIPC_EOS; the raw value stays available through xipc_last_os_error().
+ *
+ * POSIX's strerror_r (int, text in the caller's buffer), which every Unix C library has: the
+ * build's _GNU_SOURCE would give glibc's own, which returns a pointer and exists nowhere else. */
+#undef _GNU_SOURCE
+#define _POSIX_C_SOURCE 200809L
+
 #include "platform.h"
 
 #include <errno.h>
@@ -55,8 +61,10 @@ xipc__os_error_map(long os_code)
 void
 xipc__os_error_text(long os_code, char *buf, size_t cap)
 {
-    char tmp[128];
-    /* _GNU_SOURCE gives the GNU strerror_r, which returns the text (not always in tmp). */
-    const char *text = strerror_r((int)os_code, tmp, sizeof tmp);
+    char text[128] = "";
+    /* glibc writes "Unknown error N" for a code it does not know; a C library that writes
+     * nothing gets the number. */
+    if (strerror_r((int)os_code, text, sizeof text) != 0 && text[0] == '\0')
+        snprintf(text, sizeof text, "unknown error %ld", os_code);
     snprintf(buf, cap, "%s", text);
 }

@@ -56,11 +56,12 @@ static int
 check_stat(const struct stat *st, bool shared)
 {
     if (S_ISLNK(st->st_mode))
-        return XIPC_EACCES;
+        return XIPC__FAIL(XIPC_EACCES, "path: a symbolic link");
     if (!S_ISFIFO(st->st_mode))
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "path: not a FIFO");
     if (!shared && (st->st_uid != geteuid() || (st->st_mode & 077) != 0))
-        return XIPC_EACCES;
+        return XIPC__FAIL(
+            XIPC_EACCES, "path: another user's FIFO, or open to others (see XIPC_FIFO_SHARED)");
     return 0;
 }
 
@@ -90,10 +91,11 @@ xipc__os_fifo_remove(const char *path)
     struct stat st;
     if (lstat(path, &st) != 0)
         return errno == ENOENT ? XIPC_ENOENT : XIPC__OS_FAIL(errno, "lstat", path);
+    /* Neither a link nor what it points to is ours to remove. */
     if (S_ISLNK(st.st_mode))
-        return XIPC_EACCES; /* neither the link nor what it points to is ours to remove */
+        return XIPC__FAIL(XIPC_EACCES, "path: a symbolic link");
     if (!S_ISFIFO(st.st_mode))
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "path: not a FIFO");
     return unlink(path) == 0 ? 0 : XIPC__OS_FAIL(errno, "unlink", path);
 }
 

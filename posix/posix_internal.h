@@ -12,10 +12,10 @@ int xipc__posix_poll_fd(int fd, short events, xipc__deadline dl);
 int xipc__posix_pipe(int fds[2], int flags);
 
 /* Connected named-pipe sockets (posix_socket.c): blocking, with the deadline in the socket's
- * timeouts. _blocking clears O_NONBLOCK. _recv takes extra recv flags (MSG_PEEK | MSG_TRUNC to
- * learn a message's size); a peer that reset the connection reads as the end (0 bytes). _send
- * is XIPC_EPIPE when the peer is gone, without SIGPIPE. Both: XIPC_ETIMEDOUT when nothing
- * moved by the deadline, which a first try fixes if it is not yet. */
+ * timeouts. _blocking clears O_NONBLOCK. _recv takes extra recv flags (MSG_PEEK, MSG_DONTWAIT,
+ * MSG_TRUNC); a peer that reset the connection reads as the end (0 bytes). _send is XIPC_EPIPE
+ * when the peer is gone, without SIGPIPE. Both: XIPC_ETIMEDOUT when nothing moved by the
+ * deadline, which a first try fixes if it is not yet. */
 int xipc__posix_socket_blocking(int fd);
 /* Clears both timeouts: before a socket becomes a child's standard stream, where a program that
  * is not xipc would see its blocking reads fail with EAGAIN. */
@@ -25,11 +25,6 @@ int xipc__posix_socket_recv(struct xipc__os_stream *s, void *buf, size_t cap, in
 int xipc__posix_socket_send(struct xipc__os_stream *s, const void *buf, size_t len,
     struct xipc__lazy_deadline *ld, size_t *put);
 
-/* Linux pidfds (posix_pidfd.c): a descriptor that becomes readable when the child exits, so a
- * wait with a timeout needs no SIGCHLD handler. -1 where the kernel has none; callers then poll
- * waitpid(WNOHANG). */
-int xipc__posix_pidfd_open(pid_t pid);
-
 /* FIFOs (posix_fifo.c, posix_fifo_probe.c). _writer_came: whether a writer has opened the FIFO
  * whose read end is fd since fd was opened (it may have closed again), found out without reading
  * anything. _await_writer: for a read that found 0 bytes on a reader that has not yet had a
@@ -37,6 +32,17 @@ int xipc__posix_pidfd_open(pid_t pid);
  * came and went, then clears the mark; XIPC_ETIMEDOUT. */
 int xipc__posix_fifo_writer_came(int fd, bool *came);
 int xipc__posix_fifo_await_writer(struct xipc__os_stream *s, xipc__deadline dl);
+
+/* ---- What a port to another Unix replaces ---------------------------------------------------
+ * Each of these is Linux's (or glibc's) own, in a file named for the mechanism whose header says
+ * what a BSD or macOS port puts there. The other Linux-only files: posix_futex.c and
+ * posix_memfd.c (posix_sync.h), posix_fifo_probe.c (above), and posix_selfexe.c, which
+ * implements xipc__os_self_exe of the contract itself. */
+
+/* Linux pidfds (posix_pidfd.c): a descriptor that becomes readable when the child exits, so a
+ * wait with a timeout needs no SIGCHLD handler. -1 where the kernel has none; callers then poll
+ * waitpid(WNOHANG). */
+int xipc__posix_pidfd_open(pid_t pid);
 
 /* Sends sig to the process behind pidfd, which names that process and no other, even once its
  * pid is reused. 0, or -1 with errno: ESRCH once it was reaped, ENOSYS where the kernel has no
@@ -48,5 +54,33 @@ int xipc__posix_pidfd_send_signal(int pidfd, int sig);
  * or by someone else's waitpid (Linux 6.15+, PIDFD_INFO_EXIT). 0, or -1 where the kernel kept
  * none (older kernels, or a process that has not ended). */
 int xipc__posix_pidfd_exit_status(int pidfd, int *wait_status);
+
+/* In a child between fork and exec (async-signal-safe), for XIPC_SPAWN_DIE_WITH_PARENT: has the
+ * kernel SIGKILL this process when parent ends (posix_pdeathsig.c). 0 once armed, and where the
+ * OS has no such request; ESRCH when parent ended before the request took effect; else the
+ * errno of the request. */
+int xipc__posix_pdeathsig_arm(pid_t parent);
+
+/* In a child between fork and exec (async-signal-safe): marks every descriptor from first up
+ * close-on-exec in one call (posix_closerange.c). false where the kernel cannot; the caller then
+ * marks them one by one. */
+bool xipc__posix_cloexec_from(unsigned first);
+
+/* The process id of the peer of the connected AF_UNIX socket fd (posix_peercred.c). 0,
+ * XIPC_ENOTSUP where the OS cannot tell, or a getsockopt failure. */
+int xipc__posix_socket_peer_pid(int fd, uint64_t *pid);
+
+/* The whole size of the next message on the SOCK_SEQPACKET connection s, which stays queued
+ * (posix_msgpeek.c); 0 when the peer has closed and every message was read. Waits until ld's
+ * deadline, as xipc__posix_socket_recv. */
+int xipc__posix_msg_peek_size(
+    struct xipc__os_stream *s, struct xipc__lazy_deadline *ld, size_t *size);
+
+/* Checks the file the C library keeps for the named semaphore "/NAME" before sem_open opens it,
+ * which gives no descriptor to check (posix_semfile.c, glibc's /dev/shm/sem.NAME). 0 when it is
+ * ours: a regular file of this user's, open to nobody else, as large as a sem_t; XIPC_ENOENT when
+ * there is none; XIPC_EACCES for a link, another user's file or one open to group or others;
+ * XIPC_ECORRUPT for one of ours that is not a semaphore's. */
+int xipc__posix_sem_file_check(const char *name);
 
 #endif /* XIPC_POSIX_INTERNAL_H */

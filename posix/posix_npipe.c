@@ -28,7 +28,7 @@ check_private_dir(const char *dir)
     if (lstat(dir, &st) != 0)
         return XIPC__OS_FAIL(errno, "lstat", dir);
     if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) != 0)
-        return XIPC_EACCES;
+        return XIPC__FAIL(XIPC_EACCES, "name: the runtime directory is not this user's alone");
     return 0;
 }
 
@@ -167,7 +167,7 @@ clear_stale_socket(const struct sockaddr_un *sa)
     if (lstat(sa->sun_path, &st) != 0)
         return errno == ENOENT ? 0 : XIPC__OS_FAIL(errno, "lstat", sa->sun_path);
     if (!S_ISSOCK(st.st_mode))
-        return XIPC_EEXIST;
+        return XIPC__FAIL(XIPC_EEXIST, "name: something that is no socket has its path");
     if (socket_alive(sa))
         return XIPC_EADDRINUSE;
     (void)unlink(sa->sun_path);
@@ -268,8 +268,8 @@ try_connect(const struct sockaddr_un *sa, unsigned mode, int *fd)
     case ECONNREFUSED: /* a socket file without a server */
         (void)XIPC__OS_FAIL(e, "connect", sa->sun_path);
         return XIPC_ENOENT;
-    case EPROTOTYPE: /* a server of the other mode */
-        return XIPC_EINVAL;
+    case EPROTOTYPE:
+        return XIPC__FAIL(XIPC_EINVAL, "name: a server of the other mode (byte or message)");
     case EAGAIN:
         return XIPC_EBUSY;
     default:
@@ -357,12 +357,10 @@ int
 xipc__os_msg_recv(struct xipc__os_stream *s, void *buf, size_t cap, size_t *len, xipc__deadline dl)
 {
     size_t size = 0;
-    char probe;
     /* SOCK_SEQPACKET drops the rest of a message read into a short buffer; peek at its size
-     * first (MSG_TRUNC gives the whole length however small the buffer), so a message that
-     * does not fit stays queued. */
+     * first (posix_msgpeek.c), so a message that does not fit stays queued. */
     struct xipc__lazy_deadline ld = fixed_deadline(dl), now = fixed_deadline(0);
-    int rc = xipc__posix_socket_recv(s, &probe, 1, MSG_PEEK | MSG_TRUNC, &ld, &size);
+    int rc = xipc__posix_msg_peek_size(s, &ld, &size);
     if (rc != 0)
         return rc;
     if (size == 0)
@@ -377,13 +375,7 @@ xipc__os_msg_recv(struct xipc__os_stream *s, void *buf, size_t cap, size_t *len,
 int
 xipc__os_stream_peer_pid(const struct xipc__os_stream *s, uint64_t *pid)
 {
-    struct ucred cred;
-    socklen_t n = sizeof cred;
     if (!s->is_socket)
         return XIPC_ENOTSUP;
-    /* Linux; BSDs have LOCAL_PEERPID / getpeereid. */
-    if (getsockopt(s->fd_plus1 - 1, SOL_SOCKET, SO_PEERCRED, &cred, &n) != 0)
-        return XIPC__OS_FAIL(errno, "getsockopt", "SO_PEERCRED");
-    *pid = (uint64_t)cred.pid;
-    return 0;
+    return xipc__posix_socket_peer_pid(s->fd_plus1 - 1, pid); /* posix_peercred.c */
 }

@@ -18,12 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#if XIPC_HAVE_PR_SET_PDEATHSIG
-#include <sys/prctl.h>
-#endif
 
 extern char **environ;
 
@@ -126,12 +122,7 @@ static void
 child_setup_inherit(const struct child_setup *cs)
 {
     const struct xipc__spawn_plan *plan = cs->plan;
-    bool marked = false;
-#if XIPC_HAVE_SYS_CLOSE_RANGE
-    /* CLOSE_RANGE_CLOEXEC (Linux 5.11) is 1 << 2; older kernels say EINVAL or ENOSYS. */
-    marked = syscall(SYS_close_range, 3u, ~0u, 1u << 2) == 0;
-#endif
-    if (!marked) {
+    if (!xipc__posix_cloexec_from(3)) { /* one call where the kernel can (posix_closerange.c) */
         long max = sysconf(_SC_OPEN_MAX);
         if (max < 0 || max > 65536)
             max = 65536;
@@ -175,15 +166,13 @@ static void __attribute__((noreturn)) child_run(struct child_setup *cs)
     /* First, before child_setup_stdio can put a stream over the hold pipe's number. */
     if (cs->hold_fd >= 0)
         child_wait_for_parent(cs);
-#if XIPC_HAVE_PR_SET_PDEATHSIG
     if (plan->flags & XIPC_SPAWN_DIE_WITH_PARENT) {
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
-            child_fail(cs, errno);
-        /* The parent may have died before prctl took effect. */
-        if (getppid() != cs->parent_pid)
-            _exit(127);
+        int e = xipc__posix_pdeathsig_arm(cs->parent_pid); /* posix_pdeathsig.c */
+        if (e == ESRCH)
+            _exit(127); /* the parent is gone already */
+        if (e != 0)
+            child_fail(cs, e);
     }
-#endif
     child_setup_stdio(cs);
     child_setup_inherit(cs);
     if (plan->cwd != NULL && chdir(plan->cwd) != 0)
@@ -205,9 +194,9 @@ check_inherit_list(const struct xipc__spawn_plan *plan)
     for (size_t i = 0; i < plan->inherit_count; i++) {
         intptr_t fd = plan->inherit[i];
         if (fd < 0 || fd > INT_MAX)
-            return XIPC_EBADF;
+            return XIPC__FAIL(XIPC_EBADF, "handles: a descriptor out of range");
         if (fd < 3 && plan->stdio_mode[fd] != XIPC_STDIO_INHERIT)
-            return XIPC_EINVAL;
+            return XIPC__FAIL(XIPC_EINVAL, "handles: a descriptor 0-2 whose stdio is redirected");
     }
     return 0;
 }
@@ -478,17 +467,4 @@ uint64_t
 xipc__os_self_pid(void)
 {
     return (uint64_t)getpid();
-}
-
-int
-xipc__os_self_exe(char *buf, size_t cap)
-{
-    /* Linux; a BSD port uses sysctl(KERN_PROC_PATHNAME), macOS _NSGetExecutablePath. */
-    ssize_t n = readlink("/proc/self/exe", buf, cap);
-    if (n < 0)
-        return XIPC__OS_FAIL(errno, "readlink", "/proc/self/exe");
-    if ((size_t)n >= cap)
-        return XIPC_ENAMETOOLONG;
-    buf[n] = '\0';
-    return 0;
 }

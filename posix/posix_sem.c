@@ -10,11 +10,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-/* Where glibc keeps the file of semaphore "/NAME": /dev/shm/sem.NAME. */
-#define GLIBC_SEM_PREFIX "/dev/shm/sem."
 
 static sem_t *
 sem_of(struct xipc__os_sync *s)
@@ -31,29 +26,12 @@ anon_sem_init(struct xipc__posix_sync_shm *shm, unsigned flags, unsigned initial
     return 0;
 }
 
-/* sem_open gives no descriptor to check, so the file glibc keeps for "/NAME" is looked at first,
- * without following a link: XIPC_ENOENT when there is none; XIPC_EACCES for a link, another
- * user's file, or one open to group or others; XIPC_ECORRUPT for one of ours that is not a
- * regular file as large as a sem_t (glibc would map it and crash on the first post). A file that
- * passes stays ours: in /dev/shm (sticky) nobody else can replace it before sem_open opens it. */
-static int
-check_sem_file(const char *name)
-{
-    char path[sizeof GLIBC_SEM_PREFIX + XIPC_NAME_MAX];
-    struct stat st;
-    snprintf(path, sizeof path, GLIBC_SEM_PREFIX "%s", name);
-    if (lstat(path, &st) != 0)
-        return errno == ENOENT ? XIPC_ENOENT : XIPC__OS_FAIL(errno, "lstat", name);
-    if (S_ISLNK(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) != 0)
-        return XIPC_EACCES;
-    return (S_ISREG(st.st_mode) && (size_t)st.st_size >= sizeof(sem_t)) ? 0 : XIPC_ECORRUPT;
-}
-
-/* Opens the existing semaphore after checking its file. XIPC_ENOENT when there is none. */
+/* Opens the existing semaphore after checking the file the C library keeps for it (sem_open gives
+ * no descriptor to check: posix_semfile.c). XIPC_ENOENT when there is none. */
 static sem_t *
 open_existing(const char *name, const char *sem_name, int *rc)
 {
-    if ((*rc = check_sem_file(name)) != 0)
+    if ((*rc = xipc__posix_sem_file_check(name)) != 0)
         return SEM_FAILED;
     sem_t *sem = sem_open(sem_name, 0);
     if (sem == SEM_FAILED)
@@ -129,7 +107,7 @@ xipc__posix_sem_unlink(const char *name)
     char path[XIPC_NAME_MAX + 2];
     /* Not ours to remove: a link, another user's file, one open to others (XIPC_EACCES). A file
      * of ours that is not a semaphore goes: removing it is the repair. */
-    int rc = check_sem_file(name);
+    int rc = xipc__posix_sem_file_check(name);
     if (rc == XIPC_ENOENT || rc == XIPC_EACCES)
         return rc;
     snprintf(path, sizeof path, "/%s", name);

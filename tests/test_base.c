@@ -233,3 +233,86 @@ xt_test_base_handle_text_fits_every_sem_name(void)
         xipc_sem_close(sems[len]); /* the creator's close removes the name */
     }
 }
+
+/* ---- The failure record: the last failed call's, with the reason for a misuse -------------- */
+
+/* An OS failure, then failures that are no OS call's: a timeout, which has nothing to add to its
+ * code, and a misuse, which says what was wrong. Neither may be described as the OS failure
+ * before it. */
+void
+xt_test_base_failure_record_is_the_last_calls(void)
+{
+    char os_failure[256], text[256];
+    xipc_stream *s = NULL;
+    xipc_event *ev = NULL;
+    CHECK_OK(xipc_event_open(NULL, 0, &ev));
+    CHECK_RC(xipc_stream_import("xipc1:stream:r:987652", &s), XIPC_EBADF);
+    CHECK(xipc_last_os_error() != 0);
+    CHECK_OK(xipc_last_os_error_describe(os_failure, sizeof os_failure));
+    CHECK(os_failure[0] != '\0');
+
+    CHECK_RC(xipc_event_wait(ev, 0), XIPC_ETIMEDOUT);
+    CHECK_EQ(xipc_last_os_error(), 0);
+    CHECK_OK(xipc_last_os_error_describe(text, sizeof text));
+    CHECK_STR(text, "");
+
+    CHECK_RC(xipc_stream_import("xipc1:stream:r:987652", &s), XIPC_EBADF);
+    CHECK(xipc_last_os_error() != 0);
+    CHECK_RC(xipc_event_wait(ev, -5), XIPC_EINVAL);
+    CHECK_EQ(xipc_last_os_error(), 0);
+    CHECK_OK(xipc_last_os_error_describe(text, sizeof text));
+    CHECK(strcmp(text, os_failure) != 0);
+    CHECK(strncmp(text, "XIPC_EINVAL: timeout_ms: ", 25) == 0);
+
+    /* A call that succeeds in between leaves no failure to describe either. */
+    CHECK_RC(xipc_stream_import("xipc1:stream:r:987652", &s), XIPC_EBADF);
+    CHECK_OK(xipc_event_set(ev));
+    CHECK_OK(xipc_last_os_error_describe(text, sizeof text));
+    CHECK_STR(text, "");
+    xipc_event_close(ev);
+}
+
+/* rc must be XIPC_EINVAL from no OS call, described with a text that starts "XIPC_EINVAL: " and
+ * holds reason. */
+static void
+expect_misuse(int line, int rc, const char *reason)
+{
+    char text[256];
+    CHECK_OK(xipc_last_os_error_describe(text, sizeof text));
+    if (rc != XIPC_EINVAL || xipc_last_os_error() != 0 || strncmp(text, "XIPC_EINVAL: ", 13) != 0 ||
+        strstr(text, reason) == NULL)
+        xt_fail(__FILE__, line, "got %s, described as \"%s\"; wanted XIPC_EINVAL, \"%s\"",
+            xipc_errname(rc), text, reason);
+}
+#define EXPECT_MISUSE(call, reason) expect_misuse(__LINE__, (call), (reason))
+
+/* What a first program got wrong, each described by the argument at fault. */
+void
+xt_test_base_misuse_names_the_argument(void)
+{
+    char name[XIPC_NAME_MAX + 1], buf[4];
+    xipc_stream *rd = NULL, *wr = NULL, *conn = NULL;
+    xipc_npipe *srv = NULL;
+    xipc_event *ev = NULL;
+    xipc_mutex *mx = NULL;
+    size_t got = 0;
+    EXPECT_MISUSE(xipc_event_open("a/b", XIPC_SYNC_CREATE, &ev), "name: a '/'");
+    EXPECT_MISUSE(xipc_mutex_open(".x", XIPC_SYNC_CREATE, &mx), "name: starts with '.'");
+    EXPECT_MISUSE(xipc_event_open("abc", 0, &ev), "flags: neither XIPC_SYNC_CREATE nor");
+    EXPECT_MISUSE(xipc_mutex_open("abc", XIPC_SYNC_CREATE, NULL), "out: NULL");
+    EXPECT_MISUSE(xipc_pipe(&rd, &wr, 1), "flags: not 0");
+    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    EXPECT_MISUSE(xipc_stream_read(wr, buf, sizeof buf, &got, 0), "s: a write end");
+    EXPECT_MISUSE(xipc_stream_write(rd, "x", 1, &got, 0), "s: a read end");
+    EXPECT_MISUSE(xipc_event_set((xipc_event *)(void *)rd), "handle: of another kind");
+    xipc_stream_close(rd);
+    EXPECT_MISUSE(xipc_stream_write(wr, NULL, 1, &got, 0), "buf: NULL");
+    xipc_stream_close(wr);
+
+    /* A byte-mode connect to a message-mode server, found out by the platform. */
+    xt_name("misuse", name);
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &srv));
+    EXPECT_MISUSE(xipc_npipe_connect(name, &conn, 1000), "name: a server of the other mode");
+    CHECK(conn == NULL);
+    xipc_npipe_close(srv);
+}

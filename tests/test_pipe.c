@@ -573,6 +573,7 @@ xt_child_stdio_stream_echo(int argc, char **argv)
     char buf[4096], text[XIPC_HANDLE_TEXT_MAX];
     size_t got = 9;
     bool full = argc > 1 && strcmp(argv[1], "full") == 0;
+    (void)xipc_last_os_error(); /* the per-thread error record, made once (see xt_warm_up) */
     int before = xt_os_handle_count();
     CHECK_OK(xipc_stream_stdio(0, &in));
     CHECK_OK(xipc_stream_stdio(1, &out));

@@ -406,7 +406,7 @@ set_client_mode(HANDLE h, unsigned mode, const char *name)
         return XIPC__OS_FAIL(GetLastError(), "GetNamedPipeInfo", name);
     bool message = (flags & PIPE_TYPE_MESSAGE) != 0;
     if (message != (mode == XIPC_NPIPE_MESSAGE))
-        return XIPC_EINVAL; /* a server of the other mode */
+        return XIPC__FAIL(XIPC_EINVAL, "name: a server of the other mode (byte or message)");
     if (message && !SetNamedPipeHandleState(h, &read_mode, NULL, NULL))
         return XIPC__OS_FAIL(GetLastError(), "SetNamedPipeHandleState", name);
     return 0;
@@ -488,7 +488,7 @@ xipc__os_npipe_connect(
     if (rc != 0)
         return rc;
     if (other_mode_server(name, mode))
-        return XIPC_EINVAL;
+        return XIPC__FAIL(XIPC_EINVAL, "name: a server of the other mode (byte or message)");
     if ((rc = open_client_end(wname, name, dl, &h)) != 0)
         return rc;
     if ((rc = set_client_mode(h, mode, name)) != 0 ||

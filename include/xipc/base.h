@@ -74,14 +74,22 @@ XIPC_API const char *xipc_errname(int err);
  * "success" for 0. The string is static. */
 XIPC_API const char *xipc_strerror(int err);
 
-/* The raw OS code (errno on POSIX, GetLastError() on Windows) behind the most recent failure on
- * this thread that came from an OS call, or 0 if there was none. For diagnostics only: program
- * logic should test the XIPC_E* code. */
+/* Why the last failed call failed. Each thread keeps one record, where a call that fails leaves
+ * its own failure, or nothing, but never an older call's: read it right after the failure, as
+ * the next xipc call may empty or replace it. For diagnostics only: program logic should test
+ * the XIPC_E* code. */
+
+/* The raw OS code (errno on POSIX, GetLastError() on Windows) behind that failure, or 0 when it
+ * was no OS call's (a misuse, a timeout). */
 XIPC_API long xipc_last_os_error(void);
 
-/* Writes a description of that failure into buf (always NUL-terminated when cap > 0), such as
- * "CreateNamedPipeW(xipc-anon-42-1): error 231: All pipe instances are busy. [win32_pipe.c:88]".
- * Writes an empty string if there was none. Returns 0, or XIPC_EINVAL if buf is NULL or cap 0. */
+/* Writes a description of that failure into buf (always NUL-terminated when cap > 0):
+ * - a failed OS call: "CreateNamedPipeW(xipc-anon-42-1): error 231: All pipe instances are
+ *   busy. [win32_pipe.c:88]";
+ * - any other failure with a reason, a misuse above all, names the argument first:
+ *   "XIPC_EINVAL: flags: neither XIPC_SYNC_CREATE nor XIPC_SYNC_OPEN [sync.c:27]";
+ * - an empty string when the failure had nothing to add to its code (XIPC_ETIMEDOUT, say).
+ * Returns 0, or XIPC_EINVAL if buf is NULL or cap 0 (the record stays as it was). */
 XIPC_API int xipc_last_os_error_describe(char *buf, size_t cap);
 
 /* Nanoseconds on a monotonic clock (CLOCK_MONOTONIC, QueryPerformanceCounter): for measuring
