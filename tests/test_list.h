@@ -25,6 +25,7 @@ XT_TEST(base_name_rules)
 XT_TEST(base_last_os_error)
 XT_TEST(base_handle_checks_race_opens_and_closes)
 XT_TEST(base_handle_text_fits_every_sem_name)
+XT_TEST(base_handle_checks_without_a_global_lock)
 
 /* pipe */
 XT_TEST(pipe_roundtrip_across_processes)
