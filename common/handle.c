@@ -1,58 +1,123 @@
 /* common/handle.c: the registry of live handles (see handle.h) and the export-text format.
  *
- * The registry is an open-addressing hash set of object pointers under the process-wide lock.
- * A stale pointer whose memory was reused for a new handle of the same kind passes the check,
- * as a stale POSIX fd number would; every other use after close is caught. */
+ * The registry is an open-addressing hash set of object pointers (linear probing, at most half
+ * full). A stale pointer whose memory was reused for a new handle of the same kind passes the
+ * check, as a stale POSIX fd number would; every other use after close is caught.
+ *
+ * Every xipc call checks its handle, so the check takes no lock: with one, a reader thread and
+ * a writer thread on one pipe queued on the process-wide mutex for every transfer (and on
+ * Windows a contended lock may enter the kernel). Opening and closing change the registry under
+ * the process-wide lock (xipc__os_global_lock); the check of a live handle reads it without:
+ * - A table is filled before it is published, by a release store to `registry`; the check loads
+ *   `registry` with acquire. A table that grew out of use is never freed, since a check may
+ *   still be reading it: the replaced tables (64, 128, ... slots) together are smaller than the
+ *   current one, which is sized for the peak number of live handles, and stay reachable from
+ *   `registry` until the process exits (so leak checkers do not report them).
+ * - Slot pointers are atomic, stored with release (after the handle's header was written) and
+ *   loaded by the check with acquire. So a hit is true: the handle was registered when its
+ *   slot was read, and its header is visible. The hit takes the kind from the header, which
+ *   never changes while the handle lives, not from the slot, whose kind may belong to another
+ *   handle by the time it is read.
+ * - A miss may be false while a writer moves entries (a close shifts later members of a probe
+ *   run back; a grow copies them to a new table), so the check confirms every miss under the
+ *   lock. Misses are the error path (XIPC_EBADF); calls on live handles never take the lock.
+ * - A close that happens before a check (the caller ordered them) is seen by it: the check's
+ *   loads read the close's stores or later ones (coherence), and no later store puts the closed
+ *   pointer back unless a new handle got its memory.
+ * A check that runs while another thread closes the same handle was and stays the caller's
+ * error: the call that follows a passed check uses the object. */
 #include "handle.h"
 
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct registry_slot {
-    const void *ptr; /* NULL: empty */
-    enum xipc__kind kind;
+    _Atomic(const void *) ptr; /* NULL: empty */
+    enum xipc__kind kind; /* read and written only under the lock */
 };
 
-static struct registry_slot *registry;
-static size_t registry_cap; /* a power of two, or 0 */
-static size_t registry_used;
+struct registry_table {
+    struct registry_table *replaced; /* the table this one replaced, kept (see above) */
+    size_t mask; /* the capacity, a power of two, minus 1 */
+    struct registry_slot slots[];
+};
+
+static _Atomic(struct registry_table *) registry; /* NULL until the first handle */
+static size_t registry_used; /* under the lock */
 
 static size_t
-slot_of(const void *ptr, size_t cap)
+slot_of(const void *ptr, size_t mask)
 {
     uint64_t x = (uint64_t)(uintptr_t)ptr;
     x ^= x >> 33;
     x *= UINT64_C(0xff51afd7ed558ccd);
     x ^= x >> 33;
-    return (size_t)x & (cap - 1);
+    return (size_t)x & mask;
 }
 
-/* Linear probing: the slot holding ptr, or the empty slot where it would go. */
-static size_t
-find_slot(const struct registry_slot *table, size_t cap, const void *ptr)
+/* The pointer in slot i, for a writer or a reader that holds the lock. */
+static const void *
+slot_ptr(const struct registry_table *t, size_t i)
 {
-    size_t i = slot_of(ptr, cap);
-    while (table[i].ptr != NULL && table[i].ptr != ptr)
-        i = (i + 1) & (cap - 1);
+    return atomic_load_explicit(&t->slots[i].ptr, memory_order_relaxed);
+}
+
+static void
+slot_set(struct registry_table *t, size_t i, const void *ptr, enum xipc__kind kind)
+{
+    t->slots[i].kind = kind;
+    atomic_store_explicit(&t->slots[i].ptr, ptr, memory_order_release);
+}
+
+/* Under the lock. Linear probing: the slot holding ptr, or the empty slot where it would go. */
+static size_t
+find_slot(const struct registry_table *t, const void *ptr)
+{
+    size_t i = slot_of(ptr, t->mask);
+    while (slot_ptr(t, i) != NULL && slot_ptr(t, i) != ptr)
+        i = (i + 1) & t->mask;
     return i;
 }
 
+/* Without the lock: whether t holds ptr. A hit is true; a miss may not be (see the top). At
+ * most one pass over the table, however the writers move entries meanwhile. */
+static bool
+table_holds(const struct registry_table *t, const void *ptr)
+{
+    size_t i = slot_of(ptr, t->mask);
+    for (size_t n = 0; n <= t->mask; n++, i = (i + 1) & t->mask) {
+        const void *p = atomic_load_explicit(&t->slots[i].ptr, memory_order_acquire);
+        if (p == ptr)
+            return true;
+        if (p == NULL)
+            return false;
+    }
+    return false;
+}
+
+/* Publishes a table twice the size of the current one (64 slots at first), holding the same
+ * handles; the current one stays readable. */
 static int
 registry_grow(void)
 {
-    size_t new_cap = registry_cap ? registry_cap * 2 : 64;
-    struct registry_slot *table = calloc(new_cap, sizeof *table);
-    if (table == NULL)
+    struct registry_table *old = atomic_load_explicit(&registry, memory_order_relaxed);
+    size_t cap = old != NULL ? 2 * (old->mask + 1) : 64;
+    struct registry_table *t = malloc(sizeof *t + cap * sizeof t->slots[0]);
+    if (t == NULL)
         return XIPC_ENOMEM;
-    for (size_t i = 0; i < registry_cap; i++) {
-        if (registry[i].ptr != NULL)
-            table[find_slot(table, new_cap, registry[i].ptr)] = registry[i];
+    t->replaced = old;
+    t->mask = cap - 1;
+    for (size_t i = 0; i < cap; i++)
+        atomic_init(&t->slots[i].ptr, NULL);
+    for (size_t i = 0; old != NULL && i <= old->mask; i++) {
+        const void *ptr = slot_ptr(old, i);
+        if (ptr != NULL)
+            slot_set(t, find_slot(t, ptr), ptr, old->slots[i].kind);
     }
-    free(registry);
-    registry = table;
-    registry_cap = new_cap;
+    atomic_store_explicit(&registry, t, memory_order_release);
     return 0;
 }
 
@@ -60,39 +125,41 @@ int
 xipc__handle_register(struct xipc_handle *h, enum xipc__kind kind)
 {
     int rc = 0;
-    h->kind = kind;
+    h->kind = kind; /* before the slot's release store, which publishes it to the check */
     xipc__os_global_lock();
-    /* Keep the table at most half full so probe sequences stay short. */
-    if ((registry_used + 1) * 2 > registry_cap)
+    struct registry_table *t = atomic_load_explicit(&registry, memory_order_relaxed);
+    /* Keep the table at most half full so probe runs stay short. */
+    if (t == NULL || (registry_used + 1) * 2 > t->mask + 1) {
         rc = registry_grow();
+        t = atomic_load_explicit(&registry, memory_order_relaxed);
+    }
     if (rc == 0) {
-        size_t i = find_slot(registry, registry_cap, h);
-        registry[i].ptr = h;
-        registry[i].kind = kind;
+        slot_set(t, find_slot(t, h), h, kind);
         registry_used++;
     }
     xipc__os_global_unlock();
     return rc;
 }
 
-/* Removes slot i and shifts later members of its probe run back (Knuth's algorithm R), so no
- * tombstones are needed. */
+/* Empties slot i and shifts later members of its probe run back (Knuth's algorithm R), so no
+ * tombstones are needed. A check running meanwhile may miss a member being moved, and then
+ * looks again under the lock. */
 static void
-registry_remove_at(size_t i)
+registry_remove_at(struct registry_table *t, size_t i)
 {
-    size_t mask = registry_cap - 1;
     size_t j = i;
-    registry[i].ptr = NULL;
+    slot_set(t, i, NULL, 0);
     for (;;) {
-        j = (j + 1) & mask;
-        if (registry[j].ptr == NULL)
+        j = (j + 1) & t->mask;
+        const void *ptr = slot_ptr(t, j);
+        if (ptr == NULL)
             return;
-        size_t home = slot_of(registry[j].ptr, registry_cap);
+        size_t home = slot_of(ptr, t->mask);
         /* Move j into the hole at i unless its home lies cyclically in (i, j]. */
         bool stays = (i <= j) ? (i < home && home <= j) : (i < home || home <= j);
         if (!stays) {
-            registry[i] = registry[j];
-            registry[j].ptr = NULL;
+            slot_set(t, i, ptr, t->slots[j].kind);
+            slot_set(t, j, NULL, 0);
             i = j;
         }
     }
@@ -102,35 +169,47 @@ void
 xipc__handle_unregister(struct xipc_handle *h)
 {
     xipc__os_global_lock();
-    if (registry_cap != 0) {
-        size_t i = find_slot(registry, registry_cap, h);
-        if (registry[i].ptr == h) {
-            registry_remove_at(i);
+    struct registry_table *t = atomic_load_explicit(&registry, memory_order_relaxed);
+    if (t != NULL) {
+        size_t i = find_slot(t, h);
+        if (slot_ptr(t, i) == h) {
+            registry_remove_at(t, i);
             registry_used--;
         }
     }
-    /* Give the memory back when the last handle goes, so leak checkers see a clean exit. */
-    if (registry_used == 0) {
-        free(registry);
-        registry = NULL;
-        registry_cap = 0;
+    xipc__os_global_unlock();
+}
+
+/* The check of a pointer the table seemed not to hold, under the lock, as writers see it. */
+static int
+check_locked(const void *h, enum xipc__kind kind)
+{
+    int rc = XIPC_EBADF;
+    xipc__os_global_lock();
+    const struct registry_table *t = atomic_load_explicit(&registry, memory_order_relaxed);
+    if (t != NULL) {
+        size_t i = find_slot(t, h);
+        if (slot_ptr(t, i) == h)
+            rc = (kind == 0 || t->slots[i].kind == kind) ? 0 : XIPC_EINVAL;
     }
     xipc__os_global_unlock();
+    return rc;
 }
 
 int
 xipc__handle_check(const void *h, enum xipc__kind kind)
 {
-    int rc = XIPC_EBADF;
     if (h == NULL)
         return XIPC__FAIL(XIPC_EINVAL, "handle: NULL");
-    xipc__os_global_lock();
-    if (registry_cap != 0) {
-        size_t i = find_slot(registry, registry_cap, h);
-        if (registry[i].ptr == h)
-            rc = (kind == 0 || registry[i].kind == kind) ? 0 : XIPC_EINVAL;
+    const struct registry_table *t = atomic_load_explicit(&registry, memory_order_acquire);
+    int rc = 0;
+    if (t == NULL || !table_holds(t, h)) {
+        rc = check_locked(h, kind);
+    } else {
+        /* Found registered: the header is the handle's, and its kind never changes. */
+        enum xipc__kind held = ((const struct xipc_handle *)h)->kind;
+        rc = (kind == 0 || held == kind) ? 0 : XIPC_EINVAL;
     }
-    xipc__os_global_unlock();
     if (rc == XIPC_EBADF)
         return XIPC__FAIL(rc, "handle: closed, or never an xipc handle");
     if (rc != 0)
@@ -166,11 +245,12 @@ xipc__handle_owns_native(intptr_t native)
 {
     bool owned = false;
     xipc__os_global_lock();
-    for (size_t i = 0; i < registry_cap && !owned; i++) {
+    const struct registry_table *t = atomic_load_explicit(&registry, memory_order_relaxed);
+    for (size_t i = 0; t != NULL && i <= t->mask && !owned; i++) {
         intptr_t held[XIPC__NATIVES_MAX];
-        if (registry[i].ptr == NULL)
+        if (slot_ptr(t, i) == NULL)
             continue;
-        size_t n = natives_held(&registry[i], held);
+        size_t n = natives_held(&t->slots[i], held);
         for (size_t k = 0; k < n && !owned; k++)
             owned = held[k] == native;
     }

@@ -66,15 +66,19 @@ struct xipc_mutex {
     struct xipc__sync sync;
 };
 
-/* Adds a new object to the registry. XIPC_ENOMEM if the registry cannot grow. */
+/* Adds a new object to the registry, under the process-wide lock. Sets h->kind first: the
+ * check reads a live handle's kind from there. XIPC_ENOMEM if the registry cannot grow. */
 int xipc__handle_register(struct xipc_handle *h, enum xipc__kind kind);
 
-/* Removes it; after this, xipc__handle_check() on the pointer gives XIPC_EBADF. */
+/* Removes it, under the process-wide lock; after this, xipc__handle_check() on the pointer gives
+ * XIPC_EBADF. Call it before freeing the object. */
 void xipc__handle_unregister(struct xipc_handle *h);
 
 /* 0 if h is a live handle of the given kind; XIPC_EINVAL for NULL or another kind; XIPC_EBADF
  * for a pointer that is not (or no longer) a live handle. Never dereferences a pointer it does
- * not find in the registry. Pass kind 0 to accept any kind. */
+ * not find in the registry. Pass kind 0 to accept any kind. Takes no lock for a live handle, so
+ * calls on live handles in several threads do not wait for each other; only a pointer it does
+ * not find is looked up again under the process-wide lock. */
 int xipc__handle_check(const void *h, enum xipc__kind kind);
 
 /* Export texts are "xipc1:<kind>:<value>", the value kind-specific. Writes one into buf;

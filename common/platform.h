@@ -136,7 +136,7 @@ bool xipc__handle_owns_native(intptr_t native);
 /* ---- Process-wide lock ---------------------------------------------------------------------- */
 
 /* One process-wide mutex, statically initialised, for short critical sections in common/ (the
- * handle registry). Not recursive. */
+ * handle registry's changes: its check of a live handle takes no lock). Not recursive. */
 void xipc__os_global_lock(void);
 void xipc__os_global_unlock(void);
 

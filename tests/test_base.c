@@ -316,3 +316,143 @@ xt_test_base_misuse_names_the_argument(void)
     CHECK(conn == NULL);
     xipc_npipe_close(srv);
 }
+
+/* ---- Calls on live handles take no process-wide lock ---------------------------------------- */
+
+/* The check at the start of every call reads the registry without a lock (common/handle.c).
+ * While a writer and a reader thread move a patterned stream of 64-byte records through one
+ * pipe, a churn thread changes the registry under checks of live handles, in rounds: it opens
+ * filler pipes (in the first round past the registry's size, so that it grows and publishes
+ * new tables), then a batch of pipes that the main thread checks from then on, then closes the
+ * fillers in a scrambled order, which shifts the batch's handles back along their probe runs
+ * while they are being checked. The main thread checks each batch handle as a stream (0) and as
+ * an event (XIPC_EINVAL), and a pointer that never was a handle (XIPC_EBADF); the churn thread
+ * checks that every end it closed gives XIPC_EBADF. Only the churn thread opens handles while
+ * the others run, so no new handle can take a closed end's memory before that check.
+ * A check that trusted a miss while entries moved fails the main thread's count; one that
+ * read a closed end's memory is a use after free for AddressSanitizer; one that read the
+ * registry unsynchronised, or freed a table a check may still be reading, is a race for
+ * ThreadSanitizer. */
+enum {
+    /* 2 * 247 fillers, 16 batch ends and the transfer pipe: 512 handles, the half-full limit of
+     * a 1024-slot table, where probe runs are longest. */
+    LOCKFREE_FILL = 247,
+    LOCKFREE_BATCH = 8,
+    LOCKFREE_RECORD = 64,
+};
+
+struct lockfree_run {
+    xipc_stream *rd, *wr; /* the transfer pipe */
+    int rounds;
+    /* The churn thread writes a round's batch before publishing the round; the main thread
+     * checks it until the churn thread has closed the fillers, then says it has done. */
+    xipc_stream *batch[2 * LOCKFREE_BATCH];
+    atomic_int published, fillers_closed, checked, rounds_done;
+    long churn_wrong; /* written by the churn thread only */
+    uint64_t bytes_read; /* written by the reader only */
+};
+
+static void
+lockfree_writer(void *arg)
+{
+    struct lockfree_run *r = arg;
+    unsigned char rec[LOCKFREE_RECORD];
+    uint64_t off = 0;
+    while (off < 1000 * LOCKFREE_RECORD || atomic_load(&r->rounds_done) < r->rounds) {
+        for (size_t i = 0; i < sizeof rec; i++, off++)
+            rec[i] = xt_pattern(off);
+        xt_write_all(r->wr, rec, sizeof rec, XT_CHILD_TIMEOUT_MS);
+    }
+    xipc_stream_close(r->wr);
+}
+
+static void
+lockfree_reader(void *arg)
+{
+    struct lockfree_run *r = arg;
+    unsigned char rec[LOCKFREE_RECORD];
+    for (;;) {
+        size_t got = 0;
+        CHECK_OK(xipc_stream_read(r->rd, rec, sizeof rec, &got, XT_CHILD_TIMEOUT_MS));
+        if (got == 0)
+            return;
+        for (size_t i = 0; i < got; i++, r->bytes_read++)
+            CHECK_EQ(rec[i], xt_pattern(r->bytes_read));
+    }
+}
+
+/* Closes the n ends in the order k * stride + round (mod n), which visits each once when stride
+ * is prime to n, and counts those a check still takes for live. */
+static void
+lockfree_close_all(struct lockfree_run *r, xipc_stream **ends, int n, int stride, int round)
+{
+    intptr_t native;
+    for (int k = 0; k < n; k++) {
+        xipc_stream *end = ends[(k * stride + round) % n];
+        xipc_stream_close(end);
+        r->churn_wrong += xipc_stream_native(end, &native) != XIPC_EBADF;
+    }
+}
+
+static void
+lockfree_churn(void *arg)
+{
+    struct lockfree_run *r = arg;
+    static xipc_stream *fillers[2 * LOCKFREE_FILL];
+    for (int round = 1; round <= r->rounds; round++) {
+        for (int i = 0; i < LOCKFREE_FILL; i++)
+            CHECK_OK(xipc_pipe(&fillers[2 * i], &fillers[2 * i + 1], 0));
+        for (int i = 0; i < LOCKFREE_BATCH; i++)
+            CHECK_OK(xipc_pipe(&r->batch[2 * i], &r->batch[2 * i + 1], 0));
+        atomic_store(&r->published, round);
+        lockfree_close_all(r, fillers, 2 * LOCKFREE_FILL, 241, round); /* 241: a prime */
+        atomic_store(&r->fillers_closed, round);
+        while (atomic_load(&r->checked) < round)
+            ;
+        lockfree_close_all(r, r->batch, 2 * LOCKFREE_BATCH, 1, round);
+        atomic_store(&r->rounds_done, round);
+    }
+}
+
+/* The main thread's part: checks each published batch while the churn thread moves it. */
+static long
+lockfree_check_batches(struct lockfree_run *r)
+{
+    static char never_a_handle[64];
+    intptr_t native;
+    long wrong = 0;
+    for (int round = 1; round <= r->rounds; round++) {
+        while (atomic_load(&r->published) < round)
+            xt_os_sleep_ms(1);
+        do {
+            for (int i = 0; i < 2 * LOCKFREE_BATCH; i++) {
+                xipc_stream *s = r->batch[i];
+                wrong += xipc_stream_native(s, &native) != 0;
+                wrong += xipc_event_set((xipc_event *)(void *)s) != XIPC_EINVAL;
+            }
+            xipc_stream *never = (xipc_stream *)(void *)never_a_handle;
+            wrong += xipc_stream_native(never, &native) != XIPC_EBADF;
+        } while (atomic_load(&r->fillers_closed) < round);
+        atomic_store(&r->checked, round);
+    }
+    return wrong;
+}
+
+void
+xt_test_base_handle_checks_without_a_global_lock(void)
+{
+    /* A Wine pipe pair takes ~100 times longer (see the test above). */
+    struct lockfree_run run = { .rounds = xt_os_is_wine() ? 8 : 200 };
+    CHECK_OK(xipc_pipe(&run.rd, &run.wr, 0));
+    xt_os_thread *t[3];
+    CHECK((t[0] = xt_os_thread_start(lockfree_reader, &run)) != NULL);
+    CHECK((t[1] = xt_os_thread_start(lockfree_writer, &run)) != NULL);
+    CHECK((t[2] = xt_os_thread_start(lockfree_churn, &run)) != NULL);
+    long wrong = lockfree_check_batches(&run);
+    for (int i = 0; i < 3; i++)
+        xt_os_thread_join(t[i]);
+    CHECK_EQ(wrong, 0);
+    CHECK_EQ(run.churn_wrong, 0);
+    CHECK_GE(run.bytes_read, 1000 * LOCKFREE_RECORD);
+    xipc_stream_close(run.rd);
+}

@@ -27,6 +27,7 @@ XT_TEST(base_handle_checks_race_opens_and_closes)
 XT_TEST(base_handle_text_fits_every_sem_name)
 XT_TEST(base_failure_record_is_the_last_calls)
 XT_TEST(base_misuse_names_the_argument)
+XT_TEST(base_handle_checks_without_a_global_lock)
 
 /* pipe */
 XT_TEST(pipe_roundtrip_across_processes)
