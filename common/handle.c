@@ -1,18 +1,15 @@
-/* common/handle.c: the registry of live handles (see handle.h) and the export-text format.
+/* common/handle.c: the registry of live handles (see handle.h).
  *
  * The registry is an open-addressing hash set of object pointers under the process-wide lock.
  * A stale pointer whose memory was reused for a new handle of the same kind passes the check,
  * as a stale POSIX fd number would; every other use after close is caught. */
 #include "handle.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 struct registry_slot {
     const void *ptr; /* NULL: empty */
-    enum xipc__kind kind;
+    enum xipc_kind kind;
 };
 
 static struct registry_slot *registry;
@@ -57,7 +54,7 @@ registry_grow(void)
 }
 
 int
-xipc__handle_register(struct xipc_handle *h, enum xipc__kind kind)
+xipc__handle_register(struct xipc_handle *h, enum xipc_kind kind)
 {
     int rc = 0;
     h->kind = kind;
@@ -119,7 +116,7 @@ xipc__handle_unregister(struct xipc_handle *h)
 }
 
 int
-xipc__handle_check(const void *h, enum xipc__kind kind)
+xipc__handle_check(const void *h, enum xipc_kind kind)
 {
     int rc = XIPC_EBADF;
     if (h == NULL)
@@ -134,153 +131,15 @@ xipc__handle_check(const void *h, enum xipc__kind kind)
     return rc;
 }
 
-/* The native handles a live object holds that an import could name: a stream's or a message
- * pipe's descriptor or HANDLE, a sync object's natives. */
-static size_t
-natives_held(const struct registry_slot *slot, intptr_t out[XIPC__NATIVES_MAX])
-{
-    switch (slot->kind) {
-    case XIPC__KIND_STREAM:
-        out[0] = xipc__os_stream_native(&((const struct xipc_stream *)slot->ptr)->os);
-        return 1;
-    case XIPC__KIND_MSGPIPE:
-        out[0] = xipc__os_stream_native(&((const struct xipc_msgpipe *)slot->ptr)->os);
-        return 1;
-    case XIPC__KIND_EVENT:
-    case XIPC__KIND_SEM:
-    case XIPC__KIND_MUTEX:
-        return xipc__os_sync_natives(&((const struct xipc__sync *)slot->ptr)->os, out);
-    case XIPC__KIND_PROC:
-    case XIPC__KIND_NPIPE:
-        break;
-    }
-    return 0;
-}
-
 bool
 xipc__handle_owns_native(intptr_t native)
 {
     bool owned = false;
     xipc__os_global_lock();
     for (size_t i = 0; i < registry_cap && !owned; i++) {
-        intptr_t held[XIPC__NATIVES_MAX];
-        if (registry[i].ptr == NULL)
-            continue;
-        size_t n = natives_held(&registry[i], held);
-        for (size_t k = 0; k < n && !owned; k++)
-            owned = held[k] == native;
+        if (registry[i].ptr != NULL)
+            owned = xipc__handle_holds(registry[i].ptr, native);
     }
     xipc__os_global_unlock();
     return owned;
-}
-
-static const char *
-kind_name(enum xipc__kind kind)
-{
-    switch (kind) {
-    case XIPC__KIND_STREAM:
-        return "stream";
-    case XIPC__KIND_PROC:
-        return "proc";
-    case XIPC__KIND_EVENT:
-        return "event";
-    case XIPC__KIND_SEM:
-        return "sem";
-    case XIPC__KIND_MUTEX:
-        return "mutex";
-    case XIPC__KIND_NPIPE:
-        return "npipe";
-    case XIPC__KIND_MSGPIPE:
-        return "msgpipe";
-    }
-    return "?";
-}
-
-int
-xipc__handle_text_format(enum xipc__kind kind, const char *value, char *buf, size_t cap)
-{
-    int n = snprintf(buf, cap, "xipc1:%s:%s", kind_name(kind), value);
-    if (n < 0 || (size_t)n >= cap) {
-        buf[0] = '\0';
-        return XIPC_ENAMETOOLONG;
-    }
-    return 0;
-}
-
-const char *
-xipc__handle_text_value(const char *text, enum xipc__kind kind)
-{
-    char prefix[32];
-    int n = snprintf(prefix, sizeof prefix, "xipc1:%s:", kind_name(kind));
-    if (n < 0 || strncmp(text, prefix, (size_t)n) != 0)
-        return NULL;
-    return text + n;
-}
-
-int
-xipc__parse_native(const char *p, const char *end, intptr_t *out)
-{
-    intptr_t v = 0;
-    if (end == NULL)
-        end = p + strlen(p);
-    if (p == end || (p[0] == '0' && end - p > 1))
-        return XIPC_EINVAL;
-    for (; p < end; p++) {
-        if (*p < '0' || *p > '9' || v > (INTPTR_MAX - 9) / 10)
-            return XIPC_EINVAL;
-        v = v * 10 + (*p - '0');
-    }
-    *out = v;
-    return 0;
-}
-
-int
-xipc__handle_natives(const struct xipc_handle *h, intptr_t out[XIPC__NATIVES_MAX], size_t *count)
-{
-    switch (h->kind) {
-    case XIPC__KIND_STREAM:
-        if (!xipc__os_stream_exportable(&((const struct xipc_stream *)h)->os))
-            break;
-        out[0] = xipc__os_stream_native(&((const struct xipc_stream *)h)->os);
-        *count = 1;
-        return 0;
-    case XIPC__KIND_EVENT:
-    case XIPC__KIND_SEM:
-    case XIPC__KIND_MUTEX:
-        *count = xipc__os_sync_natives(&((const struct xipc__sync *)h)->os, out);
-        return 0;
-    case XIPC__KIND_PROC:
-    case XIPC__KIND_NPIPE:
-    case XIPC__KIND_MSGPIPE:
-        break;
-    }
-    return XIPC_ENOTSUP;
-}
-
-int
-xipc_handle_export(const xipc_handle *h, char *buf, size_t cap)
-{
-    char value[XIPC_HANDLE_TEXT_MAX];
-    int rc;
-    if (h == NULL || buf == NULL || cap == 0)
-        return XIPC_EINVAL;
-    buf[0] = '\0';
-    if ((rc = xipc__handle_check(h, 0)) != 0)
-        return rc;
-    switch (h->kind) {
-    case XIPC__KIND_STREAM:
-        rc = xipc__stream_export_value((const struct xipc_stream *)h, value, sizeof value);
-        break;
-    case XIPC__KIND_EVENT:
-    case XIPC__KIND_SEM:
-    case XIPC__KIND_MUTEX:
-        rc = xipc__os_sync_export(&((const struct xipc__sync *)h)->os, value, sizeof value);
-        break;
-    case XIPC__KIND_PROC:
-    case XIPC__KIND_NPIPE:
-    case XIPC__KIND_MSGPIPE:
-        rc = XIPC_ENOTSUP;
-        break;
-    }
-    return rc != 0 ? rc : xipc__handle_text_format(h->kind, value, buf, cap);
 }

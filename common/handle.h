@@ -3,6 +3,7 @@
 #ifndef XIPC_COMMON_HANDLE_H
 #define XIPC_COMMON_HANDLE_H
 
+#include "kinds.h"
 #include "platform.h"
 #include "xipc/fifo.h"
 #include "xipc/npipe.h"
@@ -12,7 +13,7 @@
 
 /* First member of every object, so that a pointer to the object is a pointer to its handle. */
 struct xipc_handle {
-    enum xipc__kind kind;
+    enum xipc_kind kind;
 };
 
 /* What a stream end may do. */
@@ -67,7 +68,7 @@ struct xipc_mutex {
 };
 
 /* Adds a new object to the registry. XIPC_ENOMEM if the registry cannot grow. */
-int xipc__handle_register(struct xipc_handle *h, enum xipc__kind kind);
+int xipc__handle_register(struct xipc_handle *h, enum xipc_kind kind);
 
 /* Removes it; after this, xipc__handle_check() on the pointer gives XIPC_EBADF. */
 void xipc__handle_unregister(struct xipc_handle *h);
@@ -75,23 +76,6 @@ void xipc__handle_unregister(struct xipc_handle *h);
 /* 0 if h is a live handle of the given kind; XIPC_EINVAL for NULL or another kind; XIPC_EBADF
  * for a pointer that is not (or no longer) a live handle. Never dereferences a pointer it does
  * not find in the registry. Pass kind 0 to accept any kind. */
-int xipc__handle_check(const void *h, enum xipc__kind kind);
-
-/* Export texts are "xipc1:<kind>:<value>", the value kind-specific. Writes one into buf;
- * XIPC_ENAMETOOLONG when it does not fit. */
-int xipc__handle_text_format(enum xipc__kind kind, const char *value, char *buf, size_t cap);
-
-/* The value part of an export text of the given kind, or NULL when the text is of another kind
- * or malformed. */
-const char *xipc__handle_text_value(const char *text, enum xipc__kind kind);
-
-/* The native handles a child must inherit for h (at most XIPC__NATIVES_MAX); 0 for a kind that
- * needs none (a named POSIX semaphore is reopened by name). XIPC_ENOTSUP for a kind that cannot
- * be passed on. */
-/* The value part of a stream's export text ("<r|w|rw>:<native>"). */
-int xipc__stream_export_value(const struct xipc_stream *s, char *buf, size_t cap);
-
-int xipc__handle_natives(
-    const struct xipc_handle *h, intptr_t out[XIPC__NATIVES_MAX], size_t *count);
+int xipc__handle_check(const void *h, enum xipc_kind kind);
 
 #endif /* XIPC_COMMON_HANDLE_H */

@@ -31,7 +31,7 @@ xipc_npipe_listen(const char *name, unsigned flags, xipc_npipe **out)
         free(srv);
         return rc;
     }
-    if ((rc = xipc__handle_register(&srv->handle, XIPC__KIND_NPIPE)) != 0) {
+    if ((rc = xipc__handle_register(&srv->handle, XIPC_KIND_NPIPE)) != 0) {
         xipc__os_npipe_close(&srv->os);
         free(srv);
         return rc;
@@ -43,11 +43,13 @@ xipc_npipe_listen(const char *name, unsigned flags, xipc_npipe **out)
 void
 xipc_npipe_close(xipc_npipe *srv)
 {
-    if (srv == NULL || xipc__handle_check(srv, XIPC__KIND_NPIPE) != 0)
-        return;
-    xipc__handle_unregister(&srv->handle);
-    xipc__os_npipe_close(&srv->os);
-    free(srv);
+    xipc__handle_close(srv, XIPC_KIND_NPIPE);
+}
+
+xipc_handle *
+xipc_npipe_handle(xipc_npipe *srv)
+{
+    return srv ? &srv->handle : NULL;
 }
 
 /* Wraps an open message-mode connection; on failure closes it. */
@@ -55,7 +57,7 @@ static int
 msgpipe_wrap(struct xipc__os_stream *os, xipc_msgpipe **out)
 {
     struct xipc_msgpipe *c = calloc(1, sizeof *c);
-    int rc = c ? xipc__handle_register(&c->handle, XIPC__KIND_MSGPIPE) : XIPC_ENOMEM;
+    int rc = c ? xipc__handle_register(&c->handle, XIPC_KIND_MSGPIPE) : XIPC_ENOMEM;
     if (rc != 0) {
         xipc__os_stream_close(os);
         free(c);
@@ -70,7 +72,7 @@ msgpipe_wrap(struct xipc__os_stream *os, xipc_msgpipe **out)
 static int
 accept_os(xipc_npipe *srv, unsigned mode, int timeout_ms, struct xipc__os_stream *os)
 {
-    int rc = xipc__handle_check(srv, XIPC__KIND_NPIPE);
+    int rc = xipc__handle_check(srv, XIPC_KIND_NPIPE);
     if (rc != 0)
         return rc;
     if (srv->mode != mode || (rc = xipc__timeout_check(timeout_ms)) != 0)
@@ -158,7 +160,7 @@ xipc_npipe_connect_msg(const char *name, xipc_msgpipe **conn, int timeout_ms)
 int
 xipc_msg_send(xipc_msgpipe *c, const void *buf, size_t len, int timeout_ms)
 {
-    int rc = xipc__handle_check(c, XIPC__KIND_MSGPIPE);
+    int rc = xipc__handle_check(c, XIPC_KIND_MSGPIPE);
     if (rc != 0)
         return rc;
     if (buf == NULL || len == 0 || (rc = xipc__timeout_check(timeout_ms)) != 0)
@@ -172,7 +174,7 @@ int
 xipc_msg_recv(xipc_msgpipe *c, void *buf, size_t cap, size_t *len, int timeout_ms)
 {
     size_t n = 0;
-    int rc = xipc__handle_check(c, XIPC__KIND_MSGPIPE);
+    int rc = xipc__handle_check(c, XIPC_KIND_MSGPIPE);
     if (len != NULL)
         *len = 0;
     if (rc != 0)
@@ -187,17 +189,19 @@ xipc_msg_recv(xipc_msgpipe *c, void *buf, size_t cap, size_t *len, int timeout_m
 void
 xipc_msg_close(xipc_msgpipe *c)
 {
-    if (c == NULL || xipc__handle_check(c, XIPC__KIND_MSGPIPE) != 0)
-        return;
-    xipc__handle_unregister(&c->handle);
-    xipc__os_stream_close(&c->os);
-    free(c);
+    xipc__handle_close(c, XIPC_KIND_MSGPIPE);
+}
+
+xipc_handle *
+xipc_msgpipe_handle(xipc_msgpipe *m)
+{
+    return m ? &m->handle : NULL;
 }
 
 int
 xipc_stream_peer_pid(const xipc_stream *s, uint64_t *pid)
 {
-    int rc = xipc__handle_check(s, XIPC__KIND_STREAM);
+    int rc = xipc__handle_check(s, XIPC_KIND_STREAM);
     if (rc != 0)
         return rc;
     return pid ? xipc__os_stream_peer_pid(&s->os, pid) : XIPC_EINVAL;
@@ -206,8 +210,50 @@ xipc_stream_peer_pid(const xipc_stream *s, uint64_t *pid)
 int
 xipc_msg_peer_pid(const xipc_msgpipe *c, uint64_t *pid)
 {
-    int rc = xipc__handle_check(c, XIPC__KIND_MSGPIPE);
+    int rc = xipc__handle_check(c, XIPC_KIND_MSGPIPE);
     if (rc != 0)
         return rc;
     return pid ? xipc__os_stream_peer_pid(&c->os, pid) : XIPC_EINVAL;
+}
+
+/* ---- The kind table's rows (common/kinds.h) ------------------------------------------------ */
+
+void
+xipc__npipe_release(struct xipc_handle *h)
+{
+    struct xipc_npipe *srv = (struct xipc_npipe *)h;
+    xipc__os_npipe_close(&srv->os);
+    free(srv);
+}
+
+bool
+xipc__npipe_holds(const struct xipc_handle *h, intptr_t native)
+{
+    return xipc__os_npipe_holds(&((const struct xipc_npipe *)h)->os, native);
+}
+
+void
+xipc__npipe_waitable(const struct xipc_handle *h, struct xipc__wait *w)
+{
+    xipc__os_npipe_waitable(&((const struct xipc_npipe *)h)->os, w);
+}
+
+void
+xipc__msgpipe_release(struct xipc_handle *h)
+{
+    struct xipc_msgpipe *m = (struct xipc_msgpipe *)h;
+    xipc__os_stream_close(&m->os);
+    free(m);
+}
+
+bool
+xipc__msgpipe_holds(const struct xipc_handle *h, intptr_t native)
+{
+    return xipc__os_stream_holds(&((const struct xipc_msgpipe *)h)->os, native);
+}
+
+void
+xipc__msgpipe_waitable(const struct xipc_handle *h, struct xipc__wait *w)
+{
+    xipc__os_stream_waitable(&((const struct xipc_msgpipe *)h)->os, w);
 }

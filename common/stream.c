@@ -37,7 +37,7 @@ xipc__stream_wrap(struct xipc__os_stream *os, unsigned caps, struct xipc_stream 
         return rc;
     }
     s->os = *os;
-    if ((rc = xipc__handle_register(&s->handle, XIPC__KIND_STREAM)) != 0) {
+    if ((rc = xipc__handle_register(&s->handle, XIPC_KIND_STREAM)) != 0) {
         stream_discard(s);
         return rc;
     }
@@ -62,9 +62,9 @@ xipc_pipe(xipc_stream **rd, xipc_stream **wr, unsigned flags)
         goto out_free_r;
     if ((rc = xipc__os_pipe(&r->os, &w->os)) != 0)
         goto out_free_w;
-    if ((rc = xipc__handle_register(&r->handle, XIPC__KIND_STREAM)) != 0)
+    if ((rc = xipc__handle_register(&r->handle, XIPC_KIND_STREAM)) != 0)
         goto out_discard_both;
-    if ((rc = xipc__handle_register(&w->handle, XIPC__KIND_STREAM)) != 0) {
+    if ((rc = xipc__handle_register(&w->handle, XIPC_KIND_STREAM)) != 0) {
         xipc_stream_close(r);
         stream_discard(w);
         return rc;
@@ -104,7 +104,7 @@ xipc_stream_stdio(int which, xipc_stream **out)
 static int
 stream_check(const xipc_stream *s, unsigned need, int timeout_ms)
 {
-    int rc = xipc__handle_check(s, XIPC__KIND_STREAM);
+    int rc = xipc__handle_check(s, XIPC_KIND_STREAM);
     if (rc != 0)
         return rc;
     if ((s->caps & need) != need)
@@ -149,29 +149,13 @@ xipc_sigpipe_ignore(void)
 void
 xipc_stream_close(xipc_stream *s)
 {
-    if (s == NULL || xipc__handle_check(s, XIPC__KIND_STREAM) != 0)
-        return;
-    xipc__handle_unregister(&s->handle);
-    xipc__os_stream_close(&s->os);
-    free(s);
+    xipc__handle_close(s, XIPC_KIND_STREAM);
 }
 
 xipc_handle *
 xipc_stream_handle(xipc_stream *s)
 {
     return s ? &s->handle : NULL;
-}
-
-int
-xipc_stream_native(const xipc_stream *s, intptr_t *native)
-{
-    int rc = xipc__handle_check(s, XIPC__KIND_STREAM);
-    if (rc != 0)
-        return rc;
-    if (native == NULL)
-        return XIPC_EINVAL;
-    *native = xipc__os_stream_native(&s->os);
-    return 0;
 }
 
 /* A stream's export value: "<r|w|rw>:<native>". */
@@ -213,14 +197,14 @@ xipc_stream_import(const char *text, xipc_stream **out)
     *out = NULL;
     if (text == NULL)
         return XIPC_EINVAL;
-    rc = parse_stream_value(xipc__handle_text_value(text, XIPC__KIND_STREAM), &caps, &native);
+    rc = parse_stream_value(xipc__handle_text_value(text, XIPC_KIND_STREAM), &caps, &native);
     if (rc != 0 || (rc = stream_new(caps, &s)) != 0)
         return rc;
     if ((rc = xipc__os_stream_adopt(native, &s->os)) != 0) {
         free(s);
         return rc;
     }
-    if ((rc = xipc__handle_register(&s->handle, XIPC__KIND_STREAM)) != 0) {
+    if ((rc = xipc__handle_register(&s->handle, XIPC_KIND_STREAM)) != 0) {
         stream_discard(s);
         return rc;
     }
@@ -228,11 +212,38 @@ xipc_stream_import(const char *text, xipc_stream **out)
     return 0;
 }
 
-int
-xipc__stream_export_value(const struct xipc_stream *s, char *buf, size_t cap)
+/* ---- The kind table's row (common/kinds.h) ------------------------------------------------- */
+
+void
+xipc__stream_release(struct xipc_handle *h)
 {
+    struct xipc_stream *s = (struct xipc_stream *)h;
+    xipc__os_stream_close(&s->os);
+    free(s);
+}
+
+/* The export value is "<r|w|rw>:<native>". */
+int
+xipc__stream_pass(const struct xipc_handle *h, char *value, size_t cap,
+    intptr_t natives[XIPC__NATIVES_MAX], size_t *count)
+{
+    const struct xipc_stream *s = (const struct xipc_stream *)h;
     if (!xipc__os_stream_exportable(&s->os))
         return XIPC_ENOTSUP;
-    int n = snprintf(buf, cap, "%s:%" PRIdPTR, caps_text(s->caps), xipc__os_stream_native(&s->os));
+    natives[0] = xipc__os_stream_native(&s->os);
+    *count = 1;
+    int n = snprintf(value, cap, "%s:%" PRIdPTR, caps_text(s->caps), natives[0]);
     return (n < 0 || (size_t)n >= cap) ? XIPC_ENAMETOOLONG : 0;
+}
+
+bool
+xipc__stream_holds(const struct xipc_handle *h, intptr_t native)
+{
+    return xipc__os_stream_holds(&((const struct xipc_stream *)h)->os, native);
+}
+
+void
+xipc__stream_waitable(const struct xipc_handle *h, struct xipc__wait *w)
+{
+    xipc__os_stream_waitable(&((const struct xipc_stream *)h)->os, w);
 }

@@ -86,7 +86,7 @@ named_sem_open(
     }
     if (sem == SEM_FAILED)
         return XIPC_EBUSY;
-    s->kind = XIPC__KIND_SEM;
+    s->kind = XIPC_KIND_SEM;
     s->named_sem = sem;
     return 0;
 }
@@ -97,7 +97,7 @@ xipc__posix_sem_open(
 {
     if (name == NULL)
         return xipc__posix_sync_shm_open(
-            XIPC__KIND_SEM, NULL, flags, initial, anon_sem_init, s, created);
+            XIPC_KIND_SEM, NULL, flags, initial, anon_sem_init, s, created);
     int rc = named_sem_open(name, flags, initial, s, created);
     if (rc != 0)
         memset(s, 0, sizeof *s);

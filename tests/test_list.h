@@ -25,6 +25,10 @@ XT_TEST(base_name_rules)
 XT_TEST(base_last_os_error)
 XT_TEST(base_handle_checks_race_opens_and_closes)
 XT_TEST(base_handle_text_fits_every_sem_name)
+XT_TEST(base_version_from_cmake)
+XT_TEST(base_every_kind_has_a_native_answer)
+XT_TEST(base_handle_kind_and_native_bad_input)
+XT_TEST(base_imports_never_take_what_an_object_holds)
 
 /* pipe */
 XT_TEST(pipe_roundtrip_across_processes)

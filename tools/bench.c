@@ -40,7 +40,8 @@ endpoint_open(struct endpoint *e, xipc_stream *s, enum impl impl)
     e->raw = NULL;
     if (impl == IMPL_XIPC)
         return 0;
-    if (xipc_stream_native(s, &native) != 0 || (e->raw = bench_raw_open(native)) == NULL)
+    if (xipc_handle_native(xipc_stream_handle(s), &native) != 0 ||
+        (e->raw = bench_raw_open(native)) == NULL)
         return -1;
     return 0;
 }

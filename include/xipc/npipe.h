@@ -86,6 +86,10 @@ XIPC_API int xipc_npipe_connect_msg(const char *name, xipc_msgpipe **conn, int t
  * only: the parent's server keeps its name and its clients. */
 XIPC_API void xipc_npipe_close(xipc_npipe *srv);
 
+/* The server as a generic handle, for xipc_handle_kind() and xipc_handle_native(). NULL for
+ * NULL. Not passable to a child (see the top of this file). */
+XIPC_API xipc_handle *xipc_npipe_handle(xipc_npipe *srv);
+
 /* Sends one message of len bytes (1 to XIPC_MSG_MAX), whole or not at all, waiting up to
  * timeout_ms for room. Returns 0; XIPC_ETIMEDOUT (nothing sent); XIPC_EMSGSIZE (len too large);
  * XIPC_EINVAL (len 0: POSIX SEQPACKET cannot tell an empty message from the end); XIPC_EPIPE or
@@ -99,6 +103,8 @@ XIPC_API int xipc_msg_send(xipc_msgpipe *c, const void *buf, size_t len, int tim
 XIPC_API int xipc_msg_recv(xipc_msgpipe *c, void *buf, size_t cap, size_t *len, int timeout_ms);
 
 XIPC_API void xipc_msg_close(xipc_msgpipe *c);
+
+XIPC_API xipc_handle *xipc_msgpipe_handle(xipc_msgpipe *m);
 
 /* The process id of the other end of a connection (named-pipe streams and message pipes; an
  * anonymous pipe has no single peer: XIPC_ENOTSUP). Returns 0; XIPC_ENOTSUP; XIPC_EINVAL;

@@ -93,12 +93,6 @@ XIPC_API void xipc_stream_close(xipc_stream *s);
  * NULL. The handle is the stream: it is not closed separately. */
 XIPC_API xipc_handle *xipc_stream_handle(xipc_stream *s);
 
-/* The OS handle behind the stream, borrowed: a file descriptor on POSIX (close-on-exec, and
- * O_NONBLOCK unless it came from xipc_stream_stdio()), a HANDLE on Windows (opened for overlapped
- * I/O, unless it came from xipc_stream_stdio()). It stays owned by the stream; do not close it.
- * For passing to OS calls xipc does not wrap. Returns 0; XIPC_EINVAL (NULL); XIPC_EBADF. */
-XIPC_API int xipc_stream_native(const xipc_stream *s, intptr_t *native);
-
 /* In a spawned child: adopts the stream the parent exported with xipc_handle_export() and listed
  * in xipc_spawn_opts.handles. Import each text once; the stream is closed with
  * xipc_stream_close(). The adopted stream is made non-inheritable again. What the text names is

@@ -116,6 +116,13 @@ XIPC_API int xipc_proc_pid(const xipc_proc *p, uint64_t *pid);
  * it was waited for becomes a zombie when it exits, until this process reaps it or exits. */
 XIPC_API void xipc_proc_close(xipc_proc *p);
 
+/* The process as a generic handle, for xipc_handle_kind() and xipc_handle_native(). NULL for
+ * NULL. A process cannot be passed to a child (xipc_handle_export() and xipc_spawn() give
+ * XIPC_ENOTSUP): a child can neither wait for its sibling on POSIX (waitpid takes only one's own
+ * children) nor kill one safely by pid, and pidfds cannot be passed through exec by number alone
+ * on every kernel xipc supports; so there is no xipc_proc_import. */
+XIPC_API xipc_handle *xipc_proc_handle(xipc_proc *p);
+
 /* The calling process's id. */
 XIPC_API uint64_t xipc_self_pid(void);
 
