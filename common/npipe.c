@@ -199,15 +199,6 @@ xipc_msgpipe_handle(xipc_msgpipe *m)
 }
 
 int
-xipc_stream_peer_pid(const xipc_stream *s, uint64_t *pid)
-{
-    int rc = xipc__handle_check(s, XIPC_KIND_STREAM);
-    if (rc != 0)
-        return rc;
-    return pid ? xipc__os_stream_peer_pid(&s->os, pid) : XIPC_EINVAL;
-}
-
-int
 xipc_msg_peer_pid(const xipc_msgpipe *c, uint64_t *pid)
 {
     int rc = xipc__handle_check(c, XIPC_KIND_MSGPIPE);

@@ -1,5 +1,5 @@
-/* common/stream.c: xipc_stream, xipc_pipe and xipc_stream_stdio: argument checks, handle
- * lifetime, export and import. The transfers themselves are the platform's (common/platform.h,
+/* common/stream.c: xipc_stream (xipc/stream.h) and xipc_pipe: argument checks, handle lifetime,
+ * export and import. The transfers themselves are the platform's (common/platform.h,
  * "Streams"). */
 #include "handle.h"
 
@@ -46,7 +46,7 @@ xipc__stream_wrap(struct xipc__os_stream *os, unsigned caps, struct xipc_stream 
 }
 
 int
-xipc_pipe(xipc_stream **rd, xipc_stream **wr, unsigned flags)
+xipc_pipe(unsigned flags, xipc_stream **rd, xipc_stream **wr)
 {
     struct xipc_stream *r = NULL, *w = NULL;
     int rc;
@@ -138,6 +138,15 @@ xipc_stream_write(xipc_stream *s, const void *buf, size_t len, size_t *put, int 
     if (buf == NULL || put == NULL)
         return XIPC_EINVAL;
     return xipc__os_stream_write(&s->os, buf, len, put, timeout_ms);
+}
+
+int
+xipc_stream_peer_pid(const xipc_stream *s, uint64_t *pid)
+{
+    int rc = xipc__handle_check(s, XIPC_KIND_STREAM);
+    if (rc != 0)
+        return rc;
+    return pid ? xipc__os_stream_peer_pid(&s->os, pid) : XIPC_EINVAL;
 }
 
 int

@@ -119,7 +119,7 @@ churn_pipes(void *arg)
     xipc_stream *ends[2 * BATCH];
     for (int b = 0; b < c->batches; b++) {
         for (int i = 0; i < BATCH; i++) {
-            if (xipc_pipe(&ends[2 * i], &ends[2 * i + 1], 0) != 0)
+            if (xipc_pipe(0, &ends[2 * i], &ends[2 * i + 1]) != 0)
                 c->failures++, ends[2 * i] = ends[2 * i + 1] = NULL;
         }
         for (int i = 0; i < 2 * BATCH; i++)
@@ -139,7 +139,7 @@ xt_test_base_handle_checks_race_opens_and_closes(void)
     struct churn churn[2] = { { batches, 0, 0 }, { batches, 0, 0 } };
     /* Enough live handles that the churn's probe runs cross theirs. */
     for (int i = 0; i < LIVE; i++)
-        CHECK_OK(xipc_pipe(&live[2 * i], &live[2 * i + 1], 0));
+        CHECK_OK(xipc_pipe(0, &live[2 * i], &live[2 * i + 1]));
     xt_os_thread *t[2];
     for (int i = 0; i < 2; i++)
         CHECK((t[i] = xt_os_thread_start(churn_pipes, &churn[i])) != NULL);
@@ -270,8 +270,8 @@ all_kinds_open(struct all_kinds *k)
     xipc_stdio io[3] = { { XIPC_STDIO_STREAM, NULL }, { XIPC_STDIO_INHERIT, NULL },
         { XIPC_STDIO_INHERIT, NULL } };
     memset(k, 0, sizeof *k);
-    CHECK_OK(xipc_pipe(&k->pipe_rd, &k->pipe_wr, 0));
-    CHECK_OK(xipc_pipe(&child_rd, &k->child_stdin, 0));
+    CHECK_OK(xipc_pipe(0, &k->pipe_rd, &k->pipe_wr));
+    CHECK_OK(xipc_pipe(0, &child_rd, &k->child_stdin));
     io[0].stream = child_rd;
     k->proc = xt_spawn_child("block_on_stdin", NULL, io, NULL, 0);
     xipc_stream_close(child_rd);
@@ -407,7 +407,7 @@ xt_test_base_handle_kind_and_native_bad_input(void)
     CHECK_RC(xipc_handle_kind((xipc_handle *)(void *)never_a_handle), XIPC_EBADF);
     CHECK_RC(xipc_handle_native(NULL, &native), XIPC_EINVAL);
     CHECK_RC(xipc_handle_native((xipc_handle *)(void *)never_a_handle, &native), XIPC_EBADF);
-    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
     CHECK_RC(xipc_handle_native(xipc_stream_handle(rd), NULL), XIPC_EINVAL);
     xipc_stream_close(rd);
     CHECK_RC(xipc_handle_kind(xipc_stream_handle(rd)), XIPC_EBADF);

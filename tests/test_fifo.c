@@ -100,8 +100,8 @@ start_writer(struct writers *ws, const char *path, const char *records, const ch
 {
     char tag[16], ready[XIPC_HANDLE_TEXT_MAX], go[XIPC_HANDLE_TEXT_MAX];
     if (ws->count == 0) {
-        CHECK_OK(xipc_pipe(&ws->ready_rd, &ws->ready_wr, 0));
-        CHECK_OK(xipc_pipe(&ws->go_rd, &ws->go_wr, 0));
+        CHECK_OK(xipc_pipe(0, &ws->ready_rd, &ws->ready_wr));
+        CHECK_OK(xipc_pipe(0, &ws->go_rd, &ws->go_wr));
     }
     snprintf(tag, sizeof tag, "%d", ws->count);
     xt_export(ws->ready_wr, ready);
@@ -446,7 +446,7 @@ xt_test_fifo_with_cat_and_a_shell_redirect(void)
 
     /* xipc writes, cat reads. */
     const char *cat_argv[] = { "cat", path, NULL };
-    CHECK_OK(xipc_pipe(&out_r, &out_w, 0));
+    CHECK_OK(xipc_pipe(0, &out_r, &out_w));
     opts.file = "cat";
     opts.argv = cat_argv;
     opts.stdio[1].mode = XIPC_STDIO_STREAM;
@@ -632,8 +632,8 @@ xt_test_fifo_no_end_while_a_writer_is_open(void)
     int ends = 0;
     fresh_fifo("noend", path, sizeof path);
     snprintf(rounds, sizeof rounds, "%d", ROUNDS);
-    CHECK_OK(xipc_pipe(&done_r, &done_w, 0));
-    CHECK_OK(xipc_pipe(&go_r, &go_w, 0));
+    CHECK_OK(xipc_pipe(0, &done_r, &done_w));
+    CHECK_OK(xipc_pipe(0, &go_r, &go_w));
     xt_export(done_w, done_text);
     xt_export(go_r, go_text);
     const char *args[] = { path, rounds, done_text, go_text, NULL };
@@ -804,7 +804,7 @@ copy_through_a_child(xipc_stream *r, int round)
     xipc_stream *out_r, *out_w;
     xipc_proc *p = NULL;
     size_t len;
-    CHECK_OK(xipc_pipe(&out_r, &out_w, 0));
+    CHECK_OK(xipc_pipe(0, &out_r, &out_w));
     if (round % 2 == 0 && xt_os_has_posix_shell()) {
         const char *cat_argv[] = { "cat", NULL };
         xipc_spawn_opts opts = { 0 };

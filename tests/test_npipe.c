@@ -254,7 +254,7 @@ xt_test_npipe_peer_pids(void)
     xt_expect_exit(p, 0);
     xipc_npipe_close(srv);
     /* An anonymous pipe has no single peer. */
-    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
     CHECK_RC(xipc_stream_peer_pid(rd, &peer), XIPC_ENOTSUP);
     xipc_stream_close(rd);
     xipc_stream_close(wr);
@@ -315,7 +315,7 @@ xt_test_npipe_second_server_is_eaddrinuse(void)
     xipc_npipe_close(a);
 
     /* Held by another process; and once that process is killed, the name can be taken over. */
-    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
     xt_export(wr, text);
     const char *args[] = { name, text, NULL };
     xipc_handle *h = xipc_stream_handle(wr);
@@ -383,7 +383,7 @@ xt_test_npipe_peer_gone_mid_conversation(void)
     int before = xt_os_handle_count();
     xt_name("gone.m", msg_name);
     xt_name("gone.b", byte_name);
-    CHECK_OK(xipc_pipe(&ch.rd, &ch.wr, 0));
+    CHECK_OK(xipc_pipe(0, &ch.rd, &ch.wr));
     xt_export(ch.wr, ch.text);
     xipc_handle *h = xipc_stream_handle(ch.wr);
     CHECK_OK(xipc_npipe_listen(msg_name, XIPC_NPIPE_MESSAGE, &msrv));
@@ -517,7 +517,7 @@ xt_test_npipe_connection_as_a_child_stdin(void)
     CHECK_OK(xipc_npipe_connect(name, &a, XT_CHILD_TIMEOUT_MS));
     CHECK_OK(xipc_npipe_accept(srv, &b, XT_CHILD_TIMEOUT_MS));
     CHECK_RC(xipc_stream_read(b, buf, sizeof buf, &got, 50), XIPC_ETIMEDOUT);
-    CHECK_OK(xipc_pipe(&out_r, &out_w, 0));
+    CHECK_OK(xipc_pipe(0, &out_r, &out_w));
     io[0].mode = XIPC_STDIO_STREAM;
     io[0].stream = b;
     io[1].mode = XIPC_STDIO_STREAM;
@@ -653,8 +653,8 @@ raw_child_start(
     struct raw_child *rc, const char *name, const char *kind, const char *fill, const char *gap_ms)
 {
     char ready[XIPC_HANDLE_TEXT_MAX], go[XIPC_HANDLE_TEXT_MAX], c;
-    CHECK_OK(xipc_pipe(&rc->ready_rd, &rc->ready_wr, 0));
-    CHECK_OK(xipc_pipe(&rc->go_rd, &rc->go_wr, 0));
+    CHECK_OK(xipc_pipe(0, &rc->ready_rd, &rc->ready_wr));
+    CHECK_OK(xipc_pipe(0, &rc->go_rd, &rc->go_wr));
     xt_export(rc->ready_wr, ready);
     xt_export(rc->go_rd, go);
     const char *args[] = { name, kind, fill, gap_ms, ready, go, NULL };

@@ -27,7 +27,7 @@ struct channel {
 static void
 channel_open(struct channel *c)
 {
-    CHECK_OK(xipc_pipe(&c->rd, &c->wr, 0));
+    CHECK_OK(xipc_pipe(0, &c->rd, &c->wr));
     xt_export(c->wr, c->text);
 }
 
@@ -535,7 +535,7 @@ xt_test_mutex_timeouts_recursion_and_owner(void)
 
     /* Held by another process: 0 and short timeouts expire; forever is woken by its unlock. */
     channel_open(&ch);
-    CHECK_OK(xipc_pipe(&go_r, &go_w, 0));
+    CHECK_OK(xipc_pipe(0, &go_r, &go_w));
     xt_export(go_r, go_text);
     const char *args[] = { name, ch.text, go_text, NULL };
     xipc_handle *pass[] = { xipc_stream_handle(ch.wr), xipc_stream_handle(go_r) };
@@ -1205,7 +1205,7 @@ xt_test_sync_import_checks_kind_at_once(void)
     xipc_event *ev = NULL, *again = NULL;
     xipc_sem *sem = NULL;
     xipc_mutex *mx = NULL;
-    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
     CHECK_OK(xipc_event_open(NULL, 0, &ev));
     CHECK_OK(xipc_sem_open(NULL, 0, 0, &sem));
     CHECK_OK(xipc_mutex_open(NULL, 0, &mx));
@@ -1367,7 +1367,7 @@ xt_test_mutex_passed_to_child_locks_across(void)
     xipc_mutex *mx = NULL;
     CHECK_OK(xipc_mutex_open(NULL, 0, &mx));
     channel_open(&ch);
-    CHECK_OK(xipc_pipe(&go_r, &go_w, 0));
+    CHECK_OK(xipc_pipe(0, &go_r, &go_w));
     xt_export(go_r, go_text);
     export_sync(xipc_mutex_handle(mx), text);
     CHECK_OK(xipc_mutex_lock(mx, 0));

@@ -297,9 +297,8 @@ channel_prepare(struct channel *ch, const char *mech, enum impl impl, const char
             : -1;
     }
     ch->kind = CHANNEL_PIPES;
-    if (xipc_pipe(&ch->peer_in, &ch->to, 0) != 0 || xipc_pipe(&ch->from, &ch->peer_out, 0) != 0 ||
-        xipc_handle_export(xipc_stream_handle(ch->peer_in), ch->in_text, sizeof ch->in_text) !=
-            0 ||
+    if (xipc_pipe(0, &ch->peer_in, &ch->to) != 0 || xipc_pipe(0, &ch->from, &ch->peer_out) != 0 ||
+        xipc_handle_export(xipc_stream_handle(ch->peer_in), ch->in_text, sizeof ch->in_text) != 0 ||
         xipc_handle_export(xipc_stream_handle(ch->peer_out), ch->out_text, sizeof ch->out_text) !=
             0)
         return -1;

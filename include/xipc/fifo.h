@@ -33,7 +33,7 @@
 #define XIPC_FIFO_H
 
 #include "xipc/base.h"
-#include "xipc/pipe.h"
+#include "xipc/stream.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -25,7 +25,7 @@
 #define XIPC_NPIPE_H
 
 #include "xipc/base.h"
-#include "xipc/pipe.h"
+#include "xipc/stream.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -106,10 +106,9 @@ XIPC_API void xipc_msg_close(xipc_msgpipe *c);
 
 XIPC_API xipc_handle *xipc_msgpipe_handle(xipc_msgpipe *m);
 
-/* The process id of the other end of a connection (named-pipe streams and message pipes; an
- * anonymous pipe has no single peer: XIPC_ENOTSUP). Returns 0; XIPC_ENOTSUP; XIPC_EINVAL;
- * XIPC_EBADF. POSIX: SO_PEERCRED; Windows: GetNamedPipeClient/ServerProcessId. */
-XIPC_API int xipc_stream_peer_pid(const xipc_stream *s, uint64_t *pid);
+/* The process id of the other end of the connection. POSIX: SO_PEERCRED; Windows:
+ * GetNamedPipeClientProcessId / GetNamedPipeServerProcessId. Returns 0; XIPC_EINVAL (NULL m or
+ * pid); XIPC_EBADF (closed handle); XIPC_EOS. */
 XIPC_API int xipc_msg_peer_pid(const xipc_msgpipe *c, uint64_t *pid);
 
 #ifdef __cplusplus

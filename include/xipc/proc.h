@@ -17,7 +17,7 @@
 #define XIPC_PROC_H
 
 #include "xipc/base.h"
-#include "xipc/pipe.h"
+#include "xipc/stream.h"
 
 #ifdef __cplusplus
 extern "C" {
