@@ -24,6 +24,10 @@ struct xipc_stream {
     struct xipc_handle handle;
     unsigned caps; /* XIPC__STREAM_* */
     struct xipc__os_stream os;
+    /* A FIFO end whose open created the FIFO (common/fifo.c): its path, malloc'd, which closing
+     * the stream in the process that opened it (creator_pid) removes. NULL for any other. */
+    char *fifo_path;
+    uint64_t creator_pid;
 };
 
 struct xipc_proc {

@@ -227,6 +227,11 @@ void
 xipc__stream_release(struct xipc_handle *h)
 {
     struct xipc_stream *s = (struct xipc_stream *)h;
+    /* A FIFO's creator removes it, before it closes, as the sync families do (common/sync.c),
+     * and only in its own process: a child forked without exec leaves it to its parent. */
+    if (s->fifo_path != NULL && s->creator_pid == xipc__os_self_pid())
+        (void)xipc__os_fifo_remove(s->fifo_path);
+    free(s->fifo_path);
     xipc__os_stream_close(&s->os);
     free(s);
 }

@@ -285,10 +285,11 @@ all_kinds_open(struct all_kinds *k)
     CHECK_OK(xipc_npipe_connect_msg(k->msgpipe, &k->msg_client, XT_CHILD_TIMEOUT_MS));
     CHECK_OK(xipc_npipe_accept_msg(k->msg_server, &k->msg, XT_CHILD_TIMEOUT_MS));
     xt_os_temp_path("kinds", k->fifo, sizeof k->fifo);
-    (void)xipc_fifo_remove(k->fifo);
-    CHECK_OK(xipc_fifo_create(k->fifo, 0));
-    CHECK_OK(xipc_fifo_open(k->fifo, XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, 0, &k->fifo_rd));
-    CHECK_OK(xipc_fifo_open(k->fifo, XIPC_FIFO_WRITE | XIPC_FIFO_NOWAIT, 0, &k->fifo_wr));
+    (void)xipc_fifo_unlink(k->fifo);
+    CHECK_OK(
+        xipc_fifo_open(k->fifo, XIPC_CREATE | XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, &k->fifo_rd, 0));
+    CHECK_OK(
+        xipc_fifo_open(k->fifo, XIPC_OPEN | XIPC_FIFO_WRITE | XIPC_FIFO_NOWAIT, &k->fifo_wr, 0));
 }
 
 /* The byte server's client comes later (its arrival is the server's trigger), and is accepted
@@ -320,7 +321,7 @@ all_kinds_close(struct all_kinds *k)
     xipc_msg_close(k->msg_client);
     xipc_npipe_close(k->server);
     xipc_npipe_close(k->msg_server);
-    CHECK_OK(xipc_fifo_remove(k->fifo));
+    CHECK_RC(xipc_fifo_unlink(k->fifo), XIPC_ENOENT); /* its creator, the reader, removed it */
 }
 
 /* Checks the kind of h, and that its native is what this platform's answer for obj says (or
