@@ -6,6 +6,8 @@
 
 #include <stdlib.h>
 
+/* ---- Servers -------------------------------------------------------------------------------- */
+
 static const char *
 bare_name(const char *name)
 {
@@ -52,22 +54,6 @@ xipc_npipe_handle(xipc_npipe *srv)
     return srv ? &srv->handle : NULL;
 }
 
-/* Wraps an open message-mode connection; on failure closes it. */
-static int
-msgpipe_wrap(struct xipc__os_stream *os, xipc_msgpipe **out)
-{
-    struct xipc_msgpipe *c = calloc(1, sizeof *c);
-    int rc = c ? xipc__handle_register(&c->handle, XIPC_KIND_MSGPIPE) : XIPC_ENOMEM;
-    if (rc != 0) {
-        xipc__os_stream_close(os);
-        free(c);
-        return rc;
-    }
-    c->os = *os;
-    *out = c;
-    return 0;
-}
-
 /* Accepts one connection of the given mode into *os. */
 static int
 accept_os(xipc_npipe *srv, unsigned mode, int timeout_ms, struct xipc__os_stream *os)
@@ -81,26 +67,17 @@ accept_os(xipc_npipe *srv, unsigned mode, int timeout_ms, struct xipc__os_stream
 }
 
 int
-xipc_npipe_accept(xipc_npipe *srv, xipc_stream **conn, int timeout_ms)
+xipc_npipe_accept(xipc_npipe *srv, xipc_stream **out, int timeout_ms)
 {
     struct xipc__os_stream os = { 0 };
-    if (conn == NULL)
+    if (out == NULL)
         return XIPC_EINVAL;
-    *conn = NULL;
+    *out = NULL;
     int rc = accept_os(srv, XIPC_NPIPE_BYTE, timeout_ms, &os);
-    return rc != 0 ? rc : xipc__stream_wrap(&os, XIPC__STREAM_READ | XIPC__STREAM_WRITE, conn);
+    return rc != 0 ? rc : xipc__stream_wrap(&os, XIPC__STREAM_READ | XIPC__STREAM_WRITE, out);
 }
 
-int
-xipc_npipe_accept_msg(xipc_npipe *srv, xipc_msgpipe **conn, int timeout_ms)
-{
-    struct xipc__os_stream os = { 0 };
-    if (conn == NULL)
-        return XIPC_EINVAL;
-    *conn = NULL;
-    int rc = accept_os(srv, XIPC_NPIPE_MESSAGE, timeout_ms, &os);
-    return rc != 0 ? rc : msgpipe_wrap(&os, conn);
-}
+/* ---- Connecting ----------------------------------------------------------------------------- */
 
 void
 xipc__npipe_saw_busy(struct xipc__npipe_patience *p)
@@ -136,60 +113,89 @@ connect_os(const char *name, unsigned mode, int timeout_ms, struct xipc__os_stre
 }
 
 int
-xipc_npipe_connect(const char *name, xipc_stream **conn, int timeout_ms)
+xipc_npipe_connect(const char *name, xipc_stream **out, int timeout_ms)
 {
     struct xipc__os_stream os = { 0 };
-    if (conn == NULL)
+    if (out == NULL)
         return XIPC_EINVAL;
-    *conn = NULL;
+    *out = NULL;
     int rc = connect_os(name, XIPC_NPIPE_BYTE, timeout_ms, &os);
-    return rc != 0 ? rc : xipc__stream_wrap(&os, XIPC__STREAM_READ | XIPC__STREAM_WRITE, conn);
+    return rc != 0 ? rc : xipc__stream_wrap(&os, XIPC__STREAM_READ | XIPC__STREAM_WRITE, out);
+}
+
+/* ---- Message pipes -------------------------------------------------------------------------- */
+
+/* Wraps an open message-mode connection; on failure closes it. */
+static int
+msgpipe_wrap(struct xipc__os_stream *os, xipc_msgpipe **out)
+{
+    struct xipc_msgpipe *c = calloc(1, sizeof *c);
+    int rc = c ? xipc__handle_register(&c->handle, XIPC_KIND_MSGPIPE) : XIPC_ENOMEM;
+    if (rc != 0) {
+        xipc__os_stream_close(os);
+        free(c);
+        return rc;
+    }
+    c->os = *os;
+    *out = c;
+    return 0;
 }
 
 int
-xipc_npipe_connect_msg(const char *name, xipc_msgpipe **conn, int timeout_ms)
+xipc_msgpipe_accept(xipc_npipe *srv, xipc_msgpipe **out, int timeout_ms)
 {
     struct xipc__os_stream os = { 0 };
-    if (conn == NULL)
+    if (out == NULL)
         return XIPC_EINVAL;
-    *conn = NULL;
-    int rc = connect_os(name, XIPC_NPIPE_MESSAGE, timeout_ms, &os);
-    return rc != 0 ? rc : msgpipe_wrap(&os, conn);
+    *out = NULL;
+    int rc = accept_os(srv, XIPC_NPIPE_MESSAGE, timeout_ms, &os);
+    return rc != 0 ? rc : msgpipe_wrap(&os, out);
 }
 
 int
-xipc_msg_send(xipc_msgpipe *c, const void *buf, size_t len, int timeout_ms)
+xipc_msgpipe_connect(const char *name, xipc_msgpipe **out, int timeout_ms)
 {
-    int rc = xipc__handle_check(c, XIPC_KIND_MSGPIPE);
+    struct xipc__os_stream os = { 0 };
+    if (out == NULL)
+        return XIPC_EINVAL;
+    *out = NULL;
+    int rc = connect_os(name, XIPC_NPIPE_MESSAGE, timeout_ms, &os);
+    return rc != 0 ? rc : msgpipe_wrap(&os, out);
+}
+
+int
+xipc_msgpipe_send(xipc_msgpipe *m, const void *buf, size_t len, int timeout_ms)
+{
+    int rc = xipc__handle_check(m, XIPC_KIND_MSGPIPE);
     if (rc != 0)
         return rc;
     if (buf == NULL || len == 0 || (rc = xipc__timeout_check(timeout_ms)) != 0)
         return XIPC_EINVAL;
-    if (len > XIPC_MSG_MAX)
+    if (len > XIPC_MSGPIPE_MAX)
         return XIPC_EMSGSIZE;
-    return xipc__os_msg_send(&c->os, buf, len, xipc__deadline_in(timeout_ms));
+    return xipc__os_msg_send(&m->os, buf, len, xipc__deadline_in(timeout_ms));
 }
 
 int
-xipc_msg_recv(xipc_msgpipe *c, void *buf, size_t cap, size_t *len, int timeout_ms)
+xipc_msgpipe_recv(xipc_msgpipe *m, void *buf, size_t cap, size_t *len, int timeout_ms)
 {
     size_t n = 0;
-    int rc = xipc__handle_check(c, XIPC_KIND_MSGPIPE);
+    int rc = xipc__handle_check(m, XIPC_KIND_MSGPIPE);
     if (len != NULL)
         *len = 0;
     if (rc != 0)
         return rc;
     if (buf == NULL || cap == 0 || len == NULL || (rc = xipc__timeout_check(timeout_ms)) != 0)
         return XIPC_EINVAL;
-    rc = xipc__os_msg_recv(&c->os, buf, cap, &n, xipc__deadline_in(timeout_ms));
+    rc = xipc__os_msg_recv(&m->os, buf, cap, &n, xipc__deadline_in(timeout_ms));
     *len = n;
     return rc;
 }
 
 void
-xipc_msg_close(xipc_msgpipe *c)
+xipc_msgpipe_close(xipc_msgpipe *m)
 {
-    xipc__handle_close(c, XIPC_KIND_MSGPIPE);
+    xipc__handle_close(m, XIPC_KIND_MSGPIPE);
 }
 
 xipc_handle *
@@ -199,12 +205,12 @@ xipc_msgpipe_handle(xipc_msgpipe *m)
 }
 
 int
-xipc_msg_peer_pid(const xipc_msgpipe *c, uint64_t *pid)
+xipc_msgpipe_peer_pid(const xipc_msgpipe *m, uint64_t *pid)
 {
-    int rc = xipc__handle_check(c, XIPC_KIND_MSGPIPE);
+    int rc = xipc__handle_check(m, XIPC_KIND_MSGPIPE);
     if (rc != 0)
         return rc;
-    return pid ? xipc__os_stream_peer_pid(&c->os, pid) : XIPC_EINVAL;
+    return pid ? xipc__os_stream_peer_pid(&m->os, pid) : XIPC_EINVAL;
 }
 
 /* ---- The kind table's rows (common/kinds.h) ------------------------------------------------ */

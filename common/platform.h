@@ -373,7 +373,7 @@ void xipc__npipe_saw_busy(struct xipc__npipe_patience *p);
  * XIPC_ETIMEDOUT: dl passed while a server that was busy had not come back. */
 int xipc__npipe_after_missing(struct xipc__npipe_patience *p, xipc__deadline dl);
 
-/* Sends one message (1..XIPC_MSG_MAX bytes, checked by common/) whole or not at all:
+/* Sends one message (1..XIPC_MSGPIPE_MAX bytes, checked by common/) whole or not at all:
  * XIPC_ETIMEDOUT, XIPC_EPIPE or XIPC_ECLOSED (peer gone). */
 int xipc__os_msg_send(struct xipc__os_stream *s, const void *buf, size_t len, xipc__deadline dl);
 

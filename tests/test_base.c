@@ -282,8 +282,8 @@ all_kinds_open(struct all_kinds *k)
     xt_name("kinds-m", k->msgpipe);
     CHECK_OK(xipc_npipe_listen(k->npipe, XIPC_NPIPE_BYTE, &k->server));
     CHECK_OK(xipc_npipe_listen(k->msgpipe, XIPC_NPIPE_MESSAGE, &k->msg_server));
-    CHECK_OK(xipc_npipe_connect_msg(k->msgpipe, &k->msg_client, XT_CHILD_TIMEOUT_MS));
-    CHECK_OK(xipc_npipe_accept_msg(k->msg_server, &k->msg, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msgpipe_connect(k->msgpipe, &k->msg_client, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msgpipe_accept(k->msg_server, &k->msg, XT_CHILD_TIMEOUT_MS));
     xt_os_temp_path("kinds", k->fifo, sizeof k->fifo);
     (void)xipc_fifo_unlink(k->fifo);
     CHECK_OK(
@@ -317,8 +317,8 @@ all_kinds_close(struct all_kinds *k)
     xipc_event_close(k->event);
     xipc_sem_close(k->sem);
     xipc_mutex_close(k->mutex);
-    xipc_msg_close(k->msg);
-    xipc_msg_close(k->msg_client);
+    xipc_msgpipe_close(k->msg);
+    xipc_msgpipe_close(k->msg_client);
     xipc_npipe_close(k->server);
     xipc_npipe_close(k->msg_server);
     CHECK_RC(xipc_fifo_unlink(k->fifo), XIPC_ENOENT); /* its creator, the reader, removed it */
@@ -388,7 +388,7 @@ xt_test_base_every_kind_has_a_native_answer(void)
     check_native(xipc_stream_handle(k.conn), XIPC_KIND_STREAM, XT_OBJ_NPIPE_STREAM, false, 1);
     CHECK_EQ(xipc_handle_kind(xipc_npipe_handle(k.msg_server)), XIPC_KIND_NPIPE);
     check_native(xipc_msgpipe_handle(k.msg), XIPC_KIND_MSGPIPE, XT_OBJ_MSGPIPE, false, 0);
-    CHECK_OK(xipc_msg_send(k.msg_client, "m", 1, 0));
+    CHECK_OK(xipc_msgpipe_send(k.msg_client, "m", 1, 0));
     check_native(xipc_msgpipe_handle(k.msg), XIPC_KIND_MSGPIPE, XT_OBJ_MSGPIPE, false, 1);
 
     check_native(xipc_stream_handle(k.fifo_wr), XIPC_KIND_STREAM, XT_OBJ_FIFO_WRITER, true, 1);

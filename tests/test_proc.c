@@ -546,8 +546,8 @@ xt_test_proc_unpassable_kinds_are_enotsup(void)
     xt_name("unpassable", name);
     xipc_proc *child = xt_spawn_child("exit_with", exit_args, NULL, NULL, 0);
     CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &srv));
-    CHECK_OK(xipc_npipe_connect_msg(name, &client, XT_CHILD_TIMEOUT_MS));
-    CHECK_OK(xipc_npipe_accept_msg(srv, &server_end, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msgpipe_connect(name, &client, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msgpipe_accept(srv, &server_end, XT_CHILD_TIMEOUT_MS));
     xipc_handle *kinds[] = { (xipc_handle *)(void *)child, (xipc_handle *)(void *)srv,
         (xipc_handle *)(void *)client };
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
@@ -557,8 +557,8 @@ xt_test_proc_unpassable_kinds_are_enotsup(void)
         check_spawn_rejects(&o, XIPC_ENOTSUP);
         CHECK_RC(xipc_handle_export(kinds[i], text, sizeof text), XIPC_ENOTSUP);
     }
-    xipc_msg_close(server_end);
-    xipc_msg_close(client);
+    xipc_msgpipe_close(server_end);
+    xipc_msgpipe_close(client);
     xipc_npipe_close(srv);
     xt_expect_exit(child, 0);
 }

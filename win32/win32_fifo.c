@@ -11,7 +11,7 @@
  * The reader is the pipe's server, inbound. Every writer connects to a pipe instance of its own
  * and sends each stream write as one frame: a 4-byte length, then the bytes. One WriteFile
  * carries one frame of at most the pipe's quota (win32_stream.c: such a write is never taken in
- * part), XIPC_MSG_MAX >= XIPC_FIFO_ATOMIC, so writes never interleave. The pipe is of message
+ * part), XIPC_MSGPIPE_MAX >= XIPC_FIFO_ATOMIC, so writes never interleave. The pipe is of message
  * type, which tells a child that inherits a writer to frame its writes (win32_stream.c), but the
  * reader reads it in byte mode, so that one ReadFile takes as many frames as its buffer holds:
  * a message per ReadFile cost the 64-byte message rate three quarters of a raw pipe's. A
@@ -54,7 +54,7 @@ static const char MARKER[] = "xipc fifo 1\n";
 /* A frame: its payload's length, 4 bytes little-endian, then the payload, 1 to FRAME_MAX bytes:
  * a 64 KiB write goes in one frame. */
 #define FRAME_HEAD 4u
-#define FRAME_MAX  XIPC_MSG_MAX
+#define FRAME_MAX  XIPC_MSGPIPE_MAX
 
 /* The pipe's buffer each way, and so its quota: a writer's WriteFile carries at most that, one
  * frame. Each instance reads into a buffer of the same size, which holds the largest frame. */

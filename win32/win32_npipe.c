@@ -38,7 +38,7 @@
 
 /* Each direction's buffer quota: the largest message, so that a pending message send is never
  * partly read (see xipc__os_msg_send). */
-#define PIPE_BUFFER XIPC_MSG_MAX
+#define PIPE_BUFFER XIPC_MSGPIPE_MAX
 
 /* How often accept makes a new spare in a row after clients that left before being accepted. */
 #define SPARE_ATTEMPTS 16
@@ -575,7 +575,7 @@ xipc__os_stream_peer_pid(const struct xipc__os_stream *s, uint64_t *pid)
 
 /* The peer is gone (ERROR_NO_DATA, ERROR_BROKEN_PIPE, ERROR_PIPE_NOT_CONNECTED): XIPC_EPIPE, as a
  * stream write says it, through the table. A send that times out has sent nothing: the pipe's
- * quota (PIPE_BUFFER) is at least XIPC_MSG_MAX, and a pending write no larger than the quota
+ * quota (PIPE_BUFFER) is at least XIPC_MSGPIPE_MAX, and a pending write no larger than the quota
  * completes before the reader can take any byte of it (see the top of win32_stream.c; measured
  * on Wine for messages: a message write pending behind a full pipe and then cancelled fails with
  * ERROR_OPERATION_ABORTED, and the reader never sees it). A write that completed while being
@@ -667,7 +667,7 @@ static int
 keep_head(struct xipc__os_stream *s, const void *buf, DWORD n, size_t *len)
 {
     size_t total = 0;
-    /* Room was reserved for any buffer smaller than XIPC_MSG_MAX. A larger buffer is too small
+    /* Room was reserved for any buffer smaller than XIPC_MSGPIPE_MAX. A larger buffer is too small
      * only for a longer message, which no xipc peer sends: if memory runs out then, that
      * message's start is lost (XIPC_ENOMEM). */
     int rc = reserve_head(s, n);
@@ -728,9 +728,9 @@ xipc__os_msg_recv(struct xipc__os_stream *s, void *buf, size_t cap, size_t *len,
     *len = 0;
     if (s->head != NULL && s->head->have > 0)
         return recv_rest(s, buf, cap, len, dl);
-    /* No xipc message is longer than XIPC_MSG_MAX; a smaller buffer may get only the start of
+    /* No xipc message is longer than XIPC_MSGPIPE_MAX; a smaller buffer may get only the start of
      * one, which must then be kept. */
-    if (cap < XIPC_MSG_MAX && (rc = reserve_head(s, cap)) != 0)
+    if (cap < XIPC_MSGPIPE_MAX && (rc = reserve_head(s, cap)) != 0)
         return rc;
     DWORD werr = read_message(s, buf, want, dl, &n);
     if (werr == ERROR_MORE_DATA)
