@@ -256,7 +256,7 @@ int xipc__os_stream_stdio(int which, struct xipc__os_stream *s);
 /* One struct xipc__os_sync serves the three kinds; kind says which, and the platform keeps it.
  *
  * Opens or creates an object. name: checked by common/ and without its leading '/', or NULL for
- * a new anonymous object. flags: XIPC_SYNC_CREATE and/or XIPC_SYNC_OPEN (ignored for NULL name)
+ * a new anonymous object. flags: XIPC_CREATE and/or XIPC_OPEN (ignored for NULL name)
  * plus the kind's own (XIPC_EVENT_*). initial: a semaphore's initial value, else 0. *created
  * tells whether this call created the named object. Errors: XIPC_EEXIST (create-only, name
  * taken by anything but an object of the other kind), XIPC_ENOENT (open-only, no such name),

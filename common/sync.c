@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Flags each kind accepts besides XIPC_SYNC_CREATE and XIPC_SYNC_OPEN. */
+/* Flags each kind accepts besides XIPC_CREATE and XIPC_OPEN. */
 static unsigned
 kind_flags(enum xipc_kind kind)
 {
@@ -16,11 +16,11 @@ kind_flags(enum xipc_kind kind)
 static int
 check_open_args(enum xipc_kind kind, const char *name, unsigned flags)
 {
-    unsigned how = flags & (XIPC_SYNC_CREATE | XIPC_SYNC_OPEN);
-    if (flags & ~(XIPC_SYNC_CREATE | XIPC_SYNC_OPEN | kind_flags(kind)))
+    unsigned how = flags & (XIPC_CREATE | XIPC_OPEN);
+    if (flags & ~(XIPC_CREATE | XIPC_OPEN | kind_flags(kind)))
         return XIPC_EINVAL;
     if (name == NULL)
-        return how == XIPC_SYNC_OPEN ? XIPC_EINVAL : 0; /* nothing to open without a name */
+        return how == XIPC_OPEN ? XIPC_EINVAL : 0; /* nothing to open without a name */
     if (how == 0)
         return XIPC_EINVAL;
     return xipc_name_check(name);

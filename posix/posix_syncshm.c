@@ -176,7 +176,7 @@ open_named(enum xipc_kind kind, const char *name, unsigned flags, int *fd, bool 
     shm_path(name, path);
     /* Bounded: each round loses a race with a process that removes or creates the name. */
     for (int attempt = 0; attempt < 8; attempt++) {
-        if (flags & XIPC_SYNC_CREATE) {
+        if (flags & XIPC_CREATE) {
             /* fchmod: the umask must not leave us without write access, nor can it add any. */
             *fd = shm_open_safely(path, O_RDWR | O_CREAT | O_EXCL, 0600);
             if (*fd >= 0) {
@@ -185,7 +185,7 @@ open_named(enum xipc_kind kind, const char *name, unsigned flags, int *fd, bool 
             }
             if (errno != EEXIST)
                 return open_failure(errno, name);
-            if (!(flags & XIPC_SYNC_OPEN))
+            if (!(flags & XIPC_OPEN))
                 return name_taken(kind, path, name);
         }
         *fd = shm_open_safely(path, O_RDWR, 0);
@@ -200,7 +200,7 @@ open_named(enum xipc_kind kind, const char *name, unsigned flags, int *fd, bool 
         }
         if (errno != ENOENT)
             return open_failure(errno, name);
-        if (!(flags & XIPC_SYNC_CREATE))
+        if (!(flags & XIPC_CREATE))
             return XIPC_ENOENT;
     }
     return XIPC_EBUSY;

@@ -176,7 +176,7 @@ sem_with_name_of_length(size_t len, char name[XIPC_NAME_MAX + 1])
                                                          : alphabet[x % 36];
         name[len] = '\0';
         xipc_sem *s = NULL;
-        int rc = xipc_sem_open(name, XIPC_SYNC_CREATE, 0, &s);
+        int rc = xipc_sem_open(name, XIPC_CREATE, 0, &s);
         if (rc == 0)
             return s;
         CHECK_RC(rc, XIPC_EEXIST);

@@ -240,12 +240,12 @@ name_failure(DWORD werr, const char *call, const char *name)
 static int
 open_handle(const struct open_request *rq, HANDLE *out, bool *fresh)
 {
-    unsigned how = rq->flags & (XIPC_SYNC_CREATE | XIPC_SYNC_OPEN);
+    unsigned how = rq->flags & (XIPC_CREATE | XIPC_OPEN);
     const char *call = NULL;
     HANDLE h;
     *out = NULL;
     *fresh = false;
-    if (rq->name != NULL && how == XIPC_SYNC_OPEN) {
+    if (rq->name != NULL && how == XIPC_OPEN) {
         if ((h = open_object(rq->kind, rq->wname, &call)) == NULL)
             return name_failure(GetLastError(), call, rq->name);
         *out = h;
@@ -259,7 +259,7 @@ open_handle(const struct open_request *rq, HANDLE *out, bool *fresh)
     if (h == NULL)
         return name_failure(werr, call, rq->name);
     bool existed = rq->name != NULL && werr == ERROR_ALREADY_EXISTS;
-    if (existed && how == XIPC_SYNC_CREATE) {
+    if (existed && how == XIPC_CREATE) {
         (void)CloseHandle(h);
         return XIPC__OS_FAIL(ERROR_ALREADY_EXISTS, call, rq->name);
     }
