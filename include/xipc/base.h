@@ -97,7 +97,7 @@ XIPC_API long xipc_last_os_error(void);
 XIPC_API int xipc_last_os_error_describe(char *buf, size_t cap);
 
 /* Nanoseconds on a monotonic clock (CLOCK_MONOTONIC, QueryPerformanceCounter): for measuring
- * intervals, not for telling the time. */
+ * intervals, not for telling the time. Never fails. */
 XIPC_API uint64_t xipc_now_ns(void);
 
 /* Longest object name, in characters (the leading '/', if any, not counted). */
@@ -121,7 +121,8 @@ XIPC_API uint64_t xipc_now_ns(void);
 XIPC_API int xipc_name_check(const char *name);
 
 /* The same check for a name of len bytes that need not be NUL-terminated (a name read from a
- * file or a socket): a NUL among those bytes is XIPC_EINVAL, never a shorter name. */
+ * file or a socket): a NUL among those bytes is XIPC_EINVAL, never a shorter name. Returns 0 or
+ * XIPC_EINVAL. */
 XIPC_API int xipc_name_check_len(const char *name, size_t len);
 
 /* ---- Handles -------------------------------------------------------------------------------- */
