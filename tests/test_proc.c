@@ -548,8 +548,8 @@ xt_test_proc_unpassable_kinds_are_enotsup(void)
     CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &srv));
     CHECK_OK(xipc_msgpipe_connect(name, &client, XT_CHILD_TIMEOUT_MS));
     CHECK_OK(xipc_msgpipe_accept(srv, &server_end, XT_CHILD_TIMEOUT_MS));
-    xipc_handle *kinds[] = { (xipc_handle *)(void *)child, (xipc_handle *)(void *)srv,
-        (xipc_handle *)(void *)client };
+    xipc_handle *kinds[] = { xipc_proc_handle(child), xipc_npipe_handle(srv),
+        xipc_msgpipe_handle(client) };
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         xipc_spawn_opts o = xt_child_opts(argv, "exit_with", exit_args);
         o.handles = &kinds[i];
