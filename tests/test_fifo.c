@@ -628,18 +628,22 @@ xt_test_fifo_creator_owns_the_path(void)
     (void)xipc_fifo_unlink(path);
     CHECK_OK(
         xipc_fifo_open(path, XIPC_CREATE | XIPC_OPEN | XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, &r, 0));
-    CHECK_OK(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_WRITE | XIPC_FIFO_NOWAIT, &w, 0));
+    /* Writers with a timeout: on Windows one may wait for the reader's next pipe instance. */
+    CHECK_OK(xipc_fifo_open(
+        path, XIPC_OPEN | XIPC_FIFO_WRITE | XIPC_FIFO_NOWAIT, &w, XT_CHILD_TIMEOUT_MS));
     xipc_stream_close(w);
-    CHECK_OK(xipc_fifo_open(path, XIPC_CREATE | XIPC_OPEN | XIPC_FIFO_WRITE, &w, 0));
+    CHECK_OK(
+        xipc_fifo_open(path, XIPC_CREATE | XIPC_OPEN | XIPC_FIFO_WRITE, &w, XT_CHILD_TIMEOUT_MS));
     xipc_stream_close(w); /* neither writer made it: the FIFO stays */
     int forked = xt_os_fork_run(close_forked_creator, r);
     if (forked < 0)
         printf("note: no fork here (Windows): a forked copy of the creator is not tried\n");
     else
         CHECK_EQ(forked, 0);
-    CHECK_OK(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_WRITE | XIPC_FIFO_NOWAIT, &w, 0));
+    CHECK_OK(xipc_fifo_open(
+        path, XIPC_OPEN | XIPC_FIFO_WRITE | XIPC_FIFO_NOWAIT, &w, XT_CHILD_TIMEOUT_MS));
     xt_write_all(w, "x", 1, XT_CHILD_TIMEOUT_MS);
-    xipc_stream_close(r); /* the creator: the FIFO goes, the writer stays usable */
+    xipc_stream_close(r); /* the creator: the FIFO goes, the open writer stays an open end */
     CHECK_RC(
         xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, &r, 0), XIPC_ENOENT);
     size_t put = 1;
