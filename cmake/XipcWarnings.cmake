@@ -1,7 +1,8 @@
 # Warnings (as errors unless XIPC_WERROR=OFF) and the optional native sanitizers.
 set(XIPC_WARNING_FLAGS
-  -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wundef
-  -Wformat=2 -Wvla -Wcast-qual)
+  -Wall -Wextra -Wpedantic -Wshadow -Wundef -Wformat=2 -Wvla -Wcast-qual
+  # C only: C++ has no unprototyped functions (the public headers' C++ check compiles them).
+  $<$<COMPILE_LANGUAGE:C>:-Wstrict-prototypes -Wmissing-prototypes>)
 if(XIPC_WERROR)
   list(APPEND XIPC_WARNING_FLAGS -Werror)
 endif()

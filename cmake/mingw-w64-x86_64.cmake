@@ -2,6 +2,11 @@
 set(CMAKE_SYSTEM_NAME Windows)
 set(CMAKE_SYSTEM_PROCESSOR x86_64)
 set(CMAKE_C_COMPILER x86_64-w64-mingw32-gcc)
+# C++ only checks that the public headers compile as C++; skipped when mingw's g++ is missing.
+find_program(XIPC_MINGW_CXX x86_64-w64-mingw32-g++)
+if(XIPC_MINGW_CXX)
+  set(CMAKE_CXX_COMPILER ${XIPC_MINGW_CXX})
+endif()
 set(CMAKE_RC_COMPILER x86_64-w64-mingw32-windres)
 set(CMAKE_FIND_ROOT_PATH /usr/x86_64-w64-mingw32)
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)

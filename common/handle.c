@@ -1,4 +1,4 @@
-/* common/handle.c: the registry of live handles (see handle.h) and the export-text format.
+/* common/handle.c: the registry of live handles (see handle.h).
  *
  * The registry is an open-addressing hash set of object pointers (linear probing, at most half
  * full). A stale pointer whose memory was reused for a new handle of the same kind passes the
@@ -28,15 +28,12 @@
  * error: the call that follows a passed check uses the object. */
 #include "handle.h"
 
-#include <inttypes.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 struct registry_slot {
     _Atomic(const void *) ptr; /* NULL: empty */
-    enum xipc__kind kind; /* read and written only under the lock */
+    enum xipc_kind kind; /* read and written only under the lock */
 };
 
 struct registry_table {
@@ -66,7 +63,7 @@ slot_ptr(const struct registry_table *t, size_t i)
 }
 
 static void
-slot_set(struct registry_table *t, size_t i, const void *ptr, enum xipc__kind kind)
+slot_set(struct registry_table *t, size_t i, const void *ptr, enum xipc_kind kind)
 {
     t->slots[i].kind = kind;
     atomic_store_explicit(&t->slots[i].ptr, ptr, memory_order_release);
@@ -122,7 +119,7 @@ registry_grow(void)
 }
 
 int
-xipc__handle_register(struct xipc_handle *h, enum xipc__kind kind)
+xipc__handle_register(struct xipc_handle *h, enum xipc_kind kind)
 {
     int rc = 0;
     h->kind = kind; /* before the slot's release store, which publishes it to the check */
@@ -182,7 +179,7 @@ xipc__handle_unregister(struct xipc_handle *h)
 
 /* The check of a pointer the table seemed not to hold, under the lock, as writers see it. */
 static int
-check_locked(const void *h, enum xipc__kind kind)
+check_locked(const void *h, enum xipc_kind kind)
 {
     int rc = XIPC_EBADF;
     xipc__os_global_lock();
@@ -197,7 +194,7 @@ check_locked(const void *h, enum xipc__kind kind)
 }
 
 int
-xipc__handle_check(const void *h, enum xipc__kind kind)
+xipc__handle_check(const void *h, enum xipc_kind kind)
 {
     if (h == NULL)
         return XIPC__FAIL(XIPC_EINVAL, "handle: NULL");
@@ -207,36 +204,13 @@ xipc__handle_check(const void *h, enum xipc__kind kind)
         rc = check_locked(h, kind);
     } else {
         /* Found registered: the header is the handle's, and its kind never changes. */
-        enum xipc__kind held = ((const struct xipc_handle *)h)->kind;
+        enum xipc_kind held = ((const struct xipc_handle *)h)->kind;
         rc = (kind == 0 || held == kind) ? 0 : XIPC_EINVAL;
     }
     if (rc == XIPC_EBADF)
         return XIPC__FAIL(rc, "handle: closed, or never an xipc handle");
     if (rc != 0)
         return XIPC__FAIL(rc, "handle: of another kind than this call takes");
-    return 0;
-}
-
-/* The native handles a live object holds that an import could name: a stream's or a message
- * pipe's descriptor or HANDLE, a sync object's natives. */
-static size_t
-natives_held(const struct registry_slot *slot, intptr_t out[XIPC__NATIVES_MAX])
-{
-    switch (slot->kind) {
-    case XIPC__KIND_STREAM:
-        out[0] = xipc__os_stream_native(&((const struct xipc_stream *)slot->ptr)->os);
-        return 1;
-    case XIPC__KIND_MSGPIPE:
-        out[0] = xipc__os_stream_native(&((const struct xipc_msgpipe *)slot->ptr)->os);
-        return 1;
-    case XIPC__KIND_EVENT:
-    case XIPC__KIND_SEM:
-    case XIPC__KIND_MUTEX:
-        return xipc__os_sync_natives(&((const struct xipc__sync *)slot->ptr)->os, out);
-    case XIPC__KIND_PROC:
-    case XIPC__KIND_NPIPE:
-        break;
-    }
     return 0;
 }
 
@@ -247,127 +221,10 @@ xipc__handle_owns_native(intptr_t native)
     xipc__os_global_lock();
     const struct registry_table *t = atomic_load_explicit(&registry, memory_order_relaxed);
     for (size_t i = 0; t != NULL && i <= t->mask && !owned; i++) {
-        intptr_t held[XIPC__NATIVES_MAX];
-        if (slot_ptr(t, i) == NULL)
-            continue;
-        size_t n = natives_held(&t->slots[i], held);
-        for (size_t k = 0; k < n && !owned; k++)
-            owned = held[k] == native;
+        const void *ptr = slot_ptr(t, i);
+        if (ptr != NULL)
+            owned = xipc__handle_holds(ptr, native);
     }
     xipc__os_global_unlock();
     return owned;
-}
-
-static const char *
-kind_name(enum xipc__kind kind)
-{
-    switch (kind) {
-    case XIPC__KIND_STREAM:
-        return "stream";
-    case XIPC__KIND_PROC:
-        return "proc";
-    case XIPC__KIND_EVENT:
-        return "event";
-    case XIPC__KIND_SEM:
-        return "sem";
-    case XIPC__KIND_MUTEX:
-        return "mutex";
-    case XIPC__KIND_NPIPE:
-        return "npipe";
-    case XIPC__KIND_MSGPIPE:
-        return "msgpipe";
-    }
-    return "?";
-}
-
-int
-xipc__handle_text_format(enum xipc__kind kind, const char *value, char *buf, size_t cap)
-{
-    int n = snprintf(buf, cap, "xipc1:%s:%s", kind_name(kind), value);
-    if (n < 0 || (size_t)n >= cap) {
-        buf[0] = '\0';
-        return XIPC__FAIL(XIPC_ENAMETOOLONG, "cap: too small (XIPC_HANDLE_TEXT_MAX always fits)");
-    }
-    return 0;
-}
-
-const char *
-xipc__handle_text_value(const char *text, enum xipc__kind kind)
-{
-    char prefix[32];
-    int n = snprintf(prefix, sizeof prefix, "xipc1:%s:", kind_name(kind));
-    if (n < 0 || strncmp(text, prefix, (size_t)n) != 0)
-        return NULL;
-    return text + n;
-}
-
-int
-xipc__parse_native(const char *p, const char *end, intptr_t *out)
-{
-    intptr_t v = 0;
-    if (end == NULL)
-        end = p + strlen(p);
-    if (p == end || (p[0] == '0' && end - p > 1))
-        return XIPC_EINVAL;
-    for (; p < end; p++) {
-        if (*p < '0' || *p > '9' || v > (INTPTR_MAX - 9) / 10)
-            return XIPC_EINVAL;
-        v = v * 10 + (*p - '0');
-    }
-    *out = v;
-    return 0;
-}
-
-int
-xipc__handle_natives(const struct xipc_handle *h, intptr_t out[XIPC__NATIVES_MAX], size_t *count)
-{
-    switch (h->kind) {
-    case XIPC__KIND_STREAM:
-        if (!xipc__os_stream_exportable(&((const struct xipc_stream *)h)->os))
-            return XIPC__FAIL(XIPC_ENOTSUP, "handles: a stream of this process's stdio");
-        out[0] = xipc__os_stream_native(&((const struct xipc_stream *)h)->os);
-        *count = 1;
-        return 0;
-    case XIPC__KIND_EVENT:
-    case XIPC__KIND_SEM:
-    case XIPC__KIND_MUTEX:
-        *count = xipc__os_sync_natives(&((const struct xipc__sync *)h)->os, out);
-        return 0;
-    case XIPC__KIND_PROC:
-    case XIPC__KIND_NPIPE:
-    case XIPC__KIND_MSGPIPE:
-        break;
-    }
-    return XIPC__FAIL(XIPC_ENOTSUP, "handles: a kind that cannot be passed to a child");
-}
-
-int
-xipc_handle_export(const xipc_handle *h, char *buf, size_t cap)
-{
-    char value[XIPC_HANDLE_TEXT_MAX];
-    int rc;
-    xipc__error_clear();
-    if (h == NULL)
-        return XIPC__FAIL(XIPC_EINVAL, "h: NULL");
-    if (buf == NULL || cap == 0)
-        return XIPC__FAIL(XIPC_EINVAL, "buf: NULL, or cap: 0");
-    buf[0] = '\0';
-    if ((rc = xipc__handle_check(h, 0)) != 0)
-        return rc;
-    switch (h->kind) {
-    case XIPC__KIND_STREAM:
-        rc = xipc__stream_export_value((const struct xipc_stream *)h, value, sizeof value);
-        break;
-    case XIPC__KIND_EVENT:
-    case XIPC__KIND_SEM:
-    case XIPC__KIND_MUTEX:
-        rc = xipc__os_sync_export(&((const struct xipc__sync *)h)->os, value, sizeof value);
-        break;
-    case XIPC__KIND_PROC:
-    case XIPC__KIND_NPIPE:
-    case XIPC__KIND_MSGPIPE:
-        rc = XIPC__FAIL(XIPC_ENOTSUP, "h: a kind that cannot be passed to a child");
-        break;
-    }
-    return rc != 0 ? rc : xipc__handle_text_format(h->kind, value, buf, cap);
 }

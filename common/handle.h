@@ -3,6 +3,7 @@
 #ifndef XIPC_COMMON_HANDLE_H
 #define XIPC_COMMON_HANDLE_H
 
+#include "kinds.h"
 #include "platform.h"
 #include "xipc/fifo.h"
 #include "xipc/npipe.h"
@@ -12,7 +13,7 @@
 
 /* First member of every object, so that a pointer to the object is a pointer to its handle. */
 struct xipc_handle {
-    enum xipc__kind kind;
+    enum xipc_kind kind;
 };
 
 /* What a stream end may do. */
@@ -23,6 +24,10 @@ struct xipc_stream {
     struct xipc_handle handle;
     unsigned caps; /* XIPC__STREAM_* */
     struct xipc__os_stream os;
+    /* A FIFO end whose open created the FIFO (common/fifo.c): its path, malloc'd, which closing
+     * the stream in the process that opened it (creator_pid) removes. NULL for any other. */
+    char *fifo_path;
+    uint64_t creator_pid;
 };
 
 struct xipc_proc {
@@ -68,7 +73,7 @@ struct xipc_mutex {
 
 /* Adds a new object to the registry, under the process-wide lock. Sets h->kind first: the
  * check reads a live handle's kind from there. XIPC_ENOMEM if the registry cannot grow. */
-int xipc__handle_register(struct xipc_handle *h, enum xipc__kind kind);
+int xipc__handle_register(struct xipc_handle *h, enum xipc_kind kind);
 
 /* Removes it, under the process-wide lock; after this, xipc__handle_check() on the pointer gives
  * XIPC_EBADF. Call it before freeing the object. */
@@ -79,23 +84,6 @@ void xipc__handle_unregister(struct xipc_handle *h);
  * not find in the registry. Pass kind 0 to accept any kind. Takes no lock for a live handle, so
  * calls on live handles in several threads do not wait for each other; only a pointer it does
  * not find is looked up again under the process-wide lock. */
-int xipc__handle_check(const void *h, enum xipc__kind kind);
-
-/* Export texts are "xipc1:<kind>:<value>", the value kind-specific. Writes one into buf;
- * XIPC_ENAMETOOLONG when it does not fit. */
-int xipc__handle_text_format(enum xipc__kind kind, const char *value, char *buf, size_t cap);
-
-/* The value part of an export text of the given kind, or NULL when the text is of another kind
- * or malformed. */
-const char *xipc__handle_text_value(const char *text, enum xipc__kind kind);
-
-/* The native handles a child must inherit for h (at most XIPC__NATIVES_MAX); 0 for a kind that
- * needs none (a named POSIX semaphore is reopened by name). XIPC_ENOTSUP for a kind that cannot
- * be passed on. */
-/* The value part of a stream's export text ("<r|w|rw>:<native>"). */
-int xipc__stream_export_value(const struct xipc_stream *s, char *buf, size_t cap);
-
-int xipc__handle_natives(
-    const struct xipc_handle *h, intptr_t out[XIPC__NATIVES_MAX], size_t *count);
+int xipc__handle_check(const void *h, enum xipc_kind kind);
 
 #endif /* XIPC_COMMON_HANDLE_H */

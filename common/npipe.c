@@ -6,6 +6,8 @@
 
 #include <stdlib.h>
 
+/* ---- Servers -------------------------------------------------------------------------------- */
+
 static const char *
 bare_name(const char *name)
 {
@@ -32,7 +34,7 @@ xipc_npipe_listen(const char *name, unsigned flags, xipc_npipe **out)
         free(srv);
         return rc;
     }
-    if ((rc = xipc__handle_register(&srv->handle, XIPC__KIND_NPIPE)) != 0) {
+    if ((rc = xipc__handle_register(&srv->handle, XIPC_KIND_NPIPE)) != 0) {
         xipc__os_npipe_close(&srv->os);
         free(srv);
         return rc;
@@ -44,34 +46,20 @@ xipc_npipe_listen(const char *name, unsigned flags, xipc_npipe **out)
 void
 xipc_npipe_close(xipc_npipe *srv)
 {
-    if (srv == NULL || xipc__handle_check(srv, XIPC__KIND_NPIPE) != 0)
-        return;
-    xipc__handle_unregister(&srv->handle);
-    xipc__os_npipe_close(&srv->os);
-    free(srv);
+    xipc__handle_close(srv, XIPC_KIND_NPIPE);
 }
 
-/* Wraps an open message-mode connection; on failure closes it. */
-static int
-msgpipe_wrap(struct xipc__os_stream *os, xipc_msgpipe **out)
+xipc_handle *
+xipc_npipe_handle(xipc_npipe *srv)
 {
-    struct xipc_msgpipe *c = calloc(1, sizeof *c);
-    int rc = c ? xipc__handle_register(&c->handle, XIPC__KIND_MSGPIPE) : XIPC_ENOMEM;
-    if (rc != 0) {
-        xipc__os_stream_close(os);
-        free(c);
-        return rc;
-    }
-    c->os = *os;
-    *out = c;
-    return 0;
+    return srv ? &srv->handle : NULL;
 }
 
 /* Accepts one connection of the given mode into *os. */
 static int
 accept_os(xipc_npipe *srv, unsigned mode, int timeout_ms, struct xipc__os_stream *os)
 {
-    int rc = xipc__handle_check(srv, XIPC__KIND_NPIPE);
+    int rc = xipc__handle_check(srv, XIPC_KIND_NPIPE);
     if (rc != 0)
         return rc;
     if (srv->mode != mode)
@@ -84,28 +72,18 @@ accept_os(xipc_npipe *srv, unsigned mode, int timeout_ms, struct xipc__os_stream
 }
 
 int
-xipc_npipe_accept(xipc_npipe *srv, xipc_stream **conn, int timeout_ms)
+xipc_npipe_accept(xipc_npipe *srv, xipc_stream **out, int timeout_ms)
 {
     struct xipc__os_stream os = { 0 };
     xipc__error_clear();
-    if (conn == NULL)
-        return XIPC__FAIL(XIPC_EINVAL, "conn: NULL");
-    *conn = NULL;
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    *out = NULL;
     int rc = accept_os(srv, XIPC_NPIPE_BYTE, timeout_ms, &os);
-    return rc != 0 ? rc : xipc__stream_wrap(&os, XIPC__STREAM_READ | XIPC__STREAM_WRITE, conn);
+    return rc != 0 ? rc : xipc__stream_wrap(&os, XIPC__STREAM_READ | XIPC__STREAM_WRITE, out);
 }
 
-int
-xipc_npipe_accept_msg(xipc_npipe *srv, xipc_msgpipe **conn, int timeout_ms)
-{
-    struct xipc__os_stream os = { 0 };
-    xipc__error_clear();
-    if (conn == NULL)
-        return XIPC__FAIL(XIPC_EINVAL, "conn: NULL");
-    *conn = NULL;
-    int rc = accept_os(srv, XIPC_NPIPE_MESSAGE, timeout_ms, &os);
-    return rc != 0 ? rc : msgpipe_wrap(&os, conn);
-}
+/* ---- Connecting ----------------------------------------------------------------------------- */
 
 void
 xipc__npipe_saw_busy(struct xipc__npipe_patience *p)
@@ -141,34 +119,64 @@ connect_os(const char *name, unsigned mode, int timeout_ms, struct xipc__os_stre
 }
 
 int
-xipc_npipe_connect(const char *name, xipc_stream **conn, int timeout_ms)
+xipc_npipe_connect(const char *name, xipc_stream **out, int timeout_ms)
 {
     struct xipc__os_stream os = { 0 };
     xipc__error_clear();
-    if (conn == NULL)
-        return XIPC__FAIL(XIPC_EINVAL, "conn: NULL");
-    *conn = NULL;
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    *out = NULL;
     int rc = connect_os(name, XIPC_NPIPE_BYTE, timeout_ms, &os);
-    return rc != 0 ? rc : xipc__stream_wrap(&os, XIPC__STREAM_READ | XIPC__STREAM_WRITE, conn);
+    return rc != 0 ? rc : xipc__stream_wrap(&os, XIPC__STREAM_READ | XIPC__STREAM_WRITE, out);
+}
+
+/* ---- Message pipes -------------------------------------------------------------------------- */
+
+/* Wraps an open message-mode connection; on failure closes it. */
+static int
+msgpipe_wrap(struct xipc__os_stream *os, xipc_msgpipe **out)
+{
+    struct xipc_msgpipe *c = calloc(1, sizeof *c);
+    int rc = c ? xipc__handle_register(&c->handle, XIPC_KIND_MSGPIPE) : XIPC_ENOMEM;
+    if (rc != 0) {
+        xipc__os_stream_close(os);
+        free(c);
+        return rc;
+    }
+    c->os = *os;
+    *out = c;
+    return 0;
 }
 
 int
-xipc_npipe_connect_msg(const char *name, xipc_msgpipe **conn, int timeout_ms)
+xipc_msgpipe_accept(xipc_npipe *srv, xipc_msgpipe **out, int timeout_ms)
 {
     struct xipc__os_stream os = { 0 };
     xipc__error_clear();
-    if (conn == NULL)
-        return XIPC__FAIL(XIPC_EINVAL, "conn: NULL");
-    *conn = NULL;
-    int rc = connect_os(name, XIPC_NPIPE_MESSAGE, timeout_ms, &os);
-    return rc != 0 ? rc : msgpipe_wrap(&os, conn);
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    *out = NULL;
+    int rc = accept_os(srv, XIPC_NPIPE_MESSAGE, timeout_ms, &os);
+    return rc != 0 ? rc : msgpipe_wrap(&os, out);
 }
 
 int
-xipc_msg_send(xipc_msgpipe *c, const void *buf, size_t len, int timeout_ms)
+xipc_msgpipe_connect(const char *name, xipc_msgpipe **out, int timeout_ms)
+{
+    struct xipc__os_stream os = { 0 };
+    xipc__error_clear();
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    *out = NULL;
+    int rc = connect_os(name, XIPC_NPIPE_MESSAGE, timeout_ms, &os);
+    return rc != 0 ? rc : msgpipe_wrap(&os, out);
+}
+
+int
+xipc_msgpipe_send(xipc_msgpipe *m, const void *buf, size_t len, int timeout_ms)
 {
     xipc__error_clear();
-    int rc = xipc__handle_check(c, XIPC__KIND_MSGPIPE);
+    int rc = xipc__handle_check(m, XIPC_KIND_MSGPIPE);
     if (rc != 0)
         return rc;
     if (buf == NULL)
@@ -177,17 +185,17 @@ xipc_msg_send(xipc_msgpipe *c, const void *buf, size_t len, int timeout_ms)
         return XIPC__FAIL(XIPC_EINVAL, "len: 0 (an empty message is the end of a connection)");
     if ((rc = xipc__timeout_check(timeout_ms)) != 0)
         return rc;
-    if (len > XIPC_MSG_MAX)
-        return XIPC__FAIL(XIPC_EMSGSIZE, "len: more than XIPC_MSG_MAX");
-    return xipc__os_msg_send(&c->os, buf, len, xipc__deadline_in(timeout_ms));
+    if (len > XIPC_MSGPIPE_MAX)
+        return XIPC__FAIL(XIPC_EMSGSIZE, "len: more than XIPC_MSGPIPE_MAX");
+    return xipc__os_msg_send(&m->os, buf, len, xipc__deadline_in(timeout_ms));
 }
 
 int
-xipc_msg_recv(xipc_msgpipe *c, void *buf, size_t cap, size_t *len, int timeout_ms)
+xipc_msgpipe_recv(xipc_msgpipe *m, void *buf, size_t cap, size_t *len, int timeout_ms)
 {
     size_t n = 0;
     xipc__error_clear();
-    int rc = xipc__handle_check(c, XIPC__KIND_MSGPIPE);
+    int rc = xipc__handle_check(m, XIPC_KIND_MSGPIPE);
     if (len != NULL)
         *len = 0;
     if (rc != 0)
@@ -198,37 +206,71 @@ xipc_msg_recv(xipc_msgpipe *c, void *buf, size_t cap, size_t *len, int timeout_m
         return XIPC__FAIL(XIPC_EINVAL, "len: NULL");
     if ((rc = xipc__timeout_check(timeout_ms)) != 0)
         return rc;
-    rc = xipc__os_msg_recv(&c->os, buf, cap, &n, xipc__deadline_in(timeout_ms));
+    rc = xipc__os_msg_recv(&m->os, buf, cap, &n, xipc__deadline_in(timeout_ms));
     *len = n;
     return rc;
 }
 
 void
-xipc_msg_close(xipc_msgpipe *c)
+xipc_msgpipe_close(xipc_msgpipe *m)
 {
-    if (c == NULL || xipc__handle_check(c, XIPC__KIND_MSGPIPE) != 0)
-        return;
-    xipc__handle_unregister(&c->handle);
-    xipc__os_stream_close(&c->os);
-    free(c);
+    xipc__handle_close(m, XIPC_KIND_MSGPIPE);
+}
+
+xipc_handle *
+xipc_msgpipe_handle(xipc_msgpipe *m)
+{
+    return m ? &m->handle : NULL;
 }
 
 int
-xipc_stream_peer_pid(const xipc_stream *s, uint64_t *pid)
+xipc_msgpipe_peer_pid(const xipc_msgpipe *m, uint64_t *pid)
 {
     xipc__error_clear();
-    int rc = xipc__handle_check(s, XIPC__KIND_STREAM);
+    int rc = xipc__handle_check(m, XIPC_KIND_MSGPIPE);
     if (rc != 0)
         return rc;
-    return pid ? xipc__os_stream_peer_pid(&s->os, pid) : XIPC__FAIL(XIPC_EINVAL, "pid: NULL");
+    return pid ? xipc__os_stream_peer_pid(&m->os, pid) : XIPC__FAIL(XIPC_EINVAL, "pid: NULL");
 }
 
-int
-xipc_msg_peer_pid(const xipc_msgpipe *c, uint64_t *pid)
+/* ---- The kind table's rows (common/kinds.h) ------------------------------------------------ */
+
+void
+xipc__npipe_release(struct xipc_handle *h)
 {
-    xipc__error_clear();
-    int rc = xipc__handle_check(c, XIPC__KIND_MSGPIPE);
-    if (rc != 0)
-        return rc;
-    return pid ? xipc__os_stream_peer_pid(&c->os, pid) : XIPC__FAIL(XIPC_EINVAL, "pid: NULL");
+    struct xipc_npipe *srv = (struct xipc_npipe *)h;
+    xipc__os_npipe_close(&srv->os);
+    free(srv);
+}
+
+bool
+xipc__npipe_holds(const struct xipc_handle *h, intptr_t native)
+{
+    return xipc__os_npipe_holds(&((const struct xipc_npipe *)h)->os, native);
+}
+
+void
+xipc__npipe_waitable(const struct xipc_handle *h, struct xipc__wait *w)
+{
+    xipc__os_npipe_waitable(&((const struct xipc_npipe *)h)->os, w);
+}
+
+void
+xipc__msgpipe_release(struct xipc_handle *h)
+{
+    struct xipc_msgpipe *m = (struct xipc_msgpipe *)h;
+    xipc__os_stream_close(&m->os);
+    free(m);
+}
+
+bool
+xipc__msgpipe_holds(const struct xipc_handle *h, intptr_t native)
+{
+    return xipc__os_stream_holds(&((const struct xipc_msgpipe *)h)->os, native);
+}
+
+void
+xipc__msgpipe_waitable(const struct xipc_handle *h, struct xipc__wait *w)
+{
+    xipc__os_stream_waitable(&((const struct xipc_msgpipe *)h)->os, w);
 }

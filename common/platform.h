@@ -23,19 +23,54 @@
 #include "xipc/proc.h"
 #include "xipc/sync.h"
 
-/* The kinds of xipc object; a platform needs them for the synchronisation objects. */
-enum xipc__kind {
-    XIPC__KIND_STREAM = 1,
-    XIPC__KIND_PROC = 2,
-    XIPC__KIND_EVENT = 3,
-    XIPC__KIND_SEM = 4,
-    XIPC__KIND_MUTEX = 5,
-    XIPC__KIND_NPIPE = 6, /* a listening named-pipe server */
-    XIPC__KIND_MSGPIPE = 7, /* a message-mode connection */
-};
+/* The kinds of xipc object are the public enum xipc_kind (xipc/base.h); the kind table
+ * (common/kinds.h) says what the handle layer does with each. A platform needs the kinds for the
+ * synchronisation objects. */
 
 /* The most native handles one object hands to a child (a Windows mutex: mutex and section). */
 #define XIPC__NATIVES_MAX 2
+
+/* ---- Waiting on objects --------------------------------------------------------------------- */
+
+/* How a wait can be made on an object: each platform answers for every kind (the waitable column
+ * of the kind table), object by object, since one kind may be several things (a Windows stream
+ * over a synchronous standard handle is not an overlapped pipe). xipc_handle_native() gives the
+ * native of the first three; the wait sets to come build on all of them (DESIGN.md, "Wait
+ * sets"). */
+enum xipc__wait_how {
+    /* Nothing to wait on: the object has no readiness, or no way at all is known to wait for it
+     * on this platform. xipc_handle_native(): XIPC_ENOTSUP. */
+    XIPC__WAIT_NONE = 0,
+    /* A descriptor that poll() and epoll report ready (POSIX): pipe and FIFO ends, sockets
+     * (named-pipe connections, message pipes, a listening server), a pidfd (ended). */
+    XIPC__WAIT_FD = 1,
+    /* A HANDLE that WaitForMultipleObjects reports signalled with no call in flight (Windows):
+     * processes, events, semaphores and mutexes (a wait takes an auto-reset event, a semaphore
+     * unit or a mutex, which xipc must then account for: a mutex's recovery record), and a
+     * named-pipe server's connect event (the server keeps its spare instance's connect
+     * pending). */
+    XIPC__WAIT_SIGNALLED = 2,
+    /* A HANDLE that is signalled only once an overlapped call has been started on it, which the
+     * waiter must arm first (Windows pipe ends: a zero-byte overlapped ReadFile for "readable";
+     * a write's completion for "writable"). */
+    XIPC__WAIT_ARMED = 3,
+    /* No native the OS can wait on: a helper must make one (a thread that waits, or an event the
+     * object sets) before a wait set can take the object. POSIX events, semaphores and mutexes
+     * (a futex or sem_t in shared memory); a POSIX process where the kernel has no pidfds
+     * (SIGCHLD); a Windows FIFO reader (its writers' instances report to its own completion
+     * port, which no wait takes); a Windows stream over a synchronous standard handle. */
+    XIPC__WAIT_HELPER = 4,
+};
+
+/* One object's answer. Data xipc already holds in user space is not one of the ways above but
+ * comes on top of one, so it is a flag: while held, the object is ready now whatever its native
+ * says, and once the data is taken the object waits the way `how` says again (a Windows FIFO
+ * reader's buffered frames; a Windows message pipe's kept message head). */
+struct xipc__wait {
+    enum xipc__wait_how how;
+    intptr_t native; /* for XIPC__WAIT_FD, _SIGNALLED and _ARMED: the fd or HANDLE, borrowed */
+    bool held; /* data is held in user space: ready for reading now */
+};
 
 /* ---- Time ---------------------------------------------------------------------------------- */
 
@@ -113,8 +148,8 @@ int xipc__os_fail(long os_code, const char *call, const char *object, const char
     xipc__os_fail((long)(os_code), (call), (object), __FILE__, __LINE__)
 
 /* Records a failure that is no OS call's and returns code. why is a string literal naming the
- * argument first and what is wrong with it ("flags: neither XIPC_SYNC_CREATE nor
- * XIPC_SYNC_OPEN"), kept by pointer: no formatting, no copy. */
+ * argument first and what is wrong with it ("flags: neither XIPC_CREATE nor
+ * XIPC_OPEN"), kept by pointer: no formatting, no copy. */
 int xipc__fail(int code, const char *why, const char *file, int line);
 #define XIPC__FAIL(code, why) xipc__fail((code), (why), __FILE__, __LINE__)
 
@@ -128,9 +163,9 @@ int xipc__parse_native(const char *p, const char *end, intptr_t *out);
 /* ---- Handles owned by this process (common/handle.c) ------------------------------------ */
 
 /* Whether a live xipc handle of this process already holds the native handle (fd or HANDLE
- * value) as its stream, message pipe or sync object. An import calls it before it changes
- * anything about the native (close-on-exec, mapping), and refuses an owned one with XIPC_EEXIST:
- * two owners of one OS handle would close it under each other. */
+ * value), as anything it holds (the holds column of the kind table). An import calls it before it
+ * changes anything about the native (close-on-exec, mapping), and refuses an owned one with
+ * XIPC_EEXIST: two owners of one OS handle would close it under each other. */
 bool xipc__handle_owns_native(intptr_t native);
 
 /* ---- Process-wide lock ---------------------------------------------------------------------- */
@@ -209,6 +244,16 @@ void xipc__os_stream_close(struct xipc__os_stream *s);
 /* The OS handle a child inherits for this stream (fd, HANDLE), as an integer. */
 intptr_t xipc__os_stream_native(const struct xipc__os_stream *s);
 
+/* Whether native is one of the OS handles the stream holds, whatever it uses it for (its
+ * descriptor or pipe, its events; a Windows FIFO reader's every pipe instance, port, thread and
+ * event). Called with the registry's lock held, from any thread (xipc__handle_owns_native): it
+ * must neither block nor call back into the registry. */
+bool xipc__os_stream_holds(const struct xipc__os_stream *s, intptr_t native);
+
+/* How a wait on the stream is made (struct xipc__wait). Message pipes, whose OS part is a
+ * struct xipc__os_stream too, answer through it. */
+void xipc__os_stream_waitable(const struct xipc__os_stream *s, struct xipc__wait *w);
+
 /* Adopts a native handle inherited from the parent (the value xipc__os_stream_native gave there).
  * Before it changes anything about the native, checks that it is open (XIPC_EBADF otherwise),
  * that no xipc handle of this process holds it (XIPC_EEXIST, see xipc__handle_owns_native), and
@@ -231,7 +276,7 @@ int xipc__os_stream_stdio(int which, struct xipc__os_stream *s);
 /* One struct xipc__os_sync serves the three kinds; kind says which, and the platform keeps it.
  *
  * Opens or creates an object. name: checked by common/ and without its leading '/', or NULL for
- * a new anonymous object. flags: XIPC_SYNC_CREATE and/or XIPC_SYNC_OPEN (ignored for NULL name)
+ * a new anonymous object. flags: XIPC_CREATE and/or XIPC_OPEN (ignored for NULL name)
  * plus the kind's own (XIPC_EVENT_*). initial: a semaphore's initial value, else 0. *created
  * tells whether this call created the named object. Errors: XIPC_EEXIST (create-only, name
  * taken by anything but an object of the other kind), XIPC_ENOENT (open-only, no such name),
@@ -241,7 +286,7 @@ int xipc__os_stream_stdio(int which, struct xipc__os_stream *s);
  * XIPC_EBUSY (POSIX, anonymous: memfd_create is missing and every temporary name was taken).
  * Nothing that inspects what a name holds may block on it or follow a link to it. On failure
  * the struct stays zeroed. */
-int xipc__os_sync_open(enum xipc__kind kind, const char *name, unsigned flags, unsigned initial,
+int xipc__os_sync_open(enum xipc_kind kind, const char *name, unsigned flags, unsigned initial,
     struct xipc__os_sync *s, bool *created);
 
 /* Closes this process's handle; the object and its name stay. A zeroed struct is a no-op. */
@@ -251,7 +296,7 @@ void xipc__os_sync_close(struct xipc__os_sync *s);
  * kind has it (on Windows, where the kinds share one namespace, also a semaphore), XIPC_EACCES
  * (POSIX) when it is not ours to remove. Windows: names cannot be removed; 0 when an object of
  * this kind still has the name (left alone), XIPC_ENOENT otherwise. */
-int xipc__os_sync_unlink(enum xipc__kind kind, const char *name);
+int xipc__os_sync_unlink(enum xipc_kind kind, const char *name);
 
 /* The value part of the export text (numbers, or a name), NUL-terminated; XIPC_ENAMETOOLONG. */
 int xipc__os_sync_export(const struct xipc__os_sync *s, char *buf, size_t cap);
@@ -261,10 +306,16 @@ int xipc__os_sync_export(const struct xipc__os_sync *s, char *buf, size_t cap);
  * file, another kind), XIPC_EBADF when the handles it names are not open here, XIPC_EEXIST when
  * a live handle of this process holds them already (xipc__handle_owns_native). Then makes them
  * non-inheritable again. */
-int xipc__os_sync_import(enum xipc__kind kind, const char *value, struct xipc__os_sync *s);
+int xipc__os_sync_import(enum xipc_kind kind, const char *value, struct xipc__os_sync *s);
 
 /* The native handles a child must inherit (0 to XIPC__NATIVES_MAX). */
 size_t xipc__os_sync_natives(const struct xipc__os_sync *s, intptr_t out[XIPC__NATIVES_MAX]);
+
+/* Whether native is one of the OS handles the object holds; as xipc__os_stream_holds. */
+bool xipc__os_sync_holds(const struct xipc__os_sync *s, intptr_t native);
+
+/* How a wait on the object is made (struct xipc__wait). */
+void xipc__os_sync_waitable(const struct xipc__os_sync *s, struct xipc__wait *w);
 
 /* Events: set, reset, and wait until dl (an auto-reset event is consumed by the wait).
  * XIPC_ETIMEDOUT; XIPC_ECORRUPT if the shared state holds a value no xipc process writes. */
@@ -314,6 +365,13 @@ int xipc__os_npipe_connect(
  * descriptors and leaves the name to its maker). */
 void xipc__os_npipe_close(struct xipc__os_npipe *srv);
 
+/* Whether native is one of the OS handles the server holds (its socket and lock file; its claim,
+ * events, lock and spare instance); as xipc__os_stream_holds. */
+bool xipc__os_npipe_holds(const struct xipc__os_npipe *srv, intptr_t native);
+
+/* How a wait for the server's next client is made (struct xipc__wait). */
+void xipc__os_npipe_waitable(const struct xipc__os_npipe *srv, struct xipc__wait *w);
+
 /* How a connect tells a server between two instances from no server (common/npipe.c). Until the
  * call has seen the server busy, a missing name (no pipe, no socket file, or one nobody listens
  * on) is final: XIPC_ENOENT at once. Once it has, the name may be missing for up to
@@ -335,7 +393,7 @@ void xipc__npipe_saw_busy(struct xipc__npipe_patience *p);
  * XIPC_ETIMEDOUT: dl passed while a server that was busy had not come back. */
 int xipc__npipe_after_missing(struct xipc__npipe_patience *p, xipc__deadline dl);
 
-/* Sends one message (1..XIPC_MSG_MAX bytes, checked by common/) whole or not at all:
+/* Sends one message (1..XIPC_MSGPIPE_MAX bytes, checked by common/) whole or not at all:
  * XIPC_ETIMEDOUT, XIPC_EPIPE or XIPC_ECLOSED (peer gone). */
 int xipc__os_msg_send(struct xipc__os_stream *s, const void *buf, size_t len, xipc__deadline dl);
 
@@ -399,6 +457,13 @@ int xipc__os_proc_kill(struct xipc__os_proc *p);
 
 uint64_t xipc__os_proc_pid(const struct xipc__os_proc *p);
 void xipc__os_proc_close(struct xipc__os_proc *p);
+
+/* Whether native is one of the OS handles the process handle holds (a pidfd; the process
+ * HANDLE); as xipc__os_stream_holds. */
+bool xipc__os_proc_holds(const struct xipc__os_proc *p, intptr_t native);
+
+/* How a wait for the child's end is made (struct xipc__wait). */
+void xipc__os_proc_waitable(const struct xipc__os_proc *p, struct xipc__wait *w);
 uint64_t xipc__os_self_pid(void);
 
 /* The running program's absolute path, UTF-8, NUL-terminated in buf. XIPC_ENAMETOOLONG when it

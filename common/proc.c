@@ -100,7 +100,7 @@ check_stdio(const xipc_spawn_opts *opts, struct xipc__spawn_plan *plan)
         }
         if (io->mode != XIPC_STDIO_STREAM)
             return XIPC__FAIL(XIPC_EINVAL, "stdio: an unknown mode");
-        int rc = xipc__handle_check(io->stream, XIPC__KIND_STREAM);
+        int rc = xipc__handle_check(io->stream, XIPC_KIND_STREAM);
         if (rc != 0)
             return rc;
         /* stdin must be readable, stdout and stderr writable. */
@@ -194,7 +194,8 @@ xipc_spawn(const xipc_spawn_opts *opts, xipc_proc **out)
         return rc;
     if ((p = calloc(1, sizeof *p)) == NULL)
         return XIPC_ENOMEM;
-    if ((rc = collect_inherit(opts, &inherit, &inherit_count)) != 0 || (rc = plan_env(opts, &snapshot, &env)) != 0)
+    if ((rc = collect_inherit(opts, &inherit, &inherit_count)) != 0 ||
+        (rc = plan_env(opts, &snapshot, &env)) != 0)
         goto out_free;
     plan.file = opts->file;
     plan.argv = opts->argv;
@@ -205,7 +206,7 @@ xipc_spawn(const xipc_spawn_opts *opts, xipc_proc **out)
     plan.flags = opts->flags;
     if ((rc = xipc__os_spawn(&plan, &p->os)) != 0)
         goto out_free;
-    if ((rc = xipc__handle_register(&p->handle, XIPC__KIND_PROC)) != 0) {
+    if ((rc = xipc__handle_register(&p->handle, XIPC_KIND_PROC)) != 0) {
         /* The child runs but nobody could wait for it: end it rather than leave it unowned. */
         (void)xipc__os_proc_kill(&p->os);
         xipc__os_proc_close(&p->os);
@@ -225,7 +226,7 @@ int
 xipc_proc_wait(xipc_proc *p, xipc_exit_status *status, int timeout_ms)
 {
     xipc__error_clear();
-    int rc = xipc__handle_check(p, XIPC__KIND_PROC);
+    int rc = xipc__handle_check(p, XIPC_KIND_PROC);
     if (rc != 0)
         return rc;
     if (status == NULL)
@@ -239,7 +240,7 @@ int
 xipc_proc_kill(xipc_proc *p)
 {
     xipc__error_clear();
-    int rc = xipc__handle_check(p, XIPC__KIND_PROC);
+    int rc = xipc__handle_check(p, XIPC_KIND_PROC);
     return rc != 0 ? rc : xipc__os_proc_kill(&p->os);
 }
 
@@ -247,7 +248,7 @@ int
 xipc_proc_pid(const xipc_proc *p, uint64_t *pid)
 {
     xipc__error_clear();
-    int rc = xipc__handle_check(p, XIPC__KIND_PROC);
+    int rc = xipc__handle_check(p, XIPC_KIND_PROC);
     if (rc != 0)
         return rc;
     if (pid == NULL)
@@ -259,11 +260,13 @@ xipc_proc_pid(const xipc_proc *p, uint64_t *pid)
 void
 xipc_proc_close(xipc_proc *p)
 {
-    if (p == NULL || xipc__handle_check(p, XIPC__KIND_PROC) != 0)
-        return;
-    xipc__handle_unregister(&p->handle);
-    xipc__os_proc_close(&p->os);
-    free(p);
+    xipc__handle_close(p, XIPC_KIND_PROC);
+}
+
+xipc_handle *
+xipc_proc_handle(xipc_proc *p)
+{
+    return p ? &p->handle : NULL;
 }
 
 uint64_t
@@ -279,4 +282,26 @@ xipc_self_exe(char *buf, size_t cap)
     if (buf == NULL || cap == 0)
         return XIPC__FAIL(XIPC_EINVAL, "buf: NULL, or cap: 0");
     return xipc__os_self_exe(buf, cap);
+}
+
+/* ---- The kind table's row (common/kinds.h) ------------------------------------------------- */
+
+void
+xipc__proc_release(struct xipc_handle *h)
+{
+    struct xipc_proc *p = (struct xipc_proc *)h;
+    xipc__os_proc_close(&p->os);
+    free(p);
+}
+
+bool
+xipc__proc_holds(const struct xipc_handle *h, intptr_t native)
+{
+    return xipc__os_proc_holds(&((const struct xipc_proc *)h)->os, native);
+}
+
+void
+xipc__proc_waitable(const struct xipc_handle *h, struct xipc__wait *w)
+{
+    xipc__os_proc_waitable(&((const struct xipc_proc *)h)->os, w);
 }

@@ -1,5 +1,5 @@
-/* common/stream.c: xipc_stream, xipc_pipe and xipc_stream_stdio: argument checks, handle
- * lifetime, export and import. The transfers themselves are the platform's (common/platform.h,
+/* common/stream.c: xipc_stream (xipc/stream.h) and xipc_pipe: argument checks, handle lifetime,
+ * export and import. The transfers themselves are the platform's (common/platform.h,
  * "Streams"). */
 #include "handle.h"
 
@@ -37,7 +37,7 @@ xipc__stream_wrap(struct xipc__os_stream *os, unsigned caps, struct xipc_stream 
         return rc;
     }
     s->os = *os;
-    if ((rc = xipc__handle_register(&s->handle, XIPC__KIND_STREAM)) != 0) {
+    if ((rc = xipc__handle_register(&s->handle, XIPC_KIND_STREAM)) != 0) {
         stream_discard(s);
         return rc;
     }
@@ -46,7 +46,7 @@ xipc__stream_wrap(struct xipc__os_stream *os, unsigned caps, struct xipc_stream 
 }
 
 int
-xipc_pipe(xipc_stream **rd, xipc_stream **wr, unsigned flags)
+xipc_pipe(unsigned flags, xipc_stream **rd, xipc_stream **wr)
 {
     struct xipc_stream *r = NULL, *w = NULL;
     int rc;
@@ -63,9 +63,9 @@ xipc_pipe(xipc_stream **rd, xipc_stream **wr, unsigned flags)
         goto out_free_r;
     if ((rc = xipc__os_pipe(&r->os, &w->os)) != 0)
         goto out_free_w;
-    if ((rc = xipc__handle_register(&r->handle, XIPC__KIND_STREAM)) != 0)
+    if ((rc = xipc__handle_register(&r->handle, XIPC_KIND_STREAM)) != 0)
         goto out_discard_both;
-    if ((rc = xipc__handle_register(&w->handle, XIPC__KIND_STREAM)) != 0) {
+    if ((rc = xipc__handle_register(&w->handle, XIPC_KIND_STREAM)) != 0) {
         xipc_stream_close(r);
         stream_discard(w);
         return rc;
@@ -106,7 +106,7 @@ xipc_stream_stdio(int which, xipc_stream **out)
 static int
 stream_check(const xipc_stream *s, unsigned need, int timeout_ms)
 {
-    int rc = xipc__handle_check(s, XIPC__KIND_STREAM);
+    int rc = xipc__handle_check(s, XIPC_KIND_STREAM);
     if (rc != 0)
         return rc;
     if ((s->caps & need) != need)
@@ -151,6 +151,16 @@ xipc_stream_write(xipc_stream *s, const void *buf, size_t len, size_t *put, int 
 }
 
 int
+xipc_stream_peer_pid(const xipc_stream *s, uint64_t *pid)
+{
+    xipc__error_clear();
+    int rc = xipc__handle_check(s, XIPC_KIND_STREAM);
+    if (rc != 0)
+        return rc;
+    return pid ? xipc__os_stream_peer_pid(&s->os, pid) : XIPC__FAIL(XIPC_EINVAL, "pid: NULL");
+}
+
+int
 xipc_sigpipe_ignore(void)
 {
     xipc__error_clear();
@@ -160,30 +170,13 @@ xipc_sigpipe_ignore(void)
 void
 xipc_stream_close(xipc_stream *s)
 {
-    if (s == NULL || xipc__handle_check(s, XIPC__KIND_STREAM) != 0)
-        return;
-    xipc__handle_unregister(&s->handle);
-    xipc__os_stream_close(&s->os);
-    free(s);
+    xipc__handle_close(s, XIPC_KIND_STREAM);
 }
 
 xipc_handle *
 xipc_stream_handle(xipc_stream *s)
 {
     return s ? &s->handle : NULL;
-}
-
-int
-xipc_stream_native(const xipc_stream *s, intptr_t *native)
-{
-    xipc__error_clear();
-    int rc = xipc__handle_check(s, XIPC__KIND_STREAM);
-    if (rc != 0)
-        return rc;
-    if (native == NULL)
-        return XIPC__FAIL(XIPC_EINVAL, "native: NULL");
-    *native = xipc__os_stream_native(&s->os);
-    return 0;
 }
 
 /* A stream's export value: "<r|w|rw>:<native>". */
@@ -226,14 +219,14 @@ xipc_stream_import(const char *text, xipc_stream **out)
     *out = NULL;
     if (text == NULL)
         return XIPC__FAIL(XIPC_EINVAL, "text: NULL");
-    rc = parse_stream_value(xipc__handle_text_value(text, XIPC__KIND_STREAM), &caps, &native);
+    rc = parse_stream_value(xipc__handle_text_value(text, XIPC_KIND_STREAM), &caps, &native);
     if (rc != 0 || (rc = stream_new(caps, &s)) != 0)
         return rc;
     if ((rc = xipc__os_stream_adopt(native, &s->os)) != 0) {
         free(s);
         return rc;
     }
-    if ((rc = xipc__handle_register(&s->handle, XIPC__KIND_STREAM)) != 0) {
+    if ((rc = xipc__handle_register(&s->handle, XIPC_KIND_STREAM)) != 0) {
         stream_discard(s);
         return rc;
     }
@@ -241,11 +234,45 @@ xipc_stream_import(const char *text, xipc_stream **out)
     return 0;
 }
 
-int
-xipc__stream_export_value(const struct xipc_stream *s, char *buf, size_t cap)
+/* ---- The kind table's row (common/kinds.h) ------------------------------------------------- */
+
+void
+xipc__stream_release(struct xipc_handle *h)
 {
+    struct xipc_stream *s = (struct xipc_stream *)h;
+    /* A FIFO's creator removes it, before it closes, as the sync families do (common/sync.c),
+     * and only in its own process: a child forked without exec leaves it to its parent. */
+    if (s->fifo_path != NULL && s->creator_pid == xipc__os_self_pid())
+        (void)xipc__os_fifo_remove(s->fifo_path);
+    free(s->fifo_path);
+    xipc__os_stream_close(&s->os);
+    free(s);
+}
+
+/* The export value is "<r|w|rw>:<native>". */
+int
+xipc__stream_pass(const struct xipc_handle *h, char *value, size_t cap,
+    intptr_t natives[XIPC__NATIVES_MAX], size_t *count)
+{
+    const struct xipc_stream *s = (const struct xipc_stream *)h;
     if (!xipc__os_stream_exportable(&s->os))
-        return XIPC__FAIL(XIPC_ENOTSUP, "h: a stream of this process's stdio");
-    int n = snprintf(buf, cap, "%s:%" PRIdPTR, caps_text(s->caps), xipc__os_stream_native(&s->os));
+        return XIPC__FAIL(XIPC_ENOTSUP,
+            "h: a stream that cannot be passed on (a standard stream's copy, a Windows FIFO "
+            "reader)");
+    natives[0] = xipc__os_stream_native(&s->os);
+    *count = 1;
+    int n = snprintf(value, cap, "%s:%" PRIdPTR, caps_text(s->caps), natives[0]);
     return (n < 0 || (size_t)n >= cap) ? XIPC_ENAMETOOLONG : 0;
+}
+
+bool
+xipc__stream_holds(const struct xipc_handle *h, intptr_t native)
+{
+    return xipc__os_stream_holds(&((const struct xipc_stream *)h)->os, native);
+}
+
+void
+xipc__stream_waitable(const struct xipc_handle *h, struct xipc__wait *w)
+{
+    xipc__os_stream_waitable(&((const struct xipc_stream *)h)->os, w);
 }

@@ -6,25 +6,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Flags each kind accepts besides XIPC_SYNC_CREATE and XIPC_SYNC_OPEN. */
+/* Flags each kind accepts besides XIPC_CREATE and XIPC_OPEN. */
 static unsigned
-kind_flags(enum xipc__kind kind)
+kind_flags(enum xipc_kind kind)
 {
-    return kind == XIPC__KIND_EVENT ? XIPC_EVENT_MANUAL_RESET | XIPC_EVENT_INITIAL_SET : 0;
+    return kind == XIPC_KIND_EVENT ? XIPC_EVENT_MANUAL_RESET | XIPC_EVENT_INITIAL_SET : 0;
 }
 
 static int
-check_open_args(enum xipc__kind kind, const char *name, unsigned flags)
+check_open_args(enum xipc_kind kind, const char *name, unsigned flags)
 {
-    unsigned how = flags & (XIPC_SYNC_CREATE | XIPC_SYNC_OPEN);
-    if (flags & ~(XIPC_SYNC_CREATE | XIPC_SYNC_OPEN | kind_flags(kind)))
+    unsigned how = flags & (XIPC_CREATE | XIPC_OPEN);
+    if (flags & ~(XIPC_CREATE | XIPC_OPEN | kind_flags(kind)))
         return XIPC__FAIL(XIPC_EINVAL, "flags: a flag this kind does not take");
-    if (name == NULL && how == XIPC_SYNC_OPEN)
-        return XIPC__FAIL(XIPC_EINVAL, "name: NULL, with which XIPC_SYNC_OPEN finds nothing");
+    if (name == NULL && how == XIPC_OPEN)
+        return XIPC__FAIL(XIPC_EINVAL, "name: NULL, with which XIPC_OPEN finds nothing");
     if (name == NULL)
         return 0;
     if (how == 0)
-        return XIPC__FAIL(XIPC_EINVAL, "flags: neither XIPC_SYNC_CREATE nor XIPC_SYNC_OPEN");
+        return XIPC__FAIL(XIPC_EINVAL, "flags: neither XIPC_CREATE nor XIPC_OPEN");
     return xipc_name_check(name);
 }
 
@@ -37,7 +37,7 @@ bare_name(const char *name)
 /* Opens or creates; *out stays NULL on failure. The public wrappers cast the result to their
  * type, whose first (and only) member is the struct xipc__sync. */
 static int
-sync_open(enum xipc__kind kind, const char *name, unsigned flags, unsigned initial,
+sync_open(enum xipc_kind kind, const char *name, unsigned flags, unsigned initial,
     struct xipc__sync **out)
 {
     bool created = false;
@@ -69,31 +69,15 @@ sync_open(enum xipc__kind kind, const char *name, unsigned flags, unsigned initi
     return 0;
 }
 
-static void
-sync_close(void *obj, enum xipc__kind kind)
-{
-    struct xipc__sync *s = obj;
-    if (s == NULL || xipc__handle_check(s, kind) != 0)
-        return;
-    xipc__handle_unregister(&s->handle);
-    /* Unlink before close: the other order could remove a name that another process created
-     * after ours was gone. Only in the creating process: a child forked without exec holds a
-     * copy of this handle, and its close must not take the name from under its parent. */
-    if (s->owns_name && s->creator_pid == xipc__os_self_pid())
-        (void)xipc__os_sync_unlink(kind, s->name);
-    xipc__os_sync_close(&s->os);
-    free(s);
-}
-
 static int
-sync_unlink(enum xipc__kind kind, const char *name)
+sync_unlink(enum xipc_kind kind, const char *name)
 {
     int rc = xipc_name_check(name);
     return rc != 0 ? rc : xipc__os_sync_unlink(kind, bare_name(name));
 }
 
 static int
-sync_import(enum xipc__kind kind, const char *text, struct xipc__sync **out)
+sync_import(enum xipc_kind kind, const char *text, struct xipc__sync **out)
 {
     int rc;
     *out = NULL;
@@ -116,7 +100,7 @@ sync_import(enum xipc__kind kind, const char *text, struct xipc__sync **out)
 
 /* The object behind a handle of the given kind, or an error code through rc. */
 static struct xipc__os_sync *
-sync_os(const void *obj, enum xipc__kind kind, int *rc)
+sync_os(const void *obj, enum xipc_kind kind, int *rc)
 {
     *rc = xipc__handle_check(obj, kind);
     return *rc == 0 ? &((struct xipc__sync *)(uintptr_t)obj)->os : NULL;
@@ -137,7 +121,7 @@ xipc_event_open(const char *name, unsigned flags, xipc_event **out)
     xipc__error_clear();
     if (out == NULL)
         return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
-    int rc = sync_open(XIPC__KIND_EVENT, name, flags, 0, &s);
+    int rc = sync_open(XIPC_KIND_EVENT, name, flags, 0, &s);
     *out = (xipc_event *)s;
     return rc;
 }
@@ -147,7 +131,7 @@ xipc_event_set(xipc_event *ev)
 {
     int rc;
     xipc__error_clear();
-    struct xipc__os_sync *os = sync_os(ev, XIPC__KIND_EVENT, &rc);
+    struct xipc__os_sync *os = sync_os(ev, XIPC_KIND_EVENT, &rc);
     return os ? xipc__os_event_set(os) : rc;
 }
 
@@ -156,7 +140,7 @@ xipc_event_reset(xipc_event *ev)
 {
     int rc;
     xipc__error_clear();
-    struct xipc__os_sync *os = sync_os(ev, XIPC__KIND_EVENT, &rc);
+    struct xipc__os_sync *os = sync_os(ev, XIPC_KIND_EVENT, &rc);
     return os ? xipc__os_event_reset(os) : rc;
 }
 
@@ -165,7 +149,7 @@ xipc_event_wait(xipc_event *ev, int timeout_ms)
 {
     int rc;
     xipc__error_clear();
-    struct xipc__os_sync *os = sync_os(ev, XIPC__KIND_EVENT, &rc);
+    struct xipc__os_sync *os = sync_os(ev, XIPC_KIND_EVENT, &rc);
     if (os == NULL || (rc = xipc__timeout_check(timeout_ms)) != 0)
         return rc;
     return xipc__os_event_wait(os, xipc__deadline_in(timeout_ms));
@@ -174,14 +158,14 @@ xipc_event_wait(xipc_event *ev, int timeout_ms)
 void
 xipc_event_close(xipc_event *ev)
 {
-    sync_close(ev, XIPC__KIND_EVENT);
+    xipc__handle_close(ev, XIPC_KIND_EVENT);
 }
 
 int
 xipc_event_unlink(const char *name)
 {
     xipc__error_clear();
-    return sync_unlink(XIPC__KIND_EVENT, name);
+    return sync_unlink(XIPC_KIND_EVENT, name);
 }
 
 xipc_handle *
@@ -197,7 +181,7 @@ xipc_event_import(const char *text, xipc_event **out)
     xipc__error_clear();
     if (out == NULL)
         return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
-    int rc = sync_import(XIPC__KIND_EVENT, text, &s);
+    int rc = sync_import(XIPC_KIND_EVENT, text, &s);
     *out = (xipc_event *)s;
     return rc;
 }
@@ -213,7 +197,7 @@ xipc_sem_open(const char *name, unsigned flags, unsigned initial, xipc_sem **out
         return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
     int rc = initial > XIPC_SEM_VALUE_MAX
         ? XIPC__FAIL(XIPC_EINVAL, "initial: more than XIPC_SEM_VALUE_MAX")
-        : sync_open(XIPC__KIND_SEM, name, flags, initial, &s);
+        : sync_open(XIPC_KIND_SEM, name, flags, initial, &s);
     *out = (xipc_sem *)s;
     return rc;
 }
@@ -223,7 +207,7 @@ xipc_sem_post(xipc_sem *sem)
 {
     int rc;
     xipc__error_clear();
-    struct xipc__os_sync *os = sync_os(sem, XIPC__KIND_SEM, &rc);
+    struct xipc__os_sync *os = sync_os(sem, XIPC_KIND_SEM, &rc);
     return os ? xipc__os_sem_post(os) : rc;
 }
 
@@ -232,7 +216,7 @@ xipc_sem_wait(xipc_sem *sem, int timeout_ms)
 {
     int rc;
     xipc__error_clear();
-    struct xipc__os_sync *os = sync_os(sem, XIPC__KIND_SEM, &rc);
+    struct xipc__os_sync *os = sync_os(sem, XIPC_KIND_SEM, &rc);
     if (os == NULL || (rc = xipc__timeout_check(timeout_ms)) != 0)
         return rc;
     return xipc__os_sem_wait(os, xipc__deadline_in(timeout_ms));
@@ -243,7 +227,7 @@ xipc_sem_value(xipc_sem *sem, unsigned *value)
 {
     int rc;
     xipc__error_clear();
-    struct xipc__os_sync *os = sync_os(sem, XIPC__KIND_SEM, &rc);
+    struct xipc__os_sync *os = sync_os(sem, XIPC_KIND_SEM, &rc);
     if (os == NULL)
         return rc;
     return value != NULL ? xipc__os_sem_value(os, value) : XIPC__FAIL(XIPC_EINVAL, "value: NULL");
@@ -252,14 +236,14 @@ xipc_sem_value(xipc_sem *sem, unsigned *value)
 void
 xipc_sem_close(xipc_sem *sem)
 {
-    sync_close(sem, XIPC__KIND_SEM);
+    xipc__handle_close(sem, XIPC_KIND_SEM);
 }
 
 int
 xipc_sem_unlink(const char *name)
 {
     xipc__error_clear();
-    return sync_unlink(XIPC__KIND_SEM, name);
+    return sync_unlink(XIPC_KIND_SEM, name);
 }
 
 xipc_handle *
@@ -275,7 +259,7 @@ xipc_sem_import(const char *text, xipc_sem **out)
     xipc__error_clear();
     if (out == NULL)
         return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
-    int rc = sync_import(XIPC__KIND_SEM, text, &s);
+    int rc = sync_import(XIPC_KIND_SEM, text, &s);
     *out = (xipc_sem *)s;
     return rc;
 }
@@ -289,7 +273,7 @@ xipc_mutex_open(const char *name, unsigned flags, xipc_mutex **out)
     xipc__error_clear();
     if (out == NULL)
         return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
-    int rc = sync_open(XIPC__KIND_MUTEX, name, flags, 0, &s);
+    int rc = sync_open(XIPC_KIND_MUTEX, name, flags, 0, &s);
     *out = (xipc_mutex *)s;
     return rc;
 }
@@ -299,7 +283,7 @@ xipc_mutex_lock(xipc_mutex *mx, int timeout_ms)
 {
     int rc;
     xipc__error_clear();
-    struct xipc__os_sync *os = sync_os(mx, XIPC__KIND_MUTEX, &rc);
+    struct xipc__os_sync *os = sync_os(mx, XIPC_KIND_MUTEX, &rc);
     if (os == NULL || (rc = xipc__timeout_check(timeout_ms)) != 0)
         return rc;
     return xipc__os_mutex_lock(os, xipc__deadline_in(timeout_ms));
@@ -310,7 +294,7 @@ xipc_mutex_consistent(xipc_mutex *mx)
 {
     int rc;
     xipc__error_clear();
-    struct xipc__os_sync *os = sync_os(mx, XIPC__KIND_MUTEX, &rc);
+    struct xipc__os_sync *os = sync_os(mx, XIPC_KIND_MUTEX, &rc);
     return os ? xipc__os_mutex_consistent(os) : rc;
 }
 
@@ -319,21 +303,21 @@ xipc_mutex_unlock(xipc_mutex *mx)
 {
     int rc;
     xipc__error_clear();
-    struct xipc__os_sync *os = sync_os(mx, XIPC__KIND_MUTEX, &rc);
+    struct xipc__os_sync *os = sync_os(mx, XIPC_KIND_MUTEX, &rc);
     return os ? xipc__os_mutex_unlock(os) : rc;
 }
 
 void
 xipc_mutex_close(xipc_mutex *mx)
 {
-    sync_close(mx, XIPC__KIND_MUTEX);
+    xipc__handle_close(mx, XIPC_KIND_MUTEX);
 }
 
 int
 xipc_mutex_unlink(const char *name)
 {
     xipc__error_clear();
-    return sync_unlink(XIPC__KIND_MUTEX, name);
+    return sync_unlink(XIPC_KIND_MUTEX, name);
 }
 
 xipc_handle *
@@ -349,7 +333,43 @@ xipc_mutex_import(const char *text, xipc_mutex **out)
     xipc__error_clear();
     if (out == NULL)
         return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
-    int rc = sync_import(XIPC__KIND_MUTEX, text, &s);
+    int rc = sync_import(XIPC_KIND_MUTEX, text, &s);
     *out = (xipc_mutex *)s;
     return rc;
+}
+
+/* ---- The kind table's rows (common/kinds.h), shared by the three kinds ---------------------- */
+
+void
+xipc__sync_release(struct xipc_handle *h)
+{
+    struct xipc__sync *s = (struct xipc__sync *)h;
+    /* Unlink before close: the other order could remove a name that another process created
+     * after ours was gone. Only in the creating process: a child forked without exec holds a
+     * copy of this handle, and its close must not take the name from under its parent. */
+    if (s->owns_name && s->creator_pid == xipc__os_self_pid())
+        (void)xipc__os_sync_unlink(h->kind, s->name);
+    xipc__os_sync_close(&s->os);
+    free(s);
+}
+
+int
+xipc__sync_pass(const struct xipc_handle *h, char *value, size_t cap,
+    intptr_t natives[XIPC__NATIVES_MAX], size_t *count)
+{
+    const struct xipc__sync *s = (const struct xipc__sync *)h;
+    *count = xipc__os_sync_natives(&s->os, natives);
+    return xipc__os_sync_export(&s->os, value, cap);
+}
+
+bool
+xipc__sync_holds(const struct xipc_handle *h, intptr_t native)
+{
+    return xipc__os_sync_holds(&((const struct xipc__sync *)h)->os, native);
+}
+
+void
+xipc__sync_waitable(const struct xipc_handle *h, struct xipc__wait *w)
+{
+    xipc__os_sync_waitable(&((const struct xipc__sync *)h)->os, w);
 }

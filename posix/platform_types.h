@@ -53,7 +53,7 @@ struct xipc__os_proc {
 struct xipc__posix_sync_shm; /* the shared header, posix/posix_sync.h */
 
 struct xipc__os_sync {
-    int kind; /* enum xipc__kind; 0: not open */
+    int kind; /* enum xipc_kind; 0: not open */
     int fd_plus1; /* the shared memory (events, mutexes, anonymous semaphores) */
     struct xipc__posix_sync_shm *shm; /* its mapping */
     bool manual_reset; /* events: read once when opened, never again from shm */

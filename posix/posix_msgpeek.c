@@ -2,7 +2,7 @@
  * without taking it (message-mode named pipes, posix_npipe.c). Linux's recv reports a packet's
  * whole length with MSG_TRUNC however small the buffer (for AF_UNIX SOCK_SEQPACKET since 3.4);
  * POSIX knows MSG_TRUNC only as an output flag of recvmsg. A port replaces this file: it peeks
- * with recvmsg into a scratch buffer of XIPC_MSG_MAX + 1 bytes (no message is longer) and takes
+ * with recvmsg into a scratch buffer of XIPC_MSGPIPE_MAX + 1 bytes (no message is longer) and takes
  * the size from the bytes it got. */
 #include "posix_internal.h"
 

@@ -334,6 +334,21 @@ xipc__os_npipe_close(struct xipc__os_npipe *srv)
     memset(srv, 0, sizeof *srv);
 }
 
+bool
+xipc__os_npipe_holds(const struct xipc__os_npipe *srv, intptr_t native)
+{
+    return (srv->fd_plus1 > 0 && native == srv->fd_plus1 - 1) ||
+        (srv->lock_fd_plus1 > 0 && native == srv->lock_fd_plus1 - 1);
+}
+
+void
+xipc__os_npipe_waitable(const struct xipc__os_npipe *srv, struct xipc__wait *w)
+{
+    /* A listening socket polls readable while a client waits in its backlog. */
+    w->how = XIPC__WAIT_FD;
+    w->native = srv->fd_plus1 - 1;
+}
+
 /* ---- Messages ------------------------------------------------------------------------------- */
 
 /* A deadline already fixed, as the message calls get theirs. */

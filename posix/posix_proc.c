@@ -463,6 +463,25 @@ xipc__os_proc_close(struct xipc__os_proc *p)
     p->pid = 0;
 }
 
+bool
+xipc__os_proc_holds(const struct xipc__os_proc *p, intptr_t native)
+{
+    return p->pidfd_plus1 > 0 && native == p->pidfd_plus1 - 1;
+}
+
+void
+xipc__os_proc_waitable(const struct xipc__os_proc *p, struct xipc__wait *w)
+{
+    /* A pidfd polls readable once the child has ended. Without one (a kernel before 5.3, or a
+     * seccomp filter) only SIGCHLD or waitpid says so: a helper. */
+    if (p->pidfd_plus1 > 0) {
+        w->how = XIPC__WAIT_FD;
+        w->native = p->pidfd_plus1 - 1;
+    } else {
+        w->how = XIPC__WAIT_HELPER;
+    }
+}
+
 uint64_t
 xipc__os_self_pid(void)
 {

@@ -47,7 +47,7 @@ named_sem_open(
     int rc = 0;
     snprintf(s->sem_name, sizeof s->sem_name, "/%s", name);
     for (int attempt = 0; attempt < 8 && sem == SEM_FAILED; attempt++) {
-        if (flags & XIPC_SYNC_CREATE) {
+        if (flags & XIPC_CREATE) {
             sem = sem_open(s->sem_name, O_CREAT | O_EXCL, 0600, initial);
             if (sem != SEM_FAILED) {
                 *created = true;
@@ -55,16 +55,16 @@ named_sem_open(
             }
             if (errno != EEXIST)
                 return XIPC__OS_FAIL(errno, "sem_open", name);
-            if (!(flags & XIPC_SYNC_OPEN))
+            if (!(flags & XIPC_OPEN))
                 return XIPC_EEXIST;
         }
         sem = open_existing(name, s->sem_name, &rc);
-        if (sem == SEM_FAILED && (rc != XIPC_ENOENT || !(flags & XIPC_SYNC_CREATE)))
+        if (sem == SEM_FAILED && (rc != XIPC_ENOENT || !(flags & XIPC_CREATE)))
             return rc;
     }
     if (sem == SEM_FAILED)
         return XIPC_EBUSY;
-    s->kind = XIPC__KIND_SEM;
+    s->kind = XIPC_KIND_SEM;
     s->named_sem = sem;
     return 0;
 }
@@ -75,7 +75,7 @@ xipc__posix_sem_open(
 {
     if (name == NULL)
         return xipc__posix_sync_shm_open(
-            XIPC__KIND_SEM, NULL, flags, initial, anon_sem_init, s, created);
+            XIPC_KIND_SEM, NULL, flags, initial, anon_sem_init, s, created);
     int rc = named_sem_open(name, flags, initial, s, created);
     if (rc != 0)
         memset(s, 0, sizeof *s);
@@ -88,7 +88,7 @@ xipc__posix_sem_reopen(const char *value, struct xipc__os_sync *s)
     bool created = false;
     if (value[0] != '/' || xipc_name_check(value) != 0)
         return XIPC_EINVAL;
-    int rc = xipc__posix_sem_open(value + 1, XIPC_SYNC_OPEN, 0, s, &created);
+    int rc = xipc__posix_sem_open(value + 1, XIPC_OPEN, 0, s, &created);
     return rc == XIPC_ENOENT ? XIPC_EBADF : rc;
 }
 

@@ -260,6 +260,23 @@ xipc__os_stream_native(const struct xipc__os_stream *s)
     return stream_fd(s);
 }
 
+bool
+xipc__os_stream_holds(const struct xipc__os_stream *s, intptr_t native)
+{
+    return s->fd_plus1 > 0 && native == stream_fd(s);
+}
+
+void
+xipc__os_stream_waitable(const struct xipc__os_stream *s, struct xipc__wait *w)
+{
+    /* Pipes, FIFOs and sockets alike; a standard stream too, whatever it is (a regular file is
+     * always ready). A FIFO reader opened with XIPC_FIFO_NOWAIT before any writer came is not
+     * ready until one has (Linux's pipe_poll gives neither POLLIN nor POLLHUP), just as its reads
+     * wait. No byte is ever held in this process. */
+    w->how = XIPC__WAIT_FD;
+    w->native = stream_fd(s);
+}
+
 /* What a stream may be made of: a pipe or FIFO, or a connected stream socket (a named-pipe
  * connection, or one a program that is not xipc made). Anything else is XIPC_EINVAL: a file, a
  * directory or a device never waits as a stream must, a listening socket has no bytes, and a

@@ -41,12 +41,12 @@ xipc__posix_abs_time(xipc__deadline dl)
 /* ---- Dispatch ------------------------------------------------------------------------------- */
 
 int
-xipc__os_sync_open(enum xipc__kind kind, const char *name, unsigned flags, unsigned initial,
+xipc__os_sync_open(enum xipc_kind kind, const char *name, unsigned flags, unsigned initial,
     struct xipc__os_sync *s, bool *created)
 {
     *created = false;
     switch (kind) {
-    case XIPC__KIND_EVENT: {
+    case XIPC_KIND_EVENT: {
         int rc = xipc__posix_sync_shm_open(
             kind, name, flags, initial, xipc__posix_event_init, s, created);
         /* Read once: later reads of shared memory could see another process's scribbles. */
@@ -54,10 +54,10 @@ xipc__os_sync_open(enum xipc__kind kind, const char *name, unsigned flags, unsig
             s->manual_reset = (s->shm->flags & XIPC_EVENT_MANUAL_RESET) != 0;
         return rc;
     }
-    case XIPC__KIND_MUTEX:
+    case XIPC_KIND_MUTEX:
         return xipc__posix_sync_shm_open(
             kind, name, flags, initial, xipc__posix_mutex_init, s, created);
-    case XIPC__KIND_SEM:
+    case XIPC_KIND_SEM:
         return xipc__posix_sem_open(name, flags, initial, s, created);
     default:
         return XIPC_EINVAL;
@@ -67,7 +67,7 @@ xipc__os_sync_open(enum xipc__kind kind, const char *name, unsigned flags, unsig
 void
 xipc__os_sync_close(struct xipc__os_sync *s)
 {
-    if (s->kind == XIPC__KIND_SEM)
+    if (s->kind == XIPC_KIND_SEM)
         xipc__posix_sem_close(s);
     else
         xipc__posix_sync_shm_close(s);
@@ -75,10 +75,10 @@ xipc__os_sync_close(struct xipc__os_sync *s)
 }
 
 int
-xipc__os_sync_unlink(enum xipc__kind kind, const char *name)
+xipc__os_sync_unlink(enum xipc_kind kind, const char *name)
 {
-    return kind == XIPC__KIND_SEM ? xipc__posix_sem_unlink(name)
-                                  : xipc__posix_sync_shm_unlink(kind, name);
+    return kind == XIPC_KIND_SEM ? xipc__posix_sem_unlink(name)
+                                 : xipc__posix_sync_shm_unlink(kind, name);
 }
 
 int
@@ -91,17 +91,17 @@ xipc__os_sync_export(const struct xipc__os_sync *s, char *buf, size_t cap)
 }
 
 int
-xipc__os_sync_import(enum xipc__kind kind, const char *value, struct xipc__os_sync *s)
+xipc__os_sync_import(enum xipc_kind kind, const char *value, struct xipc__os_sync *s)
 {
     intptr_t fd;
-    if (kind == XIPC__KIND_SEM && strncmp(value, "n:", 2) == 0)
+    if (kind == XIPC_KIND_SEM && strncmp(value, "n:", 2) == 0)
         return xipc__posix_sem_reopen(value + 2, s);
     if (xipc__parse_native(value, NULL, &fd) != 0)
         return XIPC_EINVAL;
     if (fd > INT_MAX)
         return XIPC_EBADF;
     int rc = xipc__posix_sync_shm_adopt(kind, (int)fd, s);
-    if (rc == 0 && kind == XIPC__KIND_EVENT)
+    if (rc == 0 && kind == XIPC_KIND_EVENT)
         s->manual_reset = (s->shm->flags & XIPC_EVENT_MANUAL_RESET) != 0;
     return rc;
 }
@@ -113,6 +113,23 @@ xipc__os_sync_natives(const struct xipc__os_sync *s, intptr_t out[XIPC__NATIVES_
         return 0;
     out[0] = s->fd_plus1 - 1;
     return 1;
+}
+
+bool
+xipc__os_sync_holds(const struct xipc__os_sync *s, intptr_t native)
+{
+    /* A named semaphore holds no descriptor: sem_open closes its own once mapped. */
+    return s->fd_plus1 > 0 && native == s->fd_plus1 - 1;
+}
+
+void
+xipc__os_sync_waitable(const struct xipc__os_sync *s, struct xipc__wait *w)
+{
+    /* A state word or a sem_t in shared memory, woken by futexes: no descriptor says that it
+     * changed, so a wait set needs a helper (a thread that waits, or an eventfd the setters
+     * write, as the wait set issue decides). */
+    (void)s;
+    w->how = XIPC__WAIT_HELPER;
 }
 
 /* ---- Robust mutexes ------------------------------------------------------------------------ */

@@ -34,7 +34,7 @@ struct xipc__posix_event_slots {
 struct xipc__posix_sync_shm {
     _Atomic uint32_t magic; /* stored last, with release order, once the rest is initialised */
     uint32_t version;
-    uint32_t kind; /* enum xipc__kind */
+    uint32_t kind; /* enum xipc_kind */
     uint32_t flags; /* events: XIPC_EVENT_MANUAL_RESET */
     /* Events: the futex word. Manual reset: 0 unset, 1 set. Auto reset: pending releases, at
      * most max(1, live sleeping waiters), so each set releases one waiter. */
@@ -54,20 +54,20 @@ struct xipc__posix_sync_shm {
  * initial as given to xipc__os_sync_open) before the magic is stored. */
 typedef int (*xipc__posix_sync_init)(
     struct xipc__posix_sync_shm *shm, unsigned flags, unsigned initial);
-int xipc__posix_sync_shm_open(enum xipc__kind kind, const char *name, unsigned flags,
+int xipc__posix_sync_shm_open(enum xipc_kind kind, const char *name, unsigned flags,
     unsigned initial, xipc__posix_sync_init init, struct xipc__os_sync *s, bool *created);
 
 /* Maps an inherited descriptor of kind into s after checking, at once and before changing
  * anything, that it is a whole xipc object of that kind (XIPC_EINVAL otherwise: a pipe, a
  * socket, a device, a file) and not one a handle of this process holds (XIPC_EEXIST). */
-int xipc__posix_sync_shm_adopt(enum xipc__kind kind, int fd, struct xipc__os_sync *s);
+int xipc__posix_sync_shm_adopt(enum xipc_kind kind, int fd, struct xipc__os_sync *s);
 
 /* Unmaps and closes. */
 void xipc__posix_sync_shm_close(struct xipc__os_sync *s);
 
 /* Removes "/xipc:NAME" unless it holds an xipc object of another kind (XIPC_EINVAL) or is not
  * ours to remove (XIPC_EACCES: another user's, open to others, or a link). */
-int xipc__posix_sync_shm_unlink(enum xipc__kind kind, const char *name);
+int xipc__posix_sync_shm_unlink(enum xipc_kind kind, const char *name);
 
 /* A new anonymous shared-memory descriptor, close-on-exec (posix_memfd.c: memfd_create on Linux,
  * else a temporary shm_open name). XIPC_EBUSY when every temporary name tried was taken. */

@@ -78,7 +78,7 @@ header_kind(struct xipc__posix_sync_shm *shm)
         return 0;
     uint32_t version = shm->version, kind = shm->kind;
     if (magic != XIPC__SYNC_MAGIC || version != XIPC__SYNC_VERSION ||
-        (kind != XIPC__KIND_EVENT && kind != XIPC__KIND_SEM && kind != XIPC__KIND_MUTEX))
+        (kind != XIPC_KIND_EVENT && kind != XIPC_KIND_SEM && kind != XIPC_KIND_MUTEX))
         return XIPC_ECORRUPT;
     return (int)kind;
 }
@@ -122,7 +122,7 @@ map_when_sized(int fd, struct xipc__posix_sync_shm **out)
 /* Checks the header another process wrote, waiting for a creator still at work: XIPC_ECORRUPT
  * for one that is not xipc's or never got finished, XIPC_EINVAL for another kind. */
 static int
-check_header(struct xipc__posix_sync_shm *shm, enum xipc__kind kind)
+check_header(struct xipc__posix_sync_shm *shm, enum xipc_kind kind)
 {
     int found;
     for (int waited = 0; (found = header_kind(shm)) == 0; waited++) {
@@ -160,7 +160,7 @@ inspect_name(const char *path, const char *name, uint32_t *kind)
 /* Create-only found the name taken: XIPC_EINVAL if it holds an xipc object of the other kind
  * (as on Windows), else XIPC_EEXIST, whatever else is there (a stale name: unlink it). */
 static int
-name_taken(enum xipc__kind kind, const char *path, const char *name)
+name_taken(enum xipc_kind kind, const char *path, const char *name)
 {
     uint32_t found = 0;
     int rc = inspect_name(path, name, &found);
@@ -170,13 +170,13 @@ name_taken(enum xipc__kind kind, const char *path, const char *name)
 /* Opens "/xipc:NAME" as the flags ask; *created tells whether this call made it. An object
  * opened, not created, has passed check_object. On failure *fd is closed and -1. */
 static int
-open_named(enum xipc__kind kind, const char *name, unsigned flags, int *fd, bool *created)
+open_named(enum xipc_kind kind, const char *name, unsigned flags, int *fd, bool *created)
 {
     char path[SHM_PATH_CAP];
     shm_path(name, path);
     /* Bounded: each round loses a race with a process that removes or creates the name. */
     for (int attempt = 0; attempt < 8; attempt++) {
-        if (flags & XIPC_SYNC_CREATE) {
+        if (flags & XIPC_CREATE) {
             /* fchmod: the umask must not leave us without write access, nor can it add any. */
             *fd = shm_open_safely(path, O_RDWR | O_CREAT | O_EXCL, 0600);
             if (*fd >= 0) {
@@ -185,7 +185,7 @@ open_named(enum xipc__kind kind, const char *name, unsigned flags, int *fd, bool
             }
             if (errno != EEXIST)
                 return open_failure(errno, name);
-            if (!(flags & XIPC_SYNC_OPEN))
+            if (!(flags & XIPC_OPEN))
                 return name_taken(kind, path, name);
         }
         *fd = shm_open_safely(path, O_RDWR, 0);
@@ -200,7 +200,7 @@ open_named(enum xipc__kind kind, const char *name, unsigned flags, int *fd, bool
         }
         if (errno != ENOENT)
             return open_failure(errno, name);
-        if (!(flags & XIPC_SYNC_CREATE))
+        if (!(flags & XIPC_CREATE))
             return XIPC_ENOENT;
     }
     return XIPC_EBUSY;
@@ -208,7 +208,7 @@ open_named(enum xipc__kind kind, const char *name, unsigned flags, int *fd, bool
 
 /* Sizes, maps and initialises an object this process just created. */
 static int
-init_new(int fd, enum xipc__kind kind, unsigned flags, unsigned initial, xipc__posix_sync_init init,
+init_new(int fd, enum xipc_kind kind, unsigned flags, unsigned initial, xipc__posix_sync_init init,
     struct xipc__posix_sync_shm **out)
 {
     int rc;
@@ -230,7 +230,7 @@ init_new(int fd, enum xipc__kind kind, unsigned flags, unsigned initial, xipc__p
 
 /* Maps an object another process made, once it is finished. */
 static int
-map_existing(int fd, enum xipc__kind kind, struct xipc__posix_sync_shm **out)
+map_existing(int fd, enum xipc_kind kind, struct xipc__posix_sync_shm **out)
 {
     int rc = map_when_sized(fd, out);
     if (rc == 0 && (rc = check_header(*out, kind)) != 0)
@@ -239,7 +239,7 @@ map_existing(int fd, enum xipc__kind kind, struct xipc__posix_sync_shm **out)
 }
 
 int
-xipc__posix_sync_shm_open(enum xipc__kind kind, const char *name, unsigned flags, unsigned initial,
+xipc__posix_sync_shm_open(enum xipc_kind kind, const char *name, unsigned flags, unsigned initial,
     xipc__posix_sync_init init, struct xipc__os_sync *s, bool *created)
 {
     struct xipc__posix_sync_shm *shm = NULL;
@@ -267,7 +267,7 @@ xipc__posix_sync_shm_open(enum xipc__kind kind, const char *name, unsigned flags
  * reading and writing, with a finished header of this kind. Anything else is XIPC_EINVAL at
  * once, with no wait for a creator. */
 static int
-check_inherited(int fd, enum xipc__kind kind, struct xipc__posix_sync_shm **out)
+check_inherited(int fd, enum xipc_kind kind, struct xipc__posix_sync_shm **out)
 {
     struct stat st;
     int fl, rc;
@@ -286,7 +286,7 @@ check_inherited(int fd, enum xipc__kind kind, struct xipc__posix_sync_shm **out)
 }
 
 int
-xipc__posix_sync_shm_adopt(enum xipc__kind kind, int fd, struct xipc__os_sync *s)
+xipc__posix_sync_shm_adopt(enum xipc_kind kind, int fd, struct xipc__os_sync *s)
 {
     struct xipc__posix_sync_shm *shm = NULL;
     int rc = check_inherited(fd, kind, &shm);
@@ -319,7 +319,7 @@ xipc__posix_sync_shm_close(struct xipc__os_sync *s)
 }
 
 int
-xipc__posix_sync_shm_unlink(enum xipc__kind kind, const char *name)
+xipc__posix_sync_shm_unlink(enum xipc_kind kind, const char *name)
 {
     char path[SHM_PATH_CAP];
     uint32_t found = 0;

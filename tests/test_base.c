@@ -119,7 +119,7 @@ churn_pipes(void *arg)
     xipc_stream *ends[2 * BATCH];
     for (int b = 0; b < c->batches; b++) {
         for (int i = 0; i < BATCH; i++) {
-            if (xipc_pipe(&ends[2 * i], &ends[2 * i + 1], 0) != 0)
+            if (xipc_pipe(0, &ends[2 * i], &ends[2 * i + 1]) != 0)
                 c->failures++, ends[2 * i] = ends[2 * i + 1] = NULL;
         }
         for (int i = 0; i < 2 * BATCH; i++)
@@ -139,15 +139,15 @@ xt_test_base_handle_checks_race_opens_and_closes(void)
     struct churn churn[2] = { { batches, 0, 0 }, { batches, 0, 0 } };
     /* Enough live handles that the churn's probe runs cross theirs. */
     for (int i = 0; i < LIVE; i++)
-        CHECK_OK(xipc_pipe(&live[2 * i], &live[2 * i + 1], 0));
+        CHECK_OK(xipc_pipe(0, &live[2 * i], &live[2 * i + 1]));
     xt_os_thread *t[2];
     for (int i = 0; i < 2; i++)
         CHECK((t[i] = xt_os_thread_start(churn_pipes, &churn[i])) != NULL);
     long checks = 0, wrong = 0;
     for (; checks < 1000 || !atomic_load(&churn[0].done) || !atomic_load(&churn[1].done);
          checks++) {
-        wrong += xipc_stream_native(live[checks % (2 * LIVE)], &native) != 0;
-        wrong += xipc_stream_native((xipc_stream *)(void *)never_a_handle, &native) != XIPC_EBADF;
+        wrong += xipc_handle_native(xipc_stream_handle(live[checks % (2 * LIVE)]), &native) != 0;
+        wrong += xipc_handle_native((xipc_handle *)(void *)never_a_handle, &native) != XIPC_EBADF;
     }
     for (int i = 0; i < 2; i++)
         xt_os_thread_join(t[i]);
@@ -155,7 +155,7 @@ xt_test_base_handle_checks_race_opens_and_closes(void)
     CHECK_EQ(churn[0].failures + churn[1].failures, 0);
     for (int i = 0; i < 2 * LIVE; i++)
         xipc_stream_close(live[i]);
-    CHECK_RC(xipc_stream_native(live[0], &native), XIPC_EBADF);
+    CHECK_RC(xipc_handle_native(xipc_stream_handle(live[0]), &native), XIPC_EBADF);
 }
 
 /* ---- Export texts fit XIPC_HANDLE_TEXT_MAX -------------------------------------------------- */
@@ -176,7 +176,7 @@ sem_with_name_of_length(size_t len, char name[XIPC_NAME_MAX + 1])
                                                          : alphabet[x % 36];
         name[len] = '\0';
         xipc_sem *s = NULL;
-        int rc = xipc_sem_open(name, XIPC_SYNC_CREATE, 0, &s);
+        int rc = xipc_sem_open(name, XIPC_CREATE, 0, &s);
         if (rc == 0)
             return s;
         CHECK_RC(rc, XIPC_EEXIST);
@@ -296,12 +296,12 @@ xt_test_base_misuse_names_the_argument(void)
     xipc_event *ev = NULL;
     xipc_mutex *mx = NULL;
     size_t got = 0;
-    EXPECT_MISUSE(xipc_event_open("a/b", XIPC_SYNC_CREATE, &ev), "name: a '/'");
-    EXPECT_MISUSE(xipc_mutex_open(".x", XIPC_SYNC_CREATE, &mx), "name: starts with '.'");
-    EXPECT_MISUSE(xipc_event_open("abc", 0, &ev), "flags: neither XIPC_SYNC_CREATE nor");
-    EXPECT_MISUSE(xipc_mutex_open("abc", XIPC_SYNC_CREATE, NULL), "out: NULL");
-    EXPECT_MISUSE(xipc_pipe(&rd, &wr, 1), "flags: not 0");
-    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    EXPECT_MISUSE(xipc_event_open("a/b", XIPC_CREATE, &ev), "name: a '/'");
+    EXPECT_MISUSE(xipc_mutex_open(".x", XIPC_CREATE, &mx), "name: starts with '.'");
+    EXPECT_MISUSE(xipc_event_open("abc", 0, &ev), "flags: neither XIPC_CREATE nor");
+    EXPECT_MISUSE(xipc_mutex_open("abc", XIPC_CREATE, NULL), "out: NULL");
+    EXPECT_MISUSE(xipc_pipe(1, &rd, &wr), "flags: not 0");
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
     EXPECT_MISUSE(xipc_stream_read(wr, buf, sizeof buf, &got, 0), "s: a write end");
     EXPECT_MISUSE(xipc_stream_write(rd, "x", 1, &got, 0), "s: a read end");
     EXPECT_MISUSE(xipc_event_set((xipc_event *)(void *)rd), "handle: of another kind");
@@ -390,7 +390,7 @@ lockfree_close_all(struct lockfree_run *r, xipc_stream **ends, int n, int stride
     for (int k = 0; k < n; k++) {
         xipc_stream *end = ends[(k * stride + round) % n];
         xipc_stream_close(end);
-        r->churn_wrong += xipc_stream_native(end, &native) != XIPC_EBADF;
+        r->churn_wrong += xipc_handle_native(xipc_stream_handle(end), &native) != XIPC_EBADF;
     }
 }
 
@@ -401,9 +401,9 @@ lockfree_churn(void *arg)
     static xipc_stream *fillers[2 * LOCKFREE_FILL];
     for (int round = 1; round <= r->rounds; round++) {
         for (int i = 0; i < LOCKFREE_FILL; i++)
-            CHECK_OK(xipc_pipe(&fillers[2 * i], &fillers[2 * i + 1], 0));
+            CHECK_OK(xipc_pipe(0, &fillers[2 * i], &fillers[2 * i + 1]));
         for (int i = 0; i < LOCKFREE_BATCH; i++)
-            CHECK_OK(xipc_pipe(&r->batch[2 * i], &r->batch[2 * i + 1], 0));
+            CHECK_OK(xipc_pipe(0, &r->batch[2 * i], &r->batch[2 * i + 1]));
         atomic_store(&r->published, round);
         lockfree_close_all(r, fillers, 2 * LOCKFREE_FILL, 241, round); /* 241: a prime */
         atomic_store(&r->fillers_closed, round);
@@ -427,11 +427,11 @@ lockfree_check_batches(struct lockfree_run *r)
         do {
             for (int i = 0; i < 2 * LOCKFREE_BATCH; i++) {
                 xipc_stream *s = r->batch[i];
-                wrong += xipc_stream_native(s, &native) != 0;
+                wrong += xipc_handle_native(xipc_stream_handle(s), &native) != 0;
                 wrong += xipc_event_set((xipc_event *)(void *)s) != XIPC_EINVAL;
             }
             xipc_stream *never = (xipc_stream *)(void *)never_a_handle;
-            wrong += xipc_stream_native(never, &native) != XIPC_EBADF;
+            wrong += xipc_handle_native(xipc_stream_handle(never), &native) != XIPC_EBADF;
         } while (atomic_load(&r->fillers_closed) < round);
         atomic_store(&r->checked, round);
     }
@@ -443,7 +443,7 @@ xt_test_base_handle_checks_without_a_global_lock(void)
 {
     /* A Wine pipe pair takes ~100 times longer (see the test above). */
     struct lockfree_run run = { .rounds = xt_os_is_wine() ? 8 : 200 };
-    CHECK_OK(xipc_pipe(&run.rd, &run.wr, 0));
+    CHECK_OK(xipc_pipe(0, &run.rd, &run.wr));
     xt_os_thread *t[3];
     CHECK((t[0] = xt_os_thread_start(lockfree_reader, &run)) != NULL);
     CHECK((t[1] = xt_os_thread_start(lockfree_writer, &run)) != NULL);
@@ -455,4 +455,256 @@ xt_test_base_handle_checks_without_a_global_lock(void)
     CHECK_EQ(run.churn_wrong, 0);
     CHECK_GE(run.bytes_read, 1000 * LOCKFREE_RECORD);
     xipc_stream_close(run.rd);
+}
+
+/* ---- The version ---------------------------------------------------------------------------- */
+
+/* xipc_version() is the library's version, and the header's macros come from the same CMake
+ * project version. */
+void
+xt_test_base_version_from_cmake(void)
+{
+    char want[32];
+    snprintf(
+        want, sizeof want, "%d.%d.%d", XIPC_VERSION_MAJOR, XIPC_VERSION_MINOR, XIPC_VERSION_PATCH);
+    CHECK_STR(XIPC_VERSION_STRING, want);
+    CHECK_STR(xipc_version(), XIPC_VERSION_STRING);
+    CHECK(XIPC_VERSION_MAJOR > 0 || XIPC_VERSION_MINOR >= 2);
+}
+
+/* ---- Every kind: its kind, its native, and what a wait on the native sees -------------------- */
+
+/* One object of every kind, each in the state before its trigger. */
+struct all_kinds {
+    char fifo[512], npipe[XIPC_NAME_MAX + 1], msgpipe[XIPC_NAME_MAX + 1];
+    xipc_stream *pipe_rd, *pipe_wr, *child_stdin, *fifo_rd, *fifo_wr, *conn, *client;
+    xipc_proc *proc;
+    xipc_event *event;
+    xipc_sem *sem;
+    xipc_mutex *mutex;
+    xipc_npipe *server, *msg_server;
+    xipc_msgpipe *msg, *msg_client;
+};
+
+static void
+all_kinds_open(struct all_kinds *k)
+{
+    xipc_stream *child_rd;
+    xipc_stdio io[3] = { { XIPC_STDIO_STREAM, NULL }, { XIPC_STDIO_INHERIT, NULL },
+        { XIPC_STDIO_INHERIT, NULL } };
+    memset(k, 0, sizeof *k);
+    CHECK_OK(xipc_pipe(0, &k->pipe_rd, &k->pipe_wr));
+    CHECK_OK(xipc_pipe(0, &child_rd, &k->child_stdin));
+    io[0].stream = child_rd;
+    k->proc = xt_spawn_child("block_on_stdin", NULL, io, NULL, 0);
+    xipc_stream_close(child_rd);
+    CHECK_OK(xipc_event_open(NULL, XIPC_EVENT_MANUAL_RESET, &k->event));
+    CHECK_OK(xipc_sem_open(NULL, 0, 0, &k->sem));
+    CHECK_OK(xipc_mutex_open(NULL, 0, &k->mutex));
+    xt_name("kinds-b", k->npipe);
+    xt_name("kinds-m", k->msgpipe);
+    CHECK_OK(xipc_npipe_listen(k->npipe, XIPC_NPIPE_BYTE, &k->server));
+    CHECK_OK(xipc_npipe_listen(k->msgpipe, XIPC_NPIPE_MESSAGE, &k->msg_server));
+    CHECK_OK(xipc_msgpipe_connect(k->msgpipe, &k->msg_client, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msgpipe_accept(k->msg_server, &k->msg, XT_CHILD_TIMEOUT_MS));
+    xt_os_temp_path("kinds", k->fifo, sizeof k->fifo);
+    (void)xipc_fifo_unlink(k->fifo);
+    CHECK_OK(
+        xipc_fifo_open(k->fifo, XIPC_CREATE | XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, &k->fifo_rd, 0));
+    CHECK_OK(
+        xipc_fifo_open(k->fifo, XIPC_OPEN | XIPC_FIFO_WRITE | XIPC_FIFO_NOWAIT, &k->fifo_wr, 0));
+}
+
+/* The byte server's client comes later (its arrival is the server's trigger), and is accepted
+ * separately. */
+static void
+all_kinds_connect(struct all_kinds *k)
+{
+    CHECK_OK(xipc_npipe_connect(k->npipe, &k->client, XT_CHILD_TIMEOUT_MS));
+}
+
+static void
+all_kinds_accept(struct all_kinds *k)
+{
+    CHECK_OK(xipc_npipe_accept(k->server, &k->conn, XT_CHILD_TIMEOUT_MS));
+}
+
+static void
+all_kinds_close(struct all_kinds *k)
+{
+    xipc_stream *streams[] = { k->pipe_rd, k->pipe_wr, k->child_stdin, k->fifo_rd, k->fifo_wr,
+        k->conn, k->client };
+    for (size_t i = 0; i < sizeof streams / sizeof streams[0]; i++)
+        xipc_stream_close(streams[i]);
+    xt_expect_exit(k->proc, 4); /* block_on_stdin: end of its stdin */
+    xipc_event_close(k->event);
+    xipc_sem_close(k->sem);
+    xipc_mutex_close(k->mutex);
+    xipc_msgpipe_close(k->msg);
+    xipc_msgpipe_close(k->msg_client);
+    xipc_npipe_close(k->server);
+    xipc_npipe_close(k->msg_server);
+    CHECK_RC(xipc_fifo_unlink(k->fifo), XIPC_ENOENT); /* its creator, the reader, removed it */
+}
+
+/* Checks the kind of h, and that its native is what this platform's answer for obj says (or
+ * XIPC_ENOTSUP where there is none) and is ready now exactly when want_ready. Returns whether
+ * there was a native. */
+static bool
+check_native(xipc_handle *h, int kind, int obj, bool write, int want_ready)
+{
+    intptr_t native = -1;
+    int how = xt_os_wait_expected(obj);
+    CHECK_EQ(xipc_handle_kind(h), kind);
+    if (how == XT_WAIT_NONE) {
+        CHECK_RC(xipc_handle_native(h, &native), XIPC_ENOTSUP);
+        return false;
+    }
+    CHECK_OK(xipc_handle_native(h, &native));
+    if (xt_os_native_ready(native, how, write) != want_ready)
+        xt_fail(__FILE__, __LINE__, "object %d: native %lld ready is not %d", obj,
+            (long long)native, want_ready);
+    return true;
+}
+
+/* Every kind answers xipc_handle_kind, and xipc_handle_native gives the native a wait uses, as
+ * each platform's answer says (common/platform.h, "Waiting on objects"): POSIX descriptors that
+ * poll() sees ready when a read or accept would not wait; Windows HANDLEs that are signalled, or
+ * pipe HANDLEs to arm; nothing for POSIX sync objects and a Windows FIFO reader (which
+ * xipc_stream_native used to give as success with a NULL HANDLE). */
+void
+xt_test_base_every_kind_has_a_native_answer(void)
+{
+    struct all_kinds k;
+    xipc_exit_status st;
+    size_t put;
+    all_kinds_open(&k);
+    check_native(xipc_stream_handle(k.pipe_wr), XIPC_KIND_STREAM, XT_OBJ_PIPE_WRITER, true, 1);
+    check_native(xipc_stream_handle(k.pipe_rd), XIPC_KIND_STREAM, XT_OBJ_PIPE_READER, false, 0);
+    CHECK_OK(xipc_stream_write(k.pipe_wr, "x", 1, &put, 0));
+    check_native(xipc_stream_handle(k.pipe_rd), XIPC_KIND_STREAM, XT_OBJ_PIPE_READER, false, 1);
+
+    check_native(xipc_proc_handle(k.proc), XIPC_KIND_PROC, XT_OBJ_PROC, false, 0);
+    xipc_stream_close(k.child_stdin);
+    k.child_stdin = NULL;
+    CHECK_OK(xipc_proc_wait(k.proc, &st, XT_CHILD_TIMEOUT_MS));
+    check_native(xipc_proc_handle(k.proc), XIPC_KIND_PROC, XT_OBJ_PROC, false, 1);
+
+    check_native(xipc_event_handle(k.event), XIPC_KIND_EVENT, XT_OBJ_EVENT, false, 0);
+    CHECK_OK(xipc_event_set(k.event));
+    check_native(xipc_event_handle(k.event), XIPC_KIND_EVENT, XT_OBJ_EVENT, false, 1);
+    check_native(xipc_sem_handle(k.sem), XIPC_KIND_SEM, XT_OBJ_SEM, false, 0);
+    CHECK_OK(xipc_sem_post(k.sem));
+    if (check_native(xipc_sem_handle(k.sem), XIPC_KIND_SEM, XT_OBJ_SEM, false, 1))
+        CHECK_RC(xipc_sem_wait(k.sem, 0), XIPC_ETIMEDOUT); /* the OS wait took the unit */
+    check_native(xipc_mutex_handle(k.mutex), XIPC_KIND_MUTEX, XT_OBJ_MUTEX, false, 1);
+    CHECK_OK(xipc_mutex_lock(k.mutex, 0)); /* the OS wait gave it back */
+    CHECK_OK(xipc_mutex_unlock(k.mutex));
+
+    check_native(xipc_npipe_handle(k.server), XIPC_KIND_NPIPE, XT_OBJ_NPIPE_SERVER, false, 0);
+    all_kinds_connect(&k);
+    check_native(xipc_npipe_handle(k.server), XIPC_KIND_NPIPE, XT_OBJ_NPIPE_SERVER, false, 1);
+    all_kinds_accept(&k);
+    check_native(xipc_npipe_handle(k.server), XIPC_KIND_NPIPE, XT_OBJ_NPIPE_SERVER, false, 0);
+    check_native(xipc_stream_handle(k.conn), XIPC_KIND_STREAM, XT_OBJ_NPIPE_STREAM, false, 0);
+    CHECK_OK(xipc_stream_write(k.client, "x", 1, &put, 0));
+    check_native(xipc_stream_handle(k.conn), XIPC_KIND_STREAM, XT_OBJ_NPIPE_STREAM, false, 1);
+    CHECK_EQ(xipc_handle_kind(xipc_npipe_handle(k.msg_server)), XIPC_KIND_NPIPE);
+    check_native(xipc_msgpipe_handle(k.msg), XIPC_KIND_MSGPIPE, XT_OBJ_MSGPIPE, false, 0);
+    CHECK_OK(xipc_msgpipe_send(k.msg_client, "m", 1, 0));
+    check_native(xipc_msgpipe_handle(k.msg), XIPC_KIND_MSGPIPE, XT_OBJ_MSGPIPE, false, 1);
+
+    check_native(xipc_stream_handle(k.fifo_wr), XIPC_KIND_STREAM, XT_OBJ_FIFO_WRITER, true, 1);
+    check_native(xipc_stream_handle(k.fifo_rd), XIPC_KIND_STREAM, XT_OBJ_FIFO_READER, false, 0);
+    CHECK_OK(xipc_stream_write(k.fifo_wr, "x", 1, &put, 0));
+    check_native(xipc_stream_handle(k.fifo_rd), XIPC_KIND_STREAM, XT_OBJ_FIFO_READER, false, 1);
+    all_kinds_close(&k);
+}
+
+void
+xt_test_base_handle_kind_and_native_bad_input(void)
+{
+    static char never_a_handle[64];
+    intptr_t native = 0;
+    xipc_stream *rd, *wr;
+    CHECK_RC(xipc_handle_kind(NULL), XIPC_EINVAL);
+    CHECK_RC(xipc_handle_kind((xipc_handle *)(void *)never_a_handle), XIPC_EBADF);
+    CHECK_RC(xipc_handle_native(NULL, &native), XIPC_EINVAL);
+    CHECK_RC(xipc_handle_native((xipc_handle *)(void *)never_a_handle, &native), XIPC_EBADF);
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
+    CHECK_RC(xipc_handle_native(xipc_stream_handle(rd), NULL), XIPC_EINVAL);
+    xipc_stream_close(rd);
+    CHECK_RC(xipc_handle_kind(xipc_stream_handle(rd)), XIPC_EBADF);
+    CHECK_RC(xipc_handle_native(xipc_stream_handle(rd), &native), XIPC_EBADF);
+    xipc_stream_close(wr);
+    CHECK(xipc_proc_handle(NULL) == NULL);
+    CHECK(xipc_npipe_handle(NULL) == NULL);
+    CHECK(xipc_msgpipe_handle(NULL) == NULL);
+}
+
+/* Tries to import native as every kind, as a child given a wrong or stale text would. Each
+ * import must refuse: this process's objects hold every new native. */
+static void
+expect_no_import_takes(intptr_t native)
+{
+    static const char *const kinds[] = { "stream:rw", "stream:r", "event", "sem", "mutex" };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        char text[XIPC_HANDLE_TEXT_MAX];
+        int rc = 0;
+        xipc_stream *s = NULL;
+        xipc_event *ev = NULL;
+        xipc_sem *sem = NULL;
+        xipc_mutex *mx = NULL;
+        snprintf(text, sizeof text, "xipc1:%s:%lld", kinds[i], (long long)native);
+        if (i < 2)
+            rc = xipc_stream_import(text, &s);
+        else if (i == 2)
+            rc = xipc_event_import(text, &ev);
+        else if (i == 3)
+            rc = xipc_sem_import(text, &sem);
+        else
+            rc = xipc_mutex_import(text, &mx);
+        if (rc == 0)
+            xt_fail(__FILE__, __LINE__, "%s took a native an xipc object holds", text);
+        CHECK(s == NULL && ev == NULL && sem == NULL && mx == NULL);
+    }
+}
+
+/* No import ever takes a native handle that a live object of this process holds, whatever the
+ * object uses it for (xipc__handle_owns_native asks every kind through the kind table): a second
+ * owner would close it under the first. Every native that appears while one object of each kind
+ * is open is tried as every importable kind. Before the kind table, a Windows named-pipe
+ * server's spare instance and a FIFO reader's pipe instances and events were not counted, and a
+ * stream or event import took them. */
+void
+xt_test_base_imports_never_take_what_an_object_holds(void)
+{
+    enum { CAP = 4096 };
+    static intptr_t before[CAP], after[CAP];
+    struct all_kinds k;
+    xt_warm_up();
+    /* A first round makes whatever the OS or its runtime adds once per process, for good. */
+    all_kinds_open(&k);
+    all_kinds_connect(&k);
+    all_kinds_accept(&k);
+    all_kinds_close(&k);
+    size_t n_before = xt_os_list_natives(before, CAP);
+    all_kinds_open(&k);
+    all_kinds_connect(&k);
+    all_kinds_accept(&k);
+    size_t n_after = xt_os_list_natives(after, CAP);
+    CHECK(n_before <= CAP && n_after <= CAP);
+    size_t tried = 0;
+    for (size_t i = 0; i < n_after; i++) {
+        bool old = false;
+        for (size_t j = 0; j < n_before && !old; j++)
+            old = before[j] == after[i];
+        if (!old) {
+            expect_no_import_takes(after[i]);
+            tried++;
+        }
+    }
+    CHECK_GE(tried, 12); /* at least one native of each object */
+    all_kinds_close(&k);
+    CHECK_EQ(xt_os_list_natives(after, CAP), n_before);
 }

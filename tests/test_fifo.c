@@ -3,35 +3,58 @@
  * never heard of xipc on the same FIFO. */
 #include "xt.h"
 
-/* A FIFO path unique to this test, made fresh. */
+/* argv: path. Creates the FIFO with an end that it never closes, and exits: a creator that dies
+ * leaves its FIFO behind (xipc/fifo.h), with no end open. */
+int
+xt_child_fifo_make(int argc, char **argv)
+{
+    xipc_stream *keeper = NULL;
+    (void)argc;
+    CHECK_OK(xipc_fifo_open(argv[1], XIPC_CREATE | XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, &keeper, 0));
+    return 0;
+}
+
+/* A FIFO path unique to this test, made fresh, with no end open: a child makes it and dies, as
+ * a program that made it for others and went would leave it. Removed with xipc_fifo_unlink. */
 static void
 fresh_fifo(const char *tag, char *path, size_t cap)
 {
     xt_os_temp_path(tag, path, cap);
-    (void)xipc_fifo_remove(path);
-    CHECK_OK(xipc_fifo_create(path, 0));
+    (void)xipc_fifo_unlink(path);
+    const char *args[] = { path, NULL };
+    xt_expect_exit(xt_spawn_child("fifo_make", args, NULL, NULL, 0), 0);
 }
 
+/* Expects an open of path with flags to wait timeout_ms for the other side, then give up. */
+static void
+expect_open_waits(const char *path, unsigned flags, int timeout_ms)
+{
+    xipc_stream *s = NULL;
+    uint64_t t0 = xt_os_now_ms();
+    CHECK_RC(xipc_fifo_open(path, flags, &s, timeout_ms), XIPC_ETIMEDOUT);
+    uint64_t waited = xt_os_now_ms() - t0;
+    CHECK_GE(waited, (uint64_t)timeout_ms);
+    CHECK_LT(waited, (uint64_t)timeout_ms + XT_SLACK_MS);
+    CHECK(s == NULL);
+}
+
+/* Each end waits for the other, on a FIFO that exists and on one that its own open creates (and
+ * removes again when it gives up). */
 void
 xt_test_fifo_open_waits_for_the_other_side(void)
 {
     char path[512];
-    xipc_stream *s = NULL;
     fresh_fifo("wait", path, sizeof path);
-    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_READ, 0, &s), XIPC_ETIMEDOUT);
-    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_WRITE, 0, &s), XIPC_ETIMEDOUT);
-    uint64_t t0 = xt_os_now_ms();
-    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_READ, 200, &s), XIPC_ETIMEDOUT);
-    uint64_t waited = xt_os_now_ms() - t0;
-    CHECK_GE(waited, 200);
-    CHECK_LT(waited, 200 + XT_SLACK_MS);
-    t0 = xt_os_now_ms();
-    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_WRITE, 200, &s), XIPC_ETIMEDOUT);
-    waited = xt_os_now_ms() - t0;
-    CHECK_GE(waited, 200);
-    CHECK_LT(waited, 200 + XT_SLACK_MS);
-    CHECK(s == NULL);
-    CHECK_OK(xipc_fifo_remove(path));
+    expect_open_waits(path, XIPC_OPEN | XIPC_FIFO_READ, 0);
+    expect_open_waits(path, XIPC_OPEN | XIPC_FIFO_WRITE, 0);
+    expect_open_waits(path, XIPC_OPEN | XIPC_FIFO_READ, 200);
+    expect_open_waits(path, XIPC_OPEN | XIPC_FIFO_WRITE, 200);
+    expect_open_waits(path, XIPC_CREATE | XIPC_OPEN | XIPC_FIFO_READ, 0);
+    CHECK_OK(xipc_fifo_unlink(path)); /* an open that did not create it left it alone */
+    expect_open_waits(path, XIPC_CREATE | XIPC_FIFO_READ, 200);
+    CHECK_RC(xipc_fifo_unlink(path), XIPC_ENOENT); /* one that did removed it */
+    expect_open_waits(path, XIPC_CREATE | XIPC_OPEN | XIPC_FIFO_WRITE, 200);
+    CHECK_RC(xipc_fifo_unlink(path), XIPC_ENOENT);
 }
 
 /* A record of size bytes: its writer's tag, its sequence number, then a pattern of both. */
@@ -56,7 +79,7 @@ xt_child_fifo_writer(int argc, char **argv)
     int tag = atoi(argv[2]), records = atoi(argv[3]);
     char c;
     (void)argc;
-    CHECK_OK(xipc_fifo_open(argv[1], XIPC_FIFO_WRITE, XT_CHILD_TIMEOUT_MS, &w));
+    CHECK_OK(xipc_fifo_open(argv[1], XIPC_OPEN | XIPC_FIFO_WRITE, &w, XT_CHILD_TIMEOUT_MS));
     xt_write_all(ready, "o", 1, XT_CHILD_TIMEOUT_MS);
     xt_read_exact(go, &c, 1, XT_CHILD_TIMEOUT_MS);
     xt_os_sleep_ms(atoi(argv[4]));
@@ -100,8 +123,8 @@ start_writer(struct writers *ws, const char *path, const char *records, const ch
 {
     char tag[16], ready[XIPC_HANDLE_TEXT_MAX], go[XIPC_HANDLE_TEXT_MAX];
     if (ws->count == 0) {
-        CHECK_OK(xipc_pipe(&ws->ready_rd, &ws->ready_wr, 0));
-        CHECK_OK(xipc_pipe(&ws->go_rd, &ws->go_wr, 0));
+        CHECK_OK(xipc_pipe(0, &ws->ready_rd, &ws->ready_wr));
+        CHECK_OK(xipc_pipe(0, &ws->go_rd, &ws->go_wr));
     }
     snprintf(tag, sizeof tag, "%d", ws->count);
     xt_export(ws->ready_wr, ready);
@@ -117,7 +140,7 @@ open_reader_and_go(struct writers *ws, const char *path)
 {
     xipc_stream *r = NULL;
     char c;
-    CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_READ, XT_CHILD_TIMEOUT_MS, &r));
+    CHECK_OK(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_READ, &r, XT_CHILD_TIMEOUT_MS));
     for (int i = 0; i < ws->count; i++)
         xt_read_exact(ws->ready_rd, &c, 1, XT_CHILD_TIMEOUT_MS);
     for (int i = 0; i < ws->count; i++)
@@ -180,13 +203,13 @@ xt_test_fifo_4_writers_records_stay_whole(void)
         start_writer(&ws, path, "300", "0");
     xipc_stream *r = open_reader_and_go(&ws, path);
     /* Removing the FIFO leaves the open ends working. */
-    CHECK_OK(xipc_fifo_remove(path));
+    CHECK_OK(xipc_fifo_unlink(path));
     CHECK_EQ(read_records(r, next, 4), 4 * 300);
     for (int i = 0; i < 4; i++)
         CHECK_EQ(next[i], 300);
     expect_writers_exit(&ws);
     xipc_stream_close(r);
-    CHECK_RC(xipc_fifo_remove(path), XIPC_ENOENT);
+    CHECK_RC(xipc_fifo_unlink(path), XIPC_ENOENT);
 }
 
 void
@@ -200,7 +223,7 @@ xt_test_fifo_eof_after_last_writer(void)
     /* Warm-up for the handle count: a reader that times out makes and frees all a reader has
      * (on Windows, the first named object also leaves a handle behind for good). */
     xt_warm_up();
-    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_READ, 0, &r), XIPC_ETIMEDOUT);
+    CHECK_RC(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_READ, &r, 0), XIPC_ETIMEDOUT);
     int before = xt_os_handle_count();
     /* Both writers are open before either writes; the first writes and closes 100 ms after the
      * go, the second after 500 ms. The end must wait for the second. */
@@ -208,7 +231,7 @@ xt_test_fifo_eof_after_last_writer(void)
     start_writer(&ws, path, "2", "500");
     r = open_reader_and_go(&ws, path);
     /* One reader at a time. */
-    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_READ, 0, &second), XIPC_EBUSY);
+    CHECK_RC(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_READ, &second, 0), XIPC_EBUSY);
     CHECK(second == NULL);
     CHECK_EQ(read_records(r, next, 2), 5);
     CHECK_EQ(next[0], 3);
@@ -216,7 +239,7 @@ xt_test_fifo_eof_after_last_writer(void)
     expect_writers_exit(&ws);
     xipc_stream_close(r);
     CHECK_EQ(xt_os_handle_count(), before);
-    CHECK_OK(xipc_fifo_remove(path));
+    CHECK_OK(xipc_fifo_unlink(path));
 }
 
 /* argv: an inherited FIFO writer, tag, records. Writes records of SMALL_RECORD bytes. */
@@ -252,7 +275,7 @@ xt_test_fifo_passed_writers_and_odd_read_sizes(void)
     xipc_stream *r = open_reader_for_own_writers(&ws, path);
     for (int i = 0; i < 2; i++) {
         xipc_stream *w = NULL;
-        CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_WRITE, XT_CHILD_TIMEOUT_MS, &w));
+        CHECK_OK(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_WRITE, &w, XT_CHILD_TIMEOUT_MS));
         xt_export(w, text);
         const char *args[] = { text, i == 0 ? "1" : "2", records, NULL };
         xipc_handle *pass[] = { xipc_stream_handle(w) };
@@ -278,7 +301,7 @@ xt_test_fifo_passed_writers_and_odd_read_sizes(void)
         xt_expect_exit(passed[i], 0);
     expect_writers_exit(&ws);
     xipc_stream_close(r);
-    CHECK_OK(xipc_fifo_remove(path));
+    CHECK_OK(xipc_fifo_unlink(path));
 }
 
 /* A write that times out on a full FIFO reports exactly what went: the reader, once it reads,
@@ -295,7 +318,7 @@ xt_test_fifo_write_timeout_reports_what_went(void)
     int rc;
     fresh_fifo("full", path, sizeof path);
     xipc_stream *r = open_reader_for_own_writers(&ws, path);
-    CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_WRITE, XT_CHILD_TIMEOUT_MS, &w));
+    CHECK_OK(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_WRITE, &w, XT_CHILD_TIMEOUT_MS));
     for (;;) {
         fill_record(rec, sizeof rec, 0, records);
         if ((rc = xipc_stream_write(w, rec, sizeof rec, &put, 50)) != 0)
@@ -310,7 +333,7 @@ xt_test_fifo_write_timeout_reports_what_went(void)
     expect_writers_exit(&ws);
     CHECK_EQ(read_records(r, next, 1), records);
     xipc_stream_close(r);
-    CHECK_OK(xipc_fifo_remove(path));
+    CHECK_OK(xipc_fifo_unlink(path));
 }
 
 /* argv: path, delay ms, tag. Sleeps the delay, then opens the FIFO for writing and writes one
@@ -322,7 +345,7 @@ xt_child_fifo_late_writer(int argc, char **argv)
     xipc_stream *w = NULL;
     (void)argc;
     xt_os_sleep_ms(atoi(argv[2]));
-    CHECK_OK(xipc_fifo_open(argv[1], XIPC_FIFO_WRITE, XT_CHILD_TIMEOUT_MS, &w));
+    CHECK_OK(xipc_fifo_open(argv[1], XIPC_OPEN | XIPC_FIFO_WRITE, &w, XT_CHILD_TIMEOUT_MS));
     fill_record(rec, sizeof rec, atoi(argv[3]), 0);
     xt_write_all(w, rec, sizeof rec, XT_CHILD_TIMEOUT_MS);
     xipc_stream_close(w);
@@ -354,7 +377,7 @@ xt_test_fifo_reader_waiting_on_one_writer_hears_a_new_one(void)
     size_t got = 1;
     fresh_fifo("late", path, sizeof path);
     xipc_stream *r = open_reader_for_own_writers(&ws, path);
-    CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_WRITE, XT_CHILD_TIMEOUT_MS, &w));
+    CHECK_OK(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_WRITE, &w, XT_CHILD_TIMEOUT_MS));
     expect_writers_exit(&ws); /* from here on, w is the one writer */
     pass_one_record(w, r, 0, next);
     uint64_t t0 = xt_os_now_ms();
@@ -379,7 +402,7 @@ xt_test_fifo_reader_waiting_on_one_writer_hears_a_new_one(void)
     CHECK_OK(xipc_stream_read(r, rec, sizeof rec, &got, XT_CHILD_TIMEOUT_MS));
     CHECK_EQ(got, 0); /* the end, once both writers have gone */
     xipc_stream_close(r);
-    CHECK_OK(xipc_fifo_remove(path));
+    CHECK_OK(xipc_fifo_unlink(path));
 }
 
 /* A FIFO writer as a child's stdout. POSIX: what the child prints reaches the reader. Windows:
@@ -397,7 +420,7 @@ xt_test_fifo_writer_as_a_child_stdout(void)
     size_t len;
     fresh_fifo("stdout", path, sizeof path);
     xipc_stream *r = open_reader_for_own_writers(&ws, path);
-    CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_WRITE, XT_CHILD_TIMEOUT_MS, &w));
+    CHECK_OK(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_WRITE, &w, XT_CHILD_TIMEOUT_MS));
     xipc_spawn_opts opts = xt_child_opts(argv, "say", say);
     opts.stdio[1].mode = XIPC_STDIO_STREAM;
     opts.stdio[1].stream = w;
@@ -415,7 +438,7 @@ xt_test_fifo_writer_as_a_child_stdout(void)
     CHECK_STR(got, xt_os_fifo_is_emulated() ? "" : "hello from a child");
     free(got);
     xipc_stream_close(r);
-    CHECK_OK(xipc_fifo_remove(path));
+    CHECK_OK(xipc_fifo_unlink(path));
 }
 
 void
@@ -427,8 +450,11 @@ xt_test_fifo_with_cat_and_a_shell_redirect(void)
     if (!xt_os_has_posix_shell())
         XT_SKIP("no /bin/sh or cat to play the program that never heard of xipc (Windows; the "
                 "FIFO there is xipc's own emulation)");
-    fresh_fifo("shell", path, sizeof path);
-    /* A shell redirect writes, xipc reads. */
+    xt_os_temp_path("shell", path, sizeof path);
+    (void)xipc_fifo_unlink(path);
+    /* A shell redirect writes, xipc reads: the reader makes the FIFO and is there before the
+     * shell opens it (XIPC_FIFO_NOWAIT), and sees the end once the shell has come and gone. */
+    CHECK_OK(xipc_fifo_open(path, XIPC_CREATE | XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, &r, 0));
     snprintf(cmd, sizeof cmd, "echo hello from sh > '%s'", path);
     const char *sh_argv[] = { "sh", "-c", cmd, NULL };
     xipc_spawn_opts opts = { 0 };
@@ -437,23 +463,26 @@ xt_test_fifo_with_cat_and_a_shell_redirect(void)
     opts.flags = XIPC_SPAWN_DIE_WITH_PARENT;
     xipc_proc *p = NULL;
     CHECK_OK(xipc_spawn(&opts, &p));
-    CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_READ, XT_CHILD_TIMEOUT_MS, &r));
     char *got = xt_read_to_eof(r, &len, XT_CHILD_TIMEOUT_MS);
     CHECK_STR(got, "hello from sh\n");
     free(got);
-    xipc_stream_close(r);
+    xipc_stream_close(r); /* the creator's close removes the FIFO */
+    CHECK_RC(xipc_fifo_unlink(path), XIPC_ENOENT);
     xt_expect_exit(p, 0);
 
-    /* xipc writes, cat reads. */
+    /* xipc writes, cat reads. The FIFO must be there with no reader, so that the writer's open
+     * waits for cat's (an end of ours kept for cat would let the writer write and leave before
+     * cat opened, and cat would wait for a writer for ever): a creator that died leaves it so. */
+    fresh_fifo("shell", path, sizeof path);
     const char *cat_argv[] = { "cat", path, NULL };
-    CHECK_OK(xipc_pipe(&out_r, &out_w, 0));
+    CHECK_OK(xipc_pipe(0, &out_r, &out_w));
     opts.file = "cat";
     opts.argv = cat_argv;
     opts.stdio[1].mode = XIPC_STDIO_STREAM;
     opts.stdio[1].stream = out_w;
     CHECK_OK(xipc_spawn(&opts, &p));
     xipc_stream_close(out_w);
-    CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_WRITE, XT_CHILD_TIMEOUT_MS, &w));
+    CHECK_OK(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_WRITE, &w, XT_CHILD_TIMEOUT_MS));
     xt_write_all(w, "hello from xipc\n", 16, XT_CHILD_TIMEOUT_MS);
     xipc_stream_close(w);
     got = xt_read_to_eof(out_r, &len, XT_CHILD_TIMEOUT_MS);
@@ -461,18 +490,18 @@ xt_test_fifo_with_cat_and_a_shell_redirect(void)
     free(got);
     xt_expect_exit(p, 0);
     xipc_stream_close(out_r);
-    CHECK_OK(xipc_fifo_remove(path));
+    CHECK_OK(xipc_fifo_unlink(path));
 }
 
-/* Expects create, open (both ends) and remove of path all to give want. */
+/* Expects create, open (both ends) and unlink of path all to give want. */
 static void
 expect_path_refused(const char *path, int want)
 {
     xipc_stream *s = NULL;
-    CHECK_RC(xipc_fifo_create(path, 0), want);
-    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_READ, 0, &s), want);
-    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_WRITE | XIPC_FIFO_NOWAIT, 0, &s), want);
-    CHECK_RC(xipc_fifo_remove(path), want);
+    CHECK_RC(xipc_fifo_open(path, XIPC_CREATE | XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, &s, 0), want);
+    CHECK_RC(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_READ, &s, 0), want);
+    CHECK_RC(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_WRITE | XIPC_FIFO_NOWAIT, &s, 0), want);
+    CHECK_RC(xipc_fifo_unlink(path), want);
     CHECK(s == NULL);
 }
 
@@ -526,51 +555,115 @@ check_windows_names(void)
             expect_path_refused(path, XIPC_EINVAL);
             continue;
         }
-        (void)xipc_fifo_remove(path);
-        CHECK_OK(xipc_fifo_create(path, 0));
-        CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, 0, &s));
+        (void)xipc_fifo_unlink(path);
+        CHECK_OK(xipc_fifo_open(path, XIPC_CREATE | XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, &s, 0));
         xipc_stream_close(s);
-        CHECK_OK(xipc_fifo_remove(path));
+        CHECK_RC(xipc_fifo_unlink(path), XIPC_ENOENT);
     }
 }
 
 void
-xt_test_fifo_create_remove_and_bad_input(void)
+xt_test_fifo_create_unlink_and_bad_input(void)
 {
     char path[512], plain[512];
-    xipc_stream *s = NULL;
+    xipc_stream *s = NULL, *r = NULL;
     xt_os_temp_path("cr", path, sizeof path);
     xt_os_temp_path("plain", plain, sizeof plain);
-    (void)xipc_fifo_remove(path);
-    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_READ, 0, &s), XIPC_ENOENT);
-    CHECK_OK(xipc_fifo_create(path, 0));
-    CHECK_RC(xipc_fifo_create(path, 0), XIPC_EEXIST);
+    (void)xipc_fifo_unlink(path);
+    CHECK_RC(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_READ, &s, 0), XIPC_ENOENT);
+    CHECK_RC(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_WRITE, &s, 0), XIPC_ENOENT);
+    CHECK_OK(xipc_fifo_open(path, XIPC_CREATE | XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, &r, 0));
+    CHECK_RC(xipc_fifo_open(path, XIPC_CREATE | XIPC_FIFO_WRITE, &s, 0), XIPC_EEXIST);
     if (xt_os_path_mode(path) >= 0)
         CHECK_EQ(xt_os_path_mode(path), 0600);
-    CHECK_OK(xipc_fifo_remove(path));
-    CHECK_RC(xipc_fifo_remove(path), XIPC_ENOENT);
-    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_WRITE, 0, &s), XIPC_ENOENT);
+    xipc_stream_close(r);
+    CHECK_RC(xipc_fifo_unlink(path), XIPC_ENOENT);
 
     /* A plain file is not a FIFO. */
     FILE *f = fopen(plain, "wb");
     CHECK(f != NULL && fclose(f) == 0);
-    CHECK_RC(xipc_fifo_open(plain, XIPC_FIFO_READ, 0, &s), XIPC_EINVAL);
-    CHECK_RC(xipc_fifo_remove(plain), XIPC_EINVAL);
+    CHECK_RC(xipc_fifo_open(plain, XIPC_OPEN | XIPC_FIFO_READ, &s, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_fifo_open(plain, XIPC_CREATE | XIPC_OPEN | XIPC_FIFO_READ, &s, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_fifo_open(plain, XIPC_CREATE | XIPC_FIFO_READ, &s, 0), XIPC_EEXIST);
+    CHECK_RC(xipc_fifo_unlink(plain), XIPC_EINVAL);
     remove(plain);
 
-    CHECK_RC(xipc_fifo_create(NULL, 0), XIPC_EINVAL);
-    CHECK_RC(xipc_fifo_create("", 0), XIPC_EINVAL);
-    CHECK_RC(xipc_fifo_create(path, 7), XIPC_EINVAL);
-    CHECK_RC(xipc_fifo_open(path, 0, 0, &s), XIPC_EINVAL);
-    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_READ | XIPC_FIFO_WRITE, 0, &s), XIPC_EINVAL);
-    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_READ, -2, &s), XIPC_EINVAL);
-    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_READ, 0, NULL), XIPC_EINVAL);
-    CHECK_RC(xipc_fifo_remove(NULL), XIPC_EINVAL);
-    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_READ | 0x400u, 0, &s), XIPC_EINVAL);
-    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_NOWAIT | XIPC_FIFO_SHARED, 0, &s), XIPC_EINVAL);
+    unsigned rd = XIPC_OPEN | XIPC_FIFO_READ;
+    CHECK_RC(xipc_fifo_open(NULL, rd, &s, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_fifo_open("", rd, &s, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_fifo_open(path, XIPC_OPEN, &s, 0), XIPC_EINVAL); /* neither end */
+    CHECK_RC(xipc_fifo_open(path, rd | XIPC_FIFO_WRITE, &s, 0), XIPC_EINVAL); /* both */
+    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_READ, &s, 0), XIPC_EINVAL); /* neither how */
+    CHECK_RC(xipc_fifo_open(path, rd, &s, -2), XIPC_EINVAL);
+    CHECK_RC(xipc_fifo_open(path, rd, NULL, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_fifo_open(path, rd | 0x1000u, &s, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_fifo_open(path, rd | 0x4u, &s, 0), XIPC_EINVAL);
+    CHECK_RC(
+        xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_NOWAIT | XIPC_FIFO_SHARED, &s, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_fifo_unlink(NULL), XIPC_EINVAL);
+    CHECK_RC(xipc_fifo_unlink(""), XIPC_EINVAL);
     CHECK(s == NULL);
+    /* None of the refused opens made anything. */
+    CHECK_RC(xipc_fifo_unlink(path), XIPC_ENOENT);
     check_path_limits();
     check_windows_names();
+}
+
+/* In a child forked without exec: closes its copy of a creating end, which leaves the FIFO. */
+static int
+close_forked_creator(void *arg)
+{
+    xipc_stream_close(arg);
+    return 0;
+}
+
+/* The end whose open created the FIFO removes it when closed, in its own process only; other
+ * ends (opened, or made with XIPC_CREATE | XIPC_OPEN on a FIFO that was there) leave it, and a
+ * creator that died leaves it for xipc_fifo_unlink. */
+void
+xt_test_fifo_creator_owns_the_path(void)
+{
+    char path[512];
+    xipc_stream *r = NULL, *w = NULL;
+    xt_os_temp_path("owner", path, sizeof path);
+    (void)xipc_fifo_unlink(path);
+    CHECK_OK(
+        xipc_fifo_open(path, XIPC_CREATE | XIPC_OPEN | XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, &r, 0));
+    /* Writers with a timeout: on Windows one may wait for the reader's next pipe instance. */
+    CHECK_OK(xipc_fifo_open(
+        path, XIPC_OPEN | XIPC_FIFO_WRITE | XIPC_FIFO_NOWAIT, &w, XT_CHILD_TIMEOUT_MS));
+    xipc_stream_close(w);
+    CHECK_OK(
+        xipc_fifo_open(path, XIPC_CREATE | XIPC_OPEN | XIPC_FIFO_WRITE, &w, XT_CHILD_TIMEOUT_MS));
+    xipc_stream_close(w); /* neither writer made it: the FIFO stays */
+    int forked = xt_os_fork_run(close_forked_creator, r);
+    if (forked < 0)
+        printf("note: no fork here (Windows): a forked copy of the creator is not tried\n");
+    else
+        CHECK_EQ(forked, 0);
+    CHECK_OK(xipc_fifo_open(
+        path, XIPC_OPEN | XIPC_FIFO_WRITE | XIPC_FIFO_NOWAIT, &w, XT_CHILD_TIMEOUT_MS));
+    xt_write_all(w, "x", 1, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(r); /* the creator: the FIFO goes, the open writer stays an open end */
+    CHECK_RC(
+        xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, &r, 0), XIPC_ENOENT);
+    size_t put = 1;
+    CHECK_RC(xipc_stream_write(w, "y", 1, &put, 0), XIPC_EPIPE); /* its only reader is gone */
+    CHECK_EQ(put, 0);
+    xipc_stream_close(w);
+
+    /* A creator that died leaves the FIFO; opening it, even with XIPC_CREATE | XIPC_OPEN, does
+     * not make the opener its owner. */
+    fresh_fifo("owner", path, sizeof path);
+    CHECK_OK(
+        xipc_fifo_open(path, XIPC_CREATE | XIPC_OPEN | XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, &r, 0));
+    xipc_stream_close(r);
+    CHECK_OK(xipc_fifo_unlink(path));
+    CHECK_RC(xipc_fifo_unlink(path), XIPC_ENOENT);
+    /* A creating open that fails removes what it made. */
+    CHECK_RC(xipc_fifo_open(path, XIPC_CREATE | XIPC_FIFO_WRITE | XIPC_FIFO_NOWAIT, &w, 0),
+        XIPC_ECONNREFUSED);
+    CHECK_RC(xipc_fifo_unlink(path), XIPC_ENOENT);
 }
 
 /* ---- Issue 12 -------------------------------------------------------------------------------- */
@@ -586,7 +679,7 @@ xt_child_fifo_byte_rounds(int argc, char **argv)
     (void)argc;
     for (int i = 0; i < rounds; i++) {
         xipc_stream *w = NULL;
-        CHECK_OK(xipc_fifo_open(argv[1], XIPC_FIFO_WRITE, XT_CHILD_TIMEOUT_MS, &w));
+        CHECK_OK(xipc_fifo_open(argv[1], XIPC_OPEN | XIPC_FIFO_WRITE, &w, XT_CHILD_TIMEOUT_MS));
         xt_write_all(w, "b", 1, XT_CHILD_TIMEOUT_MS);
         xipc_stream_close(w);
         xt_write_all(done, "c", 1, XT_CHILD_TIMEOUT_MS);
@@ -605,7 +698,7 @@ own_writer_read_ends(xipc_stream *r, const char *path)
     xipc_stream *w = NULL;
     char c;
     size_t got = 0;
-    CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_WRITE, XT_CHILD_TIMEOUT_MS, &w));
+    CHECK_OK(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_WRITE, &w, XT_CHILD_TIMEOUT_MS));
     int rc = xipc_stream_read(r, &c, 1, &got, 5);
     if (rc != 0 || got != 0)
         CHECK_RC(rc, XIPC_ETIMEDOUT);
@@ -633,8 +726,8 @@ xt_test_fifo_no_end_while_a_writer_is_open(void)
     int ends = 0;
     fresh_fifo("noend", path, sizeof path);
     snprintf(rounds, sizeof rounds, "%d", ROUNDS);
-    CHECK_OK(xipc_pipe(&done_r, &done_w, 0));
-    CHECK_OK(xipc_pipe(&go_r, &go_w, 0));
+    CHECK_OK(xipc_pipe(0, &done_r, &done_w));
+    CHECK_OK(xipc_pipe(0, &go_r, &go_w));
     xt_export(done_w, done_text);
     xt_export(go_r, go_text);
     const char *args[] = { path, rounds, done_text, go_text, NULL };
@@ -643,7 +736,7 @@ xt_test_fifo_no_end_while_a_writer_is_open(void)
     for (int i = 0; i < ROUNDS; i++) {
         xipc_stream *r = NULL;
         char c;
-        CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_READ, XT_CHILD_TIMEOUT_MS, &r));
+        CHECK_OK(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_READ, &r, XT_CHILD_TIMEOUT_MS));
         xt_read_exact(r, &c, 1, XT_CHILD_TIMEOUT_MS);
         xt_read_exact(done_r, &c, 1, XT_CHILD_TIMEOUT_MS); /* the child's writer is closed */
         for (int k = 0; k < OWN_WRITERS; k++)
@@ -659,7 +752,7 @@ xt_test_fifo_no_end_while_a_writer_is_open(void)
     xipc_stream_close(done_w);
     xipc_stream_close(go_r);
     xipc_stream_close(go_w);
-    CHECK_OK(xipc_fifo_remove(path));
+    CHECK_OK(xipc_fifo_unlink(path));
 }
 
 /* A reader opened with XIPC_FIFO_NOWAIT is there at once and waits, read by read, for its first
@@ -676,12 +769,13 @@ xt_test_fifo_nowait_reader_waits_for_its_first_writer(void)
     fresh_fifo("nowait", path, sizeof path);
     xt_warm_up();
     /* A reader that times out makes and frees all a reader has (see fifo_eof_after_last_writer). */
-    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_READ, 0, &r), XIPC_ETIMEDOUT);
+    CHECK_RC(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_READ, &r, 0), XIPC_ETIMEDOUT);
     int before = xt_os_handle_count();
     uint64_t t0 = xt_os_now_ms();
-    CHECK_RC(xipc_fifo_open(path, XIPC_FIFO_WRITE | XIPC_FIFO_NOWAIT, 5000, &w), XIPC_ECONNREFUSED);
+    CHECK_RC(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_WRITE | XIPC_FIFO_NOWAIT, &w, 5000),
+        XIPC_ECONNREFUSED);
     CHECK(w == NULL);
-    CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, XIPC_FOREVER, &r));
+    CHECK_OK(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, &r, XIPC_FOREVER));
     CHECK_LT(xt_os_now_ms() - t0, 1000);
     CHECK_RC(xipc_stream_read(r, rec, sizeof rec, &got, 0), XIPC_ETIMEDOUT);
     t0 = xt_os_now_ms();
@@ -699,13 +793,13 @@ xt_test_fifo_nowait_reader_waits_for_its_first_writer(void)
     xt_expect_exit(late, 0);
     xipc_stream_close(r);
     /* A writer that comes and goes without writing a byte ends the stream too. */
-    CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, 0, &r));
-    CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_WRITE | XIPC_FIFO_NOWAIT, 0, &w));
+    CHECK_OK(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, &r, 0));
+    CHECK_OK(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_WRITE | XIPC_FIFO_NOWAIT, &w, 0));
     xipc_stream_close(w);
     xt_expect_eof(r, XT_CHILD_TIMEOUT_MS);
     xipc_stream_close(r);
     CHECK_EQ(xt_os_handle_count(), before);
-    CHECK_OK(xipc_fifo_remove(path));
+    CHECK_OK(xipc_fifo_unlink(path));
 }
 
 /* A request or a reply of the FIFO server test: fixed size, so that each is one atomic write. */
@@ -720,11 +814,13 @@ xt_child_fifo_client(int argc, char **argv)
     char msg[SERVER_MSG], want[SERVER_MSG];
     int requests = atoi(argv[4]);
     (void)argc;
-    CHECK_OK(xipc_fifo_create(argv[2], 0));
     for (int n = 0; n < requests; n++) {
         xipc_stream *reply = NULL, *server = NULL;
-        CHECK_OK(xipc_fifo_open(argv[2], XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, 0, &reply));
-        CHECK_OK(xipc_fifo_open(argv[1], XIPC_FIFO_WRITE, XT_CHILD_TIMEOUT_MS, &server));
+        /* Made for each request, and gone when the reply has come (the creator's close). */
+        CHECK_OK(
+            xipc_fifo_open(argv[2], XIPC_CREATE | XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, &reply, 0));
+        CHECK_OK(
+            xipc_fifo_open(argv[1], XIPC_OPEN | XIPC_FIFO_WRITE, &server, XT_CHILD_TIMEOUT_MS));
         memset(msg, 0, sizeof msg);
         snprintf(msg, sizeof msg, "%s %d", argv[3], n);
         xt_write_all(server, msg, sizeof msg, XT_CHILD_TIMEOUT_MS);
@@ -735,7 +831,7 @@ xt_child_fifo_client(int argc, char **argv)
         xt_expect_eof(reply, XT_CHILD_TIMEOUT_MS);
         xipc_stream_close(reply);
     }
-    CHECK_OK(xipc_fifo_remove(argv[2]));
+    CHECK_RC(xipc_fifo_unlink(argv[2]), XIPC_ENOENT);
     return 0;
 }
 
@@ -753,12 +849,12 @@ xt_test_fifo_server_with_nowait_ends(void)
     size_t got = 1;
     fresh_fifo("server", path, sizeof path);
     snprintf(count, sizeof count, "%d", REQUESTS);
-    CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, 0, &requests));
-    CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_WRITE | XIPC_FIFO_NOWAIT, 0, &own));
+    CHECK_OK(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, &requests, 0));
+    CHECK_OK(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_WRITE | XIPC_FIFO_NOWAIT, &own, 0));
     for (int i = 0; i < CLIENTS; i++) {
         snprintf(ids[i], sizeof ids[i], "%d", i);
         snprintf(replies[i], sizeof replies[i], "%s.reply%d", path, i);
-        (void)xipc_fifo_remove(replies[i]);
+        (void)xipc_fifo_unlink(replies[i]);
         const char *args[] = { path, replies[i], ids[i], count, NULL };
         clients[i] = xt_spawn_child("fifo_client", args, NULL, NULL, 0);
     }
@@ -768,7 +864,8 @@ xt_test_fifo_server_with_nowait_ends(void)
         xt_read_exact(requests, msg, sizeof msg, XT_CHILD_TIMEOUT_MS); /* never the end */
         CHECK_EQ(sscanf(msg, "%d %d", &id, &n), 2);
         CHECK(id >= 0 && id < CLIENTS);
-        CHECK_OK(xipc_fifo_open(replies[id], XIPC_FIFO_WRITE | XIPC_FIFO_NOWAIT, 0, &reply));
+        CHECK_OK(
+            xipc_fifo_open(replies[id], XIPC_OPEN | XIPC_FIFO_WRITE | XIPC_FIFO_NOWAIT, &reply, 0));
         memset(msg, 0, sizeof msg);
         snprintf(msg, sizeof msg, "reply %d %d", id, n);
         xt_write_all(reply, msg, sizeof msg, XT_CHILD_TIMEOUT_MS);
@@ -781,7 +878,7 @@ xt_test_fifo_server_with_nowait_ends(void)
     xipc_stream_close(own);
     xt_expect_eof(requests, XT_CHILD_TIMEOUT_MS);
     xipc_stream_close(requests);
-    CHECK_OK(xipc_fifo_remove(path));
+    CHECK_OK(xipc_fifo_unlink(path));
 }
 
 /* argv: path, text. Opens the FIFO for writing, writes the text and closes. */
@@ -790,7 +887,7 @@ xt_child_fifo_say(int argc, char **argv)
 {
     xipc_stream *w = NULL;
     (void)argc;
-    CHECK_OK(xipc_fifo_open(argv[1], XIPC_FIFO_WRITE, XT_CHILD_TIMEOUT_MS, &w));
+    CHECK_OK(xipc_fifo_open(argv[1], XIPC_OPEN | XIPC_FIFO_WRITE, &w, XT_CHILD_TIMEOUT_MS));
     xt_write_all(w, argv[2], strlen(argv[2]), XT_CHILD_TIMEOUT_MS);
     xipc_stream_close(w);
     return 0;
@@ -805,7 +902,7 @@ copy_through_a_child(xipc_stream *r, int round)
     xipc_stream *out_r, *out_w;
     xipc_proc *p = NULL;
     size_t len;
-    CHECK_OK(xipc_pipe(&out_r, &out_w, 0));
+    CHECK_OK(xipc_pipe(0, &out_r, &out_w));
     if (round % 2 == 0 && xt_os_has_posix_shell()) {
         const char *cat_argv[] = { "cat", NULL };
         xipc_spawn_opts opts = { 0 };
@@ -848,7 +945,7 @@ xt_test_fifo_reader_passed_on_keeps_every_byte(void)
         xipc_stream *r = NULL;
         const char *args[] = { path, "hello\n", NULL };
         xipc_proc *writer = xt_spawn_child("fifo_say", args, NULL, NULL, 0);
-        CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_READ, XT_CHILD_TIMEOUT_MS, &r));
+        CHECK_OK(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_READ, &r, XT_CHILD_TIMEOUT_MS));
         int rc = xipc_handle_export(xipc_stream_handle(r), text, sizeof text);
         char *got;
         if (xt_os_fifo_is_emulated()) {
@@ -863,7 +960,7 @@ xt_test_fifo_reader_passed_on_keeps_every_byte(void)
         xipc_stream_close(r);
         xt_expect_exit(writer, 0);
     }
-    CHECK_OK(xipc_fifo_remove(path));
+    CHECK_OK(xipc_fifo_unlink(path));
 }
 
 /* Expects every open of path for reading or writing, without XIPC_FIFO_SHARED, to be refused
@@ -876,7 +973,7 @@ expect_opens_refused(const char *path, unsigned extra_flags)
     for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
         xipc_stream *s = NULL;
         uint64_t t0 = xt_os_now_ms();
-        CHECK_RC(xipc_fifo_open(path, modes[i] | extra_flags, 5000, &s), XIPC_EACCES);
+        CHECK_RC(xipc_fifo_open(path, XIPC_OPEN | modes[i] | extra_flags, &s, 5000), XIPC_EACCES);
         CHECK_LT(xt_os_now_ms() - t0, 1000);
         CHECK(s == NULL);
     }
@@ -888,13 +985,24 @@ expect_shared_opens(const char *path)
 {
     xipc_stream *r = NULL, *w = NULL;
     char c = 0;
-    CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_READ | XIPC_FIFO_NOWAIT | XIPC_FIFO_SHARED, 0, &r));
-    CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_WRITE | XIPC_FIFO_SHARED, 1000, &w));
+    CHECK_OK(xipc_fifo_open(
+        path, XIPC_OPEN | XIPC_FIFO_READ | XIPC_FIFO_NOWAIT | XIPC_FIFO_SHARED, &r, 0));
+    CHECK_OK(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_WRITE | XIPC_FIFO_SHARED, &w, 1000));
     xt_write_all(w, "x", 1, XT_CHILD_TIMEOUT_MS);
     xt_read_exact(r, &c, 1, XT_CHILD_TIMEOUT_MS);
     CHECK_EQ(c, 'x');
     xipc_stream_close(w);
     xipc_stream_close(r);
+}
+
+/* Expects an exclusive create at path to find something there. */
+static void
+expect_create_refused(const char *path)
+{
+    xipc_stream *s = NULL;
+    CHECK_RC(
+        xipc_fifo_open(path, XIPC_CREATE | XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, &s, 0), XIPC_EEXIST);
+    CHECK(s == NULL);
 }
 
 /* A FIFO that another user made for everyone, or one of ours that others may open, is refused
@@ -904,7 +1012,7 @@ check_foreign_fifo(const char *foreign, const char *wide_open)
 {
     bool tried = false;
     if (xt_os_fifo_give_away(foreign) == 0) {
-        CHECK_RC(xipc_fifo_create(foreign, 0), XIPC_EEXIST);
+        expect_create_refused(foreign);
         expect_opens_refused(foreign, 0);
         expect_shared_opens(foreign);
         tried = true;
@@ -930,12 +1038,12 @@ check_linked_fifo(const char *target, const char *link)
                "whose CreateSymbolicLinkW makes nothing)\n");
         return false;
     }
-    CHECK_RC(xipc_fifo_create(link, 0), XIPC_EEXIST);
+    expect_create_refused(link);
     expect_opens_refused(link, 0);
     expect_opens_refused(link, XIPC_FIFO_SHARED);
-    CHECK_RC(xipc_fifo_remove(link), XIPC_EACCES);
-    CHECK_RC(xipc_fifo_create(link, 0), XIPC_EEXIST); /* the link is still there */
-    CHECK_RC(xipc_fifo_create(target, 0), XIPC_EEXIST); /* and so is its target */
+    CHECK_RC(xipc_fifo_unlink(link), XIPC_EACCES);
+    expect_create_refused(link); /* the link is still there */
+    expect_create_refused(target); /* and so is its target */
     CHECK_EQ(remove(link), 0);
     return true;
 }
@@ -953,8 +1061,8 @@ xt_test_fifo_foreign_and_linked_fifos_refused(void)
     bool tried = check_foreign_fifo(foreign, wide_open);
     tried = check_linked_fifo(foreign, link) || tried;
     tried = check_linked_fifo(wide_open, link_to_ours) || tried;
-    CHECK_OK(xipc_fifo_remove(foreign)); /* the directory's rules decide, as for unlink(2) */
-    CHECK_OK(xipc_fifo_remove(wide_open));
+    CHECK_OK(xipc_fifo_unlink(foreign)); /* the directory's rules decide, as for unlink(2) */
+    CHECK_OK(xipc_fifo_unlink(wide_open));
     if (!tried)
         XT_SKIP("no FIFO of another user, no FIFO open to others and no symbolic link can be made "
                 "here (Wine 8 keeps no owner a program sets and makes no symbolic links)");
@@ -970,7 +1078,7 @@ xt_child_fifo_brief_writers(int argc, char **argv)
     (void)argc;
     for (int i = 0; i < records; i++) {
         xipc_stream *w = NULL;
-        CHECK_OK(xipc_fifo_open(argv[1], XIPC_FIFO_WRITE, XT_CHILD_TIMEOUT_MS, &w));
+        CHECK_OK(xipc_fifo_open(argv[1], XIPC_OPEN | XIPC_FIFO_WRITE, &w, XT_CHILD_TIMEOUT_MS));
         fill_record(rec, sizeof rec, tag, i);
         xt_write_all(w, rec, sizeof rec, XT_CHILD_TIMEOUT_MS);
         xipc_stream_close(w);
@@ -997,7 +1105,7 @@ xt_test_fifo_writers_that_leave_at_once_lose_nothing(void)
     fresh_fifo("brief", path, sizeof path);
     snprintf(records, sizeof records, "%d", RECORDS);
     xipc_stream *r = open_reader_for_own_writers(&ws, path);
-    CHECK_OK(xipc_fifo_open(path, XIPC_FIFO_WRITE, XT_CHILD_TIMEOUT_MS, &own));
+    CHECK_OK(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_WRITE, &own, XT_CHILD_TIMEOUT_MS));
     expect_writers_exit(&ws);
     for (int i = 0; i < WRITERS; i++) {
         snprintf(tags[i], sizeof tags[i], "%d", i);
@@ -1027,5 +1135,5 @@ xt_test_fifo_writers_that_leave_at_once_lose_nothing(void)
     }
     CHECK_EQ(total, WRITERS * RECORDS);
     xipc_stream_close(r);
-    CHECK_OK(xipc_fifo_remove(path));
+    CHECK_OK(xipc_fifo_unlink(path));
 }

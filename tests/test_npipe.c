@@ -75,12 +75,12 @@ xt_child_npipe_msg_sender(int argc, char **argv)
     size_t len;
     (void)argc;
     memset(big, 'm', sizeof big);
-    CHECK_OK(xipc_npipe_connect_msg(argv[1], &c, XT_CHILD_TIMEOUT_MS));
-    CHECK_OK(xipc_msg_send(c, "abc", 3, XT_CHILD_TIMEOUT_MS));
-    CHECK_OK(xipc_msg_send(c, "defgh", 5, XT_CHILD_TIMEOUT_MS));
-    CHECK_OK(xipc_msg_send(c, big, sizeof big, XT_CHILD_TIMEOUT_MS));
-    CHECK_RC(xipc_msg_recv(c, buf, sizeof buf, &len, XT_CHILD_TIMEOUT_MS), XIPC_ECLOSED);
-    xipc_msg_close(c);
+    CHECK_OK(xipc_msgpipe_connect(argv[1], &c, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msgpipe_send(c, "abc", 3, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msgpipe_send(c, "defgh", 5, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msgpipe_send(c, big, sizeof big, XT_CHILD_TIMEOUT_MS));
+    CHECK_RC(xipc_msgpipe_recv(c, buf, sizeof buf, &len, XT_CHILD_TIMEOUT_MS), XIPC_ECLOSED);
+    xipc_msgpipe_close(c);
     return 0;
 }
 
@@ -95,27 +95,27 @@ xt_test_npipe_message_boundaries_and_emsgsize(void)
     CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &srv));
     const char *args[] = { name, NULL };
     xipc_proc *p = xt_spawn_child("npipe_msg_sender", args, NULL, NULL, 0);
-    CHECK_OK(xipc_npipe_accept_msg(srv, &c, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msgpipe_accept(srv, &c, XT_CHILD_TIMEOUT_MS));
     /* Boundaries kept: 3, then 5, never 8. */
-    CHECK_OK(xipc_msg_recv(c, buf, sizeof buf, &len, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msgpipe_recv(c, buf, sizeof buf, &len, XT_CHILD_TIMEOUT_MS));
     CHECK_EQ(len, 3);
     CHECK(memcmp(buf, "abc", 3) == 0);
-    CHECK_OK(xipc_msg_recv(c, buf, sizeof buf, &len, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msgpipe_recv(c, buf, sizeof buf, &len, XT_CHILD_TIMEOUT_MS));
     CHECK_EQ(len, 5);
     CHECK(memcmp(buf, "defgh", 5) == 0);
     /* Too small a buffer: the size is reported and the message stays queued, twice over. */
-    CHECK_RC(xipc_msg_recv(c, buf, 10, &len, XT_CHILD_TIMEOUT_MS), XIPC_EMSGSIZE);
+    CHECK_RC(xipc_msgpipe_recv(c, buf, 10, &len, XT_CHILD_TIMEOUT_MS), XIPC_EMSGSIZE);
     CHECK_EQ(len, 100);
-    CHECK_RC(xipc_msg_recv(c, buf, 99, &len, 0), XIPC_EMSGSIZE);
+    CHECK_RC(xipc_msgpipe_recv(c, buf, 99, &len, 0), XIPC_EMSGSIZE);
     CHECK_EQ(len, 100);
     memset(buf, 0, sizeof buf);
-    CHECK_OK(xipc_msg_recv(c, buf, sizeof buf, &len, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msgpipe_recv(c, buf, sizeof buf, &len, XT_CHILD_TIMEOUT_MS));
     CHECK_EQ(len, 100);
     for (int i = 0; i < 100; i++)
         CHECK_EQ(buf[i], 'm');
     /* Nothing more. */
-    CHECK_RC(xipc_msg_recv(c, buf, sizeof buf, &len, 0), XIPC_ETIMEDOUT);
-    xipc_msg_close(c);
+    CHECK_RC(xipc_msgpipe_recv(c, buf, sizeof buf, &len, 0), XIPC_ETIMEDOUT);
+    xipc_msgpipe_close(c);
     xt_expect_exit(p, 0);
     xipc_npipe_close(srv);
 }
@@ -136,21 +136,21 @@ xt_child_npipe_many_client(int argc, char **argv)
     size_t len;
     (void)argc;
     for (int k = 0; k < CONNS_EACH; k++)
-        CHECK_OK(xipc_npipe_connect_msg(argv[1], &c[k], XT_CHILD_TIMEOUT_MS));
+        CHECK_OK(xipc_msgpipe_connect(argv[1], &c[k], XT_CHILD_TIMEOUT_MS));
     for (int r = 0; r < REQUESTS_EACH; r++) {
         for (int k = 0; k < CONNS_EACH; k++) {
             int n = snprintf(msg, sizeof msg, "client %s conn %d req %d", argv[2], k, r);
-            CHECK_OK(xipc_msg_send(c[k], msg, (size_t)n, XT_CHILD_TIMEOUT_MS));
+            CHECK_OK(xipc_msgpipe_send(c[k], msg, (size_t)n, XT_CHILD_TIMEOUT_MS));
         }
         for (int k = 0; k < CONNS_EACH; k++) {
             snprintf(want, sizeof want, "re: client %s conn %d req %d", argv[2], k, r);
-            CHECK_OK(xipc_msg_recv(c[k], reply, sizeof reply - 1, &len, XT_CHILD_TIMEOUT_MS));
+            CHECK_OK(xipc_msgpipe_recv(c[k], reply, sizeof reply - 1, &len, XT_CHILD_TIMEOUT_MS));
             reply[len] = '\0';
             CHECK_STR(reply, want);
         }
     }
     for (int k = 0; k < CONNS_EACH; k++)
-        xipc_msg_close(c[k]);
+        xipc_msgpipe_close(c[k]);
     return 0;
 }
 
@@ -168,14 +168,14 @@ serve_round_robin(xipc_msgpipe **conns, int n)
             size_t len = 0;
             if (served[i] == REQUESTS_EACH)
                 continue;
-            int rc = xipc_msg_recv(conns[i], msg, sizeof msg - 1, &len, 0);
+            int rc = xipc_msgpipe_recv(conns[i], msg, sizeof msg - 1, &len, 0);
             if (rc == XIPC_ETIMEDOUT)
                 continue;
             CHECK_OK(rc);
             served[i]++;
             msg[len] = '\0';
             int m = snprintf(reply, sizeof reply, "re: %s", msg);
-            CHECK_OK(xipc_msg_send(conns[i], reply, (size_t)m, XT_CHILD_TIMEOUT_MS));
+            CHECK_OK(xipc_msgpipe_send(conns[i], reply, (size_t)m, XT_CHILD_TIMEOUT_MS));
             answered++;
             idle = false;
         }
@@ -201,12 +201,12 @@ xt_test_npipe_64_concurrent_clients(void)
     }
     /* All 64 are open at once before any is served. */
     for (int i = 0; i < CLIENT_PROCS * CONNS_EACH; i++)
-        CHECK_OK(xipc_npipe_accept_msg(srv, &conns[i], XT_CHILD_TIMEOUT_MS));
+        CHECK_OK(xipc_msgpipe_accept(srv, &conns[i], XT_CHILD_TIMEOUT_MS));
     serve_round_robin(conns, CLIENT_PROCS * CONNS_EACH);
     for (int i = 0; i < CLIENT_PROCS; i++)
         xt_expect_exit(procs[i], 0);
     for (int i = 0; i < CLIENT_PROCS * CONNS_EACH; i++)
-        xipc_msg_close(conns[i]);
+        xipc_msgpipe_close(conns[i]);
     xipc_npipe_close(srv);
 }
 
@@ -221,11 +221,11 @@ xt_child_npipe_pid_client(int argc, char **argv)
     char buf[4];
     size_t len;
     (void)argc;
-    CHECK_OK(xipc_npipe_connect_msg(argv[1], &c, XT_CHILD_TIMEOUT_MS));
-    CHECK_OK(xipc_msg_peer_pid(c, &pids[0]));
-    CHECK_OK(xipc_msg_send(c, pids, sizeof pids, XT_CHILD_TIMEOUT_MS));
-    CHECK_RC(xipc_msg_recv(c, buf, sizeof buf, &len, XT_CHILD_TIMEOUT_MS), XIPC_ECLOSED);
-    xipc_msg_close(c);
+    CHECK_OK(xipc_msgpipe_connect(argv[1], &c, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msgpipe_peer_pid(c, &pids[0]));
+    CHECK_OK(xipc_msgpipe_send(c, pids, sizeof pids, XT_CHILD_TIMEOUT_MS));
+    CHECK_RC(xipc_msgpipe_recv(c, buf, sizeof buf, &len, XT_CHILD_TIMEOUT_MS), XIPC_ECLOSED);
+    xipc_msgpipe_close(c);
     return 0;
 }
 
@@ -243,18 +243,18 @@ xt_test_npipe_peer_pids(void)
     const char *args[] = { name, NULL };
     xipc_proc *p = xt_spawn_child("npipe_pid_client", args, NULL, NULL, 0);
     CHECK_OK(xipc_proc_pid(p, &child));
-    CHECK_OK(xipc_npipe_accept_msg(srv, &c, XT_CHILD_TIMEOUT_MS));
-    CHECK_OK(xipc_msg_peer_pid(c, &peer));
-    CHECK_OK(xipc_msg_recv(c, pids, sizeof pids, &len, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msgpipe_accept(srv, &c, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msgpipe_peer_pid(c, &peer));
+    CHECK_OK(xipc_msgpipe_recv(c, pids, sizeof pids, &len, XT_CHILD_TIMEOUT_MS));
     CHECK_EQ(len, sizeof pids);
     CHECK_EQ(peer, child);
     CHECK_EQ(pids[1], child);
     CHECK_EQ(pids[0], xipc_self_pid());
-    xipc_msg_close(c);
+    xipc_msgpipe_close(c);
     xt_expect_exit(p, 0);
     xipc_npipe_close(srv);
     /* An anonymous pipe has no single peer. */
-    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
     CHECK_RC(xipc_stream_peer_pid(rd, &peer), XIPC_ENOTSUP);
     xipc_stream_close(rd);
     xipc_stream_close(wr);
@@ -272,7 +272,7 @@ xt_test_npipe_connect_without_server_fails_at_once(void)
     xt_name("nobody", name);
     uint64_t t0 = xt_os_now_ms();
     CHECK_RC(xipc_npipe_connect(name, &s, 5000), XIPC_ENOENT);
-    CHECK_RC(xipc_npipe_connect_msg(name, &m, 5000), XIPC_ENOENT);
+    CHECK_RC(xipc_msgpipe_connect(name, &m, 5000), XIPC_ENOENT);
     CHECK_LT(xt_os_now_ms() - t0, 2000);
     CHECK(s == NULL && m == NULL);
     /* Nor after a server came and went. */
@@ -315,7 +315,7 @@ xt_test_npipe_second_server_is_eaddrinuse(void)
     xipc_npipe_close(a);
 
     /* Held by another process; and once that process is killed, the name can be taken over. */
-    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
     xt_export(wr, text);
     const char *args[] = { name, text, NULL };
     xipc_handle *h = xipc_stream_handle(wr);
@@ -351,17 +351,17 @@ xt_child_npipe_peer_client(int argc, char **argv)
     }
     xipc_msgpipe *m = NULL;
     xipc_stream *s = NULL;
-    CHECK_OK(xipc_npipe_connect_msg(argv[1], &m, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msgpipe_connect(argv[1], &m, XT_CHILD_TIMEOUT_MS));
     CHECK_OK(xipc_npipe_connect(argv[4], &s, XT_CHILD_TIMEOUT_MS));
     xt_write_all(ch, "c", 1, XT_CHILD_TIMEOUT_MS);
     /* The server closes both: the message end says closed, the byte end reads the end. */
-    CHECK_RC(xipc_msg_recv(m, buf, sizeof buf, &got, XT_CHILD_TIMEOUT_MS), XIPC_ECLOSED);
-    int rc = xipc_msg_send(m, "x", 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_RC(xipc_msgpipe_recv(m, buf, sizeof buf, &got, XT_CHILD_TIMEOUT_MS), XIPC_ECLOSED);
+    int rc = xipc_msgpipe_send(m, "x", 1, XT_CHILD_TIMEOUT_MS);
     CHECK(rc == XIPC_EPIPE || rc == XIPC_ECLOSED);
     CHECK_OK(xipc_stream_read(s, buf, sizeof buf, &got, XT_CHILD_TIMEOUT_MS));
     CHECK_EQ(got, 0);
     CHECK_RC(xipc_stream_write(s, "x", 1, &put, XT_CHILD_TIMEOUT_MS), XIPC_EPIPE);
-    xipc_msg_close(m);
+    xipc_msgpipe_close(m);
     xipc_stream_close(s);
     return 0;
 }
@@ -383,7 +383,7 @@ xt_test_npipe_peer_gone_mid_conversation(void)
     int before = xt_os_handle_count();
     xt_name("gone.m", msg_name);
     xt_name("gone.b", byte_name);
-    CHECK_OK(xipc_pipe(&ch.rd, &ch.wr, 0));
+    CHECK_OK(xipc_pipe(0, &ch.rd, &ch.wr));
     xt_export(ch.wr, ch.text);
     xipc_handle *h = xipc_stream_handle(ch.wr);
     CHECK_OK(xipc_npipe_listen(msg_name, XIPC_NPIPE_MESSAGE, &msrv));
@@ -392,10 +392,10 @@ xt_test_npipe_peer_gone_mid_conversation(void)
     /* The server goes away while a client waits for a reply. */
     const char *wait_args[] = { msg_name, ch.text, "wait", byte_name, NULL };
     xipc_proc *p = xt_spawn_child("npipe_peer_client", wait_args, NULL, &h, 1);
-    CHECK_OK(xipc_npipe_accept_msg(msrv, &m, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msgpipe_accept(msrv, &m, XT_CHILD_TIMEOUT_MS));
     CHECK_OK(xipc_npipe_accept(bsrv, &s, XT_CHILD_TIMEOUT_MS));
     xt_read_exact(ch.rd, &c, 1, XT_CHILD_TIMEOUT_MS);
-    xipc_msg_close(m);
+    xipc_msgpipe_close(m);
     xipc_stream_close(s);
     xt_expect_exit(p, 0);
 
@@ -479,23 +479,23 @@ xt_test_npipe_timeouts(void)
     /* Messages: a receive that waits; sends into a full pipe until one times out, then every
      * message that was sent arrives whole, and no other. */
     CHECK_OK(xipc_npipe_listen(mname, XIPC_NPIPE_MESSAGE, &msrv));
-    CHECK_OK(xipc_npipe_connect_msg(mname, &ma, XT_CHILD_TIMEOUT_MS));
-    CHECK_OK(xipc_npipe_accept_msg(msrv, &mb, XT_CHILD_TIMEOUT_MS));
-    CHECK_TIMES_OUT(xipc_msg_recv(mb, buf, sizeof buf, &len, 150), 150);
+    CHECK_OK(xipc_msgpipe_connect(mname, &ma, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msgpipe_accept(msrv, &mb, XT_CHILD_TIMEOUT_MS));
+    CHECK_TIMES_OUT(xipc_msgpipe_recv(mb, buf, sizeof buf, &len, 150), 150);
     int sent = 0, rc;
-    while ((rc = xipc_msg_send(ma, big + sent, 1000, sent < 4 ? XT_CHILD_TIMEOUT_MS : 0)) == 0)
+    while ((rc = xipc_msgpipe_send(ma, big + sent, 1000, sent < 4 ? XT_CHILD_TIMEOUT_MS : 0)) == 0)
         sent++;
     CHECK_RC(rc, XIPC_ETIMEDOUT);
-    CHECK_TIMES_OUT(xipc_msg_send(ma, big, 1000, 100), 100);
+    CHECK_TIMES_OUT(xipc_msgpipe_send(ma, big, 1000, 100), 100);
     for (int i = 0; i < sent; i++) {
-        CHECK_OK(xipc_msg_recv(mb, back, sizeof back, &len, XT_CHILD_TIMEOUT_MS));
+        CHECK_OK(xipc_msgpipe_recv(mb, back, sizeof back, &len, XT_CHILD_TIMEOUT_MS));
         CHECK_EQ(len, 1000);
         CHECK(memcmp(back, big + i, 1000) == 0);
     }
-    CHECK_RC(xipc_msg_recv(mb, back, sizeof back, &len, 0), XIPC_ETIMEDOUT);
+    CHECK_RC(xipc_msgpipe_recv(mb, back, sizeof back, &len, 0), XIPC_ETIMEDOUT);
 
-    xipc_msg_close(ma);
-    xipc_msg_close(mb);
+    xipc_msgpipe_close(ma);
+    xipc_msgpipe_close(mb);
     xipc_npipe_close(msrv);
     xipc_stream_close(a);
     xipc_stream_close(b);
@@ -517,7 +517,7 @@ xt_test_npipe_connection_as_a_child_stdin(void)
     CHECK_OK(xipc_npipe_connect(name, &a, XT_CHILD_TIMEOUT_MS));
     CHECK_OK(xipc_npipe_accept(srv, &b, XT_CHILD_TIMEOUT_MS));
     CHECK_RC(xipc_stream_read(b, buf, sizeof buf, &got, 50), XIPC_ETIMEDOUT);
-    CHECK_OK(xipc_pipe(&out_r, &out_w, 0));
+    CHECK_OK(xipc_pipe(0, &out_r, &out_w));
     io[0].mode = XIPC_STDIO_STREAM;
     io[0].stream = b;
     io[1].mode = XIPC_STDIO_STREAM;
@@ -552,6 +552,8 @@ xt_test_npipe_mode_mismatch_and_bad_input(void)
     CHECK_RC(xipc_npipe_listen("..", XIPC_NPIPE_BYTE, &srv), XIPC_EINVAL);
     CHECK_RC(xipc_npipe_listen(name, 0, &srv), XIPC_EINVAL);
     CHECK_RC(xipc_npipe_listen(name, XIPC_NPIPE_BYTE | XIPC_NPIPE_MESSAGE, &srv), XIPC_EINVAL);
+    CHECK_RC(xipc_npipe_listen(name, XIPC_CREATE, &srv), XIPC_EINVAL); /* no such flag here */
+    CHECK_RC(xipc_npipe_listen(name, XIPC_NPIPE_BYTE | XIPC_OPEN, &srv), XIPC_EINVAL);
     CHECK_RC(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, NULL), XIPC_EINVAL);
     CHECK_RC(xipc_npipe_connect("bad\\name", &s, 0), XIPC_EINVAL);
     CHECK_RC(xipc_npipe_connect(name, NULL, 0), XIPC_EINVAL);
@@ -559,22 +561,28 @@ xt_test_npipe_mode_mismatch_and_bad_input(void)
 
     /* A byte server takes no message clients, and the other way round. */
     CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
-    CHECK_RC(xipc_npipe_connect_msg(name, &m, 1000), XIPC_EINVAL);
-    CHECK_RC(xipc_npipe_accept_msg(srv, &m, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_msgpipe_connect(name, &m, 1000), XIPC_EINVAL);
+    CHECK_RC(xipc_msgpipe_accept(srv, &m, 0), XIPC_EINVAL);
     CHECK_RC(xipc_npipe_accept(srv, &s, 0), XIPC_ETIMEDOUT);
     CHECK_RC(xipc_npipe_accept(srv, &s, -3), XIPC_EINVAL);
     CHECK(m == NULL && s == NULL);
+    xipc_npipe_close(srv);
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &srv));
+    CHECK_RC(xipc_npipe_connect(name, &s, 1000), XIPC_EINVAL);
+    CHECK_RC(xipc_npipe_accept(srv, &s, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_msgpipe_accept(srv, &m, 0), XIPC_ETIMEDOUT);
+    CHECK(m == NULL && s == NULL);
 
     /* Messages: empty and oversized, NULLs, a closed server. */
-    CHECK_RC(xipc_msg_send(NULL, "x", 1, 0), XIPC_EINVAL);
-    CHECK_RC(xipc_msg_recv(NULL, buf, sizeof buf, &len, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_msgpipe_send(NULL, "x", 1, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_msgpipe_recv(NULL, buf, sizeof buf, &len, 0), XIPC_EINVAL);
     CHECK_EQ(len, 0);
     CHECK_RC(xipc_npipe_listen("", XIPC_NPIPE_BYTE, &dead), XIPC_EINVAL);
     xipc_npipe_close(srv);
     CHECK_RC(xipc_npipe_accept(srv, &s, 0), XIPC_EBADF);
     xipc_npipe_close(srv); /* a second close is a no-op */
     xipc_npipe_close(NULL);
-    xipc_msg_close(NULL);
+    xipc_msgpipe_close(NULL);
 }
 
 /* A message pipe pair inside this process, for the message checks that need no second one. */
@@ -582,32 +590,32 @@ void
 xt_test_npipe_message_limits(void)
 {
     char name[XIPC_NAME_MAX + 1], buf[16];
-    static char big[XIPC_MSG_MAX + 1];
+    static char big[XIPC_MSGPIPE_MAX + 1];
     xipc_npipe *srv = NULL;
     xipc_msgpipe *a = NULL, *b = NULL;
     size_t len = 0;
     xt_name("limits", name);
     CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &srv));
-    CHECK_OK(xipc_npipe_connect_msg(name, &a, XT_CHILD_TIMEOUT_MS));
-    CHECK_OK(xipc_npipe_accept_msg(srv, &b, XT_CHILD_TIMEOUT_MS));
-    CHECK_RC(xipc_msg_send(a, "x", 0, 0), XIPC_EINVAL);
-    CHECK_RC(xipc_msg_send(a, big, sizeof big, 0), XIPC_EMSGSIZE);
-    CHECK_RC(xipc_msg_send(a, NULL, 1, 0), XIPC_EINVAL);
-    CHECK_RC(xipc_msg_recv(b, NULL, 1, &len, 0), XIPC_EINVAL);
-    CHECK_RC(xipc_msg_recv(b, buf, 0, &len, 0), XIPC_EINVAL);
-    CHECK_RC(xipc_msg_recv(b, buf, sizeof buf, NULL, 0), XIPC_EINVAL);
+    CHECK_OK(xipc_msgpipe_connect(name, &a, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msgpipe_accept(srv, &b, XT_CHILD_TIMEOUT_MS));
+    CHECK_RC(xipc_msgpipe_send(a, "x", 0, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_msgpipe_send(a, big, sizeof big, 0), XIPC_EMSGSIZE);
+    CHECK_RC(xipc_msgpipe_send(a, NULL, 1, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_msgpipe_recv(b, NULL, 1, &len, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_msgpipe_recv(b, buf, 0, &len, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_msgpipe_recv(b, buf, sizeof buf, NULL, 0), XIPC_EINVAL);
     /* The largest message goes whole. */
     memset(big, 'q', sizeof big);
-    CHECK_OK(xipc_msg_send(a, big, XIPC_MSG_MAX, XT_CHILD_TIMEOUT_MS));
-    static char in[XIPC_MSG_MAX];
-    CHECK_RC(xipc_msg_recv(b, buf, sizeof buf, &len, XT_CHILD_TIMEOUT_MS), XIPC_EMSGSIZE);
-    CHECK_EQ(len, XIPC_MSG_MAX);
-    CHECK_OK(xipc_msg_recv(b, in, sizeof in, &len, XT_CHILD_TIMEOUT_MS));
-    CHECK_EQ(len, XIPC_MSG_MAX);
-    CHECK(memcmp(in, big, XIPC_MSG_MAX) == 0);
-    xipc_msg_close(a);
-    CHECK_RC(xipc_msg_recv(b, buf, sizeof buf, &len, XT_CHILD_TIMEOUT_MS), XIPC_ECLOSED);
-    xipc_msg_close(b);
+    CHECK_OK(xipc_msgpipe_send(a, big, XIPC_MSGPIPE_MAX, XT_CHILD_TIMEOUT_MS));
+    static char in[XIPC_MSGPIPE_MAX];
+    CHECK_RC(xipc_msgpipe_recv(b, buf, sizeof buf, &len, XT_CHILD_TIMEOUT_MS), XIPC_EMSGSIZE);
+    CHECK_EQ(len, XIPC_MSGPIPE_MAX);
+    CHECK_OK(xipc_msgpipe_recv(b, in, sizeof in, &len, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(len, XIPC_MSGPIPE_MAX);
+    CHECK(memcmp(in, big, XIPC_MSGPIPE_MAX) == 0);
+    xipc_msgpipe_close(a);
+    CHECK_RC(xipc_msgpipe_recv(b, buf, sizeof buf, &len, XT_CHILD_TIMEOUT_MS), XIPC_ECLOSED);
+    xipc_msgpipe_close(b);
     xipc_npipe_close(srv);
 }
 
@@ -653,8 +661,8 @@ raw_child_start(
     struct raw_child *rc, const char *name, const char *kind, const char *fill, const char *gap_ms)
 {
     char ready[XIPC_HANDLE_TEXT_MAX], go[XIPC_HANDLE_TEXT_MAX], c;
-    CHECK_OK(xipc_pipe(&rc->ready_rd, &rc->ready_wr, 0));
-    CHECK_OK(xipc_pipe(&rc->go_rd, &rc->go_wr, 0));
+    CHECK_OK(xipc_pipe(0, &rc->ready_rd, &rc->ready_wr));
+    CHECK_OK(xipc_pipe(0, &rc->go_rd, &rc->go_wr));
     xt_export(rc->ready_wr, ready);
     xt_export(rc->go_rd, go);
     const char *args[] = { name, kind, fill, gap_ms, ready, go, NULL };
@@ -681,13 +689,13 @@ connect_and_ping(const char *name, bool message, int timeout_ms)
     size_t len = 0;
     if (message) {
         xipc_msgpipe *m = NULL;
-        int rc = xipc_npipe_connect_msg(name, &m, timeout_ms);
+        int rc = xipc_msgpipe_connect(name, &m, timeout_ms);
         if (rc != 0)
             return rc;
-        CHECK_OK(xipc_msg_send(m, "ping", 4, XT_CHILD_TIMEOUT_MS));
-        CHECK_OK(xipc_msg_recv(m, buf, sizeof buf, &len, XT_CHILD_TIMEOUT_MS));
+        CHECK_OK(xipc_msgpipe_send(m, "ping", 4, XT_CHILD_TIMEOUT_MS));
+        CHECK_OK(xipc_msgpipe_recv(m, buf, sizeof buf, &len, XT_CHILD_TIMEOUT_MS));
         CHECK_EQ(len, 4);
-        xipc_msg_close(m);
+        xipc_msgpipe_close(m);
     } else {
         xipc_stream *s = NULL;
         int rc = xipc_npipe_connect(name, &s, timeout_ms);
@@ -715,8 +723,8 @@ connect_to_busy_raw_server(const char *tag, const char *kind, const char *gap_ms
     xt_name(tag, name);
     raw_child_start(&rc, name, kind, "fill", gap_ms);
     if (message) {
-        CHECK_TIMES_OUT(xipc_npipe_connect_msg(name, &m, 0), 0);
-        CHECK_TIMES_OUT(xipc_npipe_connect_msg(name, &m, 100), 100);
+        CHECK_TIMES_OUT(xipc_msgpipe_connect(name, &m, 0), 0);
+        CHECK_TIMES_OUT(xipc_msgpipe_connect(name, &m, 100), 100);
     } else {
         CHECK_TIMES_OUT(xipc_npipe_connect(name, &s, 0), 0);
         CHECK_TIMES_OUT(xipc_npipe_connect(name, &s, 100), 100);
@@ -893,14 +901,14 @@ xt_test_npipe_forked_child_close_keeps_the_parents_name(void)
             xt_write_all(a, "f", 1, XT_CHILD_TIMEOUT_MS);
             xt_read_exact(b, &c, 1, XT_CHILD_TIMEOUT_MS);
         } else {
-            CHECK_OK(xipc_npipe_connect_msg(name, &ma, 1000));
-            CHECK_OK(xipc_npipe_accept_msg(srv, &mb, XT_CHILD_TIMEOUT_MS));
+            CHECK_OK(xipc_msgpipe_connect(name, &ma, 1000));
+            CHECK_OK(xipc_msgpipe_accept(srv, &mb, XT_CHILD_TIMEOUT_MS));
         }
         CHECK_RC(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &second), XIPC_EADDRINUSE);
         xipc_stream_close(a);
         xipc_stream_close(b);
-        xipc_msg_close(ma);
-        xipc_msg_close(mb);
+        xipc_msgpipe_close(ma);
+        xipc_msgpipe_close(mb);
         /* The parent's own close still removes the name. */
         xipc_npipe_close(srv);
         CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &second));
@@ -964,12 +972,12 @@ xt_test_npipe_no_handle_leak(void)
             xipc_npipe *srv = NULL;
             xipc_msgpipe *a = NULL, *b = NULL;
             CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &srv));
-            CHECK_OK(xipc_npipe_connect_msg(name, &a, XT_CHILD_TIMEOUT_MS));
-            CHECK_OK(xipc_npipe_accept_msg(srv, &b, XT_CHILD_TIMEOUT_MS));
-            CHECK_OK(xipc_msg_send(a, "hi", 2, XT_CHILD_TIMEOUT_MS));
-            CHECK_OK(xipc_msg_recv(b, buf, sizeof buf, &len, XT_CHILD_TIMEOUT_MS));
-            xipc_msg_close(a);
-            xipc_msg_close(b);
+            CHECK_OK(xipc_msgpipe_connect(name, &a, XT_CHILD_TIMEOUT_MS));
+            CHECK_OK(xipc_msgpipe_accept(srv, &b, XT_CHILD_TIMEOUT_MS));
+            CHECK_OK(xipc_msgpipe_send(a, "hi", 2, XT_CHILD_TIMEOUT_MS));
+            CHECK_OK(xipc_msgpipe_recv(b, buf, sizeof buf, &len, XT_CHILD_TIMEOUT_MS));
+            xipc_msgpipe_close(a);
+            xipc_msgpipe_close(b);
             xipc_npipe_close(srv);
         }
         /* The first round warms up what Windows keeps per process; the second must be flat. */

@@ -46,8 +46,8 @@ xt_test_pipe_roundtrip_across_processes(void)
 {
     xipc_stream *to_r, *to_w, *from_r, *from_w;
     static const size_t sizes[] = { 1, 7, 64, 4096, 65536, 300000 };
-    CHECK_OK(xipc_pipe(&to_r, &to_w, 0));
-    CHECK_OK(xipc_pipe(&from_r, &from_w, 0));
+    CHECK_OK(xipc_pipe(0, &to_r, &to_w));
+    CHECK_OK(xipc_pipe(0, &from_r, &from_w));
     xipc_stream *theirs[] = { to_r, from_w };
     xipc_proc *p = spawn_with_streams("echo", theirs, 2);
     xipc_stream_close(to_r);
@@ -101,7 +101,7 @@ xt_test_pipe_eof_when_writer_closes(void)
     xipc_stream *rd, *wr;
     char buf[16];
     size_t got = 0;
-    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
     xipc_proc *p = spawn_with_streams("write_and_exit", &wr, 1);
     xipc_stream_close(wr);
     xt_read_exact(rd, buf, 5, XT_CHILD_TIMEOUT_MS);
@@ -131,7 +131,7 @@ xt_test_pipe_epipe_when_reader_gone(void)
     char buf[1000];
     size_t put = 7;
     memset(buf, 'x', sizeof buf);
-    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
     xipc_proc *p = spawn_with_streams("read_one_and_exit", &rd, 1);
     xipc_stream_close(rd);
     xt_write_all(wr, "!", 1, XT_CHILD_TIMEOUT_MS);
@@ -176,7 +176,7 @@ expect_writer_told_epipe(const char *role)
 {
     xipc_stream *rd, *wr;
     char buf[100];
-    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
     xipc_proc *p = spawn_with_streams(role, &wr, 1);
     xipc_stream_close(wr);
     xt_read_exact(rd, buf, sizeof buf, XT_CHILD_TIMEOUT_MS);
@@ -239,7 +239,7 @@ xt_test_pipe_read_timeouts(void)
     xipc_stream *rd, *wr;
     char c = 0;
     size_t got = 9;
-    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
 
     uint64_t t0 = xt_os_now_ms();
     CHECK_RC(xipc_stream_read(rd, &c, 1, &got, 0), XIPC_ETIMEDOUT);
@@ -305,9 +305,9 @@ static void
 drainer_start(struct drainer *d)
 {
     xipc_stream *data_r, *go_r, *report_w;
-    CHECK_OK(xipc_pipe(&data_r, &d->data_w, 0));
-    CHECK_OK(xipc_pipe(&go_r, &d->go_w, 0));
-    CHECK_OK(xipc_pipe(&d->report_r, &report_w, 0));
+    CHECK_OK(xipc_pipe(0, &data_r, &d->data_w));
+    CHECK_OK(xipc_pipe(0, &go_r, &d->go_w));
+    CHECK_OK(xipc_pipe(0, &d->report_r, &report_w));
     xipc_stream *theirs[] = { data_r, go_r, report_w };
     d->proc = spawn_with_streams("drain_and_report", theirs, 3);
     xipc_stream_close(data_r);
@@ -421,7 +421,7 @@ xt_test_pipe_transfer_64mib(void)
     static unsigned char buf[65536];
     uint64_t total = 0;
     size_t cap = 1;
-    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
     xipc_proc *p = spawn_with_streams("produce_pattern", &wr, 1);
     xipc_stream_close(wr);
     for (;;) {
@@ -464,8 +464,8 @@ xt_test_pipe_only_listed_handles_inherited(void)
     xipc_stdio null_io[3] = { { XIPC_STDIO_NULL, NULL }, { XIPC_STDIO_NULL, NULL },
         { XIPC_STDIO_INHERIT, NULL } };
     size_t len;
-    CHECK_OK(xipc_pipe(&a_r, &a_w, 0));
-    CHECK_OK(xipc_pipe(&b_r, &b_w, 0));
+    CHECK_OK(xipc_pipe(0, &a_r, &a_w));
+    CHECK_OK(xipc_pipe(0, &b_r, &b_w));
     xt_export(a_w, a_text);
     xt_export(b_w, b_text); /* exported, but not listed */
     const char *args[] = { a_text, b_text, NULL };
@@ -537,7 +537,7 @@ xt_test_pipe_import_refuses_owned_and_non_streams(void)
     xipc_npipe *srv;
     char name[XIPC_NAME_MAX + 1], texts[2][XIPC_HANDLE_TEXT_MAX], got[3];
     xt_name("imports", name);
-    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
     CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
     CHECK_OK(xipc_npipe_connect(name, &client, XT_CHILD_TIMEOUT_MS));
     CHECK_OK(xipc_npipe_accept(srv, &server_end, XT_CHILD_TIMEOUT_MS));
@@ -726,9 +726,9 @@ xt_test_pipe_stdio_streams_of_a_child(void)
         { XIPC_STDIO_STREAM, NULL } };
     const char *args[] = { "full", NULL };
     char e;
-    CHECK_OK(xipc_pipe(&in_r, &p.in, 0));
-    CHECK_OK(xipc_pipe(&p.out, &out_w, 0));
-    CHECK_OK(xipc_pipe(&err_r, &err_w, 0));
+    CHECK_OK(xipc_pipe(0, &in_r, &p.in));
+    CHECK_OK(xipc_pipe(0, &p.out, &out_w));
+    CHECK_OK(xipc_pipe(0, &err_r, &err_w));
     io[0].stream = in_r;
     io[1].stream = out_w;
     io[2].stream = err_w;
@@ -775,8 +775,8 @@ xt_test_pipe_parent_keeps_timeouts_after_child_stdio(void)
     unsigned char *buf = pattern_buffer(len);
     size_t got = 9, put = 0, total = 0;
     char c;
-    CHECK_OK(xipc_pipe(&in_r, &in_w, 0));
-    CHECK_OK(xipc_pipe(&out_r, &out_w, 0));
+    CHECK_OK(xipc_pipe(0, &in_r, &in_w));
+    CHECK_OK(xipc_pipe(0, &out_r, &out_w));
     io[0].stream = in_r;
     io[1].stream = out_w;
     /* block_on_stdin reads one byte of stdin and writes nothing. */
@@ -833,11 +833,11 @@ xt_test_pipe_bad_input(void)
     xipc_stream *rd, *wr, *dead_r, *dead_w;
     char buf[8], text[XIPC_HANDLE_TEXT_MAX];
     size_t n = 5;
-    CHECK_RC(xipc_pipe(NULL, &wr, 0), XIPC_EINVAL);
-    CHECK_RC(xipc_pipe(&rd, NULL, 0), XIPC_EINVAL);
-    CHECK_RC(xipc_pipe(&rd, &wr, 0x10), XIPC_EINVAL);
+    CHECK_RC(xipc_pipe(0, NULL, &wr), XIPC_EINVAL);
+    CHECK_RC(xipc_pipe(0, &rd, NULL), XIPC_EINVAL);
+    CHECK_RC(xipc_pipe(0x10, &rd, &wr), XIPC_EINVAL);
     CHECK(rd == NULL && wr == NULL);
-    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
 
     CHECK_RC(xipc_stream_read(NULL, buf, 1, &n, 0), XIPC_EINVAL);
     CHECK_EQ(n, 0);
@@ -856,7 +856,7 @@ xt_test_pipe_bad_input(void)
     CHECK_EQ(n, 0);
 
     /* Closed handles: XIPC_EBADF, never a crash; closing again is a no-op. */
-    CHECK_OK(xipc_pipe(&dead_r, &dead_w, 0));
+    CHECK_OK(xipc_pipe(0, &dead_r, &dead_w));
     xipc_stream_close(dead_r);
     xipc_stream_close(dead_w);
     CHECK_RC(xipc_stream_read(dead_r, buf, 1, &n, 0), XIPC_EBADF);
@@ -896,7 +896,7 @@ xt_test_pipe_no_handle_leak(void)
     int before = xt_os_handle_count();
     CHECK(before > 0);
     for (int i = 0; i < 50; i++) {
-        CHECK_OK(xipc_pipe(&rd, &wr, 0));
+        CHECK_OK(xipc_pipe(0, &rd, &wr));
         xt_write_all(wr, "k", 1, 0);
         xt_read_exact(rd, &c, 1, 0);
         xipc_stream_close(wr);
@@ -904,7 +904,7 @@ xt_test_pipe_no_handle_leak(void)
         xipc_stream_close(rd);
     }
     /* Spawning with inherited streams and waiting leaves nothing behind either. */
-    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
     xipc_proc *p = spawn_with_streams("write_and_exit", &wr, 1);
     xipc_stream_close(wr);
     char *out = xt_read_to_eof(rd, &(size_t) { 0 }, XT_CHILD_TIMEOUT_MS);

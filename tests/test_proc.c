@@ -21,7 +21,7 @@ capture_stdout(xipc_spawn_opts *opts)
     xipc_stream *rd, *wr;
     xipc_proc *p = NULL;
     size_t len;
-    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
     opts->stdio[1].mode = XIPC_STDIO_STREAM;
     opts->stdio[1].stream = wr;
     CHECK_OK(xipc_spawn(opts, &p));
@@ -99,7 +99,7 @@ xt_test_proc_wait_timeout_then_kill(void)
     xipc_stream *rd, *wr;
     xipc_stdio io[3];
     xipc_exit_status st = { 0, 0 };
-    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
     stdio_set(io, rd, NULL, NULL);
     xipc_proc *p = xt_spawn_child("block_on_stdin", NULL, io, NULL, 0);
     xipc_stream_close(rd);
@@ -139,7 +139,7 @@ xt_test_proc_pid_matches_child(void)
     xipc_stdio io[3];
     uint64_t pid = 0;
     size_t len;
-    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
     stdio_set(io, NULL, wr, NULL);
     xipc_proc *p = xt_spawn_child("print_pid", NULL, io, NULL, 0);
     xipc_stream_close(wr);
@@ -329,9 +329,9 @@ xt_test_proc_stdio_streams_and_null(void)
     xipc_stream *in_r, *in_w, *out_r, *out_w, *err_r, *err_w;
     xipc_stdio io[3];
     size_t len;
-    CHECK_OK(xipc_pipe(&in_r, &in_w, 0));
-    CHECK_OK(xipc_pipe(&out_r, &out_w, 0));
-    CHECK_OK(xipc_pipe(&err_r, &err_w, 0));
+    CHECK_OK(xipc_pipe(0, &in_r, &in_w));
+    CHECK_OK(xipc_pipe(0, &out_r, &out_w));
+    CHECK_OK(xipc_pipe(0, &err_r, &err_w));
     stdio_set(io, in_r, out_w, err_w);
     xipc_proc *p = xt_spawn_child("stdio_echo", NULL, io, NULL, 0);
     xipc_stream_close(in_r);
@@ -350,7 +350,7 @@ xt_test_proc_stdio_streams_and_null(void)
     xipc_stream_close(err_r);
 
     /* stdin and stderr on the null device: end of input at once, output discarded. */
-    CHECK_OK(xipc_pipe(&out_r, &out_w, 0));
+    CHECK_OK(xipc_pipe(0, &out_r, &out_w));
     io[0].mode = XIPC_STDIO_NULL;
     io[0].stream = NULL;
     io[1].mode = XIPC_STDIO_STREAM;
@@ -447,7 +447,7 @@ xt_test_proc_die_with_parent(void)
     xipc_stream *rd, *wr;
     char text[XIPC_HANDLE_TEXT_MAX], got[2];
     xipc_exit_status st;
-    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
     xt_export(wr, text);
     const char *args[] = { text, NULL };
     xipc_handle *h = xipc_stream_handle(wr);
@@ -483,8 +483,8 @@ xt_test_proc_bad_input(void)
     uint64_t pid;
     good.file = xt_os_self_exe();
     good.argv = argv;
-    CHECK_OK(xipc_pipe(&rd, &wr, 0));
-    CHECK_OK(xipc_pipe(&closed_r, &closed_w, 0));
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
+    CHECK_OK(xipc_pipe(0, &closed_r, &closed_w));
     xipc_stream_close(closed_r);
     xipc_handle *closed_h = xipc_stream_handle(closed_r);
 
@@ -546,10 +546,10 @@ xt_test_proc_unpassable_kinds_are_enotsup(void)
     xt_name("unpassable", name);
     xipc_proc *child = xt_spawn_child("exit_with", exit_args, NULL, NULL, 0);
     CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &srv));
-    CHECK_OK(xipc_npipe_connect_msg(name, &client, XT_CHILD_TIMEOUT_MS));
-    CHECK_OK(xipc_npipe_accept_msg(srv, &server_end, XT_CHILD_TIMEOUT_MS));
-    xipc_handle *kinds[] = { (xipc_handle *)(void *)child, (xipc_handle *)(void *)srv,
-        (xipc_handle *)(void *)client };
+    CHECK_OK(xipc_msgpipe_connect(name, &client, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msgpipe_accept(srv, &server_end, XT_CHILD_TIMEOUT_MS));
+    xipc_handle *kinds[] = { xipc_proc_handle(child), xipc_npipe_handle(srv),
+        xipc_msgpipe_handle(client) };
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         xipc_spawn_opts o = xt_child_opts(argv, "exit_with", exit_args);
         o.handles = &kinds[i];
@@ -557,8 +557,8 @@ xt_test_proc_unpassable_kinds_are_enotsup(void)
         check_spawn_rejects(&o, XIPC_ENOTSUP);
         CHECK_RC(xipc_handle_export(kinds[i], text, sizeof text), XIPC_ENOTSUP);
     }
-    xipc_msg_close(server_end);
-    xipc_msg_close(client);
+    xipc_msgpipe_close(server_end);
+    xipc_msgpipe_close(client);
     xipc_npipe_close(srv);
     xt_expect_exit(child, 0);
 }
@@ -594,7 +594,7 @@ spawn_blocked_on_pipe(xipc_stream **wr)
 {
     xipc_stream *rd;
     xipc_stdio io[3];
-    CHECK_OK(xipc_pipe(&rd, wr, 0));
+    CHECK_OK(xipc_pipe(0, &rd, wr));
     stdio_set(io, rd, NULL, NULL);
     xipc_proc *p = xt_spawn_child("block_on_stdin", NULL, io, NULL, 0);
     xipc_stream_close(rd);

@@ -27,7 +27,7 @@ struct channel {
 static void
 channel_open(struct channel *c)
 {
-    CHECK_OK(xipc_pipe(&c->rd, &c->wr, 0));
+    CHECK_OK(xipc_pipe(0, &c->rd, &c->wr));
     xt_export(c->wr, c->text);
 }
 
@@ -96,7 +96,7 @@ xt_child_event_waiter(int argc, char **argv)
     xipc_event *ev = NULL;
     xipc_stream *ch = xt_import(argv[2]);
     (void)argc;
-    CHECK_OK(xipc_event_open(argv[1], XIPC_SYNC_OPEN, &ev));
+    CHECK_OK(xipc_event_open(argv[1], XIPC_OPEN, &ev));
     xt_write_all(ch, "w", 1, XT_CHILD_TIMEOUT_MS);
     int rc = xipc_event_wait(ev, XT_CHILD_TIMEOUT_MS);
     if (rc == 0)
@@ -154,7 +154,7 @@ xt_test_event_auto_reset_releases_one(void)
     char name[XIPC_NAME_MAX + 1];
     xipc_event *ev = NULL;
     xt_name("auto", name);
-    CHECK_OK(xipc_event_open(name, XIPC_SYNC_CREATE, &ev));
+    CHECK_OK(xipc_event_open(name, XIPC_CREATE, &ev));
     expect_one_release_per_set(name, ev);
     /* A set with nobody waiting stays set for exactly one wait. */
     expect_sets_merge(ev, 2);
@@ -169,7 +169,7 @@ xt_test_event_manual_reset_releases_all(void)
     xipc_event *ev = NULL;
     xipc_proc *procs[3];
     xt_name("manual", name);
-    CHECK_OK(xipc_event_open(name, XIPC_SYNC_CREATE | XIPC_EVENT_MANUAL_RESET, &ev));
+    CHECK_OK(xipc_event_open(name, XIPC_CREATE | XIPC_EVENT_MANUAL_RESET, &ev));
     channel_open(&ch);
     start_waiters(name, &ch, procs, 3);
     CHECK_OK(xipc_event_set(ev));
@@ -326,7 +326,7 @@ xt_test_sem_ping_pong_10000(void)
     xipc_sem *ping = NULL, *pong = NULL;
     /* One named (sem_open on POSIX, reopened by name in the child), one anonymous. */
     xt_name("ping", name);
-    CHECK_OK(xipc_sem_open(name, XIPC_SYNC_CREATE, 0, &ping));
+    CHECK_OK(xipc_sem_open(name, XIPC_CREATE, 0, &ping));
     CHECK_OK(xipc_sem_open(NULL, 0, 0, &pong));
     ping_pong("sem", xipc_sem_handle(ping), xipc_sem_handle(pong), sem_signal_h, sem_wait_h,
         PING_PONG_ROUNDS);
@@ -360,7 +360,7 @@ xt_test_sem_named_is_the_os_semaphore(void)
     char name[XIPC_NAME_MAX + 1];
     xipc_sem *sem = NULL;
     xt_name("raw", name);
-    CHECK_OK(xipc_sem_open(name, XIPC_SYNC_CREATE, 0, &sem));
+    CHECK_OK(xipc_sem_open(name, XIPC_CREATE, 0, &sem));
     /* A program calling the OS directly posts it; xipc sees the post. */
     CHECK_EQ(xt_os_raw_sem_post(name), 0);
     CHECK_OK(xipc_sem_wait(sem, 0));
@@ -377,7 +377,7 @@ xt_child_mutex_counter(int argc, char **argv)
     xipc_mutex *mx = NULL;
     long rounds = atol(argv[3]);
     (void)argc;
-    CHECK_OK(xipc_mutex_open(argv[1], XIPC_SYNC_OPEN, &mx));
+    CHECK_OK(xipc_mutex_open(argv[1], XIPC_OPEN, &mx));
     for (long i = 0; i < rounds; i++) {
         CHECK_OK(xipc_mutex_lock(mx, XT_CHILD_TIMEOUT_MS));
         /* A read-modify-write that loses updates unless the lock excludes the others. */
@@ -404,7 +404,7 @@ xt_test_mutex_counter_8_processes(void)
     xt_os_temp_path("counter", path, sizeof path);
     FILE *f = fopen(path, "wb");
     CHECK(f != NULL && fprintf(f, "0\n") > 0 && fclose(f) == 0);
-    CHECK_OK(xipc_mutex_open(name, XIPC_SYNC_CREATE, &mx));
+    CHECK_OK(xipc_mutex_open(name, XIPC_CREATE, &mx));
     const char *args[] = { name, path, "150", NULL };
     for (int i = 0; i < 8; i++)
         procs[i] = xt_spawn_child("mutex_counter", args, NULL, NULL, 0);
@@ -426,7 +426,7 @@ xt_child_mutex_lock_and_exit(int argc, char **argv)
     xipc_mutex *mx = NULL;
     xipc_stream *ch = xt_import(argv[2]);
     (void)argc;
-    CHECK_OK(xipc_mutex_open(argv[1], XIPC_SYNC_OPEN, &mx));
+    CHECK_OK(xipc_mutex_open(argv[1], XIPC_OPEN, &mx));
     int rc = xipc_mutex_lock(mx, XT_CHILD_TIMEOUT_MS);
     if (rc != 0 && rc != XIPC_EOWNERDEAD)
         return code_of(rc);
@@ -442,7 +442,7 @@ xt_child_mutex_try(int argc, char **argv)
 {
     xipc_mutex *mx = NULL;
     (void)argc;
-    CHECK_OK(xipc_mutex_open(argv[1], XIPC_SYNC_OPEN, &mx));
+    CHECK_OK(xipc_mutex_open(argv[1], XIPC_OPEN, &mx));
     int rc = xipc_mutex_lock(mx, 0);
     if (rc == 0)
         CHECK_OK(xipc_mutex_unlock(mx));
@@ -475,7 +475,7 @@ xt_test_mutex_owner_dies(void)
     struct channel ch;
     xipc_mutex *mx = NULL;
     xt_name("robust", name);
-    CHECK_OK(xipc_mutex_open(name, XIPC_SYNC_CREATE, &mx));
+    CHECK_OK(xipc_mutex_open(name, XIPC_CREATE, &mx));
     channel_open(&ch);
 
     /* The owner is killed: the next lock holds it and says so; repaired, it works on. */
@@ -506,7 +506,7 @@ xt_child_mutex_hold(int argc, char **argv)
     xipc_stream *ch = xt_import(argv[2]), *go = xt_import(argv[3]);
     char c;
     (void)argc;
-    CHECK_OK(xipc_mutex_open(argv[1], XIPC_SYNC_OPEN, &mx));
+    CHECK_OK(xipc_mutex_open(argv[1], XIPC_OPEN, &mx));
     CHECK_OK(xipc_mutex_lock(mx, XT_CHILD_TIMEOUT_MS));
     xt_write_all(ch, "L", 1, XT_CHILD_TIMEOUT_MS);
     xt_read_exact(go, &c, 1, XT_CHILD_TIMEOUT_MS);
@@ -524,7 +524,7 @@ xt_test_mutex_timeouts_recursion_and_owner(void)
     char go_text[XIPC_HANDLE_TEXT_MAX];
     xipc_mutex *mx = NULL;
     xt_name("hold", name);
-    CHECK_OK(xipc_mutex_open(name, XIPC_SYNC_CREATE, &mx));
+    CHECK_OK(xipc_mutex_open(name, XIPC_CREATE, &mx));
 
     /* Recursive for its owner; an unlock too many is XIPC_EPERM. */
     CHECK_OK(xipc_mutex_lock(mx, 0));
@@ -535,7 +535,7 @@ xt_test_mutex_timeouts_recursion_and_owner(void)
 
     /* Held by another process: 0 and short timeouts expire; forever is woken by its unlock. */
     channel_open(&ch);
-    CHECK_OK(xipc_pipe(&go_r, &go_w, 0));
+    CHECK_OK(xipc_pipe(0, &go_r, &go_w));
     xt_export(go_r, go_text);
     const char *args[] = { name, ch.text, go_text, NULL };
     xipc_handle *pass[] = { xipc_stream_handle(ch.wr), xipc_stream_handle(go_r) };
@@ -562,7 +562,7 @@ xt_child_event_create_and_hang(int argc, char **argv)
     xipc_event *ev = NULL;
     xipc_stream *ch = xt_import(argv[2]);
     (void)argc;
-    CHECK_OK(xipc_event_open(argv[1], XIPC_SYNC_CREATE, &ev));
+    CHECK_OK(xipc_event_open(argv[1], XIPC_CREATE, &ev));
     xt_write_all(ch, "c", 1, XT_CHILD_TIMEOUT_MS);
     for (;;)
         xt_os_sleep_ms(1000);
@@ -578,33 +578,33 @@ xt_test_sync_names_create_open_unlink(void)
     xt_name("names", name);
     snprintf(slashed, sizeof slashed, "/%s", name);
 
-    CHECK_RC(xipc_event_open(name, XIPC_SYNC_OPEN, &a), XIPC_ENOENT);
-    CHECK_OK(xipc_event_open(name, XIPC_SYNC_CREATE, &a));
-    CHECK_RC(xipc_event_open(name, XIPC_SYNC_CREATE, &b), XIPC_EEXIST);
+    CHECK_RC(xipc_event_open(name, XIPC_OPEN, &a), XIPC_ENOENT);
+    CHECK_OK(xipc_event_open(name, XIPC_CREATE, &a));
+    CHECK_RC(xipc_event_open(name, XIPC_CREATE, &b), XIPC_EEXIST);
     CHECK(b == NULL);
     /* The leading '/' is the same name. */
-    CHECK_OK(xipc_event_open(slashed, XIPC_SYNC_OPEN, &b));
+    CHECK_OK(xipc_event_open(slashed, XIPC_OPEN, &b));
     xipc_event_close(b);
-    CHECK_OK(xipc_event_open(name, XIPC_SYNC_CREATE | XIPC_SYNC_OPEN, &b));
+    CHECK_OK(xipc_event_open(name, XIPC_CREATE | XIPC_OPEN, &b));
     /* Both handles are one event. */
     CHECK_OK(xipc_event_set(a));
     CHECK_OK(xipc_event_wait(b, 0));
     /* Another kind under the name. */
-    CHECK_RC(xipc_mutex_open(name, XIPC_SYNC_OPEN, &m), XIPC_EINVAL);
-    CHECK_RC(xipc_mutex_open(name, XIPC_SYNC_CREATE, &m), XIPC_EINVAL);
+    CHECK_RC(xipc_mutex_open(name, XIPC_OPEN, &m), XIPC_EINVAL);
+    CHECK_RC(xipc_mutex_open(name, XIPC_CREATE, &m), XIPC_EINVAL);
     /* A handle that only opened it leaves the name when it closes; the creator takes it along. */
     xipc_event_close(b);
-    CHECK_OK(xipc_event_open(name, XIPC_SYNC_OPEN, &b));
+    CHECK_OK(xipc_event_open(name, XIPC_OPEN, &b));
     xipc_event_close(b);
     xipc_event_close(a);
-    CHECK_RC(xipc_event_open(name, XIPC_SYNC_OPEN, &a), XIPC_ENOENT);
+    CHECK_RC(xipc_event_open(name, XIPC_OPEN, &a), XIPC_ENOENT);
     CHECK_RC(xipc_event_unlink(name), XIPC_ENOENT);
 
     /* Create-or-open creates when there is nothing. */
-    CHECK_OK(xipc_sem_open(name, XIPC_SYNC_CREATE | XIPC_SYNC_OPEN, 1, &s));
+    CHECK_OK(xipc_sem_open(name, XIPC_CREATE | XIPC_OPEN, 1, &s));
     CHECK_OK(xipc_sem_wait(s, 0));
     xipc_sem_close(s);
-    CHECK_RC(xipc_sem_open(name, XIPC_SYNC_OPEN, 0, &s), XIPC_ENOENT);
+    CHECK_RC(xipc_sem_open(name, XIPC_OPEN, 0, &s), XIPC_ENOENT);
 }
 
 void
@@ -625,14 +625,14 @@ xt_test_sync_stale_name_after_crash(void)
     xipc_proc_close(p);
     if (xt_os_names_outlive_processes()) {
         /* POSIX: the dead creator's name stays; create-only refuses it until it is removed. */
-        CHECK_RC(xipc_event_open(name, XIPC_SYNC_CREATE, &ev), XIPC_EEXIST);
+        CHECK_RC(xipc_event_open(name, XIPC_CREATE, &ev), XIPC_EEXIST);
         CHECK_OK(xipc_event_unlink(name));
         CHECK_RC(xipc_event_unlink(name), XIPC_ENOENT);
     } else {
         /* Windows: the name went with the last handle. */
         CHECK_RC(xipc_event_unlink(name), XIPC_ENOENT);
     }
-    CHECK_OK(xipc_event_open(name, XIPC_SYNC_CREATE, &ev));
+    CHECK_OK(xipc_event_open(name, XIPC_CREATE, &ev));
     xipc_event_close(ev);
     channel_close(&ch);
 }
@@ -646,7 +646,7 @@ xt_test_sync_owner_only_permissions(void)
     xipc_mutex *mx = NULL;
     xipc_sem *sem = NULL;
     xt_name("perm", name);
-    CHECK_OK(xipc_event_open(name, XIPC_SYNC_CREATE, &ev));
+    CHECK_OK(xipc_event_open(name, XIPC_CREATE, &ev));
     if (xt_os_sync_object_mode("event", name) < 0) {
         xipc_event_close(ev);
         XT_SKIP("no file behind a sync name to inspect here (Windows kernel objects; xipc gives "
@@ -658,19 +658,19 @@ xt_test_sync_owner_only_permissions(void)
         const char *n = names[k];
         snprintf(names[k], sizeof names[k], "%s.%d", name, k);
         if (k == 0)
-            CHECK_OK(xipc_event_open(n, XIPC_SYNC_CREATE, &ev));
+            CHECK_OK(xipc_event_open(n, XIPC_CREATE, &ev));
         else if (k == 1)
-            CHECK_OK(xipc_mutex_open(n, XIPC_SYNC_CREATE, &mx));
+            CHECK_OK(xipc_mutex_open(n, XIPC_CREATE, &mx));
         else
-            CHECK_OK(xipc_sem_open(n, XIPC_SYNC_CREATE, 0, &sem));
+            CHECK_OK(xipc_sem_open(n, XIPC_CREATE, 0, &sem));
         CHECK_EQ(xt_os_sync_object_mode(kinds[k], n), 0600);
     }
     /* Another user's object is refused. */
     if (xt_os_give_sync_object_away("event", names[0]) == 0) {
         xipc_sem *sem2 = NULL;
-        CHECK_RC(xipc_event_open(names[0], XIPC_SYNC_OPEN, &ev2), XIPC_EACCES);
+        CHECK_RC(xipc_event_open(names[0], XIPC_OPEN, &ev2), XIPC_EACCES);
         CHECK_EQ(xt_os_give_sync_object_away("sem", names[2]), 0);
-        CHECK_RC(xipc_sem_open(names[2], XIPC_SYNC_OPEN, 0, &sem2), XIPC_EACCES);
+        CHECK_RC(xipc_sem_open(names[2], XIPC_OPEN, 0, &sem2), XIPC_EACCES);
         /* Nor will xipc remove another user's object, so the closes below leave them. */
         CHECK_RC(xipc_event_unlink(names[0]), XIPC_EACCES);
         CHECK_RC(xipc_sem_unlink(names[2]), XIPC_EACCES);
@@ -697,11 +697,11 @@ xt_test_sync_bad_input(void)
     too_long[sizeof too_long - 1] = '\0';
 
     CHECK_RC(xipc_event_open(NULL, 0, NULL), XIPC_EINVAL);
-    CHECK_RC(xipc_event_open("bad/name", XIPC_SYNC_CREATE, &ev), XIPC_EINVAL);
-    CHECK_RC(xipc_event_open("..", XIPC_SYNC_CREATE, &ev), XIPC_EINVAL);
-    CHECK_RC(xipc_event_open(too_long, XIPC_SYNC_CREATE, &ev), XIPC_EINVAL);
+    CHECK_RC(xipc_event_open("bad/name", XIPC_CREATE, &ev), XIPC_EINVAL);
+    CHECK_RC(xipc_event_open("..", XIPC_CREATE, &ev), XIPC_EINVAL);
+    CHECK_RC(xipc_event_open(too_long, XIPC_CREATE, &ev), XIPC_EINVAL);
     CHECK_RC(xipc_event_open("ok", 0, &ev), XIPC_EINVAL); /* neither create nor open */
-    CHECK_RC(xipc_event_open(NULL, XIPC_SYNC_OPEN, &ev), XIPC_EINVAL); /* open what? */
+    CHECK_RC(xipc_event_open(NULL, XIPC_OPEN, &ev), XIPC_EINVAL); /* open what? */
     CHECK_RC(xipc_event_open(NULL, 0x8000, &ev), XIPC_EINVAL);
     CHECK_RC(xipc_mutex_open(NULL, XIPC_EVENT_MANUAL_RESET, &mx), XIPC_EINVAL);
     CHECK_RC(xipc_sem_open(NULL, 0, (unsigned)XIPC_SEM_VALUE_MAX + 1u, &sem), XIPC_EINVAL);
@@ -746,10 +746,10 @@ churn_sync_objects(const char *event_name, const char *sem_name, const char *mut
     xipc_event *ev = NULL;
     xipc_sem *sem = NULL, *named = NULL;
     xipc_mutex *mx = NULL;
-    CHECK_OK(xipc_event_open(i % 2 ? event_name : NULL, XIPC_SYNC_CREATE, &ev));
+    CHECK_OK(xipc_event_open(i % 2 ? event_name : NULL, XIPC_CREATE, &ev));
     CHECK_OK(xipc_sem_open(NULL, 0, 1, &sem));
-    CHECK_OK(xipc_sem_open(sem_name, XIPC_SYNC_CREATE, 1, &named));
-    CHECK_OK(xipc_mutex_open(i % 2 ? NULL : mutex_name, XIPC_SYNC_CREATE, &mx));
+    CHECK_OK(xipc_sem_open(sem_name, XIPC_CREATE, 1, &named));
+    CHECK_OK(xipc_mutex_open(i % 2 ? NULL : mutex_name, XIPC_CREATE, &mx));
     CHECK_OK(xipc_mutex_lock(mx, 0));
     CHECK_OK(xipc_mutex_unlock(mx));
     xipc_event_close(ev);
@@ -841,8 +841,8 @@ xt_test_sync_kinds_never_share_an_os_object(void)
     uint64_t t0 = xt_os_now_ms();
     /* glibc keeps semaphore X at /dev/shm/sem.X, the file shm_open("/sem.X") names too: an event
      * named sem.X must be another object, or the semaphore maps the event and dies posting. */
-    CHECK_OK(xipc_event_open(sem_x, XIPC_SYNC_CREATE, &ev));
-    CHECK_OK(xipc_sem_open(x, XIPC_SYNC_CREATE | XIPC_SYNC_OPEN, 0, &sx));
+    CHECK_OK(xipc_event_open(sem_x, XIPC_CREATE, &ev));
+    CHECK_OK(xipc_sem_open(x, XIPC_CREATE | XIPC_OPEN, 0, &sx));
     CHECK_OK(xipc_sem_post(sx));
     CHECK_RC(xipc_event_wait(ev, 0), XIPC_ETIMEDOUT);
     CHECK_OK(xipc_sem_wait(sx, 0));
@@ -850,17 +850,17 @@ xt_test_sync_kinds_never_share_an_os_object(void)
     CHECK_RC(xipc_sem_wait(sx, 0), XIPC_ETIMEDOUT);
     CHECK_OK(xipc_event_wait(ev, 0));
     /* The other order: semaphore Y first, then a mutex named sem.Y. */
-    CHECK_OK(xipc_sem_open(y, XIPC_SYNC_CREATE, 1, &sy));
-    CHECK_OK(xipc_mutex_open(sem_y, XIPC_SYNC_CREATE | XIPC_SYNC_OPEN, &mx));
+    CHECK_OK(xipc_sem_open(y, XIPC_CREATE, 1, &sy));
+    CHECK_OK(xipc_mutex_open(sem_y, XIPC_CREATE | XIPC_OPEN, &mx));
     CHECK_OK(xipc_mutex_lock(mx, 0));
     CHECK_OK(xipc_sem_wait(sy, 0));
     CHECK_OK(xipc_mutex_unlock(mx));
     /* Removing the event's and the mutex's names leaves the semaphores' alone. */
     CHECK_OK(xipc_event_unlink(sem_x));
     CHECK_OK(xipc_mutex_unlink(sem_y));
-    CHECK_OK(xipc_sem_open(x, XIPC_SYNC_OPEN, 0, &again));
+    CHECK_OK(xipc_sem_open(x, XIPC_OPEN, 0, &again));
     xipc_sem_close(again);
-    CHECK_OK(xipc_sem_open(y, XIPC_SYNC_OPEN, 0, &again));
+    CHECK_OK(xipc_sem_open(y, XIPC_OPEN, 0, &again));
     xipc_sem_close(again);
     CHECK_LT(xt_os_now_ms() - t0, PROMPT_MS);
     xipc_event_close(ev);
@@ -877,13 +877,13 @@ xt_test_sync_unlink_of_another_kind_is_einval(void)
     xipc_mutex *mx = NULL;
     xt_name("uk.ev", ev_name);
     xt_name("uk.mx", mx_name);
-    CHECK_OK(xipc_event_open(ev_name, XIPC_SYNC_CREATE, &ev));
-    CHECK_OK(xipc_mutex_open(mx_name, XIPC_SYNC_CREATE, &mx));
+    CHECK_OK(xipc_event_open(ev_name, XIPC_CREATE, &ev));
+    CHECK_OK(xipc_mutex_open(mx_name, XIPC_CREATE, &mx));
     /* The name holds another kind, as opening it says: not "no such name". */
     CHECK_RC(xipc_event_unlink(mx_name), XIPC_EINVAL);
     CHECK_RC(xipc_mutex_unlink(ev_name), XIPC_EINVAL);
-    CHECK_OK(open_kind("mutex", mx_name, XIPC_SYNC_OPEN));
-    CHECK_OK(open_kind("event", ev_name, XIPC_SYNC_OPEN));
+    CHECK_OK(open_kind("mutex", mx_name, XIPC_OPEN));
+    CHECK_OK(open_kind("event", ev_name, XIPC_OPEN));
     xipc_event_close(ev);
     xipc_mutex_close(mx);
 }
@@ -894,9 +894,9 @@ static void
 expect_squat_refused(const char *kind, const char *name, int what, int open_rc, int unlink_rc)
 {
     CHECK_EQ(xt_os_plant_at_sync_name(kind, name, what), 0);
-    CHECK_PROMPT(open_kind(kind, name, XIPC_SYNC_OPEN), open_rc);
-    CHECK_PROMPT(open_kind(kind, name, XIPC_SYNC_CREATE | XIPC_SYNC_OPEN), open_rc);
-    CHECK_PROMPT(open_kind(kind, name, XIPC_SYNC_CREATE), XIPC_EEXIST);
+    CHECK_PROMPT(open_kind(kind, name, XIPC_OPEN), open_rc);
+    CHECK_PROMPT(open_kind(kind, name, XIPC_CREATE | XIPC_OPEN), open_rc);
+    CHECK_PROMPT(open_kind(kind, name, XIPC_CREATE), XIPC_EEXIST);
     CHECK_PROMPT(unlink_kind(kind, name), unlink_rc);
     CHECK_EQ(xt_os_sync_object_mode(kind, name) >= 0, unlink_rc != 0);
     xt_os_unplant_sync_name(kind, name);
@@ -921,7 +921,7 @@ xt_test_sync_squatted_names_answer_at_once(void)
         if (foreign)
             expect_squat_refused(kinds[k], name, XT_PLANT_FOREIGN_FIFO, XIPC_EACCES, XIPC_EACCES);
         /* The name is usable again. */
-        CHECK_OK(open_kind(kinds[k], name, XIPC_SYNC_CREATE));
+        CHECK_OK(open_kind(kinds[k], name, XIPC_CREATE));
     }
     if (!foreign)
         printf("note: not root, so another user's FIFO was not planted\n");
@@ -934,15 +934,15 @@ expect_corrupt(const char *kind, const char *name, int what, uint64_t lo, uint64
 {
     CHECK_EQ(xt_os_plant_at_sync_name(kind, name, what), 0);
     uint64_t t0 = xt_os_now_ms();
-    CHECK_RC(open_kind(kind, name, XIPC_SYNC_OPEN), XIPC_ECORRUPT);
+    CHECK_RC(open_kind(kind, name, XIPC_OPEN), XIPC_ECORRUPT);
     uint64_t took = xt_os_now_ms() - t0;
     CHECK_GE(took, lo);
     CHECK_LT(took, hi);
-    CHECK_PROMPT(open_kind(kind, name, XIPC_SYNC_CREATE), XIPC_EEXIST);
+    CHECK_PROMPT(open_kind(kind, name, XIPC_CREATE), XIPC_EEXIST);
     if (xt_os_names_outlive_processes())
         CHECK_OK(unlink_kind(kind, name));
     xt_os_unplant_sync_name(kind, name);
-    CHECK_OK(open_kind(kind, name, XIPC_SYNC_CREATE));
+    CHECK_OK(open_kind(kind, name, XIPC_CREATE));
 }
 
 void
@@ -1008,7 +1008,7 @@ xt_test_event_dead_waiters_never_add_releases(void)
     printf("seed %u\n", seed);
     srand(seed);
     xt_name("dead", name);
-    CHECK_OK(xipc_event_open(name, XIPC_SYNC_CREATE, &ev));
+    CHECK_OK(xipc_event_open(name, XIPC_CREATE, &ev));
     for (int r = 0; r < KILL_ROUNDS; r++)
         kill_waiters_round(name, ev);
     CHECK_OK(xipc_event_reset(ev));
@@ -1100,19 +1100,19 @@ xt_test_sync_fork_child_close_keeps_names(void)
     xt_name("fork.ev", ev_name);
     xt_name("fork.sem", sem_name);
     xt_name("fork.mx", mx_name);
-    CHECK_OK(xipc_event_open(ev_name, XIPC_SYNC_CREATE, &o.ev));
-    CHECK_OK(xipc_sem_open(sem_name, XIPC_SYNC_CREATE, 0, &o.sem));
-    CHECK_OK(xipc_mutex_open(mx_name, XIPC_SYNC_CREATE, &o.mx));
+    CHECK_OK(xipc_event_open(ev_name, XIPC_CREATE, &o.ev));
+    CHECK_OK(xipc_sem_open(sem_name, XIPC_CREATE, 0, &o.sem));
+    CHECK_OK(xipc_mutex_open(mx_name, XIPC_CREATE, &o.mx));
     /* A child forked without exec closes its copies: the names are still the parent's. */
     CHECK_EQ(xt_os_fork_run(close_inherited_copies, &o), 0);
-    CHECK_OK(open_kind("event", ev_name, XIPC_SYNC_OPEN));
-    CHECK_OK(open_kind("sem", sem_name, XIPC_SYNC_OPEN));
-    CHECK_OK(open_kind("mutex", mx_name, XIPC_SYNC_OPEN));
+    CHECK_OK(open_kind("event", ev_name, XIPC_OPEN));
+    CHECK_OK(open_kind("sem", sem_name, XIPC_OPEN));
+    CHECK_OK(open_kind("mutex", mx_name, XIPC_OPEN));
     /* The parent's close still removes them. */
     close_inherited_copies(&o);
-    CHECK_RC(open_kind("event", ev_name, XIPC_SYNC_OPEN), XIPC_ENOENT);
-    CHECK_RC(open_kind("sem", sem_name, XIPC_SYNC_OPEN), XIPC_ENOENT);
-    CHECK_RC(open_kind("mutex", mx_name, XIPC_SYNC_OPEN), XIPC_ENOENT);
+    CHECK_RC(open_kind("event", ev_name, XIPC_OPEN), XIPC_ENOENT);
+    CHECK_RC(open_kind("sem", sem_name, XIPC_OPEN), XIPC_ENOENT);
+    CHECK_RC(open_kind("mutex", mx_name, XIPC_OPEN), XIPC_ENOENT);
 }
 
 /* The native handle in an export text: what follows its last ':', up to a ','. */
@@ -1205,7 +1205,7 @@ xt_test_sync_import_checks_kind_at_once(void)
     xipc_event *ev = NULL, *again = NULL;
     xipc_sem *sem = NULL;
     xipc_mutex *mx = NULL;
-    CHECK_OK(xipc_pipe(&rd, &wr, 0));
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
     CHECK_OK(xipc_event_open(NULL, 0, &ev));
     CHECK_OK(xipc_sem_open(NULL, 0, 0, &sem));
     CHECK_OK(xipc_mutex_open(NULL, 0, &mx));
@@ -1234,7 +1234,7 @@ xt_child_sem_post_and_value(int argc, char **argv)
     long posts = atol(argv[3]);
     (void)argc;
     if (strcmp(argv[1], "name") == 0)
-        CHECK_OK(xipc_sem_open(argv[2], XIPC_SYNC_OPEN, 0, &sem));
+        CHECK_OK(xipc_sem_open(argv[2], XIPC_OPEN, 0, &sem));
     else
         CHECK_OK(xipc_sem_import(argv[2], &sem));
     for (long i = 0; i < posts; i++)
@@ -1253,7 +1253,7 @@ xt_test_sem_value_across_processes(void)
     xipc_event *ev = NULL;
     unsigned value = 99;
     xt_name("value", name);
-    CHECK_OK(xipc_sem_open(name, XIPC_SYNC_CREATE, 2, &named));
+    CHECK_OK(xipc_sem_open(name, XIPC_CREATE, 2, &named));
     CHECK_OK(xipc_sem_value(named, &value));
     CHECK_EQ(value, 2);
     CHECK_OK(xipc_sem_wait(named, 0));
@@ -1367,7 +1367,7 @@ xt_test_mutex_passed_to_child_locks_across(void)
     xipc_mutex *mx = NULL;
     CHECK_OK(xipc_mutex_open(NULL, 0, &mx));
     channel_open(&ch);
-    CHECK_OK(xipc_pipe(&go_r, &go_w, 0));
+    CHECK_OK(xipc_pipe(0, &go_r, &go_w));
     xt_export(go_r, go_text);
     export_sync(xipc_mutex_handle(mx), text);
     CHECK_OK(xipc_mutex_lock(mx, 0));

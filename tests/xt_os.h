@@ -197,6 +197,43 @@ intptr_t xt_os_open_non_stream_native(int i, const char **what);
 
 void xt_os_close_native(intptr_t native);
 
+/* ---- handles and waits ------------------------------------------------------------------- */
+
+/* Every native handle open in this process now (POSIX: every descriptor; Windows: every handle
+ * value): the count, of which the first cap go to out. */
+size_t xt_os_list_natives(intptr_t *out, size_t cap);
+
+/* The objects of the waitability test, and how xipc_handle_native's native waits for each here
+ * (XT_WAIT_NONE: xipc_handle_native says XIPC_ENOTSUP). */
+enum {
+    XT_OBJ_PIPE_READER,
+    XT_OBJ_PIPE_WRITER,
+    XT_OBJ_PROC,
+    XT_OBJ_EVENT,
+    XT_OBJ_SEM,
+    XT_OBJ_MUTEX,
+    XT_OBJ_NPIPE_SERVER,
+    XT_OBJ_NPIPE_STREAM, /* a byte-mode connection, the server's end */
+    XT_OBJ_MSGPIPE, /* a message-mode connection, the server's end */
+    XT_OBJ_FIFO_READER,
+    XT_OBJ_FIFO_WRITER,
+};
+enum {
+    XT_WAIT_NONE,
+    XT_WAIT_FD, /* POSIX: a descriptor poll() reports ready */
+    XT_WAIT_SIGNALLED, /* Windows: a HANDLE WaitForSingleObject reports signalled */
+    XT_WAIT_ARMED, /* Windows: an overlapped pipe HANDLE, which a waiter must arm first */
+};
+int xt_os_wait_expected(int obj);
+
+/* Whether native, waited on as `how` says, is ready now, without waiting: 1, 0, or -1 when it is
+ * not what `how` says (not open, not a pipe). XT_WAIT_FD: poll() for POLLIN, or POLLOUT with
+ * write. XT_WAIT_SIGNALLED: WaitForSingleObject(0), which takes an auto-reset event or a
+ * semaphore unit as any wait does; a mutex it takes is released again. XT_WAIT_ARMED: a pipe
+ * HANDLE, ready for reading when PeekNamedPipe sees bytes (no call is armed, nothing is taken),
+ * always ready for writing. */
+int xt_os_native_ready(intptr_t native, int how, bool write);
+
 /* Makes SIGCHLD's disposition one that lets POSIX discard children's exit statuses:
  * XT_SIGCHLD_IGNORE (SIG_IGN) or XT_SIGCHLD_NOCLDWAIT (SIG_DFL with SA_NOCLDWAIT);
  * XT_SIGCHLD_QUERY changes nothing. 0, or -1 where there is no SIGCHLD (Windows). */

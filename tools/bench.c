@@ -40,7 +40,8 @@ endpoint_open(struct endpoint *e, xipc_stream *s, enum impl impl)
     e->raw = NULL;
     if (impl == IMPL_XIPC)
         return 0;
-    if (xipc_stream_native(s, &native) != 0 || (e->raw = bench_raw_open(native)) == NULL)
+    if (xipc_handle_native(xipc_stream_handle(s), &native) != 0 ||
+        (e->raw = bench_raw_open(native)) == NULL)
         return -1;
     return 0;
 }
@@ -178,6 +179,10 @@ peer_sink(struct endpoint *in, struct endpoint *out, size_t size, uint64_t total
     return endpoint_write(out, report, sizeof report) == 0 ? 0 : 4;
 }
 
+/* Both sides open each FIFO with XIPC_CREATE | XIPC_OPEN: whichever comes first makes it and
+ * waits for the other, and its close removes it. */
+#define FIFO_EITHER (XIPC_CREATE | XIPC_OPEN)
+
 /* One channel's streams in the peer: two inherited pipe ends (IN and OUT are export texts), one
  * named-pipe connection both ways (IN is "npipe:NAME", OUT "-"), or two FIFOs (IN is
  * "fifo:PATH", OUT the other FIFO's path), opened in the order the measuring side opens them. */
@@ -191,9 +196,11 @@ peer_streams(const char *in_text, const char *out_text, xipc_stream **in, xipc_s
         return 0;
     }
     if (strncmp(in_text, "fifo:", 5) == 0) {
-        if (xipc_fifo_open(in_text + 5, XIPC_FIFO_READ, PEER_TIMEOUT_MS, in) != 0)
+        if (xipc_fifo_open(in_text + 5, FIFO_EITHER | XIPC_FIFO_READ, in, PEER_TIMEOUT_MS) != 0)
             return -1;
-        return xipc_fifo_open(out_text, XIPC_FIFO_WRITE, PEER_TIMEOUT_MS, out) == 0 ? 0 : -1;
+        return xipc_fifo_open(out_text, FIFO_EITHER | XIPC_FIFO_WRITE, out, PEER_TIMEOUT_MS) == 0
+            ? 0
+            : -1;
     }
     if (xipc_stream_import(in_text, in) != 0 || xipc_stream_import(out_text, out) != 0)
         return -1;
@@ -291,14 +298,11 @@ channel_prepare(struct channel *ch, const char *mech, enum impl impl, const char
             serial, tag);
         snprintf(ch->in_text, sizeof ch->in_text, "fifo:%s", ch->to_path);
         snprintf(ch->out_text, sizeof ch->out_text, "%s", ch->from_path);
-        return xipc_fifo_create(ch->to_path, 0) == 0 && xipc_fifo_create(ch->from_path, 0) == 0
-            ? 0
-            : -1;
+        return 0;
     }
     ch->kind = CHANNEL_PIPES;
-    if (xipc_pipe(&ch->peer_in, &ch->to, 0) != 0 || xipc_pipe(&ch->from, &ch->peer_out, 0) != 0 ||
-        xipc_handle_export(xipc_stream_handle(ch->peer_in), ch->in_text, sizeof ch->in_text) !=
-            0 ||
+    if (xipc_pipe(0, &ch->peer_in, &ch->to) != 0 || xipc_pipe(0, &ch->from, &ch->peer_out) != 0 ||
+        xipc_handle_export(xipc_stream_handle(ch->peer_in), ch->in_text, sizeof ch->in_text) != 0 ||
         xipc_handle_export(xipc_stream_handle(ch->peer_out), ch->out_text, sizeof ch->out_text) !=
             0)
         return -1;
@@ -324,11 +328,11 @@ channel_connect(struct channel *ch, xipc_npipe *srv)
         ch->from = ch->to;
         return 0;
     case CHANNEL_FIFOS:
-        if (xipc_fifo_open(ch->to_path, XIPC_FIFO_WRITE, PEER_TIMEOUT_MS, &ch->to) != 0 ||
-            xipc_fifo_open(ch->from_path, XIPC_FIFO_READ, PEER_TIMEOUT_MS, &ch->from) != 0)
+        if (xipc_fifo_open(ch->to_path, FIFO_EITHER | XIPC_FIFO_WRITE, &ch->to, PEER_TIMEOUT_MS) !=
+                0 ||
+            xipc_fifo_open(
+                ch->from_path, FIFO_EITHER | XIPC_FIFO_READ, &ch->from, PEER_TIMEOUT_MS) != 0)
             rc = -1;
-        (void)xipc_fifo_remove(ch->to_path); /* open ends keep working */
-        (void)xipc_fifo_remove(ch->from_path);
         return rc;
     }
     return -1;
@@ -347,8 +351,8 @@ channel_close(struct channel *ch, struct endpoint *to, struct endpoint *from)
     if (ch->from != ch->to)
         xipc_stream_close(ch->from);
     if (ch->kind == CHANNEL_FIFOS) {
-        (void)xipc_fifo_remove(ch->to_path); /* if the peer never opened them */
-        (void)xipc_fifo_remove(ch->from_path);
+        (void)xipc_fifo_unlink(ch->to_path); /* made by a peer that died before closing */
+        (void)xipc_fifo_unlink(ch->from_path);
     }
 }
 

@@ -1,7 +1,7 @@
 /* tools/bench_os.h: what `xipc bench` needs from the OS directly, once per platform in
  * tools/posix/bench_os.c and tools/win32/bench_os.c: CPU pinning, a terminal check, and the raw
  * transfers the xipc figures are compared with. The raw side uses the same OS objects xipc made
- * (xipc_stream_native), with the plainest calls a program would make on them. */
+ * (xipc_handle_native), with the plainest calls a program would make on them. */
 #ifndef XIPC_BENCH_OS_H
 #define XIPC_BENCH_OS_H
 

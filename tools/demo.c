@@ -162,8 +162,8 @@ xipc_tool_demo(int argc, char **argv)
     if (rounds < 1 || rounds > 10000000)
         return fprintf(stderr, "xipc demo: --rounds takes 1..10000000\n"), 2;
     uint64_t *rtt = malloc((size_t)rounds * sizeof *rtt);
-    int rc = rtt ? xipc_pipe(&to_r, &to_w, 0) : XIPC_ENOMEM;
-    if (rc != 0 || (rc = xipc_pipe(&from_r, &from_w, 0)) != 0)
+    int rc = rtt ? xipc_pipe(0, &to_r, &to_w) : XIPC_ENOMEM;
+    if (rc != 0 || (rc = xipc_pipe(0, &from_r, &from_w)) != 0)
         return fail("pipe", rc);
     if ((rc = spawn_peer(to_r, from_w, rounds, &child)) != 0)
         return fail("spawn", rc);

@@ -11,7 +11,7 @@
  * The reader is the pipe's server, inbound. Every writer connects to a pipe instance of its own
  * and sends each stream write as one frame: a 4-byte length, then the bytes. One WriteFile
  * carries one frame of at most the pipe's quota (win32_stream.c: such a write is never taken in
- * part), XIPC_MSG_MAX >= XIPC_FIFO_ATOMIC, so writes never interleave. The pipe is of message
+ * part), XIPC_MSGPIPE_MAX >= XIPC_FIFO_ATOMIC, so writes never interleave. The pipe is of message
  * type, which tells a child that inherits a writer to frame its writes (win32_stream.c), but the
  * reader reads it in byte mode, so that one ReadFile takes as many frames as its buffer holds:
  * a message per ReadFile cost the 64-byte message rate three quarters of a raw pipe's. A
@@ -54,7 +54,7 @@ static const char MARKER[] = "xipc fifo 1\n";
 /* A frame: its payload's length, 4 bytes little-endian, then the payload, 1 to FRAME_MAX bytes:
  * a 64 KiB write goes in one frame. */
 #define FRAME_HEAD 4u
-#define FRAME_MAX  XIPC_MSG_MAX
+#define FRAME_MAX  XIPC_MSGPIPE_MAX
 
 /* The pipe's buffer each way, and so its quota: a writer's WriteFile carries at most that, one
  * frame. Each instance reads into a buffer of the same size, which holds the largest frame. */
@@ -77,6 +77,7 @@ struct fifo_instance {
     DWORD got; /* INSTANCE_DONE: bytes the read took */
     DWORD err; /* INSTANCE_DONE: ERROR_SUCCESS or the failure */
     struct fifo_instance *prev, *next; /* the reader's connected instances */
+    struct fifo_instance *all_prev, *all_next; /* every instance the reader made (r->all) */
     struct fifo_instance *next_done; /* the queue of completed reads */
     /* buf[0, have) holds what was read and not yet returned: frames from buf[pos], the first of
      * them with `returned` bytes of its payload returned already. */
@@ -93,9 +94,12 @@ struct xipc__win32_fifo_reader {
     HANDLE stop; /* set by close: the thread ends */
     HANDLE connect_event; /* the listening instance's ConnectNamedPipe */
     HANDLE arrival; /* auto-reset; set once a new writer's instance is posted to the port */
-    SRWLOCK lock; /* guards listening and handing_over */
+    SRWLOCK lock; /* guards listening, handing_over and all */
     struct fifo_instance *listening; /* the instance with a connect pending; NULL: none */
     bool handing_over; /* a connected instance is between its connect and its packet */
+    /* Every instance made and not freed yet, wherever it is (listening, in flight to the port,
+     * connected): what xipc__win32_fifo_holds looks through, from any thread. */
+    struct fifo_instance *all;
     /* The reader's own state, touched by the thread of the stream's read only. */
     struct fifo_instance *conns; /* connected instances, a doubly linked list */
     size_t conn_count;
@@ -475,9 +479,18 @@ xipc__win32_fifo_write(
 /* How long the listener pauses after failing to make an instance (out of memory or handles). */
 #define LISTEN_RETRY_MS 50
 
+/* Closes and frees an instance, out of r->all. */
 static void
-free_instance(struct fifo_instance *inst)
+free_instance(struct xipc__win32_fifo_reader *r, struct fifo_instance *inst)
 {
+    AcquireSRWLockExclusive(&r->lock);
+    if (inst->all_prev != NULL)
+        inst->all_prev->all_next = inst->all_next;
+    else if (r->all == inst)
+        r->all = inst->all_next;
+    if (inst->all_next != NULL)
+        inst->all_next->all_prev = inst->all_prev;
+    ReleaseSRWLockExclusive(&r->lock);
     (void)CloseHandle(inst->pipe);
     free(inst);
 }
@@ -501,10 +514,16 @@ make_instance(struct xipc__win32_fifo_reader *r, struct fifo_instance **out)
     AcquireSRWLockExclusive(&r->lock);
     inst->pipe = xipc__win32_pipe_instance(r->wname, PIPE_ACCESS_INBOUND,
         PIPE_TYPE_MESSAGE | PIPE_READMODE_BYTE, INSTANCE_BUFFER, &r->sa);
-    if (inst->pipe == NULL)
+    if (inst->pipe == NULL) {
         werr = GetLastError();
-    else if (!ConnectNamedPipe(inst->pipe, &inst->ov)) /* overlapped: FALSE, or a completion */
-        werr = GetLastError();
+    } else {
+        inst->all_next = r->all;
+        if (r->all != NULL)
+            r->all->all_prev = inst;
+        r->all = inst;
+        if (!ConnectNamedPipe(inst->pipe, &inst->ov)) /* overlapped: FALSE, or a completion */
+            werr = GetLastError();
+    }
     if (werr == ERROR_IO_PENDING)
         r->listening = inst;
     else if (werr == ERROR_PIPE_CONNECTED || werr == ERROR_NO_DATA)
@@ -518,7 +537,7 @@ make_instance(struct xipc__win32_fifo_reader *r, struct fifo_instance **out)
         free(inst);
         return XIPC__OS_FAIL(werr, "CreateNamedPipeW", r->id);
     }
-    free_instance(inst);
+    free_instance(r, inst);
     return XIPC__OS_FAIL(werr, "ConnectNamedPipe", r->id);
 }
 
@@ -533,7 +552,7 @@ hand_over(struct xipc__win32_fifo_reader *r, struct fifo_instance *inst)
     /* Reads are started after this, so their completions go to the port, not to the event. */
     if (CreateIoCompletionPort(inst->pipe, r->port, (ULONG_PTR)inst, 0) == NULL ||
         !PostQueuedCompletionStatus(r->port, 0, (ULONG_PTR)inst, &inst->ov))
-        free_instance(inst); /* out of resources: that writer's next write says XIPC_EPIPE */
+        free_instance(r, inst); /* out of resources: that writer's next write says XIPC_EPIPE */
     else
         (void)SetEvent(r->arrival); /* a reader in read_sole turns to the port */
     AcquireSRWLockExclusive(&r->lock);
@@ -551,7 +570,7 @@ drop_listening(struct xipc__win32_fifo_reader *r, struct fifo_instance *inst)
     AcquireSRWLockExclusive(&r->lock);
     r->listening = NULL;
     ReleaseSRWLockExclusive(&r->lock);
-    free_instance(inst);
+    free_instance(r, inst);
 }
 
 /* Waits for the listening instance's writer. true when it came; false when the reader closes
@@ -741,7 +760,7 @@ drop_conn(struct xipc__win32_fifo_reader *r, struct fifo_instance *inst)
     if (inst->next != NULL)
         inst->next->prev = inst->prev;
     r->conn_count--;
-    free_instance(inst);
+    free_instance(r, inst);
 }
 
 /* Takes one packet from the port, waiting up to wait_ms, and applies it: a new writer from the
@@ -809,7 +828,7 @@ reader_free(struct xipc__win32_fifo_reader *r)
             break; /* none left, or the port itself failed: leak rather than free live memory */
         struct fifo_instance *inst = (struct fifo_instance *)key;
         if (inst->state == INSTANCE_CONNECTING)
-            free_instance(inst);
+            free_instance(r, inst);
         else
             pending--;
     }
@@ -834,6 +853,28 @@ void
 xipc__win32_fifo_close(struct xipc__win32_fifo_reader *r)
 {
     reader_free(r);
+}
+
+bool
+xipc__win32_fifo_holds(struct xipc__win32_fifo_reader *r, intptr_t native)
+{
+    HANDLE h = (HANDLE)native;
+    if (h == r->port || h == r->claim || h == r->thread || h == r->stop || h == r->connect_event ||
+        h == r->arrival || h == r->sole_event)
+        return true;
+    bool found = false;
+    AcquireSRWLockShared(&r->lock);
+    for (const struct fifo_instance *inst = r->all; inst != NULL && !found; inst = inst->all_next)
+        found = inst->pipe == h;
+    ReleaseSRWLockShared(&r->lock);
+    return found;
+}
+
+bool
+xipc__win32_fifo_has_data(const struct xipc__win32_fifo_reader *r)
+{
+    /* Frames being returned, or completed reads (data or a writer's end) not yet looked at. */
+    return r->cur != NULL || r->done_head != NULL;
 }
 
 /* The oldest completed read. */

@@ -107,12 +107,24 @@ DWORD xipc__win32_pipe_open_client(
 DWORD xipc__win32_write_once(
     struct xipc__os_stream *s, const void *buf, DWORD len, xipc__deadline dl, DWORD *n);
 
+/* Whether a message pipe holds the start of a message that a receive with too small a buffer
+ * took from the pipe (xipc__wait.held). */
+bool xipc__win32_msg_held(const struct xipc__os_stream *s);
+
 /* ---- FIFOs (win32_fifo.c) -------------------------------------------------------------------- */
 
 /* xipc__os_stream_read and _close for a stream whose fifo is set. */
 int xipc__win32_fifo_read(
     struct xipc__win32_fifo_reader *r, void *buf, size_t cap, size_t *got, xipc__deadline dl);
 void xipc__win32_fifo_close(struct xipc__win32_fifo_reader *r);
+
+/* xipc__os_stream_holds for a FIFO reader: its every pipe instance, port, thread and event.
+ * Takes the reader's lock, never waits otherwise. */
+bool xipc__win32_fifo_holds(struct xipc__win32_fifo_reader *r, intptr_t native);
+
+/* Whether the reader holds frames, or a writer's end, that it took from its pipes and has not
+ * returned yet (xipc__wait.held). For the thread that reads. */
+bool xipc__win32_fifo_has_data(const struct xipc__win32_fifo_reader *r);
 
 /* Makes s, an open client end of a FIFO's pipe, a FIFO writer (s->kind) that frames its writes
  * (allocates s->frame). */

@@ -38,7 +38,7 @@
 
 /* Each direction's buffer quota: the largest message, so that a pending message send is never
  * partly read (see xipc__os_msg_send). */
-#define PIPE_BUFFER XIPC_MSG_MAX
+#define PIPE_BUFFER XIPC_MSGPIPE_MAX
 
 /* How often accept makes a new spare in a row after clients that left before being accepted. */
 #define SPARE_ATTEMPTS 16
@@ -51,6 +51,9 @@ struct xipc__win32_listener {
     HANDLE mode_mark; /* the named event that says which mode it has */
     HANDLE lock; /* an unnamed mutex: one accept at a time, each within its own deadline */
     HANDLE spare; /* the instance for the next client; NULL: make one at the next accept */
+    /* Guards spare against xipc__os_npipe_holds, which reads it from any thread: accept changes
+     * it only under held_lock (set_spare), and reads it freely, being its only writer. */
+    SRWLOCK held_lock;
     bool connected; /* the spare's client came before ConnectNamedPipe (ERROR_PIPE_CONNECTED) */
     OVERLAPPED ov; /* the spare's ConnectNamedPipe; ov.hEvent is made once, at listen */
     SECURITY_ATTRIBUTES sa; /* owner-only, for every instance */
@@ -175,6 +178,24 @@ pipe_type(unsigned mode)
                                       : PIPE_TYPE_BYTE | PIPE_READMODE_BYTE;
 }
 
+/* Sets the spare (see held_lock). */
+static void
+set_spare(struct xipc__win32_listener *l, HANDLE spare)
+{
+    AcquireSRWLockExclusive(&l->held_lock);
+    l->spare = spare;
+    ReleaseSRWLockExclusive(&l->held_lock);
+}
+
+/* Closes the spare and forgets it. */
+static void
+close_spare(struct xipc__win32_listener *l)
+{
+    HANDLE spare = l->spare;
+    set_spare(l, NULL);
+    (void)CloseHandle(spare);
+}
+
 /* Starts the spare's ConnectNamedPipe. 0 when it is pending or its client is there already;
  * SPARE_LOST when a client connected and left before it (ERROR_NO_DATA), having closed the
  * spare; or the failure, having closed the spare. */
@@ -192,11 +213,13 @@ listen_spare(struct xipc__win32_listener *l)
     if (werr == ERROR_IO_PENDING)
         return 0;
     if (werr == ERROR_PIPE_CONNECTED) {
-        l->connected = true; /* the event is not set in this case */
+        /* The event is not set in this case; set it, so that a wait on it (the server's native,
+         * xipc__os_npipe_waitable) sees the client too. The next ConnectNamedPipe resets it. */
+        l->connected = true;
+        (void)SetEvent(ev);
         return 0;
     }
-    (void)CloseHandle(l->spare);
-    l->spare = NULL;
+    close_spare(l);
     if (werr == ERROR_NO_DATA)
         return SPARE_LOST;
     return XIPC__OS_FAIL(werr, "ConnectNamedPipe", l->name);
@@ -208,9 +231,9 @@ static int
 new_spare(struct xipc__win32_listener *l, DWORD first)
 {
     for (int attempt = 0; attempt < SPARE_ATTEMPTS; attempt++) {
-        l->spare = xipc__win32_pipe_instance(
+        HANDLE spare = xipc__win32_pipe_instance(
             l->wname, PIPE_ACCESS_DUPLEX | first, pipe_type(l->mode), PIPE_BUFFER, &l->sa);
-        if (l->spare == NULL) {
+        if (spare == NULL) {
             DWORD werr = GetLastError();
             int rc = XIPC__OS_FAIL(werr, "CreateNamedPipeW", l->name);
             /* Windows: another program made the pipe first (FILE_FLAG_FIRST_PIPE_INSTANCE, or a
@@ -218,6 +241,7 @@ new_spare(struct xipc__win32_listener *l, DWORD first)
             bool taken = werr == ERROR_ACCESS_DENIED || werr == ERROR_PIPE_BUSY;
             return (first != 0 && taken) ? XIPC_EADDRINUSE : rc;
         }
+        set_spare(l, spare);
         int rc = listen_spare(l);
         if (rc != SPARE_LOST)
             return rc;
@@ -308,6 +332,7 @@ xipc__os_npipe_listen(const char *name, unsigned mode, struct xipc__os_npipe *sr
     int rc;
     if (l == NULL)
         return XIPC_ENOMEM;
+    InitializeSRWLock(&l->held_lock);
     l->mode = mode;
     (void)strncpy(l->name, name, XIPC_NAME_MAX);
     if ((rc = listener_init(l, name)) == 0 && pipe_exists(l->wname))
@@ -344,8 +369,7 @@ wait_spare(struct xipc__win32_listener *l, xipc__deadline dl)
         return XIPC_ETIMEDOUT;
     /* The connect ended without a client to hand over; the failure is kept for diagnostics. */
     (void)XIPC__OS_FAIL(werr, "ConnectNamedPipe", l->name);
-    (void)CloseHandle(l->spare);
-    l->spare = NULL;
+    close_spare(l);
     return SPARE_LOST;
 }
 
@@ -361,7 +385,7 @@ accept_locked(struct xipc__win32_listener *l, struct xipc__os_stream *conn, xipc
     if (rc != 0)
         return rc;
     HANDLE h = l->spare;
-    l->spare = NULL;
+    set_spare(l, NULL);
     /* The next spare first, so that clients find an instance again as soon as possible. A
      * failure here is not this client's: the next accept tries again. */
     (void)new_spare(l, 0);
@@ -393,6 +417,36 @@ xipc__os_npipe_close(struct xipc__os_npipe *srv)
     if (srv->listener != NULL)
         listener_free(srv->listener);
     srv->listener = NULL;
+}
+
+bool
+xipc__os_npipe_holds(const struct xipc__os_npipe *srv, intptr_t native)
+{
+    struct xipc__win32_listener *l = srv->listener;
+    HANDLE h = (HANDLE)native;
+    if (h == NULL)
+        return false;
+    if (h == l->claim || h == l->mode_mark || h == l->lock || h == l->ov.hEvent)
+        return true;
+    AcquireSRWLockShared(&l->held_lock);
+    bool spare = h == l->spare;
+    ReleaseSRWLockShared(&l->held_lock);
+    return spare;
+}
+
+void
+xipc__os_npipe_waitable(const struct xipc__os_npipe *srv, struct xipc__wait *w)
+{
+    /* The spare's ConnectNamedPipe is always pending (accept makes the next spare at once), so
+     * its manual-reset event is signalled while a client waits to be accepted. */
+    w->how = XIPC__WAIT_SIGNALLED;
+    w->native = (intptr_t)srv->listener->ov.hEvent;
+}
+
+bool
+xipc__win32_msg_held(const struct xipc__os_stream *s)
+{
+    return s->head != NULL && s->head->have > 0;
 }
 
 /* ---- Clients -------------------------------------------------------------------------------- */
@@ -521,7 +575,7 @@ xipc__os_stream_peer_pid(const struct xipc__os_stream *s, uint64_t *pid)
 
 /* The peer is gone (ERROR_NO_DATA, ERROR_BROKEN_PIPE, ERROR_PIPE_NOT_CONNECTED): XIPC_EPIPE, as a
  * stream write says it, through the table. A send that times out has sent nothing: the pipe's
- * quota (PIPE_BUFFER) is at least XIPC_MSG_MAX, and a pending write no larger than the quota
+ * quota (PIPE_BUFFER) is at least XIPC_MSGPIPE_MAX, and a pending write no larger than the quota
  * completes before the reader can take any byte of it (see the top of win32_stream.c; measured
  * on Wine for messages: a message write pending behind a full pipe and then cancelled fails with
  * ERROR_OPERATION_ABORTED, and the reader never sees it). A write that completed while being
@@ -613,7 +667,7 @@ static int
 keep_head(struct xipc__os_stream *s, const void *buf, DWORD n, size_t *len)
 {
     size_t total = 0;
-    /* Room was reserved for any buffer smaller than XIPC_MSG_MAX. A larger buffer is too small
+    /* Room was reserved for any buffer smaller than XIPC_MSGPIPE_MAX. A larger buffer is too small
      * only for a longer message, which no xipc peer sends: if memory runs out then, that
      * message's start is lost (XIPC_ENOMEM). */
     int rc = reserve_head(s, n);
@@ -674,9 +728,9 @@ xipc__os_msg_recv(struct xipc__os_stream *s, void *buf, size_t cap, size_t *len,
     *len = 0;
     if (s->head != NULL && s->head->have > 0)
         return recv_rest(s, buf, cap, len, dl);
-    /* No xipc message is longer than XIPC_MSG_MAX; a smaller buffer may get only the start of
+    /* No xipc message is longer than XIPC_MSGPIPE_MAX; a smaller buffer may get only the start of
      * one, which must then be kept. */
-    if (cap < XIPC_MSG_MAX && (rc = reserve_head(s, cap)) != 0)
+    if (cap < XIPC_MSGPIPE_MAX && (rc = reserve_head(s, cap)) != 0)
         return rc;
     DWORD werr = read_message(s, buf, want, dl, &n);
     if (werr == ERROR_MORE_DATA)

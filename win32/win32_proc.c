@@ -670,6 +670,19 @@ xipc__os_proc_close(struct xipc__os_proc *p)
     memset(p, 0, sizeof *p);
 }
 
+bool
+xipc__os_proc_holds(const struct xipc__os_proc *p, intptr_t native)
+{
+    return native != 0 && (HANDLE)native == p->process;
+}
+
+void
+xipc__os_proc_waitable(const struct xipc__os_proc *p, struct xipc__wait *w)
+{
+    w->how = XIPC__WAIT_SIGNALLED; /* a process handle is signalled once the process ended */
+    w->native = (intptr_t)p->process;
+}
+
 uint64_t
 xipc__os_self_pid(void)
 {

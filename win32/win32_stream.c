@@ -489,6 +489,40 @@ xipc__os_stream_native(const struct xipc__os_stream *s)
     return (intptr_t)s->handle;
 }
 
+bool
+xipc__os_stream_holds(const struct xipc__os_stream *s, intptr_t native)
+{
+    HANDLE h = (HANDLE)native;
+    if (h == NULL)
+        return false;
+    if (h == s->handle || h == s->read_event || h == s->write_event)
+        return true;
+    return s->fifo != NULL && xipc__win32_fifo_holds(s->fifo, native);
+}
+
+void
+xipc__os_stream_waitable(const struct xipc__os_stream *s, struct xipc__wait *w)
+{
+    if (s->fifo != NULL) {
+        /* Its writers' pipe instances report to the reader's own completion port, which no
+         * WaitForMultipleObjects takes. */
+        w->how = XIPC__WAIT_HELPER;
+        w->held = xipc__win32_fifo_has_data(s->fifo);
+        return;
+    }
+    if (s->std_io != XIPC__WIN32_STD_NONE && s->std_io != XIPC__WIN32_STD_OVERLAPPED) {
+        /* A synchronous handle (a console, a file, CreatePipe's ends) signals nothing a wait
+         * could use: only a thread blocked in its ReadFile learns of data. */
+        w->how = XIPC__WAIT_HELPER;
+        return;
+    }
+    /* An overlapped pipe end: signalled once an overlapped call on it completes, so the waiter
+     * starts one (a zero-byte ReadFile) first. */
+    w->how = XIPC__WAIT_ARMED;
+    w->native = (intptr_t)s->handle;
+    w->held = xipc__win32_msg_held(s);
+}
+
 /* Everything that decides whether the handle can be adopted is checked before anything about it
  * changes: it is open, no xipc handle of this process has it (a second owner would close it
  * under the first: the same text imported twice), and it is a pipe. */

@@ -55,7 +55,7 @@ struct xipc__win32_mutex_state {
 
 /* What xipc__os_sync_open was asked for, kept together for the helpers. */
 struct open_request {
-    enum xipc__kind kind;
+    enum xipc_kind kind;
     const char *name; /* NULL: anonymous */
     unsigned flags;
     unsigned initial;
@@ -184,14 +184,14 @@ create_object(const struct open_request *rq, const char **call)
     SECURITY_ATTRIBUTES sa = rq->sa; /* the Create calls take it non-const */
     const wchar_t *wname = rq->name != NULL ? rq->wname : NULL;
     switch (rq->kind) {
-    case XIPC__KIND_EVENT:
+    case XIPC_KIND_EVENT:
         *call = "CreateEventW";
         return CreateEventW(&sa, (rq->flags & XIPC_EVENT_MANUAL_RESET) != 0,
             (rq->flags & XIPC_EVENT_INITIAL_SET) != 0, wname);
-    case XIPC__KIND_SEM:
+    case XIPC_KIND_SEM:
         *call = "CreateSemaphoreW";
         return CreateSemaphoreW(&sa, (LONG)rq->initial, XIPC_SEM_VALUE_MAX, wname);
-    case XIPC__KIND_MUTEX:
+    case XIPC_KIND_MUTEX:
         *call = "CreateMutexW";
         return CreateMutexW(&sa, TRUE, wname);
     default:
@@ -204,17 +204,17 @@ create_object(const struct open_request *rq, const char **call)
 
 /* Opens an existing object with only the access its calls need. */
 static HANDLE
-open_object(enum xipc__kind kind, const wchar_t *wname, const char **call)
+open_object(enum xipc_kind kind, const wchar_t *wname, const char **call)
 {
     switch (kind) {
-    case XIPC__KIND_EVENT:
+    case XIPC_KIND_EVENT:
         *call = "OpenEventW";
         return OpenEventW(SYNCHRONIZE | EVENT_MODIFY_STATE, FALSE, wname);
-    case XIPC__KIND_SEM:
+    case XIPC_KIND_SEM:
         *call = "OpenSemaphoreW";
         return OpenSemaphoreW(
             SYNCHRONIZE | SEMAPHORE_MODIFY_STATE | SEMAPHORE_QUERY_STATE, FALSE, wname);
-    case XIPC__KIND_MUTEX:
+    case XIPC_KIND_MUTEX:
         *call = "OpenMutexW";
         return OpenMutexW(SYNCHRONIZE | MUTEX_MODIFY_STATE, FALSE, wname);
     default:
@@ -240,12 +240,12 @@ name_failure(DWORD werr, const char *call, const char *name)
 static int
 open_handle(const struct open_request *rq, HANDLE *out, bool *fresh)
 {
-    unsigned how = rq->flags & (XIPC_SYNC_CREATE | XIPC_SYNC_OPEN);
+    unsigned how = rq->flags & (XIPC_CREATE | XIPC_OPEN);
     const char *call = NULL;
     HANDLE h;
     *out = NULL;
     *fresh = false;
-    if (rq->name != NULL && how == XIPC_SYNC_OPEN) {
+    if (rq->name != NULL && how == XIPC_OPEN) {
         if ((h = open_object(rq->kind, rq->wname, &call)) == NULL)
             return name_failure(GetLastError(), call, rq->name);
         *out = h;
@@ -259,7 +259,7 @@ open_handle(const struct open_request *rq, HANDLE *out, bool *fresh)
     if (h == NULL)
         return name_failure(werr, call, rq->name);
     bool existed = rq->name != NULL && werr == ERROR_ALREADY_EXISTS;
-    if (existed && how == XIPC_SYNC_CREATE) {
+    if (existed && how == XIPC_CREATE) {
         (void)CloseHandle(h);
         return XIPC__OS_FAIL(ERROR_ALREADY_EXISTS, call, rq->name);
     }
@@ -374,7 +374,7 @@ out_unmap:
 /* ---- Lifetime and passing on ---------------------------------------------------------------- */
 
 int
-xipc__os_sync_open(enum xipc__kind kind, const char *name, unsigned flags, unsigned initial,
+xipc__os_sync_open(enum xipc_kind kind, const char *name, unsigned flags, unsigned initial,
     struct xipc__os_sync *s, bool *created)
 {
     struct open_request rq;
@@ -390,7 +390,7 @@ xipc__os_sync_open(enum xipc__kind kind, const char *name, unsigned flags, unsig
         return rc;
     if (name != NULL && (rc = object_name(name, L"", rq.wname)) != 0)
         return rc;
-    if (kind == XIPC__KIND_MUTEX) {
+    if (kind == XIPC_KIND_MUTEX) {
         rc = open_mutex(&rq, s, &fresh);
     } else if ((rc = open_handle(&rq, &h, &fresh)) == 0) {
         s->handle = h;
@@ -415,7 +415,7 @@ xipc__os_sync_close(struct xipc__os_sync *s)
 /* Windows removes a name with the object's last handle and offers no other way, so there is
  * nothing to do; the probe only tells whether the name is in use. */
 int
-xipc__os_sync_unlink(enum xipc__kind kind, const char *name)
+xipc__os_sync_unlink(enum xipc_kind kind, const char *name)
 {
     wchar_t wname[OBJECT_NAME_CAP];
     const char *call = NULL;
@@ -476,9 +476,9 @@ disinherit(intptr_t native)
 }
 
 static const wchar_t *
-kernel_type(enum xipc__kind kind)
+kernel_type(enum xipc_kind kind)
 {
-    return kind == XIPC__KIND_EVENT ? L"Event" : kind == XIPC__KIND_SEM ? L"Semaphore" : L"Mutant";
+    return kind == XIPC_KIND_EVENT ? L"Event" : kind == XIPC_KIND_SEM ? L"Semaphore" : L"Mutant";
 }
 
 /* The record of an exported mutex: its creator stamped it, so a view without the magic is not
@@ -499,13 +499,13 @@ map_inherited_record(intptr_t section, struct xipc__win32_mutex_state **st)
 /* "HANDLE" for an event or semaphore, "MUTEX,SECTION" for a mutex. Both numbers are parsed and
  * both handles checked before either is touched. */
 int
-xipc__os_sync_import(enum xipc__kind kind, const char *value, struct xipc__os_sync *s)
+xipc__os_sync_import(enum xipc_kind kind, const char *value, struct xipc__os_sync *s)
 {
     const char *comma = strchr(value, ',');
     intptr_t native = 0, section = 0;
     struct xipc__win32_mutex_state *st = NULL;
     int rc;
-    if ((kind == XIPC__KIND_MUTEX) != (comma != NULL) ||
+    if ((kind == XIPC_KIND_MUTEX) != (comma != NULL) ||
         xipc__parse_native(value, comma, &native) != 0 ||
         (comma != NULL && xipc__parse_native(comma + 1, NULL, &section) != 0))
         return XIPC_EINVAL;
@@ -533,6 +533,22 @@ xipc__os_sync_natives(const struct xipc__os_sync *s, intptr_t out[XIPC__NATIVES_
         return 1;
     out[1] = (intptr_t)s->section;
     return 2;
+}
+
+bool
+xipc__os_sync_holds(const struct xipc__os_sync *s, intptr_t native)
+{
+    HANDLE h = (HANDLE)native;
+    return h != NULL && (h == s->handle || h == s->section);
+}
+
+void
+xipc__os_sync_waitable(const struct xipc__os_sync *s, struct xipc__wait *w)
+{
+    /* Events, semaphores and mutexes are what WaitForMultipleObjects waits for. A wait that
+     * takes a mutex must update its recovery record (win32_sync.c) as xipc_mutex_lock does. */
+    w->how = XIPC__WAIT_SIGNALLED;
+    w->native = (intptr_t)s->handle;
 }
 
 /* ---- Events and semaphores ------------------------------------------------------------------ */

@@ -1,6 +1,9 @@
-/* xipc/npipe.h: named pipes: a server listens on a name, many clients connect, each connection
- * is a private two-way channel. Byte mode gives an xipc_stream; message mode gives an
- * xipc_msgpipe that sends and receives whole messages.
+/* xipc/npipe.h: named pipes: a server (xipc_npipe) listens on a name, many clients connect, each
+ * connection is a private two-way channel. A server is of one mode for its life, given when it
+ * starts listening: byte mode, whose connections are xipc_streams (xipc/stream.h), made by
+ * xipc_npipe_accept and xipc_npipe_connect; or message mode, whose connections are xipc_msgpipes
+ * that send and receive whole messages, made by xipc_msgpipe_accept and xipc_msgpipe_connect.
+ * A call of the other mode is XIPC_EINVAL, at the server and at a client.
  *
  * Names follow xipc_name_check(). POSIX: an AF_UNIX socket (SOCK_STREAM for byte mode,
  * SOCK_SEQPACKET for message mode) at <runtime dir>/NAME, where the runtime directory is
@@ -12,20 +15,31 @@
  * clients never sees "no server".
  *
  * Threads: a server may accept in one thread while connections are used in others. A connection
- * follows the xipc_stream rules: one reader and one writer at a time.
+ * follows the xipc_stream rules: one reader (receiver) and one writer (sender) at a time.
  *
  * Passing to a child: a byte-mode connection is an xipc_stream and can be passed like any
- * stream. Servers and message-mode connections cannot (XIPC_ENOTSUP) in this version. Two
- * processes should not wait on one connection at the same time: POSIX keeps a waiting call's
- * timeout in the socket (SO_RCVTIMEO / SO_SNDTIMEO), so one's timeout may end the other's wait
- * late. On Windows a connection passed to a child no longer knows its peer (peer pid:
- * XIPC_ENOTSUP there).
+ * stream. Servers and message pipes cannot be passed in this version (xipc_handle_export and
+ * xipc_spawn give XIPC_ENOTSUP, and there is no _import): a server's name belongs to the process
+ * that listens (POSIX: the lock file and the socket file it removes; Windows: the claim event,
+ * and the spare instance's connect, pending in this process's memory), and a Windows message
+ * pipe may hold the start of a message in this process (see xipc_msgpipe_recv). Two processes
+ * should not wait on one connection at the same time: POSIX keeps a waiting call's timeout in
+ * the socket (SO_RCVTIMEO / SO_SNDTIMEO), so one's timeout may end the other's wait late. On
+ * Windows a connection passed to a child no longer knows its peer (peer pid: XIPC_ENOTSUP there).
+ *
+ * Connecting, for both modes: with no server on the name a connect fails at once with
+ * XIPC_ENOENT, whatever the timeout. A server that is busy (all its instances taken, its backlog
+ * full), whoever made it, is waited for until timeout_ms passes (0: one try): XIPC_ETIMEDOUT
+ * then. Once the call has seen the server busy, the name may go missing for up to a second (a
+ * server that closed its only, busy instance and makes the next) before the call ends with
+ * XIPC_ENOENT. Windows: the connections of an xipc server that closed keep its name busy until
+ * they close too (POSIX: the name is gone at once).
  */
 #ifndef XIPC_NPIPE_H
 #define XIPC_NPIPE_H
 
 #include "xipc/base.h"
-#include "xipc/pipe.h"
+#include "xipc/stream.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -34,11 +48,14 @@ extern "C" {
 typedef struct xipc_npipe xipc_npipe; /* a listening server */
 typedef struct xipc_msgpipe xipc_msgpipe; /* one message-mode connection */
 
-#define XIPC_NPIPE_BYTE    0x1u
-#define XIPC_NPIPE_MESSAGE 0x2u
+/* The server's mode, for xipc_npipe_listen: exactly one. */
+#define XIPC_NPIPE_BYTE    0x100u
+#define XIPC_NPIPE_MESSAGE 0x200u
 
-/* The largest message a message-mode connection carries, on every platform. */
-#define XIPC_MSG_MAX 65536
+/* The largest message a message pipe carries, on every platform. */
+#define XIPC_MSGPIPE_MAX 65536
+
+/* ---- Servers -------------------------------------------------------------------------------- */
 
 /* Starts a server on name; flags is XIPC_NPIPE_BYTE or XIPC_NPIPE_MESSAGE. The name belongs to
  * this server until xipc_npipe_close. Returns 0;
@@ -49,62 +66,81 @@ typedef struct xipc_msgpipe xipc_msgpipe; /* one message-mode connection */
  *   (their pipe instances keep the name; POSIX frees it at once);
  * XIPC_EEXIST (POSIX: something that is not a socket, a directory or a file, is at
  *   <runtime dir>/NAME; it is left alone);
- * XIPC_EINVAL (bad name, flags or out);
+ * XIPC_EINVAL (bad name; flags not exactly one mode; NULL out);
  * XIPC_EACCES (the runtime directory is not the user's alone, or cannot be made);
  * XIPC_ENAMETOOLONG (POSIX: <runtime dir>/NAME does not fit sun_path's 108 bytes, as with a long
  *   XDG_RUNTIME_DIR);
  * XIPC_ENOENT, XIPC_ENOTDIR, XIPC_EISDIR, XIPC_ENOSPC (POSIX: the runtime directory cannot hold
  *   the files: it changed during the call, a directory has the lock file's name, the disk is full);
- * XIPC_ENOMEM; XIPC_EMFILE; XIPC_ENFILE; XIPC_EOS (another OS failure: xipc_last_os_error). */
+ * XIPC_ENOMEM; XIPC_EMFILE; XIPC_ENFILE; XIPC_EOS (another OS failure: xipc_last_os_error).
+ * *out is NULL on failure. */
 XIPC_API int xipc_npipe_listen(const char *name, unsigned flags, xipc_npipe **out);
 
-/* Waits up to timeout_ms for the next client of a byte-mode server. Returns 0; XIPC_ETIMEDOUT;
- * XIPC_EINVAL (a message-mode server, NULL, bad timeout); XIPC_EBADF. */
-XIPC_API int xipc_npipe_accept(xipc_npipe *srv, xipc_stream **conn, int timeout_ms);
+/* Waits up to timeout_ms for the next client of a byte-mode server; *out is the server's end of
+ * the connection. Returns 0; XIPC_ETIMEDOUT; XIPC_EINVAL (a message-mode server, NULL srv or
+ * out, bad timeout); XIPC_EBADF (closed handle); XIPC_ENOMEM; XIPC_EMFILE, XIPC_ENFILE;
+ * XIPC_EOS (another OS failure: xipc_last_os_error). *out is NULL on failure. */
+XIPC_API int xipc_npipe_accept(xipc_npipe *srv, xipc_stream **out, int timeout_ms);
 
-/* The same for a message-mode server. */
-XIPC_API int xipc_npipe_accept_msg(xipc_npipe *srv, xipc_msgpipe **conn, int timeout_ms);
+/* Connects to a byte-mode server (see "Connecting" above). Returns 0; XIPC_ENOENT (no server);
+ * XIPC_ETIMEDOUT (the server stayed busy); XIPC_EINVAL (bad name, NULL out or bad timeout, or a
+ * message-mode server); XIPC_EACCES (POSIX: the runtime directory is not the user's alone;
+ * Windows: the server's pipe denies this user); XIPC_ENAMETOOLONG (POSIX: <runtime dir>/NAME
+ * does not fit sun_path); XIPC_ENOMEM; XIPC_EMFILE; XIPC_ENFILE; XIPC_EOS (another OS failure:
+ * xipc_last_os_error). *out is NULL on failure. */
+XIPC_API int xipc_npipe_connect(const char *name, xipc_stream **out, int timeout_ms);
 
-/* Connects to a byte-mode server. With no server on the name this fails at once with
- * XIPC_ENOENT, whatever the timeout. A server that is busy (all its instances taken, its backlog
- * full), whoever made it, is waited for until timeout_ms passes (0: one try): XIPC_ETIMEDOUT then.
- * Once the call has seen the server busy, the name may go missing for up to a second (a server
- * that closed its only, busy instance and makes the next) before the call ends with XIPC_ENOENT.
- * Windows: the connections of an xipc server that closed keep its name busy until they close too
- * (POSIX: the name is gone at once). Returns 0; XIPC_ENOENT; XIPC_ETIMEDOUT; XIPC_EINVAL (bad
- * name, conn or timeout, or a server of the other mode); XIPC_EACCES (POSIX: the runtime directory
- * is not the user's alone); XIPC_ENAMETOOLONG (POSIX: <runtime dir>/NAME does not fit sun_path);
- * XIPC_ENOMEM; XIPC_EMFILE; XIPC_ENFILE; XIPC_EOS (another OS failure: xipc_last_os_error). */
-XIPC_API int xipc_npipe_connect(const char *name, xipc_stream **conn, int timeout_ms);
-
-/* Connects to a message-mode server; as xipc_npipe_connect. */
-XIPC_API int xipc_npipe_connect_msg(const char *name, xipc_msgpipe **conn, int timeout_ms);
-
-/* Stops listening and releases the name. Connections already made stay open. NULL: no-op.
+/* Stops listening and releases the name. Connections already made stay open. NULL, or a server
+ * closed already: no-op.
  * POSIX: only the process that called listen releases the name (removes the socket and lock
  * files). A child made by fork without exec that closes its copy closes its own descriptors
  * only: the parent's server keeps its name and its clients. */
 XIPC_API void xipc_npipe_close(xipc_npipe *srv);
 
-/* Sends one message of len bytes (1 to XIPC_MSG_MAX), whole or not at all, waiting up to
+/* The server as a generic handle, for xipc_handle_kind() and xipc_handle_native() (POSIX: the
+ * listening socket; Windows: an event set while a client waits to be accepted). NULL for NULL.
+ * Not passable to a child (see the top of this file). */
+XIPC_API xipc_handle *xipc_npipe_handle(xipc_npipe *srv);
+
+/* ---- Message pipes -------------------------------------------------------------------------- */
+
+/* Waits up to timeout_ms for the next client of a message-mode server; *out is the server's end
+ * of the connection. Returns as xipc_npipe_accept, with XIPC_EINVAL for a byte-mode server. */
+XIPC_API int xipc_msgpipe_accept(xipc_npipe *srv, xipc_msgpipe **out, int timeout_ms);
+
+/* Connects to a message-mode server (see "Connecting" above). Returns as xipc_npipe_connect,
+ * with XIPC_EINVAL for a byte-mode server. */
+XIPC_API int xipc_msgpipe_connect(const char *name, xipc_msgpipe **out, int timeout_ms);
+
+/* Sends one message of len bytes (1 to XIPC_MSGPIPE_MAX), whole or not at all, waiting up to
  * timeout_ms for room. Returns 0; XIPC_ETIMEDOUT (nothing sent); XIPC_EMSGSIZE (len too large);
- * XIPC_EINVAL (len 0: POSIX SEQPACKET cannot tell an empty message from the end); XIPC_EPIPE or
- * XIPC_ECLOSED (the peer is gone); XIPC_EBADF. */
-XIPC_API int xipc_msg_send(xipc_msgpipe *c, const void *buf, size_t len, int timeout_ms);
+ * XIPC_EINVAL (len 0: POSIX SEQPACKET cannot tell an empty message from the end; NULL m or buf;
+ * bad timeout); XIPC_EPIPE or XIPC_ECLOSED (the peer is gone); XIPC_EBADF (closed handle);
+ * XIPC_EOS (another OS failure: xipc_last_os_error). */
+XIPC_API int xipc_msgpipe_send(xipc_msgpipe *m, const void *buf, size_t len, int timeout_ms);
 
 /* Receives the next message into buf, waiting up to timeout_ms. *len gets its size. A message
  * larger than cap is not consumed: XIPC_EMSGSIZE, *len = its size, and the next receive with a
- * large enough buffer gets it whole. Returns 0; XIPC_ETIMEDOUT; XIPC_EMSGSIZE; XIPC_ECLOSED (the
- * peer closed and every message was read); XIPC_EINVAL; XIPC_EBADF. */
-XIPC_API int xipc_msg_recv(xipc_msgpipe *c, void *buf, size_t cap, size_t *len, int timeout_ms);
+ * large enough buffer gets it whole (Windows keeps the part it had to read in this process
+ * meanwhile). Returns 0; XIPC_ETIMEDOUT (*len is 0); XIPC_EMSGSIZE; XIPC_ECLOSED (the peer
+ * closed and every message was read); XIPC_EINVAL (NULL m, buf or len, cap 0, bad timeout);
+ * XIPC_EBADF (closed handle); XIPC_ENOMEM (Windows: no room to keep a message's start); XIPC_EOS
+ * (another OS failure: xipc_last_os_error). */
+XIPC_API int xipc_msgpipe_recv(xipc_msgpipe *m, void *buf, size_t cap, size_t *len, int timeout_ms);
 
-XIPC_API void xipc_msg_close(xipc_msgpipe *c);
+/* The process id of the other end of the connection. POSIX: SO_PEERCRED; Windows:
+ * GetNamedPipeClientProcessId / GetNamedPipeServerProcessId. Returns 0; XIPC_EINVAL (NULL m or
+ * pid); XIPC_EBADF (closed handle); XIPC_EOS (another OS failure: xipc_last_os_error). */
+XIPC_API int xipc_msgpipe_peer_pid(const xipc_msgpipe *m, uint64_t *pid);
 
-/* The process id of the other end of a connection (named-pipe streams and message pipes; an
- * anonymous pipe has no single peer: XIPC_ENOTSUP). Returns 0; XIPC_ENOTSUP; XIPC_EINVAL;
- * XIPC_EBADF. POSIX: SO_PEERCRED; Windows: GetNamedPipeClient/ServerProcessId. */
-XIPC_API int xipc_stream_peer_pid(const xipc_stream *s, uint64_t *pid);
-XIPC_API int xipc_msg_peer_pid(const xipc_msgpipe *c, uint64_t *pid);
+/* Closes this end: the peer's receives then give XIPC_ECLOSED once it has read every message,
+ * and its sends XIPC_EPIPE or XIPC_ECLOSED. NULL, or a message pipe closed already: no-op. */
+XIPC_API void xipc_msgpipe_close(xipc_msgpipe *m);
+
+/* The message pipe as a generic handle, for xipc_handle_kind() and xipc_handle_native() (POSIX:
+ * the socket; Windows: the pipe HANDLE, to arm). NULL for NULL. Not passable to a child (see the
+ * top of this file). */
+XIPC_API xipc_handle *xipc_msgpipe_handle(xipc_msgpipe *m);
 
 #ifdef __cplusplus
 }

@@ -17,7 +17,7 @@
 #define XIPC_PROC_H
 
 #include "xipc/base.h"
-#include "xipc/pipe.h"
+#include "xipc/stream.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -78,7 +78,7 @@ typedef struct xipc_spawn_opts {
  * not a stream or of the wrong direction, a NULL entry in handles, unknown flags, invalid UTF-8
  * on Windows); XIPC_EBADF (a closed stream or handle); XIPC_ENOTSUP (a handle of a kind that
  * cannot be passed to a child, as xipc_handle_export() says for it: a process, a named-pipe
- * server, a message-mode connection; a FIFO end that xipc/fifo.h says cannot be passed);
+ * server, a message pipe; a FIFO end that xipc/fifo.h says cannot be passed);
  * XIPC_ENOMEM; XIPC_EOS. */
 XIPC_API int xipc_spawn(const xipc_spawn_opts *opts, xipc_proc **out);
 
@@ -99,24 +99,35 @@ typedef struct xipc_exit_status {
  * returned 0 (the same status). Returns 0; XIPC_ETIMEDOUT (still running); XIPC_ECHILD (POSIX,
  * before Linux 6.15 or without pidfds: the child has ended but its status is gone, because the
  * program ignores SIGCHLD or reaped the child itself, see above; every later wait says so too);
- * XIPC_EINVAL; XIPC_EBADF. Windows: abort() in the child is an exit with code 3 (the CRT's
+ * XIPC_EINVAL (NULL p or status, bad timeout); XIPC_EBADF (closed handle); XIPC_EOS (another OS
+ * failure: xipc_last_os_error). Windows: abort() in the child is an exit with code 3 (the CRT's
  * choice), not a crash. */
 XIPC_API int xipc_proc_wait(xipc_proc *p, xipc_exit_status *status, int timeout_ms);
 
 /* Ends the child at once (POSIX: SIGKILL, through a pidfd where Linux has one; Windows:
  * TerminateProcess). A child that has already ended, or whose status is gone (XIPC_ECHILD from
  * xipc_proc_wait), is not an error: no signal is sent to a pid that may be reused. Returns 0;
- * XIPC_EINVAL; XIPC_EBADF; XIPC_EOS. */
+ * XIPC_EINVAL (NULL p); XIPC_EBADF (closed handle); XIPC_EOS (another OS failure:
+ * xipc_last_os_error). */
 XIPC_API int xipc_proc_kill(xipc_proc *p);
 
-/* The child's process id. Returns 0; XIPC_EINVAL; XIPC_EBADF. */
+/* The child's process id. Returns 0; XIPC_EINVAL (NULL p or pid); XIPC_EBADF (closed handle). */
 XIPC_API int xipc_proc_pid(const xipc_proc *p, uint64_t *pid);
 
-/* Releases the handle. Does not kill or wait for the child. POSIX: a child that is closed before
- * it was waited for becomes a zombie when it exits, until this process reaps it or exits. */
+/* Releases the handle. Does not kill or wait for the child. NULL, or a handle closed already, is a
+ * no-op. POSIX: a child that is closed before it was waited for becomes a zombie when it exits,
+ * until this process reaps it or exits. */
 XIPC_API void xipc_proc_close(xipc_proc *p);
 
-/* The calling process's id. */
+/* The process as a generic handle, for xipc_handle_kind() and xipc_handle_native() (POSIX: a
+ * pidfd, where Linux has them; Windows: the process HANDLE; both ready once the child ended).
+ * NULL for NULL. A process cannot be passed to a child in this version, so there is no
+ * xipc_proc_import (xipc_handle_export() and xipc_spawn() give XIPC_ENOTSUP): on POSIX only the
+ * parent can read a child's exit status (waitpid), or a holder of its pidfd on Linux 6.15 and
+ * later only, so a passed process could not keep xipc_proc_wait's promise everywhere. */
+XIPC_API xipc_handle *xipc_proc_handle(xipc_proc *p);
+
+/* The calling process's id. Never fails. */
 XIPC_API uint64_t xipc_self_pid(void);
 
 /* The absolute path of the running program, UTF-8, so a program can spawn itself as its own

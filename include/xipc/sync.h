@@ -4,16 +4,17 @@
  * opens the same name; an anonymous one (name NULL) reaches a child only through
  * xipc_spawn_opts.handles and the family's _import call.
  *
- * Creating and opening, for every kind (the flags are shared):
- *   XIPC_SYNC_CREATE              create; XIPC_EEXIST if the name exists (also a stale name left
- *                                 by a process that died: remove it with _unlink)
- *   XIPC_SYNC_OPEN                open an existing object; XIPC_ENOENT if there is none
- *   XIPC_SYNC_CREATE|_OPEN        open it if it exists, else create it
- * Opening or unlinking an object of another kind under the same name gives XIPC_EINVAL. POSIX:
- * semaphores are sem_open("/NAME") objects, and events and mutexes share their own namespace,
- * shm_open("/xipc:NAME"), which no other kind can reach (':' is not a name character), so only
- * events and mutexes collide with each other there; on Windows all three kinds share one
- * namespace. Portable programs give each object its own name.
+ * Creating and opening, for every kind, with the flags every named family shares (xipc/base.h):
+ *   XIPC_CREATE              create; XIPC_EEXIST if the name exists (also a stale name left
+ *                            by a process that died: remove it with _unlink)
+ *   XIPC_OPEN                open an existing object; XIPC_ENOENT if there is none
+ *   XIPC_CREATE | XIPC_OPEN  open it if it exists, else create it
+ * With a NULL name (an anonymous object) neither is needed: it is always new. The kinds' own
+ * flags start at 0x100. Opening or unlinking an object of another kind under the same name gives
+ * XIPC_EINVAL. POSIX: semaphores are sem_open("/NAME") objects, and events and mutexes share their
+ * own namespace, shm_open("/xipc:NAME"), which no other kind can reach (':' is not a name
+ * character), so only events and mutexes collide with each other there; on Windows all three kinds
+ * share one namespace. Portable programs give each object its own name.
  *
  * Lifetime (xipc's choice where the platforms differ): the name belongs to the creator. Closing
  * the handle that created a named object, in the process that created it, removes the name
@@ -35,7 +36,13 @@
  * another kind) and are not held by a handle of this process already (XIPC_EEXIST: importing
  * the same text twice).
  *
+ * Errors every call of this header may return besides those it names: XIPC_EINVAL for a NULL
+ * handle or a handle of another kind, and XIPC_EBADF for a closed one.
+ *
  * Threads: every call may be used from several threads on the same handle, except _close.
+ *
+ * Waiting together with other objects (xipc_handle_native): Windows gives the event, semaphore
+ * or mutex HANDLE; POSIX has none (XIPC_ENOTSUP), the objects live in shared memory.
  */
 #ifndef XIPC_SYNC_H
 #define XIPC_SYNC_H
@@ -46,27 +53,31 @@
 extern "C" {
 #endif
 
-#define XIPC_SYNC_CREATE 0x1u
-#define XIPC_SYNC_OPEN   0x2u
-
 /* ---- Events --------------------------------------------------------------------------------- */
 
 typedef struct xipc_event xipc_event;
 
-/* Event flags, with XIPC_SYNC_CREATE (they matter only when the event is created). */
+/* Event flags, with XIPC_CREATE and XIPC_OPEN (they matter only when the event is created). */
 #define XIPC_EVENT_MANUAL_RESET 0x100u /* stays set until reset; otherwise a wait consumes it */
 #define XIPC_EVENT_INITIAL_SET  0x200u
 
-/* Creates or opens an event (name NULL: a new anonymous event; flags then need not hold
- * XIPC_SYNC_CREATE). An auto-reset event releases exactly one waiter per set and stays set until
- * one waiter consumes it; a manual-reset event releases every waiter until it is reset.
- * Setting a set event does nothing. A waiter that dies while it waits changes nothing for the
- * others. Returns 0; XIPC_EINVAL (bad name, flags or out, or a name held by another kind);
- * XIPC_EEXIST (create-only: the name is taken, whatever holds it); XIPC_ENOENT; XIPC_EACCES (see
- * "Security"); XIPC_ECORRUPT (what the name holds is not a whole xipc object: a creator died while
- * making it, or a file that is not xipc's; unlink it); XIPC_EBUSY (POSIX, anonymous, where
- * memfd_create is missing: every temporary name tried was taken by others); XIPC_ENOMEM;
- * XIPC_EMFILE; XIPC_EOS.
+/* Creates or opens an event (name NULL: a new anonymous event). An auto-reset event releases
+ * exactly one waiter per set and stays set until one waiter consumes it; a manual-reset event
+ * releases every waiter until it is reset. Setting a set event does nothing. A waiter that dies
+ * while it waits changes nothing for the others.
+ * Returns 0;
+ * XIPC_EINVAL (bad name; a name given without XIPC_CREATE or XIPC_OPEN, or XIPC_OPEN alone
+ *   without a name; an unknown flag; NULL out; a name held by another kind);
+ * XIPC_EEXIST (create-only: the name is taken, whatever holds it);
+ * XIPC_ENOENT (open-only: no such name);
+ * XIPC_EACCES (see "Security");
+ * XIPC_ECORRUPT (what the name holds is not a whole xipc object: a creator died while making it,
+ *   or a file that is not xipc's; unlink it);
+ * XIPC_EBUSY (POSIX: with XIPC_CREATE | XIPC_OPEN, others kept creating and removing the name
+ *   throughout the open's tries; anonymous, where memfd_create is missing, every temporary name
+ *   tried was taken by others);
+ * XIPC_ENOMEM; XIPC_EMFILE; XIPC_ENFILE; XIPC_ENOSPC (POSIX: no room in /dev/shm); XIPC_EOS
+ * (another OS failure: xipc_last_os_error). *out is NULL on failure.
  * POSIX: a state word in shared memory (shm_open "/xipc:NAME", or memfd) waited on with a futex.
  * A set on an event that is still set counts the waiters asleep in the kernel, up to 64 at once,
  * to know whether another release may be pending; a waiter in its first microseconds (it spins
@@ -76,31 +87,40 @@ typedef struct xipc_event xipc_event;
 XIPC_API int xipc_event_open(const char *name, unsigned flags, xipc_event **out);
 
 /* Sets the event. Returns 0; XIPC_EINVAL; XIPC_EBADF; XIPC_ECORRUPT (POSIX: the shared state
- * holds a value no xipc process writes). */
+ * holds a value no xipc process writes); XIPC_EOS (another OS failure: xipc_last_os_error). */
 XIPC_API int xipc_event_set(xipc_event *ev);
 
-/* Resets a set event (no effect on an unset one). Returns 0; XIPC_EINVAL; XIPC_EBADF. */
+/* Resets a set event (no effect on an unset one). Returns 0; XIPC_EINVAL; XIPC_EBADF; XIPC_EOS
+ * (Windows: ResetEvent failed). */
 XIPC_API int xipc_event_reset(xipc_event *ev);
 
 /* Waits up to timeout_ms for the event to be set; an auto-reset event is consumed by the wait.
- * Returns 0; XIPC_ETIMEDOUT; XIPC_EINVAL; XIPC_EBADF; XIPC_ECORRUPT (the shared state word holds
- * a value no xipc process writes). */
+ * Returns 0; XIPC_ETIMEDOUT; XIPC_EINVAL (also a bad timeout); XIPC_EBADF; XIPC_ECORRUPT (POSIX:
+ * the shared state word holds a value no xipc process writes); XIPC_EOS (another OS failure:
+ * xipc_last_os_error). */
 XIPC_API int xipc_event_wait(xipc_event *ev, int timeout_ms);
 
-/* Closes the handle (see "Lifetime" above). NULL is a no-op. */
+/* Closes the handle (see "Lifetime" above). NULL, or a handle closed already, is a no-op. */
 XIPC_API void xipc_event_close(xipc_event *ev);
 
 /* Removes a name, for instance one left behind by a process that died. Handles already open keep
  * working. Returns 0; XIPC_ENOENT (no such name); XIPC_EINVAL (bad name, or the name holds
- * another kind); XIPC_EACCES (POSIX: not ours to remove, see "Security"). Windows: names never
- * outlive their handles, so this returns XIPC_ENOENT unless the object is still open, in which
- * case it returns 0 and does nothing. */
+ * another kind); XIPC_EACCES (POSIX: not ours to remove, see "Security"); XIPC_EOS (another OS
+ * failure: xipc_last_os_error). Windows: names never outlive their handles, so this returns
+ * XIPC_ENOENT unless the object is still open, in which case it returns 0 and does nothing. */
 XIPC_API int xipc_event_unlink(const char *name);
 
+/* The event as a generic handle, for xipc_spawn_opts.handles, xipc_handle_export(),
+ * xipc_handle_kind() and xipc_handle_native(). NULL for NULL. */
 XIPC_API xipc_handle *xipc_event_handle(xipc_event *ev);
 
-/* In a child: the event behind an export text (see "Passing on"). Returns 0; XIPC_EINVAL;
- * XIPC_EBADF; XIPC_EEXIST; XIPC_ENOMEM; XIPC_EOS. The same codes for the other kinds' _import. */
+/* In a child: the event behind an export text (see "Passing on"). Returns 0; XIPC_EINVAL (NULL
+ * argument, a malformed text or one of another kind, a native that is not an event); XIPC_EBADF
+ * (nothing open under the native the text names); XIPC_EEXIST (a handle of this process holds it
+ * already: the text was imported before); XIPC_ECORRUPT (POSIX: the shared memory is not an
+ * event's); XIPC_ENOENT (POSIX, a named semaphore: its name is gone); XIPC_ENOMEM; XIPC_EOS
+ * (another OS failure: xipc_last_os_error). The same codes for the other kinds' _import.
+ * *out is NULL on failure. */
 XIPC_API int xipc_event_import(const char *text, xipc_event **out);
 
 /* ---- Semaphores ----------------------------------------------------------------------------- */
@@ -112,19 +132,19 @@ typedef struct xipc_sem xipc_sem;
 #define XIPC_SEM_VALUE_MAX 0x7fffffff
 
 /* Creates or opens a counting semaphore with the given initial value (used only when created).
- * Returns 0; XIPC_EINVAL (bad name, flags, initial > XIPC_SEM_VALUE_MAX, or on Windows a name held
- * by another kind); XIPC_EEXIST; XIPC_ENOENT; XIPC_EACCES; XIPC_ECORRUPT; XIPC_EBUSY (as
- * xipc_event_open); XIPC_ENOMEM; XIPC_EOS.
+ * Semaphores have no flags of their own. Returns as xipc_event_open, and XIPC_EINVAL for
+ * initial > XIPC_SEM_VALUE_MAX.
  * POSIX: named semaphores are real sem_open("/NAME") objects, so a program that calls sem_open
  * itself shares them; anonymous ones are process-shared sem_t in memfd memory. */
 XIPC_API int xipc_sem_open(const char *name, unsigned flags, unsigned initial, xipc_sem **out);
 
 /* Adds one. Returns 0; XIPC_ELIMIT (the value is already XIPC_SEM_VALUE_MAX; nothing changed);
- * XIPC_EINVAL; XIPC_EBADF. */
+ * XIPC_EINVAL; XIPC_EBADF; XIPC_EOS (another OS failure: xipc_last_os_error). */
 XIPC_API int xipc_sem_post(xipc_sem *sem);
 
 /* Waits up to timeout_ms for the value to be above zero, then takes one (0: try).
- * Returns 0; XIPC_ETIMEDOUT; XIPC_EINVAL; XIPC_EBADF. */
+ * Returns 0; XIPC_ETIMEDOUT; XIPC_EINVAL (also a bad timeout); XIPC_EBADF; XIPC_EOS (another OS
+ * failure: xipc_last_os_error). */
 XIPC_API int xipc_sem_wait(xipc_sem *sem, int timeout_ms);
 
 /* A snapshot of the current count: other processes may change it before the caller looks at it,
@@ -134,10 +154,13 @@ XIPC_API int xipc_sem_wait(xipc_sem *sem, int timeout_ms);
  * NtQuerySemaphore. */
 XIPC_API int xipc_sem_value(xipc_sem *sem, unsigned *value);
 
+/* As xipc_event_close. */
 XIPC_API void xipc_sem_close(xipc_sem *sem);
 /* As xipc_event_unlink. */
 XIPC_API int xipc_sem_unlink(const char *name);
+/* As xipc_event_handle. */
 XIPC_API xipc_handle *xipc_sem_handle(xipc_sem *sem);
+/* As xipc_event_import. */
 XIPC_API int xipc_sem_import(const char *text, xipc_sem **out);
 
 /* ---- Mutexes -------------------------------------------------------------------------------- */
@@ -145,7 +168,7 @@ XIPC_API int xipc_sem_import(const char *text, xipc_sem **out);
 typedef struct xipc_mutex xipc_mutex;
 
 /* Creates or opens a mutex. Mutexes are recursive (as Windows mutexes are): the owner may lock
- * again and must unlock as many times.
+ * again and must unlock as many times. Mutexes have no flags of their own.
  * Returns as xipc_event_open. POSIX: a robust, process-shared, recursive pthread mutex in shared
  * memory. Windows: CreateMutexW, with a small shared section for the recovery state. */
 XIPC_API int xipc_mutex_open(const char *name, unsigned flags, xipc_mutex **out);
@@ -154,22 +177,29 @@ XIPC_API int xipc_mutex_open(const char *name, unsigned flags, xipc_mutex **out)
  * owner died holding it: repair what it protects, then call xipc_mutex_consistent, or unlock to
  * give up, which makes the mutex unusable); XIPC_ENOTRECOVERABLE (a previous owner gave up: the
  * mutex is unusable for good; not held); XIPC_ETIMEDOUT; XIPC_ELIMIT (recursion too deep);
- * XIPC_ECORRUPT (Windows: the shared recovery record is not xipc's); XIPC_EINVAL; XIPC_EBADF. */
+ * XIPC_ECORRUPT (Windows: the shared recovery record is not xipc's); XIPC_EINVAL (also a bad
+ * timeout); XIPC_EBADF; XIPC_EOS (another OS failure: xipc_last_os_error). */
 XIPC_API int xipc_mutex_lock(xipc_mutex *mx, int timeout_ms);
 
 /* Marks the state repaired after XIPC_EOWNERDEAD; the mutex stays held. Returns 0; XIPC_EINVAL
  * (not held after XIPC_EOWNERDEAD; POSIX (glibc) checks only that the mutex is inconsistent, not
- * that the caller holds it); XIPC_ECORRUPT (Windows); XIPC_EBADF. */
+ * that the caller holds it); XIPC_ECORRUPT (Windows); XIPC_EBADF; XIPC_EOS (another OS failure:
+ * xipc_last_os_error). */
 XIPC_API int xipc_mutex_consistent(xipc_mutex *mx);
 
 /* Releases one level of ownership. Returns 0; XIPC_EPERM (the caller does not hold it);
- * XIPC_EINVAL; XIPC_EBADF. */
+ * XIPC_ECORRUPT (Windows: the shared recovery record is not xipc's); XIPC_EINVAL; XIPC_EBADF;
+ * XIPC_EOS (another OS failure: xipc_last_os_error). */
 XIPC_API int xipc_mutex_unlock(xipc_mutex *mx);
 
+/* As xipc_event_close. */
 XIPC_API void xipc_mutex_close(xipc_mutex *mx);
 /* As xipc_event_unlink. */
 XIPC_API int xipc_mutex_unlink(const char *name);
+/* As xipc_event_handle. Windows: a wait on the native takes the mutex outside xipc, which then
+ * knows nothing of it (release it with ReleaseMutex). */
 XIPC_API xipc_handle *xipc_mutex_handle(xipc_mutex *mx);
+/* As xipc_event_import. */
 XIPC_API int xipc_mutex_import(const char *text, xipc_mutex **out);
 
 #ifdef __cplusplus

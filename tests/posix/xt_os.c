@@ -9,6 +9,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -672,6 +673,51 @@ xt_os_open_non_stream_native(int i, const char **what)
         exit(2);
     }
     return fd;
+}
+
+size_t
+xt_os_list_natives(intptr_t *out, size_t cap)
+{
+    size_t n = 0;
+    long max = sysconf(_SC_OPEN_MAX);
+    for (long fd = 0; fd < (max > 0 && max < 65536 ? max : 65536); fd++) {
+        if (fcntl((int)fd, F_GETFD) < 0)
+            continue;
+        if (n < cap)
+            out[n] = fd;
+        n++;
+    }
+    return n;
+}
+
+int
+xt_os_wait_expected(int obj)
+{
+    switch (obj) {
+    case XT_OBJ_EVENT:
+    case XT_OBJ_SEM:
+    case XT_OBJ_MUTEX:
+        return XT_WAIT_NONE; /* futexes and sem_t in shared memory */
+    case XT_OBJ_PROC: {
+        /* A pidfd where the kernel has them (Linux 5.3). */
+        int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+        if (fd < 0)
+            return XT_WAIT_NONE;
+        close(fd);
+        return XT_WAIT_FD;
+    }
+    default:
+        return XT_WAIT_FD;
+    }
+}
+
+int
+xt_os_native_ready(intptr_t native, int how, bool write)
+{
+    struct pollfd pfd = { (int)native, write ? POLLOUT : POLLIN, 0 };
+    if (how != XT_WAIT_FD || poll(&pfd, 1, 0) < 0 || (pfd.revents & POLLNVAL))
+        return -1;
+    return (pfd.revents & (write ? POLLOUT : POLLIN | POLLHUP)) != 0;
 }
 
 void

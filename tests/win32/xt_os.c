@@ -671,6 +671,62 @@ xt_os_open_non_stream_native(int i, const char **what)
     return (intptr_t)h;
 }
 
+size_t
+xt_os_list_natives(intptr_t *out, size_t cap)
+{
+    /* As xt_os_handle_count: probe the values, multiples of 4, allocated low first. */
+    size_t n = 0;
+    for (uintptr_t v = 4; v < 65536; v += 4) {
+        DWORD flags;
+        if (!GetHandleInformation((HANDLE)v, &flags))
+            continue;
+        if (n < cap)
+            out[n] = (intptr_t)v;
+        n++;
+    }
+    return n;
+}
+
+int
+xt_os_wait_expected(int obj)
+{
+    switch (obj) {
+    case XT_OBJ_PROC:
+    case XT_OBJ_EVENT:
+    case XT_OBJ_SEM:
+    case XT_OBJ_MUTEX:
+    case XT_OBJ_NPIPE_SERVER: /* the event of the spare instance's pending connect */
+        return XT_WAIT_SIGNALLED;
+    case XT_OBJ_FIFO_READER:
+        return XT_WAIT_NONE; /* many pipe instances behind a completion port and a thread */
+    default:
+        return XT_WAIT_ARMED;
+    }
+}
+
+int
+xt_os_native_ready(intptr_t native, int how, bool write)
+{
+    HANDLE h = (HANDLE)native;
+    DWORD avail = 0;
+    if (how == XT_WAIT_SIGNALLED) {
+        DWORD w = WaitForSingleObject(h, 0);
+        if (w == WAIT_TIMEOUT)
+            return 0;
+        if (w != WAIT_OBJECT_0 && w != WAIT_ABANDONED)
+            return -1;
+        (void)ReleaseMutex(h); /* fails but for a mutex, which the wait took */
+        return 1;
+    }
+    if (how != XT_WAIT_ARMED || GetFileType(h) != FILE_TYPE_PIPE)
+        return -1;
+    if (write)
+        return 1;
+    if (!PeekNamedPipe(h, NULL, 0, NULL, &avail, NULL))
+        return -1;
+    return avail > 0;
+}
+
 void
 xt_os_close_native(intptr_t native)
 {

@@ -1,0 +1,125 @@
+/* xipc/stream.h: byte streams, whatever made them.
+ *
+ * An xipc_stream is one end of a byte stream: an anonymous pipe end (xipc/pipe.h), a FIFO end
+ * (xipc/fifo.h), a byte-mode named-pipe connection (xipc/npipe.h), the process's own standard
+ * streams (xipc_stream_stdio below), and the stream sockets to come. Whatever made it, a stream
+ * is read, written, passed to a child and closed with the calls here. Read returns what is there
+ * (0 bytes means end of stream); write writes everything or reports how much went. A stream
+ * reads, writes or both, as the call that made it says; the other direction is XIPC_EINVAL.
+ *
+ * Threads: one thread may read while another writes the same stream. Two threads reading (or two
+ * writing) the same stream at once is not supported. Closing a stream while another thread uses
+ * it is not allowed.
+ *
+ * Passing to a child: list xipc_stream_handle() in xipc_spawn_opts.handles and give the child
+ * the text of xipc_handle_export(); the child calls xipc_stream_import(). Or make the stream a
+ * child's stdin, stdout or stderr (xipc_spawn_opts.stdio). What cannot be passed says so where
+ * it is made (a stream of xipc_stream_stdio(), a Windows FIFO reader).
+ */
+#ifndef XIPC_STREAM_H
+#define XIPC_STREAM_H
+
+#include "xipc/base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct xipc_stream xipc_stream;
+
+/* Reads at most cap bytes into buf, waiting up to timeout_ms for at least one byte. *got receives
+ * the count; 0 with a return of 0 means end of stream (every writer closed).
+ * Returns 0; XIPC_ETIMEDOUT (nothing arrived; *got is 0); XIPC_EINVAL (NULL buf or got, cap 0,
+ * bad timeout, a stream that only writes, NULL s); XIPC_EBADF (closed handle); XIPC_ENOTSUP
+ * (Windows: a timeout other than XIPC_FOREVER on a console, see xipc_stream_stdio()); XIPC_EIO,
+ * XIPC_EOS (another OS failure: xipc_last_os_error). *got is 0 on every failure. */
+XIPC_API int xipc_stream_read(xipc_stream *s, void *buf, size_t cap, size_t *got, int timeout_ms);
+
+/* Writes len bytes from buf, waiting up to timeout_ms in all for room. *put always receives the
+ * number of bytes that went, also on failure: a timeout or a broken pipe after a partial write
+ * reports exactly how much the reader can still get. len 0 writes nothing and returns 0.
+ * Never raises SIGPIPE: a write to a pipe whose readers are all gone returns XIPC_EPIPE, and a
+ * SIGPIPE this write caused is consumed (a SIGPIPE already pending and blocked is left alone;
+ * see xipc_sigpipe_ignore() for the faster way).
+ * Returns 0 (all len bytes went); XIPC_ETIMEDOUT (*put < len); XIPC_EPIPE (every reader is gone;
+ * also a named-pipe connection whose peer closed or reset it); XIPC_EINVAL (NULL buf or put, bad
+ * timeout, a stream that only reads, NULL s); XIPC_EBADF (closed handle); XIPC_EIO, XIPC_EOS
+ * (another OS failure: xipc_last_os_error). */
+XIPC_API int xipc_stream_write(
+    xipc_stream *s, const void *buf, size_t len, size_t *put, int timeout_ms);
+
+/* Closes this end. A reader then sees end of stream once every writer end (including copies
+ * held by children) is closed; a writer sees XIPC_EPIPE once every reader end is. NULL is a
+ * no-op, and so is a stream closed already. Never fails in a way the caller must handle; s is
+ * dead afterwards. A FIFO end that created its FIFO also removes it (xipc/fifo.h). */
+XIPC_API void xipc_stream_close(xipc_stream *s);
+
+/* The stream as a generic handle, for xipc_spawn_opts.handles, xipc_handle_export(),
+ * xipc_handle_kind() and xipc_handle_native() (POSIX: the descriptor; Windows: the pipe HANDLE,
+ * opened for overlapped I/O). NULL for NULL. */
+XIPC_API xipc_handle *xipc_stream_handle(xipc_stream *s);
+
+/* In a spawned child: adopts the stream the parent exported with xipc_handle_export() and listed
+ * in xipc_spawn_opts.handles. Import each text once; the stream is closed with
+ * xipc_stream_close(). The adopted stream is made non-inheritable again. What the text names is
+ * checked before anything about it changes, so a refused import leaves it as it was.
+ * Returns 0; XIPC_EINVAL (NULL argument, malformed text, text naming another kind, or naming
+ * something that is not a stream: POSIX takes a pipe, a FIFO or a connected stream socket, not
+ * a listening, unconnected or datagram socket, a file, a directory or a device; Windows takes a
+ * pipe); XIPC_EEXIST (an xipc handle of this process already holds it: the text was imported
+ * before, and a second owner would close it under the first); XIPC_EBADF (the text names
+ * nothing open in this process: not listed at spawn, or already closed); XIPC_ENOMEM; XIPC_EOS
+ * (another OS failure: xipc_last_os_error). */
+XIPC_API int xipc_stream_import(const char *text, xipc_stream **out);
+
+/* This process's own standard input (which 0: a stream that reads), output (1) or error (2; both
+ * write) as an xipc_stream, for a program whose stdio is a pipe, such as a filter a parent spawned,
+ * that wants timeouts and exact byte counts there. The stream owns a non-inheritable duplicate of
+ * the standard handle: closing it leaves the process's own stdin, stdout or stderr open, and each
+ * call makes a new duplicate. Bytes pass unchanged on every platform ("\r\n", "\x1a" and "\0"
+ * too; Windows: ReadFile and WriteFile, never the C runtime's text mode). Mixing it with the C
+ * library's buffered stdio on the same stream mixes their orders.
+ * The standard handle is shared with others (the parent, a shell, a terminal), so the stream
+ * changes nothing about it, and it cannot be listed in xipc_spawn_opts.handles (XIPC_ENOTSUP;
+ * give it as a child's stdio instead).
+ * A read waits past its timeout only when another process takes the bytes of the same stdin
+ * between xipc seeing them and reading them.
+ * POSIX: O_NONBLOCK is never set on it: a read waits in poll() and then reads, a write waits in
+ * poll() and then writes at most PIPE_BUF bytes, so timeouts hold on pipes, FIFOs, sockets and
+ * terminals, and a regular file never waits.
+ * Windows: a pipe end opened for overlapped I/O (what an xipc parent passes) is used as any
+ * stream; a synchronous one (CreatePipe's, a shell's), a file or a character device is read and
+ * written in the calling thread, and a call with a timeout is cancelled at its deadline
+ * (CancelSynchronousIo). A console cannot cut a read at a deadline without losing what was
+ * typed: there a read with a timeout other than XIPC_FOREVER returns XIPC_ENOTSUP. Only the
+ * overlapped kind has a native a wait can use (xipc_handle_native(); XIPC_ENOTSUP for the
+ * others).
+ * Returns 0; XIPC_EINVAL (which not 0, 1 or 2; NULL out); XIPC_EBADF (that standard stream is
+ * closed or absent); XIPC_ENOTSUP (Windows: a socket, a pipe end that may not ask for its buffer
+ * size, or a file or device opened for overlapped I/O); XIPC_EMFILE; XIPC_ENOMEM; XIPC_EOS. */
+XIPC_API int xipc_stream_stdio(int which, xipc_stream **out);
+
+/* The process id of the other end of a byte-mode named-pipe connection (xipc/npipe.h). POSIX:
+ * SO_PEERCRED; Windows: GetNamedPipeClientProcessId / GetNamedPipeServerProcessId.
+ * Returns 0; XIPC_ENOTSUP (a stream with no single peer: a pipe end, a FIFO end, a standard
+ * stream; Windows: a connection that was passed to a child, which no longer knows its peer);
+ * XIPC_EINVAL (NULL s or pid); XIPC_EBADF (closed handle); XIPC_EOS. */
+XIPC_API int xipc_stream_peer_pid(const xipc_stream *s, uint64_t *pid);
+
+/* Opt-in for programs that write many small messages to pipes and FIFOs: makes SIGPIPE's action
+ * SIG_IGN for the whole process (as Python and Rust programs have it from the start), after which
+ * xipc_stream_write() no longer blocks SIGPIPE around each write. That guard costs two
+ * pthread_sigmask calls per write, more than a 64-byte pipe write itself (xipc bench measures
+ * both). Writes to a broken pipe still return XIPC_EPIPE.
+ * The program must then leave SIGPIPE ignored: a handler or SIG_DFL set afterwards would run,
+ * or end the process, when a write finds its reader gone, as for a raw write(2). Children that
+ * xipc_spawn() starts get SIGPIPE's default action back. Call it once, early; it cannot be undone.
+ * Windows has no SIGPIPE: returns 0 and changes nothing.
+ * Returns 0; XIPC_EOS (sigaction failed). */
+XIPC_API int xipc_sigpipe_ignore(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* XIPC_STREAM_H */
