@@ -99,7 +99,7 @@ XIPC_API long xipc_last_os_error(void);
  * - a failed OS call: "CreateNamedPipeW(xipc-anon-42-1): error 231: All pipe instances are
  *   busy. [win32_pipe.c:88]";
  * - any other failure with a reason, a misuse above all, names the argument first:
- *   "XIPC_EINVAL: flags: neither XIPC_SYNC_CREATE nor XIPC_SYNC_OPEN [sync.c:27]";
+ *   "XIPC_EINVAL: flags: neither XIPC_CREATE nor XIPC_OPEN [sync.c:27]";
  * - an empty string when the failure had nothing to add to its code (XIPC_ETIMEDOUT, say).
  * Returns 0, or XIPC_EINVAL if buf is NULL or cap 0 (the record stays as it was). */
 XIPC_API int xipc_last_os_error_describe(char *buf, size_t cap);
