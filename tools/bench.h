@@ -1,5 +1,7 @@
-/* tools/bench.h: what the parts of `xipc bench` share (bench.c: pipes and the table;
- * bench_sync.c: events and semaphores). */
+/* tools/bench.h: what the parts of `xipc bench` share. bench.c holds the mechanism table and
+ * drives everything from it (options, usage, runs, medians, output, the peer's dispatch); each
+ * family's file measures its mechanisms: bench_pipe.c, bench_npipe.c and bench_fifo.c on the
+ * stream workloads of bench_stream.c, bench_sync.c events and semaphores. */
 #ifndef XIPC_BENCH_H
 #define XIPC_BENCH_H
 
@@ -12,6 +14,9 @@
 enum impl { IMPL_RAW, IMPL_XIPC, IMPL_COUNT };
 extern const char *const bench_impl_names[IMPL_COUNT];
 
+/* The impl of a run's turn: first on even turns, the other one on odd turns. */
+enum impl bench_turn(enum impl first, int turn);
+
 struct bench_opts {
     int runs;
     long rtt_rounds;
@@ -19,7 +24,7 @@ struct bench_opts {
     uint64_t stream_bytes;
     long msg_count;
     int json;
-    const char *only;
+    const char *only; /* comma-separated names of the mechanism table; NULL: all */
     int peer_cpu; /* -1: unpinned */
     int sigpipe_guard; /* 1: keep xipc's per-write SIGPIPE guard; 0: xipc_sigpipe_ignore() */
 };
@@ -31,6 +36,47 @@ struct bench_opts {
  * unless the guard is kept. 0 or -1. */
 int bench_sigpipe_policy(int keep_guard);
 
+/* ---- Workloads and the rows they report ----------------------------------------------------- */
+
+/* The figures a workload can report, one table row each, printed in this order. */
+enum bench_figure {
+    FIG_P50, /* round-trip latency, median (µs) */
+    FIG_P99, /* round-trip latency, 99th percentile (µs) */
+    FIG_MBPS, /* one-way throughput (MB/s) */
+    FIG_MSGS, /* one-way message rate (messages/s) */
+    FIG_CPU, /* CPU time of the measuring process per round trip (µs) */
+    FIG_COUNT
+};
+#define FIGS_LATENCY ((1u << FIG_P50) | (1u << FIG_P99))
+
+/* Where a workload's number of round trips or records per run and impl comes from. */
+enum bench_count {
+    COUNT_ROUNDS, /* bench_opts.rtt_rounds */
+    COUNT_LATE_ROUNDS, /* bench_opts.late_rounds */
+    COUNT_BYTES, /* as many records of the workload's size as make bench_opts.stream_bytes */
+    COUNT_MESSAGES, /* bench_opts.msg_count */
+};
+
+/* One workload of a mechanism: one block of table rows. A table of them ends with a NULL name. */
+struct bench_workload {
+    const char *name; /* the table's workload column, before the figure's suffix */
+    int round_trips; /* 1: round trips; 0: a one-way stream of records */
+    size_t size; /* streams: bytes per message or record */
+    int delay_us; /* signals: how late the peer answers each ping */
+    enum bench_count count;
+    unsigned figures; /* 1u << FIG_*: the rows it reports */
+};
+
+/* The number of round trips or records of w in one run of one impl. */
+long bench_count(const struct bench_workload *w, const struct bench_opts *o);
+
+/* Round trips of 1 and 64 bytes, a 64 KiB stream, 64-byte messages (bench_stream.c). */
+extern const struct bench_workload bench_stream_workloads[];
+/* Round trips with a prompt peer and with a late one (bench_sync.c). */
+extern const struct bench_workload bench_signal_workloads[];
+
+/* ---- Mechanisms ----------------------------------------------------------------------------- */
+
 /* One measurement's outcome: the figures, or why there are none. */
 struct sample {
     double p50_us, p99_us, per_s;
@@ -38,20 +84,55 @@ struct sample {
     char error[96];
 };
 
-/* Spawns this program with args (a NULL-terminated list starting with the peer's subcommand)
- * plus the peer's CPU as the last argument, passing the given handles. 0 or -1. */
-int bench_spawn_peer(const char *const *args, xipc_handle *const *pass, size_t n_pass,
-    const struct bench_opts *o, xipc_proc **proc);
+struct bench_mechanism;
+
+/* One run of one workload of one mechanism: what the run loop hands a measure function. */
+struct bench_case {
+    const struct bench_mechanism *mech;
+    const struct bench_workload *work;
+    const struct bench_opts *opts;
+    int run; /* from 0 */
+    enum impl first; /* the impl that goes first in this run */
+};
+
+/* A row of the mechanism table (bench.c). */
+struct bench_mechanism {
+    const char *name; /* for --only, the output and the peer's command line */
+    const char *what; /* what it measures, for the usage text */
+    const char *raw_calls; /* what its raw side calls (bench_os_raw_*) */
+    const struct bench_workload *workloads; /* the rows it reports */
+    /* Measures one case: both impls' figures, or why there are none, in s[impl]. */
+    void (*measure)(const struct bench_case *c, struct sample s[IMPL_COUNT]);
+    /* The peer process, `xipc bench-peer NAME ARG...` with argv[0] NAME. Its exit code. */
+    int (*peer)(int argc, char **argv);
+};
+
+/* Each mechanism's measure and peer functions, in its family's file. */
+void bench_pipe_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
+int bench_pipe_peer(int argc, char **argv);
+void bench_npipe_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
+int bench_npipe_peer(int argc, char **argv);
+void bench_fifo_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
+int bench_fifo_peer(int argc, char **argv);
+void bench_event_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
+int bench_event_peer(int argc, char **argv);
+void bench_sem_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
+int bench_sem_peer(int argc, char **argv);
+
+/* ---- What the measure functions share (bench.c) --------------------------------------------- */
+
+/* The terminal's progress line for c; impl NULL: raw and xipc by turns. */
+void bench_progress(const struct bench_case *c, const char *impl);
+
+/* Spawns the peer of c's mechanism: this program with `bench-peer NAME`, args (NULL-terminated)
+ * and the peer's CPU last, passing the given handles. 0 or -1. */
+int bench_spawn_peer(const struct bench_case *c, const char *const *args, xipc_handle *const *pass,
+    size_t n_pass, xipc_proc **proc);
 
 /* Waits for the peer; a bad ending becomes s's error unless it has one already. */
 void bench_finish_peer(xipc_proc *proc, struct sample *s);
 
 /* Sorts n round-trip times (µs) and fills s's p50 and p99. */
 void bench_rtt_stats(double *us, long n, struct sample *s);
-
-/* Round trips of a signal (kind "event" or "sem") between two processes: through xipc objects,
- * or through the raw OS objects of bench_os.h. The peer answers each ping delay_us late. */
-void bench_sync_measure(const char *kind, enum impl impl, long rounds, int delay_us,
-    const struct bench_opts *o, struct sample *s);
 
 #endif /* XIPC_BENCH_H */

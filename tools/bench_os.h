@@ -49,15 +49,19 @@ const char *bench_os_temp_dir(void);
 /* "Linux", "Windows", or "Wine <version>". */
 const char *bench_os_platform(void);
 
-/* What the raw side of a mechanism ("pipe", "npipe", "fifo", "event", "sem") calls, for the
- * table's header. */
-const char *bench_os_raw_name(const char *mechanism);
+/* What the raw side of each mechanism calls, for the table's header and the JSON rows. */
+extern const char bench_os_raw_pipe[];
+extern const char bench_os_raw_npipe[];
+extern const char bench_os_raw_fifo[];
+extern const char bench_os_raw_event[];
+extern const char bench_os_raw_sem[];
 
-/* A raw ping/pong pair of named OS objects for the signalling mechanisms (kind "event": an
- * auto-reset event made of a futex word on Linux, CreateEventW on Windows; "sem": sem_open or
- * CreateSemaphoreW), named from tag. The creator makes them, the peer opens them. */
+/* A raw ping/pong pair of named OS objects for the signalling mechanisms (BENCH_RAW_EVENT: an
+ * auto-reset event made of a futex word on Linux, CreateEventW on Windows; BENCH_RAW_SEM:
+ * sem_open or CreateSemaphoreW), named from tag. The creator makes them, the peer opens them. */
+enum bench_raw_sig_kind { BENCH_RAW_EVENT, BENCH_RAW_SEM };
 struct bench_raw_sig;
-struct bench_raw_sig *bench_raw_sig_open(const char *kind, const char *tag, int create);
+struct bench_raw_sig *bench_raw_sig_open(enum bench_raw_sig_kind kind, const char *tag, int create);
 /* Signals (which 0: ping, 1: pong), or waits without a limit. 0 or -1. */
 int bench_raw_sig_post(struct bench_raw_sig *s, int which);
 int bench_raw_sig_wait(struct bench_raw_sig *s, int which);

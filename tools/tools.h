@@ -8,6 +8,5 @@ int xipc_tool_demo(int argc, char **argv);
 int xipc_tool_demo_child(int argc, char **argv);
 int xipc_tool_bench(int argc, char **argv);
 int xipc_tool_bench_peer(int argc, char **argv);
-int xipc_tool_bench_sync_peer(int argc, char **argv);
 
 #endif /* XIPC_TOOLS_H */

@@ -39,8 +39,6 @@ main(int argc, char **argv)
         return xipc_tool_bench(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "bench-peer") == 0)
         return xipc_tool_bench_peer(argc - 1, argv + 1);
-    if (argc >= 2 && strcmp(argv[1], "bench-sync-peer") == 0)
-        return xipc_tool_bench_sync_peer(argc - 1, argv + 1);
     if (argc == 2 && strcmp(argv[1], "info") == 0)
         return cmd_info();
     return usage();

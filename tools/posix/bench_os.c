@@ -9,7 +9,6 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -122,19 +121,11 @@ bench_os_temp_dir(void)
     return dir != NULL && dir[0] == '/' ? dir : "/tmp";
 }
 
-const char *
-bench_os_raw_name(const char *mechanism)
-{
-    if (strcmp(mechanism, "event") == 0)
-        return "futex wait/wake on a word in shm_open memory";
-    if (strcmp(mechanism, "sem") == 0)
-        return "sem_open + sem_post/sem_wait";
-    if (strcmp(mechanism, "npipe") == 0)
-        return "blocking read(2)/write(2) on the same AF_UNIX stream socket";
-    if (strcmp(mechanism, "fifo") == 0)
-        return "blocking read(2)/write(2) on the same two FIFOs";
-    return "blocking read(2)/write(2) on the same pipe";
-}
+const char bench_os_raw_pipe[] = "blocking read(2)/write(2) on the same pipe";
+const char bench_os_raw_npipe[] = "blocking read(2)/write(2) on the same AF_UNIX stream socket";
+const char bench_os_raw_fifo[] = "blocking read(2)/write(2) on the same two FIFOs";
+const char bench_os_raw_event[] = "futex wait/wake on a word in shm_open memory";
+const char bench_os_raw_sem[] = "sem_open + sem_post/sem_wait";
 
 /* ---- Raw signalling: a futex word pair, or two named semaphores ---------------------------- */
 
@@ -177,12 +168,12 @@ raw_sem_open(struct bench_raw_sig *s, const char *tag)
 }
 
 struct bench_raw_sig *
-bench_raw_sig_open(const char *kind, const char *tag, int create)
+bench_raw_sig_open(enum bench_raw_sig_kind kind, const char *tag, int create)
 {
     struct bench_raw_sig *s = calloc(1, sizeof *s);
     if (s == NULL)
         return NULL;
-    s->is_event = strcmp(kind, "event") == 0;
+    s->is_event = kind == BENCH_RAW_EVENT;
     s->creator = create;
     if ((s->is_event ? raw_event_open(s, tag) : raw_sem_open(s, tag)) == NULL) {
         free(s);

@@ -149,19 +149,13 @@ bench_os_temp_dir(void)
     return dir;
 }
 
-const char *
-bench_os_raw_name(const char *mechanism)
-{
-    if (strcmp(mechanism, "event") == 0)
-        return "CreateEventW (auto-reset) + SetEvent/WaitForSingleObject";
-    if (strcmp(mechanism, "sem") == 0)
-        return "CreateSemaphoreW + ReleaseSemaphore/WaitForSingleObject";
-    if (strcmp(mechanism, "npipe") == 0)
-        return "overlapped ReadFile/WriteFile + wait on the same named-pipe connection";
-    if (strcmp(mechanism, "fifo") == 0)
-        return "overlapped ReadFile/WriteFile + wait on a named-pipe pair (no FIFOs in Windows)";
-    return "overlapped ReadFile/WriteFile + wait on the same named-pipe pair";
-}
+const char bench_os_raw_pipe[] = "overlapped ReadFile/WriteFile + wait on the same named-pipe pair";
+const char bench_os_raw_npipe[] =
+    "overlapped ReadFile/WriteFile + wait on the same named-pipe connection";
+const char bench_os_raw_fifo[] =
+    "overlapped ReadFile/WriteFile + wait on a named-pipe pair (no FIFOs in Windows)";
+const char bench_os_raw_event[] = "CreateEventW (auto-reset) + SetEvent/WaitForSingleObject";
+const char bench_os_raw_sem[] = "CreateSemaphoreW + ReleaseSemaphore/WaitForSingleObject";
 
 /* ---- Raw signalling: two named events or semaphores ---------------------------------------- */
 
@@ -171,12 +165,12 @@ struct bench_raw_sig {
 };
 
 struct bench_raw_sig *
-bench_raw_sig_open(const char *kind, const char *tag, int create)
+bench_raw_sig_open(enum bench_raw_sig_kind kind, const char *tag, int create)
 {
     struct bench_raw_sig *s = calloc(1, sizeof *s);
     if (s == NULL)
         return NULL;
-    s->is_event = strcmp(kind, "event") == 0;
+    s->is_event = kind == BENCH_RAW_EVENT;
     for (int i = 0; i < 2; i++) {
         wchar_t name[128];
         swprintf(name, 128, L"Local\\%hs.%d", tag, i);
