@@ -44,15 +44,6 @@ xipc__handle_close(void *obj, enum xipc_kind kind)
     row_of(kind)->release(h);
 }
 
-int
-xipc__handle_natives(
-    const struct xipc_handle *h, intptr_t natives[XIPC__NATIVES_MAX], size_t *count)
-{
-    char value[XIPC_HANDLE_TEXT_MAX];
-    *count = 0;
-    return row_of(h->kind)->pass(h, value, sizeof value, natives, count);
-}
-
 bool
 xipc__handle_holds(const struct xipc_handle *h, intptr_t native)
 {
@@ -91,6 +82,24 @@ xipc__handle_text_value(const char *text, enum xipc_kind kind)
 }
 
 int
+xipc__handle_pass(const struct xipc_handle *h, char *text, size_t cap,
+    intptr_t natives[XIPC__NATIVES_MAX], size_t *count)
+{
+    char value[XIPC_HANDLE_TEXT_MAX];
+    *count = 0;
+    text[0] = '\0';
+    int rc = row_of(h->kind)->pass(h, value, sizeof value, natives, count);
+    if (rc != 0)
+        return rc;
+    int n = snprintf(text, cap, "xipc1:%s:%s", row_of(h->kind)->text, value);
+    if (n < 0 || (size_t)n >= cap) {
+        text[0] = '\0';
+        return XIPC__FAIL(XIPC_ENAMETOOLONG, "cap: too small (XIPC_HANDLE_TEXT_MAX always fits)");
+    }
+    return 0;
+}
+
+int
 xipc__parse_native(const char *p, const char *end, intptr_t *out)
 {
     intptr_t v = 0;
@@ -110,7 +119,6 @@ xipc__parse_native(const char *p, const char *end, intptr_t *out)
 int
 xipc_handle_export(const xipc_handle *h, char *buf, size_t cap)
 {
-    char value[XIPC_HANDLE_TEXT_MAX];
     intptr_t natives[XIPC__NATIVES_MAX];
     size_t count = 0;
     int rc;
@@ -122,14 +130,7 @@ xipc_handle_export(const xipc_handle *h, char *buf, size_t cap)
     buf[0] = '\0';
     if ((rc = xipc__handle_check(h, 0)) != 0)
         return rc;
-    if ((rc = row_of(h->kind)->pass(h, value, sizeof value, natives, &count)) != 0)
-        return rc;
-    int n = snprintf(buf, cap, "xipc1:%s:%s", row_of(h->kind)->text, value);
-    if (n < 0 || (size_t)n >= cap) {
-        buf[0] = '\0';
-        return XIPC__FAIL(XIPC_ENAMETOOLONG, "cap: too small (XIPC_HANDLE_TEXT_MAX always fits)");
-    }
-    return 0;
+    return xipc__handle_pass(h, buf, cap, natives, &count);
 }
 
 /* ---- What any handle answers ---------------------------------------------------------------- */

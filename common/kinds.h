@@ -59,10 +59,12 @@ XIPC__KIND_MAP(XIPC__KIND_PROTOTYPES)
  * this kind; otherwise takes it out of the registry, then releases it (the table's release). */
 void xipc__handle_close(void *obj, enum xipc_kind kind);
 
-/* The native handles a child must inherit for h, a live handle (the table's pass): 0, or
- * XIPC_ENOTSUP for an object that cannot be passed on. */
-int xipc__handle_natives(
-    const struct xipc_handle *h, intptr_t natives[XIPC__NATIVES_MAX], size_t *count);
+/* The export text of h, a live handle, into text (cap bytes), and the native handles a child must
+ * inherit for it (the table's pass): 0, XIPC_ENOTSUP for an object that cannot be passed on, or
+ * XIPC_ENAMETOOLONG when cap is too small (XIPC_HANDLE_TEXT_MAX never is). text is empty on
+ * failure. */
+int xipc__handle_pass(const struct xipc_handle *h, char *text, size_t cap,
+    intptr_t natives[XIPC__NATIVES_MAX], size_t *count);
 
 /* Whether the live handle h holds native (the table's holds). */
 bool xipc__handle_holds(const struct xipc_handle *h, intptr_t native);
@@ -73,6 +75,13 @@ void xipc__handle_waitable(const struct xipc_handle *h, struct xipc__wait *w);
 /* Export texts are "xipc1:<kind>:<value>", the value kind-specific. The value part of a text of
  * the given kind, or NULL when the text is of another kind or malformed. */
 const char *xipc__handle_text_value(const char *text, enum xipc_kind kind);
+
+/* Numbered inherited handles (common/proc.c): xipc_spawn puts the export texts of
+ * xipc_spawn_opts.handles, in order and separated by spaces (no text holds one), into the
+ * child's environment variable XIPC__INHERITED_VAR. The text at index into text: 0, XIPC_ENOENT
+ * past the end, XIPC_EINVAL for a text longer than any export text, XIPC_ENOMEM. */
+#define XIPC__INHERITED_VAR "XIPC_INHERITED"
+int xipc__inherited_text(size_t index, char text[XIPC_HANDLE_TEXT_MAX]);
 
 /* The pass of a kind that cannot be passed to a child in this version: XIPC_ENOTSUP. */
 int xipc__kind_not_passable(const struct xipc_handle *h, char *value, size_t cap,

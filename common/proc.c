@@ -2,6 +2,7 @@
  * and the list of native handles the platform passes on. */
 #include "handle.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,25 +53,35 @@ env_count(const char *const *env)
     return n;
 }
 
-/* The child's environment: the base (the parent's, or empty) with each override replacing the
- * entry of the same key; an override without '=' only removes. The strings are borrowed from
- * base and overrides; *out is one malloc'd array. */
-static int
-env_merge(char **base, const char *const *overrides, const char ***out)
+static bool
+env_sets(const char *entry)
 {
+    return strchr(entry + (entry[0] == '='), '=') != NULL;
+}
+
+/* The child's environment: the base (the parent's, or empty) with each override replacing the
+ * entry of the same key, and xipc's own entry (inherited, "XIPC_INHERITED=..." or the bare key)
+ * replacing both; an entry without '=' only removes. The strings are borrowed from base,
+ * overrides and inherited; *out is one malloc'd array. */
+static int
+env_merge(char **base, const char *const *overrides, const char *inherited, const char ***out)
+{
+    const char *const ours[] = { inherited, NULL };
     bool fold = xipc__os_env_keys_fold_case();
     size_t n_base = env_count((const char *const *)base), n_over = env_count(overrides), n = 0;
-    const char **env = malloc((n_base + n_over + 1) * sizeof *env);
+    const char **env = malloc((n_base + n_over + 2) * sizeof *env);
     if (env == NULL)
         return XIPC_ENOMEM;
     for (size_t i = 0; i < n_base; i++) {
-        if (env_kept(base[i], overrides, fold))
+        if (env_kept(base[i], overrides, fold) && env_kept(base[i], ours, fold))
             env[n++] = base[i];
     }
     for (size_t i = 0; i < n_over; i++) {
-        if (strchr(overrides[i] + (overrides[i][0] == '='), '=') != NULL)
+        if (env_sets(overrides[i]) && env_kept(overrides[i], ours, fold))
             env[n++] = overrides[i];
     }
+    if (env_sets(inherited))
+        env[n++] = inherited;
     env[n] = NULL;
     *out = env;
     return 0;
@@ -114,33 +125,53 @@ check_stdio(const xipc_spawn_opts *opts, struct xipc__spawn_plan *plan)
     return 0;
 }
 
-/* Resolves opts->handles into the native handles the child inherits. */
+/* What the child inherits for opts->handles: their native handles, and the environment entry
+ * that numbers their export texts, "XIPC_INHERITED=<text 0> <text 1> ...", or the bare key (which
+ * removes a variable this process inherited) when there are none. */
+struct inherit_plan {
+    intptr_t *natives;
+    size_t count;
+    char *entry;
+};
+
 static int
-collect_inherit(const xipc_spawn_opts *opts, intptr_t **out, size_t *count)
+plan_inherit(const xipc_spawn_opts *opts, struct inherit_plan *ip)
 {
-    *out = NULL;
-    *count = 0;
-    if (opts->handle_count == 0)
-        return 0;
-    if (opts->handles == NULL || opts->handle_count > SIZE_MAX / XIPC__NATIVES_MAX / sizeof **out)
+    size_t n_handles = opts->handle_count;
+    ip->natives = NULL;
+    ip->count = 0;
+    ip->entry = NULL;
+    if (n_handles > 0 &&
+        (opts->handles == NULL || n_handles > SIZE_MAX / XIPC__NATIVES_MAX / sizeof(intptr_t) ||
+            n_handles > SIZE_MAX / XIPC_HANDLE_TEXT_MAX - 1))
         return XIPC__FAIL(XIPC_EINVAL, "handles: NULL, or handle_count beyond any array");
-    intptr_t *natives = malloc(opts->handle_count * XIPC__NATIVES_MAX * sizeof *natives);
-    if (natives == NULL)
+    /* Each text and its separator (or the NUL) fit in XIPC_HANDLE_TEXT_MAX. */
+    ip->entry = malloc(sizeof XIPC__INHERITED_VAR + (n_handles + 1) * XIPC_HANDLE_TEXT_MAX);
+    ip->natives = malloc((n_handles ? n_handles : 1) * XIPC__NATIVES_MAX * sizeof *ip->natives);
+    if (ip->entry == NULL || ip->natives == NULL)
         return XIPC_ENOMEM;
-    for (size_t i = 0; i < opts->handle_count; i++) {
+    char *end = ip->entry + strlen(strcpy(ip->entry, XIPC__INHERITED_VAR));
+    for (size_t i = 0; i < n_handles; i++) {
         size_t n = 0;
         int rc = xipc__handle_check(opts->handles[i], 0);
+        *end++ = (i == 0) ? '=' : ' ';
         if (rc == 0)
-            rc = xipc__handle_natives(opts->handles[i], natives + *count, &n);
-        if (rc != 0) {
-            free(natives);
-            *count = 0;
+            rc = xipc__handle_pass(
+                opts->handles[i], end, XIPC_HANDLE_TEXT_MAX, ip->natives + ip->count, &n);
+        if (rc != 0)
             return rc;
-        }
-        *count += n;
+        end += strlen(end);
+        ip->count += n;
     }
-    *out = natives;
+    *end = '\0';
     return 0;
+}
+
+static void
+inherit_plan_free(struct inherit_plan *ip)
+{
+    free(ip->natives);
+    free(ip->entry);
 }
 
 static int
@@ -157,21 +188,34 @@ check_spawn_opts(const xipc_spawn_opts *opts)
     return check_env_entries(opts->env);
 }
 
-/* Builds the environment the platform gets: NULL (inherit as is) unless the caller changed it. */
+static bool
+env_has_key(char **env, const char *key)
+{
+    const char *const keys[] = { key, NULL };
+    bool fold = xipc__os_env_keys_fold_case();
+    for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
+        if (!env_kept(env[i], keys, fold))
+            return true;
+    }
+    return false;
+}
+
+/* Builds the environment the platform gets: NULL (inherit as is) unless the caller changed it,
+ * handles are numbered for the child, or this process's own numbered handles must not reach it. */
 static int
-plan_env(const xipc_spawn_opts *opts, char ***snapshot, const char ***env)
+plan_env(const xipc_spawn_opts *opts, const char *inherited, char ***snapshot, const char ***env)
 {
     static const char *const no_overrides[] = { NULL };
+    bool clear = (opts->flags & XIPC_SPAWN_CLEAR_ENV) != 0;
+    int rc;
     *snapshot = NULL;
     *env = NULL;
-    if (opts->env == NULL && !(opts->flags & XIPC_SPAWN_CLEAR_ENV))
+    if (!clear && (rc = xipc__os_env_snapshot(snapshot)) != 0)
+        return rc;
+    if (opts->env == NULL && !clear && opts->handle_count == 0 &&
+        !env_has_key(*snapshot, XIPC__INHERITED_VAR))
         return 0;
-    if (!(opts->flags & XIPC_SPAWN_CLEAR_ENV)) {
-        int rc = xipc__os_env_snapshot(snapshot);
-        if (rc != 0)
-            return rc;
-    }
-    return env_merge(*snapshot, opts->env ? opts->env : no_overrides, env);
+    return env_merge(*snapshot, opts->env ? opts->env : no_overrides, inherited, env);
 }
 
 int
@@ -180,8 +224,7 @@ xipc_spawn(const xipc_spawn_opts *opts, xipc_proc **out)
     struct xipc__spawn_plan plan;
     char **snapshot = NULL;
     const char **env = NULL;
-    intptr_t *inherit = NULL;
-    size_t inherit_count = 0;
+    struct inherit_plan inherit = { NULL, 0, NULL };
     struct xipc_proc *p;
     int rc;
     xipc__error_clear();
@@ -194,15 +237,15 @@ xipc_spawn(const xipc_spawn_opts *opts, xipc_proc **out)
         return rc;
     if ((p = calloc(1, sizeof *p)) == NULL)
         return XIPC_ENOMEM;
-    if ((rc = collect_inherit(opts, &inherit, &inherit_count)) != 0 ||
-        (rc = plan_env(opts, &snapshot, &env)) != 0)
+    if ((rc = plan_inherit(opts, &inherit)) != 0 ||
+        (rc = plan_env(opts, inherit.entry, &snapshot, &env)) != 0)
         goto out_free;
     plan.file = opts->file;
     plan.argv = opts->argv;
     plan.env = env;
     plan.cwd = opts->cwd;
-    plan.inherit = inherit;
-    plan.inherit_count = inherit_count;
+    plan.inherit = inherit.natives;
+    plan.inherit_count = inherit.count;
     plan.flags = opts->flags;
     if ((rc = xipc__os_spawn(&plan, &p->os)) != 0)
         goto out_free;
@@ -215,7 +258,7 @@ xipc_spawn(const xipc_spawn_opts *opts, xipc_proc **out)
     *out = p;
     p = NULL;
 out_free:
-    free(inherit);
+    inherit_plan_free(&inherit);
     free(env);
     free(snapshot);
     free(p);
@@ -282,6 +325,90 @@ xipc_self_exe(char *buf, size_t cap)
     if (buf == NULL || cap == 0)
         return XIPC__FAIL(XIPC_EINVAL, "buf: NULL, or cap: 0");
     return xipc__os_self_exe(buf, cap);
+}
+
+/* ---- Numbered inherited handles, the child's side ------------------------------------------ */
+
+/* The value of XIPC_INHERITED in this process's environment, in a copy the caller frees, or NULL
+ * when the variable is unset (*value NULL, return 0). */
+static int
+inherited_value(char **value)
+{
+    char **env = NULL;
+    *value = NULL;
+    int rc = xipc__os_env_snapshot(&env);
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; env[i] != NULL; i++) {
+        /* The key and '=' (environ may hold entries without one). */
+        if (env_same_key(env[i], XIPC__INHERITED_VAR, xipc__os_env_keys_fold_case()) &&
+            env[i][sizeof XIPC__INHERITED_VAR - 1] == '=') {
+            const char *v = env[i] + sizeof XIPC__INHERITED_VAR;
+            if ((*value = malloc(strlen(v) + 1)) == NULL)
+                rc = XIPC_ENOMEM;
+            else
+                strcpy(*value, v);
+            break;
+        }
+    }
+    free(env);
+    return rc;
+}
+
+/* The next space-separated text of list from *at: its start, and *len; NULL past the last. */
+static const char *
+next_text(const char *list, size_t *at, size_t *len)
+{
+    while (list[*at] == ' ')
+        (*at)++;
+    if (list[*at] == '\0')
+        return NULL;
+    const char *start = list + *at;
+    *len = strcspn(start, " ");
+    *at += *len;
+    return start;
+}
+
+int
+xipc__inherited_text(size_t index, char text[XIPC_HANDLE_TEXT_MAX])
+{
+    char *list = NULL;
+    const char *t = NULL;
+    size_t at = 0, len = 0;
+    text[0] = '\0';
+    int rc = inherited_value(&list);
+    if (rc != 0)
+        return rc;
+    if (list != NULL) {
+        for (size_t i = 0; (t = next_text(list, &at, &len)) != NULL && i < index; i++)
+            continue;
+    }
+    if (t == NULL)
+        rc = XIPC__FAIL(XIPC_ENOENT, "index: past the last handle the parent listed");
+    else if (len >= XIPC_HANDLE_TEXT_MAX)
+        rc = XIPC__FAIL(XIPC_EINVAL, "index: XIPC_INHERITED holds no export text there");
+    else {
+        memcpy(text, t, len);
+        text[len] = '\0';
+    }
+    free(list);
+    return rc;
+}
+
+int
+xipc_inherited_count(void)
+{
+    char *list = NULL;
+    size_t at = 0, len = 0;
+    int count = 0;
+    xipc__error_clear();
+    int rc = inherited_value(&list);
+    if (rc != 0)
+        return rc;
+    while (list != NULL && count < INT_MAX && next_text(list, &at, &len) != NULL)
+        count++;
+    free(list);
+    return count;
 }
 
 /* ---- The kind table's row (common/kinds.h) ------------------------------------------------- */

@@ -206,20 +206,13 @@ parse_stream_value(const char *value, unsigned *caps, intptr_t *native)
     return 0;
 }
 
-int
-xipc_stream_import(const char *text, xipc_stream **out)
+static int
+stream_import(const char *text, xipc_stream **out)
 {
     struct xipc_stream *s = NULL;
     unsigned caps = 0;
     intptr_t native = 0;
-    int rc;
-    xipc__error_clear();
-    if (out == NULL)
-        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
-    *out = NULL;
-    if (text == NULL)
-        return XIPC__FAIL(XIPC_EINVAL, "text: NULL");
-    rc = parse_stream_value(xipc__handle_text_value(text, XIPC_KIND_STREAM), &caps, &native);
+    int rc = parse_stream_value(xipc__handle_text_value(text, XIPC_KIND_STREAM), &caps, &native);
     if (rc != 0 || (rc = stream_new(caps, &s)) != 0)
         return rc;
     if ((rc = xipc__os_stream_adopt(native, &s->os)) != 0) {
@@ -232,6 +225,34 @@ xipc_stream_import(const char *text, xipc_stream **out)
     }
     *out = s;
     return 0;
+}
+
+int
+xipc_stream_import(const char *text, xipc_stream **out)
+{
+    xipc__error_clear();
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    *out = NULL;
+    if (text == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "text: NULL");
+    return stream_import(text, out);
+}
+
+int
+xipc_stream_inherited(size_t index, xipc_stream **out)
+{
+    char text[XIPC_HANDLE_TEXT_MAX];
+    xipc__error_clear();
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    *out = NULL;
+    int rc = xipc__inherited_text(index, text);
+    if (rc != 0)
+        return rc;
+    if (xipc__handle_text_value(text, XIPC_KIND_STREAM) == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "index: the handle there is not a stream");
+    return stream_import(text, out);
 }
 
 /* ---- The kind table's row (common/kinds.h) ------------------------------------------------- */

@@ -76,6 +76,20 @@ sync_unlink(enum xipc_kind kind, const char *name)
     return rc != 0 ? rc : xipc__os_sync_unlink(kind, bare_name(name));
 }
 
+/* The kind's word for the failure of a fetch by index that finds another kind. */
+static const char *
+not_this_kind(enum xipc_kind kind)
+{
+    switch (kind) {
+    case XIPC_KIND_EVENT:
+        return "index: the handle there is not an event";
+    case XIPC_KIND_SEM:
+        return "index: the handle there is not a semaphore";
+    default:
+        return "index: the handle there is not a mutex";
+    }
+}
+
 static int
 sync_import(enum xipc_kind kind, const char *text, struct xipc__sync **out)
 {
@@ -96,6 +110,20 @@ sync_import(enum xipc_kind kind, const char *text, struct xipc__sync **out)
     }
     *out = s;
     return 0;
+}
+
+/* xipc_<kind>_inherited: the index-th handle the parent listed at spawn, if of this kind. */
+static int
+sync_inherited(enum xipc_kind kind, size_t index, struct xipc__sync **out)
+{
+    char text[XIPC_HANDLE_TEXT_MAX];
+    *out = NULL;
+    int rc = xipc__inherited_text(index, text);
+    if (rc != 0)
+        return rc;
+    if (xipc__handle_text_value(text, kind) == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, not_this_kind(kind));
+    return sync_import(kind, text, out);
 }
 
 /* The object behind a handle of the given kind, or an error code through rc. */
@@ -186,6 +214,18 @@ xipc_event_import(const char *text, xipc_event **out)
     return rc;
 }
 
+int
+xipc_event_inherited(size_t index, xipc_event **out)
+{
+    struct xipc__sync *s = NULL;
+    xipc__error_clear();
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    int rc = sync_inherited(XIPC_KIND_EVENT, index, &s);
+    *out = (xipc_event *)s;
+    return rc;
+}
+
 /* ---- Semaphores ----------------------------------------------------------------------------- */
 
 int
@@ -264,6 +304,18 @@ xipc_sem_import(const char *text, xipc_sem **out)
     return rc;
 }
 
+int
+xipc_sem_inherited(size_t index, xipc_sem **out)
+{
+    struct xipc__sync *s = NULL;
+    xipc__error_clear();
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    int rc = sync_inherited(XIPC_KIND_SEM, index, &s);
+    *out = (xipc_sem *)s;
+    return rc;
+}
+
 /* ---- Mutexes -------------------------------------------------------------------------------- */
 
 int
@@ -334,6 +386,18 @@ xipc_mutex_import(const char *text, xipc_mutex **out)
     if (out == NULL)
         return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
     int rc = sync_import(XIPC_KIND_MUTEX, text, &s);
+    *out = (xipc_mutex *)s;
+    return rc;
+}
+
+int
+xipc_mutex_inherited(size_t index, xipc_mutex **out)
+{
+    struct xipc__sync *s = NULL;
+    xipc__error_clear();
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    int rc = sync_inherited(XIPC_KIND_MUTEX, index, &s);
     *out = (xipc_mutex *)s;
     return rc;
 }

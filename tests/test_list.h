@@ -18,6 +18,7 @@ XT_TEST(proc_die_with_parent)
 XT_TEST(proc_bad_input)
 XT_TEST(proc_unpassable_kinds_are_enotsup)
 XT_TEST(proc_wait_with_sigchld_ignored)
+XT_TEST(proc_handles_fetched_by_index)
 
 /* base */
 XT_TEST(base_error_table)
@@ -172,3 +173,6 @@ XT_CHILD(fifo_say)
 XT_CHILD(fifo_brief_writers)
 /* base */
 XT_CHILD(sem_import_and_post)
+/* proc */
+XT_CHILD(proc_inherited_user)
+XT_CHILD(proc_inherited_none)

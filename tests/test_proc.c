@@ -649,3 +649,93 @@ xt_test_proc_wait_with_sigchld_ignored(void)
         xt_expect_exit(xt_spawn_child("sigchld_ignored_wait", args, NULL, NULL, 0), 0);
     }
 }
+
+/* ---- handles fetched by index (xipc_<kind>_inherited) --------------------------------------- */
+
+/* A grandchild spawned without handles: its parent's numbered handles are not its own. */
+int
+xt_child_proc_inherited_none(int argc, char **argv)
+{
+    xipc_stream *s = NULL;
+    (void)argc;
+    (void)argv;
+    CHECK_EQ(xipc_inherited_count(), 0);
+    CHECK_RC(xipc_stream_inherited(0, &s), XIPC_ENOENT);
+    CHECK(s == NULL);
+    return 0;
+}
+
+/* Gets [0] a pipe's write end, [1] an event, [2] a semaphore by index: writes, waits for the
+ * event, posts the semaphore. */
+int
+xt_child_proc_inherited_user(int argc, char **argv)
+{
+    xipc_stream *wr = NULL, *s = NULL;
+    xipc_event *ev = NULL, *ev2 = NULL;
+    xipc_sem *sem = NULL, *sem2 = NULL;
+    xipc_mutex *mx = NULL;
+    char *set = xt_os_getenv("XT_SET");
+    (void)argc;
+    (void)argv;
+    CHECK_STR(set, "beside the handles");
+    free(set);
+    CHECK_EQ(xipc_inherited_count(), 3);
+    /* Refusals first: a refused fetch leaves the handle for the right one. */
+    CHECK_RC(xipc_event_inherited(0, &ev2), XIPC_EINVAL);
+    CHECK_RC(xipc_stream_inherited(1, &s), XIPC_EINVAL);
+    CHECK_RC(xipc_mutex_inherited(2, &mx), XIPC_EINVAL);
+    CHECK_RC(xipc_sem_inherited(3, &sem2), XIPC_ENOENT);
+    CHECK_RC(xipc_stream_inherited(SIZE_MAX, &s), XIPC_ENOENT);
+    CHECK_RC(xipc_stream_inherited(0, NULL), XIPC_EINVAL);
+    CHECK(s == NULL && ev2 == NULL && mx == NULL && sem2 == NULL);
+    CHECK_OK(xipc_stream_inherited(0, &wr));
+    CHECK_OK(xipc_event_inherited(1, &ev));
+    CHECK_OK(xipc_sem_inherited(2, &sem));
+    CHECK_RC(xipc_stream_inherited(0, &s), XIPC_EEXIST);
+    CHECK_RC(xipc_event_inherited(1, &ev2), XIPC_EEXIST);
+    CHECK_RC(xipc_sem_inherited(2, &sem2), XIPC_EEXIST);
+    CHECK(s == NULL && ev2 == NULL && sem2 == NULL);
+    xt_expect_exit(xt_spawn_child("proc_inherited_none", NULL, NULL, NULL, 0), 0);
+
+    xt_write_all(wr, "by index", 8, XT_CHILD_TIMEOUT_MS);
+    CHECK_OK(xipc_event_wait(ev, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_sem_post(sem));
+    xipc_stream_close(wr);
+    xipc_event_close(ev);
+    xipc_sem_close(sem);
+    return 0;
+}
+
+void
+xt_test_proc_handles_fetched_by_index(void)
+{
+    /* The caller's own XIPC_INHERITED gives way to the spawn's; its other entries pass. */
+    static const char *const env[] = { "XIPC_INHERITED=xipc1:stream:w:3",
+        "XT_SET=beside the handles", NULL };
+    const char *argv[8];
+    xipc_stream *rd, *wr;
+    xipc_event *ev;
+    xipc_sem *sem;
+    xipc_proc *p = NULL;
+    char got[8];
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
+    CHECK_OK(xipc_event_open(NULL, 0, &ev));
+    CHECK_OK(xipc_sem_open(NULL, 0, 0, &sem));
+    xipc_handle *pass[] = { xipc_stream_handle(wr), xipc_event_handle(ev), xipc_sem_handle(sem) };
+    xipc_spawn_opts opts = xt_child_opts(argv, "proc_inherited_user", NULL);
+    opts.env = env;
+    opts.handles = pass;
+    opts.handle_count = 3;
+    CHECK_OK(xipc_spawn(&opts, &p));
+    xipc_stream_close(wr);
+
+    xt_read_exact(rd, got, sizeof got, XT_CHILD_TIMEOUT_MS);
+    CHECK(memcmp(got, "by index", sizeof got) == 0);
+    CHECK_OK(xipc_event_set(ev));
+    CHECK_OK(xipc_sem_wait(sem, XT_CHILD_TIMEOUT_MS));
+    xt_expect_eof(rd, XT_CHILD_TIMEOUT_MS);
+    xt_expect_exit(p, 0);
+    xipc_stream_close(rd);
+    xipc_event_close(ev);
+    xipc_sem_close(sem);
+}

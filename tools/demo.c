@@ -1,6 +1,7 @@
 /* tools/demo.c: `xipc demo`. Spawns this program as a child that inherits two pipe ends, runs
  * ping-pong round trips and a one-way stream through them, checks every byte, and prints what it
- * measured. It shows the whole path a portable program takes: pipe, export, spawn, import. */
+ * measured. It shows the whole path a portable program takes: pipe, spawn with the ends listed,
+ * and the child fetching them by their index in that list. */
 #include "tools.h"
 
 #include <stdio.h>
@@ -48,10 +49,9 @@ xipc_tool_demo_child(int argc, char **argv)
     xipc_stream *in = NULL, *out = NULL;
     unsigned char buf[DEMO_CHUNK];
     size_t put;
-    if (argc != 4 || xipc_stream_import(argv[1], &in) != 0 ||
-        xipc_stream_import(argv[2], &out) != 0)
+    if (argc != 2 || xipc_stream_inherited(0, &in) != 0 || xipc_stream_inherited(1, &out) != 0)
         return 2;
-    long rounds = atol(argv[3]);
+    long rounds = atol(argv[1]);
     for (long i = 0; i < rounds; i++) {
         if (read_exact(in, buf, DEMO_MSG) != 0 ||
             xipc_stream_write(out, buf, DEMO_MSG, &put, DEMO_TIMEOUT) != 0)
@@ -75,18 +75,16 @@ compare_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Spawns `xipc demo-child <to> <from> <rounds>` holding the far ends of both pipes. */
+/* Spawns `xipc demo-child <rounds>` holding the far ends of both pipes, handles 0 and 1. */
 static int
 spawn_peer(xipc_stream *to_r, xipc_stream *from_w, long rounds, xipc_proc **child)
 {
-    char exe[4096], to_text[XIPC_HANDLE_TEXT_MAX], from_text[XIPC_HANDLE_TEXT_MAX], n[24];
+    char exe[4096], n[24];
     int rc;
-    if ((rc = xipc_self_exe(exe, sizeof exe)) != 0 ||
-        (rc = xipc_handle_export(xipc_stream_handle(to_r), to_text, sizeof to_text)) != 0 ||
-        (rc = xipc_handle_export(xipc_stream_handle(from_w), from_text, sizeof from_text)) != 0)
+    if ((rc = xipc_self_exe(exe, sizeof exe)) != 0)
         return rc;
     snprintf(n, sizeof n, "%ld", rounds);
-    const char *argv[] = { exe, "demo-child", to_text, from_text, n, NULL };
+    const char *argv[] = { exe, "demo-child", n, NULL };
     xipc_handle *handles[] = { xipc_stream_handle(to_r), xipc_stream_handle(from_w) };
     xipc_spawn_opts opts = { 0 };
     opts.file = exe;

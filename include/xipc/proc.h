@@ -4,6 +4,24 @@
  * xipc_spawn_opts.handles. Every other xipc handle, and on POSIX every other descriptor above 2,
  * stays behind (POSIX: closed in the child; Windows: PROC_THREAD_ATTRIBUTE_HANDLE_LIST).
  *
+ * Passing handles: the child fetches the listed handles by their index in the list, as libuv's
+ * stdio[3..] are numbered, with the fetch of their kind (xipc_stream_inherited, xipc_event_,
+ * xipc_sem_, xipc_mutex_inherited):
+ *
+ *     xipc_handle *pass[] = { xipc_stream_handle(wr), xipc_event_handle(ev) };
+ *     opts.handles = pass;                                    // parent
+ *     opts.handle_count = 2;
+ *     xipc_spawn(&opts, &child);
+ *     xipc_stream_inherited(0, &wr); xipc_event_inherited(1, &ev);   // child
+ *
+ * The numbering travels in the child's environment variable XIPC_INHERITED, which holds the
+ * export texts (xipc_handle_export) of the list, in order, separated by spaces. xipc_spawn always
+ * sets it to this spawn's list, or removes it for a spawn without handles, whatever the caller's
+ * env and this process's own environment say, so a grandchild never sees its parent's numbers.
+ * A child started some other way (system, exec) inherits the variable as it is: its numbers
+ * describe handles of this process only. The texts also work by hand, as before: put them in
+ * argv and call the family's _import.
+ *
  * Threads: xipc_spawn may be called from several threads at once. A process handle is used by one
  * thread at a time.
  *
@@ -65,7 +83,9 @@ typedef struct xipc_spawn_opts {
      * PIPE_BUF). Windows: the child gets the overlapped handle, which the C runtime's blocking
      * reads and writes handle as they are. */
     xipc_stdio stdio[3];
-    /* Extra handles the child inherits; each keeps the value xipc_handle_export() gives. */
+    /* Extra handles the child inherits, numbered from 0 in this order for the child's
+     * xipc_<kind>_inherited(index, ...) (see above); each keeps the value xipc_handle_export()
+     * gives. The only way anything beyond stdio is inherited. */
     xipc_handle *const *handles;
     size_t handle_count;
     unsigned flags; /* XIPC_SPAWN_* */
@@ -81,6 +101,13 @@ typedef struct xipc_spawn_opts {
  * server, a message pipe; a FIFO end that xipc/fifo.h says cannot be passed);
  * XIPC_ENOMEM; XIPC_EOS. */
 XIPC_API int xipc_spawn(const xipc_spawn_opts *opts, xipc_proc **out);
+
+/* In a spawned child: how many handles the parent listed in xipc_spawn_opts.handles, fetched by
+ * index with xipc_stream_inherited(), xipc_event_inherited(), xipc_sem_inherited() and
+ * xipc_mutex_inherited() (each once: a second fetch of an index is XIPC_EEXIST). 0 when the
+ * parent listed none, or this process was not started by xipc_spawn. Returns the count (>= 0), or
+ * XIPC_ENOMEM; XIPC_EOS (Windows: the environment could not be read). */
+XIPC_API int xipc_inherited_count(void);
 
 /* How a child ended. */
 enum xipc_exit_kind {

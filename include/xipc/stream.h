@@ -11,10 +11,11 @@
  * writing) the same stream at once is not supported. Closing a stream while another thread uses
  * it is not allowed.
  *
- * Passing to a child: list xipc_stream_handle() in xipc_spawn_opts.handles and give the child
- * the text of xipc_handle_export(); the child calls xipc_stream_import(). Or make the stream a
- * child's stdin, stdout or stderr (xipc_spawn_opts.stdio). What cannot be passed says so where
- * it is made (a stream of xipc_stream_stdio(), a Windows FIFO reader).
+ * Passing to a child: list xipc_stream_handle() in xipc_spawn_opts.handles; the child fetches
+ * it by its index in that list, xipc_stream_inherited() (xipc/proc.h, "Passing handles"), or
+ * from the text of xipc_handle_export() given some other way, xipc_stream_import(). Or make
+ * the stream a child's stdin, stdout or stderr (xipc_spawn_opts.stdio). What cannot be passed says
+ * so where it is made (a stream of xipc_stream_stdio(), a Windows FIFO reader).
  */
 #ifndef XIPC_STREAM_H
 #define XIPC_STREAM_H
@@ -71,6 +72,13 @@ XIPC_API xipc_handle *xipc_stream_handle(xipc_stream *s);
  * nothing open in this process: not listed at spawn, or already closed); XIPC_ENOMEM; XIPC_EOS
  * (another OS failure: xipc_last_os_error). */
 XIPC_API int xipc_stream_import(const char *text, xipc_stream **out);
+
+/* In a spawned child: imports (as xipc_stream_import) the stream the parent listed at this index
+ * of xipc_spawn_opts.handles (xipc/proc.h, "Passing handles"). Returns 0; XIPC_ENOENT (index is
+ * not below xipc_inherited_count()); XIPC_EINVAL (NULL out; the handle at index is of another
+ * kind); XIPC_EEXIST (fetched or imported already); and the other codes of xipc_stream_import.
+ * *out is NULL on failure. */
+XIPC_API int xipc_stream_inherited(size_t index, xipc_stream **out);
 
 /* This process's own standard input (which 0: a stream that reads), output (1) or error (2; both
  * write) as an xipc_stream, for a program whose stdio is a pipe, such as a filter a parent spawned,

@@ -2,7 +2,7 @@
  *
  * Names follow xipc_name_check(). A named object is found by any process of the same user that
  * opens the same name; an anonymous one (name NULL) reaches a child only through
- * xipc_spawn_opts.handles and the family's _import call.
+ * xipc_spawn_opts.handles, fetched there by index with the family's _inherited call.
  *
  * Creating and opening, for every kind, with the flags every named family shares (xipc/base.h):
  *   XIPC_CREATE              create; XIPC_EEXIST if the name exists (also a stale name left
@@ -30,11 +30,12 @@
  * creator left half made) is XIPC_ECORRUPT, and _unlink removes it. Nothing xipc does to look at
  * a name blocks on what it finds there (a FIFO) or follows a link.
  *
- * Passing on: xipc_handle_export gives the text, the family's _import takes it in the child. An
- * import checks at once, before it changes anything, that the native handles the text names are
- * open (XIPC_EBADF), are an object of the kind imported (XIPC_EINVAL: a pipe, a file, a socket,
- * another kind) and are not held by a handle of this process already (XIPC_EEXIST: importing
- * the same text twice).
+ * Passing on: the child fetches a handle listed in xipc_spawn_opts.handles by its index there,
+ * with the family's _inherited call (xipc/proc.h, "Passing handles"); or xipc_handle_export gives
+ * the text and the family's _import takes it in the child. An import (and so a fetch) checks at
+ * once, before it changes anything, that the native handles the text names are open (XIPC_EBADF),
+ * are an object of the kind imported (XIPC_EINVAL: a pipe, a file, a socket, another kind) and are
+ * not held by a handle of this process already (XIPC_EEXIST: importing the same text twice).
  *
  * Errors every call of this header may return besides those it names: XIPC_EINVAL for a NULL
  * handle or a handle of another kind, and XIPC_EBADF for a closed one.
@@ -123,6 +124,13 @@ XIPC_API xipc_handle *xipc_event_handle(xipc_event *ev);
  * *out is NULL on failure. */
 XIPC_API int xipc_event_import(const char *text, xipc_event **out);
 
+/* In a spawned child: imports (as xipc_event_import) the event the parent listed at this index of
+ * xipc_spawn_opts.handles (xipc/proc.h, "Passing handles"). Returns 0; XIPC_ENOENT (index is not
+ * below xipc_inherited_count()); XIPC_EINVAL (NULL out; the handle at index is of another kind);
+ * XIPC_EEXIST (fetched or imported already); and the other codes of xipc_event_import. *out is
+ * NULL on failure. The same for xipc_sem_inherited and xipc_mutex_inherited. */
+XIPC_API int xipc_event_inherited(size_t index, xipc_event **out);
+
 /* ---- Semaphores ----------------------------------------------------------------------------- */
 
 typedef struct xipc_sem xipc_sem;
@@ -162,6 +170,8 @@ XIPC_API int xipc_sem_unlink(const char *name);
 XIPC_API xipc_handle *xipc_sem_handle(xipc_sem *sem);
 /* As xipc_event_import. */
 XIPC_API int xipc_sem_import(const char *text, xipc_sem **out);
+/* As xipc_event_inherited. */
+XIPC_API int xipc_sem_inherited(size_t index, xipc_sem **out);
 
 /* ---- Mutexes -------------------------------------------------------------------------------- */
 
@@ -201,6 +211,8 @@ XIPC_API int xipc_mutex_unlink(const char *name);
 XIPC_API xipc_handle *xipc_mutex_handle(xipc_mutex *mx);
 /* As xipc_event_import. */
 XIPC_API int xipc_mutex_import(const char *text, xipc_mutex **out);
+/* As xipc_event_inherited. */
+XIPC_API int xipc_mutex_inherited(size_t index, xipc_mutex **out);
 
 #ifdef __cplusplus
 }
