@@ -145,9 +145,48 @@ xipc_stream_write(xipc_stream *s, const void *buf, size_t len, size_t *put, int 
         return rc;
     if (buf == NULL)
         return XIPC__FAIL(XIPC_EINVAL, "buf: NULL");
-    if (put == NULL)
-        return XIPC__FAIL(XIPC_EINVAL, "put: NULL");
+    if (put == NULL) {
+        size_t ignored = 0;
+        return xipc__os_stream_write(&s->os, buf, len, &ignored, timeout_ms);
+    }
     return xipc__os_stream_write(&s->os, buf, len, put, timeout_ms);
+}
+
+/* One deadline for the whole read; each OS read waits for what is left of it. A timeout of 0
+ * keeps reading while bytes are there, and stops at the first read that would wait. */
+static int
+read_until_full(struct xipc__os_stream *os, unsigned char *buf, size_t len, size_t *done,
+    int timeout_ms)
+{
+    xipc__deadline dl = xipc__deadline_in(timeout_ms);
+    while (*done < len) {
+        size_t n = 0;
+        int rc = xipc__os_stream_read(os, buf + *done, len - *done, &n, xipc__deadline_left_ms(dl));
+        if (rc != 0)
+            return rc;
+        if (n == 0)
+            return XIPC_ECLOSED;
+        *done += n;
+    }
+    return 0;
+}
+
+int
+xipc_stream_read_exact(xipc_stream *s, void *buf, size_t len, size_t *got, int timeout_ms)
+{
+    size_t done = 0;
+    xipc__error_clear();
+    if (got != NULL)
+        *got = 0;
+    int rc = stream_check(s, XIPC__STREAM_READ, timeout_ms);
+    if (rc != 0)
+        return rc;
+    if (buf == NULL && len > 0)
+        return XIPC__FAIL(XIPC_EINVAL, "buf: NULL");
+    rc = read_until_full(&s->os, buf, len, &done, timeout_ms);
+    if (got != NULL)
+        *got = done;
+    return rc;
 }
 
 int

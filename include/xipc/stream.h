@@ -35,15 +35,28 @@ typedef struct xipc_stream xipc_stream;
  * XIPC_EOS (another OS failure: xipc_last_os_error). *got is 0 on every failure. */
 XIPC_API int xipc_stream_read(xipc_stream *s, void *buf, size_t cap, size_t *got, int timeout_ms);
 
+/* Reads exactly len bytes into buf, waiting up to timeout_ms in all (one deadline for the whole
+ * read, not one per OS read): for fixed-size records and headers. *got, which may be NULL,
+ * receives how many bytes arrived, also on failure: bytes read before a timeout or the end of
+ * the stream are consumed and in buf. len 0 reads nothing and returns 0. A timeout of 0 takes
+ * what is there without waiting.
+ * Returns 0 (all len bytes came); XIPC_ECLOSED (the stream ended first: every writer closed;
+ * *got < len); XIPC_ETIMEDOUT (*got < len); XIPC_EINVAL (NULL buf with len > 0, bad timeout, a
+ * stream that only writes, NULL s); XIPC_EBADF (closed handle); XIPC_ENOTSUP, XIPC_EIO, XIPC_EOS
+ * (as xipc_stream_read). */
+XIPC_API int xipc_stream_read_exact(
+    xipc_stream *s, void *buf, size_t len, size_t *got, int timeout_ms);
+
 /* Writes len bytes from buf, waiting up to timeout_ms in all for room. *put always receives the
  * number of bytes that went, also on failure: a timeout or a broken pipe after a partial write
- * reports exactly how much the reader can still get. len 0 writes nothing and returns 0.
+ * reports exactly how much the reader can still get. put may be NULL: the caller then learns
+ * only whether all len bytes went. len 0 writes nothing and returns 0.
  * Never raises SIGPIPE: a write to a pipe whose readers are all gone returns XIPC_EPIPE, and a
  * SIGPIPE this write caused is consumed (a SIGPIPE already pending and blocked is left alone;
  * see xipc_sigpipe_ignore() for the faster way).
  * Returns 0 (all len bytes went); XIPC_ETIMEDOUT (*put < len); XIPC_EPIPE (every reader is gone;
- * also a named-pipe connection whose peer closed or reset it); XIPC_EINVAL (NULL buf or put, bad
- * timeout, a stream that only reads, NULL s); XIPC_EBADF (closed handle); XIPC_EIO, XIPC_EOS
+ * also a named-pipe connection whose peer closed or reset it); XIPC_EINVAL (NULL buf, bad timeout, a
+ * stream that only reads, NULL s); XIPC_EBADF (closed handle); XIPC_EIO, XIPC_EOS
  * (another OS failure: xipc_last_os_error). */
 XIPC_API int xipc_stream_write(
     xipc_stream *s, const void *buf, size_t len, size_t *put, int timeout_ms);
