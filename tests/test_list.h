@@ -18,6 +18,8 @@ XT_TEST(proc_die_with_parent)
 XT_TEST(proc_bad_input)
 XT_TEST(proc_unpassable_kinds_are_enotsup)
 XT_TEST(proc_wait_with_sigchld_ignored)
+XT_TEST(proc_kill_reports_killed_with_code_0)
+XT_TEST(proc_killed_from_outside_reports_the_signal_or_code)
 
 /* base */
 XT_TEST(base_error_table)
