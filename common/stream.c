@@ -155,8 +155,8 @@ xipc_stream_write(xipc_stream *s, const void *buf, size_t len, size_t *put, int 
 /* One deadline for the whole read; each OS read waits for what is left of it. A timeout of 0
  * keeps reading while bytes are there, and stops at the first read that would wait. */
 static int
-read_until_full(struct xipc__os_stream *os, unsigned char *buf, size_t len, size_t *done,
-    int timeout_ms)
+read_until_full(
+    struct xipc__os_stream *os, unsigned char *buf, size_t len, size_t *done, int timeout_ms)
 {
     xipc__deadline dl = xipc__deadline_in(timeout_ms);
     while (*done < len) {

@@ -115,10 +115,10 @@ typedef struct xipc_exit_status {
 XIPC_API int xipc_proc_wait(xipc_proc *p, xipc_exit_status *status, int timeout_ms);
 
 /* Ends the child at once (POSIX: SIGKILL, through a pidfd where Linux has one; Windows:
- * TerminateProcess); xipc_proc_wait() then reports XIPC_EXIT_KILLED with code 0. A child that has already ended, or whose status is gone (XIPC_ECHILD from
- * xipc_proc_wait), is not an error: no signal is sent to a pid that may be reused. Returns 0;
- * XIPC_EINVAL (NULL p); XIPC_EBADF (closed handle); XIPC_EOS (another OS failure:
- * xipc_last_os_error). */
+ * TerminateProcess); xipc_proc_wait() then reports XIPC_EXIT_KILLED with code 0. A child that
+ * has already ended, or whose status is gone (XIPC_ECHILD from xipc_proc_wait), is not an
+ * error: no signal is sent to a pid that may be reused. Returns 0; XIPC_EINVAL (NULL p);
+ * XIPC_EBADF (closed handle); XIPC_EOS (another OS failure: xipc_last_os_error). */
 XIPC_API int xipc_proc_kill(xipc_proc *p);
 
 /* The child's process id. Returns 0; XIPC_EINVAL (NULL p or pid); XIPC_EBADF (closed handle). */

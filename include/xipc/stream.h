@@ -55,8 +55,8 @@ XIPC_API int xipc_stream_read_exact(
  * SIGPIPE this write caused is consumed (a SIGPIPE already pending and blocked is left alone;
  * see xipc_sigpipe_ignore() for the faster way).
  * Returns 0 (all len bytes went); XIPC_ETIMEDOUT (*put < len); XIPC_EPIPE (every reader is gone;
- * also a named-pipe connection whose peer closed or reset it); XIPC_EINVAL (NULL buf, bad timeout, a
- * stream that only reads, NULL s); XIPC_EBADF (closed handle); XIPC_EIO, XIPC_EOS
+ * also a named-pipe connection whose peer closed or reset it); XIPC_EINVAL (NULL buf, bad
+ * timeout, a stream that only reads, NULL s); XIPC_EBADF (closed handle); XIPC_EIO, XIPC_EOS
  * (another OS failure: xipc_last_os_error). */
 XIPC_API int xipc_stream_write(
     xipc_stream *s, const void *buf, size_t len, size_t *put, int timeout_ms);
