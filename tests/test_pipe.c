@@ -539,7 +539,7 @@ xt_test_pipe_import_refuses_owned_and_non_streams(void)
     xt_name("imports", name);
     CHECK_OK(xipc_pipe(0, &rd, &wr));
     CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
-    CHECK_OK(xipc_npipe_connect(name, &client, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_npipe_connect(name, 0, &client, XT_CHILD_TIMEOUT_MS));
     CHECK_OK(xipc_npipe_accept(srv, &server_end, XT_CHILD_TIMEOUT_MS));
     xt_export(wr, texts[0]);
     xt_export(client, texts[1]);

@@ -546,7 +546,7 @@ xt_test_proc_unpassable_kinds_are_enotsup(void)
     xt_name("unpassable", name);
     xipc_proc *child = xt_spawn_child("exit_with", exit_args, NULL, NULL, 0);
     CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &srv));
-    CHECK_OK(xipc_msgpipe_connect(name, &client, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msgpipe_connect(name, 0, &client, XT_CHILD_TIMEOUT_MS));
     CHECK_OK(xipc_msgpipe_accept(srv, &server_end, XT_CHILD_TIMEOUT_MS));
     xipc_handle *kinds[] = { xipc_proc_handle(child), xipc_npipe_handle(srv),
         xipc_msgpipe_handle(client) };
