@@ -245,21 +245,14 @@ parse_stream_value(const char *value, unsigned *caps, intptr_t *native)
     return 0;
 }
 
-int
-xipc_stream_import(const char *text, xipc_stream **out)
+/* A stream over native, which this process owns: the platform checks it (xipc__os_stream_adopt)
+ * before it changes anything about it. */
+static int
+stream_adopt(intptr_t native, unsigned caps, xipc_stream **out)
 {
     struct xipc_stream *s = NULL;
-    unsigned caps = 0;
-    intptr_t native = 0;
-    int rc;
-    xipc__error_clear();
-    if (out == NULL)
-        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
-    *out = NULL;
-    if (text == NULL)
-        return XIPC__FAIL(XIPC_EINVAL, "text: NULL");
-    rc = parse_stream_value(xipc__handle_text_value(text, XIPC_KIND_STREAM), &caps, &native);
-    if (rc != 0 || (rc = stream_new(caps, &s)) != 0)
+    int rc = stream_new(caps, &s);
+    if (rc != 0)
         return rc;
     if ((rc = xipc__os_stream_adopt(native, &s->os)) != 0) {
         free(s);
@@ -271,6 +264,36 @@ xipc_stream_import(const char *text, xipc_stream **out)
     }
     *out = s;
     return 0;
+}
+
+int
+xipc_stream_import(const char *text, xipc_stream **out)
+{
+    unsigned caps = 0;
+    intptr_t native = 0;
+    xipc__error_clear();
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    *out = NULL;
+    if (text == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "text: NULL");
+    int rc = parse_stream_value(xipc__handle_text_value(text, XIPC_KIND_STREAM), &caps, &native);
+    return rc != 0 ? rc : stream_adopt(native, caps, out);
+}
+
+int
+xipc_stream_adopt_native(intptr_t native, unsigned flags, xipc_stream **out)
+{
+    const unsigned both = XIPC_STREAM_READ | XIPC_STREAM_WRITE;
+    xipc__error_clear();
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    *out = NULL;
+    if (flags == 0 || (flags & ~both) != 0)
+        return XIPC__FAIL(XIPC_EINVAL, "flags: not XIPC_STREAM_READ and/or XIPC_STREAM_WRITE");
+    unsigned caps = ((flags & XIPC_STREAM_READ) ? XIPC__STREAM_READ : 0) |
+        ((flags & XIPC_STREAM_WRITE) ? XIPC__STREAM_WRITE : 0);
+    return stream_adopt(native, caps, out);
 }
 
 /* ---- The kind table's row (common/kinds.h) ------------------------------------------------- */

@@ -1014,3 +1014,72 @@ xt_test_pipe_read_exact_timeout_and_bad_input(void)
     CHECK_RC(xipc_stream_write(wr, "x", 1, NULL, 0), XIPC_EPIPE);
     xipc_stream_close(wr);
 }
+
+/* ---- item 4: adopting a native, and a portable sleep ----------------------------------------- */
+
+/* Adopts its inherited stdin (a pipe the test writes) as a stream, checks the refusals, and
+ * reads "adopt me" and the end through it. */
+int
+xt_child_adopt_stdin(int argc, char **argv)
+{
+    xipc_stream *in = NULL, *again = (xipc_stream *)&in;
+    char buf[16];
+    size_t got = 0;
+    (void)argc;
+    (void)argv;
+    intptr_t native = xt_os_stdin_native();
+    CHECK_RC(xipc_stream_adopt_native(native, 0, &in), XIPC_EINVAL);
+    CHECK_RC(xipc_stream_adopt_native(native, 0x1u, &in), XIPC_EINVAL);
+    CHECK_RC(xipc_stream_adopt_native(native, XIPC_STREAM_READ, NULL), XIPC_EINVAL);
+    CHECK_OK(xipc_stream_adopt_native(native, XIPC_STREAM_READ, &in));
+    /* A second owner would close it under the first. */
+    CHECK_RC(xipc_stream_adopt_native(native, XIPC_STREAM_READ, &again), XIPC_EEXIST);
+    CHECK(again == NULL);
+    CHECK_EQ(xt_os_native_inheritable(native), 0);
+    CHECK_RC(xipc_stream_write(in, "x", 1, NULL, 0), XIPC_EINVAL); /* asserted read-only */
+    CHECK_OK(xipc_stream_read_exact(in, buf, 8, &got, XT_CHILD_TIMEOUT_MS));
+    CHECK(memcmp(buf, "adopt me", 8) == 0);
+    CHECK_RC(xipc_stream_read_exact(in, buf, 1, &got, XT_CHILD_TIMEOUT_MS), XIPC_ECLOSED);
+    xipc_stream_close(in);
+    return 0;
+}
+
+void
+xt_test_pipe_adopt_native_stdin_and_refusals(void)
+{
+    xipc_stream *rd, *wr, *s = NULL;
+    xipc_stdio io[3] = { { XIPC_STDIO_STREAM, NULL }, { 0, NULL }, { 0, NULL } };
+    const char *what = NULL;
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
+    io[0].stream = rd;
+    xipc_proc *p = xt_spawn_child("adopt_stdin", NULL, io, NULL, 0);
+    xipc_stream_close(rd);
+    CHECK_OK(xipc_stream_write(wr, "adopt me", 8, NULL, XT_CHILD_TIMEOUT_MS));
+    xipc_stream_close(wr);
+    xt_expect_exit(p, 0);
+
+    /* Here: a native that is not a stream, and one that is not open. */
+    intptr_t odd = xt_os_open_non_stream_native(0, &what);
+    CHECK_RC(xipc_stream_adopt_native(odd, XIPC_STREAM_READ, &s), XIPC_EINVAL);
+    CHECK(s == NULL);
+    xt_os_close_native(odd);
+    CHECK_RC(xipc_stream_adopt_native(odd, XIPC_STREAM_READ, &s), XIPC_EBADF);
+    /* A native an xipc stream holds already. */
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
+    intptr_t held = 0;
+    CHECK_OK(xipc_handle_native(xipc_stream_handle(rd), &held));
+    CHECK_RC(xipc_stream_adopt_native(held, XIPC_STREAM_READ, &s), XIPC_EEXIST);
+    xipc_stream_close(rd);
+    xipc_stream_close(wr);
+}
+
+void
+xt_test_base_sleep_ms(void)
+{
+    uint64_t t0 = xt_os_now_ms();
+    xipc_sleep_ms(120);
+    uint64_t slept = xt_os_now_ms() - t0;
+    CHECK_GE(slept, 119); /* the test's clock may round the other way by a millisecond */
+    CHECK_LT(slept, 120 + XT_SLACK_MS);
+    xipc_sleep_ms(0);
+}

@@ -270,4 +270,7 @@ int xt_os_kill_with_signal(uint64_t pid, int sig);
 /* Windows: OpenProcess(PROCESS_TERMINATE) and TerminateProcess(h, code); -1 on POSIX. */
 int xt_os_terminate_with_code(uint64_t pid, uint32_t code);
 
+/* This process's standard input as the OS has it: POSIX 0, Windows GetStdHandle's HANDLE. */
+intptr_t xt_os_stdin_native(void);
+
 #endif /* XT_OS_H */

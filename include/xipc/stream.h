@@ -85,6 +85,26 @@ XIPC_API xipc_handle *xipc_stream_handle(xipc_stream *s);
  * (another OS failure: xipc_last_os_error). */
 XIPC_API int xipc_stream_import(const char *text, xipc_stream **out);
 
+/* What the caller asserts an adopted native does (xipc_stream_adopt_native): read, write, or
+ * both. */
+#define XIPC_STREAM_READ  0x100u
+#define XIPC_STREAM_WRITE 0x200u
+
+/* Adopts a descriptor (POSIX) or HANDLE (Windows) this process owns, such as one it inherited
+ * from a parent that is not xipc, or a socket from another library, as a stream. flags:
+ * XIPC_STREAM_READ, XIPC_STREAM_WRITE or both, which the caller asserts (the OS cannot always
+ * tell). The stream owns the native afterwards: xipc_stream_close() closes it, so the caller
+ * must not. It is made non-inheritable. Checked as xipc_stream_import() checks, before anything
+ * about it changes: POSIX takes a pipe, a FIFO or a connected stream socket (and sets O_NONBLOCK
+ * on a pipe's or FIFO's open file description, which every process sharing it sees: for this
+ * process's own standard streams use xipc_stream_stdio(), which changes nothing); Windows takes
+ * a pipe HANDLE opened for overlapped I/O (a synchronous one, as CreatePipe makes, is not
+ * detected and its reads would not time out).
+ * Returns 0; XIPC_EINVAL (NULL out, flags neither read nor write or unknown, a native that is not
+ * a stream); XIPC_EEXIST (an xipc handle of this process already holds it); XIPC_EBADF (nothing
+ * is open under native); XIPC_ENOMEM; XIPC_EOS (another OS failure: xipc_last_os_error). */
+XIPC_API int xipc_stream_adopt_native(intptr_t native, unsigned flags, xipc_stream **out);
+
 /* This process's own standard input (which 0: a stream that reads), output (1) or error (2; both
  * write) as an xipc_stream, for a program whose stdio is a pipe, such as a filter a parent spawned,
  * that wants timeouts and exact byte counts there. The stream owns a non-inheritable duplicate of

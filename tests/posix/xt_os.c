@@ -884,3 +884,9 @@ xt_os_terminate_with_code(uint64_t pid, uint32_t code)
     (void)code;
     return -1;
 }
+
+intptr_t
+xt_os_stdin_native(void)
+{
+    return 0;
+}

@@ -890,3 +890,9 @@ xt_os_terminate_with_code(uint64_t pid, uint32_t code)
     CloseHandle(h);
     return ok ? 0 : -1;
 }
+
+intptr_t
+xt_os_stdin_native(void)
+{
+    return (intptr_t)GetStdHandle(STD_INPUT_HANDLE);
+}
