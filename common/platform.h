@@ -447,11 +447,11 @@ struct xipc__spawn_plan {
  * the child on POSIX, whose exec failure reaches the parent through a close-on-exec pipe). */
 int xipc__os_spawn(const struct xipc__spawn_plan *plan, struct xipc__os_proc *p);
 
-/* Waits until dl for the child to end and fills *status (XIPC_EXIT_KILLED, code 0, when it
- * ended by xipc__os_proc_kill). Reaps it on POSIX; a later call gives the same status. XIPC_ECHILD, then
- * and on every later call, when the status is gone (POSIX: the OS reaped the child on its own,
- * SIGCHLD being ignored, or another part of the program did, and the kernel kept no status for
- * the child's pidfd). */
+/* Waits until dl for the child to end and fills *status (XIPC_EXIT_KILLED, code 0, when it ended by
+ * xipc__os_proc_kill). Reaps it on POSIX; a later call gives the same status. XIPC_ECHILD, then and
+ * on every later call, when the status is gone (POSIX: the OS reaped the child on its own, SIGCHLD
+ * being ignored, or another part of the program did, and the kernel kept no status for the child's
+ * pidfd). */
 int xipc__os_proc_wait(struct xipc__os_proc *p, xipc_exit_status *status, xipc__deadline dl);
 
 /* Ends the child now; success if it already ended or its status is gone (never a signal to a

@@ -34,8 +34,8 @@
  * its instances taken, its backlog full), whoever made it, is waited for until timeout_ms passes
  * (0: one try): XIPC_ETIMEDOUT then. Once the call has seen the server busy, the name may go
  * missing for up to a second (a server that closed its only, busy instance and makes the next)
- * before the call ends with XIPC_ENOENT. Windows: the connections of an xipc server that closed keep its name busy until
- * they close too (POSIX: the name is gone at once).
+ * before the call ends with XIPC_ENOENT. Windows: the connections of an xipc server that closed
+ * keep its name busy until they close too (POSIX: the name is gone at once).
  */
 #ifndef XIPC_NPIPE_H
 #define XIPC_NPIPE_H
@@ -91,10 +91,10 @@ XIPC_API int xipc_npipe_accept(xipc_npipe *srv, xipc_stream **out, int timeout_m
 /* Connects to a byte-mode server (see "Connecting" above). flags: 0 or XIPC_NPIPE_WAIT_SERVER.
  * Returns 0; XIPC_ENOENT (no server, without XIPC_NPIPE_WAIT_SERVER); XIPC_ETIMEDOUT (the server
  * stayed busy, or with XIPC_NPIPE_WAIT_SERVER none appeared in time); XIPC_EINVAL (bad name,
- * unknown flags, NULL out or bad timeout, or a message-mode server); XIPC_EACCES (POSIX: the runtime directory is not the user's alone;
- * Windows: the server's pipe denies this user); XIPC_ENAMETOOLONG (POSIX: <runtime dir>/NAME
- * does not fit sun_path); XIPC_ENOMEM; XIPC_EMFILE; XIPC_ENFILE; XIPC_EOS (another OS failure:
- * xipc_last_os_error). *out is NULL on failure. */
+ * unknown flags, NULL out or bad timeout, or a message-mode server); XIPC_EACCES (POSIX: the
+ * runtime directory is not the user's alone; Windows: the server's pipe denies this user);
+ * XIPC_ENAMETOOLONG (POSIX: <runtime dir>/NAME does not fit sun_path); XIPC_ENOMEM; XIPC_EMFILE;
+ * XIPC_ENFILE; XIPC_EOS (another OS failure: xipc_last_os_error). *out is NULL on failure. */
 XIPC_API int xipc_npipe_connect(
     const char *name, unsigned flags, xipc_stream **out, int timeout_ms);
 
