@@ -59,3 +59,9 @@ xipc_now_ns(void)
 {
     return xipc__os_clock_ns();
 }
+
+void
+xipc_sleep_ms(unsigned ms)
+{
+    xipc__os_sleep_ms(ms);
+}

@@ -95,6 +95,12 @@ xipc__npipe_saw_busy(struct xipc__npipe_patience *p)
 int
 xipc__npipe_after_missing(struct xipc__npipe_patience *p, xipc__deadline dl)
 {
+    if (p->wait_server) {
+        /* The caller's deadline alone ends the wait for a server that has not started yet. */
+        if (p->pause_ms == 0)
+            p->pause_ms = 1;
+        return xipc__pause_before_retry(dl, &p->pause_ms, 20);
+    }
     if (!p->seen_busy)
         return XIPC_ENOENT;
     if (!p->missing) {
@@ -110,23 +116,26 @@ xipc__npipe_after_missing(struct xipc__npipe_patience *p, xipc__deadline dl)
 }
 
 static int
-connect_os(const char *name, unsigned mode, int timeout_ms, struct xipc__os_stream *os)
+connect_os(
+    const char *name, unsigned mode, unsigned flags, int timeout_ms, struct xipc__os_stream *os)
 {
     int rc = xipc_name_check(name);
     if (rc != 0 || (rc = xipc__timeout_check(timeout_ms)) != 0)
         return rc;
-    return xipc__os_npipe_connect(bare_name(name), mode, os, xipc__deadline_in(timeout_ms));
+    if ((flags & ~XIPC_NPIPE_WAIT_SERVER) != 0)
+        return XIPC__FAIL(XIPC_EINVAL, "flags: neither 0 nor XIPC_NPIPE_WAIT_SERVER");
+    return xipc__os_npipe_connect(bare_name(name), mode, flags, os, xipc__deadline_in(timeout_ms));
 }
 
 int
-xipc_npipe_connect(const char *name, xipc_stream **out, int timeout_ms)
+xipc_npipe_connect(const char *name, unsigned flags, xipc_stream **out, int timeout_ms)
 {
     struct xipc__os_stream os = { 0 };
     xipc__error_clear();
     if (out == NULL)
         return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
     *out = NULL;
-    int rc = connect_os(name, XIPC_NPIPE_BYTE, timeout_ms, &os);
+    int rc = connect_os(name, XIPC_NPIPE_BYTE, flags, timeout_ms, &os);
     return rc != 0 ? rc : xipc__stream_wrap(&os, XIPC__STREAM_READ | XIPC__STREAM_WRITE, out);
 }
 
@@ -161,14 +170,14 @@ xipc_msgpipe_accept(xipc_npipe *srv, xipc_msgpipe **out, int timeout_ms)
 }
 
 int
-xipc_msgpipe_connect(const char *name, xipc_msgpipe **out, int timeout_ms)
+xipc_msgpipe_connect(const char *name, unsigned flags, xipc_msgpipe **out, int timeout_ms)
 {
     struct xipc__os_stream os = { 0 };
     xipc__error_clear();
     if (out == NULL)
         return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
     *out = NULL;
-    int rc = connect_os(name, XIPC_NPIPE_MESSAGE, timeout_ms, &os);
+    int rc = connect_os(name, XIPC_NPIPE_MESSAGE, flags, timeout_ms, &os);
     return rc != 0 ? rc : msgpipe_wrap(&os, out);
 }
 

@@ -355,10 +355,10 @@ int xipc__os_npipe_accept(
 
 /* Connects; XIPC_ENOENT at once when no server has the name, XIPC_ETIMEDOUT when the server,
  * whoever made it, stayed busy (every instance taken, backlog full) until dl, XIPC_EINVAL for a
- * server of the other mode. A name seen busy and then missing follows struct
- * xipc__npipe_patience. */
-int xipc__os_npipe_connect(
-    const char *name, unsigned mode, struct xipc__os_stream *conn, xipc__deadline dl);
+ * server of the other mode. A name missing, after a busy server or with XIPC_NPIPE_WAIT_SERVER
+ * in flags (checked by common/), follows struct xipc__npipe_patience. */
+int xipc__os_npipe_connect(const char *name, unsigned mode, unsigned flags,
+    struct xipc__os_stream *conn, xipc__deadline dl);
 
 /* Stops listening and releases the name (POSIX: unlinks the socket file it bound, and the lock
  * file, but only in the process that made the server: a copy inherited through fork closes its
@@ -377,9 +377,12 @@ void xipc__os_npipe_waitable(const struct xipc__os_npipe *srv, struct xipc__wait
  * on) is final: XIPC_ENOENT at once. Once it has, the name may be missing for up to
  * XIPC__NPIPE_GAP_MS in a row, as when a server closes its only, busy instance and then makes the
  * next (Windows: no instance exists in between, and WaitNamedPipeW says ERROR_FILE_NOT_FOUND),
- * before it counts as gone. Zeroed at the start of each connect. */
+ * before it counts as gone. A connect with XIPC_NPIPE_WAIT_SERVER (wait_server) looks again until
+ * dl instead, however long the name is missing. Zeroed at the start of each connect, but for
+ * wait_server. */
 #define XIPC__NPIPE_GAP_MS 1000
 struct xipc__npipe_patience {
+    bool wait_server;
     bool seen_busy;
     bool missing; /* the name has been missing since the last sign of the server */
     xipc__deadline gap_end; /* while missing: when the server counts as gone */
@@ -390,7 +393,7 @@ struct xipc__npipe_patience {
 void xipc__npipe_saw_busy(struct xipc__npipe_patience *p);
 
 /* The name was missing. 0 after a short pause: look again. XIPC_ENOENT: no server (final).
- * XIPC_ETIMEDOUT: dl passed while a server that was busy had not come back. */
+ * XIPC_ETIMEDOUT: dl passed while a server that was busy, or one waited for, had not come. */
 int xipc__npipe_after_missing(struct xipc__npipe_patience *p, xipc__deadline dl);
 
 /* Sends one message (1..XIPC_MSGPIPE_MAX bytes, checked by common/) whole or not at all:
@@ -444,11 +447,11 @@ struct xipc__spawn_plan {
  * the child on POSIX, whose exec failure reaches the parent through a close-on-exec pipe). */
 int xipc__os_spawn(const struct xipc__spawn_plan *plan, struct xipc__os_proc *p);
 
-/* Waits until dl for the child to end and fills *status (XIPC_EXIT_KILLED when it ended by
- * xipc__os_proc_kill). Reaps it on POSIX; a later call gives the same status. XIPC_ECHILD, then
- * and on every later call, when the status is gone (POSIX: the OS reaped the child on its own,
- * SIGCHLD being ignored, or another part of the program did, and the kernel kept no status for
- * the child's pidfd). */
+/* Waits until dl for the child to end and fills *status (XIPC_EXIT_KILLED, code 0, when it ended by
+ * xipc__os_proc_kill). Reaps it on POSIX; a later call gives the same status. XIPC_ECHILD, then and
+ * on every later call, when the status is gone (POSIX: the OS reaped the child on its own, SIGCHLD
+ * being ignored, or another part of the program did, and the kernel kept no status for the child's
+ * pidfd). */
 int xipc__os_proc_wait(struct xipc__os_proc *p, xipc_exit_status *status, xipc__deadline dl);
 
 /* Ends the child now; success if it already ended or its status is gone (never a signal to a

@@ -145,9 +145,48 @@ xipc_stream_write(xipc_stream *s, const void *buf, size_t len, size_t *put, int 
         return rc;
     if (buf == NULL)
         return XIPC__FAIL(XIPC_EINVAL, "buf: NULL");
-    if (put == NULL)
-        return XIPC__FAIL(XIPC_EINVAL, "put: NULL");
+    if (put == NULL) {
+        size_t ignored = 0;
+        return xipc__os_stream_write(&s->os, buf, len, &ignored, timeout_ms);
+    }
     return xipc__os_stream_write(&s->os, buf, len, put, timeout_ms);
+}
+
+/* One deadline for the whole read; each OS read waits for what is left of it. A timeout of 0
+ * keeps reading while bytes are there, and stops at the first read that would wait. */
+static int
+read_until_full(
+    struct xipc__os_stream *os, unsigned char *buf, size_t len, size_t *done, int timeout_ms)
+{
+    xipc__deadline dl = xipc__deadline_in(timeout_ms);
+    while (*done < len) {
+        size_t n = 0;
+        int rc = xipc__os_stream_read(os, buf + *done, len - *done, &n, xipc__deadline_left_ms(dl));
+        if (rc != 0)
+            return rc;
+        if (n == 0)
+            return XIPC_ECLOSED;
+        *done += n;
+    }
+    return 0;
+}
+
+int
+xipc_stream_read_exact(xipc_stream *s, void *buf, size_t len, size_t *got, int timeout_ms)
+{
+    size_t done = 0;
+    xipc__error_clear();
+    if (got != NULL)
+        *got = 0;
+    int rc = stream_check(s, XIPC__STREAM_READ, timeout_ms);
+    if (rc != 0)
+        return rc;
+    if (buf == NULL && len > 0)
+        return XIPC__FAIL(XIPC_EINVAL, "buf: NULL");
+    rc = read_until_full(&s->os, buf, len, &done, timeout_ms);
+    if (got != NULL)
+        *got = done;
+    return rc;
 }
 
 int
@@ -206,14 +245,14 @@ parse_stream_value(const char *value, unsigned *caps, intptr_t *native)
     return 0;
 }
 
+/* A stream over native, which this process owns: the platform checks it (xipc__os_stream_adopt)
+ * before it changes anything about it. */
 static int
-stream_import(const char *text, xipc_stream **out)
+stream_adopt(intptr_t native, unsigned caps, xipc_stream **out)
 {
     struct xipc_stream *s = NULL;
-    unsigned caps = 0;
-    intptr_t native = 0;
-    int rc = parse_stream_value(xipc__handle_text_value(text, XIPC_KIND_STREAM), &caps, &native);
-    if (rc != 0 || (rc = stream_new(caps, &s)) != 0)
+    int rc = stream_new(caps, &s);
+    if (rc != 0)
         return rc;
     if ((rc = xipc__os_stream_adopt(native, &s->os)) != 0) {
         free(s);
@@ -225,6 +264,16 @@ stream_import(const char *text, xipc_stream **out)
     }
     *out = s;
     return 0;
+}
+
+/* The stream behind an export text (checked by the caller not to be NULL). */
+static int
+stream_import(const char *text, xipc_stream **out)
+{
+    unsigned caps = 0;
+    intptr_t native = 0;
+    int rc = parse_stream_value(xipc__handle_text_value(text, XIPC_KIND_STREAM), &caps, &native);
+    return rc != 0 ? rc : stream_adopt(native, caps, out);
 }
 
 int
@@ -253,6 +302,21 @@ xipc_stream_inherited(size_t index, xipc_stream **out)
     if (xipc__handle_text_value(text, XIPC_KIND_STREAM) == NULL)
         return XIPC__FAIL(XIPC_EINVAL, "index: the handle there is not a stream");
     return stream_import(text, out);
+}
+
+int
+xipc_stream_adopt_native(intptr_t native, unsigned flags, xipc_stream **out)
+{
+    const unsigned both = XIPC_STREAM_READ | XIPC_STREAM_WRITE;
+    xipc__error_clear();
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    *out = NULL;
+    if (flags == 0 || (flags & ~both) != 0)
+        return XIPC__FAIL(XIPC_EINVAL, "flags: not XIPC_STREAM_READ and/or XIPC_STREAM_WRITE");
+    unsigned caps = ((flags & XIPC_STREAM_READ) ? XIPC__STREAM_READ : 0) |
+        ((flags & XIPC_STREAM_WRITE) ? XIPC__STREAM_WRITE : 0);
+    return stream_adopt(native, caps, out);
 }
 
 /* ---- The kind table's row (common/kinds.h) ------------------------------------------------- */

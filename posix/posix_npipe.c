@@ -278,18 +278,20 @@ try_connect(const struct sockaddr_un *sa, unsigned mode, int *fd)
 }
 
 int
-xipc__os_npipe_connect(
-    const char *name, unsigned mode, struct xipc__os_stream *conn, xipc__deadline dl)
+xipc__os_npipe_connect(const char *name, unsigned mode, unsigned flags,
+    struct xipc__os_stream *conn, xipc__deadline dl)
 {
     struct sockaddr_un sa;
     struct xipc__npipe_patience patience = { 0 };
+    patience.wait_server = (flags & XIPC_NPIPE_WAIT_SERVER) != 0;
     int fd = -1, rc = socket_address(name, &sa);
     unsigned pause_ms = 1;
     if (rc != 0)
         return rc;
     /* A full backlog (EAGAIN: the server, xipc's or not, is slow to accept) is retried with
-     * short, growing pauses until the deadline; nobody listening is final at once unless the
-     * server was busy a moment ago (struct xipc__npipe_patience). */
+     * short, growing pauses until the deadline; nobody listening (ENOENT, ECONNREFUSED) is final
+     * at once unless the server was busy a moment ago or the caller waits for one to appear
+     * (struct xipc__npipe_patience). */
     for (;;) {
         rc = try_connect(&sa, mode, &fd);
         if (rc == XIPC_EBUSY) {

@@ -413,8 +413,9 @@ xipc__os_proc_wait(struct xipc__os_proc *p, xipc_exit_status *status, xipc__dead
     int st = p->wait_status;
     if (WIFSIGNALED(st)) {
         int sig = WTERMSIG(st);
-        status->kind = (p->killed && sig == SIGKILL) ? XIPC_EXIT_KILLED : XIPC_EXIT_CRASHED;
-        status->code = (uint32_t)sig;
+        bool ours = p->killed && sig == SIGKILL;
+        status->kind = ours ? XIPC_EXIT_KILLED : XIPC_EXIT_CRASHED;
+        status->code = ours ? 0 : (uint32_t)sig;
     } else {
         status->kind = XIPC_EXIT_NORMAL;
         status->code = (uint32_t)WEXITSTATUS(st);

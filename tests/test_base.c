@@ -312,7 +312,7 @@ xt_test_base_misuse_names_the_argument(void)
     /* A byte-mode connect to a message-mode server, found out by the platform. */
     xt_name("misuse", name);
     CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &srv));
-    EXPECT_MISUSE(xipc_npipe_connect(name, &conn, 1000), "name: a server of the other mode");
+    EXPECT_MISUSE(xipc_npipe_connect(name, 0, &conn, 1000), "name: a server of the other mode");
     CHECK(conn == NULL);
     xipc_npipe_close(srv);
 }
@@ -505,7 +505,7 @@ all_kinds_open(struct all_kinds *k)
     xt_name("kinds-m", k->msgpipe);
     CHECK_OK(xipc_npipe_listen(k->npipe, XIPC_NPIPE_BYTE, &k->server));
     CHECK_OK(xipc_npipe_listen(k->msgpipe, XIPC_NPIPE_MESSAGE, &k->msg_server));
-    CHECK_OK(xipc_msgpipe_connect(k->msgpipe, &k->msg_client, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msgpipe_connect(k->msgpipe, 0, &k->msg_client, XT_CHILD_TIMEOUT_MS));
     CHECK_OK(xipc_msgpipe_accept(k->msg_server, &k->msg, XT_CHILD_TIMEOUT_MS));
     xt_os_temp_path("kinds", k->fifo, sizeof k->fifo);
     (void)xipc_fifo_unlink(k->fifo);
@@ -520,7 +520,7 @@ all_kinds_open(struct all_kinds *k)
 static void
 all_kinds_connect(struct all_kinds *k)
 {
-    CHECK_OK(xipc_npipe_connect(k->npipe, &k->client, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_npipe_connect(k->npipe, 0, &k->client, XT_CHILD_TIMEOUT_MS));
 }
 
 static void

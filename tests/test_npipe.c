@@ -25,7 +25,7 @@ xt_child_npipe_echo_client(int argc, char **argv)
     xipc_stream *s = NULL;
     char buf[4096];
     (void)argc;
-    CHECK_OK(xipc_npipe_connect(argv[1], &s, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_npipe_connect(argv[1], 0, &s, XT_CHILD_TIMEOUT_MS));
     for (;;) {
         size_t got = 0;
         CHECK_OK(xipc_stream_read(s, buf, sizeof buf, &got, XT_CHILD_TIMEOUT_MS));
@@ -75,7 +75,7 @@ xt_child_npipe_msg_sender(int argc, char **argv)
     size_t len;
     (void)argc;
     memset(big, 'm', sizeof big);
-    CHECK_OK(xipc_msgpipe_connect(argv[1], &c, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msgpipe_connect(argv[1], 0, &c, XT_CHILD_TIMEOUT_MS));
     CHECK_OK(xipc_msgpipe_send(c, "abc", 3, XT_CHILD_TIMEOUT_MS));
     CHECK_OK(xipc_msgpipe_send(c, "defgh", 5, XT_CHILD_TIMEOUT_MS));
     CHECK_OK(xipc_msgpipe_send(c, big, sizeof big, XT_CHILD_TIMEOUT_MS));
@@ -136,7 +136,7 @@ xt_child_npipe_many_client(int argc, char **argv)
     size_t len;
     (void)argc;
     for (int k = 0; k < CONNS_EACH; k++)
-        CHECK_OK(xipc_msgpipe_connect(argv[1], &c[k], XT_CHILD_TIMEOUT_MS));
+        CHECK_OK(xipc_msgpipe_connect(argv[1], 0, &c[k], XT_CHILD_TIMEOUT_MS));
     for (int r = 0; r < REQUESTS_EACH; r++) {
         for (int k = 0; k < CONNS_EACH; k++) {
             int n = snprintf(msg, sizeof msg, "client %s conn %d req %d", argv[2], k, r);
@@ -221,7 +221,7 @@ xt_child_npipe_pid_client(int argc, char **argv)
     char buf[4];
     size_t len;
     (void)argc;
-    CHECK_OK(xipc_msgpipe_connect(argv[1], &c, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msgpipe_connect(argv[1], 0, &c, XT_CHILD_TIMEOUT_MS));
     CHECK_OK(xipc_msgpipe_peer_pid(c, &pids[0]));
     CHECK_OK(xipc_msgpipe_send(c, pids, sizeof pids, XT_CHILD_TIMEOUT_MS));
     CHECK_RC(xipc_msgpipe_recv(c, buf, sizeof buf, &len, XT_CHILD_TIMEOUT_MS), XIPC_ECLOSED);
@@ -271,14 +271,14 @@ xt_test_npipe_connect_without_server_fails_at_once(void)
     xipc_npipe *srv = NULL;
     xt_name("nobody", name);
     uint64_t t0 = xt_os_now_ms();
-    CHECK_RC(xipc_npipe_connect(name, &s, 5000), XIPC_ENOENT);
-    CHECK_RC(xipc_msgpipe_connect(name, &m, 5000), XIPC_ENOENT);
+    CHECK_RC(xipc_npipe_connect(name, 0, &s, 5000), XIPC_ENOENT);
+    CHECK_RC(xipc_msgpipe_connect(name, 0, &m, 5000), XIPC_ENOENT);
     CHECK_LT(xt_os_now_ms() - t0, 2000);
     CHECK(s == NULL && m == NULL);
     /* Nor after a server came and went. */
     CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
     xipc_npipe_close(srv);
-    CHECK_RC(xipc_npipe_connect(name, &s, 5000), XIPC_ENOENT);
+    CHECK_RC(xipc_npipe_connect(name, 0, &s, 5000), XIPC_ENOENT);
 }
 
 /* argv: name, channel. Listens on name, says 'l', and waits to be killed. */
@@ -343,7 +343,7 @@ xt_child_npipe_peer_client(int argc, char **argv)
     (void)argc;
     if (strcmp(argv[3], "die") == 0) {
         xipc_stream *s = NULL;
-        CHECK_OK(xipc_npipe_connect(argv[1], &s, XT_CHILD_TIMEOUT_MS));
+        CHECK_OK(xipc_npipe_connect(argv[1], 0, &s, XT_CHILD_TIMEOUT_MS));
         xt_write_all(s, "half", 4, XT_CHILD_TIMEOUT_MS);
         xt_write_all(ch, "c", 1, XT_CHILD_TIMEOUT_MS);
         for (;;)
@@ -351,8 +351,8 @@ xt_child_npipe_peer_client(int argc, char **argv)
     }
     xipc_msgpipe *m = NULL;
     xipc_stream *s = NULL;
-    CHECK_OK(xipc_msgpipe_connect(argv[1], &m, XT_CHILD_TIMEOUT_MS));
-    CHECK_OK(xipc_npipe_connect(argv[4], &s, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msgpipe_connect(argv[1], 0, &m, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_npipe_connect(argv[4], 0, &s, XT_CHILD_TIMEOUT_MS));
     xt_write_all(ch, "c", 1, XT_CHILD_TIMEOUT_MS);
     /* The server closes both: the message end says closed, the byte end reads the end. */
     CHECK_RC(xipc_msgpipe_recv(m, buf, sizeof buf, &got, XT_CHILD_TIMEOUT_MS), XIPC_ECLOSED);
@@ -446,7 +446,7 @@ xt_test_npipe_timeouts(void)
     xt_name("tmo", name);
     xt_name("tmo.m", mname);
     CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
-    CHECK_OK(xipc_npipe_connect(name, &a, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_npipe_connect(name, 0, &a, XT_CHILD_TIMEOUT_MS));
     CHECK_OK(xipc_npipe_accept(srv, &b, XT_CHILD_TIMEOUT_MS));
     /* Byte-mode connections know their peer too (here: this very process, at both ends). */
     uint64_t pid_a = 0, pid_b = 0;
@@ -479,7 +479,7 @@ xt_test_npipe_timeouts(void)
     /* Messages: a receive that waits; sends into a full pipe until one times out, then every
      * message that was sent arrives whole, and no other. */
     CHECK_OK(xipc_npipe_listen(mname, XIPC_NPIPE_MESSAGE, &msrv));
-    CHECK_OK(xipc_msgpipe_connect(mname, &ma, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msgpipe_connect(mname, 0, &ma, XT_CHILD_TIMEOUT_MS));
     CHECK_OK(xipc_msgpipe_accept(msrv, &mb, XT_CHILD_TIMEOUT_MS));
     CHECK_TIMES_OUT(xipc_msgpipe_recv(mb, buf, sizeof buf, &len, 150), 150);
     int sent = 0, rc;
@@ -514,7 +514,7 @@ xt_test_npipe_connection_as_a_child_stdin(void)
     size_t got = 0, len = 0;
     xt_name("stdin", name);
     CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
-    CHECK_OK(xipc_npipe_connect(name, &a, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_npipe_connect(name, 0, &a, XT_CHILD_TIMEOUT_MS));
     CHECK_OK(xipc_npipe_accept(srv, &b, XT_CHILD_TIMEOUT_MS));
     CHECK_RC(xipc_stream_read(b, buf, sizeof buf, &got, 50), XIPC_ETIMEDOUT);
     CHECK_OK(xipc_pipe(0, &out_r, &out_w));
@@ -555,20 +555,20 @@ xt_test_npipe_mode_mismatch_and_bad_input(void)
     CHECK_RC(xipc_npipe_listen(name, XIPC_CREATE, &srv), XIPC_EINVAL); /* no such flag here */
     CHECK_RC(xipc_npipe_listen(name, XIPC_NPIPE_BYTE | XIPC_OPEN, &srv), XIPC_EINVAL);
     CHECK_RC(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, NULL), XIPC_EINVAL);
-    CHECK_RC(xipc_npipe_connect("bad\\name", &s, 0), XIPC_EINVAL);
-    CHECK_RC(xipc_npipe_connect(name, NULL, 0), XIPC_EINVAL);
-    CHECK_RC(xipc_npipe_connect(name, &s, -5), XIPC_EINVAL);
+    CHECK_RC(xipc_npipe_connect("bad\\name", 0, &s, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_npipe_connect(name, 0, NULL, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_npipe_connect(name, 0, &s, -5), XIPC_EINVAL);
 
     /* A byte server takes no message clients, and the other way round. */
     CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
-    CHECK_RC(xipc_msgpipe_connect(name, &m, 1000), XIPC_EINVAL);
+    CHECK_RC(xipc_msgpipe_connect(name, 0, &m, 1000), XIPC_EINVAL);
     CHECK_RC(xipc_msgpipe_accept(srv, &m, 0), XIPC_EINVAL);
     CHECK_RC(xipc_npipe_accept(srv, &s, 0), XIPC_ETIMEDOUT);
     CHECK_RC(xipc_npipe_accept(srv, &s, -3), XIPC_EINVAL);
     CHECK(m == NULL && s == NULL);
     xipc_npipe_close(srv);
     CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &srv));
-    CHECK_RC(xipc_npipe_connect(name, &s, 1000), XIPC_EINVAL);
+    CHECK_RC(xipc_npipe_connect(name, 0, &s, 1000), XIPC_EINVAL);
     CHECK_RC(xipc_npipe_accept(srv, &s, 0), XIPC_EINVAL);
     CHECK_RC(xipc_msgpipe_accept(srv, &m, 0), XIPC_ETIMEDOUT);
     CHECK(m == NULL && s == NULL);
@@ -596,7 +596,7 @@ xt_test_npipe_message_limits(void)
     size_t len = 0;
     xt_name("limits", name);
     CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &srv));
-    CHECK_OK(xipc_msgpipe_connect(name, &a, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msgpipe_connect(name, 0, &a, XT_CHILD_TIMEOUT_MS));
     CHECK_OK(xipc_msgpipe_accept(srv, &b, XT_CHILD_TIMEOUT_MS));
     CHECK_RC(xipc_msgpipe_send(a, "x", 0, 0), XIPC_EINVAL);
     CHECK_RC(xipc_msgpipe_send(a, big, sizeof big, 0), XIPC_EMSGSIZE);
@@ -689,7 +689,7 @@ connect_and_ping(const char *name, bool message, int timeout_ms)
     size_t len = 0;
     if (message) {
         xipc_msgpipe *m = NULL;
-        int rc = xipc_msgpipe_connect(name, &m, timeout_ms);
+        int rc = xipc_msgpipe_connect(name, 0, &m, timeout_ms);
         if (rc != 0)
             return rc;
         CHECK_OK(xipc_msgpipe_send(m, "ping", 4, XT_CHILD_TIMEOUT_MS));
@@ -698,7 +698,7 @@ connect_and_ping(const char *name, bool message, int timeout_ms)
         xipc_msgpipe_close(m);
     } else {
         xipc_stream *s = NULL;
-        int rc = xipc_npipe_connect(name, &s, timeout_ms);
+        int rc = xipc_npipe_connect(name, 0, &s, timeout_ms);
         if (rc != 0)
             return rc;
         xt_write_all(s, "ping", 4, XT_CHILD_TIMEOUT_MS);
@@ -723,11 +723,11 @@ connect_to_busy_raw_server(const char *tag, const char *kind, const char *gap_ms
     xt_name(tag, name);
     raw_child_start(&rc, name, kind, "fill", gap_ms);
     if (message) {
-        CHECK_TIMES_OUT(xipc_msgpipe_connect(name, &m, 0), 0);
-        CHECK_TIMES_OUT(xipc_msgpipe_connect(name, &m, 100), 100);
+        CHECK_TIMES_OUT(xipc_msgpipe_connect(name, 0, &m, 0), 0);
+        CHECK_TIMES_OUT(xipc_msgpipe_connect(name, 0, &m, 100), 100);
     } else {
-        CHECK_TIMES_OUT(xipc_npipe_connect(name, &s, 0), 0);
-        CHECK_TIMES_OUT(xipc_npipe_connect(name, &s, 100), 100);
+        CHECK_TIMES_OUT(xipc_npipe_connect(name, 0, &s, 0), 0);
+        CHECK_TIMES_OUT(xipc_npipe_connect(name, 0, &s, 100), 100);
     }
     CHECK(s == NULL && m == NULL);
     /* The server frees its instance (or backlog) 300 ms after the go, plus the gap. */
@@ -752,7 +752,7 @@ connect_to_busy_raw_server_that_leaves(void)
     raw_child_start(&rc, name, "byte", "fill", "5000");
     uint64_t t0 = xt_os_now_ms();
     xt_write_all(rc.go_wr, "g", 1, XT_CHILD_TIMEOUT_MS);
-    CHECK_RC(xipc_npipe_connect(name, &s, 10000), XIPC_ENOENT);
+    CHECK_RC(xipc_npipe_connect(name, 0, &s, 10000), XIPC_ENOENT);
     uint64_t waited = xt_os_now_ms() - t0;
     CHECK_GE(waited, 250 + 1000);
     CHECK_LT(waited, 300 + 5000);
@@ -858,7 +858,7 @@ xt_test_npipe_listen_bind_errors(void)
     CHECK_EQ(xt_os_mkdir(deep, 0700), 0);
     xt_os_setenv("XDG_RUNTIME_DIR", deep);
     CHECK_RC(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv), XIPC_ENAMETOOLONG);
-    CHECK_RC(xipc_npipe_connect(name, &s, 1000), XIPC_ENAMETOOLONG);
+    CHECK_RC(xipc_npipe_connect(name, 0, &s, 1000), XIPC_ENAMETOOLONG);
     xt_os_setenv("XDG_RUNTIME_DIR", NULL);
     xt_os_remove_tree(base);
 }
@@ -896,12 +896,12 @@ xt_test_npipe_forked_child_close_keeps_the_parents_name(void)
         CHECK_OK(xipc_npipe_listen(name, modes[i], &srv));
         CHECK_EQ(xt_os_fork_run(fork_closes_server, srv), 0);
         if (modes[i] == XIPC_NPIPE_BYTE) {
-            CHECK_OK(xipc_npipe_connect(name, &a, 1000));
+            CHECK_OK(xipc_npipe_connect(name, 0, &a, 1000));
             CHECK_OK(xipc_npipe_accept(srv, &b, XT_CHILD_TIMEOUT_MS));
             xt_write_all(a, "f", 1, XT_CHILD_TIMEOUT_MS);
             xt_read_exact(b, &c, 1, XT_CHILD_TIMEOUT_MS);
         } else {
-            CHECK_OK(xipc_msgpipe_connect(name, &ma, 1000));
+            CHECK_OK(xipc_msgpipe_connect(name, 0, &ma, 1000));
             CHECK_OK(xipc_msgpipe_accept(srv, &mb, XT_CHILD_TIMEOUT_MS));
         }
         CHECK_RC(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &second), XIPC_EADDRINUSE);
@@ -947,7 +947,7 @@ xt_test_npipe_runtime_dir_owner_only(void)
     CHECK_EQ(xt_os_chmod(dir, 0755), 0);
     CHECK_RC(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv), XIPC_EACCES);
     xipc_stream *s = NULL;
-    CHECK_RC(xipc_npipe_connect(name, &s, 0), XIPC_EACCES);
+    CHECK_RC(xipc_npipe_connect(name, 0, &s, 0), XIPC_EACCES);
     CHECK_EQ(xt_os_chmod(dir, 0700), 0);
     /* Another owner: refused. */
     if (xt_os_chown_path(dir) == 0)
@@ -972,7 +972,7 @@ xt_test_npipe_no_handle_leak(void)
             xipc_npipe *srv = NULL;
             xipc_msgpipe *a = NULL, *b = NULL;
             CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &srv));
-            CHECK_OK(xipc_msgpipe_connect(name, &a, XT_CHILD_TIMEOUT_MS));
+            CHECK_OK(xipc_msgpipe_connect(name, 0, &a, XT_CHILD_TIMEOUT_MS));
             CHECK_OK(xipc_msgpipe_accept(srv, &b, XT_CHILD_TIMEOUT_MS));
             CHECK_OK(xipc_msgpipe_send(a, "hi", 2, XT_CHILD_TIMEOUT_MS));
             CHECK_OK(xipc_msgpipe_recv(b, buf, sizeof buf, &len, XT_CHILD_TIMEOUT_MS));
@@ -984,4 +984,99 @@ xt_test_npipe_no_handle_leak(void)
         if (round == 1)
             CHECK_EQ(xt_os_handle_count(), before);
     }
+}
+
+/* ---- item 4: a connect that waits for its server -------------------------------------------- */
+
+/* argv: name, mode ("byte" or "msg"), started (a pipe's write end). Says 's' on started, then
+ * connects with XIPC_NPIPE_WAIT_SERVER before any server exists, sends "hi" and expects "ok". */
+int
+xt_child_npipe_wait_client(int argc, char **argv)
+{
+    xipc_stream *started = xt_import(argv[3]);
+    char buf[8];
+    size_t n = 0;
+    (void)argc;
+    xt_write_all(started, "s", 1, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(started);
+    if (strcmp(argv[2], "byte") == 0) {
+        xipc_stream *c = NULL;
+        CHECK_OK(xipc_npipe_connect(argv[1], XIPC_NPIPE_WAIT_SERVER, &c, XT_CHILD_TIMEOUT_MS));
+        xt_write_all(c, "hi", 2, XT_CHILD_TIMEOUT_MS);
+        xt_read_exact(c, buf, 2, XT_CHILD_TIMEOUT_MS);
+        xipc_stream_close(c);
+    } else {
+        xipc_msgpipe *m = NULL;
+        CHECK_OK(xipc_msgpipe_connect(argv[1], XIPC_NPIPE_WAIT_SERVER, &m, XT_CHILD_TIMEOUT_MS));
+        CHECK_OK(xipc_msgpipe_send(m, "hi", 2, XT_CHILD_TIMEOUT_MS));
+        CHECK_OK(xipc_msgpipe_recv(m, buf, sizeof buf, &n, XT_CHILD_TIMEOUT_MS));
+        CHECK_EQ(n, 2);
+        xipc_msgpipe_close(m);
+    }
+    return memcmp(buf, "ok", 2) == 0 ? 0 : 3;
+}
+
+/* The server of a client started first, 300 ms after the client began to connect. */
+static void
+serve_late_client(const char *mode)
+{
+    char name[XIPC_NAME_MAX + 1], text[XIPC_HANDLE_TEXT_MAX], buf[8], c = 0;
+    xipc_stream *rd, *wr;
+    xipc_npipe *srv = NULL;
+    xt_name(mode, name);
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
+    xt_export(wr, text);
+    const char *args[] = { name, mode, text, NULL };
+    xipc_handle *h = xipc_stream_handle(wr);
+    xipc_proc *p = xt_spawn_child("npipe_wait_client", args, NULL, &h, 1);
+    xipc_stream_close(wr);
+    xt_read_exact(rd, &c, 1, XT_CHILD_TIMEOUT_MS); /* the client is about to connect */
+    xipc_stream_close(rd);
+    xt_os_sleep_ms(300);
+    bool byte = strcmp(mode, "byte") == 0;
+    CHECK_OK(xipc_npipe_listen(name, byte ? XIPC_NPIPE_BYTE : XIPC_NPIPE_MESSAGE, &srv));
+    if (byte) {
+        xipc_stream *conn = NULL;
+        CHECK_OK(xipc_npipe_accept(srv, &conn, XT_CHILD_TIMEOUT_MS));
+        xt_read_exact(conn, buf, 2, XT_CHILD_TIMEOUT_MS);
+        xt_write_all(conn, "ok", 2, XT_CHILD_TIMEOUT_MS);
+        xt_expect_exit(p, 0);
+        xipc_stream_close(conn);
+    } else {
+        xipc_msgpipe *m = NULL;
+        size_t n = 0;
+        CHECK_OK(xipc_msgpipe_accept(srv, &m, XT_CHILD_TIMEOUT_MS));
+        CHECK_OK(xipc_msgpipe_recv(m, buf, sizeof buf, &n, XT_CHILD_TIMEOUT_MS));
+        CHECK_OK(xipc_msgpipe_send(m, "ok", 2, XT_CHILD_TIMEOUT_MS));
+        xt_expect_exit(p, 0);
+        xipc_msgpipe_close(m);
+    }
+    CHECK(memcmp(buf, "hi", 2) == 0);
+    xipc_npipe_close(srv);
+}
+
+void
+xt_test_npipe_connect_waits_for_a_server_to_appear(void)
+{
+    char name[XIPC_NAME_MAX + 1];
+    xipc_stream *s = NULL;
+    xipc_msgpipe *m = NULL;
+    xt_name("late", name);
+    /* Without the flag: XIPC_ENOENT at once, whatever the timeout. */
+    uint64_t t0 = xt_os_now_ms();
+    CHECK_RC(xipc_npipe_connect(name, 0, &s, 5000), XIPC_ENOENT);
+    CHECK_LT(xt_os_now_ms() - t0, 2000);
+    /* With it and no server: the whole timeout, then XIPC_ETIMEDOUT. */
+    t0 = xt_os_now_ms();
+    CHECK_RC(xipc_npipe_connect(name, XIPC_NPIPE_WAIT_SERVER, &s, 150), XIPC_ETIMEDOUT);
+    uint64_t waited = xt_os_now_ms() - t0;
+    CHECK_GE(waited, 150);
+    CHECK_LT(waited, 150 + XT_SLACK_MS);
+    CHECK_RC(xipc_msgpipe_connect(name, XIPC_NPIPE_WAIT_SERVER, &m, 0), XIPC_ETIMEDOUT);
+    CHECK(s == NULL && m == NULL);
+    CHECK_RC(xipc_npipe_connect(name, 0x1u, &s, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_msgpipe_connect(name, XIPC_NPIPE_BYTE, &m, 0), XIPC_EINVAL);
+    /* A client started before its server connects once the server comes. */
+    serve_late_client("byte");
+    serve_late_client("msg");
 }

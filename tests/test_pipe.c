@@ -539,7 +539,7 @@ xt_test_pipe_import_refuses_owned_and_non_streams(void)
     xt_name("imports", name);
     CHECK_OK(xipc_pipe(0, &rd, &wr));
     CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
-    CHECK_OK(xipc_npipe_connect(name, &client, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_npipe_connect(name, 0, &client, XT_CHILD_TIMEOUT_MS));
     CHECK_OK(xipc_npipe_accept(srv, &server_end, XT_CHILD_TIMEOUT_MS));
     xt_export(wr, texts[0]);
     xt_export(client, texts[1]);
@@ -848,7 +848,7 @@ xt_test_pipe_bad_input(void)
     CHECK_RC(xipc_stream_read(wr, buf, 1, &n, 0), XIPC_EINVAL); /* the write end */
     CHECK_RC(xipc_stream_write(NULL, buf, 1, &n, 0), XIPC_EINVAL);
     CHECK_RC(xipc_stream_write(wr, NULL, 1, &n, 0), XIPC_EINVAL);
-    CHECK_RC(xipc_stream_write(wr, buf, 1, NULL, 0), XIPC_EINVAL);
+    CHECK_OK(xipc_stream_write(wr, buf, 1, NULL, 0)); /* put may be NULL */
     CHECK_RC(xipc_stream_write(wr, buf, 1, &n, -100), XIPC_EINVAL);
     CHECK_RC(xipc_stream_write(rd, buf, 1, &n, 0), XIPC_EINVAL); /* the read end */
     n = 5;
@@ -913,4 +913,173 @@ xt_test_pipe_no_handle_leak(void)
     xt_expect_exit(p, 0);
     xipc_stream_close(rd);
     CHECK_EQ(xt_os_handle_count(), before);
+}
+
+/* ---- item 4: read_exact and a write without put -------------------------------------------- */
+
+#define XT_PIECES_BYTES 100000
+#define XT_PIECES_TAIL  5
+
+/* Writes XT_PIECES_BYTES of the pattern in uneven pieces, each with put NULL, pausing now and
+ * then so that the reader's OS reads return short, then XT_PIECES_TAIL more bytes, and exits
+ * without closing. */
+int
+xt_child_write_pieces(int argc, char **argv)
+{
+    xipc_stream *w = xt_import(argv[1]);
+    static unsigned char buf[XT_PIECES_BYTES + XT_PIECES_TAIL];
+    size_t sent = 0, step = 1;
+    (void)argc;
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = xt_pattern(i);
+    while (sent < XT_PIECES_BYTES) {
+        size_t n = (step * 2713) % 9000 + 1;
+        if (n > XT_PIECES_BYTES - sent)
+            n = XT_PIECES_BYTES - sent;
+        CHECK_OK(xipc_stream_write(w, buf + sent, n, NULL, XT_CHILD_TIMEOUT_MS));
+        sent += n;
+        if (step++ % 8 == 0)
+            xt_os_sleep_ms(2);
+    }
+    CHECK_OK(xipc_stream_write(w, buf + sent, XT_PIECES_TAIL, NULL, XT_CHILD_TIMEOUT_MS));
+    return 0;
+}
+
+void
+xt_test_pipe_read_exact_across_processes(void)
+{
+    xipc_stream *rd, *wr;
+    static unsigned char buf[XT_PIECES_BYTES + 16];
+    size_t got = 1;
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
+    xipc_proc *p = spawn_with_streams("write_pieces", &wr, 1);
+    xipc_stream_close(wr);
+
+    /* One call gathers every piece. */
+    CHECK_OK(xipc_stream_read_exact(rd, buf, XT_PIECES_BYTES, &got, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(got, XT_PIECES_BYTES);
+    for (size_t i = 0; i < XT_PIECES_BYTES; i++)
+        if (buf[i] != xt_pattern(i))
+            xt_fail(__FILE__, __LINE__, "byte %zu differs", i);
+    /* The stream ends before the next 10: XIPC_ECLOSED, and got says how many came. */
+    CHECK_RC(xipc_stream_read_exact(rd, buf, 10, &got, XT_CHILD_TIMEOUT_MS), XIPC_ECLOSED);
+    CHECK_EQ(got, XT_PIECES_TAIL);
+    for (size_t i = 0; i < XT_PIECES_TAIL; i++)
+        CHECK_EQ(buf[i], xt_pattern(XT_PIECES_BYTES + i));
+    CHECK_RC(xipc_stream_read_exact(rd, buf, 1, &got, 0), XIPC_ECLOSED);
+    CHECK_EQ(got, 0);
+    CHECK_RC(xipc_stream_read_exact(rd, buf, 1, NULL, 0), XIPC_ECLOSED);
+    xt_expect_exit(p, 0);
+    xipc_stream_close(rd);
+}
+
+void
+xt_test_pipe_read_exact_timeout_and_bad_input(void)
+{
+    xipc_stream *rd, *wr;
+    char buf[8];
+    size_t got = 9;
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
+    CHECK_OK(xipc_stream_write(wr, "abc", 3, NULL, 0));
+
+    /* One deadline for the whole call: the 3 bytes there, then a wait of 200 ms for the rest. */
+    uint64_t t0 = xt_os_now_ms();
+    CHECK_RC(xipc_stream_read_exact(rd, buf, 8, &got, 200), XIPC_ETIMEDOUT);
+    uint64_t waited = xt_os_now_ms() - t0;
+    CHECK_GE(waited, 200);
+    CHECK_LT(waited, 200 + XT_SLACK_MS);
+    CHECK_EQ(got, 3);
+    CHECK(memcmp(buf, "abc", 3) == 0);
+    /* A timeout of 0 takes what is there without waiting. */
+    CHECK_OK(xipc_stream_write(wr, "defg", 4, NULL, 0));
+    CHECK_OK(xipc_stream_read_exact(rd, buf, 4, &got, 0));
+    CHECK_EQ(got, 4);
+    CHECK(memcmp(buf, "defg", 4) == 0);
+    CHECK_RC(xipc_stream_read_exact(rd, buf, 1, &got, 0), XIPC_ETIMEDOUT);
+    CHECK_EQ(got, 0);
+
+    got = 9;
+    CHECK_OK(xipc_stream_read_exact(rd, NULL, 0, &got, 0)); /* nothing to read */
+    CHECK_EQ(got, 0);
+    CHECK_RC(xipc_stream_read_exact(NULL, buf, 1, &got, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_stream_read_exact(rd, NULL, 1, &got, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_stream_read_exact(rd, buf, 1, &got, -2), XIPC_EINVAL);
+    CHECK_RC(xipc_stream_read_exact(wr, buf, 1, &got, 0), XIPC_EINVAL); /* the write end */
+    xipc_stream_close(rd);
+    xipc_stream_close(wr);
+    CHECK_RC(xipc_stream_read_exact(rd, buf, 1, &got, 0), XIPC_EBADF);
+    /* A write with put NULL still reports failures: the reader is gone. */
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
+    xipc_stream_close(rd);
+    CHECK_RC(xipc_stream_write(wr, "x", 1, NULL, 0), XIPC_EPIPE);
+    xipc_stream_close(wr);
+}
+
+/* ---- item 4: adopting a native, and a portable sleep ----------------------------------------- */
+
+/* Adopts its inherited stdin (a pipe the test writes) as a stream, checks the refusals, and
+ * reads "adopt me" and the end through it. */
+int
+xt_child_adopt_stdin(int argc, char **argv)
+{
+    xipc_stream *in = NULL, *again = (xipc_stream *)&in;
+    char buf[16];
+    size_t got = 0;
+    (void)argc;
+    (void)argv;
+    intptr_t native = xt_os_stdin_native();
+    CHECK_RC(xipc_stream_adopt_native(native, 0, &in), XIPC_EINVAL);
+    CHECK_RC(xipc_stream_adopt_native(native, 0x1u, &in), XIPC_EINVAL);
+    CHECK_RC(xipc_stream_adopt_native(native, XIPC_STREAM_READ, NULL), XIPC_EINVAL);
+    CHECK_OK(xipc_stream_adopt_native(native, XIPC_STREAM_READ, &in));
+    /* A second owner would close it under the first. */
+    CHECK_RC(xipc_stream_adopt_native(native, XIPC_STREAM_READ, &again), XIPC_EEXIST);
+    CHECK(again == NULL);
+    CHECK_EQ(xt_os_native_inheritable(native), 0);
+    CHECK_RC(xipc_stream_write(in, "x", 1, NULL, 0), XIPC_EINVAL); /* asserted read-only */
+    CHECK_OK(xipc_stream_read_exact(in, buf, 8, &got, XT_CHILD_TIMEOUT_MS));
+    CHECK(memcmp(buf, "adopt me", 8) == 0);
+    CHECK_RC(xipc_stream_read_exact(in, buf, 1, &got, XT_CHILD_TIMEOUT_MS), XIPC_ECLOSED);
+    xipc_stream_close(in);
+    return 0;
+}
+
+void
+xt_test_pipe_adopt_native_stdin_and_refusals(void)
+{
+    xipc_stream *rd, *wr, *s = NULL;
+    xipc_stdio io[3] = { { XIPC_STDIO_STREAM, NULL }, { 0, NULL }, { 0, NULL } };
+    const char *what = NULL;
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
+    io[0].stream = rd;
+    xipc_proc *p = xt_spawn_child("adopt_stdin", NULL, io, NULL, 0);
+    xipc_stream_close(rd);
+    CHECK_OK(xipc_stream_write(wr, "adopt me", 8, NULL, XT_CHILD_TIMEOUT_MS));
+    xipc_stream_close(wr);
+    xt_expect_exit(p, 0);
+
+    /* Here: a native that is not a stream, and one that is not open. */
+    intptr_t odd = xt_os_open_non_stream_native(0, &what);
+    CHECK_RC(xipc_stream_adopt_native(odd, XIPC_STREAM_READ, &s), XIPC_EINVAL);
+    CHECK(s == NULL);
+    xt_os_close_native(odd);
+    CHECK_RC(xipc_stream_adopt_native(odd, XIPC_STREAM_READ, &s), XIPC_EBADF);
+    /* A native an xipc stream holds already. */
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
+    intptr_t held = 0;
+    CHECK_OK(xipc_handle_native(xipc_stream_handle(rd), &held));
+    CHECK_RC(xipc_stream_adopt_native(held, XIPC_STREAM_READ, &s), XIPC_EEXIST);
+    xipc_stream_close(rd);
+    xipc_stream_close(wr);
+}
+
+void
+xt_test_base_sleep_ms(void)
+{
+    uint64_t t0 = xt_os_now_ms();
+    xipc_sleep_ms(120);
+    uint64_t slept = xt_os_now_ms() - t0;
+    CHECK_GE(slept, 119); /* the test's clock may round the other way by a millisecond */
+    CHECK_LT(slept, 120 + XT_SLACK_MS);
+    xipc_sleep_ms(0);
 }

@@ -546,7 +546,7 @@ xt_test_proc_unpassable_kinds_are_enotsup(void)
     xt_name("unpassable", name);
     xipc_proc *child = xt_spawn_child("exit_with", exit_args, NULL, NULL, 0);
     CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &srv));
-    CHECK_OK(xipc_msgpipe_connect(name, &client, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msgpipe_connect(name, 0, &client, XT_CHILD_TIMEOUT_MS));
     CHECK_OK(xipc_msgpipe_accept(srv, &server_end, XT_CHILD_TIMEOUT_MS));
     xipc_handle *kinds[] = { xipc_proc_handle(child), xipc_npipe_handle(srv),
         xipc_msgpipe_handle(client) };
@@ -625,7 +625,7 @@ xt_child_sigchld_ignored_wait(int argc, char **argv)
     xipc_proc_close(p);
     p = spawn_blocked_on_pipe(&wr);
     CHECK_OK(xipc_proc_kill(p));
-    expect_status_or_echild(p, XIPC_EXIT_KILLED, 9, kept);
+    expect_status_or_echild(p, XIPC_EXIT_KILLED, 0, kept);
     CHECK_OK(xipc_proc_kill(p));
     xipc_proc_close(p);
     xipc_stream_close(wr);
@@ -738,4 +738,85 @@ xt_test_proc_handles_fetched_by_index(void)
     xipc_stream_close(rd);
     xipc_event_close(ev);
     xipc_sem_close(sem);
+}
+
+/* ---- item 4: one exit report for a killed process ------------------------------------------ */
+
+/* A child blocked reading its stdin from a pipe the test holds, so that it ends only when killed
+ * (or when the test closes *wr). */
+static xipc_proc *
+spawn_blocked(xipc_stream **wr)
+{
+    xipc_stream *rd;
+    xipc_stdio io[3];
+    CHECK_OK(xipc_pipe(0, &rd, wr));
+    stdio_set(io, rd, NULL, NULL);
+    xipc_proc *p = xt_spawn_child("block_on_stdin", NULL, io, NULL, 0);
+    xipc_stream_close(rd);
+    return p;
+}
+
+static void
+expect_status(xipc_proc *p, int kind, uint32_t code)
+{
+    xipc_exit_status st = { 0, 0 };
+    CHECK_OK(xipc_proc_wait(p, &st, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(st.kind, kind);
+    CHECK_EQ(st.code, code);
+}
+
+/* xipc_proc_kill: XIPC_EXIT_KILLED with code 0 on every platform (it was 9 on Linux and
+ * 0x58495043 on Windows). */
+void
+xt_test_proc_kill_reports_killed_with_code_0(void)
+{
+    xipc_stream *wr;
+    xipc_proc *p = spawn_blocked(&wr);
+    CHECK_OK(xipc_proc_kill(p));
+    expect_status(p, XIPC_EXIT_KILLED, 0);
+    expect_status(p, XIPC_EXIT_KILLED, 0); /* the same again */
+    xipc_proc_close(p);
+    xipc_stream_close(wr);
+    /* A child that ended on its own before the kill reports its own end. */
+    p = spawn_blocked(&wr);
+    xipc_stream_close(wr); /* block_on_stdin exits 4 at the end of its input */
+    expect_status(p, XIPC_EXIT_NORMAL, 4);
+    CHECK_OK(xipc_proc_kill(p));
+    expect_status(p, XIPC_EXIT_NORMAL, 4);
+    xipc_proc_close(p);
+}
+
+/* Killed by another program: POSIX a crash with the signal's number; Windows the code given to
+ * TerminateProcess, a crash when it is an NTSTATUS error, and otherwise an exit with that code,
+ * which is all the OS records. */
+void
+xt_test_proc_killed_from_outside_reports_the_signal_or_code(void)
+{
+    static const struct {
+        int sig; /* POSIX */
+        uint32_t code; /* Windows */
+        int win_kind;
+    } kills[] = {
+        { 9, 0xC000013Au, XIPC_EXIT_CRASHED }, /* SIGKILL; STATUS_CONTROL_C_EXIT */
+        { 15, 7u, XIPC_EXIT_NORMAL }, /* SIGTERM; a code Windows cannot tell from exit(7) */
+    };
+    for (size_t i = 0; i < sizeof kills / sizeof kills[0]; i++) {
+        xipc_stream *wr;
+        uint64_t pid = 0;
+        xipc_proc *p = spawn_blocked(&wr);
+        CHECK_OK(xipc_proc_pid(p, &pid));
+        if (xt_os_kill_with_signal(pid, kills[i].sig) == 0) {
+            expect_status(p, XIPC_EXIT_CRASHED, (uint32_t)kills[i].sig);
+        } else {
+            CHECK_EQ(xt_os_terminate_with_code(pid, kills[i].code), 0);
+            expect_status(p, kills[i].win_kind, kills[i].code);
+        }
+        /* xipc_proc_kill afterwards changes nothing: the child had ended. */
+        CHECK_OK(xipc_proc_kill(p));
+        xipc_exit_status st = { 0, 0 };
+        CHECK_OK(xipc_proc_wait(p, &st, 0));
+        CHECK(st.kind != XIPC_EXIT_KILLED);
+        xipc_proc_close(p);
+        xipc_stream_close(wr);
+    }
 }

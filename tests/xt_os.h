@@ -262,4 +262,15 @@ int xt_os_raw_wait(xt_os_raw_child *c);
  * SetStdHandle to NULL), as a process started without one has it. */
 void xt_os_close_stdin(void);
 
+/* ---- item 4 helpers ---- */
+
+/* Kills process pid from outside xipc, with the OS's own calls, as another program would. POSIX:
+ * kill(pid, sig); -1 on Windows, which has no signals. */
+int xt_os_kill_with_signal(uint64_t pid, int sig);
+/* Windows: OpenProcess(PROCESS_TERMINATE) and TerminateProcess(h, code); -1 on POSIX. */
+int xt_os_terminate_with_code(uint64_t pid, uint32_t code);
+
+/* This process's standard input as the OS has it: POSIX 0, Windows GetStdHandle's HANDLE. */
+intptr_t xt_os_stdin_native(void);
+
 #endif /* XT_OS_H */

@@ -39,7 +39,7 @@ static int
 npipe_peer_open(const char *in_text, const char *out_text, xipc_stream **in, xipc_stream **out)
 {
     (void)out_text;
-    if (xipc_npipe_connect(in_text, in, PEER_TIMEOUT_MS) != 0)
+    if (xipc_npipe_connect(in_text, 0, in, PEER_TIMEOUT_MS) != 0)
         return -1;
     *out = *in;
     return 0;

@@ -510,9 +510,11 @@ wait_for_instance(const wchar_t *wname, const char *name, xipc__deadline dl)
  * Busy tells nothing about who the server is, so it is never "no server": an xipc server that
  * closed while its connections live on looks the same, and is waited for until they close. */
 static int
-open_client_end(const wchar_t *wname, const char *name, xipc__deadline dl, HANDLE *out)
+open_client_end(
+    const wchar_t *wname, const char *name, unsigned flags, xipc__deadline dl, HANDLE *out)
 {
     struct xipc__npipe_patience patience = { 0 };
+    patience.wait_server = (flags & XIPC_NPIPE_WAIT_SERVER) != 0;
     for (;;) {
         DWORD werr = open_client_once(wname, GENERIC_READ | GENERIC_WRITE, out);
         int rc;
@@ -533,8 +535,8 @@ open_client_end(const wchar_t *wname, const char *name, xipc__deadline dl, HANDL
 }
 
 int
-xipc__os_npipe_connect(
-    const char *name, unsigned mode, struct xipc__os_stream *conn, xipc__deadline dl)
+xipc__os_npipe_connect(const char *name, unsigned mode, unsigned flags,
+    struct xipc__os_stream *conn, xipc__deadline dl)
 {
     wchar_t wname[NAME_CAP];
     HANDLE h = NULL;
@@ -543,8 +545,13 @@ xipc__os_npipe_connect(
         return rc;
     if (other_mode_server(name, mode))
         return XIPC__FAIL(XIPC_EINVAL, "name: a server of the other mode (byte or message)");
-    if ((rc = open_client_end(wname, name, dl, &h)) != 0)
+    if ((rc = open_client_end(wname, name, flags, dl, &h)) != 0)
         return rc;
+    /* A server waited for had no mode to check before: check the one that came. */
+    if ((flags & XIPC_NPIPE_WAIT_SERVER) && other_mode_server(name, mode)) {
+        (void)CloseHandle(h);
+        return XIPC__FAIL(XIPC_EINVAL, "name: a server of the other mode (byte or message)");
+    }
     if ((rc = set_client_mode(h, mode, name)) != 0 ||
         (rc = xipc__win32_stream_open(h, XIPC__WIN32_STREAM_NPIPE_CLIENT, conn)) != 0) {
         (void)CloseHandle(h);

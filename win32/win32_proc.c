@@ -631,13 +631,17 @@ xipc__os_proc_wait(struct xipc__os_proc *p, xipc_exit_status *status, xipc__dead
         return XIPC__OS_FAIL(GetLastError(), "WaitForSingleObject", NULL);
     if (!GetExitCodeProcess(p->process, &code))
         return XIPC__OS_FAIL(GetLastError(), "GetExitCodeProcess", NULL);
-    if (p->killed && code == XIPC__WIN32_KILL_CODE)
-        status->kind = XIPC_EXIT_KILLED;
-    else if (is_exception_code(code))
-        status->kind = XIPC_EXIT_CRASHED;
-    else
-        status->kind = XIPC_EXIT_NORMAL;
+    /* The OS keeps only the exit code: TerminateProcess(h, n) from anyone else reads as exit(n)
+     * (xipc/proc.h, enum xipc_exit_kind). */
     status->code = code;
+    if (p->killed && code == XIPC__WIN32_KILL_CODE) {
+        status->kind = XIPC_EXIT_KILLED;
+        status->code = 0;
+    } else if (is_exception_code(code)) {
+        status->kind = XIPC_EXIT_CRASHED;
+    } else {
+        status->kind = XIPC_EXIT_NORMAL;
+    }
     return 0;
 }
 

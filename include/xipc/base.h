@@ -108,6 +108,10 @@ XIPC_API int xipc_last_os_error_describe(char *buf, size_t cap);
  * intervals, not for telling the time. Never fails. */
 XIPC_API uint64_t xipc_now_ns(void);
 
+/* Sleeps about ms milliseconds (POSIX nanosleep, Windows Sleep): at least ms, unless a signal
+ * handler ran meanwhile (POSIX), which ends it early. Never fails. */
+XIPC_API void xipc_sleep_ms(unsigned ms);
+
 /* Longest object name, in characters (the leading '/', if any, not counted). */
 #define XIPC_NAME_MAX 64
 

@@ -28,12 +28,14 @@
  * Windows a connection passed to a child no longer knows its peer (peer pid: XIPC_ENOTSUP there).
  *
  * Connecting, for both modes: with no server on the name a connect fails at once with
- * XIPC_ENOENT, whatever the timeout. A server that is busy (all its instances taken, its backlog
- * full), whoever made it, is waited for until timeout_ms passes (0: one try): XIPC_ETIMEDOUT
- * then. Once the call has seen the server busy, the name may go missing for up to a second (a
- * server that closed its only, busy instance and makes the next) before the call ends with
- * XIPC_ENOENT. Windows: the connections of an xipc server that closed keep its name busy until
- * they close too (POSIX: the name is gone at once).
+ * XIPC_ENOENT, whatever the timeout, unless it is given XIPC_NPIPE_WAIT_SERVER: then it looks
+ * again, with short pauses growing to 20 ms, until a server appears or timeout_ms passes
+ * (XIPC_ETIMEDOUT), for a client that may start before its server. A server that is busy (all
+ * its instances taken, its backlog full), whoever made it, is waited for until timeout_ms passes
+ * (0: one try): XIPC_ETIMEDOUT then. Once the call has seen the server busy, the name may go
+ * missing for up to a second (a server that closed its only, busy instance and makes the next)
+ * before the call ends with XIPC_ENOENT. Windows: the connections of an xipc server that closed
+ * keep its name busy until they close too (POSIX: the name is gone at once).
  */
 #ifndef XIPC_NPIPE_H
 #define XIPC_NPIPE_H
@@ -51,6 +53,10 @@ typedef struct xipc_msgpipe xipc_msgpipe; /* one message-mode connection */
 /* The server's mode, for xipc_npipe_listen: exactly one. */
 #define XIPC_NPIPE_BYTE    0x100u
 #define XIPC_NPIPE_MESSAGE 0x200u
+
+/* A connect's flag: wait, within the timeout, for a server to appear on the name (see
+ * "Connecting" above). Connect takes 0 or this; the mode comes from the call (npipe or msgpipe). */
+#define XIPC_NPIPE_WAIT_SERVER 0x400u
 
 /* The largest message a message pipe carries, on every platform. */
 #define XIPC_MSGPIPE_MAX 65536
@@ -82,13 +88,15 @@ XIPC_API int xipc_npipe_listen(const char *name, unsigned flags, xipc_npipe **ou
  * XIPC_EOS (another OS failure: xipc_last_os_error). *out is NULL on failure. */
 XIPC_API int xipc_npipe_accept(xipc_npipe *srv, xipc_stream **out, int timeout_ms);
 
-/* Connects to a byte-mode server (see "Connecting" above). Returns 0; XIPC_ENOENT (no server);
- * XIPC_ETIMEDOUT (the server stayed busy); XIPC_EINVAL (bad name, NULL out or bad timeout, or a
- * message-mode server); XIPC_EACCES (POSIX: the runtime directory is not the user's alone;
- * Windows: the server's pipe denies this user); XIPC_ENAMETOOLONG (POSIX: <runtime dir>/NAME
- * does not fit sun_path); XIPC_ENOMEM; XIPC_EMFILE; XIPC_ENFILE; XIPC_EOS (another OS failure:
- * xipc_last_os_error). *out is NULL on failure. */
-XIPC_API int xipc_npipe_connect(const char *name, xipc_stream **out, int timeout_ms);
+/* Connects to a byte-mode server (see "Connecting" above). flags: 0 or XIPC_NPIPE_WAIT_SERVER.
+ * Returns 0; XIPC_ENOENT (no server, without XIPC_NPIPE_WAIT_SERVER); XIPC_ETIMEDOUT (the server
+ * stayed busy, or with XIPC_NPIPE_WAIT_SERVER none appeared in time); XIPC_EINVAL (bad name,
+ * unknown flags, NULL out or bad timeout, or a message-mode server); XIPC_EACCES (POSIX: the
+ * runtime directory is not the user's alone; Windows: the server's pipe denies this user);
+ * XIPC_ENAMETOOLONG (POSIX: <runtime dir>/NAME does not fit sun_path); XIPC_ENOMEM; XIPC_EMFILE;
+ * XIPC_ENFILE; XIPC_EOS (another OS failure: xipc_last_os_error). *out is NULL on failure. */
+XIPC_API int xipc_npipe_connect(
+    const char *name, unsigned flags, xipc_stream **out, int timeout_ms);
 
 /* Stops listening and releases the name. Connections already made stay open. NULL, or a server
  * closed already: no-op.
@@ -108,9 +116,11 @@ XIPC_API xipc_handle *xipc_npipe_handle(xipc_npipe *srv);
  * of the connection. Returns as xipc_npipe_accept, with XIPC_EINVAL for a byte-mode server. */
 XIPC_API int xipc_msgpipe_accept(xipc_npipe *srv, xipc_msgpipe **out, int timeout_ms);
 
-/* Connects to a message-mode server (see "Connecting" above). Returns as xipc_npipe_connect,
- * with XIPC_EINVAL for a byte-mode server. */
-XIPC_API int xipc_msgpipe_connect(const char *name, xipc_msgpipe **out, int timeout_ms);
+/* Connects to a message-mode server (see "Connecting" above). flags: 0 or
+ * XIPC_NPIPE_WAIT_SERVER. Returns as xipc_npipe_connect, with XIPC_EINVAL for a byte-mode
+ * server. */
+XIPC_API int xipc_msgpipe_connect(
+    const char *name, unsigned flags, xipc_msgpipe **out, int timeout_ms);
 
 /* Sends one message of len bytes (1 to XIPC_MSGPIPE_MAX), whole or not at all, waiting up to
  * timeout_ms for room. Returns 0; XIPC_ETIMEDOUT (nothing sent); XIPC_EMSGSIZE (len too large);

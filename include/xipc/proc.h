@@ -109,12 +109,22 @@ XIPC_API int xipc_spawn(const xipc_spawn_opts *opts, xipc_proc **out);
  * XIPC_ENOMEM; XIPC_EOS (Windows: the environment could not be read). */
 XIPC_API int xipc_inherited_count(void);
 
-/* How a child ended. */
+/* How a child ended, as far as the OS can tell.
+ * - xipc_proc_kill() ended it: XIPC_EXIT_KILLED, code 0, on every platform (a child that ended on
+ *   its own before the kill reached it reports that end instead).
+ * - Killed by anyone else: POSIX XIPC_EXIT_CRASHED with the signal number as code (SIGKILL 9,
+ *   SIGTERM 15...), as for any death by a signal. Windows records no difference between
+ *   TerminateProcess(h, n) from another process and the child's own ExitProcess(n): the report
+ *   gives n as code, XIPC_EXIT_CRASHED when n is an NTSTATUS error (0xC..., as
+ *   STATUS_CONTROL_C_EXIT 0xC000013A) and XIPC_EXIT_NORMAL otherwise (taskkill /F and Task
+ *   Manager give 1, a normal exit 1). Wine: a Windows process whose Unix process was killed by a
+ *   signal reports the code wineserver gives it, and no crash. */
 enum xipc_exit_kind {
     XIPC_EXIT_NORMAL = 1, /* it exited; code holds its exit code */
     XIPC_EXIT_CRASHED = 2, /* it died abnormally: POSIX a signal (code = signal number), Windows an
-                              unhandled exception (code = the NTSTATUS, e.g. 0xC0000005) */
-    XIPC_EXIT_KILLED = 3 /* xipc_proc_kill() ended it */
+                              unhandled exception or a termination with an NTSTATUS error code
+                              (code = the NTSTATUS, e.g. 0xC0000005) */
+    XIPC_EXIT_KILLED = 3 /* xipc_proc_kill() ended it; code is 0 */
 };
 
 typedef struct xipc_exit_status {
@@ -132,10 +142,10 @@ typedef struct xipc_exit_status {
 XIPC_API int xipc_proc_wait(xipc_proc *p, xipc_exit_status *status, int timeout_ms);
 
 /* Ends the child at once (POSIX: SIGKILL, through a pidfd where Linux has one; Windows:
- * TerminateProcess). A child that has already ended, or whose status is gone (XIPC_ECHILD from
- * xipc_proc_wait), is not an error: no signal is sent to a pid that may be reused. Returns 0;
- * XIPC_EINVAL (NULL p); XIPC_EBADF (closed handle); XIPC_EOS (another OS failure:
- * xipc_last_os_error). */
+ * TerminateProcess); xipc_proc_wait() then reports XIPC_EXIT_KILLED with code 0. A child that
+ * has already ended, or whose status is gone (XIPC_ECHILD from xipc_proc_wait), is not an
+ * error: no signal is sent to a pid that may be reused. Returns 0; XIPC_EINVAL (NULL p);
+ * XIPC_EBADF (closed handle); XIPC_EOS (another OS failure: xipc_last_os_error). */
 XIPC_API int xipc_proc_kill(xipc_proc *p);
 
 /* The child's process id. Returns 0; XIPC_EINVAL (NULL p or pid); XIPC_EBADF (closed handle). */

@@ -36,14 +36,27 @@ typedef struct xipc_stream xipc_stream;
  * XIPC_EOS (another OS failure: xipc_last_os_error). *got is 0 on every failure. */
 XIPC_API int xipc_stream_read(xipc_stream *s, void *buf, size_t cap, size_t *got, int timeout_ms);
 
+/* Reads exactly len bytes into buf, waiting up to timeout_ms in all (one deadline for the whole
+ * read, not one per OS read): for fixed-size records and headers. *got, which may be NULL,
+ * receives how many bytes arrived, also on failure: bytes read before a timeout or the end of
+ * the stream are consumed and in buf. len 0 reads nothing and returns 0. A timeout of 0 takes
+ * what is there without waiting.
+ * Returns 0 (all len bytes came); XIPC_ECLOSED (the stream ended first: every writer closed;
+ * *got < len); XIPC_ETIMEDOUT (*got < len); XIPC_EINVAL (NULL buf with len > 0, bad timeout, a
+ * stream that only writes, NULL s); XIPC_EBADF (closed handle); XIPC_ENOTSUP, XIPC_EIO, XIPC_EOS
+ * (as xipc_stream_read). */
+XIPC_API int xipc_stream_read_exact(
+    xipc_stream *s, void *buf, size_t len, size_t *got, int timeout_ms);
+
 /* Writes len bytes from buf, waiting up to timeout_ms in all for room. *put always receives the
  * number of bytes that went, also on failure: a timeout or a broken pipe after a partial write
- * reports exactly how much the reader can still get. len 0 writes nothing and returns 0.
+ * reports exactly how much the reader can still get. put may be NULL: the caller then learns
+ * only whether all len bytes went. len 0 writes nothing and returns 0.
  * Never raises SIGPIPE: a write to a pipe whose readers are all gone returns XIPC_EPIPE, and a
  * SIGPIPE this write caused is consumed (a SIGPIPE already pending and blocked is left alone;
  * see xipc_sigpipe_ignore() for the faster way).
  * Returns 0 (all len bytes went); XIPC_ETIMEDOUT (*put < len); XIPC_EPIPE (every reader is gone;
- * also a named-pipe connection whose peer closed or reset it); XIPC_EINVAL (NULL buf or put, bad
+ * also a named-pipe connection whose peer closed or reset it); XIPC_EINVAL (NULL buf, bad
  * timeout, a stream that only reads, NULL s); XIPC_EBADF (closed handle); XIPC_EIO, XIPC_EOS
  * (another OS failure: xipc_last_os_error). */
 XIPC_API int xipc_stream_write(
@@ -79,6 +92,26 @@ XIPC_API int xipc_stream_import(const char *text, xipc_stream **out);
  * kind); XIPC_EEXIST (fetched or imported already); and the other codes of xipc_stream_import.
  * *out is NULL on failure. */
 XIPC_API int xipc_stream_inherited(size_t index, xipc_stream **out);
+
+/* What the caller asserts an adopted native does (xipc_stream_adopt_native): read, write, or
+ * both. */
+#define XIPC_STREAM_READ  0x100u
+#define XIPC_STREAM_WRITE 0x200u
+
+/* Adopts a descriptor (POSIX) or HANDLE (Windows) this process owns, such as one it inherited
+ * from a parent that is not xipc, or a socket from another library, as a stream. flags:
+ * XIPC_STREAM_READ, XIPC_STREAM_WRITE or both, which the caller asserts (the OS cannot always
+ * tell). The stream owns the native afterwards: xipc_stream_close() closes it, so the caller
+ * must not. It is made non-inheritable. Checked as xipc_stream_import() checks, before anything
+ * about it changes: POSIX takes a pipe, a FIFO or a connected stream socket (and sets O_NONBLOCK
+ * on a pipe's or FIFO's open file description, which every process sharing it sees: for this
+ * process's own standard streams use xipc_stream_stdio(), which changes nothing); Windows takes
+ * a pipe HANDLE opened for overlapped I/O (a synchronous one, as CreatePipe makes, is not
+ * detected and its reads would not time out).
+ * Returns 0; XIPC_EINVAL (NULL out, flags neither read nor write or unknown, a native that is not
+ * a stream); XIPC_EEXIST (an xipc handle of this process already holds it); XIPC_EBADF (nothing
+ * is open under native); XIPC_ENOMEM; XIPC_EOS (another OS failure: xipc_last_os_error). */
+XIPC_API int xipc_stream_adopt_native(intptr_t native, unsigned flags, xipc_stream **out);
 
 /* This process's own standard input (which 0: a stream that reads), output (1) or error (2; both
  * write) as an xipc_stream, for a program whose stdio is a pipe, such as a filter a parent spawned,

@@ -868,3 +868,25 @@ xt_os_close_stdin(void)
 {
     close(0);
 }
+
+/* ---- item 4 helpers ---- */
+
+int
+xt_os_kill_with_signal(uint64_t pid, int sig)
+{
+    return kill((pid_t)pid, sig);
+}
+
+int
+xt_os_terminate_with_code(uint64_t pid, uint32_t code)
+{
+    (void)pid;
+    (void)code;
+    return -1;
+}
+
+intptr_t
+xt_os_stdin_native(void)
+{
+    return 0;
+}

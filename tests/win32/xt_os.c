@@ -869,3 +869,30 @@ xt_os_close_stdin(void)
     CloseHandle(GetStdHandle(STD_INPUT_HANDLE));
     SetStdHandle(STD_INPUT_HANDLE, NULL);
 }
+
+/* ---- item 4 helpers ---- */
+
+int
+xt_os_kill_with_signal(uint64_t pid, int sig)
+{
+    (void)pid;
+    (void)sig;
+    return -1;
+}
+
+int
+xt_os_terminate_with_code(uint64_t pid, uint32_t code)
+{
+    HANDLE h = OpenProcess(PROCESS_TERMINATE, FALSE, (DWORD)pid);
+    if (h == NULL)
+        return -1;
+    BOOL ok = TerminateProcess(h, code);
+    CloseHandle(h);
+    return ok ? 0 : -1;
+}
+
+intptr_t
+xt_os_stdin_native(void)
+{
+    return (intptr_t)GetStdHandle(STD_INPUT_HANDLE);
+}
