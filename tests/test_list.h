@@ -32,6 +32,7 @@ XT_TEST(base_version_from_cmake)
 XT_TEST(base_every_kind_has_a_native_answer)
 XT_TEST(base_handle_kind_and_native_bad_input)
 XT_TEST(base_imports_never_take_what_an_object_holds)
+XT_TEST(base_child_exit_codes_name_each_error)
 
 /* pipe */
 XT_TEST(pipe_roundtrip_across_processes)

@@ -5,13 +5,6 @@
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
-/* Exit codes a child uses to report a result code. */
-static int
-code_of(int rc)
-{
-    return rc == 0 ? 0 : 100 + (-rc % 100);
-}
-
 static void
 export_sync(xipc_handle *h, char text[XIPC_HANDLE_TEXT_MAX])
 {
@@ -102,7 +95,7 @@ xt_child_event_waiter(int argc, char **argv)
     if (rc == 0)
         xt_write_all(ch, "r", 1, XT_CHILD_TIMEOUT_MS);
     xipc_event_close(ev);
-    return code_of(rc);
+    return xt_child_exit_code(rc);
 }
 
 /* Starts n waiters on the named event and returns once all of them are about to wait. */
@@ -210,10 +203,10 @@ xt_child_sync_pong(int argc, char **argv)
         int rc = ev_kind ? xipc_event_wait(ping_ev, XT_CHILD_TIMEOUT_MS)
                          : xipc_sem_wait(ping_sem, XT_CHILD_TIMEOUT_MS);
         if (rc != 0)
-            return code_of(rc);
+            return xt_child_exit_code(rc);
         rc = ev_kind ? xipc_event_set(pong_ev) : xipc_sem_post(pong_sem);
         if (rc != 0)
-            return code_of(rc);
+            return xt_child_exit_code(rc);
     }
     return 0;
 }
@@ -286,11 +279,11 @@ xt_child_signal_after(int argc, char **argv)
     if (strcmp(argv[1], "event") == 0) {
         xipc_event *ev = NULL;
         CHECK_OK(xipc_event_import(argv[2], &ev));
-        return code_of(xipc_event_set(ev));
+        return xt_child_exit_code(xipc_event_set(ev));
     }
     xipc_sem *sem = NULL;
     CHECK_OK(xipc_sem_import(argv[2], &sem));
-    return code_of(xipc_sem_post(sem));
+    return xt_child_exit_code(xipc_sem_post(sem));
 }
 
 /* Waits forever on h, which a child signals after 300 ms. */
@@ -429,7 +422,7 @@ xt_child_mutex_lock_and_exit(int argc, char **argv)
     CHECK_OK(xipc_mutex_open(argv[1], XIPC_OPEN, &mx));
     int rc = xipc_mutex_lock(mx, XT_CHILD_TIMEOUT_MS);
     if (rc != 0 && rc != XIPC_EOWNERDEAD)
-        return code_of(rc);
+        return xt_child_exit_code(rc);
     xt_write_all(ch, "L", 1, XT_CHILD_TIMEOUT_MS);
     while (strcmp(argv[3], "hang") == 0)
         xt_os_sleep_ms(1000);
@@ -446,7 +439,7 @@ xt_child_mutex_try(int argc, char **argv)
     int rc = xipc_mutex_lock(mx, 0);
     if (rc == 0)
         CHECK_OK(xipc_mutex_unlock(mx));
-    return code_of(rc);
+    return xt_child_exit_code(rc);
 }
 
 /* A child takes the mutex and ends holding it: it exits, or (killed) it is killed. */
@@ -493,7 +486,8 @@ xt_test_mutex_owner_dies(void)
     CHECK_OK(xipc_mutex_unlock(mx));
     CHECK_RC(xipc_mutex_lock(mx, 0), XIPC_ENOTRECOVERABLE);
     const char *args[] = { name, NULL };
-    xt_expect_exit(xt_spawn_child("mutex_try", args, NULL, NULL, 0), code_of(XIPC_ENOTRECOVERABLE));
+    xt_expect_exit(
+        xt_spawn_child("mutex_try", args, NULL, NULL, 0), xt_child_exit_code(XIPC_ENOTRECOVERABLE));
     xipc_mutex_close(mx);
     channel_close(&ch);
 }

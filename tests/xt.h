@@ -82,6 +82,24 @@ void xt_check_rc(const char *file, int line, const char *expr, int rc, int want)
 /* How long a test waits for a child to do its part before calling it hung. */
 #define XT_CHILD_TIMEOUT_MS 30000
 
+/* ---- Child exit codes ----------------------------------------------------------------------- */
+
+/* Exit status of a child whose xt_import failed. */
+#define XT_IMPORT_FAILED_CODE 90
+
+/* A child that ends on an xipc result exits with xt_child_exit_code(rc): 0 for 0, and for each
+ * XIPC_E* code of XIPC_ERRNO_MAP its own value from XT_CHILD_EXIT_ERR_FIRST on, in table order
+ * (a code not in the table: XT_CHILD_EXIT_ERR_FIRST - 1). The range stays clear of the codes
+ * that mean something else: 0, 1 (a failed check), 2 (usage), 77 (skip), 90 (import failure),
+ * 128 + a signal number as shells report it, and the low bytes Wine leaves of Windows crash
+ * statuses (3 abort, 4, 5 access violation, 9, 23, 29, 37, 38, 53 missing DLL, 57, 58, 66, 116,
+ * 140-150, 253 stack overflow). */
+#define XT_CHILD_EXIT_ERR_FIRST 200
+#define XT_CHILD_EXIT_ERR_LAST  252
+int xt_child_exit_code(int xipc_err);
+/* The XIPC_E* code behind a child's exit code, or 0 when the code is none of them. */
+int xt_child_exit_error(int code);
+
 /* ---- Children ------------------------------------------------------------------------------- */
 
 /* Options that run this binary as `--child role args...`, dying with the test
@@ -97,13 +115,14 @@ xipc_proc *xt_spawn_child(const char *role, const char *const *args, const xipc_
  * per-thread error record), so that a handle count taken afterwards sees only what a test adds. */
 void xt_warm_up(void);
 
-/* Waits for the child to exit normally with want_code, then closes it. */
+/* Waits for the child to exit normally with want_code, then closes it. Another code is reported
+ * with what it means ("XIPC_ETIMEDOUT", "a failed check", ...). */
 void xt_expect_exit(xipc_proc *p, int want_code);
 
 /* The export text of a stream, in a static-free caller buffer. */
 void xt_export(xipc_stream *s, char text[XIPC_HANDLE_TEXT_MAX]);
 
-/* In a child: the stream behind an export text (exits 90 on failure). */
+/* In a child: the stream behind an export text (exits XT_IMPORT_FAILED_CODE on failure). */
 xipc_stream *xt_import(const char *text);
 
 /* A name unique to this test run, "xt.<pid>.<tag>", for named objects. The buffer is the

@@ -56,6 +56,60 @@ xt_check_rc(const char *file, int line, const char *expr, int rc, int want)
         rc, xipc_errname(want), os[0] ? os : "none");
 }
 
+/* ---- Child exit codes ----------------------------------------------------------------------- */
+
+static const int child_errors[] = {
+#define XT_ERROR_ROW(name, value, text) XIPC_##name,
+    XIPC_ERRNO_MAP(XT_ERROR_ROW)
+#undef XT_ERROR_ROW
+};
+#define CHILD_ERROR_COUNT ((int)(sizeof child_errors / sizeof child_errors[0]))
+_Static_assert(XT_CHILD_EXIT_ERR_FIRST + sizeof child_errors / sizeof child_errors[0] - 1 <=
+        XT_CHILD_EXIT_ERR_LAST,
+    "more XIPC_E* codes than child exit codes: widen the range in xt.h");
+
+int
+xt_child_exit_code(int xipc_err)
+{
+    if (xipc_err == 0)
+        return 0;
+    for (int i = 0; i < CHILD_ERROR_COUNT; i++)
+        if (child_errors[i] == xipc_err)
+            return XT_CHILD_EXIT_ERR_FIRST + i;
+    return XT_CHILD_EXIT_ERR_FIRST - 1;
+}
+
+int
+xt_child_exit_error(int code)
+{
+    int i = code - XT_CHILD_EXIT_ERR_FIRST;
+    return i >= 0 && i < CHILD_ERROR_COUNT ? child_errors[i] : 0;
+}
+
+/* What a child's exit code says, for failure messages. */
+static const char *
+exit_code_meaning(uint32_t code)
+{
+    if (code <= INT32_MAX && xt_child_exit_error((int)code) != 0)
+        return xipc_errname(xt_child_exit_error((int)code));
+    switch (code) {
+    case 0:
+        return "success";
+    case 1:
+        return "a failed check";
+    case 2:
+        return "a usage error";
+    case XT_SKIP_CODE:
+        return "a skip";
+    case XT_IMPORT_FAILED_CODE:
+        return "a failed import";
+    case XT_CHILD_EXIT_ERR_FIRST - 1:
+        return "an unknown xipc code";
+    default:
+        return "a code of the child's own";
+    }
+}
+
 /* ---- Children ------------------------------------------------------------------------------- */
 
 xipc_spawn_opts
@@ -108,7 +162,11 @@ xt_expect_exit(xipc_proc *p, int want_code)
 {
     xipc_exit_status st = { 0, 0 };
     CHECK_OK(xipc_proc_wait(p, &st, XT_CHILD_TIMEOUT_MS));
-    if (st.kind != XIPC_EXIT_NORMAL || st.code != (uint32_t)want_code)
+    if (st.kind == XIPC_EXIT_NORMAL && st.code != (uint32_t)want_code)
+        xt_fail(__FILE__, __LINE__, "child failed with %s (exit %lu), wanted exit %d (%s)",
+            exit_code_meaning(st.code), (unsigned long)st.code, want_code,
+            exit_code_meaning((uint32_t)want_code));
+    if (st.kind != XIPC_EXIT_NORMAL)
         xt_fail(__FILE__, __LINE__, "child ended with kind %d code %lu (0x%lx), wanted exit %d",
             st.kind, (unsigned long)st.code, (unsigned long)st.code, want_code);
     xipc_proc_close(p);
@@ -127,7 +185,7 @@ xt_import(const char *text)
     int rc = xipc_stream_import(text, &s);
     if (rc != 0) {
         fprintf(stderr, "child: import of %s failed: %s\n", text, xipc_errname(rc));
-        exit(90);
+        exit(XT_IMPORT_FAILED_CODE);
     }
     return s;
 }
