@@ -82,7 +82,7 @@ xt_child_fifo_writer(int argc, char **argv)
     CHECK_OK(xipc_fifo_open(argv[1], XIPC_OPEN | XIPC_FIFO_WRITE, &w, XT_CHILD_TIMEOUT_MS));
     xt_write_all(ready, "o", 1, XT_CHILD_TIMEOUT_MS);
     xt_read_exact(go, &c, 1, XT_CHILD_TIMEOUT_MS);
-    xt_os_sleep_ms(atoi(argv[4]));
+    xt_os_sleep_ms(atoi(argv[4])); /* on purpose: a writer that comes late, or 0 */
     for (int i = 0; i < records; i++) {
         fill_record(rec, sizeof rec, tag, i);
         xt_write_all(w, rec, sizeof rec, XT_CHILD_TIMEOUT_MS);
@@ -344,6 +344,7 @@ xt_child_fifo_late_writer(int argc, char **argv)
     static unsigned char rec[XIPC_FIFO_ATOMIC];
     xipc_stream *w = NULL;
     (void)argc;
+    /* On purpose: the test's read is already waiting, and no signal can say "inside the read". */
     xt_os_sleep_ms(atoi(argv[2]));
     CHECK_OK(xipc_fifo_open(argv[1], XIPC_OPEN | XIPC_FIFO_WRITE, &w, XT_CHILD_TIMEOUT_MS));
     fill_record(rec, sizeof rec, atoi(argv[3]), 0);

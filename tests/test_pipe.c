@@ -228,7 +228,7 @@ xt_child_sleep_then_write(int argc, char **argv)
 {
     xipc_stream *w = xt_import(argv[1]);
     (void)argc;
-    xt_os_sleep_ms(300);
+    xt_os_sleep_ms(300); /* on purpose: the test's read waits forever meanwhile */
     xt_write_all(w, "z", 1, XT_CHILD_TIMEOUT_MS);
     return 0;
 }

@@ -308,13 +308,19 @@ xt_test_proc_cwd(void)
 
 /* ---- stdio ---------------------------------------------------------------------------------- */
 
+/* argv: optionally a ready/go channel's two ends, on which it says "ready" before it reads.
+ * Echoes its stdin to stdout as "out:N:TEXT" and says "err:N" on stderr. */
 int
 xt_child_stdio_echo(int argc, char **argv)
 {
     char buf[256];
     size_t n = 0, r;
-    (void)argc;
-    (void)argv;
+    if (argc > 2) {
+        xt_channel ch;
+        xt_channel_import(&ch, argv[1], argv[2]);
+        xt_channel_ready(&ch);
+        xt_channel_close(&ch);
+    }
     while ((r = fread(buf + n, 1, sizeof buf - 1 - n, stdin)) > 0)
         n += r;
     buf[n] = '\0';

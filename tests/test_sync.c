@@ -5,12 +5,6 @@
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
-static void
-export_sync(xipc_handle *h, char text[XIPC_HANDLE_TEXT_MAX])
-{
-    CHECK_OK(xipc_handle_export(h, text, XIPC_HANDLE_TEXT_MAX));
-}
-
 /* A pipe whose write end goes to children (exported as *text) and whose read end stays here. */
 struct channel {
     xipc_stream *rd, *wr;
@@ -219,8 +213,8 @@ ping_pong(const char *kind, xipc_handle *ping, xipc_handle *pong, int (*signal)(
     int (*wait)(xipc_handle *, int), int n)
 {
     char ping_text[XIPC_HANDLE_TEXT_MAX], pong_text[XIPC_HANDLE_TEXT_MAX], rounds[16];
-    export_sync(ping, ping_text);
-    export_sync(pong, pong_text);
+    xt_export(ping, ping_text);
+    xt_export(pong, pong_text);
     snprintf(rounds, sizeof rounds, "%d", n);
     const char *args[] = { kind, ping_text, pong_text, rounds, NULL };
     xipc_handle *pass[] = { ping, pong };
@@ -275,7 +269,7 @@ int
 xt_child_signal_after(int argc, char **argv)
 {
     (void)argc;
-    xt_os_sleep_ms(atoi(argv[3]));
+    xt_os_sleep_ms(atoi(argv[3])); /* on purpose: the test's wait waits forever meanwhile */
     if (strcmp(argv[1], "event") == 0) {
         xipc_event *ev = NULL;
         CHECK_OK(xipc_event_import(argv[2], &ev));
@@ -291,7 +285,7 @@ static void
 forever_then_woken(const char *kind, xipc_handle *h, int (*wait)(xipc_handle *, int))
 {
     char text[XIPC_HANDLE_TEXT_MAX];
-    export_sync(h, text);
+    xt_export(h, text);
     const char *args[] = { kind, text, "300", NULL };
     xipc_proc *p = xt_spawn_child("signal_after", args, NULL, &h, 1);
     uint64_t t0 = xt_os_now_ms();
@@ -504,7 +498,7 @@ xt_child_mutex_hold(int argc, char **argv)
     CHECK_OK(xipc_mutex_lock(mx, XT_CHILD_TIMEOUT_MS));
     xt_write_all(ch, "L", 1, XT_CHILD_TIMEOUT_MS);
     xt_read_exact(go, &c, 1, XT_CHILD_TIMEOUT_MS);
-    xt_os_sleep_ms(300);
+    xt_os_sleep_ms(300); /* on purpose: the test's lock waits forever meanwhile */
     CHECK_OK(xipc_mutex_unlock(mx));
     return 0;
 }
@@ -981,7 +975,7 @@ kill_waiters_round(const char *name, xipc_event *ev)
     CHECK_OK(xipc_event_reset(ev)); /* a set in the last round may have found nobody */
     channel_open(&ch);
     start_waiters(name, &ch, procs, KILL_WAITERS);
-    xt_os_sleep_ms(rand() % 4);
+    xt_os_sleep_ms(rand() % 4); /* on purpose: the kills land at random points of the waits */
     if (rand() % 2)
         CHECK_OK(xipc_event_set(ev));
     for (int i = 0; i < KILL_WAITERS; i++)
@@ -1206,7 +1200,7 @@ xt_test_sync_import_checks_kind_at_once(void)
     xipc_handle *pass[] = { xipc_stream_handle(rd), xipc_event_handle(ev), xipc_sem_handle(sem),
         xipc_mutex_handle(mx) };
     for (int i = 0; i < 4; i++)
-        export_sync(pass[i], texts[i]);
+        xt_export(pass[i], texts[i]);
     const char *args[] = { texts[0], texts[1], texts[2], texts[3], NULL };
     xt_expect_exit(xt_spawn_child("sync_import_probe", args, NULL, pass, 4), 0);
     /* In this process too: its own handles are refused, whatever kind the text says. */
@@ -1257,7 +1251,7 @@ xt_test_sem_value_across_processes(void)
     CHECK_EQ(value, 4);
 
     CHECK_OK(xipc_sem_open(NULL, 0, 0, &anon));
-    export_sync(xipc_sem_handle(anon), text);
+    xt_export(xipc_sem_handle(anon), text);
     const char *by_text[] = { "import", text, "5", "5", NULL };
     xipc_handle *h = xipc_sem_handle(anon);
     xt_expect_exit(xt_spawn_child("sem_post_and_value", by_text, NULL, &h, 1), 0);
@@ -1310,7 +1304,7 @@ xt_child_anon_without_memfd(int argc, char **argv)
     CHECK_OK(xipc_event_open(NULL, 0, &ev));
     CHECK_OK(xipc_event_set(ev));
     CHECK_OK(xipc_event_wait(ev, 0));
-    export_sync(xipc_event_handle(ev), text);
+    xt_export(xipc_event_handle(ev), text);
     const char *args[] = { "event", text, "0", NULL };
     xipc_handle *h = xipc_event_handle(ev);
     xipc_proc *p = xt_spawn_child("signal_after", args, NULL, &h, 1);
@@ -1363,7 +1357,7 @@ xt_test_mutex_passed_to_child_locks_across(void)
     channel_open(&ch);
     CHECK_OK(xipc_pipe(0, &go_r, &go_w));
     xt_export(go_r, go_text);
-    export_sync(xipc_mutex_handle(mx), text);
+    xt_export(xipc_mutex_handle(mx), text);
     CHECK_OK(xipc_mutex_lock(mx, 0));
     const char *args[] = { text, ch.text, go_text, NULL };
     xipc_handle *pass[] = { xipc_mutex_handle(mx), xipc_stream_handle(ch.wr),

@@ -149,6 +149,27 @@ xt_spawn_child(const char *role, const char *const *args, const xipc_stdio *stdi
     return p;
 }
 
+xipc_proc *
+xt_spawn_passing(const char *role, const char *const *args, const xipc_stdio *stdio,
+    xipc_handle *const *handles, size_t handle_count)
+{
+    enum { ARGS_MAX = 24 };
+    char texts[XT_PASS_MAX][XIPC_HANDLE_TEXT_MAX];
+    const char *all[ARGS_MAX + XT_PASS_MAX + 1];
+    size_t n = 0;
+    CHECK(handle_count <= XT_PASS_MAX);
+    for (; args != NULL && args[n] != NULL; n++) {
+        CHECK(n < ARGS_MAX);
+        all[n] = args[n];
+    }
+    for (size_t i = 0; i < handle_count; i++) {
+        xt_export_handle(handles[i], texts[i]);
+        all[n++] = texts[i];
+    }
+    all[n] = NULL;
+    return xt_spawn_child(role, all, stdio, handles, handle_count);
+}
+
 void
 xt_warm_up(void)
 {
@@ -173,9 +194,9 @@ xt_expect_exit(xipc_proc *p, int want_code)
 }
 
 void
-xt_export(xipc_stream *s, char text[XIPC_HANDLE_TEXT_MAX])
+xt_export_handle(xipc_handle *h, char text[XIPC_HANDLE_TEXT_MAX])
 {
-    CHECK_OK(xipc_handle_export(xipc_stream_handle(s), text, XIPC_HANDLE_TEXT_MAX));
+    CHECK_OK(xipc_handle_export(h, text, XIPC_HANDLE_TEXT_MAX));
 }
 
 xipc_stream *
@@ -188,6 +209,68 @@ xt_import(const char *text)
         exit(XT_IMPORT_FAILED_CODE);
     }
     return s;
+}
+
+/* ---- Ready/go channels ---------------------------------------------------------------------- */
+
+void
+xt_channel_open(xt_channel *ch)
+{
+    CHECK_OK(xipc_pipe(0, &ch->ready_rd, &ch->ready_wr));
+    CHECK_OK(xipc_pipe(0, &ch->go_rd, &ch->go_wr));
+}
+
+void
+xt_channel_child_ends(xt_channel *ch, xipc_handle *ends[2])
+{
+    ends[0] = xipc_stream_handle(ch->ready_wr);
+    ends[1] = xipc_stream_handle(ch->go_rd);
+}
+
+void
+xt_channel_import(xt_channel *ch, const char *ready_text, const char *go_text)
+{
+    ch->ready_rd = NULL;
+    ch->go_wr = NULL;
+    ch->ready_wr = xt_import(ready_text);
+    ch->go_rd = xt_import(go_text);
+}
+
+void
+xt_channel_ready(xt_channel *ch)
+{
+    xt_write_all(ch->ready_wr, "r", 1, XT_CHILD_TIMEOUT_MS);
+}
+
+void
+xt_channel_wait_ready(xt_channel *ch)
+{
+    char c = 0;
+    xt_read_exact(ch->ready_rd, &c, 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_EQ(c, 'r');
+}
+
+void
+xt_channel_go(xt_channel *ch)
+{
+    xt_write_all(ch->go_wr, "g", 1, XT_CHILD_TIMEOUT_MS);
+}
+
+void
+xt_channel_wait_go(xt_channel *ch)
+{
+    char c = 0;
+    xt_read_exact(ch->go_rd, &c, 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_EQ(c, 'g');
+}
+
+void
+xt_channel_close(xt_channel *ch)
+{
+    xipc_stream *ends[] = { ch->ready_rd, ch->ready_wr, ch->go_rd, ch->go_wr };
+    for (size_t i = 0; i < 4; i++)
+        if (ends[i] != NULL)
+            xipc_stream_close(ends[i]);
 }
 
 void
