@@ -496,7 +496,7 @@ all_kinds_open(struct all_kinds *k)
     CHECK_OK(xipc_pipe(0, &k->pipe_rd, &k->pipe_wr));
     CHECK_OK(xipc_pipe(0, &child_rd, &k->child_stdin));
     io[0].stream = child_rd;
-    k->proc = xt_spawn_child("block_on_stdin", NULL, io, NULL, 0);
+    k->proc = xt_spawn_child("proc_block_on_stdin", NULL, io, NULL, 0);
     xipc_stream_close(child_rd);
     CHECK_OK(xipc_event_open(NULL, XIPC_EVENT_MANUAL_RESET, &k->event));
     CHECK_OK(xipc_sem_open(NULL, 0, 0, &k->sem));
@@ -536,7 +536,7 @@ all_kinds_close(struct all_kinds *k)
         k->conn, k->client };
     for (size_t i = 0; i < sizeof streams / sizeof streams[0]; i++)
         xipc_stream_close(streams[i]);
-    xt_expect_exit(k->proc, 4); /* block_on_stdin: end of its stdin */
+    xt_expect_exit(k->proc, 4); /* proc_block_on_stdin: end of its stdin */
     xipc_event_close(k->event);
     xipc_sem_close(k->sem);
     xipc_mutex_close(k->mutex);
@@ -731,7 +731,7 @@ exit_code_across(int err)
     xipc_exit_status st = { 0, 0 };
     snprintf(code, sizeof code, "%d", xt_child_exit_code(err));
     const char *args[] = { code, NULL };
-    xipc_proc *p = xt_spawn_child("exit_with", args, NULL, NULL, 0);
+    xipc_proc *p = xt_spawn_child("proc_exit_with", args, NULL, NULL, 0);
     CHECK_OK(xipc_proc_wait(p, &st, XT_CHILD_TIMEOUT_MS));
     xipc_proc_close(p);
     CHECK_EQ(st.kind, XIPC_EXIT_NORMAL);

@@ -422,7 +422,7 @@ xt_test_fifo_writer_as_a_child_stdout(void)
     fresh_fifo("stdout", path, sizeof path);
     xipc_stream *r = open_reader_for_own_writers(&ws, path);
     CHECK_OK(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_WRITE, &w, XT_CHILD_TIMEOUT_MS));
-    xipc_spawn_opts opts = xt_child_opts(argv, "say", say);
+    xipc_spawn_opts opts = xt_child_opts(argv, "proc_say", say);
     opts.stdio[1].mode = XIPC_STDIO_STREAM;
     opts.stdio[1].stream = w;
     int rc = xipc_spawn(&opts, &p);
@@ -895,8 +895,8 @@ xt_child_fifo_say(int argc, char **argv)
 }
 
 /* Hands the reader r to a child that copies it to a pipe: cat as its stdin (even rounds, where
- * there is a shell's cat) or this binary's echo child, which imports it. Returns what the child
- * copied, malloc'd. */
+ * there is a shell's cat) or this binary's pipe_echo child, which imports it. Returns what the
+ * child copied, malloc'd. */
 static char *
 copy_through_a_child(xipc_stream *r, int round)
 {
@@ -921,7 +921,7 @@ copy_through_a_child(xipc_stream *r, int round)
         xt_export(out_w, out_text);
         const char *args[] = { in_text, out_text, NULL };
         xipc_handle *pass[] = { xipc_stream_handle(r), xipc_stream_handle(out_w) };
-        p = xt_spawn_child("echo", args, NULL, pass, 2);
+        p = xt_spawn_child("pipe_echo", args, NULL, pass, 2);
     }
     xipc_stream_close(out_w);
     char *got = xt_read_to_eof(out_r, &len, XT_CHILD_TIMEOUT_MS);

@@ -528,7 +528,7 @@ xt_test_npipe_connection_as_a_child_stdin(void)
     xipc_handle *ends[2];
     xt_channel_open(&ch);
     xt_channel_child_ends(&ch, ends);
-    xipc_proc *p = xt_spawn_passing("stdio_echo", NULL, io, ends, 2);
+    xipc_proc *p = xt_spawn_passing("proc_stdio_echo", NULL, io, ends, 2);
     xipc_stream_close(b);
     xipc_stream_close(out_w);
     xt_channel_wait_ready(&ch);

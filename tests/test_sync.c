@@ -266,7 +266,7 @@ xt_test_event_ping_pong_10000(void)
 
 /* argv: kind, text, delay ms. Sleeps, then sets the event or posts the semaphore. */
 int
-xt_child_signal_after(int argc, char **argv)
+xt_child_sync_signal_after(int argc, char **argv)
 {
     (void)argc;
     xt_os_sleep_ms(atoi(argv[3])); /* on purpose: the test's wait waits forever meanwhile */
@@ -287,7 +287,7 @@ forever_then_woken(const char *kind, xipc_handle *h, int (*wait)(xipc_handle *, 
     char text[XIPC_HANDLE_TEXT_MAX];
     xt_export(h, text);
     const char *args[] = { kind, text, "300", NULL };
-    xipc_proc *p = xt_spawn_child("signal_after", args, NULL, &h, 1);
+    xipc_proc *p = xt_spawn_child("sync_signal_after", args, NULL, &h, 1);
     uint64_t t0 = xt_os_now_ms();
     CHECK_OK(wait(h, XIPC_FOREVER));
     CHECK_GE(xt_os_now_ms() - t0, 250);
@@ -1282,7 +1282,7 @@ xt_test_sem_value_across_processes(void)
 /* Without memfd_create (a seccomp filter makes it fail with ENOSYS, for this child and its own
  * children), anonymous objects take the shm_open fallback. */
 int
-xt_child_anon_without_memfd(int argc, char **argv)
+xt_child_sync_anon_without_memfd(int argc, char **argv)
 {
     char text[XIPC_HANDLE_TEXT_MAX];
     xipc_event *ev = NULL;
@@ -1307,7 +1307,7 @@ xt_child_anon_without_memfd(int argc, char **argv)
     xt_export(xipc_event_handle(ev), text);
     const char *args[] = { "event", text, "0", NULL };
     xipc_handle *h = xipc_event_handle(ev);
-    xipc_proc *p = xt_spawn_child("signal_after", args, NULL, &h, 1);
+    xipc_proc *p = xt_spawn_child("sync_signal_after", args, NULL, &h, 1);
     CHECK_OK(xipc_event_wait(ev, XT_CHILD_TIMEOUT_MS));
     xt_expect_exit(p, 0);
     xipc_event_close(ev);
@@ -1318,7 +1318,7 @@ xt_child_anon_without_memfd(int argc, char **argv)
 void
 xt_test_sync_anonymous_without_memfd(void)
 {
-    xipc_proc *p = xt_spawn_child("anon_without_memfd", NULL, NULL, NULL, 0);
+    xipc_proc *p = xt_spawn_child("sync_anon_without_memfd", NULL, NULL, NULL, 0);
     xipc_exit_status st = { 0, 0 };
     CHECK_OK(xipc_proc_wait(p, &st, XT_CHILD_TIMEOUT_MS));
     xipc_proc_close(p);

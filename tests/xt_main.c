@@ -175,7 +175,7 @@ xt_warm_up(void)
 {
     const char *args[] = { "0", NULL };
     (void)xipc_last_os_error();
-    xt_expect_exit(xt_spawn_child("exit_with", args, NULL, NULL, 0), 0);
+    xt_expect_exit(xt_spawn_child("proc_exit_with", args, NULL, NULL, 0), 0);
 }
 
 void
