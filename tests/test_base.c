@@ -496,7 +496,7 @@ all_kinds_open(struct all_kinds *k)
     CHECK_OK(xipc_pipe(0, &k->pipe_rd, &k->pipe_wr));
     CHECK_OK(xipc_pipe(0, &child_rd, &k->child_stdin));
     io[0].stream = child_rd;
-    k->proc = xt_spawn_child("block_on_stdin", NULL, io, NULL, 0);
+    k->proc = xt_spawn_child("proc_block_on_stdin", NULL, io, NULL, 0);
     xipc_stream_close(child_rd);
     CHECK_OK(xipc_event_open(NULL, XIPC_EVENT_MANUAL_RESET, &k->event));
     CHECK_OK(xipc_sem_open(NULL, 0, 0, &k->sem));
@@ -536,7 +536,7 @@ all_kinds_close(struct all_kinds *k)
         k->conn, k->client };
     for (size_t i = 0; i < sizeof streams / sizeof streams[0]; i++)
         xipc_stream_close(streams[i]);
-    xt_expect_exit(k->proc, 4); /* block_on_stdin: end of its stdin */
+    xt_expect_exit(k->proc, 4); /* proc_block_on_stdin: end of its stdin */
     xipc_event_close(k->event);
     xipc_sem_close(k->sem);
     xipc_mutex_close(k->mutex);
@@ -707,4 +707,62 @@ xt_test_base_imports_never_take_what_an_object_holds(void)
     CHECK_GE(tried, 12); /* at least one native of each object */
     all_kinds_close(&k);
     CHECK_EQ(xt_os_list_natives(after, CAP), n_before);
+}
+
+/* ---- the framework's child exit codes ------------------------------------------------------- */
+
+/* Whether a child exit code already means something other than an xipc result (xt.h). */
+static bool
+exit_code_is_taken(int code)
+{
+    static const int taken[] = { 0, 1, 2, 3, 4, 5, 9, 23, 29, 37, 38, 53, 57, 58, 66, XT_SKIP_CODE,
+        XT_IMPORT_FAILED_CODE, 116, 253, 255 };
+    for (size_t i = 0; i < sizeof taken / sizeof taken[0]; i++)
+        if (taken[i] == code)
+            return true;
+    return (code >= 140 && code <= 150) || (code > 128 && code <= 128 + 64);
+}
+
+/* The exit code of a child that reports err, as its parent reads it. */
+static uint32_t
+exit_code_across(int err)
+{
+    char code[16];
+    xipc_exit_status st = { 0, 0 };
+    snprintf(code, sizeof code, "%d", xt_child_exit_code(err));
+    const char *args[] = { code, NULL };
+    xipc_proc *p = xt_spawn_child("proc_exit_with", args, NULL, NULL, 0);
+    CHECK_OK(xipc_proc_wait(p, &st, XT_CHILD_TIMEOUT_MS));
+    xipc_proc_close(p);
+    CHECK_EQ(st.kind, XIPC_EXIT_NORMAL);
+    return st.code;
+}
+
+/* Every XIPC_E* code has its own child exit code, clear of the codes that mean something else,
+ * and the parent reads the error back from it; ETIMEDOUT and ECHILD used to share 110. */
+void
+xt_test_base_child_exit_codes_name_each_error(void)
+{
+    static const int errors[] = {
+#define XT_ERROR_ROW(name, value, text) XIPC_##name,
+        XIPC_ERRNO_MAP(XT_ERROR_ROW)
+#undef XT_ERROR_ROW
+    };
+    enum { N = sizeof errors / sizeof errors[0] };
+    int codes[N];
+    CHECK_EQ(xt_child_exit_code(0), 0);
+    for (int i = 0; i < N; i++) {
+        codes[i] = xt_child_exit_code(errors[i]);
+        CHECK(!exit_code_is_taken(codes[i]));
+        CHECK(codes[i] > 0 && codes[i] < 255);
+        CHECK_STR(xipc_errname(xt_child_exit_error(codes[i])), xipc_errname(errors[i]));
+        for (int j = 0; j < i; j++)
+            CHECK(codes[j] != codes[i]);
+    }
+    CHECK_EQ(xt_child_exit_error(1), 0);
+    CHECK_EQ(xt_child_exit_error(XT_SKIP_CODE), 0);
+    uint32_t timedout = exit_code_across(XIPC_ETIMEDOUT), nochild = exit_code_across(XIPC_ECHILD);
+    CHECK(timedout != nochild);
+    CHECK_STR(xipc_errname(xt_child_exit_error((int)timedout)), "XIPC_ETIMEDOUT");
+    CHECK_STR(xipc_errname(xt_child_exit_error((int)nochild)), "XIPC_ECHILD");
 }

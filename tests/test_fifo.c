@@ -82,7 +82,7 @@ xt_child_fifo_writer(int argc, char **argv)
     CHECK_OK(xipc_fifo_open(argv[1], XIPC_OPEN | XIPC_FIFO_WRITE, &w, XT_CHILD_TIMEOUT_MS));
     xt_write_all(ready, "o", 1, XT_CHILD_TIMEOUT_MS);
     xt_read_exact(go, &c, 1, XT_CHILD_TIMEOUT_MS);
-    xt_os_sleep_ms(atoi(argv[4]));
+    xt_os_sleep_ms(atoi(argv[4])); /* on purpose: a writer that comes late, or 0 */
     for (int i = 0; i < records; i++) {
         fill_record(rec, sizeof rec, tag, i);
         xt_write_all(w, rec, sizeof rec, XT_CHILD_TIMEOUT_MS);
@@ -344,6 +344,7 @@ xt_child_fifo_late_writer(int argc, char **argv)
     static unsigned char rec[XIPC_FIFO_ATOMIC];
     xipc_stream *w = NULL;
     (void)argc;
+    /* On purpose: the test's read is already waiting, and no signal can say "inside the read". */
     xt_os_sleep_ms(atoi(argv[2]));
     CHECK_OK(xipc_fifo_open(argv[1], XIPC_OPEN | XIPC_FIFO_WRITE, &w, XT_CHILD_TIMEOUT_MS));
     fill_record(rec, sizeof rec, atoi(argv[3]), 0);
@@ -421,7 +422,7 @@ xt_test_fifo_writer_as_a_child_stdout(void)
     fresh_fifo("stdout", path, sizeof path);
     xipc_stream *r = open_reader_for_own_writers(&ws, path);
     CHECK_OK(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_WRITE, &w, XT_CHILD_TIMEOUT_MS));
-    xipc_spawn_opts opts = xt_child_opts(argv, "say", say);
+    xipc_spawn_opts opts = xt_child_opts(argv, "proc_say", say);
     opts.stdio[1].mode = XIPC_STDIO_STREAM;
     opts.stdio[1].stream = w;
     int rc = xipc_spawn(&opts, &p);
@@ -894,8 +895,8 @@ xt_child_fifo_say(int argc, char **argv)
 }
 
 /* Hands the reader r to a child that copies it to a pipe: cat as its stdin (even rounds, where
- * there is a shell's cat) or this binary's echo child, which imports it. Returns what the child
- * copied, malloc'd. */
+ * there is a shell's cat) or this binary's pipe_echo child, which imports it. Returns what the
+ * child copied, malloc'd. */
 static char *
 copy_through_a_child(xipc_stream *r, int round)
 {
@@ -920,7 +921,7 @@ copy_through_a_child(xipc_stream *r, int round)
         xt_export(out_w, out_text);
         const char *args[] = { in_text, out_text, NULL };
         xipc_handle *pass[] = { xipc_stream_handle(r), xipc_stream_handle(out_w) };
-        p = xt_spawn_child("echo", args, NULL, pass, 2);
+        p = xt_spawn_child("pipe_echo", args, NULL, pass, 2);
     }
     xipc_stream_close(out_w);
     char *got = xt_read_to_eof(out_r, &len, XT_CHILD_TIMEOUT_MS);

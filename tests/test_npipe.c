@@ -524,16 +524,23 @@ xt_test_npipe_connection_as_a_child_stdin(void)
     io[1].stream = out_w;
     io[2].mode = XIPC_STDIO_INHERIT;
     io[2].stream = NULL;
-    xipc_proc *p = xt_spawn_child("stdio_echo", NULL, io, NULL, 0);
+    xt_channel ch;
+    xipc_handle *ends[2];
+    xt_channel_open(&ch);
+    xt_channel_child_ends(&ch, ends);
+    xipc_proc *p = xt_spawn_passing("proc_stdio_echo", NULL, io, ends, 2);
     xipc_stream_close(b);
     xipc_stream_close(out_w);
-    xt_os_sleep_ms(400); /* the child is reading by now, longer than the timeout above */
+    xt_channel_wait_ready(&ch);
+    /* On purpose: time for the child's read to last longer than the timeout above. */
+    xt_os_sleep_ms(200);
     xt_write_all(a, "hello", 5, XT_CHILD_TIMEOUT_MS);
     xipc_stream_close(a);
     char *out = xt_read_to_eof(out_r, &len, XT_CHILD_TIMEOUT_MS);
     CHECK_STR(out, "out:5:hello");
     free(out);
     xt_expect_exit(p, 0);
+    xt_channel_close(&ch);
     xipc_stream_close(out_r);
     xipc_npipe_close(srv);
 }
@@ -622,37 +629,37 @@ xt_test_npipe_message_limits(void)
 /* ---- servers that are not xipc's ------------------------------------------------------------- */
 
 /* argv: name, kind ("byte", "message", "byte-any": any number of instances), "fill" or "idle",
- * gap ms, ready channel, go channel.
+ * gap ms, and a ready/go channel's two ends.
  * Runs a raw server (xt_os_raw_server: a program that never heard of xipc), filled by clients of
  * its own or not, says 'r', waits for a byte on the go channel, waits 300 ms more, lets its own
  * clients go (and with a gap, leaves the name missing that long) and echoes one client. */
 int
 xt_child_npipe_raw_server(int argc, char **argv)
 {
-    xipc_stream *ready = xt_import(argv[5]), *go = xt_import(argv[6]);
+    xt_channel ch;
     int kind = strcmp(argv[2], "message") == 0 ? XT_RAW_MESSAGE
         : strcmp(argv[2], "byte-any") == 0     ? XT_RAW_BYTE_ANY_INSTANCES
                                                : XT_RAW_BYTE;
-    char c;
     (void)argc;
+    xt_channel_import(&ch, argv[5], argv[6]);
     xt_os_raw_server *srv = xt_os_raw_server_open(argv[1], kind);
     CHECK(srv != NULL);
     if (strcmp(argv[3], "fill") == 0)
         CHECK_EQ(xt_os_raw_server_fill(srv), 0);
-    xt_write_all(ready, "r", 1, XT_CHILD_TIMEOUT_MS);
-    xt_read_exact(go, &c, 1, XT_CHILD_TIMEOUT_MS);
+    xt_channel_ready(&ch);
+    xt_channel_wait_go(&ch);
+    /* On purpose: the test's client meets a busy server for this long before it is let in. */
     xt_os_sleep_ms(300);
     CHECK_EQ(xt_os_raw_server_echo_next(srv, atoi(argv[4])), 0);
     xt_os_raw_server_close(srv);
-    xipc_stream_close(ready);
-    xipc_stream_close(go);
+    xt_channel_close(&ch);
     return 0;
 }
 
-/* A raw server child and the two channels that line it up with the test. */
+/* A raw server child and the channel that lines it up with the test. */
 struct raw_child {
     xipc_proc *proc;
-    xipc_stream *ready_rd, *ready_wr, *go_rd, *go_wr;
+    xt_channel ch;
 };
 
 /* Starts xt_child_npipe_raw_server and waits until its server is up. */
@@ -660,25 +667,19 @@ static void
 raw_child_start(
     struct raw_child *rc, const char *name, const char *kind, const char *fill, const char *gap_ms)
 {
-    char ready[XIPC_HANDLE_TEXT_MAX], go[XIPC_HANDLE_TEXT_MAX], c;
-    CHECK_OK(xipc_pipe(0, &rc->ready_rd, &rc->ready_wr));
-    CHECK_OK(xipc_pipe(0, &rc->go_rd, &rc->go_wr));
-    xt_export(rc->ready_wr, ready);
-    xt_export(rc->go_rd, go);
-    const char *args[] = { name, kind, fill, gap_ms, ready, go, NULL };
-    xipc_handle *pass[] = { xipc_stream_handle(rc->ready_wr), xipc_stream_handle(rc->go_rd) };
-    rc->proc = xt_spawn_child("npipe_raw_server", args, NULL, pass, 2);
-    xt_read_exact(rc->ready_rd, &c, 1, XT_CHILD_TIMEOUT_MS);
+    const char *args[] = { name, kind, fill, gap_ms, NULL };
+    xipc_handle *ends[2];
+    xt_channel_open(&rc->ch);
+    xt_channel_child_ends(&rc->ch, ends);
+    rc->proc = xt_spawn_passing("npipe_raw_server", args, NULL, ends, 2);
+    xt_channel_wait_ready(&rc->ch);
 }
 
 static void
 raw_child_finish(struct raw_child *rc)
 {
     xt_expect_exit(rc->proc, 0);
-    xipc_stream_close(rc->ready_rd);
-    xipc_stream_close(rc->ready_wr);
-    xipc_stream_close(rc->go_rd);
-    xipc_stream_close(rc->go_wr);
+    xt_channel_close(&rc->ch);
 }
 
 /* Connects in the given mode with a timeout; sends "ping" and expects it echoed. */
@@ -732,7 +733,7 @@ connect_to_busy_raw_server(const char *tag, const char *kind, const char *gap_ms
     CHECK(s == NULL && m == NULL);
     /* The server frees its instance (or backlog) 300 ms after the go, plus the gap. */
     uint64_t t0 = xt_os_now_ms();
-    xt_write_all(rc.go_wr, "g", 1, XT_CHILD_TIMEOUT_MS);
+    xt_channel_go(&rc.ch);
     CHECK_OK(connect_and_ping(name, message, 10000));
     CHECK_GE(xt_os_now_ms() - t0, 250 + (uint64_t)atoi(gap_ms));
     raw_child_finish(&rc);
@@ -751,7 +752,7 @@ connect_to_busy_raw_server_that_leaves(void)
     xt_name("busy.gone", name);
     raw_child_start(&rc, name, "byte", "fill", "5000");
     uint64_t t0 = xt_os_now_ms();
-    xt_write_all(rc.go_wr, "g", 1, XT_CHILD_TIMEOUT_MS);
+    xt_channel_go(&rc.ch);
     CHECK_RC(xipc_npipe_connect(name, 0, &s, 10000), XIPC_ENOENT);
     uint64_t waited = xt_os_now_ms() - t0;
     CHECK_GE(waited, 250 + 1000);
@@ -759,11 +760,7 @@ connect_to_busy_raw_server_that_leaves(void)
     CHECK_OK(xipc_proc_kill(rc.proc)); /* it waits for a client that never comes */
     CHECK_OK(xipc_proc_wait(rc.proc, &st, XT_CHILD_TIMEOUT_MS));
     xipc_proc_close(rc.proc);
-    rc.proc = NULL;
-    xipc_stream_close(rc.ready_rd);
-    xipc_stream_close(rc.ready_wr);
-    xipc_stream_close(rc.go_rd);
-    xipc_stream_close(rc.go_wr);
+    xt_channel_close(&rc.ch);
 }
 
 /* A client of a busy server that is not xipc's
@@ -795,7 +792,7 @@ xt_test_npipe_listen_on_a_name_another_program_holds(void)
     CHECK_RC(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &srv), XIPC_EADDRINUSE);
     CHECK(srv == NULL);
     /* Its server still serves. */
-    xt_write_all(rc.go_wr, "g", 1, XT_CHILD_TIMEOUT_MS);
+    xt_channel_go(&rc.ch);
     CHECK_OK(connect_and_ping(name, false, 10000));
     raw_child_finish(&rc);
 
@@ -803,7 +800,7 @@ xt_test_npipe_listen_on_a_name_another_program_holds(void)
     xt_name("held.full", name);
     raw_child_start(&rc, name, "message", "fill", "0");
     CHECK_RC(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &srv), XIPC_EADDRINUSE);
-    xt_write_all(rc.go_wr, "g", 1, XT_CHILD_TIMEOUT_MS);
+    xt_channel_go(&rc.ch);
     CHECK_OK(connect_and_ping(name, true, 10000));
     raw_child_finish(&rc);
 

@@ -24,7 +24,7 @@ spawn_with_streams(const char *role, xipc_stream *const *streams, size_t n)
 /* ---- echo ----------------------------------------------------------------------------------- */
 
 int
-xt_child_echo(int argc, char **argv)
+xt_child_pipe_echo(int argc, char **argv)
 {
     xipc_stream *in = xt_import(argv[1]), *out = xt_import(argv[2]);
     char buf[4096];
@@ -49,7 +49,7 @@ xt_test_pipe_roundtrip_across_processes(void)
     CHECK_OK(xipc_pipe(0, &to_r, &to_w));
     CHECK_OK(xipc_pipe(0, &from_r, &from_w));
     xipc_stream *theirs[] = { to_r, from_w };
-    xipc_proc *p = spawn_with_streams("echo", theirs, 2);
+    xipc_proc *p = spawn_with_streams("pipe_echo", theirs, 2);
     xipc_stream_close(to_r);
     xipc_stream_close(from_w);
 
@@ -86,7 +86,7 @@ xt_test_pipe_roundtrip_across_processes(void)
 /* ---- end of stream and broken pipe ---------------------------------------------------------- */
 
 int
-xt_child_write_and_exit(int argc, char **argv)
+xt_child_pipe_write_and_exit(int argc, char **argv)
 {
     xipc_stream *w = xt_import(argv[1]);
     (void)argc;
@@ -102,7 +102,7 @@ xt_test_pipe_eof_when_writer_closes(void)
     char buf[16];
     size_t got = 0;
     CHECK_OK(xipc_pipe(0, &rd, &wr));
-    xipc_proc *p = spawn_with_streams("write_and_exit", &wr, 1);
+    xipc_proc *p = spawn_with_streams("pipe_write_and_exit", &wr, 1);
     xipc_stream_close(wr);
     xt_read_exact(rd, buf, 5, XT_CHILD_TIMEOUT_MS);
     CHECK(memcmp(buf, "hello", 5) == 0);
@@ -115,7 +115,7 @@ xt_test_pipe_eof_when_writer_closes(void)
 }
 
 int
-xt_child_read_one_and_exit(int argc, char **argv)
+xt_child_pipe_read_one_and_exit(int argc, char **argv)
 {
     xipc_stream *r = xt_import(argv[1]);
     char c;
@@ -132,7 +132,7 @@ xt_test_pipe_epipe_when_reader_gone(void)
     size_t put = 7;
     memset(buf, 'x', sizeof buf);
     CHECK_OK(xipc_pipe(0, &rd, &wr));
-    xipc_proc *p = spawn_with_streams("read_one_and_exit", &rd, 1);
+    xipc_proc *p = spawn_with_streams("pipe_read_one_and_exit", &rd, 1);
     xipc_stream_close(rd);
     xt_write_all(wr, "!", 1, XT_CHILD_TIMEOUT_MS);
     xt_expect_exit(p, 0);
@@ -162,7 +162,7 @@ write_until_epipe(xipc_stream *w)
 }
 
 int
-xt_child_write_until_epipe(int argc, char **argv)
+xt_child_pipe_write_until_epipe(int argc, char **argv)
 {
     (void)argc;
     return write_until_epipe(xt_import(argv[1]));
@@ -187,13 +187,13 @@ expect_writer_told_epipe(const char *role)
 void
 xt_test_pipe_writer_child_survives_epipe(void)
 {
-    expect_writer_told_epipe("write_until_epipe");
+    expect_writer_told_epipe("pipe_write_until_epipe");
 }
 
 /* With xipc_sigpipe_ignore(): SIGPIPE is SIG_IGN in this process, the unguarded writes still end
  * in XIPC_EPIPE without a death, and a child spawned afterwards has SIGPIPE's default again. */
 int
-xt_child_sigpipe_ignore_then_write(int argc, char **argv)
+xt_child_pipe_sigpipe_ignore_then_write(int argc, char **argv)
 {
     xipc_stream *w = xt_import(argv[1]);
     bool has_sigpipe = xt_os_sigpipe_action() != XT_SIGPIPE_NONE;
@@ -203,12 +203,12 @@ xt_child_sigpipe_ignore_then_write(int argc, char **argv)
     CHECK_OK(xipc_sigpipe_ignore()); /* twice is harmless */
     CHECK_EQ(xt_os_sigpipe_action(), has_sigpipe ? XT_SIGPIPE_IGNORED : XT_SIGPIPE_NONE);
     if (has_sigpipe) /* Windows: nothing to pass on, and a Wine process start is not free */
-        xt_expect_exit(xt_spawn_child("sigpipe_is_default", NULL, NULL, NULL, 0), 0);
+        xt_expect_exit(xt_spawn_child("pipe_sigpipe_is_default", NULL, NULL, NULL, 0), 0);
     return write_until_epipe(w);
 }
 
 int
-xt_child_sigpipe_is_default(int argc, char **argv)
+xt_child_pipe_sigpipe_is_default(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
@@ -218,17 +218,17 @@ xt_child_sigpipe_is_default(int argc, char **argv)
 void
 xt_test_pipe_sigpipe_ignore_opt_in(void)
 {
-    expect_writer_told_epipe("sigpipe_ignore_then_write");
+    expect_writer_told_epipe("pipe_sigpipe_ignore_then_write");
 }
 
 /* ---- timeouts ------------------------------------------------------------------------------- */
 
 int
-xt_child_sleep_then_write(int argc, char **argv)
+xt_child_pipe_sleep_then_write(int argc, char **argv)
 {
     xipc_stream *w = xt_import(argv[1]);
     (void)argc;
-    xt_os_sleep_ms(300);
+    xt_os_sleep_ms(300); /* on purpose: the test's read waits forever meanwhile */
     xt_write_all(w, "z", 1, XT_CHILD_TIMEOUT_MS);
     return 0;
 }
@@ -259,7 +259,7 @@ xt_test_pipe_read_timeouts(void)
     CHECK_EQ(c, 'q');
 
     /* Forever, then woken by another process. */
-    xipc_proc *p = spawn_with_streams("sleep_then_write", &wr, 1);
+    xipc_proc *p = spawn_with_streams("pipe_sleep_then_write", &wr, 1);
     t0 = xt_os_now_ms();
     CHECK_OK(xipc_stream_read(rd, &c, 1, &got, XIPC_FOREVER));
     CHECK_EQ(got, 1);
@@ -273,7 +273,7 @@ xt_test_pipe_read_timeouts(void)
 /* Waits for "go" on argv[2], then reads argv[1] to the end, checks the pattern, and reports the
  * byte count and whether every byte matched on argv[3]. */
 int
-xt_child_drain_and_report(int argc, char **argv)
+xt_child_pipe_drain_and_report(int argc, char **argv)
 {
     xipc_stream *data = xt_import(argv[1]), *go = xt_import(argv[2]), *report = xt_import(argv[3]);
     unsigned char buf[65536];
@@ -295,7 +295,7 @@ xt_child_drain_and_report(int argc, char **argv)
     return 0;
 }
 
-/* A drain_and_report child and the parent's ends of its three pipes. */
+/* A pipe_drain_and_report child and the parent's ends of its three pipes. */
 struct drainer {
     xipc_stream *data_w, *go_w, *report_r;
     xipc_proc *proc;
@@ -309,7 +309,7 @@ drainer_start(struct drainer *d)
     CHECK_OK(xipc_pipe(0, &go_r, &d->go_w));
     CHECK_OK(xipc_pipe(0, &d->report_r, &report_w));
     xipc_stream *theirs[] = { data_r, go_r, report_w };
-    d->proc = spawn_with_streams("drain_and_report", theirs, 3);
+    d->proc = spawn_with_streams("pipe_drain_and_report", theirs, 3);
     xipc_stream_close(data_r);
     xipc_stream_close(go_r);
     xipc_stream_close(report_w);
@@ -392,7 +392,7 @@ xt_test_pipe_write_forever_then_woken(void)
 #define XT_BULK_BYTES (64u << 20)
 
 int
-xt_child_produce_pattern(int argc, char **argv)
+xt_child_pipe_produce_pattern(int argc, char **argv)
 {
     xipc_stream *w = xt_import(argv[1]);
     static unsigned char buf[100003];
@@ -422,7 +422,7 @@ xt_test_pipe_transfer_64mib(void)
     uint64_t total = 0;
     size_t cap = 1;
     CHECK_OK(xipc_pipe(0, &rd, &wr));
-    xipc_proc *p = spawn_with_streams("produce_pattern", &wr, 1);
+    xipc_proc *p = spawn_with_streams("pipe_produce_pattern", &wr, 1);
     xipc_stream_close(wr);
     for (;;) {
         size_t got = 0;
@@ -445,7 +445,7 @@ xt_test_pipe_transfer_64mib(void)
 
 /* argv[1]: a listed stream to report on; argv[2]: the text of a stream that was not listed. */
 int
-xt_child_probe_handles(int argc, char **argv)
+xt_child_pipe_probe_handles(int argc, char **argv)
 {
     xipc_stream *listed = xt_import(argv[1]), *unlisted = NULL;
     char report[64];
@@ -470,7 +470,7 @@ xt_test_pipe_only_listed_handles_inherited(void)
     xt_export(b_w, b_text); /* exported, but not listed */
     const char *args[] = { a_text, b_text, NULL };
     xipc_handle *h = xipc_stream_handle(a_w);
-    xipc_proc *p = xt_spawn_child("probe_handles", args, null_io, &h, 1);
+    xipc_proc *p = xt_spawn_child("pipe_probe_handles", args, null_io, &h, 1);
     xipc_stream_close(a_w);
     char *report = xt_read_to_eof(a_r, &len, XT_CHILD_TIMEOUT_MS);
     CHECK_STR(report, "XIPC_EBADF");
@@ -502,7 +502,7 @@ expect_native_import(intptr_t native, int want, const char *what)
  * every kind that is not a stream (each refused and left as it was), then values that name
  * nothing, then the connection. Reports "A", "B", "C" on the way. */
 int
-xt_child_import_refusals(int argc, char **argv)
+xt_child_pipe_import_refusals(int argc, char **argv)
 {
     xipc_stream *w = xt_import(argv[1]), *again = (xipc_stream *)&again, *conn;
     const char *what;
@@ -545,7 +545,7 @@ xt_test_pipe_import_refuses_owned_and_non_streams(void)
     xt_export(client, texts[1]);
     const char *args[] = { texts[0], texts[1], NULL };
     xipc_handle *handles[] = { xipc_stream_handle(wr), xipc_stream_handle(client) };
-    xipc_proc *p = xt_spawn_child("import_refusals", args, NULL, handles, 2);
+    xipc_proc *p = xt_spawn_child("pipe_import_refusals", args, NULL, handles, 2);
     xipc_stream_close(wr);
     xipc_stream_close(client);
     xt_read_exact(rd, got, 2, XT_CHILD_TIMEOUT_MS);
@@ -567,7 +567,7 @@ xt_test_pipe_import_refuses_owned_and_non_streams(void)
  * the end on stdin), and so does the C library ("P" on stdout). argv[1] "full": also writes
  * "E" on stderr through a stream, and checks bad input and that nothing leaked. */
 int
-xt_child_stdio_stream_echo(int argc, char **argv)
+xt_child_pipe_stdio_stream_echo(int argc, char **argv)
 {
     xipc_stream *in, *out, *err;
     char buf[4096], text[XIPC_HANDLE_TEXT_MAX];
@@ -618,7 +618,7 @@ xt_child_stdio_stream_echo(int argc, char **argv)
 /* With stdin and stdout on the null device: a read finds the end at once, whatever its timeout,
  * and a write takes everything. Then, with stdin closed for good, its stream is XIPC_EBADF. */
 int
-xt_child_stdio_stream_on_null(int argc, char **argv)
+xt_child_pipe_stdio_stream_on_null(int argc, char **argv)
 {
     xipc_stream *in, *out;
     static char buf[100000];
@@ -642,7 +642,7 @@ xt_child_stdio_stream_on_null(int argc, char **argv)
     return 0;
 }
 
-/* The parent's ends of a stdio_stream_echo child's stdin and stdout: xipc pipes, or pipes made
+/* The parent's ends of a pipe_stdio_stream_echo child's stdin and stdout: xipc pipes, or pipes made
  * by the OS's own calls. */
 struct stdio_peer {
     xipc_stream *in, *out;
@@ -684,8 +684,8 @@ peer_read(struct stdio_peer *p, unsigned char *buf, size_t n, size_t cap)
 static const char tricky[] = "a\r\nb\nc\x1a"
                              "d\0e\r\r\n\n\x1a\x1a\0";
 
-/* Runs the exchange with a stdio_stream_echo child: waits for its "R" (its timed read is over),
- * sends tricky bytes and a pattern in pieces, reading each back before the next, so that
+/* Runs the exchange with a pipe_stdio_stream_echo child: waits for its "R" (its timed read is
+ * over), sends tricky bytes and a pattern in pieces, reading each back before the next, so that
  * neither pipe fills (CreatePipe's hold 4096 bytes); ends its stdin and expects its "T" and "P"
  * after the echo. */
 static void
@@ -732,7 +732,7 @@ xt_test_pipe_stdio_streams_of_a_child(void)
     io[0].stream = in_r;
     io[1].stream = out_w;
     io[2].stream = err_w;
-    xipc_proc *child = xt_spawn_child("stdio_stream_echo", args, io, NULL, 0);
+    xipc_proc *child = xt_spawn_child("pipe_stdio_stream_echo", args, io, NULL, 0);
     xipc_stream_close(in_r);
     xipc_stream_close(out_w);
     xipc_stream_close(err_w);
@@ -747,7 +747,7 @@ xt_test_pipe_stdio_streams_of_a_child(void)
     io[0].stream = io[1].stream = NULL;
     io[2].mode = XIPC_STDIO_INHERIT;
     io[2].stream = NULL;
-    xt_expect_exit(xt_spawn_child("stdio_stream_on_null", NULL, io, NULL, 0), 0);
+    xt_expect_exit(xt_spawn_child("pipe_stdio_stream_on_null", NULL, io, NULL, 0), 0);
 }
 
 /* The same with pipes a parent that is not xipc made: pipe(2), and on Windows CreatePipe, whose
@@ -756,7 +756,7 @@ void
 xt_test_pipe_stdio_streams_on_os_pipes(void)
 {
     struct stdio_peer p = { NULL, NULL, NULL };
-    p.raw = xt_os_raw_spawn("stdio_stream_echo", NULL);
+    p.raw = xt_os_raw_spawn("pipe_stdio_stream_echo", NULL);
     exchange_with_stdio_echo(&p);
     CHECK_EQ(xt_os_raw_wait(p.raw), 0);
 }
@@ -779,8 +779,8 @@ xt_test_pipe_parent_keeps_timeouts_after_child_stdio(void)
     CHECK_OK(xipc_pipe(0, &out_r, &out_w));
     io[0].stream = in_r;
     io[1].stream = out_w;
-    /* block_on_stdin reads one byte of stdin and writes nothing. */
-    xipc_proc *p = xt_spawn_child("block_on_stdin", NULL, io, NULL, 0);
+    /* proc_block_on_stdin reads one byte of stdin and writes nothing. */
+    xipc_proc *p = xt_spawn_child("proc_block_on_stdin", NULL, io, NULL, 0);
 
     uint64_t t0 = xt_os_now_ms();
     CHECK_RC(xipc_stream_read(in_r, &c, 1, &got, 150), XIPC_ETIMEDOUT);
@@ -905,7 +905,7 @@ xt_test_pipe_no_handle_leak(void)
     }
     /* Spawning with inherited streams and waiting leaves nothing behind either. */
     CHECK_OK(xipc_pipe(0, &rd, &wr));
-    xipc_proc *p = spawn_with_streams("write_and_exit", &wr, 1);
+    xipc_proc *p = spawn_with_streams("pipe_write_and_exit", &wr, 1);
     xipc_stream_close(wr);
     char *out = xt_read_to_eof(rd, &(size_t) { 0 }, XT_CHILD_TIMEOUT_MS);
     CHECK_STR(out, "hello");
@@ -924,7 +924,7 @@ xt_test_pipe_no_handle_leak(void)
  * then so that the reader's OS reads return short, then XT_PIECES_TAIL more bytes, and exits
  * without closing. */
 int
-xt_child_write_pieces(int argc, char **argv)
+xt_child_pipe_write_pieces(int argc, char **argv)
 {
     xipc_stream *w = xt_import(argv[1]);
     static unsigned char buf[XT_PIECES_BYTES + XT_PIECES_TAIL];
@@ -952,7 +952,7 @@ xt_test_pipe_read_exact_across_processes(void)
     static unsigned char buf[XT_PIECES_BYTES + 16];
     size_t got = 1;
     CHECK_OK(xipc_pipe(0, &rd, &wr));
-    xipc_proc *p = spawn_with_streams("write_pieces", &wr, 1);
+    xipc_proc *p = spawn_with_streams("pipe_write_pieces", &wr, 1);
     xipc_stream_close(wr);
 
     /* One call gathers every piece. */
@@ -1020,7 +1020,7 @@ xt_test_pipe_read_exact_timeout_and_bad_input(void)
 /* Adopts its inherited stdin (a pipe the test writes) as a stream, checks the refusals, and
  * reads "adopt me" and the end through it. */
 int
-xt_child_adopt_stdin(int argc, char **argv)
+xt_child_pipe_adopt_stdin(int argc, char **argv)
 {
     xipc_stream *in = NULL, *again = (xipc_stream *)&in;
     char buf[16];
@@ -1052,7 +1052,7 @@ xt_test_pipe_adopt_native_stdin_and_refusals(void)
     const char *what = NULL;
     CHECK_OK(xipc_pipe(0, &rd, &wr));
     io[0].stream = rd;
-    xipc_proc *p = xt_spawn_child("adopt_stdin", NULL, io, NULL, 0);
+    xipc_proc *p = xt_spawn_child("pipe_adopt_stdin", NULL, io, NULL, 0);
     xipc_stream_close(rd);
     CHECK_OK(xipc_stream_write(wr, "adopt me", 8, NULL, XT_CHILD_TIMEOUT_MS));
     xipc_stream_close(wr);

@@ -45,7 +45,7 @@ run_and_capture(const char *role, const char *const *args)
 /* ---- exit codes, crash, kill ---------------------------------------------------------------- */
 
 int
-xt_child_exit_with(int argc, char **argv)
+xt_child_proc_exit_with(int argc, char **argv)
 {
     return argc > 1 ? atoi(argv[1]) : 2;
 }
@@ -56,12 +56,12 @@ xt_test_proc_exit_codes(void)
     static const char *const codes[] = { "0", "1", "255" };
     for (size_t i = 0; i < 3; i++) {
         const char *args[] = { codes[i], NULL };
-        xt_expect_exit(xt_spawn_child("exit_with", args, NULL, NULL, 0), atoi(codes[i]));
+        xt_expect_exit(xt_spawn_child("proc_exit_with", args, NULL, NULL, 0), atoi(codes[i]));
     }
 }
 
 int
-xt_child_crash(int argc, char **argv)
+xt_child_proc_crash(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
@@ -74,7 +74,7 @@ xt_test_proc_crash_reported(void)
 {
     xipc_stdio io[3] = { { XIPC_STDIO_NULL, NULL }, { XIPC_STDIO_NULL, NULL },
         { XIPC_STDIO_NULL, NULL } };
-    xipc_proc *p = xt_spawn_child("crash", NULL, io, NULL, 0);
+    xipc_proc *p = xt_spawn_child("proc_crash", NULL, io, NULL, 0);
     xipc_exit_status st = { 0, 0 };
     CHECK_OK(xipc_proc_wait(p, &st, XT_CHILD_TIMEOUT_MS));
     CHECK_EQ(st.kind, XIPC_EXIT_CRASHED);
@@ -84,7 +84,7 @@ xt_test_proc_crash_reported(void)
 }
 
 int
-xt_child_block_on_stdin(int argc, char **argv)
+xt_child_proc_block_on_stdin(int argc, char **argv)
 {
     char c;
     (void)argc;
@@ -101,7 +101,7 @@ xt_test_proc_wait_timeout_then_kill(void)
     xipc_exit_status st = { 0, 0 };
     CHECK_OK(xipc_pipe(0, &rd, &wr));
     stdio_set(io, rd, NULL, NULL);
-    xipc_proc *p = xt_spawn_child("block_on_stdin", NULL, io, NULL, 0);
+    xipc_proc *p = xt_spawn_child("proc_block_on_stdin", NULL, io, NULL, 0);
     xipc_stream_close(rd);
 
     CHECK_RC(xipc_proc_wait(p, &st, 0), XIPC_ETIMEDOUT);
@@ -124,7 +124,7 @@ xt_test_proc_wait_timeout_then_kill(void)
 }
 
 int
-xt_child_print_pid(int argc, char **argv)
+xt_child_proc_print_pid(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
@@ -141,7 +141,7 @@ xt_test_proc_pid_matches_child(void)
     size_t len;
     CHECK_OK(xipc_pipe(0, &rd, &wr));
     stdio_set(io, NULL, wr, NULL);
-    xipc_proc *p = xt_spawn_child("print_pid", NULL, io, NULL, 0);
+    xipc_proc *p = xt_spawn_child("proc_print_pid", NULL, io, NULL, 0);
     xipc_stream_close(wr);
     CHECK_OK(xipc_proc_pid(p, &pid));
     CHECK(pid != 0 && pid != xipc_self_pid());
@@ -155,7 +155,7 @@ xt_test_proc_pid_matches_child(void)
 /* ---- argv, env, cwd ------------------------------------------------------------------------- */
 
 int
-xt_child_print_args(int argc, char **argv)
+xt_child_proc_print_args(int argc, char **argv)
 {
     /* Each argument as "<length>:<bytes>\n", so empty and odd arguments stay visible. */
     for (int i = 1; i < argc; i++)
@@ -188,13 +188,13 @@ xt_test_proc_argv_exact(void)
         snprintf(line, sizeof line, "%zu:%s\n", strlen(args[i]), args[i]);
         strcat(expect, line);
     }
-    char *out = run_and_capture("print_args", args);
+    char *out = run_and_capture("proc_print_args", args);
     CHECK_STR(out, expect);
     free(out);
 }
 
 int
-xt_child_print_env(int argc, char **argv)
+xt_child_proc_print_env(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
         char *v = xt_os_getenv(argv[i]);
@@ -208,7 +208,7 @@ static char *
 capture_env(const char *const *env, unsigned flags, const char *const *names)
 {
     const char *argv[8];
-    xipc_spawn_opts opts = xt_child_opts(argv, "print_env", names);
+    xipc_spawn_opts opts = xt_child_opts(argv, "proc_print_env", names);
     opts.env = env;
     opts.flags |= flags;
     return capture_stdout(&opts);
@@ -238,7 +238,7 @@ xt_test_proc_env_overlay_and_clear(void)
 }
 
 int
-xt_child_print_cwd(int argc, char **argv)
+xt_child_proc_print_cwd(int argc, char **argv)
 {
     char cwd[4096];
     (void)argc;
@@ -277,7 +277,7 @@ xt_test_proc_cwd(void)
 {
     char dir[4096], parent_cwd[4096];
     const char *argv[4];
-    xipc_spawn_opts opts = xt_child_opts(argv, "print_cwd", NULL);
+    xipc_spawn_opts opts = xt_child_opts(argv, "proc_print_cwd", NULL);
     xipc_proc *p = NULL;
     /* A directory that exists on both platforms and is not ours: the one above this binary's
      * (ctest runs the test in the binary's own directory), or the binary's if we run above. */
@@ -308,13 +308,19 @@ xt_test_proc_cwd(void)
 
 /* ---- stdio ---------------------------------------------------------------------------------- */
 
+/* argv: optionally a ready/go channel's two ends, on which it says "ready" before it reads.
+ * Echoes its stdin to stdout as "out:N:TEXT" and says "err:N" on stderr. */
 int
-xt_child_stdio_echo(int argc, char **argv)
+xt_child_proc_stdio_echo(int argc, char **argv)
 {
     char buf[256];
     size_t n = 0, r;
-    (void)argc;
-    (void)argv;
+    if (argc > 2) {
+        xt_channel ch;
+        xt_channel_import(&ch, argv[1], argv[2]);
+        xt_channel_ready(&ch);
+        xt_channel_close(&ch);
+    }
     while ((r = fread(buf + n, 1, sizeof buf - 1 - n, stdin)) > 0)
         n += r;
     buf[n] = '\0';
@@ -333,7 +339,7 @@ xt_test_proc_stdio_streams_and_null(void)
     CHECK_OK(xipc_pipe(0, &out_r, &out_w));
     CHECK_OK(xipc_pipe(0, &err_r, &err_w));
     stdio_set(io, in_r, out_w, err_w);
-    xipc_proc *p = xt_spawn_child("stdio_echo", NULL, io, NULL, 0);
+    xipc_proc *p = xt_spawn_child("proc_stdio_echo", NULL, io, NULL, 0);
     xipc_stream_close(in_r);
     xipc_stream_close(out_w);
     xipc_stream_close(err_w);
@@ -357,7 +363,7 @@ xt_test_proc_stdio_streams_and_null(void)
     io[1].stream = out_w;
     io[2].mode = XIPC_STDIO_NULL;
     io[2].stream = NULL;
-    p = xt_spawn_child("stdio_echo", NULL, io, NULL, 0);
+    p = xt_spawn_child("proc_stdio_echo", NULL, io, NULL, 0);
     xipc_stream_close(out_w);
     out = xt_read_to_eof(out_r, &len, XT_CHILD_TIMEOUT_MS);
     CHECK_STR(out, "out:0:");
@@ -367,27 +373,27 @@ xt_test_proc_stdio_streams_and_null(void)
 }
 
 int
-xt_child_say(int argc, char **argv)
+xt_child_proc_say(int argc, char **argv)
 {
     printf("%s", argc > 1 ? argv[1] : "");
     return 0;
 }
 
 int
-xt_child_spawn_inherit(int argc, char **argv)
+xt_child_proc_spawn_inherit(int argc, char **argv)
 {
     const char *args[] = { "from grandchild", NULL };
     (void)argc;
     (void)argv;
     /* The grandchild inherits our stdout, which is the test's pipe. */
-    xt_expect_exit(xt_spawn_child("say", args, NULL, NULL, 0), 0);
+    xt_expect_exit(xt_spawn_child("proc_say", args, NULL, NULL, 0), 0);
     return 0;
 }
 
 void
 xt_test_proc_stdio_inherit(void)
 {
-    char *out = run_and_capture("spawn_inherit", NULL);
+    char *out = run_and_capture("proc_spawn_inherit", NULL);
     CHECK_STR(out, "from grandchild");
     free(out);
 }
@@ -417,7 +423,7 @@ xt_test_proc_missing_program(void)
 
 /* The grandchild: keeps the inherited write end open and blocks; it must die with its parent. */
 int
-xt_child_hold_and_block(int argc, char **argv)
+xt_child_proc_hold_and_block(int argc, char **argv)
 {
     xipc_stream *w = xt_import(argv[1]);
     (void)argc;
@@ -427,14 +433,14 @@ xt_child_hold_and_block(int argc, char **argv)
 }
 
 int
-xt_child_spawn_grandchild_then_block(int argc, char **argv)
+xt_child_proc_spawn_grandchild_then_block(int argc, char **argv)
 {
     xipc_stream *w = xt_import(argv[1]);
     const char *args[] = { argv[1], NULL };
     xipc_handle *h = xipc_stream_handle(w);
     (void)argc;
     /* xt_spawn_child sets XIPC_SPAWN_DIE_WITH_PARENT: the grandchild dies with us. */
-    (void)xt_spawn_child("hold_and_block", args, NULL, &h, 1);
+    (void)xt_spawn_child("proc_hold_and_block", args, NULL, &h, 1);
     xt_write_all(w, "c", 1, XT_CHILD_TIMEOUT_MS);
     xipc_stream_close(w);
     for (;;)
@@ -451,7 +457,7 @@ xt_test_proc_die_with_parent(void)
     xt_export(wr, text);
     const char *args[] = { text, NULL };
     xipc_handle *h = xipc_stream_handle(wr);
-    xipc_proc *p = xt_spawn_child("spawn_grandchild_then_block", args, NULL, &h, 1);
+    xipc_proc *p = xt_spawn_child("proc_spawn_grandchild_then_block", args, NULL, &h, 1);
     xipc_stream_close(wr);
     /* Both hold the write end once "c" and "g" arrived, in either order. */
     xt_read_exact(rd, got, 2, XT_CHILD_TIMEOUT_MS);
@@ -518,7 +524,7 @@ xt_test_proc_bad_input(void)
     CHECK_RC(xipc_proc_wait((xipc_proc *)(void *)rd, &st, 0), XIPC_EINVAL);
 
     const char *exit_args[] = { "0", NULL };
-    xipc_proc *p = xt_spawn_child("exit_with", exit_args, NULL, NULL, 0);
+    xipc_proc *p = xt_spawn_child("proc_exit_with", exit_args, NULL, NULL, 0);
     CHECK_RC(xipc_proc_wait(p, NULL, 0), XIPC_EINVAL);
     CHECK_RC(xipc_proc_wait(p, &st, -2), XIPC_EINVAL);
     CHECK_RC(xipc_proc_pid(p, NULL), XIPC_EINVAL);
@@ -544,14 +550,14 @@ xt_test_proc_unpassable_kinds_are_enotsup(void)
     xipc_npipe *srv = NULL;
     xipc_msgpipe *client = NULL, *server_end = NULL;
     xt_name("unpassable", name);
-    xipc_proc *child = xt_spawn_child("exit_with", exit_args, NULL, NULL, 0);
+    xipc_proc *child = xt_spawn_child("proc_exit_with", exit_args, NULL, NULL, 0);
     CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &srv));
     CHECK_OK(xipc_msgpipe_connect(name, 0, &client, XT_CHILD_TIMEOUT_MS));
     CHECK_OK(xipc_msgpipe_accept(srv, &server_end, XT_CHILD_TIMEOUT_MS));
     xipc_handle *kinds[] = { xipc_proc_handle(child), xipc_npipe_handle(srv),
         xipc_msgpipe_handle(client) };
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-        xipc_spawn_opts o = xt_child_opts(argv, "exit_with", exit_args);
+        xipc_spawn_opts o = xt_child_opts(argv, "proc_exit_with", exit_args);
         o.handles = &kinds[i];
         o.handle_count = 1;
         check_spawn_rejects(&o, XIPC_ENOTSUP);
@@ -587,7 +593,7 @@ expect_status_or_echild(xipc_proc *p, int kind, uint32_t code, bool kept)
  * grandchild's exit code 7 and a kill must still be reported. "after": SIGCHLD becomes ignored
  * while the grandchild runs; its exit code 4 must be reported. argv[2]: "kept" where the kernel
  * keeps such statuses for pidfd holders, else "lost" (they must be XIPC_ECHILD then). */
-/* A block_on_stdin child whose stdin is a pipe; *wr is its other end: closing it makes the
+/* A proc_block_on_stdin child whose stdin is a pipe; *wr is its other end: closing it makes the
  * child exit 4. */
 static xipc_proc *
 spawn_blocked_on_pipe(xipc_stream **wr)
@@ -596,13 +602,13 @@ spawn_blocked_on_pipe(xipc_stream **wr)
     xipc_stdio io[3];
     CHECK_OK(xipc_pipe(0, &rd, wr));
     stdio_set(io, rd, NULL, NULL);
-    xipc_proc *p = xt_spawn_child("block_on_stdin", NULL, io, NULL, 0);
+    xipc_proc *p = xt_spawn_child("proc_block_on_stdin", NULL, io, NULL, 0);
     xipc_stream_close(rd);
     return p;
 }
 
 int
-xt_child_sigchld_ignored_wait(int argc, char **argv)
+xt_child_proc_sigchld_ignored_wait(int argc, char **argv)
 {
     const char *exit_args[] = { "7", NULL };
     bool kept = strcmp(argv[2], "kept") == 0;
@@ -620,7 +626,7 @@ xt_child_sigchld_ignored_wait(int argc, char **argv)
     }
     CHECK_OK(xt_os_sigchld_discard(
         strcmp(argv[1], "ignore") == 0 ? XT_SIGCHLD_IGNORE : XT_SIGCHLD_NOCLDWAIT));
-    p = xt_spawn_child("exit_with", exit_args, NULL, NULL, 0);
+    p = xt_spawn_child("proc_exit_with", exit_args, NULL, NULL, 0);
     expect_status_or_echild(p, XIPC_EXIT_NORMAL, 7, kept);
     xipc_proc_close(p);
     p = spawn_blocked_on_pipe(&wr);
@@ -646,7 +652,7 @@ xt_test_proc_wait_with_sigchld_ignored(void)
         kept[0] == 'k' ? "keeps" : "does not keep");
     for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
         const char *args[] = { modes[i], kept, NULL };
-        xt_expect_exit(xt_spawn_child("sigchld_ignored_wait", args, NULL, NULL, 0), 0);
+        xt_expect_exit(xt_spawn_child("proc_sigchld_ignored_wait", args, NULL, NULL, 0), 0);
     }
 }
 
@@ -751,7 +757,7 @@ spawn_blocked(xipc_stream **wr)
     xipc_stdio io[3];
     CHECK_OK(xipc_pipe(0, &rd, wr));
     stdio_set(io, rd, NULL, NULL);
-    xipc_proc *p = xt_spawn_child("block_on_stdin", NULL, io, NULL, 0);
+    xipc_proc *p = xt_spawn_child("proc_block_on_stdin", NULL, io, NULL, 0);
     xipc_stream_close(rd);
     return p;
 }

@@ -5,19 +5,6 @@
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
-/* Exit codes a child uses to report a result code. */
-static int
-code_of(int rc)
-{
-    return rc == 0 ? 0 : 100 + (-rc % 100);
-}
-
-static void
-export_sync(xipc_handle *h, char text[XIPC_HANDLE_TEXT_MAX])
-{
-    CHECK_OK(xipc_handle_export(h, text, XIPC_HANDLE_TEXT_MAX));
-}
-
 /* A pipe whose write end goes to children (exported as *text) and whose read end stays here. */
 struct channel {
     xipc_stream *rd, *wr;
@@ -102,7 +89,7 @@ xt_child_event_waiter(int argc, char **argv)
     if (rc == 0)
         xt_write_all(ch, "r", 1, XT_CHILD_TIMEOUT_MS);
     xipc_event_close(ev);
-    return code_of(rc);
+    return xt_child_exit_code(rc);
 }
 
 /* Starts n waiters on the named event and returns once all of them are about to wait. */
@@ -210,10 +197,10 @@ xt_child_sync_pong(int argc, char **argv)
         int rc = ev_kind ? xipc_event_wait(ping_ev, XT_CHILD_TIMEOUT_MS)
                          : xipc_sem_wait(ping_sem, XT_CHILD_TIMEOUT_MS);
         if (rc != 0)
-            return code_of(rc);
+            return xt_child_exit_code(rc);
         rc = ev_kind ? xipc_event_set(pong_ev) : xipc_sem_post(pong_sem);
         if (rc != 0)
-            return code_of(rc);
+            return xt_child_exit_code(rc);
     }
     return 0;
 }
@@ -226,8 +213,8 @@ ping_pong(const char *kind, xipc_handle *ping, xipc_handle *pong, int (*signal)(
     int (*wait)(xipc_handle *, int), int n)
 {
     char ping_text[XIPC_HANDLE_TEXT_MAX], pong_text[XIPC_HANDLE_TEXT_MAX], rounds[16];
-    export_sync(ping, ping_text);
-    export_sync(pong, pong_text);
+    xt_export(ping, ping_text);
+    xt_export(pong, pong_text);
     snprintf(rounds, sizeof rounds, "%d", n);
     const char *args[] = { kind, ping_text, pong_text, rounds, NULL };
     xipc_handle *pass[] = { ping, pong };
@@ -279,18 +266,18 @@ xt_test_event_ping_pong_10000(void)
 
 /* argv: kind, text, delay ms. Sleeps, then sets the event or posts the semaphore. */
 int
-xt_child_signal_after(int argc, char **argv)
+xt_child_sync_signal_after(int argc, char **argv)
 {
     (void)argc;
-    xt_os_sleep_ms(atoi(argv[3]));
+    xt_os_sleep_ms(atoi(argv[3])); /* on purpose: the test's wait waits forever meanwhile */
     if (strcmp(argv[1], "event") == 0) {
         xipc_event *ev = NULL;
         CHECK_OK(xipc_event_import(argv[2], &ev));
-        return code_of(xipc_event_set(ev));
+        return xt_child_exit_code(xipc_event_set(ev));
     }
     xipc_sem *sem = NULL;
     CHECK_OK(xipc_sem_import(argv[2], &sem));
-    return code_of(xipc_sem_post(sem));
+    return xt_child_exit_code(xipc_sem_post(sem));
 }
 
 /* Waits forever on h, which a child signals after 300 ms. */
@@ -298,9 +285,9 @@ static void
 forever_then_woken(const char *kind, xipc_handle *h, int (*wait)(xipc_handle *, int))
 {
     char text[XIPC_HANDLE_TEXT_MAX];
-    export_sync(h, text);
+    xt_export(h, text);
     const char *args[] = { kind, text, "300", NULL };
-    xipc_proc *p = xt_spawn_child("signal_after", args, NULL, &h, 1);
+    xipc_proc *p = xt_spawn_child("sync_signal_after", args, NULL, &h, 1);
     uint64_t t0 = xt_os_now_ms();
     CHECK_OK(wait(h, XIPC_FOREVER));
     CHECK_GE(xt_os_now_ms() - t0, 250);
@@ -429,7 +416,7 @@ xt_child_mutex_lock_and_exit(int argc, char **argv)
     CHECK_OK(xipc_mutex_open(argv[1], XIPC_OPEN, &mx));
     int rc = xipc_mutex_lock(mx, XT_CHILD_TIMEOUT_MS);
     if (rc != 0 && rc != XIPC_EOWNERDEAD)
-        return code_of(rc);
+        return xt_child_exit_code(rc);
     xt_write_all(ch, "L", 1, XT_CHILD_TIMEOUT_MS);
     while (strcmp(argv[3], "hang") == 0)
         xt_os_sleep_ms(1000);
@@ -446,7 +433,7 @@ xt_child_mutex_try(int argc, char **argv)
     int rc = xipc_mutex_lock(mx, 0);
     if (rc == 0)
         CHECK_OK(xipc_mutex_unlock(mx));
-    return code_of(rc);
+    return xt_child_exit_code(rc);
 }
 
 /* A child takes the mutex and ends holding it: it exits, or (killed) it is killed. */
@@ -493,7 +480,8 @@ xt_test_mutex_owner_dies(void)
     CHECK_OK(xipc_mutex_unlock(mx));
     CHECK_RC(xipc_mutex_lock(mx, 0), XIPC_ENOTRECOVERABLE);
     const char *args[] = { name, NULL };
-    xt_expect_exit(xt_spawn_child("mutex_try", args, NULL, NULL, 0), code_of(XIPC_ENOTRECOVERABLE));
+    xt_expect_exit(
+        xt_spawn_child("mutex_try", args, NULL, NULL, 0), xt_child_exit_code(XIPC_ENOTRECOVERABLE));
     xipc_mutex_close(mx);
     channel_close(&ch);
 }
@@ -510,7 +498,7 @@ xt_child_mutex_hold(int argc, char **argv)
     CHECK_OK(xipc_mutex_lock(mx, XT_CHILD_TIMEOUT_MS));
     xt_write_all(ch, "L", 1, XT_CHILD_TIMEOUT_MS);
     xt_read_exact(go, &c, 1, XT_CHILD_TIMEOUT_MS);
-    xt_os_sleep_ms(300);
+    xt_os_sleep_ms(300); /* on purpose: the test's lock waits forever meanwhile */
     CHECK_OK(xipc_mutex_unlock(mx));
     return 0;
 }
@@ -987,7 +975,7 @@ kill_waiters_round(const char *name, xipc_event *ev)
     CHECK_OK(xipc_event_reset(ev)); /* a set in the last round may have found nobody */
     channel_open(&ch);
     start_waiters(name, &ch, procs, KILL_WAITERS);
-    xt_os_sleep_ms(rand() % 4);
+    xt_os_sleep_ms(rand() % 4); /* on purpose: the kills land at random points of the waits */
     if (rand() % 2)
         CHECK_OK(xipc_event_set(ev));
     for (int i = 0; i < KILL_WAITERS; i++)
@@ -1212,7 +1200,7 @@ xt_test_sync_import_checks_kind_at_once(void)
     xipc_handle *pass[] = { xipc_stream_handle(rd), xipc_event_handle(ev), xipc_sem_handle(sem),
         xipc_mutex_handle(mx) };
     for (int i = 0; i < 4; i++)
-        export_sync(pass[i], texts[i]);
+        xt_export(pass[i], texts[i]);
     const char *args[] = { texts[0], texts[1], texts[2], texts[3], NULL };
     xt_expect_exit(xt_spawn_child("sync_import_probe", args, NULL, pass, 4), 0);
     /* In this process too: its own handles are refused, whatever kind the text says. */
@@ -1263,7 +1251,7 @@ xt_test_sem_value_across_processes(void)
     CHECK_EQ(value, 4);
 
     CHECK_OK(xipc_sem_open(NULL, 0, 0, &anon));
-    export_sync(xipc_sem_handle(anon), text);
+    xt_export(xipc_sem_handle(anon), text);
     const char *by_text[] = { "import", text, "5", "5", NULL };
     xipc_handle *h = xipc_sem_handle(anon);
     xt_expect_exit(xt_spawn_child("sem_post_and_value", by_text, NULL, &h, 1), 0);
@@ -1294,7 +1282,7 @@ xt_test_sem_value_across_processes(void)
 /* Without memfd_create (a seccomp filter makes it fail with ENOSYS, for this child and its own
  * children), anonymous objects take the shm_open fallback. */
 int
-xt_child_anon_without_memfd(int argc, char **argv)
+xt_child_sync_anon_without_memfd(int argc, char **argv)
 {
     char text[XIPC_HANDLE_TEXT_MAX];
     xipc_event *ev = NULL;
@@ -1316,10 +1304,10 @@ xt_child_anon_without_memfd(int argc, char **argv)
     CHECK_OK(xipc_event_open(NULL, 0, &ev));
     CHECK_OK(xipc_event_set(ev));
     CHECK_OK(xipc_event_wait(ev, 0));
-    export_sync(xipc_event_handle(ev), text);
+    xt_export(xipc_event_handle(ev), text);
     const char *args[] = { "event", text, "0", NULL };
     xipc_handle *h = xipc_event_handle(ev);
-    xipc_proc *p = xt_spawn_child("signal_after", args, NULL, &h, 1);
+    xipc_proc *p = xt_spawn_child("sync_signal_after", args, NULL, &h, 1);
     CHECK_OK(xipc_event_wait(ev, XT_CHILD_TIMEOUT_MS));
     xt_expect_exit(p, 0);
     xipc_event_close(ev);
@@ -1330,7 +1318,7 @@ xt_child_anon_without_memfd(int argc, char **argv)
 void
 xt_test_sync_anonymous_without_memfd(void)
 {
-    xipc_proc *p = xt_spawn_child("anon_without_memfd", NULL, NULL, NULL, 0);
+    xipc_proc *p = xt_spawn_child("sync_anon_without_memfd", NULL, NULL, NULL, 0);
     xipc_exit_status st = { 0, 0 };
     CHECK_OK(xipc_proc_wait(p, &st, XT_CHILD_TIMEOUT_MS));
     xipc_proc_close(p);
@@ -1369,7 +1357,7 @@ xt_test_mutex_passed_to_child_locks_across(void)
     channel_open(&ch);
     CHECK_OK(xipc_pipe(0, &go_r, &go_w));
     xt_export(go_r, go_text);
-    export_sync(xipc_mutex_handle(mx), text);
+    xt_export(xipc_mutex_handle(mx), text);
     CHECK_OK(xipc_mutex_lock(mx, 0));
     const char *args[] = { text, ch.text, go_text, NULL };
     xipc_handle *pass[] = { xipc_mutex_handle(mx), xipc_stream_handle(ch.wr),

@@ -82,6 +82,24 @@ void xt_check_rc(const char *file, int line, const char *expr, int rc, int want)
 /* How long a test waits for a child to do its part before calling it hung. */
 #define XT_CHILD_TIMEOUT_MS 30000
 
+/* ---- Child exit codes ----------------------------------------------------------------------- */
+
+/* Exit status of a child whose xt_import failed. */
+#define XT_IMPORT_FAILED_CODE 90
+
+/* A child that ends on an xipc result exits with xt_child_exit_code(rc): 0 for 0, and for each
+ * XIPC_E* code of XIPC_ERRNO_MAP its own value from XT_CHILD_EXIT_ERR_FIRST on, in table order
+ * (a code not in the table: XT_CHILD_EXIT_ERR_FIRST - 1). The range stays clear of the codes
+ * that mean something else: 0, 1 (a failed check), 2 (usage), 77 (skip), 90 (import failure),
+ * 128 + a signal number as shells report it, and the low bytes Wine leaves of Windows crash
+ * statuses (3 abort, 4, 5 access violation, 9, 23, 29, 37, 38, 53 missing DLL, 57, 58, 66, 116,
+ * 140-150, 253 stack overflow). */
+#define XT_CHILD_EXIT_ERR_FIRST 200
+#define XT_CHILD_EXIT_ERR_LAST  252
+int xt_child_exit_code(int xipc_err);
+/* The XIPC_E* code behind a child's exit code, or 0 when the code is none of them. */
+int xt_child_exit_error(int code);
+
 /* ---- Children ------------------------------------------------------------------------------- */
 
 /* Options that run this binary as `--child role args...`, dying with the test
@@ -93,18 +111,73 @@ xipc_spawn_opts xt_child_opts(const char **argv, const char *role, const char *c
 xipc_proc *xt_spawn_child(const char *role, const char *const *args, const xipc_stdio *stdio,
     xipc_handle *const *handles, size_t handle_count);
 
+/* Most handles xt_spawn_passing passes. */
+#define XT_PASS_MAX 8
+
+/* Spawns `--child role args... text_0 text_1 ...`, where text_i is the export text of
+ * handles[i], which the child inherits: one call instead of an export, an argv slot and a handle
+ * list entry per handle. The child finds the texts after its own arguments. */
+xipc_proc *xt_spawn_passing(const char *role, const char *const *args, const xipc_stdio *stdio,
+    xipc_handle *const *handles, size_t handle_count);
+
 /* Creates the objects xipc makes once per process (the kill-on-close job on Windows, the
  * per-thread error record), so that a handle count taken afterwards sees only what a test adds. */
 void xt_warm_up(void);
 
-/* Waits for the child to exit normally with want_code, then closes it. */
+/* Waits for the child to exit normally with want_code, then closes it. Another code is reported
+ * with what it means ("XIPC_ETIMEDOUT", "a failed check", ...). */
 void xt_expect_exit(xipc_proc *p, int want_code);
 
-/* The export text of a stream, in a static-free caller buffer. */
-void xt_export(xipc_stream *s, char text[XIPC_HANDLE_TEXT_MAX]);
+/* The handle of any xipc object, or a handle itself: xt_handle_of(stream), (event), (proc)...
+ * (clang-format 14 breaks _Generic's association list apart.) */
+/* clang-format off */
+#define xt_handle_of(obj)                  \
+    _Generic((obj),                        \
+        xipc_handle *: xt_handle_identity, \
+        xipc_stream *: xipc_stream_handle, \
+        xipc_proc *: xipc_proc_handle,     \
+        xipc_event *: xipc_event_handle,   \
+        xipc_sem *: xipc_sem_handle,       \
+        xipc_mutex *: xipc_mutex_handle,   \
+        xipc_npipe *: xipc_npipe_handle,   \
+        xipc_msgpipe *: xipc_msgpipe_handle)(obj)
+/* clang-format on */
+static inline xipc_handle *
+xt_handle_identity(xipc_handle *h)
+{
+    return h;
+}
 
-/* In a child: the stream behind an export text (exits 90 on failure). */
+/* The export text of any handle, or of any object (see xt_handle_of), in a caller buffer. */
+#define xt_export(obj, text) xt_export_handle(xt_handle_of(obj), (text))
+void xt_export_handle(xipc_handle *h, char text[XIPC_HANDLE_TEXT_MAX]);
+
+/* In a child: the stream behind an export text (exits XT_IMPORT_FAILED_CODE on failure). */
 xipc_stream *xt_import(const char *text);
+
+/* ---- Ready/go channels ---------------------------------------------------------------------- */
+
+/* Two pipes that line a child up with the test instead of a sleep: the child says "ready" when
+ * it has reached a point and, where the test must act first, waits for "go". The parent opens
+ * the channel and passes the child its two ends (xt_channel_child_ends, e.g. to
+ * xt_spawn_passing); the child imports them (xt_channel_import) into an xt_channel of its own. */
+typedef struct xt_channel {
+    xipc_stream *ready_rd, *ready_wr, *go_rd, *go_wr;
+} xt_channel;
+
+void xt_channel_open(xt_channel *ch);
+/* The child's two ends (ready writer, go reader), in the order xt_channel_import takes them. */
+void xt_channel_child_ends(xt_channel *ch, xipc_handle *ends[2]);
+/* In the child: the two ends behind their export texts (exits XT_IMPORT_FAILED_CODE on failure). */
+void xt_channel_import(xt_channel *ch, const char *ready_text, const char *go_text);
+/* Child: says "ready". Parent: waits for it (failing the test after XT_CHILD_TIMEOUT_MS). */
+void xt_channel_ready(xt_channel *ch);
+void xt_channel_wait_ready(xt_channel *ch);
+/* Parent: lets the child go on. Child: waits for that. */
+void xt_channel_go(xt_channel *ch);
+void xt_channel_wait_go(xt_channel *ch);
+/* Closes whichever ends this process holds. */
+void xt_channel_close(xt_channel *ch);
 
 /* A name unique to this test run, "xt.<pid>.<tag>", for named objects. The buffer is the
  * caller's (XIPC_NAME_MAX + 1 bytes). */

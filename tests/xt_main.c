@@ -56,6 +56,60 @@ xt_check_rc(const char *file, int line, const char *expr, int rc, int want)
         rc, xipc_errname(want), os[0] ? os : "none");
 }
 
+/* ---- Child exit codes ----------------------------------------------------------------------- */
+
+static const int child_errors[] = {
+#define XT_ERROR_ROW(name, value, text) XIPC_##name,
+    XIPC_ERRNO_MAP(XT_ERROR_ROW)
+#undef XT_ERROR_ROW
+};
+#define CHILD_ERROR_COUNT ((int)(sizeof child_errors / sizeof child_errors[0]))
+_Static_assert(XT_CHILD_EXIT_ERR_FIRST + sizeof child_errors / sizeof child_errors[0] - 1 <=
+        XT_CHILD_EXIT_ERR_LAST,
+    "more XIPC_E* codes than child exit codes: widen the range in xt.h");
+
+int
+xt_child_exit_code(int xipc_err)
+{
+    if (xipc_err == 0)
+        return 0;
+    for (int i = 0; i < CHILD_ERROR_COUNT; i++)
+        if (child_errors[i] == xipc_err)
+            return XT_CHILD_EXIT_ERR_FIRST + i;
+    return XT_CHILD_EXIT_ERR_FIRST - 1;
+}
+
+int
+xt_child_exit_error(int code)
+{
+    int i = code - XT_CHILD_EXIT_ERR_FIRST;
+    return i >= 0 && i < CHILD_ERROR_COUNT ? child_errors[i] : 0;
+}
+
+/* What a child's exit code says, for failure messages. */
+static const char *
+exit_code_meaning(uint32_t code)
+{
+    if (code <= INT32_MAX && xt_child_exit_error((int)code) != 0)
+        return xipc_errname(xt_child_exit_error((int)code));
+    switch (code) {
+    case 0:
+        return "success";
+    case 1:
+        return "a failed check";
+    case 2:
+        return "a usage error";
+    case XT_SKIP_CODE:
+        return "a skip";
+    case XT_IMPORT_FAILED_CODE:
+        return "a failed import";
+    case XT_CHILD_EXIT_ERR_FIRST - 1:
+        return "an unknown xipc code";
+    default:
+        return "a code of the child's own";
+    }
+}
+
 /* ---- Children ------------------------------------------------------------------------------- */
 
 xipc_spawn_opts
@@ -95,12 +149,33 @@ xt_spawn_child(const char *role, const char *const *args, const xipc_stdio *stdi
     return p;
 }
 
+xipc_proc *
+xt_spawn_passing(const char *role, const char *const *args, const xipc_stdio *stdio,
+    xipc_handle *const *handles, size_t handle_count)
+{
+    enum { ARGS_MAX = 24 };
+    char texts[XT_PASS_MAX][XIPC_HANDLE_TEXT_MAX];
+    const char *all[ARGS_MAX + XT_PASS_MAX + 1];
+    size_t n = 0;
+    CHECK(handle_count <= XT_PASS_MAX);
+    for (; args != NULL && args[n] != NULL; n++) {
+        CHECK(n < ARGS_MAX);
+        all[n] = args[n];
+    }
+    for (size_t i = 0; i < handle_count; i++) {
+        xt_export_handle(handles[i], texts[i]);
+        all[n++] = texts[i];
+    }
+    all[n] = NULL;
+    return xt_spawn_child(role, all, stdio, handles, handle_count);
+}
+
 void
 xt_warm_up(void)
 {
     const char *args[] = { "0", NULL };
     (void)xipc_last_os_error();
-    xt_expect_exit(xt_spawn_child("exit_with", args, NULL, NULL, 0), 0);
+    xt_expect_exit(xt_spawn_child("proc_exit_with", args, NULL, NULL, 0), 0);
 }
 
 void
@@ -108,16 +183,20 @@ xt_expect_exit(xipc_proc *p, int want_code)
 {
     xipc_exit_status st = { 0, 0 };
     CHECK_OK(xipc_proc_wait(p, &st, XT_CHILD_TIMEOUT_MS));
-    if (st.kind != XIPC_EXIT_NORMAL || st.code != (uint32_t)want_code)
+    if (st.kind == XIPC_EXIT_NORMAL && st.code != (uint32_t)want_code)
+        xt_fail(__FILE__, __LINE__, "child failed with %s (exit %lu), wanted exit %d (%s)",
+            exit_code_meaning(st.code), (unsigned long)st.code, want_code,
+            exit_code_meaning((uint32_t)want_code));
+    if (st.kind != XIPC_EXIT_NORMAL)
         xt_fail(__FILE__, __LINE__, "child ended with kind %d code %lu (0x%lx), wanted exit %d",
             st.kind, (unsigned long)st.code, (unsigned long)st.code, want_code);
     xipc_proc_close(p);
 }
 
 void
-xt_export(xipc_stream *s, char text[XIPC_HANDLE_TEXT_MAX])
+xt_export_handle(xipc_handle *h, char text[XIPC_HANDLE_TEXT_MAX])
 {
-    CHECK_OK(xipc_handle_export(xipc_stream_handle(s), text, XIPC_HANDLE_TEXT_MAX));
+    CHECK_OK(xipc_handle_export(h, text, XIPC_HANDLE_TEXT_MAX));
 }
 
 xipc_stream *
@@ -127,9 +206,71 @@ xt_import(const char *text)
     int rc = xipc_stream_import(text, &s);
     if (rc != 0) {
         fprintf(stderr, "child: import of %s failed: %s\n", text, xipc_errname(rc));
-        exit(90);
+        exit(XT_IMPORT_FAILED_CODE);
     }
     return s;
+}
+
+/* ---- Ready/go channels ---------------------------------------------------------------------- */
+
+void
+xt_channel_open(xt_channel *ch)
+{
+    CHECK_OK(xipc_pipe(0, &ch->ready_rd, &ch->ready_wr));
+    CHECK_OK(xipc_pipe(0, &ch->go_rd, &ch->go_wr));
+}
+
+void
+xt_channel_child_ends(xt_channel *ch, xipc_handle *ends[2])
+{
+    ends[0] = xipc_stream_handle(ch->ready_wr);
+    ends[1] = xipc_stream_handle(ch->go_rd);
+}
+
+void
+xt_channel_import(xt_channel *ch, const char *ready_text, const char *go_text)
+{
+    ch->ready_rd = NULL;
+    ch->go_wr = NULL;
+    ch->ready_wr = xt_import(ready_text);
+    ch->go_rd = xt_import(go_text);
+}
+
+void
+xt_channel_ready(xt_channel *ch)
+{
+    xt_write_all(ch->ready_wr, "r", 1, XT_CHILD_TIMEOUT_MS);
+}
+
+void
+xt_channel_wait_ready(xt_channel *ch)
+{
+    char c = 0;
+    xt_read_exact(ch->ready_rd, &c, 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_EQ(c, 'r');
+}
+
+void
+xt_channel_go(xt_channel *ch)
+{
+    xt_write_all(ch->go_wr, "g", 1, XT_CHILD_TIMEOUT_MS);
+}
+
+void
+xt_channel_wait_go(xt_channel *ch)
+{
+    char c = 0;
+    xt_read_exact(ch->go_rd, &c, 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_EQ(c, 'g');
+}
+
+void
+xt_channel_close(xt_channel *ch)
+{
+    xipc_stream *ends[] = { ch->ready_rd, ch->ready_wr, ch->go_rd, ch->go_wr };
+    for (size_t i = 0; i < 4; i++)
+        if (ends[i] != NULL)
+            xipc_stream_close(ends[i]);
 }
 
 void
