@@ -4,6 +4,8 @@
  * xipc__npipe_patience, common/platform.h). */
 #include "handle.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 /* ---- Servers -------------------------------------------------------------------------------- */
@@ -220,6 +222,62 @@ xipc_msgpipe_recv(xipc_msgpipe *m, void *buf, size_t cap, size_t *len, int timeo
     return rc;
 }
 
+/* ---- Passing message pipes to a child ------------------------------------------------------- */
+
+/* The message pipe behind an export text "msgpipe:<native>" (text checked by the caller not to be
+ * NULL): the platform checks the native (xipc__os_msgpipe_adopt) before it changes anything. */
+static int
+msgpipe_import(const char *text, xipc_msgpipe **out)
+{
+    const char *value = xipc__handle_text_value(text, XIPC_KIND_MSGPIPE);
+    intptr_t native = 0;
+    if (value == NULL || xipc__parse_native(value, NULL, &native) != 0)
+        return XIPC__FAIL(XIPC_EINVAL, "text: not a message pipe's export text");
+    struct xipc_msgpipe *m = calloc(1, sizeof *m);
+    if (m == NULL)
+        return XIPC_ENOMEM;
+    int rc = xipc__os_msgpipe_adopt(native, &m->os);
+    if (rc != 0) {
+        free(m);
+        return rc;
+    }
+    if ((rc = xipc__handle_register(&m->handle, XIPC_KIND_MSGPIPE)) != 0) {
+        xipc__os_stream_close(&m->os);
+        free(m);
+        return rc;
+    }
+    *out = m;
+    return 0;
+}
+
+int
+xipc_msgpipe_import(const char *text, xipc_msgpipe **out)
+{
+    xipc__error_clear();
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    *out = NULL;
+    if (text == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "text: NULL");
+    return msgpipe_import(text, out);
+}
+
+int
+xipc_msgpipe_inherited(size_t index, xipc_msgpipe **out)
+{
+    char text[XIPC_HANDLE_TEXT_MAX];
+    xipc__error_clear();
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    *out = NULL;
+    int rc = xipc__inherited_text(index, text);
+    if (rc != 0)
+        return rc;
+    if (xipc__handle_text_value(text, XIPC_KIND_MSGPIPE) == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "index: the handle there is not a message pipe");
+    return msgpipe_import(text, out);
+}
+
 void
 xipc_msgpipe_close(xipc_msgpipe *m)
 {
@@ -270,6 +328,22 @@ xipc__msgpipe_release(struct xipc_handle *h)
     struct xipc_msgpipe *m = (struct xipc_msgpipe *)h;
     xipc__os_stream_close(&m->os);
     free(m);
+}
+
+/* The export value is "<native>": the connection's one descriptor or HANDLE. */
+int
+xipc__msgpipe_pass(const struct xipc_handle *h, char *value, size_t cap,
+    intptr_t natives[XIPC__NATIVES_MAX], size_t *count)
+{
+    const struct xipc_msgpipe *m = (const struct xipc_msgpipe *)h;
+    if (xipc__os_msg_held(&m->os))
+        return XIPC__FAIL(XIPC_ENOTSUP,
+            "h: a message pipe holding the start of a message in this process (Windows, after "
+            "XIPC_EMSGSIZE): receive it first");
+    natives[0] = xipc__os_stream_native(&m->os);
+    *count = 1;
+    int n = snprintf(value, cap, "%" PRIdPTR, natives[0]);
+    return (n < 0 || (size_t)n >= cap) ? XIPC_ENAMETOOLONG : 0;
 }
 
 bool

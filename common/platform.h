@@ -262,6 +262,15 @@ void xipc__os_stream_waitable(const struct xipc__os_stream *s, struct xipc__wait
  * Then makes it non-inheritable again and sets it up as an xipc stream. */
 int xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s);
 
+/* Adopts, as xipc__os_stream_adopt, a message-mode connection inherited from the parent. Before
+ * it changes anything about the native, checks that it is open (XIPC_EBADF otherwise), that it is
+ * a message connection (XIPC_EINVAL otherwise: POSIX takes a connected AF_UNIX SOCK_SEQPACKET
+ * socket that does not listen, Windows a named pipe of type PIPE_TYPE_MESSAGE), and that no xipc
+ * handle of this process holds it (XIPC_EEXIST). Then makes it non-inheritable again and sets it
+ * up for xipc__os_msg_send and _recv. Its peer pid: POSIX as before; Windows XIPC_ENOTSUP, as for
+ * a stream passed on. */
+int xipc__os_msgpipe_adopt(intptr_t native, struct xipc__os_stream *s);
+
 /* A stream over a non-inheritable duplicate of this process's standard stream which (0 stdin,
  * 1 stdout, 2 stderr), so that closing the stream leaves the standard stream open. Its open file
  * description (POSIX) or file object (Windows) is shared with others (the parent, a shell, a
@@ -404,6 +413,11 @@ int xipc__os_msg_send(struct xipc__os_stream *s, const void *buf, size_t len, xi
  * stays queued. XIPC_ECLOSED when the peer closed and nothing is left. */
 int xipc__os_msg_recv(
     struct xipc__os_stream *s, void *buf, size_t cap, size_t *len, xipc__deadline dl);
+
+/* Whether a message pipe holds the start of a message in this process (Windows, after a
+ * receive with too small a buffer; POSIX never does): it cannot be passed to a child then, since
+ * those bytes would not go along. */
+bool xipc__os_msg_held(const struct xipc__os_stream *s);
 
 /* The peer's process id for a named-pipe connection; XIPC_ENOTSUP for other streams. */
 int xipc__os_stream_peer_pid(const struct xipc__os_stream *s, uint64_t *pid);

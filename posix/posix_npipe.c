@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -395,4 +396,66 @@ xipc__os_stream_peer_pid(const struct xipc__os_stream *s, uint64_t *pid)
     if (!s->is_socket)
         return XIPC_ENOTSUP;
     return xipc__posix_socket_peer_pid(s->fd_plus1 - 1, pid); /* posix_peercred.c */
+}
+
+bool
+xipc__os_msg_held(const struct xipc__os_stream *s)
+{
+    (void)s;
+    return false; /* every message stays in the socket until it is read whole */
+}
+
+/* A message connection: a connected AF_UNIX SOCK_SEQPACKET socket that does not listen. Anything
+ * else is XIPC_EINVAL: a byte-mode connection has no boundaries, a listening socket no messages. */
+static int
+check_message_socket(int fd)
+{
+    struct sockaddr_un peer;
+    socklen_t peer_len = sizeof peer;
+    int type = 0, listening = 0;
+    socklen_t type_len = sizeof type, listening_len = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &type_len) != 0) {
+        if (errno == ENOTSOCK)
+            return XIPC__FAIL(XIPC_EINVAL, "text: not a message pipe (not a socket)");
+        return XIPC__OS_FAIL(errno, "getsockopt", "inherited descriptor");
+    }
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &listening_len) != 0)
+        return XIPC__OS_FAIL(errno, "getsockopt", "inherited descriptor");
+    if (type != SOCK_SEQPACKET || listening)
+        return XIPC__FAIL(XIPC_EINVAL, "text: not a message pipe (another kind of socket)");
+    /* ENOTCONN: never connected; only a connection carries messages. */
+    if (getpeername(fd, (struct sockaddr *)&peer, &peer_len) != 0)
+        return errno == ENOTCONN ? XIPC__FAIL(XIPC_EINVAL, "text: an unconnected socket")
+                                 : XIPC__OS_FAIL(errno, "getpeername", NULL);
+    if (peer.sun_family != AF_UNIX)
+        return XIPC__FAIL(XIPC_EINVAL, "text: not an AF_UNIX socket");
+    return 0;
+}
+
+/* Everything that decides whether the descriptor can be adopted is checked before anything about
+ * it changes. A connection is a blocking socket with close-on-exec, as accept and connect make
+ * it (posix_socket.c keeps each call's timeout in SO_RCVTIMEO / SO_SNDTIMEO). */
+int
+xipc__os_msgpipe_adopt(intptr_t native, struct xipc__os_stream *s)
+{
+    if (native < 0 || native > INT_MAX)
+        return XIPC_EBADF;
+    int fd = (int)native;
+    if (fcntl(fd, F_GETFD) < 0)
+        return XIPC__OS_FAIL(errno, "fcntl", "inherited descriptor");
+    int rc = check_message_socket(fd);
+    if (rc != 0)
+        return rc;
+    if (xipc__handle_owns_native(native))
+        return XIPC_EEXIST;
+    if ((rc = xipc__posix_socket_blocking(fd)) != 0)
+        return rc;
+    if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+        return XIPC__OS_FAIL(errno, "fcntl", NULL);
+    memset(s, 0, sizeof *s);
+    s->fd_plus1 = fd + 1;
+    s->is_socket = true;
+    s->recv_timeout_ms = -1; /* whatever the process that passed it on left there */
+    s->send_timeout_ms = -1;
+    return 0;
 }

@@ -538,9 +538,9 @@ xt_test_proc_bad_input(void)
     xipc_stream_close(wr);
 }
 
-/* Handles of the kinds that cannot reach a child: xipc_spawn says XIPC_ENOTSUP, as
- * xipc_handle_export does for them, and starts nothing. These kinds have no _handle call yet;
- * every object starts with its handle, so the object pointer is the handle. */
+/* Handles of the kinds that cannot reach a child (a process, a named-pipe server; message pipes
+ * can, test_npipe.c): xipc_spawn says XIPC_ENOTSUP, as xipc_handle_export does for them, and
+ * starts nothing. */
 void
 xt_test_proc_unpassable_kinds_are_enotsup(void)
 {
@@ -548,14 +548,10 @@ xt_test_proc_unpassable_kinds_are_enotsup(void)
     const char *exit_args[] = { "0", NULL };
     char name[XIPC_NAME_MAX + 1], text[XIPC_HANDLE_TEXT_MAX];
     xipc_npipe *srv = NULL;
-    xipc_msgpipe *client = NULL, *server_end = NULL;
     xt_name("unpassable", name);
     xipc_proc *child = xt_spawn_child("proc_exit_with", exit_args, NULL, NULL, 0);
     CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &srv));
-    CHECK_OK(xipc_msgpipe_connect(name, 0, &client, XT_CHILD_TIMEOUT_MS));
-    CHECK_OK(xipc_msgpipe_accept(srv, &server_end, XT_CHILD_TIMEOUT_MS));
-    xipc_handle *kinds[] = { xipc_proc_handle(child), xipc_npipe_handle(srv),
-        xipc_msgpipe_handle(client) };
+    xipc_handle *kinds[] = { xipc_proc_handle(child), xipc_npipe_handle(srv) };
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         xipc_spawn_opts o = xt_child_opts(argv, "proc_exit_with", exit_args);
         o.handles = &kinds[i];
@@ -563,8 +559,6 @@ xt_test_proc_unpassable_kinds_are_enotsup(void)
         check_spawn_rejects(&o, XIPC_ENOTSUP);
         CHECK_RC(xipc_handle_export(kinds[i], text, sizeof text), XIPC_ENOTSUP);
     }
-    xipc_msgpipe_close(server_end);
-    xipc_msgpipe_close(client);
     xipc_npipe_close(srv);
     xt_expect_exit(child, 0);
 }

@@ -449,6 +449,12 @@ xipc__win32_msg_held(const struct xipc__os_stream *s)
     return s->head != NULL && s->head->have > 0;
 }
 
+bool
+xipc__os_msg_held(const struct xipc__os_stream *s)
+{
+    return xipc__win32_msg_held(s);
+}
+
 /* ---- Clients -------------------------------------------------------------------------------- */
 
 /* Checks that the server's pipe type is the mode asked for, and reads messages as messages. */
@@ -747,4 +753,56 @@ xipc__os_msg_recv(struct xipc__os_stream *s, void *buf, size_t cap, size_t *len,
     /* n may be 0: a peer that is not xipc sent an empty message. */
     *len = n;
     return 0;
+}
+
+/* ---- Message pipes passed on to a child ----------------------------------------------------- */
+
+/* A message connection: a named pipe of type PIPE_TYPE_MESSAGE, either end. Anything else is
+ * XIPC_EINVAL: a byte-mode pipe has no boundaries, a socket (FILE_TYPE_PIPE too) answers no
+ * GetNamedPipeInfo. */
+static int
+check_message_pipe(HANDLE h)
+{
+    DWORD flags = 0;
+    if (GetFileType(h) != FILE_TYPE_PIPE)
+        return XIPC__FAIL(XIPC_EINVAL, "text: not a message pipe (not a pipe)");
+    if (!GetNamedPipeInfo(h, &flags, NULL, NULL, NULL)) {
+        (void)XIPC__OS_FAIL(GetLastError(), "GetNamedPipeInfo", "inherited handle");
+        return XIPC__FAIL(XIPC_EINVAL, "text: not a message pipe (not a named pipe)");
+    }
+    if ((flags & PIPE_TYPE_MESSAGE) == 0)
+        return XIPC__FAIL(XIPC_EINVAL, "text: not a message pipe (a byte-mode pipe)");
+    return 0;
+}
+
+/* Everything that decides whether the handle can be adopted is checked before anything about it
+ * changes: it is open, it is a message pipe, and no xipc handle of this process has it (a second
+ * owner would close it under the first: the same text imported twice). Then it is read in message
+ * mode, as accept and connect leave a connection (the read mode belongs to the handle's file
+ * object, which the parent shares: setting it again changes nothing there), and gets its own
+ * OVERLAPPED events. Its peer is whoever connected to whom in another process: the kind stays
+ * XIPC__WIN32_STREAM_ANON, so the peer pid is XIPC_ENOTSUP, as for a stream passed on. */
+int
+xipc__os_msgpipe_adopt(intptr_t native, struct xipc__os_stream *s)
+{
+    HANDLE h = (HANDLE)native;
+    DWORD handle_flags, read_mode = PIPE_READMODE_MESSAGE;
+    if (!xipc__win32_is_handle_value(native))
+        return XIPC_EBADF;
+    if (!GetHandleInformation(h, &handle_flags)) {
+        /* Whatever the code, nothing usable is open under this value: XIPC_EBADF, as on
+         * POSIX. */
+        (void)XIPC__OS_FAIL(GetLastError(), "GetHandleInformation", "inherited handle");
+        return XIPC_EBADF;
+    }
+    int rc = check_message_pipe(h);
+    if (rc != 0)
+        return rc;
+    if (xipc__handle_owns_native(native))
+        return XIPC_EEXIST;
+    if (!SetHandleInformation(h, HANDLE_FLAG_INHERIT, 0))
+        return XIPC__OS_FAIL(GetLastError(), "SetHandleInformation", "inherited handle");
+    if (!SetNamedPipeHandleState(h, &read_mode, NULL, NULL))
+        return XIPC__OS_FAIL(GetLastError(), "SetNamedPipeHandleState", "inherited handle");
+    return xipc__win32_stream_open(h, XIPC__WIN32_STREAM_ANON, s);
 }

@@ -17,15 +17,18 @@
  * Threads: a server may accept in one thread while connections are used in others. A connection
  * follows the xipc_stream rules: one reader (receiver) and one writer (sender) at a time.
  *
- * Passing to a child: a byte-mode connection is an xipc_stream and can be passed like any
- * stream. Servers and message pipes cannot be passed in this version (xipc_handle_export and
- * xipc_spawn give XIPC_ENOTSUP, and there is no _import): a server's name belongs to the process
+ * Passing to a child: a byte-mode connection is an xipc_stream and is passed like any stream; a
+ * message pipe is passed the same way (xipc_spawn_opts.handles, then xipc_msgpipe_inherited or
+ * xipc_msgpipe_import in the child), either end. Windows: not while it holds the start of a
+ * message that a receive with too small a buffer took from the pipe (see xipc_msgpipe_recv):
+ * those bytes live in this process and would not go along, so xipc_handle_export and xipc_spawn
+ * give XIPC_ENOTSUP until a receive has taken that message (POSIX holds nothing). A server cannot
+ * be passed (XIPC_ENOTSUP, and there is no xipc_npipe_import): its name belongs to the process
  * that listens (POSIX: the lock file and the socket file it removes; Windows: the claim event,
- * and the spare instance's connect, pending in this process's memory), and a Windows message
- * pipe may hold the start of a message in this process (see xipc_msgpipe_recv). Two processes
- * should not wait on one connection at the same time: POSIX keeps a waiting call's timeout in
- * the socket (SO_RCVTIMEO / SO_SNDTIMEO), so one's timeout may end the other's wait late. On
- * Windows a connection passed to a child no longer knows its peer (peer pid: XIPC_ENOTSUP there).
+ * and the spare instance's connect, pending in this process's memory). Two processes should not
+ * wait on one connection at the same time: POSIX keeps a waiting call's timeout in the socket
+ * (SO_RCVTIMEO / SO_SNDTIMEO), so one's timeout may end the other's wait late. On Windows a
+ * connection passed to a child no longer knows its peer (peer pid: XIPC_ENOTSUP there).
  *
  * Connecting, for both modes: with no server on the name a connect fails at once with
  * XIPC_ENOENT, whatever the timeout, unless it is given XIPC_NPIPE_WAIT_SERVER: then it looks
@@ -148,9 +151,30 @@ XIPC_API int xipc_msgpipe_peer_pid(const xipc_msgpipe *m, uint64_t *pid);
 XIPC_API void xipc_msgpipe_close(xipc_msgpipe *m);
 
 /* The message pipe as a generic handle, for xipc_handle_kind() and xipc_handle_native() (POSIX:
- * the socket; Windows: the pipe HANDLE, to arm). NULL for NULL. Not passable to a child (see the
- * top of this file). */
+ * the socket; Windows: the pipe HANDLE, to arm). NULL for NULL. Passable to a child (see the top
+ * of this file). */
 XIPC_API xipc_handle *xipc_msgpipe_handle(xipc_msgpipe *m);
+
+/* In a spawned child: adopts the message pipe the parent exported with xipc_handle_export() and
+ * listed in xipc_spawn_opts.handles. Import each text once; the message pipe is closed with
+ * xipc_msgpipe_close(). It is made non-inheritable again; what the text names is checked before
+ * anything about it changes, so a refused import leaves it as it was. Its peer pid: POSIX the
+ * process that connected or accepted at the other end; Windows XIPC_ENOTSUP.
+ * Returns 0; XIPC_EINVAL (NULL argument, malformed text, text naming another kind, or naming
+ * something that is not a message connection: POSIX takes a connected AF_UNIX SOCK_SEQPACKET
+ * socket that does not listen, Windows a named pipe of PIPE_TYPE_MESSAGE; a byte-mode
+ * connection's descriptor or HANDLE is refused); XIPC_EEXIST (an xipc handle of this process
+ * already holds it: the text was imported before); XIPC_EBADF (the text names nothing open in
+ * this process: not listed at spawn, or already closed); XIPC_ENOMEM; XIPC_EOS (another OS
+ * failure: xipc_last_os_error). *out is NULL on failure. */
+XIPC_API int xipc_msgpipe_import(const char *text, xipc_msgpipe **out);
+
+/* In a spawned child: imports (as xipc_msgpipe_import) the message pipe the parent listed at this
+ * index of xipc_spawn_opts.handles (xipc/proc.h, "Passing handles"). Returns 0; XIPC_ENOENT
+ * (index is not below xipc_inherited_count()); XIPC_EINVAL (NULL out; the handle at index is of
+ * another kind); XIPC_EEXIST (fetched or imported already); and the other codes of
+ * xipc_msgpipe_import. *out is NULL on failure. */
+XIPC_API int xipc_msgpipe_inherited(size_t index, xipc_msgpipe **out);
 
 #ifdef __cplusplus
 }
