@@ -78,10 +78,11 @@ const char *xipc__handle_text_value(const char *text, enum xipc_kind kind);
 
 /* Numbered inherited handles (common/proc.c): xipc_spawn puts the export texts of
  * xipc_spawn_opts.handles, in order and separated by spaces (no text holds one), into the
- * child's environment variable XIPC__INHERITED_VAR. The text at index into text: 0, XIPC_ENOENT
- * past the end, XIPC_EINVAL for a text longer than any export text, XIPC_ENOMEM. */
+ * child's environment variable XIPC__INHERITED_VAR. The text at index, which must be of kind,
+ * into text: 0, XIPC_ENOENT past the end, XIPC_EINVAL for a text of another kind or longer than
+ * any export text, XIPC_ENOMEM. */
 #define XIPC__INHERITED_VAR "XIPC_INHERITED"
-int xipc__inherited_text(size_t index, char text[XIPC_HANDLE_TEXT_MAX]);
+int xipc__inherited_text(size_t index, enum xipc_kind kind, char text[XIPC_HANDLE_TEXT_MAX]);
 
 /* The pass of a kind that cannot be passed to a child in this version: XIPC_ENOTSUP. */
 int xipc__kind_not_passable(const struct xipc_handle *h, char *value, size_t cap,

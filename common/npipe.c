@@ -270,12 +270,8 @@ xipc_msgpipe_inherited(size_t index, xipc_msgpipe **out)
     if (out == NULL)
         return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
     *out = NULL;
-    int rc = xipc__inherited_text(index, text);
-    if (rc != 0)
-        return rc;
-    if (xipc__handle_text_value(text, XIPC_KIND_MSGPIPE) == NULL)
-        return XIPC__FAIL(XIPC_EINVAL, "index: the handle there is not a message pipe");
-    return msgpipe_import(text, out);
+    int rc = xipc__inherited_text(index, XIPC_KIND_MSGPIPE, text);
+    return rc != 0 ? rc : msgpipe_import(text, out);
 }
 
 void

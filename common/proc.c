@@ -370,7 +370,7 @@ next_text(const char *list, size_t *at, size_t *len)
 }
 
 int
-xipc__inherited_text(size_t index, char text[XIPC_HANDLE_TEXT_MAX])
+xipc__inherited_text(size_t index, enum xipc_kind kind, char text[XIPC_HANDLE_TEXT_MAX])
 {
     char *list = NULL;
     const char *t = NULL;
@@ -390,6 +390,8 @@ xipc__inherited_text(size_t index, char text[XIPC_HANDLE_TEXT_MAX])
     else {
         memcpy(text, t, len);
         text[len] = '\0';
+        if (xipc__handle_text_value(text, kind) == NULL)
+            rc = XIPC__FAIL(XIPC_EINVAL, "index: the handle there is of another kind");
     }
     free(list);
     return rc;

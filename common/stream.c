@@ -296,12 +296,8 @@ xipc_stream_inherited(size_t index, xipc_stream **out)
     if (out == NULL)
         return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
     *out = NULL;
-    int rc = xipc__inherited_text(index, text);
-    if (rc != 0)
-        return rc;
-    if (xipc__handle_text_value(text, XIPC_KIND_STREAM) == NULL)
-        return XIPC__FAIL(XIPC_EINVAL, "index: the handle there is not a stream");
-    return stream_import(text, out);
+    int rc = xipc__inherited_text(index, XIPC_KIND_STREAM, text);
+    return rc != 0 ? rc : stream_import(text, out);
 }
 
 int

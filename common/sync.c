@@ -76,20 +76,6 @@ sync_unlink(enum xipc_kind kind, const char *name)
     return rc != 0 ? rc : xipc__os_sync_unlink(kind, bare_name(name));
 }
 
-/* The kind's word for the failure of a fetch by index that finds another kind. */
-static const char *
-not_this_kind(enum xipc_kind kind)
-{
-    switch (kind) {
-    case XIPC_KIND_EVENT:
-        return "index: the handle there is not an event";
-    case XIPC_KIND_SEM:
-        return "index: the handle there is not a semaphore";
-    default:
-        return "index: the handle there is not a mutex";
-    }
-}
-
 static int
 sync_import(enum xipc_kind kind, const char *text, struct xipc__sync **out)
 {
@@ -118,12 +104,8 @@ sync_inherited(enum xipc_kind kind, size_t index, struct xipc__sync **out)
 {
     char text[XIPC_HANDLE_TEXT_MAX];
     *out = NULL;
-    int rc = xipc__inherited_text(index, text);
-    if (rc != 0)
-        return rc;
-    if (xipc__handle_text_value(text, kind) == NULL)
-        return XIPC__FAIL(XIPC_EINVAL, not_this_kind(kind));
-    return sync_import(kind, text, out);
+    int rc = xipc__inherited_text(index, kind, text);
+    return rc != 0 ? rc : sync_import(kind, text, out);
 }
 
 /* The object behind a handle of the given kind, or an error code through rc. */
