@@ -194,6 +194,13 @@ int xipc__os_pipe(struct xipc__os_stream *rd, struct xipc__os_stream *wr);
  * write; the levels this saves measured ~12 ns a call. The timeout also lets a platform fix the
  * deadline lazily (above), as POSIX does.
  *
+ * Each stream variant of a platform (a pipe, a FIFO end, a byte-mode connection, a standard
+ * handle; the sockets to come) has its own transfers, chosen when the stream is made: the struct
+ * carries a variant tag, and the platform's read and write dispatch on it once, instead of
+ * testing a flag per variant. A plain pipe's transfer stays inline behind one test of the tag,
+ * so that its OS call is still one call below xipc_stream_read; the other variants are a tail
+ * call away. (A table of functions indexed by the tag, one indirect jump, measured the same.)
+ *
  * Waits up to timeout_ms for at least one byte, then reads what is there, up to cap (> 0) bytes,
  * and sets *got. 0 with *got == 0 is end of stream. XIPC_ETIMEDOUT when nothing came in time (a
  * timeout of 0 still tries once). On failure *got is left alone or set to 0. */

@@ -8,25 +8,38 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* How a stream's transfers are made: one set of functions per variant (posix_stream.c), chosen
+ * when the stream is made, so that a read or write tests one tag, not a flag per variant. Zero
+ * is a plain pipe, the hot path. */
+enum xipc__posix_stream_variant {
+    /* An O_NONBLOCK pipe or FIFO: try the transfer, poll only when it would wait. */
+    XIPC__POSIX_STREAM_PIPE = 0,
+    /* A pipe or FIFO whose open file description a child made blocking (it got it as a standard
+     * stream and cleared O_NONBLOCK): poll first, and write no more than PIPE_BUF, which poll()
+     * guarantees will not block. A FIFO reader that still awaited its first writer needs nothing
+     * more: Linux's poll waits for that writer, as xipc__posix_fifo_await_writer does. */
+    XIPC__POSIX_STREAM_POLL_FIRST = 1,
+    /* A duplicate of this process's stdin, stdout or stderr (xipc_stream_stdio): transfers as
+     * POLL_FIRST (xipc never makes its description non-blocking; a socket is used as a plain
+     * descriptor too, since SO_RCVTIMEO would change it for everyone). Never passed to a child
+     * as an extra handle, whose import would make the shared description non-blocking. */
+    XIPC__POSIX_STREAM_STD = 2,
+    /* A FIFO reader opened with XIPC_FIFO_NOWAIT before any writer came: reading 0 bytes means
+     * "no writer yet", not end of stream, until a writer has come; it is a PIPE from then on
+     * (posix_fifo.c). */
+    XIPC__POSIX_STREAM_FIFO_AWAITING = 3,
+    /* A named-pipe connection, or an adopted stream socket: a blocking socket, read and written
+     * by posix_socket.c. */
+    XIPC__POSIX_STREAM_SOCKET = 4,
+};
+
 struct xipc__os_stream {
     int fd_plus1;
-    /* Set once the descriptor was given to a child as a standard stream (the child cleared
-     * O_NONBLOCK on the shared open file description), and for a stream over this process's
-     * own standard stream (whose description xipc never makes non-blocking): a transfer polls
-     * first, and writes are cut to PIPE_BUF, which poll() guarantees will not block. */
-    bool child_made_blocking;
-    /* A duplicate of this process's stdin, stdout or stderr (xipc_stream_stdio): never passed to
-     * a child as an extra handle, whose import would make the shared description non-blocking. */
-    bool std_stream;
-    /* A named-pipe connection: a blocking socket, read and written by posix_socket.c. */
-    bool is_socket;
-    /* Sockets: SO_RCVTIMEO and SO_SNDTIMEO in ms as last set by this process; 0 is none (a new
+    enum xipc__posix_stream_variant variant;
+    /* SOCKET: SO_RCVTIMEO and SO_SNDTIMEO in ms as last set by this process; 0 is none (a new
      * socket's), -1 not known (an adopted one's). */
     int recv_timeout_ms;
     int send_timeout_ms;
-    /* A FIFO reader opened with XIPC_FIFO_NOWAIT before any writer came: reading 0 bytes means
-     * "no writer yet", not end of stream, until a writer has come (posix_fifo.c). */
-    bool fifo_awaits_writer;
 };
 
 struct xipc__os_npipe {

@@ -19,7 +19,7 @@
  * the FIFO, taken before it reads anything. Programs that are not xipc do not ask for it.
  *
  * A reader opened with XIPC_FIFO_NOWAIT reads 0 bytes while no writer has come, which POSIX
- * means as end of stream; xipc's reads wait instead (fifo_awaits_writer, see
+ * means as end of stream; xipc's reads wait instead (XIPC__POSIX_STREAM_FIFO_AWAITING, see
  * xipc__posix_fifo_await_writer). */
 #include "posix_internal.h"
 
@@ -176,7 +176,7 @@ open_reader(const char *path, unsigned mode, struct xipc__os_stream *s, xipc__de
     if ((mode & XIPC_FIFO_NOWAIT) == 0)
         return wait_for_writer(*fd, dl);
     rc = xipc__posix_fifo_writer_came(*fd, &came);
-    s->fifo_awaits_writer = !came;
+    s->variant = came ? XIPC__POSIX_STREAM_PIPE : XIPC__POSIX_STREAM_FIFO_AWAITING;
     return rc;
 }
 
@@ -215,7 +215,7 @@ xipc__posix_fifo_await_writer(struct xipc__os_stream *s, xipc__deadline dl)
     for (;;) {
         int n = poll(&pfd, 1, xipc__deadline_left_ms(dl));
         if (n > 0) {
-            s->fifo_awaits_writer = false;
+            s->variant = XIPC__POSIX_STREAM_PIPE;
             return 0;
         }
         if (n == 0)

@@ -11,6 +11,10 @@ int xipc__posix_poll_fd(int fd, short events, xipc__deadline dl);
 /* A close-on-exec pipe with extra file status flags (O_NONBLOCK or 0) on both ends. */
 int xipc__posix_pipe(int fds[2], int flags);
 
+/* Called once a child got s as a standard stream and cleared O_NONBLOCK on the open file
+ * description they share: s's transfers poll first from now on (XIPC__POSIX_STREAM_POLL_FIRST). */
+void xipc__posix_stream_child_made_blocking(struct xipc__os_stream *s);
+
 /* Connected named-pipe sockets (posix_socket.c): blocking, with the deadline in the socket's
  * timeouts. _blocking clears O_NONBLOCK. _recv takes extra recv flags (MSG_PEEK, MSG_DONTWAIT,
  * MSG_TRUNC); a peer that reset the connection reads as the end (0 bytes). _send is XIPC_EPIPE
@@ -28,8 +32,8 @@ int xipc__posix_socket_send(struct xipc__os_stream *s, const void *buf, size_t l
 /* FIFOs (posix_fifo.c, posix_fifo_probe.c). _writer_came: whether a writer has opened the FIFO
  * whose read end is fd since fd was opened (it may have closed again), found out without reading
  * anything. _await_writer: for a read that found 0 bytes on a reader that has not yet had a
- * writer (s->fifo_awaits_writer, XIPC_FIFO_NOWAIT): waits until dl for data or for a writer that
- * came and went, then clears the mark; XIPC_ETIMEDOUT. */
+ * writer (XIPC__POSIX_STREAM_FIFO_AWAITING, XIPC_FIFO_NOWAIT): waits until dl for data or for a
+ * writer that came and went, then makes s a PIPE; XIPC_ETIMEDOUT. */
 int xipc__posix_fifo_writer_came(int fd, bool *came);
 int xipc__posix_fifo_await_writer(struct xipc__os_stream *s, xipc__deadline dl);
 

@@ -236,7 +236,7 @@ xipc__os_npipe_accept(struct xipc__os_npipe *srv, struct xipc__os_stream *conn, 
         if (fd >= 0) {
             memset(conn, 0, sizeof *conn);
             conn->fd_plus1 = fd + 1;
-            conn->is_socket = true;
+            conn->variant = XIPC__POSIX_STREAM_SOCKET;
             return 0;
         }
         int e = errno;
@@ -314,7 +314,7 @@ xipc__os_npipe_connect(const char *name, unsigned mode, unsigned flags,
     }
     memset(conn, 0, sizeof *conn);
     conn->fd_plus1 = fd + 1;
-    conn->is_socket = true;
+    conn->variant = XIPC__POSIX_STREAM_SOCKET;
     return 0;
 }
 
@@ -393,7 +393,7 @@ xipc__os_msg_recv(struct xipc__os_stream *s, void *buf, size_t cap, size_t *len,
 int
 xipc__os_stream_peer_pid(const struct xipc__os_stream *s, uint64_t *pid)
 {
-    if (!s->is_socket)
+    if (s->variant != XIPC__POSIX_STREAM_SOCKET)
         return XIPC_ENOTSUP;
     return xipc__posix_socket_peer_pid(s->fd_plus1 - 1, pid); /* posix_peercred.c */
 }

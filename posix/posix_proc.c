@@ -210,8 +210,9 @@ prepare_stdio(const struct xipc__spawn_plan *plan, struct child_setup *cs, int *
         cs->stdio_src[i] = -1;
         if (plan->stdio_mode[i] == XIPC_STDIO_STREAM) {
             struct xipc__os_stream *s = plan->stdio_stream[i];
-            int rc = s->is_socket ? xipc__posix_socket_no_timeouts(s) : 0;
-            if (rc != 0)
+            int rc = 0;
+            if (s->variant == XIPC__POSIX_STREAM_SOCKET &&
+                (rc = xipc__posix_socket_no_timeouts(s)) != 0)
                 return rc;
             cs->stdio_src[i] = s->fd_plus1 - 1;
         }
@@ -339,7 +340,7 @@ xipc__os_spawn(const struct xipc__spawn_plan *plan, struct xipc__os_proc *p)
         return rc;
     for (int i = 0; i < 3; i++) {
         if (plan->stdio_mode[i] == XIPC_STDIO_STREAM)
-            plan->stdio_stream[i]->child_made_blocking = true;
+            xipc__posix_stream_child_made_blocking(plan->stdio_stream[i]);
     }
     p->pid = pid;
     p->pidfd_plus1 = pidfd + 1;

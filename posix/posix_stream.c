@@ -1,7 +1,8 @@
 /* posix/posix_stream.c: byte streams on descriptors, and anonymous pipes (common/platform.h,
  * "Streams"). Pipe descriptors are O_NONBLOCK and close-on-exec; a call tries the transfer first
- * and polls only when the descriptor is not ready, so a ready stream costs one syscall. Sockets
- * (named-pipe connections) go to posix_socket.c. */
+ * and polls only when the descriptor is not ready, so a ready stream costs one syscall. Each
+ * variant of stream (platform_types.h) has its own read and write, chosen by one switch on its
+ * tag; sockets (named-pipe connections) go to posix_socket.c. */
 #include "posix_internal.h"
 
 #include <errno.h>
@@ -88,42 +89,104 @@ xipc__os_pipe(struct xipc__os_stream *rd, struct xipc__os_stream *wr)
     return 0;
 }
 
-int
-xipc__os_stream_read(struct xipc__os_stream *s, void *buf, size_t cap, size_t *got, int timeout_ms)
+/* ---- Reading, per variant (enum xipc__posix_stream_variant) ---------------------------------- */
+
+/* PIPE: read first, poll only on EAGAIN. A reader that keeps up with a stream of small messages
+ * then makes one call per read, as a blocking read does. A reader that waits pays a failing
+ * read, about 0.2 us of a 45 us round trip here; polling first instead cost xipc bench's 64-byte
+ * message rate 5%. Inline into xipc__os_stream_read, so that the plain pipe's read() stays one
+ * call below xipc_stream_read's tail call. */
+static inline int
+pipe_read(int fd, void *buf, size_t cap, size_t *got, struct xipc__lazy_deadline *ld)
 {
-    struct xipc__lazy_deadline ld = xipc__lazy_deadline_in(timeout_ms);
-    int fd = stream_fd(s), rc;
-    if (cap > SSIZE_MAX)
-        cap = SSIZE_MAX;
-    if (s->is_socket)
-        return xipc__posix_socket_recv(s, buf, cap, 0, &ld, got);
-    /* Read first, poll only on EAGAIN: a reader that keeps up with a stream of small messages
-     * then makes one call per read, as a blocking read does. A reader that waits pays a failing
-     * read, about 0.2 us of a 45 us round trip here; polling first instead cost xipc bench's
-     * 64-byte message rate 5%. A descriptor a child made blocking must be polled first. */
-    if (s->child_made_blocking &&
-        (rc = xipc__posix_poll_fd(fd, POLLIN, xipc__lazy_deadline_get(&ld))) != 0)
-        return rc;
+    int rc;
     for (;;) {
         ssize_t n = read(fd, buf, cap);
-        if (n > 0 || (n == 0 && !s->fifo_awaits_writer)) {
+        if (n >= 0) {
             *got = (size_t)n;
             return 0;
-        }
-        if (n == 0) { /* a FIFO reader before its first writer: no end of stream yet */
-            if ((rc = xipc__posix_fifo_await_writer(s, xipc__lazy_deadline_get(&ld))) != 0)
-                return rc;
-            continue;
         }
         int e = errno;
         if (e == EINTR)
             continue;
         if (e != EAGAIN && e != EWOULDBLOCK)
             return XIPC__OS_FAIL(e, "read", NULL);
-        s->fifo_awaits_writer = false; /* EAGAIN: a writer is there */
-        if ((rc = xipc__posix_poll_fd(fd, POLLIN, xipc__lazy_deadline_get(&ld))) != 0)
+        if ((rc = xipc__posix_poll_fd(fd, POLLIN, xipc__lazy_deadline_get(ld))) != 0)
             return rc;
     }
+}
+
+/* POLL_FIRST, STD: the description may be blocking, so a read must not start before poll says
+ * it will not wait. */
+static int
+poll_first_read(int fd, void *buf, size_t cap, size_t *got, struct xipc__lazy_deadline *ld)
+{
+    int rc = xipc__posix_poll_fd(fd, POLLIN, xipc__lazy_deadline_get(ld));
+    return rc != 0 ? rc : pipe_read(fd, buf, cap, got, ld);
+}
+
+/* FIFO_AWAITING: 0 bytes is "no writer yet" (see platform_types.h). Once a writer is seen (an
+ * EAGAIN: it is there and has written nothing yet, or xipc__posix_fifo_await_writer saw it), the
+ * stream is a PIPE. */
+static int
+fifo_awaiting_read(
+    struct xipc__os_stream *s, void *buf, size_t cap, size_t *got, struct xipc__lazy_deadline *ld)
+{
+    int fd = stream_fd(s), rc;
+    for (;;) {
+        ssize_t n = read(fd, buf, cap);
+        if (n > 0) {
+            *got = (size_t)n;
+            return 0;
+        }
+        if (n == 0) {
+            /* On success the stream is a PIPE: a writer came, and a 0 now is end of stream. */
+            if ((rc = xipc__posix_fifo_await_writer(s, xipc__lazy_deadline_get(ld))) != 0)
+                return rc;
+            return pipe_read(fd, buf, cap, got, ld);
+        }
+        int e = errno;
+        if (e == EINTR)
+            continue;
+        if (e != EAGAIN && e != EWOULDBLOCK)
+            return XIPC__OS_FAIL(e, "read", NULL);
+        s->variant = XIPC__POSIX_STREAM_PIPE;
+        if ((rc = xipc__posix_poll_fd(fd, POLLIN, xipc__lazy_deadline_get(ld))) != 0)
+            return rc;
+        return pipe_read(fd, buf, cap, got, ld);
+    }
+}
+
+/* Every variant but PIPE, out of the hot path. */
+static int
+variant_read(struct xipc__os_stream *s, void *buf, size_t cap, size_t *got, int timeout_ms)
+{
+    struct xipc__lazy_deadline ld = xipc__lazy_deadline_in(timeout_ms);
+    switch (s->variant) {
+    case XIPC__POSIX_STREAM_POLL_FIRST:
+    case XIPC__POSIX_STREAM_STD:
+        return poll_first_read(stream_fd(s), buf, cap, got, &ld);
+    case XIPC__POSIX_STREAM_FIFO_AWAITING:
+        return fifo_awaiting_read(s, buf, cap, got, &ld);
+    case XIPC__POSIX_STREAM_SOCKET:
+        return xipc__posix_socket_recv(s, buf, cap, 0, &ld, got);
+    case XIPC__POSIX_STREAM_PIPE:
+        break;
+    }
+    return pipe_read(stream_fd(s), buf, cap, got, &ld);
+}
+
+/* A plain pipe is read inline, one test of the variant away from read(); the rest is a tail
+ * call to variant_read. */
+int
+xipc__os_stream_read(struct xipc__os_stream *s, void *buf, size_t cap, size_t *got, int timeout_ms)
+{
+    if (cap > SSIZE_MAX)
+        cap = SSIZE_MAX;
+    if (s->variant != XIPC__POSIX_STREAM_PIPE)
+        return variant_read(s, buf, cap, got, timeout_ms);
+    struct xipc__lazy_deadline ld = xipc__lazy_deadline_in(timeout_ms);
+    return pipe_read(stream_fd(s), buf, cap, got, &ld);
 }
 
 /* Set once xipc_sigpipe_ignore() has made SIGPIPE's action SIG_IGN; never cleared. */
@@ -178,23 +241,13 @@ write_no_sigpipe(int fd, const void *buf, size_t len)
     return write_sigpipe_blocked(fd, buf, len);
 }
 
-static int
-stream_write_some(struct xipc__os_stream *s, const void *buf, size_t len, size_t *put,
-    struct xipc__lazy_deadline *ld)
+/* ---- Writing, per variant -------------------------------------------------------------------- */
+
+/* PIPE: try, poll only on EAGAIN. */
+static inline int
+pipe_write_some(int fd, const void *buf, size_t len, size_t *put, struct xipc__lazy_deadline *ld)
 {
-    int fd = stream_fd(s), rc;
-    *put = 0;
-    if (len > SSIZE_MAX)
-        len = SSIZE_MAX;
-    if (s->is_socket)
-        return xipc__posix_socket_send(s, buf, len, ld, put);
-    /* Blocking description (see platform_types.h): poll, then write no more than poll promises. */
-    if (s->child_made_blocking) {
-        if ((rc = xipc__posix_poll_fd(fd, POLLOUT, xipc__lazy_deadline_get(ld))) != 0)
-            return rc;
-        if (len > PIPE_BUF)
-            len = PIPE_BUF;
-    }
+    int rc;
     for (;;) {
         ssize_t n = write_no_sigpipe(fd, buf, len);
         if (n > 0) {
@@ -211,11 +264,61 @@ stream_write_some(struct xipc__os_stream *s, const void *buf, size_t len, size_t
     }
 }
 
+/* POLL_FIRST, STD: a blocking description: poll, then write no more than poll promises. */
+static int
+poll_first_write_some(
+    int fd, const void *buf, size_t len, size_t *put, struct xipc__lazy_deadline *ld)
+{
+    int rc = xipc__posix_poll_fd(fd, POLLOUT, xipc__lazy_deadline_get(ld));
+    if (rc != 0)
+        return rc;
+    return pipe_write_some(fd, buf, len > PIPE_BUF ? PIPE_BUF : len, put, ld);
+}
+
+/* Every variant but PIPE, out of the hot path. */
+static int
+variant_write_some(struct xipc__os_stream *s, const void *buf, size_t len, size_t *put,
+    struct xipc__lazy_deadline *ld)
+{
+    switch (s->variant) {
+    case XIPC__POSIX_STREAM_POLL_FIRST:
+    case XIPC__POSIX_STREAM_STD:
+        return poll_first_write_some(stream_fd(s), buf, len, put, ld);
+    case XIPC__POSIX_STREAM_SOCKET:
+        return xipc__posix_socket_send(s, buf, len, ld, put);
+    case XIPC__POSIX_STREAM_PIPE:
+    case XIPC__POSIX_STREAM_FIFO_AWAITING: /* a reader: write() reports EBADF */
+        break;
+    }
+    return pipe_write_some(stream_fd(s), buf, len, put, ld);
+}
+
+/* A plain pipe is written inline, one test of the variant away from write(). */
+static int
+stream_write_some(struct xipc__os_stream *s, const void *buf, size_t len, size_t *put,
+    struct xipc__lazy_deadline *ld)
+{
+    *put = 0;
+    if (len > SSIZE_MAX)
+        len = SSIZE_MAX;
+    if (s->variant != XIPC__POSIX_STREAM_PIPE)
+        return variant_write_some(s, buf, len, put, ld);
+    return pipe_write_some(stream_fd(s), buf, len, put, ld);
+}
+
 int
 xipc__os_stream_write(
     struct xipc__os_stream *s, const void *buf, size_t len, size_t *put, int timeout_ms)
 {
     return xipc__stream_write_all(stream_write_some, s, buf, len, put, timeout_ms);
+}
+
+void
+xipc__posix_stream_child_made_blocking(struct xipc__os_stream *s)
+{
+    /* A socket is blocking already; a standard stream is polled first already. */
+    if (s->variant != XIPC__POSIX_STREAM_SOCKET && s->variant != XIPC__POSIX_STREAM_STD)
+        s->variant = XIPC__POSIX_STREAM_POLL_FIRST;
 }
 
 void
@@ -232,7 +335,7 @@ xipc__os_stream_exportable(const struct xipc__os_stream *s)
 {
     /* Every stream is its descriptor alone, no byte held in this process; but a standard
      * stream's copy is not passed on, since the child's import would change the shared handle. */
-    return !s->std_stream;
+    return s->variant != XIPC__POSIX_STREAM_STD;
 }
 
 int
@@ -246,11 +349,8 @@ xipc__os_stream_stdio(int which, struct xipc__os_stream *s)
         return XIPC__OS_FAIL(errno, "fcntl", names[which]);
     memset(s, 0, sizeof *s);
     s->fd_plus1 = fd + 1;
-    /* The description stays as its owners left it, usually blocking: poll first, as for a
-     * stream a child made blocking. A socket is read and written as a descriptor too, since
-     * posix_socket.c's timeouts (SO_RCVTIMEO) would change the socket for everyone. */
-    s->child_made_blocking = true;
-    s->std_stream = true;
+    /* The description stays as its owners left it, usually blocking (see platform_types.h). */
+    s->variant = XIPC__POSIX_STREAM_STD;
     return 0;
 }
 
@@ -328,7 +428,7 @@ xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s)
         return rc;
     memset(s, 0, sizeof *s);
     s->fd_plus1 = fd + 1;
-    s->is_socket = is_socket;
+    s->variant = is_socket ? XIPC__POSIX_STREAM_SOCKET : XIPC__POSIX_STREAM_PIPE;
     s->recv_timeout_ms = -1; /* whatever the process that passed it on left there */
     s->send_timeout_ms = -1;
     return 0;

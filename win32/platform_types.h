@@ -7,14 +7,20 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* What a stream is, for the calls that depend on it (peer pid, passing to a child). Zero is an
- * anonymous pipe end, or any pipe end a parent passed on (a child cannot tell which it got). */
+/* What a stream is: its variant, which chooses its transfers (one switch in win32_stream.c's
+ * read and write, no flag tested per variant), and the calls that depend on it (peer pid,
+ * passing to a child). The first three are overlapped pipe ends, all read and written alike.
+ * Zero is an anonymous pipe end, or any pipe end a parent passed on (a child cannot tell which
+ * it got). */
 enum xipc__win32_stream_kind {
     XIPC__WIN32_STREAM_ANON = 0,
     XIPC__WIN32_STREAM_NPIPE_SERVER = 1, /* the server's end of a named-pipe connection */
     XIPC__WIN32_STREAM_NPIPE_CLIENT = 2, /* the client's end */
     XIPC__WIN32_STREAM_FIFO_WRITER = 3, /* a client of a FIFO's pipe (win32_fifo.c) */
     XIPC__WIN32_STREAM_FIFO_READER = 4, /* all its state is in fifo; handle is NULL */
+    /* A synchronous standard handle (xipc_stream_stdio), std_io says which; a standard handle
+     * that is an overlapped pipe end is an XIPC__WIN32_STREAM_ANON. */
+    XIPC__WIN32_STREAM_STD_SYNC = 5,
 };
 
 /* How a stream over a standard handle (xipc_stream_stdio) does its I/O; none for every other

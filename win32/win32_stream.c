@@ -2,8 +2,10 @@
  * uniquely named pipe pairs (common/platform.h, "Streams"). CreatePipe cannot be used: its ends
  * are synchronous, so a read or write could not time out. Every call starts the transfer first
  * and waits only when it is pending, so a ready stream costs one system call. Named-pipe
- * connections and FIFO writers (win32_npipe.c, win32_fifo.c) are streams of the same kind; a FIFO
- * reader is not one pipe handle, so reads and close on it go to win32_fifo.c.
+ * connections (win32_npipe.c) are overlapped pipe ends too. The other variants (enum
+ * xipc__win32_stream_kind) have their own transfers, chosen by one switch on s->kind: a FIFO
+ * writer frames its writes and a FIFO reader is not one pipe handle (win32_fifo.c), a synchronous
+ * standard handle is read and written in the calling thread (below).
  *
  * Exact write accounting. A cancelled pending WriteFile does not say how much of it the reader
  * consumed. Measured on Wine 8 (64 KiB pipe, nobody reading, a 1 MiB overlapped write pending, the
@@ -371,10 +373,17 @@ xipc__os_stream_read(struct xipc__os_stream *s, void *buf, size_t cap, size_t *g
     xipc__deadline dl = xipc__deadline_in(timeout_ms);
     DWORD want = cap > MAXDWORD ? MAXDWORD : (DWORD)cap;
     *got = 0;
-    if (s->fifo != NULL)
+    switch (s->kind) {
+    case XIPC__WIN32_STREAM_FIFO_READER:
         return xipc__win32_fifo_read(s->fifo, buf, cap, got, dl);
-    if (s->std_io > XIPC__WIN32_STD_OVERLAPPED)
+    case XIPC__WIN32_STREAM_STD_SYNC:
         return sync_read(s, buf, want, got, dl);
+    case XIPC__WIN32_STREAM_ANON:
+    case XIPC__WIN32_STREAM_NPIPE_SERVER:
+    case XIPC__WIN32_STREAM_NPIPE_CLIENT:
+    case XIPC__WIN32_STREAM_FIFO_WRITER: /* ReadFile reports ERROR_ACCESS_DENIED */
+        break;
+    }
     for (;;) {
         OVERLAPPED ov;
         DWORD n, werr = ERROR_SUCCESS;
@@ -426,10 +435,18 @@ stream_write_some(struct xipc__os_stream *s, const void *buf, size_t len, size_t
     xipc__deadline dl = xipc__lazy_deadline_get(ld);
     DWORD n = 0;
     *put = 0;
-    if (s->kind == XIPC__WIN32_STREAM_FIFO_WRITER)
+    switch (s->kind) {
+    case XIPC__WIN32_STREAM_FIFO_WRITER:
         return xipc__win32_fifo_write(s, buf, len, put, dl);
-    if (s->std_io > XIPC__WIN32_STD_OVERLAPPED)
+    case XIPC__WIN32_STREAM_STD_SYNC:
         return sync_write_some(s, buf, len, put, dl);
+    case XIPC__WIN32_STREAM_FIFO_READER: /* never opened for writing */
+        return XIPC_EBADF;
+    case XIPC__WIN32_STREAM_ANON:
+    case XIPC__WIN32_STREAM_NPIPE_SERVER:
+    case XIPC__WIN32_STREAM_NPIPE_CLIENT:
+        break;
+    }
     /* No more than the quota per call: see the top of this file. */
     DWORD werr =
         xipc__win32_write_once(s, buf, len < s->write_chunk ? (DWORD)len : s->write_chunk, dl, &n);
@@ -461,7 +478,7 @@ xipc__os_sigpipe_ignore(void)
 void
 xipc__os_stream_close(struct xipc__os_stream *s)
 {
-    if (s->fifo != NULL)
+    if (s->kind == XIPC__WIN32_STREAM_FIFO_READER)
         xipc__win32_fifo_close(s->fifo);
     free(s->head);
     free(s->frame);
@@ -479,7 +496,7 @@ xipc__os_stream_exportable(const struct xipc__os_stream *s)
 {
     /* A FIFO reader is many pipe instances and the messages it holds; no handle carries that.
      * A standard handle is usually synchronous, which an import would take for overlapped. */
-    return s->fifo == NULL && s->std_io == XIPC__WIN32_STD_NONE;
+    return s->kind != XIPC__WIN32_STREAM_FIFO_READER && s->std_io == XIPC__WIN32_STD_NONE;
 }
 
 /* A FIFO reader has no one handle: 0, which no child can adopt. */
@@ -497,20 +514,20 @@ xipc__os_stream_holds(const struct xipc__os_stream *s, intptr_t native)
         return false;
     if (h == s->handle || h == s->read_event || h == s->write_event)
         return true;
-    return s->fifo != NULL && xipc__win32_fifo_holds(s->fifo, native);
+    return s->kind == XIPC__WIN32_STREAM_FIFO_READER && xipc__win32_fifo_holds(s->fifo, native);
 }
 
 void
 xipc__os_stream_waitable(const struct xipc__os_stream *s, struct xipc__wait *w)
 {
-    if (s->fifo != NULL) {
+    if (s->kind == XIPC__WIN32_STREAM_FIFO_READER) {
         /* Its writers' pipe instances report to the reader's own completion port, which no
          * WaitForMultipleObjects takes. */
         w->how = XIPC__WAIT_HELPER;
         w->held = xipc__win32_fifo_has_data(s->fifo);
         return;
     }
-    if (s->std_io != XIPC__WIN32_STD_NONE && s->std_io != XIPC__WIN32_STD_OVERLAPPED) {
+    if (s->kind == XIPC__WIN32_STREAM_STD_SYNC) {
         /* A synchronous handle (a console, a file, CreatePipe's ends) signals nothing a wait
          * could use: only a thread blocked in its ReadFile learns of data. */
         w->how = XIPC__WAIT_HELPER;
@@ -640,5 +657,7 @@ xipc__os_stream_stdio(int which, struct xipc__os_stream *s)
         return rc;
     }
     s->std_io = io;
+    if (io > XIPC__WIN32_STD_OVERLAPPED)
+        s->kind = XIPC__WIN32_STREAM_STD_SYNC;
     return 0;
 }
