@@ -454,7 +454,7 @@ xipc__os_msgpipe_adopt(intptr_t native, struct xipc__os_stream *s)
         return XIPC__OS_FAIL(errno, "fcntl", NULL);
     memset(s, 0, sizeof *s);
     s->fd_plus1 = fd + 1;
-    s->is_socket = true;
+    s->variant = XIPC__POSIX_STREAM_SOCKET;
     s->recv_timeout_ms = -1; /* whatever the process that passed it on left there */
     s->send_timeout_ms = -1;
     return 0;
