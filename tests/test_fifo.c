@@ -1138,3 +1138,69 @@ xt_test_fifo_writers_that_leave_at_once_lose_nothing(void)
     xipc_stream_close(r);
     CHECK_OK(xipc_fifo_unlink(path));
 }
+
+/* ---- both sides create or open at once ------------------------------------------------------ */
+
+/* Two programs that do not know which comes first both open the FIFO with XIPC_CREATE |
+ * XIPC_OPEN, at the same moment: one makes it, the other opens what it made, never a half-made
+ * FIFO (Windows: a marker its creator had not written yet read as "not a FIFO", seen as a bench
+ * peer that failed to start). Each round a child writer and this reader set off together on a new
+ * path; the creator's close removes the FIFO, whichever side it was. */
+#define BOTH_CREATE_ROUNDS 40
+
+static void
+both_create_path(const char *prefix, int round, char *path, size_t cap)
+{
+    snprintf(path, cap, "%s.%d", prefix, round);
+}
+
+int
+xt_child_fifo_create_or_open_writer(int argc, char **argv)
+{
+    xt_channel ch;
+    (void)argc;
+    xt_channel_import(&ch, argv[2], argv[3]);
+    for (int round = 0; round < BOTH_CREATE_ROUNDS; round++) {
+        char path[600];
+        xipc_stream *w = NULL;
+        both_create_path(argv[1], round, path, sizeof path);
+        xt_channel_wait_go(&ch);
+        CHECK_OK(xipc_fifo_open(
+            path, XIPC_CREATE | XIPC_OPEN | XIPC_FIFO_WRITE, &w, XT_CHILD_TIMEOUT_MS));
+        xt_write_all(w, "x", 1, XT_CHILD_TIMEOUT_MS);
+        xipc_stream_close(w);
+        xt_channel_ready(&ch);
+    }
+    xt_channel_close(&ch);
+    return 0;
+}
+
+void
+xt_test_fifo_both_sides_create_or_open_at_once(void)
+{
+    char prefix[512], path[600], c = 0;
+    xt_channel ch;
+    xipc_handle *ends[2];
+    xt_os_temp_path("both", prefix, sizeof prefix);
+    xt_channel_open(&ch);
+    xt_channel_child_ends(&ch, ends);
+    const char *args[] = { prefix, NULL };
+    xipc_proc *p = xt_spawn_passing("fifo_create_or_open_writer", args, NULL, ends, 2);
+    for (int round = 0; round < BOTH_CREATE_ROUNDS; round++) {
+        xipc_stream *r = NULL;
+        both_create_path(prefix, round, path, sizeof path);
+        (void)xipc_fifo_unlink(path);
+        xt_channel_go(&ch);
+        CHECK_OK(xipc_fifo_open(
+            path, XIPC_CREATE | XIPC_OPEN | XIPC_FIFO_READ, &r, XT_CHILD_TIMEOUT_MS));
+        xt_read_exact(r, &c, 1, XT_CHILD_TIMEOUT_MS);
+        CHECK_EQ(c, 'x');
+        xt_expect_eof(r, XT_CHILD_TIMEOUT_MS);
+        xipc_stream_close(r);
+        xt_channel_wait_ready(&ch);
+        /* Both ends closed: the one that made it removed it. */
+        CHECK_RC(xipc_fifo_unlink(path), XIPC_ENOENT);
+    }
+    xt_expect_exit(p, 0);
+    xt_channel_close(&ch);
+}

@@ -126,6 +126,7 @@ XT_TEST(fifo_nowait_reader_waits_for_its_first_writer)
 XT_TEST(fifo_server_with_nowait_ends)
 XT_TEST(fifo_reader_passed_on_keeps_every_byte)
 XT_TEST(fifo_foreign_and_linked_fifos_refused)
+XT_TEST(fifo_both_sides_create_or_open_at_once)
 
 /* child roles: `xipc-tests --child ROLE args...` */
 XT_CHILD(proc_exit_with)
@@ -186,6 +187,7 @@ XT_CHILD(fifo_byte_rounds)
 XT_CHILD(fifo_client)
 XT_CHILD(fifo_say)
 XT_CHILD(fifo_brief_writers)
+XT_CHILD(fifo_create_or_open_writer)
 /* base */
 XT_CHILD(sem_import_and_post)
 /* proc */

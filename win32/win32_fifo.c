@@ -258,22 +258,62 @@ check_marker(HANDLE h, const char *path)
     return XIPC_EINVAL;
 }
 
+/* How long an opener waits for a creator that is still writing its marker: xipc__os_fifo_create
+ * holds the new file unshared (ERROR_SHARING_VIOLATION for an opener) and empty until it has
+ * written it, a few microseconds. A FIFO made with XIPC_CREATE | XIPC_OPEN by both sides at once
+ * meets this every time the loser's open comes in between. A marker still empty after the wait
+ * was left by a creator that died: it reads as "not a FIFO" (XIPC_EINVAL), and _unlink removes
+ * it. */
+#define MARKER_WAIT_MS 200
+
+/* Whether the file h is open on is empty: a marker its creator has not written yet. */
+static bool
+marker_unwritten(HANDLE h)
+{
+    LARGE_INTEGER size;
+    return GetFileSizeEx(h, &size) && size.QuadPart == 0;
+}
+
+/* Opens path to read (plus access) without following a reparse point, once its creator has
+ * written it (see MARKER_WAIT_MS): 0 with the handle in *h, or the open's failure. */
+static int
+open_finished_marker(const wchar_t *wpath, const char *path, DWORD access, HANDLE *h)
+{
+    unsigned pause_ms = 1;
+    xipc__deadline dl = xipc__deadline_in(MARKER_WAIT_MS);
+    for (;;) {
+        /* FILE_FLAG_OPEN_REPARSE_POINT opens a link itself, which check_marker refuses. (Wine 8
+         * shows a Unix symbolic link as the file it points to, with no reparse point to see.)
+         * FILE_FLAG_BACKUP_SEMANTICS opens a directory too, so that it reads as "not a FIFO"
+         * rather than as ERROR_ACCESS_DENIED; it grants nothing without the backup
+         * privilege. */
+        *h = CreateFileW(wpath, GENERIC_READ | READ_CONTROL | access,
+            FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
+            FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+        DWORD werr = *h == INVALID_HANDLE_VALUE ? GetLastError() : ERROR_SUCCESS;
+        bool unwritten = werr == ERROR_SHARING_VIOLATION ||
+            (werr == ERROR_SUCCESS && marker_unwritten(*h));
+        if (!unwritten || xipc__pause_before_retry(dl, &pause_ms, 10) != 0) {
+            if (werr != ERROR_SUCCESS)
+                return XIPC__OS_FAIL(werr, "CreateFileW", path);
+            return 0; /* written, or still empty after the wait: check_marker judges it */
+        }
+        if (werr == ERROR_SUCCESS)
+            (void)CloseHandle(*h);
+    }
+}
+
 /* Opens path to read (plus access) without following a reparse point, and checks that it is a
  * marker (check_marker) and, if check_owner_too, that it is ours: 0; XIPC_ENOENT; XIPC_EACCES;
  * XIPC_EINVAL. The handle goes to *out, or is closed when out is NULL. */
 static int
 open_marker(const wchar_t *wpath, const char *path, DWORD access, bool check_owner_too, HANDLE *out)
 {
-    /* FILE_FLAG_OPEN_REPARSE_POINT opens a link itself, which check_marker refuses. (Wine 8
-     * shows a Unix symbolic link as the file it points to, with no reparse point to see.)
-     * FILE_FLAG_BACKUP_SEMANTICS opens a directory too, so that it reads as "not a FIFO" rather
-     * than as ERROR_ACCESS_DENIED; it grants nothing without the backup privilege. */
-    HANDLE h = CreateFileW(wpath, GENERIC_READ | READ_CONTROL | access,
-        FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
-        FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
-    if (h == INVALID_HANDLE_VALUE)
-        return XIPC__OS_FAIL(GetLastError(), "CreateFileW", path);
-    int rc = check_marker(h, path);
+    HANDLE h;
+    int rc = open_finished_marker(wpath, path, access, &h);
+    if (rc != 0)
+        return rc;
+    rc = check_marker(h, path);
     if (rc == 0 && check_owner_too)
         rc = check_owner(h, path);
     if (rc != 0 || out == NULL)
