@@ -59,8 +59,8 @@ xipc__posix_pidfd_exit_status(int pidfd, int *wait_status)
     memset(&info, 0, sizeof info);
     info.mask = PIDFD_INFO_EXIT_BIT;
     /* ENOTTY or EINVAL before Linux 6.13; no PIDFD_INFO_EXIT in the answer before 6.15, or
-     * while the process runs. The kernel records the status before it unlinks the process from
-     * its parent (release_task), so once waitpid says ECHILD it is here. */
+     * while the process runs, or until release_task has recorded it (see posix_proc.c,
+     * KEPT_STATUS_WAIT_MS: waitpid may say ECHILD a moment earlier). */
     if (ioctl(pidfd, PIDFD_GET_INFO_V0, &info) != 0 || !(info.mask & PIDFD_INFO_EXIT_BIT))
         return -1;
     *wait_status = info.exit_code;

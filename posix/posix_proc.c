@@ -349,15 +349,29 @@ xipc__os_spawn(const struct xipc__spawn_plan *plan, struct xipc__os_proc *p)
 
 /* ---- Waiting -------------------------------------------------------------------------------- */
 
+/* How long a wait looks again for the status the kernel keeps for pidfd holders. An exiting
+ * child that the OS reaps itself is first marked dead, which already makes waitpid say ECHILD
+ * and the pidfd readable, and only then released (release_task), which records the status for
+ * the pidfd: a parent woken in between finds nothing yet. The gap is the exiting task's own few
+ * steps; under a sanitizer's load it was seen to outlast one look. Where the kernel keeps no
+ * status (before Linux 6.15), this is the delay before XIPC_ECHILD. */
+#define KEPT_STATUS_WAIT_MS 100
+
 /* The status of a child that was reaped before we asked (waitpid said ECHILD): by the OS, as
  * SIGCHLD is ignored (SIG_IGN or SA_NOCLDWAIT), or by another part of the program. Linux 6.15+
  * keeps it for pidfd holders. 0, or -1 where it is gone. */
 static int
 status_kept_for_pidfd(const struct xipc__os_proc *p, int *st)
 {
+    unsigned pause_ms = 1;
+    xipc__deadline dl = xipc__deadline_in(KEPT_STATUS_WAIT_MS);
     if (p->pidfd_plus1 == 0)
         return -1;
-    return xipc__posix_pidfd_exit_status(p->pidfd_plus1 - 1, st);
+    while (xipc__posix_pidfd_exit_status(p->pidfd_plus1 - 1, st) != 0) {
+        if (xipc__pause_before_retry(dl, &pause_ms, 10) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* One non-blocking waitpid: 0 reaped, XIPC_ETIMEDOUT still running, XIPC_ECHILD when the status
