@@ -149,10 +149,10 @@ is_device_name(const wchar_t *c, size_t len)
 }
 
 /* Checks wpath as a name for a marker: XIPC_EINVAL for a control character or a reserved one
- * (no Windows file name holds them) or a last component that is a device; XIPC_ENAMETOOLONG for a component or a
- * whole path (made absolute) longer than Windows takes. Without these, CreateFileW would open
- * the device, or fail with codes that read as "no such file" (ERROR_INVALID_NAME,
- * ERROR_PATH_NOT_FOUND). */
+ * (no Windows file name holds them) or a last component that is a device; XIPC_ENAMETOOLONG for
+ * a component or a whole path (made absolute) longer than Windows takes. Without these,
+ * CreateFileW would open the device, or fail with codes that read as "no such file"
+ * (ERROR_INVALID_NAME, ERROR_PATH_NOT_FOUND). */
 static int
 check_wpath(const wchar_t *wpath, const char *path)
 {

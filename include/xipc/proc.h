@@ -106,9 +106,10 @@ XIPC_API int xipc_spawn(const xipc_spawn_opts *opts, xipc_proc **out);
 
 /* In a spawned child: how many handles the parent listed in xipc_spawn_opts.handles, fetched by
  * index with xipc_stream_inherited(), xipc_event_inherited(), xipc_sem_inherited(),
- * xipc_mutex_inherited() and xipc_msgpipe_inherited() (each once: a second fetch of an index is XIPC_EEXIST). 0 when the
- * parent listed none, or this process was not started by xipc_spawn. Returns the count (>= 0), or
- * XIPC_ENOMEM; XIPC_EOS (Windows: the environment could not be read). */
+ * xipc_mutex_inherited() and xipc_msgpipe_inherited() (each once: a second fetch of an index is
+ * XIPC_EEXIST). 0 when the parent listed none, or this process was not started by xipc_spawn.
+ * Returns the count (>= 0), or XIPC_ENOMEM; XIPC_EOS (Windows: the environment could not be
+ * read). */
 XIPC_API int xipc_inherited_count(void);
 
 /* How a child ended, as far as the OS can tell.
