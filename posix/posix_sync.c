@@ -251,8 +251,16 @@ raise_pending(struct xipc__posix_sync_shm *shm, uint32_t st)
                 return live;
             cap = live > 1 ? (uint32_t)live : 1u;
         }
-        if (st >= cap)
-            return 0; /* already as set as it can be: a release is pending for every waiter */
+        /* Already as set as it can be, a release pending for every waiter: nothing to add, but
+         * only if the word still holds st. st may be older than the count: a waiter that took a
+         * release and left since st was read is no longer counted, and a set judged on the old
+         * word would be lost (seen under load: two sets, two waiters, one release). On a changed
+         * word (the CAS puts it in st), decide again. */
+        if (st >= cap) {
+            if (atomic_compare_exchange_strong(&shm->state, &st, st))
+                return 0;
+            continue;
+        }
         if (atomic_compare_exchange_weak(&shm->state, &st, st + 1))
             return 1;
     }
