@@ -983,7 +983,7 @@ xt_test_npipe_no_handle_leak(void)
     }
 }
 
-/* ---- item 4: a connect that waits for its server -------------------------------------------- */
+/* ---- a connect that waits for its server --------------------------------------------------- */
 
 /* argv: name, mode ("byte" or "msg"), started (a pipe's write end). Says 's' on started, then
  * connects with XIPC_NPIPE_WAIT_SERVER before any server exists, sends "hi" and expects "ok". */
@@ -1078,7 +1078,7 @@ xt_test_npipe_connect_waits_for_a_server_to_appear(void)
     serve_late_client("msg");
 }
 
-/* ---- item 4: message pipes passed to a child ------------------------------------------------ */
+/* ---- message pipes passed to a child ------------------------------------------------------- */
 
 /* argv: name. Connects in message mode, sends "one", "two!" and 100 bytes, expects "done" from
  * whoever holds the server's end by then, and then the end of the connection. */

@@ -915,7 +915,7 @@ xt_test_pipe_no_handle_leak(void)
     CHECK_EQ(xt_os_handle_count(), before);
 }
 
-/* ---- item 4: read_exact and a write without put -------------------------------------------- */
+/* ---- read_exact and a write without put --------------------------------------------------- */
 
 #define XT_PIECES_BYTES 100000
 #define XT_PIECES_TAIL  5
@@ -1015,7 +1015,7 @@ xt_test_pipe_read_exact_timeout_and_bad_input(void)
     xipc_stream_close(wr);
 }
 
-/* ---- item 4: adopting a native, and a portable sleep ----------------------------------------- */
+/* ---- adopting a native, and a portable sleep ------------------------------------------------ */
 
 /* Adopts its inherited stdin (a pipe the test writes) as a stream, checks the refusals, and
  * reads "adopt me" and the end through it. */

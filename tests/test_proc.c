@@ -583,10 +583,6 @@ expect_status_or_echild(xipc_proc *p, int kind, uint32_t code, bool kept)
     }
 }
 
-/* argv[1]: "ignore" or "nocldwait": SIGCHLD lets the OS discard statuses before the spawns; a
- * grandchild's exit code 7 and a kill must still be reported. "after": SIGCHLD becomes ignored
- * while the grandchild runs; its exit code 4 must be reported. argv[2]: "kept" where the kernel
- * keeps such statuses for pidfd holders, else "lost" (they must be XIPC_ECHILD then). */
 /* A proc_block_on_stdin child whose stdin is a pipe; *wr is its other end: closing it makes the
  * child exit 4. */
 static xipc_proc *
@@ -601,6 +597,10 @@ spawn_blocked_on_pipe(xipc_stream **wr)
     return p;
 }
 
+/* argv[1]: "ignore" or "nocldwait": SIGCHLD lets the OS discard statuses before the spawns; a
+ * grandchild's exit code 7 and a kill must still be reported. "after": SIGCHLD becomes ignored
+ * while the grandchild runs; its exit code 4 must be reported. argv[2]: "kept" where the kernel
+ * keeps such statuses for pidfd holders, else "lost" (they must be XIPC_ECHILD then). */
 int
 xt_child_proc_sigchld_ignored_wait(int argc, char **argv)
 {
@@ -740,21 +740,7 @@ xt_test_proc_handles_fetched_by_index(void)
     xipc_sem_close(sem);
 }
 
-/* ---- item 4: one exit report for a killed process ------------------------------------------ */
-
-/* A child blocked reading its stdin from a pipe the test holds, so that it ends only when killed
- * (or when the test closes *wr). */
-static xipc_proc *
-spawn_blocked(xipc_stream **wr)
-{
-    xipc_stream *rd;
-    xipc_stdio io[3];
-    CHECK_OK(xipc_pipe(0, &rd, wr));
-    stdio_set(io, rd, NULL, NULL);
-    xipc_proc *p = xt_spawn_child("proc_block_on_stdin", NULL, io, NULL, 0);
-    xipc_stream_close(rd);
-    return p;
-}
+/* ---- one exit report for a killed process -------------------------------------------------- */
 
 static void
 expect_status(xipc_proc *p, int kind, uint32_t code)
@@ -771,14 +757,14 @@ void
 xt_test_proc_kill_reports_killed_with_code_0(void)
 {
     xipc_stream *wr;
-    xipc_proc *p = spawn_blocked(&wr);
+    xipc_proc *p = spawn_blocked_on_pipe(&wr);
     CHECK_OK(xipc_proc_kill(p));
     expect_status(p, XIPC_EXIT_KILLED, 0);
     expect_status(p, XIPC_EXIT_KILLED, 0); /* the same again */
     xipc_proc_close(p);
     xipc_stream_close(wr);
     /* A child that ended on its own before the kill reports its own end. */
-    p = spawn_blocked(&wr);
+    p = spawn_blocked_on_pipe(&wr);
     xipc_stream_close(wr); /* block_on_stdin exits 4 at the end of its input */
     expect_status(p, XIPC_EXIT_NORMAL, 4);
     CHECK_OK(xipc_proc_kill(p));
@@ -803,7 +789,7 @@ xt_test_proc_killed_from_outside_reports_the_signal_or_code(void)
     for (size_t i = 0; i < sizeof kills / sizeof kills[0]; i++) {
         xipc_stream *wr;
         uint64_t pid = 0;
-        xipc_proc *p = spawn_blocked(&wr);
+        xipc_proc *p = spawn_blocked_on_pipe(&wr);
         CHECK_OK(xipc_proc_pid(p, &pid));
         if (xt_os_kill_with_signal(pid, kills[i].sig) == 0) {
             expect_status(p, XIPC_EXIT_CRASHED, (uint32_t)kills[i].sig);

@@ -267,7 +267,7 @@ int xt_os_raw_wait(xt_os_raw_child *c);
  * SetStdHandle to NULL), as a process started without one has it. */
 void xt_os_close_stdin(void);
 
-/* ---- item 4 helpers ---- */
+/* ---- processes killed from outside, and stdin -------------------------------------------- */
 
 /* Kills process pid from outside xipc, with the OS's own calls, as another program would. POSIX:
  * kill(pid, sig); -1 on Windows, which has no signals. */

@@ -875,7 +875,7 @@ xt_os_close_stdin(void)
     close(0);
 }
 
-/* ---- item 4 helpers ---- */
+/* ---- processes killed from outside, and stdin -------------------------------------------- */
 
 int
 xt_os_kill_with_signal(uint64_t pid, int sig)

@@ -876,7 +876,7 @@ xt_os_close_stdin(void)
     SetStdHandle(STD_INPUT_HANDLE, NULL);
 }
 
-/* ---- item 4 helpers ---- */
+/* ---- processes killed from outside, and stdin -------------------------------------------- */
 
 int
 xt_os_kill_with_signal(uint64_t pid, int sig)
