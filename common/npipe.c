@@ -334,8 +334,8 @@ xipc__msgpipe_pass(const struct xipc_handle *h, char *value, size_t cap,
     const struct xipc_msgpipe *m = (const struct xipc_msgpipe *)h;
     if (xipc__os_msg_held(&m->os))
         return XIPC__FAIL(XIPC_ENOTSUP,
-            "h: a message pipe holding the start of a message in this process (Windows, after "
-            "XIPC_EMSGSIZE): receive it first");
+            "h: a message pipe holding a message in this process (after XIPC_EMSGSIZE): "
+            "receive it first");
     natives[0] = xipc__os_stream_native(&m->os);
     *count = 1;
     int n = snprintf(value, cap, "%" PRIdPTR, natives[0]);

@@ -16,8 +16,9 @@ int xipc__posix_pipe(int fds[2], int flags);
 void xipc__posix_stream_child_made_blocking(struct xipc__os_stream *s);
 
 /* Connected named-pipe sockets (posix_socket.c): blocking, with the deadline in the socket's
- * timeouts. _blocking clears O_NONBLOCK. _recv takes extra recv flags (MSG_PEEK, MSG_DONTWAIT,
- * MSG_TRUNC); a peer that reset the connection reads as the end (0 bytes). _send is XIPC_EPIPE
+ * timeouts. _blocking clears O_NONBLOCK. _recv takes extra recv flags (MSG_DONTWAIT); _recvv
+ * is _recv into several buffers, in one call (recvmsg). A peer that reset the connection reads
+ * as the end (0 bytes). _send is XIPC_EPIPE
  * when the peer is gone, without SIGPIPE. Both: XIPC_ETIMEDOUT when nothing moved by the
  * deadline, which a first try fixes if it is not yet. */
 int xipc__posix_socket_blocking(int fd);
@@ -26,6 +27,9 @@ int xipc__posix_socket_blocking(int fd);
 int xipc__posix_socket_no_timeouts(struct xipc__os_stream *s);
 int xipc__posix_socket_recv(struct xipc__os_stream *s, void *buf, size_t cap, int extra_flags,
     struct xipc__lazy_deadline *ld, size_t *got);
+struct iovec;
+int xipc__posix_socket_recvv(struct xipc__os_stream *s, struct iovec *iov, int iovcnt,
+    int extra_flags, struct xipc__lazy_deadline *ld, size_t *got);
 int xipc__posix_socket_send(struct xipc__os_stream *s, const void *buf, size_t len,
     struct xipc__lazy_deadline *ld, size_t *put);
 
@@ -73,12 +77,6 @@ bool xipc__posix_cloexec_from(unsigned first);
 /* The process id of the peer of the connected AF_UNIX socket fd (posix_peercred.c). 0,
  * XIPC_ENOTSUP where the OS cannot tell, or a getsockopt failure. */
 int xipc__posix_socket_peer_pid(int fd, uint64_t *pid);
-
-/* The whole size of the next message on the SOCK_SEQPACKET connection s, which stays queued
- * (posix_msgpeek.c); 0 when the peer has closed and every message was read. Waits until ld's
- * deadline, as xipc__posix_socket_recv. */
-int xipc__posix_msg_peek_size(
-    struct xipc__os_stream *s, struct xipc__lazy_deadline *ld, size_t *size);
 
 /* Checks the file the C library keeps for the named semaphore "/NAME" before sem_open opens it,
  * which gives no descriptor to check (posix_semfile.c, glibc's /dev/shm/sem.NAME). 0 when it is

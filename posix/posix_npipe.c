@@ -17,6 +17,7 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -371,23 +372,55 @@ xipc__os_msg_send(struct xipc__os_stream *s, const void *buf, size_t len, xipc__
     return xipc__posix_socket_send(s, buf, len, &ld, &put);
 }
 
+/* Gives the message held in s->spill (see below) if it fits in cap, else says how big it is. */
+static int
+take_held(struct xipc__os_stream *s, void *buf, size_t cap, size_t *len)
+{
+    *len = s->held_len;
+    if (s->held_len > cap)
+        return XIPC__FAIL(XIPC_EMSGSIZE, "cap: smaller than the message, which stays queued");
+    memcpy(buf, s->spill, s->held_len);
+    s->held_len = 0;
+    return 0;
+}
+
+/* SOCK_SEQPACKET drops the rest of a message read into a short buffer. So the receive reads
+ * into the caller's buffer and, past it, into s->spill, up to XIPC_MSGPIPE_MAX + 1 bytes in all:
+ * one system call, no copy when the message fits, and a message that does not fit is kept whole
+ * in s->spill for a later receive (where a peek at its size first would cost a second call per
+ * message). A message longer than XIPC_MSGPIPE_MAX comes only from a sender that is not xipc
+ * (on an adopted socket) and is cut short by the OS: XIPC_EMSGSIZE, and it is gone. */
 int
 xipc__os_msg_recv(struct xipc__os_stream *s, void *buf, size_t cap, size_t *len, xipc__deadline dl)
 {
-    size_t size = 0;
-    /* SOCK_SEQPACKET drops the rest of a message read into a short buffer; peek at its size
-     * first (posix_msgpeek.c), so a message that does not fit stays queued. */
-    struct xipc__lazy_deadline ld = fixed_deadline(dl), now = fixed_deadline(0);
-    int rc = xipc__posix_msg_peek_size(s, &ld, &size);
+    const size_t room = (size_t)XIPC_MSGPIPE_MAX + 1;
+    struct xipc__lazy_deadline ld = fixed_deadline(dl);
+    struct iovec iov[2] = { { buf, cap }, { NULL, 0 } };
+    size_t n = 0;
+    if (s->held_len > 0)
+        return take_held(s, buf, cap, len);
+    if (cap < room) {
+        if (s->spill == NULL && (s->spill = malloc(room)) == NULL)
+            return XIPC_ENOMEM;
+        iov[1].iov_base = s->spill;
+        iov[1].iov_len = room - cap;
+    }
+    int rc = xipc__posix_socket_recvv(s, iov, cap < room ? 2 : 1, 0, &ld, &n);
     if (rc != 0)
         return rc;
-    if (size == 0)
+    if (n == 0)
         return XIPC_ECLOSED; /* xipc never sends an empty message: this is the end */
-    *len = size;
-    if (size > cap)
-        return XIPC_EMSGSIZE;
-    /* The message is there: this does not wait. */
-    return xipc__posix_socket_recv(s, buf, cap, MSG_DONTWAIT, &now, len);
+    *len = n;
+    if (n <= cap)
+        return 0;
+    if (n > XIPC_MSGPIPE_MAX)
+        return XIPC__FAIL(XIPC_EMSGSIZE, "a message longer than XIPC_MSGPIPE_MAX, from a sender "
+                                         "that is not xipc: cut short by the OS, and dropped");
+    /* Hold it whole: its start, in buf, goes in front of the rest. */
+    memmove(s->spill + cap, s->spill, n - cap);
+    memcpy(s->spill, buf, cap);
+    s->held_len = n;
+    return XIPC__FAIL(XIPC_EMSGSIZE, "cap: smaller than the message, which stays queued");
 }
 
 int
@@ -401,8 +434,7 @@ xipc__os_stream_peer_pid(const struct xipc__os_stream *s, uint64_t *pid)
 bool
 xipc__os_msg_held(const struct xipc__os_stream *s)
 {
-    (void)s;
-    return false; /* every message stays in the socket until it is read whole */
+    return s->held_len > 0;
 }
 
 /* A message connection: a connected AF_UNIX SOCK_SEQPACKET socket that does not listen. Anything

@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 
 int
 xipc__posix_socket_blocking(int fd)
@@ -82,15 +83,33 @@ after_eagain(int fd, short events, int flags, xipc__deadline dl)
     return xipc__posix_poll_fd(fd, events, dl);
 }
 
+/* One recv into iov, with recv(2) for one buffer and recvmsg(2) for more. */
+static ssize_t
+recv_once(int fd, struct iovec *iov, int iovcnt, int flags)
+{
+    if (iovcnt == 1)
+        return recv(fd, iov[0].iov_base, iov[0].iov_len, flags);
+    struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)iovcnt };
+    return recvmsg(fd, &mh, flags);
+}
+
 int
 xipc__posix_socket_recv(struct xipc__os_stream *s, void *buf, size_t cap, int extra_flags,
     struct xipc__lazy_deadline *ld, size_t *got)
+{
+    struct iovec iov = { buf, cap };
+    return xipc__posix_socket_recvv(s, &iov, 1, extra_flags, ld, got);
+}
+
+int
+xipc__posix_socket_recvv(struct xipc__os_stream *s, struct iovec *iov, int iovcnt,
+    int extra_flags, struct xipc__lazy_deadline *ld, size_t *got)
 {
     int fd = s->fd_plus1 - 1, flags, rc;
     for (;;) {
         if ((rc = prepare(fd, SO_RCVTIMEO, &s->recv_timeout_ms, ld, &flags)) != 0)
             return rc;
-        ssize_t n = recv(fd, buf, cap, flags | extra_flags);
+        ssize_t n = recv_once(fd, iov, iovcnt, flags | extra_flags);
         if (n >= 0) {
             *got = (size_t)n;
             return 0;

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -327,6 +328,7 @@ xipc__os_stream_close(struct xipc__os_stream *s)
     /* Never retried: Linux releases the descriptor even when close() reports EINTR. */
     if (s->fd_plus1 > 0)
         (void)close(stream_fd(s));
+    free(s->spill);
     memset(s, 0, sizeof *s);
 }
 
@@ -372,9 +374,11 @@ xipc__os_stream_waitable(const struct xipc__os_stream *s, struct xipc__wait *w)
     /* Pipes, FIFOs and sockets alike; a standard stream too, whatever it is (a regular file is
      * always ready). A FIFO reader opened with XIPC_FIFO_NOWAIT before any writer came is not
      * ready until one has (Linux's pipe_poll gives neither POLLIN nor POLLHUP), just as its reads
-     * wait. No byte is ever held in this process. */
+     * wait. A stream holds no byte in this process; a message pipe may hold one message (after
+     * a receive into too small a buffer, posix_npipe.c), which is ready now. */
     w->how = XIPC__WAIT_FD;
     w->native = stream_fd(s);
+    w->held = s->held_len > 0;
 }
 
 /* What a stream may be made of: a pipe or FIFO, or a connected stream socket (a named-pipe

@@ -42,7 +42,6 @@ set(XIPC_PLATFORM_SOURCES
   posix/posix_fifo_probe.c
   posix/posix_futex.c
   posix/posix_memfd.c
-  posix/posix_msgpeek.c
   posix/posix_pdeathsig.c
   posix/posix_peercred.c
   posix/posix_pidfd.c

@@ -72,11 +72,6 @@ typedef struct xt_os_thread xt_os_thread;
 xt_os_thread *xt_os_thread_start(void (*fn)(void *), void *arg);
 void xt_os_thread_join(xt_os_thread *t);
 
-/* Whether a message pipe holds the start of a message in user space after a receive that gave
- * XIPC_EMSGSIZE (Windows: the peeked head; POSIX keeps it in the socket), so that passing it to a
- * child is refused until it is received. */
-bool xt_os_msgpipe_holds_peeked_message(void);
-
 /* Whether FIFOs are xipc's emulation (Windows), which takes only xipc writers. */
 bool xt_os_fifo_is_emulated(void);
 

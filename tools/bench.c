@@ -3,9 +3,9 @@
  *
  * The mechanism table drives the command: the names --only accepts, the usage text, the runs,
  * the rows each mechanism reports and the dispatch of `xipc bench-peer NAME`. A mechanism's own
- * file measures one run of one workload, raw and xipc (bench_pipe.c, bench_npipe.c and
- * bench_fifo.c through bench_stream.c; bench_sync.c). Here each figure becomes the median over
- * the runs, and each ratio the median of the runs' own ratios. */
+ * file measures one run of one workload, raw and xipc (bench_pipe.c, bench_npipe.c,
+ * bench_msgpipe.c and bench_fifo.c through bench_stream.c; bench_sync.c). Here each figure
+ * becomes the median over the runs, and each ratio the median of the runs' own ratios. */
 #include "bench.h"
 
 #include <math.h>
@@ -33,6 +33,14 @@ static const struct bench_mechanism mechanisms[] = {
         .workloads = bench_stream_workloads,
         .measure = bench_npipe_measure,
         .peer = bench_npipe_peer,
+    },
+    {
+        .name = "msgpipe",
+        .what = "one named-pipe connection in message mode, both ways",
+        .raw_calls = bench_os_raw_msgpipe,
+        .workloads = bench_message_workloads,
+        .measure = bench_msgpipe_measure,
+        .peer = bench_msgpipe_peer,
     },
     {
         .name = "fifo",
@@ -316,7 +324,7 @@ print_table(const struct row *rows, size_t n, const struct bench_opts *o, const 
 {
     printf("xipc bench on %s: median of %d runs; %s\n", bench_os_platform(), o->runs, pinning);
     for (size_t m = 0; m < MECHANISM_COUNT; m++)
-        printf("raw %-6s = %s\n", mechanisms[m].name, mechanisms[m].raw_calls);
+        printf("raw %-7s = %s\n", mechanisms[m].name, mechanisms[m].raw_calls);
     if (bench_os_has_sigpipe())
         printf("SIGPIPE: %s\n",
             o->sigpipe_guard
@@ -433,7 +441,7 @@ usage(void)
     fprintf(stderr, "] [--runs 1..%d] [--sigpipe-guard]\n", MAX_RUNS);
     fprintf(stderr, "mechanisms, each through xipc and through the raw OS calls:\n");
     for (size_t m = 0; m < MECHANISM_COUNT; m++)
-        fprintf(stderr, "  %-6s %s\n", mechanisms[m].name, mechanisms[m].what);
+        fprintf(stderr, "  %-7s %s\n", mechanisms[m].name, mechanisms[m].what);
     return 2;
 }
 

@@ -1,7 +1,7 @@
 /* tools/bench.h: what the parts of `xipc bench` share. bench.c holds the mechanism table and
  * drives everything from it (options, usage, runs, medians, output, the peer's dispatch); each
- * family's file measures its mechanisms: bench_pipe.c, bench_npipe.c and bench_fifo.c on the
- * stream workloads of bench_stream.c, bench_sync.c events and semaphores. */
+ * family's file measures its mechanisms: bench_pipe.c, bench_npipe.c, bench_msgpipe.c and
+ * bench_fifo.c on the workloads of bench_stream.c, bench_sync.c events and semaphores. */
 #ifndef XIPC_BENCH_H
 #define XIPC_BENCH_H
 
@@ -62,6 +62,9 @@ struct bench_workload {
     const char *name; /* the table's workload column, before the figure's suffix */
     int round_trips; /* 1: round trips; 0: a one-way stream of records */
     size_t size; /* streams: bytes per message or record */
+    /* One-way streams: 1 when the reader takes exactly one record per read call, as a program
+     * that reads record by record does; 0 when it reads all that is there (up to 64 KiB). */
+    int one_per_read;
     int delay_us; /* signals: how late the peer answers each ping */
     enum bench_count count;
     unsigned figures; /* 1u << FIG_*: the rows it reports */
@@ -72,6 +75,9 @@ long bench_count(const struct bench_workload *w, const struct bench_opts *o);
 
 /* Round trips of 1 and 64 bytes, a 64 KiB stream, 64-byte messages (bench_stream.c). */
 extern const struct bench_workload bench_stream_workloads[];
+/* Round trips of 1 and 64 bytes and 64-byte messages, one message per receive, for message
+ * endpoints (bench_stream.c). */
+extern const struct bench_workload bench_message_workloads[];
 /* Round trips with a prompt peer and with a late one (bench_sync.c). */
 extern const struct bench_workload bench_signal_workloads[];
 
@@ -112,6 +118,8 @@ void bench_pipe_measure(const struct bench_case *c, struct sample s[IMPL_COUNT])
 int bench_pipe_peer(int argc, char **argv);
 void bench_npipe_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
 int bench_npipe_peer(int argc, char **argv);
+void bench_msgpipe_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
+int bench_msgpipe_peer(int argc, char **argv);
 void bench_fifo_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
 int bench_fifo_peer(int argc, char **argv);
 void bench_event_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);

@@ -41,12 +41,13 @@ fifo_connect(struct bench_channel *ch)
 }
 
 static int
-fifo_peer_open(const char *in_text, const char *out_text, xipc_stream **in, xipc_stream **out)
+fifo_peer_open(const char *in_text, const char *out_text, struct bench_channel *ch)
 {
-    if (xipc_fifo_open(in_text, FIFO_EITHER | XIPC_FIFO_READ, in, PEER_TIMEOUT_MS) != 0)
+    if (xipc_fifo_open(in_text, FIFO_EITHER | XIPC_FIFO_READ, &ch->to, PEER_TIMEOUT_MS) != 0)
         return -1;
-    return xipc_fifo_open(out_text, FIFO_EITHER | XIPC_FIFO_WRITE, out, PEER_TIMEOUT_MS) == 0 ? 0
-                                                                                            : -1;
+    return xipc_fifo_open(out_text, FIFO_EITHER | XIPC_FIFO_WRITE, &ch->from, PEER_TIMEOUT_MS) == 0
+        ? 0
+        : -1;
 }
 
 static const struct bench_channel_ops fifo_channel = {

@@ -36,12 +36,12 @@ npipe_connect(struct bench_channel *ch)
 }
 
 static int
-npipe_peer_open(const char *in_text, const char *out_text, xipc_stream **in, xipc_stream **out)
+npipe_peer_open(const char *in_text, const char *out_text, struct bench_channel *ch)
 {
     (void)out_text;
-    if (xipc_npipe_connect(in_text, 0, in, PEER_TIMEOUT_MS) != 0)
+    if (xipc_npipe_connect(in_text, 0, &ch->to, PEER_TIMEOUT_MS) != 0)
         return -1;
-    *out = *in;
+    ch->from = ch->to;
     return 0;
 }
 

@@ -48,9 +48,11 @@ pipe_connect(struct bench_channel *ch)
 }
 
 static int
-pipe_peer_open(const char *in_text, const char *out_text, xipc_stream **in, xipc_stream **out)
+pipe_peer_open(const char *in_text, const char *out_text, struct bench_channel *ch)
 {
-    return xipc_stream_import(in_text, in) == 0 && xipc_stream_import(out_text, out) == 0 ? 0 : -1;
+    return xipc_stream_import(in_text, &ch->to) == 0 && xipc_stream_import(out_text, &ch->from) == 0
+        ? 0
+        : -1;
 }
 
 const struct bench_channel_ops bench_pipe_channel = {

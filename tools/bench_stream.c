@@ -1,16 +1,21 @@
-/* tools/bench_stream.c: the stream workloads of `xipc bench`, run on the channels of a stream
- * family (bench_stream.h), through xipc and through the raw OS calls in the same run.
+/* tools/bench_stream.c: the stream and message workloads of `xipc bench`, run on the channels of
+ * a family (bench_stream.h), through xipc and through the raw OS calls in the same run.
  *
  * Every run spawns a peer (`xipc bench-peer NAME ...`) that holds the far ends of two twin
- * channels: two pipe pairs, two named-pipe connections or two FIFO pairs. On one, both sides make
+ * channels: two pipe pairs, two named-pipe connections (byte or message mode) or two FIFO pairs.
+ * On one, both sides make
  * the plainest calls a program would make on those OS objects (tools/{posix,win32}/bench_os.c, on
  * the objects' native handles); on the other, both go through xipc. So the ratio is the cost of
  * xipc itself; only Windows FIFOs, which the OS lacks, are compared with a named-pipe pair. The
  * run goes back and forth between the two in blocks ("A run's schedule").
  *
  * Workloads: round trips of one message (p50 and p99), and one-way streams of records (64 KiB
- * for throughput, 64 B for message rate). Every record carries its sequence number and a fixed
- * pattern; the receiver checks both, so a corrupt, lost or reordered byte fails the row. */
+ * for throughput, 64 B for message rate). The 64-byte rate is measured twice on streams: with a
+ * reader that takes all there is (up to 64 KiB) per read, and with one that takes exactly one
+ * record per read, as a program reading record by record does, so that what each read costs
+ * shows. A message endpoint's reader takes one message per receive. Every record carries its
+ * sequence number and a fixed pattern; the receiver checks both, so a corrupt, lost or reordered
+ * byte fails the row. */
 #include "bench_stream.h"
 
 #include <stdio.h>
@@ -47,37 +52,78 @@ const struct bench_workload bench_stream_workloads[] = {
         .count = COUNT_MESSAGES,
         .figures = 1u << FIG_MSGS,
     },
+    {
+        .name = "msgs 64 B, 1 per read",
+        .size = MSG_RECORD,
+        .one_per_read = 1,
+        .count = COUNT_MESSAGES,
+        .figures = 1u << FIG_MSGS,
+    },
     { .name = NULL },
 };
 
-/* One end of a transfer, raw or through xipc. */
+const struct bench_workload bench_message_workloads[] = {
+    {
+        .name = "rtt 1 B",
+        .round_trips = 1,
+        .size = 1,
+        .count = COUNT_ROUNDS,
+        .figures = FIGS_LATENCY,
+    },
+    {
+        .name = "rtt 64 B",
+        .round_trips = 1,
+        .size = MSG_RECORD,
+        .count = COUNT_ROUNDS,
+        .figures = FIGS_LATENCY,
+    },
+    {
+        .name = "msgs 64 B, 1 per receive",
+        .size = MSG_RECORD,
+        .one_per_read = 1,
+        .count = COUNT_MESSAGES,
+        .figures = 1u << FIG_MSGS,
+    },
+    { .name = NULL },
+};
+
+/* One end of a transfer, raw or through xipc: a stream, or a message pipe. */
 struct endpoint {
     xipc_stream *stream;
+    xipc_msgpipe *msg;
     struct bench_raw *raw; /* set for IMPL_RAW */
 };
 
+/* The endpoint on a channel's stream s, or on its message pipe when it has one. */
 static int
-endpoint_open(struct endpoint *e, xipc_stream *s, enum impl impl)
+endpoint_open(struct endpoint *e, const struct bench_channel *ch, xipc_stream *s, enum impl impl)
 {
     intptr_t native;
-    e->stream = s;
+    e->stream = ch->msg == NULL ? s : NULL;
+    e->msg = ch->msg;
     e->raw = NULL;
     if (impl == IMPL_XIPC)
         return 0;
-    if (xipc_handle_native(xipc_stream_handle(s), &native) != 0 ||
-        (e->raw = bench_raw_open(native)) == NULL)
+    xipc_handle *h = e->msg != NULL ? xipc_msgpipe_handle(e->msg) : xipc_stream_handle(s);
+    if (xipc_handle_native(h, &native) != 0 || (e->raw = bench_raw_open(native)) == NULL)
         return -1;
     return 0;
 }
 
-/* Reads what is there into buf: bytes read, 0 at end of stream, -1 on failure. */
+/* Reads what is there into buf (a message pipe: one message): bytes read, 0 at end of stream,
+ * -1 on failure. */
 static long
 endpoint_read(struct endpoint *e, void *buf, size_t cap)
 {
     size_t got = 0;
+    int rc;
     if (e->raw != NULL)
         return bench_raw_read(e->raw, buf, cap);
-    return xipc_stream_read(e->stream, buf, cap, &got, PEER_TIMEOUT_MS) == 0 ? (long)got : -1;
+    if (e->msg != NULL)
+        rc = xipc_msgpipe_recv(e->msg, buf, cap, &got, PEER_TIMEOUT_MS);
+    else
+        rc = xipc_stream_read(e->stream, buf, cap, &got, PEER_TIMEOUT_MS);
+    return rc == 0 ? (long)got : -1;
 }
 
 static int
@@ -86,6 +132,8 @@ endpoint_write(struct endpoint *e, const void *buf, size_t len)
     size_t put = 0;
     if (e->raw != NULL)
         return bench_raw_write(e->raw, buf, len);
+    if (e->msg != NULL)
+        return xipc_msgpipe_send(e->msg, buf, len, PEER_TIMEOUT_MS) == 0 ? 0 : -1;
     return xipc_stream_write(e->stream, buf, len, &put, PEER_TIMEOUT_MS) == 0 ? 0 : -1;
 }
 
@@ -176,9 +224,10 @@ peer_echo(struct endpoint *in, struct endpoint *out, long count, size_t size)
     return 0;
 }
 
-/* Reads total bytes of records, then answers with {bytes, bad spans}. */
+/* Reads total bytes of records, then answers with {bytes, bad spans}. one_per_read: each read
+ * asks for one record's size only (a record split by the stream takes more than one). */
 static int
-peer_sink(struct endpoint *in, struct endpoint *out, size_t size, uint64_t total)
+peer_sink(struct endpoint *in, struct endpoint *out, size_t size, uint64_t total, int one_per_read)
 {
     static unsigned char buf[STREAM_RECORD], ref[STREAM_RECORD];
     uint64_t report[2] = { 0, 0 };
@@ -186,8 +235,11 @@ peer_sink(struct endpoint *in, struct endpoint *out, size_t size, uint64_t total
     /* Up to the announced total, so that no end of stream is needed (a named-pipe connection
      * has no half-close on Windows) and the report goes back on the same connection. */
     while (report[0] < total) {
-        uint64_t left = total - report[0];
-        long got = endpoint_read(in, buf, left < sizeof buf ? (size_t)left : sizeof buf);
+        /* One record, or the rest of one that the stream split; or all there is. */
+        size_t want = one_per_read ? size - (size_t)(report[0] % size) : sizeof buf;
+        if (total - report[0] < want)
+            want = (size_t)(total - report[0]);
+        long got = endpoint_read(in, buf, want);
         if (got < 0)
             return 3;
         if (got == 0)
@@ -206,6 +258,7 @@ peer_close(struct endpoint *in, struct endpoint *out)
     if (out->stream != in->stream) /* one connection: close it once */
         xipc_stream_close(out->stream);
     xipc_stream_close(in->stream);
+    xipc_msgpipe_close(in->msg);
 }
 
 int
@@ -217,16 +270,17 @@ bench_stream_peer(const struct bench_channel_ops *const ops[IMPL_COUNT], int arg
         return 2;
     if (bench_sigpipe_policy(getenv(BENCH_GUARD_ENV) != NULL) != 0)
         return 2;
-    int rtt = strcmp(argv[1], "rtt") == 0;
+    int rtt = strcmp(argv[1], "rtt") == 0, one_per_read = strcmp(argv[1], "each") == 0;
     long per_block = atol(argv[2]);
     size_t size = (size_t)atol(argv[3]);
     enum impl first = strcmp(argv[4], "raw") == 0 ? IMPL_RAW : IMPL_XIPC;
     /* Raw's channel first, as the measuring side opens them. */
     for (int i = 0; i < IMPL_COUNT; i++) {
-        xipc_stream *s_in = NULL, *s_out = NULL;
-        if (ops[i]->peer_open(argv[5 + 2 * i], argv[6 + 2 * i], &s_in, &s_out) != 0 ||
-            endpoint_open(&in[i], s_in, (enum impl)i) != 0 ||
-            endpoint_open(&out[i], s_out, (enum impl)i) != 0)
+        struct bench_channel ch;
+        memset(&ch, 0, sizeof ch);
+        if (ops[i]->peer_open(argv[5 + 2 * i], argv[6 + 2 * i], &ch) != 0 ||
+            endpoint_open(&in[i], &ch, ch.to, (enum impl)i) != 0 ||
+            endpoint_open(&out[i], &ch, ch.from, (enum impl)i) != 0)
             return 2; /* the process ends: what it opened goes with it */
     }
     if (atoi(argv[9]) >= 0)
@@ -236,7 +290,7 @@ bench_stream_peer(const struct bench_channel_ops *const ops[IMPL_COUNT], int arg
         if (rtt)
             rc = peer_echo(&in[impl], &out[impl], b < 0 ? warm_rounds(per_block) : per_block, size);
         else
-            rc = peer_sink(&in[impl], &out[impl], size, (uint64_t)per_block * size);
+            rc = peer_sink(&in[impl], &out[impl], size, (uint64_t)per_block * size, one_per_read);
     }
     for (int i = 0; i < IMPL_COUNT; i++)
         peer_close(&in[i], &out[i]);
@@ -265,7 +319,9 @@ peer_close_channels(struct peer *pr)
         xipc_stream_close(ch->to);
         if (ch->from != ch->to)
             xipc_stream_close(ch->from);
+        xipc_msgpipe_close(ch->msg);
         ch->to = ch->from = NULL;
+        ch->msg = NULL;
         if (pr->ops[i] != NULL)
             pr->ops[i]->release(ch);
     }
@@ -318,15 +374,17 @@ peer_start(struct peer *pr, const struct bench_channel_ops *const ops[IMPL_COUNT
         return abandon_peer(pr);
     snprintf(n, sizeof n, "%ld", per_block);
     snprintf(sz, sizeof sz, "%zu", c->work->size);
-    const char *args[] = { c->work->round_trips ? "rtt" : "sink", n, sz, bench_impl_names[c->first],
+    const char *kind = c->work->round_trips ? "rtt" : c->work->one_per_read ? "each" : "sink";
+    const char *args[] = { kind, n, sz, bench_impl_names[c->first],
         pr->ch[IMPL_RAW].in_text, pr->ch[IMPL_RAW].out_text, pr->ch[IMPL_XIPC].in_text,
         pr->ch[IMPL_XIPC].out_text, NULL };
     if (bench_spawn_peer(c, args, pass, n_pass, &pr->proc) != 0)
         return abandon_peer(pr);
     for (int i = 0; i < IMPL_COUNT; i++) {
         struct bench_channel *ch = &pr->ch[i];
-        if (pr->ops[i]->connect(ch) != 0 || endpoint_open(&pr->to[i], ch->to, (enum impl)i) != 0 ||
-            endpoint_open(&pr->from[i], ch->from, (enum impl)i) != 0)
+        if (pr->ops[i]->connect(ch) != 0 ||
+            endpoint_open(&pr->to[i], ch, ch->to, (enum impl)i) != 0 ||
+            endpoint_open(&pr->from[i], ch, ch->from, (enum impl)i) != 0)
             return abandon_peer(pr);
     }
     return 0;

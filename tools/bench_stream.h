@@ -1,6 +1,7 @@
-/* tools/bench_stream.h: how a stream family (bench_pipe.c, bench_npipe.c, bench_fifo.c) plugs
- * into the stream workloads of bench_stream.c. The family makes the channels; bench_stream.c
- * spawns the peer, takes the raw and xipc turns on them and checks every record. */
+/* tools/bench_stream.h: how a stream or message family (bench_pipe.c, bench_npipe.c,
+ * bench_msgpipe.c, bench_fifo.c) plugs into the workloads of bench_stream.c. The family makes
+ * the channels; bench_stream.c spawns the peer, takes the raw and xipc turns on them and checks
+ * every record. */
 #ifndef XIPC_BENCH_STREAM_H
 #define XIPC_BENCH_STREAM_H
 
@@ -14,8 +15,10 @@
 struct bench_channel {
     /* What the peer is told, to open its ends by (its IN and OUT). */
     char in_text[BENCH_TEXT_MAX], out_text[BENCH_TEXT_MAX];
-    /* This side's ends once connected; one connection both ways is to == from. */
+    /* This side's ends once connected (in the peer: its IN and OUT): streams, where one
+     * connection both ways is to == from; or one message pipe both ways, to and from NULL. */
     xipc_stream *to, *from;
+    xipc_msgpipe *msg;
     /* What the family holds from prepare to connect (the peer's pipe ends, a server). */
     void *held;
 };
@@ -31,20 +34,19 @@ struct bench_channel_ops {
     /* Releases what the family holds and removes its names, whatever prepare or connect got
      * to (a channel prepare never saw is all zeros); to and from are the caller's to close. */
     void (*release)(struct bench_channel *ch);
-    /* In the peer: opens its ends from the texts (one connection both ways: *in == *out). */
-    int (*peer_open)(
-        const char *in_text, const char *out_text, xipc_stream **in, xipc_stream **out);
+    /* In the peer: opens its ends from the texts into ch (to: its IN, from: its OUT). */
+    int (*peer_open)(const char *in_text, const char *out_text, struct bench_channel *ch);
 };
 
 /* An anonymous pipe each way (bench_pipe.c); also the raw side of Windows FIFOs. */
 extern const struct bench_channel_ops bench_pipe_channel;
 
-/* One run of c's stream workload on the channels of each impl, raw and xipc by turns in one peer
+/* One run of c's workload on the channels of each impl, raw and xipc by turns in one peer
  * (bench_stream.c, "A run's schedule"). */
 void bench_stream_measure(const struct bench_channel_ops *const ops[IMPL_COUNT],
     const struct bench_case *c, struct sample s[IMPL_COUNT]);
 
-/* The peer of a stream mechanism whose channels are ops:
+/* The peer of a mechanism whose channels are ops:
  * NAME WORKLOAD PER_BLOCK SIZE FIRST RAW_IN RAW_OUT XIPC_IN XIPC_OUT CPU. Its exit code. */
 int bench_stream_peer(const struct bench_channel_ops *const ops[IMPL_COUNT], int argc, char **argv);
 

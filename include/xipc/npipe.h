@@ -19,10 +19,10 @@
  *
  * Passing to a child: a byte-mode connection is an xipc_stream and is passed like any stream; a
  * message pipe is passed the same way (xipc_spawn_opts.handles, then xipc_msgpipe_inherited or
- * xipc_msgpipe_import in the child), either end. Windows: not while it holds the start of a
- * message that a receive with too small a buffer took from the pipe (see xipc_msgpipe_recv):
- * those bytes live in this process and would not go along, so xipc_handle_export and xipc_spawn
- * give XIPC_ENOTSUP until a receive has taken that message (POSIX holds nothing). A server cannot
+ * xipc_msgpipe_import in the child), either end; but not while it holds a message that a receive
+ * with too small a buffer took from the OS (see xipc_msgpipe_recv): those bytes live in this
+ * process and would not go along, so xipc_handle_export and xipc_spawn give XIPC_ENOTSUP until a
+ * receive has taken that message. A server cannot
  * be passed (XIPC_ENOTSUP, and there is no xipc_npipe_import): its name belongs to the process
  * that listens (POSIX: the lock file and the socket file it removes; Windows: the claim event,
  * and the spare instance's connect, pending in this process's memory). Two processes should not
@@ -134,11 +134,16 @@ XIPC_API int xipc_msgpipe_send(xipc_msgpipe *m, const void *buf, size_t len, int
 
 /* Receives the next message into buf, waiting up to timeout_ms. *len gets its size. A message
  * larger than cap is not consumed: XIPC_EMSGSIZE, *len = its size, and the next receive with a
- * large enough buffer gets it whole (Windows keeps the part it had to read in this process
- * meanwhile). Returns 0; XIPC_ETIMEDOUT (*len is 0); XIPC_EMSGSIZE; XIPC_ECLOSED (the peer
- * closed and every message was read); XIPC_EINVAL (NULL m, buf or len, cap 0, bad timeout);
- * XIPC_EBADF (closed handle); XIPC_ENOMEM (Windows: no room to keep a message's start); XIPC_EOS
- * (another OS failure: xipc_last_os_error). */
+ * large enough buffer gets it whole (the OS hands over a message only whole, so xipc keeps what
+ * it had to take in this process meanwhile; buf may hold its start). One system call per
+ * message on POSIX: a buffer smaller than XIPC_MSGPIPE_MAX is extended, for that call, by a
+ * spill area of this connection's (XIPC_MSGPIPE_MAX bytes, made at its first receive). A message
+ * longer than XIPC_MSGPIPE_MAX can only come from a sender that is not xipc, on a connection
+ * xipc_msgpipe_import adopted: POSIX cuts it short, and it is dropped with XIPC_EMSGSIZE.
+ * Returns 0; XIPC_ETIMEDOUT (*len is 0); XIPC_EMSGSIZE; XIPC_ECLOSED (the peer closed and every
+ * message was read); XIPC_EINVAL (NULL m, buf or len, cap 0, bad timeout); XIPC_EBADF (closed
+ * handle); XIPC_ENOMEM (no room to keep a message); XIPC_EOS (another OS failure:
+ * xipc_last_os_error). */
 XIPC_API int xipc_msgpipe_recv(xipc_msgpipe *m, void *buf, size_t cap, size_t *len, int timeout_ms);
 
 /* The process id of the other end of the connection. POSIX: SO_PEERCRED; Windows:

@@ -99,8 +99,8 @@ typedef struct xipc_spawn_opts {
  * on Windows); XIPC_EBADF (a closed stream or handle); XIPC_ENOTSUP (a handle of a kind that
  * cannot be passed to a child, as xipc_handle_export() says for it: a process (its wait belongs
  * to its parent, xipc_proc_handle), a named-pipe server (its name belongs to the process that
- * listens, xipc/npipe.h); a FIFO end that xipc/fifo.h says cannot be passed; on Windows a message
- * pipe holding the start of a message);
+ * listens, xipc/npipe.h); a FIFO end that xipc/fifo.h says cannot be passed; a message pipe
+ * holding a message that a receive with too small a buffer took);
  * XIPC_ENOMEM; XIPC_EOS. */
 XIPC_API int xipc_spawn(const xipc_spawn_opts *opts, xipc_proc **out);
 

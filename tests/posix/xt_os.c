@@ -219,12 +219,6 @@ xt_os_thread_join(xt_os_thread *t)
 }
 
 bool
-xt_os_msgpipe_holds_peeked_message(void)
-{
-    return false;
-}
-
-bool
 xt_os_fifo_is_emulated(void)
 {
     return false;

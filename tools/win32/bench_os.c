@@ -152,6 +152,8 @@ bench_os_temp_dir(void)
 const char bench_os_raw_pipe[] = "overlapped ReadFile/WriteFile + wait on the same named-pipe pair";
 const char bench_os_raw_npipe[] =
     "overlapped ReadFile/WriteFile + wait on the same named-pipe connection";
+const char bench_os_raw_msgpipe[] =
+    "overlapped ReadFile/WriteFile + wait on the same message-mode pipe connection";
 const char bench_os_raw_fifo[] =
     "overlapped ReadFile/WriteFile + wait on a named-pipe pair (no FIFOs in Windows)";
 const char bench_os_raw_event[] = "CreateEventW (auto-reset) + SetEvent/WaitForSingleObject";
