@@ -48,7 +48,7 @@ struct failure {
     char object[96];
 };
 
-static _Thread_local struct failure last_failure;
+static XIPC__THREAD_LOCAL struct failure last_failure;
 
 void
 xipc__error_clear(void)

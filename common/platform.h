@@ -180,6 +180,12 @@ void xipc__os_global_unlock(void);
  * xipc__os_npipe. */
 #include "platform_types.h"
 
+/* Storage per thread: C11's _Thread_local, unless the platform's types say how its compilers
+ * spell it (cl has no _Thread_local in C). */
+#ifndef XIPC__THREAD_LOCAL
+#define XIPC__THREAD_LOCAL _Thread_local
+#endif
+
 /* ---- Streams -------------------------------------------------------------------------------- */
 
 /* Creates an anonymous pipe: rd is the reading end, wr the writing end. Both non-inheritable.

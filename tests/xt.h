@@ -24,11 +24,12 @@
 #define XT_SKIP_CODE 77
 
 /* XT_PRINTF_FORMAT comes from tests/CMakeLists.txt: mingw's printf with its ANSI stdio is
- * gnu_printf, not the ms_printf that plain "printf" means there. */
+ * gnu_printf, not the ms_printf that plain "printf" means there. _Noreturn is C11's, which cl
+ * knows too (a function that ends in xt_fail returns nothing after it). */
 #if defined(__GNUC__)
-__attribute__((noreturn, format(XT_PRINTF_FORMAT, 3, 4)))
+__attribute__((format(XT_PRINTF_FORMAT, 3, 4)))
 #endif
-void
+_Noreturn void
 xt_fail(const char *file, int line, const char *fmt, ...);
 
 /* Prints "SKIP: reason" and exits 77. */

@@ -7,6 +7,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* cl accepts /std:c11 but not C11's _Thread_local (common/platform.h's default); its own
+ * __declspec(thread) is the same storage, and clang-cl takes it too. Implicit TLS in a DLL that
+ * is loaded late works since Vista. */
+#if defined(_MSC_VER)
+#define XIPC__THREAD_LOCAL __declspec(thread)
+#endif
+
 /* What a stream is: its variant, which chooses its transfers (one switch in win32_stream.c's
  * read and write, no flag tested per variant), and the calls that depend on it (peer pid,
  * passing to a child). The first three are overlapped pipe ends, all read and written alike.
