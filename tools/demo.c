@@ -149,7 +149,7 @@ stream_through(xipc_stream *to, xipc_stream *from, double *mb_per_s)
 int
 xipc_tool_demo(int argc, char **argv)
 {
-    xipc_stream *to_r, *to_w, *from_r, *from_w;
+    xipc_stream *to_r = NULL, *to_w = NULL, *from_r = NULL, *from_w = NULL;
     xipc_proc *child = NULL;
     xipc_exit_status st;
     uint64_t pid = 0;
