@@ -1227,3 +1227,115 @@ xt_test_npipe_msgpipe_import_refusals(void)
     xipc_stream_close(rd);
     xipc_stream_close(wr);
 }
+
+/* ---- connects left pending by threads that end ---------------------------------------------- */
+
+/* argv: name, then the ready/go channel's two texts. Connects in byte mode, says ready, then
+ * echoes until the server closes. */
+int
+xt_child_npipe_ready_echo_client(int argc, char **argv)
+{
+    xt_channel ch;
+    xipc_stream *s = NULL;
+    char buf[4096];
+    (void)argc;
+    xt_channel_import(&ch, argv[2], argv[3]);
+    CHECK_OK(xipc_npipe_connect(argv[1], 0, &s, XT_CHILD_TIMEOUT_MS));
+    xt_channel_ready(&ch);
+    for (;;) {
+        size_t got = 0;
+        CHECK_OK(xipc_stream_read(s, buf, sizeof buf, &got, XT_CHILD_TIMEOUT_MS));
+        if (got == 0)
+            break;
+        xt_write_all(s, buf, got, XT_CHILD_TIMEOUT_MS);
+    }
+    xipc_stream_close(s);
+    xt_channel_close(&ch);
+    return 0;
+}
+
+/* A server call run on a thread of its own, which ends when the call returns. */
+struct thread_call {
+    const char *name;
+    xipc_npipe *srv;
+    xipc_stream *conn;
+    int timeout_ms;
+    int rc;
+};
+
+static void
+listen_on_thread(void *arg)
+{
+    struct thread_call *c = arg;
+    c->rc = xipc_npipe_listen(c->name, XIPC_NPIPE_BYTE, &c->srv);
+}
+
+static void
+accept_on_thread(void *arg)
+{
+    struct thread_call *c = arg;
+    c->rc = xipc_npipe_accept(c->srv, &c->conn, c->timeout_ms);
+}
+
+static void
+run_on_thread(void (*fn)(void *), struct thread_call *c)
+{
+    xt_os_thread_join(xt_os_thread_start(fn, c));
+}
+
+/* Starts the ready echo client and waits until it has connected: to the spare instance whose
+ * connect a thread that has ended issued. */
+static xipc_proc *
+spawn_connected_client(const char *name, xt_channel *ch)
+{
+    xipc_handle *ends[2];
+    const char *args[] = { name, NULL };
+    xt_channel_open(ch);
+    xt_channel_child_ends(ch, ends);
+    xipc_proc *p = xt_spawn_passing("npipe_ready_echo_client", args, NULL, ends, 2);
+    xt_channel_wait_ready(ch);
+    return p;
+}
+
+/* Echoes a pattern through conn and closes it; the client then exits 0. */
+static void
+echo_and_close(xipc_stream *conn, xipc_proc *client, xt_channel *ch)
+{
+    unsigned char out[5000], back[5000];
+    for (size_t i = 0; i < sizeof out; i++)
+        out[i] = xt_pattern(i + 7);
+    xt_write_all(conn, out, sizeof out, XT_CHILD_TIMEOUT_MS);
+    xt_read_exact(conn, back, sizeof back, XT_CHILD_TIMEOUT_MS);
+    CHECK(memcmp(out, back, sizeof out) == 0);
+    xipc_stream_close(conn);
+    xt_expect_exit(client, 0);
+    xt_channel_close(ch);
+}
+
+/* Windows cancels the I/O a thread issued when the thread ends, so the spare instance's pending
+ * connect dies with the thread that called listen or accept. A client that connects after that
+ * must still be accepted, whole, by another thread: after a listen on an ended thread, an accept
+ * with timeout 0 on another ended thread, and an accept that returned a connection on an ended
+ * thread (which made the next spare there). */
+void
+xt_test_npipe_accept_after_the_listening_thread_ended(void)
+{
+    char name[XIPC_NAME_MAX + 1];
+    struct thread_call c = { name, NULL, NULL, 0, 0 };
+    xt_channel ch1, ch2;
+    xt_name("thread", name);
+    run_on_thread(listen_on_thread, &c);
+    CHECK_OK(c.rc);
+    run_on_thread(accept_on_thread, &c);
+    CHECK_RC(c.rc, XIPC_ETIMEDOUT);
+    xipc_proc *first = spawn_connected_client(name, &ch1);
+    c.timeout_ms = 5000; /* the client waits already */
+    run_on_thread(accept_on_thread, &c);
+    CHECK_OK(c.rc);
+    xipc_proc *second = spawn_connected_client(name, &ch2);
+    xipc_stream *conn = NULL;
+    CHECK_OK(xipc_npipe_accept(c.srv, &conn, 5000));
+    echo_and_close(c.conn, first, &ch1);
+    echo_and_close(conn, second, &ch2);
+    xipc_npipe_close(c.srv);
+}

@@ -346,14 +346,23 @@ xipc__os_npipe_listen(const char *name, unsigned mode, struct xipc__os_npipe *sr
 }
 
 /* Waits until dl for the spare's client. 0 when it is connected; XIPC_ETIMEDOUT; SPARE_LOST when
- * the connect failed (the spare is closed then); or the failure of the wait. */
+ * the connect failed (the spare is closed then); or the failure of the wait.
+ *
+ * The connect may have been issued by a thread that has ended since: Windows cancels the pending
+ * I/O a thread issued when it exits (ExitThread: "all pending I/O initiated by the thread that is
+ * not associated with a completion port is canceled"), and Wine does too. The instance itself
+ * is not lost: a cancelled ConnectNamedPipe leaves it listening, a client can still open it, and
+ * the next ConnectNamedPipe reports that client (ERROR_PIPE_CONNECTED, as for one that came
+ * before the call; measured on Wine 8, and NPFS's cancel routine only completes the request). So
+ * a connect that ended with ERROR_OPERATION_ABORTED, which xipc asks for only when it closes the
+ * server, is issued again on the same instance. */
 static int
 wait_spare(struct xipc__win32_listener *l, xipc__deadline dl)
 {
     DWORD n, werr;
-    if (l->connected)
-        return 0;
-    do {
+    for (;;) {
+        if (l->connected)
+            return 0;
         DWORD w = xipc__win32_wait(l->ov.hEvent, dl);
         if (w == WAIT_TIMEOUT)
             return XIPC_ETIMEDOUT; /* the connect stays pending for the next accept */
@@ -361,12 +370,20 @@ wait_spare(struct xipc__win32_listener *l, xipc__deadline dl)
             return XIPC__OS_FAIL(GetLastError(), "WaitForSingleObject", l->name);
         if (GetOverlappedResult(l->spare, &l->ov, &n, FALSE))
             return 0;
+        werr = GetLastError();
+        if (werr == ERROR_OPERATION_ABORTED) {
+            int rc = listen_spare(l); /* the issuing thread ended: connect again */
+            if (rc != 0)
+                return rc;
+            continue;
+        }
         /* ERROR_IO_INCOMPLETE: the event was set before ConnectNamedPipe reset it; still
          * pending, so wait on (closing the spare now would cancel a call that uses l->ov). */
-        werr = GetLastError();
-    } while (werr == ERROR_IO_INCOMPLETE && xipc__deadline_left_ms(dl) != 0);
-    if (werr == ERROR_IO_INCOMPLETE)
-        return XIPC_ETIMEDOUT;
+        if (werr != ERROR_IO_INCOMPLETE)
+            break;
+        if (xipc__deadline_left_ms(dl) == 0)
+            return XIPC_ETIMEDOUT;
+    }
     /* The connect ended without a client to hand over; the failure is kept for diagnostics. */
     (void)XIPC__OS_FAIL(werr, "ConnectNamedPipe", l->name);
     close_spare(l);
@@ -438,7 +455,9 @@ void
 xipc__os_npipe_waitable(const struct xipc__os_npipe *srv, struct xipc__wait *w)
 {
     /* The spare's ConnectNamedPipe is always pending (accept makes the next spare at once), so
-     * its manual-reset event is signalled while a client waits to be accepted. */
+     * its manual-reset event is signalled while a client waits to be accepted. After the thread
+     * that issued it ends it is signalled too, with no client maybe, until an accept connects
+     * again (wait_spare): a wait may wake early then, never late. */
     w->how = XIPC__WAIT_SIGNALLED;
     w->native = (intptr_t)srv->listener->ov.hEvent;
 }
