@@ -462,6 +462,113 @@ xipc__os_npipe_waitable(const struct xipc__os_npipe *srv, struct xipc__wait *w)
     w->native = (intptr_t)srv->listener->ov.hEvent;
 }
 
+/* ---- Servers passed on to a child ----------------------------------------------------------- */
+
+void
+xipc__os_npipe_natives(const struct xipc__os_npipe *srv, intptr_t out[XIPC__NATIVES_MAX])
+{
+    /* The claim keeps the name claimed and the mark its mode while the child lives; the child
+     * makes instances of its own. */
+    out[0] = (intptr_t)srv->listener->claim;
+    out[1] = (intptr_t)srv->listener->mode_mark;
+}
+
+const char *
+xipc__os_npipe_name(const struct xipc__os_npipe *srv)
+{
+    return srv->listener->name;
+}
+
+typedef BOOL(WINAPI *compare_handles_fn)(HANDLE a, HANDLE b);
+
+/* 0 if h is the named event object_name (a server's claim or mode mark): the object that name
+ * opens, as CompareObjectHandles says (Windows 10 and later, exported by kernelbase.dll, which
+ * mingw's import libraries do not name; where it is missing, an event of that name existing is
+ * taken as enough). XIPC_EINVAL otherwise. */
+static int
+check_named_event(HANDLE h, const wchar_t *object_name)
+{
+    HMODULE kernelbase = GetModuleHandleW(L"kernelbase.dll");
+    compare_handles_fn same = kernelbase == NULL
+        ? NULL
+        : (compare_handles_fn)(void (*)(void))GetProcAddress(kernelbase, "CompareObjectHandles");
+    HANDLE named = OpenEventW(SYNCHRONIZE, FALSE, object_name);
+    if (named == NULL) {
+        (void)XIPC__OS_FAIL(GetLastError(), "OpenEventW", "inherited handle");
+        return XIPC__FAIL(XIPC_EINVAL, "text: not a server of that name and mode (none has it)");
+    }
+    bool ok = same == NULL || same(h, named);
+    (void)CloseHandle(named);
+    return ok ? 0 : XIPC__FAIL(XIPC_EINVAL, "text: not a server of that name and mode");
+}
+
+/* 0 if both natives are open (else XIPC_EBADF), are the claim and the mode mark of a server of
+ * this name and mode (else XIPC_EINVAL), and no xipc handle of this process holds them (else
+ * XIPC_EEXIST). */
+static int
+check_passed_server(const char *name, unsigned mode, const intptr_t natives[2])
+{
+    wchar_t claim_name[NAME_CAP], mark_name[NAME_CAP];
+    DWORD flags;
+    for (int i = 0; i < 2; i++)
+        if (!xipc__win32_is_handle_value(natives[i]) ||
+            !GetHandleInformation((HANDLE)natives[i], &flags))
+            return XIPC_EBADF;
+    int rc = xipc__win32_wide_name(CLAIM_PREFIX, name, claim_name, NAME_CAP);
+    if (rc != 0 || (rc = mode_mark_name(name, mode, mark_name)) != 0 ||
+        (rc = check_named_event((HANDLE)natives[0], claim_name)) != 0 ||
+        (rc = check_named_event((HANDLE)natives[1], mark_name)) != 0)
+        return rc;
+    if (xipc__handle_owns_native(natives[0]) || xipc__handle_owns_native(natives[1]))
+        return XIPC_EEXIST;
+    return 0;
+}
+
+/* Makes the adopted listener's own objects and its spare instance, which is not a first
+ * instance: the first is the parent's, and the pipe's security was fixed with it (a spare made
+ * once every other instance has gone starts the pipe anew, with the same owner-only DACL). */
+static int
+adopted_listener_init(struct xipc__win32_listener *l)
+{
+    int rc = xipc__win32_owner_only_sa(&l->sa);
+    if (rc != 0 || (rc = xipc__win32_wide_name(PIPE_PREFIX, l->name, l->wname, NAME_CAP)) != 0)
+        return rc;
+    if ((l->lock = CreateMutexW(NULL, FALSE, NULL)) == NULL)
+        return XIPC__OS_FAIL(GetLastError(), "CreateMutexW", NULL);
+    if ((l->ov.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL)) == NULL)
+        return XIPC__OS_FAIL(GetLastError(), "CreateEventW", NULL);
+    return new_spare(l, 0);
+}
+
+/* Everything that decides whether the natives can be adopted is checked before anything about
+ * them changes; on failure they stay as they were (l does not hold them until the end). */
+int
+xipc__os_npipe_adopt(
+    const char *name, unsigned mode, const intptr_t natives[2], struct xipc__os_npipe *srv)
+{
+    int rc = check_passed_server(name, mode, natives);
+    if (rc != 0)
+        return rc;
+    struct xipc__win32_listener *l = calloc(1, sizeof *l);
+    if (l == NULL)
+        return XIPC_ENOMEM;
+    InitializeSRWLock(&l->held_lock);
+    l->mode = mode;
+    (void)strncpy(l->name, name, XIPC_NAME_MAX);
+    if ((rc = adopted_listener_init(l)) == 0 &&
+        (!SetHandleInformation((HANDLE)natives[0], HANDLE_FLAG_INHERIT, 0) ||
+            !SetHandleInformation((HANDLE)natives[1], HANDLE_FLAG_INHERIT, 0)))
+        rc = XIPC__OS_FAIL(GetLastError(), "SetHandleInformation", "inherited handle");
+    if (rc != 0) {
+        listener_free(l);
+        return rc;
+    }
+    l->claim = (HANDLE)natives[0];
+    l->mode_mark = (HANDLE)natives[1];
+    srv->listener = l;
+    return 0;
+}
+
 bool
 xipc__win32_msg_held(const struct xipc__os_stream *s)
 {
