@@ -81,7 +81,10 @@ new_socket(unsigned mode, int *fd)
  * A live server holds an exclusive flock on <runtime dir>/.lock-NAME ('.' cannot start a name,
  * so no pipe has that file's name), and the kernel drops it when the server dies. A second
  * server learns that the name is taken from the lock alone, without knocking on the live
- * server's socket (a probing connect would reach its accept as a client that left at once). */
+ * server's socket (a probing connect would reach its accept as a client that left at once).
+ * The lock belongs to the lock file's open file description, which every holder of the server
+ * shares (a child it was passed to, a copy made by fork): it lasts until the last of them closes
+ * it or dies, and the last close removes the files (remove_name_if_last). */
 
 /* Writes the lock file's path for the socket path sock. */
 static int

@@ -13,7 +13,10 @@
  * event, the same name + L"#byte" or L"#message", tells clients the server's mode before they
  * connect: a client of the other mode that connected and left again would reach the server as a
  * connection that ends at once, where POSIX refuses it at connect (EPROTOTYPE). A client still
- * checks the pipe's type after connecting, for servers that are not xipc's.
+ * checks the pipe's type after connecting, for servers that are not xipc's. A server passed to
+ * a child is one server in several processes: the child inherits both events and makes instances
+ * of its own (never a first one), so its clients are its own, and the name stays claimed until
+ * the last holder's events are closed ("Servers passed on to a child").
  *
  * Messages. A message pipe is read in message mode. A receive reads straight into the caller's
  * buffer, which costs one call when the message fits. When it does not, ReadFile fails with
