@@ -35,7 +35,7 @@
     XX(EVENT, "event", xipc__sync_release, xipc__sync_pass, xipc__sync_holds, xipc__sync_waitable) \
     XX(SEM, "sem", xipc__sync_release, xipc__sync_pass, xipc__sync_holds, xipc__sync_waitable)     \
     XX(MUTEX, "mutex", xipc__sync_release, xipc__sync_pass, xipc__sync_holds, xipc__sync_waitable) \
-    XX(NPIPE, "npipe", xipc__npipe_release, xipc__kind_not_passable, xipc__npipe_holds,            \
+    XX(NPIPE, "npipe", xipc__npipe_release, xipc__npipe_pass, xipc__npipe_holds,                   \
         xipc__npipe_waitable)                                                                      \
     XX(MSGPIPE, "msgpipe", xipc__msgpipe_release, xipc__msgpipe_pass, xipc__msgpipe_holds,         \
         xipc__msgpipe_waitable)

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* ---- Servers -------------------------------------------------------------------------------- */
 
@@ -296,7 +297,91 @@ xipc_msgpipe_peer_pid(const xipc_msgpipe *m, uint64_t *pid)
     return pid ? xipc__os_stream_peer_pid(&m->os, pid) : XIPC__FAIL(XIPC_EINVAL, "pid: NULL");
 }
 
+/* ---- Passing servers to a child ------------------------------------------------------------ */
+
+/* A server's export value is "<mode>:<native>:<native>:<name>": mode 'b' or 'm', the two natives
+ * the child inherits (xipc__os_npipe_natives), then the name. The parts, or XIPC_EINVAL. */
+static int
+parse_server_value(const char *value, unsigned *mode, intptr_t natives[2], const char **name)
+{
+    const char *first = value + 2, *second, *last;
+    if ((value[0] != 'b' && value[0] != 'm') || value[1] != ':' ||
+        (second = strchr(first, ':')) == NULL || (last = strchr(second + 1, ':')) == NULL ||
+        xipc__parse_native(first, second, &natives[0]) != 0 ||
+        xipc__parse_native(second + 1, last, &natives[1]) != 0)
+        return XIPC_EINVAL;
+    *mode = value[0] == 'b' ? XIPC_NPIPE_BYTE : XIPC_NPIPE_MESSAGE;
+    *name = last + 1;
+    return 0;
+}
+
+static int
+npipe_import(const char *text, xipc_npipe **out)
+{
+    const char *value = xipc__handle_text_value(text, XIPC_KIND_NPIPE), *name = NULL;
+    intptr_t natives[2];
+    unsigned mode = 0;
+    if (value == NULL || parse_server_value(value, &mode, natives, &name) != 0 ||
+        xipc_name_check(name) != 0)
+        return XIPC__FAIL(XIPC_EINVAL, "text: not a named-pipe server's export text");
+    struct xipc_npipe *srv = calloc(1, sizeof *srv);
+    if (srv == NULL)
+        return XIPC_ENOMEM;
+    srv->mode = mode;
+    int rc = xipc__os_npipe_adopt(name, mode, natives, &srv->os);
+    if (rc != 0) {
+        free(srv);
+        return rc;
+    }
+    if ((rc = xipc__handle_register(&srv->handle, XIPC_KIND_NPIPE)) != 0) {
+        xipc__os_npipe_close(&srv->os);
+        free(srv);
+        return rc;
+    }
+    *out = srv;
+    return 0;
+}
+
+int
+xipc_npipe_import(const char *text, xipc_npipe **out)
+{
+    xipc__error_clear();
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    *out = NULL;
+    if (text == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "text: NULL");
+    return npipe_import(text, out);
+}
+
+int
+xipc_npipe_inherited(size_t index, xipc_npipe **out)
+{
+    char text[XIPC_HANDLE_TEXT_MAX];
+    xipc__error_clear();
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    *out = NULL;
+    int rc = xipc__inherited_text(index, XIPC_KIND_NPIPE, text);
+    return rc != 0 ? rc : npipe_import(text, out);
+}
+
 /* ---- The kind table's rows (common/kinds.h) ------------------------------------------------ */
+
+int
+xipc__npipe_pass(const struct xipc_handle *h, char *value, size_t cap,
+    intptr_t natives[XIPC__NATIVES_MAX], size_t *count)
+{
+    const struct xipc_npipe *srv = (const struct xipc_npipe *)h;
+    xipc__os_npipe_natives(&srv->os, natives);
+    *count = 2;
+    int n = snprintf(value, cap, "%c:%" PRIdPTR ":%" PRIdPTR ":%s",
+        srv->mode == XIPC_NPIPE_BYTE ? 'b' : 'm', natives[0], natives[1],
+        xipc__os_npipe_name(&srv->os));
+    if (n < 0 || (size_t)n >= cap)
+        return XIPC__FAIL(XIPC_ENAMETOOLONG, "h: the server's export text is too long");
+    return 0;
+}
 
 void
 xipc__npipe_release(struct xipc_handle *h)

@@ -382,10 +382,33 @@ int xipc__os_npipe_accept(
 int xipc__os_npipe_connect(const char *name, unsigned mode, unsigned flags,
     struct xipc__os_stream *conn, xipc__deadline dl);
 
-/* Stops listening and releases the name (POSIX: unlinks the socket file it bound, and the lock
- * file, but only in the process that made the server: a copy inherited through fork closes its
- * descriptors and leaves the name to its maker). */
+/* Closes this process's hold on the server. The name lasts while any process holds the server
+ * (its maker, a child it was passed to, a copy made by fork): only the last holder's close
+ * releases it (POSIX: unlinks the socket file and the lock file; Windows: the claim event goes
+ * with its last handle). A holder that dies releases its hold as a close does, but leaves the
+ * files to the next listen (POSIX). */
 void xipc__os_npipe_close(struct xipc__os_npipe *srv);
+
+/* Passing a server to a child. The child inherits two natives, out[0] and out[1] (POSIX: the
+ * listening socket and the lock file's descriptor, which shares the holders' lock; Windows: the
+ * claim event, which keeps the name claimed, and the mode mark), gets the name and mode from the
+ * export text, and accepts on the same name (Windows: on pipe instances of its own, made after
+ * the first). */
+void xipc__os_npipe_natives(const struct xipc__os_npipe *srv, intptr_t out[XIPC__NATIVES_MAX]);
+
+/* The server's name, without the leading '/'. */
+const char *xipc__os_npipe_name(const struct xipc__os_npipe *srv);
+
+/* In a child: adopts the server behind natives (the values xipc__os_npipe_natives gave in the
+ * parent), with the name and mode the text gave (the name checked by common/). Before it changes
+ * anything, checks that they are open (XIPC_EBADF), that they
+ * are that server's (XIPC_EINVAL: POSIX a listening AF_UNIX socket of the mode bound at
+ * <runtime dir>/NAME and the lock file beside it; Windows the claim event of NAME and its mark
+ * of the mode), and that no xipc handle of this process holds them (XIPC_EEXIST). Then makes
+ * them non-inheritable again and starts listening (Windows: a spare instance, not a first
+ * one). */
+int xipc__os_npipe_adopt(
+    const char *name, unsigned mode, const intptr_t natives[2], struct xipc__os_npipe *srv);
 
 /* Whether native is one of the OS handles the server holds (its socket and lock file; its claim,
  * events, lock and spare instance); as xipc__os_stream_holds. */

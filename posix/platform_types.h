@@ -54,7 +54,6 @@ struct xipc__os_npipe {
     ino_t ino;
     int lock_fd_plus1; /* the name's lock file, flock'ed while this server lives */
     char lock_path[120]; /* <runtime dir>/.lock-NAME */
-    pid_t maker; /* the process that made it: only it removes the name (not a forked copy) */
 };
 
 struct xipc__os_proc {

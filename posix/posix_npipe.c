@@ -82,7 +82,10 @@ new_socket(unsigned mode, int *fd)
  * A live server holds an exclusive flock on <runtime dir>/.lock-NAME ('.' cannot start a name,
  * so no pipe has that file's name), and the kernel drops it when the server dies. A second
  * server learns that the name is taken from the lock alone, without knocking on the live
- * server's socket (a probing connect would reach its accept as a client that left at once). */
+ * server's socket (a probing connect would reach its accept as a client that left at once).
+ * The lock belongs to the lock file's open file description, which every holder of the server
+ * shares (a child it was passed to, a copy made by fork): it lasts until the last of them closes
+ * it or dies, and the last close removes the files (remove_name_if_last). */
 
 /* Writes the lock file's path for the socket path sock. */
 static int
@@ -93,11 +96,19 @@ lock_path_for(const char *sock, char *out, size_t cap)
     return (n < 0 || (size_t)n >= cap) ? XIPC_ENAMETOOLONG : 0;
 }
 
+/* Whether fd and path name one file. */
+static bool
+same_file(int fd, const char *path)
+{
+    struct stat held, now;
+    return fstat(fd, &held) == 0 && stat(path, &now) == 0 && held.st_dev == now.st_dev &&
+        held.st_ino == now.st_ino;
+}
+
 /* Takes the name's lock into srv: 0, or XIPC_EADDRINUSE while another server holds it. */
 static int
 claim_name(const struct sockaddr_un *sa, struct xipc__os_npipe *srv)
 {
-    struct stat held, now;
     int rc = lock_path_for(sa->sun_path, srv->lock_path, sizeof srv->lock_path);
     if (rc != 0)
         return rc;
@@ -114,8 +125,7 @@ claim_name(const struct sockaddr_un *sa, struct xipc__os_npipe *srv)
         }
         /* The lock is ours if the path still names the file we locked: a server that closed
          * removed its lock file, and we may have locked that one on its way out. */
-        if (fstat(fd, &held) == 0 && stat(srv->lock_path, &now) == 0 && held.st_dev == now.st_dev &&
-            held.st_ino == now.st_ino) {
+        if (same_file(fd, srv->lock_path)) {
             srv->lock_fd_plus1 = fd + 1;
             return 0;
         }
@@ -123,16 +133,12 @@ claim_name(const struct sockaddr_un *sa, struct xipc__os_npipe *srv)
     }
 }
 
-/* Gives the name's lock up. The holder removes the file, then unlocks; a copy of the server
- * that fork gave another process only closes its descriptor, which leaves the lock held (flock
- * locks belong to the open file, which the maker's descriptor keeps open). */
+/* Gives up a name that listen claimed and could not use: no other process holds it yet. The
+ * file goes first, then the lock. */
 static void
-release_name(struct xipc__os_npipe *srv, bool remove_file)
+release_name(struct xipc__os_npipe *srv)
 {
-    if (srv->lock_fd_plus1 <= 0)
-        return;
-    if (remove_file)
-        (void)unlink(srv->lock_path);
+    (void)unlink(srv->lock_path);
     (void)close(srv->lock_fd_plus1 - 1);
     srv->lock_fd_plus1 = 0;
 }
@@ -212,7 +218,6 @@ xipc__os_npipe_listen(const char *name, unsigned mode, struct xipc__os_npipe *sr
         goto out_unlink;
     }
     srv->fd_plus1 = fd + 1;
-    srv->maker = getpid();
     memcpy(srv->path, sa.sun_path, sizeof srv->path);
     srv->dev = st.st_dev;
     srv->ino = st.st_ino;
@@ -223,7 +228,7 @@ out_unlink:
 out_close:
     if (fd >= 0)
         (void)close(fd);
-    release_name(srv, true);
+    release_name(srv);
     return rc;
 }
 
@@ -319,22 +324,41 @@ xipc__os_npipe_connect(const char *name, unsigned mode, unsigned flags,
     return 0;
 }
 
+/* After this process's hold is closed: removes the socket file and the lock file if no other
+ * process holds the server. Every holder's lock descriptor is one open file description (passed
+ * on or copied by fork), whose flock lasts while any holder keeps it open, so a fresh open of the
+ * lock file takes LOCK_EX only once none does. That lock is kept while the files go, so that no
+ * new server claims the name before its old files are gone; the path must still name the file
+ * locked (another last holder may have removed it, and a new server made another). Only the
+ * socket file bound for this server goes (a program that is not xipc's may have put another
+ * there). The socket was closed first: a client that comes now is refused, never left unheard in
+ * the backlog of a socket about to go. */
+static void
+remove_name_if_last(const struct xipc__os_npipe *srv)
+{
+    struct stat st;
+    int rc, fd = open(srv->lock_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return; /* gone: another last holder removed it */
+    while ((rc = flock(fd, LOCK_EX | LOCK_NB)) != 0 && errno == EINTR)
+        ;
+    if (rc == 0 && same_file(fd, srv->lock_path)) {
+        if (stat(srv->path, &st) == 0 && st.st_dev == srv->dev && st.st_ino == srv->ino)
+            (void)unlink(srv->path);
+        (void)unlink(srv->lock_path);
+    }
+    (void)close(fd);
+}
+
 void
 xipc__os_npipe_close(struct xipc__os_npipe *srv)
 {
-    struct stat st;
-    /* Only the process that made the server removes its name: a child that fork gave a copy of
-     * it must leave the parent's live server reachable and its name taken. */
-    bool maker = srv->maker == getpid();
-    /* Unlink only the file we bound (a program that is not xipc may have put another there).
-     * Unlink before close, so that no client connects to a socket about to go away unheard;
-     * release the name last, so that no new server binds before the old file is gone. */
-    if (maker && srv->fd_plus1 > 0 && stat(srv->path, &st) == 0 && st.st_dev == srv->dev &&
-        st.st_ino == srv->ino)
-        (void)unlink(srv->path);
     if (srv->fd_plus1 > 0)
         (void)close(srv->fd_plus1 - 1);
-    release_name(srv, maker);
+    if (srv->lock_fd_plus1 > 0) {
+        (void)close(srv->lock_fd_plus1 - 1);
+        remove_name_if_last(srv);
+    }
     memset(srv, 0, sizeof *srv);
 }
 
@@ -351,6 +375,84 @@ xipc__os_npipe_waitable(const struct xipc__os_npipe *srv, struct xipc__wait *w)
     /* A listening socket polls readable while a client waits in its backlog. */
     w->how = XIPC__WAIT_FD;
     w->native = srv->fd_plus1 - 1;
+}
+
+/* ---- Servers passed on to a child ----------------------------------------------------------- */
+
+void
+xipc__os_npipe_natives(const struct xipc__os_npipe *srv, intptr_t out[XIPC__NATIVES_MAX])
+{
+    out[0] = srv->fd_plus1 - 1;
+    out[1] = srv->lock_fd_plus1 - 1;
+}
+
+const char *
+xipc__os_npipe_name(const struct xipc__os_npipe *srv)
+{
+    return strrchr(srv->path, '/') + 1;
+}
+
+/* An inherited descriptor's number: XIPC_EBADF when it is out of range or not open. */
+static int
+inherited_fd(intptr_t native, int *fd)
+{
+    if (native < 0 || native > INT_MAX || fcntl((int)native, F_GETFD) < 0)
+        return XIPC_EBADF;
+    *fd = (int)native;
+    return 0;
+}
+
+/* The listening socket of a server of this mode on name: an AF_UNIX socket of the mode's type
+ * that listens, bound at <runtime dir>/name (in the runtime directory the parent had, which
+ * *sa gets). XIPC_EINVAL for anything else. */
+static int
+check_listener(int fd, unsigned mode, const char *name, struct sockaddr_un *sa)
+{
+    int type = 0, listening = 0;
+    socklen_t type_len = sizeof type, listening_len = sizeof listening, sa_len = sizeof *sa;
+    memset(sa, 0, sizeof *sa);
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &type_len) != 0)
+        return errno == ENOTSOCK ? XIPC__FAIL(XIPC_EINVAL, "text: not a server (not a socket)")
+                                 : XIPC__OS_FAIL(errno, "getsockopt", "inherited descriptor");
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &listening_len) != 0)
+        return XIPC__OS_FAIL(errno, "getsockopt", "inherited descriptor");
+    if (getsockname(fd, (struct sockaddr *)sa, &sa_len) != 0)
+        return XIPC__OS_FAIL(errno, "getsockname", "inherited descriptor");
+    const char *slash = strrchr(sa->sun_path, '/');
+    if (type != socket_type(mode) || !listening || sa->sun_family != AF_UNIX || slash == NULL ||
+        strcmp(slash + 1, name) != 0)
+        return XIPC__FAIL(XIPC_EINVAL, "text: not a server of that name and mode (its socket)");
+    return 0;
+}
+
+int
+xipc__os_npipe_adopt(
+    const char *name, unsigned mode, const intptr_t natives[2], struct xipc__os_npipe *srv)
+{
+    struct sockaddr_un sa;
+    struct stat st;
+    int fd = -1, lock_fd = -1, rc;
+    if ((rc = inherited_fd(natives[0], &fd)) != 0 || (rc = inherited_fd(natives[1], &lock_fd)) != 0)
+        return rc;
+    if ((rc = check_listener(fd, mode, name, &sa)) != 0 ||
+        (rc = lock_path_for(sa.sun_path, srv->lock_path, sizeof srv->lock_path)) != 0)
+        return rc;
+    if (!same_file(lock_fd, srv->lock_path))
+        return XIPC__FAIL(XIPC_EINVAL, "text: not a server of that name (its lock file)");
+    if (xipc__handle_owns_native(fd) || xipc__handle_owns_native(lock_fd))
+        return XIPC_EEXIST;
+    /* O_NONBLOCK belongs to the socket's open file description, which the parent set already. */
+    if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || fcntl(lock_fd, F_SETFD, FD_CLOEXEC) < 0)
+        return XIPC__OS_FAIL(errno, "fcntl", NULL);
+    srv->fd_plus1 = fd + 1;
+    srv->lock_fd_plus1 = lock_fd + 1;
+    memcpy(srv->path, sa.sun_path, sizeof srv->path);
+    /* The socket file, so that the last holder's close removes only that one. */
+    if (stat(srv->path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+        srv->dev = st.st_dev;
+        srv->ino = st.st_ino;
+    }
+    return 0;
 }
 
 /* ---- Messages ------------------------------------------------------------------------------- */

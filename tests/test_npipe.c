@@ -1227,3 +1227,368 @@ xt_test_npipe_msgpipe_import_refusals(void)
     xipc_stream_close(rd);
     xipc_stream_close(wr);
 }
+
+/* ---- connects left pending by threads that end ---------------------------------------------- */
+
+/* argv: name, then the ready/go channel's two texts. Connects in byte mode, says ready, then
+ * echoes until the server closes. */
+int
+xt_child_npipe_ready_echo_client(int argc, char **argv)
+{
+    xt_channel ch;
+    xipc_stream *s = NULL;
+    char buf[4096];
+    (void)argc;
+    xt_channel_import(&ch, argv[2], argv[3]);
+    CHECK_OK(xipc_npipe_connect(argv[1], 0, &s, XT_CHILD_TIMEOUT_MS));
+    xt_channel_ready(&ch);
+    for (;;) {
+        size_t got = 0;
+        CHECK_OK(xipc_stream_read(s, buf, sizeof buf, &got, XT_CHILD_TIMEOUT_MS));
+        if (got == 0)
+            break;
+        xt_write_all(s, buf, got, XT_CHILD_TIMEOUT_MS);
+    }
+    xipc_stream_close(s);
+    xt_channel_close(&ch);
+    return 0;
+}
+
+/* A server call run on a thread of its own, which ends when the call returns. */
+struct thread_call {
+    const char *name;
+    xipc_npipe *srv;
+    xipc_stream *conn;
+    int timeout_ms;
+    int rc;
+};
+
+static void
+listen_on_thread(void *arg)
+{
+    struct thread_call *c = arg;
+    c->rc = xipc_npipe_listen(c->name, XIPC_NPIPE_BYTE, &c->srv);
+}
+
+static void
+accept_on_thread(void *arg)
+{
+    struct thread_call *c = arg;
+    c->rc = xipc_npipe_accept(c->srv, &c->conn, c->timeout_ms);
+}
+
+static void
+run_on_thread(void (*fn)(void *), struct thread_call *c)
+{
+    xt_os_thread_join(xt_os_thread_start(fn, c));
+}
+
+/* Starts the ready echo client and waits until it has connected: to the spare instance whose
+ * connect a thread that has ended issued. */
+static xipc_proc *
+spawn_connected_client(const char *name, xt_channel *ch)
+{
+    xipc_handle *ends[2];
+    const char *args[] = { name, NULL };
+    xt_channel_open(ch);
+    xt_channel_child_ends(ch, ends);
+    xipc_proc *p = xt_spawn_passing("npipe_ready_echo_client", args, NULL, ends, 2);
+    xt_channel_wait_ready(ch);
+    return p;
+}
+
+/* Echoes a pattern through conn and closes it; the client then exits 0. */
+static void
+echo_and_close(xipc_stream *conn, xipc_proc *client, xt_channel *ch)
+{
+    unsigned char out[5000], back[5000];
+    for (size_t i = 0; i < sizeof out; i++)
+        out[i] = xt_pattern(i + 7);
+    xt_write_all(conn, out, sizeof out, XT_CHILD_TIMEOUT_MS);
+    xt_read_exact(conn, back, sizeof back, XT_CHILD_TIMEOUT_MS);
+    CHECK(memcmp(out, back, sizeof out) == 0);
+    xipc_stream_close(conn);
+    xt_expect_exit(client, 0);
+    xt_channel_close(ch);
+}
+
+/* Windows cancels the I/O a thread issued when the thread ends, so the spare instance's pending
+ * connect dies with the thread that called listen or accept. A client that connects after that
+ * must still be accepted, whole, by another thread: after a listen on an ended thread, an accept
+ * with timeout 0 on another ended thread, and an accept that returned a connection on an ended
+ * thread (which made the next spare there). */
+void
+xt_test_npipe_accept_after_the_listening_thread_ended(void)
+{
+    char name[XIPC_NAME_MAX + 1];
+    struct thread_call c = { name, NULL, NULL, 0, 0 };
+    xt_channel ch1, ch2;
+    xt_name("thread", name);
+    run_on_thread(listen_on_thread, &c);
+    CHECK_OK(c.rc);
+    run_on_thread(accept_on_thread, &c);
+    CHECK_RC(c.rc, XIPC_ETIMEDOUT);
+    xipc_proc *first = spawn_connected_client(name, &ch1);
+    c.timeout_ms = 5000; /* the client waits already */
+    run_on_thread(accept_on_thread, &c);
+    CHECK_OK(c.rc);
+    xipc_proc *second = spawn_connected_client(name, &ch2);
+    xipc_stream *conn = NULL;
+    CHECK_OK(xipc_npipe_accept(c.srv, &conn, 5000));
+    echo_and_close(c.conn, first, &ch1);
+    echo_and_close(conn, second, &ch2);
+    xipc_npipe_close(c.srv);
+}
+
+/* ---- a server passed to children ------------------------------------------------------------ */
+
+/* Requests are REQUEST_LEN bytes of the pattern from request number * REQUEST_LEN; a reply is
+ * the serving process's id byte, then the request. */
+#define REQUEST_LEN 3000
+
+static unsigned
+mode_of(const char *word)
+{
+    return strcmp(word, "byte") == 0 ? XIPC_NPIPE_BYTE : XIPC_NPIPE_MESSAGE;
+}
+
+static void
+fill_request(unsigned char *buf, int number)
+{
+    for (size_t i = 0; i < REQUEST_LEN; i++)
+        buf[i] = xt_pattern((uint64_t)number * REQUEST_LEN + i);
+}
+
+/* Accepts one client within timeout_ms and answers its request: 0, or XIPC_ETIMEDOUT when none
+ * came. */
+static int
+serve_one(xipc_npipe *srv, unsigned mode, char id, int timeout_ms)
+{
+    unsigned char buf[REQUEST_LEN + 1];
+    size_t len = 0;
+    buf[0] = (unsigned char)id;
+    if (mode == XIPC_NPIPE_BYTE) {
+        xipc_stream *s = NULL;
+        int rc = xipc_npipe_accept(srv, &s, timeout_ms);
+        if (rc != 0)
+            return rc;
+        xt_read_exact(s, buf + 1, REQUEST_LEN, XT_CHILD_TIMEOUT_MS);
+        xt_write_all(s, buf, sizeof buf, XT_CHILD_TIMEOUT_MS);
+        xt_expect_eof(s, XT_CHILD_TIMEOUT_MS);
+        xipc_stream_close(s);
+        return 0;
+    }
+    xipc_msgpipe *m = NULL;
+    int rc = xipc_msgpipe_accept(srv, &m, timeout_ms);
+    if (rc != 0)
+        return rc;
+    CHECK_OK(xipc_msgpipe_recv(m, buf + 1, REQUEST_LEN, &len, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(len, REQUEST_LEN);
+    CHECK_OK(xipc_msgpipe_send(m, buf, sizeof buf, XT_CHILD_TIMEOUT_MS));
+    CHECK_RC(xipc_msgpipe_recv(m, buf, sizeof buf, &len, XT_CHILD_TIMEOUT_MS), XIPC_ECLOSED);
+    xipc_msgpipe_close(m);
+    return 0;
+}
+
+/* Sends request number to the server on name and checks the reply; returns the id of the process
+ * that served it. */
+static char
+request_once(const char *name, unsigned mode, int number)
+{
+    unsigned char req[REQUEST_LEN], reply[REQUEST_LEN + 1];
+    size_t len = 0;
+    fill_request(req, number);
+    if (mode == XIPC_NPIPE_BYTE) {
+        xipc_stream *s = NULL;
+        CHECK_OK(xipc_npipe_connect(name, 0, &s, XT_CHILD_TIMEOUT_MS));
+        xt_write_all(s, req, sizeof req, XT_CHILD_TIMEOUT_MS);
+        xt_read_exact(s, reply, sizeof reply, XT_CHILD_TIMEOUT_MS);
+        xipc_stream_close(s);
+    } else {
+        xipc_msgpipe *m = NULL;
+        CHECK_OK(xipc_msgpipe_connect(name, 0, &m, XT_CHILD_TIMEOUT_MS));
+        CHECK_OK(xipc_msgpipe_send(m, req, sizeof req, XT_CHILD_TIMEOUT_MS));
+        CHECK_OK(xipc_msgpipe_recv(m, reply, sizeof reply, &len, XT_CHILD_TIMEOUT_MS));
+        CHECK_EQ(len, sizeof reply);
+        xipc_msgpipe_close(m);
+    }
+    CHECK(memcmp(reply + 1, req, sizeof req) == 0);
+    return (char)reply[0];
+}
+
+/* argv: mode, id, close ("close" or "exit"); then the ready/go channel's texts and the server's
+ * text (listed at index 2). Imports the server (a second import is XIPC_EEXIST), says ready, and
+ * serves clients until told to stop; then closes the server, or ends holding it. No handle of
+ * the import is left after the close. */
+int
+xt_child_npipe_worker(int argc, char **argv)
+{
+    xt_channel ch;
+    xipc_npipe *srv = NULL, *again = NULL;
+    char c = 0;
+    size_t got = 0;
+    (void)argc;
+    warm_up_named_objects();
+    xt_channel_import(&ch, argv[4], argv[5]);
+    int before = xt_os_handle_count();
+    CHECK_OK(xipc_npipe_inherited(2, &srv));
+    CHECK_RC(xipc_npipe_inherited(2, &again), XIPC_EEXIST);
+    CHECK_RC(xipc_npipe_import(argv[6], &again), XIPC_EEXIST);
+    CHECK(again == NULL);
+    xt_channel_ready(&ch);
+    for (;;) {
+        int rc = serve_one(srv, mode_of(argv[1]), argv[2][0], 20);
+        if (rc != XIPC_ETIMEDOUT)
+            CHECK_OK(rc);
+        else if (xipc_stream_read(ch.go_rd, &c, 1, &got, 0) == 0)
+            break;
+    }
+    if (strcmp(argv[3], "exit") == 0)
+        return 0; /* the process's end releases its hold */
+    xipc_npipe_close(srv);
+    CHECK_EQ(xt_os_handle_count(), before - 2); /* the two natives it inherited went too */
+    xt_channel_close(&ch);
+    return 0;
+}
+
+/* argv: name, mode, first request number, count. Sends count requests, one connection each. */
+int
+xt_child_npipe_requester(int argc, char **argv)
+{
+    int first = atoi(argv[3]), count = atoi(argv[4]);
+    (void)argc;
+    for (int i = 0; i < count; i++)
+        printf("%c", request_once(argv[1], mode_of(argv[2]), first + i));
+    printf("\n");
+    return 0;
+}
+
+/* Starts a worker that imports srv; returns once it serves. */
+static xipc_proc *
+start_worker(xipc_npipe *srv, const char *mode, const char *id, const char *end, xt_channel *ch)
+{
+    xipc_handle *pass[3];
+    const char *args[] = { mode, id, end, NULL };
+    xt_channel_open(ch);
+    xt_channel_child_ends(ch, pass);
+    pass[2] = xipc_npipe_handle(srv);
+    xipc_proc *p = xt_spawn_passing("npipe_worker", args, NULL, pass, 3);
+    xt_channel_wait_ready(ch);
+    return p;
+}
+
+/* Serves in this process too until the requester child has ended. */
+static void
+serve_until_exit(xipc_npipe *srv, unsigned mode, xipc_proc *requester)
+{
+    xipc_exit_status st = { 0, 0 };
+    int rc;
+    for (;;) {
+        rc = serve_one(srv, mode, 'p', 20);
+        if (rc == XIPC_ETIMEDOUT && (rc = xipc_proc_wait(requester, &st, 0)) == 0)
+            break;
+        if (rc != XIPC_ETIMEDOUT)
+            CHECK_OK(rc);
+    }
+    CHECK_EQ(st.kind, XIPC_EXIT_NORMAL);
+    CHECK_EQ(st.code, 0);
+    xipc_proc_close(requester);
+}
+
+static void
+pass_server_in_mode(const char *mode_word)
+{
+    char name[XIPC_NAME_MAX + 1];
+    unsigned mode = mode_of(mode_word);
+    xipc_npipe *srv = NULL;
+    xt_channel ch1, ch2;
+    xt_name(mode_word, name);
+    int before = xt_os_handle_count();
+    CHECK_OK(xipc_npipe_listen(name, mode, &srv));
+    xipc_proc *w1 = start_worker(srv, mode_word, "1", "close", &ch1);
+    xipc_proc *w2 = start_worker(srv, mode_word, "2", "exit", &ch2);
+    /* Three holders accept: every request is answered whole by one of them. */
+    const char *args[] = { name, mode_word, "0", "12", NULL };
+    serve_until_exit(srv, mode, xt_spawn_child("npipe_requester", args, NULL, NULL, 0));
+    /* The process that listened closes first; the workers keep the name and its clients. */
+    xipc_npipe_close(srv);
+    for (int i = 12; i < 18; i++)
+        CHECK(strchr("12", request_once(name, mode, i)) != NULL);
+    xipc_npipe *second = NULL;
+    CHECK_RC(xipc_npipe_listen(name, mode, &second), XIPC_EADDRINUSE);
+    /* One worker closes, the last one ends holding it: then the name is free. */
+    xt_channel_go(&ch1);
+    xt_expect_exit(w1, 0);
+    CHECK(request_once(name, mode, 18) == '2');
+    xt_channel_go(&ch2);
+    xt_expect_exit(w2, 0);
+    xipc_stream *s = NULL;
+    xipc_msgpipe *m = NULL;
+    CHECK_RC(mode == XIPC_NPIPE_BYTE ? xipc_npipe_connect(name, 0, &s, 1000)
+                                     : xipc_msgpipe_connect(name, 0, &m, 1000),
+        XIPC_ENOENT);
+    CHECK_OK(xipc_npipe_listen(name, mode, &second));
+    xipc_npipe_close(second);
+    xt_channel_close(&ch1);
+    xt_channel_close(&ch2);
+    CHECK_EQ(xt_os_handle_count(), before);
+}
+
+/* A pre-forked server: the parent listens and passes the server to two workers, and all three
+ * accept on the one name. The name lasts until the last holder closes the server or ends,
+ * whichever process listened first; then a connect finds no server and a new listen succeeds.
+ * No handle is left behind, in the parent or in a worker that closes. */
+void
+xt_test_npipe_server_passed_to_workers(void)
+{
+    warm_up_named_objects();
+    pass_server_in_mode("byte");
+    pass_server_in_mode("message");
+}
+
+/* What a server's import refuses, before it changes anything. */
+void
+xt_test_npipe_server_import_refusals(void)
+{
+    char name[XIPC_NAME_MAX + 1], text[XIPC_HANDLE_TEXT_MAX], bad[XIPC_HANDLE_TEXT_MAX + 32];
+    xipc_npipe *srv = NULL, *got = NULL;
+    xipc_stream *rd, *wr;
+    intptr_t native = 0;
+    CHECK_RC(xipc_npipe_import(NULL, &got), XIPC_EINVAL);
+    CHECK_RC(xipc_npipe_import("xipc1:npipe:b:4:4:x", NULL), XIPC_EINVAL);
+    CHECK_RC(xipc_npipe_inherited(0, NULL), XIPC_EINVAL);
+    CHECK_RC(xipc_npipe_inherited(0, &got), XIPC_ENOENT); /* this process inherited nothing */
+    static const char *const malformed[] = { "xipc1:npipe:", "xipc1:npipe:b", "xipc1:npipe:x:4:4:n",
+        "xipc1:npipe:b:4", "xipc1:npipe:b:4:n", "xipc1:npipe:b:4:4:4:n", "xipc1:npipe:b::4:n",
+        "xipc1:npipe:b:04:4:n", "xipc1:npipe:b:4:4:bad/name",
+        "xipc1:npipe:b:4:4:", "xipc1:msgpipe:4" };
+    for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++)
+        CHECK_RC(xipc_npipe_import(malformed[i], &got), XIPC_EINVAL);
+    /* A stream's text, and a pipe's native under a server's text. */
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
+    xt_export(rd, text);
+    CHECK_RC(xipc_npipe_import(text, &got), XIPC_EINVAL);
+    CHECK_OK(xipc_handle_native(xipc_stream_handle(rd), &native));
+    xt_name("refuse", name);
+    snprintf(
+        bad, sizeof bad, "xipc1:npipe:b:%lld:%lld:%s", (long long)native, (long long)native, name);
+    CHECK_RC(xipc_npipe_import(bad, &got), XIPC_EINVAL);
+    /* This process's own server: another mode or name is refused for what it is; its own text
+     * because this process holds it already. */
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
+    xt_export(srv, text);
+    CHECK_RC(xipc_npipe_import(text, &got), XIPC_EEXIST);
+    text[strlen("xipc1:npipe:")] = 'm';
+    CHECK_RC(xipc_npipe_import(text, &got), XIPC_EINVAL);
+    text[strlen("xipc1:npipe:")] = 'b';
+    text[strlen(text) - 1] = text[strlen(text) - 1] == 'x' ? 'y' : 'x';
+    CHECK_RC(xipc_npipe_import(text, &got), XIPC_EINVAL);
+    CHECK_RC(xipc_stream_import(text, &rd), XIPC_EINVAL);
+    CHECK(got == NULL);
+    /* Values that name nothing open here. */
+    snprintf(bad, sizeof bad, "xipc1:npipe:b:%d:%d:%s", 4000, 4004, name);
+    CHECK_RC(xipc_npipe_import(bad, &got), XIPC_EBADF);
+    xipc_npipe_close(srv);
+    xipc_stream_close(rd);
+    xipc_stream_close(wr);
+}

@@ -13,7 +13,10 @@
  * event, the same name + L"#byte" or L"#message", tells clients the server's mode before they
  * connect: a client of the other mode that connected and left again would reach the server as a
  * connection that ends at once, where POSIX refuses it at connect (EPROTOTYPE). A client still
- * checks the pipe's type after connecting, for servers that are not xipc's.
+ * checks the pipe's type after connecting, for servers that are not xipc's. A server passed to
+ * a child is one server in several processes: the child inherits both events and makes instances
+ * of its own (never a first one), so its clients are its own, and the name stays claimed until
+ * the last holder's events are closed ("Servers passed on to a child").
  *
  * Messages. A message pipe is read in message mode. A receive reads straight into the caller's
  * buffer, which costs one call when the message fits. When it does not, ReadFile fails with
@@ -346,14 +349,23 @@ xipc__os_npipe_listen(const char *name, unsigned mode, struct xipc__os_npipe *sr
 }
 
 /* Waits until dl for the spare's client. 0 when it is connected; XIPC_ETIMEDOUT; SPARE_LOST when
- * the connect failed (the spare is closed then); or the failure of the wait. */
+ * the connect failed (the spare is closed then); or the failure of the wait.
+ *
+ * The connect may have been issued by a thread that has ended since: Windows cancels the pending
+ * I/O a thread issued when it exits (ExitThread: "all pending I/O initiated by the thread that is
+ * not associated with a completion port is canceled"), and Wine does too. The instance itself
+ * is not lost: a cancelled ConnectNamedPipe leaves it listening, a client can still open it, and
+ * the next ConnectNamedPipe reports that client (ERROR_PIPE_CONNECTED, as for one that came
+ * before the call; measured on Wine 8, and NPFS's cancel routine only completes the request). So
+ * a connect that ended with ERROR_OPERATION_ABORTED, which xipc asks for only when it closes the
+ * server, is issued again on the same instance. */
 static int
 wait_spare(struct xipc__win32_listener *l, xipc__deadline dl)
 {
     DWORD n, werr;
-    if (l->connected)
-        return 0;
-    do {
+    for (;;) {
+        if (l->connected)
+            return 0;
         DWORD w = xipc__win32_wait(l->ov.hEvent, dl);
         if (w == WAIT_TIMEOUT)
             return XIPC_ETIMEDOUT; /* the connect stays pending for the next accept */
@@ -361,12 +373,20 @@ wait_spare(struct xipc__win32_listener *l, xipc__deadline dl)
             return XIPC__OS_FAIL(GetLastError(), "WaitForSingleObject", l->name);
         if (GetOverlappedResult(l->spare, &l->ov, &n, FALSE))
             return 0;
+        werr = GetLastError();
+        if (werr == ERROR_OPERATION_ABORTED) {
+            int rc = listen_spare(l); /* the issuing thread ended: connect again */
+            if (rc != 0)
+                return rc;
+            continue;
+        }
         /* ERROR_IO_INCOMPLETE: the event was set before ConnectNamedPipe reset it; still
          * pending, so wait on (closing the spare now would cancel a call that uses l->ov). */
-        werr = GetLastError();
-    } while (werr == ERROR_IO_INCOMPLETE && xipc__deadline_left_ms(dl) != 0);
-    if (werr == ERROR_IO_INCOMPLETE)
-        return XIPC_ETIMEDOUT;
+        if (werr != ERROR_IO_INCOMPLETE)
+            break;
+        if (xipc__deadline_left_ms(dl) == 0)
+            return XIPC_ETIMEDOUT;
+    }
     /* The connect ended without a client to hand over; the failure is kept for diagnostics. */
     (void)XIPC__OS_FAIL(werr, "ConnectNamedPipe", l->name);
     close_spare(l);
@@ -438,9 +458,118 @@ void
 xipc__os_npipe_waitable(const struct xipc__os_npipe *srv, struct xipc__wait *w)
 {
     /* The spare's ConnectNamedPipe is always pending (accept makes the next spare at once), so
-     * its manual-reset event is signalled while a client waits to be accepted. */
+     * its manual-reset event is signalled while a client waits to be accepted. After the thread
+     * that issued it ends it is signalled too, with no client maybe, until an accept connects
+     * again (wait_spare): a wait may wake early then, never late. */
     w->how = XIPC__WAIT_SIGNALLED;
     w->native = (intptr_t)srv->listener->ov.hEvent;
+}
+
+/* ---- Servers passed on to a child ----------------------------------------------------------- */
+
+void
+xipc__os_npipe_natives(const struct xipc__os_npipe *srv, intptr_t out[XIPC__NATIVES_MAX])
+{
+    /* The claim keeps the name claimed and the mark its mode while the child lives; the child
+     * makes instances of its own. */
+    out[0] = (intptr_t)srv->listener->claim;
+    out[1] = (intptr_t)srv->listener->mode_mark;
+}
+
+const char *
+xipc__os_npipe_name(const struct xipc__os_npipe *srv)
+{
+    return srv->listener->name;
+}
+
+typedef BOOL(WINAPI *compare_handles_fn)(HANDLE a, HANDLE b);
+
+/* 0 if h is the named event object_name (a server's claim or mode mark): the object that name
+ * opens, as CompareObjectHandles says (Windows 10 and later, exported by kernelbase.dll, which
+ * mingw's import libraries do not name; where it is missing, an event of that name existing is
+ * taken as enough). XIPC_EINVAL otherwise. */
+static int
+check_named_event(HANDLE h, const wchar_t *object_name)
+{
+    HMODULE kernelbase = GetModuleHandleW(L"kernelbase.dll");
+    compare_handles_fn same = kernelbase == NULL
+        ? NULL
+        : (compare_handles_fn)(void (*)(void))GetProcAddress(kernelbase, "CompareObjectHandles");
+    HANDLE named = OpenEventW(SYNCHRONIZE, FALSE, object_name);
+    if (named == NULL) {
+        (void)XIPC__OS_FAIL(GetLastError(), "OpenEventW", "inherited handle");
+        return XIPC__FAIL(XIPC_EINVAL, "text: not a server of that name and mode (none has it)");
+    }
+    bool ok = same == NULL || same(h, named);
+    (void)CloseHandle(named);
+    return ok ? 0 : XIPC__FAIL(XIPC_EINVAL, "text: not a server of that name and mode");
+}
+
+/* 0 if both natives are open (else XIPC_EBADF), are the claim and the mode mark of a server of
+ * this name and mode (else XIPC_EINVAL), and no xipc handle of this process holds them (else
+ * XIPC_EEXIST). */
+static int
+check_passed_server(const char *name, unsigned mode, const intptr_t natives[2])
+{
+    wchar_t claim_name[NAME_CAP], mark_name[NAME_CAP];
+    DWORD flags;
+    for (int i = 0; i < 2; i++)
+        if (!xipc__win32_is_handle_value(natives[i]) ||
+            !GetHandleInformation((HANDLE)natives[i], &flags))
+            return XIPC_EBADF;
+    int rc = xipc__win32_wide_name(CLAIM_PREFIX, name, claim_name, NAME_CAP);
+    if (rc != 0 || (rc = mode_mark_name(name, mode, mark_name)) != 0 ||
+        (rc = check_named_event((HANDLE)natives[0], claim_name)) != 0 ||
+        (rc = check_named_event((HANDLE)natives[1], mark_name)) != 0)
+        return rc;
+    if (xipc__handle_owns_native(natives[0]) || xipc__handle_owns_native(natives[1]))
+        return XIPC_EEXIST;
+    return 0;
+}
+
+/* Makes the adopted listener's own objects and its spare instance, which is not a first
+ * instance: the first is the parent's, and the pipe's security was fixed with it (a spare made
+ * once every other instance has gone starts the pipe anew, with the same owner-only DACL). */
+static int
+adopted_listener_init(struct xipc__win32_listener *l)
+{
+    int rc = xipc__win32_owner_only_sa(&l->sa);
+    if (rc != 0 || (rc = xipc__win32_wide_name(PIPE_PREFIX, l->name, l->wname, NAME_CAP)) != 0)
+        return rc;
+    if ((l->lock = CreateMutexW(NULL, FALSE, NULL)) == NULL)
+        return XIPC__OS_FAIL(GetLastError(), "CreateMutexW", NULL);
+    if ((l->ov.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL)) == NULL)
+        return XIPC__OS_FAIL(GetLastError(), "CreateEventW", NULL);
+    return new_spare(l, 0);
+}
+
+/* Everything that decides whether the natives can be adopted is checked before anything about
+ * them changes; on failure they stay as they were (l does not hold them until the end). */
+int
+xipc__os_npipe_adopt(
+    const char *name, unsigned mode, const intptr_t natives[2], struct xipc__os_npipe *srv)
+{
+    int rc = check_passed_server(name, mode, natives);
+    if (rc != 0)
+        return rc;
+    struct xipc__win32_listener *l = calloc(1, sizeof *l);
+    if (l == NULL)
+        return XIPC_ENOMEM;
+    InitializeSRWLock(&l->held_lock);
+    l->mode = mode;
+    (void)strncpy(l->name, name, XIPC_NAME_MAX);
+    if ((rc = adopted_listener_init(l)) == 0 &&
+        (!SetHandleInformation((HANDLE)natives[0], HANDLE_FLAG_INHERIT, 0) ||
+            !SetHandleInformation((HANDLE)natives[1], HANDLE_FLAG_INHERIT, 0)))
+        rc = XIPC__OS_FAIL(GetLastError(), "SetHandleInformation", "inherited handle");
+    if (rc != 0) {
+        listener_free(l);
+        return rc;
+    }
+    l->claim = (HANDLE)natives[0];
+    l->mode_mark = (HANDLE)natives[1];
+    srv->listener = l;
+    return 0;
 }
 
 bool

@@ -22,13 +22,27 @@
  * xipc_msgpipe_import in the child), either end; but not while it holds a message that a receive
  * with too small a buffer took from the OS (see xipc_msgpipe_recv): those bytes live in this
  * process and would not go along, so xipc_handle_export and xipc_spawn give XIPC_ENOTSUP until a
- * receive has taken that message. A server cannot
- * be passed (XIPC_ENOTSUP, and there is no xipc_npipe_import): its name belongs to the process
- * that listens (POSIX: the lock file and the socket file it removes; Windows: the claim event,
- * and the spare instance's connect, pending in this process's memory). Two processes should not
- * wait on one connection at the same time: POSIX keeps a waiting call's timeout in the socket
- * (SO_RCVTIMEO / SO_SNDTIMEO), so one's timeout may end the other's wait late. On Windows a
- * connection passed to a child no longer knows its peer (peer pid: XIPC_ENOTSUP there).
+ * receive has taken that message. Two processes should not wait on one connection at the same
+ * time: POSIX keeps a waiting call's timeout in the socket (SO_RCVTIMEO / SO_SNDTIMEO), so one's
+ * timeout may end the other's wait late. On Windows a connection passed to a child no longer
+ * knows its peer (peer pid: XIPC_ENOTSUP there).
+ *
+ * Passing a server: a server is passed like any handle (xipc_spawn_opts.handles, then
+ * xipc_npipe_inherited or xipc_npipe_import in the child), for a pre-forked server: the parent
+ * listens, its workers import the server, and each of them accepts on the one name; every client
+ * is accepted by exactly one of them. A passed server shares the name: it lasts until the last
+ * process that holds the server closes it or ends, whichever process listened first, and until
+ * then no other server can listen on it (XIPC_EADDRINUSE). POSIX: the child inherits the
+ * listening socket and the descriptor of the lock file, whose lock all holders share; clients
+ * wait in the one socket's backlog for whichever holder accepts next; each close releases its
+ * own copy, and the last one removes the socket file and the lock file (a copy made by fork
+ * without exec is one more holder, the same way). Windows: the child inherits the event that
+ * claims the name and the one that tells clients its mode, and keeps a spare pipe instance of its
+ * own, as every holder does: a client connects to whichever holder's spare it finds, and waits
+ * there until that holder accepts. So every holder should accept (or close the server), and a
+ * holder that closes drops the client that connected to its spare and was not accepted yet (its
+ * reads see the end), as a server that was never passed does. Connections of a server that
+ * closed keep the name busy until they close too, as for one that was never passed.
  *
  * Connecting, for both modes: with no server on the name a connect fails at once with
  * XIPC_ENOENT, whatever the timeout, unless it is given XIPC_NPIPE_WAIT_SERVER: then it looks
@@ -67,7 +81,8 @@ typedef struct xipc_msgpipe xipc_msgpipe; /* one message-mode connection */
 /* ---- Servers -------------------------------------------------------------------------------- */
 
 /* Starts a server on name; flags is XIPC_NPIPE_BYTE or XIPC_NPIPE_MESSAGE. The name belongs to
- * this server until xipc_npipe_close. Returns 0;
+ * this server until xipc_npipe_close (and every process it was passed to has closed it or ended,
+ * see "Passing a server" above). Returns 0;
  * XIPC_EADDRINUSE: a live server has the name, xipc's or another program's, whose server is left
  *   alone. POSIX: a socket file left by a server that died is taken over; to tell the two apart,
  *   listen connects to a socket it finds once, so a stream server that is not xipc's sees a client
@@ -101,17 +116,40 @@ XIPC_API int xipc_npipe_accept(xipc_npipe *srv, xipc_stream **out, int timeout_m
 XIPC_API int xipc_npipe_connect(
     const char *name, unsigned flags, xipc_stream **out, int timeout_ms);
 
-/* Stops listening and releases the name. Connections already made stay open. NULL, or a server
- * closed already: no-op.
- * POSIX: only the process that called listen releases the name (removes the socket and lock
- * files). A child made by fork without exec that closes its copy closes its own descriptors
- * only: the parent's server keeps its name and its clients. */
+/* Stops listening in this process and, in the last process that holds the server, releases the
+ * name (see "Passing a server" above; POSIX: removes the socket and lock files). Connections
+ * already made stay open. NULL, or a server closed already: no-op. A process that still holds
+ * the server (a child it was passed to, a copy made by fork without exec) keeps the name and
+ * goes on accepting its clients. */
 XIPC_API void xipc_npipe_close(xipc_npipe *srv);
 
-/* The server as a generic handle, for xipc_handle_kind() and xipc_handle_native() (POSIX: the
- * listening socket; Windows: an event set while a client waits to be accepted). NULL for NULL.
- * Not passable to a child (see the top of this file). */
+/* The server as a generic handle, for xipc_handle_kind(), xipc_handle_native() (POSIX: the
+ * listening socket; Windows: an event set while a client waits to be accepted, and for a moment
+ * after a thread that called accept or listen ended, until the next accept) and
+ * xipc_handle_export(). NULL for NULL. Passable to a child (see "Passing a server" above). */
 XIPC_API xipc_handle *xipc_npipe_handle(xipc_npipe *srv);
+
+/* In a spawned child: adopts the server the parent exported with xipc_handle_export() and listed
+ * in xipc_spawn_opts.handles; it accepts on the same name as the parent (see "Passing a server"
+ * above). Import each text once; the server is closed with xipc_npipe_close(). Its OS handles are
+ * made non-inheritable again; what the text names is checked before anything about it changes,
+ * so a refused import leaves it as it was.
+ * Returns 0; XIPC_EINVAL (NULL argument, malformed text, text naming another kind, or naming
+ * handles that are not that server's: POSIX takes a listening AF_UNIX socket of the text's mode
+ * bound at <runtime dir>/NAME and the lock file beside it, Windows the claim and mode events of
+ * a server of that name and mode);
+ * XIPC_EEXIST (an xipc handle of this process already holds them: the text was imported before);
+ * XIPC_EBADF (the text names nothing open in this process: not listed at spawn, or already
+ * closed); XIPC_ENOMEM; XIPC_EMFILE, XIPC_ENFILE; XIPC_EOS (another OS failure:
+ * xipc_last_os_error). *out is NULL on failure. */
+XIPC_API int xipc_npipe_import(const char *text, xipc_npipe **out);
+
+/* In a spawned child: imports (as xipc_npipe_import) the server the parent listed at this index
+ * of xipc_spawn_opts.handles (xipc/proc.h, "Passing handles"). Returns 0; XIPC_ENOENT (index is
+ * not below xipc_inherited_count()); XIPC_EINVAL (NULL out; the handle at index is of another
+ * kind); XIPC_EEXIST (fetched or imported already); and the other codes of xipc_npipe_import.
+ * *out is NULL on failure. */
+XIPC_API int xipc_npipe_inherited(size_t index, xipc_npipe **out);
 
 /* ---- Message pipes -------------------------------------------------------------------------- */
 

@@ -98,18 +98,17 @@ typedef struct xipc_spawn_opts {
  * not a stream or of the wrong direction, a NULL entry in handles, unknown flags, invalid UTF-8
  * on Windows); XIPC_EBADF (a closed stream or handle); XIPC_ENOTSUP (a handle of a kind that
  * cannot be passed to a child, as xipc_handle_export() says for it: a process (its wait belongs
- * to its parent, xipc_proc_handle), a named-pipe server (its name belongs to the process that
- * listens, xipc/npipe.h); a FIFO end that xipc/fifo.h says cannot be passed; a message pipe
- * holding a message that a receive with too small a buffer took);
+ * to its parent, xipc_proc_handle); a FIFO end that xipc/fifo.h says cannot be passed; a message
+ * pipe holding a message that a receive with too small a buffer took);
  * XIPC_ENOMEM; XIPC_EOS. */
 XIPC_API int xipc_spawn(const xipc_spawn_opts *opts, xipc_proc **out);
 
 /* In a spawned child: how many handles the parent listed in xipc_spawn_opts.handles, fetched by
  * index with xipc_stream_inherited(), xipc_event_inherited(), xipc_sem_inherited(),
- * xipc_mutex_inherited() and xipc_msgpipe_inherited() (each once: a second fetch of an index is
- * XIPC_EEXIST). 0 when the parent listed none, or this process was not started by xipc_spawn.
- * Returns the count (>= 0), or XIPC_ENOMEM; XIPC_EOS (Windows: the environment could not be
- * read). */
+ * xipc_mutex_inherited(), xipc_msgpipe_inherited() and xipc_npipe_inherited() (each once: a
+ * second fetch of an index is XIPC_EEXIST). 0 when the parent listed none, or this process was
+ * not started by xipc_spawn. Returns the count (>= 0), or XIPC_ENOMEM; XIPC_EOS (Windows: the
+ * environment could not be read). */
 XIPC_API int xipc_inherited_count(void);
 
 /* How a child ended, as far as the OS can tell.
