@@ -21,6 +21,9 @@ XT_TEST(proc_wait_with_sigchld_ignored)
 XT_TEST(proc_handles_fetched_by_index)
 XT_TEST(proc_kill_reports_killed_with_code_0)
 XT_TEST(proc_killed_from_outside_reports_the_signal_or_code)
+XT_TEST(proc_stdio_pipe_child_writes_from_two_threads)
+XT_TEST(proc_stdio_pipe_child_reads_with_c_stdio)
+XT_TEST(proc_stdio_pipe_bad_input)
 
 /* base */
 XT_TEST(base_error_table)
@@ -193,3 +196,5 @@ XT_CHILD(sem_import_and_post)
 /* proc */
 XT_CHILD(proc_inherited_user)
 XT_CHILD(proc_inherited_none)
+XT_CHILD(proc_std_two_writers)
+XT_CHILD(proc_stdin_with_c_stdio)

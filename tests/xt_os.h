@@ -278,4 +278,11 @@ int xt_os_terminate_with_code(uint64_t pid, uint32_t code);
 /* This process's standard input as the OS has it: POSIX 0, Windows GetStdHandle's HANDLE. */
 intptr_t xt_os_stdin_native(void);
 
+/* ---- children's standard streams, written as a program that is not xipc writes them ------ */
+
+/* One raw write of len bytes to this process's stdout (which 1) or stderr (2), as a plain
+ * program makes it: POSIX write(2); Windows WriteFile on GetStdHandle's handle without an
+ * OVERLAPPED. The count written (which may be short), or -1 on an error. */
+long xt_os_std_write(int which, const void *buf, size_t len);
+
 #endif /* XT_OS_H */

@@ -370,7 +370,7 @@ open_null_device(HANDLE *out)
 }
 
 static int
-prepare_stdio(const struct xipc__spawn_plan *plan, struct spawn_ctx *ctx)
+prepare_stdio(struct xipc__spawn_plan *plan, struct spawn_ctx *ctx)
 {
     static const DWORD std_ids[3] = { STD_INPUT_HANDLE, STD_OUTPUT_HANDLE, STD_ERROR_HANDLE };
     HANDLE null_device = NULL;
@@ -378,6 +378,11 @@ prepare_stdio(const struct xipc__spawn_plan *plan, struct spawn_ctx *ctx)
     for (int i = 0; i < 3 && rc == 0; i++) {
         int mode = plan->stdio_mode[i];
         HANDLE src;
+        /* The child's end is made inheritable for this spawn alone: no duplicate needed. */
+        if (mode == XIPC_STDIO_PIPE) {
+            rc = xipc__win32_child_pipe(i, &plan->stdio_pipe[i], &ctx->stdio[i]);
+            continue;
+        }
         /* A FIFO reader has no one handle a child could use, and a program that is not xipc
          * would write to a FIFO writer without the frames its reader expects (win32_fifo.c).
          * (A stream over a standard handle, not exportable, is a fine standard handle.) */
@@ -576,8 +581,16 @@ join_kill_job(const PROCESS_INFORMATION *pi)
     return 0;
 }
 
+/* Closes this process's ends of the XIPC_STDIO_PIPE slots: the spawn failed. */
+static void
+close_our_pipe_ends(struct xipc__spawn_plan *plan)
+{
+    for (int i = 0; i < 3; i++)
+        xipc__os_stream_close(&plan->stdio_pipe[i]);
+}
+
 int
-xipc__os_spawn(const struct xipc__spawn_plan *plan, struct xipc__os_proc *p)
+xipc__os_spawn(struct xipc__spawn_plan *plan, struct xipc__os_proc *p)
 {
     struct spawn_ctx ctx;
     PROCESS_INFORMATION pi;
@@ -592,13 +605,14 @@ xipc__os_spawn(const struct xipc__spawn_plan *plan, struct xipc__os_proc *p)
     if (rc == 0)
         rc = start_child(plan, &ctx, &pi);
     spawn_ctx_free(&ctx);
-    if (rc != 0)
-        return rc;
-    if ((plan->flags & XIPC_SPAWN_DIE_WITH_PARENT) && (rc = join_kill_job(&pi)) != 0) {
+    if (rc == 0 && (plan->flags & XIPC_SPAWN_DIE_WITH_PARENT) && (rc = join_kill_job(&pi)) != 0) {
         /* A child that would outlive us against the caller's wish never runs. */
         (void)TerminateProcess(pi.hProcess, XIPC__WIN32_KILL_CODE);
         (void)CloseHandle(pi.hThread);
         (void)CloseHandle(pi.hProcess);
+    }
+    if (rc != 0) {
+        close_our_pipe_ends(plan);
         return rc;
     }
     (void)CloseHandle(pi.hThread);

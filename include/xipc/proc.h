@@ -43,16 +43,39 @@ extern "C" {
 
 typedef struct xipc_proc xipc_proc;
 
-/* What a child's standard stream is connected to. */
+/* What a child's standard stream is connected to.
+ *
+ * XIPC_STDIO_PIPE is the one to give a program that is not xipc (libuv's UV_CREATE_PIPE):
+ * xipc_spawn makes a new pipe, gives the child its end as an ordinary synchronous one (POSIX a
+ * blocking descriptor; Windows a pipe handle opened without FILE_FLAG_OVERLAPPED), closes its own
+ * copy of that end, and puts the other end, an ordinary xipc stream with timeouts (xipc/pipe.h),
+ * in *pipe_end: for stdin the end that writes to the child, for stdout and stderr the end that
+ * reads what the child wrote. End of stream comes when the child (and whatever it passed the end
+ * on to) has closed it, with nothing for the caller to close first.
+ *
+ * XIPC_STDIO_STREAM gives the child a stream the caller made. POSIX: the child's copy is made
+ * blocking, as ordinary programs expect (see stdio in xipc_spawn_opts). Windows: the child gets
+ * the stream's own handle, and xipc's pipe ends are opened for overlapped I/O (which their
+ * timeouts need); a file object opened so cannot be made synchronous afterwards. Microsoft
+ * documents that ReadFile or WriteFile without an OVERLAPPED on such a handle "can incorrectly
+ * report that the operation is complete" while other I/O is in flight on the same file object:
+ * two threads of the child writing at once (stdout and stderr given the same stream, or one
+ * stream written from two threads), or this process still using its copy. An xipc child reads
+ * such a stream as overlapped (xipc_stream_stdio) and is not affected; for any other program,
+ * use XIPC_STDIO_PIPE. */
 enum xipc_stdio_mode {
     XIPC_STDIO_INHERIT = 0, /* the parent's own stdin/stdout/stderr (the default) */
     XIPC_STDIO_NULL = 1, /* the null device */
-    XIPC_STDIO_STREAM = 2 /* the given stream */
+    XIPC_STDIO_STREAM = 2, /* the given stream */
+    XIPC_STDIO_PIPE = 3 /* a new pipe; this process's end goes to *pipe_end */
 };
 
 typedef struct xipc_stdio {
     int mode; /* enum xipc_stdio_mode */
     xipc_stream *stream; /* for XIPC_STDIO_STREAM, else NULL */
+    /* For XIPC_STDIO_PIPE, else NULL: where xipc_spawn puts this process's end of the new pipe
+     * (NULL there when the spawn fails); the caller closes it. */
+    xipc_stream **pipe_end;
 } xipc_stdio;
 
 /* Spawn flags. */
@@ -80,8 +103,8 @@ typedef struct xipc_spawn_opts {
     /* stdin, stdout, stderr. A zeroed struct inherits all three. POSIX: a stream given here is
      * switched to blocking mode in the child, as ordinary programs expect; the parent should
      * close its copy after spawning (if it keeps it, its timeouts still hold, with writes cut to
-     * PIPE_BUF). Windows: the child gets the overlapped handle, which the C runtime's blocking
-     * reads and writes handle as they are. */
+     * PIPE_BUF). Windows: the child gets the overlapped handle, which a program that is not xipc
+     * may misuse (see enum xipc_stdio_mode): give such programs XIPC_STDIO_PIPE. */
     xipc_stdio stdio[3];
     /* Extra handles the child inherits, numbered from 0 in this order for the child's
      * xipc_<kind>_inherited(index, ...) (see above); each keeps the value xipc_handle_export()
