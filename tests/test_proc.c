@@ -884,9 +884,10 @@ std_reader_main(void *arg)
     size_t cap = 2 * STD_RECORDS * STD_RECORD_LEN + 4096;
     r->data = malloc(cap);
     r->len = 0;
+    xt_os_sleep_ms(300); /* the child fills the pipe first */
     for (;;) {
         size_t got = 0;
-        size_t want = cap - r->len < 509 ? cap - r->len : 509;
+        size_t want = cap - r->len < 61 ? cap - r->len : 61;
         if (want == 0 ||
             xipc_stream_read(r->s, r->data + r->len, want, &got, XT_CHILD_TIMEOUT_MS) != 0 ||
             got == 0)
