@@ -134,8 +134,8 @@ check_stdio(const xipc_spawn_opts *opts, struct xipc__spawn_plan *plan)
                 return rc;
             continue;
         }
-        if (io->pipe_end != NULL)
-            return XIPC__FAIL(XIPC_EINVAL, "stdio: a pipe_end with a mode other than PIPE");
+        /* pipe_end is read for PIPE only: code that fills mode and stream alone, written
+         * before the field existed, leaves it undefined. */
         if (io->mode == XIPC_STDIO_INHERIT || io->mode == XIPC_STDIO_NULL) {
             if (io->stream != NULL)
                 return XIPC__FAIL(XIPC_EINVAL, "stdio: a stream with a mode other than STREAM");

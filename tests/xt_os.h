@@ -285,4 +285,11 @@ intptr_t xt_os_stdin_native(void);
  * OVERLAPPED. The count written (which may be short), or -1 on an error. */
 long xt_os_std_write(int which, const void *buf, size_t len);
 
+/* ---- jobs ---------------------------------------------------------------------------------- */
+
+/* Windows: puts this process into a new job of its own that has no limits (so no breakaway for
+ * its children), as a CI runner or a service host does. The job handle stays open. 0, or -1
+ * where there are no jobs (POSIX) or the OS refused. */
+int xt_os_join_new_job(void);
+
 #endif /* XT_OS_H */

@@ -73,16 +73,23 @@ enum xipc_stdio_mode {
 typedef struct xipc_stdio {
     int mode; /* enum xipc_stdio_mode */
     xipc_stream *stream; /* for XIPC_STDIO_STREAM, else NULL */
-    /* For XIPC_STDIO_PIPE, else NULL: where xipc_spawn puts this process's end of the new pipe
-     * (NULL there when the spawn fails); the caller closes it. */
+    /* For XIPC_STDIO_PIPE (ignored for the other modes): where xipc_spawn puts this process's
+     * end of the new pipe (NULL there when the spawn fails); the caller closes it. */
     xipc_stream **pipe_end;
 } xipc_stdio;
 
 /* Spawn flags. */
 #define XIPC_SPAWN_CLEAR_ENV 0x1u /* start from an empty environment, not the parent's */
-/* Kill the child when this process ends, however it ends. POSIX (Linux): PR_SET_PDEATHSIG,
- * which fires when the spawning *thread* ends, so spawn from a thread that lives as long as the
- * child should. Windows: a kill-on-close job owned by this process. */
+/* Kill the child when this process ends, however it ends. The promise is the direct child's
+ * only, on every platform: what the child starts lives on, unless the child asked the same for
+ * it. POSIX (Linux): PR_SET_PDEATHSIG, which fires when the spawning *thread* ends, so spawn from
+ * a thread that lives as long as the child should. Windows: a kill-on-close job owned by this
+ * process, which the child joins before it runs its first instruction (it starts suspended);
+ * the job lets the child's own children out (silent breakaway) and lets the child ask for
+ * CREATE_BREAKAWAY_FROM_JOB. Where a job this process is in forbids the child to join another
+ * (Windows before 8, where a process in a job cannot join a second; a hierarchy of jobs Windows 8
+ * and later cannot nest), the promise cannot be kept: xipc_spawn fails with XIPC_EPERM and the
+ * child, which never ran, is gone (spawn again without the flag to run it unprotected). */
 #define XIPC_SPAWN_DIE_WITH_PARENT 0x2u
 
 typedef struct xipc_spawn_opts {
@@ -114,12 +121,17 @@ typedef struct xipc_spawn_opts {
     unsigned flags; /* XIPC_SPAWN_* */
 } xipc_spawn_opts;
 
-/* Starts the program. Strings are UTF-8. On success *out is the running child.
+/* Starts the program. Strings are UTF-8. On success *out is the running child, and each
+ * XIPC_STDIO_PIPE slot's *pipe_end this process's end of its pipe; on failure all are NULL.
  * Returns 0; XIPC_ENOENT (no such program, or no such cwd); XIPC_ENOTDIR (cwd is not a
  * directory); XIPC_EACCES (not executable); XIPC_ELIMIT (arguments and environment too long);
+ * XIPC_EPERM (Windows, XIPC_SPAWN_DIE_WITH_PARENT: a job this process is in forbids the child to
+ * join xipc's, see the flag); XIPC_EMFILE, XIPC_ENFILE (no descriptor or handle left for a
+ * XIPC_STDIO_PIPE);
  * XIPC_EINVAL (NULL opts or out, no file or argv[0], bad stdio mode, a stdio stream that is NULL,
- * not a stream or of the wrong direction, a NULL entry in handles, unknown flags, invalid UTF-8
- * on Windows); XIPC_EBADF (a closed stream or handle); XIPC_ENOTSUP (a handle of a kind that
+ * not a stream or of the wrong direction, XIPC_STDIO_PIPE without a pipe_end, or with a stream,
+ * or with the pipe_end of another slot, a NULL entry in handles,
+ * unknown flags, invalid UTF-8 on Windows); XIPC_EBADF (a closed stream or handle); XIPC_ENOTSUP (a handle of a kind that
  * cannot be passed to a child, as xipc_handle_export() says for it: a process (its wait belongs
  * to its parent, xipc_proc_handle), a named-pipe server (its name belongs to the process that
  * listens, xipc/npipe.h); a FIFO end that xipc/fifo.h says cannot be passed; on Windows a message

@@ -908,3 +908,11 @@ xt_os_std_write(int which, const void *buf, size_t len)
     while (n < 0 && errno == EINTR);
     return (long)n;
 }
+
+/* ---- jobs ---------------------------------------------------------------------------------- */
+
+int
+xt_os_join_new_job(void)
+{
+    return -1;
+}

@@ -918,3 +918,20 @@ xt_os_std_write(int which, const void *buf, size_t len)
     }
     return (long)n;
 }
+
+/* ---- jobs ---------------------------------------------------------------------------------- */
+
+int
+xt_os_join_new_job(void)
+{
+    HANDLE job = CreateJobObjectW(NULL, NULL);
+    if (job == NULL)
+        return -1;
+    if (!AssignProcessToJobObject(job, GetCurrentProcess())) {
+        fprintf(
+            stderr, "AssignProcessToJobObject(self): error %lu\n", (unsigned long)GetLastError());
+        (void)CloseHandle(job);
+        return -1;
+    }
+    return 0; /* the handle stays open: the job lives as long as this process */
+}
