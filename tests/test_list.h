@@ -62,6 +62,7 @@ XT_TEST(pipe_no_handle_leak)
 XT_TEST(pipe_read_exact_across_processes)
 XT_TEST(pipe_read_exact_timeout_and_bad_input)
 XT_TEST(pipe_adopt_native_stdin_and_refusals)
+XT_TEST(pipe_stdio_pipe_ends_in_an_xipc_child)
 XT_TEST(base_sleep_ms)
 
 /* sync */

@@ -1083,3 +1083,28 @@ xt_test_base_sleep_ms(void)
     CHECK_LT(slept, 120 + XT_SLACK_MS);
     xipc_sleep_ms(0);
 }
+
+/* ---- XIPC_STDIO_PIPE ends in an xipc child ------------------------------------------------ */
+
+/* A child given XIPC_STDIO_PIPE ends takes them as streams with timeouts like any other: on
+ * Windows they are synchronous pipe ends, which xipc_stream_stdio reads and writes in the
+ * calling thread, a timed read cut by CancelSynchronousIo; the parent's ends are ordinary
+ * streams. */
+void
+xt_test_pipe_stdio_pipe_ends_in_an_xipc_child(void)
+{
+    xipc_stream *err = NULL;
+    struct stdio_peer p = { NULL, NULL, NULL };
+    xipc_stdio io[3] = { { XIPC_STDIO_PIPE, NULL, &p.in }, { XIPC_STDIO_PIPE, NULL, &p.out },
+        { XIPC_STDIO_PIPE, NULL, &err } };
+    const char *args[] = { "full", NULL };
+    char e;
+    xipc_proc *child = xt_spawn_child("pipe_stdio_stream_echo", args, io, NULL, 0);
+    exchange_with_stdio_echo(&p); /* closes p.in */
+    xt_read_exact(err, &e, 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_EQ(e, 'E');
+    xt_expect_eof(err, XT_CHILD_TIMEOUT_MS);
+    xt_expect_exit(child, 0);
+    xipc_stream_close(p.out);
+    xipc_stream_close(err);
+}
