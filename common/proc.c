@@ -261,8 +261,8 @@ wrap_pipe_ends(struct xipc__spawn_plan *plan, struct xipc_stream *ends[3])
         if (plan->stdio_mode[i] != XIPC_STDIO_PIPE)
             continue;
         if (rc == 0) /* stdin's end writes to the child, the others read from it */
-            rc = xipc__stream_wrap(&plan->stdio_pipe[i],
-                i == 0 ? XIPC__STREAM_WRITE : XIPC__STREAM_READ, &ends[i]);
+            rc = xipc__stream_wrap(
+                &plan->stdio_pipe[i], i == 0 ? XIPC__STREAM_WRITE : XIPC__STREAM_READ, &ends[i]);
         else
             xipc__os_stream_close(&plan->stdio_pipe[i]);
     }

@@ -562,11 +562,11 @@ start_child(const struct xipc__spawn_plan *plan, struct spawn_ctx *ctx, PROCESS_
 
 /* The promise is the direct child's only, as PR_SET_PDEATHSIG's on Linux: the child is put in a
  * job that ends every process in it when its last handle closes, which happens when this process
- * ends, however it ends. What the child starts is not in the job
- * (JOB_OBJECT_LIMIT_SILENT_BREAKAWAY_OK: "any process created by a process in the job" is not
- * associated with it), so it outlives us unless the child asked the same for it; and a child
- * that asks for CREATE_BREAKAWAY_FROM_JOB gets it (JOB_OBJECT_LIMIT_BREAKAWAY_OK), which it could
- * not while the job held back its children. */
+ * ends, however it ends. What the child starts is not in the job: with
+ * JOB_OBJECT_LIMIT_SILENT_BREAKAWAY_OK the processes of the job create children that are not
+ * associated with it, so those outlive us unless the child asked the same for them. And a child
+ * that asks for CREATE_BREAKAWAY_FROM_JOB gets it (JOB_OBJECT_LIMIT_BREAKAWAY_OK) instead of
+ * failing, as it did while the job held back its children. */
 
 struct job_failure {
     DWORD werr;

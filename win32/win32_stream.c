@@ -124,8 +124,8 @@ static const struct pair_spec anon_pair = { PIPE_ACCESS_INBOUND | FILE_FLAG_OVER
  * ERROR_PIPE_BUSY (the one instance exists, or someone else connected first) mean "pick another
  * name"; the caller retries on those. */
 static DWORD
-try_pipe_pair(const struct pipe_name *name, const struct pair_spec *spec,
-    SECURITY_ATTRIBUTES *sa, HANDLE *server_end, HANDLE *client_end, const char **call)
+try_pipe_pair(const struct pipe_name *name, const struct pair_spec *spec, SECURITY_ATTRIBUTES *sa,
+    HANDLE *server_end, HANDLE *client_end, const char **call)
 {
     DWORD werr;
     SECURITY_ATTRIBUTES client_sa = { sizeof client_sa, NULL, spec->client_inheritable };

@@ -127,15 +127,14 @@ typedef struct xipc_spawn_opts {
  * directory); XIPC_EACCES (not executable); XIPC_ELIMIT (arguments and environment too long);
  * XIPC_EPERM (Windows, XIPC_SPAWN_DIE_WITH_PARENT: a job this process is in forbids the child to
  * join xipc's, see the flag); XIPC_EMFILE, XIPC_ENFILE (no descriptor or handle left for a
- * XIPC_STDIO_PIPE);
- * XIPC_EINVAL (NULL opts or out, no file or argv[0], bad stdio mode, a stdio stream that is NULL,
- * not a stream or of the wrong direction, XIPC_STDIO_PIPE without a pipe_end, or with a stream,
- * or with the pipe_end of another slot, a NULL entry in handles,
- * unknown flags, invalid UTF-8 on Windows); XIPC_EBADF (a closed stream or handle); XIPC_ENOTSUP (a handle of a kind that
- * cannot be passed to a child, as xipc_handle_export() says for it: a process (its wait belongs
- * to its parent, xipc_proc_handle), a named-pipe server (its name belongs to the process that
- * listens, xipc/npipe.h); a FIFO end that xipc/fifo.h says cannot be passed; on Windows a message
- * pipe holding the start of a message);
+ * XIPC_STDIO_PIPE); XIPC_EINVAL (NULL opts or out, no file or argv[0], bad stdio mode, a stdio
+ * stream that is NULL, not a stream or of the wrong direction, XIPC_STDIO_PIPE without a
+ * pipe_end, or with a stream, or with the pipe_end of another slot, a NULL entry in handles,
+ * unknown flags, invalid UTF-8 on Windows); XIPC_EBADF (a closed stream or handle); XIPC_ENOTSUP
+ * (a handle of a kind that cannot be passed to a child, as xipc_handle_export() says for it: a
+ * process (its wait belongs to its parent, xipc_proc_handle), a named-pipe server (its name
+ * belongs to the process that listens, xipc/npipe.h); a FIFO end that xipc/fifo.h says cannot be
+ * passed; on Windows a message pipe holding the start of a message);
  * XIPC_ENOMEM; XIPC_EOS. */
 XIPC_API int xipc_spawn(const xipc_spawn_opts *opts, xipc_proc **out);
 
