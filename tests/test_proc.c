@@ -1177,13 +1177,15 @@ xt_test_proc_die_with_parent_reaches_the_direct_child_only(void)
 }
 
 /* Spawns two children with the flag, the second after putting itself in a job of its own
- * without breakaway (Windows). Prints each spawn's result, "ok" or the error's name, or
- * "no-job" where there are no jobs (POSIX). */
+ * without breakaway (Windows), with its stdout on an XIPC_STDIO_PIPE. Prints each spawn's
+ * result, "ok" or the error's name, or "no-job" where there are no jobs (POSIX). A refused spawn
+ * must leave no pipe end and no handle behind. */
 int
 xt_child_proc_dwp_in_a_job(int argc, char **argv)
 {
     const char *exit_args[] = { "0", NULL };
     const char *cargv[8];
+    xipc_stream *end = NULL;
     (void)argc;
     (void)argv;
     for (int round = 0; round < 2; round++) {
@@ -1192,13 +1194,21 @@ xt_child_proc_dwp_in_a_job(int argc, char **argv)
             printf(" no-job");
             return 0;
         }
+        int before = xt_os_handle_count();
         xipc_spawn_opts o = xt_child_opts(cargv, "proc_exit_with", exit_args);
+        o.stdio[1].mode = XIPC_STDIO_PIPE;
+        o.stdio[1].pipe_end = &end;
         int rc = xipc_spawn(&o, &p);
         printf("%s%s", round ? " " : "", rc == 0 ? "ok" : xipc_errname(rc));
-        if (rc == 0)
+        fflush(stdout);
+        if (rc == 0) {
+            xt_expect_eof(end, XT_CHILD_TIMEOUT_MS);
+            xipc_stream_close(end);
             xt_expect_exit(p, 0);
-        else
-            CHECK(p == NULL);
+            continue;
+        }
+        CHECK(p == NULL && end == NULL);
+        CHECK_EQ(xt_os_handle_count(), before);
     }
     return 0;
 }
