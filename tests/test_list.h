@@ -26,6 +26,7 @@ XT_TEST(proc_stdio_pipe_child_reads_with_c_stdio)
 XT_TEST(proc_stdio_pipe_bad_input)
 XT_TEST(proc_die_with_parent_reaches_the_direct_child_only)
 XT_TEST(proc_die_with_parent_where_a_job_refuses)
+XT_TEST(proc_die_with_parent_child_may_break_away)
 
 /* base */
 XT_TEST(base_error_table)
@@ -205,3 +206,4 @@ XT_CHILD(proc_dwp_grandchild)
 XT_CHILD(proc_dwp_child)
 XT_CHILD(proc_dwp_middle)
 XT_CHILD(proc_dwp_in_a_job)
+XT_CHILD(proc_breakaway_probe)

@@ -1229,3 +1229,36 @@ xt_test_proc_die_with_parent_where_a_job_refuses(void)
     CHECK(strcmp(out, "ok ok") == 0 || strcmp(out, "ok XIPC_EPERM") == 0);
     free(out);
 }
+
+/* Started with the flag, so in the test's kill-on-close job (Windows): starts a process that
+ * breaks away from its jobs and prints the outcome ("ok", or the Windows error), or "no-job". */
+int
+xt_child_proc_breakaway_probe(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    long r = xt_os_spawn_breaking_away();
+    if (r < 0)
+        printf("no-job");
+    else if (r == 0)
+        printf("ok");
+    else
+        printf("refused %ld", r);
+    return 0;
+}
+
+/* A child held by XIPC_SPAWN_DIE_WITH_PARENT may start a process that breaks away from its jobs
+ * (CREATE_BREAKAWAY_FROM_JOB), as a program that launches a daemon does: xipc's job allows it
+ * (JOB_OBJECT_LIMIT_BREAKAWAY_OK). Without that limit CreateProcessW refused it with
+ * ERROR_ACCESS_DENIED. POSIX has no jobs. */
+void
+xt_test_proc_die_with_parent_child_may_break_away(void)
+{
+    char *out = run_and_capture("proc_breakaway_probe", NULL);
+    if (strcmp(out, "no-job") == 0) {
+        free(out);
+        XT_SKIP("POSIX has no jobs: a child's children are never held back");
+    }
+    CHECK_STR(out, "ok");
+    free(out);
+}

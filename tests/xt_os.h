@@ -292,4 +292,10 @@ long xt_os_std_write(int which, const void *buf, size_t len);
  * where there are no jobs (POSIX) or the OS refused. */
 int xt_os_join_new_job(void);
 
+/* Windows: starts `--child proc_exit_with 0` with CREATE_BREAKAWAY_FROM_JOB, as a program that
+ * wants out of the job it runs in (a daemon's launcher) does, and waits for it: 0 when it ran
+ * and exited 0, else the GetLastError() of the refused CreateProcessW (ERROR_ACCESS_DENIED when
+ * a job this process is in does not allow breakaway). -1 where there are no jobs (POSIX). */
+long xt_os_spawn_breaking_away(void);
+
 #endif /* XT_OS_H */

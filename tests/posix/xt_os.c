@@ -916,3 +916,9 @@ xt_os_join_new_job(void)
 {
     return -1;
 }
+
+long
+xt_os_spawn_breaking_away(void)
+{
+    return -1;
+}

@@ -935,3 +935,29 @@ xt_os_join_new_job(void)
     }
     return 0; /* the handle stays open: the job lives as long as this process */
 }
+
+long
+xt_os_spawn_breaking_away(void)
+{
+    STARTUPINFOW si;
+    PROCESS_INFORMATION pi;
+    DWORD code = 1;
+    char line[4096];
+    snprintf(line, sizeof line, "\"%s\" --child proc_exit_with 0", xt_os_self_exe());
+    wchar_t *wline = wide_from_utf8(line);
+    memset(&si, 0, sizeof si);
+    si.cb = sizeof si;
+    DWORD flags = CREATE_BREAKAWAY_FROM_JOB | (GetConsoleCP() == 0 ? DETACHED_PROCESS : 0);
+    BOOL ok = CreateProcessW(NULL, wline, NULL, NULL, FALSE, flags, NULL, NULL, &si, &pi);
+    DWORD werr = GetLastError();
+    free(wline);
+    if (!ok)
+        return (long)werr;
+    /* Out of every job: it must not outlive the test if it hangs. */
+    if (WaitForSingleObject(pi.hProcess, 30000) != WAIT_OBJECT_0)
+        (void)TerminateProcess(pi.hProcess, 1);
+    (void)GetExitCodeProcess(pi.hProcess, &code);
+    CloseHandle(pi.hThread);
+    CloseHandle(pi.hProcess);
+    return code == 0 ? 0 : 1000000 + (long)code;
+}
