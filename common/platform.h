@@ -488,6 +488,12 @@ struct xipc__spawn_plan {
     const char *cwd; /* or NULL */
     int stdio_mode[3]; /* enum xipc_stdio_mode */
     struct xipc__os_stream *stdio_stream[3]; /* for XIPC_STDIO_STREAM */
+    /* For XIPC_STDIO_PIPE, filled by xipc__os_spawn: it makes the pipe, gives the child its end,
+     * made for a program that is not xipc (POSIX blocking; Windows synchronous, opened without
+     * FILE_FLAG_OVERLAPPED), closes that end in this process, and on success leaves this
+     * process's end open here, an ordinary stream as xipc__os_pipe makes them (stdin: the end
+     * that writes; stdout, stderr: the end that reads). On failure all three stay zeroed. */
+    struct xipc__os_stream stdio_pipe[3];
     const intptr_t *inherit; /* native handles to pass on, each keeping its value */
     size_t inherit_count;
     unsigned flags; /* XIPC_SPAWN_* */
@@ -495,7 +501,7 @@ struct xipc__spawn_plan {
 
 /* Starts the child described by plan. XIPC_ENOENT for a missing program or cwd (reported from
  * the child on POSIX, whose exec failure reaches the parent through a close-on-exec pipe). */
-int xipc__os_spawn(const struct xipc__spawn_plan *plan, struct xipc__os_proc *p);
+int xipc__os_spawn(struct xipc__spawn_plan *plan, struct xipc__os_proc *p);
 
 /* Waits until dl for the child to end and fills *status (XIPC_EXIT_KILLED, code 0, when it ended by
  * xipc__os_proc_kill). Reaps it on POSIX; a later call gives the same status. XIPC_ECHILD, then and

@@ -97,13 +97,45 @@ check_env_entries(const char *const *env)
     return 0;
 }
 
+/* Clears the caller's *pipe_end of every XIPC_STDIO_PIPE slot, so that a failed spawn leaves
+ * NULL there whatever failed. */
+static void
+clear_pipe_ends(const xipc_spawn_opts *opts)
+{
+    for (int i = 0; i < 3; i++) {
+        if (opts->stdio[i].mode == XIPC_STDIO_PIPE && opts->stdio[i].pipe_end != NULL)
+            *opts->stdio[i].pipe_end = NULL;
+    }
+}
+
+static int
+check_pipe_slot(const xipc_stdio *stdio, int i)
+{
+    if (stdio[i].stream != NULL || stdio[i].pipe_end == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "stdio: PIPE without pipe_end, or with a stream");
+    for (int j = 0; j < i; j++) {
+        if (stdio[j].mode == XIPC_STDIO_PIPE && stdio[j].pipe_end == stdio[i].pipe_end)
+            return XIPC__FAIL(XIPC_EINVAL, "stdio: two PIPE slots with one pipe_end");
+    }
+    return 0;
+}
+
 static int
 check_stdio(const xipc_spawn_opts *opts, struct xipc__spawn_plan *plan)
 {
+    memset(plan->stdio_pipe, 0, sizeof plan->stdio_pipe);
     for (int i = 0; i < 3; i++) {
         const xipc_stdio *io = &opts->stdio[i];
         plan->stdio_mode[i] = io->mode;
         plan->stdio_stream[i] = NULL;
+        if (io->mode == XIPC_STDIO_PIPE) {
+            int rc = check_pipe_slot(opts->stdio, i);
+            if (rc != 0)
+                return rc;
+            continue;
+        }
+        /* pipe_end is read for PIPE only: code that fills mode and stream alone, written
+         * before the field existed, leaves it undefined. */
         if (io->mode == XIPC_STDIO_INHERIT || io->mode == XIPC_STDIO_NULL) {
             if (io->stream != NULL)
                 return XIPC__FAIL(XIPC_EINVAL, "stdio: a stream with a mode other than STREAM");
@@ -218,6 +250,52 @@ plan_env(const xipc_spawn_opts *opts, const char *inherited, char ***snapshot, c
     return env_merge(*snapshot, opts->env ? opts->env : no_overrides, inherited, env);
 }
 
+/* Makes xipc streams of this process's ends of the XIPC_STDIO_PIPE slots (plan->stdio_pipe),
+ * or, on failure, closes every one of them. */
+static int
+wrap_pipe_ends(struct xipc__spawn_plan *plan, struct xipc_stream *ends[3])
+{
+    int rc = 0;
+    for (int i = 0; i < 3; i++) {
+        ends[i] = NULL;
+        if (plan->stdio_mode[i] != XIPC_STDIO_PIPE)
+            continue;
+        if (rc == 0) /* stdin's end writes to the child, the others read from it */
+            rc = xipc__stream_wrap(
+                &plan->stdio_pipe[i], i == 0 ? XIPC__STREAM_WRITE : XIPC__STREAM_READ, &ends[i]);
+        else
+            xipc__os_stream_close(&plan->stdio_pipe[i]);
+    }
+    for (int i = 0; i < 3 && rc != 0; i++) {
+        xipc_stream_close(ends[i]);
+        ends[i] = NULL;
+    }
+    return rc;
+}
+
+/* The child is running: gives the caller its handle and the pipe ends, or, if they cannot be
+ * made into handles, ends the child rather than leave it unowned. */
+static int
+adopt_child(const xipc_spawn_opts *opts, struct xipc__spawn_plan *plan, struct xipc_proc *p)
+{
+    struct xipc_stream *ends[3];
+    int rc = wrap_pipe_ends(plan, ends);
+    if (rc == 0 && (rc = xipc__handle_register(&p->handle, XIPC_KIND_PROC)) != 0) {
+        for (int i = 0; i < 3; i++)
+            xipc_stream_close(ends[i]);
+    }
+    if (rc != 0) {
+        (void)xipc__os_proc_kill(&p->os);
+        xipc__os_proc_close(&p->os);
+        return rc;
+    }
+    for (int i = 0; i < 3; i++) {
+        if (ends[i] != NULL)
+            *opts->stdio[i].pipe_end = ends[i];
+    }
+    return 0;
+}
+
 int
 xipc_spawn(const xipc_spawn_opts *opts, xipc_proc **out)
 {
@@ -233,6 +311,7 @@ xipc_spawn(const xipc_spawn_opts *opts, xipc_proc **out)
     *out = NULL;
     if (opts == NULL)
         return XIPC__FAIL(XIPC_EINVAL, "opts: NULL");
+    clear_pipe_ends(opts);
     if ((rc = check_spawn_opts(opts)) != 0 || (rc = check_stdio(opts, &plan)) != 0)
         return rc;
     if ((p = calloc(1, sizeof *p)) == NULL)
@@ -247,14 +326,8 @@ xipc_spawn(const xipc_spawn_opts *opts, xipc_proc **out)
     plan.inherit = inherit.natives;
     plan.inherit_count = inherit.count;
     plan.flags = opts->flags;
-    if ((rc = xipc__os_spawn(&plan, &p->os)) != 0)
+    if ((rc = xipc__os_spawn(&plan, &p->os)) != 0 || (rc = adopt_child(opts, &plan, p)) != 0)
         goto out_free;
-    if ((rc = xipc__handle_register(&p->handle, XIPC_KIND_PROC)) != 0) {
-        /* The child runs but nobody could wait for it: end it rather than leave it unowned. */
-        (void)xipc__os_proc_kill(&p->os);
-        xipc__os_proc_close(&p->os);
-        goto out_free;
-    }
     *out = p;
     p = NULL;
 out_free:

@@ -108,7 +108,7 @@ child_setup_stdio(struct child_setup *cs)
         /* dup2 clears FD_CLOEXEC on the copy; dup2(i, i) would not, so clear it by hand. */
         if (src == i ? fcntl(i, F_SETFD, 0) < 0 : dup2(src, i) < 0)
             child_fail(cs, errno);
-        /* Ordinary programs expect blocking standard streams. */
+        /* Ordinary programs expect blocking standard streams (a PIPE slot's end is already). */
         if (cs->plan->stdio_mode[i] == XIPC_STDIO_STREAM) {
             int fl = fcntl(i, F_GETFL);
             if (fl < 0 || fcntl(i, F_SETFL, fl & ~O_NONBLOCK) < 0)
@@ -201,13 +201,62 @@ check_inherit_list(const struct xipc__spawn_plan *plan)
     return 0;
 }
 
-/* Opens the null device if a slot needs it and fills cs->stdio_src. */
+/* A pipe for slot which (XIPC_STDIO_PIPE): the child's end blocking, as ordinary programs
+ * expect, at *theirs; this process's end O_NONBLOCK, its own open file description, made the
+ * plain pipe stream of xipc__os_pipe. Both close-on-exec. */
 static int
-prepare_stdio(const struct xipc__spawn_plan *plan, struct child_setup *cs, int *null_fd)
+open_stdio_pipe(int which, struct xipc__os_stream *ours, int *theirs)
+{
+    int fds[2];
+    int rc = xipc__posix_pipe(fds, 0);
+    if (rc != 0)
+        return rc;
+    int mine = which == 0 ? fds[1] : fds[0];
+    int fl = fcntl(mine, F_GETFL);
+    if (fl < 0 || fcntl(mine, F_SETFL, fl | O_NONBLOCK) < 0) {
+        rc = XIPC__OS_FAIL(errno, "fcntl", NULL);
+        (void)close(fds[0]);
+        (void)close(fds[1]);
+        return rc;
+    }
+    memset(ours, 0, sizeof *ours);
+    ours->fd_plus1 = mine + 1;
+    *theirs = which == 0 ? fds[0] : fds[1];
+    return 0;
+}
+
+/* Closes the children's ends of the XIPC_STDIO_PIPE slots, after the fork or instead of it. */
+static void
+close_child_pipe_ends(const struct xipc__spawn_plan *plan, struct child_setup *cs)
+{
+    for (int i = 0; i < 3; i++) {
+        if (plan->stdio_mode[i] == XIPC_STDIO_PIPE && cs->stdio_src[i] >= 0)
+            (void)close(cs->stdio_src[i]);
+        cs->stdio_src[i] = -1;
+    }
+}
+
+/* Closes this process's ends of the XIPC_STDIO_PIPE slots: the spawn failed. */
+static void
+close_our_pipe_ends(struct xipc__spawn_plan *plan)
+{
+    for (int i = 0; i < 3; i++)
+        xipc__os_stream_close(&plan->stdio_pipe[i]);
+}
+
+/* Opens the null device and the pipes that slots need, and fills cs->stdio_src. */
+static int
+prepare_stdio(struct xipc__spawn_plan *plan, struct child_setup *cs, int *null_fd)
 {
     *null_fd = -1;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 3; i++)
         cs->stdio_src[i] = -1;
+    for (int i = 0; i < 3; i++) {
+        if (plan->stdio_mode[i] == XIPC_STDIO_PIPE) {
+            int rc = open_stdio_pipe(i, &plan->stdio_pipe[i], &cs->stdio_src[i]);
+            if (rc != 0)
+                return rc;
+        }
         if (plan->stdio_mode[i] == XIPC_STDIO_STREAM) {
             struct xipc__os_stream *s = plan->stdio_stream[i];
             int rc = 0;
@@ -319,7 +368,7 @@ fork_child(struct child_setup *cs, pid_t *pid, int *pidfd)
 }
 
 int
-xipc__os_spawn(const struct xipc__spawn_plan *plan, struct xipc__os_proc *p)
+xipc__os_spawn(struct xipc__spawn_plan *plan, struct xipc__os_proc *p)
 {
     struct child_setup cs = { .plan = plan };
     char *path = NULL;
@@ -335,9 +384,12 @@ xipc__os_spawn(const struct xipc__spawn_plan *plan, struct xipc__os_proc *p)
         rc = fork_child(&cs, &pid, &pidfd);
     if (null_fd >= 0)
         (void)close(null_fd);
+    close_child_pipe_ends(plan, &cs);
     free(path);
-    if (rc != 0)
+    if (rc != 0) {
+        close_our_pipe_ends(plan);
         return rc;
+    }
     for (int i = 0; i < 3; i++) {
         if (plan->stdio_mode[i] == XIPC_STDIO_STREAM)
             xipc__posix_stream_child_made_blocking(plan->stdio_stream[i]);

@@ -490,8 +490,8 @@ static void
 all_kinds_open(struct all_kinds *k)
 {
     xipc_stream *child_rd;
-    xipc_stdio io[3] = { { XIPC_STDIO_STREAM, NULL }, { XIPC_STDIO_INHERIT, NULL },
-        { XIPC_STDIO_INHERIT, NULL } };
+    xipc_stdio io[3] = { { XIPC_STDIO_STREAM, NULL, NULL }, { XIPC_STDIO_INHERIT, NULL, NULL },
+        { XIPC_STDIO_INHERIT, NULL, NULL } };
     memset(k, 0, sizeof *k);
     CHECK_OK(xipc_pipe(0, &k->pipe_rd, &k->pipe_wr));
     CHECK_OK(xipc_pipe(0, &child_rd, &k->child_stdin));

@@ -461,8 +461,8 @@ xt_test_pipe_only_listed_handles_inherited(void)
 {
     xipc_stream *a_r, *a_w, *b_r, *b_w;
     char a_text[XIPC_HANDLE_TEXT_MAX], b_text[XIPC_HANDLE_TEXT_MAX];
-    xipc_stdio null_io[3] = { { XIPC_STDIO_NULL, NULL }, { XIPC_STDIO_NULL, NULL },
-        { XIPC_STDIO_INHERIT, NULL } };
+    xipc_stdio null_io[3] = { { XIPC_STDIO_NULL, NULL, NULL }, { XIPC_STDIO_NULL, NULL, NULL },
+        { XIPC_STDIO_INHERIT, NULL, NULL } };
     size_t len;
     CHECK_OK(xipc_pipe(0, &a_r, &a_w));
     CHECK_OK(xipc_pipe(0, &b_r, &b_w));
@@ -722,8 +722,8 @@ xt_test_pipe_stdio_streams_of_a_child(void)
 {
     xipc_stream *in_r, *out_w, *err_r, *err_w;
     struct stdio_peer p = { NULL, NULL, NULL };
-    xipc_stdio io[3] = { { XIPC_STDIO_STREAM, NULL }, { XIPC_STDIO_STREAM, NULL },
-        { XIPC_STDIO_STREAM, NULL } };
+    xipc_stdio io[3] = { { XIPC_STDIO_STREAM, NULL, NULL }, { XIPC_STDIO_STREAM, NULL, NULL },
+        { XIPC_STDIO_STREAM, NULL, NULL } };
     const char *args[] = { "full", NULL };
     char e;
     CHECK_OK(xipc_pipe(0, &in_r, &p.in));
@@ -769,8 +769,8 @@ void
 xt_test_pipe_parent_keeps_timeouts_after_child_stdio(void)
 {
     xipc_stream *in_r, *in_w, *out_r, *out_w;
-    xipc_stdio io[3] = { { XIPC_STDIO_STREAM, NULL }, { XIPC_STDIO_STREAM, NULL },
-        { XIPC_STDIO_INHERIT, NULL } };
+    xipc_stdio io[3] = { { XIPC_STDIO_STREAM, NULL, NULL }, { XIPC_STDIO_STREAM, NULL, NULL },
+        { XIPC_STDIO_INHERIT, NULL, NULL } };
     const size_t len = 1u << 20;
     unsigned char *buf = pattern_buffer(len);
     size_t got = 9, put = 0, total = 0;
@@ -1048,7 +1048,7 @@ void
 xt_test_pipe_adopt_native_stdin_and_refusals(void)
 {
     xipc_stream *rd, *wr, *s = NULL;
-    xipc_stdio io[3] = { { XIPC_STDIO_STREAM, NULL }, { 0, NULL }, { 0, NULL } };
+    xipc_stdio io[3] = { { XIPC_STDIO_STREAM, NULL, NULL }, { 0, NULL, NULL }, { 0, NULL, NULL } };
     const char *what = NULL;
     CHECK_OK(xipc_pipe(0, &rd, &wr));
     io[0].stream = rd;
@@ -1082,4 +1082,29 @@ xt_test_base_sleep_ms(void)
     CHECK_GE(slept, 119); /* the test's clock may round the other way by a millisecond */
     CHECK_LT(slept, 120 + XT_SLACK_MS);
     xipc_sleep_ms(0);
+}
+
+/* ---- XIPC_STDIO_PIPE ends in an xipc child ------------------------------------------------ */
+
+/* A child given XIPC_STDIO_PIPE ends takes them as streams with timeouts like any other: on
+ * Windows they are synchronous pipe ends, which xipc_stream_stdio reads and writes in the
+ * calling thread, a timed read cut by CancelSynchronousIo; the parent's ends are ordinary
+ * streams. */
+void
+xt_test_pipe_stdio_pipe_ends_in_an_xipc_child(void)
+{
+    xipc_stream *err = NULL;
+    struct stdio_peer p = { NULL, NULL, NULL };
+    xipc_stdio io[3] = { { XIPC_STDIO_PIPE, NULL, &p.in }, { XIPC_STDIO_PIPE, NULL, &p.out },
+        { XIPC_STDIO_PIPE, NULL, &err } };
+    const char *args[] = { "full", NULL };
+    char e;
+    xipc_proc *child = xt_spawn_child("pipe_stdio_stream_echo", args, io, NULL, 0);
+    exchange_with_stdio_echo(&p); /* closes p.in */
+    xt_read_exact(err, &e, 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_EQ(e, 'E');
+    xt_expect_eof(err, XT_CHILD_TIMEOUT_MS);
+    xt_expect_exit(child, 0);
+    xipc_stream_close(p.out);
+    xipc_stream_close(err);
 }

@@ -10,6 +10,7 @@ stdio_set(xipc_stdio io[3], xipc_stream *in, xipc_stream *out, xipc_stream *err)
     for (int i = 0; i < 3; i++) {
         io[i].mode = s[i] ? XIPC_STDIO_STREAM : XIPC_STDIO_INHERIT;
         io[i].stream = s[i];
+        io[i].pipe_end = NULL;
     }
 }
 
@@ -72,8 +73,8 @@ xt_child_proc_crash(int argc, char **argv)
 void
 xt_test_proc_crash_reported(void)
 {
-    xipc_stdio io[3] = { { XIPC_STDIO_NULL, NULL }, { XIPC_STDIO_NULL, NULL },
-        { XIPC_STDIO_NULL, NULL } };
+    xipc_stdio io[3] = { { XIPC_STDIO_NULL, NULL, NULL }, { XIPC_STDIO_NULL, NULL, NULL },
+        { XIPC_STDIO_NULL, NULL, NULL } };
     xipc_proc *p = xt_spawn_child("proc_crash", NULL, io, NULL, 0);
     xipc_exit_status st = { 0, 0 };
     CHECK_OK(xipc_proc_wait(p, &st, XT_CHILD_TIMEOUT_MS));
@@ -801,4 +802,459 @@ xt_test_proc_killed_from_outside_reports_the_signal_or_code(void)
         xipc_proc_close(p);
         xipc_stream_close(wr);
     }
+}
+
+/* ---- XIPC_STDIO_PIPE: standard streams for programs that are not xipc ----------------------- */
+
+/* The records the two-thread writer writes: 32 bytes, "T<thread><o|e><seq, 10 digits>", then
+ * letters that depend on all three, then a newline. Small enough that every write of one is
+ * atomic on a pipe (PIPE_BUF; one WriteFile), so two writers' records never mix. */
+#define STD_RECORD_LEN 32
+#define STD_RECORDS    3000 /* per thread and stream: 96 KB, more than a pipe's buffer */
+
+static void
+std_record(char rec[STD_RECORD_LEN + 1], int thread, int which, unsigned seq)
+{
+    int n = snprintf(rec, STD_RECORD_LEN + 1, "T%d%c%010u", thread, which == 1 ? 'o' : 'e', seq);
+    for (int i = n; i < STD_RECORD_LEN - 1; i++)
+        rec[i] = (char)('a' + (seq * 7 + (unsigned)(i * 3 + thread * 5 + which)) % 26);
+    rec[STD_RECORD_LEN - 1] = '\n';
+    rec[STD_RECORD_LEN] = '\0';
+}
+
+struct std_writer {
+    int thread;
+    int failed; /* which stream a raw write failed on, or 0 */
+};
+
+/* Writes each record to stdout, then to stderr, with raw writes (xt_os_std_write), as many as
+ * each write takes. */
+static void
+std_writer_main(void *arg)
+{
+    struct std_writer *w = arg;
+    char rec[STD_RECORD_LEN + 1];
+    for (unsigned seq = 0; seq < STD_RECORDS && w->failed == 0; seq++) {
+        for (int which = 1; which <= 2 && w->failed == 0; which++) {
+            std_record(rec, w->thread, which, seq);
+            for (size_t done = 0; done < STD_RECORD_LEN;) {
+                long n = xt_os_std_write(which, rec + done, STD_RECORD_LEN - done);
+                if (n <= 0) {
+                    w->failed = which;
+                    break;
+                }
+                done += (size_t)n;
+            }
+        }
+    }
+}
+
+/* Two threads write to stdout and stderr at once, as a program that is not xipc does. Exits 0,
+ * or 3 when a write failed. */
+int
+xt_child_proc_std_two_writers(int argc, char **argv)
+{
+    struct std_writer w[2] = { { 0, 0 }, { 1, 0 } };
+    xt_os_thread *t[2];
+    (void)argc;
+    (void)argv;
+    for (int i = 0; i < 2; i++)
+        CHECK((t[i] = xt_os_thread_start(std_writer_main, &w[i])) != NULL);
+    for (int i = 0; i < 2; i++)
+        xt_os_thread_join(t[i]);
+    return w[0].failed == 0 && w[1].failed == 0 ? 0 : 3;
+}
+
+struct std_reader {
+    xipc_stream *s;
+    int which;
+    char *data;
+    size_t len;
+};
+
+/* Reads the stream to its end in small reads, so that the child's writes keep finding the pipe
+ * full and wait: the case where an overlapped handle's completion can be misreported. */
+static void
+std_reader_main(void *arg)
+{
+    struct std_reader *r = arg;
+    size_t cap = 2 * STD_RECORDS * STD_RECORD_LEN + 4096;
+    r->data = malloc(cap);
+    r->len = 0;
+    xt_os_sleep_ms(300); /* the child fills the pipe first */
+    for (;;) {
+        size_t got = 0;
+        size_t want = cap - r->len < 61 ? cap - r->len : 61;
+        if (want == 0 ||
+            xipc_stream_read(r->s, r->data + r->len, want, &got, XT_CHILD_TIMEOUT_MS) != 0 ||
+            got == 0)
+            break;
+        r->len += got;
+    }
+}
+
+/* Each thread's records on the stream, whole, once each and in order, and nothing else. */
+static void
+check_std_records(const struct std_reader *r)
+{
+    unsigned next[2] = { 0, 0 };
+    char want[STD_RECORD_LEN + 1];
+    size_t at = 0;
+    for (; at + STD_RECORD_LEN <= r->len; at += STD_RECORD_LEN) {
+        const char *rec = r->data + at;
+        int thread = rec[1] - '0';
+        if ((thread != 0 && thread != 1) || next[thread] >= STD_RECORDS)
+            break;
+        std_record(want, thread, r->which, next[thread]);
+        if (memcmp(rec, want, STD_RECORD_LEN) != 0)
+            break;
+        next[thread]++;
+    }
+    if (at != r->len || next[0] != STD_RECORDS || next[1] != STD_RECORDS)
+        xt_fail(__FILE__, __LINE__,
+            "stream %d: %zu bytes, records stop being right at byte %zu (\"%.32s\"); thread 0 "
+            "reached %u, thread 1 %u of %u",
+            r->which, r->len, at, at < r->len ? r->data + at : "", next[0], next[1], STD_RECORDS);
+}
+
+/* A child that is not xipc writes its stdout and stderr from two threads at once, each thread
+ * to both, with raw writes; the parent reads both through XIPC_STDIO_PIPE, slowly, so that the
+ * child's writes wait for room. Every record must arrive once, whole and in order per thread,
+ * on its stream. On Windows the child's ends are synchronous handles. With overlapped ends (what
+ * XIPC_STDIO_STREAM gives, see xipc/proc.h) Microsoft documents that such a write can be
+ * reported complete while it is not; Wine 8 fails it instead, with ERROR_IO_PENDING while its
+ * bytes are still queued (measured with this test on XIPC_STDIO_STREAM: 5 runs of 10). */
+void
+xt_test_proc_stdio_pipe_child_writes_from_two_threads(void)
+{
+    xipc_stream *out = NULL, *err = NULL;
+    xipc_stdio io[3] = { { XIPC_STDIO_NULL, NULL, NULL }, { XIPC_STDIO_PIPE, NULL, &out },
+        { XIPC_STDIO_PIPE, NULL, &err } };
+    struct std_reader r[2] = { { NULL, 1, NULL, 0 }, { NULL, 2, NULL, 0 } };
+    xt_os_thread *t[2];
+    xt_warm_up();
+    int before = xt_os_handle_count();
+    xipc_proc *p = xt_spawn_child("proc_std_two_writers", NULL, io, NULL, 0);
+    CHECK(out != NULL && err != NULL);
+    r[0].s = out;
+    r[1].s = err;
+    for (int i = 0; i < 2; i++)
+        CHECK((t[i] = xt_os_thread_start(std_reader_main, &r[i])) != NULL);
+    for (int i = 0; i < 2; i++)
+        xt_os_thread_join(t[i]);
+    xt_expect_exit(p, 0);
+    for (int i = 0; i < 2; i++) {
+        check_std_records(&r[i]);
+        free(r[i].data);
+    }
+    xipc_stream_close(out);
+    xipc_stream_close(err);
+    CHECK_EQ(xt_os_handle_count(), before);
+}
+
+/* Reads its stdin to the end with C stdio, in odd sizes, checks it is the test pattern and
+ * prints "<count> <first bad offset or -1>" on stdout. */
+int
+xt_child_proc_stdin_with_c_stdio(int argc, char **argv)
+{
+    static const size_t sizes[] = { 1, 7, 4096, 333, 65536 };
+    unsigned char *buf = malloc(65536);
+    uint64_t count = 0;
+    long long bad = -1;
+    size_t n;
+    (void)argc;
+    (void)argv;
+    CHECK(buf != NULL);
+    for (size_t k = 0; (n = fread(buf, 1, sizes[k % 5], stdin)) > 0; k++) {
+        for (size_t i = 0; i < n; i++) {
+            if (bad < 0 && buf[i] != xt_pattern(count + i))
+                bad = (long long)(count + i);
+        }
+        count += n;
+    }
+    printf("%llu %lld", (unsigned long long)count, bad);
+    free(buf);
+    return ferror(stdin) ? 3 : 0;
+}
+
+/* A child that is not xipc reads its stdin with C stdio from an XIPC_STDIO_PIPE; the parent
+ * writes through its end with a timeout and closes it: every byte arrives, then end of input.
+ * The parent never closes a child's end: its own end alone is what it holds. */
+void
+xt_test_proc_stdio_pipe_child_reads_with_c_stdio(void)
+{
+    enum { TOTAL = 300000 };
+    xipc_stream *in = NULL, *out = NULL;
+    xipc_stdio io[3] = { { XIPC_STDIO_PIPE, NULL, &in }, { XIPC_STDIO_PIPE, NULL, &out },
+        { XIPC_STDIO_INHERIT, NULL, NULL } };
+    unsigned char *data = malloc(TOTAL);
+    char want[64];
+    size_t len;
+    CHECK(data != NULL);
+    for (size_t i = 0; i < TOTAL; i++)
+        data[i] = xt_pattern(i);
+    xipc_proc *p = xt_spawn_child("proc_stdin_with_c_stdio", NULL, io, NULL, 0);
+    xt_write_all(in, data, TOTAL, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(in);
+    char *got = xt_read_to_eof(out, &len, XT_CHILD_TIMEOUT_MS);
+    snprintf(want, sizeof want, "%d -1", TOTAL);
+    CHECK_STR(got, want);
+    free(got);
+    free(data);
+    xt_expect_exit(p, 0);
+    xipc_stream_close(out);
+
+    /* A child that leaves early: the parent's end says XIPC_EPIPE, no signal. */
+    CHECK_OK(xipc_sigpipe_ignore());
+    io[1].mode = XIPC_STDIO_NULL;
+    io[1].pipe_end = NULL;
+    const char *exit_args[] = { "0", NULL };
+    p = xt_spawn_child("proc_exit_with", exit_args, io, NULL, 0);
+    xt_expect_exit(p, 0);
+    size_t put = 0;
+    CHECK_RC(xipc_stream_write(in, "x", 1, &put, XT_CHILD_TIMEOUT_MS), XIPC_EPIPE);
+    xipc_stream_close(in);
+}
+
+/* XIPC_STDIO_PIPE's arguments: a pipe_end is required, without a stream, one per slot; a
+ * failed spawn leaves NULL in every pipe_end. */
+void
+xt_test_proc_stdio_pipe_bad_input(void)
+{
+    const char *argv[8];
+    xipc_stream *rd, *wr, *a = NULL, *b = NULL;
+    xipc_spawn_opts good = xt_child_opts(argv, "proc_exit_with", NULL), o;
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
+    xipc_stream *sentinel = rd; /* not NULL, to see it cleared */
+
+    o = good, o.stdio[1].mode = XIPC_STDIO_PIPE, check_spawn_rejects(&o, XIPC_EINVAL);
+    o = good, o.stdio[1].mode = XIPC_STDIO_PIPE, o.stdio[1].pipe_end = &a, o.stdio[1].stream = wr;
+    a = sentinel, check_spawn_rejects(&o, XIPC_EINVAL);
+    CHECK(a == NULL);
+    o = good, o.stdio[1].mode = o.stdio[2].mode = XIPC_STDIO_PIPE;
+    o.stdio[1].pipe_end = o.stdio[2].pipe_end = &a;
+    a = sentinel, check_spawn_rejects(&o, XIPC_EINVAL);
+    CHECK(a == NULL);
+    /* A failure after the checks (no such program) clears them too, and leaks nothing. */
+    xt_warm_up();
+    int before = xt_os_handle_count();
+    o = good, o.file = "xipc-no-such-program";
+    o.stdio[0].mode = o.stdio[2].mode = XIPC_STDIO_PIPE;
+    o.stdio[0].pipe_end = &a;
+    o.stdio[2].pipe_end = &b;
+    a = b = sentinel, check_spawn_rejects(&o, XIPC_ENOENT);
+    CHECK(a == NULL && b == NULL);
+    CHECK_EQ(xt_os_handle_count(), before);
+    xipc_stream_close(rd);
+    xipc_stream_close(wr);
+}
+
+/* ---- XIPC_SPAWN_DIE_WITH_PARENT reaches the direct child only ----------------------------- */
+
+/* The grandchild G, started by C without XIPC_SPAWN_DIE_WITH_PARENT. argv: its reply pipe's
+ * write end, its go pipe's read end. Says "g", answers "?" with "a" (it is alive), and ends at
+ * the end of its go pipe, that is when the test closes it or ends. */
+int
+xt_child_proc_dwp_grandchild(int argc, char **argv)
+{
+    xipc_stream *reply = xt_import(argv[1]), *go = xt_import(argv[2]);
+    char c = 0;
+    size_t got = 0;
+    (void)argc;
+    xt_write_all(reply, "g", 1, XT_CHILD_TIMEOUT_MS);
+    while (xipc_stream_read(go, &c, 1, &got, XIPC_FOREVER) == 0 && got == 1) {
+        if (c == '?')
+            xt_write_all(reply, "a", 1, XT_CHILD_TIMEOUT_MS);
+    }
+    xipc_stream_close(reply);
+    xipc_stream_close(go);
+    return 0;
+}
+
+/* The child C, started with the flag by M. argv: its own "c" pipe's write end, then G's two
+ * ends, which it passes on to G (spawned without the flag) and closes. Says "c", then reads its
+ * stdin (the test's lifeline) to the end: only M's end can end it sooner. */
+int
+xt_child_proc_dwp_child(int argc, char **argv)
+{
+    xipc_stream *said = xt_import(argv[1]), *reply = xt_import(argv[2]), *go = xt_import(argv[3]);
+    char texts[2][XIPC_HANDLE_TEXT_MAX], c;
+    const char *argv_g[8];
+    xipc_proc *g = NULL;
+    (void)argc;
+    xt_export(reply, texts[0]);
+    xt_export(go, texts[1]);
+    const char *args[] = { texts[0], texts[1], NULL };
+    xipc_handle *pass[] = { xipc_stream_handle(reply), xipc_stream_handle(go) };
+    xipc_spawn_opts opts = xt_child_opts(argv_g, "proc_dwp_grandchild", args);
+    opts.flags = 0; /* G is not held to C's life */
+    opts.stdio[0].mode = XIPC_STDIO_NULL;
+    opts.handles = pass;
+    opts.handle_count = 2;
+    CHECK_OK(xipc_spawn(&opts, &g));
+    xipc_proc_close(g);
+    xipc_stream_close(reply);
+    xipc_stream_close(go);
+    xt_write_all(said, "c", 1, XT_CHILD_TIMEOUT_MS);
+    while (fread(&c, 1, 1, stdin) == 1)
+        continue;
+    return 0;
+}
+
+/* The middle process M: starts C with the flag, handing on what it got, and waits to be
+ * killed. */
+int
+xt_child_proc_dwp_middle(int argc, char **argv)
+{
+    xipc_stream *s[3];
+    xipc_handle *pass[3];
+    (void)argc;
+    for (int i = 0; i < 3; i++) {
+        s[i] = xt_import(argv[1 + i]);
+        pass[i] = xipc_stream_handle(s[i]);
+    }
+    xipc_proc *c = xt_spawn_passing("proc_dwp_child", NULL, NULL, pass, 3);
+    for (int i = 0; i < 3; i++)
+        xipc_stream_close(s[i]);
+    (void)c; /* held: a process handle is no lifeline of C's */
+    for (;;)
+        xt_os_sleep_ms(1000);
+}
+
+/* The test spawns M, M spawns C with XIPC_SPAWN_DIE_WITH_PARENT, C spawns G without it. When M
+ * is killed, C must die with it (the promise, on both platforms), and G must live on: the
+ * promise covers the direct child only, as Linux's parent-death signal does. Windows kept G in
+ * M's kill-on-close job before, which took G down with M. G ends when the test closes its go
+ * pipe. */
+void
+xt_test_proc_die_with_parent_reaches_the_direct_child_only(void)
+{
+    xipc_stream *said_rd, *said_wr, *reply_rd, *reply_wr, *go_rd, *go_wr, *life_rd, *life_wr;
+    xipc_exit_status st;
+    char c = 0;
+    size_t got = 0, put = 0;
+    CHECK_OK(xipc_pipe(0, &said_rd, &said_wr));
+    CHECK_OK(xipc_pipe(0, &reply_rd, &reply_wr));
+    CHECK_OK(xipc_pipe(0, &go_rd, &go_wr));
+    CHECK_OK(xipc_pipe(0, &life_rd, &life_wr));
+    xipc_stdio io[3] = { { XIPC_STDIO_STREAM, life_rd, NULL }, { XIPC_STDIO_INHERIT, NULL, NULL },
+        { XIPC_STDIO_INHERIT, NULL, NULL } };
+    xipc_handle *pass[] = { xipc_stream_handle(said_wr), xipc_stream_handle(reply_wr),
+        xipc_stream_handle(go_rd) };
+    xipc_proc *m = xt_spawn_passing("proc_dwp_middle", NULL, io, pass, 3);
+    xipc_stream_close(said_wr);
+    xipc_stream_close(reply_wr);
+    xipc_stream_close(go_rd);
+    xipc_stream_close(life_rd);
+    xt_read_exact(said_rd, &c, 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_EQ(c, 'c');
+    xt_read_exact(reply_rd, &c, 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_EQ(c, 'g');
+
+    CHECK_OK(xipc_proc_kill(m));
+    CHECK_OK(xipc_proc_wait(m, &st, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(st.kind, XIPC_EXIT_KILLED);
+    xipc_proc_close(m);
+    /* C, the last holder of the "said" pipe, died with M. */
+    xt_expect_eof(said_rd, XT_CHILD_TIMEOUT_MS);
+    /* G lives and answers. */
+    int rc = xipc_stream_write(go_wr, "?", 1, &put, XT_CHILD_TIMEOUT_MS);
+    if (rc == 0)
+        rc = xipc_stream_read(reply_rd, &c, 1, &got, XT_CHILD_TIMEOUT_MS);
+    if (rc == XIPC_EPIPE || (rc == 0 && got == 0))
+        xt_fail(__FILE__, __LINE__, "the grandchild died with its grandparent M");
+    CHECK_OK(rc);
+    CHECK_EQ(c, 'a');
+    xipc_stream_close(go_wr); /* G ends */
+    xt_expect_eof(reply_rd, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(said_rd);
+    xipc_stream_close(reply_rd);
+    xipc_stream_close(life_wr);
+}
+
+/* Spawns two children with the flag, the second after putting itself in a job of its own
+ * without breakaway (Windows), with its stdout on an XIPC_STDIO_PIPE. Prints each spawn's
+ * result, "ok" or the error's name, or "no-job" where there are no jobs (POSIX). A refused spawn
+ * must leave no pipe end and no handle behind. */
+int
+xt_child_proc_dwp_in_a_job(int argc, char **argv)
+{
+    const char *exit_args[] = { "0", NULL };
+    const char *cargv[8];
+    xipc_stream *end = NULL;
+    (void)argc;
+    (void)argv;
+    for (int round = 0; round < 2; round++) {
+        xipc_proc *p = NULL;
+        if (round == 1 && xt_os_join_new_job() != 0) {
+            printf(" no-job");
+            return 0;
+        }
+        int before = xt_os_handle_count();
+        xipc_spawn_opts o = xt_child_opts(cargv, "proc_exit_with", exit_args);
+        o.stdio[1].mode = XIPC_STDIO_PIPE;
+        o.stdio[1].pipe_end = &end;
+        int rc = xipc_spawn(&o, &p);
+        printf("%s%s", round ? " " : "", rc == 0 ? "ok" : xipc_errname(rc));
+        fflush(stdout);
+        if (rc == 0) {
+            xt_expect_eof(end, XT_CHILD_TIMEOUT_MS);
+            xipc_stream_close(end);
+            xt_expect_exit(p, 0);
+            continue;
+        }
+        CHECK(p == NULL && end == NULL);
+        CHECK_EQ(xt_os_handle_count(), before);
+    }
+    return 0;
+}
+
+/* Where this process's own job forbids its children to join another (Windows before 8; a job
+ * hierarchy Windows 8+ cannot nest: here the kill-on-close job already holds a child from
+ * outside the new job), a spawn with the flag fails with XIPC_EPERM and starts nothing;
+ * where the OS nests the jobs, it succeeds. Either way no child runs without the promise. */
+void
+xt_test_proc_die_with_parent_where_a_job_refuses(void)
+{
+    char *out = run_and_capture("proc_dwp_in_a_job", NULL);
+    printf("spawns with the flag, before and after joining a job: %s\n", out);
+    if (strcmp(out, "ok no-job") == 0) {
+        free(out);
+        XT_SKIP("POSIX has no jobs: PR_SET_PDEATHSIG is never refused");
+    }
+    CHECK(strcmp(out, "ok ok") == 0 || strcmp(out, "ok XIPC_EPERM") == 0);
+    free(out);
+}
+
+/* Started with the flag, so in the test's kill-on-close job (Windows): starts a process that
+ * breaks away from its jobs and prints the outcome ("ok", or the Windows error), or "no-job". */
+int
+xt_child_proc_breakaway_probe(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    long r = xt_os_spawn_breaking_away();
+    if (r < 0)
+        printf("no-job");
+    else if (r == 0)
+        printf("ok");
+    else
+        printf("refused %ld", r);
+    return 0;
+}
+
+/* A child held by XIPC_SPAWN_DIE_WITH_PARENT may start a process that breaks away from its jobs
+ * (CREATE_BREAKAWAY_FROM_JOB), as a program that launches a daemon does: xipc's job allows it
+ * (JOB_OBJECT_LIMIT_BREAKAWAY_OK). Without that limit CreateProcessW refused it with
+ * ERROR_ACCESS_DENIED. POSIX has no jobs. */
+void
+xt_test_proc_die_with_parent_child_may_break_away(void)
+{
+    char *out = run_and_capture("proc_breakaway_probe", NULL);
+    if (strcmp(out, "no-job") == 0) {
+        free(out);
+        XT_SKIP("POSIX has no jobs: a child's children are never held back");
+    }
+    CHECK_STR(out, "ok");
+    free(out);
 }

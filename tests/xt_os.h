@@ -273,4 +273,24 @@ int xt_os_terminate_with_code(uint64_t pid, uint32_t code);
 /* This process's standard input as the OS has it: POSIX 0, Windows GetStdHandle's HANDLE. */
 intptr_t xt_os_stdin_native(void);
 
+/* ---- children's standard streams, written as a program that is not xipc writes them ------ */
+
+/* One raw write of len bytes to this process's stdout (which 1) or stderr (2), as a plain
+ * program makes it: POSIX write(2); Windows WriteFile on GetStdHandle's handle without an
+ * OVERLAPPED. The count written (which may be short), or -1 on an error. */
+long xt_os_std_write(int which, const void *buf, size_t len);
+
+/* ---- jobs ---------------------------------------------------------------------------------- */
+
+/* Windows: puts this process into a new job of its own that has no limits (so no breakaway for
+ * its children), as a CI runner or a service host does. The job handle stays open. 0, or -1
+ * where there are no jobs (POSIX) or the OS refused. */
+int xt_os_join_new_job(void);
+
+/* Windows: starts `--child proc_exit_with 0` with CREATE_BREAKAWAY_FROM_JOB, as a program that
+ * wants out of the job it runs in (a daemon's launcher) does, and waits for it: 0 when it ran
+ * and exited 0, else the GetLastError() of the refused CreateProcessW (ERROR_ACCESS_DENIED when
+ * a job this process is in does not allow breakaway). -1 where there are no jobs (POSIX). */
+long xt_os_spawn_breaking_away(void);
+
 #endif /* XT_OS_H */

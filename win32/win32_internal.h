@@ -135,4 +135,13 @@ int xipc__win32_fifo_writer_init(struct xipc__os_stream *s);
 int xipc__win32_fifo_write(
     struct xipc__os_stream *s, const void *buf, size_t len, size_t *put, xipc__deadline dl);
 
+/* ---- Children's standard streams (win32_stream.c) ------------------------------------------ */
+
+/* A new pipe for a child's standard stream which (0 stdin, 1 stdout, 2 stderr), as
+ * XIPC_STDIO_PIPE gives it: *ours is this process's end, an ordinary overlapped pipe stream
+ * (stdin: the end that writes), *theirs the child's end, synchronous (opened without
+ * FILE_FLAG_OVERLAPPED) and inheritable, for the spawn's handle list. On failure nothing is
+ * left open. */
+int xipc__win32_child_pipe(int which, struct xipc__os_stream *ours, HANDLE *theirs);
+
 #endif /* XIPC_WIN32_INTERNAL_H */

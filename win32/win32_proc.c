@@ -370,7 +370,7 @@ open_null_device(HANDLE *out)
 }
 
 static int
-prepare_stdio(const struct xipc__spawn_plan *plan, struct spawn_ctx *ctx)
+prepare_stdio(struct xipc__spawn_plan *plan, struct spawn_ctx *ctx)
 {
     static const DWORD std_ids[3] = { STD_INPUT_HANDLE, STD_OUTPUT_HANDLE, STD_ERROR_HANDLE };
     HANDLE null_device = NULL;
@@ -378,6 +378,11 @@ prepare_stdio(const struct xipc__spawn_plan *plan, struct spawn_ctx *ctx)
     for (int i = 0; i < 3 && rc == 0; i++) {
         int mode = plan->stdio_mode[i];
         HANDLE src;
+        /* The child's end is made inheritable for this spawn alone: no duplicate needed. */
+        if (mode == XIPC_STDIO_PIPE) {
+            rc = xipc__win32_child_pipe(i, &plan->stdio_pipe[i], &ctx->stdio[i]);
+            continue;
+        }
         /* A FIFO reader has no one handle a child could use, and a program that is not xipc
          * would write to a FIFO writer without the frames its reader expects (win32_fifo.c).
          * (A stream over a standard handle, not exportable, is a fine standard handle.) */
@@ -478,23 +483,49 @@ restore_inheritable(const struct xipc__spawn_plan *plan, const DWORD *saved, siz
 
 /* ---- Starting the child --------------------------------------------------------------------- */
 
+/* Whether this is Wine (ntdll exports wine_get_version there, and nowhere on Windows), looked
+ * up once. Only the console flags below depend on it. */
+static bool
+running_under_wine(void)
+{
+    static LONG volatile known; /* 0 not yet looked up, 1 Windows, 2 Wine */
+    LONG v = InterlockedCompareExchange(&known, 0, 0);
+    if (v == 0) {
+        HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+        v = (ntdll != NULL && GetProcAddress(ntdll, "wine_get_version") != NULL) ? 2 : 1;
+        (void)InterlockedExchange(&known, v);
+    }
+    return v == 2;
+}
+
+/* The console a child gets. A process with a console shares it with the child (no flag), so
+ * Ctrl+C reaches both as on a POSIX terminal. Without one (GetConsoleCP() is 0: a service, a GUI
+ * program, Wine without a tty), a console child would open a console window of its own.
+ * CREATE_NO_WINDOW gives it a console without a window, which every console program it starts
+ * in turn shares: nothing ever shows. (DETACHED_PROCESS would leave the child without a console,
+ * and each console program the child starts would then open a visible window.)
+ *
+ * Wine 8 differs: for CREATE_NO_WINDOW it starts a conhost.exe for the child, which inherits the
+ * child's inheritable handles, so a pipe end the child was given stays open after the child
+ * exits (measured: the parent's next write succeeded instead of failing with ERROR_NO_DATA), and
+ * each spawn takes ~2.3 s longer (notes/wine.md). Under Wine, and only there, the child gets
+ * DETACHED_PROCESS; Wine opens no windows for it either way. */
+static DWORD
+console_flags(void)
+{
+    if (GetConsoleCP() != 0)
+        return 0;
+    return running_under_wine() ? DETACHED_PROCESS : CREATE_NO_WINDOW;
+}
+
 static DWORD
 creation_flags(const struct xipc__spawn_plan *plan, const struct spawn_ctx *ctx)
 {
-    DWORD flags = CREATE_UNICODE_ENVIRONMENT;
+    DWORD flags = CREATE_UNICODE_ENVIRONMENT | console_flags();
     if (ctx->attrs_ready)
         flags |= EXTENDED_STARTUPINFO_PRESENT;
     if (plan->flags & XIPC_SPAWN_DIE_WITH_PARENT)
         flags |= CREATE_SUSPENDED; /* joins the job before it runs a single instruction */
-    /* A process with a console shares it with the child, so Ctrl+C reaches both as on a POSIX
-     * terminal. Without one (GetConsoleCP() is 0: a service, a GUI, Wine without a tty) a
-     * console child would open a console window of its own; DETACHED_PROCESS gives it none,
-     * like its parent. Not CREATE_NO_WINDOW: Wine 8 then starts a conhost.exe for the child
-     * that inherits the child's inheritable handles, so a pipe end the child was given stays
-     * open after the child exits (measured: the parent's next write succeeded instead of
-     * failing with ERROR_NO_DATA). */
-    if (GetConsoleCP() == 0)
-        flags |= DETACHED_PROCESS;
     return flags;
 }
 
@@ -529,13 +560,20 @@ start_child(const struct xipc__spawn_plan *plan, struct spawn_ctx *ctx, PROCESS_
 
 /* ---- XIPC_SPAWN_DIE_WITH_PARENT: one kill-on-close job per process -------------------------- */
 
+/* The promise is the direct child's only, as PR_SET_PDEATHSIG's on Linux: the child is put in a
+ * job that ends every process in it when its last handle closes, which happens when this process
+ * ends, however it ends. What the child starts is not in the job: with
+ * JOB_OBJECT_LIMIT_SILENT_BREAKAWAY_OK the processes of the job create children that are not
+ * associated with it, so those outlive us unless the child asked the same for them. And a child
+ * that asks for CREATE_BREAKAWAY_FROM_JOB gets it (JOB_OBJECT_LIMIT_BREAKAWAY_OK) instead of
+ * failing, as it did while the job held back its children. */
+
 struct job_failure {
     DWORD werr;
     const char *call;
 };
 
-/* INIT_ONCE callback. The job handle is never closed: it closes when this process ends, however
- * it ends, and JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE then ends every process in the job. */
+/* INIT_ONCE callback. The job handle is never closed: it closes when this process ends. */
 static BOOL CALLBACK
 create_kill_job(PINIT_ONCE once, PVOID param, PVOID *context)
 {
@@ -549,7 +587,8 @@ create_kill_job(PINIT_ONCE once, PVOID param, PVOID *context)
         return FALSE;
     }
     memset(&info, 0, sizeof info);
-    info.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+    info.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE |
+        JOB_OBJECT_LIMIT_SILENT_BREAKAWAY_OK | JOB_OBJECT_LIMIT_BREAKAWAY_OK;
     if (!SetInformationJobObject(job, JobObjectExtendedLimitInformation, &info, sizeof info)) {
         f->werr = GetLastError();
         f->call = "SetInformationJobObject";
@@ -560,7 +599,10 @@ create_kill_job(PINIT_ONCE once, PVOID param, PVOID *context)
     return TRUE;
 }
 
-/* Puts the suspended child into the job, then lets it run. */
+/* Puts the suspended child into the job, then lets it run. A job this process is in may forbid
+ * it: before Windows 8 a process in a job cannot join another, and later ones refuse a job
+ * hierarchy they cannot nest (AssignProcessToJobObject: ERROR_ACCESS_DENIED). The promise cannot
+ * be kept then, and the child, which has not run, is not started: XIPC_EPERM (xipc/proc.h). */
 static int
 join_kill_job(const PROCESS_INFORMATION *pi)
 {
@@ -569,15 +611,26 @@ join_kill_job(const PROCESS_INFORMATION *pi)
     PVOID job = NULL;
     if (!InitOnceExecuteOnce(&once, create_kill_job, &f, &job))
         return XIPC__OS_FAIL(f.werr != ERROR_SUCCESS ? f.werr : GetLastError(), f.call, NULL);
-    if (!AssignProcessToJobObject(job, pi->hProcess))
-        return XIPC__OS_FAIL(GetLastError(), "AssignProcessToJobObject", NULL);
+    if (!AssignProcessToJobObject(job, pi->hProcess)) {
+        DWORD werr = GetLastError();
+        int rc = XIPC__OS_FAIL(werr, "AssignProcessToJobObject", NULL);
+        return werr == ERROR_ACCESS_DENIED ? XIPC_EPERM : rc;
+    }
     if (ResumeThread(pi->hThread) == (DWORD)-1)
         return XIPC__OS_FAIL(GetLastError(), "ResumeThread", NULL);
     return 0;
 }
 
+/* Closes this process's ends of the XIPC_STDIO_PIPE slots: the spawn failed. */
+static void
+close_our_pipe_ends(struct xipc__spawn_plan *plan)
+{
+    for (int i = 0; i < 3; i++)
+        xipc__os_stream_close(&plan->stdio_pipe[i]);
+}
+
 int
-xipc__os_spawn(const struct xipc__spawn_plan *plan, struct xipc__os_proc *p)
+xipc__os_spawn(struct xipc__spawn_plan *plan, struct xipc__os_proc *p)
 {
     struct spawn_ctx ctx;
     PROCESS_INFORMATION pi;
@@ -592,13 +645,16 @@ xipc__os_spawn(const struct xipc__spawn_plan *plan, struct xipc__os_proc *p)
     if (rc == 0)
         rc = start_child(plan, &ctx, &pi);
     spawn_ctx_free(&ctx);
-    if (rc != 0)
-        return rc;
-    if ((plan->flags & XIPC_SPAWN_DIE_WITH_PARENT) && (rc = join_kill_job(&pi)) != 0) {
-        /* A child that would outlive us against the caller's wish never runs. */
+    if (rc == 0 && (plan->flags & XIPC_SPAWN_DIE_WITH_PARENT) && (rc = join_kill_job(&pi)) != 0) {
+        /* A child that would outlive us against the caller's wish never runs, and is gone, with
+         * the handles it inherited, when the spawn returns. */
         (void)TerminateProcess(pi.hProcess, XIPC__WIN32_KILL_CODE);
+        (void)WaitForSingleObject(pi.hProcess, INFINITE);
         (void)CloseHandle(pi.hThread);
         (void)CloseHandle(pi.hProcess);
+    }
+    if (rc != 0) {
+        close_our_pipe_ends(plan);
         return rc;
     }
     (void)CloseHandle(pi.hThread);

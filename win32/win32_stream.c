@@ -106,40 +106,51 @@ next_pipe_name(struct pipe_name *name)
         name->wide[i] = (wchar_t)name->text[i]; /* ASCII only */
 }
 
-/* One attempt: the read end as the pipe's only server instance, then the write end as its
- * client. ERROR_ACCESS_DENIED (FILE_FLAG_FIRST_PIPE_INSTANCE lost: the name exists) and
+/* How the two ends of a pipe pair are opened: the server end is the pipe's only instance, the
+ * client end opens it by name. */
+struct pair_spec {
+    DWORD server_mode; /* PIPE_ACCESS_*, FILE_FLAG_OVERLAPPED */
+    DWORD client_access;
+    DWORD client_flags; /* FILE_FLAG_OVERLAPPED or 0 */
+    BOOL client_inheritable;
+};
+
+/* xipc_pipe's: the read end is the server, the write end the client, both overlapped.
+ * FILE_READ_ATTRIBUTES lets the write end ask GetNamedPipeInfo for its quota. */
+static const struct pair_spec anon_pair = { PIPE_ACCESS_INBOUND | FILE_FLAG_OVERLAPPED,
+    GENERIC_WRITE | FILE_READ_ATTRIBUTES, FILE_FLAG_OVERLAPPED, FALSE };
+
+/* One attempt. ERROR_ACCESS_DENIED (FILE_FLAG_FIRST_PIPE_INSTANCE lost: the name exists) and
  * ERROR_PIPE_BUSY (the one instance exists, or someone else connected first) mean "pick another
  * name"; the caller retries on those. */
 static DWORD
-try_pipe_pair(const struct pipe_name *name, SECURITY_ATTRIBUTES *sa, HANDLE *rd, HANDLE *wr,
-    const char **call)
+try_pipe_pair(const struct pipe_name *name, const struct pair_spec *spec, SECURITY_ATTRIBUTES *sa,
+    HANDLE *server_end, HANDLE *client_end, const char **call)
 {
     DWORD werr;
+    SECURITY_ATTRIBUTES client_sa = { sizeof client_sa, NULL, spec->client_inheritable };
     *call = "CreateNamedPipeW";
-    HANDLE server = CreateNamedPipeW(name->wide,
-        PIPE_ACCESS_INBOUND | FILE_FLAG_OVERLAPPED | FILE_FLAG_FIRST_PIPE_INSTANCE,
+    HANDLE server = CreateNamedPipeW(name->wide, spec->server_mode | FILE_FLAG_FIRST_PIPE_INSTANCE,
         PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS, 1,
         ANON_PIPE_BUFFER, ANON_PIPE_BUFFER, 0, sa);
     if (server == INVALID_HANDLE_VALUE)
         return GetLastError();
-    /* FILE_READ_ATTRIBUTES lets the write end ask GetNamedPipeInfo for its quota; the SQOS
-     * flags keep a server that is not ours from impersonating this process. */
-    HANDLE client =
-        CreateFileW(name->wide, GENERIC_WRITE | FILE_READ_ATTRIBUTES, 0, NULL, OPEN_EXISTING,
-            FILE_FLAG_OVERLAPPED | SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION, NULL);
+    /* The SQOS flags keep a server that is not ours from impersonating this process. */
+    HANDLE client = CreateFileW(name->wide, spec->client_access, 0, &client_sa, OPEN_EXISTING,
+        spec->client_flags | SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION, NULL);
     if (client == INVALID_HANDLE_VALUE) {
         werr = GetLastError();
         *call = "CreateFileW";
         (void)CloseHandle(server);
         return werr;
     }
-    *rd = server;
-    *wr = client;
+    *server_end = server;
+    *client_end = client;
     return ERROR_SUCCESS;
 }
 
 static int
-open_pipe_pair(HANDLE *rd, HANDLE *wr)
+open_pipe_pair(const struct pair_spec *spec, HANDLE *server_end, HANDLE *client_end)
 {
     SECURITY_ATTRIBUTES sa;
     struct pipe_name name;
@@ -150,7 +161,7 @@ open_pipe_pair(HANDLE *rd, HANDLE *wr)
         return rc;
     for (int attempt = 0; attempt < ANON_PIPE_ATTEMPTS; attempt++) {
         next_pipe_name(&name);
-        werr = try_pipe_pair(&name, &sa, rd, wr, &call);
+        werr = try_pipe_pair(&name, spec, &sa, server_end, client_end, &call);
         if (werr != ERROR_ACCESS_DENIED && werr != ERROR_PIPE_BUSY)
             break;
     }
@@ -159,12 +170,47 @@ open_pipe_pair(HANDLE *rd, HANDLE *wr)
     return 0;
 }
 
+/* A child's standard stream on a pipe (XIPC_STDIO_PIPE). The child gets the client end, opened
+ * without FILE_FLAG_OVERLAPPED: a program that is not xipc does synchronous I/O on its standard
+ * handles (ReadFile or WriteFile without an OVERLAPPED, as the C runtime does), which Microsoft
+ * documents as reliable only on a handle opened so; on an overlapped one the call "can
+ * incorrectly report that the operation is complete" when other I/O is in flight on the file
+ * object. A synchronous file object also serialises the child's threads' calls. This process
+ * keeps the server end, overlapped, an ordinary stream with timeouts (libuv's uv_spawn makes its
+ * UV_CREATE_PIPE pairs the same way). The child's end is inheritable, for the handle list of the
+ * spawn, which closes it afterwards. */
+static const struct pair_spec child_reads_pair = {
+    /* The child reads (stdin). Our end writes, but only a server with inbound access can read
+     * its attributes (FILE_READ_ATTRIBUTES), which GetNamedPipeInfo needs for the write quota;
+     * the child's end has no write access, so nothing ever comes back. FILE_WRITE_ATTRIBUTES
+     * lets the child SetNamedPipeHandleState, as libuv does on a pipe it is given. */
+    PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED, GENERIC_READ | FILE_WRITE_ATTRIBUTES, 0, TRUE
+};
+static const struct pair_spec child_writes_pair = { PIPE_ACCESS_INBOUND | FILE_FLAG_OVERLAPPED,
+    GENERIC_WRITE | FILE_READ_ATTRIBUTES, 0, TRUE };
+
+int
+xipc__win32_child_pipe(int which, struct xipc__os_stream *ours, HANDLE *theirs)
+{
+    HANDLE server, client;
+    int rc = open_pipe_pair(which == 0 ? &child_reads_pair : &child_writes_pair, &server, &client);
+    if (rc != 0)
+        return rc;
+    if ((rc = xipc__win32_stream_open(server, XIPC__WIN32_STREAM_ANON, ours)) != 0) {
+        (void)CloseHandle(server);
+        (void)CloseHandle(client);
+        return rc;
+    }
+    *theirs = client;
+    return 0;
+}
+
 int
 xipc__os_pipe(struct xipc__os_stream *rd, struct xipc__os_stream *wr)
 {
     HANDLE server, client;
     uint32_t chunk = 0;
-    int rc = open_pipe_pair(&server, &client);
+    int rc = open_pipe_pair(&anon_pair, &server, &client);
     if (rc != 0)
         return rc;
     DWORD werr = query_write_chunk(client, &chunk);

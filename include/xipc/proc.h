@@ -43,23 +43,53 @@ extern "C" {
 
 typedef struct xipc_proc xipc_proc;
 
-/* What a child's standard stream is connected to. */
+/* What a child's standard stream is connected to.
+ *
+ * XIPC_STDIO_PIPE is the one to give a program that is not xipc (libuv's UV_CREATE_PIPE):
+ * xipc_spawn makes a new pipe, gives the child its end as an ordinary synchronous one (POSIX a
+ * blocking descriptor; Windows a pipe handle opened without FILE_FLAG_OVERLAPPED), closes its own
+ * copy of that end, and puts the other end, an ordinary xipc stream with timeouts (xipc/pipe.h),
+ * in *pipe_end: for stdin the end that writes to the child, for stdout and stderr the end that
+ * reads what the child wrote. End of stream comes when the child (and whatever it passed the end
+ * on to) has closed it, with nothing for the caller to close first.
+ *
+ * XIPC_STDIO_STREAM gives the child a stream the caller made. POSIX: the child's copy is made
+ * blocking, as ordinary programs expect (see stdio in xipc_spawn_opts). Windows: the child gets
+ * the stream's own handle, and xipc's pipe ends are opened for overlapped I/O (which their
+ * timeouts need); a file object opened so cannot be made synchronous afterwards. Microsoft
+ * documents that ReadFile or WriteFile without an OVERLAPPED on such a handle "can incorrectly
+ * report that the operation is complete" while other I/O is in flight on the same file object:
+ * two threads of the child writing at once (stdout and stderr given the same stream, or one
+ * stream written from two threads), or this process still using its copy. An xipc child reads
+ * such a stream as overlapped (xipc_stream_stdio) and is not affected; for any other program,
+ * use XIPC_STDIO_PIPE. */
 enum xipc_stdio_mode {
     XIPC_STDIO_INHERIT = 0, /* the parent's own stdin/stdout/stderr (the default) */
     XIPC_STDIO_NULL = 1, /* the null device */
-    XIPC_STDIO_STREAM = 2 /* the given stream */
+    XIPC_STDIO_STREAM = 2, /* the given stream */
+    XIPC_STDIO_PIPE = 3 /* a new pipe; this process's end goes to *pipe_end */
 };
 
 typedef struct xipc_stdio {
     int mode; /* enum xipc_stdio_mode */
     xipc_stream *stream; /* for XIPC_STDIO_STREAM, else NULL */
+    /* For XIPC_STDIO_PIPE (ignored for the other modes): where xipc_spawn puts this process's
+     * end of the new pipe (NULL there when the spawn fails); the caller closes it. */
+    xipc_stream **pipe_end;
 } xipc_stdio;
 
 /* Spawn flags. */
 #define XIPC_SPAWN_CLEAR_ENV 0x1u /* start from an empty environment, not the parent's */
-/* Kill the child when this process ends, however it ends. POSIX (Linux): PR_SET_PDEATHSIG,
- * which fires when the spawning *thread* ends, so spawn from a thread that lives as long as the
- * child should. Windows: a kill-on-close job owned by this process. */
+/* Kill the child when this process ends, however it ends. The promise is the direct child's
+ * only, on every platform: what the child starts lives on, unless the child asked the same for
+ * it. POSIX (Linux): PR_SET_PDEATHSIG, which fires when the spawning *thread* ends, so spawn from
+ * a thread that lives as long as the child should. Windows: a kill-on-close job owned by this
+ * process, which the child joins before it runs its first instruction (it starts suspended);
+ * the job lets the child's own children out (silent breakaway) and lets the child ask for
+ * CREATE_BREAKAWAY_FROM_JOB. Where a job this process is in forbids the child to join another
+ * (Windows before 8, where a process in a job cannot join a second; a hierarchy of jobs Windows 8
+ * and later cannot nest), the promise cannot be kept: xipc_spawn fails with XIPC_EPERM and the
+ * child, which never ran, is gone (spawn again without the flag to run it unprotected). */
 #define XIPC_SPAWN_DIE_WITH_PARENT 0x2u
 
 typedef struct xipc_spawn_opts {
@@ -80,8 +110,8 @@ typedef struct xipc_spawn_opts {
     /* stdin, stdout, stderr. A zeroed struct inherits all three. POSIX: a stream given here is
      * switched to blocking mode in the child, as ordinary programs expect; the parent should
      * close its copy after spawning (if it keeps it, its timeouts still hold, with writes cut to
-     * PIPE_BUF). Windows: the child gets the overlapped handle, which the C runtime's blocking
-     * reads and writes handle as they are. */
+     * PIPE_BUF). Windows: the child gets the overlapped handle, which a program that is not xipc
+     * may misuse (see enum xipc_stdio_mode): give such programs XIPC_STDIO_PIPE. */
     xipc_stdio stdio[3];
     /* Extra handles the child inherits, numbered from 0 in this order for the child's
      * xipc_<kind>_inherited(index, ...) (see above); each keeps the value xipc_handle_export()
@@ -91,15 +121,20 @@ typedef struct xipc_spawn_opts {
     unsigned flags; /* XIPC_SPAWN_* */
 } xipc_spawn_opts;
 
-/* Starts the program. Strings are UTF-8. On success *out is the running child.
+/* Starts the program. Strings are UTF-8. On success *out is the running child, and each
+ * XIPC_STDIO_PIPE slot's *pipe_end this process's end of its pipe; on failure all are NULL.
  * Returns 0; XIPC_ENOENT (no such program, or no such cwd); XIPC_ENOTDIR (cwd is not a
  * directory); XIPC_EACCES (not executable); XIPC_ELIMIT (arguments and environment too long);
- * XIPC_EINVAL (NULL opts or out, no file or argv[0], bad stdio mode, a stdio stream that is NULL,
- * not a stream or of the wrong direction, a NULL entry in handles, unknown flags, invalid UTF-8
- * on Windows); XIPC_EBADF (a closed stream or handle); XIPC_ENOTSUP (a handle of a kind that
- * cannot be passed to a child, as xipc_handle_export() says for it: a process (its wait belongs
- * to its parent, xipc_proc_handle); a FIFO end that xipc/fifo.h says cannot be passed; a message
- * pipe holding a message that a receive with too small a buffer took);
+ * XIPC_EPERM (Windows, XIPC_SPAWN_DIE_WITH_PARENT: a job this process is in forbids the child to
+ * join xipc's, see the flag); XIPC_EMFILE, XIPC_ENFILE (no descriptor or handle left for a
+ * XIPC_STDIO_PIPE); XIPC_EINVAL (NULL opts or out, no file or argv[0], bad stdio mode, a stdio
+ * stream that is NULL, not a stream or of the wrong direction, XIPC_STDIO_PIPE without a
+ * pipe_end, or with a stream, or with the pipe_end of another slot, a NULL entry in handles,
+ * unknown flags, invalid UTF-8 on Windows); XIPC_EBADF (a closed stream or handle); XIPC_ENOTSUP
+ * (a handle of a kind that cannot be passed to a child, as xipc_handle_export() says for it: a
+ * process (its wait belongs to its parent, xipc_proc_handle); a FIFO end that xipc/fifo.h says
+ * cannot be passed; a message pipe holding a message that a receive with too small a buffer
+ * took);
  * XIPC_ENOMEM; XIPC_EOS. */
 XIPC_API int xipc_spawn(const xipc_spawn_opts *opts, xipc_proc **out);
 

@@ -890,3 +890,29 @@ xt_os_stdin_native(void)
 {
     return 0;
 }
+
+/* ---- children's standard streams, written as a program that is not xipc writes them ------ */
+
+long
+xt_os_std_write(int which, const void *buf, size_t len)
+{
+    ssize_t n;
+    do
+        n = write(which, buf, len);
+    while (n < 0 && errno == EINTR);
+    return (long)n;
+}
+
+/* ---- jobs ---------------------------------------------------------------------------------- */
+
+int
+xt_os_join_new_job(void)
+{
+    return -1;
+}
+
+long
+xt_os_spawn_breaking_away(void)
+{
+    return -1;
+}

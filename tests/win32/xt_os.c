@@ -896,3 +896,62 @@ xt_os_stdin_native(void)
 {
     return (intptr_t)GetStdHandle(STD_INPUT_HANDLE);
 }
+
+/* ---- children's standard streams, written as a program that is not xipc writes them ------ */
+
+long
+xt_os_std_write(int which, const void *buf, size_t len)
+{
+    DWORD n = 0;
+    HANDLE h = GetStdHandle(which == 1 ? STD_OUTPUT_HANDLE : STD_ERROR_HANDLE);
+    /* What the C runtime's write does: no OVERLAPPED, whatever the handle was opened for. */
+    if (!WriteFile(h, buf, (DWORD)len, &n, NULL)) {
+        fprintf(stderr, "WriteFile on std handle %d: error %lu after %lu bytes\n", which,
+            (unsigned long)GetLastError(), (unsigned long)n);
+        return -1;
+    }
+    return (long)n;
+}
+
+/* ---- jobs ---------------------------------------------------------------------------------- */
+
+int
+xt_os_join_new_job(void)
+{
+    HANDLE job = CreateJobObjectW(NULL, NULL);
+    if (job == NULL)
+        return -1;
+    if (!AssignProcessToJobObject(job, GetCurrentProcess())) {
+        fprintf(
+            stderr, "AssignProcessToJobObject(self): error %lu\n", (unsigned long)GetLastError());
+        (void)CloseHandle(job);
+        return -1;
+    }
+    return 0; /* the handle stays open: the job lives as long as this process */
+}
+
+long
+xt_os_spawn_breaking_away(void)
+{
+    STARTUPINFOW si;
+    PROCESS_INFORMATION pi;
+    DWORD code = 1;
+    char line[4096];
+    snprintf(line, sizeof line, "\"%s\" --child proc_exit_with 0", xt_os_self_exe());
+    wchar_t *wline = wide_from_utf8(line);
+    memset(&si, 0, sizeof si);
+    si.cb = sizeof si;
+    DWORD flags = CREATE_BREAKAWAY_FROM_JOB | (GetConsoleCP() == 0 ? DETACHED_PROCESS : 0);
+    BOOL ok = CreateProcessW(NULL, wline, NULL, NULL, FALSE, flags, NULL, NULL, &si, &pi);
+    DWORD werr = GetLastError();
+    free(wline);
+    if (!ok)
+        return (long)werr;
+    /* Out of every job: it must not outlive the test if it hangs. */
+    if (WaitForSingleObject(pi.hProcess, 30000) != WAIT_OBJECT_0)
+        (void)TerminateProcess(pi.hProcess, 1);
+    (void)GetExitCodeProcess(pi.hProcess, &code);
+    CloseHandle(pi.hThread);
+    CloseHandle(pi.hProcess);
+    return code == 0 ? 0 : 1000000 + (long)code;
+}
