@@ -2,11 +2,19 @@
  * emulated with the POSIX rules (xipc/fifo.h) on a message-mode named pipe.
  *
  * The FIFO in the file system is a marker file holding MARKER, made owner-only. Its ends meet on
- * the pipe L"\\\\.\\pipe\\xipc-fifo-" + a 64-bit FNV-1a hash, in hex, of the marker's full path
- * with its case folded (Windows paths name the same file whatever their case). A marker reached
- * through a reparse point is refused, and so is, unless the open says XIPC_FIFO_SHARED, one that
- * another user owns (xipc/fifo.h); paths Windows cannot name as files (devices, control
- * characters, too long) are refused before any call sees them.
+ * the pipe L"\\\\.\\pipe\\xipc-fifo-" + the marker's identity (fifo_id: its volume's serial
+ * number and its file id), read from the handle that checked the marker, so that every path
+ * that reaches the file (any case, a relative one, a short 8.3 name, a second hard link, a subst
+ * drive) reaches the same pipe, as POSIX's FIFO is the file itself. A marker reached through a
+ * reparse point is refused, and so is, unless the open says XIPC_FIFO_SHARED, one that another
+ * user owns (xipc/fifo.h); paths Windows cannot name as files (devices, control characters, too
+ * long) are refused before any call sees them.
+ *
+ * The pipe namespace is machine-wide and whoever makes a pipe's first instance fixes its
+ * security descriptor, so anyone who can read the marker's identity could make the pipe first,
+ * with a DACL open to all, and read what writers send. The reader's first instance is therefore
+ * made with FILE_FLAG_FIRST_PIPE_INSTANCE (a pipe that exists already is XIPC_EADDRINUSE), and a
+ * writer refuses a pipe whose owner is not its user (XIPC_EACCES) before it writes anything.
  *
  * The reader is the pipe's server, inbound. Every writer connects to a pipe instance of its own
  * and sends each stream write as one frame: a 4-byte length, then the bytes. One WriteFile
@@ -36,7 +44,7 @@
  * there, and the listener posts it then.
  *
  * One reader at a time, as xipc/fifo.h promises on both platforms: a second one gets XIPC_EBUSY.
- * The reader holds the named event L"Local\\xipc-fifo#" + the hash for that. */
+ * The reader holds the named event L"Local\\xipc-fifo#" + the id for that. */
 #include "win32_internal.h"
 
 #include <aclapi.h>
@@ -50,6 +58,10 @@ static const char MARKER[] = "xipc fifo 1\n";
 #define PIPE_PREFIX  L"\\\\.\\pipe\\xipc-fifo-"
 #define CLAIM_PREFIX L"Local\\xipc-fifo#"
 #define NAME_CAP     XIPC__WIN32_PIPE_NAME_CAP
+
+/* A FIFO's id: its marker's 64-bit volume serial and 128-bit file id in hex, with a '-' between
+ * (fifo_id). */
+#define FIFO_ID_LEN (16 + 1 + 32)
 
 /* A frame: its payload's length, 4 bytes little-endian, then the payload, 1 to FRAME_MAX bytes:
  * a 64 KiB write goes in one frame. */
@@ -116,7 +128,7 @@ struct xipc__win32_fifo_reader {
      * from 2.4× to 1.25× a raw named pipe when reads were started lazily). NULL otherwise. */
     struct fifo_instance *read_next;
     HANDLE sole_event; /* what a sole writer's read signals (see read_sole) */
-    char id[17]; /* the hash in hex, for error reports */
+    char id[FIFO_ID_LEN + 1]; /* the marker's identity (fifo_id), for error reports */
     wchar_t wname[NAME_CAP];
 };
 
@@ -191,50 +203,6 @@ fifo_wpath(const char *path, wchar_t **wpath)
         free(*wpath);
         *wpath = NULL;
     }
-    return rc;
-}
-
-/* Whether sid is this process's user, or the owner its token gives what it creates (an elevated
- * administrator's files belong to the Administrators group): 0, XIPC_EACCES, or the failure. */
-static int
-owner_is_ours(PSID sid, const char *path)
-{
-    union {
-        TOKEN_USER user;
-        TOKEN_OWNER owner;
-        BYTE bytes[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
-    } info;
-    HANDLE token;
-    DWORD len, werr = ERROR_SUCCESS;
-    int rc = XIPC_EACCES;
-    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token))
-        return XIPC__OS_FAIL(GetLastError(), "OpenProcessToken", path);
-    if (!GetTokenInformation(token, TokenUser, &info, sizeof info, &len))
-        werr = GetLastError();
-    else if (EqualSid(sid, info.user.User.Sid))
-        rc = 0;
-    else if (!GetTokenInformation(token, TokenOwner, &info, sizeof info, &len))
-        werr = GetLastError();
-    else if (EqualSid(sid, info.owner.Owner))
-        rc = 0;
-    (void)CloseHandle(token);
-    return werr != ERROR_SUCCESS ? XIPC__OS_FAIL(werr, "GetTokenInformation", path) : rc;
-}
-
-/* XIPC_EACCES when the file h is open on belongs to another user (see owner_is_ours). Wine 8
- * gives every file the one user's SID and keeps no owner that SetSecurityInfo sets, so there a
- * marker of another user cannot be made, and this check never refuses. */
-static int
-check_owner(HANDLE h, const char *path)
-{
-    PSID owner = NULL;
-    PSECURITY_DESCRIPTOR sd = NULL;
-    DWORD werr = GetSecurityInfo(
-        h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, &owner, NULL, NULL, NULL, &sd);
-    if (werr != ERROR_SUCCESS)
-        return XIPC__OS_FAIL(werr, "GetSecurityInfo", path);
-    int rc = owner_is_ours(owner, path);
-    (void)LocalFree(sd);
     return rc;
 }
 
@@ -314,8 +282,10 @@ open_marker(const wchar_t *wpath, const char *path, DWORD access, bool check_own
     if (rc != 0)
         return rc;
     rc = check_marker(h, path);
+    /* Wine 8 gives every file the one user's SID and keeps no owner that SetSecurityInfo sets,
+     * so there a marker of another user cannot be made, and this check never refuses. */
     if (rc == 0 && check_owner_too)
-        rc = check_owner(h, path);
+        rc = xipc__win32_check_file_owner(h, path);
     if (rc != 0 || out == NULL)
         (void)CloseHandle(h);
     else
@@ -323,50 +293,45 @@ open_marker(const wchar_t *wpath, const char *path, DWORD access, bool check_own
     return rc;
 }
 
-/* 64-bit FNV-1a over the UTF-16 units of s, low byte first. */
-static uint64_t
-hash_wide(const wchar_t *s, int len)
-{
-    uint64_t h = 0xcbf29ce484222325u;
-    for (int i = 0; i < len; i++) {
-        h = (h ^ ((unsigned)s[i] & 0xFFu)) * 0x100000001b3u;
-        h = (h ^ ((unsigned)s[i] >> 8)) * 0x100000001b3u;
-    }
-    return h;
-}
-
-/* The FIFO's id: the hash of wpath made absolute and folded to upper case, as NTFS compares
- * names (its $UpCase table; folding to lower case would merge names NTFS keeps apart, such as
- * the Kelvin sign and 'k'). The invariant locale keeps the result the same for every user. */
-static int
-fifo_id(const wchar_t *wpath, const char *path, char id[17])
+/* Writes the n bytes at p, last byte first, as 2n hex digits at out. */
+static char *
+put_hex(char *out, const void *p, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    DWORD need = GetFullPathNameW(wpath, 0, NULL, NULL);
-    if (need == 0)
-        return XIPC__OS_FAIL(GetLastError(), "GetFullPathNameW", path);
-    wchar_t *full = malloc(2 * (size_t)need * sizeof *full);
-    if (full == NULL)
-        return XIPC_ENOMEM;
-    wchar_t *folded = full + need;
-    /* A second call that needs more room than the first said has raced a change of the working
-     * directory: it returns the size, and the path is not made. */
-    DWORD len = GetFullPathNameW(wpath, need, full, NULL);
-    if (len == 0 || len >= need) {
-        free(full);
-        return XIPC__OS_FAIL(
-            len == 0 ? GetLastError() : ERROR_INVALID_NAME, "GetFullPathNameW", path);
+    const unsigned char *b = p;
+    while (n-- > 0) {
+        *out++ = hex[b[n] >> 4];
+        *out++ = hex[b[n] & 0xFu];
     }
-    int n = LCMapStringEx(
-        LOCALE_NAME_INVARIANT, LCMAP_UPPERCASE, full, (int)len, folded, (int)need, NULL, NULL, 0);
-    DWORD werr = GetLastError();
-    uint64_t h = hash_wide(folded, n);
-    free(full);
-    if (n == 0)
-        return XIPC__OS_FAIL(werr, "LCMapStringEx", path);
-    for (int i = 15; i >= 0; i--, h >>= 4)
-        id[i] = hex[h & 0xFu];
-    id[16] = '\0';
+    return out;
+}
+
+/* The FIFO's id: the identity of the marker file h is open on, in hex, as the file system keeps
+ * it whatever path reached the file (a relative or absolute one, any case, an 8.3 short name, a
+ * second hard link, a subst drive, a \\?\ prefix). FileIdInfo (Windows 8 and later) gives the
+ * 64-bit volume serial number and the 128-bit file id that ReFS needs; where it is not
+ * supported, GetFileInformationByHandle's 32-bit serial and 64-bit file index, widened to the
+ * same form (the choice depends on the system and the file system alone, so every process
+ * makes the same one). NTFS file ids carry a sequence number, so a deleted marker's id is not
+ * reused at once; FAT's come from the directory entry's place and may be. */
+static int
+fifo_id(HANDLE h, const char *path, char id[FIFO_ID_LEN + 1])
+{
+    FILE_ID_INFO info;
+    if (!GetFileInformationByHandleEx(h, FileIdInfo, &info, sizeof info)) {
+        BY_HANDLE_FILE_INFORMATION old;
+        if (!GetFileInformationByHandle(h, &old))
+            return XIPC__OS_FAIL(GetLastError(), "GetFileInformationByHandle", path);
+        memset(&info, 0, sizeof info);
+        info.VolumeSerialNumber = old.dwVolumeSerialNumber;
+        ULONGLONG index = (ULONGLONG)old.nFileIndexHigh << 32 | old.nFileIndexLow;
+        for (size_t i = 0; i < sizeof index; i++)
+            info.FileId.Identifier[i] = (BYTE)(index >> (8 * i));
+    }
+    char *end = put_hex(id, &info.VolumeSerialNumber, sizeof info.VolumeSerialNumber);
+    *end++ = '-';
+    end = put_hex(end, info.FileId.Identifier, sizeof info.FileId.Identifier);
+    *end = '\0';
     return 0;
 }
 
@@ -428,9 +393,10 @@ xipc__os_fifo_remove(const char *path)
  * gone: look again after short, growing pauses, as POSIX open waits, or (nowait) give up at once
  * as POSIX's ENXIO does. */
 static int
-open_writer(
-    const char *id, const char *path, bool nowait, struct xipc__os_stream *s, xipc__deadline dl)
+open_writer(const char *id, const char *path, unsigned mode, struct xipc__os_stream *s,
+    xipc__deadline dl)
 {
+    bool nowait = (mode & XIPC_FIFO_NOWAIT) != 0;
     wchar_t wname[NAME_CAP], claim_name[NAME_CAP];
     unsigned pause_ms = 1;
     HANDLE h;
@@ -454,7 +420,10 @@ open_writer(
         if ((rc = xipc__pause_before_retry(dl, &pause_ms, WRITER_PAUSE_MAX_MS)) != 0)
             return rc;
     }
-    if ((rc = xipc__win32_stream_open(h, XIPC__WIN32_STREAM_ANON, s)) != 0) {
+    /* Before anything is written: a pipe another user made first would read it. A FIFO shared
+     * with other users (XIPC_FIFO_SHARED) may have a reader of another user. */
+    if (((mode & XIPC_FIFO_SHARED) == 0 && (rc = xipc__win32_check_pipe_owner(h, path)) != 0) ||
+        (rc = xipc__win32_stream_open(h, XIPC__WIN32_STREAM_ANON, s)) != 0) {
         (void)CloseHandle(h);
         return rc;
     }
@@ -535,6 +504,20 @@ free_instance(struct xipc__win32_fifo_reader *r, struct fifo_instance *inst)
     free(inst);
 }
 
+/* Why the reader's instance could not be made. For its first one (first:
+ * FILE_FLAG_FIRST_PIPE_INSTANCE), ERROR_ACCESS_DENIED says that the pipe exists: someone who is
+ * not this FIFO's reader (who would hold the claim) made it first, and fixed its security
+ * descriptor, so writers would reach them too: XIPC_EADDRINUSE, as npipe listen says. So does
+ * ERROR_PIPE_BUSY, a pipe of theirs with its instance limit reached. */
+static int
+instance_failure(DWORD werr, DWORD first, const char *id)
+{
+    int rc = XIPC__OS_FAIL(werr, "CreateNamedPipeW", id);
+    if (first != 0 && (werr == ERROR_ACCESS_DENIED || werr == ERROR_PIPE_BUSY))
+        return XIPC_EADDRINUSE;
+    return rc;
+}
+
 /* Makes an instance of the pipe and starts its ConnectNamedPipe on r->connect_event, under the
  * lock: it becomes r->listening, or (its writer already there) handing_over. A writer can connect
  * to an instance before its ConnectNamedPipe, and even write and close before it: that is
@@ -542,7 +525,7 @@ free_instance(struct xipc__win32_fifo_reader *r, struct fifo_instance *inst)
  * Wine 8; NPFS keeps a closing pipe's data), so it is handed over as any other: that writer's
  * bytes are read and it counts as a writer that came. */
 static int
-make_instance(struct xipc__win32_fifo_reader *r, struct fifo_instance **out)
+make_instance(struct xipc__win32_fifo_reader *r, DWORD first, struct fifo_instance **out)
 {
     struct fifo_instance *inst = calloc(1, sizeof *inst);
     DWORD werr = ERROR_IO_PENDING;
@@ -552,7 +535,7 @@ make_instance(struct xipc__win32_fifo_reader *r, struct fifo_instance **out)
     inst->state = INSTANCE_CONNECTING;
     inst->ov.hEvent = r->connect_event;
     AcquireSRWLockExclusive(&r->lock);
-    inst->pipe = xipc__win32_pipe_instance(r->wname, PIPE_ACCESS_INBOUND,
+    inst->pipe = xipc__win32_pipe_instance(r->wname, PIPE_ACCESS_INBOUND | first,
         PIPE_TYPE_MESSAGE | PIPE_READMODE_BYTE, INSTANCE_BUFFER, &r->sa);
     if (inst->pipe == NULL) {
         werr = GetLastError();
@@ -575,7 +558,7 @@ make_instance(struct xipc__win32_fifo_reader *r, struct fifo_instance **out)
     }
     if (inst->pipe == NULL) {
         free(inst);
-        return XIPC__OS_FAIL(werr, "CreateNamedPipeW", r->id);
+        return instance_failure(werr, first, r->id);
     }
     free_instance(r, inst);
     return XIPC__OS_FAIL(werr, "ConnectNamedPipe", r->id);
@@ -643,7 +626,7 @@ listener_thread(void *arg)
         struct fifo_instance *inst = r->listening; /* only this thread changes it now */
         bool failed = false;
         if (inst == NULL) {
-            if (make_instance(r, &inst) != 0) {
+            if (make_instance(r, 0, &inst) != 0) {
                 if (WaitForSingleObject(r->stop, LISTEN_RETRY_MS) != WAIT_TIMEOUT)
                     return 0;
                 continue;
@@ -1092,7 +1075,7 @@ reader_init(struct xipc__win32_fifo_reader *r, const char *id)
         (r->arrival = CreateEventW(NULL, FALSE, FALSE, NULL)) == NULL ||
         (r->sole_event = CreateEventW(NULL, TRUE, FALSE, NULL)) == NULL)
         return XIPC__OS_FAIL(GetLastError(), "CreateEventW", NULL);
-    if ((rc = make_instance(r, &first)) != 0)
+    if ((rc = make_instance(r, FILE_FLAG_FIRST_PIPE_INSTANCE, &first)) != 0)
         return rc;
     if (r->listening != first)
         hand_over(r, first); /* a writer was there before the first instance listened */
@@ -1104,8 +1087,10 @@ reader_init(struct xipc__win32_fifo_reader *r, const char *id)
 static int
 open_reader(const char *id, bool nowait, struct xipc__os_stream *s, xipc__deadline dl)
 {
+    int rc = xipc__win32_check_not_sandboxed();
+    if (rc != 0)
+        return rc;
     struct xipc__win32_fifo_reader *r = calloc(1, sizeof *r);
-    int rc;
     if (r == NULL)
         return XIPC_ENOMEM;
     rc = reader_init(r, id);
@@ -1127,16 +1112,21 @@ xipc__os_fifo_open(const char *path, unsigned mode, struct xipc__os_stream *s, x
 {
     bool nowait = (mode & XIPC_FIFO_NOWAIT) != 0;
     wchar_t *wpath = NULL;
-    char id[17];
+    HANDLE marker = NULL;
+    char id[FIFO_ID_LEN + 1];
     int rc = fifo_wpath(path, &wpath);
     if (rc != 0)
         return rc;
-    if ((rc = open_marker(wpath, path, 0, (mode & XIPC_FIFO_SHARED) == 0, NULL)) == 0)
-        rc = fifo_id(wpath, path, id);
+    rc = open_marker(wpath, path, 0, (mode & XIPC_FIFO_SHARED) == 0, &marker);
     free(wpath);
+    if (rc != 0)
+        return rc;
+    /* The id comes from the handle that was checked: the file is the one judged a marker. */
+    rc = fifo_id(marker, path, id);
+    (void)CloseHandle(marker);
     if (rc != 0)
         return rc;
     if ((mode & XIPC_FIFO_READ) != 0)
         return open_reader(id, nowait, s, dl);
-    return open_writer(id, path, nowait, s, dl);
+    return open_writer(id, path, mode, s, dl);
 }

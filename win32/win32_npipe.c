@@ -85,6 +85,16 @@ xipc__win32_wide_name(const wchar_t *prefix, const char *ascii, wchar_t *out, si
     return 0;
 }
 
+bool
+xipc__win32_sole_instance(HANDLE h)
+{
+    DWORD instances = 0;
+    /* A query that fails tells nothing against the instance: Windows refused it already. */
+    if (!GetNamedPipeHandleStateW(h, NULL, &instances, NULL, NULL, NULL, 0))
+        return true;
+    return instances <= 1;
+}
+
 HANDLE
 xipc__win32_pipe_instance(const wchar_t *wname, DWORD open_mode, DWORD pipe_mode, DWORD buffer,
     SECURITY_ATTRIBUTES *sa)
@@ -92,7 +102,15 @@ xipc__win32_pipe_instance(const wchar_t *wname, DWORD open_mode, DWORD pipe_mode
     HANDLE h = CreateNamedPipeW(wname, open_mode | FILE_FLAG_OVERLAPPED,
         pipe_mode | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS, PIPE_UNLIMITED_INSTANCES, buffer,
         buffer, 0, sa);
-    return h == INVALID_HANDLE_VALUE ? NULL : h;
+    if (h == INVALID_HANDLE_VALUE)
+        return NULL;
+    /* The first instance joined a pipe someone else made (Wine only): say what Windows says. */
+    if ((open_mode & FILE_FLAG_FIRST_PIPE_INSTANCE) != 0 && !xipc__win32_sole_instance(h)) {
+        (void)CloseHandle(h);
+        SetLastError(ERROR_ACCESS_DENIED);
+        return NULL;
+    }
+    return h;
 }
 
 DWORD
@@ -335,7 +353,8 @@ xipc__os_npipe_listen(const char *name, unsigned mode, struct xipc__os_npipe *sr
     InitializeSRWLock(&l->held_lock);
     l->mode = mode;
     (void)strncpy(l->name, name, XIPC_NAME_MAX);
-    if ((rc = listener_init(l, name)) == 0 && pipe_exists(l->wname))
+    if ((rc = xipc__win32_check_not_sandboxed()) == 0 && (rc = listener_init(l, name)) == 0 &&
+        pipe_exists(l->wname))
         rc = XIPC_EADDRINUSE;
     if (rc != 0 || (rc = new_spare(l, FILE_FLAG_FIRST_PIPE_INSTANCE)) != 0) {
         listener_free(l);
@@ -558,7 +577,10 @@ xipc__os_npipe_connect(const char *name, unsigned mode, unsigned flags,
         (void)CloseHandle(h);
         return XIPC__FAIL(XIPC_EINVAL, "name: a server of the other mode (byte or message)");
     }
+    /* The owner is checked before anything is sent: a pipe another user made first (a squatter
+     * on the machine-wide name) would read what this client writes. */
     if ((rc = set_client_mode(h, mode, name)) != 0 ||
+        (rc = xipc__win32_check_pipe_owner(h, name)) != 0 ||
         (rc = xipc__win32_stream_open(h, XIPC__WIN32_STREAM_NPIPE_CLIENT, conn)) != 0) {
         (void)CloseHandle(h);
         return rc;
