@@ -108,6 +108,8 @@ XT_TEST(npipe_forked_child_close_keeps_the_parents_name)
 XT_TEST(npipe_connect_waits_for_a_server_to_appear)
 XT_TEST(npipe_msgpipe_passed_to_a_child)
 XT_TEST(npipe_msgpipe_import_refusals)
+XT_TEST(npipe_squatted_name_refused)
+XT_TEST(npipe_names_differing_in_case_are_one_server)
 
 /* FIFOs */
 XT_TEST(fifo_open_waits_for_the_other_side)
@@ -127,6 +129,8 @@ XT_TEST(fifo_server_with_nowait_ends)
 XT_TEST(fifo_reader_passed_on_keeps_every_byte)
 XT_TEST(fifo_foreign_and_linked_fifos_refused)
 XT_TEST(fifo_both_sides_create_or_open_at_once)
+XT_TEST(fifo_two_spellings_of_one_file_meet)
+XT_TEST(fifo_squatted_pipe_refused)
 
 /* child roles: `xipc-tests --child ROLE args...` */
 XT_CHILD(proc_exit_with)
@@ -179,6 +183,7 @@ XT_CHILD(npipe_raw_server)
 XT_CHILD(npipe_wait_client)
 XT_CHILD(npipe_pass_client)
 XT_CHILD(npipe_pass_server)
+XT_CHILD(npipe_try_connect)
 XT_CHILD(fifo_make)
 XT_CHILD(fifo_writer)
 XT_CHILD(fifo_passed_writer)
@@ -188,6 +193,7 @@ XT_CHILD(fifo_client)
 XT_CHILD(fifo_say)
 XT_CHILD(fifo_brief_writers)
 XT_CHILD(fifo_create_or_open_writer)
+XT_CHILD(fifo_try_write)
 /* base */
 XT_CHILD(sem_import_and_post)
 /* proc */

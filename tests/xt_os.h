@@ -278,4 +278,27 @@ int xt_os_terminate_with_code(uint64_t pid, uint32_t code);
 /* This process's standard input as the OS has it: POSIX 0, Windows GetStdHandle's HANDLE. */
 intptr_t xt_os_stdin_native(void);
 
+/* ---- pipe squatters, file identity -------------------------------------------------------- */
+
+/* A pipe that another user made first, as a squatter on a machine-wide name would: Windows
+ * creates \\.\pipe\ + pipe_name (a raw name: an xipc name, or xt_os_fifo_pipe_name's) with
+ * SYSTEM as its owner and a DACL open to everyone, with two instances waiting for clients.
+ * NULL where that cannot be made, with the reason in *why: POSIX (named pipes and FIFOs there
+ * are files in the file system, whose owners are checked), or Windows without the privilege to
+ * give an object another owner (SeRestorePrivilege). */
+typedef struct xt_os_squatter xt_os_squatter;
+xt_os_squatter *xt_os_squat_pipe(const char *pipe_name, const char **why);
+/* Bytes the squatter's instances have received (and not read), from every client. */
+long xt_os_squatter_received(xt_os_squatter *sq);
+void xt_os_squatter_close(xt_os_squatter *sq);
+
+/* Windows: the raw name of the pipe the ends of the FIFO at path meet on, as win32_fifo.c makes
+ * it from the marker file's identity ("xipc-fifo-" + volume serial + '-' + file id, in hex).
+ * 0, or -1 (also on POSIX, where the FIFO is the file itself). */
+int xt_os_fifo_pipe_name(const char *path, char *buf, size_t cap);
+
+/* Makes link_path a second hard link to the file target (POSIX link(2), Windows CreateHardLinkW).
+ * 0, or -1 where that is not possible. */
+int xt_os_hard_link(const char *target, const char *link_path);
+
 #endif /* XT_OS_H */

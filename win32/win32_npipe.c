@@ -577,10 +577,10 @@ xipc__os_npipe_connect(const char *name, unsigned mode, unsigned flags,
         (void)CloseHandle(h);
         return XIPC__FAIL(XIPC_EINVAL, "name: a server of the other mode (byte or message)");
     }
-    /* The owner is checked before anything is sent: a pipe another user made first (a squatter
-     * on the machine-wide name) would read what this client writes. */
-    if ((rc = set_client_mode(h, mode, name)) != 0 ||
-        (rc = xipc__win32_check_pipe_owner(h, name)) != 0 ||
+    /* The owner first, before anything is sent or set: a pipe another user made first (a
+     * squatter on the machine-wide name) would read what this client writes. */
+    if ((rc = xipc__win32_check_pipe_owner(h, name)) != 0 ||
+        (rc = set_client_mode(h, mode, name)) != 0 ||
         (rc = xipc__win32_stream_open(h, XIPC__WIN32_STREAM_NPIPE_CLIENT, conn)) != 0) {
         (void)CloseHandle(h);
         return rc;
