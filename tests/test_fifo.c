@@ -1319,7 +1319,7 @@ xt_test_fifo_squatted_pipe_refused(void)
         XT_SKIP("POSIX: the FIFO is the file itself, no second name to squat (a FIFO of another "
                 "user is fifo_foreign_and_linked_fifos_refused)");
     }
-    xt_os_squatter *sq = xt_os_squat_pipe(pipe_name, &why);
+    xt_os_squatter *sq = xt_os_squat_pipe(pipe_name, true, &why);
     if (sq == NULL) {
         CHECK_OK(xipc_fifo_unlink(path));
         XT_SKIP(why);

@@ -1263,7 +1263,7 @@ xt_test_npipe_squatted_name_refused(void)
     const char *why = NULL;
     xipc_npipe *srv = NULL;
     xt_name("squat", name);
-    xt_os_squatter *sq = xt_os_squat_pipe(name, &why);
+    xt_os_squatter *sq = xt_os_squat_pipe(name, false, &why);
     if (sq == NULL)
         XT_SKIP(why);
     const char *byte_args[] = { name, "byte", NULL }, *msg_args[] = { name, "message", NULL };

@@ -282,12 +282,15 @@ intptr_t xt_os_stdin_native(void);
 
 /* A pipe that another user made first, as a squatter on a machine-wide name would: Windows
  * creates \\.\pipe\ + pipe_name (a raw name: an xipc name, or xt_os_fifo_pipe_name's) with
- * SYSTEM as its owner and a DACL open to everyone, with two instances waiting for clients.
+ * SYSTEM as its owner and a DACL open to everyone, with two instances waiting for clients, made
+ * as xipc makes its own (fifo: a FIFO reader's inbound message pipe; else a byte-mode server's
+ * duplex byte pipe), so that only a check of the first instance tells them apart (Wine refuses
+ * an instance whose type differs from the pipe's with ERROR_ACCESS_DENIED).
  * NULL where that cannot be made, with the reason in *why: POSIX (named pipes and FIFOs there
  * are files in the file system, whose owners are checked), or Windows without the privilege to
  * give an object another owner (SeRestorePrivilege). */
 typedef struct xt_os_squatter xt_os_squatter;
-xt_os_squatter *xt_os_squat_pipe(const char *pipe_name, const char **why);
+xt_os_squatter *xt_os_squat_pipe(const char *pipe_name, bool fifo, const char **why);
 /* Bytes the squatter's instances have received (and not read), from every client. */
 long xt_os_squatter_received(xt_os_squatter *sq);
 void xt_os_squatter_close(xt_os_squatter *sq);

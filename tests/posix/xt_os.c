@@ -900,9 +900,10 @@ xt_os_stdin_native(void)
 /* ---- pipe squatters, file identity -------------------------------------------------------- */
 
 xt_os_squatter *
-xt_os_squat_pipe(const char *pipe_name, const char **why)
+xt_os_squat_pipe(const char *pipe_name, bool fifo, const char **why)
 {
     (void)pipe_name;
+    (void)fifo;
     *why = "POSIX: named pipes and FIFOs are files, in a runtime directory that is the user's "
            "alone or at a path whose owner is checked: there is no second, machine-wide name "
            "to squat (those refusals are npipe_runtime_dir_owner_only and "
