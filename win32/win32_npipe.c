@@ -6,10 +6,15 @@
  * instance with an overlapped ConnectNamedPipe pending, so a client finds an instance to connect
  * to even while the server is busy elsewhere; accept waits for the spare's client, hands that
  * instance over as the connection and makes the next spare. Two servers must not share a name
- * (their clients would land on either), and Wine ignores FILE_FLAG_FIRST_PIPE_INSTANCE
- * (notes/wine.md, section 2 row 4), so a server also holds a named event, L"Local\\xipc-npipe#" +
- * name, created exclusively ('#' cannot occur in an xipc name); the flag stays for Windows, where
- * it also stops a server from joining instances that another program made first. A second
+ * (their clients would land on either), and the pipe namespace is machine-wide, its first
+ * instance's maker fixing its security descriptor: a server's first instance is made with
+ * FILE_FLAG_FIRST_PIPE_INSTANCE, which Windows refuses (ERROR_ACCESS_DENIED) when the pipe
+ * exists, whoever made it. Wine ignores the flag (notes/wine.md, section 2 row 4), so
+ * xipc__win32_pipe_instance also counts the instances it joined, and a server also holds a named
+ * event, L"Local\\xipc-npipe#" + name, created exclusively ('#' cannot occur in an xipc name),
+ * which tells a second xipc server of this session at once. Names come folded to lower case
+ * (xipc__npipe_name): the pipe name is case-insensitive, the Local\ events are not. A client
+ * refuses a pipe whose owner is not its user (xipc__win32_check_pipe_owner). A second
  * event, the same name + L"#byte" or L"#message", tells clients the server's mode before they
  * connect: a client of the other mode that connected and left again would reach the server as a
  * connection that ends at once, where POSIX refuses it at connect (EPROTOTYPE). A client still
