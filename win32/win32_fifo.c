@@ -393,8 +393,8 @@ xipc__os_fifo_remove(const char *path)
  * gone: look again after short, growing pauses, as POSIX open waits, or (nowait) give up at once
  * as POSIX's ENXIO does. */
 static int
-open_writer(const char *id, const char *path, unsigned mode, struct xipc__os_stream *s,
-    xipc__deadline dl)
+open_writer(
+    const char *id, const char *path, unsigned mode, struct xipc__os_stream *s, xipc__deadline dl)
 {
     bool nowait = (mode & XIPC_FIFO_NOWAIT) != 0;
     wchar_t wname[NAME_CAP], claim_name[NAME_CAP];

@@ -207,6 +207,7 @@ xipc__win32_check_not_sandboxed(void)
         in_container = NULL;
     if (in_container == NULL)
         return 0;
-    return XIPC__FAIL(XIPC_ENOTSUP, "name: an AppContainer may make pipes only under "
-                                    "\\\\.\\pipe\\LOCAL\\, which no process outside it sees");
+    return XIPC__FAIL(XIPC_ENOTSUP,
+        "name: an AppContainer may make pipes only under "
+        "\\\\.\\pipe\\LOCAL\\, which no process outside it sees");
 }

@@ -915,7 +915,7 @@ xt_os_squatter *
 xt_os_squat_pipe(const char *pipe_name, bool fifo, const char **why)
 {
     DWORD access = fifo ? PIPE_ACCESS_INBOUND : PIPE_ACCESS_DUPLEX;
-    DWORD type = fifo ? PIPE_TYPE_MESSAGE | PIPE_READMODE_BYTE : PIPE_TYPE_BYTE | PIPE_READMODE_BYTE;
+    DWORD type = (fifo ? PIPE_TYPE_MESSAGE : PIPE_TYPE_BYTE) | PIPE_READMODE_BYTE;
     SECURITY_ATTRIBUTES sa = { sizeof sa, NULL, FALSE };
     wchar_t wname[160];
     xt_os_squatter *sq = calloc(1, sizeof *sq);
@@ -938,9 +938,9 @@ xt_os_squat_pipe(const char *pipe_name, bool fifo, const char **why)
         return NULL;
     }
     for (int i = 0; i < SQUAT_INSTANCES; i++) {
-        sq->pipes[i] = CreateNamedPipeW(wname, access,
-            type | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS, PIPE_UNLIMITED_INSTANCES, 4096, 4096, 0,
-            &sa);
+        sq->pipes[i] =
+            CreateNamedPipeW(wname, access, type | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS,
+                PIPE_UNLIMITED_INSTANCES, 4096, 4096, 0, &sa);
         if (sq->pipes[i] == INVALID_HANDLE_VALUE) {
             sq->pipes[i] = NULL;
             *why = GetLastError() == ERROR_INVALID_OWNER
