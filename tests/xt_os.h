@@ -296,7 +296,8 @@ long xt_os_squatter_received(xt_os_squatter *sq);
 void xt_os_squatter_close(xt_os_squatter *sq);
 
 /* Windows: the raw name of the pipe the ends of the FIFO at path meet on, as win32_fifo.c makes
- * it from the marker file's identity ("xipc-fifo-" + volume serial + '-' + file id, in hex).
+ * it from the marker file's identity and stamp ("xipc-fifo-" + volume serial + '-' + file id +
+ * '-' + the stamp the marker holds, in hex).
  * 0, or -1 (also on POSIX, where the FIFO is the file itself). */
 int xt_os_fifo_pipe_name(const char *path, char *buf, size_t cap);
 

@@ -1,9 +1,11 @@
 /* win32/win32_fifo.c: FIFOs (common/platform.h, "Named pipes and FIFOs"), which Windows lacks,
  * emulated with the POSIX rules (xipc/fifo.h) on a message-mode named pipe.
  *
- * The FIFO in the file system is a marker file holding MARKER, made owner-only. Its ends meet on
- * the pipe L"\\\\.\\pipe\\xipc-fifo-" + the marker's identity (fifo_id: its volume's serial
- * number and its file id), read from the handle that checked the marker, so that every path
+ * The FIFO in the file system is a marker file holding MARKER_HEAD and a stamp unique to the
+ * FIFO, made owner-only. Its ends meet on the pipe L"\\\\.\\pipe\\xipc-fifo-" + the marker's
+ * identity (fifo_id: its volume's serial number, its file id, and the stamp, which tells a FIFO
+ * from an older one whose deleted file had the same id), read from the handle that checked the
+ * marker, so that every path
  * that reaches the file (any case, a relative one, a short 8.3 name, a second hard link, a subst
  * drive) reaches the same pipe, as POSIX's FIFO is the file itself. A marker reached through a
  * reparse point is refused, and so is, unless the open says XIPC_FIFO_SHARED, one that another
@@ -51,17 +53,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* What a marker file holds, exactly: "xipc fifo", version 1. */
-static const char MARKER[] = "xipc fifo 1\n";
-#define MARKER_LEN (sizeof MARKER - 1)
+/* What a marker file holds, exactly: "xipc fifo", version 2, then the FIFO's stamp, STAMP_LEN
+ * lower-case hex digits that its creator chose, unique to that FIFO, then a newline. */
+static const char MARKER_HEAD[] = "xipc fifo 2 ";
+#define MARKER_HEAD_LEN (sizeof MARKER_HEAD - 1)
+#define STAMP_LEN       16
+#define MARKER_LEN      (MARKER_HEAD_LEN + STAMP_LEN + 1)
 
 #define PIPE_PREFIX  L"\\\\.\\pipe\\xipc-fifo-"
 #define CLAIM_PREFIX L"Local\\xipc-fifo#"
 #define NAME_CAP     XIPC__WIN32_PIPE_NAME_CAP
 
-/* A FIFO's id: its marker's 64-bit volume serial and 128-bit file id in hex, with a '-' between
- * (fifo_id). */
-#define FIFO_ID_LEN (16 + 1 + 32)
+/* A FIFO's id: its marker's 64-bit volume serial, 128-bit file id and stamp in hex, with a '-'
+ * between each (fifo_id). */
+#define FIFO_ID_LEN (16 + 1 + 32 + 1 + STAMP_LEN)
 
 /* A frame: its payload's length, 4 bytes little-endian, then the payload, 1 to FRAME_MAX bytes:
  * a 64 KiB write goes in one frame. */
@@ -206,11 +211,25 @@ fifo_wpath(const char *path, wchar_t **wpath)
     return rc;
 }
 
-/* Whether the handle's file is a marker: 0; XIPC_EACCES for a reparse point (a symbolic link, a
- * junction or any other: the FIFO would be reached through it, or be something else); XIPC_EINVAL
- * for anything else, directories included. */
+/* Whether text[0, MARKER_LEN) is a marker's: its head, a stamp of lower-case hex, a newline. */
+static bool
+marker_text_ok(const char *text)
+{
+    if (memcmp(text, MARKER_HEAD, MARKER_HEAD_LEN) != 0 || text[MARKER_LEN - 1] != '\n')
+        return false;
+    for (size_t i = MARKER_HEAD_LEN; i < MARKER_HEAD_LEN + STAMP_LEN; i++) {
+        if (!((text[i] >= '0' && text[i] <= '9') || (text[i] >= 'a' && text[i] <= 'f')))
+            return false;
+    }
+    return true;
+}
+
+/* Whether the handle's file is a marker: 0, with its stamp in stamp (NULL: not wanted);
+ * XIPC_EACCES for a reparse point (a symbolic link, a junction or any other: the FIFO would be
+ * reached through it, or be something else); XIPC_EINVAL for anything else, directories
+ * included. */
 static int
-check_marker(HANDLE h, const char *path)
+check_marker(HANDLE h, const char *path, char *stamp)
 {
     BY_HANDLE_FILE_INFORMATION info;
     char text[MARKER_LEN + 1];
@@ -219,11 +238,15 @@ check_marker(HANDLE h, const char *path)
         return XIPC__OS_FAIL(GetLastError(), "GetFileInformationByHandle", path);
     if ((info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0)
         return XIPC_EACCES;
-    if ((info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) == 0 && info.nFileSizeHigh == 0 &&
-        info.nFileSizeLow == MARKER_LEN && ReadFile(h, text, sizeof text, &n, NULL) &&
-        n == MARKER_LEN && memcmp(text, MARKER, MARKER_LEN) == 0)
-        return 0;
-    return XIPC_EINVAL;
+    if ((info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0 || info.nFileSizeHigh != 0 ||
+        info.nFileSizeLow != MARKER_LEN || !ReadFile(h, text, sizeof text, &n, NULL) ||
+        n != MARKER_LEN || !marker_text_ok(text))
+        return XIPC_EINVAL;
+    if (stamp != NULL) {
+        memcpy(stamp, text + MARKER_HEAD_LEN, STAMP_LEN);
+        stamp[STAMP_LEN] = '\0';
+    }
+    return 0;
 }
 
 /* How long an opener waits for a creator that is still writing its marker: xipc__os_fifo_create
@@ -272,16 +295,18 @@ open_finished_marker(const wchar_t *wpath, const char *path, DWORD access, HANDL
 }
 
 /* Opens path to read (plus access) without following a reparse point, and checks that it is a
- * marker (check_marker) and, if check_owner_too, that it is ours: 0; XIPC_ENOENT; XIPC_EACCES;
- * XIPC_EINVAL. The handle goes to *out, or is closed when out is NULL. */
+ * marker (check_marker, which gives its stamp to stamp unless NULL) and, if check_owner_too,
+ * that it is ours: 0; XIPC_ENOENT; XIPC_EACCES; XIPC_EINVAL. The handle goes to *out, or is
+ * closed when out is NULL. */
 static int
-open_marker(const wchar_t *wpath, const char *path, DWORD access, bool check_owner_too, HANDLE *out)
+open_marker(const wchar_t *wpath, const char *path, DWORD access, bool check_owner_too,
+    char *stamp, HANDLE *out)
 {
     HANDLE h;
     int rc = open_finished_marker(wpath, path, access, &h);
     if (rc != 0)
         return rc;
-    rc = check_marker(h, path);
+    rc = check_marker(h, path, stamp);
     /* Wine 8 gives every file the one user's SID and keeps no owner that SetSecurityInfo sets,
      * so there a marker of another user cannot be made, and this check never refuses. */
     if (rc == 0 && check_owner_too)
@@ -308,14 +333,16 @@ put_hex(char *out, const void *p, size_t n)
 
 /* The FIFO's id: the identity of the marker file h is open on, in hex, as the file system keeps
  * it whatever path reached the file (a relative or absolute one, any case, an 8.3 short name, a
- * second hard link, a subst drive, a \\?\ prefix). FileIdInfo (Windows 8 and later) gives the
- * 64-bit volume serial number and the 128-bit file id that ReFS needs; where it is not
- * supported, GetFileInformationByHandle's 32-bit serial and 64-bit file index, widened to the
- * same form (the choice depends on the system and the file system alone, so every process
- * makes the same one). NTFS file ids carry a sequence number, so a deleted marker's id is not
- * reused at once; FAT's come from the directory entry's place and may be. */
+ * second hard link, a subst drive, a \\?\ prefix), then the marker's stamp. FileIdInfo (Windows
+ * 8 and later) gives the 64-bit volume serial number and the 128-bit file id that ReFS needs;
+ * where it is not supported, GetFileInformationByHandle's 32-bit serial and 64-bit file index,
+ * widened to the same form (the choice depends on the system and the file system alone, so
+ * every process makes the same one). A file id is reused once its file is deleted, while a
+ * reader of that FIFO may still be open (FAT's ids come from the directory entry's place; Wine's
+ * are Unix inode numbers, which the next file takes at once: measured, two tests' FIFOs met); the
+ * stamp, chosen when the marker is made, tells such FIFOs apart. */
 static int
-fifo_id(HANDLE h, const char *path, char id[FIFO_ID_LEN + 1])
+fifo_id(HANDLE h, const char *path, const char *stamp, char id[FIFO_ID_LEN + 1])
 {
     FILE_ID_INFO info;
     if (!GetFileInformationByHandleEx(h, FileIdInfo, &info, sizeof info)) {
@@ -331,8 +358,26 @@ fifo_id(HANDLE h, const char *path, char id[FIFO_ID_LEN + 1])
     char *end = put_hex(id, &info.VolumeSerialNumber, sizeof info.VolumeSerialNumber);
     *end++ = '-';
     end = put_hex(end, info.FileId.Identifier, sizeof info.FileId.Identifier);
-    *end = '\0';
+    *end++ = '-';
+    memcpy(end, stamp, STAMP_LEN + 1);
     return 0;
+}
+
+/* Writes a new marker's text into text (MARKER_LEN bytes): the head, a stamp no other FIFO has,
+ * a newline. The stamp needs to be unique, not secret (the marker is owner-only anyway): this
+ * process's id, a serial number, and the performance counter, which differs between runs that
+ * reuse a pid, as in anonymous pipes' names (win32_stream.c). */
+static void
+compose_marker(char text[MARKER_LEN])
+{
+    static LONG volatile serial;
+    LARGE_INTEGER now;
+    (void)QueryPerformanceCounter(&now);
+    uint64_t bits = (uint64_t)now.QuadPart * 0x9E3779B97F4A7C15u;
+    bits ^= (uint64_t)GetCurrentProcessId() << 40 ^ (uint64_t)InterlockedIncrement(&serial) << 24;
+    memcpy(text, MARKER_HEAD, MARKER_HEAD_LEN);
+    (void)put_hex(text + MARKER_HEAD_LEN, &bits, sizeof bits);
+    text[MARKER_LEN - 1] = '\n';
 }
 
 int
@@ -340,6 +385,7 @@ xipc__os_fifo_create(const char *path)
 {
     SECURITY_ATTRIBUTES sa;
     wchar_t *wpath = NULL;
+    char text[MARKER_LEN];
     DWORD n = 0;
     int rc = xipc__win32_owner_only_sa(&sa);
     if (rc != 0 || (rc = fifo_wpath(path, &wpath)) != 0)
@@ -353,7 +399,8 @@ xipc__os_fifo_create(const char *path)
         return rc;
     }
     /* A synchronous WriteFile to a file writes all or fails. */
-    if (!WriteFile(h, MARKER, (DWORD)MARKER_LEN, &n, NULL)) {
+    compose_marker(text);
+    if (!WriteFile(h, text, (DWORD)MARKER_LEN, &n, NULL)) {
         rc = XIPC__OS_FAIL(GetLastError(), "WriteFile", path);
         (void)CloseHandle(h);
         (void)DeleteFileW(wpath); /* no half-made marker: it would read as "not a FIFO" */
@@ -376,7 +423,7 @@ xipc__os_fifo_remove(const char *path)
         return rc;
     /* Delete through the handle that was checked: what goes is the marker that was read, even
      * if the path changes meanwhile. The owner is not checked, as unlink(2) does not. */
-    rc = open_marker(wpath, path, DELETE, false, &h);
+    rc = open_marker(wpath, path, DELETE, false, NULL, &h);
     free(wpath);
     if (rc != 0)
         return rc;
@@ -1113,16 +1160,16 @@ xipc__os_fifo_open(const char *path, unsigned mode, struct xipc__os_stream *s, x
     bool nowait = (mode & XIPC_FIFO_NOWAIT) != 0;
     wchar_t *wpath = NULL;
     HANDLE marker = NULL;
-    char id[FIFO_ID_LEN + 1];
+    char id[FIFO_ID_LEN + 1], stamp[STAMP_LEN + 1];
     int rc = fifo_wpath(path, &wpath);
     if (rc != 0)
         return rc;
-    rc = open_marker(wpath, path, 0, (mode & XIPC_FIFO_SHARED) == 0, &marker);
+    rc = open_marker(wpath, path, 0, (mode & XIPC_FIFO_SHARED) == 0, stamp, &marker);
     free(wpath);
     if (rc != 0)
         return rc;
     /* The id comes from the handle that was checked: the file is the one judged a marker. */
-    rc = fifo_id(marker, path, id);
+    rc = fifo_id(marker, path, stamp, id);
     (void)CloseHandle(marker);
     if (rc != 0)
         return rc;

@@ -995,11 +995,18 @@ xt_os_fifo_pipe_name(const char *path, char *buf, size_t cap)
 {
     wchar_t *w = wide_from_utf8(path);
     FILE_ID_INFO info;
-    HANDLE h = CreateFileW(w, READ_CONTROL, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-        NULL, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
+    char marker[29]; /* "xipc fifo 2 " + a stamp of 16 hex digits + "\n" */
+    DWORD n = 0;
+    HANDLE h = CreateFileW(w, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+        NULL, OPEN_EXISTING, 0, NULL);
     free(w);
     if (h == INVALID_HANDLE_VALUE)
         return -1;
+    if (!ReadFile(h, marker, sizeof marker, &n, NULL) || n != sizeof marker ||
+        memcmp(marker, "xipc fifo 2 ", 12) != 0) {
+        CloseHandle(h);
+        return -1;
+    }
     /* The same choice as win32_fifo.c's fifo_id: FileIdInfo, else the older index. */
     if (!GetFileInformationByHandleEx(h, FileIdInfo, &info, sizeof info)) {
         BY_HANDLE_FILE_INFORMATION old;
@@ -1017,6 +1024,7 @@ xt_os_fifo_pipe_name(const char *path, char *buf, size_t cap)
     end = put_hex(end, &info.VolumeSerialNumber, sizeof info.VolumeSerialNumber);
     *end++ = '-';
     end = put_hex(end, info.FileId.Identifier, sizeof info.FileId.Identifier);
+    end += sprintf(end, "-%.16s", marker + 12);
     if ((size_t)(end - text) >= cap)
         return -1;
     memcpy(buf, text, (size_t)(end - text) + 1);
