@@ -1336,3 +1336,29 @@ xt_test_fifo_squatted_pipe_refused(void)
     xipc_stream_close(r);
     CHECK_OK(xipc_fifo_unlink(path));
 }
+
+/* A FIFO made at the path of one that was removed while its reader stayed open is another FIFO,
+ * as on POSIX: its own reader opens (no XIPC_EBUSY) and its writer reaches that reader. Windows
+ * named the pipe from the marker's file id alone, which the file system hands to the next file
+ * once the old one is deleted (Wine: the Unix inode number, taken again at once): the new reader
+ * was refused, or its writer met the old reader. */
+void
+xt_test_fifo_made_again_is_a_new_fifo(void)
+{
+    char path[256], buf[3];
+    for (int round = 0; round < 10; round++) {
+        const unsigned flags = XIPC_CREATE | XIPC_FIFO_READ | XIPC_FIFO_NOWAIT;
+        xipc_stream *old_reader = NULL, *reader = NULL;
+        temp_dir_path("again", path, sizeof path);
+        CHECK_OK(xipc_fifo_open(path, flags, &old_reader, 0));
+        CHECK_OK(xipc_fifo_unlink(path));
+        CHECK_OK(xipc_fifo_open(path, flags, &reader, 0));
+        const char *args[] = { path, "new", NULL };
+        xipc_proc *p = xt_spawn_child("fifo_say", args, NULL, NULL, 0);
+        xt_read_exact(reader, buf, sizeof buf, XT_CHILD_TIMEOUT_MS);
+        CHECK(memcmp(buf, "new", 3) == 0);
+        xt_expect_exit(p, 0);
+        xipc_stream_close(reader); /* removes path */
+        xipc_stream_close(old_reader);
+    }
+}

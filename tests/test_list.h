@@ -131,6 +131,7 @@ XT_TEST(fifo_foreign_and_linked_fifos_refused)
 XT_TEST(fifo_both_sides_create_or_open_at_once)
 XT_TEST(fifo_two_spellings_of_one_file_meet)
 XT_TEST(fifo_squatted_pipe_refused)
+XT_TEST(fifo_made_again_is_a_new_fifo)
 
 /* child roles: `xipc-tests --child ROLE args...` */
 XT_CHILD(proc_exit_with)
