@@ -10,9 +10,6 @@
 #include <sddl.h>
 #include <string.h>
 
-/* Not in every mingw-w64 winnt.h (Windows 8 and later). */
-#define TOKEN_IS_APP_CONTAINER_CLASS ((TOKEN_INFORMATION_CLASS)29)
-
 struct sd_failure {
     DWORD werr;
     const char *call;
@@ -190,8 +187,7 @@ read_app_container(PINIT_ONCE once, PVOID param, PVOID *context)
     *context = NULL;
     if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token))
         return TRUE;
-    if (GetTokenInformation(
-            token, TOKEN_IS_APP_CONTAINER_CLASS, &is_container, sizeof is_container, &len) &&
+    if (GetTokenInformation(token, TokenIsAppContainer, &is_container, sizeof is_container, &len) &&
         is_container != 0)
         *context = (PVOID)(ULONG_PTR)4;
     (void)CloseHandle(token);
@@ -208,6 +204,6 @@ xipc__win32_check_not_sandboxed(void)
     if (in_container == NULL)
         return 0;
     return XIPC__FAIL(XIPC_ENOTSUP,
-        "name: an AppContainer may make pipes only under "
+        "sandboxed: an AppContainer may make pipes only under "
         "\\\\.\\pipe\\LOCAL\\, which no process outside it sees");
 }
