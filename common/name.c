@@ -47,3 +47,15 @@ xipc_name_check(const char *name)
     size_t len = strnlen(name, XIPC_NAME_MAX + 2);
     return xipc_name_check_len(name, len);
 }
+
+void
+xipc__npipe_name(const char *name, char out[XIPC_NAME_MAX + 1])
+{
+    size_t i = 0;
+    if (name[0] == '/')
+        name++;
+    /* The name alphabet is ASCII, so folding its letters folds the name. */
+    for (; name[i] != '\0' && i < XIPC_NAME_MAX; i++)
+        out[i] = (name[i] >= 'A' && name[i] <= 'Z') ? (char)(name[i] - 'A' + 'a') : name[i];
+    out[i] = '\0';
+}

@@ -11,12 +11,6 @@
 
 /* ---- Servers -------------------------------------------------------------------------------- */
 
-static const char *
-bare_name(const char *name)
-{
-    return name[0] == '/' ? name + 1 : name;
-}
-
 int
 xipc_npipe_listen(const char *name, unsigned flags, xipc_npipe **out)
 {
@@ -33,7 +27,9 @@ xipc_npipe_listen(const char *name, unsigned flags, xipc_npipe **out)
     if (srv == NULL)
         return XIPC_ENOMEM;
     srv->mode = flags;
-    if ((rc = xipc__os_npipe_listen(bare_name(name), flags, &srv->os)) != 0) {
+    char os_name[XIPC_NAME_MAX + 1];
+    xipc__npipe_name(name, os_name);
+    if ((rc = xipc__os_npipe_listen(os_name, flags, &srv->os)) != 0) {
         free(srv);
         return rc;
     }
@@ -127,7 +123,9 @@ connect_os(
         return rc;
     if ((flags & ~XIPC_NPIPE_WAIT_SERVER) != 0)
         return XIPC__FAIL(XIPC_EINVAL, "flags: neither 0 nor XIPC_NPIPE_WAIT_SERVER");
-    return xipc__os_npipe_connect(bare_name(name), mode, flags, os, xipc__deadline_in(timeout_ms));
+    char os_name[XIPC_NAME_MAX + 1];
+    xipc__npipe_name(name, os_name);
+    return xipc__os_npipe_connect(os_name, mode, flags, os, xipc__deadline_in(timeout_ms));
 }
 
 int

@@ -362,7 +362,15 @@ int xipc__os_mutex_unlock(struct xipc__os_sync *s);
 
 /* A connection (either end, byte or message mode) and a FIFO end are struct xipc__os_stream too:
  * xipc__os_stream_read/write/close work on byte-mode ones; the msg calls on message-mode
- * ones. name: checked by common/, without its leading '/'. mode: XIPC_NPIPE_BYTE or _MESSAGE. */
+ * ones. name: checked by common/, in its xipc__npipe_name form. mode: XIPC_NPIPE_BYTE or
+ * _MESSAGE. */
+
+/* The form of a checked name that every part of one named pipe is named from: without its
+ * leading '/', and folded to lower case. Windows pipe names are case-insensitive and
+ * machine-wide, while the Local\ events that go with a server (its claim, its mode) and POSIX
+ * file names are case-sensitive: folded once, "Foo" and "foo" are one server on both platforms,
+ * for every part of it. (common/name.c) */
+void xipc__npipe_name(const char *name, char out[XIPC_NAME_MAX + 1]);
 
 /* Starts a server: XIPC_EADDRINUSE when a live server has the name, xipc's or not (POSIX takes
  * over a socket file whose server is gone, and leaves a live one alone); POSIX: XIPC_EEXIST when

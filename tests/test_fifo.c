@@ -1204,3 +1204,161 @@ xt_test_fifo_both_sides_create_or_open_at_once(void)
     xt_expect_exit(p, 0);
     xt_channel_close(&ch);
 }
+
+/* ---- one file, many spellings; squatters ----------------------------------------------------- */
+
+/* Splits path at its last separator ('/', or '\\' on Windows): dir gets what is before it,
+ * *leaf points after it, *sep is the separator. */
+static void
+split_path(const char *path, char *dir, size_t cap, const char **leaf, char *sep)
+{
+    const char *slash = strrchr(path, '/'), *bslash = strrchr(path, '\\');
+    const char *at = (slash == NULL || (bslash != NULL && bslash > slash)) ? bslash : slash;
+    CHECK(at != NULL && (size_t)(at - path) < cap);
+    memcpy(dir, path, (size_t)(at - path));
+    dir[at - path] = '\0';
+    *leaf = at + 1;
+    *sep = *at;
+}
+
+/* A writer child (fifo_say) reaches the FIFO through spelling, run in cwd (NULL: this one's), and
+ * the reader r gets what it wrote. */
+static void
+expect_writer_meets(xipc_stream *r, const char *spelling, const char *cwd)
+{
+    const char *argv[16];
+    const char *args[] = { spelling, "met", NULL };
+    xipc_spawn_opts opts = xt_child_opts(argv, "fifo_say", args);
+    xipc_proc *p = NULL;
+    char buf[3];
+    opts.cwd = cwd;
+    printf("spelling: %s%s%s\n", spelling, cwd != NULL ? " in " : "", cwd != NULL ? cwd : "");
+    CHECK_OK(xipc_spawn(&opts, &p));
+    xt_read_exact(r, buf, sizeof buf, XT_CHILD_TIMEOUT_MS);
+    CHECK(memcmp(buf, "met", 3) == 0);
+    xt_expect_exit(p, 0);
+}
+
+/* Writers that name the reader's FIFO another way meet it, as a FIFO is the file whatever path
+ * reaches it: relative, with "." and "..", in another case where paths fold case, through a
+ * second hard link, and (POSIX) through a symbolic link to its directory. Windows met on a pipe
+ * named from a hash of the full path, which keeps a hard link's (and a short 8.3 name's, a subst
+ * drive's) spelling: that writer waited for a reader that never came. */
+void
+xt_test_fifo_two_spellings_of_one_file_meet(void)
+{
+    char path[256], dir[256], spelling[600], link[300];
+    const char *leaf;
+    char sep;
+    xipc_stream *r = NULL, *keep = NULL;
+    temp_dir_path("spell", path, sizeof path);
+    split_path(path, dir, sizeof dir, &leaf, &sep);
+    CHECK_OK(xipc_fifo_open(path, XIPC_CREATE | XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, &r, 0));
+    /* A writer of its own: the reader sees no end of stream between the children. */
+    CHECK_OK(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_WRITE, &keep, XT_CHILD_TIMEOUT_MS));
+    expect_writer_meets(r, leaf, dir);
+    snprintf(spelling, sizeof spelling, "%s%c.%c%s", dir, sep, sep, leaf);
+    expect_writer_meets(r, spelling, NULL);
+    const char *dir_leaf;
+    char parent[256], dir_sep;
+    split_path(dir, parent, sizeof parent, &dir_leaf, &dir_sep);
+    snprintf(spelling, sizeof spelling, "%s%c..%c%s%c%s", dir, sep, sep, dir_leaf, sep, leaf);
+    expect_writer_meets(r, spelling, NULL);
+    if (xt_os_paths_fold_case()) {
+        snprintf(spelling, sizeof spelling, "%s%c%s", dir, sep, leaf);
+        for (char *c = spelling + strlen(dir) + 1; *c != '\0'; c++)
+            *c = (char)((*c >= 'a' && *c <= 'z') ? *c - 'a' + 'A' : *c);
+        expect_writer_meets(r, spelling, NULL);
+    }
+    snprintf(link, sizeof link, "%s.hard", path);
+    CHECK_EQ(xt_os_hard_link(path, link), 0);
+    expect_writer_meets(r, link, NULL);
+    CHECK_OK(xipc_fifo_unlink(link));
+    snprintf(link, sizeof link, "%s.dir", path);
+    if (xt_os_symlink(dir, link) == 0) {
+        snprintf(spelling, sizeof spelling, "%s%c%s", link, sep, leaf);
+        expect_writer_meets(r, spelling, NULL);
+        CHECK_EQ(remove(link), 0);
+    } else {
+        printf("note: no symbolic link could be made here (Wine 8 makes none): that spelling "
+               "was not tried\n");
+    }
+    xipc_stream_close(keep);
+    xipc_stream_close(r); /* removes path: its open created it */
+}
+
+/* argv: path. Opens the FIFO for writing within 2 s and, if that works, writes "secret": a
+ * writer that should have refused the pipe. Exits with xt_child_exit_code of the open. */
+int
+xt_child_fifo_try_write(int argc, char **argv)
+{
+    xipc_stream *w = NULL;
+    (void)argc;
+    int rc = xipc_fifo_open(argv[1], XIPC_OPEN | XIPC_FIFO_WRITE, &w, 2000);
+    if (rc == 0)
+        xt_write_all(w, "secret", 6, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(w);
+    return xt_child_exit_code(rc);
+}
+
+/* Another user made the pipe that the FIFO's ends meet on before its reader did, open to all
+ * (Windows: the pipe name is machine-wide and follows from the marker file, which anyone who
+ * can see it can compute): a writer in another process refuses it before writing anything
+ * (XIPC_EACCES), and a reader refuses the name (XIPC_EADDRINUSE). The reader used to join the
+ * squatter's pipe (no FILE_FLAG_FIRST_PIPE_INSTANCE, which Wine ignores anyway), so writers
+ * reached either, and a writer sent its data to the squatter. */
+void
+xt_test_fifo_squatted_pipe_refused(void)
+{
+    char path[256], pipe_name[160];
+    const char *why = NULL;
+    xipc_stream *r = NULL;
+    fresh_fifo("squat", path, sizeof path);
+    if (xt_os_fifo_pipe_name(path, pipe_name, sizeof pipe_name) != 0) {
+        CHECK_OK(xipc_fifo_unlink(path));
+        XT_SKIP("POSIX: the FIFO is the file itself, no second name to squat (a FIFO of another "
+                "user is fifo_foreign_and_linked_fifos_refused)");
+    }
+    xt_os_squatter *sq = xt_os_squat_pipe(pipe_name, true, &why);
+    if (sq == NULL) {
+        CHECK_OK(xipc_fifo_unlink(path));
+        XT_SKIP(why);
+    }
+    const char *args[] = { path, NULL };
+    xt_expect_exit(
+        xt_spawn_child("fifo_try_write", args, NULL, NULL, 0), xt_child_exit_code(XIPC_EACCES));
+    CHECK_EQ(xt_os_squatter_received(sq), 0);
+    CHECK_RC(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, &r, 0),
+        XIPC_EADDRINUSE);
+    CHECK(r == NULL);
+    xt_os_squatter_close(sq);
+    CHECK_OK(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, &r, 0));
+    xipc_stream_close(r);
+    CHECK_OK(xipc_fifo_unlink(path));
+}
+
+/* A FIFO made at the path of one that was removed while its reader stayed open is another FIFO,
+ * as on POSIX: its own reader opens (no XIPC_EBUSY) and its writer reaches that reader. Windows
+ * named the pipe from the marker's file id alone, which the file system hands to the next file
+ * once the old one is deleted (Wine: the Unix inode number, taken again at once): the new reader
+ * was refused, or its writer met the old reader. */
+void
+xt_test_fifo_made_again_is_a_new_fifo(void)
+{
+    char path[256], buf[3];
+    for (int round = 0; round < 10; round++) {
+        const unsigned flags = XIPC_CREATE | XIPC_FIFO_READ | XIPC_FIFO_NOWAIT;
+        xipc_stream *old_reader = NULL, *reader = NULL;
+        temp_dir_path("again", path, sizeof path);
+        CHECK_OK(xipc_fifo_open(path, flags, &old_reader, 0));
+        CHECK_OK(xipc_fifo_unlink(path));
+        CHECK_OK(xipc_fifo_open(path, flags, &reader, 0));
+        const char *args[] = { path, "new", NULL };
+        xipc_proc *p = xt_spawn_child("fifo_say", args, NULL, NULL, 0);
+        xt_read_exact(reader, buf, sizeof buf, XT_CHILD_TIMEOUT_MS);
+        CHECK(memcmp(buf, "new", 3) == 0);
+        xt_expect_exit(p, 0);
+        xipc_stream_close(reader); /* removes path */
+        xipc_stream_close(old_reader);
+    }
+}

@@ -1592,3 +1592,102 @@ xt_test_npipe_server_import_refusals(void)
     xipc_stream_close(rd);
     xipc_stream_close(wr);
 }
+
+/* ---- squatters, and names that differ in case ----------------------------------------------- */
+
+/* argv: name, "byte" or "message". Connects within 2 s and, if that works, sends "secret": a
+ * client that should have refused the server. Exits with xt_child_exit_code of the connect. */
+int
+xt_child_npipe_try_connect(int argc, char **argv)
+{
+    (void)argc;
+    if (strcmp(argv[2], "byte") == 0) {
+        xipc_stream *s = NULL;
+        int rc = xipc_npipe_connect(argv[1], 0, &s, 2000);
+        if (rc == 0)
+            xt_write_all(s, "secret", 6, XT_CHILD_TIMEOUT_MS);
+        xipc_stream_close(s);
+        return xt_child_exit_code(rc);
+    }
+    xipc_msgpipe *m = NULL;
+    int rc = xipc_msgpipe_connect(argv[1], 0, &m, 2000);
+    if (rc == 0)
+        CHECK_OK(xipc_msgpipe_send(m, "secret", 6, XT_CHILD_TIMEOUT_MS));
+    xipc_msgpipe_close(m);
+    return xt_child_exit_code(rc);
+}
+
+/* Another user made the pipe first, open to all (Windows: pipe names are machine-wide, and the
+ * maker of the first instance fixes the security descriptor): a client in another process
+ * refuses it before sending anything (XIPC_EACCES), and listen refuses the name
+ * (XIPC_EADDRINUSE). Both were let in: the client sent its data to the squatter. */
+void
+xt_test_npipe_squatted_name_refused(void)
+{
+    char name[XIPC_NAME_MAX + 1];
+    const char *why = NULL;
+    xipc_npipe *srv = NULL;
+    xt_name("squat", name);
+    xt_os_squatter *sq = xt_os_squat_pipe(name, false, &why);
+    if (sq == NULL)
+        XT_SKIP(why);
+    const char *byte_args[] = { name, "byte", NULL }, *msg_args[] = { name, "message", NULL };
+    xt_expect_exit(xt_spawn_child("npipe_try_connect", byte_args, NULL, NULL, 0),
+        xt_child_exit_code(XIPC_EACCES));
+    xt_expect_exit(xt_spawn_child("npipe_try_connect", msg_args, NULL, NULL, 0),
+        xt_child_exit_code(XIPC_EACCES));
+    CHECK_EQ(xt_os_squatter_received(sq), 0);
+    CHECK_RC(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv), XIPC_EADDRINUSE);
+    CHECK_RC(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &srv), XIPC_EADDRINUSE);
+    CHECK(srv == NULL);
+    xt_os_squatter_close(sq);
+    /* Once the squatter has gone, the name is free. */
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
+    xipc_npipe_close(srv);
+}
+
+/* Upper-cases the ASCII letters of s in place. */
+static void
+upper_case(char *s)
+{
+    for (; *s != '\0'; s++) {
+        if (*s >= 'a' && *s <= 'z')
+            *s = (char)(*s - 'a' + 'A');
+    }
+}
+
+/* Named-pipe names that differ only in case name one server on both platforms (Windows pipe
+ * names are case-insensitive; xipc folds the name for every part of the server, POSIX's socket
+ * and lock files included): a second listen is XIPC_EADDRINUSE, and a client of the other
+ * spelling reaches the server. Events stay case-sensitive, as Local\ and POSIX names are. POSIX
+ * made two servers, and a client of "FOO" found none. */
+void
+xt_test_npipe_names_differing_in_case_are_one_server(void)
+{
+    char lower[XIPC_NAME_MAX + 1], upper[XIPC_NAME_MAX + 1];
+    xipc_npipe *srv = NULL, *second = NULL;
+    xipc_stream *conn = NULL;
+    xipc_event *a = NULL, *b = NULL;
+    char buf[4];
+    xt_name("case", lower);
+    strcpy(upper, lower);
+    upper_case(upper);
+    CHECK_OK(xipc_npipe_listen(upper, XIPC_NPIPE_BYTE, &srv));
+    CHECK_RC(xipc_npipe_listen(lower, XIPC_NPIPE_BYTE, &second), XIPC_EADDRINUSE);
+    CHECK_RC(xipc_npipe_listen(lower, XIPC_NPIPE_MESSAGE, &second), XIPC_EADDRINUSE);
+    CHECK(second == NULL);
+    const char *args[] = { lower, NULL };
+    xipc_proc *p = xt_spawn_child("npipe_echo_client", args, NULL, NULL, 0);
+    CHECK_OK(xipc_npipe_accept(srv, &conn, XT_CHILD_TIMEOUT_MS));
+    xt_write_all(conn, "case", 4, XT_CHILD_TIMEOUT_MS);
+    xt_read_exact(conn, buf, 4, XT_CHILD_TIMEOUT_MS);
+    CHECK(memcmp(buf, "case", 4) == 0);
+    xipc_stream_close(conn);
+    xt_expect_exit(p, 0);
+    xipc_npipe_close(srv);
+
+    CHECK_OK(xipc_event_open(lower, XIPC_CREATE, &a));
+    CHECK_OK(xipc_event_open(upper, XIPC_CREATE, &b));
+    xipc_event_close(a);
+    xipc_event_close(b);
+}

@@ -293,4 +293,31 @@ int xt_os_join_new_job(void);
  * a job this process is in does not allow breakaway). -1 where there are no jobs (POSIX). */
 long xt_os_spawn_breaking_away(void);
 
+/* ---- pipe squatters, file identity -------------------------------------------------------- */
+
+/* A pipe that another user made first, as a squatter on a machine-wide name would: Windows
+ * creates \\.\pipe\ + pipe_name (a raw name: an xipc name, or xt_os_fifo_pipe_name's) with
+ * SYSTEM as its owner and a DACL open to everyone, with two instances waiting for clients, made
+ * as xipc makes its own (fifo: a FIFO reader's inbound message pipe; else a byte-mode server's
+ * duplex byte pipe), so that only a check of the first instance tells them apart (Wine refuses
+ * an instance whose type differs from the pipe's with ERROR_ACCESS_DENIED).
+ * NULL where that cannot be made, with the reason in *why: POSIX (named pipes and FIFOs there
+ * are files in the file system, whose owners are checked), or Windows without the privilege to
+ * give an object another owner (SeRestorePrivilege). */
+typedef struct xt_os_squatter xt_os_squatter;
+xt_os_squatter *xt_os_squat_pipe(const char *pipe_name, bool fifo, const char **why);
+/* Bytes the squatter's instances have received (and not read), from every client. */
+long xt_os_squatter_received(xt_os_squatter *sq);
+void xt_os_squatter_close(xt_os_squatter *sq);
+
+/* Windows: the raw name of the pipe the ends of the FIFO at path meet on, as win32_fifo.c makes
+ * it from the marker file's identity and stamp ("xipc-fifo-" + volume serial + '-' + file id +
+ * '-' + the stamp the marker holds, in hex).
+ * 0, or -1 (also on POSIX, where the FIFO is the file itself). */
+int xt_os_fifo_pipe_name(const char *path, char *buf, size_t cap);
+
+/* Makes link_path a second hard link to the file target (POSIX link(2), Windows CreateHardLinkW).
+ * 0, or -1 where that is not possible. */
+int xt_os_hard_link(const char *target, const char *link_path);
+
 #endif /* XT_OS_H */

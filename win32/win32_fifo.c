@@ -1,12 +1,22 @@
 /* win32/win32_fifo.c: FIFOs (common/platform.h, "Named pipes and FIFOs"), which Windows lacks,
  * emulated with the POSIX rules (xipc/fifo.h) on a message-mode named pipe.
  *
- * The FIFO in the file system is a marker file holding MARKER, made owner-only. Its ends meet on
- * the pipe L"\\\\.\\pipe\\xipc-fifo-" + a 64-bit FNV-1a hash, in hex, of the marker's full path
- * with its case folded (Windows paths name the same file whatever their case). A marker reached
- * through a reparse point is refused, and so is, unless the open says XIPC_FIFO_SHARED, one that
- * another user owns (xipc/fifo.h); paths Windows cannot name as files (devices, control
- * characters, too long) are refused before any call sees them.
+ * The FIFO in the file system is a marker file holding MARKER_HEAD and a stamp unique to the
+ * FIFO, made owner-only. Its ends meet on the pipe L"\\\\.\\pipe\\xipc-fifo-" + the marker's
+ * identity (fifo_id: its volume's serial number, its file id, and the stamp, which tells a FIFO
+ * from an older one whose deleted file had the same id), read from the handle that checked the
+ * marker, so that every path
+ * that reaches the file (any case, a relative one, a short 8.3 name, a second hard link, a subst
+ * drive) reaches the same pipe, as POSIX's FIFO is the file itself. A marker reached through a
+ * reparse point is refused, and so is, unless the open says XIPC_FIFO_SHARED, one that another
+ * user owns (xipc/fifo.h); paths Windows cannot name as files (devices, control characters, too
+ * long) are refused before any call sees them.
+ *
+ * The pipe namespace is machine-wide and whoever makes a pipe's first instance fixes its
+ * security descriptor, so anyone who can read the marker's identity could make the pipe first,
+ * with a DACL open to all, and read what writers send. The reader's first instance is therefore
+ * made with FILE_FLAG_FIRST_PIPE_INSTANCE (a pipe that exists already is XIPC_EADDRINUSE), and a
+ * writer refuses a pipe whose owner is not its user (XIPC_EACCES) before it writes anything.
  *
  * The reader is the pipe's server, inbound. Every writer connects to a pipe instance of its own
  * and sends each stream write as one frame: a 4-byte length, then the bytes. One WriteFile
@@ -36,20 +46,27 @@
  * there, and the listener posts it then.
  *
  * One reader at a time, as xipc/fifo.h promises on both platforms: a second one gets XIPC_EBUSY.
- * The reader holds the named event L"Local\\xipc-fifo#" + the hash for that. */
+ * The reader holds the named event L"Local\\xipc-fifo#" + the id for that. */
 #include "win32_internal.h"
 
 #include <aclapi.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* What a marker file holds, exactly: "xipc fifo", version 1. */
-static const char MARKER[] = "xipc fifo 1\n";
-#define MARKER_LEN (sizeof MARKER - 1)
+/* What a marker file holds, exactly: "xipc fifo", version 2, then the FIFO's stamp, STAMP_LEN
+ * lower-case hex digits that its creator chose, unique to that FIFO, then a newline. */
+static const char MARKER_HEAD[] = "xipc fifo 2 ";
+#define MARKER_HEAD_LEN (sizeof MARKER_HEAD - 1)
+#define STAMP_LEN       16
+#define MARKER_LEN      (MARKER_HEAD_LEN + STAMP_LEN + 1)
 
 #define PIPE_PREFIX  L"\\\\.\\pipe\\xipc-fifo-"
 #define CLAIM_PREFIX L"Local\\xipc-fifo#"
 #define NAME_CAP     XIPC__WIN32_PIPE_NAME_CAP
+
+/* A FIFO's id: its marker's 64-bit volume serial, 128-bit file id and stamp in hex, with a '-'
+ * between each (fifo_id). */
+#define FIFO_ID_LEN (16 + 1 + 32 + 1 + STAMP_LEN)
 
 /* A frame: its payload's length, 4 bytes little-endian, then the payload, 1 to FRAME_MAX bytes:
  * a 64 KiB write goes in one frame. */
@@ -116,7 +133,7 @@ struct xipc__win32_fifo_reader {
      * from 2.4× to 1.25× a raw named pipe when reads were started lazily). NULL otherwise. */
     struct fifo_instance *read_next;
     HANDLE sole_event; /* what a sole writer's read signals (see read_sole) */
-    char id[17]; /* the hash in hex, for error reports */
+    char id[FIFO_ID_LEN + 1]; /* the marker's identity (fifo_id), for error reports */
     wchar_t wname[NAME_CAP];
 };
 
@@ -194,55 +211,25 @@ fifo_wpath(const char *path, wchar_t **wpath)
     return rc;
 }
 
-/* Whether sid is this process's user, or the owner its token gives what it creates (an elevated
- * administrator's files belong to the Administrators group): 0, XIPC_EACCES, or the failure. */
-static int
-owner_is_ours(PSID sid, const char *path)
+/* Whether text[0, MARKER_LEN) is a marker's: its head, a stamp of lower-case hex, a newline. */
+static bool
+marker_text_ok(const char *text)
 {
-    union {
-        TOKEN_USER user;
-        TOKEN_OWNER owner;
-        BYTE bytes[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
-    } info;
-    HANDLE token;
-    DWORD len, werr = ERROR_SUCCESS;
-    int rc = XIPC_EACCES;
-    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token))
-        return XIPC__OS_FAIL(GetLastError(), "OpenProcessToken", path);
-    if (!GetTokenInformation(token, TokenUser, &info, sizeof info, &len))
-        werr = GetLastError();
-    else if (EqualSid(sid, info.user.User.Sid))
-        rc = 0;
-    else if (!GetTokenInformation(token, TokenOwner, &info, sizeof info, &len))
-        werr = GetLastError();
-    else if (EqualSid(sid, info.owner.Owner))
-        rc = 0;
-    (void)CloseHandle(token);
-    return werr != ERROR_SUCCESS ? XIPC__OS_FAIL(werr, "GetTokenInformation", path) : rc;
+    if (memcmp(text, MARKER_HEAD, MARKER_HEAD_LEN) != 0 || text[MARKER_LEN - 1] != '\n')
+        return false;
+    for (size_t i = MARKER_HEAD_LEN; i < MARKER_HEAD_LEN + STAMP_LEN; i++) {
+        if (!((text[i] >= '0' && text[i] <= '9') || (text[i] >= 'a' && text[i] <= 'f')))
+            return false;
+    }
+    return true;
 }
 
-/* XIPC_EACCES when the file h is open on belongs to another user (see owner_is_ours). Wine 8
- * gives every file the one user's SID and keeps no owner that SetSecurityInfo sets, so there a
- * marker of another user cannot be made, and this check never refuses. */
+/* Whether the handle's file is a marker: 0, with its stamp in stamp (NULL: not wanted);
+ * XIPC_EACCES for a reparse point (a symbolic link, a junction or any other: the FIFO would be
+ * reached through it, or be something else); XIPC_EINVAL for anything else, directories
+ * included. */
 static int
-check_owner(HANDLE h, const char *path)
-{
-    PSID owner = NULL;
-    PSECURITY_DESCRIPTOR sd = NULL;
-    DWORD werr = GetSecurityInfo(
-        h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, &owner, NULL, NULL, NULL, &sd);
-    if (werr != ERROR_SUCCESS)
-        return XIPC__OS_FAIL(werr, "GetSecurityInfo", path);
-    int rc = owner_is_ours(owner, path);
-    (void)LocalFree(sd);
-    return rc;
-}
-
-/* Whether the handle's file is a marker: 0; XIPC_EACCES for a reparse point (a symbolic link, a
- * junction or any other: the FIFO would be reached through it, or be something else); XIPC_EINVAL
- * for anything else, directories included. */
-static int
-check_marker(HANDLE h, const char *path)
+check_marker(HANDLE h, const char *path, char *stamp)
 {
     BY_HANDLE_FILE_INFORMATION info;
     char text[MARKER_LEN + 1];
@@ -251,11 +238,15 @@ check_marker(HANDLE h, const char *path)
         return XIPC__OS_FAIL(GetLastError(), "GetFileInformationByHandle", path);
     if ((info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0)
         return XIPC_EACCES;
-    if ((info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) == 0 && info.nFileSizeHigh == 0 &&
-        info.nFileSizeLow == MARKER_LEN && ReadFile(h, text, sizeof text, &n, NULL) &&
-        n == MARKER_LEN && memcmp(text, MARKER, MARKER_LEN) == 0)
-        return 0;
-    return XIPC_EINVAL;
+    if ((info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0 || info.nFileSizeHigh != 0 ||
+        info.nFileSizeLow != MARKER_LEN || !ReadFile(h, text, sizeof text, &n, NULL) ||
+        n != MARKER_LEN || !marker_text_ok(text))
+        return XIPC_EINVAL;
+    if (stamp != NULL) {
+        memcpy(stamp, text + MARKER_HEAD_LEN, STAMP_LEN);
+        stamp[STAMP_LEN] = '\0';
+    }
+    return 0;
 }
 
 /* How long an opener waits for a creator that is still writing its marker: xipc__os_fifo_create
@@ -304,18 +295,22 @@ open_finished_marker(const wchar_t *wpath, const char *path, DWORD access, HANDL
 }
 
 /* Opens path to read (plus access) without following a reparse point, and checks that it is a
- * marker (check_marker) and, if check_owner_too, that it is ours: 0; XIPC_ENOENT; XIPC_EACCES;
- * XIPC_EINVAL. The handle goes to *out, or is closed when out is NULL. */
+ * marker (check_marker, which gives its stamp to stamp unless NULL) and, if check_owner_too,
+ * that it is ours: 0; XIPC_ENOENT; XIPC_EACCES; XIPC_EINVAL. The handle goes to *out, or is
+ * closed when out is NULL. */
 static int
-open_marker(const wchar_t *wpath, const char *path, DWORD access, bool check_owner_too, HANDLE *out)
+open_marker(const wchar_t *wpath, const char *path, DWORD access, bool check_owner_too,
+    char *stamp, HANDLE *out)
 {
     HANDLE h;
     int rc = open_finished_marker(wpath, path, access, &h);
     if (rc != 0)
         return rc;
-    rc = check_marker(h, path);
+    rc = check_marker(h, path, stamp);
+    /* Wine 8 gives every file the one user's SID and keeps no owner that SetSecurityInfo sets,
+     * so there a marker of another user cannot be made, and this check never refuses. */
     if (rc == 0 && check_owner_too)
-        rc = check_owner(h, path);
+        rc = xipc__win32_check_file_owner(h, path);
     if (rc != 0 || out == NULL)
         (void)CloseHandle(h);
     else
@@ -323,51 +318,66 @@ open_marker(const wchar_t *wpath, const char *path, DWORD access, bool check_own
     return rc;
 }
 
-/* 64-bit FNV-1a over the UTF-16 units of s, low byte first. */
-static uint64_t
-hash_wide(const wchar_t *s, int len)
-{
-    uint64_t h = 0xcbf29ce484222325u;
-    for (int i = 0; i < len; i++) {
-        h = (h ^ ((unsigned)s[i] & 0xFFu)) * 0x100000001b3u;
-        h = (h ^ ((unsigned)s[i] >> 8)) * 0x100000001b3u;
-    }
-    return h;
-}
-
-/* The FIFO's id: the hash of wpath made absolute and folded to upper case, as NTFS compares
- * names (its $UpCase table; folding to lower case would merge names NTFS keeps apart, such as
- * the Kelvin sign and 'k'). The invariant locale keeps the result the same for every user. */
-static int
-fifo_id(const wchar_t *wpath, const char *path, char id[17])
+/* Writes the n bytes at p, last byte first, as 2n hex digits at out. */
+static char *
+put_hex(char *out, const void *p, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    DWORD need = GetFullPathNameW(wpath, 0, NULL, NULL);
-    if (need == 0)
-        return XIPC__OS_FAIL(GetLastError(), "GetFullPathNameW", path);
-    wchar_t *full = malloc(2 * (size_t)need * sizeof *full);
-    if (full == NULL)
-        return XIPC_ENOMEM;
-    wchar_t *folded = full + need;
-    /* A second call that needs more room than the first said has raced a change of the working
-     * directory: it returns the size, and the path is not made. */
-    DWORD len = GetFullPathNameW(wpath, need, full, NULL);
-    if (len == 0 || len >= need) {
-        free(full);
-        return XIPC__OS_FAIL(
-            len == 0 ? GetLastError() : ERROR_INVALID_NAME, "GetFullPathNameW", path);
+    const unsigned char *b = p;
+    while (n-- > 0) {
+        *out++ = hex[b[n] >> 4];
+        *out++ = hex[b[n] & 0xFu];
     }
-    int n = LCMapStringEx(
-        LOCALE_NAME_INVARIANT, LCMAP_UPPERCASE, full, (int)len, folded, (int)need, NULL, NULL, 0);
-    DWORD werr = GetLastError();
-    uint64_t h = hash_wide(folded, n);
-    free(full);
-    if (n == 0)
-        return XIPC__OS_FAIL(werr, "LCMapStringEx", path);
-    for (int i = 15; i >= 0; i--, h >>= 4)
-        id[i] = hex[h & 0xFu];
-    id[16] = '\0';
+    return out;
+}
+
+/* The FIFO's id: the identity of the marker file h is open on, in hex, as the file system keeps
+ * it whatever path reached the file (a relative or absolute one, any case, an 8.3 short name, a
+ * second hard link, a subst drive, a \\?\ prefix), then the marker's stamp. FileIdInfo (Windows
+ * 8 and later) gives the 64-bit volume serial number and the 128-bit file id that ReFS needs;
+ * where it is not supported, GetFileInformationByHandle's 32-bit serial and 64-bit file index,
+ * widened to the same form (the choice depends on the system and the file system alone, so
+ * every process makes the same one). A file id is reused once its file is deleted, while a
+ * reader of that FIFO may still be open (FAT's ids come from the directory entry's place; Wine's
+ * are Unix inode numbers, which the next file takes at once: measured, two tests' FIFOs met); the
+ * stamp, chosen when the marker is made, tells such FIFOs apart. */
+static int
+fifo_id(HANDLE h, const char *path, const char *stamp, char id[FIFO_ID_LEN + 1])
+{
+    FILE_ID_INFO info;
+    if (!GetFileInformationByHandleEx(h, FileIdInfo, &info, sizeof info)) {
+        BY_HANDLE_FILE_INFORMATION old;
+        if (!GetFileInformationByHandle(h, &old))
+            return XIPC__OS_FAIL(GetLastError(), "GetFileInformationByHandle", path);
+        memset(&info, 0, sizeof info);
+        info.VolumeSerialNumber = old.dwVolumeSerialNumber;
+        ULONGLONG index = (ULONGLONG)old.nFileIndexHigh << 32 | old.nFileIndexLow;
+        for (size_t i = 0; i < sizeof index; i++)
+            info.FileId.Identifier[i] = (BYTE)(index >> (8 * i));
+    }
+    char *end = put_hex(id, &info.VolumeSerialNumber, sizeof info.VolumeSerialNumber);
+    *end++ = '-';
+    end = put_hex(end, info.FileId.Identifier, sizeof info.FileId.Identifier);
+    *end++ = '-';
+    memcpy(end, stamp, STAMP_LEN + 1);
     return 0;
+}
+
+/* Writes a new marker's text into text (MARKER_LEN bytes): the head, a stamp no other FIFO has,
+ * a newline. The stamp needs to be unique, not secret (the marker is owner-only anyway): this
+ * process's id, a serial number, and the performance counter, which differs between runs that
+ * reuse a pid, as in anonymous pipes' names (win32_stream.c). */
+static void
+compose_marker(char text[MARKER_LEN])
+{
+    static LONG volatile serial;
+    LARGE_INTEGER now;
+    (void)QueryPerformanceCounter(&now);
+    uint64_t bits = (uint64_t)now.QuadPart * 0x9E3779B97F4A7C15u;
+    bits ^= (uint64_t)GetCurrentProcessId() << 40 ^ (uint64_t)InterlockedIncrement(&serial) << 24;
+    memcpy(text, MARKER_HEAD, MARKER_HEAD_LEN);
+    (void)put_hex(text + MARKER_HEAD_LEN, &bits, sizeof bits);
+    text[MARKER_LEN - 1] = '\n';
 }
 
 int
@@ -375,6 +385,7 @@ xipc__os_fifo_create(const char *path)
 {
     SECURITY_ATTRIBUTES sa;
     wchar_t *wpath = NULL;
+    char text[MARKER_LEN];
     DWORD n = 0;
     int rc = xipc__win32_owner_only_sa(&sa);
     if (rc != 0 || (rc = fifo_wpath(path, &wpath)) != 0)
@@ -388,7 +399,8 @@ xipc__os_fifo_create(const char *path)
         return rc;
     }
     /* A synchronous WriteFile to a file writes all or fails. */
-    if (!WriteFile(h, MARKER, (DWORD)MARKER_LEN, &n, NULL)) {
+    compose_marker(text);
+    if (!WriteFile(h, text, (DWORD)MARKER_LEN, &n, NULL)) {
         rc = XIPC__OS_FAIL(GetLastError(), "WriteFile", path);
         (void)CloseHandle(h);
         (void)DeleteFileW(wpath); /* no half-made marker: it would read as "not a FIFO" */
@@ -411,7 +423,7 @@ xipc__os_fifo_remove(const char *path)
         return rc;
     /* Delete through the handle that was checked: what goes is the marker that was read, even
      * if the path changes meanwhile. The owner is not checked, as unlink(2) does not. */
-    rc = open_marker(wpath, path, DELETE, false, &h);
+    rc = open_marker(wpath, path, DELETE, false, NULL, &h);
     free(wpath);
     if (rc != 0)
         return rc;
@@ -429,8 +441,9 @@ xipc__os_fifo_remove(const char *path)
  * as POSIX's ENXIO does. */
 static int
 open_writer(
-    const char *id, const char *path, bool nowait, struct xipc__os_stream *s, xipc__deadline dl)
+    const char *id, const char *path, unsigned mode, struct xipc__os_stream *s, xipc__deadline dl)
 {
+    bool nowait = (mode & XIPC_FIFO_NOWAIT) != 0;
     wchar_t wname[NAME_CAP], claim_name[NAME_CAP];
     unsigned pause_ms = 1;
     HANDLE h;
@@ -454,7 +467,10 @@ open_writer(
         if ((rc = xipc__pause_before_retry(dl, &pause_ms, WRITER_PAUSE_MAX_MS)) != 0)
             return rc;
     }
-    if ((rc = xipc__win32_stream_open(h, XIPC__WIN32_STREAM_ANON, s)) != 0) {
+    /* Before anything is written: a pipe another user made first would read it. A FIFO shared
+     * with other users (XIPC_FIFO_SHARED) may have a reader of another user. */
+    if (((mode & XIPC_FIFO_SHARED) == 0 && (rc = xipc__win32_check_pipe_owner(h, path)) != 0) ||
+        (rc = xipc__win32_stream_open(h, XIPC__WIN32_STREAM_ANON, s)) != 0) {
         (void)CloseHandle(h);
         return rc;
     }
@@ -535,6 +551,20 @@ free_instance(struct xipc__win32_fifo_reader *r, struct fifo_instance *inst)
     free(inst);
 }
 
+/* Why the reader's instance could not be made. For its first one (first:
+ * FILE_FLAG_FIRST_PIPE_INSTANCE), ERROR_ACCESS_DENIED says that the pipe exists: someone who is
+ * not this FIFO's reader (who would hold the claim) made it first, and fixed its security
+ * descriptor, so writers would reach them too: XIPC_EADDRINUSE, as npipe listen says. So does
+ * ERROR_PIPE_BUSY, a pipe of theirs with its instance limit reached. */
+static int
+instance_failure(DWORD werr, DWORD first, const char *id)
+{
+    int rc = XIPC__OS_FAIL(werr, "CreateNamedPipeW", id);
+    if (first != 0 && (werr == ERROR_ACCESS_DENIED || werr == ERROR_PIPE_BUSY))
+        return XIPC_EADDRINUSE;
+    return rc;
+}
+
 /* Makes an instance of the pipe and starts its ConnectNamedPipe on r->connect_event, under the
  * lock: it becomes r->listening, or (its writer already there) handing_over. A writer can connect
  * to an instance before its ConnectNamedPipe, and even write and close before it: that is
@@ -542,7 +572,7 @@ free_instance(struct xipc__win32_fifo_reader *r, struct fifo_instance *inst)
  * Wine 8; NPFS keeps a closing pipe's data), so it is handed over as any other: that writer's
  * bytes are read and it counts as a writer that came. */
 static int
-make_instance(struct xipc__win32_fifo_reader *r, struct fifo_instance **out)
+make_instance(struct xipc__win32_fifo_reader *r, DWORD first, struct fifo_instance **out)
 {
     struct fifo_instance *inst = calloc(1, sizeof *inst);
     DWORD werr = ERROR_IO_PENDING;
@@ -552,7 +582,7 @@ make_instance(struct xipc__win32_fifo_reader *r, struct fifo_instance **out)
     inst->state = INSTANCE_CONNECTING;
     inst->ov.hEvent = r->connect_event;
     AcquireSRWLockExclusive(&r->lock);
-    inst->pipe = xipc__win32_pipe_instance(r->wname, PIPE_ACCESS_INBOUND,
+    inst->pipe = xipc__win32_pipe_instance(r->wname, PIPE_ACCESS_INBOUND | first,
         PIPE_TYPE_MESSAGE | PIPE_READMODE_BYTE, INSTANCE_BUFFER, &r->sa);
     if (inst->pipe == NULL) {
         werr = GetLastError();
@@ -575,7 +605,7 @@ make_instance(struct xipc__win32_fifo_reader *r, struct fifo_instance **out)
     }
     if (inst->pipe == NULL) {
         free(inst);
-        return XIPC__OS_FAIL(werr, "CreateNamedPipeW", r->id);
+        return instance_failure(werr, first, r->id);
     }
     free_instance(r, inst);
     return XIPC__OS_FAIL(werr, "ConnectNamedPipe", r->id);
@@ -643,7 +673,7 @@ listener_thread(void *arg)
         struct fifo_instance *inst = r->listening; /* only this thread changes it now */
         bool failed = false;
         if (inst == NULL) {
-            if (make_instance(r, &inst) != 0) {
+            if (make_instance(r, 0, &inst) != 0) {
                 if (WaitForSingleObject(r->stop, LISTEN_RETRY_MS) != WAIT_TIMEOUT)
                     return 0;
                 continue;
@@ -1092,7 +1122,7 @@ reader_init(struct xipc__win32_fifo_reader *r, const char *id)
         (r->arrival = CreateEventW(NULL, FALSE, FALSE, NULL)) == NULL ||
         (r->sole_event = CreateEventW(NULL, TRUE, FALSE, NULL)) == NULL)
         return XIPC__OS_FAIL(GetLastError(), "CreateEventW", NULL);
-    if ((rc = make_instance(r, &first)) != 0)
+    if ((rc = make_instance(r, FILE_FLAG_FIRST_PIPE_INSTANCE, &first)) != 0)
         return rc;
     if (r->listening != first)
         hand_over(r, first); /* a writer was there before the first instance listened */
@@ -1104,8 +1134,10 @@ reader_init(struct xipc__win32_fifo_reader *r, const char *id)
 static int
 open_reader(const char *id, bool nowait, struct xipc__os_stream *s, xipc__deadline dl)
 {
+    int rc = xipc__win32_check_not_sandboxed();
+    if (rc != 0)
+        return rc;
     struct xipc__win32_fifo_reader *r = calloc(1, sizeof *r);
-    int rc;
     if (r == NULL)
         return XIPC_ENOMEM;
     rc = reader_init(r, id);
@@ -1127,16 +1159,21 @@ xipc__os_fifo_open(const char *path, unsigned mode, struct xipc__os_stream *s, x
 {
     bool nowait = (mode & XIPC_FIFO_NOWAIT) != 0;
     wchar_t *wpath = NULL;
-    char id[17];
+    HANDLE marker = NULL;
+    char id[FIFO_ID_LEN + 1], stamp[STAMP_LEN + 1];
     int rc = fifo_wpath(path, &wpath);
     if (rc != 0)
         return rc;
-    if ((rc = open_marker(wpath, path, 0, (mode & XIPC_FIFO_SHARED) == 0, NULL)) == 0)
-        rc = fifo_id(wpath, path, id);
+    rc = open_marker(wpath, path, 0, (mode & XIPC_FIFO_SHARED) == 0, stamp, &marker);
     free(wpath);
+    if (rc != 0)
+        return rc;
+    /* The id comes from the handle that was checked: the file is the one judged a marker. */
+    rc = fifo_id(marker, path, stamp, id);
+    (void)CloseHandle(marker);
     if (rc != 0)
         return rc;
     if ((mode & XIPC_FIFO_READ) != 0)
         return open_reader(id, nowait, s, dl);
-    return open_writer(id, path, nowait, s, dl);
+    return open_writer(id, path, mode, s, dl);
 }

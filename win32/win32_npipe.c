@@ -6,10 +6,15 @@
  * instance with an overlapped ConnectNamedPipe pending, so a client finds an instance to connect
  * to even while the server is busy elsewhere; accept waits for the spare's client, hands that
  * instance over as the connection and makes the next spare. Two servers must not share a name
- * (their clients would land on either), and Wine ignores FILE_FLAG_FIRST_PIPE_INSTANCE
- * (notes/wine.md, section 2 row 4), so a server also holds a named event, L"Local\\xipc-npipe#" +
- * name, created exclusively ('#' cannot occur in an xipc name); the flag stays for Windows, where
- * it also stops a server from joining instances that another program made first. A second
+ * (their clients would land on either), and the pipe namespace is machine-wide, its first
+ * instance's maker fixing its security descriptor: a server's first instance is made with
+ * FILE_FLAG_FIRST_PIPE_INSTANCE, which Windows refuses (ERROR_ACCESS_DENIED) when the pipe
+ * exists, whoever made it. Wine ignores the flag (notes/wine.md, section 2 row 4), so
+ * xipc__win32_pipe_instance also counts the instances it joined, and a server also holds a named
+ * event, L"Local\\xipc-npipe#" + name, created exclusively ('#' cannot occur in an xipc name),
+ * which tells a second xipc server of this session at once. Names come folded to lower case
+ * (xipc__npipe_name): the pipe name is case-insensitive, the Local\ events are not. A client
+ * refuses a pipe whose owner is not its user (xipc__win32_check_pipe_owner). A second
  * event, the same name + L"#byte" or L"#message", tells clients the server's mode before they
  * connect: a client of the other mode that connected and left again would reach the server as a
  * connection that ends at once, where POSIX refuses it at connect (EPROTOTYPE). A client still
@@ -88,6 +93,16 @@ xipc__win32_wide_name(const wchar_t *prefix, const char *ascii, wchar_t *out, si
     return 0;
 }
 
+bool
+xipc__win32_sole_instance(HANDLE h)
+{
+    DWORD instances = 0;
+    /* A query that fails tells nothing against the instance: Windows refused it already. */
+    if (!GetNamedPipeHandleStateW(h, NULL, &instances, NULL, NULL, NULL, 0))
+        return true;
+    return instances <= 1;
+}
+
 HANDLE
 xipc__win32_pipe_instance(const wchar_t *wname, DWORD open_mode, DWORD pipe_mode, DWORD buffer,
     SECURITY_ATTRIBUTES *sa)
@@ -95,7 +110,15 @@ xipc__win32_pipe_instance(const wchar_t *wname, DWORD open_mode, DWORD pipe_mode
     HANDLE h = CreateNamedPipeW(wname, open_mode | FILE_FLAG_OVERLAPPED,
         pipe_mode | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS, PIPE_UNLIMITED_INSTANCES, buffer,
         buffer, 0, sa);
-    return h == INVALID_HANDLE_VALUE ? NULL : h;
+    if (h == INVALID_HANDLE_VALUE)
+        return NULL;
+    /* The first instance joined a pipe someone else made (Wine only): say what Windows says. */
+    if ((open_mode & FILE_FLAG_FIRST_PIPE_INSTANCE) != 0 && !xipc__win32_sole_instance(h)) {
+        (void)CloseHandle(h);
+        SetLastError(ERROR_ACCESS_DENIED);
+        return NULL;
+    }
+    return h;
 }
 
 DWORD
@@ -338,7 +361,8 @@ xipc__os_npipe_listen(const char *name, unsigned mode, struct xipc__os_npipe *sr
     InitializeSRWLock(&l->held_lock);
     l->mode = mode;
     (void)strncpy(l->name, name, XIPC_NAME_MAX);
-    if ((rc = listener_init(l, name)) == 0 && pipe_exists(l->wname))
+    if ((rc = xipc__win32_check_not_sandboxed()) == 0 && (rc = listener_init(l, name)) == 0 &&
+        pipe_exists(l->wname))
         rc = XIPC_EADDRINUSE;
     if (rc != 0 || (rc = new_spare(l, FILE_FLAG_FIRST_PIPE_INSTANCE)) != 0) {
         listener_free(l);
@@ -687,7 +711,10 @@ xipc__os_npipe_connect(const char *name, unsigned mode, unsigned flags,
         (void)CloseHandle(h);
         return XIPC__FAIL(XIPC_EINVAL, "name: a server of the other mode (byte or message)");
     }
-    if ((rc = set_client_mode(h, mode, name)) != 0 ||
+    /* The owner first, before anything is sent or set: a pipe another user made first (a
+     * squatter on the machine-wide name) would read what this client writes. */
+    if ((rc = xipc__win32_check_pipe_owner(h, name)) != 0 ||
+        (rc = set_client_mode(h, mode, name)) != 0 ||
         (rc = xipc__win32_stream_open(h, XIPC__WIN32_STREAM_NPIPE_CLIENT, conn)) != 0) {
         (void)CloseHandle(h);
         return rc;

@@ -92,14 +92,17 @@ struct pipe_name {
 };
 
 /* A name no other pipe has: this process's id, a serial number, and the performance counter
- * (which differs between runs that reuse a pid). */
+ * (which differs between runs that reuse a pid). Under \\.\pipe\LOCAL\, the one place where a
+ * process in an AppContainer may create pipes (CreateNamedPipe's documentation); outside one it
+ * is a name like any other. Both ends are made here and reach a child by inheritance, so no
+ * other process needs to find the name. */
 static void
 next_pipe_name(struct pipe_name *name)
 {
     static LONG volatile serial;
     LARGE_INTEGER now;
     (void)QueryPerformanceCounter(&now);
-    int n = snprintf(name->text, sizeof name->text, "\\\\.\\pipe\\xipc-anon-%lu-%ld-%llx",
+    int n = snprintf(name->text, sizeof name->text, "\\\\.\\pipe\\LOCAL\\xipc-anon-%lu-%ld-%llx",
         (unsigned long)GetCurrentProcessId(), (long)InterlockedIncrement(&serial),
         (unsigned long long)now.QuadPart);
     for (int i = 0; i <= n; i++)
@@ -120,9 +123,10 @@ struct pair_spec {
 static const struct pair_spec anon_pair = { PIPE_ACCESS_INBOUND | FILE_FLAG_OVERLAPPED,
     GENERIC_WRITE | FILE_READ_ATTRIBUTES, FILE_FLAG_OVERLAPPED, FALSE };
 
-/* One attempt. ERROR_ACCESS_DENIED (FILE_FLAG_FIRST_PIPE_INSTANCE lost: the name exists) and
- * ERROR_PIPE_BUSY (the one instance exists, or someone else connected first) mean "pick another
- * name"; the caller retries on those. */
+/* One attempt. ERROR_ACCESS_DENIED (FILE_FLAG_FIRST_PIPE_INSTANCE lost: the name exists; Wine,
+ * which ignores the flag, is asked by xipc__win32_sole_instance) and ERROR_PIPE_BUSY (the one
+ * instance exists, or someone else connected first) mean "pick another name"; the caller retries
+ * on those. */
 static DWORD
 try_pipe_pair(const struct pipe_name *name, const struct pair_spec *spec, SECURITY_ATTRIBUTES *sa,
     HANDLE *server_end, HANDLE *client_end, const char **call)
@@ -135,6 +139,10 @@ try_pipe_pair(const struct pipe_name *name, const struct pair_spec *spec, SECURI
         ANON_PIPE_BUFFER, ANON_PIPE_BUFFER, 0, sa);
     if (server == INVALID_HANDLE_VALUE)
         return GetLastError();
+    if (!xipc__win32_sole_instance(server)) {
+        (void)CloseHandle(server);
+        return ERROR_ACCESS_DENIED;
+    }
     /* The SQOS flags keep a server that is not ours from impersonating this process. */
     HANDLE client = CreateFileW(name->wide, spec->client_access, 0, &client_sa, OPEN_EXISTING,
         spec->client_flags | SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION, NULL);

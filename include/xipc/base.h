@@ -129,7 +129,11 @@ XIPC_API void xipc_sleep_ms(unsigned ms);
 /* Checks an object name against the rules every named object uses: 1 to XIPC_NAME_MAX characters
  * from [A-Za-z0-9._-], not starting with '.'; one leading '/' is accepted and ignored. Returns 0,
  * or XIPC_EINVAL (NULL, empty, too long, or any other character: '/', '\\', space, non-ASCII).
- * Every call that takes a name applies this check first. */
+ * Every call that takes a name applies this check first.
+ * Case: named-pipe names (xipc/npipe.h) are case-insensitive on every platform, as Windows pipe
+ * names are: "Foo" and "foo" name one server. Event, semaphore and mutex names are
+ * case-sensitive on every platform, as POSIX names and Windows Local\ names are: "Foo" and
+ * "foo" are two objects. FIFO paths follow the file system (xipc/fifo.h). */
 XIPC_API int xipc_name_check(const char *name);
 
 /* The same check for a name of len bytes that need not be NUL-terminated (a name read from a

@@ -32,7 +32,15 @@
  * such programs do not check. A reader holds no data of its own: every end can be passed to a
  * child (xipc_handle_export, or a child's stdin/stdout/stderr), and the child reads every byte
  * that this process has not read. Windows has no FIFO: xipc makes a small owner-only marker file
- * at path, and the ends meet on a named pipe whose name is derived from the file's full path;
+ * at path, and the ends meet on a named pipe whose name is derived from the file's identity
+ * (its volume, its file id, and a stamp the marker holds, so that a file id the file system
+ * reuses after a delete never reaches an older FIFO's reader), so every path that reaches the
+ * file (relative or absolute, in any case, a short 8.3 name, a second hard link) reaches the
+ * same FIFO, as on POSIX; the reader
+ * makes that pipe's first instance exclusively (a pipe another program made first on that name
+ * is XIPC_EADDRINUSE), and a writer refuses a pipe that another user owns (XIPC_EACCES, nothing
+ * written) unless it opens with XIPC_FIFO_SHARED; inside an AppContainer (a Windows sandbox,
+ * which may make pipes only under \\.\pipe\LOCAL\) a reader's open is XIPC_ENOTSUP;
  * each writer gets its own pipe instance and sends each write with its length, so writes stay
  * whole, and a reader keeps one thread to let writers in while it is not reading. Only xipc
  * writers can write to it. A Windows FIFO reader cannot be passed to a child: that is the one
@@ -91,8 +99,14 @@ extern "C" {
  * XIPC_EEXIST (XIPC_CREATE alone, and something at path, a link included);
  * XIPC_ECONNREFUSED (an XIPC_FIFO_NOWAIT writer, and no reader);
  * XIPC_EBUSY (a second reader);
+ * XIPC_EADDRINUSE (Windows: a reader, and another program has made the pipe the FIFO's ends meet
+ *   on, see the top of this file; also a second reader in another session of the same user,
+ *   whose reader the per-session XIPC_EBUSY check cannot see, and, as Windows keeps a pipe while
+ *   any end of it is open, while writers of a reader that closed still hold their ends);
+ * XIPC_ENOTSUP (Windows: a reader inside an AppContainer);
  * XIPC_EACCES (a symbolic link at path, or, without XIPC_FIFO_SHARED, a FIFO of another user or
- *   with group or other access; or no permission for the directory or the FIFO);
+ *   with group or other access, or (Windows, a writer) a pipe of another user on the FIFO's pipe
+ *   name; or no permission for the directory or the FIFO);
  * XIPC_EINVAL (NULL out; something at path that is not a FIFO; neither or both of
  *   XIPC_FIFO_READ and XIPC_FIFO_WRITE, neither XIPC_CREATE nor XIPC_OPEN, an unknown flag; a bad
  *   timeout; the paths of the top of this file);

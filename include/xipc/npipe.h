@@ -5,7 +5,10 @@
  * that send and receive whole messages, made by xipc_msgpipe_accept and xipc_msgpipe_connect.
  * A call of the other mode is XIPC_EINVAL, at the server and at a client.
  *
- * Names follow xipc_name_check(). POSIX: an AF_UNIX socket (SOCK_STREAM for byte mode,
+ * Names follow xipc_name_check() and are case-insensitive: xipc folds a name's letters to lower
+ * case for every part of the server, so "Foo" and "foo" are one server on every platform (a
+ * second listen is XIPC_EADDRINUSE; a client of "FOO" reaches a server of "foo"). NAME below is
+ * the folded name. POSIX: an AF_UNIX socket (SOCK_STREAM for byte mode,
  * SOCK_SEQPACKET for message mode) at <runtime dir>/NAME, where the runtime directory is
  * $XDG_RUNTIME_DIR/xipc when XDG_RUNTIME_DIR is set and owned by the user, else /tmp/xipc-<uid>;
  * it is created 0700 and refused (XIPC_EACCES) if it exists with another owner or wider
@@ -13,6 +16,26 @@
  * it. Windows: \\.\pipe\NAME, many instances, overlapped, with an owner-only DACL and
  * PIPE_REJECT_REMOTE_CLIENTS; the server keeps one spare instance listening so that a burst of
  * clients never sees "no server".
+ *
+ * Who serves a name. POSIX keeps the name in a runtime directory that is the user's alone, so
+ * only the user's programs can serve it. Windows pipe names are machine-wide, and whoever makes
+ * a pipe's first instance fixes its security descriptor: a server makes its first instance
+ * exclusively (FILE_FLAG_FIRST_PIPE_INSTANCE; a pipe that exists already, whoever made it, is
+ * XIPC_EADDRINUSE), owned by the user, and a client refuses a pipe whose owner is not its user
+ * (XIPC_EACCES, before it sends anything): another user who made the name first would read what
+ * it sends. An elevated administrator's objects belong to BUILTIN\Administrators by default:
+ * xipc's servers name the user as owner, and a client also takes a pipe owned by the owner its
+ * own token gives new objects (so an elevated client takes an elevated program's pipe), but a
+ * client that is not elevated refuses a program that is not xipc's running elevated.
+ * Sessions (Windows): pipe names are machine-wide, the Local\ events a server holds beside its
+ * pipe (one that says a server has the name, one that tells clients its mode) are per session.
+ * Two sessions of one user (a service and a desktop, two remote desktops) share the pipe name:
+ * a client in one reaches a server in the other, and a second listen in the other session is
+ * XIPC_EADDRINUSE, told by the pipe's first instance, not by the events. Two users never share
+ * a server (see above).
+ * AppContainers (Windows sandboxes) may make pipes only under \\.\pipe\LOCAL\, which only their
+ * own container sees: listen there is XIPC_ENOTSUP (a client's connect to a server outside is
+ * XIPC_EACCES unless that server's DACL lets the container in, which xipc's does not).
  *
  * Threads: a server may accept in one thread while connections are used in others. A connection
  * follows the xipc_stream rules: one reader (receiver) and one writer (sender) at a time.
@@ -92,6 +115,7 @@ typedef struct xipc_msgpipe xipc_msgpipe; /* one message-mode connection */
  *   <runtime dir>/NAME; it is left alone);
  * XIPC_EINVAL (bad name; flags not exactly one mode; NULL out);
  * XIPC_EACCES (the runtime directory is not the user's alone, or cannot be made);
+ * XIPC_ENOTSUP (Windows: inside an AppContainer, see "AppContainers" above);
  * XIPC_ENAMETOOLONG (POSIX: <runtime dir>/NAME does not fit sun_path's 108 bytes, as with a long
  *   XDG_RUNTIME_DIR);
  * XIPC_ENOENT, XIPC_ENOTDIR, XIPC_EISDIR, XIPC_ENOSPC (POSIX: the runtime directory cannot hold
@@ -110,7 +134,8 @@ XIPC_API int xipc_npipe_accept(xipc_npipe *srv, xipc_stream **out, int timeout_m
  * Returns 0; XIPC_ENOENT (no server, without XIPC_NPIPE_WAIT_SERVER); XIPC_ETIMEDOUT (the server
  * stayed busy, or with XIPC_NPIPE_WAIT_SERVER none appeared in time); XIPC_EINVAL (bad name,
  * unknown flags, NULL out or bad timeout, or a message-mode server); XIPC_EACCES (POSIX: the
- * runtime directory is not the user's alone; Windows: the server's pipe denies this user);
+ * runtime directory is not the user's alone; Windows: the server's pipe denies this user, or
+ * belongs to another user: see "Who serves a name" above);
  * XIPC_ENAMETOOLONG (POSIX: <runtime dir>/NAME does not fit sun_path); XIPC_ENOMEM; XIPC_EMFILE;
  * XIPC_ENFILE; XIPC_EOS (another OS failure: xipc_last_os_error). *out is NULL on failure. */
 XIPC_API int xipc_npipe_connect(

@@ -916,3 +916,45 @@ xt_os_spawn_breaking_away(void)
 {
     return -1;
 }
+
+/* ---- pipe squatters, file identity -------------------------------------------------------- */
+
+xt_os_squatter *
+xt_os_squat_pipe(const char *pipe_name, bool fifo, const char **why)
+{
+    (void)pipe_name;
+    (void)fifo;
+    *why = "POSIX: named pipes and FIFOs are files, in a runtime directory that is the user's "
+           "alone or at a path whose owner is checked: there is no second, machine-wide name "
+           "to squat (those refusals are npipe_runtime_dir_owner_only and "
+           "fifo_foreign_and_linked_fifos_refused)";
+    return NULL;
+}
+
+long
+xt_os_squatter_received(xt_os_squatter *sq)
+{
+    (void)sq;
+    return 0;
+}
+
+void
+xt_os_squatter_close(xt_os_squatter *sq)
+{
+    (void)sq;
+}
+
+int
+xt_os_fifo_pipe_name(const char *path, char *buf, size_t cap)
+{
+    (void)path;
+    (void)buf;
+    (void)cap;
+    return -1;
+}
+
+int
+xt_os_hard_link(const char *target, const char *link_path)
+{
+    return link(target, link_path) == 0 ? 0 : -1;
+}

@@ -955,3 +955,141 @@ xt_os_spawn_breaking_away(void)
     CloseHandle(pi.hProcess);
     return code == 0 ? 0 : 1000000 + (long)code;
 }
+
+/* ---- pipe squatters, file identity -------------------------------------------------------- */
+
+#define SQUAT_INSTANCES 2
+
+struct xt_os_squatter {
+    HANDLE pipes[SQUAT_INSTANCES];
+};
+
+xt_os_squatter *
+xt_os_squat_pipe(const char *pipe_name, bool fifo, const char **why)
+{
+    DWORD access = fifo ? PIPE_ACCESS_INBOUND : PIPE_ACCESS_DUPLEX;
+    DWORD type = (fifo ? PIPE_TYPE_MESSAGE : PIPE_TYPE_BYTE) | PIPE_READMODE_BYTE;
+    SECURITY_ATTRIBUTES sa = { sizeof sa, NULL, FALSE };
+    wchar_t wname[160];
+    xt_os_squatter *sq = calloc(1, sizeof *sq);
+    size_t len = strlen(pipe_name);
+    if (sq == NULL || len + 10 > sizeof wname / sizeof wname[0]) {
+        *why = "out of memory, or too long a name";
+        free(sq);
+        return NULL;
+    }
+    wcscpy(wname, L"\\\\.\\pipe\\");
+    for (size_t i = 0; i <= len; i++)
+        wname[9 + i] = (wchar_t)(unsigned char)pipe_name[i]; /* ASCII */
+    /* SYSTEM as the owner: neither the user nor an elevated user's Administrators. Windows takes
+     * an owner the token does not hold only with SeRestorePrivilege enabled; Wine takes any. */
+    (void)enable_restore_privilege();
+    if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(
+            L"O:SYD:(A;;GA;;;WD)", SDDL_REVISION_1, &sa.lpSecurityDescriptor, NULL)) {
+        *why = "ConvertStringSecurityDescriptorToSecurityDescriptorW failed";
+        free(sq);
+        return NULL;
+    }
+    for (int i = 0; i < SQUAT_INSTANCES; i++) {
+        sq->pipes[i] =
+            CreateNamedPipeW(wname, access, type | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS,
+                PIPE_UNLIMITED_INSTANCES, 4096, 4096, 0, &sa);
+        if (sq->pipes[i] == INVALID_HANDLE_VALUE) {
+            sq->pipes[i] = NULL;
+            *why = GetLastError() == ERROR_INVALID_OWNER
+                ? "this user may not make SYSTEM a pipe's owner (no SeRestorePrivilege)"
+                : "CreateNamedPipeW failed";
+            xt_os_squatter_close(sq);
+            sq = NULL;
+            break;
+        }
+    }
+    LocalFree(sa.lpSecurityDescriptor);
+    return sq;
+}
+
+long
+xt_os_squatter_received(xt_os_squatter *sq)
+{
+    long total = 0;
+    for (int i = 0; i < SQUAT_INSTANCES; i++) {
+        DWORD avail = 0;
+        /* A client that came and left: ERROR_BROKEN_PIPE, with nothing kept. */
+        if (PeekNamedPipe(sq->pipes[i], NULL, 0, NULL, &avail, NULL))
+            total += (long)avail;
+    }
+    return total;
+}
+
+void
+xt_os_squatter_close(xt_os_squatter *sq)
+{
+    if (sq == NULL)
+        return;
+    for (int i = 0; i < SQUAT_INSTANCES; i++) {
+        if (sq->pipes[i] != NULL)
+            CloseHandle(sq->pipes[i]);
+    }
+    free(sq);
+}
+
+/* Writes the n bytes at p, last byte first, as hex at out. */
+static char *
+put_hex(char *out, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    while (n-- > 0)
+        out += sprintf(out, "%02x", b[n]);
+    return out;
+}
+
+int
+xt_os_fifo_pipe_name(const char *path, char *buf, size_t cap)
+{
+    wchar_t *w = wide_from_utf8(path);
+    FILE_ID_INFO info;
+    char marker[29]; /* "xipc fifo 2 " + a stamp of 16 hex digits + "\n" */
+    DWORD n = 0;
+    HANDLE h = CreateFileW(w, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+        NULL, OPEN_EXISTING, 0, NULL);
+    free(w);
+    if (h == INVALID_HANDLE_VALUE)
+        return -1;
+    if (!ReadFile(h, marker, sizeof marker, &n, NULL) || n != sizeof marker ||
+        memcmp(marker, "xipc fifo 2 ", 12) != 0) {
+        CloseHandle(h);
+        return -1;
+    }
+    /* The same choice as win32_fifo.c's fifo_id: FileIdInfo, else the older index. */
+    if (!GetFileInformationByHandleEx(h, FileIdInfo, &info, sizeof info)) {
+        BY_HANDLE_FILE_INFORMATION old;
+        if (!GetFileInformationByHandle(h, &old)) {
+            CloseHandle(h);
+            return -1;
+        }
+        memset(&info, 0, sizeof info);
+        info.VolumeSerialNumber = old.dwVolumeSerialNumber;
+        ULONGLONG index = (ULONGLONG)old.nFileIndexHigh << 32 | old.nFileIndexLow;
+        memcpy(info.FileId.Identifier, &index, sizeof index); /* little-endian */
+    }
+    CloseHandle(h);
+    char text[128], *end = text + sprintf(text, "xipc-fifo-");
+    end = put_hex(end, &info.VolumeSerialNumber, sizeof info.VolumeSerialNumber);
+    *end++ = '-';
+    end = put_hex(end, info.FileId.Identifier, sizeof info.FileId.Identifier);
+    end += sprintf(end, "-%.16s", marker + 12);
+    if ((size_t)(end - text) >= cap)
+        return -1;
+    memcpy(buf, text, (size_t)(end - text) + 1);
+    return 0;
+}
+
+int
+xt_os_hard_link(const char *target, const char *link_path)
+{
+    wchar_t *wt = wide_from_utf8(target), *wl = wide_from_utf8(link_path);
+    int rc = CreateHardLinkW(wl, wt, NULL) ? 0 : -1;
+    free(wt);
+    free(wl);
+    return rc;
+}
