@@ -326,7 +326,9 @@ npipe_import(const char *text, xipc_npipe **out)
     if (srv == NULL)
         return XIPC_ENOMEM;
     srv->mode = mode;
-    int rc = xipc__os_npipe_adopt(name, mode, natives, &srv->os);
+    char os_name[XIPC_NAME_MAX + 1];
+    xipc__npipe_name(name, os_name); /* as listen made it, whoever wrote the text */
+    int rc = xipc__os_npipe_adopt(os_name, mode, natives, &srv->os);
     if (rc != 0) {
         free(srv);
         return rc;
