@@ -143,6 +143,14 @@ XT_TEST(fifo_two_spellings_of_one_file_meet)
 XT_TEST(fifo_squatted_pipe_refused)
 XT_TEST(fifo_made_again_is_a_new_fifo)
 
+/* the xipc command's names (ls, rm): the tests call the library's internal common/names.h,
+ * which a program reaches through the static library only, so xipc-tests-shared, linked to the
+ * shared one, leaves them out (XT_INTERNAL_CALLS, tests/CMakeLists.txt) */
+#if XT_INTERNAL_CALLS
+XT_TEST(names_live_then_stale_then_removed)
+XT_TEST(names_rm_refuses_bad_and_missing_names)
+#endif
+
 /* child roles: `xipc-tests --child ROLE args...` */
 XT_CHILD(proc_exit_with)
 XT_CHILD(proc_crash)
@@ -220,3 +228,7 @@ XT_CHILD(proc_dwp_child)
 XT_CHILD(proc_dwp_middle)
 XT_CHILD(proc_dwp_in_a_job)
 XT_CHILD(proc_breakaway_probe)
+/* the xipc command's names */
+#if XT_INTERNAL_CALLS
+XT_CHILD(names_holder)
+#endif
