@@ -11,6 +11,17 @@ int xipc__posix_poll_fd(int fd, short events, xipc__deadline dl);
 /* A close-on-exec pipe with extra file status flags (O_NONBLOCK or 0) on both ends. */
 int xipc__posix_pipe(int fds[2], int flags);
 
+/* One read or write on a pipe that does not wait, whatever the description's O_NONBLOCK says:
+ * read(2)/write(2)'s result, EAGAIN where it would wait; -1 with EOPNOTSUPP where the OS cannot
+ * (posix_nowait.c). */
+ssize_t xipc__posix_read_nowait(int fd, void *buf, size_t cap);
+ssize_t xipc__posix_write_nowait(int fd, const void *buf, size_t len);
+
+/* The variant of a pipe or FIFO end of this process's: XIPC__POSIX_STREAM_PIPE where
+ * xipc__posix_read_nowait works (found once per process), else XIPC__POSIX_STREAM_NONBLOCK, whose
+ * descriptor must be O_NONBLOCK (posix_stream.c). */
+enum xipc__posix_stream_variant xipc__posix_pipe_variant(void);
+
 /* Called once a child got s as a standard stream and cleared O_NONBLOCK on the open file
  * description they share: s's transfers poll first from now on (XIPC__POSIX_STREAM_POLL_FIRST). */
 void xipc__posix_stream_child_made_blocking(struct xipc__os_stream *s);

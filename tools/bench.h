@@ -65,6 +65,9 @@ struct bench_workload {
     /* One-way streams: 1 when the reader takes exactly one record per read call, as a program
      * that reads record by record does; 0 when it reads all that is there (up to 64 KiB). */
     int one_per_read;
+    /* Streams: 1 when xipc's calls pass a time limit (PEER_TIMEOUT_MS); 0 when they wait without
+     * one (XIPC_FOREVER), as the raw side's blocking calls do. */
+    int time_limit;
     int delay_us; /* signals: how late the peer answers each ping */
     enum bench_count count;
     unsigned figures; /* 1u << FIG_*: the rows it reports */
