@@ -64,6 +64,7 @@ XT_TEST(pipe_read_exact_across_processes)
 XT_TEST(pipe_read_exact_timeout_and_bad_input)
 XT_TEST(pipe_adopt_native_stdin_and_refusals)
 XT_TEST(pipe_stdio_pipe_ends_in_an_xipc_child)
+XT_TEST(pipe_forever_waits_on_a_description_made_nonblocking)
 XT_TEST(base_sleep_ms)
 
 /* sync */

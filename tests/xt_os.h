@@ -320,4 +320,11 @@ int xt_os_fifo_pipe_name(const char *path, char *buf, size_t cap);
  * 0, or -1 where that is not possible. */
 int xt_os_hard_link(const char *target, const char *link_path);
 
+/* Makes the open file description of the pipe end native O_NONBLOCK, as another program sharing
+ * it may (POSIX fcntl). false where the OS has no such mode (Windows). */
+bool xt_os_make_description_nonblocking(intptr_t native);
+
+/* CPU time this process has used (user + system), in milliseconds. */
+uint64_t xt_os_cpu_ms(void);
+
 #endif /* XT_OS_H */

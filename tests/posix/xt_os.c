@@ -958,3 +958,19 @@ xt_os_hard_link(const char *target, const char *link_path)
 {
     return link(target, link_path) == 0 ? 0 : -1;
 }
+
+bool
+xt_os_make_description_nonblocking(intptr_t native)
+{
+    int fl = fcntl((int)native, F_GETFL);
+    return fl >= 0 && fcntl((int)native, F_SETFL, fl | O_NONBLOCK) == 0;
+}
+
+uint64_t
+xt_os_cpu_ms(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}

@@ -1093,3 +1093,21 @@ xt_os_hard_link(const char *target, const char *link_path)
     free(wl);
     return rc;
 }
+
+bool
+xt_os_make_description_nonblocking(intptr_t native)
+{
+    (void)native;
+    return false; /* a HANDLE's mode is fixed when it is opened */
+}
+
+uint64_t
+xt_os_cpu_ms(void)
+{
+    FILETIME created, exited, kernel, user;
+    if (!GetProcessTimes(GetCurrentProcess(), &created, &exited, &kernel, &user))
+        return 0;
+    ULARGE_INTEGER k = { { kernel.dwLowDateTime, kernel.dwHighDateTime } };
+    ULARGE_INTEGER u = { { user.dwLowDateTime, user.dwHighDateTime } };
+    return (k.QuadPart + u.QuadPart) / 10000u; /* 100 ns units */
+}
