@@ -75,4 +75,11 @@ struct xipc__os_sync {
     _Atomic uint32_t spin_ns; /* events, semaphores: the adaptive spin budget (posix_spin.c) */
 };
 
+/* A shared section (posix_shm.c). */
+struct xipc__os_shm {
+    void *ptr; /* the mapping; NULL: not open */
+    size_t size; /* the section's size, and the mapping's */
+    int fd_plus1; /* the shm_open or memfd descriptor, kept for passing to a child */
+};
+
 #endif /* XIPC_POSIX_PLATFORM_TYPES_H */

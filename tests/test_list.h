@@ -128,6 +128,18 @@ XT_TEST(fifo_reader_passed_on_keeps_every_byte)
 XT_TEST(fifo_foreign_and_linked_fifos_refused)
 XT_TEST(fifo_both_sides_create_or_open_at_once)
 
+/* shared memory */
+XT_TEST(shm_named_across_processes)
+XT_TEST(shm_anonymous_passed_to_child)
+XT_TEST(shm_readonly_write_crashes)
+XT_TEST(shm_create_or_open_race_8_processes)
+XT_TEST(shm_names_and_stale_name_after_crash)
+XT_TEST(shm_sizes)
+XT_TEST(shm_owner_only_permissions)
+XT_TEST(shm_foreign_program_shares_it)
+XT_TEST(shm_bad_input)
+XT_TEST(shm_no_handle_leak)
+
 /* child roles: `xipc-tests --child ROLE args...` */
 XT_CHILD(proc_exit_with)
 XT_CHILD(proc_crash)
@@ -193,3 +205,7 @@ XT_CHILD(sem_import_and_post)
 /* proc */
 XT_CHILD(proc_inherited_user)
 XT_CHILD(proc_inherited_none)
+/* shared memory */
+XT_CHILD(shm_user)
+XT_CHILD(shm_racer)
+XT_CHILD(shm_create_and_hang)

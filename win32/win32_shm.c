@@ -1,0 +1,324 @@
+/* win32/win32_shm.c: shared memory sections (common/platform.h, "Shared memory sections").
+ *
+ * A named section is a paging-file section named L"Local\\NAME", holding the caller's bytes and
+ * nothing else, so that a program calling OpenFileMappingW on that name shares it.
+ *
+ * The exact size. Windows keeps a paging-file section's size in whole pages (ZwCreateSection
+ * "rounds this value up to the nearest multiple of PAGE_SIZE"), and VirtualQuery reports a view in
+ * pages too, so an opener cannot learn from the section what its creator asked for. xipc keeps the
+ * size in a small section beside it, the record, L"Local\\NAME#xipc-shm" ('#' is not a name
+ * character, so no user object has that name): the creator writes the size, then the magic.
+ *
+ * Why the record always belongs to the section of the same name. Every process opens the section
+ * first and the record second, and closes the record first and the section second; an import
+ * holds no record. So every holder of a record holds the section too, a record exists only while
+ * the section does, and a section made after an older one of the name was gone never finds that
+ * one's record. An opener may get to the record before the section's creator does (it then makes
+ * the record, empty, and the creator fills that one): it waits, at most XIPC__SHM_INIT_WAIT_MS,
+ * for the magic. A section that was not made by xipc never gets one: after the wait, the opener
+ * takes the size the view has, in whole pages. */
+#include "win32_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* "XMS" and the record's version, 1. */
+#define RECORD_MAGIC 0x584d5301L
+
+struct xipc__win32_shm_record {
+    volatile LONG magic; /* RECORD_MAGIC once size is written; 0 before */
+    LONG reserved;
+    volatile LONG64 size; /* the size the creator asked for */
+};
+
+/* A failed CreateFileMappingW or OpenFileMappingW on a name. Windows reports a name held by
+ * another kind of object as ERROR_INVALID_HANDLE: XIPC_EINVAL, as for the sync kinds. A size the
+ * system cannot give is ERROR_COMMITMENT_LIMIT or ERROR_NOT_ENOUGH_MEMORY (XIPC_ENOMEM in the
+ * table), ERROR_DISK_FULL (XIPC_ENOSPC), or, for a size past what a section can have at all,
+ * ERROR_INVALID_PARAMETER, which is XIPC_ENOMEM here: the size was the only parameter left. */
+static int
+section_failure(DWORD werr, const char *call, const char *name)
+{
+    int rc = XIPC__OS_FAIL(werr, call, name);
+    if (werr == ERROR_INVALID_HANDLE)
+        return XIPC_EINVAL;
+    return werr == ERROR_INVALID_PARAMETER ? XIPC_ENOMEM : rc;
+}
+
+static HANDLE
+create_section(SECURITY_ATTRIBUTES *sa, size_t size, const wchar_t *wname)
+{
+    unsigned long long n = size;
+    return CreateFileMappingW(INVALID_HANDLE_VALUE, sa, PAGE_READWRITE, (DWORD)(n >> 32),
+        (DWORD)(n & 0xffffffffu), wname);
+}
+
+/* Maps the whole section; *pages gets the view's size, in whole pages. */
+static int
+map_whole(HANDLE section, bool read_only, const char *name, void **ptr, size_t *pages)
+{
+    MEMORY_BASIC_INFORMATION mbi;
+    void *view = MapViewOfFile(section, read_only ? FILE_MAP_READ : FILE_MAP_WRITE, 0, 0, 0);
+    if (view == NULL)
+        return XIPC__OS_FAIL(GetLastError(), "MapViewOfFile", name);
+    if (VirtualQuery(view, &mbi, sizeof mbi) != sizeof mbi) {
+        int rc = XIPC__OS_FAIL(GetLastError(), "VirtualQuery", name);
+        (void)UnmapViewOfFile(view);
+        return rc;
+    }
+    *ptr = view;
+    *pages = mbi.RegionSize;
+    return 0;
+}
+
+/* Creates and/or opens the section L"Local\\NAME" as flags ask. *fresh: this call made it. */
+static int
+open_section(const char *name, const wchar_t *wname, unsigned flags, size_t size,
+    SECURITY_ATTRIBUTES *sa, HANDLE *out, bool *fresh)
+{
+    unsigned how = flags & (XIPC_CREATE | XIPC_OPEN);
+    *fresh = false;
+    if (how == XIPC_OPEN) {
+        DWORD access = FILE_MAP_READ | ((flags & XIPC_SHM_READONLY) ? 0 : FILE_MAP_WRITE);
+        if ((*out = OpenFileMappingW(access, FALSE, wname)) == NULL)
+            return section_failure(GetLastError(), "OpenFileMappingW", name);
+        return 0;
+    }
+    /* A Create call that makes a new object need not clear the last error (MSDN promises only
+     * ERROR_ALREADY_EXISTS for an existing one), so clear it first. */
+    SetLastError(ERROR_SUCCESS);
+    HANDLE h = create_section(sa, size, wname);
+    DWORD werr = GetLastError();
+    if (h == NULL)
+        return section_failure(werr, "CreateFileMappingW", name);
+    if (werr == ERROR_ALREADY_EXISTS && how == XIPC_CREATE) {
+        (void)CloseHandle(h);
+        return XIPC__OS_FAIL(ERROR_ALREADY_EXISTS, "CreateFileMappingW", name);
+    }
+    *out = h;
+    *fresh = werr != ERROR_ALREADY_EXISTS;
+    return 0;
+}
+
+/* Creates or opens the record beside the section name (see the top of this file) and maps it,
+ * for writing only when this process made the section. */
+static int
+open_record(const char *name, SECURITY_ATTRIBUTES *sa, bool writer, struct xipc__os_shm *s)
+{
+    wchar_t wname[XIPC__WIN32_OBJECT_NAME_CAP];
+    int rc = xipc__win32_object_name(name, L"#xipc-shm", wname);
+    if (rc != 0)
+        return rc;
+    HANDLE h = create_section(sa, sizeof *s->record, wname);
+    if (h == NULL) {
+        DWORD werr = GetLastError();
+        rc = XIPC__OS_FAIL(werr, "CreateFileMappingW", name);
+        /* Another kind of object under our internal name: not something xipc made. */
+        return werr == ERROR_INVALID_HANDLE ? XIPC_ECORRUPT : rc;
+    }
+    /* Exactly the record's size: a smaller section under the name cannot be read past its end. */
+    void *view = MapViewOfFile(h, writer ? FILE_MAP_WRITE : FILE_MAP_READ, 0, 0, sizeof *s->record);
+    if (view == NULL) {
+        rc = XIPC__OS_FAIL(GetLastError(), "MapViewOfFile", name);
+        (void)CloseHandle(h);
+        return rc;
+    }
+    s->record_section = h;
+    s->record = view;
+    return 0;
+}
+
+/* The exact size of a section an opener found, whose view is `pages` long: the record's, once
+ * its creator wrote it; the view's when no xipc creator ever will (see the top of this file).
+ * XIPC_ECORRUPT for a record that is not xipc's or disagrees with the section. */
+static int
+await_record(struct xipc__win32_shm_record *rec, size_t pages, size_t *size)
+{
+    SYSTEM_INFO si;
+    LONG magic = 0;
+    GetSystemInfo(&si);
+    for (unsigned waited = 0; waited < XIPC__SHM_INIT_WAIT_MS; waited++) {
+        magic = InterlockedCompareExchange(&rec->magic, 0, 0);
+        if (magic != 0)
+            break;
+        xipc__os_sleep_ms(1);
+    }
+    if (magic == 0) {
+        *size = pages;
+        return 0;
+    }
+    LONG64 n = rec->size;
+    if (magic != RECORD_MAGIC || n <= 0 || (unsigned long long)n > pages ||
+        pages - (size_t)n >= si.dwPageSize)
+        return XIPC__FAIL(XIPC_ECORRUPT, "name: the size record beside it is not xipc's");
+    *size = (size_t)n;
+    return 0;
+}
+
+/* The record's part of an open: the creator writes the size, an opener reads it. */
+static int
+settle_size(const char *name, SECURITY_ATTRIBUTES *sa, bool fresh, size_t size, size_t pages,
+    struct xipc__os_shm *s)
+{
+    int rc = open_record(name, sa, fresh, s);
+    if (rc != 0)
+        return rc;
+    if (fresh) {
+        s->record->size = (LONG64)size;
+        (void)InterlockedExchange(&s->record->magic, RECORD_MAGIC);
+        s->size = size;
+        return 0;
+    }
+    if ((rc = await_record(s->record, pages, &s->size)) != 0)
+        return rc;
+    return s->size < size ? XIPC__FAIL(XIPC_EINVAL, "size: more than the existing section holds")
+                          : 0;
+}
+
+static void
+close_record(struct xipc__os_shm *s)
+{
+    if (s->record != NULL)
+        (void)UnmapViewOfFile(s->record);
+    if (s->record_section != NULL)
+        (void)CloseHandle(s->record_section);
+    s->record = NULL;
+    s->record_section = NULL;
+}
+
+int
+xipc__os_shm_open(
+    const char *name, unsigned flags, size_t size, struct xipc__os_shm *s, bool *created)
+{
+    wchar_t wname[XIPC__WIN32_OBJECT_NAME_CAP];
+    SECURITY_ATTRIBUTES sa;
+    HANDLE h = NULL;
+    bool fresh = true, read_only = (flags & XIPC_SHM_READONLY) != 0;
+    size_t pages = 0;
+    int rc;
+    *created = false;
+    if ((rc = xipc__win32_owner_only_sa(&sa)) != 0)
+        return rc;
+    if (name == NULL) {
+        if ((h = create_section(&sa, size, NULL)) == NULL)
+            return section_failure(GetLastError(), "CreateFileMappingW", NULL);
+    } else if ((rc = xipc__win32_object_name(name, L"", wname)) != 0 ||
+        (rc = open_section(name, wname, flags, size, &sa, &h, &fresh)) != 0) {
+        return rc;
+    }
+    s->section = h;
+    s->read_only = read_only;
+    s->size = size;
+    rc = map_whole(h, read_only, name, &s->ptr, &pages);
+    if (rc == 0 && name != NULL)
+        rc = settle_size(name, &sa, fresh, size, pages, s);
+    if (rc != 0) {
+        xipc__os_shm_close(s);
+        return rc;
+    }
+    *created = fresh && name != NULL;
+    return 0;
+}
+
+void
+xipc__os_shm_close(struct xipc__os_shm *s)
+{
+    /* The record before the section: see the top of this file. */
+    close_record(s);
+    if (s->ptr != NULL)
+        (void)UnmapViewOfFile(s->ptr);
+    if (s->section != NULL)
+        (void)CloseHandle(s->section);
+    memset(s, 0, sizeof *s);
+}
+
+/* Windows removes a name with the section's last handle and offers no other way: the probe only
+ * tells whether the name is in use. */
+int
+xipc__os_shm_unlink(const char *name)
+{
+    wchar_t wname[XIPC__WIN32_OBJECT_NAME_CAP];
+    int rc = xipc__win32_object_name(name, L"", wname);
+    if (rc != 0)
+        return rc;
+    HANDLE h = OpenFileMappingW(FILE_MAP_READ, FALSE, wname);
+    if (h == NULL)
+        return section_failure(GetLastError(), "OpenFileMappingW", name);
+    (void)CloseHandle(h);
+    return 0;
+}
+
+/* "HANDLE,SIZE" for a section the child may write, "HANDLE,SIZE,r" for a read-only one: the child
+ * cannot learn the exact size from the section (see the top of this file), nor needs the
+ * record. */
+int
+xipc__os_shm_export(const struct xipc__os_shm *s, char *buf, size_t cap)
+{
+    int n = snprintf(buf, cap, "%llu,%llu%s", (unsigned long long)(uintptr_t)s->section,
+        (unsigned long long)s->size, s->read_only ? ",r" : "");
+    if (n < 0 || (size_t)n >= cap) {
+        if (cap > 0)
+            buf[0] = '\0';
+        return XIPC_ENAMETOOLONG;
+    }
+    return 0;
+}
+
+/* Parses "HANDLE,SIZE[,r]". */
+static int
+parse_value(const char *value, intptr_t *native, size_t *size, bool *read_only)
+{
+    const char *comma = strchr(value, ',');
+    intptr_t n = 0;
+    if (comma == NULL || xipc__parse_native(value, comma, native) != 0)
+        return XIPC_EINVAL;
+    const char *flag = strchr(comma + 1, ',');
+    if (xipc__parse_native(comma + 1, flag, &n) != 0 || n <= 0)
+        return XIPC_EINVAL;
+    if (flag != NULL && strcmp(flag, ",r") != 0)
+        return XIPC_EINVAL;
+    *size = (size_t)n;
+    *read_only = flag != NULL;
+    return 0;
+}
+
+int
+xipc__os_shm_import(const char *value, struct xipc__os_shm *s)
+{
+    intptr_t native = 0;
+    size_t size = 0, pages = 0;
+    bool read_only = false;
+    void *view = NULL;
+    int rc = parse_value(value, &native, &size, &read_only);
+    if (rc != 0 || (rc = xipc__win32_check_inherited(native, L"Section")) != 0)
+        return rc;
+    if ((rc = map_whole((HANDLE)native, read_only, "inherited handle", &view, &pages)) != 0)
+        return rc == XIPC_EACCES ? XIPC_EINVAL : rc;
+    if (pages < size) {
+        (void)UnmapViewOfFile(view);
+        return XIPC__FAIL(XIPC_EINVAL, "text: a size larger than the section it names");
+    }
+    if ((rc = xipc__win32_disinherit(native)) != 0) {
+        (void)UnmapViewOfFile(view);
+        return rc;
+    }
+    s->ptr = view;
+    s->size = size;
+    s->section = (HANDLE)native;
+    s->read_only = read_only;
+    return 0;
+}
+
+size_t
+xipc__os_shm_natives(const struct xipc__os_shm *s, intptr_t out[XIPC__NATIVES_MAX])
+{
+    out[0] = (intptr_t)s->section;
+    return 1;
+}
+
+bool
+xipc__os_shm_holds(const struct xipc__os_shm *s, intptr_t native)
+{
+    HANDLE h = (HANDLE)native;
+    return h != NULL && (h == s->section || h == s->record_section);
+}
