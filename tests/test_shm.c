@@ -134,9 +134,9 @@ xt_test_shm_readonly_write_crashes(void)
 /* ---- create-or-open races ------------------------------------------------------------------- */
 
 #define RACERS       8
-#define RACE_ROUNDS  4
+#define RACE_ROUNDS  30
 #define RACE_SIZE    123457u
-#define RACE_WAIT_MS 20000
+#define RACE_WAIT_MS 10000
 
 /* The first words of a race's section: who writes the pattern, when it is there, and how many
  * racers have checked it. */

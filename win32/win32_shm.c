@@ -59,8 +59,12 @@ map_whole(HANDLE section, bool read_only, const char *name, void **ptr, size_t *
 {
     MEMORY_BASIC_INFORMATION mbi;
     void *view = MapViewOfFile(section, read_only ? FILE_MAP_READ : FILE_MAP_WRITE, 0, 0, 0);
-    if (view == NULL)
-        return XIPC__OS_FAIL(GetLastError(), "MapViewOfFile", name);
+    if (view == NULL) {
+        /* The whole of an open section: an invalid parameter can only be its size. */
+        DWORD werr = GetLastError();
+        int rc = XIPC__OS_FAIL(werr, "MapViewOfFile", name);
+        return werr == ERROR_INVALID_PARAMETER ? XIPC_ENOMEM : rc;
+    }
     if (VirtualQuery(view, &mbi, sizeof mbi) != sizeof mbi) {
         int rc = XIPC__OS_FAIL(GetLastError(), "VirtualQuery", name);
         (void)UnmapViewOfFile(view);
@@ -132,13 +136,16 @@ open_record(const char *name, SECURITY_ATTRIBUTES *sa, bool writer, struct xipc_
  * its creator wrote it; the view's when no xipc creator ever will (see the top of this file).
  * XIPC_ECORRUPT for a record that is not xipc's or disagrees with the section. */
 static int
-await_record(struct xipc__win32_shm_record *rec, size_t pages, size_t *size)
+await_record(const struct xipc__win32_shm_record *rec, size_t pages, size_t *size)
 {
     SYSTEM_INFO si;
     LONG magic = 0;
     GetSystemInfo(&si);
     for (unsigned waited = 0; waited < XIPC__SHM_INIT_WAIT_MS; waited++) {
-        magic = InterlockedCompareExchange(&rec->magic, 0, 0);
+        /* A plain read: the view may be read-only, where even an interlocked compare that changes
+         * nothing is a write and faults. The barrier orders the size's read after it. */
+        magic = rec->magic;
+        MemoryBarrier();
         if (magic != 0)
             break;
         xipc__os_sleep_ms(1);
