@@ -93,11 +93,16 @@ struct xipc_mutex {
     struct xipc__sync sync;
 };
 
-/* A shared section (common/shm.c). */
+/* A shared section and a file mapping (common/shm.c). */
 struct xipc_shm {
     struct xipc_handle handle;
     struct xipc__owned_name owner;
     struct xipc__os_shm os;
+};
+
+struct xipc_filemap {
+    struct xipc_handle handle;
+    struct xipc__os_filemap os;
 };
 
 /* Adds a new object to the registry, under the process-wide lock. Sets h->kind first: the

@@ -541,4 +541,25 @@ size_t xipc__os_shm_natives(const struct xipc__os_shm *s, intptr_t out[XIPC__NAT
 /* Whether native is one of the OS handles the section holds; as xipc__os_stream_holds. */
 bool xipc__os_shm_holds(const struct xipc__os_shm *s, intptr_t native);
 
+/* ---- File mappings -------------------------------------------------------------------------- */
+
+/* struct xipc__os_filemap has, on every platform, `void *ptr` (the byte at the offset asked for;
+ * NULL: not open) and `size_t size` (len), which common/ reads.
+ *
+ * Maps len (> 0) bytes of the file at path from offset; flags and the range are checked by
+ * common/ (XIPC_CREATE and/or XIPC_OPEN, XIPC_FILEMAP_*, offset + len within INT64_MAX). Errors:
+ * as xipc_filemap_open lists them. On failure the struct stays zeroed (a file this call created
+ * stays, empty or grown). */
+int xipc__os_filemap_open(
+    const char *path, unsigned flags, uint64_t offset, size_t len, struct xipc__os_filemap *m);
+
+/* Makes [offset, offset + len) of the mapping durable (checked by common/). XIPC_EIO. */
+int xipc__os_filemap_flush(struct xipc__os_filemap *m, size_t offset, size_t len);
+
+/* Unmaps and closes. Zeroed: no-op. */
+void xipc__os_filemap_close(struct xipc__os_filemap *m);
+
+/* Whether native is one of the OS handles the mapping holds; as xipc__os_stream_holds. */
+bool xipc__os_filemap_holds(const struct xipc__os_filemap *m, intptr_t native);
+
 #endif /* XIPC_COMMON_PLATFORM_H */

@@ -1,5 +1,6 @@
-/* common/shm.c: shared memory sections (xipc/shm.h): argument checks, handle lifetime, the
- * creator's ownership of the name, and export/import. The platform maps through xipc__os_shm_*. */
+/* common/shm.c: shared memory sections and file mappings (xipc/shm.h): argument checks, handle
+ * lifetime, a section creator's ownership of the name, and export/import. The platform maps
+ * through xipc__os_shm_* and xipc__os_filemap_*. */
 #include "handle.h"
 
 #include <stdlib.h>
@@ -164,4 +165,109 @@ xipc__shm_waitable(const struct xipc_handle *h, struct xipc__wait *w)
 {
     (void)h;
     w->how = XIPC__WAIT_NONE; /* bytes have no readiness: xipc/shm.h, "Waiting" */
+}
+
+/* ---- File mappings -------------------------------------------------------------------------- */
+
+static int
+check_filemap_args(const char *path, unsigned flags, uint64_t offset, size_t len)
+{
+    const unsigned known = XIPC_CREATE | XIPC_OPEN | XIPC_FILEMAP_WRITE | XIPC_FILEMAP_GROW;
+    if (path == NULL || path[0] == '\0')
+        return XIPC__FAIL(XIPC_EINVAL, "path: NULL or empty");
+    if (flags & ~known)
+        return XIPC__FAIL(XIPC_EINVAL, "flags: a flag a file mapping does not take");
+    if (!(flags & (XIPC_CREATE | XIPC_OPEN)))
+        return XIPC__FAIL(XIPC_EINVAL, "flags: neither XIPC_CREATE nor XIPC_OPEN");
+    if ((flags & (XIPC_CREATE | XIPC_FILEMAP_GROW)) && !(flags & XIPC_FILEMAP_WRITE))
+        return XIPC__FAIL(XIPC_EINVAL, "flags: XIPC_CREATE or _GROW without XIPC_FILEMAP_WRITE");
+    if (len == 0)
+        return XIPC__FAIL(XIPC_EINVAL, "len: 0");
+    if ((uint64_t)len > (uint64_t)INT64_MAX || offset > (uint64_t)INT64_MAX - (uint64_t)len)
+        return XIPC__FAIL(XIPC_EINVAL, "offset + len: past the largest file offset");
+    return 0;
+}
+
+int
+xipc_filemap_open(const char *path, unsigned flags, uint64_t offset, size_t len, xipc_filemap **out)
+{
+    int rc;
+    xipc__error_clear();
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    *out = NULL;
+    if ((rc = check_filemap_args(path, flags, offset, len)) != 0)
+        return rc;
+    struct xipc_filemap *map = calloc(1, sizeof *map);
+    if (map == NULL)
+        return XIPC_ENOMEM;
+    if ((rc = xipc__os_filemap_open(path, flags, offset, len, &map->os)) != 0) {
+        free(map);
+        return rc;
+    }
+    if ((rc = xipc__handle_register(&map->handle, XIPC_KIND_FILEMAP)) != 0) {
+        xipc__os_filemap_close(&map->os);
+        free(map);
+        return rc;
+    }
+    *out = map;
+    return 0;
+}
+
+void *
+xipc_filemap_ptr(const xipc_filemap *map)
+{
+    return xipc__handle_check(map, XIPC_KIND_FILEMAP) == 0 ? map->os.ptr : NULL;
+}
+
+size_t
+xipc_filemap_size(const xipc_filemap *map)
+{
+    return xipc__handle_check(map, XIPC_KIND_FILEMAP) == 0 ? map->os.size : 0;
+}
+
+int
+xipc_filemap_flush(xipc_filemap *map, size_t offset, size_t len)
+{
+    xipc__error_clear();
+    int rc = xipc__handle_check(map, XIPC_KIND_FILEMAP);
+    if (rc != 0)
+        return rc;
+    size_t size = map->os.size;
+    if (offset > size || len > size - offset)
+        return XIPC__FAIL(XIPC_EINVAL, "offset + len: past the mapping's end");
+    return xipc__os_filemap_flush(&map->os, offset, len == 0 ? size - offset : len);
+}
+
+void
+xipc_filemap_close(xipc_filemap *map)
+{
+    xipc__handle_close(map, XIPC_KIND_FILEMAP);
+}
+
+xipc_handle *
+xipc_filemap_handle(xipc_filemap *map)
+{
+    return map ? &map->handle : NULL;
+}
+
+void
+xipc__filemap_release(struct xipc_handle *h)
+{
+    struct xipc_filemap *map = (struct xipc_filemap *)h;
+    xipc__os_filemap_close(&map->os);
+    free(map);
+}
+
+bool
+xipc__filemap_holds(const struct xipc_handle *h, intptr_t native)
+{
+    return xipc__os_filemap_holds(&((const struct xipc_filemap *)h)->os, native);
+}
+
+void
+xipc__filemap_waitable(const struct xipc_handle *h, struct xipc__wait *w)
+{
+    (void)h;
+    w->how = XIPC__WAIT_NONE; /* bytes have no readiness */
 }

@@ -82,4 +82,13 @@ struct xipc__os_shm {
     int fd_plus1; /* the shm_open or memfd descriptor, kept for passing to a child */
 };
 
+/* A file mapping (posix_shm.c). The descriptor is closed once mapped. */
+struct xipc__os_filemap {
+    void *ptr; /* the byte at the offset asked for; NULL: not open */
+    size_t size; /* len as asked */
+    void *base; /* the mapping, from the page boundary at or before the offset */
+    size_t map_len;
+    bool writable;
+};
+
 #endif /* XIPC_POSIX_PLATFORM_TYPES_H */

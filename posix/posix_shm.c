@@ -228,3 +228,120 @@ xipc__os_shm_holds(const struct xipc__os_shm *s, intptr_t native)
 {
     return s->fd_plus1 > 0 && native == s->fd_plus1 - 1;
 }
+
+/* ---- File mappings -------------------------------------------------------------------------- */
+
+/* Opens the file as flags ask. O_NONBLOCK: a FIFO at the path must not make the open wait (it is
+ * refused next, as not a regular file); it changes nothing for a regular file. */
+static int
+open_file(const char *path, unsigned flags, int *fd)
+{
+    int oflag = O_CLOEXEC | O_NONBLOCK | ((flags & XIPC_FILEMAP_WRITE) ? O_RDWR : O_RDONLY);
+    unsigned how = flags & (XIPC_CREATE | XIPC_OPEN);
+    if (how == XIPC_CREATE)
+        oflag |= O_CREAT | O_EXCL;
+    else if (how == (XIPC_CREATE | XIPC_OPEN))
+        oflag |= O_CREAT;
+    do
+        *fd = open(path, oflag, 0600);
+    while (*fd < 0 && errno == EINTR);
+    if (*fd < 0) {
+        int e = errno;
+        int rc = XIPC__OS_FAIL(e, "open", path);
+        return e == ENXIO ? XIPC_EINVAL : rc; /* a socket or a device with nothing behind it */
+    }
+    return 0;
+}
+
+/* Checks that fd is a regular file holding offset + len bytes, growing it when flags ask or it is
+ * new (empty, and made by this call: XIPC_CREATE). */
+static int
+size_file(int fd, const char *path, unsigned flags, uint64_t end)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return XIPC__OS_FAIL(errno, "fstat", path);
+    if (!S_ISREG(st.st_mode))
+        return XIPC__FAIL(XIPC_EINVAL, "path: not a regular file");
+    if ((uint64_t)st.st_size >= end)
+        return 0;
+    if (!(flags & (XIPC_FILEMAP_GROW | XIPC_CREATE)))
+        return XIPC__FAIL(XIPC_EINVAL, "offset + len: past the file's end (XIPC_FILEMAP_GROW)");
+    while (ftruncate(fd, (off_t)end) != 0) {
+        int e = errno;
+        if (e == EINTR)
+            continue;
+        int rc = XIPC__OS_FAIL(e, "ftruncate", path);
+        return (e == EFBIG || e == EINVAL) ? XIPC_ENOSPC : rc; /* past the largest file */
+    }
+    return 0;
+}
+
+static size_t
+page_size(void)
+{
+    long n = sysconf(_SC_PAGESIZE);
+    return n > 0 ? (size_t)n : 4096u;
+}
+
+int
+xipc__os_filemap_open(
+    const char *path, unsigned flags, uint64_t offset, size_t len, struct xipc__os_filemap *m)
+{
+    bool writable = (flags & XIPC_FILEMAP_WRITE) != 0;
+    size_t delta = (size_t)(offset % page_size());
+    void *base = NULL;
+    int fd = -1;
+    int rc = open_file(path, flags, &fd);
+    if (rc != 0)
+        return rc;
+    if ((rc = size_file(fd, path, flags, offset + len)) == 0 && len > SIZE_MAX - delta)
+        rc = XIPC__FAIL(XIPC_ENOMEM, "len: more than this process can map");
+    if (rc == 0) {
+        int prot = writable ? PROT_READ | PROT_WRITE : PROT_READ;
+        base = mmap(NULL, len + delta, prot, MAP_SHARED, fd, (off_t)(offset - delta));
+        if (base == MAP_FAILED) {
+            int e = errno;
+            rc = XIPC__OS_FAIL(e, "mmap", path);
+            rc = (e == EINVAL || e == EOVERFLOW) ? XIPC_ENOMEM : rc;
+        }
+    }
+    (void)close(fd); /* the mapping holds the file */
+    if (rc != 0)
+        return rc;
+    m->base = base;
+    m->map_len = len + delta;
+    m->ptr = (unsigned char *)base + delta;
+    m->size = len;
+    m->writable = writable;
+    return 0;
+}
+
+int
+xipc__os_filemap_flush(struct xipc__os_filemap *m, size_t offset, size_t len)
+{
+    if (!m->writable)
+        return 0;
+    /* msync takes a page-aligned start. */
+    uintptr_t start = (uintptr_t)m->ptr + offset, pages = page_size();
+    uintptr_t aligned = start - start % pages;
+    if (msync((void *)aligned, len + (start - aligned), MS_SYNC) != 0)
+        return XIPC__OS_FAIL(errno, "msync", NULL);
+    return 0;
+}
+
+void
+xipc__os_filemap_close(struct xipc__os_filemap *m)
+{
+    if (m->base != NULL)
+        (void)munmap(m->base, m->map_len);
+    memset(m, 0, sizeof *m);
+}
+
+bool
+xipc__os_filemap_holds(const struct xipc__os_filemap *m, intptr_t native)
+{
+    (void)m;
+    (void)native;
+    return false; /* no descriptor: closed once mapped */
+}

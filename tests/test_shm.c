@@ -395,8 +395,8 @@ xt_test_shm_bad_input(void)
     CHECK_RC(xipc_shm_open(NULL, 0x8000, 1, &shm), XIPC_EINVAL);
     CHECK_RC(xipc_shm_open(NULL, XIPC_SHM_READONLY, 1, &shm), XIPC_EINVAL);
     CHECK_RC(xipc_shm_open("ok", XIPC_CREATE | XIPC_SHM_READONLY, 1, &shm), XIPC_EINVAL);
-    CHECK_RC(xipc_shm_open("ok", XIPC_CREATE | XIPC_OPEN | XIPC_SHM_READONLY, 1, &shm),
-        XIPC_EINVAL);
+    CHECK_RC(
+        xipc_shm_open("ok", XIPC_CREATE | XIPC_OPEN | XIPC_SHM_READONLY, 1, &shm), XIPC_EINVAL);
     CHECK(shm == NULL);
     CHECK_RC(xipc_shm_unlink(NULL), XIPC_EINVAL);
     CHECK_RC(xipc_shm_unlink("bad\\name"), XIPC_EINVAL);
@@ -454,4 +454,249 @@ xt_test_shm_no_handle_leak(void)
         ro = NULL;
     }
     CHECK_EQ(xt_os_handle_count(), before);
+}
+
+/* ---- file mappings -------------------------------------------------------------------------- */
+
+/* Not a multiple of any page size or of Windows' 64 KiB allocation granularity. */
+#define ODD_OFFSET 70001u
+#define MAP_LEN    (3u * 4096u + 100u)
+
+/* Writes count bytes of xt_pattern (from 0) to a new file at path with plain stdio. */
+static void
+write_pattern_file(const char *path, size_t count)
+{
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    for (size_t i = 0; i < count; i++)
+        CHECK(fputc(xt_pattern(i), f) != EOF);
+    CHECK(fclose(f) == 0);
+}
+
+/* Reads the file at path with plain stdio into a malloc'd buffer; *len gets its size. */
+static unsigned char *
+read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    CHECK(f != NULL);
+    size_t cap = 1 << 16, n = 0, got;
+    unsigned char *buf = malloc(cap);
+    CHECK(buf != NULL);
+    while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            CHECK(buf != NULL);
+        }
+    }
+    CHECK(fclose(f) == 0);
+    *len = n;
+    return buf;
+}
+
+/* argv: path, "check" (the pattern at ODD_OFFSET, then "child-ok" written after it) or "write"
+ * (a write through a read-only mapping). */
+int
+xt_child_filemap_user(int argc, char **argv)
+{
+    xipc_filemap *map = NULL;
+    bool write = strcmp(argv[2], "write") == 0;
+    (void)argc;
+    CHECK_OK(xipc_filemap_open(
+        argv[1], XIPC_OPEN | (write ? 0 : XIPC_FILEMAP_WRITE), ODD_OFFSET, MAP_LEN, &map));
+    unsigned char *p = xipc_filemap_ptr(map);
+    for (size_t i = 0; i < MAP_LEN - 8; i++)
+        CHECK_EQ(p[i], xt_pattern(ODD_OFFSET + i));
+    if (write) {
+        xt_os_fault_default();
+        p[0] = 1; /* faults: mapped read-only */
+        return 0;
+    }
+    memcpy(p + MAP_LEN - 8, "child-ok", 8);
+    xipc_filemap_close(map);
+    return 0;
+}
+
+void
+xt_test_filemap_two_processes_see_each_others_writes(void)
+{
+    char path[512];
+    xipc_filemap *map = NULL;
+    xt_os_temp_path("filemap.share", path, sizeof path);
+    (void)remove(path);
+    CHECK_OK(xipc_filemap_open(path, XIPC_CREATE | XIPC_FILEMAP_WRITE, ODD_OFFSET, MAP_LEN, &map));
+    CHECK_EQ(xipc_filemap_size(map), MAP_LEN);
+    unsigned char *p = xipc_filemap_ptr(map);
+    for (size_t i = 0; i < MAP_LEN; i++)
+        p[i] = xt_pattern(ODD_OFFSET + i);
+    const char *args[] = { path, "check", NULL };
+    xt_expect_exit(xt_spawn_child("filemap_user", args, NULL, NULL, 0), 0);
+    CHECK(memcmp(p + MAP_LEN - 8, "child-ok", 8) == 0); /* the child's write, seen here */
+    xipc_filemap_close(map);
+    CHECK_EQ(remove(path), 0);
+}
+
+void
+xt_test_filemap_flushed_file_holds_exactly_the_writes(void)
+{
+    char path[512];
+    xipc_filemap *map = NULL;
+    size_t len = 0;
+    xt_os_temp_path("filemap.flush", path, sizeof path);
+    (void)remove(path);
+    /* A new file, grown to offset + len; the bytes before the offset read as zero. */
+    CHECK_OK(xipc_filemap_open(
+        path, XIPC_CREATE | XIPC_OPEN | XIPC_FILEMAP_WRITE, ODD_OFFSET, MAP_LEN, &map));
+    unsigned char *p = xipc_filemap_ptr(map);
+    for (size_t i = 0; i < MAP_LEN; i++)
+        p[i] = xt_pattern(i);
+    CHECK_OK(xipc_filemap_flush(map, 0, 0));
+    CHECK_OK(xipc_filemap_flush(map, 5, 10)); /* an unaligned piece */
+    xipc_filemap_close(map);
+    unsigned char *data = read_file(path, &len);
+    CHECK_EQ(len, ODD_OFFSET + MAP_LEN);
+    for (size_t i = 0; i < ODD_OFFSET; i++)
+        CHECK_EQ(data[i], 0);
+    for (size_t i = 0; i < MAP_LEN; i++)
+        CHECK_EQ(data[ODD_OFFSET + i], xt_pattern(i));
+    free(data);
+    CHECK_EQ(remove(path), 0);
+}
+
+void
+xt_test_filemap_unaligned_offset_of_an_existing_file(void)
+{
+    char path[512];
+    xipc_filemap *map = NULL;
+    size_t len = 0;
+    xt_os_temp_path("filemap.odd", path, sizeof path);
+    write_pattern_file(path, 200000);
+    /* Read-only at an offset no boundary shares. */
+    CHECK_OK(xipc_filemap_open(path, XIPC_OPEN, ODD_OFFSET, 5000, &map));
+    const unsigned char *p = xipc_filemap_ptr(map);
+    for (size_t i = 0; i < 5000; i++)
+        CHECK_EQ(p[i], xt_pattern(ODD_OFFSET + i));
+    CHECK_OK(xipc_filemap_flush(map, 0, 0)); /* nothing to write */
+    xipc_filemap_close(map);
+    /* Read-write at another one, to the file's last byte. */
+    CHECK_OK(
+        xipc_filemap_open(path, XIPC_OPEN | XIPC_FILEMAP_WRITE, 131073, 200000 - 131073, &map));
+    memcpy(xipc_filemap_ptr(map), "xipc", 4);
+    CHECK_OK(xipc_filemap_flush(map, 0, 4));
+    xipc_filemap_close(map);
+    unsigned char *data = read_file(path, &len);
+    CHECK_EQ(len, 200000);
+    CHECK(memcmp(data + 131073, "xipc", 4) == 0);
+    CHECK_EQ(data[131077], xt_pattern(131077));
+    CHECK_EQ(data[131072], xt_pattern(131072));
+    free(data);
+    CHECK_EQ(remove(path), 0);
+}
+
+void
+xt_test_filemap_readonly_write_crashes(void)
+{
+    char path[512];
+    xipc_exit_status st = { 0, 0 };
+    xt_os_temp_path("filemap.ro", path, sizeof path);
+    write_pattern_file(path, ODD_OFFSET + MAP_LEN);
+    xipc_stdio io[3] = { { XIPC_STDIO_NULL, NULL }, { XIPC_STDIO_NULL, NULL },
+        { XIPC_STDIO_NULL, NULL } };
+    const char *args[] = { path, "write", NULL };
+    xipc_proc *p = xt_spawn_child("filemap_user", args, io, NULL, 0);
+    CHECK_OK(xipc_proc_wait(p, &st, XT_CHILD_TIMEOUT_MS));
+    xipc_proc_close(p);
+    CHECK_EQ(st.kind, XIPC_EXIT_CRASHED);
+    CHECK(st.code == 11 || st.code == 7 || st.code == 0xC0000005u);
+    size_t len = 0;
+    unsigned char *data = read_file(path, &len);
+    CHECK_EQ(data[ODD_OFFSET], xt_pattern(ODD_OFFSET)); /* unchanged */
+    free(data);
+    CHECK_EQ(remove(path), 0);
+}
+
+void
+xt_test_filemap_sizes_and_bad_input(void)
+{
+    char path[512];
+    xipc_filemap *map = NULL;
+    xipc_event *ev = NULL;
+    xt_os_temp_path("filemap.bad", path, sizeof path);
+    (void)remove(path);
+    const unsigned rw = XIPC_FILEMAP_WRITE;
+    CHECK_RC(xipc_filemap_open(NULL, XIPC_OPEN, 0, 1, &map), XIPC_EINVAL);
+    CHECK_RC(xipc_filemap_open("", XIPC_OPEN, 0, 1, &map), XIPC_EINVAL);
+    CHECK_RC(xipc_filemap_open(path, XIPC_OPEN, 0, 1, NULL), XIPC_EINVAL);
+    CHECK_RC(xipc_filemap_open(path, 0, 0, 1, &map), XIPC_EINVAL);
+    CHECK_RC(xipc_filemap_open(path, XIPC_OPEN | 0x8000, 0, 1, &map), XIPC_EINVAL);
+    CHECK_RC(xipc_filemap_open(path, XIPC_CREATE, 0, 1, &map), XIPC_EINVAL); /* no _WRITE */
+    CHECK_RC(xipc_filemap_open(path, XIPC_OPEN | XIPC_FILEMAP_GROW, 0, 1, &map), XIPC_EINVAL);
+    CHECK_RC(xipc_filemap_open(path, XIPC_CREATE | rw, 0, 0, &map), XIPC_EINVAL); /* len 0 */
+    CHECK_RC(xipc_filemap_open(path, XIPC_CREATE | rw, UINT64_MAX - 1, 2, &map), XIPC_EINVAL);
+    CHECK_RC(xipc_filemap_open(path, XIPC_OPEN, 0, 1, &map), XIPC_ENOENT);
+    CHECK(map == NULL);
+    int rc = xipc_filemap_open(".", XIPC_OPEN, 0, 1, &map); /* a directory */
+    CHECK(rc == XIPC_EINVAL || rc == XIPC_EISDIR || rc == XIPC_EACCES);
+    /* Past the end of a file: refused, unless asked to grow it. */
+    write_pattern_file(path, 100);
+    CHECK_RC(xipc_filemap_open(path, XIPC_CREATE | rw, 0, 10, &map), XIPC_EEXIST);
+    CHECK_RC(xipc_filemap_open(path, XIPC_OPEN, 50, 51, &map), XIPC_EINVAL);
+    CHECK_RC(xipc_filemap_open(path, XIPC_OPEN | rw, 50, 51, &map), XIPC_EINVAL);
+    CHECK_OK(xipc_filemap_open(path, XIPC_OPEN, 50, 50, &map));
+    CHECK_RC(xipc_filemap_flush(map, 40, 11), XIPC_EINVAL);
+    CHECK_RC(xipc_filemap_flush(map, 51, 0), XIPC_EINVAL);
+    CHECK_EQ(xipc_handle_kind(xipc_filemap_handle(map)), XIPC_KIND_FILEMAP);
+    char text[XIPC_HANDLE_TEXT_MAX];
+    CHECK_RC(xipc_handle_export(xipc_filemap_handle(map), text, sizeof text), XIPC_ENOTSUP);
+    xipc_filemap_close(map);
+    CHECK(xipc_filemap_ptr(map) == NULL && xipc_filemap_size(map) == 0);
+    CHECK_RC(xipc_filemap_flush(map, 0, 0), XIPC_EBADF);
+    CHECK_RC(xipc_filemap_flush(NULL, 0, 0), XIPC_EINVAL);
+    CHECK_OK(xipc_event_open(NULL, 0, &ev));
+    CHECK_RC(xipc_filemap_flush((xipc_filemap *)(void *)ev, 0, 0), XIPC_EINVAL);
+    xipc_event_close(ev);
+    /* Sizes no file can have: an error, never a crash. */
+    rc = xipc_filemap_open(path, XIPC_OPEN | rw | XIPC_FILEMAP_GROW, 0, (size_t)1 << 62, &map);
+    if (rc != XIPC_ENOMEM && rc != XIPC_ENOSPC)
+        xt_fail(__FILE__, __LINE__, "a 2^62-byte mapping gave %s", xipc_errname(rc));
+    CHECK(map == NULL);
+    /* Past 4 GiB: grow a sparse file and touch the last page only. */
+    const uint64_t far = ((uint64_t)5 << 30) + 12345;
+    rc = xipc_filemap_open(path, XIPC_OPEN | rw | XIPC_FILEMAP_GROW, far, 4096, &map);
+    if (rc == XIPC_ENOSPC) {
+        CHECK_EQ(remove(path), 0);
+        XT_SKIP("the temporary directory cannot hold a 5 GiB (sparse) file");
+    }
+    CHECK_OK(rc);
+    ((unsigned char *)xipc_filemap_ptr(map))[4095] = 0x5a;
+    CHECK_OK(xipc_filemap_flush(map, 4095, 1));
+    xipc_filemap_close(map);
+    CHECK_OK(xipc_filemap_open(path, XIPC_OPEN, far + 4095, 1, &map));
+    CHECK_EQ(*(unsigned char *)xipc_filemap_ptr(map), 0x5a);
+    xipc_filemap_close(map);
+    CHECK_EQ(remove(path), 0);
+}
+
+void
+xt_test_filemap_no_handle_leak(void)
+{
+    char path[512];
+    xipc_filemap *map = NULL;
+    xt_os_temp_path("filemap.leak", path, sizeof path);
+    write_pattern_file(path, 100000);
+    xt_warm_up();
+    int before = xt_os_handle_count();
+    for (int i = 0; i < 50; i++) {
+        CHECK_OK(xipc_filemap_open(
+            path, XIPC_OPEN | (i % 2 ? XIPC_FILEMAP_WRITE : 0), (uint64_t)i * 999, 5000, &map));
+        if (i % 2)
+            CHECK_OK(xipc_filemap_flush(map, 0, 0));
+        xipc_filemap_close(map);
+        CHECK_RC(xipc_filemap_open(path, XIPC_OPEN, 99999, 2, &map), XIPC_EINVAL);
+        CHECK_RC(
+            xipc_filemap_open(path, XIPC_CREATE | XIPC_FILEMAP_WRITE, 0, 1, &map), XIPC_EEXIST);
+    }
+    CHECK_EQ(xt_os_handle_count(), before);
+    CHECK_EQ(remove(path), 0);
 }

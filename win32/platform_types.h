@@ -103,4 +103,13 @@ struct xipc__os_shm {
     struct xipc__win32_shm_record *record;
 };
 
+/* A file mapping (win32_shm.c). The section is closed once the view is mapped. */
+struct xipc__os_filemap {
+    void *ptr; /* the byte at the offset asked for; NULL: not open */
+    size_t size; /* len as asked */
+    void *base; /* the view, from the allocation-granularity boundary at or before the offset */
+    void *file; /* the file's HANDLE, kept for FlushFileBuffers */
+    bool writable;
+};
+
 #endif /* XIPC_WIN32_PLATFORM_TYPES_H */

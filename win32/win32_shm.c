@@ -20,6 +20,7 @@
 #include "win32_internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* "XMS" and the record's version, 1. */
@@ -328,4 +329,127 @@ xipc__os_shm_holds(const struct xipc__os_shm *s, intptr_t native)
 {
     HANDLE h = (HANDLE)native;
     return h != NULL && (h == s->section || h == s->record_section);
+}
+
+/* ---- File mappings -------------------------------------------------------------------------- */
+
+/* Opens the file as flags ask, sharing it with every other opener (others map it too). */
+static int
+open_file(const char *path, unsigned flags, HANDLE *out)
+{
+    static const DWORD disposition[] = { 0, CREATE_NEW, OPEN_EXISTING, OPEN_ALWAYS };
+    SECURITY_ATTRIBUTES sa;
+    wchar_t *wpath = NULL;
+    int rc = xipc__win32_owner_only_sa(&sa);
+    if (rc != 0 || (rc = xipc__win32_utf8_to_wide(path, &wpath)) != 0)
+        return rc;
+    DWORD access = GENERIC_READ | ((flags & XIPC_FILEMAP_WRITE) ? GENERIC_WRITE : 0);
+    /* The owner-only DACL applies only to a file this call creates. */
+    HANDLE h = CreateFileW(wpath, access, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+        &sa, disposition[flags & (XIPC_CREATE | XIPC_OPEN)], FILE_ATTRIBUTE_NORMAL, NULL);
+    free(wpath);
+    if (h == INVALID_HANDLE_VALUE)
+        return XIPC__OS_FAIL(GetLastError(), "CreateFileW", path);
+    if (GetFileType(h) != FILE_TYPE_DISK) {
+        (void)CloseHandle(h);
+        return XIPC__FAIL(XIPC_EINVAL, "path: not a regular file");
+    }
+    *out = h;
+    return 0;
+}
+
+/* Checks that the file holds end bytes. A shorter one grows when flags ask or it is new: the
+ * section, made end bytes long, extends the file (CreateFileMappingW: "If this parameter ... is
+ * larger than the size of the file, the file is extended"). */
+static int
+check_file_size(HANDLE file, const char *path, unsigned flags, uint64_t end)
+{
+    LARGE_INTEGER size;
+    if (!GetFileSizeEx(file, &size))
+        return XIPC__OS_FAIL(GetLastError(), "GetFileSizeEx", path);
+    if ((uint64_t)size.QuadPart >= end || (flags & (XIPC_FILEMAP_GROW | XIPC_CREATE)))
+        return 0;
+    return XIPC__FAIL(XIPC_EINVAL, "offset + len: past the file's end (XIPC_FILEMAP_GROW)");
+}
+
+/* Maps [offset - delta, offset + len) of the file through a section closed at once: the view
+ * keeps it. A file that cannot grow so far fails with ERROR_DISK_FULL (XIPC_ENOSPC) or, past
+ * the largest section, ERROR_INVALID_PARAMETER (XIPC_ENOSPC too: the size was the only
+ * parameter left). */
+static int
+map_file(HANDLE file, const char *path, bool writable, uint64_t offset, size_t len, size_t delta,
+    void **view)
+{
+    uint64_t end = offset + len, start = offset - delta;
+    HANDLE section = CreateFileMappingW(file, NULL, writable ? PAGE_READWRITE : PAGE_READONLY,
+        (DWORD)(end >> 32), (DWORD)(end & 0xffffffffu), NULL);
+    if (section == NULL) {
+        DWORD werr = GetLastError();
+        int rc = XIPC__OS_FAIL(werr, "CreateFileMappingW", path);
+        return werr == ERROR_INVALID_PARAMETER ? XIPC_ENOSPC : rc;
+    }
+    *view = MapViewOfFile(section, writable ? FILE_MAP_WRITE : FILE_MAP_READ, (DWORD)(start >> 32),
+        (DWORD)(start & 0xffffffffu), len + delta);
+    DWORD werr = GetLastError();
+    (void)CloseHandle(section);
+    return *view != NULL ? 0 : XIPC__OS_FAIL(werr, "MapViewOfFile", path);
+}
+
+int
+xipc__os_filemap_open(
+    const char *path, unsigned flags, uint64_t offset, size_t len, struct xipc__os_filemap *m)
+{
+    SYSTEM_INFO si;
+    HANDLE file = NULL;
+    void *view = NULL;
+    bool writable = (flags & XIPC_FILEMAP_WRITE) != 0;
+    GetSystemInfo(&si);
+    /* Views start at the allocation granularity (64 KiB), not at a page. */
+    size_t delta = (size_t)(offset % si.dwAllocationGranularity);
+    int rc = open_file(path, flags, &file);
+    if (rc != 0)
+        return rc;
+    if ((rc = check_file_size(file, path, flags, offset + len)) == 0 && len > SIZE_MAX - delta)
+        rc = XIPC__FAIL(XIPC_ENOMEM, "len: more than this process can map");
+    if (rc == 0)
+        rc = map_file(file, path, writable, offset, len, delta, &view);
+    if (rc != 0) {
+        (void)CloseHandle(file);
+        return rc;
+    }
+    m->base = view;
+    m->ptr = (unsigned char *)view + delta;
+    m->size = len;
+    m->file = file;
+    m->writable = writable;
+    return 0;
+}
+
+int
+xipc__os_filemap_flush(struct xipc__os_filemap *m, size_t offset, size_t len)
+{
+    if (!m->writable)
+        return 0;
+    /* FlushViewOfFile starts the writes; FlushFileBuffers waits for them and the metadata. */
+    if (!FlushViewOfFile((unsigned char *)m->ptr + offset, len))
+        return XIPC__OS_FAIL(GetLastError(), "FlushViewOfFile", NULL);
+    if (!FlushFileBuffers(m->file))
+        return XIPC__OS_FAIL(GetLastError(), "FlushFileBuffers", NULL);
+    return 0;
+}
+
+void
+xipc__os_filemap_close(struct xipc__os_filemap *m)
+{
+    if (m->base != NULL)
+        (void)UnmapViewOfFile(m->base);
+    if (m->file != NULL)
+        (void)CloseHandle(m->file);
+    memset(m, 0, sizeof *m);
+}
+
+bool
+xipc__os_filemap_holds(const struct xipc__os_filemap *m, intptr_t native)
+{
+    return native != 0 && (HANDLE)native == m->file;
 }

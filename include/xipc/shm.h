@@ -50,6 +50,9 @@
  *
  * Waiting: a section has nothing to wait on (xipc_handle_native: XIPC_ENOTSUP). Use an event or
  * semaphore beside it.
+ *
+ * File mappings (xipc_filemap, below) map a range of a file instead: POSIX open + mmap, Windows
+ * CreateFileW + CreateFileMappingW + MapViewOfFile.
  */
 #ifndef XIPC_SHM_H
 #define XIPC_SHM_H
@@ -122,6 +125,56 @@ XIPC_API int xipc_shm_import(const char *text, xipc_shm **out);
  * XIPC_EEXIST (fetched or imported already); and the other codes of xipc_shm_import. *out is
  * NULL on failure. */
 XIPC_API int xipc_shm_inherited(size_t index, xipc_shm **out);
+
+/* ---- File mappings -------------------------------------------------------------------------- */
+
+/* A range of a file mapped into this process. Every process that maps the same file sees the
+ * others' writes through its mapping at once (both platforms map the file's own pages);
+ * xipc_filemap_flush makes them durable. Any offset works: the OS maps from a boundary at or
+ * before it (POSIX a page, Windows the 64 KiB allocation granularity) and xipc hands back the
+ * address of the byte at the offset asked for. A mapping cannot be passed to a child
+ * (xipc_handle_export: XIPC_ENOTSUP): the child maps the path itself. The mapping stays valid
+ * after the file is renamed or removed. A mapping has nothing to wait on. */
+typedef struct xipc_filemap xipc_filemap;
+
+/* File mapping flags, with XIPC_CREATE (create the file, 0600 on POSIX; XIPC_EEXIST if it
+ * exists) and XIPC_OPEN (an existing file; XIPC_ENOENT if there is none), one or both: */
+#define XIPC_FILEMAP_WRITE 0x100u /* map read-write; without it, read-only (a write faults) */
+#define XIPC_FILEMAP_GROW  0x200u /* with _WRITE: extend a shorter file to offset + len */
+
+/* Maps len bytes of the file at path (UTF-8) from offset. A file this call creates is extended
+ * to offset + len (its bytes read as zero), which needs XIPC_FILEMAP_WRITE. Returns 0;
+ * XIPC_EINVAL (NULL or empty path or out; neither XIPC_CREATE nor XIPC_OPEN; an unknown flag;
+ * XIPC_FILEMAP_GROW or XIPC_CREATE without XIPC_FILEMAP_WRITE; len 0; offset + len past the
+ * largest file offset; a file shorter than offset + len without XIPC_FILEMAP_GROW; a path that is
+ * not a regular file); XIPC_ENOENT; XIPC_EEXIST; XIPC_EACCES (the OS refused the access asked);
+ * XIPC_EISDIR (POSIX: a directory); XIPC_ENOMEM (no room in the address space for len bytes);
+ * XIPC_ENOSPC (the file cannot grow that far: the disk, or the file system's largest file);
+ * XIPC_EMFILE; XIPC_ENFILE; XIPC_EOS (another OS failure: xipc_last_os_error). *out is NULL on
+ * failure. */
+XIPC_API int xipc_filemap_open(
+    const char *path, unsigned flags, uint64_t offset, size_t len, xipc_filemap **out);
+
+/* The address of the byte at the offset the mapping was opened at; NULL for a NULL, closed or
+ * other kind's handle. */
+XIPC_API void *xipc_filemap_ptr(const xipc_filemap *map);
+
+/* The mapping's length, len as opened; 0 for a NULL, closed or other kind's handle. */
+XIPC_API size_t xipc_filemap_size(const xipc_filemap *map);
+
+/* Writes the len bytes from offset (both relative to the mapping; len 0: to its end) to the file
+ * and waits until the storage has them: POSIX msync(MS_SYNC); Windows FlushViewOfFile, then
+ * FlushFileBuffers. A read-only mapping has nothing to write: 0. Returns 0; XIPC_EINVAL (NULL
+ * or other kind's handle; offset + len past the mapping); XIPC_EBADF (closed handle); XIPC_EIO
+ * (the storage failed); XIPC_EOS (another OS failure: xipc_last_os_error). */
+XIPC_API int xipc_filemap_flush(xipc_filemap *map, size_t offset, size_t len);
+
+/* Unmaps and closes, without flushing (the OS writes the pages back in its own time). NULL, or a
+ * handle closed already, is a no-op. */
+XIPC_API void xipc_filemap_close(xipc_filemap *map);
+
+/* The mapping as a generic handle, for xipc_handle_kind(). NULL for NULL. */
+XIPC_API xipc_handle *xipc_filemap_handle(xipc_filemap *map);
 
 #ifdef __cplusplus
 }
