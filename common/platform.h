@@ -526,6 +526,12 @@ void xipc__os_shm_close(struct xipc__os_shm *s);
 /* Removes a name, as xipc_shm_unlink documents it (Windows: a probe only). */
 int xipc__os_shm_unlink(const char *name);
 
+/* The close of the handle that created the section name, in the process that created it: the
+ * name goes, without the checks of xipc__os_shm_unlink (the caller made what the name holds;
+ * POSIX's sticky /dev/shm keeps another user's object from going). Windows: nothing, the name
+ * goes with the last handle. */
+void xipc__os_shm_drop_name(const char *name);
+
 /* The value part of the export text, NUL-terminated; XIPC_ENAMETOOLONG. */
 int xipc__os_shm_export(const struct xipc__os_shm *s, char *buf, size_t cap);
 

@@ -26,7 +26,7 @@ wrap(struct xipc_shm *shm, const char *created_name)
     int rc = xipc__handle_register(&shm->handle, XIPC_KIND_SHM);
     if (rc != 0) {
         if (created_name != NULL)
-            (void)xipc__os_shm_unlink(created_name);
+            xipc__os_shm_drop_name(created_name);
         xipc__os_shm_close(&shm->os);
         return rc;
     }
@@ -140,7 +140,7 @@ xipc__shm_release(struct xipc_handle *h)
     /* Unlink before close, as the sync families do: the other order could remove a name that
      * another process created after ours was gone. */
     if (xipc__owned_name_due(&shm->owner))
-        (void)xipc__os_shm_unlink(shm->owner.name);
+        xipc__os_shm_drop_name(shm->owner.name);
     xipc__os_shm_close(&shm->os);
     free(shm);
 }

@@ -122,7 +122,7 @@ xipc__os_shm_open(
         rc = map_section(fd, real, (flags & XIPC_SHM_READONLY) != 0, name, &ptr);
     if (rc != 0) {
         if (made)
-            (void)xipc__os_shm_unlink(name);
+            xipc__os_shm_drop_name(name);
         if (fd >= 0)
             (void)close(fd);
         return rc;
@@ -163,6 +163,14 @@ xipc__os_shm_unlink(const char *name)
     if (shm_unlink(path) != 0)
         return errno == ENOENT ? XIPC_ENOENT : XIPC__OS_FAIL(errno, "shm_unlink", name);
     return 0;
+}
+
+void
+xipc__os_shm_drop_name(const char *name)
+{
+    char path[PATH_CAP];
+    section_path(name, path);
+    (void)shm_unlink(path);
 }
 
 int

@@ -89,18 +89,12 @@ struct xipc__os_sync {
     struct xipc__win32_mutex_state *state;
 };
 
-struct xipc__win32_shm_record; /* the exact size beside a named section, win32_shm.c */
-
 /* A shared section (win32_shm.c). */
 struct xipc__os_shm {
     void *ptr; /* the view; NULL: not open */
     size_t size; /* the section's size as its creator asked */
     void *section; /* the section's HANDLE */
     bool read_only; /* the view and the handle allow reading only */
-    /* Named sections: the small section that holds the exact size, and its view; NULL for an
-     * anonymous or imported section, or one not made by xipc. */
-    void *record_section;
-    struct xipc__win32_shm_record *record;
 };
 
 /* A file mapping (win32_shm.c). The section is closed once the view is mapped. */

@@ -1,36 +1,35 @@
-/* win32/win32_shm.c: shared memory sections (common/platform.h, "Shared memory sections").
+/* win32/win32_shm.c: shared memory sections and file mappings (common/platform.h, "Shared memory
+ * sections", "File mappings").
  *
- * A named section is a paging-file section named L"Local\\NAME", holding the caller's bytes and
- * nothing else, so that a program calling OpenFileMappingW on that name shares it.
+ * A named section is a paging-file section named L"Local\\NAME", so that a program calling
+ * OpenFileMappingW on that name shares it.
  *
  * The exact size. Windows keeps a paging-file section's size in whole pages (ZwCreateSection
  * "rounds this value up to the nearest multiple of PAGE_SIZE"), and VirtualQuery reports a view in
- * pages too, so an opener cannot learn from the section what its creator asked for. xipc keeps the
- * size in a small section beside it, the record, L"Local\\NAME#xipc-shm" ('#' is not a name
- * character, so no user object has that name): the creator writes the size, then the magic.
- *
- * Why the record always belongs to the section of the same name. Every process opens the section
- * first and the record second, and closes the record first and the section second; an import
- * holds no record. So every holder of a record holds the section too, a record exists only while
- * the section does, and a section made after an older one of the name was gone never finds that
- * one's record. An opener may get to the record before the section's creator does (it then makes
- * the record, empty, and the creator fills that one): it waits, at most XIPC__SHM_INIT_WAIT_MS,
- * for the magic. A section that was not made by xipc never gets one: after the wait, the opener
- * takes the size the view has, in whole pages. */
+ * pages too, so an opener cannot learn from the OS what the creator asked for. xipc makes the
+ * section SIZE_TRAILER bytes larger than asked and keeps the size in its last bytes, the
+ * trailer, past the caller's bytes (at most a page more memory). The creator writes the size,
+ * then the magic. Every opener maps the whole section and finds the trailer at the end of its
+ * view, whose length (in pages) is the same for all. The trailer lives in the section itself, so
+ * it always describes the section of the name, however often the name is made and dropped, and
+ * costs no object of its own: a section is the two calls a raw program makes. An opener that
+ * arrives before the creator has written the trailer waits for the magic, at most
+ * XIPC__SHM_INIT_WAIT_MS; a section that a program other than xipc made never gets one, and
+ * after the wait the opener takes the size of its view, in whole pages. */
 #include "win32_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* "XMS" and the record's version, 1. */
-#define RECORD_MAGIC 0x584d5301L
+/* "XIPCSHM" and the trailer's version, 1. */
+#define TRAILER_MAGIC 0x014d485343504958LL
 
-struct xipc__win32_shm_record {
-    volatile LONG magic; /* RECORD_MAGIC once size is written; 0 before */
-    LONG reserved;
+struct size_trailer {
+    volatile LONG64 magic; /* TRAILER_MAGIC once size is written; 0 before */
     volatile LONG64 size; /* the size the creator asked for */
 };
+#define SIZE_TRAILER sizeof(struct size_trailer)
 
 /* A failed CreateFileMappingW or OpenFileMappingW on a name. Windows reports a name held by
  * another kind of object as ERROR_INVALID_HANDLE: XIPC_EINVAL, as for the sync kinds. A size the
@@ -46,10 +45,11 @@ section_failure(DWORD werr, const char *call, const char *name)
     return werr == ERROR_INVALID_PARAMETER ? XIPC_ENOMEM : rc;
 }
 
+/* A paging-file section of size bytes and the trailer (size was checked to leave room). */
 static HANDLE
 create_section(SECURITY_ATTRIBUTES *sa, size_t size, const wchar_t *wname)
 {
-    unsigned long long n = size;
+    unsigned long long n = (unsigned long long)size + SIZE_TRAILER;
     return CreateFileMappingW(INVALID_HANDLE_VALUE, sa, PAGE_READWRITE, (DWORD)(n >> 32),
         (DWORD)(n & 0xffffffffu), wname);
 }
@@ -78,11 +78,15 @@ map_whole(HANDLE section, bool read_only, const char *name, void **ptr, size_t *
 
 /* Creates and/or opens the section L"Local\\NAME" as flags ask. *fresh: this call made it. */
 static int
-open_section(const char *name, const wchar_t *wname, unsigned flags, size_t size,
-    SECURITY_ATTRIBUTES *sa, HANDLE *out, bool *fresh)
+open_section(const char *name, unsigned flags, size_t size, SECURITY_ATTRIBUTES *sa, HANDLE *out,
+    bool *fresh)
 {
+    wchar_t wname[XIPC__WIN32_OBJECT_NAME_CAP];
     unsigned how = flags & (XIPC_CREATE | XIPC_OPEN);
+    int rc = xipc__win32_object_name(name, L"", wname);
     *fresh = false;
+    if (rc != 0)
+        return rc;
     if (how == XIPC_OPEN) {
         DWORD access = FILE_MAP_READ | ((flags & XIPC_SHM_READONLY) ? 0 : FILE_MAP_WRITE);
         if ((*out = OpenFileMappingW(access, FALSE, wname)) == NULL)
@@ -105,121 +109,86 @@ open_section(const char *name, const wchar_t *wname, unsigned flags, size_t size
     return 0;
 }
 
-/* Creates or opens the record beside the section name (see the top of this file) and maps it,
- * for writing only when this process made the section. */
-static int
-open_record(const char *name, SECURITY_ATTRIBUTES *sa, bool writer, struct xipc__os_shm *s)
+static struct size_trailer *
+trailer_of(void *view, size_t pages)
 {
-    wchar_t wname[XIPC__WIN32_OBJECT_NAME_CAP];
-    int rc = xipc__win32_object_name(name, L"#xipc-shm", wname);
-    if (rc != 0)
-        return rc;
-    HANDLE h = create_section(sa, sizeof *s->record, wname);
-    if (h == NULL) {
-        DWORD werr = GetLastError();
-        rc = XIPC__OS_FAIL(werr, "CreateFileMappingW", name);
-        /* Another kind of object under our internal name: not something xipc made. */
-        return werr == ERROR_INVALID_HANDLE ? XIPC_ECORRUPT : rc;
-    }
-    /* Exactly the record's size: a smaller section under the name cannot be read past its end. */
-    void *view = MapViewOfFile(h, writer ? FILE_MAP_WRITE : FILE_MAP_READ, 0, 0, sizeof *s->record);
-    if (view == NULL) {
-        rc = XIPC__OS_FAIL(GetLastError(), "MapViewOfFile", name);
-        (void)CloseHandle(h);
-        return rc;
-    }
-    s->record_section = h;
-    s->record = view;
-    return 0;
+    return (struct size_trailer *)(void *)((unsigned char *)view + pages - SIZE_TRAILER);
 }
 
-/* The exact size of a section an opener found, whose view is `pages` long: the record's, once
+/* The exact size of a section an opener found, whose view is `pages` long: the trailer's, once
  * its creator wrote it; the view's when no xipc creator ever will (see the top of this file).
- * XIPC_ECORRUPT for a record that is not xipc's or disagrees with the section. */
+ * XIPC_ECORRUPT for a trailer that disagrees with the section. */
 static int
-await_record(const struct xipc__win32_shm_record *rec, size_t pages, size_t *size)
+await_trailer(const struct size_trailer *t, size_t pages, size_t *size)
 {
     SYSTEM_INFO si;
-    LONG magic = 0;
+    LONG64 magic = 0;
     GetSystemInfo(&si);
     for (unsigned waited = 0; waited < XIPC__SHM_INIT_WAIT_MS; waited++) {
         /* A plain read: the view may be read-only, where even an interlocked compare that changes
          * nothing is a write and faults. The barrier orders the size's read after it. */
-        magic = rec->magic;
+        magic = t->magic;
         MemoryBarrier();
-        if (magic != 0)
+        if (magic == TRAILER_MAGIC)
             break;
         xipc__os_sleep_ms(1);
     }
-    if (magic == 0) {
+    if (magic != TRAILER_MAGIC) {
         *size = pages;
         return 0;
     }
-    LONG64 n = rec->size;
-    if (magic != RECORD_MAGIC || n <= 0 || (unsigned long long)n > pages ||
-        pages - (size_t)n >= si.dwPageSize)
-        return XIPC__FAIL(XIPC_ECORRUPT, "name: the size record beside it is not xipc's");
+    LONG64 n = t->size;
+    if (n <= 0 || (unsigned long long)n > pages - SIZE_TRAILER ||
+        pages - SIZE_TRAILER - (size_t)n >= si.dwPageSize)
+        return XIPC__FAIL(XIPC_ECORRUPT, "name: a size trailer that does not fit the section");
     *size = (size_t)n;
     return 0;
 }
 
-/* The record's part of an open: the creator writes the size, an opener reads it. */
+/* The trailer's part of an open: the creator writes the size, an opener reads it. */
 static int
-settle_size(const char *name, SECURITY_ATTRIBUTES *sa, bool fresh, size_t size, size_t pages,
-    struct xipc__os_shm *s)
+settle_size(bool fresh, size_t size, size_t pages, struct xipc__os_shm *s)
 {
-    int rc = open_record(name, sa, fresh, s);
-    if (rc != 0)
-        return rc;
+    struct size_trailer *t = trailer_of(s->ptr, pages);
     if (fresh) {
-        s->record->size = (LONG64)size;
-        (void)InterlockedExchange(&s->record->magic, RECORD_MAGIC);
+        t->size = (LONG64)size;
+        (void)InterlockedExchange64(&t->magic, TRAILER_MAGIC);
         s->size = size;
         return 0;
     }
-    if ((rc = await_record(s->record, pages, &s->size)) != 0)
+    int rc = await_trailer(t, pages, &s->size);
+    if (rc != 0)
         return rc;
     return s->size < size ? XIPC__FAIL(XIPC_EINVAL, "size: more than the existing section holds")
                           : 0;
-}
-
-static void
-close_record(struct xipc__os_shm *s)
-{
-    if (s->record != NULL)
-        (void)UnmapViewOfFile(s->record);
-    if (s->record_section != NULL)
-        (void)CloseHandle(s->record_section);
-    s->record = NULL;
-    s->record_section = NULL;
 }
 
 int
 xipc__os_shm_open(
     const char *name, unsigned flags, size_t size, struct xipc__os_shm *s, bool *created)
 {
-    wchar_t wname[XIPC__WIN32_OBJECT_NAME_CAP];
     SECURITY_ATTRIBUTES sa;
     HANDLE h = NULL;
     bool fresh = true, read_only = (flags & XIPC_SHM_READONLY) != 0;
     size_t pages = 0;
     int rc;
     *created = false;
+    if (size > SIZE_MAX / 2)
+        return XIPC__FAIL(XIPC_ENOMEM, "size: more than any address space holds");
     if ((rc = xipc__win32_owner_only_sa(&sa)) != 0)
         return rc;
     if (name == NULL) {
         if ((h = create_section(&sa, size, NULL)) == NULL)
             return section_failure(GetLastError(), "CreateFileMappingW", NULL);
-    } else if ((rc = xipc__win32_object_name(name, L"", wname)) != 0 ||
-        (rc = open_section(name, wname, flags, size, &sa, &h, &fresh)) != 0) {
+    } else if ((rc = open_section(name, flags, size, &sa, &h, &fresh)) != 0) {
         return rc;
     }
     s->section = h;
     s->read_only = read_only;
     s->size = size;
     rc = map_whole(h, read_only, name, &s->ptr, &pages);
-    if (rc == 0 && name != NULL)
-        rc = settle_size(name, &sa, fresh, size, pages, s);
+    if (rc == 0)
+        rc = settle_size(fresh, size, pages, s);
     if (rc != 0) {
         xipc__os_shm_close(s);
         return rc;
@@ -231,8 +200,6 @@ xipc__os_shm_open(
 void
 xipc__os_shm_close(struct xipc__os_shm *s)
 {
-    /* The record before the section: see the top of this file. */
-    close_record(s);
     if (s->ptr != NULL)
         (void)UnmapViewOfFile(s->ptr);
     if (s->section != NULL)
@@ -256,9 +223,14 @@ xipc__os_shm_unlink(const char *name)
     return 0;
 }
 
-/* "HANDLE,SIZE" for a section the child may write, "HANDLE,SIZE,r" for a read-only one: the child
- * cannot learn the exact size from the section (see the top of this file), nor needs the
- * record. */
+void
+xipc__os_shm_drop_name(const char *name)
+{
+    (void)name;
+}
+
+/* "HANDLE,SIZE" for a section the child may write, "HANDLE,SIZE,r" for a read-only one: the text
+ * carries the size, so that the child need not wait for a trailer. */
 int
 xipc__os_shm_export(const struct xipc__os_shm *s, char *buf, size_t cap)
 {
@@ -328,7 +300,7 @@ bool
 xipc__os_shm_holds(const struct xipc__os_shm *s, intptr_t native)
 {
     HANDLE h = (HANDLE)native;
-    return h != NULL && (h == s->section || h == s->record_section);
+    return h != NULL && h == s->section;
 }
 
 /* ---- File mappings -------------------------------------------------------------------------- */

@@ -18,12 +18,14 @@
  * With a NULL name (an anonymous section) neither is needed: it is always new.
  *
  * Size: the creator gives it (> 0) and every opener learns it exactly, on both platforms, as
- * xipc_shm_size (Windows reports a section's size in whole pages; xipc keeps the exact size in a
- * small section beside it, L"Local\\NAME#xipc-shm", which only xipc reads). An opener may give 0
- * (any size) or the size it needs, which an existing section must have at least. The bytes start
- * zeroed. An opener racing the creator never maps a section whose size is not set yet: it waits,
- * at most 2 s, for the creator to finish (XIPC_ECORRUPT past that: a creator that died half way).
- * A section that a program other than xipc made on Windows reports its size in whole pages.
+ * xipc_shm_size. An opener may give 0 (any size) or the size it needs, which an existing section
+ * must have at least. The bytes start zeroed. An opener racing the creator never maps a section
+ * whose size is not set yet: it waits, at most 2 s, for the creator to finish (POSIX: a section
+ * still empty after that is XIPC_ECORRUPT, a creator that died half way). Windows reports a
+ * section's size in whole pages, so xipc makes the section 16 bytes larger than asked and keeps
+ * the exact size in those last 16 bytes, past the caller's (at most one page more memory); a
+ * program other than xipc sees the whole pages. A section such a program made has no such
+ * trailer: xipc reports its size in whole pages, after the 2 s wait.
  *
  * Lifetime (as the sync families, xipc/sync.h): the name belongs to the creator. Closing the
  * handle that created a named section, in the process that created it, removes the name (POSIX:
@@ -78,8 +80,8 @@ typedef struct xipc_shm xipc_shm;
  * XIPC_ENOENT (open-only: no such name);
  * XIPC_EACCES (see "Security");
  * XIPC_ECORRUPT (POSIX: what the name holds is not a regular file, or stayed empty for 2 s: a
- *   creator died before it set the size, unlink it; Windows: the size record beside the section
- *   is not xipc's or disagrees with the section);
+ *   creator died before it set the size, unlink it; Windows: the size trailer disagrees with the
+ *   section's size);
  * XIPC_EBUSY (POSIX, XIPC_CREATE | XIPC_OPEN: others kept creating and removing the name
  *   throughout the open's tries);
  * XIPC_ENOMEM (the system cannot give or map that many bytes, or a size past what a file offset
