@@ -526,11 +526,11 @@ void xipc__os_shm_close(struct xipc__os_shm *s);
 /* Removes a name, as xipc_shm_unlink documents it (Windows: a probe only). */
 int xipc__os_shm_unlink(const char *name);
 
-/* The close of the handle that created the section name, in the process that created it: the
- * name goes, without the checks of xipc__os_shm_unlink (the caller made what the name holds;
- * POSIX's sticky /dev/shm keeps another user's object from going). Windows: nothing, the name
- * goes with the last handle. */
-void xipc__os_shm_drop_name(const char *name);
+/* The close of the handle s that created the section name, in the process that created it,
+ * before s is closed: the name goes, with one check instead of those of xipc__os_shm_unlink:
+ * POSIX leaves it when the object s holds was given to another user since. Windows: nothing, the
+ * name goes with the last handle. */
+void xipc__os_shm_drop_name(const struct xipc__os_shm *s, const char *name);
 
 /* The value part of the export text, NUL-terminated; XIPC_ENAMETOOLONG. */
 int xipc__os_shm_export(const struct xipc__os_shm *s, char *buf, size_t cap);
@@ -550,7 +550,8 @@ bool xipc__os_shm_holds(const struct xipc__os_shm *s, intptr_t native);
 /* ---- File mappings -------------------------------------------------------------------------- */
 
 /* struct xipc__os_filemap has, on every platform, `void *ptr` (the byte at the offset asked for;
- * NULL: not open) and `size_t size` (len), which common/ reads.
+ * NULL: not open), `size_t size` (len) and `bool writable` (mapped read-write), which common/
+ * reads.
  *
  * Maps len (> 0) bytes of the file at path from offset; flags and the range are checked by
  * common/ (XIPC_CREATE and/or XIPC_OPEN, XIPC_FILEMAP_*, offset + len within INT64_MAX). Errors:
@@ -559,7 +560,7 @@ bool xipc__os_shm_holds(const struct xipc__os_shm *s, intptr_t native);
 int xipc__os_filemap_open(
     const char *path, unsigned flags, uint64_t offset, size_t len, struct xipc__os_filemap *m);
 
-/* Makes [offset, offset + len) of the mapping durable (checked by common/). XIPC_EIO. */
+/* Makes [offset, offset + len) of a writable mapping durable (checked by common/). XIPC_EIO. */
 int xipc__os_filemap_flush(struct xipc__os_filemap *m, size_t offset, size_t len);
 
 /* Unmaps and closes. Zeroed: no-op. */

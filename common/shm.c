@@ -26,7 +26,7 @@ wrap(struct xipc_shm *shm, const char *created_name)
     int rc = xipc__handle_register(&shm->handle, XIPC_KIND_SHM);
     if (rc != 0) {
         if (created_name != NULL)
-            xipc__os_shm_drop_name(created_name);
+            xipc__os_shm_drop_name(&shm->os, created_name);
         xipc__os_shm_close(&shm->os);
         return rc;
     }
@@ -140,7 +140,7 @@ xipc__shm_release(struct xipc_handle *h)
     /* Unlink before close, as the sync families do: the other order could remove a name that
      * another process created after ours was gone. */
     if (xipc__owned_name_due(&shm->owner))
-        xipc__os_shm_drop_name(shm->owner.name);
+        xipc__os_shm_drop_name(&shm->os, shm->owner.name);
     xipc__os_shm_close(&shm->os);
     free(shm);
 }
@@ -236,6 +236,8 @@ xipc_filemap_flush(xipc_filemap *map, size_t offset, size_t len)
     size_t size = map->os.size;
     if (offset > size || len > size - offset)
         return XIPC__FAIL(XIPC_EINVAL, "offset + len: past the mapping's end");
+    if (!map->os.writable)
+        return 0; /* nothing was written through it */
     return xipc__os_filemap_flush(&map->os, offset, len == 0 ? size - offset : len);
 }
 

@@ -121,8 +121,11 @@ xipc__os_shm_open(
     if (rc == 0)
         rc = map_section(fd, real, (flags & XIPC_SHM_READONLY) != 0, name, &ptr);
     if (rc != 0) {
-        if (made)
-            xipc__os_shm_drop_name(name);
+        if (made) {
+            char path[PATH_CAP];
+            section_path(name, path);
+            (void)shm_unlink(path);
+        }
         if (fd >= 0)
             (void)close(fd);
         return rc;
@@ -165,10 +168,19 @@ xipc__os_shm_unlink(const char *name)
     return 0;
 }
 
+/* The creator made what the name holds, so xipc__os_shm_unlink's look at the name is not needed
+ * to know it; only a change of owner since (root's chown) makes it another user's to keep. The
+ * shm directory is sticky (/dev/shm is 1777), so the kernel refuses to remove another user's
+ * object for anyone but root: only root looks, with one fstat on the descriptor held, which
+ * keeps the close of an ordinary user's section as cheap as the raw calls. */
 void
-xipc__os_shm_drop_name(const char *name)
+xipc__os_shm_drop_name(const struct xipc__os_shm *s, const char *name)
 {
     char path[PATH_CAP];
+    struct stat st;
+    uid_t self = geteuid();
+    if (self == 0 && (fstat(s->fd_plus1 - 1, &st) != 0 || st.st_uid != self))
+        return;
     section_path(name, path);
     (void)shm_unlink(path);
 }
@@ -328,8 +340,6 @@ xipc__os_filemap_open(
 int
 xipc__os_filemap_flush(struct xipc__os_filemap *m, size_t offset, size_t len)
 {
-    if (!m->writable)
-        return 0;
     /* msync takes a page-aligned start. */
     uintptr_t start = (uintptr_t)m->ptr + offset, pages = page_size();
     uintptr_t aligned = start - start % pages;

@@ -224,8 +224,9 @@ xipc__os_shm_unlink(const char *name)
 }
 
 void
-xipc__os_shm_drop_name(const char *name)
+xipc__os_shm_drop_name(const struct xipc__os_shm *s, const char *name)
 {
+    (void)s;
     (void)name;
 }
 
@@ -400,8 +401,6 @@ xipc__os_filemap_open(
 int
 xipc__os_filemap_flush(struct xipc__os_filemap *m, size_t offset, size_t len)
 {
-    if (!m->writable)
-        return 0;
     /* FlushViewOfFile starts the writes; FlushFileBuffers waits for them and the metadata. */
     if (!FlushViewOfFile((unsigned char *)m->ptr + offset, len))
         return XIPC__OS_FAIL(GetLastError(), "FlushViewOfFile", NULL);
