@@ -273,8 +273,8 @@ open_file(const char *path, unsigned flags, int *fd)
     return 0;
 }
 
-/* Checks that fd is a regular file holding offset + len bytes, growing it when flags ask or it is
- * new (empty, and made by this call: XIPC_CREATE). */
+/* Checks that fd is a regular file holding offset + len bytes, growing a shorter one when flags
+ * have XIPC_FILEMAP_GROW or XIPC_CREATE (xipc/shm.h). */
 static int
 size_file(int fd, const char *path, unsigned flags, uint64_t end)
 {

@@ -11,7 +11,8 @@
  * The creator initialises the header and stores the magic last; an opener that arrives in
  * between waits a little for it. Nothing that looks at an object under a name blocks on it or
  * follows a link to it: every open is O_NOFOLLOW | O_NONBLOCK, and the owner and the file type
- * are checked before anything reads, maps or waits on it. */
+ * are checked before anything reads, maps or waits on it. Those name helpers serve shared
+ * sections ("/NAME", posix_shm.c) too (posix_internal.h). */
 #include "posix_sync.h"
 
 #include <errno.h>

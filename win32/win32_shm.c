@@ -331,8 +331,8 @@ open_file(const char *path, unsigned flags, HANDLE *out)
     return 0;
 }
 
-/* Checks that the file holds end bytes. A shorter one grows when flags ask or it is new: the
- * section, made end bytes long, extends the file (CreateFileMappingW: "If this parameter ... is
+/* Checks that the file holds end bytes. A shorter one grows when flags have XIPC_FILEMAP_GROW or
+ * XIPC_CREATE (xipc/shm.h): the section, made end bytes long, extends the file (CreateFileMappingW: "If this parameter ... is
  * larger than the size of the file, the file is extended"). */
 static int
 check_file_size(HANDLE file, const char *path, unsigned flags, uint64_t end)

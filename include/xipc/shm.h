@@ -144,8 +144,9 @@ typedef struct xipc_filemap xipc_filemap;
 #define XIPC_FILEMAP_WRITE 0x100u /* map read-write; without it, read-only (a write faults) */
 #define XIPC_FILEMAP_GROW  0x200u /* with _WRITE: extend a shorter file to offset + len */
 
-/* Maps len bytes of the file at path (UTF-8) from offset. A file this call creates is extended
- * to offset + len (its bytes read as zero), which needs XIPC_FILEMAP_WRITE. Returns 0;
+/* Maps len bytes of the file at path (UTF-8) from offset. With XIPC_CREATE (alone, or with
+ * XIPC_OPEN on a file that exists) a file shorter than offset + len is extended to it, as a new
+ * one must be (the new bytes read as zero); XIPC_CREATE needs XIPC_FILEMAP_WRITE. Returns 0;
  * XIPC_EINVAL (NULL or empty path or out; neither XIPC_CREATE nor XIPC_OPEN; an unknown flag;
  * XIPC_FILEMAP_GROW or XIPC_CREATE without XIPC_FILEMAP_WRITE; len 0; offset + len past the
  * largest file offset; a file shorter than offset + len without XIPC_FILEMAP_GROW; a path that is
