@@ -151,7 +151,8 @@ typedef struct xipc_filemap xipc_filemap;
  * XIPC_FILEMAP_GROW or XIPC_CREATE without XIPC_FILEMAP_WRITE; len 0; offset + len past the
  * largest file offset; a file shorter than offset + len without XIPC_FILEMAP_GROW; a path that is
  * not a regular file); XIPC_ENOENT; XIPC_EEXIST; XIPC_EACCES (the OS refused the access asked);
- * XIPC_EISDIR (POSIX: a directory); XIPC_ENOMEM (no room in the address space for len bytes);
+ * XIPC_EISDIR (POSIX: a directory); XIPC_ENOTDIR (a part of the path is no directory);
+ * XIPC_ENAMETOOLONG; XIPC_ENOMEM (no room in the address space for len bytes);
  * XIPC_ENOSPC (the file cannot grow that far: the disk, or the file system's largest file);
  * XIPC_EMFILE; XIPC_ENFILE; XIPC_EOS (another OS failure: xipc_last_os_error). *out is NULL on
  * failure. */
