@@ -80,6 +80,7 @@ struct xipc__os_shm {
     void *ptr; /* the mapping; NULL: not open */
     size_t size; /* the section's size, and the mapping's */
     int fd_plus1; /* the shm_open or memfd descriptor, kept for passing to a child */
+    bool root_made; /* a named section root created: its close checks the owner first */
 };
 
 /* A file mapping (posix_shm.c). The descriptor is closed once mapped. */

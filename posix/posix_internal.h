@@ -51,11 +51,11 @@ int xipc__posix_shm_check_object(int fd, const char *name, struct stat *st);
 /* Opens the shm object at path (name: the user's, for error records) as flags ask (XIPC_CREATE,
  * XIPC_OPEN): a new one 0600 whatever the umask, or an existing one with access (O_RDWR,
  * O_RDONLY) once it passed xipc__posix_shm_check_object. *created tells whether this call made
- * it. XIPC_EEXIST (create-only, the name taken), XIPC_ENOENT (open-only, none), XIPC_EACCES,
- * XIPC_ECORRUPT, XIPC_EBUSY (others kept creating and removing the name), or the failure. On
- * failure *fd is -1. */
-int xipc__posix_shm_name_open(
-    const char *path, const char *name, unsigned flags, int access, int *fd, bool *created);
+ * it; *st is what fstat says of it. XIPC_EEXIST (create-only, the name taken), XIPC_ENOENT
+ * (open-only, none), XIPC_EACCES, XIPC_ECORRUPT, XIPC_EBUSY (others kept creating and removing
+ * the name), or the failure. On failure *fd is -1. */
+int xipc__posix_shm_name_open(const char *path, const char *name, unsigned flags, int access,
+    int *fd, bool *created, struct stat *st);
 
 /* Opens the shm object at path read-only, never waiting or following a link, to look at it:
  * XIPC_ENOENT, XIPC_EACCES (a link or socket at the name), or another failure. */

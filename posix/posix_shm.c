@@ -64,42 +64,47 @@ map_section(int fd, size_t size, bool read_only, const char *name, void **ptr)
 
 /* The size of an existing section once its creator has set it (see the top of this file). */
 static int
-await_size(int fd, const char *name, size_t *size)
+await_size(int fd, const char *name, struct stat *st, size_t *size)
 {
-    struct stat st;
-    for (unsigned waited = 0;; waited++) {
-        if (fstat(fd, &st) != 0)
-            return XIPC__OS_FAIL(errno, "fstat", name);
-        if (st.st_size > 0)
-            break;
+    for (unsigned waited = 0; st->st_size <= 0; waited++) {
         if (waited >= XIPC__SHM_INIT_WAIT_MS)
             return XIPC__FAIL(XIPC_ECORRUPT, "name: a section still empty: its creator died");
         xipc__os_sleep_ms(1);
+        if (fstat(fd, st) != 0)
+            return XIPC__OS_FAIL(errno, "fstat", name);
     }
-    if ((uintmax_t)st.st_size > SIZE_MAX)
+    if ((uintmax_t)st->st_size > SIZE_MAX)
         return XIPC__FAIL(XIPC_ENOMEM, "name: a section larger than this process can map");
-    *size = (size_t)st.st_size;
+    *size = (size_t)st->st_size;
     return 0;
 }
 
-/* Opens "/NAME" as the flags ask and learns its size: size for one this call created, the
- * object's for an existing one, which must be at least size. */
+/* What opening a name tells beyond the descriptor. */
+struct named_open {
+    bool created; /* this call made it */
+    bool root_made; /* ... as root (xipc__os_shm_drop_name) */
+    size_t size; /* size for one this call made, the object's for an existing one */
+};
+
+/* Opens "/NAME" as the flags ask and learns its size; an existing one must hold at least size. */
 static int
-open_named(const char *name, unsigned flags, size_t size, int *fd, bool *created, size_t *out_size)
+open_named(const char *name, unsigned flags, size_t size, int *fd, struct named_open *how)
 {
     char path[PATH_CAP];
+    struct stat st;
     int access = (flags & XIPC_SHM_READONLY) ? O_RDONLY : O_RDWR;
     section_path(name, path);
-    int rc = xipc__posix_shm_name_open(path, name, flags, access, fd, created);
+    int rc = xipc__posix_shm_name_open(path, name, flags, access, fd, &how->created, &st);
     if (rc != 0)
         return rc;
-    if (*created) {
-        *out_size = size;
+    if (how->created) {
+        how->size = size;
+        how->root_made = st.st_uid == 0;
         return set_size(*fd, size, name);
     }
-    if ((rc = await_size(*fd, name, out_size)) != 0)
+    if ((rc = await_size(*fd, name, &st, &how->size)) != 0)
         return rc;
-    if (*out_size < size)
+    if (how->size < size)
         return XIPC__FAIL(XIPC_EINVAL, "size: more than the existing section holds");
     return 0;
 }
@@ -108,20 +113,19 @@ int
 xipc__os_shm_open(
     const char *name, unsigned flags, size_t size, struct xipc__os_shm *s, bool *created)
 {
+    struct named_open how = { false, false, size };
     int fd = -1, rc;
-    bool made = false;
-    size_t real = size;
     void *ptr = NULL;
     *created = false;
     if (name != NULL) {
-        rc = open_named(name, flags, size, &fd, &made, &real);
+        rc = open_named(name, flags, size, &fd, &how);
     } else if ((rc = xipc__posix_anon_shm(&fd)) == 0) {
         rc = set_size(fd, size, NULL);
     }
     if (rc == 0)
-        rc = map_section(fd, real, (flags & XIPC_SHM_READONLY) != 0, name, &ptr);
+        rc = map_section(fd, how.size, (flags & XIPC_SHM_READONLY) != 0, name, &ptr);
     if (rc != 0) {
-        if (made) {
+        if (how.created) {
             char path[PATH_CAP];
             section_path(name, path);
             (void)shm_unlink(path);
@@ -130,10 +134,11 @@ xipc__os_shm_open(
             (void)close(fd);
         return rc;
     }
-    *created = made;
+    *created = how.created;
     s->ptr = ptr;
-    s->size = real;
+    s->size = how.size;
     s->fd_plus1 = fd + 1;
+    s->root_made = how.root_made;
     return 0;
 }
 
@@ -171,15 +176,14 @@ xipc__os_shm_unlink(const char *name)
 /* The creator made what the name holds, so xipc__os_shm_unlink's look at the name is not needed
  * to know it; only a change of owner since (root's chown) makes it another user's to keep. The
  * shm directory is sticky (/dev/shm is 1777), so the kernel refuses to remove another user's
- * object for anyone but root: only root looks, with one fstat on the descriptor held, which
- * keeps the close of an ordinary user's section as cheap as the raw calls. */
+ * object for anyone but root: only a section root made is looked at, with one fstat on the
+ * descriptor held, which keeps an ordinary user's close as cheap as the raw calls. */
 void
 xipc__os_shm_drop_name(const struct xipc__os_shm *s, const char *name)
 {
     char path[PATH_CAP];
     struct stat st;
-    uid_t self = geteuid();
-    if (self == 0 && (fstat(s->fd_plus1 - 1, &st) != 0 || st.st_uid != self))
+    if (s->root_made && (fstat(s->fd_plus1 - 1, &st) != 0 || st.st_uid != 0))
         return;
     section_path(name, path);
     (void)shm_unlink(path);

@@ -175,19 +175,35 @@ name_taken(enum xipc_kind kind, const char *path, const char *name)
     return (rc == 0 && found != 0 && found != (uint32_t)kind) ? XIPC_EINVAL : XIPC_EEXIST;
 }
 
-int
-xipc__posix_shm_name_open(
-    const char *path, const char *name, unsigned flags, int access, int *fd, bool *created)
+/* A new object's mode is 0600 less the umask, which must not leave us without access (nor can it
+ * add any): the fstat that tells is also the one the caller gets, and fchmod runs only when the
+ * umask took something. */
+static int
+make_owner_only(int fd, const char *name, struct stat *st)
 {
+    if (fstat(fd, st) != 0)
+        return XIPC__OS_FAIL(errno, "fstat", name);
+    if ((st->st_mode & 07777) == 0600)
+        return 0;
+    if (fchmod(fd, 0600) != 0)
+        return XIPC__OS_FAIL(errno, "fchmod", name);
+    st->st_mode = (st->st_mode & ~(mode_t)07777) | 0600;
+    return 0;
+}
+
+int
+xipc__posix_shm_name_open(const char *path, const char *name, unsigned flags, int access, int *fd,
+    bool *created, struct stat *st)
+{
+    int rc;
     *fd = -1;
     /* Bounded: each round loses a race with a process that removes or creates the name. */
     for (int attempt = 0; attempt < 8; attempt++) {
         if (flags & XIPC_CREATE) {
-            /* fchmod: the umask must not leave us without write access, nor can it add any. */
             *fd = shm_open_safely(path, O_RDWR | O_CREAT | O_EXCL, 0600);
             if (*fd >= 0) {
                 *created = true;
-                return fchmod(*fd, 0600) == 0 ? 0 : XIPC__OS_FAIL(errno, "fchmod", name);
+                return make_owner_only(*fd, name, st);
             }
             if (errno != EEXIST)
                 return open_failure(errno, name);
@@ -196,9 +212,7 @@ xipc__posix_shm_name_open(
         }
         *fd = shm_open_safely(path, access, 0);
         if (*fd >= 0) {
-            struct stat st;
-            int rc = xipc__posix_shm_check_object(*fd, name, &st);
-            if (rc != 0) {
+            if ((rc = xipc__posix_shm_check_object(*fd, name, st)) != 0) {
                 (void)close(*fd);
                 *fd = -1;
             }
@@ -218,8 +232,9 @@ static int
 open_named(enum xipc_kind kind, const char *name, unsigned flags, int *fd, bool *created)
 {
     char path[SHM_PATH_CAP];
+    struct stat st;
     shm_path(name, path);
-    int rc = xipc__posix_shm_name_open(path, name, flags, O_RDWR, fd, created);
+    int rc = xipc__posix_shm_name_open(path, name, flags, O_RDWR, fd, created, &st);
     return rc == XIPC_EEXIST ? name_taken(kind, path, name) : rc;
 }
 
