@@ -354,6 +354,47 @@ xt_test_shm_owner_only_permissions(void)
     }
 }
 
+/* What a creator that died half way, or another program, leaves at a name (POSIX, where names
+ * are files): answered without blocking or following anything, and removable with unlink. */
+void
+xt_test_shm_half_made_and_squatted_names(void)
+{
+    char name[XIPC_NAME_MAX + 1], path[512], target[600];
+    xipc_shm *shm = NULL;
+    xipc_stream *fifo = NULL;
+    xt_name("shm.squat", name);
+    if (xt_os_shm_path(name, path, sizeof path) != 0)
+        XT_SKIP("no file behind a section to plant anything at (Windows kernel objects)");
+    /* Empty: its creator died before ftruncate. Openers wait for the size, then give up. */
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL && fclose(f) == 0);
+    CHECK_EQ(xt_os_chmod(path, 0600), 0);
+    uint64_t start = xt_os_now_ms();
+    CHECK_RC(xipc_shm_open(name, XIPC_OPEN, 0, &shm), XIPC_ECORRUPT);
+    CHECK_GE(xt_os_now_ms() - start, 1900);
+    CHECK_RC(xipc_shm_open(name, XIPC_CREATE, 64, &shm), XIPC_EEXIST);
+    CHECK_OK(xipc_shm_unlink(name));
+    /* A FIFO: refused at once, never waited on. */
+    CHECK_OK(xipc_fifo_open(path, XIPC_CREATE | XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, &fifo, 0));
+    start = xt_os_now_ms();
+    CHECK_RC(xipc_shm_open(name, XIPC_OPEN, 0, &shm), XIPC_ECORRUPT);
+    CHECK_RC(xipc_shm_open(name, XIPC_CREATE | XIPC_OPEN, 64, &shm), XIPC_ECORRUPT);
+    CHECK_LT(xt_os_now_ms() - start, 1000);
+    CHECK_OK(xipc_shm_unlink(name));
+    xipc_stream_close(fifo);
+    /* A link, even to a section of ours: refused, and left. */
+    snprintf(target, sizeof target, "%s.target", path);
+    f = fopen(target, "wb");
+    CHECK(f != NULL && fclose(f) == 0);
+    if (xt_os_symlink(target, path) == 0) {
+        CHECK_RC(xipc_shm_open(name, XIPC_OPEN, 0, &shm), XIPC_EACCES);
+        CHECK_RC(xipc_shm_unlink(name), XIPC_EACCES);
+        CHECK_EQ(remove(path), 0);
+    }
+    CHECK_EQ(remove(target), 0);
+    CHECK(shm == NULL);
+}
+
 /* ---- programs that never heard of xipc ------------------------------------------------------ */
 
 void
