@@ -85,4 +85,21 @@ struct xipc__os_sync {
     _Atomic uint32_t spin_ns; /* events, semaphores: the adaptive spin budget (posix_spin.c) */
 };
 
+/* A shared section (posix_shm.c). */
+struct xipc__os_shm {
+    void *ptr; /* the mapping; NULL: not open */
+    size_t size; /* the section's size, and the mapping's */
+    int fd_plus1; /* the shm_open or memfd descriptor, kept for passing to a child */
+    bool root_made; /* a named section root created: its close checks the owner first */
+};
+
+/* A file mapping (posix_shm.c). The descriptor is closed once mapped. */
+struct xipc__os_filemap {
+    void *ptr; /* the byte at the offset asked for; NULL: not open */
+    size_t size; /* len as asked */
+    void *base; /* the mapping, from the page boundary at or before the offset */
+    size_t map_len;
+    bool writable;
+};
+
 #endif /* XIPC_POSIX_PLATFORM_TYPES_H */

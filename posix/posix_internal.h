@@ -52,6 +52,30 @@ int xipc__posix_socket_send(struct xipc__os_stream *s, const void *buf, size_t l
 int xipc__posix_fifo_writer_came(int fd, bool *came);
 int xipc__posix_fifo_await_writer(struct xipc__os_stream *s, xipc__deadline dl);
 
+/* ---- Names in the shm namespace (posix_syncshm.c) -------------------------------------------
+ * Shared by the objects that live there: events and mutexes ("/xipc:NAME"), shared sections
+ * ("/NAME"). Nothing here follows a link or blocks on what it finds at a name. */
+
+struct stat;
+
+/* Checks what an opened name holds before anything else touches it: another user's object, or
+ * one open to group or others, is XIPC_EACCES; anything of ours but a regular file (a FIFO, a
+ * device) is XIPC_ECORRUPT. *st gets what fstat said. */
+int xipc__posix_shm_check_object(int fd, const char *name, struct stat *st);
+
+/* Opens the shm object at path (name: the user's, for error records) as flags ask (XIPC_CREATE,
+ * XIPC_OPEN): a new one 0600 whatever the umask, or an existing one with access (O_RDWR,
+ * O_RDONLY) once it passed xipc__posix_shm_check_object. *created tells whether this call made
+ * it; *st is what fstat says of it. XIPC_EEXIST (create-only, the name taken), XIPC_ENOENT
+ * (open-only, none), XIPC_EACCES, XIPC_ECORRUPT, XIPC_EBUSY (others kept creating and removing
+ * the name), or the failure. On failure *fd is -1. */
+int xipc__posix_shm_name_open(const char *path, const char *name, unsigned flags, int access,
+    int *fd, bool *created, struct stat *st);
+
+/* Opens the shm object at path read-only, never waiting or following a link, to look at it:
+ * XIPC_ENOENT, XIPC_EACCES (a link or socket at the name), or another failure. */
+int xipc__posix_shm_peek(const char *path, const char *name, int *fd);
+
 /* ---- What a port to another Unix replaces ---------------------------------------------------
  * Each of these is Linux's (or glibc's) own, in a file named for the mechanism whose header says
  * what a BSD or macOS port puts there. The other Linux-only files: posix_futex.c and

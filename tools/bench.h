@@ -1,7 +1,8 @@
 /* tools/bench.h: what the parts of `xipc bench` share. bench.c holds the mechanism table and
  * drives everything from it (options, usage, runs, medians, output, the peer's dispatch); each
  * family's file measures its mechanisms: bench_pipe.c, bench_npipe.c, bench_msgpipe.c and
- * bench_fifo.c on the workloads of bench_stream.c, bench_sync.c events and semaphores. */
+ * bench_fifo.c on the workloads of bench_stream.c, bench_sync.c events and semaphores, bench_shm.c
+ * sections. */
 #ifndef XIPC_BENCH_H
 #define XIPC_BENCH_H
 
@@ -83,6 +84,8 @@ extern const struct bench_workload bench_stream_workloads[];
 extern const struct bench_workload bench_message_workloads[];
 /* Round trips with a prompt peer and with a late one (bench_sync.c). */
 extern const struct bench_workload bench_signal_workloads[];
+/* A section's whole life, in one process (bench_shm.c). */
+extern const struct bench_workload bench_shm_workloads[];
 
 /* ---- Mechanisms ----------------------------------------------------------------------------- */
 
@@ -129,6 +132,8 @@ void bench_event_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]
 int bench_event_peer(int argc, char **argv);
 void bench_sem_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
 int bench_sem_peer(int argc, char **argv);
+void bench_shm_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
+int bench_shm_peer(int argc, char **argv);
 
 /* ---- What the measure functions share (bench.c) --------------------------------------------- */
 
