@@ -9,6 +9,7 @@
 #include "xipc/npipe.h"
 #include "xipc/pipe.h"
 #include "xipc/proc.h"
+#include "xipc/shm.h"
 #include "xipc/sync.h"
 
 /* First member of every object, so that a pointer to the object is a pointer to its handle. */
@@ -50,14 +51,35 @@ struct xipc_msgpipe {
  * failure closes os. (common/stream.c) */
 int xipc__stream_wrap(struct xipc__os_stream *os, unsigned caps, struct xipc_stream **out);
 
+/* ---- Named objects (common/name.c) ---------------------------------------------------------- */
+
+/* The name a handle's open created, for every named family whose creator owns the name
+ * (xipc/base.h): closing that handle in the process that created it (creator_pid) removes the
+ * name; a child that got the handle by fork does not. owns is false for any other handle. */
+struct xipc__owned_name {
+    bool owns;
+    uint64_t creator_pid;
+    char name[XIPC_NAME_MAX + 1];
+};
+
+/* Records that this process's open created name (checked, without its leading '/'). */
+void xipc__owned_name_take(struct xipc__owned_name *o, const char *name);
+
+/* Whether closing the handle here must remove the name: it created it, in this process. */
+bool xipc__owned_name_due(const struct xipc__owned_name *o);
+
+/* The name without its one optional leading '/' (NULL stays NULL). */
+const char *xipc__bare_name(const char *name);
+
+/* The checks of a named family's _open on name and flags: flags holds only XIPC_CREATE,
+ * XIPC_OPEN and own_flags; a name needs at least one of the two and passes xipc_name_check; NULL
+ * (anonymous) is refused with XIPC_OPEN alone. 0 or XIPC_EINVAL, the reason recorded. */
+int xipc__named_open_check(const char *name, unsigned flags, unsigned own_flags);
+
 /* Events, semaphores and mutexes share one shape; the public types stay distinct. */
 struct xipc__sync {
     struct xipc_handle handle;
-    /* Set for the handle that created a named object: closing it in the process that created
-     * it (creator_pid) removes the name; a child that got the handle by fork does not. */
-    bool owns_name;
-    uint64_t creator_pid;
-    char name[XIPC_NAME_MAX + 1];
+    struct xipc__owned_name owner;
     struct xipc__os_sync os;
 };
 
@@ -69,6 +91,18 @@ struct xipc_sem {
 };
 struct xipc_mutex {
     struct xipc__sync sync;
+};
+
+/* A shared section and a file mapping (common/shm.c). */
+struct xipc_shm {
+    struct xipc_handle handle;
+    struct xipc__owned_name owner;
+    struct xipc__os_shm os;
+};
+
+struct xipc_filemap {
+    struct xipc_handle handle;
+    struct xipc__os_filemap os;
 };
 
 /* Adds a new object to the registry, under the process-wide lock. Sets h->kind first: the

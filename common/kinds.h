@@ -38,7 +38,10 @@
     XX(NPIPE, "npipe", xipc__npipe_release, xipc__npipe_pass, xipc__npipe_holds,                   \
         xipc__npipe_waitable)                                                                      \
     XX(MSGPIPE, "msgpipe", xipc__msgpipe_release, xipc__msgpipe_pass, xipc__msgpipe_holds,         \
-        xipc__msgpipe_waitable)
+        xipc__msgpipe_waitable)                                                                    \
+    XX(SHM, "shm", xipc__shm_release, xipc__shm_pass, xipc__shm_holds, xipc__shm_waitable)         \
+    XX(FILEMAP, "filemap", xipc__filemap_release, xipc__kind_not_passable, xipc__filemap_holds,    \
+        xipc__filemap_waitable)
 
 struct xipc_handle;
 struct xipc__wait;

@@ -1,6 +1,6 @@
 /* common/name.c: the one check every object name passes before it reaches the OS (DESIGN.md,
  * "Names of named objects"). */
-#include "platform.h"
+#include "handle.h"
 
 #include <string.h>
 
@@ -58,4 +58,41 @@ xipc__npipe_name(const char *name, char out[XIPC_NAME_MAX + 1])
     for (; name[i] != '\0' && i < XIPC_NAME_MAX; i++)
         out[i] = (name[i] >= 'A' && name[i] <= 'Z') ? (char)(name[i] - 'A' + 'a') : name[i];
     out[i] = '\0';
+}
+
+/* ---- What every named family shares (common/handle.h) ------------------------------------- */
+
+const char *
+xipc__bare_name(const char *name)
+{
+    return (name != NULL && name[0] == '/') ? name + 1 : name;
+}
+
+int
+xipc__named_open_check(const char *name, unsigned flags, unsigned own_flags)
+{
+    unsigned how = flags & (XIPC_CREATE | XIPC_OPEN);
+    if (flags & ~(XIPC_CREATE | XIPC_OPEN | own_flags))
+        return XIPC__FAIL(XIPC_EINVAL, "flags: a flag this kind does not take");
+    if (name == NULL && how == XIPC_OPEN)
+        return XIPC__FAIL(XIPC_EINVAL, "name: NULL, with which XIPC_OPEN finds nothing");
+    if (name == NULL)
+        return 0;
+    if (how == 0)
+        return XIPC__FAIL(XIPC_EINVAL, "flags: neither XIPC_CREATE nor XIPC_OPEN");
+    return xipc_name_check(name);
+}
+
+void
+xipc__owned_name_take(struct xipc__owned_name *o, const char *name)
+{
+    o->owns = true;
+    o->creator_pid = xipc__os_self_pid();
+    memcpy(o->name, name, strlen(name) + 1);
+}
+
+bool
+xipc__owned_name_due(const struct xipc__owned_name *o)
+{
+    return o->owns && o->creator_pid == xipc__os_self_pid();
 }

@@ -21,6 +21,7 @@
 #include "xipc/fifo.h"
 #include "xipc/npipe.h"
 #include "xipc/proc.h"
+#include "xipc/shm.h"
 #include "xipc/sync.h"
 
 /* The kinds of xipc object are the public enum xipc_kind (xipc/base.h); the kind table
@@ -543,5 +544,72 @@ int xipc__os_env_snapshot(char ***out);
 
 /* Whether environment keys compare case-insensitively (Windows) or not (POSIX). */
 bool xipc__os_env_keys_fold_case(void);
+
+/* ---- Shared memory sections ----------------------------------------------------------------- */
+
+/* struct xipc__os_shm (platform_types.h) has, on every platform, the members common/ reads:
+ * `void *ptr`, the mapping's first byte, and `size_t size`, the section's size as its creator
+ * asked. NULL ptr: not open.
+ *
+ * Opens or creates a section and maps it. name: checked by common/ and without its leading '/',
+ * or NULL for a new anonymous section. flags: XIPC_CREATE and/or XIPC_OPEN (ignored for a NULL
+ * name) and XIPC_SHM_READONLY (only with XIPC_OPEN alone: checked by common/). size: > 0 for a
+ * section this call may create (checked by common/); for an existing one, the least size it must
+ * have, 0 for any. *created tells whether this call created the named section. An opener never
+ * maps a section whose creator has not set its size yet: it waits up to XIPC__SHM_INIT_WAIT_MS.
+ * Errors: as xipc_shm_open (xipc/shm.h) lists them. On failure the struct stays zeroed and a
+ * name this call created is removed again. */
+#define XIPC__SHM_INIT_WAIT_MS 2000
+int xipc__os_shm_open(
+    const char *name, unsigned flags, size_t size, struct xipc__os_shm *s, bool *created);
+
+/* Unmaps and closes this process's handle; the section and its name stay. Zeroed: no-op. */
+void xipc__os_shm_close(struct xipc__os_shm *s);
+
+/* Removes a name, as xipc_shm_unlink documents it (Windows: a probe only). */
+int xipc__os_shm_unlink(const char *name);
+
+/* The close of the handle s that created the section name, in the process that created it,
+ * before s is closed: the name goes, with one check instead of those of xipc__os_shm_unlink:
+ * POSIX leaves it when the object s holds was given to another user since. Windows: nothing, the
+ * name goes with the last handle. */
+void xipc__os_shm_drop_name(const struct xipc__os_shm *s, const char *name);
+
+/* The value part of the export text, NUL-terminated; XIPC_ENAMETOOLONG. */
+int xipc__os_shm_export(const struct xipc__os_shm *s, char *buf, size_t cap);
+
+/* In a child: the section behind an export value, mapped. Checks at once, before it changes
+ * anything: XIPC_EINVAL for a malformed value or a native that is not a section (or is smaller
+ * than the value says), XIPC_EBADF when it is not open here, XIPC_EEXIST when a live handle of
+ * this process holds it (xipc__handle_owns_native). Then makes it non-inheritable again. */
+int xipc__os_shm_import(const char *value, struct xipc__os_shm *s);
+
+/* The native handles a child must inherit (1). */
+size_t xipc__os_shm_natives(const struct xipc__os_shm *s, intptr_t out[XIPC__NATIVES_MAX]);
+
+/* Whether native is one of the OS handles the section holds; as xipc__os_stream_holds. */
+bool xipc__os_shm_holds(const struct xipc__os_shm *s, intptr_t native);
+
+/* ---- File mappings -------------------------------------------------------------------------- */
+
+/* struct xipc__os_filemap has, on every platform, `void *ptr` (the byte at the offset asked for;
+ * NULL: not open), `size_t size` (len) and `bool writable` (mapped read-write), which common/
+ * reads.
+ *
+ * Maps len (> 0) bytes of the file at path from offset; flags and the range are checked by
+ * common/ (XIPC_CREATE and/or XIPC_OPEN, XIPC_FILEMAP_*, offset + len within INT64_MAX). Errors:
+ * as xipc_filemap_open lists them. On failure the struct stays zeroed (a file this call created
+ * stays, empty or grown). */
+int xipc__os_filemap_open(
+    const char *path, unsigned flags, uint64_t offset, size_t len, struct xipc__os_filemap *m);
+
+/* Makes [offset, offset + len) of a writable mapping durable (checked by common/). XIPC_EIO. */
+int xipc__os_filemap_flush(struct xipc__os_filemap *m, size_t offset, size_t len);
+
+/* Unmaps and closes. Zeroed: no-op. */
+void xipc__os_filemap_close(struct xipc__os_filemap *m);
+
+/* Whether native is one of the OS handles the mapping holds; as xipc__os_stream_holds. */
+bool xipc__os_filemap_holds(const struct xipc__os_filemap *m, intptr_t native);
 
 #endif /* XIPC_COMMON_PLATFORM_H */

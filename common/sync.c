@@ -16,22 +16,7 @@ kind_flags(enum xipc_kind kind)
 static int
 check_open_args(enum xipc_kind kind, const char *name, unsigned flags)
 {
-    unsigned how = flags & (XIPC_CREATE | XIPC_OPEN);
-    if (flags & ~(XIPC_CREATE | XIPC_OPEN | kind_flags(kind)))
-        return XIPC__FAIL(XIPC_EINVAL, "flags: a flag this kind does not take");
-    if (name == NULL && how == XIPC_OPEN)
-        return XIPC__FAIL(XIPC_EINVAL, "name: NULL, with which XIPC_OPEN finds nothing");
-    if (name == NULL)
-        return 0;
-    if (how == 0)
-        return XIPC__FAIL(XIPC_EINVAL, "flags: neither XIPC_CREATE nor XIPC_OPEN");
-    return xipc_name_check(name);
-}
-
-static const char *
-bare_name(const char *name)
-{
-    return (name != NULL && name[0] == '/') ? name + 1 : name;
+    return xipc__named_open_check(name, flags, kind_flags(kind));
 }
 
 /* Opens or creates; *out stays NULL on failure. The public wrappers cast the result to their
@@ -48,7 +33,7 @@ sync_open(enum xipc_kind kind, const char *name, unsigned flags, unsigned initia
     struct xipc__sync *s = calloc(1, sizeof *s);
     if (s == NULL)
         return XIPC_ENOMEM;
-    name = bare_name(name);
+    name = xipc__bare_name(name);
     if ((rc = xipc__os_sync_open(kind, name, flags, initial, &s->os, &created)) != 0) {
         free(s);
         return rc;
@@ -60,11 +45,8 @@ sync_open(enum xipc_kind kind, const char *name, unsigned flags, unsigned initia
         free(s);
         return rc;
     }
-    if (created && name != NULL) {
-        s->owns_name = true;
-        s->creator_pid = xipc__os_self_pid();
-        memcpy(s->name, name, strlen(name) + 1);
-    }
+    if (created && name != NULL)
+        xipc__owned_name_take(&s->owner, name);
     *out = s;
     return 0;
 }
@@ -73,7 +55,7 @@ static int
 sync_unlink(enum xipc_kind kind, const char *name)
 {
     int rc = xipc_name_check(name);
-    return rc != 0 ? rc : xipc__os_sync_unlink(kind, bare_name(name));
+    return rc != 0 ? rc : xipc__os_sync_unlink(kind, xipc__bare_name(name));
 }
 
 static int
@@ -393,8 +375,8 @@ xipc__sync_release(struct xipc_handle *h)
     /* Unlink before close: the other order could remove a name that another process created
      * after ours was gone. Only in the creating process: a child forked without exec holds a
      * copy of this handle, and its close must not take the name from under its parent. */
-    if (s->owns_name && s->creator_pid == xipc__os_self_pid())
-        (void)xipc__os_sync_unlink(h->kind, s->name);
+    if (xipc__owned_name_due(&s->owner))
+        (void)xipc__os_sync_unlink(h->kind, s->owner.name);
     xipc__os_sync_close(&s->os);
     free(s);
 }

@@ -12,11 +12,14 @@
  * when the stream is made, so that a read or write tests one tag, not a flag per variant. Zero
  * is a plain pipe, the hot path. */
 enum xipc__posix_stream_variant {
-    /* An O_NONBLOCK pipe or FIFO: try the transfer, poll only when it would wait. */
+    /* An anonymous pipe end, where the OS can try a transfer without O_NONBLOCK (RWF_NOWAIT): its
+     * description blocking or not, a transfer is tried without waiting first; a wait without a
+     * limit is the plain blocking call, one with a limit polls (posix_stream.c). One that turns
+     * out not to take RWF_NOWAIT (a FIFO passed on as a pipe) becomes a NONBLOCK. */
     XIPC__POSIX_STREAM_PIPE = 0,
-    /* A pipe or FIFO whose open file description a child made blocking (it got it as a standard
-     * stream and cleared O_NONBLOCK): poll first, and write no more than PIPE_BUF, which poll()
-     * guarantees will not block. A FIFO reader that still awaited its first writer needs nothing
+    /* A NONBLOCK pipe or FIFO whose open file description a child made blocking (it got it as a
+     * standard stream and cleared O_NONBLOCK): poll first, and write no more than PIPE_BUF,
+     * which poll() guarantees will not block. A FIFO reader that still awaited its first writer needs nothing
      * more: Linux's poll waits for that writer, as xipc__posix_fifo_await_writer does. */
     XIPC__POSIX_STREAM_POLL_FIRST = 1,
     /* A duplicate of this process's stdin, stdout or stderr (xipc_stream_stdio): transfers as
@@ -31,6 +34,9 @@ enum xipc__posix_stream_variant {
     /* A named-pipe connection, or an adopted stream socket: a blocking socket, read and written
      * by posix_socket.c. */
     XIPC__POSIX_STREAM_SOCKET = 4,
+    /* A FIFO end, or a pipe end where the OS cannot try without O_NONBLOCK: an O_NONBLOCK
+     * descriptor; try the transfer, poll only when it would wait. */
+    XIPC__POSIX_STREAM_NONBLOCK = 5,
 };
 
 struct xipc__os_stream {
@@ -77,6 +83,23 @@ struct xipc__os_sync {
     void *named_sem; /* named semaphores: the sem_t * from sem_open */
     char sem_name[66]; /* and its "/NAME", which a child reopens */
     _Atomic uint32_t spin_ns; /* events, semaphores: the adaptive spin budget (posix_spin.c) */
+};
+
+/* A shared section (posix_shm.c). */
+struct xipc__os_shm {
+    void *ptr; /* the mapping; NULL: not open */
+    size_t size; /* the section's size, and the mapping's */
+    int fd_plus1; /* the shm_open or memfd descriptor, kept for passing to a child */
+    bool root_made; /* a named section root created: its close checks the owner first */
+};
+
+/* A file mapping (posix_shm.c). The descriptor is closed once mapped. */
+struct xipc__os_filemap {
+    void *ptr; /* the byte at the offset asked for; NULL: not open */
+    size_t size; /* len as asked */
+    void *base; /* the mapping, from the page boundary at or before the offset */
+    size_t map_len;
+    bool writable;
 };
 
 #endif /* XIPC_POSIX_PLATFORM_TYPES_H */

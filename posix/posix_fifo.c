@@ -176,7 +176,8 @@ open_reader(const char *path, unsigned mode, struct xipc__os_stream *s, xipc__de
     if ((mode & XIPC_FIFO_NOWAIT) == 0)
         return wait_for_writer(*fd, dl);
     rc = xipc__posix_fifo_writer_came(*fd, &came);
-    s->variant = came ? XIPC__POSIX_STREAM_PIPE : XIPC__POSIX_STREAM_FIFO_AWAITING;
+    if (!came)
+        s->variant = XIPC__POSIX_STREAM_FIFO_AWAITING;
     return rc;
 }
 
@@ -202,6 +203,10 @@ xipc__os_fifo_open(const char *path, unsigned mode, struct xipc__os_stream *s, x
         return rc;
     }
     s->fd_plus1 = fd + 1;
+    /* Linux opens FIFOs without FMODE_NOWAIT (RWF_NOWAIT: EOPNOTSUPP), so a FIFO end keeps the
+     * O_NONBLOCK it was opened with, where anonymous pipes stay blocking (posix_stream.c). */
+    if (s->variant != XIPC__POSIX_STREAM_FIFO_AWAITING)
+        s->variant = XIPC__POSIX_STREAM_NONBLOCK;
     return 0;
 }
 
@@ -215,7 +220,7 @@ xipc__posix_fifo_await_writer(struct xipc__os_stream *s, xipc__deadline dl)
     for (;;) {
         int n = poll(&pfd, 1, xipc__deadline_left_ms(dl));
         if (n > 0) {
-            s->variant = XIPC__POSIX_STREAM_PIPE;
+            s->variant = XIPC__POSIX_STREAM_NONBLOCK;
             return 0;
         }
         if (n == 0)

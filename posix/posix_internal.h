@@ -11,6 +11,17 @@ int xipc__posix_poll_fd(int fd, short events, xipc__deadline dl);
 /* A close-on-exec pipe with extra file status flags (O_NONBLOCK or 0) on both ends. */
 int xipc__posix_pipe(int fds[2], int flags);
 
+/* One read or write on a pipe that does not wait, whatever the description's O_NONBLOCK says:
+ * read(2)/write(2)'s result, EAGAIN where it would wait; -1 with EOPNOTSUPP where the OS cannot
+ * (posix_nowait.c). */
+ssize_t xipc__posix_read_nowait(int fd, void *buf, size_t cap);
+ssize_t xipc__posix_write_nowait(int fd, const void *buf, size_t len);
+
+/* The variant of a pipe or FIFO end of this process's: XIPC__POSIX_STREAM_PIPE where
+ * xipc__posix_read_nowait works (found once per process), else XIPC__POSIX_STREAM_NONBLOCK, whose
+ * descriptor must be O_NONBLOCK (posix_stream.c). */
+enum xipc__posix_stream_variant xipc__posix_pipe_variant(void);
+
 /* Called once a child got s as a standard stream and cleared O_NONBLOCK on the open file
  * description they share: s's transfers poll first from now on (XIPC__POSIX_STREAM_POLL_FIRST). */
 void xipc__posix_stream_child_made_blocking(struct xipc__os_stream *s);
@@ -40,6 +51,30 @@ int xipc__posix_socket_send(struct xipc__os_stream *s, const void *buf, size_t l
  * writer that came and went, then makes s a PIPE; XIPC_ETIMEDOUT. */
 int xipc__posix_fifo_writer_came(int fd, bool *came);
 int xipc__posix_fifo_await_writer(struct xipc__os_stream *s, xipc__deadline dl);
+
+/* ---- Names in the shm namespace (posix_syncshm.c) -------------------------------------------
+ * Shared by the objects that live there: events and mutexes ("/xipc:NAME"), shared sections
+ * ("/NAME"). Nothing here follows a link or blocks on what it finds at a name. */
+
+struct stat;
+
+/* Checks what an opened name holds before anything else touches it: another user's object, or
+ * one open to group or others, is XIPC_EACCES; anything of ours but a regular file (a FIFO, a
+ * device) is XIPC_ECORRUPT. *st gets what fstat said. */
+int xipc__posix_shm_check_object(int fd, const char *name, struct stat *st);
+
+/* Opens the shm object at path (name: the user's, for error records) as flags ask (XIPC_CREATE,
+ * XIPC_OPEN): a new one 0600 whatever the umask, or an existing one with access (O_RDWR,
+ * O_RDONLY) once it passed xipc__posix_shm_check_object. *created tells whether this call made
+ * it; *st is what fstat says of it. XIPC_EEXIST (create-only, the name taken), XIPC_ENOENT
+ * (open-only, none), XIPC_EACCES, XIPC_ECORRUPT, XIPC_EBUSY (others kept creating and removing
+ * the name), or the failure. On failure *fd is -1. */
+int xipc__posix_shm_name_open(const char *path, const char *name, unsigned flags, int access,
+    int *fd, bool *created, struct stat *st);
+
+/* Opens the shm object at path read-only, never waiting or following a link, to look at it:
+ * XIPC_ENOENT, XIPC_EACCES (a link or socket at the name), or another failure. */
+int xipc__posix_shm_peek(const char *path, const char *name, int *fd);
 
 /* ---- What a port to another Unix replaces ---------------------------------------------------
  * Each of these is Linux's (or glibc's) own, in a file named for the mechanism whose header says

@@ -202,18 +202,20 @@ check_inherit_list(const struct xipc__spawn_plan *plan)
 }
 
 /* A pipe for slot which (XIPC_STDIO_PIPE): the child's end blocking, as ordinary programs
- * expect, at *theirs; this process's end O_NONBLOCK, its own open file description, made the
- * plain pipe stream of xipc__os_pipe. Both close-on-exec. */
+ * expect, at *theirs; this process's end, its own open file description, the plain pipe stream
+ * of xipc__os_pipe (O_NONBLOCK only where its variant needs it). Both close-on-exec. */
 static int
 open_stdio_pipe(int which, struct xipc__os_stream *ours, int *theirs)
 {
     int fds[2];
+    enum xipc__posix_stream_variant variant = xipc__posix_pipe_variant();
     int rc = xipc__posix_pipe(fds, 0);
     if (rc != 0)
         return rc;
     int mine = which == 0 ? fds[1] : fds[0];
     int fl = fcntl(mine, F_GETFL);
-    if (fl < 0 || fcntl(mine, F_SETFL, fl | O_NONBLOCK) < 0) {
+    if (fl < 0 ||
+        (variant == XIPC__POSIX_STREAM_NONBLOCK && fcntl(mine, F_SETFL, fl | O_NONBLOCK) < 0)) {
         rc = XIPC__OS_FAIL(errno, "fcntl", NULL);
         (void)close(fds[0]);
         (void)close(fds[1]);
@@ -221,6 +223,7 @@ open_stdio_pipe(int which, struct xipc__os_stream *ours, int *theirs)
     }
     memset(ours, 0, sizeof *ours);
     ours->fd_plus1 = mine + 1;
+    ours->variant = variant;
     *theirs = which == 0 ? fds[0] : fds[1];
     return 0;
 }

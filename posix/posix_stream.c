@@ -1,8 +1,12 @@
 /* posix/posix_stream.c: byte streams on descriptors, and anonymous pipes (common/platform.h,
- * "Streams"). Pipe descriptors are O_NONBLOCK and close-on-exec; a call tries the transfer first
- * and polls only when the descriptor is not ready, so a ready stream costs one syscall. Each
- * variant of stream (platform_types.h) has its own read and write, chosen by one switch on its
- * tag; sockets (named-pipe connections) go to posix_socket.c. */
+ * "Streams"). A call tries the transfer first without waiting, so a ready stream costs one
+ * system call. Where the OS can try without O_NONBLOCK (posix_nowait.c: RWF_NOWAIT), pipe
+ * descriptors stay blocking: a call that must wait with no limit then makes the plain blocking
+ * read or write, as a program calling the OS makes it, and only a wait with a limit polls (which
+ * on Linux slows every later transfer on that pipe: see posix_nowait.c). Elsewhere pipes are
+ * O_NONBLOCK and a wait polls. Each variant of stream (platform_types.h) has its own read and
+ * write, chosen by one switch on its tag; sockets (named-pipe connections) go to
+ * posix_socket.c. */
 #include "posix_internal.h"
 
 #include <errno.h>
@@ -40,16 +44,46 @@ stream_fd(const struct xipc__os_stream *s)
     return s->fd_plus1 - 1;
 }
 
-/* Sets FD_CLOEXEC on an adopted descriptor, and O_NONBLOCK (pipes) or not (sockets, see
- * posix_socket.c). */
-static int
-make_xipc_fd(int fd, bool nonblocking)
+/* Whether xipc__posix_read_nowait works on pipes here, found once with a scratch pipe: then pipe
+ * descriptors stay blocking (XIPC__POSIX_STREAM_PIPE); else they are O_NONBLOCK
+ * (XIPC__POSIX_STREAM_NONBLOCK). */
+static bool nowait_works;
+static pthread_once_t nowait_once = PTHREAD_ONCE_INIT;
+
+static void
+probe_nowait(void)
 {
-    int fl = fcntl(fd, F_GETFL);
+    int fds[2];
+    char byte;
+    if (xipc__posix_pipe(fds, 0) != 0)
+        return; /* no pipe now, no pipe stream either: the next pipe made will say why */
+    nowait_works = xipc__posix_read_nowait(fds[0], &byte, 1) < 0 && errno == EAGAIN;
+    (void)close(fds[0]);
+    (void)close(fds[1]);
+}
+
+enum xipc__posix_stream_variant
+xipc__posix_pipe_variant(void)
+{
+    (void)pthread_once(&nowait_once, probe_nowait);
+    return nowait_works ? XIPC__POSIX_STREAM_PIPE : XIPC__POSIX_STREAM_NONBLOCK;
+}
+
+/* Sets FD_CLOEXEC on an adopted descriptor, and makes it O_NONBLOCK (NONBLOCK pipes), blocking
+ * (sockets, see posix_socket.c), or leaves its description as it is (PIPE pipes, which work
+ * either way: other processes may share the description, and would find their transfers changed
+ * under them). */
+static int
+make_xipc_fd(int fd, bool is_socket, enum xipc__posix_stream_variant variant)
+{
+    int fl = fcntl(fd, F_GETFL), want = fl;
     if (fl < 0)
         return XIPC__OS_FAIL(errno, "fcntl", NULL);
-    fl = nonblocking ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK);
-    if (fcntl(fd, F_SETFL, fl) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+    if (is_socket)
+        want = fl & ~O_NONBLOCK;
+    else if (variant == XIPC__POSIX_STREAM_NONBLOCK)
+        want = fl | O_NONBLOCK;
+    if ((want != fl && fcntl(fd, F_SETFL, want) < 0) || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
         return XIPC__OS_FAIL(errno, "fcntl", NULL);
     return 0;
 }
@@ -82,23 +116,100 @@ int
 xipc__os_pipe(struct xipc__os_stream *rd, struct xipc__os_stream *wr)
 {
     int fds[2];
-    int rc = xipc__posix_pipe(fds, O_NONBLOCK);
+    enum xipc__posix_stream_variant variant = xipc__posix_pipe_variant();
+    int rc = xipc__posix_pipe(fds, variant == XIPC__POSIX_STREAM_NONBLOCK ? O_NONBLOCK : 0);
     if (rc != 0)
         return rc;
     rd->fd_plus1 = fds[0] + 1;
     wr->fd_plus1 = fds[1] + 1;
+    rd->variant = wr->variant = variant;
     return 0;
 }
 
 /* ---- Reading, per variant (enum xipc__posix_stream_variant) ---------------------------------- */
 
-/* PIPE: read first, poll only on EAGAIN. A reader that keeps up with a stream of small messages
- * then makes one call per read, as a blocking read does. A reader that waits pays a failing
- * read, about 0.2 us of a 45 us round trip here; polling first instead cost xipc bench's 64-byte
- * message rate 5%. Inline into xipc__os_stream_read, so that the plain pipe's read() stays one
- * call below xipc_stream_read's tail call. */
+/* Whether a call with this deadline waits without a limit. */
+static inline bool
+waits_forever(const struct xipc__lazy_deadline *ld)
+{
+    return ld->timeout_ms == XIPC_FOREVER;
+}
+
+static int nonblock_read(
+    int fd, void *buf, size_t cap, size_t *got, struct xipc__lazy_deadline *ld);
+static int nonblock_write_some(
+    int fd, const void *buf, size_t len, size_t *put, struct xipc__lazy_deadline *ld);
+
+/* A PIPE whose descriptor cannot try without waiting after all (EOPNOTSUPP: a FIFO, which Linux
+ * opens without FMODE_NOWAIT, passed on to this process) becomes a NONBLOCK for good. */
+static int
+fall_back_to_nonblock(struct xipc__os_stream *s)
+{
+    int fd = stream_fd(s), fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+        return XIPC__OS_FAIL(errno, "fcntl", NULL);
+    s->variant = XIPC__POSIX_STREAM_NONBLOCK;
+    return 0;
+}
+
+/* PIPE, once a read that does not wait failed (errno says why): a call without a limit makes
+ * the plain blocking read (EAGAIN there: someone made the description O_NONBLOCK, so it polls);
+ * one with a limit polls until its deadline; then each tries again. */
+static int
+pipe_read_wait(
+    struct xipc__os_stream *s, void *buf, size_t cap, size_t *got, struct xipc__lazy_deadline *ld)
+{
+    int fd = stream_fd(s);
+    for (;;) {
+        int e = errno, rc = 0;
+        if (e == EOPNOTSUPP) {
+            if ((rc = fall_back_to_nonblock(s)) != 0)
+                return rc;
+            return nonblock_read(fd, buf, cap, got, ld);
+        }
+        if (e != EINTR) {
+            if (e != EAGAIN && e != EWOULDBLOCK)
+                return XIPC__OS_FAIL(e, "read", NULL);
+            if (waits_forever(ld)) {
+                ssize_t n = read(fd, buf, cap);
+                if (n >= 0) {
+                    *got = (size_t)n;
+                    return 0;
+                }
+                if (errno != EAGAIN && errno != EWOULDBLOCK)
+                    continue; /* EINTR, or a failure: the top of the loop says which */
+            }
+            if ((rc = xipc__posix_poll_fd(fd, POLLIN, xipc__lazy_deadline_get(ld))) != 0)
+                return rc;
+        }
+        ssize_t n = xipc__posix_read_nowait(fd, buf, cap);
+        if (n >= 0) {
+            *got = (size_t)n;
+            return 0;
+        }
+    }
+}
+
+/* PIPE: a read that does not wait; pipe_read_wait when it would. A reader that keeps up with a
+ * stream of small messages makes one call per read, and one that waits without a limit one more,
+ * never a poll. Inline into xipc__os_stream_read, so that the plain pipe's read stays one call
+ * below xipc_stream_read's tail call. */
 static inline int
-pipe_read(int fd, void *buf, size_t cap, size_t *got, struct xipc__lazy_deadline *ld)
+pipe_read(
+    struct xipc__os_stream *s, void *buf, size_t cap, size_t *got, struct xipc__lazy_deadline *ld)
+{
+    ssize_t n = xipc__posix_read_nowait(stream_fd(s), buf, cap);
+    if (n >= 0) {
+        *got = (size_t)n;
+        return 0;
+    }
+    return pipe_read_wait(s, buf, cap, got, ld);
+}
+
+/* NONBLOCK: an O_NONBLOCK descriptor: read first, poll only on EAGAIN. A reader that waits
+ * pays a failing read, about 0.2 us of a 45 us round trip here. */
+static int
+nonblock_read(int fd, void *buf, size_t cap, size_t *got, struct xipc__lazy_deadline *ld)
 {
     int rc;
     for (;;) {
@@ -123,12 +234,12 @@ static int
 poll_first_read(int fd, void *buf, size_t cap, size_t *got, struct xipc__lazy_deadline *ld)
 {
     int rc = xipc__posix_poll_fd(fd, POLLIN, xipc__lazy_deadline_get(ld));
-    return rc != 0 ? rc : pipe_read(fd, buf, cap, got, ld);
+    return rc != 0 ? rc : nonblock_read(fd, buf, cap, got, ld);
 }
 
 /* FIFO_AWAITING: 0 bytes is "no writer yet" (see platform_types.h). Once a writer is seen (an
  * EAGAIN: it is there and has written nothing yet, or xipc__posix_fifo_await_writer saw it), the
- * stream is a PIPE. */
+ * stream is a NONBLOCK, as every FIFO end (posix_fifo.c). */
 static int
 fifo_awaiting_read(
     struct xipc__os_stream *s, void *buf, size_t cap, size_t *got, struct xipc__lazy_deadline *ld)
@@ -144,17 +255,17 @@ fifo_awaiting_read(
             /* On success the stream is a PIPE: a writer came, and a 0 now is end of stream. */
             if ((rc = xipc__posix_fifo_await_writer(s, xipc__lazy_deadline_get(ld))) != 0)
                 return rc;
-            return pipe_read(fd, buf, cap, got, ld);
+            return nonblock_read(fd, buf, cap, got, ld);
         }
         int e = errno;
         if (e == EINTR)
             continue;
         if (e != EAGAIN && e != EWOULDBLOCK)
             return XIPC__OS_FAIL(e, "read", NULL);
-        s->variant = XIPC__POSIX_STREAM_PIPE;
+        s->variant = XIPC__POSIX_STREAM_NONBLOCK;
         if ((rc = xipc__posix_poll_fd(fd, POLLIN, xipc__lazy_deadline_get(ld))) != 0)
             return rc;
-        return pipe_read(fd, buf, cap, got, ld);
+        return nonblock_read(fd, buf, cap, got, ld);
     }
 }
 
@@ -171,10 +282,12 @@ variant_read(struct xipc__os_stream *s, void *buf, size_t cap, size_t *got, int 
         return fifo_awaiting_read(s, buf, cap, got, &ld);
     case XIPC__POSIX_STREAM_SOCKET:
         return xipc__posix_socket_recv(s, buf, cap, 0, &ld, got);
+    case XIPC__POSIX_STREAM_NONBLOCK:
+        return nonblock_read(stream_fd(s), buf, cap, got, &ld);
     case XIPC__POSIX_STREAM_PIPE:
         break;
     }
-    return pipe_read(stream_fd(s), buf, cap, got, &ld);
+    return pipe_read(s, buf, cap, got, &ld);
 }
 
 /* A plain pipe is read inline, one test of the variant away from read(); the rest is a tail
@@ -187,7 +300,7 @@ xipc__os_stream_read(struct xipc__os_stream *s, void *buf, size_t cap, size_t *g
     if (s->variant != XIPC__POSIX_STREAM_PIPE)
         return variant_read(s, buf, cap, got, timeout_ms);
     struct xipc__lazy_deadline ld = xipc__lazy_deadline_in(timeout_ms);
-    return pipe_read(stream_fd(s), buf, cap, got, &ld);
+    return pipe_read(s, buf, cap, got, &ld);
 }
 
 /* Set once xipc_sigpipe_ignore() has made SIGPIPE's action SIG_IGN; never cleared. */
@@ -206,12 +319,19 @@ xipc__os_sigpipe_ignore(void)
     return 0;
 }
 
-/* write() with SIGPIPE blocked in this thread for the call: one this write raised is consumed
+/* One write: without waiting (xipc__posix_write_nowait), or the plain write(2). */
+static inline ssize_t
+write_once(int fd, const void *buf, size_t len, bool nowait)
+{
+    return nowait ? xipc__posix_write_nowait(fd, buf, len) : write(fd, buf, len);
+}
+
+/* write_once with SIGPIPE blocked in this thread for the call: one this write raised is consumed
  * before the mask is restored (a broken pipe sends SIGPIPE to the writing thread); a SIGPIPE the
  * caller already had pending stays pending. The two mask changes cost more than a 64-byte write
  * itself, which is why xipc_sigpipe_ignore() exists. Returns write()'s result, errno kept. */
 static ssize_t
-write_sigpipe_blocked(int fd, const void *buf, size_t len)
+write_sigpipe_blocked(int fd, const void *buf, size_t len, bool nowait)
 {
     sigset_t pipe_only, old, pending;
     bool was_pending = false;
@@ -221,7 +341,7 @@ write_sigpipe_blocked(int fd, const void *buf, size_t len)
     bool was_blocked = sigismember(&old, SIGPIPE) == 1;
     if (was_blocked && sigpending(&pending) == 0)
         was_pending = sigismember(&pending, SIGPIPE) == 1;
-    ssize_t n = write(fd, buf, len);
+    ssize_t n = write_once(fd, buf, len, nowait);
     int e = errno;
     if (n < 0 && e == EPIPE && !was_pending) {
         static const struct timespec no_wait = { 0, 0 };
@@ -233,24 +353,80 @@ write_sigpipe_blocked(int fd, const void *buf, size_t len)
     return n;
 }
 
-/* write() without a SIGPIPE: a plain write once the process ignores SIGPIPE. */
+/* write_once without a SIGPIPE: a plain call once the process ignores SIGPIPE. */
 static inline ssize_t
-write_no_sigpipe(int fd, const void *buf, size_t len)
+write_no_sigpipe(int fd, const void *buf, size_t len, bool nowait)
 {
     if (atomic_load_explicit(&sigpipe_ignored, memory_order_relaxed))
-        return write(fd, buf, len);
-    return write_sigpipe_blocked(fd, buf, len);
+        return write_once(fd, buf, len, nowait);
+    return write_sigpipe_blocked(fd, buf, len, nowait);
 }
 
 /* ---- Writing, per variant -------------------------------------------------------------------- */
 
-/* PIPE: try, poll only on EAGAIN. */
+/* PIPE, once a write that does not wait failed (errno says why; EAGAIN for 0 bytes): as
+ * pipe_read_wait, a call without a limit makes the plain blocking write, which returns once
+ * every byte went (or the reader is gone); one with a limit polls until its deadline. */
+static int
+pipe_write_wait(struct xipc__os_stream *s, const void *buf, size_t len, size_t *put,
+    struct xipc__lazy_deadline *ld)
+{
+    int fd = stream_fd(s);
+    for (;;) {
+        int e = errno, rc = 0;
+        if (e == EOPNOTSUPP) {
+            if ((rc = fall_back_to_nonblock(s)) != 0)
+                return rc;
+            return nonblock_write_some(fd, buf, len, put, ld);
+        }
+        if (e != EINTR) {
+            if (e != EAGAIN && e != EWOULDBLOCK)
+                return XIPC__OS_FAIL(e, "write", NULL);
+            if (waits_forever(ld)) {
+                ssize_t n = write_no_sigpipe(fd, buf, len, false);
+                if (n > 0) {
+                    *put = (size_t)n;
+                    return 0;
+                }
+                if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+                    continue; /* EINTR, or a failure: the top of the loop says which */
+            }
+            if ((rc = xipc__posix_poll_fd(fd, POLLOUT, xipc__lazy_deadline_get(ld))) != 0)
+                return rc;
+        }
+        ssize_t n = write_no_sigpipe(fd, buf, len, true);
+        if (n > 0) {
+            *put = (size_t)n;
+            return 0;
+        }
+        if (n == 0)
+            errno = EAGAIN;
+    }
+}
+
+/* PIPE: a write that does not wait; pipe_write_wait when it would. */
 static inline int
-pipe_write_some(int fd, const void *buf, size_t len, size_t *put, struct xipc__lazy_deadline *ld)
+pipe_write_some(struct xipc__os_stream *s, const void *buf, size_t len, size_t *put,
+    struct xipc__lazy_deadline *ld)
+{
+    ssize_t n = write_no_sigpipe(stream_fd(s), buf, len, true);
+    if (n > 0) {
+        *put = (size_t)n;
+        return 0;
+    }
+    if (n == 0)
+        errno = EAGAIN;
+    return pipe_write_wait(s, buf, len, put, ld);
+}
+
+/* NONBLOCK: an O_NONBLOCK descriptor: try, poll only on EAGAIN. */
+static int
+nonblock_write_some(
+    int fd, const void *buf, size_t len, size_t *put, struct xipc__lazy_deadline *ld)
 {
     int rc;
     for (;;) {
-        ssize_t n = write_no_sigpipe(fd, buf, len);
+        ssize_t n = write_no_sigpipe(fd, buf, len, false);
         if (n > 0) {
             *put = (size_t)n;
             return 0;
@@ -273,7 +449,7 @@ poll_first_write_some(
     int rc = xipc__posix_poll_fd(fd, POLLOUT, xipc__lazy_deadline_get(ld));
     if (rc != 0)
         return rc;
-    return pipe_write_some(fd, buf, len > PIPE_BUF ? PIPE_BUF : len, put, ld);
+    return nonblock_write_some(fd, buf, len > PIPE_BUF ? PIPE_BUF : len, put, ld);
 }
 
 /* Every variant but PIPE, out of the hot path. */
@@ -287,11 +463,13 @@ variant_write_some(struct xipc__os_stream *s, const void *buf, size_t len, size_
         return poll_first_write_some(stream_fd(s), buf, len, put, ld);
     case XIPC__POSIX_STREAM_SOCKET:
         return xipc__posix_socket_send(s, buf, len, ld, put);
-    case XIPC__POSIX_STREAM_PIPE:
+    case XIPC__POSIX_STREAM_NONBLOCK:
     case XIPC__POSIX_STREAM_FIFO_AWAITING: /* a reader: write() reports EBADF */
+        return nonblock_write_some(stream_fd(s), buf, len, put, ld);
+    case XIPC__POSIX_STREAM_PIPE:
         break;
     }
-    return pipe_write_some(stream_fd(s), buf, len, put, ld);
+    return pipe_write_some(s, buf, len, put, ld);
 }
 
 /* A plain pipe is written inline, one test of the variant away from write(). */
@@ -304,7 +482,7 @@ stream_write_some(struct xipc__os_stream *s, const void *buf, size_t len, size_t
         len = SSIZE_MAX;
     if (s->variant != XIPC__POSIX_STREAM_PIPE)
         return variant_write_some(s, buf, len, put, ld);
-    return pipe_write_some(stream_fd(s), buf, len, put, ld);
+    return pipe_write_some(s, buf, len, put, ld);
 }
 
 int
@@ -317,8 +495,9 @@ xipc__os_stream_write(
 void
 xipc__posix_stream_child_made_blocking(struct xipc__os_stream *s)
 {
-    /* A socket is blocking already; a standard stream is polled first already. */
-    if (s->variant != XIPC__POSIX_STREAM_SOCKET && s->variant != XIPC__POSIX_STREAM_STD)
+    /* Only a NONBLOCK stream counted on O_NONBLOCK: a PIPE never does, a socket is blocking
+     * already, and a standard stream is polled first already. */
+    if (s->variant == XIPC__POSIX_STREAM_NONBLOCK)
         s->variant = XIPC__POSIX_STREAM_POLL_FIRST;
 }
 
@@ -426,13 +605,15 @@ xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s)
     if (xipc__handle_owns_native(native))
         return XIPC_EEXIST;
     int rc = check_stream_kind(fd, &is_socket);
+    enum xipc__posix_stream_variant variant =
+        is_socket ? XIPC__POSIX_STREAM_SOCKET : xipc__posix_pipe_variant();
     if (rc == 0)
-        rc = make_xipc_fd(fd, !is_socket);
+        rc = make_xipc_fd(fd, is_socket, variant);
     if (rc != 0)
         return rc;
     memset(s, 0, sizeof *s);
     s->fd_plus1 = fd + 1;
-    s->variant = is_socket ? XIPC__POSIX_STREAM_SOCKET : XIPC__POSIX_STREAM_PIPE;
+    s->variant = variant;
     s->recv_timeout_ms = -1; /* whatever the process that passed it on left there */
     s->send_timeout_ms = -1;
     return 0;

@@ -11,7 +11,8 @@
  * The creator initialises the header and stores the magic last; an opener that arrives in
  * between waits a little for it. Nothing that looks at an object under a name blocks on it or
  * follows a link to it: every open is O_NOFOLLOW | O_NONBLOCK, and the owner and the file type
- * are checked before anything reads, maps or waits on it. */
+ * are checked before anything reads, maps or waits on it. Those name helpers serve shared
+ * sections ("/NAME", posix_shm.c) too (posix_internal.h). */
 #include "posix_sync.h"
 
 #include <errno.h>
@@ -55,17 +56,23 @@ open_failure(int e, const char *name)
     return (e == ELOOP || e == ENXIO) ? XIPC_EACCES : rc;
 }
 
-/* Checks what an opened name holds before anything else touches it: another user's object, or
- * one open to group or others, is XIPC_EACCES; anything of ours but a regular file (a FIFO, a
- * device) is XIPC_ECORRUPT. *st gets what fstat said. */
-static int
-check_object(int fd, const char *name, struct stat *st)
+int
+xipc__posix_shm_check_object(int fd, const char *name, struct stat *st)
 {
     if (fstat(fd, st) != 0)
         return XIPC__OS_FAIL(errno, "fstat", name);
     if (st->st_uid != geteuid() || (st->st_mode & 077) != 0)
         return XIPC_EACCES;
     return S_ISREG(st->st_mode) ? 0 : XIPC_ECORRUPT;
+}
+
+int
+xipc__posix_shm_peek(const char *path, const char *name, int *fd)
+{
+    *fd = shm_open_safely(path, O_RDONLY, 0);
+    if (*fd >= 0)
+        return 0;
+    return errno == ENOENT ? XIPC_ENOENT : open_failure(errno, name);
 }
 
 /* The kind of the finished xipc header in a mapping of at least its size, 0 while the magic is
@@ -143,11 +150,12 @@ inspect_name(const char *path, const char *name, uint32_t *kind)
 {
     struct stat st;
     struct xipc__posix_sync_shm *shm = NULL;
+    int fd = -1;
     *kind = 0;
-    int fd = shm_open_safely(path, O_RDONLY, 0);
-    if (fd < 0)
-        return errno == ENOENT ? XIPC_ENOENT : open_failure(errno, name);
-    int rc = check_object(fd, name, &st);
+    int rc = xipc__posix_shm_peek(path, name, &fd);
+    if (rc != 0)
+        return rc;
+    rc = xipc__posix_shm_check_object(fd, name, &st);
     if (rc == 0 && (size_t)st.st_size >= sizeof *shm && map_header(fd, PROT_READ, &shm) == 0) {
         int found = header_kind(shm);
         *kind = found > 0 ? (uint32_t)found : 0;
@@ -175,32 +183,44 @@ name_taken(enum xipc_kind kind, const char *path, const char *name)
     return (rc == 0 && found != 0 && found != (uint32_t)kind) ? XIPC_EINVAL : XIPC_EEXIST;
 }
 
-/* Opens "/xipc:NAME" as the flags ask; *created tells whether this call made it. An object
- * opened, not created, has passed check_object. On failure *fd is closed and -1. */
+/* A new object's mode is 0600 less the umask, which must not leave us without access (nor can it
+ * add any): the fstat that tells is also the one the caller gets, and fchmod runs only when the
+ * umask took something. */
 static int
-open_named(enum xipc_kind kind, const char *name, unsigned flags, int *fd, bool *created)
+make_owner_only(int fd, const char *name, struct stat *st)
 {
-    char path[SHM_PATH_CAP];
-    shm_path(name, path);
+    if (fstat(fd, st) != 0)
+        return XIPC__OS_FAIL(errno, "fstat", name);
+    if ((st->st_mode & 07777) == 0600)
+        return 0;
+    if (fchmod(fd, 0600) != 0)
+        return XIPC__OS_FAIL(errno, "fchmod", name);
+    st->st_mode = (st->st_mode & ~(mode_t)07777) | 0600;
+    return 0;
+}
+
+int
+xipc__posix_shm_name_open(const char *path, const char *name, unsigned flags, int access, int *fd,
+    bool *created, struct stat *st)
+{
+    int rc;
+    *fd = -1;
     /* Bounded: each round loses a race with a process that removes or creates the name. */
     for (int attempt = 0; attempt < 8; attempt++) {
         if (flags & XIPC_CREATE) {
-            /* fchmod: the umask must not leave us without write access, nor can it add any. */
             *fd = shm_open_safely(path, O_RDWR | O_CREAT | O_EXCL, 0600);
             if (*fd >= 0) {
                 *created = true;
-                return fchmod(*fd, 0600) == 0 ? 0 : XIPC__OS_FAIL(errno, "fchmod", name);
+                return make_owner_only(*fd, name, st);
             }
             if (errno != EEXIST)
                 return open_failure(errno, name);
             if (!(flags & XIPC_OPEN))
-                return name_taken(kind, path, name);
+                return XIPC__OS_FAIL(EEXIST, "shm_open", name);
         }
-        *fd = shm_open_safely(path, O_RDWR, 0);
+        *fd = shm_open_safely(path, access, 0);
         if (*fd >= 0) {
-            struct stat st;
-            int rc = check_object(*fd, name, &st);
-            if (rc != 0) {
+            if ((rc = xipc__posix_shm_check_object(*fd, name, st)) != 0) {
                 (void)close(*fd);
                 *fd = -1;
             }
@@ -212,6 +232,18 @@ open_named(enum xipc_kind kind, const char *name, unsigned flags, int *fd, bool 
             return XIPC_ENOENT;
     }
     return XIPC_EBUSY;
+}
+
+/* Opens "/xipc:NAME" as the flags ask; *created tells whether this call made it. Create-only on
+ * a taken name tells an object of the other kind (XIPC_EINVAL) from anything else. */
+static int
+open_named(enum xipc_kind kind, const char *name, unsigned flags, int *fd, bool *created)
+{
+    char path[SHM_PATH_CAP];
+    struct stat st;
+    shm_path(name, path);
+    int rc = xipc__posix_shm_name_open(path, name, flags, O_RDWR, fd, created, &st);
+    return rc == XIPC_EEXIST ? name_taken(kind, path, name) : rc;
 }
 
 /* Sizes, maps and initialises an object this process just created. */

@@ -64,6 +64,7 @@ XT_TEST(pipe_read_exact_across_processes)
 XT_TEST(pipe_read_exact_timeout_and_bad_input)
 XT_TEST(pipe_adopt_native_stdin_and_refusals)
 XT_TEST(pipe_stdio_pipe_ends_in_an_xipc_child)
+XT_TEST(pipe_forever_waits_on_a_description_made_nonblocking)
 XT_TEST(base_sleep_ms)
 
 /* sync */
@@ -143,6 +144,24 @@ XT_TEST(fifo_two_spellings_of_one_file_meet)
 XT_TEST(fifo_squatted_pipe_refused)
 XT_TEST(fifo_made_again_is_a_new_fifo)
 
+/* shared memory */
+XT_TEST(shm_named_across_processes)
+XT_TEST(shm_anonymous_passed_to_child)
+XT_TEST(shm_readonly_write_crashes)
+XT_TEST(shm_create_or_open_race_8_processes)
+XT_TEST(shm_names_and_stale_name_after_crash)
+XT_TEST(shm_sizes)
+XT_TEST(shm_owner_only_permissions)
+XT_TEST(shm_half_made_and_squatted_names)
+XT_TEST(shm_foreign_program_shares_it)
+XT_TEST(shm_bad_input)
+XT_TEST(shm_no_handle_leak)
+XT_TEST(filemap_two_processes_see_each_others_writes)
+XT_TEST(filemap_flushed_file_holds_exactly_the_writes)
+XT_TEST(filemap_unaligned_offset_of_an_existing_file)
+XT_TEST(filemap_readonly_write_crashes)
+XT_TEST(filemap_sizes_and_bad_input)
+XT_TEST(filemap_no_handle_leak)
 /* the xipc command's names (ls, rm): the tests call the library's internal common/names.h,
  * which a program reaches through the static library only, so xipc-tests-shared, linked to the
  * shared one, leaves them out (XT_INTERNAL_CALLS, tests/CMakeLists.txt) */
@@ -228,6 +247,11 @@ XT_CHILD(proc_dwp_child)
 XT_CHILD(proc_dwp_middle)
 XT_CHILD(proc_dwp_in_a_job)
 XT_CHILD(proc_breakaway_probe)
+/* shared memory */
+XT_CHILD(shm_user)
+XT_CHILD(shm_racer)
+XT_CHILD(shm_create_and_hang)
+XT_CHILD(filemap_user)
 /* the xipc command's names */
 #if XT_INTERNAL_CALLS
 XT_CHILD(names_holder)

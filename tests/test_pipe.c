@@ -1108,3 +1108,35 @@ xt_test_pipe_stdio_pipe_ends_in_an_xipc_child(void)
     xipc_stream_close(p.out);
     xipc_stream_close(err);
 }
+
+/* ---- waits without a limit on a description someone made non-blocking ----------------------- */
+
+/* POSIX pipe ends stay blocking, and a read or write without a time limit waits in the plain
+ * blocking call; another program sharing the description may make it O_NONBLOCK, and then that
+ * call says EAGAIN: xipc must wait all the same, not fail or spin. */
+void
+xt_test_pipe_forever_waits_on_a_description_made_nonblocking(void)
+{
+    xipc_stream *rd = NULL, *wr = NULL;
+    intptr_t native = 0;
+    size_t got = 0;
+    char c = 0;
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
+    CHECK_OK(xipc_handle_native(xipc_stream_handle(rd), &native));
+    if (!xt_os_make_description_nonblocking(native)) {
+        xipc_stream_close(rd);
+        xipc_stream_close(wr);
+        XT_SKIP("a Windows pipe end's mode is fixed when it is opened: nothing to change");
+    }
+    xipc_proc *p = spawn_with_streams("pipe_sleep_then_write", &wr, 1);
+    uint64_t t0 = xt_os_now_ms(), cpu0 = xt_os_cpu_ms();
+    CHECK_OK(xipc_stream_read(rd, &c, 1, &got, XIPC_FOREVER));
+    CHECK_EQ(got, 1);
+    CHECK_EQ(c, 'z');
+    CHECK_GE(xt_os_now_ms() - t0, 250);
+    /* It slept: a wait that spun on EAGAIN would have used the ~300 ms it waited. */
+    CHECK_LT(xt_os_cpu_ms() - cpu0, 150);
+    xt_expect_exit(p, 0);
+    xipc_stream_close(rd);
+    xipc_stream_close(wr);
+}

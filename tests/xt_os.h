@@ -320,4 +320,30 @@ int xt_os_fifo_pipe_name(const char *path, char *buf, size_t cap);
  * 0, or -1 where that is not possible. */
 int xt_os_hard_link(const char *target, const char *link_path);
 
+/* Makes the open file description of the pipe end native O_NONBLOCK, as another program sharing
+ * it may (POSIX fcntl). false where the OS has no such mode (Windows). */
+bool xt_os_make_description_nonblocking(intptr_t native);
+
+/* CPU time this process has used (user + system), in milliseconds. */
+uint64_t xt_os_cpu_ms(void);
+
+/* ---- shared memory sections -------------------------------------------------------------- */
+
+/* POSIX: the file behind the section "/NAME" (/dev/shm/NAME on Linux), for xt_os_path_mode,
+ * xt_os_chmod and xt_os_chown_path. 0, or -1 where a section has no file (Windows). */
+int xt_os_shm_path(const char *name, char *buf, size_t cap);
+
+/* Gives a fault (a write to read-only memory) its default action again, as xt_os_crash does: the
+ * sanitizers catch SIGSEGV and exit normally. Nothing to do on Windows. */
+void xt_os_fault_default(void);
+
+/* A program that never heard of xipc opens the section NAME, checks that it is size bytes long
+ * and that its first min(size, 4096) bytes hold xt_pattern, then writes the 16 bytes of
+ * XT_FOREIGN_ANSWER at offset size - 16. POSIX: python3's
+ * multiprocessing.shared_memory.SharedMemory(name=NAME), in its own process; Windows: this
+ * process with the raw OpenFileMappingW + MapViewOfFile (a view's size is in pages there, so only
+ * that it holds size bytes is checked). 0 done, 77 no python3 here, else -1. */
+#define XT_FOREIGN_ANSWER "foreign-answered"
+int xt_os_foreign_shm_answer(const char *name, size_t size);
+
 #endif /* XT_OS_H */

@@ -4,8 +4,8 @@
  * The mechanism table drives the command: the names --only accepts, the usage text, the runs,
  * the rows each mechanism reports and the dispatch of `xipc bench-peer NAME`. A mechanism's own
  * file measures one run of one workload, raw and xipc (bench_pipe.c, bench_npipe.c,
- * bench_msgpipe.c and bench_fifo.c through bench_stream.c; bench_sync.c). Here each figure
- * becomes the median over the runs, and each ratio the median of the runs' own ratios. */
+ * bench_msgpipe.c and bench_fifo.c through bench_stream.c; bench_sync.c; bench_shm.c). Here each
+ * figure becomes the median over the runs, and each ratio the median of the runs' own ratios. */
 #include "bench.h"
 
 #include <math.h>
@@ -65,6 +65,14 @@ static const struct bench_mechanism mechanisms[] = {
         .workloads = bench_signal_workloads,
         .measure = bench_sem_measure,
         .peer = bench_sem_peer,
+    },
+    {
+        .name = "shm",
+        .what = "a named section made, mapped, touched and dropped, in one process",
+        .raw_calls = bench_os_raw_shm,
+        .workloads = bench_shm_workloads,
+        .measure = bench_shm_measure,
+        .peer = bench_shm_peer,
     },
 };
 #define MECHANISM_COUNT (sizeof mechanisms / sizeof mechanisms[0])

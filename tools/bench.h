@@ -1,7 +1,8 @@
 /* tools/bench.h: what the parts of `xipc bench` share. bench.c holds the mechanism table and
  * drives everything from it (options, usage, runs, medians, output, the peer's dispatch); each
  * family's file measures its mechanisms: bench_pipe.c, bench_npipe.c, bench_msgpipe.c and
- * bench_fifo.c on the workloads of bench_stream.c, bench_sync.c events and semaphores. */
+ * bench_fifo.c on the workloads of bench_stream.c, bench_sync.c events and semaphores, bench_shm.c
+ * sections. */
 #ifndef XIPC_BENCH_H
 #define XIPC_BENCH_H
 
@@ -65,6 +66,9 @@ struct bench_workload {
     /* One-way streams: 1 when the reader takes exactly one record per read call, as a program
      * that reads record by record does; 0 when it reads all that is there (up to 64 KiB). */
     int one_per_read;
+    /* Streams: 1 when xipc's calls pass a time limit (PEER_TIMEOUT_MS); 0 when they wait without
+     * one (XIPC_FOREVER), as the raw side's blocking calls do. */
+    int time_limit;
     int delay_us; /* signals: how late the peer answers each ping */
     enum bench_count count;
     unsigned figures; /* 1u << FIG_*: the rows it reports */
@@ -80,6 +84,8 @@ extern const struct bench_workload bench_stream_workloads[];
 extern const struct bench_workload bench_message_workloads[];
 /* Round trips with a prompt peer and with a late one (bench_sync.c). */
 extern const struct bench_workload bench_signal_workloads[];
+/* A section's whole life, in one process (bench_shm.c). */
+extern const struct bench_workload bench_shm_workloads[];
 
 /* ---- Mechanisms ----------------------------------------------------------------------------- */
 
@@ -126,6 +132,8 @@ void bench_event_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]
 int bench_event_peer(int argc, char **argv);
 void bench_sem_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
 int bench_sem_peer(int argc, char **argv);
+void bench_shm_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
+int bench_shm_peer(int argc, char **argv);
 
 /* ---- What the measure functions share (bench.c) --------------------------------------------- */
 

@@ -56,6 +56,11 @@ extern const char bench_os_raw_msgpipe[];
 extern const char bench_os_raw_fifo[];
 extern const char bench_os_raw_event[];
 extern const char bench_os_raw_sem[];
+extern const char bench_os_raw_shm[];
+
+/* One whole life of a named section of size bytes, with the raw calls: created (named from
+ * name), mapped, one byte written every 4096, unmapped, closed, its name removed. 0 or -1. */
+int bench_raw_shm_cycle(const char *name, size_t size);
 
 /* A raw ping/pong pair of named OS objects for the signalling mechanisms (BENCH_RAW_EVENT: an
  * auto-reset event made of a futex word on Linux, CreateEventW on Windows; BENCH_RAW_SEM:

@@ -13,7 +13,10 @@
  * for throughput, 64 B for message rate). The 64-byte rate is measured twice on streams: with a
  * reader that takes all there is (up to 64 KiB) per read, and with one that takes exactly one
  * record per read, as a program reading record by record does, so that what each read costs
- * shows. A message endpoint's reader takes one message per receive. Every record carries its
+ * shows; and once more with xipc's calls given a time limit, which the others do not give (the
+ * raw side's blocking calls have none): on Linux a pipe call that must wait with a limit polls,
+ * and a pipe once polled costs more per transfer from then on (posix/posix_nowait.c). A message
+ * endpoint's reader takes one message per receive. Every record carries its
  * sequence number and a fixed pattern; the receiver checks both, so a corrupt, lost or reordered
  * byte fails the row. */
 #include "bench_stream.h"
@@ -59,6 +62,14 @@ const struct bench_workload bench_stream_workloads[] = {
         .count = COUNT_MESSAGES,
         .figures = 1u << FIG_MSGS,
     },
+    {
+        .name = "msgs 64 B, 1 per read, limit",
+        .size = MSG_RECORD,
+        .one_per_read = 1,
+        .time_limit = 1,
+        .count = COUNT_MESSAGES,
+        .figures = 1u << FIG_MSGS,
+    },
     { .name = NULL },
 };
 
@@ -92,6 +103,7 @@ struct endpoint {
     xipc_stream *stream;
     xipc_msgpipe *msg;
     struct bench_raw *raw; /* set for IMPL_RAW */
+    int timeout_ms; /* xipc's calls: XIPC_FOREVER, as the raw side, or a workload's limit */
 };
 
 /* The endpoint on a channel's stream s, or on its message pipe when it has one. */
@@ -102,6 +114,7 @@ endpoint_open(struct endpoint *e, const struct bench_channel *ch, xipc_stream *s
     e->stream = ch->msg == NULL ? s : NULL;
     e->msg = ch->msg;
     e->raw = NULL;
+    e->timeout_ms = XIPC_FOREVER;
     if (impl == IMPL_XIPC)
         return 0;
     xipc_handle *h = e->msg != NULL ? xipc_msgpipe_handle(e->msg) : xipc_stream_handle(s);
@@ -120,9 +133,9 @@ endpoint_read(struct endpoint *e, void *buf, size_t cap)
     if (e->raw != NULL)
         return bench_raw_read(e->raw, buf, cap);
     if (e->msg != NULL)
-        rc = xipc_msgpipe_recv(e->msg, buf, cap, &got, PEER_TIMEOUT_MS);
+        rc = xipc_msgpipe_recv(e->msg, buf, cap, &got, e->timeout_ms);
     else
-        rc = xipc_stream_read(e->stream, buf, cap, &got, PEER_TIMEOUT_MS);
+        rc = xipc_stream_read(e->stream, buf, cap, &got, e->timeout_ms);
     return rc == 0 ? (long)got : -1;
 }
 
@@ -133,8 +146,8 @@ endpoint_write(struct endpoint *e, const void *buf, size_t len)
     if (e->raw != NULL)
         return bench_raw_write(e->raw, buf, len);
     if (e->msg != NULL)
-        return xipc_msgpipe_send(e->msg, buf, len, PEER_TIMEOUT_MS) == 0 ? 0 : -1;
-    return xipc_stream_write(e->stream, buf, len, &put, PEER_TIMEOUT_MS) == 0 ? 0 : -1;
+        return xipc_msgpipe_send(e->msg, buf, len, e->timeout_ms) == 0 ? 0 : -1;
+    return xipc_stream_write(e->stream, buf, len, &put, e->timeout_ms) == 0 ? 0 : -1;
 }
 
 static int
@@ -270,7 +283,8 @@ bench_stream_peer(const struct bench_channel_ops *const ops[IMPL_COUNT], int arg
         return 2;
     if (bench_sigpipe_policy(getenv(BENCH_GUARD_ENV) != NULL) != 0)
         return 2;
-    int rtt = strcmp(argv[1], "rtt") == 0, one_per_read = strcmp(argv[1], "each") == 0;
+    int rtt = strcmp(argv[1], "rtt") == 0, one_per_read = strncmp(argv[1], "each", 4) == 0;
+    int limit = strcmp(argv[1], "each-limit") == 0;
     long per_block = atol(argv[2]);
     size_t size = (size_t)atol(argv[3]);
     enum impl first = strcmp(argv[4], "raw") == 0 ? IMPL_RAW : IMPL_XIPC;
@@ -282,6 +296,8 @@ bench_stream_peer(const struct bench_channel_ops *const ops[IMPL_COUNT], int arg
             endpoint_open(&in[i], &ch, ch.to, (enum impl)i) != 0 ||
             endpoint_open(&out[i], &ch, ch.from, (enum impl)i) != 0)
             return 2; /* the process ends: what it opened goes with it */
+        if (limit)
+            in[i].timeout_ms = out[i].timeout_ms = PEER_TIMEOUT_MS;
     }
     if (atoi(argv[9]) >= 0)
         (void)bench_os_pin(atoi(argv[9]));
@@ -374,7 +390,10 @@ peer_start(struct peer *pr, const struct bench_channel_ops *const ops[IMPL_COUNT
         return abandon_peer(pr);
     snprintf(n, sizeof n, "%ld", per_block);
     snprintf(sz, sizeof sz, "%zu", c->work->size);
-    const char *kind = c->work->round_trips ? "rtt" : c->work->one_per_read ? "each" : "sink";
+    const char *kind = c->work->round_trips ? "rtt"
+        : c->work->time_limit               ? "each-limit"
+        : c->work->one_per_read             ? "each"
+                                            : "sink";
     const char *args[] = { kind, n, sz, bench_impl_names[c->first],
         pr->ch[IMPL_RAW].in_text, pr->ch[IMPL_RAW].out_text, pr->ch[IMPL_XIPC].in_text,
         pr->ch[IMPL_XIPC].out_text, NULL };
@@ -386,6 +405,8 @@ peer_start(struct peer *pr, const struct bench_channel_ops *const ops[IMPL_COUNT
             endpoint_open(&pr->to[i], ch, ch->to, (enum impl)i) != 0 ||
             endpoint_open(&pr->from[i], ch, ch->from, (enum impl)i) != 0)
             return abandon_peer(pr);
+        if (c->work->time_limit)
+            pr->to[i].timeout_ms = pr->from[i].timeout_ms = PEER_TIMEOUT_MS;
     }
     return 0;
 }

@@ -5,6 +5,7 @@
 #define XIPC_WIN32_PLATFORM_TYPES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* cl accepts /std:c11 but not C11's _Thread_local (common/platform.h's default); its own
@@ -93,6 +94,23 @@ struct xipc__os_sync {
      * recoverable, who holds it and how often), and its mapped view. NULL otherwise. */
     void *section;
     struct xipc__win32_mutex_state *state;
+};
+
+/* A shared section (win32_shm.c). */
+struct xipc__os_shm {
+    void *ptr; /* the view; NULL: not open */
+    size_t size; /* the section's size as its creator asked */
+    void *section; /* the section's HANDLE */
+    bool read_only; /* the view and the handle allow reading only */
+};
+
+/* A file mapping (win32_shm.c). The section is closed once the view is mapped. */
+struct xipc__os_filemap {
+    void *ptr; /* the byte at the offset asked for; NULL: not open */
+    size_t size; /* len as asked */
+    void *base; /* the view, from the allocation-granularity boundary at or before the offset */
+    void *file; /* the file's HANDLE, kept for FlushFileBuffers */
+    bool writable;
 };
 
 #endif /* XIPC_WIN32_PLATFORM_TYPES_H */

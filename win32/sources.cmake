@@ -11,6 +11,7 @@ set(XIPC_PLATFORM_SOURCES
   win32/win32_npipe.c
   win32/win32_proc.c
   win32/win32_security.c
+  win32/win32_shm.c
   win32/win32_stream.c
   win32/win32_sync.c
   win32/win32_utf8.c)

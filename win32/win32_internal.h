@@ -48,6 +48,27 @@ xipc__win32_is_handle_value(intptr_t native)
     return native > 0 && (native & 3) == 0;
 }
 
+/* ---- Named kernel objects (win32_sync.c) ----------------------------------------------------- */
+
+/* Room for L"Local\\" (6) + a name (XIPC_NAME_MAX) + the longest suffix (L"#xipc-mutex", 11)
+ * + NUL, with room to spare. */
+#define XIPC__WIN32_OBJECT_NAME_CAP 96
+
+/* Writes L"Local\\" + name + suffix into out. name has passed xipc_name_check, so it is ASCII
+ * and widening each byte converts it. XIPC_EINVAL if it does not fit, which a checked name never
+ * does. */
+int xipc__win32_object_name(
+    const char *name, const wchar_t *suffix, wchar_t out[XIPC__WIN32_OBJECT_NAME_CAP]);
+
+/* Checks a handle value the parent passed on, before anything about it changes: open here
+ * (XIPC_EBADF), a kernel object of the given type (L"Event", L"Semaphore", L"Mutant",
+ * L"Section"; else XIPC_EINVAL), and not held by a handle of this process already (XIPC_EEXIST:
+ * two owners would close it under each other). */
+int xipc__win32_check_inherited(intptr_t native, const wchar_t *type);
+
+/* Makes a checked inherited handle non-inheritable again. */
+int xipc__win32_disinherit(intptr_t native);
+
 /* ---- Security (win32_security.c) ------------------------------------------------------------ */
 
 /* Fills *sa with a non-inheritable, owner-only security descriptor (the process's user as its

@@ -35,8 +35,7 @@
 #define SEMAPHORE_QUERY_STATE 0x0001
 #endif
 
-/* L"Local\\" (6) + a name (XIPC_NAME_MAX) + L"#xipc-mutex" (11) + NUL, with room to spare. */
-#define OBJECT_NAME_CAP 96
+#define OBJECT_NAME_CAP XIPC__WIN32_OBJECT_NAME_CAP
 
 /* "XMX" and the record's version, 1. */
 #define MUTEX_MAGIC 0x584d5801L
@@ -158,11 +157,8 @@ check_object_type(HANDLE h, const wchar_t *type)
 
 /* ---- Names and handles ---------------------------------------------------------------------- */
 
-/* Writes L"Local\\" + name + suffix into out. name has passed xipc_name_check, so it is ASCII and
- * widening each byte converts it. XIPC_EINVAL if it does not fit, which a checked name never
- * does. */
-static int
-object_name(const char *name, const wchar_t *suffix, wchar_t out[OBJECT_NAME_CAP])
+int
+xipc__win32_object_name(const char *name, const wchar_t *suffix, wchar_t out[OBJECT_NAME_CAP])
 {
     static const wchar_t prefix[] = L"Local\\";
     size_t prefix_len = sizeof prefix / sizeof prefix[0] - 1;
@@ -312,7 +308,7 @@ open_section(const struct open_request *rq, HANDLE *section, struct xipc__win32_
     SECURITY_ATTRIBUTES sa = rq->sa;
     int rc;
     *section = NULL;
-    if (rq->name != NULL && (rc = object_name(rq->name, L"#xipc-mutex", wname)) != 0)
+    if (rq->name != NULL && (rc = xipc__win32_object_name(rq->name, L"#xipc-mutex", wname)) != 0)
         return rc;
     HANDLE h = CreateFileMappingW(INVALID_HANDLE_VALUE, &sa, PAGE_READWRITE, 0,
         sizeof(struct xipc__win32_mutex_state), rq->name != NULL ? wname : NULL);
@@ -388,7 +384,7 @@ xipc__os_sync_open(enum xipc_kind kind, const char *name, unsigned flags, unsign
     rq.initial = initial;
     if ((rc = xipc__win32_owner_only_sa(&rq.sa)) != 0)
         return rc;
-    if (name != NULL && (rc = object_name(name, L"", rq.wname)) != 0)
+    if (name != NULL && (rc = xipc__win32_object_name(name, L"", rq.wname)) != 0)
         return rc;
     if (kind == XIPC_KIND_MUTEX) {
         rc = open_mutex(&rq, s, &fresh);
@@ -419,7 +415,7 @@ xipc__os_sync_unlink(enum xipc_kind kind, const char *name)
 {
     wchar_t wname[OBJECT_NAME_CAP];
     const char *call = NULL;
-    int rc = object_name(name, L"", wname);
+    int rc = xipc__win32_object_name(name, L"", wname);
     if (rc != 0)
         return rc;
     HANDLE h = open_object(kind, wname, &call);
@@ -447,11 +443,8 @@ xipc__os_sync_export(const struct xipc__os_sync *s, char *buf, size_t cap)
     return 0;
 }
 
-/* Checks a handle value the parent passed on, before anything about it changes: open here
- * (XIPC_EBADF), a kernel object of the given type (XIPC_EINVAL), and not held by a handle of
- * this process already (XIPC_EEXIST: two owners would close it under each other). */
-static int
-check_inherited(intptr_t native, const wchar_t *type)
+int
+xipc__win32_check_inherited(intptr_t native, const wchar_t *type)
 {
     DWORD info;
     if (!xipc__win32_is_handle_value(native))
@@ -466,9 +459,8 @@ check_inherited(intptr_t native, const wchar_t *type)
     return rc;
 }
 
-/* Makes a checked inherited handle non-inheritable again. */
-static int
-disinherit(intptr_t native)
+int
+xipc__win32_disinherit(intptr_t native)
 {
     if (!SetHandleInformation((HANDLE)native, HANDLE_FLAG_INHERIT, 0))
         return XIPC__OS_FAIL(GetLastError(), "SetHandleInformation", "inherited handle");
@@ -509,12 +501,13 @@ xipc__os_sync_import(enum xipc_kind kind, const char *value, struct xipc__os_syn
         xipc__parse_native(value, comma, &native) != 0 ||
         (comma != NULL && xipc__parse_native(comma + 1, NULL, &section) != 0))
         return XIPC_EINVAL;
-    if ((rc = check_inherited(native, kernel_type(kind))) != 0 ||
-        (comma != NULL && (rc = check_inherited(section, L"Section")) != 0))
+    if ((rc = xipc__win32_check_inherited(native, kernel_type(kind))) != 0 ||
+        (comma != NULL && (rc = xipc__win32_check_inherited(section, L"Section")) != 0))
         return rc;
     if (comma != NULL && (rc = map_inherited_record(section, &st)) != 0)
         return rc;
-    if ((rc = disinherit(native)) != 0 || (comma != NULL && (rc = disinherit(section)) != 0)) {
+    if ((rc = xipc__win32_disinherit(native)) != 0 ||
+        (comma != NULL && (rc = xipc__win32_disinherit(section)) != 0)) {
         if (st != NULL)
             (void)UnmapViewOfFile(st);
         return rc;

@@ -157,7 +157,9 @@ enum xipc_kind {
     XIPC_KIND_SEM = 4, /* xipc_sem */
     XIPC_KIND_MUTEX = 5, /* xipc_mutex */
     XIPC_KIND_NPIPE = 6, /* xipc_npipe: a listening named-pipe server */
-    XIPC_KIND_MSGPIPE = 7 /* xipc_msgpipe: a message-mode named-pipe connection */
+    XIPC_KIND_MSGPIPE = 7, /* xipc_msgpipe: a message-mode named-pipe connection */
+    XIPC_KIND_SHM = 8, /* xipc_shm: a shared memory section */
+    XIPC_KIND_FILEMAP = 9 /* xipc_filemap: a mapped range of a file */
 };
 
 /* The kind of a live handle: one of enum xipc_kind (> 0), or a negative code: XIPC_EINVAL (NULL);
@@ -178,6 +180,7 @@ XIPC_API int xipc_handle_kind(const xipc_handle *h);
  * - event, semaphore, mutex: Windows the object's HANDLE; a wait on an auto-reset event, a
  *   semaphore or a mutex takes it, outside xipc (a mutex taken so is not known to xipc_mutex_*:
  *   release it with the OS call). POSIX: none, they live in shared memory (futexes).
+ * - shared section, file mapping: none (bytes have nothing to wait for).
  * A Windows FIFO reader's data comes from many pipe instances through a thread: none there.
  * Also none on POSIX for a process where the kernel has no pidfds, and on Windows for a stream
  * over a synchronous standard handle (xipc_stream_stdio()).
@@ -197,9 +200,9 @@ XIPC_API int xipc_handle_native(const xipc_handle *h, intptr_t *native);
  * string on failure, when cap > 0).
  * Returns 0; XIPC_EINVAL (NULL h or buf, cap 0); XIPC_EBADF (closed handle); XIPC_ENAMETOOLONG
  * (cap is too small; XIPC_HANDLE_TEXT_MAX always suffices); XIPC_ENOTSUP (a kind that cannot be
- * passed, each header says why: a process, a named-pipe server; a stream from
- * xipc_stream_stdio(), the FIFO ends xipc/fifo.h names, and a message pipe holding a message
- * that a receive with too small a buffer took, xipc/npipe.h). */
+ * passed, each header says why: a process, a file mapping; a stream from xipc_stream_stdio(), the
+ * FIFO ends xipc/fifo.h names, and a message pipe holding a message that a receive with too small
+ * a buffer took, xipc/npipe.h). */
 XIPC_API int xipc_handle_export(const xipc_handle *h, char *buf, size_t cap);
 
 #ifdef __cplusplus

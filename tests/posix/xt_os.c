@@ -958,3 +958,77 @@ xt_os_hard_link(const char *target, const char *link_path)
 {
     return link(target, link_path) == 0 ? 0 : -1;
 }
+
+bool
+xt_os_make_description_nonblocking(intptr_t native)
+{
+    int fl = fcntl((int)native, F_GETFL);
+    return fl >= 0 && fcntl((int)native, F_SETFL, fl | O_NONBLOCK) == 0;
+}
+
+uint64_t
+xt_os_cpu_ms(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ---- shared memory sections -------------------------------------------------------------- */
+
+int
+xt_os_shm_path(const char *name, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "/dev/shm/%s", name);
+    return 0;
+}
+
+void
+xt_os_fault_default(void)
+{
+    signal(SIGSEGV, SIG_DFL);
+    signal(SIGBUS, SIG_DFL);
+}
+
+/* The pattern is tests/xt.h's xt_pattern; the tracker line keeps Python before 3.13 from
+ * unlinking, when it exits, a section it only opened. */
+static char foreign_script[] =
+    "import sys\n"
+    "from multiprocessing import shared_memory, resource_tracker\n"
+    "name, size = sys.argv[1], int(sys.argv[2])\n"
+    "shm = shared_memory.SharedMemory(name=name, create=False)\n"
+    "try:\n"
+    "    resource_tracker.unregister(shm._name, 'shared_memory')\n"
+    "except Exception:\n"
+    "    pass\n"
+    "if shm.size != size:\n"
+    "    sys.exit(4)\n"
+    "b = shm.buf\n"
+    "for i in range(min(size, 4096)):\n"
+    "    x = (i * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF\n"
+    "    if b[i] != ((x >> 56) ^ (i >> 12)) & 0xFF:\n"
+    "        sys.exit(5)\n"
+    "b[size - 16:size] = b'" XT_FOREIGN_ANSWER "'\n"
+    "del b\n"
+    "shm.close()\n";
+
+int
+xt_os_foreign_shm_answer(const char *name, size_t size)
+{
+    char size_text[32], name_text[128], python[] = "python3", dash_c[] = "-c";
+    pid_t pid;
+    int status;
+    snprintf(size_text, sizeof size_text, "%zu", size);
+    snprintf(name_text, sizeof name_text, "%s", name);
+    char *argv[] = { python, dash_c, foreign_script, name_text, size_text, NULL };
+    if (posix_spawnp(&pid, "python3", NULL, NULL, argv, environ) != 0)
+        return 77;
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+        return -1;
+    if (WEXITSTATUS(status) == 127)
+        return 77;
+    if (WEXITSTATUS(status) != 0)
+        fprintf(stderr, "xt_os: python3 exited with %d\n", WEXITSTATUS(status));
+    return WEXITSTATUS(status) == 0 ? 0 : -1;
+}

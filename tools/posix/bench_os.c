@@ -230,3 +230,29 @@ bench_os_platform(void)
 {
     return "Linux";
 }
+
+/* ---- Raw shared memory: shm_open + ftruncate + mmap ---------------------------------------- */
+
+const char bench_os_raw_shm[] = "shm_open + ftruncate + mmap, munmap + close + shm_unlink";
+
+int
+bench_raw_shm_cycle(const char *name, size_t size)
+{
+    char path[80];
+    snprintf(path, sizeof path, "/%s", name);
+    int fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    void *p = MAP_FAILED;
+    if (ftruncate(fd, (off_t)size) == 0)
+        p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p != MAP_FAILED) {
+        volatile unsigned char *b = p;
+        for (size_t i = 0; i < size; i += 4096)
+            b[i] = 1;
+        munmap(p, size);
+    }
+    close(fd);
+    shm_unlink(path);
+    return p != MAP_FAILED ? 0 : -1;
+}

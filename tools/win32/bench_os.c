@@ -227,3 +227,26 @@ bench_os_platform(void)
     snprintf(name, sizeof name, "Wine %s", get());
     return name;
 }
+
+/* ---- Raw shared memory: a named paging-file section ----------------------------------------- */
+
+const char bench_os_raw_shm[] = "CreateFileMappingW(Local\\NAME) + MapViewOfFile, Unmap + Close";
+
+int
+bench_raw_shm_cycle(const char *name, size_t size)
+{
+    wchar_t wname[96];
+    swprintf(wname, sizeof wname / sizeof wname[0], L"Local\\%hs", name);
+    HANDLE h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE,
+        (DWORD)((unsigned long long)size >> 32), (DWORD)size, wname);
+    if (h == NULL)
+        return -1;
+    volatile unsigned char *b = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, size);
+    if (b != NULL) {
+        for (size_t i = 0; i < size; i += 4096)
+            b[i] = 1;
+        UnmapViewOfFile((void *)(uintptr_t)b);
+    }
+    CloseHandle(h);
+    return b != NULL ? 0 : -1;
+}
