@@ -5,6 +5,7 @@
 #include "kinds.h"
 #include "platform.h"
 #include "xipc/npipe.h"
+#include "xipc/shm.h"
 #include "xipc/sync.h"
 
 #include <string.h>
@@ -46,6 +47,7 @@ static const struct {
     { XIPC_KIND_EVENT, xipc_event_unlink },
     { XIPC_KIND_SEM, xipc_sem_unlink },
     { XIPC_KIND_MUTEX, xipc_mutex_unlink },
+    { XIPC_KIND_SHM, xipc_shm_unlink },
     /* POSIX: an event or mutex whose creator died before its header was whole; the unlink of
      * either kind removes it. */
     { XIPC__KIND_UNKNOWN, xipc_event_unlink },

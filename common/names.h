@@ -1,18 +1,18 @@
 /* common/names.h: the caller's named objects as the OS holds them, and what this platform is, for
  * the xipc command (`xipc ls`, `xipc rm`, `xipc info`) and its tests. Internal: the command links
  * the static library and calls these directly; they are no part of the public API, whose shape
- * they would fix before the families that still come (shared memory, queues) have said what
+ * they would fix before the families that still come (message queues) have said what
  * their names look like.
  *
  * A name is "live" while some process holds the object, "stale" when none does but the name
  * stays: POSIX keeps names in files after their creator died without closing (a named-pipe
- * socket whose lock nobody holds, an event, mutex or semaphore in /dev/shm that no process has
- * open or mapped). Windows drops every kernel object with its last handle, so there a name is
- * always live.
+ * socket whose lock nobody holds; an event, mutex, semaphore or section in /dev/shm that no
+ * process has open or mapped). Windows drops every kernel object with its last handle, so there
+ * a name is always live.
  *
  * posix/posix_names.c and win32/win32_names.c implement the xipc__os_ functions; common/names.c
  * the rest. A new family lists its names in both (see their comments) and removes them in
- * remove_by_kind (common/names.c). */
+ * removals (common/names.c). */
 #ifndef XIPC_COMMON_NAMES_H
 #define XIPC_COMMON_NAMES_H
 
@@ -34,7 +34,8 @@ struct xipc__name_entry {
 /* Called once per name found; a nonzero return stops the listing and is returned by it. */
 typedef int (*xipc__name_visit)(const struct xipc__name_entry *entry, void *ctx);
 
-/* Calls visit for each of the caller's named xipc objects, in no particular order. Names that
+/* Calls visit for each of the caller's named xipc objects (named-pipe servers, events,
+ * semaphores, mutexes, shared memory sections), in no particular order. Names that
  * are not valid xipc names are skipped. Returns 0, visit's nonzero return, or a failure to read
  * the namespace: XIPC_EACCES (POSIX: the runtime directory is not the user's alone); XIPC_ENOTSUP
  * (Windows: the session's object directory cannot be read); XIPC_ENOMEM; XIPC_EOS. */

@@ -7,6 +7,8 @@
  *   events, mutexes     /dev/shm/xipc:NAME; semaphores /dev/shm/sem.NAME (glibc's sem_open
  *                       file); live while some process has the file open or mapped (/proc/PID/fd,
  *                       /proc/PID/maps), which the creator does until its close removes it
+ *   shared memory       /dev/shm/NAME (shm_open("/NAME")), the same: any other program's
+ *                       section with a valid name is listed too, as nothing marks xipc's
  * Only the user's own files are listed. A family with names in /dev/shm adds a row to
  * shm_prefixes. */
 #include "names.h"
@@ -206,12 +208,21 @@ kind_semaphore(const char *name)
     return XIPC_KIND_SEM;
 }
 
+static enum xipc_kind
+kind_section(const char *name)
+{
+    (void)name;
+    return XIPC_KIND_SHM;
+}
+
+/* The first row whose prefix a file's name starts with says what it is. */
 static const struct {
     const char *prefix;
     enum xipc_kind (*kind)(const char *name);
 } shm_prefixes[] = {
     { "xipc:", kind_in_header },
     { "sem.", kind_semaphore },
+    { "", kind_section }, /* last: every other name */
 };
 
 static int
@@ -224,14 +235,12 @@ list_shm(const struct held *h, xipc__name_visit visit, void *ctx)
     if (d == NULL)
         return XIPC__OS_FAIL(errno, "opendir", SHM_DIR);
     while (rc == 0 && (e = readdir(d)) != NULL) {
-        for (size_t i = 0; rc == 0 && i < sizeof shm_prefixes / sizeof shm_prefixes[0]; i++) {
-            size_t len = strlen(shm_prefixes[i].prefix);
-            const char *name = e->d_name + len;
-            if (strncmp(e->d_name, shm_prefixes[i].prefix, len) != 0 ||
-                !own_file(SHM_DIR, e->d_name, &st) || !S_ISREG(st.st_mode))
-                continue;
+        size_t i = 0, len;
+        while (strncmp(e->d_name, shm_prefixes[i].prefix, len = strlen(shm_prefixes[i].prefix)))
+            i++;
+        const char *name = e->d_name + len;
+        if (own_file(SHM_DIR, e->d_name, &st) && S_ISREG(st.st_mode))
             rc = visit_entry(visit, ctx, shm_prefixes[i].kind(name), name, held_has(h, &st));
-        }
     }
     closedir(d);
     return rc;
@@ -269,6 +278,7 @@ xipc__os_namespace_describe(char *buf, size_t cap)
         "named pipes: %s/NAME (AF_UNIX sockets; a server's lock: .lock-NAME)\n"
         "events, mutexes: " SHM_DIR "/xipc:NAME (shm_open)\n"
         "semaphores: " SHM_DIR "/sem.NAME (sem_open)\n"
+        "shared memory: " SHM_DIR "/NAME (shm_open)\n"
         "FIFOs: the path given",
         rc == 0 ? dir : xipc_strerror(rc));
     return rc;

@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-/* The four named families and the suffix each object of a test gets. */
+/* The named families and the suffix each object of a test gets. */
 static const struct {
     enum xipc_kind kind;
     const char *suffix;
@@ -17,6 +17,7 @@ static const struct {
     { XIPC_KIND_SEM, "-sem" },
     { XIPC_KIND_MUTEX, "-mx" },
     { XIPC_KIND_NPIPE, "-np" },
+    { XIPC_KIND_SHM, "-shm" },
 };
 #define FAMILIES (sizeof families / sizeof families[0])
 
@@ -70,6 +71,7 @@ xt_child_names_holder(int argc, char **argv)
     xipc_sem *sem = NULL;
     xipc_mutex *mx = NULL;
     xipc_npipe *srv = NULL;
+    xipc_shm *shm = NULL;
     xipc_stream *ch = xt_import(argv[2]);
     (void)argc;
     object_name(argv[1], 0, name);
@@ -80,6 +82,8 @@ xt_child_names_holder(int argc, char **argv)
     CHECK_OK(xipc_mutex_open(name, XIPC_CREATE, &mx));
     object_name(argv[1], 3, name);
     CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
+    object_name(argv[1], 4, name);
+    CHECK_OK(xipc_shm_open(name, XIPC_CREATE, 4096, &shm));
     xt_write_all(ch, "c", 1, XT_CHILD_TIMEOUT_MS);
     for (;;)
         xt_os_sleep_ms(1000);

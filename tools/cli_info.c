@@ -49,6 +49,15 @@ probe_mutex(void)
 }
 
 static int
+probe_shm(void)
+{
+    xipc_shm *shm;
+    int rc = xipc_shm_open(probe_name, XIPC_CREATE, 4096, &shm);
+    xipc_shm_close(shm);
+    return rc;
+}
+
+static int
 probe_npipe(unsigned mode)
 {
     xipc_npipe *srv;
@@ -95,6 +104,7 @@ static const struct {
     { "events", probe_event },
     { "semaphores", probe_sem },
     { "mutexes", probe_mutex },
+    { "shared memory", probe_shm },
 };
 
 int

@@ -5,8 +5,8 @@
  * library: found with GetProcAddress). In it:
  *   named-pipe servers  the claim event "xipc-npipe#NAME" a live server holds (win32_npipe.c)
  *   mutexes             the recovery section "NAME#xipc-mutex" beside each (win32_sync.c)
- *   events, semaphores  "NAME" itself: these carry no mark of xipc's, so every event and
- *                       semaphore of the session with a valid xipc name is listed
+ *   events, semaphores, "NAME" itself: these carry no mark of xipc's, so every event,
+ *   shared memory       semaphore and section of the session with a valid xipc name is listed
  * Windows removes a kernel object with its last handle: every name found is live. A family
  * with names adds a row to the rules below. */
 #include "win32_internal.h"
@@ -50,6 +50,7 @@ static const struct {
     { "Section", "", "#xipc-mutex", XIPC_KIND_MUTEX },
     { "Event", "", "", XIPC_KIND_EVENT },
     { "Semaphore", "", "", XIPC_KIND_SEM },
+    { "Section", "", "", XIPC_KIND_SHM },
 };
 
 /* The UTF-16 text as ASCII into out (cap bytes); false when it is not all printable ASCII. */
@@ -174,7 +175,7 @@ xipc__os_namespace_describe(char *buf, size_t cap)
     (void)ProcessIdToSessionId(GetCurrentProcessId(), &session);
     snprintf(buf, cap,
         "named pipes: \\\\.\\pipe\\NAME (folded to lower case; claimed by Local\\xipc-npipe#NAME)\n"
-        "events, semaphores, mutexes: Local\\NAME (session %lu; a mutex's state: "
+        "events, semaphores, mutexes, shared memory: Local\\NAME (session %lu; a mutex's state: "
         "Local\\NAME#xipc-mutex)\n"
         "FIFOs: a marker file at the path given, and a pipe named from it",
         (unsigned long)session);
