@@ -225,6 +225,16 @@ static const struct {
     { "", kind_section }, /* last: every other name */
 };
 
+/* The row of shm_prefixes that a /dev/shm file's name belongs to; *len gets its prefix's length. */
+static size_t
+prefix_row(const char *file, size_t *len)
+{
+    size_t i = 0;
+    while (strncmp(file, shm_prefixes[i].prefix, *len = strlen(shm_prefixes[i].prefix)) != 0)
+        i++; /* the last row's "" always matches */
+    return i;
+}
+
 static int
 list_shm(const struct held *h, xipc__name_visit visit, void *ctx)
 {
@@ -235,9 +245,7 @@ list_shm(const struct held *h, xipc__name_visit visit, void *ctx)
     if (d == NULL)
         return XIPC__OS_FAIL(errno, "opendir", SHM_DIR);
     while (rc == 0 && (e = readdir(d)) != NULL) {
-        size_t i = 0, len;
-        while (strncmp(e->d_name, shm_prefixes[i].prefix, len = strlen(shm_prefixes[i].prefix)))
-            i++;
+        size_t len, i = prefix_row(e->d_name, &len);
         const char *name = e->d_name + len;
         if (own_file(SHM_DIR, e->d_name, &st) && S_ISREG(st.st_mode))
             rc = visit_entry(visit, ctx, shm_prefixes[i].kind(name), name, held_has(h, &st));
