@@ -57,9 +57,10 @@ if [ $windows = 1 ]; then
     test -f "$prefix/bin/libxipc.dll" -a -f "$prefix/lib/libxipc.dll.a" -a -f "$prefix/lib/libxipc.a" \
     -a -f "$prefix/bin/xipc.exe"
 else
-  step "installed the versioned shared library, the static one and the command" \
-    test -L "$prefix/lib/libxipc.so" -a -f "$prefix/lib/libxipc.so.0.2" -a -f "$prefix/lib/libxipc.a" \
-    -a -f "$prefix/bin/xipc"
+  soname=$(readlink "$prefix/lib/libxipc.so")
+  step "installed the versioned shared library ($soname), the static one and the command" \
+    test -L "$prefix/lib/libxipc.so" -a "${soname#libxipc.so.}" != "$soname" \
+    -a -f "$prefix/lib/$soname" -a -f "$prefix/lib/libxipc.a" -a -f "$prefix/bin/xipc"
 fi
 
 step "consumer: configure with find_package(xipc)" \
