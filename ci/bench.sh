@@ -10,10 +10,10 @@ args=("$@")
 [ ${#args[@]} -gt 0 ] || args=(--quick)
 mkdir -p build
 cmake -S . -B build/native -DCMAKE_BUILD_TYPE=Release >build/native.configure.log 2>&1
-cmake --build build/native -j "$(nproc)" --target xipc >build/native.build.log
+cmake --build build/native -j "$(nproc)" --target xipc_cli >build/native.build.log
 cmake -S . -B build/wine -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-w64-x86_64.cmake >build/wine.configure.log 2>&1
-cmake --build build/wine -j "$(nproc)" --target xipc >build/wine.build.log
+cmake --build build/wine -j "$(nproc)" --target xipc_cli >build/wine.build.log
 echo "== Linux"
 build/native/xipc bench "${args[@]}"
 echo

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The README's test command. Installs what is missing, then builds and runs every test in three
 # passes: native (gcc), native under AddressSanitizer + UndefinedBehaviorSanitizer (clang), and
-# the mingw-w64 Windows build under Wine. Prints CTest's summary for each; fails if any failed.
+# the mingw-w64 Windows build under Wine (the examples/ programs are tests too). After the native
+# and the Wine pass, ci/check-package.sh uses that build as another project would. Prints CTest's
+# summary for each; fails if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ci/install-deps.sh || exit 1
@@ -38,17 +40,34 @@ run_pass() { # name, cmake args...
   done
 }
 
+# xipc used as another project uses it (ci/check-package.sh): installed, then found through its
+# CMake package and through pkg-config, and taken in as a subproject.
+run_package_check() { # name, cmake args of the pass...
+  local name=$1
+  if [ "${result[$name]}" = "build failed" ]; then
+    result[$name-package]="not run"
+  elif ci/check-package.sh "$@"; then
+    result[$name-package]="passed"
+  else
+    result[$name-package]="FAILED"
+  fi
+}
+
 mkdir -p build
-run_pass native -DCMAKE_C_COMPILER=gcc
+native_args=(-DCMAKE_C_COMPILER=gcc)
+wine_args=(-DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/mingw-w64-x86_64.cmake")
+run_pass native "${native_args[@]}"
+run_package_check native "${native_args[@]}"
 run_pass sanitize -DCMAKE_C_COMPILER=clang -DXIPC_SANITIZE=address,undefined
 xipc_wine_start
-run_pass wine -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-w64-x86_64.cmake
+run_pass wine "${wine_args[@]}"
+run_package_check wine "${wine_args[@]}"
 xipc_wine_stop
 
 echo
 echo "== summary ($(( $(date +%s) - start )) s)"
 status=0
-for name in native sanitize wine; do
+for name in native native-package sanitize wine wine-package; do
   echo "$name: ${result[$name]}"
   [ "${result[$name]}" = passed ] || status=1
 done

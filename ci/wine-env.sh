@@ -1,6 +1,6 @@
 # Sourced by the ci/ scripts: a private, prepared Wine prefix for the Windows build.
 # - The prefix is created once before any test runs (about 8 s); otherwise the first test pays
-#   for it and gets its messages on stderr (notes/wine.md, section 4).
+#   for it and gets its messages on stderr (docs/wine.md).
 # - AeDebug Debugger=false: a crashing test exits at once instead of starting winedbg.
 # - wineserver -p keeps the server up between tests; xipc_wine_stop ends it. It is started before
 #   any Wine program runs, so that Wine's services (services.exe, winedevice, ...) start now with

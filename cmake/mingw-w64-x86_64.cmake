@@ -13,7 +13,7 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 # Static runtime: the .exe files import only KERNEL32 and msvcrt, so Wine needs no WINEPATH
-# (a missing DLL shows only as exit status 53 under WINEDEBUG=-all; see notes/wine.md).
+# (a missing DLL shows only as exit status 53 under WINEDEBUG=-all; see docs/wine.md).
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-static")
 set(CMAKE_SHARED_LINKER_FLAGS_INIT "-static")
 # wine64 directly: /usr/bin/wine is a script that prints a wine32 hint on every run.

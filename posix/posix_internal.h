@@ -120,4 +120,9 @@ int xipc__posix_socket_peer_pid(int fd, uint64_t *pid);
  * XIPC_ECORRUPT for one of ours that is not a semaphore's. */
 int xipc__posix_sem_file_check(const char *name);
 
+/* The runtime directory of named-pipe sockets, made if missing (posix_npipe.c): $XDG_RUNTIME_DIR/xipc
+ * when XDG_RUNTIME_DIR is the user's, else /tmp/xipc-<uid>. 0; XIPC_EACCES when it is not the
+ * user's alone (another owner, a link, wider permissions than 0700); XIPC_ENAMETOOLONG; XIPC_EOS. */
+int xipc__posix_runtime_dir(char *buf, size_t cap);
+
 #endif /* XIPC_POSIX_INTERNAL_H */

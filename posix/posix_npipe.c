@@ -34,8 +34,8 @@ check_private_dir(const char *dir)
     return 0;
 }
 
-static int
-runtime_dir(char *buf, size_t cap)
+int
+xipc__posix_runtime_dir(char *buf, size_t cap)
 {
     const char *xdg = getenv("XDG_RUNTIME_DIR");
     struct stat st;
@@ -56,7 +56,7 @@ static int
 socket_address(const char *name, struct sockaddr_un *sa)
 {
     char dir[4096];
-    int rc = runtime_dir(dir, sizeof dir);
+    int rc = xipc__posix_runtime_dir(dir, sizeof dir);
     if (rc != 0)
         return rc;
     memset(sa, 0, sizeof *sa);

@@ -84,6 +84,11 @@ void xipc__posix_futex_wake(_Atomic uint32_t *word, int count);
 int xipc__posix_spin(_Atomic uint32_t *budget_ns, int (*try_take)(struct xipc__os_sync *),
                      struct xipc__os_sync *s, xipc__deadline dl);
 
+/* What the named event or mutex "/xipc:NAME" holds, without waiting or following a link: *kind
+ * is its enum xipc_kind, or 0 while it is not a whole xipc object (a creator died while making
+ * it). 0, XIPC_ENOENT, XIPC_EACCES (not the user's alone, or a link). */
+int xipc__posix_sync_shm_inspect(const char *name, uint32_t *kind);
+
 /* The kinds' calls, in posix_sync.c (events, mutexes) and posix_sem.c. */
 int xipc__posix_event_init(struct xipc__posix_sync_shm *shm, unsigned flags, unsigned initial);
 int xipc__posix_mutex_init(struct xipc__posix_sync_shm *shm, unsigned flags, unsigned initial);

@@ -165,6 +165,14 @@ inspect_name(const char *path, const char *name, uint32_t *kind)
     return rc;
 }
 
+int
+xipc__posix_sync_shm_inspect(const char *name, uint32_t *kind)
+{
+    char path[SHM_PATH_CAP];
+    shm_path(name, path);
+    return inspect_name(path, name, kind);
+}
+
 /* Create-only found the name taken: XIPC_EINVAL if it holds an xipc object of the other kind
  * (as on Windows), else XIPC_EEXIST, whatever else is there (a stale name: unlink it). */
 static int

@@ -162,6 +162,13 @@ XT_TEST(filemap_unaligned_offset_of_an_existing_file)
 XT_TEST(filemap_readonly_write_crashes)
 XT_TEST(filemap_sizes_and_bad_input)
 XT_TEST(filemap_no_handle_leak)
+/* the xipc command's names (ls, rm): the tests call the library's internal common/names.h,
+ * which a program reaches through the static library only, so xipc-tests-shared, linked to the
+ * shared one, leaves them out (XT_INTERNAL_CALLS, tests/CMakeLists.txt) */
+#if XT_INTERNAL_CALLS
+XT_TEST(names_live_then_stale_then_removed)
+XT_TEST(names_rm_refuses_bad_and_missing_names)
+#endif
 
 /* child roles: `xipc-tests --child ROLE args...` */
 XT_CHILD(proc_exit_with)
@@ -245,3 +252,7 @@ XT_CHILD(shm_user)
 XT_CHILD(shm_racer)
 XT_CHILD(shm_create_and_hang)
 XT_CHILD(filemap_user)
+/* the xipc command's names */
+#if XT_INTERNAL_CALLS
+XT_CHILD(names_holder)
+#endif

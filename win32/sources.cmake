@@ -7,6 +7,7 @@ set(XIPC_PLATFORM_SOURCES
   win32/win32_env.c
   win32/win32_error.c
   win32/win32_fifo.c
+  win32/win32_names.c
   win32/win32_npipe.c
   win32/win32_proc.c
   win32/win32_security.c

@@ -1,7 +1,7 @@
 /* xipc/base.h: error codes, timeouts, names, the flags every named family shares, the version,
  * and the generic handle.
  *
- * Conventions (see DESIGN.md, "One shape for every family"):
+ * Conventions (see docs/design.md, "The rules every family follows"):
  * - Every call returns int: 0 on success or a negative XIPC_E* code. The values below are ABI,
  *   identical on every platform; never renumber them.
  * - xipc_<type>_<verb> acts on an xipc_<type> and on nothing else. Parameters come in one order:
