@@ -1,5 +1,5 @@
-/* common/name.c: the one check every object name passes before it reaches the OS (DESIGN.md,
- * "Names of named objects"). */
+/* common/name.c: the one check every object name passes before it reaches the OS (docs/design.md,
+ * "The rules every family follows"). */
 #include "handle.h"
 
 #include <string.h>

@@ -36,8 +36,7 @@
 /* How a wait can be made on an object: each platform answers for every kind (the waitable column
  * of the kind table), object by object, since one kind may be several things (a Windows stream
  * over a synchronous standard handle is not an overlapped pipe). xipc_handle_native() gives the
- * native of the first three; the wait sets to come build on all of them (DESIGN.md, "Wait
- * sets"). */
+ * native of the first three; the wait sets to come build on all of them (include/xipc/waitset.h). */
 enum xipc__wait_how {
     /* Nothing to wait on: the object has no readiness, or no way at all is known to wait for it
      * on this platform. xipc_handle_native(): XIPC_ENOTSUP. */

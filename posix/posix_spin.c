@@ -2,7 +2,7 @@
  * sleep in the kernel.
  *
  * A wake-up through the kernel costs a cross-CPU interrupt and a reschedule (about 25 µs on the
- * machines xipc is measured on, notes/baseline-linux.md), so a waiter whose peer answers within
+ * machines xipc is measured on), so a waiter whose peer answers within
  * that time does better to watch the shared word than to sleep: it also spares the setter its
  * FUTEX_WAKE, since a spinning waiter holds no waiter slot (no bit in `sleepers`). The budget
  * adapts per handle: it doubles (to SPIN_MAX_NS) when the object arrived while spinning and halves

@@ -75,7 +75,7 @@ static const struct {
     { WSAEPROTONOSUPPORT, XIPC_ENOTSUP },
     { WSAEOPNOTSUPP, XIPC_ENOTSUP },
     { WSAEPFNOSUPPORT, XIPC_ENOTSUP },
-    /* Wine 8 has no AF_UNIX: socket() fails with this (notes/wine.md). */
+    /* Wine 8 has no AF_UNIX: socket() fails with this (docs/wine.md). */
     { WSAEAFNOSUPPORT, XIPC_ENOTSUP },
     { WSASYSNOTREADY, XIPC_ENOTSUP },
     { WSAVERNOTSUPPORTED, XIPC_ENOTSUP },

@@ -136,7 +136,7 @@ HANDLE xipc__win32_pipe_instance(const wchar_t *wname, DWORD open_mode, DWORD pi
 /* Whether h, a server instance just made with FILE_FLAG_FIRST_PIPE_INSTANCE, is the only instance
  * of its pipe (GetNamedPipeHandleState's lpCurInstances is 1). Windows refuses such an instance
  * when the pipe exists (ERROR_ACCESS_DENIED), so this only ever says false under Wine 8, which
- * ignores the flag (notes/wine.md, section 2 row 4) but counts instances (measured: 1 for a new
+ * ignores the flag (docs/wine.md) but counts instances (measured: 1 for a new
  * pipe, 2 for an instance that joined one; a client end left open by a server that closed is
  * not counted). */
 bool xipc__win32_sole_instance(HANDLE h);

@@ -9,7 +9,7 @@
  * (their clients would land on either), and the pipe namespace is machine-wide, its first
  * instance's maker fixing its security descriptor: a server's first instance is made with
  * FILE_FLAG_FIRST_PIPE_INSTANCE, which Windows refuses (ERROR_ACCESS_DENIED) when the pipe
- * exists, whoever made it. Wine ignores the flag (notes/wine.md, section 2 row 4), so
+ * exists, whoever made it. Wine ignores the flag (docs/wine.md), so
  * xipc__win32_pipe_instance also counts the instances it joined, and a server also holds a named
  * event, L"Local\\xipc-npipe#" + name, created exclusively ('#' cannot occur in an xipc name),
  * which tells a second xipc server of this session at once. Names come folded to lower case
@@ -129,8 +129,8 @@ xipc__win32_claim(const wchar_t *claim_name, SECURITY_ATTRIBUTES *sa, HANDLE *cl
     HANDLE h = CreateEventW(sa, TRUE, FALSE, claim_name);
     DWORD werr = GetLastError();
     if (h == NULL) {
-        /* Another type of object has the name (ERROR_INVALID_HANDLE, notes/wine.md section 2
-         * row 5), or another user's event denies us: held either way. */
+        /* Another type of object has the name (ERROR_INVALID_HANDLE, measured
+         * under Wine too), or another user's event denies us: held either way. */
         return (werr == ERROR_INVALID_HANDLE || werr == ERROR_ACCESS_DENIED) ? ERROR_ALREADY_EXISTS
                                                                              : werr;
     }
@@ -341,7 +341,7 @@ listener_init(struct xipc__win32_listener *l, const char *name)
 
 /* Whether instances of the pipe wname exist: a server that is not xipc's (it holds no claim), or
  * the connections of an xipc server that closed. FILE_FLAG_FIRST_PIPE_INSTANCE refuses both on
- * Windows, but Wine ignores it (notes/wine.md, section 5), and would let the first instance join
+ * Windows, but Wine ignores it (docs/wine.md), and would let the first instance join
  * another program's pipe when that program allows more than one. WaitNamedPipeW neither connects
  * nor disturbs a server: TRUE when an instance listens, ERROR_SEM_TIMEOUT after 1 ms when all are
  * busy, ERROR_FILE_NOT_FOUND at once when there are none. */
@@ -665,7 +665,7 @@ wait_for_instance(const wchar_t *wname, const char *name, xipc__deadline dl)
 
 /* Opens a client end of the pipe wname, waiting within dl while the server is busy, whoever made
  * it: a program that is not xipc may have one instance only, and a client that waits with
- * WaitNamedPipeW is served when it frees it (DESIGN.md: a bounded retry on ERROR_PIPE_BUSY).
+ * WaitNamedPipeW is served when it frees it (a bounded retry on ERROR_PIPE_BUSY).
  * Busy tells nothing about who the server is, so it is never "no server": an xipc server that
  * closed while its connections live on looks the same, and is waited for until they close. */
 static int

@@ -2,7 +2,7 @@
  *
  * Only the handles on PROC_THREAD_ATTRIBUTE_HANDLE_LIST reach the child, so two spawns running at
  * once cannot leak each other's handles (libuv's scheme). Windows wants every listed handle to
- * be inheritable (Wine does not care: notes/wine.md): the child's standard streams are
+ * be inheritable (Wine does not care: docs/wine.md): the child's standard streams are
  * inheritable duplicates made for this spawn, and the extra handles, whose values the child
  * already holds as export text, are made inheritable only while CreateProcessW runs. Everything
  * that can fail in a way the caller should hear about (program, directory, UTF-8) is checked
@@ -508,7 +508,7 @@ running_under_wine(void)
  * Wine 8 differs: for CREATE_NO_WINDOW it starts a conhost.exe for the child, which inherits the
  * child's inheritable handles, so a pipe end the child was given stays open after the child
  * exits (measured: the parent's next write succeeded instead of failing with ERROR_NO_DATA), and
- * each spawn takes ~2.3 s longer (notes/wine.md). Under Wine, and only there, the child gets
+ * each spawn takes ~2.3 s longer (docs/wine.md). Under Wine, and only there, the child gets
  * DETACHED_PROCESS; Wine opens no windows for it either way. */
 static DWORD
 console_flags(void)
@@ -710,7 +710,7 @@ xipc__os_proc_kill(struct xipc__os_proc *p)
     }
     DWORD werr = GetLastError();
     /* Windows refuses to terminate a process that has ended (ERROR_ACCESS_DENIED); Wine returns
-     * TRUE (notes/wine.md). Either way an ended child is not an error. */
+     * TRUE (docs/wine.md). Either way an ended child is not an error. */
     if (WaitForSingleObject(p->process, 0) == WAIT_OBJECT_0)
         return 0;
     return XIPC__OS_FAIL(werr, "TerminateProcess", NULL);

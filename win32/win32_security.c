@@ -1,4 +1,4 @@
-/* win32/win32_security.c: the owner-only security descriptor (DESIGN.md, "Security") that xipc
+/* win32/win32_security.c: the owner-only security descriptor (docs/design.md, "Security") that xipc
  * gives the objects another process could open by name: pipes (win32_stream.c) and events,
  * semaphores, mutexes and their sections (win32_sync.c). Its owner is the process's user, full
  * access for that user and SYSTEM, none for anyone else. Also the checks that go with it: whose

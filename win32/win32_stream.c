@@ -27,7 +27,7 @@
 #include <string.h>
 
 /* Buffer quota of each direction of an anonymous pipe: the Linux pipe size, and the size at
- * which notes/wine.md measured full named-pipe throughput. */
+ * which Wine was measured to give full named-pipe throughput. */
 #define ANON_PIPE_BUFFER 65536u
 
 /* Attempts at a fresh pipe name before giving up; a collision needs a clash of pid, serial and

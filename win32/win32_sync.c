@@ -222,7 +222,7 @@ open_object(enum xipc_kind kind, const wchar_t *wname, const char **call)
 }
 
 /* The failure of a Create or Open call on a name. Windows reports a name held by another kind of
- * object as ERROR_INVALID_HANDLE (notes/wine.md, "Name collisions"); xipc/sync.h makes that
+ * object as ERROR_INVALID_HANDLE (measured under Wine too); xipc/sync.h makes that
  * XIPC_EINVAL. */
 static int
 name_failure(DWORD werr, const char *call, const char *name)
