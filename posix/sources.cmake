@@ -38,7 +38,9 @@ set(XIPC_PLATFORM_SOURCES
   posix/posix_stream.c
   posix/posix_sync.c
   posix/posix_syncshm.c
+  posix/posix_waitset.c
   posix/posix_closerange.c
+  posix/posix_epoll.c
   posix/posix_fifo_probe.c
   posix/posix_futex.c
   posix/posix_memfd.c

@@ -320,4 +320,8 @@ int xt_os_fifo_pipe_name(const char *path, char *buf, size_t cap);
  * 0, or -1 where that is not possible. */
 int xt_os_hard_link(const char *target, const char *link_path);
 
+/* Lets this process hold at least want descriptors (POSIX: raises the soft RLIMIT_NOFILE, up to
+ * the hard one; Windows has no such limit). 0, or -1 when the limit stays below want. */
+int xt_os_raise_fd_limit(unsigned want);
+
 #endif /* XT_OS_H */

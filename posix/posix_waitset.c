@@ -1,0 +1,353 @@
+/* posix/posix_waitset.c: wait sets (common/platform.h, "Wait sets") on a readiness poller
+ * (posix_waitset.h: epoll on Linux).
+ *
+ * Descriptors (streams, message pipes, servers, pidfds) sit in the poller, level-triggered, each
+ * under a key made of its entry's index and a generation, so that a report that was on its way
+ * while the entry was removed (another thread, or the handle's close) is recognised and dropped.
+ * Objects the poller cannot see are "looked at" under the set's lock at the start of each round
+ * of a wait: events, semaphores and mutexes (futex words and sem_t in shared memory: one try that
+ * takes an acquiring object, xipc__waitset_try), a process without a pidfd, and a message pipe
+ * whose message xipc holds (held). While the set has any of them, the poller sleeps at most
+ * 1, 2, 4, then 8 ms between looks: such an object is seen up to ~8 ms late, and nothing is taken
+ * in between by anyone but the waiting thread. (A thread that futex-waits on the words and writes
+ * an eventfd, with futex_waitv on Linux 5.16+, would remove the delay: left for later.)
+ *
+ * The set's lock covers its entries; the waiting thread holds it while it looks and while it turns
+ * poller reports into entries, never while it sleeps, so add, modify, remove and wake from other
+ * threads never wait for a wait. */
+#include "posix_waitset.h"
+
+#include "handle.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+/* The longest sleep between two looks at the objects the poller cannot see. */
+#define LOOK_PAUSE_MAX_MS 8
+
+/* The most poller reports one round takes in. */
+#define READY_BATCH 64
+
+struct entry {
+    struct xipc_handle *h; /* NULL: a free slot */
+    void *user;
+    unsigned events; /* XIPC_WAITSET_* asked for */
+    uint32_t gen; /* raised when the slot is freed */
+    int fd; /* in the poller; -1: not */
+    size_t look_at; /* its index in looks[], or SIZE_MAX */
+    uint64_t round; /* the round that reported it last */
+    size_t out_at; /* its index in the caller's array in that round */
+};
+
+struct xipc__os_waitset {
+    pthread_mutex_t lock;
+    int poller, wake;
+    struct entry *entries;
+    size_t cap, used; /* slots, and slots in use */
+    size_t *looks; /* indices of the entries looked at each round */
+    size_t look_count;
+    size_t look_start; /* where the next round starts looking: every object gets its turn */
+    uint64_t round;
+    bool waiting;
+};
+
+int
+xipc__os_waitset_open(struct xipc__os_waitset **out)
+{
+    struct xipc__os_waitset *ws = calloc(1, sizeof *ws);
+    if (ws == NULL)
+        return XIPC_ENOMEM;
+    int rc = xipc__posix_poller_open(&ws->poller, &ws->wake);
+    if (rc != 0) {
+        free(ws);
+        return rc;
+    }
+    (void)pthread_mutex_init(&ws->lock, NULL);
+    *out = ws;
+    return 0;
+}
+
+void
+xipc__os_waitset_close(struct xipc__os_waitset *ws)
+{
+    xipc__posix_poller_close(ws->poller, ws->wake);
+    (void)pthread_mutex_destroy(&ws->lock);
+    free(ws->entries);
+    free(ws->looks);
+    free(ws);
+}
+
+/* Under the lock: the index of h's entry, or SIZE_MAX. */
+static size_t
+find(const struct xipc__os_waitset *ws, const struct xipc_handle *h)
+{
+    for (size_t i = 0; i < ws->cap; i++) {
+        if (ws->entries[i].h == h)
+            return i;
+    }
+    return SIZE_MAX;
+}
+
+/* Under the lock: a free slot, growing the arrays; SIZE_MAX when out of memory. */
+static size_t
+slot_alloc(struct xipc__os_waitset *ws)
+{
+    if (ws->used == ws->cap) {
+        size_t cap = ws->cap ? 2 * ws->cap : 16;
+        struct entry *e = realloc(ws->entries, cap * sizeof *e);
+        if (e == NULL)
+            return SIZE_MAX;
+        ws->entries = e;
+        size_t *looks = realloc(ws->looks, cap * sizeof *looks);
+        if (looks == NULL)
+            return SIZE_MAX;
+        ws->looks = looks;
+        for (size_t i = ws->cap; i < cap; i++)
+            e[i] = (struct entry) { .h = NULL, .fd = -1, .look_at = SIZE_MAX };
+        ws->cap = cap;
+    }
+    return find(ws, NULL);
+}
+
+static uint64_t
+key_of(const struct xipc__os_waitset *ws, size_t i)
+{
+    return (uint64_t)ws->entries[i].gen << 32 | i;
+}
+
+/* Message pipes may hold a message in this process (POSIX streams never hold data). */
+static bool
+needs_look(const struct xipc_handle *h, const struct xipc__wait *w)
+{
+    return w->how == XIPC__WAIT_HELPER || h->kind == XIPC_KIND_MSGPIPE;
+}
+
+int
+xipc__os_waitset_add(struct xipc__os_waitset *ws, struct xipc_handle *h,
+    const struct xipc__wait *w, unsigned events, void *user)
+{
+    int rc = 0;
+    if (w->how != XIPC__WAIT_FD && w->how != XIPC__WAIT_HELPER)
+        return XIPC__FAIL(XIPC_ENOTSUP, "h: nothing a wait could use here");
+    (void)pthread_mutex_lock(&ws->lock);
+    size_t i = SIZE_MAX;
+    if (find(ws, h) != SIZE_MAX)
+        rc = XIPC_EEXIST;
+    else if (ws->used >= XIPC_WAITSET_MAX)
+        rc = XIPC__FAIL(XIPC_ELIMIT, "ws: holds XIPC_WAITSET_MAX handles");
+    else if ((i = slot_alloc(ws)) == SIZE_MAX)
+        rc = XIPC_ENOMEM;
+    if (rc == 0 && w->how == XIPC__WAIT_FD)
+        rc = xipc__posix_poller_add(ws->poller, (int)w->native, events, key_of(ws, i));
+    if (rc == 0) {
+        struct entry *e = &ws->entries[i];
+        e->h = h;
+        e->user = user;
+        e->events = events;
+        e->fd = w->how == XIPC__WAIT_FD ? (int)w->native : -1;
+        e->round = 0;
+        if (needs_look(h, w)) {
+            e->look_at = ws->look_count;
+            ws->looks[ws->look_count++] = i;
+        }
+        ws->used++;
+    }
+    (void)pthread_mutex_unlock(&ws->lock);
+    return rc;
+}
+
+int
+xipc__os_waitset_modify(
+    struct xipc__os_waitset *ws, struct xipc_handle *h, unsigned events, void *user)
+{
+    int rc = 0;
+    (void)pthread_mutex_lock(&ws->lock);
+    size_t i = find(ws, h);
+    if (i == SIZE_MAX) {
+        rc = XIPC_ENOENT;
+    } else {
+        struct entry *e = &ws->entries[i];
+        if (e->fd >= 0)
+            rc = xipc__posix_poller_modify(ws->poller, e->fd, events, key_of(ws, i));
+        if (rc == 0) {
+            e->events = events;
+            e->user = user;
+        }
+    }
+    (void)pthread_mutex_unlock(&ws->lock);
+    return rc;
+}
+
+int
+xipc__os_waitset_remove(struct xipc__os_waitset *ws, struct xipc_handle *h)
+{
+    (void)pthread_mutex_lock(&ws->lock);
+    size_t i = find(ws, h);
+    if (i != SIZE_MAX) {
+        struct entry *e = &ws->entries[i];
+        if (e->fd >= 0)
+            xipc__posix_poller_remove(ws->poller, e->fd);
+        if (e->look_at != SIZE_MAX) {
+            size_t last = ws->looks[--ws->look_count];
+            ws->looks[e->look_at] = last;
+            ws->entries[last].look_at = e->look_at;
+        }
+        *e = (struct entry) { .h = NULL, .gen = e->gen + 1, .fd = -1, .look_at = SIZE_MAX };
+        ws->used--;
+    }
+    (void)pthread_mutex_unlock(&ws->lock);
+    return i == SIZE_MAX ? XIPC_ENOENT : 0;
+}
+
+int
+xipc__os_waitset_wake(struct xipc__os_waitset *ws)
+{
+    return xipc__posix_poller_wake(ws->wake);
+}
+
+/* ---- Waiting -------------------------------------------------------------------------------- */
+
+/* What one wait is filling. */
+struct harvest {
+    xipc_waitset_entry *out;
+    size_t cap, n;
+    bool took; /* an acquiring object was taken: no other may be */
+    bool woken;
+};
+
+/* Under the lock: reports entry i ready for events (those it asked for), with result; an entry
+ * already reported in this round gets the events added. */
+static void
+report(struct xipc__os_waitset *ws, size_t i, unsigned events, int result, struct harvest *hv)
+{
+    struct entry *e = &ws->entries[i];
+    events &= e->events;
+    if (events == 0)
+        return;
+    if (e->round == ws->round) {
+        hv->out[e->out_at].events |= events;
+        return;
+    }
+    if (hv->n == hv->cap)
+        return;
+    e->round = ws->round;
+    e->out_at = hv->n;
+    hv->out[hv->n++] = (xipc_waitset_entry) { e->h, e->user, events, result };
+}
+
+/* Under the lock: one look at entry i, which the poller cannot see (or not wholly). */
+static void
+look_at(struct xipc__os_waitset *ws, size_t i, struct harvest *hv)
+{
+    struct entry *e = &ws->entries[i];
+    struct xipc__wait w;
+    xipc__handle_waitable(e->h, &w);
+    if (w.held) {
+        report(ws, i, XIPC_WAITSET_READ, 0, hv);
+        return;
+    }
+    if (w.how != XIPC__WAIT_HELPER)
+        return;
+    bool acquiring = xipc__waitset_acquiring(e->h->kind);
+    if (acquiring && hv->took)
+        return;
+    int rc = xipc__waitset_try(e->h);
+    if (rc == XIPC_ETIMEDOUT)
+        return;
+    hv->took = hv->took || (acquiring && (rc == 0 || rc == XIPC_EOWNERDEAD));
+    report(ws, i, XIPC_WAITSET_READ, rc, hv);
+}
+
+/* Under the lock: looks at every entry the poller cannot see, from where the last round
+ * stopped, so that one ready semaphore cannot keep the others from their turn. */
+static void
+look_all(struct xipc__os_waitset *ws, struct harvest *hv)
+{
+    size_t count = ws->look_count;
+    for (size_t k = 0; k < count && hv->n < hv->cap; k++)
+        look_at(ws, ws->looks[(ws->look_start + k) % count], hv);
+    if (count > 0)
+        ws->look_start = (ws->look_start + 1) % count;
+}
+
+/* Under the lock: turns the poller's reports into entries, dropping those of removed ones. */
+static void
+take_reports(struct xipc__os_waitset *ws, const struct xipc__posix_ready *r, int count,
+    struct harvest *hv)
+{
+    for (int k = 0; k < count; k++) {
+        if (r[k].key == XIPC__POLLER_WAKE_KEY) {
+            hv->woken = true;
+            continue;
+        }
+        size_t i = (size_t)(r[k].key & UINT32_MAX);
+        if (i < ws->cap && ws->entries[i].h != NULL && key_of(ws, i) == r[k].key)
+            report(ws, i, r[k].events, 0, hv);
+    }
+}
+
+/* How long the poller may sleep: not past dl, not at all once something is ready, and, while
+ * objects it cannot see are in the set, no longer than the pause before the next look. */
+static int
+sleep_ms(const struct harvest *hv, bool looks, xipc__deadline dl, unsigned *pause_ms)
+{
+    if (hv->n > 0)
+        return 0;
+    int left = xipc__deadline_left_ms(dl);
+    if (looks && (left < 0 || left > (int)*pause_ms)) {
+        left = (int)*pause_ms;
+        *pause_ms = *pause_ms * 2 > LOOK_PAUSE_MAX_MS ? LOOK_PAUSE_MAX_MS : *pause_ms * 2;
+    }
+    return left;
+}
+
+/* One round: look, sleep in the poller, take its reports. */
+static int
+wait_round(struct xipc__os_waitset *ws, struct harvest *hv, xipc__deadline dl, unsigned *pause)
+{
+    struct xipc__posix_ready ready[READY_BATCH];
+    int count = 0;
+    (void)pthread_mutex_lock(&ws->lock);
+    ws->round++;
+    look_all(ws, hv);
+    bool looks = ws->look_count > 0;
+    (void)pthread_mutex_unlock(&ws->lock);
+    size_t room = hv->cap - hv->n;
+    if (room == 0)
+        return 0;
+    int rc = xipc__posix_poller_wait(ws->poller, ws->wake, ready,
+        room < READY_BATCH ? (int)room : READY_BATCH, sleep_ms(hv, looks, dl, pause), &count);
+    (void)pthread_mutex_lock(&ws->lock);
+    take_reports(ws, ready, count, hv);
+    (void)pthread_mutex_unlock(&ws->lock);
+    return rc;
+}
+
+int
+xipc__os_waitset_wait(struct xipc__os_waitset *ws, xipc_waitset_entry *out, size_t cap,
+    size_t *n, xipc__deadline dl)
+{
+    struct harvest hv = { out, cap, 0, false, false };
+    unsigned pause = 1;
+    int rc = 0;
+    (void)pthread_mutex_lock(&ws->lock);
+    bool busy = ws->waiting;
+    ws->waiting = true;
+    (void)pthread_mutex_unlock(&ws->lock);
+    if (busy)
+        return XIPC__FAIL(XIPC_EBUSY, "ws: another thread is waiting on it");
+    for (;;) {
+        rc = wait_round(ws, &hv, dl, &pause);
+        if (rc != 0 || hv.n > 0 || hv.woken)
+            break;
+        if (xipc__deadline_left_ms(dl) == 0) {
+            rc = XIPC_ETIMEDOUT;
+            break;
+        }
+    }
+    (void)pthread_mutex_lock(&ws->lock);
+    ws->waiting = false;
+    (void)pthread_mutex_unlock(&ws->lock);
+    *n = hv.n;
+    return rc;
+}
