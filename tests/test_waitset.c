@@ -473,7 +473,10 @@ xt_test_waitset_writable(void)
     size_t put = 0, got = 0;
     CHECK_OK(xipc_waitset_open(&ws));
     CHECK_OK(xipc_pipe(0, &rd, &wr));
-    CHECK_OK(xipc_waitset_add(ws, xipc_stream_handle(wr), XIPC_WAITSET_WRITE, "wr"));
+    int rc = xipc_waitset_add(ws, xipc_stream_handle(wr), XIPC_WAITSET_WRITE, "wr");
+    if (rc == XIPC_ENOTSUP)
+        XT_SKIP("Windows: a pipe reports no write readiness (xipc/waitset.h)");
+    CHECK_OK(rc);
     CHECK_EQ(expect_one(ws, "wr", 0).events, XIPC_WAITSET_WRITE);
     while (xipc_stream_write(wr, buf, sizeof buf, &put, 0) == 0)
         ;
@@ -641,8 +644,7 @@ xt_test_waitset_bad_input(void)
     CHECK_RC(xipc_waitset_add(ws, xipc_event_handle(ev), XIPC_WAITSET_WRITE, NULL), XIPC_EINVAL);
     CHECK_OK(xipc_waitset_add(ws, h, XIPC_WAITSET_READ, NULL));
     CHECK_RC(xipc_waitset_add(ws, h, XIPC_WAITSET_READ, NULL), XIPC_EEXIST);
-    CHECK_RC(xipc_waitset_modify(ws, xipc_stream_handle(wr), XIPC_WAITSET_WRITE, NULL),
-        XIPC_ENOENT);
+    CHECK_RC(xipc_waitset_modify(ws, xipc_stream_handle(wr), XIPC_WAITSET_READ, NULL), XIPC_ENOENT);
     CHECK_RC(xipc_waitset_remove(ws, xipc_stream_handle(wr)), XIPC_ENOENT);
     CHECK_RC(xipc_waitset_remove(ws, NULL), XIPC_EINVAL);
     CHECK_RC(xipc_waitset_wait(ws, NULL, ENTRIES, &n, 0), XIPC_EINVAL);
@@ -684,9 +686,10 @@ xt_test_waitset_no_handle_leak(void)
     for (int i = 0; i < 20; i++) {
         CHECK_OK(xipc_waitset_open(&ws));
         CHECK_OK(xipc_waitset_add(ws, xipc_stream_handle(rd), XIPC_WAITSET_READ, "rd"));
-        CHECK_OK(xipc_waitset_add(ws, xipc_stream_handle(wr), XIPC_WAITSET_WRITE, "wr"));
         CHECK_OK(xipc_waitset_add(ws, xipc_event_handle(ev), XIPC_WAITSET_READ, "ev"));
+        CHECK_OK(xipc_event_set(ev));
         CHECK_OK(xipc_waitset_wait(ws, out, ENTRIES, &n, 0));
+        CHECK_EQ(n, 1);
         CHECK_OK(xipc_waitset_wake(ws));
         if (i % 2 == 0)
             CHECK_OK(xipc_waitset_remove(ws, xipc_stream_handle(rd)));
