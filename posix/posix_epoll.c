@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The most epoll events one wait takes in; more ready descriptors wait for the next call. */
@@ -102,11 +103,19 @@ xipc__posix_poller_remove(int poller, int fd)
 
 int
 xipc__posix_poller_wait(
-    int poller, int wake, struct xipc__posix_ready *out, int cap, int timeout_ms, int *count)
+    int poller, int wake, struct xipc__posix_ready *out, int cap, int64_t timeout_us, int *count)
 {
     struct epoll_event ee[EPOLL_BATCH];
+    struct timespec ts = { (time_t)(timeout_us / 1000000), (long)(timeout_us % 1000000) * 1000 };
     *count = 0;
-    int got = epoll_wait(poller, ee, cap < EPOLL_BATCH ? cap : EPOLL_BATCH, timeout_ms);
+    /* epoll_pwait2 (Linux 5.11) takes the sub-millisecond pauses between looks at futex-backed
+     * objects; epoll_wait rounds them up to a millisecond. */
+    int max = cap < EPOLL_BATCH ? cap : EPOLL_BATCH, got = -1;
+#if XIPC_HAVE_EPOLL_PWAIT2
+    got = epoll_pwait2(poller, ee, max, timeout_us < 0 ? NULL : &ts, NULL);
+    if (got < 0 && errno == ENOSYS)
+#endif
+        got = epoll_wait(poller, ee, max, timeout_us < 0 ? -1 : (int)((timeout_us + 999) / 1000));
     if (got < 0) {
         int e = errno;
         return e == EINTR ? 0 : XIPC__OS_FAIL(e, "epoll_wait", NULL);

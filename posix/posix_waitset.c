@@ -8,8 +8,9 @@
  * of a wait: events, semaphores and mutexes (futex words and sem_t in shared memory: one try that
  * takes an acquiring object, xipc__waitset_try), a process without a pidfd, and a message pipe
  * whose message xipc holds (held). While the set has any of them, the poller sleeps at most
- * 1, 2, 4, then 8 ms between looks: such an object is seen up to ~8 ms late, and nothing is taken
- * in between by anyone but the waiting thread. (A thread that futex-waits on the words and writes
+ * 50 us, then twice as long each time up to 8 ms, between looks: such an object is seen up to
+ * ~8 ms late after a quiet spell, and nothing is taken in between by anyone but the waiting
+ * thread. (A thread that futex-waits on the words and writes
  * an eventfd, with futex_waitv on Linux 5.16+, would remove the delay: left for later.)
  *
  * The set's lock covers its entries; the waiting thread holds it while it looks and while it turns
@@ -22,8 +23,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-/* The longest sleep between two looks at the objects the poller cannot see. */
-#define LOOK_PAUSE_MAX_MS 8
+/* The first and the longest sleep between two looks at the objects the poller cannot see, in
+ * microseconds: a pause doubles from the first to the longest while nothing is ready. */
+#define LOOK_PAUSE_MIN_US 50
+#define LOOK_PAUSE_MAX_US 8000
 
 /* The most poller reports one round takes in. */
 #define READY_BATCH 64
@@ -288,22 +291,26 @@ take_reports(struct xipc__os_waitset *ws, const struct xipc__posix_ready *r, int
 
 /* How long the poller may sleep: not past dl, not at all once something is ready, and, while
  * objects it cannot see are in the set, no longer than the pause before the next look. */
-static int
-sleep_ms(const struct harvest *hv, bool looks, xipc__deadline dl, unsigned *pause_ms)
+static int64_t
+sleep_us(const struct harvest *hv, bool looks, xipc__deadline dl, int64_t *pause_us)
 {
     if (hv->n > 0)
         return 0;
-    int left = xipc__deadline_left_ms(dl);
-    if (looks && (left < 0 || left > (int)*pause_ms)) {
-        left = (int)*pause_ms;
-        *pause_ms = *pause_ms * 2 > LOOK_PAUSE_MAX_MS ? LOOK_PAUSE_MAX_MS : *pause_ms * 2;
+    int64_t left = -1;
+    if (dl != XIPC__DEADLINE_NEVER) {
+        uint64_t now = xipc__os_clock_ns();
+        left = now >= dl ? 0 : (int64_t)((dl - now + 999) / 1000);
+    }
+    if (looks && (left < 0 || left > *pause_us)) {
+        left = *pause_us;
+        *pause_us = *pause_us * 2 > LOOK_PAUSE_MAX_US ? LOOK_PAUSE_MAX_US : *pause_us * 2;
     }
     return left;
 }
 
 /* One round: look, sleep in the poller, take its reports. */
 static int
-wait_round(struct xipc__os_waitset *ws, struct harvest *hv, xipc__deadline dl, unsigned *pause)
+wait_round(struct xipc__os_waitset *ws, struct harvest *hv, xipc__deadline dl, int64_t *pause)
 {
     struct xipc__posix_ready ready[READY_BATCH];
     int count = 0;
@@ -316,7 +323,7 @@ wait_round(struct xipc__os_waitset *ws, struct harvest *hv, xipc__deadline dl, u
     if (room == 0)
         return 0;
     int rc = xipc__posix_poller_wait(ws->poller, ws->wake, ready,
-        room < READY_BATCH ? (int)room : READY_BATCH, sleep_ms(hv, looks, dl, pause), &count);
+        room < READY_BATCH ? (int)room : READY_BATCH, sleep_us(hv, looks, dl, pause), &count);
     (void)pthread_mutex_lock(&ws->lock);
     take_reports(ws, ready, count, hv);
     (void)pthread_mutex_unlock(&ws->lock);
@@ -328,7 +335,7 @@ xipc__os_waitset_wait(struct xipc__os_waitset *ws, xipc_waitset_entry *out, size
     size_t *n, xipc__deadline dl)
 {
     struct harvest hv = { out, cap, 0, false, false };
-    unsigned pause = 1;
+    int64_t pause = LOOK_PAUSE_MIN_US;
     int rc = 0;
     (void)pthread_mutex_lock(&ws->lock);
     bool busy = ws->waiting;

@@ -26,11 +26,11 @@ int xipc__posix_poller_add(int poller, int fd, unsigned events, uint64_t key);
 int xipc__posix_poller_modify(int poller, int fd, unsigned events, uint64_t key);
 void xipc__posix_poller_remove(int poller, int fd);
 
-/* Waits up to timeout_ms (-1: no limit, 0: looks once) for ready descriptors, at most cap of
+/* Waits up to timeout_us microseconds (-1: no limit, 0: looks once) for ready descriptors, at most cap of
  * them into out; *count gets how many (0 on a timeout). A wake is reported, and consumed, under
  * XIPC__POLLER_WAKE_KEY. EINTR ends the wait early with *count 0: the caller looks again. */
 int xipc__posix_poller_wait(
-    int poller, int wake, struct xipc__posix_ready *out, int cap, int timeout_ms, int *count);
+    int poller, int wake, struct xipc__posix_ready *out, int cap, int64_t timeout_us, int *count);
 
 /* Makes the next (or current) wait of the poller return with a wake. */
 int xipc__posix_poller_wake(int wake);

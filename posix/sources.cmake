@@ -9,6 +9,7 @@ check_symbol_exists(SYS_pidfd_send_signal "sys/syscall.h" XIPC_HAVE_SYS_PIDFD_SE
 check_symbol_exists(PR_SET_PDEATHSIG "sys/prctl.h" XIPC_HAVE_PR_SET_PDEATHSIG)
 check_symbol_exists(memfd_create "sys/mman.h" XIPC_HAVE_MEMFD_CREATE)
 check_symbol_exists(tee "fcntl.h" XIPC_HAVE_TEE)
+check_symbol_exists(epoll_pwait2 "sys/epoll.h" XIPC_HAVE_EPOLL_PWAIT2)
 # SO_PEERCRED with Linux's struct ucred (OpenBSD has the option with another struct).
 check_symbol_exists(SO_PEERCRED "sys/socket.h" XIPC_HAVE_SO_PEERCRED_OPTION)
 check_struct_has_member("struct ucred" pid "sys/socket.h" XIPC_HAVE_STRUCT_UCRED_PID)
@@ -52,7 +53,7 @@ set(XIPC_PLATFORM_SOURCES
 
 set(XIPC_PLATFORM_DEFINES _GNU_SOURCE)
 foreach(feature PIPE2 SYS_CLOSE_RANGE SYS_PIDFD_OPEN SYS_PIDFD_SEND_SIGNAL PR_SET_PDEATHSIG
-                MEMFD_CREATE SEM_CLOCKWAIT PTHREAD_MUTEX_CLOCKLOCK TEE SO_PEERCRED)
+                MEMFD_CREATE SEM_CLOCKWAIT PTHREAD_MUTEX_CLOCKLOCK TEE SO_PEERCRED EPOLL_PWAIT2)
   if(XIPC_HAVE_${feature})
     list(APPEND XIPC_PLATFORM_DEFINES XIPC_HAVE_${feature}=1)
   else()
