@@ -38,33 +38,44 @@ ready_of(uint32_t e)
     return ready;
 }
 
+/* A non-blocking eventfd in the poller under key. */
+static int
+eventfd_add(int ep, uint64_t key, int *fd)
+{
+    int ev = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (ev < 0)
+        return XIPC__OS_FAIL(errno, "eventfd", NULL);
+    struct epoll_event ee = { .events = EPOLLIN, .data.u64 = key };
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, ev, &ee) != 0) {
+        int e = errno;
+        (void)close(ev);
+        return XIPC__OS_FAIL(e, "epoll_ctl", "eventfd");
+    }
+    *fd = ev;
+    return 0;
+}
+
 int
-xipc__posix_poller_open(int *poller, int *wake)
+xipc__posix_poller_open(int *poller, int *wake, int *notify)
 {
     int ep = epoll_create1(EPOLL_CLOEXEC);
     if (ep < 0)
         return XIPC__OS_FAIL(errno, "epoll_create1", NULL);
-    int ev = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (ev < 0) {
-        int e = errno;
+    int rc = eventfd_add(ep, XIPC__POLLER_WAKE_KEY, wake);
+    if (rc == 0 && (rc = eventfd_add(ep, XIPC__POLLER_NOTIFY_KEY, notify)) != 0)
+        (void)close(*wake);
+    if (rc != 0) {
         (void)close(ep);
-        return XIPC__OS_FAIL(e, "eventfd", NULL);
-    }
-    struct epoll_event ee = { .events = EPOLLIN, .data.u64 = XIPC__POLLER_WAKE_KEY };
-    if (epoll_ctl(ep, EPOLL_CTL_ADD, ev, &ee) != 0) {
-        int e = errno;
-        (void)close(ev);
-        (void)close(ep);
-        return XIPC__OS_FAIL(e, "epoll_ctl", "eventfd");
+        return rc;
     }
     *poller = ep;
-    *wake = ev;
     return 0;
 }
 
 void
-xipc__posix_poller_close(int poller, int wake)
+xipc__posix_poller_close(int poller, int wake, int notify)
 {
+    (void)close(notify);
     (void)close(wake);
     (void)close(poller);
 }
@@ -102,8 +113,8 @@ xipc__posix_poller_remove(int poller, int fd)
 }
 
 int
-xipc__posix_poller_wait(
-    int poller, int wake, struct xipc__posix_ready *out, int cap, int64_t timeout_us, int *count)
+xipc__posix_poller_wait(int poller, const int drain[2], struct xipc__posix_ready *out, int cap,
+    int64_t timeout_us, int *count)
 {
     struct epoll_event ee[EPOLL_BATCH];
     struct timespec ts = { (time_t)(timeout_us / 1000000), (long)(timeout_us % 1000000) * 1000 };
@@ -123,9 +134,9 @@ xipc__posix_poller_wait(
     for (int i = 0; i < got; i++) {
         out[i].key = ee[i].data.u64;
         out[i].events = ready_of(ee[i].events);
-        if (out[i].key == XIPC__POLLER_WAKE_KEY) {
-            uint64_t v;
-            (void)!read(wake, &v, sizeof v); /* consumed: several wakes count as one */
+        if (out[i].key >= XIPC__POLLER_NOTIFY_KEY) {
+            uint64_t v; /* consumed: several wakes count as one */
+            (void)!read(drain[out[i].key == XIPC__POLLER_WAKE_KEY ? 0 : 1], &v, sizeof v);
         }
     }
     *count = got;
@@ -133,10 +144,10 @@ xipc__posix_poller_wait(
 }
 
 int
-xipc__posix_poller_wake(int wake)
+xipc__posix_poller_wake(int fd)
 {
     uint64_t one = 1;
-    if (write(wake, &one, sizeof one) == (ssize_t)sizeof one)
+    if (write(fd, &one, sizeof one) == (ssize_t)sizeof one)
         return 0;
     int e = errno;
     /* EAGAIN: the counter is at its maximum, so a wake is pending anyway. */

@@ -7,16 +7,24 @@
  * Objects the poller cannot see are "looked at" under the set's lock at the start of each round
  * of a wait: events, semaphores and mutexes (futex words and sem_t in shared memory: one try that
  * takes an acquiring object, xipc__waitset_try), a process without a pidfd, and a message pipe
- * whose message xipc holds (held). While the set has any of them, the poller sleeps at most
- * 50 us, then twice as long each time up to 8 ms, between looks: such an object is seen up to
- * ~8 ms late after a quiet spell, and nothing is taken in between by anyone but the waiting
- * thread. (A thread that futex-waits on the words and writes
- * an eventfd, with futex_waitv on Linux 5.16+, would remove the delay: left for later.)
+ * whose message xipc holds (held). Nothing is taken but by the waiting thread's try.
+ *
+ * Events tell when they change: where the kernel has futex_waitv (Linux 5.16), a helper thread
+ * per set holds a waiter slot of each event in the set (up to HELPED_MAX of them), so that every
+ * set wakes its state word, and sleeps on the words of those the waiting thread last found unset
+ * (armed), and on a control word of its own that any change to the set bumps. When an armed
+ * word is no longer 0 it disarms it and writes the notify eventfd in the poller; the waiting
+ * thread wakes and tries. The rest (semaphores and mutexes, whose words glibc keeps to itself,
+ * events past the helper's slots, processes without a pidfd): while the set has any, the poller
+ * sleeps at most 50 us, then twice as long each time up to 8 ms, between looks, so such an
+ * object is seen up to ~8 ms late after a quiet spell.
  *
  * The set's lock covers its entries; the waiting thread holds it while it looks and while it turns
  * poller reports into entries, never while it sleeps, so add, modify, remove and wake from other
  * threads never wait for a wait. */
 #include "posix_waitset.h"
+
+#include "posix_sync.h"
 
 #include "handle.h"
 
@@ -31,6 +39,9 @@
 /* The most poller reports one round takes in. */
 #define READY_BATCH 64
 
+/* The most events the helper watches: futex_waitv's words, less the control word. */
+#define HELPED_MAX (XIPC__FUTEX_WAITV_MAX - 1)
+
 struct entry {
     struct xipc_handle *h; /* NULL: a free slot */
     void *user;
@@ -40,11 +51,21 @@ struct entry {
     size_t look_at; /* its index in looks[], or SIZE_MAX */
     uint64_t round; /* the round that reported it last */
     size_t out_at; /* its index in the caller's array in that round */
+    int slot; /* events: the waiter slot the helper holds; -1: none */
+    bool armed; /* the helper sleeps on its word: the last look found it unset */
+    bool leaving; /* being removed: the helper lets its slot go */
 };
 
 struct xipc__os_waitset {
     pthread_mutex_t lock;
-    int poller, wake;
+    pthread_cond_t rebuilt; /* the helper took the changes in */
+    int poller, wake, notify;
+    /* The helper thread, started with the first event where futex_waitv works. */
+    pthread_t helper;
+    bool helper_running, helper_stop;
+    _Atomic uint32_t ctl; /* bumped by every change the helper must see */
+    uint64_t helper_want, helper_seen; /* changes made, and taken in by its last rebuild */
+    size_t helped; /* events holding a slot */
     struct entry *entries;
     size_t cap, used; /* slots, and slots in use */
     size_t *looks; /* indices of the entries looked at each round */
@@ -60,20 +81,37 @@ xipc__os_waitset_open(struct xipc__os_waitset **out)
     struct xipc__os_waitset *ws = calloc(1, sizeof *ws);
     if (ws == NULL)
         return XIPC_ENOMEM;
-    int rc = xipc__posix_poller_open(&ws->poller, &ws->wake);
+    int rc = xipc__posix_poller_open(&ws->poller, &ws->wake, &ws->notify);
     if (rc != 0) {
         free(ws);
         return rc;
     }
     (void)pthread_mutex_init(&ws->lock, NULL);
+    (void)pthread_cond_init(&ws->rebuilt, NULL);
     *out = ws;
     return 0;
+}
+
+/* Makes the helper look at the set again (its control word changes). */
+static void
+helper_kick(struct xipc__os_waitset *ws)
+{
+    atomic_fetch_add(&ws->ctl, 1u);
+    xipc__posix_futex_wake(&ws->ctl, 1);
 }
 
 void
 xipc__os_waitset_close(struct xipc__os_waitset *ws)
 {
-    xipc__posix_poller_close(ws->poller, ws->wake);
+    if (ws->helper_running) {
+        (void)pthread_mutex_lock(&ws->lock);
+        ws->helper_stop = true;
+        helper_kick(ws);
+        (void)pthread_mutex_unlock(&ws->lock);
+        (void)pthread_join(ws->helper, NULL);
+    }
+    xipc__posix_poller_close(ws->poller, ws->wake, ws->notify);
+    (void)pthread_cond_destroy(&ws->rebuilt);
     (void)pthread_mutex_destroy(&ws->lock);
     free(ws->entries);
     free(ws->looks);
@@ -106,7 +144,7 @@ slot_alloc(struct xipc__os_waitset *ws)
             return SIZE_MAX;
         ws->looks = looks;
         for (size_t i = ws->cap; i < cap; i++)
-            e[i] = (struct entry) { .h = NULL, .fd = -1, .look_at = SIZE_MAX };
+            e[i] = (struct entry) { .h = NULL, .fd = -1, .look_at = SIZE_MAX, .slot = -1 };
         ws->cap = cap;
     }
     return find(ws, NULL);
@@ -123,6 +161,124 @@ static bool
 needs_look(const struct xipc_handle *h, const struct xipc__wait *w)
 {
     return w->how == XIPC__WAIT_HELPER || h->kind == XIPC_KIND_MSGPIPE;
+}
+
+/* ---- The helper thread --------------------------------------------------------------------- */
+
+static struct xipc__os_sync *
+event_of(const struct entry *e)
+{
+    return &((struct xipc__sync *)e->h)->os;
+}
+
+/* Under the lock, in the helper: takes slots for the events that have none, lets go of those of
+ * leaving ones (a slot is the thread's that took it), and says that it took the changes in. */
+static void
+helper_sync_slots(struct xipc__os_waitset *ws)
+{
+    for (size_t i = 0; i < ws->cap; i++) {
+        struct entry *e = &ws->entries[i];
+        if (e->h == NULL || e->h->kind != XIPC_KIND_EVENT)
+            continue;
+        if ((e->leaving || ws->helper_stop) && e->slot >= 0) {
+            xipc__posix_event_unwatch(event_of(e), e->slot);
+            e->slot = -1;
+            e->armed = false;
+            ws->helped--;
+        } else if (!e->leaving && !ws->helper_stop && e->slot < 0 && ws->helped < HELPED_MAX) {
+            if ((e->slot = xipc__posix_event_watch(event_of(e))) >= 0)
+                ws->helped++;
+        }
+    }
+    ws->helper_seen = ws->helper_want;
+    (void)pthread_cond_broadcast(&ws->rebuilt);
+}
+
+/* Under the lock: the words the helper sleeps on, the control word first. */
+static size_t
+helper_words(struct xipc__os_waitset *ws, _Atomic uint32_t **words, uint32_t *vals)
+{
+    size_t n = 1;
+    words[0] = &ws->ctl;
+    vals[0] = atomic_load(&ws->ctl);
+    for (size_t i = 0; i < ws->cap && n < XIPC__FUTEX_WAITV_MAX; i++) {
+        struct entry *e = &ws->entries[i];
+        if (e->h != NULL && e->slot >= 0 && e->armed) {
+            words[n] = xipc__posix_event_word(event_of(e));
+            vals[n++] = 0;
+        }
+    }
+    return n;
+}
+
+/* Under the lock: disarms every armed event whose word is set; notes the waiting thread if any
+ * was. */
+static void
+helper_harvest(struct xipc__os_waitset *ws)
+{
+    bool any = false;
+    for (size_t i = 0; i < ws->cap; i++) {
+        struct entry *e = &ws->entries[i];
+        if (e->h != NULL && e->slot >= 0 && e->armed &&
+            atomic_load(xipc__posix_event_word(event_of(e))) != 0) {
+            e->armed = false;
+            any = true;
+        }
+    }
+    if (any)
+        (void)xipc__posix_poller_wake(ws->notify);
+}
+
+static void *
+helper_main(void *arg)
+{
+    struct xipc__os_waitset *ws = arg;
+    _Atomic uint32_t *words[XIPC__FUTEX_WAITV_MAX];
+    uint32_t vals[XIPC__FUTEX_WAITV_MAX];
+    (void)pthread_mutex_lock(&ws->lock);
+    for (;;) {
+        helper_sync_slots(ws);
+        if (ws->helper_stop)
+            break;
+        size_t n = helper_words(ws, words, vals);
+        (void)pthread_mutex_unlock(&ws->lock);
+        int rc = xipc__posix_futex_waitv(words, vals, n);
+        (void)pthread_mutex_lock(&ws->lock);
+        if (rc != 0)
+            break; /* the waiting thread keeps looking at the events between short sleeps */
+        helper_harvest(ws);
+    }
+    if (!ws->helper_stop) {
+        ws->helper_stop = true;
+        helper_sync_slots(ws); /* lets every slot go */
+    }
+    (void)pthread_mutex_unlock(&ws->lock);
+    return NULL;
+}
+
+/* Under the lock: starts the helper for a set that now holds an event, where the kernel has
+ * futex_waitv. Without it the events are looked at between short sleeps. */
+static void
+helper_start(struct xipc__os_waitset *ws)
+{
+    if (ws->helper_running || ws->helper_stop || !xipc__posix_futex_waitv_works())
+        return;
+    pthread_attr_t attr;
+    (void)pthread_attr_init(&attr);
+    (void)pthread_attr_setstacksize(&attr, 64 * 1024);
+    ws->helper_running = pthread_create(&ws->helper, &attr, helper_main, ws) == 0;
+    (void)pthread_attr_destroy(&attr);
+}
+
+/* Under the lock: the helper has taken the changes made so far in (a removed event's slot is
+ * free, so its memory may go). */
+static void
+helper_sync(struct xipc__os_waitset *ws)
+{
+    uint64_t want = ++ws->helper_want;
+    helper_kick(ws);
+    while (ws->helper_running && !ws->helper_stop && ws->helper_seen < want)
+        (void)pthread_cond_wait(&ws->rebuilt, &ws->lock);
 }
 
 int
@@ -154,6 +310,11 @@ xipc__os_waitset_add(struct xipc__os_waitset *ws, struct xipc_handle *h,
             ws->looks[ws->look_count++] = i;
         }
         ws->used++;
+        if (h->kind == XIPC_KIND_EVENT) {
+            helper_start(ws);
+            if (ws->helper_running)
+                helper_kick(ws); /* it takes a slot for the event */
+        }
     }
     (void)pthread_mutex_unlock(&ws->lock);
     return rc;
@@ -188,6 +349,11 @@ xipc__os_waitset_remove(struct xipc__os_waitset *ws, struct xipc_handle *h)
     size_t i = find(ws, h);
     if (i != SIZE_MAX) {
         struct entry *e = &ws->entries[i];
+        if (e->slot >= 0) {
+            e->leaving = true;
+            helper_sync(ws);
+            e = &ws->entries[i];
+        }
         if (e->fd >= 0)
             xipc__posix_poller_remove(ws->poller, e->fd);
         if (e->look_at != SIZE_MAX) {
@@ -195,7 +361,8 @@ xipc__os_waitset_remove(struct xipc__os_waitset *ws, struct xipc_handle *h)
             ws->looks[e->look_at] = last;
             ws->entries[last].look_at = e->look_at;
         }
-        *e = (struct entry) { .h = NULL, .gen = e->gen + 1, .fd = -1, .look_at = SIZE_MAX };
+        *e = (struct entry) {
+            .h = NULL, .gen = e->gen + 1, .fd = -1, .look_at = SIZE_MAX, .slot = -1 };
         ws->used--;
     }
     (void)pthread_mutex_unlock(&ws->lock);
@@ -216,6 +383,7 @@ struct harvest {
     size_t cap, n;
     bool took; /* an acquiring object was taken: no other may be */
     bool woken;
+    bool unwatched; /* a looked-at object that nothing wakes us for: sleep briefly */
 };
 
 /* Under the lock: reports entry i ready for events (those it asked for), with result; an entry
@@ -251,12 +419,19 @@ look_at(struct xipc__os_waitset *ws, size_t i, struct harvest *hv)
     }
     if (w.how != XIPC__WAIT_HELPER)
         return;
+    bool watched = e->slot >= 0;
+    hv->unwatched = hv->unwatched || !watched;
     bool acquiring = xipc__waitset_acquiring(e->h->kind);
     if (acquiring && hv->took)
         return;
     int rc = xipc__waitset_try(e->h);
-    if (rc == XIPC_ETIMEDOUT)
+    if (rc == XIPC_ETIMEDOUT) {
+        if (watched && !e->armed) {
+            e->armed = true; /* the helper now sleeps on its word */
+            helper_kick(ws);
+        }
         return;
+    }
     hv->took = hv->took || (acquiring && (rc == 0 || rc == XIPC_EOWNERDEAD));
     report(ws, i, XIPC_WAITSET_READ, rc, hv);
 }
@@ -279,10 +454,10 @@ take_reports(struct xipc__os_waitset *ws, const struct xipc__posix_ready *r, int
     struct harvest *hv)
 {
     for (int k = 0; k < count; k++) {
-        if (r[k].key == XIPC__POLLER_WAKE_KEY) {
+        if (r[k].key == XIPC__POLLER_WAKE_KEY)
             hv->woken = true;
-            continue;
-        }
+        if (r[k].key >= XIPC__POLLER_NOTIFY_KEY)
+            continue; /* a note: the next round's look tries the event */
         size_t i = (size_t)(r[k].key & UINT32_MAX);
         if (i < ws->cap && ws->entries[i].h != NULL && key_of(ws, i) == r[k].key)
             report(ws, i, r[k].events, 0, hv);
@@ -316,13 +491,15 @@ wait_round(struct xipc__os_waitset *ws, struct harvest *hv, xipc__deadline dl, i
     int count = 0;
     (void)pthread_mutex_lock(&ws->lock);
     ws->round++;
+    hv->unwatched = false;
     look_all(ws, hv);
-    bool looks = ws->look_count > 0;
+    bool looks = hv->unwatched;
     (void)pthread_mutex_unlock(&ws->lock);
     size_t room = hv->cap - hv->n;
     if (room == 0)
         return 0;
-    int rc = xipc__posix_poller_wait(ws->poller, ws->wake, ready,
+    int drain[2] = { ws->wake, ws->notify };
+    int rc = xipc__posix_poller_wait(ws->poller, drain, ready,
         room < READY_BATCH ? (int)room : READY_BATCH, sleep_us(hv, looks, dl, pause), &count);
     (void)pthread_mutex_lock(&ws->lock);
     take_reports(ws, ready, count, hv);
@@ -334,7 +511,7 @@ int
 xipc__os_waitset_wait(struct xipc__os_waitset *ws, xipc_waitset_entry *out, size_t cap,
     size_t *n, xipc__deadline dl)
 {
-    struct harvest hv = { out, cap, 0, false, false };
+    struct harvest hv = { out, cap, 0, false, false, false };
     int64_t pause = LOOK_PAUSE_MIN_US;
     int rc = 0;
     (void)pthread_mutex_lock(&ws->lock);

@@ -44,6 +44,7 @@ set(XIPC_PLATFORM_SOURCES
   posix/posix_epoll.c
   posix/posix_fifo_probe.c
   posix/posix_futex.c
+  posix/posix_futex_waitv.c
   posix/posix_memfd.c
   posix/posix_pdeathsig.c
   posix/posix_peercred.c
