@@ -7,9 +7,10 @@
  * is signalled once an overlapped call runs on it (Windows pipe ends: the set keeps a zero-byte
  * read pending), or nothing the OS reports (a helper: POSIX events, semaphores and mutexes in
  * shared memory; a Windows FIFO reader). Data held in user space comes on top (held). The
- * platform sleeps in one OS call on everything it can (epoll; WaitForMultipleObjects, with
- * watcher threads past its 64 handles), and looks at the rest itself before each sleep, whose
- * length it bounds while such objects are in the set (xipc__waitset_try).
+ * platform sleeps in one OS call on everything it can (epoll, with a helper thread that turns
+ * POSIX events' futex words into a note in the epoll set; WaitForMultipleObjects, with watcher
+ * threads past its 64 handles), and looks at the rest itself before each sleep, whose length it
+ * bounds while such objects are in the set (xipc__waitset_try).
  *
  * Nothing stolen: an acquiring object (an event, a semaphore, a mutex) is taken only by the
  * waiting thread, by the one look (POSIX) or by WaitForMultipleObjects itself (Windows, which

@@ -26,8 +26,11 @@
  * says what "ready" means for it.
  *
  * POSIX: epoll (Linux) for the descriptors; events, semaphores and mutexes live in shared memory,
- * which no descriptor reports: a wait holding one tries it before and between sleeps of at most
- * 8 ms, so such an object is seen at most ~8 ms late. Windows: WaitForMultipleObjects on events,
+ * which no descriptor reports. Events wake the set through a helper thread (Linux 5.16+'s
+ * futex_waitv, up to 127 events a set; it holds one of the event's 64 waiter slots meanwhile, and
+ * counts as one more waiter for an auto-reset event's sets). Semaphores, mutexes, and events past
+ * those are tried before and between sleeps of 50 us up to 8 ms, so they are seen up to ~8 ms late
+ * after a quiet spell. Windows: WaitForMultipleObjects on events,
  * semaphores, mutexes, processes and servers, and on a zero-byte overlapped read kept pending on
  * each stream (data or the writer's end completes it, nothing is consumed); past 62 handles,
  * watcher threads wait on the streams, processes and servers in groups of 63.
