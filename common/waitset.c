@@ -167,8 +167,7 @@ xipc_waitset_remove(xipc_waitset *ws, xipc_handle *h)
 }
 
 int
-xipc_waitset_wait(
-    xipc_waitset *ws, xipc_waitset_entry *out, size_t cap, size_t *n, int timeout_ms)
+xipc_waitset_wait(xipc_waitset *ws, xipc_waitset_entry *out, size_t cap, size_t *n, int timeout_ms)
 {
     xipc__error_clear();
     if (n != NULL)

@@ -282,8 +282,8 @@ helper_sync(struct xipc__os_waitset *ws)
 }
 
 int
-xipc__os_waitset_add(struct xipc__os_waitset *ws, struct xipc_handle *h,
-    const struct xipc__wait *w, unsigned events, void *user)
+xipc__os_waitset_add(struct xipc__os_waitset *ws, struct xipc_handle *h, const struct xipc__wait *w,
+    unsigned events, void *user)
 {
     int rc = 0;
     if (w->how != XIPC__WAIT_FD && w->how != XIPC__WAIT_HELPER)
@@ -362,7 +362,8 @@ xipc__os_waitset_remove(struct xipc__os_waitset *ws, struct xipc_handle *h)
             ws->entries[last].look_at = e->look_at;
         }
         *e = (struct entry) {
-            .h = NULL, .gen = e->gen + 1, .fd = -1, .look_at = SIZE_MAX, .slot = -1 };
+            .h = NULL, .gen = e->gen + 1, .fd = -1, .look_at = SIZE_MAX, .slot = -1
+        };
         ws->used--;
     }
     (void)pthread_mutex_unlock(&ws->lock);
@@ -450,8 +451,8 @@ look_all(struct xipc__os_waitset *ws, struct harvest *hv)
 
 /* Under the lock: turns the poller's reports into entries, dropping those of removed ones. */
 static void
-take_reports(struct xipc__os_waitset *ws, const struct xipc__posix_ready *r, int count,
-    struct harvest *hv)
+take_reports(
+    struct xipc__os_waitset *ws, const struct xipc__posix_ready *r, int count, struct harvest *hv)
 {
     for (int k = 0; k < count; k++) {
         if (r[k].key == XIPC__POLLER_WAKE_KEY)
@@ -508,8 +509,8 @@ wait_round(struct xipc__os_waitset *ws, struct harvest *hv, xipc__deadline dl, i
 }
 
 int
-xipc__os_waitset_wait(struct xipc__os_waitset *ws, xipc_waitset_entry *out, size_t cap,
-    size_t *n, xipc__deadline dl)
+xipc__os_waitset_wait(
+    struct xipc__os_waitset *ws, xipc_waitset_entry *out, size_t cap, size_t *n, xipc__deadline dl)
 {
     struct harvest hv = { out, cap, 0, false, false, false };
     int64_t pause = LOOK_PAUSE_MIN_US;

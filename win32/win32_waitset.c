@@ -368,8 +368,8 @@ add_checked(struct xipc__os_waitset *ws, struct xipc_handle *h, const struct xip
 }
 
 int
-xipc__os_waitset_add(struct xipc__os_waitset *ws, struct xipc_handle *h,
-    const struct xipc__wait *w, unsigned events, void *user)
+xipc__os_waitset_add(struct xipc__os_waitset *ws, struct xipc_handle *h, const struct xipc__wait *w,
+    unsigned events, void *user)
 {
     if (w->how == XIPC__WAIT_NONE || (w->how == XIPC__WAIT_HELPER && h->kind != XIPC_KIND_STREAM))
         return XIPC__FAIL(XIPC_ENOTSUP, "h: nothing a wait could use here");
@@ -568,8 +568,8 @@ look_attention(struct xipc__os_waitset *ws, size_t i, struct harvest *hv)
     struct entry *e = &ws->entries[i];
     if (e->group == GROUP_LEAVING)
         return; /* its remove waits for this thread to rebuild; never report it */
-    bool ready = e->arm != NULL ? arm_ready(e->arm)
-                                : WaitForSingleObject(e->wait_on, 0) == WAIT_OBJECT_0;
+    bool ready =
+        e->arm != NULL ? arm_ready(e->arm) : WaitForSingleObject(e->wait_on, 0) == WAIT_OBJECT_0;
     if (ready) {
         report(ws, i, 0, hv);
         return;
@@ -630,8 +630,8 @@ direct_handles(struct xipc__os_waitset *ws, HANDLE *handles, size_t *idx)
 
 /* Under the lock: what WaitForMultipleObjects reported at index r. */
 static void
-take_result(struct xipc__os_waitset *ws, DWORD r, DWORD count, const size_t *idx,
-    struct harvest *hv)
+take_result(
+    struct xipc__os_waitset *ws, DWORD r, DWORD count, const size_t *idx, struct harvest *hv)
 {
     bool abandoned = r >= WAIT_ABANDONED_0 && r < WAIT_ABANDONED_0 + count;
     DWORD at = abandoned ? r - WAIT_ABANDONED_0 : r - WAIT_OBJECT_0;
@@ -697,8 +697,8 @@ wait_round(struct xipc__os_waitset *ws, struct harvest *hv, xipc__deadline dl, u
 }
 
 int
-xipc__os_waitset_wait(struct xipc__os_waitset *ws, xipc_waitset_entry *out, size_t cap,
-    size_t *n, xipc__deadline dl)
+xipc__os_waitset_wait(
+    struct xipc__os_waitset *ws, xipc_waitset_entry *out, size_t cap, size_t *n, xipc__deadline dl)
 {
     struct harvest hv = { out, cap, 0, false };
     unsigned pause = 1;

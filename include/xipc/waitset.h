@@ -5,8 +5,11 @@
  * What "ready" means, by kind (the events an entry may carry):
  * - stream end (every variant: pipe, FIFO, byte-mode connection): XIPC_WAITSET_READ while a read
  *   with timeout 0 would not give XIPC_ETIMEDOUT (data, end of stream, or an error);
- *   XIPC_WAITSET_WRITE while a write would make progress (room, or an error such as no reader).
- *   A Windows FIFO reader's frames taken from its pipes and not returned yet count as data.
+ *   XIPC_WAITSET_WRITE while a write would make progress (room, or an error such as no reader);
+ *   Windows: a pipe end does not say how much room it has (the quota a write waits for cannot be
+ *   read), so WRITE is XIPC_ENOTSUP there. A Windows FIFO reader's frames taken from its pipes
+ *   and not returned yet count as data; a writer that leaves while others stay may make it
+ *   ready once for nothing (a read with timeout 0 then gives XIPC_ETIMEDOUT).
  * - message pipe: as a stream, a whole message for READ; a message xipc holds in user space
  *   (after a receive into too small a buffer) counts.
  * - named-pipe server: READ while a client waits to be accepted. Windows: a server whose spare
@@ -32,13 +35,15 @@
  * those are tried before and between sleeps of 50 us up to 8 ms, so they are seen up to ~8 ms late
  * after a quiet spell. Windows: WaitForMultipleObjects on events,
  * semaphores, mutexes, processes and servers, and on a zero-byte overlapped read kept pending on
- * each stream (data or the writer's end completes it, nothing is consumed); past 62 handles,
- * watcher threads wait on the streams, processes and servers in groups of 63.
+ * each stream (data or the writer's end completes it, nothing is consumed); past 61 handles,
+ * watcher threads wait on the streams, processes and servers in groups of 63; a FIFO reader is
+ * looked at between sleeps of 1 to 8 ms.
  *
  * Threads: add, modify, remove and wake may be called from any thread, also while another thread
  * waits; one thread waits on a set at a time (a second gets XIPC_EBUSY). Closing a handle removes
- * it from every set, also while a wait runs. A set is not an xipc_handle: it cannot be passed to
- * a child or added to another set.
+ * it from every set, also while a wait runs. A Windows FIFO reader in a set is read by the
+ * thread that waits, or by none while a wait runs (the wait takes in its pipes' completions). A set
+ * is not an xipc_handle: it cannot be passed to a child or added to another set.
  */
 #ifndef XIPC_WAITSET_H
 #define XIPC_WAITSET_H
@@ -76,13 +81,13 @@ XIPC_API int xipc_waitset_open(xipc_waitset **out);
  * message pipes), with user given back in its entries. The set does not own h: closing h removes
  * it. Returns 0; XIPC_EINVAL (NULL ws or h, a closed set, events 0, unknown bits, or WRITE for a
  * kind that has no writing); XIPC_EBADF (closed handle); XIPC_EEXIST (h is in the set already);
- * XIPC_ENOTSUP (a kind with nothing to wait on, see above); XIPC_ELIMIT (XIPC_WAITSET_MAX
- * handles already; Windows: more than 62 events, semaphores and mutexes, which the waiting thread
- * itself must wait on to take them); XIPC_ENOMEM; XIPC_EOS. */
+ * XIPC_ENOTSUP (a kind with nothing to wait on, see above; Windows: XIPC_WAITSET_WRITE);
+ * XIPC_ELIMIT (XIPC_WAITSET_MAX handles already; Windows: 61 events, semaphores and mutexes
+ * already, which the waiting thread itself must wait on to take them); XIPC_ENOMEM; XIPC_EOS. */
 XIPC_API int xipc_waitset_add(xipc_waitset *ws, xipc_handle *h, unsigned events, void *user);
 
 /* Changes what h waits for and its user pointer. Returns 0; XIPC_EINVAL (as _add); XIPC_EBADF;
- * XIPC_ENOENT (h is not in the set); XIPC_EOS. */
+ * XIPC_ENOENT (h is not in the set); XIPC_ENOTSUP (Windows: XIPC_WAITSET_WRITE); XIPC_EOS. */
 XIPC_API int xipc_waitset_modify(xipc_waitset *ws, xipc_handle *h, unsigned events, void *user);
 
 /* Takes h out of the set. Returns 0; XIPC_EINVAL (NULL ws or h, a closed set); XIPC_ENOENT (h is
