@@ -73,8 +73,8 @@ void bench_raw_sig_close(struct bench_raw_sig *s);
 /* The raw side of the waitset mechanism: the plain wait a program makes on one pipe's read end,
  * native, among idle others, then a read. Linux: an epoll set holding native and the idle ones,
  * epoll_wait, then read(2). Windows: an overlapped ReadFile on native, WaitForMultipleObjects on
- * its event (the idle ones would need reads of their own: NULL when n_idle > 0), and its
- * result. read blocks for at least one byte; -1 on error. */
+ * its event, and its result; the idle ones are left out (each would need a read of its own, and
+ * the call takes 64 handles). read blocks for at least one byte; -1 on error. */
 struct bench_raw_waiter *bench_raw_waiter_open(intptr_t native, const intptr_t *idle, size_t n_idle);
 long bench_raw_waiter_read(struct bench_raw_waiter *w, void *buf, size_t cap);
 void bench_raw_waiter_close(struct bench_raw_waiter *w);

@@ -3,8 +3,9 @@
  * (xipc_waitset_wait, xipc_stream_read), against the plain wait and read a program makes on the
  * same pipe (bench_raw_waiter: Linux epoll_wait then read(2); Windows WaitForMultipleObjects on
  * an overlapped ReadFile's event). Once with the one pipe in the set, once with 1000 idle pipes
- * beside it (Windows has no raw row for that: WaitForMultipleObjects stops at 64 handles). The
- * peer answers with plain xipc reads and writes, the same for both. */
+ * beside it (on Windows the raw side of that row still waits on the one pipe alone:
+ * WaitForMultipleObjects stops at 64 handles). The peer answers with plain xipc reads and
+ * writes, the same for both. */
 #include "bench.h"
 
 #include <stdio.h>

@@ -238,9 +238,11 @@ struct bench_raw_waiter {
 struct bench_raw_waiter *
 bench_raw_waiter_open(intptr_t native, const intptr_t *idle, size_t n_idle)
 {
+    /* WaitForMultipleObjects takes 64 handles and each idle pipe would need a read of its own:
+     * the raw wait is on the one pipe alone, so the 1000-idle row compares xipc among them with
+     * a raw wait on one. */
     (void)idle;
-    if (n_idle > 0)
-        return NULL; /* each idle pipe would need a read of its own, and 64 handles at most */
+    (void)n_idle;
     struct bench_raw_waiter *w = malloc(sizeof *w);
     if (w == NULL)
         return NULL;
