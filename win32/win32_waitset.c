@@ -559,6 +559,36 @@ arm_ready(struct arm *a)
     return true;
 }
 
+/* Under the lock: a watcher's entry that was just ready becomes one of the waiting thread's own
+ * handles, in place of the direct entry (not an acquiring one) that was ready longest ago, which
+ * goes to that watcher: busy objects come to be waited on without a thread in between, however
+ * many idle ones the set holds. */
+static void
+promote(struct xipc__os_waitset *ws, size_t i)
+{
+    struct entry *e = &ws->entries[i];
+    size_t victim = SIZE_MAX;
+    for (size_t k = 0; k < ws->cap && ws->direct_count >= DIRECT_MAX; k++) {
+        const struct entry *o = &ws->entries[k];
+        if (o->h != NULL && o->group == GROUP_DIRECT && !o->acquiring && !o->attention &&
+            (victim == SIZE_MAX || o->round < ws->entries[victim].round))
+            victim = k;
+    }
+    if (victim != SIZE_MAX) {
+        struct entry *v = &ws->entries[victim];
+        v->group = e->group;
+        v->fired = true; /* handed to the watcher by the next round's look */
+        attention_add(ws, victim);
+    } else if (ws->direct_count < DIRECT_MAX) {
+        ws->watchers[e->group]->count--;
+        ws->direct_count++;
+    } else {
+        return; /* every direct entry is acquiring, or ready itself */
+    }
+    e->group = GROUP_DIRECT;
+    e->fired = false;
+}
+
 /* Under the lock: looks at an entry on the attention list. A ready one is reported and stays
  * on the list (looked at again next round: level-triggered); one that is not goes back to its
  * watcher, or to the waiting thread's handles. */
@@ -572,6 +602,8 @@ look_attention(struct xipc__os_waitset *ws, size_t i, struct harvest *hv)
         e->arm != NULL ? arm_ready(e->arm) : WaitForSingleObject(e->wait_on, 0) == WAIT_OBJECT_0;
     if (ready) {
         report(ws, i, 0, hv);
+        if (e->group >= 0)
+            promote(ws, i);
         return;
     }
     attention_drop(ws, i);
