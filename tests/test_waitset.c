@@ -389,6 +389,7 @@ xt_test_waitset_timeouts_and_wake(void)
 struct changer {
     xipc_waitset *ws;
     xipc_stream *quiet_r, *quiet_w, *ready_r;
+    xipc_event *ev;
 };
 
 static void
@@ -417,6 +418,7 @@ close_during_wait(void *arg)
     xt_os_sleep_ms(100);
     xipc_stream_close(c->quiet_r);
     xipc_stream_close(c->quiet_w);
+    xipc_event_close(c->ev); /* watched by POSIX's helper thread, which lets its slot go */
     xt_os_sleep_ms(100);
     CHECK_OK(xipc_waitset_wake(c->ws));
 }
@@ -446,12 +448,15 @@ xt_test_waitset_change_during_wait(void)
     read_one(c.quiet_r, 'q');
     /* Closed while the wait runs: it leaves the set, and the wait goes on safely. */
     CHECK_OK(xipc_waitset_add(c.ws, xipc_stream_handle(c.quiet_r), XIPC_WAITSET_READ, "quiet"));
-    xipc_handle *gone = xipc_stream_handle(c.quiet_r);
+    CHECK_OK(xipc_event_open(NULL, 0, &c.ev));
+    CHECK_OK(xipc_waitset_add(c.ws, xipc_event_handle(c.ev), XIPC_WAITSET_READ, "event"));
+    xipc_handle *gone = xipc_stream_handle(c.quiet_r), *gone_ev = xipc_event_handle(c.ev);
     t = xt_os_thread_start(close_during_wait, &c);
     CHECK_OK(xipc_waitset_wait(c.ws, out, ENTRIES, &n, XT_CHILD_TIMEOUT_MS));
     CHECK_EQ(n, 0);
     xt_os_thread_join(t);
     CHECK_RC(xipc_waitset_remove(c.ws, gone), XIPC_ENOENT);
+    CHECK_RC(xipc_waitset_remove(c.ws, gone_ev), XIPC_ENOENT);
     expect_none(c.ws);
     /* Modify: the same entry with another user pointer and events. */
     xt_write_all(ready_w, "m", 1, XT_CHILD_TIMEOUT_MS);
