@@ -762,3 +762,52 @@ xt_test_waitset_many_events(void)
         xipc_event_close(st.ev[i]);
     xipc_stream_close(st.go_r);
 }
+
+/* ---- One waiter at a time ------------------------------------------------------------------- */
+
+struct waiter {
+    xipc_waitset *ws;
+    xipc_stream *started_w;
+    int rc;
+    size_t n;
+};
+
+static void
+wait_forever(void *arg)
+{
+    struct waiter *w = arg;
+    xipc_waitset_entry out[ENTRIES];
+    xt_write_all(w->started_w, "s", 1, XT_CHILD_TIMEOUT_MS);
+    w->rc = xipc_waitset_wait(w->ws, out, ENTRIES, &w->n, XIPC_FOREVER);
+}
+
+/* A second thread's wait on a set that one thread waits on is XIPC_EBUSY, and changes nothing:
+ * the first wait goes on until its wake. */
+void
+xt_test_waitset_one_waiter_at_a_time(void)
+{
+    struct waiter w = { NULL, NULL, 99, 99 };
+    xipc_stream *started_r;
+    xipc_waitset_entry out[ENTRIES];
+    size_t n = 99;
+    char c = 0;
+    CHECK_OK(xipc_waitset_open(&w.ws));
+    CHECK_OK(xipc_pipe(0, &started_r, &w.started_w));
+    xt_os_thread *t = xt_os_thread_start(wait_forever, &w);
+    xt_read_exact(started_r, &c, 1, XT_CHILD_TIMEOUT_MS);
+    /* The thread says so just before it waits: until it is in, a look finds nothing. */
+    uint64_t t0 = xt_os_now_ms();
+    int rc;
+    while ((rc = xipc_waitset_wait(w.ws, out, ENTRIES, &n, 0)) == XIPC_ETIMEDOUT)
+        CHECK_LT(xt_os_now_ms() - t0, XT_CHILD_TIMEOUT_MS);
+    CHECK_RC(rc, XIPC_EBUSY);
+    CHECK_EQ(n, 0);
+    CHECK_OK(xipc_waitset_wake(w.ws));
+    xt_os_thread_join(t);
+    CHECK_OK(w.rc);
+    CHECK_EQ(w.n, 0);
+    CHECK_RC(xipc_waitset_wait(w.ws, out, ENTRIES, &n, 0), XIPC_ETIMEDOUT);
+    xipc_waitset_close(w.ws);
+    xipc_stream_close(started_r);
+    xipc_stream_close(w.started_w);
+}
