@@ -40,6 +40,7 @@ xipc__handle_close(void *obj, enum xipc_kind kind)
     struct xipc_handle *h = obj;
     if (h == NULL || xipc__handle_check(h, kind) != 0)
         return;
+    xipc__waitset_forget(h); /* before its OS handles close: no wait may use them after */
     xipc__handle_unregister(h);
     row_of(kind)->release(h);
 }

@@ -23,6 +23,7 @@
 #include "xipc/proc.h"
 #include "xipc/shm.h"
 #include "xipc/sync.h"
+#include "xipc/waitset.h"
 
 /* The kinds of xipc object are the public enum xipc_kind (xipc/base.h); the kind table
  * (common/kinds.h) says what the handle layer does with each. A platform needs the kinds for the
@@ -610,5 +611,50 @@ void xipc__os_filemap_close(struct xipc__os_filemap *m);
 
 /* Whether native is one of the OS handles the mapping holds; as xipc__os_stream_holds. */
 bool xipc__os_filemap_holds(const struct xipc__os_filemap *m, intptr_t native);
+
+/* ---- Wait sets ------------------------------------------------------------------------------ */
+
+/* A wait set's OS side (posix/posix_waitset.c, win32/win32_waitset.c): its entries, its lock and
+ * whatever it sleeps in. common/waitset.c checks the arguments and keeps the list of live sets
+ * that a handle's close walks. Every call may run while another thread waits on the set. */
+struct xipc__os_waitset;
+
+int xipc__os_waitset_open(struct xipc__os_waitset **out);
+
+/* No thread waits on ws any more. */
+void xipc__os_waitset_close(struct xipc__os_waitset *ws);
+
+/* Adds h (live, checked), which waits as w says, for events (checked). XIPC_EEXIST when h is in
+ * the set; XIPC_ENOTSUP for a way the platform cannot wait on; XIPC_ELIMIT; XIPC_ENOMEM. */
+int xipc__os_waitset_add(struct xipc__os_waitset *ws, struct xipc_handle *h,
+    const struct xipc__wait *w, unsigned events, void *user);
+
+/* XIPC_ENOENT when h is not in the set. */
+int xipc__os_waitset_modify(
+    struct xipc__os_waitset *ws, struct xipc_handle *h, unsigned events, void *user);
+
+/* Takes h out: XIPC_ENOENT when it is not in. Also the close of h (xipc__waitset_forget), before
+ * h's OS handles close: when this returns, no wait uses them any more. Must not take the
+ * process-wide lock, which the close holds. */
+int xipc__os_waitset_remove(struct xipc__os_waitset *ws, struct xipc_handle *h);
+
+/* Waits until dl; see xipc_waitset_wait. out has cap > 0 entries. */
+int xipc__os_waitset_wait(struct xipc__os_waitset *ws, xipc_waitset_entry *out, size_t cap,
+    size_t *n, xipc__deadline dl);
+
+int xipc__os_waitset_wake(struct xipc__os_waitset *ws);
+
+/* For the platforms (common/waitset.c). Whether a kind is taken by the wait that reports it
+ * (events, semaphores, mutexes): at most one per call. */
+bool xipc__waitset_acquiring(enum xipc_kind kind);
+
+/* One look, without waiting, at an object that no OS handle reports ready (XIPC__WAIT_HELPER):
+ * takes it if it is an acquiring one. 0 ready (taken); XIPC_ETIMEDOUT not ready;
+ * XIPC_EOWNERDEAD taken (a mutex whose owner died); another code: report it in the entry (a
+ * mutex not recoverable, a corrupt event). */
+int xipc__waitset_try(struct xipc_handle *h);
+
+/* The close of a live handle: takes it out of every set (common/kinds.c). */
+void xipc__waitset_forget(struct xipc_handle *h);
 
 #endif /* XIPC_COMMON_PLATFORM_H */

@@ -11,5 +11,6 @@
 #include "xipc/stream.h"
 #include "xipc/sync.h"
 #include "xipc/version.h"
+#include "xipc/waitset.h"
 
 #endif /* XIPC_H */

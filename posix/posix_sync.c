@@ -288,6 +288,29 @@ xipc__os_event_set(struct xipc__os_sync *s)
     return 0;
 }
 
+/* ---- Watching an event for a wait set ------------------------------------------------------ */
+
+int
+xipc__posix_event_watch(struct xipc__os_sync *s)
+{
+    int slot = slot_claim(s->shm);
+    if (slot >= 0)
+        atomic_fetch_or(&s->shm->sleepers, UINT64_C(1) << slot);
+    return slot;
+}
+
+void
+xipc__posix_event_unwatch(struct xipc__os_sync *s, int slot)
+{
+    slot_release(s->shm, slot);
+}
+
+_Atomic uint32_t *
+xipc__posix_event_word(struct xipc__os_sync *s)
+{
+    return &s->shm->state;
+}
+
 int
 xipc__os_event_reset(struct xipc__os_sync *s)
 {

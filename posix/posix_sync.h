@@ -78,6 +78,25 @@ int xipc__posix_anon_shm(int *fd);
 int xipc__posix_futex_wait(_Atomic uint32_t *word, uint32_t expected, xipc__deadline dl);
 void xipc__posix_futex_wake(_Atomic uint32_t *word, int count);
 
+/* A wait set's helper thread watching an event (posix_sync.c): _watch takes one of its waiter
+ * slots, held by the calling thread, and marks it sleeping, so that every set of the event wakes
+ * its state word (the futex word _word gives, 0 while unset); -1 when every slot is held. The
+ * helper counts as a waiter for the setters: an auto-reset event set while it watches keeps one
+ * more release pending, as a second waiter would. _unwatch, in the same thread, lets it go. */
+int xipc__posix_event_watch(struct xipc__os_sync *s);
+void xipc__posix_event_unwatch(struct xipc__os_sync *s, int slot);
+_Atomic uint32_t *xipc__posix_event_word(struct xipc__os_sync *s);
+
+/* Linux 5.16+'s futex_waitv (posix_futex_waitv.c): waits until one of the n (at most
+ * XIPC__FUTEX_WAITV_MAX) shared futex words no longer holds its value in vals, or a wake on one
+ * of them. Returns 0 (also on EINTR and when a word differs at once: the caller looks again),
+ * XIPC_ENOTSUP where the kernel lacks the call, or the failure. */
+#define XIPC__FUTEX_WAITV_MAX 128
+int xipc__posix_futex_waitv(_Atomic uint32_t *const *words, const uint32_t *vals, size_t n);
+
+/* Whether the kernel has futex_waitv (asked once). */
+bool xipc__posix_futex_waitv_works(void);
+
 /* Spins while try_take(s) returns 1 ("not yet"), for at most the handle's adaptive budget
  * (posix_spin.c) and never past dl. Returns try_take's last result: 0 taken, 1 not yet, or an
  * error. */

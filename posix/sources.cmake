@@ -10,6 +10,7 @@ check_symbol_exists(PR_SET_PDEATHSIG "sys/prctl.h" XIPC_HAVE_PR_SET_PDEATHSIG)
 check_symbol_exists(memfd_create "sys/mman.h" XIPC_HAVE_MEMFD_CREATE)
 check_symbol_exists(tee "fcntl.h" XIPC_HAVE_TEE)
 check_symbol_exists(RWF_NOWAIT "sys/uio.h" XIPC_HAVE_RWF_NOWAIT)
+check_symbol_exists(epoll_pwait2 "sys/epoll.h" XIPC_HAVE_EPOLL_PWAIT2)
 # SO_PEERCRED with Linux's struct ucred (OpenBSD has the option with another struct).
 check_symbol_exists(SO_PEERCRED "sys/socket.h" XIPC_HAVE_SO_PEERCRED_OPTION)
 check_struct_has_member("struct ucred" pid "sys/socket.h" XIPC_HAVE_STRUCT_UCRED_PID)
@@ -41,9 +42,12 @@ set(XIPC_PLATFORM_SOURCES
   posix/posix_stream.c
   posix/posix_sync.c
   posix/posix_syncshm.c
+  posix/posix_waitset.c
   posix/posix_closerange.c
+  posix/posix_epoll.c
   posix/posix_fifo_probe.c
   posix/posix_futex.c
+  posix/posix_futex_waitv.c
   posix/posix_memfd.c
   posix/posix_nowait.c
   posix/posix_pdeathsig.c
@@ -54,7 +58,8 @@ set(XIPC_PLATFORM_SOURCES
 
 set(XIPC_PLATFORM_DEFINES _GNU_SOURCE)
 foreach(feature PIPE2 SYS_CLOSE_RANGE SYS_PIDFD_OPEN SYS_PIDFD_SEND_SIGNAL PR_SET_PDEATHSIG
-                MEMFD_CREATE SEM_CLOCKWAIT PTHREAD_MUTEX_CLOCKLOCK TEE SO_PEERCRED RWF_NOWAIT)
+                MEMFD_CREATE SEM_CLOCKWAIT PTHREAD_MUTEX_CLOCKLOCK TEE SO_PEERCRED RWF_NOWAIT
+                EPOLL_PWAIT2)
   if(XIPC_HAVE_${feature})
     list(APPEND XIPC_PLATFORM_DEFINES XIPC_HAVE_${feature}=1)
   else()

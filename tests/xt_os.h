@@ -346,4 +346,8 @@ void xt_os_fault_default(void);
 #define XT_FOREIGN_ANSWER "foreign-answered"
 int xt_os_foreign_shm_answer(const char *name, size_t size);
 
+/* Lets this process hold at least want descriptors (POSIX: raises the soft RLIMIT_NOFILE, up to
+ * the hard one; Windows has no such limit). 0, or -1 when the limit stays below want. */
+int xt_os_raise_fd_limit(unsigned want);
+
 #endif /* XT_OS_H */

@@ -84,6 +84,9 @@ extern const struct bench_workload bench_stream_workloads[];
 extern const struct bench_workload bench_message_workloads[];
 /* Round trips with a prompt peer and with a late one (bench_sync.c). */
 extern const struct bench_workload bench_signal_workloads[];
+/* One-byte round trips waited for through a wait set, alone and among idle pipes
+ * (bench_waitset.c). */
+extern const struct bench_workload bench_waitset_workloads[];
 /* A section's whole life, in one process (bench_shm.c). */
 extern const struct bench_workload bench_shm_workloads[];
 
@@ -132,6 +135,8 @@ void bench_event_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]
 int bench_event_peer(int argc, char **argv);
 void bench_sem_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
 int bench_sem_peer(int argc, char **argv);
+void bench_waitset_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
+int bench_waitset_peer(int argc, char **argv);
 void bench_shm_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
 int bench_shm_peer(int argc, char **argv);
 

@@ -56,6 +56,7 @@ extern const char bench_os_raw_msgpipe[];
 extern const char bench_os_raw_fifo[];
 extern const char bench_os_raw_event[];
 extern const char bench_os_raw_sem[];
+extern const char bench_os_raw_waitset[];
 extern const char bench_os_raw_shm[];
 
 /* One whole life of a named section of size bytes, with the raw calls: created (named from
@@ -73,5 +74,18 @@ int bench_raw_sig_post(struct bench_raw_sig *s, int which);
 int bench_raw_sig_wait(struct bench_raw_sig *s, int which);
 /* Closes; the creator also removes the names. */
 void bench_raw_sig_close(struct bench_raw_sig *s);
+
+/* The raw side of the waitset mechanism: the plain wait a program makes on one pipe's read end,
+ * native, among idle others, then a read. Linux: an epoll set holding native and the idle ones,
+ * epoll_wait, then read(2). Windows: an overlapped ReadFile on native, WaitForMultipleObjects on
+ * its event, and its result; the idle ones are left out (each would need a read of its own, and
+ * the call takes 64 handles). read blocks for at least one byte; -1 on error. */
+struct bench_raw_waiter *bench_raw_waiter_open(intptr_t native, const intptr_t *idle, size_t n_idle);
+long bench_raw_waiter_read(struct bench_raw_waiter *w, void *buf, size_t cap);
+void bench_raw_waiter_close(struct bench_raw_waiter *w);
+
+/* Lets this process hold at least want descriptors (POSIX: raises the soft RLIMIT_NOFILE); 0 or
+ * -1. */
+int bench_os_raise_fd_limit(unsigned want);
 
 #endif /* XIPC_BENCH_OS_H */

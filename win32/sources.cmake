@@ -14,7 +14,8 @@ set(XIPC_PLATFORM_SOURCES
   win32/win32_shm.c
   win32/win32_stream.c
   win32/win32_sync.c
-  win32/win32_utf8.c)
+  win32/win32_utf8.c
+  win32/win32_waitset.c)
 
 set(XIPC_PLATFORM_DEFINES WIN32_LEAN_AND_MEAN UNICODE _UNICODE _WIN32_WINNT=0x0A00)
 # advapi32: the owner-only security descriptor (token, SID and SDDL calls).

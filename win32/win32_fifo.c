@@ -947,6 +947,26 @@ xipc__win32_fifo_has_data(const struct xipc__win32_fifo_reader *r)
     return r->cur != NULL || r->done_head != NULL;
 }
 
+/* For a wait set (win32_waitset.c), in the thread that waits, while no other thread reads:
+ * takes in whatever the port holds, without waiting, and says whether the reader has something
+ * for a read: frames or a writer's end taken in, or every writer gone (the end of the stream).
+ * A writer's end while others remain makes it look ready once for nothing: the read that
+ * follows takes that end in and waits for the others. */
+bool
+xipc__win32_fifo_poll(struct xipc__win32_fifo_reader *r)
+{
+    if (r->read_next != NULL) {
+        struct fifo_instance *next = r->read_next;
+        r->read_next = NULL;
+        start_read(r, next); /* through the port, where the next poll sees it */
+    }
+    while (pump(r, 0) == 0)
+        ;
+    if (xipc__win32_fifo_has_data(r))
+        return true;
+    return r->had_writer && r->conn_count == 0 && !connect_in_flight(r);
+}
+
 /* The oldest completed read. */
 static struct fifo_instance *
 take_done(struct xipc__win32_fifo_reader *r)

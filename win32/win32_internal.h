@@ -179,6 +179,11 @@ bool xipc__win32_fifo_holds(struct xipc__win32_fifo_reader *r, intptr_t native);
  * returned yet (xipc__wait.held). For the thread that reads. */
 bool xipc__win32_fifo_has_data(const struct xipc__win32_fifo_reader *r);
 
+/* For a wait set, in the thread that waits while no other thread reads: takes in what the port
+ * holds without waiting, and says whether a read would not wait (frames, a writer's end, or
+ * every writer gone). */
+bool xipc__win32_fifo_poll(struct xipc__win32_fifo_reader *r);
+
 /* Makes s, an open client end of a FIFO's pipe, a FIFO writer (s->kind) that frames its writes
  * (allocates s->frame). */
 int xipc__win32_fifo_writer_init(struct xipc__os_stream *s);
@@ -187,6 +192,13 @@ int xipc__win32_fifo_writer_init(struct xipc__os_stream *s);
  * fits. */
 int xipc__win32_fifo_write(
     struct xipc__os_stream *s, const void *buf, size_t len, size_t *put, xipc__deadline dl);
+
+/* ---- Mutexes (win32_sync.c) ------------------------------------------------------------------ */
+
+/* For a wait set whose WaitForMultipleObjects took the mutex (abandoned: WAIT_ABANDONED_0 + i):
+ * updates its record as xipc_mutex_lock does. 0 or XIPC_EOWNERDEAD held; another code (not
+ * recoverable, corrupt) released again. */
+int xipc__win32_mutex_acquired(struct xipc__os_sync *s, bool abandoned);
 
 /* ---- Children's standard streams (win32_stream.c) ------------------------------------------ */
 

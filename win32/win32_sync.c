@@ -652,6 +652,15 @@ take_ownership(struct xipc__win32_mutex_state *st, bool abandoned)
 }
 
 int
+xipc__win32_mutex_acquired(struct xipc__os_sync *s, bool abandoned)
+{
+    int rc = take_ownership(s->state, abandoned);
+    if (rc != 0 && rc != XIPC_EOWNERDEAD)
+        (void)ReleaseMutex(s->handle); /* only those two leave the mutex held (xipc/sync.h) */
+    return rc;
+}
+
+int
 xipc__os_mutex_lock(struct xipc__os_sync *s, xipc__deadline dl)
 {
     DWORD w = xipc__win32_wait(s->handle, dl);

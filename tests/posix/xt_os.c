@@ -21,6 +21,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -1031,4 +1032,18 @@ xt_os_foreign_shm_answer(const char *name, size_t size)
     if (WEXITSTATUS(status) != 0)
         fprintf(stderr, "xt_os: python3 exited with %d\n", WEXITSTATUS(status));
     return WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+int
+xt_os_raise_fd_limit(unsigned want)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return -1;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            return -1;
+    }
+    return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want ? 0 : -1;
 }

@@ -1157,3 +1157,10 @@ xt_os_foreign_shm_answer(const char *name, size_t size)
     CloseHandle(h);
     return rc;
 }
+
+int
+xt_os_raise_fd_limit(unsigned want)
+{
+    (void)want; /* a process's handles have no such limit */
+    return 0;
+}

@@ -9,7 +9,9 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -128,6 +130,7 @@ const char bench_os_raw_msgpipe[] =
 const char bench_os_raw_fifo[] = "blocking read(2)/write(2) on the same two FIFOs";
 const char bench_os_raw_event[] = "futex wait/wake on a word in shm_open memory";
 const char bench_os_raw_sem[] = "sem_open + sem_post/sem_wait";
+const char bench_os_raw_waitset[] = "epoll_wait on an epoll set, then read(2)";
 
 /* ---- Raw signalling: a futex word pair, or two named semaphores ---------------------------- */
 
@@ -255,4 +258,67 @@ bench_raw_shm_cycle(const char *name, size_t size)
     close(fd);
     shm_unlink(path);
     return p != MAP_FAILED ? 0 : -1;
+}
+
+/* ---- The waitset mechanism's raw side ------------------------------------------------------- */
+
+struct bench_raw_waiter {
+    int epfd, fd;
+};
+
+struct bench_raw_waiter *
+bench_raw_waiter_open(intptr_t native, const intptr_t *idle, size_t n_idle)
+{
+    struct bench_raw_waiter *w = malloc(sizeof *w);
+    if (w == NULL)
+        return NULL;
+    w->fd = (int)native;
+    w->epfd = epoll_create1(EPOLL_CLOEXEC);
+    int ok = w->epfd >= 0;
+    for (size_t i = 0; ok && i <= n_idle; i++) {
+        struct epoll_event ee = { .events = EPOLLIN };
+        ee.data.fd = i < n_idle ? (int)idle[i] : w->fd;
+        ok = epoll_ctl(w->epfd, EPOLL_CTL_ADD, ee.data.fd, &ee) == 0;
+    }
+    if (!ok) {
+        bench_raw_waiter_close(w);
+        return NULL;
+    }
+    return w;
+}
+
+long
+bench_raw_waiter_read(struct bench_raw_waiter *w, void *buf, size_t cap)
+{
+    struct epoll_event ee;
+    int n;
+    do
+        n = epoll_wait(w->epfd, &ee, 1, -1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1 || ee.data.fd != w->fd)
+        return -1;
+    ssize_t got = read(w->fd, buf, cap);
+    return got < 0 ? -1 : (long)got;
+}
+
+void
+bench_raw_waiter_close(struct bench_raw_waiter *w)
+{
+    if (w->epfd >= 0)
+        (void)close(w->epfd);
+    free(w);
+}
+
+int
+bench_os_raise_fd_limit(unsigned want)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return -1;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            return -1;
+    }
+    return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want ? 0 : -1;
 }

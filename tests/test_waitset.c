@@ -1,0 +1,815 @@
+/* tests/test_waitset.c: wait sets (xipc/waitset.h), across real processes: every kind in one
+ * set made ready by a child in turn, a mutex whose owner was killed, timeouts, changes from
+ * another thread during a wait, ping-pong through wait sets only, 1024 pipes, bad input and
+ * handle leaks. */
+#include "xt.h"
+
+enum { ENTRIES = 8 };
+
+/* Waits up to timeout_ms and expects exactly one entry, whose user is want (NULL: any); returns
+ * it. */
+static xipc_waitset_entry
+expect_one(xipc_waitset *ws, const void *want, int timeout_ms)
+{
+    xipc_waitset_entry out[ENTRIES];
+    size_t n = 99;
+    CHECK_OK(xipc_waitset_wait(ws, out, ENTRIES, &n, timeout_ms));
+    if (want == NULL && n != 1)
+        xt_fail(__FILE__, __LINE__, "wanted one entry, got %zu", n);
+    if (n != 1 || (want != NULL && out[0].user != want))
+        xt_fail(__FILE__, __LINE__, "wanted one entry \"%s\", got %zu, the first \"%s\"",
+            (const char *)want, n, n > 0 && out[0].user ? (const char *)out[0].user : "-");
+    return out[0];
+}
+
+/* Nothing is ready now. */
+static void
+expect_none(xipc_waitset *ws)
+{
+    xipc_waitset_entry out[ENTRIES];
+    size_t n = 99;
+    int rc = xipc_waitset_wait(ws, out, ENTRIES, &n, 0);
+    if (rc != XIPC_ETIMEDOUT)
+        xt_fail(__FILE__, __LINE__, "wanted nothing ready, got %s, %zu entries, the first \"%s\"",
+            xipc_errname(rc), n, n > 0 && out[0].user ? (const char *)out[0].user : "-");
+    CHECK_EQ(n, 0);
+}
+
+static void
+read_one(xipc_stream *s, char want)
+{
+    char c = 0;
+    size_t got = 0;
+    CHECK_OK(xipc_stream_read(s, &c, 1, &got, 0)); /* ready: timeout 0 must give it */
+    CHECK_EQ(got, 1);
+    CHECK_EQ(c, want);
+}
+
+/* ---- One of every kind ---------------------------------------------------------------------- */
+
+/* The parent's side of the every-kind test. */
+struct every {
+    xipc_waitset *ws;
+    xipc_stream *ctl_w, *ack_r, *pipe_r, *fifo_r, *conn;
+    xipc_npipe *srv, *msrv;
+    xipc_msgpipe *msg;
+    xipc_event *ev, *mev;
+    xipc_sem *sem;
+    xipc_mutex *mx;
+    xipc_proc *child;
+};
+
+/* Tells the child to make the next object ready. */
+static void
+step(struct every *e, char what)
+{
+    expect_none(e->ws);
+    xt_write_all(e->ctl_w, &what, 1, XT_CHILD_TIMEOUT_MS);
+}
+
+static void
+every_streams(struct every *e)
+{
+    char buf[8];
+    size_t len = 0;
+    step(e, 'p');
+    expect_one(e->ws, "pipe", XT_CHILD_TIMEOUT_MS);
+    read_one(e->pipe_r, 'p');
+    CHECK_OK(xipc_waitset_remove(e->ws, xipc_stream_handle(e->pipe_r)));
+    step(e, 'f');
+    expect_one(e->ws, "fifo", XT_CHILD_TIMEOUT_MS);
+    read_one(e->fifo_r, 'f');
+    CHECK_OK(xipc_waitset_remove(e->ws, xipc_stream_handle(e->fifo_r)));
+    step(e, 's');
+    expect_one(e->ws, "server", XT_CHILD_TIMEOUT_MS);
+    CHECK_OK(xipc_npipe_accept(e->srv, &e->conn, 0));
+    CHECK_OK(xipc_waitset_remove(e->ws, xipc_npipe_handle(e->srv)));
+    CHECK_OK(xipc_waitset_add(e->ws, xipc_stream_handle(e->conn), XIPC_WAITSET_READ, "conn"));
+    step(e, 'c');
+    expect_one(e->ws, "conn", XT_CHILD_TIMEOUT_MS);
+    read_one(e->conn, 'c');
+    CHECK_OK(xipc_waitset_remove(e->ws, xipc_stream_handle(e->conn)));
+    step(e, 'S');
+    expect_one(e->ws, "msgserver", XT_CHILD_TIMEOUT_MS);
+    CHECK_OK(xipc_msgpipe_accept(e->msrv, &e->msg, 0));
+    CHECK_OK(xipc_waitset_remove(e->ws, xipc_npipe_handle(e->msrv)));
+    CHECK_OK(xipc_waitset_add(e->ws, xipc_msgpipe_handle(e->msg), XIPC_WAITSET_READ, "msg"));
+    step(e, 'm');
+    expect_one(e->ws, "msg", XT_CHILD_TIMEOUT_MS);
+    CHECK_OK(xipc_msgpipe_recv(e->msg, buf, sizeof buf, &len, 0));
+    CHECK_EQ(len, 3);
+    CHECK_OK(xipc_waitset_remove(e->ws, xipc_msgpipe_handle(e->msg)));
+}
+
+static void
+every_sync(struct every *e)
+{
+    unsigned value = 9;
+    step(e, 'e');
+    CHECK_EQ(expect_one(e->ws, "event", XT_CHILD_TIMEOUT_MS).result, 0);
+    CHECK_RC(xipc_event_wait(e->ev, 0), XIPC_ETIMEDOUT); /* taken by the wait */
+    CHECK_OK(xipc_waitset_remove(e->ws, xipc_event_handle(e->ev)));
+    step(e, 'E');
+    expect_one(e->ws, "manual", XT_CHILD_TIMEOUT_MS);
+    expect_one(e->ws, "manual", 0); /* reported while set */
+    CHECK_OK(xipc_event_wait(e->mev, 0));
+    CHECK_OK(xipc_waitset_remove(e->ws, xipc_event_handle(e->mev)));
+    step(e, 'n');
+    expect_one(e->ws, "sem", XT_CHILD_TIMEOUT_MS);
+    CHECK_OK(xipc_sem_value(e->sem, &value));
+    CHECK_EQ(value, 0); /* the unit is the caller's */
+    CHECK_OK(xipc_waitset_remove(e->ws, xipc_sem_handle(e->sem)));
+    step(e, 'x');
+    CHECK_EQ(expect_one(e->ws, "mutex", XT_CHILD_TIMEOUT_MS).result, 0);
+    CHECK_OK(xipc_waitset_remove(e->ws, xipc_mutex_handle(e->mx)));
+    CHECK_OK(xipc_mutex_unlock(e->mx)); /* held by this thread since the wait */
+    step(e, 'q');
+    expect_one(e->ws, "proc", XT_CHILD_TIMEOUT_MS);
+    CHECK_OK(xipc_waitset_remove(e->ws, xipc_proc_handle(e->child)));
+    xt_expect_exit(e->child, 0);
+}
+
+static void
+every_add(struct every *e, xipc_handle *h, void *tag)
+{
+    CHECK_OK(xipc_waitset_add(e->ws, h, XIPC_WAITSET_READ, tag));
+}
+
+void
+xt_test_waitset_every_kind(void)
+{
+    struct every e = { 0 };
+    char name[XIPC_NAME_MAX + 1], mname[XIPC_NAME_MAX + 1], path[512], c = 0;
+    xipc_stream *ctl_r, *ack_w, *pipe_w;
+    xt_name("ws", name);
+    xt_name("wsm", mname);
+    xt_os_temp_path("waitset.fifo", path, sizeof path);
+    CHECK_OK(xipc_waitset_open(&e.ws));
+    CHECK_OK(xipc_pipe(0, &ctl_r, &e.ctl_w));
+    CHECK_OK(xipc_pipe(0, &e.ack_r, &ack_w));
+    CHECK_OK(xipc_pipe(0, &e.pipe_r, &pipe_w));
+    CHECK_OK(xipc_fifo_open(
+        path, XIPC_CREATE | XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, &e.fifo_r, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &e.srv));
+    CHECK_OK(xipc_npipe_listen(mname, XIPC_NPIPE_MESSAGE, &e.msrv));
+    CHECK_OK(xipc_event_open(NULL, 0, &e.ev));
+    CHECK_OK(xipc_event_open(NULL, XIPC_EVENT_MANUAL_RESET, &e.mev));
+    CHECK_OK(xipc_sem_open(NULL, 0, 0, &e.sem));
+    CHECK_OK(xipc_mutex_open(NULL, 0, &e.mx));
+    const char *args[] = { path, name, mname, NULL };
+    xipc_handle *pass[] = { xipc_stream_handle(ctl_r), xipc_stream_handle(ack_w),
+        xipc_stream_handle(pipe_w), xipc_event_handle(e.ev), xipc_event_handle(e.mev),
+        xipc_sem_handle(e.sem), xipc_mutex_handle(e.mx) };
+    e.child = xt_spawn_passing("waitset_every_kind_peer", args, NULL, pass, 7);
+    xipc_stream_close(ctl_r);
+    xipc_stream_close(ack_w);
+    xipc_stream_close(pipe_w);
+    xt_read_exact(e.ack_r, &c, 1, XT_CHILD_TIMEOUT_MS); /* it holds the mutex */
+    every_add(&e, xipc_stream_handle(e.pipe_r), "pipe");
+    every_add(&e, xipc_stream_handle(e.fifo_r), "fifo");
+    every_add(&e, xipc_npipe_handle(e.srv), "server");
+    every_add(&e, xipc_npipe_handle(e.msrv), "msgserver");
+    every_add(&e, xipc_event_handle(e.ev), "event");
+    every_add(&e, xipc_event_handle(e.mev), "manual");
+    every_add(&e, xipc_sem_handle(e.sem), "sem");
+    every_add(&e, xipc_mutex_handle(e.mx), "mutex");
+    every_add(&e, xipc_proc_handle(e.child), "proc");
+    every_streams(&e);
+    every_sync(&e);
+    expect_none(e.ws);
+    xipc_waitset_close(e.ws);
+    xipc_stream_close(e.ctl_w);
+    xipc_stream_close(e.ack_r);
+    xipc_stream_close(e.pipe_r);
+    xipc_stream_close(e.fifo_r);
+    xipc_stream_close(e.conn);
+    xipc_msgpipe_close(e.msg);
+    xipc_npipe_close(e.srv);
+    xipc_npipe_close(e.msrv);
+    xipc_event_close(e.ev);
+    xipc_event_close(e.mev);
+    xipc_sem_close(e.sem);
+    xipc_mutex_close(e.mx);
+}
+
+/* The child's side: argv path, name, msg name, then ctl_r, ack_w, pipe_w, event, manual event,
+ * sem, mutex. Does what each byte on ctl_r says. */
+int
+xt_child_waitset_every_kind_peer(int argc, char **argv)
+{
+    xipc_stream *ctl = xt_import(argv[4]), *ack = xt_import(argv[5]), *pw = xt_import(argv[6]);
+    xipc_stream *fifo_w = NULL, *conn = NULL;
+    xipc_msgpipe *msg = NULL;
+    xipc_event *ev = NULL, *mev = NULL;
+    xipc_sem *sem = NULL;
+    xipc_mutex *mx = NULL;
+    char c = 0;
+    (void)argc;
+    CHECK_OK(xipc_event_import(argv[7], &ev));
+    CHECK_OK(xipc_event_import(argv[8], &mev));
+    CHECK_OK(xipc_sem_import(argv[9], &sem));
+    CHECK_OK(xipc_mutex_import(argv[10], &mx));
+    CHECK_OK(xipc_mutex_lock(mx, XT_CHILD_TIMEOUT_MS));
+    xt_write_all(ack, "L", 1, XT_CHILD_TIMEOUT_MS);
+    for (;;) {
+        xt_read_exact(ctl, &c, 1, XT_CHILD_TIMEOUT_MS);
+        switch (c) {
+        case 'p':
+            xt_write_all(pw, "p", 1, XT_CHILD_TIMEOUT_MS);
+            break;
+        case 'f':
+            CHECK_OK(xipc_fifo_open(argv[1], XIPC_OPEN | XIPC_FIFO_WRITE, &fifo_w, 0));
+            xt_write_all(fifo_w, "f", 1, XT_CHILD_TIMEOUT_MS);
+            break;
+        case 's':
+            CHECK_OK(xipc_npipe_connect(argv[2], 0, &conn, XT_CHILD_TIMEOUT_MS));
+            break;
+        case 'c':
+            xt_write_all(conn, "c", 1, XT_CHILD_TIMEOUT_MS);
+            break;
+        case 'S':
+            CHECK_OK(xipc_msgpipe_connect(argv[3], 0, &msg, XT_CHILD_TIMEOUT_MS));
+            break;
+        case 'm':
+            CHECK_OK(xipc_msgpipe_send(msg, "msg", 3, XT_CHILD_TIMEOUT_MS));
+            break;
+        case 'e':
+            CHECK_OK(xipc_event_set(ev));
+            break;
+        case 'E':
+            CHECK_OK(xipc_event_set(mev));
+            break;
+        case 'n':
+            CHECK_OK(xipc_sem_post(sem));
+            break;
+        case 'x':
+            CHECK_OK(xipc_mutex_unlock(mx));
+            break;
+        default:
+            return 0; /* 'q': its end is the last thing to be ready */
+        }
+    }
+}
+
+/* ---- Acquiring objects ---------------------------------------------------------------------- */
+
+/* Three semaphores with a unit each: every wait takes exactly one, whatever cap allows. */
+void
+xt_test_waitset_takes_one_per_call(void)
+{
+    xipc_waitset *ws = NULL;
+    xipc_sem *sem[3];
+    xipc_waitset_entry out[ENTRIES];
+    size_t n = 0;
+    bool seen[3] = { false, false, false };
+    CHECK_OK(xipc_waitset_open(&ws));
+    for (int i = 0; i < 3; i++) {
+        CHECK_OK(xipc_sem_open(NULL, 0, 1, &sem[i]));
+        CHECK_OK(xipc_waitset_add(ws, xipc_sem_handle(sem[i]), XIPC_WAITSET_READ, &seen[i]));
+    }
+    for (int round = 0; round < 3; round++) {
+        CHECK_OK(xipc_waitset_wait(ws, out, ENTRIES, &n, 0));
+        CHECK_EQ(n, 1);
+        bool *mark = out[0].user;
+        CHECK(!*mark);
+        *mark = true;
+    }
+    CHECK_RC(xipc_waitset_wait(ws, out, ENTRIES, &n, 0), XIPC_ETIMEDOUT);
+    for (int i = 0; i < 3; i++) {
+        unsigned value = 9;
+        CHECK_OK(xipc_sem_value(sem[i], &value));
+        CHECK_EQ(value, 0);
+        xipc_sem_close(sem[i]);
+    }
+    xipc_waitset_close(ws);
+}
+
+/* A child locks the mutex and is killed holding it: the set takes it with XIPC_EOWNERDEAD. */
+void
+xt_test_waitset_mutex_owner_killed(void)
+{
+    xipc_waitset *ws = NULL;
+    xipc_mutex *mx = NULL;
+    xipc_stream *ack_r, *ack_w;
+    char c = 0;
+    CHECK_OK(xipc_waitset_open(&ws));
+    CHECK_OK(xipc_mutex_open(NULL, 0, &mx));
+    CHECK_OK(xipc_pipe(0, &ack_r, &ack_w));
+    xipc_handle *pass[] = { xipc_mutex_handle(mx), xipc_stream_handle(ack_w) };
+    xipc_proc *p = xt_spawn_passing("waitset_lock_and_hang", NULL, NULL, pass, 2);
+    xipc_stream_close(ack_w);
+    xt_read_exact(ack_r, &c, 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_OK(xipc_waitset_add(ws, xipc_mutex_handle(mx), XIPC_WAITSET_READ, "mutex"));
+    expect_none(ws);
+    CHECK_OK(xipc_proc_kill(p));
+    CHECK_EQ(expect_one(ws, "mutex", XT_CHILD_TIMEOUT_MS).result, XIPC_EOWNERDEAD);
+    CHECK_OK(xipc_mutex_consistent(mx));
+    CHECK_OK(xipc_mutex_unlock(mx));
+    xipc_exit_status st;
+    CHECK_OK(xipc_proc_wait(p, &st, XT_CHILD_TIMEOUT_MS));
+    xipc_proc_close(p);
+    xipc_stream_close(ack_r);
+    xipc_waitset_close(ws);
+    xipc_mutex_close(mx);
+}
+
+int
+xt_child_waitset_lock_and_hang(int argc, char **argv)
+{
+    xipc_mutex *mx = NULL;
+    (void)argc;
+    CHECK_OK(xipc_mutex_import(argv[1], &mx));
+    xipc_stream *ack = xt_import(argv[2]);
+    CHECK_OK(xipc_mutex_lock(mx, XT_CHILD_TIMEOUT_MS));
+    xt_write_all(ack, "L", 1, XT_CHILD_TIMEOUT_MS);
+    xt_os_sleep_ms(XT_CHILD_TIMEOUT_MS);
+    return 1;
+}
+
+/* ---- Timeouts and wakes --------------------------------------------------------------------- */
+
+static void
+wake_later(void *arg)
+{
+    xt_os_sleep_ms(100);
+    CHECK_OK(xipc_waitset_wake(arg));
+}
+
+void
+xt_test_waitset_timeouts_and_wake(void)
+{
+    xipc_waitset *ws = NULL;
+    xipc_stream *rd, *wr;
+    xipc_event *ev = NULL;
+    xipc_waitset_entry out[ENTRIES];
+    size_t n = 99;
+    CHECK_OK(xipc_waitset_open(&ws));
+    /* An empty set waits for its timeout too. */
+    uint64_t t0 = xt_os_now_ms();
+    CHECK_RC(xipc_waitset_wait(ws, out, ENTRIES, &n, 0), XIPC_ETIMEDOUT);
+    CHECK_EQ(n, 0);
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
+    CHECK_OK(xipc_event_open(NULL, 0, &ev));
+    CHECK_OK(xipc_waitset_add(ws, xipc_stream_handle(rd), XIPC_WAITSET_READ, "pipe"));
+    CHECK_OK(xipc_waitset_add(ws, xipc_event_handle(ev), XIPC_WAITSET_READ, "event"));
+    t0 = xt_os_now_ms();
+    CHECK_RC(xipc_waitset_wait(ws, out, ENTRIES, &n, 150), XIPC_ETIMEDOUT);
+    uint64_t took = xt_os_now_ms() - t0;
+    CHECK_GE(took, 150);
+    CHECK_LT(took, 150 + XT_SLACK_MS);
+    /* Forever, ended by a wake from another thread: no entry. */
+    xt_os_thread *t = xt_os_thread_start(wake_later, ws);
+    t0 = xt_os_now_ms();
+    CHECK_OK(xipc_waitset_wait(ws, out, ENTRIES, &n, XIPC_FOREVER));
+    CHECK_EQ(n, 0);
+    CHECK_GE(xt_os_now_ms() - t0, 90);
+    xt_os_thread_join(t);
+    /* A wake before the wait ends the next one at once; two count as one. */
+    CHECK_OK(xipc_waitset_wake(ws));
+    CHECK_OK(xipc_waitset_wake(ws));
+    CHECK_OK(xipc_waitset_wait(ws, out, ENTRIES, &n, XIPC_FOREVER));
+    CHECK_EQ(n, 0);
+    CHECK_RC(xipc_waitset_wait(ws, out, ENTRIES, &n, 0), XIPC_ETIMEDOUT);
+    /* Ready at once with any timeout. */
+    CHECK_OK(xipc_event_set(ev));
+    expect_one(ws, "event", XIPC_FOREVER);
+    xt_write_all(wr, "x", 1, XT_CHILD_TIMEOUT_MS);
+    expect_one(ws, "pipe", 0);
+    expect_one(ws, "pipe", 0); /* level-triggered: still there */
+    read_one(rd, 'x');
+    expect_none(ws);
+    xipc_waitset_close(ws);
+    xipc_event_close(ev);
+    xipc_stream_close(rd);
+    xipc_stream_close(wr);
+}
+
+/* ---- Changes from another thread during a wait ---------------------------------------------- */
+
+struct changer {
+    xipc_waitset *ws;
+    xipc_stream *quiet_r, *quiet_w, *ready_r;
+    xipc_event *ev;
+};
+
+static void
+add_during_wait(void *arg)
+{
+    struct changer *c = arg;
+    xt_os_sleep_ms(100);
+    CHECK_OK(xipc_waitset_add(c->ws, xipc_stream_handle(c->ready_r), XIPC_WAITSET_READ, "ready"));
+}
+
+static void
+remove_then_write(void *arg)
+{
+    struct changer *c = arg;
+    xt_os_sleep_ms(100);
+    CHECK_OK(xipc_waitset_remove(c->ws, xipc_stream_handle(c->quiet_r)));
+    xt_write_all(c->quiet_w, "q", 1, XT_CHILD_TIMEOUT_MS);
+    xt_os_sleep_ms(100);
+    CHECK_OK(xipc_waitset_wake(c->ws));
+}
+
+static void
+close_during_wait(void *arg)
+{
+    struct changer *c = arg;
+    xt_os_sleep_ms(100);
+    xipc_stream_close(c->quiet_r);
+    xipc_stream_close(c->quiet_w);
+    xipc_event_close(c->ev); /* watched by POSIX's helper thread, which lets its slot go */
+    xt_os_sleep_ms(100);
+    CHECK_OK(xipc_waitset_wake(c->ws));
+}
+
+void
+xt_test_waitset_change_during_wait(void)
+{
+    struct changer c = { 0 };
+    xipc_stream *ready_w;
+    xipc_waitset_entry out[ENTRIES];
+    size_t n = 0;
+    CHECK_OK(xipc_waitset_open(&c.ws));
+    CHECK_OK(xipc_pipe(0, &c.quiet_r, &c.quiet_w));
+    CHECK_OK(xipc_pipe(0, &c.ready_r, &ready_w));
+    xt_write_all(ready_w, "r", 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_OK(xipc_waitset_add(c.ws, xipc_stream_handle(c.quiet_r), XIPC_WAITSET_READ, "quiet"));
+    /* Added while the wait runs, ready already: it ends the wait. */
+    xt_os_thread *t = xt_os_thread_start(add_during_wait, &c);
+    expect_one(c.ws, "ready", XT_CHILD_TIMEOUT_MS);
+    xt_os_thread_join(t);
+    read_one(c.ready_r, 'r');
+    /* Removed while the wait runs, then made ready: never reported. */
+    t = xt_os_thread_start(remove_then_write, &c);
+    CHECK_OK(xipc_waitset_wait(c.ws, out, ENTRIES, &n, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(n, 0); /* the wake */
+    xt_os_thread_join(t);
+    read_one(c.quiet_r, 'q');
+    /* Closed while the wait runs: it leaves the set, and the wait goes on safely. */
+    CHECK_OK(xipc_waitset_add(c.ws, xipc_stream_handle(c.quiet_r), XIPC_WAITSET_READ, "quiet"));
+    CHECK_OK(xipc_event_open(NULL, 0, &c.ev));
+    CHECK_OK(xipc_waitset_add(c.ws, xipc_event_handle(c.ev), XIPC_WAITSET_READ, "event"));
+    xipc_handle *gone = xipc_stream_handle(c.quiet_r), *gone_ev = xipc_event_handle(c.ev);
+    t = xt_os_thread_start(close_during_wait, &c);
+    CHECK_OK(xipc_waitset_wait(c.ws, out, ENTRIES, &n, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(n, 0);
+    xt_os_thread_join(t);
+    CHECK_RC(xipc_waitset_remove(c.ws, gone), XIPC_ENOENT);
+    CHECK_RC(xipc_waitset_remove(c.ws, gone_ev), XIPC_ENOENT);
+    expect_none(c.ws);
+    /* Modify: the same entry with another user pointer and events. */
+    xt_write_all(ready_w, "m", 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_OK(xipc_waitset_modify(c.ws, xipc_stream_handle(c.ready_r), XIPC_WAITSET_READ, "new"));
+    expect_one(c.ws, "new", 0);
+    read_one(c.ready_r, 'm');
+    xipc_waitset_close(c.ws);
+    xipc_stream_close(c.ready_r);
+    xipc_stream_close(ready_w);
+}
+
+/* ---- Writable ------------------------------------------------------------------------------- */
+
+/* A pipe's writing end is writable until it is full, and again once the reader made room; a
+ * pipe whose reader is gone is writable (the write gives XIPC_EPIPE at once). */
+void
+xt_test_waitset_writable(void)
+{
+    xipc_waitset *ws = NULL;
+    xipc_stream *rd, *wr;
+    static char buf[4096];
+    size_t put = 0, got = 0;
+    CHECK_OK(xipc_waitset_open(&ws));
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
+    int rc = xipc_waitset_add(ws, xipc_stream_handle(wr), XIPC_WAITSET_WRITE, "wr");
+    if (rc == XIPC_ENOTSUP)
+        XT_SKIP("Windows: a pipe reports no write readiness (xipc/waitset.h)");
+    CHECK_OK(rc);
+    CHECK_EQ(expect_one(ws, "wr", 0).events, XIPC_WAITSET_WRITE);
+    while (xipc_stream_write(wr, buf, sizeof buf, &put, 0) == 0)
+        ;
+    expect_none(ws);
+    while (xipc_stream_read(rd, buf, sizeof buf, &got, 0) == 0)
+        ;
+    expect_one(ws, "wr", XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(rd);
+    expect_one(ws, "wr", XT_CHILD_TIMEOUT_MS);
+    CHECK_RC(xipc_stream_write(wr, "x", 1, &put, 0), XIPC_EPIPE);
+    xipc_waitset_close(ws);
+    xipc_stream_close(wr);
+}
+
+/* ---- Ping-pong through wait sets only ------------------------------------------------------- */
+
+/* Each side waits only through a wait set, on its pipe's read end and on an event; every round
+ * the ball goes one way over the pipe and back over the event, so a lost wake-up hangs. */
+static int
+pong_rounds(void)
+{
+    return 10000; /* about 2 s under Wine */
+}
+
+static void
+wait_for(xipc_waitset *ws, const char *want)
+{
+    xipc_waitset_entry out[ENTRIES];
+    size_t n = 0;
+    CHECK_OK(xipc_waitset_wait(ws, out, ENTRIES, &n, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(n, 1);
+    CHECK_STR(out[0].user, want);
+}
+
+void
+xt_test_waitset_ping_pong(void)
+{
+    xipc_waitset *ws = NULL;
+    xipc_stream *to_r, *to_w, *back_r, *back_w;
+    xipc_event *ev = NULL, *ev_back = NULL;
+    char c = 0;
+    CHECK_OK(xipc_pipe(0, &to_r, &to_w));
+    CHECK_OK(xipc_pipe(0, &back_r, &back_w));
+    CHECK_OK(xipc_event_open(NULL, 0, &ev));
+    CHECK_OK(xipc_event_open(NULL, 0, &ev_back));
+    xipc_handle *pass[] = { xipc_stream_handle(to_r), xipc_stream_handle(back_w),
+        xipc_event_handle(ev), xipc_event_handle(ev_back) };
+    char rounds[16];
+    snprintf(rounds, sizeof rounds, "%d", pong_rounds());
+    const char *args[] = { rounds, NULL };
+    xipc_proc *p = xt_spawn_passing("waitset_pong", args, NULL, pass, 4);
+    xipc_stream_close(to_r);
+    xipc_stream_close(back_w);
+    CHECK_OK(xipc_waitset_open(&ws));
+    CHECK_OK(xipc_waitset_add(ws, xipc_stream_handle(back_r), XIPC_WAITSET_READ, "pipe"));
+    CHECK_OK(xipc_waitset_add(ws, xipc_event_handle(ev_back), XIPC_WAITSET_READ, "event"));
+    for (int i = 0; i < pong_rounds(); i++) {
+        c = (char)i;
+        if (i % 2 == 0) {
+            xt_write_all(to_w, &c, 1, XT_CHILD_TIMEOUT_MS);
+            wait_for(ws, "pipe");
+            read_one(back_r, c);
+        } else {
+            CHECK_OK(xipc_event_set(ev));
+            wait_for(ws, "event");
+        }
+    }
+    xipc_stream_close(to_w); /* the child ends once it sees the end */
+    xt_expect_exit(p, 0);
+    xipc_waitset_close(ws);
+    xipc_stream_close(back_r);
+    xipc_event_close(ev);
+    xipc_event_close(ev_back);
+}
+
+int
+xt_child_waitset_pong(int argc, char **argv)
+{
+    xipc_waitset *ws = NULL;
+    xipc_event *ev = NULL, *ev_back = NULL;
+    xipc_stream *rd = xt_import(argv[2]), *wr = xt_import(argv[3]);
+    int rounds = atoi(argv[1]);
+    (void)argc;
+    CHECK_OK(xipc_event_import(argv[4], &ev));
+    CHECK_OK(xipc_event_import(argv[5], &ev_back));
+    CHECK_OK(xipc_waitset_open(&ws));
+    CHECK_OK(xipc_waitset_add(ws, xipc_stream_handle(rd), XIPC_WAITSET_READ, "pipe"));
+    CHECK_OK(xipc_waitset_add(ws, xipc_event_handle(ev), XIPC_WAITSET_READ, "event"));
+    for (int i = 0; i < rounds; i++) {
+        char c = (char)i;
+        if (i % 2 == 0) {
+            wait_for(ws, "pipe");
+            read_one(rd, c);
+            xt_write_all(wr, &c, 1, XT_CHILD_TIMEOUT_MS);
+        } else {
+            wait_for(ws, "event");
+            CHECK_OK(xipc_event_set(ev_back));
+        }
+    }
+    /* Only then: ended earlier, its end of the pipe would race the last event. */
+    wait_for(ws, "pipe");
+    xt_expect_eof(rd, 0);
+    xipc_waitset_close(ws);
+    return 0;
+}
+
+/* ---- 1024 objects --------------------------------------------------------------------------- */
+
+enum { MANY = 1024 };
+
+void
+xt_test_waitset_1024_pipes(void)
+{
+    static xipc_stream *rd[MANY], *wr[MANY];
+    xipc_waitset *ws = NULL;
+    xipc_waitset_entry out[ENTRIES];
+    size_t n = 0;
+    int rounds = 1000;
+    uint32_t seed = 12345;
+    CHECK_OK(xt_os_raise_fd_limit(2 * MANY + 64));
+    CHECK_OK(xipc_waitset_open(&ws));
+    for (size_t i = 0; i < MANY; i++) {
+        CHECK_OK(xipc_pipe(0, &rd[i], &wr[i]));
+        CHECK_OK(xipc_waitset_add(ws, xipc_stream_handle(rd[i]), XIPC_WAITSET_READ, &rd[i]));
+    }
+    expect_none(ws);
+    for (int r = 0; r < rounds; r++) {
+        seed = seed * 1103515245u + 12345u;
+        size_t k = (seed >> 8) % MANY;
+        char c = (char)r;
+        xt_write_all(wr[k], &c, 1, XT_CHILD_TIMEOUT_MS);
+        CHECK_OK(xipc_waitset_wait(ws, out, ENTRIES, &n, XT_CHILD_TIMEOUT_MS));
+        CHECK_EQ(n, 1);
+        CHECK(out[0].user == &rd[k]);
+        CHECK(out[0].handle == xipc_stream_handle(rd[k]));
+        read_one(rd[k], c);
+    }
+    expect_none(ws);
+    xipc_waitset_close(ws);
+    for (size_t i = 0; i < MANY; i++) {
+        xipc_stream_close(rd[i]);
+        xipc_stream_close(wr[i]);
+    }
+}
+
+/* ---- Bad input and leaks -------------------------------------------------------------------- */
+
+void
+xt_test_waitset_bad_input(void)
+{
+    xipc_waitset *ws = NULL;
+    xipc_stream *rd, *wr;
+    xipc_event *ev = NULL;
+    xipc_waitset_entry out[ENTRIES];
+    size_t n = 0;
+    CHECK_RC(xipc_waitset_open(NULL), XIPC_EINVAL);
+    CHECK_OK(xipc_waitset_open(&ws));
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
+    CHECK_OK(xipc_event_open(NULL, 0, &ev));
+    xipc_handle *h = xipc_stream_handle(rd);
+    CHECK_RC(xipc_waitset_add(NULL, h, XIPC_WAITSET_READ, NULL), XIPC_EINVAL);
+    CHECK_RC(xipc_waitset_add(ws, NULL, XIPC_WAITSET_READ, NULL), XIPC_EINVAL);
+    CHECK_RC(xipc_waitset_add(ws, h, 0, NULL), XIPC_EINVAL);
+    CHECK_RC(xipc_waitset_add(ws, h, 0x4, NULL), XIPC_EINVAL);
+    CHECK_RC(xipc_waitset_add(ws, xipc_event_handle(ev), XIPC_WAITSET_WRITE, NULL), XIPC_EINVAL);
+    CHECK_OK(xipc_waitset_add(ws, h, XIPC_WAITSET_READ, NULL));
+    CHECK_RC(xipc_waitset_add(ws, h, XIPC_WAITSET_READ, NULL), XIPC_EEXIST);
+    CHECK_RC(xipc_waitset_modify(ws, xipc_stream_handle(wr), XIPC_WAITSET_READ, NULL), XIPC_ENOENT);
+    CHECK_RC(xipc_waitset_remove(ws, xipc_stream_handle(wr)), XIPC_ENOENT);
+    CHECK_RC(xipc_waitset_remove(ws, NULL), XIPC_EINVAL);
+    CHECK_RC(xipc_waitset_wait(ws, NULL, ENTRIES, &n, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_waitset_wait(ws, out, 0, &n, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_waitset_wait(ws, out, ENTRIES, NULL, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_waitset_wait(ws, out, ENTRIES, &n, -2), XIPC_EINVAL);
+    CHECK_RC(xipc_waitset_wait(NULL, out, ENTRIES, &n, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_waitset_wake(NULL), XIPC_EINVAL);
+    CHECK_OK(xipc_waitset_remove(ws, h));
+    CHECK_RC(xipc_waitset_remove(ws, h), XIPC_ENOENT);
+    /* A closed handle is refused, and one closed in a set has left it. */
+    CHECK_OK(xipc_waitset_add(ws, h, XIPC_WAITSET_READ, NULL));
+    xipc_stream_close(rd);
+    CHECK_RC(xipc_waitset_add(ws, h, XIPC_WAITSET_READ, NULL), XIPC_EBADF);
+    CHECK_RC(xipc_waitset_remove(ws, h), XIPC_ENOENT);
+    xipc_waitset_close(ws);
+    xipc_waitset_close(NULL);
+    xipc_stream_close(wr);
+    xipc_event_close(ev);
+}
+
+void
+xt_test_waitset_no_handle_leak(void)
+{
+    xipc_waitset *ws = NULL;
+    xipc_stream *rd, *wr;
+    xipc_event *ev = NULL;
+    xipc_waitset_entry out[ENTRIES];
+    size_t n = 0;
+    xt_warm_up();
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
+    CHECK_OK(xipc_event_open(NULL, 0, &ev));
+    /* Warm a set up once: a thread's first wait may make per-thread state. */
+    CHECK_OK(xipc_waitset_open(&ws));
+    CHECK_OK(xipc_waitset_add(ws, xipc_stream_handle(rd), XIPC_WAITSET_READ, NULL));
+    CHECK_RC(xipc_waitset_wait(ws, out, ENTRIES, &n, 0), XIPC_ETIMEDOUT);
+    xipc_waitset_close(ws);
+    int before = xt_os_handle_count();
+    for (int i = 0; i < 20; i++) {
+        CHECK_OK(xipc_waitset_open(&ws));
+        CHECK_OK(xipc_waitset_add(ws, xipc_stream_handle(rd), XIPC_WAITSET_READ, "rd"));
+        CHECK_OK(xipc_waitset_add(ws, xipc_event_handle(ev), XIPC_WAITSET_READ, "ev"));
+        CHECK_OK(xipc_event_set(ev));
+        CHECK_OK(xipc_waitset_wait(ws, out, ENTRIES, &n, 0));
+        CHECK_EQ(n, 1);
+        CHECK_OK(xipc_waitset_wake(ws));
+        if (i % 2 == 0)
+            CHECK_OK(xipc_waitset_remove(ws, xipc_stream_handle(rd)));
+        xipc_waitset_close(ws);
+    }
+    CHECK_EQ(xt_os_handle_count(), before);
+    xipc_stream_close(rd);
+    xipc_stream_close(wr);
+    xipc_event_close(ev);
+}
+
+/* ---- Many events ---------------------------------------------------------------------------- */
+
+enum { EVENTS = 60 }; /* Windows takes 61 acquiring objects in one set */
+
+struct setter {
+    xipc_event *ev[EVENTS];
+    xipc_stream *go_r;
+};
+
+/* Sets the event each byte on go_r names, a moment later, so that the wait sleeps first. */
+static void
+set_on_request(void *arg)
+{
+    struct setter *st = arg;
+    unsigned char k = 0;
+    size_t got = 0;
+    while (xipc_stream_read(st->go_r, &k, 1, &got, XT_CHILD_TIMEOUT_MS) == 0 && got == 1) {
+        xt_os_sleep_ms(1);
+        CHECK_OK(xipc_event_set(st->ev[k]));
+    }
+}
+
+/* 60 auto-reset events in one set, one of them set at random by another thread while the set
+ * sleeps: the wait reports that one, taken, every time. */
+void
+xt_test_waitset_many_events(void)
+{
+    struct setter st;
+    xipc_waitset *ws = NULL;
+    xipc_stream *go_w;
+    uint32_t seed = 777;
+    CHECK_OK(xipc_waitset_open(&ws));
+    CHECK_OK(xipc_pipe(0, &st.go_r, &go_w));
+    for (int i = 0; i < EVENTS; i++) {
+        CHECK_OK(xipc_event_open(NULL, 0, &st.ev[i]));
+        CHECK_OK(xipc_waitset_add(ws, xipc_event_handle(st.ev[i]), XIPC_WAITSET_READ, st.ev[i]));
+    }
+    xt_os_thread *t = xt_os_thread_start(set_on_request, &st);
+    for (int r = 0; r < 300; r++) {
+        seed = seed * 1103515245u + 12345u;
+        unsigned char k = (unsigned char)((seed >> 8) % EVENTS);
+        xt_write_all(go_w, &k, 1, XT_CHILD_TIMEOUT_MS);
+        CHECK_EQ(expect_one(ws, NULL, XT_CHILD_TIMEOUT_MS).user == st.ev[k], 1);
+        CHECK_RC(xipc_event_wait(st.ev[k], 0), XIPC_ETIMEDOUT);
+    }
+    xipc_stream_close(go_w);
+    xt_os_thread_join(t);
+    expect_none(ws);
+    xipc_waitset_close(ws);
+    for (int i = 0; i < EVENTS; i++)
+        xipc_event_close(st.ev[i]);
+    xipc_stream_close(st.go_r);
+}
+
+/* ---- One waiter at a time ------------------------------------------------------------------- */
+
+struct waiter {
+    xipc_waitset *ws;
+    xipc_stream *started_w;
+    int rc;
+    size_t n;
+};
+
+static void
+wait_forever(void *arg)
+{
+    struct waiter *w = arg;
+    xipc_waitset_entry out[ENTRIES];
+    xt_write_all(w->started_w, "s", 1, XT_CHILD_TIMEOUT_MS);
+    do /* the test's own looks may hold the set for a moment */
+        w->rc = xipc_waitset_wait(w->ws, out, ENTRIES, &w->n, XIPC_FOREVER);
+    while (w->rc == XIPC_EBUSY);
+}
+
+/* A second thread's wait on a set that one thread waits on is XIPC_EBUSY, and changes nothing:
+ * the first wait goes on until its wake. */
+void
+xt_test_waitset_one_waiter_at_a_time(void)
+{
+    struct waiter w = { NULL, NULL, 99, 99 };
+    xipc_stream *started_r;
+    xipc_waitset_entry out[ENTRIES];
+    size_t n = 99;
+    char c = 0;
+    CHECK_OK(xipc_waitset_open(&w.ws));
+    CHECK_OK(xipc_pipe(0, &started_r, &w.started_w));
+    xt_os_thread *t = xt_os_thread_start(wait_forever, &w);
+    xt_read_exact(started_r, &c, 1, XT_CHILD_TIMEOUT_MS);
+    /* The thread says so just before it waits: until it is in, a look finds nothing. */
+    uint64_t t0 = xt_os_now_ms();
+    int rc;
+    while ((rc = xipc_waitset_wait(w.ws, out, ENTRIES, &n, 0)) == XIPC_ETIMEDOUT)
+        CHECK_LT(xt_os_now_ms() - t0, XT_CHILD_TIMEOUT_MS);
+    CHECK_RC(rc, XIPC_EBUSY);
+    CHECK_EQ(n, 0);
+    CHECK_OK(xipc_waitset_wake(w.ws));
+    xt_os_thread_join(t);
+    CHECK_OK(w.rc);
+    CHECK_EQ(w.n, 0);
+    CHECK_RC(xipc_waitset_wait(w.ws, out, ENTRIES, &n, 0), XIPC_ETIMEDOUT);
+    xipc_waitset_close(w.ws);
+    xipc_stream_close(started_r);
+    xipc_stream_close(w.started_w);
+}
