@@ -38,7 +38,9 @@
     XX(NPIPE, "npipe", xipc__npipe_release, xipc__npipe_pass, xipc__npipe_holds,                   \
         xipc__npipe_waitable)                                                                      \
     XX(MSGPIPE, "msgpipe", xipc__msgpipe_release, xipc__msgpipe_pass, xipc__msgpipe_holds,         \
-        xipc__msgpipe_waitable)
+        xipc__msgpipe_waitable)                                                                     \
+    XX(LISTENER, "listener", xipc__listener_release, xipc__kind_not_passable,                      \
+        xipc__listener_holds, xipc__listener_waitable)
 
 struct xipc_handle;
 struct xipc__wait;

@@ -21,6 +21,7 @@
 #include "xipc/fifo.h"
 #include "xipc/npipe.h"
 #include "xipc/proc.h"
+#include "xipc/sock.h"
 #include "xipc/sync.h"
 
 /* The kinds of xipc object are the public enum xipc_kind (xipc/base.h); the kind table
@@ -543,5 +544,46 @@ int xipc__os_env_snapshot(char ***out);
 
 /* Whether environment keys compare case-insensitively (Windows) or not (POSIX). */
 bool xipc__os_env_keys_fold_case(void);
+
+/* ---- Sockets -------------------------------------------------------------------------------
+ * TCP connections are struct xipc__os_stream (a stream socket variant of the platform: blocking
+ * with the deadline in SO_RCVTIMEO/SO_SNDTIMEO on POSIX, as posix_socket.c does for named
+ * pipes; non-blocking with WSAPoll waits on Windows), read, written and closed by the stream
+ * calls. A listener is struct xipc__os_listener. Addresses are xipc_sockaddr (xipc/sock.h),
+ * whose storage holds the OS's sockaddr; common/ checks everything but the address itself.
+ * Windows starts Winsock (once) in each of these before its first socket call. */
+
+/* The address of host (NULL: loopback) at port (checked, 0..65535), of the family flags ask
+ * for (XIPC_SOCK_IPV4, _IPV6 or neither: the resolver's first). XIPC_ENOENT when there is
+ * none. */
+int xipc__os_sockaddr_resolve(const char *host, int port, unsigned flags, xipc_sockaddr *out);
+
+/* Text of an IPv4 or IPv6 address ("a.b.c.d:p", "[v6]:p") and its port; XIPC_EINVAL for
+ * another family. */
+int xipc__os_sockaddr_format(const xipc_sockaddr *a, char *buf, size_t cap);
+int xipc__os_sockaddr_port(const xipc_sockaddr *a, int *port);
+
+/* Binds and listens on addr (IPv4 or IPv6; address reuse as xipc/sock.h says).
+ * XIPC_EADDRINUSE, XIPC_EACCES, XIPC_EINVAL (not an address of this machine). */
+int xipc__os_tcp_listen(const xipc_sockaddr *addr, struct xipc__os_listener *l);
+
+/* Waits until dl for a client, then makes its connection the stream s. XIPC_ETIMEDOUT. */
+int xipc__os_listener_accept(
+    struct xipc__os_listener *l, struct xipc__os_stream *s, xipc__deadline dl);
+
+/* Connects to addr by dl: XIPC_ECONNREFUSED, XIPC_ETIMEDOUT. */
+int xipc__os_tcp_connect(const xipc_sockaddr *addr, struct xipc__os_stream *s, xipc__deadline dl);
+
+int xipc__os_listener_addr(const struct xipc__os_listener *l, xipc_sockaddr *out);
+void xipc__os_listener_close(struct xipc__os_listener *l);
+bool xipc__os_listener_holds(const struct xipc__os_listener *l, intptr_t native);
+void xipc__os_listener_waitable(const struct xipc__os_listener *l, struct xipc__wait *w);
+
+/* Half-close (xipc_stream_shutdown): XIPC_ENOTSUP for a stream that is not a stream socket or a
+ * duplex pipe end. */
+int xipc__os_stream_shutdown(struct xipc__os_stream *s);
+
+/* The local (peer false) or peer address of a TCP connection; XIPC_ENOTSUP for other streams. */
+int xipc__os_stream_sockaddr(const struct xipc__os_stream *s, bool peer, xipc_sockaddr *out);
 
 #endif /* XIPC_COMMON_PLATFORM_H */

@@ -7,6 +7,7 @@
 #include "xipc/npipe.h"
 #include "xipc/pipe.h"
 #include "xipc/proc.h"
+#include "xipc/sock.h"
 #include "xipc/stream.h"
 #include "xipc/sync.h"
 #include "xipc/version.h"

@@ -31,6 +31,9 @@ enum xipc__posix_stream_variant {
     /* A named-pipe connection, or an adopted stream socket: a blocking socket, read and written
      * by posix_socket.c. */
     XIPC__POSIX_STREAM_SOCKET = 4,
+    /* A TCP connection or a duplex pipe end (posix_sock.c): transfers as SOCKET; it can be
+     * half-closed, has no peer pid, and a TCP connection has addresses. */
+    XIPC__POSIX_STREAM_SOCK = 5,
 };
 
 struct xipc__os_stream {
@@ -54,6 +57,12 @@ struct xipc__os_npipe {
     ino_t ino;
     int lock_fd_plus1; /* the name's lock file, flock'ed while this server lives */
     char lock_path[120]; /* <runtime dir>/.lock-NAME */
+};
+
+/* A listening socket (posix_sock.c): non-blocking, so that accept waits in poll() until its
+ * deadline. */
+struct xipc__os_listener {
+    int fd_plus1;
 };
 
 struct xipc__os_proc {

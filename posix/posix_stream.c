@@ -170,6 +170,7 @@ variant_read(struct xipc__os_stream *s, void *buf, size_t cap, size_t *got, int 
     case XIPC__POSIX_STREAM_FIFO_AWAITING:
         return fifo_awaiting_read(s, buf, cap, got, &ld);
     case XIPC__POSIX_STREAM_SOCKET:
+    case XIPC__POSIX_STREAM_SOCK:
         return xipc__posix_socket_recv(s, buf, cap, 0, &ld, got);
     case XIPC__POSIX_STREAM_PIPE:
         break;
@@ -286,6 +287,7 @@ variant_write_some(struct xipc__os_stream *s, const void *buf, size_t len, size_
     case XIPC__POSIX_STREAM_STD:
         return poll_first_write_some(stream_fd(s), buf, len, put, ld);
     case XIPC__POSIX_STREAM_SOCKET:
+    case XIPC__POSIX_STREAM_SOCK:
         return xipc__posix_socket_send(s, buf, len, ld, put);
     case XIPC__POSIX_STREAM_PIPE:
     case XIPC__POSIX_STREAM_FIFO_AWAITING: /* a reader: write() reports EBADF */
@@ -318,7 +320,8 @@ void
 xipc__posix_stream_child_made_blocking(struct xipc__os_stream *s)
 {
     /* A socket is blocking already; a standard stream is polled first already. */
-    if (s->variant != XIPC__POSIX_STREAM_SOCKET && s->variant != XIPC__POSIX_STREAM_STD)
+    if (s->variant != XIPC__POSIX_STREAM_SOCKET && s->variant != XIPC__POSIX_STREAM_SOCK &&
+        s->variant != XIPC__POSIX_STREAM_STD)
         s->variant = XIPC__POSIX_STREAM_POLL_FIRST;
 }
 
@@ -432,7 +435,9 @@ xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s)
         return rc;
     memset(s, 0, sizeof *s);
     s->fd_plus1 = fd + 1;
-    s->variant = is_socket ? XIPC__POSIX_STREAM_SOCKET : XIPC__POSIX_STREAM_PIPE;
+    s->variant = !is_socket                      ? XIPC__POSIX_STREAM_PIPE
+        : xipc__posix_socket_is_sock(fd) ? XIPC__POSIX_STREAM_SOCK
+                                         : XIPC__POSIX_STREAM_SOCKET;
     s->recv_timeout_ms = -1; /* whatever the process that passed it on left there */
     s->send_timeout_ms = -1;
     return 0;

@@ -33,6 +33,7 @@ set(XIPC_PLATFORM_SOURCES
   posix/posix_npipe.c
   posix/posix_proc.c
   posix/posix_sem.c
+  posix/posix_sock.c
   posix/posix_spin.c
   posix/posix_socket.c
   posix/posix_stream.c

@@ -28,6 +28,9 @@ enum xipc__win32_stream_kind {
     /* A synchronous standard handle (xipc_stream_stdio), std_io says which; a standard handle
      * that is an overlapped pipe end is an XIPC__WIN32_STREAM_ANON. */
     XIPC__WIN32_STREAM_STD_SYNC = 5,
+    /* A TCP connection (win32_sock.c): handle is the SOCKET, non-blocking, waited on with
+     * WSAPoll; no events. */
+    XIPC__WIN32_STREAM_SOCKET = 6,
 };
 
 /* How a stream over a standard handle (xipc_stream_stdio) does its I/O; none for every other
@@ -76,6 +79,12 @@ struct xipc__win32_listener; /* win32_npipe.c */
 /* A named-pipe server. Not open when listener is NULL. */
 struct xipc__os_npipe {
     struct xipc__win32_listener *listener; /* the name claim, the spare instance, its OVERLAPPED */
+};
+
+/* A listening socket (win32_sock.c), non-blocking. Not open when sock is 0 (no SOCKET has that
+ * value: socket handles are kernel handles, never 0). */
+struct xipc__os_listener {
+    uintptr_t sock;
 };
 
 struct xipc__os_proc {

@@ -10,10 +10,11 @@ set(XIPC_PLATFORM_SOURCES
   win32/win32_npipe.c
   win32/win32_proc.c
   win32/win32_security.c
+  win32/win32_sock.c
   win32/win32_stream.c
   win32/win32_sync.c
   win32/win32_utf8.c)
 
 set(XIPC_PLATFORM_DEFINES WIN32_LEAN_AND_MEAN UNICODE _UNICODE _WIN32_WINNT=0x0A00)
-# advapi32: the owner-only security descriptor (token, SID and SDDL calls).
-set(XIPC_PLATFORM_LIBS advapi32)
+# advapi32: the owner-only security descriptor (token, SID and SDDL calls); ws2_32: sockets.
+set(XIPC_PLATFORM_LIBS advapi32 ws2_32)

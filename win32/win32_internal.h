@@ -93,6 +93,20 @@ DWORD xipc__win32_finish_io(HANDLE h, OVERLAPPED *ov, DWORD werr, xipc__deadline
 /* Whether a read's werr says that every writer is gone (and nothing is left to read). */
 bool xipc__win32_end_of_stream(DWORD werr);
 
+/* ---- Sockets (win32_sock.c) ---------------------------------------------------------------- */
+
+/* Starts Winsock once per process, whichever thread asks first: 0, or WSAStartup's failure. */
+int xipc__win32_winsock(void);
+
+/* The transfers and close of a XIPC__WIN32_STREAM_SOCKET stream, as win32_stream.c's: read waits
+ * until dl for a byte (0 bytes: the end of the stream), write_some sends what fits, waiting
+ * until dl for room (XIPC_EPIPE when the peer is gone). */
+int xipc__win32_sock_read(
+    struct xipc__os_stream *s, void *buf, size_t cap, size_t *got, xipc__deadline dl);
+int xipc__win32_sock_write_some(
+    struct xipc__os_stream *s, const void *buf, size_t len, size_t *put, xipc__deadline dl);
+void xipc__win32_sock_close(struct xipc__os_stream *s);
+
 /* ---- Named-pipe plumbing (win32_npipe.c) ---------------------------------------------------- */
 
 /* Room for a pipe or event name: the longest prefix (L"Local\\xipc-npipe#") + an xipc name

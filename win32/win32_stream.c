@@ -432,6 +432,8 @@ xipc__os_stream_read(struct xipc__os_stream *s, void *buf, size_t cap, size_t *g
         return xipc__win32_fifo_read(s->fifo, buf, cap, got, dl);
     case XIPC__WIN32_STREAM_STD_SYNC:
         return sync_read(s, buf, want, got, dl);
+    case XIPC__WIN32_STREAM_SOCKET:
+        return xipc__win32_sock_read(s, buf, cap, got, dl);
     case XIPC__WIN32_STREAM_ANON:
     case XIPC__WIN32_STREAM_NPIPE_SERVER:
     case XIPC__WIN32_STREAM_NPIPE_CLIENT:
@@ -494,6 +496,8 @@ stream_write_some(struct xipc__os_stream *s, const void *buf, size_t len, size_t
         return xipc__win32_fifo_write(s, buf, len, put, dl);
     case XIPC__WIN32_STREAM_STD_SYNC:
         return sync_write_some(s, buf, len, put, dl);
+    case XIPC__WIN32_STREAM_SOCKET:
+        return xipc__win32_sock_write_some(s, buf, len, put, dl);
     case XIPC__WIN32_STREAM_FIFO_READER: /* never opened for writing */
         return XIPC_EBADF;
     case XIPC__WIN32_STREAM_ANON:
@@ -532,6 +536,10 @@ xipc__os_sigpipe_ignore(void)
 void
 xipc__os_stream_close(struct xipc__os_stream *s)
 {
+    if (s->kind == XIPC__WIN32_STREAM_SOCKET) {
+        xipc__win32_sock_close(s);
+        return;
+    }
     if (s->kind == XIPC__WIN32_STREAM_FIFO_READER)
         xipc__win32_fifo_close(s->fifo);
     free(s->head);
@@ -550,7 +558,8 @@ xipc__os_stream_exportable(const struct xipc__os_stream *s)
 {
     /* A FIFO reader is many pipe instances and the messages it holds; no handle carries that.
      * A standard handle is usually synchronous, which an import would take for overlapped. */
-    return s->kind != XIPC__WIN32_STREAM_FIFO_READER && s->std_io == XIPC__WIN32_STD_NONE;
+    return s->kind != XIPC__WIN32_STREAM_FIFO_READER && s->kind != XIPC__WIN32_STREAM_SOCKET &&
+        s->std_io == XIPC__WIN32_STD_NONE;
 }
 
 /* A FIFO reader has no one handle: 0, which no child can adopt. */
@@ -579,6 +588,12 @@ xipc__os_stream_waitable(const struct xipc__os_stream *s, struct xipc__wait *w)
          * WaitForMultipleObjects takes. */
         w->how = XIPC__WAIT_HELPER;
         w->held = xipc__win32_fifo_has_data(s->fifo);
+        return;
+    }
+    if (s->kind == XIPC__WIN32_STREAM_SOCKET) {
+        /* A socket is no object a wait takes by itself: WSAPoll, or an event WSAEventSelect
+         * ties to it, tells when it is ready. */
+        w->how = XIPC__WAIT_HELPER;
         return;
     }
     if (s->kind == XIPC__WIN32_STREAM_STD_SYNC) {

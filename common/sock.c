@@ -1,0 +1,247 @@
+/* common/sock.c: sockets (xipc/sock.h): argument checks, handle lifetime of listeners, and the
+ * socket calls on streams (half-close, addresses). The sockets themselves are the platform's
+ * (common/platform.h, "Sockets"). */
+#include "handle.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SOCK_FAMILIES (XIPC_SOCK_IPV4 | XIPC_SOCK_IPV6)
+
+/* ---- Addresses ------------------------------------------------------------------------------ */
+
+static int
+check_host_port(const char *host, int port, unsigned flags)
+{
+    if (host != NULL && host[0] == '\0')
+        return XIPC__FAIL(XIPC_EINVAL, "host: empty (NULL is loopback)");
+    if (port < 0 || port > 65535)
+        return XIPC__FAIL(XIPC_EINVAL, "port: not in 0..65535");
+    if ((flags & ~SOCK_FAMILIES) != 0 || flags == SOCK_FAMILIES)
+        return XIPC__FAIL(XIPC_EINVAL, "flags: unknown, or both XIPC_SOCK_IPV4 and _IPV6");
+    return 0;
+}
+
+int
+xipc_sockaddr_resolve(const char *host, int port, unsigned flags, xipc_sockaddr *out)
+{
+    xipc__error_clear();
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    memset(out, 0, sizeof *out);
+    int rc = check_host_port(host, port, flags);
+    return rc != 0 ? rc : xipc__os_sockaddr_resolve(host, port, flags, out);
+}
+
+int
+xipc_sockaddr_format(const xipc_sockaddr *a, char *buf, size_t cap)
+{
+    xipc__error_clear();
+    if (buf == NULL || cap == 0)
+        return XIPC__FAIL(XIPC_EINVAL, "buf: NULL, or cap: 0");
+    buf[0] = '\0';
+    if (a == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "a: NULL");
+    int rc = xipc__os_sockaddr_format(a, buf, cap);
+    if (rc != 0)
+        buf[0] = '\0';
+    return rc;
+}
+
+int
+xipc_sockaddr_port(const xipc_sockaddr *a, int *port)
+{
+    xipc__error_clear();
+    if (a == NULL || port == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "a or port: NULL");
+    return xipc__os_sockaddr_port(a, port);
+}
+
+/* ---- Listeners ------------------------------------------------------------------------------ */
+
+struct xipc_listener {
+    struct xipc_handle handle;
+    struct xipc__os_listener os;
+};
+
+int
+xipc_tcp_listen(const char *host, int port, unsigned flags, xipc_listener **out)
+{
+    xipc_sockaddr addr;
+    xipc__error_clear();
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    *out = NULL;
+    int rc = check_host_port(host, port, flags);
+    if (rc != 0 || (rc = xipc__os_sockaddr_resolve(host, port, flags, &addr)) != 0)
+        return rc;
+    struct xipc_listener *l = calloc(1, sizeof *l);
+    if (l == NULL)
+        return XIPC_ENOMEM;
+    if ((rc = xipc__os_tcp_listen(&addr, &l->os)) != 0)
+        goto out_free;
+    if ((rc = xipc__handle_register(&l->handle, XIPC_KIND_LISTENER)) != 0)
+        goto out_close;
+    *out = l;
+    return 0;
+
+out_close:
+    xipc__os_listener_close(&l->os);
+out_free:
+    free(l);
+    return rc;
+}
+
+int
+xipc_listener_accept(xipc_listener *l, xipc_stream **out, int timeout_ms)
+{
+    struct xipc__os_stream os;
+    xipc__error_clear();
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    *out = NULL;
+    int rc = xipc__handle_check(l, XIPC_KIND_LISTENER);
+    if (rc != 0 || (rc = xipc__timeout_check(timeout_ms)) != 0)
+        return rc;
+    memset(&os, 0, sizeof os);
+    if ((rc = xipc__os_listener_accept(&l->os, &os, xipc__deadline_in(timeout_ms))) != 0)
+        return rc;
+    return xipc__stream_wrap(&os, XIPC__STREAM_READ | XIPC__STREAM_WRITE, out);
+}
+
+int
+xipc_listener_addr(const xipc_listener *l, xipc_sockaddr *out)
+{
+    xipc__error_clear();
+    int rc = xipc__handle_check(l, XIPC_KIND_LISTENER);
+    if (rc != 0)
+        return rc;
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    memset(out, 0, sizeof *out);
+    return xipc__os_listener_addr(&l->os, out);
+}
+
+int
+xipc_listener_port(const xipc_listener *l, int *port)
+{
+    xipc_sockaddr addr;
+    if (port == NULL) {
+        xipc__error_clear();
+        return XIPC__FAIL(XIPC_EINVAL, "port: NULL");
+    }
+    *port = 0;
+    int rc = xipc_listener_addr(l, &addr);
+    return rc != 0 ? rc : xipc__os_sockaddr_port(&addr, port);
+}
+
+void
+xipc_listener_close(xipc_listener *l)
+{
+    xipc__handle_close(l, XIPC_KIND_LISTENER);
+}
+
+xipc_handle *
+xipc_listener_handle(xipc_listener *l)
+{
+    return l ? &l->handle : NULL;
+}
+
+void
+xipc__listener_release(struct xipc_handle *h)
+{
+    struct xipc_listener *l = (struct xipc_listener *)h;
+    xipc__os_listener_close(&l->os);
+    free(l);
+}
+
+bool
+xipc__listener_holds(const struct xipc_handle *h, intptr_t native)
+{
+    return xipc__os_listener_holds(&((const struct xipc_listener *)h)->os, native);
+}
+
+void
+xipc__listener_waitable(const struct xipc_handle *h, struct xipc__wait *w)
+{
+    xipc__os_listener_waitable(&((const struct xipc_listener *)h)->os, w);
+}
+
+/* ---- Connections ---------------------------------------------------------------------------- */
+
+int
+xipc_tcp_connect_addr(const xipc_sockaddr *addr, xipc_stream **out, int timeout_ms)
+{
+    struct xipc__os_stream os;
+    xipc__error_clear();
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    *out = NULL;
+    if (addr == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "addr: NULL");
+    int rc = xipc__timeout_check(timeout_ms), port = 0;
+    if (rc != 0 || (rc = xipc__os_sockaddr_port(addr, &port)) != 0)
+        return rc;
+    if (port == 0)
+        return XIPC__FAIL(XIPC_EINVAL, "port: 0, which no listener has");
+    memset(&os, 0, sizeof os);
+    if ((rc = xipc__os_tcp_connect(addr, &os, xipc__deadline_in(timeout_ms))) != 0)
+        return rc;
+    return xipc__stream_wrap(&os, XIPC__STREAM_READ | XIPC__STREAM_WRITE, out);
+}
+
+int
+xipc_tcp_connect(const char *host, int port, unsigned flags, xipc_stream **out, int timeout_ms)
+{
+    xipc_sockaddr addr;
+    xipc__error_clear();
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    *out = NULL;
+    int rc = check_host_port(host, port, flags);
+    if (rc != 0 || (rc = xipc__timeout_check(timeout_ms)) != 0)
+        return rc;
+    /* The resolver's time is not counted against timeout_ms: it offers no deadline. */
+    if ((rc = xipc__os_sockaddr_resolve(host, port, flags, &addr)) != 0)
+        return rc;
+    return xipc_tcp_connect_addr(&addr, out, timeout_ms);
+}
+
+/* ---- Socket calls on streams ---------------------------------------------------------------- */
+
+int
+xipc_stream_shutdown(xipc_stream *s)
+{
+    xipc__error_clear();
+    int rc = xipc__handle_check(s, XIPC_KIND_STREAM);
+    if (rc != 0)
+        return rc;
+    if (s->caps != (XIPC__STREAM_READ | XIPC__STREAM_WRITE))
+        return XIPC__FAIL(XIPC_ENOTSUP, "s: a stream of one direction, which close ends");
+    return xipc__os_stream_shutdown(&s->os);
+}
+
+static int
+stream_sockaddr(const xipc_stream *s, bool peer, xipc_sockaddr *out)
+{
+    xipc__error_clear();
+    int rc = xipc__handle_check(s, XIPC_KIND_STREAM);
+    if (rc != 0)
+        return rc;
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    memset(out, 0, sizeof *out);
+    return xipc__os_stream_sockaddr(&s->os, peer, out);
+}
+
+int
+xipc_stream_local_addr(const xipc_stream *s, xipc_sockaddr *out)
+{
+    return stream_sockaddr(s, false, out);
+}
+
+int
+xipc_stream_peer_addr(const xipc_stream *s, xipc_sockaddr *out)
+{
+    return stream_sockaddr(s, true, out);
+}

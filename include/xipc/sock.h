@@ -1,0 +1,126 @@
+/* xipc/sock.h: sockets. A TCP or AF_UNIX stream connection is an xipc_stream (xipc/stream.h):
+ * read, write, half-close (xipc_stream_shutdown), pass to a child and close it with the stream
+ * calls. A listener (xipc_listener) accepts them.
+ *
+ * Addresses. An xipc_sockaddr holds one socket address (IPv4, IPv6 or an AF_UNIX path) in a
+ * form no OS type shows through; xipc_sockaddr_resolve() makes one from a host and a port,
+ * xipc_sockaddr_format() turns it into text ("127.0.0.1:80", "[::1]:80") and
+ * xipc_sockaddr_port() reads its port.
+ *
+ * What xipc decides:
+ * - A listener with no host binds loopback only (127.0.0.1, or ::1 with XIPC_SOCK_IPV6): a wider
+ *   bind is asked for by naming the host ("0.0.0.0", "::", a machine's address).
+ * - Address reuse. POSIX: SO_REUSEADDR on every listener, so a server restarted while its old
+ *   connections linger in TIME_WAIT binds again at once; Linux still refuses a second listener
+ *   on a port in use (XIPC_EADDRINUSE). Windows: SO_EXCLUSIVEADDRUSE, since Windows'
+ *   SO_REUSEADDR would let another process bind the same port and take its connections; a port
+ *   whose old connections linger may then stay refused (XIPC_EADDRINUSE) for a while. Port 0
+ *   avoids both: the OS picks a free port, xipc_listener_port() reports it.
+ * - Never SIGPIPE: a write to a connection whose peer is gone is XIPC_EPIPE (POSIX
+ *   MSG_NOSIGNAL). A peer that reset the connection reads as end of stream.
+ * - Every socket is made non-inheritable (SOCK_CLOEXEC, WSA_FLAG_NO_HANDLE_INHERIT) and reaches
+ *   a child only when listed in xipc_spawn_opts.handles. TCP connections have TCP_NODELAY set:
+ *   IPC wants each write sent at once.
+ * - Windows: Winsock is started once, lazily and thread-safely, by the first call that needs it,
+ *   and never stopped (a WSACleanup would break every other user of Winsock in the process).
+ *
+ * Threads: a listener may accept in several threads at once; connections follow the
+ * xipc_stream rules.
+ */
+#ifndef XIPC_SOCK_H
+#define XIPC_SOCK_H
+
+#include "xipc/base.h"
+#include "xipc/stream.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One socket address: len bytes of the OS's own sockaddr (sockaddr_in, sockaddr_in6), aligned
+ * for it. Fill it with xipc_sockaddr_resolve() or take it from a call that reports one. */
+typedef struct xipc_sockaddr {
+    uint32_t len; /* 0: none */
+    uint32_t reserved;
+    uint64_t storage[16]; /* 128 bytes: a sockaddr_storage */
+} xipc_sockaddr;
+
+/* Flags of the calls below (the family's own start at 0x100). */
+#define XIPC_SOCK_IPV4 0x100u /* resolve to IPv4 only; with no host, 127.0.0.1 (the default) */
+#define XIPC_SOCK_IPV6 0x200u /* resolve to IPv6 only; with no host, ::1 */
+
+/* Longest text xipc_sockaddr_format() writes, including its NUL: "[" IPv6 with scope "]:65535". */
+#define XIPC_SOCKADDR_TEXT_MAX 72
+
+/* The address of host (a numeric IPv4 or IPv6 address, or a host name, resolved with the OS's
+ * resolver: the first address of the family asked for) at port (0..65535). host NULL is the
+ * loopback address. flags: 0, XIPC_SOCK_IPV4 or XIPC_SOCK_IPV6.
+ * Returns 0; XIPC_EINVAL (NULL out, empty host, port out of range, unknown flags, both
+ * families); XIPC_ENOENT (no address of that family for host: unknown name, or the resolver
+ * failed); XIPC_ENOMEM; XIPC_EOS (Windows: Winsock did not start). */
+XIPC_API int xipc_sockaddr_resolve(const char *host, int port, unsigned flags, xipc_sockaddr *out);
+
+/* The address as text: "a.b.c.d:port" or "[v6]:port". Returns 0; XIPC_EINVAL (NULL a or buf,
+ * an address that is not IPv4 or IPv6); XIPC_ENAMETOOLONG (cap too small: XIPC_SOCKADDR_TEXT_MAX
+ * always does). buf is empty on failure when cap > 0. */
+XIPC_API int xipc_sockaddr_format(const xipc_sockaddr *a, char *buf, size_t cap);
+
+/* The port of an IPv4 or IPv6 address, into *port. Returns 0; XIPC_EINVAL (NULL argument, an
+ * address of another family). */
+XIPC_API int xipc_sockaddr_port(const xipc_sockaddr *a, int *port);
+
+/* ---- Listeners and connections ------------------------------------------------------------- */
+
+typedef struct xipc_listener xipc_listener;
+
+/* Listens for TCP connections on host (see xipc_sockaddr_resolve: NULL is loopback only) and
+ * port (0: a free port the OS picks; xipc_listener_port() tells which). flags: 0,
+ * XIPC_SOCK_IPV4 or XIPC_SOCK_IPV6 (how host is resolved). An IPv6 listener takes IPv6 only
+ * (IPV6_V6ONLY). Address reuse: see the top of this file.
+ * Returns 0; XIPC_EINVAL (NULL out, bad host, port or flags; host not an address of this
+ * machine); XIPC_ENOENT (host does not resolve); XIPC_EADDRINUSE (another socket has the port);
+ * XIPC_EACCES (a port the user may not bind); XIPC_EMFILE, XIPC_ENFILE, XIPC_ENOMEM; XIPC_EOS. */
+XIPC_API int xipc_tcp_listen(const char *host, int port, unsigned flags, xipc_listener **out);
+
+/* Connects to host and port (see xipc_sockaddr_resolve) within timeout_ms; *out is a stream that
+ * reads and writes. flags as xipc_tcp_listen.
+ * Returns 0; XIPC_ECONNREFUSED (nothing listens there); XIPC_ETIMEDOUT (no answer in time);
+ * XIPC_EINVAL (NULL out, bad host, port 0 or out of range, bad flags or timeout); XIPC_ENOENT
+ * (host does not resolve); XIPC_EMFILE, XIPC_ENFILE, XIPC_ENOMEM; XIPC_EOS (another failure:
+ * unreachable network, xipc_last_os_error). *out is NULL on failure. */
+XIPC_API int xipc_tcp_connect(
+    const char *host, int port, unsigned flags, xipc_stream **out, int timeout_ms);
+
+/* Connects to an address (xipc_sockaddr_resolve) within timeout_ms; as xipc_tcp_connect. */
+XIPC_API int xipc_tcp_connect_addr(const xipc_sockaddr *addr, xipc_stream **out, int timeout_ms);
+
+/* Waits up to timeout_ms for the next client and gives its connection, a stream that reads and
+ * writes. Returns 0; XIPC_ETIMEDOUT; XIPC_EINVAL (NULL l or out, bad timeout); XIPC_EBADF
+ * (closed listener); XIPC_EMFILE, XIPC_ENFILE, XIPC_ENOMEM; XIPC_EOS. */
+XIPC_API int xipc_listener_accept(xipc_listener *l, xipc_stream **out, int timeout_ms);
+
+/* The address the listener is bound to, and its port alone. Returns 0; XIPC_EINVAL (NULL
+ * argument); XIPC_EBADF (closed listener). */
+XIPC_API int xipc_listener_addr(const xipc_listener *l, xipc_sockaddr *out);
+XIPC_API int xipc_listener_port(const xipc_listener *l, int *port);
+
+/* Stops listening; clients waiting to be accepted are refused. NULL is a no-op. */
+XIPC_API void xipc_listener_close(xipc_listener *l);
+
+/* The listener as a generic handle (xipc_handle_kind, xipc_handle_native: the listening socket,
+ * readable while a client waits). A listener cannot be passed to a child in this version
+ * (xipc_handle_export: XIPC_ENOTSUP). NULL for NULL. */
+XIPC_API xipc_handle *xipc_listener_handle(xipc_listener *l);
+
+/* ---- Stream sockets ------------------------------------------------------------------------ */
+
+/* The local and the peer address of a TCP connection. Returns 0; XIPC_ENOTSUP (a stream that is
+ * not a TCP connection); XIPC_EINVAL (NULL argument); XIPC_EBADF (closed stream); XIPC_EOS. */
+XIPC_API int xipc_stream_local_addr(const xipc_stream *s, xipc_sockaddr *out);
+XIPC_API int xipc_stream_peer_addr(const xipc_stream *s, xipc_sockaddr *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* XIPC_SOCK_H */

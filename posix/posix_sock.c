@@ -1,0 +1,299 @@
+/* posix/posix_sock.c: TCP listeners and connections, and the socket calls on streams
+ * (common/platform.h, "Sockets"). A connection is a blocking socket read and written by
+ * posix_socket.c, as a named-pipe connection is (variant XIPC__POSIX_STREAM_SOCK). A listener is
+ * non-blocking, so that accept waits in poll() until its deadline; a connect is made
+ * non-blocking and waited for in poll(), then made blocking. */
+#include "posix_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define LISTEN_BACKLOG SOMAXCONN
+
+static const struct sockaddr *
+sa_of(const xipc_sockaddr *a)
+{
+    return (const struct sockaddr *)(const void *)a->storage;
+}
+
+static bool
+is_inet(const xipc_sockaddr *a)
+{
+    int family = sa_of(a)->sa_family;
+    return a->len >= sizeof(struct sockaddr_in) && (family == AF_INET || family == AF_INET6);
+}
+
+/* ---- Addresses ------------------------------------------------------------------------------ */
+
+int
+xipc__os_sockaddr_resolve(const char *host, int port, unsigned flags, xipc_sockaddr *out)
+{
+    struct addrinfo hints, *res = NULL;
+    char service[8];
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = (flags & XIPC_SOCK_IPV6) ? AF_INET6
+        : (flags & XIPC_SOCK_IPV4)             ? AF_INET
+                                               : AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM; /* one entry per address, not one per socket type */
+    hints.ai_flags = AI_NUMERICSERV;
+    if (host == NULL)
+        host = hints.ai_family == AF_INET6 ? "::1" : "127.0.0.1";
+    (void)snprintf(service, sizeof service, "%d", port);
+    int gai = getaddrinfo(host, service, &hints, &res);
+    if (gai == EAI_MEMORY)
+        return XIPC_ENOMEM;
+    if (gai == EAI_SYSTEM)
+        return XIPC__OS_FAIL(errno, "getaddrinfo", host);
+    if (gai != 0 || res == NULL || res->ai_addrlen > sizeof out->storage)
+        return XIPC__FAIL(XIPC_ENOENT, "host: no address of the family asked for");
+    memcpy(out->storage, res->ai_addr, res->ai_addrlen);
+    out->len = (uint32_t)res->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
+}
+
+int
+xipc__os_sockaddr_port(const xipc_sockaddr *a, int *port)
+{
+    if (!is_inet(a))
+        return XIPC__FAIL(XIPC_EINVAL, "a: not an IPv4 or IPv6 address");
+    const void *sa = a->storage;
+    *port = sa_of(a)->sa_family == AF_INET ? ntohs(((const struct sockaddr_in *)sa)->sin_port)
+                                           : ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+    return 0;
+}
+
+int
+xipc__os_sockaddr_format(const xipc_sockaddr *a, char *buf, size_t cap)
+{
+    char host[NI_MAXHOST];
+    int port = 0;
+    if (!is_inet(a))
+        return XIPC__FAIL(XIPC_EINVAL, "a: not an IPv4 or IPv6 address");
+    if (getnameinfo(sa_of(a), a->len, host, sizeof host, NULL, 0, NI_NUMERICHOST) != 0)
+        return XIPC__FAIL(XIPC_EINVAL, "a: not an address getnameinfo takes");
+    (void)xipc__os_sockaddr_port(a, &port);
+    bool v6 = sa_of(a)->sa_family == AF_INET6;
+    int n = snprintf(buf, cap, v6 ? "[%s]:%d" : "%s:%d", host, port);
+    return (n < 0 || (size_t)n >= cap) ? XIPC_ENAMETOOLONG : 0;
+}
+
+/* ---- Listeners ------------------------------------------------------------------------------ */
+
+/* The options a listener gets before bind: SO_REUSEADDR (xipc/sock.h says why), and IPv6 only
+ * on an IPv6 socket, so that "::" means the same on every platform. */
+static int
+listen_options(int fd, int family)
+{
+    int one = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0)
+        return XIPC__OS_FAIL(errno, "setsockopt", "SO_REUSEADDR");
+    if (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0)
+        return XIPC__OS_FAIL(errno, "setsockopt", "IPV6_V6ONLY");
+    return 0;
+}
+
+static int
+bind_failure(int e)
+{
+    if (e == EADDRNOTAVAIL)
+        return XIPC__FAIL(XIPC_EINVAL, "host: not an address of this machine");
+    return XIPC__OS_FAIL(e, "bind", NULL);
+}
+
+int
+xipc__os_tcp_listen(const xipc_sockaddr *addr, struct xipc__os_listener *l)
+{
+    int family = sa_of(addr)->sa_family, rc;
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return XIPC__OS_FAIL(errno, "socket", NULL);
+    if ((rc = listen_options(fd, family)) != 0)
+        goto out_close;
+    if (bind(fd, sa_of(addr), addr->len) != 0) {
+        rc = bind_failure(errno);
+        goto out_close;
+    }
+    if (listen(fd, LISTEN_BACKLOG) != 0) {
+        rc = XIPC__OS_FAIL(errno, "listen", NULL);
+        goto out_close;
+    }
+    l->fd_plus1 = fd + 1;
+    return 0;
+
+out_close:
+    (void)close(fd);
+    return rc;
+}
+
+/* TCP_NODELAY: an IPC write goes out at once, not when Nagle's algorithm lets it. */
+static int
+tcp_nodelay(int fd)
+{
+    int one = 1;
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
+        return XIPC__OS_FAIL(errno, "setsockopt", "TCP_NODELAY");
+    return 0;
+}
+
+/* A connected socket (blocking, close-on-exec) as the stream s. Closes fd on failure. */
+static int
+tcp_stream(int fd, struct xipc__os_stream *s)
+{
+    int rc = tcp_nodelay(fd);
+    if (rc != 0) {
+        (void)close(fd);
+        return rc;
+    }
+    memset(s, 0, sizeof *s);
+    s->fd_plus1 = fd + 1;
+    s->variant = XIPC__POSIX_STREAM_SOCK;
+    return 0;
+}
+
+int
+xipc__os_listener_accept(struct xipc__os_listener *l, struct xipc__os_stream *s, xipc__deadline dl)
+{
+    int lfd = l->fd_plus1 - 1;
+    for (;;) {
+        /* No SOCK_NONBLOCK: connections are blocking (posix_socket.c). */
+        int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd >= 0)
+            return tcp_stream(fd, s);
+        int e = errno;
+        /* A client that gave up while queued (ECONNABORTED), or a signal: try the next. */
+        if (e == EINTR || e == ECONNABORTED)
+            continue;
+        if (e != EAGAIN && e != EWOULDBLOCK)
+            return XIPC__OS_FAIL(e, "accept4", NULL);
+        if (xipc__deadline_left_ms(dl) == 0)
+            return XIPC_ETIMEDOUT;
+        int rc = xipc__posix_poll_fd(lfd, POLLIN, dl);
+        if (rc != 0)
+            return rc;
+    }
+}
+
+int
+xipc__os_listener_addr(const struct xipc__os_listener *l, xipc_sockaddr *out)
+{
+    socklen_t len = sizeof out->storage;
+    if (getsockname(l->fd_plus1 - 1, (struct sockaddr *)(void *)out->storage, &len) != 0)
+        return XIPC__OS_FAIL(errno, "getsockname", NULL);
+    out->len = (uint32_t)len;
+    return 0;
+}
+
+void
+xipc__os_listener_close(struct xipc__os_listener *l)
+{
+    if (l->fd_plus1 > 0)
+        (void)close(l->fd_plus1 - 1);
+    l->fd_plus1 = 0;
+}
+
+bool
+xipc__os_listener_holds(const struct xipc__os_listener *l, intptr_t native)
+{
+    return l->fd_plus1 > 0 && native == l->fd_plus1 - 1;
+}
+
+void
+xipc__os_listener_waitable(const struct xipc__os_listener *l, struct xipc__wait *w)
+{
+    w->how = XIPC__WAIT_FD; /* POLLIN while a client waits to be accepted */
+    w->native = l->fd_plus1 - 1;
+}
+
+/* ---- Connecting ----------------------------------------------------------------------------- */
+
+/* Waits until dl for a non-blocking connect in progress on fd, and reports how it ended. */
+static int
+connect_wait(int fd, xipc__deadline dl)
+{
+    int err = 0;
+    socklen_t len = sizeof err;
+    int rc = xipc__posix_poll_fd(fd, POLLOUT, dl);
+    if (rc != 0)
+        return rc;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+        return XIPC__OS_FAIL(errno, "getsockopt", "SO_ERROR");
+    return err == 0 ? 0 : XIPC__OS_FAIL(err, "connect", NULL);
+}
+
+int
+xipc__os_tcp_connect(const xipc_sockaddr *addr, struct xipc__os_stream *s, xipc__deadline dl)
+{
+    int fd = socket(sa_of(addr)->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), rc = 0;
+    if (fd < 0)
+        return XIPC__OS_FAIL(errno, "socket", NULL);
+    if (connect(fd, sa_of(addr), addr->len) != 0) {
+        int e = errno;
+        /* EINTR: the connect goes on in the background, as EINPROGRESS (connect(2)). */
+        rc = (e == EINPROGRESS || e == EINTR) ? connect_wait(fd, dl)
+                                              : XIPC__OS_FAIL(e, "connect", NULL);
+    }
+    if (rc == 0)
+        rc = xipc__posix_socket_blocking(fd);
+    if (rc != 0) {
+        (void)close(fd);
+        return rc;
+    }
+    return tcp_stream(fd, s);
+}
+
+/* ---- Socket calls on streams ---------------------------------------------------------------- */
+
+/* A TCP connection, or an AF_UNIX socket with no name at either end (a socketpair: a duplex
+ * pipe end); a named-pipe connection has its server's path at one end. */
+bool
+xipc__posix_socket_is_sock(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+        return false;
+    if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)
+        return true;
+    if (ss.ss_family != AF_UNIX || len > sizeof(sa_family_t))
+        return false;
+    len = sizeof ss;
+    return getpeername(fd, (struct sockaddr *)&ss, &len) == 0 && len <= sizeof(sa_family_t);
+}
+
+int
+xipc__os_stream_shutdown(struct xipc__os_stream *s)
+{
+    if (s->variant != XIPC__POSIX_STREAM_SOCK)
+        return XIPC__FAIL(XIPC_ENOTSUP, "s: not a stream socket or duplex pipe end");
+    /* ENOTCONN: the peer reset the connection already; nothing is left to shut. */
+    if (shutdown(s->fd_plus1 - 1, SHUT_WR) != 0 && errno != ENOTCONN)
+        return XIPC__OS_FAIL(errno, "shutdown", NULL);
+    return 0;
+}
+
+int
+xipc__os_stream_sockaddr(const struct xipc__os_stream *s, bool peer, xipc_sockaddr *out)
+{
+    socklen_t len = sizeof out->storage;
+    struct sockaddr *sa = (struct sockaddr *)(void *)out->storage;
+    if (s->variant != XIPC__POSIX_STREAM_SOCK)
+        return XIPC__FAIL(XIPC_ENOTSUP, "s: not a TCP connection");
+    int fd = s->fd_plus1 - 1;
+    if ((peer ? getpeername(fd, sa, &len) : getsockname(fd, sa, &len)) != 0)
+        return XIPC__OS_FAIL(errno, peer ? "getpeername" : "getsockname", NULL);
+    out->len = (uint32_t)len;
+    if (!is_inet(out)) {
+        memset(out, 0, sizeof *out);
+        return XIPC__FAIL(XIPC_ENOTSUP, "s: not a TCP connection");
+    }
+    return 0;
+}

@@ -1,0 +1,466 @@
+/* tests/test_sock.c: sockets across real processes: TCP connections as streams (IPv4, IPv6, host
+ * names, port 0), half-close, addresses, timeouts, XIPC_EPIPE without SIGPIPE, passing a
+ * connection to a child, inheritance, bad input and leaks; and the duplex pipe. */
+#include "xt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A loopback listener on a free port, and that port as text for a child's argv. */
+static xipc_listener *
+listen_loopback(char port_text[16])
+{
+    xipc_listener *l = NULL;
+    int port = 0;
+    CHECK_OK(xipc_tcp_listen(NULL, 0, 0, &l));
+    CHECK_OK(xipc_listener_port(l, &port));
+    CHECK(port > 0 && port <= 65535);
+    snprintf(port_text, 16, "%d", port);
+    return l;
+}
+
+/* Before counting handles: Winsock's own handles come with its start, once per process. */
+static void
+warm_up_sockets(void)
+{
+    char port[16];
+    xt_warm_up();
+    xipc_listener *l = listen_loopback(port);
+    xipc_stream *c = NULL, *a = NULL;
+    CHECK_OK(xipc_tcp_connect(NULL, atoi(port), 0, &c, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_listener_accept(l, &a, XT_CHILD_TIMEOUT_MS));
+    xipc_stream_close(a);
+    xipc_stream_close(c);
+    xipc_listener_close(l);
+}
+
+/* ---- TCP across processes ------------------------------------------------------------------- */
+
+/* argv: port. Connects, sends 100000 pattern bytes, half-closes, then reads the reply "done"
+ * and the end of the stream. */
+int
+xt_child_tcp_sender(int argc, char **argv)
+{
+    xipc_stream *s = NULL;
+    static unsigned char out[100000];
+    char reply[5] = { 0 };
+    (void)argc;
+    CHECK_OK(xipc_tcp_connect(NULL, atoi(argv[1]), 0, &s, XT_CHILD_TIMEOUT_MS));
+    for (size_t i = 0; i < sizeof out; i++)
+        out[i] = xt_pattern(i);
+    xt_write_all(s, out, sizeof out, XT_CHILD_TIMEOUT_MS);
+    CHECK_OK(xipc_stream_shutdown(s));
+    /* This end writes no more; it still reads. */
+    CHECK_RC(xipc_stream_write(s, "x", 1, NULL, XT_CHILD_TIMEOUT_MS), XIPC_EPIPE);
+    xt_read_exact(s, reply, 4, XT_CHILD_TIMEOUT_MS);
+    CHECK_STR(reply, "done");
+    xt_expect_eof(s, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(s);
+    return 0;
+}
+
+void
+xt_test_tcp_half_close_across_processes(void)
+{
+    char port[16];
+    size_t len = 0;
+    xipc_stream *conn = NULL;
+    xipc_listener *l = listen_loopback(port);
+    const char *args[] = { port, NULL };
+    xipc_proc *p = xt_spawn_child("tcp_sender", args, NULL, NULL, 0);
+    CHECK_OK(xipc_listener_accept(l, &conn, XT_CHILD_TIMEOUT_MS));
+    /* Everything the child sent, then the end of the stream its shutdown made, while the
+     * connection still carries the reply the other way. */
+    unsigned char *got = (unsigned char *)xt_read_to_eof(conn, &len, XT_CHILD_TIMEOUT_MS);
+    CHECK_EQ(len, 100000);
+    for (size_t i = 0; i < len; i++)
+        CHECK_EQ(got[i], xt_pattern(i));
+    free(got);
+    xt_write_all(conn, "done", 4, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(conn);
+    xt_expect_exit(p, 0);
+    xipc_listener_close(l);
+}
+
+/* argv: port, then a host ("-": none) and a family ("4", "6" or "any"). Connects and echoes
+ * until the end. */
+int
+xt_child_tcp_echo(int argc, char **argv)
+{
+    xipc_stream *s = NULL;
+    char buf[4096];
+    const char *host = argc > 2 && strcmp(argv[2], "-") != 0 ? argv[2] : NULL;
+    unsigned flags = 0;
+    if (argc > 3 && strcmp(argv[3], "4") == 0)
+        flags = XIPC_SOCK_IPV4;
+    if (argc > 3 && strcmp(argv[3], "6") == 0)
+        flags = XIPC_SOCK_IPV6;
+    CHECK_OK(xipc_tcp_connect(host, atoi(argv[1]), flags, &s, XT_CHILD_TIMEOUT_MS));
+    for (;;) {
+        size_t got = 0;
+        CHECK_OK(xipc_stream_read(s, buf, sizeof buf, &got, XT_CHILD_TIMEOUT_MS));
+        if (got == 0)
+            break;
+        xt_write_all(s, buf, got, XT_CHILD_TIMEOUT_MS);
+    }
+    xipc_stream_close(s);
+    return 0;
+}
+
+/* A round trip of a few sizes with a child connected by tcp_echo. */
+static void
+echo_rounds(xipc_stream *conn)
+{
+    static unsigned char out[70000], back[70000];
+    const size_t sizes[] = { 1, 64, 4096, sizeof out };
+    for (size_t i = 0; i < sizeof out; i++)
+        out[i] = xt_pattern(i * 7);
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        /* In pieces, reading the echo in between, so neither side's buffer fills. */
+        for (size_t done = 0; done < sizes[k];) {
+            size_t n = sizes[k] - done < 8000 ? sizes[k] - done : 8000;
+            xt_write_all(conn, out + done, n, XT_CHILD_TIMEOUT_MS);
+            xt_read_exact(conn, back + done, n, XT_CHILD_TIMEOUT_MS);
+            done += n;
+        }
+        CHECK(memcmp(out, back, sizes[k]) == 0);
+    }
+}
+
+/* Serves one tcp_echo child that connects to host with family; checks the addresses. */
+static void
+serve_echo(xipc_listener *l, const char *port, const char *host, const char *family)
+{
+    xipc_stream *conn = NULL;
+    xipc_sockaddr local, peer, lst;
+    char text[XIPC_SOCKADDR_TEXT_MAX], ltext[XIPC_SOCKADDR_TEXT_MAX];
+    int lport = 0, sport = 0;
+    const char *args[] = { port, host, family, NULL };
+    xipc_proc *p = xt_spawn_child("tcp_echo", args, NULL, NULL, 0);
+    CHECK_OK(xipc_listener_accept(l, &conn, XT_CHILD_TIMEOUT_MS));
+    echo_rounds(conn);
+    /* The connection's local end is the listener's address; its peer is the child's. */
+    CHECK_OK(xipc_stream_local_addr(conn, &local));
+    CHECK_OK(xipc_listener_addr(l, &lst));
+    CHECK_OK(xipc_sockaddr_format(&local, text, sizeof text));
+    CHECK_OK(xipc_sockaddr_format(&lst, ltext, sizeof ltext));
+    CHECK_STR(text, ltext);
+    CHECK_OK(xipc_stream_peer_addr(conn, &peer));
+    CHECK_OK(xipc_sockaddr_port(&peer, &sport));
+    CHECK_OK(xipc_sockaddr_port(&local, &lport));
+    CHECK(sport > 0 && sport != lport);
+    xipc_stream_close(conn);
+    xt_expect_exit(p, 0);
+}
+
+void
+xt_test_tcp_echo_ipv4_and_names(void)
+{
+    char port[16], text[XIPC_SOCKADDR_TEXT_MAX];
+    xipc_sockaddr a;
+    xipc_listener *l = listen_loopback(port);
+    /* No host: loopback only. */
+    CHECK_OK(xipc_listener_addr(l, &a));
+    CHECK_OK(xipc_sockaddr_format(&a, text, sizeof text));
+    CHECK(strncmp(text, "127.0.0.1:", 10) == 0);
+    CHECK_STR(text + 10, port);
+    serve_echo(l, port, "127.0.0.1", "any");
+    serve_echo(l, port, "localhost", "4");
+    xipc_listener_close(l);
+}
+
+void
+xt_test_tcp_echo_ipv6(void)
+{
+    xipc_listener *l = NULL;
+    char port[16], text[XIPC_SOCKADDR_TEXT_MAX];
+    xipc_sockaddr a;
+    int n = 0;
+    int rc = xipc_tcp_listen("::1", 0, 0, &l);
+    if (rc == XIPC_EINVAL || rc == XIPC_ENOTSUP || rc == XIPC_ENOENT)
+        XT_SKIP("no IPv6 loopback on this machine");
+    CHECK_OK(rc);
+    CHECK_OK(xipc_listener_addr(l, &a));
+    CHECK_OK(xipc_sockaddr_format(&a, text, sizeof text));
+    CHECK(strncmp(text, "[::1]:", 6) == 0);
+    CHECK_OK(xipc_sockaddr_port(&a, &n));
+    snprintf(port, sizeof port, "%d", n);
+    serve_echo(l, port, "::1", "any");
+    xipc_listener_close(l);
+    /* No host with XIPC_SOCK_IPV6: ::1. */
+    CHECK_OK(xipc_tcp_listen(NULL, 0, XIPC_SOCK_IPV6, &l));
+    CHECK_OK(xipc_listener_addr(l, &a));
+    CHECK_OK(xipc_sockaddr_format(&a, text, sizeof text));
+    CHECK(strncmp(text, "[::1]:", 6) == 0);
+    CHECK_OK(xipc_sockaddr_port(&a, &n));
+    snprintf(port, sizeof port, "%d", n);
+    serve_echo(l, port, "-", "6");
+    xipc_listener_close(l);
+}
+
+/* ---- Writes to a gone peer, timeouts, half-close -------------------------------------------- */
+
+/* argv: port. Connects, then exits without a word: its socket closes with it. */
+int
+xt_child_tcp_connect_and_exit(int argc, char **argv)
+{
+    xipc_stream *s = NULL;
+    (void)argc;
+    CHECK_OK(xipc_tcp_connect(NULL, atoi(argv[1]), 0, &s, XT_CHILD_TIMEOUT_MS));
+    return 0;
+}
+
+void
+xt_test_tcp_write_to_gone_peer_is_epipe(void)
+{
+    char port[16], buf[4096];
+    xipc_stream *conn = NULL;
+    size_t got = 1;
+    int rc = 0;
+    memset(buf, 'x', sizeof buf);
+    xipc_listener *l = listen_loopback(port);
+    const char *args[] = { port, NULL };
+    xipc_proc *p = xt_spawn_child("tcp_connect_and_exit", args, NULL, NULL, 0);
+    CHECK_OK(xipc_listener_accept(l, &conn, XT_CHILD_TIMEOUT_MS));
+    xt_expect_exit(p, 0);
+    CHECK_OK(xipc_stream_read(conn, buf, sizeof buf, &got, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(got, 0);
+    /* The first write may still be taken (the peer answers it with a reset); a later one finds
+     * the connection gone. SIGPIPE keeps its default action here (xt_main), so a raw send
+     * without MSG_NOSIGNAL would end this process. */
+    for (int i = 0; i < 100 && rc == 0; i++) {
+        rc = xipc_stream_write(conn, buf, sizeof buf, NULL, XT_CHILD_TIMEOUT_MS);
+        if (rc == 0)
+            xt_os_sleep_ms(10);
+    }
+    CHECK_RC(rc, XIPC_EPIPE);
+    xipc_stream_close(conn);
+    xipc_listener_close(l);
+}
+
+void
+xt_test_tcp_timeouts(void)
+{
+    char port[16], buf[16];
+    xipc_stream *c = NULL, *a = NULL;
+    size_t got = 7;
+    xipc_listener *l = listen_loopback(port);
+    /* Nothing to accept. */
+    uint64_t t0 = xt_os_now_ms();
+    CHECK_RC(xipc_listener_accept(l, &a, 0), XIPC_ETIMEDOUT);
+    CHECK(a == NULL);
+    CHECK_RC(xipc_listener_accept(l, &a, 150), XIPC_ETIMEDOUT);
+    CHECK_GE(xt_os_now_ms() - t0, 150);
+    CHECK_OK(xipc_tcp_connect(NULL, atoi(port), 0, &c, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_listener_accept(l, &a, XT_CHILD_TIMEOUT_MS));
+    /* Nothing to read. */
+    CHECK_RC(xipc_stream_read(a, buf, sizeof buf, &got, 0), XIPC_ETIMEDOUT);
+    CHECK_EQ(got, 0);
+    t0 = xt_os_now_ms();
+    CHECK_RC(xipc_stream_read(a, buf, sizeof buf, &got, 200), XIPC_ETIMEDOUT);
+    uint64_t took = xt_os_now_ms() - t0;
+    CHECK_GE(took, 200);
+    CHECK_LT(took, 200 + XT_SLACK_MS);
+    /* A write into a peer that does not read stops at its deadline and says how much went. */
+    static char big[1 << 16];
+    size_t put = 0, total = 0;
+    int rc = 0;
+    for (int i = 0; i < 4096 && rc == 0; i++) {
+        rc = xipc_stream_write(c, big, sizeof big, &put, 100);
+        total += put;
+    }
+    CHECK_RC(rc, XIPC_ETIMEDOUT);
+    CHECK(put < sizeof big);
+    /* Every byte reported went: the reader gets exactly total. */
+    size_t drained = 0;
+    static char sink[1 << 16];
+    while (drained < total) {
+        CHECK_OK(xipc_stream_read(a, sink, sizeof sink, &got, XT_CHILD_TIMEOUT_MS));
+        CHECK(got > 0);
+        drained += got;
+    }
+    CHECK_EQ(drained, total);
+    CHECK_RC(xipc_stream_read(a, sink, sizeof sink, &got, 50), XIPC_ETIMEDOUT);
+    xipc_stream_close(a);
+    xipc_stream_close(c);
+    xipc_listener_close(l);
+}
+
+/* ---- Listening ------------------------------------------------------------------------------ */
+
+void
+xt_test_tcp_port_in_use_and_refused(void)
+{
+    char port[16];
+    xipc_listener *l = listen_loopback(port), *l2 = NULL;
+    xipc_stream *s = NULL;
+    /* A second listener on a port in use, whatever the platform's reuse rules. */
+    CHECK_RC(xipc_tcp_listen(NULL, atoi(port), 0, &l2), XIPC_EADDRINUSE);
+    CHECK(l2 == NULL);
+    xipc_listener_close(l);
+    /* Nothing listens there now. */
+    CHECK_RC(xipc_tcp_connect(NULL, atoi(port), 0, &s, XT_CHILD_TIMEOUT_MS), XIPC_ECONNREFUSED);
+    CHECK(s == NULL);
+    /* The port is free again for a new listener. */
+    CHECK_OK(xipc_tcp_listen(NULL, atoi(port), 0, &l));
+    xipc_listener_close(l);
+}
+
+void
+xt_test_tcp_bad_input(void)
+{
+    xipc_listener *l = NULL;
+    xipc_stream *s = NULL, *rd = NULL, *wr = NULL;
+    xipc_sockaddr a;
+    char text[XIPC_SOCKADDR_TEXT_MAX], port[16];
+    int n = 0;
+    CHECK_RC(xipc_tcp_listen(NULL, -1, 0, &l), XIPC_EINVAL);
+    CHECK_RC(xipc_tcp_listen(NULL, 65536, 0, &l), XIPC_EINVAL);
+    CHECK_RC(xipc_tcp_listen("", 0, 0, &l), XIPC_EINVAL);
+    CHECK_RC(xipc_tcp_listen(NULL, 0, 0x1, &l), XIPC_EINVAL);
+    CHECK_RC(xipc_tcp_listen(NULL, 0, XIPC_SOCK_IPV4 | XIPC_SOCK_IPV6, &l), XIPC_EINVAL);
+    CHECK_RC(xipc_tcp_listen(NULL, 0, 0, NULL), XIPC_EINVAL);
+    CHECK_RC(xipc_tcp_listen("999.1.1.1", 0, 0, &l), XIPC_ENOENT);
+    CHECK_RC(xipc_tcp_listen("no-such-host.invalid", 0, 0, &l), XIPC_ENOENT);
+    /* A numeric address that is not this machine's. */
+    CHECK_RC(xipc_tcp_listen("192.0.2.1", 0, 0, &l), XIPC_EINVAL);
+    CHECK(l == NULL);
+    CHECK_RC(xipc_tcp_connect(NULL, 0, 0, &s, 100), XIPC_EINVAL);
+    CHECK_RC(xipc_tcp_connect(NULL, 70000, 0, &s, 100), XIPC_EINVAL);
+    CHECK_RC(xipc_tcp_connect(NULL, 1, 0, &s, -2), XIPC_EINVAL);
+    CHECK_RC(xipc_tcp_connect(NULL, 1, 0, NULL, 100), XIPC_EINVAL);
+    CHECK_RC(xipc_tcp_connect("no-such-host.invalid", 1, 0, &s, 100), XIPC_ENOENT);
+    CHECK_RC(xipc_tcp_connect_addr(NULL, &s, 100), XIPC_EINVAL);
+    CHECK(s == NULL);
+    CHECK_RC(xipc_sockaddr_resolve("1.2.3.4", 5, XIPC_SOCK_IPV6, &a), XIPC_ENOENT);
+    CHECK_OK(xipc_sockaddr_resolve("1.2.3.4", 5, 0, &a));
+    CHECK_OK(xipc_sockaddr_format(&a, text, sizeof text));
+    CHECK_STR(text, "1.2.3.4:5");
+    CHECK_RC(xipc_sockaddr_format(&a, text, 4), XIPC_ENAMETOOLONG);
+    CHECK_STR(text, "");
+    memset(&a, 0, sizeof a);
+    CHECK_RC(xipc_sockaddr_format(&a, text, sizeof text), XIPC_EINVAL);
+    CHECK_RC(xipc_sockaddr_port(&a, &n), XIPC_EINVAL);
+    CHECK_RC(xipc_sockaddr_port(NULL, &n), XIPC_EINVAL);
+    /* Wrong kinds and closed handles. */
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
+    CHECK_RC(xipc_listener_accept((xipc_listener *)(void *)rd, &s, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_stream_local_addr(rd, &a), XIPC_ENOTSUP);
+    CHECK_RC(xipc_stream_peer_addr(wr, &a), XIPC_ENOTSUP);
+    CHECK_RC(xipc_stream_shutdown(wr), XIPC_ENOTSUP);
+    CHECK_RC(xipc_stream_shutdown(NULL), XIPC_EINVAL);
+    xipc_stream_close(rd);
+    xipc_stream_close(wr);
+    l = listen_loopback(port);
+    CHECK_RC(xipc_listener_port(l, NULL), XIPC_EINVAL);
+    CHECK_RC(xipc_listener_accept(l, NULL, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_listener_accept(l, &s, -5), XIPC_EINVAL);
+    CHECK_EQ(xipc_handle_kind(xipc_listener_handle(l)), XIPC_KIND_LISTENER);
+    CHECK_RC(xipc_handle_export(xipc_listener_handle(l), text, sizeof text), XIPC_ENOTSUP);
+    xipc_listener_close(l);
+    CHECK_RC(xipc_listener_accept(l, &s, 0), XIPC_EBADF);
+    CHECK_RC(xipc_listener_port(l, &n), XIPC_EBADF);
+    xipc_listener_close(NULL);
+}
+
+/* ---- Inheritance and passing ---------------------------------------------------------------- */
+
+/* argv: ready and go channel texts. Says ready, then waits for go. */
+int
+xt_child_tcp_hold(int argc, char **argv)
+{
+    xt_channel ch;
+    (void)argc;
+    xt_channel_import(&ch, argv[1], argv[2]);
+    xt_channel_ready(&ch);
+    xt_channel_wait_go(&ch);
+    xt_channel_close(&ch);
+    return 0;
+}
+
+/* A child spawned while a connection is open does not get it: closing our end is seen by the
+ * peer at once, not when the child ends. */
+void
+xt_test_tcp_not_inherited(void)
+{
+    char port[16];
+    xipc_stream *c = NULL, *a = NULL;
+    xipc_handle *ends[2];
+    xt_channel ch;
+    xipc_listener *l = listen_loopback(port);
+    CHECK_OK(xipc_tcp_connect(NULL, atoi(port), 0, &c, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_listener_accept(l, &a, XT_CHILD_TIMEOUT_MS));
+    xt_channel_open(&ch);
+    xt_channel_child_ends(&ch, ends);
+    xipc_proc *p = xt_spawn_passing("tcp_hold", NULL, NULL, ends, 2);
+    xt_channel_wait_ready(&ch);
+    xipc_stream_close(a);
+    xt_expect_eof(c, 5000);
+    xt_channel_go(&ch);
+    xt_expect_exit(p, 0);
+    xt_channel_close(&ch);
+    xipc_stream_close(c);
+    xipc_listener_close(l);
+}
+
+/* argv: the text of a connection. Echoes on it until the end. */
+int
+xt_child_tcp_passed_echo(int argc, char **argv)
+{
+    xipc_stream *s = xt_import(argv[argc - 1]);
+    char buf[4096];
+    for (;;) {
+        size_t got = 0;
+        CHECK_OK(xipc_stream_read(s, buf, sizeof buf, &got, XT_CHILD_TIMEOUT_MS));
+        if (got == 0)
+            break;
+        xt_write_all(s, buf, got, XT_CHILD_TIMEOUT_MS);
+    }
+    xipc_stream_close(s);
+    return 0;
+}
+
+/* An accepted connection handed to a child serves the client from there. */
+void
+xt_test_tcp_pass_to_child(void)
+{
+    char port[16];
+    xipc_stream *c = NULL, *a = NULL;
+    xipc_listener *l = listen_loopback(port);
+    CHECK_OK(xipc_tcp_connect(NULL, atoi(port), 0, &c, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_listener_accept(l, &a, XT_CHILD_TIMEOUT_MS));
+    xipc_handle *h = xipc_stream_handle(a);
+    xipc_proc *p = xt_spawn_passing("tcp_passed_echo", NULL, NULL, &h, 1);
+    xipc_stream_close(a);
+    echo_rounds(c);
+    CHECK_OK(xipc_stream_shutdown(c));
+    xt_expect_eof(c, XT_CHILD_TIMEOUT_MS);
+    xt_expect_exit(p, 0);
+    xipc_stream_close(c);
+    xipc_listener_close(l);
+}
+
+void
+xt_test_tcp_no_handle_leak(void)
+{
+    char port[16], buf[8];
+    warm_up_sockets();
+    int before = xt_os_handle_count();
+    for (int i = 0; i < 3; i++) {
+        xipc_stream *c = NULL, *a = NULL;
+        xipc_listener *l = listen_loopback(port);
+        CHECK_OK(xipc_tcp_connect("127.0.0.1", atoi(port), XIPC_SOCK_IPV4, &c, 5000));
+        CHECK_OK(xipc_listener_accept(l, &a, 5000));
+        xt_write_all(c, "ping", 4, 5000);
+        xt_read_exact(a, buf, 4, 5000);
+        CHECK_OK(xipc_stream_shutdown(a));
+        xt_expect_eof(c, 5000);
+        xipc_stream_close(a);
+        xipc_stream_close(c);
+        xipc_listener_close(l);
+        /* A refused connect leaves nothing behind either. */
+        CHECK_RC(xipc_tcp_connect(NULL, atoi(port), 0, &c, 5000), XIPC_ECONNREFUSED);
+    }
+    CHECK_EQ(xt_os_handle_count(), before);
+}

@@ -1,0 +1,441 @@
+/* win32/win32_sock.c: TCP listeners and connections on Winsock 2, and the socket calls on
+ * streams (common/platform.h, "Sockets"). A connection is the stream kind
+ * XIPC__WIN32_STREAM_SOCKET, whose transfers win32_stream.c hands to this file.
+ *
+ * Sockets are non-blocking, and a call that must wait waits in WSAPoll until its deadline. Not
+ * SO_RCVTIMEO/SO_SNDTIMEO: Microsoft's setsockopt documentation says a send or receive that timed
+ * out leaves the socket in an indeterminate state, not to be used again. Not overlapped WSASend
+ * either: a cancelled overlapped send does not say how much of it went, and a stream write must
+ * report exactly that; a non-blocking send takes what fits and says so.
+ *
+ * Winsock starts once per process, lazily (the first socket call, in any thread), under
+ * InitOnceExecuteOnce, and is never stopped: WSACleanup would pull it from under every other
+ * user of Winsock in the process. Every socket is made with WSA_FLAG_NO_HANDLE_INHERIT. */
+#include <winsock2.h>
+#include <ws2tcpip.h>
+
+#include "win32_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ---- Winsock's start ------------------------------------------------------------------------ */
+
+static INIT_ONCE winsock_once = INIT_ONCE_STATIC_INIT;
+static int winsock_error; /* WSAStartup's result, read after the once completed */
+
+static BOOL CALLBACK
+start_winsock(PINIT_ONCE once, PVOID param, PVOID *context)
+{
+    WSADATA data;
+    (void)once;
+    (void)param;
+    (void)context;
+    winsock_error = WSAStartup(MAKEWORD(2, 2), &data);
+    return TRUE;
+}
+
+int
+xipc__win32_winsock(void)
+{
+    if (!InitOnceExecuteOnce(&winsock_once, start_winsock, NULL, NULL))
+        return XIPC__OS_FAIL(GetLastError(), "InitOnceExecuteOnce", "Winsock");
+    if (winsock_error != 0)
+        return XIPC__OS_FAIL(winsock_error, "WSAStartup", NULL);
+    return 0;
+}
+
+/* ---- Addresses ------------------------------------------------------------------------------ */
+
+static const struct sockaddr *
+sa_of(const xipc_sockaddr *a)
+{
+    return (const struct sockaddr *)(const void *)a->storage;
+}
+
+static bool
+is_inet(const xipc_sockaddr *a)
+{
+    int family = sa_of(a)->sa_family;
+    return a->len >= sizeof(struct sockaddr_in) && (family == AF_INET || family == AF_INET6);
+}
+
+/* Host names are UTF-8: GetAddrInfoW takes them as the user wrote them (IDN included). */
+int
+xipc__os_sockaddr_resolve(const char *host, int port, unsigned flags, xipc_sockaddr *out)
+{
+    ADDRINFOW hints, *res = NULL;
+    wchar_t service[8], *whost = NULL;
+    int rc = xipc__win32_winsock();
+    if (rc != 0)
+        return rc;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = (flags & XIPC_SOCK_IPV6) ? AF_INET6
+        : (flags & XIPC_SOCK_IPV4)             ? AF_INET
+                                               : AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    if (host == NULL)
+        host = hints.ai_family == AF_INET6 ? "::1" : "127.0.0.1";
+    if ((rc = xipc__win32_utf8_to_wide(host, &whost)) != 0)
+        return rc == XIPC_EINVAL ? XIPC__FAIL(XIPC_EINVAL, "host: not UTF-8") : rc;
+    (void)_snwprintf(service, sizeof service / sizeof service[0], L"%d", port);
+    int gai = GetAddrInfoW(whost, service, &hints, &res);
+    free(whost);
+    if (gai == WSA_NOT_ENOUGH_MEMORY || gai == EAI_MEMORY)
+        return XIPC_ENOMEM;
+    if (gai != 0 || res == NULL || res->ai_addrlen > sizeof out->storage) {
+        if (res != NULL)
+            FreeAddrInfoW(res);
+        return XIPC__FAIL(XIPC_ENOENT, "host: no address of the family asked for");
+    }
+    memcpy(out->storage, res->ai_addr, res->ai_addrlen);
+    out->len = (uint32_t)res->ai_addrlen;
+    FreeAddrInfoW(res);
+    return 0;
+}
+
+int
+xipc__os_sockaddr_port(const xipc_sockaddr *a, int *port)
+{
+    if (!is_inet(a))
+        return XIPC__FAIL(XIPC_EINVAL, "a: not an IPv4 or IPv6 address");
+    const void *sa = a->storage;
+    *port = sa_of(a)->sa_family == AF_INET ? ntohs(((const struct sockaddr_in *)sa)->sin_port)
+                                           : ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+    return 0;
+}
+
+int
+xipc__os_sockaddr_format(const xipc_sockaddr *a, char *buf, size_t cap)
+{
+    char host[INET6_ADDRSTRLEN];
+    int port = 0;
+    if (!is_inet(a))
+        return XIPC__FAIL(XIPC_EINVAL, "a: not an IPv4 or IPv6 address");
+    const void *sa = a->storage;
+    bool v6 = sa_of(a)->sa_family == AF_INET6;
+    const void *ip = v6 ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+                        : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+    if (inet_ntop(v6 ? AF_INET6 : AF_INET, ip, host, sizeof host) == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "a: not an address inet_ntop takes");
+    (void)xipc__os_sockaddr_port(a, &port);
+    int n = snprintf(buf, cap, v6 ? "[%s]:%d" : "%s:%d", host, port);
+    return (n < 0 || (size_t)n >= cap) ? XIPC_ENAMETOOLONG : 0;
+}
+
+/* ---- Sockets -------------------------------------------------------------------------------- */
+
+/* A new non-blocking TCP socket of family, never inherited. INVALID_SOCKET with the failure
+ * recorded in *rc. */
+static SOCKET
+new_socket(int family, int *rc)
+{
+    u_long on = 1;
+    SOCKET s = WSASocketW(family, SOCK_STREAM, IPPROTO_TCP, NULL, 0,
+        WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+    if (s == INVALID_SOCKET) {
+        *rc = XIPC__OS_FAIL(WSAGetLastError(), "WSASocketW", NULL);
+        return s;
+    }
+    if (ioctlsocket(s, FIONBIO, &on) != 0) {
+        *rc = XIPC__OS_FAIL(WSAGetLastError(), "ioctlsocket", "FIONBIO");
+        (void)closesocket(s);
+        return INVALID_SOCKET;
+    }
+    return s;
+}
+
+/* Waits until dl for events (POLLRDNORM, POLLWRNORM) on s. 0 when ready (or in error: the call
+ * that follows says which), XIPC_ETIMEDOUT. */
+static int
+poll_socket(SOCKET s, short events, xipc__deadline dl)
+{
+    for (;;) {
+        WSAPOLLFD pfd = { s, events, 0 };
+        int left = xipc__deadline_left_ms(dl);
+        int n = WSAPoll(&pfd, 1, left);
+        if (n > 0)
+            return 0;
+        if (n < 0)
+            return XIPC__OS_FAIL(WSAGetLastError(), "WSAPoll", NULL);
+        if (left == 0 || xipc__deadline_left_ms(dl) == 0)
+            return XIPC_ETIMEDOUT;
+    }
+}
+
+/* ---- Listeners ------------------------------------------------------------------------------ */
+
+/* SO_EXCLUSIVEADDRUSE: no other socket may bind the port, not even with SO_REUSEADDR, which on
+ * Windows would let it (Microsoft: "Using SO_REUSEADDR and SO_EXCLUSIVEADDRUSE"). Wine gives
+ * SO_REUSEADDR Linux's meaning and accepts this option (notes/wine.md). IPv6 only on an IPv6
+ * socket, as on POSIX. */
+static int
+listen_options(SOCKET s, int family)
+{
+    BOOL on = TRUE;
+    DWORD v6only = 1;
+    if (setsockopt(s, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, (const char *)&on, sizeof on) != 0)
+        return XIPC__OS_FAIL(WSAGetLastError(), "setsockopt", "SO_EXCLUSIVEADDRUSE");
+    if (family == AF_INET6 &&
+        setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, (const char *)&v6only, sizeof v6only) != 0)
+        return XIPC__OS_FAIL(WSAGetLastError(), "setsockopt", "IPV6_V6ONLY");
+    return 0;
+}
+
+static int
+bind_failure(int werr)
+{
+    if (werr == WSAEADDRNOTAVAIL)
+        return XIPC__FAIL(XIPC_EINVAL, "host: not an address of this machine");
+    return XIPC__OS_FAIL(werr, "bind", NULL);
+}
+
+int
+xipc__os_tcp_listen(const xipc_sockaddr *addr, struct xipc__os_listener *l)
+{
+    int rc = xipc__win32_winsock(), family = sa_of(addr)->sa_family;
+    if (rc != 0)
+        return rc;
+    SOCKET s = new_socket(family, &rc);
+    if (s == INVALID_SOCKET)
+        return rc;
+    if ((rc = listen_options(s, family)) != 0)
+        goto out_close;
+    if (bind(s, sa_of(addr), (int)addr->len) != 0) {
+        rc = bind_failure(WSAGetLastError());
+        goto out_close;
+    }
+    if (listen(s, SOMAXCONN) != 0) {
+        rc = XIPC__OS_FAIL(WSAGetLastError(), "listen", NULL);
+        goto out_close;
+    }
+    l->sock = (uintptr_t)s;
+    return 0;
+
+out_close:
+    (void)closesocket(s);
+    return rc;
+}
+
+/* TCP_NODELAY: an IPC write goes out at once, not when Nagle's algorithm lets it. */
+static int
+tcp_nodelay(SOCKET s)
+{
+    BOOL on = TRUE;
+    if (setsockopt(s, IPPROTO_TCP, TCP_NODELAY, (const char *)&on, sizeof on) != 0)
+        return XIPC__OS_FAIL(WSAGetLastError(), "setsockopt", "TCP_NODELAY");
+    return 0;
+}
+
+/* A connected non-blocking socket as the stream s. Closes sock on failure. */
+static int
+sock_stream(SOCKET sock, struct xipc__os_stream *s)
+{
+    int rc = tcp_nodelay(sock);
+    if (rc != 0) {
+        (void)closesocket(sock);
+        return rc;
+    }
+    memset(s, 0, sizeof *s);
+    s->handle = (HANDLE)sock;
+    s->kind = XIPC__WIN32_STREAM_SOCKET;
+    return 0;
+}
+
+int
+xipc__os_listener_accept(struct xipc__os_listener *l, struct xipc__os_stream *s, xipc__deadline dl)
+{
+    SOCKET ls = (SOCKET)l->sock;
+    for (;;) {
+        /* The accepted socket has the listener's properties (accept's documentation): it is
+         * non-blocking, and not inheritable. */
+        SOCKET c = accept(ls, NULL, NULL);
+        if (c != INVALID_SOCKET)
+            return sock_stream(c, s);
+        int werr = WSAGetLastError();
+        if (werr == WSAECONNRESET) /* a client that gave up while queued: take the next */
+            continue;
+        if (werr != WSAEWOULDBLOCK)
+            return XIPC__OS_FAIL(werr, "accept", NULL);
+        if (xipc__deadline_left_ms(dl) == 0)
+            return XIPC_ETIMEDOUT;
+        int rc = poll_socket(ls, POLLRDNORM, dl);
+        if (rc != 0)
+            return rc;
+    }
+}
+
+int
+xipc__os_listener_addr(const struct xipc__os_listener *l, xipc_sockaddr *out)
+{
+    int len = (int)sizeof out->storage;
+    if (getsockname((SOCKET)l->sock, (struct sockaddr *)(void *)out->storage, &len) != 0)
+        return XIPC__OS_FAIL(WSAGetLastError(), "getsockname", NULL);
+    out->len = (uint32_t)len;
+    return 0;
+}
+
+void
+xipc__os_listener_close(struct xipc__os_listener *l)
+{
+    if (l->sock != 0)
+        (void)closesocket((SOCKET)l->sock);
+    l->sock = 0;
+}
+
+bool
+xipc__os_listener_holds(const struct xipc__os_listener *l, intptr_t native)
+{
+    return l->sock != 0 && (uintptr_t)native == l->sock;
+}
+
+void
+xipc__os_listener_waitable(const struct xipc__os_listener *l, struct xipc__wait *w)
+{
+    /* A socket is no object WaitForMultipleObjects takes by itself: WSAPoll, or an event
+     * WSAEventSelect ties to it, tells when a client waits. */
+    (void)l;
+    w->how = XIPC__WAIT_HELPER;
+}
+
+/* ---- Connecting ----------------------------------------------------------------------------- */
+
+/* Waits until dl for a non-blocking connect in progress on s. select(), not WSAPoll: select
+ * reports a failed connect in its except set (its documentation), while WSAPoll did not report
+ * one at all before Windows 10 2004. */
+static int
+connect_wait(SOCKET s, xipc__deadline dl)
+{
+    for (;;) {
+        fd_set wr, ex;
+        FD_ZERO(&wr);
+        FD_ZERO(&ex);
+        FD_SET(s, &wr);
+        FD_SET(s, &ex);
+        int left = xipc__deadline_left_ms(dl);
+        struct timeval tv = { left / 1000, (left % 1000) * 1000 };
+        int n = select(0, NULL, &wr, &ex, left < 0 ? NULL : &tv);
+        if (n < 0)
+            return XIPC__OS_FAIL(WSAGetLastError(), "select", NULL);
+        if (FD_ISSET(s, &wr))
+            return 0;
+        if (FD_ISSET(s, &ex)) {
+            int err = 0, len = sizeof err;
+            if (getsockopt(s, SOL_SOCKET, SO_ERROR, (char *)&err, &len) != 0)
+                return XIPC__OS_FAIL(WSAGetLastError(), "getsockopt", "SO_ERROR");
+            return XIPC__OS_FAIL(err != 0 ? err : WSAECONNREFUSED, "connect", NULL);
+        }
+        if (left == 0 || xipc__deadline_left_ms(dl) == 0)
+            return XIPC_ETIMEDOUT;
+    }
+}
+
+int
+xipc__os_tcp_connect(const xipc_sockaddr *addr, struct xipc__os_stream *s, xipc__deadline dl)
+{
+    int rc = xipc__win32_winsock();
+    if (rc != 0)
+        return rc;
+    SOCKET sock = new_socket(sa_of(addr)->sa_family, &rc);
+    if (sock == INVALID_SOCKET)
+        return rc;
+    if (connect(sock, sa_of(addr), (int)addr->len) != 0) {
+        int werr = WSAGetLastError();
+        rc = werr == WSAEWOULDBLOCK ? connect_wait(sock, dl) : XIPC__OS_FAIL(werr, "connect", NULL);
+    }
+    if (rc != 0) {
+        (void)closesocket(sock);
+        return rc;
+    }
+    return sock_stream(sock, s);
+}
+
+/* ---- Transfers (win32_stream.c dispatches here) --------------------------------------------- */
+
+int
+xipc__win32_sock_read(
+    struct xipc__os_stream *s, void *buf, size_t cap, size_t *got, xipc__deadline dl)
+{
+    SOCKET sock = (SOCKET)s->handle;
+    int want = cap > INT_MAX ? INT_MAX : (int)cap;
+    for (;;) {
+        int n = recv(sock, buf, want, 0);
+        if (n >= 0) {
+            *got = (size_t)n;
+            return 0;
+        }
+        int werr = WSAGetLastError();
+        /* A peer that reset or aborted the connection: the end of the stream, as on POSIX. */
+        if (werr == WSAECONNRESET || werr == WSAECONNABORTED)
+            return 0;
+        if (werr != WSAEWOULDBLOCK)
+            return XIPC__OS_FAIL(werr, "recv", NULL);
+        if (xipc__deadline_left_ms(dl) == 0)
+            return XIPC_ETIMEDOUT;
+        int rc = poll_socket(sock, POLLRDNORM, dl);
+        if (rc != 0)
+            return rc;
+    }
+}
+
+int
+xipc__win32_sock_write_some(
+    struct xipc__os_stream *s, const void *buf, size_t len, size_t *put, xipc__deadline dl)
+{
+    SOCKET sock = (SOCKET)s->handle;
+    int want = len > INT_MAX ? INT_MAX : (int)len;
+    for (;;) {
+        int n = send(sock, buf, want, 0);
+        if (n > 0) {
+            *put = (size_t)n;
+            return 0;
+        }
+        int werr = n == 0 ? WSAEWOULDBLOCK : WSAGetLastError();
+        /* The peer is gone, or this end was shut for writing: what POSIX calls EPIPE. */
+        if (werr == WSAECONNRESET || werr == WSAECONNABORTED || werr == WSAESHUTDOWN)
+            return XIPC_EPIPE;
+        if (werr != WSAEWOULDBLOCK)
+            return XIPC__OS_FAIL(werr, "send", NULL);
+        if (xipc__deadline_left_ms(dl) == 0)
+            return XIPC_ETIMEDOUT;
+        int rc = poll_socket(sock, POLLWRNORM, dl);
+        if (rc != 0)
+            return rc;
+    }
+}
+
+void
+xipc__win32_sock_close(struct xipc__os_stream *s)
+{
+    if (s->handle != NULL)
+        (void)closesocket((SOCKET)s->handle);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---- Socket calls on streams ---------------------------------------------------------------- */
+
+int
+xipc__os_stream_shutdown(struct xipc__os_stream *s)
+{
+    if (s->kind != XIPC__WIN32_STREAM_SOCKET)
+        return XIPC__FAIL(XIPC_ENOTSUP, "s: not a stream socket or duplex pipe end");
+    /* WSAENOTCONN: the peer reset the connection already; nothing is left to shut. */
+    if (shutdown((SOCKET)s->handle, SD_SEND) != 0 && WSAGetLastError() != WSAENOTCONN)
+        return XIPC__OS_FAIL(WSAGetLastError(), "shutdown", NULL);
+    return 0;
+}
+
+int
+xipc__os_stream_sockaddr(const struct xipc__os_stream *s, bool peer, xipc_sockaddr *out)
+{
+    int len = (int)sizeof out->storage;
+    struct sockaddr *sa = (struct sockaddr *)(void *)out->storage;
+    if (s->kind != XIPC__WIN32_STREAM_SOCKET)
+        return XIPC__FAIL(XIPC_ENOTSUP, "s: not a TCP connection");
+    SOCKET sock = (SOCKET)s->handle;
+    if ((peer ? getpeername(sock, sa, &len) : getsockname(sock, sa, &len)) != 0)
+        return XIPC__OS_FAIL(WSAGetLastError(), peer ? "getpeername" : "getsockname", NULL);
+    out->len = (uint32_t)len;
+    return 0;
+}
