@@ -69,6 +69,9 @@ struct xipc__os_stream {
     struct xipc__win32_msg_head *head;
     /* A FIFO reader: its pipe instances, completion port and buffers. NULL otherwise. */
     struct xipc__win32_fifo_reader *fifo;
+    /* A socket's (XIPC__WIN32_STREAM_SOCKET): the section a child inherits in its place, through
+     * which the socket is duplicated for it (win32_sock.c). NULL otherwise. */
+    void *share;
     /* A FIFO writer's (kind XIPC__WIN32_STREAM_FIFO_WRITER): where each write's frame (length,
      * then bytes) is put together, as long as the largest frame, malloc'd (win32_fifo.c). */
     unsigned char *frame;

@@ -107,6 +107,15 @@ int xipc__win32_sock_write_some(
     struct xipc__os_stream *s, const void *buf, size_t len, size_t *put, xipc__deadline dl);
 void xipc__win32_sock_close(struct xipc__os_stream *s);
 
+/* Passing a connection to a child (win32_sock.c's top comment). The native a child inherits for
+ * a socket stream is its share section (s->share). _shares: whether any of natives is a share,
+ * so the child must start suspended; _share_with: duplicates each shared socket among natives
+ * for the child pid, before it runs; _adopt: in the child, the connection behind an inherited
+ * share (XIPC_EINVAL when section is not one, or not for this process), closing the section. */
+bool xipc__win32_sock_shares(const intptr_t *natives, size_t count);
+int xipc__win32_sock_share_with(const intptr_t *natives, size_t count, uint32_t pid);
+int xipc__win32_sock_adopt(HANDLE section, struct xipc__os_stream *s);
+
 /* ---- Named-pipe plumbing (win32_npipe.c) ---------------------------------------------------- */
 
 /* Room for a pipe or event name: the longest prefix (L"Local\\xipc-npipe#") + an xipc name

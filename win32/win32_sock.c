@@ -10,7 +10,19 @@
  *
  * Winsock starts once per process, lazily (the first socket call, in any thread), under
  * InitOnceExecuteOnce, and is never stopped: WSACleanup would pull it from under every other
- * user of Winsock in the process. Every socket is made with WSA_FLAG_NO_HANDLE_INHERIT. */
+ * user of Winsock in the process. Every socket is made with WSA_FLAG_NO_HANDLE_INHERIT.
+ *
+ * Passing a connection to a child. An inherited socket handle is not a socket in the child under
+ * Wine (send gives WSAENOTSOCK: notes/wine.md), and Microsoft documents handle inheritance of
+ * sockets as unreliable wherever a layered service provider is installed; the documented way is
+ * WSADuplicateSocketW, which needs the child's process id. So each connection has a small
+ * section (its "share") that the child inherits in its place, named by the export text. The
+ * spawn creates the child suspended, duplicates the socket for it into a slot of the share
+ * (xipc__win32_sock_share_with, keyed by the child's pid), and only then lets it run; the
+ * child's import finds its slot and makes the socket with WSASocketW(FROM_PROTOCOL_INFO). The
+ * duplicate exists in the child from that moment, so the parent may close its connection at
+ * once. A share has SHARE_SLOTS slots: that many spawns of one connection may be in flight
+ * before their children import it. */
 #include <winsock2.h>
 #include <ws2tcpip.h>
 
@@ -43,6 +55,151 @@ xipc__win32_winsock(void)
     if (winsock_error != 0)
         return XIPC__OS_FAIL(winsock_error, "WSAStartup", NULL);
     return 0;
+}
+
+/* ---- Shares: passing a connection to a child ------------------------------------------------ */
+
+#define SHARE_SLOTS 8
+static const char share_magic[8] = { 'x', 'i', 'p', 'c', 's', 'c', 'k', '1' };
+
+struct share_slot {
+    LONG volatile pid; /* written last: the slot is ready for that process */
+    WSAPROTOCOL_INFOW info;
+};
+
+struct share_page {
+    char magic[8];
+    LONG volatile next; /* the next slot to fill, modulo SHARE_SLOTS */
+    struct share_slot slot[SHARE_SLOTS];
+};
+
+/* Every live connection's share in this process: the spawn looks its natives up here. */
+struct share_entry {
+    HANDLE section;
+    SOCKET sock;
+    struct share_page *page;
+};
+static SRWLOCK share_lock = SRWLOCK_INIT;
+static struct share_entry *shares;
+static size_t share_count, share_cap;
+
+static int
+share_register(HANDLE section, SOCKET sock, struct share_page *page)
+{
+    AcquireSRWLockExclusive(&share_lock);
+    if (share_count == share_cap) {
+        size_t cap = share_cap ? 2 * share_cap : 16;
+        struct share_entry *grown = realloc(shares, cap * sizeof *grown);
+        if (grown == NULL) {
+            ReleaseSRWLockExclusive(&share_lock);
+            return XIPC_ENOMEM;
+        }
+        shares = grown;
+        share_cap = cap;
+    }
+    shares[share_count++] = (struct share_entry) { section, sock, page };
+    ReleaseSRWLockExclusive(&share_lock);
+    return 0;
+}
+
+static void
+share_unregister(HANDLE section)
+{
+    AcquireSRWLockExclusive(&share_lock);
+    for (size_t i = 0; i < share_count; i++) {
+        if (shares[i].section == section) {
+            (void)UnmapViewOfFile(shares[i].page);
+            shares[i] = shares[--share_count];
+            break;
+        }
+    }
+    ReleaseSRWLockExclusive(&share_lock);
+    (void)CloseHandle(section);
+}
+
+/* Makes the share of sock, registered; *section is NULL on failure. Not inheritable: a spawn
+ * that lists it makes it so for that child alone. */
+static int
+share_open(SOCKET sock, HANDLE *section)
+{
+    *section = NULL;
+    HANDLE h = CreateFileMappingW(
+        INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, sizeof(struct share_page), NULL);
+    if (h == NULL)
+        return XIPC__OS_FAIL(GetLastError(), "CreateFileMappingW", "socket share");
+    struct share_page *page = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, sizeof *page);
+    if (page == NULL) {
+        int rc = XIPC__OS_FAIL(GetLastError(), "MapViewOfFile", "socket share");
+        (void)CloseHandle(h);
+        return rc;
+    }
+    memcpy(page->magic, share_magic, sizeof share_magic);
+    int rc = share_register(h, sock, page);
+    if (rc != 0) {
+        (void)UnmapViewOfFile(page);
+        (void)CloseHandle(h);
+        return rc;
+    }
+    *section = h;
+    return 0;
+}
+
+static struct share_entry *
+share_find(intptr_t native)
+{
+    for (size_t i = 0; i < share_count; i++) {
+        if ((intptr_t)shares[i].section == native)
+            return &shares[i];
+    }
+    return NULL;
+}
+
+bool
+xipc__win32_sock_shares(const intptr_t *natives, size_t count)
+{
+    bool found = false;
+    AcquireSRWLockShared(&share_lock);
+    for (size_t i = 0; i < count && !found; i++)
+        found = share_find(natives[i]) != NULL;
+    ReleaseSRWLockShared(&share_lock);
+    return found;
+}
+
+int
+xipc__win32_sock_share_with(const intptr_t *natives, size_t count, uint32_t pid)
+{
+    int rc = 0;
+    AcquireSRWLockShared(&share_lock);
+    for (size_t i = 0; i < count && rc == 0; i++) {
+        struct share_entry *e = share_find(natives[i]);
+        if (e == NULL)
+            continue;
+        LONG n = InterlockedIncrement(&e->page->next);
+        struct share_slot *slot = &e->page->slot[(ULONG)n % SHARE_SLOTS];
+        (void)InterlockedExchange(&slot->pid, 0);
+        if (WSADuplicateSocketW(e->sock, pid, &slot->info) != 0)
+            rc = XIPC__OS_FAIL(WSAGetLastError(), "WSADuplicateSocketW", NULL);
+        else
+            (void)InterlockedExchange(&slot->pid, (LONG)pid);
+    }
+    ReleaseSRWLockShared(&share_lock);
+    return rc;
+}
+
+/* This process's slot of a share mapped at page: its protocol info, or XIPC_EINVAL. */
+static int
+share_take(const struct share_page *page, WSAPROTOCOL_INFOW *info)
+{
+    LONG self = (LONG)GetCurrentProcessId();
+    if (memcmp(page->magic, share_magic, sizeof share_magic) != 0)
+        return XIPC__FAIL(XIPC_EINVAL, "text: not a stream's export text (not a pipe or socket)");
+    for (int i = 0; i < SHARE_SLOTS; i++) {
+        if (page->slot[i].pid == self) {
+            *info = page->slot[i].info;
+            return 0;
+        }
+    }
+    return XIPC__FAIL(XIPC_EINVAL, "text: a connection not passed to this process");
 }
 
 /* ---- Addresses ------------------------------------------------------------------------------ */
@@ -232,13 +389,17 @@ tcp_nodelay(SOCKET s)
 static int
 sock_stream(SOCKET sock, struct xipc__os_stream *s)
 {
+    HANDLE section = NULL;
     int rc = tcp_nodelay(sock);
+    if (rc == 0)
+        rc = share_open(sock, &section);
     if (rc != 0) {
         (void)closesocket(sock);
         return rc;
     }
     memset(s, 0, sizeof *s);
     s->handle = (HANDLE)sock;
+    s->share = section;
     s->kind = XIPC__WIN32_STREAM_SOCKET;
     return 0;
 }
@@ -408,9 +569,41 @@ xipc__win32_sock_write_some(
 void
 xipc__win32_sock_close(struct xipc__os_stream *s)
 {
+    if (s->share != NULL)
+        share_unregister(s->share);
     if (s->handle != NULL)
         (void)closesocket((SOCKET)s->handle);
     memset(s, 0, sizeof *s);
+}
+
+int
+xipc__win32_sock_adopt(HANDLE section, struct xipc__os_stream *s)
+{
+    WSAPROTOCOL_INFOW info;
+    u_long on = 1;
+    const struct share_page *page = MapViewOfFile(section, FILE_MAP_READ, 0, 0, sizeof *page);
+    if (page == NULL) {
+        (void)XIPC__OS_FAIL(GetLastError(), "MapViewOfFile", "inherited handle");
+        return XIPC_EINVAL; /* not a section at all: neither a pipe nor a socket's share */
+    }
+    int rc = share_take(page, &info);
+    (void)UnmapViewOfFile(page);
+    if (rc == 0)
+        rc = xipc__win32_winsock();
+    if (rc != 0)
+        return rc;
+    SOCKET sock = WSASocketW(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, &info, 0,
+        WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+    if (sock == INVALID_SOCKET)
+        return XIPC__OS_FAIL(WSAGetLastError(), "WSASocketW", "passed connection");
+    if (ioctlsocket(sock, FIONBIO, &on) != 0) {
+        rc = XIPC__OS_FAIL(WSAGetLastError(), "ioctlsocket", "FIONBIO");
+        (void)closesocket(sock);
+        return rc;
+    }
+    if ((rc = sock_stream(sock, s)) == 0)
+        (void)CloseHandle(section); /* its work is done: the stream has the socket */
+    return rc;
 }
 
 /* ---- Socket calls on streams ---------------------------------------------------------------- */

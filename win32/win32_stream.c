@@ -558,14 +558,15 @@ xipc__os_stream_exportable(const struct xipc__os_stream *s)
 {
     /* A FIFO reader is many pipe instances and the messages it holds; no handle carries that.
      * A standard handle is usually synchronous, which an import would take for overlapped. */
-    return s->kind != XIPC__WIN32_STREAM_FIFO_READER && s->kind != XIPC__WIN32_STREAM_SOCKET &&
-        s->std_io == XIPC__WIN32_STD_NONE;
+    return s->kind != XIPC__WIN32_STREAM_FIFO_READER && s->std_io == XIPC__WIN32_STD_NONE;
 }
 
 /* A FIFO reader has no one handle: 0, which no child can adopt. */
 intptr_t
 xipc__os_stream_native(const struct xipc__os_stream *s)
 {
+    if (s->kind == XIPC__WIN32_STREAM_SOCKET)
+        return (intptr_t)s->share; /* what a child inherits in its place: win32_sock.c */
     return (intptr_t)s->handle;
 }
 
@@ -575,7 +576,7 @@ xipc__os_stream_holds(const struct xipc__os_stream *s, intptr_t native)
     HANDLE h = (HANDLE)native;
     if (h == NULL)
         return false;
-    if (h == s->handle || h == s->read_event || h == s->write_event)
+    if (h == s->handle || h == s->read_event || h == s->write_event || h == s->share)
         return true;
     return s->kind == XIPC__WIN32_STREAM_FIFO_READER && xipc__win32_fifo_holds(s->fifo, native);
 }
@@ -629,7 +630,7 @@ xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s)
     if (xipc__handle_owns_native(native))
         return XIPC_EEXIST;
     if (GetFileType(h) != FILE_TYPE_PIPE)
-        return XIPC_EINVAL;
+        return xipc__win32_sock_adopt(h, s); /* a connection's share, or XIPC_EINVAL */
     /* Sockets are FILE_TYPE_PIPE too; only a named pipe answers GetNamedPipeInfo. */
     DWORD werr = query_write_chunk(h, &chunk);
     if (werr != ERROR_SUCCESS) {
