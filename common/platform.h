@@ -579,6 +579,10 @@ void xipc__os_listener_close(struct xipc__os_listener *l);
 bool xipc__os_listener_holds(const struct xipc__os_listener *l, intptr_t native);
 void xipc__os_listener_waitable(const struct xipc__os_listener *l, struct xipc__wait *w);
 
+/* A full-duplex pipe (xipc_duplex): two connected ends that each read and write, and can be
+ * half-closed. Both non-inheritable; on failure both stay zeroed. */
+int xipc__os_duplex(struct xipc__os_stream *a, struct xipc__os_stream *b);
+
 /* Half-close (xipc_stream_shutdown): XIPC_ENOTSUP for a stream that is not a stream socket or a
  * duplex pipe end. */
 int xipc__os_stream_shutdown(struct xipc__os_stream *s);

@@ -250,6 +250,24 @@ xipc__os_tcp_connect(const xipc_sockaddr *addr, struct xipc__os_stream *s, xipc_
     return tcp_stream(fd, s);
 }
 
+/* ---- Duplex pipes --------------------------------------------------------------------------- */
+
+int
+xipc__os_duplex(struct xipc__os_stream *a, struct xipc__os_stream *b)
+{
+    int fds[2];
+    /* Blocking, as every connection is (posix_socket.c). */
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
+        return XIPC__OS_FAIL(errno, "socketpair", NULL);
+    memset(a, 0, sizeof *a);
+    memset(b, 0, sizeof *b);
+    a->fd_plus1 = fds[0] + 1;
+    a->variant = XIPC__POSIX_STREAM_SOCK;
+    b->fd_plus1 = fds[1] + 1;
+    b->variant = XIPC__POSIX_STREAM_SOCK;
+    return 0;
+}
+
 /* ---- Socket calls on streams ---------------------------------------------------------------- */
 
 /* A TCP connection, or an AF_UNIX socket with no name at either end (a socketpair: a duplex

@@ -464,3 +464,93 @@ xt_test_tcp_no_handle_leak(void)
     }
     CHECK_EQ(xt_os_handle_count(), before);
 }
+
+/* ---- Duplex pipes --------------------------------------------------------------------------- */
+
+/* argv: the text of a duplex end. Reads to the end of the stream, replies with the count and
+ * the sum of the bytes, then reads the end again (its peer half-closed for good). */
+int
+xt_child_duplex_peer(int argc, char **argv)
+{
+    xipc_stream *s = xt_import(argv[argc - 1]);
+    size_t len = 0;
+    unsigned sum = 0;
+    char reply[64];
+    unsigned char *got = (unsigned char *)xt_read_to_eof(s, &len, XT_CHILD_TIMEOUT_MS);
+    for (size_t i = 0; i < len; i++)
+        sum += got[i];
+    free(got);
+    int n = snprintf(reply, sizeof reply, "%zu %u", len, sum);
+    xt_write_all(s, reply, (size_t)n, XT_CHILD_TIMEOUT_MS);
+    xt_expect_eof(s, 0);
+    xipc_stream_close(s);
+    return 0;
+}
+
+void
+xt_test_duplex_half_close_across_processes(void)
+{
+    xipc_stream *a = NULL, *b = NULL;
+    static unsigned char out[100000];
+    char want[64];
+    unsigned sum = 0;
+    size_t len = 0;
+    CHECK_OK(xipc_duplex(0, &a, &b));
+    xipc_handle *h = xipc_stream_handle(b);
+    xipc_proc *p = xt_spawn_passing("duplex_peer", NULL, NULL, &h, 1);
+    xipc_stream_close(b);
+    for (size_t i = 0; i < sizeof out; i++) {
+        out[i] = xt_pattern(i);
+        sum += out[i];
+    }
+    xt_write_all(a, out, sizeof out, XT_CHILD_TIMEOUT_MS);
+    CHECK_OK(xipc_stream_shutdown(a));
+    CHECK_OK(xipc_stream_shutdown(a)); /* once more: nothing more happens */
+    CHECK_RC(xipc_stream_write(a, "x", 1, NULL, 0), XIPC_EPIPE);
+    /* The child saw the end of the stream and still answers on the other direction. */
+    char *reply = xt_read_to_eof(a, &len, XT_CHILD_TIMEOUT_MS);
+    snprintf(want, sizeof want, "%zu %u", sizeof out, sum);
+    CHECK_STR(reply, want);
+    free(reply);
+    xt_expect_exit(p, 0);
+    xipc_stream_close(a);
+}
+
+void
+xt_test_duplex_both_ways_in_one_process(void)
+{
+    xipc_stream *a = NULL, *b = NULL;
+    char buf[4096];
+    size_t got = 0;
+    xt_warm_up();
+    int before = xt_os_handle_count();
+    CHECK_OK(xipc_duplex(0, &a, &b));
+    xt_write_all(a, "ping", 4, 5000);
+    xt_write_all(b, "pong!", 5, 5000);
+    xt_read_exact(b, buf, 4, 5000);
+    CHECK(memcmp(buf, "ping", 4) == 0);
+    /* Data, then the half-close: one read with room for more gets the data alone, the next one
+     * the end of the stream. */
+    xt_write_all(a, "hello", 5, 5000);
+    CHECK_OK(xipc_stream_shutdown(a));
+    CHECK_OK(xipc_stream_read(b, buf, sizeof buf, &got, 5000));
+    CHECK_EQ(got, 5);
+    CHECK(memcmp(buf, "hello", 5) == 0);
+    xt_expect_eof(b, 5000);
+    xt_expect_eof(b, 0);
+    /* The other direction still carries data both ways of closing. */
+    xt_read_exact(a, buf, 5, 5000);
+    CHECK(memcmp(buf, "pong!", 5) == 0);
+    CHECK_RC(xipc_stream_read(a, buf, sizeof buf, &got, 0), XIPC_ETIMEDOUT);
+    xt_write_all(b, "last", 4, 5000);
+    xipc_stream_close(b);
+    xt_read_exact(a, buf, 4, 5000);
+    xt_expect_eof(a, 5000);
+    xipc_stream_close(a);
+    CHECK_EQ(xt_os_handle_count(), before);
+    /* Bad input. */
+    CHECK_RC(xipc_duplex(1, &a, &b), XIPC_EINVAL);
+    CHECK(a == NULL && b == NULL);
+    CHECK_RC(xipc_duplex(0, NULL, &b), XIPC_EINVAL);
+    CHECK_RC(xipc_duplex(0, &a, NULL), XIPC_EINVAL);
+}

@@ -31,6 +31,9 @@ enum xipc__win32_stream_kind {
     /* A TCP connection (win32_sock.c): handle is the SOCKET, non-blocking, waited on with
      * WSAPoll; no events. */
     XIPC__WIN32_STREAM_SOCKET = 6,
+    /* An end of a duplex pipe (xipc_duplex): an overlapped pipe end whose zero-byte read is the
+     * other end's half-close (win32_duplex.c). */
+    XIPC__WIN32_STREAM_DUPLEX = 7,
 };
 
 /* How a stream over a standard handle (xipc_stream_stdio) does its I/O; none for every other
@@ -72,6 +75,10 @@ struct xipc__os_stream {
     /* A socket's (XIPC__WIN32_STREAM_SOCKET): the section a child inherits in its place, through
      * which the socket is duplicated for it (win32_sock.c). NULL otherwise. */
     void *share;
+    /* A duplex end's (XIPC__WIN32_STREAM_DUPLEX): this end was shut for writing; the other
+     * end's half-close (or close) was read. */
+    bool shut_write;
+    bool peer_shut;
     /* A FIFO writer's (kind XIPC__WIN32_STREAM_FIFO_WRITER): where each write's frame (length,
      * then bytes) is put together, as long as the largest frame, malloc'd (win32_fifo.c). */
     unsigned char *frame;

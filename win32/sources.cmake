@@ -4,6 +4,7 @@
 # SetFileInformationByHandle) is used.
 set(XIPC_PLATFORM_SOURCES
   win32/win32_clock.c
+  win32/win32_duplex.c
   win32/win32_env.c
   win32/win32_error.c
   win32/win32_fifo.c

@@ -93,6 +93,15 @@ DWORD xipc__win32_finish_io(HANDLE h, OVERLAPPED *ov, DWORD werr, xipc__deadline
 /* Whether a read's werr says that every writer is gone (and nothing is left to read). */
 bool xipc__win32_end_of_stream(DWORD werr);
 
+/* ---- Duplex pipes (win32_duplex.c) --------------------------------------------------------- */
+
+/* A duplex end's read (as xipc__os_stream_read, want > 0) and half-close; whether h is an end
+ * of xipc_duplex's pipe (a full-duplex pipe of one instance). */
+int xipc__win32_duplex_read(
+    struct xipc__os_stream *s, void *buf, DWORD want, size_t *got, xipc__deadline dl);
+int xipc__win32_duplex_shutdown(struct xipc__os_stream *s);
+bool xipc__win32_is_duplex_pair(HANDLE h);
+
 /* ---- Sockets (win32_sock.c) ---------------------------------------------------------------- */
 
 /* Starts Winsock once per process, whichever thread asks first: 0, or WSAStartup's failure. */

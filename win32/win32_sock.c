@@ -611,6 +611,8 @@ xipc__win32_sock_adopt(HANDLE section, struct xipc__os_stream *s)
 int
 xipc__os_stream_shutdown(struct xipc__os_stream *s)
 {
+    if (s->kind == XIPC__WIN32_STREAM_DUPLEX)
+        return xipc__win32_duplex_shutdown(s);
     if (s->kind != XIPC__WIN32_STREAM_SOCKET)
         return XIPC__FAIL(XIPC_ENOTSUP, "s: not a stream socket or duplex pipe end");
     /* WSAENOTCONN: the peer reset the connection already; nothing is left to shut. */
