@@ -579,6 +579,23 @@ void xipc__os_listener_close(struct xipc__os_listener *l);
 bool xipc__os_listener_holds(const struct xipc__os_listener *l, intptr_t native);
 void xipc__os_listener_waitable(const struct xipc__os_listener *l, struct xipc__wait *w);
 
+/* UDP endpoints (struct xipc__os_dgram). open binds a new socket to addr. send sends one
+ * datagram whole (to NULL: the connected peer), waiting until dl for room: XIPC_ETIMEDOUT,
+ * XIPC_EMSGSIZE. recv waits until dl for one datagram and scatters it into buf (cap bytes) and
+ * then spill (spill_cap bytes), so nothing of a datagram up to cap + spill_cap is cut; *len gets
+ * its whole length, *from (if not NULL) its sender. An ICMP error that a receive reports for an
+ * earlier send (ECONNREFUSED, WSAECONNRESET) is skipped. */
+int xipc__os_udp_open(const xipc_sockaddr *addr, struct xipc__os_dgram *d);
+int xipc__os_dgram_send(struct xipc__os_dgram *d, const void *buf, size_t len,
+    const xipc_sockaddr *to, xipc__deadline dl);
+int xipc__os_dgram_recv(struct xipc__os_dgram *d, void *buf, size_t cap, void *spill,
+    size_t spill_cap, size_t *len, xipc_sockaddr *from, xipc__deadline dl);
+int xipc__os_dgram_connect(struct xipc__os_dgram *d, const xipc_sockaddr *peer);
+int xipc__os_dgram_addr(const struct xipc__os_dgram *d, xipc_sockaddr *out);
+void xipc__os_dgram_close(struct xipc__os_dgram *d);
+bool xipc__os_dgram_holds(const struct xipc__os_dgram *d, intptr_t native);
+void xipc__os_dgram_waitable(const struct xipc__os_dgram *d, struct xipc__wait *w);
+
 /* A full-duplex pipe (xipc_duplex): two connected ends that each read and write, and can be
  * half-closed. Both non-inheritable; on failure both stay zeroed. */
 int xipc__os_duplex(struct xipc__os_stream *a, struct xipc__os_stream *b);

@@ -245,3 +245,232 @@ xipc_stream_peer_addr(const xipc_stream *s, xipc_sockaddr *out)
 {
     return stream_sockaddr(s, true, out);
 }
+
+/* ---- Datagrams ------------------------------------------------------------------------------ */
+
+/* Room for the rest of a datagram that does not fit the caller's buffer: the largest one. */
+#define SPILL_SIZE 65536
+
+struct xipc_dgram {
+    struct xipc_handle handle;
+    struct xipc__os_dgram os;
+    int family; /* the bound address's (sa_family, as the platform stores it) */
+    bool connected;
+    /* What does not fit the caller's buffer lands here (xipc__os_dgram_recv). After a receive
+     * into too small a buffer, the whole datagram is kept here, held_len bytes from held_from,
+     * for the next receive (held_len 0 and held false: none). */
+    unsigned char *spill;
+    bool held;
+    size_t held_len;
+    xipc_sockaddr held_from;
+};
+
+static int
+family_of(const xipc_sockaddr *a)
+{
+    uint16_t family;
+    memcpy(&family, a->storage, sizeof family); /* sa_family, first in every sockaddr here */
+    return family;
+}
+
+int
+xipc_udp_open(const char *host, int port, unsigned flags, xipc_dgram **out)
+{
+    xipc_sockaddr addr;
+    xipc__error_clear();
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    *out = NULL;
+    int rc = check_host_port(host, port, flags);
+    if (rc != 0 || (rc = xipc__os_sockaddr_resolve(host, port, flags, &addr)) != 0)
+        return rc;
+    struct xipc_dgram *d = calloc(1, sizeof *d);
+    if (d == NULL || (d->spill = malloc(SPILL_SIZE)) == NULL) {
+        free(d);
+        return XIPC_ENOMEM;
+    }
+    d->family = family_of(&addr);
+    if ((rc = xipc__os_udp_open(&addr, &d->os)) != 0)
+        goto out_free;
+    if ((rc = xipc__handle_register(&d->handle, XIPC_KIND_DGRAM)) != 0)
+        goto out_close;
+    *out = d;
+    return 0;
+
+out_close:
+    xipc__os_dgram_close(&d->os);
+out_free:
+    free(d->spill);
+    free(d);
+    return rc;
+}
+
+static int
+dgram_send(xipc_dgram *d, const void *buf, size_t len, const xipc_sockaddr *to, int timeout_ms)
+{
+    int rc = xipc__handle_check(d, XIPC_KIND_DGRAM);
+    if (rc != 0 || (rc = xipc__timeout_check(timeout_ms)) != 0)
+        return rc;
+    if (buf == NULL && len > 0)
+        return XIPC__FAIL(XIPC_EINVAL, "buf: NULL");
+    if (len > XIPC_DGRAM_MAX)
+        return XIPC__FAIL(XIPC_EMSGSIZE, "len: over XIPC_DGRAM_MAX");
+    if (to == NULL && !d->connected)
+        return XIPC__FAIL(XIPC_EINVAL, "d: not connected (xipc_dgram_connect)");
+    if (to != NULL && (to->len == 0 || family_of(to) != d->family))
+        return XIPC__FAIL(XIPC_EINVAL, "to: not an address of the endpoint's family");
+    return xipc__os_dgram_send(&d->os, buf ? buf : "", len, to, xipc__deadline_in(timeout_ms));
+}
+
+int
+xipc_dgram_send_to(
+    xipc_dgram *d, const void *buf, size_t len, const xipc_sockaddr *to, int timeout_ms)
+{
+    xipc__error_clear();
+    if (to == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "to: NULL");
+    return dgram_send(d, buf, len, to, timeout_ms);
+}
+
+int
+xipc_dgram_send(xipc_dgram *d, const void *buf, size_t len, int timeout_ms)
+{
+    xipc__error_clear();
+    return dgram_send(d, buf, len, NULL, timeout_ms);
+}
+
+/* The datagram kept from an earlier receive: into buf if it fits, else XIPC_EMSGSIZE again. */
+static int
+take_held(xipc_dgram *d, void *buf, size_t cap, size_t *len, xipc_sockaddr *from)
+{
+    *len = d->held_len;
+    if (d->held_len > cap)
+        return XIPC__FAIL(
+            XIPC_EMSGSIZE, "cap: smaller than the datagram (kept for the next receive)");
+    if (d->held_len > 0)
+        memcpy(buf, d->spill, d->held_len);
+    if (from != NULL)
+        *from = d->held_from;
+    d->held = false;
+    d->held_len = 0;
+    return 0;
+}
+
+/* Keeps a datagram of n bytes that came cut in two, cap bytes in buf and the rest in the
+ * spill, whole in the spill for the next receive. */
+static int
+hold(xipc_dgram *d, const void *buf, size_t cap, size_t n, const xipc_sockaddr *from)
+{
+    memmove(d->spill + cap, d->spill, n - cap);
+    memcpy(d->spill, buf, cap);
+    d->held = true;
+    d->held_len = n;
+    d->held_from = *from;
+    return XIPC__FAIL(XIPC_EMSGSIZE, "cap: smaller than the datagram (kept for the next receive)");
+}
+
+static int
+dgram_recv(xipc_dgram *d, void *buf, size_t cap, size_t *len, xipc_sockaddr *from, int timeout_ms)
+{
+    xipc_sockaddr sender;
+    if (len != NULL)
+        *len = 0;
+    int rc = xipc__handle_check(d, XIPC_KIND_DGRAM);
+    if (rc != 0 || (rc = xipc__timeout_check(timeout_ms)) != 0)
+        return rc;
+    if (buf == NULL || len == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "buf or len: NULL");
+    if (d->held)
+        return take_held(d, buf, cap, len, from);
+    size_t room = cap < SPILL_SIZE ? cap : SPILL_SIZE;
+    memset(&sender, 0, sizeof sender);
+    rc = xipc__os_dgram_recv(
+        &d->os, buf, room, d->spill, SPILL_SIZE, len, &sender, xipc__deadline_in(timeout_ms));
+    if (rc != 0)
+        return rc;
+    if (*len > room)
+        return hold(d, buf, room, *len, &sender);
+    if (from != NULL)
+        *from = sender;
+    return 0;
+}
+
+int
+xipc_dgram_recv_from(
+    xipc_dgram *d, void *buf, size_t cap, size_t *len, xipc_sockaddr *from, int timeout_ms)
+{
+    xipc__error_clear();
+    return dgram_recv(d, buf, cap, len, from, timeout_ms);
+}
+
+int
+xipc_dgram_recv(xipc_dgram *d, void *buf, size_t cap, size_t *len, int timeout_ms)
+{
+    xipc__error_clear();
+    int rc = xipc__handle_check(d, XIPC_KIND_DGRAM);
+    if (rc == 0 && !d->connected)
+        return XIPC__FAIL(XIPC_EINVAL, "d: not connected (xipc_dgram_connect)");
+    return dgram_recv(d, buf, cap, len, NULL, timeout_ms);
+}
+
+int
+xipc_dgram_connect(xipc_dgram *d, const xipc_sockaddr *peer)
+{
+    xipc__error_clear();
+    int rc = xipc__handle_check(d, XIPC_KIND_DGRAM);
+    if (rc != 0)
+        return rc;
+    if (peer == NULL || peer->len == 0 || family_of(peer) != d->family)
+        return XIPC__FAIL(XIPC_EINVAL, "peer: NULL, or not an address of the endpoint's family");
+    if ((rc = xipc__os_dgram_connect(&d->os, peer)) == 0)
+        d->connected = true;
+    return rc;
+}
+
+int
+xipc_dgram_addr(const xipc_dgram *d, xipc_sockaddr *out)
+{
+    xipc__error_clear();
+    int rc = xipc__handle_check(d, XIPC_KIND_DGRAM);
+    if (rc != 0)
+        return rc;
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    memset(out, 0, sizeof *out);
+    return xipc__os_dgram_addr(&d->os, out);
+}
+
+void
+xipc_dgram_close(xipc_dgram *d)
+{
+    xipc__handle_close(d, XIPC_KIND_DGRAM);
+}
+
+xipc_handle *
+xipc_dgram_handle(xipc_dgram *d)
+{
+    return d ? &d->handle : NULL;
+}
+
+void
+xipc__dgram_release(struct xipc_handle *h)
+{
+    struct xipc_dgram *d = (struct xipc_dgram *)h;
+    xipc__os_dgram_close(&d->os);
+    free(d->spill);
+    free(d);
+}
+
+bool
+xipc__dgram_holds(const struct xipc_handle *h, intptr_t native)
+{
+    return xipc__os_dgram_holds(&((const struct xipc_dgram *)h)->os, native);
+}
+
+void
+xipc__dgram_waitable(const struct xipc_handle *h, struct xipc__wait *w)
+{
+    const struct xipc_dgram *d = (const struct xipc_dgram *)h;
+    xipc__os_dgram_waitable(&d->os, w);
+    w->held = d->held;
+}

@@ -65,6 +65,11 @@ struct xipc__os_listener {
     int fd_plus1;
 };
 
+/* A UDP endpoint (posix_sock.c): non-blocking, waited on with poll(). */
+struct xipc__os_dgram {
+    int fd_plus1;
+};
+
 struct xipc__os_proc {
     pid_t pid; /* 0: not open */
     int pidfd_plus1; /* a pidfd to wait on with a timeout, where the kernel has them */

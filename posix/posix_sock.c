@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define LISTEN_BACKLOG SOMAXCONN
@@ -248,6 +249,117 @@ xipc__os_tcp_connect(const xipc_sockaddr *addr, struct xipc__os_stream *s, xipc_
         return rc;
     }
     return tcp_stream(fd, s);
+}
+
+/* ---- Datagrams ------------------------------------------------------------------------------ */
+
+int
+xipc__os_udp_open(const xipc_sockaddr *addr, struct xipc__os_dgram *d)
+{
+    int family = sa_of(addr)->sa_family, one = 1, rc = 0;
+    int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return XIPC__OS_FAIL(errno, "socket", NULL);
+    if (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0)
+        rc = XIPC__OS_FAIL(errno, "setsockopt", "IPV6_V6ONLY");
+    if (rc == 0 && bind(fd, sa_of(addr), addr->len) != 0)
+        rc = bind_failure(errno);
+    if (rc != 0) {
+        (void)close(fd);
+        return rc;
+    }
+    d->fd_plus1 = fd + 1;
+    return 0;
+}
+
+int
+xipc__os_dgram_send(struct xipc__os_dgram *d, const void *buf, size_t len, const xipc_sockaddr *to,
+    xipc__deadline dl)
+{
+    int fd = d->fd_plus1 - 1;
+    for (;;) {
+        ssize_t n = to ? sendto(fd, buf, len, MSG_NOSIGNAL, sa_of(to), to->len)
+                       : send(fd, buf, len, MSG_NOSIGNAL);
+        if (n >= 0)
+            return 0; /* a datagram goes whole or not at all */
+        int e = errno;
+        /* ECONNREFUSED: an ICMP error for an earlier datagram, reported now; this one is lost
+         * to the same peer, as UDP may lose any. */
+        if (e == EINTR || e == ECONNREFUSED)
+            continue;
+        if (e != EAGAIN && e != EWOULDBLOCK)
+            return XIPC__OS_FAIL(e, to ? "sendto" : "send", NULL);
+        if (xipc__deadline_left_ms(dl) == 0)
+            return XIPC_ETIMEDOUT;
+        int rc = xipc__posix_poll_fd(fd, POLLOUT, dl);
+        if (rc != 0)
+            return rc;
+    }
+}
+
+int
+xipc__os_dgram_recv(struct xipc__os_dgram *d, void *buf, size_t cap, void *spill, size_t spill_cap,
+    size_t *len, xipc_sockaddr *from, xipc__deadline dl)
+{
+    int fd = d->fd_plus1 - 1;
+    struct iovec iov[2] = { { buf, cap }, { spill, spill_cap } };
+    for (;;) {
+        struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+        mh.msg_name = from->storage;
+        mh.msg_namelen = sizeof from->storage;
+        ssize_t n = recvmsg(fd, &mh, 0);
+        if (n >= 0) {
+            *len = (size_t)n;
+            from->len = mh.msg_namelen;
+            return 0;
+        }
+        int e = errno;
+        if (e == EINTR || e == ECONNREFUSED) /* see send */
+            continue;
+        if (e != EAGAIN && e != EWOULDBLOCK)
+            return XIPC__OS_FAIL(e, "recvmsg", NULL);
+        if (xipc__deadline_left_ms(dl) == 0)
+            return XIPC_ETIMEDOUT;
+        int rc = xipc__posix_poll_fd(fd, POLLIN, dl);
+        if (rc != 0)
+            return rc;
+    }
+}
+
+int
+xipc__os_dgram_connect(struct xipc__os_dgram *d, const xipc_sockaddr *peer)
+{
+    if (connect(d->fd_plus1 - 1, sa_of(peer), peer->len) != 0)
+        return XIPC__OS_FAIL(errno, "connect", NULL);
+    return 0;
+}
+
+int
+xipc__os_dgram_addr(const struct xipc__os_dgram *d, xipc_sockaddr *out)
+{
+    const struct xipc__os_listener as_socket = { d->fd_plus1 };
+    return xipc__os_listener_addr(&as_socket, out);
+}
+
+void
+xipc__os_dgram_close(struct xipc__os_dgram *d)
+{
+    if (d->fd_plus1 > 0)
+        (void)close(d->fd_plus1 - 1);
+    d->fd_plus1 = 0;
+}
+
+bool
+xipc__os_dgram_holds(const struct xipc__os_dgram *d, intptr_t native)
+{
+    return d->fd_plus1 > 0 && native == d->fd_plus1 - 1;
+}
+
+void
+xipc__os_dgram_waitable(const struct xipc__os_dgram *d, struct xipc__wait *w)
+{
+    w->how = XIPC__WAIT_FD;
+    w->native = d->fd_plus1 - 1;
 }
 
 /* ---- Duplex pipes --------------------------------------------------------------------------- */

@@ -554,3 +554,162 @@ xt_test_duplex_both_ways_in_one_process(void)
     CHECK_RC(xipc_duplex(0, NULL, &b), XIPC_EINVAL);
     CHECK_RC(xipc_duplex(0, &a, NULL), XIPC_EINVAL);
 }
+
+/* ---- UDP ------------------------------------------------------------------------------------ */
+
+static int
+dgram_port(xipc_dgram *d)
+{
+    xipc_sockaddr a;
+    int port = 0;
+    CHECK_OK(xipc_dgram_addr(d, &a));
+    CHECK_OK(xipc_sockaddr_port(&a, &port));
+    return port;
+}
+
+/* argv: the test's port. Sends datagrams of these sizes, each answered by its echo. */
+static const size_t udp_sizes[] = { 1, 0, 1000, 60000, 5000 };
+
+int
+xt_child_udp_sender(int argc, char **argv)
+{
+    xipc_dgram *d = NULL;
+    xipc_sockaddr to, from;
+    static unsigned char out[60000], back[60000];
+    (void)argc;
+    CHECK_OK(xipc_udp_open(NULL, 0, 0, &d));
+    CHECK_OK(xipc_sockaddr_resolve(NULL, atoi(argv[1]), 0, &to));
+    for (size_t k = 0; k < sizeof udp_sizes / sizeof udp_sizes[0]; k++) {
+        size_t n = udp_sizes[k], len = 0;
+        for (size_t i = 0; i < n; i++)
+            out[i] = xt_pattern(i + k);
+        CHECK_OK(xipc_dgram_send_to(d, out, n, &to, XT_CHILD_TIMEOUT_MS));
+        CHECK_OK(xipc_dgram_recv_from(d, back, sizeof back, &len, &from, XT_CHILD_TIMEOUT_MS));
+        CHECK_EQ(len, n);
+        CHECK(memcmp(out, back, n) == 0);
+    }
+    xipc_dgram_close(d);
+    return 0;
+}
+
+void
+xt_test_udp_boundaries_and_sender_across_processes(void)
+{
+    char port[16], text[XIPC_SOCKADDR_TEXT_MAX];
+    static unsigned char buf[65536];
+    xipc_dgram *d = NULL;
+    xipc_sockaddr from, again;
+    size_t len = 0;
+    CHECK_OK(xipc_udp_open(NULL, 0, 0, &d));
+    snprintf(port, sizeof port, "%d", dgram_port(d));
+    const char *args[] = { port, NULL };
+    xipc_proc *p = xt_spawn_child("udp_sender", args, NULL, NULL, 0);
+    for (size_t k = 0; k < sizeof udp_sizes / sizeof udp_sizes[0]; k++) {
+        size_t n = udp_sizes[k];
+        if (n == 5000) {
+            /* Too small a buffer: the size, and the datagram stays for the next receive. */
+            CHECK_RC(
+                xipc_dgram_recv_from(d, buf, 100, &len, &from, XT_CHILD_TIMEOUT_MS), XIPC_EMSGSIZE);
+            CHECK_EQ(len, 5000);
+            CHECK_RC(xipc_dgram_recv_from(d, buf, 4999, &len, &from, 0), XIPC_EMSGSIZE);
+            CHECK_EQ(len, 5000);
+        }
+        CHECK_OK(xipc_dgram_recv_from(d, buf, sizeof buf, &len, &from, XT_CHILD_TIMEOUT_MS));
+        /* Each datagram whole and alone, from the child's address. */
+        CHECK_EQ(len, n);
+        for (size_t i = 0; i < n; i++)
+            CHECK_EQ(buf[i], xt_pattern(i + k));
+        CHECK_OK(xipc_sockaddr_format(&from, text, sizeof text));
+        CHECK(strncmp(text, "127.0.0.1:", 10) == 0);
+        if (k > 0)
+            CHECK_EQ(memcmp(&from, &again, sizeof from), 0);
+        again = from;
+        CHECK_OK(xipc_dgram_send_to(d, buf, len, &from, XT_CHILD_TIMEOUT_MS));
+    }
+    xt_expect_exit(p, 0);
+    xipc_dgram_close(d);
+}
+
+void
+xt_test_udp_connected_mode(void)
+{
+    xipc_dgram *a = NULL, *b = NULL, *c = NULL;
+    xipc_sockaddr aa, ba;
+    char buf[64];
+    size_t len = 0;
+    CHECK_OK(xipc_udp_open("127.0.0.1", 0, XIPC_SOCK_IPV4, &a));
+    CHECK_OK(xipc_udp_open(NULL, 0, 0, &b));
+    CHECK_OK(xipc_udp_open(NULL, 0, 0, &c));
+    CHECK_OK(xipc_dgram_addr(a, &aa));
+    CHECK_OK(xipc_dgram_addr(b, &ba));
+    CHECK_RC(xipc_dgram_send(a, "x", 1, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_dgram_recv(a, buf, sizeof buf, &len, 0), XIPC_EINVAL);
+    CHECK_OK(xipc_dgram_connect(a, &ba));
+    CHECK_OK(xipc_dgram_connect(b, &aa));
+    CHECK_OK(xipc_dgram_send(a, "to b", 4, 1000));
+    CHECK_OK(xipc_dgram_recv(b, buf, sizeof buf, &len, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(len, 4);
+    CHECK(memcmp(buf, "to b", 4) == 0);
+    /* A connected endpoint hears its peer alone. */
+    CHECK_OK(xipc_dgram_send_to(c, "from c", 6, &aa, 1000));
+    CHECK_OK(xipc_dgram_send(b, "from b", 6, 1000));
+    CHECK_OK(xipc_dgram_recv(a, buf, sizeof buf, &len, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(len, 6);
+    CHECK(memcmp(buf, "from b", 6) == 0);
+    CHECK_RC(xipc_dgram_recv(a, buf, sizeof buf, &len, 100), XIPC_ETIMEDOUT);
+    xipc_dgram_close(a);
+    xipc_dgram_close(b);
+    xipc_dgram_close(c);
+}
+
+void
+xt_test_udp_bad_input_and_timeouts(void)
+{
+    xipc_dgram *d = NULL;
+    xipc_sockaddr v6, self;
+    static char big[XIPC_DGRAM_MAX + 1];
+    char text[XIPC_HANDLE_TEXT_MAX];
+    size_t len = 9;
+    xt_warm_up();
+    warm_up_sockets();
+    int before = xt_os_handle_count();
+    CHECK_RC(xipc_udp_open(NULL, 70000, 0, &d), XIPC_EINVAL);
+    CHECK_RC(xipc_udp_open("", 0, 0, &d), XIPC_EINVAL);
+    CHECK_RC(xipc_udp_open(NULL, 0, 0, NULL), XIPC_EINVAL);
+    /* An address that is not this machine's. Wine 8 binds a UDP socket to it (Windows and Linux
+     * say WSAEADDRNOTAVAIL, EADDRNOTAVAIL; its TCP bind does too). */
+    int rc = xipc_udp_open("192.0.2.1", 0, 0, &d);
+    if (!xt_os_is_wine() || rc != 0)
+        CHECK_RC(rc, XIPC_EINVAL);
+    xipc_dgram_close(d);
+    d = NULL;
+    CHECK_OK(xipc_udp_open(NULL, 0, 0, &d));
+    CHECK_OK(xipc_dgram_addr(d, &self));
+    uint64_t t0 = xt_os_now_ms();
+    CHECK_RC(xipc_dgram_recv_from(d, text, sizeof text, &len, NULL, 0), XIPC_ETIMEDOUT);
+    CHECK_EQ(len, 0);
+    CHECK_RC(xipc_dgram_recv_from(d, text, sizeof text, &len, NULL, 150), XIPC_ETIMEDOUT);
+    CHECK_GE(xt_os_now_ms() - t0, 150);
+    CHECK_RC(xipc_dgram_send_to(d, big, sizeof big, &self, 0), XIPC_EMSGSIZE);
+    CHECK_OK(xipc_sockaddr_resolve("::1", 1, XIPC_SOCK_IPV6, &v6));
+    CHECK_RC(xipc_dgram_send_to(d, "x", 1, &v6, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_dgram_send_to(d, "x", 1, NULL, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_dgram_send_to(d, NULL, 1, &self, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_dgram_send_to(d, "x", 1, &self, -3), XIPC_EINVAL);
+    CHECK_RC(xipc_dgram_recv_from(d, NULL, 1, &len, NULL, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_dgram_connect(d, &v6), XIPC_EINVAL);
+    CHECK_RC(xipc_handle_export(xipc_dgram_handle(d), text, sizeof text), XIPC_ENOTSUP);
+    CHECK_EQ(xipc_handle_kind(xipc_dgram_handle(d)), XIPC_KIND_DGRAM);
+    /* To itself, whole, and a too small buffer keeps it. */
+    CHECK_OK(xipc_dgram_send_to(d, "hello", 5, &self, 1000));
+    CHECK_RC(xipc_dgram_recv_from(d, text, 2, &len, NULL, XT_CHILD_TIMEOUT_MS), XIPC_EMSGSIZE);
+    CHECK_EQ(len, 5);
+    CHECK_OK(xipc_dgram_recv_from(d, text, sizeof text, &len, NULL, 0));
+    CHECK_EQ(len, 5);
+    CHECK(memcmp(text, "hello", 5) == 0);
+    xipc_dgram_close(d);
+    CHECK_RC(xipc_dgram_send_to(d, "x", 1, &self, 0), XIPC_EBADF);
+    CHECK_RC(xipc_dgram_addr(d, &self), XIPC_EBADF);
+    xipc_dgram_close(NULL);
+    CHECK_EQ(xt_os_handle_count(), before);
+}

@@ -97,6 +97,11 @@ struct xipc__os_listener {
     uintptr_t sock;
 };
 
+/* A UDP endpoint (win32_sock.c): non-blocking, waited on with WSAPoll. 0: not open. */
+struct xipc__os_dgram {
+    uintptr_t sock;
+};
+
 struct xipc__os_proc {
     void *process; /* the child's process handle; NULL: not open */
     uint32_t pid;

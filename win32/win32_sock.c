@@ -512,6 +512,133 @@ xipc__os_tcp_connect(const xipc_sockaddr *addr, struct xipc__os_stream *s, xipc_
     return sock_stream(sock, s);
 }
 
+/* ---- Datagrams ------------------------------------------------------------------------------ */
+
+/* SIO_UDP_CONNRESET off: Windows otherwise fails the next receive with WSAECONNRESET once a
+ * datagram sent to a port with no receiver drew an ICMP "port unreachable" (Microsoft KB263823),
+ * which no POSIX receive does on an unconnected socket. Best effort: the receive skips that
+ * error anyway. */
+static void
+udp_connreset_off(SOCKET s)
+{
+    BOOL off = FALSE;
+    DWORD n = 0;
+    (void)WSAIoctl(s, _WSAIOW(IOC_VENDOR, 12), &off, sizeof off, NULL, 0, &n, NULL, NULL);
+}
+
+int
+xipc__os_udp_open(const xipc_sockaddr *addr, struct xipc__os_dgram *d)
+{
+    u_long on = 1;
+    int rc = xipc__win32_winsock(), family = sa_of(addr)->sa_family;
+    if (rc != 0)
+        return rc;
+    SOCKET s = WSASocketW(
+        family, SOCK_DGRAM, IPPROTO_UDP, NULL, 0, WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+    if (s == INVALID_SOCKET)
+        return XIPC__OS_FAIL(WSAGetLastError(), "WSASocketW", NULL);
+    if (ioctlsocket(s, FIONBIO, &on) != 0)
+        rc = XIPC__OS_FAIL(WSAGetLastError(), "ioctlsocket", "FIONBIO");
+    if (rc == 0)
+        rc = listen_options(s, family);
+    if (rc == 0 && bind(s, sa_of(addr), (int)addr->len) != 0)
+        rc = bind_failure(WSAGetLastError());
+    if (rc != 0) {
+        (void)closesocket(s);
+        return rc;
+    }
+    udp_connreset_off(s);
+    d->sock = (uintptr_t)s;
+    return 0;
+}
+
+int
+xipc__os_dgram_send(struct xipc__os_dgram *d, const void *buf, size_t len, const xipc_sockaddr *to,
+    xipc__deadline dl)
+{
+    SOCKET s = (SOCKET)d->sock;
+    for (;;) {
+        int n =
+            to ? sendto(s, buf, (int)len, 0, sa_of(to), (int)to->len) : send(s, buf, (int)len, 0);
+        if (n >= 0)
+            return 0; /* a datagram goes whole or not at all */
+        int werr = WSAGetLastError();
+        if (werr == WSAECONNRESET) /* an ICMP error for an earlier datagram: see above */
+            continue;
+        if (werr != WSAEWOULDBLOCK)
+            return XIPC__OS_FAIL(werr, to ? "sendto" : "send", NULL);
+        if (xipc__deadline_left_ms(dl) == 0)
+            return XIPC_ETIMEDOUT;
+        int rc = poll_socket(s, POLLWRNORM, dl);
+        if (rc != 0)
+            return rc;
+    }
+}
+
+int
+xipc__os_dgram_recv(struct xipc__os_dgram *d, void *buf, size_t cap, void *spill, size_t spill_cap,
+    size_t *len, xipc_sockaddr *from, xipc__deadline dl)
+{
+    SOCKET s = (SOCKET)d->sock;
+    WSABUF bufs[2] = { { (ULONG)cap, buf }, { (ULONG)spill_cap, spill } };
+    for (;;) {
+        DWORD n = 0, flags = 0;
+        INT from_len = (INT)sizeof from->storage;
+        if (WSARecvFrom(s, bufs, 2, &n, &flags, (struct sockaddr *)(void *)from->storage, &from_len,
+                NULL, NULL) == 0) {
+            *len = n;
+            from->len = (uint32_t)from_len;
+            return 0;
+        }
+        int werr = WSAGetLastError();
+        if (werr == WSAECONNRESET) /* see udp_connreset_off */
+            continue;
+        if (werr != WSAEWOULDBLOCK)
+            return XIPC__OS_FAIL(werr, "WSARecvFrom", NULL);
+        if (xipc__deadline_left_ms(dl) == 0)
+            return XIPC_ETIMEDOUT;
+        int rc = poll_socket(s, POLLRDNORM, dl);
+        if (rc != 0)
+            return rc;
+    }
+}
+
+int
+xipc__os_dgram_connect(struct xipc__os_dgram *d, const xipc_sockaddr *peer)
+{
+    if (connect((SOCKET)d->sock, sa_of(peer), (int)peer->len) != 0)
+        return XIPC__OS_FAIL(WSAGetLastError(), "connect", NULL);
+    return 0;
+}
+
+int
+xipc__os_dgram_addr(const struct xipc__os_dgram *d, xipc_sockaddr *out)
+{
+    const struct xipc__os_listener as_socket = { d->sock };
+    return xipc__os_listener_addr(&as_socket, out);
+}
+
+void
+xipc__os_dgram_close(struct xipc__os_dgram *d)
+{
+    if (d->sock != 0)
+        (void)closesocket((SOCKET)d->sock);
+    d->sock = 0;
+}
+
+bool
+xipc__os_dgram_holds(const struct xipc__os_dgram *d, intptr_t native)
+{
+    return d->sock != 0 && (uintptr_t)native == d->sock;
+}
+
+void
+xipc__os_dgram_waitable(const struct xipc__os_dgram *d, struct xipc__wait *w)
+{
+    (void)d;
+    w->how = XIPC__WAIT_HELPER; /* as a listener's */
+}
+
 /* ---- Transfers (win32_stream.c dispatches here) --------------------------------------------- */
 
 int

@@ -158,7 +158,8 @@ enum xipc_kind {
     XIPC_KIND_MUTEX = 5, /* xipc_mutex */
     XIPC_KIND_NPIPE = 6, /* xipc_npipe: a listening named-pipe server */
     XIPC_KIND_MSGPIPE = 7, /* xipc_msgpipe: a message-mode named-pipe connection */
-    XIPC_KIND_LISTENER = 8 /* xipc_listener: a listening TCP or AF_UNIX socket */
+    XIPC_KIND_LISTENER = 8, /* xipc_listener: a listening TCP or AF_UNIX socket */
+    XIPC_KIND_DGRAM = 9 /* xipc_dgram: a UDP endpoint */
 };
 
 /* The kind of a live handle: one of enum xipc_kind (> 0), or a negative code: XIPC_EINVAL (NULL);

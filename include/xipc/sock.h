@@ -119,6 +119,61 @@ XIPC_API xipc_handle *xipc_listener_handle(xipc_listener *l);
 XIPC_API int xipc_stream_local_addr(const xipc_stream *s, xipc_sockaddr *out);
 XIPC_API int xipc_stream_peer_addr(const xipc_stream *s, xipc_sockaddr *out);
 
+/* ---- Datagrams ----------------------------------------------------------------------------- */
+
+/* A datagram endpoint (UDP): sends and receives whole messages, each to or from an address,
+ * boundaries kept. Delivery is UDP's: a datagram may be lost, duplicated or reordered (not on
+ * loopback in practice), nothing waits for a receiver. Threads: one thread may receive while
+ * another sends. Not passed to a child in this version (xipc_handle_export: XIPC_ENOTSUP). */
+typedef struct xipc_dgram xipc_dgram;
+
+/* The largest datagram xipc sends or receives: UDP's largest payload over IPv4. */
+#define XIPC_DGRAM_MAX 65507
+
+/* Opens a UDP endpoint bound to host (see xipc_sockaddr_resolve: NULL is loopback only) and
+ * port (0: a free port; xipc_dgram_addr tells which). flags: 0, XIPC_SOCK_IPV4 or _IPV6.
+ * Returns 0; XIPC_EINVAL (NULL out, bad host, port or flags; host not an address of this
+ * machine); XIPC_ENOENT (host does not resolve); XIPC_EADDRINUSE; XIPC_EACCES; XIPC_EMFILE,
+ * XIPC_ENFILE, XIPC_ENOMEM; XIPC_EOS. */
+XIPC_API int xipc_udp_open(const char *host, int port, unsigned flags, xipc_dgram **out);
+
+/* Sends one datagram of len bytes (0..XIPC_DGRAM_MAX) to the address to, whole or not at all,
+ * waiting up to timeout_ms for room in the socket's buffer.
+ * Returns 0; XIPC_ETIMEDOUT; XIPC_EMSGSIZE (len over XIPC_DGRAM_MAX, or over what the path
+ * takes); XIPC_EINVAL (NULL d, buf with len > 0, or to; to of another family than d's; bad
+ * timeout); XIPC_EBADF (closed endpoint); XIPC_EOS (unreachable network and the like). */
+XIPC_API int xipc_dgram_send_to(
+    xipc_dgram *d, const void *buf, size_t len, const xipc_sockaddr *to, int timeout_ms);
+
+/* Receives the next datagram, waiting up to timeout_ms: its bytes into buf, its length into
+ * *len, and the sender's address into *from (which may be NULL). A datagram larger than cap is
+ * not lost: XIPC_EMSGSIZE with *len = its size, and the next receive gets it (xipc keeps it in
+ * user space; the OS's receive would cut it).
+ * Returns 0; XIPC_ETIMEDOUT; XIPC_EMSGSIZE (as said); XIPC_EINVAL (NULL d, buf or len, bad
+ * timeout); XIPC_EBADF (closed endpoint); XIPC_ENOMEM; XIPC_EOS. */
+XIPC_API int xipc_dgram_recv_from(
+    xipc_dgram *d, void *buf, size_t cap, size_t *len, xipc_sockaddr *from, int timeout_ms);
+
+/* Connected mode: from now on d sends to peer alone (xipc_dgram_send) and receives only what
+ * peer sends. Returns 0; XIPC_EINVAL (NULL argument, an address of another family);
+ * XIPC_EBADF; XIPC_EOS. */
+XIPC_API int xipc_dgram_connect(xipc_dgram *d, const xipc_sockaddr *peer);
+
+/* xipc_dgram_send_to and _recv_from to and from the connected peer. XIPC_EINVAL also when d is
+ * not connected. */
+XIPC_API int xipc_dgram_send(xipc_dgram *d, const void *buf, size_t len, int timeout_ms);
+XIPC_API int xipc_dgram_recv(xipc_dgram *d, void *buf, size_t cap, size_t *len, int timeout_ms);
+
+/* The address d is bound to. Returns 0; XIPC_EINVAL (NULL argument); XIPC_EBADF. */
+XIPC_API int xipc_dgram_addr(const xipc_dgram *d, xipc_sockaddr *out);
+
+/* Closes the endpoint; a datagram xipc kept for it is dropped. NULL is a no-op. */
+XIPC_API void xipc_dgram_close(xipc_dgram *d);
+
+/* The endpoint as a generic handle (xipc_handle_native: the socket; a datagram xipc keeps is
+ * not seen by a wait on it). NULL for NULL. */
+XIPC_API xipc_handle *xipc_dgram_handle(xipc_dgram *d);
+
 #ifdef __cplusplus
 }
 #endif
