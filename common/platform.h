@@ -563,6 +563,18 @@ int xipc__os_sockaddr_resolve(const char *host, int port, unsigned flags, xipc_s
 int xipc__os_sockaddr_format(const xipc_sockaddr *a, char *buf, size_t cap);
 int xipc__os_sockaddr_port(const xipc_sockaddr *a, int *port);
 
+/* The AF_UNIX address of path (checked: not empty). XIPC_ENAMETOOLONG when it does not fit
+ * sun_path. */
+int xipc__os_sockaddr_unix(const char *path, xipc_sockaddr *out);
+
+/* AF_UNIX (xipc/sock.h): a listener at addr's path (the file made 0600 before it listens,
+ * removed by close while still its own), a connection to one (XIPC_ENOENT, XIPC_ECONNREFUSED;
+ * a full backlog is retried until dl), and a datagram endpoint bound at addr's path, or unbound
+ * for addr NULL. XIPC_ENOTSUP where the OS has no such sockets. */
+int xipc__os_unix_listen(const xipc_sockaddr *addr, struct xipc__os_listener *l);
+int xipc__os_unix_connect(const xipc_sockaddr *addr, struct xipc__os_stream *s, xipc__deadline dl);
+int xipc__os_unix_dgram_open(const xipc_sockaddr *addr, struct xipc__os_dgram *d);
+
 /* Binds and listens on addr (IPv4 or IPv6; address reuse as xipc/sock.h says).
  * XIPC_EADDRINUSE, XIPC_EACCES, XIPC_EINVAL (not an address of this machine). */
 int xipc__os_tcp_listen(const xipc_sockaddr *addr, struct xipc__os_listener *l);

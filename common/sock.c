@@ -8,6 +8,20 @@
 
 #define SOCK_FAMILIES (XIPC_SOCK_IPV4 | XIPC_SOCK_IPV6)
 
+/* AF_UNIX: 1 on every platform xipc runs on (POSIX requires no value; Linux, the BSDs, macOS and
+ * Windows' afunix.h all use 1). */
+#define XIPC__AF_UNIX 1
+
+/* The family of an address: sa_family, first in every sockaddr on Linux and Windows (a BSD port,
+ * whose sockaddr starts with sa_len, reads the second byte). */
+static int
+family_of(const xipc_sockaddr *a)
+{
+    uint16_t family;
+    memcpy(&family, a->storage, sizeof family); /* sa_family, first in every sockaddr here */
+    return family;
+}
+
 /* ---- Addresses ------------------------------------------------------------------------------ */
 
 static int
@@ -57,12 +71,53 @@ xipc_sockaddr_port(const xipc_sockaddr *a, int *port)
     return xipc__os_sockaddr_port(a, port);
 }
 
+static int
+unix_addr(const char *path, xipc_sockaddr *out)
+{
+    memset(out, 0, sizeof *out);
+    if (path == NULL || path[0] == '\0')
+        return XIPC__FAIL(XIPC_EINVAL, "path: NULL or empty");
+    return xipc__os_sockaddr_unix(path, out);
+}
+
+int
+xipc_sockaddr_unix(const char *path, xipc_sockaddr *out)
+{
+    xipc__error_clear();
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    return unix_addr(path, out);
+}
+
 /* ---- Listeners ------------------------------------------------------------------------------ */
 
 struct xipc_listener {
     struct xipc_handle handle;
     struct xipc__os_listener os;
 };
+
+/* A listener on addr, TCP or AF_UNIX by its family. */
+static int
+listener_open(const xipc_sockaddr *addr, bool unix_path, xipc_listener **out)
+{
+    int rc;
+    struct xipc_listener *l = calloc(1, sizeof *l);
+    if (l == NULL)
+        return XIPC_ENOMEM;
+    rc = unix_path ? xipc__os_unix_listen(addr, &l->os) : xipc__os_tcp_listen(addr, &l->os);
+    if (rc != 0)
+        goto out_free;
+    if ((rc = xipc__handle_register(&l->handle, XIPC_KIND_LISTENER)) != 0)
+        goto out_close;
+    *out = l;
+    return 0;
+
+out_close:
+    xipc__os_listener_close(&l->os);
+out_free:
+    free(l);
+    return rc;
+}
 
 int
 xipc_tcp_listen(const char *host, int port, unsigned flags, xipc_listener **out)
@@ -75,21 +130,39 @@ xipc_tcp_listen(const char *host, int port, unsigned flags, xipc_listener **out)
     int rc = check_host_port(host, port, flags);
     if (rc != 0 || (rc = xipc__os_sockaddr_resolve(host, port, flags, &addr)) != 0)
         return rc;
-    struct xipc_listener *l = calloc(1, sizeof *l);
-    if (l == NULL)
-        return XIPC_ENOMEM;
-    if ((rc = xipc__os_tcp_listen(&addr, &l->os)) != 0)
-        goto out_free;
-    if ((rc = xipc__handle_register(&l->handle, XIPC_KIND_LISTENER)) != 0)
-        goto out_close;
-    *out = l;
-    return 0;
+    return listener_open(&addr, false, out);
+}
 
-out_close:
-    xipc__os_listener_close(&l->os);
-out_free:
-    free(l);
-    return rc;
+int
+xipc_unix_listen(const char *path, unsigned flags, xipc_listener **out)
+{
+    xipc_sockaddr addr;
+    xipc__error_clear();
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    *out = NULL;
+    if (flags != 0)
+        return XIPC__FAIL(XIPC_EINVAL, "flags: not 0");
+    int rc = unix_addr(path, &addr);
+    return rc != 0 ? rc : listener_open(&addr, true, out);
+}
+
+int
+xipc_unix_connect(const char *path, xipc_stream **out, int timeout_ms)
+{
+    xipc_sockaddr addr;
+    struct xipc__os_stream os;
+    xipc__error_clear();
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    *out = NULL;
+    int rc = xipc__timeout_check(timeout_ms);
+    if (rc != 0 || (rc = unix_addr(path, &addr)) != 0)
+        return rc;
+    memset(&os, 0, sizeof os);
+    if ((rc = xipc__os_unix_connect(&addr, &os, xipc__deadline_in(timeout_ms))) != 0)
+        return rc;
+    return xipc__stream_wrap(&os, XIPC__STREAM_READ | XIPC__STREAM_WRITE, out);
 }
 
 int
@@ -265,12 +338,34 @@ struct xipc_dgram {
     xipc_sockaddr held_from;
 };
 
+/* A datagram endpoint of family, bound to addr (NULL: AF_UNIX unbound). */
 static int
-family_of(const xipc_sockaddr *a)
+dgram_open(const xipc_sockaddr *addr, int family, xipc_dgram **out)
 {
-    uint16_t family;
-    memcpy(&family, a->storage, sizeof family); /* sa_family, first in every sockaddr here */
-    return family;
+    int rc;
+    struct xipc_dgram *d = calloc(1, sizeof *d);
+    if (d == NULL || (d->spill = malloc(SPILL_SIZE)) == NULL) {
+        free(d);
+        return XIPC_ENOMEM;
+    }
+    d->family = family;
+    if (addr == NULL || d->family == XIPC__AF_UNIX)
+        rc = xipc__os_unix_dgram_open(addr, &d->os);
+    else
+        rc = xipc__os_udp_open(addr, &d->os);
+    if (rc != 0)
+        goto out_free;
+    if ((rc = xipc__handle_register(&d->handle, XIPC_KIND_DGRAM)) != 0)
+        goto out_close;
+    *out = d;
+    return 0;
+
+out_close:
+    xipc__os_dgram_close(&d->os);
+out_free:
+    free(d->spill);
+    free(d);
+    return rc;
 }
 
 int
@@ -284,25 +379,23 @@ xipc_udp_open(const char *host, int port, unsigned flags, xipc_dgram **out)
     int rc = check_host_port(host, port, flags);
     if (rc != 0 || (rc = xipc__os_sockaddr_resolve(host, port, flags, &addr)) != 0)
         return rc;
-    struct xipc_dgram *d = calloc(1, sizeof *d);
-    if (d == NULL || (d->spill = malloc(SPILL_SIZE)) == NULL) {
-        free(d);
-        return XIPC_ENOMEM;
-    }
-    d->family = family_of(&addr);
-    if ((rc = xipc__os_udp_open(&addr, &d->os)) != 0)
-        goto out_free;
-    if ((rc = xipc__handle_register(&d->handle, XIPC_KIND_DGRAM)) != 0)
-        goto out_close;
-    *out = d;
-    return 0;
+    return dgram_open(&addr, family_of(&addr), out);
+}
 
-out_close:
-    xipc__os_dgram_close(&d->os);
-out_free:
-    free(d->spill);
-    free(d);
-    return rc;
+int
+xipc_unix_dgram_open(const char *path, unsigned flags, xipc_dgram **out)
+{
+    xipc_sockaddr addr;
+    xipc__error_clear();
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    *out = NULL;
+    if (flags != 0)
+        return XIPC__FAIL(XIPC_EINVAL, "flags: not 0");
+    if (path == NULL)
+        return dgram_open(NULL, XIPC__AF_UNIX, out);
+    int rc = unix_addr(path, &addr);
+    return rc != 0 ? rc : dgram_open(&addr, XIPC__AF_UNIX, out);
 }
 
 static int

@@ -59,15 +59,25 @@ struct xipc__os_npipe {
     char lock_path[120]; /* <runtime dir>/.lock-NAME */
 };
 
+/* The socket file an AF_UNIX listener or datagram endpoint bound, and its identity, so that
+ * close removes only our own (posix_sock.c). path[0] 0: none. */
+struct xipc__posix_bound_path {
+    char path[108]; /* sun_path's size */
+    dev_t dev;
+    ino_t ino;
+};
+
 /* A listening socket (posix_sock.c): non-blocking, so that accept waits in poll() until its
  * deadline. */
 struct xipc__os_listener {
     int fd_plus1;
+    struct xipc__posix_bound_path bound;
 };
 
 /* A UDP endpoint (posix_sock.c): non-blocking, waited on with poll(). */
 struct xipc__os_dgram {
     int fd_plus1;
+    struct xipc__posix_bound_path bound;
 };
 
 struct xipc__os_proc {

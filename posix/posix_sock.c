@@ -11,10 +11,13 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define LISTEN_BACKLOG SOMAXCONN
@@ -72,11 +75,40 @@ xipc__os_sockaddr_port(const xipc_sockaddr *a, int *port)
     return 0;
 }
 
+/* An AF_UNIX address's path, which need not end in a NUL within len. */
+static int
+format_unix(const xipc_sockaddr *a, char *buf, size_t cap)
+{
+    const struct sockaddr_un *un = (const struct sockaddr_un *)(const void *)a->storage;
+    size_t off = offsetof(struct sockaddr_un, sun_path);
+    size_t n = a->len > off ? strnlen(un->sun_path, a->len - off) : 0;
+    if (n >= cap)
+        return XIPC_ENAMETOOLONG;
+    memcpy(buf, un->sun_path, n);
+    buf[n] = '\0';
+    return 0;
+}
+
+int
+xipc__os_sockaddr_unix(const char *path, xipc_sockaddr *out)
+{
+    struct sockaddr_un *un = (struct sockaddr_un *)(void *)out->storage;
+    size_t n = strlen(path);
+    if (n >= sizeof un->sun_path)
+        return XIPC__FAIL(XIPC_ENAMETOOLONG, "path: longer than sun_path holds (107 bytes)");
+    un->sun_family = AF_UNIX;
+    memcpy(un->sun_path, path, n + 1);
+    out->len = (uint32_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+    return 0;
+}
+
 int
 xipc__os_sockaddr_format(const xipc_sockaddr *a, char *buf, size_t cap)
 {
     char host[NI_MAXHOST];
     int port = 0;
+    if (a->len >= sizeof(sa_family_t) && sa_of(a)->sa_family == AF_UNIX)
+        return format_unix(a, buf, cap);
     if (!is_inet(a))
         return XIPC__FAIL(XIPC_EINVAL, "a: not an IPv4 or IPv6 address");
     if (getnameinfo(sa_of(a), a->len, host, sizeof host, NULL, 0, NI_NUMERICHOST) != 0)
@@ -160,6 +192,15 @@ tcp_stream(int fd, struct xipc__os_stream *s)
     return 0;
 }
 
+static int
+unix_stream(int fd, struct xipc__os_stream *s)
+{
+    memset(s, 0, sizeof *s);
+    s->fd_plus1 = fd + 1;
+    s->variant = XIPC__POSIX_STREAM_SOCK;
+    return 0;
+}
+
 int
 xipc__os_listener_accept(struct xipc__os_listener *l, struct xipc__os_stream *s, xipc__deadline dl)
 {
@@ -168,7 +209,7 @@ xipc__os_listener_accept(struct xipc__os_listener *l, struct xipc__os_stream *s,
         /* No SOCK_NONBLOCK: connections are blocking (posix_socket.c). */
         int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
         if (fd >= 0)
-            return tcp_stream(fd, s);
+            return l->bound.path[0] != '\0' ? unix_stream(fd, s) : tcp_stream(fd, s);
         int e = errno;
         /* A client that gave up while queued (ECONNABORTED), or a signal: try the next. */
         if (e == EINTR || e == ECONNABORTED)
@@ -183,19 +224,38 @@ xipc__os_listener_accept(struct xipc__os_listener *l, struct xipc__os_stream *s,
     }
 }
 
-int
-xipc__os_listener_addr(const struct xipc__os_listener *l, xipc_sockaddr *out)
+static int
+socket_name(int fd, xipc_sockaddr *out)
 {
     socklen_t len = sizeof out->storage;
-    if (getsockname(l->fd_plus1 - 1, (struct sockaddr *)(void *)out->storage, &len) != 0)
+    if (getsockname(fd, (struct sockaddr *)(void *)out->storage, &len) != 0)
         return XIPC__OS_FAIL(errno, "getsockname", NULL);
     out->len = (uint32_t)len;
     return 0;
 }
 
+int
+xipc__os_listener_addr(const struct xipc__os_listener *l, xipc_sockaddr *out)
+{
+    return socket_name(l->fd_plus1 - 1, out);
+}
+
+/* Removes the socket file a listener or datagram endpoint bound, if it is still the one it
+ * made: another program may have replaced it since, and its file is not ours to remove. */
+static void
+unlink_bound(struct xipc__posix_bound_path *b)
+{
+    struct stat st;
+    if (b->path[0] != '\0' && lstat(b->path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+        st.st_dev == b->dev && st.st_ino == b->ino)
+        (void)unlink(b->path);
+    b->path[0] = '\0';
+}
+
 void
 xipc__os_listener_close(struct xipc__os_listener *l)
 {
+    unlink_bound(&l->bound); /* before the close: see unlink_bound */
     if (l->fd_plus1 > 0)
         (void)close(l->fd_plus1 - 1);
     l->fd_plus1 = 0;
@@ -249,6 +309,96 @@ xipc__os_tcp_connect(const xipc_sockaddr *addr, struct xipc__os_stream *s, xipc_
         return rc;
     }
     return tcp_stream(fd, s);
+}
+
+/* ---- AF_UNIX at a path ------------------------------------------------------------------------
+ */
+
+/* Binds fd at addr's path and makes the file owner-only, recording it in b for close. */
+static int
+bind_path(int fd, const xipc_sockaddr *addr, struct xipc__posix_bound_path *b)
+{
+    const struct sockaddr_un *un = (const struct sockaddr_un *)(const void *)addr->storage;
+    struct stat st;
+    if (bind(fd, sa_of(addr), addr->len) != 0)
+        return XIPC__OS_FAIL(errno, "bind", un->sun_path);
+    /* A socket file takes its mode from the umask, which a library cannot change for one call
+     * without racing other threads: it is narrowed here, before anything can connect (the
+     * caller listens afterwards). */
+    if (chmod(un->sun_path, 0600) != 0 || lstat(un->sun_path, &st) != 0) {
+        int e = errno;
+        (void)unlink(un->sun_path);
+        return XIPC__OS_FAIL(e, "chmod", un->sun_path);
+    }
+    memcpy(b->path, un->sun_path, sizeof b->path);
+    b->dev = st.st_dev;
+    b->ino = st.st_ino;
+    return 0;
+}
+
+int
+xipc__os_unix_listen(const xipc_sockaddr *addr, struct xipc__os_listener *l)
+{
+    int rc, fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return XIPC__OS_FAIL(errno, "socket", NULL);
+    if ((rc = bind_path(fd, addr, &l->bound)) != 0) {
+        (void)close(fd);
+        return rc;
+    }
+    l->fd_plus1 = fd + 1;
+    if (listen(fd, LISTEN_BACKLOG) != 0) {
+        rc = XIPC__OS_FAIL(errno, "listen", NULL);
+        xipc__os_listener_close(l);
+        return rc;
+    }
+    return 0;
+}
+
+int
+xipc__os_unix_connect(const xipc_sockaddr *addr, struct xipc__os_stream *s, xipc__deadline dl)
+{
+    unsigned pause_ms = 1;
+    int rc, fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return XIPC__OS_FAIL(errno, "socket", NULL);
+    /* An AF_UNIX connect never waits for the peer: it succeeds, fails, or finds the backlog full
+     * (EAGAIN), which only time cures. */
+    while (connect(fd, sa_of(addr), addr->len) != 0) {
+        int e = errno;
+        if (e == EINTR)
+            continue;
+        if (e == EAGAIN)
+            rc = xipc__pause_before_retry(dl, &pause_ms, 50);
+        else
+            rc = e == ENOTSOCK ? XIPC_ECONNREFUSED : XIPC__OS_FAIL(e, "connect", NULL);
+        if (rc != 0) {
+            (void)close(fd);
+            return rc;
+        }
+    }
+    if ((rc = xipc__posix_socket_blocking(fd)) != 0) {
+        (void)close(fd);
+        return rc;
+    }
+    memset(s, 0, sizeof *s);
+    s->fd_plus1 = fd + 1;
+    s->variant = XIPC__POSIX_STREAM_SOCK;
+    return 0;
+}
+
+int
+xipc__os_unix_dgram_open(const xipc_sockaddr *addr, struct xipc__os_dgram *d)
+{
+    int rc, fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return XIPC__OS_FAIL(errno, "socket", NULL);
+    if (addr != NULL && (rc = bind_path(fd, addr, &d->bound)) != 0) {
+        (void)close(fd);
+        return rc;
+    }
+    d->fd_plus1 = fd + 1;
+    return 0;
 }
 
 /* ---- Datagrams ------------------------------------------------------------------------------ */
@@ -311,6 +461,12 @@ xipc__os_dgram_recv(struct xipc__os_dgram *d, void *buf, size_t cap, void *spill
         if (n >= 0) {
             *len = (size_t)n;
             from->len = mh.msg_namelen;
+            /* An unbound AF_UNIX sender has no name at all (length 0): an unnamed address. */
+            if (from->len < sizeof(sa_family_t)) {
+                sa_family_t family = AF_UNIX;
+                memcpy(from->storage, &family, sizeof family);
+                from->len = sizeof family;
+            }
             return 0;
         }
         int e = errno;
@@ -337,13 +493,13 @@ xipc__os_dgram_connect(struct xipc__os_dgram *d, const xipc_sockaddr *peer)
 int
 xipc__os_dgram_addr(const struct xipc__os_dgram *d, xipc_sockaddr *out)
 {
-    const struct xipc__os_listener as_socket = { d->fd_plus1 };
-    return xipc__os_listener_addr(&as_socket, out);
+    return socket_name(d->fd_plus1 - 1, out);
 }
 
 void
 xipc__os_dgram_close(struct xipc__os_dgram *d)
 {
+    unlink_bound(&d->bound);
     if (d->fd_plus1 > 0)
         (void)close(d->fd_plus1 - 1);
     d->fd_plus1 = 0;
@@ -410,6 +566,18 @@ xipc__os_stream_shutdown(struct xipc__os_stream *s)
     return 0;
 }
 
+/* Whether either end of the AF_UNIX connection fd has a path: a duplex pipe's have none. */
+static bool
+has_named_end(int fd)
+{
+    struct sockaddr_un un;
+    socklen_t len = sizeof un;
+    if (getsockname(fd, (struct sockaddr *)&un, &len) == 0 && len > sizeof(sa_family_t))
+        return true;
+    len = sizeof un;
+    return getpeername(fd, (struct sockaddr *)&un, &len) == 0 && len > sizeof(sa_family_t);
+}
+
 int
 xipc__os_stream_sockaddr(const struct xipc__os_stream *s, bool peer, xipc_sockaddr *out)
 {
@@ -421,7 +589,8 @@ xipc__os_stream_sockaddr(const struct xipc__os_stream *s, bool peer, xipc_sockad
     if ((peer ? getpeername(fd, sa, &len) : getsockname(fd, sa, &len)) != 0)
         return XIPC__OS_FAIL(errno, peer ? "getpeername" : "getsockname", NULL);
     out->len = (uint32_t)len;
-    if (!is_inet(out)) {
+    /* A duplex pipe end is an AF_UNIX socket too, but no connection with addresses. */
+    if (!is_inet(out) && (sa->sa_family != AF_UNIX || !has_named_end(fd))) {
         memset(out, 0, sizeof *out);
         return XIPC__FAIL(XIPC_ENOTSUP, "s: not a TCP connection");
     }

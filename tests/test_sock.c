@@ -713,3 +713,166 @@ xt_test_udp_bad_input_and_timeouts(void)
     xipc_dgram_close(NULL);
     CHECK_EQ(xt_os_handle_count(), before);
 }
+
+/* ---- AF_UNIX at a path ---------------------------------------------------------------------- */
+
+/* A socket path for this test in the temporary directory, nothing there yet. */
+static void
+unix_path(const char *tag, char path[108])
+{
+    char name[XIPC_NAME_MAX + 1];
+    xt_name(tag, name);
+    xt_os_temp_path(name, path, 108);
+    xt_os_remove_tree(path);
+}
+
+/* Skips where the OS has no AF_UNIX sockets of the kind rc came from: Wine 8 none at all,
+ * Windows no datagrams. */
+static void
+skip_if_no_af_unix(int rc, const char *what)
+{
+    if (rc == XIPC_ENOTSUP && !xt_os_has_runtime_dir()) {
+        if (xt_os_is_wine())
+            XT_SKIP("Wine 8 has no AF_UNIX sockets (socket() fails with WSAEAFNOSUPPORT)");
+        XT_SKIP(what);
+    }
+}
+
+/* argv: a socket path. Connects, echoes until the end, then says "bye" and closes. */
+int
+xt_child_unix_echo(int argc, char **argv)
+{
+    xipc_stream *s = NULL;
+    char buf[4096];
+    (void)argc;
+    CHECK_OK(xipc_unix_connect(argv[1], &s, XT_CHILD_TIMEOUT_MS));
+    for (;;) {
+        size_t got = 0;
+        CHECK_OK(xipc_stream_read(s, buf, sizeof buf, &got, XT_CHILD_TIMEOUT_MS));
+        if (got == 0)
+            break;
+        xt_write_all(s, buf, got, XT_CHILD_TIMEOUT_MS);
+    }
+    xt_write_all(s, "bye", 3, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(s);
+    return 0;
+}
+
+void
+xt_test_unix_stream_across_processes(void)
+{
+    char path[108], text[XIPC_SOCKADDR_TEXT_MAX + 64], buf[4];
+    xipc_listener *l = NULL;
+    xipc_stream *conn = NULL;
+    xipc_sockaddr local;
+    unix_path("us", path);
+    int rc = xipc_unix_listen(path, 0, &l);
+    skip_if_no_af_unix(rc, "no AF_UNIX stream sockets here");
+    CHECK_OK(rc);
+    /* Owner-only, whatever the umask. */
+    int mode = xt_os_path_mode(path);
+    if (mode >= 0)
+        CHECK_EQ(mode & 0777, 0600);
+    const char *args[] = { path, NULL };
+    xipc_proc *p = xt_spawn_child("unix_echo", args, NULL, NULL, 0);
+    CHECK_OK(xipc_listener_accept(l, &conn, XT_CHILD_TIMEOUT_MS));
+    echo_rounds(conn);
+    CHECK_OK(xipc_stream_local_addr(conn, &local));
+    CHECK_OK(xipc_sockaddr_format(&local, text, sizeof text));
+    CHECK_STR(text, path);
+    /* Half-close: the child sees the end, and answers on the other direction. */
+    CHECK_OK(xipc_stream_shutdown(conn));
+    xt_read_exact(conn, buf, 3, XT_CHILD_TIMEOUT_MS);
+    CHECK(memcmp(buf, "bye", 3) == 0);
+    xt_expect_eof(conn, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(conn);
+    xt_expect_exit(p, 0);
+    xipc_listener_close(l);
+    if (mode >= 0)
+        CHECK_EQ(xt_os_path_mode(path), -1); /* the listener removed its socket file */
+}
+
+void
+xt_test_unix_stream_errors(void)
+{
+    char path[108], file[108], long_path[200];
+    xipc_listener *l = NULL, *l2 = NULL;
+    xipc_stream *s = NULL;
+    xipc_sockaddr a;
+    unix_path("ue", path);
+    int rc = xipc_unix_listen(path, 0, &l);
+    skip_if_no_af_unix(rc, "no AF_UNIX stream sockets here");
+    CHECK_OK(rc);
+    CHECK_RC(xipc_unix_listen(path, 0, &l2), XIPC_EADDRINUSE);
+    CHECK(l2 == NULL);
+    xipc_listener_close(l);
+    CHECK_RC(xipc_unix_connect(path, &s, 1000), XIPC_ENOENT);
+    /* Something that is no socket. */
+    unix_path("uf", file);
+    CHECK_OK(xt_os_mkdir(file, 0700) == 0 ? 0 : XIPC_EIO);
+    CHECK_RC(xipc_unix_connect(file, &s, 1000), XIPC_ECONNREFUSED);
+    xt_os_remove_tree(file);
+    memset(long_path, 'a', sizeof long_path - 1);
+    long_path[sizeof long_path - 1] = '\0';
+    CHECK_RC(xipc_unix_listen(long_path, 0, &l), XIPC_ENAMETOOLONG);
+    CHECK_RC(xipc_sockaddr_unix(long_path, &a), XIPC_ENAMETOOLONG);
+    CHECK_RC(xipc_unix_listen("", 0, &l), XIPC_EINVAL);
+    CHECK_RC(xipc_unix_listen(path, 1, &l), XIPC_EINVAL);
+    CHECK_RC(xipc_unix_connect(NULL, &s, 0), XIPC_EINVAL);
+    CHECK(s == NULL && l == NULL);
+}
+
+/* argv: its own path, then the test's. Sends "hi" from its path and waits for the reply. */
+int
+xt_child_unix_dgram_peer(int argc, char **argv)
+{
+    xipc_dgram *d = NULL;
+    xipc_sockaddr to;
+    char buf[16];
+    size_t len = 0;
+    (void)argc;
+    CHECK_OK(xipc_unix_dgram_open(argv[1], 0, &d));
+    CHECK_OK(xipc_sockaddr_unix(argv[2], &to));
+    CHECK_OK(xipc_dgram_send_to(d, "hi", 2, &to, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_dgram_recv_from(d, buf, sizeof buf, &len, NULL, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(len, 5);
+    CHECK(memcmp(buf, "hello", 5) == 0);
+    xipc_dgram_close(d);
+    return 0;
+}
+
+void
+xt_test_unix_dgram_sender_path_across_processes(void)
+{
+    char mine[108], theirs[108], text[128], buf[16];
+    xipc_dgram *d = NULL, *anon = NULL;
+    xipc_sockaddr from;
+    size_t len = 0;
+    unix_path("ud", mine);
+    unix_path("up", theirs);
+    int rc = xipc_unix_dgram_open(mine, 0, &d);
+    skip_if_no_af_unix(rc, "Windows has AF_UNIX stream sockets only, no datagrams");
+    CHECK_OK(rc);
+    const char *args[] = { theirs, mine, NULL };
+    xipc_proc *p = xt_spawn_child("unix_dgram_peer", args, NULL, NULL, 0);
+    /* Too small a buffer first: the datagram stays. */
+    CHECK_RC(xipc_dgram_recv_from(d, buf, 1, &len, &from, XT_CHILD_TIMEOUT_MS), XIPC_EMSGSIZE);
+    CHECK_EQ(len, 2);
+    CHECK_OK(xipc_dgram_recv_from(d, buf, sizeof buf, &len, &from, 0));
+    CHECK_EQ(len, 2);
+    CHECK(memcmp(buf, "hi", 2) == 0);
+    CHECK_OK(xipc_sockaddr_format(&from, text, sizeof text));
+    CHECK_STR(text, theirs);
+    CHECK_OK(xipc_dgram_send_to(d, "hello", 5, &from, XT_CHILD_TIMEOUT_MS));
+    xt_expect_exit(p, 0);
+    /* An unbound sender is unnamed. */
+    CHECK_OK(xipc_unix_dgram_open(NULL, 0, &anon));
+    CHECK_OK(xipc_sockaddr_unix(mine, &from));
+    CHECK_OK(xipc_dgram_send_to(anon, "x", 1, &from, 1000));
+    CHECK_OK(xipc_dgram_recv_from(d, buf, sizeof buf, &len, &from, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_sockaddr_format(&from, text, sizeof text));
+    CHECK_STR(text, "");
+    xipc_dgram_close(anon);
+    xipc_dgram_close(d);
+    CHECK_EQ(xt_os_path_mode(mine), -1);
+}

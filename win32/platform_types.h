@@ -95,6 +95,8 @@ struct xipc__os_npipe {
  * value: socket handles are kernel handles, never 0). */
 struct xipc__os_listener {
     uintptr_t sock;
+    /* An AF_UNIX listener's socket file (UTF-8), removed by close; empty for TCP. */
+    char path[108];
 };
 
 /* A UDP endpoint (win32_sock.c): non-blocking, waited on with WSAPoll. 0: not open. */

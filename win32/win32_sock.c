@@ -26,8 +26,11 @@
 #include <winsock2.h>
 #include <ws2tcpip.h>
 
+#include <afunix.h>
+
 #include "win32_internal.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -263,11 +266,41 @@ xipc__os_sockaddr_port(const xipc_sockaddr *a, int *port)
     return 0;
 }
 
+/* AF_UNIX paths are UTF-8 here, passed to afunix.h's sun_path as the caller wrote them. */
+int
+xipc__os_sockaddr_unix(const char *path, xipc_sockaddr *out)
+{
+    SOCKADDR_UN *un = (SOCKADDR_UN *)(void *)out->storage;
+    size_t n = strlen(path);
+    if (n >= sizeof un->sun_path)
+        return XIPC__FAIL(XIPC_ENAMETOOLONG, "path: longer than sun_path holds (107 bytes)");
+    un->sun_family = AF_UNIX;
+    memcpy(un->sun_path, path, n + 1);
+    out->len = (uint32_t)(offsetof(SOCKADDR_UN, sun_path) + n + 1);
+    return 0;
+}
+
+static int
+format_unix(const xipc_sockaddr *a, char *buf, size_t cap)
+{
+    const SOCKADDR_UN *un = (const SOCKADDR_UN *)(const void *)a->storage;
+    size_t off = offsetof(SOCKADDR_UN, sun_path), n = 0;
+    while (off + n < a->len && n < sizeof un->sun_path && un->sun_path[n] != '\0')
+        n++;
+    if (n >= cap)
+        return XIPC_ENAMETOOLONG;
+    memcpy(buf, un->sun_path, n);
+    buf[n] = '\0';
+    return 0;
+}
+
 int
 xipc__os_sockaddr_format(const xipc_sockaddr *a, char *buf, size_t cap)
 {
     char host[INET6_ADDRSTRLEN];
     int port = 0;
+    if (a->len >= sizeof(ADDRESS_FAMILY) && sa_of(a)->sa_family == AF_UNIX)
+        return format_unix(a, buf, cap);
     if (!is_inet(a))
         return XIPC__FAIL(XIPC_EINVAL, "a: not an IPv4 or IPv6 address");
     const void *sa = a->storage;
@@ -385,12 +418,13 @@ tcp_nodelay(SOCKET s)
     return 0;
 }
 
-/* A connected non-blocking socket as the stream s. Closes sock on failure. */
+/* A connected non-blocking socket as the stream s; TCP (tcp) gets TCP_NODELAY. Closes sock on
+ * failure. */
 static int
-sock_stream(SOCKET sock, struct xipc__os_stream *s)
+sock_stream(SOCKET sock, bool tcp, struct xipc__os_stream *s)
 {
     HANDLE section = NULL;
-    int rc = tcp_nodelay(sock);
+    int rc = tcp ? tcp_nodelay(sock) : 0;
     if (rc == 0)
         rc = share_open(sock, &section);
     if (rc != 0) {
@@ -413,7 +447,7 @@ xipc__os_listener_accept(struct xipc__os_listener *l, struct xipc__os_stream *s,
          * non-blocking, and not inheritable. */
         SOCKET c = accept(ls, NULL, NULL);
         if (c != INVALID_SOCKET)
-            return sock_stream(c, s);
+            return sock_stream(c, l->path[0] == '\0', s);
         int werr = WSAGetLastError();
         if (werr == WSAECONNRESET) /* a client that gave up while queued: take the next */
             continue;
@@ -443,6 +477,14 @@ xipc__os_listener_close(struct xipc__os_listener *l)
     if (l->sock != 0)
         (void)closesocket((SOCKET)l->sock);
     l->sock = 0;
+    if (l->path[0] != '\0') {
+        wchar_t *wide = NULL;
+        /* The socket file stays after closesocket, as on POSIX. */
+        if (xipc__win32_utf8_to_wide(l->path, &wide) == 0)
+            (void)DeleteFileW(wide);
+        free(wide);
+        l->path[0] = '\0';
+    }
 }
 
 bool
@@ -509,7 +551,77 @@ xipc__os_tcp_connect(const xipc_sockaddr *addr, struct xipc__os_stream *s, xipc_
         (void)closesocket(sock);
         return rc;
     }
-    return sock_stream(sock, s);
+    return sock_stream(sock, true, s);
+}
+
+/* ---- AF_UNIX -------------------------------------------------------------------------------- */
+
+/* A non-blocking AF_UNIX stream socket; Wine 8 has none (WSAEAFNOSUPPORT: XIPC_ENOTSUP). */
+static SOCKET
+unix_socket(int *rc)
+{
+    if ((*rc = xipc__win32_winsock()) != 0)
+        return INVALID_SOCKET;
+    u_long on = 1;
+    SOCKET s = WSASocketW(AF_UNIX, SOCK_STREAM, 0, NULL, 0, WSA_FLAG_NO_HANDLE_INHERIT);
+    if (s == INVALID_SOCKET) {
+        *rc = XIPC__OS_FAIL(WSAGetLastError(), "WSASocketW", "AF_UNIX");
+        return s;
+    }
+    if (ioctlsocket(s, FIONBIO, &on) != 0) {
+        *rc = XIPC__OS_FAIL(WSAGetLastError(), "ioctlsocket", "FIONBIO");
+        (void)closesocket(s);
+        return INVALID_SOCKET;
+    }
+    return s;
+}
+
+int
+xipc__os_unix_listen(const xipc_sockaddr *addr, struct xipc__os_listener *l)
+{
+    int rc;
+    SOCKET s = unix_socket(&rc);
+    if (s == INVALID_SOCKET)
+        return rc;
+    if (bind(s, sa_of(addr), (int)addr->len) != 0) {
+        rc = XIPC__OS_FAIL(WSAGetLastError(), "bind", NULL);
+        (void)closesocket(s);
+        return rc;
+    }
+    l->sock = (uintptr_t)s;
+    (void)format_unix(addr, l->path, sizeof l->path);
+    if (listen(s, SOMAXCONN) != 0) {
+        rc = XIPC__OS_FAIL(WSAGetLastError(), "listen", NULL);
+        xipc__os_listener_close(l);
+        return rc;
+    }
+    return 0;
+}
+
+int
+xipc__os_unix_connect(const xipc_sockaddr *addr, struct xipc__os_stream *s, xipc__deadline dl)
+{
+    int rc;
+    SOCKET sock = unix_socket(&rc);
+    if (sock == INVALID_SOCKET)
+        return rc;
+    if (connect(sock, sa_of(addr), (int)addr->len) != 0) {
+        int werr = WSAGetLastError();
+        rc = werr == WSAEWOULDBLOCK ? connect_wait(sock, dl) : XIPC__OS_FAIL(werr, "connect", NULL);
+    }
+    if (rc != 0) {
+        (void)closesocket(sock);
+        return rc;
+    }
+    return sock_stream(sock, false, s);
+}
+
+int
+xipc__os_unix_dgram_open(const xipc_sockaddr *addr, struct xipc__os_dgram *d)
+{
+    (void)addr;
+    (void)d;
+    return XIPC__FAIL(XIPC_ENOTSUP, "AF_UNIX datagrams: Windows has AF_UNIX stream sockets only");
 }
 
 /* ---- Datagrams ------------------------------------------------------------------------------ */
@@ -614,8 +726,11 @@ xipc__os_dgram_connect(struct xipc__os_dgram *d, const xipc_sockaddr *peer)
 int
 xipc__os_dgram_addr(const struct xipc__os_dgram *d, xipc_sockaddr *out)
 {
-    const struct xipc__os_listener as_socket = { d->sock };
-    return xipc__os_listener_addr(&as_socket, out);
+    int len = (int)sizeof out->storage;
+    if (getsockname((SOCKET)d->sock, (struct sockaddr *)(void *)out->storage, &len) != 0)
+        return XIPC__OS_FAIL(WSAGetLastError(), "getsockname", NULL);
+    out->len = (uint32_t)len;
+    return 0;
 }
 
 void
@@ -728,7 +843,7 @@ xipc__win32_sock_adopt(HANDLE section, struct xipc__os_stream *s)
         (void)closesocket(sock);
         return rc;
     }
-    if ((rc = sock_stream(sock, s)) == 0)
+    if ((rc = sock_stream(sock, info.iAddressFamily != AF_UNIX, s)) == 0)
         (void)CloseHandle(section); /* its work is done: the stream has the socket */
     return rc;
 }

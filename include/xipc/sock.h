@@ -37,7 +37,7 @@
 extern "C" {
 #endif
 
-/* One socket address: len bytes of the OS's own sockaddr (sockaddr_in, sockaddr_in6), aligned
+/* One socket address: len bytes of the OS's own sockaddr (sockaddr_in, _in6, _un), aligned
  * for it. Fill it with xipc_sockaddr_resolve() or take it from a call that reports one. */
 typedef struct xipc_sockaddr {
     uint32_t len; /* 0: none */
@@ -60,14 +60,19 @@ typedef struct xipc_sockaddr {
  * failed); XIPC_ENOMEM; XIPC_EOS (Windows: Winsock did not start). */
 XIPC_API int xipc_sockaddr_resolve(const char *host, int port, unsigned flags, xipc_sockaddr *out);
 
-/* The address as text: "a.b.c.d:port" or "[v6]:port". Returns 0; XIPC_EINVAL (NULL a or buf,
- * an address that is not IPv4 or IPv6); XIPC_ENAMETOOLONG (cap too small: XIPC_SOCKADDR_TEXT_MAX
- * always does). buf is empty on failure when cap > 0. */
+/* The address as text: "a.b.c.d:port", "[v6]:port", or an AF_UNIX path ("" when unnamed).
+ * Returns 0; XIPC_EINVAL (NULL a or buf, an address of none of these families); XIPC_ENAMETOOLONG
+ * (cap too small: XIPC_SOCKADDR_TEXT_MAX always does). buf is empty on failure when cap > 0. */
 XIPC_API int xipc_sockaddr_format(const xipc_sockaddr *a, char *buf, size_t cap);
 
 /* The port of an IPv4 or IPv6 address, into *port. Returns 0; XIPC_EINVAL (NULL argument, an
  * address of another family). */
 XIPC_API int xipc_sockaddr_port(const xipc_sockaddr *a, int *port);
+
+/* The address of the AF_UNIX socket at path (UTF-8; POSIX: at most 107 bytes, sun_path's room).
+ * xipc_sockaddr_format() gives the path back ("" for an unnamed socket).
+ * Returns 0; XIPC_EINVAL (NULL or empty path or out); XIPC_ENAMETOOLONG. */
+XIPC_API int xipc_sockaddr_unix(const char *path, xipc_sockaddr *out);
 
 /* ---- Listeners and connections ------------------------------------------------------------- */
 
@@ -94,6 +99,24 @@ XIPC_API int xipc_tcp_connect(
 /* Connects to an address (xipc_sockaddr_resolve) within timeout_ms; as xipc_tcp_connect. */
 XIPC_API int xipc_tcp_connect_addr(const xipc_sockaddr *addr, xipc_stream **out, int timeout_ms);
 
+/* AF_UNIX stream sockets at a path the user chooses (not xipc's runtime directory: for that, and
+ * for one name on both platforms, see xipc/npipe.h). A connection is an xipc_stream as a TCP
+ * one is. The listener makes the socket file owner-only (0600, set after bind and before it
+ * listens, so no client connects in between) and removes it when closed, if the file is still
+ * its own. Anything at path already (a file, a live or a stale socket) is XIPC_EADDRINUSE: a
+ * program that knows the path is its own removes a stale socket first. flags must be 0.
+ * POSIX: AF_UNIX SOCK_STREAM. Windows: AF_UNIX of afunix.h (Windows 10 1803 and later);
+ * XIPC_ENOTSUP where the OS has none, as Wine 8 (socket() fails with WSAEAFNOSUPPORT).
+ * listen returns 0; XIPC_EADDRINUSE; XIPC_ENOENT (no such directory); XIPC_EACCES;
+ * XIPC_EINVAL (NULL or empty path, NULL out, flags); XIPC_ENAMETOOLONG; XIPC_ENOTSUP;
+ * XIPC_EMFILE, XIPC_ENFILE, XIPC_ENOMEM; XIPC_EOS.
+ * connect returns 0; XIPC_ENOENT (nothing at path); XIPC_ECONNREFUSED (a socket nobody listens
+ * on, or something that is no socket); XIPC_ETIMEDOUT (the listener's backlog stayed full);
+ * XIPC_EACCES; XIPC_EINVAL; XIPC_ENAMETOOLONG; XIPC_ENOTSUP; XIPC_EMFILE, XIPC_ENFILE,
+ * XIPC_ENOMEM; XIPC_EOS. */
+XIPC_API int xipc_unix_listen(const char *path, unsigned flags, xipc_listener **out);
+XIPC_API int xipc_unix_connect(const char *path, xipc_stream **out, int timeout_ms);
+
 /* Waits up to timeout_ms for the next client and gives its connection, a stream that reads and
  * writes. Returns 0; XIPC_ETIMEDOUT; XIPC_EINVAL (NULL l or out, bad timeout); XIPC_EBADF
  * (closed listener); XIPC_EMFILE, XIPC_ENFILE, XIPC_ENOMEM; XIPC_EOS. */
@@ -114,17 +137,20 @@ XIPC_API xipc_handle *xipc_listener_handle(xipc_listener *l);
 
 /* ---- Stream sockets ------------------------------------------------------------------------ */
 
-/* The local and the peer address of a TCP connection. Returns 0; XIPC_ENOTSUP (a stream that is
- * not a TCP connection); XIPC_EINVAL (NULL argument); XIPC_EBADF (closed stream); XIPC_EOS. */
+/* The local and the peer address of a TCP or AF_UNIX connection (an AF_UNIX client that bound no
+ * path is unnamed: its address formats as ""). Returns 0; XIPC_ENOTSUP (a stream that is not
+ * such a connection: a pipe, a duplex pipe end, a named-pipe connection); XIPC_EINVAL (NULL
+ * argument); XIPC_EBADF (closed stream); XIPC_EOS. */
 XIPC_API int xipc_stream_local_addr(const xipc_stream *s, xipc_sockaddr *out);
 XIPC_API int xipc_stream_peer_addr(const xipc_stream *s, xipc_sockaddr *out);
 
 /* ---- Datagrams ----------------------------------------------------------------------------- */
 
-/* A datagram endpoint (UDP): sends and receives whole messages, each to or from an address,
- * boundaries kept. Delivery is UDP's: a datagram may be lost, duplicated or reordered (not on
- * loopback in practice), nothing waits for a receiver. Threads: one thread may receive while
- * another sends. Not passed to a child in this version (xipc_handle_export: XIPC_ENOTSUP). */
+/* A datagram endpoint (UDP, or AF_UNIX datagrams below): sends and receives whole messages, each to
+ * or from an address, boundaries kept. Delivery is UDP's: a datagram may be lost, duplicated or
+ * reordered (not on loopback in practice), nothing waits for a receiver. Threads: one thread may
+ * receive while another sends. Not passed to a child in this version (xipc_handle_export:
+ * XIPC_ENOTSUP). */
 typedef struct xipc_dgram xipc_dgram;
 
 /* The largest datagram xipc sends or receives: UDP's largest payload over IPv4. */
@@ -163,6 +189,18 @@ XIPC_API int xipc_dgram_connect(xipc_dgram *d, const xipc_sockaddr *peer);
  * not connected. */
 XIPC_API int xipc_dgram_send(xipc_dgram *d, const void *buf, size_t len, int timeout_ms);
 XIPC_API int xipc_dgram_recv(xipc_dgram *d, void *buf, size_t cap, size_t *len, int timeout_ms);
+
+/* An AF_UNIX datagram endpoint bound at path (UTF-8), so that its receivers learn its path as
+ * the sender's address; path NULL makes an unbound one, which can send (its datagrams' sender is
+ * unnamed: no reply can reach it). The socket file is made owner-only (0600) right after bind
+ * and removed when the endpoint closes, if still its own; anything at path already is
+ * XIPC_EADDRINUSE. flags must be 0. Messages are sent with xipc_dgram_send_to to an address of
+ * xipc_sockaddr_unix. Datagrams are reliable and kept in order on one machine; a send to a
+ * receiver whose queue is full waits up to its timeout.
+ * Windows has no AF_UNIX datagrams (afunix.h takes SOCK_STREAM only): XIPC_ENOTSUP there.
+ * Returns 0; XIPC_EADDRINUSE; XIPC_ENOENT; XIPC_EACCES; XIPC_EINVAL (empty path, NULL out,
+ * flags); XIPC_ENAMETOOLONG; XIPC_ENOTSUP; XIPC_EMFILE, XIPC_ENFILE, XIPC_ENOMEM; XIPC_EOS. */
+XIPC_API int xipc_unix_dgram_open(const char *path, unsigned flags, xipc_dgram **out);
 
 /* The address d is bound to. Returns 0; XIPC_EINVAL (NULL argument); XIPC_EBADF. */
 XIPC_API int xipc_dgram_addr(const xipc_dgram *d, xipc_sockaddr *out);
