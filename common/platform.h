@@ -223,15 +223,15 @@ int xipc__os_stream_write(
 /* One OS write of a platform (static in its file): waits until the deadline for room, then writes
  * as much of len (> 0) bytes as goes without waiting further. *put gets the count, also on
  * failure. Returns 0 when *put > 0, else the error. */
-typedef int xipc__write_some_fn(struct xipc__os_stream *s, const void *buf, size_t len,
-    size_t *put, struct xipc__lazy_deadline *ld);
+typedef int xipc__write_some_fn(struct xipc__os_stream *s, const void *buf, size_t len, size_t *put,
+    struct xipc__lazy_deadline *ld);
 
 /* xipc__os_stream_write on top of a platform's write_some: the one deadline for the whole write,
  * and the loop until every byte went or one write_some failed. Inline, so that the platform's
  * static write_some inlines into its xipc__os_stream_write and the OS call stays one call deep. */
 static inline int
-xipc__stream_write_all(xipc__write_some_fn *write_some, struct xipc__os_stream *s,
-    const void *buf, size_t len, size_t *put, int timeout_ms)
+xipc__stream_write_all(xipc__write_some_fn *write_some, struct xipc__os_stream *s, const void *buf,
+    size_t len, size_t *put, int timeout_ms)
 {
     const unsigned char *p = buf;
     struct xipc__lazy_deadline ld = xipc__lazy_deadline_in(timeout_ms);
@@ -607,6 +607,24 @@ int xipc__os_dgram_addr(const struct xipc__os_dgram *d, xipc_sockaddr *out);
 void xipc__os_dgram_close(struct xipc__os_dgram *d);
 bool xipc__os_dgram_holds(const struct xipc__os_dgram *d, intptr_t native);
 void xipc__os_dgram_waitable(const struct xipc__os_dgram *d, struct xipc__wait *w);
+
+/* Passing handles to a running peer (common/pass.c). prepare: checks that conn can carry
+ * handles (XIPC_ENOTSUP: POSIX not an AF_UNIX socket; Windows not a named-pipe connection) and
+ * gives the values the peer will know the natives by (POSIX the same; Windows duplicates made
+ * in the peer, sockets duplicated for it first), and *peer, a context for finish. send: the
+ * record (len bytes), with the natives attached (POSIX SCM_RIGHTS), whole by dl. finish: after
+ * send or a failure (sent false: the duplicates made in the peer are closed there). recv: one
+ * record, whole, by dl, and the natives that came with it (POSIX, *count of them, open
+ * close-on-exec; Windows none: the text names them); XIPC_ECLOSED when the peer closed first.
+ * discard: closes natives that came and were not adopted. */
+int xipc__os_pass_prepare(const struct xipc__os_stream *conn, const intptr_t *natives, size_t count,
+    intptr_t *remote, intptr_t *peer);
+int xipc__os_pass_send(struct xipc__os_stream *conn, bool message, const void *rec, size_t len,
+    const intptr_t *natives, size_t count, xipc__deadline dl);
+void xipc__os_pass_finish(intptr_t peer, const intptr_t *remote, size_t count, bool sent);
+int xipc__os_pass_recv(struct xipc__os_stream *conn, bool message, void *rec, size_t len,
+    intptr_t natives[XIPC__NATIVES_MAX], size_t *count, xipc__deadline dl);
+void xipc__os_pass_discard(const intptr_t *natives, size_t count);
 
 /* A full-duplex pipe (xipc_duplex): two connected ends that each read and write, and can be
  * half-closed. Both non-inheritable; on failure both stay zeroed. */

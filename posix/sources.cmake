@@ -31,6 +31,7 @@ set(XIPC_PLATFORM_SOURCES
   posix/posix_error.c
   posix/posix_fifo.c
   posix/posix_npipe.c
+  posix/posix_pass.c
   posix/posix_proc.c
   posix/posix_sem.c
   posix/posix_sock.c

@@ -876,3 +876,192 @@ xt_test_unix_dgram_sender_path_across_processes(void)
     xipc_dgram_close(d);
     CHECK_EQ(xt_os_path_mode(mine), -1);
 }
+
+/* ---- Passing handles between running processes ---------------------------------------------- */
+
+/* argv: a byte-mode named pipe and this worker's tag. Connects to the server, then serves each
+ * TCP connection the server hands over: reads "req", answers its tag. Ends when the server
+ * closes the pipe. */
+int
+xt_child_pass_worker(int argc, char **argv)
+{
+    xipc_stream *conn = NULL, *s = NULL;
+    char req[3];
+    int served = 0, rc;
+    (void)argc;
+    CHECK_OK(xipc_npipe_connect(argv[1], 0, &conn, XT_CHILD_TIMEOUT_MS));
+    while ((rc = xipc_stream_receive(xipc_stream_handle(conn), &s, XT_CHILD_TIMEOUT_MS)) == 0) {
+        xt_read_exact(s, req, 3, XT_CHILD_TIMEOUT_MS);
+        CHECK(memcmp(req, "req", 3) == 0);
+        xt_write_all(s, argv[2], strlen(argv[2]), XT_CHILD_TIMEOUT_MS);
+        xipc_stream_close(s);
+        served++;
+    }
+    CHECK_RC(rc, XIPC_ECLOSED);
+    CHECK(s == NULL);
+    xipc_stream_close(conn);
+    return served > 0 ? 0 : 1;
+}
+
+/* argv: a TCP port and a count. Makes that many connections one after the other; exits with
+ * how many different workers answered. */
+int
+xt_child_pass_tcp_clients(int argc, char **argv)
+{
+    bool seen[10] = { false };
+    int distinct = 0;
+    (void)argc;
+    for (int i = 0; i < atoi(argv[2]); i++) {
+        xipc_stream *s = NULL;
+        char tag[2];
+        CHECK_OK(xipc_tcp_connect(NULL, atoi(argv[1]), 0, &s, XT_CHILD_TIMEOUT_MS));
+        xt_write_all(s, "req", 3, XT_CHILD_TIMEOUT_MS);
+        xt_read_exact(s, tag, 2, XT_CHILD_TIMEOUT_MS);
+        CHECK(tag[0] == 'w' && tag[1] >= '0' && tag[1] <= '9');
+        xt_expect_eof(s, XT_CHILD_TIMEOUT_MS);
+        distinct += !seen[tag[1] - '0'];
+        seen[tag[1] - '0'] = true;
+        xipc_stream_close(s);
+    }
+    return distinct;
+}
+
+/* The pre-forked server: the parent accepts TCP clients and hands each connection to one of 4
+ * workers, started before any client came, which serve it; the parent keeps no copy. */
+void
+xt_test_pass_prefork_server_with_4_workers(void)
+{
+    enum { WORKERS = 4, CLIENTS = 12 };
+    char name[XIPC_NAME_MAX + 1], port[16], tags[WORKERS][4];
+    xipc_npipe *srv = NULL;
+    xipc_stream *workers[WORKERS];
+    xipc_proc *procs[WORKERS];
+    xt_name("prefork", name);
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
+    xipc_listener *l = listen_loopback(port);
+    for (int i = 0; i < WORKERS; i++) {
+        snprintf(tags[i], sizeof tags[i], "w%d", i);
+        const char *args[] = { name, tags[i], NULL };
+        procs[i] = xt_spawn_child("pass_worker", args, NULL, NULL, 0);
+        CHECK_OK(xipc_npipe_accept(srv, &workers[i], XT_CHILD_TIMEOUT_MS));
+    }
+    const char *client_args[] = { port, "12", NULL };
+    xipc_proc *clients = xt_spawn_child("pass_tcp_clients", client_args, NULL, NULL, 0);
+    for (int i = 0; i < CLIENTS; i++) {
+        xipc_stream *c = NULL;
+        CHECK_OK(xipc_listener_accept(l, &c, XT_CHILD_TIMEOUT_MS));
+        CHECK_OK(xipc_handle_send(
+            xipc_stream_handle(workers[i % WORKERS]), xipc_stream_handle(c), XT_CHILD_TIMEOUT_MS));
+        xipc_stream_close(c); /* the worker's copy alone serves, and ends, the connection */
+    }
+    xt_expect_exit(clients, WORKERS);
+    for (int i = 0; i < WORKERS; i++) {
+        xipc_stream_close(workers[i]);
+        xt_expect_exit(procs[i], 0);
+    }
+    xipc_listener_close(l);
+    xipc_npipe_close(srv);
+}
+
+/* argv: a message-mode named pipe. Connects (it was given nothing at spawn), receives an event
+ * and a semaphore over the pipe, posts the semaphore twice and sets the event. */
+int
+xt_child_pass_sync_receiver(int argc, char **argv)
+{
+    xipc_msgpipe *m = NULL;
+    xipc_event *ev = NULL;
+    xipc_sem *sem = NULL;
+    (void)argc;
+    CHECK_OK(xipc_msgpipe_connect(argv[1], 0, &m, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_event_receive(xipc_msgpipe_handle(m), &ev, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_sem_receive(xipc_msgpipe_handle(m), &sem, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_sem_post(sem));
+    CHECK_OK(xipc_sem_post(sem));
+    CHECK_OK(xipc_event_set(ev));
+    xipc_sem_close(sem);
+    xipc_event_close(ev);
+    xipc_msgpipe_close(m);
+    return 0;
+}
+
+void
+xt_test_pass_event_to_an_unrelated_process(void)
+{
+    char name[XIPC_NAME_MAX + 1];
+    xipc_npipe *srv = NULL;
+    xipc_msgpipe *m = NULL;
+    xipc_event *ev = NULL;
+    xipc_sem *sem = NULL;
+    unsigned value = 0;
+    xt_name("passev", name);
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &srv));
+    CHECK_OK(xipc_event_open(NULL, 0, &ev));
+    CHECK_OK(xipc_sem_open(NULL, 0, 0, &sem));
+    const char *args[] = { name, NULL };
+    xipc_proc *p = xt_spawn_child("pass_sync_receiver", args, NULL, NULL, 0);
+    CHECK_OK(xipc_msgpipe_accept(srv, &m, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_handle_send(xipc_msgpipe_handle(m), xipc_event_handle(ev), XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_handle_send(xipc_msgpipe_handle(m), xipc_sem_handle(sem), XT_CHILD_TIMEOUT_MS));
+    /* The child's set reaches our event: they are one object. */
+    CHECK_OK(xipc_event_wait(ev, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_sem_value(sem, &value));
+    CHECK_EQ(value, 2);
+    xt_expect_exit(p, 0);
+    xipc_msgpipe_close(m);
+    xipc_sem_close(sem);
+    xipc_event_close(ev);
+    xipc_npipe_close(srv);
+}
+
+void
+xt_test_pass_errors(void)
+{
+    char name[XIPC_NAME_MAX + 1], port[16];
+    xipc_npipe *srv = NULL;
+    xipc_stream *a = NULL, *b = NULL, *c = NULL, *t = NULL, *got = NULL;
+    xipc_event *ev = NULL;
+    xipc_mutex *mx = NULL;
+    warm_up_sockets();
+    xt_name("passerr", name);
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
+    CHECK_OK(xipc_event_open(NULL, 0, &ev));
+    CHECK_OK(xipc_mutex_open(NULL, 0, &mx));
+    xipc_listener *l = listen_loopback(port);
+    int before = xt_os_handle_count();
+    CHECK_OK(xipc_npipe_connect(name, 0, &a, 5000));
+    CHECK_OK(xipc_npipe_accept(srv, &b, 5000));
+    xipc_handle *ha = xipc_stream_handle(a), *hb = xipc_stream_handle(b);
+    /* Within one process too: a mutex, then an event received as what it is not. */
+    CHECK_OK(xipc_handle_send(ha, xipc_mutex_handle(mx), 5000));
+    xipc_mutex *mx2 = NULL;
+    CHECK_OK(xipc_mutex_receive(hb, &mx2, 5000));
+    CHECK_OK(xipc_mutex_lock(mx2, 0));
+    CHECK_OK(xipc_mutex_unlock(mx2));
+    xipc_mutex_close(mx2);
+    CHECK_OK(xipc_handle_send(ha, xipc_event_handle(ev), 5000));
+    CHECK_RC(xipc_stream_receive(hb, &got, 5000), XIPC_EINVAL);
+    CHECK(got == NULL);
+    CHECK_RC(xipc_stream_receive(hb, &got, 0), XIPC_ETIMEDOUT);
+    /* What cannot carry handles, and what cannot be sent. */
+    CHECK_OK(xipc_tcp_connect(NULL, atoi(port), 0, &c, 5000));
+    CHECK_OK(xipc_listener_accept(l, &t, 5000));
+    CHECK_RC(xipc_handle_send(xipc_stream_handle(c), xipc_event_handle(ev), 0), XIPC_ENOTSUP);
+    CHECK_RC(xipc_handle_send(ha, xipc_listener_handle(l), 0), XIPC_ENOTSUP);
+    CHECK_RC(xipc_handle_send(xipc_listener_handle(l), xipc_event_handle(ev), 0), XIPC_EINVAL);
+    CHECK_RC(xipc_handle_send(ha, ha, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_handle_send(ha, NULL, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_handle_send(ha, xipc_event_handle(ev), -7), XIPC_EINVAL);
+    CHECK_RC(xipc_stream_receive(hb, NULL, 0), XIPC_EINVAL);
+    xipc_stream_close(c);
+    xipc_stream_close(t);
+    /* The peer gone. */
+    xipc_stream_close(a);
+    CHECK_RC(xipc_stream_receive(hb, &got, 5000), XIPC_ECLOSED);
+    CHECK_RC(xipc_handle_send(ha, xipc_event_handle(ev), 0), XIPC_EBADF);
+    xipc_stream_close(b);
+    CHECK_EQ(xt_os_handle_count(), before);
+    xipc_listener_close(l);
+    xipc_mutex_close(mx);
+    xipc_event_close(ev);
+    xipc_npipe_close(srv);
+}

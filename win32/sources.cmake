@@ -9,6 +9,7 @@ set(XIPC_PLATFORM_SOURCES
   win32/win32_error.c
   win32/win32_fifo.c
   win32/win32_npipe.c
+  win32/win32_pass.c
   win32/win32_proc.c
   win32/win32_security.c
   win32/win32_sock.c

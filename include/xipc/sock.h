@@ -31,7 +31,9 @@
 #define XIPC_SOCK_H
 
 #include "xipc/base.h"
+#include "xipc/npipe.h"
 #include "xipc/stream.h"
+#include "xipc/sync.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -211,6 +213,45 @@ XIPC_API void xipc_dgram_close(xipc_dgram *d);
 /* The endpoint as a generic handle (xipc_handle_native: the socket; a datagram xipc keeps is
  * not seen by a wait on it). NULL for NULL. */
 XIPC_API xipc_handle *xipc_dgram_handle(xipc_dgram *d);
+
+/* ---- Passing handles between running processes -------------------------------------------- */
+
+/* Sends the handle h to the process at the other end of the connection conn, which receives a
+ * working handle of the same kind with xipc_<type>_receive. For a process that is running
+ * already: a pre-forked server hands each accepted connection to a worker, a service gives a
+ * client an event. (A child being spawned gets its handles through xipc_spawn_opts.handles.)
+ * conn is a named-pipe connection, byte mode (xipc_npipe_accept/_connect, an xipc_stream) or
+ * message mode (an xipc_msgpipe, cast with xipc_msgpipe_handle); POSIX also takes any AF_UNIX
+ * stream connection (xipc_unix_connect, a duplex pipe end). The handle travels in the
+ * connection's own data as one record of XIPC_HANDLE_TEXT_MAX + 4 bytes, so the two sides must
+ * agree on when one comes, as for any message of their protocol. h may be a stream (a pipe end,
+ * a FIFO writer, a TCP, AF_UNIX or named-pipe connection, a duplex end), a message pipe, an
+ * event, a semaphore or a mutex; the sender keeps its own handle (close it to hand over alone).
+ * POSIX: the descriptors go as SCM_RIGHTS beside the record (a named semaphore by its name).
+ * Windows: DuplicateHandle into the peer (its pid from GetNamedPipeClientProcessId /
+ * ServerProcessId), a socket through WSADuplicateSocketW; the duplicates exist in the peer once
+ * the call returns, and stay there, unused, if the peer never receives them.
+ * Returns 0; XIPC_ETIMEDOUT (the record did not go in time; nothing was passed); XIPC_EPIPE,
+ * XIPC_ECLOSED (the peer is gone); XIPC_ENOTSUP (a conn that cannot carry handles: a pipe end,
+ * a TCP connection, a Windows duplex end; an h that cannot be passed, as for
+ * xipc_handle_export); XIPC_EINVAL (NULL or bad argument, conn of another kind, h the
+ * connection itself, bad timeout); XIPC_EBADF (a closed conn or h); XIPC_EACCES (Windows: the
+ * peer process may not be opened); XIPC_EOS. */
+XIPC_API int xipc_handle_send(xipc_handle *conn, xipc_handle *h, int timeout_ms);
+
+/* Receives, over conn (as xipc_handle_send), the next handle the peer sent, waiting up to
+ * timeout_ms, as a new handle of this kind owned by the caller. A handle of another kind, or
+ * anything else in the connection's data at that point, is XIPC_EINVAL (a handle that came is
+ * closed).
+ * Returns 0; XIPC_ETIMEDOUT (nothing came); XIPC_ECLOSED (the peer closed the connection);
+ * XIPC_EINVAL (NULL out, bad conn or timeout, a record of another kind or none); XIPC_EBADF
+ * (closed conn); XIPC_EMFILE (POSIX: no descriptor left for what came); XIPC_ENOMEM; XIPC_EOS.
+ * *out is NULL on failure. */
+XIPC_API int xipc_stream_receive(xipc_handle *conn, xipc_stream **out, int timeout_ms);
+XIPC_API int xipc_msgpipe_receive(xipc_handle *conn, xipc_msgpipe **out, int timeout_ms);
+XIPC_API int xipc_event_receive(xipc_handle *conn, xipc_event **out, int timeout_ms);
+XIPC_API int xipc_sem_receive(xipc_handle *conn, xipc_sem **out, int timeout_ms);
+XIPC_API int xipc_mutex_receive(xipc_handle *conn, xipc_mutex **out, int timeout_ms);
 
 #ifdef __cplusplus
 }
