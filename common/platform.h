@@ -223,15 +223,15 @@ int xipc__os_stream_write(
 /* One OS write of a platform (static in its file): waits until the deadline for room, then writes
  * as much of len (> 0) bytes as goes without waiting further. *put gets the count, also on
  * failure. Returns 0 when *put > 0, else the error. */
-typedef int xipc__write_some_fn(struct xipc__os_stream *s, const void *buf, size_t len, size_t *put,
-    struct xipc__lazy_deadline *ld);
+typedef int xipc__write_some_fn(struct xipc__os_stream *s, const void *buf, size_t len,
+    size_t *put, struct xipc__lazy_deadline *ld);
 
 /* xipc__os_stream_write on top of a platform's write_some: the one deadline for the whole write,
  * and the loop until every byte went or one write_some failed. Inline, so that the platform's
  * static write_some inlines into its xipc__os_stream_write and the OS call stays one call deep. */
 static inline int
-xipc__stream_write_all(xipc__write_some_fn *write_some, struct xipc__os_stream *s, const void *buf,
-    size_t len, size_t *put, int timeout_ms)
+xipc__stream_write_all(xipc__write_some_fn *write_some, struct xipc__os_stream *s,
+    const void *buf, size_t len, size_t *put, int timeout_ms)
 {
     const unsigned char *p = buf;
     struct xipc__lazy_deadline ld = xipc__lazy_deadline_in(timeout_ms);
