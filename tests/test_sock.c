@@ -1065,3 +1065,90 @@ xt_test_pass_errors(void)
     xipc_event_close(ev);
     xipc_npipe_close(srv);
 }
+
+/* ---- Load ----------------------------------------------------------------------------------- */
+
+/* A request or a reply: which client process, which of its connections, which round. */
+struct load_msg {
+    uint32_t client, conn, round, check;
+};
+
+static uint32_t
+load_check(const struct load_msg *m, uint32_t salt)
+{
+    return (m->client * 2654435761u) ^ (m->conn * 40503u) ^ (m->round * 97u) ^ salt;
+}
+
+/* argv: port, this client's number, its connection count, rounds. Opens every connection
+ * first, so that all are open at once, then each round sends one request on each and reads
+ * every reply, each checked against its own connection. */
+int
+xt_child_load_client(int argc, char **argv)
+{
+    uint32_t client = (uint32_t)atoi(argv[2]), count = (uint32_t)atoi(argv[3]);
+    int rounds = atoi(argv[4]);
+    xipc_stream **s = calloc(count, sizeof *s);
+    (void)argc;
+    CHECK(s != NULL);
+    for (uint32_t i = 0; i < count; i++)
+        CHECK_OK(xipc_tcp_connect(NULL, atoi(argv[1]), 0, &s[i], XT_CHILD_TIMEOUT_MS));
+    for (int r = 0; r < rounds; r++) {
+        for (uint32_t i = 0; i < count; i++) {
+            struct load_msg m = { client, i, (uint32_t)r, 0 };
+            m.check = load_check(&m, 1);
+            xt_write_all(s[i], &m, sizeof m, XT_CHILD_TIMEOUT_MS);
+        }
+        for (uint32_t i = 0; i < count; i++) {
+            struct load_msg m;
+            xt_read_exact(s[i], &m, sizeof m, XT_CHILD_TIMEOUT_MS);
+            CHECK(m.client == client && m.conn == i && m.round == (uint32_t)r);
+            CHECK_EQ(m.check, load_check(&m, 2));
+        }
+    }
+    for (uint32_t i = 0; i < count; i++)
+        xipc_stream_close(s[i]);
+    free(s);
+    return 0;
+}
+
+/* One server holds every client connection at once (1024 natively, 256 under Wine, whose
+ * process starts and wineserver round trips are slow) from 4 client processes, and answers
+ * each request on its own connection: nothing mixed, nothing lost. */
+void
+xt_test_tcp_load_1024_connections(void)
+{
+    enum { CLIENTS = 4, ROUNDS = 3 };
+    const int total = xt_os_is_wine() ? 256 : 1024, per = total / CLIENTS;
+    char port[16], per_text[16], rounds_text[16], ids[CLIENTS][8];
+    xipc_proc *procs[CLIENTS];
+    if (xt_os_fd_limit_at_least(total + 256) != 0)
+        XT_SKIP("the descriptor limit is below the connection count and cannot be raised");
+    xipc_stream **conns = calloc((size_t)total, sizeof *conns);
+    CHECK(conns != NULL);
+    xipc_listener *l = listen_loopback(port);
+    snprintf(per_text, sizeof per_text, "%d", per);
+    snprintf(rounds_text, sizeof rounds_text, "%d", ROUNDS);
+    for (int c = 0; c < CLIENTS; c++) {
+        snprintf(ids[c], sizeof ids[c], "%d", c);
+        const char *args[] = { port, ids[c], per_text, rounds_text, NULL };
+        procs[c] = xt_spawn_child("load_client", args, NULL, NULL, 0);
+    }
+    for (int i = 0; i < total; i++)
+        CHECK_OK(xipc_listener_accept(l, &conns[i], XT_CHILD_TIMEOUT_MS));
+    for (int r = 0; r < ROUNDS; r++) {
+        for (int i = 0; i < total; i++) {
+            struct load_msg m;
+            xt_read_exact(conns[i], &m, sizeof m, XT_CHILD_TIMEOUT_MS);
+            CHECK(m.client < CLIENTS && m.conn < (uint32_t)per && m.round == (uint32_t)r);
+            CHECK_EQ(m.check, load_check(&m, 1));
+            m.check = load_check(&m, 2);
+            xt_write_all(conns[i], &m, sizeof m, XT_CHILD_TIMEOUT_MS);
+        }
+    }
+    for (int c = 0; c < CLIENTS; c++)
+        xt_expect_exit(procs[c], 0);
+    for (int i = 0; i < total; i++)
+        xipc_stream_close(conns[i]);
+    free(conns);
+    xipc_listener_close(l);
+}

@@ -320,4 +320,11 @@ int xt_os_fifo_pipe_name(const char *path, char *buf, size_t cap);
  * 0, or -1 where that is not possible. */
 int xt_os_hard_link(const char *target, const char *link_path);
 
+/* ---- Sockets ---------------------------------------------------------------------------------- */
+
+/* Makes room for at least n open descriptors in this process (POSIX: RLIMIT_NOFILE's soft limit,
+ * up to the hard one; children inherit it). 0, or -1 when the hard limit is lower. Windows has
+ * no such limit: 0. */
+int xt_os_fd_limit_at_least(int n);
+
 #endif /* XT_OS_H */

@@ -21,6 +21,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -957,4 +958,20 @@ int
 xt_os_hard_link(const char *target, const char *link_path)
 {
     return link(target, link_path) == 0 ? 0 : -1;
+}
+
+int
+xt_os_fd_limit_at_least(int n)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return -1;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)n) {
+        if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < (rlim_t)n)
+            return -1;
+        rl.rlim_cur = (rlim_t)n;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            return -1;
+    }
+    return 0;
 }

@@ -1093,3 +1093,10 @@ xt_os_hard_link(const char *target, const char *link_path)
     free(wl);
     return rc;
 }
+
+int
+xt_os_fd_limit_at_least(int n)
+{
+    (void)n; /* socket handles have no per-process limit of this kind */
+    return 0;
+}
