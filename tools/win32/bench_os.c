@@ -152,6 +152,10 @@ bench_os_temp_dir(void)
 const char bench_os_raw_pipe[] = "overlapped ReadFile/WriteFile + wait on the same named-pipe pair";
 const char bench_os_raw_npipe[] =
     "overlapped ReadFile/WriteFile + wait on the same named-pipe connection";
+const char bench_os_raw_tcp[] =
+    "overlapped ReadFile/WriteFile + wait on the same TCP socket (xipc gives no socket native yet)";
+const char bench_os_raw_duplex[] =
+    "overlapped ReadFile/WriteFile + wait on the same duplex message pipe";
 const char bench_os_raw_msgpipe[] =
     "overlapped ReadFile/WriteFile + wait on the same message-mode pipe connection";
 const char bench_os_raw_fifo[] =
