@@ -1152,3 +1152,55 @@ xt_test_tcp_load_1024_connections(void)
     free(conns);
     xipc_listener_close(l);
 }
+
+/* No socket xipc makes is inheritable: a child started by any means, not only xipc_spawn (which
+ * passes listed handles alone), gets none of them. Where a kind gives no native (Windows
+ * sockets: xipc_handle_native is XIPC_ENOTSUP) there is nothing to look at. */
+static int
+check_not_inheritable(xipc_handle *h)
+{
+    intptr_t native = 0;
+    if (xipc_handle_native(h, &native) != 0)
+        return 0;
+    CHECK(!xt_os_is_inheritable(native));
+    return 1;
+}
+
+void
+xt_test_sock_natives_not_inheritable(void)
+{
+    char port[16], path[108];
+    xipc_stream *c = NULL, *a = NULL, *d1 = NULL, *d2 = NULL, *uc = NULL, *ua = NULL;
+    xipc_dgram *u = NULL;
+    xipc_listener *ul = NULL;
+    int looked = 0;
+    xipc_listener *l = listen_loopback(port);
+    CHECK_OK(xipc_tcp_connect(NULL, atoi(port), 0, &c, 5000));
+    CHECK_OK(xipc_listener_accept(l, &a, 5000));
+    CHECK_OK(xipc_udp_open(NULL, 0, 0, &u));
+    CHECK_OK(xipc_duplex(0, &d1, &d2));
+    looked += check_not_inheritable(xipc_listener_handle(l));
+    looked += check_not_inheritable(xipc_stream_handle(c));
+    looked += check_not_inheritable(xipc_stream_handle(a));
+    looked += check_not_inheritable(xipc_dgram_handle(u));
+    looked += check_not_inheritable(xipc_stream_handle(d1));
+    looked += check_not_inheritable(xipc_stream_handle(d2));
+    unix_path("ui", path);
+    if (xipc_unix_listen(path, 0, &ul) == 0) {
+        CHECK_OK(xipc_unix_connect(path, &uc, 5000));
+        CHECK_OK(xipc_listener_accept(ul, &ua, 5000));
+        looked += check_not_inheritable(xipc_listener_handle(ul));
+        looked += check_not_inheritable(xipc_stream_handle(uc));
+        looked += check_not_inheritable(xipc_stream_handle(ua));
+    }
+    CHECK(looked >= 2); /* the duplex ends at least */
+    xipc_stream_close(ua);
+    xipc_stream_close(uc);
+    xipc_listener_close(ul);
+    xipc_stream_close(d1);
+    xipc_stream_close(d2);
+    xipc_dgram_close(u);
+    xipc_stream_close(a);
+    xipc_stream_close(c);
+    xipc_listener_close(l);
+}

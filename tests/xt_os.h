@@ -327,4 +327,8 @@ int xt_os_hard_link(const char *target, const char *link_path);
  * no such limit: 0. */
 int xt_os_fd_limit_at_least(int n);
 
+/* Whether a child started by any means (not only xipc_spawn, which passes listed handles only)
+ * would inherit native: POSIX no FD_CLOEXEC; Windows HANDLE_FLAG_INHERIT. */
+bool xt_os_is_inheritable(intptr_t native);
+
 #endif /* XT_OS_H */

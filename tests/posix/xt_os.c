@@ -975,3 +975,10 @@ xt_os_fd_limit_at_least(int n)
     }
     return 0;
 }
+
+bool
+xt_os_is_inheritable(intptr_t native)
+{
+    int fl = fcntl((int)native, F_GETFD);
+    return fl >= 0 && (fl & FD_CLOEXEC) == 0;
+}
