@@ -1204,3 +1204,44 @@ xt_test_sock_natives_not_inheritable(void)
     xipc_stream_close(c);
     xipc_listener_close(l);
 }
+
+/* ---- Winsock's start ------------------------------------------------------------------------ */
+
+struct first_call {
+    int rc;
+};
+
+static void
+first_socket_call(void *arg)
+{
+    struct first_call *fc = arg;
+    xipc_listener *l = NULL;
+    fc->rc = xipc_tcp_listen(NULL, 0, 0, &l);
+    xipc_listener_close(l);
+}
+
+/* A fresh process whose first socket calls come from 8 threads at once: each works (Windows:
+ * Winsock starts once, whichever thread comes first, and the others wait for it). */
+int
+xt_child_sock_first_calls_in_threads(int argc, char **argv)
+{
+    enum { THREADS = 8 };
+    struct first_call fc[THREADS];
+    xt_os_thread *t[THREADS];
+    (void)argc;
+    (void)argv;
+    for (int i = 0; i < THREADS; i++)
+        t[i] = xt_os_thread_start(first_socket_call, &fc[i]);
+    for (int i = 0; i < THREADS; i++) {
+        xt_os_thread_join(t[i]);
+        CHECK_OK(fc[i].rc);
+    }
+    return 0;
+}
+
+void
+xt_test_sock_first_calls_in_threads(void)
+{
+    for (int round = 0; round < 3; round++)
+        xt_expect_exit(xt_spawn_child("sock_first_calls_in_threads", NULL, NULL, NULL, 0), 0);
+}

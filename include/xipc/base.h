@@ -199,7 +199,8 @@ XIPC_API int xipc_handle_native(const xipc_handle *h, intptr_t *native);
  * string on failure, when cap > 0).
  * Returns 0; XIPC_EINVAL (NULL h or buf, cap 0); XIPC_EBADF (closed handle); XIPC_ENAMETOOLONG
  * (cap is too small; XIPC_HANDLE_TEXT_MAX always suffices); XIPC_ENOTSUP (a kind that cannot be
- * passed, each header says why: a process, a named-pipe server; a stream from
+ * passed, each header says why: a process, a named-pipe server, a socket listener or datagram
+ * endpoint (xipc/sock.h); a stream from
  * xipc_stream_stdio(), the FIFO ends xipc/fifo.h names, and a message pipe holding a message
  * that a receive with too small a buffer took, xipc/npipe.h). */
 XIPC_API int xipc_handle_export(const xipc_handle *h, char *buf, size_t cap);

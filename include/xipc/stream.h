@@ -90,7 +90,8 @@ XIPC_API xipc_handle *xipc_stream_handle(xipc_stream *s);
  * Returns 0; XIPC_EINVAL (NULL argument, malformed text, text naming another kind, or naming
  * something that is not a stream: POSIX takes a pipe, a FIFO or a connected stream socket, not
  * a listening, unconnected or datagram socket, a file, a directory or a device; Windows takes a
- * pipe); XIPC_EEXIST (an xipc handle of this process already holds it: the text was imported
+ * pipe, or the section a TCP connection travels in, made for this process, xipc/sock.h);
+ * XIPC_EEXIST (an xipc handle of this process already holds it: the text was imported
  * before, and a second owner would close it under the first); XIPC_EBADF (the text names
  * nothing open in this process: not listed at spawn, or already closed); XIPC_ENOMEM; XIPC_EOS
  * (another OS failure: xipc_last_os_error). */
