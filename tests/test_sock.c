@@ -1245,3 +1245,50 @@ xt_test_sock_first_calls_in_threads(void)
     for (int round = 0; round < 3; round++)
         xt_expect_exit(xt_spawn_child("sock_first_calls_in_threads", NULL, NULL, NULL, 0), 0);
 }
+
+/* Writes "hi" to its stdout and exits. */
+int
+xt_child_sock_stdout_hi(int argc, char **argv)
+{
+    xipc_stream *out = NULL;
+    (void)argc;
+    (void)argv;
+    CHECK_OK(xipc_stream_stdio(1, &out));
+    xt_write_all(out, "hi", 2, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(out);
+    return 0;
+}
+
+/* A TCP connection as a child's stdout: POSIX, as inetd does; Windows refuses it. */
+void
+xt_test_tcp_as_child_stdio(void)
+{
+    char port[16], buf[2];
+    const char *argv[8];
+    xipc_stream *c = NULL, *a = NULL;
+    xipc_proc *p = NULL;
+    xipc_listener *l = listen_loopback(port);
+    CHECK_OK(xipc_tcp_connect(NULL, atoi(port), 0, &c, 5000));
+    CHECK_OK(xipc_listener_accept(l, &a, 5000));
+    xipc_spawn_opts opts = xt_child_opts(argv, "sock_stdout_hi", NULL);
+    opts.stdio[0].mode = XIPC_STDIO_INHERIT;
+    opts.stdio[1].mode = XIPC_STDIO_STREAM;
+    opts.stdio[1].stream = a;
+    opts.stdio[2].mode = XIPC_STDIO_INHERIT;
+    int rc = xipc_spawn(&opts, &p);
+    if (!xt_os_has_runtime_dir()) {
+        CHECK_RC(rc, XIPC_ENOTSUP); /* Windows */
+        CHECK(p == NULL);
+    } else {
+        CHECK_OK(rc);
+        xipc_stream_close(a);
+        a = NULL;
+        xt_read_exact(c, buf, 2, XT_CHILD_TIMEOUT_MS);
+        CHECK(memcmp(buf, "hi", 2) == 0);
+        xt_expect_exit(p, 0);
+        xt_expect_eof(c, XT_CHILD_TIMEOUT_MS);
+    }
+    xipc_stream_close(a);
+    xipc_stream_close(c);
+    xipc_listener_close(l);
+}

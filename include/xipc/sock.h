@@ -19,7 +19,10 @@
  * - Never SIGPIPE: a write to a connection whose peer is gone is XIPC_EPIPE (POSIX
  *   MSG_NOSIGNAL). A peer that reset the connection reads as end of stream.
  * - Every socket is made non-inheritable (SOCK_CLOEXEC, WSA_FLAG_NO_HANDLE_INHERIT) and reaches
- *   a child only when listed in xipc_spawn_opts.handles. TCP connections have TCP_NODELAY set:
+ *   a child only when listed in xipc_spawn_opts.handles. Windows: a TCP connection goes to the
+ *   child through WSADuplicateSocketW (an inherited socket handle is no socket under Wine), and
+ *   cannot be a child's stdin, stdout or stderr (xipc_spawn: XIPC_ENOTSUP); POSIX: it can, as
+ *   inetd gives a connection to a server. TCP connections have TCP_NODELAY set:
  *   IPC wants each write sent at once.
  * - Windows: Winsock is started once, lazily and thread-safely, by the first call that needs it,
  *   and never stopped (a WSACleanup would break every other user of Winsock in the process).
