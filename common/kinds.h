@@ -39,9 +39,9 @@
         xipc__npipe_waitable)                                                                      \
     XX(MSGPIPE, "msgpipe", xipc__msgpipe_release, xipc__msgpipe_pass, xipc__msgpipe_holds,         \
         xipc__msgpipe_waitable)                                                                     \
-    XX(LISTENER, "listener", xipc__listener_release, xipc__kind_not_passable,                      \
-        xipc__listener_holds, xipc__listener_waitable)                                             \
-    XX(DGRAM, "dgram", xipc__dgram_release, xipc__kind_not_passable, xipc__dgram_holds,            \
+    XX(LISTENER, "listener", xipc__listener_release, xipc__listener_pass, xipc__listener_holds,     \
+        xipc__listener_waitable)                                             \
+    XX(DGRAM, "dgram", xipc__dgram_release, xipc__dgram_pass, xipc__dgram_holds,                   \
         xipc__dgram_waitable)
 
 struct xipc_handle;

@@ -608,6 +608,16 @@ void xipc__os_dgram_close(struct xipc__os_dgram *d);
 bool xipc__os_dgram_holds(const struct xipc__os_dgram *d, intptr_t native);
 void xipc__os_dgram_waitable(const struct xipc__os_dgram *d, struct xipc__wait *w);
 
+/* Passing listeners and datagram endpoints to a child: the native it inherits (POSIX the socket;
+ * Windows the socket's share section, win32_sock.c), and the adoption in the child, checked
+ * before anything changes: XIPC_EBADF (not open), XIPC_EEXIST (held by an xipc handle here),
+ * XIPC_EINVAL (not a listening socket; not a datagram socket). Then non-inheritable and
+ * non-blocking. dgram_adopt gives the socket's address family. */
+intptr_t xipc__os_listener_native(const struct xipc__os_listener *l);
+int xipc__os_listener_adopt(intptr_t native, struct xipc__os_listener *l);
+intptr_t xipc__os_dgram_native(const struct xipc__os_dgram *d);
+int xipc__os_dgram_adopt(intptr_t native, struct xipc__os_dgram *d, int *family);
+
 /* Passing handles to a running peer (common/pass.c). prepare: checks that conn can carry
  * handles (XIPC_ENOTSUP: POSIX not an AF_UNIX socket; Windows not a named-pipe connection) and
  * gives the values the peer will know the natives by (POSIX the same; Windows duplicates made

@@ -3,6 +3,8 @@
  * (common/platform.h, "Sockets"). */
 #include "handle.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -566,4 +568,136 @@ xipc__dgram_waitable(const struct xipc_handle *h, struct xipc__wait *w)
     const struct xipc_dgram *d = (const struct xipc_dgram *)h;
     xipc__os_dgram_waitable(&d->os, w);
     w->held = d->held;
+}
+
+/* ---- Passing listeners and datagram endpoints to a child ------------------------------------ */
+
+/* The export value of both is "<native>". */
+static int
+pass_one(
+    intptr_t native, char *value, size_t cap, intptr_t natives[XIPC__NATIVES_MAX], size_t *count)
+{
+    natives[0] = native;
+    *count = 1;
+    int n = snprintf(value, cap, "%" PRIdPTR, native);
+    return (n < 0 || (size_t)n >= cap) ? XIPC_ENAMETOOLONG : 0;
+}
+
+static int
+native_of_text(const char *text, enum xipc_kind kind, intptr_t *native)
+{
+    const char *value = text ? xipc__handle_text_value(text, kind) : NULL;
+    if (value == NULL || xipc__parse_native(value, NULL, native) != 0)
+        return XIPC__FAIL(XIPC_EINVAL, "text: not an export text of this kind");
+    return 0;
+}
+
+int
+xipc__listener_pass(const struct xipc_handle *h, char *value, size_t cap,
+    intptr_t natives[XIPC__NATIVES_MAX], size_t *count)
+{
+    const struct xipc_listener *l = (const struct xipc_listener *)h;
+    return pass_one(xipc__os_listener_native(&l->os), value, cap, natives, count);
+}
+
+static int
+listener_import(const char *text, xipc_listener **out)
+{
+    intptr_t native = 0;
+    int rc = native_of_text(text, XIPC_KIND_LISTENER, &native);
+    if (rc != 0)
+        return rc;
+    struct xipc_listener *l = calloc(1, sizeof *l);
+    if (l == NULL)
+        return XIPC_ENOMEM;
+    if ((rc = xipc__os_listener_adopt(native, &l->os)) != 0) {
+        free(l);
+        return rc;
+    }
+    if ((rc = xipc__handle_register(&l->handle, XIPC_KIND_LISTENER)) != 0) {
+        xipc__os_listener_close(&l->os);
+        free(l);
+        return rc;
+    }
+    *out = l;
+    return 0;
+}
+
+int
+xipc_listener_import(const char *text, xipc_listener **out)
+{
+    xipc__error_clear();
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    *out = NULL;
+    return listener_import(text, out);
+}
+
+int
+xipc_listener_inherited(size_t index, xipc_listener **out)
+{
+    char text[XIPC_HANDLE_TEXT_MAX];
+    xipc__error_clear();
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    *out = NULL;
+    int rc = xipc__inherited_text(index, XIPC_KIND_LISTENER, text);
+    return rc != 0 ? rc : listener_import(text, out);
+}
+
+int
+xipc__dgram_pass(const struct xipc_handle *h, char *value, size_t cap,
+    intptr_t natives[XIPC__NATIVES_MAX], size_t *count)
+{
+    const struct xipc_dgram *d = (const struct xipc_dgram *)h;
+    return pass_one(xipc__os_dgram_native(&d->os), value, cap, natives, count);
+}
+
+static int
+dgram_import(const char *text, xipc_dgram **out)
+{
+    intptr_t native = 0;
+    int rc = native_of_text(text, XIPC_KIND_DGRAM, &native);
+    if (rc != 0)
+        return rc;
+    struct xipc_dgram *d = calloc(1, sizeof *d);
+    if (d == NULL || (d->spill = malloc(SPILL_SIZE)) == NULL) {
+        free(d);
+        return XIPC_ENOMEM;
+    }
+    if ((rc = xipc__os_dgram_adopt(native, &d->os, &d->family)) != 0)
+        goto out_free;
+    if ((rc = xipc__handle_register(&d->handle, XIPC_KIND_DGRAM)) != 0) {
+        xipc__os_dgram_close(&d->os);
+        goto out_free;
+    }
+    *out = d;
+    return 0;
+
+out_free:
+    free(d->spill);
+    free(d);
+    return rc;
+}
+
+int
+xipc_dgram_import(const char *text, xipc_dgram **out)
+{
+    xipc__error_clear();
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    *out = NULL;
+    return dgram_import(text, out);
+}
+
+int
+xipc_dgram_inherited(size_t index, xipc_dgram **out)
+{
+    char text[XIPC_HANDLE_TEXT_MAX];
+    xipc__error_clear();
+    if (out == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
+    *out = NULL;
+    int rc = xipc__inherited_text(index, XIPC_KIND_DGRAM, text);
+    return rc != 0 ? rc : dgram_import(text, out);
 }

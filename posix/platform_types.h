@@ -71,7 +71,8 @@ struct xipc__posix_bound_path {
  * deadline. */
 struct xipc__os_listener {
     int fd_plus1;
-    struct xipc__posix_bound_path bound;
+    bool is_unix; /* AF_UNIX: its connections get no TCP_NODELAY */
+    struct xipc__posix_bound_path bound; /* the listener that bound it; a child's has none */
 };
 
 /* A UDP endpoint (posix_sock.c): non-blocking, waited on with poll(). */

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -209,7 +210,7 @@ xipc__os_listener_accept(struct xipc__os_listener *l, struct xipc__os_stream *s,
         /* No SOCK_NONBLOCK: connections are blocking (posix_socket.c). */
         int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
         if (fd >= 0)
-            return l->bound.path[0] != '\0' ? unix_stream(fd, s) : tcp_stream(fd, s);
+            return l->is_unix ? unix_stream(fd, s) : tcp_stream(fd, s);
         int e = errno;
         /* A client that gave up while queued (ECONNABORTED), or a signal: try the next. */
         if (e == EINTR || e == ECONNABORTED)
@@ -347,6 +348,7 @@ xipc__os_unix_listen(const xipc_sockaddr *addr, struct xipc__os_listener *l)
         return rc;
     }
     l->fd_plus1 = fd + 1;
+    l->is_unix = true;
     if (listen(fd, LISTEN_BACKLOG) != 0) {
         rc = XIPC__OS_FAIL(errno, "listen", NULL);
         xipc__os_listener_close(l);
@@ -516,6 +518,72 @@ xipc__os_dgram_waitable(const struct xipc__os_dgram *d, struct xipc__wait *w)
 {
     w->how = XIPC__WAIT_FD;
     w->native = d->fd_plus1 - 1;
+}
+
+/* ---- Passing listeners and datagram endpoints to a child ------------------------------------ */
+
+intptr_t
+xipc__os_listener_native(const struct xipc__os_listener *l)
+{
+    return l->fd_plus1 - 1;
+}
+
+intptr_t
+xipc__os_dgram_native(const struct xipc__os_dgram *d)
+{
+    return d->fd_plus1 - 1;
+}
+
+/* Checks an inherited descriptor before anything about it changes: open, not an xipc handle's
+ * here, a socket of type (listening or not, as listening says) of an IPv4, IPv6 or AF_UNIX
+ * family, which goes to *family. Then makes it close-on-exec and non-blocking. */
+static int
+adopt_socket(intptr_t native, int type, bool listening, int *family)
+{
+    int got_type = 0, acceptconn = 0;
+    socklen_t type_len = sizeof got_type, acc_len = sizeof acceptconn;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (native < 0 || native > INT_MAX || fcntl((int)native, F_GETFD) < 0)
+        return XIPC_EBADF;
+    int fd = (int)native;
+    if (xipc__handle_owns_native(native))
+        return XIPC_EEXIST;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &got_type, &type_len) != 0 ||
+        getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acceptconn, &acc_len) != 0 ||
+        getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+        return XIPC__FAIL(XIPC_EINVAL, "text: not a socket");
+    if (got_type != type || (acceptconn != 0) != listening ||
+        (ss.ss_family != AF_INET && ss.ss_family != AF_INET6 && ss.ss_family != AF_UNIX))
+        return XIPC__FAIL(XIPC_EINVAL, "text: a socket of another kind");
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+        return XIPC__OS_FAIL(errno, "fcntl", "inherited socket");
+    *family = ss.ss_family;
+    return 0;
+}
+
+int
+xipc__os_listener_adopt(intptr_t native, struct xipc__os_listener *l)
+{
+    int family = 0, rc = adopt_socket(native, SOCK_STREAM, true, &family);
+    if (rc != 0)
+        return rc;
+    memset(l, 0, sizeof *l);
+    l->fd_plus1 = (int)native + 1;
+    l->is_unix = family == AF_UNIX;
+    return 0;
+}
+
+int
+xipc__os_dgram_adopt(intptr_t native, struct xipc__os_dgram *d, int *family)
+{
+    int rc = adopt_socket(native, SOCK_DGRAM, false, family);
+    if (rc != 0)
+        return rc;
+    memset(d, 0, sizeof *d);
+    d->fd_plus1 = (int)native + 1;
+    return 0;
 }
 
 /* ---- Duplex pipes --------------------------------------------------------------------------- */

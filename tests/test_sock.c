@@ -357,7 +357,11 @@ xt_test_tcp_bad_input(void)
     CHECK_RC(xipc_listener_accept(l, NULL, 0), XIPC_EINVAL);
     CHECK_RC(xipc_listener_accept(l, &s, -5), XIPC_EINVAL);
     CHECK_EQ(xipc_handle_kind(xipc_listener_handle(l)), XIPC_KIND_LISTENER);
-    CHECK_RC(xipc_handle_export(xipc_listener_handle(l), text, sizeof text), XIPC_ENOTSUP);
+    CHECK_OK(xipc_handle_export(xipc_listener_handle(l), text, sizeof text));
+    xipc_listener *l2 = NULL;
+    CHECK_RC(xipc_listener_import(text, &l2), XIPC_EEXIST); /* this process holds it already */
+    CHECK_RC(xipc_listener_import("xipc1:stream:rw:3", &l2), XIPC_EINVAL);
+    CHECK(l2 == NULL);
     xipc_listener_close(l);
     CHECK_RC(xipc_listener_accept(l, &s, 0), XIPC_EBADF);
     CHECK_RC(xipc_listener_port(l, &n), XIPC_EBADF);
@@ -698,7 +702,7 @@ xt_test_udp_bad_input_and_timeouts(void)
     CHECK_RC(xipc_dgram_send_to(d, "x", 1, &self, -3), XIPC_EINVAL);
     CHECK_RC(xipc_dgram_recv_from(d, NULL, 1, &len, NULL, 0), XIPC_EINVAL);
     CHECK_RC(xipc_dgram_connect(d, &v6), XIPC_EINVAL);
-    CHECK_RC(xipc_handle_export(xipc_dgram_handle(d), text, sizeof text), XIPC_ENOTSUP);
+    CHECK_OK(xipc_handle_export(xipc_dgram_handle(d), text, sizeof text));
     CHECK_EQ(xipc_handle_kind(xipc_dgram_handle(d)), XIPC_KIND_DGRAM);
     /* To itself, whole, and a too small buffer keeps it. */
     CHECK_OK(xipc_dgram_send_to(d, "hello", 5, &self, 1000));
@@ -1046,7 +1050,10 @@ xt_test_pass_errors(void)
     CHECK_OK(xipc_tcp_connect(NULL, atoi(port), 0, &c, 5000));
     CHECK_OK(xipc_listener_accept(l, &t, 5000));
     CHECK_RC(xipc_handle_send(xipc_stream_handle(c), xipc_event_handle(ev), 0), XIPC_ENOTSUP);
-    CHECK_RC(xipc_handle_send(ha, xipc_listener_handle(l), 0), XIPC_ENOTSUP);
+    xipc_stream *std_in = NULL;
+    CHECK_OK(xipc_stream_stdio(0, &std_in));
+    CHECK_RC(xipc_handle_send(ha, xipc_stream_handle(std_in), 0), XIPC_ENOTSUP);
+    xipc_stream_close(std_in);
     CHECK_RC(xipc_handle_send(xipc_listener_handle(l), xipc_event_handle(ev), 0), XIPC_EINVAL);
     CHECK_RC(xipc_handle_send(ha, ha, 0), XIPC_EINVAL);
     CHECK_RC(xipc_handle_send(ha, NULL, 0), XIPC_EINVAL);
@@ -1291,4 +1298,88 @@ xt_test_tcp_as_child_stdio(void)
     xipc_stream_close(a);
     xipc_stream_close(c);
     xipc_listener_close(l);
+}
+
+/* ---- Listeners and datagram endpoints passed on --------------------------------------------- */
+
+/* argv: a listener's text, then a datagram endpoint's. Accepts one connection on the listener
+ * and answers "pong" to its "ping"; receives one datagram and sends it back to its sender. */
+int
+xt_child_sock_passed_listener_and_dgram(int argc, char **argv)
+{
+    xipc_listener *l = NULL;
+    xipc_dgram *d = NULL;
+    xipc_stream *s = NULL;
+    xipc_sockaddr from;
+    char buf[16];
+    size_t len = 0;
+    CHECK_OK(xipc_listener_import(argv[argc - 2], &l));
+    CHECK_OK(xipc_dgram_import(argv[argc - 1], &d));
+    CHECK_OK(xipc_listener_accept(l, &s, XT_CHILD_TIMEOUT_MS));
+    xt_read_exact(s, buf, 4, XT_CHILD_TIMEOUT_MS);
+    CHECK(memcmp(buf, "ping", 4) == 0);
+    xt_write_all(s, "pong", 4, XT_CHILD_TIMEOUT_MS);
+    CHECK_OK(xipc_dgram_recv_from(d, buf, sizeof buf, &len, &from, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_dgram_send_to(d, buf, len, &from, XT_CHILD_TIMEOUT_MS));
+    xipc_stream_close(s);
+    xipc_dgram_close(d);
+    xipc_listener_close(l);
+    return 0;
+}
+
+/* A listener and a UDP endpoint handed to a child serve from there, after the parent closed
+ * its own copies: the port stays bound while the child holds it. */
+void
+xt_test_sock_listener_and_dgram_to_child(void)
+{
+    char port[16], buf[16];
+    xipc_stream *c = NULL;
+    xipc_dgram *d = NULL, *me = NULL;
+    xipc_sockaddr to;
+    size_t len = 0;
+    xipc_listener *l = listen_loopback(port);
+    CHECK_OK(xipc_udp_open(NULL, 0, 0, &d));
+    CHECK_OK(xipc_dgram_addr(d, &to));
+    xipc_handle *h[2] = { xipc_listener_handle(l), xipc_dgram_handle(d) };
+    xipc_proc *p = xt_spawn_passing("sock_passed_listener_and_dgram", NULL, NULL, h, 2);
+    xipc_listener_close(l);
+    xipc_dgram_close(d);
+    CHECK_OK(xipc_tcp_connect(NULL, atoi(port), 0, &c, XT_CHILD_TIMEOUT_MS));
+    xt_write_all(c, "ping", 4, XT_CHILD_TIMEOUT_MS);
+    xt_read_exact(c, buf, 4, XT_CHILD_TIMEOUT_MS);
+    CHECK(memcmp(buf, "pong", 4) == 0);
+    CHECK_OK(xipc_udp_open(NULL, 0, 0, &me));
+    CHECK_OK(xipc_dgram_send_to(me, "echo", 4, &to, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_dgram_recv_from(me, buf, sizeof buf, &len, NULL, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(len, 4);
+    CHECK(memcmp(buf, "echo", 4) == 0);
+    xt_expect_exit(p, 0);
+    xipc_dgram_close(me);
+    xipc_stream_close(c);
+}
+
+/* A listener received over a connection accepts, in the same process here. */
+void
+xt_test_pass_listener_over_a_connection(void)
+{
+    char name[XIPC_NAME_MAX + 1], port[16];
+    xipc_npipe *srv = NULL;
+    xipc_stream *a = NULL, *b = NULL, *c = NULL, *s = NULL;
+    xipc_listener *got = NULL;
+    xt_name("passl", name);
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
+    CHECK_OK(xipc_npipe_connect(name, 0, &a, 5000));
+    CHECK_OK(xipc_npipe_accept(srv, &b, 5000));
+    xipc_listener *l = listen_loopback(port);
+    CHECK_OK(xipc_handle_send(xipc_stream_handle(a), xipc_listener_handle(l), 5000));
+    xipc_listener_close(l);
+    CHECK_OK(xipc_listener_receive(xipc_stream_handle(b), &got, 5000));
+    CHECK_OK(xipc_tcp_connect(NULL, atoi(port), 0, &c, 5000));
+    CHECK_OK(xipc_listener_accept(got, &s, 5000));
+    xipc_stream_close(s);
+    xipc_stream_close(c);
+    xipc_listener_close(got);
+    xipc_stream_close(a);
+    xipc_stream_close(b);
+    xipc_npipe_close(srv);
 }

@@ -95,6 +95,8 @@ struct xipc__os_npipe {
  * value: socket handles are kernel handles, never 0). */
 struct xipc__os_listener {
     uintptr_t sock;
+    void *share; /* the section a child inherits in its place (win32_sock.c) */
+    bool is_unix; /* AF_UNIX: its connections get no TCP_NODELAY */
     /* An AF_UNIX listener's socket file (UTF-8), removed by close; empty for TCP. */
     char path[108];
 };
@@ -102,6 +104,7 @@ struct xipc__os_listener {
 /* A UDP endpoint (win32_sock.c): non-blocking, waited on with WSAPoll. 0: not open. */
 struct xipc__os_dgram {
     uintptr_t sock;
+    void *share; /* the section a child inherits in its place (win32_sock.c) */
 };
 
 struct xipc__os_proc {

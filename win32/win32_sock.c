@@ -400,6 +400,8 @@ xipc__os_tcp_listen(const xipc_sockaddr *addr, struct xipc__os_listener *l)
         rc = XIPC__OS_FAIL(WSAGetLastError(), "listen", NULL);
         goto out_close;
     }
+    if ((rc = share_open(s, (HANDLE *)&l->share)) != 0)
+        goto out_close;
     l->sock = (uintptr_t)s;
     return 0;
 
@@ -447,7 +449,7 @@ xipc__os_listener_accept(struct xipc__os_listener *l, struct xipc__os_stream *s,
          * non-blocking, and not inheritable. */
         SOCKET c = accept(ls, NULL, NULL);
         if (c != INVALID_SOCKET)
-            return sock_stream(c, l->path[0] == '\0', s);
+            return sock_stream(c, !l->is_unix, s);
         int werr = WSAGetLastError();
         if (werr == WSAECONNRESET) /* a client that gave up while queued: take the next */
             continue;
@@ -474,6 +476,9 @@ xipc__os_listener_addr(const struct xipc__os_listener *l, xipc_sockaddr *out)
 void
 xipc__os_listener_close(struct xipc__os_listener *l)
 {
+    if (l->share != NULL)
+        share_unregister(l->share);
+    l->share = NULL;
     if (l->sock != 0)
         (void)closesocket((SOCKET)l->sock);
     l->sock = 0;
@@ -490,7 +495,7 @@ xipc__os_listener_close(struct xipc__os_listener *l)
 bool
 xipc__os_listener_holds(const struct xipc__os_listener *l, intptr_t native)
 {
-    return l->sock != 0 && (uintptr_t)native == l->sock;
+    return native != 0 && ((uintptr_t)native == l->sock || (void *)native == l->share);
 }
 
 void
@@ -589,9 +594,10 @@ xipc__os_unix_listen(const xipc_sockaddr *addr, struct xipc__os_listener *l)
         return rc;
     }
     l->sock = (uintptr_t)s;
+    l->is_unix = true;
     (void)format_unix(addr, l->path, sizeof l->path);
-    if (listen(s, SOMAXCONN) != 0) {
-        rc = XIPC__OS_FAIL(WSAGetLastError(), "listen", NULL);
+    if ((rc = share_open(s, (HANDLE *)&l->share)) != 0 || listen(s, SOMAXCONN) != 0) {
+        rc = rc != 0 ? rc : XIPC__OS_FAIL(WSAGetLastError(), "listen", NULL);
         xipc__os_listener_close(l);
         return rc;
     }
@@ -655,6 +661,8 @@ xipc__os_udp_open(const xipc_sockaddr *addr, struct xipc__os_dgram *d)
         rc = listen_options(s, family);
     if (rc == 0 && bind(s, sa_of(addr), (int)addr->len) != 0)
         rc = bind_failure(WSAGetLastError());
+    if (rc == 0)
+        rc = share_open(s, (HANDLE *)&d->share);
     if (rc != 0) {
         (void)closesocket(s);
         return rc;
@@ -736,6 +744,9 @@ xipc__os_dgram_addr(const struct xipc__os_dgram *d, xipc_sockaddr *out)
 void
 xipc__os_dgram_close(struct xipc__os_dgram *d)
 {
+    if (d->share != NULL)
+        share_unregister(d->share);
+    d->share = NULL;
     if (d->sock != 0)
         (void)closesocket((SOCKET)d->sock);
     d->sock = 0;
@@ -744,7 +755,7 @@ xipc__os_dgram_close(struct xipc__os_dgram *d)
 bool
 xipc__os_dgram_holds(const struct xipc__os_dgram *d, intptr_t native)
 {
-    return d->sock != 0 && (uintptr_t)native == d->sock;
+    return native != 0 && ((uintptr_t)native == d->sock || (void *)native == d->share);
 }
 
 void
@@ -818,34 +829,127 @@ xipc__win32_sock_close(struct xipc__os_stream *s)
     memset(s, 0, sizeof *s);
 }
 
-int
-xipc__win32_sock_adopt(HANDLE section, struct xipc__os_stream *s)
+/* The socket a share section carries for this process (its slot: see share_take), made
+ * non-blocking; INVALID_SOCKET with *rc set otherwise (XIPC_EINVAL: no share, or not for us). */
+static SOCKET
+share_socket(HANDLE section, WSAPROTOCOL_INFOW *info, int *rc)
 {
-    WSAPROTOCOL_INFOW info;
     u_long on = 1;
     const struct share_page *page = MapViewOfFile(section, FILE_MAP_READ, 0, 0, sizeof *page);
     if (page == NULL) {
         (void)XIPC__OS_FAIL(GetLastError(), "MapViewOfFile", "inherited handle");
-        return XIPC_EINVAL; /* not a section at all: neither a pipe nor a socket's share */
+        *rc = XIPC_EINVAL; /* not a section at all: neither a pipe nor a socket's share */
+        return INVALID_SOCKET;
     }
-    int rc = share_take(page, &info);
+    *rc = share_take(page, info);
     (void)UnmapViewOfFile(page);
-    if (rc == 0)
-        rc = xipc__win32_winsock();
-    if (rc != 0)
-        return rc;
-    SOCKET sock = WSASocketW(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, &info, 0,
+    if (*rc == 0)
+        *rc = xipc__win32_winsock();
+    if (*rc != 0)
+        return INVALID_SOCKET;
+    SOCKET sock = WSASocketW(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, info, 0,
         WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
-    if (sock == INVALID_SOCKET)
-        return XIPC__OS_FAIL(WSAGetLastError(), "WSASocketW", "passed connection");
+    if (sock == INVALID_SOCKET) {
+        *rc = XIPC__OS_FAIL(WSAGetLastError(), "WSASocketW", "passed socket");
+        return sock;
+    }
     if (ioctlsocket(sock, FIONBIO, &on) != 0) {
-        rc = XIPC__OS_FAIL(WSAGetLastError(), "ioctlsocket", "FIONBIO");
+        *rc = XIPC__OS_FAIL(WSAGetLastError(), "ioctlsocket", "FIONBIO");
         (void)closesocket(sock);
+        return INVALID_SOCKET;
+    }
+    return sock;
+}
+
+int
+xipc__win32_sock_adopt(HANDLE section, struct xipc__os_stream *s)
+{
+    WSAPROTOCOL_INFOW info;
+    int rc;
+    SOCKET sock = share_socket(section, &info, &rc);
+    if (sock == INVALID_SOCKET)
         return rc;
+    if (info.iSocketType != SOCK_STREAM) {
+        (void)closesocket(sock);
+        return XIPC__FAIL(XIPC_EINVAL, "text: a socket of another kind");
     }
     if ((rc = sock_stream(sock, info.iAddressFamily != AF_UNIX, s)) == 0)
         (void)CloseHandle(section); /* its work is done: the stream has the socket */
     return rc;
+}
+
+/* ---- Passing listeners and datagram endpoints to a child ------------------------------------ */
+
+intptr_t
+xipc__os_listener_native(const struct xipc__os_listener *l)
+{
+    return (intptr_t)l->share;
+}
+
+intptr_t
+xipc__os_dgram_native(const struct xipc__os_dgram *d)
+{
+    return (intptr_t)d->share;
+}
+
+/* The checks every import makes first: open, and not an xipc handle's here. */
+static int
+check_native(intptr_t native)
+{
+    DWORD flags;
+    if (!xipc__win32_is_handle_value(native) || !GetHandleInformation((HANDLE)native, &flags))
+        return XIPC_EBADF;
+    return xipc__handle_owns_native(native) ? XIPC_EEXIST : 0;
+}
+
+/* The socket of type behind an inherited share, with a share of its own for this process. */
+static int
+adopt_shared(intptr_t native, int type, SOCKET *sock, HANDLE *share, int *family)
+{
+    WSAPROTOCOL_INFOW info;
+    int rc = check_native(native);
+    if (rc != 0 || (*sock = share_socket((HANDLE)native, &info, &rc)) == INVALID_SOCKET)
+        return rc;
+    if (info.iSocketType != type)
+        rc = XIPC__FAIL(XIPC_EINVAL, "text: a socket of another kind");
+    if (rc == 0)
+        rc = share_open(*sock, share);
+    if (rc != 0) {
+        (void)closesocket(*sock);
+        return rc;
+    }
+    *family = info.iAddressFamily;
+    (void)CloseHandle((HANDLE)native);
+    return 0;
+}
+
+int
+xipc__os_listener_adopt(intptr_t native, struct xipc__os_listener *l)
+{
+    SOCKET sock = INVALID_SOCKET;
+    HANDLE share = NULL;
+    int family = 0, rc = adopt_shared(native, SOCK_STREAM, &sock, &share, &family);
+    if (rc != 0)
+        return rc;
+    memset(l, 0, sizeof *l);
+    l->sock = (uintptr_t)sock;
+    l->share = share;
+    l->is_unix = family == AF_UNIX; /* path stays empty: the listening process removes it */
+    return 0;
+}
+
+int
+xipc__os_dgram_adopt(intptr_t native, struct xipc__os_dgram *d, int *family)
+{
+    SOCKET sock = INVALID_SOCKET;
+    HANDLE share = NULL;
+    int rc = adopt_shared(native, SOCK_DGRAM, &sock, &share, family);
+    if (rc != 0)
+        return rc;
+    memset(d, 0, sizeof *d);
+    d->sock = (uintptr_t)sock;
+    d->share = share;
+    return 0;
 }
 
 /* ---- Socket calls on streams ---------------------------------------------------------------- */

@@ -135,10 +135,23 @@ XIPC_API int xipc_listener_port(const xipc_listener *l, int *port);
 /* Stops listening; clients waiting to be accepted are refused. NULL is a no-op. */
 XIPC_API void xipc_listener_close(xipc_listener *l);
 
-/* The listener as a generic handle (xipc_handle_kind, xipc_handle_native: the listening socket,
- * readable while a client waits). A listener cannot be passed to a child in this version
- * (xipc_handle_export: XIPC_ENOTSUP). NULL for NULL. */
+/* The listener as a generic handle (xipc_handle_kind; xipc_handle_native: POSIX the listening
+ * socket, readable while a client waits; Windows none). NULL for NULL. */
 XIPC_API xipc_handle *xipc_listener_handle(xipc_listener *l);
+
+/* Passing a listener to a child (xipc_spawn_opts.handles), for a pre-forked server whose
+ * workers all accept on one port: the child adopts it by its export text or its index, as for
+ * a stream (xipc/stream.h). The socket is shared: every holder accepts from the one backlog,
+ * and the port stays bound until the last holder closes it. An AF_UNIX listener's socket file
+ * is removed by the process that listened, when it closes its listener. POSIX: the descriptor
+ * is inherited; Windows: duplicated for the child with WSADuplicateSocketW, as a connection
+ * is.
+ * Returns 0; XIPC_EINVAL (NULL argument, malformed text, text of another kind, or naming
+ * something that is not a listening socket); XIPC_EEXIST (imported already); XIPC_EBADF
+ * (nothing open under it); XIPC_ENOENT (index past the end, _inherited); XIPC_ENOMEM;
+ * XIPC_EOS. */
+XIPC_API int xipc_listener_import(const char *text, xipc_listener **out);
+XIPC_API int xipc_listener_inherited(size_t index, xipc_listener **out);
 
 /* ---- Stream sockets ------------------------------------------------------------------------ */
 
@@ -154,8 +167,9 @@ XIPC_API int xipc_stream_peer_addr(const xipc_stream *s, xipc_sockaddr *out);
 /* A datagram endpoint (UDP, or AF_UNIX datagrams below): sends and receives whole messages, each to
  * or from an address, boundaries kept. Delivery is UDP's: a datagram may be lost, duplicated or
  * reordered (not on loopback in practice), nothing waits for a receiver. Threads: one thread may
- * receive while another sends. Not passed to a child in this version (xipc_handle_export:
- * XIPC_ENOTSUP). */
+ * receive while another sends. Passed to a child as a listener is (xipc_dgram_import,
+ * xipc_dgram_inherited, with the same codes): the socket is shared, and a datagram xipc keeps
+ * for one process after XIPC_EMSGSIZE stays with that process. */
 typedef struct xipc_dgram xipc_dgram;
 
 /* The largest datagram xipc sends or receives: UDP's largest payload over IPv4. */
@@ -213,9 +227,12 @@ XIPC_API int xipc_dgram_addr(const xipc_dgram *d, xipc_sockaddr *out);
 /* Closes the endpoint; a datagram xipc kept for it is dropped. NULL is a no-op. */
 XIPC_API void xipc_dgram_close(xipc_dgram *d);
 
-/* The endpoint as a generic handle (xipc_handle_native: the socket; a datagram xipc keeps is
- * not seen by a wait on it). NULL for NULL. */
+/* The endpoint as a generic handle (xipc_handle_native: POSIX the socket; Windows none). NULL
+ * for NULL. */
 XIPC_API xipc_handle *xipc_dgram_handle(xipc_dgram *d);
+
+XIPC_API int xipc_dgram_import(const char *text, xipc_dgram **out);
+XIPC_API int xipc_dgram_inherited(size_t index, xipc_dgram **out);
 
 /* ---- Passing handles between running processes -------------------------------------------- */
 
@@ -229,14 +246,14 @@ XIPC_API xipc_handle *xipc_dgram_handle(xipc_dgram *d);
  * connection's own data as one record of XIPC_HANDLE_TEXT_MAX + 4 bytes, so the two sides must
  * agree on when one comes, as for any message of their protocol. h may be a stream (a pipe end,
  * a FIFO writer, a TCP, AF_UNIX or named-pipe connection, a duplex end), a message pipe, an
- * event, a semaphore or a mutex; the sender keeps its own handle (close it to hand over alone).
- * POSIX: the descriptors go as SCM_RIGHTS beside the record (a named semaphore by its name).
- * Windows: DuplicateHandle into the peer (its pid from GetNamedPipeClientProcessId /
- * ServerProcessId), a socket through WSADuplicateSocketW; the duplicates exist in the peer once
- * the call returns, and stay there, unused, if the peer never receives them.
- * Returns 0; XIPC_ETIMEDOUT (the record did not go in time; nothing was passed); XIPC_EPIPE,
- * XIPC_ECLOSED (the peer is gone); XIPC_ENOTSUP (a conn that cannot carry handles: a pipe end,
- * a TCP connection, a Windows duplex end; an h that cannot be passed, as for
+ * event, a semaphore, a mutex, a socket listener or a datagram endpoint; the sender keeps its own
+ * handle (close it to hand over alone). POSIX: the descriptors go as SCM_RIGHTS beside the record
+ * (a named semaphore by its name). Windows: DuplicateHandle into the peer (its pid from
+ * GetNamedPipeClientProcessId / ServerProcessId), a socket through WSADuplicateSocketW; the
+ * duplicates exist in the peer once the call returns, and stay there, unused, if the peer never
+ * receives them. Returns 0; XIPC_ETIMEDOUT (the record did not go in time; nothing was passed);
+ * XIPC_EPIPE, XIPC_ECLOSED (the peer is gone); XIPC_ENOTSUP (a conn that cannot carry handles: a
+ * pipe end, a TCP connection, a Windows duplex end; an h that cannot be passed, as for
  * xipc_handle_export); XIPC_EINVAL (NULL or bad argument, conn of another kind, h the
  * connection itself, bad timeout); XIPC_EBADF (a closed conn or h); XIPC_EACCES (Windows: the
  * peer process may not be opened); XIPC_EOS. */
@@ -255,6 +272,8 @@ XIPC_API int xipc_msgpipe_receive(xipc_handle *conn, xipc_msgpipe **out, int tim
 XIPC_API int xipc_event_receive(xipc_handle *conn, xipc_event **out, int timeout_ms);
 XIPC_API int xipc_sem_receive(xipc_handle *conn, xipc_sem **out, int timeout_ms);
 XIPC_API int xipc_mutex_receive(xipc_handle *conn, xipc_mutex **out, int timeout_ms);
+XIPC_API int xipc_listener_receive(xipc_handle *conn, xipc_listener **out, int timeout_ms);
+XIPC_API int xipc_dgram_receive(xipc_handle *conn, xipc_dgram **out, int timeout_ms);
 
 #ifdef __cplusplus
 }
