@@ -43,7 +43,9 @@ enum xipc__wait_how {
      * on this platform. xipc_handle_native(): XIPC_ENOTSUP. */
     XIPC__WAIT_NONE = 0,
     /* A descriptor that poll() and epoll report ready (POSIX): pipe and FIFO ends, sockets
-     * (named-pipe connections, message pipes, a listening server), a pidfd (ended). */
+     * (named-pipe connections, message pipes, a listening server), a pidfd (ended). Windows: a
+     * SOCKET, which WSAPoll reports ready the same way (TCP and AF_UNIX connections, listeners,
+     * UDP endpoints), and which no WaitForMultipleObjects takes. */
     XIPC__WAIT_FD = 1,
     /* A HANDLE that WaitForMultipleObjects reports signalled with no call in flight (Windows):
      * processes, events, semaphores and mutexes (a wait takes an auto-reset event, a semaphore

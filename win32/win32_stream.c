@@ -634,9 +634,9 @@ xipc__os_stream_waitable(const struct xipc__os_stream *s, struct xipc__wait *w)
         return;
     }
     if (s->kind == XIPC__WIN32_STREAM_SOCKET) {
-        /* A socket is no object a wait takes by itself: WSAPoll, or an event WSAEventSelect
-         * ties to it, tells when it is ready. */
-        w->how = XIPC__WAIT_HELPER;
+        /* A socket is no object a wait takes by itself: WSAPoll tells when it is ready. */
+        w->how = XIPC__WAIT_FD;
+        w->native = (intptr_t)s->handle;
         return;
     }
     if (s->kind == XIPC__WIN32_STREAM_STD_SYNC) {

@@ -175,6 +175,10 @@ XIPC_API int xipc_handle_kind(const xipc_handle *h);
  *   overlapped call is pending on it: a caller must start one (a zero-byte ReadFile) first.
  * - process: POSIX a pidfd (POLLIN once the child ended), where Linux has pidfds. Windows the
  *   process HANDLE, signalled once it ended.
+ * - socket (a TCP or AF_UNIX connection, a listener, a datagram endpoint; xipc/sock.h): the
+ *   socket, which poll (POSIX) or WSAPoll (Windows) reports ready: POLLIN / POLLRDNORM for data
+ *   or a client waiting, POLLOUT / POLLWRNORM for room. A datagram xipc keeps after
+ *   XIPC_EMSGSIZE is not seen there.
  * - named-pipe server: POSIX the listening socket (POLLIN while a client waits to be accepted).
  *   Windows a manual-reset event, signalled while a client waits to be accepted.
  * - event, semaphore, mutex: Windows the object's HANDLE; a wait on an auto-reset event, a

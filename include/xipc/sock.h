@@ -135,8 +135,8 @@ XIPC_API int xipc_listener_port(const xipc_listener *l, int *port);
 /* Stops listening; clients waiting to be accepted are refused. NULL is a no-op. */
 XIPC_API void xipc_listener_close(xipc_listener *l);
 
-/* The listener as a generic handle (xipc_handle_kind; xipc_handle_native: POSIX the listening
- * socket, readable while a client waits; Windows none). NULL for NULL. */
+/* The listener as a generic handle (xipc_handle_kind; xipc_handle_native: the listening socket,
+ * readable (poll, WSAPoll) while a client waits). NULL for NULL. */
 XIPC_API xipc_handle *xipc_listener_handle(xipc_listener *l);
 
 /* Passing a listener to a child (xipc_spawn_opts.handles), for a pre-forked server whose
@@ -227,7 +227,7 @@ XIPC_API int xipc_dgram_addr(const xipc_dgram *d, xipc_sockaddr *out);
 /* Closes the endpoint; a datagram xipc kept for it is dropped. NULL is a no-op. */
 XIPC_API void xipc_dgram_close(xipc_dgram *d);
 
-/* The endpoint as a generic handle (xipc_handle_native: POSIX the socket; Windows none). NULL
+/* The endpoint as a generic handle (xipc_handle_native: the socket, for poll or WSAPoll). NULL
  * for NULL. */
 XIPC_API xipc_handle *xipc_dgram_handle(xipc_dgram *d);
 
