@@ -2,11 +2,13 @@
  * streams (common/platform.h, "Sockets"). A connection is the stream kind
  * XIPC__WIN32_STREAM_SOCKET, whose transfers win32_stream.c hands to this file.
  *
- * Sockets are non-blocking, and a call that must wait waits in WSAPoll until its deadline. Not
- * SO_RCVTIMEO/SO_SNDTIMEO: Microsoft's setsockopt documentation says a send or receive that timed
- * out leaves the socket in an indeterminate state, not to be used again. Not overlapped WSASend
- * either: a cancelled overlapped send does not say how much of it went, and a stream write must
- * report exactly that; a non-blocking send takes what fits and says so.
+ * Sockets are non-blocking. A stream read is one overlapped WSARecv, waited for until its
+ * deadline and cancelled there (xipc__win32_sock_read); every other call that must wait (a send,
+ * an accept, a datagram) waits in WSAPoll and tries again. Not SO_RCVTIMEO/SO_SNDTIMEO:
+ * Microsoft's setsockopt documentation says a send or receive that timed out leaves the socket in
+ * an indeterminate state, not to be used again. Not overlapped WSASend either: a cancelled
+ * overlapped send does not say how much of it went, and a stream write must report exactly that;
+ * a non-blocking send takes what fits and says so.
  *
  * Winsock starts once per process, lazily (the first socket call, in any thread), under
  * InitOnceExecuteOnce, and is never stopped: WSACleanup would pull it from under every other
