@@ -41,7 +41,11 @@
         xipc__msgpipe_waitable)                                                                    \
     XX(SHM, "shm", xipc__shm_release, xipc__shm_pass, xipc__shm_holds, xipc__shm_waitable)         \
     XX(FILEMAP, "filemap", xipc__filemap_release, xipc__kind_not_passable, xipc__filemap_holds,    \
-        xipc__filemap_waitable)
+        xipc__filemap_waitable)                                                                    \
+    XX(LISTENER, "listener", xipc__listener_release, xipc__listener_pass, xipc__listener_holds,    \
+        xipc__listener_waitable)                                                                   \
+    XX(DGRAM, "dgram", xipc__dgram_release, xipc__dgram_pass, xipc__dgram_holds,                   \
+        xipc__dgram_waitable)
 
 struct xipc_handle;
 struct xipc__wait;

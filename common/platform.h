@@ -21,6 +21,7 @@
 #include "xipc/fifo.h"
 #include "xipc/npipe.h"
 #include "xipc/proc.h"
+#include "xipc/sock.h"
 #include "xipc/shm.h"
 #include "xipc/sync.h"
 #include "xipc/waitset.h"
@@ -43,7 +44,9 @@ enum xipc__wait_how {
      * on this platform. xipc_handle_native(): XIPC_ENOTSUP. */
     XIPC__WAIT_NONE = 0,
     /* A descriptor that poll() and epoll report ready (POSIX): pipe and FIFO ends, sockets
-     * (named-pipe connections, message pipes, a listening server), a pidfd (ended). */
+     * (named-pipe connections, message pipes, a listening server), a pidfd (ended). Windows: a
+     * SOCKET, which WSAPoll reports ready the same way (TCP and AF_UNIX connections, listeners,
+     * UDP endpoints), and which no WaitForMultipleObjects takes. */
     XIPC__WAIT_FD = 1,
     /* A HANDLE that WaitForMultipleObjects reports signalled with no call in flight (Windows):
      * processes, events, semaphores and mutexes (a wait takes an auto-reset event, a semaphore
@@ -656,5 +659,107 @@ int xipc__waitset_try(struct xipc_handle *h);
 
 /* The close of a live handle: takes it out of every set (common/kinds.c). */
 void xipc__waitset_forget(struct xipc_handle *h);
+
+/* ---- Sockets -------------------------------------------------------------------------------
+ * TCP connections are struct xipc__os_stream (a stream socket variant of the platform: blocking
+ * with the deadline in SO_RCVTIMEO/SO_SNDTIMEO on POSIX, as posix_socket.c does for named
+ * pipes; non-blocking with WSAPoll waits on Windows), read, written and closed by the stream
+ * calls. A listener is struct xipc__os_listener. Addresses are xipc_sockaddr (xipc/sock.h),
+ * whose storage holds the OS's sockaddr; common/ checks everything but the address itself.
+ * Windows starts Winsock (once) in each of these before its first socket call. */
+
+/* The address of host (NULL: loopback) at port (checked, 0..65535), of the family flags ask
+ * for (XIPC_SOCK_IPV4, _IPV6 or neither: the resolver's first). XIPC_ENOENT when there is
+ * none. */
+int xipc__os_sockaddr_resolve(const char *host, int port, unsigned flags, xipc_sockaddr *out);
+
+/* Text of an IPv4 or IPv6 address ("a.b.c.d:p", "[v6]:p") and its port; XIPC_EINVAL for
+ * another family. */
+int xipc__os_sockaddr_format(const xipc_sockaddr *a, char *buf, size_t cap);
+int xipc__os_sockaddr_port(const xipc_sockaddr *a, int *port);
+
+/* The AF_UNIX address of path (checked: not empty). XIPC_ENAMETOOLONG when it does not fit
+ * sun_path. */
+int xipc__os_sockaddr_unix(const char *path, xipc_sockaddr *out);
+
+/* AF_UNIX (xipc/sock.h): a listener at addr's path (the file made 0600 before it listens,
+ * removed by close while still its own), a connection to one (XIPC_ENOENT, XIPC_ECONNREFUSED;
+ * a full backlog is retried until dl), and a datagram endpoint bound at addr's path, or unbound
+ * for addr NULL. XIPC_ENOTSUP where the OS has no such sockets. */
+int xipc__os_unix_listen(const xipc_sockaddr *addr, struct xipc__os_listener *l);
+int xipc__os_unix_connect(const xipc_sockaddr *addr, struct xipc__os_stream *s, xipc__deadline dl);
+int xipc__os_unix_dgram_open(const xipc_sockaddr *addr, struct xipc__os_dgram *d);
+
+/* Binds and listens on addr (IPv4 or IPv6; address reuse as xipc/sock.h says).
+ * XIPC_EADDRINUSE, XIPC_EACCES, XIPC_EINVAL (not an address of this machine). */
+int xipc__os_tcp_listen(const xipc_sockaddr *addr, struct xipc__os_listener *l);
+
+/* Waits until dl for a client, then makes its connection the stream s. XIPC_ETIMEDOUT. */
+int xipc__os_listener_accept(
+    struct xipc__os_listener *l, struct xipc__os_stream *s, xipc__deadline dl);
+
+/* Connects to addr by dl: XIPC_ECONNREFUSED, XIPC_ETIMEDOUT. */
+int xipc__os_tcp_connect(const xipc_sockaddr *addr, struct xipc__os_stream *s, xipc__deadline dl);
+
+int xipc__os_listener_addr(const struct xipc__os_listener *l, xipc_sockaddr *out);
+void xipc__os_listener_close(struct xipc__os_listener *l);
+bool xipc__os_listener_holds(const struct xipc__os_listener *l, intptr_t native);
+void xipc__os_listener_waitable(const struct xipc__os_listener *l, struct xipc__wait *w);
+
+/* UDP endpoints (struct xipc__os_dgram). open binds a new socket to addr. send sends one
+ * datagram whole (to NULL: the connected peer), waiting until dl for room: XIPC_ETIMEDOUT,
+ * XIPC_EMSGSIZE. recv waits until dl for one datagram and scatters it into buf (cap bytes) and
+ * then spill (spill_cap bytes), so nothing of a datagram up to cap + spill_cap is cut; *len gets
+ * its whole length, *from (if not NULL) its sender. An ICMP error that a receive reports for an
+ * earlier send (ECONNREFUSED, WSAECONNRESET) is skipped. */
+int xipc__os_udp_open(const xipc_sockaddr *addr, struct xipc__os_dgram *d);
+int xipc__os_dgram_send(struct xipc__os_dgram *d, const void *buf, size_t len,
+    const xipc_sockaddr *to, xipc__deadline dl);
+int xipc__os_dgram_recv(struct xipc__os_dgram *d, void *buf, size_t cap, void *spill,
+    size_t spill_cap, size_t *len, xipc_sockaddr *from, xipc__deadline dl);
+int xipc__os_dgram_connect(struct xipc__os_dgram *d, const xipc_sockaddr *peer);
+int xipc__os_dgram_addr(const struct xipc__os_dgram *d, xipc_sockaddr *out);
+void xipc__os_dgram_close(struct xipc__os_dgram *d);
+bool xipc__os_dgram_holds(const struct xipc__os_dgram *d, intptr_t native);
+void xipc__os_dgram_waitable(const struct xipc__os_dgram *d, struct xipc__wait *w);
+
+/* Passing listeners and datagram endpoints to a child: the native it inherits (POSIX the socket;
+ * Windows the socket's share section, win32_sock.c), and the adoption in the child, checked
+ * before anything changes: XIPC_EBADF (not open), XIPC_EEXIST (held by an xipc handle here),
+ * XIPC_EINVAL (not a listening socket; not a datagram socket). Then non-inheritable and
+ * non-blocking. dgram_adopt gives the socket's address family. */
+intptr_t xipc__os_listener_native(const struct xipc__os_listener *l);
+int xipc__os_listener_adopt(intptr_t native, struct xipc__os_listener *l);
+intptr_t xipc__os_dgram_native(const struct xipc__os_dgram *d);
+int xipc__os_dgram_adopt(intptr_t native, struct xipc__os_dgram *d, int *family);
+
+/* Passing handles to a running peer (common/pass.c). prepare: checks that conn can carry
+ * handles (XIPC_ENOTSUP: POSIX not an AF_UNIX socket; Windows not a named-pipe connection) and
+ * gives the values the peer will know the natives by (POSIX the same; Windows duplicates made
+ * in the peer, sockets duplicated for it first), and *peer, a context for finish. send: the
+ * record (len bytes), with the natives attached (POSIX SCM_RIGHTS), whole by dl. finish: after
+ * send or a failure (sent false: the duplicates made in the peer are closed there). recv: one
+ * record, whole, by dl, and the natives that came with it (POSIX, *count of them, open
+ * close-on-exec; Windows none: the text names them); XIPC_ECLOSED when the peer closed first.
+ * discard: closes natives that came and were not adopted. */
+int xipc__os_pass_prepare(const struct xipc__os_stream *conn, const intptr_t *natives, size_t count,
+    intptr_t *remote, intptr_t *peer);
+int xipc__os_pass_send(struct xipc__os_stream *conn, bool message, const void *rec, size_t len,
+    const intptr_t *natives, size_t count, xipc__deadline dl);
+void xipc__os_pass_finish(intptr_t peer, const intptr_t *remote, size_t count, bool sent);
+int xipc__os_pass_recv(struct xipc__os_stream *conn, bool message, void *rec, size_t len,
+    intptr_t natives[XIPC__NATIVES_MAX], size_t *count, xipc__deadline dl);
+void xipc__os_pass_discard(const intptr_t *natives, size_t count);
+
+/* A full-duplex pipe (xipc_duplex): two connected ends that each read and write, and can be
+ * half-closed. Both non-inheritable; on failure both stay zeroed. */
+int xipc__os_duplex(struct xipc__os_stream *a, struct xipc__os_stream *b);
+
+/* Half-close (xipc_stream_shutdown): XIPC_ENOTSUP for a stream that is not a stream socket or a
+ * duplex pipe end. */
+int xipc__os_stream_shutdown(struct xipc__os_stream *s);
+
+/* The local (peer false) or peer address of a TCP connection; XIPC_ENOTSUP for other streams. */
+int xipc__os_stream_sockaddr(const struct xipc__os_stream *s, bool peer, xipc_sockaddr *out);
 
 #endif /* XIPC_COMMON_PLATFORM_H */

@@ -37,6 +37,9 @@ enum xipc__posix_stream_variant {
     /* A FIFO end, or a pipe end where the OS cannot try without O_NONBLOCK: an O_NONBLOCK
      * descriptor; try the transfer, poll only when it would wait. */
     XIPC__POSIX_STREAM_NONBLOCK = 5,
+    /* A TCP connection or a duplex pipe end (posix_sock.c): transfers as SOCKET; it can be
+     * half-closed, has no peer pid, and a TCP connection has addresses. */
+    XIPC__POSIX_STREAM_SOCK = 6,
 };
 
 struct xipc__os_stream {
@@ -60,6 +63,28 @@ struct xipc__os_npipe {
     ino_t ino;
     int lock_fd_plus1; /* the name's lock file, flock'ed while this server lives */
     char lock_path[120]; /* <runtime dir>/.lock-NAME */
+};
+
+/* The socket file an AF_UNIX listener or datagram endpoint bound, and its identity, so that
+ * close removes only our own (posix_sock.c). path[0] 0: none. */
+struct xipc__posix_bound_path {
+    char path[108]; /* sun_path's size */
+    dev_t dev;
+    ino_t ino;
+};
+
+/* A listening socket (posix_sock.c): non-blocking, so that accept waits in poll() until its
+ * deadline. */
+struct xipc__os_listener {
+    int fd_plus1;
+    bool is_unix; /* AF_UNIX: its connections get no TCP_NODELAY */
+    struct xipc__posix_bound_path bound; /* the listener that bound it; a child's has none */
+};
+
+/* A UDP endpoint (posix_sock.c): non-blocking, waited on with poll(). */
+struct xipc__os_dgram {
+    int fd_plus1;
+    struct xipc__posix_bound_path bound;
 };
 
 struct xipc__os_proc {

@@ -44,6 +44,10 @@ int xipc__posix_socket_recvv(struct xipc__os_stream *s, struct iovec *iov, int i
 int xipc__posix_socket_send(struct xipc__os_stream *s, const void *buf, size_t len,
     struct xipc__lazy_deadline *ld, size_t *put);
 
+/* Whether the connected stream socket fd is one xipc/sock.h or xipc_duplex makes (a TCP
+ * connection, an unnamed AF_UNIX pair), not a named-pipe connection (posix_sock.c). */
+bool xipc__posix_socket_is_sock(int fd);
+
 /* FIFOs (posix_fifo.c, posix_fifo_probe.c). _writer_came: whether a writer has opened the FIFO
  * whose read end is fd since fd was opened (it may have closed again), found out without reading
  * anything. _await_writer: for a read that found 0 bytes on a reader that has not yet had a

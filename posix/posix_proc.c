@@ -263,8 +263,9 @@ prepare_stdio(struct xipc__spawn_plan *plan, struct child_setup *cs, int *null_f
         if (plan->stdio_mode[i] == XIPC_STDIO_STREAM) {
             struct xipc__os_stream *s = plan->stdio_stream[i];
             int rc = 0;
-            if (s->variant == XIPC__POSIX_STREAM_SOCKET &&
-                (rc = xipc__posix_socket_no_timeouts(s)) != 0)
+            bool is_socket = s->variant == XIPC__POSIX_STREAM_SOCKET ||
+                s->variant == XIPC__POSIX_STREAM_SOCK;
+            if (is_socket && (rc = xipc__posix_socket_no_timeouts(s)) != 0)
                 return rc;
             cs->stdio_src[i] = s->fd_plus1 - 1;
         }

@@ -281,6 +281,7 @@ variant_read(struct xipc__os_stream *s, void *buf, size_t cap, size_t *got, int 
     case XIPC__POSIX_STREAM_FIFO_AWAITING:
         return fifo_awaiting_read(s, buf, cap, got, &ld);
     case XIPC__POSIX_STREAM_SOCKET:
+    case XIPC__POSIX_STREAM_SOCK:
         return xipc__posix_socket_recv(s, buf, cap, 0, &ld, got);
     case XIPC__POSIX_STREAM_NONBLOCK:
         return nonblock_read(stream_fd(s), buf, cap, got, &ld);
@@ -462,6 +463,7 @@ variant_write_some(struct xipc__os_stream *s, const void *buf, size_t len, size_
     case XIPC__POSIX_STREAM_STD:
         return poll_first_write_some(stream_fd(s), buf, len, put, ld);
     case XIPC__POSIX_STREAM_SOCKET:
+    case XIPC__POSIX_STREAM_SOCK:
         return xipc__posix_socket_send(s, buf, len, ld, put);
     case XIPC__POSIX_STREAM_NONBLOCK:
     case XIPC__POSIX_STREAM_FIFO_AWAITING: /* a reader: write() reports EBADF */
@@ -605,8 +607,9 @@ xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s)
     if (xipc__handle_owns_native(native))
         return XIPC_EEXIST;
     int rc = check_stream_kind(fd, &is_socket);
-    enum xipc__posix_stream_variant variant =
-        is_socket ? XIPC__POSIX_STREAM_SOCKET : xipc__posix_pipe_variant();
+    enum xipc__posix_stream_variant variant = !is_socket ? xipc__posix_pipe_variant()
+        : xipc__posix_socket_is_sock(fd)                    ? XIPC__POSIX_STREAM_SOCK
+                                                            : XIPC__POSIX_STREAM_SOCKET;
     if (rc == 0)
         rc = make_xipc_fd(fd, is_socket, variant);
     if (rc != 0)

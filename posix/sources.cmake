@@ -34,9 +34,11 @@ set(XIPC_PLATFORM_SOURCES
   posix/posix_fifo.c
   posix/posix_names.c
   posix/posix_npipe.c
+  posix/posix_pass.c
   posix/posix_proc.c
   posix/posix_sem.c
   posix/posix_shm.c
+  posix/posix_sock.c
   posix/posix_spin.c
   posix/posix_socket.c
   posix/posix_stream.c

@@ -350,4 +350,15 @@ int xt_os_foreign_shm_answer(const char *name, size_t size);
  * the hard one; Windows has no such limit). 0, or -1 when the limit stays below want. */
 int xt_os_raise_fd_limit(unsigned want);
 
+/* ---- Sockets ---------------------------------------------------------------------------------- */
+
+/* Makes room for at least n open descriptors in this process (POSIX: RLIMIT_NOFILE's soft limit,
+ * up to the hard one; children inherit it). 0, or -1 when the hard limit is lower. Windows has
+ * no such limit: 0. */
+int xt_os_fd_limit_at_least(int n);
+
+/* Whether a child started by any means (not only xipc_spawn, which passes listed handles only)
+ * would inherit native: POSIX no FD_CLOEXEC; Windows HANDLE_FLAG_INHERIT. */
+bool xt_os_is_inheritable(intptr_t native);
+
 #endif /* XT_OS_H */

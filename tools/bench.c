@@ -51,6 +51,22 @@ static const struct bench_mechanism mechanisms[] = {
         .peer = bench_fifo_peer,
     },
     {
+        .name = "tcp",
+        .what = "one loopback TCP connection, both ways",
+        .raw_calls = bench_os_raw_tcp,
+        .workloads = bench_stream_workloads,
+        .measure = bench_tcp_measure,
+        .peer = bench_tcp_peer,
+    },
+    {
+        .name = "duplex",
+        .what = "one duplex pipe, both ways",
+        .raw_calls = bench_os_raw_duplex,
+        .workloads = bench_stream_workloads,
+        .measure = bench_duplex_measure,
+        .peer = bench_duplex_peer,
+    },
+    {
         .name = "event",
         .what = "auto-reset events, a ping and a pong",
         .raw_calls = bench_os_raw_event,

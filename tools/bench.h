@@ -127,6 +127,10 @@ void bench_pipe_measure(const struct bench_case *c, struct sample s[IMPL_COUNT])
 int bench_pipe_peer(int argc, char **argv);
 void bench_npipe_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
 int bench_npipe_peer(int argc, char **argv);
+void bench_tcp_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
+int bench_tcp_peer(int argc, char **argv);
+void bench_duplex_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
+int bench_duplex_peer(int argc, char **argv);
 void bench_msgpipe_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
 int bench_msgpipe_peer(int argc, char **argv);
 void bench_fifo_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);

@@ -52,6 +52,8 @@ const char *bench_os_platform(void);
 /* What the raw side of each mechanism calls, for the table's header and the JSON rows. */
 extern const char bench_os_raw_pipe[];
 extern const char bench_os_raw_npipe[];
+extern const char bench_os_raw_tcp[];
+extern const char bench_os_raw_duplex[];
 extern const char bench_os_raw_msgpipe[];
 extern const char bench_os_raw_fifo[];
 extern const char bench_os_raw_event[];

@@ -29,6 +29,12 @@ enum xipc__win32_stream_kind {
     /* A synchronous standard handle (xipc_stream_stdio), std_io says which; a standard handle
      * that is an overlapped pipe end is an XIPC__WIN32_STREAM_ANON. */
     XIPC__WIN32_STREAM_STD_SYNC = 5,
+    /* A TCP connection (win32_sock.c): handle is the SOCKET, non-blocking, waited on with
+     * WSAPoll; no events. */
+    XIPC__WIN32_STREAM_SOCKET = 6,
+    /* An end of a duplex pipe (xipc_duplex): an overlapped pipe end whose zero-byte read is the
+     * other end's half-close (win32_duplex.c). */
+    XIPC__WIN32_STREAM_DUPLEX = 7,
 };
 
 /* How a stream over a standard handle (xipc_stream_stdio) does its I/O; none for every other
@@ -67,6 +73,13 @@ struct xipc__os_stream {
     struct xipc__win32_msg_head *head;
     /* A FIFO reader: its pipe instances, completion port and buffers. NULL otherwise. */
     struct xipc__win32_fifo_reader *fifo;
+    /* A socket's (XIPC__WIN32_STREAM_SOCKET): the section a child inherits in its place, through
+     * which the socket is duplicated for it (win32_sock.c). NULL otherwise. */
+    void *share;
+    /* A duplex end's (XIPC__WIN32_STREAM_DUPLEX): this end was shut for writing; the other
+     * end's half-close (or close) was read. */
+    bool shut_write;
+    bool peer_shut;
     /* A FIFO writer's (kind XIPC__WIN32_STREAM_FIFO_WRITER): where each write's frame (length,
      * then bytes) is put together, as long as the largest frame, malloc'd (win32_fifo.c). */
     unsigned char *frame;
@@ -77,6 +90,22 @@ struct xipc__win32_listener; /* win32_npipe.c */
 /* A named-pipe server. Not open when listener is NULL. */
 struct xipc__os_npipe {
     struct xipc__win32_listener *listener; /* the name claim, the spare instance, its OVERLAPPED */
+};
+
+/* A listening socket (win32_sock.c), non-blocking. Not open when sock is 0 (no SOCKET has that
+ * value: socket handles are kernel handles, never 0). */
+struct xipc__os_listener {
+    uintptr_t sock;
+    void *share; /* the section a child inherits in its place (win32_sock.c) */
+    bool is_unix; /* AF_UNIX: its connections get no TCP_NODELAY */
+    /* An AF_UNIX listener's socket file (UTF-8), removed by close; empty for TCP. */
+    char path[108];
+};
+
+/* A UDP endpoint (win32_sock.c): non-blocking, waited on with WSAPoll. 0: not open. */
+struct xipc__os_dgram {
+    uintptr_t sock;
+    void *share; /* the section a child inherits in its place (win32_sock.c) */
 };
 
 struct xipc__os_proc {

@@ -114,6 +114,38 @@ DWORD xipc__win32_finish_io(HANDLE h, OVERLAPPED *ov, DWORD werr, xipc__deadline
 /* Whether a read's werr says that every writer is gone (and nothing is left to read). */
 bool xipc__win32_end_of_stream(DWORD werr);
 
+/* ---- Duplex pipes (win32_duplex.c) --------------------------------------------------------- */
+
+/* A duplex end's read (as xipc__os_stream_read, want > 0) and half-close; whether h is an end
+ * of xipc_duplex's pipe (a full-duplex pipe of one instance). */
+int xipc__win32_duplex_read(
+    struct xipc__os_stream *s, void *buf, DWORD want, size_t *got, xipc__deadline dl);
+int xipc__win32_duplex_shutdown(struct xipc__os_stream *s);
+bool xipc__win32_is_duplex_pair(HANDLE h);
+
+/* ---- Sockets (win32_sock.c) ---------------------------------------------------------------- */
+
+/* Starts Winsock once per process, whichever thread asks first: 0, or WSAStartup's failure. */
+int xipc__win32_winsock(void);
+
+/* The transfers and close of a XIPC__WIN32_STREAM_SOCKET stream, as win32_stream.c's: read waits
+ * until dl for a byte (0 bytes: the end of the stream), write_some sends what fits, waiting
+ * until dl for room (XIPC_EPIPE when the peer is gone). */
+int xipc__win32_sock_read(
+    struct xipc__os_stream *s, void *buf, size_t cap, size_t *got, xipc__deadline dl);
+int xipc__win32_sock_write_some(
+    struct xipc__os_stream *s, const void *buf, size_t len, size_t *put, xipc__deadline dl);
+void xipc__win32_sock_close(struct xipc__os_stream *s);
+
+/* Passing a connection to a child (win32_sock.c's top comment). The native a child inherits for
+ * a socket stream is its share section (s->share). _shares: whether any of natives is a share,
+ * so the child must start suspended; _share_with: duplicates each shared socket among natives
+ * for the child pid, before it runs; _adopt: in the child, the connection behind an inherited
+ * share (XIPC_EINVAL when section is not one, or not for this process), closing the section. */
+bool xipc__win32_sock_shares(const intptr_t *natives, size_t count);
+int xipc__win32_sock_share_with(const intptr_t *natives, size_t count, uint32_t pid);
+int xipc__win32_sock_adopt(HANDLE section, struct xipc__os_stream *s);
+
 /* ---- Named-pipe plumbing (win32_npipe.c) ---------------------------------------------------- */
 
 /* Room for a pipe or event name: the longest prefix (L"Local\\xipc-npipe#") + an xipc name

@@ -29,6 +29,9 @@ struct spawn_ctx {
     DWORD *saved_flags; /* plan->inherit's handle flags before the spawn */
     LPPROC_THREAD_ATTRIBUTE_LIST attrs;
     bool attrs_ready; /* InitializeProcThreadAttributeList succeeded */
+    /* A connection is passed: the child starts suspended until its sockets are duplicated for
+     * it (win32_sock.c). */
+    bool shares_sockets;
 };
 
 static void
@@ -386,9 +389,13 @@ prepare_stdio(struct xipc__spawn_plan *plan, struct spawn_ctx *ctx)
         /* A FIFO reader has no one handle a child could use, and a program that is not xipc
          * would write to a FIFO writer without the frames its reader expects (win32_fifo.c).
          * (A stream over a standard handle, not exportable, is a fine standard handle.) */
+        /* Nor can a socket be: inherited by value it is no socket in the child under Wine
+         * (notes/wine.md), and xipc's are overlapped and non-blocking, which a program's
+         * synchronous ReadFile on its stdin does not expect (win32_sock.c). */
         if (mode == XIPC_STDIO_STREAM &&
             (plan->stdio_stream[i]->fifo != NULL ||
-                plan->stdio_stream[i]->kind == XIPC__WIN32_STREAM_FIFO_WRITER)) {
+                plan->stdio_stream[i]->kind == XIPC__WIN32_STREAM_FIFO_WRITER ||
+                plan->stdio_stream[i]->kind == XIPC__WIN32_STREAM_SOCKET)) {
             rc = XIPC_ENOTSUP;
             break;
         }
@@ -524,8 +531,8 @@ creation_flags(const struct xipc__spawn_plan *plan, const struct spawn_ctx *ctx)
     DWORD flags = CREATE_UNICODE_ENVIRONMENT | console_flags();
     if (ctx->attrs_ready)
         flags |= EXTENDED_STARTUPINFO_PRESENT;
-    if (plan->flags & XIPC_SPAWN_DIE_WITH_PARENT)
-        flags |= CREATE_SUSPENDED; /* joins the job before it runs a single instruction */
+    if ((plan->flags & XIPC_SPAWN_DIE_WITH_PARENT) || ctx->shares_sockets)
+        flags |= CREATE_SUSPENDED; /* joins the job, gets its sockets, before it runs */
     return flags;
 }
 
@@ -629,12 +636,30 @@ close_our_pipe_ends(struct xipc__spawn_plan *plan)
         xipc__os_stream_close(&plan->stdio_pipe[i]);
 }
 
+/* Lets the suspended child run once its sockets are duplicated for it and it joined the job. */
+static int
+let_child_run(
+    const struct xipc__spawn_plan *plan, const struct spawn_ctx *ctx, const PROCESS_INFORMATION *pi)
+{
+    int rc = 0;
+    if (ctx->shares_sockets &&
+        (rc = xipc__win32_sock_share_with(plan->inherit, plan->inherit_count, pi->dwProcessId)) !=
+            0)
+        return rc;
+    if (plan->flags & XIPC_SPAWN_DIE_WITH_PARENT)
+        return join_kill_job(pi);
+    if (ctx->shares_sockets && ResumeThread(pi->hThread) == (DWORD)-1)
+        return XIPC__OS_FAIL(GetLastError(), "ResumeThread", NULL);
+    return 0;
+}
+
 int
 xipc__os_spawn(struct xipc__spawn_plan *plan, struct xipc__os_proc *p)
 {
     struct spawn_ctx ctx;
     PROCESS_INFORMATION pi;
     memset(&ctx, 0, sizeof ctx);
+    ctx.shares_sockets = xipc__win32_sock_shares(plan->inherit, plan->inherit_count);
     int rc = prepare_strings(plan, &ctx);
     if (rc == 0)
         rc = prepare_stdio(plan, &ctx);
@@ -645,9 +670,10 @@ xipc__os_spawn(struct xipc__spawn_plan *plan, struct xipc__os_proc *p)
     if (rc == 0)
         rc = start_child(plan, &ctx, &pi);
     spawn_ctx_free(&ctx);
-    if (rc == 0 && (plan->flags & XIPC_SPAWN_DIE_WITH_PARENT) && (rc = join_kill_job(&pi)) != 0) {
-        /* A child that would outlive us against the caller's wish never runs, and is gone, with
-         * the handles it inherited, when the spawn returns. */
+    if (rc == 0 && (rc = let_child_run(plan, &ctx, &pi)) != 0) {
+        /* A child that would outlive us against the caller's wish, or that could not get its
+         * sockets, never runs, and is gone, with the handles it inherited, when the spawn
+         * returns. */
         (void)TerminateProcess(pi.hProcess, XIPC__WIN32_KILL_CODE);
         (void)WaitForSingleObject(pi.hProcess, INFINITE);
         (void)CloseHandle(pi.hThread);

@@ -116,12 +116,13 @@ struct pair_spec {
     DWORD client_access;
     DWORD client_flags; /* FILE_FLAG_OVERLAPPED or 0 */
     BOOL client_inheritable;
+    DWORD message_mode; /* 0: a byte pipe; PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE */
 };
 
 /* xipc_pipe's: the read end is the server, the write end the client, both overlapped.
  * FILE_READ_ATTRIBUTES lets the write end ask GetNamedPipeInfo for its quota. */
 static const struct pair_spec anon_pair = { PIPE_ACCESS_INBOUND | FILE_FLAG_OVERLAPPED,
-    GENERIC_WRITE | FILE_READ_ATTRIBUTES, FILE_FLAG_OVERLAPPED, FALSE };
+    GENERIC_WRITE | FILE_READ_ATTRIBUTES, FILE_FLAG_OVERLAPPED, FALSE, 0 };
 
 /* One attempt. ERROR_ACCESS_DENIED (FILE_FLAG_FIRST_PIPE_INSTANCE lost: the name exists; Wine,
  * which ignores the flag, is asked by xipc__win32_sole_instance) and ERROR_PIPE_BUSY (the one
@@ -135,8 +136,8 @@ try_pipe_pair(const struct pipe_name *name, const struct pair_spec *spec, SECURI
     SECURITY_ATTRIBUTES client_sa = { sizeof client_sa, NULL, spec->client_inheritable };
     *call = "CreateNamedPipeW";
     HANDLE server = CreateNamedPipeW(name->wide, spec->server_mode | FILE_FLAG_FIRST_PIPE_INSTANCE,
-        PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS, 1,
-        ANON_PIPE_BUFFER, ANON_PIPE_BUFFER, 0, sa);
+        spec->message_mode | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS, 1, ANON_PIPE_BUFFER,
+        ANON_PIPE_BUFFER, 0, sa);
     if (server == INVALID_HANDLE_VALUE)
         return GetLastError();
     if (!xipc__win32_sole_instance(server)) {
@@ -149,6 +150,14 @@ try_pipe_pair(const struct pipe_name *name, const struct pair_spec *spec, SECURI
     if (client == INVALID_HANDLE_VALUE) {
         werr = GetLastError();
         *call = "CreateFileW";
+        (void)CloseHandle(server);
+        return werr;
+    }
+    DWORD read_mode = PIPE_READMODE_MESSAGE;
+    if (spec->message_mode != 0 && !SetNamedPipeHandleState(client, &read_mode, NULL, NULL)) {
+        werr = GetLastError();
+        *call = "SetNamedPipeHandleState";
+        (void)CloseHandle(client);
         (void)CloseHandle(server);
         return werr;
     }
@@ -192,10 +201,10 @@ static const struct pair_spec child_reads_pair = {
      * its attributes (FILE_READ_ATTRIBUTES), which GetNamedPipeInfo needs for the write quota;
      * the child's end has no write access, so nothing ever comes back. FILE_WRITE_ATTRIBUTES
      * lets the child SetNamedPipeHandleState, as libuv does on a pipe it is given. */
-    PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED, GENERIC_READ | FILE_WRITE_ATTRIBUTES, 0, TRUE
+    PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED, GENERIC_READ | FILE_WRITE_ATTRIBUTES, 0, TRUE, 0
 };
 static const struct pair_spec child_writes_pair = { PIPE_ACCESS_INBOUND | FILE_FLAG_OVERLAPPED,
-    GENERIC_WRITE | FILE_READ_ATTRIBUTES, 0, TRUE };
+    GENERIC_WRITE | FILE_READ_ATTRIBUTES, 0, TRUE, 0 };
 
 int
 xipc__win32_child_pipe(int which, struct xipc__os_stream *ours, HANDLE *theirs)
@@ -211,6 +220,33 @@ xipc__win32_child_pipe(int which, struct xipc__os_stream *ours, HANDLE *theirs)
     }
     *theirs = client;
     return 0;
+}
+
+/* xipc_duplex's: one duplex pipe, both ends overlapped and read-write, of message type read in
+ * message mode, so that a zero-length write reaches the reader as a read of 0 bytes (its
+ * half-close, win32_duplex.c): Wine 8 drops a zero-length write on a byte pipe, and keeps a
+ * zero-length message. */
+static const struct pair_spec duplex_pair = { PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED,
+    GENERIC_READ | GENERIC_WRITE, FILE_FLAG_OVERLAPPED, FALSE,
+    PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE };
+
+int
+xipc__os_duplex(struct xipc__os_stream *a, struct xipc__os_stream *b)
+{
+    HANDLE server, client;
+    int rc = open_pipe_pair(&duplex_pair, &server, &client);
+    if (rc != 0)
+        return rc;
+    if ((rc = xipc__win32_stream_open(server, XIPC__WIN32_STREAM_DUPLEX, a)) != 0) {
+        (void)CloseHandle(server);
+        (void)CloseHandle(client);
+        return rc;
+    }
+    if ((rc = xipc__win32_stream_open(client, XIPC__WIN32_STREAM_DUPLEX, b)) != 0) {
+        xipc__os_stream_close(a); /* closes server too */
+        (void)CloseHandle(client);
+    }
+    return rc;
 }
 
 int
@@ -432,6 +468,10 @@ xipc__os_stream_read(struct xipc__os_stream *s, void *buf, size_t cap, size_t *g
         return xipc__win32_fifo_read(s->fifo, buf, cap, got, dl);
     case XIPC__WIN32_STREAM_STD_SYNC:
         return sync_read(s, buf, want, got, dl);
+    case XIPC__WIN32_STREAM_SOCKET:
+        return xipc__win32_sock_read(s, buf, cap, got, dl);
+    case XIPC__WIN32_STREAM_DUPLEX:
+        return xipc__win32_duplex_read(s, buf, want, got, dl);
     case XIPC__WIN32_STREAM_ANON:
     case XIPC__WIN32_STREAM_NPIPE_SERVER:
     case XIPC__WIN32_STREAM_NPIPE_CLIENT:
@@ -494,6 +534,12 @@ stream_write_some(struct xipc__os_stream *s, const void *buf, size_t len, size_t
         return xipc__win32_fifo_write(s, buf, len, put, dl);
     case XIPC__WIN32_STREAM_STD_SYNC:
         return sync_write_some(s, buf, len, put, dl);
+    case XIPC__WIN32_STREAM_SOCKET:
+        return xipc__win32_sock_write_some(s, buf, len, put, dl);
+    case XIPC__WIN32_STREAM_DUPLEX:
+        if (s->shut_write)
+            return XIPC_EPIPE; /* as a socket shut for writing says */
+        break;
     case XIPC__WIN32_STREAM_FIFO_READER: /* never opened for writing */
         return XIPC_EBADF;
     case XIPC__WIN32_STREAM_ANON:
@@ -532,6 +578,10 @@ xipc__os_sigpipe_ignore(void)
 void
 xipc__os_stream_close(struct xipc__os_stream *s)
 {
+    if (s->kind == XIPC__WIN32_STREAM_SOCKET) {
+        xipc__win32_sock_close(s);
+        return;
+    }
     if (s->kind == XIPC__WIN32_STREAM_FIFO_READER)
         xipc__win32_fifo_close(s->fifo);
     free(s->head);
@@ -557,6 +607,8 @@ xipc__os_stream_exportable(const struct xipc__os_stream *s)
 intptr_t
 xipc__os_stream_native(const struct xipc__os_stream *s)
 {
+    if (s->kind == XIPC__WIN32_STREAM_SOCKET)
+        return (intptr_t)s->share; /* what a child inherits in its place: win32_sock.c */
     return (intptr_t)s->handle;
 }
 
@@ -566,7 +618,7 @@ xipc__os_stream_holds(const struct xipc__os_stream *s, intptr_t native)
     HANDLE h = (HANDLE)native;
     if (h == NULL)
         return false;
-    if (h == s->handle || h == s->read_event || h == s->write_event)
+    if (h == s->handle || h == s->read_event || h == s->write_event || h == s->share)
         return true;
     return s->kind == XIPC__WIN32_STREAM_FIFO_READER && xipc__win32_fifo_holds(s->fifo, native);
 }
@@ -581,6 +633,12 @@ xipc__os_stream_waitable(const struct xipc__os_stream *s, struct xipc__wait *w)
         w->held = xipc__win32_fifo_has_data(s->fifo);
         return;
     }
+    if (s->kind == XIPC__WIN32_STREAM_SOCKET) {
+        /* A socket is no object a wait takes by itself: WSAPoll tells when it is ready. */
+        w->how = XIPC__WAIT_FD;
+        w->native = (intptr_t)s->handle;
+        return;
+    }
     if (s->kind == XIPC__WIN32_STREAM_STD_SYNC) {
         /* A synchronous handle (a console, a file, CreatePipe's ends) signals nothing a wait
          * could use: only a thread blocked in its ReadFile learns of data. */
@@ -591,7 +649,7 @@ xipc__os_stream_waitable(const struct xipc__os_stream *s, struct xipc__wait *w)
      * starts one (a zero-byte ReadFile) first. */
     w->how = XIPC__WAIT_ARMED;
     w->native = (intptr_t)s->handle;
-    w->held = xipc__win32_msg_held(s);
+    w->held = xipc__win32_msg_held(s) || s->peer_shut; /* a duplex end's read returns 0 now */
 }
 
 /* Everything that decides whether the handle can be adopted is checked before anything about it
@@ -614,7 +672,7 @@ xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s)
     if (xipc__handle_owns_native(native))
         return XIPC_EEXIST;
     if (GetFileType(h) != FILE_TYPE_PIPE)
-        return XIPC_EINVAL;
+        return xipc__win32_sock_adopt(h, s); /* a connection's share, or XIPC_EINVAL */
     /* Sockets are FILE_TYPE_PIPE too; only a named pipe answers GetNamedPipeInfo. */
     DWORD werr = query_write_chunk(h, &chunk);
     if (werr != ERROR_SUCCESS) {
@@ -624,6 +682,10 @@ xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s)
     if (!SetHandleInformation(h, HANDLE_FLAG_INHERIT, 0))
         return XIPC__OS_FAIL(GetLastError(), "SetHandleInformation", "inherited handle");
     int rc = stream_init(h, chunk, s);
+    if (rc == 0 && xipc__win32_is_duplex_pair(h)) {
+        s->kind = XIPC__WIN32_STREAM_DUPLEX;
+        return 0;
+    }
     /* The client end of a message-type pipe that came as a stream is a FIFO writer's (message
      * connections cannot be passed on): it must frame its writes as the reader expects. */
     DWORD pipe_flags = 0;

@@ -373,6 +373,10 @@ xipc__os_waitset_add(struct xipc__os_waitset *ws, struct xipc_handle *h, const s
 {
     if (w->how == XIPC__WAIT_NONE || (w->how == XIPC__WAIT_HELPER && h->kind != XIPC_KIND_STREAM))
         return XIPC__FAIL(XIPC_ENOTSUP, "h: nothing a wait could use here");
+    /* A socket's wait is WSAPoll's (XIPC__WAIT_FD), which WaitForMultipleObjects cannot join: a
+     * set would need an event per socket (WSAEventSelect), not made yet. */
+    if (w->how == XIPC__WAIT_FD)
+        return XIPC__FAIL(XIPC_ENOTSUP, "h: a socket, which a Windows wait set does not take yet");
     if (h->kind == XIPC_KIND_STREAM && w->how == XIPC__WAIT_HELPER &&
         ((struct xipc_stream *)h)->os.kind != XIPC__WIN32_STREAM_FIFO_READER)
         return XIPC__FAIL(XIPC_ENOTSUP, "h: a synchronous standard handle signals nothing");

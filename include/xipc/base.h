@@ -159,7 +159,9 @@ enum xipc_kind {
     XIPC_KIND_NPIPE = 6, /* xipc_npipe: a listening named-pipe server */
     XIPC_KIND_MSGPIPE = 7, /* xipc_msgpipe: a message-mode named-pipe connection */
     XIPC_KIND_SHM = 8, /* xipc_shm: a shared memory section */
-    XIPC_KIND_FILEMAP = 9 /* xipc_filemap: a mapped range of a file */
+    XIPC_KIND_FILEMAP = 9, /* xipc_filemap: a mapped range of a file */
+    XIPC_KIND_LISTENER = 10, /* xipc_listener: a listening TCP or AF_UNIX socket */
+    XIPC_KIND_DGRAM = 11 /* xipc_dgram: a UDP endpoint */
 };
 
 /* The kind of a live handle: one of enum xipc_kind (> 0), or a negative code: XIPC_EINVAL (NULL);
@@ -175,6 +177,10 @@ XIPC_API int xipc_handle_kind(const xipc_handle *h);
  *   overlapped call is pending on it: a caller must start one (a zero-byte ReadFile) first.
  * - process: POSIX a pidfd (POLLIN once the child ended), where Linux has pidfds. Windows the
  *   process HANDLE, signalled once it ended.
+ * - socket (a TCP or AF_UNIX connection, a listener, a datagram endpoint; xipc/sock.h): the
+ *   socket, which poll (POSIX) or WSAPoll (Windows) reports ready: POLLIN / POLLRDNORM for data
+ *   or a client waiting, POLLOUT / POLLWRNORM for room. A datagram xipc keeps after
+ *   XIPC_EMSGSIZE is not seen there.
  * - named-pipe server: POSIX the listening socket (POLLIN while a client waits to be accepted).
  *   Windows a manual-reset event, signalled while a client waits to be accepted.
  * - event, semaphore, mutex: Windows the object's HANDLE; a wait on an auto-reset event, a

@@ -134,7 +134,8 @@ typedef struct xipc_spawn_opts {
  * (a handle of a kind that cannot be passed to a child, as xipc_handle_export() says for it: a
  * process (its wait belongs to its parent, xipc_proc_handle); a FIFO end that xipc/fifo.h says
  * cannot be passed; a message pipe holding a message that a receive with too small a buffer
- * took);
+ * took; a socket listener or datagram endpoint; Windows: a TCP connection as a child's stdio,
+ * xipc/sock.h);
  * XIPC_ENOMEM; XIPC_EOS. */
 XIPC_API int xipc_spawn(const xipc_spawn_opts *opts, xipc_proc **out);
 

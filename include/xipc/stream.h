@@ -2,7 +2,8 @@
  *
  * An xipc_stream is one end of a byte stream: an anonymous pipe end (xipc/pipe.h), a FIFO end
  * (xipc/fifo.h), a byte-mode named-pipe connection (xipc/npipe.h), the process's own standard
- * streams (xipc_stream_stdio below), and the stream sockets to come. Whatever made it, a stream
+ * streams (xipc_stream_stdio below), a duplex pipe end (xipc/pipe.h) and TCP and AF_UNIX
+ * stream connections (xipc/sock.h). Whatever made it, a stream
  * is read, written, passed to a child and closed with the calls here. Read returns what is there
  * (0 bytes means end of stream); write writes everything or reports how much went. A stream
  * reads, writes or both, as the call that made it says; the other direction is XIPC_EINVAL.
@@ -62,6 +63,15 @@ XIPC_API int xipc_stream_read_exact(
 XIPC_API int xipc_stream_write(
     xipc_stream *s, const void *buf, size_t len, size_t *put, int timeout_ms);
 
+/* Half-close: this end writes no more. The peer reads everything written before, then end of
+ * stream, and may still write to this end, which may still read. For stream sockets (TCP,
+ * AF_UNIX; xipc/sock.h) and duplex pipe ends (xipc_duplex, xipc/pipe.h). Writes on this end
+ * afterwards give XIPC_EPIPE. A second shutdown does nothing more. Copies of the end held by
+ * children are shut too (POSIX: the socket is shared).
+ * Returns 0; XIPC_ENOTSUP (a stream of one direction, a named-pipe connection, a standard
+ * stream); XIPC_EINVAL (NULL s); XIPC_EBADF (closed handle); XIPC_EOS. */
+XIPC_API int xipc_stream_shutdown(xipc_stream *s);
+
 /* Closes this end. A reader then sees end of stream once every writer end (including copies
  * held by children) is closed; a writer sees XIPC_EPIPE once every reader end is. NULL is a
  * no-op, and so is a stream closed already. Never fails in a way the caller must handle; s is
@@ -80,7 +90,8 @@ XIPC_API xipc_handle *xipc_stream_handle(xipc_stream *s);
  * Returns 0; XIPC_EINVAL (NULL argument, malformed text, text naming another kind, or naming
  * something that is not a stream: POSIX takes a pipe, a FIFO or a connected stream socket, not
  * a listening, unconnected or datagram socket, a file, a directory or a device; Windows takes a
- * pipe); XIPC_EEXIST (an xipc handle of this process already holds it: the text was imported
+ * pipe, or the section a TCP connection travels in, made for this process, xipc/sock.h);
+ * XIPC_EEXIST (an xipc handle of this process already holds it: the text was imported
  * before, and a second owner would close it under the first); XIPC_EBADF (the text names
  * nothing open in this process: not listed at spawn, or already closed); XIPC_ENOMEM; XIPC_EOS
  * (another OS failure: xipc_last_os_error). */

@@ -23,8 +23,13 @@
  *   set, and stays set. A wait takes at most one of these per call (a manual-reset event counts
  *   as one), so nothing is taken that the caller does not see. A mutex that is not recoverable is
  *   reported with result XIPC_ENOTRECOVERABLE, not held.
- * Kinds with nothing to wait on cannot be added (XIPC_ENOTSUP): a stream over a synchronous
- * standard handle on Windows (xipc_stream_stdio). A family that comes later takes part through its
+ * - TCP and AF_UNIX connections, duplex pipe ends, socket listeners and datagram endpoints
+ *   (xipc/sock.h): POSIX as a stream (READ: data, end or error; a listener: a client to accept);
+ *   Windows: not yet (XIPC_ENOTSUP, see below), except a duplex pipe end, which is a pipe.
+ * Kinds with nothing to wait on cannot be added (XIPC_ENOTSUP): shared memory sections and file
+ * mappings, and a stream over a synchronous standard handle on Windows (xipc_stream_stdio).
+ * Windows sockets cannot be added yet either (XIPC_ENOTSUP): their wait is WSAPoll's, which
+ * WaitForMultipleObjects cannot join without an event per socket (WSAEventSelect). A family that comes later takes part through its
  * row of the kind table (its waitable answer: a descriptor, a HANDLE, or a helper), and its header
  * says what "ready" means for it.
  *

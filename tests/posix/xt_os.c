@@ -1047,3 +1047,26 @@ xt_os_raise_fd_limit(unsigned want)
     }
     return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want ? 0 : -1;
 }
+
+int
+xt_os_fd_limit_at_least(int n)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return -1;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)n) {
+        if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < (rlim_t)n)
+            return -1;
+        rl.rlim_cur = (rlim_t)n;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+bool
+xt_os_is_inheritable(intptr_t native)
+{
+    int fl = fcntl((int)native, F_GETFD);
+    return fl >= 0 && (fl & FD_CLOEXEC) == 0;
+}

@@ -1164,3 +1164,17 @@ xt_os_raise_fd_limit(unsigned want)
     (void)want; /* a process's handles have no such limit */
     return 0;
 }
+
+int
+xt_os_fd_limit_at_least(int n)
+{
+    (void)n; /* socket handles have no per-process limit of this kind */
+    return 0;
+}
+
+bool
+xt_os_is_inheritable(intptr_t native)
+{
+    DWORD flags = 0;
+    return GetHandleInformation((HANDLE)native, &flags) && (flags & HANDLE_FLAG_INHERIT) != 0;
+}

@@ -125,6 +125,8 @@ bench_os_temp_dir(void)
 
 const char bench_os_raw_pipe[] = "blocking read(2)/write(2) on the same pipe";
 const char bench_os_raw_npipe[] = "blocking read(2)/write(2) on the same AF_UNIX stream socket";
+const char bench_os_raw_tcp[] = "blocking read(2)/write(2) on the same TCP socket (TCP_NODELAY)";
+const char bench_os_raw_duplex[] = "blocking read(2)/write(2) on the same socketpair";
 const char bench_os_raw_msgpipe[] =
     "blocking read(2)/write(2) on the same AF_UNIX seqpacket socket";
 const char bench_os_raw_fifo[] = "blocking read(2)/write(2) on the same two FIFOs";

@@ -1,9 +1,12 @@
 /* tools/win32/bench_os.c: tools/bench_os.h on Windows (and Wine). */
 #include "bench_os.h"
 
+#include <winsock2.h>
+
 #include <windows.h>
 
 #include <io.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +65,7 @@ bench_os_stderr_is_tty(void)
 struct bench_raw {
     HANDLE h;
     HANDLE event;
+    bool socket; /* a socket: blocking recv/send, as a program using Winsock writes it */
 };
 
 struct bench_raw *
@@ -71,6 +75,14 @@ bench_raw_open(intptr_t native)
     if (r == NULL)
         return NULL;
     r->h = (HANDLE)native;
+    int type = 0, len = sizeof type;
+    u_long blocking = 0;
+    r->socket = getsockopt((SOCKET)native, SOL_SOCKET, SO_TYPE, (char *)&type, &len) == 0;
+    /* The raw side has its own connection: making it blocking changes nothing xipc uses. */
+    if (r->socket && ioctlsocket((SOCKET)native, FIONBIO, &blocking) != 0) {
+        free(r);
+        return NULL;
+    }
     r->event = CreateEventW(NULL, TRUE, FALSE, NULL);
     if (r->event == NULL) {
         free(r);
@@ -86,10 +98,18 @@ bench_raw_close(struct bench_raw *r)
     free(r);
 }
 
-/* One overlapped transfer, waited for without a limit. */
+/* One overlapped transfer, waited for without a limit; on a socket, one blocking recv or send
+ * (a reset reads as the end, as xipc reports it). */
 static long
 transfer(struct bench_raw *r, void *buf, DWORD len, BOOL writing)
 {
+    if (r->socket) {
+        int n =
+            writing ? send((SOCKET)r->h, buf, (int)len, 0) : recv((SOCKET)r->h, buf, (int)len, 0);
+        if (n < 0 && !writing && WSAGetLastError() == WSAECONNRESET)
+            return 0;
+        return n;
+    }
     OVERLAPPED ov;
     DWORD n = 0;
     memset(&ov, 0, sizeof ov);
@@ -152,6 +172,9 @@ bench_os_temp_dir(void)
 const char bench_os_raw_pipe[] = "overlapped ReadFile/WriteFile + wait on the same named-pipe pair";
 const char bench_os_raw_npipe[] =
     "overlapped ReadFile/WriteFile + wait on the same named-pipe connection";
+const char bench_os_raw_tcp[] = "blocking recv/send on the same TCP socket (TCP_NODELAY)";
+const char bench_os_raw_duplex[] =
+    "overlapped ReadFile/WriteFile + wait on the same duplex message pipe";
 const char bench_os_raw_msgpipe[] =
     "overlapped ReadFile/WriteFile + wait on the same message-mode pipe connection";
 const char bench_os_raw_fifo[] =

@@ -1,0 +1,167 @@
+/* common/pass.c: passing handles between running processes over a connection (xipc/sock.h,
+ * "Passing handles"): xipc_handle_send and the xipc_<type>_receive calls. A handle travels as a
+ * fixed-size record holding its export text (the one a spawned child would get), and the OS
+ * moves its native handles (common/platform.h, "Passing handles"): POSIX SCM_RIGHTS beside the
+ * record, Windows DuplicateHandle into the peer before the record goes, whose values the text
+ * then names. */
+#include "handle.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+/* One record: a mark, then the export text, NUL-padded. Its size never changes: a receiver
+ * reads exactly this many bytes from a byte stream. */
+struct pass_record {
+    char magic[4];
+    char text[XIPC_HANDLE_TEXT_MAX];
+};
+static const char pass_magic[4] = { 'x', 'h', 'p', '1' };
+
+/* The connection under conn: a byte stream or a message pipe. */
+static int
+conn_of(xipc_handle *conn, struct xipc__os_stream **os, bool *message)
+{
+    int rc = xipc__handle_check(conn, 0);
+    if (rc != 0)
+        return rc;
+    if (conn->kind == XIPC_KIND_STREAM) {
+        *os = &((struct xipc_stream *)conn)->os;
+        *message = false;
+        return 0;
+    }
+    if (conn->kind == XIPC_KIND_MSGPIPE) {
+        *os = &((struct xipc_msgpipe *)conn)->os;
+        *message = true;
+        return 0;
+    }
+    return XIPC__FAIL(XIPC_EINVAL, "conn: neither a stream nor a message pipe");
+}
+
+/* The numbers in an export text's value (after "xipc1:<kind>:"), in order: each native a pass
+ * names appears there as one decimal token between ':' or ','. With replace, the i-th token is
+ * rewritten as values[i]; without it, values gets the tokens. *count: how many tokens. */
+static int
+value_numbers(char *text, intptr_t values[XIPC__NATIVES_MAX], size_t *count, bool replace)
+{
+    char out[XIPC_HANDLE_TEXT_MAX], *p = strchr(text, ':');
+    p = p ? strchr(p + 1, ':') : NULL;
+    if (p == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "conn: a record that holds no export text");
+    size_t len = (size_t)(p + 1 - text), n = 0;
+    memcpy(out, text, len);
+    for (char *tok = p + 1; *tok != '\0';) {
+        size_t span = strcspn(tok, ":,");
+        intptr_t v = 0;
+        bool number = xipc__parse_native(tok, tok + span, &v) == 0;
+        if (number && n == XIPC__NATIVES_MAX)
+            return XIPC__FAIL(XIPC_EINVAL, "conn: a record naming too many handles");
+        if (number && !replace)
+            values[n] = v;
+        int w = number && replace ? snprintf(out + len, sizeof out - len, "%" PRIdPTR, values[n])
+                                  : snprintf(out + len, sizeof out - len, "%.*s", (int)span, tok);
+        if (w < 0 || (size_t)w >= sizeof out - len)
+            return XIPC_ENAMETOOLONG;
+        len += (size_t)w;
+        n += number;
+        tok += span;
+        if (*tok != '\0')
+            out[len++] = *tok++;
+        out[len] = '\0';
+    }
+    *count = n;
+    if (replace)
+        memcpy(text, out, len + 1);
+    return 0;
+}
+
+int
+xipc_handle_send(xipc_handle *conn, xipc_handle *h, int timeout_ms)
+{
+    struct xipc__os_stream *os = NULL;
+    struct pass_record rec;
+    intptr_t natives[XIPC__NATIVES_MAX], remote[XIPC__NATIVES_MAX], peer = 0;
+    size_t count = 0, tokens = 0;
+    bool message = false;
+    xipc__error_clear();
+    int rc = conn_of(conn, &os, &message);
+    if (rc != 0 || (rc = xipc__handle_check(h, 0)) != 0 || (rc = xipc__timeout_check(timeout_ms)))
+        return rc;
+    if (h == conn)
+        return XIPC__FAIL(XIPC_EINVAL, "h: the connection itself");
+    memset(&rec, 0, sizeof rec);
+    memcpy(rec.magic, pass_magic, sizeof rec.magic);
+    if ((rc = xipc__handle_pass(h, rec.text, sizeof rec.text, natives, &count)) != 0)
+        return rc;
+    if ((rc = xipc__os_pass_prepare(os, natives, count, remote, &peer)) != 0)
+        return rc;
+    /* Windows: the text names the duplicates the peer now holds; POSIX: unchanged. */
+    if ((rc = value_numbers(rec.text, remote, &tokens, true)) == 0 && tokens != count)
+        rc = XIPC__FAIL(XIPC_ENOTSUP, "h: a kind whose text does not name its handles");
+    if (rc == 0)
+        rc = xipc__os_pass_send(
+            os, message, &rec, sizeof rec, natives, count, xipc__deadline_in(timeout_ms));
+    xipc__os_pass_finish(peer, remote, count, rc == 0);
+    return rc;
+}
+
+/* Receives one record of kind over conn into text, its natives open in this process. */
+static int
+receive_text(xipc_handle *conn, enum xipc_kind kind, char text[XIPC_HANDLE_TEXT_MAX],
+    intptr_t natives[XIPC__NATIVES_MAX], size_t *count, int timeout_ms)
+{
+    struct xipc__os_stream *os = NULL;
+    struct pass_record rec;
+    size_t got = 0, tokens = 0;
+    bool message = false;
+    int rc = conn_of(conn, &os, &message);
+    if (rc != 0 || (rc = xipc__timeout_check(timeout_ms)) != 0)
+        return rc;
+    rc = xipc__os_pass_recv(
+        os, message, &rec, sizeof rec, natives, &got, xipc__deadline_in(timeout_ms));
+    if (rc != 0)
+        return rc;
+    *count = got;
+    if (memcmp(rec.magic, pass_magic, sizeof rec.magic) != 0 ||
+        rec.text[sizeof rec.text - 1] != '\0')
+        return XIPC__FAIL(XIPC_EINVAL, "conn: what came is no handle xipc_handle_send sent");
+    memcpy(text, rec.text, sizeof rec.text);
+    /* POSIX: the fds that came replace the sender's numbers; Windows: the text names the
+     * duplicates already, which are ours to close on failure. */
+    if (got > 0)
+        rc = value_numbers(text, natives, &tokens, true);
+    else if ((rc = value_numbers(text, natives, &tokens, false)) == 0)
+        *count = tokens;
+    if (rc == 0 && got > 0 && tokens != got)
+        rc = XIPC__FAIL(XIPC_EINVAL, "conn: a record whose handles did not all come");
+    if (rc == 0 && xipc__handle_text_value(text, kind) == NULL)
+        rc = XIPC__FAIL(XIPC_EINVAL, "out: a handle of another kind came (closed)");
+    return rc;
+}
+
+/* The receive of every kind: the record, then the family's import of its text. */
+#define XIPC__RECEIVE(type, KIND)                                                         \
+    int xipc_##type##_receive(xipc_handle *conn, xipc_##type **out, int timeout_ms)       \
+    {                                                                                     \
+        char text[XIPC_HANDLE_TEXT_MAX];                                                  \
+        intptr_t natives[XIPC__NATIVES_MAX];                                              \
+        size_t count = 0;                                                                 \
+        xipc__error_clear();                                                              \
+        if (out == NULL)                                                                  \
+            return XIPC__FAIL(XIPC_EINVAL, "out: NULL");                                  \
+        *out = NULL;                                                                      \
+        int rc = receive_text(conn, XIPC_KIND_##KIND, text, natives, &count, timeout_ms); \
+        if (rc == 0)                                                                      \
+            rc = xipc_##type##_import(text, out);                                         \
+        if (rc != 0)                                                                      \
+            xipc__os_pass_discard(natives, count);                                        \
+        return rc;                                                                        \
+    }
+
+XIPC__RECEIVE(stream, STREAM)
+XIPC__RECEIVE(msgpipe, MSGPIPE)
+XIPC__RECEIVE(event, EVENT)
+XIPC__RECEIVE(sem, SEM)
+XIPC__RECEIVE(mutex, MUTEX)
+XIPC__RECEIVE(listener, LISTENER)
+XIPC__RECEIVE(dgram, DGRAM)

@@ -1,0 +1,98 @@
+/* win32/win32_duplex.c: the reads and the half-close of a duplex pipe end
+ * (XIPC__WIN32_STREAM_DUPLEX, xipc_duplex), and how an inherited end is recognised. The pair is
+ * made in win32_stream.c, as xipc_pipe's is; writes are any pipe end's.
+ *
+ * A named pipe has no half-close. Shutdown writes a zero-length message instead: ReadFile reports
+ * it as a read of 0 bytes ("If the lpNumberOfBytesRead parameter is zero when ReadFile returns
+ * TRUE on a pipe, the other end of the pipe called the WriteFile function with
+ * nNumberOfBytesToWrite set to zero": ReadFile's documentation), which a duplex end's read takes
+ * for the end of the stream, for good. The pipe is of message type, read in message mode
+ * (win32_stream.c says why), so a read returns at most one write's bytes; a read with less room
+ * than the message gets ERROR_MORE_DATA and the rest stays for the next read, as in a byte
+ * stream. */
+#include "win32_internal.h"
+
+#include <string.h>
+
+int
+xipc__win32_duplex_read(
+    struct xipc__os_stream *s, void *buf, DWORD want, size_t *got, xipc__deadline dl)
+{
+    OVERLAPPED ov;
+    DWORD n = 0, werr = ERROR_SUCCESS;
+    if (s->peer_shut)
+        return 0;
+    memset(&ov, 0, sizeof ov);
+    ov.hEvent = s->read_event;
+    if (!ReadFile(s->handle, buf, want, NULL, &ov))
+        werr = GetLastError();
+    /* Done at once with part of a message: the count is in ov (GetOverlappedResult). */
+    if (werr == ERROR_MORE_DATA && !GetOverlappedResult(s->handle, &ov, &n, FALSE) && n > 0) {
+        *got = n;
+        return 0;
+    }
+    werr = xipc__win32_finish_io(s->handle, &ov, werr, dl, &n);
+    if (werr == ERROR_MORE_DATA && n > 0)
+        werr = ERROR_SUCCESS; /* the rest of that write stays in the pipe */
+    if (werr == ERROR_SUCCESS && n > 0) {
+        *got = n;
+        return 0;
+    }
+    /* 0 bytes: the other end's shutdown (above); a broken pipe: its close. */
+    if (werr == ERROR_SUCCESS || xipc__win32_end_of_stream(werr)) {
+        s->peer_shut = true;
+        return 0;
+    }
+    if (werr == WAIT_TIMEOUT)
+        return XIPC_ETIMEDOUT;
+    return XIPC__OS_FAIL(werr, "ReadFile", NULL);
+}
+
+int
+xipc__win32_duplex_shutdown(struct xipc__os_stream *s)
+{
+    OVERLAPPED ov;
+    DWORD n = 0, werr = ERROR_SUCCESS;
+    static const char nothing[1] = { 0 };
+    if (s->shut_write)
+        return 0;
+    memset(&ov, 0, sizeof ov);
+    ov.hEvent = s->write_event;
+    /* Zero bytes need no room in the pipe's quota, so the write never waits for the reader. */
+    if (!WriteFile(s->handle, nothing, 0, NULL, &ov))
+        werr = GetLastError();
+    werr = xipc__win32_finish_io(s->handle, &ov, werr, XIPC__DEADLINE_NEVER, &n);
+    /* A peer that is gone needs no end-of-stream mark. */
+    if (werr != ERROR_SUCCESS && !xipc__win32_end_of_stream(werr))
+        return XIPC__OS_FAIL(werr, "WriteFile", "half-close");
+    s->shut_write = true;
+    return 0;
+}
+
+/* FILE_PIPE_LOCAL_INFORMATION (ntifs.h), FilePipeLocalInformation = 24; FILE_PIPE_FULL_DUPLEX
+ * is 2, FILE_PIPE_MESSAGE_TYPE 1. kernel32 has no call that tells a pipe's direction;
+ * GetNamedPipeInfo reads the same structure (and Wine's does too). */
+struct pipe_local_info {
+    ULONG type, configuration, max_instances, cur_instances, inbound_quota, read_available,
+        outbound_quota, write_quota_available, state, end;
+};
+
+bool
+xipc__win32_is_duplex_pair(HANDLE h)
+{
+    typedef LONG(NTAPI * query_fn)(HANDLE, void *, void *, ULONG, int);
+    struct {
+        void *status;
+        ULONG_PTR information;
+    } io_status; /* IO_STATUS_BLOCK */
+    struct pipe_local_info info;
+    HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+    query_fn query =
+        ntdll ? (query_fn)(void (*)(void))GetProcAddress(ntdll, "NtQueryInformationFile") : NULL;
+    memset(&info, 0, sizeof info);
+    if (query == NULL || query(h, &io_status, &info, sizeof info, 24) < 0)
+        return false;
+    /* xipc_duplex's pipe is the only duplex message pipe xipc makes with a single instance: a
+     * named-pipe server allows many, a child's stdin pipe is of byte type. */
+    return info.type == 1 && info.configuration == 2 && info.max_instances == 1;
+}
