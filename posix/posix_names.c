@@ -163,9 +163,10 @@ static int
 visit_entry(xipc__name_visit visit, void *ctx, enum xipc_kind kind, const char *name, bool live)
 {
     struct xipc__name_entry entry = { kind, { 0 }, live };
-    if (xipc_name_check(name) != 0)
+    size_t len = strlen(name);
+    if (xipc_name_check(name) != 0 || len >= sizeof entry.name)
         return 0;
-    snprintf(entry.name, sizeof entry.name, "%s", name);
+    memcpy(entry.name, name, len + 1);
     return visit(&entry, ctx);
 }
 

@@ -51,17 +51,21 @@ send_first(int fd, const void *rec, size_t len, const intptr_t *natives, size_t 
     struct iovec iov = { (void *)(uintptr_t)rec, len };
     struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
     memset(&control, 0, sizeof control);
+    if (count > XIPC__NATIVES_MAX)
+        return XIPC__FAIL(XIPC_EINVAL, "count: more descriptors than one record carries");
     if (count > 0) {
         mh.msg_control = control.buf;
         mh.msg_controllen = CMSG_SPACE(sizeof(int) * count);
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        /* The union's header, which CMSG_FIRSTHDR(&mh) would give too; that macro's NULL branch
+         * (a control area too small) makes gcc -O2 warn of a write past nothing. */
+        struct cmsghdr *cm = &control.align;
         cm->cmsg_level = SOL_SOCKET;
         cm->cmsg_type = SCM_RIGHTS;
         cm->cmsg_len = CMSG_LEN(sizeof(int) * count);
-        for (size_t i = 0; i < count; i++) {
-            int v = (int)natives[i];
-            memcpy(CMSG_DATA(cm) + i * sizeof v, &v, sizeof v);
-        }
+        int fds[XIPC__NATIVES_MAX];
+        for (size_t i = 0; i < count; i++)
+            fds[i] = (int)natives[i];
+        memcpy(CMSG_DATA(cm), fds, sizeof(int) * count);
     }
     for (;;) {
         ssize_t n = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
