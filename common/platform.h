@@ -292,7 +292,7 @@ int xipc__os_msgpipe_adopt(intptr_t native, struct xipc__os_stream *s);
  * 1 stdout, 2 stderr), so that closing the stream leaves the standard stream open. Its open file
  * description (POSIX) or file object (Windows) is shared with others (the parent, a shell, a
  * terminal), so nothing about it changes: POSIX never sets O_NONBLOCK on it. Such a stream is
- * not exportable (xipc__os_stream_exportable): a child's import would change it. XIPC_EBADF
+ * not passable (xipc__os_stream_share): a child's import would change it. XIPC_EBADF
  * when that standard stream is closed or absent; Windows: XIPC_ENOTSUP for a handle whose I/O
  * xipc cannot time out (a socket, an overlapped file). */
 int xipc__os_stream_stdio(int which, struct xipc__os_stream *s);
@@ -470,9 +470,12 @@ bool xipc__os_msg_held(const struct xipc__os_stream *s);
 /* The peer's process id for a named-pipe connection; XIPC_ENOTSUP for other streams. */
 int xipc__os_stream_peer_pid(const struct xipc__os_stream *s, uint64_t *pid);
 
-/* Whether the stream can be handed to a child as an extra handle (a Windows FIFO reader and a
- * stream over a standard handle cannot). */
-bool xipc__os_stream_exportable(const struct xipc__os_stream *s);
+/* Readies the stream for another process to hold it too (an extra handle for a child, an export
+ * text, a handle sent to a running process): from now on its transfers must not count on a
+ * descriptor mode only this process sets (POSIX FIFO ends, posix_stream.c). XIPC_ENOTSUP for a
+ * stream that cannot be passed on (a Windows FIFO reader, a stream over a standard handle), or
+ * the OS failure. */
+int xipc__os_stream_share(struct xipc__os_stream *s);
 
 /* FIFOs (xipc/fifo.h): path is UTF-8, non-empty; none of these follows a symbolic link (or
  * reparse point) at path, and none blocks on what it finds there. create: XIPC_EEXIST (anything at

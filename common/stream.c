@@ -335,11 +335,16 @@ int
 xipc__stream_pass(const struct xipc_handle *h, char *value, size_t cap,
     intptr_t natives[XIPC__NATIVES_MAX], size_t *count)
 {
-    const struct xipc_stream *s = (const struct xipc_stream *)h;
-    if (!xipc__os_stream_exportable(&s->os))
+    /* The table's pass sees a const handle; sharing changes how this process's transfers are
+     * made, which is the stream's own business, and the handle itself is never const. */
+    struct xipc_stream *s = (struct xipc_stream *)(uintptr_t)h;
+    int rc = xipc__os_stream_share(&s->os);
+    if (rc == XIPC_ENOTSUP)
         return XIPC__FAIL(XIPC_ENOTSUP,
             "h: a stream that cannot be passed on (a standard stream's copy, a Windows FIFO "
             "reader)");
+    if (rc != 0)
+        return rc;
     natives[0] = xipc__os_stream_native(&s->os);
     *count = 1;
     int n = snprintf(value, cap, "%s:%" PRIdPTR, caps_text(s->caps), natives[0]);

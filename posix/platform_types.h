@@ -28,18 +28,23 @@ enum xipc__posix_stream_variant {
      * as an extra handle, whose import would make the shared description non-blocking. */
     XIPC__POSIX_STREAM_STD = 2,
     /* A FIFO reader opened with XIPC_FIFO_NOWAIT before any writer came: reading 0 bytes means
-     * "no writer yet", not end of stream, until a writer has come; it is a PIPE from then on
+     * "no writer yet", not end of stream, until a writer has come; it is a FIFO from then on
      * (posix_fifo.c). */
     XIPC__POSIX_STREAM_FIFO_AWAITING = 3,
     /* A named-pipe connection, or an adopted stream socket: a blocking socket, read and written
      * by posix_socket.c. */
     XIPC__POSIX_STREAM_SOCKET = 4,
-    /* A FIFO end, or a pipe end where the OS cannot try without O_NONBLOCK: an O_NONBLOCK
-     * descriptor; try the transfer, poll only when it would wait. */
+    /* A pipe or FIFO end where the OS cannot try without O_NONBLOCK, and whose description
+     * others may share: an O_NONBLOCK descriptor; try the transfer, poll only when it would
+     * wait. */
     XIPC__POSIX_STREAM_NONBLOCK = 5,
     /* A TCP connection or a duplex pipe end (posix_sock.c): transfers as SOCKET; it can be
      * half-closed, has no peer pid, and a TCP connection has addresses. */
     XIPC__POSIX_STREAM_SOCK = 6,
+    /* A FIFO end this process opened, whose description no other process holds: its mode
+     * follows the calls, blocking while only calls without a limit wait (posix_stream.c, "FIFO
+     * ends"); a NONBLOCK once it may be shared. */
+    XIPC__POSIX_STREAM_FIFO = 7,
 };
 
 struct xipc__os_stream {
@@ -54,6 +59,11 @@ struct xipc__os_stream {
      * a message held there whole, after a receive into too small a buffer (0: none). */
     unsigned char *spill;
     size_t held_len;
+    /* FIFO, FIFO_AWAITING: whether the description is blocking now, changed only under
+     * mode_lock; and the count of forks this process had made when the end was opened. */
+    bool fifo_blocking;
+    atomic_flag mode_lock;
+    unsigned fork_count;
 };
 
 struct xipc__os_npipe {

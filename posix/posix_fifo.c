@@ -189,6 +189,8 @@ xipc__os_fifo_open(const char *path, unsigned mode, struct xipc__os_stream *s, x
     if (rc != 0)
         return rc;
     memset(s, 0, sizeof *s);
+    /* Before the open: a fork from now on may share the description (posix_stream.c). */
+    xipc__posix_fifo_opened(s);
     if ((mode & XIPC_FIFO_WRITE) != 0) {
         rc = open_writer(path, (mode & XIPC_FIFO_NOWAIT) != 0, dl, &fd);
         if (rc == 0)
@@ -203,10 +205,6 @@ xipc__os_fifo_open(const char *path, unsigned mode, struct xipc__os_stream *s, x
         return rc;
     }
     s->fd_plus1 = fd + 1;
-    /* Linux opens FIFOs without FMODE_NOWAIT (RWF_NOWAIT: EOPNOTSUPP), so a FIFO end keeps the
-     * O_NONBLOCK it was opened with, where anonymous pipes stay blocking (posix_stream.c). */
-    if (s->variant != XIPC__POSIX_STREAM_FIFO_AWAITING)
-        s->variant = XIPC__POSIX_STREAM_NONBLOCK;
     return 0;
 }
 
@@ -220,7 +218,7 @@ xipc__posix_fifo_await_writer(struct xipc__os_stream *s, xipc__deadline dl)
     for (;;) {
         int n = poll(&pfd, 1, xipc__deadline_left_ms(dl));
         if (n > 0) {
-            s->variant = XIPC__POSIX_STREAM_NONBLOCK;
+            xipc__posix_fifo_writer_seen(s);
             return 0;
         }
         if (n == 0)

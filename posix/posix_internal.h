@@ -56,6 +56,15 @@ bool xipc__posix_socket_is_sock(int fd);
 int xipc__posix_fifo_writer_came(int fd, bool *came);
 int xipc__posix_fifo_await_writer(struct xipc__os_stream *s, xipc__deadline dl);
 
+/* FIFO ends' modes (posix_stream.c, "FIFO ends"). _opened: s, a FIFO end this process is about
+ * to open O_NONBLOCK, is a FIFO (a NONBLOCK where forks cannot be counted); the open may make it
+ * a FIFO_AWAITING. _writer_seen: a FIFO_AWAITING becomes a FIFO. _forking_to_exec: xipc_spawn
+ * brackets its fork with it (true, then false), so that a child that only execs leaves FIFO
+ * ends as they are. */
+void xipc__posix_fifo_opened(struct xipc__os_stream *s);
+void xipc__posix_fifo_writer_seen(struct xipc__os_stream *s);
+void xipc__posix_forking_to_exec(bool forking);
+
 /* ---- Names in the shm namespace (posix_syncshm.c) -------------------------------------------
  * Shared by the objects that live there: events and mutexes ("/xipc:NAME"), shared sections
  * ("/NAME"). Nothing here follows a link or blocks on what it finds at a name. */

@@ -352,10 +352,12 @@ fork_child(struct child_setup *cs, pid_t *pid, int *pidfd)
     /* No handler of the parent's may run in the child before exec resets them. */
     sigfillset(&all);
     (void)pthread_sigmask(SIG_SETMASK, &all, &old);
+    xipc__posix_forking_to_exec(true);
     *pid = fork();
     if (*pid == 0)
         child_run(cs);
     int fork_errno = errno;
+    xipc__posix_forking_to_exec(false);
     (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
     (void)close(err_pipe[1]);
     *pidfd = *pid > 0 ? xipc__posix_pidfd_open(*pid) : -1;

@@ -4,8 +4,9 @@
  * descriptors stay blocking: a call that must wait with no limit then makes the plain blocking
  * read or write, as a program calling the OS makes it, and only a wait with a limit polls (which
  * on Linux slows every later transfer on that pipe: see posix_nowait.c). Elsewhere pipes are
- * O_NONBLOCK and a wait polls. Each variant of stream (platform_types.h) has its own read and
- * write, chosen by one switch on its tag; sockets (named-pipe connections) go to
+ * O_NONBLOCK and a wait polls. FIFOs take no RWF_NOWAIT: a FIFO end's description follows its
+ * calls instead ("FIFO ends" below). Each variant of stream (platform_types.h) has its own read
+ * and write, chosen by one switch on its tag; sockets (named-pipe connections) go to
  * posix_socket.c. */
 #include "posix_internal.h"
 
@@ -14,6 +15,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -123,6 +125,124 @@ xipc__os_pipe(struct xipc__os_stream *rd, struct xipc__os_stream *wr)
     rd->fd_plus1 = fds[0] + 1;
     wr->fd_plus1 = fds[1] + 1;
     rd->variant = wr->variant = variant;
+    return 0;
+}
+
+/* ---- FIFO ends --------------------------------------------------------------------------------
+ * Linux opens FIFOs without FMODE_NOWAIT, so no call tries a transfer on a blocking FIFO
+ * description without waiting, as RWF_NOWAIT does on a pipe; and a poll would slow the FIFO for
+ * good (posix_nowait.c). A FIFO end this process opened has a description of its own, though, so
+ * its mode can follow the calls: it opens O_NONBLOCK; a call without a limit that finds the FIFO
+ * not ready clears O_NONBLOCK and makes the plain blocking call, and the description stays
+ * blocking, so that every later such call is one plain read or write, until a call with a limit
+ * sets O_NONBLOCK again. That call changes the mode and makes its one transfer that does not
+ * wait under the end's mode_lock, which a blocking call never holds while it waits, so no call
+ * with a limit ever transfers on a blocking description; it polls outside the lock.
+ * Only this process may change the mode: once the description may be shared (the end is passed
+ * on: xipc__os_stream_share; or this process forked since it opened the end, counted by an
+ * atfork handler; xipc_spawn's own fork, which only execs, does not count) the end becomes a
+ * NONBLOCK for good. */
+
+static atomic_uint forks_made;
+static bool forks_counted; /* the atfork handler is in place */
+static pthread_once_t fork_count_once = PTHREAD_ONCE_INIT;
+static _Thread_local bool forking_to_exec;
+
+static void
+count_fork(void)
+{
+    if (!forking_to_exec)
+        atomic_fetch_add(&forks_made, 1);
+}
+
+static void
+start_counting_forks(void)
+{
+    /* Before the fork, in the parent: no thread of the parent changes a mode after the child
+     * exists without seeing the new count first. */
+    forks_counted = pthread_atfork(count_fork, NULL, NULL) == 0;
+}
+
+void
+xipc__posix_forking_to_exec(bool forking)
+{
+    forking_to_exec = forking;
+}
+
+void
+xipc__posix_fifo_writer_seen(struct xipc__os_stream *s)
+{
+    s->variant = forks_counted ? XIPC__POSIX_STREAM_FIFO : XIPC__POSIX_STREAM_NONBLOCK;
+}
+
+void
+xipc__posix_fifo_opened(struct xipc__os_stream *s)
+{
+    (void)pthread_once(&fork_count_once, start_counting_forks);
+    s->fork_count = atomic_load(&forks_made);
+    s->fifo_blocking = false;
+    xipc__posix_fifo_writer_seen(s);
+}
+
+static void
+mode_lock(struct xipc__os_stream *s)
+{
+    while (atomic_flag_test_and_set_explicit(&s->mode_lock, memory_order_acquire))
+        sched_yield(); /* held for two system calls that never wait */
+}
+
+static void
+mode_unlock(struct xipc__os_stream *s)
+{
+    atomic_flag_clear_explicit(&s->mode_lock, memory_order_release);
+}
+
+/* Sets or clears O_NONBLOCK on s's description; under mode_lock. */
+static int
+fifo_set_blocking(struct xipc__os_stream *s, bool blocking)
+{
+    if (s->fifo_blocking == blocking)
+        return 0;
+    int fd = stream_fd(s), fl = fcntl(fd, F_GETFL);
+    int want = blocking ? (fl & ~O_NONBLOCK) : (fl | O_NONBLOCK);
+    if (fl < 0 || fcntl(fd, F_SETFL, want) < 0)
+        return XIPC__OS_FAIL(errno, "fcntl", NULL);
+    s->fifo_blocking = blocking;
+    return 0;
+}
+
+/* A FIFO whose description others may hold from now on: O_NONBLOCK, a NONBLOCK for good; under
+ * mode_lock. */
+static int
+fifo_share_locked(struct xipc__os_stream *s)
+{
+    s->fifo_blocking = true; /* whatever this process last knew: make sure */
+    int rc = fifo_set_blocking(s, false);
+    if (rc == 0)
+        s->variant = XIPC__POSIX_STREAM_NONBLOCK;
+    return rc;
+}
+
+static int
+fifo_share(struct xipc__os_stream *s)
+{
+    mode_lock(s);
+    int rc = fifo_share_locked(s);
+    mode_unlock(s);
+    return rc;
+}
+
+/* Whether s is still a FIFO that only this process holds (else it becomes a NONBLOCK). */
+static int
+fifo_still_private(struct xipc__os_stream *s, bool *private)
+{
+    *private = false;
+    if (s->fork_count != atomic_load(&forks_made)) {
+        int rc = fifo_share(s);
+        if (rc != 0)
+            return rc;
+    }
+    *private = s->variant == XIPC__POSIX_STREAM_FIFO;
     return 0;
 }
 
@@ -237,9 +357,15 @@ poll_first_read(int fd, void *buf, size_t cap, size_t *got, struct xipc__lazy_de
     return rc != 0 ? rc : nonblock_read(fd, buf, cap, got, ld);
 }
 
+static int variant_read(
+    struct xipc__os_stream *s, void *buf, size_t cap, size_t *got, struct xipc__lazy_deadline *ld);
+
+static int fifo_read(
+    struct xipc__os_stream *s, void *buf, size_t cap, size_t *got, struct xipc__lazy_deadline *ld);
+
 /* FIFO_AWAITING: 0 bytes is "no writer yet" (see platform_types.h). Once a writer is seen (an
  * EAGAIN: it is there and has written nothing yet, or xipc__posix_fifo_await_writer saw it), the
- * stream is a NONBLOCK, as every FIFO end (posix_fifo.c). */
+ * stream is a FIFO, as every FIFO end (posix_fifo.c). */
 static int
 fifo_awaiting_read(
     struct xipc__os_stream *s, void *buf, size_t cap, size_t *got, struct xipc__lazy_deadline *ld)
@@ -252,43 +378,43 @@ fifo_awaiting_read(
             return 0;
         }
         if (n == 0) {
-            /* On success the stream is a PIPE: a writer came, and a 0 now is end of stream. */
+            /* On success the stream is a FIFO: a writer came, and a 0 now is end of stream. */
             if ((rc = xipc__posix_fifo_await_writer(s, xipc__lazy_deadline_get(ld))) != 0)
                 return rc;
-            return nonblock_read(fd, buf, cap, got, ld);
+            return variant_read(s, buf, cap, got, ld);
         }
         int e = errno;
         if (e == EINTR)
             continue;
         if (e != EAGAIN && e != EWOULDBLOCK)
             return XIPC__OS_FAIL(e, "read", NULL);
-        s->variant = XIPC__POSIX_STREAM_NONBLOCK;
-        if ((rc = xipc__posix_poll_fd(fd, POLLIN, xipc__lazy_deadline_get(ld))) != 0)
-            return rc;
-        return nonblock_read(fd, buf, cap, got, ld);
+        xipc__posix_fifo_writer_seen(s);
+        return variant_read(s, buf, cap, got, ld);
     }
 }
 
 /* Every variant but PIPE, out of the hot path. */
 static int
-variant_read(struct xipc__os_stream *s, void *buf, size_t cap, size_t *got, int timeout_ms)
+variant_read(
+    struct xipc__os_stream *s, void *buf, size_t cap, size_t *got, struct xipc__lazy_deadline *ld)
 {
-    struct xipc__lazy_deadline ld = xipc__lazy_deadline_in(timeout_ms);
     switch (s->variant) {
     case XIPC__POSIX_STREAM_POLL_FIRST:
     case XIPC__POSIX_STREAM_STD:
-        return poll_first_read(stream_fd(s), buf, cap, got, &ld);
+        return poll_first_read(stream_fd(s), buf, cap, got, ld);
     case XIPC__POSIX_STREAM_FIFO_AWAITING:
-        return fifo_awaiting_read(s, buf, cap, got, &ld);
+        return fifo_awaiting_read(s, buf, cap, got, ld);
+    case XIPC__POSIX_STREAM_FIFO:
+        return fifo_read(s, buf, cap, got, ld);
     case XIPC__POSIX_STREAM_SOCKET:
     case XIPC__POSIX_STREAM_SOCK:
-        return xipc__posix_socket_recv(s, buf, cap, 0, &ld, got);
+        return xipc__posix_socket_recv(s, buf, cap, 0, ld, got);
     case XIPC__POSIX_STREAM_NONBLOCK:
-        return nonblock_read(stream_fd(s), buf, cap, got, &ld);
+        return nonblock_read(stream_fd(s), buf, cap, got, ld);
     case XIPC__POSIX_STREAM_PIPE:
         break;
     }
-    return pipe_read(s, buf, cap, got, &ld);
+    return pipe_read(s, buf, cap, got, ld);
 }
 
 /* A plain pipe is read inline, one test of the variant away from read(); the rest is a tail
@@ -298,9 +424,9 @@ xipc__os_stream_read(struct xipc__os_stream *s, void *buf, size_t cap, size_t *g
 {
     if (cap > SSIZE_MAX)
         cap = SSIZE_MAX;
-    if (s->variant != XIPC__POSIX_STREAM_PIPE)
-        return variant_read(s, buf, cap, got, timeout_ms);
     struct xipc__lazy_deadline ld = xipc__lazy_deadline_in(timeout_ms);
+    if (s->variant != XIPC__POSIX_STREAM_PIPE)
+        return variant_read(s, buf, cap, got, &ld);
     return pipe_read(s, buf, cap, got, &ld);
 }
 
@@ -361,6 +487,149 @@ write_no_sigpipe(int fd, const void *buf, size_t len, bool nowait)
     if (atomic_load_explicit(&sigpipe_ignored, memory_order_relaxed))
         return write_once(fd, buf, len, nowait);
     return write_sigpipe_blocked(fd, buf, len, nowait);
+}
+
+/* ---- FIFO transfers (see "FIFO ends" above) ---------------------------------------------------- */
+
+/* What differs between reading and writing a FIFO end. op: one read(2), or one write without a
+ * SIGPIPE (0 bytes written reads as EAGAIN); shared: the NONBLOCK variant's transfer. */
+struct fifo_direction {
+    ssize_t (*op)(int fd, void *buf, size_t len);
+    int (*shared)(int fd, void *buf, size_t len, size_t *done, struct xipc__lazy_deadline *ld);
+    short poll_events;
+    const char *call;
+};
+
+static ssize_t
+fifo_op_read(int fd, void *buf, size_t len)
+{
+    return read(fd, buf, len);
+}
+
+static ssize_t
+fifo_op_write(int fd, void *buf, size_t len)
+{
+    ssize_t n = write_no_sigpipe(fd, buf, len, false);
+    if (n == 0) {
+        errno = EAGAIN;
+        n = -1;
+    }
+    return n;
+}
+
+static int
+nonblock_write_some_mutable(int fd, void *buf, size_t len, size_t *put,
+    struct xipc__lazy_deadline *ld)
+{
+    return nonblock_write_some(fd, buf, len, put, ld);
+}
+
+static const struct fifo_direction fifo_reads = { fifo_op_read, nonblock_read, POLLIN, "read" };
+static const struct fifo_direction fifo_writes = { fifo_op_write, nonblock_write_some_mutable,
+    POLLOUT, "write" };
+
+/* Makes s's description blocking after a transfer found it was not, unless s became shared
+ * meanwhile (*blocking false then). A description this process had made blocking, found
+ * non-blocking, was changed by someone else, who holds it too (a program given the descriptor
+ * by hand): s is shared from now on. */
+static int
+fifo_make_blocking(struct xipc__os_stream *s, bool *blocking)
+{
+    int rc = 0;
+    mode_lock(s);
+    if (s->variant == XIPC__POSIX_STREAM_FIFO && s->fifo_blocking)
+        rc = fifo_share_locked(s);
+    *blocking = s->variant == XIPC__POSIX_STREAM_FIFO;
+    if (*blocking)
+        rc = fifo_set_blocking(s, true);
+    mode_unlock(s);
+    return rc;
+}
+
+/* A transfer without a limit: the plain call, on a description made blocking if it was not.
+ * EAGAIN again after that: a call with a limit in another thread made it non-blocking for its
+ * own transfer meanwhile (make it blocking again), or another process did (fifo_make_blocking). */
+static int
+fifo_transfer_forever(struct xipc__os_stream *s, const struct fifo_direction *dir, void *buf,
+    size_t len, size_t *done, struct xipc__lazy_deadline *ld)
+{
+    int fd = stream_fd(s), rc;
+    bool blocking;
+    for (;;) {
+        ssize_t n = dir->op(fd, buf, len);
+        if (n >= 0) {
+            *done = (size_t)n;
+            return 0;
+        }
+        int e = errno;
+        if (e == EINTR)
+            continue;
+        if (e != EAGAIN && e != EWOULDBLOCK)
+            return XIPC__OS_FAIL(e, dir->call, NULL);
+        if ((rc = fifo_make_blocking(s, &blocking)) != 0)
+            return rc;
+        if (!blocking)
+            return dir->shared(fd, buf, len, done, ld);
+    }
+}
+
+/* A transfer with a limit: each try on a non-blocking description, made so under the mode lock
+ * and made there, so that no thread's transfer without a limit makes it blocking in between;
+ * the wait polls outside the lock. */
+static int
+fifo_transfer_limited(struct xipc__os_stream *s, const struct fifo_direction *dir, void *buf,
+    size_t len, size_t *done, struct xipc__lazy_deadline *ld)
+{
+    int fd = stream_fd(s);
+    for (;;) {
+        mode_lock(s);
+        int rc = fifo_set_blocking(s, false);
+        ssize_t n = rc == 0 ? dir->op(fd, buf, len) : -1;
+        int e = errno;
+        mode_unlock(s);
+        if (rc != 0)
+            return rc;
+        if (n >= 0) {
+            *done = (size_t)n;
+            return 0;
+        }
+        if (e == EINTR)
+            continue;
+        if (e != EAGAIN && e != EWOULDBLOCK)
+            return XIPC__OS_FAIL(e, dir->call, NULL);
+        if ((rc = xipc__posix_poll_fd(fd, dir->poll_events, xipc__lazy_deadline_get(ld))) != 0)
+            return rc;
+    }
+}
+
+static int
+fifo_transfer(struct xipc__os_stream *s, const struct fifo_direction *dir, void *buf, size_t len,
+    size_t *done, struct xipc__lazy_deadline *ld)
+{
+    bool private;
+    int rc = fifo_still_private(s, &private);
+    if (rc != 0)
+        return rc;
+    if (!private)
+        return dir->shared(stream_fd(s), buf, len, done, ld);
+    if (waits_forever(ld))
+        return fifo_transfer_forever(s, dir, buf, len, done, ld);
+    return fifo_transfer_limited(s, dir, buf, len, done, ld);
+}
+
+static int
+fifo_read(
+    struct xipc__os_stream *s, void *buf, size_t cap, size_t *got, struct xipc__lazy_deadline *ld)
+{
+    return fifo_transfer(s, &fifo_reads, buf, cap, got, ld);
+}
+
+static int
+fifo_write_some(struct xipc__os_stream *s, const void *buf, size_t len, size_t *put,
+    struct xipc__lazy_deadline *ld)
+{
+    /* Only fifo_op_write and nonblock_write_some see buf, and both only read it. */
+    return fifo_transfer(s, &fifo_writes, (void *)(uintptr_t)buf, len, put, ld);
 }
 
 /* ---- Writing, per variant -------------------------------------------------------------------- */
@@ -465,6 +734,8 @@ variant_write_some(struct xipc__os_stream *s, const void *buf, size_t len, size_
     case XIPC__POSIX_STREAM_SOCKET:
     case XIPC__POSIX_STREAM_SOCK:
         return xipc__posix_socket_send(s, buf, len, ld, put);
+    case XIPC__POSIX_STREAM_FIFO:
+        return fifo_write_some(s, buf, len, put, ld);
     case XIPC__POSIX_STREAM_NONBLOCK:
     case XIPC__POSIX_STREAM_FIFO_AWAITING: /* a reader: write() reports EBADF */
         return nonblock_write_some(stream_fd(s), buf, len, put, ld);
@@ -497,9 +768,9 @@ xipc__os_stream_write(
 void
 xipc__posix_stream_child_made_blocking(struct xipc__os_stream *s)
 {
-    /* Only a NONBLOCK stream counted on O_NONBLOCK: a PIPE never does, a socket is blocking
-     * already, and a standard stream is polled first already. */
-    if (s->variant == XIPC__POSIX_STREAM_NONBLOCK)
+    /* Only a NONBLOCK or FIFO stream counted on its mode: a PIPE never does, a socket is
+     * blocking already, and a standard stream is polled first already. */
+    if (s->variant == XIPC__POSIX_STREAM_NONBLOCK || s->variant == XIPC__POSIX_STREAM_FIFO)
         s->variant = XIPC__POSIX_STREAM_POLL_FIRST;
 }
 
@@ -513,12 +784,15 @@ xipc__os_stream_close(struct xipc__os_stream *s)
     memset(s, 0, sizeof *s);
 }
 
-bool
-xipc__os_stream_exportable(const struct xipc__os_stream *s)
+int
+xipc__os_stream_share(struct xipc__os_stream *s)
 {
     /* Every stream is its descriptor alone, no byte held in this process; but a standard
-     * stream's copy is not passed on, since the child's import would change the shared handle. */
-    return s->variant != XIPC__POSIX_STREAM_STD;
+     * stream's copy is not passed on, since the child's import would change the shared handle,
+     * and a FIFO end stops changing its mode once another process may hold it. */
+    if (s->variant == XIPC__POSIX_STREAM_STD)
+        return XIPC_ENOTSUP;
+    return s->variant == XIPC__POSIX_STREAM_FIFO ? fifo_share(s) : 0;
 }
 
 int

@@ -1362,3 +1362,105 @@ xt_test_fifo_made_again_is_a_new_fifo(void)
         xipc_stream_close(old_reader);
     }
 }
+
+/* ---- Waits without a limit, then with one ------------------------------------------------------ */
+
+/* Reads one record from the late writer (xt_child_fifo_late_writer) with no limit, so that the
+ * read finds the FIFO empty and waits. */
+static void
+read_late_record(xipc_stream *r, const char *path, const char *tag)
+{
+    static unsigned char rec[XIPC_FIFO_ATOMIC];
+    const char *args[] = { path, "200", tag, NULL };
+    xipc_proc *late = xt_spawn_child("fifo_late_writer", args, NULL, NULL, 0);
+    size_t have = 0;
+    while (have < sizeof rec) {
+        size_t got = 0;
+        CHECK_OK(xipc_stream_read(r, rec + have, sizeof rec - have, &got, XIPC_FOREVER));
+        CHECK_GE(got, 1);
+        have += got;
+    }
+    CHECK_EQ(rec[0], atoi(tag));
+    xt_expect_exit(late, 0);
+}
+
+static void
+expect_read_times_out(xipc_stream *r, int timeout_ms)
+{
+    char c;
+    size_t got = 1;
+    uint64_t t0 = xt_os_now_ms();
+    CHECK_RC(xipc_stream_read(r, &c, 1, &got, timeout_ms), XIPC_ETIMEDOUT);
+    uint64_t waited = xt_os_now_ms() - t0;
+    CHECK_GE(waited, (uint64_t)timeout_ms);
+    CHECK_LT(waited, (uint64_t)timeout_ms + XT_SLACK_MS);
+    CHECK_EQ(got, 0);
+}
+
+/* Opens a reader that no writer's close will end: the test keeps a writer of its own open. */
+static void
+open_reader_kept_open(const char *tag, char *path, size_t cap, xipc_stream **r, xipc_stream **w)
+{
+    fresh_fifo(tag, path, cap);
+    CHECK_OK(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, r, 0));
+    CHECK_OK(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_WRITE, w, XT_CHILD_TIMEOUT_MS));
+}
+
+/* POSIX keeps a FIFO end's description blocking while only calls without a limit wait on it
+ * (each is then one plain read or write, never a poll); a call with a limit must find it
+ * non-blocking again, or it would wait past its limit for as long as the FIFO stays empty. */
+void
+xt_test_fifo_limits_hold_after_waits_without_one(void)
+{
+    char path[512];
+    xipc_stream *r = NULL, *w = NULL;
+    open_reader_kept_open("modes", path, sizeof path, &r, &w);
+    read_late_record(r, path, "1");
+    expect_read_times_out(r, 100);
+    expect_read_times_out(r, 0);
+    read_late_record(r, path, "2");
+    expect_read_times_out(r, 100);
+    xipc_stream_close(w);
+    xt_expect_eof(r, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(r);
+    CHECK_OK(xipc_fifo_unlink(path));
+}
+
+struct forked_read {
+    xipc_stream *r;
+    const char *path;
+};
+
+static int
+forked_read_without_limit(void *arg)
+{
+    const struct forked_read *fr = arg;
+    read_late_record(fr->r, fr->path, "3");
+    return 0;
+}
+
+/* A child forked without exec shares the parent's FIFO ends, descriptions and all: once it has
+ * waited without a limit, the parent's read with a limit must still keep its limit (POSIX:
+ * neither process may keep the description blocking for itself any more). */
+void
+xt_test_fifo_forked_reader_leaves_limits_working(void)
+{
+    char path[512];
+    xipc_stream *r = NULL, *w = NULL;
+    open_reader_kept_open("forked", path, sizeof path, &r, &w);
+    struct forked_read fr = { r, path };
+    int forked = xt_os_fork_run(forked_read_without_limit, &fr);
+    if (forked < 0) {
+        xipc_stream_close(w);
+        xipc_stream_close(r);
+        CHECK_OK(xipc_fifo_unlink(path));
+        XT_SKIP("no fork here (Windows): only a forked copy shares an end this way");
+    }
+    CHECK_EQ(forked, 0);
+    expect_read_times_out(r, 100);
+    read_late_record(r, path, "4");
+    expect_read_times_out(r, 100);
+    xipc_stream_close(w);
+    xipc_stream_close(r);
+    CHECK_OK(xipc_fifo_unlink(path));
+}

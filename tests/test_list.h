@@ -143,6 +143,8 @@ XT_TEST(fifo_both_sides_create_or_open_at_once)
 XT_TEST(fifo_two_spellings_of_one_file_meet)
 XT_TEST(fifo_squatted_pipe_refused)
 XT_TEST(fifo_made_again_is_a_new_fifo)
+XT_TEST(fifo_limits_hold_after_waits_without_one)
+XT_TEST(fifo_forked_reader_leaves_limits_working)
 
 /* shared memory */
 XT_TEST(shm_named_across_processes)

@@ -388,7 +388,7 @@ prepare_stdio(struct xipc__spawn_plan *plan, struct spawn_ctx *ctx)
         }
         /* A FIFO reader has no one handle a child could use, and a program that is not xipc
          * would write to a FIFO writer without the frames its reader expects (win32_fifo.c).
-         * (A stream over a standard handle, not exportable, is a fine standard handle.) */
+         * (A stream over a standard handle, not passable, is a fine standard handle.) */
         /* Nor can a socket be: inherited by value it is no socket in the child under Wine
          * (notes/wine.md), and xipc's are overlapped and non-blocking, which a program's
          * synchronous ReadFile on its stdin does not expect (win32_sock.c). */

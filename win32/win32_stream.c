@@ -595,12 +595,14 @@ xipc__os_stream_close(struct xipc__os_stream *s)
     memset(s, 0, sizeof *s);
 }
 
-bool
-xipc__os_stream_exportable(const struct xipc__os_stream *s)
+int
+xipc__os_stream_share(struct xipc__os_stream *s)
 {
     /* A FIFO reader is many pipe instances and the messages it holds; no handle carries that.
-     * A standard handle is usually synchronous, which an import would take for overlapped. */
-    return s->kind != XIPC__WIN32_STREAM_FIFO_READER && s->std_io == XIPC__WIN32_STD_NONE;
+     * A standard handle is usually synchronous, which an import would take for overlapped.
+     * Every other handle's mode is fixed when it is opened: nothing changes here. */
+    bool passable = s->kind != XIPC__WIN32_STREAM_FIFO_READER && s->std_io == XIPC__WIN32_STD_NONE;
+    return passable ? 0 : XIPC_ENOTSUP;
 }
 
 /* A FIFO reader has no one handle: 0, which no child can adopt. */
