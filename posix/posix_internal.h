@@ -112,9 +112,10 @@ int xipc__posix_pidfd_send_signal(int pidfd, int sig);
 int xipc__posix_pidfd_exit_status(int pidfd, int *wait_status);
 
 /* In a child between fork and exec (async-signal-safe), for XIPC_SPAWN_DIE_WITH_PARENT: has the
- * kernel SIGKILL this process when parent ends (posix_pdeathsig.c). 0 once armed, and where the
- * OS has no such request; ESRCH when parent ended before the request took effect; else the
- * errno of the request. */
+ * kernel SIGKILL this process when parent ends (posix_pdeathsig.c). 0 once armed; ESRCH when
+ * parent ended before the request took effect; else the errno of the request. _exists: whether
+ * the OS has such a request at all (without one, the flag is XIPC_ENOTSUP). */
+bool xipc__posix_pdeathsig_exists(void);
 int xipc__posix_pdeathsig_arm(pid_t parent);
 
 /* In a child between fork and exec (async-signal-safe): marks every descriptor from first up

@@ -2,7 +2,8 @@
  * kills when its parent ends (XIPC_SPAWN_DIE_WITH_PARENT), set up by posix_proc.c between fork
  * and exec. A port replaces the prctl call: FreeBSD procctl(P_PID, 0, PROC_PDEATHSIG_CTL, &sig);
  * macOS has no such request (a port there watches the parent with kqueue's NOTE_EXIT from a
- * helper, or documents the flag as unsupported). Without one the flag does nothing, as before. */
+ * helper). Without one, xipc_spawn refuses the flag (XIPC_ENOTSUP) rather than start a child
+ * that would outlive its parent against the caller's wish. */
 #include "posix_internal.h"
 
 #include <errno.h>
@@ -11,6 +12,12 @@
 #if XIPC_HAVE_PR_SET_PDEATHSIG
 #include <sys/prctl.h>
 #endif
+
+bool
+xipc__posix_pdeathsig_exists(void)
+{
+    return XIPC_HAVE_PR_SET_PDEATHSIG != 0;
+}
 
 int
 xipc__posix_pdeathsig_arm(pid_t parent)

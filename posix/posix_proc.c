@@ -381,6 +381,8 @@ xipc__os_spawn(struct xipc__spawn_plan *plan, struct xipc__os_proc *p)
     int null_fd = -1, pidfd = -1;
     pid_t pid = 0;
     int rc = check_inherit_list(plan);
+    if (rc == 0 && (plan->flags & XIPC_SPAWN_DIE_WITH_PARENT) && !xipc__posix_pdeathsig_exists())
+        rc = XIPC__FAIL(XIPC_ENOTSUP, "flags: XIPC_SPAWN_DIE_WITH_PARENT, which this OS cannot do");
     if (rc == 0)
         rc = resolve_program(plan->file, &path);
     if (rc != 0)

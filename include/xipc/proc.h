@@ -135,7 +135,8 @@ typedef struct xipc_spawn_opts {
  * process (its wait belongs to its parent, xipc_proc_handle); a FIFO end that xipc/fifo.h says
  * cannot be passed; a message pipe holding a message that a receive with too small a buffer
  * took; a socket listener or datagram endpoint; Windows: a TCP connection as a child's stdio,
- * xipc/sock.h);
+ * xipc/sock.h; XIPC_SPAWN_DIE_WITH_PARENT on a POSIX system that cannot do it, which Linux
+ * can);
  * XIPC_ENOMEM; XIPC_EOS. */
 XIPC_API int xipc_spawn(const xipc_spawn_opts *opts, xipc_proc **out);
 
