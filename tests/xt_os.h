@@ -86,7 +86,7 @@ int xt_os_chmod(const char *path, int mode);
 int xt_os_chown_path(const char *path); /* to uid 65534; needs root */
 /* The permission bits of path, or -1 if it does not exist (or on Windows). */
 int xt_os_path_mode(const char *path);
-/* Removes a directory and everything in it. */
+/* Removes a file, or a directory and everything in it (POSIX; nothing on Windows). */
 void xt_os_remove_tree(const char *path);
 
 /* POSIX: forks this process (no exec), runs fn(arg) in the child, which then exits with what fn

@@ -270,6 +270,8 @@ xt_os_path_mode(const char *path)
 void
 xt_os_remove_tree(const char *path)
 {
+    if (unlink(path) == 0)
+        return; /* a file (unlink refuses a directory) */
     DIR *d = opendir(path);
     struct dirent *e;
     char child[1024];
