@@ -37,8 +37,9 @@ enum xipc__posix_stream_variant {
     /* A FIFO end, or a pipe end where the OS cannot try without O_NONBLOCK: an O_NONBLOCK
      * descriptor; try the transfer, poll only when it would wait. */
     XIPC__POSIX_STREAM_NONBLOCK = 5,
-    /* A TCP connection or a duplex pipe end (posix_sock.c): transfers as SOCKET; it can be
-     * half-closed, has no peer pid, and a TCP connection has addresses. */
+    /* A TCP connection, an AF_UNIX connection at a path of the user's, or a duplex pipe end
+     * (posix_sock.c): transfers as SOCKET; it can be half-closed, has no peer pid, and a TCP or
+     * AF_UNIX connection has addresses. */
     XIPC__POSIX_STREAM_SOCK = 6,
 };
 
