@@ -462,6 +462,11 @@ xipc__os_listener_accept(struct xipc__os_listener *l, struct xipc__os_stream *s,
             (void)closesocket(c);
             return rc;
         }
+        /* The listener's WSAEventSelect, if it is in a wait set, goes along too (accept's
+         * documentation): the connection would signal the listener's event, which the set
+         * closes when the listener leaves it. Cleared: the connection's own set selects it. */
+        if (c != INVALID_SOCKET)
+            (void)WSAEventSelect(c, NULL, 0);
         if (c != INVALID_SOCKET)
             return sock_stream(c, !l->is_unix, s);
         int werr = WSAGetLastError();
