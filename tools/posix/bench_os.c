@@ -127,6 +127,11 @@ const char bench_os_raw_pipe[] = "blocking read(2)/write(2) on the same pipe";
 const char bench_os_raw_npipe[] = "blocking read(2)/write(2) on the same AF_UNIX stream socket";
 const char bench_os_raw_tcp[] = "blocking read(2)/write(2) on the same TCP socket (TCP_NODELAY)";
 const char bench_os_raw_duplex[] = "blocking read(2)/write(2) on the same socketpair";
+const char bench_os_raw_udp[] = "blocking read(2)/write(2) on the same connected UDP socket";
+const char bench_os_raw_unix[] =
+    "blocking read(2)/write(2) on the same AF_UNIX stream socket at a path";
+const char bench_os_raw_unixdgram[] =
+    "blocking read(2)/write(2) on the same connected AF_UNIX datagram socket";
 const char bench_os_raw_msgpipe[] =
     "blocking read(2)/write(2) on the same AF_UNIX seqpacket socket";
 const char bench_os_raw_fifo[] = "blocking read(2)/write(2) on the same two FIFOs";

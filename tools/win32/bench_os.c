@@ -173,6 +173,9 @@ const char bench_os_raw_pipe[] = "overlapped ReadFile/WriteFile + wait on the sa
 const char bench_os_raw_npipe[] =
     "overlapped ReadFile/WriteFile + wait on the same named-pipe connection";
 const char bench_os_raw_tcp[] = "blocking recv/send on the same TCP socket (TCP_NODELAY)";
+const char bench_os_raw_udp[] = "blocking recv/send on the same connected UDP socket";
+const char bench_os_raw_unix[] = "blocking recv/send on the same AF_UNIX stream socket";
+const char bench_os_raw_unixdgram[] = "blocking recv/send (Windows has no AF_UNIX datagrams)";
 const char bench_os_raw_duplex[] =
     "overlapped ReadFile/WriteFile + wait on the same duplex message pipe";
 const char bench_os_raw_msgpipe[] =
