@@ -91,6 +91,14 @@ static const struct bench_mechanism mechanisms[] = {
         .peer = bench_unixdgram_peer,
     },
     {
+        .name = "pass",
+        .what = "a pipe end handed to a running peer over a named-pipe connection, closed there",
+        .raw_calls = bench_os_raw_pass,
+        .workloads = bench_pass_workloads,
+        .measure = bench_pass_measure,
+        .peer = bench_pass_peer,
+    },
+    {
         .name = "event",
         .what = "auto-reset events, a ping and a pong",
         .raw_calls = bench_os_raw_event,

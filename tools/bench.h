@@ -88,6 +88,8 @@ extern const struct bench_workload bench_message_workloads[];
 /* Round trips of 1 and 64 bytes and 64-byte messages acknowledged in windows, for connected
  * datagram endpoints (bench_stream.c). */
 extern const struct bench_workload bench_dgram_workloads[];
+/* A handle handed to a running peer and answered, per round trip (bench_sock.c). */
+extern const struct bench_workload bench_pass_workloads[];
 /* Round trips with a prompt peer and with a late one (bench_sync.c). */
 extern const struct bench_workload bench_signal_workloads[];
 /* One-byte round trips waited for through a wait set, alone and among idle pipes
@@ -143,6 +145,8 @@ void bench_unix_measure(const struct bench_case *c, struct sample s[IMPL_COUNT])
 int bench_unix_peer(int argc, char **argv);
 void bench_unixdgram_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
 int bench_unixdgram_peer(int argc, char **argv);
+void bench_pass_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
+int bench_pass_peer(int argc, char **argv);
 void bench_msgpipe_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
 int bench_msgpipe_peer(int argc, char **argv);
 void bench_fifo_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);

@@ -2,8 +2,11 @@
  * on one loopback TCP connection, one AF_UNIX stream connection and one duplex pipe
  * (xipc_duplex), each both ways; the datagram workloads on one connected UDP endpoint pair and
  * one connected AF_UNIX datagram pair. The raw side makes the plainest calls on the same socket
- * or pipe (tools/{posix,win32}/bench_os.c). Where the OS has no AF_UNIX sockets of a kind (Wine
- * 8 none, Windows no datagrams), their rows are skipped with the reason. */
+ * or pipe (tools/{posix,win32}/bench_os.c). And handle passing (pass): a pipe end handed to a
+ * running peer over a named-pipe connection, which closes it and answers one byte, through
+ * xipc_handle_send / xipc_stream_receive against raw SCM_RIGHTS or DuplicateHandle. Where the OS
+ * has no AF_UNIX sockets of a kind (Wine 8 none, Windows no datagrams), their rows are skipped with
+ * the reason. */
 #include "bench_stream.h"
 
 #include <stdio.h>
@@ -383,4 +386,159 @@ int
 bench_unixdgram_peer(int argc, char **argv)
 {
     return bench_stream_peer(unix_dgram_channels, argc, argv);
+}
+
+/* ---- Handle passing: one pipe end handed over and over -------------------------------------- */
+
+const struct bench_workload bench_pass_workloads[] = {
+    {
+        .name = "rtt, 1 handle",
+        .round_trips = 1,
+        .size = 1,
+        .count = COUNT_ROUNDS,
+        .figures = FIGS_LATENCY,
+    },
+    { .name = NULL },
+};
+
+/* NAME IMPL PIPE ROUNDS CPU: connects to the byte-mode named pipe PIPE, then ROUNDS times takes
+ * a handle, closes it, and answers one byte. */
+int
+bench_pass_peer(int argc, char **argv)
+{
+    xipc_stream *conn = NULL;
+    struct bench_raw *raw = NULL;
+    intptr_t native = 0;
+    if (argc != 5)
+        return 2;
+    int is_raw = strcmp(argv[1], "raw") == 0;
+    long rounds = atol(argv[3]);
+    if (atoi(argv[4]) >= 0)
+        (void)bench_os_pin(atoi(argv[4]));
+    if (xipc_npipe_connect(argv[2], 0, &conn, PEER_TIMEOUT_MS) != 0)
+        return 2;
+    if (is_raw &&
+        (xipc_handle_native(xipc_stream_handle(conn), &native) != 0 ||
+            (raw = bench_raw_open(native)) == NULL))
+        return 2;
+    for (long i = 0; i < rounds; i++) {
+        xipc_stream *got = NULL;
+        size_t put = 0;
+        if (is_raw) {
+            intptr_t h = bench_raw_pass_recv(raw);
+            if (h == -1)
+                return 3;
+            bench_raw_pass_close(h);
+            if (bench_raw_write(raw, "k", 1) != 0)
+                return 3;
+            continue;
+        }
+        if (xipc_stream_receive(xipc_stream_handle(conn), &got, PEER_TIMEOUT_MS) != 0)
+            return 3;
+        xipc_stream_close(got);
+        if (xipc_stream_write(conn, "k", 1, &put, PEER_TIMEOUT_MS) != 0)
+            return 3;
+    }
+    if (raw != NULL)
+        bench_raw_close(raw);
+    xipc_stream_close(conn);
+    return 0;
+}
+
+/* One round trip: rd handed over, the byte back. */
+static int
+pass_round(xipc_stream *conn, struct bench_raw *raw, xipc_stream *rd, uint64_t peer_pid)
+{
+    char back = 0;
+    size_t got = 0;
+    if (raw != NULL) {
+        intptr_t native = 0;
+        return xipc_handle_native(xipc_stream_handle(rd), &native) == 0 &&
+                bench_raw_pass_send(raw, native, peer_pid) == 0 &&
+                bench_raw_read(raw, &back, 1) == 1 && back == 'k'
+            ? 0
+            : -1;
+    }
+    return xipc_handle_send(xipc_stream_handle(conn), xipc_stream_handle(rd), PEER_TIMEOUT_MS) ==
+                0 &&
+            xipc_stream_read(conn, &back, 1, &got, PEER_TIMEOUT_MS) == 0 && got == 1 && back == 'k'
+        ? 0
+        : -1;
+}
+
+/* The peer of one impl, its connection, and the pipe end handed over. */
+struct pass_run {
+    xipc_npipe *srv;
+    xipc_stream *conn, *rd, *wr;
+    struct bench_raw *raw;
+    xipc_proc *proc;
+    uint64_t peer_pid;
+};
+
+static int
+pass_open(struct pass_run *r, const struct bench_case *c, enum impl impl, long rounds)
+{
+    char name[64], n[24];
+    intptr_t native = 0;
+    snprintf(name, sizeof name, "xipc-bench-%llu-pass-%s", (unsigned long long)xipc_self_pid(),
+        bench_impl_names[impl]);
+    snprintf(n, sizeof n, "%ld", rounds);
+    const char *args[] = { bench_impl_names[impl], name, n, NULL };
+    if (xipc_pipe(0, &r->rd, &r->wr) != 0 ||
+        xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &r->srv) != 0 ||
+        bench_spawn_peer(c, args, NULL, 0, &r->proc) != 0 ||
+        xipc_npipe_accept(r->srv, &r->conn, PEER_TIMEOUT_MS) != 0 ||
+        xipc_proc_pid(r->proc, &r->peer_pid) != 0)
+        return -1;
+    if (impl == IMPL_RAW &&
+        (xipc_handle_native(xipc_stream_handle(r->conn), &native) != 0 ||
+            (r->raw = bench_raw_open(native)) == NULL))
+        return -1;
+    return 0;
+}
+
+static void
+pass_close(struct pass_run *r, struct sample *s)
+{
+    if (r->raw != NULL)
+        bench_raw_close(r->raw);
+    xipc_stream_close(r->conn); /* the peer, if it still waits, sees the end */
+    if (r->proc != NULL)
+        bench_finish_peer(r->proc, s);
+    xipc_npipe_close(r->srv);
+    xipc_stream_close(r->rd);
+    xipc_stream_close(r->wr);
+}
+
+static void
+pass_measure_impl(const struct bench_case *c, enum impl impl, struct sample *s)
+{
+    struct pass_run r;
+    long rounds = bench_count(c->work, c->opts), warm = rounds / 10 + 1;
+    double *us = malloc((size_t)rounds * sizeof *us);
+    memset(&r, 0, sizeof r);
+    memset(s, 0, sizeof *s);
+    if (us == NULL || pass_open(&r, c, impl, rounds + warm) != 0)
+        snprintf(s->error, sizeof s->error, "%s: could not start the peer", bench_impl_names[impl]);
+    for (long i = -warm; i < rounds && s->error[0] == '\0'; i++) {
+        uint64_t t0 = xipc_now_ns();
+        if (pass_round(r.conn, r.raw, r.rd, r.peer_pid) != 0)
+            snprintf(s->error, sizeof s->error, "round %ld: lost or failed", i + warm);
+        else if (i >= 0)
+            us[i] = (double)(xipc_now_ns() - t0) / 1e3;
+    }
+    if (s->error[0] == '\0')
+        bench_rtt_stats(us, rounds, s);
+    pass_close(&r, s);
+    free(us);
+}
+
+void
+bench_pass_measure(const struct bench_case *c, struct sample s[IMPL_COUNT])
+{
+    for (int i = 0; i < IMPL_COUNT; i++) {
+        enum impl impl = bench_turn(c->first, i);
+        bench_progress(c, bench_impl_names[impl]);
+        pass_measure_impl(c, impl, &s[impl]);
+    }
 }
