@@ -510,7 +510,7 @@ usage(void)
     fprintf(stderr, "] [--runs 1..%d] [--sigpipe-guard]\n", MAX_RUNS);
     fprintf(stderr, "mechanisms, each through xipc and through the raw OS calls:\n");
     for (size_t m = 0; m < MECHANISM_COUNT; m++)
-        fprintf(stderr, "  %-7s %s\n", mechanisms[m].name, mechanisms[m].what);
+        fprintf(stderr, "  %-9s %s\n", mechanisms[m].name, mechanisms[m].what);
     return 2;
 }
 
