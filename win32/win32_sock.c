@@ -463,8 +463,9 @@ xipc__os_listener_accept(struct xipc__os_listener *l, struct xipc__os_stream *s,
             return rc;
         }
         /* The listener's WSAEventSelect, if it is in a wait set, goes along too (accept's
-         * documentation): the connection would signal the listener's event, which the set
-         * closes when the listener leaves it. Cleared: the connection's own set selects it. */
+         * documentation; Wine 8 does the same): each of the connection's network events would
+         * wake the set for the listener, which a look then finds not ready. Cleared: the
+         * connection's own set, if any, selects it. */
         if (c != INVALID_SOCKET)
             (void)WSAEventSelect(c, NULL, 0);
         if (c != INVALID_SOCKET)
