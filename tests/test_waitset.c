@@ -1076,3 +1076,85 @@ xt_test_waitset_sockets_past_61(void)
     xipc_waitset_close(ws);
     xipc_listener_close(l);
 }
+
+/* Connections in one set, past the 61 a Windows wait takes itself, changed by another thread
+ * while a wait runs: what is removed or closed is never reported, also when its socket is made
+ * ready afterwards; a change to WRITE ends the wait. */
+enum { CHANGED_SOCKS = 70 };
+
+struct sock_changer {
+    xipc_waitset *ws;
+    xipc_stream *mine[CHANGED_SOCKS], *peer[CHANGED_SOCKS];
+};
+
+static void
+sock_remove_then_write(void *arg)
+{
+    struct sock_changer *c = arg;
+    xt_os_sleep_ms(100);
+    for (int i = 0; i < CHANGED_SOCKS; i += 23) { /* waited on directly and by watchers */
+        CHECK_OK(xipc_waitset_remove(c->ws, xipc_stream_handle(c->mine[i])));
+        xt_write_all(c->peer[i], "q", 1, XT_CHILD_TIMEOUT_MS);
+    }
+    xt_os_sleep_ms(100);
+    CHECK_OK(xipc_waitset_wake(c->ws));
+}
+
+static void
+sock_close_then_write(void *arg)
+{
+    struct sock_changer *c = arg;
+    xt_os_sleep_ms(100);
+    for (int i = 1; i < CHANGED_SOCKS; i += 23) {
+        xipc_stream_close(c->mine[i]);
+        c->mine[i] = NULL;
+        xt_write_all(c->peer[i], "q", 1, XT_CHILD_TIMEOUT_MS);
+    }
+    xt_os_sleep_ms(100);
+    CHECK_OK(xipc_waitset_wake(c->ws));
+}
+
+static void
+sock_modify_to_write(void *arg)
+{
+    struct sock_changer *c = arg;
+    xt_os_sleep_ms(100);
+    CHECK_OK(xipc_waitset_modify(c->ws, xipc_stream_handle(c->mine[CHANGED_SOCKS - 2]),
+        XIPC_WAITSET_READ | XIPC_WAITSET_WRITE, "writable"));
+}
+
+void
+xt_test_waitset_socket_changes_during_wait(void)
+{
+    static struct sock_changer c;
+    char port[16];
+    xipc_waitset_entry out[ENTRIES];
+    size_t n = 0;
+    xipc_listener *l = sock_listen(port);
+    CHECK_OK(xipc_waitset_open(&c.ws));
+    for (int i = 0; i < CHANGED_SOCKS; i++) {
+        CHECK_OK(xipc_tcp_connect(NULL, atoi(port), 0, &c.peer[i], XT_CHILD_TIMEOUT_MS));
+        CHECK_OK(xipc_listener_accept(l, &c.mine[i], XT_CHILD_TIMEOUT_MS));
+        CHECK_OK(xipc_waitset_add(c.ws, xipc_stream_handle(c.mine[i]), XIPC_WAITSET_READ, NULL));
+    }
+    xt_os_thread *t = xt_os_thread_start(sock_remove_then_write, &c);
+    CHECK_OK(xipc_waitset_wait(c.ws, out, ENTRIES, &n, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(n, 0); /* the wake */
+    xt_os_thread_join(t);
+    t = xt_os_thread_start(sock_close_then_write, &c);
+    CHECK_OK(xipc_waitset_wait(c.ws, out, ENTRIES, &n, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(n, 0);
+    xt_os_thread_join(t);
+    expect_none(c.ws);
+    t = xt_os_thread_start(sock_modify_to_write, &c);
+    CHECK_EQ(expect_one(c.ws, "writable", XT_CHILD_TIMEOUT_MS).events, XIPC_WAITSET_WRITE);
+    xt_os_thread_join(t);
+    for (int i = 0; i < CHANGED_SOCKS; i += 23)
+        read_one(c.mine[i], 'q'); /* its own reads work after it left the set */
+    xipc_waitset_close(c.ws);
+    for (int i = 0; i < CHANGED_SOCKS; i++) {
+        xipc_stream_close(c.mine[i]);
+        xipc_stream_close(c.peer[i]);
+    }
+    xipc_listener_close(l);
+}
