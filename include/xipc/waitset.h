@@ -7,9 +7,10 @@
  *   with timeout 0 would not give XIPC_ETIMEDOUT (data, end of stream, or an error);
  *   XIPC_WAITSET_WRITE while a write would make progress (room, or an error such as no reader);
  *   Windows: a pipe end does not say how much room it has (the quota a write waits for cannot be
- *   read), so WRITE is XIPC_ENOTSUP there for pipes (sockets report it, see below). A Windows FIFO reader's frames taken from its pipes
- *   and not returned yet count as data; a writer that leaves while others stay may make it
- *   ready once for nothing (a read with timeout 0 then gives XIPC_ETIMEDOUT).
+ *   read), so WRITE is XIPC_ENOTSUP there for pipes (sockets report it, see below). A Windows
+ *   FIFO reader's frames taken from its pipes and not returned yet count as data; a writer that
+ *   leaves while others stay may make it ready once for nothing (a read with timeout 0 then gives
+ *   XIPC_ETIMEDOUT).
  * - message pipe: as a stream, a whole message for READ; a message xipc holds in user space
  *   (after a receive into too small a buffer) counts.
  * - named-pipe server: READ while a client waits to be accepted. Windows: a server whose spare
@@ -35,20 +36,20 @@
  *   full (Windows then signals room), else up to 8 ms late: the set looks between sleeps.
  * Kinds with nothing to wait on cannot be added (XIPC_ENOTSUP): shared memory sections and file
  * mappings, and a stream over a synchronous standard handle on Windows (xipc_stream_stdio).
- * A family that comes later takes part through its row of the kind table (its waitable answer: a descriptor, a HANDLE, or a helper), and its header
- * says what "ready" means for it.
+ * A family that comes later takes part through its row of the kind table (its waitable answer: a
+ * descriptor, a HANDLE, or a helper), and its header says what "ready" means for it.
  *
  * POSIX: epoll (Linux) for the descriptors; events, semaphores and mutexes live in shared memory,
  * which no descriptor reports. Events wake the set through a helper thread (Linux 5.16+'s
  * futex_waitv, up to 127 events a set; it holds one of the event's 64 waiter slots meanwhile, and
  * counts as one more waiter for an auto-reset event's sets). Semaphores, mutexes, and events past
  * those are tried before and between sleeps of 50 us up to 8 ms, so they are seen up to ~8 ms late
- * after a quiet spell. Windows: WaitForMultipleObjects on events,
- * semaphores, mutexes, processes and servers, and on a zero-byte overlapped read kept pending on
- * each stream (data or the writer's end completes it, nothing is consumed); past 61 handles,
- * watcher threads wait on the streams, sockets, processes and servers in groups of 63; each
- * socket's event (WSAEventSelect) says when to look, and a zero-timeout WSAPoll whether it is
- * ready; a FIFO reader is looked at between sleeps of 1 to 8 ms.
+ * after a quiet spell. Windows: WaitForMultipleObjects on events, semaphores, mutexes, processes
+ * and servers, and on a zero-byte overlapped read kept pending on each stream (data or the
+ * writer's end completes it, nothing is consumed); each socket's event (WSAEventSelect) says when
+ * to look, and a zero-timeout WSAPoll whether it is ready; past 61 handles, watcher threads wait
+ * on the streams, sockets, processes and servers in groups of 63; a FIFO reader is looked at
+ * between sleeps of 1 to 8 ms.
  *
  * Threads: add, modify, remove and wake may be called from any thread, also while another thread
  * waits; one thread waits on a set at a time (a second gets XIPC_EBUSY). Closing a handle removes
