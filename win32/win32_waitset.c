@@ -539,11 +539,13 @@ xipc__os_waitset_add(struct xipc__os_waitset *ws, struct xipc_handle *h, const s
 }
 
 /* Under the lock: a socket entry's new events. Its selection changes (which clears its record),
- * so it is looked at next round, as a new entry is. */
+ * so it is looked at next round, as a new entry is; one a watcher waits on is taken from it
+ * first, which lets the lock go: XIPC_ENOENT if another thread removed it meanwhile. */
 static int
 modify_socket(struct xipc__os_waitset *ws, size_t i, unsigned events)
 {
     struct entry *e = &ws->entries[i];
+    const struct xipc_handle *h = e->h;
     int rc = socket_select(e->sock, e->wait_on, events);
     if (rc != 0)
         return rc;
@@ -553,6 +555,8 @@ modify_socket(struct xipc__os_waitset *ws, size_t i, unsigned events)
     if (!e->attention && e->group >= 0 && !e->fired) {
         e->fired = true; /* out of its watcher's wait until the look hands it back */
         group_changed(ws, e->group, true);
+        if (ws->entries[i].h != h || ws->entries[i].group == GROUP_LEAVING)
+            return XIPC_ENOENT;
     }
     attention_add(ws, i);
     group_changed(ws, GROUP_DIRECT, false);
@@ -566,7 +570,7 @@ xipc__os_waitset_modify(
     int rc = 0;
     AcquireSRWLockExclusive(&ws->lock);
     size_t i = find(ws, h);
-    if (i == SIZE_MAX) {
+    if (i == SIZE_MAX || ws->entries[i].group == GROUP_LEAVING) { /* leaving: being removed */
         rc = XIPC_ENOENT;
     } else if ((events & XIPC_WAITSET_WRITE) && ws->entries[i].sock == INVALID_SOCKET) {
         rc = XIPC__FAIL(XIPC_ENOTSUP, "events: WRITE, which a Windows pipe does not report");
