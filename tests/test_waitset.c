@@ -1158,3 +1158,53 @@ xt_test_waitset_socket_changes_during_wait(void)
     }
     xipc_listener_close(l);
 }
+
+/* A remove and the handle's close at once, from two threads, on an entry a watcher thread waits
+ * on (past the 61 a Windows wait takes itself), whose remove waits for that watcher: the entry
+ * leaves once, and the set goes on working. */
+struct racer {
+    xipc_waitset *ws;
+    xipc_stream *rd;
+    int rc;
+};
+
+static void
+race_remove(void *arg)
+{
+    struct racer *r = arg;
+    r->rc = xipc_waitset_remove(r->ws, xipc_stream_handle(r->rd));
+}
+
+void
+xt_test_waitset_remove_and_close_at_once(void)
+{
+    enum { FILL = 70, ROUNDS = 600 };
+    static xipc_stream *fill_r[FILL], *fill_w[FILL];
+    struct racer r = { NULL, NULL, 0 };
+    xipc_stream *wr = NULL, *ready_r = NULL, *ready_w = NULL;
+    CHECK_OK(xipc_waitset_open(&r.ws));
+    for (int i = 0; i < FILL; i++) {
+        CHECK_OK(xipc_pipe(0, &fill_r[i], &fill_w[i]));
+        CHECK_OK(xipc_waitset_add(r.ws, xipc_stream_handle(fill_r[i]), XIPC_WAITSET_READ, NULL));
+    }
+    for (int k = 0; k < ROUNDS; k++) {
+        CHECK_OK(xipc_pipe(0, &r.rd, &wr));
+        CHECK_OK(xipc_waitset_add(r.ws, xipc_stream_handle(r.rd), XIPC_WAITSET_READ, "racer"));
+        xt_os_thread *t = xt_os_thread_start(race_remove, &r);
+        xipc_stream_close(r.rd); /* leaves the set, whichever comes first */
+        xt_os_thread_join(t);
+        CHECK(r.rc == 0 || r.rc == XIPC_ENOENT);
+        xipc_stream_close(wr);
+    }
+    CHECK_OK(xipc_pipe(0, &ready_r, &ready_w));
+    CHECK_OK(xipc_waitset_add(r.ws, xipc_stream_handle(ready_r), XIPC_WAITSET_READ, "ready"));
+    xt_write_all(ready_w, "r", 1, XT_CHILD_TIMEOUT_MS);
+    expect_one(r.ws, "ready", XT_CHILD_TIMEOUT_MS);
+    xipc_waitset_close(r.ws);
+    xipc_stream_close(ready_r);
+    xipc_stream_close(ready_w);
+    for (int i = 0; i < FILL; i++) {
+        xipc_stream_close(fill_r[i]);
+        xipc_stream_close(fill_w[i]);
+    }
+}

@@ -603,6 +603,13 @@ xipc__os_waitset_remove(struct xipc__os_waitset *ws, struct xipc_handle *h)
 {
     AcquireSRWLockExclusive(&ws->lock);
     size_t i = find(ws, h);
+    /* Another thread removes it already (a remove and the handle's close at once), and waits with
+     * the lock let go: this one waits until it is gone, so that it is freed once and a close
+     * goes on only when no wait uses its handles. */
+    while (i != SIZE_MAX && ws->entries[i].group == GROUP_LEAVING) {
+        (void)SleepConditionVariableSRW(&ws->rebuilt, &ws->lock, INFINITE, 0);
+        i = find(ws, h);
+    }
     if (i == SIZE_MAX) {
         ReleaseSRWLockExclusive(&ws->lock);
         return XIPC_ENOENT;
@@ -624,6 +631,7 @@ xipc__os_waitset_remove(struct xipc__os_waitset *ws, struct xipc_handle *h)
     entry_release(e);
     memset(e, 0, sizeof *e);
     ws->used--;
+    WakeAllConditionVariable(&ws->rebuilt); /* a second remover of it waits for this */
     ReleaseSRWLockExclusive(&ws->lock);
     return 0;
 }
