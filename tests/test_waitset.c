@@ -1159,12 +1159,12 @@ xt_test_waitset_socket_changes_during_wait(void)
     xipc_listener_close(l);
 }
 
-/* A remove and the handle's close at once, from two threads, on an entry a watcher thread waits
- * on (past the 61 a Windows wait takes itself), whose remove waits for that watcher: the entry
- * leaves once, and the set goes on working. */
+/* A remove and the handle's close at once, from two threads, on entries whose remove waits for
+ * another thread: a pipe end a watcher thread waits on (Windows, past the 61 a wait takes itself)
+ * and an event a helper thread watches (POSIX): each leaves once, and the set goes on working. */
 struct racer {
     xipc_waitset *ws;
-    xipc_stream *rd;
+    xipc_handle *h;
     int rc;
 };
 
@@ -1172,7 +1172,31 @@ static void
 race_remove(void *arg)
 {
     struct racer *r = arg;
-    r->rc = xipc_waitset_remove(r->ws, xipc_stream_handle(r->rd));
+    r->rc = xipc_waitset_remove(r->ws, r->h);
+}
+
+/* Adds h, the handle of obj, then removes it in another thread while closing obj here. */
+static void
+race_once(struct racer *r, xipc_handle *h, void *obj, void (*close_it)(void *))
+{
+    r->h = h;
+    CHECK_OK(xipc_waitset_add(r->ws, h, XIPC_WAITSET_READ, "racer"));
+    xt_os_thread *t = xt_os_thread_start(race_remove, r);
+    close_it(obj); /* leaves the set, whichever comes first */
+    xt_os_thread_join(t);
+    CHECK(r->rc == 0 || r->rc == XIPC_ENOENT);
+}
+
+static void
+close_stream(void *s)
+{
+    xipc_stream_close(s);
+}
+
+static void
+close_event(void *ev)
+{
+    xipc_event_close(ev);
 }
 
 void
@@ -1181,20 +1205,19 @@ xt_test_waitset_remove_and_close_at_once(void)
     enum { FILL = 70, ROUNDS = 600 };
     static xipc_stream *fill_r[FILL], *fill_w[FILL];
     struct racer r = { NULL, NULL, 0 };
-    xipc_stream *wr = NULL, *ready_r = NULL, *ready_w = NULL;
+    xipc_stream *rd = NULL, *wr = NULL, *ready_r = NULL, *ready_w = NULL;
+    xipc_event *ev = NULL;
     CHECK_OK(xipc_waitset_open(&r.ws));
     for (int i = 0; i < FILL; i++) {
         CHECK_OK(xipc_pipe(0, &fill_r[i], &fill_w[i]));
         CHECK_OK(xipc_waitset_add(r.ws, xipc_stream_handle(fill_r[i]), XIPC_WAITSET_READ, NULL));
     }
     for (int k = 0; k < ROUNDS; k++) {
-        CHECK_OK(xipc_pipe(0, &r.rd, &wr));
-        CHECK_OK(xipc_waitset_add(r.ws, xipc_stream_handle(r.rd), XIPC_WAITSET_READ, "racer"));
-        xt_os_thread *t = xt_os_thread_start(race_remove, &r);
-        xipc_stream_close(r.rd); /* leaves the set, whichever comes first */
-        xt_os_thread_join(t);
-        CHECK(r.rc == 0 || r.rc == XIPC_ENOENT);
+        CHECK_OK(xipc_pipe(0, &rd, &wr));
+        race_once(&r, xipc_stream_handle(rd), rd, close_stream);
         xipc_stream_close(wr);
+        CHECK_OK(xipc_event_open(NULL, 0, &ev));
+        race_once(&r, xipc_event_handle(ev), ev, close_event);
     }
     CHECK_OK(xipc_pipe(0, &ready_r, &ready_w));
     CHECK_OK(xipc_waitset_add(r.ws, xipc_stream_handle(ready_r), XIPC_WAITSET_READ, "ready"));
