@@ -631,7 +631,8 @@ int xipc__os_waitset_open(struct xipc__os_waitset **out);
 void xipc__os_waitset_close(struct xipc__os_waitset *ws);
 
 /* Adds h (live, checked), which waits as w says, for events (checked). XIPC_EEXIST when h is in
- * the set; XIPC_ENOTSUP for a way the platform cannot wait on; XIPC_ELIMIT; XIPC_ENOMEM. */
+ * the set; XIPC_ENOTSUP for a way the platform cannot wait on; XIPC_EBUSY (Windows: a socket that
+ * another set holds, one WSAEventSelect per socket); XIPC_ELIMIT; XIPC_ENOMEM. */
 int xipc__os_waitset_add(struct xipc__os_waitset *ws, struct xipc_handle *h,
     const struct xipc__wait *w, unsigned events, void *user);
 

@@ -38,8 +38,9 @@ enum xipc__posix_stream_variant {
      * others may share: an O_NONBLOCK descriptor; try the transfer, poll only when it would
      * wait. */
     XIPC__POSIX_STREAM_NONBLOCK = 5,
-    /* A TCP connection or a duplex pipe end (posix_sock.c): transfers as SOCKET; it can be
-     * half-closed, has no peer pid, and a TCP connection has addresses. */
+    /* A TCP connection, an AF_UNIX connection at a path of the user's, or a duplex pipe end
+     * (posix_sock.c): transfers as SOCKET; it can be half-closed, has no peer pid, and a TCP or
+     * AF_UNIX connection has addresses. */
     XIPC__POSIX_STREAM_SOCK = 6,
     /* A FIFO end this process opened, whose description no other process holds: its mode
      * follows the calls, blocking while only calls without a limit wait (posix_stream.c, "FIFO

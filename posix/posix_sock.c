@@ -606,21 +606,44 @@ xipc__os_duplex(struct xipc__os_stream *a, struct xipc__os_stream *b)
 
 /* ---- Socket calls on streams ---------------------------------------------------------------- */
 
-/* A TCP connection, or an AF_UNIX socket with no name at either end (a socketpair: a duplex
- * pipe end); a named-pipe connection has its server's path at one end. */
+/* Whether path names a socket in xipc's runtime directory, where named-pipe servers alone make
+ * them (xipc_unix_listen takes paths the user chooses elsewhere). */
+static bool
+in_runtime_dir(const struct sockaddr_un *un, socklen_t len)
+{
+    char dir[sizeof un->sun_path];
+    size_t path_len = len - offsetof(struct sockaddr_un, sun_path), dir_len = path_len;
+    while (dir_len > 0 && un->sun_path[dir_len - 1] != '/')
+        dir_len--;
+    if (dir_len-- == 0 || xipc__posix_runtime_dir(dir, sizeof dir) != 0)
+        return false;
+    return strlen(dir) == dir_len && memcmp(dir, un->sun_path, dir_len) == 0;
+}
+
+/* A TCP connection, an AF_UNIX connection at a path of the user's (xipc_unix_listen), or an
+ * AF_UNIX socket with no name at either end (a socketpair: a duplex pipe end). A named-pipe
+ * connection has its server's path in the runtime directory at one end (the accepted end's own
+ * name, the connecting end's peer's): it is a SOCKET, which cannot be half-closed (a Windows
+ * named pipe cannot) and knows its peer's pid. The path decides, not whether there is one: an
+ * AF_UNIX stream passed to another process has one too, and must still shut down there. */
 bool
 xipc__posix_socket_is_sock(int fd)
 {
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+    struct sockaddr_un un;
+    socklen_t len = sizeof un;
+    if (getsockname(fd, (struct sockaddr *)&un, &len) != 0)
         return false;
-    if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)
+    if (un.sun_family == AF_INET || un.sun_family == AF_INET6)
         return true;
-    if (ss.ss_family != AF_UNIX || len > sizeof(sa_family_t))
+    if (un.sun_family != AF_UNIX)
         return false;
-    len = sizeof ss;
-    return getpeername(fd, (struct sockaddr *)&ss, &len) == 0 && len <= sizeof(sa_family_t);
+    if (len <= sizeof(sa_family_t)) { /* unnamed here: the name, if any, is the peer's */
+        len = sizeof un;
+        if (getpeername(fd, (struct sockaddr *)&un, &len) != 0)
+            return false;
+    }
+    /* A name that starts with NUL is Linux's abstract namespace, which xipc never uses. */
+    return len <= sizeof(sa_family_t) || un.sun_path[0] == '\0' || !in_runtime_dir(&un, len);
 }
 
 int

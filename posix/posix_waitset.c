@@ -349,10 +349,17 @@ xipc__os_waitset_remove(struct xipc__os_waitset *ws, struct xipc_handle *h)
     size_t i = find(ws, h);
     if (i != SIZE_MAX) {
         struct entry *e = &ws->entries[i];
+        uint32_t gen = e->gen;
         if (e->slot >= 0) {
             e->leaving = true;
-            helper_sync(ws);
+            helper_sync(ws); /* lets the lock go */
             e = &ws->entries[i];
+        }
+        /* Another thread removed it meanwhile (a remove and the handle's close at once): it is
+         * gone, once. */
+        if (e->gen != gen) {
+            (void)pthread_mutex_unlock(&ws->lock);
+            return XIPC_ENOENT;
         }
         if (e->fd >= 0)
             xipc__posix_poller_remove(ws->poller, e->fd);

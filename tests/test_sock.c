@@ -1383,3 +1383,62 @@ xt_test_pass_listener_over_a_connection(void)
     xipc_stream_close(b);
     xipc_npipe_close(srv);
 }
+
+/* argv: a byte-mode named pipe and the AF_UNIX socket path. Receives an AF_UNIX connection over
+ * the pipe, checks its address, says "hi", half-closes it, then reads the answer and the end. */
+int
+xt_child_unix_passed_shutdown(int argc, char **argv)
+{
+    xipc_stream *conn = NULL, *s = NULL;
+    xipc_sockaddr local;
+    char text[XIPC_SOCKADDR_TEXT_MAX + 64], buf[2];
+    (void)argc;
+    CHECK_OK(xipc_npipe_connect(argv[1], 0, &conn, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_stream_receive(xipc_stream_handle(conn), &s, XT_CHILD_TIMEOUT_MS));
+    xt_write_all(s, "hi", 2, XT_CHILD_TIMEOUT_MS);
+    CHECK_OK(xipc_stream_shutdown(s));
+    CHECK_OK(xipc_stream_local_addr(s, &local));
+    CHECK_OK(xipc_sockaddr_format(&local, text, sizeof text));
+    CHECK_STR(text, argv[2]);
+    CHECK_RC(xipc_stream_write(s, "x", 1, NULL, XT_CHILD_TIMEOUT_MS), XIPC_EPIPE);
+    xt_read_exact(s, buf, 2, XT_CHILD_TIMEOUT_MS);
+    CHECK(memcmp(buf, "ok", 2) == 0);
+    xt_expect_eof(s, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(s);
+    xipc_stream_close(conn);
+    return 0;
+}
+
+/* An AF_UNIX connection handed to a running process is the same stream there: it half-closes
+ * and has its address, as a named-pipe connection (whose socket has a path too) does not. */
+void
+xt_test_unix_stream_passed_shuts_down(void)
+{
+    char name[XIPC_NAME_MAX + 1], path[108], buf[2];
+    xipc_npipe *srv = NULL;
+    xipc_listener *l = NULL;
+    xipc_stream *worker = NULL, *c = NULL, *a = NULL;
+    unix_path("ups", path);
+    int rc = xipc_unix_listen(path, 0, &l);
+    skip_if_no_af_unix(rc, "no AF_UNIX stream sockets here");
+    CHECK_OK(rc);
+    xt_name("ups", name);
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
+    const char *args[] = { name, path, NULL };
+    xipc_proc *p = xt_spawn_child("unix_passed_shutdown", args, NULL, NULL, 0);
+    CHECK_OK(xipc_npipe_accept(srv, &worker, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_unix_connect(path, &c, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_listener_accept(l, &a, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(
+        xipc_handle_send(xipc_stream_handle(worker), xipc_stream_handle(a), XT_CHILD_TIMEOUT_MS));
+    xipc_stream_close(a); /* the child's copy alone is the accepted end now */
+    xt_read_exact(c, buf, 2, XT_CHILD_TIMEOUT_MS);
+    CHECK(memcmp(buf, "hi", 2) == 0);
+    xt_expect_eof(c, XT_CHILD_TIMEOUT_MS);
+    xt_write_all(c, "ok", 2, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(c);
+    xt_expect_exit(p, 0);
+    xipc_stream_close(worker);
+    xipc_npipe_close(srv);
+    xipc_listener_close(l);
+}

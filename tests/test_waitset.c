@@ -1,8 +1,12 @@
 /* tests/test_waitset.c: wait sets (xipc/waitset.h), across real processes: every kind in one
  * set made ready by a child in turn, a mutex whose owner was killed, timeouts, changes from
  * another thread during a wait, ping-pong through wait sets only, 1024 pipes, bad input and
- * handle leaks. */
+ * handle leaks; sockets: a listener, a TCP connection read and written, a UDP endpoint, 100
+ * connections. */
 #include "xt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
 
 enum { ENTRIES = 8 };
 
@@ -812,4 +816,418 @@ xt_test_waitset_one_waiter_at_a_time(void)
     xipc_waitset_close(w.ws);
     xipc_stream_close(started_r);
     xipc_stream_close(w.started_w);
+}
+
+/* ---- Sockets -------------------------------------------------------------------------------- */
+
+/* A loopback listener on a free port, and that port as text for a child's argv. */
+static xipc_listener *
+sock_listen(char port_text[16])
+{
+    xipc_listener *l = NULL;
+    int port = 0;
+    CHECK_OK(xipc_tcp_listen(NULL, 0, 0, &l));
+    CHECK_OK(xipc_listener_port(l, &port));
+    snprintf(port_text, 16, "%d", port);
+    return l;
+}
+
+/* argv: a port. Connects, waits for "g", answers "c", then expects "more" and the end. */
+int
+xt_child_waitset_sock_peer(int argc, char **argv)
+{
+    xipc_stream *s = NULL;
+    char c = 0;
+    (void)argc;
+    CHECK_OK(xipc_tcp_connect(NULL, atoi(argv[1]), 0, &s, XT_CHILD_TIMEOUT_MS));
+    xt_read_exact(s, &c, 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_EQ(c, 'g');
+    xt_write_all(s, "c", 1, XT_CHILD_TIMEOUT_MS);
+    size_t len = 0;
+    char *rest = xt_read_to_eof(s, &len, XT_CHILD_TIMEOUT_MS);
+    CHECK_STR(rest, "more");
+    free(rest);
+    xipc_stream_close(s);
+    return 0;
+}
+
+/* A listener is ready while a client waits to be accepted, a TCP connection while it has data;
+ * the socket's own reads work while it is in the set and after it left; nothing leaks. */
+void
+xt_test_waitset_tcp_listener_and_stream(void)
+{
+    char port[16], c = 0;
+    xipc_waitset *ws = NULL;
+    xipc_stream *conn = NULL, *warm = NULL, *warm_a = NULL;
+    xipc_listener *l = sock_listen(port);
+    /* Winsock's own handles come with its first connection: counted from after it. */
+    xt_warm_up();
+    CHECK_OK(xipc_tcp_connect(NULL, atoi(port), 0, &warm, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_listener_accept(l, &warm_a, XT_CHILD_TIMEOUT_MS));
+    xipc_stream_close(warm_a);
+    xipc_stream_close(warm);
+    long before = xt_os_handle_count();
+    CHECK_OK(xipc_waitset_open(&ws));
+    CHECK_OK(xipc_waitset_add(ws, xipc_listener_handle(l), XIPC_WAITSET_READ, "listener"));
+    expect_none(ws);
+    const char *args[] = { port, NULL };
+    xipc_proc *p = xt_spawn_child("waitset_sock_peer", args, NULL, NULL, 0);
+    expect_one(ws, "listener", XT_CHILD_TIMEOUT_MS);
+    expect_one(ws, "listener", 0); /* level: still there until accepted */
+    CHECK_OK(xipc_listener_accept(l, &conn, 0));
+    CHECK_OK(xipc_waitset_add(ws, xipc_stream_handle(conn), XIPC_WAITSET_READ, "conn"));
+    expect_none(ws);
+    xt_write_all(conn, "g", 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_EQ(expect_one(ws, "conn", XT_CHILD_TIMEOUT_MS).events, XIPC_WAITSET_READ);
+    expect_one(ws, "conn", 0);
+    read_one(conn, 'c');
+    expect_none(ws);
+    CHECK_OK(xipc_waitset_remove(ws, xipc_stream_handle(conn)));
+    size_t got = 99;
+    CHECK_RC(xipc_stream_read(conn, &c, 1, &got, 0), XIPC_ETIMEDOUT); /* out of the set */
+    xt_write_all(conn, "more", 4, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(conn);
+    xt_expect_exit(p, 0);
+    expect_none(ws);
+    xipc_waitset_close(ws);
+    CHECK_EQ(xt_os_handle_count(), before);
+    xipc_listener_close(l);
+}
+
+/* argv: a port. Sends one datagram "u" there. */
+int
+xt_child_waitset_udp_peer(int argc, char **argv)
+{
+    xipc_dgram *d = NULL;
+    xipc_sockaddr to;
+    (void)argc;
+    CHECK_OK(xipc_udp_open(NULL, 0, 0, &d));
+    CHECK_OK(xipc_sockaddr_resolve(NULL, atoi(argv[1]), 0, &to));
+    CHECK_OK(xipc_dgram_send_to(d, "u", 1, &to, XT_CHILD_TIMEOUT_MS));
+    xipc_dgram_close(d);
+    return 0;
+}
+
+/* A UDP endpoint is ready while a datagram waits; a socket is in one set at a time on Windows
+ * (WSAEventSelect keeps one event per socket), in several on POSIX. */
+void
+xt_test_waitset_udp_endpoint(void)
+{
+    char port[16], buf[4];
+    xipc_waitset *ws = NULL, *other = NULL;
+    xipc_dgram *d = NULL;
+    xipc_sockaddr a;
+    int port_number = 0;
+    size_t len = 0;
+    CHECK_OK(xipc_udp_open(NULL, 0, 0, &d));
+    CHECK_OK(xipc_dgram_addr(d, &a));
+    CHECK_OK(xipc_sockaddr_port(&a, &port_number));
+    snprintf(port, sizeof port, "%d", port_number);
+    CHECK_OK(xipc_waitset_open(&ws));
+    CHECK_OK(xipc_waitset_open(&other));
+    CHECK_OK(xipc_waitset_add(ws, xipc_dgram_handle(d), XIPC_WAITSET_READ, "udp"));
+    int rc = xipc_waitset_add(other, xipc_dgram_handle(d), XIPC_WAITSET_READ, "other");
+    CHECK(rc == 0 || rc == XIPC_EBUSY);
+    if (rc == 0)
+        CHECK_OK(xipc_waitset_remove(other, xipc_dgram_handle(d)));
+    CHECK_RC(xipc_waitset_add(ws, xipc_dgram_handle(d), XIPC_WAITSET_READ, "udp"), XIPC_EEXIST);
+    expect_none(ws);
+    const char *args[] = { port, NULL };
+    xt_expect_exit(xt_spawn_child("waitset_udp_peer", args, NULL, NULL, 0), 0);
+    expect_one(ws, "udp", XT_CHILD_TIMEOUT_MS);
+    expect_one(ws, "udp", 0);
+    CHECK_OK(xipc_dgram_recv_from(d, buf, sizeof buf, &len, NULL, 0));
+    CHECK_EQ(len, 1);
+    CHECK_EQ(buf[0], 'u');
+    expect_none(ws);
+    /* Out of the first set, it may join another. */
+    CHECK_OK(xipc_waitset_remove(ws, xipc_dgram_handle(d)));
+    CHECK_OK(xipc_waitset_add(other, xipc_dgram_handle(d), XIPC_WAITSET_READ, "other"));
+    xt_expect_exit(xt_spawn_child("waitset_udp_peer", args, NULL, NULL, 0), 0);
+    expect_one(other, "other", XT_CHILD_TIMEOUT_MS);
+    xipc_dgram_close(d); /* leaves the set */
+    expect_none(other);
+    xipc_waitset_close(other);
+    xipc_waitset_close(ws);
+}
+
+/* argv: a port, then its channel's two ends. Connects, says ready, waits for go, then reads to
+ * the end and exits with 0. */
+int
+xt_child_waitset_sock_drain(int argc, char **argv)
+{
+    xipc_stream *s = NULL;
+    xt_channel ch;
+    size_t len = 0;
+    (void)argc;
+    xt_channel_import(&ch, argv[2], argv[3]);
+    CHECK_OK(xipc_tcp_connect(NULL, atoi(argv[1]), 0, &s, XT_CHILD_TIMEOUT_MS));
+    xt_channel_ready(&ch);
+    xt_channel_wait_go(&ch);
+    free(xt_read_to_eof(s, &len, XT_CHILD_TIMEOUT_MS));
+    CHECK(len > 0);
+    xipc_stream_close(s);
+    xt_channel_close(&ch);
+    return 0;
+}
+
+/* A TCP connection is writable until it is full, and again once the peer drained it. */
+void
+xt_test_waitset_tcp_writable(void)
+{
+    char port[16];
+    static char buf[65536];
+    xipc_waitset *ws = NULL;
+    xipc_stream *conn = NULL;
+    xipc_handle *ends[2];
+    xt_channel ch;
+    size_t put = 0;
+    xipc_listener *l = sock_listen(port);
+    xt_channel_open(&ch);
+    xt_channel_child_ends(&ch, ends);
+    const char *args[] = { port, NULL };
+    xipc_proc *p = xt_spawn_passing("waitset_sock_drain", args, NULL, ends, 2);
+    CHECK_OK(xipc_listener_accept(l, &conn, XT_CHILD_TIMEOUT_MS));
+    xt_channel_wait_ready(&ch);
+    CHECK_OK(xipc_waitset_open(&ws));
+    CHECK_OK(xipc_waitset_add(ws, xipc_stream_handle(conn), XIPC_WAITSET_WRITE, "conn"));
+    CHECK_EQ(expect_one(ws, "conn", 0).events, XIPC_WAITSET_WRITE);
+    int rc;
+    while ((rc = xipc_stream_write(conn, buf, sizeof buf, &put, 0)) == 0)
+        ;
+    CHECK_RC(rc, XIPC_ETIMEDOUT);
+    expect_none(ws);
+    /* Reading too: the wait reports what is ready among what was asked. */
+    CHECK_OK(xipc_waitset_modify(
+        ws, xipc_stream_handle(conn), XIPC_WAITSET_READ | XIPC_WAITSET_WRITE, "conn"));
+    expect_none(ws);
+    xt_channel_go(&ch);
+    CHECK_EQ(expect_one(ws, "conn", XT_CHILD_TIMEOUT_MS).events, XIPC_WAITSET_WRITE);
+    CHECK_OK(xipc_stream_write(conn, buf, 1, &put, 0));
+    CHECK_EQ(put, 1);
+    xipc_stream_close(conn);
+    xt_expect_exit(p, 0);
+    xt_channel_close(&ch);
+    xipc_waitset_close(ws);
+    xipc_listener_close(l);
+}
+
+/* argv: a port and a count. Makes that many connections, waits for "s" on the last, then writes
+ * its index to each in a shuffled order, waiting for the answer to each before the next. */
+int
+xt_child_waitset_sock_clients(int argc, char **argv)
+{
+    enum { MAX = 128 };
+    xipc_stream *s[MAX];
+    int count = atoi(argv[2]);
+    char c = 0;
+    (void)argc;
+    CHECK(count > 0 && count <= MAX);
+    for (int i = 0; i < count; i++)
+        CHECK_OK(xipc_tcp_connect(NULL, atoi(argv[1]), 0, &s[i], XT_CHILD_TIMEOUT_MS));
+    xt_read_exact(s[count - 1], &c, 1, XT_CHILD_TIMEOUT_MS); /* all accepted and in the set */
+    CHECK_EQ(c, 's');
+    for (int r = 0; r < count; r++) {
+        int i = (r * 37) % count;
+        c = (char)i;
+        xt_write_all(s[i], &c, 1, XT_CHILD_TIMEOUT_MS);
+        xt_read_exact(s[i], &c, 1, XT_CHILD_TIMEOUT_MS);
+        CHECK_EQ(c, 'a');
+    }
+    for (int i = 0; i < count; i++)
+        xipc_stream_close(s[i]);
+    return 0;
+}
+
+/* 100 connections in one set, past the 61 handles a Windows wait takes itself: the one a child
+ * writes to is the one reported, each time. */
+void
+xt_test_waitset_sockets_past_61(void)
+{
+    enum { COUNT = 100 };
+    char port[16], count[8];
+    static int ids[COUNT];
+    xipc_stream *conns[COUNT];
+    xipc_waitset *ws = NULL;
+    xipc_listener *l = sock_listen(port);
+    snprintf(count, sizeof count, "%d", COUNT);
+    const char *args[] = { port, count, NULL };
+    xipc_proc *p = xt_spawn_child("waitset_sock_clients", args, NULL, NULL, 0);
+    CHECK_OK(xipc_waitset_open(&ws));
+    CHECK_OK(xipc_waitset_add(ws, xipc_listener_handle(l), XIPC_WAITSET_READ, "listener"));
+    for (int i = 0; i < COUNT; i++) {
+        expect_one(ws, "listener", XT_CHILD_TIMEOUT_MS);
+        CHECK_OK(xipc_listener_accept(l, &conns[i], 0));
+        ids[i] = i;
+        CHECK_OK(xipc_waitset_add(ws, xipc_stream_handle(conns[i]), XIPC_WAITSET_READ, &ids[i]));
+    }
+    xt_write_all(conns[COUNT - 1], "s", 1, XT_CHILD_TIMEOUT_MS);
+    for (int r = 0; r < COUNT; r++) {
+        int i = (r * 37) % COUNT;
+        xipc_waitset_entry e = expect_one(ws, NULL, XT_CHILD_TIMEOUT_MS);
+        CHECK(e.user == &ids[i]);
+        read_one(conns[i], (char)i);
+        xt_write_all(conns[i], "a", 1, XT_CHILD_TIMEOUT_MS);
+    }
+    xt_expect_exit(p, 0);
+    for (int i = 0; i < COUNT; i++)
+        xipc_stream_close(conns[i]);
+    expect_none(ws);
+    xipc_waitset_close(ws);
+    xipc_listener_close(l);
+}
+
+/* Connections in one set, past the 61 a Windows wait takes itself, changed by another thread
+ * while a wait runs: what is removed or closed is never reported, also when its socket is made
+ * ready afterwards; a change to WRITE ends the wait. */
+enum { CHANGED_SOCKS = 70 };
+
+struct sock_changer {
+    xipc_waitset *ws;
+    xipc_stream *mine[CHANGED_SOCKS], *peer[CHANGED_SOCKS];
+};
+
+static void
+sock_remove_then_write(void *arg)
+{
+    struct sock_changer *c = arg;
+    xt_os_sleep_ms(100);
+    for (int i = 0; i < CHANGED_SOCKS; i += 23) { /* waited on directly and by watchers */
+        CHECK_OK(xipc_waitset_remove(c->ws, xipc_stream_handle(c->mine[i])));
+        xt_write_all(c->peer[i], "q", 1, XT_CHILD_TIMEOUT_MS);
+    }
+    xt_os_sleep_ms(100);
+    CHECK_OK(xipc_waitset_wake(c->ws));
+}
+
+static void
+sock_close_then_write(void *arg)
+{
+    struct sock_changer *c = arg;
+    xt_os_sleep_ms(100);
+    for (int i = 1; i < CHANGED_SOCKS; i += 23) {
+        xipc_stream_close(c->mine[i]);
+        c->mine[i] = NULL;
+        xt_write_all(c->peer[i], "q", 1, XT_CHILD_TIMEOUT_MS);
+    }
+    xt_os_sleep_ms(100);
+    CHECK_OK(xipc_waitset_wake(c->ws));
+}
+
+static void
+sock_modify_to_write(void *arg)
+{
+    struct sock_changer *c = arg;
+    xt_os_sleep_ms(100);
+    CHECK_OK(xipc_waitset_modify(c->ws, xipc_stream_handle(c->mine[CHANGED_SOCKS - 2]),
+        XIPC_WAITSET_READ | XIPC_WAITSET_WRITE, "writable"));
+}
+
+void
+xt_test_waitset_socket_changes_during_wait(void)
+{
+    static struct sock_changer c;
+    char port[16];
+    xipc_waitset_entry out[ENTRIES];
+    size_t n = 0;
+    xipc_listener *l = sock_listen(port);
+    CHECK_OK(xipc_waitset_open(&c.ws));
+    for (int i = 0; i < CHANGED_SOCKS; i++) {
+        CHECK_OK(xipc_tcp_connect(NULL, atoi(port), 0, &c.peer[i], XT_CHILD_TIMEOUT_MS));
+        CHECK_OK(xipc_listener_accept(l, &c.mine[i], XT_CHILD_TIMEOUT_MS));
+        CHECK_OK(xipc_waitset_add(c.ws, xipc_stream_handle(c.mine[i]), XIPC_WAITSET_READ, NULL));
+    }
+    xt_os_thread *t = xt_os_thread_start(sock_remove_then_write, &c);
+    CHECK_OK(xipc_waitset_wait(c.ws, out, ENTRIES, &n, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(n, 0); /* the wake */
+    xt_os_thread_join(t);
+    t = xt_os_thread_start(sock_close_then_write, &c);
+    CHECK_OK(xipc_waitset_wait(c.ws, out, ENTRIES, &n, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(n, 0);
+    xt_os_thread_join(t);
+    expect_none(c.ws);
+    t = xt_os_thread_start(sock_modify_to_write, &c);
+    CHECK_EQ(expect_one(c.ws, "writable", XT_CHILD_TIMEOUT_MS).events, XIPC_WAITSET_WRITE);
+    xt_os_thread_join(t);
+    for (int i = 0; i < CHANGED_SOCKS; i += 23)
+        read_one(c.mine[i], 'q'); /* its own reads work after it left the set */
+    xipc_waitset_close(c.ws);
+    for (int i = 0; i < CHANGED_SOCKS; i++) {
+        xipc_stream_close(c.mine[i]);
+        xipc_stream_close(c.peer[i]);
+    }
+    xipc_listener_close(l);
+}
+
+/* A remove and the handle's close at once, from two threads, on entries whose remove waits for
+ * another thread: a pipe end a watcher thread waits on (Windows, past the 61 a wait takes itself)
+ * and an event a helper thread watches (POSIX): each leaves once, and the set goes on working. */
+struct racer {
+    xipc_waitset *ws;
+    xipc_handle *h;
+    int rc;
+};
+
+static void
+race_remove(void *arg)
+{
+    struct racer *r = arg;
+    r->rc = xipc_waitset_remove(r->ws, r->h);
+}
+
+/* Adds h, the handle of obj, then removes it in another thread while closing obj here. */
+static void
+race_once(struct racer *r, xipc_handle *h, void *obj, void (*close_it)(void *))
+{
+    r->h = h;
+    CHECK_OK(xipc_waitset_add(r->ws, h, XIPC_WAITSET_READ, "racer"));
+    xt_os_thread *t = xt_os_thread_start(race_remove, r);
+    close_it(obj); /* leaves the set, whichever comes first */
+    xt_os_thread_join(t);
+    CHECK(r->rc == 0 || r->rc == XIPC_ENOENT);
+}
+
+static void
+close_stream(void *s)
+{
+    xipc_stream_close(s);
+}
+
+static void
+close_event(void *ev)
+{
+    xipc_event_close(ev);
+}
+
+void
+xt_test_waitset_remove_and_close_at_once(void)
+{
+    enum { FILL = 70, ROUNDS = 600 };
+    static xipc_stream *fill_r[FILL], *fill_w[FILL];
+    struct racer r = { NULL, NULL, 0 };
+    xipc_stream *rd = NULL, *wr = NULL, *ready_r = NULL, *ready_w = NULL;
+    xipc_event *ev = NULL;
+    CHECK_OK(xipc_waitset_open(&r.ws));
+    for (int i = 0; i < FILL; i++) {
+        CHECK_OK(xipc_pipe(0, &fill_r[i], &fill_w[i]));
+        CHECK_OK(xipc_waitset_add(r.ws, xipc_stream_handle(fill_r[i]), XIPC_WAITSET_READ, NULL));
+    }
+    for (int k = 0; k < ROUNDS; k++) {
+        CHECK_OK(xipc_pipe(0, &rd, &wr));
+        race_once(&r, xipc_stream_handle(rd), rd, close_stream);
+        xipc_stream_close(wr);
+        CHECK_OK(xipc_event_open(NULL, 0, &ev));
+        race_once(&r, xipc_event_handle(ev), ev, close_event);
+    }
+    CHECK_OK(xipc_pipe(0, &ready_r, &ready_w));
+    CHECK_OK(xipc_waitset_add(r.ws, xipc_stream_handle(ready_r), XIPC_WAITSET_READ, "ready"));
+    xt_write_all(ready_w, "r", 1, XT_CHILD_TIMEOUT_MS);
+    expect_one(r.ws, "ready", XT_CHILD_TIMEOUT_MS);
+    xipc_waitset_close(r.ws);
+    xipc_stream_close(ready_r);
+    xipc_stream_close(ready_w);
+    for (int i = 0; i < FILL; i++) {
+        xipc_stream_close(fill_r[i]);
+        xipc_stream_close(fill_w[i]);
+    }
 }

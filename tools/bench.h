@@ -70,6 +70,9 @@ struct bench_workload {
      * one (XIPC_FOREVER), as the raw side's blocking calls do. */
     int time_limit;
     int delay_us; /* signals: how late the peer answers each ping */
+    /* One-way datagrams: the writer waits for the reader's word every window records, as a
+     * datagram that finds the receiver full is dropped, not waited for (UDP). 0: none. */
+    int window;
     enum bench_count count;
     unsigned figures; /* 1u << FIG_*: the rows it reports */
 };
@@ -82,6 +85,11 @@ extern const struct bench_workload bench_stream_workloads[];
 /* Round trips of 1 and 64 bytes and 64-byte messages, one message per receive, for message
  * endpoints (bench_stream.c). */
 extern const struct bench_workload bench_message_workloads[];
+/* Round trips of 1 and 64 bytes and 64-byte messages acknowledged in windows, for connected
+ * datagram endpoints (bench_stream.c). */
+extern const struct bench_workload bench_dgram_workloads[];
+/* A handle handed to a running peer and answered, per round trip (bench_sock.c). */
+extern const struct bench_workload bench_pass_workloads[];
 /* Round trips with a prompt peer and with a late one (bench_sync.c). */
 extern const struct bench_workload bench_signal_workloads[];
 /* One-byte round trips waited for through a wait set, alone and among idle pipes
@@ -131,6 +139,14 @@ void bench_tcp_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
 int bench_tcp_peer(int argc, char **argv);
 void bench_duplex_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
 int bench_duplex_peer(int argc, char **argv);
+void bench_udp_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
+int bench_udp_peer(int argc, char **argv);
+void bench_unix_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
+int bench_unix_peer(int argc, char **argv);
+void bench_unixdgram_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
+int bench_unixdgram_peer(int argc, char **argv);
+void bench_pass_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
+int bench_pass_peer(int argc, char **argv);
 void bench_msgpipe_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
 int bench_msgpipe_peer(int argc, char **argv);
 void bench_fifo_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);

@@ -54,6 +54,10 @@ extern const char bench_os_raw_pipe[];
 extern const char bench_os_raw_npipe[];
 extern const char bench_os_raw_tcp[];
 extern const char bench_os_raw_duplex[];
+extern const char bench_os_raw_udp[];
+extern const char bench_os_raw_unix[];
+extern const char bench_os_raw_unixdgram[];
+extern const char bench_os_raw_pass[];
 extern const char bench_os_raw_msgpipe[];
 extern const char bench_os_raw_fifo[];
 extern const char bench_os_raw_event[];
@@ -85,6 +89,15 @@ void bench_raw_sig_close(struct bench_raw_sig *s);
 struct bench_raw_waiter *bench_raw_waiter_open(intptr_t native, const intptr_t *idle, size_t n_idle);
 long bench_raw_waiter_read(struct bench_raw_waiter *w, void *buf, size_t cap);
 void bench_raw_waiter_close(struct bench_raw_waiter *w);
+
+/* The raw side of the pass mechanism: one handle to the peer process over the connection conn
+ * (a bench_raw on a byte-mode named-pipe connection), as a program does it without xipc.
+ * Linux: sendmsg with the descriptor as SCM_RIGHTS beside one byte, recvmsg. Windows:
+ * DuplicateHandle into the peer (a process handle opened once per peer), then the value's 8
+ * bytes over the pipe. send: 0 or -1; recv: the handle now in this process, or -1. */
+int bench_raw_pass_send(struct bench_raw *conn, intptr_t native, uint64_t peer_pid);
+intptr_t bench_raw_pass_recv(struct bench_raw *conn);
+void bench_raw_pass_close(intptr_t native);
 
 /* Lets this process hold at least want descriptors (POSIX: raises the soft RLIMIT_NOFILE); 0 or
  * -1. */

@@ -98,26 +98,57 @@ const struct bench_workload bench_message_workloads[] = {
     { .name = NULL },
 };
 
-/* One end of a transfer, raw or through xipc: a stream, or a message pipe. */
+/* A window of 32 64-byte datagrams stays far below any receive buffer: none is dropped. */
+const struct bench_workload bench_dgram_workloads[] = {
+    {
+        .name = "rtt 1 B",
+        .round_trips = 1,
+        .size = 1,
+        .count = COUNT_ROUNDS,
+        .figures = FIGS_LATENCY,
+    },
+    {
+        .name = "rtt 64 B",
+        .round_trips = 1,
+        .size = MSG_RECORD,
+        .count = COUNT_ROUNDS,
+        .figures = FIGS_LATENCY,
+    },
+    {
+        .name = "msgs 64 B, acked per 32",
+        .size = MSG_RECORD,
+        .one_per_read = 1,
+        .window = 32,
+        .count = COUNT_MESSAGES,
+        .figures = 1u << FIG_MSGS,
+    },
+    { .name = NULL },
+};
+
+/* One end of a transfer, raw or through xipc: a stream, a message pipe or a datagram endpoint. */
 struct endpoint {
     xipc_stream *stream;
     xipc_msgpipe *msg;
+    xipc_dgram *dgram;
     struct bench_raw *raw; /* set for IMPL_RAW */
     int timeout_ms; /* xipc's calls: XIPC_FOREVER, as the raw side, or a workload's limit */
 };
 
-/* The endpoint on a channel's stream s, or on its message pipe when it has one. */
+/* The endpoint on a channel's stream s, or on its message pipe or datagram endpoint. */
 static int
 endpoint_open(struct endpoint *e, const struct bench_channel *ch, xipc_stream *s, enum impl impl)
 {
     intptr_t native;
-    e->stream = ch->msg == NULL ? s : NULL;
+    e->stream = ch->msg == NULL && ch->dgram == NULL ? s : NULL;
     e->msg = ch->msg;
+    e->dgram = ch->dgram;
     e->raw = NULL;
     e->timeout_ms = XIPC_FOREVER;
     if (impl == IMPL_XIPC)
         return 0;
-    xipc_handle *h = e->msg != NULL ? xipc_msgpipe_handle(e->msg) : xipc_stream_handle(s);
+    xipc_handle *h = e->msg != NULL ? xipc_msgpipe_handle(e->msg)
+        : e->dgram != NULL          ? xipc_dgram_handle(e->dgram)
+                                    : xipc_stream_handle(s);
     if (xipc_handle_native(h, &native) != 0 || (e->raw = bench_raw_open(native)) == NULL)
         return -1;
     return 0;
@@ -134,6 +165,8 @@ endpoint_read(struct endpoint *e, void *buf, size_t cap)
         return bench_raw_read(e->raw, buf, cap);
     if (e->msg != NULL)
         rc = xipc_msgpipe_recv(e->msg, buf, cap, &got, e->timeout_ms);
+    else if (e->dgram != NULL)
+        rc = xipc_dgram_recv(e->dgram, buf, cap, &got, e->timeout_ms);
     else
         rc = xipc_stream_read(e->stream, buf, cap, &got, e->timeout_ms);
     return rc == 0 ? (long)got : -1;
@@ -147,6 +180,8 @@ endpoint_write(struct endpoint *e, const void *buf, size_t len)
         return bench_raw_write(e->raw, buf, len);
     if (e->msg != NULL)
         return xipc_msgpipe_send(e->msg, buf, len, e->timeout_ms) == 0 ? 0 : -1;
+    if (e->dgram != NULL)
+        return xipc_dgram_send(e->dgram, buf, len, e->timeout_ms) == 0 ? 0 : -1;
     return xipc_stream_write(e->stream, buf, len, &put, e->timeout_ms) == 0 ? 0 : -1;
 }
 
@@ -238,9 +273,11 @@ peer_echo(struct endpoint *in, struct endpoint *out, long count, size_t size)
 }
 
 /* Reads total bytes of records, then answers with {bytes, bad spans}. one_per_read: each read
- * asks for one record's size only (a record split by the stream takes more than one). */
+ * asks for one record's size only (a record split by the stream takes more than one). window:
+ * the same answer after every window records but the last, which the writer waits for. */
 static int
-peer_sink(struct endpoint *in, struct endpoint *out, size_t size, uint64_t total, int one_per_read)
+peer_sink(struct endpoint *in, struct endpoint *out, size_t size, uint64_t total, int one_per_read,
+    int window)
 {
     static unsigned char buf[STREAM_RECORD], ref[STREAM_RECORD];
     uint64_t report[2] = { 0, 0 };
@@ -259,6 +296,9 @@ peer_sink(struct endpoint *in, struct endpoint *out, size_t size, uint64_t total
             break;
         report[1] += check_span(buf, (size_t)got, report[0], size, ref);
         report[0] += (uint64_t)got;
+        if (window > 0 && report[0] < total && report[0] % ((uint64_t)window * size) == 0 &&
+            endpoint_write(out, report, sizeof report) != 0)
+            return 4;
     }
     return endpoint_write(out, report, sizeof report) == 0 ? 0 : 4;
 }
@@ -272,6 +312,7 @@ peer_close(struct endpoint *in, struct endpoint *out)
         xipc_stream_close(out->stream);
     xipc_stream_close(in->stream);
     xipc_msgpipe_close(in->msg);
+    xipc_dgram_close(in->dgram);
 }
 
 int
@@ -285,6 +326,7 @@ bench_stream_peer(const struct bench_channel_ops *const ops[IMPL_COUNT], int arg
         return 2;
     int rtt = strcmp(argv[1], "rtt") == 0, one_per_read = strncmp(argv[1], "each", 4) == 0;
     int limit = strcmp(argv[1], "each-limit") == 0;
+    int window = strncmp(argv[1], "each-w", 6) == 0 ? atoi(argv[1] + 6) : 0;
     long per_block = atol(argv[2]);
     size_t size = (size_t)atol(argv[3]);
     enum impl first = strcmp(argv[4], "raw") == 0 ? IMPL_RAW : IMPL_XIPC;
@@ -306,7 +348,8 @@ bench_stream_peer(const struct bench_channel_ops *const ops[IMPL_COUNT], int arg
         if (rtt)
             rc = peer_echo(&in[impl], &out[impl], b < 0 ? warm_rounds(per_block) : per_block, size);
         else
-            rc = peer_sink(&in[impl], &out[impl], size, (uint64_t)per_block * size, one_per_read);
+            rc = peer_sink(
+                &in[impl], &out[impl], size, (uint64_t)per_block * size, one_per_read, window);
     }
     for (int i = 0; i < IMPL_COUNT; i++)
         peer_close(&in[i], &out[i]);
@@ -336,8 +379,10 @@ peer_close_channels(struct peer *pr)
         if (ch->from != ch->to)
             xipc_stream_close(ch->from);
         xipc_msgpipe_close(ch->msg);
+        xipc_dgram_close(ch->dgram);
         ch->to = ch->from = NULL;
         ch->msg = NULL;
+        ch->dgram = NULL;
         if (pr->ops[i] != NULL)
             pr->ops[i]->release(ch);
     }
@@ -380,7 +425,7 @@ static int
 peer_start(struct peer *pr, const struct bench_channel_ops *const ops[IMPL_COUNT],
     const struct bench_case *c, long per_block)
 {
-    char n[24], sz[24];
+    char n[24], sz[24], windowed[24];
     xipc_handle *pass[BENCH_CHANNEL_PASS_MAX * IMPL_COUNT];
     size_t n_pass = 0;
     memset(pr, 0, sizeof *pr);
@@ -390,13 +435,14 @@ peer_start(struct peer *pr, const struct bench_channel_ops *const ops[IMPL_COUNT
         return abandon_peer(pr);
     snprintf(n, sizeof n, "%ld", per_block);
     snprintf(sz, sizeof sz, "%zu", c->work->size);
+    snprintf(windowed, sizeof windowed, "each-w%d", c->work->window);
     const char *kind = c->work->round_trips ? "rtt"
+        : c->work->window > 0               ? windowed
         : c->work->time_limit               ? "each-limit"
         : c->work->one_per_read             ? "each"
                                             : "sink";
-    const char *args[] = { kind, n, sz, bench_impl_names[c->first],
-        pr->ch[IMPL_RAW].in_text, pr->ch[IMPL_RAW].out_text, pr->ch[IMPL_XIPC].in_text,
-        pr->ch[IMPL_XIPC].out_text, NULL };
+    const char *args[] = { kind, n, sz, bench_impl_names[c->first], pr->ch[IMPL_RAW].in_text,
+        pr->ch[IMPL_RAW].out_text, pr->ch[IMPL_XIPC].in_text, pr->ch[IMPL_XIPC].out_text, NULL };
     if (bench_spawn_peer(c, args, pass, n_pass, &pr->proc) != 0)
         return abandon_peer(pr);
     for (int i = 0; i < IMPL_COUNT; i++) {
@@ -478,10 +524,13 @@ out:
 }
 
 /* Sends count records of size bytes on one impl's channel and waits for the peer's report that
- * it has them all, unchanged; the time in *secs. */
+ * it has them all, unchanged; the time in *secs. With a window, waits for the peer's word after
+ * every window records but the last. */
 static int
-send_block(struct peer *pr, enum impl impl, long count, size_t size, double *secs, struct sample *s)
+send_block(struct peer *pr, enum impl impl, long count, const struct bench_workload *w,
+    double *secs, struct sample *s)
 {
+    size_t size = w->size;
     static unsigned char rec[STREAM_RECORD];
     uint64_t report[2];
     record_pattern(rec, size);
@@ -490,6 +539,11 @@ send_block(struct peer *pr, enum impl impl, long count, size_t size, double *sec
         record_stamp(rec, (uint64_t)i);
         if (endpoint_write(&pr->to[impl], rec, size) != 0) {
             snprintf(s->error, sizeof s->error, "write failed at record %ld", i);
+            return -1;
+        }
+        if (w->window > 0 && (i + 1) % w->window == 0 && i + 1 < count &&
+            endpoint_read_exact(&pr->from[impl], report, sizeof report) != 0) {
+            snprintf(s->error, sizeof s->error, "no word from the peer at record %ld", i);
             return -1;
         }
     }
@@ -509,14 +563,14 @@ send_block(struct peer *pr, enum impl impl, long count, size_t size, double *sec
 
 /* One-way streams: the blocks by turns; each impl's rate is its records over its blocks' time. */
 static void
-measure_oneway(
-    struct peer *pr, long per_block, size_t size, enum impl first, struct sample s[IMPL_COUNT])
+measure_oneway(struct peer *pr, long per_block, const struct bench_workload *w, enum impl first,
+    struct sample s[IMPL_COUNT])
 {
     double secs[IMPL_COUNT] = { 0, 0 };
     for (int b = 0; b < 2 * BLOCKS; b++) {
         enum impl impl = bench_turn(first, b);
         double t = 0;
-        if (send_block(pr, impl, per_block, size, &t, &s[impl]) != 0)
+        if (send_block(pr, impl, per_block, w, &t, &s[impl]) != 0)
             return;
         secs[impl] += t;
     }
@@ -541,6 +595,6 @@ bench_stream_measure(const struct bench_channel_ops *const ops[IMPL_COUNT],
     if (c->work->round_trips)
         measure_rtt(&pr, per_block, c->work->size, c->first, s);
     else
-        measure_oneway(&pr, per_block, c->work->size, c->first, s);
+        measure_oneway(&pr, per_block, c->work, c->first, s);
     peer_finish(&pr, s);
 }

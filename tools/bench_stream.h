@@ -16,9 +16,11 @@ struct bench_channel {
     /* What the peer is told, to open its ends by (its IN and OUT). */
     char in_text[BENCH_TEXT_MAX], out_text[BENCH_TEXT_MAX];
     /* This side's ends once connected (in the peer: its IN and OUT): streams, where one
-     * connection both ways is to == from; or one message pipe both ways, to and from NULL. */
+     * connection both ways is to == from; or one message pipe, or one connected datagram
+     * endpoint, both ways, to and from NULL. */
     xipc_stream *to, *from;
     xipc_msgpipe *msg;
+    xipc_dgram *dgram;
     /* What the family holds from prepare to connect (the peer's pipe ends, a server). */
     void *held;
 };

@@ -106,6 +106,7 @@ struct xipc__os_listener {
 struct xipc__os_dgram {
     uintptr_t sock;
     void *share; /* the section a child inherits in its place (win32_sock.c) */
+    void *read_event; /* manual-reset: a receive that waits is overlapped (win32_sock.c) */
 };
 
 struct xipc__os_proc {

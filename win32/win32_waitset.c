@@ -14,6 +14,24 @@
  *   A reported entry's read is issued again at the next wait, so an entry stays ready while its
  *   data is there (level-triggered). Write readiness is not known for a Windows pipe (the
  *   quota a write waits for is not readable, and Wine reports it as 0): XIPC_ENOTSUP.
+ * - SOCKETS (TCP and AF_UNIX connections, listeners, datagram endpoints; their wait is WSAPoll's,
+ *   XIPC__WAIT_FD): an event per socket, given to WSAEventSelect with FD_READ, FD_ACCEPT and
+ *   FD_CLOSE for READ, FD_WRITE, FD_CONNECT and FD_CLOSE for WRITE. Those network events are
+ *   edges (Microsoft's WSAEventSelect documentation: each is recorded once, then again only after
+ *   its re-enabling call: a recv for FD_READ, an accept for FD_ACCEPT), so the event only says
+ *   when to look; whether the socket is ready is always a zero-timeout WSAPoll (level), after
+ *   WSAEnumNetworkEvents has reset the event and the record. An entry is looked at when added
+ *   (WSAEventSelect records only what happens from then on for FD_WRITE), when its event fires,
+ *   and every round while it was reported (as a pipe end). FD_WRITE is recorded again only after
+ *   a send failed with WSAEWOULDBLOCK, which the set cannot know happened (a partial send does
+ *   not arm it; another process may hold the socket): an entry that asks for WRITE is therefore
+ *   also looked at before every sleep, which lasts at most 8 ms while it is not writable; its
+ *   event ends the sleep sooner when FD_WRITE was armed. WSAEventSelect makes the socket
+ *   non-blocking (xipc's are already) and is one per socket, for every descriptor of it (also
+ *   duplicates in other processes): a socket is in one set of the process at a time
+ *   (XIPC_EBUSY), and leaving the set clears the selection (WSAEventSelect(s, NULL, 0)). The
+ *   socket's own calls (overlapped WSARecv, non-blocking send and WSAPoll, accept) work the same
+ *   while it is selected.
  * - HELPER: a FIFO reader, whose writers report to its own completion port: looked at before
  *   each sleep (xipc__win32_fifo_poll), which then lasts at most 8 ms. Data held in user space
  *   (a message pipe's kept message, the reader's frames) is ready at once (held).
@@ -32,6 +50,8 @@
  * it rebuild its handles (the inner event, or the watcher's control event), and waits on a
  * condition variable until it has, before the entry's read is cancelled and the handle can
  * close. */
+#include <winsock2.h>
+
 #include "win32_internal.h"
 
 #include "handle.h"
@@ -62,6 +82,7 @@ struct entry {
     enum xipc__wait_how how;
     HANDLE wait_on; /* SIGNALLED: the object; ARMED: its read's event; HELPER: NULL */
     struct arm *arm;
+    SOCKET sock; /* a socket's, selected on wait_on (WSAEventSelect); INVALID_SOCKET otherwise */
     bool acquiring, looks;
     int group; /* a watcher's index, or GROUP_* */
     bool attention; /* on the attention list: the waiting thread looks at it next round */
@@ -95,6 +116,120 @@ struct xipc__os_waitset {
     bool sleeping; /* and in WaitForMultipleObjects */
     uint64_t want, seen; /* as a watcher's, for the waiting thread */
 };
+
+/* ---- Sockets' selection ---------------------------------------------------------------------- */
+
+/* The sockets some set of this process has selected: WSAEventSelect keeps one event per socket,
+ * so a second selection would silently take the first set's. */
+static SRWLOCK selected_lock = SRWLOCK_INIT;
+static SOCKET *selected;
+static size_t selected_count, selected_cap;
+
+static int
+selected_claim(SOCKET sock)
+{
+    int rc = 0;
+    AcquireSRWLockExclusive(&selected_lock);
+    for (size_t i = 0; i < selected_count && rc == 0; i++) {
+        if (selected[i] == sock)
+            rc = XIPC__FAIL(XIPC_EBUSY, "h: a socket in another wait set (one per socket)");
+    }
+    if (rc == 0 && selected_count == selected_cap) {
+        size_t cap = selected_cap ? 2 * selected_cap : 16;
+        SOCKET *grown = realloc(selected, cap * sizeof *grown);
+        if (grown == NULL)
+            rc = XIPC_ENOMEM;
+        else {
+            selected = grown;
+            selected_cap = cap;
+        }
+    }
+    if (rc == 0)
+        selected[selected_count++] = sock;
+    ReleaseSRWLockExclusive(&selected_lock);
+    return rc;
+}
+
+static void
+selected_release(SOCKET sock)
+{
+    AcquireSRWLockExclusive(&selected_lock);
+    for (size_t i = 0; i < selected_count; i++) {
+        if (selected[i] == sock) {
+            selected[i] = selected[--selected_count];
+            break;
+        }
+    }
+    ReleaseSRWLockExclusive(&selected_lock);
+}
+
+static long
+network_events_of(unsigned events)
+{
+    long mask = 0;
+    if (events & XIPC_WAITSET_READ)
+        mask |= FD_READ | FD_ACCEPT | FD_CLOSE;
+    if (events & XIPC_WAITSET_WRITE)
+        mask |= FD_WRITE | FD_CONNECT | FD_CLOSE;
+    return mask;
+}
+
+/* Selects sock's network events for events on ev. */
+static int
+socket_select(SOCKET sock, HANDLE ev, unsigned events)
+{
+    if (WSAEventSelect(sock, ev, network_events_of(events)) != 0)
+        return XIPC__OS_FAIL(WSAGetLastError(), "WSAEventSelect", "wait set");
+    return 0;
+}
+
+/* Selects sock for an entry: its event in *ev. */
+static int
+socket_watch(SOCKET sock, unsigned events, HANDLE *ev)
+{
+    int rc = selected_claim(sock);
+    if (rc != 0)
+        return rc;
+    /* Manual-reset, as WSACreateEvent makes it: WSAEnumNetworkEvents resets it. */
+    if ((*ev = WSACreateEvent()) == WSA_INVALID_EVENT) {
+        rc = XIPC__OS_FAIL(WSAGetLastError(), "WSACreateEvent", "wait set");
+    } else if ((rc = socket_select(sock, *ev, events)) != 0) {
+        (void)WSACloseEvent(*ev);
+    }
+    if (rc != 0) {
+        *ev = NULL;
+        selected_release(sock);
+    }
+    return rc;
+}
+
+/* Ends the selection (the socket stays non-blocking, as xipc keeps it), then frees the event. */
+static void
+socket_unwatch(SOCKET sock, HANDLE ev)
+{
+    (void)WSAEventSelect(sock, NULL, 0);
+    (void)WSACloseEvent(ev);
+    selected_release(sock);
+}
+
+/* What of events the socket is ready for now: a zero-timeout WSAPoll, the level the edges of
+ * WSAEventSelect do not give. An error or a hang-up makes it ready for whatever was asked: the
+ * call that follows reports it. */
+static unsigned
+socket_ready(SOCKET sock, unsigned events)
+{
+    WSAPOLLFD pfd = { sock, 0, 0 };
+    if (events & XIPC_WAITSET_READ)
+        pfd.events |= POLLRDNORM;
+    if (events & XIPC_WAITSET_WRITE)
+        pfd.events |= POLLWRNORM;
+    if (WSAPoll(&pfd, 1, 0) <= 0)
+        return 0;
+    if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL))
+        return events;
+    return ((pfd.revents & POLLRDNORM) ? XIPC_WAITSET_READ : 0) |
+        ((pfd.revents & POLLWRNORM) ? XIPC_WAITSET_WRITE : 0);
+}
 
 /* ---- Opening and closing -------------------------------------------------------------------- */
 
@@ -146,6 +281,17 @@ arm_free(struct arm *a)
     free(a);
 }
 
+/* Frees what an entry holds: a pipe end's read, a socket's selection. */
+static void
+entry_release(struct entry *e)
+{
+    arm_free(e->arm);
+    e->arm = NULL;
+    if (e->sock != INVALID_SOCKET)
+        socket_unwatch(e->sock, e->wait_on);
+    e->sock = INVALID_SOCKET;
+}
+
 static void
 watcher_stop(struct xipc__os_waitset *ws, struct watcher *w)
 {
@@ -166,7 +312,7 @@ xipc__os_waitset_close(struct xipc__os_waitset *ws)
         watcher_stop(ws, ws->watchers[i]);
     for (size_t i = 0; i < ws->cap; i++) {
         if (ws->entries[i].h != NULL)
-            arm_free(ws->entries[i].arm);
+            entry_release(&ws->entries[i]);
     }
     close_handle(ws->wake);
     close_handle(ws->inner);
@@ -305,12 +451,20 @@ static int
 entry_init(struct entry *e, struct xipc_handle *h, const struct xipc__wait *w, unsigned events)
 {
     memset(e, 0, sizeof *e);
+    e->sock = INVALID_SOCKET;
     e->how = w->how;
     e->events = events;
     e->acquiring = w->how == XIPC__WAIT_SIGNALLED && xipc__waitset_acquiring(h->kind);
-    e->looks = w->how == XIPC__WAIT_HELPER || h->kind == XIPC_KIND_MSGPIPE;
+    e->looks = w->how == XIPC__WAIT_HELPER || h->kind == XIPC_KIND_MSGPIPE ||
+        (w->how == XIPC__WAIT_FD && (events & XIPC_WAITSET_WRITE));
     if (w->how == XIPC__WAIT_SIGNALLED)
         e->wait_on = (HANDLE)w->native;
+    if (w->how == XIPC__WAIT_FD) {
+        int rc = socket_watch((SOCKET)w->native, events, &e->wait_on);
+        if (rc == 0)
+            e->sock = (SOCKET)w->native;
+        return rc;
+    }
     if (w->how != XIPC__WAIT_ARMED)
         return 0;
     if ((e->arm = calloc(1, sizeof *e->arm)) == NULL)
@@ -345,7 +499,7 @@ add_checked(struct xipc__os_waitset *ws, struct xipc_handle *h, const struct xip
         return rc;
     e.group = place(ws, &e, &rc);
     if (rc != 0) {
-        arm_free(e.arm);
+        entry_release(&e);
         return rc;
     }
     e.h = h;
@@ -358,11 +512,11 @@ add_checked(struct xipc__os_waitset *ws, struct xipc_handle *h, const struct xip
         ws->watchers[e.group]->count++;
     if (e.looks)
         ws->look_count++;
-    if (e.arm != NULL || e.group >= 0) {
-        ws->entries[i].fired = e.arm != NULL; /* armed first, then handed to its watcher */
-        if (e.arm != NULL)
-            attention_add(ws, i);
-    }
+    /* A pipe end is armed first, a socket looked at first, then handed to its watcher. */
+    bool look_first = e.arm != NULL || e.sock != INVALID_SOCKET;
+    ws->entries[i].fired = look_first;
+    if (look_first)
+        attention_add(ws, i);
     group_changed(ws, e.group >= 0 ? e.group : GROUP_DIRECT, false);
     return 0;
 }
@@ -373,14 +527,10 @@ xipc__os_waitset_add(struct xipc__os_waitset *ws, struct xipc_handle *h, const s
 {
     if (w->how == XIPC__WAIT_NONE || (w->how == XIPC__WAIT_HELPER && h->kind != XIPC_KIND_STREAM))
         return XIPC__FAIL(XIPC_ENOTSUP, "h: nothing a wait could use here");
-    /* A socket's wait is WSAPoll's (XIPC__WAIT_FD), which WaitForMultipleObjects cannot join: a
-     * set would need an event per socket (WSAEventSelect), not made yet. */
-    if (w->how == XIPC__WAIT_FD)
-        return XIPC__FAIL(XIPC_ENOTSUP, "h: a socket, which a Windows wait set does not take yet");
     if (h->kind == XIPC_KIND_STREAM && w->how == XIPC__WAIT_HELPER &&
         ((struct xipc_stream *)h)->os.kind != XIPC__WIN32_STREAM_FIFO_READER)
         return XIPC__FAIL(XIPC_ENOTSUP, "h: a synchronous standard handle signals nothing");
-    if (events & XIPC_WAITSET_WRITE)
+    if ((events & XIPC_WAITSET_WRITE) && w->how != XIPC__WAIT_FD)
         return XIPC__FAIL(XIPC_ENOTSUP, "events: WRITE, which a Windows pipe does not report");
     AcquireSRWLockExclusive(&ws->lock);
     int rc = add_checked(ws, h, w, events, user);
@@ -388,18 +538,46 @@ xipc__os_waitset_add(struct xipc__os_waitset *ws, struct xipc_handle *h, const s
     return rc;
 }
 
+/* Under the lock: a socket entry's new events. Its selection changes (which clears its record),
+ * so it is looked at next round, as a new entry is; one a watcher waits on is taken from it
+ * first, which lets the lock go: XIPC_ENOENT if another thread removed it meanwhile. */
+static int
+modify_socket(struct xipc__os_waitset *ws, size_t i, unsigned events)
+{
+    struct entry *e = &ws->entries[i];
+    const struct xipc_handle *h = e->h;
+    int rc = socket_select(e->sock, e->wait_on, events);
+    if (rc != 0)
+        return rc;
+    bool looks = (events & XIPC_WAITSET_WRITE) != 0;
+    ws->look_count += (size_t)looks - (size_t)e->looks;
+    e->looks = looks;
+    if (!e->attention && e->group >= 0 && !e->fired) {
+        e->fired = true; /* out of its watcher's wait until the look hands it back */
+        group_changed(ws, e->group, true);
+        if (ws->entries[i].h != h || ws->entries[i].group == GROUP_LEAVING)
+            return XIPC_ENOENT;
+    }
+    attention_add(ws, i);
+    group_changed(ws, GROUP_DIRECT, false);
+    return 0;
+}
+
 int
 xipc__os_waitset_modify(
     struct xipc__os_waitset *ws, struct xipc_handle *h, unsigned events, void *user)
 {
     int rc = 0;
-    if (events & XIPC_WAITSET_WRITE)
-        return XIPC__FAIL(XIPC_ENOTSUP, "events: WRITE, which a Windows pipe does not report");
     AcquireSRWLockExclusive(&ws->lock);
     size_t i = find(ws, h);
-    if (i == SIZE_MAX) {
+    if (i == SIZE_MAX || ws->entries[i].group == GROUP_LEAVING) { /* leaving: being removed */
         rc = XIPC_ENOENT;
-    } else {
+    } else if ((events & XIPC_WAITSET_WRITE) && ws->entries[i].sock == INVALID_SOCKET) {
+        rc = XIPC__FAIL(XIPC_ENOTSUP, "events: WRITE, which a Windows pipe does not report");
+    } else if (ws->entries[i].sock != INVALID_SOCKET) {
+        rc = modify_socket(ws, i, events);
+    }
+    if (rc == 0) {
         ws->entries[i].events = events;
         ws->entries[i].user = user;
     }
@@ -425,6 +603,13 @@ xipc__os_waitset_remove(struct xipc__os_waitset *ws, struct xipc_handle *h)
 {
     AcquireSRWLockExclusive(&ws->lock);
     size_t i = find(ws, h);
+    /* Another thread removes it already (a remove and the handle's close at once), and waits with
+     * the lock let go: this one waits until it is gone, so that it is freed once and a close
+     * goes on only when no wait uses its handles. */
+    while (i != SIZE_MAX && ws->entries[i].group == GROUP_LEAVING) {
+        (void)SleepConditionVariableSRW(&ws->rebuilt, &ws->lock, INFINITE, 0);
+        i = find(ws, h);
+    }
     if (i == SIZE_MAX) {
         ReleaseSRWLockExclusive(&ws->lock);
         return XIPC_ENOENT;
@@ -443,9 +628,10 @@ xipc__os_waitset_remove(struct xipc__os_waitset *ws, struct xipc_handle *h)
         attention_drop(ws, i);
     if (e->looks)
         ws->look_count--;
-    arm_free(e->arm);
+    entry_release(e);
     memset(e, 0, sizeof *e);
     ws->used--;
+    WakeAllConditionVariable(&ws->rebuilt); /* a second remover of it waits for this */
     ReleaseSRWLockExclusive(&ws->lock);
     return 0;
 }
@@ -517,16 +703,24 @@ struct harvest {
     bool woken;
 };
 
-/* Under the lock: reports entry i ready to read, with result, once per round. */
+/* Under the lock: reports entry i ready for events, with result, once per round. */
 static void
-report(struct xipc__os_waitset *ws, size_t i, int result, struct harvest *hv)
+report_events(
+    struct xipc__os_waitset *ws, size_t i, unsigned events, int result, struct harvest *hv)
 {
     struct entry *e = &ws->entries[i];
     if (e->round == ws->round || hv->n == hv->cap)
         return;
     e->round = ws->round;
     e->out_at = hv->n;
-    hv->out[hv->n++] = (xipc_waitset_entry) { e->h, e->user, XIPC_WAITSET_READ, result };
+    hv->out[hv->n++] = (xipc_waitset_entry) { e->h, e->user, events, result };
+}
+
+/* Under the lock: reports entry i ready to read. */
+static void
+report(struct xipc__os_waitset *ws, size_t i, int result, struct harvest *hv)
+{
+    report_events(ws, i, XIPC_WAITSET_READ, result, hv);
 }
 
 /* Starts a's zero-byte read. Whether the pipe is readable now: the read completed at once (data,
@@ -602,10 +796,18 @@ look_attention(struct xipc__os_waitset *ws, size_t i, struct harvest *hv)
     struct entry *e = &ws->entries[i];
     if (e->group == GROUP_LEAVING)
         return; /* its remove waits for this thread to rebuild; never report it */
-    bool ready =
-        e->arm != NULL ? arm_ready(e->arm) : WaitForSingleObject(e->wait_on, 0) == WAIT_OBJECT_0;
+    unsigned ready = 0;
+    if (e->sock != INVALID_SOCKET) {
+        WSANETWORKEVENTS seen;
+        /* Resets the event and the record first: an edge after the poll sets it again. */
+        (void)WSAEnumNetworkEvents(e->sock, e->wait_on, &seen);
+        ready = socket_ready(e->sock, e->events);
+    } else if (e->arm != NULL ? arm_ready(e->arm)
+                              : WaitForSingleObject(e->wait_on, 0) == WAIT_OBJECT_0) {
+        ready = XIPC_WAITSET_READ;
+    }
     if (ready) {
-        report(ws, i, 0, hv);
+        report_events(ws, i, ready, 0, hv);
         if (e->group >= 0)
             promote(ws, i);
         return;
@@ -623,6 +825,12 @@ look_helper(struct xipc__os_waitset *ws, size_t i, struct harvest *hv)
 {
     struct entry *e = &ws->entries[i];
     struct xipc__wait w;
+    if (e->sock != INVALID_SOCKET) { /* one that asks for WRITE: see the top of the file */
+        unsigned ready = socket_ready(e->sock, e->events);
+        if (ready)
+            report_events(ws, i, ready, 0, hv);
+        return;
+    }
     xipc__handle_waitable(e->h, &w);
     bool ready = w.held;
     if (!ready && e->how == XIPC__WAIT_HELPER)
@@ -684,8 +892,9 @@ take_result(
         return;
     if (e->h->kind == XIPC_KIND_MUTEX)
         result = xipc__win32_mutex_acquired(&((struct xipc__sync *)e->h)->os, abandoned);
-    if (e->arm != NULL) {
-        attention_add(ws, i); /* its read completed: looked at, and issued again, from here */
+    if (e->arm != NULL || e->sock != INVALID_SOCKET) {
+        /* A read completed, a network event came: looked at (a read issued again) from here. */
+        attention_add(ws, i);
         look_attention(ws, i, hv);
         return;
     }

@@ -7,9 +7,10 @@
  *   with timeout 0 would not give XIPC_ETIMEDOUT (data, end of stream, or an error);
  *   XIPC_WAITSET_WRITE while a write would make progress (room, or an error such as no reader);
  *   Windows: a pipe end does not say how much room it has (the quota a write waits for cannot be
- *   read), so WRITE is XIPC_ENOTSUP there. A Windows FIFO reader's frames taken from its pipes
- *   and not returned yet count as data; a writer that leaves while others stay may make it
- *   ready once for nothing (a read with timeout 0 then gives XIPC_ETIMEDOUT).
+ *   read), so WRITE is XIPC_ENOTSUP there for pipes (sockets report it, see below). A Windows
+ *   FIFO reader's frames taken from its pipes and not returned yet count as data; a writer that
+ *   leaves while others stay may make it ready once for nothing (a read with timeout 0 then gives
+ *   XIPC_ETIMEDOUT).
  * - message pipe: as a stream, a whole message for READ; a message xipc holds in user space
  *   (after a receive into too small a buffer) counts.
  * - named-pipe server: READ while a client waits to be accepted. Windows: a server whose spare
@@ -24,25 +25,31 @@
  *   as one), so nothing is taken that the caller does not see. A mutex that is not recoverable is
  *   reported with result XIPC_ENOTRECOVERABLE, not held.
  * - TCP and AF_UNIX connections, duplex pipe ends, socket listeners and datagram endpoints
- *   (xipc/sock.h): POSIX as a stream (READ: data, end or error; a listener: a client to accept);
- *   Windows: not yet (XIPC_ENOTSUP, see below), except a duplex pipe end, which is a pipe.
+ *   (xipc/sock.h): as a stream (READ: data, end or error; WRITE, connections only: room or an
+ *   error); a listener: READ while a client waits to be accepted; a datagram endpoint: READ while
+ *   a datagram waits. Windows (a duplex pipe end is a pipe there, as above): a socket joins the
+ *   wait through an event of its own (WSAEventSelect), which Windows allows one of per socket,
+ *   for every descriptor of it: a socket is in one set of the process at a time (XIPC_EBUSY for
+ *   a second), and its selection ends when it leaves the set. The application must not select
+ *   it itself (WSAEventSelect, WSAAsyncSelect), nor another process holding it in a set, which
+ *   would take the selection away. WRITE is seen at once when a send of xipc's found the socket
+ *   full (Windows then signals room), else up to 8 ms late: the set looks between sleeps.
  * Kinds with nothing to wait on cannot be added (XIPC_ENOTSUP): shared memory sections and file
  * mappings, and a stream over a synchronous standard handle on Windows (xipc_stream_stdio).
- * Windows sockets cannot be added yet either (XIPC_ENOTSUP): their wait is WSAPoll's, which
- * WaitForMultipleObjects cannot join without an event per socket (WSAEventSelect). A family that comes later takes part through its
- * row of the kind table (its waitable answer: a descriptor, a HANDLE, or a helper), and its header
- * says what "ready" means for it.
+ * A family that comes later takes part through its row of the kind table (its waitable answer: a
+ * descriptor, a HANDLE, or a helper), and its header says what "ready" means for it.
  *
  * POSIX: epoll (Linux) for the descriptors; events, semaphores and mutexes live in shared memory,
  * which no descriptor reports. Events wake the set through a helper thread (Linux 5.16+'s
  * futex_waitv, up to 127 events a set; it holds one of the event's 64 waiter slots meanwhile, and
  * counts as one more waiter for an auto-reset event's sets). Semaphores, mutexes, and events past
  * those are tried before and between sleeps of 50 us up to 8 ms, so they are seen up to ~8 ms late
- * after a quiet spell. Windows: WaitForMultipleObjects on events,
- * semaphores, mutexes, processes and servers, and on a zero-byte overlapped read kept pending on
- * each stream (data or the writer's end completes it, nothing is consumed); past 61 handles,
- * watcher threads wait on the streams, processes and servers in groups of 63; a FIFO reader is
- * looked at between sleeps of 1 to 8 ms.
+ * after a quiet spell. Windows: WaitForMultipleObjects on events, semaphores, mutexes, processes
+ * and servers, and on a zero-byte overlapped read kept pending on each stream (data or the
+ * writer's end completes it, nothing is consumed); each socket's event (WSAEventSelect) says when
+ * to look, and a zero-timeout WSAPoll whether it is ready; past 61 handles, watcher threads wait
+ * on the streams, sockets, processes and servers in groups of 63; a FIFO reader is looked at
+ * between sleeps of 1 to 8 ms.
  *
  * Threads: add, modify, remove and wake may be called from any thread, also while another thread
  * waits; one thread waits on a set at a time (a second gets XIPC_EBUSY). Closing a handle removes
@@ -86,13 +93,15 @@ XIPC_API int xipc_waitset_open(xipc_waitset **out);
  * message pipes), with user given back in its entries. The set does not own h: closing h removes
  * it. Returns 0; XIPC_EINVAL (NULL ws or h, a closed set, events 0, unknown bits, or WRITE for a
  * kind that has no writing); XIPC_EBADF (closed handle); XIPC_EEXIST (h is in the set already);
- * XIPC_ENOTSUP (a kind with nothing to wait on, see above; Windows: XIPC_WAITSET_WRITE);
+ * XIPC_ENOTSUP (a kind with nothing to wait on, see above; Windows: XIPC_WAITSET_WRITE for
+ * anything but a socket); XIPC_EBUSY (Windows: a socket that another set of this process holds);
  * XIPC_ELIMIT (XIPC_WAITSET_MAX handles already; Windows: 61 events, semaphores and mutexes
  * already, which the waiting thread itself must wait on to take them); XIPC_ENOMEM; XIPC_EOS. */
 XIPC_API int xipc_waitset_add(xipc_waitset *ws, xipc_handle *h, unsigned events, void *user);
 
 /* Changes what h waits for and its user pointer. Returns 0; XIPC_EINVAL (as _add); XIPC_EBADF;
- * XIPC_ENOENT (h is not in the set); XIPC_ENOTSUP (Windows: XIPC_WAITSET_WRITE); XIPC_EOS. */
+ * XIPC_ENOENT (h is not in the set); XIPC_ENOTSUP (Windows: XIPC_WAITSET_WRITE for anything but
+ * a socket); XIPC_EOS. */
 XIPC_API int xipc_waitset_modify(xipc_waitset *ws, xipc_handle *h, unsigned events, void *user);
 
 /* Takes h out of the set. Returns 0; XIPC_EINVAL (NULL ws or h, a closed set); XIPC_ENOENT (h is

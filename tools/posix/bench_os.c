@@ -9,9 +9,11 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -127,6 +129,12 @@ const char bench_os_raw_pipe[] = "blocking read(2)/write(2) on the same pipe";
 const char bench_os_raw_npipe[] = "blocking read(2)/write(2) on the same AF_UNIX stream socket";
 const char bench_os_raw_tcp[] = "blocking read(2)/write(2) on the same TCP socket (TCP_NODELAY)";
 const char bench_os_raw_duplex[] = "blocking read(2)/write(2) on the same socketpair";
+const char bench_os_raw_pass[] = "sendmsg/recvmsg with SCM_RIGHTS on the same AF_UNIX connection";
+const char bench_os_raw_udp[] = "blocking read(2)/write(2) on the same connected UDP socket";
+const char bench_os_raw_unix[] =
+    "blocking read(2)/write(2) on the same AF_UNIX stream socket at a path";
+const char bench_os_raw_unixdgram[] =
+    "blocking read(2)/write(2) on the same connected AF_UNIX datagram socket";
 const char bench_os_raw_msgpipe[] =
     "blocking read(2)/write(2) on the same AF_UNIX seqpacket socket";
 const char bench_os_raw_fifo[] = "blocking read(2)/write(2) on the same two FIFOs";
@@ -236,8 +244,8 @@ raw_spin(struct bench_raw_sig *s, int which)
         cpu_relax();
         if (i % 64 == 0) {
             clock_gettime(CLOCK_MONOTONIC, &t);
-            uint64_t ns = (uint64_t)(t.tv_sec - t0.tv_sec) * 1000000000u +
-                (uint64_t)t.tv_nsec - (uint64_t)t0.tv_nsec;
+            uint64_t ns = (uint64_t)(t.tv_sec - t0.tv_sec) * 1000000000u + (uint64_t)t.tv_nsec -
+                (uint64_t)t0.tv_nsec;
             if (ns >= SPIN_NS)
                 return 0;
         }
@@ -371,4 +379,63 @@ bench_os_raise_fd_limit(unsigned want)
             return -1;
     }
     return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want ? 0 : -1;
+}
+
+/* ---- Raw handle passing: SCM_RIGHTS ---------------------------------------------------------- */
+
+int
+bench_raw_pass_send(struct bench_raw *conn, intptr_t native, uint64_t peer_pid)
+{
+    char byte = 'h';
+    int fd = (int)native;
+    struct iovec iov = { &byte, 1 };
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct msghdr m;
+    (void)peer_pid; /* the kernel finds the peer */
+    memset(&m, 0, sizeof m);
+    memset(&control, 0, sizeof control);
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control.buf;
+    m.msg_controllen = sizeof control.buf;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    return sendmsg(conn->fd, &m, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
+intptr_t
+bench_raw_pass_recv(struct bench_raw *conn)
+{
+    char byte = 0;
+    int fd = -1;
+    struct iovec iov = { &byte, 1 };
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct msghdr m;
+    memset(&m, 0, sizeof m);
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control.buf;
+    m.msg_controllen = sizeof control.buf;
+    if (recvmsg(conn->fd, &m, MSG_CMSG_CLOEXEC) != 1)
+        return -1;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    if (c == NULL || c->cmsg_type != SCM_RIGHTS)
+        return -1;
+    memcpy(&fd, CMSG_DATA(c), sizeof fd);
+    return fd;
+}
+
+void
+bench_raw_pass_close(intptr_t native)
+{
+    (void)close((int)native);
 }

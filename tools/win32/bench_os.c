@@ -173,6 +173,11 @@ const char bench_os_raw_pipe[] = "overlapped ReadFile/WriteFile + wait on the sa
 const char bench_os_raw_npipe[] =
     "overlapped ReadFile/WriteFile + wait on the same named-pipe connection";
 const char bench_os_raw_tcp[] = "blocking recv/send on the same TCP socket (TCP_NODELAY)";
+const char bench_os_raw_pass[] =
+    "DuplicateHandle into the peer, the value over the same named-pipe connection";
+const char bench_os_raw_udp[] = "blocking recv/send on the same connected UDP socket";
+const char bench_os_raw_unix[] = "blocking recv/send on the same AF_UNIX stream socket";
+const char bench_os_raw_unixdgram[] = "blocking recv/send (Windows has no AF_UNIX datagrams)";
 const char bench_os_raw_duplex[] =
     "overlapped ReadFile/WriteFile + wait on the same duplex message pipe";
 const char bench_os_raw_msgpipe[] =
@@ -327,4 +332,46 @@ bench_os_raise_fd_limit(unsigned want)
 {
     (void)want; /* no such limit on handles */
     return 0;
+}
+
+/* ---- Raw handle passing: DuplicateHandle ---------------------------------------------------- */
+
+int
+bench_raw_pass_send(struct bench_raw *conn, intptr_t native, uint64_t peer_pid)
+{
+    static HANDLE peer; /* the process of peer_of, kept as a program talking to it would */
+    static uint64_t peer_of;
+    HANDLE remote = NULL;
+    if (peer == NULL || peer_of != peer_pid) {
+        if (peer != NULL)
+            CloseHandle(peer);
+        peer = OpenProcess(PROCESS_DUP_HANDLE, FALSE, (DWORD)peer_pid);
+        peer_of = peer_pid;
+        if (peer == NULL)
+            return -1;
+    }
+    if (!DuplicateHandle(
+            GetCurrentProcess(), (HANDLE)native, peer, &remote, 0, FALSE, DUPLICATE_SAME_ACCESS))
+        return -1;
+    uint64_t value = (uint64_t)(uintptr_t)remote;
+    return bench_raw_write(conn, &value, sizeof value);
+}
+
+intptr_t
+bench_raw_pass_recv(struct bench_raw *conn)
+{
+    uint64_t value = 0;
+    for (size_t done = 0; done < sizeof value;) {
+        long n = bench_raw_read(conn, (char *)&value + done, sizeof value - done);
+        if (n <= 0)
+            return -1;
+        done += (size_t)n;
+    }
+    return (intptr_t)value;
+}
+
+void
+bench_raw_pass_close(intptr_t native)
+{
+    CloseHandle((HANDLE)native);
 }
