@@ -361,4 +361,12 @@ int xt_os_fd_limit_at_least(int n);
  * would inherit native: POSIX no FD_CLOEXEC; Windows HANDLE_FLAG_INHERIT. */
 bool xt_os_is_inheritable(intptr_t native);
 
+/* ---- Signals ---------------------------------------------------------------------------------- */
+
+/* Whether this process may become another user (POSIX: it runs as root); false on Windows. */
+bool xt_os_can_become_other_user(void);
+
+/* Becomes uid and gid 65534 for good (POSIX, as root). 0, or -1 (also on Windows). */
+int xt_os_become_other_user(void);
+
 #endif /* XT_OS_H */

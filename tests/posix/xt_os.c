@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -1069,4 +1070,20 @@ xt_os_is_inheritable(intptr_t native)
 {
     int fl = fcntl((int)native, F_GETFD);
     return fl >= 0 && (fl & FD_CLOEXEC) == 0;
+}
+
+/* ---- Signals ---------------------------------------------------------------------------------- */
+
+bool
+xt_os_can_become_other_user(void)
+{
+    return geteuid() == 0;
+}
+
+int
+xt_os_become_other_user(void)
+{
+    if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
+        return -1;
+    return 0;
 }

@@ -1178,3 +1178,17 @@ xt_os_is_inheritable(intptr_t native)
     DWORD flags = 0;
     return GetHandleInformation((HANDLE)native, &flags) && (flags & HANDLE_FLAG_INHERIT) != 0;
 }
+
+/* ---- Signals ---------------------------------------------------------------------------------- */
+
+bool
+xt_os_can_become_other_user(void)
+{
+    return false; /* a second user needs another logon's token, which a test cannot make */
+}
+
+int
+xt_os_become_other_user(void)
+{
+    return -1;
+}
