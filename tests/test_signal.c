@@ -263,6 +263,34 @@ xt_test_signal_close_restores_the_default(void)
 /* A wake-up lost shows as a wait that runs out: far longer than any round takes. */
 #define PING_PONG_WAIT_MS 5000
 
+/* Where a signal lands in the receiver's way into its wait. A wake-up lost between looking for a
+ * signal and sleeping shows only when the signal comes in between, not once the receiver
+ * sleeps; so each side, after it sent, spins for a random time up to the shortest round trip it
+ * has seen (the peer's reaction time: some microseconds natively, hundreds under Wine), and the
+ * answer lands at every point of the way in, round after round. */
+struct pacer {
+    unsigned seed;
+    uint64_t sent_ns, shortest_ns;
+};
+
+static void
+pacer_sent(struct pacer *pc)
+{
+    pc->sent_ns = xipc_now_ns();
+    pc->seed = pc->seed * 1103515245u + 12345u;
+    uint64_t end = pc->sent_ns + (pc->shortest_ns ? (pc->seed >> 8) % pc->shortest_ns : 0);
+    while (xipc_now_ns() < end)
+        ;
+}
+
+static void
+pacer_answered(struct pacer *pc)
+{
+    uint64_t rtt = xipc_now_ns() - pc->sent_ns;
+    if (pc->shortest_ns == 0 || rtt < pc->shortest_ns)
+        pc->shortest_ns = rtt;
+}
+
 /* `signal_pong PARENT_PID ROUNDS ready go`: watches USER1, says ready, and answers each USER1
  * with a USER2 to the parent. */
 int
@@ -271,16 +299,20 @@ xt_child_signal_pong(int argc, char **argv)
     xipc_signal *w = NULL;
     xt_channel ch;
     uint64_t parent = strtoull(argv[1], NULL, 10);
+    struct pacer pc = { 7, 0, 0 };
     (void)argc;
     xt_channel_import(&ch, argv[3], argv[4]);
     CHECK_OK(xipc_signal_watch(XIPC_SIGNAL_USER1, &w));
     xt_channel_ready(&ch);
     for (long i = atol(argv[2]); i > 0; i--) {
         int sig = 0, rc = xipc_signal_next(w, &sig, PING_PONG_WAIT_MS);
+        if (pc.sent_ns != 0)
+            pacer_answered(&pc);
         if (rc == 0)
             rc = xipc_signal_send(parent, XIPC_SIGNAL_USER2);
         if (rc != 0)
             return xt_child_exit_code(rc);
+        pacer_sent(&pc);
         CHECK_EQ(sig, XIPC_SIGNAL_USER1);
     }
     xipc_signal_close(w);
@@ -302,10 +334,13 @@ xt_test_signal_ping_pong_no_lost_wakeup(void)
     spawn_with_channel("signal_pong", args, &ch, &p);
     xt_channel_wait_ready(&ch);
     uint64_t child = pid_of(p), t0 = xt_os_now_ms();
+    struct pacer pc = { 3, 0, 0 };
     for (int i = 0; i < PING_PONG_ROUNDS; i++) {
         int sig = 0;
         CHECK_OK(xipc_signal_send(child, XIPC_SIGNAL_USER1));
+        pacer_sent(&pc);
         CHECK_OK(xipc_signal_next(w, &sig, PING_PONG_WAIT_MS));
+        pacer_answered(&pc);
         CHECK_EQ(sig, XIPC_SIGNAL_USER2);
     }
     printf("%d round trips in %llu ms\n", PING_PONG_ROUNDS,
