@@ -525,6 +525,33 @@ xt_test_signal_send_to_other_user_is_eperm(void)
     xipc_signal_close(w);
 }
 
+/* Windows: what someone else put at a process's signal name is never taken for xipc's: a watch
+ * refuses to start on it, and a sender refuses to act on it (the target neither reads nor dies). */
+void
+xt_test_signal_squatted_name_refused(void)
+{
+    xipc_signal *w = NULL;
+    xt_channel ch;
+    xipc_proc *p = NULL;
+    const char *args[] = { "0", NULL };
+    intptr_t plant = xt_os_plant_signal_section(xipc_self_pid());
+    if (plant == -1)
+        XT_SKIP("POSIX signals have no names that anyone could take first");
+    CHECK_RC(xipc_signal_watch(XIPC_SIGNAL_USER1, &w), XIPC_EACCES);
+    xt_os_close_native(plant);
+    CHECK_OK(xipc_signal_watch(XIPC_SIGNAL_USER1, &w));
+    xipc_signal_close(w);
+    spawn_with_channel("signal_idle", args, &ch, &p);
+    xt_channel_wait_ready(&ch);
+    plant = xt_os_plant_signal_section(pid_of(p));
+    CHECK(plant != -1);
+    CHECK_RC(xipc_signal_send(pid_of(p), XIPC_SIGNAL_TERMINATE), XIPC_ECORRUPT);
+    xt_os_close_native(plant);
+    xt_channel_go(&ch); /* still alive: it ends as it was told to */
+    xt_expect_exit(p, 0);
+    xt_channel_close(&ch);
+}
+
 void
 xt_test_signal_no_handle_leak(void)
 {

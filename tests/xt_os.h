@@ -369,4 +369,10 @@ bool xt_os_can_become_other_user(void);
 /* Becomes uid and gid 65534 for good (POSIX, as root). 0, or -1 (also on Windows). */
 int xt_os_become_other_user(void);
 
+/* Windows: makes a section at the name xipc's signal watch of process pid uses
+ * ("Local\xipc#signal-<pid>"), 4 KiB of 0xff, as a squatter or a stray program would, and leaves
+ * it open: its HANDLE (close it with xt_os_close_native). -1 where that is not possible, and on
+ * POSIX, where signals have no names. */
+intptr_t xt_os_plant_signal_section(uint64_t pid);
+
 #endif /* XT_OS_H */

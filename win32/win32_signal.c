@@ -360,10 +360,12 @@ deliver_through(struct board *b, DWORD pid, uint64_t born, unsigned bit, bool *d
     wchar_t name[NAME_CAP];
     uint32_t magic = b->magic;
     MemoryBarrier();
-    if (magic == 0 || b->born != born)
-        return 0; /* a section being made, or an earlier process's: no watch of this process */
+    if (magic == 0)
+        return 0; /* being made: no watch holds a signal yet */
     if (magic != BOARD_MAGIC || b->version != BOARD_VERSION)
         return XIPC__FAIL(XIPC_ECORRUPT, "the target's signal section is not xipc's");
+    if (b->born != born)
+        return 0; /* an earlier process's with the same id, still held open: not this one's */
     LONG holder = b->holder[index_of_bit(bit)];
     if (holder == 0)
         return 0;

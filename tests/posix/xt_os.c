@@ -1087,3 +1087,10 @@ xt_os_become_other_user(void)
         return -1;
     return 0;
 }
+
+intptr_t
+xt_os_plant_signal_section(uint64_t pid)
+{
+    (void)pid;
+    return -1;
+}

@@ -1192,3 +1192,22 @@ xt_os_become_other_user(void)
 {
     return -1;
 }
+
+intptr_t
+xt_os_plant_signal_section(uint64_t pid)
+{
+    wchar_t name[64];
+    _snwprintf(name, 64, L"Local\\xipc#signal-%llu", (unsigned long long)pid);
+    name[63] = L'\0';
+    HANDLE h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 4096, name);
+    if (h == NULL)
+        return -1;
+    void *view = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, 4096);
+    if (view == NULL) {
+        CloseHandle(h);
+        return -1;
+    }
+    memset(view, 0xff, 4096);
+    UnmapViewOfFile(view);
+    return (intptr_t)h;
+}
