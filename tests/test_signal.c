@@ -552,6 +552,54 @@ xt_test_signal_squatted_name_refused(void)
     xt_channel_close(&ch);
 }
 
+/* ---- Console control events ---------------------------------------------------------------- */
+
+/* `signal_console_ctrl_c WATCH`: alone on a console of its own, watches INTERRUPT (WATCH 1) or
+ * nothing, and sends Ctrl+C to its console. Watching, it must read INTERRUPT (exit 0); not
+ * watching, the default action must end it before it gives up (exit 1). 77: no event could be
+ * sent. */
+int
+xt_child_signal_console_ctrl_c(int argc, char **argv)
+{
+    xipc_signal *w = NULL;
+    int sig = 0;
+    (void)argc;
+    if (atoi(argv[1]))
+        CHECK_OK(xipc_signal_watch(XIPC_SIGNAL_INTERRUPT, &w));
+    if (xt_os_console_ctrl_c() != 0)
+        return XT_SKIP_CODE;
+    if (w == NULL) {
+        xt_os_sleep_ms(XT_CHILD_TIMEOUT_MS);
+        return 1;
+    }
+    CHECK_OK(xipc_signal_next(w, &sig, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(sig, XIPC_SIGNAL_INTERRUPT);
+    xipc_signal_close(w);
+    return 0;
+}
+
+/* Windows: Ctrl+C on a console reaches a watch of INTERRUPT, and without one ends the process
+ * with STATUS_CONTROL_C_EXIT, which reads as INTERRUPT. */
+void
+xt_test_signal_console_ctrl_c(void)
+{
+    uint32_t code = 0;
+    xipc_exit_status st = { XIPC_EXIT_CRASHED, 0 };
+    if (xt_os_is_wine())
+        XT_SKIP("Wine 8 without a terminal has no console: GenerateConsoleCtrlEvent fails with "
+                "error 12 (and CTRL_BREAK_EVENT with error 6 even on a pty)");
+    if (xt_os_run_in_own_console("signal_console_ctrl_c", "1", &code) != 0)
+        XT_SKIP("POSIX has no console control events (a terminal's Ctrl+C is SIGINT, which "
+                "signal_each_kind_reported sends), or no console could be made here");
+    if (code == XT_SKIP_CODE)
+        XT_SKIP("GenerateConsoleCtrlEvent refused in a console of the child's own");
+    CHECK_EQ(code, 0);
+    CHECK_OK(xt_os_run_in_own_console("signal_console_ctrl_c", "0", &code));
+    CHECK_EQ(code, 0xC000013Au); /* STATUS_CONTROL_C_EXIT, from the default handler */
+    st.code = code;
+    CHECK_EQ(xipc_exit_status_signal(&st), XIPC_SIGNAL_INTERRUPT);
+}
+
 void
 xt_test_signal_no_handle_leak(void)
 {

@@ -375,4 +375,13 @@ int xt_os_become_other_user(void);
  * POSIX, where signals have no names. */
 intptr_t xt_os_plant_signal_section(uint64_t pid);
 
+/* Windows: runs `--child role arg` in a console of its own (CREATE_NEW_CONSOLE: alone on it, so
+ * a console control event it generates reaches no other process), waits for it and gives its
+ * exit code in *code. 0, or -1 where that is not possible (POSIX: no consoles). */
+int xt_os_run_in_own_console(const char *role, const char *arg, uint32_t *code);
+
+/* Windows: GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0), to every process on this console: 0, or
+ * GetLastError() of the refusal. -1 on POSIX. */
+long xt_os_console_ctrl_c(void);
+
 #endif /* XT_OS_H */

@@ -48,7 +48,8 @@
  * Errors every call of this header on a watch may return besides those it names: XIPC_EINVAL
  * for a NULL handle or a handle of another kind, and XIPC_EBADF for a closed one.
  *
- * Threads: every call may be used from several threads, except _close on a watch in use.
+ * Threads: xipc_signal_send, and calls on different watches, may run in several threads at once;
+ * one watch is read (xipc_signal_next) by one thread at a time, and not closed while in use.
  */
 #ifndef XIPC_SIGNAL_H
 #define XIPC_SIGNAL_H

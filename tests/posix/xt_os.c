@@ -1094,3 +1094,18 @@ xt_os_plant_signal_section(uint64_t pid)
     (void)pid;
     return -1;
 }
+
+int
+xt_os_run_in_own_console(const char *role, const char *arg, uint32_t *code)
+{
+    (void)role;
+    (void)arg;
+    (void)code;
+    return -1;
+}
+
+long
+xt_os_console_ctrl_c(void)
+{
+    return -1;
+}
