@@ -786,6 +786,15 @@ void xipc__os_signal_waitable(const struct xipc__os_signal *s, struct xipc__wait
 /* Sends sig (checked: one portable bit) to pid (checked: not 0), as xipc_signal_send. */
 int xipc__os_signal_send(uint64_t pid, int sig);
 
+/* What both platforms share (common/signal.c). The bit position of the portable signal bit. */
+#define XIPC__SIGNAL_KINDS 5
+int xipc__signal_index(unsigned bit);
+
+/* Takes one pending signal of set, looking first at the one after *last (the bit reported last,
+ * 0 at first), so that a signal sent again and again does not hide the others: take(i) takes
+ * signal i's pending mark if it is set. Its bit, kept in *last, or 0 when none was pending. */
+unsigned xipc__signal_take_next(unsigned set, unsigned *last, bool (*take)(int index));
+
 /* The portable signal whose default action ended a process that the OS reports as status (kind
  * and code filled in by xipc__os_proc_wait), or 0 for an end by anything else. */
 int xipc__os_exit_signal(const xipc_exit_status *status);

@@ -80,6 +80,31 @@ xipc_signal_send(uint64_t pid, int sig)
     return xipc__os_signal_send(pid, sig);
 }
 
+/* ---- What the platforms share --------------------------------------------------------------- */
+
+int
+xipc__signal_index(unsigned bit)
+{
+    int i = 0;
+    while (i < XIPC__SIGNAL_KINDS && (1u << i) != bit)
+        i++;
+    return i;
+}
+
+unsigned
+xipc__signal_take_next(unsigned set, unsigned *last, bool (*take)(int index))
+{
+    int start = *last ? xipc__signal_index(*last) + 1 : 0;
+    for (int k = 0; k < XIPC__SIGNAL_KINDS; k++) {
+        int i = (start + k) % XIPC__SIGNAL_KINDS;
+        if ((set & (1u << i)) && take(i)) {
+            *last = 1u << i;
+            return *last;
+        }
+    }
+    return 0;
+}
+
 /* ---- The kind table's row ------------------------------------------------------------------- */
 
 void

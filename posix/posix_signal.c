@@ -25,41 +25,30 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SIGNAL_KINDS 5
-
 /* The OS signal of each portable one, by bit position. */
-static const int signo_of[SIGNAL_KINDS] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 };
+static const int signo_of[XIPC__SIGNAL_KINDS] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 };
 
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the handler needs lock-free atomic ints");
 
 /* What the handler reads, per signal: pending (1 once it arrived, until a watch takes it) and
  * the write end of the holding watch's pipe, plus one (0: none). in_handler counts the handlers
  * running now, so that a close can wait for them to leave. */
-static atomic_int pending[SIGNAL_KINDS];
-static atomic_int wake_fd_plus1[SIGNAL_KINDS];
+static atomic_int pending[XIPC__SIGNAL_KINDS];
+static atomic_int wake_fd_plus1[XIPC__SIGNAL_KINDS];
 static atomic_int in_handler;
 
 /* Under lock: which signals a watch holds, and the actions they had before it. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned held;
-static struct sigaction previous[SIGNAL_KINDS];
+static struct sigaction previous[XIPC__SIGNAL_KINDS];
 
 static int
 index_of_signo(int signo)
 {
-    for (int i = 0; i < SIGNAL_KINDS; i++)
+    for (int i = 0; i < XIPC__SIGNAL_KINDS; i++)
         if (signo_of[i] == signo)
             return i;
     return -1;
-}
-
-static int
-index_of_bit(unsigned bit)
-{
-    int i = 0;
-    while (i < SIGNAL_KINDS && (1u << i) != bit)
-        i++;
-    return i;
 }
 
 static void
@@ -83,7 +72,7 @@ on_signal(int signo)
 static void
 restore_actions(unsigned set)
 {
-    for (int i = 0; i < SIGNAL_KINDS; i++) {
+    for (int i = 0; i < XIPC__SIGNAL_KINDS; i++) {
         if (!(set & (1u << i)))
             continue;
         (void)sigaction(signo_of[i], &previous[i], NULL);
@@ -105,7 +94,7 @@ install_actions(unsigned set, int wr)
     sa.sa_handler = on_signal;
     sa.sa_flags = SA_RESTART;
     (void)sigemptyset(&sa.sa_mask);
-    for (int i = 0; i < SIGNAL_KINDS; i++) {
+    for (int i = 0; i < XIPC__SIGNAL_KINDS; i++) {
         if (!(set & (1u << i)))
             continue;
         atomic_store(&pending[i], 0); /* what came before the watch had its old action */
@@ -156,24 +145,16 @@ xipc__os_signal_close(struct xipc__os_signal *s)
     memset(s, 0, sizeof *s);
 }
 
-/* Takes one pending signal of the watch, starting after the one reported last, so that a signal
- * sent again and again does not hide the others: its bit, or 0. */
-static unsigned
-take_pending(struct xipc__os_signal *s)
+static bool
+take_index(int i)
 {
-    int start = s->last ? index_of_bit(s->last) + 1 : 0;
-    for (int k = 0; k < SIGNAL_KINDS; k++) {
-        int i = (start + k) % SIGNAL_KINDS;
-        if ((s->set & (1u << i)) && atomic_exchange(&pending[i], 0))
-            return 1u << i;
-    }
-    return 0;
+    return atomic_exchange(&pending[i], 0) != 0;
 }
 
 static bool
 any_pending(const struct xipc__os_signal *s)
 {
-    for (int i = 0; i < SIGNAL_KINDS; i++)
+    for (int i = 0; i < XIPC__SIGNAL_KINDS; i++)
         if ((s->set & (1u << i)) && atomic_load(&pending[i]))
             return true;
     return false;
@@ -195,12 +176,11 @@ xipc__os_signal_next(struct xipc__os_signal *s, int *sig, xipc__deadline dl)
          * has set its flag already, so the look below sees it; one that comes later writes a
          * byte that the poll sees. */
         drain(s->rd);
-        unsigned got = take_pending(s);
+        unsigned got = xipc__signal_take_next(s->set, &s->last, take_index);
         if (got != 0) {
             /* Others still pending keep the pipe readable, for a wait set. */
             if (any_pending(s))
                 (void)write(s->wr, "", 1);
-            s->last = got;
             *sig = (int)got;
             return 0;
         }
@@ -228,7 +208,7 @@ xipc__os_signal_send(uint64_t pid, int sig)
 {
     if (pid > (uint64_t)INT_MAX)
         return XIPC__FAIL(XIPC_ENOENT, "pid: beyond any process id");
-    if (kill((pid_t)pid, signo_of[index_of_bit((unsigned)sig)]) == 0)
+    if (kill((pid_t)pid, signo_of[xipc__signal_index((unsigned)sig)]) == 0)
         return 0;
     int e = errno;
     int rc = XIPC__OS_FAIL(e, "kill", NULL); /* EPERM: XIPC_EPERM */

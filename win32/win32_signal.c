@@ -19,10 +19,8 @@
  * else. */
 #include "win32_internal.h"
 
-#include <aclapi.h>
 #include <string.h>
 
-#define SIGNAL_KINDS  5
 #define BOARD_MAGIC   0x58534947u /* "XSIG" */
 #define BOARD_VERSION 1u
 #define NAME_CAP      64
@@ -33,7 +31,7 @@ struct board {
     uint32_t version;
     uint64_t born; /* the owner's creation time (GetProcessTimes), against reused ids */
     volatile LONG pending; /* signals sent and not read yet */
-    volatile LONG holder[SIGNAL_KINDS]; /* the set of the watch holding each signal; 0: none */
+    volatile LONG holder[XIPC__SIGNAL_KINDS]; /* the set of the watch holding each signal; 0: none */
 };
 
 /* This process's side, under lock: the section while a watch is open, each signal's watch
@@ -42,17 +40,8 @@ static SRWLOCK lock = SRWLOCK_INIT;
 static HANDLE section;
 static struct board *board;
 static unsigned watches;
-static HANDLE event_of[SIGNAL_KINDS];
+static HANDLE event_of[XIPC__SIGNAL_KINDS];
 static bool console_handler_on;
-
-static int
-index_of_bit(unsigned bit)
-{
-    int i = 0;
-    while (i < SIGNAL_KINDS && (1u << i) != bit)
-        i++;
-    return i;
-}
 
 /* L"Local\\xipc#signal-<pid>", and "-<set>" after it when set is not 0. */
 static void
@@ -86,19 +75,10 @@ creation_time(HANDLE process)
     return ((uint64_t)created.dwHighDateTime << 32) | created.dwLowDateTime;
 }
 
-/* Whether the kernel object h (opened with READ_CONTROL) belongs to our user: 0, XIPC_EACCES,
- * or the failure. */
 static int
 check_owner(HANDLE h, const char *what)
 {
-    PSID owner = NULL;
-    PSECURITY_DESCRIPTOR sd = NULL;
-    DWORD werr =
-        GetSecurityInfo(h, SE_KERNEL_OBJECT, OWNER_SECURITY_INFORMATION, &owner, NULL, NULL, NULL, &sd);
-    if (werr != ERROR_SUCCESS)
-        return XIPC__OS_FAIL(werr, "GetSecurityInfo", what);
-    int rc = owner != NULL ? xipc__win32_owner_is_ours(owner, what) : 0;
-    (void)LocalFree(sd);
+    int rc = xipc__win32_check_object_owner(h, what);
     if (rc == XIPC_EACCES)
         return XIPC__FAIL(XIPC_EACCES, "the target's signal objects belong to another user");
     return rc;
@@ -156,8 +136,8 @@ static BOOL WINAPI on_console_event(DWORD type);
 static void
 console_handler_update(void)
 {
-    bool want = event_of[index_of_bit(XIPC_SIGNAL_INTERRUPT)] != NULL ||
-        event_of[index_of_bit(XIPC_SIGNAL_TERMINATE)] != NULL;
+    bool want = event_of[xipc__signal_index(XIPC_SIGNAL_INTERRUPT)] != NULL ||
+        event_of[xipc__signal_index(XIPC_SIGNAL_TERMINATE)] != NULL;
     if (want != console_handler_on && SetConsoleCtrlHandler(on_console_event, want))
         console_handler_on = want;
 }
@@ -187,7 +167,7 @@ watch_locked(unsigned set, struct xipc__os_signal *s)
 {
     HANDLE ev = NULL;
     int rc = 0;
-    for (int i = 0; i < SIGNAL_KINDS; i++)
+    for (int i = 0; i < XIPC__SIGNAL_KINDS; i++)
         if ((set & (1u << i)) && event_of[i] != NULL)
             return XIPC__FAIL(XIPC_EBUSY, "set: another watch of this process holds a signal of it");
     if (board == NULL && (rc = board_make()) != 0)
@@ -198,7 +178,7 @@ watch_locked(unsigned set, struct xipc__os_signal *s)
         return rc;
     }
     (void)InterlockedAnd(&board->pending, ~(LONG)set); /* earlier sends had the default action */
-    for (int i = 0; i < SIGNAL_KINDS; i++) {
+    for (int i = 0; i < XIPC__SIGNAL_KINDS; i++) {
         if (set & (1u << i)) {
             event_of[i] = ev;
             (void)InterlockedExchange(&board->holder[i], (LONG)set);
@@ -225,7 +205,7 @@ void
 xipc__os_signal_close(struct xipc__os_signal *s)
 {
     AcquireSRWLockExclusive(&lock);
-    for (int i = 0; i < SIGNAL_KINDS; i++) {
+    for (int i = 0; i < XIPC__SIGNAL_KINDS; i++) {
         if (s->set & (1u << i)) {
             (void)InterlockedExchange(&board->holder[i], 0); /* senders: the default again */
             event_of[i] = NULL;
@@ -242,17 +222,12 @@ xipc__os_signal_close(struct xipc__os_signal *s)
 
 /* ---- Reading -------------------------------------------------------------------------------- */
 
-/* Takes one pending signal of the watch, starting after the one reported last: its bit, or 0. */
-static unsigned
-take_pending(struct xipc__os_signal *s)
+/* Called only while a watch is open, so while the section is mapped. */
+static bool
+take_index(int i)
 {
-    int start = s->last ? index_of_bit(s->last) + 1 : 0;
-    for (int k = 0; k < SIGNAL_KINDS; k++) {
-        unsigned bit = 1u << ((start + k) % SIGNAL_KINDS);
-        if ((s->set & bit) && (InterlockedAnd(&board->pending, ~(LONG)bit) & (LONG)bit))
-            return bit;
-    }
-    return 0;
+    LONG bit = (LONG)(1u << i);
+    return (InterlockedAnd(&board->pending, ~bit) & bit) != 0;
 }
 
 static bool
@@ -279,10 +254,9 @@ int
 xipc__os_signal_next(struct xipc__os_signal *s, int *sig, xipc__deadline dl)
 {
     for (;;) {
-        unsigned got = take_pending(s);
+        unsigned got = xipc__signal_take_next(s->set, &s->last, take_index);
         int rc = settle_event(s); /* the event stays set while others are pending: wait sets */
         if (got != 0) {
-            s->last = got;
             *sig = (int)got;
             return 0;
         }
@@ -337,9 +311,9 @@ on_console_event(DWORD type)
     unsigned bit = signal_of_console_event(type);
     bool delivered = false;
     AcquireSRWLockShared(&lock);
-    if (bit != 0 && event_of[index_of_bit(bit)] != NULL) {
+    if (bit != 0 && event_of[xipc__signal_index(bit)] != NULL) {
         (void)InterlockedOr(&board->pending, (LONG)bit);
-        delivered = SetEvent(event_of[index_of_bit(bit)]) != 0;
+        delivered = SetEvent(event_of[xipc__signal_index(bit)]) != 0;
     }
     ReleaseSRWLockShared(&lock);
     /* Windows ends the process as soon as this returns from CTRL_CLOSE_EVENT, CTRL_LOGOFF_EVENT
@@ -366,7 +340,7 @@ deliver_through(struct board *b, DWORD pid, uint64_t born, unsigned bit, bool *d
         return XIPC__FAIL(XIPC_ECORRUPT, "the target's signal section is not xipc's");
     if (b->born != born)
         return 0; /* an earlier process's with the same id, still held open: not this one's */
-    LONG holder = b->holder[index_of_bit(bit)];
+    LONG holder = b->holder[xipc__signal_index(bit)];
     if (holder == 0)
         return 0;
     if ((holder & (LONG)bit) == 0 || (holder & ~(LONG)XIPC_SIGNAL_ALL) != 0)
