@@ -257,6 +257,55 @@ xt_test_signal_close_restores_the_default(void)
     xt_channel_close(&ch);
 }
 
+/* `signal_nohup_watch_close ready go`: ignores HANGUP (77 where it cannot), watches it, reports
+ * the first one (a byte), closes the watch, says ready, and waits for go. */
+int
+xt_child_signal_nohup_watch_close(int argc, char **argv)
+{
+    xipc_signal *w = NULL;
+    xt_channel ch;
+    int sig = 0;
+    (void)argc;
+    xt_channel_import(&ch, argv[1], argv[2]);
+    if (xt_os_ignore_hangup() != 0)
+        return XT_SKIP_CODE;
+    CHECK_OK(xipc_signal_watch(XIPC_SIGNAL_HANGUP, &w));
+    xt_channel_ready(&ch);
+    CHECK_OK(xipc_signal_next(w, &sig, XT_CHILD_TIMEOUT_MS));
+    unsigned char b = (unsigned char)sig;
+    xt_write_all(ch.ready_wr, &b, 1, XT_CHILD_TIMEOUT_MS);
+    xipc_signal_close(w);
+    xt_channel_ready(&ch);
+    xt_channel_wait_go(&ch);
+    xt_channel_close(&ch);
+    return 0;
+}
+
+/* POSIX: closing a watch puts back the action from before it, here SIG_IGN: a HANGUP after the
+ * close is ignored, not fatal. */
+void
+xt_test_signal_close_restores_the_previous_action(void)
+{
+    xt_channel ch;
+    xipc_proc *p = NULL;
+    unsigned char b = 0;
+    const char *args[] = { NULL };
+    if (xt_os_ignore_hangup() != 0)
+        XT_SKIP("Windows: a process has no action of its own to put back, closing restores the "
+                "default (signal_close_restores_the_default)");
+    spawn_with_channel("signal_nohup_watch_close", args, &ch, &p);
+    xt_channel_wait_ready(&ch);
+    CHECK_OK(xipc_signal_send(pid_of(p), XIPC_SIGNAL_HANGUP));
+    xt_read_exact(ch.ready_rd, &b, 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_EQ(b, XIPC_SIGNAL_HANGUP);
+    xt_channel_wait_ready(&ch);
+    CHECK_OK(xipc_signal_send(pid_of(p), XIPC_SIGNAL_HANGUP));
+    /* The child reads go only after the hang-up reached it: it was sent first. */
+    xt_channel_go(&ch);
+    xt_expect_exit(p, 0);
+    xt_channel_close(&ch);
+}
+
 /* ---- Ping-pong ------------------------------------------------------------------------------ */
 
 #define PING_PONG_ROUNDS 1000

@@ -369,6 +369,10 @@ bool xt_os_can_become_other_user(void);
 /* Becomes uid and gid 65534 for good (POSIX, as root). 0, or -1 (also on Windows). */
 int xt_os_become_other_user(void);
 
+/* POSIX: makes SIGHUP ignored (SIG_IGN) in this process, as nohup does. 0, or -1 on Windows,
+ * where a process has no action to set for it but xipc's. */
+int xt_os_ignore_hangup(void);
+
 /* Windows: makes a section at the name xipc's signal watch of process pid uses
  * ("Local\xipc#signal-<pid>"), 4 KiB of 0xff, as a squatter or a stray program would, and leaves
  * it open: its HANDLE (close it with xt_os_close_native). -1 where that is not possible, and on

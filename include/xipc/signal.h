@@ -22,8 +22,10 @@
  *
  * POSIX: a watch installs a handler (sigaction, SA_RESTART) for its signals (SIGINT, SIGTERM,
  * SIGHUP, SIGUSR1, SIGUSR2) that only marks the signal pending and writes a byte into a pipe of
- * the watch. Other handlers the program installs for those signals afterwards replace it. A
- * process started by exec starts with the default actions again. Sending is kill(2), so a program
+ * the watch. A handler the program installs for one of those signals afterwards replaces it, and
+ * closing the watch puts back the action from before the watch, whatever was set in between. A
+ * watched signal that every thread of the process blocks (sigprocmask) waits in the kernel until
+ * a thread unblocks it. A process started by exec starts with the default actions again. Sending is kill(2), so a program
  * that never heard of xipc can signal a watching process, and be signalled.
  * Windows: a watching process keeps a small owner-only section, "Local\xipc#signal-<pid>", with
  * the watched set and the pending bits, and one owner-only event per watch; a sender sets the bit

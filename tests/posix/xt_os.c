@@ -1109,3 +1109,12 @@ xt_os_console_ctrl_c(void)
 {
     return -1;
 }
+
+int
+xt_os_ignore_hangup(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_IGN;
+    return sigaction(SIGHUP, &sa, NULL);
+}

@@ -1247,3 +1247,9 @@ xt_os_console_ctrl_c(void)
 {
     return GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0) ? 0 : (long)GetLastError();
 }
+
+int
+xt_os_ignore_hangup(void)
+{
+    return -1;
+}
