@@ -1,9 +1,12 @@
 /* win32/win32_signal.c: signal watches and sending on Windows (common/platform.h, "Signals").
  *
- * Windows has no signals between processes. A watching process keeps a small owner-only section,
- * "Local\xipc#signal-<pid>" ('#' is no name character, so no user name reaches it), holding the
- * pending bits and, per signal, the set of the watch that holds it; each watch has an owner-only
- * manual-reset event, "Local\xipc#signal-<pid>-<set>", set while a signal of it is pending. A
+ * Windows has no signals between processes. From its first watch until it ends, a process keeps a
+ * small owner-only section, "Local\xipc#signal-<pid>" ('#' is no name character, so no user name
+ * reaches it), holding the pending bits and, per signal, the number of the watch that holds it;
+ * each watch has an owner-only manual-reset event, "Local\xipc#signal-<pid>-<number>", set while
+ * a signal of it is pending. Numbers are never used twice in a process, and the section is never
+ * made twice, so a sender that still holds an old one open never makes a new watch find its name
+ * taken. A
  * sender holds the target process open for the whole call (so its id cannot pass to another
  * process meanwhile), sets the bit and the event, or, when the target does not watch the
  * signal, applies the default action: TerminateProcess with XIPC_SIGNAL_EXIT_CODE(sig).
@@ -19,6 +22,7 @@
  * else. */
 #include "win32_internal.h"
 
+#include <limits.h>
 #include <string.h>
 
 #define BOARD_MAGIC   0x58534947u /* "XSIG" */
@@ -31,27 +35,27 @@ struct board {
     uint32_t version;
     uint64_t born; /* the owner's creation time (GetProcessTimes), against reused ids */
     volatile LONG pending; /* signals sent and not read yet */
-    volatile LONG holder[XIPC__SIGNAL_KINDS]; /* the set of the watch holding each signal; 0: none */
+    volatile LONG holder[XIPC__SIGNAL_KINDS]; /* the number of the watch holding each; 0: none */
 };
 
-/* This process's side, under lock: the section while a watch is open, each signal's watch
- * event, and whether the console handler is installed. */
+/* This process's side, under lock: the section once made, the last watch number given, each
+ * signal's watch event, and whether the console handler is installed. */
 static SRWLOCK lock = SRWLOCK_INIT;
 static HANDLE section;
 static struct board *board;
-static unsigned watches;
+static LONG last_number;
 static HANDLE event_of[XIPC__SIGNAL_KINDS];
 static bool console_handler_on;
 
-/* L"Local\\xipc#signal-<pid>", and "-<set>" after it when set is not 0. */
+/* L"Local\\xipc#signal-<pid>", and "-<number>" after it when number is not 0. */
 static void
-object_name(DWORD pid, unsigned set, wchar_t name[NAME_CAP])
+object_name(DWORD pid, unsigned number, wchar_t name[NAME_CAP])
 {
     static const wchar_t prefix[] = L"Local\\xipc#signal-";
     size_t n = sizeof prefix / sizeof prefix[0] - 1;
-    unsigned long long parts[2] = { pid, set };
+    unsigned long long parts[2] = { pid, number };
     memcpy(name, prefix, n * sizeof(wchar_t));
-    for (int k = 0; k < (set != 0 ? 2 : 1); k++) {
+    for (int k = 0; k < (number != 0 ? 2 : 1); k++) {
         wchar_t digits[24];
         int d = 0;
         unsigned long long v = parts[k];
@@ -120,15 +124,6 @@ board_make(void)
     return 0;
 }
 
-static void
-board_drop(void)
-{
-    (void)UnmapViewOfFile(board);
-    (void)CloseHandle(section);
-    board = NULL;
-    section = NULL;
-}
-
 static BOOL WINAPI on_console_event(DWORD type);
 
 /* The console handler is installed while a watch holds INTERRUPT or TERMINATE. Without a
@@ -143,14 +138,14 @@ console_handler_update(void)
 }
 
 static int
-event_make(unsigned set, HANDLE *ev)
+event_make(unsigned number, HANDLE *ev)
 {
     SECURITY_ATTRIBUTES sa;
     wchar_t name[NAME_CAP];
     int rc = xipc__win32_owner_only_sa(&sa);
     if (rc != 0)
         return rc;
-    object_name(GetCurrentProcessId(), set, name);
+    object_name(GetCurrentProcessId(), number, name);
     *ev = CreateEventW(&sa, TRUE, FALSE, name);
     if (*ev == NULL)
         return XIPC__OS_FAIL(GetLastError(), "CreateEventW", "signal watch event");
@@ -172,19 +167,18 @@ watch_locked(unsigned set, struct xipc__os_signal *s)
             return XIPC__FAIL(XIPC_EBUSY, "set: another watch of this process holds a signal of it");
     if (board == NULL && (rc = board_make()) != 0)
         return rc;
-    if ((rc = event_make(set, &ev)) != 0) {
-        if (watches == 0)
-            board_drop();
+    if (last_number == LONG_MAX)
+        return XIPC__FAIL(XIPC_ELIMIT, "this process made 2^31 - 1 signal watches already");
+    if ((rc = event_make((unsigned)last_number + 1, &ev)) != 0)
         return rc;
-    }
+    last_number++;
     (void)InterlockedAnd(&board->pending, ~(LONG)set); /* earlier sends had the default action */
     for (int i = 0; i < XIPC__SIGNAL_KINDS; i++) {
         if (set & (1u << i)) {
             event_of[i] = ev;
-            (void)InterlockedExchange(&board->holder[i], (LONG)set);
+            (void)InterlockedExchange(&board->holder[i], last_number);
         }
     }
-    watches++;
     console_handler_update();
     s->set = set;
     s->event = ev;
@@ -213,8 +207,6 @@ xipc__os_signal_close(struct xipc__os_signal *s)
     }
     (void)InterlockedAnd(&board->pending, ~(LONG)s->set);
     console_handler_update();
-    if (--watches == 0)
-        board_drop();
     ReleaseSRWLockExclusive(&lock);
     (void)CloseHandle(s->event);
     memset(s, 0, sizeof *s);
@@ -343,7 +335,7 @@ deliver_through(struct board *b, DWORD pid, uint64_t born, unsigned bit, bool *d
     LONG holder = b->holder[xipc__signal_index(bit)];
     if (holder == 0)
         return 0;
-    if ((holder & (LONG)bit) == 0 || (holder & ~(LONG)XIPC_SIGNAL_ALL) != 0)
+    if (holder < 0)
         return XIPC__FAIL(XIPC_ECORRUPT, "the target's signal section names no watch of it");
     (void)InterlockedOr(&b->pending, (LONG)bit);
     object_name(pid, (unsigned)holder, name);

@@ -27,8 +27,9 @@
  * watched signal that every thread of the process blocks (sigprocmask) waits in the kernel until
  * a thread unblocks it. A process started by exec starts with the default actions again. Sending is kill(2), so a program
  * that never heard of xipc can signal a watching process, and be signalled.
- * Windows: a watching process keeps a small owner-only section, "Local\xipc#signal-<pid>", with
- * the watched set and the pending bits, and one owner-only event per watch; a sender sets the bit
+ * Windows: from its first watch on, a process keeps a small owner-only section,
+ * "Local\xipc#signal-<pid>", with the pending bits and the watch holding each signal, and each
+ * watch an owner-only event, "Local\xipc#signal-<pid>-<n>"; a sender sets the bit
  * and the event, or applies the default action (TerminateProcess) when the target does not watch
  * the signal. Console control events also reach a watch where the process has a console:
  * CTRL_C_EVENT and CTRL_BREAK_EVENT as INTERRUPT, CTRL_CLOSE_EVENT, CTRL_LOGOFF_EVENT and
@@ -82,7 +83,8 @@ typedef struct xipc_signal xipc_signal;
  * read from *out and no longer end the process. Returns 0; XIPC_EINVAL (set empty or with other
  * bits; NULL out); XIPC_EBUSY (another watch of this process holds one of the signals);
  * XIPC_EACCES (Windows: the object name this process's watch uses is held by an object this
- * watch did not make, another user's or one left over: see the header comment); XIPC_ENOMEM;
+ * watch did not make, another user's or one left over: see the header comment); XIPC_ELIMIT
+ * (Windows: this process made 2^31 - 1 watches already); XIPC_ENOMEM;
  * XIPC_EMFILE; XIPC_ENFILE; XIPC_EOS (another OS failure: xipc_last_os_error). *out is NULL on
  * failure. */
 XIPC_API int xipc_signal_watch(unsigned set, xipc_signal **out);
