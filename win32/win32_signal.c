@@ -390,6 +390,17 @@ default_action(HANDLE process, unsigned bit)
     return werr == ERROR_ACCESS_DENIED ? XIPC_EPERM : rc;
 }
 
+/* Local\ names are per session: a watch in another session could not be seen, and its target
+ * would be taken for one that does not watch. A session that cannot be told counts as ours. */
+static bool
+in_this_session(DWORD pid)
+{
+    DWORD theirs = 0, ours = 0;
+    if (!ProcessIdToSessionId(pid, &theirs) || !ProcessIdToSessionId(GetCurrentProcessId(), &ours))
+        return true;
+    return theirs == ours;
+}
+
 int
 xipc__os_signal_send(uint64_t pid, int sig)
 {
@@ -410,6 +421,9 @@ xipc__os_signal_send(uint64_t pid, int sig)
     /* A process that ended is kept while someone holds a handle to it: its id names nobody. */
     if (WaitForSingleObject(process, 0) == WAIT_OBJECT_0)
         rc = XIPC__FAIL(XIPC_ENOENT, "pid: the process has ended");
+    else if (!in_this_session((DWORD)pid))
+        rc = XIPC__FAIL(XIPC_ENOTSUP, "pid: a process of another session, whose Local\\ "
+                                      "objects this one cannot see (nothing sent)");
     if (rc == 0)
         rc = deliver(process, (DWORD)pid, (unsigned)sig, &delivered);
     if (rc == 0 && !delivered)

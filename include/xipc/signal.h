@@ -108,8 +108,10 @@ XIPC_API xipc_handle *xipc_signal_handle(xipc_signal *w);
  * signal; pid 0); XIPC_ENOENT (no process has that id); XIPC_EPERM (the process is not ours to
  * signal: another user's); XIPC_EACCES (Windows: the target's signal objects belong to another
  * user, who made them first; nothing was sent); XIPC_ECORRUPT (Windows: the target's section is
- * not what xipc writes there; nothing was sent); XIPC_ENOMEM; XIPC_EOS (another OS failure:
- * xipc_last_os_error).
+ * not what xipc writes there; nothing was sent); XIPC_ENOTSUP (Windows: the process runs in
+ * another session, where this one cannot see its signal objects; nothing was sent); XIPC_ENOMEM;
+ * XIPC_EOS (another OS failure: xipc_last_os_error). POSIX: a child that ended and was not yet
+ * waited for still has its id, and a send to it returns 0.
  * POSIX: kill(pid, signal). Windows: to a process that watches sig, it is set pending in the
  * process's section; else the process ends (TerminateProcess with XIPC_SIGNAL_EXIT_CODE(sig)).
  * A process id is only a number: pids are reused, and a send to an id whose process ended may
