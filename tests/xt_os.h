@@ -374,7 +374,7 @@ int xt_os_become_other_user(void);
 int xt_os_ignore_hangup(void);
 
 /* Windows: makes a section at the name xipc's signal watch of process pid uses
- * ("Local\xipc#signal-<pid>"), 4 KiB of 0xff, as a squatter or a stray program would, and leaves
+ * ("Local\xipc-signal#<pid>"), 4 KiB of 0xff, as a squatter or a stray program would, and leaves
  * it open: its HANDLE (close it with xt_os_close_native). -1 where that is not possible, and on
  * POSIX, where signals have no names. */
 intptr_t xt_os_plant_signal_section(uint64_t pid);

@@ -147,7 +147,7 @@ struct xipc__os_filemap {
  * open. */
 struct xipc__os_signal {
     unsigned set;
-    void *event; /* the event's HANDLE, named Local\xipc#signal-<pid>-<its number> */
+    void *event; /* the event's HANDLE, named Local\xipc-signal#<pid>-<its number> */
     unsigned last; /* the bit reported last: the next report starts after it */
 };
 

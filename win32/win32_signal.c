@@ -1,9 +1,9 @@
 /* win32/win32_signal.c: signal watches and sending on Windows (common/platform.h, "Signals").
  *
  * Windows has no signals between processes. From its first watch until it ends, a process keeps a
- * small owner-only section, "Local\xipc#signal-<pid>" ('#' is no name character, so no user name
+ * small owner-only section, "Local\xipc-signal#<pid>" ('#' is no name character, so no user name
  * reaches it), holding the pending bits and, per signal, the number of the watch that holds it;
- * each watch has an owner-only manual-reset event, "Local\xipc#signal-<pid>-<number>", set while
+ * each watch has an owner-only manual-reset event, "Local\xipc-signal#<pid>-<number>", set while
  * a signal of it is pending. Numbers are never used twice in a process, and the section is never
  * made twice, so a sender that still holds an old one open never makes a new watch find its name
  * taken. A
@@ -47,11 +47,11 @@ static LONG last_number;
 static HANDLE event_of[XIPC__SIGNAL_KINDS];
 static bool console_handler_on;
 
-/* L"Local\\xipc#signal-<pid>", and "-<number>" after it when number is not 0. */
+/* L"Local\\xipc-signal#<pid>", and "-<number>" after it when number is not 0. */
 static void
 object_name(DWORD pid, unsigned number, wchar_t name[NAME_CAP])
 {
-    static const wchar_t prefix[] = L"Local\\xipc#signal-";
+    static const wchar_t prefix[] = L"Local\\xipc-signal#";
     size_t n = sizeof prefix / sizeof prefix[0] - 1;
     unsigned long long parts[2] = { pid, number };
     memcpy(name, prefix, n * sizeof(wchar_t));

@@ -28,8 +28,8 @@
  * a thread unblocks it. A process started by exec starts with the default actions again. Sending is kill(2), so a program
  * that never heard of xipc can signal a watching process, and be signalled.
  * Windows: from its first watch on, a process keeps a small owner-only section,
- * "Local\xipc#signal-<pid>", with the pending bits and the watch holding each signal, and each
- * watch an owner-only event, "Local\xipc#signal-<pid>-<n>"; a sender sets the bit
+ * "Local\xipc-signal#<pid>", with the pending bits and the watch holding each signal, and each
+ * watch an owner-only event, "Local\xipc-signal#<pid>-<n>"; a sender sets the bit
  * and the event, or applies the default action (TerminateProcess) when the target does not watch
  * the signal. Console control events also reach a watch where the process has a console:
  * CTRL_C_EVENT and CTRL_BREAK_EVENT as INTERRUPT, CTRL_CLOSE_EVENT, CTRL_LOGOFF_EVENT and

@@ -1197,7 +1197,7 @@ intptr_t
 xt_os_plant_signal_section(uint64_t pid)
 {
     wchar_t name[64];
-    _snwprintf(name, 64, L"Local\\xipc#signal-%llu", (unsigned long long)pid);
+    _snwprintf(name, 64, L"Local\\xipc-signal#%llu", (unsigned long long)pid);
     name[63] = L'\0';
     HANDLE h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 4096, name);
     if (h == NULL)
