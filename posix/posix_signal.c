@@ -1,5 +1,5 @@
-/* posix/posix_signal.c: signal watches on sigaction and a self-pipe, and kill(2) (common/platform.h,
- * "Signals").
+/* posix/posix_signal.c: signal watches on sigaction and a self-pipe, and kill(2)
+ * (common/platform.h, "Signals").
  *
  * A watch's handler does only what is async-signal-safe: it marks its signal pending in a
  * process-wide flag and writes one byte into the write end of the pipe of the watch that holds

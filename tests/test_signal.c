@@ -392,8 +392,8 @@ xt_test_signal_ping_pong_no_lost_wakeup(void)
         pacer_answered(&pc);
         CHECK_EQ(sig, XIPC_SIGNAL_USER2);
     }
-    printf("%d round trips in %llu ms\n", PING_PONG_ROUNDS,
-        (unsigned long long)(xt_os_now_ms() - t0));
+    printf(
+        "%d round trips in %llu ms\n", PING_PONG_ROUNDS, (unsigned long long)(xt_os_now_ms() - t0));
     xt_expect_exit(p, 0);
     xipc_signal_close(w);
     xt_channel_close(&ch);

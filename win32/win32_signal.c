@@ -106,8 +106,9 @@ board_make(void)
         return XIPC__OS_FAIL(GetLastError(), "CreateFileMappingW", "signal section");
     if (GetLastError() == ERROR_ALREADY_EXISTS) {
         (void)CloseHandle(h);
-        return XIPC__FAIL(XIPC_EACCES, "this process's signal section name is taken: by another "
-                                       "user, or by a process that had this id before");
+        return XIPC__FAIL(XIPC_EACCES,
+            "this process's signal section name is taken: by another "
+            "user, or by a process that had this id before");
     }
     struct board *b = MapViewOfFile(h, FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, sizeof *b);
     if (b == NULL) {
@@ -164,7 +165,8 @@ watch_locked(unsigned set, struct xipc__os_signal *s)
     int rc = 0;
     for (int i = 0; i < XIPC__SIGNAL_KINDS; i++)
         if ((set & (1u << i)) && event_of[i] != NULL)
-            return XIPC__FAIL(XIPC_EBUSY, "set: another watch of this process holds a signal of it");
+            return XIPC__FAIL(
+                XIPC_EBUSY, "set: another watch of this process holds a signal of it");
     if (board == NULL && (rc = board_make()) != 0)
         return rc;
     if (last_number == LONG_MAX)
@@ -362,7 +364,9 @@ deliver(HANDLE process, DWORD pid, unsigned bit, bool *delivered)
     HANDLE h = OpenFileMappingW(FILE_MAP_READ | FILE_MAP_WRITE | READ_CONTROL, FALSE, name);
     if (h == NULL) {
         DWORD werr = GetLastError();
-        return werr == ERROR_FILE_NOT_FOUND ? 0 : XIPC__OS_FAIL(werr, "OpenFileMappingW", "signal section");
+        return werr == ERROR_FILE_NOT_FOUND
+            ? 0
+            : XIPC__OS_FAIL(werr, "OpenFileMappingW", "signal section");
     }
     int rc = check_owner(h, "signal section");
     struct board *b = rc == 0 ? MapViewOfFile(h, FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, 0) : NULL;
@@ -422,8 +426,9 @@ xipc__os_signal_send(uint64_t pid, int sig)
     if (WaitForSingleObject(process, 0) == WAIT_OBJECT_0)
         rc = XIPC__FAIL(XIPC_ENOENT, "pid: the process has ended");
     else if (!in_this_session((DWORD)pid))
-        rc = XIPC__FAIL(XIPC_ENOTSUP, "pid: a process of another session, whose Local\\ "
-                                      "objects this one cannot see (nothing sent)");
+        rc = XIPC__FAIL(XIPC_ENOTSUP,
+            "pid: a process of another session, whose Local\\ "
+            "objects this one cannot see (nothing sent)");
     if (rc == 0)
         rc = deliver(process, (DWORD)pid, (unsigned)sig, &delivered);
     if (rc == 0 && !delivered)

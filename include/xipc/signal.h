@@ -25,8 +25,8 @@
  * the watch. A handler the program installs for one of those signals afterwards replaces it, and
  * closing the watch puts back the action from before the watch, whatever was set in between. A
  * watched signal that every thread of the process blocks (sigprocmask) waits in the kernel until
- * a thread unblocks it. A process started by exec starts with the default actions again. Sending is kill(2), so a program
- * that never heard of xipc can signal a watching process, and be signalled.
+ * a thread unblocks it. A process started by exec starts with the default actions again. Sending is
+ * kill(2), so a program that never heard of xipc can signal a watching process, and be signalled.
  * Windows: from its first watch on, a process keeps a small owner-only section,
  * "Local\xipc-signal#<pid>", with the pending bits and the watch holding each signal, and each
  * watch an owner-only event, "Local\xipc-signal#<pid>-<n>"; a sender sets the bit
