@@ -18,26 +18,27 @@
  * overlap; a watch of a signal that another watch of the process holds is XIPC_EBUSY. Closing a
  * watch gives its signals back the action they had before it: POSIX the previous sigaction
  * (the default, or whatever the program had set); Windows the default action (the process ends).
- * A signal pending in a watch when it closes is dropped, as a signal that arrives just after.
+ * A signal still pending in a watch when it closes is dropped: it was delivered, to the watch.
  *
  * POSIX: a watch installs a handler (sigaction, SA_RESTART) for its signals (SIGINT, SIGTERM,
  * SIGHUP, SIGUSR1, SIGUSR2) that only marks the signal pending and writes a byte into a pipe of
  * the watch. A handler the program installs for one of those signals afterwards replaces it, and
  * closing the watch puts back the action from before the watch, whatever was set in between. A
  * watched signal that every thread of the process blocks (sigprocmask) waits in the kernel until
- * a thread unblocks it. A process started by exec starts with the default actions again. Sending is
- * kill(2), so a program that never heard of xipc can signal a watching process, and be signalled.
+ * a thread unblocks it. A process started by exec starts with the default actions again.
+ * Sending is kill(2), so a program that never heard of xipc can signal a watching process, and
+ * be signalled by one.
  * Windows: from its first watch on, a process keeps a small owner-only section,
  * "Local\xipc-signal#<pid>", with the pending bits and the watch holding each signal, and each
- * watch an owner-only event, "Local\xipc-signal#<pid>-<n>"; a sender sets the bit
- * and the event, or applies the default action (TerminateProcess) when the target does not watch
- * the signal. Console control events also reach a watch where the process has a console:
- * CTRL_C_EVENT and CTRL_BREAK_EVENT as INTERRUPT, CTRL_CLOSE_EVENT, CTRL_LOGOFF_EVENT and
- * CTRL_SHUTDOWN_EVENT as TERMINATE. Windows ends a process once its handler returns from the last
- * three, or when the system's time for it runs out (5 seconds for CTRL_CLOSE_EVENT, by default),
- * so xipc's handler holds on for that time: a watcher that read TERMINATE has that long to clean
- * up and exit. A process that has Ctrl+C switched off (started with CREATE_NEW_PROCESS_GROUP)
- * keeps it off.
+ * watch an owner-only event, "Local\xipc-signal#<pid>-<n>"; a sender sets the bit and the event,
+ * or applies the default action (TerminateProcess) when the target does not watch the signal.
+ * Only xipc's senders reach a watch there, and console control events, where the process has a
+ * console: CTRL_C_EVENT and CTRL_BREAK_EVENT as INTERRUPT, CTRL_CLOSE_EVENT, CTRL_LOGOFF_EVENT
+ * and CTRL_SHUTDOWN_EVENT as TERMINATE. Windows ends a process once its handler returns from the
+ * last three, or when the system's time for it runs out (5 seconds for CTRL_CLOSE_EVENT, by
+ * default), so xipc's handler holds on for that time: a watcher that read TERMINATE has that long
+ * to clean up and exit. A process that has Ctrl+C switched off (started with
+ * CREATE_NEW_PROCESS_GROUP) keeps it off.
  *
  * Waiting together with other objects: a watch is ready in a wait set (xipc/waitset.h) while a
  * signal of it is pending. xipc_handle_native gives POSIX the read end of the watch's pipe,
