@@ -92,8 +92,8 @@ XIPC_API int xipc_signal_watch(unsigned set, xipc_signal **out);
 
 /* Waits up to timeout_ms for a signal of the watch's set and reports one in *sig (one
  * XIPC_SIGNAL_* bit). Returns 0; XIPC_ETIMEDOUT (none pending); XIPC_EINVAL (NULL sig, bad
- * timeout); XIPC_EBADF; XIPC_EOS (another OS failure: xipc_last_os_error). Windows: the
- * watch trusts no more of its shared section than the pending bits of its own signals. */
+ * timeout); XIPC_EBADF; XIPC_ENOMEM; XIPC_EOS (another OS failure: xipc_last_os_error). Windows:
+ * the watch trusts no more of its shared section than the pending bits of its own signals. */
 XIPC_API int xipc_signal_next(xipc_signal *w, int *sig, int timeout_ms);
 
 /* Stops watching: the watch's signals get back the action they had before it (see above). NULL,
