@@ -23,6 +23,7 @@
 #include "xipc/proc.h"
 #include "xipc/sock.h"
 #include "xipc/shm.h"
+#include "xipc/signal.h"
 #include "xipc/sync.h"
 #include "xipc/waitset.h"
 
@@ -765,5 +766,41 @@ int xipc__os_stream_shutdown(struct xipc__os_stream *s);
 
 /* The local (peer false) or peer address of a TCP connection; XIPC_ENOTSUP for other streams. */
 int xipc__os_stream_sockaddr(const struct xipc__os_stream *s, bool peer, xipc_sockaddr *out);
+
+/* ---- Signals (common/signal.c; posix_signal.c, win32_signal.c) ------------------------------
+ * The process-wide part (which watch holds which signal, the handlers or the shared section)
+ * is each platform's own, under a lock of its own. struct xipc__os_signal (platform_types.h) has
+ * on every platform `unsigned set`, the watch's signals; zeroed means "not open". */
+
+/* Starts a watch over set (checked: non-empty, portable bits only). XIPC_EBUSY when another
+ * watch of this process holds one of them; else as xipc_signal_watch lists. On failure s stays
+ * zeroed and nothing changed. */
+int xipc__os_signal_watch(unsigned set, struct xipc__os_signal *s);
+
+/* One pending signal of the watch, waiting until dl: 0 and *sig, XIPC_ETIMEDOUT, or as
+ * xipc_signal_next lists. Never returns EINTR. */
+int xipc__os_signal_next(struct xipc__os_signal *s, int *sig, xipc__deadline dl);
+
+/* Gives the watch's signals back their previous action and releases it; s is zeroed. */
+void xipc__os_signal_close(struct xipc__os_signal *s);
+
+bool xipc__os_signal_holds(const struct xipc__os_signal *s, intptr_t native);
+void xipc__os_signal_waitable(const struct xipc__os_signal *s, struct xipc__wait *w);
+
+/* Sends sig (checked: one portable bit) to pid (checked: not 0), as xipc_signal_send. */
+int xipc__os_signal_send(uint64_t pid, int sig);
+
+/* What both platforms share (common/signal.c). The bit position of the portable signal bit. */
+#define XIPC__SIGNAL_KINDS 5
+int xipc__signal_index(unsigned bit);
+
+/* Takes one pending signal of set, looking first at the one after *last (the bit reported last,
+ * 0 at first), so that a signal sent again and again does not hide the others: take(i) takes
+ * signal i's pending mark if it is set. Its bit, kept in *last, or 0 when none was pending. */
+unsigned xipc__signal_take_next(unsigned set, unsigned *last, bool (*take)(int index));
+
+/* The portable signal whose default action ended a process that the OS reports as status (kind
+ * and code filled in by xipc__os_proc_wait), or 0 for an end by anything else. */
+int xipc__os_exit_signal(const xipc_exit_status *status);
 
 #endif /* XIPC_COMMON_PLATFORM_H */

@@ -353,6 +353,12 @@ xipc_proc_wait(xipc_proc *p, xipc_exit_status *status, int timeout_ms)
 }
 
 int
+xipc_exit_status_signal(const xipc_exit_status *status)
+{
+    return status != NULL ? xipc__os_exit_signal(status) : 0;
+}
+
+int
 xipc_proc_kill(xipc_proc *p)
 {
     xipc__error_clear();

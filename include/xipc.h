@@ -8,6 +8,7 @@
 #include "xipc/pipe.h"
 #include "xipc/proc.h"
 #include "xipc/shm.h"
+#include "xipc/signal.h"
 #include "xipc/sock.h"
 #include "xipc/stream.h"
 #include "xipc/sync.h"

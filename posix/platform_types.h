@@ -138,4 +138,13 @@ struct xipc__os_filemap {
     bool writable;
 };
 
+/* A signal watch (posix_signal.c): the signals it holds and its self-pipe, whose write end the
+ * handler writes a byte into. set 0: not open. */
+struct xipc__os_signal {
+    unsigned set;
+    int rd; /* the pipe's read end, non-blocking: what a wait set polls */
+    int wr; /* its write end, non-blocking */
+    unsigned last; /* the bit reported last: the next report starts after it */
+};
+
 #endif /* XIPC_POSIX_PLATFORM_TYPES_H */

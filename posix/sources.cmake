@@ -38,6 +38,7 @@ set(XIPC_PLATFORM_SOURCES
   posix/posix_proc.c
   posix/posix_sem.c
   posix/posix_shm.c
+  posix/posix_signal.c
   posix/posix_sock.c
   posix/posix_spin.c
   posix/posix_socket.c

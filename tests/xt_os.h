@@ -361,4 +361,31 @@ int xt_os_fd_limit_at_least(int n);
  * would inherit native: POSIX no FD_CLOEXEC; Windows HANDLE_FLAG_INHERIT. */
 bool xt_os_is_inheritable(intptr_t native);
 
+/* ---- Signals ---------------------------------------------------------------------------------- */
+
+/* Whether this process may become another user (POSIX: it runs as root); false on Windows. */
+bool xt_os_can_become_other_user(void);
+
+/* Becomes uid and gid 65534 for good (POSIX, as root). 0, or -1 (also on Windows). */
+int xt_os_become_other_user(void);
+
+/* POSIX: makes SIGHUP ignored (SIG_IGN) in this process, as nohup does. 0, or -1 on Windows,
+ * where a process has no action to set for it but xipc's. */
+int xt_os_ignore_hangup(void);
+
+/* Windows: makes a section at the name xipc's signal watch of process pid uses
+ * ("Local\xipc-signal#<pid>"), 4 KiB of 0xff, as a squatter or a stray program would, and leaves
+ * it open: its HANDLE (close it with xt_os_close_native). -1 where that is not possible, and on
+ * POSIX, where signals have no names. */
+intptr_t xt_os_plant_signal_section(uint64_t pid);
+
+/* Windows: runs `--child role arg` in a console of its own (CREATE_NEW_CONSOLE: alone on it, so
+ * a console control event it generates reaches no other process), waits for it and gives its
+ * exit code in *code. 0, or -1 where that is not possible (POSIX: no consoles). */
+int xt_os_run_in_own_console(const char *role, const char *arg, uint32_t *code);
+
+/* Windows: GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0), to every process on this console: 0, or
+ * GetLastError() of the refusal. -1 on POSIX. */
+long xt_os_console_ctrl_c(void);
+
 #endif /* XT_OS_H */

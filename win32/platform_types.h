@@ -143,4 +143,13 @@ struct xipc__os_filemap {
     bool writable;
 };
 
+/* A signal watch (win32_signal.c): the signals it holds and its manual-reset event, set while a
+ * signal of it is pending; the pending bits live in the process's shared section. set 0: not
+ * open. */
+struct xipc__os_signal {
+    unsigned set;
+    void *event; /* the event's HANDLE, named Local\xipc-signal#<pid>-<its number> */
+    unsigned last; /* the bit reported last: the next report starts after it */
+};
+
 #endif /* XIPC_WIN32_PLATFORM_TYPES_H */

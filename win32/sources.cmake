@@ -14,6 +14,7 @@ set(XIPC_PLATFORM_SOURCES
   win32/win32_proc.c
   win32/win32_security.c
   win32/win32_shm.c
+  win32/win32_signal.c
   win32/win32_sock.c
   win32/win32_stream.c
   win32/win32_sync.c

@@ -85,6 +85,10 @@ int xipc__win32_owner_is_ours(PSID sid, const char *what);
  * the failure. A file system that keeps no owners (FAT) gives none, which counts as ours. */
 int xipc__win32_check_file_owner(HANDLE h, const char *path);
 
+/* Whether the kernel object h is open on (a section, an event; opened with READ_CONTROL) is
+ * ours, by its owner: 0, XIPC_EACCES, or the failure. */
+int xipc__win32_check_object_owner(HANDLE h, const char *what);
+
 /* Whether the pipe that h, a client end, is open on is ours: its owner, fixed by whoever made
  * its first instance, is this process's user (or TokenOwner). 0; XIPC_EACCES, with the reason
  * recorded, for a pipe of another user, whose server the caller must not talk to; or the

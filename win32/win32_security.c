@@ -162,6 +162,12 @@ xipc__win32_check_file_owner(HANDLE h, const char *path)
 }
 
 int
+xipc__win32_check_object_owner(HANDLE h, const char *what)
+{
+    return check_owner(h, SE_KERNEL_OBJECT, what);
+}
+
+int
 xipc__win32_check_pipe_owner(HANDLE h, const char *name)
 {
     /* The client end's handle reads the pipe's descriptor, which its first instance fixed. A

@@ -171,6 +171,15 @@ typedef struct xipc_exit_status {
     uint32_t code; /* see the kind; POSIX exit codes are 0..255 */
 } xipc_exit_status;
 
+/* The portable signal (XIPC_SIGNAL_*, xipc/signal.h) whose default action ended a child, as
+ * xipc_proc_wait reported its end in *status, or 0 for any other end (NULL status: 0). Such an
+ * end is XIPC_EXIT_CRASHED on every platform: POSIX code is the OS signal number (SIGTERM
+ * 15...); Windows code is XIPC_SIGNAL_EXIT_CODE(signal), which xipc_signal_send's
+ * TerminateProcess gives, or STATUS_CONTROL_C_EXIT (0xC000013A), the end a console control
+ * event's default action gives, which reads as XIPC_SIGNAL_INTERRUPT (Windows does not tell
+ * Ctrl+C from Ctrl+Break or a closed console there). Never fails. */
+XIPC_API int xipc_exit_status_signal(const xipc_exit_status *status);
+
 /* Waits up to timeout_ms for the child to end, then reports how. May be called again after it
  * returned 0 (the same status). Returns 0; XIPC_ETIMEDOUT (still running); XIPC_ECHILD (POSIX,
  * before Linux 6.15 or without pidfds: the child has ended but its status is gone, because the

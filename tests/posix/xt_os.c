@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -1071,4 +1072,51 @@ xt_os_is_inheritable(intptr_t native)
 {
     int fl = fcntl((int)native, F_GETFD);
     return fl >= 0 && (fl & FD_CLOEXEC) == 0;
+}
+
+/* ---- Signals ---------------------------------------------------------------------------------- */
+
+bool
+xt_os_can_become_other_user(void)
+{
+    return geteuid() == 0;
+}
+
+int
+xt_os_become_other_user(void)
+{
+    if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
+        return -1;
+    return 0;
+}
+
+intptr_t
+xt_os_plant_signal_section(uint64_t pid)
+{
+    (void)pid;
+    return -1;
+}
+
+int
+xt_os_run_in_own_console(const char *role, const char *arg, uint32_t *code)
+{
+    (void)role;
+    (void)arg;
+    (void)code;
+    return -1;
+}
+
+long
+xt_os_console_ctrl_c(void)
+{
+    return -1;
+}
+
+int
+xt_os_ignore_hangup(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_IGN;
+    return sigaction(SIGHUP, &sa, NULL);
 }

@@ -1178,3 +1178,78 @@ xt_os_is_inheritable(intptr_t native)
     DWORD flags = 0;
     return GetHandleInformation((HANDLE)native, &flags) && (flags & HANDLE_FLAG_INHERIT) != 0;
 }
+
+/* ---- Signals ---------------------------------------------------------------------------------- */
+
+bool
+xt_os_can_become_other_user(void)
+{
+    return false; /* a second user needs another logon's token, which a test cannot make */
+}
+
+int
+xt_os_become_other_user(void)
+{
+    return -1;
+}
+
+intptr_t
+xt_os_plant_signal_section(uint64_t pid)
+{
+    wchar_t name[64];
+    _snwprintf(name, 64, L"Local\\xipc-signal#%llu", (unsigned long long)pid);
+    name[63] = L'\0';
+    HANDLE h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 4096, name);
+    if (h == NULL)
+        return -1;
+    void *view = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, 4096);
+    if (view == NULL) {
+        CloseHandle(h);
+        return -1;
+    }
+    memset(view, 0xff, 4096);
+    UnmapViewOfFile(view);
+    return (intptr_t)h;
+}
+
+int
+xt_os_run_in_own_console(const char *role, const char *arg, uint32_t *code)
+{
+    STARTUPINFOW si;
+    PROCESS_INFORMATION pi;
+    DWORD exit_code = 0;
+    char line[4096];
+    snprintf(line, sizeof line, "\"%s\" --child %s %s", xt_os_self_exe(), role, arg ? arg : "");
+    wchar_t *wline = wide_from_utf8(line);
+    memset(&si, 0, sizeof si);
+    si.cb = sizeof si;
+    HANDLE job = kill_on_close_job();
+    BOOL ok = CreateProcessW(NULL, wline, NULL, NULL, FALSE, CREATE_NEW_CONSOLE | CREATE_SUSPENDED,
+        NULL, NULL, &si, &pi);
+    free(wline);
+    if (!ok)
+        return -1;
+    if (!AssignProcessToJobObject(job, pi.hProcess) || ResumeThread(pi.hThread) == (DWORD)-1 ||
+        WaitForSingleObject(pi.hProcess, 60000) != WAIT_OBJECT_0 ||
+        !GetExitCodeProcess(pi.hProcess, &exit_code)) {
+        TerminateProcess(pi.hProcess, 1);
+        exit_code = (DWORD)-1;
+    }
+    CloseHandle(pi.hThread);
+    CloseHandle(pi.hProcess);
+    CloseHandle(job);
+    *code = exit_code;
+    return exit_code == (DWORD)-1 ? -1 : 0;
+}
+
+long
+xt_os_console_ctrl_c(void)
+{
+    return GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0) ? 0 : (long)GetLastError();
+}
+
+int
+xt_os_ignore_hangup(void)
+{
+    return -1;
+}
