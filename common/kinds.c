@@ -21,9 +21,10 @@ static const struct kind_row kinds[] = { XIPC__KIND_MAP(KIND_ROW) };
 #undef KIND_ROW
 
 /* Every value of enum xipc_kind has a row, and no row is left out of the enum: the values run
- * from 1 without a gap. */
+ * from 1 without a gap. Until the branches that add kinds 12 (MQ) and 13 (SIGNAL) are merged,
+ * FLOCK (14) leaves those two rows empty; the merge restores "== 1". */
 #define KIND_COUNT(KIND, text, release, pass, holds, waitable) +1
-_Static_assert(sizeof kinds / sizeof kinds[0] == 1 XIPC__KIND_MAP(KIND_COUNT),
+_Static_assert(sizeof kinds / sizeof kinds[0] == 3 XIPC__KIND_MAP(KIND_COUNT),
     "enum xipc_kind and the kind table disagree");
 #undef KIND_COUNT
 
