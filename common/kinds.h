@@ -45,7 +45,9 @@
     XX(LISTENER, "listener", xipc__listener_release, xipc__listener_pass, xipc__listener_holds,    \
         xipc__listener_waitable)                                                                   \
     XX(DGRAM, "dgram", xipc__dgram_release, xipc__dgram_pass, xipc__dgram_holds,                   \
-        xipc__dgram_waitable)
+        xipc__dgram_waitable)                                                                      \
+    XX(FLOCK, "flock", xipc__flock_release, xipc__kind_not_passable, xipc__flock_holds,            \
+        xipc__flock_waitable)
 
 struct xipc_handle;
 struct xipc__wait;

@@ -127,4 +127,10 @@ struct xipc__os_filemap {
     bool writable;
 };
 
+/* A file to lock: its descriptor, opened O_RDWR | O_CLOEXEC, whose open file description owns the
+ * locks (posix_flock.c). */
+struct xipc__os_flock {
+    int fd_plus1;
+};
+
 #endif /* XIPC_POSIX_PLATFORM_TYPES_H */

@@ -361,4 +361,11 @@ int xt_os_fd_limit_at_least(int n);
  * would inherit native: POSIX no FD_CLOEXEC; Windows HANDLE_FLAG_INHERIT. */
 bool xt_os_is_inheritable(intptr_t native);
 
+/* A byte-range lock as a program that never heard of xipc takes it: POSIX a classic fcntl
+ * F_SETLK record lock (owned by the process), Windows LockFileEx with LOCKFILE_FAIL_IMMEDIATELY.
+ * Opens path read-write and tries once (len 0: to the end of the file). Returns 0 when the lock is
+ * held (the file stays open, and locked, until the process ends), 1 when a conflicting lock is
+ * held elsewhere, -1 on any other failure. */
+int xt_os_raw_file_lock(const char *path, uint64_t offset, uint64_t len, bool exclusive);
+
 #endif /* XT_OS_H */

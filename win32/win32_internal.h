@@ -19,6 +19,10 @@
  * returns before dl (timer granularity) is resumed with the time left. */
 DWORD xipc__win32_wait(HANDLE h, xipc__deadline dl);
 
+/* Whether this process runs under Wine, for the few places where Wine's behaviour breaks
+ * Microsoft's documented contract (each says which). (win32_proc.c) */
+bool xipc__win32_running_under_wine(void);
+
 /* ---- UTF-8 and UTF-16 (win32_utf8.c) -------------------------------------------------------- */
 
 /* Converts NUL-terminated UTF-8 into a malloc'd, NUL-terminated UTF-16 string.

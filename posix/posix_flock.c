@@ -1,0 +1,274 @@
+/* posix/posix_flock.c: byte-range file locks (common/platform.h, "File locks") as Linux
+ * open-file-description locks: F_OFD_SETLK, F_OFD_SETLKW. They belong to the open file
+ * description, not to the process, so two opens in one process conflict and closing one never
+ * drops the other's locks (classic F_SETLK locks fail both). They conflict with classic fcntl and
+ * lockf locks of programs that never heard of xipc.
+ *
+ * Timed waits: Linux has no timed lock call. A wait with a limit runs the blocking F_OFD_SETLKW
+ * in a helper thread on the same descriptor (the lock then belongs to the handle, whichever
+ * thread asked) and cancels that thread at the deadline: fcntl(F_OFD_SETLKW) is a cancellation
+ * point (POSIX, pthreads(7)). A thread cancellation is glibc's own business, so the caller's
+ * signal dispositions stay as they are; a timer signal interrupting the call would need a handler
+ * and a signal the program might use. */
+#include "platform.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Opens path read-write as flags ask. O_NONBLOCK: a FIFO at the path must not make the open wait
+ * (it is refused next, as not a regular file); it changes nothing for a regular file. */
+static int
+open_file(const char *path, unsigned flags, int *fd)
+{
+    int oflag = O_RDWR | O_CLOEXEC | O_NONBLOCK;
+    unsigned how = flags & (XIPC_CREATE | XIPC_OPEN);
+    if (how == XIPC_CREATE)
+        oflag |= O_CREAT | O_EXCL;
+    else if (how == (XIPC_CREATE | XIPC_OPEN))
+        oflag |= O_CREAT;
+    do
+        *fd = open(path, oflag, 0600);
+    while (*fd < 0 && errno == EINTR);
+    if (*fd < 0) {
+        int e = errno;
+        int rc = XIPC__OS_FAIL(e, "open", path);
+        return e == ENXIO ? XIPC_EINVAL : rc; /* a socket or a device with nothing behind it */
+    }
+    return 0;
+}
+
+int
+xipc__os_flock_open(const char *path, unsigned flags, struct xipc__os_flock *f)
+{
+    struct stat st;
+    int fd = -1;
+    int rc = open_file(path, flags, &fd);
+    if (rc != 0)
+        return rc;
+    if (fstat(fd, &st) != 0)
+        rc = XIPC__OS_FAIL(errno, "fstat", path);
+    else if (!S_ISREG(st.st_mode))
+        rc = XIPC__FAIL(XIPC_EINVAL, "path: not a regular file");
+    if (rc != 0) {
+        (void)close(fd);
+        return rc;
+    }
+    f->fd_plus1 = fd + 1;
+    return 0;
+}
+
+static struct flock
+range_of(short type, uint64_t offset, uint64_t len)
+{
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = type;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = (off_t)offset;
+    fl.l_len = (off_t)len; /* 0: to the end of the file, however it grows */
+    fl.l_pid = 0; /* F_OFD_* require it */
+    return fl;
+}
+
+/* A failed F_OFD_SETLK(W) as an xipc code; conflicts are the caller's to tell apart. */
+static int
+lock_failure(int e)
+{
+    int rc = XIPC__OS_FAIL(e, "fcntl(F_OFD_SETLK)", NULL);
+    return e == ENOLCK ? XIPC_ELIMIT : rc; /* the kernel's lock table is full */
+}
+
+/* ---- Waiting with a limit ------------------------------------------------------------------- */
+
+struct lock_waiter {
+    int fd;
+    struct flock fl;
+    pthread_mutex_t mutex;
+    pthread_cond_t done_cond; /* on CLOCK_MONOTONIC */
+    bool done;
+    int err; /* the errno of F_OFD_SETLKW, 0 when it locked */
+};
+
+static void *
+wait_for_lock(void *arg)
+{
+    struct lock_waiter *w = arg;
+    int e;
+    do
+        e = fcntl(w->fd, F_OFD_SETLKW, &w->fl) == 0 ? 0 : errno;
+    while (e == EINTR);
+    /* Past the only cancellation point: nothing below may be cut short. */
+    (void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+    (void)pthread_mutex_lock(&w->mutex);
+    w->done = true;
+    w->err = e;
+    (void)pthread_cond_signal(&w->done_cond);
+    (void)pthread_mutex_unlock(&w->mutex);
+    return NULL;
+}
+
+/* Starts the helper with every signal blocked, so that no signal meant for the program runs its
+ * handler on xipc's thread. */
+static int
+start_waiter(struct lock_waiter *w, pthread_t *thread)
+{
+    sigset_t all, old;
+    (void)sigfillset(&all);
+    (void)pthread_sigmask(SIG_SETMASK, &all, &old);
+    int e = pthread_create(thread, NULL, wait_for_lock, w);
+    (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return e == 0 ? 0 : XIPC__OS_FAIL(e, "pthread_create", NULL);
+}
+
+static int
+init_waiter(struct lock_waiter *w)
+{
+    pthread_condattr_t attr;
+    if (pthread_condattr_init(&attr) != 0)
+        return XIPC_ENOMEM;
+    int e = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    if (e == 0 && (e = pthread_cond_init(&w->done_cond, &attr)) == 0 &&
+        (e = pthread_mutex_init(&w->mutex, NULL)) != 0)
+        (void)pthread_cond_destroy(&w->done_cond);
+    (void)pthread_condattr_destroy(&attr);
+    return e == 0 ? 0 : XIPC__OS_FAIL(e, "pthread_cond_init", NULL);
+}
+
+/* Waits until the helper is done or dl passes; true when it is done. */
+static bool
+await_waiter(struct lock_waiter *w, xipc__deadline dl)
+{
+    struct timespec at = { (time_t)(dl / 1000000000u), (long)(dl % 1000000000u) };
+    int e = 0;
+    (void)pthread_mutex_lock(&w->mutex);
+    while (!w->done && e != ETIMEDOUT)
+        e = pthread_cond_timedwait(&w->done_cond, &w->mutex, &at);
+    bool done = w->done;
+    (void)pthread_mutex_unlock(&w->mutex);
+    return done;
+}
+
+static int
+lock_until(int fd, struct flock fl, int timeout_ms)
+{
+    struct lock_waiter w = { .fd = fd, .fl = fl };
+    pthread_t thread;
+    xipc__deadline dl = xipc__deadline_in(timeout_ms);
+    int rc = init_waiter(&w);
+    if (rc != 0)
+        return rc;
+    if ((rc = start_waiter(&w, &thread)) == 0) {
+        if (!await_waiter(&w, dl))
+            (void)pthread_cancel(thread);
+        (void)pthread_join(thread, NULL);
+        if (!w.done) {
+            /* Cancelled. The kernel may have granted the lock as the cancellation came: give
+             * it back. The handle holds nothing else in this range (common/flock.c refuses
+             * overlaps), so this unlock drops no other lock. */
+            struct flock unlock = fl;
+            unlock.l_type = F_UNLCK;
+            (void)fcntl(fd, F_OFD_SETLK, &unlock);
+            rc = XIPC_ETIMEDOUT;
+        } else if (w.err != 0)
+            rc = lock_failure(w.err);
+    }
+    (void)pthread_mutex_destroy(&w.mutex);
+    (void)pthread_cond_destroy(&w.done_cond);
+    return rc;
+}
+
+int
+xipc__os_flock_lock(
+    struct xipc__os_flock *f, uint64_t offset, uint64_t len, bool exclusive, int timeout_ms)
+{
+    int fd = f->fd_plus1 - 1;
+    struct flock fl = range_of(exclusive ? F_WRLCK : F_RDLCK, offset, len);
+    int e;
+    if (timeout_ms == XIPC_FOREVER) {
+        do
+            e = fcntl(fd, F_OFD_SETLKW, &fl) == 0 ? 0 : errno;
+        while (e == EINTR);
+        return e == 0 ? 0 : lock_failure(e);
+    }
+    e = fcntl(fd, F_OFD_SETLK, &fl) == 0 ? 0 : errno;
+    if (e == 0)
+        return 0;
+    if (e != EAGAIN && e != EACCES) /* both mean "a conflicting lock" (fcntl(2)) */
+        return lock_failure(e);
+    return timeout_ms == 0 ? XIPC_ETIMEDOUT : lock_until(fd, fl, timeout_ms);
+}
+
+int
+xipc__os_flock_unlock(struct xipc__os_flock *f, uint64_t offset, uint64_t len)
+{
+    struct flock fl = range_of(F_UNLCK, offset, len);
+    if (fcntl(f->fd_plus1 - 1, F_OFD_SETLK, &fl) != 0)
+        return XIPC__OS_FAIL(errno, "fcntl(F_OFD_SETLK, F_UNLCK)", NULL);
+    return 0;
+}
+
+/* ---- Reads and writes ----------------------------------------------------------------------- */
+
+static int
+io_failure(int e, const char *call)
+{
+    int rc = XIPC__OS_FAIL(e, call, NULL);
+    return e == EFBIG ? XIPC_ENOSPC : rc; /* past the file system's largest file */
+}
+
+int
+xipc__os_flock_read_at(
+    struct xipc__os_flock *f, uint64_t offset, void *buf, size_t len, size_t *got)
+{
+    ssize_t n;
+    if (len > (size_t)SSIZE_MAX)
+        len = (size_t)SSIZE_MAX;
+    do
+        n = pread(f->fd_plus1 - 1, buf, len, (off_t)offset);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return io_failure(errno, "pread");
+    *got = (size_t)n;
+    return 0;
+}
+
+int
+xipc__os_flock_write_at(
+    struct xipc__os_flock *f, uint64_t offset, const void *buf, size_t len)
+{
+    const unsigned char *p = buf;
+    while (len > 0) {
+        ssize_t n = pwrite(f->fd_plus1 - 1, p, len > (size_t)SSIZE_MAX ? (size_t)SSIZE_MAX : len,
+            (off_t)offset);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? io_failure(errno, "pwrite") : XIPC__FAIL(XIPC_ENOSPC, "pwrite: 0 bytes");
+        p += n;
+        offset += (uint64_t)n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+void
+xipc__os_flock_close(struct xipc__os_flock *f)
+{
+    if (f->fd_plus1 > 0)
+        (void)close(f->fd_plus1 - 1);
+    f->fd_plus1 = 0;
+}
+
+bool
+xipc__os_flock_holds(const struct xipc__os_flock *f, intptr_t native)
+{
+    return f->fd_plus1 > 0 && native == f->fd_plus1 - 1;
+}
