@@ -10,17 +10,17 @@
  * point (POSIX, pthreads(7)). A thread cancellation is glibc's own business, so the caller's
  * signal dispositions stay as they are; a timer signal interrupting the call would need a handler
  * and a signal the program might use. */
-#include "platform.h"
+#include "posix_sync.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 /* Opens path read-write as flags ask. O_NONBLOCK: a FIFO at the path must not make the open wait
@@ -91,10 +91,10 @@ lock_failure(int e)
 struct lock_waiter {
     int fd;
     struct flock fl;
-    pthread_mutex_t mutex;
-    pthread_cond_t done_cond; /* on CLOCK_MONOTONIC */
-    bool done;
-    int err; /* the errno of F_OFD_SETLKW, 0 when it locked */
+    /* 0 while the helper waits; 1 once F_OFD_SETLKW returned (err says how). A futex word, so
+     * that the helper's wake is one call and the woken caller takes no lock after it. */
+    _Atomic uint32_t done;
+    int err; /* the errno of F_OFD_SETLKW, 0 when it locked; written before done */
 };
 
 static void *
@@ -107,11 +107,9 @@ wait_for_lock(void *arg)
     while (e == EINTR);
     /* Past the only cancellation point: nothing below may be cut short. */
     (void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-    (void)pthread_mutex_lock(&w->mutex);
-    w->done = true;
     w->err = e;
-    (void)pthread_cond_signal(&w->done_cond);
-    (void)pthread_mutex_unlock(&w->mutex);
+    atomic_store(&w->done, 1);
+    xipc__posix_futex_wake(&w->done, 1);
     return NULL;
 }
 
@@ -128,61 +126,38 @@ start_waiter(struct lock_waiter *w, pthread_t *thread)
     return e == 0 ? 0 : XIPC__OS_FAIL(e, "pthread_create", NULL);
 }
 
-static int
-init_waiter(struct lock_waiter *w)
-{
-    pthread_condattr_t attr;
-    if (pthread_condattr_init(&attr) != 0)
-        return XIPC_ENOMEM;
-    int e = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    if (e == 0 && (e = pthread_cond_init(&w->done_cond, &attr)) == 0 &&
-        (e = pthread_mutex_init(&w->mutex, NULL)) != 0)
-        (void)pthread_cond_destroy(&w->done_cond);
-    (void)pthread_condattr_destroy(&attr);
-    return e == 0 ? 0 : XIPC__OS_FAIL(e, "pthread_cond_init", NULL);
-}
-
 /* Waits until the helper is done or dl passes; true when it is done. */
 static bool
 await_waiter(struct lock_waiter *w, xipc__deadline dl)
 {
-    struct timespec at = { (time_t)(dl / 1000000000u), (long)(dl % 1000000000u) };
-    int e = 0;
-    (void)pthread_mutex_lock(&w->mutex);
-    while (!w->done && e != ETIMEDOUT)
-        e = pthread_cond_timedwait(&w->done_cond, &w->mutex, &at);
-    bool done = w->done;
-    (void)pthread_mutex_unlock(&w->mutex);
-    return done;
+    while (atomic_load(&w->done) == 0)
+        if (xipc__posix_futex_wait(&w->done, 0, dl) == XIPC_ETIMEDOUT)
+            break;
+    return atomic_load(&w->done) != 0;
 }
 
 static int
 lock_until(int fd, struct flock fl, int timeout_ms)
 {
-    struct lock_waiter w = { .fd = fd, .fl = fl };
+    struct lock_waiter w = { .fd = fd, .fl = fl, .done = 0, .err = 0 };
     pthread_t thread;
     xipc__deadline dl = xipc__deadline_in(timeout_ms);
-    int rc = init_waiter(&w);
+    int rc = start_waiter(&w, &thread);
     if (rc != 0)
         return rc;
-    if ((rc = start_waiter(&w, &thread)) == 0) {
-        if (!await_waiter(&w, dl))
-            (void)pthread_cancel(thread);
-        (void)pthread_join(thread, NULL);
-        if (!w.done) {
-            /* Cancelled. The kernel may have granted the lock as the cancellation came: give
-             * it back. The handle holds nothing else in this range (common/flock.c refuses
-             * overlaps), so this unlock drops no other lock. */
-            struct flock unlock = fl;
-            unlock.l_type = F_UNLCK;
-            (void)fcntl(fd, F_OFD_SETLK, &unlock);
-            rc = XIPC_ETIMEDOUT;
-        } else if (w.err != 0)
-            rc = lock_failure(w.err);
+    if (!await_waiter(&w, dl))
+        (void)pthread_cancel(thread);
+    (void)pthread_join(thread, NULL);
+    if (atomic_load(&w.done) == 0) {
+        /* Cancelled. The kernel may have granted the lock as the cancellation came: give it
+         * back. The handle holds nothing else in this range (common/flock.c refuses overlaps),
+         * so this unlock drops no other lock. */
+        struct flock unlock = fl;
+        unlock.l_type = F_UNLCK;
+        (void)fcntl(fd, F_OFD_SETLK, &unlock);
+        return XIPC_ETIMEDOUT;
     }
-    (void)pthread_mutex_destroy(&w.mutex);
-    (void)pthread_cond_destroy(&w.done_cond);
-    return rc;
+    return w.err == 0 ? 0 : lock_failure(w.err);
 }
 
 int

@@ -48,7 +48,7 @@ int
 xipc__os_flock_open(const char *path, unsigned flags, struct xipc__os_flock *f)
 {
     bool overlapped = !xipc__win32_running_under_wine();
-    HANDLE h;
+    HANDLE h = NULL;
     int rc = open_file(path, flags, overlapped, &h);
     if (rc != 0)
         return rc;
