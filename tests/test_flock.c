@@ -486,11 +486,10 @@ xt_test_flock_bad_input(void)
     xt_os_temp_path("flock.bad.none", dir, sizeof dir);
     CHECK_RC(xipc_flock_open(dir, XIPC_OPEN, &f), XIPC_ENOENT);
     CHECK(f == NULL);
-    xt_os_temp_path("flock.bad.dir", dir, sizeof dir);
-    CHECK_EQ(xt_os_mkdir(dir, 0700), 0);
-    int rc = xipc_flock_open(dir, XIPC_OPEN, &f);
-    CHECK(rc == XIPC_EISDIR || rc == XIPC_EACCES || rc == XIPC_EINVAL);
-    xt_os_remove_tree(dir);
+    /* A directory: POSIX EISDIR; Windows opens none without FILE_FLAG_BACKUP_SEMANTICS. */
+    int rc = xipc_flock_open(".", XIPC_OPEN, &f);
+    CHECK(rc == XIPC_EISDIR || rc == XIPC_EACCES);
+    CHECK(f == NULL);
 
     CHECK_OK(xipc_flock_open(path, XIPC_OPEN, &f));
     CHECK_RC(xipc_flock_lock(f, (uint64_t)-1, 1, XIPC_FLOCK_SHARED, 0), XIPC_EINVAL);
