@@ -121,9 +121,13 @@ int
 xt_child_flock_counter(int argc, char **argv)
 {
     xipc_flock *f = NULL;
+    xipc_event *start = NULL;
     int rounds = atoi(argv[2]), timeout_ms = atoi(argv[3]);
     (void)argc;
+    CHECK_OK(xipc_event_import(argv[4], &start));
     CHECK_OK(xipc_flock_open(argv[1], XIPC_OPEN, &f));
+    CHECK_OK(xipc_event_wait(start, XT_CHILD_TIMEOUT_MS)); /* all children start at once */
+    xipc_event_close(start);
     for (int i = 0; i < rounds; i++) {
         uint64_t value = 0;
         size_t got = 0;
@@ -146,12 +150,17 @@ xt_test_flock_counter_5_processes_x_300(void)
     xipc_flock *f = NULL;
     uint64_t value = 0;
     size_t got = 0;
+    xipc_event *start = NULL;
     fresh_file("flock.counter", path, sizeof path);
     snprintf(rounds, sizeof rounds, "%d", COUNTER_ROUNDS);
+    CHECK_OK(xipc_event_open(NULL, XIPC_EVENT_MANUAL_RESET, &start));
+    xipc_handle *pass[1] = { xipc_event_handle(start) };
     for (int i = 0; i < COUNTER_CHILDREN; i++) {
         const char *args[] = { path, rounds, i % 2 ? "30000" : "-1", NULL };
-        kids[i] = xt_spawn_child("flock_counter", args, NULL, NULL, 0);
+        kids[i] = xt_spawn_passing("flock_counter", args, NULL, pass, 1);
     }
+    CHECK_OK(xipc_event_set(start));
+    xipc_event_close(start);
     for (int i = 0; i < COUNTER_CHILDREN; i++)
         xt_expect_exit(kids[i], 0);
     CHECK_OK(xipc_flock_open(path, XIPC_OPEN, &f));
