@@ -23,34 +23,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Opens path read-write as flags ask. O_NONBLOCK: a FIFO at the path must not make the open wait
- * (it is refused next, as not a regular file); it changes nothing for a regular file. */
-static int
-open_file(const char *path, unsigned flags, int *fd)
-{
-    int oflag = O_RDWR | O_CLOEXEC | O_NONBLOCK;
-    unsigned how = flags & (XIPC_CREATE | XIPC_OPEN);
-    if (how == XIPC_CREATE)
-        oflag |= O_CREAT | O_EXCL;
-    else if (how == (XIPC_CREATE | XIPC_OPEN))
-        oflag |= O_CREAT;
-    do
-        *fd = open(path, oflag, 0600);
-    while (*fd < 0 && errno == EINTR);
-    if (*fd < 0) {
-        int e = errno;
-        int rc = XIPC__OS_FAIL(e, "open", path);
-        return e == ENXIO ? XIPC_EINVAL : rc; /* a socket or a device with nothing behind it */
-    }
-    return 0;
-}
-
 int
 xipc__os_flock_open(const char *path, unsigned flags, struct xipc__os_flock *f)
 {
     struct stat st;
     int fd = -1;
-    int rc = open_file(path, flags, &fd);
+    int rc = xipc__posix_open_file(path, flags, O_RDWR, &fd);
     if (rc != 0)
         return rc;
     if (fstat(fd, &st) != 0)

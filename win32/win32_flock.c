@@ -19,37 +19,13 @@
 /* One past the largest file offset: the end of a range "to the end of the file". */
 #define TO_EOF_END ((uint64_t)INT64_MAX + 1u)
 
-static int
-open_file(const char *path, unsigned flags, bool overlapped, HANDLE *out)
-{
-    static const DWORD disposition[] = { 0, CREATE_NEW, OPEN_EXISTING, OPEN_ALWAYS };
-    SECURITY_ATTRIBUTES sa;
-    wchar_t *wpath = NULL;
-    int rc = xipc__win32_owner_only_sa(&sa);
-    if (rc != 0 || (rc = xipc__win32_utf8_to_wide(path, &wpath)) != 0)
-        return rc;
-    /* The owner-only DACL applies only to a file this call creates. */
-    HANDLE h = CreateFileW(wpath, GENERIC_READ | GENERIC_WRITE,
-        FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, &sa,
-        disposition[flags & (XIPC_CREATE | XIPC_OPEN)],
-        FILE_ATTRIBUTE_NORMAL | (overlapped ? FILE_FLAG_OVERLAPPED : 0), NULL);
-    free(wpath);
-    if (h == INVALID_HANDLE_VALUE)
-        return XIPC__OS_FAIL(GetLastError(), "CreateFileW", path);
-    if (GetFileType(h) != FILE_TYPE_DISK) {
-        (void)CloseHandle(h);
-        return XIPC__FAIL(XIPC_EINVAL, "path: not a regular file");
-    }
-    *out = h;
-    return 0;
-}
-
 int
 xipc__os_flock_open(const char *path, unsigned flags, struct xipc__os_flock *f)
 {
     bool overlapped = !xipc__win32_running_under_wine();
     HANDLE h = NULL;
-    int rc = open_file(path, flags, overlapped, &h);
+    int rc = xipc__win32_open_file(path, flags, GENERIC_READ | GENERIC_WRITE,
+        FILE_ATTRIBUTE_NORMAL | (overlapped ? FILE_FLAG_OVERLAPPED : 0), &h);
     if (rc != 0)
         return rc;
     f->file = h;

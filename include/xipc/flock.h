@@ -7,6 +7,8 @@
  * descriptor of the file drops them all). The locks are the OS's own: a program that never heard
  * of xipc and locks the same bytes (POSIX fcntl F_SETLK, F_OFD_SETLK or lockf; Windows LockFileEx)
  * conflicts with xipc's locks. A holder that dies, or closes its handle, releases its locks.
+ * POSIX: a process forked without exec shares the handle's open file description, and so its
+ * locks, until it closes its copy or execs (xipc's handles are close-on-exec).
  *
  * Ranges: offset and len are bytes of the file; len 0 is "from offset to the end of the file,
  * however it grows" (POSIX l_len 0; Windows a range up to the largest file offset). A range may
@@ -28,9 +30,9 @@
  * calls behave the same there.
  *
  * Timeouts (timeout_ms, xipc/base.h): 0 tries once; XIPC_FOREVER waits as the OS's blocking call
- * does (POSIX F_OFD_SETLKW; Windows LockFileEx); a limit waits at most that long, and a lock the
- * OS grants just as the wait gives up is given back before the call returns XIPC_ETIMEDOUT, so a
- * timed-out call never leaves a lock behind. POSIX: Linux has no timed lock call; a helper thread
+ * does (POSIX F_OFD_SETLKW; Windows LockFileEx); a limit waits at most that long. A call that
+ * returns XIPC_ETIMEDOUT holds nothing: a lock the OS grants just as the wait gives up is either
+ * reported (0) or given back before the call returns. POSIX: Linux has no timed lock call; a helper thread
  * makes the blocking call on the handle's own description and is cancelled at the deadline.
  * Windows: an overlapped LockFileEx, cancelled at the deadline (CancelIoEx). Wine: an overlapped
  * LockFileEx that waits reports success without the lock, so under Wine the handle is
@@ -79,8 +81,8 @@ XIPC_API int xipc_flock_open(const char *path, unsigned flags, xipc_flock **out)
  * (of any process) holds a conflicting lock. Returns 0 (held); XIPC_ETIMEDOUT (a conflicting lock
  * is held elsewhere; with timeout 0 at once; nothing is held); XIPC_EBUSY (the range overlaps one
  * this handle holds or waits for: see the header's comment); XIPC_EINVAL (a bad type or timeout;
- * offset or offset + len past INT64_MAX); XIPC_ENOMEM; XIPC_ELIMIT (POSIX: the kernel's lock table
- * is full, ENOLCK); XIPC_EOS (another OS failure: xipc_last_os_error). */
+ * offset or offset + len past INT64_MAX); XIPC_ENOMEM; XIPC_ELIMIT (the OS's lock table is full:
+ * POSIX ENOLCK); XIPC_EOS (another OS failure: xipc_last_os_error). */
 XIPC_API int xipc_flock_lock(
     xipc_flock *f, uint64_t offset, uint64_t len, int type, int timeout_ms);
 
