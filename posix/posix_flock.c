@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -73,7 +74,17 @@ struct lock_waiter {
      * that the helper's wake is one call and the woken caller takes no lock after it. */
     _Atomic uint32_t done;
     int err; /* the errno of F_OFD_SETLKW, 0 when it locked; written before done */
+    /* The caller and the helper each hold one; the last to let go frees it, so that a caller
+     * woken with the lock returns at once, without waiting for the helper's thread to end. */
+    atomic_int refs;
 };
+
+static void
+waiter_release(struct lock_waiter *w)
+{
+    if (atomic_fetch_sub(&w->refs, 1) == 1)
+        free(w);
+}
 
 static void *
 wait_for_lock(void *arg)
@@ -88,6 +99,7 @@ wait_for_lock(void *arg)
     w->err = e;
     atomic_store(&w->done, 1);
     xipc__posix_futex_wake(&w->done, 1);
+    waiter_release(w);
     return NULL;
 }
 
@@ -114,28 +126,50 @@ await_waiter(struct lock_waiter *w, xipc__deadline dl)
     return atomic_load(&w->done) != 0;
 }
 
+/* At the deadline: cancels the helper and waits for it to end. The kernel may have granted the
+ * lock as the cancellation came: it is given back. The handle holds nothing else in this range
+ * (common/flock.c refuses overlaps), so this unlock drops no other lock. Returns 0 when the
+ * helper got the lock after all, else XIPC_ETIMEDOUT or its failure. */
+static int
+cancel_waiter(struct lock_waiter *w, pthread_t thread)
+{
+    (void)pthread_cancel(thread);
+    (void)pthread_join(thread, NULL);
+    if (atomic_load(&w->done) != 0) {
+        int e = w->err;
+        free(w); /* the helper let go of its share as it finished */
+        return e == 0 ? 0 : lock_failure(e);
+    }
+    struct flock unlock = w->fl;
+    unlock.l_type = F_UNLCK;
+    (void)fcntl(w->fd, F_OFD_SETLK, &unlock);
+    free(w); /* cancelled in fcntl: the helper never let go of its share */
+    return XIPC_ETIMEDOUT;
+}
+
 static int
 lock_until(int fd, struct flock fl, int timeout_ms)
 {
-    struct lock_waiter w = { .fd = fd, .fl = fl, .done = 0, .err = 0 };
     pthread_t thread;
     xipc__deadline dl = xipc__deadline_in(timeout_ms);
-    int rc = start_waiter(&w, &thread);
-    if (rc != 0)
+    struct lock_waiter *w = calloc(1, sizeof *w);
+    if (w == NULL)
+        return XIPC_ENOMEM;
+    w->fd = fd;
+    w->fl = fl;
+    atomic_init(&w->done, 0);
+    atomic_init(&w->refs, 2);
+    int rc = start_waiter(w, &thread);
+    if (rc != 0) {
+        free(w);
         return rc;
-    if (!await_waiter(&w, dl))
-        (void)pthread_cancel(thread);
-    (void)pthread_join(thread, NULL);
-    if (atomic_load(&w.done) == 0) {
-        /* Cancelled. The kernel may have granted the lock as the cancellation came: give it
-         * back. The handle holds nothing else in this range (common/flock.c refuses overlaps),
-         * so this unlock drops no other lock. */
-        struct flock unlock = fl;
-        unlock.l_type = F_UNLCK;
-        (void)fcntl(fd, F_OFD_SETLK, &unlock);
-        return XIPC_ETIMEDOUT;
     }
-    return w.err == 0 ? 0 : lock_failure(w.err);
+    if (!await_waiter(w, dl))
+        return cancel_waiter(w, thread);
+    rc = w->err == 0 ? 0 : lock_failure(w->err);
+    (void)pthread_detach(thread); /* it ends on its own, freeing its share if last */
+    waiter_release(w);
+    return rc;
 }
 
 int
