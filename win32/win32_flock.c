@@ -1,20 +1,21 @@
 /* win32/win32_flock.c: byte-range file locks (common/platform.h, "File locks") with LockFileEx and
- * UnlockFileEx. A lock belongs to the file object of the handle that took it (LockFileEx:
- * "locks ... are owned by the file handle"), so two handles of one process conflict, and closing
- * a handle releases its locks and no other's. Locks are mandatory: reads and writes go through
- * the locking handle (ReadFile and WriteFile at an offset).
+ * UnlockFileEx. A lock gives access to its range "using this file handle" (LockFileEx), and a
+ * second handle of the same process has none until the range is unlocked, so two handles of one
+ * process conflict; closing a handle releases its locks and no other's. Locks are mandatory:
+ * reads and writes go through the locking handle (ReadFile and WriteFile at an offset), and a
+ * shared lock refuses writes to its bytes through every handle, the locking one included.
  *
- * Waiting, to Microsoft's contract: the file is opened FILE_FLAG_OVERLAPPED; a lock that must
- * wait is an overlapped LockFileEx, waited for up to the deadline, then cancelled (CancelIoEx)
- * and its end read with GetOverlappedResult: a lock that completed anyway is held, and given
- * back. Wine 8 differs: an overlapped LockFileEx that has to wait returns ERROR_IO_PENDING, never
- * signals its event, and GetOverlappedResult then reports success although the lock is not held
- * (measured). Under Wine the file is opened synchronously instead: XIPC_FOREVER is the blocking
+ * Waiting, to Microsoft's contract: the file is opened FILE_FLAG_OVERLAPPED, so a LockFileEx
+ * without LOCKFILE_FAIL_IMMEDIATELY "operates asynchronously": ERROR_IO_PENDING while the range
+ * is held elsewhere, the OVERLAPPED's event signalled once the lock is granted. xipc waits for
+ * the event up to the deadline, then cancels (CancelIoEx) and reads the end with
+ * GetOverlappedResult: a lock that completed anyway is given back. Wine 8 differs: such a wait
+ * never completes (measured: the event stays unsignalled, a 30 s wait timed out although the
+ * holder had unlocked at once), and after a cancel GetOverlappedResult reports success without
+ * the lock. Under Wine the file is opened synchronously instead: XIPC_FOREVER is the blocking
  * LockFileEx (granted about 0.1 ms after the holder unlocks), and a limit retries
  * LOCKFILE_FAIL_IMMEDIATELY every millisecond until the deadline. */
 #include "win32_internal.h"
-
-#include <stdlib.h>
 
 /* One past the largest file offset: the end of a range "to the end of the file". */
 #define TO_EOF_END ((uint64_t)INT64_MAX + 1u)
@@ -33,15 +34,28 @@ xipc__os_flock_open(const char *path, unsigned flags, struct xipc__os_flock *f)
     return 0;
 }
 
-/* An OVERLAPPED at offset, with a manual-reset event of its own (NULL event: failed). */
+static DWORD
+low(uint64_t v)
+{
+    return (DWORD)(v & 0xffffffffu);
+}
+
+static DWORD
+high(uint64_t v)
+{
+    return (DWORD)(v >> 32);
+}
+
+/* An OVERLAPPED at offset, with a manual-reset event of its own when asked (NULL event: none,
+ * or CreateEventW failed). */
 static OVERLAPPED
-at(uint64_t offset)
+at(uint64_t offset, bool with_event)
 {
     OVERLAPPED ov;
     memset(&ov, 0, sizeof ov);
-    ov.Offset = (DWORD)(offset & 0xffffffffu);
-    ov.OffsetHigh = (DWORD)(offset >> 32);
-    ov.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
+    ov.Offset = low(offset);
+    ov.OffsetHigh = high(offset);
+    ov.hEvent = with_event ? CreateEventW(NULL, TRUE, FALSE, NULL) : NULL;
     return ov;
 }
 
@@ -69,11 +83,10 @@ length_of(uint64_t offset, uint64_t len)
 static DWORD
 try_lock(HANDLE h, DWORD kind, uint64_t offset, uint64_t length)
 {
-    OVERLAPPED ov = at(offset);
+    OVERLAPPED ov = at(offset, true);
     if (ov.hEvent == NULL)
         return GetLastError();
-    BOOL ok = LockFileEx(h, kind | LOCKFILE_FAIL_IMMEDIATELY, 0, (DWORD)(length & 0xffffffffu),
-        (DWORD)(length >> 32), &ov);
+    BOOL ok = LockFileEx(h, kind | LOCKFILE_FAIL_IMMEDIATELY, 0, low(length), high(length), &ov);
     DWORD werr = finish(h, &ov, ok, NULL);
     (void)CloseHandle(ov.hEvent);
     return werr;
@@ -84,10 +97,10 @@ static DWORD
 wait_lock(HANDLE h, DWORD kind, uint64_t offset, uint64_t length, xipc__deadline dl)
 {
     DWORD n, werr;
-    OVERLAPPED ov = at(offset);
+    OVERLAPPED ov = at(offset, true);
     if (ov.hEvent == NULL)
         return GetLastError();
-    if (LockFileEx(h, kind, 0, (DWORD)(length & 0xffffffffu), (DWORD)(length >> 32), &ov))
+    if (LockFileEx(h, kind, 0, low(length), high(length), &ov))
         werr = 0;
     else if ((werr = GetLastError()) == ERROR_IO_PENDING) {
         bool late = xipc__win32_wait(ov.hEvent, dl) != WAIT_OBJECT_0;
@@ -96,7 +109,7 @@ wait_lock(HANDLE h, DWORD kind, uint64_t offset, uint64_t length, xipc__deadline
         werr = GetOverlappedResult(h, &ov, &n, TRUE) ? 0 : GetLastError();
         if (late && werr == 0) {
             /* Granted as the wait gave up: give it back, so that a timeout holds nothing. */
-            (void)UnlockFileEx(h, 0, (DWORD)(length & 0xffffffffu), (DWORD)(length >> 32), &ov);
+            (void)UnlockFileEx(h, 0, low(length), high(length), &ov);
             werr = ERROR_OPERATION_ABORTED;
         }
     }
@@ -109,13 +122,8 @@ static DWORD
 wine_lock(HANDLE h, DWORD kind, uint64_t offset, uint64_t length, xipc__deadline dl)
 {
     if (dl == XIPC__DEADLINE_NEVER) {
-        OVERLAPPED ov;
-        memset(&ov, 0, sizeof ov);
-        ov.Offset = (DWORD)(offset & 0xffffffffu);
-        ov.OffsetHigh = (DWORD)(offset >> 32);
-        return LockFileEx(h, kind, 0, (DWORD)(length & 0xffffffffu), (DWORD)(length >> 32), &ov)
-            ? 0
-            : GetLastError();
+        OVERLAPPED ov = at(offset, false); /* a synchronous handle: the call waits */
+        return LockFileEx(h, kind, 0, low(length), high(length), &ov) ? 0 : GetLastError();
     }
     unsigned pause_ms = 1;
     DWORD werr;
@@ -151,11 +159,11 @@ int
 xipc__os_flock_unlock(struct xipc__os_flock *f, uint64_t offset, uint64_t len)
 {
     uint64_t length = length_of(offset, len);
-    OVERLAPPED ov = at(offset);
+    OVERLAPPED ov = at(offset, true);
     if (ov.hEvent == NULL)
         return XIPC__OS_FAIL(GetLastError(), "CreateEventW", NULL);
     BOOL ok = UnlockFileEx(
-        f->file, 0, (DWORD)(length & 0xffffffffu), (DWORD)(length >> 32), &ov);
+        f->file, 0, low(length), high(length), &ov);
     DWORD werr = finish(f->file, &ov, ok, NULL);
     (void)CloseHandle(ov.hEvent);
     return werr == 0 ? 0 : XIPC__OS_FAIL(werr, "UnlockFileEx", NULL);
@@ -172,7 +180,7 @@ static DWORD
 transfer(HANDLE h, uint64_t offset, void *to, const void *from, size_t len, DWORD *n)
 {
     DWORD count = len > TRANSFER_MAX ? TRANSFER_MAX : (DWORD)len;
-    OVERLAPPED ov = at(offset);
+    OVERLAPPED ov = at(offset, true);
     if (ov.hEvent == NULL)
         return GetLastError();
     *n = 0;

@@ -25,9 +25,10 @@
  *   XIPC_ENOENT, and nothing is unlocked.
  *
  * Windows locks are mandatory: while a handle holds a range, reads and writes of those bytes
- * through any other handle fail (even in the same process). So reads and writes go through the
- * locking handle: xipc_flock_read_at and xipc_flock_write_at. POSIX locks are advisory; the
- * calls behave the same there.
+ * through any other handle fail (even in the same process), and a shared lock refuses writes to
+ * its bytes through every handle, its own included. So reads and writes go through the locking
+ * handle, xipc_flock_read_at and xipc_flock_write_at, and writes under an exclusive lock. POSIX
+ * locks are advisory; the calls behave the same there, minus the refusals.
  *
  * Timeouts (timeout_ms, xipc/base.h): 0 tries once; XIPC_FOREVER waits as the OS's blocking call
  * does (POSIX F_OFD_SETLKW; Windows LockFileEx); a limit waits at most that long. A call that
@@ -100,7 +101,8 @@ XIPC_API int xipc_flock_read_at(xipc_flock *f, uint64_t offset, void *buf, size_
 
 /* Writes all len bytes of buf at offset through the locking handle (the file grows as needed).
  * Returns 0; XIPC_EINVAL (NULL buf; offset + len past INT64_MAX); XIPC_EBUSY (Windows: another
- * handle locks some of those bytes; bytes before them may have been written); XIPC_ENOSPC; XIPC_EIO; XIPC_EOS (another OS failure:
+ * handle locks some of those bytes, or a handle holds a shared lock on them; bytes before them
+ * may have been written); XIPC_ENOSPC; XIPC_EIO; XIPC_EOS (another OS failure:
  * xipc_last_os_error). */
 XIPC_API int xipc_flock_write_at(xipc_flock *f, uint64_t offset, const void *buf, size_t len);
 
