@@ -359,6 +359,60 @@ xt_test_flock_timeout_short_then_forever_then_limit(void)
     CHECK_EQ(remove(path), 0);
 }
 
+/* ---- threads ------------------------------------------------------------------------------- */
+
+struct thread_wait {
+    xipc_flock *f;
+    int rc;
+};
+
+static void
+wait_in_thread(void *arg)
+{
+    struct thread_wait *tw = arg;
+    /* XIPC_EBUSY while the main thread's probe of [8, 9) is in the way: try again. */
+    do
+        tw->rc = xipc_flock_lock(tw->f, 0, 16, XIPC_FLOCK_EXCLUSIVE, XT_CHILD_TIMEOUT_MS);
+    while (tw->rc == XIPC_EBUSY);
+}
+
+/* One handle, two threads: a range one thread waits for is the handle's (XIPC_EBUSY to the
+ * other, and no unlock of it), while the other locks and unlocks ranges beside it. */
+void
+xt_test_flock_threads_share_a_handle(void)
+{
+    char path[512];
+    xt_channel ch;
+    xipc_flock *f = NULL;
+    struct thread_wait tw = { NULL, -1 };
+    int rc = 0;
+    fresh_file("flock.threads", path, sizeof path);
+    CHECK_OK(xipc_flock_open(path, XIPC_OPEN, &f));
+    xipc_proc *p = start_holder(&ch, path, "0", "16", "ex");
+    tw.f = f;
+    xt_os_thread *t = xt_os_thread_start(wait_in_thread, &tw);
+    /* Until the thread has entered its wait, the range is free to this handle's table. */
+    uint64_t t0 = xt_os_now_ms();
+    while ((rc = xipc_flock_lock(f, 8, 1, XIPC_FLOCK_SHARED, 0)) == XIPC_ETIMEDOUT &&
+           elapsed_ms(t0) < XT_CHILD_TIMEOUT_MS)
+        xt_os_sleep_ms(1);
+    CHECK_RC(rc, XIPC_EBUSY);
+    CHECK_RC(xipc_flock_unlock(f, 0, 16), XIPC_ENOENT);
+    CHECK_OK(xipc_flock_lock(f, 16, 4, XIPC_FLOCK_EXCLUSIVE, 0));
+    CHECK_OK(xipc_flock_unlock(f, 16, 4));
+    xt_channel_go(&ch); /* the holder lets go: the thread's wait ends with the lock */
+    xt_os_thread_join(t);
+    CHECK_OK(tw.rc);
+    xt_channel_wait_ready(&ch);
+    CHECK_EQ(child_try(path, "15", "1", "sh", "0"), XIPC_ETIMEDOUT);
+    CHECK_OK(xipc_flock_unlock(f, 0, 16));
+    xt_channel_go(&ch);
+    xt_expect_exit(p, 0);
+    xt_channel_close(&ch);
+    xipc_flock_close(f);
+    CHECK_EQ(remove(path), 0);
+}
+
 /* ---- a program that never heard of xipc ----------------------------------------------------- */
 
 /* Takes a raw OS lock (xt_os_raw_file_lock): exits 10 on a conflict; otherwise says ready, holds
