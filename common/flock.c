@@ -2,8 +2,8 @@
  * table of ranges each handle holds, which gives both platforms one behaviour: a lock overlapping
  * a range the handle holds is refused, an unlock names a held range exactly. The platform locks
  * through xipc__os_flock_* (common/platform.h). */
-#include "handle.h"
 #include "xipc/flock.h"
+#include "handle.h"
 
 #include <stdlib.h>
 
@@ -82,7 +82,8 @@ reserve(struct xipc_flock *f, uint64_t offset, uint64_t len)
         f->ranges[f->count++] = (struct held_range) { offset, len, true };
     xipc__os_global_unlock();
     if (rc == XIPC_EBUSY)
-        return XIPC__FAIL(XIPC_EBUSY, "offset, len: overlaps a range this handle holds (unlock it)");
+        return XIPC__FAIL(
+            XIPC_EBUSY, "offset, len: overlaps a range this handle holds (unlock it)");
     return rc;
 }
 

@@ -232,13 +232,12 @@ xipc__os_flock_read_at(
 }
 
 int
-xipc__os_flock_write_at(
-    struct xipc__os_flock *f, uint64_t offset, const void *buf, size_t len)
+xipc__os_flock_write_at(struct xipc__os_flock *f, uint64_t offset, const void *buf, size_t len)
 {
     const unsigned char *p = buf;
     while (len > 0) {
-        ssize_t n = pwrite(f->fd_plus1 - 1, p, len > (size_t)SSIZE_MAX ? (size_t)SSIZE_MAX : len,
-            (off_t)offset);
+        ssize_t n = pwrite(
+            f->fd_plus1 - 1, p, len > (size_t)SSIZE_MAX ? (size_t)SSIZE_MAX : len, (off_t)offset);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)

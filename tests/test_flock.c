@@ -81,8 +81,8 @@ xt_child_flock_hold(int argc, char **argv)
 
 /* Starts flock_hold on the range and waits until it holds it. */
 static xipc_proc *
-start_holder(xt_channel *ch, const char *path, const char *offset, const char *len,
-    const char *type)
+start_holder(
+    xt_channel *ch, const char *path, const char *offset, const char *len, const char *type)
 {
     xipc_handle *ends[2];
     const char *args[] = { path, offset, len, type, NULL };
@@ -394,7 +394,7 @@ xt_test_flock_threads_share_a_handle(void)
     /* Until the thread has entered its wait, the range is free to this handle's table. */
     uint64_t t0 = xt_os_now_ms();
     while ((rc = xipc_flock_lock(f, 8, 1, XIPC_FLOCK_SHARED, 0)) == XIPC_ETIMEDOUT &&
-           elapsed_ms(t0) < XT_CHILD_TIMEOUT_MS)
+        elapsed_ms(t0) < XT_CHILD_TIMEOUT_MS)
         xt_os_sleep_ms(1);
     CHECK_RC(rc, XIPC_EBUSY);
     CHECK_RC(xipc_flock_unlock(f, 0, 16), XIPC_ENOENT);

@@ -100,8 +100,9 @@ bench_flock_peer(int argc, char **argv)
             side_lock(&side) != 0)
             rc = 3;
         uint64_t got_at = xipc_now_ns();
-        if (rc == 0 && (side_unlock(&side) != 0 ||
-                           xipc_stream_write(back, &got_at, sizeof got_at, &n, PEER_TIMEOUT_MS) != 0))
+        if (rc == 0 &&
+            (side_unlock(&side) != 0 ||
+                xipc_stream_write(back, &got_at, sizeof got_at, &n, PEER_TIMEOUT_MS) != 0))
             rc = 3;
     }
     side_close(&side);

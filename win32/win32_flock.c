@@ -162,8 +162,7 @@ xipc__os_flock_unlock(struct xipc__os_flock *f, uint64_t offset, uint64_t len)
     OVERLAPPED ov = at(offset, true);
     if (ov.hEvent == NULL)
         return XIPC__OS_FAIL(GetLastError(), "CreateEventW", NULL);
-    BOOL ok = UnlockFileEx(
-        f->file, 0, low(length), high(length), &ov);
+    BOOL ok = UnlockFileEx(f->file, 0, low(length), high(length), &ov);
     DWORD werr = finish(f->file, &ov, ok, NULL);
     (void)CloseHandle(ov.hEvent);
     return werr == 0 ? 0 : XIPC__OS_FAIL(werr, "UnlockFileEx", NULL);
@@ -203,8 +202,7 @@ xipc__os_flock_read_at(
 }
 
 int
-xipc__os_flock_write_at(
-    struct xipc__os_flock *f, uint64_t offset, const void *buf, size_t len)
+xipc__os_flock_write_at(struct xipc__os_flock *f, uint64_t offset, const void *buf, size_t len)
 {
     const unsigned char *p = buf;
     while (len > 0) {

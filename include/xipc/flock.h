@@ -33,8 +33,8 @@
  * Timeouts (timeout_ms, xipc/base.h): 0 tries once; XIPC_FOREVER waits as the OS's blocking call
  * does (POSIX F_OFD_SETLKW; Windows LockFileEx); a limit waits at most that long. A call that
  * returns XIPC_ETIMEDOUT holds nothing: a lock the OS grants just as the wait gives up is either
- * reported (0) or given back before the call returns. POSIX: Linux has no timed lock call; a helper thread
- * makes the blocking call on the handle's own description and is cancelled at the deadline.
+ * reported (0) or given back before the call returns. POSIX: Linux has no timed lock call; a helper
+ * thread makes the blocking call on the handle's own description and is cancelled at the deadline.
  * Windows: an overlapped LockFileEx, cancelled at the deadline (CancelIoEx). Wine: an overlapped
  * LockFileEx that waits reports success without the lock, so under Wine the handle is
  * synchronous, XIPC_FOREVER is the blocking LockFileEx and a limit retries a non-blocking one.
