@@ -47,7 +47,9 @@ high(uint64_t v)
 }
 
 /* An OVERLAPPED at offset, with a manual-reset event of its own when asked (NULL event: none,
- * or CreateEventW failed). */
+ * or CreateEventW failed). Calls that never wait (LOCKFILE_FAIL_IMMEDIATELY, UnlockFileEx) and
+ * every call on a synchronous handle need none: "initialize the hEvent member to a valid handle
+ * or zero" (LockFileEx), and a wineserver call saved per lock and unlock matters under Wine. */
 static OVERLAPPED
 at(uint64_t offset, bool with_event)
 {
@@ -83,13 +85,9 @@ length_of(uint64_t offset, uint64_t len)
 static DWORD
 try_lock(HANDLE h, DWORD kind, uint64_t offset, uint64_t length)
 {
-    OVERLAPPED ov = at(offset, true);
-    if (ov.hEvent == NULL)
-        return GetLastError();
+    OVERLAPPED ov = at(offset, false);
     BOOL ok = LockFileEx(h, kind | LOCKFILE_FAIL_IMMEDIATELY, 0, low(length), high(length), &ov);
-    DWORD werr = finish(h, &ov, ok, NULL);
-    (void)CloseHandle(ov.hEvent);
-    return werr;
+    return finish(h, &ov, ok, NULL);
 }
 
 /* The overlapped wait, to the documented contract (not under Wine: see the top). */
@@ -159,12 +157,9 @@ int
 xipc__os_flock_unlock(struct xipc__os_flock *f, uint64_t offset, uint64_t len)
 {
     uint64_t length = length_of(offset, len);
-    OVERLAPPED ov = at(offset, true);
-    if (ov.hEvent == NULL)
-        return XIPC__OS_FAIL(GetLastError(), "CreateEventW", NULL);
+    OVERLAPPED ov = at(offset, false);
     BOOL ok = UnlockFileEx(f->file, 0, low(length), high(length), &ov);
     DWORD werr = finish(f->file, &ov, ok, NULL);
-    (void)CloseHandle(ov.hEvent);
     return werr == 0 ? 0 : XIPC__OS_FAIL(werr, "UnlockFileEx", NULL);
 }
 
@@ -176,16 +171,19 @@ xipc__os_flock_unlock(struct xipc__os_flock *f, uint64_t offset, uint64_t len)
 /* One ReadFile into to, or WriteFile from from, of up to len bytes at offset: 0 or the Win32
  * error; *n the bytes moved. */
 static DWORD
-transfer(HANDLE h, uint64_t offset, void *to, const void *from, size_t len, DWORD *n)
+transfer(const struct xipc__os_flock *f, uint64_t offset, void *to, const void *from, size_t len,
+    DWORD *n)
 {
     DWORD count = len > TRANSFER_MAX ? TRANSFER_MAX : (DWORD)len;
-    OVERLAPPED ov = at(offset, true);
-    if (ov.hEvent == NULL)
+    OVERLAPPED ov = at(offset, f->overlapped);
+    if (f->overlapped && ov.hEvent == NULL)
         return GetLastError();
     *n = 0;
-    BOOL ok = to != NULL ? ReadFile(h, to, count, NULL, &ov) : WriteFile(h, from, count, NULL, &ov);
-    DWORD werr = finish(h, &ov, ok, n);
-    (void)CloseHandle(ov.hEvent);
+    BOOL ok = to != NULL ? ReadFile(f->file, to, count, NULL, &ov)
+                         : WriteFile(f->file, from, count, NULL, &ov);
+    DWORD werr = finish(f->file, &ov, ok, n);
+    if (ov.hEvent != NULL)
+        (void)CloseHandle(ov.hEvent);
     return werr;
 }
 
@@ -194,7 +192,7 @@ xipc__os_flock_read_at(
     struct xipc__os_flock *f, uint64_t offset, void *buf, size_t len, size_t *got)
 {
     DWORD n = 0;
-    DWORD werr = transfer(f->file, offset, buf, NULL, len, &n);
+    DWORD werr = transfer(f, offset, buf, NULL, len, &n);
     if (werr != 0 && werr != ERROR_HANDLE_EOF) /* EOF: nothing at or past the end */
         return XIPC__OS_FAIL(werr, "ReadFile", NULL);
     *got = werr == 0 ? n : 0;
@@ -207,7 +205,7 @@ xipc__os_flock_write_at(struct xipc__os_flock *f, uint64_t offset, const void *b
     const unsigned char *p = buf;
     while (len > 0) {
         DWORD n = 0;
-        DWORD werr = transfer(f->file, offset, NULL, p, len, &n);
+        DWORD werr = transfer(f, offset, NULL, p, len, &n);
         if (werr != 0)
             return XIPC__OS_FAIL(werr, "WriteFile", NULL);
         if (n == 0)
