@@ -47,7 +47,9 @@
     XX(DGRAM, "dgram", xipc__dgram_release, xipc__dgram_pass, xipc__dgram_holds,                   \
         xipc__dgram_waitable)                                                                      \
     XX(SIGNAL, "signal", xipc__signal_release, xipc__kind_not_passable, xipc__signal_holds,        \
-        xipc__signal_waitable)
+        xipc__signal_waitable)                                                                     \
+    XX(FLOCK, "flock", xipc__flock_release, xipc__kind_not_passable, xipc__flock_holds,            \
+        xipc__flock_waitable)
 
 struct xipc_handle;
 struct xipc__wait;

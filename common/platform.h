@@ -803,4 +803,39 @@ unsigned xipc__signal_take_next(unsigned set, unsigned *last, bool (*take)(int i
  * and code filled in by xipc__os_proc_wait), or 0 for an end by anything else. */
 int xipc__os_exit_signal(const xipc_exit_status *status);
 
+/* ---- File locks ----------------------------------------------------------------------------- */
+
+/* struct xipc__os_flock: an open file, read-write, whose byte-range locks belong to it (POSIX an
+ * open file description, Windows a file object). common/flock.c checks every argument, keeps the
+ * table of ranges the handle holds and refuses overlaps, so the platform sees only a lock of a
+ * range the handle holds in no part, and an unlock of a range exactly as it was locked. Ranges:
+ * offset and offset + len within INT64_MAX; len 0 is "to the end of the file, however it grows".
+ *
+ * Opens path as xipc_flock_open says (flags checked: XIPC_CREATE and/or XIPC_OPEN); errors as it
+ * lists them. On failure the struct stays zeroed. */
+int xipc__os_flock_open(const char *path, unsigned flags, struct xipc__os_flock *f);
+
+/* Locks the range, shared or exclusive, waiting up to timeout_ms (checked): 0, XIPC_ETIMEDOUT
+ * (a conflicting lock elsewhere; nothing held afterwards, also when the OS granted the lock as the
+ * wait gave up), XIPC_ELIMIT, XIPC_ENOMEM, XIPC_EOS. */
+int xipc__os_flock_lock(
+    struct xipc__os_flock *f, uint64_t offset, uint64_t len, bool exclusive, int timeout_ms);
+
+/* Unlocks a range held exactly so: 0 or XIPC_EOS. */
+int xipc__os_flock_unlock(struct xipc__os_flock *f, uint64_t offset, uint64_t len);
+
+/* One read of up to len bytes at offset (*got: 0 at the end), and a write of all len bytes at
+ * offset (offset + len within INT64_MAX), through the handle. Errors as xipc_flock_read_at and
+ * xipc_flock_write_at list them. */
+int xipc__os_flock_read_at(
+    struct xipc__os_flock *f, uint64_t offset, void *buf, size_t len, size_t *got);
+int xipc__os_flock_write_at(
+    struct xipc__os_flock *f, uint64_t offset, const void *buf, size_t len);
+
+/* Closes the file, which drops its locks. Zeroed: no-op. */
+void xipc__os_flock_close(struct xipc__os_flock *f);
+
+/* Whether native is the OS handle the lock handle holds; as xipc__os_stream_holds. */
+bool xipc__os_flock_holds(const struct xipc__os_flock *f, intptr_t native);
+
 #endif /* XIPC_COMMON_PLATFORM_H */

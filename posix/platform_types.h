@@ -147,4 +147,10 @@ struct xipc__os_signal {
     unsigned last; /* the bit reported last: the next report starts after it */
 };
 
+/* A file to lock: its descriptor, opened O_RDWR | O_CLOEXEC, whose open file description owns the
+ * locks (posix_flock.c). */
+struct xipc__os_flock {
+    int fd_plus1;
+};
+
 #endif /* XIPC_POSIX_PLATFORM_TYPES_H */

@@ -76,6 +76,12 @@ struct stat;
  * device) is XIPC_ECORRUPT. *st gets what fstat said. */
 int xipc__posix_shm_check_object(int fd, const char *name, struct stat *st);
 
+/* Opens the file at path, close-on-exec, with access (O_RDONLY or O_RDWR) as flags ask
+ * (XIPC_CREATE: a new file, 0600; XIPC_OPEN: an existing one; both: either), for file mappings
+ * and file locks (posix_shm.c). A FIFO at the path does not make it wait. The open's failure
+ * (XIPC_EINVAL for a socket or device with nothing behind it); on failure *fd is -1. */
+int xipc__posix_open_file(const char *path, unsigned flags, int access, int *fd);
+
 /* Opens the shm object at path (name: the user's, for error records) as flags ask (XIPC_CREATE,
  * XIPC_OPEN): a new one 0600 whatever the umask, or an existing one with access (O_RDWR,
  * O_RDONLY) once it passed xipc__posix_shm_check_object. *created tells whether this call made

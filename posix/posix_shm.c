@@ -255,12 +255,12 @@ xipc__os_shm_holds(const struct xipc__os_shm *s, intptr_t native)
 
 /* ---- File mappings -------------------------------------------------------------------------- */
 
-/* Opens the file as flags ask. O_NONBLOCK: a FIFO at the path must not make the open wait (it is
- * refused next, as not a regular file); it changes nothing for a regular file. */
-static int
-open_file(const char *path, unsigned flags, int *fd)
+/* O_NONBLOCK: a FIFO at the path must not make the open wait (it is refused next, as not a
+ * regular file); it changes nothing for a regular file. */
+int
+xipc__posix_open_file(const char *path, unsigned flags, int access, int *fd)
 {
-    int oflag = O_CLOEXEC | O_NONBLOCK | ((flags & XIPC_FILEMAP_WRITE) ? O_RDWR : O_RDONLY);
+    int oflag = O_CLOEXEC | O_NONBLOCK | access;
     unsigned how = flags & (XIPC_CREATE | XIPC_OPEN);
     if (how == XIPC_CREATE)
         oflag |= O_CREAT | O_EXCL;
@@ -316,7 +316,7 @@ xipc__os_filemap_open(
     size_t delta = (size_t)(offset % page_size());
     void *base = NULL;
     int fd = -1;
-    int rc = open_file(path, flags, &fd);
+    int rc = xipc__posix_open_file(path, flags, writable ? O_RDWR : O_RDONLY, &fd);
     if (rc != 0)
         return rc;
     if ((rc = size_file(fd, path, flags, offset + len)) == 0 && len > SIZE_MAX - delta)

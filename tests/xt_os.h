@@ -388,4 +388,11 @@ int xt_os_run_in_own_console(const char *role, const char *arg, uint32_t *code);
  * GetLastError() of the refusal. -1 on POSIX. */
 long xt_os_console_ctrl_c(void);
 
+/* A byte-range lock as a program that never heard of xipc takes it: POSIX a classic fcntl
+ * F_SETLK record lock (owned by the process), Windows LockFileEx with LOCKFILE_FAIL_IMMEDIATELY.
+ * Opens path read-write and tries once (len 0: to the end of the file). Returns 0 when the lock is
+ * held (the file stays open, and locked, until the process ends), 1 when a conflicting lock is
+ * held elsewhere, -1 on any other failure. */
+int xt_os_raw_file_lock(const char *path, uint64_t offset, uint64_t len, bool exclusive);
+
 #endif /* XT_OS_H */

@@ -130,6 +130,14 @@ static const struct bench_mechanism mechanisms[] = {
         .measure = bench_waitset_measure,
         .peer = bench_waitset_peer,
     },
+    {
+        .name = "flock",
+        .what = "a file lock's hand-off to a process waiting for it (no limit, and a limit)",
+        .raw_calls = bench_os_raw_flock,
+        .workloads = bench_flock_workloads,
+        .measure = bench_flock_measure,
+        .peer = bench_flock_peer,
+    },
 };
 #define MECHANISM_COUNT (sizeof mechanisms / sizeof mechanisms[0])
 

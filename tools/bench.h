@@ -2,7 +2,7 @@
  * drives everything from it (options, usage, runs, medians, output, the peer's dispatch); each
  * family's file measures its mechanisms: bench_pipe.c, bench_npipe.c, bench_msgpipe.c and
  * bench_fifo.c on the workloads of bench_stream.c, bench_sync.c events and semaphores, bench_shm.c
- * sections. */
+ * sections, bench_flock.c file locks. */
 #ifndef XIPC_BENCH_H
 #define XIPC_BENCH_H
 
@@ -97,6 +97,8 @@ extern const struct bench_workload bench_signal_workloads[];
 extern const struct bench_workload bench_waitset_workloads[];
 /* A section's whole life, in one process (bench_shm.c). */
 extern const struct bench_workload bench_shm_workloads[];
+/* A file lock's hand-off between processes, without and with a time limit (bench_flock.c). */
+extern const struct bench_workload bench_flock_workloads[];
 
 /* ---- Mechanisms ----------------------------------------------------------------------------- */
 
@@ -159,6 +161,8 @@ void bench_waitset_measure(const struct bench_case *c, struct sample s[IMPL_COUN
 int bench_waitset_peer(int argc, char **argv);
 void bench_shm_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
 int bench_shm_peer(int argc, char **argv);
+void bench_flock_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
+int bench_flock_peer(int argc, char **argv);
 
 /* ---- What the measure functions share (bench.c) --------------------------------------------- */
 

@@ -64,6 +64,7 @@ extern const char bench_os_raw_event[];
 extern const char bench_os_raw_sem[];
 extern const char bench_os_raw_waitset[];
 extern const char bench_os_raw_shm[];
+extern const char bench_os_raw_flock[];
 
 /* One whole life of a named section of size bytes, with the raw calls: created (named from
  * name), mapped, one byte written every 4096, unmapped, closed, its name removed. 0 or -1. */
@@ -102,5 +103,16 @@ void bench_raw_pass_close(intptr_t native);
 /* Lets this process hold at least want descriptors (POSIX: raises the soft RLIMIT_NOFILE); 0 or
  * -1. */
 int bench_os_raise_fd_limit(unsigned want);
+
+/* A raw lock file for the flock mechanism: opened read-write as a program that never heard of
+ * xipc opens it, and locked with the OS's blocking call (POSIX open(2) + fcntl F_OFD_SETLKW;
+ * Windows a synchronous CreateFileW + LockFileEx without LOCKFILE_FAIL_IMMEDIATELY), the first
+ * byte exclusively. */
+struct bench_raw_file;
+struct bench_raw_file *bench_raw_file_open(const char *path);
+/* Locks byte 0 exclusively, waiting without a limit; unlocks it. 0 or -1. */
+int bench_raw_file_lock(struct bench_raw_file *f);
+int bench_raw_file_unlock(struct bench_raw_file *f);
+void bench_raw_file_close(struct bench_raw_file *f);
 
 #endif /* XIPC_BENCH_OS_H */

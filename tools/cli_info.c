@@ -78,18 +78,41 @@ probe_npipe_message(void)
     return probe_npipe(XIPC_NPIPE_MESSAGE);
 }
 
-/* A FIFO in the temporary directory the environment names (TMPDIR on POSIX, TEMP on Windows). */
+/* A path in the temporary directory the environment names (TMPDIR on POSIX, TEMP on Windows). */
+static void
+probe_path(const char *suffix, char *path, size_t cap)
+{
+    const char *vars[] = { "TMPDIR", "TEMP", "TMP" }, *dir = NULL;
+    for (size_t i = 0; dir == NULL && i < sizeof vars / sizeof vars[0]; i++)
+        dir = getenv(vars[i]);
+    snprintf(path, cap, "%s/%s.%s", dir != NULL ? dir : "/tmp", probe_name, suffix);
+}
+
 static int
 probe_fifo(void)
 {
-    const char *vars[] = { "TMPDIR", "TEMP", "TMP" }, *dir = NULL;
     char path[4096];
     xipc_stream *s;
-    for (size_t i = 0; dir == NULL && i < sizeof vars / sizeof vars[0]; i++)
-        dir = getenv(vars[i]);
-    snprintf(path, sizeof path, "%s/%s.fifo", dir != NULL ? dir : "/tmp", probe_name);
+    probe_path("fifo", path, sizeof path);
     int rc = xipc_fifo_open(path, XIPC_CREATE | XIPC_FIFO_READ | XIPC_FIFO_NOWAIT, &s, 0);
     xipc_stream_close(s);
+    return rc;
+}
+
+/* A new file, locked exclusively to its end, unlocked, closed and removed. */
+static int
+probe_flock(void)
+{
+    char path[4096];
+    xipc_flock *f;
+    probe_path("lock", path, sizeof path);
+    int rc = xipc_flock_open(path, XIPC_CREATE, &f);
+    if (rc != 0)
+        return rc;
+    if ((rc = xipc_flock_lock(f, 0, 0, XIPC_FLOCK_EXCLUSIVE, 0)) == 0)
+        rc = xipc_flock_unlock(f, 0, 0);
+    xipc_flock_close(f);
+    (void)remove(path);
     return rc;
 }
 
@@ -105,6 +128,7 @@ static const struct {
     { "semaphores", probe_sem },
     { "mutexes", probe_mutex },
     { "shared memory", probe_shm },
+    { "file locks", probe_flock },
 };
 
 int

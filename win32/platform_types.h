@@ -152,4 +152,12 @@ struct xipc__os_signal {
     unsigned last; /* the bit reported last: the next report starts after it */
 };
 
+/* A file to lock (win32_flock.c): its handle, whose file object owns the locks. Overlapped on
+ * Windows, so that a wait for a lock can be cancelled; synchronous under Wine, whose overlapped
+ * lock waits do not work (overlapped false). */
+struct xipc__os_flock {
+    void *file; /* HANDLE; NULL: not open */
+    bool overlapped;
+};
+
 #endif /* XIPC_WIN32_PLATFORM_TYPES_H */

@@ -19,6 +19,10 @@
  * returns before dl (timer granularity) is resumed with the time left. */
 DWORD xipc__win32_wait(HANDLE h, xipc__deadline dl);
 
+/* Whether this process runs under Wine, for the few places where Wine's behaviour breaks
+ * Microsoft's documented contract (each says which). (win32_proc.c) */
+bool xipc__win32_running_under_wine(void);
+
 /* ---- UTF-8 and UTF-16 (win32_utf8.c) -------------------------------------------------------- */
 
 /* Converts NUL-terminated UTF-8 into a malloc'd, NUL-terminated UTF-16 string.
@@ -68,6 +72,13 @@ int xipc__win32_check_inherited(intptr_t native, const wchar_t *type);
 
 /* Makes a checked inherited handle non-inheritable again. */
 int xipc__win32_disinherit(intptr_t native);
+
+/* Opens the regular file at path with access (GENERIC_*) and attributes (FILE_ATTRIBUTE_NORMAL,
+ * FILE_FLAG_OVERLAPPED) as flags ask (XIPC_CREATE, XIPC_OPEN, or both), not inheritable, owner-only
+ * when created, sharing it with every other opener (read, write, delete), for file mappings and
+ * file locks (win32_shm.c). XIPC_EINVAL for what is not a disk file, or the open's failure. */
+int xipc__win32_open_file(
+    const char *path, unsigned flags, DWORD access, DWORD attributes, HANDLE *out);
 
 /* ---- Security (win32_security.c) ------------------------------------------------------------ */
 

@@ -491,9 +491,9 @@ restore_inheritable(const struct xipc__spawn_plan *plan, const DWORD *saved, siz
 /* ---- Starting the child --------------------------------------------------------------------- */
 
 /* Whether this is Wine (ntdll exports wine_get_version there, and nowhere on Windows), looked
- * up once. Only the console flags below depend on it. */
-static bool
-running_under_wine(void)
+ * up once. The console flags below and win32_flock.c's lock waits depend on it. */
+bool
+xipc__win32_running_under_wine(void)
 {
     static LONG volatile known; /* 0 not yet looked up, 1 Windows, 2 Wine */
     LONG v = InterlockedCompareExchange(&known, 0, 0);
@@ -522,7 +522,7 @@ console_flags(void)
 {
     if (GetConsoleCP() != 0)
         return 0;
-    return running_under_wine() ? DETACHED_PROCESS : CREATE_NO_WINDOW;
+    return xipc__win32_running_under_wine() ? DETACHED_PROCESS : CREATE_NO_WINDOW;
 }
 
 static DWORD

@@ -306,9 +306,8 @@ xipc__os_shm_holds(const struct xipc__os_shm *s, intptr_t native)
 
 /* ---- File mappings -------------------------------------------------------------------------- */
 
-/* Opens the file as flags ask, sharing it with every other opener (others map it too). */
-static int
-open_file(const char *path, unsigned flags, HANDLE *out)
+int
+xipc__win32_open_file(const char *path, unsigned flags, DWORD access, DWORD attributes, HANDLE *out)
 {
     static const DWORD disposition[] = { 0, CREATE_NEW, OPEN_EXISTING, OPEN_ALWAYS };
     SECURITY_ATTRIBUTES sa;
@@ -316,10 +315,9 @@ open_file(const char *path, unsigned flags, HANDLE *out)
     int rc = xipc__win32_owner_only_sa(&sa);
     if (rc != 0 || (rc = xipc__win32_utf8_to_wide(path, &wpath)) != 0)
         return rc;
-    DWORD access = GENERIC_READ | ((flags & XIPC_FILEMAP_WRITE) ? GENERIC_WRITE : 0);
     /* The owner-only DACL applies only to a file this call creates. */
     HANDLE h = CreateFileW(wpath, access, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-        &sa, disposition[flags & (XIPC_CREATE | XIPC_OPEN)], FILE_ATTRIBUTE_NORMAL, NULL);
+        &sa, disposition[flags & (XIPC_CREATE | XIPC_OPEN)], attributes, NULL);
     free(wpath);
     if (h == INVALID_HANDLE_VALUE)
         return XIPC__OS_FAIL(GetLastError(), "CreateFileW", path);
@@ -379,7 +377,8 @@ xipc__os_filemap_open(
     GetSystemInfo(&si);
     /* Views start at the allocation granularity (64 KiB), not at a page. */
     size_t delta = (size_t)(offset % si.dwAllocationGranularity);
-    int rc = open_file(path, flags, &file);
+    DWORD access = GENERIC_READ | (writable ? GENERIC_WRITE : 0);
+    int rc = xipc__win32_open_file(path, flags, access, FILE_ATTRIBUTE_NORMAL, &file);
     if (rc != 0)
         return rc;
     if ((rc = check_file_size(file, path, flags, offset + len)) == 0 && len > SIZE_MAX - delta)

@@ -162,7 +162,8 @@ enum xipc_kind {
     XIPC_KIND_FILEMAP = 9, /* xipc_filemap: a mapped range of a file */
     XIPC_KIND_LISTENER = 10, /* xipc_listener: a listening TCP or AF_UNIX socket */
     XIPC_KIND_DGRAM = 11, /* xipc_dgram: a UDP endpoint */
-    XIPC_KIND_SIGNAL = 13 /* xipc_signal: a watch over signals (xipc/signal.h) */
+    XIPC_KIND_SIGNAL = 13, /* xipc_signal: a watch over signals (xipc/signal.h) */
+    XIPC_KIND_FLOCK = 14 /* xipc_flock: a file opened for byte-range locks */
 };
 
 /* The kind of a live handle: one of enum xipc_kind (> 0), or a negative code: XIPC_EINVAL (NULL);
@@ -187,7 +188,8 @@ XIPC_API int xipc_handle_kind(const xipc_handle *h);
  * - event, semaphore, mutex: Windows the object's HANDLE; a wait on an auto-reset event, a
  *   semaphore or a mutex takes it, outside xipc (a mutex taken so is not known to xipc_mutex_*:
  *   release it with the OS call). POSIX: none, they live in shared memory (futexes).
- * - shared section, file mapping: none (bytes have nothing to wait for).
+ * - shared section, file mapping, file lock handle: none (bytes have nothing to wait for; a lock
+ *   is waited for in xipc_flock_lock).
  * A Windows FIFO reader's data comes from many pipe instances through a thread: none there.
  * Also none on POSIX for a process where the kernel has no pidfds, and on Windows for a stream
  * over a synchronous standard handle (xipc_stream_stdio()).

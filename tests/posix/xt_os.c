@@ -1120,3 +1120,22 @@ xt_os_ignore_hangup(void)
     sa.sa_handler = SIG_IGN;
     return sigaction(SIGHUP, &sa, NULL);
 }
+
+int
+xt_os_raw_file_lock(const char *path, uint64_t offset, uint64_t len, bool exclusive)
+{
+    struct flock fl;
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = exclusive ? F_WRLCK : F_RDLCK;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = (off_t)offset;
+    fl.l_len = (off_t)len;
+    if (fcntl(fd, F_SETLK, &fl) == 0)
+        return 0; /* fd stays open: closing it would drop the process's locks */
+    int e = errno;
+    close(fd);
+    return e == EAGAIN || e == EACCES ? 1 : -1;
+}

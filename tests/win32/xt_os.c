@@ -1253,3 +1253,26 @@ xt_os_ignore_hangup(void)
 {
     return -1;
 }
+
+int
+xt_os_raw_file_lock(const char *path, uint64_t offset, uint64_t len, bool exclusive)
+{
+    OVERLAPPED ov;
+    wchar_t *w = wide_from_utf8(path);
+    HANDLE h = CreateFileW(w, GENERIC_READ | GENERIC_WRITE,
+        FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
+        FILE_ATTRIBUTE_NORMAL, NULL);
+    free(w);
+    if (h == INVALID_HANDLE_VALUE)
+        return -1;
+    uint64_t length = len == 0 ? ((uint64_t)INT64_MAX + 1u) - offset : len;
+    memset(&ov, 0, sizeof ov);
+    ov.Offset = (DWORD)(offset & 0xffffffffu);
+    ov.OffsetHigh = (DWORD)(offset >> 32);
+    DWORD flags = LOCKFILE_FAIL_IMMEDIATELY | (exclusive ? LOCKFILE_EXCLUSIVE_LOCK : 0);
+    if (LockFileEx(h, flags, 0, (DWORD)(length & 0xffffffffu), (DWORD)(length >> 32), &ov))
+        return 0; /* h stays open: the lock lives as long as it */
+    DWORD werr = GetLastError();
+    CloseHandle(h);
+    return werr == ERROR_LOCK_VIOLATION ? 1 : -1;
+}

@@ -143,6 +143,7 @@ const char bench_os_raw_event[] =
 const char bench_os_raw_sem[] =
     "sem_open + sem_post/sem_wait, after a spin of up to 50 us of sem_trywait";
 const char bench_os_raw_waitset[] = "epoll_wait on an epoll set, then read(2)";
+const char bench_os_raw_flock[] = "fcntl F_OFD_SETLKW / F_OFD_SETLK(F_UNLCK) on its own open(2)";
 
 /* ---- Raw signalling: a futex word pair, or two named semaphores ---------------------------- */
 
@@ -438,4 +439,52 @@ void
 bench_raw_pass_close(intptr_t native)
 {
     (void)close((int)native);
+}
+
+/* ---- Raw file locks ------------------------------------------------------------------------- */
+
+struct bench_raw_file {
+    int fd;
+};
+
+struct bench_raw_file *
+bench_raw_file_open(const char *path)
+{
+    struct bench_raw_file *f = malloc(sizeof *f);
+    if (f != NULL && (f->fd = open(path, O_RDWR | O_CLOEXEC)) < 0) {
+        free(f);
+        f = NULL;
+    }
+    return f;
+}
+
+static int
+raw_file_set(struct bench_raw_file *f, int cmd, short type)
+{
+    struct flock fl = { .l_type = type, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
+    int rc;
+    do
+        rc = fcntl(f->fd, cmd, &fl);
+    while (rc != 0 && errno == EINTR);
+    return rc == 0 ? 0 : -1;
+}
+
+int
+bench_raw_file_lock(struct bench_raw_file *f)
+{
+    return raw_file_set(f, F_OFD_SETLKW, F_WRLCK);
+}
+
+int
+bench_raw_file_unlock(struct bench_raw_file *f)
+{
+    return raw_file_set(f, F_OFD_SETLK, F_UNLCK);
+}
+
+void
+bench_raw_file_close(struct bench_raw_file *f)
+{
+    if (f != NULL)
+        close(f->fd);
+    free(f);
 }

@@ -375,3 +375,54 @@ bench_raw_pass_close(intptr_t native)
 {
     CloseHandle((HANDLE)native);
 }
+
+/* ---- Raw file locks ------------------------------------------------------------------------- */
+
+const char bench_os_raw_flock[] = "blocking LockFileEx / UnlockFileEx on its own synchronous CreateFileW";
+
+struct bench_raw_file {
+    HANDLE h;
+};
+
+struct bench_raw_file *
+bench_raw_file_open(const char *path)
+{
+    wchar_t wpath[1024];
+    if (MultiByteToWideChar(CP_UTF8, 0, path, -1, wpath, 1024) == 0)
+        return NULL;
+    struct bench_raw_file *f = malloc(sizeof *f);
+    if (f == NULL)
+        return NULL;
+    f->h = CreateFileW(wpath, GENERIC_READ | GENERIC_WRITE,
+        FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
+        FILE_ATTRIBUTE_NORMAL, NULL);
+    if (f->h == INVALID_HANDLE_VALUE) {
+        free(f);
+        return NULL;
+    }
+    return f;
+}
+
+int
+bench_raw_file_lock(struct bench_raw_file *f)
+{
+    OVERLAPPED ov;
+    memset(&ov, 0, sizeof ov);
+    return LockFileEx(f->h, LOCKFILE_EXCLUSIVE_LOCK, 0, 1, 0, &ov) ? 0 : -1;
+}
+
+int
+bench_raw_file_unlock(struct bench_raw_file *f)
+{
+    OVERLAPPED ov;
+    memset(&ov, 0, sizeof ov);
+    return UnlockFileEx(f->h, 0, 1, 0, &ov) ? 0 : -1;
+}
+
+void
+bench_raw_file_close(struct bench_raw_file *f)
+{
+    if (f != NULL)
+        CloseHandle(f->h);
+    free(f);
+}
