@@ -316,3 +316,7 @@ XT_CHILD(sock_stdout_hi)
 XT_TEST(sock_listener_and_dgram_to_child)
 XT_TEST(pass_listener_over_a_connection)
 XT_CHILD(sock_passed_listener_and_dgram)
+/* ---- Message queues (test_mq.c) ---- */
+XT_TEST(mq_roundtrip_across_processes)
+XT_TEST(mq_anonymous_to_child)
+XT_CHILD(mq_echo)

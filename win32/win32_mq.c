@@ -1,0 +1,1 @@
+/* win32/win32_mq.c: placeholder, replaced below. */
