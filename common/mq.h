@@ -70,7 +70,10 @@ struct xipc__mq_header {
      * recovery; a waiter sleeps on one only after it raised the matching waiter count. */
     _Atomic uint32_t not_empty, not_full;
     _Atomic uint32_t recv_waiters, send_waiters;
-    uint8_t reserved3[112];
+    /* Set by a waiter before it sleeps, cleared by the waker that wakes the side: so that a side
+     * whose sleepers were woken already is not woken again by every later change. */
+    _Atomic uint32_t recv_sleepy, send_sleepy;
+    uint8_t reserved3[104];
     struct xipc__mq_user users[XIPC__MQ_USERS];
 };
 

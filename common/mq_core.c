@@ -593,15 +593,25 @@ waiters_of(struct xipc_mq *q, enum xipc__mq_side side)
     return side == XIPC__MQ_RECV ? &q->hdr->recv_waiters : &q->hdr->send_waiters;
 }
 
+static _Atomic uint32_t *
+sleepy_of(struct xipc_mq *q, enum xipc__mq_side side)
+{
+    return side == XIPC__MQ_RECV ? &q->hdr->recv_sleepy : &q->hdr->send_sleepy;
+}
+
 /* After a change that side's waiters wait for (the word bumped under the lock): wakes them, and
- * only when the count says some sleep, so that a busy queue never enters the kernel. */
+ * only when one has said it sleeps since the last wake, so that a busy queue never enters the
+ * kernel, and a queue whose sleepers are on their way up does not enter it at every change. */
 static void
 wake_side(struct xipc_mq *q, enum xipc__mq_side side)
 {
+    _Atomic uint32_t *sleepy = sleepy_of(q, side);
     atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(sleepy, memory_order_relaxed) == 0 ||
+        atomic_exchange(sleepy, 0) == 0)
+        return;
     uint32_t waiters = atomic_load_explicit(waiters_of(q, side), memory_order_relaxed);
-    if (waiters != 0)
-        xipc__os_mq_wake(q, side, word_of(q, side), waiters);
+    xipc__os_mq_wake(q, side, word_of(q, side), waiters ? waiters : 1);
 }
 
 /* A look for dead claims between two slices of a sleep. */
@@ -646,6 +656,7 @@ await_change(struct xipc_mq *q, enum xipc__mq_side side, uint32_t seen, xipc__de
     if (spin_for_change(q, side, seen, dl))
         return 0;
     atomic_fetch_add(waiters, 1);
+    atomic_store(sleepy_of(q, side), 1);
     int rc = 0;
     if (atomic_load(word) == seen) {
         uint64_t slice = xipc__os_clock_ns() + (uint64_t)SLEEP_SLICE_MS * 1000000u;
