@@ -537,3 +537,261 @@ xt_test_mq_stat(void)
     xipc_mq_close(other);
     xipc_mq_close(mq);
 }
+
+/* ---- Many producers and consumers ----------------------------------------------------------- */
+
+#define MANY_SIDES    3
+#define MANY_MESSAGES 3000
+
+/* What a message of the many-process test carries. */
+struct tagged {
+    uint32_t producer, seq;
+};
+
+/* argv: name, producer number. Sends MANY_MESSAGES numbered messages, keyed by producer + 1 so
+ * that each producer's messages keep their order in both orders. */
+int
+xt_child_mq_many_producer(int argc, char **argv)
+{
+    xipc_mq *mq = NULL;
+    (void)argc;
+    CHECK_OK(xipc_mq_open(argv[1], XIPC_OPEN, NULL, &mq));
+    uint32_t producer = (uint32_t)atoi(argv[2]);
+    for (uint32_t seq = 0; seq < MANY_MESSAGES; seq++) {
+        struct tagged t = { producer, seq };
+        CHECK_OK(xipc_mq_send(mq, &t, sizeof t, producer + 1, XT_CHILD_TIMEOUT_MS));
+    }
+    xipc_mq_close(mq);
+    return 0;
+}
+
+/* argv: name, consumer number, then the ledger's export text. Takes messages (priority order,
+ * or typed selector 0, by turns) until a stop message (key 0), counting each in the ledger and
+ * checking that each producer's messages come in order. */
+int
+xt_child_mq_many_consumer(int argc, char **argv)
+{
+    xipc_mq *mq = NULL;
+    xipc_shm *ledger = NULL;
+    uint32_t last[MANY_SIDES];
+    (void)argc;
+    CHECK_OK(xipc_mq_open(argv[1], XIPC_OPEN, NULL, &mq));
+    CHECK_OK(xipc_shm_import(argv[3], &ledger));
+    _Atomic unsigned char *seen = xipc_shm_ptr(ledger);
+    for (int p = 0; p < MANY_SIDES; p++)
+        last[p] = UINT32_MAX;
+    for (unsigned n = 0;; n++) {
+        struct tagged t;
+        size_t len = 0;
+        unsigned key = 0;
+        if (n % 2)
+            CHECK_OK(xipc_mq_recv(mq, &t, sizeof t, &len, &key, XT_CHILD_TIMEOUT_MS));
+        else
+            CHECK_OK(xipc_mq_recv_typed(mq, 0, 0, &t, sizeof t, &len, &key, XT_CHILD_TIMEOUT_MS));
+        CHECK_EQ(len, sizeof t);
+        if (key == 0)
+            break;
+        CHECK(t.producer < MANY_SIDES && t.seq < MANY_MESSAGES && key == t.producer + 1);
+        CHECK(last[t.producer] == UINT32_MAX || t.seq > last[t.producer]);
+        last[t.producer] = t.seq;
+        atomic_fetch_add(&seen[t.producer * MANY_MESSAGES + t.seq], 1);
+    }
+    xipc_shm_close(ledger);
+    xipc_mq_close(mq);
+    return 0;
+}
+
+void
+xt_test_mq_many_producers_and_consumers(void)
+{
+    char name[XIPC_NAME_MAX + 1], number[8];
+    xipc_shm *ledger = NULL;
+    xipc_proc *procs[2 * MANY_SIDES];
+    xt_name("mq.many", name);
+    xipc_mq *mq = open_queue(name, 16, sizeof(struct tagged));
+    CHECK_OK(xipc_shm_open(NULL, 0, MANY_SIDES * MANY_MESSAGES, &ledger));
+    xipc_handle *h = xipc_shm_handle(ledger);
+    for (int i = 0; i < MANY_SIDES; i++) {
+        snprintf(number, sizeof number, "%d", i);
+        const char *args[] = { name, number, NULL };
+        procs[i] = xt_spawn_passing("mq_many_consumer", args, NULL, &h, 1);
+        procs[MANY_SIDES + i] = xt_spawn_child("mq_many_producer", args, NULL, NULL, 0);
+    }
+    for (int i = 0; i < MANY_SIDES; i++)
+        xt_expect_exit(procs[MANY_SIDES + i], 0);
+    for (int i = 0; i < MANY_SIDES; i++) {
+        struct tagged stop = { 0, 0 };
+        CHECK_OK(xipc_mq_send(mq, &stop, sizeof stop, 0, XT_CHILD_TIMEOUT_MS));
+    }
+    for (int i = 0; i < MANY_SIDES; i++)
+        xt_expect_exit(procs[i], 0);
+    const unsigned char *seen = xipc_shm_ptr(ledger);
+    for (size_t k = 0; k < MANY_SIDES * MANY_MESSAGES; k++)
+        CHECK_EQ(seen[k], 1); /* every message received exactly once */
+    xipc_shm_close(ledger);
+    xipc_mq_close(mq);
+}
+
+/* ---- Misuse, names, leaks ------------------------------------------------------------------- */
+
+void
+xt_test_mq_bad_input(void)
+{
+    char name[XIPC_NAME_MAX + 1], buf[8], too_long[XIPC_NAME_MAX + 2];
+    xipc_mq *mq = NULL, *other = NULL;
+    xipc_event *ev = NULL;
+    xipc_mq_attr attr = { 4, 8 }, zero = { 0, 0 };
+    size_t len = 0;
+    memset(too_long, 'a', sizeof too_long - 1);
+    too_long[sizeof too_long - 1] = '\0';
+    xt_name("mq.bad", name);
+    CHECK_RC(xipc_mq_open(name, XIPC_CREATE, &attr, NULL), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_open(too_long, XIPC_CREATE, &attr, &mq), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_open("a/b", XIPC_CREATE, &attr, &mq), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_open(name, 0, &attr, &mq), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_open(NULL, XIPC_OPEN, &attr, &mq), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_open(name, XIPC_CREATE | 0x8000u, &attr, &mq), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_open(name, XIPC_CREATE, NULL, &mq), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_open(name, XIPC_CREATE, &zero, &mq), XIPC_EINVAL);
+    xipc_mq_attr big = { XIPC_MQ_CAPACITY_MAX + 1, 8 }, wide = { 1, XIPC_MQ_MSG_MAX + 1 };
+    xipc_mq_attr huge = { XIPC_MQ_CAPACITY_MAX, XIPC_MQ_MSG_MAX };
+    CHECK_RC(xipc_mq_open(NULL, 0, &big, &mq), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_open(NULL, 0, &wide, &mq), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_open(NULL, 0, &huge, &mq), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_open(name, XIPC_OPEN, NULL, &mq), XIPC_ENOENT);
+    CHECK(mq == NULL);
+    CHECK_OK(xipc_mq_open(name, XIPC_CREATE, &attr, &mq));
+    CHECK_RC(xipc_mq_open(name, XIPC_CREATE, &attr, &other), XIPC_EEXIST);
+    /* Sizes an opener asks for must be the queue's. */
+    xipc_mq_attr fewer = { 3, 8 }, smaller = { 4, 7 }, cap_only = { 4, 0 };
+    CHECK_RC(xipc_mq_open(name, XIPC_OPEN, &fewer, &other), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_open(name, XIPC_OPEN, &smaller, &other), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_open(name, XIPC_OPEN | XIPC_CREATE, &fewer, &other), XIPC_EINVAL);
+    CHECK_OK(xipc_mq_open(name, XIPC_OPEN, &cap_only, &other));
+    xipc_mq_close(other);
+    CHECK_OK(xipc_mq_open(name, XIPC_OPEN | XIPC_CREATE, &attr, &other));
+    xipc_mq_close(other);
+    /* Calls. */
+    CHECK_RC(xipc_mq_send(NULL, "x", 1, 0, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_send(mq, NULL, 1, 0, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_send(mq, "x", 1, 0, -2), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_recv(mq, buf, sizeof buf, NULL, NULL, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_recv(mq, NULL, 1, &len, NULL, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_recv(mq, buf, sizeof buf, &len, NULL, -5), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_recv_typed(mq, 0, 0x2u, buf, sizeof buf, &len, NULL, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_recv_typed(mq, (int64_t)UINT32_MAX + 1, 0, buf, sizeof buf, &len, NULL, 0),
+        XIPC_EINVAL);
+    CHECK_RC(xipc_mq_recv_typed(mq, -(int64_t)UINT32_MAX - 1, 0, buf, sizeof buf, &len, NULL, 0),
+        XIPC_EINVAL);
+    CHECK_RC(xipc_mq_stat(mq, NULL), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_unlink(name, 0x4u), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_unlink("a/b", 0), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_import(NULL, &other), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_import("xipc1:event:3", &other), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_inherited(0, NULL), XIPC_EINVAL);
+    CHECK(xipc_mq_handle(NULL) == NULL);
+    CHECK_EQ(xipc_handle_kind(xipc_mq_handle(mq)), XIPC_KIND_MQ);
+    /* A handle of another kind. */
+    CHECK_OK(xipc_event_open(NULL, 0, &ev));
+    CHECK_RC(xipc_mq_send((xipc_mq *)(void *)ev, "x", 1, 0, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_stat((xipc_mq *)(void *)ev, &(xipc_mq_info) { 0 }), XIPC_EINVAL);
+    xipc_event_close(ev);
+    /* A closed handle. */
+    xipc_mq_close(mq);
+    CHECK_RC(xipc_mq_send(mq, "x", 1, 0, 0), XIPC_EBADF);
+    CHECK_RC(xipc_mq_recv(mq, buf, sizeof buf, &len, NULL, 0), XIPC_EBADF);
+    CHECK_RC(xipc_mq_stat(mq, &(xipc_mq_info) { 0 }), XIPC_EBADF);
+    xipc_mq_close(mq); /* a no-op */
+    xipc_mq_close(NULL);
+}
+
+void
+xt_test_mq_posix_flag(void)
+{
+    xipc_mq *mq = NULL;
+    xipc_mq_attr attr = { 4, 8 };
+    char name[XIPC_NAME_MAX + 1];
+    xt_name("mq.posix", name);
+    int rc = xipc_mq_open(name, XIPC_CREATE | XIPC_MQ_POSIX, &attr, &mq);
+    if (rc == XIPC_ENOTSUP) {
+        CHECK_RC(xipc_mq_unlink(name, XIPC_MQ_POSIX), XIPC_ENOTSUP);
+        XT_SKIP("no XIPC_MQ_POSIX queues here");
+    }
+    CHECK_OK(rc);
+    xipc_mq_close(mq);
+}
+
+void
+xt_test_mq_names(void)
+{
+    char name[XIPC_NAME_MAX + 1];
+    xipc_mq *mq = NULL, *other = NULL, *third = NULL;
+    xipc_mq_attr attr = { 4, 16 };
+    size_t len = 0;
+    char buf[16];
+    xt_name("mq.names", name);
+    CHECK_OK(xipc_mq_open(name, XIPC_CREATE, &attr, &mq));
+    if (xt_os_names_outlive_processes())
+        CHECK_EQ(xt_os_sync_object_mode("mq", name), 0600); /* owner-only */
+    CHECK_OK(xipc_mq_open(name, XIPC_OPEN, NULL, &other));
+    /* A name with its one leading '/' is the same name. */
+    char slashed[XIPC_NAME_MAX + 2];
+    snprintf(slashed, sizeof slashed, "/%s", name);
+    CHECK_OK(xipc_mq_open(slashed, XIPC_OPEN, NULL, &third));
+    xipc_mq_close(third);
+    /* Other kinds with the same name do not reach it. */
+    xipc_shm *shm = NULL;
+    if (xt_os_names_outlive_processes()) {
+        CHECK_OK(xipc_shm_open(name, XIPC_CREATE, 100, &shm));
+        xipc_shm_close(shm);
+    }
+    CHECK_OK(xipc_mq_send(mq, "hello", 5, 1, 0));
+    /* Unlink: handles open keep working; the name is gone. */
+    CHECK_OK(xipc_mq_unlink(name, 0));
+    CHECK_RC(xipc_mq_open(name, XIPC_OPEN, NULL, &third), XIPC_ENOENT);
+    CHECK_OK(xipc_mq_recv(other, buf, sizeof buf, &len, NULL, 0));
+    CHECK_EQ(len, 5);
+    xipc_mq_close(other);
+    xipc_mq_close(mq);
+    /* The creator's close removes the name. */
+    CHECK_OK(xipc_mq_open(name, XIPC_CREATE, &attr, &mq));
+    xipc_mq_close(mq);
+    CHECK_RC(xipc_mq_open(name, XIPC_OPEN, NULL, &mq), XIPC_ENOENT);
+    CHECK_RC(xipc_mq_unlink(name, 0), XIPC_ENOENT);
+    /* Another user's queue is refused, and left alone. */
+    CHECK_OK(xipc_mq_open(name, XIPC_CREATE, &attr, &mq));
+    if (xt_os_give_sync_object_away("mq", name) == 0) {
+        CHECK_RC(xipc_mq_open(name, XIPC_OPEN, NULL, &other), XIPC_EACCES);
+        CHECK_RC(xipc_mq_unlink(name, 0), XIPC_EACCES);
+        xt_os_unplant_sync_name("mq", name);
+    } else {
+        printf("note: not root (or Windows), so another user's queue was not tried\n");
+    }
+    xipc_mq_close(mq);
+}
+
+void
+xt_test_mq_no_handle_leak(void)
+{
+    char name[XIPC_NAME_MAX + 1];
+    xipc_mq *mq = NULL, *other = NULL;
+    xipc_mq_attr attr = { 4, 100 };
+    xt_name("mq.leak", name);
+    xt_warm_up();
+    CHECK_OK(xipc_mq_open(name, XIPC_CREATE, &attr, &mq));
+    xipc_mq_close(mq);
+    int before = xt_os_handle_count();
+    for (int i = 0; i < 50; i++) {
+        CHECK_OK(xipc_mq_open(i % 2 ? name : NULL, XIPC_CREATE, &attr, &mq));
+        if (i % 2) {
+            CHECK_OK(xipc_mq_open(name, XIPC_OPEN, NULL, &other));
+            xipc_mq_close(other);
+            CHECK_RC(xipc_mq_open(name, XIPC_CREATE, &attr, &other), XIPC_EEXIST);
+            xipc_mq_attr wrong = { 5, 100 };
+            CHECK_RC(xipc_mq_open(name, XIPC_OPEN, &wrong, &other), XIPC_EINVAL);
+        }
+        CHECK_OK(xipc_mq_send(mq, "x", 1, 1, 0));
+        xipc_mq_close(mq);
+    }
+    CHECK_EQ(xt_os_handle_count(), before);
+}
