@@ -297,3 +297,141 @@ xt_test_mq_survives_random_kills(void)
     /* A Wine process start costs ~100 ms: fewer rounds there. */
     crash_rounds(xt_os_is_wine() ? 40 : 1000);
 }
+
+/* ---- Corruption ----------------------------------------------------------------------------- */
+
+/* Offsets in the shared layout, version 1 (common/mq.h): a header of 4352 bytes, then 64-byte
+ * slot records. The test writes them as another program would: it knows the layout, not the
+ * code. */
+#define OFF_MAGIC     0u
+#define OFF_VERSION   4u
+#define OFF_CAPACITY  8u
+#define OFF_SIZE      16u
+#define OFF_LOCK      64u
+#define OFF_FREE_HEAD 80u
+#define OFF_PRIO_HEAD 84u
+#define OFF_FIFO_HEAD 92u
+#define OFF_COUNT     100u
+#define OFF_SLOTS     4352u
+#define SLOT_SIZE     64u
+#define SLOT_STATE    0u
+#define SLOT_LEN      8u
+#define SLOT_FIFO_NXT 36u
+
+/* argv: offset, 32-bit value, then the queue's export text. Writes the value at the offset of
+ * the queue's memory, mapped as a shared section. */
+int
+xt_child_mq_scribble(int argc, char **argv)
+{
+    char text[XIPC_HANDLE_TEXT_MAX];
+    xipc_shm *shm = NULL;
+    (void)argc;
+    const char *value = strchr(argv[3] + strlen("xipc1:"), ':');
+    CHECK(value != NULL);
+    snprintf(text, sizeof text, "xipc1:shm%s", value);
+    CHECK_OK(xipc_shm_import(text, &shm));
+    size_t offset = (size_t)atol(argv[1]);
+    uint32_t v = (uint32_t)strtoul(argv[2], NULL, 10);
+    CHECK(offset + sizeof v <= xipc_shm_size(shm));
+    memcpy((unsigned char *)xipc_shm_ptr(shm) + offset, &v, sizeof v);
+    xipc_shm_close(shm);
+    return 0;
+}
+
+static void
+scribble(xipc_mq *mq, size_t offset, uint32_t value)
+{
+    char off_text[24], value_text[24];
+    snprintf(off_text, sizeof off_text, "%zu", offset);
+    snprintf(value_text, sizeof value_text, "%lu", (unsigned long)value);
+    const char *args[] = { off_text, value_text, NULL };
+    xipc_handle *h = xipc_mq_handle(mq);
+    xt_expect_exit(xt_spawn_passing("mq_scribble", args, NULL, &h, 1), 0);
+}
+
+/* A fresh queue of 4 slots holding two small messages (slots 0 and 1 in send order). */
+static xipc_mq *
+queue_of_two(const char *name)
+{
+    xipc_mq *mq = NULL;
+    xipc_mq_attr attr = { 4, 64 };
+    CHECK_OK(xipc_mq_open(name, name ? XIPC_CREATE : 0, &attr, &mq));
+    CHECK_OK(xipc_mq_send(mq, "one", 3, 1, 0));
+    CHECK_OK(xipc_mq_send(mq, "two", 3, 2, 0));
+    return mq;
+}
+
+/* Scribbles value at offset of a fresh queue, then expects XIPC_ECORRUPT from the call kind
+ * ("send", "recv", "typed", "stat"). */
+static void
+expect_corrupt_call(size_t offset, uint32_t value, const char *call)
+{
+    char buf[64];
+    size_t len = 0;
+    xipc_mq_info info;
+    xipc_mq *mq = queue_of_two(NULL);
+    scribble(mq, offset, value);
+    int rc = strcmp(call, "send") == 0 ? xipc_mq_send(mq, "x", 1, 1, 0)
+        : strcmp(call, "recv") == 0    ? xipc_mq_recv(mq, buf, sizeof buf, &len, NULL, 0)
+        : strcmp(call, "typed") == 0   ? xipc_mq_recv_typed(mq, 7, 0, buf, sizeof buf, &len, NULL, 0)
+                                       : xipc_mq_stat(mq, &info);
+    if (rc != XIPC_ECORRUPT)
+        xt_fail(__FILE__, __LINE__, "offset %zu = %lu: %s gave %s, not XIPC_ECORRUPT", offset,
+            (unsigned long)value, call, xipc_errname(rc));
+    xipc_mq_close(mq);
+}
+
+void
+xt_test_mq_corrupt_memory_is_ecorrupt(void)
+{
+    /* The derived structures. */
+    expect_corrupt_call(OFF_FREE_HEAD, 4, "send"); /* a slot that does not exist */
+    expect_corrupt_call(OFF_FREE_HEAD, 0, "send"); /* a slot that holds a message */
+    expect_corrupt_call(OFF_PRIO_HEAD, 77, "recv");
+    expect_corrupt_call(OFF_FIFO_HEAD, 0xfffffffeu, "typed");
+    expect_corrupt_call(OFF_COUNT, 5, "stat");
+    expect_corrupt_call(OFF_LOCK, 100000, "send");
+    /* A slot: its state, its length, a link that loops. */
+    expect_corrupt_call(OFF_SLOTS + 1 * SLOT_SIZE + SLOT_STATE, 9, "recv");
+    expect_corrupt_call(OFF_SLOTS + 1 * SLOT_SIZE + SLOT_LEN, 65, "recv");
+    expect_corrupt_call(OFF_SLOTS + 1 * SLOT_SIZE + SLOT_FIFO_NXT, 0, "typed");
+    expect_corrupt_call(OFF_SLOTS + 0 * SLOT_SIZE + SLOT_STATE, 0, "typed");
+}
+
+void
+xt_test_mq_corrupt_header_refused_at_open(void)
+{
+    static const size_t offsets[] = { OFF_MAGIC, OFF_VERSION, OFF_CAPACITY, OFF_SIZE };
+    static const uint32_t values[] = { 0x12345678u, 2, 5, 1 };
+    char name[XIPC_NAME_MAX + 1];
+    xipc_mq *other = NULL;
+    xt_name("mq.corrupt", name);
+    for (size_t k = 0; k < sizeof offsets / sizeof offsets[0]; k++) {
+        xipc_mq *mq = queue_of_two(name);
+        scribble(mq, offsets[k], values[k]);
+        CHECK_RC(xipc_mq_open(name, XIPC_OPEN, NULL, &other), XIPC_ECORRUPT);
+        CHECK(other == NULL);
+        xipc_mq_close(mq);
+    }
+}
+
+/* A lock held by a process that died is taken over, and the queue rebuilt from its slots. */
+void
+xt_test_mq_dead_lock_holder_taken_over(void)
+{
+    char buf[64];
+    size_t len = 0;
+    unsigned key = 0;
+    xipc_mq *mq = queue_of_two(NULL);
+    /* User entry 1 is free (pid 0): a holder that is gone. Scramble the lists too. */
+    scribble(mq, OFF_LOCK, 2);
+    scribble(mq, OFF_PRIO_HEAD, 3);
+    uint64_t t0 = xt_os_now_ms();
+    CHECK_OK(xipc_mq_recv(mq, buf, sizeof buf, &len, &key, 0));
+    CHECK_LT(xt_os_now_ms() - t0, XT_SLACK_MS);
+    CHECK_EQ(key, 2);
+    CHECK_OK(xipc_mq_recv(mq, buf, sizeof buf, &len, &key, 0));
+    CHECK_EQ(key, 1);
+    CHECK_RC(xipc_mq_recv(mq, buf, sizeof buf, &len, &key, 0), XIPC_ETIMEDOUT);
+    xipc_mq_close(mq);
+}
