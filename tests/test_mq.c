@@ -748,7 +748,8 @@ xt_test_mq_names(void)
     CHECK_OK(xipc_mq_send(mq, "hello", 5, 1, 0));
     /* Unlink: handles open keep working; the name is gone. */
     CHECK_OK(xipc_mq_unlink(name, 0));
-    CHECK_RC(xipc_mq_open(name, XIPC_OPEN, NULL, &third), XIPC_ENOENT);
+    if (xt_os_names_outlive_processes()) /* Windows: the name goes with the last handle */
+        CHECK_RC(xipc_mq_open(name, XIPC_OPEN, NULL, &third), XIPC_ENOENT);
     CHECK_OK(xipc_mq_recv(other, buf, sizeof buf, &len, NULL, 0));
     CHECK_EQ(len, 5);
     xipc_mq_close(other);
