@@ -796,3 +796,54 @@ xt_test_mq_no_handle_leak(void)
     }
     CHECK_EQ(xt_os_handle_count(), before);
 }
+
+/* ---- Wait sets ------------------------------------------------------------------------------ */
+
+static unsigned
+ready_events(xipc_waitset *ws, xipc_mq *mq, int timeout_ms)
+{
+    xipc_waitset_entry out[2];
+    size_t n = 0;
+    int rc = xipc_waitset_wait(ws, out, 2, &n, timeout_ms);
+    if (rc == XIPC_ETIMEDOUT)
+        return 0;
+    CHECK_OK(rc);
+    CHECK_EQ(n, 1);
+    CHECK(out[0].handle == xipc_mq_handle(mq));
+    CHECK_OK(out[0].result);
+    return out[0].events;
+}
+
+void
+xt_test_mq_waitset_readable_writable(void)
+{
+    char name[XIPC_NAME_MAX + 1], buf[8];
+    size_t len = 0;
+    xipc_waitset *ws = NULL;
+    xt_channel ch;
+    xt_name("mq.ws", name);
+    xipc_mq *mq = open_queue(name, 2, sizeof buf);
+    CHECK_OK(xipc_waitset_open(&ws));
+    CHECK_OK(xipc_waitset_add(ws, xipc_mq_handle(mq), XIPC_WAITSET_READ | XIPC_WAITSET_WRITE, NULL));
+    CHECK_EQ(ready_events(ws, mq, 0), XIPC_WAITSET_WRITE); /* empty: room only */
+    CHECK_OK(xipc_mq_send(mq, "a", 1, 1, 0));
+    CHECK_EQ(ready_events(ws, mq, 0), XIPC_WAITSET_READ | XIPC_WAITSET_WRITE);
+    CHECK_OK(xipc_mq_send(mq, "b", 1, 1, 0));
+    CHECK_EQ(ready_events(ws, mq, 0), XIPC_WAITSET_READ); /* full */
+    CHECK_EQ(ready_events(ws, mq, 0), XIPC_WAITSET_READ); /* nothing taken: level-triggered */
+    CHECK_OK(xipc_mq_recv(mq, buf, sizeof buf, &len, NULL, 0));
+    CHECK_OK(xipc_mq_recv(mq, buf, sizeof buf, &len, NULL, 0));
+    /* Readable only: nothing until another process sends. */
+    CHECK_OK(xipc_waitset_modify(ws, xipc_mq_handle(mq), XIPC_WAITSET_READ, NULL));
+    CHECK_EQ(ready_events(ws, mq, 50), 0);
+    xipc_proc *p = spawn_later(name, "send", &ch);
+    CHECK_EQ(ready_events(ws, mq, XIPC_FOREVER), XIPC_WAITSET_READ);
+    CHECK_OK(xipc_mq_recv(mq, buf, sizeof buf, &len, NULL, 0));
+    CHECK_EQ(len, 5);
+    xt_expect_exit(p, 0);
+    xt_channel_close(&ch);
+    /* A closed queue leaves the set. */
+    xipc_mq_close(mq);
+    CHECK_EQ(ready_events(ws, mq, 0), 0);
+    xipc_waitset_close(ws);
+}
