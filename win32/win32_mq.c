@@ -41,6 +41,25 @@ xipc__os_mq_drop_name(const struct xipc__os_shm *s, const char *name)
     xipc__os_shm_drop_name(s, name);
 }
 
+bool
+xipc__win32_section_is_mq(const char *name)
+{
+    wchar_t wname[XIPC__WIN32_OBJECT_NAME_CAP];
+    bool is_mq = false;
+    if (xipc__win32_object_name(name, L"", wname) != 0)
+        return false;
+    HANDLE h = OpenFileMappingW(FILE_MAP_READ, FALSE, wname);
+    if (h == NULL)
+        return false;
+    void *view = MapViewOfFile(h, FILE_MAP_READ, 0, 0, sizeof(uint32_t));
+    if (view != NULL) {
+        is_mq = *(const volatile uint32_t *)view == XIPC__MQ_MAGIC;
+        (void)UnmapViewOfFile(view);
+    }
+    (void)CloseHandle(h);
+    return is_mq;
+}
+
 /* ---- Sleeping ------------------------------------------------------------------------------- */
 
 /* The wake id from the header, checked: 16 lower-case hex digits. */
