@@ -40,6 +40,9 @@ enum {
  * claim and its commit, outside it, so that a sender and a receiver copy at the same time. */
 #define XIPC__MQ_COPY_IN_LOCK_MAX 2048u
 
+/* Which side waits: receivers for a message, senders for room. */
+enum xipc__mq_side { XIPC__MQ_RECV = 0, XIPC__MQ_SEND = 1 };
+
 /* An entry of the user table: pid 0 is free. start tells a reused pid from the process that
  * registered (Linux: the start time in /proc; Windows: the creation time). */
 struct xipc__mq_user {
@@ -66,14 +69,18 @@ struct xipc__mq_header {
     _Atomic uint32_t count; /* READY messages */
     uint32_t claims; /* WRITING and READING slots */
     uint32_t reserved2[5];
-    /* Wake words: bumped at every send (not_empty) and every receive (not_full) and at a
-     * recovery; a waiter sleeps on one only after it raised the matching waiter count. */
-    _Atomic uint32_t not_empty, not_full;
-    _Atomic uint32_t recv_waiters, send_waiters;
-    /* Set by a waiter before it sleeps, cleared by the waker that wakes the side: so that a side
-     * whose sleepers were woken already is not woken again by every later change. */
-    _Atomic uint32_t recv_sleepy, send_sleepy;
-    uint8_t reserved3[104];
+    /* One cache line per side, apart from the lock's: a receiver spinning on not_empty does not
+     * take the line the lock and the lists live in from the process that holds the lock.
+     * Wake words: bumped at every send (not_empty) and every receive (not_full) and at a
+     * recovery; a waiter sleeps on one only after it raised its side's waiter count. The sleepy
+     * flag is set by a waiter before it sleeps and cleared by the waker that wakes the side, so
+     * that a side whose sleepers were woken already is not woken again at every change. */
+    struct xipc__mq_side_words {
+        _Atomic uint32_t word;
+        _Atomic uint32_t waiters;
+        _Atomic uint32_t sleepy;
+        uint32_t reserved[13];
+    } side[2]; /* XIPC__MQ_RECV: not empty; XIPC__MQ_SEND: not full */
     struct xipc__mq_user users[XIPC__MQ_USERS];
 };
 
@@ -90,11 +97,10 @@ struct xipc__mq_slot {
 };
 
 _Static_assert(sizeof(struct xipc__mq_header) == 256 + 16 * XIPC__MQ_USERS, "header layout");
+_Static_assert(offsetof(struct xipc__mq_header, side) == 128, "wake words on lines of their own");
 _Static_assert(sizeof(struct xipc__mq_slot) == 64, "slot layout");
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
 
-/* Which side waits: receivers for a message, senders for room. */
-enum xipc__mq_side { XIPC__MQ_RECV = 0, XIPC__MQ_SEND = 1 };
 
 struct xipc_mq {
     struct xipc_handle handle;
