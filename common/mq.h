@@ -115,6 +115,9 @@ struct xipc_mq {
     uint32_t me; /* our user index */
     uint64_t my_pid, my_start;
     _Atomic uint32_t locked_here; /* a thread of this handle holds the lock */
+    /* An XIPC_MQ_POSIX queue: the kernel's queue descriptor + 1 (0: an xipc queue), with none
+     * of the above but capacity and msg_max. */
+    intptr_t posix_plus1;
 };
 
 /* ---- The core (common/mq_core.c) ------------------------------------------------------------ */
@@ -178,6 +181,19 @@ uint64_t xipc__os_mq_self_start(void);
 
 /* Whether process pid, started at start, still runs (a zombie does not). */
 bool xipc__os_mq_alive(uint64_t pid, uint64_t start);
+
+/* XIPC_MQ_POSIX queues: the kernel's own, mq_open("/NAME") (Windows: XIPC_ENOTSUP). open
+ * creates (with capacity and msg_max) or opens as flags ask, owner-only, and fills
+ * q->posix_plus1, q->capacity and q->msg_max; the others work as the public calls say of such a
+ * queue. */
+int xipc__os_mq_posix_open(
+    const char *name, unsigned flags, size_t capacity, size_t msg_max, struct xipc_mq *q, bool *created);
+int xipc__os_mq_posix_send(struct xipc_mq *q, const void *buf, size_t len, unsigned key, int timeout_ms);
+int xipc__os_mq_posix_recv(
+    struct xipc_mq *q, void *buf, size_t cap, size_t *len, unsigned *key, int timeout_ms);
+int xipc__os_mq_posix_count(struct xipc_mq *q, size_t *count);
+void xipc__os_mq_posix_close(struct xipc_mq *q);
+int xipc__os_mq_posix_unlink(const char *name);
 
 /* Gives the CPU to another thread (sched_yield, SwitchToThread), and a pause for a spin. */
 void xipc__os_mq_yield(void);

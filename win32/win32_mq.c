@@ -190,3 +190,64 @@ xipc__os_mq_relax(void)
 {
     YieldProcessor();
 }
+
+/* ---- XIPC_MQ_POSIX -------------------------------------------------------------------------- */
+
+/* Windows has no queue of its own that another program would open by name. */
+int
+xipc__os_mq_posix_open(
+    const char *name, unsigned flags, size_t capacity, size_t msg_max, struct xipc_mq *q, bool *created)
+{
+    (void)name;
+    (void)flags;
+    (void)capacity;
+    (void)msg_max;
+    (void)q;
+    *created = false;
+    return XIPC__FAIL(XIPC_ENOTSUP, "flags: XIPC_MQ_POSIX, and Windows has no such queue");
+}
+
+int
+xipc__os_mq_posix_send(struct xipc_mq *q, const void *buf, size_t len, unsigned key, int timeout_ms)
+{
+    (void)q;
+    (void)buf;
+    (void)len;
+    (void)key;
+    (void)timeout_ms;
+    return XIPC_ENOTSUP;
+}
+
+int
+xipc__os_mq_posix_recv(
+    struct xipc_mq *q, void *buf, size_t cap, size_t *len, unsigned *key, int timeout_ms)
+{
+    (void)q;
+    (void)buf;
+    (void)cap;
+    (void)len;
+    (void)key;
+    (void)timeout_ms;
+    return XIPC_ENOTSUP;
+}
+
+int
+xipc__os_mq_posix_count(struct xipc_mq *q, size_t *count)
+{
+    (void)q;
+    *count = 0;
+    return XIPC_ENOTSUP;
+}
+
+void
+xipc__os_mq_posix_close(struct xipc_mq *q)
+{
+    (void)q;
+}
+
+int
+xipc__os_mq_posix_unlink(const char *name)
+{
+    (void)name;
+    return XIPC__FAIL(XIPC_ENOTSUP, "flags: XIPC_MQ_POSIX, and Windows has no such queue");
+}

@@ -81,9 +81,13 @@ typedef struct xipc_mq_info {
 
 /* Open flag (POSIX only): open or create a real mq_open("/NAME") queue, for talking to programs
  * that call mq_send and mq_receive themselves, instead of an xipc queue. Such a queue has the
- * kernel's limits (/proc/sys/fs/mqueue), the kernel's speed, priority order only
- * (xipc_mq_recv_typed: XIPC_ENOTSUP), keys below 32768, and cannot be put in a wait set.
- * Windows has no such queue: XIPC_ENOTSUP. */
+ * kernel's limits (/proc/sys/fs/mqueue: sizes past them are XIPC_EINVAL), the kernel's speed,
+ * priority order only (xipc_mq_recv_typed: XIPC_ENOTSUP), keys below 32768 (XIPC_EINVAL), and
+ * the kernel's rule that a receive needs a buffer of msg_max bytes (a smaller one gives
+ * XIPC_EMSGSIZE with *len = msg_max, nothing taken, whatever the message's size). It needs a
+ * name, cannot be put in a wait set, and is not passed to a child (XIPC_ENOTSUP: the child opens
+ * it by name). The xipc queue of the same name is another object. Lifetime and owner-only as
+ * above. Windows has no such queue: XIPC_ENOTSUP. */
 #define XIPC_MQ_POSIX 0x100u
 
 /* Receive flag: a message larger than the buffer is cut to fit and taken, as msgrcv's
