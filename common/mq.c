@@ -17,7 +17,8 @@ static int
 check_sizes(const struct sizes *z, bool may_create)
 {
     if (may_create && (z->capacity == 0 || z->msg_max == 0))
-        return XIPC__FAIL(XIPC_EINVAL, "attr: no capacity or msg_max for a queue this call may create");
+        return XIPC__FAIL(
+            XIPC_EINVAL, "attr: no capacity or msg_max for a queue this call may create");
     if (z->capacity > XIPC_MQ_CAPACITY_MAX || z->msg_max > XIPC_MQ_MSG_MAX)
         return XIPC__FAIL(XIPC_EINVAL, "attr: capacity or msg_max above its maximum");
     if (z->capacity > 0 && z->msg_max > XIPC_MQ_BYTES_MAX / z->capacity)

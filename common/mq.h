@@ -101,7 +101,6 @@ _Static_assert(offsetof(struct xipc__mq_header, side) == 128, "wake words on lin
 _Static_assert(sizeof(struct xipc__mq_slot) == 64, "slot layout");
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
 
-
 struct xipc_mq {
     struct xipc_handle handle;
     struct xipc__owned_name owner;
@@ -168,9 +167,8 @@ void xipc__os_mq_wake_close(struct xipc_mq *q);
 
 /* Sleeps while *word holds seen, until dl: 0 (woken, changed, or a spurious return: callers
  * look again), XIPC_ETIMEDOUT at dl, or a failure. */
-int xipc__os_mq_sleep(
-    struct xipc_mq *q, enum xipc__mq_side side, _Atomic uint32_t *word, uint32_t seen,
-    xipc__deadline dl);
+int xipc__os_mq_sleep(struct xipc_mq *q, enum xipc__mq_side side, _Atomic uint32_t *word,
+    uint32_t seen, xipc__deadline dl);
 
 /* Wakes the sleepers of a side (waiters: how many the count says). */
 void xipc__os_mq_wake(
@@ -186,9 +184,10 @@ bool xipc__os_mq_alive(uint64_t pid, uint64_t start);
  * creates (with capacity and msg_max) or opens as flags ask, owner-only, and fills
  * q->posix_plus1, q->capacity and q->msg_max; the others work as the public calls say of such a
  * queue. */
-int xipc__os_mq_posix_open(
-    const char *name, unsigned flags, size_t capacity, size_t msg_max, struct xipc_mq *q, bool *created);
-int xipc__os_mq_posix_send(struct xipc_mq *q, const void *buf, size_t len, unsigned key, int timeout_ms);
+int xipc__os_mq_posix_open(const char *name, unsigned flags, size_t capacity, size_t msg_max,
+    struct xipc_mq *q, bool *created);
+int xipc__os_mq_posix_send(
+    struct xipc_mq *q, const void *buf, size_t len, unsigned key, int timeout_ms);
 int xipc__os_mq_posix_recv(
     struct xipc_mq *q, void *buf, size_t cap, size_t *len, unsigned *key, int timeout_ms);
 int xipc__os_mq_posix_count(struct xipc_mq *q, size_t *count);

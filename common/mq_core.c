@@ -608,8 +608,7 @@ wake_side(struct xipc_mq *q, enum xipc__mq_side side)
 {
     _Atomic uint32_t *sleepy = sleepy_of(q, side);
     atomic_thread_fence(memory_order_seq_cst);
-    if (atomic_load_explicit(sleepy, memory_order_relaxed) == 0 ||
-        atomic_exchange(sleepy, 0) == 0)
+    if (atomic_load_explicit(sleepy, memory_order_relaxed) == 0 || atomic_exchange(sleepy, 0) == 0)
         return;
     uint32_t waiters = atomic_load_explicit(waiters_of(q, side), memory_order_relaxed);
     xipc__os_mq_wake(q, side, word_of(q, side), waiters ? waiters : 1);
@@ -722,11 +721,10 @@ send_commit(struct xipc_mq *q, uint32_t i)
 
 /* Copies a claimed message in, outside the lock, and commits it. */
 static int
-send_claimed(struct xipc_mq *q, const void *buf, size_t len, uint32_t i, xipc__deadline dl)
+send_claimed(struct xipc_mq *q, const void *buf, size_t len, uint32_t i)
 {
     memcpy(payload_at(q, i), buf, len);
     /* The commit must happen: our claim holds the slot. Wait for the lock as long as it takes. */
-    (void)dl;
     int rc = mq_lock(q, XIPC__DEADLINE_NEVER);
     if (rc != 0)
         return rc;
@@ -745,7 +743,7 @@ send_once(struct xipc_mq *q, const void *buf, size_t len, unsigned key, xipc__de
     rc = send_locked(q, buf, len, key, &slot);
     mq_unlock(q);
     if (rc == 1)
-        rc = send_claimed(q, buf, len, slot, dl);
+        rc = send_claimed(q, buf, len, slot);
     if (rc == 0)
         wake_side(q, XIPC__MQ_RECV);
     return rc;

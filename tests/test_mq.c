@@ -45,8 +45,8 @@ echo_size(uint64_t n, size_t msg_max)
     return s < msg_max ? s : msg_max;
 }
 
-/* argv: name (or "inherited", or "import" and the text after rounds), rounds. Receives each request (typed KEY_REQUEST), checks it
- * and sends it back as a reply. */
+/* argv: name (or "inherited", or "import" and the text after rounds), rounds. Receives each request
+ * (typed KEY_REQUEST), checks it and sends it back as a reply. */
 int
 xt_child_mq_echo(int argc, char **argv)
 {
@@ -215,7 +215,8 @@ model_typed(const struct model *m, int64_t selector)
             return n;
         if (selector > 0 && m->key[n] == (uint64_t)selector)
             return n;
-        if (selector < 0 && m->key[n] <= (uint64_t)-selector && (best < 0 || m->key[n] < m->key[best]))
+        if (selector < 0 && m->key[n] <= (uint64_t)-selector &&
+            (best < 0 || m->key[n] < m->key[best]))
             best = n;
     }
     return best;
@@ -881,7 +882,8 @@ xt_test_mq_waitset_readable_writable(void)
     xt_name("mq.ws", name);
     xipc_mq *mq = open_queue(name, 2, sizeof buf);
     CHECK_OK(xipc_waitset_open(&ws));
-    CHECK_OK(xipc_waitset_add(ws, xipc_mq_handle(mq), XIPC_WAITSET_READ | XIPC_WAITSET_WRITE, NULL));
+    CHECK_OK(
+        xipc_waitset_add(ws, xipc_mq_handle(mq), XIPC_WAITSET_READ | XIPC_WAITSET_WRITE, NULL));
     CHECK_EQ(ready_events(ws, mq, 0), XIPC_WAITSET_WRITE); /* empty: room only */
     CHECK_OK(xipc_mq_send(mq, "a", 1, 1, 0));
     CHECK_EQ(ready_events(ws, mq, 0), XIPC_WAITSET_READ | XIPC_WAITSET_WRITE);

@@ -121,8 +121,8 @@ xipc__os_mq_wake_close(struct xipc_mq *q)
 }
 
 int
-xipc__os_mq_sleep(struct xipc_mq *q, enum xipc__mq_side side, _Atomic uint32_t *word,
-    uint32_t seen, xipc__deadline dl)
+xipc__os_mq_sleep(struct xipc_mq *q, enum xipc__mq_side side, _Atomic uint32_t *word, uint32_t seen,
+    xipc__deadline dl)
 {
     (void)word;
     (void)seen; /* the waiter count makes the waker release a unit: no wake-up is lost */
@@ -138,8 +138,8 @@ xipc__os_mq_sleep(struct xipc_mq *q, enum xipc__mq_side side, _Atomic uint32_t *
 }
 
 void
-xipc__os_mq_wake(struct xipc_mq *q, enum xipc__mq_side side, _Atomic uint32_t *word,
-    uint32_t waiters)
+xipc__os_mq_wake(
+    struct xipc_mq *q, enum xipc__mq_side side, _Atomic uint32_t *word, uint32_t waiters)
 {
     (void)word;
     LONG units = waiters > WAKE_MAX ? WAKE_MAX : (LONG)waiters;
@@ -195,8 +195,8 @@ xipc__os_mq_relax(void)
 
 /* Windows has no queue of its own that another program would open by name. */
 int
-xipc__os_mq_posix_open(
-    const char *name, unsigned flags, size_t capacity, size_t msg_max, struct xipc_mq *q, bool *created)
+xipc__os_mq_posix_open(const char *name, unsigned flags, size_t capacity, size_t msg_max,
+    struct xipc_mq *q, bool *created)
 {
     (void)name;
     (void)flags;

@@ -521,7 +521,8 @@ struct harvest {
 
 /* Under the lock: reports entry i ready for events, with result, once per round. */
 static void
-report_events(struct xipc__os_waitset *ws, size_t i, unsigned events, int result, struct harvest *hv)
+report_events(
+    struct xipc__os_waitset *ws, size_t i, unsigned events, int result, struct harvest *hv)
 {
     struct entry *e = &ws->entries[i];
     if (e->round == ws->round || hv->n == hv->cap)

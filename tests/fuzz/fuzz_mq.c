@@ -115,13 +115,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     while (in.left > 0) {
         switch (take(&in, 1) % 8) {
-        case 0: call_send(mq, &in); break;
-        case 1: call_recv(mq, &in, false); break;
-        case 2: call_recv(mq, &in, true); break;
-        case 3: call_stat(mq); break;
-        case 4: call_reopen(mq, name); break;
-        case 5: scribble(mq, &in, true); break;
-        default: scribble(mq, &in, false); break;
+        case 0:
+            call_send(mq, &in);
+            break;
+        case 1:
+            call_recv(mq, &in, false);
+            break;
+        case 2:
+            call_recv(mq, &in, true);
+            break;
+        case 3:
+            call_stat(mq);
+            break;
+        case 4:
+            call_reopen(mq, name);
+            break;
+        case 5:
+            scribble(mq, &in, true);
+            break;
+        default:
+            scribble(mq, &in, false);
+            break;
         }
     }
     xipc_mq_close(mq);
