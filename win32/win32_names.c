@@ -178,7 +178,8 @@ xipc__os_namespace_describe(char *buf, size_t cap)
     (void)ProcessIdToSessionId(GetCurrentProcessId(), &session);
     snprintf(buf, cap,
         "named pipes: \\\\.\\pipe\\NAME (folded to lower case; claimed by Local\\xipc-npipe#NAME)\n"
-        "events, semaphores, mutexes, shared memory, message queues: Local\\NAME (session %lu; a mutex's state: "
+        "events, semaphores, mutexes, shared memory, message queues: Local\\NAME (session %lu; "
+        "a mutex's state: "
         "Local\\NAME#xipc-mutex)\n"
         "FIFOs: a marker file at the path given, and a pipe named from it",
         (unsigned long)session);
