@@ -54,7 +54,8 @@ run_package_check() { # name, cmake args of the pass...
 }
 
 # The libFuzzer targets (tests/fuzz), each for a short run: the library built with the fuzzer's
-# coverage and AddressSanitizer + UndefinedBehaviorSanitizer, the target run from an empty corpus.
+# coverage and AddressSanitizer + UndefinedBehaviorSanitizer, the target run from an empty corpus
+# (its artifacts, if any, in build/fuzz).
 run_fuzz() {
   echo "== fuzz"
   if ! configure_and_build fuzz -DCMAKE_C_COMPILER=clang -DXIPC_FUZZ=ON -DXIPC_BUILD_TESTS=OFF \
@@ -64,8 +65,8 @@ run_fuzz() {
     return
   fi
   rm -rf build/fuzz/corpus && mkdir -p build/fuzz/corpus
-  if build/fuzz/tests/fuzz/xipc-fuzz-mq -max_total_time=20 -timeout=5 build/fuzz/corpus \
-      >build/fuzz.run.log 2>&1; then
+  if build/fuzz/tests/fuzz/xipc-fuzz-mq -max_total_time=20 -timeout=30 \
+      -artifact_prefix=build/fuzz/ build/fuzz/corpus >build/fuzz.run.log 2>&1; then
     result[fuzz]="passed"
   else
     result[fuzz]="FAILED"

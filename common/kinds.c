@@ -21,10 +21,9 @@ static const struct kind_row kinds[] = { XIPC__KIND_MAP(KIND_ROW) };
 #undef KIND_ROW
 
 /* Every value of enum xipc_kind has a row, and no row is left out of the enum: the values run
- * from 1 without a gap. The message queues' row (12) is merged after the signal and file lock
- * rows: one gap allowed until then. */
+ * from 1 without a gap. */
 #define KIND_COUNT(KIND, text, release, pass, holds, waitable) +1
-_Static_assert(sizeof kinds / sizeof kinds[0] == 2 XIPC__KIND_MAP(KIND_COUNT),
+_Static_assert(sizeof kinds / sizeof kinds[0] == 1 XIPC__KIND_MAP(KIND_COUNT),
     "enum xipc_kind and the kind table disagree");
 #undef KIND_COUNT
 

@@ -46,6 +46,7 @@
         xipc__listener_waitable)                                                                   \
     XX(DGRAM, "dgram", xipc__dgram_release, xipc__dgram_pass, xipc__dgram_holds,                   \
         xipc__dgram_waitable)                                                                      \
+    XX(MQ, "mq", xipc__mq_release, xipc__mq_pass, xipc__mq_holds, xipc__mq_waitable)             \
     XX(SIGNAL, "signal", xipc__signal_release, xipc__kind_not_passable, xipc__signal_holds,        \
         xipc__signal_waitable)                                                                     \
     XX(FLOCK, "flock", xipc__flock_release, xipc__kind_not_passable, xipc__flock_holds,            \

@@ -80,6 +80,9 @@ int xipc__win32_disinherit(intptr_t native);
 int xipc__win32_open_file(
     const char *path, unsigned flags, DWORD access, DWORD attributes, HANDLE *out);
 
+/* Whether the section Local\NAME holds an xipc message queue (win32_mq.c), for listing names. */
+bool xipc__win32_section_is_mq(const char *name);
+
 /* ---- Security (win32_security.c) ------------------------------------------------------------ */
 
 /* Fills *sa with a non-inheritable, owner-only security descriptor (the process's user as its

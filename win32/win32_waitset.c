@@ -55,6 +55,7 @@
 #include "win32_internal.h"
 
 #include "handle.h"
+#include "mq.h"
 
 #include <stdlib.h>
 
@@ -525,12 +526,13 @@ int
 xipc__os_waitset_add(struct xipc__os_waitset *ws, struct xipc_handle *h, const struct xipc__wait *w,
     unsigned events, void *user)
 {
-    if (w->how == XIPC__WAIT_NONE || (w->how == XIPC__WAIT_HELPER && h->kind != XIPC_KIND_STREAM))
+    if (w->how == XIPC__WAIT_NONE ||
+        (w->how == XIPC__WAIT_HELPER && h->kind != XIPC_KIND_STREAM && h->kind != XIPC_KIND_MQ))
         return XIPC__FAIL(XIPC_ENOTSUP, "h: nothing a wait could use here");
     if (h->kind == XIPC_KIND_STREAM && w->how == XIPC__WAIT_HELPER &&
         ((struct xipc_stream *)h)->os.kind != XIPC__WIN32_STREAM_FIFO_READER)
         return XIPC__FAIL(XIPC_ENOTSUP, "h: a synchronous standard handle signals nothing");
-    if ((events & XIPC_WAITSET_WRITE) && w->how != XIPC__WAIT_FD)
+    if ((events & XIPC_WAITSET_WRITE) && w->how != XIPC__WAIT_FD && h->kind != XIPC_KIND_MQ)
         return XIPC__FAIL(XIPC_ENOTSUP, "events: WRITE, which a Windows pipe does not report");
     AcquireSRWLockExclusive(&ws->lock);
     int rc = add_checked(ws, h, w, events, user);
@@ -572,7 +574,8 @@ xipc__os_waitset_modify(
     size_t i = find(ws, h);
     if (i == SIZE_MAX || ws->entries[i].group == GROUP_LEAVING) { /* leaving: being removed */
         rc = XIPC_ENOENT;
-    } else if ((events & XIPC_WAITSET_WRITE) && ws->entries[i].sock == INVALID_SOCKET) {
+    } else if ((events & XIPC_WAITSET_WRITE) && ws->entries[i].sock == INVALID_SOCKET &&
+        h->kind != XIPC_KIND_MQ) {
         rc = XIPC__FAIL(XIPC_ENOTSUP, "events: WRITE, which a Windows pipe does not report");
     } else if (ws->entries[i].sock != INVALID_SOCKET) {
         rc = modify_socket(ws, i, events);
@@ -829,6 +832,13 @@ look_helper(struct xipc__os_waitset *ws, size_t i, struct harvest *hv)
         unsigned ready = socket_ready(e->sock, e->events);
         if (ready)
             report_events(ws, i, ready, 0, hv);
+        return;
+    }
+    if (e->h->kind == XIPC_KIND_MQ) {
+        /* A queue: its shared state says what is ready (common/mq.h); nothing is taken. */
+        unsigned events = xipc__mq_ready((struct xipc_mq *)e->h) & e->events;
+        if (events != 0)
+            report_events(ws, i, events, 0, hv);
         return;
     }
     xipc__handle_waitable(e->h, &w);

@@ -162,6 +162,7 @@ enum xipc_kind {
     XIPC_KIND_FILEMAP = 9, /* xipc_filemap: a mapped range of a file */
     XIPC_KIND_LISTENER = 10, /* xipc_listener: a listening TCP or AF_UNIX socket */
     XIPC_KIND_DGRAM = 11, /* xipc_dgram: a UDP endpoint */
+    XIPC_KIND_MQ = 12, /* xipc_mq: a message queue (xipc/mq.h) */
     XIPC_KIND_SIGNAL = 13, /* xipc_signal: a watch over signals (xipc/signal.h) */
     XIPC_KIND_FLOCK = 14 /* xipc_flock: a file opened for byte-range locks */
 };
