@@ -12,8 +12,10 @@
  * xipc__pause_before_retry):
  * - a writer's open fails with ENXIO while no reader has the FIFO open;
  * - a reader's open succeeds at once, and then xipc__posix_fifo_writer_came (posix_fifo_probe.c)
- *   tells whether a writer has come, without reading anything: a byte taken to find out would
- *   stay in this process, and a child given the reader would never get it.
+ *   tells whether a writer has come, without reading anything (a byte taken to find out would
+ *   stay in this process, and a child given the reader would never get it) and without a poll
+ *   that would slow the FIFO; a reader's wait without a limit waits in a second, blocking open
+ *   of the same FIFO instead (wait_for_writer).
  *
  * One reader at a time, as on Windows (xipc/fifo.h): an xipc reader holds an exclusive flock on
  * the FIFO, taken before it reads anything. Programs that are not xipc do not ask for it.
@@ -26,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -131,18 +134,46 @@ open_writer(const char *path, bool nowait, xipc__deadline dl, int *fd)
     }
 }
 
+/* Without a limit: waits in the blocking open(2) a program calling the OS makes, which returns
+ * once a writer opens (also one that closes again at once), on the FIFO fd already holds:
+ * reopened through /proc/self/fd, so that nothing replaced at the path meanwhile is opened. The
+ * second descriptor goes at once. XIPC_ENOTSUP where there is no /proc: the caller looks again
+ * instead. */
+static int
+wait_in_open(int fd)
+{
+    char self[40];
+    int twin;
+    snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+    while ((twin = open(self, O_RDONLY | O_CLOEXEC)) < 0 && errno == EINTR)
+        ;
+    if (twin < 0)
+        return errno == ENOENT ? XIPC_ENOTSUP : XIPC__OS_FAIL(errno, "open", self);
+    (void)close(twin);
+    return 0;
+}
+
 /* Waits until a writer has opened the FIFO (it may have closed again since), taking nothing from
- * it. */
+ * it, and without poll(2), whose mark would slow the FIFO for as long as it stays open
+ * (posix_fifo_probe.c): without a limit in open(2) itself; with one, by looking again after
+ * short pauses, and at the deadline once more with poll, which alone sees a writer that came and
+ * went without writing a byte. */
 static int
 wait_for_writer(int fd, xipc__deadline dl)
 {
     unsigned pause_ms = 1;
+    bool came = false;
+    int rc = xipc__posix_fifo_writer_came(fd, &came);
+    if (rc != 0 || came)
+        return rc;
+    if (dl == XIPC__DEADLINE_NEVER && (rc = wait_in_open(fd)) != XIPC_ENOTSUP)
+        return rc;
     for (;;) {
-        bool came = false;
-        int rc = xipc__posix_fifo_writer_came(fd, &came);
-        if (rc != 0 || came)
-            return rc;
-        if ((rc = xipc__pause_before_retry(dl, &pause_ms, PAUSE_MAX_MS)) != 0)
+        if ((rc = xipc__pause_before_retry(dl, &pause_ms, PAUSE_MAX_MS)) == XIPC_ETIMEDOUT) {
+            rc = xipc__posix_fifo_writer_left(fd, &came);
+            return rc != 0 ? rc : came ? 0 : XIPC_ETIMEDOUT;
+        }
+        if (rc != 0 || (rc = xipc__posix_fifo_writer_came(fd, &came)) != 0 || came)
             return rc;
     }
 }

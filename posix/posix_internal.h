@@ -48,12 +48,15 @@ int xipc__posix_socket_send(struct xipc__os_stream *s, const void *buf, size_t l
  * connection, an unnamed AF_UNIX pair), not a named-pipe connection (posix_sock.c). */
 bool xipc__posix_socket_is_sock(int fd);
 
-/* FIFOs (posix_fifo.c, posix_fifo_probe.c). _writer_came: whether a writer has opened the FIFO
- * whose read end is fd since fd was opened (it may have closed again), found out without reading
- * anything. _await_writer: for a read that found 0 bytes on a reader that has not yet had a
+/* FIFOs (posix_fifo.c, posix_fifo_probe.c). _writer_came: whether a writer has the FIFO whose
+ * read end is fd open now, or has left data in it, found out without reading anything and (where
+ * tee exists) without poll's lasting mark; a writer that came and went without writing is seen
+ * only by _writer_left, which polls (marking the FIFO) and also tells a writer that came and went
+ * since fd was opened. _await_writer: for a read that found 0 bytes on a reader that has not yet had a
  * writer (XIPC__POSIX_STREAM_FIFO_AWAITING, XIPC_FIFO_NOWAIT): waits until dl for data or for a
  * writer that came and went, then makes s a PIPE; XIPC_ETIMEDOUT. */
 int xipc__posix_fifo_writer_came(int fd, bool *came);
+int xipc__posix_fifo_writer_left(int fd, bool *left);
 int xipc__posix_fifo_await_writer(struct xipc__os_stream *s, xipc__deadline dl);
 
 /* FIFO ends' modes (posix_stream.c, "FIFO ends"). _opened: s, a FIFO end this process is about

@@ -1464,3 +1464,37 @@ xt_test_fifo_forked_reader_leaves_limits_working(void)
     xipc_stream_close(r);
     CHECK_OK(xipc_fifo_unlink(path));
 }
+
+/* argv: path. Opens the FIFO for writing (waiting for its reader) and closes it again at once,
+ * without writing a byte. */
+int
+xt_child_fifo_touch(int argc, char **argv)
+{
+    xipc_stream *w = NULL;
+    (void)argc;
+    CHECK_OK(xipc_fifo_open(argv[1], XIPC_OPEN | XIPC_FIFO_WRITE, &w, XT_CHILD_TIMEOUT_MS));
+    xipc_stream_close(w);
+    return 0;
+}
+
+/* A reader's open returns once a writer has opened, also one that closes again without writing
+ * a byte (as a blocking open(2) does), and the stream then ends: with no limit at once, with one
+ * by its deadline at the latest (POSIX looks for a writer without poll(2), whose mark would slow
+ * the FIFO for as long as it stays open, and only a poll sees a writer that has come and gone). */
+void
+xt_test_fifo_reader_open_sees_a_writer_that_wrote_nothing(void)
+{
+    char path[512];
+    const int limits[] = { XIPC_FOREVER, 1500 };
+    fresh_fifo("touch", path, sizeof path);
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        xipc_stream *r = NULL;
+        const char *args[] = { path, NULL };
+        xipc_proc *writer = xt_spawn_child("fifo_touch", args, NULL, NULL, 0);
+        CHECK_OK(xipc_fifo_open(path, XIPC_OPEN | XIPC_FIFO_READ, &r, limits[i]));
+        xt_expect_exit(writer, 0);
+        xt_expect_eof(r, XT_CHILD_TIMEOUT_MS);
+        xipc_stream_close(r);
+    }
+    CHECK_OK(xipc_fifo_unlink(path));
+}

@@ -145,6 +145,7 @@ XT_TEST(fifo_squatted_pipe_refused)
 XT_TEST(fifo_made_again_is_a_new_fifo)
 XT_TEST(fifo_limits_hold_after_waits_without_one)
 XT_TEST(fifo_forked_reader_leaves_limits_working)
+XT_TEST(fifo_reader_open_sees_a_writer_that_wrote_nothing)
 
 /* shared memory */
 XT_TEST(shm_named_across_processes)
@@ -237,6 +238,7 @@ XT_CHILD(fifo_say)
 XT_CHILD(fifo_brief_writers)
 XT_CHILD(fifo_create_or_open_writer)
 XT_CHILD(fifo_try_write)
+XT_CHILD(fifo_touch)
 /* base */
 XT_CHILD(sem_import_and_post)
 /* proc */
