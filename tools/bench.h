@@ -2,7 +2,7 @@
  * drives everything from it (options, usage, runs, medians, output, the peer's dispatch); each
  * family's file measures its mechanisms: bench_pipe.c, bench_npipe.c, bench_msgpipe.c and
  * bench_fifo.c on the workloads of bench_stream.c, bench_sync.c events and semaphores, bench_shm.c
- * sections. */
+ * sections, bench_mq.c message queues. */
 #ifndef XIPC_BENCH_H
 #define XIPC_BENCH_H
 
@@ -69,7 +69,8 @@ struct bench_workload {
     /* Streams: 1 when xipc's calls pass a time limit (PEER_TIMEOUT_MS); 0 when they wait without
      * one (XIPC_FOREVER), as the raw side's blocking calls do. */
     int time_limit;
-    int delay_us; /* signals: how late the peer answers each ping */
+    int delay_us; /* signals, queues: how late the peer answers each ping */
+    int producers; /* queues' one-way streams: how many processes send (0: one) */
     enum bench_count count;
     unsigned figures; /* 1u << FIG_*: the rows it reports */
 };
@@ -89,6 +90,12 @@ extern const struct bench_workload bench_signal_workloads[];
 extern const struct bench_workload bench_waitset_workloads[];
 /* A section's whole life, in one process (bench_shm.c). */
 extern const struct bench_workload bench_shm_workloads[];
+/* Message queues against the shared-memory ring: 64-byte round trips with a prompt and a late
+ * peer, 64-byte and 64 KiB one-way streams (bench_mq.c). */
+extern const struct bench_workload bench_mq_workloads[];
+/* Message queues against the OS's queue: 64-byte one-way streams from one and four producers
+ * (bench_mq.c). */
+extern const struct bench_workload bench_mqos_workloads[];
 
 /* ---- Mechanisms ----------------------------------------------------------------------------- */
 
@@ -143,6 +150,10 @@ void bench_waitset_measure(const struct bench_case *c, struct sample s[IMPL_COUN
 int bench_waitset_peer(int argc, char **argv);
 void bench_shm_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
 int bench_shm_peer(int argc, char **argv);
+void bench_mq_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
+int bench_mq_peer(int argc, char **argv);
+void bench_mqos_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
+int bench_mqos_peer(int argc, char **argv);
 
 /* ---- What the measure functions share (bench.c) --------------------------------------------- */
 
