@@ -381,6 +381,10 @@ queue_arm(struct bench_raw_queue *q, int i, BOOL connect)
      * unset then (ConnectNamedPipe's documented contract), so set it. */
     if (connect && err == ERROR_PIPE_CONNECTED)
         return SetEvent(q->event[i]) ? 0 : -1;
+    /* A producer that sent all it had may be gone while others still send: its instance is
+     * left out of the wait from now on (its event stays unset). */
+    if (!connect && err == ERROR_BROKEN_PIPE)
+        return ResetEvent(q->event[i]) ? 0 : -1;
     if (!ok && err != ERROR_IO_PENDING)
         return -1;
     q->pending[i] = 1;
@@ -472,18 +476,24 @@ queue_connect_all(struct bench_raw_queue *q)
 long
 bench_raw_queue_recv(struct bench_raw_queue *q, void *buf, size_t cap)
 {
-    DWORD n = 0;
     if (!q->connected && queue_connect_all(q) != 0)
         return -1;
-    DWORD w = WaitForMultipleObjects((DWORD)q->n, q->event, FALSE, INFINITE);
-    if (w >= WAIT_OBJECT_0 + (DWORD)q->n)
-        return -1;
-    int i = (int)(w - WAIT_OBJECT_0);
-    q->pending[i] = 0;
-    if (!GetOverlappedResult(q->pipe[i], &q->ov[i], &n, FALSE) || n > cap)
-        return -1;
-    memcpy(buf, q->buf[i], n);
-    return queue_arm(q, i, FALSE) == 0 ? (long)n : -1;
+    for (;;) {
+        DWORD n = 0, w = WaitForMultipleObjects((DWORD)q->n, q->event, FALSE, INFINITE);
+        if (w >= WAIT_OBJECT_0 + (DWORD)q->n)
+            return -1;
+        int i = (int)(w - WAIT_OBJECT_0);
+        q->pending[i] = 0;
+        if (GetOverlappedResult(q->pipe[i], &q->ov[i], &n, FALSE)) {
+            if (n > cap)
+                return -1;
+            memcpy(buf, q->buf[i], n);
+            return queue_arm(q, i, FALSE) == 0 ? (long)n : -1;
+        }
+        /* A producer gone (see queue_arm). */
+        if (GetLastError() != ERROR_BROKEN_PIPE || !ResetEvent(q->event[i]))
+            return -1;
+    }
 }
 
 void
