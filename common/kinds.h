@@ -45,7 +45,8 @@
     XX(LISTENER, "listener", xipc__listener_release, xipc__listener_pass, xipc__listener_holds,    \
         xipc__listener_waitable)                                                                   \
     XX(DGRAM, "dgram", xipc__dgram_release, xipc__dgram_pass, xipc__dgram_holds,                   \
-        xipc__dgram_waitable)
+        xipc__dgram_waitable)                                                                      \
+    XX(MQ, "mq", xipc__mq_release, xipc__mq_pass, xipc__mq_holds, xipc__mq_waitable)
 
 struct xipc_handle;
 struct xipc__wait;

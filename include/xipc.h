@@ -4,6 +4,7 @@
 
 #include "xipc/base.h"
 #include "xipc/fifo.h"
+#include "xipc/mq.h"
 #include "xipc/npipe.h"
 #include "xipc/pipe.h"
 #include "xipc/proc.h"

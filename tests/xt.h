@@ -142,7 +142,8 @@ void xt_expect_exit(xipc_proc *p, int want_code);
         xipc_mutex *: xipc_mutex_handle,   \
         xipc_npipe *: xipc_npipe_handle,   \
         xipc_msgpipe *: xipc_msgpipe_handle, \
-        xipc_shm *: xipc_shm_handle)(obj)
+        xipc_shm *: xipc_shm_handle,       \
+        xipc_mq *: xipc_mq_handle)(obj)
 /* clang-format on */
 static inline xipc_handle *
 xt_handle_identity(xipc_handle *h)

@@ -49,7 +49,7 @@ void xt_os_temp_path(const char *tag, char *buf, size_t cap);
  * Windows: no). */
 bool xt_os_names_outlive_processes(void);
 
-/* POSIX: the mode bits of the object that xipc keeps under a sync name (kind "event", "mutex" or
+/* POSIX: the mode bits of the object that xipc keeps under a sync name (kind "event", "mutex", "mq" or
  * "sem"), or -1 where there is no such file to look at (Windows). */
 int xt_os_sync_object_mode(const char *kind, const char *name);
 

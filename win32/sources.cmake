@@ -8,6 +8,7 @@ set(XIPC_PLATFORM_SOURCES
   win32/win32_env.c
   win32/win32_error.c
   win32/win32_fifo.c
+  win32/win32_mq.c
   win32/win32_names.c
   win32/win32_npipe.c
   win32/win32_pass.c

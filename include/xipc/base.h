@@ -161,7 +161,8 @@ enum xipc_kind {
     XIPC_KIND_SHM = 8, /* xipc_shm: a shared memory section */
     XIPC_KIND_FILEMAP = 9, /* xipc_filemap: a mapped range of a file */
     XIPC_KIND_LISTENER = 10, /* xipc_listener: a listening TCP or AF_UNIX socket */
-    XIPC_KIND_DGRAM = 11 /* xipc_dgram: a UDP endpoint */
+    XIPC_KIND_DGRAM = 11, /* xipc_dgram: a UDP endpoint */
+    XIPC_KIND_MQ = 12 /* xipc_mq: a message queue */
 };
 
 /* The kind of a live handle: one of enum xipc_kind (> 0), or a negative code: XIPC_EINVAL (NULL);

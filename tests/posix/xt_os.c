@@ -138,11 +138,13 @@ xt_os_names_outlive_processes(void)
 }
 
 /* Where the object behind a sync name lives: glibc keeps semaphore "/NAME" at /dev/shm/sem.NAME,
- * and xipc keeps events and mutexes at shm_open("/xipc:NAME"). */
+ * xipc keeps events and mutexes at shm_open("/xipc:NAME") and message queues (kind "mq") at
+ * shm_open("/xipc-mq:NAME"). */
 static void
 sync_object_path(const char *kind, const char *name, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "/dev/shm/%s%s", strcmp(kind, "sem") == 0 ? "sem." : "xipc:", name);
+    const char *prefix = strcmp(kind, "sem") == 0 ? "sem." : strcmp(kind, "mq") == 0 ? "xipc-mq:" : "xipc:";
+    snprintf(buf, cap, "/dev/shm/%s%s", prefix, name);
 }
 
 int

@@ -1,0 +1,180 @@
+/* common/mq.h: message queues (xipc/mq.h) inside: the one shared layout both platforms use, the
+ * handle, the core that works on the layout (common/mq_core.c) and the small platform contract
+ * the queue needs besides the shared-memory section (posix/posix_mq.c, win32/win32_mq.c).
+ *
+ * The layout, in one section: a header, then `capacity` slot records, then `capacity` payload
+ * areas of `stride` bytes. Every field is fixed-width and little-endian (every platform xipc
+ * builds for is). Another process writes all of it, so every field is input: the opener checks
+ * the magic, the version, the sizes and the section's size against them, and every call checks
+ * each index, link, length, state and owner it reads before it uses it (XIPC_ECORRUPT).
+ *
+ * Truth is in the slots' state words; the lists and counts are derived from them and rebuilt
+ * after a death (mq_core.c says how). */
+#ifndef XIPC_COMMON_MQ_H
+#define XIPC_COMMON_MQ_H
+
+#include "handle.h"
+#include "xipc/mq.h"
+
+#include <stdatomic.h>
+
+#define XIPC__MQ_MAGIC   0x31514d58u /* "XMQ1" */
+#define XIPC__MQ_VERSION 1u
+
+/* Processes (handles) that may have a queue open at once: each holds an entry of the user table,
+ * which the lock word and every claim name. */
+#define XIPC__MQ_USERS 256u
+
+/* "No slot" in a link. */
+#define XIPC__MQ_NIL 0xffffffffu
+
+/* Slot states: the commit points are single stores of these. */
+enum {
+    XIPC__MQ_FREE = 0,
+    XIPC__MQ_WRITING = 1, /* claimed by a sender (owner), its payload being copied in */
+    XIPC__MQ_READY = 2, /* a whole message: len, key and seq were written before this state */
+    XIPC__MQ_READING = 3, /* claimed by a receiver (owner), its payload being copied out */
+};
+
+/* Messages up to this size are copied inside the lock (one lock per call); larger ones between a
+ * claim and its commit, outside it, so that a sender and a receiver copy at the same time. */
+#define XIPC__MQ_COPY_IN_LOCK_MAX 2048u
+
+/* An entry of the user table: pid 0 is free. start tells a reused pid from the process that
+ * registered (Linux: the start time in /proc; Windows: the creation time). */
+struct xipc__mq_user {
+    _Atomic uint64_t pid;
+    _Atomic uint64_t start;
+};
+
+struct xipc__mq_header {
+    _Atomic uint32_t magic; /* stored last by the creator, with release order */
+    uint32_t version;
+    uint32_t capacity;
+    uint32_t msg_max;
+    uint64_t size; /* of the whole layout, which the section must hold */
+    char wake_id[16]; /* hex digits naming the Windows wake objects of this queue */
+    uint8_t reserved0[24];
+    /* The lock: 0 free, else the holder's user index + 1. */
+    _Atomic uint32_t lock;
+    uint32_t reserved1;
+    /* Derived, under the lock. next_seq is read outside it by spinning receivers. */
+    _Atomic uint64_t next_seq;
+    uint32_t free_head;
+    uint32_t prio_head, prio_tail; /* highest key first, oldest first among equal keys */
+    uint32_t fifo_head, fifo_tail; /* send order */
+    _Atomic uint32_t count; /* READY messages */
+    uint32_t claims; /* WRITING and READING slots */
+    uint32_t reserved2[5];
+    /* Wake words: bumped at every send (not_empty) and every receive (not_full) and at a
+     * recovery; a waiter sleeps on one only after it raised the matching waiter count. */
+    _Atomic uint32_t not_empty, not_full;
+    _Atomic uint32_t recv_waiters, send_waiters;
+    /* Set by a waiter before it sleeps, cleared by the waker that wakes the side: so that a side
+     * whose sleepers were woken already is not woken again by every later change. */
+    _Atomic uint32_t recv_sleepy, send_sleepy;
+    uint8_t reserved3[104];
+    struct xipc__mq_user users[XIPC__MQ_USERS];
+};
+
+struct xipc__mq_slot {
+    _Atomic uint32_t state;
+    _Atomic uint32_t owner; /* user index of a claim */
+    uint32_t len;
+    uint32_t key;
+    uint64_t seq; /* send order */
+    uint32_t prio_prev, prio_next;
+    uint32_t fifo_prev, fifo_next;
+    uint32_t free_next;
+    uint32_t reserved[5];
+};
+
+_Static_assert(sizeof(struct xipc__mq_header) == 256 + 16 * XIPC__MQ_USERS, "header layout");
+_Static_assert(sizeof(struct xipc__mq_slot) == 64, "slot layout");
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
+
+/* Which side waits: receivers for a message, senders for room. */
+enum xipc__mq_side { XIPC__MQ_RECV = 0, XIPC__MQ_SEND = 1 };
+
+struct xipc_mq {
+    struct xipc_handle handle;
+    struct xipc__owned_name owner;
+    struct xipc__os_shm shm;
+    intptr_t wake[2]; /* Windows: the semaphores receivers and senders sleep on; POSIX: unused */
+    struct xipc__mq_header *hdr;
+    struct xipc__mq_slot *slots;
+    unsigned char *payload;
+    uint32_t capacity, msg_max;
+    size_t stride;
+    uint32_t me; /* our user index */
+    uint64_t my_pid, my_start;
+    _Atomic uint32_t locked_here; /* a thread of this handle holds the lock */
+};
+
+/* ---- The core (common/mq_core.c) ------------------------------------------------------------ */
+
+/* The layout's size for the sizes given (checked), and the payload stride. */
+size_t xipc__mq_layout_size(uint32_t capacity, uint32_t msg_max, size_t *stride);
+
+/* A creator's initialisation of a new, zeroed section (magic stored last). */
+void xipc__mq_layout_init(struct xipc_mq *q, uint32_t capacity, uint32_t msg_max);
+
+/* An opener's check of what the section holds (waiting up to XIPC__SHM_INIT_WAIT_MS for a
+ * creator still at work), then the pointers of q. XIPC_ECORRUPT. */
+int xipc__mq_layout_attach(struct xipc_mq *q);
+
+/* Takes a user entry for this handle (XIPC_EBUSY when all are held by live processes), and lets
+ * it go. */
+int xipc__mq_register(struct xipc_mq *q);
+void xipc__mq_unregister(struct xipc_mq *q);
+
+int xipc__mq_send(struct xipc_mq *q, const void *buf, size_t len, unsigned key, int timeout_ms);
+
+/* selector: XIPC__MQ_PRIORITY for priority order, else the typed selector. */
+#define XIPC__MQ_PRIORITY INT64_MIN
+int xipc__mq_recv(struct xipc_mq *q, int64_t selector, unsigned flags, void *buf, size_t cap,
+    size_t *len, unsigned *key, int timeout_ms);
+
+int xipc__mq_stat(struct xipc_mq *q, xipc_mq_info *info);
+
+/* Readiness for wait sets, nothing taken: XIPC_WAITSET_READ while a message is queued,
+ * XIPC_WAITSET_WRITE while a send would find room. */
+unsigned xipc__mq_ready(struct xipc_mq *q);
+
+/* ---- The platform (posix/posix_mq.c, win32/win32_mq.c) -------------------------------------- */
+
+/* Opens or creates the queue's section as xipc__os_shm_open does, under the queue's own name
+ * (POSIX "/xipc-mq:NAME", which no other kind's name can be; Windows L"Local\\NAME"). */
+int xipc__os_mq_section_open(
+    const char *name, unsigned flags, size_t size, struct xipc__os_shm *s, bool *created);
+
+/* Removes a queue's name (xipc_mq_unlink), and the creator's drop at close. */
+int xipc__os_mq_unlink(const char *name);
+void xipc__os_mq_drop_name(const struct xipc__os_shm *s, const char *name);
+
+/* The wake objects of the queue (Windows: two semaphores named after hdr->wake_id, created by
+ * whoever comes first; POSIX: nothing, the futex is the word itself). */
+int xipc__os_mq_wake_open(struct xipc_mq *q);
+void xipc__os_mq_wake_close(struct xipc_mq *q);
+
+/* Sleeps while *word holds seen, until dl: 0 (woken, changed, or a spurious return: callers
+ * look again), XIPC_ETIMEDOUT at dl, or a failure. */
+int xipc__os_mq_sleep(
+    struct xipc_mq *q, enum xipc__mq_side side, _Atomic uint32_t *word, uint32_t seen,
+    xipc__deadline dl);
+
+/* Wakes the sleepers of a side (waiters: how many the count says). */
+void xipc__os_mq_wake(
+    struct xipc_mq *q, enum xipc__mq_side side, _Atomic uint32_t *word, uint32_t waiters);
+
+/* This process's start time, as xipc__os_mq_alive compares it. */
+uint64_t xipc__os_mq_self_start(void);
+
+/* Whether process pid, started at start, still runs (a zombie does not). */
+bool xipc__os_mq_alive(uint64_t pid, uint64_t start);
+
+/* Gives the CPU to another thread (sched_yield, SwitchToThread), and a pause for a spin. */
+void xipc__os_mq_yield(void);
+void xipc__os_mq_relax(void);
+
+#endif /* XIPC_COMMON_MQ_H */

@@ -1,0 +1,998 @@
+/* common/mq_core.c: the message queue's shared layout at work (common/mq.h): the lock, the
+ * derived lists, sending and receiving, waiting, and the recovery after a death.
+ *
+ * Truth and what is derived from it. Each slot's state word is the truth: a send is visible
+ * exactly when its slot becomes READY, a receive has taken a message exactly when its slot
+ * becomes FREE; both are single stores. Everything else in the header (the free list, the two
+ * lists of READY messages, the counts) is derived, changed only under the lock, and rebuilt from
+ * the states by whoever takes the lock over from a dead holder (rebuild). A claim (WRITING,
+ * READING) names its owner's user entry; a claim whose owner died is undone by the rebuild
+ * (WRITING: the message was never sent, FREE; READING: it was never taken, READY again, in its
+ * old place since its seq stays). A sender that finds no room and a receiver that finds nothing
+ * look for dead claims first, and again every slice of their sleep, so a dead claimant costs
+ * nobody more than a slice.
+ *
+ * The lock is a word holding its holder's user index + 1, taken by a compare-and-swap. Threads
+ * of one handle share a user entry, so they take a flag of the handle first: a lock word naming
+ * our own entry while we hold that flag is then left over (a previous process's, or corrupt).
+ * A waiter spins, then yields, then sleeps a millisecond at a time, and every millisecond asks
+ * whether the holder lives.
+ *
+ * Nothing read from the section is trusted: every index, link, length, state and owner is
+ * checked before use, and every walk is bounded by the capacity (XIPC_ECORRUPT otherwise). */
+#include "mq.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A waiter for the lock asks whether its holder lives this often, and only sleeps (1 ms at a
+ * time) after LOCK_SLEEP_AFTER_NS of spinning and yielding. */
+#define LOCK_LOOK_NS        1000000u
+#define LOCK_SLEEP_AFTER_NS 10000000u
+/* The lock is held for a copy of at most XIPC__MQ_COPY_IN_LOCK_MAX bytes or a rebuild, so even a
+ * call that only tries (timeout 0) waits this long for it before it gives up. */
+#define LOCK_GRACE_NS 20000000u
+/* How long a waiter spins on the wake word before it sleeps, and its sleep's slice. */
+#define SPIN_NS        20000u
+#define SLEEP_SLICE_MS 20
+
+#define NIL XIPC__MQ_NIL
+
+/* ---- Checked access ------------------------------------------------------------------------- */
+
+static int
+corrupt(const char *why)
+{
+    return XIPC__FAIL(XIPC_ECORRUPT, why);
+}
+
+static struct xipc__mq_slot *
+slot_at(struct xipc_mq *q, uint32_t i)
+{
+    return &q->slots[i];
+}
+
+static unsigned char *
+payload_at(struct xipc_mq *q, uint32_t i)
+{
+    return q->payload + (size_t)i * q->stride;
+}
+
+/* A link read from the memory: a slot index or NIL. */
+static bool
+link_ok(const struct xipc_mq *q, uint32_t i)
+{
+    return i == NIL || i < q->capacity;
+}
+
+static uint32_t
+state_of(struct xipc_mq *q, uint32_t i)
+{
+    return atomic_load_explicit(&slot_at(q, i)->state, memory_order_relaxed);
+}
+
+static void
+set_state(struct xipc_mq *q, uint32_t i, uint32_t state)
+{
+    atomic_store_explicit(&slot_at(q, i)->state, state, memory_order_release);
+}
+
+/* ---- Users ---------------------------------------------------------------------------------- */
+
+/* Whether the process behind user entry u runs. An entry whose start is not written yet (0)
+ * belongs to a process still registering: it counts as alive while its pid does. */
+static bool
+user_alive(struct xipc_mq *q, uint32_t u)
+{
+    uint64_t pid = atomic_load(&q->hdr->users[u].pid);
+    uint64_t start = atomic_load(&q->hdr->users[u].start);
+    if (pid == 0)
+        return false;
+    if (pid == q->my_pid && (start == q->my_start || start == 0))
+        return true;
+    return xipc__os_mq_alive(pid, start);
+}
+
+/* Whether a slot claim names user u. */
+static bool
+claimed_by(struct xipc_mq *q, uint32_t u)
+{
+    for (uint32_t i = 0; i < q->capacity; i++) {
+        uint32_t st = state_of(q, i);
+        if ((st == XIPC__MQ_WRITING || st == XIPC__MQ_READING) &&
+            atomic_load_explicit(&slot_at(q, i)->owner, memory_order_relaxed) == u)
+            return true;
+    }
+    return false;
+}
+
+/* Frees the entries of dead processes that neither the lock nor any claim names: a dead process
+ * takes neither again, so once none names it the entry may go. */
+static void
+reap_dead_users(struct xipc_mq *q)
+{
+    for (uint32_t u = 0; u < XIPC__MQ_USERS; u++) {
+        uint64_t pid = atomic_load(&q->hdr->users[u].pid);
+        if (pid == 0 || user_alive(q, u))
+            continue;
+        if (atomic_load(&q->hdr->lock) == u + 1 || claimed_by(q, u))
+            continue;
+        (void)atomic_compare_exchange_strong(&q->hdr->users[u].pid, &pid, 0);
+    }
+}
+
+static bool
+take_free_user(struct xipc_mq *q)
+{
+    for (uint32_t u = 0; u < XIPC__MQ_USERS; u++) {
+        uint64_t zero = 0;
+        if (atomic_compare_exchange_strong(&q->hdr->users[u].pid, &zero, q->my_pid)) {
+            atomic_store(&q->hdr->users[u].start, q->my_start);
+            q->me = u;
+            return true;
+        }
+    }
+    return false;
+}
+
+int
+xipc__mq_register(struct xipc_mq *q)
+{
+    q->my_pid = xipc__os_self_pid();
+    q->my_start = xipc__os_mq_self_start();
+    if (take_free_user(q))
+        return 0;
+    reap_dead_users(q);
+    if (take_free_user(q))
+        return 0;
+    return XIPC__FAIL(XIPC_EBUSY, "name: XIPC__MQ_USERS handles hold the queue already");
+}
+
+void
+xipc__mq_unregister(struct xipc_mq *q)
+{
+    atomic_store(&q->hdr->users[q->me].start, 0);
+    atomic_store(&q->hdr->users[q->me].pid, 0);
+}
+
+/* ---- The lock ------------------------------------------------------------------------------- */
+
+static int rebuild(struct xipc_mq *q);
+
+static void
+local_take(struct xipc_mq *q)
+{
+    for (unsigned i = 0; atomic_exchange_explicit(&q->locked_here, 1, memory_order_acquire); i++) {
+        if (i < 64)
+            xipc__os_mq_relax();
+        else
+            xipc__os_mq_yield();
+    }
+}
+
+static void
+local_drop(struct xipc_mq *q)
+{
+    atomic_store_explicit(&q->locked_here, 0, memory_order_release);
+}
+
+static bool
+cas_lock(struct xipc_mq *q, uint32_t from)
+{
+    return atomic_compare_exchange_strong_explicit(
+        &q->hdr->lock, &from, q->me + 1, memory_order_acquire, memory_order_relaxed);
+}
+
+/* Whether the holder named by the lock word is gone: a dead process, or our own entry, which no
+ * thread of ours holds while we hold the local flag. */
+static bool
+holder_gone(struct xipc_mq *q, uint32_t held)
+{
+    return held == q->me + 1 || !user_alive(q, held - 1);
+}
+
+/* Takes the lock over from a dead holder and rebuilds; on failure lets it go again. */
+static int
+take_over(struct xipc_mq *q, uint32_t held, bool *taken)
+{
+    *taken = cas_lock(q, held);
+    if (!*taken)
+        return 0;
+    int rc = rebuild(q);
+    if (rc != 0)
+        atomic_store_explicit(&q->hdr->lock, 0, memory_order_release);
+    return rc;
+}
+
+static int
+lock_slow(struct xipc_mq *q, xipc__deadline dl)
+{
+    uint64_t start = xipc__os_clock_ns(), next_look = start + LOCK_LOOK_NS;
+    uint64_t give_up = dl > start + LOCK_GRACE_NS ? dl : start + LOCK_GRACE_NS;
+    for (unsigned i = 1;; i++) {
+        uint32_t held = atomic_load_explicit(&q->hdr->lock, memory_order_relaxed);
+        if (held == 0 && cas_lock(q, 0))
+            return 0;
+        if (held > XIPC__MQ_USERS)
+            return corrupt("mq: the lock word names no user");
+        if (i < 128 || held == 0) {
+            xipc__os_mq_relax();
+            continue;
+        }
+        xipc__os_mq_yield();
+        uint64_t now = xipc__os_clock_ns();
+        if (now >= next_look) {
+            bool taken = false;
+            next_look = now + LOCK_LOOK_NS;
+            int rc = holder_gone(q, held) ? take_over(q, held, &taken) : 0;
+            if (rc != 0 || taken)
+                return rc;
+        }
+        if (now >= give_up)
+            return XIPC_ETIMEDOUT;
+        if (now - start > LOCK_SLEEP_AFTER_NS)
+            xipc__os_sleep_ms(1);
+    }
+}
+
+/* Takes the queue's lock, waiting until dl (or LOCK_GRACE_NS at least). */
+static int
+mq_lock(struct xipc_mq *q, xipc__deadline dl)
+{
+    local_take(q);
+    if (cas_lock(q, 0))
+        return 0;
+    int rc = lock_slow(q, dl);
+    if (rc != 0)
+        local_drop(q);
+    return rc;
+}
+
+static void
+mq_unlock(struct xipc_mq *q)
+{
+    atomic_store_explicit(&q->hdr->lock, 0, memory_order_release);
+    local_drop(q);
+}
+
+/* ---- Derived lists (under the lock) --------------------------------------------------------- */
+
+static int
+pop_free(struct xipc_mq *q, uint32_t *out)
+{
+    uint32_t i = q->hdr->free_head;
+    *out = NIL;
+    if (i == NIL)
+        return 0;
+    if (i >= q->capacity || state_of(q, i) != XIPC__MQ_FREE)
+        return corrupt("mq: the free list names a slot that is not free");
+    uint32_t next = slot_at(q, i)->free_next;
+    if (!link_ok(q, next))
+        return corrupt("mq: a free-list link out of range");
+    q->hdr->free_head = next;
+    *out = i;
+    return 0;
+}
+
+static void
+push_free(struct xipc_mq *q, uint32_t i)
+{
+    slot_at(q, i)->free_next = q->hdr->free_head;
+    q->hdr->free_head = i;
+}
+
+/* The two orders, as offsets of their links in a slot and of their ends in the header. */
+struct order {
+    size_t prev, next; /* in struct xipc__mq_slot */
+    uint32_t *head, *tail;
+};
+
+static struct order
+fifo_order(struct xipc_mq *q)
+{
+    struct order o = { offsetof(struct xipc__mq_slot, fifo_prev),
+        offsetof(struct xipc__mq_slot, fifo_next), &q->hdr->fifo_head, &q->hdr->fifo_tail };
+    return o;
+}
+
+static struct order
+prio_order(struct xipc_mq *q)
+{
+    struct order o = { offsetof(struct xipc__mq_slot, prio_prev),
+        offsetof(struct xipc__mq_slot, prio_next), &q->hdr->prio_head, &q->hdr->prio_tail };
+    return o;
+}
+
+static uint32_t *
+link_of(struct xipc_mq *q, uint32_t i, size_t off)
+{
+    return (uint32_t *)(void *)((unsigned char *)slot_at(q, i) + off);
+}
+
+/* Links i into order o after slot after (NIL: at the head). */
+static void
+insert_after(struct xipc_mq *q, const struct order *o, uint32_t i, uint32_t after, uint32_t next)
+{
+    *link_of(q, i, o->prev) = after;
+    *link_of(q, i, o->next) = next;
+    if (after == NIL)
+        *o->head = i;
+    else
+        *link_of(q, after, o->next) = i;
+    if (next == NIL)
+        *o->tail = i;
+    else
+        *link_of(q, next, o->prev) = i;
+}
+
+static int
+unlink_from(struct xipc_mq *q, const struct order *o, uint32_t i)
+{
+    uint32_t prev = *link_of(q, i, o->prev), next = *link_of(q, i, o->next);
+    if (!link_ok(q, prev) || !link_ok(q, next))
+        return corrupt("mq: a message link out of range");
+    if ((prev == NIL ? *o->head : *link_of(q, prev, o->next)) != i ||
+        (next == NIL ? *o->tail : *link_of(q, next, o->prev)) != i)
+        return corrupt("mq: message links that do not agree");
+    if (prev == NIL)
+        *o->head = next;
+    else
+        *link_of(q, prev, o->next) = next;
+    if (next == NIL)
+        *o->tail = prev;
+    else
+        *link_of(q, next, o->prev) = prev;
+    return 0;
+}
+
+/* The slot after which a message of key goes in priority order: walking from the tail (lowest
+ * key, newest), past every lower key, so that an equal key costs one step. */
+static int
+prio_place(struct xipc_mq *q, uint32_t key, uint32_t *after)
+{
+    uint32_t p = q->hdr->prio_tail;
+    for (uint32_t steps = 0; p != NIL; steps++) {
+        if (p >= q->capacity || steps >= q->capacity)
+            return corrupt("mq: the priority list is out of range or endless");
+        if (slot_at(q, p)->key >= key)
+            break;
+        p = slot_at(q, p)->prio_prev;
+    }
+    *after = p;
+    return 0;
+}
+
+static int
+next_of(struct xipc_mq *q, uint32_t after, const struct order *o, uint32_t *next)
+{
+    *next = after == NIL ? *o->head : *link_of(q, after, o->next);
+    return link_ok(q, *next) ? 0 : corrupt("mq: a message link out of range");
+}
+
+/* Links READY slot i into both orders. */
+static int
+link_ready(struct xipc_mq *q, uint32_t i)
+{
+    struct order f = fifo_order(q), p = prio_order(q);
+    uint32_t after = NIL, next = NIL;
+    uint32_t tail = *f.tail;
+    if (!link_ok(q, tail))
+        return corrupt("mq: the send-order tail out of range");
+    insert_after(q, &f, i, tail, NIL);
+    int rc = prio_place(q, slot_at(q, i)->key, &after);
+    if (rc == 0)
+        rc = next_of(q, after, &p, &next);
+    if (rc != 0)
+        return rc;
+    insert_after(q, &p, i, after, next);
+    atomic_fetch_add_explicit(&q->hdr->count, 1, memory_order_relaxed);
+    return 0;
+}
+
+static int
+unlink_ready(struct xipc_mq *q, uint32_t i)
+{
+    struct order f = fifo_order(q), p = prio_order(q);
+    int rc = unlink_from(q, &f, i);
+    if (rc == 0)
+        rc = unlink_from(q, &p, i);
+    if (rc == 0)
+        atomic_fetch_sub_explicit(&q->hdr->count, 1, memory_order_relaxed);
+    return rc;
+}
+
+/* ---- Selection (under the lock) ------------------------------------------------------------- */
+
+/* Whether a message of key is the better pick for selector than the best so far (best_key; found
+ * tells whether there is one): walking in send order, the first match wins ties. */
+static bool
+better(int64_t selector, uint32_t key, bool found, uint32_t best_key)
+{
+    if (selector > 0)
+        return !found && key == (uint64_t)selector;
+    return key <= (uint64_t)-selector && (!found || key < best_key);
+}
+
+/* The message the typed selector takes, in send order; NIL when none. */
+static int
+select_typed(struct xipc_mq *q, int64_t selector, uint32_t *out)
+{
+    uint32_t i = q->hdr->fifo_head, best = NIL, best_key = 0;
+    *out = NIL;
+    for (uint32_t steps = 0; i != NIL; steps++) {
+        if (i >= q->capacity || steps >= q->capacity || state_of(q, i) != XIPC__MQ_READY)
+            return corrupt("mq: the send-order list is out of range, endless or stale");
+        uint32_t key = slot_at(q, i)->key;
+        if (selector == 0 || better(selector, key, best != NIL, best_key)) {
+            best = i;
+            best_key = key;
+            if (selector == 0 || selector > 0)
+                break;
+        }
+        i = slot_at(q, i)->fifo_next;
+    }
+    *out = best;
+    return 0;
+}
+
+static int
+select_message(struct xipc_mq *q, int64_t selector, uint32_t *out)
+{
+    if (selector != XIPC__MQ_PRIORITY)
+        return select_typed(q, selector, out);
+    uint32_t i = q->hdr->prio_head;
+    *out = NIL;
+    if (i == NIL)
+        return 0;
+    if (i >= q->capacity || state_of(q, i) != XIPC__MQ_READY)
+        return corrupt("mq: the priority list names a slot that is not ready");
+    *out = i;
+    return 0;
+}
+
+/* ---- Recovery (under the lock) -------------------------------------------------------------- */
+
+/* A message kept for the rebuild's sort. */
+struct kept {
+    uint64_t seq;
+    uint32_t key, slot;
+};
+
+static int
+by_seq(const void *a, const void *b)
+{
+    const struct kept *x = a, *y = b;
+    return x->seq < y->seq ? -1 : x->seq > y->seq ? 1 : (x->slot < y->slot ? -1 : 1);
+}
+
+static int
+by_priority(const void *a, const void *b)
+{
+    const struct kept *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key > y->key ? -1 : 1;
+    return by_seq(a, b);
+}
+
+/* Undoes a dead owner's claim on slot i; counts a live one. */
+static int
+settle_claim(struct xipc_mq *q, uint32_t i, uint32_t state, uint32_t *claims)
+{
+    uint32_t owner = atomic_load_explicit(&slot_at(q, i)->owner, memory_order_relaxed);
+    if (owner >= XIPC__MQ_USERS)
+        return corrupt("mq: a claim names no user");
+    if (user_alive(q, owner)) {
+        (*claims)++;
+        return 0;
+    }
+    set_state(q, i, state == XIPC__MQ_WRITING ? XIPC__MQ_FREE : XIPC__MQ_READY);
+    return 0;
+}
+
+/* Reads every slot's state, settles dead claims, rebuilds the free list and collects the READY
+ * messages into kept (*n of them). */
+static int
+collect(struct xipc_mq *q, struct kept *kept, uint32_t *n, uint64_t *next_seq)
+{
+    uint32_t claims = 0;
+    q->hdr->free_head = NIL;
+    *n = 0;
+    for (uint32_t i = q->capacity; i-- > 0;) {
+        uint32_t state = state_of(q, i);
+        int rc = 0;
+        if (state == XIPC__MQ_WRITING || state == XIPC__MQ_READING)
+            rc = settle_claim(q, i, state, &claims);
+        if (rc != 0)
+            return rc;
+        state = state_of(q, i);
+        if (state == XIPC__MQ_FREE) {
+            push_free(q, i);
+        } else if (state == XIPC__MQ_READY) {
+            struct xipc__mq_slot *s = slot_at(q, i);
+            if (s->len > q->msg_max)
+                return corrupt("mq: a message longer than the queue's largest");
+            kept[(*n)++] = (struct kept) { s->seq, s->key, i };
+            if (s->seq >= *next_seq)
+                *next_seq = s->seq + 1;
+        } else if (state != XIPC__MQ_WRITING && state != XIPC__MQ_READING) {
+            return corrupt("mq: a slot state no xipc queue writes");
+        }
+    }
+    q->hdr->claims = claims;
+    return 0;
+}
+
+/* Links the kept messages into both orders. */
+static void
+relink(struct xipc_mq *q, struct kept *kept, uint32_t n)
+{
+    struct order f = fifo_order(q), p = prio_order(q);
+    *f.head = *f.tail = *p.head = *p.tail = NIL;
+    qsort(kept, n, sizeof *kept, by_seq);
+    for (uint32_t k = 0; k < n; k++)
+        insert_after(q, &f, kept[k].slot, k ? kept[k - 1].slot : NIL, NIL);
+    qsort(kept, n, sizeof *kept, by_priority);
+    for (uint32_t k = 0; k < n; k++)
+        insert_after(q, &p, kept[k].slot, k ? kept[k - 1].slot : NIL, NIL);
+    atomic_store_explicit(&q->hdr->count, n, memory_order_relaxed);
+}
+
+static void wake_side(struct xipc_mq *q, enum xipc__mq_side side);
+
+/* Rebuilds everything derived from the slot states (the lock taken over from a dead holder, or a
+ * dead claim found): O(capacity), and only ever after a death. */
+static int
+rebuild(struct xipc_mq *q)
+{
+    uint32_t n = 0;
+    uint64_t next_seq = atomic_load_explicit(&q->hdr->next_seq, memory_order_relaxed);
+    struct kept *kept = malloc(sizeof *kept * q->capacity);
+    if (kept == NULL)
+        return XIPC_ENOMEM;
+    int rc = collect(q, kept, &n, &next_seq);
+    if (rc == 0) {
+        relink(q, kept, n);
+        atomic_store_explicit(&q->hdr->next_seq, next_seq, memory_order_relaxed);
+        atomic_fetch_add(&q->hdr->not_empty, 1);
+        atomic_fetch_add(&q->hdr->not_full, 1);
+        wake_side(q, XIPC__MQ_RECV);
+        wake_side(q, XIPC__MQ_SEND);
+    }
+    free(kept);
+    return rc;
+}
+
+/* Undoes the claims of dead owners, if any (a look before a sleep). */
+static int
+recover_dead_claims(struct xipc_mq *q)
+{
+    if (q->hdr->claims == 0)
+        return 0;
+    for (uint32_t i = 0; i < q->capacity; i++) {
+        uint32_t state = state_of(q, i);
+        if (state != XIPC__MQ_WRITING && state != XIPC__MQ_READING)
+            continue;
+        uint32_t owner = atomic_load_explicit(&slot_at(q, i)->owner, memory_order_relaxed);
+        if (owner >= XIPC__MQ_USERS || !user_alive(q, owner))
+            return rebuild(q);
+    }
+    return 0;
+}
+
+/* ---- Waking and waiting --------------------------------------------------------------------- */
+
+static _Atomic uint32_t *
+word_of(struct xipc_mq *q, enum xipc__mq_side side)
+{
+    return side == XIPC__MQ_RECV ? &q->hdr->not_empty : &q->hdr->not_full;
+}
+
+static _Atomic uint32_t *
+waiters_of(struct xipc_mq *q, enum xipc__mq_side side)
+{
+    return side == XIPC__MQ_RECV ? &q->hdr->recv_waiters : &q->hdr->send_waiters;
+}
+
+static _Atomic uint32_t *
+sleepy_of(struct xipc_mq *q, enum xipc__mq_side side)
+{
+    return side == XIPC__MQ_RECV ? &q->hdr->recv_sleepy : &q->hdr->send_sleepy;
+}
+
+/* After a change that side's waiters wait for (the word bumped under the lock): wakes them, and
+ * only when one has said it sleeps since the last wake, so that a busy queue never enters the
+ * kernel, and a queue whose sleepers are on their way up does not enter it at every change. */
+static void
+wake_side(struct xipc_mq *q, enum xipc__mq_side side)
+{
+    _Atomic uint32_t *sleepy = sleepy_of(q, side);
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(sleepy, memory_order_relaxed) == 0 ||
+        atomic_exchange(sleepy, 0) == 0)
+        return;
+    uint32_t waiters = atomic_load_explicit(waiters_of(q, side), memory_order_relaxed);
+    xipc__os_mq_wake(q, side, word_of(q, side), waiters ? waiters : 1);
+}
+
+/* A look for dead claims between two slices of a sleep. */
+static int
+recover_now(struct xipc_mq *q, xipc__deadline dl)
+{
+    int rc = mq_lock(q, dl);
+    if (rc != 0)
+        return rc == XIPC_ETIMEDOUT ? 0 : rc;
+    rc = recover_dead_claims(q);
+    mq_unlock(q);
+    return rc;
+}
+
+/* Spins while the side's word holds seen, for at most SPIN_NS and never past dl: true when it
+ * changed. */
+static bool
+spin_for_change(struct xipc_mq *q, enum xipc__mq_side side, uint32_t seen, xipc__deadline dl)
+{
+    _Atomic uint32_t *word = word_of(q, side);
+    uint64_t end = xipc__os_clock_ns() + SPIN_NS;
+    if (end > dl)
+        end = dl;
+    for (unsigned i = 1;; i++) {
+        if (atomic_load_explicit(word, memory_order_acquire) != seen)
+            return true;
+        xipc__os_mq_relax();
+        if ((i & 63) == 0 && xipc__os_clock_ns() >= end)
+            return false;
+    }
+}
+
+/* Waits until the side's word no longer holds seen (read before the failed try), or dl: 0 to
+ * try again, XIPC_ETIMEDOUT, or a failure. Sleeps in slices, looking for dead claims between
+ * them. */
+static int
+await_change(struct xipc_mq *q, enum xipc__mq_side side, uint32_t seen, xipc__deadline dl)
+{
+    _Atomic uint32_t *word = word_of(q, side), *waiters = waiters_of(q, side);
+    if (xipc__os_clock_ns() >= dl)
+        return XIPC_ETIMEDOUT;
+    if (spin_for_change(q, side, seen, dl))
+        return 0;
+    atomic_fetch_add(waiters, 1);
+    atomic_store(sleepy_of(q, side), 1);
+    int rc = 0;
+    if (atomic_load(word) == seen) {
+        uint64_t slice = xipc__os_clock_ns() + (uint64_t)SLEEP_SLICE_MS * 1000000u;
+        rc = xipc__os_mq_sleep(q, side, word, seen, slice < dl ? slice : dl);
+    }
+    atomic_fetch_sub(waiters, 1);
+    if (rc == XIPC_ETIMEDOUT) {
+        if (xipc__os_clock_ns() >= dl)
+            return XIPC_ETIMEDOUT;
+        return recover_now(q, dl);
+    }
+    return rc;
+}
+
+/* ---- Sending -------------------------------------------------------------------------------- */
+
+/* One try under the lock. 0 sent; 1 a slot claimed (*slot) for a copy outside the lock;
+ * XIPC_ETIMEDOUT no room. */
+static int
+send_locked(struct xipc_mq *q, const void *buf, size_t len, unsigned key, uint32_t *slot)
+{
+    uint32_t i;
+    int rc = pop_free(q, &i);
+    if (rc == 0 && i == NIL && (rc = recover_dead_claims(q)) == 0)
+        rc = pop_free(q, &i);
+    if (rc != 0)
+        return rc;
+    if (i == NIL)
+        return XIPC_ETIMEDOUT;
+    struct xipc__mq_slot *s = slot_at(q, i);
+    s->len = (uint32_t)len;
+    s->key = key;
+    if (len > XIPC__MQ_COPY_IN_LOCK_MAX) {
+        atomic_store_explicit(&s->owner, q->me, memory_order_relaxed);
+        set_state(q, i, XIPC__MQ_WRITING);
+        q->hdr->claims++;
+        *slot = i;
+        return 1;
+    }
+    if (len > 0)
+        memcpy(payload_at(q, i), buf, len);
+    s->seq = atomic_fetch_add_explicit(&q->hdr->next_seq, 1, memory_order_relaxed);
+    set_state(q, i, XIPC__MQ_READY);
+    atomic_fetch_add(&q->hdr->not_empty, 1);
+    return link_ready(q, i);
+}
+
+/* The commit of a claimed send, under the lock. */
+static int
+send_commit(struct xipc_mq *q, uint32_t i)
+{
+    struct xipc__mq_slot *s = slot_at(q, i);
+    if (state_of(q, i) != XIPC__MQ_WRITING ||
+        atomic_load_explicit(&s->owner, memory_order_relaxed) != q->me)
+        return corrupt("mq: our send's claim was changed under us");
+    s->seq = atomic_fetch_add_explicit(&q->hdr->next_seq, 1, memory_order_relaxed);
+    set_state(q, i, XIPC__MQ_READY);
+    q->hdr->claims--;
+    atomic_fetch_add(&q->hdr->not_empty, 1);
+    return link_ready(q, i);
+}
+
+/* Copies a claimed message in, outside the lock, and commits it. */
+static int
+send_claimed(struct xipc_mq *q, const void *buf, size_t len, uint32_t i, xipc__deadline dl)
+{
+    memcpy(payload_at(q, i), buf, len);
+    /* The commit must happen: our claim holds the slot. Wait for the lock as long as it takes. */
+    (void)dl;
+    int rc = mq_lock(q, XIPC__DEADLINE_NEVER);
+    if (rc != 0)
+        return rc;
+    rc = send_commit(q, i);
+    mq_unlock(q);
+    return rc;
+}
+
+static int
+send_once(struct xipc_mq *q, const void *buf, size_t len, unsigned key, xipc__deadline dl)
+{
+    uint32_t slot = NIL;
+    int rc = mq_lock(q, dl);
+    if (rc != 0)
+        return rc;
+    rc = send_locked(q, buf, len, key, &slot);
+    mq_unlock(q);
+    if (rc == 1)
+        rc = send_claimed(q, buf, len, slot, dl);
+    if (rc == 0)
+        wake_side(q, XIPC__MQ_RECV);
+    return rc;
+}
+
+int
+xipc__mq_send(struct xipc_mq *q, const void *buf, size_t len, unsigned key, int timeout_ms)
+{
+    struct xipc__lazy_deadline ld = xipc__lazy_deadline_in(timeout_ms);
+    for (;;) {
+        uint32_t seen = atomic_load(&q->hdr->not_full);
+        xipc__deadline dl = timeout_ms == 0 ? 0 : xipc__lazy_deadline_get(&ld);
+        int rc = send_once(q, buf, len, key, dl);
+        if (rc != XIPC_ETIMEDOUT || timeout_ms == 0)
+            return rc;
+        if ((rc = await_change(q, XIPC__MQ_SEND, seen, dl)) != 0)
+            return rc;
+    }
+}
+
+/* ---- Receiving ------------------------------------------------------------------------------ */
+
+/* What a receive asked for and got. */
+struct take {
+    int64_t selector;
+    unsigned flags;
+    void *buf;
+    size_t cap;
+    size_t len; /* the message's, or the bytes stored when truncated */
+    unsigned key;
+    size_t copy; /* bytes to copy */
+};
+
+/* One try under the lock. 0 taken; 1 a slot claimed (*slot) for a copy outside the lock;
+ * XIPC_ETIMEDOUT nothing to take; XIPC_EMSGSIZE too large for the buffer (kept). */
+static int
+recv_locked(struct xipc_mq *q, struct take *t, uint32_t *slot)
+{
+    uint32_t i;
+    int rc = select_message(q, t->selector, &i);
+    if (rc == 0 && i == NIL && (rc = recover_dead_claims(q)) == 0)
+        rc = select_message(q, t->selector, &i);
+    if (rc != 0)
+        return rc;
+    if (i == NIL)
+        return XIPC_ETIMEDOUT;
+    struct xipc__mq_slot *s = slot_at(q, i);
+    uint32_t len = s->len;
+    if (len > q->msg_max)
+        return corrupt("mq: a message longer than the queue's largest");
+    t->key = s->key;
+    t->len = len;
+    if (len > t->cap && !(t->flags & XIPC_MQ_TRUNCATE))
+        return XIPC_EMSGSIZE;
+    t->copy = len < t->cap ? len : t->cap;
+    if (t->flags & XIPC_MQ_TRUNCATE)
+        t->len = t->copy;
+    if ((rc = unlink_ready(q, i)) != 0)
+        return rc;
+    if (t->copy > XIPC__MQ_COPY_IN_LOCK_MAX) {
+        atomic_store_explicit(&s->owner, q->me, memory_order_relaxed);
+        set_state(q, i, XIPC__MQ_READING);
+        q->hdr->claims++;
+        *slot = i;
+        return 1;
+    }
+    if (t->copy > 0)
+        memcpy(t->buf, payload_at(q, i), t->copy);
+    set_state(q, i, XIPC__MQ_FREE);
+    push_free(q, i);
+    atomic_fetch_add(&q->hdr->not_full, 1);
+    return 0;
+}
+
+static int
+recv_commit(struct xipc_mq *q, uint32_t i)
+{
+    if (state_of(q, i) != XIPC__MQ_READING ||
+        atomic_load_explicit(&slot_at(q, i)->owner, memory_order_relaxed) != q->me)
+        return corrupt("mq: our receive's claim was changed under us");
+    set_state(q, i, XIPC__MQ_FREE);
+    q->hdr->claims--;
+    push_free(q, i);
+    atomic_fetch_add(&q->hdr->not_full, 1);
+    return 0;
+}
+
+static int
+recv_claimed(struct xipc_mq *q, struct take *t, uint32_t i)
+{
+    memcpy(t->buf, payload_at(q, i), t->copy);
+    int rc = mq_lock(q, XIPC__DEADLINE_NEVER); /* our claim holds the message: commit it */
+    if (rc != 0)
+        return rc;
+    rc = recv_commit(q, i);
+    mq_unlock(q);
+    return rc;
+}
+
+static int
+recv_once(struct xipc_mq *q, struct take *t, xipc__deadline dl)
+{
+    uint32_t slot = NIL;
+    int rc = mq_lock(q, dl);
+    if (rc != 0)
+        return rc;
+    rc = recv_locked(q, t, &slot);
+    mq_unlock(q);
+    if (rc == 1)
+        rc = recv_claimed(q, t, slot);
+    if (rc == 0)
+        wake_side(q, XIPC__MQ_SEND);
+    return rc;
+}
+
+int
+xipc__mq_recv(struct xipc_mq *q, int64_t selector, unsigned flags, void *buf, size_t cap,
+    size_t *len, unsigned *key, int timeout_ms)
+{
+    struct take t = { selector, flags, buf, cap, 0, 0, 0 };
+    struct xipc__lazy_deadline ld = xipc__lazy_deadline_in(timeout_ms);
+    for (;;) {
+        uint32_t seen = atomic_load(&q->hdr->not_empty);
+        xipc__deadline dl = timeout_ms == 0 ? 0 : xipc__lazy_deadline_get(&ld);
+        int rc = recv_once(q, &t, dl);
+        if (rc == 0 || rc == XIPC_EMSGSIZE) {
+            *len = t.len;
+            if (key != NULL && rc == 0)
+                *key = t.key;
+            return rc;
+        }
+        if (rc != XIPC_ETIMEDOUT || timeout_ms == 0)
+            return rc;
+        if ((rc = await_change(q, XIPC__MQ_RECV, seen, dl)) != 0)
+            return rc;
+    }
+}
+
+/* ---- What anyone may look at ---------------------------------------------------------------- */
+
+int
+xipc__mq_stat(struct xipc_mq *q, xipc_mq_info *info)
+{
+    uint32_t count = atomic_load_explicit(&q->hdr->count, memory_order_relaxed);
+    if (count > q->capacity)
+        return corrupt("mq: more messages counted than the queue holds");
+    info->capacity = q->capacity;
+    info->msg_max = q->msg_max;
+    info->count = count;
+    return 0;
+}
+
+unsigned
+xipc__mq_ready(struct xipc_mq *q)
+{
+    uint32_t count = atomic_load_explicit(&q->hdr->count, memory_order_relaxed);
+    uint32_t free_head = *(volatile uint32_t *)&q->hdr->free_head;
+    unsigned events = 0;
+    if (count > 0)
+        events |= XIPC_WAITSET_READ;
+    if (free_head != NIL)
+        events |= XIPC_WAITSET_WRITE;
+    return events;
+}
+
+/* ---- The layout ----------------------------------------------------------------------------- */
+
+size_t
+xipc__mq_layout_size(uint32_t capacity, uint32_t msg_max, size_t *stride)
+{
+    *stride = ((size_t)msg_max + 15u) & ~(size_t)15u;
+    return sizeof(struct xipc__mq_header) + (size_t)capacity * sizeof(struct xipc__mq_slot) +
+        (size_t)capacity * *stride;
+}
+
+static void
+set_pointers(struct xipc_mq *q, uint32_t capacity, uint32_t msg_max)
+{
+    q->hdr = q->shm.ptr;
+    q->capacity = capacity;
+    q->msg_max = msg_max;
+    (void)xipc__mq_layout_size(capacity, msg_max, &q->stride);
+    q->slots = (struct xipc__mq_slot *)(void *)((unsigned char *)q->shm.ptr + sizeof *q->hdr);
+    q->payload = (unsigned char *)(q->slots + capacity);
+}
+
+/* A name for the Windows wake objects, unique enough that no two queues share it: the clock, the
+ * pid and the mapping's address mixed. */
+static void
+make_wake_id(char id[16])
+{
+    static const char hex[] = "0123456789abcdef";
+    uint64_t x = xipc__os_clock_ns() ^ (xipc__os_self_pid() << 40) ^ (uint64_t)(uintptr_t)id;
+    x *= UINT64_C(0x9E3779B97F4A7C15);
+    x ^= x >> 29;
+    for (int k = 0; k < 16; k++)
+        id[k] = hex[(x >> (4 * k)) & 15u];
+}
+
+void
+xipc__mq_layout_init(struct xipc_mq *q, uint32_t capacity, uint32_t msg_max)
+{
+    set_pointers(q, capacity, msg_max);
+    struct xipc__mq_header *h = q->hdr;
+    h->version = XIPC__MQ_VERSION;
+    h->capacity = capacity;
+    h->msg_max = msg_max;
+    h->size = xipc__mq_layout_size(capacity, msg_max, &q->stride);
+    make_wake_id(h->wake_id);
+    h->free_head = NIL;
+    h->prio_head = h->prio_tail = h->fifo_head = h->fifo_tail = NIL;
+    for (uint32_t i = capacity; i-- > 0;)
+        push_free(q, i);
+    atomic_store_explicit(&h->magic, XIPC__MQ_MAGIC, memory_order_release);
+}
+
+static int
+await_magic(struct xipc__mq_header *h)
+{
+    for (unsigned waited = 0;; waited++) {
+        uint32_t magic = atomic_load_explicit(&h->magic, memory_order_acquire);
+        if (magic == XIPC__MQ_MAGIC)
+            return 0;
+        if (magic != 0 || waited >= XIPC__SHM_INIT_WAIT_MS)
+            return corrupt("name: not a whole xipc queue (a creator died making it?)");
+        xipc__os_sleep_ms(1);
+    }
+}
+
+int
+xipc__mq_layout_attach(struct xipc_mq *q)
+{
+    struct xipc__mq_header *h = q->shm.ptr;
+    size_t stride;
+    if (q->shm.size < sizeof *h)
+        return corrupt("name: a section too small for a queue");
+    int rc = await_magic(h);
+    if (rc != 0)
+        return rc;
+    uint32_t version = h->version, capacity = h->capacity, msg_max = h->msg_max;
+    uint64_t size = h->size;
+    if (version != XIPC__MQ_VERSION)
+        return corrupt("name: a queue of another layout version");
+    if (capacity == 0 || capacity > XIPC_MQ_CAPACITY_MAX || msg_max == 0 ||
+        msg_max > XIPC_MQ_MSG_MAX || (uint64_t)capacity * msg_max > XIPC_MQ_BYTES_MAX)
+        return corrupt("name: a queue whose sizes are out of range");
+    if (size != xipc__mq_layout_size(capacity, msg_max, &stride) || size > q->shm.size)
+        return corrupt("name: a queue whose size does not match its section");
+    set_pointers(q, capacity, msg_max);
+    return 0;
+}

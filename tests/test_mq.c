@@ -1,0 +1,798 @@
+/* tests/test_mq.c: message queues (xipc/mq.h), across real processes. */
+#include "xt.h"
+
+#include <stdatomic.h>
+
+/* Request and reply keys of the echo child. */
+#define KEY_REQUEST 1u
+#define KEY_REPLY   2u
+
+/* A message of len bytes whose content depends on n, so that a mixed-up message shows. */
+static void
+fill_message(unsigned char *p, size_t len, uint64_t n)
+{
+    for (size_t i = 0; i < len; i++)
+        p[i] = xt_pattern(n * 131071u + i);
+}
+
+static bool
+message_is(const unsigned char *p, size_t len, uint64_t n)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] != xt_pattern(n * 131071u + i))
+            return false;
+    }
+    return true;
+}
+
+static xipc_mq *
+open_queue(const char *name, size_t capacity, size_t msg_max)
+{
+    xipc_mq *mq = NULL;
+    xipc_mq_attr attr = { capacity, msg_max };
+    CHECK_OK(xipc_mq_open(name, name ? XIPC_CREATE : 0, &attr, &mq));
+    CHECK(mq != NULL);
+    return mq;
+}
+
+/* The size of the n-th message of the echo exchange: small ones copied inside the lock and
+ * large ones outside it. */
+static size_t
+echo_size(uint64_t n, size_t msg_max)
+{
+    static const size_t sizes[] = { 0, 1, 64, 2048, 2049, 65536, 100000 };
+    size_t s = sizes[n % (sizeof sizes / sizeof sizes[0])];
+    return s < msg_max ? s : msg_max;
+}
+
+/* argv: name (or "inherited", or "import" and the text after rounds), rounds. Receives each request (typed KEY_REQUEST), checks it
+ * and sends it back as a reply. */
+int
+xt_child_mq_echo(int argc, char **argv)
+{
+    xipc_mq *mq = NULL;
+    xipc_mq_info info;
+    (void)argc;
+    if (strcmp(argv[1], "inherited") == 0)
+        CHECK_OK(xipc_mq_inherited(0, &mq));
+    else if (strcmp(argv[1], "import") == 0)
+        CHECK_OK(xipc_mq_import(argv[3], &mq));
+    else
+        CHECK_OK(xipc_mq_open(argv[1], XIPC_OPEN, NULL, &mq));
+    CHECK_OK(xipc_mq_stat(mq, &info));
+    long rounds = atol(argv[2]);
+    unsigned char *buf = malloc(info.msg_max);
+    CHECK(buf != NULL);
+    for (long n = 0; n < rounds; n++) {
+        size_t len = 0;
+        unsigned key = 0;
+        CHECK_OK(xipc_mq_recv_typed(
+            mq, KEY_REQUEST, 0, buf, info.msg_max, &len, &key, XT_CHILD_TIMEOUT_MS));
+        CHECK_EQ(key, KEY_REQUEST);
+        CHECK_EQ(len, echo_size((uint64_t)n, info.msg_max));
+        CHECK(message_is(buf, len, (uint64_t)n));
+        CHECK_OK(xipc_mq_send(mq, buf, len, KEY_REPLY, XT_CHILD_TIMEOUT_MS));
+    }
+    free(buf);
+    xipc_mq_close(mq);
+    return 0;
+}
+
+static void
+echo_rounds(xipc_mq *mq, size_t msg_max, long rounds)
+{
+    unsigned char *buf = malloc(msg_max), *got = malloc(msg_max);
+    CHECK(buf != NULL && got != NULL);
+    for (long n = 0; n < rounds; n++) {
+        size_t len = echo_size((uint64_t)n, msg_max), got_len = 0;
+        unsigned key = 0;
+        fill_message(buf, len, (uint64_t)n);
+        CHECK_OK(xipc_mq_send(mq, buf, len, KEY_REQUEST, XT_CHILD_TIMEOUT_MS));
+        CHECK_OK(xipc_mq_recv_typed(
+            mq, KEY_REPLY, 0, got, msg_max, &got_len, &key, XT_CHILD_TIMEOUT_MS));
+        CHECK_EQ(key, KEY_REPLY);
+        CHECK_EQ(got_len, len);
+        CHECK(message_is(got, got_len, (uint64_t)n));
+    }
+    free(buf);
+    free(got);
+}
+
+void
+xt_test_mq_roundtrip_across_processes(void)
+{
+    char name[XIPC_NAME_MAX + 1];
+    xt_name("mq", name);
+    xipc_mq *mq = open_queue(name, 4, 100000);
+    const char *args[] = { name, "700", NULL };
+    xipc_proc *child = xt_spawn_child("mq_echo", args, NULL, NULL, 0);
+    echo_rounds(mq, 100000, 700);
+    xt_expect_exit(child, 0);
+    xipc_mq_close(mq);
+}
+
+void
+xt_test_mq_anonymous_to_child(void)
+{
+    xipc_mq *mq = open_queue(NULL, 2, 70000);
+    xipc_handle *h = xipc_mq_handle(mq);
+    const char *args[] = { "inherited", "200", NULL };
+    xipc_proc *child = xt_spawn_child("mq_echo", args, NULL, &h, 1);
+    echo_rounds(mq, 70000, 200);
+    xt_expect_exit(child, 0);
+    xipc_mq_close(mq);
+}
+
+void
+xt_test_mq_import_in_child(void)
+{
+    xipc_mq *mq = open_queue(NULL, 3, 4096);
+    xipc_handle *h = xipc_mq_handle(mq);
+    const char *args[] = { "import", "100", NULL };
+    xipc_proc *child = xt_spawn_passing("mq_echo", args, NULL, &h, 1);
+    echo_rounds(mq, 4096, 100);
+    xt_expect_exit(child, 0);
+    xipc_mq_close(mq);
+}
+
+/* ---- Orders --------------------------------------------------------------------------------- */
+
+/* A small deterministic generator both sides of a test run. */
+static uint32_t
+next_random(uint64_t *state)
+{
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return (uint32_t)(*state >> 32);
+}
+
+/* The key of the i-th message of a scripted sequence: few distinct keys, so many equal ones,
+ * and the extremes. */
+static unsigned
+script_key(uint64_t *state)
+{
+    static const unsigned keys[] = { 0, 1, 2, 3, 5, 6, 31, UINT32_MAX };
+    return keys[next_random(state) % (sizeof keys / sizeof keys[0])];
+}
+
+/* argv: name, count, seed. Sends count messages, each its index (4 bytes), with scripted keys
+ * (typed queues get keys of at least 1: System V types start at 1). */
+int
+xt_child_mq_script_sender(int argc, char **argv)
+{
+    xipc_mq *mq = NULL;
+    (void)argc;
+    CHECK_OK(xipc_mq_open(argv[1], XIPC_OPEN, NULL, &mq));
+    long count = atol(argv[2]);
+    uint64_t state = (uint64_t)atoll(argv[3]);
+    for (long n = 0; n < count; n++) {
+        uint32_t index = (uint32_t)n;
+        CHECK_OK(xipc_mq_send(mq, &index, sizeof index, script_key(&state), XT_CHILD_TIMEOUT_MS));
+    }
+    xipc_mq_close(mq);
+    return 0;
+}
+
+#define SCRIPT_COUNT 200
+
+struct model {
+    unsigned key[SCRIPT_COUNT];
+    bool taken[SCRIPT_COUNT];
+};
+
+static void
+script_model(struct model *m, uint64_t seed)
+{
+    uint64_t state = seed;
+    for (int n = 0; n < SCRIPT_COUNT; n++) {
+        m->key[n] = script_key(&state);
+        m->taken[n] = false;
+    }
+}
+
+/* The index priority order takes from the model: the highest key, the oldest among equals. */
+static int
+model_priority(const struct model *m)
+{
+    int best = -1;
+    for (int n = 0; n < SCRIPT_COUNT; n++) {
+        if (!m->taken[n] && (best < 0 || m->key[n] > m->key[best]))
+            best = n;
+    }
+    return best;
+}
+
+/* The index typed selection takes from the model (System V msgrcv's rules). */
+static int
+model_typed(const struct model *m, int64_t selector)
+{
+    int best = -1;
+    for (int n = 0; n < SCRIPT_COUNT; n++) {
+        if (m->taken[n])
+            continue;
+        if (selector == 0)
+            return n;
+        if (selector > 0 && m->key[n] == (uint64_t)selector)
+            return n;
+        if (selector < 0 && m->key[n] <= (uint64_t)-selector && (best < 0 || m->key[n] < m->key[best]))
+            best = n;
+    }
+    return best;
+}
+
+static xipc_mq *
+queue_with_script(char name[XIPC_NAME_MAX + 1], const char *tag, uint64_t seed)
+{
+    char count[16], seed_text[32];
+    xt_name(tag, name);
+    xipc_mq *mq = open_queue(name, SCRIPT_COUNT, 16);
+    snprintf(count, sizeof count, "%d", SCRIPT_COUNT);
+    snprintf(seed_text, sizeof seed_text, "%llu", (unsigned long long)seed);
+    const char *args[] = { name, count, seed_text, NULL };
+    xt_expect_exit(xt_spawn_child("mq_script_sender", args, NULL, NULL, 0), 0);
+    return mq;
+}
+
+/* Takes one message with the selector (XIPC__MQ_PRIORITY-like: INT64_MIN for priority order)
+ * and checks it is the model's pick. */
+static void
+take_and_check(xipc_mq *mq, struct model *m, int64_t selector, bool priority)
+{
+    uint32_t index = 0;
+    size_t len = 0;
+    unsigned key = 0;
+    int want = priority ? model_priority(m) : model_typed(m, selector);
+    int rc = priority ? xipc_mq_recv(mq, &index, sizeof index, &len, &key, 0)
+                      : xipc_mq_recv_typed(mq, selector, 0, &index, sizeof index, &len, &key, 0);
+    if (want < 0) {
+        CHECK_RC(rc, XIPC_ETIMEDOUT);
+        return;
+    }
+    CHECK_OK(rc);
+    CHECK_EQ(len, sizeof index);
+    CHECK_EQ(index, want);
+    CHECK_EQ(key, m->key[want]);
+    m->taken[want] = true;
+}
+
+void
+xt_test_mq_priority_order_exact(void)
+{
+    char name[XIPC_NAME_MAX + 1];
+    struct model m;
+    xipc_mq_info info;
+    uint64_t seed = 0x1234567u;
+    script_model(&m, seed);
+    xipc_mq *mq = queue_with_script(name, "mq.prio", seed);
+    CHECK_OK(xipc_mq_stat(mq, &info));
+    CHECK_EQ(info.count, SCRIPT_COUNT);
+    for (int n = 0; n <= SCRIPT_COUNT; n++)
+        take_and_check(mq, &m, 0, true);
+    xipc_mq_close(mq);
+}
+
+void
+xt_test_mq_typed_selection_exact(void)
+{
+    static const int64_t selectors[] = { 0, 3, -2, 5, -6, 1, -(int64_t)UINT32_MAX, 31, 4, -1,
+        (int64_t)UINT32_MAX, 2, 0, -31, 6 };
+    char name[XIPC_NAME_MAX + 1];
+    struct model m;
+    uint64_t seed = 0xfeedbeefu;
+    script_model(&m, seed);
+    xipc_mq *mq = queue_with_script(name, "mq.typed", seed);
+    /* Both orders on one queue: every fourth take is in priority order. */
+    for (int n = 0; n < 3 * SCRIPT_COUNT; n++) {
+        size_t k = (size_t)n % (sizeof selectors / sizeof selectors[0]);
+        take_and_check(mq, &m, selectors[k], n % 4 == 3);
+    }
+    for (int n = 0; n <= SCRIPT_COUNT; n++)
+        take_and_check(mq, &m, 0, false);
+    xipc_mq_close(mq);
+}
+
+/* A System V style server: requests come as type 1 and carry the client's pid, and the reply goes
+ * back with the client's pid as its type. */
+struct request {
+    uint64_t pid;
+    uint32_t value;
+};
+
+/* argv: name. Answers requests until one from pid 0. */
+int
+xt_child_mq_pid_server(int argc, char **argv)
+{
+    xipc_mq *mq = NULL;
+    (void)argc;
+    CHECK_OK(xipc_mq_open(argv[1], XIPC_OPEN, NULL, &mq));
+    for (;;) {
+        struct request rq;
+        size_t len = 0;
+        CHECK_OK(xipc_mq_recv_typed(mq, 1, 0, &rq, sizeof rq, &len, NULL, XT_CHILD_TIMEOUT_MS));
+        CHECK_EQ(len, sizeof rq);
+        if (rq.pid == 0)
+            break;
+        uint32_t answer = rq.value * 2u + 1u;
+        CHECK_OK(xipc_mq_send(mq, &answer, sizeof answer, (unsigned)rq.pid, XT_CHILD_TIMEOUT_MS));
+    }
+    xipc_mq_close(mq);
+    return 0;
+}
+
+/* argv: name, requests. */
+int
+xt_child_mq_pid_client(int argc, char **argv)
+{
+    xipc_mq *mq = NULL;
+    (void)argc;
+    CHECK_OK(xipc_mq_open(argv[1], XIPC_OPEN, NULL, &mq));
+    uint64_t me = xipc_self_pid();
+    CHECK(me > 1 && me <= UINT32_MAX);
+    for (uint32_t n = 0; n < (uint32_t)atol(argv[2]); n++) {
+        struct request rq = { me, n };
+        uint32_t answer = 0;
+        size_t len = 0;
+        unsigned key = 0;
+        CHECK_OK(xipc_mq_send(mq, &rq, sizeof rq, 1, XT_CHILD_TIMEOUT_MS));
+        CHECK_OK(xipc_mq_recv_typed(
+            mq, (int64_t)me, 0, &answer, sizeof answer, &len, &key, XT_CHILD_TIMEOUT_MS));
+        CHECK_EQ(key, me);
+        CHECK_EQ(answer, n * 2u + 1u);
+    }
+    xipc_mq_close(mq);
+    return 0;
+}
+
+void
+xt_test_mq_pid_addressed_replies(void)
+{
+    char name[XIPC_NAME_MAX + 1];
+    xt_name("mq.pid", name);
+    xipc_mq *mq = open_queue(name, 8, sizeof(struct request));
+    const char *server_args[] = { name, NULL }, *client_args[] = { name, "200", NULL };
+    xipc_proc *server = xt_spawn_child("mq_pid_server", server_args, NULL, NULL, 0);
+    xipc_proc *clients[3];
+    for (int i = 0; i < 3; i++)
+        clients[i] = xt_spawn_child("mq_pid_client", client_args, NULL, NULL, 0);
+    for (int i = 0; i < 3; i++)
+        xt_expect_exit(clients[i], 0);
+    struct request stop = { 0, 0 };
+    CHECK_OK(xipc_mq_send(mq, &stop, sizeof stop, 1, XT_CHILD_TIMEOUT_MS));
+    xt_expect_exit(server, 0);
+    xipc_mq_close(mq);
+}
+
+/* ---- Full and empty ------------------------------------------------------------------------- */
+
+/* argv: name, "send" or "recv", delay in ms. Opens, says ready, waits delay (on purpose: the
+ * test's call waits forever meanwhile), then sends or receives one message. */
+int
+xt_child_mq_later(int argc, char **argv)
+{
+    xipc_mq *mq = NULL;
+    xt_channel ch;
+    unsigned char buf[64] = { 0 };
+    size_t len = 0;
+    (void)argc;
+    xt_channel_import(&ch, argv[4], argv[5]);
+    CHECK_OK(xipc_mq_open(argv[1], XIPC_OPEN, NULL, &mq));
+    xt_channel_ready(&ch);
+    xt_os_sleep_ms(atoi(argv[3]));
+    if (strcmp(argv[2], "send") == 0)
+        CHECK_OK(xipc_mq_send(mq, "later", 5, 7, XT_CHILD_TIMEOUT_MS));
+    else
+        CHECK_OK(xipc_mq_recv(mq, buf, sizeof buf, &len, NULL, XT_CHILD_TIMEOUT_MS));
+    xipc_mq_close(mq);
+    xt_channel_close(&ch);
+    return 0;
+}
+
+static xipc_proc *
+spawn_later(const char *name, const char *what, xt_channel *ch)
+{
+    xipc_handle *ends[2];
+    xt_channel_open(ch);
+    xt_channel_child_ends(ch, ends);
+    const char *args[] = { name, what, "200", NULL };
+    xipc_proc *p = xt_spawn_passing("mq_later", args, NULL, ends, 2);
+    xt_channel_wait_ready(ch);
+    return p;
+}
+
+/* A call that must time out after about ms. */
+static void
+expect_timeout(int rc, uint64_t t0, int ms)
+{
+    uint64_t took = xt_os_now_ms() - t0;
+    CHECK_RC(rc, XIPC_ETIMEDOUT);
+    CHECK_GE(took, (uint64_t)ms);
+    CHECK_LT(took, (uint64_t)ms + XT_SLACK_MS);
+}
+
+void
+xt_test_mq_empty_waits_and_times_out(void)
+{
+    char name[XIPC_NAME_MAX + 1], buf[16];
+    size_t len = 0;
+    unsigned key = 0;
+    xt_channel ch;
+    xt_name("mq.empty", name);
+    xipc_mq *mq = open_queue(name, 2, sizeof buf);
+    uint64_t t0 = xt_os_now_ms();
+    expect_timeout(xipc_mq_recv(mq, buf, sizeof buf, &len, NULL, 0), t0, 0);
+    t0 = xt_os_now_ms();
+    expect_timeout(xipc_mq_recv(mq, buf, sizeof buf, &len, NULL, 150), t0, 150);
+    t0 = xt_os_now_ms();
+    expect_timeout(xipc_mq_recv_typed(mq, -5, 0, buf, sizeof buf, &len, NULL, 120), t0, 120);
+    /* Forever, until another process sends. */
+    xipc_proc *p = spawn_later(name, "send", &ch);
+    CHECK_OK(xipc_mq_recv(mq, buf, sizeof buf, &len, &key, XIPC_FOREVER));
+    CHECK_EQ(len, 5);
+    CHECK_EQ(key, 7);
+    CHECK(memcmp(buf, "later", 5) == 0);
+    xt_expect_exit(p, 0);
+    xt_channel_close(&ch);
+    xipc_mq_close(mq);
+}
+
+void
+xt_test_mq_full_waits_and_times_out(void)
+{
+    char name[XIPC_NAME_MAX + 1];
+    xipc_mq_info info;
+    xt_channel ch;
+    xt_name("mq.full", name);
+    xipc_mq *mq = open_queue(name, 2, 8);
+    CHECK_OK(xipc_mq_send(mq, "a", 1, 1, 0));
+    CHECK_OK(xipc_mq_send(mq, "b", 1, 1, 0));
+    uint64_t t0 = xt_os_now_ms();
+    expect_timeout(xipc_mq_send(mq, "c", 1, 1, 0), t0, 0);
+    t0 = xt_os_now_ms();
+    expect_timeout(xipc_mq_send(mq, "c", 1, 1, 150), t0, 150);
+    CHECK_OK(xipc_mq_stat(mq, &info));
+    CHECK_EQ(info.count, 2); /* nothing of the timed-out sends was queued */
+    xipc_proc *p = spawn_later(name, "recv", &ch);
+    CHECK_OK(xipc_mq_send(mq, "c", 1, 1, XIPC_FOREVER));
+    xt_expect_exit(p, 0);
+    CHECK_OK(xipc_mq_stat(mq, &info));
+    CHECK_EQ(info.count, 2);
+    xt_channel_close(&ch);
+    xipc_mq_close(mq);
+}
+
+/* ---- Sizes ---------------------------------------------------------------------------------- */
+
+static void
+msgsize_case(size_t msg_max, size_t len, size_t cap)
+{
+    xipc_mq *mq = open_queue(NULL, 2, msg_max);
+    unsigned char *msg = malloc(msg_max + 1), *buf = malloc(msg_max + 1);
+    xipc_mq_info info;
+    size_t got = 0;
+    unsigned key = 0;
+    CHECK(msg != NULL && buf != NULL);
+    fill_message(msg, msg_max + 1, 9);
+    CHECK_RC(xipc_mq_send(mq, msg, msg_max + 1, 1, 0), XIPC_EMSGSIZE);
+    CHECK_OK(xipc_mq_send(mq, msg, len, 42, 0));
+    /* Too small a buffer: the size, and the message stays. */
+    CHECK_RC(xipc_mq_recv(mq, buf, cap, &got, &key, 0), XIPC_EMSGSIZE);
+    CHECK_EQ(got, len);
+    CHECK_RC(xipc_mq_recv_typed(mq, 42, 0, buf, cap, &got, &key, 0), XIPC_EMSGSIZE);
+    CHECK_EQ(got, len);
+    CHECK_OK(xipc_mq_stat(mq, &info));
+    CHECK_EQ(info.count, 1);
+    /* Truncated on request: cut to cap and taken. */
+    CHECK_OK(xipc_mq_recv_typed(mq, 0, XIPC_MQ_TRUNCATE, buf, cap, &got, &key, 0));
+    CHECK_EQ(got, cap);
+    CHECK_EQ(key, 42);
+    CHECK(message_is(buf, cap, 9));
+    CHECK_OK(xipc_mq_stat(mq, &info));
+    CHECK_EQ(info.count, 0);
+    /* The whole of it fits a buffer of its size. */
+    CHECK_OK(xipc_mq_send(mq, msg, len, 3, 0));
+    CHECK_OK(xipc_mq_recv_typed(mq, 0, XIPC_MQ_TRUNCATE, buf, len, &got, &key, 0));
+    CHECK_EQ(got, len);
+    CHECK(message_is(buf, len, 9));
+    free(msg);
+    free(buf);
+    xipc_mq_close(mq);
+}
+
+void
+xt_test_mq_msgsize_and_truncate(void)
+{
+    msgsize_case(100, 50, 10); /* copied inside the lock */
+    msgsize_case(20000, 19000, 5000); /* copied outside it */
+    msgsize_case(70000, 70000, 3000);
+    /* Empty messages. */
+    xipc_mq *mq = open_queue(NULL, 1, 1);
+    size_t got = 1;
+    CHECK_OK(xipc_mq_send(mq, NULL, 0, 5, 0));
+    CHECK_OK(xipc_mq_recv(mq, NULL, 0, &got, NULL, 0));
+    CHECK_EQ(got, 0);
+    xipc_mq_close(mq);
+}
+
+void
+xt_test_mq_stat(void)
+{
+    char name[XIPC_NAME_MAX + 1];
+    xipc_mq_info info;
+    xipc_mq *other = NULL;
+    xt_name("mq.stat", name);
+    xipc_mq *mq = open_queue(name, 5, 333);
+    CHECK_OK(xipc_mq_stat(mq, &info));
+    CHECK_EQ(info.capacity, 5);
+    CHECK_EQ(info.msg_max, 333);
+    CHECK_EQ(info.count, 0);
+    for (int i = 0; i < 3; i++)
+        CHECK_OK(xipc_mq_send(mq, "x", 1, 1, 0));
+    /* An opener learns the sizes; the count is the queue's. */
+    CHECK_OK(xipc_mq_open(name, XIPC_OPEN, NULL, &other));
+    CHECK_OK(xipc_mq_stat(other, &info));
+    CHECK_EQ(info.capacity, 5);
+    CHECK_EQ(info.msg_max, 333);
+    CHECK_EQ(info.count, 3);
+    xipc_mq_close(other);
+    xipc_mq_close(mq);
+}
+
+/* ---- Many producers and consumers ----------------------------------------------------------- */
+
+#define MANY_SIDES    3
+#define MANY_MESSAGES 3000
+
+/* What a message of the many-process test carries. */
+struct tagged {
+    uint32_t producer, seq;
+};
+
+/* argv: name, producer number. Sends MANY_MESSAGES numbered messages, keyed by producer + 1 so
+ * that each producer's messages keep their order in both orders. */
+int
+xt_child_mq_many_producer(int argc, char **argv)
+{
+    xipc_mq *mq = NULL;
+    (void)argc;
+    CHECK_OK(xipc_mq_open(argv[1], XIPC_OPEN, NULL, &mq));
+    uint32_t producer = (uint32_t)atoi(argv[2]);
+    for (uint32_t seq = 0; seq < MANY_MESSAGES; seq++) {
+        struct tagged t = { producer, seq };
+        CHECK_OK(xipc_mq_send(mq, &t, sizeof t, producer + 1, XT_CHILD_TIMEOUT_MS));
+    }
+    xipc_mq_close(mq);
+    return 0;
+}
+
+/* argv: name, consumer number, then the ledger's export text. Takes messages (priority order,
+ * or typed selector 0, by turns) until a stop message (key 0), counting each in the ledger and
+ * checking that each producer's messages come in order. */
+int
+xt_child_mq_many_consumer(int argc, char **argv)
+{
+    xipc_mq *mq = NULL;
+    xipc_shm *ledger = NULL;
+    uint32_t last[MANY_SIDES];
+    (void)argc;
+    CHECK_OK(xipc_mq_open(argv[1], XIPC_OPEN, NULL, &mq));
+    CHECK_OK(xipc_shm_import(argv[3], &ledger));
+    _Atomic unsigned char *seen = xipc_shm_ptr(ledger);
+    for (int p = 0; p < MANY_SIDES; p++)
+        last[p] = UINT32_MAX;
+    for (unsigned n = 0;; n++) {
+        struct tagged t;
+        size_t len = 0;
+        unsigned key = 0;
+        if (n % 2)
+            CHECK_OK(xipc_mq_recv(mq, &t, sizeof t, &len, &key, XT_CHILD_TIMEOUT_MS));
+        else
+            CHECK_OK(xipc_mq_recv_typed(mq, 0, 0, &t, sizeof t, &len, &key, XT_CHILD_TIMEOUT_MS));
+        CHECK_EQ(len, sizeof t);
+        if (key == 0)
+            break;
+        CHECK(t.producer < MANY_SIDES && t.seq < MANY_MESSAGES && key == t.producer + 1);
+        CHECK(last[t.producer] == UINT32_MAX || t.seq > last[t.producer]);
+        last[t.producer] = t.seq;
+        atomic_fetch_add(&seen[t.producer * MANY_MESSAGES + t.seq], 1);
+    }
+    xipc_shm_close(ledger);
+    xipc_mq_close(mq);
+    return 0;
+}
+
+void
+xt_test_mq_many_producers_and_consumers(void)
+{
+    char name[XIPC_NAME_MAX + 1], number[8];
+    xipc_shm *ledger = NULL;
+    xipc_proc *procs[2 * MANY_SIDES];
+    xt_name("mq.many", name);
+    xipc_mq *mq = open_queue(name, 16, sizeof(struct tagged));
+    CHECK_OK(xipc_shm_open(NULL, 0, MANY_SIDES * MANY_MESSAGES, &ledger));
+    xipc_handle *h = xipc_shm_handle(ledger);
+    for (int i = 0; i < MANY_SIDES; i++) {
+        snprintf(number, sizeof number, "%d", i);
+        const char *args[] = { name, number, NULL };
+        procs[i] = xt_spawn_passing("mq_many_consumer", args, NULL, &h, 1);
+        procs[MANY_SIDES + i] = xt_spawn_child("mq_many_producer", args, NULL, NULL, 0);
+    }
+    for (int i = 0; i < MANY_SIDES; i++)
+        xt_expect_exit(procs[MANY_SIDES + i], 0);
+    for (int i = 0; i < MANY_SIDES; i++) {
+        struct tagged stop = { 0, 0 };
+        CHECK_OK(xipc_mq_send(mq, &stop, sizeof stop, 0, XT_CHILD_TIMEOUT_MS));
+    }
+    for (int i = 0; i < MANY_SIDES; i++)
+        xt_expect_exit(procs[i], 0);
+    const unsigned char *seen = xipc_shm_ptr(ledger);
+    for (size_t k = 0; k < MANY_SIDES * MANY_MESSAGES; k++)
+        CHECK_EQ(seen[k], 1); /* every message received exactly once */
+    xipc_shm_close(ledger);
+    xipc_mq_close(mq);
+}
+
+/* ---- Misuse, names, leaks ------------------------------------------------------------------- */
+
+void
+xt_test_mq_bad_input(void)
+{
+    char name[XIPC_NAME_MAX + 1], buf[8], too_long[XIPC_NAME_MAX + 2];
+    xipc_mq *mq = NULL, *other = NULL;
+    xipc_event *ev = NULL;
+    xipc_mq_attr attr = { 4, 8 }, zero = { 0, 0 };
+    size_t len = 0;
+    memset(too_long, 'a', sizeof too_long - 1);
+    too_long[sizeof too_long - 1] = '\0';
+    xt_name("mq.bad", name);
+    CHECK_RC(xipc_mq_open(name, XIPC_CREATE, &attr, NULL), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_open(too_long, XIPC_CREATE, &attr, &mq), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_open("a/b", XIPC_CREATE, &attr, &mq), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_open(name, 0, &attr, &mq), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_open(NULL, XIPC_OPEN, &attr, &mq), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_open(name, XIPC_CREATE | 0x8000u, &attr, &mq), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_open(name, XIPC_CREATE, NULL, &mq), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_open(name, XIPC_CREATE, &zero, &mq), XIPC_EINVAL);
+    xipc_mq_attr big = { XIPC_MQ_CAPACITY_MAX + 1, 8 }, wide = { 1, XIPC_MQ_MSG_MAX + 1 };
+    xipc_mq_attr huge = { XIPC_MQ_CAPACITY_MAX, XIPC_MQ_MSG_MAX };
+    CHECK_RC(xipc_mq_open(NULL, 0, &big, &mq), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_open(NULL, 0, &wide, &mq), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_open(NULL, 0, &huge, &mq), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_open(name, XIPC_OPEN, NULL, &mq), XIPC_ENOENT);
+    CHECK(mq == NULL);
+    CHECK_OK(xipc_mq_open(name, XIPC_CREATE, &attr, &mq));
+    CHECK_RC(xipc_mq_open(name, XIPC_CREATE, &attr, &other), XIPC_EEXIST);
+    /* Sizes an opener asks for must be the queue's. */
+    xipc_mq_attr fewer = { 3, 8 }, smaller = { 4, 7 }, cap_only = { 4, 0 };
+    CHECK_RC(xipc_mq_open(name, XIPC_OPEN, &fewer, &other), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_open(name, XIPC_OPEN, &smaller, &other), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_open(name, XIPC_OPEN | XIPC_CREATE, &fewer, &other), XIPC_EINVAL);
+    CHECK_OK(xipc_mq_open(name, XIPC_OPEN, &cap_only, &other));
+    xipc_mq_close(other);
+    CHECK_OK(xipc_mq_open(name, XIPC_OPEN | XIPC_CREATE, &attr, &other));
+    xipc_mq_close(other);
+    /* Calls. */
+    CHECK_RC(xipc_mq_send(NULL, "x", 1, 0, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_send(mq, NULL, 1, 0, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_send(mq, "x", 1, 0, -2), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_recv(mq, buf, sizeof buf, NULL, NULL, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_recv(mq, NULL, 1, &len, NULL, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_recv(mq, buf, sizeof buf, &len, NULL, -5), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_recv_typed(mq, 0, 0x2u, buf, sizeof buf, &len, NULL, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_recv_typed(mq, (int64_t)UINT32_MAX + 1, 0, buf, sizeof buf, &len, NULL, 0),
+        XIPC_EINVAL);
+    CHECK_RC(xipc_mq_recv_typed(mq, -(int64_t)UINT32_MAX - 1, 0, buf, sizeof buf, &len, NULL, 0),
+        XIPC_EINVAL);
+    CHECK_RC(xipc_mq_stat(mq, NULL), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_unlink(name, 0x4u), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_unlink("a/b", 0), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_import(NULL, &other), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_import("xipc1:event:3", &other), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_inherited(0, NULL), XIPC_EINVAL);
+    CHECK(xipc_mq_handle(NULL) == NULL);
+    CHECK_EQ(xipc_handle_kind(xipc_mq_handle(mq)), XIPC_KIND_MQ);
+    /* A handle of another kind. */
+    CHECK_OK(xipc_event_open(NULL, 0, &ev));
+    CHECK_RC(xipc_mq_send((xipc_mq *)(void *)ev, "x", 1, 0, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_stat((xipc_mq *)(void *)ev, &(xipc_mq_info) { 0 }), XIPC_EINVAL);
+    xipc_event_close(ev);
+    /* A closed handle. */
+    xipc_mq_close(mq);
+    CHECK_RC(xipc_mq_send(mq, "x", 1, 0, 0), XIPC_EBADF);
+    CHECK_RC(xipc_mq_recv(mq, buf, sizeof buf, &len, NULL, 0), XIPC_EBADF);
+    CHECK_RC(xipc_mq_stat(mq, &(xipc_mq_info) { 0 }), XIPC_EBADF);
+    xipc_mq_close(mq); /* a no-op */
+    xipc_mq_close(NULL);
+}
+
+void
+xt_test_mq_posix_flag(void)
+{
+    xipc_mq *mq = NULL;
+    xipc_mq_attr attr = { 4, 8 };
+    char name[XIPC_NAME_MAX + 1];
+    xt_name("mq.posix", name);
+    int rc = xipc_mq_open(name, XIPC_CREATE | XIPC_MQ_POSIX, &attr, &mq);
+    if (rc == XIPC_ENOTSUP) {
+        CHECK_RC(xipc_mq_unlink(name, XIPC_MQ_POSIX), XIPC_ENOTSUP);
+        XT_SKIP("no XIPC_MQ_POSIX queues here");
+    }
+    CHECK_OK(rc);
+    xipc_mq_close(mq);
+}
+
+void
+xt_test_mq_names(void)
+{
+    char name[XIPC_NAME_MAX + 1];
+    xipc_mq *mq = NULL, *other = NULL, *third = NULL;
+    xipc_mq_attr attr = { 4, 16 };
+    size_t len = 0;
+    char buf[16];
+    xt_name("mq.names", name);
+    CHECK_OK(xipc_mq_open(name, XIPC_CREATE, &attr, &mq));
+    if (xt_os_names_outlive_processes())
+        CHECK_EQ(xt_os_sync_object_mode("mq", name), 0600); /* owner-only */
+    CHECK_OK(xipc_mq_open(name, XIPC_OPEN, NULL, &other));
+    /* A name with its one leading '/' is the same name. */
+    char slashed[XIPC_NAME_MAX + 2];
+    snprintf(slashed, sizeof slashed, "/%s", name);
+    CHECK_OK(xipc_mq_open(slashed, XIPC_OPEN, NULL, &third));
+    xipc_mq_close(third);
+    /* Other kinds with the same name do not reach it. */
+    xipc_shm *shm = NULL;
+    if (xt_os_names_outlive_processes()) {
+        CHECK_OK(xipc_shm_open(name, XIPC_CREATE, 100, &shm));
+        xipc_shm_close(shm);
+    }
+    CHECK_OK(xipc_mq_send(mq, "hello", 5, 1, 0));
+    /* Unlink: handles open keep working; the name is gone. */
+    CHECK_OK(xipc_mq_unlink(name, 0));
+    if (xt_os_names_outlive_processes()) /* Windows: the name goes with the last handle */
+        CHECK_RC(xipc_mq_open(name, XIPC_OPEN, NULL, &third), XIPC_ENOENT);
+    CHECK_OK(xipc_mq_recv(other, buf, sizeof buf, &len, NULL, 0));
+    CHECK_EQ(len, 5);
+    xipc_mq_close(other);
+    xipc_mq_close(mq);
+    /* The creator's close removes the name. */
+    CHECK_OK(xipc_mq_open(name, XIPC_CREATE, &attr, &mq));
+    xipc_mq_close(mq);
+    CHECK_RC(xipc_mq_open(name, XIPC_OPEN, NULL, &mq), XIPC_ENOENT);
+    CHECK_RC(xipc_mq_unlink(name, 0), XIPC_ENOENT);
+    /* Another user's queue is refused, and left alone. */
+    CHECK_OK(xipc_mq_open(name, XIPC_CREATE, &attr, &mq));
+    if (xt_os_give_sync_object_away("mq", name) == 0) {
+        CHECK_RC(xipc_mq_open(name, XIPC_OPEN, NULL, &other), XIPC_EACCES);
+        CHECK_RC(xipc_mq_unlink(name, 0), XIPC_EACCES);
+        xt_os_unplant_sync_name("mq", name);
+    } else {
+        printf("note: not root (or Windows), so another user's queue was not tried\n");
+    }
+    xipc_mq_close(mq);
+}
+
+void
+xt_test_mq_no_handle_leak(void)
+{
+    char name[XIPC_NAME_MAX + 1];
+    xipc_mq *mq = NULL, *other = NULL;
+    xipc_mq_attr attr = { 4, 100 };
+    xt_name("mq.leak", name);
+    xt_warm_up();
+    CHECK_OK(xipc_mq_open(name, XIPC_CREATE, &attr, &mq));
+    xipc_mq_close(mq);
+    int before = xt_os_handle_count();
+    for (int i = 0; i < 50; i++) {
+        CHECK_OK(xipc_mq_open(i % 2 ? name : NULL, XIPC_CREATE, &attr, &mq));
+        if (i % 2) {
+            CHECK_OK(xipc_mq_open(name, XIPC_OPEN, NULL, &other));
+            xipc_mq_close(other);
+            CHECK_RC(xipc_mq_open(name, XIPC_CREATE, &attr, &other), XIPC_EEXIST);
+            xipc_mq_attr wrong = { 5, 100 };
+            CHECK_RC(xipc_mq_open(name, XIPC_OPEN, &wrong, &other), XIPC_EINVAL);
+        }
+        CHECK_OK(xipc_mq_send(mq, "x", 1, 1, 0));
+        xipc_mq_close(mq);
+    }
+    CHECK_EQ(xt_os_handle_count(), before);
+}
