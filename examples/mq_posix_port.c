@@ -19,7 +19,6 @@
  *                                      the queue named N
  */
 #include <xipc.h>
-#include <xipc/mq.h>
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -19,7 +19,6 @@
  *   mq_sysv_port client NAME I    (started by the server) be client number I of queue NAME
  */
 #include <xipc.h>
-#include <xipc/mq.h>
 
 #include <stdint.h>
 #include <stdio.h>

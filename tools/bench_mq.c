@@ -25,7 +25,6 @@
  * sequence number (64 KiB messages: the sequence number at both ends, so a torn message shows);
  * the consumer checks each, so a lost, repeated, reordered or torn message fails the row. */
 #include "bench.h"
-#include "xipc/mq.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
