@@ -17,7 +17,8 @@ static int
 check_sizes(const struct sizes *z, bool may_create)
 {
     if (may_create && (z->capacity == 0 || z->msg_max == 0))
-        return XIPC__FAIL(XIPC_EINVAL, "attr: no capacity or msg_max for a queue this call may create");
+        return XIPC__FAIL(
+            XIPC_EINVAL, "attr: no capacity or msg_max for a queue this call may create");
     if (z->capacity > XIPC_MQ_CAPACITY_MAX || z->msg_max > XIPC_MQ_MSG_MAX)
         return XIPC__FAIL(XIPC_EINVAL, "attr: capacity or msg_max above its maximum");
     if (z->capacity > 0 && z->msg_max > XIPC_MQ_BYTES_MAX / z->capacity)
@@ -31,8 +32,8 @@ check_open_args(const char *name, unsigned flags, const xipc_mq_attr *attr, stru
     int rc = xipc__named_open_check(name, flags, XIPC_MQ_POSIX);
     if (rc != 0)
         return rc;
-    if (flags & XIPC_MQ_POSIX)
-        return XIPC__FAIL(XIPC_ENOTSUP, "flags: XIPC_MQ_POSIX queues are not built in");
+    if ((flags & XIPC_MQ_POSIX) && name == NULL)
+        return XIPC__FAIL(XIPC_EINVAL, "name: NULL, and XIPC_MQ_POSIX queues have names");
     z->capacity = attr ? attr->capacity : 0;
     z->msg_max = attr ? attr->msg_max : 0;
     return check_sizes(z, name == NULL || (flags & XIPC_CREATE));
@@ -89,10 +90,30 @@ wrap(struct xipc_mq *q, const char *created_name)
     return 0;
 }
 
+/* A kernel queue (XIPC_MQ_POSIX). */
+static int
+posix_open(const char *name, unsigned flags, const struct sizes *z, struct xipc_mq *q)
+{
+    bool created = false;
+    int rc = xipc__os_mq_posix_open(name, flags, z->capacity, z->msg_max, q, &created);
+    if (rc == 0 && (rc = check_match(q, z)) == 0 &&
+        (rc = xipc__handle_register(&q->handle, XIPC_KIND_MQ)) == 0) {
+        if (created)
+            xipc__owned_name_take(&q->owner, name);
+        return 0;
+    }
+    if (created)
+        (void)xipc__os_mq_posix_unlink(name);
+    xipc__os_mq_posix_close(q);
+    return rc;
+}
+
 static int
 mq_open(const char *name, unsigned flags, const struct sizes *z, struct xipc_mq *q)
 {
     bool created = false;
+    if (flags & XIPC_MQ_POSIX)
+        return posix_open(name, flags, z, q);
     size_t stride, size = 0;
     if (z->capacity != 0 && z->msg_max != 0)
         size = xipc__mq_layout_size((uint32_t)z->capacity, (uint32_t)z->msg_max, &stride);
@@ -153,6 +174,8 @@ xipc_mq_send(xipc_mq *mq, const void *buf, size_t len, unsigned key, int timeout
         return rc;
     if (len > mq->msg_max)
         return XIPC__FAIL(XIPC_EMSGSIZE, "len: more than the queue's msg_max");
+    if (mq->posix_plus1 != 0)
+        return xipc__os_mq_posix_send(mq, buf, len, key, timeout_ms);
     return xipc__mq_send(mq, buf, len, key, timeout_ms);
 }
 
@@ -173,6 +196,8 @@ xipc_mq_recv(xipc_mq *mq, void *buf, size_t cap, size_t *len, unsigned *key, int
     int rc = mq_check(mq);
     if (rc != 0 || (rc = check_recv_args(buf, cap, len, timeout_ms)) != 0)
         return rc;
+    if (mq->posix_plus1 != 0)
+        return xipc__os_mq_posix_recv(mq, buf, cap, len, key, timeout_ms);
     return xipc__mq_recv(mq, XIPC__MQ_PRIORITY, 0, buf, cap, len, key, timeout_ms);
 }
 
@@ -188,6 +213,8 @@ xipc_mq_recv_typed(xipc_mq *mq, int64_t selector, unsigned flags, void *buf, siz
         return XIPC__FAIL(XIPC_EINVAL, "flags: only XIPC_MQ_TRUNCATE");
     if (selector > (int64_t)UINT32_MAX || selector < -(int64_t)UINT32_MAX)
         return XIPC__FAIL(XIPC_EINVAL, "selector: outside -UINT32_MAX..UINT32_MAX");
+    if (mq->posix_plus1 != 0)
+        return XIPC__FAIL(XIPC_ENOTSUP, "mq: an XIPC_MQ_POSIX queue has priority order only");
     return xipc__mq_recv(mq, selector, flags, buf, cap, len, key, timeout_ms);
 }
 
@@ -200,7 +227,11 @@ xipc_mq_stat(xipc_mq *mq, xipc_mq_info *info)
         return rc;
     if (info == NULL)
         return XIPC__FAIL(XIPC_EINVAL, "info: NULL");
-    return xipc__mq_stat(mq, info);
+    if (mq->posix_plus1 == 0)
+        return xipc__mq_stat(mq, info);
+    info->capacity = mq->capacity;
+    info->msg_max = mq->msg_max;
+    return xipc__os_mq_posix_count(mq, &info->count);
 }
 
 void
@@ -219,7 +250,7 @@ xipc_mq_unlink(const char *name, unsigned flags)
     if (flags & ~XIPC_MQ_POSIX)
         return XIPC__FAIL(XIPC_EINVAL, "flags: only XIPC_MQ_POSIX");
     if (flags & XIPC_MQ_POSIX)
-        return XIPC__FAIL(XIPC_ENOTSUP, "flags: XIPC_MQ_POSIX queues are not built in");
+        return xipc__os_mq_posix_unlink(xipc__bare_name(name));
     return xipc__os_mq_unlink(xipc__bare_name(name));
 }
 
@@ -277,6 +308,13 @@ void
 xipc__mq_release(struct xipc_handle *h)
 {
     struct xipc_mq *q = (struct xipc_mq *)h;
+    if (q->posix_plus1 != 0) {
+        if (xipc__owned_name_due(&q->owner))
+            (void)xipc__os_mq_posix_unlink(q->owner.name);
+        xipc__os_mq_posix_close(q);
+        free(q);
+        return;
+    }
     detach(q);
     /* Unlink before close, and only in the creating process (see xipc__sync_release). */
     if (xipc__owned_name_due(&q->owner))
@@ -290,6 +328,8 @@ xipc__mq_pass(const struct xipc_handle *h, char *value, size_t cap,
     intptr_t natives[XIPC__NATIVES_MAX], size_t *count)
 {
     const struct xipc_mq *q = (const struct xipc_mq *)h;
+    if (q->posix_plus1 != 0)
+        return XIPC__FAIL(XIPC_ENOTSUP, "h: an XIPC_MQ_POSIX queue: the child opens it by name");
     *count = xipc__os_shm_natives(&q->shm, natives);
     return xipc__os_shm_export(&q->shm, value, cap);
 }
@@ -298,14 +338,16 @@ bool
 xipc__mq_holds(const struct xipc_handle *h, intptr_t native)
 {
     const struct xipc_mq *q = (const struct xipc_mq *)h;
+    if (q->posix_plus1 != 0)
+        return native == q->posix_plus1 - 1;
     return xipc__os_shm_holds(&q->shm, native) ||
         (native != 0 && (native == q->wake[0] || native == q->wake[1]));
 }
 
-/* No OS handle tells a queue's readiness: a wait set looks at it (xipc__mq_ready). */
+/* No OS handle tells a queue's readiness: a wait set looks at it (xipc__mq_ready). An
+ * XIPC_MQ_POSIX queue has no wait (xipc/mq.h). */
 void
 xipc__mq_waitable(const struct xipc_handle *h, struct xipc__wait *w)
 {
-    (void)h;
-    w->how = XIPC__WAIT_HELPER;
+    w->how = ((const struct xipc_mq *)h)->posix_plus1 != 0 ? XIPC__WAIT_NONE : XIPC__WAIT_HELPER;
 }

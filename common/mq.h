@@ -40,6 +40,9 @@ enum {
  * claim and its commit, outside it, so that a sender and a receiver copy at the same time. */
 #define XIPC__MQ_COPY_IN_LOCK_MAX 2048u
 
+/* Which side waits: receivers for a message, senders for room. */
+enum xipc__mq_side { XIPC__MQ_RECV = 0, XIPC__MQ_SEND = 1 };
+
 /* An entry of the user table: pid 0 is free. start tells a reused pid from the process that
  * registered (Linux: the start time in /proc; Windows: the creation time). */
 struct xipc__mq_user {
@@ -66,14 +69,18 @@ struct xipc__mq_header {
     _Atomic uint32_t count; /* READY messages */
     uint32_t claims; /* WRITING and READING slots */
     uint32_t reserved2[5];
-    /* Wake words: bumped at every send (not_empty) and every receive (not_full) and at a
-     * recovery; a waiter sleeps on one only after it raised the matching waiter count. */
-    _Atomic uint32_t not_empty, not_full;
-    _Atomic uint32_t recv_waiters, send_waiters;
-    /* Set by a waiter before it sleeps, cleared by the waker that wakes the side: so that a side
-     * whose sleepers were woken already is not woken again by every later change. */
-    _Atomic uint32_t recv_sleepy, send_sleepy;
-    uint8_t reserved3[104];
+    /* One cache line per side, apart from the lock's: a receiver spinning on not_empty does not
+     * take the line the lock and the lists live in from the process that holds the lock.
+     * Wake words: bumped at every send (not_empty) and every receive (not_full) and at a
+     * recovery; a waiter sleeps on one only after it raised its side's waiter count. The sleepy
+     * flag is set by a waiter before it sleeps and cleared by the waker that wakes the side, so
+     * that a side whose sleepers were woken already is not woken again at every change. */
+    struct xipc__mq_side_words {
+        _Atomic uint32_t word;
+        _Atomic uint32_t waiters;
+        _Atomic uint32_t sleepy;
+        uint32_t reserved[13];
+    } side[2]; /* XIPC__MQ_RECV: not empty; XIPC__MQ_SEND: not full */
     struct xipc__mq_user users[XIPC__MQ_USERS];
 };
 
@@ -90,11 +97,9 @@ struct xipc__mq_slot {
 };
 
 _Static_assert(sizeof(struct xipc__mq_header) == 256 + 16 * XIPC__MQ_USERS, "header layout");
+_Static_assert(offsetof(struct xipc__mq_header, side) == 128, "wake words on lines of their own");
 _Static_assert(sizeof(struct xipc__mq_slot) == 64, "slot layout");
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
-
-/* Which side waits: receivers for a message, senders for room. */
-enum xipc__mq_side { XIPC__MQ_RECV = 0, XIPC__MQ_SEND = 1 };
 
 struct xipc_mq {
     struct xipc_handle handle;
@@ -109,6 +114,9 @@ struct xipc_mq {
     uint32_t me; /* our user index */
     uint64_t my_pid, my_start;
     _Atomic uint32_t locked_here; /* a thread of this handle holds the lock */
+    /* An XIPC_MQ_POSIX queue: the kernel's queue descriptor + 1 (0: an xipc queue), with none
+     * of the above but capacity and msg_max. */
+    intptr_t posix_plus1;
 };
 
 /* ---- The core (common/mq_core.c) ------------------------------------------------------------ */
@@ -159,9 +167,8 @@ void xipc__os_mq_wake_close(struct xipc_mq *q);
 
 /* Sleeps while *word holds seen, until dl: 0 (woken, changed, or a spurious return: callers
  * look again), XIPC_ETIMEDOUT at dl, or a failure. */
-int xipc__os_mq_sleep(
-    struct xipc_mq *q, enum xipc__mq_side side, _Atomic uint32_t *word, uint32_t seen,
-    xipc__deadline dl);
+int xipc__os_mq_sleep(struct xipc_mq *q, enum xipc__mq_side side, _Atomic uint32_t *word,
+    uint32_t seen, xipc__deadline dl);
 
 /* Wakes the sleepers of a side (waiters: how many the count says). */
 void xipc__os_mq_wake(
@@ -172,6 +179,20 @@ uint64_t xipc__os_mq_self_start(void);
 
 /* Whether process pid, started at start, still runs (a zombie does not). */
 bool xipc__os_mq_alive(uint64_t pid, uint64_t start);
+
+/* XIPC_MQ_POSIX queues: the kernel's own, mq_open("/NAME") (Windows: XIPC_ENOTSUP). open
+ * creates (with capacity and msg_max) or opens as flags ask, owner-only, and fills
+ * q->posix_plus1, q->capacity and q->msg_max; the others work as the public calls say of such a
+ * queue. */
+int xipc__os_mq_posix_open(const char *name, unsigned flags, size_t capacity, size_t msg_max,
+    struct xipc_mq *q, bool *created);
+int xipc__os_mq_posix_send(
+    struct xipc_mq *q, const void *buf, size_t len, unsigned key, int timeout_ms);
+int xipc__os_mq_posix_recv(
+    struct xipc_mq *q, void *buf, size_t cap, size_t *len, unsigned *key, int timeout_ms);
+int xipc__os_mq_posix_count(struct xipc_mq *q, size_t *count);
+void xipc__os_mq_posix_close(struct xipc_mq *q);
+int xipc__os_mq_posix_unlink(const char *name);
 
 /* Gives the CPU to another thread (sched_yield, SwitchToThread), and a pause for a spin. */
 void xipc__os_mq_yield(void);

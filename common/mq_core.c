@@ -77,6 +77,25 @@ set_state(struct xipc_mq *q, uint32_t i, uint32_t state)
     atomic_store_explicit(&slot_at(q, i)->state, state, memory_order_release);
 }
 
+/* A side's wake word, waiter count and sleepy flag. */
+static _Atomic uint32_t *
+word_of(struct xipc_mq *q, enum xipc__mq_side side)
+{
+    return &q->hdr->side[side].word;
+}
+
+static _Atomic uint32_t *
+waiters_of(struct xipc_mq *q, enum xipc__mq_side side)
+{
+    return &q->hdr->side[side].waiters;
+}
+
+static _Atomic uint32_t *
+sleepy_of(struct xipc_mq *q, enum xipc__mq_side side)
+{
+    return &q->hdr->side[side].sleepy;
+}
+
 /* ---- Users ---------------------------------------------------------------------------------- */
 
 /* Whether the process behind user entry u runs. An entry whose start is not written yet (0)
@@ -553,8 +572,8 @@ rebuild(struct xipc_mq *q)
     if (rc == 0) {
         relink(q, kept, n);
         atomic_store_explicit(&q->hdr->next_seq, next_seq, memory_order_relaxed);
-        atomic_fetch_add(&q->hdr->not_empty, 1);
-        atomic_fetch_add(&q->hdr->not_full, 1);
+        atomic_fetch_add_explicit(word_of(q, XIPC__MQ_RECV), 1, memory_order_release);
+        atomic_fetch_add_explicit(word_of(q, XIPC__MQ_SEND), 1, memory_order_release);
         wake_side(q, XIPC__MQ_RECV);
         wake_side(q, XIPC__MQ_SEND);
     }
@@ -581,24 +600,6 @@ recover_dead_claims(struct xipc_mq *q)
 
 /* ---- Waking and waiting --------------------------------------------------------------------- */
 
-static _Atomic uint32_t *
-word_of(struct xipc_mq *q, enum xipc__mq_side side)
-{
-    return side == XIPC__MQ_RECV ? &q->hdr->not_empty : &q->hdr->not_full;
-}
-
-static _Atomic uint32_t *
-waiters_of(struct xipc_mq *q, enum xipc__mq_side side)
-{
-    return side == XIPC__MQ_RECV ? &q->hdr->recv_waiters : &q->hdr->send_waiters;
-}
-
-static _Atomic uint32_t *
-sleepy_of(struct xipc_mq *q, enum xipc__mq_side side)
-{
-    return side == XIPC__MQ_RECV ? &q->hdr->recv_sleepy : &q->hdr->send_sleepy;
-}
-
 /* After a change that side's waiters wait for (the word bumped under the lock): wakes them, and
  * only when one has said it sleeps since the last wake, so that a busy queue never enters the
  * kernel, and a queue whose sleepers are on their way up does not enter it at every change. */
@@ -607,8 +608,7 @@ wake_side(struct xipc_mq *q, enum xipc__mq_side side)
 {
     _Atomic uint32_t *sleepy = sleepy_of(q, side);
     atomic_thread_fence(memory_order_seq_cst);
-    if (atomic_load_explicit(sleepy, memory_order_relaxed) == 0 ||
-        atomic_exchange(sleepy, 0) == 0)
+    if (atomic_load_explicit(sleepy, memory_order_relaxed) == 0 || atomic_exchange(sleepy, 0) == 0)
         return;
     uint32_t waiters = atomic_load_explicit(waiters_of(q, side), memory_order_relaxed);
     xipc__os_mq_wake(q, side, word_of(q, side), waiters ? waiters : 1);
@@ -700,7 +700,7 @@ send_locked(struct xipc_mq *q, const void *buf, size_t len, unsigned key, uint32
         memcpy(payload_at(q, i), buf, len);
     s->seq = atomic_fetch_add_explicit(&q->hdr->next_seq, 1, memory_order_relaxed);
     set_state(q, i, XIPC__MQ_READY);
-    atomic_fetch_add(&q->hdr->not_empty, 1);
+    atomic_fetch_add_explicit(word_of(q, XIPC__MQ_RECV), 1, memory_order_release);
     return link_ready(q, i);
 }
 
@@ -715,17 +715,16 @@ send_commit(struct xipc_mq *q, uint32_t i)
     s->seq = atomic_fetch_add_explicit(&q->hdr->next_seq, 1, memory_order_relaxed);
     set_state(q, i, XIPC__MQ_READY);
     q->hdr->claims--;
-    atomic_fetch_add(&q->hdr->not_empty, 1);
+    atomic_fetch_add_explicit(word_of(q, XIPC__MQ_RECV), 1, memory_order_release);
     return link_ready(q, i);
 }
 
 /* Copies a claimed message in, outside the lock, and commits it. */
 static int
-send_claimed(struct xipc_mq *q, const void *buf, size_t len, uint32_t i, xipc__deadline dl)
+send_claimed(struct xipc_mq *q, const void *buf, size_t len, uint32_t i)
 {
     memcpy(payload_at(q, i), buf, len);
     /* The commit must happen: our claim holds the slot. Wait for the lock as long as it takes. */
-    (void)dl;
     int rc = mq_lock(q, XIPC__DEADLINE_NEVER);
     if (rc != 0)
         return rc;
@@ -744,7 +743,7 @@ send_once(struct xipc_mq *q, const void *buf, size_t len, unsigned key, xipc__de
     rc = send_locked(q, buf, len, key, &slot);
     mq_unlock(q);
     if (rc == 1)
-        rc = send_claimed(q, buf, len, slot, dl);
+        rc = send_claimed(q, buf, len, slot);
     if (rc == 0)
         wake_side(q, XIPC__MQ_RECV);
     return rc;
@@ -755,7 +754,7 @@ xipc__mq_send(struct xipc_mq *q, const void *buf, size_t len, unsigned key, int 
 {
     struct xipc__lazy_deadline ld = xipc__lazy_deadline_in(timeout_ms);
     for (;;) {
-        uint32_t seen = atomic_load(&q->hdr->not_full);
+        uint32_t seen = atomic_load(word_of(q, XIPC__MQ_SEND));
         xipc__deadline dl = timeout_ms == 0 ? 0 : xipc__lazy_deadline_get(&ld);
         int rc = send_once(q, buf, len, key, dl);
         if (rc != XIPC_ETIMEDOUT || timeout_ms == 0)
@@ -815,7 +814,7 @@ recv_locked(struct xipc_mq *q, struct take *t, uint32_t *slot)
         memcpy(t->buf, payload_at(q, i), t->copy);
     set_state(q, i, XIPC__MQ_FREE);
     push_free(q, i);
-    atomic_fetch_add(&q->hdr->not_full, 1);
+    atomic_fetch_add_explicit(word_of(q, XIPC__MQ_SEND), 1, memory_order_release);
     return 0;
 }
 
@@ -828,7 +827,7 @@ recv_commit(struct xipc_mq *q, uint32_t i)
     set_state(q, i, XIPC__MQ_FREE);
     q->hdr->claims--;
     push_free(q, i);
-    atomic_fetch_add(&q->hdr->not_full, 1);
+    atomic_fetch_add_explicit(word_of(q, XIPC__MQ_SEND), 1, memory_order_release);
     return 0;
 }
 
@@ -867,7 +866,7 @@ xipc__mq_recv(struct xipc_mq *q, int64_t selector, unsigned flags, void *buf, si
     struct take t = { selector, flags, buf, cap, 0, 0, 0 };
     struct xipc__lazy_deadline ld = xipc__lazy_deadline_in(timeout_ms);
     for (;;) {
-        uint32_t seen = atomic_load(&q->hdr->not_empty);
+        uint32_t seen = atomic_load(word_of(q, XIPC__MQ_RECV));
         xipc__deadline dl = timeout_ms == 0 ? 0 : xipc__lazy_deadline_get(&ld);
         int rc = recv_once(q, &t, dl);
         if (rc == 0 || rc == XIPC_EMSGSIZE) {

@@ -4,6 +4,7 @@
 
 #include "kinds.h"
 #include "platform.h"
+#include "xipc/mq.h"
 #include "xipc/npipe.h"
 #include "xipc/shm.h"
 #include "xipc/sync.h"
@@ -37,6 +38,12 @@ remove_npipe(const char *name)
     return rc;
 }
 
+static int
+remove_mq(const char *name)
+{
+    return xipc_mq_unlink(name, 0);
+}
+
 /* How each kind's name is removed: the family's _unlink, or what stands for it. A family with
  * names adds its row. */
 static const struct {
@@ -48,6 +55,7 @@ static const struct {
     { XIPC_KIND_SEM, xipc_sem_unlink },
     { XIPC_KIND_MUTEX, xipc_mutex_unlink },
     { XIPC_KIND_SHM, xipc_shm_unlink },
+    { XIPC_KIND_MQ, remove_mq },
     /* POSIX: an event or mutex whose creator died before its header was whole; the unlink of
      * either kind removes it. */
     { XIPC__KIND_UNKNOWN, xipc_event_unlink },

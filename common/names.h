@@ -1,8 +1,7 @@
 /* common/names.h: the caller's named objects as the OS holds them, and what this platform is, for
  * the xipc command (`xipc ls`, `xipc rm`, `xipc info`) and its tests. Internal: the command links
  * the static library and calls these directly; they are no part of the public API, whose shape
- * they would fix before the families that still come (message queues) have said what
- * their names look like.
+ * they would fix before the families that still come have said what their names look like.
  *
  * A name is "live" while some process holds the object, "stale" when none does but the name
  * stays: POSIX keeps names in files after their creator died without closing (a named-pipe
@@ -35,7 +34,7 @@ struct xipc__name_entry {
 typedef int (*xipc__name_visit)(const struct xipc__name_entry *entry, void *ctx);
 
 /* Calls visit for each of the caller's named xipc objects (named-pipe servers, events,
- * semaphores, mutexes, shared memory sections), in no particular order. Names that
+ * semaphores, mutexes, shared memory sections, message queues), in no particular order. Names that
  * are not valid xipc names are skipped. Returns 0, visit's nonzero return, or a failure to read
  * the namespace: XIPC_EACCES (POSIX: the runtime directory is not the user's alone); XIPC_ENOTSUP
  * (Windows: the session's object directory cannot be read); XIPC_ENOMEM; XIPC_EOS. */

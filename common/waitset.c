@@ -113,7 +113,8 @@ entry_check(const xipc_waitset *ws, xipc_handle *h, unsigned events, struct xipc
         return rc;
     if (events == 0 || (events & ~(XIPC_WAITSET_READ | XIPC_WAITSET_WRITE)) != 0)
         return XIPC__FAIL(XIPC_EINVAL, "events: 0, or bits other than READ and WRITE");
-    bool writes = h->kind == XIPC_KIND_STREAM || h->kind == XIPC_KIND_MSGPIPE;
+    bool writes =
+        h->kind == XIPC_KIND_STREAM || h->kind == XIPC_KIND_MSGPIPE || h->kind == XIPC_KIND_MQ;
     if ((events & XIPC_WAITSET_WRITE) && !writes)
         return XIPC__FAIL(XIPC_EINVAL, "events: WRITE for a kind that is never written");
     xipc__handle_waitable(h, w);

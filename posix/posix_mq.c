@@ -155,8 +155,8 @@ xipc__os_mq_wake_close(struct xipc_mq *q)
 }
 
 int
-xipc__os_mq_sleep(struct xipc_mq *q, enum xipc__mq_side side, _Atomic uint32_t *word,
-    uint32_t seen, xipc__deadline dl)
+xipc__os_mq_sleep(struct xipc_mq *q, enum xipc__mq_side side, _Atomic uint32_t *word, uint32_t seen,
+    xipc__deadline dl)
 {
     (void)q;
     (void)side;
@@ -164,8 +164,8 @@ xipc__os_mq_sleep(struct xipc_mq *q, enum xipc__mq_side side, _Atomic uint32_t *
 }
 
 void
-xipc__os_mq_wake(struct xipc_mq *q, enum xipc__mq_side side, _Atomic uint32_t *word,
-    uint32_t waiters)
+xipc__os_mq_wake(
+    struct xipc_mq *q, enum xipc__mq_side side, _Atomic uint32_t *word, uint32_t waiters)
 {
     (void)q;
     (void)side;

@@ -7,6 +7,7 @@
  *   events, mutexes     /dev/shm/xipc:NAME; semaphores /dev/shm/sem.NAME (glibc's sem_open
  *                       file); live while some process has the file open or mapped (/proc/PID/fd,
  *                       /proc/PID/maps), which the creator does until its close removes it
+ *   message queues      /dev/shm/xipc-mq:NAME (posix_mq.c), the same
  *   shared memory       /dev/shm/NAME (shm_open("/NAME")), the same: any other program's
  *                       section with a valid name is listed too, as nothing marks xipc's
  * Only the user's own files are listed. A family with names in /dev/shm adds a row to
@@ -209,6 +210,13 @@ kind_semaphore(const char *name)
 }
 
 static enum xipc_kind
+kind_queue(const char *name)
+{
+    (void)name;
+    return XIPC_KIND_MQ;
+}
+
+static enum xipc_kind
 kind_section(const char *name)
 {
     (void)name;
@@ -222,6 +230,7 @@ static const struct {
 } shm_prefixes[] = {
     { "xipc:", kind_in_header },
     { "sem.", kind_semaphore },
+    { "xipc-mq:", kind_queue },
     { "", kind_section }, /* last: every other name */
 };
 
@@ -287,6 +296,7 @@ xipc__os_namespace_describe(char *buf, size_t cap)
         "events, mutexes: " SHM_DIR "/xipc:NAME (shm_open)\n"
         "semaphores: " SHM_DIR "/sem.NAME (sem_open)\n"
         "shared memory: " SHM_DIR "/NAME (shm_open)\n"
+        "message queues: " SHM_DIR "/xipc-mq:NAME (shm_open)\n"
         "FIFOs: the path given",
         rc == 0 ? dir : xipc_strerror(rc));
     return rc;

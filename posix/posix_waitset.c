@@ -27,6 +27,7 @@
 #include "posix_sync.h"
 
 #include "handle.h"
+#include "mq.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -420,6 +421,13 @@ look_at(struct xipc__os_waitset *ws, size_t i, struct harvest *hv)
     }
     if (w.how != XIPC__WAIT_HELPER)
         return;
+    if (e->h->kind == XIPC_KIND_MQ) {
+        /* A queue: its shared state says what is ready (common/mq.h); nothing is taken. No
+         * helper watches its words: looked at between short sleeps. */
+        hv->unwatched = true;
+        report(ws, i, xipc__mq_ready((struct xipc_mq *)e->h), 0, hv);
+        return;
+    }
     bool watched = e->slot >= 0;
     hv->unwatched = hv->unwatched || !watched;
     bool acquiring = xipc__waitset_acquiring(e->h->kind);

@@ -33,6 +33,7 @@ set(XIPC_PLATFORM_SOURCES
   posix/posix_error.c
   posix/posix_fifo.c
   posix/posix_mq.c
+  posix/posix_mqueue.c
   posix/posix_names.c
   posix/posix_npipe.c
   posix/posix_pass.c

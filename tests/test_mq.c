@@ -45,8 +45,8 @@ echo_size(uint64_t n, size_t msg_max)
     return s < msg_max ? s : msg_max;
 }
 
-/* argv: name (or "inherited", or "import" and the text after rounds), rounds. Receives each request (typed KEY_REQUEST), checks it
- * and sends it back as a reply. */
+/* argv: name (or "inherited", or "import" and the text after rounds), rounds. Receives each request
+ * (typed KEY_REQUEST), checks it and sends it back as a reply. */
 int
 xt_child_mq_echo(int argc, char **argv)
 {
@@ -215,7 +215,8 @@ model_typed(const struct model *m, int64_t selector)
             return n;
         if (selector > 0 && m->key[n] == (uint64_t)selector)
             return n;
-        if (selector < 0 && m->key[n] <= (uint64_t)-selector && (best < 0 || m->key[n] < m->key[best]))
+        if (selector < 0 && m->key[n] <= (uint64_t)-selector &&
+            (best < 0 || m->key[n] < m->key[best]))
             best = n;
     }
     return best;
@@ -705,20 +706,77 @@ xt_test_mq_bad_input(void)
     xipc_mq_close(NULL);
 }
 
+/* argv: name. Opens the kernel queue and sends priorities 0..31 in a scrambled order, each
+ * message its priority in one byte. */
+int
+xt_child_mq_posix_sender(int argc, char **argv)
+{
+    xipc_mq *mq = NULL;
+    (void)argc;
+    CHECK_OK(xipc_mq_open(argv[1], XIPC_OPEN | XIPC_MQ_POSIX, NULL, &mq));
+    for (unsigned i = 0; i < 32; i++) {
+        unsigned char prio = (unsigned char)((i * 13u) % 32u);
+        CHECK_OK(xipc_mq_send(mq, &prio, 1, prio, XT_CHILD_TIMEOUT_MS));
+    }
+    xipc_mq_close(mq);
+    return 0;
+}
+
 void
 xt_test_mq_posix_flag(void)
 {
-    xipc_mq *mq = NULL;
-    xipc_mq_attr attr = { 4, 8 };
-    char name[XIPC_NAME_MAX + 1];
+    xipc_mq *mq = NULL, *other = NULL;
+    xipc_mq_attr attr = { 32, 64 }, wrong = { 31, 64 };
+    xipc_mq_info info;
+    char name[XIPC_NAME_MAX + 1], buf[64];
+    size_t len = 0;
+    unsigned key = 0;
     xt_name("mq.posix", name);
     int rc = xipc_mq_open(name, XIPC_CREATE | XIPC_MQ_POSIX, &attr, &mq);
     if (rc == XIPC_ENOTSUP) {
         CHECK_RC(xipc_mq_unlink(name, XIPC_MQ_POSIX), XIPC_ENOTSUP);
-        XT_SKIP("no XIPC_MQ_POSIX queues here");
+        XT_SKIP("no XIPC_MQ_POSIX queues here (Windows has none)");
     }
-    CHECK_OK(rc);
+    if (rc == XIPC_EINVAL) {
+        attr.capacity = 10; /* the kernel's default limit for users (fs.mqueue.msg_max) */
+        CHECK_OK(xipc_mq_open(name, XIPC_CREATE | XIPC_MQ_POSIX, &attr, &mq));
+    } else {
+        CHECK_OK(rc);
+    }
+    CHECK_RC(xipc_mq_open(NULL, XIPC_MQ_POSIX, &attr, &other), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_open(name, XIPC_CREATE | XIPC_MQ_POSIX, &attr, &other), XIPC_EEXIST);
+    CHECK_RC(xipc_mq_open(name, XIPC_OPEN | XIPC_MQ_POSIX, &wrong, &other), XIPC_EINVAL);
+    /* An xipc queue of that name is another object. */
+    CHECK_RC(xipc_mq_open(name, XIPC_OPEN, NULL, &other), XIPC_ENOENT);
+    CHECK_OK(xipc_mq_stat(mq, &info));
+    CHECK_EQ(info.capacity, attr.capacity);
+    CHECK_EQ(info.msg_max, 64);
+    CHECK_EQ(info.count, 0);
+    /* The kernel's rules. */
+    CHECK_RC(xipc_mq_send(mq, "x", 1, 40000, 0), XIPC_EINVAL);
+    CHECK_RC(xipc_mq_recv_typed(mq, 0, 0, buf, sizeof buf, &len, NULL, 0), XIPC_ENOTSUP);
+    CHECK_RC(xipc_mq_recv(mq, buf, 10, &len, NULL, 0), XIPC_EMSGSIZE);
+    CHECK_EQ(len, 64);
+    uint64_t t0 = xt_os_now_ms();
+    CHECK_RC(xipc_mq_recv(mq, buf, sizeof buf, &len, NULL, 100), XIPC_ETIMEDOUT);
+    CHECK_GE(xt_os_now_ms() - t0, 100);
+    char text[XIPC_HANDLE_TEXT_MAX];
+    CHECK_RC(xipc_handle_export(xipc_mq_handle(mq), text, sizeof text), XIPC_ENOTSUP);
+    /* Another process sends POSIX priorities: received highest first. */
+    if (attr.capacity >= 32) {
+        const char *args[] = { name, NULL };
+        xt_expect_exit(xt_spawn_child("mq_posix_sender", args, NULL, NULL, 0), 0);
+        for (unsigned want = 32; want-- > 0;) {
+            CHECK_OK(xipc_mq_recv(mq, buf, sizeof buf, &len, &key, 0));
+            CHECK_EQ(len, 1);
+            CHECK_EQ(key, want);
+            CHECK_EQ((unsigned char)buf[0], want);
+        }
+    }
+    /* The creator's close removes the name. */
     xipc_mq_close(mq);
+    CHECK_RC(xipc_mq_open(name, XIPC_OPEN | XIPC_MQ_POSIX, NULL, &other), XIPC_ENOENT);
+    CHECK_RC(xipc_mq_unlink(name, XIPC_MQ_POSIX), XIPC_ENOENT);
 }
 
 void
@@ -795,4 +853,56 @@ xt_test_mq_no_handle_leak(void)
         xipc_mq_close(mq);
     }
     CHECK_EQ(xt_os_handle_count(), before);
+}
+
+/* ---- Wait sets ------------------------------------------------------------------------------ */
+
+static unsigned
+ready_events(xipc_waitset *ws, xipc_mq *mq, int timeout_ms)
+{
+    xipc_waitset_entry out[2];
+    size_t n = 0;
+    int rc = xipc_waitset_wait(ws, out, 2, &n, timeout_ms);
+    if (rc == XIPC_ETIMEDOUT)
+        return 0;
+    CHECK_OK(rc);
+    CHECK_EQ(n, 1);
+    CHECK(out[0].handle == xipc_mq_handle(mq));
+    CHECK_OK(out[0].result);
+    return out[0].events;
+}
+
+void
+xt_test_mq_waitset_readable_writable(void)
+{
+    char name[XIPC_NAME_MAX + 1], buf[8];
+    size_t len = 0;
+    xipc_waitset *ws = NULL;
+    xt_channel ch;
+    xt_name("mq.ws", name);
+    xipc_mq *mq = open_queue(name, 2, sizeof buf);
+    CHECK_OK(xipc_waitset_open(&ws));
+    CHECK_OK(
+        xipc_waitset_add(ws, xipc_mq_handle(mq), XIPC_WAITSET_READ | XIPC_WAITSET_WRITE, NULL));
+    CHECK_EQ(ready_events(ws, mq, 0), XIPC_WAITSET_WRITE); /* empty: room only */
+    CHECK_OK(xipc_mq_send(mq, "a", 1, 1, 0));
+    CHECK_EQ(ready_events(ws, mq, 0), XIPC_WAITSET_READ | XIPC_WAITSET_WRITE);
+    CHECK_OK(xipc_mq_send(mq, "b", 1, 1, 0));
+    CHECK_EQ(ready_events(ws, mq, 0), XIPC_WAITSET_READ); /* full */
+    CHECK_EQ(ready_events(ws, mq, 0), XIPC_WAITSET_READ); /* nothing taken: level-triggered */
+    CHECK_OK(xipc_mq_recv(mq, buf, sizeof buf, &len, NULL, 0));
+    CHECK_OK(xipc_mq_recv(mq, buf, sizeof buf, &len, NULL, 0));
+    /* Readable only: nothing until another process sends. */
+    CHECK_OK(xipc_waitset_modify(ws, xipc_mq_handle(mq), XIPC_WAITSET_READ, NULL));
+    CHECK_EQ(ready_events(ws, mq, 50), 0);
+    xipc_proc *p = spawn_later(name, "send", &ch);
+    CHECK_EQ(ready_events(ws, mq, XIPC_FOREVER), XIPC_WAITSET_READ);
+    CHECK_OK(xipc_mq_recv(mq, buf, sizeof buf, &len, NULL, 0));
+    CHECK_EQ(len, 5);
+    xt_expect_exit(p, 0);
+    xt_channel_close(&ch);
+    /* A closed queue leaves the set. */
+    xipc_mq_close(mq);
+    CHECK_EQ(ready_events(ws, mq, 0), 0);
+    xipc_waitset_close(ws);
 }

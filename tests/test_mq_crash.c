@@ -110,7 +110,8 @@ xt_child_mq_crash_producer(int argc, char **argv)
     uint64_t seed = (uint64_t)atoll(argv[3]) | 1u;
     for (uint32_t k = 0; k < LEDGER_PER; k++) {
         seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
-        struct header h = { instance, k, (uint32_t)(sizeof h + (seed >> 40) % (CRASH_MSG_MAX - sizeof h)) };
+        struct header h = { instance, k,
+            (uint32_t)(sizeof h + (seed >> 40) % (CRASH_MSG_MAX - sizeof h)) };
         memcpy(buf, &h, sizeof h);
         payload_fill(buf, h.len, instance, k);
         atomic_store(&lg->sent[instance][k], SENDING);
@@ -373,8 +374,8 @@ expect_corrupt_call(size_t offset, uint32_t value, const char *call)
     scribble(mq, offset, value);
     int rc = strcmp(call, "send") == 0 ? xipc_mq_send(mq, "x", 1, 1, 0)
         : strcmp(call, "recv") == 0    ? xipc_mq_recv(mq, buf, sizeof buf, &len, NULL, 0)
-        : strcmp(call, "typed") == 0   ? xipc_mq_recv_typed(mq, 7, 0, buf, sizeof buf, &len, NULL, 0)
-                                       : xipc_mq_stat(mq, &info);
+        : strcmp(call, "typed") == 0 ? xipc_mq_recv_typed(mq, 7, 0, buf, sizeof buf, &len, NULL, 0)
+                                     : xipc_mq_stat(mq, &info);
     if (rc != XIPC_ECORRUPT)
         xt_fail(__FILE__, __LINE__, "offset %zu = %lu: %s gave %s, not XIPC_ECORRUPT", offset,
             (unsigned long)value, call, xipc_errname(rc));

@@ -18,6 +18,7 @@ static const struct {
     { XIPC_KIND_MUTEX, "-mx" },
     { XIPC_KIND_NPIPE, "-np" },
     { XIPC_KIND_SHM, "-shm" },
+    { XIPC_KIND_MQ, "-mq" },
 };
 #define FAMILIES (sizeof families / sizeof families[0])
 
@@ -72,6 +73,8 @@ xt_child_names_holder(int argc, char **argv)
     xipc_mutex *mx = NULL;
     xipc_npipe *srv = NULL;
     xipc_shm *shm = NULL;
+    xipc_mq *mq = NULL;
+    xipc_mq_attr attr = { 4, 64 };
     xipc_stream *ch = xt_import(argv[2]);
     (void)argc;
     object_name(argv[1], 0, name);
@@ -84,6 +87,8 @@ xt_child_names_holder(int argc, char **argv)
     CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
     object_name(argv[1], 4, name);
     CHECK_OK(xipc_shm_open(name, XIPC_CREATE, 4096, &shm));
+    object_name(argv[1], 5, name);
+    CHECK_OK(xipc_mq_open(name, XIPC_CREATE, &attr, &mq));
     xt_write_all(ch, "c", 1, XT_CHILD_TIMEOUT_MS);
     for (;;)
         xt_os_sleep_ms(1000);

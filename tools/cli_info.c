@@ -58,6 +58,16 @@ probe_shm(void)
 }
 
 static int
+probe_mq(void)
+{
+    xipc_mq *mq;
+    xipc_mq_attr attr = { 4, 64 };
+    int rc = xipc_mq_open(probe_name, XIPC_CREATE, &attr, &mq);
+    xipc_mq_close(mq);
+    return rc;
+}
+
+static int
 probe_npipe(unsigned mode)
 {
     xipc_npipe *srv;
@@ -105,6 +115,7 @@ static const struct {
     { "semaphores", probe_sem },
     { "mutexes", probe_mutex },
     { "shared memory", probe_shm },
+    { "message queues", probe_mq },
 };
 
 int

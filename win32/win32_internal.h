@@ -69,6 +69,9 @@ int xipc__win32_check_inherited(intptr_t native, const wchar_t *type);
 /* Makes a checked inherited handle non-inheritable again. */
 int xipc__win32_disinherit(intptr_t native);
 
+/* Whether the section Local\NAME holds an xipc message queue (win32_mq.c), for listing names. */
+bool xipc__win32_section_is_mq(const char *name);
+
 /* ---- Security (win32_security.c) ------------------------------------------------------------ */
 
 /* Fills *sa with a non-inheritable, owner-only security descriptor (the process's user as its

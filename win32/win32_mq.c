@@ -41,6 +41,25 @@ xipc__os_mq_drop_name(const struct xipc__os_shm *s, const char *name)
     xipc__os_shm_drop_name(s, name);
 }
 
+bool
+xipc__win32_section_is_mq(const char *name)
+{
+    wchar_t wname[XIPC__WIN32_OBJECT_NAME_CAP];
+    bool is_mq = false;
+    if (xipc__win32_object_name(name, L"", wname) != 0)
+        return false;
+    HANDLE h = OpenFileMappingW(FILE_MAP_READ, FALSE, wname);
+    if (h == NULL)
+        return false;
+    void *view = MapViewOfFile(h, FILE_MAP_READ, 0, 0, sizeof(uint32_t));
+    if (view != NULL) {
+        is_mq = *(const volatile uint32_t *)view == XIPC__MQ_MAGIC;
+        (void)UnmapViewOfFile(view);
+    }
+    (void)CloseHandle(h);
+    return is_mq;
+}
+
 /* ---- Sleeping ------------------------------------------------------------------------------- */
 
 /* The wake id from the header, checked: 16 lower-case hex digits. */
@@ -102,8 +121,8 @@ xipc__os_mq_wake_close(struct xipc_mq *q)
 }
 
 int
-xipc__os_mq_sleep(struct xipc_mq *q, enum xipc__mq_side side, _Atomic uint32_t *word,
-    uint32_t seen, xipc__deadline dl)
+xipc__os_mq_sleep(struct xipc_mq *q, enum xipc__mq_side side, _Atomic uint32_t *word, uint32_t seen,
+    xipc__deadline dl)
 {
     (void)word;
     (void)seen; /* the waiter count makes the waker release a unit: no wake-up is lost */
@@ -119,8 +138,8 @@ xipc__os_mq_sleep(struct xipc_mq *q, enum xipc__mq_side side, _Atomic uint32_t *
 }
 
 void
-xipc__os_mq_wake(struct xipc_mq *q, enum xipc__mq_side side, _Atomic uint32_t *word,
-    uint32_t waiters)
+xipc__os_mq_wake(
+    struct xipc_mq *q, enum xipc__mq_side side, _Atomic uint32_t *word, uint32_t waiters)
 {
     (void)word;
     LONG units = waiters > WAKE_MAX ? WAKE_MAX : (LONG)waiters;
@@ -170,4 +189,65 @@ void
 xipc__os_mq_relax(void)
 {
     YieldProcessor();
+}
+
+/* ---- XIPC_MQ_POSIX -------------------------------------------------------------------------- */
+
+/* Windows has no queue of its own that another program would open by name. */
+int
+xipc__os_mq_posix_open(const char *name, unsigned flags, size_t capacity, size_t msg_max,
+    struct xipc_mq *q, bool *created)
+{
+    (void)name;
+    (void)flags;
+    (void)capacity;
+    (void)msg_max;
+    (void)q;
+    *created = false;
+    return XIPC__FAIL(XIPC_ENOTSUP, "flags: XIPC_MQ_POSIX, and Windows has no such queue");
+}
+
+int
+xipc__os_mq_posix_send(struct xipc_mq *q, const void *buf, size_t len, unsigned key, int timeout_ms)
+{
+    (void)q;
+    (void)buf;
+    (void)len;
+    (void)key;
+    (void)timeout_ms;
+    return XIPC_ENOTSUP;
+}
+
+int
+xipc__os_mq_posix_recv(
+    struct xipc_mq *q, void *buf, size_t cap, size_t *len, unsigned *key, int timeout_ms)
+{
+    (void)q;
+    (void)buf;
+    (void)cap;
+    (void)len;
+    (void)key;
+    (void)timeout_ms;
+    return XIPC_ENOTSUP;
+}
+
+int
+xipc__os_mq_posix_count(struct xipc_mq *q, size_t *count)
+{
+    (void)q;
+    *count = 0;
+    return XIPC_ENOTSUP;
+}
+
+void
+xipc__os_mq_posix_close(struct xipc_mq *q)
+{
+    (void)q;
+}
+
+int
+xipc__os_mq_posix_unlink(const char *name)
+{
+    (void)name;
+    return XIPC__FAIL(XIPC_ENOTSUP, "flags: XIPC_MQ_POSIX, and Windows has no such queue");
 }

@@ -88,6 +88,9 @@ visit_directory_entry(const struct directory_entry *e, xipc__name_visit visit, v
         /* A name with '#' is one of xipc's helpers (a pipe's mode event, a FIFO's claim). */
         if (xipc_name_check(entry.name) != 0)
             continue;
+        /* A message queue is a section too: its header tells (win32_mq.c). */
+        if (entry.kind == XIPC_KIND_SHM && xipc__win32_section_is_mq(entry.name))
+            entry.kind = XIPC_KIND_MQ;
         return visit(&entry, ctx);
     }
     return 0;
@@ -175,7 +178,8 @@ xipc__os_namespace_describe(char *buf, size_t cap)
     (void)ProcessIdToSessionId(GetCurrentProcessId(), &session);
     snprintf(buf, cap,
         "named pipes: \\\\.\\pipe\\NAME (folded to lower case; claimed by Local\\xipc-npipe#NAME)\n"
-        "events, semaphores, mutexes, shared memory: Local\\NAME (session %lu; a mutex's state: "
+        "events, semaphores, mutexes, shared memory, message queues: Local\\NAME (session %lu; "
+        "a mutex's state: "
         "Local\\NAME#xipc-mutex)\n"
         "FIFOs: a marker file at the path given, and a pipe named from it",
         (unsigned long)session);

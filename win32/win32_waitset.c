@@ -35,6 +35,7 @@
 #include "win32_internal.h"
 
 #include "handle.h"
+#include "mq.h"
 
 #include <stdlib.h>
 
@@ -371,7 +372,8 @@ int
 xipc__os_waitset_add(struct xipc__os_waitset *ws, struct xipc_handle *h, const struct xipc__wait *w,
     unsigned events, void *user)
 {
-    if (w->how == XIPC__WAIT_NONE || (w->how == XIPC__WAIT_HELPER && h->kind != XIPC_KIND_STREAM))
+    if (w->how == XIPC__WAIT_NONE ||
+        (w->how == XIPC__WAIT_HELPER && h->kind != XIPC_KIND_STREAM && h->kind != XIPC_KIND_MQ))
         return XIPC__FAIL(XIPC_ENOTSUP, "h: nothing a wait could use here");
     /* A socket's wait is WSAPoll's (XIPC__WAIT_FD), which WaitForMultipleObjects cannot join: a
      * set would need an event per socket (WSAEventSelect), not made yet. */
@@ -380,7 +382,7 @@ xipc__os_waitset_add(struct xipc__os_waitset *ws, struct xipc_handle *h, const s
     if (h->kind == XIPC_KIND_STREAM && w->how == XIPC__WAIT_HELPER &&
         ((struct xipc_stream *)h)->os.kind != XIPC__WIN32_STREAM_FIFO_READER)
         return XIPC__FAIL(XIPC_ENOTSUP, "h: a synchronous standard handle signals nothing");
-    if (events & XIPC_WAITSET_WRITE)
+    if ((events & XIPC_WAITSET_WRITE) && h->kind != XIPC_KIND_MQ)
         return XIPC__FAIL(XIPC_ENOTSUP, "events: WRITE, which a Windows pipe does not report");
     AcquireSRWLockExclusive(&ws->lock);
     int rc = add_checked(ws, h, w, events, user);
@@ -393,7 +395,7 @@ xipc__os_waitset_modify(
     struct xipc__os_waitset *ws, struct xipc_handle *h, unsigned events, void *user)
 {
     int rc = 0;
-    if (events & XIPC_WAITSET_WRITE)
+    if ((events & XIPC_WAITSET_WRITE) && h->kind != XIPC_KIND_MQ)
         return XIPC__FAIL(XIPC_ENOTSUP, "events: WRITE, which a Windows pipe does not report");
     AcquireSRWLockExclusive(&ws->lock);
     size_t i = find(ws, h);
@@ -517,16 +519,24 @@ struct harvest {
     bool woken;
 };
 
-/* Under the lock: reports entry i ready to read, with result, once per round. */
+/* Under the lock: reports entry i ready for events, with result, once per round. */
 static void
-report(struct xipc__os_waitset *ws, size_t i, int result, struct harvest *hv)
+report_events(
+    struct xipc__os_waitset *ws, size_t i, unsigned events, int result, struct harvest *hv)
 {
     struct entry *e = &ws->entries[i];
     if (e->round == ws->round || hv->n == hv->cap)
         return;
     e->round = ws->round;
     e->out_at = hv->n;
-    hv->out[hv->n++] = (xipc_waitset_entry) { e->h, e->user, XIPC_WAITSET_READ, result };
+    hv->out[hv->n++] = (xipc_waitset_entry) { e->h, e->user, events, result };
+}
+
+/* Under the lock: reports entry i ready to read, with result, once per round. */
+static void
+report(struct xipc__os_waitset *ws, size_t i, int result, struct harvest *hv)
+{
+    report_events(ws, i, XIPC_WAITSET_READ, result, hv);
 }
 
 /* Starts a's zero-byte read. Whether the pipe is readable now: the read completed at once (data,
@@ -623,6 +633,13 @@ look_helper(struct xipc__os_waitset *ws, size_t i, struct harvest *hv)
 {
     struct entry *e = &ws->entries[i];
     struct xipc__wait w;
+    if (e->h->kind == XIPC_KIND_MQ) {
+        /* A queue: its shared state says what is ready (common/mq.h); nothing is taken. */
+        unsigned events = xipc__mq_ready((struct xipc_mq *)e->h) & e->events;
+        if (events != 0)
+            report_events(ws, i, events, 0, hv);
+        return;
+    }
     xipc__handle_waitable(e->h, &w);
     bool ready = w.held;
     if (!ready && e->how == XIPC__WAIT_HELPER)

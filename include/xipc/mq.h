@@ -23,7 +23,16 @@
  * Full and empty: a send to a full queue waits up to its timeout for room; a receive from an
  * empty queue (or one with no message its selector takes) waits up to its timeout for one;
  * timeout 0 only tries. A busy queue is served in user space: the calls spin briefly, then sleep
- * in the kernel only when the queue is really empty or full.
+ * in the kernel only when the queue is really empty or full. Every call takes the queue's lock
+ * for a moment (a copy of a message of up to 2 KiB; larger ones are copied outside it); a call
+ * whose timeout is shorter waits for that moment all the same, up to 20 ms, and then gives
+ * XIPC_ETIMEDOUT (another process stopped while it held the lock, say by a debugger). A lock
+ * held by a process that died is taken over within about a millisecond.
+ *
+ * Crash safety has one limit: every process registers in the queue's table of users (256 at
+ * once: XIPC_EBUSY beyond), by its pid and start time. A child made by fork() without exec that
+ * uses its parent's handle counts as its parent: open the queue again (or import it) in such a
+ * child.
  *
  * Nothing read from the shared memory is trusted: every index, length, count and state another
  * process wrote is checked before use, and a queue whose shared state no xipc process could have
@@ -72,9 +81,13 @@ typedef struct xipc_mq_info {
 
 /* Open flag (POSIX only): open or create a real mq_open("/NAME") queue, for talking to programs
  * that call mq_send and mq_receive themselves, instead of an xipc queue. Such a queue has the
- * kernel's limits (/proc/sys/fs/mqueue), the kernel's speed, priority order only
- * (xipc_mq_recv_typed: XIPC_ENOTSUP), keys below 32768, and cannot be put in a wait set.
- * Windows has no such queue: XIPC_ENOTSUP. */
+ * kernel's limits (/proc/sys/fs/mqueue: sizes past them are XIPC_EINVAL), the kernel's speed,
+ * priority order only (xipc_mq_recv_typed: XIPC_ENOTSUP), keys below 32768 (XIPC_EINVAL), and
+ * the kernel's rule that a receive needs a buffer of msg_max bytes (a smaller one gives
+ * XIPC_EMSGSIZE with *len = msg_max, nothing taken, whatever the message's size). It needs a
+ * name, cannot be put in a wait set, and is not passed to a child (XIPC_ENOTSUP: the child opens
+ * it by name). The xipc queue of the same name is another object. Lifetime and owner-only as
+ * above. Windows has no such queue: XIPC_ENOTSUP. */
 #define XIPC_MQ_POSIX 0x100u
 
 /* Receive flag: a message larger than the buffer is cut to fit and taken, as msgrcv's
@@ -90,8 +103,10 @@ typedef struct xipc_mq_info {
  *   an existing queue with other sizes than attr asks; a name held by another kind);
  * XIPC_EEXIST (create-only: the name is taken); XIPC_ENOENT (open-only: no such name);
  * XIPC_EACCES (see xipc/sync.h, "Security"); XIPC_ECORRUPT (what the name holds is not a whole
- *   xipc queue: a creator died while making it, or bytes no xipc process wrote; unlink it);
- * XIPC_ENOTSUP (XIPC_MQ_POSIX on Windows); XIPC_EBUSY; XIPC_ENOMEM; XIPC_EMFILE; XIPC_ENFILE;
+ *   xipc queue: a creator died while making it, or bytes no xipc process wrote; unlink it.
+ *   Windows: also a shared section of that name that is no queue);
+ * XIPC_ENOTSUP (XIPC_MQ_POSIX on Windows); XIPC_EBUSY (256 handles hold the queue already; or
+ *   others kept creating and removing the name); XIPC_ENOMEM; XIPC_EMFILE; XIPC_ENFILE;
  * XIPC_ENOSPC; XIPC_EOS (another OS failure: xipc_last_os_error). *out is NULL on failure. */
 XIPC_API int xipc_mq_open(
     const char *name, unsigned flags, const xipc_mq_attr *attr, xipc_mq **out);
@@ -100,6 +115,7 @@ XIPC_API int xipc_mq_open(
  * Returns 0 (the message is queued: it will be received exactly once);
  * XIPC_ETIMEDOUT (the queue stayed full; nothing was queued); XIPC_EMSGSIZE (len > msg_max);
  * XIPC_EINVAL (also NULL buf with len > 0, a bad timeout); XIPC_EBADF; XIPC_ECORRUPT;
+ * XIPC_ENOMEM (the repair of the queue after a death needs memory: nothing was queued);
  * XIPC_EOS (another OS failure: xipc_last_os_error). */
 XIPC_API int xipc_mq_send(
     xipc_mq *mq, const void *buf, size_t len, unsigned key, int timeout_ms);
@@ -109,7 +125,8 @@ XIPC_API int xipc_mq_send(
  * Returns 0;
  * XIPC_EMSGSIZE (the message is larger than cap: it stays queued, and *len gets its size);
  * XIPC_ETIMEDOUT (nothing to receive); XIPC_EINVAL (also NULL len, NULL buf with cap > 0, a bad
- * timeout); XIPC_EBADF; XIPC_ECORRUPT; XIPC_EOS (another OS failure: xipc_last_os_error). */
+ * timeout); XIPC_EBADF; XIPC_ECORRUPT; XIPC_ENOMEM (as for a send: nothing was taken);
+ * XIPC_EOS (another OS failure: xipc_last_os_error). */
 XIPC_API int xipc_mq_recv(
     xipc_mq *mq, void *buf, size_t cap, size_t *len, unsigned *key, int timeout_ms);
 

@@ -23,6 +23,10 @@
  *   set, and stays set. A wait takes at most one of these per call (a manual-reset event counts
  *   as one), so nothing is taken that the caller does not see. A mutex that is not recoverable is
  *   reported with result XIPC_ENOTRECOVERABLE, not held.
+ * - message queue (xipc/mq.h): READ while a message is queued, WRITE while a send would find
+ *   room; nothing is taken (a receive with timeout 0 may still find nothing when another process
+ *   was quicker, or when no message matches its selector). Looked at between short sleeps (50 us
+ *   up to 8 ms), as semaphores are.
  * - TCP and AF_UNIX connections, duplex pipe ends, socket listeners and datagram endpoints
  *   (xipc/sock.h): POSIX as a stream (READ: data, end or error; a listener: a client to accept);
  *   Windows: not yet (XIPC_ENOTSUP, see below), except a duplex pipe end, which is a pipe.

@@ -143,7 +143,9 @@ xt_os_names_outlive_processes(void)
 static void
 sync_object_path(const char *kind, const char *name, char *buf, size_t cap)
 {
-    const char *prefix = strcmp(kind, "sem") == 0 ? "sem." : strcmp(kind, "mq") == 0 ? "xipc-mq:" : "xipc:";
+    const char *prefix = strcmp(kind, "sem") == 0 ? "sem."
+        : strcmp(kind, "mq") == 0                 ? "xipc-mq:"
+                                                  : "xipc:";
     snprintf(buf, cap, "/dev/shm/%s%s", prefix, name);
 }
 
