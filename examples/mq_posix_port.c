@@ -29,6 +29,15 @@
 #define MSG_MAX    128
 #define TIMEOUT_MS 10000
 
+/* The queue's name in the process that created it, removed at exit even when a check failed. */
+static char queue_name[XIPC_NAME_MAX + 1];
+
+static void
+remove_queue(void)
+{
+    (void)xipc_mq_unlink(queue_name, 0);
+}
+
 static void
 check(int rc, const char *what)
 {
@@ -139,7 +148,7 @@ int
 main(int argc, char **argv)
 {
     xipc_mq *mq;
-    char self[4096], name[XIPC_NAME_MAX + 1];
+    char self[4096];
     xipc_mq_attr attr = { MESSAGES, MSG_MAX }; /* struct mq_attr: mq_maxmsg, mq_msgsize */
 
     if (argc == 3 && strcmp(argv[1], "producer") == 0)
@@ -148,13 +157,15 @@ main(int argc, char **argv)
         return consumer_main(argv[2]);
     check(xipc_self_exe(self, sizeof self), "own path");
     /* A leading '/' as mq_open wants it would be dropped: the name is the same without it. */
-    snprintf(name, sizeof name, "xipc-example-mq-%llu", (unsigned long long)xipc_self_pid());
+    snprintf(queue_name, sizeof queue_name, "xipc-example-mq-%llu",
+        (unsigned long long)xipc_self_pid());
     /* mqd_t mq = mq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &attr); xipc's are owner-only. */
-    check(xipc_mq_open(name, XIPC_CREATE, &attr, &mq), "create");
-    run_child(self, "producer", name);
-    run_child(self, "consumer", name);
+    check(xipc_mq_open(queue_name, XIPC_CREATE, &attr, &mq), "create");
+    atexit(remove_queue); /* a failed check exits at once: the name goes all the same */
+    run_child(self, "producer", queue_name);
+    run_child(self, "consumer", queue_name);
     /* mq_unlink(name); the creator's close below would remove the name too. */
-    check(xipc_mq_unlink(name, 0), "unlink");
+    check(xipc_mq_unlink(queue_name, 0), "unlink");
     xipc_mq_close(mq);
     return 0;
 }

@@ -42,6 +42,15 @@ struct answer {
     int64_t square;
 };
 
+/* The queue's name in the process that created it, removed at exit even when a check failed. */
+static char queue_name[XIPC_NAME_MAX + 1];
+
+static void
+remove_queue(void)
+{
+    (void)xipc_mq_unlink(queue_name, 0);
+}
+
 static void
 check(int rc, const char *what)
 {
@@ -127,7 +136,7 @@ main(int argc, char **argv)
 {
     xipc_proc *clients[CLIENTS];
     xipc_mq *mq;
-    char self[4096], name[XIPC_NAME_MAX + 1], number[16], rest[8];
+    char self[4096], number[16], rest[8];
     xipc_mq_attr attr = { CAPACITY, sizeof(struct request) };
     int failures = 0;
     size_t len;
@@ -135,12 +144,14 @@ main(int argc, char **argv)
     if (argc == 4 && strcmp(argv[1], "client") == 0)
         return client_main(argv[2], atoi(argv[3]));
     check(xipc_self_exe(self, sizeof self), "own path");
-    snprintf(name, sizeof name, "xipc-example-msq-%llu", (unsigned long long)xipc_self_pid());
+    snprintf(queue_name, sizeof queue_name, "xipc-example-msq-%llu",
+        (unsigned long long)xipc_self_pid());
     /* int id = msgget(key, IPC_CREAT | IPC_EXCL | 0600); */
-    check(xipc_mq_open(name, XIPC_CREATE, &attr, &mq), "create");
+    check(xipc_mq_open(queue_name, XIPC_CREATE, &attr, &mq), "create");
+    atexit(remove_queue); /* a failed check exits at once: the name goes all the same */
     for (int i = 0; i < CLIENTS; i++) {
         snprintf(number, sizeof number, "%d", i);
-        const char *cargv[] = { self, "client", name, number, NULL };
+        const char *cargv[] = { self, "client", queue_name, number, NULL };
         xipc_spawn_opts opts = { .file = self, .argv = cargv, .flags = XIPC_SPAWN_DIE_WITH_PARENT };
         check(xipc_spawn(&opts, &clients[i]), "spawn");
     }
