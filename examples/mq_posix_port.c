@@ -157,8 +157,8 @@ main(int argc, char **argv)
         return consumer_main(argv[2]);
     check(xipc_self_exe(self, sizeof self), "own path");
     /* A leading '/' as mq_open wants it would be dropped: the name is the same without it. */
-    snprintf(queue_name, sizeof queue_name, "xipc-example-mq-%llu",
-        (unsigned long long)xipc_self_pid());
+    snprintf(
+        queue_name, sizeof queue_name, "xipc-example-mq-%llu", (unsigned long long)xipc_self_pid());
     /* mqd_t mq = mq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &attr); xipc's are owner-only. */
     check(xipc_mq_open(queue_name, XIPC_CREATE, &attr, &mq), "create");
     atexit(remove_queue); /* a failed check exits at once: the name goes all the same */

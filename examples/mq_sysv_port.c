@@ -112,8 +112,8 @@ serve(xipc_mq *mq)
         size_t len;
         unsigned type;
         /* msgrcv(id, &req, sizeof req - sizeof(long), -2, 0): requests before "done". */
-        check(xipc_mq_recv_typed(mq, -(int64_t)TYPE_DONE, 0, &req, sizeof req, &len, &type,
-                  TIMEOUT_MS),
+        check(xipc_mq_recv_typed(
+                  mq, -(int64_t)TYPE_DONE, 0, &req, sizeof req, &len, &type, TIMEOUT_MS),
             "receive");
         if (type == TYPE_DONE) {
             done++;

@@ -2,7 +2,7 @@
  * against two raw sides, in the same run.
  *
  *   mq    the floor: a minimal single-producer single-consumer ring in shared memory, written
- *         here (fixed slots, head and tail on cache lines of their own, a spin of up to 50 us,
+ *         here (fixed slots, head and tail on cache lines of their own, a spin of up to 20 us,
  *         then a sleep on a bell: futex on Linux, an auto-reset event on Windows, see
  *         bench_raw_sig_sleep), rung only when the other side said it sleeps. Its rows: 64-byte
  *         round trips with a prompt peer and with one that sleeps 200 us before it answers (the
@@ -37,7 +37,7 @@
 #define BULK_CAPACITY 16u /* messages of 64 KiB */
 #define PRODUCERS_MAX 4
 #define BLOCKS        5
-#define SPIN_NS       50000u /* as xipc's longest spin (posix/posix_spin.c) */
+#define SPIN_NS       20000u /* as the queue's own spin (common/mq_core.c) */
 /* Shared memory moves messages many times faster than the OS: runs through it send more, so
  * that a block lasts long enough to measure (a quick run's 64-byte block: 8,000 messages). */
 #define FAST_SCALE      5
@@ -444,7 +444,7 @@ struct mq_run {
     char tag[64];
     struct chan ch[IMPL_COUNT][2];
     xipc_sem *go[PRODUCERS_MAX]; /* one each: a semaphore shared by all would let a fast
-                                   * producer take two posts of one block */
+                                  * producer take two posts of one block */
     xipc_proc *peers[PRODUCERS_MAX];
 };
 
@@ -489,10 +489,11 @@ run_spawn(struct mq_run *r, int index)
         if (xipc_handle_export(pass[n_pass++], texts[q], sizeof texts[q]) != 0)
             return -1;
     }
-    if (r->go[index] != NULL &&
-        xipc_handle_export(pass[n_pass++] = xipc_sem_handle(r->go[index]), texts[2],
-            sizeof texts[2]) != 0)
-        return -1;
+    if (r->go[index] != NULL) {
+        pass[n_pass] = xipc_sem_handle(r->go[index]);
+        if (xipc_handle_export(pass[n_pass++], texts[2], sizeof texts[2]) != 0)
+            return -1;
+    }
     if (r->queues == 2)
         snprintf(role, sizeof role, "echo:%d", r->c->work->delay_us);
     else
@@ -501,8 +502,8 @@ run_spawn(struct mq_run *r, int index)
         snprintf(per[i], sizeof per[i], "%ld", r->per[i]);
     snprintf(size, sizeof size, "%zu", r->c->work->size);
     snprintf(number, sizeof number, "%d", index);
-    const char *args[] = { role, per[IMPL_RAW], per[IMPL_XIPC], size,
-        bench_impl_names[r->c->first], number, r->tag, texts[0], texts[1], texts[2], NULL };
+    const char *args[] = { role, per[IMPL_RAW], per[IMPL_XIPC], size, bench_impl_names[r->c->first],
+        number, r->tag, texts[0], texts[1], texts[2], NULL };
     return bench_spawn_peer(r->c, args, pass, n_pass, &r->peers[index]);
 }
 
@@ -619,9 +620,9 @@ measure_oneway(struct mq_run *r, struct sample s[IMPL_COUNT])
                 return;
             }
         }
-        if (receive_block(&r->ch[impl][0], count, r->c->work->size, next[impl], r->producers,
-                &t) != 0) {
-            snprintf(s[impl].error, sizeof s[impl].error, "a message was lost, torn or out of order");
+        struct chan *ch = &r->ch[impl][0];
+        if (receive_block(ch, count, r->c->work->size, next[impl], r->producers, &t) != 0) {
+            snprintf(s[impl].error, sizeof s[impl].error, "a message lost, torn or out of order");
             return;
         }
         if (b >= 0) {

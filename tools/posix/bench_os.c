@@ -381,7 +381,7 @@ bench_os_raise_fd_limit(unsigned want)
 /* ---- The mq mechanisms' raw sides ----------------------------------------------------------- */
 
 const char bench_os_raw_mq[] = "a single-producer single-consumer ring in shared memory (fixed "
-                               "slots), spin up to 50 us, then futex wait/wake";
+                               "slots), spin up to 20 us, then futex wait/wake";
 const char bench_os_raw_mqos[] =
     "mq_open + blocking mq_send/mq_receive (at most fs.mqueue.msg_max messages, 10 by default)";
 

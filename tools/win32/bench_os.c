@@ -344,7 +344,7 @@ bench_os_raise_fd_limit(unsigned want)
 /* ---- The mq mechanisms' raw sides ----------------------------------------------------------- */
 
 const char bench_os_raw_mq[] = "a single-producer single-consumer ring in shared memory (fixed "
-                               "slots), spin up to 50 us, then an auto-reset event";
+                               "slots), spin up to 20 us, then an auto-reset event";
 const char bench_os_raw_mqos[] =
     "message-mode named pipe (no queue in Windows): WriteFile; overlapped ReadFile + "
     "WaitForMultipleObjects, one instance per producer";
