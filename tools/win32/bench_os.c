@@ -354,7 +354,7 @@ const char bench_os_raw_mqos[] =
 /* The consumer's side: one pipe instance per producer, each with a read kept pending into a
  * buffer of its own; the producer's side: one client handle (pipe[0]). */
 struct bench_raw_queue {
-    int n, creator, connected;
+    int n, connected;
     size_t msg_size;
     HANDLE pipe[QUEUE_PRODUCERS_MAX], event[QUEUE_PRODUCERS_MAX];
     OVERLAPPED ov[QUEUE_PRODUCERS_MAX];
@@ -391,6 +391,27 @@ queue_arm(struct bench_raw_queue *q, int i, BOOL connect)
     return 0;
 }
 
+/* Makes instance i of the consumer's pipe (instances in all) and starts its connect. 0 or -1. */
+static int
+queue_make_instance(struct bench_raw_queue *q, const wchar_t *name, int instances, size_t capacity)
+{
+    int i = q->n++;
+    DWORD open_mode = PIPE_ACCESS_INBOUND | FILE_FLAG_OVERLAPPED;
+    if (i == 0)
+        open_mode |= FILE_FLAG_FIRST_PIPE_INSTANCE;
+    /* The pipe's buffer holds as many messages as the xipc queue it is compared with. */
+    q->pipe[i] = CreateNamedPipeW(name, open_mode,
+        PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS,
+        (DWORD)instances, 0, (DWORD)(capacity * q->msg_size), 0, NULL);
+    if (q->pipe[i] == INVALID_HANDLE_VALUE) {
+        q->pipe[i] = NULL;
+        return -1;
+    }
+    q->event[i] = CreateEventW(NULL, TRUE, FALSE, NULL);
+    q->buf[i] = malloc(q->msg_size);
+    return q->event[i] != NULL && q->buf[i] != NULL ? queue_arm(q, i, TRUE) : -1;
+}
+
 struct bench_raw_queue *
 bench_raw_queue_create(const char *tag, int producers, size_t capacity, size_t msg_size)
 {
@@ -400,23 +421,10 @@ bench_raw_queue_create(const char *tag, int producers, size_t capacity, size_t m
         free(q);
         return NULL;
     }
-    q->creator = 1;
     q->msg_size = msg_size;
     queue_pipe_name(name, 128, tag);
-    for (; q->n < producers; q->n++) {
-        int i = q->n;
-        /* The pipe's buffer holds as many messages as the xipc queue it is compared with. */
-        q->pipe[i] = CreateNamedPipeW(name,
-            PIPE_ACCESS_INBOUND | FILE_FLAG_OVERLAPPED | (i == 0 ? FILE_FLAG_FIRST_PIPE_INSTANCE : 0),
-            PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS,
-            (DWORD)producers, 0, (DWORD)(capacity * msg_size), 0, NULL);
-        q->event[i] = CreateEventW(NULL, TRUE, FALSE, NULL);
-        q->buf[i] = malloc(msg_size);
-        if (q->pipe[i] == INVALID_HANDLE_VALUE || q->event[i] == NULL || q->buf[i] == NULL ||
-            queue_arm(q, i, TRUE) != 0) {
-            if (q->pipe[i] == INVALID_HANDLE_VALUE)
-                q->pipe[i] = NULL;
-            q->n++;
+    while (q->n < producers) {
+        if (queue_make_instance(q, name, producers, capacity) != 0) {
             bench_raw_queue_close(q);
             return NULL;
         }
@@ -460,7 +468,8 @@ static int
 queue_connect_all(struct bench_raw_queue *q)
 {
     DWORD n = 0;
-    if (WaitForMultipleObjects((DWORD)q->n, q->event, TRUE, INFINITE) >= WAIT_OBJECT_0 + (DWORD)q->n)
+    DWORD w = WaitForMultipleObjects((DWORD)q->n, q->event, TRUE, INFINITE);
+    if (w >= WAIT_OBJECT_0 + (DWORD)q->n)
         return -1;
     for (int i = 0; i < q->n; i++) {
         if (q->pending[i] && !GetOverlappedResult(q->pipe[i], &q->ov[i], &n, FALSE))
