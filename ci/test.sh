@@ -53,12 +53,35 @@ run_package_check() { # name, cmake args of the pass...
   fi
 }
 
+# The libFuzzer targets (tests/fuzz), each for a short run: the library built with the fuzzer's
+# coverage and AddressSanitizer + UndefinedBehaviorSanitizer, the target run from an empty corpus
+# (its artifacts, if any, in build/fuzz).
+run_fuzz() {
+  echo "== fuzz"
+  if ! configure_and_build fuzz -DCMAKE_C_COMPILER=clang -DXIPC_FUZZ=ON -DXIPC_BUILD_TESTS=OFF \
+      -DXIPC_BUILD_TOOLS=OFF -DXIPC_BUILD_EXAMPLES=OFF -DXIPC_INSTALL=OFF \
+      "-DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all"; then
+    result[fuzz]="build failed"
+    return
+  fi
+  rm -rf build/fuzz/corpus && mkdir -p build/fuzz/corpus
+  if build/fuzz/tests/fuzz/xipc-fuzz-mq -max_total_time=20 -timeout=30 \
+      -artifact_prefix=build/fuzz/ build/fuzz/corpus >build/fuzz.run.log 2>&1; then
+    result[fuzz]="passed"
+  else
+    result[fuzz]="FAILED"
+    tail -n 40 build/fuzz.run.log
+  fi
+  grep -E "^Done [0-9]+ runs" build/fuzz.run.log
+}
+
 mkdir -p build
 native_args=(-DCMAKE_C_COMPILER=gcc)
 wine_args=(-DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/mingw-w64-x86_64.cmake")
 run_pass native "${native_args[@]}"
 run_package_check native "${native_args[@]}"
 run_pass sanitize -DCMAKE_C_COMPILER=clang -DXIPC_SANITIZE=address,undefined
+run_fuzz
 xipc_wine_start
 run_pass wine "${wine_args[@]}"
 run_package_check wine "${wine_args[@]}"
@@ -67,7 +90,7 @@ xipc_wine_stop
 echo
 echo "== summary ($(( $(date +%s) - start )) s)"
 status=0
-for name in native native-package sanitize wine wine-package; do
+for name in native native-package sanitize fuzz wine wine-package; do
   echo "$name: ${result[$name]}"
   [ "${result[$name]}" = passed ] || status=1
 done

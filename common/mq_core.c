@@ -719,13 +719,15 @@ send_commit(struct xipc_mq *q, uint32_t i)
     return link_ready(q, i);
 }
 
-/* Copies a claimed message in, outside the lock, and commits it. */
+/* Copies a claimed message in, outside the lock, and commits it. The lock is waited for as any
+ * lock is: a holder that keeps it past the deadline (stopped, or a corrupt lock word naming a
+ * live process) leaves our claim in place, its slot out of use while we live: nothing was sent.
+ */
 static int
-send_claimed(struct xipc_mq *q, const void *buf, size_t len, uint32_t i)
+send_claimed(struct xipc_mq *q, const void *buf, size_t len, uint32_t i, xipc__deadline dl)
 {
     memcpy(payload_at(q, i), buf, len);
-    /* The commit must happen: our claim holds the slot. Wait for the lock as long as it takes. */
-    int rc = mq_lock(q, XIPC__DEADLINE_NEVER);
+    int rc = mq_lock(q, dl);
     if (rc != 0)
         return rc;
     rc = send_commit(q, i);
@@ -743,7 +745,7 @@ send_once(struct xipc_mq *q, const void *buf, size_t len, unsigned key, xipc__de
     rc = send_locked(q, buf, len, key, &slot);
     mq_unlock(q);
     if (rc == 1)
-        rc = send_claimed(q, buf, len, slot);
+        rc = send_claimed(q, buf, len, slot, dl);
     if (rc == 0)
         wake_side(q, XIPC__MQ_RECV);
     return rc;
@@ -831,11 +833,13 @@ recv_commit(struct xipc_mq *q, uint32_t i)
     return 0;
 }
 
+/* Copies a claimed message out and commits it; as send_claimed, a lock kept from us past the
+ * deadline leaves the claim, and the message comes back (READY) only when we are gone. */
 static int
-recv_claimed(struct xipc_mq *q, struct take *t, uint32_t i)
+recv_claimed(struct xipc_mq *q, struct take *t, uint32_t i, xipc__deadline dl)
 {
     memcpy(t->buf, payload_at(q, i), t->copy);
-    int rc = mq_lock(q, XIPC__DEADLINE_NEVER); /* our claim holds the message: commit it */
+    int rc = mq_lock(q, dl);
     if (rc != 0)
         return rc;
     rc = recv_commit(q, i);
@@ -853,7 +857,7 @@ recv_once(struct xipc_mq *q, struct take *t, xipc__deadline dl)
     rc = recv_locked(q, t, &slot);
     mq_unlock(q);
     if (rc == 1)
-        rc = recv_claimed(q, t, slot);
+        rc = recv_claimed(q, t, slot, dl);
     if (rc == 0)
         wake_side(q, XIPC__MQ_SEND);
     return rc;

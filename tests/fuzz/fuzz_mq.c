@@ -4,15 +4,17 @@
  * it overwrites bytes of the queue's shared memory, as another process might. The library must
  * neither crash, nor overrun (AddressSanitizer), nor hang, and every call must return one of the
  * codes its comment lists. Built by `cmake -DXIPC_FUZZ=ON` with clang (ci/test.sh runs it for a
- * few seconds); run it longer with `build/fuzz/tests/fuzz/xipc-fuzz-mq -max_total_time=600`. */
+ * few seconds); run it longer with
+ * `build/fuzz/tests/fuzz/xipc-fuzz-mq -max_total_time=600 -timeout=30 CORPUS_DIR`. */
 #include "mq.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define CAPACITY 4
-#define MSG_MAX  3000 /* above XIPC__MQ_COPY_IN_LOCK_MAX: both copy paths */
+#define CAPACITY  4
+#define MSG_MAX   3000 /* above XIPC__MQ_COPY_IN_LOCK_MAX: both copy paths */
+#define CALLS_MAX 48
 
 struct input {
     const uint8_t *p;
@@ -113,7 +115,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)xipc_mq_unlink(name, 0);
     if (xipc_mq_open(name, XIPC_CREATE, &attr, &mq) != 0)
         abort();
-    while (in.left > 0) {
+    /* A call may wait up to 20 ms for a lock that the scribbles made a live process's (its pid
+     * written into the user table): a bounded number of calls keeps an input well inside
+     * libFuzzer's timeout. */
+    for (int calls = 0; in.left > 0 && calls < CALLS_MAX; calls++) {
         switch (take(&in, 1) % 8) {
         case 0:
             call_send(mq, &in);
