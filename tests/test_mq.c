@@ -906,3 +906,53 @@ xt_test_mq_waitset_readable_writable(void)
     CHECK_EQ(ready_events(ws, mq, 0), 0);
     xipc_waitset_close(ws);
 }
+
+/* ---- Threads -------------------------------------------------------------------------------- */
+
+#define THREAD_MESSAGES 3000
+
+struct thread_work {
+    xipc_mq *mq;
+    bool sender;
+    uint32_t base;
+    _Atomic unsigned char *seen;
+    int failures;
+};
+
+static void
+thread_main(void *arg)
+{
+    struct thread_work *w = arg;
+    for (uint32_t n = 0; n < THREAD_MESSAGES; n++) {
+        uint32_t v = w->base + n;
+        size_t len = 0;
+        int rc = w->sender ? xipc_mq_send(w->mq, &v, sizeof v, 1, XT_CHILD_TIMEOUT_MS)
+                           : xipc_mq_recv(w->mq, &v, sizeof v, &len, NULL, XT_CHILD_TIMEOUT_MS);
+        if (rc != 0 || (!w->sender && (len != sizeof v || v >= 2 * THREAD_MESSAGES)))
+            w->failures++;
+        else if (!w->sender)
+            atomic_fetch_add(&w->seen[v], 1);
+    }
+}
+
+/* Two threads send and two receive on one handle at once: they share its user entry, and so
+ * take turns at the queue's lock through the handle's own flag. */
+void
+xt_test_mq_threads_share_a_handle(void)
+{
+    static _Atomic unsigned char seen[2 * THREAD_MESSAGES];
+    struct thread_work work[4];
+    xt_os_thread *threads[4];
+    xipc_mq *mq = open_queue(NULL, 4, sizeof(uint32_t));
+    for (int i = 0; i < 4; i++) {
+        work[i] = (struct thread_work) { mq, i < 2, (uint32_t)(i % 2) * THREAD_MESSAGES, seen, 0 };
+        threads[i] = xt_os_thread_start(thread_main, &work[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        xt_os_thread_join(threads[i]);
+        CHECK_EQ(work[i].failures, 0);
+    }
+    for (int v = 0; v < 2 * THREAD_MESSAGES; v++)
+        CHECK_EQ(seen[v], 1);
+    xipc_mq_close(mq);
+}
