@@ -57,11 +57,13 @@ struct xipc__mq_header {
     uint32_t msg_max;
     uint64_t size; /* of the whole layout, which the section must hold */
     char wake_id[16]; /* hex digits naming the Windows wake objects of this queue */
-    uint8_t reserved0[24];
-    /* The lock: 0 free, else the holder's user index + 1. */
+    /* The lock: 0 free, else the holder's user index + 1. On the line of the fields above, which
+     * nobody reads after opening, and not on the line of what it protects: a waiter spinning on
+     * it does not take that line from the holder in the middle of its changes. */
     _Atomic uint32_t lock;
-    uint32_t reserved1;
-    /* Derived, under the lock. next_seq is read outside it by spinning receivers. */
+    uint8_t reserved0[20];
+    uint64_t reserved1;
+    /* Derived, under the lock. */
     _Atomic uint64_t next_seq;
     uint32_t free_head;
     uint32_t prio_head, prio_tail; /* highest key first, oldest first among equal keys */
@@ -98,6 +100,9 @@ struct xipc__mq_slot {
 
 _Static_assert(sizeof(struct xipc__mq_header) == 256 + 16 * XIPC__MQ_USERS, "header layout");
 _Static_assert(offsetof(struct xipc__mq_header, side) == 128, "wake words on lines of their own");
+_Static_assert(offsetof(struct xipc__mq_header, lock) == 40 &&
+        offsetof(struct xipc__mq_header, next_seq) == 72,
+    "the lock apart from the lists");
 _Static_assert(sizeof(struct xipc__mq_slot) == 64, "slot layout");
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
 

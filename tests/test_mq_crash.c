@@ -312,7 +312,7 @@ xt_test_mq_survives_random_kills(void)
 #define OFF_VERSION   4u
 #define OFF_CAPACITY  8u
 #define OFF_SIZE      16u
-#define OFF_LOCK      64u
+#define OFF_LOCK      40u
 #define OFF_FREE_HEAD 80u
 #define OFF_PRIO_HEAD 84u
 #define OFF_FIFO_HEAD 92u
