@@ -4,8 +4,9 @@
  * The mechanism table drives the command: the names --only accepts, the usage text, the runs,
  * the rows each mechanism reports and the dispatch of `xipc bench-peer NAME`. A mechanism's own
  * file measures one run of one workload, raw and xipc (bench_pipe.c, bench_npipe.c,
- * bench_msgpipe.c and bench_fifo.c through bench_stream.c; bench_sync.c; bench_shm.c). Here each
- * figure becomes the median over the runs, and each ratio the median of the runs' own ratios. */
+ * bench_msgpipe.c and bench_fifo.c through bench_stream.c; bench_sync.c; bench_shm.c;
+ * bench_mq.c). Here each figure becomes the median over the runs, and each ratio the median of
+ * the runs' own ratios. */
 #include "bench.h"
 
 #include <math.h>
@@ -137,6 +138,22 @@ static const struct bench_mechanism mechanisms[] = {
         .workloads = bench_flock_workloads,
         .measure = bench_flock_measure,
         .peer = bench_flock_peer,
+    },
+    {
+        .name = "mq",
+        .what = "a message queue against a bare shared-memory ring, one producer, one consumer",
+        .raw_calls = bench_os_raw_mq,
+        .workloads = bench_mq_workloads,
+        .measure = bench_mq_measure,
+        .peer = bench_mq_peer,
+    },
+    {
+        .name = "mqos",
+        .what = "a message queue against the OS's queue, one and four producers",
+        .raw_calls = bench_os_raw_mqos,
+        .workloads = bench_mqos_workloads,
+        .measure = bench_mqos_measure,
+        .peer = bench_mqos_peer,
     },
 };
 #define MECHANISM_COUNT (sizeof mechanisms / sizeof mechanisms[0])

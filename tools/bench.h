@@ -2,7 +2,7 @@
  * drives everything from it (options, usage, runs, medians, output, the peer's dispatch); each
  * family's file measures its mechanisms: bench_pipe.c, bench_npipe.c, bench_msgpipe.c and
  * bench_fifo.c on the workloads of bench_stream.c, bench_sync.c events and semaphores, bench_shm.c
- * sections, bench_flock.c file locks. */
+ * sections, bench_flock.c file locks, bench_mq.c message queues. */
 #ifndef XIPC_BENCH_H
 #define XIPC_BENCH_H
 
@@ -69,10 +69,11 @@ struct bench_workload {
     /* Streams: 1 when xipc's calls pass a time limit (PEER_TIMEOUT_MS); 0 when they wait without
      * one (XIPC_FOREVER), as the raw side's blocking calls do. */
     int time_limit;
-    int delay_us; /* signals: how late the peer answers each ping */
+    int delay_us; /* signals, queues: how late the peer answers each ping */
     /* One-way datagrams: the writer waits for the reader's word every window records, as a
      * datagram that finds the receiver full is dropped, not waited for (UDP). 0: none. */
     int window;
+    int producers; /* queues' one-way streams: how many processes send (0: one) */
     enum bench_count count;
     unsigned figures; /* 1u << FIG_*: the rows it reports */
 };
@@ -99,6 +100,13 @@ extern const struct bench_workload bench_waitset_workloads[];
 extern const struct bench_workload bench_shm_workloads[];
 /* A file lock's hand-off between processes, without and with a time limit (bench_flock.c). */
 extern const struct bench_workload bench_flock_workloads[];
+
+/* Message queues against the shared-memory ring: 64-byte round trips with a prompt and a late
+ * peer, 64-byte and 64 KiB one-way streams (bench_mq.c). */
+extern const struct bench_workload bench_mq_workloads[];
+/* Message queues against the OS's queue: 64-byte one-way streams from one and four producers
+ * (bench_mq.c). */
+extern const struct bench_workload bench_mqos_workloads[];
 
 /* ---- Mechanisms ----------------------------------------------------------------------------- */
 
@@ -163,6 +171,11 @@ void bench_shm_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
 int bench_shm_peer(int argc, char **argv);
 void bench_flock_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
 int bench_flock_peer(int argc, char **argv);
+
+void bench_mq_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
+int bench_mq_peer(int argc, char **argv);
+void bench_mqos_measure(const struct bench_case *c, struct sample s[IMPL_COUNT]);
+int bench_mqos_peer(int argc, char **argv);
 
 /* ---- What the measure functions share (bench.c) --------------------------------------------- */
 

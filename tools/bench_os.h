@@ -18,6 +18,9 @@ int bench_os_cpu_count(void);
 /* CPU time (user + system) this process has used, in nanoseconds. */
 uint64_t bench_os_cpu_ns(void);
 
+/* One step of a spin: tells the CPU that the thread is waiting (x86 pause). */
+void bench_os_cpu_relax(void);
+
 /* Sleeps about us microseconds. */
 void bench_os_sleep_us(int us);
 
@@ -66,6 +69,9 @@ extern const char bench_os_raw_waitset[];
 extern const char bench_os_raw_shm[];
 extern const char bench_os_raw_flock[];
 
+extern const char bench_os_raw_mq[];
+extern const char bench_os_raw_mqos[];
+
 /* One whole life of a named section of size bytes, with the raw calls: created (named from
  * name), mapped, one byte written every 4096, unmapped, closed, its name removed. 0 or -1. */
 int bench_raw_shm_cycle(const char *name, size_t size);
@@ -79,8 +85,26 @@ struct bench_raw_sig *bench_raw_sig_open(enum bench_raw_sig_kind kind, const cha
 /* Signals (which 0: ping, 1: pong), or waits without a limit. 0 or -1. */
 int bench_raw_sig_post(struct bench_raw_sig *s, int which);
 int bench_raw_sig_wait(struct bench_raw_sig *s, int which);
+/* Waits as bench_raw_sig_wait without its spin, for a caller that spun on a condition of its own
+ * (the ring of the mq mechanism). 0 or -1. */
+int bench_raw_sig_sleep(struct bench_raw_sig *s, int which);
 /* Closes; the creator also removes the names. */
 void bench_raw_sig_close(struct bench_raw_sig *s);
+
+/* The OS's own message queue, the raw side of the mqos mechanism, named from tag. Linux: a POSIX
+ * queue (mq_open), blocking mq_send and mq_receive, holding at most capacity messages and no more
+ * than fs.mqueue.msg_max (the limit of a user without CAP_SYS_RESOURCE). Windows has no queue: a
+ * message-mode named pipe, one instance per producer, which the consumer reads with an
+ * overlapped ReadFile kept pending on each and WaitForMultipleObjects. The consumer creates it for
+ * `producers` senders (at most 8) and messages of msg_size bytes; each producer opens it and only
+ * sends. recv returns the message's size or -1; send 0 or -1. The creator's close removes it. */
+struct bench_raw_queue;
+struct bench_raw_queue *bench_raw_queue_create(
+    const char *tag, int producers, size_t capacity, size_t msg_size);
+struct bench_raw_queue *bench_raw_queue_open(const char *tag);
+int bench_raw_queue_send(struct bench_raw_queue *q, const void *buf, size_t len);
+long bench_raw_queue_recv(struct bench_raw_queue *q, void *buf, size_t cap);
+void bench_raw_queue_close(struct bench_raw_queue *q);
 
 /* The raw side of the waitset mechanism: the plain wait a program makes on one pipe's read end,
  * native, among idle others, then a read. Linux: an epoll set holding native and the idle ones,

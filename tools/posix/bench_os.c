@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <mqueue.h>
 #include <sched.h>
 #include <semaphore.h>
 #include <stdatomic.h>
@@ -215,8 +216,8 @@ bench_raw_sig_post(struct bench_raw_sig *s, int which)
  * through xipc, which measures the spin, not xipc. Takes the object if it came within SPIN_NS. */
 #define SPIN_NS 50000u
 
-static void
-cpu_relax(void)
+void
+bench_os_cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
     __asm__ volatile("pause");
@@ -242,7 +243,7 @@ raw_spin(struct bench_raw_sig *s, int which)
     for (unsigned i = 1;; i++) {
         if (raw_try(s, which))
             return 1;
-        cpu_relax();
+        bench_os_cpu_relax();
         if (i % 64 == 0) {
             clock_gettime(CLOCK_MONOTONIC, &t);
             uint64_t ns = (uint64_t)(t.tv_sec - t0.tv_sec) * 1000000000u + (uint64_t)t.tv_nsec -
@@ -256,8 +257,12 @@ raw_spin(struct bench_raw_sig *s, int which)
 int
 bench_raw_sig_wait(struct bench_raw_sig *s, int which)
 {
-    if (raw_spin(s, which))
-        return 0;
+    return raw_spin(s, which) ? 0 : bench_raw_sig_sleep(s, which);
+}
+
+int
+bench_raw_sig_sleep(struct bench_raw_sig *s, int which)
+{
     if (!s->is_event) {
         while (sem_wait(s->sems[which]) != 0) {
             if (errno != EINTR)
@@ -487,4 +492,99 @@ bench_raw_file_close(struct bench_raw_file *f)
     if (f != NULL)
         close(f->fd);
     free(f);
+}
+
+/* ---- The mq mechanisms' raw sides ----------------------------------------------------------- */
+
+const char bench_os_raw_mq[] = "a single-producer single-consumer ring in shared memory (fixed "
+                               "slots), spin up to 20 us, then futex wait/wake";
+const char bench_os_raw_mqos[] =
+    "mq_open + blocking mq_send/mq_receive (at most fs.mqueue.msg_max messages, 10 by default)";
+
+struct bench_raw_queue {
+    mqd_t q;
+    char name[96];
+    int creator;
+};
+
+/* The most messages a queue may hold for a user without CAP_SYS_RESOURCE; 10 if unreadable. */
+static long
+mqueue_msg_max(void)
+{
+    long v = 10;
+    FILE *f = fopen("/proc/sys/fs/mqueue/msg_max", "re");
+    if (f != NULL) {
+        if (fscanf(f, "%ld", &v) != 1 || v < 1)
+            v = 10;
+        fclose(f);
+    }
+    return v;
+}
+
+struct bench_raw_queue *
+bench_raw_queue_create(const char *tag, int producers, size_t capacity, size_t msg_size)
+{
+    (void)producers; /* one queue takes any number of senders */
+    struct bench_raw_queue *q = calloc(1, sizeof *q);
+    long max = mqueue_msg_max();
+    struct mq_attr attr = { 0 };
+    if (q == NULL)
+        return NULL;
+    /* Within the limits every user has, as root too: a program cannot count on more. */
+    attr.mq_maxmsg = (long)capacity < max ? (long)capacity : max;
+    attr.mq_msgsize = (long)msg_size;
+    snprintf(q->name, sizeof q->name, "/%s", tag);
+    q->creator = 1;
+    q->q = mq_open(q->name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600, &attr);
+    if (q->q == (mqd_t)-1) {
+        free(q);
+        return NULL;
+    }
+    return q;
+}
+
+struct bench_raw_queue *
+bench_raw_queue_open(const char *tag)
+{
+    struct bench_raw_queue *q = calloc(1, sizeof *q);
+    if (q == NULL)
+        return NULL;
+    snprintf(q->name, sizeof q->name, "/%s", tag);
+    q->q = mq_open(q->name, O_WRONLY | O_CLOEXEC);
+    if (q->q == (mqd_t)-1) {
+        free(q);
+        return NULL;
+    }
+    return q;
+}
+
+int
+bench_raw_queue_send(struct bench_raw_queue *q, const void *buf, size_t len)
+{
+    while (mq_send(q->q, buf, len, 0) != 0) {
+        if (errno != EINTR)
+            return -1;
+    }
+    return 0;
+}
+
+long
+bench_raw_queue_recv(struct bench_raw_queue *q, void *buf, size_t cap)
+{
+    ssize_t n;
+    do
+        n = mq_receive(q->q, buf, cap, NULL);
+    while (n < 0 && errno == EINTR);
+    return (long)n;
+}
+
+void
+bench_raw_queue_close(struct bench_raw_queue *q)
+{
+    if (q == NULL)
+        return;
+    if (q->creator)
+        mq_unlink(q->name);
+    mq_close(q->q);
+    free(q);
 }
