@@ -98,6 +98,12 @@ int xipc__posix_shm_name_open(const char *path, const char *name, unsigned flags
  * XIPC_ENOENT, XIPC_EACCES (a link or socket at the name), or another failure. */
 int xipc__posix_shm_peek(const char *path, const char *name, int *fd);
 
+/* What shared sections and message queues (posix_shm.c, posix_mq.c) do to remove the object at
+ * path, their own spelling of name. _unlink_at: as xipc__os_shm_unlink (what is not ours stays:
+ * XIPC_EACCES). _drop_at: the creator's close, as xipc__os_shm_drop_name. */
+int xipc__posix_shm_unlink_at(const char *path, const char *name);
+void xipc__posix_shm_drop_at(const struct xipc__os_shm *s, const char *path);
+
 /* ---- What a port to another Unix replaces ---------------------------------------------------
  * Each of these is Linux's (or glibc's) own, in a file named for the mechanism whose header says
  * what a BSD or macOS port puts there. The other Linux-only files: posix_futex.c and

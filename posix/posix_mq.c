@@ -111,32 +111,16 @@ int
 xipc__os_mq_unlink(const char *name)
 {
     char path[MQ_PATH_CAP];
-    struct stat st;
-    int fd = -1;
     mq_path(name, path);
-    int rc = xipc__posix_shm_peek(path, name, &fd);
-    if (rc != 0)
-        return rc;
-    rc = xipc__posix_shm_check_object(fd, name, &st);
-    (void)close(fd);
-    if (rc == XIPC_EACCES)
-        return rc;
-    if (shm_unlink(path) != 0)
-        return errno == ENOENT ? XIPC_ENOENT : XIPC__OS_FAIL(errno, "shm_unlink", name);
-    return 0;
+    return xipc__posix_shm_unlink_at(path, name);
 }
 
-/* As xipc__os_shm_drop_name: only an object root made is looked at (root's chown may have given
- * it away since). */
 void
 xipc__os_mq_drop_name(const struct xipc__os_shm *s, const char *name)
 {
     char path[MQ_PATH_CAP];
-    struct stat st;
-    if (s->root_made && (fstat(s->fd_plus1 - 1, &st) != 0 || st.st_uid != 0))
-        return;
     mq_path(name, path);
-    (void)shm_unlink(path);
+    xipc__posix_shm_drop_at(s, path);
 }
 
 /* ---- Sleeping ------------------------------------------------------------------------------- */

@@ -156,9 +156,15 @@ int
 xipc__os_shm_unlink(const char *name)
 {
     char path[PATH_CAP];
+    section_path(name, path);
+    return xipc__posix_shm_unlink_at(path, name);
+}
+
+int
+xipc__posix_shm_unlink_at(const char *path, const char *name)
+{
     struct stat st;
     int fd = -1;
-    section_path(name, path);
     /* Leave alone what is not ours to remove (XIPC_EACCES); what open calls XIPC_ECORRUPT goes:
      * removing it is the repair. */
     int rc = xipc__posix_shm_peek(path, name, &fd);
@@ -182,10 +188,16 @@ void
 xipc__os_shm_drop_name(const struct xipc__os_shm *s, const char *name)
 {
     char path[PATH_CAP];
+    section_path(name, path);
+    xipc__posix_shm_drop_at(s, path);
+}
+
+void
+xipc__posix_shm_drop_at(const struct xipc__os_shm *s, const char *path)
+{
     struct stat st;
     if (s->root_made && (fstat(s->fd_plus1 - 1, &st) != 0 || st.st_uid != 0))
         return;
-    section_path(name, path);
     (void)shm_unlink(path);
 }
 
