@@ -383,6 +383,7 @@ bench_workload(const struct bench_mechanism *m, const struct bench_workload *w,
     for (int run = 0; run < o->runs; run++) {
         struct bench_case c = { m, w, o, run, run % 2 == 0 ? IMPL_RAW : IMPL_XIPC };
         struct sample s[IMPL_COUNT];
+        memset(s, 0, sizeof s); /* a measure that fails nothing leaves its error empty */
         m->measure(&c, s);
         for (int i = 0; i < IMPL_COUNT; i++)
             runs[i][run] = s[i];
