@@ -1,7 +1,7 @@
 /* posix/posix_fifo_probe.c: whether a FIFO's reader has had a writer, without reading from it
  * (posix_fifo.c), and without poll(2) where the OS allows: one poll marks the FIFO for as long as
  * it stays open, and from then on every write wakes its readers' queue (posix_nowait.c), which
- * took a reader of 64-byte records from about 2.5 to about 1 M per second here. Linux-only where
+ * cost a reader of 64-byte records a third to a half of its rate here. Linux-only where
  * XIPC_HAVE_TEE: tee(2) duplicates what a pipe holds without consuming it. A port to a system
  * without tee looks with poll(2) instead (the #else): there a waiting reader's open returns once
  * a writer has written or has come and gone, not when a writer that has written nothing yet

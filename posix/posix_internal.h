@@ -50,11 +50,11 @@ bool xipc__posix_socket_is_sock(int fd);
 
 /* FIFOs (posix_fifo.c, posix_fifo_probe.c). _writer_came: whether a writer has the FIFO whose
  * read end is fd open now, or has left data in it, found out without reading anything and (where
- * tee exists) without poll's lasting mark; a writer that came and went without writing is seen
- * only by _writer_left, which polls (marking the FIFO) and also tells a writer that came and went
- * since fd was opened. _await_writer: for a read that found 0 bytes on a reader that has not yet had a
- * writer (XIPC__POSIX_STREAM_FIFO_AWAITING, XIPC_FIFO_NOWAIT): waits until dl for data or for a
- * writer that came and went, then makes s a PIPE; XIPC_ETIMEDOUT. */
+ * tee exists) without poll's lasting mark. _writer_left: whether data waits or a writer came and
+ * went since fd was opened, which only a poll (marking the FIFO) tells. _await_writer: for a read
+ * that found 0 bytes on a reader that has not yet had a writer (XIPC__POSIX_STREAM_FIFO_AWAITING,
+ * XIPC_FIFO_NOWAIT): waits until dl for data or for a writer that came and went, then makes s a
+ * FIFO; XIPC_ETIMEDOUT. */
 int xipc__posix_fifo_writer_came(int fd, bool *came);
 int xipc__posix_fifo_writer_left(int fd, bool *left);
 int xipc__posix_fifo_await_writer(struct xipc__os_stream *s, xipc__deadline dl);
