@@ -225,12 +225,14 @@ xipc__os_listener_accept(struct xipc__os_listener *l, struct xipc__os_stream *s,
     }
 }
 
+/* The local (peer false) or peer address of fd, as getsockname or getpeername gives it. */
 static int
-socket_name(int fd, xipc_sockaddr *out)
+socket_address(int fd, bool peer, xipc_sockaddr *out)
 {
     socklen_t len = sizeof out->storage;
-    if (getsockname(fd, (struct sockaddr *)(void *)out->storage, &len) != 0)
-        return XIPC__OS_FAIL(errno, "getsockname", NULL);
+    struct sockaddr *sa = (struct sockaddr *)(void *)out->storage;
+    if ((peer ? getpeername(fd, sa, &len) : getsockname(fd, sa, &len)) != 0)
+        return XIPC__OS_FAIL(errno, peer ? "getpeername" : "getsockname", NULL);
     out->len = (uint32_t)len;
     return 0;
 }
@@ -238,7 +240,7 @@ socket_name(int fd, xipc_sockaddr *out)
 int
 xipc__os_listener_addr(const struct xipc__os_listener *l, xipc_sockaddr *out)
 {
-    return socket_name(l->fd_plus1 - 1, out);
+    return socket_address(l->fd_plus1 - 1, false, out);
 }
 
 /* Removes the socket file a listener or datagram endpoint bound, if it is still the one it
@@ -495,7 +497,7 @@ xipc__os_dgram_connect(struct xipc__os_dgram *d, const xipc_sockaddr *peer)
 int
 xipc__os_dgram_addr(const struct xipc__os_dgram *d, xipc_sockaddr *out)
 {
-    return socket_name(d->fd_plus1 - 1, out);
+    return socket_address(d->fd_plus1 - 1, false, out);
 }
 
 void
@@ -672,14 +674,12 @@ has_named_end(int fd)
 int
 xipc__os_stream_sockaddr(const struct xipc__os_stream *s, bool peer, xipc_sockaddr *out)
 {
-    socklen_t len = sizeof out->storage;
-    struct sockaddr *sa = (struct sockaddr *)(void *)out->storage;
     if (s->variant != XIPC__POSIX_STREAM_SOCK)
         return XIPC__FAIL(XIPC_ENOTSUP, "s: not a TCP connection");
-    int fd = s->fd_plus1 - 1;
-    if ((peer ? getpeername(fd, sa, &len) : getsockname(fd, sa, &len)) != 0)
-        return XIPC__OS_FAIL(errno, peer ? "getpeername" : "getsockname", NULL);
-    out->len = (uint32_t)len;
+    int fd = s->fd_plus1 - 1, rc = socket_address(fd, peer, out);
+    if (rc != 0)
+        return rc;
+    const struct sockaddr *sa = (const struct sockaddr *)(const void *)out->storage;
     /* A duplex pipe end is an AF_UNIX socket too, but no connection with addresses. */
     if (!is_inet(out) && (sa->sa_family != AF_UNIX || !has_named_end(fd))) {
         memset(out, 0, sizeof *out);

@@ -483,14 +483,22 @@ xipc__os_listener_accept(struct xipc__os_listener *l, struct xipc__os_stream *s,
     }
 }
 
+/* The local (peer false) or peer address of sock, as getsockname or getpeername gives it. */
+static int
+socket_address(SOCKET sock, bool peer, xipc_sockaddr *out)
+{
+    int len = (int)sizeof out->storage;
+    struct sockaddr *sa = (struct sockaddr *)(void *)out->storage;
+    if ((peer ? getpeername(sock, sa, &len) : getsockname(sock, sa, &len)) != 0)
+        return XIPC__OS_FAIL(WSAGetLastError(), peer ? "getpeername" : "getsockname", NULL);
+    out->len = (uint32_t)len;
+    return 0;
+}
+
 int
 xipc__os_listener_addr(const struct xipc__os_listener *l, xipc_sockaddr *out)
 {
-    int len = (int)sizeof out->storage;
-    if (getsockname((SOCKET)l->sock, (struct sockaddr *)(void *)out->storage, &len) != 0)
-        return XIPC__OS_FAIL(WSAGetLastError(), "getsockname", NULL);
-    out->len = (uint32_t)len;
-    return 0;
+    return socket_address((SOCKET)l->sock, false, out);
 }
 
 void
@@ -805,11 +813,7 @@ xipc__os_dgram_connect(struct xipc__os_dgram *d, const xipc_sockaddr *peer)
 int
 xipc__os_dgram_addr(const struct xipc__os_dgram *d, xipc_sockaddr *out)
 {
-    int len = (int)sizeof out->storage;
-    if (getsockname((SOCKET)d->sock, (struct sockaddr *)(void *)out->storage, &len) != 0)
-        return XIPC__OS_FAIL(WSAGetLastError(), "getsockname", NULL);
-    out->len = (uint32_t)len;
-    return 0;
+    return socket_address((SOCKET)d->sock, false, out);
 }
 
 void
@@ -1063,13 +1067,7 @@ xipc__os_stream_shutdown(struct xipc__os_stream *s)
 int
 xipc__os_stream_sockaddr(const struct xipc__os_stream *s, bool peer, xipc_sockaddr *out)
 {
-    int len = (int)sizeof out->storage;
-    struct sockaddr *sa = (struct sockaddr *)(void *)out->storage;
     if (s->kind != XIPC__WIN32_STREAM_SOCKET)
         return XIPC__FAIL(XIPC_ENOTSUP, "s: not a TCP connection");
-    SOCKET sock = (SOCKET)s->handle;
-    if ((peer ? getpeername(sock, sa, &len) : getsockname(sock, sa, &len)) != 0)
-        return XIPC__OS_FAIL(WSAGetLastError(), peer ? "getpeername" : "getsockname", NULL);
-    out->len = (uint32_t)len;
-    return 0;
+    return socket_address((SOCKET)s->handle, peer, out);
 }
