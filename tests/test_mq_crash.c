@@ -305,23 +305,24 @@ xt_test_mq_survives_random_kills(void)
 
 /* ---- Corruption ----------------------------------------------------------------------------- */
 
-/* Offsets in the shared layout, version 1 (common/mq.h): a header of 4352 bytes, then 64-byte
- * slot records. The test writes them as another program would: it knows the layout, not the
+/* Offsets in the shared layout, version 2 (common/mq.h): a header of 4480 bytes, then 64-byte
+ * slot records, each starting with its 64-bit word (state in bits 0-7, a claim's owner in bits
+ * 8-15, bit 16 while the slot is the ring's, then its ring position). The test writes them as another program would: it knows the layout, not the
  * code. */
 #define OFF_MAGIC     0u
 #define OFF_VERSION   4u
 #define OFF_CAPACITY  8u
 #define OFF_SIZE      16u
 #define OFF_LOCK      40u
+#define OFF_MODE      48u
 #define OFF_FREE_HEAD 80u
 #define OFF_PRIO_HEAD 84u
 #define OFF_FIFO_HEAD 92u
 #define OFF_COUNT     100u
 #define OFF_CLAIMS    104u
-#define OFF_SLOTS     4352u
+#define OFF_SLOTS     4480u
 #define SLOT_SIZE     64u
-#define SLOT_STATE    0u
-#define SLOT_OWNER    4u
+#define SLOT_WORD     0u
 #define SLOT_LEN      8u
 #define SLOT_FIFO_NXT 36u
 
@@ -399,17 +400,17 @@ xt_test_mq_corrupt_memory_is_ecorrupt(void)
     expect_corrupt_call(OFF_COUNT, 5, "stat");
     expect_corrupt_call(OFF_LOCK, 100000, "send");
     /* A slot: its state, its length, a link that loops. */
-    expect_corrupt_call(OFF_SLOTS + 1 * SLOT_SIZE + SLOT_STATE, 9, "recv");
+    expect_corrupt_call(OFF_SLOTS + 1 * SLOT_SIZE + SLOT_WORD, 9, "recv");
     expect_corrupt_call(OFF_SLOTS + 1 * SLOT_SIZE + SLOT_LEN, 65, "recv");
     expect_corrupt_call(OFF_SLOTS + 1 * SLOT_SIZE + SLOT_FIFO_NXT, 0, "typed");
-    expect_corrupt_call(OFF_SLOTS + 0 * SLOT_SIZE + SLOT_STATE, 0, "typed");
+    expect_corrupt_call(OFF_SLOTS + 0 * SLOT_SIZE + SLOT_WORD, 0, "typed");
 }
 
 void
 xt_test_mq_corrupt_header_refused_at_open(void)
 {
     static const size_t offsets[] = { OFF_MAGIC, OFF_VERSION, OFF_CAPACITY, OFF_SIZE };
-    static const uint32_t values[] = { 0x12345678u, 2, 5, 1 };
+    static const uint32_t values[] = { 0x12345678u, 1, 5, 1 };
     char name[XIPC_NAME_MAX + 1];
     xipc_mq *other = NULL;
     xt_name("mq.corrupt", name);
@@ -457,9 +458,8 @@ xt_test_mq_dead_claims_undone(void)
     /* A send claimed slot 0 and died: the queue looks full. */
     CHECK_OK(xipc_mq_open(NULL, 0, &attr, &mq));
     scribble(mq, OFF_FREE_HEAD, 0xffffffffu);
-    scribble(mq, OFF_SLOTS + SLOT_OWNER, 9);
     scribble(mq, OFF_CLAIMS, 1);
-    scribble(mq, OFF_SLOTS + SLOT_STATE, 1 /* WRITING */);
+    scribble(mq, OFF_SLOTS + SLOT_WORD, 1 /* WRITING */ | 9 << 8);
     CHECK_RC(xipc_mq_recv(mq, buf, sizeof buf, &len, NULL, 0), XIPC_ETIMEDOUT);
     CHECK_OK(xipc_mq_send(mq, "after", 5, 3, 0));
     CHECK_OK(xipc_mq_recv(mq, buf, sizeof buf, &len, &key, 0));
@@ -471,9 +471,8 @@ xt_test_mq_dead_claims_undone(void)
     scribble(mq, OFF_PRIO_HEAD, 0xffffffffu);
     scribble(mq, OFF_FIFO_HEAD, 0xffffffffu);
     scribble(mq, OFF_COUNT, 0);
-    scribble(mq, OFF_SLOTS + SLOT_OWNER, 9);
     scribble(mq, OFF_CLAIMS, 1);
-    scribble(mq, OFF_SLOTS + SLOT_STATE, 3 /* READING */);
+    scribble(mq, OFF_SLOTS + SLOT_WORD, 3 /* READING */ | 9 << 8);
     CHECK_RC(xipc_mq_send(mq, "x", 1, 1, 0), XIPC_ETIMEDOUT); /* no room: the message is back */
     CHECK_OK(xipc_mq_recv(mq, buf, sizeof buf, &len, &key, 0));
     CHECK(len == 4 && key == 8 && memcmp(buf, "kept", 4) == 0);
