@@ -1117,6 +1117,23 @@ measure(struct take *t, uint32_t len, uint32_t key)
 /* What ring_take may return besides ring_recv's codes: another receive took the message first. */
 #define RING_LOST 4
 
+/* A small message is copied out first and taken after, by one compare-and-swap from READY to
+ * FREE for the slot's next round: no claim, so a receiver killed in the copy leaves the message
+ * READY. While the word stays READY at pos nobody writes the payload; a copy whose swap fails
+ * (another receive took the message, or the ring closed) is dropped, which leaves the caller's
+ * buffer with bytes of a message not received. */
+static int
+ring_take_small(struct xipc_mq *q, struct take *t, uint32_t i, uint64_t pos, uint64_t word)
+{
+    if (t->copy > 0)
+        memcpy(t->buf, payload_at(q, i), t->copy);
+    if (!atomic_compare_exchange_strong(
+            &slot_at(q, i)->word, &word, ring_word(pos + q->capacity, XIPC__MQ_FREE, 0)))
+        return RING_LOST;
+    ring_advance(&q->hdr->ring_head.pos, pos);
+    return 0;
+}
+
 /* Takes the READY message at pos in slot i, whose word was seen as word: its length and key are
  * read before the claim (and known to be its own when the word has not changed meanwhile), so
  * that a message too large for the buffer is left where it is. */
@@ -1133,6 +1150,8 @@ ring_take(struct xipc_mq *q, struct take *t, uint32_t i, uint64_t pos, uint64_t 
     int rc = measure(t, len, key);
     if (rc != 0)
         return rc;
+    if (t->copy <= XIPC__MQ_COPY_IN_LOCK_MAX)
+        return ring_take_small(q, t, i, pos, word);
     if (!atomic_compare_exchange_strong(&s->word, &word, ring_word(pos, XIPC__MQ_READING, q->me)))
         return RING_LOST;
     ring_advance(&q->hdr->ring_head.pos, pos);
