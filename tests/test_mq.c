@@ -552,12 +552,16 @@ struct tagged {
 /* The stop message that ends a consumer. */
 #define MANY_STOP UINT32_MAX
 
-/* The key of producer p's messages: its own (p + 1, so that each producer's messages keep their
- * order in both orders), or, "ring", key 0 for all: the queue stays the lock-free ring. */
+/* The key of message seq of producer p: its own (p + 1, so that each producer's messages keep
+ * their order in both orders); "ring", key 0 for all: the queue stays the lock-free ring;
+ * "switch", key 0 but every 64th message of producer 0, key 1: the queue leaves the ring and
+ * comes back all the time, while the others send and receive on it. */
 static unsigned
-many_key(const char *keys, uint32_t producer)
+many_key(const char *keys, uint32_t producer, uint32_t seq)
 {
-    return strcmp(keys, "ring") == 0 ? 0 : producer + 1;
+    if (strcmp(keys, "own") == 0)
+        return producer + 1;
+    return strcmp(keys, "switch") == 0 && producer == 0 && seq % 64 == 0;
 }
 
 /* Messages per producer: many more on the ring, whose races need the producers to overlap in
@@ -565,7 +569,7 @@ many_key(const char *keys, uint32_t producer)
 static uint32_t
 many_count(const char *keys)
 {
-    return strcmp(keys, "ring") == 0 ? MANY_MESSAGES : 3000;
+    return strcmp(keys, "own") == 0 ? 3000 : MANY_MESSAGES;
 }
 
 /* argv: name, producer number, keys ("own" or "ring"). Sends many_count numbered messages. */
@@ -579,15 +583,16 @@ xt_child_mq_many_producer(int argc, char **argv)
     for (uint32_t seq = 0; seq < many_count(argv[3]); seq++) {
         struct tagged t = { producer, seq };
         CHECK_OK(xipc_mq_send(
-            mq, &t, sizeof t, many_key(argv[3], producer), XT_CHILD_TIMEOUT_MS));
+            mq, &t, sizeof t, many_key(argv[3], producer, seq), XT_CHILD_TIMEOUT_MS));
     }
     xipc_mq_close(mq);
     return 0;
 }
 
 /* argv: name, consumer number, keys, then the ledger's export text. Takes messages (priority
- * order, or typed selector 0, by turns) until a stop message, counting each in the ledger and
- * checking that each producer's messages come in order. */
+ * order, or typed selector 0, by turns; "switch": selector 0 only, send order) until a stop
+ * message, counting each in the ledger and checking that each producer's messages come in
+ * order. */
 int
 xt_child_mq_many_consumer(int argc, char **argv)
 {
@@ -604,7 +609,7 @@ xt_child_mq_many_consumer(int argc, char **argv)
         struct tagged t;
         size_t len = 0;
         unsigned key = 0;
-        if (n % 2)
+        if (n % 2 && strcmp(argv[3], "switch") != 0)
             CHECK_OK(xipc_mq_recv(mq, &t, sizeof t, &len, &key, XT_CHILD_TIMEOUT_MS));
         else
             CHECK_OK(xipc_mq_recv_typed(mq, 0, 0, &t, sizeof t, &len, &key, XT_CHILD_TIMEOUT_MS));
@@ -612,7 +617,7 @@ xt_child_mq_many_consumer(int argc, char **argv)
         if (t.producer == MANY_STOP)
             break;
         CHECK(t.producer < MANY_SIDES && t.seq < MANY_MESSAGES);
-        CHECK_EQ(key, many_key(argv[3], t.producer));
+        CHECK_EQ(key, many_key(argv[3], t.producer, t.seq));
         CHECK(last[t.producer] == UINT32_MAX || t.seq > last[t.producer]);
         last[t.producer] = t.seq;
         atomic_fetch_add(&seen[t.producer * MANY_MESSAGES + t.seq], 1);
@@ -667,6 +672,14 @@ void
 xt_test_mq_ring_many_producers_exactly_once(void)
 {
     many_sides("ring");
+}
+
+/* The queue moves between the ring and the lists under the feet of the others: a send or a
+ * receive caught between its claim and its commit by the ring's closing ends under the lock. */
+void
+xt_test_mq_ring_switch_under_load_exactly_once(void)
+{
+    many_sides("switch");
 }
 
 /* ---- The ring and the lists ----------------------------------------------------------------- */
