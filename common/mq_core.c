@@ -840,14 +840,34 @@ ring_moved(struct xipc_mq *q, enum xipc__mq_side side, int64_t selector)
     return true;
 }
 
-/* A look for dead claims between two slices of a sleep. */
+/* Whether the ring's end that side waits at is held by a live claim: a sender between its
+ * claim and its commit at the head (the messages claimed after it wait behind it), or a receiver
+ * still copying out of the slot the tail needs. */
+static bool
+ring_stalled(struct xipc_mq *q, enum xipc__mq_side side)
+{
+    _Atomic uint64_t *end = side == XIPC__MQ_RECV ? &q->hdr->ring_head.pos : &q->hdr->ring_tail.pos;
+    uint64_t pos = atomic_load(end);
+    uint64_t word = word_of_slot(q, ring_slot(q, pos));
+    if (!ring_mode(mode_now(q)))
+        return false;
+    if (side == XIPC__MQ_RECV)
+        return ring_place(q, word, pos) == RING_AT && state_in(word) == XIPC__MQ_WRITING;
+    return ring_place(q, word, pos) == RING_LAP_BEHIND && state_in(word) == XIPC__MQ_READING;
+}
+
+/* A look between two slices of a sleep: for dead claims, and for a ring held up a whole slice
+ * by a live claim (its owner stopped, say by a debugger), which the lists then get around: the
+ * claim stays a claim there, and the messages behind it are free to go. */
 static int
-recover_now(struct xipc_mq *q, xipc__deadline dl)
+recover_now(struct xipc_mq *q, enum xipc__mq_side side, xipc__deadline dl)
 {
     int rc = mq_lock(q, dl);
     if (rc != 0)
         return rc == XIPC_ETIMEDOUT ? 0 : rc;
     rc = recover_dead_claims(q);
+    if (rc == 0 && ring_stalled(q, side))
+        rc = rebuild(q);
     mq_unlock(q);
     return rc;
 }
@@ -903,7 +923,7 @@ await_change(struct xipc_mq *q, const struct wait_for *w, xipc__deadline dl)
     if (rc == XIPC_ETIMEDOUT) {
         if (xipc__os_clock_ns() >= dl)
             return XIPC_ETIMEDOUT;
-        return recover_now(q, dl);
+        return recover_now(q, w->side, dl);
     }
     return rc;
 }
