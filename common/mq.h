@@ -8,8 +8,8 @@
  * the magic, the version, the sizes and the section's size against them, and every call checks
  * each index, link, length, state and owner it reads before it uses it (XIPC_ECORRUPT).
  *
- * Truth is in the slots' state words; the lists and counts are derived from them and rebuilt
- * after a death (mq_core.c says how). */
+ * Truth is in the slots' words; the ring's ends, the lists and the counts are derived from them,
+ * and the lists rebuilt after a death or when the ring closes (mq_core.c says how). */
 #ifndef XIPC_COMMON_MQ_H
 #define XIPC_COMMON_MQ_H
 

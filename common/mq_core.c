@@ -1,16 +1,40 @@
-/* common/mq_core.c: the message queue's shared layout at work (common/mq.h): the lock, the
- * derived lists, sending and receiving, waiting, and the recovery after a death.
+/* common/mq_core.c: the message queue's shared layout at work (common/mq.h): the ring and the
+ * lists, the lock, sending and receiving, waiting, and the recovery after a death.
  *
- * Truth and what is derived from it. Each slot's state word is the truth: a send is visible
- * exactly when its slot becomes READY, a receive has taken a message exactly when its slot
- * becomes FREE; both are single stores. Everything else in the header (the free list, the two
- * lists of READY messages, the counts) is derived, changed only under the lock, and rebuilt from
- * the states by whoever takes the lock over from a dead holder (rebuild). A claim (WRITING,
- * READING) names its owner's user entry; a claim whose owner died is undone by the rebuild
- * (WRITING: the message was never sent, FREE; READING: it was never taken, READY again, in its
- * old place since its seq stays). A sender that finds no room and a receiver that finds nothing
- * look for dead claims first, and again every slice of their sleep, so a dead claimant costs
- * nobody more than a slice.
+ * Two modes, one truth. Each slot's word is the truth: a send is visible exactly when its slot
+ * becomes READY, a receive has taken a message exactly when its slot becomes FREE (or READING,
+ * for a large one, then FREE); each is one store or compare-and-swap. The mode word says where
+ * the READY messages are found:
+ *
+ * - RING(key): every queued message has that key, so the oldest is the first in both orders,
+ *   and the slots form a bounded multi-producer multi-consumer ring (after Vyukov's): position p
+ *   lives in slot p % capacity, and a slot's word carries the position it holds or, FREE, waits
+ *   for. A send of key takes the tail's position by a compare-and-swap of that slot's word from
+ *   FREE to WRITING naming its user entry (the claim), moves the tail (anyone who finds a claimed
+ *   position moves it for a claimer that has not yet), copies, and commits by a compare-and-swap
+ *   to READY. A receive whose selector takes the oldest message of key does the same at the head;
+ *   a small message is copied out first and taken by one compare-and-swap from READY to FREE for
+ *   the slot's next round, a large one claimed (READING) around its copy. No lock is taken; the
+ *   head and the tail are on cache lines of their own.
+ * - LISTS: the free list and two linked lists of the READY messages (priority order, send order)
+ *   and the counts, all derived from the words, changed only under the lock.
+ *
+ * The lock path switches between them. A send of another key, or a ring call that finds a word
+ * no ring call writes there, closes the ring under the lock (ring_close): the mode first, so
+ * that no call starts on the ring, then every slot's word leaves the ring by a compare-and-swap,
+ * so that a ring call on its way fails its next one and comes to the lock; a claim caught
+ * between its claim and its commit is committed under the lock by its owner; then the lists are
+ * built from the words (rebuild), each ring message in its place since its seq is its position.
+ * A queue of the lists that runs empty after enough sends of one key becomes the ring of that key
+ * again (ring_open, under the lock). Both switches cost O(capacity), amortised by the run of
+ * sends a switch back needs.
+ *
+ * Deaths. A claim (WRITING, READING) names its owner's user entry; a claim whose owner died is
+ * undone by the rebuild (WRITING: the message was never sent, FREE; READING: it was never taken,
+ * READY again, in its old place since its seq stays), which closes a ring first. A sender that
+ * finds no room and a receiver that finds nothing in the lists look for dead claims first; every
+ * waiter looks for them again after each slice of its sleep, and then also closes a ring held up
+ * at its end by a live claim, so a dead or stopped claimant costs nobody more than a slice.
  *
  * The lock is a word holding its holder's user index + 1, taken by a compare-and-swap. Threads
  * of one handle share a user entry, so they take a flag of the handle first: a lock word naming
