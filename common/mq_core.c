@@ -855,6 +855,10 @@ ring_moved(struct xipc_mq *q, enum xipc__mq_side side, int64_t selector)
         return false;
     _Atomic uint64_t *end = side == XIPC__MQ_RECV ? &q->hdr->ring_head.pos : &q->hdr->ring_tail.pos;
     uint64_t pos = atomic_load(end);
+    /* A receiver looks at the tail's line first: while no send has claimed the head's position
+     * it does not take the slot's line from the sender filling it. */
+    if (side == XIPC__MQ_RECV && atomic_load(&q->hdr->ring_tail.pos) == pos)
+        return false;
     uint64_t word = atomic_load(&slot_at(q, ring_slot(q, pos))->word);
     enum ring_place where = ring_place(q, word, pos);
     if (where == RING_LAP_BEHIND)
