@@ -977,6 +977,17 @@ ring_fill(struct xipc_mq *q, uint32_t i, uint64_t pos, const void *buf, size_t l
     return RING_FROZEN;
 }
 
+/* Asks for the lines of position pos's slot record and payload in exclusive state, ahead of
+ * the next send: they were last written by the receiver of the round before, and in a stream
+ * their transfer then overlaps this send's copy instead of stalling the next claim. */
+static void
+ring_prefetch(struct xipc_mq *q, uint64_t pos)
+{
+    uint32_t i = ring_slot(q, pos);
+    __builtin_prefetch(slot_at(q, i), 1);
+    __builtin_prefetch(payload_at(q, i), 1);
+}
+
 /* A send on the ring of key: claims the slot of the tail's position (a compare-and-swap of its
  * word from FREE to WRITING naming us), moves the tail, copies, commits (READY). 0 sent,
  * XIPC_ETIMEDOUT full, RING_FROZEN, or RING_CLOSED. */
@@ -996,6 +1007,7 @@ ring_send(struct xipc_mq *q, const void *buf, size_t len, unsigned key, uint32_t
             } else if (atomic_compare_exchange_strong(
                            w, &word, ring_word(pos, XIPC__MQ_WRITING, q->me))) {
                 ring_advance(tail, pos);
+                ring_prefetch(q, pos + 1);
                 return ring_fill(q, i, pos, buf, len, key, claimed);
             }
             break;
