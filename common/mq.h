@@ -134,6 +134,7 @@ _Static_assert(offsetof(struct xipc__mq_header, lock) == 40 &&
         offsetof(struct xipc__mq_header, ring_tail) == 320,
     "the lock apart from the lists");
 _Static_assert(sizeof(struct xipc__mq_slot) == 64, "slot layout");
+_Static_assert(XIPC__MQ_USERS <= 256, "a claim's owner fits the 8 bits a slot's word gives it");
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
 
 struct xipc_mq {
