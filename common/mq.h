@@ -8,8 +8,8 @@
  * the magic, the version, the sizes and the section's size against them, and every call checks
  * each index, link, length, state and owner it reads before it uses it (XIPC_ECORRUPT).
  *
- * Truth is in the slots' state words; the lists and counts are derived from them and rebuilt
- * after a death (mq_core.c says how). */
+ * Truth is in the slots' words; the ring's ends, the lists and the counts are derived from them,
+ * and the lists rebuilt after a death or when the ring closes (mq_core.c says how). */
 #ifndef XIPC_COMMON_MQ_H
 #define XIPC_COMMON_MQ_H
 
@@ -19,7 +19,7 @@
 #include <stdatomic.h>
 
 #define XIPC__MQ_MAGIC   0x31514d58u /* "XMQ1" */
-#define XIPC__MQ_VERSION 1u
+#define XIPC__MQ_VERSION 2u
 
 /* Processes (handles) that may have a queue open at once: each holds an entry of the user table,
  * which the lock word and every claim name. */
@@ -28,7 +28,7 @@
 /* "No slot" in a link. */
 #define XIPC__MQ_NIL 0xffffffffu
 
-/* Slot states: the commit points are single stores of these. */
+/* Slot states: the commit points are single stores (or compare-and-swaps) of a slot's word. */
 enum {
     XIPC__MQ_FREE = 0,
     XIPC__MQ_WRITING = 1, /* claimed by a sender (owner), its payload being copied in */
@@ -36,8 +36,24 @@ enum {
     XIPC__MQ_READING = 3, /* claimed by a receiver (owner), its payload being copied out */
 };
 
-/* Messages up to this size are copied inside the lock (one lock per call); larger ones between a
- * claim and its commit, outside it, so that a sender and a receiver copy at the same time. */
+/* A slot's word: its state in bits 0-7, a claim's owner (user index) in bits 8-15, then, while
+ * the slot belongs to the ring (XIPC__MQ_IN_RING), the ring position it holds or, FREE, waits
+ * for, in bits 17-63. A slot of the lists has neither. */
+#define XIPC__MQ_STATE_MASK 0xffu
+#define XIPC__MQ_OWNER_SHIFT 8
+#define XIPC__MQ_IN_RING ((uint64_t)1 << 16)
+#define XIPC__MQ_POS_SHIFT 17
+#define XIPC__MQ_POS_MASK (((uint64_t)1 << 47) - 1)
+
+/* The queue's mode word: XIPC__MQ_LISTS, or XIPC__MQ_RING_OF(key): every queued message has that
+ * key, and the messages live in the ring (mq_core.c says how). */
+#define XIPC__MQ_LISTS        0u
+#define XIPC__MQ_RING         ((uint64_t)1 << 32)
+#define XIPC__MQ_RING_OF(key) (XIPC__MQ_RING | (uint32_t)(key))
+
+/* In the lists, messages up to this size are copied inside the lock (one lock per call); larger
+ * ones between a claim and its commit, outside it, so that a sender and a receiver copy at the
+ * same time. (The ring copies every message between a claim and its commit.) */
 #define XIPC__MQ_COPY_IN_LOCK_MAX 2048u
 
 /* Which side waits: receivers for a message, senders for room. */
@@ -61,8 +77,11 @@ struct xipc__mq_header {
      * nobody reads after opening, and not on the line of what it protects: a waiter spinning on
      * it does not take that line from the holder in the middle of its changes. */
     _Atomic uint32_t lock;
-    uint8_t reserved0[20];
-    uint64_t reserved1;
+    uint32_t reserved0;
+    /* The mode (XIPC__MQ_LISTS or XIPC__MQ_RING_OF): read by every call, changed only under the
+     * lock, so in ring mode this line stays in every reader's cache. */
+    _Atomic uint64_t mode;
+    uint64_t reserved1[2];
     /* Derived, under the lock. */
     _Atomic uint64_t next_seq;
     uint32_t free_head;
@@ -70,7 +89,10 @@ struct xipc__mq_header {
     uint32_t fifo_head, fifo_tail; /* send order */
     _Atomic uint32_t count; /* READY messages */
     uint32_t claims; /* WRITING and READING slots */
-    uint32_t reserved2[5];
+    /* The lists' sends in a row with one key (streak_key): enough of them, and an empty queue
+     * turns back to the ring. */
+    uint32_t streak_key, streak;
+    uint32_t reserved2[3];
     /* One cache line per side, apart from the lock's: a receiver spinning on not_empty does not
      * take the line the lock and the lists live in from the process that holds the lock.
      * Wake words: bumped at every send (not_empty) and every receive (not_full) and at a
@@ -83,12 +105,17 @@ struct xipc__mq_header {
         _Atomic uint32_t sleepy;
         uint32_t reserved[13];
     } side[2]; /* XIPC__MQ_RECV: not empty; XIPC__MQ_SEND: not full */
+    /* The ring's ends, each on a line of its own: the next position a receiver takes (head) and
+     * the next one a sender claims (tail). Only moved forward, by a compare-and-swap. */
+    struct xipc__mq_ring_end {
+        _Atomic uint64_t pos;
+        uint64_t reserved[7];
+    } ring_head, ring_tail;
     struct xipc__mq_user users[XIPC__MQ_USERS];
 };
 
 struct xipc__mq_slot {
-    _Atomic uint32_t state;
-    _Atomic uint32_t owner; /* user index of a claim */
+    _Atomic uint64_t word; /* state, owner, ring position: see XIPC__MQ_STATE_MASK */
     uint32_t len;
     uint32_t key;
     uint64_t seq; /* send order */
@@ -98,12 +125,16 @@ struct xipc__mq_slot {
     uint32_t reserved[5];
 };
 
-_Static_assert(sizeof(struct xipc__mq_header) == 256 + 16 * XIPC__MQ_USERS, "header layout");
+_Static_assert(sizeof(struct xipc__mq_header) == 384 + 16 * XIPC__MQ_USERS, "header layout");
 _Static_assert(offsetof(struct xipc__mq_header, side) == 128, "wake words on lines of their own");
 _Static_assert(offsetof(struct xipc__mq_header, lock) == 40 &&
-        offsetof(struct xipc__mq_header, next_seq) == 72,
+        offsetof(struct xipc__mq_header, mode) == 48 &&
+        offsetof(struct xipc__mq_header, next_seq) == 72 &&
+        offsetof(struct xipc__mq_header, ring_head) == 256 &&
+        offsetof(struct xipc__mq_header, ring_tail) == 320,
     "the lock apart from the lists");
 _Static_assert(sizeof(struct xipc__mq_slot) == 64, "slot layout");
+_Static_assert(XIPC__MQ_USERS <= 256, "a claim's owner fits the 8 bits a slot's word gives it");
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
 
 struct xipc_mq {
@@ -115,6 +146,7 @@ struct xipc_mq {
     struct xipc__mq_slot *slots;
     unsigned char *payload;
     uint32_t capacity, msg_max;
+    uint64_t ring_mask; /* capacity - 1 when a power of two (a position's slot by a mask), or 0 */
     size_t stride;
     uint32_t me; /* our user index */
     uint64_t my_pid, my_start;

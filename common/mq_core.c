@@ -1,16 +1,40 @@
-/* common/mq_core.c: the message queue's shared layout at work (common/mq.h): the lock, the
- * derived lists, sending and receiving, waiting, and the recovery after a death.
+/* common/mq_core.c: the message queue's shared layout at work (common/mq.h): the ring and the
+ * lists, the lock, sending and receiving, waiting, and the recovery after a death.
  *
- * Truth and what is derived from it. Each slot's state word is the truth: a send is visible
- * exactly when its slot becomes READY, a receive has taken a message exactly when its slot
- * becomes FREE; both are single stores. Everything else in the header (the free list, the two
- * lists of READY messages, the counts) is derived, changed only under the lock, and rebuilt from
- * the states by whoever takes the lock over from a dead holder (rebuild). A claim (WRITING,
- * READING) names its owner's user entry; a claim whose owner died is undone by the rebuild
- * (WRITING: the message was never sent, FREE; READING: it was never taken, READY again, in its
- * old place since its seq stays). A sender that finds no room and a receiver that finds nothing
- * look for dead claims first, and again every slice of their sleep, so a dead claimant costs
- * nobody more than a slice.
+ * Two modes, one truth. Each slot's word is the truth: a send is visible exactly when its slot
+ * becomes READY, a receive has taken a message exactly when its slot becomes FREE (or READING,
+ * for a large one, then FREE); each is one store or compare-and-swap. The mode word says where
+ * the READY messages are found:
+ *
+ * - RING(key): every queued message has that key, so the oldest is the first in both orders,
+ *   and the slots form a bounded multi-producer multi-consumer ring (after Vyukov's): position p
+ *   lives in slot p % capacity, and a slot's word carries the position it holds or, FREE, waits
+ *   for. A send of key takes the tail's position by a compare-and-swap of that slot's word from
+ *   FREE to WRITING naming its user entry (the claim), moves the tail (anyone who finds a claimed
+ *   position moves it for a claimer that has not yet), copies, and commits by a compare-and-swap
+ *   to READY. A receive whose selector takes the oldest message of key does the same at the head;
+ *   a small message is copied out first and taken by one compare-and-swap from READY to FREE for
+ *   the slot's next round, a large one claimed (READING) around its copy. No lock is taken; the
+ *   head and the tail are on cache lines of their own.
+ * - LISTS: the free list and two linked lists of the READY messages (priority order, send order)
+ *   and the counts, all derived from the words, changed only under the lock.
+ *
+ * The lock path switches between them. A send of another key, or a ring call that finds a word
+ * no ring call writes there, closes the ring under the lock (ring_close): the mode first, so
+ * that no call starts on the ring, then every slot's word leaves the ring by a compare-and-swap,
+ * so that a ring call on its way fails its next one and comes to the lock; a claim caught
+ * between its claim and its commit is committed under the lock by its owner; then the lists are
+ * built from the words (rebuild), each ring message in its place since its seq is its position.
+ * A queue of the lists that runs empty after enough sends of one key becomes the ring of that key
+ * again (ring_open, under the lock). Both switches cost O(capacity), amortised by the run of
+ * sends a switch back needs.
+ *
+ * Deaths. A claim (WRITING, READING) names its owner's user entry; a claim whose owner died is
+ * undone by the rebuild (WRITING: the message was never sent, FREE; READING: it was never taken,
+ * READY again, in its old place since its seq stays), which closes a ring first. A sender that
+ * finds no room and a receiver that finds nothing in the lists look for dead claims first; every
+ * waiter looks for them again after each slice of its sleep, and then also closes a ring held up
+ * at its end by a live claim, so a dead or stopped claimant costs nobody more than a slice.
  *
  * The lock is a word holding its holder's user index + 1, taken by a compare-and-swap. Threads
  * of one handle share a user entry, so they take a flag of the handle first: a lock word naming
@@ -65,16 +89,48 @@ link_ok(const struct xipc_mq *q, uint32_t i)
     return i == NIL || i < q->capacity;
 }
 
+static uint64_t
+word_of_slot(struct xipc_mq *q, uint32_t i)
+{
+    return atomic_load_explicit(&slot_at(q, i)->word, memory_order_acquire);
+}
+
+static uint32_t
+state_in(uint64_t word)
+{
+    return (uint32_t)(word & XIPC__MQ_STATE_MASK);
+}
+
+static uint32_t
+owner_in(uint64_t word)
+{
+    return (uint32_t)(word >> XIPC__MQ_OWNER_SHIFT) & 0xffu;
+}
+
 static uint32_t
 state_of(struct xipc_mq *q, uint32_t i)
 {
-    return atomic_load_explicit(&slot_at(q, i)->state, memory_order_relaxed);
+    return state_in(word_of_slot(q, i));
 }
 
+static uint32_t
+owner_of(struct xipc_mq *q, uint32_t i)
+{
+    return owner_in(word_of_slot(q, i));
+}
+
+/* A slot of the lists: state and, for a claim, its owner, in one store. */
 static void
 set_state(struct xipc_mq *q, uint32_t i, uint32_t state)
 {
-    atomic_store_explicit(&slot_at(q, i)->state, state, memory_order_release);
+    atomic_store_explicit(&slot_at(q, i)->word, state, memory_order_release);
+}
+
+static void
+set_claim(struct xipc_mq *q, uint32_t i, uint32_t state)
+{
+    uint64_t word = state | (uint64_t)q->me << XIPC__MQ_OWNER_SHIFT;
+    atomic_store_explicit(&slot_at(q, i)->word, word, memory_order_release);
 }
 
 /* A side's wake word, waiter count and sleepy flag. */
@@ -118,8 +174,7 @@ claimed_by(struct xipc_mq *q, uint32_t u)
 {
     for (uint32_t i = 0; i < q->capacity; i++) {
         uint32_t st = state_of(q, i);
-        if ((st == XIPC__MQ_WRITING || st == XIPC__MQ_READING) &&
-            atomic_load_explicit(&slot_at(q, i)->owner, memory_order_relaxed) == u)
+        if ((st == XIPC__MQ_WRITING || st == XIPC__MQ_READING) && owner_of(q, i) == u)
             return true;
     }
     return false;
@@ -469,6 +524,167 @@ select_message(struct xipc_mq *q, int64_t selector, uint32_t *out)
     return 0;
 }
 
+/* ---- The ring: positions and slot words ----------------------------------------------------- */
+
+/* A call on the ring gives up after this many tries cut short by others' progress, and the lock
+ * path decides: a ring made inconsistent by a scribble must not keep a call busy. */
+#define RING_TRIES 4096u
+
+/* What a call on the ring may return besides 0 and XIPC_*: the lock path decides (the ring is
+ * not the mode, or not consistent); the ring was closed between our claim and its commit, which
+ * the lock path then makes; the lock path opened the ring for us. */
+#define RING_CLOSED 1
+#define RING_FROZEN 2
+#define RING_OPENED 3
+
+static bool
+ring_mode(uint64_t mode)
+{
+    return (mode >> 32) == 1;
+}
+
+static uint64_t
+mode_now(struct xipc_mq *q)
+{
+    return atomic_load_explicit(&q->hdr->mode, memory_order_acquire);
+}
+
+/* The slot that holds ring position pos. */
+static uint32_t
+ring_slot(const struct xipc_mq *q, uint64_t pos)
+{
+    return (uint32_t)(q->ring_mask != 0 ? pos & q->ring_mask : pos % q->capacity);
+}
+
+static uint64_t
+ring_word(uint64_t pos, uint32_t state, uint32_t owner)
+{
+    return (pos & XIPC__MQ_POS_MASK) << XIPC__MQ_POS_SHIFT | XIPC__MQ_IN_RING |
+        (uint64_t)owner << XIPC__MQ_OWNER_SHIFT | state;
+}
+
+/* Where a slot's word stands against position pos, which that slot holds in its turn. */
+enum ring_place {
+    RING_AT, /* the word is about pos */
+    RING_LAP_BEHIND, /* about pos - capacity: the previous round is still in the slot */
+    RING_AHEAD, /* about a later round: pos was claimed already, the end lags behind */
+    RING_ODD, /* not a ring word, or none the ring writes for that slot */
+};
+
+/* Positions are compared by their difference modulo 2^47, so that they may wrap. */
+static enum ring_place
+ring_place(const struct xipc_mq *q, uint64_t word, uint64_t pos)
+{
+    if (!(word & XIPC__MQ_IN_RING))
+        return RING_ODD;
+    uint64_t d = ((word >> XIPC__MQ_POS_SHIFT) - pos) & XIPC__MQ_POS_MASK;
+    if (d == 0)
+        return RING_AT;
+    if (d == (-(uint64_t)q->capacity & XIPC__MQ_POS_MASK))
+        return RING_LAP_BEHIND;
+    if (d < XIPC__MQ_POS_MASK / 2 && d % q->capacity == 0)
+        return RING_AHEAD;
+    return RING_ODD;
+}
+
+/* Moves an end from pos to pos + 1 unless another call did: the claimer of pos does it right
+ * after its claim, and whoever finds pos claimed helps (a claimer may have died in between). */
+static void
+ring_advance(_Atomic uint64_t *end, uint64_t pos)
+{
+    (void)atomic_compare_exchange_strong(end, &pos, pos + 1);
+}
+
+/* Whether the oldest message of a ring of key is the one selector takes (every queued message
+ * has that key, so the oldest is the first in both orders). */
+static bool
+ring_answers(int64_t selector, uint32_t key)
+{
+    if (selector == XIPC__MQ_PRIORITY || selector == 0)
+        return true;
+    if (selector > 0)
+        return key == (uint64_t)selector;
+    return key <= (uint64_t)-selector;
+}
+
+/* ---- Changing the mode (under the lock) ----------------------------------------------------- */
+
+/* Ends the ring. The mode says LISTS first, so that no call starts on the ring any more; then
+ * each slot's word leaves the ring by a compare-and-swap (its state and owner stay), so that a
+ * ring call already on its way fails its next compare-and-swap and comes to the lock: a claim in
+ * flight stays a claim that its owner commits under the lock (or the rebuild undoes, its owner
+ * dead), a READY message stays, its ring position its seq. The lists' seqs then start past every
+ * position a late ring call may still hold. Idempotent, and the rebuild's first step. */
+static void
+ring_close(struct xipc_mq *q)
+{
+    struct xipc__mq_header *h = q->hdr;
+    atomic_store(&h->mode, XIPC__MQ_LISTS);
+    for (uint32_t i = 0; i < q->capacity; i++) {
+        _Atomic uint64_t *w = &slot_at(q, i)->word;
+        uint64_t word = atomic_load(w);
+        while ((word & XIPC__MQ_IN_RING) &&
+            !atomic_compare_exchange_weak(w, &word, word & (XIPC__MQ_IN_RING - 1)))
+            xipc__os_mq_relax();
+    }
+    uint64_t head = atomic_load(&h->ring_head.pos), tail = atomic_load(&h->ring_tail.pos);
+    uint64_t past = (head > tail ? head : tail) + 2 * (uint64_t)q->capacity;
+    if (atomic_load_explicit(&h->next_seq, memory_order_relaxed) < past)
+        atomic_store_explicit(&h->next_seq, past, memory_order_relaxed);
+    h->streak = 0;
+}
+
+/* Makes an empty queue of the lists the ring of key: every slot FREE and waiting for its first
+ * position from next_seq on, both ends there, the mode last. */
+static int
+ring_open(struct xipc_mq *q, uint32_t key)
+{
+    struct xipc__mq_header *h = q->hdr;
+    uint64_t first = atomic_load_explicit(&h->next_seq, memory_order_relaxed);
+    uint64_t round = first - ring_slot(q, first); /* the position slot 0 holds in first's round */
+    for (uint32_t i = 0; i < q->capacity; i++)
+        if (state_of(q, i) != XIPC__MQ_FREE)
+            return corrupt("mq: a slot in use in a queue counted empty");
+    for (uint32_t i = 0; i < q->capacity; i++) {
+        uint64_t pos = round + i < first ? round + i + q->capacity : round + i;
+        atomic_store(&slot_at(q, i)->word, ring_word(pos, XIPC__MQ_FREE, 0));
+    }
+    atomic_store(&h->ring_head.pos, first);
+    atomic_store(&h->ring_tail.pos, first);
+    h->streak = 0;
+    atomic_store(&h->mode, XIPC__MQ_RING_OF(key));
+    return 0;
+}
+
+/* The lists' sends in a row with one key that turn an empty queue back into the ring: enough
+ * that the O(capacity) switch costs little per message, and a queue whose keys alternate stays
+ * in the lists. */
+static uint32_t
+ring_after(const struct xipc_mq *q)
+{
+    return 8u + q->capacity / 8u;
+}
+
+static bool
+ring_due(struct xipc_mq *q, uint32_t key)
+{
+    struct xipc__mq_header *h = q->hdr;
+    return h->streak_key == key && h->streak >= ring_after(q) &&
+        atomic_load_explicit(&h->count, memory_order_relaxed) == 0 && h->claims == 0;
+}
+
+static void
+note_streak(struct xipc_mq *q, uint32_t key)
+{
+    struct xipc__mq_header *h = q->hdr;
+    if (h->streak_key != key) {
+        h->streak_key = key;
+        h->streak = 0;
+    }
+    if (h->streak < UINT32_MAX)
+        h->streak++;
+}
+
 /* ---- Recovery (under the lock) -------------------------------------------------------------- */
 
 /* A message kept for the rebuild's sort. */
@@ -497,10 +713,7 @@ by_priority(const void *a, const void *b)
 static int
 settle_claim(struct xipc_mq *q, uint32_t i, uint32_t state, uint32_t *claims)
 {
-    uint32_t owner = atomic_load_explicit(&slot_at(q, i)->owner, memory_order_relaxed);
-    if (owner >= XIPC__MQ_USERS)
-        return corrupt("mq: a claim names no user");
-    if (user_alive(q, owner)) {
+    if (user_alive(q, owner_of(q, i))) {
         (*claims)++;
         return 0;
     }
@@ -558,12 +771,14 @@ relink(struct xipc_mq *q, struct kept *kept, uint32_t n)
 
 static void wake_side(struct xipc_mq *q, enum xipc__mq_side side);
 
-/* Rebuilds everything derived from the slot states (the lock taken over from a dead holder, or a
- * dead claim found): O(capacity), and only ever after a death. */
+/* Rebuilds the lists from the slot states (the lock taken over from a dead holder, a dead claim
+ * found, or the ring closed): O(capacity). The ring, or a switch to or from it cut short by a
+ * death, ends first. */
 static int
 rebuild(struct xipc_mq *q)
 {
     uint32_t n = 0;
+    ring_close(q);
     uint64_t next_seq = atomic_load_explicit(&q->hdr->next_seq, memory_order_relaxed);
     struct kept *kept = malloc(sizeof *kept * q->capacity);
     if (kept == NULL)
@@ -581,28 +796,31 @@ rebuild(struct xipc_mq *q)
     return rc;
 }
 
-/* Undoes the claims of dead owners, if any (a look before a sleep). */
+/* Undoes the claims of dead owners, if any (a look before a sleep). The lists count their
+ * claims; the ring's are only in the slots. */
 static int
 recover_dead_claims(struct xipc_mq *q)
 {
-    if (q->hdr->claims == 0)
+    if (mode_now(q) == XIPC__MQ_LISTS && q->hdr->claims == 0)
         return 0;
     for (uint32_t i = 0; i < q->capacity; i++) {
-        uint32_t state = state_of(q, i);
+        uint64_t word = word_of_slot(q, i);
+        uint32_t state = state_in(word);
         if (state != XIPC__MQ_WRITING && state != XIPC__MQ_READING)
             continue;
-        uint32_t owner = atomic_load_explicit(&slot_at(q, i)->owner, memory_order_relaxed);
-        if (owner >= XIPC__MQ_USERS || !user_alive(q, owner))
+        if (!user_alive(q, owner_in(word)))
             return rebuild(q);
     }
     return 0;
 }
 
+static int recv_commit(struct xipc_mq *q, uint32_t i);
+
 /* ---- Waking and waiting --------------------------------------------------------------------- */
 
-/* After a change that side's waiters wait for (the word bumped under the lock): wakes them, and
- * only when one has said it sleeps since the last wake, so that a busy queue never enters the
- * kernel, and a queue whose sleepers are on their way up does not enter it at every change. */
+/* After a change that side's waiters wait for (the word bumped): wakes them, and only when one
+ * has said it sleeps since the last wake, so that a busy queue never enters the kernel, and a
+ * queue whose sleepers are on their way up does not enter it at every change. */
 static void
 wake_side(struct xipc_mq *q, enum xipc__mq_side side)
 {
@@ -614,29 +832,97 @@ wake_side(struct xipc_mq *q, enum xipc__mq_side side)
     xipc__os_mq_wake(q, side, word_of(q, side), waiters ? waiters : 1);
 }
 
-/* A look for dead claims between two slices of a sleep. */
+/* After a commit on the ring (a sequentially consistent compare-and-swap): bumps the side's word
+ * and wakes only when a waiter has counted itself in, which it does before its last look at the
+ * ring (ring_moved), so that one of the two sees the other; a busy ring never touches the word. */
+static void
+ring_wake(struct xipc_mq *q, enum xipc__mq_side side)
+{
+    if (atomic_load(waiters_of(q, side)) == 0)
+        return;
+    atomic_fetch_add_explicit(word_of(q, side), 1, memory_order_release);
+    wake_side(q, side);
+}
+
+/* Whether the ring may now have what a waiter of side waits for (a message selector takes, or
+ * room), or is in a state only a try settles. The lists bump the side's word at every change;
+ * the ring does not, so a waiter looks at the ring's end itself. */
+static bool
+ring_moved(struct xipc_mq *q, enum xipc__mq_side side, int64_t selector)
+{
+    uint64_t mode = mode_now(q);
+    if (!ring_mode(mode) || (side == XIPC__MQ_RECV && !ring_answers(selector, (uint32_t)mode)))
+        return false;
+    _Atomic uint64_t *end = side == XIPC__MQ_RECV ? &q->hdr->ring_head.pos : &q->hdr->ring_tail.pos;
+    uint64_t pos = atomic_load(end);
+    /* A receiver looks at the tail's line first: while no send has claimed the head's position
+     * it does not take the slot's line from the sender filling it. */
+    if (side == XIPC__MQ_RECV && atomic_load(&q->hdr->ring_tail.pos) == pos)
+        return false;
+    uint64_t word = atomic_load(&slot_at(q, ring_slot(q, pos))->word);
+    enum ring_place where = ring_place(q, word, pos);
+    if (where == RING_LAP_BEHIND)
+        return false;
+    if (side == XIPC__MQ_RECV && where == RING_AT)
+        return state_in(word) != XIPC__MQ_FREE && state_in(word) != XIPC__MQ_WRITING;
+    return true;
+}
+
+/* Whether the ring's end that side waits at is held by a live claim: a sender between its
+ * claim and its commit at the head (the messages claimed after it wait behind it), or a receiver
+ * still copying out of the slot the tail needs. */
+static bool
+ring_stalled(struct xipc_mq *q, enum xipc__mq_side side)
+{
+    _Atomic uint64_t *end = side == XIPC__MQ_RECV ? &q->hdr->ring_head.pos : &q->hdr->ring_tail.pos;
+    uint64_t pos = atomic_load(end);
+    uint64_t word = word_of_slot(q, ring_slot(q, pos));
+    if (!ring_mode(mode_now(q)))
+        return false;
+    if (side == XIPC__MQ_RECV)
+        return ring_place(q, word, pos) == RING_AT && state_in(word) == XIPC__MQ_WRITING;
+    return ring_place(q, word, pos) == RING_LAP_BEHIND && state_in(word) == XIPC__MQ_READING;
+}
+
+/* A look between two slices of a sleep: for dead claims, and for a ring held up a whole slice
+ * by a live claim (its owner stopped, say by a debugger), which the lists then get around: the
+ * claim stays a claim there, and the messages behind it are free to go. */
 static int
-recover_now(struct xipc_mq *q, xipc__deadline dl)
+recover_now(struct xipc_mq *q, enum xipc__mq_side side, xipc__deadline dl)
 {
     int rc = mq_lock(q, dl);
     if (rc != 0)
         return rc == XIPC_ETIMEDOUT ? 0 : rc;
     rc = recover_dead_claims(q);
+    if (rc == 0 && ring_stalled(q, side))
+        rc = rebuild(q);
     mq_unlock(q);
     return rc;
 }
 
-/* Spins while the side's word holds seen, for at most SPIN_NS and never past dl: true when it
- * changed. */
+/* What a waiter waits for: its side, the side's word read before its failed try, its selector
+ * (receivers). */
+struct wait_for {
+    enum xipc__mq_side side;
+    uint32_t seen;
+    int64_t selector;
+};
+
 static bool
-spin_for_change(struct xipc_mq *q, enum xipc__mq_side side, uint32_t seen, xipc__deadline dl)
+changed(struct xipc_mq *q, const struct wait_for *w)
 {
-    _Atomic uint32_t *word = word_of(q, side);
+    return atomic_load(word_of(q, w->side)) != w->seen || ring_moved(q, w->side, w->selector);
+}
+
+/* Spins until changed, for at most SPIN_NS and never past dl: true when it changed. */
+static bool
+spin_for_change(struct xipc_mq *q, const struct wait_for *w, xipc__deadline dl)
+{
     uint64_t end = xipc__os_clock_ns() + SPIN_NS;
     if (end > dl)
         end = dl;
     for (unsigned i = 1;; i++) {
-        if (atomic_load_explicit(word, memory_order_acquire) != seen)
+        if (changed(q, w))
             return true;
         xipc__os_mq_relax();
         if ((i & 63) == 0 && xipc__os_clock_ns() >= end)
@@ -644,54 +930,126 @@ spin_for_change(struct xipc_mq *q, enum xipc__mq_side side, uint32_t seen, xipc_
     }
 }
 
-/* Waits until the side's word no longer holds seen (read before the failed try), or dl: 0 to
- * try again, XIPC_ETIMEDOUT, or a failure. Sleeps in slices, looking for dead claims between
- * them. */
+/* Waits until changed, or dl: 0 to try again, XIPC_ETIMEDOUT, or a failure. Sleeps in slices,
+ * looking for dead claims between them. */
 static int
-await_change(struct xipc_mq *q, enum xipc__mq_side side, uint32_t seen, xipc__deadline dl)
+await_change(struct xipc_mq *q, const struct wait_for *w, xipc__deadline dl)
 {
-    _Atomic uint32_t *word = word_of(q, side), *waiters = waiters_of(q, side);
+    _Atomic uint32_t *word = word_of(q, w->side), *waiters = waiters_of(q, w->side);
     if (xipc__os_clock_ns() >= dl)
         return XIPC_ETIMEDOUT;
-    if (spin_for_change(q, side, seen, dl))
+    if (spin_for_change(q, w, dl))
         return 0;
     atomic_fetch_add(waiters, 1);
-    atomic_store(sleepy_of(q, side), 1);
+    atomic_store(sleepy_of(q, w->side), 1);
     int rc = 0;
-    if (atomic_load(word) == seen) {
+    if (!changed(q, w)) {
         uint64_t slice = xipc__os_clock_ns() + (uint64_t)SLEEP_SLICE_MS * 1000000u;
-        rc = xipc__os_mq_sleep(q, side, word, seen, slice < dl ? slice : dl);
+        rc = xipc__os_mq_sleep(q, w->side, word, w->seen, slice < dl ? slice : dl);
     }
     atomic_fetch_sub(waiters, 1);
     if (rc == XIPC_ETIMEDOUT) {
         if (xipc__os_clock_ns() >= dl)
             return XIPC_ETIMEDOUT;
-        return recover_now(q, dl);
+        return recover_now(q, w->side, dl);
     }
     return rc;
 }
 
-/* ---- Sending -------------------------------------------------------------------------------- */
+/* ---- Sending on the ring -------------------------------------------------------------------- */
+
+/* Fills slot i, claimed for position pos, and commits it: 0, or RING_FROZEN (*claimed) when the
+ * ring was closed in between. */
+static int
+ring_fill(struct xipc_mq *q, uint32_t i, uint64_t pos, const void *buf, size_t len, unsigned key,
+    uint32_t *claimed)
+{
+    struct xipc__mq_slot *s = slot_at(q, i);
+    s->len = (uint32_t)len;
+    s->key = key;
+    s->seq = pos;
+    if (len > 0)
+        memcpy(payload_at(q, i), buf, len);
+    uint64_t mine = ring_word(pos, XIPC__MQ_WRITING, q->me);
+    if (atomic_compare_exchange_strong(&s->word, &mine, ring_word(pos, XIPC__MQ_READY, 0)))
+        return 0;
+    *claimed = i;
+    return RING_FROZEN;
+}
+
+/* Asks for the lines of position pos's slot record and payload in exclusive state, ahead of
+ * the next send: they were last written by the receiver of the round before, and in a stream
+ * their transfer then overlaps this send's copy instead of stalling the next claim. */
+static void
+ring_prefetch(struct xipc_mq *q, uint64_t pos)
+{
+    uint32_t i = ring_slot(q, pos);
+    __builtin_prefetch(slot_at(q, i), 1);
+    __builtin_prefetch(payload_at(q, i), 1);
+}
+
+/* A send on the ring of key: claims the slot of the tail's position (a compare-and-swap of its
+ * word from FREE to WRITING naming us), moves the tail, copies, commits (READY). 0 sent,
+ * XIPC_ETIMEDOUT full, RING_FROZEN, or RING_CLOSED. */
+static int
+ring_send(struct xipc_mq *q, const void *buf, size_t len, unsigned key, uint32_t *claimed)
+{
+    _Atomic uint64_t *tail = &q->hdr->ring_tail.pos;
+    for (uint32_t tries = 0; tries < RING_TRIES; tries++) {
+        uint64_t pos = atomic_load_explicit(tail, memory_order_acquire);
+        uint32_t i = ring_slot(q, pos);
+        _Atomic uint64_t *w = &slot_at(q, i)->word;
+        uint64_t word = atomic_load_explicit(w, memory_order_acquire);
+        switch (ring_place(q, word, pos)) {
+        case RING_AT:
+            if (state_in(word) != XIPC__MQ_FREE) {
+                ring_advance(tail, pos);
+            } else if (atomic_compare_exchange_strong(
+                           w, &word, ring_word(pos, XIPC__MQ_WRITING, q->me))) {
+                ring_advance(tail, pos);
+                ring_prefetch(q, pos + 1);
+                return ring_fill(q, i, pos, buf, len, key, claimed);
+            }
+            break;
+        case RING_AHEAD:
+            ring_advance(tail, pos);
+            break;
+        case RING_LAP_BEHIND:
+            return state_in(word) == XIPC__MQ_FREE ? RING_CLOSED : XIPC_ETIMEDOUT;
+        default:
+            return RING_CLOSED;
+        }
+    }
+    return RING_CLOSED;
+}
+
+/* ---- Sending through the lock --------------------------------------------------------------- */
 
 /* One try under the lock. 0 sent; 1 a slot claimed (*slot) for a copy outside the lock;
- * XIPC_ETIMEDOUT no room. */
+ * RING_OPENED; XIPC_ETIMEDOUT no room. A ring still open is closed first: the lock path works on
+ * the lists. */
 static int
 send_locked(struct xipc_mq *q, const void *buf, size_t len, unsigned key, uint32_t *slot)
 {
     uint32_t i;
-    int rc = pop_free(q, &i);
+    int rc = mode_now(q) == XIPC__MQ_LISTS ? 0 : rebuild(q);
+    if (rc != 0)
+        return rc;
+    if (ring_due(q, key))
+        return (rc = ring_open(q, key)) != 0 ? rc : RING_OPENED;
+    rc = pop_free(q, &i);
     if (rc == 0 && i == NIL && (rc = recover_dead_claims(q)) == 0)
         rc = pop_free(q, &i);
     if (rc != 0)
         return rc;
     if (i == NIL)
         return XIPC_ETIMEDOUT;
+    note_streak(q, key);
     struct xipc__mq_slot *s = slot_at(q, i);
     s->len = (uint32_t)len;
     s->key = key;
     if (len > XIPC__MQ_COPY_IN_LOCK_MAX) {
-        atomic_store_explicit(&s->owner, q->me, memory_order_relaxed);
-        set_state(q, i, XIPC__MQ_WRITING);
+        set_claim(q, i, XIPC__MQ_WRITING);
         q->hdr->claims++;
         *slot = i;
         return 1;
@@ -704,13 +1062,14 @@ send_locked(struct xipc_mq *q, const void *buf, size_t len, unsigned key, uint32
     return link_ready(q, i);
 }
 
-/* The commit of a claimed send, under the lock. */
+/* The commit of a claimed send (the lists', or the ring's that the ring's closing froze), under
+ * the lock. */
 static int
 send_commit(struct xipc_mq *q, uint32_t i)
 {
     struct xipc__mq_slot *s = slot_at(q, i);
-    if (state_of(q, i) != XIPC__MQ_WRITING ||
-        atomic_load_explicit(&s->owner, memory_order_relaxed) != q->me)
+    if (state_of(q, i) != XIPC__MQ_WRITING || owner_of(q, i) != q->me ||
+        (word_of_slot(q, i) & XIPC__MQ_IN_RING))
         return corrupt("mq: our send's claim was changed under us");
     s->seq = atomic_fetch_add_explicit(&q->hdr->next_seq, 1, memory_order_relaxed);
     set_state(q, i, XIPC__MQ_READY);
@@ -719,24 +1078,24 @@ send_commit(struct xipc_mq *q, uint32_t i)
     return link_ready(q, i);
 }
 
-/* Copies a claimed message in, outside the lock, and commits it. The lock is waited for as any
- * lock is: a holder that keeps it past the deadline (stopped, or a corrupt lock word naming a
- * live process) leaves our claim in place, its slot out of use while we live: nothing was sent.
- */
+/* Takes the lock for a commit: a holder that keeps it past the deadline (stopped, or a corrupt
+ * lock word naming a live process) leaves our claim in place, its slot out of use while we live:
+ * nothing was sent (or taken). */
 static int
-send_claimed(struct xipc_mq *q, const void *buf, size_t len, uint32_t i, xipc__deadline dl)
+commit_by_lock(struct xipc_mq *q, enum xipc__mq_side side, uint32_t i, xipc__deadline dl)
 {
-    memcpy(payload_at(q, i), buf, len);
     int rc = mq_lock(q, dl);
     if (rc != 0)
         return rc;
-    rc = send_commit(q, i);
+    rc = side == XIPC__MQ_SEND ? send_commit(q, i) : recv_commit(q, i);
     mq_unlock(q);
+    if (rc == 0)
+        wake_side(q, side == XIPC__MQ_SEND ? XIPC__MQ_RECV : XIPC__MQ_SEND);
     return rc;
 }
 
 static int
-send_once(struct xipc_mq *q, const void *buf, size_t len, unsigned key, xipc__deadline dl)
+send_by_lock(struct xipc_mq *q, const void *buf, size_t len, unsigned key, xipc__deadline dl)
 {
     uint32_t slot = NIL;
     int rc = mq_lock(q, dl);
@@ -744,11 +1103,33 @@ send_once(struct xipc_mq *q, const void *buf, size_t len, unsigned key, xipc__de
         return rc;
     rc = send_locked(q, buf, len, key, &slot);
     mq_unlock(q);
-    if (rc == 1)
-        rc = send_claimed(q, buf, len, slot, dl);
+    if (rc == 1) {
+        memcpy(payload_at(q, slot), buf, len);
+        return commit_by_lock(q, XIPC__MQ_SEND, slot, dl);
+    }
     if (rc == 0)
         wake_side(q, XIPC__MQ_RECV);
     return rc;
+}
+
+/* One try: on the ring when it is the mode and the key is its key, else (or when the ring says
+ * so) through the lock, which may close the ring, or open it for us. */
+static int
+send_once(struct xipc_mq *q, const void *buf, size_t len, unsigned key, xipc__deadline dl)
+{
+    int rc = RING_OPENED;
+    for (unsigned turn = 0; turn < 3 && rc == RING_OPENED; turn++) {
+        uint32_t slot = NIL;
+        rc = mode_now(q) == XIPC__MQ_RING_OF(key) ? ring_send(q, buf, len, key, &slot)
+                                                  : RING_CLOSED;
+        if (rc == 0)
+            ring_wake(q, XIPC__MQ_RECV);
+        else if (rc == RING_FROZEN)
+            rc = commit_by_lock(q, XIPC__MQ_SEND, slot, dl);
+        else if (rc == RING_CLOSED)
+            rc = send_by_lock(q, buf, len, key, dl);
+    }
+    return rc == RING_OPENED ? XIPC_ETIMEDOUT : rc;
 }
 
 int
@@ -756,17 +1137,17 @@ xipc__mq_send(struct xipc_mq *q, const void *buf, size_t len, unsigned key, int 
 {
     struct xipc__lazy_deadline ld = xipc__lazy_deadline_in(timeout_ms);
     for (;;) {
-        uint32_t seen = atomic_load(word_of(q, XIPC__MQ_SEND));
+        struct wait_for w = { XIPC__MQ_SEND, atomic_load(word_of(q, XIPC__MQ_SEND)), 0 };
         xipc__deadline dl = timeout_ms == 0 ? 0 : xipc__lazy_deadline_get(&ld);
         int rc = send_once(q, buf, len, key, dl);
         if (rc != XIPC_ETIMEDOUT || timeout_ms == 0)
             return rc;
-        if ((rc = await_change(q, XIPC__MQ_SEND, seen, dl)) != 0)
+        if ((rc = await_change(q, &w, dl)) != 0)
             return rc;
     }
 }
 
-/* ---- Receiving ------------------------------------------------------------------------------ */
+/* ---- Receiving on the ring ------------------------------------------------------------------ */
 
 /* What a receive asked for and got. */
 struct take {
@@ -779,13 +1160,129 @@ struct take {
     size_t copy; /* bytes to copy */
 };
 
+/* Sizes the take of a message of len and key: 0, or XIPC_EMSGSIZE (too large, kept). */
+static int
+measure(struct take *t, uint32_t len, uint32_t key)
+{
+    t->key = key;
+    t->len = len;
+    if (len > t->cap && !(t->flags & XIPC_MQ_TRUNCATE))
+        return XIPC_EMSGSIZE;
+    t->copy = len < t->cap ? len : t->cap;
+    if (t->flags & XIPC_MQ_TRUNCATE)
+        t->len = t->copy;
+    return 0;
+}
+
+/* What ring_take may return besides ring_recv's codes: another receive took the message first. */
+#define RING_LOST 4
+
+/* A small message is copied out first and taken after, by one compare-and-swap from READY to
+ * FREE for the slot's next round: no claim, so a receiver killed in the copy leaves the message
+ * READY. While the word stays READY at pos nobody writes the payload; a copy whose swap fails
+ * (another receive took the message, or the ring closed) is dropped, which leaves the caller's
+ * buffer with bytes of a message not received. */
+static int
+ring_take_small(struct xipc_mq *q, struct take *t, uint32_t i, uint64_t pos, uint64_t word)
+{
+    if (t->copy > 0)
+        memcpy(t->buf, payload_at(q, i), t->copy);
+    if (!atomic_compare_exchange_strong(
+            &slot_at(q, i)->word, &word, ring_word(pos + q->capacity, XIPC__MQ_FREE, 0)))
+        return RING_LOST;
+    ring_advance(&q->hdr->ring_head.pos, pos);
+    return 0;
+}
+
+/* Takes the READY message at pos in slot i, whose word was seen as word: its length and key are
+ * read before the claim (and known to be its own when the word has not changed meanwhile), so
+ * that a message too large for the buffer is left where it is. */
+static int
+ring_take(struct xipc_mq *q, struct take *t, uint32_t i, uint64_t pos, uint64_t word,
+    uint32_t *claimed)
+{
+    struct xipc__mq_slot *s = slot_at(q, i);
+    uint32_t len = *(volatile uint32_t *)&s->len, key = *(volatile uint32_t *)&s->key;
+    if (atomic_load(&s->word) != word)
+        return RING_LOST;
+    if (len > q->msg_max)
+        return RING_CLOSED; /* the rebuild says XIPC_ECORRUPT */
+    int rc = measure(t, len, key);
+    if (rc != 0)
+        return rc;
+    if (t->copy <= XIPC__MQ_COPY_IN_LOCK_MAX)
+        return ring_take_small(q, t, i, pos, word);
+    if (!atomic_compare_exchange_strong(&s->word, &word, ring_word(pos, XIPC__MQ_READING, q->me)))
+        return RING_LOST;
+    ring_advance(&q->hdr->ring_head.pos, pos);
+    if (t->copy > 0)
+        memcpy(t->buf, payload_at(q, i), t->copy);
+    uint64_t mine = ring_word(pos, XIPC__MQ_READING, q->me);
+    if (atomic_compare_exchange_strong(
+            &s->word, &mine, ring_word(pos + q->capacity, XIPC__MQ_FREE, 0)))
+        return 0;
+    *claimed = i;
+    return RING_FROZEN;
+}
+
+/* A receive on the ring of key: takes the message at the head's position when the selector
+ * takes the oldest message of key. 0, XIPC_ETIMEDOUT nothing to take, XIPC_EMSGSIZE,
+ * RING_FROZEN, or RING_CLOSED. */
+static int
+ring_recv(struct xipc_mq *q, struct take *t, uint32_t key, uint32_t *claimed)
+{
+    _Atomic uint64_t *head = &q->hdr->ring_head.pos;
+    if (!ring_answers(t->selector, key))
+        return XIPC_ETIMEDOUT;
+    for (uint32_t tries = 0; tries < RING_TRIES; tries++) {
+        uint64_t pos = atomic_load_explicit(head, memory_order_acquire);
+        uint32_t i = ring_slot(q, pos);
+        uint64_t word = word_of_slot(q, i);
+        int rc = RING_LOST;
+        switch (ring_place(q, word, pos)) {
+        case RING_AT:
+            if (state_in(word) == XIPC__MQ_READY)
+                rc = ring_take(q, t, i, pos, word, claimed);
+            else if (state_in(word) == XIPC__MQ_READING)
+                ring_advance(head, pos);
+            else
+                rc = state_in(word) > XIPC__MQ_READING ? RING_CLOSED : XIPC_ETIMEDOUT;
+            break;
+        case RING_AHEAD:
+            ring_advance(head, pos);
+            break;
+        case RING_LAP_BEHIND:
+            rc = state_in(word) == XIPC__MQ_READING ? XIPC_ETIMEDOUT : RING_CLOSED;
+            break;
+        default:
+            rc = RING_CLOSED;
+            break;
+        }
+        if (rc != RING_LOST)
+            return rc;
+    }
+    return RING_CLOSED;
+}
+
+/* ---- Receiving through the lock ------------------------------------------------------------- */
+
+/* After a receive under the lock: an empty queue whose last sends all had one key turns back
+ * into the ring. */
+static int
+reopen_if_due(struct xipc_mq *q)
+{
+    return ring_due(q, q->hdr->streak_key) ? ring_open(q, q->hdr->streak_key) : 0;
+}
+
 /* One try under the lock. 0 taken; 1 a slot claimed (*slot) for a copy outside the lock;
  * XIPC_ETIMEDOUT nothing to take; XIPC_EMSGSIZE too large for the buffer (kept). */
 static int
 recv_locked(struct xipc_mq *q, struct take *t, uint32_t *slot)
 {
     uint32_t i;
-    int rc = select_message(q, t->selector, &i);
+    int rc = mode_now(q) == XIPC__MQ_LISTS ? 0 : rebuild(q);
+    if (rc == 0)
+        rc = select_message(q, t->selector, &i);
     if (rc == 0 && i == NIL && (rc = recover_dead_claims(q)) == 0)
         rc = select_message(q, t->selector, &i);
     if (rc != 0)
@@ -793,21 +1290,12 @@ recv_locked(struct xipc_mq *q, struct take *t, uint32_t *slot)
     if (i == NIL)
         return XIPC_ETIMEDOUT;
     struct xipc__mq_slot *s = slot_at(q, i);
-    uint32_t len = s->len;
-    if (len > q->msg_max)
+    if (s->len > q->msg_max)
         return corrupt("mq: a message longer than the queue's largest");
-    t->key = s->key;
-    t->len = len;
-    if (len > t->cap && !(t->flags & XIPC_MQ_TRUNCATE))
-        return XIPC_EMSGSIZE;
-    t->copy = len < t->cap ? len : t->cap;
-    if (t->flags & XIPC_MQ_TRUNCATE)
-        t->len = t->copy;
-    if ((rc = unlink_ready(q, i)) != 0)
+    if ((rc = measure(t, s->len, s->key)) != 0 || (rc = unlink_ready(q, i)) != 0)
         return rc;
     if (t->copy > XIPC__MQ_COPY_IN_LOCK_MAX) {
-        atomic_store_explicit(&s->owner, q->me, memory_order_relaxed);
-        set_state(q, i, XIPC__MQ_READING);
+        set_claim(q, i, XIPC__MQ_READING);
         q->hdr->claims++;
         *slot = i;
         return 1;
@@ -817,38 +1305,24 @@ recv_locked(struct xipc_mq *q, struct take *t, uint32_t *slot)
     set_state(q, i, XIPC__MQ_FREE);
     push_free(q, i);
     atomic_fetch_add_explicit(word_of(q, XIPC__MQ_SEND), 1, memory_order_release);
-    return 0;
+    return reopen_if_due(q);
 }
 
 static int
 recv_commit(struct xipc_mq *q, uint32_t i)
 {
-    if (state_of(q, i) != XIPC__MQ_READING ||
-        atomic_load_explicit(&slot_at(q, i)->owner, memory_order_relaxed) != q->me)
+    if (state_of(q, i) != XIPC__MQ_READING || owner_of(q, i) != q->me ||
+        (word_of_slot(q, i) & XIPC__MQ_IN_RING))
         return corrupt("mq: our receive's claim was changed under us");
     set_state(q, i, XIPC__MQ_FREE);
     q->hdr->claims--;
     push_free(q, i);
     atomic_fetch_add_explicit(word_of(q, XIPC__MQ_SEND), 1, memory_order_release);
-    return 0;
-}
-
-/* Copies a claimed message out and commits it; as send_claimed, a lock kept from us past the
- * deadline leaves the claim, and the message comes back (READY) only when we are gone. */
-static int
-recv_claimed(struct xipc_mq *q, struct take *t, uint32_t i, xipc__deadline dl)
-{
-    memcpy(t->buf, payload_at(q, i), t->copy);
-    int rc = mq_lock(q, dl);
-    if (rc != 0)
-        return rc;
-    rc = recv_commit(q, i);
-    mq_unlock(q);
-    return rc;
+    return reopen_if_due(q);
 }
 
 static int
-recv_once(struct xipc_mq *q, struct take *t, xipc__deadline dl)
+recv_by_lock(struct xipc_mq *q, struct take *t, xipc__deadline dl)
 {
     uint32_t slot = NIL;
     int rc = mq_lock(q, dl);
@@ -856,10 +1330,27 @@ recv_once(struct xipc_mq *q, struct take *t, xipc__deadline dl)
         return rc;
     rc = recv_locked(q, t, &slot);
     mq_unlock(q);
-    if (rc == 1)
-        rc = recv_claimed(q, t, slot, dl);
+    if (rc == 1) {
+        memcpy(t->buf, payload_at(q, slot), t->copy);
+        return commit_by_lock(q, XIPC__MQ_RECV, slot, dl);
+    }
     if (rc == 0)
         wake_side(q, XIPC__MQ_SEND);
+    return rc;
+}
+
+static int
+recv_once(struct xipc_mq *q, struct take *t, xipc__deadline dl)
+{
+    uint32_t slot = NIL;
+    uint64_t mode = mode_now(q);
+    int rc = ring_mode(mode) ? ring_recv(q, t, (uint32_t)mode, &slot) : RING_CLOSED;
+    if (rc == 0)
+        ring_wake(q, XIPC__MQ_SEND);
+    else if (rc == RING_FROZEN)
+        rc = commit_by_lock(q, XIPC__MQ_RECV, slot, dl);
+    else if (rc == RING_CLOSED)
+        rc = recv_by_lock(q, t, dl);
     return rc;
 }
 
@@ -870,7 +1361,7 @@ xipc__mq_recv(struct xipc_mq *q, int64_t selector, unsigned flags, void *buf, si
     struct take t = { selector, flags, buf, cap, 0, 0, 0 };
     struct xipc__lazy_deadline ld = xipc__lazy_deadline_in(timeout_ms);
     for (;;) {
-        uint32_t seen = atomic_load(word_of(q, XIPC__MQ_RECV));
+        struct wait_for w = { XIPC__MQ_RECV, atomic_load(word_of(q, XIPC__MQ_RECV)), selector };
         xipc__deadline dl = timeout_ms == 0 ? 0 : xipc__lazy_deadline_get(&ld);
         int rc = recv_once(q, &t, dl);
         if (rc == 0 || rc == XIPC_EMSGSIZE) {
@@ -881,17 +1372,29 @@ xipc__mq_recv(struct xipc_mq *q, int64_t selector, unsigned flags, void *buf, si
         }
         if (rc != XIPC_ETIMEDOUT || timeout_ms == 0)
             return rc;
-        if ((rc = await_change(q, XIPC__MQ_RECV, seen, dl)) != 0)
+        if ((rc = await_change(q, &w, dl)) != 0)
             return rc;
     }
 }
 
 /* ---- What anyone may look at ---------------------------------------------------------------- */
 
+/* The ring's messages now: its ends' distance (the head read first: both only grow), within
+ * 0..capacity. */
+static uint32_t
+ring_count(struct xipc_mq *q)
+{
+    uint64_t head = atomic_load(&q->hdr->ring_head.pos), tail = atomic_load(&q->hdr->ring_tail.pos);
+    if (tail <= head)
+        return 0;
+    return tail - head > q->capacity ? q->capacity : (uint32_t)(tail - head);
+}
+
 int
 xipc__mq_stat(struct xipc_mq *q, xipc_mq_info *info)
 {
-    uint32_t count = atomic_load_explicit(&q->hdr->count, memory_order_relaxed);
+    uint32_t count = ring_mode(mode_now(q)) ? ring_count(q)
+                                            : atomic_load_explicit(&q->hdr->count, memory_order_relaxed);
     if (count > q->capacity)
         return corrupt("mq: more messages counted than the queue holds");
     info->capacity = q->capacity;
@@ -903,9 +1406,16 @@ xipc__mq_stat(struct xipc_mq *q, xipc_mq_info *info)
 unsigned
 xipc__mq_ready(struct xipc_mq *q)
 {
+    unsigned events = 0;
+    if (ring_mode(mode_now(q))) {
+        if (ring_moved(q, XIPC__MQ_RECV, XIPC__MQ_PRIORITY))
+            events |= XIPC_WAITSET_READ;
+        if (ring_moved(q, XIPC__MQ_SEND, 0))
+            events |= XIPC_WAITSET_WRITE;
+        return events;
+    }
     uint32_t count = atomic_load_explicit(&q->hdr->count, memory_order_relaxed);
     uint32_t free_head = *(volatile uint32_t *)&q->hdr->free_head;
-    unsigned events = 0;
     if (count > 0)
         events |= XIPC_WAITSET_READ;
     if (free_head != NIL)
@@ -930,6 +1440,7 @@ set_pointers(struct xipc_mq *q, uint32_t capacity, uint32_t msg_max)
     q->capacity = capacity;
     q->msg_max = msg_max;
     (void)xipc__mq_layout_size(capacity, msg_max, &q->stride);
+    q->ring_mask = (capacity & (capacity - 1)) == 0 ? capacity - 1 : 0;
     q->slots = (struct xipc__mq_slot *)(void *)((unsigned char *)q->shm.ptr + sizeof *q->hdr);
     q->payload = (unsigned char *)(q->slots + capacity);
 }
@@ -959,8 +1470,9 @@ xipc__mq_layout_init(struct xipc_mq *q, uint32_t capacity, uint32_t msg_max)
     make_wake_id(h->wake_id);
     h->free_head = NIL;
     h->prio_head = h->prio_tail = h->fifo_head = h->fifo_tail = NIL;
-    for (uint32_t i = capacity; i-- > 0;)
-        push_free(q, i);
+    /* A new queue is the ring of key 0, priority 0 being what most programs send: the first
+     * send of another key moves it to the lists. */
+    (void)ring_open(q, 0);
     atomic_store_explicit(&h->magic, XIPC__MQ_MAGIC, memory_order_release);
 }
 

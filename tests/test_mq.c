@@ -542,15 +542,37 @@ xt_test_mq_stat(void)
 /* ---- Many producers and consumers ----------------------------------------------------------- */
 
 #define MANY_SIDES    3
-#define MANY_MESSAGES 3000
+#define MANY_MESSAGES 100000 /* at most, per producer */
 
 /* What a message of the many-process test carries. */
 struct tagged {
     uint32_t producer, seq;
 };
 
-/* argv: name, producer number. Sends MANY_MESSAGES numbered messages, keyed by producer + 1 so
- * that each producer's messages keep their order in both orders. */
+/* The stop message that ends a consumer. */
+#define MANY_STOP UINT32_MAX
+
+/* The key of message seq of producer p: its own (p + 1, so that each producer's messages keep
+ * their order in both orders); "ring", key 0 for all: the queue stays the lock-free ring;
+ * "switch", key 0 but every 64th message of producer 0, key 1: the queue leaves the ring and
+ * comes back all the time, while the others send and receive on it. */
+static unsigned
+many_key(const char *keys, uint32_t producer, uint32_t seq)
+{
+    if (strcmp(keys, "own") == 0)
+        return producer + 1;
+    return strcmp(keys, "switch") == 0 && producer == 0 && seq % 64 == 0;
+}
+
+/* Messages per producer: many more on the ring, whose races need the producers to overlap in
+ * time, which short runs on two CPUs seldom do. */
+static uint32_t
+many_count(const char *keys)
+{
+    return strcmp(keys, "own") == 0 ? 3000 : MANY_MESSAGES;
+}
+
+/* argv: name, producer number, keys ("own" or "ring"). Sends many_count numbered messages. */
 int
 xt_child_mq_many_producer(int argc, char **argv)
 {
@@ -558,17 +580,19 @@ xt_child_mq_many_producer(int argc, char **argv)
     (void)argc;
     CHECK_OK(xipc_mq_open(argv[1], XIPC_OPEN, NULL, &mq));
     uint32_t producer = (uint32_t)atoi(argv[2]);
-    for (uint32_t seq = 0; seq < MANY_MESSAGES; seq++) {
+    for (uint32_t seq = 0; seq < many_count(argv[3]); seq++) {
         struct tagged t = { producer, seq };
-        CHECK_OK(xipc_mq_send(mq, &t, sizeof t, producer + 1, XT_CHILD_TIMEOUT_MS));
+        CHECK_OK(xipc_mq_send(
+            mq, &t, sizeof t, many_key(argv[3], producer, seq), XT_CHILD_TIMEOUT_MS));
     }
     xipc_mq_close(mq);
     return 0;
 }
 
-/* argv: name, consumer number, then the ledger's export text. Takes messages (priority order,
- * or typed selector 0, by turns) until a stop message (key 0), counting each in the ledger and
- * checking that each producer's messages come in order. */
+/* argv: name, consumer number, keys, then the ledger's export text. Takes messages (priority
+ * order, or typed selector 0, by turns; "switch": selector 0 only, send order) until a stop
+ * message, counting each in the ledger and checking that each producer's messages come in
+ * order. */
 int
 xt_child_mq_many_consumer(int argc, char **argv)
 {
@@ -577,7 +601,7 @@ xt_child_mq_many_consumer(int argc, char **argv)
     uint32_t last[MANY_SIDES];
     (void)argc;
     CHECK_OK(xipc_mq_open(argv[1], XIPC_OPEN, NULL, &mq));
-    CHECK_OK(xipc_shm_import(argv[3], &ledger));
+    CHECK_OK(xipc_shm_import(argv[4], &ledger));
     _Atomic unsigned char *seen = xipc_shm_ptr(ledger);
     for (int p = 0; p < MANY_SIDES; p++)
         last[p] = UINT32_MAX;
@@ -585,14 +609,15 @@ xt_child_mq_many_consumer(int argc, char **argv)
         struct tagged t;
         size_t len = 0;
         unsigned key = 0;
-        if (n % 2)
+        if (n % 2 && strcmp(argv[3], "switch") != 0)
             CHECK_OK(xipc_mq_recv(mq, &t, sizeof t, &len, &key, XT_CHILD_TIMEOUT_MS));
         else
             CHECK_OK(xipc_mq_recv_typed(mq, 0, 0, &t, sizeof t, &len, &key, XT_CHILD_TIMEOUT_MS));
         CHECK_EQ(len, sizeof t);
-        if (key == 0)
+        if (t.producer == MANY_STOP)
             break;
-        CHECK(t.producer < MANY_SIDES && t.seq < MANY_MESSAGES && key == t.producer + 1);
+        CHECK(t.producer < MANY_SIDES && t.seq < MANY_MESSAGES);
+        CHECK_EQ(key, many_key(argv[3], t.producer, t.seq));
         CHECK(last[t.producer] == UINT32_MAX || t.seq > last[t.producer]);
         last[t.producer] = t.seq;
         atomic_fetch_add(&seen[t.producer * MANY_MESSAGES + t.seq], 1);
@@ -602,8 +627,10 @@ xt_child_mq_many_consumer(int argc, char **argv)
     return 0;
 }
 
-void
-xt_test_mq_many_producers_and_consumers(void)
+/* MANY_SIDES producers and as many consumers at once on a queue of 16: every message received
+ * exactly once, each producer's in order. */
+static void
+many_sides(const char *keys)
 {
     char name[XIPC_NAME_MAX + 1], number[8];
     xipc_shm *ledger = NULL;
@@ -614,22 +641,157 @@ xt_test_mq_many_producers_and_consumers(void)
     xipc_handle *h = xipc_shm_handle(ledger);
     for (int i = 0; i < MANY_SIDES; i++) {
         snprintf(number, sizeof number, "%d", i);
-        const char *args[] = { name, number, NULL };
+        const char *args[] = { name, number, keys, NULL };
         procs[i] = xt_spawn_passing("mq_many_consumer", args, NULL, &h, 1);
         procs[MANY_SIDES + i] = xt_spawn_child("mq_many_producer", args, NULL, NULL, 0);
     }
     for (int i = 0; i < MANY_SIDES; i++)
         xt_expect_exit(procs[MANY_SIDES + i], 0);
     for (int i = 0; i < MANY_SIDES; i++) {
-        struct tagged stop = { 0, 0 };
+        struct tagged stop = { MANY_STOP, 0 };
         CHECK_OK(xipc_mq_send(mq, &stop, sizeof stop, 0, XT_CHILD_TIMEOUT_MS));
     }
     for (int i = 0; i < MANY_SIDES; i++)
         xt_expect_exit(procs[i], 0);
     const unsigned char *seen = xipc_shm_ptr(ledger);
     for (size_t k = 0; k < MANY_SIDES * MANY_MESSAGES; k++)
-        CHECK_EQ(seen[k], 1); /* every message received exactly once */
+        CHECK_EQ(seen[k], k % MANY_MESSAGES < many_count(keys)); /* exactly once */
     xipc_shm_close(ledger);
+    xipc_mq_close(mq);
+}
+
+void
+xt_test_mq_many_producers_and_consumers(void)
+{
+    many_sides("own");
+}
+
+/* The same with one key for all: the sends and receives race on the ring's slots and ends, with
+ * no lock. */
+void
+xt_test_mq_ring_many_producers_exactly_once(void)
+{
+    many_sides("ring");
+}
+
+/* The queue moves between the ring and the lists under the feet of the others: a send or a
+ * receive caught between its claim and its commit by the ring's closing ends under the lock. */
+void
+xt_test_mq_ring_switch_under_load_exactly_once(void)
+{
+    many_sides("switch");
+}
+
+/* ---- The ring and the lists ----------------------------------------------------------------- */
+
+/* A queue is a lock-free ring while every queued message has one key, and moves to the lists
+ * when a send of another key comes; back to the ring when it is empty after enough sends of one
+ * key (common/mq_core.c). The layout, version 2 (common/mq.h), as another program knows it: the
+ * mode word at offset 48, bit 32 set while the queue is a ring. */
+#define MQ_OFF_MODE    48u
+#define MQ_MODE_LISTS  10
+#define MQ_MODE_RING   11
+
+/* argv: the queue's export text. Exits MQ_MODE_LISTS or MQ_MODE_RING, as the queue's mode
+ * word says. */
+int
+xt_child_mq_peek_mode(int argc, char **argv)
+{
+    char text[XIPC_HANDLE_TEXT_MAX];
+    xipc_shm *shm = NULL;
+    uint64_t mode;
+    (void)argc;
+    const char *value = strchr(argv[1] + strlen("xipc1:"), ':');
+    CHECK(value != NULL);
+    snprintf(text, sizeof text, "xipc1:shm%s", value);
+    CHECK_OK(xipc_shm_import(text, &shm));
+    memcpy(&mode, (unsigned char *)xipc_shm_ptr(shm) + MQ_OFF_MODE, sizeof mode);
+    xipc_shm_close(shm);
+    return mode >> 32 == 1 ? MQ_MODE_RING : MQ_MODE_LISTS;
+}
+
+static void
+expect_mode(xipc_mq *mq, int mode)
+{
+    xipc_handle *h = xipc_mq_handle(mq);
+    const char *args[] = { NULL };
+    xt_expect_exit(xt_spawn_passing("mq_peek_mode", args, NULL, &h, 1), mode);
+}
+
+/* The key of message n of the mode script: 0 (the ring a new queue starts as), with a message of
+ * another key now and then while the queue holds many. */
+static unsigned
+mode_script_key(int n)
+{
+    return n == 60 ? 9 : n == 61 ? 3 : n == 150 ? 1 : 0;
+}
+
+/* argv: name, count. Sends count messages, each its index, keyed by mode_script_key. */
+int
+xt_child_mq_mode_sender(int argc, char **argv)
+{
+    xipc_mq *mq = NULL;
+    (void)argc;
+    CHECK_OK(xipc_mq_open(argv[1], XIPC_OPEN, NULL, &mq));
+    long count = atol(argv[2]);
+    for (long n = 0; n < count; n++) {
+        uint32_t index = (uint32_t)n;
+        CHECK_OK(
+            xipc_mq_send(mq, &index, sizeof index, mode_script_key((int)n), XT_CHILD_TIMEOUT_MS));
+    }
+    xipc_mq_close(mq);
+    return 0;
+}
+
+/* Another process fills the queue by the mode script (60 messages of key 0 in the ring, then
+ * keys 9 and 3 while those are queued), and the model checks every receive: priority order
+ * (selector INT64_MIN) or the typed selectors given, cycled. */
+static void
+mode_round(xipc_mq *mq, const char *name, const int64_t *selectors, size_t n_selectors)
+{
+    char count[16];
+    struct model m;
+    snprintf(count, sizeof count, "%d", SCRIPT_COUNT);
+    for (int n = 0; n < SCRIPT_COUNT; n++) {
+        m.key[n] = mode_script_key(n);
+        m.taken[n] = false;
+    }
+    const char *args[] = { name, count, NULL };
+    xt_expect_exit(xt_spawn_child("mq_mode_sender", args, NULL, NULL, 0), 0);
+    expect_mode(mq, MQ_MODE_LISTS);
+    for (int n = 0; n < 2 * SCRIPT_COUNT; n++) {
+        int64_t selector = selectors[(size_t)n % n_selectors];
+        take_and_check(mq, &m, selector, selector == INT64_MIN);
+    }
+    for (int n = 0; n <= SCRIPT_COUNT; n++)
+        take_and_check(mq, &m, 0, false);
+}
+
+void
+xt_test_mq_ring_mode_switch_order_exact(void)
+{
+    static const int64_t priority[] = { INT64_MIN };
+    static const int64_t typed[] = { 0, 3, -2, 9, INT64_MIN, 1, -8, 0, 5, -(int64_t)UINT32_MAX };
+    char name[XIPC_NAME_MAX + 1];
+    uint32_t index = 0;
+    size_t len = 0;
+    xt_name("mq.mode", name);
+    xipc_mq *mq = open_queue(name, SCRIPT_COUNT, 16);
+    expect_mode(mq, MQ_MODE_RING);
+    mode_round(mq, name, priority, 1);
+    /* Drained after a long run of key 0: the ring again, and the same script again. */
+    expect_mode(mq, MQ_MODE_RING);
+    mode_round(mq, name, typed, sizeof typed / sizeof typed[0]);
+    expect_mode(mq, MQ_MODE_RING);
+    /* A ring of key 0 answers a selector of another key with nothing, and a too small buffer
+     * with the size, the message kept. */
+    CHECK_OK(xipc_mq_send(mq, "abcdefgh", 8, 0, 0));
+    CHECK_RC(xipc_mq_recv_typed(mq, 4, 0, &index, sizeof index, &len, NULL, 0), XIPC_ETIMEDOUT);
+    CHECK_RC(xipc_mq_recv(mq, &index, sizeof index, &len, NULL, 0), XIPC_EMSGSIZE);
+    CHECK_EQ(len, 8);
+    CHECK_OK(xipc_mq_recv_typed(mq, 0, XIPC_MQ_TRUNCATE, &index, sizeof index, &len, NULL, 0));
+    CHECK(len == sizeof index && memcmp(&index, "abcd", 4) == 0);
+    expect_mode(mq, MQ_MODE_RING);
     xipc_mq_close(mq);
 }
 

@@ -23,11 +23,22 @@
  * Full and empty: a send to a full queue waits up to its timeout for room; a receive from an
  * empty queue (or one with no message its selector takes) waits up to its timeout for one;
  * timeout 0 only tries. A busy queue is served in user space: the calls spin briefly, then sleep
- * in the kernel only when the queue is really empty or full. Every call takes the queue's lock
- * for a moment (a copy of a message of up to 2 KiB; larger ones are copied outside it); a call
- * whose timeout is shorter waits for that moment all the same, up to 20 ms, and then gives
- * XIPC_ETIMEDOUT (another process stopped while it held the lock, say by a debugger). A lock
- * held by a process that died is taken over within about a millisecond.
+ * in the kernel only when the queue is really empty or full.
+ *
+ * Two ways inside, chosen by the queue itself. While every queued message has the same key (all
+ * priority 0, say, or all one type; a new queue starts so with key 0), the queue is a lock-free
+ * ring: a send claims the next slot with a compare-and-swap, copies, and commits; a receive
+ * takes the oldest message the same way (or, its selector taking no message of that key, finds
+ * nothing), and no call takes a lock. A send of another key moves the queue to its lists (the
+ * messages queued keep their places in both orders), where every call takes the queue's lock for
+ * a moment (a copy of a message of up to 2 KiB; larger ones are copied outside it); a call whose
+ * timeout is shorter waits for that moment all the same, up to 20 ms, and then gives
+ * XIPC_ETIMEDOUT (another process stopped while it held the lock, say by a debugger). A lock held
+ * by a process that died is taken over within about a millisecond. A queue that runs empty after
+ * a run of sends of one key (8 + capacity / 8 of them) becomes the ring again. In the ring,
+ * messages are received in the order their sends claimed slots, so a sender stopped between its
+ * claim and its commit holds back the messages claimed after it: a receive that waits finds them
+ * after one sleep slice (20 ms), when it moves the queue to the lists.
  *
  * Crash safety has one limit: every process registers in the queue's table of users (256 at
  * once: XIPC_EBUSY beyond), by its pid and start time. A child made by fork() without exec that
@@ -126,7 +137,8 @@ XIPC_API int xipc_mq_send(
  * XIPC_EMSGSIZE (the message is larger than cap: it stays queued, and *len gets its size);
  * XIPC_ETIMEDOUT (nothing to receive); XIPC_EINVAL (also NULL len, NULL buf with cap > 0, a bad
  * timeout); XIPC_EBADF; XIPC_ECORRUPT; XIPC_ENOMEM (as for a send: nothing was taken);
- * XIPC_EOS (another OS failure: xipc_last_os_error). */
+ * XIPC_EOS (another OS failure: xipc_last_os_error). On failure buf may hold bytes of a message
+ * not taken (the ring copies a small message out before it takes it). */
 XIPC_API int xipc_mq_recv(
     xipc_mq *mq, void *buf, size_t cap, size_t *len, unsigned *key, int timeout_ms);
 

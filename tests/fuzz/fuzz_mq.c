@@ -1,7 +1,10 @@
 /* tests/fuzz/fuzz_mq.c: a libFuzzer target for message queues (xipc/mq.h, common/mq_core.c).
  *
  * It opens a queue and runs the input as a program of calls, each with timeout 0, between which
- * it overwrites bytes of the queue's shared memory, as another process might. The library must
+ * it overwrites bytes of the queue's shared memory, as another process might. Most sends have
+ * key 0, the key a new queue's lock-free ring takes, so that the program moves the queue between
+ * the ring and the lists; one kind of scribble aims at the words the ring lives on (the mode, the
+ * ring's ends, the slots' words). The library must
  * neither crash, nor overrun (AddressSanitizer), nor hang, and every call must return one of the
  * codes its comment lists. Built by `cmake -DXIPC_FUZZ=ON` with clang (ci/test.sh runs it for a
  * few seconds); run it longer with
@@ -44,7 +47,8 @@ call_send(xipc_mq *mq, struct input *in)
 {
     static unsigned char msg[MSG_MAX + 100];
     size_t len = take(in, 2) % sizeof msg;
-    unsigned key = take(in, 1);
+    uint32_t k = take(in, 1);
+    unsigned key = k < 160 ? 0 : k - 159;
     memset(msg, (int)key, len);
     expect(xipc_mq_send(mq, msg, len, key, 0), XIPC_ETIMEDOUT, XIPC_EMSGSIZE, 0, "send");
 }
@@ -102,6 +106,25 @@ scribble(xipc_mq *mq, struct input *in, bool anywhere)
     memcpy(mem + at, &value, n);
 }
 
+/* Overwrites 1 to 8 bytes of a word the ring lives on: the mode (offset 48), the ring's head
+ * (256) and tail (320), or a slot's word (the first 8 bytes of each slot record). */
+static void
+scribble_ring(xipc_mq *mq, struct input *in)
+{
+    unsigned char *mem = mq->shm.ptr;
+    uint32_t which = take(in, 1) % (3 + CAPACITY);
+    size_t at = which == 0 ? offsetof(struct xipc__mq_header, mode)
+        : which == 1       ? offsetof(struct xipc__mq_header, ring_head)
+        : which == 2       ? offsetof(struct xipc__mq_header, ring_tail)
+                           : sizeof(struct xipc__mq_header) + (which - 3) * sizeof(struct xipc__mq_slot);
+    size_t shift = take(in, 1) % 8;
+    uint64_t value = (uint64_t)take(in, 4) << 32 | take(in, 4);
+    size_t n = 1 + (value & 7);
+    if (shift + n > 8)
+        n = 8 - shift;
+    memcpy(mem + at + shift, &value, n);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -119,7 +142,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * written into the user table): a bounded number of calls keeps an input well inside
      * libFuzzer's timeout. */
     for (int calls = 0; in.left > 0 && calls < CALLS_MAX; calls++) {
-        switch (take(&in, 1) % 8) {
+        switch (take(&in, 1) % 9) {
         case 0:
             call_send(mq, &in);
             break;
@@ -137,6 +160,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         case 5:
             scribble(mq, &in, true);
+            break;
+        case 6:
+            scribble_ring(mq, &in);
             break;
         default:
             scribble(mq, &in, false);
