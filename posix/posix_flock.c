@@ -71,109 +71,180 @@ lock_failure(int e)
 
 /* ---- Waiting with a limit ------------------------------------------------------------------- */
 
-struct lock_waiter {
+/* A helper thread that makes the blocking F_OFD_SETLKW for limited waits on one handle. It lives
+ * with the handle, idle between waits, so that a hand-off costs the woken helper no thread exit
+ * before the caller runs, and a wait no thread start. */
+struct xipc__posix_lock_helper {
+    struct xipc__posix_lock_helper *next; /* in the handle's idle list */
+    pthread_t thread;
     int fd;
-    struct flock fl;
-    /* 0 while the helper waits; 1 once F_OFD_SETLKW returned (err says how). A futex word, so
-     * that the helper's wake is one call and the woken caller takes no lock after it. */
-    _Atomic uint32_t done;
-    int err; /* the errno of F_OFD_SETLKW, 0 when it locked; written before done */
-    /* The caller and the helper each hold one; the last to let go frees it, so that a caller
-     * woken with the lock returns at once, without waiting for the helper's thread to end. */
-    atomic_int refs;
+    struct flock fl; /* the lock asked for */
+    /* The futex word both sides wait on: the caller while ASKED, the helper while IDLE or DONE. */
+    _Atomic uint32_t state;
+    int err; /* the errno of F_OFD_SETLKW, 0 when it locked; written before DONE */
 };
 
-static void
-waiter_release(struct lock_waiter *w)
+/* IDLE -> ASKED (the caller) -> DONE (the helper) or ABANDONED (the caller, at the deadline: the
+ * helper ends); QUIT at close. */
+enum { HELPER_IDLE, HELPER_ASKED, HELPER_DONE, HELPER_ABANDONED, HELPER_QUIT };
+
+/* Waits until asked (true) or told to quit (false). */
+static bool
+await_ask(struct xipc__posix_lock_helper *h)
 {
-    if (atomic_fetch_sub(&w->refs, 1) == 1)
-        free(w);
+    uint32_t s;
+    while ((s = atomic_load(&h->state)) == HELPER_IDLE || s == HELPER_DONE)
+        (void)xipc__posix_futex_wait(&h->state, s, XIPC__DEADLINE_NEVER);
+    return s == HELPER_ASKED;
 }
 
+/* The helper's life: one F_OFD_SETLKW per ask. Cancellation is disabled but for that call (a
+ * cancellation point: POSIX, pthreads(7)), so that a cancel at the deadline ends the thread there
+ * and nowhere else: before the call (it acts on entry) or in it, never with the answer half
+ * given. */
 static void *
-wait_for_lock(void *arg)
+help_lock(void *arg)
 {
-    struct lock_waiter *w = arg;
-    int e;
-    do
-        e = fcntl(w->fd, F_OFD_SETLKW, &w->fl) == 0 ? 0 : errno;
-    while (e == EINTR);
-    /* Past the only cancellation point: nothing below may be cut short. */
+    struct xipc__posix_lock_helper *h = arg;
     (void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-    w->err = e;
-    atomic_store(&w->done, 1);
-    xipc__posix_futex_wake(&w->done, 1);
-    waiter_release(w);
+    while (await_ask(h)) {
+        int e;
+        (void)pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+        do
+            e = fcntl(h->fd, F_OFD_SETLKW, &h->fl) == 0 ? 0 : errno;
+        while (e == EINTR);
+        (void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+        h->err = e;
+        uint32_t asked = HELPER_ASKED;
+        if (!atomic_compare_exchange_strong(&h->state, &asked, HELPER_DONE))
+            break; /* abandoned: the caller gives back what came, once this thread ended */
+        xipc__posix_futex_wake(&h->state, 1);
+    }
     return NULL;
 }
 
-/* Starts the helper with every signal blocked, so that no signal meant for the program runs its
- * handler on xipc's thread. */
+/* A new helper for fd, started with every signal blocked, so that no signal meant for the
+ * program runs its handler on xipc's thread. */
 static int
-start_waiter(struct lock_waiter *w, pthread_t *thread)
+helper_start(int fd, struct xipc__posix_lock_helper **out)
 {
     sigset_t all, old;
+    struct xipc__posix_lock_helper *h = calloc(1, sizeof *h);
+    if (h == NULL)
+        return XIPC_ENOMEM;
+    h->fd = fd;
+    atomic_init(&h->state, HELPER_IDLE);
     (void)sigfillset(&all);
     (void)pthread_sigmask(SIG_SETMASK, &all, &old);
-    int e = pthread_create(thread, NULL, wait_for_lock, w);
+    int e = pthread_create(&h->thread, NULL, help_lock, h);
     (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
-    return e == 0 ? 0 : XIPC__OS_FAIL(e, "pthread_create", NULL);
-}
-
-/* Waits until the helper is done or dl passes; true when it is done. */
-static bool
-await_waiter(struct lock_waiter *w, xipc__deadline dl)
-{
-    while (atomic_load(&w->done) == 0)
-        if (xipc__posix_futex_wait(&w->done, 0, dl) == XIPC_ETIMEDOUT)
-            break;
-    return atomic_load(&w->done) != 0;
-}
-
-/* At the deadline: cancels the helper and waits for it to end. The kernel may have granted the
- * lock as the cancellation came: it is given back. The handle holds nothing else in this range
- * (common/flock.c refuses overlaps), so this unlock drops no other lock. Returns 0 when the
- * helper got the lock after all, else XIPC_ETIMEDOUT or its failure. */
-static int
-cancel_waiter(struct lock_waiter *w, pthread_t thread)
-{
-    (void)pthread_cancel(thread);
-    (void)pthread_join(thread, NULL);
-    if (atomic_load(&w->done) != 0) {
-        int e = w->err;
-        free(w); /* the helper let go of its share as it finished */
-        return e == 0 ? 0 : lock_failure(e);
+    if (e != 0) {
+        free(h);
+        return XIPC__OS_FAIL(e, "pthread_create", NULL);
     }
-    struct flock unlock = w->fl;
+    *out = h;
+    return 0;
+}
+
+/* Takes an idle helper of the handle, or starts one (one per thread waiting at once). */
+static int
+helper_take(struct xipc__os_flock *f, struct xipc__posix_lock_helper **out)
+{
+    pid_t self = getpid();
+    xipc__os_global_lock();
+    if (f->helpers_pid != self) {
+        /* Forked: the list is the parent's, whose threads this process does not have. */
+        f->idle_helpers = NULL;
+        f->helpers_pid = self;
+    }
+    struct xipc__posix_lock_helper *h = f->idle_helpers;
+    if (h != NULL)
+        f->idle_helpers = h->next;
+    xipc__os_global_unlock();
+    if (h != NULL) {
+        *out = h;
+        return 0;
+    }
+    return helper_start(f->fd_plus1 - 1, out);
+}
+
+static void
+helper_give_back(struct xipc__os_flock *f, struct xipc__posix_lock_helper *h)
+{
+    xipc__os_global_lock();
+    h->next = f->idle_helpers;
+    f->idle_helpers = h;
+    xipc__os_global_unlock();
+}
+
+/* Waits until the helper answers (true) or dl passes; then the helper is abandoned (false),
+ * unless its answer came just in time. */
+static bool
+await_answer(struct xipc__posix_lock_helper *h, xipc__deadline dl)
+{
+    uint32_t asked = HELPER_ASKED;
+    while (atomic_load(&h->state) == HELPER_ASKED)
+        if (xipc__posix_futex_wait(&h->state, HELPER_ASKED, dl) == XIPC_ETIMEDOUT)
+            break;
+    return !atomic_compare_exchange_strong(&h->state, &asked, HELPER_ABANDONED);
+}
+
+/* At the deadline, an abandoned helper: cancels it (in F_OFD_SETLKW, or on entering it) and
+ * waits for it to end. The kernel may have granted the lock as the cancellation came, or just
+ * before: it is given back. The handle holds nothing else in this range (common/flock.c refuses
+ * overlaps), so this unlock drops no other lock. */
+static int
+helper_cancel(struct xipc__posix_lock_helper *h)
+{
+    (void)pthread_cancel(h->thread);
+    (void)pthread_join(h->thread, NULL);
+    struct flock unlock = h->fl;
     unlock.l_type = F_UNLCK;
-    (void)fcntl(w->fd, F_OFD_SETLK, &unlock);
-    free(w); /* cancelled in fcntl: the helper never let go of its share */
+    (void)fcntl(h->fd, F_OFD_SETLK, &unlock);
+    free(h);
     return XIPC_ETIMEDOUT;
 }
 
+/* The wait, with the caller's cancellation off: a thread cancelled here would leave the helper
+ * waiting with nobody to give the lock back. */
 static int
-lock_until(int fd, struct flock fl, int timeout_ms)
+lock_until(struct xipc__os_flock *f, struct flock fl, int timeout_ms)
 {
-    pthread_t thread;
+    int cancel_state;
+    struct xipc__posix_lock_helper *h = NULL;
     xipc__deadline dl = xipc__deadline_in(timeout_ms);
-    struct lock_waiter *w = calloc(1, sizeof *w);
-    if (w == NULL)
-        return XIPC_ENOMEM;
-    w->fd = fd;
-    w->fl = fl;
-    atomic_init(&w->done, 0);
-    atomic_init(&w->refs, 2);
-    int rc = start_waiter(w, &thread);
-    if (rc != 0) {
-        free(w);
-        return rc;
+    (void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
+    int rc = helper_take(f, &h);
+    if (rc == 0) {
+        h->fl = fl;
+        atomic_store(&h->state, HELPER_ASKED);
+        xipc__posix_futex_wake(&h->state, 1);
+        if (await_answer(h, dl)) {
+            rc = h->err == 0 ? 0 : lock_failure(h->err);
+            helper_give_back(f, h);
+        } else
+            rc = helper_cancel(h);
     }
-    if (!await_waiter(w, dl))
-        return cancel_waiter(w, thread);
-    rc = w->err == 0 ? 0 : lock_failure(w->err);
-    (void)pthread_detach(thread); /* it ends on its own, freeing its share if last */
-    waiter_release(w);
+    (void)pthread_setcancelstate(cancel_state, NULL);
     return rc;
+}
+
+/* Ends the handle's idle helpers (none is busy: close overlaps no other call). */
+static void
+helpers_end(struct xipc__os_flock *f)
+{
+    struct xipc__posix_lock_helper *h = f->idle_helpers;
+    if (f->helpers_pid != getpid())
+        h = NULL; /* forked: the parent's threads, not ours to end */
+    while (h != NULL) {
+        struct xipc__posix_lock_helper *next = h->next;
+        atomic_store(&h->state, HELPER_QUIT);
+        xipc__posix_futex_wake(&h->state, 1);
+        (void)pthread_join(h->thread, NULL);
+        free(h);
+        h = next;
+    }
+    f->idle_helpers = NULL;
 }
 
 int
@@ -194,7 +265,7 @@ xipc__os_flock_lock(
         return 0;
     if (e != EAGAIN && e != EACCES) /* both mean "a conflicting lock" (fcntl(2)) */
         return lock_failure(e);
-    return timeout_ms == 0 ? XIPC_ETIMEDOUT : lock_until(fd, fl, timeout_ms);
+    return timeout_ms == 0 ? XIPC_ETIMEDOUT : lock_until(f, fl, timeout_ms);
 }
 
 int
@@ -252,6 +323,7 @@ xipc__os_flock_write_at(struct xipc__os_flock *f, uint64_t offset, const void *b
 void
 xipc__os_flock_close(struct xipc__os_flock *f)
 {
+    helpers_end(f);
     if (f->fd_plus1 > 0)
         (void)close(f->fd_plus1 - 1);
     f->fd_plus1 = 0;
