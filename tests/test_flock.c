@@ -387,7 +387,10 @@ static void
 wait_for_range(void *arg)
 {
     struct range_wait *rw = arg;
-    rw->rc = xipc_flock_lock(rw->f, rw->offset, 16, XIPC_FLOCK_EXCLUSIVE, XT_CHILD_TIMEOUT_MS);
+    /* XIPC_EBUSY while the main thread's probe is in the way: try again. */
+    do
+        rw->rc = xipc_flock_lock(rw->f, rw->offset, 16, XIPC_FLOCK_EXCLUSIVE, XT_CHILD_TIMEOUT_MS);
+    while (rw->rc == XIPC_EBUSY);
 }
 
 /* One handle, two threads: a range one thread waits for is the handle's (XIPC_EBUSY to the

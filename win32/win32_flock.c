@@ -14,7 +14,7 @@
  * holder had unlocked at once), and after a cancel GetOverlappedResult reports success without
  * the lock. Under Wine the file is opened synchronously instead: XIPC_FOREVER is the blocking
  * LockFileEx (granted about 0.1 ms after the holder unlocks), and a limit retries
- * LOCKFILE_FAIL_IMMEDIATELY every millisecond until the deadline. */
+ * LOCKFILE_FAIL_IMMEDIATELY until the deadline (wine_lock). */
 #include "win32_internal.h"
 
 /* One past the largest file offset: the end of a range "to the end of the file". */
@@ -115,19 +115,61 @@ wait_lock(HANDLE h, DWORD kind, uint64_t offset, uint64_t length, xipc__deadline
     return werr;
 }
 
-/* Under Wine: blocking on a synchronous handle, or retrying until dl. */
+/* Under Wine, a limited wait polls LOCKFILE_FAIL_IMMEDIATELY: back to back for a budget of
+ * time, then every millisecond. A Wine thread blocked in a synchronous LockFileEx cannot be
+ * ended at a deadline (CancelSynchronousIo: ERROR_NOT_FOUND, the wait goes on: measured), so
+ * the blocking call is no choice. The budget adapts per handle, as the POSIX spin before a
+ * futex wait does: it doubles, up to POLL_MAX_US, when the lock came within it, and halves,
+ * down to POLL_MIN_US, when it did not; so a handle whose locks pass quickly gets them about as
+ * soon as the blocking call would, and one whose holders keep them long costs about POLL_MIN_US
+ * of polling per wait. Each try is a wineserver call. */
+#define POLL_MIN_US     100u
+#define POLL_INITIAL_US 500u
+#define POLL_MAX_US     2000u
+
+/* Polls until the lock comes, the budget is spent (ERROR_LOCK_VIOLATION) or dl passes. */
 static DWORD
-wine_lock(HANDLE h, DWORD kind, uint64_t offset, uint64_t length, xipc__deadline dl)
+poll_lock(HANDLE h, DWORD kind, uint64_t offset, uint64_t length, uint64_t until_ns)
 {
+    DWORD werr;
+    while ((werr = try_lock(h, kind, offset, length)) == ERROR_LOCK_VIOLATION &&
+        xipc__os_clock_ns() < until_ns) { }
+    return werr;
+}
+
+/* The handle's poll budget, doubled when the lock came within it, else halved. */
+static void
+adapt_budget(struct xipc__os_flock *f, uint32_t budget_us, bool came_within)
+{
+    budget_us = came_within ? budget_us * 2 : budget_us / 2;
+    if (budget_us > POLL_MAX_US)
+        budget_us = POLL_MAX_US;
+    if (budget_us < POLL_MIN_US)
+        budget_us = POLL_MIN_US;
+    atomic_store_explicit(&f->poll_budget_us, budget_us, memory_order_relaxed);
+}
+
+/* Under Wine: blocking on a synchronous handle, or polling until dl. */
+static DWORD
+wine_lock(struct xipc__os_flock *f, DWORD kind, uint64_t offset, uint64_t length, xipc__deadline dl)
+{
+    HANDLE h = f->file;
     if (dl == XIPC__DEADLINE_NEVER) {
         OVERLAPPED ov = at(offset, false); /* a synchronous handle: the call waits */
         return LockFileEx(h, kind, 0, low(length), high(length), &ov) ? 0 : GetLastError();
     }
+    uint32_t budget_us = atomic_load_explicit(&f->poll_budget_us, memory_order_relaxed);
+    if (budget_us == 0)
+        budget_us = POLL_INITIAL_US;
+    uint64_t until_ns = xipc__os_clock_ns() + budget_us * 1000ull;
+    DWORD werr = poll_lock(h, kind, offset, length, until_ns < dl ? until_ns : dl);
+    adapt_budget(f, budget_us, werr != ERROR_LOCK_VIOLATION);
     unsigned pause_ms = 1;
-    DWORD werr;
-    while ((werr = try_lock(h, kind, offset, length)) == ERROR_LOCK_VIOLATION)
+    while (werr == ERROR_LOCK_VIOLATION) {
         if (xipc__pause_before_retry(dl, &pause_ms, 1) != 0)
             return ERROR_OPERATION_ABORTED;
+        werr = try_lock(h, kind, offset, length);
+    }
     return werr;
 }
 
@@ -144,7 +186,7 @@ xipc__os_flock_lock(
     else if (f->overlapped)
         werr = wait_lock(h, kind, offset, length, xipc__deadline_in(timeout_ms));
     else
-        werr = wine_lock(h, kind, offset, length, xipc__deadline_in(timeout_ms));
+        werr = wine_lock(f, kind, offset, length, xipc__deadline_in(timeout_ms));
     if (werr == 0)
         return 0;
     if (werr == ERROR_LOCK_VIOLATION || werr == ERROR_OPERATION_ABORTED)
