@@ -5,15 +5,20 @@
  * classic fcntl and lockf locks of programs that never heard of xipc.
  *
  * Waits: timeout 0 is F_OFD_SETLK; XIPC_FOREVER is F_OFD_SETLKW in the caller's thread, which the
- * kernel wakes itself when the holder unlocks. A limit: no timed lock call exists, so after a
- * failed F_OFD_SETLK a helper thread makes the blocking F_OFD_SETLKW on the same descriptor (the
- * lock then belongs to the handle, whichever thread asked), wakes the caller through a futex,
- * and is cancelled at the deadline (fcntl(F_OFD_SETLKW) is a cancellation point: POSIX,
- * pthreads(7)). Cancellation is glibc's own business, so the program's signal dispositions stay
- * as they are; interrupting the caller's own F_OFD_SETLKW would need a signal handler, which xipc
- * never installs. The price is one thread wake-up more per hand-off: `xipc bench` measured the
- * limited hand-off at about 1.5x the blocking call's at p50 (a busy 2-CPU machine), the unlimited
- * one at 1.0x. */
+ * kernel wakes itself when the holder unlocks. A limit: no timed lock call exists, and nothing but
+ * a signal with a handler ends a waiting F_OFD_SETLKW (the kernel retries the lock until it is
+ * granted or a signal comes; closing the descriptor, or a lock change by the same description,
+ * does not end it; OFD locks have no deadlock detection). xipc installs no handler, so the caller
+ * cannot be the one blocked in the kernel. After a failed F_OFD_SETLK, a helper thread makes the
+ * blocking F_OFD_SETLKW on the same descriptor (the lock then belongs to the handle, whichever
+ * thread asked), wakes the caller through a futex, and is cancelled at the deadline
+ * (fcntl(F_OFD_SETLKW) is a cancellation point: POSIX, pthreads(7)); cancellation is glibc's own
+ * business, so the program's signal dispositions stay as they are. The helpers live with the
+ * handle, idle between waits, one per thread waiting at once: a helper made per call woke the
+ * caller only after its thread exit (glibc frees a detached thread's stack pages on the way
+ * out), which cost about 20 us per hand-off; a helper that goes back to sleep costs a futex
+ * wake and a context switch, about 3-6 us (measured on a busy 2-CPU machine, with the waiting
+ * process pinned, as `xipc bench` does). */
 #include "posix_sync.h"
 
 #include <errno.h>
