@@ -147,14 +147,10 @@ struct xipc__os_signal {
     unsigned last; /* the bit reported last: the next report starts after it */
 };
 
-/* A file to lock (posix_flock.c): its descriptor, opened O_RDWR | O_CLOEXEC, whose open file
- * description owns the locks, and the helper threads that wait for locks with a time limit, idle
- * between waits, made by process helpers_pid (a child forked without exec makes its own). */
-struct xipc__posix_lock_helper;
+/* A file to lock: its descriptor, opened O_RDWR | O_CLOEXEC, whose open file description owns the
+ * locks (posix_flock.c). */
 struct xipc__os_flock {
     int fd_plus1;
-    struct xipc__posix_lock_helper *idle_helpers;
-    pid_t helpers_pid;
 };
 
 #endif /* XIPC_POSIX_PLATFORM_TYPES_H */

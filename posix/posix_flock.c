@@ -13,12 +13,13 @@
  * blocking F_OFD_SETLKW on the same descriptor (the lock then belongs to the handle, whichever
  * thread asked), wakes the caller through a futex, and is cancelled at the deadline
  * (fcntl(F_OFD_SETLKW) is a cancellation point: POSIX, pthreads(7)); cancellation is glibc's own
- * business, so the program's signal dispositions stay as they are. The helpers live with the
- * handle, idle between waits, one per thread waiting at once: a helper made per call woke the
- * caller only after its thread exit (glibc frees a detached thread's stack pages on the way
- * out), which cost about 20 us per hand-off; a helper that goes back to sleep costs a futex
- * wake and a context switch, about 3-6 us (measured on a busy 2-CPU machine, with the waiting
- * process pinned, as `xipc bench` does). */
+ * business, so the program's signal dispositions stay as they are. The helpers live on, idle
+ * between waits, shared by the process's lock handles, as many as threads have waited at once,
+ * until the last lock handle closes (so a thousand handles do not keep a thousand threads). A
+ * helper made per call woke the caller only after its thread exit (glibc frees a detached
+ * thread's stack pages on the way out), which cost about 20 us per hand-off; a helper that goes
+ * back to sleep costs a futex wake and a context switch, about 3-6 us (measured on a busy 2-CPU
+ * machine, the waiting process pinned to one CPU as `xipc bench` pins it). */
 #include "posix_sync.h"
 
 #include <errno.h>
@@ -32,6 +33,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+static void helpers_count_open_handle(void);
 
 int
 xipc__os_flock_open(const char *path, unsigned flags, struct xipc__os_flock *f)
@@ -50,6 +53,7 @@ xipc__os_flock_open(const char *path, unsigned flags, struct xipc__os_flock *f)
         return rc;
     }
     f->fd_plus1 = fd + 1;
+    helpers_count_open_handle();
     return 0;
 }
 
@@ -76,21 +80,21 @@ lock_failure(int e)
 
 /* ---- Waiting with a limit ------------------------------------------------------------------- */
 
-/* A helper thread that makes the blocking F_OFD_SETLKW for limited waits on one handle. It lives
- * with the handle, idle between waits, so that a hand-off costs the woken helper no thread exit
- * before the caller runs, and a wait no thread start. */
+/* A helper thread that makes the blocking F_OFD_SETLKW for a limited wait. It lives on, idle
+ * between waits, so that a hand-off costs the woken helper no thread exit before the caller runs,
+ * and a wait no thread start. */
 struct xipc__posix_lock_helper {
-    struct xipc__posix_lock_helper *next; /* in the handle's idle list */
+    struct xipc__posix_lock_helper *next; /* in the process's idle list */
     pthread_t thread;
-    int fd;
-    struct flock fl; /* the lock asked for */
+    int fd; /* and fl: the lock asked for */
+    struct flock fl;
     /* The futex word both sides wait on: the caller while ASKED, the helper while IDLE or DONE. */
     _Atomic uint32_t state;
     int err; /* the errno of F_OFD_SETLKW, 0 when it locked; written before DONE */
 };
 
 /* IDLE -> ASKED (the caller) -> DONE (the helper) or ABANDONED (the caller, at the deadline: the
- * helper ends); QUIT at close. */
+ * helper ends); QUIT when the last lock handle closes. */
 enum { HELPER_IDLE, HELPER_ASKED, HELPER_DONE, HELPER_ABANDONED, HELPER_QUIT };
 
 /* Waits until asked (true) or told to quit (false). */
@@ -128,16 +132,15 @@ help_lock(void *arg)
     return NULL;
 }
 
-/* A new helper for fd, started with every signal blocked, so that no signal meant for the
- * program runs its handler on xipc's thread. */
+/* A new helper, started with every signal blocked, so that no signal meant for the program runs
+ * its handler on xipc's thread. */
 static int
-helper_start(int fd, struct xipc__posix_lock_helper **out)
+helper_start(struct xipc__posix_lock_helper **out)
 {
     sigset_t all, old;
     struct xipc__posix_lock_helper *h = calloc(1, sizeof *h);
     if (h == NULL)
         return XIPC_ENOMEM;
-    h->fd = fd;
     atomic_init(&h->state, HELPER_IDLE);
     (void)sigfillset(&all);
     (void)pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -151,34 +154,58 @@ helper_start(int fd, struct xipc__posix_lock_helper **out)
     return 0;
 }
 
-/* Takes an idle helper of the handle, or starts one (one per thread waiting at once). */
-static int
-helper_take(struct xipc__os_flock *f, struct xipc__posix_lock_helper **out)
+/* The process's idle helpers, shared by its lock handles, and how many lock handles are open: the
+ * last close ends the idle helpers. Under the process-wide lock. pid: the process that made them
+ * (a child forked without exec has the parent's handles, but none of its threads). */
+static struct {
+    struct xipc__posix_lock_helper *idle;
+    size_t open_handles;
+    pid_t pid;
+} helpers;
+
+static void
+helpers_count_open_handle(void)
+{
+    xipc__os_global_lock();
+    helpers.open_handles++;
+    xipc__os_global_unlock();
+}
+
+/* Under the process-wide lock: forgets a parent's helpers. */
+static void
+helpers_check_pid(void)
 {
     pid_t self = getpid();
-    xipc__os_global_lock();
-    if (f->helpers_pid != self) {
-        /* Forked: the list is the parent's, whose threads this process does not have. */
-        f->idle_helpers = NULL;
-        f->helpers_pid = self;
+    if (helpers.pid != self) {
+        helpers.idle = NULL;
+        helpers.pid = self;
     }
-    struct xipc__posix_lock_helper *h = f->idle_helpers;
+}
+
+/* Takes an idle helper, or starts one: as many exist as threads have waited with a limit at once
+ * (in any of the process's lock handles), until the last lock handle closes. */
+static int
+helper_take(struct xipc__posix_lock_helper **out)
+{
+    xipc__os_global_lock();
+    helpers_check_pid();
+    struct xipc__posix_lock_helper *h = helpers.idle;
     if (h != NULL)
-        f->idle_helpers = h->next;
+        helpers.idle = h->next;
     xipc__os_global_unlock();
     if (h != NULL) {
         *out = h;
         return 0;
     }
-    return helper_start(f->fd_plus1 - 1, out);
+    return helper_start(out);
 }
 
 static void
-helper_give_back(struct xipc__os_flock *f, struct xipc__posix_lock_helper *h)
+helper_give_back(struct xipc__posix_lock_helper *h)
 {
     xipc__os_global_lock();
-    h->next = f->idle_helpers;
-    f->idle_helpers = h;
+    h->next = helpers.idle;
+    helpers.idle = h;
     xipc__os_global_unlock();
 }
 
@@ -213,20 +240,21 @@ helper_cancel(struct xipc__posix_lock_helper *h)
 /* The wait, with the caller's cancellation off: a thread cancelled here would leave the helper
  * waiting with nobody to give the lock back. */
 static int
-lock_until(struct xipc__os_flock *f, struct flock fl, int timeout_ms)
+lock_until(int fd, struct flock fl, int timeout_ms)
 {
     int cancel_state;
     struct xipc__posix_lock_helper *h = NULL;
     xipc__deadline dl = xipc__deadline_in(timeout_ms);
     (void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
-    int rc = helper_take(f, &h);
+    int rc = helper_take(&h);
     if (rc == 0) {
+        h->fd = fd;
         h->fl = fl;
         atomic_store(&h->state, HELPER_ASKED);
         xipc__posix_futex_wake(&h->state, 1);
         if (await_answer(h, dl)) {
             rc = h->err == 0 ? 0 : lock_failure(h->err);
-            helper_give_back(f, h);
+            helper_give_back(h);
         } else
             rc = helper_cancel(h);
     }
@@ -234,13 +262,19 @@ lock_until(struct xipc__os_flock *f, struct flock fl, int timeout_ms)
     return rc;
 }
 
-/* Ends the handle's idle helpers (none is busy: close overlaps no other call). */
+/* A lock handle closes: the last one ends the idle helpers (none is busy: a wait is a call on an
+ * open handle). */
 static void
-helpers_end(struct xipc__os_flock *f)
+helpers_end_with_last_handle(void)
 {
-    struct xipc__posix_lock_helper *h = f->idle_helpers;
-    if (f->helpers_pid != getpid())
-        h = NULL; /* forked: the parent's threads, not ours to end */
+    struct xipc__posix_lock_helper *h = NULL;
+    xipc__os_global_lock();
+    helpers_check_pid();
+    if (--helpers.open_handles == 0) {
+        h = helpers.idle;
+        helpers.idle = NULL;
+    }
+    xipc__os_global_unlock();
     while (h != NULL) {
         struct xipc__posix_lock_helper *next = h->next;
         atomic_store(&h->state, HELPER_QUIT);
@@ -249,7 +283,6 @@ helpers_end(struct xipc__os_flock *f)
         free(h);
         h = next;
     }
-    f->idle_helpers = NULL;
 }
 
 int
@@ -270,7 +303,7 @@ xipc__os_flock_lock(
         return 0;
     if (e != EAGAIN && e != EACCES) /* both mean "a conflicting lock" (fcntl(2)) */
         return lock_failure(e);
-    return timeout_ms == 0 ? XIPC_ETIMEDOUT : lock_until(f, fl, timeout_ms);
+    return timeout_ms == 0 ? XIPC_ETIMEDOUT : lock_until(fd, fl, timeout_ms);
 }
 
 int
@@ -328,9 +361,10 @@ xipc__os_flock_write_at(struct xipc__os_flock *f, uint64_t offset, const void *b
 void
 xipc__os_flock_close(struct xipc__os_flock *f)
 {
-    helpers_end(f);
-    if (f->fd_plus1 > 0)
+    if (f->fd_plus1 > 0) {
         (void)close(f->fd_plus1 - 1);
+        helpers_end_with_last_handle();
+    }
     f->fd_plus1 = 0;
 }
 

@@ -431,7 +431,8 @@ xt_test_flock_threads_share_a_handle(void)
 }
 
 /* Two threads of one handle wait with a limit at once, for two ranges of one held lock: each
- * wait has its own helper (POSIX), and both end with their lock when the holder lets go. */
+ * wait has its own helper (POSIX), and both end with their lock when the holder lets go; once the
+ * handle closes, no helper is left. */
 void
 xt_test_flock_limited_waits_in_two_threads_at_once(void)
 {
@@ -441,6 +442,7 @@ xt_test_flock_limited_waits_in_two_threads_at_once(void)
     struct range_wait waits[2];
     xt_os_thread *t[2];
     fresh_file("flock.twowaits", path, sizeof path);
+    int threads = xt_os_thread_count();
     CHECK_OK(xipc_flock_open(path, XIPC_OPEN, &f));
     xipc_proc *p = start_holder(&ch, path, "0", "32", "ex");
     for (int i = 0; i < 2; i++) {
@@ -468,6 +470,7 @@ xt_test_flock_limited_waits_in_two_threads_at_once(void)
     xt_expect_exit(p, 0);
     xt_channel_close(&ch);
     xipc_flock_close(f);
+    CHECK_EQ(xt_os_thread_count(), threads);
     CHECK_EQ(remove(path), 0);
 }
 
@@ -502,7 +505,8 @@ xt_child_flock_pulse(int argc, char **argv)
 /* Many limited waits in a row whose deadline falls about when the holder lets go: some get the
  * lock, some time out, some see it granted as the deadline passes. Whatever the outcome, the
  * handle holds exactly what the call reported (a lock granted too late was given back), and the
- * waits leave no thread behind: at most one idle helper while the handle lives, none after. */
+ * waits leave no thread behind: at most one idle helper (POSIX) while lock handles are open, none
+ * once the last closes. */
 void
 xt_test_flock_limited_waits_at_the_deadline(void)
 {
@@ -538,8 +542,8 @@ xt_test_flock_limited_waits_at_the_deadline(void)
     xt_channel_close(&ch);
     printf("note: %d waits got the lock, %d timed out\n", got, late);
     xipc_flock_close(f);
+    xipc_flock_close(probe); /* the last lock handle: its close ends the idle helper */
     CHECK_EQ(xt_os_thread_count(), threads);
-    xipc_flock_close(probe);
     CHECK_EQ(remove(path), 0);
 }
 
