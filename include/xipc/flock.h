@@ -42,7 +42,7 @@
  * (CancelIoEx). Wine: an overlapped LockFileEx that waits reports success without the lock, so
  * under Wine the handle is synchronous, XIPC_FOREVER is the blocking LockFileEx and a limit polls
  * a non-blocking one (back to back for a budget that adapts to how soon the handle's locks came,
- * then every millisecond).
+ * then after pauses of an eighth of the time waited, up to a millisecond).
  *
  * Passing on: a lock handle cannot be passed to a child (xipc_handle_export: XIPC_ENOTSUP); the
  * child opens the path itself (its locks are then its own). A lock handle has nothing to wait on
