@@ -17,9 +17,10 @@
  * between waits, shared by the process's lock handles, as many as threads have waited at once,
  * until the last lock handle closes (so a thousand handles do not keep a thousand threads). A
  * helper made per call woke the caller only after its thread exit (glibc frees a detached
- * thread's stack pages on the way out), which cost about 20 us per hand-off; a helper that goes
- * back to sleep costs a futex wake and a context switch, about 3-6 us (measured on a busy 2-CPU
- * machine, the waiting process pinned to one CPU as `xipc bench` pins it). */
+ * thread's stack pages on the way out), which cost about 20-27 us per hand-off; a helper that
+ * goes back to sleep costs a futex wake and a context switch, about 5-10 us (measured on a busy
+ * 2-CPU machine, the waiting process pinned to one CPU as `xipc bench` pins it). That second wake
+ * is what a limited wait costs more than the blocking call, whose caller the kernel wakes. */
 #include "posix_sync.h"
 
 #include <errno.h>
