@@ -5,15 +5,22 @@
  * classic fcntl and lockf locks of programs that never heard of xipc.
  *
  * Waits: timeout 0 is F_OFD_SETLK; XIPC_FOREVER is F_OFD_SETLKW in the caller's thread, which the
- * kernel wakes itself when the holder unlocks. A limit: no timed lock call exists, so after a
- * failed F_OFD_SETLK a helper thread makes the blocking F_OFD_SETLKW on the same descriptor (the
- * lock then belongs to the handle, whichever thread asked), wakes the caller through a futex,
- * and is cancelled at the deadline (fcntl(F_OFD_SETLKW) is a cancellation point: POSIX,
- * pthreads(7)). Cancellation is glibc's own business, so the program's signal dispositions stay
- * as they are; interrupting the caller's own F_OFD_SETLKW would need a signal handler, which xipc
- * never installs. The price is one thread wake-up more per hand-off: `xipc bench` measured the
- * limited hand-off at about 1.5x the blocking call's at p50 (a busy 2-CPU machine), the unlimited
- * one at 1.0x. */
+ * kernel wakes itself when the holder unlocks. A limit: no timed lock call exists, and nothing but
+ * a signal with a handler ends a waiting F_OFD_SETLKW (the kernel retries the lock until it is
+ * granted or a signal comes; closing the descriptor, or a lock change by the same description,
+ * does not end it; OFD locks have no deadlock detection). xipc installs no handler, so the caller
+ * cannot be the one blocked in the kernel. After a failed F_OFD_SETLK, a helper thread makes the
+ * blocking F_OFD_SETLKW on the same descriptor (the lock then belongs to the handle, whichever
+ * thread asked), wakes the caller through a futex, and is cancelled at the deadline
+ * (fcntl(F_OFD_SETLKW) is a cancellation point: POSIX, pthreads(7)); cancellation is glibc's own
+ * business, so the program's signal dispositions stay as they are. The helpers live on, idle
+ * between waits, shared by the process's lock handles, as many as threads have waited at once,
+ * until the last lock handle closes (so a thousand handles do not keep a thousand threads). A
+ * helper made per call woke the caller only after its thread exit (glibc frees a detached
+ * thread's stack pages on the way out), which cost about 20-27 us per hand-off; a helper that
+ * goes back to sleep costs a futex wake and a context switch, about 5-10 us (measured on a busy
+ * 2-CPU machine, the waiting process pinned to one CPU as `xipc bench` pins it). That second wake
+ * is what a limited wait costs more than the blocking call, whose caller the kernel wakes. */
 #include "posix_sync.h"
 
 #include <errno.h>
@@ -27,6 +34,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+static void helpers_count_open_handle(void);
 
 int
 xipc__os_flock_open(const char *path, unsigned flags, struct xipc__os_flock *f)
@@ -45,6 +54,7 @@ xipc__os_flock_open(const char *path, unsigned flags, struct xipc__os_flock *f)
         return rc;
     }
     f->fd_plus1 = fd + 1;
+    helpers_count_open_handle();
     return 0;
 }
 
@@ -71,109 +81,209 @@ lock_failure(int e)
 
 /* ---- Waiting with a limit ------------------------------------------------------------------- */
 
-struct lock_waiter {
-    int fd;
+/* A helper thread that makes the blocking F_OFD_SETLKW for a limited wait. It lives on, idle
+ * between waits, so that a hand-off costs the woken helper no thread exit before the caller runs,
+ * and a wait no thread start. */
+struct xipc__posix_lock_helper {
+    struct xipc__posix_lock_helper *next; /* in the process's idle list */
+    pthread_t thread;
+    int fd; /* and fl: the lock asked for */
     struct flock fl;
-    /* 0 while the helper waits; 1 once F_OFD_SETLKW returned (err says how). A futex word, so
-     * that the helper's wake is one call and the woken caller takes no lock after it. */
-    _Atomic uint32_t done;
-    int err; /* the errno of F_OFD_SETLKW, 0 when it locked; written before done */
-    /* The caller and the helper each hold one; the last to let go frees it, so that a caller
-     * woken with the lock returns at once, without waiting for the helper's thread to end. */
-    atomic_int refs;
+    /* The futex word both sides wait on: the caller while ASKED, the helper while IDLE or DONE. */
+    _Atomic uint32_t state;
+    int err; /* the errno of F_OFD_SETLKW, 0 when it locked; written before DONE */
 };
 
-static void
-waiter_release(struct lock_waiter *w)
+/* IDLE -> ASKED (the caller) -> DONE (the helper) or ABANDONED (the caller, at the deadline: the
+ * helper ends); QUIT when the last lock handle closes. */
+enum { HELPER_IDLE, HELPER_ASKED, HELPER_DONE, HELPER_ABANDONED, HELPER_QUIT };
+
+/* Waits until asked (true) or told to quit (false). */
+static bool
+await_ask(struct xipc__posix_lock_helper *h)
 {
-    if (atomic_fetch_sub(&w->refs, 1) == 1)
-        free(w);
+    uint32_t s;
+    while ((s = atomic_load(&h->state)) == HELPER_IDLE || s == HELPER_DONE)
+        (void)xipc__posix_futex_wait(&h->state, s, XIPC__DEADLINE_NEVER);
+    return s == HELPER_ASKED;
 }
 
+/* The helper's life: one F_OFD_SETLKW per ask. Cancellation is disabled but for that call (a
+ * cancellation point: POSIX, pthreads(7)), so that a cancel at the deadline ends the thread there
+ * and nowhere else: before the call (it acts on entry) or in it, never with the answer half
+ * given. */
 static void *
-wait_for_lock(void *arg)
+help_lock(void *arg)
 {
-    struct lock_waiter *w = arg;
-    int e;
-    do
-        e = fcntl(w->fd, F_OFD_SETLKW, &w->fl) == 0 ? 0 : errno;
-    while (e == EINTR);
-    /* Past the only cancellation point: nothing below may be cut short. */
+    struct xipc__posix_lock_helper *h = arg;
     (void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-    w->err = e;
-    atomic_store(&w->done, 1);
-    xipc__posix_futex_wake(&w->done, 1);
-    waiter_release(w);
+    while (await_ask(h)) {
+        int e;
+        (void)pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+        do
+            e = fcntl(h->fd, F_OFD_SETLKW, &h->fl) == 0 ? 0 : errno;
+        while (e == EINTR);
+        (void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+        h->err = e;
+        uint32_t asked = HELPER_ASKED;
+        if (!atomic_compare_exchange_strong(&h->state, &asked, HELPER_DONE))
+            break; /* abandoned: the caller gives back what came, once this thread ended */
+        xipc__posix_futex_wake(&h->state, 1);
+    }
     return NULL;
 }
 
-/* Starts the helper with every signal blocked, so that no signal meant for the program runs its
- * handler on xipc's thread. */
+/* A new helper, started with every signal blocked, so that no signal meant for the program runs
+ * its handler on xipc's thread. */
 static int
-start_waiter(struct lock_waiter *w, pthread_t *thread)
+helper_start(struct xipc__posix_lock_helper **out)
 {
     sigset_t all, old;
+    struct xipc__posix_lock_helper *h = calloc(1, sizeof *h);
+    if (h == NULL)
+        return XIPC_ENOMEM;
+    atomic_init(&h->state, HELPER_IDLE);
     (void)sigfillset(&all);
     (void)pthread_sigmask(SIG_SETMASK, &all, &old);
-    int e = pthread_create(thread, NULL, wait_for_lock, w);
+    int e = pthread_create(&h->thread, NULL, help_lock, h);
     (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
-    return e == 0 ? 0 : XIPC__OS_FAIL(e, "pthread_create", NULL);
-}
-
-/* Waits until the helper is done or dl passes; true when it is done. */
-static bool
-await_waiter(struct lock_waiter *w, xipc__deadline dl)
-{
-    while (atomic_load(&w->done) == 0)
-        if (xipc__posix_futex_wait(&w->done, 0, dl) == XIPC_ETIMEDOUT)
-            break;
-    return atomic_load(&w->done) != 0;
-}
-
-/* At the deadline: cancels the helper and waits for it to end. The kernel may have granted the
- * lock as the cancellation came: it is given back. The handle holds nothing else in this range
- * (common/flock.c refuses overlaps), so this unlock drops no other lock. Returns 0 when the
- * helper got the lock after all, else XIPC_ETIMEDOUT or its failure. */
-static int
-cancel_waiter(struct lock_waiter *w, pthread_t thread)
-{
-    (void)pthread_cancel(thread);
-    (void)pthread_join(thread, NULL);
-    if (atomic_load(&w->done) != 0) {
-        int e = w->err;
-        free(w); /* the helper let go of its share as it finished */
-        return e == 0 ? 0 : lock_failure(e);
+    if (e != 0) {
+        free(h);
+        return XIPC__OS_FAIL(e, "pthread_create", NULL);
     }
-    struct flock unlock = w->fl;
+    *out = h;
+    return 0;
+}
+
+/* The process's idle helpers, shared by its lock handles, and how many lock handles are open: the
+ * last close ends the idle helpers. Under the process-wide lock. pid: the process that made them
+ * (a child forked without exec has the parent's handles, but none of its threads). */
+static struct {
+    struct xipc__posix_lock_helper *idle;
+    size_t open_handles;
+    pid_t pid;
+} helpers;
+
+static void
+helpers_count_open_handle(void)
+{
+    xipc__os_global_lock();
+    helpers.open_handles++;
+    xipc__os_global_unlock();
+}
+
+/* Under the process-wide lock: forgets a parent's helpers. */
+static void
+helpers_check_pid(void)
+{
+    pid_t self = getpid();
+    if (helpers.pid != self) {
+        helpers.idle = NULL;
+        helpers.pid = self;
+    }
+}
+
+/* Takes an idle helper, or starts one: as many exist as threads have waited with a limit at once
+ * (in any of the process's lock handles), until the last lock handle closes. */
+static int
+helper_take(struct xipc__posix_lock_helper **out)
+{
+    xipc__os_global_lock();
+    helpers_check_pid();
+    struct xipc__posix_lock_helper *h = helpers.idle;
+    if (h != NULL)
+        helpers.idle = h->next;
+    xipc__os_global_unlock();
+    if (h != NULL) {
+        *out = h;
+        return 0;
+    }
+    return helper_start(out);
+}
+
+static void
+helper_give_back(struct xipc__posix_lock_helper *h)
+{
+    xipc__os_global_lock();
+    h->next = helpers.idle;
+    helpers.idle = h;
+    xipc__os_global_unlock();
+}
+
+/* Waits until the helper answers (true) or dl passes; then the helper is abandoned (false),
+ * unless its answer came just in time. */
+static bool
+await_answer(struct xipc__posix_lock_helper *h, xipc__deadline dl)
+{
+    uint32_t asked = HELPER_ASKED;
+    while (atomic_load(&h->state) == HELPER_ASKED)
+        if (xipc__posix_futex_wait(&h->state, HELPER_ASKED, dl) == XIPC_ETIMEDOUT)
+            break;
+    return !atomic_compare_exchange_strong(&h->state, &asked, HELPER_ABANDONED);
+}
+
+/* At the deadline, an abandoned helper: cancels it (in F_OFD_SETLKW, or on entering it) and
+ * waits for it to end. The kernel may have granted the lock as the cancellation came, or just
+ * before: it is given back. The handle holds nothing else in this range (common/flock.c refuses
+ * overlaps), so this unlock drops no other lock. */
+static int
+helper_cancel(struct xipc__posix_lock_helper *h)
+{
+    (void)pthread_cancel(h->thread);
+    (void)pthread_join(h->thread, NULL);
+    struct flock unlock = h->fl;
     unlock.l_type = F_UNLCK;
-    (void)fcntl(w->fd, F_OFD_SETLK, &unlock);
-    free(w); /* cancelled in fcntl: the helper never let go of its share */
+    (void)fcntl(h->fd, F_OFD_SETLK, &unlock);
+    free(h);
     return XIPC_ETIMEDOUT;
 }
 
+/* The wait, with the caller's cancellation off: a thread cancelled here would leave the helper
+ * waiting with nobody to give the lock back. */
 static int
 lock_until(int fd, struct flock fl, int timeout_ms)
 {
-    pthread_t thread;
+    int cancel_state;
+    struct xipc__posix_lock_helper *h = NULL;
     xipc__deadline dl = xipc__deadline_in(timeout_ms);
-    struct lock_waiter *w = calloc(1, sizeof *w);
-    if (w == NULL)
-        return XIPC_ENOMEM;
-    w->fd = fd;
-    w->fl = fl;
-    atomic_init(&w->done, 0);
-    atomic_init(&w->refs, 2);
-    int rc = start_waiter(w, &thread);
-    if (rc != 0) {
-        free(w);
-        return rc;
+    (void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
+    int rc = helper_take(&h);
+    if (rc == 0) {
+        h->fd = fd;
+        h->fl = fl;
+        atomic_store(&h->state, HELPER_ASKED);
+        xipc__posix_futex_wake(&h->state, 1);
+        if (await_answer(h, dl)) {
+            rc = h->err == 0 ? 0 : lock_failure(h->err);
+            helper_give_back(h);
+        } else
+            rc = helper_cancel(h);
     }
-    if (!await_waiter(w, dl))
-        return cancel_waiter(w, thread);
-    rc = w->err == 0 ? 0 : lock_failure(w->err);
-    (void)pthread_detach(thread); /* it ends on its own, freeing its share if last */
-    waiter_release(w);
+    (void)pthread_setcancelstate(cancel_state, NULL);
     return rc;
+}
+
+/* A lock handle closes: the last one ends the idle helpers (none is busy: a wait is a call on an
+ * open handle). */
+static void
+helpers_end_with_last_handle(void)
+{
+    struct xipc__posix_lock_helper *h = NULL;
+    xipc__os_global_lock();
+    helpers_check_pid();
+    if (--helpers.open_handles == 0) {
+        h = helpers.idle;
+        helpers.idle = NULL;
+    }
+    xipc__os_global_unlock();
+    while (h != NULL) {
+        struct xipc__posix_lock_helper *next = h->next;
+        atomic_store(&h->state, HELPER_QUIT);
+        xipc__posix_futex_wake(&h->state, 1);
+        (void)pthread_join(h->thread, NULL);
+        free(h);
+        h = next;
+    }
 }
 
 int
@@ -252,8 +362,10 @@ xipc__os_flock_write_at(struct xipc__os_flock *f, uint64_t offset, const void *b
 void
 xipc__os_flock_close(struct xipc__os_flock *f)
 {
-    if (f->fd_plus1 > 0)
+    if (f->fd_plus1 > 0) {
         (void)close(f->fd_plus1 - 1);
+        helpers_end_with_last_handle();
+    }
     f->fd_plus1 = 0;
 }
 

@@ -376,6 +376,23 @@ wait_in_thread(void *arg)
     while (tw->rc == XIPC_EBUSY);
 }
 
+/* A thread's limited wait for an exclusive lock of [offset, offset + 16). */
+struct range_wait {
+    xipc_flock *f;
+    uint64_t offset;
+    int rc;
+};
+
+static void
+wait_for_range(void *arg)
+{
+    struct range_wait *rw = arg;
+    /* XIPC_EBUSY while the main thread's probe is in the way: try again. */
+    do
+        rw->rc = xipc_flock_lock(rw->f, rw->offset, 16, XIPC_FLOCK_EXCLUSIVE, XT_CHILD_TIMEOUT_MS);
+    while (rw->rc == XIPC_EBUSY);
+}
+
 /* One handle, two threads: a range one thread waits for is the handle's (XIPC_EBUSY to the
  * other, and no unlock of it), while the other locks and unlocks ranges beside it. */
 void
@@ -410,6 +427,123 @@ xt_test_flock_threads_share_a_handle(void)
     xt_expect_exit(p, 0);
     xt_channel_close(&ch);
     xipc_flock_close(f);
+    CHECK_EQ(remove(path), 0);
+}
+
+/* Two threads of one handle wait with a limit at once, for two ranges of one held lock: each
+ * wait has its own helper (POSIX), and both end with their lock when the holder lets go; once the
+ * handle closes, no helper is left. */
+void
+xt_test_flock_limited_waits_in_two_threads_at_once(void)
+{
+    char path[512];
+    xt_channel ch;
+    xipc_flock *f = NULL;
+    struct range_wait waits[2];
+    xt_os_thread *t[2];
+    fresh_file("flock.twowaits", path, sizeof path);
+    int threads = xt_os_thread_count();
+    CHECK_OK(xipc_flock_open(path, XIPC_OPEN, &f));
+    xipc_proc *p = start_holder(&ch, path, "0", "32", "ex");
+    for (int i = 0; i < 2; i++) {
+        waits[i] = (struct range_wait) { f, (uint64_t)i * 16, -1 };
+        t[i] = xt_os_thread_start(wait_for_range, &waits[i]);
+    }
+    /* Both waits are under way once each range is the handle's (XIPC_EBUSY to a probe). */
+    uint64_t t0 = xt_os_now_ms();
+    while ((xipc_flock_lock(f, 8, 1, XIPC_FLOCK_SHARED, 0) != XIPC_EBUSY ||
+               xipc_flock_lock(f, 24, 1, XIPC_FLOCK_SHARED, 0) != XIPC_EBUSY) &&
+        elapsed_ms(t0) < XT_CHILD_TIMEOUT_MS)
+        xt_os_sleep_ms(1);
+    xt_channel_go(&ch); /* the holder lets go after 300 ms */
+    for (int i = 0; i < 2; i++) {
+        xt_os_thread_join(t[i]);
+        CHECK_OK(waits[i].rc);
+    }
+    xt_channel_wait_ready(&ch);
+    CHECK_EQ(child_try(path, "15", "1", "sh", "0"), XIPC_ETIMEDOUT);
+    CHECK_EQ(child_try(path, "16", "1", "sh", "0"), XIPC_ETIMEDOUT);
+    CHECK_OK(xipc_flock_unlock(f, 0, 16));
+    CHECK_OK(xipc_flock_unlock(f, 16, 16));
+    CHECK_EQ(child_try(path, "0", "32", "ex", "0"), 0);
+    xt_channel_go(&ch);
+    xt_expect_exit(p, 0);
+    xt_channel_close(&ch);
+    xipc_flock_close(f);
+    CHECK_EQ(xt_os_thread_count(), threads);
+    CHECK_EQ(remove(path), 0);
+}
+
+/* Each round: takes byte 0 (waiting for the test to let go of it), says ready, waits for go,
+ * holds it hold_ms more, unlocks, says ready and waits for go. */
+int
+xt_child_flock_pulse(int argc, char **argv)
+{
+    xipc_flock *f = NULL;
+    xt_channel ch;
+    int rounds = atoi(argv[2]), hold_ms = atoi(argv[3]);
+    (void)argc;
+    xt_channel_import(&ch, argv[4], argv[5]);
+    CHECK_OK(xipc_flock_open(argv[1], XIPC_OPEN, &f));
+    for (int i = 0; i < rounds; i++) {
+        CHECK_OK(xipc_flock_lock(f, 0, 1, XIPC_FLOCK_EXCLUSIVE, XIPC_FOREVER));
+        xt_channel_ready(&ch);
+        xt_channel_wait_go(&ch);
+        xt_os_sleep_ms(hold_ms);
+        CHECK_OK(xipc_flock_unlock(f, 0, 1));
+        xt_channel_ready(&ch);
+        xt_channel_wait_go(&ch);
+    }
+    xipc_flock_close(f);
+    xt_channel_close(&ch);
+    return 0;
+}
+
+#define PULSE_ROUNDS  60
+#define PULSE_HOLD_MS 3
+
+/* Many limited waits in a row whose deadline falls about when the holder lets go: some get the
+ * lock, some time out, some see it granted as the deadline passes. Whatever the outcome, the
+ * handle holds exactly what the call reported (a lock granted too late was given back), and the
+ * waits leave no thread behind: at most one idle helper (POSIX) while lock handles are open, none
+ * once the last closes. */
+void
+xt_test_flock_limited_waits_at_the_deadline(void)
+{
+    char path[512], rounds[16], hold[16];
+    xipc_handle *ends[2];
+    xt_channel ch;
+    xipc_flock *f = NULL, *probe = NULL;
+    int got = 0, late = 0;
+    fresh_file("flock.deadline", path, sizeof path);
+    snprintf(rounds, sizeof rounds, "%d", PULSE_ROUNDS);
+    snprintf(hold, sizeof hold, "%d", PULSE_HOLD_MS);
+    CHECK_OK(xipc_flock_open(path, XIPC_OPEN, &probe));
+    int threads = xt_os_thread_count();
+    CHECK_OK(xipc_flock_open(path, XIPC_OPEN, &f));
+    const char *args[] = { path, rounds, hold, NULL };
+    xt_channel_open(&ch);
+    xt_channel_child_ends(&ch, ends);
+    xipc_proc *p = xt_spawn_passing("flock_pulse", args, NULL, ends, 2);
+    for (int i = 0; i < PULSE_ROUNDS; i++) {
+        xt_channel_wait_ready(&ch); /* the child holds byte 0 */
+        xt_channel_go(&ch);
+        int rc = xipc_flock_lock(f, 0, 1, XIPC_FLOCK_EXCLUSIVE, PULSE_HOLD_MS - 1 + i % 3);
+        CHECK(rc == 0 || rc == XIPC_ETIMEDOUT);
+        xt_channel_wait_ready(&ch); /* the child let go */
+        CHECK_RC(xipc_flock_lock(probe, 0, 1, XIPC_FLOCK_SHARED, 0), rc == 0 ? XIPC_ETIMEDOUT : 0);
+        CHECK_OK(rc == 0 ? xipc_flock_unlock(f, 0, 1) : xipc_flock_unlock(probe, 0, 1));
+        got += rc == 0;
+        late += rc != 0;
+        CHECK(threads < 0 || xt_os_thread_count() <= threads + 1);
+        xt_channel_go(&ch);
+    }
+    xt_expect_exit(p, 0);
+    xt_channel_close(&ch);
+    printf("note: %d waits got the lock, %d timed out\n", got, late);
+    xipc_flock_close(f);
+    xipc_flock_close(probe); /* the last lock handle: its close ends the idle helper */
+    CHECK_EQ(xt_os_thread_count(), threads);
     CHECK_EQ(remove(path), 0);
 }
 

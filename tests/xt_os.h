@@ -21,6 +21,9 @@ bool xt_os_is_wine(void);
 /* Open descriptors (POSIX) or handles (Windows) in this process, to prove nothing leaked. */
 int xt_os_handle_count(void);
 
+/* Threads of this process, to prove no helper thread outlived its handle; -1 if unknown. */
+int xt_os_thread_count(void);
+
 /* A monotonic clock in milliseconds. */
 uint64_t xt_os_now_ms(void);
 

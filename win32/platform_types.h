@@ -4,6 +4,7 @@
 #ifndef XIPC_WIN32_PLATFORM_TYPES_H
 #define XIPC_WIN32_PLATFORM_TYPES_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -154,10 +155,12 @@ struct xipc__os_signal {
 
 /* A file to lock (win32_flock.c): its handle, whose file object owns the locks. Overlapped on
  * Windows, so that a wait for a lock can be cancelled; synchronous under Wine, whose overlapped
- * lock waits do not work (overlapped false). */
+ * lock waits do not work (overlapped false), where a limited wait polls for up to
+ * poll_budget_us first (0: not adapted yet). */
 struct xipc__os_flock {
     void *file; /* HANDLE; NULL: not open */
     bool overlapped;
+    _Atomic uint32_t poll_budget_us;
 };
 
 #endif /* XIPC_WIN32_PLATFORM_TYPES_H */

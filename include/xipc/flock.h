@@ -35,9 +35,14 @@
  * returns XIPC_ETIMEDOUT holds nothing: a lock the OS grants just as the wait gives up is either
  * reported (0) or given back before the call returns. POSIX: Linux has no timed lock call; a helper
  * thread makes the blocking call on the handle's own description and is cancelled at the deadline.
- * Windows: an overlapped LockFileEx, cancelled at the deadline (CancelIoEx). Wine: an overlapped
- * LockFileEx that waits reports success without the lock, so under Wine the handle is
- * synchronous, XIPC_FOREVER is the blocking LockFileEx and a limit retries a non-blocking one.
+ * The helper threads are the process's, shared by its lock handles: idle between waits, as many
+ * as threads have waited with a limit at once, ended when the last lock handle closes. They block
+ * every signal and install no handler. A call with a limit is no cancellation point (one without
+ * is, as F_OFD_SETLKW). Windows: an overlapped LockFileEx, cancelled at the deadline
+ * (CancelIoEx). Wine: an overlapped LockFileEx that waits reports success without the lock, so
+ * under Wine the handle is synchronous, XIPC_FOREVER is the blocking LockFileEx and a limit polls
+ * a non-blocking one (back to back for a budget that adapts to how soon the handle's locks came,
+ * then after pauses of an eighth of the time waited, up to a millisecond).
  *
  * Passing on: a lock handle cannot be passed to a child (xipc_handle_export: XIPC_ENOTSUP); the
  * child opens the path itself (its locks are then its own). A lock handle has nothing to wait on

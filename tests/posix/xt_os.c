@@ -73,6 +73,19 @@ xt_os_handle_count(void)
     return n - 3; /* ".", ".." and the directory's own descriptor */
 }
 
+int
+xt_os_thread_count(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    int n = 0;
+    if (d == NULL)
+        return -1;
+    while (readdir(d) != NULL)
+        n++;
+    closedir(d);
+    return n - 2; /* "." and ".." */
+}
+
 uint64_t
 xt_os_now_ms(void)
 {

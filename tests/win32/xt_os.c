@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <tlhelp32.h>
 #include <wchar.h>
 
 static char *
@@ -92,6 +93,22 @@ xt_os_handle_count(void)
         if (GetHandleInformation((HANDLE)v, &flags))
             n++;
     }
+    return n;
+}
+
+int
+xt_os_thread_count(void)
+{
+    THREADENTRY32 te;
+    DWORD self = GetCurrentProcessId();
+    int n = 0;
+    HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0);
+    if (snap == INVALID_HANDLE_VALUE)
+        return -1;
+    te.dwSize = sizeof te;
+    for (BOOL more = Thread32First(snap, &te); more; more = Thread32Next(snap, &te))
+        n += te.th32OwnerProcessID == self;
+    CloseHandle(snap);
     return n;
 }
 
