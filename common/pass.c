@@ -38,13 +38,32 @@ conn_of(xipc_handle *conn, struct xipc__os_stream **os, bool *message)
     return XIPC__FAIL(XIPC_EINVAL, "conn: neither a stream nor a message pipe");
 }
 
+/* native in decimal at out (room for any intptr_t's digits), without a NUL: its length. The
+ * text's numbers are never negative (xipc__parse_native reads only digits). */
+static size_t
+format_native(char *out, intptr_t native)
+{
+    char digits[24];
+    size_t n = 0;
+    uintptr_t v = (uintptr_t)native;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    for (size_t i = 0; i < n; i++)
+        out[i] = digits[n - 1 - i];
+    return n;
+}
+
 /* The numbers in an export text's value (after "xipc1:<kind>:"), in order: each native a pass
  * names appears there as one decimal token between ':' or ','. With replace, the i-th token is
- * rewritten as values[i]; without it, values gets the tokens. *count: how many tokens. */
+ * rewritten as values[i]; without it, values gets the tokens. *count: how many tokens. Called
+ * twice per pass, so it copies and formats by hand: snprintf per token cost more than the rest
+ * of the record's handling together. */
 static int
 value_numbers(char *text, intptr_t values[XIPC__NATIVES_MAX], size_t *count, bool replace)
 {
-    char out[XIPC_HANDLE_TEXT_MAX], *p = strchr(text, ':');
+    char out[XIPC_HANDLE_TEXT_MAX + 24], *p = strchr(text, ':');
     p = p ? strchr(p + 1, ':') : NULL;
     if (p == NULL)
         return XIPC__FAIL(XIPC_EINVAL, "conn: a record that holds no export text");
@@ -58,17 +77,22 @@ value_numbers(char *text, intptr_t values[XIPC__NATIVES_MAX], size_t *count, boo
             return XIPC__FAIL(XIPC_EINVAL, "conn: a record naming too many handles");
         if (number && !replace)
             values[n] = v;
-        int w = number && replace ? snprintf(out + len, sizeof out - len, "%" PRIdPTR, values[n])
-                                  : snprintf(out + len, sizeof out - len, "%.*s", (int)span, tok);
-        if (w < 0 || (size_t)w >= sizeof out - len)
+        if (!(number && replace) && span >= XIPC_HANDLE_TEXT_MAX - len)
             return XIPC_ENAMETOOLONG;
-        len += (size_t)w;
+        if (number && replace) {
+            len += format_native(out + len, values[n]); /* out has room past the limit */
+        } else {
+            memcpy(out + len, tok, span);
+            len += span;
+        }
+        if (len >= XIPC_HANDLE_TEXT_MAX)
+            return XIPC_ENAMETOOLONG;
         n += number;
         tok += span;
         if (*tok != '\0')
             out[len++] = *tok++;
-        out[len] = '\0';
     }
+    out[len] = '\0';
     *count = n;
     if (replace)
         memcpy(text, out, len + 1);
@@ -99,8 +123,10 @@ xipc_handle_send(xipc_handle *conn, xipc_handle *h, int timeout_ms)
     if ((rc = value_numbers(rec.text, remote, &tokens, true)) == 0 && tokens != count)
         rc = XIPC__FAIL(XIPC_ENOTSUP, "h: a kind whose text does not name its handles");
     if (rc == 0)
-        rc = xipc__os_pass_send(
-            os, message, &rec, sizeof rec, natives, count, xipc__deadline_in(timeout_ms));
+    {
+        struct xipc__lazy_deadline ld = xipc__lazy_deadline_in(timeout_ms);
+        rc = xipc__os_pass_send(os, message, &rec, sizeof rec, natives, count, &ld);
+    }
     xipc__os_pass_finish(peer, remote, count, rc == 0);
     return rc;
 }
@@ -117,8 +143,8 @@ receive_text(xipc_handle *conn, enum xipc_kind kind, char text[XIPC_HANDLE_TEXT_
     int rc = conn_of(conn, &os, &message);
     if (rc != 0 || (rc = xipc__timeout_check(timeout_ms)) != 0)
         return rc;
-    rc = xipc__os_pass_recv(
-        os, message, &rec, sizeof rec, natives, &got, xipc__deadline_in(timeout_ms));
+    struct xipc__lazy_deadline ld = xipc__lazy_deadline_in(timeout_ms);
+    rc = xipc__os_pass_recv(os, message, &rec, sizeof rec, natives, &got, &ld);
     if (rc != 0)
         return rc;
     *count = got;
