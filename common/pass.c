@@ -57,11 +57,13 @@ format_native(char *out, intptr_t native)
 
 /* The numbers in an export text's value (after "xipc1:<kind>:"), in order: each native a pass
  * names appears there as one decimal token between ':' or ','. With replace, the i-th token is
- * rewritten as values[i]; without it, values gets the tokens. *count: how many tokens. Called
+ * rewritten as values[i] (of which there are have: a text naming more is refused); without it,
+ * values gets the tokens. *count: how many tokens. Called
  * twice per pass, so it copies and formats by hand: snprintf per token cost more than the rest
  * of the record's handling together. */
 static int
-value_numbers(char *text, intptr_t values[XIPC__NATIVES_MAX], size_t *count, bool replace)
+value_numbers(
+    char *text, intptr_t values[XIPC__NATIVES_MAX], size_t have, size_t *count, bool replace)
 {
     char out[XIPC_HANDLE_TEXT_MAX + 24], *p = strchr(text, ':');
     p = p ? strchr(p + 1, ':') : NULL;
@@ -75,6 +77,8 @@ value_numbers(char *text, intptr_t values[XIPC__NATIVES_MAX], size_t *count, boo
         bool number = xipc__parse_native(tok, tok + span, &v) == 0;
         if (number && n == XIPC__NATIVES_MAX)
             return XIPC__FAIL(XIPC_EINVAL, "conn: a record naming too many handles");
+        if (number && replace && n == have)
+            return XIPC__FAIL(XIPC_EINVAL, "conn: a record whose handles did not all come");
         if (number && !replace)
             values[n] = v;
         if (!(number && replace) && span >= XIPC_HANDLE_TEXT_MAX - len)
@@ -107,6 +111,7 @@ xipc_handle_send(xipc_handle *conn, xipc_handle *h, int timeout_ms)
     intptr_t natives[XIPC__NATIVES_MAX], remote[XIPC__NATIVES_MAX], peer = 0;
     size_t count = 0, tokens = 0;
     bool message = false;
+    struct xipc__lazy_deadline ld = xipc__lazy_deadline_in(timeout_ms);
     xipc__error_clear();
     int rc = conn_of(conn, &os, &message);
     if (rc != 0 || (rc = xipc__handle_check(h, 0)) != 0 || (rc = xipc__timeout_check(timeout_ms)))
@@ -120,13 +125,10 @@ xipc_handle_send(xipc_handle *conn, xipc_handle *h, int timeout_ms)
     if ((rc = xipc__os_pass_prepare(os, natives, count, remote, &peer)) != 0)
         return rc;
     /* Windows: the text names the duplicates the peer now holds; POSIX: unchanged. */
-    if ((rc = value_numbers(rec.text, remote, &tokens, true)) == 0 && tokens != count)
+    if ((rc = value_numbers(rec.text, remote, count, &tokens, true)) == 0 && tokens != count)
         rc = XIPC__FAIL(XIPC_ENOTSUP, "h: a kind whose text does not name its handles");
     if (rc == 0)
-    {
-        struct xipc__lazy_deadline ld = xipc__lazy_deadline_in(timeout_ms);
         rc = xipc__os_pass_send(os, message, &rec, sizeof rec, natives, count, &ld);
-    }
     xipc__os_pass_finish(peer, remote, count, rc == 0);
     return rc;
 }
@@ -152,16 +154,27 @@ receive_text(xipc_handle *conn, enum xipc_kind kind, char text[XIPC_HANDLE_TEXT_
         rec.text[sizeof rec.text - 1] != '\0')
         return XIPC__FAIL(XIPC_EINVAL, "conn: what came is no handle xipc_handle_send sent");
     memcpy(text, rec.text, sizeof rec.text);
-    /* POSIX: the fds that came replace the sender's numbers; Windows: the text names the
-     * duplicates already, which are ours to close on failure. */
-    if (got > 0)
-        rc = value_numbers(text, natives, &tokens, true);
-    else if ((rc = value_numbers(text, natives, &tokens, false)) == 0)
-        *count = tokens;
-    if (rc == 0 && got > 0 && tokens != got)
+    /* POSIX: the descriptors that came replace the sender's numbers, and a record without them
+     * names nothing of ours (its numbers are not to be adopted, nor closed); Windows: the text
+     * names the duplicates already, which are ours to close on failure. */
+    if (xipc__os_pass_natives_beside)
+        rc = value_numbers(text, natives, got, &tokens, true);
+    else if ((rc = value_numbers(text, natives, 0, &tokens, false)) == 0)
+        *count = got = tokens;
+    if (rc == 0 && tokens != got)
         rc = XIPC__FAIL(XIPC_EINVAL, "conn: a record whose handles did not all come");
     if (rc == 0 && xipc__handle_text_value(text, kind) == NULL)
         rc = XIPC__FAIL(XIPC_EINVAL, "out: a handle of another kind came (closed)");
+    return rc;
+}
+
+/* What an import's failure means for a receive: a record naming a handle that an xipc object of
+ * this process holds (Windows, where the text names the handles) is no handle the peer sent. */
+static int
+import_failure(int rc)
+{
+    if (rc == XIPC_EEXIST)
+        return XIPC__FAIL(XIPC_EINVAL, "conn: a record naming a handle this process holds");
     return rc;
 }
 
@@ -178,7 +191,7 @@ receive_text(xipc_handle *conn, enum xipc_kind kind, char text[XIPC_HANDLE_TEXT_
         *out = NULL;                                                                      \
         int rc = receive_text(conn, XIPC_KIND_##KIND, text, natives, &count, timeout_ms); \
         if (rc == 0)                                                                      \
-            rc = xipc_##type##_import(text, out);                                         \
+            rc = import_failure(xipc_##type##_import(text, out));                         \
         if (rc != 0)                                                                      \
             xipc__os_pass_discard(natives, count);                                        \
         return rc;                                                                        \

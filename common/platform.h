@@ -756,6 +756,9 @@ void xipc__os_pass_finish(intptr_t peer, const intptr_t *remote, size_t count, b
 int xipc__os_pass_recv(struct xipc__os_stream *conn, bool message, void *rec, size_t len,
     intptr_t natives[XIPC__NATIVES_MAX], size_t *count, struct xipc__lazy_deadline *ld);
 void xipc__os_pass_discard(const intptr_t *natives, size_t count);
+/* Whether the natives travel beside the record (POSIX: recv gives them, and the text's numbers
+ * are the sender's), or the text names them in the receiver (Windows). */
+extern const bool xipc__os_pass_natives_beside;
 
 /* A full-duplex pipe (xipc_duplex): two connected ends that each read and write, and can be
  * half-closed. Both non-inheritable; on failure both stay zeroed. */

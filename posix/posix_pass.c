@@ -12,6 +12,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+const bool xipc__os_pass_natives_beside = true;
+
 /* Whether conn is an AF_UNIX socket, asked of the OS once per connection: a TCP socket takes
  * SCM_RIGHTS without a word and sends the bytes alone. */
 static bool

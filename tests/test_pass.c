@@ -149,3 +149,66 @@ xt_test_pass_to_a_peer_that_ended(void)
     xipc_event_close(ev);
     xipc_npipe_close(srv);
 }
+
+/* argv: a byte-mode named pipe and a number. Connects and writes, as plain data: a record in
+ * xipc_handle_send's form naming that number as a stream, without a descriptor beside it; then
+ * a record's worth of junk; then, once the parent says so, half a record, and closes. */
+int
+xt_child_pass_forger(int argc, char **argv)
+{
+    xipc_stream *conn = NULL;
+    char rec[4 + XIPC_HANDLE_TEXT_MAX], junk[sizeof rec], go = 0;
+    size_t got = 0;
+    (void)argc;
+    memset(rec, 0, sizeof rec);
+    memcpy(rec, "xhp1", 4);
+    snprintf(rec + 4, XIPC_HANDLE_TEXT_MAX, "xipc1:stream:r:%s", argv[2]);
+    memset(junk, 'j', sizeof junk);
+    CHECK_OK(xipc_npipe_connect(argv[1], 0, &conn, XT_CHILD_TIMEOUT_MS));
+    xt_write_all(conn, rec, sizeof rec, XT_CHILD_TIMEOUT_MS);
+    xt_write_all(conn, junk, sizeof junk, XT_CHILD_TIMEOUT_MS);
+    CHECK_OK(xipc_stream_read(conn, &go, 1, &got, XT_CHILD_TIMEOUT_MS));
+    xt_write_all(conn, rec, sizeof rec / 2, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(conn);
+    return 0;
+}
+
+/* What a peer sends that is no handle: a record naming a handle of this process (POSIX: with no
+ * descriptor beside it; Windows: one an xipc object here holds) is refused and closes nothing
+ * (it was adopted, or closed, as if the peer had sent it), junk is refused, and half a record
+ * before the end is the end; nothing is left open. */
+void
+xt_test_pass_forged_records_close_nothing_here(void)
+{
+    char name[XIPC_NAME_MAX + 1], number[24], byte = 0;
+    xipc_npipe *srv = NULL;
+    xipc_stream *conn = NULL, *rd = NULL, *wr = NULL, *got = NULL;
+    intptr_t native = 0;
+    size_t n = 0;
+    xt_warm_up();
+    xt_name("passforge", name);
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
+    CHECK_OK(xipc_handle_native(xipc_stream_handle(rd), &native));
+    snprintf(number, sizeof number, "%lld", (long long)native);
+    const char *args[] = { name, number, NULL };
+    int before = xt_os_handle_count();
+    xipc_proc *p = xt_spawn_child("pass_forger", args, NULL, NULL, 0);
+    CHECK_OK(xipc_npipe_accept(srv, &conn, XT_CHILD_TIMEOUT_MS));
+    xipc_handle *hc = xipc_stream_handle(conn);
+    CHECK_RC(xipc_stream_receive(hc, &got, XT_CHILD_TIMEOUT_MS), XIPC_EINVAL);
+    CHECK(got == NULL);
+    xt_write_all(wr, "x", 1, XT_CHILD_TIMEOUT_MS); /* rd is open, and still rd */
+    CHECK_OK(xipc_stream_read(rd, &byte, 1, &n, XT_CHILD_TIMEOUT_MS));
+    CHECK(n == 1 && byte == 'x');
+    CHECK_RC(xipc_stream_receive(hc, &got, XT_CHILD_TIMEOUT_MS), XIPC_EINVAL);
+    xt_write_all(conn, "g", 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_RC(xipc_stream_receive(hc, &got, XT_CHILD_TIMEOUT_MS), XIPC_ECLOSED);
+    CHECK(got == NULL);
+    xipc_stream_close(conn);
+    xt_expect_exit(p, 0);
+    CHECK_EQ(xt_os_handle_count(), before);
+    xipc_stream_close(rd);
+    xipc_stream_close(wr);
+    xipc_npipe_close(srv);
+}

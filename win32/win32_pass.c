@@ -16,6 +16,8 @@
 
 #include <string.h>
 
+const bool xipc__os_pass_natives_beside = false;
+
 /* Whether the peer of the named-pipe connection conn is gone: the pipe is broken or
  * disconnected, as a write would find it. */
 static bool
@@ -143,9 +145,13 @@ xipc__os_pass_recv(struct xipc__os_stream *conn, bool message, void *rec, size_t
     return 0;
 }
 
+/* The text names the handles, and a forged one could name this process's own: those an xipc
+ * object holds stay open. */
 void
 xipc__os_pass_discard(const intptr_t *natives, size_t count)
 {
-    for (size_t i = 0; i < count; i++)
-        (void)CloseHandle((HANDLE)natives[i]);
+    for (size_t i = 0; i < count; i++) {
+        if (!xipc__handle_owns_native(natives[i]))
+            (void)CloseHandle((HANDLE)natives[i]);
+    }
 }
