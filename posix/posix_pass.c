@@ -118,9 +118,8 @@ take_fds(struct msghdr *mh, intptr_t natives[XIPC__NATIVES_MAX], size_t *count)
 /* One recvmsg of at most len bytes, with room for the descriptors, which open close-on-exec;
  * *got 0 at the end. A message cut short, or descriptors the kernel had to drop, is no record. */
 static int
-recv_some(struct xipc__os_stream *conn, void *buf, size_t len,
-    intptr_t natives[XIPC__NATIVES_MAX], size_t *count, size_t *got,
-    struct xipc__lazy_deadline *ld)
+recv_some(struct xipc__os_stream *conn, void *buf, size_t len, intptr_t natives[XIPC__NATIVES_MAX],
+    size_t *count, size_t *got, struct xipc__lazy_deadline *ld)
 {
     union pass_control control;
     struct iovec iov = { buf, len };

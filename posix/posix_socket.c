@@ -101,8 +101,8 @@ xipc__posix_socket_recv(struct xipc__os_stream *s, void *buf, size_t cap, int ex
 }
 
 int
-xipc__posix_socket_recvv(struct xipc__os_stream *s, struct iovec *iov, int iovcnt,
-    int extra_flags, struct xipc__lazy_deadline *ld, size_t *got)
+xipc__posix_socket_recvv(struct xipc__os_stream *s, struct iovec *iov, int iovcnt, int extra_flags,
+    struct xipc__lazy_deadline *ld, size_t *got)
 {
     struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)iovcnt };
     return xipc__posix_socket_recvmsg(s, &mh, extra_flags, ld, got);
@@ -160,8 +160,8 @@ send_once(int fd, const struct msghdr *mh, int flags)
 }
 
 int
-xipc__posix_socket_sendmsg(struct xipc__os_stream *s, const struct msghdr *mh,
-    struct xipc__lazy_deadline *ld, size_t *put)
+xipc__posix_socket_sendmsg(
+    struct xipc__os_stream *s, const struct msghdr *mh, struct xipc__lazy_deadline *ld, size_t *put)
 {
     int fd = s->fd_plus1 - 1, flags, rc;
     for (;;) {

@@ -73,9 +73,9 @@ xipc__posix_pipe_variant(void)
 
 /* Sets FD_CLOEXEC on an adopted descriptor unless it has it (fd_flags: its F_GETFD; a handle
  * received with MSG_CMSG_CLOEXEC has it), and makes it O_NONBLOCK (NONBLOCK pipes), blocking
- * (sockets, see posix_socket.c), or leaves its description as it is (PIPE pipes, which work
- * either way: other processes may share the description, and would find their transfers changed
- * under them), without asking for its mode then. */
+ * (sockets, see posix_socket.c), or leaves its description as it is, unasked (PIPE pipes, which
+ * work either way: other processes may share the description, and would find their transfers
+ * changed under them). */
 static int
 make_xipc_fd(int fd, int fd_flags, bool is_socket, enum xipc__posix_stream_variant variant)
 {

@@ -50,11 +50,11 @@ xt_child_pass_counter(int argc, char **argv)
     CHECK_EQ(last, first);
     CHECK_OK(xipc_event_open(NULL, 0, &mine));
     CHECK_OK(xipc_event_set(mine));
-    CHECK_OK(xipc_handle_send(xipc_stream_handle(conn), xipc_event_handle(mine),
-        XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(
+        xipc_handle_send(xipc_stream_handle(conn), xipc_event_handle(mine), XT_CHILD_TIMEOUT_MS));
     xipc_event_close(mine);
-    CHECK_RC(xipc_stream_receive(xipc_stream_handle(conn), &none, XT_CHILD_TIMEOUT_MS),
-        XIPC_ECLOSED);
+    CHECK_RC(
+        xipc_stream_receive(xipc_stream_handle(conn), &none, XT_CHILD_TIMEOUT_MS), XIPC_ECLOSED);
     xipc_stream_close(conn);
     return 0;
 }
@@ -85,8 +85,8 @@ xt_test_pass_many_in_a_row_no_handle_leak(void)
             xipc_stream_handle(conn), xipc_stream_handle(wr), XT_CHILD_TIMEOUT_MS));
         CHECK_OK(xipc_stream_read(rd, &byte, 1, &got, XT_CHILD_TIMEOUT_MS));
         CHECK(got == 1 && byte == (char)('a' + i % 26));
-        CHECK_OK(xipc_handle_send(
-            xipc_stream_handle(conn), xipc_event_handle(ev), XT_CHILD_TIMEOUT_MS));
+        CHECK_OK(
+            xipc_handle_send(xipc_stream_handle(conn), xipc_event_handle(ev), XT_CHILD_TIMEOUT_MS));
         CHECK_OK(xipc_event_wait(ev, XT_CHILD_TIMEOUT_MS));
     }
     CHECK_OK(xipc_event_receive(xipc_stream_handle(conn), &theirs, XT_CHILD_TIMEOUT_MS));
@@ -136,13 +136,13 @@ xt_test_pass_to_a_peer_that_ended(void)
     for (int peer = 0; peer < 2; peer++) {
         xipc_proc *p = xt_spawn_child("pass_take_one", args, NULL, NULL, 0);
         CHECK_OK(xipc_npipe_accept(srv, &conn, XT_CHILD_TIMEOUT_MS));
-        CHECK_OK(xipc_handle_send(
-            xipc_stream_handle(conn), xipc_event_handle(ev), XT_CHILD_TIMEOUT_MS));
+        CHECK_OK(
+            xipc_handle_send(xipc_stream_handle(conn), xipc_event_handle(ev), XT_CHILD_TIMEOUT_MS));
         CHECK_OK(xipc_event_wait(ev, XT_CHILD_TIMEOUT_MS));
         xt_expect_exit(p, 0); /* and its process handle here is closed */
         int before = xt_os_handle_count();
-        CHECK_RC(xipc_handle_send(xipc_stream_handle(conn), xipc_event_handle(ev), 1000),
-            XIPC_EPIPE);
+        CHECK_RC(
+            xipc_handle_send(xipc_stream_handle(conn), xipc_event_handle(ev), 1000), XIPC_EPIPE);
         CHECK_EQ(xt_os_handle_count(), before);
         xipc_stream_close(conn);
     }

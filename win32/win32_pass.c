@@ -66,8 +66,8 @@ duplicate_into(HANDLE process, uint32_t pid, intptr_t native, HANDLE *dup)
     if (xipc__win32_sock_shares(&native, 1))
         rc = xipc__win32_sock_share_with(&native, 1, pid);
     if (rc == 0 &&
-        !DuplicateHandle(GetCurrentProcess(), (HANDLE)native, process, dup, 0, FALSE,
-            DUPLICATE_SAME_ACCESS))
+        !DuplicateHandle(
+            GetCurrentProcess(), (HANDLE)native, process, dup, 0, FALSE, DUPLICATE_SAME_ACCESS))
         rc = XIPC__OS_FAIL(GetLastError(), "DuplicateHandle", "into the peer");
     return rc;
 }

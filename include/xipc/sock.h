@@ -256,9 +256,9 @@ XIPC_API int xipc_dgram_inherited(size_t index, xipc_dgram **out);
  * receives them. Returns 0; XIPC_ETIMEDOUT (the record did not go in time; nothing was passed);
  * XIPC_EPIPE, XIPC_ECLOSED (the peer is gone: it closed conn, or its process ended); XIPC_ENOTSUP
  * (a conn that cannot carry handles: a pipe end, a TCP connection, a Windows duplex end; an h
- * that cannot be passed, as for xipc_handle_export); XIPC_EINVAL (NULL or bad argument, conn of another kind, h the
- * connection itself, bad timeout); XIPC_EBADF (a closed conn or h); XIPC_EACCES (Windows: the
- * peer process may not be opened); XIPC_EOS. */
+ * that cannot be passed, as for xipc_handle_export); XIPC_EINVAL (NULL or bad argument, conn of
+ * another kind, h the connection itself, bad timeout); XIPC_EBADF (a closed conn or h); XIPC_EACCES
+ * (Windows: the peer process may not be opened); XIPC_EOS. */
 XIPC_API int xipc_handle_send(xipc_handle *conn, xipc_handle *h, int timeout_ms);
 
 /* Receives, over conn (as xipc_handle_send), the next handle the peer sent, waiting up to
