@@ -72,14 +72,19 @@ xipc__kind_not_passable(const struct xipc_handle *h, char *value, size_t cap,
 
 /* ---- Export texts --------------------------------------------------------------------------- */
 
+/* Compared piece by piece, not formatted: every passed handle's receive asks twice. */
 const char *
 xipc__handle_text_value(const char *text, enum xipc_kind kind)
 {
-    char prefix[32];
-    int n = snprintf(prefix, sizeof prefix, "xipc1:%s:", row_of(kind)->text);
-    if (n < 0 || strncmp(text, prefix, (size_t)n) != 0)
+    static const char version[] = "xipc1:";
+    const char *word = row_of(kind)->text;
+    size_t version_len = sizeof version - 1, word_len = strlen(word);
+    if (strncmp(text, version, version_len) != 0)
         return NULL;
-    return text + n;
+    text += version_len;
+    if (strncmp(text, word, word_len) != 0 || text[word_len] != ':')
+        return NULL;
+    return text + word_len + 1;
 }
 
 int

@@ -38,13 +38,34 @@ conn_of(xipc_handle *conn, struct xipc__os_stream **os, bool *message)
     return XIPC__FAIL(XIPC_EINVAL, "conn: neither a stream nor a message pipe");
 }
 
+/* native in decimal at out (room for any intptr_t's digits), without a NUL: its length. The
+ * text's numbers are never negative (xipc__parse_native reads only digits). */
+static size_t
+format_native(char *out, intptr_t native)
+{
+    char digits[24];
+    size_t n = 0;
+    uintptr_t v = (uintptr_t)native;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    for (size_t i = 0; i < n; i++)
+        out[i] = digits[n - 1 - i];
+    return n;
+}
+
 /* The numbers in an export text's value (after "xipc1:<kind>:"), in order: each native a pass
  * names appears there as one decimal token between ':' or ','. With replace, the i-th token is
- * rewritten as values[i]; without it, values gets the tokens. *count: how many tokens. */
+ * rewritten as values[i] (of which there are have: a text naming more is refused); without it,
+ * values gets the tokens. *count: how many tokens. Called
+ * twice per pass, so it copies and formats by hand: snprintf per token cost more than the rest
+ * of the record's handling together. */
 static int
-value_numbers(char *text, intptr_t values[XIPC__NATIVES_MAX], size_t *count, bool replace)
+value_numbers(
+    char *text, intptr_t values[XIPC__NATIVES_MAX], size_t have, size_t *count, bool replace)
 {
-    char out[XIPC_HANDLE_TEXT_MAX], *p = strchr(text, ':');
+    char out[XIPC_HANDLE_TEXT_MAX + 24], *p = strchr(text, ':');
     p = p ? strchr(p + 1, ':') : NULL;
     if (p == NULL)
         return XIPC__FAIL(XIPC_EINVAL, "conn: a record that holds no export text");
@@ -56,19 +77,26 @@ value_numbers(char *text, intptr_t values[XIPC__NATIVES_MAX], size_t *count, boo
         bool number = xipc__parse_native(tok, tok + span, &v) == 0;
         if (number && n == XIPC__NATIVES_MAX)
             return XIPC__FAIL(XIPC_EINVAL, "conn: a record naming too many handles");
+        if (number && replace && n == have)
+            return XIPC__FAIL(XIPC_EINVAL, "conn: a record whose handles did not all come");
         if (number && !replace)
             values[n] = v;
-        int w = number && replace ? snprintf(out + len, sizeof out - len, "%" PRIdPTR, values[n])
-                                  : snprintf(out + len, sizeof out - len, "%.*s", (int)span, tok);
-        if (w < 0 || (size_t)w >= sizeof out - len)
+        if (!(number && replace) && span >= XIPC_HANDLE_TEXT_MAX - len)
             return XIPC_ENAMETOOLONG;
-        len += (size_t)w;
+        if (number && replace) {
+            len += format_native(out + len, values[n]); /* out has room past the limit */
+        } else {
+            memcpy(out + len, tok, span);
+            len += span;
+        }
+        if (len >= XIPC_HANDLE_TEXT_MAX)
+            return XIPC_ENAMETOOLONG;
         n += number;
         tok += span;
         if (*tok != '\0')
             out[len++] = *tok++;
-        out[len] = '\0';
     }
+    out[len] = '\0';
     *count = n;
     if (replace)
         memcpy(text, out, len + 1);
@@ -83,6 +111,7 @@ xipc_handle_send(xipc_handle *conn, xipc_handle *h, int timeout_ms)
     intptr_t natives[XIPC__NATIVES_MAX], remote[XIPC__NATIVES_MAX], peer = 0;
     size_t count = 0, tokens = 0;
     bool message = false;
+    struct xipc__lazy_deadline ld = xipc__lazy_deadline_in(timeout_ms);
     xipc__error_clear();
     int rc = conn_of(conn, &os, &message);
     if (rc != 0 || (rc = xipc__handle_check(h, 0)) != 0 || (rc = xipc__timeout_check(timeout_ms)))
@@ -96,11 +125,10 @@ xipc_handle_send(xipc_handle *conn, xipc_handle *h, int timeout_ms)
     if ((rc = xipc__os_pass_prepare(os, natives, count, remote, &peer)) != 0)
         return rc;
     /* Windows: the text names the duplicates the peer now holds; POSIX: unchanged. */
-    if ((rc = value_numbers(rec.text, remote, &tokens, true)) == 0 && tokens != count)
+    if ((rc = value_numbers(rec.text, remote, count, &tokens, true)) == 0 && tokens != count)
         rc = XIPC__FAIL(XIPC_ENOTSUP, "h: a kind whose text does not name its handles");
     if (rc == 0)
-        rc = xipc__os_pass_send(
-            os, message, &rec, sizeof rec, natives, count, xipc__deadline_in(timeout_ms));
+        rc = xipc__os_pass_send(os, message, &rec, sizeof rec, natives, count, &ld);
     xipc__os_pass_finish(peer, remote, count, rc == 0);
     return rc;
 }
@@ -117,8 +145,8 @@ receive_text(xipc_handle *conn, enum xipc_kind kind, char text[XIPC_HANDLE_TEXT_
     int rc = conn_of(conn, &os, &message);
     if (rc != 0 || (rc = xipc__timeout_check(timeout_ms)) != 0)
         return rc;
-    rc = xipc__os_pass_recv(
-        os, message, &rec, sizeof rec, natives, &got, xipc__deadline_in(timeout_ms));
+    struct xipc__lazy_deadline ld = xipc__lazy_deadline_in(timeout_ms);
+    rc = xipc__os_pass_recv(os, message, &rec, sizeof rec, natives, &got, &ld);
     if (rc != 0)
         return rc;
     *count = got;
@@ -126,16 +154,27 @@ receive_text(xipc_handle *conn, enum xipc_kind kind, char text[XIPC_HANDLE_TEXT_
         rec.text[sizeof rec.text - 1] != '\0')
         return XIPC__FAIL(XIPC_EINVAL, "conn: what came is no handle xipc_handle_send sent");
     memcpy(text, rec.text, sizeof rec.text);
-    /* POSIX: the fds that came replace the sender's numbers; Windows: the text names the
-     * duplicates already, which are ours to close on failure. */
-    if (got > 0)
-        rc = value_numbers(text, natives, &tokens, true);
-    else if ((rc = value_numbers(text, natives, &tokens, false)) == 0)
-        *count = tokens;
-    if (rc == 0 && got > 0 && tokens != got)
+    /* POSIX: the descriptors that came replace the sender's numbers, and a record without them
+     * names nothing of ours (its numbers are not to be adopted, nor closed); Windows: the text
+     * names the duplicates already, which are ours to close on failure. */
+    if (xipc__os_pass_natives_beside)
+        rc = value_numbers(text, natives, got, &tokens, true);
+    else if ((rc = value_numbers(text, natives, 0, &tokens, false)) == 0)
+        *count = got = tokens;
+    if (rc == 0 && tokens != got)
         rc = XIPC__FAIL(XIPC_EINVAL, "conn: a record whose handles did not all come");
     if (rc == 0 && xipc__handle_text_value(text, kind) == NULL)
         rc = XIPC__FAIL(XIPC_EINVAL, "out: a handle of another kind came (closed)");
+    return rc;
+}
+
+/* What an import's failure means for a receive: a record naming a handle that an xipc object of
+ * this process holds (Windows, where the text names the handles) is no handle the peer sent. */
+static int
+import_failure(int rc)
+{
+    if (rc == XIPC_EEXIST)
+        return XIPC__FAIL(XIPC_EINVAL, "conn: a record naming a handle this process holds");
     return rc;
 }
 
@@ -152,7 +191,7 @@ receive_text(xipc_handle *conn, enum xipc_kind kind, char text[XIPC_HANDLE_TEXT_
         *out = NULL;                                                                      \
         int rc = receive_text(conn, XIPC_KIND_##KIND, text, natives, &count, timeout_ms); \
         if (rc == 0)                                                                      \
-            rc = xipc_##type##_import(text, out);                                         \
+            rc = import_failure(xipc_##type##_import(text, out));                         \
         if (rc != 0)                                                                      \
             xipc__os_pass_discard(natives, count);                                        \
         return rc;                                                                        \

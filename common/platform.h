@@ -741,20 +741,24 @@ int xipc__os_dgram_adopt(intptr_t native, struct xipc__os_dgram *d, int *family)
 /* Passing handles to a running peer (common/pass.c). prepare: checks that conn can carry
  * handles (XIPC_ENOTSUP: POSIX not an AF_UNIX socket; Windows not a named-pipe connection) and
  * gives the values the peer will know the natives by (POSIX the same; Windows duplicates made
- * in the peer, sockets duplicated for it first), and *peer, a context for finish. send: the
- * record (len bytes), with the natives attached (POSIX SCM_RIGHTS), whole by dl. finish: after
+ * in the peer, sockets duplicated for it first), and *peer, a context for finish; what it learns
+ * of conn once (POSIX its family, Windows the peer's process handle) it keeps in conn. send: the
+ * record (len bytes), with the natives attached (POSIX SCM_RIGHTS), whole by ld. finish: after
  * send or a failure (sent false: the duplicates made in the peer are closed there). recv: one
- * record, whole, by dl, and the natives that came with it (POSIX, *count of them, open
+ * record, whole, by ld, and the natives that came with it (POSIX, *count of them, open
  * close-on-exec; Windows none: the text names them); XIPC_ECLOSED when the peer closed first.
  * discard: closes natives that came and were not adopted. */
-int xipc__os_pass_prepare(const struct xipc__os_stream *conn, const intptr_t *natives, size_t count,
+int xipc__os_pass_prepare(struct xipc__os_stream *conn, const intptr_t *natives, size_t count,
     intptr_t *remote, intptr_t *peer);
 int xipc__os_pass_send(struct xipc__os_stream *conn, bool message, const void *rec, size_t len,
-    const intptr_t *natives, size_t count, xipc__deadline dl);
+    const intptr_t *natives, size_t count, struct xipc__lazy_deadline *ld);
 void xipc__os_pass_finish(intptr_t peer, const intptr_t *remote, size_t count, bool sent);
 int xipc__os_pass_recv(struct xipc__os_stream *conn, bool message, void *rec, size_t len,
-    intptr_t natives[XIPC__NATIVES_MAX], size_t *count, xipc__deadline dl);
+    intptr_t natives[XIPC__NATIVES_MAX], size_t *count, struct xipc__lazy_deadline *ld);
 void xipc__os_pass_discard(const intptr_t *natives, size_t count);
+/* Whether the natives travel beside the record (POSIX: recv gives them, and the text's numbers
+ * are the sender's), or the text names them in the receiver (Windows). */
+extern const bool xipc__os_pass_natives_beside;
 
 /* A full-duplex pipe (xipc_duplex): two connected ends that each read and write, and can be
  * half-closed. Both non-inheritable; on failure both stay zeroed. */

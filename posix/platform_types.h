@@ -55,6 +55,9 @@ struct xipc__os_stream {
      * socket's), -1 not known (an adopted one's). */
     int recv_timeout_ms;
     int send_timeout_ms;
+    /* SOCKET, SOCK: whether the socket can carry descriptors (AF_UNIX, posix_pass.c), asked once:
+     * 0 not asked yet, 1 yes, -1 no. */
+    signed char carries_fds;
     /* Message pipes: room for the part of a message that does not fit the caller's buffer
      * (XIPC_MSGPIPE_MAX + 1 bytes, made at the first receive that needs it), and the length of
      * a message held there whole, after a receive into too small a buffer (0: none). */

@@ -43,6 +43,13 @@ int xipc__posix_socket_recvv(struct xipc__os_stream *s, struct iovec *iov, int i
     int extra_flags, struct xipc__lazy_deadline *ld, size_t *got);
 int xipc__posix_socket_send(struct xipc__os_stream *s, const void *buf, size_t len,
     struct xipc__lazy_deadline *ld, size_t *put);
+/* _recv and _send of one msghdr, with its control data (descriptors passed, posix_pass.c):
+ * msg_controllen and msg_flags as recvmsg(2) leaves them (msg_controllen 0 at the end). */
+struct msghdr;
+int xipc__posix_socket_recvmsg(struct xipc__os_stream *s, struct msghdr *mh, int extra_flags,
+    struct xipc__lazy_deadline *ld, size_t *got);
+int xipc__posix_socket_sendmsg(struct xipc__os_stream *s, const struct msghdr *mh,
+    struct xipc__lazy_deadline *ld, size_t *put);
 
 /* Whether the connected stream socket fd is one xipc/sock.h or xipc_duplex makes (a TCP
  * connection, an unnamed AF_UNIX pair), not a named-pipe connection (posix_sock.c). */

@@ -83,14 +83,13 @@ after_eagain(int fd, short events, int flags, xipc__deadline dl)
     return xipc__posix_poll_fd(fd, events, dl);
 }
 
-/* One recv into iov, with recv(2) for one buffer and recvmsg(2) for more. */
+/* One recv into mh's buffers: recv(2) for one buffer and no control data, else recvmsg(2). */
 static ssize_t
-recv_once(int fd, struct iovec *iov, int iovcnt, int flags)
+recv_once(int fd, struct msghdr *mh, int flags)
 {
-    if (iovcnt == 1)
-        return recv(fd, iov[0].iov_base, iov[0].iov_len, flags);
-    struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)iovcnt };
-    return recvmsg(fd, &mh, flags);
+    if (mh->msg_iovlen == 1 && mh->msg_control == NULL)
+        return recv(fd, mh->msg_iov[0].iov_base, mh->msg_iov[0].iov_len, flags);
+    return recvmsg(fd, mh, flags);
 }
 
 int
@@ -102,14 +101,24 @@ xipc__posix_socket_recv(struct xipc__os_stream *s, void *buf, size_t cap, int ex
 }
 
 int
-xipc__posix_socket_recvv(struct xipc__os_stream *s, struct iovec *iov, int iovcnt,
-    int extra_flags, struct xipc__lazy_deadline *ld, size_t *got)
+xipc__posix_socket_recvv(struct xipc__os_stream *s, struct iovec *iov, int iovcnt, int extra_flags,
+    struct xipc__lazy_deadline *ld, size_t *got)
+{
+    struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)iovcnt };
+    return xipc__posix_socket_recvmsg(s, &mh, extra_flags, ld, got);
+}
+
+int
+xipc__posix_socket_recvmsg(struct xipc__os_stream *s, struct msghdr *mh, int extra_flags,
+    struct xipc__lazy_deadline *ld, size_t *got)
 {
     int fd = s->fd_plus1 - 1, flags, rc;
+    size_t control_len = mh->msg_controllen;
     for (;;) {
         if ((rc = prepare(fd, SO_RCVTIMEO, &s->recv_timeout_ms, ld, &flags)) != 0)
             return rc;
-        ssize_t n = recv_once(fd, iov, iovcnt, flags | extra_flags);
+        mh->msg_controllen = control_len; /* a failed try may have changed it */
+        ssize_t n = recv_once(fd, mh, flags | extra_flags);
         if (n >= 0) {
             *got = (size_t)n;
             return 0;
@@ -122,6 +131,7 @@ xipc__posix_socket_recvv(struct xipc__os_stream *s, struct iovec *iov, int iovcn
          * (ERROR_BROKEN_PIPE). */
         if (e == ECONNRESET) {
             *got = 0;
+            mh->msg_controllen = 0;
             return 0;
         }
         if (e != EAGAIN && e != EWOULDBLOCK)
@@ -135,12 +145,30 @@ int
 xipc__posix_socket_send(struct xipc__os_stream *s, const void *buf, size_t len,
     struct xipc__lazy_deadline *ld, size_t *put)
 {
+    struct iovec iov = { (void *)(uintptr_t)buf, len };
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+    return xipc__posix_socket_sendmsg(s, &mh, ld, put);
+}
+
+/* One send of mh: send(2) for one buffer and no control data, else sendmsg(2). */
+static ssize_t
+send_once(int fd, const struct msghdr *mh, int flags)
+{
+    if (mh->msg_iovlen == 1 && mh->msg_control == NULL)
+        return send(fd, mh->msg_iov[0].iov_base, mh->msg_iov[0].iov_len, flags);
+    return sendmsg(fd, mh, flags);
+}
+
+int
+xipc__posix_socket_sendmsg(
+    struct xipc__os_stream *s, const struct msghdr *mh, struct xipc__lazy_deadline *ld, size_t *put)
+{
     int fd = s->fd_plus1 - 1, flags, rc;
     for (;;) {
         if ((rc = prepare(fd, SO_SNDTIMEO, &s->send_timeout_ms, ld, &flags)) != 0)
             return rc;
         /* MSG_NOSIGNAL: a peer that is gone is EPIPE, never SIGPIPE. */
-        ssize_t n = send(fd, buf, len, flags | MSG_NOSIGNAL);
+        ssize_t n = send_once(fd, mh, flags | MSG_NOSIGNAL);
         if (n >= 0) {
             *put = (size_t)n;
             return 0;

@@ -71,21 +71,21 @@ xipc__posix_pipe_variant(void)
     return nowait_works ? XIPC__POSIX_STREAM_PIPE : XIPC__POSIX_STREAM_NONBLOCK;
 }
 
-/* Sets FD_CLOEXEC on an adopted descriptor, and makes it O_NONBLOCK (NONBLOCK pipes), blocking
- * (sockets, see posix_socket.c), or leaves its description as it is (PIPE pipes, which work
- * either way: other processes may share the description, and would find their transfers changed
- * under them). */
+/* Sets FD_CLOEXEC on an adopted descriptor unless it has it (fd_flags: its F_GETFD; a handle
+ * received with MSG_CMSG_CLOEXEC has it), and makes it O_NONBLOCK (NONBLOCK pipes), blocking
+ * (sockets, see posix_socket.c), or leaves its description as it is, unasked (PIPE pipes, which
+ * work either way: other processes may share the description, and would find their transfers
+ * changed under them). */
 static int
-make_xipc_fd(int fd, bool is_socket, enum xipc__posix_stream_variant variant)
+make_xipc_fd(int fd, int fd_flags, bool is_socket, enum xipc__posix_stream_variant variant)
 {
-    int fl = fcntl(fd, F_GETFL), want = fl;
-    if (fl < 0)
-        return XIPC__OS_FAIL(errno, "fcntl", NULL);
-    if (is_socket)
-        want = fl & ~O_NONBLOCK;
-    else if (variant == XIPC__POSIX_STREAM_NONBLOCK)
-        want = fl | O_NONBLOCK;
-    if ((want != fl && fcntl(fd, F_SETFL, want) < 0) || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+    if (is_socket || variant == XIPC__POSIX_STREAM_NONBLOCK) {
+        int fl = fcntl(fd, F_GETFL);
+        int want = is_socket ? fl & ~O_NONBLOCK : fl | O_NONBLOCK;
+        if (fl < 0 || (want != fl && fcntl(fd, F_SETFL, want) < 0))
+            return XIPC__OS_FAIL(errno, "fcntl", NULL);
+    }
+    if ((fd_flags & FD_CLOEXEC) == 0 && fcntl(fd, F_SETFD, fd_flags | FD_CLOEXEC) < 0)
         return XIPC__OS_FAIL(errno, "fcntl", NULL);
     return 0;
 }
@@ -875,8 +875,8 @@ xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s)
     bool is_socket = false;
     if (native < 0 || native > INT_MAX)
         return XIPC_EBADF;
-    int fd = (int)native;
-    if (fcntl(fd, F_GETFD) < 0)
+    int fd = (int)native, fd_flags = fcntl(fd, F_GETFD);
+    if (fd_flags < 0)
         return XIPC__OS_FAIL(errno, "fcntl", "inherited descriptor");
     if (xipc__handle_owns_native(native))
         return XIPC_EEXIST;
@@ -885,7 +885,7 @@ xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s)
         : xipc__posix_socket_is_sock(fd)                    ? XIPC__POSIX_STREAM_SOCK
                                                             : XIPC__POSIX_STREAM_SOCKET;
     if (rc == 0)
-        rc = make_xipc_fd(fd, is_socket, variant);
+        rc = make_xipc_fd(fd, fd_flags, is_socket, variant);
     if (rc != 0)
         return rc;
     memset(s, 0, sizeof *s);

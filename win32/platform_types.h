@@ -81,6 +81,11 @@ struct xipc__os_stream {
      * end's half-close (or close) was read. */
     bool shut_write;
     bool peer_shut;
+    /* A named-pipe connection's that passed handles (win32_pass.c): the peer's process, opened
+     * with PROCESS_DUP_HANDLE at the first pass and closed with the stream, and its id. NULL:
+     * none passed yet. */
+    void *peer_process;
+    uint32_t peer_process_id;
     /* A FIFO writer's (kind XIPC__WIN32_STREAM_FIFO_WRITER): where each write's frame (length,
      * then bytes) is put together, as long as the largest frame, malloc'd (win32_fifo.c). */
     unsigned char *frame;

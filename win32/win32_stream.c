@@ -578,6 +578,9 @@ xipc__os_sigpipe_ignore(void)
 void
 xipc__os_stream_close(struct xipc__os_stream *s)
 {
+    if (s->peer_process != NULL)
+        (void)CloseHandle(s->peer_process);
+    s->peer_process = NULL;
     if (s->kind == XIPC__WIN32_STREAM_SOCKET) {
         xipc__win32_sock_close(s);
         return;
@@ -620,7 +623,8 @@ xipc__os_stream_holds(const struct xipc__os_stream *s, intptr_t native)
     HANDLE h = (HANDLE)native;
     if (h == NULL)
         return false;
-    if (h == s->handle || h == s->read_event || h == s->write_event || h == s->share)
+    if (h == s->handle || h == s->read_event || h == s->write_event || h == s->share ||
+        h == s->peer_process)
         return true;
     return s->kind == XIPC__WIN32_STREAM_FIFO_READER && xipc__win32_fifo_holds(s->fifo, native);
 }

@@ -248,21 +248,25 @@ XIPC_API int xipc_dgram_inherited(size_t index, xipc_dgram **out);
  * a FIFO writer, a TCP, AF_UNIX or named-pipe connection, a duplex end), a message pipe, an
  * event, a semaphore, a mutex, a socket listener or a datagram endpoint; the sender keeps its own
  * handle (close it to hand over alone). POSIX: the descriptors go as SCM_RIGHTS beside the record
- * (a named semaphore by its name). Windows: DuplicateHandle into the peer (its pid from
- * GetNamedPipeClientProcessId / ServerProcessId), a socket through WSADuplicateSocketW; the
+ * (a named semaphore by its name). Windows: DuplicateHandle into the peer, whose process is
+ * opened once per connection, at its first pass (from the pid GetNamedPipeClientProcessId /
+ * ServerProcessId report), and kept until conn closes, so that no later pass can reach another
+ * process that got the pid of a peer that ended; a socket through WSADuplicateSocketW; the
  * duplicates exist in the peer once the call returns, and stay there, unused, if the peer never
  * receives them. Returns 0; XIPC_ETIMEDOUT (the record did not go in time; nothing was passed);
- * XIPC_EPIPE, XIPC_ECLOSED (the peer is gone); XIPC_ENOTSUP (a conn that cannot carry handles: a
- * pipe end, a TCP connection, a Windows duplex end; an h that cannot be passed, as for
- * xipc_handle_export); XIPC_EINVAL (NULL or bad argument, conn of another kind, h the
- * connection itself, bad timeout); XIPC_EBADF (a closed conn or h); XIPC_EACCES (Windows: the
- * peer process may not be opened); XIPC_EOS. */
+ * XIPC_EPIPE, XIPC_ECLOSED (the peer is gone: it closed conn, or its process ended); XIPC_ENOTSUP
+ * (a conn that cannot carry handles: a pipe end, a TCP connection, a Windows duplex end; an h
+ * that cannot be passed, as for xipc_handle_export); XIPC_EINVAL (NULL or bad argument, conn of
+ * another kind, h the connection itself, bad timeout); XIPC_EBADF (a closed conn or h); XIPC_EACCES
+ * (Windows: the peer process may not be opened); XIPC_EOS. */
 XIPC_API int xipc_handle_send(xipc_handle *conn, xipc_handle *h, int timeout_ms);
 
 /* Receives, over conn (as xipc_handle_send), the next handle the peer sent, waiting up to
  * timeout_ms, as a new handle of this kind owned by the caller. A handle of another kind, or
  * anything else in the connection's data at that point, is XIPC_EINVAL (a handle that came is
- * closed).
+ * closed); so is a record that names handles which did not come with it (POSIX: the descriptors
+ * travel beside it) or which an xipc object of this process holds (Windows: the record names the
+ * duplicates), and nothing of this process's is adopted or closed for it.
  * Returns 0; XIPC_ETIMEDOUT (nothing came); XIPC_ECLOSED (the peer closed the connection);
  * XIPC_EINVAL (NULL out, bad conn or timeout, a record of another kind or none); XIPC_EBADF
  * (closed conn); XIPC_EMFILE (POSIX: no descriptor left for what came); XIPC_ENOMEM; XIPC_EOS.

@@ -1,0 +1,214 @@
+/* tests/test_pass.c: passing handles to a running process over one connection, many times: what
+ * a connection keeps between passes (Windows: the peer's process handle) is closed with it, a
+ * peer that ended takes nothing more and the sender hears XIPC_EPIPE, and a peer that connects
+ * again is passed to as the first was. (The pre-forked server, the kinds and the errors are in
+ * test_sock.c.) */
+#include "xt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { PASS_ROUNDS = 200 };
+
+/* One round of the counter: a pipe's write end, which gets one byte, then an event, which is
+ * set; both closed again. The handles this process holds are counted into *count just before
+ * the set (when count is not NULL), while the parent waits for it and so has nothing on its way
+ * here. */
+static void
+take_and_use(xipc_handle *conn, char byte, int *count)
+{
+    xipc_stream *wr = NULL;
+    xipc_event *ev = NULL;
+    size_t put = 0;
+    CHECK_OK(xipc_stream_receive(conn, &wr, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_stream_write(wr, &byte, 1, &put, XT_CHILD_TIMEOUT_MS));
+    xipc_stream_close(wr);
+    CHECK_OK(xipc_event_receive(conn, &ev, XT_CHILD_TIMEOUT_MS));
+    if (count != NULL) /* in the first and last rounds: a count takes ~0.1 s under Wine */
+        *count = xt_os_handle_count();
+    CHECK_OK(xipc_event_set(ev));
+    xipc_event_close(ev);
+}
+
+/* argv: a byte-mode named pipe and a round count. Connects, takes and uses that many rounds
+ * (the handles it holds must be as many in the last as in the first), sends an event of its own
+ * back, and exits once the parent closed the connection. */
+int
+xt_child_pass_counter(int argc, char **argv)
+{
+    xipc_stream *conn = NULL, *none = NULL;
+    xipc_event *mine = NULL;
+    int rounds = atoi(argv[2]), first = 0, last = 0;
+    (void)argc;
+    xt_warm_up();
+    CHECK_OK(xipc_npipe_connect(argv[1], 0, &conn, XT_CHILD_TIMEOUT_MS));
+    take_and_use(xipc_stream_handle(conn), 'a', &first);
+    for (int i = 1; i < rounds; i++)
+        take_and_use(
+            xipc_stream_handle(conn), (char)('a' + i % 26), i == rounds - 1 ? &last : NULL);
+    CHECK_EQ(last, first);
+    CHECK_OK(xipc_event_open(NULL, 0, &mine));
+    CHECK_OK(xipc_event_set(mine));
+    CHECK_OK(
+        xipc_handle_send(xipc_stream_handle(conn), xipc_event_handle(mine), XT_CHILD_TIMEOUT_MS));
+    xipc_event_close(mine);
+    CHECK_RC(
+        xipc_stream_receive(xipc_stream_handle(conn), &none, XT_CHILD_TIMEOUT_MS), XIPC_ECLOSED);
+    xipc_stream_close(conn);
+    return 0;
+}
+
+/* Many passes in a row over one connection, both ways: each handle works in the peer, and
+ * neither side holds one handle more once the connection is closed (Windows: the peer's
+ * process, opened at the first pass, closes with the connection on each end). */
+void
+xt_test_pass_many_in_a_row_no_handle_leak(void)
+{
+    char name[XIPC_NAME_MAX + 1], rounds[16], byte = 0;
+    xipc_npipe *srv = NULL;
+    xipc_stream *conn = NULL, *rd = NULL, *wr = NULL;
+    xipc_event *ev = NULL, *theirs = NULL;
+    size_t got = 0;
+    xt_warm_up();
+    xt_name("passmany", name);
+    snprintf(rounds, sizeof rounds, "%d", PASS_ROUNDS);
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
+    CHECK_OK(xipc_event_open(NULL, 0, &ev));
+    const char *args[] = { name, rounds, NULL };
+    int before = xt_os_handle_count();
+    xipc_proc *p = xt_spawn_child("pass_counter", args, NULL, NULL, 0);
+    CHECK_OK(xipc_npipe_accept(srv, &conn, XT_CHILD_TIMEOUT_MS));
+    for (int i = 0; i < PASS_ROUNDS; i++) {
+        CHECK_OK(xipc_handle_send(
+            xipc_stream_handle(conn), xipc_stream_handle(wr), XT_CHILD_TIMEOUT_MS));
+        CHECK_OK(xipc_stream_read(rd, &byte, 1, &got, XT_CHILD_TIMEOUT_MS));
+        CHECK(got == 1 && byte == (char)('a' + i % 26));
+        CHECK_OK(
+            xipc_handle_send(xipc_stream_handle(conn), xipc_event_handle(ev), XT_CHILD_TIMEOUT_MS));
+        CHECK_OK(xipc_event_wait(ev, XT_CHILD_TIMEOUT_MS));
+    }
+    CHECK_OK(xipc_event_receive(xipc_stream_handle(conn), &theirs, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_event_wait(theirs, 0)); /* the child set it before it sent it */
+    xipc_event_close(theirs);
+    xipc_stream_close(conn);
+    xt_expect_exit(p, 0);
+    CHECK_EQ(xt_os_handle_count(), before);
+    xipc_event_close(ev);
+    xipc_stream_close(rd);
+    xipc_stream_close(wr);
+    xipc_npipe_close(srv);
+}
+
+/* argv: a byte-mode named pipe. Connects, takes one event, sets it, and exits. */
+int
+xt_child_pass_take_one(int argc, char **argv)
+{
+    xipc_stream *conn = NULL;
+    xipc_event *ev = NULL;
+    (void)argc;
+    CHECK_OK(xipc_npipe_connect(argv[1], 0, &conn, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_event_receive(xipc_stream_handle(conn), &ev, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_event_set(ev));
+    xipc_event_close(ev);
+    xipc_stream_close(conn);
+    return 0;
+}
+
+/* One peer takes an event and ends, and nothing (no process handle of this one) keeps its
+ * process: a pass over its connection then is XIPC_EPIPE, and leaves nothing behind here. (On
+ * Windows a pass looked the peer's pid up again, and with the process gone failed with another
+ * code; a pid reused by then named an unrelated process, which a kept process handle rules
+ * out.) A peer connecting again gets a new connection, and takes an event over it. */
+void
+xt_test_pass_to_a_peer_that_ended(void)
+{
+    char name[XIPC_NAME_MAX + 1];
+    xipc_npipe *srv = NULL;
+    xipc_stream *conn = NULL;
+    xipc_event *ev = NULL;
+    xt_warm_up();
+    xt_name("passgone", name);
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
+    CHECK_OK(xipc_event_open(NULL, 0, &ev));
+    const char *args[] = { name, NULL };
+    for (int peer = 0; peer < 2; peer++) {
+        xipc_proc *p = xt_spawn_child("pass_take_one", args, NULL, NULL, 0);
+        CHECK_OK(xipc_npipe_accept(srv, &conn, XT_CHILD_TIMEOUT_MS));
+        CHECK_OK(
+            xipc_handle_send(xipc_stream_handle(conn), xipc_event_handle(ev), XT_CHILD_TIMEOUT_MS));
+        CHECK_OK(xipc_event_wait(ev, XT_CHILD_TIMEOUT_MS));
+        xt_expect_exit(p, 0); /* and its process handle here is closed */
+        int before = xt_os_handle_count();
+        CHECK_RC(
+            xipc_handle_send(xipc_stream_handle(conn), xipc_event_handle(ev), 1000), XIPC_EPIPE);
+        CHECK_EQ(xt_os_handle_count(), before);
+        xipc_stream_close(conn);
+    }
+    xipc_event_close(ev);
+    xipc_npipe_close(srv);
+}
+
+/* argv: a byte-mode named pipe and a number. Connects and writes, as plain data: a record in
+ * xipc_handle_send's form naming that number as a stream, without a descriptor beside it; then
+ * a record's worth of junk; then, once the parent says so, half a record, and closes. */
+int
+xt_child_pass_forger(int argc, char **argv)
+{
+    xipc_stream *conn = NULL;
+    char rec[4 + XIPC_HANDLE_TEXT_MAX], junk[sizeof rec], go = 0;
+    size_t got = 0;
+    (void)argc;
+    memset(rec, 0, sizeof rec);
+    memcpy(rec, "xhp1", 4);
+    snprintf(rec + 4, XIPC_HANDLE_TEXT_MAX, "xipc1:stream:r:%s", argv[2]);
+    memset(junk, 'j', sizeof junk);
+    CHECK_OK(xipc_npipe_connect(argv[1], 0, &conn, XT_CHILD_TIMEOUT_MS));
+    xt_write_all(conn, rec, sizeof rec, XT_CHILD_TIMEOUT_MS);
+    xt_write_all(conn, junk, sizeof junk, XT_CHILD_TIMEOUT_MS);
+    CHECK_OK(xipc_stream_read(conn, &go, 1, &got, XT_CHILD_TIMEOUT_MS));
+    xt_write_all(conn, rec, sizeof rec / 2, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(conn);
+    return 0;
+}
+
+/* What a peer sends that is no handle: a record naming a handle of this process (POSIX: with no
+ * descriptor beside it; Windows: one an xipc object here holds) is refused and closes nothing
+ * (it was adopted, or closed, as if the peer had sent it), junk is refused, and half a record
+ * before the end is the end; nothing is left open. */
+void
+xt_test_pass_forged_records_close_nothing_here(void)
+{
+    char name[XIPC_NAME_MAX + 1], number[24], byte = 0;
+    xipc_npipe *srv = NULL;
+    xipc_stream *conn = NULL, *rd = NULL, *wr = NULL, *got = NULL;
+    intptr_t native = 0;
+    size_t n = 0;
+    xt_warm_up();
+    xt_name("passforge", name);
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
+    CHECK_OK(xipc_pipe(0, &rd, &wr));
+    CHECK_OK(xipc_handle_native(xipc_stream_handle(rd), &native));
+    snprintf(number, sizeof number, "%lld", (long long)native);
+    const char *args[] = { name, number, NULL };
+    int before = xt_os_handle_count();
+    xipc_proc *p = xt_spawn_child("pass_forger", args, NULL, NULL, 0);
+    CHECK_OK(xipc_npipe_accept(srv, &conn, XT_CHILD_TIMEOUT_MS));
+    xipc_handle *hc = xipc_stream_handle(conn);
+    CHECK_RC(xipc_stream_receive(hc, &got, XT_CHILD_TIMEOUT_MS), XIPC_EINVAL);
+    CHECK(got == NULL);
+    xt_write_all(wr, "x", 1, XT_CHILD_TIMEOUT_MS); /* rd is open, and still rd */
+    CHECK_OK(xipc_stream_read(rd, &byte, 1, &n, XT_CHILD_TIMEOUT_MS));
+    CHECK(n == 1 && byte == 'x');
+    CHECK_RC(xipc_stream_receive(hc, &got, XT_CHILD_TIMEOUT_MS), XIPC_EINVAL);
+    xt_write_all(conn, "g", 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_RC(xipc_stream_receive(hc, &got, XT_CHILD_TIMEOUT_MS), XIPC_ECLOSED);
+    CHECK(got == NULL);
+    xipc_stream_close(conn);
+    xt_expect_exit(p, 0);
+    CHECK_EQ(xt_os_handle_count(), before);
+    xipc_stream_close(rd);
+    xipc_stream_close(wr);
+    xipc_npipe_close(srv);
+}
