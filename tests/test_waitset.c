@@ -1159,9 +1159,13 @@ xt_test_waitset_socket_changes_during_wait(void)
     xipc_listener_close(l);
 }
 
-/* A remove and the handle's close at once, from two threads, on entries whose remove waits for
- * another thread: a pipe end a watcher thread waits on (Windows, past the 61 a wait takes itself)
- * and an event a helper thread watches (POSIX): each leaves once, and the set goes on working. */
+/* A remove and the handle's close at once, from two threads, while a third waits on the set all
+ * along: each entry leaves once, the wait never fails and never reports an entry that was not
+ * ready, and the set goes on working. The set is laid out so that the racers sit where a remove
+ * must wait for another thread: on Windows, 60 unset events fill the waiting thread's own
+ * handles but one, so a racing pipe end is that last one (the wait sleeps on its read) until the
+ * racing event added next pushes it to a watcher thread; filler pipes keep watchers busy; on
+ * POSIX, the events sit with the helper thread. */
 struct racer {
     xipc_waitset *ws;
     xipc_handle *h;
@@ -1175,16 +1179,17 @@ race_remove(void *arg)
     r->rc = xipc_waitset_remove(r->ws, r->h);
 }
 
-/* Adds h, the handle of obj, then removes it in another thread while closing obj here. */
+/* Removes h in another thread while closing obj (whose handle h is) here. */
 static void
 race_once(struct racer *r, xipc_handle *h, void *obj, void (*close_it)(void *))
 {
     r->h = h;
-    CHECK_OK(xipc_waitset_add(r->ws, h, XIPC_WAITSET_READ, "racer"));
     xt_os_thread *t = xt_os_thread_start(race_remove, r);
+    CHECK(t != NULL);
     close_it(obj); /* leaves the set, whichever comes first */
     xt_os_thread_join(t);
-    CHECK(r->rc == 0 || r->rc == XIPC_ENOENT);
+    if (r->rc != 0 && r->rc != XIPC_ENOENT)
+        xt_fail(__FILE__, __LINE__, "the racing remove gave %s", xipc_errname(r->rc));
 }
 
 static void
@@ -1199,34 +1204,91 @@ close_event(void *ev)
     xipc_event_close(ev);
 }
 
+/* The thread that waits all along, until the entry "stop" is reported. */
+struct race_waiter {
+    xipc_waitset *ws;
+    int rc; /* the first failed wait */
+    const char *false_report; /* the first entry reported that was never ready */
+    unsigned long waits;
+};
+
+static void
+race_wait(void *arg)
+{
+    struct race_waiter *rw = arg;
+    xipc_waitset_entry out[ENTRIES];
+    for (bool stop = false; !stop;) {
+        size_t n = 0;
+        int rc = xipc_waitset_wait(rw->ws, out, ENTRIES, &n, XT_CHILD_TIMEOUT_MS);
+        rw->waits++;
+        if (rc != 0) {
+            rw->rc = rc;
+            return;
+        }
+        for (size_t k = 0; k < n; k++) {
+            const char *user = out[k].user != NULL ? out[k].user : "-";
+            if (strcmp(user, "stop") == 0)
+                stop = true;
+            else if (rw->false_report == NULL)
+                rw->false_report = user;
+        }
+    }
+}
+
 void
 xt_test_waitset_remove_and_close_at_once(void)
 {
-    enum { FILL = 70, ROUNDS = 600 };
-    static xipc_stream *fill_r[FILL], *fill_w[FILL];
+    enum { FILL_EVENTS = 60, FILL_PIPES = 70, ROUNDS = 1500 };
+    static xipc_event *fill_ev[FILL_EVENTS];
+    static xipc_stream *fill_r[FILL_PIPES], *fill_w[FILL_PIPES];
     struct racer r = { NULL, NULL, 0 };
-    xipc_stream *rd = NULL, *wr = NULL, *ready_r = NULL, *ready_w = NULL;
+    struct race_waiter rw = { NULL, 0, NULL, 0 };
+    xipc_stream *rd = NULL, *wr = NULL, *stop_r = NULL, *stop_w = NULL;
     xipc_event *ev = NULL;
     CHECK_OK(xipc_waitset_open(&r.ws));
-    for (int i = 0; i < FILL; i++) {
+    rw.ws = r.ws;
+    for (int i = 0; i < FILL_EVENTS; i++) {
+        CHECK_OK(xipc_event_open(NULL, 0, &fill_ev[i]));
+        CHECK_OK(
+            xipc_waitset_add(r.ws, xipc_event_handle(fill_ev[i]), XIPC_WAITSET_READ, "filler"));
+    }
+    for (int i = 0; i < FILL_PIPES; i++) {
         CHECK_OK(xipc_pipe(0, &fill_r[i], &fill_w[i]));
-        CHECK_OK(xipc_waitset_add(r.ws, xipc_stream_handle(fill_r[i]), XIPC_WAITSET_READ, NULL));
+        CHECK_OK(
+            xipc_waitset_add(r.ws, xipc_stream_handle(fill_r[i]), XIPC_WAITSET_READ, "filler"));
     }
-    for (int k = 0; k < ROUNDS; k++) {
+    CHECK_OK(xipc_pipe(0, &stop_r, &stop_w));
+    CHECK_OK(xipc_waitset_add(r.ws, xipc_stream_handle(stop_r), XIPC_WAITSET_READ, "stop"));
+    xt_os_thread *waiter = xt_os_thread_start(race_wait, &rw);
+    CHECK(waiter != NULL);
+    for (int k = 0; k < ROUNDS && rw.rc == 0 && rw.false_report == NULL; k++) {
         CHECK_OK(xipc_pipe(0, &rd, &wr));
-        race_once(&r, xipc_stream_handle(rd), rd, close_stream);
-        xipc_stream_close(wr);
+        CHECK_OK(xipc_waitset_add(r.ws, xipc_stream_handle(rd), XIPC_WAITSET_READ, "racer"));
         CHECK_OK(xipc_event_open(NULL, 0, &ev));
+        CHECK_OK(xipc_waitset_add(r.ws, xipc_event_handle(ev), XIPC_WAITSET_READ, "racer"));
+        if (k % 2 == 0)
+            xipc_stream_close(rd); /* leaves at once, often before the wait went to sleep */
+        else
+            race_once(&r, xipc_stream_handle(rd), rd, close_stream);
         race_once(&r, xipc_event_handle(ev), ev, close_event);
+        xipc_stream_close(wr); /* after its read end left: nothing in the set sees the end */
     }
-    CHECK_OK(xipc_pipe(0, &ready_r, &ready_w));
-    CHECK_OK(xipc_waitset_add(r.ws, xipc_stream_handle(ready_r), XIPC_WAITSET_READ, "ready"));
-    xt_write_all(ready_w, "r", 1, XT_CHILD_TIMEOUT_MS);
-    expect_one(r.ws, "ready", XT_CHILD_TIMEOUT_MS);
+    xt_write_all(stop_w, "s", 1, XT_CHILD_TIMEOUT_MS);
+    xt_os_thread_join(waiter);
+    if (rw.rc != 0)
+        xt_fail(__FILE__, __LINE__, "a wait failed with %s (%s) after %lu waits",
+            xipc_errname(rw.rc), xipc_strerror(rw.rc), rw.waits);
+    if (rw.false_report != NULL)
+        xt_fail(__FILE__, __LINE__,
+            "a wait reported \"%s\", which was never ready (after %lu waits)", rw.false_report,
+            rw.waits);
+    read_one(stop_r, 's');
     xipc_waitset_close(r.ws);
-    xipc_stream_close(ready_r);
-    xipc_stream_close(ready_w);
-    for (int i = 0; i < FILL; i++) {
+    xipc_stream_close(stop_r);
+    xipc_stream_close(stop_w);
+    for (int i = 0; i < FILL_EVENTS; i++)
+        xipc_event_close(fill_ev[i]);
+    for (int i = 0; i < FILL_PIPES; i++) {
         xipc_stream_close(fill_r[i]);
         xipc_stream_close(fill_w[i]);
     }
