@@ -1293,3 +1293,173 @@ xt_test_waitset_remove_and_close_at_once(void)
         xipc_stream_close(fill_w[i]);
     }
 }
+
+/* ---- Semaphores and mutexes seen at once ---------------------------------------------------- */
+
+/* A child posts a semaphore, then releases a mutex, each after the set sat idle 30 to 37 ms in a
+ * wait, PROMPT_ROUNDS times: the set reports each within a few milliseconds on average (a set
+ * that looked at them between sleeps grown to 8 ms was ~4 ms late on average, 60 to 100 ms over
+ * the rounds). Times in whole milliseconds from one system-wide monotonic clock, summed over the
+ * rounds. */
+enum { PROMPT_ROUNDS = 20, PROMPT_IDLE_MS = 30, PROMPT_SUM_MAX_MS = 40 };
+
+/* Waits for the entry want, then says how late it was against the child's stamp. */
+static uint64_t
+lateness_ms(xipc_waitset *ws, xt_channel *ch, const char *want)
+{
+    uint64_t stamp = 0;
+    expect_one(ws, want, XT_CHILD_TIMEOUT_MS);
+    uint64_t seen = xt_os_now_ms();
+    xt_read_exact(ch->ready_rd, &stamp, sizeof stamp, XT_CHILD_TIMEOUT_MS);
+    return seen > stamp ? seen - stamp : 0;
+}
+
+void
+xt_test_waitset_sem_and_mutex_promptly(void)
+{
+    xipc_waitset *ws = NULL;
+    xipc_sem *sem = NULL;
+    xipc_mutex *mx = NULL;
+    xt_channel ch;
+    xipc_handle *pass[4];
+    uint64_t sem_late = 0, mutex_late = 0;
+    CHECK_OK(xipc_waitset_open(&ws));
+    CHECK_OK(xipc_sem_open(NULL, 0, 0, &sem));
+    CHECK_OK(xipc_mutex_open(NULL, 0, &mx));
+    CHECK_OK(xipc_waitset_add(ws, xipc_sem_handle(sem), XIPC_WAITSET_READ, "sem"));
+    CHECK_OK(xipc_waitset_add(ws, xipc_mutex_handle(mx), XIPC_WAITSET_READ, "mutex"));
+    xt_channel_open(&ch);
+    pass[0] = xipc_sem_handle(sem);
+    pass[1] = xipc_mutex_handle(mx);
+    xt_channel_child_ends(&ch, pass + 2);
+    xipc_proc *p = xt_spawn_passing("waitset_post_and_release", NULL, NULL, pass, 4);
+    xt_channel_wait_ready(&ch); /* it holds the mutex */
+    for (int r = 0; r < PROMPT_ROUNDS; r++) {
+        xt_channel_go(&ch); /* the child posts PROMPT_IDLE_MS from now */
+        sem_late += lateness_ms(ws, &ch, "sem");
+    }
+    for (int r = 0; r < PROMPT_ROUNDS; r++) {
+        xt_channel_go(&ch); /* the child unlocks PROMPT_IDLE_MS from now */
+        mutex_late += lateness_ms(ws, &ch, "mutex");
+        CHECK_OK(xipc_mutex_unlock(mx)); /* the set took it for this thread */
+        if (r + 1 < PROMPT_ROUNDS) {
+            xt_channel_go(&ch); /* the child may lock it again */
+            xt_channel_wait_ready(&ch);
+        }
+    }
+    xt_expect_exit(p, 0);
+    printf("late over %d rounds: semaphore %llu ms, mutex %llu ms (at most %d each)\n",
+        PROMPT_ROUNDS, (unsigned long long)sem_late, (unsigned long long)mutex_late,
+        PROMPT_SUM_MAX_MS);
+    CHECK(sem_late <= PROMPT_SUM_MAX_MS);
+    CHECK(mutex_late <= PROMPT_SUM_MAX_MS);
+    xt_channel_close(&ch);
+    xipc_waitset_close(ws);
+    xipc_sem_close(sem);
+    xipc_mutex_close(mx);
+}
+
+static void
+send_stamp(xt_channel *ch, uint64_t stamp)
+{
+    xt_write_all(ch->ready_wr, &stamp, sizeof stamp, XT_CHILD_TIMEOUT_MS);
+}
+
+int
+xt_child_waitset_post_and_release(int argc, char **argv)
+{
+    xipc_sem *sem = NULL;
+    xipc_mutex *mx = NULL;
+    xt_channel ch;
+    CHECK(argc >= 5);
+    CHECK_OK(xipc_sem_import(argv[1], &sem));
+    CHECK_OK(xipc_mutex_import(argv[2], &mx));
+    xt_channel_import(&ch, argv[3], argv[4]);
+    CHECK_OK(xipc_mutex_lock(mx, XT_CHILD_TIMEOUT_MS));
+    xt_channel_ready(&ch);
+    for (int r = 0; r < PROMPT_ROUNDS; r++) {
+        xt_channel_wait_go(&ch);
+        xt_os_sleep_ms(PROMPT_IDLE_MS + r % 8); /* at every phase of a pause */
+        uint64_t stamp = xt_os_now_ms();
+        CHECK_OK(xipc_sem_post(sem));
+        send_stamp(&ch, stamp);
+    }
+    for (int r = 0; r < PROMPT_ROUNDS; r++) {
+        xt_channel_wait_go(&ch);
+        xt_os_sleep_ms(PROMPT_IDLE_MS + r % 8); /* at every phase of a pause */
+        uint64_t stamp = xt_os_now_ms();
+        CHECK_OK(xipc_mutex_unlock(mx));
+        send_stamp(&ch, stamp);
+        if (r + 1 < PROMPT_ROUNDS) {
+            xt_channel_wait_go(&ch); /* the set took it, and its owner let it go */
+            CHECK_OK(xipc_mutex_lock(mx, XT_CHILD_TIMEOUT_MS));
+            xt_channel_ready(&ch);
+        }
+    }
+    xt_channel_close(&ch);
+    xipc_sem_close(sem);
+    xipc_mutex_close(mx);
+    return 0;
+}
+
+/* While a set watches a named semaphore (its waiting thread elsewhere: nobody in the set takes
+ * anything), a sem_wait sleeper in another process gets every post: a watcher that sleeps on the
+ * semaphore's word may have the post's one wake-up, and must pass it on. The set's watch goes to
+ * sleep first, so that a post wakes it before the child. */
+enum { SLEEPER_ROUNDS = 200, SLEEPER_WAIT_MS = 3000 };
+
+void
+xt_test_waitset_sem_sleeper_keeps_its_posts(void)
+{
+    char name[XIPC_NAME_MAX + 1];
+    xipc_waitset *ws = NULL;
+    xipc_sem *sem = NULL;
+    xipc_waitset_entry out[ENTRIES];
+    xt_channel ch;
+    xipc_handle *pass[2];
+    size_t n = 0;
+    xt_name("wssleeper", name);
+    CHECK_OK(xipc_waitset_open(&ws));
+    CHECK_OK(xipc_sem_open(name, XIPC_CREATE, 0, &sem));
+    CHECK_OK(xipc_waitset_add(ws, xipc_sem_handle(sem), XIPC_WAITSET_READ, "sem"));
+    xt_channel_open(&ch);
+    xt_channel_child_ends(&ch, pass);
+    const char *args[] = { name, NULL };
+    xipc_proc *p = xt_spawn_passing("waitset_sem_sleeper", args, NULL, pass, 2);
+    for (int r = 0; r < SLEEPER_ROUNDS; r++) {
+        /* Nothing to take (the child took the last post): the set's watch sleeps on the word. */
+        CHECK_RC(xipc_waitset_wait(ws, out, ENTRIES, &n, 0), XIPC_ETIMEDOUT);
+        xt_os_sleep_ms(1);
+        xt_channel_go(&ch); /* the child goes to sleep in sem_wait */
+        xt_os_sleep_ms(2);
+        CHECK_OK(xipc_sem_post(sem));
+        xt_channel_wait_ready(&ch); /* it got the post */
+    }
+    xt_expect_exit(p, 0);
+    xt_channel_close(&ch);
+    xipc_waitset_close(ws);
+    xipc_sem_close(sem);
+}
+
+int
+xt_child_waitset_sem_sleeper(int argc, char **argv)
+{
+    xipc_sem *sem = NULL;
+    xt_channel ch;
+    CHECK(argc >= 4);
+    CHECK_OK(xipc_sem_open(argv[1], XIPC_OPEN, 0, &sem));
+    xt_channel_import(&ch, argv[2], argv[3]);
+    for (int r = 0; r < SLEEPER_ROUNDS; r++) {
+        xt_channel_wait_go(&ch);
+        int rc = xipc_sem_wait(sem, SLEEPER_WAIT_MS);
+        if (rc != 0) {
+            fprintf(
+                stderr, "round %d: the post did not wake the sleeper: %s\n", r, xipc_errname(rc));
+            return xt_child_exit_code(rc);
+        }
+        xt_channel_ready(&ch);
+    }
+    xt_channel_close(&ch);
+    xipc_sem_close(sem);
+    return 0;
+}

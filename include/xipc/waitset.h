@@ -44,11 +44,15 @@
  * descriptor, a HANDLE, or a helper), and its header says what "ready" means for it.
  *
  * POSIX: epoll (Linux) for the descriptors; events, semaphores and mutexes live in shared memory,
- * which no descriptor reports. Events wake the set through a helper thread (Linux 5.16+'s
- * futex_waitv, up to 127 events a set; it holds one of the event's 64 waiter slots meanwhile, and
- * counts as one more waiter for an auto-reset event's sets). Semaphores, mutexes, and events past
- * those are tried before and between sleeps of 50 us up to 8 ms, so they are seen up to ~8 ms late
- * after a quiet spell. Windows: WaitForMultipleObjects on events, semaphores, mutexes, processes
+ * which no descriptor reports. They wake the set through a helper thread (Linux 5.16+'s
+ * futex_waitv, up to 127 of them a set): it holds one of an event's 64 waiter slots meanwhile
+ * (and counts as one more waiter for an auto-reset event's sets), and sleeps on a semaphore's or
+ * a mutex's own word as one of glibc's waiters (glibc 2.21 or later on a 64-bit machine, checked
+ * when the set first watches one): while a set watches a semaphore, each post makes one futex
+ * wake call, and a held mutex is marked as having waiters, so its unlock makes one; a sleeper in
+ * sem_wait or pthread_mutex_lock elsewhere loses no wake-up to the set. Objects past those, and
+ * semaphores and mutexes where that check fails, are tried before and between sleeps of 50 us up
+ * to 8 ms, so they are seen up to ~8 ms late after a quiet spell. Windows: WaitForMultipleObjects on events, semaphores, mutexes, processes
  * and servers, and on a zero-byte overlapped read kept pending on each stream (data or the
  * writer's end completes it, nothing is consumed); each socket's event (WSAEventSelect) says when
  * to look, and a zero-timeout WSAPoll whether it is ready; past 61 handles, watcher threads wait
