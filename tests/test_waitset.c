@@ -1464,3 +1464,93 @@ xt_child_waitset_sem_sleeper(int argc, char **argv)
     xipc_sem_close(sem);
     return 0;
 }
+
+/* The same for a mutex: while a set watches it (FUTEX_WAITERS set on the held word), a
+ * pthread_mutex_lock sleeper in another process gets every unlock. A thread of this process holds
+ * the mutex (the set's own thread would take it again: it is recursive). */
+struct holder {
+    xipc_mutex *mx;
+    xipc_stream *held_w, *cue_r; /* says "held"; is told when to lock, and when to unlock */
+};
+
+static void
+hold_and_release(void *arg)
+{
+    struct holder *h = arg;
+    for (int r = 0; r < SLEEPER_ROUNDS; r++) {
+        char c = 0;
+        xt_read_exact(h->cue_r, &c, 1, XT_CHILD_TIMEOUT_MS);
+        CHECK_OK(xipc_mutex_lock(h->mx, XT_CHILD_TIMEOUT_MS));
+        xt_write_all(h->held_w, "h", 1, XT_CHILD_TIMEOUT_MS);
+        xt_read_exact(h->cue_r, &c, 1, XT_CHILD_TIMEOUT_MS);
+        CHECK_OK(xipc_mutex_unlock(h->mx));
+    }
+}
+
+void
+xt_test_waitset_mutex_sleeper_keeps_its_unlocks(void)
+{
+    xipc_waitset *ws = NULL;
+    xipc_waitset_entry out[ENTRIES];
+    struct holder h = { NULL, NULL, NULL };
+    xipc_stream *held_r = NULL, *cue_w = NULL;
+    xt_channel ch;
+    xipc_handle *pass[3];
+    size_t n = 0;
+    char c = 0;
+    CHECK_OK(xipc_waitset_open(&ws));
+    CHECK_OK(xipc_mutex_open(NULL, 0, &h.mx));
+    CHECK_OK(xipc_waitset_add(ws, xipc_mutex_handle(h.mx), XIPC_WAITSET_READ, "mutex"));
+    CHECK_OK(xipc_pipe(0, &held_r, &h.held_w));
+    CHECK_OK(xipc_pipe(0, &h.cue_r, &cue_w));
+    xt_channel_open(&ch);
+    pass[0] = xipc_mutex_handle(h.mx);
+    xt_channel_child_ends(&ch, pass + 1);
+    xipc_proc *p = xt_spawn_passing("waitset_mutex_sleeper", NULL, NULL, pass, 3);
+    xt_os_thread *t = xt_os_thread_start(hold_and_release, &h);
+    CHECK(t != NULL);
+    for (int r = 0; r < SLEEPER_ROUNDS; r++) {
+        xt_write_all(cue_w, "l", 1, XT_CHILD_TIMEOUT_MS); /* the lock */
+        xt_read_exact(held_r, &c, 1, XT_CHILD_TIMEOUT_MS);
+        /* Held by the other thread: the set's watch marks it and sleeps on its word. */
+        CHECK_RC(xipc_waitset_wait(ws, out, ENTRIES, &n, 0), XIPC_ETIMEDOUT);
+        xt_os_sleep_ms(1);
+        xt_channel_go(&ch); /* the child goes to sleep in pthread_mutex_lock */
+        xt_os_sleep_ms(2);
+        xt_write_all(cue_w, "u", 1, XT_CHILD_TIMEOUT_MS); /* the unlock */
+        xt_channel_wait_ready(&ch); /* the child got the mutex, and let it go */
+    }
+    xt_os_thread_join(t);
+    xt_expect_exit(p, 0);
+    xt_channel_close(&ch);
+    xipc_waitset_close(ws);
+    xipc_stream_close(held_r);
+    xipc_stream_close(h.held_w);
+    xipc_stream_close(h.cue_r);
+    xipc_stream_close(cue_w);
+    xipc_mutex_close(h.mx);
+}
+
+int
+xt_child_waitset_mutex_sleeper(int argc, char **argv)
+{
+    xipc_mutex *mx = NULL;
+    xt_channel ch;
+    CHECK(argc >= 4);
+    CHECK_OK(xipc_mutex_import(argv[1], &mx));
+    xt_channel_import(&ch, argv[2], argv[3]);
+    for (int r = 0; r < SLEEPER_ROUNDS; r++) {
+        xt_channel_wait_go(&ch);
+        int rc = xipc_mutex_lock(mx, SLEEPER_WAIT_MS);
+        if (rc != 0) {
+            fprintf(
+                stderr, "round %d: the unlock did not wake the sleeper: %s\n", r, xipc_errname(rc));
+            return xt_child_exit_code(rc);
+        }
+        CHECK_OK(xipc_mutex_unlock(mx));
+        xt_channel_ready(&ch);
+    }
+    xt_channel_close(&ch);
+    xipc_mutex_close(mx);
+    return 0;
+}
