@@ -104,7 +104,11 @@ XIPC_API int xipc_waitset_open(xipc_waitset **out);
  * XIPC_ENOTSUP (a kind with nothing to wait on, see above; Windows: XIPC_WAITSET_WRITE for
  * anything but a socket); XIPC_EBUSY (Windows: a socket that another set of this process holds);
  * XIPC_ELIMIT (XIPC_WAITSET_MAX handles already; Windows: 61 events, semaphores and mutexes
- * already, which the waiting thread itself must wait on to take them); XIPC_ENOMEM; XIPC_EOS. */
+ * already, which the waiting thread itself must wait on to take them: a mutex belongs to the
+ * thread that took it, and a watcher thread that took an event or a semaphore the wait then did
+ * not report would have to give it back, which other processes can see: a waiter elsewhere
+ * times out meanwhile, and an auto-reset event set again before the SetEvent that gives it back
+ * stays set once, so one set is lost); XIPC_ENOMEM; XIPC_EOS. */
 XIPC_API int xipc_waitset_add(xipc_waitset *ws, xipc_handle *h, unsigned events, void *user);
 
 /* Changes what h waits for and its user pointer. Returns 0; XIPC_EINVAL (as _add); XIPC_EBADF;
