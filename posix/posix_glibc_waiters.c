@@ -28,10 +28,12 @@
  * high, as a killed sem_wait does: every post then makes one futex call, nothing is lost. */
 #include "posix_sync.h"
 
-#include <gnu/libc-version.h>
-#include <stdio.h>
+#include <stdio.h> /* and features.h, which says __GLIBC__ */
 #include <sys/syscall.h>
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <gnu/libc-version.h>
+#endif
 
 #define SEM_WAITER_ONE   (UINT64_C(1) << 32) /* the waiter count's unit in the 64-bit word */
 #define MUTEX_WAITERS    0x80000000u /* FUTEX_WAITERS */
@@ -58,13 +60,17 @@ word_of(struct xipc__os_sync *s)
     return (_Atomic uint32_t *)(void *)&s->shm->u.mutex;
 }
 
-/* glibc 2.21 or later: the 64-bit semaphore word. */
+/* glibc 2.21 or later: the 64-bit semaphore word. Another C library keeps its own layouts. */
 static bool
 version_fits(void)
 {
+#if defined(__GLIBC__)
     unsigned major = 0, minor = 0;
     return sizeof(void *) == 8 && sscanf(gnu_get_libc_version(), "%u.%u", &major, &minor) == 2 &&
         (major > 2 || (major == 2 && minor >= 21));
+#else
+    return false;
+#endif
 }
 
 static uint64_t
