@@ -26,17 +26,22 @@ struct waitv {
 };
 
 int
-xipc__posix_futex_waitv(_Atomic uint32_t *const *words, const uint32_t *vals, size_t n)
+xipc__posix_futex_waitv(
+    _Atomic uint32_t *const *words, const uint32_t *vals, size_t n, size_t *woken)
 {
     struct waitv wv[XIPC__FUTEX_WAITV_MAX];
+    *woken = n;
     if (n == 0 || n > XIPC__FUTEX_WAITV_MAX)
         return XIPC_EINVAL;
     for (size_t i = 0; i < n; i++) {
         /* Shared words (no FUTEX_PRIVATE_FLAG): the events live in shared memory. */
         wv[i] = (struct waitv) { vals[i], (uint64_t)(uintptr_t)words[i], FUTEX_32, 0 };
     }
-    if (syscall(SYS_futex_waitv, wv, (unsigned)n, 0u, NULL, 0) >= 0)
+    long r = syscall(SYS_futex_waitv, wv, (unsigned)n, 0u, NULL, 0);
+    if (r >= 0) {
+        *woken = (size_t)r; /* the index of the word whose wake ended the sleep */
         return 0;
+    }
     int e = errno;
     if (e == EAGAIN || e == EINTR)
         return 0;

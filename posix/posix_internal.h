@@ -113,9 +113,10 @@ void xipc__posix_shm_drop_at(const struct xipc__os_shm *s, const char *path);
 
 /* ---- What a port to another Unix replaces ---------------------------------------------------
  * Each of these is Linux's (or glibc's) own, in a file named for the mechanism whose header says
- * what a BSD or macOS port puts there. The other Linux-only files: posix_futex.c and
- * posix_memfd.c (posix_sync.h), posix_fifo_probe.c (above), and posix_selfexe.c, which
- * implements xipc__os_self_exe of the contract itself. */
+ * what a BSD or macOS port puts there. The other Linux-only files: posix_futex.c,
+ * posix_futex_waitv.c, posix_glibc_waiters.c (glibc's semaphore and mutex words; a port answers
+ * xipc__posix_waiters_work() with false) and posix_memfd.c (posix_sync.h), posix_fifo_probe.c
+ * (above), and posix_selfexe.c, which implements xipc__os_self_exe of the contract itself. */
 
 /* Linux pidfds (posix_pidfd.c): a descriptor that becomes readable when the child exits, so a
  * wait with a timeout needs no SIGCHLD handler. -1 where the kernel has none; callers then poll

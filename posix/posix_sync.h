@@ -89,19 +89,36 @@ _Atomic uint32_t *xipc__posix_event_word(struct xipc__os_sync *s);
 
 /* Linux 5.16+'s futex_waitv (posix_futex_waitv.c): waits until one of the n (at most
  * XIPC__FUTEX_WAITV_MAX) shared futex words no longer holds its value in vals, or a wake on one
- * of them. Returns 0 (also on EINTR and when a word differs at once: the caller looks again),
- * XIPC_ENOTSUP where the kernel lacks the call, or the failure. */
+ * of them, whose index goes to *woken (n when none was woken: EINTR, or a word differed at once).
+ * Returns 0 (the caller looks again), XIPC_ENOTSUP where the kernel lacks the call, or the
+ * failure. */
 #define XIPC__FUTEX_WAITV_MAX 128
-int xipc__posix_futex_waitv(_Atomic uint32_t *const *words, const uint32_t *vals, size_t n);
+int xipc__posix_futex_waitv(
+    _Atomic uint32_t *const *words, const uint32_t *vals, size_t n, size_t *woken);
 
 /* Whether the kernel has futex_waitv (asked once). */
 bool xipc__posix_futex_waitv_works(void);
+
+/* A wait set's helper thread sleeping on a semaphore's or a mutex's own futex word as one of
+ * glibc's waiters (posix_glibc_waiters.c, the one file that knows glibc's layouts).
+ * _work: whether the loaded C library lays them out as relied on (checked once; where not, sets
+ * look at them between short sleeps). _join / _leave: counted among the semaphore's sleepers
+ * while watched, so that a post wakes its word (nothing for a mutex). _arm: true with the word
+ * to sleep on and the value it holds while the object is busy (a held mutex gets FUTEX_WAITERS,
+ * so that its unlock wakes), false when it looks free now. _free: whether it looks free.
+ * _pass_on: gives the next sleeper the wake the helper may have had (it takes nothing itself). */
+bool xipc__posix_waiters_work(void);
+void xipc__posix_waiter_join(struct xipc__os_sync *s);
+void xipc__posix_waiter_leave(struct xipc__os_sync *s);
+bool xipc__posix_waiter_arm(struct xipc__os_sync *s, _Atomic uint32_t **word, uint32_t *busy);
+bool xipc__posix_waiter_free(struct xipc__os_sync *s);
+void xipc__posix_waiter_pass_on(struct xipc__os_sync *s);
 
 /* Spins while try_take(s) returns 1 ("not yet"), for at most the handle's adaptive budget
  * (posix_spin.c) and never past dl. Returns try_take's last result: 0 taken, 1 not yet, or an
  * error. */
 int xipc__posix_spin(_Atomic uint32_t *budget_ns, int (*try_take)(struct xipc__os_sync *),
-                     struct xipc__os_sync *s, xipc__deadline dl);
+    struct xipc__os_sync *s, xipc__deadline dl);
 
 /* What the named event or mutex "/xipc:NAME" holds, without waiting or following a link: *kind
  * is its enum xipc_kind, or 0 while it is not a whole xipc object (a creator died while making

@@ -9,15 +9,19 @@
  * takes an acquiring object, xipc__waitset_try), a process without a pidfd, and a message pipe
  * whose message xipc holds (held). Nothing is taken but by the waiting thread's try.
  *
- * Events tell when they change: where the kernel has futex_waitv (Linux 5.16), a helper thread
- * per set holds a waiter slot of each event in the set (up to HELPED_MAX of them), so that every
- * set wakes its state word, and sleeps on the words of those the waiting thread last found unset
- * (armed), and on a control word of its own that any change to the set bumps. When an armed
- * word is no longer 0 it disarms it and writes the notify eventfd in the poller; the waiting
- * thread wakes and tries. The rest (semaphores and mutexes, whose words glibc keeps to itself,
- * events past the helper's slots, processes without a pidfd): while the set has any, the poller
- * sleeps at most 50 us, then twice as long each time up to 8 ms, between looks, so such an
- * object is seen up to ~8 ms late after a quiet spell.
+ * Events, semaphores and mutexes tell when they change: where the kernel has futex_waitv (Linux
+ * 5.16), a helper thread per set watches up to HELPED_MAX of them, and sleeps on the words of
+ * those the waiting thread last found busy (armed), and on a control word of its own that any
+ * change to the set bumps. It holds a waiter slot of each event, so that every set wakes its
+ * state word; it sleeps on a semaphore's or a mutex's own futex word as one of glibc's waiters
+ * would (posix_glibc_waiters.c: counted among the semaphore's sleepers, FUTEX_WAITERS on a held
+ * mutex), where the C library lays them out as that file relies on, and passes on every wake it
+ * may have had, since glibc wakes one sleeper per post or unlock and the helper takes nothing.
+ * When an armed object looks free it disarms it and writes the notify eventfd in the poller; the
+ * waiting thread wakes and tries. The rest (objects past the helper's words, semaphores and
+ * mutexes where the layout check fails, processes without a pidfd, message queues): while the
+ * set has any, the poller sleeps at most 50 us, then twice as long each time up to 8 ms, between
+ * looks, so such an object is seen up to ~8 ms late after a quiet spell.
  *
  * The set's lock covers its entries; the waiting thread holds it while it looks and while it turns
  * poller reports into entries, never while it sleeps, so add, modify, remove and wake from other
@@ -52,7 +56,7 @@ struct entry {
     size_t look_at; /* its index in looks[], or SIZE_MAX */
     uint64_t round; /* the round that reported it last */
     size_t out_at; /* its index in the caller's array in that round */
-    int slot; /* events: the waiter slot the helper holds; -1: none */
+    int slot; /* the helper watches it (events: the waiter slot it holds; else 0); -1: not */
     bool armed; /* the helper sleeps on its word: the last look found it unset */
     bool leaving; /* being removed: the helper lets its slot go */
 };
@@ -172,22 +176,52 @@ event_of(const struct entry *e)
     return &((struct xipc__sync *)e->h)->os;
 }
 
-/* Under the lock, in the helper: takes slots for the events that have none, lets go of those of
- * leaving ones (a slot is the thread's that took it), and says that it took the changes in. */
+/* Whether the helper can watch an object of this kind: events always, semaphores and mutexes
+ * where glibc's layout is the one relied on. */
+static bool
+helpable(enum xipc_kind kind)
+{
+    if (kind == XIPC_KIND_EVENT)
+        return true;
+    return (kind == XIPC_KIND_SEM || kind == XIPC_KIND_MUTEX) && xipc__posix_waiters_work();
+}
+
+/* In the helper: starts watching e's object (-1: no slot left); stops. */
+static int
+watch_start(struct entry *e)
+{
+    if (e->h->kind == XIPC_KIND_EVENT)
+        return xipc__posix_event_watch(event_of(e));
+    xipc__posix_waiter_join(event_of(e));
+    return 0;
+}
+
+static void
+watch_stop(struct entry *e)
+{
+    if (e->h->kind == XIPC_KIND_EVENT)
+        xipc__posix_event_unwatch(event_of(e), e->slot);
+    else
+        xipc__posix_waiter_leave(event_of(e));
+}
+
+/* Under the lock, in the helper: watches the objects not watched yet, lets go of those of
+ * leaving ones (an event's slot is the thread's that took it), and says that it took the changes
+ * in. */
 static void
 helper_sync_slots(struct xipc__os_waitset *ws)
 {
     for (size_t i = 0; i < ws->cap; i++) {
         struct entry *e = &ws->entries[i];
-        if (e->h == NULL || e->h->kind != XIPC_KIND_EVENT)
+        if (e->h == NULL || !helpable(e->h->kind))
             continue;
         if ((e->leaving || ws->helper_stop) && e->slot >= 0) {
-            xipc__posix_event_unwatch(event_of(e), e->slot);
+            watch_stop(e);
             e->slot = -1;
             e->armed = false;
             ws->helped--;
         } else if (!e->leaving && !ws->helper_stop && e->slot < 0 && ws->helped < HELPED_MAX) {
-            if ((e->slot = xipc__posix_event_watch(event_of(e))) >= 0)
+            if ((e->slot = watch_start(e)) >= 0)
                 ws->helped++;
         }
     }
@@ -195,33 +229,54 @@ helper_sync_slots(struct xipc__os_waitset *ws)
     (void)pthread_cond_broadcast(&ws->rebuilt);
 }
 
-/* Under the lock: the words the helper sleeps on, the control word first. */
+/* Whether e's object looks free (an event set, a semaphore posted, a mutex unlocked). */
+static bool
+looks_free(struct entry *e)
+{
+    if (e->h->kind == XIPC_KIND_EVENT)
+        return atomic_load(xipc__posix_event_word(event_of(e))) != 0;
+    return xipc__posix_waiter_free(event_of(e));
+}
+
+/* Under the lock: the words the helper sleeps on, the control word first, and at[k] the entry
+ * of word k. An armed object that looks free already is disarmed, and *any says so. */
 static size_t
-helper_words(struct xipc__os_waitset *ws, _Atomic uint32_t **words, uint32_t *vals)
+helper_words(
+    struct xipc__os_waitset *ws, _Atomic uint32_t **words, uint32_t *vals, size_t *at, bool *any)
 {
     size_t n = 1;
     words[0] = &ws->ctl;
     vals[0] = atomic_load(&ws->ctl);
     for (size_t i = 0; i < ws->cap && n < XIPC__FUTEX_WAITV_MAX; i++) {
         struct entry *e = &ws->entries[i];
-        if (e->h != NULL && e->slot >= 0 && e->armed) {
+        if (e->h == NULL || e->slot < 0 || !e->armed)
+            continue;
+        at[n] = i;
+        if (e->h->kind == XIPC_KIND_EVENT) {
             words[n] = xipc__posix_event_word(event_of(e));
             vals[n++] = 0;
+        } else if (xipc__posix_waiter_arm(event_of(e), &words[n], &vals[n])) {
+            n++;
+        } else {
+            e->armed = false;
+            *any = true;
         }
     }
     return n;
 }
 
-/* Under the lock: disarms every armed event whose word is set; notes the waiting thread if any
- * was. */
+/* Under the lock: disarms every armed object that looks free; notes the waiting thread if any
+ * was. A semaphore or mutex whose word woke the helper gets that wake passed on. */
 static void
-helper_harvest(struct xipc__os_waitset *ws)
+helper_harvest(struct xipc__os_waitset *ws, size_t woken_entry, bool any)
 {
-    bool any = false;
     for (size_t i = 0; i < ws->cap; i++) {
         struct entry *e = &ws->entries[i];
-        if (e->h != NULL && e->slot >= 0 && e->armed &&
-            atomic_load(xipc__posix_event_word(event_of(e))) != 0) {
+        if (e->h == NULL || e->slot < 0)
+            continue;
+        if (i == woken_entry && e->h->kind != XIPC_KIND_EVENT)
+            xipc__posix_waiter_pass_on(event_of(e));
+        if (e->armed && looks_free(e)) {
             e->armed = false;
             any = true;
         }
@@ -236,18 +291,24 @@ helper_main(void *arg)
     struct xipc__os_waitset *ws = arg;
     _Atomic uint32_t *words[XIPC__FUTEX_WAITV_MAX];
     uint32_t vals[XIPC__FUTEX_WAITV_MAX];
+    size_t at[XIPC__FUTEX_WAITV_MAX];
     (void)pthread_mutex_lock(&ws->lock);
     for (;;) {
         helper_sync_slots(ws);
         if (ws->helper_stop)
             break;
-        size_t n = helper_words(ws, words, vals);
-        (void)pthread_mutex_unlock(&ws->lock);
-        int rc = xipc__posix_futex_waitv(words, vals, n);
-        (void)pthread_mutex_lock(&ws->lock);
+        bool any = false;
+        size_t n = helper_words(ws, words, vals, at, &any), woken = 0;
+        int rc = 0;
+        if (!any) { /* else the waiting thread tries first */
+            (void)pthread_mutex_unlock(&ws->lock);
+            rc = xipc__posix_futex_waitv(words, vals, n, &woken);
+            (void)pthread_mutex_lock(&ws->lock);
+        }
         if (rc != 0)
-            break; /* the waiting thread keeps looking at the events between short sleeps */
-        helper_harvest(ws);
+            break; /* the waiting thread keeps looking at the objects between short sleeps */
+        /* Entries keep their index while the helper holds a slot: a remove waits for it. */
+        helper_harvest(ws, woken > 0 && woken < n ? at[woken] : SIZE_MAX, any);
     }
     if (!ws->helper_stop) {
         ws->helper_stop = true;
@@ -257,8 +318,8 @@ helper_main(void *arg)
     return NULL;
 }
 
-/* Under the lock: starts the helper for a set that now holds an event, where the kernel has
- * futex_waitv. Without it the events are looked at between short sleeps. */
+/* Under the lock: starts the helper for a set that now holds an object it can watch, where the
+ * kernel has futex_waitv. Without it the objects are looked at between short sleeps. */
 static void
 helper_start(struct xipc__os_waitset *ws)
 {
@@ -311,10 +372,10 @@ xipc__os_waitset_add(struct xipc__os_waitset *ws, struct xipc_handle *h, const s
             ws->looks[ws->look_count++] = i;
         }
         ws->used++;
-        if (h->kind == XIPC_KIND_EVENT) {
+        if (helpable(h->kind)) {
             helper_start(ws);
             if (ws->helper_running)
-                helper_kick(ws); /* it takes a slot for the event */
+                helper_kick(ws); /* it watches the object */
         }
     }
     (void)pthread_mutex_unlock(&ws->lock);

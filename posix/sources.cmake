@@ -54,6 +54,7 @@ set(XIPC_PLATFORM_SOURCES
   posix/posix_fifo_probe.c
   posix/posix_futex.c
   posix/posix_futex_waitv.c
+  posix/posix_glibc_waiters.c
   posix/posix_memfd.c
   posix/posix_nowait.c
   posix/posix_pdeathsig.c

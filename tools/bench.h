@@ -70,6 +70,10 @@ struct bench_workload {
      * one (XIPC_FOREVER), as the raw side's blocking calls do. */
     int time_limit;
     int delay_us; /* signals, queues: how late the peer answers each ping */
+    /* Signals: 1 when xipc's side waits for the pong through a wait set holding it (taken by the
+     * wait), as a program that waits on more than the one object does; the raw side still waits
+     * on the object itself. */
+    int via_waitset;
     /* One-way datagrams: the writer waits for the reader's word every window records, as a
      * datagram that finds the receiver full is dropped, not waited for (UDP). 0: none. */
     int window;

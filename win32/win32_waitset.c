@@ -624,9 +624,14 @@ xipc__os_waitset_remove(struct xipc__os_waitset *ws, struct xipc_handle *h)
         ws->direct_count--;
     else if (group >= 0)
         ws->watchers[group]->count--;
+    /* Nobody sleeps on its handle after this. The waiting thread may, whatever its group says:
+     * an entry that add moved to a watcher (place) stays in the handles of a wait that slept
+     * before the move until that wait rebuilds them. */
+    if (group >= 0)
+        group_changed(ws, group, true);
     if (group != GROUP_NONE)
-        group_changed(ws, group, true); /* nobody sleeps on its handle after this */
-    e = &ws->entries[i]; /* the array does not move while the lock is held, but be plain */
+        group_changed(ws, GROUP_DIRECT, true);
+    e = &ws->entries[i]; /* an add may have moved the array while the lock was let go */
     if (e->attention)
         attention_drop(ws, i);
     if (e->looks)

@@ -44,11 +44,15 @@
  * descriptor, a HANDLE, or a helper), and its header says what "ready" means for it.
  *
  * POSIX: epoll (Linux) for the descriptors; events, semaphores and mutexes live in shared memory,
- * which no descriptor reports. Events wake the set through a helper thread (Linux 5.16+'s
- * futex_waitv, up to 127 events a set; it holds one of the event's 64 waiter slots meanwhile, and
- * counts as one more waiter for an auto-reset event's sets). Semaphores, mutexes, and events past
- * those are tried before and between sleeps of 50 us up to 8 ms, so they are seen up to ~8 ms late
- * after a quiet spell. Windows: WaitForMultipleObjects on events, semaphores, mutexes, processes
+ * which no descriptor reports. They wake the set through a helper thread (Linux 5.16+'s
+ * futex_waitv, up to 127 of them a set): it holds one of an event's 64 waiter slots meanwhile
+ * (and counts as one more waiter for an auto-reset event's sets), and sleeps on a semaphore's or
+ * a mutex's own word as one of glibc's waiters (glibc 2.21 or later on a 64-bit machine, checked
+ * when the set first watches one): while a set watches a semaphore, each post makes one futex
+ * wake call, and a held mutex is marked as having waiters, so its unlock makes one; a sleeper in
+ * sem_wait or pthread_mutex_lock elsewhere loses no wake-up to the set. Objects past those, and
+ * semaphores and mutexes where that check fails, are tried before and between sleeps of 50 us up
+ * to 8 ms, so they are seen up to ~8 ms late after a quiet spell. Windows: WaitForMultipleObjects on events, semaphores, mutexes, processes
  * and servers, and on a zero-byte overlapped read kept pending on each stream (data or the
  * writer's end completes it, nothing is consumed); each socket's event (WSAEventSelect) says when
  * to look, and a zero-timeout WSAPoll whether it is ready; past 61 handles, watcher threads wait
@@ -100,7 +104,11 @@ XIPC_API int xipc_waitset_open(xipc_waitset **out);
  * XIPC_ENOTSUP (a kind with nothing to wait on, see above; Windows: XIPC_WAITSET_WRITE for
  * anything but a socket); XIPC_EBUSY (Windows: a socket that another set of this process holds);
  * XIPC_ELIMIT (XIPC_WAITSET_MAX handles already; Windows: 61 events, semaphores and mutexes
- * already, which the waiting thread itself must wait on to take them); XIPC_ENOMEM; XIPC_EOS. */
+ * already, which the waiting thread itself must wait on to take them: a mutex belongs to the
+ * thread that took it, and a watcher thread that took an event or a semaphore the wait then did
+ * not report would have to give it back, which other processes can see: a waiter elsewhere
+ * times out meanwhile, and an auto-reset event set again before the SetEvent that gives it back
+ * stays set once, so one set is lost); XIPC_ENOMEM; XIPC_EOS. */
 XIPC_API int xipc_waitset_add(xipc_waitset *ws, xipc_handle *h, unsigned events, void *user);
 
 /* Changes what h waits for and its user pointer. Returns 0; XIPC_EINVAL (as _add); XIPC_EBADF;
