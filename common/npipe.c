@@ -416,11 +416,15 @@ int
 xipc__msgpipe_pass(const struct xipc_handle *h, char *value, size_t cap,
     intptr_t natives[XIPC__NATIVES_MAX], size_t *count)
 {
-    const struct xipc_msgpipe *m = (const struct xipc_msgpipe *)h;
+    /* As xipc__stream_pass: sharing changes how this process's transfers are made. */
+    struct xipc_msgpipe *m = (struct xipc_msgpipe *)(uintptr_t)h;
     if (xipc__os_msg_held(&m->os))
         return XIPC__FAIL(XIPC_ENOTSUP,
             "h: a message pipe holding a message in this process (after XIPC_EMSGSIZE): "
             "receive it first");
+    int rc = xipc__os_stream_share(&m->os);
+    if (rc != 0)
+        return rc;
     natives[0] = xipc__os_stream_native(&m->os);
     *count = 1;
     int n = snprintf(value, cap, "%" PRIdPTR, natives[0]);

@@ -48,11 +48,15 @@ enum xipc__posix_stream_variant {
     XIPC__POSIX_STREAM_FIFO = 7,
 };
 
+/* A socket stream's timeouts that another process may change at any time (posix_socket.c). */
+#define XIPC__POSIX_TIMEOUTS_SHARED (-2)
+
 struct xipc__os_stream {
     int fd_plus1;
     enum xipc__posix_stream_variant variant;
     /* SOCKET: SO_RCVTIMEO and SO_SNDTIMEO in ms as last set by this process; 0 is none (a new
-     * socket's), -1 not known (an adopted one's). */
+     * socket's), -1 not known, or XIPC__POSIX_TIMEOUTS_SHARED once another process may hold the
+     * socket (passed on, or adopted): never set then (posix_socket.c). */
     int recv_timeout_ms;
     int send_timeout_ms;
     /* SOCKET, SOCK: whether the socket can carry descriptors (AF_UNIX, posix_pass.c), asked once:

@@ -589,7 +589,7 @@ xipc__os_msgpipe_adopt(intptr_t native, struct xipc__os_stream *s)
     memset(s, 0, sizeof *s);
     s->fd_plus1 = fd + 1;
     s->variant = XIPC__POSIX_STREAM_SOCKET;
-    s->recv_timeout_ms = -1; /* whatever the process that passed it on left there */
-    s->send_timeout_ms = -1;
+    /* The process that passed it on may hold it still, and set its timeouts at any time. */
+    s->recv_timeout_ms = s->send_timeout_ms = XIPC__POSIX_TIMEOUTS_SHARED;
     return 0;
 }

@@ -8,7 +8,14 @@
  * early, so a caller that passes the same timeout each time sets it once. A call that must not
  * wait passes MSG_DONTWAIT. A timeout that ends before the deadline (the kernel counts in
  * jiffies), or a socket that someone made non-blocking after all, reports EAGAIN early; the call
- * then polls until the deadline and tries again, so it never ends before its deadline either. */
+ * then polls until the deadline and tries again, so it never ends before its deadline either.
+ *
+ * The timeouts belong to the socket, not to the descriptor: once another process may hold the
+ * socket (passed on, or adopted from one that passed it), it may set them at any time, and a
+ * timeout this process set and remembered would be a lie. Such a socket's timeouts are left
+ * alone (XIPC__POSIX_TIMEOUTS_SHARED): a call with a limit tries with MSG_DONTWAIT and polls,
+ * and one without a limit makes the blocking call, polling again if a timeout set elsewhere ends
+ * it early. */
 #include "posix_internal.h"
 
 #include <errno.h>
@@ -32,19 +39,21 @@ xipc__posix_socket_no_timeouts(struct xipc__os_stream *s)
 {
     static const struct timeval none = { 0, 0 };
     int fd = s->fd_plus1 - 1;
+    /* A shared socket's timeouts stay unknown: others may set them again at any time. */
+    bool shared = s->recv_timeout_ms == XIPC__POSIX_TIMEOUTS_SHARED;
     if (s->recv_timeout_ms != 0 && setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none) != 0)
         return XIPC__OS_FAIL(errno, "setsockopt", "SO_RCVTIMEO");
-    s->recv_timeout_ms = 0;
     if (s->send_timeout_ms != 0 && setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof none) != 0)
         return XIPC__OS_FAIL(errno, "setsockopt", "SO_SNDTIMEO");
-    s->send_timeout_ms = 0;
+    s->recv_timeout_ms = s->send_timeout_ms = shared ? XIPC__POSIX_TIMEOUTS_SHARED : 0;
     return 0;
 }
 
 /* Gets the socket ready for one try of a call that must end by its deadline: *flags is
- * MSG_DONTWAIT when the deadline has passed; otherwise the timeout opt (SO_RCVTIMEO or
- * SO_SNDTIMEO, last set to *current_ms: 0 is none, -1 unknown) is made to end no later than the
- * deadline, and no earlier than half the time left. A deadline not fixed yet (the call's first
+ * MSG_DONTWAIT when the deadline has passed, or when the call has a limit and the socket's
+ * timeouts are shared (*current_ms is XIPC__POSIX_TIMEOUTS_SHARED: nothing is set then);
+ * otherwise the timeout opt (SO_RCVTIMEO or SO_SNDTIMEO, last set to *current_ms: 0 is none, -1
+ * unknown) is made to end no later than the deadline, and no earlier than half the time left. A deadline not fixed yet (the call's first
  * try) is fixed now and has the whole timeout left: one clock read, not two (a read costs ~25 ns
  * here, a 64-byte send ~700 ns). */
 static int
@@ -54,10 +63,12 @@ prepare(int fd, int opt, int *current_ms, struct xipc__lazy_deadline *ld, int *f
     xipc__deadline dl = xipc__lazy_deadline_get(ld);
     int left = fresh ? ld->timeout_ms : xipc__deadline_left_ms(dl);
     *flags = 0;
-    if (left == 0) {
+    if (left == 0 || (left > 0 && *current_ms == XIPC__POSIX_TIMEOUTS_SHARED)) {
         *flags = MSG_DONTWAIT;
         return 0;
     }
+    if (*current_ms == XIPC__POSIX_TIMEOUTS_SHARED)
+        return 0; /* no limit: the blocking call, whatever timeout another process left */
     int want = left < 0 ? 0 : left;
     bool fits = want == 0 ? *current_ms == 0
                           : (*current_ms > 0 && *current_ms <= want && *current_ms >= want / 2);
@@ -73,12 +84,12 @@ prepare(int fd, int opt, int *current_ms, struct xipc__lazy_deadline *ld, int *f
     return 0;
 }
 
-/* After EAGAIN: XIPC_ETIMEDOUT when the call was not to wait or dl has passed; else waits for
- * events until dl (0: try again). */
+/* After EAGAIN: XIPC_ETIMEDOUT when dl has passed (a call that was not to wait has); else waits
+ * for events until dl (0: try again). */
 static int
-after_eagain(int fd, short events, int flags, xipc__deadline dl)
+after_eagain(int fd, short events, xipc__deadline dl)
 {
-    if ((flags & MSG_DONTWAIT) != 0)
+    if (xipc__deadline_left_ms(dl) == 0)
         return XIPC_ETIMEDOUT;
     return xipc__posix_poll_fd(fd, events, dl);
 }
@@ -136,7 +147,7 @@ xipc__posix_socket_recvmsg(struct xipc__os_stream *s, struct msghdr *mh, int ext
         }
         if (e != EAGAIN && e != EWOULDBLOCK)
             return XIPC__OS_FAIL(e, "recv", NULL);
-        if ((rc = after_eagain(fd, POLLIN, flags, xipc__lazy_deadline_get(ld))) != 0)
+        if ((rc = after_eagain(fd, POLLIN, xipc__lazy_deadline_get(ld))) != 0)
             return rc;
     }
 }
@@ -180,7 +191,7 @@ xipc__posix_socket_sendmsg(
             return XIPC_EPIPE; /* the peer is gone, whichever way the socket puts it */
         if (e != EAGAIN && e != EWOULDBLOCK)
             return XIPC__OS_FAIL(e, "send", NULL);
-        if ((rc = after_eagain(fd, POLLOUT, flags, xipc__lazy_deadline_get(ld))) != 0)
+        if ((rc = after_eagain(fd, POLLOUT, xipc__lazy_deadline_get(ld))) != 0)
             return rc;
     }
 }

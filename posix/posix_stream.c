@@ -789,9 +789,12 @@ xipc__os_stream_share(struct xipc__os_stream *s)
 {
     /* Every stream is its descriptor alone, no byte held in this process; but a standard
      * stream's copy is not passed on, since the child's import would change the shared handle,
-     * and a FIFO end stops changing its mode once another process may hold it. */
+     * a FIFO end stops changing its mode once another process may hold it, and a socket stops
+     * keeping its timeouts (posix_socket.c). */
     if (s->variant == XIPC__POSIX_STREAM_STD)
         return XIPC_ENOTSUP;
+    if (s->variant == XIPC__POSIX_STREAM_SOCKET || s->variant == XIPC__POSIX_STREAM_SOCK)
+        s->recv_timeout_ms = s->send_timeout_ms = XIPC__POSIX_TIMEOUTS_SHARED;
     return s->variant == XIPC__POSIX_STREAM_FIFO ? fifo_share(s) : 0;
 }
 
@@ -891,7 +894,7 @@ xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s)
     memset(s, 0, sizeof *s);
     s->fd_plus1 = fd + 1;
     s->variant = variant;
-    s->recv_timeout_ms = -1; /* whatever the process that passed it on left there */
-    s->send_timeout_ms = -1;
+    /* The process that passed it on may hold it still, and set its timeouts at any time. */
+    s->recv_timeout_ms = s->send_timeout_ms = XIPC__POSIX_TIMEOUTS_SHARED;
     return 0;
 }

@@ -520,6 +520,59 @@ xt_test_duplex_half_close_across_processes(void)
     xipc_stream_close(a);
 }
 
+/* argv: a duplex end, then the ready and go channel ends. Says ready, then reads the end with a
+ * limit of its own, long beside the parent's, so that it sets the socket's timeout (on POSIX,
+ * SO_RCVTIMEO belongs to the socket both processes hold) while the parent reads it too. */
+int
+xt_child_duplex_long_reader(int argc, char **argv)
+{
+    xipc_stream *s = xt_import(argv[argc - 3]);
+    xt_channel ch;
+    char c = 0;
+    size_t got = 0;
+    xt_channel_import(&ch, argv[argc - 2], argv[argc - 1]);
+    xt_channel_ready(&ch);
+    int rc = xipc_stream_read(s, &c, 1, &got, 3000);
+    CHECK(rc == 0 || rc == XIPC_ETIMEDOUT);
+    xipc_stream_close(s);
+    xt_channel_close(&ch);
+    return 0;
+}
+
+/* One end read by two processes, each with its own limit: the parent's short limit holds while
+ * the child waits with a long one. On POSIX the timeout is the socket's, so a process that set
+ * it and remembered it would wait the child's 3 s. */
+void
+xt_test_duplex_shared_end_keeps_each_limit(void)
+{
+    xipc_stream *a = NULL, *b = NULL;
+    xt_channel ch;
+    xipc_handle *h[3];
+    char c = 0;
+    size_t got = 0;
+    CHECK_OK(xipc_duplex(0, &a, &b));
+    CHECK_RC(xipc_stream_read(a, &c, 1, &got, 100), XIPC_ETIMEDOUT); /* its limit, set here */
+    xt_channel_open(&ch);
+    h[0] = xipc_stream_handle(a);
+    xt_channel_child_ends(&ch, &h[1]);
+    xipc_proc *p = xt_spawn_passing("duplex_long_reader", NULL, NULL, h, 3);
+    xt_channel_wait_ready(&ch);
+    xt_os_sleep_ms(300); /* the child is in its read */
+    for (int i = 0; i < 3; i++) {
+        uint64_t start = xt_os_now_ms();
+        CHECK_RC(xipc_stream_read(a, &c, 1, &got, 100), XIPC_ETIMEDOUT);
+        uint64_t took = xt_os_now_ms() - start;
+        if (took > 1500)
+            xt_fail(__FILE__, __LINE__, "a read with a limit of 100 ms took %llu ms",
+                (unsigned long long)took);
+    }
+    xt_write_all(b, "x", 1, XT_CHILD_TIMEOUT_MS); /* ends the child's read */
+    xt_expect_exit(p, 0);
+    xt_channel_close(&ch);
+    xipc_stream_close(a);
+    xipc_stream_close(b);
+}
+
 void
 xt_test_duplex_both_ways_in_one_process(void)
 {
