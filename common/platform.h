@@ -731,8 +731,9 @@ void xipc__os_dgram_waitable(const struct xipc__os_dgram *d, struct xipc__wait *
 /* Passing listeners and datagram endpoints to a child: the native it inherits (POSIX the socket;
  * Windows the socket's share section, win32_sock.c), and the adoption in the child, checked
  * before anything changes: XIPC_EBADF (not open), XIPC_EEXIST (held by an xipc handle here),
- * XIPC_EINVAL (not a listening socket; not a datagram socket). Then non-inheritable and
- * non-blocking. dgram_adopt gives the socket's address family. */
+ * XIPC_EINVAL (not a listening socket; not a datagram socket). Then non-inheritable, and in the
+ * mode the platform's calls on it expect (a listener non-blocking; a datagram socket blocking on
+ * POSIX, non-blocking on Windows). dgram_adopt gives the socket's address family. */
 intptr_t xipc__os_listener_native(const struct xipc__os_listener *l);
 int xipc__os_listener_adopt(intptr_t native, struct xipc__os_listener *l);
 intptr_t xipc__os_dgram_native(const struct xipc__os_dgram *d);
