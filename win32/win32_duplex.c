@@ -69,30 +69,25 @@ xipc__win32_duplex_shutdown(struct xipc__os_stream *s)
     return 0;
 }
 
-/* FILE_PIPE_LOCAL_INFORMATION (ntifs.h), FilePipeLocalInformation = 24; FILE_PIPE_FULL_DUPLEX
- * is 2, FILE_PIPE_MESSAGE_TYPE 1. kernel32 has no call that tells a pipe's direction;
- * GetNamedPipeInfo reads the same structure (and Wine's does too). */
-struct pipe_local_info {
-    ULONG type, configuration, max_instances, cur_instances, inbound_quota, read_available,
-        outbound_quota, write_quota_available, state, end;
-};
-
 bool
-xipc__win32_is_duplex_pair(HANDLE h)
+xipc__win32_pipe_info(HANDLE h, struct xipc__win32_pipe_info *info)
 {
     typedef LONG(NTAPI * query_fn)(HANDLE, void *, void *, ULONG, int);
     struct {
         void *status;
         ULONG_PTR information;
     } io_status; /* IO_STATUS_BLOCK */
-    struct pipe_local_info info;
     HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
     query_fn query =
         ntdll ? (query_fn)(void (*)(void))GetProcAddress(ntdll, "NtQueryInformationFile") : NULL;
-    memset(&info, 0, sizeof info);
-    if (query == NULL || query(h, &io_status, &info, sizeof info, 24) < 0)
-        return false;
+    memset(info, 0, sizeof *info);
+    return query != NULL && query(h, &io_status, info, sizeof *info, 24) >= 0;
+}
+
+bool
+xipc__win32_is_duplex_pair(const struct xipc__win32_pipe_info *info)
+{
     /* xipc_duplex's pipe is the only duplex message pipe xipc makes with a single instance: a
      * named-pipe server allows many, a child's stdin pipe is of byte type. */
-    return info.type == 1 && info.configuration == 2 && info.max_instances == 1;
+    return info->type == 1 && info->configuration == 2 && info->max_instances == 1;
 }

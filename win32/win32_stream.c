@@ -677,26 +677,29 @@ xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s)
     }
     if (xipc__handle_owns_native(native))
         return XIPC_EEXIST;
-    if (GetFileType(h) != FILE_TYPE_PIPE)
+    /* One query says all the rest: a pipe's quotas, type, end and configuration. */
+    struct xipc__win32_pipe_info info;
+    if (!xipc__win32_pipe_info(h, &info)) {
+        /* Sockets are FILE_TYPE_PIPE too, but no named pipe; anything else may be the share
+         * section of a connection. */
+        if (GetFileType(h) == FILE_TYPE_PIPE)
+            return XIPC__FAIL(XIPC_EINVAL, "inherited handle: a socket, not a pipe");
         return xipc__win32_sock_adopt(h, s); /* a connection's share, or XIPC_EINVAL */
-    /* Sockets are FILE_TYPE_PIPE too; only a named pipe answers GetNamedPipeInfo. */
-    DWORD werr = query_write_chunk(h, &chunk);
-    if (werr != ERROR_SUCCESS) {
-        (void)XIPC__OS_FAIL(werr, "GetNamedPipeInfo", "inherited handle");
-        return XIPC_EINVAL;
     }
-    if (!SetHandleInformation(h, HANDLE_FLAG_INHERIT, 0))
+    DWORD quota = info.outbound_quota < info.inbound_quota ? info.outbound_quota
+                                                           : info.inbound_quota;
+    chunk = quota > 0 ? quota : 1;
+    /* DuplicateHandle into a running process makes it non-inheritable already. */
+    if ((flags & HANDLE_FLAG_INHERIT) != 0 && !SetHandleInformation(h, HANDLE_FLAG_INHERIT, 0))
         return XIPC__OS_FAIL(GetLastError(), "SetHandleInformation", "inherited handle");
     int rc = stream_init(h, chunk, s);
-    if (rc == 0 && xipc__win32_is_duplex_pair(h)) {
+    if (rc == 0 && xipc__win32_is_duplex_pair(&info)) {
         s->kind = XIPC__WIN32_STREAM_DUPLEX;
         return 0;
     }
     /* The client end of a message-type pipe that came as a stream is a FIFO writer's (message
      * connections cannot be passed on): it must frame its writes as the reader expects. */
-    DWORD pipe_flags = 0;
-    if (rc == 0 && GetNamedPipeInfo(h, &pipe_flags, NULL, NULL, NULL) &&
-        (pipe_flags & (PIPE_TYPE_MESSAGE | PIPE_SERVER_END)) == PIPE_TYPE_MESSAGE) {
+    if (rc == 0 && info.type == 1 && info.end == 0) {
         if ((rc = xipc__win32_fifo_writer_init(s)) != 0) {
             s->handle = NULL; /* the caller still owns h */
             xipc__os_stream_close(s);
