@@ -60,30 +60,31 @@ xt_os_is_wine(void)
     return false;
 }
 
-int
-xt_os_handle_count(void)
+/* The entries of a /proc directory, less "." and "..": -1 if it cannot be read. */
+static int
+proc_entries(const char *path)
 {
-    DIR *d = opendir("/proc/self/fd");
+    DIR *d = opendir(path);
     int n = 0;
     if (d == NULL)
         return -1;
     while (readdir(d) != NULL)
         n++;
     closedir(d);
-    return n - 3; /* ".", ".." and the directory's own descriptor */
+    return n - 2;
+}
+
+int
+xt_os_handle_count(void)
+{
+    int n = proc_entries("/proc/self/fd");
+    return n < 0 ? -1 : n - 1; /* and the directory's own descriptor */
 }
 
 int
 xt_os_thread_count(void)
 {
-    DIR *d = opendir("/proc/self/task");
-    int n = 0;
-    if (d == NULL)
-        return -1;
-    while (readdir(d) != NULL)
-        n++;
-    closedir(d);
-    return n - 2; /* "." and ".." */
+    return proc_entries("/proc/self/task");
 }
 
 uint64_t
