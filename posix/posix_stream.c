@@ -417,17 +417,37 @@ variant_read(
     return pipe_read(s, buf, cap, got, ld);
 }
 
-/* A plain pipe is read inline, one test of the variant away from read(); the rest is a tail
- * call to variant_read. */
+/* FIFO, a read without a limit on an end only this process holds: the plain read(2), as
+ * fifo_transfer_forever makes it first, inline (the FIFO's read was four calls deeper than the
+ * pipe's). false when it did not read: s is no such end (the full path says what it is now), or
+ * the read failed (EAGAIN while the description is not blocking yet, EINTR, a failure), and the
+ * full path tries again and says why. */
+static inline bool
+fifo_read_fast(struct xipc__os_stream *s, void *buf, size_t cap, size_t *got, int timeout_ms)
+{
+    if (s->variant != XIPC__POSIX_STREAM_FIFO || timeout_ms != XIPC_FOREVER ||
+        s->fork_count != atomic_load_explicit(&forks_made, memory_order_relaxed))
+        return false;
+    ssize_t n = read(stream_fd(s), buf, cap);
+    if (n < 0)
+        return false;
+    *got = (size_t)n;
+    return true;
+}
+
+/* A plain pipe is read inline, one test of the variant away from read(), and a FIFO end without
+ * a limit two tests away; the rest is a tail call to variant_read. */
 int
 xipc__os_stream_read(struct xipc__os_stream *s, void *buf, size_t cap, size_t *got, int timeout_ms)
 {
     if (cap > SSIZE_MAX)
         cap = SSIZE_MAX;
     struct xipc__lazy_deadline ld = xipc__lazy_deadline_in(timeout_ms);
-    if (s->variant != XIPC__POSIX_STREAM_PIPE)
-        return variant_read(s, buf, cap, got, &ld);
-    return pipe_read(s, buf, cap, got, &ld);
+    if (s->variant == XIPC__POSIX_STREAM_PIPE)
+        return pipe_read(s, buf, cap, got, &ld);
+    if (fifo_read_fast(s, buf, cap, got, timeout_ms))
+        return 0;
+    return variant_read(s, buf, cap, got, &ld);
 }
 
 /* Set once xipc_sigpipe_ignore() has made SIGPIPE's action SIG_IGN; never cleared. */
@@ -745,7 +765,25 @@ variant_write_some(struct xipc__os_stream *s, const void *buf, size_t len, size_
     return pipe_write_some(s, buf, len, put, ld);
 }
 
-/* A plain pipe is written inline, one test of the variant away from write(). */
+/* FIFO, a write without a limit on an end only this process holds: the plain write(2) inline,
+ * as fifo_read_fast reads. false when nothing was written (the full path tries again and says
+ * why). */
+static inline bool
+fifo_write_fast(struct xipc__os_stream *s, const void *buf, size_t len, size_t *put,
+    const struct xipc__lazy_deadline *ld)
+{
+    if (s->variant != XIPC__POSIX_STREAM_FIFO || !waits_forever(ld) ||
+        s->fork_count != atomic_load_explicit(&forks_made, memory_order_relaxed))
+        return false;
+    ssize_t n = write_no_sigpipe(stream_fd(s), buf, len, false);
+    if (n <= 0)
+        return false;
+    *put = (size_t)n;
+    return true;
+}
+
+/* A plain pipe is written inline, one test of the variant away from write(), and a FIFO end
+ * without a limit two tests away. */
 static int
 stream_write_some(struct xipc__os_stream *s, const void *buf, size_t len, size_t *put,
     struct xipc__lazy_deadline *ld)
@@ -753,9 +791,11 @@ stream_write_some(struct xipc__os_stream *s, const void *buf, size_t len, size_t
     *put = 0;
     if (len > SSIZE_MAX)
         len = SSIZE_MAX;
-    if (s->variant != XIPC__POSIX_STREAM_PIPE)
-        return variant_write_some(s, buf, len, put, ld);
-    return pipe_write_some(s, buf, len, put, ld);
+    if (s->variant == XIPC__POSIX_STREAM_PIPE)
+        return pipe_write_some(s, buf, len, put, ld);
+    if (fifo_write_fast(s, buf, len, put, ld))
+        return 0;
+    return variant_write_some(s, buf, len, put, ld);
 }
 
 int
