@@ -145,6 +145,7 @@ XT_TEST(fifo_two_spellings_of_one_file_meet)
 XT_TEST(fifo_squatted_pipe_refused)
 XT_TEST(fifo_made_again_is_a_new_fifo)
 XT_TEST(fifo_limits_hold_after_waits_without_one)
+XT_TEST(fifo_write_limits_hold_after_waits_without_one)
 XT_TEST(fifo_forked_reader_leaves_limits_working)
 XT_TEST(fifo_reader_open_sees_a_writer_that_wrote_nothing)
 
