@@ -209,6 +209,37 @@ xt_test_npipe_message_every_size_and_buffer(void)
     xipc_npipe_close(srv);
 }
 
+/* A message longer than XIPC_MSGPIPE_MAX, which only a program that is not xipc can send (here
+ * on a raw socket pair, one end imported): POSIX cuts it short, and every receive drops it with
+ * XIPC_EMSGSIZE, a buffer of XIPC_MSGPIPE_MAX (one recv with MSG_TRUNC) and a small one (through
+ * the spill area) alike; the next message comes whole. */
+void
+xt_test_npipe_message_longer_than_the_max_from_another_program(void)
+{
+    static unsigned char big[XIPC_MSGPIPE_MAX + 10], buf[XIPC_MSGPIPE_MAX];
+    static const size_t caps[] = { XIPC_MSGPIPE_MAX, 64, 20000 };
+    intptr_t fds[2];
+    char text[64];
+    xipc_msgpipe *m = NULL;
+    size_t len = 0;
+    if (xt_os_raw_message_pair(fds) != 0)
+        XT_SKIP("no raw message socket pair here (Windows: no sender can pass XIPC_MSGPIPE_MAX, "
+                "xipc's own message pipes refuse to)");
+    snprintf(text, sizeof text, "xipc1:msgpipe:%lld", (long long)fds[1]);
+    CHECK_OK(xipc_msgpipe_import(text, &m));
+    for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
+        CHECK_EQ(xt_os_raw_message_send(fds[0], big, sizeof big), 0);
+        CHECK_EQ(xt_os_raw_message_send(fds[0], "next", 4), 0);
+        CHECK_RC(xipc_msgpipe_recv(m, buf, caps[i], &len, XT_CHILD_TIMEOUT_MS), XIPC_EMSGSIZE);
+        CHECK_GE(len, XIPC_MSGPIPE_MAX + 1);
+        CHECK_OK(xipc_msgpipe_recv(m, buf, caps[i], &len, XT_CHILD_TIMEOUT_MS));
+        CHECK_EQ(len, 4);
+        CHECK(memcmp(buf, "next", 4) == 0);
+    }
+    xipc_msgpipe_close(m);
+    xt_os_raw_close(fds[0]);
+}
+
 /* ---- many clients --------------------------------------------------------------------------- */
 
 #define CLIENT_PROCS  8
