@@ -13,9 +13,10 @@
  * is a plain pipe, the hot path. */
 enum xipc__posix_stream_variant {
     /* An anonymous pipe end, where the OS can try a transfer without O_NONBLOCK (RWF_NOWAIT): its
-     * description blocking or not, a transfer is tried without waiting first; a wait without a
-     * limit is the plain blocking call, one with a limit polls (posix_stream.c). One that turns
-     * out not to take RWF_NOWAIT (a FIFO passed on as a pipe) becomes a NONBLOCK. */
+     * description blocking or not, a call without a limit is the plain blocking call (polling
+     * only if someone made the description O_NONBLOCK); one with a limit tries without waiting
+     * first and polls (posix_stream.c). One that turns out not to take RWF_NOWAIT (a FIFO passed
+     * on as a pipe) becomes a NONBLOCK. */
     XIPC__POSIX_STREAM_PIPE = 0,
     /* A NONBLOCK pipe or FIFO whose open file description a child made blocking (it got it as a
      * standard stream and cleared O_NONBLOCK): poll first, and write no more than PIPE_BUF,

@@ -1465,6 +1465,70 @@ xt_test_fifo_forked_reader_leaves_limits_working(void)
     CHECK_OK(xipc_fifo_unlink(path));
 }
 
+/* Fills the FIFO with records of XIPC_FIFO_ATOMIC bytes, each write with the limit timeout_ms,
+ * until one times out; checks that one waited its limit and no longer. */
+static void
+fill_until_a_write_times_out(xipc_stream *w, int timeout_ms)
+{
+    static unsigned char rec[XIPC_FIFO_ATOMIC];
+    size_t put = 0;
+    int rc, records = 0;
+    uint64_t t0;
+    do {
+        CHECK_LT(records++, 10000); /* the FIFO must fill up */
+        t0 = xt_os_now_ms();
+    } while ((rc = xipc_stream_write(w, rec, sizeof rec, &put, timeout_ms)) == 0);
+    CHECK_RC(rc, XIPC_ETIMEDOUT);
+    CHECK_EQ(put, 0);
+    uint64_t waited = xt_os_now_ms() - t0;
+    CHECK_GE(waited, (uint64_t)timeout_ms);
+    CHECK_LT(waited, (uint64_t)timeout_ms + XT_SLACK_MS);
+}
+
+struct late_drain {
+    xipc_stream *r;
+    size_t bytes;
+};
+
+/* Takes d->bytes from the FIFO after 200 ms, by when the writer waits on the full FIFO. */
+static void
+drain_late(void *arg)
+{
+    static unsigned char buf[XIPC_FIFO_ATOMIC];
+    const struct late_drain *d = arg;
+    xt_os_sleep_ms(200);
+    for (size_t have = 0; have < d->bytes;) {
+        size_t got = 0, want = d->bytes - have < sizeof buf ? d->bytes - have : sizeof buf;
+        CHECK_OK(xipc_stream_read(d->r, buf, want, &got, XT_CHILD_TIMEOUT_MS));
+        CHECK_GE(got, 1);
+        have += got;
+    }
+}
+
+/* The writer's side of fifo_limits_hold_after_waits_without_one: a write without a limit that
+ * waits on a full FIFO leaves the writer's description blocking (POSIX), and a write with a limit
+ * after it must still end at its limit when the FIFO is full again. */
+void
+xt_test_fifo_write_limits_hold_after_waits_without_one(void)
+{
+    static unsigned char rec[XIPC_FIFO_ATOMIC];
+    char path[512];
+    xipc_stream *r = NULL, *w = NULL;
+    size_t put = 0;
+    open_reader_kept_open("wmodes", path, sizeof path, &r, &w);
+    fill_until_a_write_times_out(w, 0);
+    struct late_drain d = { r, 2 * sizeof rec };
+    xt_os_thread *t = xt_os_thread_start(drain_late, &d);
+    CHECK_OK(xipc_stream_write(w, rec, sizeof rec, &put, XIPC_FOREVER));
+    CHECK_EQ(put, sizeof rec);
+    xt_os_thread_join(t);
+    fill_until_a_write_times_out(w, 100);
+    fill_until_a_write_times_out(w, 0);
+    xipc_stream_close(w);
+    xipc_stream_close(r);
+    CHECK_OK(xipc_fifo_unlink(path));
+}
+
 /* argv: path. Opens the FIFO for writing (waiting for its reader) and closes it again at once,
  * without writing a byte. */
 int

@@ -120,6 +120,126 @@ xt_test_npipe_message_boundaries_and_emsgsize(void)
     xipc_npipe_close(srv);
 }
 
+/* Message sizes and receive buffers on both sides of every size at which a receive changes how
+ * it takes a message (POSIX: a small buffer through the spill area, a larger one extended by it,
+ * one of XIPC_MSGPIPE_MAX straight; Windows: one ReadFile, then the rest of a message). */
+static const size_t msg_sizes[] = { 1, 64, 8192, 8193, 20000, XIPC_MSGPIPE_MAX - 1,
+    XIPC_MSGPIPE_MAX };
+static const size_t msg_caps[] = { 1, 63, 64, 8191, 8192, 8193, 20000, XIPC_MSGPIPE_MAX - 1,
+    XIPC_MSGPIPE_MAX, XIPC_MSGPIPE_MAX + 100 };
+#define MSG_SIZES (sizeof msg_sizes / sizeof msg_sizes[0])
+#define MSG_CAPS  (sizeof msg_caps / sizeof msg_caps[0])
+
+static unsigned char
+msg_byte(size_t size, size_t copy, size_t i)
+{
+    return (unsigned char)(i * 31u + size + copy * 7u);
+}
+
+/* argv: name. Sends each of msg_sizes once per msg_caps entry, each copy with its own bytes,
+ * then waits for the server to close. */
+int
+xt_child_npipe_msg_sizes_sender(int argc, char **argv)
+{
+    static unsigned char msg[XIPC_MSGPIPE_MAX];
+    xipc_msgpipe *c = NULL;
+    size_t len;
+    (void)argc;
+    CHECK_OK(xipc_msgpipe_connect(argv[1], 0, &c, XT_CHILD_TIMEOUT_MS));
+    for (size_t k = 0; k < MSG_SIZES; k++) {
+        for (size_t copy = 0; copy < MSG_CAPS; copy++) {
+            for (size_t i = 0; i < msg_sizes[k]; i++)
+                msg[i] = msg_byte(msg_sizes[k], copy, i);
+            CHECK_OK(xipc_msgpipe_send(c, msg, msg_sizes[k], XT_CHILD_TIMEOUT_MS));
+        }
+    }
+    CHECK_RC(xipc_msgpipe_recv(c, msg, 1, &len, XT_CHILD_TIMEOUT_MS), XIPC_ECLOSED);
+    xipc_msgpipe_close(c);
+    return 0;
+}
+
+/* Checks a received copy: its size, every byte, and nothing written past it. */
+static void
+check_msg(const unsigned char *buf, size_t len, size_t size, size_t copy)
+{
+    CHECK_EQ(len, size);
+    for (size_t i = 0; i < size; i++) {
+        if (buf[i] != msg_byte(size, copy, i))
+            xt_fail(__FILE__, __LINE__, "message of %zu bytes, copy %zu: byte %zu differs",
+                size, copy, i);
+    }
+    for (size_t i = size; i < size + 16; i++)
+        CHECK_EQ(buf[i], 0xEE);
+}
+
+void
+xt_test_npipe_message_every_size_and_buffer(void)
+{
+    static unsigned char buf[XIPC_MSGPIPE_MAX + 200];
+    char name[XIPC_NAME_MAX + 1];
+    xipc_npipe *srv = NULL;
+    xipc_msgpipe *m = NULL;
+    size_t len = 0;
+    xt_name("sizes", name);
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &srv));
+    const char *args[] = { name, NULL };
+    xipc_proc *p = xt_spawn_child("npipe_msg_sizes_sender", args, NULL, NULL, 0);
+    CHECK_OK(xipc_msgpipe_accept(srv, &m, XT_CHILD_TIMEOUT_MS));
+    for (size_t k = 0; k < MSG_SIZES; k++) {
+        size_t size = msg_sizes[k];
+        for (size_t copy = 0; copy < MSG_CAPS; copy++) {
+            size_t cap = msg_caps[copy];
+            memset(buf, 0xEE, sizeof buf);
+            if (cap < size) {
+                /* Too small: the size, and the message kept, however often asked. */
+                CHECK_RC(xipc_msgpipe_recv(m, buf, cap, &len, XT_CHILD_TIMEOUT_MS), XIPC_EMSGSIZE);
+                CHECK_EQ(len, size);
+                CHECK_RC(xipc_msgpipe_recv(m, buf, cap, &len, 0), XIPC_EMSGSIZE);
+                CHECK_EQ(len, size);
+                memset(buf, 0xEE, sizeof buf);
+                cap = size;
+            }
+            CHECK_OK(xipc_msgpipe_recv(m, buf, cap, &len, XT_CHILD_TIMEOUT_MS));
+            check_msg(buf, len, size, copy);
+        }
+    }
+    CHECK_RC(xipc_msgpipe_recv(m, buf, sizeof buf, &len, 0), XIPC_ETIMEDOUT);
+    xipc_msgpipe_close(m);
+    xt_expect_exit(p, 0);
+    xipc_npipe_close(srv);
+}
+
+/* A message longer than XIPC_MSGPIPE_MAX, which only a program that is not xipc can send (here
+ * on a raw socket pair, one end imported): POSIX cuts it short, and every receive drops it with
+ * XIPC_EMSGSIZE, a buffer of XIPC_MSGPIPE_MAX (one recv with MSG_TRUNC) and a small one (through
+ * the spill area) alike; the next message comes whole. */
+void
+xt_test_npipe_message_longer_than_the_max_from_another_program(void)
+{
+    static unsigned char big[XIPC_MSGPIPE_MAX + 10], buf[XIPC_MSGPIPE_MAX];
+    static const size_t caps[] = { XIPC_MSGPIPE_MAX, 64, 20000 };
+    intptr_t fds[2];
+    char text[64];
+    xipc_msgpipe *m = NULL;
+    size_t len = 0;
+    if (xt_os_raw_message_pair(fds) != 0)
+        XT_SKIP("no raw message socket pair here (Windows: no sender can pass XIPC_MSGPIPE_MAX, "
+                "xipc's own message pipes refuse to)");
+    snprintf(text, sizeof text, "xipc1:msgpipe:%lld", (long long)fds[1]);
+    CHECK_OK(xipc_msgpipe_import(text, &m));
+    for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
+        CHECK_EQ(xt_os_raw_message_send(fds[0], big, sizeof big), 0);
+        CHECK_EQ(xt_os_raw_message_send(fds[0], "next", 4), 0);
+        CHECK_RC(xipc_msgpipe_recv(m, buf, caps[i], &len, XT_CHILD_TIMEOUT_MS), XIPC_EMSGSIZE);
+        CHECK_GE(len, XIPC_MSGPIPE_MAX + 1);
+        CHECK_OK(xipc_msgpipe_recv(m, buf, caps[i], &len, XT_CHILD_TIMEOUT_MS));
+        CHECK_EQ(len, 4);
+        CHECK(memcmp(buf, "next", 4) == 0);
+    }
+    xipc_msgpipe_close(m);
+    xt_os_raw_close(fds[0]);
+}
+
 /* ---- many clients --------------------------------------------------------------------------- */
 
 #define CLIENT_PROCS  8

@@ -64,6 +64,14 @@ int xt_os_give_sync_object_away(const char *kind, const char *name);
  * sem_open("/NAME") + sem_post, or OpenSemaphoreW(L"Local\\NAME") + ReleaseSemaphore. 0 or -1. */
 int xt_os_raw_sem_post(const char *name);
 
+/* A connected message socket pair made with the raw calls, as a program that never heard of
+ * xipc makes one (POSIX socketpair(AF_UNIX, SOCK_SEQPACKET)): 0, or -1 where there is none
+ * (Windows). xt_os_raw_message_send writes one message of len bytes, however long (0 or -1);
+ * xt_os_raw_close closes one end. */
+int xt_os_raw_message_pair(intptr_t fds[2]);
+int xt_os_raw_message_send(intptr_t fd, const void *buf, size_t len);
+void xt_os_raw_close(intptr_t fd);
+
 /* Whether named pipes live in a runtime directory of files (POSIX) or not (Windows). */
 bool xt_os_has_runtime_dir(void);
 

@@ -37,6 +37,13 @@ void bench_raw_close(struct bench_raw *r);
 long bench_raw_read(struct bench_raw *r, void *buf, size_t cap);
 /* Writes all len bytes (blocking). 0 or -1. */
 int bench_raw_write(struct bench_raw *r, const void *buf, size_t len);
+/* A raw endpoint whose every read and write ends by limit_ms (-1: none, bench_raw_open), made
+ * as a program that must not wait forever makes its calls. POSIX: a socket gets SO_RCVTIMEO and
+ * SO_SNDTIMEO once and stays blocking; a pipe or FIFO is made O_NONBLOCK, and each call tries,
+ * and polls with the limit only when it would wait. Windows: the overlapped call is waited for
+ * with WaitForSingleObject(limit_ms) and cancelled at the limit; a socket as on POSIX. A call that
+ * reaches the limit fails (-1). */
+struct bench_raw *bench_raw_open_limited(intptr_t native, int limit_ms);
 
 /* Whether the OS has FIFOs of its own. Where it does not (Windows), the raw side of the fifo
  * rows runs on a named-pipe pair, the OS object xipc builds its FIFOs on: a FIFO reader there

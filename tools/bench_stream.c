@@ -13,9 +13,14 @@
  * for throughput, 64 B for message rate). The 64-byte rate is measured twice on streams: with a
  * reader that takes all there is (up to 64 KiB) per read, and with one that takes exactly one
  * record per read, as a program reading record by record does, so that what each read costs
- * shows; and once more with xipc's calls given a time limit, which the others do not give (the
- * raw side's blocking calls have none): on Linux a pipe call that must wait with a limit polls,
- * and a pipe once polled costs more per transfer from then on (posix/posix_nowait.c). A message
+ * shows; and once more with every call on both sides given a time limit ("limits"). There the raw
+ * side makes the calls a program that must not wait forever makes (tools/bench_os.h,
+ * bench_raw_open_limited: on POSIX a pipe or FIFO O_NONBLOCK, tried, and polled with the limit
+ * when it would wait; a socket with SO_RCVTIMEO / SO_SNDTIMEO), not plain blocking ones: a limit
+ * is the caller's choice and has its price on Linux whoever pays it (a pipe once polled wakes its
+ * readers' queue on every write from then on, posix/posix_nowait.c), so comparing a limited xipc
+ * call with an unlimited raw one measured that price, not xipc; the price itself shows as the
+ * gap between the "1 per read" row and this one. A message
  * endpoint's reader takes one message per receive. Every record carries its
  * sequence number and a fixed pattern; the receiver checks both, so a corrupt, lost or reordered
  * byte fails the row. */
@@ -63,7 +68,7 @@ const struct bench_workload bench_stream_workloads[] = {
         .figures = 1u << FIG_MSGS,
     },
     {
-        .name = "msgs 64 B, 1 per read, limit",
+        .name = "msgs 64 B, 1 per read, limits",
         .size = MSG_RECORD,
         .one_per_read = 1,
         .time_limit = 1,
@@ -131,25 +136,28 @@ struct endpoint {
     xipc_msgpipe *msg;
     xipc_dgram *dgram;
     struct bench_raw *raw; /* set for IMPL_RAW */
-    int timeout_ms; /* xipc's calls: XIPC_FOREVER, as the raw side, or a workload's limit */
+    int timeout_ms; /* each call's limit: XIPC_FOREVER, or the workload's (raw: made so at open) */
 };
 
-/* The endpoint on a channel's stream s, or on its message pipe or datagram endpoint. */
+/* The endpoint on a channel's stream s, or on its message pipe or datagram endpoint; every call
+ * on it waits up to limit_ms (XIPC_FOREVER: no limit). */
 static int
-endpoint_open(struct endpoint *e, const struct bench_channel *ch, xipc_stream *s, enum impl impl)
+endpoint_open(struct endpoint *e, const struct bench_channel *ch, xipc_stream *s, enum impl impl,
+    int limit_ms)
 {
     intptr_t native;
     e->stream = ch->msg == NULL && ch->dgram == NULL ? s : NULL;
     e->msg = ch->msg;
     e->dgram = ch->dgram;
     e->raw = NULL;
-    e->timeout_ms = XIPC_FOREVER;
+    e->timeout_ms = limit_ms;
     if (impl == IMPL_XIPC)
         return 0;
     xipc_handle *h = e->msg != NULL ? xipc_msgpipe_handle(e->msg)
         : e->dgram != NULL          ? xipc_dgram_handle(e->dgram)
                                     : xipc_stream_handle(s);
-    if (xipc_handle_native(h, &native) != 0 || (e->raw = bench_raw_open(native)) == NULL)
+    if (xipc_handle_native(h, &native) != 0 ||
+        (e->raw = bench_raw_open_limited(native, limit_ms)) == NULL)
         return -1;
     return 0;
 }
@@ -325,7 +333,7 @@ bench_stream_peer(const struct bench_channel_ops *const ops[IMPL_COUNT], int arg
     if (bench_sigpipe_policy(getenv(BENCH_GUARD_ENV) != NULL) != 0)
         return 2;
     int rtt = strcmp(argv[1], "rtt") == 0, one_per_read = strncmp(argv[1], "each", 4) == 0;
-    int limit = strcmp(argv[1], "each-limit") == 0;
+    int limit_ms = strcmp(argv[1], "each-limit") == 0 ? PEER_TIMEOUT_MS : XIPC_FOREVER;
     int window = strncmp(argv[1], "each-w", 6) == 0 ? atoi(argv[1] + 6) : 0;
     long per_block = atol(argv[2]);
     size_t size = (size_t)atol(argv[3]);
@@ -335,11 +343,9 @@ bench_stream_peer(const struct bench_channel_ops *const ops[IMPL_COUNT], int arg
         struct bench_channel ch;
         memset(&ch, 0, sizeof ch);
         if (ops[i]->peer_open(argv[5 + 2 * i], argv[6 + 2 * i], &ch) != 0 ||
-            endpoint_open(&in[i], &ch, ch.to, (enum impl)i) != 0 ||
-            endpoint_open(&out[i], &ch, ch.from, (enum impl)i) != 0)
+            endpoint_open(&in[i], &ch, ch.to, (enum impl)i, limit_ms) != 0 ||
+            endpoint_open(&out[i], &ch, ch.from, (enum impl)i, limit_ms) != 0)
             return 2; /* the process ends: what it opened goes with it */
-        if (limit)
-            in[i].timeout_ms = out[i].timeout_ms = PEER_TIMEOUT_MS;
     }
     if (atoi(argv[9]) >= 0)
         (void)bench_os_pin(atoi(argv[9]));
@@ -441,6 +447,7 @@ peer_start(struct peer *pr, const struct bench_channel_ops *const ops[IMPL_COUNT
         : c->work->time_limit               ? "each-limit"
         : c->work->one_per_read             ? "each"
                                             : "sink";
+    int limit_ms = c->work->time_limit ? PEER_TIMEOUT_MS : XIPC_FOREVER;
     const char *args[] = { kind, n, sz, bench_impl_names[c->first], pr->ch[IMPL_RAW].in_text,
         pr->ch[IMPL_RAW].out_text, pr->ch[IMPL_XIPC].in_text, pr->ch[IMPL_XIPC].out_text, NULL };
     if (bench_spawn_peer(c, args, pass, n_pass, &pr->proc) != 0)
@@ -448,11 +455,9 @@ peer_start(struct peer *pr, const struct bench_channel_ops *const ops[IMPL_COUNT
     for (int i = 0; i < IMPL_COUNT; i++) {
         struct bench_channel *ch = &pr->ch[i];
         if (pr->ops[i]->connect(ch) != 0 ||
-            endpoint_open(&pr->to[i], ch, ch->to, (enum impl)i) != 0 ||
-            endpoint_open(&pr->from[i], ch, ch->from, (enum impl)i) != 0)
+            endpoint_open(&pr->to[i], ch, ch->to, (enum impl)i, limit_ms) != 0 ||
+            endpoint_open(&pr->from[i], ch, ch->from, (enum impl)i, limit_ms) != 0)
             return abandon_peer(pr);
-        if (c->work->time_limit)
-            pr->to[i].timeout_ms = pr->from[i].timeout_ms = PEER_TIMEOUT_MS;
     }
     return 0;
 }

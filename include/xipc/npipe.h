@@ -199,8 +199,9 @@ XIPC_API int xipc_msgpipe_send(xipc_msgpipe *m, const void *buf, size_t len, int
  * larger than cap is not consumed: XIPC_EMSGSIZE, *len = its size, and the next receive with a
  * large enough buffer gets it whole (the OS hands over a message only whole, so xipc keeps what
  * it had to take in this process meanwhile; buf may hold its start). One system call per
- * message on POSIX: a buffer smaller than XIPC_MSGPIPE_MAX is extended, for that call, by a
- * spill area of this connection's (XIPC_MSGPIPE_MAX bytes, made at its first receive). A message
+ * message on POSIX: a buffer smaller than XIPC_MSGPIPE_MAX takes the message through a spill
+ * area of this connection's (XIPC_MSGPIPE_MAX bytes, made at its first receive), which a buffer
+ * of up to 8 KiB is copied from and a larger one is extended by for that call. A message
  * longer than XIPC_MSGPIPE_MAX can only come from a sender that is not xipc, on a connection
  * xipc_msgpipe_import adopted: POSIX cuts it short, and it is dropped with XIPC_EMSGSIZE.
  * Returns 0; XIPC_ETIMEDOUT (*len is 0); XIPC_EMSGSIZE; XIPC_ECLOSED (the peer closed and every

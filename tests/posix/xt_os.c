@@ -981,6 +981,32 @@ xt_os_hard_link(const char *target, const char *link_path)
     return link(target, link_path) == 0 ? 0 : -1;
 }
 
+int
+xt_os_raw_message_pair(intptr_t fds[2])
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+        return -1;
+    /* Room for a message longer than XIPC_MSGPIPE_MAX and the next one. */
+    int room = 4 << 20;
+    (void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &room, sizeof room);
+    fds[0] = sv[0];
+    fds[1] = sv[1];
+    return 0;
+}
+
+int
+xt_os_raw_message_send(intptr_t fd, const void *buf, size_t len)
+{
+    return write((int)fd, buf, len) == (ssize_t)len ? 0 : -1;
+}
+
+void
+xt_os_raw_close(intptr_t fd)
+{
+    (void)close((int)fd);
+}
+
 bool
 xt_os_make_description_nonblocking(intptr_t native)
 {

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <mqueue.h>
+#include <poll.h>
 #include <sched.h>
 #include <semaphore.h>
 #include <stdatomic.h>
@@ -15,7 +16,9 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -60,19 +63,47 @@ bench_os_stderr_is_tty(void)
 
 struct bench_raw {
     int fd;
+    int limit_ms; /* -1: none */
+    int tries; /* O_NONBLOCK: each call tries, and polls with the limit when it would wait */
 };
+
+/* A socket's calls end at the limit by SO_RCVTIMEO / SO_SNDTIMEO, set once. */
+static int
+set_socket_limit(int fd, int limit_ms)
+{
+    struct timeval tv = { limit_ms / 1000, (limit_ms % 1000) * 1000 };
+    return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0 &&
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) == 0
+        ? 0
+        : -1;
+}
+
+struct bench_raw *
+bench_raw_open_limited(intptr_t native, int limit_ms)
+{
+    struct bench_raw *r = malloc(sizeof *r);
+    struct stat st;
+    int fd = (int)native, fl = fcntl(fd, F_GETFL);
+    if (r == NULL || fl < 0 || fstat(fd, &st) != 0)
+        goto out_free;
+    r->fd = fd;
+    r->limit_ms = limit_ms;
+    r->tries = limit_ms >= 0 && !S_ISSOCK(st.st_mode);
+    if (limit_ms >= 0 && S_ISSOCK(st.st_mode) && set_socket_limit(fd, limit_ms) != 0)
+        goto out_free;
+    if (fcntl(fd, F_SETFL, r->tries ? fl | O_NONBLOCK : fl & ~O_NONBLOCK) < 0)
+        goto out_free;
+    return r;
+
+out_free:
+    free(r);
+    return NULL;
+}
 
 struct bench_raw *
 bench_raw_open(intptr_t native)
 {
-    struct bench_raw *r = malloc(sizeof *r);
-    int fl = fcntl((int)native, F_GETFL);
-    if (r == NULL || fl < 0 || fcntl((int)native, F_SETFL, fl & ~O_NONBLOCK) < 0) {
-        free(r);
-        return NULL;
-    }
-    r->fd = (int)native;
-    return r;
+    return bench_raw_open_limited(native, -1);
 }
 
 void
@@ -81,13 +112,26 @@ bench_raw_close(struct bench_raw *r)
     free(r); /* the descriptor belongs to its xipc stream */
 }
 
+/* After a failed call: 1 to try again (EINTR, or ready after a poll within the limit), 0 to
+ * fail. */
+static int
+again(struct bench_raw *r, short events)
+{
+    if (errno == EINTR)
+        return 1;
+    if (!r->tries || (errno != EAGAIN && errno != EWOULDBLOCK))
+        return 0;
+    struct pollfd pfd = { .fd = r->fd, .events = events };
+    int n;
+    while ((n = poll(&pfd, 1, r->limit_ms)) < 0 && errno == EINTR) { }
+    return n > 0;
+}
+
 long
 bench_raw_read(struct bench_raw *r, void *buf, size_t cap)
 {
     ssize_t n;
-    do
-        n = read(r->fd, buf, cap);
-    while (n < 0 && errno == EINTR);
+    while ((n = read(r->fd, buf, cap)) < 0 && again(r, POLLIN)) { }
     return (long)n;
 }
 
@@ -97,7 +141,7 @@ bench_raw_write(struct bench_raw *r, const void *buf, size_t len)
     const char *p = buf;
     while (len > 0) {
         ssize_t n = write(r->fd, p, len);
-        if (n < 0 && errno == EINTR)
+        if (n < 0 && again(r, POLLOUT))
             continue;
         if (n <= 0)
             return -1;

@@ -66,20 +66,30 @@ struct bench_raw {
     HANDLE h;
     HANDLE event;
     bool socket; /* a socket: blocking recv/send, as a program using Winsock writes it */
+    DWORD limit_ms; /* INFINITE: none */
 };
 
 struct bench_raw *
-bench_raw_open(intptr_t native)
+bench_raw_open_limited(intptr_t native, int limit_ms)
 {
     struct bench_raw *r = malloc(sizeof *r);
     if (r == NULL)
         return NULL;
     r->h = (HANDLE)native;
+    r->limit_ms = limit_ms < 0 ? INFINITE : (DWORD)limit_ms;
     int type = 0, len = sizeof type;
     u_long blocking = 0;
+    DWORD limit = r->limit_ms;
     r->socket = getsockopt((SOCKET)native, SOL_SOCKET, SO_TYPE, (char *)&type, &len) == 0;
-    /* The raw side has its own connection: making it blocking changes nothing xipc uses. */
-    if (r->socket && ioctlsocket((SOCKET)native, FIONBIO, &blocking) != 0) {
+    /* The raw side has its own connection: making it blocking changes nothing xipc uses. A
+     * socket's limit is SO_RCVTIMEO / SO_SNDTIMEO, set once. */
+    if (r->socket &&
+        (ioctlsocket((SOCKET)native, FIONBIO, &blocking) != 0 ||
+            (limit_ms >= 0 &&
+                (setsockopt((SOCKET)native, SOL_SOCKET, SO_RCVTIMEO, (const char *)&limit,
+                     sizeof limit) != 0 ||
+                    setsockopt((SOCKET)native, SOL_SOCKET, SO_SNDTIMEO, (const char *)&limit,
+                        sizeof limit) != 0)))) {
         free(r);
         return NULL;
     }
@@ -91,6 +101,12 @@ bench_raw_open(intptr_t native)
     return r;
 }
 
+struct bench_raw *
+bench_raw_open(intptr_t native)
+{
+    return bench_raw_open_limited(native, -1);
+}
+
 void
 bench_raw_close(struct bench_raw *r)
 {
@@ -98,8 +114,18 @@ bench_raw_close(struct bench_raw *r)
     free(r);
 }
 
-/* One overlapped transfer, waited for without a limit; on a socket, one blocking recv or send
- * (a reset reads as the end, as xipc reports it). */
+/* Waits for a pending overlapped transfer until the endpoint's limit; at the limit cancels it
+ * (a transfer that completed meanwhile still succeeds; a cancelled one fails). */
+static BOOL
+await_transfer(struct bench_raw *r, OVERLAPPED *ov, DWORD *n)
+{
+    if (r->limit_ms != INFINITE && WaitForSingleObject(r->event, r->limit_ms) == WAIT_TIMEOUT)
+        (void)CancelIoEx(r->h, ov);
+    return GetOverlappedResult(r->h, ov, n, TRUE);
+}
+
+/* One overlapped transfer, waited for up to the endpoint's limit; on a socket, one blocking recv
+ * or send (a reset reads as the end, as xipc reports it). */
 static long
 transfer(struct bench_raw *r, void *buf, DWORD len, BOOL writing)
 {
@@ -117,7 +143,7 @@ transfer(struct bench_raw *r, void *buf, DWORD len, BOOL writing)
     BOOL ok = writing ? WriteFile(r->h, buf, len, NULL, &ov) : ReadFile(r->h, buf, len, NULL, &ov);
     if (!ok && GetLastError() != ERROR_IO_PENDING)
         return GetLastError() == ERROR_BROKEN_PIPE ? 0 : -1;
-    if (!GetOverlappedResult(r->h, &ov, &n, TRUE))
+    if (!await_transfer(r, &ov, &n))
         return GetLastError() == ERROR_BROKEN_PIPE ? 0 : -1;
     return (long)n;
 }
