@@ -445,7 +445,8 @@ xipc__os_dgram_send(struct xipc__os_dgram *d, const void *buf, size_t len, const
 {
     int fd = d->fd_plus1 - 1, flags = dgram_flags(dl);
     for (;;) {
-        ssize_t n = to ? sendto(fd, buf, len, flags, sa_of(to), to->len) : send(fd, buf, len, flags);
+        ssize_t n =
+            to ? sendto(fd, buf, len, flags, sa_of(to), to->len) : send(fd, buf, len, flags);
         if (n >= 0)
             return 0; /* a datagram goes whole or not at all */
         int e = errno;
@@ -573,7 +574,8 @@ adopt_socket(intptr_t native, int type, bool listening, int *family)
         return XIPC__FAIL(XIPC_EINVAL, "text: a socket of another kind");
     /* A listener waits in poll (non-blocking), a datagram socket in its call (blocking). */
     int fl = fcntl(fd, F_GETFL), want = listening ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
-    if (fl < 0 || (want != fl && fcntl(fd, F_SETFL, want) < 0) || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+    if (fl < 0 || (want != fl && fcntl(fd, F_SETFL, want) < 0) ||
+        fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
         return XIPC__OS_FAIL(errno, "fcntl", "inherited socket");
     *family = ss.ss_family;
     return 0;

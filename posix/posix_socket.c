@@ -53,9 +53,9 @@ xipc__posix_socket_no_timeouts(struct xipc__os_stream *s)
  * MSG_DONTWAIT when the deadline has passed, or when the call has a limit and the socket's
  * timeouts are shared (*current_ms is XIPC__POSIX_TIMEOUTS_SHARED: nothing is set then);
  * otherwise the timeout opt (SO_RCVTIMEO or SO_SNDTIMEO, last set to *current_ms: 0 is none, -1
- * unknown) is made to end no later than the deadline, and no earlier than half the time left. A deadline not fixed yet (the call's first
- * try) is fixed now and has the whole timeout left: one clock read, not two (a read costs ~25 ns
- * here, a 64-byte send ~700 ns). */
+ * unknown) is made to end no later than the deadline, and no earlier than half the time left. A
+ * deadline not fixed yet (the call's first try) is fixed now and has the whole timeout left: one
+ * clock read, not two (a read costs ~25 ns here, a 64-byte send ~700 ns). */
 static int
 prepare(int fd, int opt, int *current_ms, struct xipc__lazy_deadline *ld, int *flags)
 {

@@ -425,6 +425,7 @@ print_table(const struct row *rows, size_t n, const struct bench_opts *o, const 
     printf("xipc bench on %s: median of %d runs; %s\n", bench_os_platform(), o->runs, pinning);
     for (size_t m = 0; m < MECHANISM_COUNT; m++)
         printf("raw %-7s = %s\n", mechanisms[m].name, mechanisms[m].raw_calls);
+    printf("raw, \"limits\" rows = %s\n", bench_os_raw_limits);
     if (bench_os_has_sigpipe())
         printf("SIGPIPE: %s\n",
             o->sigpipe_guard

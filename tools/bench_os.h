@@ -61,6 +61,8 @@ const char *bench_os_platform(void);
 
 /* What the raw side of each mechanism calls, for the table's header and the JSON rows. */
 extern const char bench_os_raw_pipe[];
+/* How the raw side of the "limits" rows waits with a limit on every call. */
+extern const char bench_os_raw_limits[];
 extern const char bench_os_raw_npipe[];
 extern const char bench_os_raw_tcp[];
 extern const char bench_os_raw_duplex[];

@@ -686,8 +686,8 @@ xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s)
             return XIPC__FAIL(XIPC_EINVAL, "inherited handle: a socket, not a pipe");
         return xipc__win32_sock_adopt(h, s); /* a connection's share, or XIPC_EINVAL */
     }
-    DWORD quota = info.outbound_quota < info.inbound_quota ? info.outbound_quota
-                                                           : info.inbound_quota;
+    DWORD quota =
+        info.outbound_quota < info.inbound_quota ? info.outbound_quota : info.inbound_quota;
     chunk = quota > 0 ? quota : 1;
     /* DuplicateHandle into a running process makes it non-inheritable already. */
     if ((flags & HANDLE_FLAG_INHERIT) != 0 && !SetHandleInformation(h, HANDLE_FLAG_INHERIT, 0))

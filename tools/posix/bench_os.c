@@ -170,6 +170,9 @@ bench_os_temp_dir(void)
     return dir != NULL && dir[0] == '/' ? dir : "/tmp";
 }
 
+const char bench_os_raw_limits[] =
+    "pipes and FIFOs O_NONBLOCK, each call tried, then poll(2) with the limit; sockets "
+    "SO_RCVTIMEO/SO_SNDTIMEO";
 const char bench_os_raw_pipe[] = "blocking read(2)/write(2) on the same pipe";
 const char bench_os_raw_npipe[] = "blocking read(2)/write(2) on the same AF_UNIX stream socket";
 const char bench_os_raw_tcp[] = "blocking read(2)/write(2) on the same TCP socket (TCP_NODELAY)";

@@ -195,6 +195,8 @@ bench_os_temp_dir(void)
     return dir;
 }
 
+const char bench_os_raw_limits[] =
+    "overlapped ReadFile/WriteFile, WaitForSingleObject with the limit, CancelIoEx at it";
 const char bench_os_raw_pipe[] = "overlapped ReadFile/WriteFile + wait on the same named-pipe pair";
 const char bench_os_raw_npipe[] =
     "overlapped ReadFile/WriteFile + wait on the same named-pipe connection";
