@@ -70,21 +70,6 @@ xipc__win32_duplex_shutdown(struct xipc__os_stream *s)
 }
 
 bool
-xipc__win32_pipe_info(HANDLE h, struct xipc__win32_pipe_info *info)
-{
-    typedef LONG(NTAPI * query_fn)(HANDLE, void *, void *, ULONG, int);
-    struct {
-        void *status;
-        ULONG_PTR information;
-    } io_status; /* IO_STATUS_BLOCK */
-    HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
-    query_fn query =
-        ntdll ? (query_fn)(void (*)(void))GetProcAddress(ntdll, "NtQueryInformationFile") : NULL;
-    memset(info, 0, sizeof *info);
-    return query != NULL && query(h, &io_status, info, sizeof *info, 24) >= 0;
-}
-
-bool
 xipc__win32_is_duplex_pair(const struct xipc__win32_pipe_info *info)
 {
     /* xipc_duplex's pipe is the only duplex message pipe xipc makes with a single instance: a

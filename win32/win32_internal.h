@@ -140,14 +140,13 @@ int xipc__win32_duplex_read(
     struct xipc__os_stream *s, void *buf, DWORD want, size_t *got, xipc__deadline dl);
 int xipc__win32_duplex_shutdown(struct xipc__os_stream *s);
 /* FILE_PIPE_LOCAL_INFORMATION (ntifs.h), from NtQueryInformationFile(FilePipeLocalInformation =
- * 24): what GetNamedPipeInfo, GetFileType and a pipe's direction tell, in one call (each of
- * those is one to three wineserver requests under Wine). type: 0 byte, 1 message; configuration:
- * 2 full duplex; end: 0 client, 1 server. false: h is no pipe (a socket, a section, a file). */
+ * 24), which win32_stream.c asks of an adopted handle: what GetNamedPipeInfo, GetFileType and a
+ * pipe's direction tell, in one call (each of those is one to three wineserver requests under
+ * Wine). type: 0 byte, 1 message; configuration: 2 full duplex; end: 0 client, 1 server. */
 struct xipc__win32_pipe_info {
     ULONG type, configuration, max_instances, cur_instances, inbound_quota, read_available,
         outbound_quota, write_quota_available, state, end;
 };
-bool xipc__win32_pipe_info(HANDLE h, struct xipc__win32_pipe_info *info);
 /* Whether a pipe is one end of xipc_duplex's pair. */
 bool xipc__win32_is_duplex_pair(const struct xipc__win32_pipe_info *info);
 

@@ -658,6 +658,31 @@ xipc__os_stream_waitable(const struct xipc__os_stream *s, struct xipc__wait *w)
     w->held = xipc__win32_msg_held(s) || s->peer_shut; /* a duplex end's read returns 0 now */
 }
 
+/* NtQueryInformationFile (ZwQueryInformationFile in the WDK) of class info_class into buf, for
+ * what kernel32 has no call to tell: false when ntdll lacks it or h cannot answer. */
+static bool
+query_file(HANDLE h, int info_class, void *buf, ULONG len)
+{
+    typedef LONG(NTAPI * query_fn)(HANDLE, void *, void *, ULONG, int);
+    struct {
+        void *status;
+        ULONG_PTR information;
+    } io_status; /* IO_STATUS_BLOCK */
+    HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+    query_fn query =
+        ntdll ? (query_fn)(void (*)(void))GetProcAddress(ntdll, "NtQueryInformationFile") : NULL;
+    return query != NULL && query(h, &io_status, buf, len, info_class) >= 0;
+}
+
+/* A pipe's FILE_PIPE_LOCAL_INFORMATION (FilePipeLocalInformation, 24): false when h is no pipe
+ * (a socket, a section, a file). */
+static bool
+pipe_info(HANDLE h, struct xipc__win32_pipe_info *info)
+{
+    memset(info, 0, sizeof *info);
+    return query_file(h, 24, info, sizeof *info);
+}
+
 /* Everything that decides whether the handle can be adopted is checked before anything about it
  * changes: it is open, no xipc handle of this process has it (a second owner would close it
  * under the first: the same text imported twice), and it is a pipe. */
@@ -679,7 +704,7 @@ xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s)
         return XIPC_EEXIST;
     /* One query says all the rest: a pipe's quotas, type, end and configuration. */
     struct xipc__win32_pipe_info info;
-    if (!xipc__win32_pipe_info(h, &info)) {
+    if (!pipe_info(h, &info)) {
         /* Sockets are FILE_TYPE_PIPE too, but no named pipe; anything else may be the share
          * section of a connection. */
         if (GetFileType(h) == FILE_TYPE_PIPE)
@@ -714,22 +739,13 @@ xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s)
 #define STD_DEVICE_CHUNK (1u << 20)
 
 /* Whether h does synchronous I/O: FILE_SYNCHRONOUS_IO_ALERT (0x10) or _NONALERT (0x20) in its
- * FileModeInformation (16), from NtQueryInformationFile (ZwQueryInformationFile in the WDK);
- * kernel32 has no call that tells, and libuv's uv_pipe_open asks the same. A handle that cannot
- * answer (a console pseudo-handle before Windows 8) is synchronous. */
+ * FileModeInformation (16); libuv's uv_pipe_open asks the same. A handle that cannot answer (a
+ * console pseudo-handle before Windows 8) is synchronous. */
 static bool
 is_synchronous(HANDLE h)
 {
-    typedef LONG(NTAPI * query_fn)(HANDLE, void *, void *, ULONG, int);
-    struct {
-        void *status;
-        ULONG_PTR information;
-    } io_status; /* IO_STATUS_BLOCK */
     ULONG mode = 0;
-    HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
-    query_fn query =
-        ntdll ? (query_fn)(void (*)(void))GetProcAddress(ntdll, "NtQueryInformationFile") : NULL;
-    if (query == NULL || query(h, &io_status, &mode, sizeof mode, 16) < 0)
+    if (!query_file(h, 16, &mode, sizeof mode))
         return true;
     return (mode & 0x30u) != 0;
 }
