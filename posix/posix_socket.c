@@ -63,12 +63,15 @@ prepare(int fd, int opt, int *current_ms, struct xipc__lazy_deadline *ld, int *f
     xipc__deadline dl = xipc__lazy_deadline_get(ld);
     int left = fresh ? ld->timeout_ms : xipc__deadline_left_ms(dl);
     *flags = 0;
-    if (left == 0 || (left > 0 && *current_ms == XIPC__POSIX_TIMEOUTS_SHARED)) {
+    if (*current_ms == XIPC__POSIX_TIMEOUTS_SHARED) {
+        /* A limit: try, then poll. None: the blocking call, whatever timeout another left. */
+        *flags = left < 0 ? 0 : MSG_DONTWAIT;
+        return 0;
+    }
+    if (left == 0) {
         *flags = MSG_DONTWAIT;
         return 0;
     }
-    if (*current_ms == XIPC__POSIX_TIMEOUTS_SHARED)
-        return 0; /* no limit: the blocking call, whatever timeout another process left */
     int want = left < 0 ? 0 : left;
     bool fits = want == 0 ? *current_ms == 0
                           : (*current_ms > 0 && *current_ms <= want && *current_ms >= want / 2);
