@@ -86,6 +86,10 @@ void xt_os_thread_join(xt_os_thread *t);
 /* Whether FIFOs are xipc's emulation (Windows), which takes only xipc writers. */
 bool xt_os_fifo_is_emulated(void);
 
+/* Whether a pipe end can tell a wait set it has room (POSIX: poll; Windows cannot, and xipc
+ * documents XIPC_ENOTSUP for XIPC_WAITSET_WRITE on its pipes). */
+bool xt_os_pipes_report_room(void);
+
 /* SIGPIPE's action in this process: XT_SIGPIPE_DEFAULT, _IGNORED or _HANDLED, or XT_SIGPIPE_NONE
  * where the OS has no SIGPIPE (Windows). */
 enum { XT_SIGPIPE_NONE, XT_SIGPIPE_DEFAULT, XT_SIGPIPE_IGNORED, XT_SIGPIPE_HANDLED };

@@ -6,8 +6,10 @@
  * - stream end (every variant: pipe, FIFO, byte-mode connection): XIPC_WAITSET_READ while a read
  *   with timeout 0 would not give XIPC_ETIMEDOUT (data, end of stream, or an error);
  *   XIPC_WAITSET_WRITE while a write would make progress (room, or an error such as no reader);
- *   Windows: a pipe end does not say how much room it has (the quota a write waits for cannot be
- *   read), so WRITE is XIPC_ENOTSUP there for pipes (sockets report it, see below). A Windows
+ *   Windows: a pipe end cannot say it has room (nothing is signalled when room appears, and the
+ *   room it reports, WriteQuotaAvailable, shrinks by any read pending at the other end, so a full
+ *   pipe looks like one whose reader waits; Wine reports 0), so WRITE is XIPC_ENOTSUP there for
+ *   pipe ends and message pipes, in _add and _modify (sockets report it, see below). A Windows
  *   FIFO reader's frames taken from its pipes and not returned yet count as data; a writer that
  *   leaves while others stay may make it ready once for nothing (a read with timeout 0 then gives
  *   XIPC_ETIMEDOUT).
@@ -52,12 +54,12 @@
  * wake call, and a held mutex is marked as having waiters, so its unlock makes one; a sleeper in
  * sem_wait or pthread_mutex_lock elsewhere loses no wake-up to the set. Objects past those, and
  * semaphores and mutexes where that check fails, are tried before and between sleeps of 50 us up
- * to 8 ms, so they are seen up to ~8 ms late after a quiet spell. Windows: WaitForMultipleObjects on events, semaphores, mutexes, processes
- * and servers, and on a zero-byte overlapped read kept pending on each stream (data or the
- * writer's end completes it, nothing is consumed); each socket's event (WSAEventSelect) says when
- * to look, and a zero-timeout WSAPoll whether it is ready; past 61 handles, watcher threads wait
- * on the streams, sockets, processes and servers in groups of 63; a FIFO reader is looked at
- * between sleeps of 1 to 8 ms.
+ * to 8 ms, so they are seen up to ~8 ms late after a quiet spell.
+ * Windows: WaitForMultipleObjects on events, semaphores, mutexes, processes and servers, and on a
+ * zero-byte overlapped read kept pending on each stream (data or the writer's end completes it,
+ * nothing is consumed); each socket's event (WSAEventSelect) says when to look, and a zero-timeout
+ * WSAPoll whether it is ready; past 61 handles, watcher threads wait on the streams, sockets,
+ * processes and servers in groups of 63; a FIFO reader is looked at between sleeps of 1 to 8 ms.
  *
  * Threads: add, modify, remove and wake may be called from any thread, also while another thread
  * waits; one thread waits on a set at a time (a second gets XIPC_EBUSY). Closing a handle removes
@@ -101,9 +103,9 @@ XIPC_API int xipc_waitset_open(xipc_waitset **out);
  * message pipes), with user given back in its entries. The set does not own h: closing h removes
  * it. Returns 0; XIPC_EINVAL (NULL ws or h, a closed set, events 0, unknown bits, or WRITE for a
  * kind that has no writing); XIPC_EBADF (closed handle); XIPC_EEXIST (h is in the set already);
- * XIPC_ENOTSUP (a kind with nothing to wait on, see above; Windows: XIPC_WAITSET_WRITE for
- * anything but a socket); XIPC_EBUSY (Windows: a socket that another set of this process holds);
- * XIPC_ELIMIT (XIPC_WAITSET_MAX handles already; Windows: 61 events, semaphores and mutexes
+ * XIPC_ENOTSUP (a kind with nothing to wait on, see above; Windows: XIPC_WAITSET_WRITE for a
+ * pipe end or a message pipe); XIPC_EBUSY (Windows: a socket that another set of this process
+ * holds); XIPC_ELIMIT (XIPC_WAITSET_MAX handles already; Windows: 61 events, semaphores and mutexes
  * already, which the waiting thread itself must wait on to take them: a mutex belongs to the
  * thread that took it, and a watcher thread that took an event or a semaphore the wait then did
  * not report would have to give it back, which other processes can see: a waiter elsewhere
@@ -112,8 +114,8 @@ XIPC_API int xipc_waitset_open(xipc_waitset **out);
 XIPC_API int xipc_waitset_add(xipc_waitset *ws, xipc_handle *h, unsigned events, void *user);
 
 /* Changes what h waits for and its user pointer. Returns 0; XIPC_EINVAL (as _add); XIPC_EBADF;
- * XIPC_ENOENT (h is not in the set); XIPC_ENOTSUP (Windows: XIPC_WAITSET_WRITE for anything but
- * a socket); XIPC_EOS. */
+ * XIPC_ENOENT (h is not in the set); XIPC_ENOTSUP (Windows: XIPC_WAITSET_WRITE for a pipe end or
+ * a message pipe); XIPC_EOS. */
 XIPC_API int xipc_waitset_modify(xipc_waitset *ws, xipc_handle *h, unsigned events, void *user);
 
 /* Takes h out of the set. Returns 0; XIPC_EINVAL (NULL ws or h, a closed set); XIPC_ENOENT (h is

@@ -244,6 +244,12 @@ xt_os_fifo_is_emulated(void)
     return false;
 }
 
+bool
+xt_os_pipes_report_room(void)
+{
+    return true;
+}
+
 int
 xt_os_sigpipe_action(void)
 {

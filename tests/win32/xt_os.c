@@ -275,6 +275,12 @@ xt_os_fifo_is_emulated(void)
     return true;
 }
 
+bool
+xt_os_pipes_report_room(void)
+{
+    return false;
+}
+
 int
 xt_os_sigpipe_action(void)
 {
