@@ -58,8 +58,9 @@ struct xipc__win32_fifo_reader; /* win32_fifo.c */
  * anything an OVERLAPPED may point into lives on the heap, behind a pointer. */
 struct xipc__os_stream {
     void *handle; /* the pipe end, opened for overlapped I/O; NULL: none */
-    /* Manual-reset events for the OVERLAPPED of a read and of a write, made once at open: one
-     * thread may read while another writes (xipc/pipe.h), so each direction has its own. */
+    /* Manual-reset events for the OVERLAPPED of a read and of a write, each made at its first
+     * use (xipc__win32_stream_event; NULL until then): one thread may read while another
+     * writes (xipc/pipe.h), so each direction has its own. */
     void *read_event;
     void *write_event;
     /* The most one WriteFile may carry: the pipe's buffer quota. A pending write no larger than
