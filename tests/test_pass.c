@@ -275,10 +275,10 @@ wait_then_read(xipc_stream *conn, xipc_stream *s, char want)
 }
 
 /* argv: a byte-mode named pipe. Connects and uses conn both ways once (its own events, if any,
- * are made then); then takes five streams, counting the handles this process holds: a read end
+ * are made then); then takes six streams, counting the handles this process holds: a read end
  * closed unused, the same read end read after a wait set reported it and read directly, a write
- * end written to, and a duplex end written and read. Each adds one handle when it comes, and
- * none is left once it is closed. */
+ * end written to, a duplex end written and read, a FIFO's writer written to, and a duplex end
+ * shut down. Each adds one handle when it comes, and none is left once it is closed. */
 int
 xt_child_pass_lazy_user(int argc, char **argv)
 {
@@ -306,6 +306,14 @@ xt_child_pass_lazy_user(int argc, char **argv)
     ready_then_read(conn, s, 'Z');
     xipc_stream_close(s);
     CHECK_EQ(xt_os_handle_count(), before);
+    s = receive_one_more(conn, before); /* a FIFO's writer: Windows frames what it writes */
+    xt_write_all(s, "fifo", 4, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(s);
+    CHECK_EQ(xt_os_handle_count(), before);
+    s = receive_one_more(conn, before); /* a duplex end, shut before anything else */
+    CHECK_OK(xipc_stream_shutdown(s));
+    xipc_stream_close(s);
+    CHECK_EQ(xt_os_handle_count(), before);
     xipc_stream_close(conn);
     return 0;
 }
@@ -331,18 +339,52 @@ on_ready_write(xipc_stream *conn, xipc_stream *s, char byte)
     xt_write_all(s, &byte, 1, XT_CHILD_TIMEOUT_MS);
 }
 
+struct fifo_reader_open {
+    const char *path;
+    xipc_stream *rd;
+};
+
+static void
+open_fifo_reader(void *arg)
+{
+    struct fifo_reader_open *o = arg;
+    CHECK_OK(xipc_fifo_open(
+        o->path, XIPC_CREATE | XIPC_OPEN | XIPC_FIFO_READ, &o->rd, XT_CHILD_TIMEOUT_MS));
+}
+
+/* A FIFO at a fresh path, its reader opened on a thread while this one opens the writer. */
+static void
+open_fifo_pair(char *path, size_t cap, xipc_stream **rd, xipc_stream **wr)
+{
+    struct fifo_reader_open o = { path, NULL };
+    xt_os_temp_path("passlazy", path, cap);
+    (void)xipc_fifo_unlink(path);
+    xt_os_thread *t = xt_os_thread_start(open_fifo_reader, &o);
+    CHECK_OK(
+        xipc_fifo_open(path, XIPC_CREATE | XIPC_OPEN | XIPC_FIFO_WRITE, wr, XT_CHILD_TIMEOUT_MS));
+    xt_os_thread_join(t);
+    *rd = o.rd;
+}
+
 /* A passed stream closed unused, one read after a wait set reported it, one read while the
- * data is still to come, one written to, and a duplex end used both ways: each works and each
- * leaves nothing behind in the process it was passed to (the child counts). */
+ * data is still to come, one written to, a duplex end used both ways, a FIFO's writer (which
+ * Windows must know as one, to frame its writes) and a duplex end shut down at once (which
+ * Windows must know as one, to mark its end): each works and each leaves nothing behind in the
+ * process it was passed to (the child counts). */
 void
 xt_test_pass_stream_events_made_at_first_use(void)
 {
     char name[XIPC_NAME_MAX + 1], c = 0;
     xipc_npipe *srv = NULL;
     xipc_stream *conn = NULL, *rd = NULL, *wr = NULL, *rd2 = NULL, *wr2 = NULL;
-    xipc_stream *mine = NULL, *theirs = NULL;
+    xipc_stream *mine = NULL, *theirs = NULL, *mine2 = NULL, *theirs2 = NULL;
+    xipc_stream *fifo_rd = NULL, *fifo_wr = NULL;
+    char path[512], four[4];
+    size_t got = 0;
     xt_warm_up();
     xt_name("passlazy", name);
+    open_fifo_pair(path, sizeof path, &fifo_rd, &fifo_wr);
+    CHECK_OK(xipc_duplex(0, &mine2, &theirs2));
     CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
     CHECK_OK(xipc_pipe(0, &rd, &wr)); /* rd goes to the child, which reads all it gets */
     CHECK_OK(xipc_pipe(0, &rd2, &wr2)); /* wr2 goes to the child */
@@ -363,7 +405,18 @@ xt_test_pass_stream_events_made_at_first_use(void)
     xt_read_exact(mine, &c, 1, XT_CHILD_TIMEOUT_MS);
     CHECK_EQ(c, 'z');
     on_ready_write(conn, mine, 'Z');
+    send_when_asked(conn, fifo_wr);
+    xt_read_exact(fifo_rd, four, sizeof four, XT_CHILD_TIMEOUT_MS);
+    CHECK(memcmp(four, "fifo", 4) == 0);
+    send_when_asked(conn, theirs2);
+    CHECK_OK(xipc_stream_read(mine2, &c, 1, &got, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(got, 0); /* the end it marked */
     xt_expect_exit(p, 0);
+    xipc_stream_close(fifo_rd);
+    xipc_stream_close(fifo_wr);
+    (void)xipc_fifo_unlink(path); /* the end that created it removed it already */
+    xipc_stream_close(mine2);
+    xipc_stream_close(theirs2);
     xipc_stream_close(conn);
     xipc_stream_close(mine);
     xipc_stream_close(theirs);

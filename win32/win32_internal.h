@@ -214,6 +214,13 @@ DWORD xipc__win32_claim(const wchar_t *claim_name, SECURITY_ATTRIBUTES *sa, HAND
 DWORD xipc__win32_pipe_open_client(
     const wchar_t *wname, const wchar_t *claim_name, DWORD access, xipc__deadline dl, HANDLE *out);
 
+/* Makes a stream that xipc__os_stream_adopt_passed took unclassified the kind its pipe is (a
+ * duplex end, a FIFO writer, any other pipe end) with its write chunk: one
+ * FilePipeLocalInformation query, at the first read, write or shutdown, by one thread while
+ * others wait. 0 at once for every other stream; XIPC_EINVAL for a handle that is no pipe (a
+ * peer named a file or a socket handle), XIPC_ENOMEM. (win32_stream.c) */
+int xipc__win32_stream_classify(struct xipc__os_stream *s);
+
 /* The manual-reset event for the OVERLAPPED of the stream's reads (write false: s->read_event)
  * or writes (s->write_event), made at the first call that needs it: a stream passed on and closed
  * unused costs none (under Wine, each CreateEventW and each CloseHandle is a wineserver request).

@@ -1053,6 +1053,9 @@ xipc__os_dgram_adopt(intptr_t native, struct xipc__os_dgram *d, int *family)
 int
 xipc__os_stream_shutdown(struct xipc__os_stream *s)
 {
+    int rc = xipc__win32_stream_classify(s); /* a passed duplex end is known at its first use */
+    if (rc != 0)
+        return rc;
     if (s->kind == XIPC__WIN32_STREAM_DUPLEX)
         return xipc__win32_duplex_shutdown(s);
     if (s->kind != XIPC__WIN32_STREAM_SOCKET)

@@ -460,6 +460,9 @@ xipc__os_stream_read(struct xipc__os_stream *s, void *buf, size_t cap, size_t *g
     xipc__deadline dl = xipc__deadline_in(timeout_ms);
     DWORD want = cap > MAXDWORD ? MAXDWORD : (DWORD)cap;
     *got = 0;
+    int rc = xipc__win32_stream_classify(s);
+    if (rc != 0)
+        return rc;
     switch (s->kind) {
     case XIPC__WIN32_STREAM_FIFO_READER:
         return xipc__win32_fifo_read(s->fifo, buf, cap, got, dl);
@@ -476,8 +479,7 @@ xipc__os_stream_read(struct xipc__os_stream *s, void *buf, size_t cap, size_t *g
         break;
     }
     HANDLE event = NULL;
-    int rc = xipc__win32_stream_event(s, false, &event);
-    if (rc != 0)
+    if ((rc = xipc__win32_stream_event(s, false, &event)) != 0)
         return rc;
     for (;;) {
         OVERLAPPED ov;
@@ -538,6 +540,9 @@ stream_write_some(struct xipc__os_stream *s, const void *buf, size_t len, size_t
     xipc__deadline dl = xipc__lazy_deadline_get(ld);
     DWORD n = 0;
     *put = 0;
+    int rc = xipc__win32_stream_classify(s);
+    if (rc != 0)
+        return rc;
     switch (s->kind) {
     case XIPC__WIN32_STREAM_FIFO_WRITER:
         return xipc__win32_fifo_write(s, buf, len, put, dl);
@@ -557,8 +562,7 @@ stream_write_some(struct xipc__os_stream *s, const void *buf, size_t len, size_t
         break;
     }
     /* No more than the quota per call: see the top of this file. */
-    int rc =
-        xipc__win32_write_once(s, buf, len < s->write_chunk ? (DWORD)len : s->write_chunk, dl, &n);
+    rc = xipc__win32_write_once(s, buf, len < s->write_chunk ? (DWORD)len : s->write_chunk, dl, &n);
     if (rc == 0)
         *put = n;
     return rc;
@@ -688,7 +692,7 @@ pipe_info(HANDLE h, struct xipc__win32_pipe_info *info)
 }
 
 /* What adopts a handle that is no pipe: a connection's share section (win32_sock.c). A value
- * that names nothing open is XIPC_EBADF, as on POSIX: a passed handle's is first asked here. */
+ * that names nothing open is XIPC_EBADF, as on POSIX. */
 static int
 adopt_other(HANDLE h, struct xipc__os_stream *s)
 {
@@ -703,6 +707,24 @@ adopt_other(HANDLE h, struct xipc__os_stream *s)
     return xipc__win32_sock_adopt(h, s); /* a connection's share, or XIPC_EINVAL */
 }
 
+/* Makes s, a stream over a pipe end, the kind its info says, with its write chunk. */
+static int
+stream_shape(struct xipc__os_stream *s, const struct xipc__win32_pipe_info *info)
+{
+    DWORD quota =
+        info->outbound_quota < info->inbound_quota ? info->outbound_quota : info->inbound_quota;
+    s->write_chunk = quota > 0 ? quota : 1;
+    if (xipc__win32_is_duplex_pair(info)) {
+        s->kind = XIPC__WIN32_STREAM_DUPLEX;
+        return 0;
+    }
+    /* The client end of a message-type pipe that came as a stream is a FIFO writer's (message
+     * connections cannot be passed on): it must frame its writes as the reader expects. */
+    if (info->type == 1 && info->end == 0)
+        return xipc__win32_fifo_writer_init(s);
+    return 0;
+}
+
 /* Adopts h, open in this process, once it is known to be a pipe end that no xipc handle of this
  * process holds (a second owner would close it under the first: the same text imported twice).
  * One query says all the rest: a pipe's quotas, type, end and configuration. inheritable: h
@@ -715,19 +737,11 @@ adopt_open(HANDLE h, bool inheritable, struct xipc__os_stream *s)
         return XIPC_EEXIST;
     if (!pipe_info(h, &info))
         return adopt_other(h, s);
-    DWORD quota =
-        info.outbound_quota < info.inbound_quota ? info.outbound_quota : info.inbound_quota;
     if (inheritable && !SetHandleInformation(h, HANDLE_FLAG_INHERIT, 0))
         return XIPC__OS_FAIL(GetLastError(), "SetHandleInformation", "inherited handle");
-    stream_init(h, quota > 0 ? quota : 1, s);
-    if (xipc__win32_is_duplex_pair(&info)) {
-        s->kind = XIPC__WIN32_STREAM_DUPLEX;
-        return 0;
-    }
-    /* The client end of a message-type pipe that came as a stream is a FIFO writer's (message
-     * connections cannot be passed on): it must frame its writes as the reader expects. */
-    int rc = 0;
-    if (info.type == 1 && info.end == 0 && (rc = xipc__win32_fifo_writer_init(s)) != 0) {
+    stream_init(h, 0, s);
+    int rc = stream_shape(s, &info);
+    if (rc != 0) {
         s->handle = NULL; /* the caller still owns h */
         xipc__os_stream_close(s);
     }
@@ -751,15 +765,83 @@ xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s)
     return adopt_open((HANDLE)native, (flags & HANDLE_FLAG_INHERIT) != 0, s);
 }
 
+/* What kind of kernel object h is, by NtQueryObject(ObjectTypeInformation) (ntifs.h; one
+ * wineserver request under Wine, where a pipe's query is two): L"File" for a pipe end (and a
+ * file or a socket), L"Section" for a connection's share. ERROR_INVALID_HANDLE when nothing is
+ * open under the value. */
+static DWORD
+object_type(HANDLE h, wchar_t *type, size_t cap)
+{
+    typedef LONG(NTAPI * query_fn)(HANDLE, int, void *, ULONG, ULONG *);
+    union {
+        struct {
+            USHORT length, maximum_length;
+            const wchar_t *buffer;
+        } name; /* OBJECT_TYPE_INFORMATION starts with its UNICODE_STRING TypeName */
+        unsigned char room[512];
+    } info;
+    ULONG got = 0;
+    HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+    query_fn query =
+        ntdll ? (query_fn)(void (*)(void))GetProcAddress(ntdll, "NtQueryObject") : NULL;
+    if (query == NULL)
+        return ERROR_PROC_NOT_FOUND;
+    LONG status = query(h, 2 /* ObjectTypeInformation */, &info, sizeof info, &got);
+    if (status < 0)
+        return (ULONG)status == 0xC0000008u ? ERROR_INVALID_HANDLE : ERROR_GEN_FAILURE;
+    size_t n = info.name.length / sizeof(wchar_t);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(type, info.name.buffer, n * sizeof(wchar_t));
+    type[n] = L'\0';
+    return ERROR_SUCCESS;
+}
+
 /* The sender duplicated the handle into this process with bInheritHandle FALSE (win32_pass.c),
- * so there is no inheritance to ask about or undo, and no GetHandleInformation: the pipe query
- * fails on a value that names nothing open, which adopt_other then tells apart (XIPC_EBADF). */
+ * so there is no inheritance to ask about or undo. One question is asked now, what kind of
+ * object it is: a value that names nothing open is XIPC_EBADF, a connection's share section
+ * becomes its socket, and a pipe end is taken as it is, its kind and write chunk asked at its
+ * first read, write or shutdown (xipc__win32_stream_classify): a worker that hands a
+ * connection on, or closes it, never asks. */
 int
 xipc__os_stream_adopt_passed(intptr_t native, struct xipc__os_stream *s)
 {
+    HANDLE h = (HANDLE)native;
+    wchar_t type[16];
     if (!xipc__win32_is_handle_value(native))
         return XIPC_EBADF;
-    return adopt_open((HANDLE)native, false, s);
+    if (xipc__handle_owns_native(native))
+        return XIPC_EEXIST;
+    DWORD werr = object_type(h, type, sizeof type / sizeof type[0]);
+    if (werr == ERROR_INVALID_HANDLE)
+        return XIPC_EBADF;
+    if (werr != ERROR_SUCCESS)
+        return XIPC__OS_FAIL(werr, "NtQueryObject", "passed handle");
+    if (wcscmp(type, L"Section") == 0)
+        return xipc__win32_sock_adopt(h, s); /* a connection's share, or XIPC_EINVAL */
+    if (wcscmp(type, L"File") != 0)
+        return XIPC__FAIL(XIPC_EINVAL, "passed handle: not a pipe");
+    stream_init(h, 0, s);
+    atomic_store_explicit(&s->unclassified, true, memory_order_relaxed);
+    return 0;
+}
+
+int
+xipc__win32_stream_classify(struct xipc__os_stream *s)
+{
+    struct xipc__win32_pipe_info info;
+    int rc = 0;
+    if (!atomic_load_explicit(&s->unclassified, memory_order_acquire))
+        return 0;
+    AcquireSRWLockExclusive((PSRWLOCK)&s->classify_lock);
+    if (atomic_load_explicit(&s->unclassified, memory_order_relaxed)) {
+        if (!pipe_info(s->handle, &info))
+            rc = XIPC__FAIL(XIPC_EINVAL, "s: a passed handle that is no pipe");
+        else if ((rc = stream_shape(s, &info)) == 0)
+            atomic_store_explicit(&s->unclassified, false, memory_order_release);
+    }
+    ReleaseSRWLockExclusive((PSRWLOCK)&s->classify_lock);
+    return rc;
 }
 
 /* ---- Standard handles ----------------------------------------------------------------------- */
