@@ -769,10 +769,25 @@ xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s)
  * wineserver request under Wine, where a pipe's query is two): L"File" for a pipe end (and a
  * file or a socket), L"Section" for a connection's share. ERROR_INVALID_HANDLE when nothing is
  * open under the value. */
+typedef LONG(NTAPI *query_object_fn)(HANDLE, int, void *, ULONG, ULONG *);
+
+/* ntdll's NtQueryObject, looked up once: every stream a peer passes asks it. */
+static query_object_fn
+query_object(void)
+{
+    static _Atomic(query_object_fn) found;
+    query_object_fn fn = atomic_load_explicit(&found, memory_order_acquire);
+    HMODULE ntdll = fn == NULL ? GetModuleHandleW(L"ntdll.dll") : NULL;
+    if (ntdll != NULL) {
+        fn = (query_object_fn)(void (*)(void))GetProcAddress(ntdll, "NtQueryObject");
+        atomic_store_explicit(&found, fn, memory_order_release); /* the same value, whoever wins */
+    }
+    return fn;
+}
+
 static DWORD
 object_type(HANDLE h, wchar_t *type, size_t cap)
 {
-    typedef LONG(NTAPI * query_fn)(HANDLE, int, void *, ULONG, ULONG *);
     union {
         struct {
             USHORT length, maximum_length;
@@ -781,9 +796,7 @@ object_type(HANDLE h, wchar_t *type, size_t cap)
         unsigned char room[512];
     } info;
     ULONG got = 0;
-    HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
-    query_fn query =
-        ntdll ? (query_fn)(void (*)(void))GetProcAddress(ntdll, "NtQueryObject") : NULL;
+    query_object_fn query = query_object();
     if (query == NULL)
         return ERROR_PROC_NOT_FOUND;
     LONG status = query(h, 2 /* ObjectTypeInformation */, &info, sizeof info, &got);
