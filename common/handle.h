@@ -51,6 +51,10 @@ struct xipc_msgpipe {
  * failure closes os. (common/stream.c) */
 int xipc__stream_wrap(struct xipc__os_stream *os, unsigned caps, struct xipc_stream **out);
 
+/* The stream behind an export text that a peer just passed (xipc_stream_receive), *out set on
+ * success only: xipc_stream_import's checks, through xipc__os_stream_adopt_passed. */
+int xipc__stream_import_passed(const char *text, xipc_stream **out);
+
 /* ---- Named objects (common/name.c) ---------------------------------------------------------- */
 
 /* The name a handle's open created, for every named family whose creator owns the name

@@ -178,8 +178,9 @@ import_failure(int rc)
     return rc;
 }
 
-/* The receive of every kind: the record, then the family's import of its text. */
-#define XIPC__RECEIVE(type, KIND)                                                         \
+/* The receive of every kind: the record, then the family's import of its text (a stream's knows
+ * that its handle came from a peer, non-inheritable). */
+#define XIPC__RECEIVE(type, KIND, import)                                                 \
     int xipc_##type##_receive(xipc_handle *conn, xipc_##type **out, int timeout_ms)       \
     {                                                                                     \
         char text[XIPC_HANDLE_TEXT_MAX];                                                  \
@@ -191,16 +192,16 @@ import_failure(int rc)
         *out = NULL;                                                                      \
         int rc = receive_text(conn, XIPC_KIND_##KIND, text, natives, &count, timeout_ms); \
         if (rc == 0)                                                                      \
-            rc = import_failure(xipc_##type##_import(text, out));                         \
+            rc = import_failure(import(text, out));                                       \
         if (rc != 0)                                                                      \
             xipc__os_pass_discard(natives, count);                                        \
         return rc;                                                                        \
     }
 
-XIPC__RECEIVE(stream, STREAM)
-XIPC__RECEIVE(msgpipe, MSGPIPE)
-XIPC__RECEIVE(event, EVENT)
-XIPC__RECEIVE(sem, SEM)
-XIPC__RECEIVE(mutex, MUTEX)
-XIPC__RECEIVE(listener, LISTENER)
-XIPC__RECEIVE(dgram, DGRAM)
+XIPC__RECEIVE(stream, STREAM, xipc__stream_import_passed)
+XIPC__RECEIVE(msgpipe, MSGPIPE, xipc_msgpipe_import)
+XIPC__RECEIVE(event, EVENT, xipc_event_import)
+XIPC__RECEIVE(sem, SEM, xipc_sem_import)
+XIPC__RECEIVE(mutex, MUTEX, xipc_mutex_import)
+XIPC__RECEIVE(listener, LISTENER, xipc_listener_import)
+XIPC__RECEIVE(dgram, DGRAM, xipc_dgram_import)

@@ -280,6 +280,12 @@ void xipc__os_stream_waitable(const struct xipc__os_stream *s, struct xipc__wait
  * Then makes it non-inheritable again and sets it up as an xipc stream. */
 int xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s);
 
+/* Adopts, as xipc__os_stream_adopt, a native that xipc__os_pass_recv just received from a peer
+ * (xipc_stream_receive). It came non-inheritable (POSIX: with MSG_CMSG_CLOEXEC; Windows:
+ * duplicated in with bInheritHandle FALSE), so nothing about its inheritance is asked or changed;
+ * the other checks and codes are xipc__os_stream_adopt's. */
+int xipc__os_stream_adopt_passed(intptr_t native, struct xipc__os_stream *s);
+
 /* Adopts, as xipc__os_stream_adopt, a message-mode connection inherited from the parent. Before
  * it changes anything about the native, checks that it is open (XIPC_EBADF otherwise), that it is
  * a message connection (XIPC_EINVAL otherwise: POSIX takes a connected AF_UNIX SOCK_SEQPACKET

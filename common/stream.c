@@ -245,16 +245,18 @@ parse_stream_value(const char *value, unsigned *caps, intptr_t *native)
     return 0;
 }
 
-/* A stream over native, which this process owns: the platform checks it (xipc__os_stream_adopt)
- * before it changes anything about it. */
+/* A stream over native, which this process owns: the platform checks it (xipc__os_stream_adopt,
+ * or _adopt_passed for one a peer just passed) before it changes anything about it. */
 static int
-stream_adopt(intptr_t native, unsigned caps, xipc_stream **out)
+stream_adopt(intptr_t native, unsigned caps, bool passed, xipc_stream **out)
 {
     struct xipc_stream *s = NULL;
     int rc = stream_new(caps, &s);
     if (rc != 0)
         return rc;
-    if ((rc = xipc__os_stream_adopt(native, &s->os)) != 0) {
+    rc = passed ? xipc__os_stream_adopt_passed(native, &s->os)
+                : xipc__os_stream_adopt(native, &s->os);
+    if (rc != 0) {
         free(s);
         return rc;
     }
@@ -268,12 +270,18 @@ stream_adopt(intptr_t native, unsigned caps, xipc_stream **out)
 
 /* The stream behind an export text (checked by the caller not to be NULL). */
 static int
-stream_import(const char *text, xipc_stream **out)
+stream_import(const char *text, bool passed, xipc_stream **out)
 {
     unsigned caps = 0;
     intptr_t native = 0;
     int rc = parse_stream_value(xipc__handle_text_value(text, XIPC_KIND_STREAM), &caps, &native);
-    return rc != 0 ? rc : stream_adopt(native, caps, out);
+    return rc != 0 ? rc : stream_adopt(native, caps, passed, out);
+}
+
+int
+xipc__stream_import_passed(const char *text, xipc_stream **out)
+{
+    return stream_import(text, true, out);
 }
 
 int
@@ -285,7 +293,7 @@ xipc_stream_import(const char *text, xipc_stream **out)
     *out = NULL;
     if (text == NULL)
         return XIPC__FAIL(XIPC_EINVAL, "text: NULL");
-    return stream_import(text, out);
+    return stream_import(text, false, out);
 }
 
 int
@@ -297,7 +305,7 @@ xipc_stream_inherited(size_t index, xipc_stream **out)
         return XIPC__FAIL(XIPC_EINVAL, "out: NULL");
     *out = NULL;
     int rc = xipc__inherited_text(index, XIPC_KIND_STREAM, text);
-    return rc != 0 ? rc : stream_import(text, out);
+    return rc != 0 ? rc : stream_import(text, false, out);
 }
 
 int
@@ -312,7 +320,7 @@ xipc_stream_adopt_native(intptr_t native, unsigned flags, xipc_stream **out)
         return XIPC__FAIL(XIPC_EINVAL, "flags: not XIPC_STREAM_READ and/or XIPC_STREAM_WRITE");
     unsigned caps = ((flags & XIPC_STREAM_READ) ? XIPC__STREAM_READ : 0) |
         ((flags & XIPC_STREAM_WRITE) ? XIPC__STREAM_WRITE : 0);
-    return stream_adopt(native, caps, out);
+    return stream_adopt(native, caps, false, out);
 }
 
 /* ---- The kind table's row (common/kinds.h) ------------------------------------------------- */

@@ -166,3 +166,12 @@ xipc__os_pass_discard(const intptr_t *natives, size_t count)
     for (size_t i = 0; i < count; i++)
         (void)close((int)natives[i]);
 }
+
+/* A descriptor that came with MSG_CMSG_CLOEXEC needs the same checks as an inherited one (open,
+ * not held, a stream), and setting close-on-exec again costs one fcntl beside the recvmsg: kept
+ * as it is, so that both paths stay one. */
+int
+xipc__os_stream_adopt_passed(intptr_t native, struct xipc__os_stream *s)
+{
+    return xipc__os_stream_adopt(native, s);
+}

@@ -11,6 +11,17 @@
 
 enum { PASS_ROUNDS = 200 };
 
+/* Reads and writes once through the pipe rd, wr, so that what a stream makes at its first read
+ * or write (Windows: its events) exists before the handles are counted. */
+static void
+use_pipe_once(xipc_stream *rd, xipc_stream *wr)
+{
+    char c = 0;
+    xt_write_all(wr, "u", 1, XT_CHILD_TIMEOUT_MS);
+    xt_read_exact(rd, &c, 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_EQ(c, 'u');
+}
+
 /* One round of the counter: a pipe's write end, which gets one byte, then an event, which is
  * set; both closed again. The handles this process holds are counted into *count just before
  * the set (when count is not NULL), while the parent waits for it and so has nothing on its way
@@ -76,6 +87,7 @@ xt_test_pass_many_in_a_row_no_handle_leak(void)
     CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
     CHECK_OK(xipc_pipe(0, &rd, &wr));
     CHECK_OK(xipc_event_open(NULL, 0, &ev));
+    use_pipe_once(rd, wr);
     const char *args[] = { name, rounds, NULL };
     int before = xt_os_handle_count();
     xipc_proc *p = xt_spawn_child("pass_counter", args, NULL, NULL, 0);
@@ -192,6 +204,7 @@ xt_test_pass_forged_records_close_nothing_here(void)
     CHECK_OK(xipc_handle_native(xipc_stream_handle(rd), &native));
     snprintf(number, sizeof number, "%lld", (long long)native);
     const char *args[] = { name, number, NULL };
+    use_pipe_once(rd, wr);
     int before = xt_os_handle_count();
     xipc_proc *p = xt_spawn_child("pass_forger", args, NULL, NULL, 0);
     CHECK_OK(xipc_npipe_accept(srv, &conn, XT_CHILD_TIMEOUT_MS));
@@ -210,5 +223,206 @@ xt_test_pass_forged_records_close_nothing_here(void)
     CHECK_EQ(xt_os_handle_count(), before);
     xipc_stream_close(rd);
     xipc_stream_close(wr);
+    xipc_npipe_close(srv);
+}
+
+/* A stream passed to a running process holds its pipe end and nothing else until it is used:
+ * Windows makes a stream's read and write events at their first use, so a worker that closes a
+ * passed stream unused (or hands it on) makes and closes none. Used, each closes with it. */
+
+/* Asks for the next stream with one byte on conn and receives it: the handles this process
+ * holds must grow by exactly one. (Windows: the sender duplicates the handle into this process
+ * before the record goes, so it sends only when asked, after the count.) */
+static xipc_stream *
+receive_one_more(xipc_stream *conn, int before)
+{
+    xipc_stream *s = NULL;
+    xt_write_all(conn, "n", 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_OK(xipc_stream_receive(xipc_stream_handle(conn), &s, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(xt_os_handle_count(), before + 1);
+    return s;
+}
+
+/* Says ready with one byte on conn, then reads one byte from s, which the parent writes only
+ * once it has the ready byte: the read waits for it, through the stream's read event. */
+static void
+ready_then_read(xipc_stream *conn, xipc_stream *s, char want)
+{
+    char c = 0;
+    size_t got = 0;
+    xt_write_all(conn, "r", 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_OK(xipc_stream_read(s, &c, 1, &got, XT_CHILD_TIMEOUT_MS));
+    CHECK(got == 1 && c == want);
+}
+
+/* Adds the read end s to a new wait set, says ready, and waits until the set reports it
+ * readable; then reads want. */
+static void
+wait_then_read(xipc_stream *conn, xipc_stream *s, char want)
+{
+    xipc_waitset *ws = NULL;
+    xipc_waitset_entry e;
+    size_t n = 0, got = 0;
+    char c = 0;
+    CHECK_OK(xipc_waitset_open(&ws));
+    CHECK_OK(xipc_waitset_add(ws, xipc_stream_handle(s), XIPC_WAITSET_READ, NULL));
+    xt_write_all(conn, "r", 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_OK(xipc_waitset_wait(ws, &e, 1, &n, XT_CHILD_TIMEOUT_MS));
+    CHECK(n == 1 && e.handle == xipc_stream_handle(s));
+    CHECK_OK(xipc_stream_read(s, &c, 1, &got, XT_CHILD_TIMEOUT_MS));
+    CHECK(got == 1 && c == want);
+    xipc_waitset_close(ws);
+}
+
+/* argv: a byte-mode named pipe. Connects and uses conn both ways once (its own events, if any,
+ * are made then); then takes six streams, counting the handles this process holds: a read end
+ * closed unused, the same read end read after a wait set reported it and read directly, a write
+ * end written to, a duplex end written and read, a FIFO's writer written to, and a duplex end
+ * shut down. Each adds one handle when it comes, and none is left once it is closed. */
+int
+xt_child_pass_lazy_user(int argc, char **argv)
+{
+    xipc_stream *conn = NULL, *s = NULL;
+    char c = 0;
+    (void)argc;
+    xt_warm_up();
+    CHECK_OK(xipc_npipe_connect(argv[1], 0, &conn, XT_CHILD_TIMEOUT_MS));
+    xt_write_all(conn, "h", 1, XT_CHILD_TIMEOUT_MS);
+    xt_read_exact(conn, &c, 1, XT_CHILD_TIMEOUT_MS);
+    int before = xt_os_handle_count();
+    xipc_stream_close(receive_one_more(conn, before));
+    CHECK_EQ(xt_os_handle_count(), before);
+    s = receive_one_more(conn, before);
+    wait_then_read(conn, s, 'w');
+    ready_then_read(conn, s, 'x');
+    xipc_stream_close(s);
+    CHECK_EQ(xt_os_handle_count(), before);
+    s = receive_one_more(conn, before);
+    xt_write_all(s, "y", 1, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(s);
+    CHECK_EQ(xt_os_handle_count(), before);
+    s = receive_one_more(conn, before);
+    xt_write_all(s, "z", 1, XT_CHILD_TIMEOUT_MS);
+    ready_then_read(conn, s, 'Z');
+    xipc_stream_close(s);
+    CHECK_EQ(xt_os_handle_count(), before);
+    s = receive_one_more(conn, before); /* a FIFO's writer: Windows frames what it writes */
+    xt_write_all(s, "fifo", 4, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(s);
+    CHECK_EQ(xt_os_handle_count(), before);
+    s = receive_one_more(conn, before); /* a duplex end, shut before anything else */
+    CHECK_OK(xipc_stream_shutdown(s));
+    xipc_stream_close(s);
+    CHECK_EQ(xt_os_handle_count(), before);
+    xipc_stream_close(conn);
+    return 0;
+}
+
+/* Waits for the child to ask for a stream, then sends s over conn. */
+static void
+send_when_asked(xipc_stream *conn, xipc_stream *s)
+{
+    char c = 0;
+    xt_read_exact(conn, &c, 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_EQ(c, 'n');
+    CHECK_OK(
+        xipc_handle_send(xipc_stream_handle(conn), xipc_stream_handle(s), XT_CHILD_TIMEOUT_MS));
+}
+
+/* Waits for the child's ready byte on conn, then writes one byte to s. */
+static void
+on_ready_write(xipc_stream *conn, xipc_stream *s, char byte)
+{
+    char c = 0;
+    xt_read_exact(conn, &c, 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_EQ(c, 'r');
+    xt_write_all(s, &byte, 1, XT_CHILD_TIMEOUT_MS);
+}
+
+struct fifo_reader_open {
+    const char *path;
+    xipc_stream *rd;
+};
+
+static void
+open_fifo_reader(void *arg)
+{
+    struct fifo_reader_open *o = arg;
+    CHECK_OK(xipc_fifo_open(
+        o->path, XIPC_CREATE | XIPC_OPEN | XIPC_FIFO_READ, &o->rd, XT_CHILD_TIMEOUT_MS));
+}
+
+/* A FIFO at a fresh path, its reader opened on a thread while this one opens the writer. */
+static void
+open_fifo_pair(char *path, size_t cap, xipc_stream **rd, xipc_stream **wr)
+{
+    struct fifo_reader_open o = { path, NULL };
+    xt_os_temp_path("passlazy", path, cap);
+    (void)xipc_fifo_unlink(path);
+    xt_os_thread *t = xt_os_thread_start(open_fifo_reader, &o);
+    CHECK_OK(
+        xipc_fifo_open(path, XIPC_CREATE | XIPC_OPEN | XIPC_FIFO_WRITE, wr, XT_CHILD_TIMEOUT_MS));
+    xt_os_thread_join(t);
+    *rd = o.rd;
+}
+
+/* A passed stream closed unused, one read after a wait set reported it, one read while the
+ * data is still to come, one written to, a duplex end used both ways, a FIFO's writer (which
+ * Windows must know as one, to frame its writes) and a duplex end shut down at once (which
+ * Windows must know as one, to mark its end): each works and each leaves nothing behind in the
+ * process it was passed to (the child counts). */
+void
+xt_test_pass_stream_events_made_at_first_use(void)
+{
+    char name[XIPC_NAME_MAX + 1], c = 0;
+    xipc_npipe *srv = NULL;
+    xipc_stream *conn = NULL, *rd = NULL, *wr = NULL, *rd2 = NULL, *wr2 = NULL;
+    xipc_stream *mine = NULL, *theirs = NULL, *mine2 = NULL, *theirs2 = NULL;
+    xipc_stream *fifo_rd = NULL, *fifo_wr = NULL;
+    char path[512], four[4];
+    size_t got = 0;
+    xt_warm_up();
+    xt_name("passlazy", name);
+    open_fifo_pair(path, sizeof path, &fifo_rd, &fifo_wr);
+    CHECK_OK(xipc_duplex(0, &mine2, &theirs2));
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_BYTE, &srv));
+    CHECK_OK(xipc_pipe(0, &rd, &wr)); /* rd goes to the child, which reads all it gets */
+    CHECK_OK(xipc_pipe(0, &rd2, &wr2)); /* wr2 goes to the child */
+    CHECK_OK(xipc_duplex(0, &mine, &theirs));
+    const char *args[] = { name, NULL };
+    xipc_proc *p = xt_spawn_child("pass_lazy_user", args, NULL, NULL, 0);
+    CHECK_OK(xipc_npipe_accept(srv, &conn, XT_CHILD_TIMEOUT_MS));
+    xt_read_exact(conn, &c, 1, XT_CHILD_TIMEOUT_MS);
+    xt_write_all(conn, "g", 1, XT_CHILD_TIMEOUT_MS);
+    send_when_asked(conn, rd); /* closed unused */
+    send_when_asked(conn, rd);
+    on_ready_write(conn, wr, 'w');
+    on_ready_write(conn, wr, 'x');
+    send_when_asked(conn, wr2);
+    xt_read_exact(rd2, &c, 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_EQ(c, 'y');
+    send_when_asked(conn, theirs);
+    xt_read_exact(mine, &c, 1, XT_CHILD_TIMEOUT_MS);
+    CHECK_EQ(c, 'z');
+    on_ready_write(conn, mine, 'Z');
+    send_when_asked(conn, fifo_wr);
+    xt_read_exact(fifo_rd, four, sizeof four, XT_CHILD_TIMEOUT_MS);
+    CHECK(memcmp(four, "fifo", 4) == 0);
+    send_when_asked(conn, theirs2);
+    CHECK_OK(xipc_stream_read(mine2, &c, 1, &got, XT_CHILD_TIMEOUT_MS));
+    CHECK_EQ(got, 0); /* the end it marked */
+    xt_expect_exit(p, 0);
+    xipc_stream_close(fifo_rd);
+    xipc_stream_close(fifo_wr);
+    (void)xipc_fifo_unlink(path); /* the end that created it removed it already */
+    xipc_stream_close(mine2);
+    xipc_stream_close(theirs2);
+    xipc_stream_close(conn);
+    xipc_stream_close(mine);
+    xipc_stream_close(theirs);
+    xipc_stream_close(rd);
+    xipc_stream_close(wr);
+    xipc_stream_close(rd2);
+    xipc_stream_close(wr2);
     xipc_npipe_close(srv);
 }

@@ -58,8 +58,9 @@ struct xipc__win32_fifo_reader; /* win32_fifo.c */
  * anything an OVERLAPPED may point into lives on the heap, behind a pointer. */
 struct xipc__os_stream {
     void *handle; /* the pipe end, opened for overlapped I/O; NULL: none */
-    /* Manual-reset events for the OVERLAPPED of a read and of a write, made once at open: one
-     * thread may read while another writes (xipc/pipe.h), so each direction has its own. */
+    /* Manual-reset events for the OVERLAPPED of a read and of a write, each made at its first
+     * use (xipc__win32_stream_event; NULL until then): one thread may read while another
+     * writes (xipc/pipe.h), so each direction has its own. */
     void *read_event;
     void *write_event;
     /* The most one WriteFile may carry: the pipe's buffer quota. A pending write no larger than
@@ -86,6 +87,12 @@ struct xipc__os_stream {
      * none passed yet. */
     void *peer_process;
     uint32_t peer_process_id;
+    /* A pipe end a peer passed (xipc__os_stream_adopt_passed) is taken as one without asking
+     * what it is: until its first read, write or shutdown asks (xipc__win32_stream_classify,
+     * under classify_lock, an SRWLOCK), unclassified is set, and kind and write_chunk are not
+     * yet its own. A wait needs neither: every pipe end is waited on alike. */
+    _Atomic bool unclassified;
+    void *classify_lock;
     /* A FIFO writer's (kind XIPC__WIN32_STREAM_FIFO_WRITER): where each write's frame (length,
      * then bytes) is put together, as long as the largest frame, malloc'd (win32_fifo.c). */
     unsigned char *frame;

@@ -23,7 +23,9 @@ xipc__win32_duplex_read(
     if (s->peer_shut)
         return 0;
     memset(&ov, 0, sizeof ov);
-    ov.hEvent = s->read_event;
+    int rc = xipc__win32_stream_event(s, false, &ov.hEvent);
+    if (rc != 0)
+        return rc;
     if (!ReadFile(s->handle, buf, want, NULL, &ov))
         werr = GetLastError();
     /* Done at once with part of a message: the count is in ov (GetOverlappedResult). */
@@ -57,7 +59,9 @@ xipc__win32_duplex_shutdown(struct xipc__os_stream *s)
     if (s->shut_write)
         return 0;
     memset(&ov, 0, sizeof ov);
-    ov.hEvent = s->write_event;
+    int rc = xipc__win32_stream_event(s, true, &ov.hEvent);
+    if (rc != 0)
+        return rc;
     /* Zero bytes need no room in the pipe's quota, so the write never waits for the reader. */
     if (!WriteFile(s->handle, nothing, 0, NULL, &ov))
         werr = GetLastError();

@@ -508,11 +508,9 @@ xipc__win32_fifo_write(
     s->frame[2] = (unsigned char)(n >> 16);
     s->frame[3] = (unsigned char)(n >> 24);
     memcpy(s->frame + FRAME_HEAD, buf, n);
-    DWORD werr = xipc__win32_write_once(s, s->frame, FRAME_HEAD + n, dl, &wrote);
-    if (werr == WAIT_TIMEOUT)
-        return XIPC_ETIMEDOUT;
-    if (werr != ERROR_SUCCESS)
-        return XIPC__OS_FAIL(werr, "WriteFile", NULL); /* XIPC_EPIPE: the reader has gone */
+    int rc = xipc__win32_write_once(s, s->frame, FRAME_HEAD + n, dl, &wrote);
+    if (rc != 0)
+        return rc; /* XIPC_EPIPE: the reader has gone */
     /* A write no larger than the quota goes whole or not at all (win32_stream.c). */
     if (wrote != FRAME_HEAD + n)
         return XIPC__OS_FAIL(ERROR_INVALID_DATA, "WriteFile", "FIFO frame");

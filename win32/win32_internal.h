@@ -119,8 +119,8 @@ int xipc__win32_check_not_sandboxed(void);
 /* ---- Pipe streams (win32_stream.c) ---------------------------------------------------------- */
 
 /* Makes h, an overlapped named-pipe handle that may ask GetNamedPipeInfo (FILE_READ_ATTRIBUTES),
- * the stream s of the given kind: its write chunk and its two events. s is zeroed first. The
- * caller still owns h on failure. */
+ * the stream s of the given kind, with its write chunk (its events come at their first use). s
+ * is zeroed first. The caller still owns h on failure. */
 int xipc__win32_stream_open(HANDLE h, enum xipc__win32_stream_kind kind, struct xipc__os_stream *s);
 
 /* Finishes an overlapped ReadFile/WriteFile that returned werr (ERROR_SUCCESS when it completed
@@ -214,9 +214,24 @@ DWORD xipc__win32_claim(const wchar_t *claim_name, SECURITY_ATTRIBUTES *sa, HAND
 DWORD xipc__win32_pipe_open_client(
     const wchar_t *wname, const wchar_t *claim_name, DWORD access, xipc__deadline dl, HANDLE *out);
 
-/* One overlapped WriteFile of len bytes (at most s->write_chunk), waited for until dl:
- * ERROR_SUCCESS with *n > 0, WAIT_TIMEOUT, or the failure. (win32_stream.c) */
-DWORD xipc__win32_write_once(
+/* Makes a stream that xipc__os_stream_adopt_passed took unclassified the kind its pipe is (a
+ * duplex end, a FIFO writer, any other pipe end) with its write chunk: one
+ * FilePipeLocalInformation query, at the first read, write or shutdown, by one thread while
+ * others wait. 0 at once for every other stream; XIPC_EINVAL for a handle that is no pipe (a
+ * peer named a file or a socket handle), XIPC_ENOMEM. (win32_stream.c) */
+int xipc__win32_stream_classify(struct xipc__os_stream *s);
+
+/* The manual-reset event for the OVERLAPPED of the stream's reads (write false: s->read_event)
+ * or writes (s->write_event), made at the first call that needs it: a stream passed on and closed
+ * unused costs none (under Wine, each CreateEventW and each CloseHandle is a wineserver request).
+ * Every user of those two fields gets them here. Threads may ask at once: one event is kept.
+ * 0, or CreateEventW's failure (XIPC_ENOMEM when out of resources). (win32_stream.c) */
+int xipc__win32_stream_event(struct xipc__os_stream *s, bool write, HANDLE *event);
+
+/* One overlapped WriteFile of len bytes (at most s->write_chunk), waited for until dl: 0 with
+ * *n > 0, XIPC_ETIMEDOUT, or the failure recorded (XIPC_EPIPE when the reader is gone).
+ * (win32_stream.c) */
+int xipc__win32_write_once(
     struct xipc__os_stream *s, const void *buf, DWORD len, xipc__deadline dl, DWORD *n);
 
 /* Whether a message pipe holds the start of a message that a receive with too small a buffer

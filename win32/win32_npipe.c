@@ -756,7 +756,9 @@ xipc__os_msg_send(struct xipc__os_stream *s, const void *buf, size_t len, xipc__
     OVERLAPPED ov;
     DWORD n, werr = ERROR_SUCCESS;
     memset(&ov, 0, sizeof ov);
-    ov.hEvent = s->write_event;
+    int rc = xipc__win32_stream_event(s, true, &ov.hEvent);
+    if (rc != 0)
+        return rc;
     if (!WriteFile(s->handle, buf, (DWORD)len, NULL, &ov))
         werr = GetLastError();
     werr = xipc__win32_finish_io(s->handle, &ov, werr, dl, &n);
@@ -768,17 +770,19 @@ xipc__os_msg_send(struct xipc__os_stream *s, const void *buf, size_t len, xipc__
     return n == len ? 0 : XIPC__OS_FAIL(ERROR_WRITE_FAULT, "WriteFile", NULL);
 }
 
-/* One overlapped ReadFile of up to want bytes, waited for until dl. ERROR_SUCCESS with *n the
- * message's size; ERROR_MORE_DATA with *n == want when the message is longer (the rest stays in
- * the pipe); WAIT_TIMEOUT with nothing taken; or the failure. A message read takes its bytes at
- * once or not at all, so a cancelled one took nothing. */
+/* One overlapped ReadFile of up to want bytes, with event (the stream's read event), waited for
+ * until dl. ERROR_SUCCESS with *n the message's size; ERROR_MORE_DATA with *n == want when the
+ * message is longer (the rest stays in the pipe); WAIT_TIMEOUT with nothing taken; or the
+ * failure. A message read takes its bytes at once or not at all, so a cancelled one took
+ * nothing. */
 static DWORD
-read_message(struct xipc__os_stream *s, void *buf, DWORD want, xipc__deadline dl, DWORD *n)
+read_message(
+    struct xipc__os_stream *s, HANDLE event, void *buf, DWORD want, xipc__deadline dl, DWORD *n)
 {
     OVERLAPPED ov;
     DWORD werr = ERROR_SUCCESS, wait_err = ERROR_SUCCESS;
     memset(&ov, 0, sizeof ov);
-    ov.hEvent = s->read_event;
+    ov.hEvent = event;
     *n = 0;
     if (!ReadFile(s->handle, buf, want, NULL, &ov))
         werr = GetLastError();
@@ -863,7 +867,8 @@ recv_failure(DWORD werr)
 
 /* A receive while s->head holds the start of a message: the whole message if cap allows. */
 static int
-recv_rest(struct xipc__os_stream *s, void *buf, size_t cap, size_t *len, xipc__deadline dl)
+recv_rest(
+    struct xipc__os_stream *s, HANDLE event, void *buf, size_t cap, size_t *len, xipc__deadline dl)
 {
     struct xipc__win32_msg_head *h = s->head;
     size_t total = 0;
@@ -879,7 +884,8 @@ recv_rest(struct xipc__os_stream *s, void *buf, size_t cap, size_t *len, xipc__d
     /* The rest is already in the pipe (the writer's call completed before our first read), so
      * this read completes at once. */
     if (total > h->have)
-        werr = read_message(s, (unsigned char *)buf + h->have, (DWORD)(total - h->have), dl, &n);
+        werr = read_message(
+            s, event, (unsigned char *)buf + h->have, (DWORD)(total - h->have), dl, &n);
     if (werr == WAIT_TIMEOUT)
         return XIPC_ETIMEDOUT; /* h still holds the start */
     h->have = 0;
@@ -893,15 +899,18 @@ int
 xipc__os_msg_recv(struct xipc__os_stream *s, void *buf, size_t cap, size_t *len, xipc__deadline dl)
 {
     DWORD want = cap > MAXDWORD ? MAXDWORD : (DWORD)cap, n = 0;
-    int rc;
+    HANDLE event = NULL;
     *len = 0;
+    int rc = xipc__win32_stream_event(s, false, &event);
+    if (rc != 0)
+        return rc;
     if (s->head != NULL && s->head->have > 0)
-        return recv_rest(s, buf, cap, len, dl);
+        return recv_rest(s, event, buf, cap, len, dl);
     /* No xipc message is longer than XIPC_MSGPIPE_MAX; a smaller buffer may get only the start of
      * one, which must then be kept. */
     if (cap < XIPC_MSGPIPE_MAX && (rc = reserve_head(s, cap)) != 0)
         return rc;
-    DWORD werr = read_message(s, buf, want, dl, &n);
+    DWORD werr = read_message(s, event, buf, want, dl, &n);
     if (werr == ERROR_MORE_DATA)
         return keep_head(s, buf, n, len);
     if (werr != ERROR_SUCCESS)

@@ -427,20 +427,17 @@ tcp_nodelay(SOCKET s)
 static int
 sock_stream(SOCKET sock, bool tcp, struct xipc__os_stream *s)
 {
-    HANDLE section = NULL, read_event = NULL;
+    HANDLE section = NULL;
     int rc = tcp ? tcp_nodelay(sock) : 0;
-    if (rc == 0 && (read_event = CreateEventW(NULL, TRUE, FALSE, NULL)) == NULL)
-        rc = XIPC__OS_FAIL(GetLastError(), "CreateEventW", NULL);
-    if (rc == 0 && (rc = share_open(sock, &section)) != 0)
-        (void)CloseHandle(read_event);
+    if (rc == 0)
+        rc = share_open(sock, &section);
     if (rc != 0) {
         (void)closesocket(sock);
         return rc;
     }
     memset(s, 0, sizeof *s);
     s->handle = (HANDLE)sock;
-    s->read_event = read_event;
-    s->share = section;
+    s->share = section; /* the read event comes at the first read (xipc__win32_stream_event) */
     s->kind = XIPC__WIN32_STREAM_SOCKET;
     return 0;
 }
@@ -860,7 +857,9 @@ xipc__win32_sock_read(
     OVERLAPPED ov;
     DWORD n = 0, flags = 0, werr = 0, wait = WAIT_OBJECT_0;
     memset(&ov, 0, sizeof ov);
-    ov.hEvent = s->read_event;
+    int rc = xipc__win32_stream_event(s, false, &ov.hEvent);
+    if (rc != 0)
+        return rc;
     if (WSARecv(sock, &wb, 1, NULL, &flags, &ov, NULL) != 0)
         werr = (DWORD)WSAGetLastError();
     if (werr != 0 && werr != WSA_IO_PENDING)
@@ -1054,6 +1053,9 @@ xipc__os_dgram_adopt(intptr_t native, struct xipc__os_dgram *d, int *family)
 int
 xipc__os_stream_shutdown(struct xipc__os_stream *s)
 {
+    int rc = xipc__win32_stream_classify(s); /* a passed duplex end is known at its first use */
+    if (rc != 0)
+        return rc;
     if (s->kind == XIPC__WIN32_STREAM_DUPLEX)
         return xipc__win32_duplex_shutdown(s);
     if (s->kind != XIPC__WIN32_STREAM_SOCKET)

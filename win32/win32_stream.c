@@ -50,26 +50,33 @@ query_write_chunk(HANDLE h, uint32_t *chunk)
     return ERROR_SUCCESS;
 }
 
-/* Makes h (an overlapped pipe end, already checked) the stream s: creates its two events. The
- * caller still owns h on failure. */
-static int
+/* Makes h (an overlapped pipe end, already checked) the stream s. Its events are made at their
+ * first use (xipc__win32_stream_event). */
+static void
 stream_init(HANDLE h, uint32_t chunk, struct xipc__os_stream *s)
 {
     memset(s, 0, sizeof *s);
-    DWORD werr;
-    HANDLE read_event = CreateEventW(NULL, TRUE, FALSE, NULL);
-    if (read_event == NULL)
-        return XIPC__OS_FAIL(GetLastError(), "CreateEventW", NULL);
-    HANDLE write_event = CreateEventW(NULL, TRUE, FALSE, NULL);
-    if (write_event == NULL) {
-        werr = GetLastError();
-        (void)CloseHandle(read_event);
-        return XIPC__OS_FAIL(werr, "CreateEventW", NULL);
-    }
     s->handle = h;
-    s->read_event = read_event;
-    s->write_event = write_event;
     s->write_chunk = chunk;
+}
+
+int
+xipc__win32_stream_event(struct xipc__os_stream *s, bool write, HANDLE *event)
+{
+    void *volatile *slot = write ? &s->write_event : &s->read_event;
+    HANDLE made, held = InterlockedCompareExchangePointer(slot, NULL, NULL);
+    if (held != NULL) {
+        *event = held;
+        return 0;
+    }
+    if ((made = CreateEventW(NULL, TRUE, FALSE, NULL)) == NULL)
+        return XIPC__OS_FAIL(GetLastError(), "CreateEventW",
+            write ? "a stream's write event" : "a stream's read event");
+    /* Another thread of the same direction may have stored one meanwhile: that one is kept. */
+    held = InterlockedCompareExchangePointer(slot, made, NULL);
+    if (held != NULL)
+        (void)CloseHandle(made);
+    *event = held != NULL ? held : made;
     return 0;
 }
 
@@ -80,10 +87,9 @@ xipc__win32_stream_open(HANDLE h, enum xipc__win32_stream_kind kind, struct xipc
     DWORD werr = query_write_chunk(h, &chunk);
     if (werr != ERROR_SUCCESS)
         return XIPC__OS_FAIL(werr, "GetNamedPipeInfo", NULL);
-    int rc = stream_init(h, chunk, s);
-    if (rc == 0)
-        s->kind = kind;
-    return rc;
+    stream_init(h, chunk, s);
+    s->kind = kind;
+    return 0;
 }
 
 struct pipe_name {
@@ -259,22 +265,13 @@ xipc__os_pipe(struct xipc__os_stream *rd, struct xipc__os_stream *wr)
         return rc;
     DWORD werr = query_write_chunk(client, &chunk);
     if (werr != ERROR_SUCCESS) {
-        rc = XIPC__OS_FAIL(werr, "GetNamedPipeInfo", NULL);
-        goto out_close_both;
-    }
-    if ((rc = stream_init(server, chunk, rd)) != 0)
-        goto out_close_both;
-    if ((rc = stream_init(client, chunk, wr)) != 0) {
-        xipc__os_stream_close(rd); /* closes server too */
+        (void)CloseHandle(server);
         (void)CloseHandle(client);
-        return rc;
+        return XIPC__OS_FAIL(werr, "GetNamedPipeInfo", NULL);
     }
+    stream_init(server, chunk, rd);
+    stream_init(client, chunk, wr);
     return 0;
-
-out_close_both:
-    (void)CloseHandle(server);
-    (void)CloseHandle(client);
-    return rc;
 }
 
 /* ---- Synchronous handles (xipc_stream_stdio) ------------------------------------------------ */
@@ -463,6 +460,9 @@ xipc__os_stream_read(struct xipc__os_stream *s, void *buf, size_t cap, size_t *g
     xipc__deadline dl = xipc__deadline_in(timeout_ms);
     DWORD want = cap > MAXDWORD ? MAXDWORD : (DWORD)cap;
     *got = 0;
+    int rc = xipc__win32_stream_classify(s);
+    if (rc != 0)
+        return rc;
     switch (s->kind) {
     case XIPC__WIN32_STREAM_FIFO_READER:
         return xipc__win32_fifo_read(s->fifo, buf, cap, got, dl);
@@ -478,11 +478,14 @@ xipc__os_stream_read(struct xipc__os_stream *s, void *buf, size_t cap, size_t *g
     case XIPC__WIN32_STREAM_FIFO_WRITER: /* ReadFile reports ERROR_ACCESS_DENIED */
         break;
     }
+    HANDLE event = NULL;
+    if ((rc = xipc__win32_stream_event(s, false, &event)) != 0)
+        return rc;
     for (;;) {
         OVERLAPPED ov;
         DWORD n, werr = ERROR_SUCCESS;
         memset(&ov, 0, sizeof ov);
-        ov.hEvent = s->read_event; /* ReadFile resets it when it starts */
+        ov.hEvent = event; /* ReadFile resets it when it starts */
         if (!ReadFile(s->handle, buf, want, NULL, &ov))
             werr = GetLastError();
         werr = xipc__win32_finish_io(s->handle, &ov, werr, dl, &n);
@@ -503,22 +506,30 @@ xipc__os_stream_read(struct xipc__os_stream *s, void *buf, size_t cap, size_t *g
     }
 }
 
-DWORD
+int
 xipc__win32_write_once(
     struct xipc__os_stream *s, const void *buf, DWORD len, xipc__deadline dl, DWORD *n)
 {
+    HANDLE event = NULL;
+    int rc = xipc__win32_stream_event(s, true, &event);
+    if (rc != 0)
+        return rc;
     for (;;) {
         OVERLAPPED ov;
         DWORD werr = ERROR_SUCCESS;
         memset(&ov, 0, sizeof ov);
-        ov.hEvent = s->write_event;
+        ov.hEvent = event;
         if (!WriteFile(s->handle, buf, len, NULL, &ov))
             werr = GetLastError();
         werr = xipc__win32_finish_io(s->handle, &ov, werr, dl, n);
-        if (werr != ERROR_SUCCESS || *n > 0)
-            return werr;
-        if (xipc__deadline_left_ms(dl) == 0)
-            return WAIT_TIMEOUT;
+        if (werr == ERROR_SUCCESS && *n > 0)
+            return 0;
+        /* Nothing went (a zero-byte completion): again, while time is left. */
+        if (werr == WAIT_TIMEOUT || (werr == ERROR_SUCCESS && xipc__deadline_left_ms(dl) == 0))
+            return XIPC_ETIMEDOUT;
+        /* ERROR_NO_DATA, ERROR_BROKEN_PIPE, ERROR_PIPE_NOT_CONNECTED: the table says XIPC_EPIPE. */
+        if (werr != ERROR_SUCCESS)
+            return XIPC__OS_FAIL(werr, "WriteFile", NULL);
     }
 }
 
@@ -529,6 +540,9 @@ stream_write_some(struct xipc__os_stream *s, const void *buf, size_t len, size_t
     xipc__deadline dl = xipc__lazy_deadline_get(ld);
     DWORD n = 0;
     *put = 0;
+    int rc = xipc__win32_stream_classify(s);
+    if (rc != 0)
+        return rc;
     switch (s->kind) {
     case XIPC__WIN32_STREAM_FIFO_WRITER:
         return xipc__win32_fifo_write(s, buf, len, put, dl);
@@ -548,16 +562,10 @@ stream_write_some(struct xipc__os_stream *s, const void *buf, size_t len, size_t
         break;
     }
     /* No more than the quota per call: see the top of this file. */
-    DWORD werr =
-        xipc__win32_write_once(s, buf, len < s->write_chunk ? (DWORD)len : s->write_chunk, dl, &n);
-    if (werr == ERROR_SUCCESS) {
+    rc = xipc__win32_write_once(s, buf, len < s->write_chunk ? (DWORD)len : s->write_chunk, dl, &n);
+    if (rc == 0)
         *put = n;
-        return 0;
-    }
-    if (werr == WAIT_TIMEOUT)
-        return XIPC_ETIMEDOUT;
-    /* ERROR_NO_DATA, ERROR_BROKEN_PIPE, ERROR_PIPE_NOT_CONNECTED: the table says XIPC_EPIPE. */
-    return XIPC__OS_FAIL(werr, "WriteFile", NULL);
+    return rc;
 }
 
 int
@@ -683,53 +691,169 @@ pipe_info(HANDLE h, struct xipc__win32_pipe_info *info)
     return query_file(h, 24, info, sizeof *info);
 }
 
-/* Everything that decides whether the handle can be adopted is checked before anything about it
- * changes: it is open, no xipc handle of this process has it (a second owner would close it
- * under the first: the same text imported twice), and it is a pipe. */
-int
-xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s)
+/* What adopts a handle that is no pipe: a connection's share section (win32_sock.c). A value
+ * that names nothing open is XIPC_EBADF, as on POSIX. */
+static int
+adopt_other(HANDLE h, struct xipc__os_stream *s)
 {
-    HANDLE h = (HANDLE)native;
     DWORD flags;
-    uint32_t chunk = 0;
-    if (!xipc__win32_is_handle_value(native))
-        return XIPC_EBADF;
     if (!GetHandleInformation(h, &flags)) {
-        /* Whatever the code, nothing usable is open under this value: XIPC_EBADF, as on
-         * POSIX. */
-        (void)XIPC__OS_FAIL(GetLastError(), "GetHandleInformation", "inherited handle");
+        (void)XIPC__OS_FAIL(GetLastError(), "GetHandleInformation", "adopted handle");
         return XIPC_EBADF;
     }
-    if (xipc__handle_owns_native(native))
-        return XIPC_EEXIST;
-    /* One query says all the rest: a pipe's quotas, type, end and configuration. */
-    struct xipc__win32_pipe_info info;
-    if (!pipe_info(h, &info)) {
-        /* Sockets are FILE_TYPE_PIPE too, but no named pipe; anything else may be the share
-         * section of a connection. */
-        if (GetFileType(h) == FILE_TYPE_PIPE)
-            return XIPC__FAIL(XIPC_EINVAL, "inherited handle: a socket, not a pipe");
-        return xipc__win32_sock_adopt(h, s); /* a connection's share, or XIPC_EINVAL */
-    }
+    /* Sockets are FILE_TYPE_PIPE too, but no named pipe. */
+    if (GetFileType(h) == FILE_TYPE_PIPE)
+        return XIPC__FAIL(XIPC_EINVAL, "adopted handle: a socket, not a pipe");
+    return xipc__win32_sock_adopt(h, s); /* a connection's share, or XIPC_EINVAL */
+}
+
+/* Makes s, a stream over a pipe end, the kind its info says, with its write chunk. */
+static int
+stream_shape(struct xipc__os_stream *s, const struct xipc__win32_pipe_info *info)
+{
     DWORD quota =
-        info.outbound_quota < info.inbound_quota ? info.outbound_quota : info.inbound_quota;
-    chunk = quota > 0 ? quota : 1;
-    /* DuplicateHandle into a running process makes it non-inheritable already. */
-    if ((flags & HANDLE_FLAG_INHERIT) != 0 && !SetHandleInformation(h, HANDLE_FLAG_INHERIT, 0))
-        return XIPC__OS_FAIL(GetLastError(), "SetHandleInformation", "inherited handle");
-    int rc = stream_init(h, chunk, s);
-    if (rc == 0 && xipc__win32_is_duplex_pair(&info)) {
+        info->outbound_quota < info->inbound_quota ? info->outbound_quota : info->inbound_quota;
+    s->write_chunk = quota > 0 ? quota : 1;
+    if (xipc__win32_is_duplex_pair(info)) {
         s->kind = XIPC__WIN32_STREAM_DUPLEX;
         return 0;
     }
     /* The client end of a message-type pipe that came as a stream is a FIFO writer's (message
      * connections cannot be passed on): it must frame its writes as the reader expects. */
-    if (rc == 0 && info.type == 1 && info.end == 0) {
-        if ((rc = xipc__win32_fifo_writer_init(s)) != 0) {
-            s->handle = NULL; /* the caller still owns h */
-            xipc__os_stream_close(s);
-        }
+    if (info->type == 1 && info->end == 0)
+        return xipc__win32_fifo_writer_init(s);
+    return 0;
+}
+
+/* Adopts h, open in this process, once it is known to be a pipe end that no xipc handle of this
+ * process holds (a second owner would close it under the first: the same text imported twice).
+ * One query says all the rest: a pipe's quotas, type, end and configuration. inheritable: h
+ * came inheritable from a parent, which is undone last, once nothing can refuse it. */
+static int
+adopt_open(HANDLE h, bool inheritable, struct xipc__os_stream *s)
+{
+    struct xipc__win32_pipe_info info;
+    if (xipc__handle_owns_native((intptr_t)h))
+        return XIPC_EEXIST;
+    if (!pipe_info(h, &info))
+        return adopt_other(h, s);
+    if (inheritable && !SetHandleInformation(h, HANDLE_FLAG_INHERIT, 0))
+        return XIPC__OS_FAIL(GetLastError(), "SetHandleInformation", "inherited handle");
+    stream_init(h, 0, s);
+    int rc = stream_shape(s, &info);
+    if (rc != 0) {
+        s->handle = NULL; /* the caller still owns h */
+        xipc__os_stream_close(s);
     }
+    return rc;
+}
+
+/* Everything that decides whether the handle can be adopted is checked before anything about it
+ * changes: it is open, and then as adopt_open says. */
+int
+xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s)
+{
+    DWORD flags;
+    if (!xipc__win32_is_handle_value(native))
+        return XIPC_EBADF;
+    if (!GetHandleInformation((HANDLE)native, &flags)) {
+        /* Whatever the code, nothing usable is open under this value: XIPC_EBADF, as on
+         * POSIX. */
+        (void)XIPC__OS_FAIL(GetLastError(), "GetHandleInformation", "inherited handle");
+        return XIPC_EBADF;
+    }
+    return adopt_open((HANDLE)native, (flags & HANDLE_FLAG_INHERIT) != 0, s);
+}
+
+/* What kind of kernel object h is, by NtQueryObject(ObjectTypeInformation) (ntifs.h; one
+ * wineserver request under Wine, where a pipe's query is two): L"File" for a pipe end (and a
+ * file or a socket), L"Section" for a connection's share. ERROR_INVALID_HANDLE when nothing is
+ * open under the value. */
+typedef LONG(NTAPI *query_object_fn)(HANDLE, int, void *, ULONG, ULONG *);
+
+/* ntdll's NtQueryObject, looked up once: every stream a peer passes asks it. */
+static query_object_fn
+query_object(void)
+{
+    static _Atomic(query_object_fn) found;
+    query_object_fn fn = atomic_load_explicit(&found, memory_order_acquire);
+    HMODULE ntdll = fn == NULL ? GetModuleHandleW(L"ntdll.dll") : NULL;
+    if (ntdll != NULL) {
+        fn = (query_object_fn)(void (*)(void))GetProcAddress(ntdll, "NtQueryObject");
+        atomic_store_explicit(&found, fn, memory_order_release); /* the same value, whoever wins */
+    }
+    return fn;
+}
+
+static DWORD
+object_type(HANDLE h, wchar_t *type, size_t cap)
+{
+    union {
+        struct {
+            USHORT length, maximum_length;
+            const wchar_t *buffer;
+        } name; /* OBJECT_TYPE_INFORMATION starts with its UNICODE_STRING TypeName */
+        unsigned char room[512];
+    } info;
+    ULONG got = 0;
+    query_object_fn query = query_object();
+    if (query == NULL)
+        return ERROR_PROC_NOT_FOUND;
+    LONG status = query(h, 2 /* ObjectTypeInformation */, &info, sizeof info, &got);
+    if (status < 0)
+        return (ULONG)status == 0xC0000008u ? ERROR_INVALID_HANDLE : ERROR_GEN_FAILURE;
+    size_t n = info.name.length / sizeof(wchar_t);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(type, info.name.buffer, n * sizeof(wchar_t));
+    type[n] = L'\0';
+    return ERROR_SUCCESS;
+}
+
+/* The sender duplicated the handle into this process with bInheritHandle FALSE (win32_pass.c),
+ * so there is no inheritance to ask about or undo. One question is asked now, what kind of
+ * object it is: a value that names nothing open is XIPC_EBADF, a connection's share section
+ * becomes its socket, and a pipe end is taken as it is, its kind and write chunk asked at its
+ * first read, write or shutdown (xipc__win32_stream_classify): a worker that hands a
+ * connection on, or closes it, never asks. */
+int
+xipc__os_stream_adopt_passed(intptr_t native, struct xipc__os_stream *s)
+{
+    HANDLE h = (HANDLE)native;
+    wchar_t type[16];
+    if (!xipc__win32_is_handle_value(native))
+        return XIPC_EBADF;
+    if (xipc__handle_owns_native(native))
+        return XIPC_EEXIST;
+    DWORD werr = object_type(h, type, sizeof type / sizeof type[0]);
+    if (werr == ERROR_INVALID_HANDLE)
+        return XIPC_EBADF;
+    if (werr != ERROR_SUCCESS)
+        return XIPC__OS_FAIL(werr, "NtQueryObject", "passed handle");
+    if (wcscmp(type, L"Section") == 0)
+        return xipc__win32_sock_adopt(h, s); /* a connection's share, or XIPC_EINVAL */
+    if (wcscmp(type, L"File") != 0)
+        return XIPC__FAIL(XIPC_EINVAL, "passed handle: not a pipe");
+    stream_init(h, 0, s);
+    atomic_store_explicit(&s->unclassified, true, memory_order_relaxed);
+    return 0;
+}
+
+int
+xipc__win32_stream_classify(struct xipc__os_stream *s)
+{
+    struct xipc__win32_pipe_info info;
+    int rc = 0;
+    if (!atomic_load_explicit(&s->unclassified, memory_order_acquire))
+        return 0;
+    AcquireSRWLockExclusive((PSRWLOCK)&s->classify_lock);
+    if (atomic_load_explicit(&s->unclassified, memory_order_relaxed)) {
+        if (!pipe_info(s->handle, &info))
+            rc = XIPC__FAIL(XIPC_EINVAL, "s: a passed handle that is no pipe");
+        else if ((rc = stream_shape(s, &info)) == 0)
+            atomic_store_explicit(&s->unclassified, false, memory_order_release);
+    }
+    ReleaseSRWLockExclusive((PSRWLOCK)&s->classify_lock);
     return rc;
 }
 
@@ -791,12 +915,11 @@ xipc__os_stream_stdio(int which, struct xipc__os_stream *s)
     if (!DuplicateHandle(self, std, self, &h, 0, FALSE, DUPLICATE_SAME_ACCESS))
         return XIPC__OS_FAIL(GetLastError(), "DuplicateHandle", names[which]);
     int rc = classify_std_handle(h, &io, &chunk);
-    if (rc == 0)
-        rc = stream_init(h, chunk, s);
     if (rc != 0) {
         (void)CloseHandle(h);
         return rc;
     }
+    stream_init(h, chunk, s);
     s->std_io = io;
     if (io > XIPC__WIN32_STD_OVERLAPPED)
         s->kind = XIPC__WIN32_STREAM_STD_SYNC;

@@ -266,11 +266,14 @@ XIPC_API int xipc_handle_send(xipc_handle *conn, xipc_handle *h, int timeout_ms)
  * anything else in the connection's data at that point, is XIPC_EINVAL (a handle that came is
  * closed); so is a record that names handles which did not come with it (POSIX: the descriptors
  * travel beside it) or which an xipc object of this process holds (Windows: the record names the
- * duplicates), and nothing of this process's is adopted or closed for it.
+ * duplicates), and nothing of this process's is adopted or closed for it. Windows: a stream's
+ * handle came non-inheritable and is asked only what kind of object it is; what kind of pipe end
+ * it is (duplex, FIFO writer) is asked at its first read, write or shutdown, which give
+ * XIPC_EINVAL for a handle that is no pipe (xipc/stream.h).
  * Returns 0; XIPC_ETIMEDOUT (nothing came); XIPC_ECLOSED (the peer closed the connection);
  * XIPC_EINVAL (NULL out, bad conn or timeout, a record of another kind or none); XIPC_EBADF
- * (closed conn); XIPC_EMFILE (POSIX: no descriptor left for what came); XIPC_ENOMEM; XIPC_EOS.
- * *out is NULL on failure. */
+ * (closed conn; Windows: a record naming nothing open here); XIPC_EMFILE (POSIX: no descriptor
+ * left for what came); XIPC_ENOMEM; XIPC_EOS. *out is NULL on failure. */
 XIPC_API int xipc_stream_receive(xipc_handle *conn, xipc_stream **out, int timeout_ms);
 XIPC_API int xipc_msgpipe_receive(xipc_handle *conn, xipc_msgpipe **out, int timeout_ms);
 XIPC_API int xipc_event_receive(xipc_handle *conn, xipc_event **out, int timeout_ms);

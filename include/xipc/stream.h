@@ -31,9 +31,12 @@ typedef struct xipc_stream xipc_stream;
 
 /* Reads at most cap bytes into buf, waiting up to timeout_ms for at least one byte. *got receives
  * the count; 0 with a return of 0 means end of stream (every writer closed).
+ * Windows: a stream's first read makes its read event, and the first read, write or shutdown
+ * of a stream a peer passed (xipc_stream_receive) asks what kind of pipe end it is.
  * Returns 0; XIPC_ETIMEDOUT (nothing arrived; *got is 0); XIPC_EINVAL (NULL buf or got, cap 0,
- * bad timeout, a stream that only writes, NULL s); XIPC_EBADF (closed handle); XIPC_ENOTSUP
- * (Windows: a timeout other than XIPC_FOREVER on a console, see xipc_stream_stdio()); XIPC_EIO,
+ * bad timeout, a stream that only writes, NULL s; Windows: a passed handle that is no pipe);
+ * XIPC_EBADF (closed handle); XIPC_ENOTSUP (Windows: a timeout other than XIPC_FOREVER on a
+ * console, see xipc_stream_stdio()); XIPC_ENOMEM (Windows: no event could be made); XIPC_EIO,
  * XIPC_EOS (another OS failure: xipc_last_os_error). *got is 0 on every failure. */
 XIPC_API int xipc_stream_read(xipc_stream *s, void *buf, size_t cap, size_t *got, int timeout_ms);
 
@@ -44,8 +47,8 @@ XIPC_API int xipc_stream_read(xipc_stream *s, void *buf, size_t cap, size_t *got
  * what is there without waiting.
  * Returns 0 (all len bytes came); XIPC_ECLOSED (the stream ended first: every writer closed;
  * *got < len); XIPC_ETIMEDOUT (*got < len); XIPC_EINVAL (NULL buf with len > 0, bad timeout, a
- * stream that only writes, NULL s); XIPC_EBADF (closed handle); XIPC_ENOTSUP, XIPC_EIO, XIPC_EOS
- * (as xipc_stream_read). */
+ * stream that only writes, NULL s; as xipc_stream_read); XIPC_EBADF (closed handle);
+ * XIPC_ENOTSUP, XIPC_ENOMEM, XIPC_EIO, XIPC_EOS (as xipc_stream_read). */
 XIPC_API int xipc_stream_read_exact(
     xipc_stream *s, void *buf, size_t len, size_t *got, int timeout_ms);
 
@@ -56,9 +59,11 @@ XIPC_API int xipc_stream_read_exact(
  * Never raises SIGPIPE: a write to a pipe whose readers are all gone returns XIPC_EPIPE, and a
  * SIGPIPE this write caused is consumed (a SIGPIPE already pending and blocked is left alone;
  * see xipc_sigpipe_ignore() for the faster way).
+ * Windows: a stream's first write makes its write event (see xipc_stream_read).
  * Returns 0 (all len bytes went); XIPC_ETIMEDOUT (*put < len); XIPC_EPIPE (every reader is gone;
  * also a named-pipe connection whose peer closed or reset it); XIPC_EINVAL (NULL buf, bad
- * timeout, a stream that only reads, NULL s); XIPC_EBADF (closed handle); XIPC_EIO, XIPC_EOS
+ * timeout, a stream that only reads, NULL s; Windows: a passed handle that is no pipe);
+ * XIPC_EBADF (closed handle); XIPC_ENOMEM (Windows: no event could be made); XIPC_EIO, XIPC_EOS
  * (another OS failure: xipc_last_os_error). */
 XIPC_API int xipc_stream_write(
     xipc_stream *s, const void *buf, size_t len, size_t *put, int timeout_ms);
@@ -69,7 +74,8 @@ XIPC_API int xipc_stream_write(
  * afterwards give XIPC_EPIPE. A second shutdown does nothing more. Copies of the end held by
  * children are shut too (POSIX: the socket is shared).
  * Returns 0; XIPC_ENOTSUP (a stream of one direction, a named-pipe connection, a standard
- * stream); XIPC_EINVAL (NULL s); XIPC_EBADF (closed handle); XIPC_EOS. */
+ * stream); XIPC_EINVAL (NULL s; Windows: a passed handle that is no pipe, see xipc_stream_read);
+ * XIPC_EBADF (closed handle); XIPC_ENOMEM (Windows: a duplex end's event); XIPC_EOS. */
 XIPC_API int xipc_stream_shutdown(xipc_stream *s);
 
 /* Closes this end. A reader then sees end of stream once every writer end (including copies
