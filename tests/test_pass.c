@@ -274,11 +274,26 @@ wait_then_read(xipc_stream *conn, xipc_stream *s, char want)
     xipc_waitset_close(ws);
 }
 
+/* Windows: a passed FIFO writer is no child's standard handle (its reader expects frames), though
+ * nothing has asked what kind of pipe end it is yet. */
+static void
+refuse_as_stdout(xipc_stream *s)
+{
+    const char *argv[32];
+    const char *say[] = { "unframed", NULL };
+    xipc_proc *p = NULL;
+    xipc_spawn_opts opts = xt_child_opts(argv, "proc_say", say);
+    opts.stdio[1].mode = XIPC_STDIO_STREAM;
+    opts.stdio[1].stream = s;
+    CHECK_RC(xipc_spawn(&opts, &p), XIPC_ENOTSUP);
+    CHECK(p == NULL);
+}
+
 /* argv: a byte-mode named pipe. Connects and uses conn both ways once (its own events, if any,
  * are made then); then takes six streams, counting the handles this process holds: a read end
  * closed unused, the same read end read after a wait set reported it and read directly, a write
- * end written to, a duplex end written and read, a FIFO's writer written to, and a duplex end
- * shut down. Each adds one handle when it comes, and none is left once it is closed. */
+ * end written to, a duplex end written and read, a FIFO's writer refused as a child's stdout
+ * (Windows) and written to, and a duplex end shut down. Each adds one handle when it comes, and none is left once it is closed. */
 int
 xt_child_pass_lazy_user(int argc, char **argv)
 {
@@ -307,6 +322,8 @@ xt_child_pass_lazy_user(int argc, char **argv)
     xipc_stream_close(s);
     CHECK_EQ(xt_os_handle_count(), before);
     s = receive_one_more(conn, before); /* a FIFO's writer: Windows frames what it writes */
+    if (xt_os_fifo_is_emulated())
+        refuse_as_stdout(s);
     xt_write_all(s, "fifo", 4, XT_CHILD_TIMEOUT_MS);
     xipc_stream_close(s);
     CHECK_EQ(xt_os_handle_count(), before);

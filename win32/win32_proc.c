@@ -392,6 +392,10 @@ prepare_stdio(struct xipc__spawn_plan *plan, struct spawn_ctx *ctx)
         /* Nor can a socket be: inherited by value it is no socket in the child under Wine
          * (notes/wine.md), and xipc's are overlapped and non-blocking, which a program's
          * synchronous ReadFile on its stdin does not expect (win32_sock.c). */
+        /* A passed end is asked what it is first (it may be a FIFO writer's). */
+        if (mode == XIPC_STDIO_STREAM &&
+            (rc = xipc__win32_stream_classify(plan->stdio_stream[i])) != 0)
+            break;
         if (mode == XIPC_STDIO_STREAM &&
             (plan->stdio_stream[i]->fifo != NULL ||
                 plan->stdio_stream[i]->kind == XIPC__WIN32_STREAM_FIFO_WRITER ||
