@@ -97,6 +97,39 @@ after_eagain(int fd, short events, xipc__deadline dl)
     return xipc__posix_poll_fd(fd, events, dl);
 }
 
+/* after_recv_failed's "end of the stream": positive, unlike every XIPC_E* code. */
+#define RECV_ENDED 1
+
+/* After a recv failed with e: 0 to try again (EINTR; EAGAIN and the socket is ready before the
+ * deadline), RECV_ENDED, or the failure. */
+static int
+after_recv_failed(int fd, int e, struct xipc__lazy_deadline *ld)
+{
+    if (e == EINTR)
+        return 0;
+    /* A peer that closed with data of ours unread: Linux reports ECONNRESET once everything sent
+     * to us was read. That is the end of the stream, as Windows reports it (ERROR_BROKEN_PIPE). */
+    if (e == ECONNRESET)
+        return RECV_ENDED;
+    if (e != EAGAIN && e != EWOULDBLOCK)
+        return XIPC__OS_FAIL(e, "recv", NULL);
+    return after_eagain(fd, POLLIN, xipc__lazy_deadline_get(ld));
+}
+
+/* After a send failed with e: 0 to try again (EINTR; EAGAIN and the socket has room before the
+ * deadline), or the failure: XIPC_EPIPE when the peer is gone, whichever way the socket puts it. */
+static int
+after_send_failed(int fd, int e, struct xipc__lazy_deadline *ld)
+{
+    if (e == EINTR)
+        return 0;
+    if (e == EPIPE || e == ECONNRESET)
+        return XIPC_EPIPE;
+    if (e != EAGAIN && e != EWOULDBLOCK)
+        return XIPC__OS_FAIL(e, "send", NULL);
+    return after_eagain(fd, POLLOUT, xipc__lazy_deadline_get(ld));
+}
+
 /* One recv into mh's buffers: recv(2) for one buffer and no control data, else recvmsg(2). */
 static ssize_t
 recv_once(int fd, struct msghdr *mh, int flags)
@@ -137,22 +170,26 @@ xipc__posix_socket_recvmsg(struct xipc__os_stream *s, struct msghdr *mh, int ext
             *got = (size_t)n;
             return 0;
         }
-        int e = errno;
-        if (e == EINTR)
-            continue;
-        /* A peer that closed with data of ours unread: Linux reports ECONNRESET once everything
-         * sent to us was read. That is the end of the stream, as Windows reports it
-         * (ERROR_BROKEN_PIPE). */
-        if (e == ECONNRESET) {
+        if ((rc = after_recv_failed(fd, errno, ld)) == RECV_ENDED) {
             *got = 0;
             mh->msg_controllen = 0;
             return 0;
         }
-        if (e != EAGAIN && e != EWOULDBLOCK)
-            return XIPC__OS_FAIL(e, "recv", NULL);
-        if ((rc = after_eagain(fd, POLLIN, xipc__lazy_deadline_get(ld))) != 0)
+        if (rc != 0)
             return rc;
     }
+}
+
+int
+xipc__posix_socket_recv_failed(
+    struct xipc__os_stream *s, void *buf, size_t cap, struct xipc__lazy_deadline *ld, size_t *got)
+{
+    int rc = after_recv_failed(s->fd_plus1 - 1, errno, ld);
+    if (rc == RECV_ENDED) {
+        *got = 0;
+        return 0;
+    }
+    return rc != 0 ? rc : xipc__posix_socket_recv(s, buf, cap, 0, ld, got);
 }
 
 int
@@ -187,14 +224,15 @@ xipc__posix_socket_sendmsg(
             *put = (size_t)n;
             return 0;
         }
-        int e = errno;
-        if (e == EINTR)
-            continue;
-        if (e == EPIPE || e == ECONNRESET)
-            return XIPC_EPIPE; /* the peer is gone, whichever way the socket puts it */
-        if (e != EAGAIN && e != EWOULDBLOCK)
-            return XIPC__OS_FAIL(e, "send", NULL);
-        if ((rc = after_eagain(fd, POLLOUT, xipc__lazy_deadline_get(ld))) != 0)
+        if ((rc = after_send_failed(fd, errno, ld)) != 0)
             return rc;
     }
+}
+
+int
+xipc__posix_socket_send_failed(struct xipc__os_stream *s, const void *buf, size_t len,
+    struct xipc__lazy_deadline *ld, size_t *put)
+{
+    int rc = after_send_failed(s->fd_plus1 - 1, errno, ld);
+    return rc != 0 ? rc : xipc__posix_socket_send(s, buf, len, ld, put);
 }
