@@ -418,8 +418,8 @@ xt_test_tcp_shared_socket_changed_by_another_process(void)
         CHECK_OK(xipc_listener_accept(l, &a, XT_CHILD_TIMEOUT_MS));
         CHECK_OK(xipc_handle_native(xipc_stream_handle(c), &native));
         if (xt_os_socket_meddle(native, 0, false) != 0)
-            XT_SKIP("Windows: a socket's timeouts do not apply to overlapped transfers, and its "
-                    "mode is no description shared with another process");
+            XT_SKIP("Windows: xipc's sockets are non-blocking already, and their overlapped "
+                    "reads take no socket timeout; nothing another process sets there applies");
         CHECK_OK(xipc_pipe(0, &ready_rd, &ready_wr));
         xipc_handle *h[3] = { xipc_stream_handle(a), xipc_stream_handle(c),
             xipc_stream_handle(ready_wr) };
