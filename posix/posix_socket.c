@@ -74,6 +74,14 @@ set_timeout(int fd, int opt, int *current_ms, int want_ms)
     return 0;
 }
 
+/* Whether the call of ld waits without a limit: its deadline says so once fixed (the message
+ * calls fix theirs before they come here, leaving timeout_ms 0), else its timeout. */
+static bool
+waits_forever(const struct xipc__lazy_deadline *ld)
+{
+    return ld->fixed ? ld->dl == XIPC__DEADLINE_NEVER : ld->timeout_ms == XIPC_FOREVER;
+}
+
 /* Gets the socket ready for one try of a call; *flags gets MSG_DONTWAIT for a try that must not
  * wait. Without a limit: the blocking call, with no timeout (a shared socket's, *current_ms
  * XIPC__POSIX_TIMEOUTS_SHARED, left as another process may have set it). With a limit: the first
@@ -86,7 +94,7 @@ static int
 prepare(int fd, int opt, int *current_ms, struct xipc__lazy_deadline *ld, int *flags)
 {
     *flags = 0;
-    if (ld->timeout_ms == XIPC_FOREVER)
+    if (waits_forever(ld))
         return *current_ms == XIPC__POSIX_TIMEOUTS_SHARED ? 0 : set_timeout(fd, opt, current_ms, 0);
     int left = ld->fixed ? xipc__deadline_left_ms(ld->dl) : 0;
     if (left == 0 || *current_ms == XIPC__POSIX_TIMEOUTS_SHARED) {
@@ -96,18 +104,18 @@ prepare(int fd, int opt, int *current_ms, struct xipc__lazy_deadline *ld, int *f
     return set_timeout(fd, opt, current_ms, left);
 }
 
-/* After EAGAIN: XIPC_ETIMEDOUT when the call was not to wait, or its deadline has passed. A call
- * with a limit whose first try did not wait (prepare) fixes its deadline now and tries again,
- * waiting in the call where the socket is not shared (current_ms). Else waits for events until
- * the deadline (0: try again). */
+/* After EAGAIN: XIPC_ETIMEDOUT when the call was not to wait (a timeout of 0 needs no clock to
+ * say so), or its deadline has passed. A call with a limit whose first try did not wait
+ * (prepare) fixes its deadline now and tries again, waiting in the call where the socket is not
+ * shared (current_ms). Else waits for events until the deadline (0: try again). */
 static int
 after_eagain(int fd, short events, int current_ms, struct xipc__lazy_deadline *ld)
 {
-    if (ld->timeout_ms == 0)
-        return XIPC_ETIMEDOUT;
     bool first_try = !ld->fixed;
+    if (first_try && ld->timeout_ms == 0)
+        return XIPC_ETIMEDOUT;
     xipc__deadline dl = xipc__lazy_deadline_get(ld);
-    if (first_try && ld->timeout_ms > 0 && current_ms != XIPC__POSIX_TIMEOUTS_SHARED)
+    if (first_try && dl != XIPC__DEADLINE_NEVER && current_ms != XIPC__POSIX_TIMEOUTS_SHARED)
         return 0;
     if (xipc__deadline_left_ms(dl) == 0)
         return XIPC_ETIMEDOUT;

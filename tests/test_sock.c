@@ -474,6 +474,56 @@ xt_test_tcp_gone_peer_without_limit(void)
     xipc_listener_close(l);
 }
 
+/* ---- Message pipes without a limit ---------------------------------------------------------- */
+
+/* argv: name. Connects; after 200 ms sends "ping"; takes "pong"; after 150 ms sends "ok"; waits
+ * for the server to close. Every call without a limit. */
+int
+xt_child_msgpipe_late_peer(int argc, char **argv)
+{
+    xipc_msgpipe *c = NULL;
+    char buf[8];
+    size_t len = 0;
+    (void)argc;
+    CHECK_OK(xipc_msgpipe_connect(argv[1], 0, &c, XT_CHILD_TIMEOUT_MS));
+    xt_os_sleep_ms(200);
+    CHECK_OK(xipc_msgpipe_send(c, "ping", 4, XIPC_FOREVER));
+    CHECK_OK(xipc_msgpipe_recv(c, buf, sizeof buf, &len, XIPC_FOREVER));
+    CHECK(len == 4 && memcmp(buf, "pong", 4) == 0);
+    xt_os_sleep_ms(150);
+    CHECK_OK(xipc_msgpipe_send(c, "ok", 2, XIPC_FOREVER));
+    CHECK_RC(xipc_msgpipe_recv(c, buf, sizeof buf, &len, XIPC_FOREVER), XIPC_ECLOSED);
+    xipc_msgpipe_close(c);
+    return 0;
+}
+
+/* A message pipe's calls without a limit wait as long as it takes, before a call with a limit
+ * and after it (whose timeout the socket may still hold), and one with a limit ends there. */
+void
+xt_test_msgpipe_calls_without_limit_across_processes(void)
+{
+    char name[XIPC_NAME_MAX + 1], buf[8];
+    xipc_npipe *srv = NULL;
+    xipc_msgpipe *m = NULL;
+    size_t len = 0;
+    xt_name("late", name);
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &srv));
+    const char *args[] = { name, NULL };
+    xipc_proc *p = xt_spawn_child("msgpipe_late_peer", args, NULL, NULL, 0);
+    CHECK_OK(xipc_msgpipe_accept(srv, &m, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msgpipe_recv(m, buf, sizeof buf, &len, XIPC_FOREVER));
+    CHECK(len == 4 && memcmp(buf, "ping", 4) == 0);
+    uint64_t t0 = xt_os_now_ms();
+    CHECK_RC(xipc_msgpipe_recv(m, buf, sizeof buf, &len, 100), XIPC_ETIMEDOUT);
+    CHECK_GE(xt_os_now_ms() - t0, 100);
+    CHECK_OK(xipc_msgpipe_send(m, "pong", 4, XIPC_FOREVER));
+    CHECK_OK(xipc_msgpipe_recv(m, buf, sizeof buf, &len, XIPC_FOREVER));
+    CHECK(len == 2 && memcmp(buf, "ok", 2) == 0);
+    xipc_msgpipe_close(m);
+    xt_expect_exit(p, 0);
+    xipc_npipe_close(srv);
+}
+
 /* ---- Listening ------------------------------------------------------------------------------ */
 
 void
