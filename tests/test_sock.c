@@ -1,6 +1,8 @@
 /* tests/test_sock.c: sockets across real processes: TCP connections as streams (IPv4, IPv6, host
  * names, port 0), half-close, addresses, timeouts, XIPC_EPIPE without SIGPIPE, passing a
- * connection to a child, inheritance, bad input and leaks; and the duplex pipe. */
+ * connection to a child, inheritance, bad input and leaks; calls without a limit (the plain
+ * recv and send) among calls with one, on a socket another process changed, to a peer that is
+ * gone, and on a message pipe; and the duplex pipe. */
 #include "xt.h"
 
 #include <stdio.h>
