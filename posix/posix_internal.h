@@ -43,6 +43,13 @@ int xipc__posix_socket_recvv(struct xipc__os_stream *s, struct iovec *iov, int i
     int extra_flags, struct xipc__lazy_deadline *ld, size_t *got);
 int xipc__posix_socket_send(struct xipc__os_stream *s, const void *buf, size_t len,
     struct xipc__lazy_deadline *ld, size_t *put);
+/* _recv and _send (no extra flags) after the caller's own plain blocking recv(2) or send(2) on
+ * the socket failed: they take errno as that call left it, as if their own first try had failed
+ * so (a fatal error is reported once by the socket, and must not be lost to a second call). */
+int xipc__posix_socket_recv_failed(struct xipc__os_stream *s, void *buf, size_t cap,
+    struct xipc__lazy_deadline *ld, size_t *got);
+int xipc__posix_socket_send_failed(struct xipc__os_stream *s, const void *buf, size_t len,
+    struct xipc__lazy_deadline *ld, size_t *put);
 /* _recv and _send of one msghdr, with its control data (descriptors passed, posix_pass.c):
  * msg_controllen and msg_flags as recvmsg(2) leaves them (msg_controllen 0 at the end). */
 struct msghdr;

@@ -1,6 +1,8 @@
 /* tests/test_sock.c: sockets across real processes: TCP connections as streams (IPv4, IPv6, host
  * names, port 0), half-close, addresses, timeouts, XIPC_EPIPE without SIGPIPE, passing a
- * connection to a child, inheritance, bad input and leaks; and the duplex pipe. */
+ * connection to a child, inheritance, bad input and leaks; calls without a limit (the plain
+ * recv and send) among calls with one, on a socket another process changed, to a peer that is
+ * gone, and on a message pipe; and the duplex pipe. */
 #include "xt.h"
 
 #include <stdio.h>
@@ -285,6 +287,243 @@ xt_test_tcp_timeouts(void)
     xipc_stream_close(a);
     xipc_stream_close(c);
     xipc_listener_close(l);
+}
+
+/* ---- Calls without a limit: the plain recv and send, and what they must still handle -------- */
+
+/* argv: port, then the ready and go channel texts. Connects and writes "1"; takes "g", then after
+ * 300 ms writes "2"; says ready; on go reads to the end of the stream and answers with the count
+ * of bytes, as text. */
+int
+xt_child_tcp_limits_peer(int argc, char **argv)
+{
+    xipc_stream *s = NULL;
+    xt_channel ch;
+    char g = 0, count[32];
+    size_t len = 0;
+    (void)argc;
+    xt_channel_import(&ch, argv[2], argv[3]);
+    CHECK_OK(xipc_tcp_connect(NULL, atoi(argv[1]), 0, &s, XT_CHILD_TIMEOUT_MS));
+    xt_write_all(s, "1", 1, XIPC_FOREVER);
+    xt_read_exact(s, &g, 1, XIPC_FOREVER);
+    CHECK_EQ(g, 'g');
+    xt_os_sleep_ms(300);
+    xt_write_all(s, "2", 1, XIPC_FOREVER);
+    xt_channel_ready(&ch);
+    xt_channel_wait_go(&ch);
+    free(xt_read_to_eof(s, &len, XT_CHILD_TIMEOUT_MS));
+    snprintf(count, sizeof count, "%zu", len);
+    xt_write_all(s, count, strlen(count), XIPC_FOREVER);
+    xipc_stream_close(s);
+    xt_channel_close(&ch);
+    return 0;
+}
+
+/* Calls with a limit among calls without one, on one connection: each limit holds although the
+ * calls before it were plain blocking ones, and each call without a limit waits as long as it
+ * takes although a limit's timeout was set on the socket before it. */
+void
+xt_test_tcp_limit_after_calls_without_one(void)
+{
+    char port[16], c = 0, count[32] = { 0 };
+    static char chunk[1 << 16];
+    xipc_stream *a = NULL;
+    xipc_handle *ends[2];
+    xt_channel ch;
+    size_t got = 0, put = 0, total = 0;
+    int rc = 0;
+    xipc_listener *l = listen_loopback(port);
+    xt_channel_open(&ch);
+    xt_channel_child_ends(&ch, ends);
+    const char *args[] = { port, NULL };
+    xipc_proc *p = xt_spawn_passing("tcp_limits_peer", args, NULL, ends, 2);
+    CHECK_OK(xipc_listener_accept(l, &a, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_stream_read(a, &c, 1, &got, XIPC_FOREVER));
+    CHECK(got == 1 && c == '1');
+    uint64_t t0 = xt_os_now_ms();
+    CHECK_RC(xipc_stream_read(a, &c, 1, &got, 150), XIPC_ETIMEDOUT);
+    uint64_t took = xt_os_now_ms() - t0;
+    CHECK_GE(took, 150);
+    CHECK_LT(took, 150 + XT_SLACK_MS);
+    /* The peer answers 300 ms after the go, past the 150 ms the socket may still hold. */
+    xt_write_all(a, "g", 1, XIPC_FOREVER);
+    CHECK_OK(xipc_stream_read(a, &c, 1, &got, XIPC_FOREVER));
+    CHECK(got == 1 && c == '2');
+    /* Writes without a limit, then with one into a peer that reads nothing yet: the limit ends
+     * them, and every byte reported went. */
+    xt_channel_wait_ready(&ch);
+    for (int i = 0; i < 4; i++) {
+        CHECK_OK(xipc_stream_write(a, chunk, 4096, &put, XIPC_FOREVER));
+        total += put;
+    }
+    for (int i = 0; i < 4096 && rc == 0; i++) {
+        rc = xipc_stream_write(a, chunk, sizeof chunk, &put, 100);
+        total += put;
+    }
+    CHECK_RC(rc, XIPC_ETIMEDOUT);
+    xt_channel_go(&ch);
+    CHECK_OK(xipc_stream_shutdown(a));
+    char *reply = xt_read_to_eof(a, &got, XIPC_FOREVER);
+    snprintf(count, sizeof count, "%zu", total);
+    CHECK_STR(reply, count);
+    free(reply);
+    xt_expect_exit(p, 0);
+    xt_channel_close(&ch);
+    xipc_stream_close(a);
+    xipc_listener_close(l);
+}
+
+/* argv: "timeout" or "nonblock", then the texts of the two ends of a connection and of the ready
+ * channel end. Changes the first end's socket as a program that is not xipc may: timeouts of
+ * 50 ms, and O_NONBLOCK for "nonblock"; says ready; after 300 ms writes "x" on the other end,
+ * then reads 1 MiB of pattern from it. */
+int
+xt_child_tcp_meddler(int argc, char **argv)
+{
+    xipc_stream *a = xt_import(argv[argc - 3]), *c = xt_import(argv[argc - 2]);
+    xipc_stream *ready = xt_import(argv[argc - 1]);
+    static unsigned char in[1 << 20];
+    intptr_t native = 0;
+    CHECK_OK(xipc_handle_native(xipc_stream_handle(a), &native));
+    CHECK_EQ(xt_os_socket_meddle(native, 50, strcmp(argv[1], "nonblock") == 0), 0);
+    xipc_stream_close(a);
+    xt_write_all(ready, "r", 1, XT_CHILD_TIMEOUT_MS);
+    xipc_stream_close(ready);
+    xt_os_sleep_ms(300);
+    xt_write_all(c, "x", 1, XIPC_FOREVER);
+    xt_read_exact(c, in, sizeof in, XIPC_FOREVER);
+    for (size_t i = 0; i < sizeof in; i++)
+        if (in[i] != xt_pattern(i))
+            xt_fail(__FILE__, __LINE__, "byte %zu differs", i);
+    xipc_stream_close(c);
+    return 0;
+}
+
+/* A connection passed to a child, which changes the socket behind xipc's back: the timeouts
+ * belong to the socket and O_NONBLOCK to the description, both shared. A read without a limit
+ * still waits until data comes, a write without a limit still writes everything, and a read
+ * with a limit still ends at its limit. */
+void
+xt_test_tcp_shared_socket_changed_by_another_process(void)
+{
+    static const char *const how[] = { "timeout", "nonblock" };
+    static unsigned char out[1 << 20];
+    char port[16], r = 0, x = 0;
+    size_t got = 0, put = 0;
+    for (size_t i = 0; i < sizeof out; i++)
+        out[i] = xt_pattern(i);
+    for (int k = 0; k < 2; k++) {
+        xipc_stream *c = NULL, *a = NULL, *ready_rd = NULL, *ready_wr = NULL;
+        intptr_t native = 0;
+        xipc_listener *l = listen_loopback(port);
+        CHECK_OK(xipc_tcp_connect(NULL, atoi(port), 0, &c, XT_CHILD_TIMEOUT_MS));
+        CHECK_OK(xipc_listener_accept(l, &a, XT_CHILD_TIMEOUT_MS));
+        CHECK_OK(xipc_handle_native(xipc_stream_handle(c), &native));
+        if (xt_os_socket_meddle(native, 0, false) != 0)
+            XT_SKIP("Windows: xipc's sockets are non-blocking already, and their overlapped "
+                    "reads take no socket timeout; nothing another process sets there applies");
+        CHECK_OK(xipc_pipe(0, &ready_rd, &ready_wr));
+        xipc_handle *h[3] = { xipc_stream_handle(a), xipc_stream_handle(c),
+            xipc_stream_handle(ready_wr) };
+        const char *args[] = { how[k], NULL };
+        xipc_proc *p = xt_spawn_passing("tcp_meddler", args, NULL, h, 3);
+        xipc_stream_close(ready_wr);
+        xt_read_exact(ready_rd, &r, 1, XT_CHILD_TIMEOUT_MS);
+        CHECK_OK(xipc_stream_read(a, &x, 1, &got, XIPC_FOREVER));
+        CHECK(got == 1 && x == 'x');
+        CHECK_OK(xipc_stream_write(a, out, sizeof out, &put, XIPC_FOREVER));
+        CHECK_EQ(put, sizeof out);
+        xt_expect_exit(p, 0);
+        uint64_t t0 = xt_os_now_ms();
+        CHECK_RC(xipc_stream_read(a, &x, 1, &got, 200), XIPC_ETIMEDOUT);
+        CHECK_GE(xt_os_now_ms() - t0, 200);
+        xipc_stream_close(ready_rd);
+        xipc_stream_close(c);
+        xipc_stream_close(a);
+        xipc_listener_close(l);
+    }
+}
+
+/* A peer that is gone, seen by calls without a limit: the read is the end of the stream (also
+ * when the peer reset the connection: it had data of ours unread), and a write XIPC_EPIPE, never
+ * SIGPIPE (whose action stays the default here: a plain write would end this process). */
+void
+xt_test_tcp_gone_peer_without_limit(void)
+{
+    char port[16], buf[4096];
+    xipc_stream *conn = NULL;
+    size_t got = 1;
+    int rc = 0;
+    memset(buf, 'x', sizeof buf);
+    xipc_listener *l = listen_loopback(port);
+    const char *args[] = { port, NULL };
+    xipc_proc *p = xt_spawn_child("tcp_connect_and_exit", args, NULL, NULL, 0);
+    CHECK_OK(xipc_listener_accept(l, &conn, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_stream_write(conn, buf, 100, NULL, XIPC_FOREVER));
+    xt_expect_exit(p, 0);
+    xt_os_sleep_ms(100); /* the reset for those 100 bytes has come */
+    CHECK_OK(xipc_stream_read(conn, buf, sizeof buf, &got, XIPC_FOREVER));
+    CHECK_EQ(got, 0);
+    for (int i = 0; i < 100 && rc == 0; i++) {
+        rc = xipc_stream_write(conn, buf, sizeof buf, NULL, XIPC_FOREVER);
+        if (rc == 0)
+            xt_os_sleep_ms(10);
+    }
+    CHECK_RC(rc, XIPC_EPIPE);
+    CHECK_OK(xipc_stream_read(conn, buf, sizeof buf, &got, XIPC_FOREVER));
+    CHECK_EQ(got, 0);
+    xipc_stream_close(conn);
+    xipc_listener_close(l);
+}
+
+/* ---- Message pipes without a limit ---------------------------------------------------------- */
+
+/* argv: name. Connects; after 200 ms sends "ping"; takes "pong"; after 150 ms sends "ok"; waits
+ * for the server to close. Every call without a limit. */
+int
+xt_child_msgpipe_late_peer(int argc, char **argv)
+{
+    xipc_msgpipe *c = NULL;
+    char buf[8];
+    size_t len = 0;
+    (void)argc;
+    CHECK_OK(xipc_msgpipe_connect(argv[1], 0, &c, XT_CHILD_TIMEOUT_MS));
+    xt_os_sleep_ms(200);
+    CHECK_OK(xipc_msgpipe_send(c, "ping", 4, XIPC_FOREVER));
+    CHECK_OK(xipc_msgpipe_recv(c, buf, sizeof buf, &len, XIPC_FOREVER));
+    CHECK(len == 4 && memcmp(buf, "pong", 4) == 0);
+    xt_os_sleep_ms(150);
+    CHECK_OK(xipc_msgpipe_send(c, "ok", 2, XIPC_FOREVER));
+    CHECK_RC(xipc_msgpipe_recv(c, buf, sizeof buf, &len, XIPC_FOREVER), XIPC_ECLOSED);
+    xipc_msgpipe_close(c);
+    return 0;
+}
+
+/* A message pipe's calls without a limit wait as long as it takes, before a call with a limit
+ * and after it (whose timeout the socket may still hold), and one with a limit ends there. */
+void
+xt_test_msgpipe_calls_without_limit_across_processes(void)
+{
+    char name[XIPC_NAME_MAX + 1], buf[8];
+    xipc_npipe *srv = NULL;
+    xipc_msgpipe *m = NULL;
+    size_t len = 0;
+    xt_name("late", name);
+    CHECK_OK(xipc_npipe_listen(name, XIPC_NPIPE_MESSAGE, &srv));
+    const char *args[] = { name, NULL };
+    xipc_proc *p = xt_spawn_child("msgpipe_late_peer", args, NULL, NULL, 0);
+    CHECK_OK(xipc_msgpipe_accept(srv, &m, XT_CHILD_TIMEOUT_MS));
+    CHECK_OK(xipc_msgpipe_recv(m, buf, sizeof buf, &len, XIPC_FOREVER));
+    CHECK(len == 4 && memcmp(buf, "ping", 4) == 0);
+    uint64_t t0 = xt_os_now_ms();
+    CHECK_RC(xipc_msgpipe_recv(m, buf, sizeof buf, &len, 100), XIPC_ETIMEDOUT);
+    CHECK_GE(xt_os_now_ms() - t0, 100);
+    CHECK_OK(xipc_msgpipe_send(m, "pong", 4, XIPC_FOREVER));
+    CHECK_OK(xipc_msgpipe_recv(m, buf, sizeof buf, &len, XIPC_FOREVER));
+    CHECK(len == 2 && memcmp(buf, "ok", 2) == 0);
+    xipc_msgpipe_close(m);
+    xt_expect_exit(p, 0);
+    xipc_npipe_close(srv);
 }
 
 /* ---- Listening ------------------------------------------------------------------------------ */

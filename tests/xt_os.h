@@ -201,6 +201,12 @@ intptr_t xt_os_open_odd_native(int which);
  * HANDLE_FLAG_INHERIT), 0 if not, -1 if it is not open. */
 int xt_os_native_inheritable(intptr_t native);
 
+/* POSIX: changes the connected stream socket native as a program that is not xipc and holds it
+ * too may: SO_RCVTIMEO and SO_SNDTIMEO of timeout_ms (0: none), and O_NONBLOCK on its open file
+ * description if nonblocking. 0, or -1 (also on Windows, where a socket's timeouts do not apply
+ * to the overlapped transfers xipc makes, and its mode is no description's flag). */
+int xt_os_socket_meddle(intptr_t native, int timeout_ms, bool nonblocking);
+
 /* ---- streams and processes --------------------------------------------------------------- */
 
 /* Opens, inheritable, the i-th (0, 1, ...) native handle of a kind no stream import may take,

@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -634,6 +635,17 @@ xt_os_native_inheritable(intptr_t native)
 {
     int flags = fcntl((int)native, F_GETFD);
     return flags < 0 ? -1 : (flags & FD_CLOEXEC) ? 0 : 1;
+}
+
+int
+xt_os_socket_meddle(intptr_t native, int timeout_ms, bool nonblocking)
+{
+    int fd = (int)native, fl = fcntl(fd, F_GETFL);
+    struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0 || fl < 0)
+        return -1;
+    return !nonblocking || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0 ? 0 : -1;
 }
 
 /* ---- streams and processes --------------------------------------------------------------- */

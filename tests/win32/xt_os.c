@@ -651,6 +651,15 @@ xt_os_native_inheritable(intptr_t native)
     return (flags & HANDLE_FLAG_INHERIT) ? 1 : 0;
 }
 
+int
+xt_os_socket_meddle(intptr_t native, int timeout_ms, bool nonblocking)
+{
+    (void)native;
+    (void)timeout_ms;
+    (void)nonblocking;
+    return -1;
+}
+
 /* ---- streams and processes --------------------------------------------------------------- */
 
 static HANDLE
