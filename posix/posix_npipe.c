@@ -457,11 +457,12 @@ xipc__os_npipe_adopt(
 
 /* ---- Messages ------------------------------------------------------------------------------- */
 
-/* A deadline already fixed, as the message calls get theirs. */
+/* A deadline already fixed, as the message calls get theirs. Once fixed, only dl counts (its
+ * XIPC__DEADLINE_NEVER is "no limit"): timeout_ms is left 0 and read by nobody. */
 static struct xipc__lazy_deadline
 fixed_deadline(xipc__deadline dl)
 {
-    struct xipc__lazy_deadline ld = { 0, true, dl };
+    struct xipc__lazy_deadline ld = { .timeout_ms = 0, .fixed = true, .dl = dl };
     return ld;
 }
 
