@@ -587,12 +587,27 @@ ring_place(const struct xipc_mq *q, uint64_t word, uint64_t pos)
     return RING_ODD;
 }
 
-/* Moves an end from pos to pos + 1 unless another call did: the claimer of pos does it right
- * after its claim, and whoever finds pos claimed helps (a claimer may have died in between). */
+/* Moves an end from pos to pos + 1 unless another call did: whoever finds pos claimed, by
+ * another call, helps its claimer this way (which may have died before it moved the end). */
 static void
 ring_advance(_Atomic uint64_t *end, uint64_t pos)
 {
     (void)atomic_compare_exchange_strong(end, &pos, pos + 1);
+}
+
+/* The claimer's own move of an end past the position pos it took: a plain store when the end
+ * still shows pos, which it always does in a stream with one sender or one receiver, so that a
+ * call makes no atomic read-modify-write of an end (each costs about as much as the claim
+ * itself). Another claimer may move the end on between our look and our store, which then sets
+ * it back to pos + 1, never further back than a claim still in flight: the ends are only where
+ * calls start looking, a call finding pos + 1 claimed helps the end on (ring_advance), and a
+ * lagging end costs a step, never a message. Ordered before the commit (or the take) that
+ * follows, a compare-and-swap, so that a waiter that sees the commit sees the end moved too. */
+static void
+ring_pass(_Atomic uint64_t *end, uint64_t pos)
+{
+    if (atomic_load_explicit(end, memory_order_relaxed) == pos)
+        atomic_store_explicit(end, pos + 1, memory_order_release);
 }
 
 /* Whether the oldest message of a ring of key is the one selector takes (every queued message
@@ -914,18 +929,28 @@ changed(struct xipc_mq *q, const struct wait_for *w)
     return atomic_load(word_of(q, w->side)) != w->seen || ring_moved(q, w->side, w->selector);
 }
 
-/* Spins until changed, for at most SPIN_NS and never past dl: true when it changed. */
+/* Spins until changed, for at most SPIN_NS and never past dl: true when it changed. Without a
+ * limit the clock is first read after 64 looks, not before the first: a receiver that keeps up
+ * with its sender waits here for every message, and a clock read (about 25 ns on this project's
+ * VM) would delay each of them. */
 static bool
 spin_for_change(struct xipc_mq *q, const struct wait_for *w, xipc__deadline dl)
 {
-    uint64_t end = xipc__os_clock_ns() + SPIN_NS;
-    if (end > dl)
-        end = dl;
+    uint64_t end = 0; /* not known yet */
+    if (dl != XIPC__DEADLINE_NEVER) {
+        end = xipc__os_clock_ns() + SPIN_NS;
+        end = end < dl ? end : dl;
+    }
     for (unsigned i = 1;; i++) {
         if (changed(q, w))
             return true;
         xipc__os_mq_relax();
-        if ((i & 63) == 0 && xipc__os_clock_ns() >= end)
+        if ((i & 63) != 0)
+            continue;
+        uint64_t now = xipc__os_clock_ns();
+        if (end == 0)
+            end = now + SPIN_NS;
+        else if (now >= end)
             return false;
     }
 }
@@ -936,7 +961,7 @@ static int
 await_change(struct xipc_mq *q, const struct wait_for *w, xipc__deadline dl)
 {
     _Atomic uint32_t *word = word_of(q, w->side), *waiters = waiters_of(q, w->side);
-    if (xipc__os_clock_ns() >= dl)
+    if (dl != XIPC__DEADLINE_NEVER && xipc__os_clock_ns() >= dl)
         return XIPC_ETIMEDOUT;
     if (spin_for_change(q, w, dl))
         return 0;
@@ -1006,7 +1031,7 @@ ring_send(struct xipc_mq *q, const void *buf, size_t len, unsigned key, uint32_t
                 ring_advance(tail, pos);
             } else if (atomic_compare_exchange_strong(
                            w, &word, ring_word(pos, XIPC__MQ_WRITING, q->me))) {
-                ring_advance(tail, pos);
+                ring_pass(tail, pos);
                 ring_prefetch(q, pos + 1);
                 return ring_fill(q, i, pos, buf, len, key, claimed);
             }
@@ -1112,10 +1137,19 @@ send_by_lock(struct xipc_mq *q, const void *buf, size_t len, unsigned key, xipc_
     return rc;
 }
 
+/* A call's deadline, fixed when a path first needs it (the lock's or a wait's), so that a call
+ * served on the ring never reads the clock; 0 for a call that only tries. */
+static xipc__deadline
+deadline_of(struct xipc__lazy_deadline *ld)
+{
+    return ld->timeout_ms == 0 ? 0 : xipc__lazy_deadline_get(ld);
+}
+
 /* One try: on the ring when it is the mode and the key is its key, else (or when the ring says
  * so) through the lock, which may close the ring, or open it for us. */
 static int
-send_once(struct xipc_mq *q, const void *buf, size_t len, unsigned key, xipc__deadline dl)
+send_once(
+    struct xipc_mq *q, const void *buf, size_t len, unsigned key, struct xipc__lazy_deadline *ld)
 {
     int rc = RING_OPENED;
     for (unsigned turn = 0; turn < 3 && rc == RING_OPENED; turn++) {
@@ -1125,9 +1159,9 @@ send_once(struct xipc_mq *q, const void *buf, size_t len, unsigned key, xipc__de
         if (rc == 0)
             ring_wake(q, XIPC__MQ_RECV);
         else if (rc == RING_FROZEN)
-            rc = commit_by_lock(q, XIPC__MQ_SEND, slot, dl);
+            rc = commit_by_lock(q, XIPC__MQ_SEND, slot, deadline_of(ld));
         else if (rc == RING_CLOSED)
-            rc = send_by_lock(q, buf, len, key, dl);
+            rc = send_by_lock(q, buf, len, key, deadline_of(ld));
     }
     return rc == RING_OPENED ? XIPC_ETIMEDOUT : rc;
 }
@@ -1138,11 +1172,10 @@ xipc__mq_send(struct xipc_mq *q, const void *buf, size_t len, unsigned key, int 
     struct xipc__lazy_deadline ld = xipc__lazy_deadline_in(timeout_ms);
     for (;;) {
         struct wait_for w = { XIPC__MQ_SEND, atomic_load(word_of(q, XIPC__MQ_SEND)), 0 };
-        xipc__deadline dl = timeout_ms == 0 ? 0 : xipc__lazy_deadline_get(&ld);
-        int rc = send_once(q, buf, len, key, dl);
+        int rc = send_once(q, buf, len, key, &ld);
         if (rc != XIPC_ETIMEDOUT || timeout_ms == 0)
             return rc;
-        if ((rc = await_change(q, &w, dl)) != 0)
+        if ((rc = await_change(q, &w, deadline_of(&ld))) != 0)
             return rc;
     }
 }
@@ -1190,7 +1223,7 @@ ring_take_small(struct xipc_mq *q, struct take *t, uint32_t i, uint64_t pos, uin
     if (!atomic_compare_exchange_strong(
             &slot_at(q, i)->word, &word, ring_word(pos + q->capacity, XIPC__MQ_FREE, 0)))
         return RING_LOST;
-    ring_advance(&q->hdr->ring_head.pos, pos);
+    ring_pass(&q->hdr->ring_head.pos, pos);
     return 0;
 }
 
@@ -1214,7 +1247,7 @@ ring_take(struct xipc_mq *q, struct take *t, uint32_t i, uint64_t pos, uint64_t 
         return ring_take_small(q, t, i, pos, word);
     if (!atomic_compare_exchange_strong(&s->word, &word, ring_word(pos, XIPC__MQ_READING, q->me)))
         return RING_LOST;
-    ring_advance(&q->hdr->ring_head.pos, pos);
+    ring_pass(&q->hdr->ring_head.pos, pos);
     if (t->copy > 0)
         memcpy(t->buf, payload_at(q, i), t->copy);
     uint64_t mine = ring_word(pos, XIPC__MQ_READING, q->me);
@@ -1340,7 +1373,7 @@ recv_by_lock(struct xipc_mq *q, struct take *t, xipc__deadline dl)
 }
 
 static int
-recv_once(struct xipc_mq *q, struct take *t, xipc__deadline dl)
+recv_once(struct xipc_mq *q, struct take *t, struct xipc__lazy_deadline *ld)
 {
     uint32_t slot = NIL;
     uint64_t mode = mode_now(q);
@@ -1348,9 +1381,9 @@ recv_once(struct xipc_mq *q, struct take *t, xipc__deadline dl)
     if (rc == 0)
         ring_wake(q, XIPC__MQ_SEND);
     else if (rc == RING_FROZEN)
-        rc = commit_by_lock(q, XIPC__MQ_RECV, slot, dl);
+        rc = commit_by_lock(q, XIPC__MQ_RECV, slot, deadline_of(ld));
     else if (rc == RING_CLOSED)
-        rc = recv_by_lock(q, t, dl);
+        rc = recv_by_lock(q, t, deadline_of(ld));
     return rc;
 }
 
@@ -1362,8 +1395,7 @@ xipc__mq_recv(struct xipc_mq *q, int64_t selector, unsigned flags, void *buf, si
     struct xipc__lazy_deadline ld = xipc__lazy_deadline_in(timeout_ms);
     for (;;) {
         struct wait_for w = { XIPC__MQ_RECV, atomic_load(word_of(q, XIPC__MQ_RECV)), selector };
-        xipc__deadline dl = timeout_ms == 0 ? 0 : xipc__lazy_deadline_get(&ld);
-        int rc = recv_once(q, &t, dl);
+        int rc = recv_once(q, &t, &ld);
         if (rc == 0 || rc == XIPC_EMSGSIZE) {
             *len = t.len;
             if (key != NULL && rc == 0)
@@ -1372,7 +1404,7 @@ xipc__mq_recv(struct xipc_mq *q, int64_t selector, unsigned flags, void *buf, si
         }
         if (rc != XIPC_ETIMEDOUT || timeout_ms == 0)
             return rc;
-        if ((rc = await_change(q, &w, dl)) != 0)
+        if ((rc = await_change(q, &w, deadline_of(&ld))) != 0)
             return rc;
     }
 }
