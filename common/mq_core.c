@@ -73,13 +73,14 @@ corrupt(const char *why)
 static struct xipc__mq_slot *
 slot_at(struct xipc_mq *q, uint32_t i)
 {
-    return &q->slots[i];
+    return (struct xipc__mq_slot *)(void *)(q->records + (size_t)i * q->record);
 }
 
+/* A slot's payload: right after its line of fields, in its record. */
 static unsigned char *
 payload_at(struct xipc_mq *q, uint32_t i)
 {
-    return q->payload + (size_t)i * q->stride;
+    return (unsigned char *)(slot_at(q, i) + 1);
 }
 
 /* A link read from the memory: a slot index or NIL. */
@@ -1002,9 +1003,10 @@ ring_fill(struct xipc_mq *q, uint32_t i, uint64_t pos, const void *buf, size_t l
     return RING_FROZEN;
 }
 
-/* Asks for the lines of position pos's slot record and payload in exclusive state, ahead of
- * the next send: they were last written by the receiver of the round before, and in a stream
- * their transfer then overlaps this send's copy instead of stalling the next claim. */
+/* Asks for the first two lines of position pos's slot record (its fields, and its payload's
+ * first line) in exclusive state, ahead of the next send: they were last written by the
+ * receiver of the round before, and in a stream their transfer then overlaps this send's copy
+ * instead of stalling the next claim. */
 static void
 ring_prefetch(struct xipc_mq *q, uint64_t pos)
 {
@@ -1458,11 +1460,11 @@ xipc__mq_ready(struct xipc_mq *q)
 /* ---- The layout ----------------------------------------------------------------------------- */
 
 size_t
-xipc__mq_layout_size(uint32_t capacity, uint32_t msg_max, size_t *stride)
+xipc__mq_layout_size(uint32_t capacity, uint32_t msg_max, size_t *record)
 {
-    *stride = ((size_t)msg_max + 15u) & ~(size_t)15u;
-    return sizeof(struct xipc__mq_header) + (size_t)capacity * sizeof(struct xipc__mq_slot) +
-        (size_t)capacity * *stride;
+    size_t line = sizeof(struct xipc__mq_slot);
+    *record = line + (((size_t)msg_max + line - 1) & ~(line - 1));
+    return sizeof(struct xipc__mq_header) + (size_t)capacity * *record;
 }
 
 static void
@@ -1471,10 +1473,9 @@ set_pointers(struct xipc_mq *q, uint32_t capacity, uint32_t msg_max)
     q->hdr = q->shm.ptr;
     q->capacity = capacity;
     q->msg_max = msg_max;
-    (void)xipc__mq_layout_size(capacity, msg_max, &q->stride);
+    (void)xipc__mq_layout_size(capacity, msg_max, &q->record);
     q->ring_mask = (capacity & (capacity - 1)) == 0 ? capacity - 1 : 0;
-    q->slots = (struct xipc__mq_slot *)(void *)((unsigned char *)q->shm.ptr + sizeof *q->hdr);
-    q->payload = (unsigned char *)(q->slots + capacity);
+    q->records = (unsigned char *)q->shm.ptr + sizeof *q->hdr;
 }
 
 /* A name for the Windows wake objects, unique enough that no two queues share it: the clock, the
@@ -1498,7 +1499,7 @@ xipc__mq_layout_init(struct xipc_mq *q, uint32_t capacity, uint32_t msg_max)
     h->version = XIPC__MQ_VERSION;
     h->capacity = capacity;
     h->msg_max = msg_max;
-    h->size = xipc__mq_layout_size(capacity, msg_max, &q->stride);
+    h->size = xipc__mq_layout_size(capacity, msg_max, &q->record);
     make_wake_id(h->wake_id);
     h->free_head = NIL;
     h->prio_head = h->prio_tail = h->fifo_head = h->fifo_tail = NIL;
@@ -1525,7 +1526,7 @@ int
 xipc__mq_layout_attach(struct xipc_mq *q)
 {
     struct xipc__mq_header *h = q->shm.ptr;
-    size_t stride;
+    size_t record;
     if (q->shm.size < sizeof *h)
         return corrupt("name: a section too small for a queue");
     int rc = await_magic(h);
@@ -1538,7 +1539,7 @@ xipc__mq_layout_attach(struct xipc_mq *q)
     if (capacity == 0 || capacity > XIPC_MQ_CAPACITY_MAX || msg_max == 0 ||
         msg_max > XIPC_MQ_MSG_MAX || (uint64_t)capacity * msg_max > XIPC_MQ_BYTES_MAX)
         return corrupt("name: a queue whose sizes are out of range");
-    if (size != xipc__mq_layout_size(capacity, msg_max, &stride) || size > q->shm.size)
+    if (size != xipc__mq_layout_size(capacity, msg_max, &record) || size > q->shm.size)
         return corrupt("name: a queue whose size does not match its section");
     set_pointers(q, capacity, msg_max);
     return 0;
