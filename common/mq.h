@@ -7,10 +7,11 @@
  * rounded up to whole lines. A message's word and its bytes are then neighbours, and those of
  * a message of up to 64 bytes are one aligned pair of lines, which a CPU's adjacent-line
  * prefetch moves between the CPUs together: a ring message costs the line transfers of one
- * record, not of a slot's line and a payload line of another array. Every field is fixed-width and little-endian (every platform xipc
- * builds for is). Another process writes all of it, so every field is input: the opener checks
- * the magic, the version, the sizes and the section's size against them, and every call checks
- * each index, link, length, state and owner it reads before it uses it (XIPC_ECORRUPT).
+ * record, not of a slot's line and a payload line of another array. Every field is fixed-width
+ * and little-endian (every platform xipc builds for is). Another process writes all of it, so
+ * every field is input: the opener checks the magic, the version, the sizes and the section's
+ * size against them, and every call checks each index, link, length, state and owner it reads
+ * before it uses it (XIPC_ECORRUPT).
  *
  * Truth is in the slots' words; the ring's ends, the lists and the counts are derived from them,
  * and the lists rebuilt after a death or when the ring closes (mq_core.c says how). */
@@ -109,8 +110,11 @@ struct xipc__mq_header {
         _Atomic uint32_t sleepy;
         uint32_t reserved[13];
     } side[2]; /* XIPC__MQ_RECV: not empty; XIPC__MQ_SEND: not full */
-    /* The ring's ends, each on a line of its own: the next position a receiver takes (head) and
-     * the next one a sender claims (tail). Only moved forward, by a compare-and-swap. */
+    /* The ring's ends, each on a line of its own: where receivers look for the next position to
+     * take (head) and senders for the next one to claim (tail). Hints, the truth being in the
+     * slots' words: a claimer moves its end past its position by a plain store, a call that
+     * finds the end's position claimed helps it on by a compare-and-swap, and a claimer that
+     * raced with another may set it back a little (mq_core.c, ring_pass). */
     struct xipc__mq_ring_end {
         _Atomic uint64_t pos;
         uint64_t reserved[7];

@@ -855,7 +855,7 @@ records_round(size_t msg_max, const char *how)
         memset(buf, 0, sizeof buf);
         CHECK_OK(xipc_mq_recv_typed(mq, 0, 0, buf, sizeof buf, &len, &key, 0));
         if (len != msg_max || key != record_key(how, n) || !message_is(buf, len, (uint64_t)n))
-            xt_fail(__FILE__, __LINE__, "msg_max %zu, %s: message %d came out as %zu bytes, key %u%s",
+            xt_fail(__FILE__, __LINE__, "msg_max %zu, %s: message %d: %zu bytes, key %u%s",
                 msg_max, how, n, len, key, message_is(buf, len, (uint64_t)n) ? "" : ", changed");
     }
     CHECK_RC(xipc_mq_recv_typed(mq, 0, 0, buf, sizeof buf, &len, &key, 0), XIPC_ETIMEDOUT);
