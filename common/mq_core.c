@@ -10,9 +10,9 @@
  *   and the slots form a bounded multi-producer multi-consumer ring (after Vyukov's): position p
  *   lives in slot p % capacity, and a slot's word carries the position it holds or, FREE, waits
  *   for. A send of key takes the tail's position by a compare-and-swap of that slot's word from
- *   FREE to WRITING naming its user entry (the claim), moves the tail by a plain store (anyone
- *   who finds a claimed position moves it on for a claimer that has not yet: the ends are hints),
- *   copies, and commits by a compare-and-swap to READY. A receive whose selector takes the oldest
+ *   FREE to WRITING naming its user entry (the claim), copies, commits by a compare-and-swap to
+ *   READY, and moves the tail by a plain store (anyone who finds a claimed position moves it on
+ *   for a claimer that has not yet: the ends are hints). A receive whose selector takes the oldest
  *   message of key does the same at the head; a small message is copied out first and taken by
  *   one compare-and-swap from READY to FREE for the slot's next round, a large one claimed
  *   (READING) around its copy. No lock is taken; the head and the tail are on cache lines of
@@ -599,14 +599,16 @@ ring_advance(_Atomic uint64_t *end, uint64_t pos)
     (void)atomic_compare_exchange_strong(end, &pos, pos + 1);
 }
 
-/* The claimer's own move of an end past the position pos it took: a plain store when the end
- * still shows pos, which it always does in a stream with one sender or one receiver, so that a
- * call makes no atomic read-modify-write of an end (each costs about as much as the claim
- * itself). Another claimer may move the end on between our look and our store, which then sets
- * it back to pos + 1, never further back than a claim still in flight: the ends are only where
- * calls start looking, a call finding pos + 1 claimed helps the end on (ring_advance), and a
- * lagging end costs a step, never a message. Ordered before the commit (or the take) that
- * follows, a compare-and-swap, so that a waiter that sees the commit sees the end moved too. */
+/* The claimer's own move of an end past the position pos it took (a sender's after its commit,
+ * a receiver's after its take): a plain store when the end still shows pos, which it always
+ * does in a stream with one sender or one receiver, so that a call makes no atomic
+ * read-modify-write of an end (each costs about as much as the claim itself). Another claimer
+ * may move the end on between our look and our store, which then sets it back to pos + 1,
+ * never further back than a claim still in flight: the ends are only where calls start
+ * looking, a call finding pos + 1 claimed helps the end on (ring_advance), and a lagging end
+ * costs a step, never a message. The store may be seen after the commit or take before it,
+ * and after our look at the waiter count (ring_wake): a waiter's last look before it sleeps
+ * reads the slot's word, not the end (ring_moved). */
 static void
 ring_pass(_Atomic uint64_t *end, uint64_t pos)
 {
@@ -865,18 +867,19 @@ ring_wake(struct xipc_mq *q, enum xipc__mq_side side)
 
 /* Whether the ring may now have what a waiter of side waits for (a message selector takes, or
  * room), or is in a state only a try settles. The lists bump the side's word at every change;
- * the ring does not, so a waiter looks at the ring's end itself. */
+ * the ring does not, so a waiter looks at the ring's end itself. exact: the last look before a
+ * sleep, which reads the slot's word even while the tail shows nothing new (ring_pass). */
 static bool
-ring_moved(struct xipc_mq *q, enum xipc__mq_side side, int64_t selector)
+ring_moved(struct xipc_mq *q, enum xipc__mq_side side, int64_t selector, bool exact)
 {
     uint64_t mode = mode_now(q);
     if (!ring_mode(mode) || (side == XIPC__MQ_RECV && !ring_answers(selector, (uint32_t)mode)))
         return false;
     _Atomic uint64_t *end = side == XIPC__MQ_RECV ? &q->hdr->ring_head.pos : &q->hdr->ring_tail.pos;
     uint64_t pos = atomic_load(end);
-    /* A receiver looks at the tail's line first: while no send has claimed the head's position
-     * it does not take the slot's line from the sender filling it. */
-    if (side == XIPC__MQ_RECV && atomic_load(&q->hdr->ring_tail.pos) == pos)
+    /* A receiver looks at the tail's line first: while no send has committed at the head's
+     * position it does not take the slot's lines from the sender filling them. */
+    if (side == XIPC__MQ_RECV && !exact && atomic_load(&q->hdr->ring_tail.pos) == pos)
         return false;
     uint64_t word = atomic_load(&slot_at(q, ring_slot(q, pos))->word);
     enum ring_place where = ring_place(q, word, pos);
@@ -928,9 +931,10 @@ struct wait_for {
 };
 
 static bool
-changed(struct xipc_mq *q, const struct wait_for *w)
+changed(struct xipc_mq *q, const struct wait_for *w, bool exact)
 {
-    return atomic_load(word_of(q, w->side)) != w->seen || ring_moved(q, w->side, w->selector);
+    return atomic_load(word_of(q, w->side)) != w->seen ||
+        ring_moved(q, w->side, w->selector, exact);
 }
 
 /* Spins until changed, for at most SPIN_NS and never past dl: true when it changed. Without a
@@ -946,7 +950,7 @@ spin_for_change(struct xipc_mq *q, const struct wait_for *w, xipc__deadline dl)
         end = end < dl ? end : dl;
     }
     for (unsigned i = 1;; i++) {
-        if (changed(q, w))
+        if (changed(q, w, false))
             return true;
         xipc__os_mq_relax();
         if ((i & 63) != 0)
@@ -972,7 +976,7 @@ await_change(struct xipc_mq *q, const struct wait_for *w, xipc__deadline dl)
     atomic_fetch_add(waiters, 1);
     atomic_store(sleepy_of(q, w->side), 1);
     int rc = 0;
-    if (!changed(q, w)) {
+    if (!changed(q, w, true)) {
         uint64_t slice = xipc__os_clock_ns() + (uint64_t)SLEEP_SLICE_MS * 1000000u;
         rc = xipc__os_mq_sleep(q, w->side, word, w->seen, slice < dl ? slice : dl);
     }
@@ -1019,8 +1023,11 @@ ring_prefetch(struct xipc_mq *q, uint64_t pos)
 }
 
 /* A send on the ring of key: claims the slot of the tail's position (a compare-and-swap of its
- * word from FREE to WRITING naming us), moves the tail (ring_pass), copies, commits (READY).
- * 0 sent, XIPC_ETIMEDOUT full, RING_FROZEN, or RING_CLOSED. */
+ * word from FREE to WRITING naming us), copies, commits (READY), then moves the tail
+ * (ring_pass): a receiver waiting for the message watches the tail's line, and a tail moved only
+ * by commits keeps it off the slot's lines while we fill them (another sender that finds our
+ * claim at the tail moves it on for itself). 0 sent, XIPC_ETIMEDOUT full, RING_FROZEN, or
+ * RING_CLOSED. */
 static int
 ring_send(struct xipc_mq *q, const void *buf, size_t len, unsigned key, uint32_t *claimed)
 {
@@ -1036,9 +1043,11 @@ ring_send(struct xipc_mq *q, const void *buf, size_t len, unsigned key, uint32_t
                 ring_advance(tail, pos);
             } else if (atomic_compare_exchange_strong(
                            w, &word, ring_word(pos, XIPC__MQ_WRITING, q->me))) {
-                ring_pass(tail, pos);
                 ring_prefetch(q, pos + 1);
-                return ring_fill(q, i, pos, buf, len, key, claimed);
+                int rc = ring_fill(q, i, pos, buf, len, key, claimed);
+                if (rc == 0)
+                    ring_pass(tail, pos);
+                return rc;
             }
             break;
         case RING_AHEAD:
@@ -1445,9 +1454,9 @@ xipc__mq_ready(struct xipc_mq *q)
 {
     unsigned events = 0;
     if (ring_mode(mode_now(q))) {
-        if (ring_moved(q, XIPC__MQ_RECV, XIPC__MQ_PRIORITY))
+        if (ring_moved(q, XIPC__MQ_RECV, XIPC__MQ_PRIORITY, true))
             events |= XIPC_WAITSET_READ;
-        if (ring_moved(q, XIPC__MQ_SEND, 0))
+        if (ring_moved(q, XIPC__MQ_SEND, 0, true))
             events |= XIPC_WAITSET_WRITE;
         return events;
     }
