@@ -114,9 +114,9 @@ mq_open(const char *name, unsigned flags, const struct sizes *z, struct xipc_mq 
     bool created = false;
     if (flags & XIPC_MQ_POSIX)
         return posix_open(name, flags, z, q);
-    size_t stride, size = 0;
+    size_t record, size = 0;
     if (z->capacity != 0 && z->msg_max != 0)
-        size = xipc__mq_layout_size((uint32_t)z->capacity, (uint32_t)z->msg_max, &stride);
+        size = xipc__mq_layout_size((uint32_t)z->capacity, (uint32_t)z->msg_max, &record);
     if (name != NULL && !(flags & XIPC_CREATE))
         size = 0; /* open-only: any size, checked against the header */
     int rc = xipc__os_mq_section_open(name, flags, size, &q->shm, &created);

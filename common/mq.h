@@ -2,11 +2,16 @@
  * handle, the core that works on the layout (common/mq_core.c) and the small platform contract
  * the queue needs besides the shared-memory section (posix/posix_mq.c, win32/win32_mq.c).
  *
- * The layout, in one section: a header, then `capacity` slot records, then `capacity` payload
- * areas of `stride` bytes. Every field is fixed-width and little-endian (every platform xipc
- * builds for is). Another process writes all of it, so every field is input: the opener checks
- * the magic, the version, the sizes and the section's size against them, and every call checks
- * each index, link, length, state and owner it reads before it uses it (XIPC_ECORRUPT).
+ * The layout, in one section: a header, then `capacity` slot records, each a line of the slot's
+ * fields (struct xipc__mq_slot: its word first) directly followed by its payload area, msg_max
+ * rounded up to whole lines. A message's word and its bytes are then neighbours, and those of
+ * a message of up to 64 bytes are one aligned pair of lines, which a CPU's adjacent-line
+ * prefetch moves between the CPUs together: a ring message costs the line transfers of one
+ * record, not of a slot's line and a payload line of another array. Every field is fixed-width
+ * and little-endian (every platform xipc builds for is). Another process writes all of it, so
+ * every field is input: the opener checks the magic, the version, the sizes and the section's
+ * size against them, and every call checks each index, link, length, state and owner it reads
+ * before it uses it (XIPC_ECORRUPT).
  *
  * Truth is in the slots' words; the ring's ends, the lists and the counts are derived from them,
  * and the lists rebuilt after a death or when the ring closes (mq_core.c says how). */
@@ -19,7 +24,7 @@
 #include <stdatomic.h>
 
 #define XIPC__MQ_MAGIC   0x31514d58u /* "XMQ1" */
-#define XIPC__MQ_VERSION 2u
+#define XIPC__MQ_VERSION 3u /* 2: the payloads in an array of their own, after the slots */
 
 /* Processes (handles) that may have a queue open at once: each holds an entry of the user table,
  * which the lock word and every claim name. */
@@ -105,8 +110,11 @@ struct xipc__mq_header {
         _Atomic uint32_t sleepy;
         uint32_t reserved[13];
     } side[2]; /* XIPC__MQ_RECV: not empty; XIPC__MQ_SEND: not full */
-    /* The ring's ends, each on a line of its own: the next position a receiver takes (head) and
-     * the next one a sender claims (tail). Only moved forward, by a compare-and-swap. */
+    /* The ring's ends, each on a line of its own: where receivers look for the next position to
+     * take (head) and senders for the next one to claim (tail). Hints, the truth being in the
+     * slots' words: a claimer moves its end past its position by a plain store, a call that
+     * finds the end's position claimed helps it on by a compare-and-swap, and a claimer that
+     * raced with another may set it back a little (mq_core.c, ring_pass). */
     struct xipc__mq_ring_end {
         _Atomic uint64_t pos;
         uint64_t reserved[7];
@@ -133,7 +141,8 @@ _Static_assert(offsetof(struct xipc__mq_header, lock) == 40 &&
         offsetof(struct xipc__mq_header, ring_head) == 256 &&
         offsetof(struct xipc__mq_header, ring_tail) == 320,
     "the lock apart from the lists");
-_Static_assert(sizeof(struct xipc__mq_slot) == 64, "slot layout");
+_Static_assert(sizeof(struct xipc__mq_slot) == 64, "slot layout: one line, the payload after it");
+_Static_assert(sizeof(struct xipc__mq_header) % 128 == 0, "records on pairs of lines");
 _Static_assert(XIPC__MQ_USERS <= 256, "a claim's owner fits the 8 bits a slot's word gives it");
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
 
@@ -143,11 +152,10 @@ struct xipc_mq {
     struct xipc__os_shm shm;
     intptr_t wake[2]; /* Windows: the semaphores receivers and senders sleep on; POSIX: unused */
     struct xipc__mq_header *hdr;
-    struct xipc__mq_slot *slots;
-    unsigned char *payload;
+    unsigned char *records; /* the first slot record */
+    size_t record; /* a record's size: the slot's line and its payload area */
     uint32_t capacity, msg_max;
     uint64_t ring_mask; /* capacity - 1 when a power of two (a position's slot by a mask), or 0 */
-    size_t stride;
     uint32_t me; /* our user index */
     uint64_t my_pid, my_start;
     _Atomic uint32_t locked_here; /* a thread of this handle holds the lock */
@@ -158,8 +166,8 @@ struct xipc_mq {
 
 /* ---- The core (common/mq_core.c) ------------------------------------------------------------ */
 
-/* The layout's size for the sizes given (checked), and the payload stride. */
-size_t xipc__mq_layout_size(uint32_t capacity, uint32_t msg_max, size_t *stride);
+/* The layout's size for the sizes given (checked), and a slot record's size. */
+size_t xipc__mq_layout_size(uint32_t capacity, uint32_t msg_max, size_t *record);
 
 /* A creator's initialisation of a new, zeroed section (magic stored last). */
 void xipc__mq_layout_init(struct xipc_mq *q, uint32_t capacity, uint32_t msg_max);

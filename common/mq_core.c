@@ -10,12 +10,15 @@
  *   and the slots form a bounded multi-producer multi-consumer ring (after Vyukov's): position p
  *   lives in slot p % capacity, and a slot's word carries the position it holds or, FREE, waits
  *   for. A send of key takes the tail's position by a compare-and-swap of that slot's word from
- *   FREE to WRITING naming its user entry (the claim), moves the tail (anyone who finds a claimed
- *   position moves it for a claimer that has not yet), copies, and commits by a compare-and-swap
- *   to READY. A receive whose selector takes the oldest message of key does the same at the head;
- *   a small message is copied out first and taken by one compare-and-swap from READY to FREE for
- *   the slot's next round, a large one claimed (READING) around its copy. No lock is taken; the
- *   head and the tail are on cache lines of their own.
+ *   FREE to WRITING naming its user entry (the claim), copies, commits by a compare-and-swap to
+ *   READY, and moves the tail by a plain store (anyone who finds a claimed position moves it on
+ *   for a claimer that has not yet: the ends are hints). A receive whose selector takes the oldest
+ *   message of key does the same at the head; a small message is copied out first and taken by
+ *   one compare-and-swap from READY to FREE for the slot's next round, a large one claimed
+ *   (READING) around its copy. No lock is taken; the head and the tail are on cache lines of
+ *   their own, and a message's word and bytes share its slot's record (common/mq.h). A send
+ *   makes two atomic read-modify-writes, a receive one: each costs about 10 ns on this project's
+ *   VM, most of a call's own time.
  * - LISTS: the free list and two linked lists of the READY messages (priority order, send order)
  *   and the counts, all derived from the words, changed only under the lock.
  *
@@ -73,13 +76,14 @@ corrupt(const char *why)
 static struct xipc__mq_slot *
 slot_at(struct xipc_mq *q, uint32_t i)
 {
-    return &q->slots[i];
+    return (struct xipc__mq_slot *)(void *)(q->records + (size_t)i * q->record);
 }
 
+/* A slot's payload: right after its line of fields, in its record. */
 static unsigned char *
 payload_at(struct xipc_mq *q, uint32_t i)
 {
-    return q->payload + (size_t)i * q->stride;
+    return (unsigned char *)(slot_at(q, i) + 1);
 }
 
 /* A link read from the memory: a slot index or NIL. */
@@ -587,12 +591,29 @@ ring_place(const struct xipc_mq *q, uint64_t word, uint64_t pos)
     return RING_ODD;
 }
 
-/* Moves an end from pos to pos + 1 unless another call did: the claimer of pos does it right
- * after its claim, and whoever finds pos claimed helps (a claimer may have died in between). */
+/* Moves an end from pos to pos + 1 unless another call did: whoever finds pos claimed, by
+ * another call, helps its claimer this way (which may have died before it moved the end). */
 static void
 ring_advance(_Atomic uint64_t *end, uint64_t pos)
 {
     (void)atomic_compare_exchange_strong(end, &pos, pos + 1);
+}
+
+/* The claimer's own move of an end past the position pos it took (a sender's after its commit,
+ * a receiver's after its take): a plain store when the end still shows pos, which it always
+ * does in a stream with one sender or one receiver, so that a call makes no atomic
+ * read-modify-write of an end (each costs about as much as the claim itself). Another claimer
+ * may move the end on between our look and our store, which then sets it back to pos + 1,
+ * never further back than a claim still in flight: the ends are only where calls start
+ * looking, a call finding pos + 1 claimed helps the end on (ring_advance), and a lagging end
+ * costs a step, never a message. The store may be seen after the commit or take before it,
+ * and after our look at the waiter count (ring_wake): a waiter's last look before it sleeps
+ * reads the slot's word, not the end (ring_moved). */
+static void
+ring_pass(_Atomic uint64_t *end, uint64_t pos)
+{
+    if (atomic_load_explicit(end, memory_order_relaxed) == pos)
+        atomic_store_explicit(end, pos + 1, memory_order_release);
 }
 
 /* Whether the oldest message of a ring of key is the one selector takes (every queued message
@@ -846,18 +867,19 @@ ring_wake(struct xipc_mq *q, enum xipc__mq_side side)
 
 /* Whether the ring may now have what a waiter of side waits for (a message selector takes, or
  * room), or is in a state only a try settles. The lists bump the side's word at every change;
- * the ring does not, so a waiter looks at the ring's end itself. */
+ * the ring does not, so a waiter looks at the ring's end itself. exact: the last look before a
+ * sleep, which reads the slot's word even while the tail shows nothing new (ring_pass). */
 static bool
-ring_moved(struct xipc_mq *q, enum xipc__mq_side side, int64_t selector)
+ring_moved(struct xipc_mq *q, enum xipc__mq_side side, int64_t selector, bool exact)
 {
     uint64_t mode = mode_now(q);
     if (!ring_mode(mode) || (side == XIPC__MQ_RECV && !ring_answers(selector, (uint32_t)mode)))
         return false;
     _Atomic uint64_t *end = side == XIPC__MQ_RECV ? &q->hdr->ring_head.pos : &q->hdr->ring_tail.pos;
     uint64_t pos = atomic_load(end);
-    /* A receiver looks at the tail's line first: while no send has claimed the head's position
-     * it does not take the slot's line from the sender filling it. */
-    if (side == XIPC__MQ_RECV && atomic_load(&q->hdr->ring_tail.pos) == pos)
+    /* A receiver looks at the tail's line first: while no send has committed at the head's
+     * position it does not take the slot's lines from the sender filling them. */
+    if (side == XIPC__MQ_RECV && !exact && atomic_load(&q->hdr->ring_tail.pos) == pos)
         return false;
     uint64_t word = atomic_load(&slot_at(q, ring_slot(q, pos))->word);
     enum ring_place where = ring_place(q, word, pos);
@@ -909,23 +931,34 @@ struct wait_for {
 };
 
 static bool
-changed(struct xipc_mq *q, const struct wait_for *w)
+changed(struct xipc_mq *q, const struct wait_for *w, bool exact)
 {
-    return atomic_load(word_of(q, w->side)) != w->seen || ring_moved(q, w->side, w->selector);
+    return atomic_load(word_of(q, w->side)) != w->seen ||
+        ring_moved(q, w->side, w->selector, exact);
 }
 
-/* Spins until changed, for at most SPIN_NS and never past dl: true when it changed. */
+/* Spins until changed, for at most SPIN_NS and never past dl: true when it changed. Without a
+ * limit the clock is first read after 64 looks, not before the first: a receiver that keeps up
+ * with its sender waits here for every message, and a clock read (about 25 ns on this project's
+ * VM) would delay each of them. */
 static bool
 spin_for_change(struct xipc_mq *q, const struct wait_for *w, xipc__deadline dl)
 {
-    uint64_t end = xipc__os_clock_ns() + SPIN_NS;
-    if (end > dl)
-        end = dl;
+    uint64_t end = 0; /* not known yet */
+    if (dl != XIPC__DEADLINE_NEVER) {
+        end = xipc__os_clock_ns() + SPIN_NS;
+        end = end < dl ? end : dl;
+    }
     for (unsigned i = 1;; i++) {
-        if (changed(q, w))
+        if (changed(q, w, false))
             return true;
         xipc__os_mq_relax();
-        if ((i & 63) == 0 && xipc__os_clock_ns() >= end)
+        if ((i & 63) != 0)
+            continue;
+        uint64_t now = xipc__os_clock_ns();
+        if (end == 0)
+            end = now + SPIN_NS;
+        else if (now >= end)
             return false;
     }
 }
@@ -936,14 +969,14 @@ static int
 await_change(struct xipc_mq *q, const struct wait_for *w, xipc__deadline dl)
 {
     _Atomic uint32_t *word = word_of(q, w->side), *waiters = waiters_of(q, w->side);
-    if (xipc__os_clock_ns() >= dl)
+    if (dl != XIPC__DEADLINE_NEVER && xipc__os_clock_ns() >= dl)
         return XIPC_ETIMEDOUT;
     if (spin_for_change(q, w, dl))
         return 0;
     atomic_fetch_add(waiters, 1);
     atomic_store(sleepy_of(q, w->side), 1);
     int rc = 0;
-    if (!changed(q, w)) {
+    if (!changed(q, w, true)) {
         uint64_t slice = xipc__os_clock_ns() + (uint64_t)SLEEP_SLICE_MS * 1000000u;
         rc = xipc__os_mq_sleep(q, w->side, word, w->seen, slice < dl ? slice : dl);
     }
@@ -977,9 +1010,10 @@ ring_fill(struct xipc_mq *q, uint32_t i, uint64_t pos, const void *buf, size_t l
     return RING_FROZEN;
 }
 
-/* Asks for the lines of position pos's slot record and payload in exclusive state, ahead of
- * the next send: they were last written by the receiver of the round before, and in a stream
- * their transfer then overlaps this send's copy instead of stalling the next claim. */
+/* Asks for the first two lines of position pos's slot record (its fields, and its payload's
+ * first line) in exclusive state, ahead of the next send: they were last written by the
+ * receiver of the round before, and in a stream their transfer then overlaps this send's copy
+ * instead of stalling the next claim. */
 static void
 ring_prefetch(struct xipc_mq *q, uint64_t pos)
 {
@@ -989,8 +1023,11 @@ ring_prefetch(struct xipc_mq *q, uint64_t pos)
 }
 
 /* A send on the ring of key: claims the slot of the tail's position (a compare-and-swap of its
- * word from FREE to WRITING naming us), moves the tail, copies, commits (READY). 0 sent,
- * XIPC_ETIMEDOUT full, RING_FROZEN, or RING_CLOSED. */
+ * word from FREE to WRITING naming us), copies, commits (READY), then moves the tail
+ * (ring_pass): a receiver waiting for the message watches the tail's line, and a tail moved only
+ * by commits keeps it off the slot's lines while we fill them (another sender that finds our
+ * claim at the tail moves it on for itself). 0 sent, XIPC_ETIMEDOUT full, RING_FROZEN, or
+ * RING_CLOSED. */
 static int
 ring_send(struct xipc_mq *q, const void *buf, size_t len, unsigned key, uint32_t *claimed)
 {
@@ -1006,9 +1043,11 @@ ring_send(struct xipc_mq *q, const void *buf, size_t len, unsigned key, uint32_t
                 ring_advance(tail, pos);
             } else if (atomic_compare_exchange_strong(
                            w, &word, ring_word(pos, XIPC__MQ_WRITING, q->me))) {
-                ring_advance(tail, pos);
                 ring_prefetch(q, pos + 1);
-                return ring_fill(q, i, pos, buf, len, key, claimed);
+                int rc = ring_fill(q, i, pos, buf, len, key, claimed);
+                if (rc == 0)
+                    ring_pass(tail, pos);
+                return rc;
             }
             break;
         case RING_AHEAD:
@@ -1112,10 +1151,19 @@ send_by_lock(struct xipc_mq *q, const void *buf, size_t len, unsigned key, xipc_
     return rc;
 }
 
+/* A call's deadline, fixed when a path first needs it (the lock's or a wait's), so that a call
+ * served on the ring never reads the clock; 0 for a call that only tries. */
+static xipc__deadline
+deadline_of(struct xipc__lazy_deadline *ld)
+{
+    return ld->timeout_ms == 0 ? 0 : xipc__lazy_deadline_get(ld);
+}
+
 /* One try: on the ring when it is the mode and the key is its key, else (or when the ring says
  * so) through the lock, which may close the ring, or open it for us. */
 static int
-send_once(struct xipc_mq *q, const void *buf, size_t len, unsigned key, xipc__deadline dl)
+send_once(
+    struct xipc_mq *q, const void *buf, size_t len, unsigned key, struct xipc__lazy_deadline *ld)
 {
     int rc = RING_OPENED;
     for (unsigned turn = 0; turn < 3 && rc == RING_OPENED; turn++) {
@@ -1125,9 +1173,9 @@ send_once(struct xipc_mq *q, const void *buf, size_t len, unsigned key, xipc__de
         if (rc == 0)
             ring_wake(q, XIPC__MQ_RECV);
         else if (rc == RING_FROZEN)
-            rc = commit_by_lock(q, XIPC__MQ_SEND, slot, dl);
+            rc = commit_by_lock(q, XIPC__MQ_SEND, slot, deadline_of(ld));
         else if (rc == RING_CLOSED)
-            rc = send_by_lock(q, buf, len, key, dl);
+            rc = send_by_lock(q, buf, len, key, deadline_of(ld));
     }
     return rc == RING_OPENED ? XIPC_ETIMEDOUT : rc;
 }
@@ -1138,11 +1186,10 @@ xipc__mq_send(struct xipc_mq *q, const void *buf, size_t len, unsigned key, int 
     struct xipc__lazy_deadline ld = xipc__lazy_deadline_in(timeout_ms);
     for (;;) {
         struct wait_for w = { XIPC__MQ_SEND, atomic_load(word_of(q, XIPC__MQ_SEND)), 0 };
-        xipc__deadline dl = timeout_ms == 0 ? 0 : xipc__lazy_deadline_get(&ld);
-        int rc = send_once(q, buf, len, key, dl);
+        int rc = send_once(q, buf, len, key, &ld);
         if (rc != XIPC_ETIMEDOUT || timeout_ms == 0)
             return rc;
-        if ((rc = await_change(q, &w, dl)) != 0)
+        if ((rc = await_change(q, &w, deadline_of(&ld))) != 0)
             return rc;
     }
 }
@@ -1190,7 +1237,7 @@ ring_take_small(struct xipc_mq *q, struct take *t, uint32_t i, uint64_t pos, uin
     if (!atomic_compare_exchange_strong(
             &slot_at(q, i)->word, &word, ring_word(pos + q->capacity, XIPC__MQ_FREE, 0)))
         return RING_LOST;
-    ring_advance(&q->hdr->ring_head.pos, pos);
+    ring_pass(&q->hdr->ring_head.pos, pos);
     return 0;
 }
 
@@ -1214,7 +1261,7 @@ ring_take(struct xipc_mq *q, struct take *t, uint32_t i, uint64_t pos, uint64_t 
         return ring_take_small(q, t, i, pos, word);
     if (!atomic_compare_exchange_strong(&s->word, &word, ring_word(pos, XIPC__MQ_READING, q->me)))
         return RING_LOST;
-    ring_advance(&q->hdr->ring_head.pos, pos);
+    ring_pass(&q->hdr->ring_head.pos, pos);
     if (t->copy > 0)
         memcpy(t->buf, payload_at(q, i), t->copy);
     uint64_t mine = ring_word(pos, XIPC__MQ_READING, q->me);
@@ -1340,7 +1387,7 @@ recv_by_lock(struct xipc_mq *q, struct take *t, xipc__deadline dl)
 }
 
 static int
-recv_once(struct xipc_mq *q, struct take *t, xipc__deadline dl)
+recv_once(struct xipc_mq *q, struct take *t, struct xipc__lazy_deadline *ld)
 {
     uint32_t slot = NIL;
     uint64_t mode = mode_now(q);
@@ -1348,9 +1395,9 @@ recv_once(struct xipc_mq *q, struct take *t, xipc__deadline dl)
     if (rc == 0)
         ring_wake(q, XIPC__MQ_SEND);
     else if (rc == RING_FROZEN)
-        rc = commit_by_lock(q, XIPC__MQ_RECV, slot, dl);
+        rc = commit_by_lock(q, XIPC__MQ_RECV, slot, deadline_of(ld));
     else if (rc == RING_CLOSED)
-        rc = recv_by_lock(q, t, dl);
+        rc = recv_by_lock(q, t, deadline_of(ld));
     return rc;
 }
 
@@ -1362,8 +1409,7 @@ xipc__mq_recv(struct xipc_mq *q, int64_t selector, unsigned flags, void *buf, si
     struct xipc__lazy_deadline ld = xipc__lazy_deadline_in(timeout_ms);
     for (;;) {
         struct wait_for w = { XIPC__MQ_RECV, atomic_load(word_of(q, XIPC__MQ_RECV)), selector };
-        xipc__deadline dl = timeout_ms == 0 ? 0 : xipc__lazy_deadline_get(&ld);
-        int rc = recv_once(q, &t, dl);
+        int rc = recv_once(q, &t, &ld);
         if (rc == 0 || rc == XIPC_EMSGSIZE) {
             *len = t.len;
             if (key != NULL && rc == 0)
@@ -1372,7 +1418,7 @@ xipc__mq_recv(struct xipc_mq *q, int64_t selector, unsigned flags, void *buf, si
         }
         if (rc != XIPC_ETIMEDOUT || timeout_ms == 0)
             return rc;
-        if ((rc = await_change(q, &w, dl)) != 0)
+        if ((rc = await_change(q, &w, deadline_of(&ld))) != 0)
             return rc;
     }
 }
@@ -1408,9 +1454,9 @@ xipc__mq_ready(struct xipc_mq *q)
 {
     unsigned events = 0;
     if (ring_mode(mode_now(q))) {
-        if (ring_moved(q, XIPC__MQ_RECV, XIPC__MQ_PRIORITY))
+        if (ring_moved(q, XIPC__MQ_RECV, XIPC__MQ_PRIORITY, true))
             events |= XIPC_WAITSET_READ;
-        if (ring_moved(q, XIPC__MQ_SEND, 0))
+        if (ring_moved(q, XIPC__MQ_SEND, 0, true))
             events |= XIPC_WAITSET_WRITE;
         return events;
     }
@@ -1426,11 +1472,11 @@ xipc__mq_ready(struct xipc_mq *q)
 /* ---- The layout ----------------------------------------------------------------------------- */
 
 size_t
-xipc__mq_layout_size(uint32_t capacity, uint32_t msg_max, size_t *stride)
+xipc__mq_layout_size(uint32_t capacity, uint32_t msg_max, size_t *record)
 {
-    *stride = ((size_t)msg_max + 15u) & ~(size_t)15u;
-    return sizeof(struct xipc__mq_header) + (size_t)capacity * sizeof(struct xipc__mq_slot) +
-        (size_t)capacity * *stride;
+    size_t line = sizeof(struct xipc__mq_slot);
+    *record = line + (((size_t)msg_max + line - 1) & ~(line - 1));
+    return sizeof(struct xipc__mq_header) + (size_t)capacity * *record;
 }
 
 static void
@@ -1439,10 +1485,9 @@ set_pointers(struct xipc_mq *q, uint32_t capacity, uint32_t msg_max)
     q->hdr = q->shm.ptr;
     q->capacity = capacity;
     q->msg_max = msg_max;
-    (void)xipc__mq_layout_size(capacity, msg_max, &q->stride);
+    (void)xipc__mq_layout_size(capacity, msg_max, &q->record);
     q->ring_mask = (capacity & (capacity - 1)) == 0 ? capacity - 1 : 0;
-    q->slots = (struct xipc__mq_slot *)(void *)((unsigned char *)q->shm.ptr + sizeof *q->hdr);
-    q->payload = (unsigned char *)(q->slots + capacity);
+    q->records = (unsigned char *)q->shm.ptr + sizeof *q->hdr;
 }
 
 /* A name for the Windows wake objects, unique enough that no two queues share it: the clock, the
@@ -1466,7 +1511,7 @@ xipc__mq_layout_init(struct xipc_mq *q, uint32_t capacity, uint32_t msg_max)
     h->version = XIPC__MQ_VERSION;
     h->capacity = capacity;
     h->msg_max = msg_max;
-    h->size = xipc__mq_layout_size(capacity, msg_max, &q->stride);
+    h->size = xipc__mq_layout_size(capacity, msg_max, &q->record);
     make_wake_id(h->wake_id);
     h->free_head = NIL;
     h->prio_head = h->prio_tail = h->fifo_head = h->fifo_tail = NIL;
@@ -1493,7 +1538,7 @@ int
 xipc__mq_layout_attach(struct xipc_mq *q)
 {
     struct xipc__mq_header *h = q->shm.ptr;
-    size_t stride;
+    size_t record;
     if (q->shm.size < sizeof *h)
         return corrupt("name: a section too small for a queue");
     int rc = await_magic(h);
@@ -1506,7 +1551,7 @@ xipc__mq_layout_attach(struct xipc_mq *q)
     if (capacity == 0 || capacity > XIPC_MQ_CAPACITY_MAX || msg_max == 0 ||
         msg_max > XIPC_MQ_MSG_MAX || (uint64_t)capacity * msg_max > XIPC_MQ_BYTES_MAX)
         return corrupt("name: a queue whose sizes are out of range");
-    if (size != xipc__mq_layout_size(capacity, msg_max, &stride) || size > q->shm.size)
+    if (size != xipc__mq_layout_size(capacity, msg_max, &record) || size > q->shm.size)
         return corrupt("name: a queue whose size does not match its section");
     set_pointers(q, capacity, msg_max);
     return 0;

@@ -686,7 +686,7 @@ xt_test_mq_ring_switch_under_load_exactly_once(void)
 
 /* A queue is a lock-free ring while every queued message has one key, and moves to the lists
  * when a send of another key comes; back to the ring when it is empty after enough sends of one
- * key (common/mq_core.c). The layout, version 2 (common/mq.h), as another program knows it: the
+ * key (common/mq_core.c). The layout, version 3 (common/mq.h), as another program knows it: the
  * mode word at offset 48, bit 32 set while the queue is a ring. */
 #define MQ_OFF_MODE    48u
 #define MQ_MODE_LISTS  10
@@ -793,6 +793,84 @@ xt_test_mq_ring_mode_switch_order_exact(void)
     CHECK(len == sizeof index && memcmp(&index, "abcd", 4) == 0);
     expect_mode(mq, MQ_MODE_RING);
     xipc_mq_close(mq);
+}
+
+/* ---- Records: each message beside its slot's fields ------------------------------------------ */
+
+/* A slot's record is its line of fields with the payload right after it, msg_max rounded up to
+ * whole lines (common/mq.h): a message of msg_max bytes fills its payload up to the next record's
+ * word. Sizes at and around the line: 64 (a record of two lines), 65 (one byte over: three), 63
+ * and 1, and 128. */
+#define RECORD_SLOTS 8
+
+/* The key of message n of a fill: all in the ring ("ring", key 0), in the lists ("lists", keys
+ * 1 to 3), or in the ring until half-way, where a key 7 moves the queue to the lists ("switch"). */
+static unsigned
+record_key(const char *how, int n)
+{
+    if (strcmp(how, "ring") == 0)
+        return 0;
+    if (strcmp(how, "lists") == 0)
+        return 1u + (unsigned)n % 3u;
+    return n < RECORD_SLOTS / 2 ? 0 : 7;
+}
+
+/* argv: name, msg_max, how. Fills the queue with RECORD_SLOTS messages of msg_max bytes, message
+ * n keyed by record_key and filled by fill_message(n); one byte more is refused, and so is a
+ * message once the queue is full. */
+int
+xt_child_mq_record_filler(int argc, char **argv)
+{
+    static unsigned char msg[256];
+    xipc_mq *mq = NULL;
+    (void)argc;
+    size_t msg_max = (size_t)atol(argv[2]);
+    CHECK(msg_max < sizeof msg);
+    CHECK_OK(xipc_mq_open(argv[1], XIPC_OPEN, NULL, &mq));
+    CHECK_RC(xipc_mq_send(mq, msg, msg_max + 1, 0, 0), XIPC_EMSGSIZE);
+    for (int n = 0; n < RECORD_SLOTS; n++) {
+        fill_message(msg, msg_max, (uint64_t)n);
+        CHECK_OK(xipc_mq_send(mq, msg, msg_max, record_key(argv[3], n), 0));
+    }
+    CHECK_RC(xipc_mq_send(mq, msg, msg_max, record_key(argv[3], 0), 0), XIPC_ETIMEDOUT);
+    xipc_mq_close(mq);
+    return 0;
+}
+
+/* Another process fills a queue whose largest message is msg_max as `how` says; each message
+ * comes out whole, in send order, its neighbours untouched. */
+static void
+records_round(size_t msg_max, const char *how)
+{
+    unsigned char buf[256];
+    char name[XIPC_NAME_MAX + 1], size[16];
+    size_t len = 0;
+    unsigned key = 0;
+    xt_name("mq.records", name);
+    snprintf(size, sizeof size, "%zu", msg_max);
+    xipc_mq *mq = open_queue(name, RECORD_SLOTS, msg_max);
+    const char *args[] = { name, size, how, NULL };
+    xt_expect_exit(xt_spawn_child("mq_record_filler", args, NULL, NULL, 0), 0);
+    for (int n = 0; n < RECORD_SLOTS; n++) {
+        memset(buf, 0, sizeof buf);
+        CHECK_OK(xipc_mq_recv_typed(mq, 0, 0, buf, sizeof buf, &len, &key, 0));
+        if (len != msg_max || key != record_key(how, n) || !message_is(buf, len, (uint64_t)n))
+            xt_fail(__FILE__, __LINE__, "msg_max %zu, %s: message %d: %zu bytes, key %u%s",
+                msg_max, how, n, len, key, message_is(buf, len, (uint64_t)n) ? "" : ", changed");
+    }
+    CHECK_RC(xipc_mq_recv_typed(mq, 0, 0, buf, sizeof buf, &len, &key, 0), XIPC_ETIMEDOUT);
+    xipc_mq_close(mq);
+}
+
+void
+xt_test_mq_full_records_keep_their_neighbours(void)
+{
+    static const size_t sizes[] = { 64, 65, 63, 1, 128 };
+    static const char *const hows[] = { "ring", "lists", "switch" };
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        for (size_t h = 0; h < sizeof hows / sizeof hows[0]; h++)
+            records_round(sizes[s], hows[h]);
+    }
 }
 
 /* ---- Misuse, names, leaks ------------------------------------------------------------------- */

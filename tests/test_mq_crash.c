@@ -351,10 +351,12 @@ xt_test_mq_survives_random_kills(void)
 
 /* ---- Corruption ----------------------------------------------------------------------------- */
 
-/* Offsets in the shared layout, version 2 (common/mq.h): a header of 4480 bytes, then 64-byte
- * slot records, each starting with its 64-bit word (state in bits 0-7, a claim's owner in bits
- * 8-15, bit 16 while the slot is the ring's, then its ring position). The test writes them as another program would: it knows the layout, not the
- * code. */
+/* Offsets in the shared layout, version 3 (common/mq.h): a header of 4480 bytes, then the slot
+ * records, each a line of fields starting with its 64-bit word (state in bits 0-7, a claim's
+ * owner in bits 8-15, bit 16 while the slot is the ring's, then its ring position) and then the
+ * payload, msg_max rounded up to 64 bytes: 128-byte records for the queues here, whose largest
+ * message is at most 64 bytes. The test writes them as another program would: it knows the
+ * layout, not the code. */
 #define OFF_MAGIC     0u
 #define OFF_VERSION   4u
 #define OFF_CAPACITY  8u
@@ -367,7 +369,8 @@ xt_test_mq_survives_random_kills(void)
 #define OFF_COUNT     100u
 #define OFF_CLAIMS    104u
 #define OFF_SLOTS     4480u
-#define SLOT_SIZE     64u
+#define SLOT_SIZE     128u
+#define SLOT_PAYLOAD  64u
 #define SLOT_WORD     0u
 #define SLOT_LEN      8u
 #define SLOT_FIFO_NXT 36u
@@ -455,8 +458,9 @@ xt_test_mq_corrupt_memory_is_ecorrupt(void)
 void
 xt_test_mq_corrupt_header_refused_at_open(void)
 {
-    static const size_t offsets[] = { OFF_MAGIC, OFF_VERSION, OFF_CAPACITY, OFF_SIZE };
-    static const uint32_t values[] = { 0x12345678u, 1, 5, 1 };
+    /* Versions 1 and 2: the layouts before, which this library does not read. */
+    static const size_t offsets[] = { OFF_MAGIC, OFF_VERSION, OFF_VERSION, OFF_CAPACITY, OFF_SIZE };
+    static const uint32_t values[] = { 0x12345678u, 1, 2, 5, 1 };
     char name[XIPC_NAME_MAX + 1];
     xipc_mq *other = NULL;
     xt_name("mq.corrupt", name);

@@ -4,7 +4,8 @@
  * it overwrites bytes of the queue's shared memory, as another process might. Most sends have
  * key 0, the key a new queue's lock-free ring takes, so that the program moves the queue between
  * the ring and the lists; one kind of scribble aims at the words the ring lives on (the mode, the
- * ring's ends, the slots' words). The library must
+ * ring's ends, the slots' words), another at the slot records, where a message's first bytes
+ * lie right after its slot's fields. The library must
  * neither crash, nor overrun (AddressSanitizer), nor hang, and every call must return one of the
  * codes its comment lists. Built by `cmake -DXIPC_FUZZ=ON` with clang (ci/test.sh runs it for a
  * few seconds); run it longer with
@@ -91,23 +92,40 @@ call_reopen(xipc_mq *mq, const char *name)
     xipc_mq_close(other);
 }
 
-/* Overwrites 1 to 4 bytes: mostly in the header and the slot records, where the structure is. */
+/* Where a structured scribble lands in a slot record: from RECORD_BEFORE bytes before it (the
+ * end of the previous record's payload, or of the header) through its line of fields and the
+ * first line of its payload, where a small message lies beside its word (common/mq.h). */
+#define RECORD_BEFORE 32u
+#define RECORD_WINDOW (RECORD_BEFORE + sizeof(struct xipc__mq_slot) + 64u)
+
+/* An offset of the structure: in the header, or around the start of a slot record. */
+static size_t
+structure_offset(const xipc_mq *mq, uint32_t r)
+{
+    size_t header = sizeof(struct xipc__mq_header);
+    if (r % 2 == 0)
+        return (r / 2) % header;
+    r /= 2;
+    size_t record_start = header + (r % CAPACITY) * mq->record;
+    return record_start - RECORD_BEFORE + (r / CAPACITY) % RECORD_WINDOW;
+}
+
+/* Overwrites 1 to 4 bytes: anywhere, or mostly where the structure is (structure_offset). */
 static void
 scribble(xipc_mq *mq, struct input *in, bool anywhere)
 {
     unsigned char *mem = mq->shm.ptr;
-    size_t structure = sizeof(struct xipc__mq_header) + CAPACITY * sizeof(struct xipc__mq_slot);
-    size_t span = anywhere ? mq->shm.size : structure;
-    size_t at = take(in, anywhere ? 3 : 2) % span;
+    size_t at = anywhere ? take(in, 3) % mq->shm.size : structure_offset(mq, take(in, 3));
     uint32_t value = take(in, 4);
     size_t n = 1 + (value & 3);
-    if (at + n > span)
-        n = span - at;
+    if (at + n > mq->shm.size)
+        n = mq->shm.size - at;
     memcpy(mem + at, &value, n);
 }
 
 /* Overwrites 1 to 8 bytes of a word the ring lives on: the mode (offset 48), the ring's head
- * (256) and tail (320), or a slot's word (the first 8 bytes of each slot record). */
+ * (256) and tail (320), or a slot's word (the first 8 bytes of each slot record, whose payload
+ * follows its line of fields). */
 static void
 scribble_ring(xipc_mq *mq, struct input *in)
 {
@@ -116,7 +134,7 @@ scribble_ring(xipc_mq *mq, struct input *in)
     size_t at = which == 0 ? offsetof(struct xipc__mq_header, mode)
         : which == 1       ? offsetof(struct xipc__mq_header, ring_head)
         : which == 2       ? offsetof(struct xipc__mq_header, ring_tail)
-                           : sizeof(struct xipc__mq_header) + (which - 3) * sizeof(struct xipc__mq_slot);
+                           : sizeof(struct xipc__mq_header) + (which - 3) * mq->record;
     size_t shift = take(in, 1) % 8;
     uint64_t value = (uint64_t)take(in, 4) << 32 | take(in, 4);
     size_t n = 1 + (value & 7);
