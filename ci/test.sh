@@ -20,6 +20,37 @@ configure_and_build() { # name, cmake args...
     { echo "== $name: build failed"; tail -n 40 "build/$name.configure.log" "build/$name.build.log"; return 1; }
 }
 
+# Under Wine, a test program once in a while ends at once with a failure and prints nothing at
+# all, not even the line every failed check prints (seen twice in about ten CI runs, at different
+# tests, which pass when run again; Wine's launch, not the test, is suspected). Only when every
+# failed test of the pass failed that way, each is run once more, and the log says so; a test
+# that printed anything, or fails again, fails the pass.
+silent_failure() { # log, test name: its result line is followed by no output of its own
+  awk -v t="$2" '
+    found { if ($0 ~ /^[[:space:]]*$/) next; silent = ($0 ~ /^ *(Start +[0-9]+:|[0-9]+\/[0-9]+ Test|[0-9]+% tests passed)/); exit }
+    $0 ~ ("Test +#[0-9]+: " t " \\.*[*][*][*]Failed") { found = 1 }
+    END { exit !(found && silent) }' "$1"
+}
+
+rerun_silent_failures() { # name
+  local name=$1 t
+  local failed
+  failed=$(sed -n 's/^[[:space:]]*[0-9]* - \([a-z0-9_]*\) (Failed)$/\1/p' "build/$name.ctest.log")
+  [ -n "$failed" ] || return 1
+  for t in $failed; do
+    silent_failure "build/$name.ctest.log" "$t" || return 1
+  done
+  for t in $failed; do
+    echo "RERUN $t: it failed at once with no output at all under Wine; once more:"
+    if ! ctest --test-dir "build/$name" -R "^$t\$" --output-on-failure --timeout 300 \
+      >"build/$name.rerun.log" 2>&1; then
+      cat "build/$name.rerun.log"
+      return 1
+    fi
+    grep -E "Test +#" "build/$name.rerun.log"
+  done
+}
+
 run_pass() { # name, cmake args...
   local name=$1
   echo "== $name"
@@ -29,6 +60,8 @@ run_pass() { # name, cmake args...
   fi
   if ctest --test-dir "build/$name" -j "$jobs" --output-on-failure --timeout 300 >"build/$name.ctest.log" 2>&1; then
     result[$name]="passed"
+  elif [ "$name" = wine ] && rerun_silent_failures "$name"; then
+    result[$name]="passed (after a rerun, above)"
   else
     result[$name]="FAILED"
     grep -E -A40 "Failed|\*\*\*|Timeout" "build/$name.ctest.log" | head -n 200
@@ -92,6 +125,6 @@ echo "== summary ($(( $(date +%s) - start )) s)"
 status=0
 for name in native native-package sanitize fuzz wine wine-package; do
   echo "$name: ${result[$name]}"
-  [ "${result[$name]}" = passed ] || status=1
+  case "${result[$name]}" in passed*) ;; *) status=1 ;; esac
 done
 exit $status
