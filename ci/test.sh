@@ -21,8 +21,8 @@ configure_and_build() { # name, cmake args...
 }
 
 # Under Wine, a test program once in a while ends at once with a failure and prints nothing at
-# all, not even the line every failed check prints (seen twice in about ten CI runs, at different
-# tests, which pass when run again; Wine's launch, not the test, is suspected). Only when every
+# all, not even the line every failed check prints, and passes when run again (seen once for
+# certain in about ten CI runs; Wine's launch, not the test, is suspected: docs/wine.md). Only when every
 # failed test of the pass failed that way, each is run once more, and the log says so; a test
 # that printed anything, or fails again, fails the pass.
 silent_failure() { # log, test name: its result line is followed by no output of its own
