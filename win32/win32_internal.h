@@ -83,6 +83,12 @@ int xipc__win32_open_file(
 /* Whether the section Local\NAME holds an xipc message queue (win32_mq.c), for listing names. */
 bool xipc__win32_section_is_mq(const char *name);
 
+/* The type of kernel object h is, as NtQueryObject(ObjectTypeInformation) names it (L"Event",
+ * L"Semaphore", L"Mutant", L"Section", L"File" for a file, a pipe end or a socket), cut to cap - 1
+ * characters. Returns 0; XIPC_EBADF (nothing open under h); XIPC_EOS. One wineserver request
+ * under Wine. */
+int xipc__win32_object_type(HANDLE h, wchar_t *type, size_t cap);
+
 /* ---- Security (win32_security.c) ------------------------------------------------------------ */
 
 /* Fills *sa with a non-inheritable, owner-only security descriptor (the process's user as its

@@ -691,16 +691,10 @@ pipe_info(HANDLE h, struct xipc__win32_pipe_info *info)
     return query_file(h, 24, info, sizeof *info);
 }
 
-/* What adopts a handle that is no pipe: a connection's share section (win32_sock.c). A value
- * that names nothing open is XIPC_EBADF, as on POSIX. */
+/* What adopts an open handle that is no pipe: a connection's share section (win32_sock.c). */
 static int
 adopt_other(HANDLE h, struct xipc__os_stream *s)
 {
-    DWORD flags;
-    if (!GetHandleInformation(h, &flags)) {
-        (void)XIPC__OS_FAIL(GetLastError(), "GetHandleInformation", "adopted handle");
-        return XIPC_EBADF;
-    }
     /* Sockets are FILE_TYPE_PIPE too, but no named pipe. */
     if (GetFileType(h) == FILE_TYPE_PIPE)
         return XIPC__FAIL(XIPC_EINVAL, "adopted handle: a socket, not a pipe");
@@ -765,51 +759,6 @@ xipc__os_stream_adopt(intptr_t native, struct xipc__os_stream *s)
     return adopt_open((HANDLE)native, (flags & HANDLE_FLAG_INHERIT) != 0, s);
 }
 
-/* What kind of kernel object h is, by NtQueryObject(ObjectTypeInformation) (ntifs.h; one
- * wineserver request under Wine, where a pipe's query is two): L"File" for a pipe end (and a
- * file or a socket), L"Section" for a connection's share. ERROR_INVALID_HANDLE when nothing is
- * open under the value. */
-typedef LONG(NTAPI *query_object_fn)(HANDLE, int, void *, ULONG, ULONG *);
-
-/* ntdll's NtQueryObject, looked up once: every stream a peer passes asks it. */
-static query_object_fn
-query_object(void)
-{
-    static _Atomic(query_object_fn) found;
-    query_object_fn fn = atomic_load_explicit(&found, memory_order_acquire);
-    HMODULE ntdll = fn == NULL ? GetModuleHandleW(L"ntdll.dll") : NULL;
-    if (ntdll != NULL) {
-        fn = (query_object_fn)(void (*)(void))GetProcAddress(ntdll, "NtQueryObject");
-        atomic_store_explicit(&found, fn, memory_order_release); /* the same value, whoever wins */
-    }
-    return fn;
-}
-
-static DWORD
-object_type(HANDLE h, wchar_t *type, size_t cap)
-{
-    union {
-        struct {
-            USHORT length, maximum_length;
-            const wchar_t *buffer;
-        } name; /* OBJECT_TYPE_INFORMATION starts with its UNICODE_STRING TypeName */
-        unsigned char room[512];
-    } info;
-    ULONG got = 0;
-    query_object_fn query = query_object();
-    if (query == NULL)
-        return ERROR_PROC_NOT_FOUND;
-    LONG status = query(h, 2 /* ObjectTypeInformation */, &info, sizeof info, &got);
-    if (status < 0)
-        return (ULONG)status == 0xC0000008u ? ERROR_INVALID_HANDLE : ERROR_GEN_FAILURE;
-    size_t n = info.name.length / sizeof(wchar_t);
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(type, info.name.buffer, n * sizeof(wchar_t));
-    type[n] = L'\0';
-    return ERROR_SUCCESS;
-}
-
 /* The sender duplicated the handle into this process with bInheritHandle FALSE (win32_pass.c),
  * so there is no inheritance to ask about or undo. One question is asked now, what kind of
  * object it is: a value that names nothing open is XIPC_EBADF, a connection's share section
@@ -825,11 +774,10 @@ xipc__os_stream_adopt_passed(intptr_t native, struct xipc__os_stream *s)
         return XIPC_EBADF;
     if (xipc__handle_owns_native(native))
         return XIPC_EEXIST;
-    DWORD werr = object_type(h, type, sizeof type / sizeof type[0]);
-    if (werr == ERROR_INVALID_HANDLE)
-        return XIPC_EBADF;
-    if (werr != ERROR_SUCCESS)
-        return XIPC__OS_FAIL(werr, "NtQueryObject", "passed handle");
+    /* One request (a pipe's own query is two under Wine); nothing open under it: XIPC_EBADF. */
+    int rc = xipc__win32_object_type(h, type, sizeof type / sizeof type[0]);
+    if (rc != 0)
+        return rc;
     if (wcscmp(type, L"Section") == 0)
         return xipc__win32_sock_adopt(h, s); /* a connection's share, or XIPC_EINVAL */
     if (wcscmp(type, L"File") != 0)

@@ -132,10 +132,8 @@ nt_failure(const struct ntdll_calls *nt, NTSTATUS status, const char *call)
     return XIPC__OS_FAIL(nt->status_to_error(status), call, NULL);
 }
 
-/* 0 if h is a kernel object of the given type ("Event", "Semaphore", "Mutant" for a mutex,
- * "Section"), XIPC_EINVAL if it is another (a file, a pipe, another kind). */
-static int
-check_object_type(HANDLE h, const wchar_t *type)
+int
+xipc__win32_object_type(HANDLE h, wchar_t *type, size_t cap)
 {
     union {
         PUBLIC_OBJECT_TYPE_INFORMATION info;
@@ -149,10 +147,24 @@ check_object_type(HANDLE h, const wchar_t *type)
     if (status < 0)
         return nt_failure(nt, status, "NtQueryObject");
     const UNICODE_STRING *name = &buf.info.TypeName;
-    size_t len = wcslen(type);
-    bool same = name->Buffer != NULL && name->Length == len * sizeof(wchar_t) &&
-        memcmp(name->Buffer, type, len * sizeof(wchar_t)) == 0;
-    return same ? 0 : XIPC_EINVAL;
+    size_t n = name->Buffer != NULL ? name->Length / sizeof(wchar_t) : 0;
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(type, name->Buffer, n * sizeof(wchar_t));
+    type[n] = L'\0';
+    return 0;
+}
+
+/* 0 if h is a kernel object of the given type ("Event", "Semaphore", "Mutant" for a mutex,
+ * "Section"), XIPC_EINVAL if it is another (a file, a pipe, another kind). */
+static int
+check_object_type(HANDLE h, const wchar_t *type)
+{
+    wchar_t got[32]; /* longer than every type asked for, so a cut name never matches one */
+    int rc = xipc__win32_object_type(h, got, sizeof got / sizeof got[0]);
+    if (rc != 0)
+        return rc;
+    return wcscmp(got, type) == 0 ? 0 : XIPC_EINVAL;
 }
 
 /* ---- Names and handles ---------------------------------------------------------------------- */
